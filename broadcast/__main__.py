@@ -1,0 +1,5 @@
+"""Entry point for ``python -m broadcast``."""
+
+from broadcast.cli import main
+
+main()

@@ -1,0 +1,346 @@
+"""channels.yaml: which channels exist, how to reach them, and ``${VAR}`` references to secrets.
+
+Credentials are declared per channel type (``CREDENTIALS``) and resolved from the environment only
+when a channel really sends, so a dry run needs none. Other ``${VAR}`` references are resolved
+when the file is read.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from broadcast.model_errors import problems_from_validation
+from broadcast.problems import InputError, Problem
+from broadcast.yamlfile import YamlDocument, load_yaml
+
+CONFIG_ENV = "BROADCAST_CONFIG"
+DEFAULT_CONFIG = Path("channels.yaml")
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$")
+
+
+class _Channel(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+
+    # Fields holding credentials: resolved from the environment only at send time, never shown.
+    CREDENTIALS: ClassVar[tuple[str, ...]] = ()
+    # Credentials that must be ``${VAR}`` references: a literal secret in a file is refused.
+    ENV_ONLY: ClassVar[tuple[str, ...]] = ()
+    # Templates this channel type renders, by part name.
+    TEMPLATES: ClassVar[dict[str, str]] = {}
+
+    locale: str | None = None
+    templates: dict[str, str] = Field(default_factory=dict)
+    rate: str | None = None
+
+    @field_validator("rate")
+    @classmethod
+    def _rate_form(cls, value: str | None) -> str | None:
+        if value is not None and value.strip() != "unlimited" and not _RATE.match(value):
+            raise ValueError(f"'{value}' is not a rate; write it like 10/s, 100/min or unlimited")
+        return value
+
+    def template_names(self) -> dict[str, str]:
+        """Part name → template file name, with this channel's overrides applied."""
+        return {**self.TEMPLATES, **self.templates}
+
+    def credential_refs(self) -> dict[str, str]:
+        return {
+            name: getattr(self, name)
+            for name in self.CREDENTIALS
+            if getattr(self, name, None) is not None
+        }
+
+
+class SmsChannel(_Channel):
+    CREDENTIALS: ClassVar[tuple[str, ...]] = ("account_sid", "auth_token")
+    ENV_ONLY: ClassVar[tuple[str, ...]] = ("auth_token",)
+    TEMPLATES: ClassVar[dict[str, str]] = {"text": "sms.txt.j2"}
+
+    type: Literal["sms"]
+    from_: str | None = Field(default=None, alias="from")
+    messaging_service_sid: str | None = None
+    recipients: str
+    account_sid: str
+    auth_token: str
+    max_segments: int = Field(default=3, ge=1, le=10)
+    default_region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    status_callback: str | None = None
+    api_base_url: str | None = None
+    template: str | None = None
+
+    def template_names(self) -> dict[str, str]:
+        names = super().template_names()
+        return {**names, "text": self.template} if self.template else names
+
+
+class EmailChannel(_Channel):
+    CREDENTIALS: ClassVar[tuple[str, ...]] = ("username", "password")
+    ENV_ONLY: ClassVar[tuple[str, ...]] = ("password",)
+    TEMPLATES: ClassVar[dict[str, str]] = {
+        "subject": "email_subject.txt.j2",
+        "text": "email.txt.j2",
+        "html": "email.html.j2",
+    }
+
+    type: Literal["email"]
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    ssl: bool = False
+    from_: str = Field(alias="from")
+    reply_to: str | None = None
+    username: str | None = None
+    password: str | None = None
+    recipients: str
+    list_unsubscribe: str | None = None
+
+
+class TwitterChannel(_Channel):
+    CREDENTIALS: ClassVar[tuple[str, ...]] = (
+        "consumer_key",
+        "consumer_secret",
+        "access_token",
+        "access_token_secret",
+    )
+    ENV_ONLY: ClassVar[tuple[str, ...]] = ("consumer_secret", "access_token_secret")
+    TEMPLATES: ClassVar[dict[str, str]] = {"text": "tweet.txt.j2"}
+
+    type: Literal["twitter"]
+    consumer_key: str
+    consumer_secret: str
+    access_token: str
+    access_token_secret: str
+    api_base_url: str | None = None
+    template: str | None = None
+
+    def template_names(self) -> dict[str, str]:
+        names = super().template_names()
+        return {**names, "text": self.template} if self.template else names
+
+
+class WebBannerChannel(_Channel):
+    TEMPLATES: ClassVar[dict[str, str]] = {
+        "text": "banner.txt.j2",
+        "html": "status.html.j2",
+    }
+
+    type: Literal["web_banner"]
+    output_dir: str
+
+
+Channel = Annotated[
+    SmsChannel | EmailChannel | TwitterChannel | WebBannerChannel, Field(discriminator="type")
+]
+CHANNEL_TYPES: dict[str, type[_Channel]] = {
+    "sms": SmsChannel,
+    "email": EmailChannel,
+    "twitter": TwitterChannel,
+    "web_banner": WebBannerChannel,
+}
+
+
+class Defaults(BaseModel):
+    """Values an incident may leave out."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    locale: str | None = None
+    timezone: str | None = None
+    link: str | None = None
+    feedback_url: str | None = None
+
+
+class Config(BaseModel):
+    """The whole of channels.yaml."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    organisation: str = Field(min_length=1)
+    defaults: Defaults = Field(default_factory=Defaults)
+    channels: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")], Channel] = Field(
+        min_length=1
+    )
+
+    # Set by load_config: where the file is, for relative paths and template overrides.
+    path: Path = Path("channels.yaml")
+    doc: Any = Field(default=None, exclude=True)
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    def resolve_path(self, relative: str) -> Path:
+        return (
+            (self.folder / relative).resolve()
+            if not Path(relative).is_absolute()
+            else Path(relative)
+        )
+
+    def line_of(self, *location: str | int) -> int | None:
+        return self.doc.line_of(location) if self.doc is not None else None
+
+
+def config_path(explicit: Path | None, environ: Mapping[str, str] = os.environ) -> Path:
+    """``--config`` wins, then ``BROADCAST_CONFIG``, then ./channels.yaml."""
+    if explicit is not None:
+        return explicit
+    if environ.get(CONFIG_ENV):
+        return Path(environ[CONFIG_ENV])
+    return DEFAULT_CONFIG
+
+
+def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
+    """Read channels.yaml; ``InputError`` lists every problem with its line."""
+    doc = load_yaml(path, what="configuration file")
+    if not isinstance(doc.data, dict):
+        raise InputError([Problem("channels.yaml is a list of 'field: value' lines", path, 1)])
+    problems = _literal_secrets(doc)
+    data = _expand_environment(doc, environ, problems)
+    known: dict[tuple[str | int, ...], Any] = {
+        (): [f for f in Config.model_fields if f not in ("path", "doc")],
+        ("defaults",): Defaults.model_fields.keys(),
+    }
+    for name, channel in (data.get("channels") or {}).items():
+        kind = CHANNEL_TYPES.get(channel.get("type")) if isinstance(channel, dict) else None
+        if kind is not None:
+            known[("channels", name)] = _field_names(kind)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(
+            problems_from_validation(
+                exc, doc, known_fields=known, clean_location=_without_channel_tag
+            )
+        )
+        raise InputError(_with_channel_names(problems, doc)) from None
+    if problems:
+        raise InputError(problems)
+    return config.model_copy(update={"path": path, "doc": doc})
+
+
+def resolve_credentials(
+    config: Config, name: str, environ: Mapping[str, str] = os.environ
+) -> tuple[dict[str, str], list[Problem]]:
+    """The channel's credentials read from the environment, or a problem per missing variable."""
+    channel = config.channels[name]
+    values: dict[str, str] = {}
+    problems: list[Problem] = []
+    for field, ref in channel.credential_refs().items():
+        missing = [var for var in _ENV_REF.findall(ref) if not environ.get(var)]
+        if missing:
+            for var in missing:
+                problems.append(
+                    Problem(
+                        f"the environment variable {var} is not set; this channel needs it "
+                        f"to send (export {var}=...)",
+                        config.path,
+                        config.line_of("channels", name, field),
+                        field,
+                        channel=name,
+                    )
+                )
+            continue
+        values[field] = _ENV_REF.sub(lambda m: environ[m.group(1)], ref)
+    return values, problems
+
+
+def _field_names(kind: type[BaseModel]) -> list[str]:
+    return [info.alias or name for name, info in kind.model_fields.items()]
+
+
+def _expand_environment(
+    doc: YamlDocument, environ: Mapping[str, str], problems: list[Problem]
+) -> dict[str, Any]:
+    """Resolve ``${VAR}`` everywhere except in credentials, which wait for a real send."""
+    data: dict[str, Any] = dict(doc.data)
+    channels = data.get("channels")
+    if not isinstance(channels, dict):
+        return data
+    expanded: dict[str, Any] = {}
+    for name, channel in channels.items():
+        if not isinstance(channel, dict):
+            expanded[name] = channel
+            continue
+        kind = CHANNEL_TYPES.get(channel.get("type"))
+        if kind is None:
+            expanded[name] = channel
+            continue
+        fields = {}
+        for key, value in channel.items():
+            if isinstance(value, str) and key not in kind.CREDENTIALS:
+                for var in _ENV_REF.findall(value):
+                    if var not in environ:
+                        problems.append(
+                            Problem(
+                                f"the environment variable {var} is not set",
+                                doc.path,
+                                doc.line_of(("channels", name, key)),
+                                key,
+                                channel=name,
+                            )
+                        )
+                value = _ENV_REF.sub(lambda m: environ.get(m.group(1), ""), value)
+            fields[key] = value
+        expanded[name] = fields
+    data["channels"] = expanded
+    return data
+
+
+def _literal_secrets(doc: YamlDocument) -> list[Problem]:
+    problems: list[Problem] = []
+    channels = doc.data.get("channels")
+    if not isinstance(channels, dict):
+        return problems
+    for name, channel in channels.items():
+        kind = CHANNEL_TYPES.get(channel.get("type")) if isinstance(channel, dict) else None
+        for field in kind.ENV_ONLY if kind else ():
+            value = channel.get(field)
+            if isinstance(value, str) and not _ENV_REF.fullmatch(value.strip()):
+                problems.append(
+                    Problem(
+                        "secrets come from the environment, never from a file: write "
+                        f'{field}: "${{{name.upper()}_{field.upper()}}}" and export that '
+                        "variable (the value written here is not shown)",
+                        doc.path,
+                        doc.line_of(("channels", name, field)),
+                        field,
+                        channel=name,
+                    )
+                )
+    return problems
+
+
+def _without_channel_tag(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """pydantic puts the channel type into the location: channels.sms.*sms*.from."""
+    if len(loc) >= 3 and loc[0] == "channels" and loc[2] in CHANNEL_TYPES:
+        return (*loc[:2], *loc[3:])
+    return loc
+
+
+def _with_channel_names(problems: list[Problem], doc: YamlDocument) -> list[Problem]:
+    """Name the channel a problem is in: ``channels.sms.from`` → channel sms, field from."""
+    out = []
+    for problem in problems:
+        field = problem.field or ""
+        if field.startswith("channels.") and field.count(".") >= 2:
+            _, channel, rest = field.split(".", 2)
+            out.append(
+                Problem(
+                    problem.message, problem.file, problem.line, rest, channel, problem.severity
+                )
+            )
+        elif field.startswith("channels.") and problem.message.startswith("unknown channel type"):
+            channel = field.split(".", 1)[1]
+            line = doc.line_of(("channels", channel, "type"))
+            out.append(Problem(problem.message, problem.file, line, "type", channel))
+        else:
+            out.append(problem)
+    return out

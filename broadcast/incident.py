@@ -1,0 +1,232 @@
+"""The incident: the one crisis message a user writes, as a validated model loaded from YAML."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from broadcast.model_errors import problems_from_validation
+from broadcast.problems import InputError, Problem
+from broadcast.yamlfile import YamlDocument, load_yaml
+
+Status = Literal["investigating", "identified", "monitoring", "resolved"]
+Severity = Literal["minor", "major", "critical"]
+
+# Fields that channels.yaml's ``defaults`` may supply when an incident leaves them out.
+DEFAULTABLE = ("locale", "timezone", "link", "feedback_url")
+
+_DURATION = re.compile(
+    r"^\s*(?:(?P<d>\d+)\s*(?:d|j|days?|jours?)\s*)?"
+    r"(?:(?P<h>\d+)\s*(?:h|hours?|heures?)\s*)?"
+    r"(?:(?P<m>\d+)\s*(?:m|min|mins|minutes?)?\s*)?$",
+    re.IGNORECASE,
+)
+_ISO_DURATION = re.compile(r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?)?$")
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """``2h``, ``90m``, ``1h30``, ``45 min``, ``1d``, ``PT2H`` → timedelta, else None."""
+    text = text.strip()
+    match = _ISO_DURATION.match(text.upper()) or _DURATION.match(text)
+    if not match or not any(match.groupdict().values()):
+        return None
+    parts = {k: int(v) if v else 0 for k, v in match.groupdict().items()}
+    return timedelta(days=parts["d"], hours=parts["h"], minutes=parts["m"])
+
+
+class FaqEntry(BaseModel):
+    """A frequent question, answered once for every channel and the contact centre."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    q: str = Field(min_length=1)
+    a: str = Field(min_length=1)
+
+
+class Incident(BaseModel):
+    """What the organisation says about the crisis, in one place."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=100)
+    status: Status
+    severity: Severity
+    locale: str = Field(min_length=2)
+    timezone: str
+    title: str = Field(min_length=1)
+    headline: str = Field(min_length=1)
+    started_at: datetime
+    affected: str = Field(min_length=1)
+    summary: str = Field(min_length=1)
+    actions: str | None = None
+    eta: datetime | None = None
+    next_update: timedelta | datetime | None = None
+    apology: str | None = None
+    compensation: str | None = None
+    link: str | None = None
+    feedback_url: str | None = None
+    faq: list[FaqEntry] = Field(default_factory=list)
+
+    @field_validator("locale")
+    @classmethod
+    def _locale_is_known(cls, value: str) -> str:
+        from babel import Locale, UnknownLocaleError
+
+        try:
+            Locale.parse(value.replace("-", "_"))
+        except (UnknownLocaleError, ValueError):
+            raise ValueError(f"'{value}' is not a language code (use fr, en, ...)") from None
+        return value.replace("-", "_")
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_is_known(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"'{value}' is not a time zone; use a name like Europe/Paris or America/Montreal"
+            ) from None
+        return value
+
+    @field_validator("title", "headline")
+    @classmethod
+    def _single_line(cls, value: str) -> str:
+        if "\n" in value:
+            raise ValueError("must be a single line (it is shown as is on every channel)")
+        return value
+
+    @field_validator("link", "feedback_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^https?://[^\s/]+\.[^\s/]+(/\S*)?$", value):
+            raise ValueError(f"'{value}' is not a web address starting with https://")
+        return value
+
+    @field_validator("next_update", mode="before")
+    @classmethod
+    def _duration_or_time(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            duration = parse_duration(value)
+            if duration is not None:
+                if duration <= timedelta(0):
+                    raise ValueError("the next update must come after some time, e.g. 2h")
+                return duration
+            if not re.match(r"^\d{4}-\d{2}-\d{2}", value.strip()):
+                raise ValueError(
+                    f"'{value}' is neither a duration (2h, 90m, 1h30) nor a date and time "
+                    "(2026-11-22 14:00)"
+                )
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _dates_in_incident_timezone(cls, data: Any) -> Any:
+        """A date written without an offset means local time in the incident's timezone."""
+        if not isinstance(data, dict):
+            return data
+        try:
+            zone: tzinfo = ZoneInfo(str(data.get("timezone")))
+        except (ZoneInfoNotFoundError, ValueError):
+            return data
+        out = dict(data)
+        for key in ("started_at", "eta", "next_update"):
+            value = out.get(key)
+            if isinstance(value, str):
+                parsed = _parse_local(value, zone)
+                if parsed is not None:
+                    out[key] = parsed
+        return out
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Incident:
+        if self.status != "resolved":
+            if self.next_update is None:
+                raise _FieldError(
+                    "next_update",
+                    "say when the next update will come (e.g. next_update: 2h); people wait for it",
+                )
+            if not self.actions:
+                raise _FieldError("actions", "say what is being done to fix it")
+        if self.eta is not None and self.eta < self.started_at:
+            raise _FieldError("eta", "the expected end is before started_at")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def language(self) -> str:
+        """``fr`` for ``fr_CA``: the folder the templates are looked up in first."""
+        return self.locale.split("_")[0]
+
+    def next_update_at(self, now: datetime) -> datetime | None:
+        """When the next update is promised, for a message written at ``now``."""
+        if self.status == "resolved" or self.next_update is None:
+            return None
+        if isinstance(self.next_update, timedelta):
+            return (now + self.next_update).astimezone(self.zone)
+        return self.next_update.astimezone(self.zone)
+
+
+class _FieldError(ValueError):
+    """A cross-field check that names the one field it is about."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+def _parse_local(text: str, zone: tzinfo) -> datetime | None:
+    candidate = text.strip().replace(" ", "T", 1)
+    try:
+        parsed = datetime.fromisoformat(candidate)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+
+
+def load_incident(
+    path: Path, defaults: dict[str, Any] | None = None
+) -> tuple[Incident, YamlDocument]:
+    """Read and validate an incident file; ``InputError`` lists every problem with its line."""
+    doc = load_yaml(path, what="incident file")
+    if not isinstance(doc.data, dict):
+        raise InputError(
+            [Problem("an incident file is a list of 'field: value' lines", path, doc.line_of(()))]
+        )
+    data = {k: v for k, v in (defaults or {}).items() if k in DEFAULTABLE and v is not None}
+    data.update(doc.data)
+    return validate_incident(data, doc), doc
+
+
+def validate_incident(data: dict[str, Any], doc: YamlDocument) -> Incident:
+    known = {(): Incident.model_fields.keys()}
+    for index, _ in enumerate(data.get("faq") or []):
+        known[("faq", index)] = FaqEntry.model_fields.keys()
+    try:
+        return Incident.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for problem in problems_from_validation(exc, doc, known_fields=known):
+            problems.append(_relocate_field_error(problem, exc, doc))
+        raise InputError(problems) from None
+
+
+def _relocate_field_error(problem: Problem, exc: ValidationError, doc: YamlDocument) -> Problem:
+    """Point a whole-model check (no field in its location) at the field it names."""
+    if problem.field is not None:
+        return problem
+    for item in exc.errors(include_url=False):
+        cause = (item.get("ctx") or {}).get("error")
+        if isinstance(cause, _FieldError) and str(cause) == problem.message:
+            return Problem(problem.message, doc.path, doc.line_of((cause.field,)), cause.field)
+    return problem

@@ -1,0 +1,314 @@
+"""Everything that must hold before the first message leaves: the plan of what each channel carries.
+
+``prepare`` reads channels.yaml and the incident, renders every selected channel, measures the
+result against the channel's limits and counts its recipients. It never stops at the first
+problem: the plan carries them all, so ``validate`` can show everything at once, and a send goes
+ahead only when the plan has no error.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from broadcast.config import Config, load_config, resolve_credentials
+from broadcast.incident import Incident, load_incident
+from broadcast.problems import InputError, Problem
+from broadcast.recipients import RecipientCount, count_recipients
+from broadcast.render import Renderer, RenderFailure
+from broadcast.yamlfile import YamlDocument
+
+TWEET_LIMIT = 280
+# A long list of bad CSV rows drowns the other problems; the count still says how many.
+MAX_ROW_PROBLEMS = 20
+
+
+@dataclass
+class ChannelPlan:
+    """What one channel would carry, its measures, its audience and what is wrong with it."""
+
+    name: str
+    type: str
+    locale: str
+    parts: dict[str, str] = field(default_factory=dict)
+    measures: dict[str, Any] = field(default_factory=dict)
+    recipients: RecipientCount | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.is_error for p in self.problems)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"channel": self.name, "type": self.type, "locale": self.locale}
+        out.update(self.parts)
+        out.update(self.measures)
+        if self.recipients is not None:
+            out["recipients"] = self.recipients.valid
+            out["recipients_skipped"] = self.recipients.invalid
+            out["recipients_duplicates"] = self.recipients.duplicates
+        else:
+            out["recipients"] = None
+        out["problems"] = [p.to_json() for p in self.problems]
+        return out
+
+
+@dataclass
+class Plan:
+    """The whole preflight: incident, configuration, one ChannelPlan per selected channel."""
+
+    incident_path: Path
+    config_path: Path
+    now: datetime
+    incident: Incident | None = None
+    config: Config | None = None
+    channels: list[ChannelPlan] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def all_problems(self) -> list[Problem]:
+        return [*self.problems, *(p for c in self.channels for p in c.problems)]
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.is_error for p in self.all_problems)
+
+    def to_json(self) -> dict[str, Any]:
+        incident = self.incident
+        next_update = incident.next_update_at(self.now) if incident else None
+        return {
+            "ok": self.ok,
+            "incident": {
+                "file": str(self.incident_path),
+                "id": incident.id if incident else None,
+                "status": incident.status if incident else None,
+                "severity": incident.severity if incident else None,
+                "updated_at": self.now.isoformat(),
+                "next_update_at": next_update.isoformat() if next_update else None,
+            },
+            "config": str(self.config_path),
+            "problems": [p.to_json() for p in self.problems],
+            "channels": [c.to_json() for c in self.channels],
+        }
+
+
+def prepare(
+    incident_path: Path,
+    config_path: Path,
+    now: datetime,
+    only: Sequence[str] = (),
+    check_recipients: bool = True,
+    check_credentials: bool = False,
+    environ: Mapping[str, str] = os.environ,
+) -> Plan:
+    """Build the plan. ``check_credentials`` is for real sends: a dry run needs no secrets."""
+    plan = Plan(incident_path=incident_path, config_path=config_path, now=now)
+    try:
+        plan.config = load_config(config_path, environ)
+    except InputError as exc:
+        plan.problems.extend(exc.problems)
+    defaults = plan.config.defaults.model_dump() if plan.config else None
+    try:
+        plan.incident, incident_doc = load_incident(incident_path, defaults)
+    except InputError as exc:
+        plan.problems.extend(exc.problems)
+    if plan.config is None or plan.incident is None:
+        return plan
+
+    selected = _select(plan.config, only, plan.problems)
+    plan.problems.extend(_incident_checks(plan.incident, incident_doc))
+    for name in selected:
+        plan.channels.append(
+            _plan_channel(plan, name, check_recipients, check_credentials, environ)
+        )
+    return plan
+
+
+def _select(config: Config, only: Sequence[str], problems: list[Problem]) -> list[str]:
+    names = list(config.channels)
+    if not only:
+        return names
+    chosen = []
+    for name in only:
+        if name in config.channels:
+            if name not in chosen:
+                chosen.append(name)
+            continue
+        guess = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
+        hint = f"did you mean '{guess[0]}'? " if guess else ""
+        problems.append(
+            Problem(
+                f"there is no channel '{name}' in the configuration; {hint}"
+                f"its channels are {', '.join(names)}",
+                config.path,
+                config.line_of("channels"),
+                "--channel",
+            )
+        )
+    return chosen
+
+
+def _incident_checks(incident: Incident, doc: YamlDocument) -> list[Problem]:
+    from broadcast.measure import tweet_weighted_length
+
+    problems = []
+    length = tweet_weighted_length(incident.headline)
+    if length > TWEET_LIMIT:
+        problems.append(
+            Problem(
+                f"the headline is {length} characters as X counts them; it must fit one post "
+                f"({TWEET_LIMIT}), because every channel carries it as is",
+                doc.path,
+                doc.line_of(("headline",)),
+                "headline",
+            )
+        )
+    return problems
+
+
+def _plan_channel(
+    plan: Plan,
+    name: str,
+    check_recipients: bool,
+    check_credentials: bool,
+    environ: Mapping[str, str],
+) -> ChannelPlan:
+    config = plan.config
+    incident = plan.incident
+    assert config is not None and incident is not None
+    channel = config.channels[name]
+    locale = channel.locale or incident.locale
+    result = ChannelPlan(name=name, type=channel.type, locale=locale)
+
+    renderer = Renderer(
+        incident,
+        plan.now,
+        config.organisation,
+        override_dir=config.folder / "templates",
+        locale=locale,
+    )
+    context = renderer.context(name, channel.type)
+    for part, template in channel.template_names().items():
+        rendered = renderer.render(template, context)
+        if isinstance(rendered, RenderFailure):
+            result.problems.append(_render_problem(rendered, name, config))
+        else:
+            result.parts[part] = rendered
+
+    _measure(channel, result, config)
+
+    recipients_file = getattr(channel, "recipients", None)
+    if check_recipients and recipients_file is not None:
+        kind = "phone" if channel.type == "sms" else "email"
+        try:
+            count = count_recipients(
+                config.resolve_path(recipients_file),
+                kind,
+                getattr(channel, "default_region", None),
+                name,
+            )
+        except InputError as exc:
+            result.problems.extend(exc.problems)
+        else:
+            result.recipients = count
+            result.problems.extend(count.problems[:MAX_ROW_PROBLEMS])
+            if count.invalid > MAX_ROW_PROBLEMS:
+                result.problems.append(
+                    Problem(
+                        f"and {count.invalid - MAX_ROW_PROBLEMS} more rows with an invalid "
+                        f"{kind} (run validate to fix them)",
+                        config.resolve_path(recipients_file),
+                        channel=name,
+                        severity="warning",
+                    )
+                )
+            if count.valid == 0:
+                result.problems.append(
+                    Problem(
+                        f"no valid recipient with a {kind} in the recipients file",
+                        config.resolve_path(recipients_file),
+                        channel=name,
+                    )
+                )
+
+    if check_credentials:
+        _, missing = resolve_credentials(config, name, environ)
+        result.problems.extend(missing)
+    return result
+
+
+def _measure(channel: Any, result: ChannelPlan, config: Config) -> None:
+    from broadcast.measure import sms_measure, tweet_weighted_length
+
+    name = result.name
+    where = {"file": config.path, "channel": name}
+    if channel.type == "sms" and "text" in result.parts:
+        measure = sms_measure(result.parts["text"])
+        result.measures.update(
+            encoding=measure.encoding,
+            segments=measure.segments,
+            characters=measure.units,
+            max_segments=channel.max_segments,
+            non_gsm=list(measure.non_gsm),
+        )
+        if measure.segments > channel.max_segments:
+            why = (
+                f" (UCS-2 because of {', '.join(measure.non_gsm[:5])})"
+                if measure.encoding == "UCS-2"
+                else ""
+            )
+            result.problems.append(
+                Problem(
+                    f"the SMS needs {measure.segments} segments{why} but max_segments is "
+                    f"{channel.max_segments}; shorten the template or the headline, or raise "
+                    "max_segments",
+                    line=config.line_of("channels", name, "max_segments")
+                    or config.line_of("channels", name),
+                    field="max_segments",
+                    **where,
+                )
+            )
+        if not result.parts["text"].strip():
+            result.problems.append(Problem("the SMS text is empty", field="template", **where))
+    elif channel.type == "twitter" and "text" in result.parts:
+        length = tweet_weighted_length(result.parts["text"])
+        result.measures.update(weighted_length=length, limit=TWEET_LIMIT)
+        if length > TWEET_LIMIT:
+            result.problems.append(
+                Problem(
+                    f"the post is {length} characters as X counts them, over {TWEET_LIMIT}; "
+                    "shorten the template",
+                    line=config.line_of("channels", name),
+                    field="template",
+                    **where,
+                )
+            )
+    elif channel.type == "email" and "subject" in result.parts:
+        subject = result.parts["subject"]
+        if "\n" in subject or "\r" in subject:
+            result.problems.append(
+                Problem(
+                    "the email subject has a line break; a subject is one line (check the "
+                    "subject template and the title)",
+                    line=config.line_of("channels", name),
+                    field="subject",
+                    **where,
+                )
+            )
+        if not subject.strip():
+            result.problems.append(Problem("the email subject is empty", field="subject", **where))
+
+
+def _render_problem(failure: RenderFailure, channel: str, config: Config) -> Problem:
+    return Problem(
+        failure.message,
+        failure.file or config.path,
+        failure.line,
+        failure.template,
+        channel=channel,
+    )

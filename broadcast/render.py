@@ -1,0 +1,242 @@
+"""Rendering an incident through a channel's templates, in Jinja's sandbox.
+
+Templates are looked up in the ``templates/`` folder next to channels.yaml first (a user's
+override), then in the shipped defaults; inside each, ``<language>/<name>`` before ``<name>``.
+Undefined variables are errors, and HTML/XML templates autoescape, so incident text can never
+become markup.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from broadcast.incident import Incident
+
+SHIPPED_TEMPLATES = next(
+    (
+        candidate
+        for candidate in (
+            Path(__file__).parent / "templates",  # installed wheel
+            Path(__file__).parent.parent / "templates",  # source checkout
+        )
+        if candidate.is_dir()
+    ),
+    Path(__file__).parent / "templates",
+)
+
+_MARKUP_SUFFIXES = (".html", ".htm", ".xml")
+
+# CLDR's "atTime" date-time patterns, which Babel does not ship ("22 novembre 2026 à 14:00").
+_AT_TIME = {"fr": "{1} à {0}", "en": "{1} at {0}", "de": "{1} um {0}", "es": "{1}, {0}"}
+
+
+def _autoescape(name: str | None) -> bool:
+    return bool(name) and name.removesuffix(".j2").endswith(_MARKUP_SUFFIXES)  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class RenderFailure:
+    """Why a template did not render, located in the template file."""
+
+    template: str
+    line: int | None
+    message: str
+    file: Path | None
+
+
+def make_environment(override_dir: Path | None) -> SandboxedEnvironment:
+    search = [str(d) for d in (override_dir, SHIPPED_TEMPLATES) if d is not None and d.is_dir()]
+    return SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(search),
+        undefined=jinja2.StrictUndefined,
+        autoescape=_autoescape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+
+
+class Renderer:
+    """Renders templates for one incident at one moment, in the incident's locale and timezone."""
+
+    def __init__(
+        self,
+        incident: Incident,
+        now: datetime,
+        organisation: str,
+        override_dir: Path | None = None,
+        locale: str | None = None,
+    ) -> None:
+        self.incident = incident
+        self.locale = (locale or incident.locale).replace("-", "_")
+        self.language = self.locale.split("_")[0]
+        self.now = now.astimezone(incident.zone)
+        self.organisation = organisation
+        self.env = make_environment(override_dir)
+        self.env.filters.update(
+            {
+                name: _plain_spaces(method)
+                for name, method in (
+                    ("datetime", self._datetime),
+                    ("date", self._date),
+                    ("time", self._time),
+                    ("when", self._when),
+                    ("duration", self._duration),
+                )
+            }
+        )
+
+    def context(self, channel: str, channel_type: str) -> dict[str, Any]:
+        """Everything a template may use. Dates are aware datetimes in the incident's zone."""
+        incident = self.incident
+        zone = incident.zone
+        next_update_at = incident.next_update_at(self.now)
+        return {
+            "organisation": self.organisation,
+            "id": incident.id,
+            "status": incident.status,
+            "severity": incident.severity,
+            "locale": self.locale,
+            "title": incident.title,
+            "headline": incident.headline,
+            "affected": incident.affected,
+            "summary": incident.summary,
+            "actions": incident.actions,
+            "apology": incident.apology,
+            "compensation": incident.compensation,
+            "link": incident.link,
+            "feedback_url": incident.feedback_url,
+            "faq": [{"q": entry.q, "a": entry.a} for entry in incident.faq],
+            "started_at": incident.started_at.astimezone(zone),
+            "eta": incident.eta.astimezone(zone) if incident.eta else None,
+            "next_update_at": next_update_at,
+            "updated_at": self.now,
+            "resolved": incident.status == "resolved",
+            "channel": channel,
+            "channel_type": channel_type,
+        }
+
+    def template_exists(self, name: str) -> str | None:
+        """The name the loader will use for ``name``, or None when no such template exists."""
+        for candidate in (f"{self.language}/{name}", name):
+            try:
+                self.env.loader.get_source(self.env, candidate)  # type: ignore[union-attr]
+            except jinja2.TemplateNotFound:
+                continue
+            return candidate
+        return None
+
+    def render(self, name: str, context: dict[str, Any]) -> str | RenderFailure:
+        found = self.template_exists(name)
+        if found is None:
+            return RenderFailure(
+                name,
+                None,
+                f"no template '{name}' for language '{self.language}' "
+                f"(looked in {self.language}/{name} and {name})",
+                None,
+            )
+        try:
+            template = self.env.get_template(found)
+            text = template.render(context)
+        except jinja2.TemplateSyntaxError as exc:
+            return RenderFailure(
+                found, exc.lineno, f"template syntax error: {exc.message}", _p(exc.filename)
+            )
+        except jinja2.UndefinedError as exc:
+            line, file = _template_position(exc, found)
+            return RenderFailure(
+                found, line, f"{exc.message} (the incident has no such field)", file
+            )
+        except jinja2.exceptions.SecurityError as exc:
+            line, file = _template_position(exc, found)
+            return RenderFailure(found, line, f"not allowed in a template: {exc}", file)
+        except jinja2.TemplateError as exc:
+            line, file = _template_position(exc, found)
+            return RenderFailure(found, line, f"template error: {exc}", file)
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            line, file = _template_position(exc, found)
+            return RenderFailure(found, line, f"template error: {exc}", file)
+        return text if _autoescape(found) else tidy_text(text)
+
+    # Filters: dates in the incident's locale and timezone.
+    def _local(self, value: datetime) -> datetime:
+        return value.astimezone(self.incident.zone)
+
+    def _date(self, value: datetime) -> str:
+        from babel.dates import format_date
+
+        return format_date(self._local(value), "long", locale=self.locale)
+
+    def _time(self, value: datetime) -> str:
+        from babel.dates import format_time
+
+        return format_time(
+            self._local(value), "short", tzinfo=self.incident.zone, locale=self.locale
+        )
+
+    def _datetime(self, value: datetime) -> str:
+        """``22 novembre 2026 à 14:00`` / ``November 22, 2026 at 2:00 PM``."""
+        return self._join(self._date(value), self._time(value))
+
+    def _when(self, value: datetime) -> str:
+        """The time alone when it is today, else day and time: short enough for an SMS."""
+        from babel.dates import format_skeleton
+
+        local = self._local(value)
+        if local.date() == self.now.date():
+            return self._time(local)
+        return self._join(format_skeleton("MMMMd", local, locale=self.locale), self._time(local))
+
+    def _join(self, day: str, time: str) -> str:
+        pattern = _AT_TIME.get(self.language)
+        if pattern is None:
+            from babel import Locale
+
+            pattern = str(Locale.parse(self.locale).datetime_formats["long"]).replace("'", "")
+        return pattern.replace("{1}", day).replace("{0}", time)
+
+    def _duration(self, value: timedelta) -> str:
+        from babel.dates import format_timedelta
+
+        return format_timedelta(value, threshold=1.5, locale=self.locale)
+
+
+def _plain_spaces(format_value: Callable[[Any], str]) -> Callable[[Any], str]:
+    """CLDR puts narrow no-break spaces in times ("2:00\u202fPM"): one would make an SMS UCS-2."""
+
+    def formatted(value: Any) -> str:
+        return format_value(value).replace("\u202f", " ").replace("\u00a0", " ")
+
+    return formatted
+
+
+def tidy_text(text: str) -> str:
+    """Trailing spaces off every line, at most one blank line in a row, no blank ends."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+
+
+def _p(name: str | None) -> Path | None:
+    return Path(name) if name else None
+
+
+def _template_position(exc: BaseException, name: str) -> tuple[int | None, Path | None]:
+    """Jinja rewrites tracebacks so template frames carry the template's file and line."""
+    tb = exc.__traceback__
+    line: int | None = None
+    file: Path | None = None
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(name) or filename.endswith(".j2"):
+            line, file = tb.tb_lineno, Path(filename)
+        tb = tb.tb_next
+    return line, file

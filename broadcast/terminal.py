@@ -1,0 +1,238 @@
+"""How plans and problems look in a terminal (rich). The core never imports this."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from broadcast.preflight import ChannelPlan, Plan
+from broadcast.problems import Problem
+
+# Problems go beside their panel when the terminal is this wide, below it otherwise.
+SIDE_BY_SIDE_WIDTH = 120
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def problem_text(problem: Problem, with_channel: bool = True) -> Text:
+    style = "red" if problem.is_error else "yellow"
+    label = "error" if problem.is_error else "warning"
+    text = Text()
+    text.append(f"{label}: ", style=f"bold {style}")
+    where = problem.where() if with_channel else _where_without_channel(problem)
+    if where:
+        text.append(where + ": ", style=style)
+    text.append(problem.message, style=style)
+    return text
+
+
+def show_problems(problems: list[Problem]) -> None:
+    out = console(stderr=True)
+    for problem in problems:
+        out.print(problem_text(problem))
+
+
+def show_validation(plan: Plan) -> None:
+    out = console()
+    problems = plan.all_problems
+    for problem in problems:
+        out.print(problem_text(problem))
+    errors = sum(p.is_error for p in problems)
+    warnings = len(problems) - errors
+    if plan.incident is None or plan.config is None or errors:
+        out.print(
+            Text(
+                f"✗ {errors} error{'s' * (errors != 1)}, {warnings} warning"
+                f"{'s' * (warnings != 1)}: fix the errors; nothing can be sent until then.",
+                style="bold red",
+            )
+        )
+        return
+    summary = ", ".join(f"{c.name} ({_audience(c)})" for c in plan.channels)
+    out.print(
+        Text(
+            f"✓ {plan.incident.id} is ready on {len(plan.channels)} channel"
+            f"{'s' * (len(plan.channels) != 1)}: {summary}"
+            + (f"; {warnings} warning{'s' * (warnings != 1)}" if warnings else ""),
+            style="bold green",
+        )
+    )
+
+
+def show_preview(plan: Plan, html_source: bool, dry_run: bool | None = None) -> None:
+    out = console()
+    for problem in plan.problems:
+        out.print(problem_text(problem))
+    if plan.incident is not None and plan.channels:
+        incident = plan.incident
+        next_update = incident.next_update_at(plan.now)
+        heading = Text()
+        heading.append(f"{incident.id}", style="bold")
+        heading.append(f"  {incident.status} · {incident.severity} · {incident.locale}")
+        if next_update is not None:
+            heading.append(f" · next update promised for {next_update:%Y-%m-%d %H:%M %Z}")
+        out.print(heading)
+    for channel in plan.channels:
+        panel = _channel_panel(channel, html_source)
+        if not channel.problems:
+            out.print(panel)
+            continue
+        problems = Group(*(problem_text(p, with_channel=False) for p in channel.problems))
+        if out.width >= SIDE_BY_SIDE_WIDTH:
+            grid = Table.grid(expand=True, padding=(0, 1))
+            grid.add_column(ratio=3)
+            grid.add_column(ratio=2)
+            grid.add_row(panel, problems)
+            out.print(grid)
+        else:
+            out.print(panel)
+            out.print(problems)
+    if dry_run is not None:
+        _show_send_outcome(out, plan, dry_run)
+
+
+def _show_send_outcome(out: Console, plan: Plan, dry_run: bool) -> None:
+    if not plan.ok:
+        errors = sum(p.is_error for p in plan.all_problems)
+        out.print(
+            Text(
+                f"✗ nothing sent: {errors} error{'s' * (errors != 1)} to fix first.",
+                style="bold red",
+            )
+        )
+    elif dry_run:
+        reach = ", ".join(f"{c.name}: {_audience(c)}" for c in plan.channels)
+        out.print(Text(f"Dry run: nothing was sent. A real send would reach {reach}.", "bold"))
+
+
+def _channel_panel(channel: ChannelPlan, html_source: bool) -> Panel:
+    parts: list[RenderableType] = []
+    if channel.type == "email":
+        if "subject" in channel.parts:
+            subject = Text("Subject: ", style="bold")
+            subject.append(channel.parts["subject"])
+            parts.append(subject)
+        if "text" in channel.parts:
+            parts.append(Panel(channel.parts["text"], title="text part", title_align="left"))
+        if "html" in channel.parts:
+            parts.append(_html_panel(channel.parts["html"], "HTML part", html_source))
+    elif channel.type == "web_banner":
+        if "text" in channel.parts:
+            parts.append(Panel(channel.parts["text"], title="banner", title_align="left"))
+        if "html" in channel.parts:
+            parts.append(_html_panel(channel.parts["html"], "status page", html_source))
+    elif "text" in channel.parts:
+        parts.append(Text(channel.parts["text"]))
+    if not parts:
+        parts.append(Text("(nothing rendered)", style="dim"))
+    style = "green" if channel.ok else "red"
+    return Panel(
+        Group(*parts),
+        title=f"[bold]{channel.name}[/] · {channel.type} · {channel.locale}",
+        title_align="left",
+        subtitle=_measures(channel),
+        subtitle_align="right",
+        border_style=style,
+    )
+
+
+def _html_panel(html: str, label: str, source: bool) -> Panel:
+    if source:
+        return Panel(Text(html), title=f"{label} (source)", title_align="left", style="dim")
+    return Panel(
+        Text(visible_text(html)),
+        title=f"{label} (as text; --html for source)",
+        title_align="left",
+    )
+
+
+def _measures(channel: ChannelPlan) -> str:
+    bits: list[str] = []
+    m = channel.measures
+    if channel.type == "sms" and "segments" in m:
+        bits.append(
+            f"{m['encoding']} · {m['characters']} chars · "
+            f"{m['segments']} segment{'s' * (m['segments'] != 1)} (max {m['max_segments']})"
+        )
+        if m.get("non_gsm"):
+            bits.append("UCS-2 because of " + " ".join(m["non_gsm"][:6]))
+    if channel.type == "twitter" and "weighted_length" in m:
+        bits.append(f"{m['weighted_length']}/{m['limit']} weighted")
+    if channel.recipients is not None:
+        bits.append(_audience(channel))
+    return " · ".join(bits)
+
+
+def _audience(channel: ChannelPlan) -> str:
+    if channel.recipients is None:
+        return {"twitter": "public post", "web_banner": "website"}.get(channel.type, "—")
+    count = channel.recipients
+    text = f"{count.valid} recipient{'s' * (count.valid != 1)}"
+    if count.invalid:
+        text += f", {count.invalid} skipped"
+    return text
+
+
+def _where_without_channel(problem: Problem) -> str:
+    return Problem(problem.message, problem.file, problem.line, problem.field).where()
+
+
+def show_init(directory: Path, written: list[Path]) -> None:
+    out = console()
+    for path in written:
+        out.print(f"wrote {path}")
+    out.print(
+        Text(
+            f"\nNext: edit {directory / 'channels.yaml'} and the example incident, then run\n"
+            f"  broadcast preview {directory / 'examples' / 'panne-nord.yaml'} "
+            f"--config {directory / 'channels.yaml'}",
+        )
+    )
+
+
+class _VisibleText(HTMLParser):
+    """The text a reader sees in an HTML document: no tags, no style or script."""
+
+    BLOCKS = frozenset(
+        {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "tr", "br"}
+        | {"section", "header", "footer", "summary", "details", "ul", "ol", "dl"}
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("style", "script", "head", "title"):
+            self.skip += 1
+        elif tag in self.BLOCKS:
+            self.chunks.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "script", "head", "title"):
+            self.skip = max(0, self.skip - 1)
+        elif tag in self.BLOCKS:
+            self.chunks.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.chunks.append(" ".join(data.split()) if data.strip() else " ")
+
+
+def visible_text(html: str) -> str:
+    parser = _VisibleText()
+    parser.feed(html)
+    lines = [" ".join(line.split()) for line in "".join(parser.chunks).splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip()

@@ -1,0 +1,38 @@
+"""Shared fixtures: a small project on disk (channels.yaml, recipients, incident) in tmp_path."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "examples" / "panne-nord.yaml"
+# 09:40 in Paris on the day of the example outage.
+NOW = datetime(2026, 11, 22, 8, 40, tzinfo=UTC)
+
+
+@pytest.fixture
+def now() -> datetime:
+    return NOW
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the shipped configuration, recipients and examples in a fresh folder."""
+    shutil.copyfile(REPO / "channels.yaml", tmp_path / "channels.yaml")
+    shutil.copytree(REPO / "examples", tmp_path / "examples")
+    return tmp_path
+
+
+@pytest.fixture
+def incident_file(project: Path) -> Path:
+    return project / "examples" / "panne-nord.yaml"
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,72 @@
+"""The recipients CSV: normalised contacts, per-line problems, duplicates counted once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from broadcast.problems import InputError
+from broadcast.recipients import count_recipients, read_recipients
+from tests.conftest import write
+
+CSV = """\
+name,phone,email,locale
+Alice,06 12 34 56 78,alice@example.com,fr
+Bob,+33 6 12 34 56 79,bob@example,en
+Carl,0612345678,ALICE@example.com,
+Dan,12,,fr
+Eve,,eve@example.org,en
+"""
+
+
+def test_phones_become_e164_and_bad_ones_are_reported_by_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.csv", CSV)
+    problems: list = []
+    found = list(read_recipients(path, "phone", "FR", "sms", problems))
+    assert [(r.line, r.address, r.name) for r in found] == [
+        (2, "+33612345678", "Alice"),
+        (3, "+33612345679", "Bob"),
+        (4, "+33612345678", "Carl"),
+    ]
+    (problem,) = problems
+    assert (problem.line, problem.field, problem.channel, problem.severity) == (
+        5,
+        "phone",
+        "sms",
+        "warning",
+    )
+
+
+def test_counts_distinct_valid_recipients(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.csv", CSV)
+    phones = count_recipients(path, "phone", "FR")
+    assert (phones.valid, phones.duplicates, phones.invalid) == (2, 1, 1)
+    emails = count_recipients(path, "email")
+    # ALICE@example.com is alice@example.com; bob@example has no dot after the @.
+    assert (emails.valid, emails.duplicates, emails.invalid) == (2, 1, 1)
+    assert emails.problems[0].line == 3
+
+
+def test_national_numbers_need_a_region(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.csv", CSV)
+    count = count_recipients(path, "phone", None)
+    assert count.valid == 1
+    assert all("default_region" in p.message for p in count.problems)
+
+
+def test_semicolons_and_excel_bom(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufeffNom;Phone;Email\nA;06 12 34 56 78;a@example.com\n".encode())
+    assert [r.address for r in read_recipients(path, "phone", "FR")] == ["+33612345678"]
+
+
+def test_missing_column_and_missing_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.csv", "name,mobile\nA,0612345678\n")
+    with pytest.raises(InputError) as caught:
+        count_recipients(path, "phone", "FR", "sms")
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.field) == (1, "phone")
+    assert "name, mobile" in problem.message
+    with pytest.raises(InputError, match="not found"):
+        count_recipients(tmp_path / "none.csv", "email")
