@@ -175,7 +175,7 @@ class Config(BaseModel):
 
     @property
     def folder(self) -> Path:
-        return self.path.parent
+        return self.path.resolve().parent
 
     def resolve_path(self, relative: str) -> Path:
         return (

@@ -121,7 +121,7 @@ def prepare(
         return plan
 
     selected = _select(plan.config, only, plan.problems)
-    plan.problems.extend(_incident_checks(plan.incident, incident_doc))
+    plan.problems.extend(_incident_checks(plan.incident, incident_doc, now))
     for name in selected:
         plan.channels.append(
             _plan_channel(plan, name, check_recipients, check_credentials, environ)
@@ -153,10 +153,31 @@ def _select(config: Config, only: Sequence[str], problems: list[Problem]) -> lis
     return chosen
 
 
-def _incident_checks(incident: Incident, doc: YamlDocument) -> list[Problem]:
+def _incident_checks(incident: Incident, doc: YamlDocument, now: datetime) -> list[Problem]:
     from broadcast.measure import tweet_weighted_length
 
     problems = []
+    if incident.status != "resolved" and incident.eta is not None and incident.eta < now:
+        problems.append(
+            Problem(
+                "the expected end has already passed; give a new eta, or remove it to say "
+                "the end is not yet known",
+                doc.path,
+                doc.line_of(("eta",)),
+                "eta",
+                severity="warning",
+            )
+        )
+    if incident.started_at > now:
+        problems.append(
+            Problem(
+                "started_at is in the future; check the date and the offset",
+                doc.path,
+                doc.line_of(("started_at",)),
+                "started_at",
+                severity="warning",
+            )
+        )
     length = tweet_weighted_length(incident.headline)
     if length > TWEET_LIMIT:
         problems.append(
@@ -305,10 +326,7 @@ def _measure(channel: Any, result: ChannelPlan, config: Config) -> None:
 
 
 def _render_problem(failure: RenderFailure, channel: str, config: Config) -> Problem:
-    return Problem(
-        failure.message,
-        failure.file or config.path,
-        failure.line,
-        failure.template,
-        channel=channel,
-    )
+    message = failure.message
+    if failure.file is None:
+        message = f"{failure.template}: {message}"
+    return Problem(message, failure.file or config.path, failure.line, "template", channel)

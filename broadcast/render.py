@@ -38,8 +38,9 @@ _MARKUP_SUFFIXES = (".html", ".htm", ".xml")
 _AT_TIME = {"fr": "{1} à {0}", "en": "{1} at {0}", "de": "{1} um {0}", "es": "{1}, {0}"}
 
 
-def _autoescape(name: str | None) -> bool:
-    return bool(name) and name.removesuffix(".j2").endswith(_MARKUP_SUFFIXES)  # type: ignore[union-attr]
+def is_markup(name: str) -> bool:
+    """``status.html.j2`` renders HTML (escaped); ``sms.txt.j2`` renders text."""
+    return name.removesuffix(".j2").endswith(_MARKUP_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -52,12 +53,17 @@ class RenderFailure:
     file: Path | None
 
 
-def make_environment(override_dir: Path | None) -> SandboxedEnvironment:
+def make_environment(override_dir: Path | None, markup: bool) -> SandboxedEnvironment:
+    """One environment per kind of output.
+
+    Autoescape is decided for the whole render, not per file: a macro imported from a text
+    partial into an HTML template would otherwise return its output unescaped, as safe markup.
+    """
     search = [str(d) for d in (override_dir, SHIPPED_TEMPLATES) if d is not None and d.is_dir()]
     return SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(search),
         undefined=jinja2.StrictUndefined,
-        autoescape=_autoescape,
+        autoescape=markup,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
@@ -80,19 +86,24 @@ class Renderer:
         self.language = self.locale.split("_")[0]
         self.now = now.astimezone(incident.zone)
         self.organisation = organisation
-        self.env = make_environment(override_dir)
-        self.env.filters.update(
-            {
-                name: _plain_spaces(method)
-                for name, method in (
-                    ("datetime", self._datetime),
-                    ("date", self._date),
-                    ("time", self._time),
-                    ("when", self._when),
-                    ("duration", self._duration),
-                )
-            }
-        )
+        filters = {
+            name: _plain_spaces(method)
+            for name, method in (
+                ("datetime", self._datetime),
+                ("date", self._date),
+                ("time", self._time),
+                ("when", self._when),
+                ("duration", self._duration),
+            )
+        }
+        self.text_env = make_environment(override_dir, markup=False)
+        self.markup_env = make_environment(override_dir, markup=True)
+        for env in (self.text_env, self.markup_env):
+            env.filters.update(filters)
+
+    def environment(self, name: str) -> SandboxedEnvironment:
+        """The markup environment for HTML/XML outputs, the text one for the rest."""
+        return self.markup_env if is_markup(name) else self.text_env
 
     def context(self, channel: str, channel_type: str) -> dict[str, Any]:
         """Everything a template may use. Dates are aware datetimes in the incident's zone."""
@@ -128,7 +139,7 @@ class Renderer:
         """The name the loader will use for ``name``, or None when no such template exists."""
         for candidate in (f"{self.language}/{name}", name):
             try:
-                self.env.loader.get_source(self.env, candidate)  # type: ignore[union-attr]
+                self.text_env.loader.get_source(self.text_env, candidate)  # type: ignore[union-attr]
             except jinja2.TemplateNotFound:
                 continue
             return candidate
@@ -145,7 +156,7 @@ class Renderer:
                 None,
             )
         try:
-            template = self.env.get_template(found)
+            template = self.environment(found).get_template(found)
             text = template.render(context)
         except jinja2.TemplateSyntaxError as exc:
             return RenderFailure(
@@ -165,7 +176,7 @@ class Renderer:
         except (TypeError, ValueError, AttributeError, KeyError) as exc:
             line, file = _template_position(exc, found)
             return RenderFailure(found, line, f"template error: {exc}", file)
-        return text if _autoescape(found) else tidy_text(text)
+        return text if is_markup(found) else tidy_text(text)
 
     # Filters: dates in the incident's locale and timezone.
     def _local(self, value: datetime) -> datetime:
@@ -188,13 +199,16 @@ class Renderer:
         return self._join(self._date(value), self._time(value))
 
     def _when(self, value: datetime) -> str:
-        """The time alone when it is today, else day and time: short enough for an SMS."""
+        """The time alone when it is today, else day and time: short enough for an SMS.
+
+        The day is numeric ("23/08"): a month name such as "août" would make a French SMS UCS-2.
+        """
         from babel.dates import format_skeleton
 
         local = self._local(value)
         if local.date() == self.now.date():
             return self._time(local)
-        return self._join(format_skeleton("MMMMd", local, locale=self.locale), self._time(local))
+        return self._join(format_skeleton("ddMM", local, locale=self.locale), self._time(local))
 
     def _join(self, day: str, time: str) -> str:
         pattern = _AT_TIME.get(self.language)

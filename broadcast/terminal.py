@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -224,15 +225,11 @@ class _VisibleText(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if not self.skip:
-            self.chunks.append(" ".join(data.split()) if data.strip() else " ")
+            self.chunks.append(re.sub(r"\s+", " ", data))
 
 
 def visible_text(html: str) -> str:
     parser = _VisibleText()
     parser.feed(html)
     lines = [" ".join(line.split()) for line in "".join(parser.chunks).splitlines()]
-    out: list[str] = []
-    for line in lines:
-        if line or (out and out[-1]):
-            out.append(line)
-    return "\n".join(out).strip()
+    return "\n".join(line for line in lines if line)

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# Real local peers (Twilio and X APIs on 127.0.0.1) as fixtures: twilio_server, x_server, ...
+pytest_plugins = ["tests.peers.fixtures"]
+
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "panne-nord.yaml"
 # 09:40 in Paris on the day of the example outage.

@@ -44,7 +44,7 @@ def test_another_day_carries_the_date(incident: Incident, tmp_path: Path) -> Non
     write(tmp_path / "t" / "when.txt.j2", "{{ eta | when }}")
     late = datetime.fromisoformat("2026-11-21T20:00:00+01:00")
     r = renderer(incident, late, tmp_path / "t")
-    assert r.render("when.txt.j2", r.context("x", "sms")) == "22 novembre à 14:00"
+    assert r.render("when.txt.j2", r.context("x", "sms")) == "22/11 à 14:00"
 
 
 def test_language_folder_wins_over_plain_name(
@@ -97,6 +97,26 @@ def test_html_and_xml_escape_incident_text(
     for name in ("page.html.j2", "feed.xml.j2"):
         assert r.render(name, context) == "<p>&lt;script&gt;alert(1)&lt;/script&gt; &amp; co</p>"
     assert r.render("plain.txt.j2", context) == "<script>alert(1)</script> & co"
+
+
+def test_text_macro_called_from_html_is_escaped_too(
+    incident: Incident, now: datetime, tmp_path: Path
+) -> None:
+    """A macro from a text partial must not smuggle incident text into HTML unescaped."""
+    write(tmp_path / "t" / "_bits.j2", "{% macro say() %}{{ headline }}{% endmacro %}")
+    write(
+        tmp_path / "t" / "page.html.j2",
+        '{% import "_bits.j2" as bits with context %}<p>{{ bits.say() }}</p>',
+    )
+    write(
+        tmp_path / "t" / "note.txt.j2",
+        '{% import "_bits.j2" as bits with context %}{{ bits.say() }}',
+    )
+    hostile = incident.model_copy(update={"headline": "<img src=x onerror=alert(1)>"})
+    r = renderer(hostile, now, tmp_path / "t")
+    context = r.context("x", "web_banner")
+    assert r.render("page.html.j2", context) == "<p>&lt;img src=x onerror=alert(1)&gt;</p>"
+    assert r.render("note.txt.j2", context) == "<img src=x onerror=alert(1)>"
 
 
 def test_missing_template_says_where_it_looked(incident: Incident, now: datetime, tmp_path: Path):

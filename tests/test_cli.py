@@ -1,0 +1,260 @@
+"""The command line, end to end: the real commands on real files, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from broadcast.cli import app
+from tests.conftest import NOW, write
+
+NO_SECRETS = {
+    name: ""
+    for name in (
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "SMTP_USER",
+        "SMTP_PASSWORD",
+        "X_CONSUMER_KEY",
+        "X_CONSUMER_SECRET",
+        "X_ACCESS_TOKEN",
+        "X_ACCESS_TOKEN_SECRET",
+    )
+}
+ENV = {"BROADCAST_NOW": NOW.isoformat(), "BROADCAST_CONFIG": "", "COLUMNS": "100", **NO_SECRETS}
+
+
+def run(project: Path, *args: str, env: dict[str, str] | None = None):
+    """Run the CLI in ``project`` as the current directory, as a user would."""
+    old = Path.cwd()
+    os.chdir(project)
+    try:
+        return CliRunner().invoke(app, list(args), env={**ENV, **(env or {})})
+    finally:
+        os.chdir(old)
+
+
+def run_json(project: Path, *args: str) -> tuple[int, dict]:
+    result = run(project, *args, "--json")
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_validate_the_shipped_example(project: Path) -> None:
+    result = run(project, "validate", "examples/panne-nord.yaml")
+    assert result.exit_code == 0, result.output
+    assert "ready on 4 channels" in result.output
+
+
+def test_json_document_has_every_channel_and_measure(project: Path) -> None:
+    code, doc = run_json(project, "preview", "examples/panne-nord.yaml")
+    assert code == 0
+    assert doc["ok"] is True
+    assert doc["incident"]["next_update_at"] == "2026-11-22T11:40:00+01:00"
+    channels = {c["channel"]: c for c in doc["channels"]}
+    assert {c: channels[c]["type"] for c in channels} == {
+        "sms": "sms",
+        "email": "email",
+        "twitter": "twitter",
+        "banner": "web_banner",
+    }
+    headline = "Coupure de courant à Lille et Roubaix depuis 8h10. Rétablissement prévu vers 14h."
+    for name in ("sms", "twitter", "banner"):
+        assert headline in channels[name]["text"]
+    assert headline in channels["email"]["text"]
+    assert channels["sms"]["encoding"] in ("GSM-7", "UCS-2")
+    assert 1 <= channels["sms"]["segments"] <= 3
+    assert 0 < channels["twitter"]["weighted_length"] <= 280
+    assert "\n" not in channels["email"]["subject"]
+    assert channels["email"]["html"].lstrip().lower().startswith("<!doctype html")
+    # examples/contacts.csv: four rows with a phone, four with an email.
+    assert (channels["sms"]["recipients"], channels["email"]["recipients"]) == (4, 4)
+    assert channels["twitter"]["recipients"] is None
+    assert all(c["problems"] == [] for c in doc["channels"])
+
+
+def test_preview_shows_each_panel_with_its_measures(project: Path) -> None:
+    result = run(project, "preview", "examples/panne-nord.yaml")
+    assert result.exit_code == 0, result.output
+    for label in ("sms · sms · fr", "email · email", "twitter · twitter", "banner · web_banner"):
+        assert label in result.output
+    assert "segment" in result.output
+    assert "/280 weighted" in result.output
+    assert "4 recipients" in result.output
+    assert "Subject:" in result.output
+
+
+def test_one_channel_only_and_an_unknown_one(project: Path) -> None:
+    code, doc = run_json(project, "preview", "examples/panne-nord.yaml", "--channel", "sms")
+    assert code == 0
+    assert [c["channel"] for c in doc["channels"]] == ["sms"]
+    code, doc = run_json(project, "preview", "examples/panne-nord.yaml", "--channel", "smss")
+    assert code == 2
+    (problem,) = doc["problems"]
+    assert "did you mean 'sms'" in problem["message"]
+
+
+def test_dry_run_needs_no_credentials_and_sends_nothing(project: Path) -> None:
+    result = run(project, "send", "examples/panne-nord.yaml", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "Dry run: nothing was sent" in result.output
+    code, doc = run_json(project, "send", "examples/panne-nord.yaml", "--dry-run")
+    assert (code, doc["dry_run"], doc["sent"]) == (0, True, 0)
+
+
+def test_real_send_names_each_missing_credential(project: Path) -> None:
+    code, doc = run_json(project, "send", "examples/panne-nord.yaml", "--channel", "sms")
+    assert code == 2
+    problems = doc["channels"][0]["problems"]
+    assert {p["field"] for p in problems} == {"account_sid", "auth_token"}
+    assert all(p["channel"] == "sms" and p["line"] for p in problems)
+
+
+def test_undefined_template_variable_names_template_and_line(project: Path) -> None:
+    override = write(
+        project / "templates" / "fr" / "sms.txt.j2", "{{ organisation }}\n{{ headlin }}\n"
+    )
+    code, doc = run_json(project, "validate", "examples/panne-nord.yaml")
+    assert code == 2
+    sms = next(c for c in doc["channels"] if c["channel"] == "sms")
+    (problem,) = sms["problems"]
+    assert Path(problem["file"]) == override
+    assert (problem["line"], problem["field"]) == (2, "template")
+    assert "headlin" in problem["message"]
+
+
+def test_user_templates_override_the_shipped_ones(project: Path) -> None:
+    write(project / "templates" / "fr" / "tweet.txt.j2", "ALERTE {{ headline }}")
+    code, doc = run_json(project, "preview", "examples/panne-nord.yaml", "--channel", "twitter")
+    assert code == 0
+    assert doc["channels"][0]["text"].startswith("ALERTE Coupure de courant")
+
+
+def test_sms_over_max_segments_is_refused(project: Path) -> None:
+    config = project / "channels.yaml"
+    config.write_text(config.read_text().replace("max_segments: 3", "max_segments: 1"))
+    code, doc = run_json(project, "send", "examples/panne-nord.yaml", "--dry-run")
+    assert code == 2
+    sms = next(c for c in doc["channels"] if c["channel"] == "sms")
+    assert any(p["field"] == "max_segments" for p in sms["problems"])
+
+
+def test_headline_too_long_for_one_post(project: Path) -> None:
+    incident = project / "examples" / "panne-nord.yaml"
+    text = incident.read_text(encoding="utf-8")
+    long_headline = "Coupure " + "très longue " * 30
+    lines = [
+        f"headline: {long_headline}" if line.startswith("headline:") else line
+        for line in text.splitlines()
+    ]
+    incident.write_text("\n".join(lines), encoding="utf-8")
+    code, doc = run_json(project, "validate", "examples/panne-nord.yaml")
+    assert code == 2
+    (problem,) = [p for p in doc["problems"] if p["field"] == "headline"]
+    assert problem["line"] == 1 + next(
+        i for i, line in enumerate(lines) if line.startswith("headline:")
+    )
+    assert "280" in problem["message"]
+
+
+def test_subject_with_a_line_break_is_a_problem(project: Path) -> None:
+    write(project / "templates" / "fr" / "email_subject.txt.j2", "{{ title }}\nsecond line")
+    code, doc = run_json(project, "validate", "examples/panne-nord.yaml")
+    assert code == 2
+    email = next(c for c in doc["channels"] if c["channel"] == "email")
+    assert [p["field"] for p in email["problems"]] == ["subject"]
+
+
+def test_config_from_environment_variable(project: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = run(
+        elsewhere,
+        "validate",
+        str(project / "examples" / "panne-nord.yaml"),
+        env={"BROADCAST_CONFIG": str(project / "channels.yaml")},
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_init_writes_a_working_starter(tmp_path: Path) -> None:
+    target = tmp_path / "crisis"
+    result = run(tmp_path, "init", str(target))
+    assert result.exit_code == 0, result.output
+    assert (target / "channels.yaml").is_file()
+    assert (target / "templates" / "fr" / "sms.txt.j2").is_file()
+    code, doc = run_json(
+        tmp_path,
+        "validate",
+        str(target / "examples" / "panne-nord.yaml"),
+        "--config",
+        str(target / "channels.yaml"),
+    )
+    assert code == 0, doc
+    again = run(tmp_path, "init", str(target))
+    assert again.exit_code == 2
+    assert "already there" in again.output
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ("id: x\ntitle: Coupure: Nord\n", ":2"),
+        ("id: x\nstatus: investigating\n", "missing"),
+        ("- just\n- a list\n", "field: value"),
+    ],
+)
+def test_bad_incident_exits_2_with_a_located_message_and_no_traceback(
+    project: Path, content: str, words: str
+) -> None:
+    """A real process, so what the user sees on the terminal is what we check."""
+    write(project / "bad.yaml", content)
+    done = subprocess.run(
+        [sys.executable, "-m", "broadcast", "validate", "bad.yaml"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **ENV},
+        timeout=60,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output
+    assert "Traceback" not in output
+    assert "bad.yaml" in output
+    assert words in output
+
+
+def test_missing_incident_file_is_bad_input(project: Path) -> None:
+    result = run(project, "preview", "nope.yaml")
+    assert result.exit_code == 2
+    assert "not found" in result.output
+
+
+def test_preview_path_never_imports_the_provider_sdks(project: Path) -> None:
+    """twilio and tweepy cost most of a second at import: cron and previews must not pay it."""
+    probe = (
+        "import sys\n"
+        "from broadcast.cli import app\n"
+        "for command in ('preview', 'validate'):\n"
+        "    try:\n"
+        "        app([command, 'examples/panne-nord.yaml', '--json'])\n"
+        "    except SystemExit as done:\n"
+        "        assert done.code == 0, done.code\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('twilio', 'tweepy'))\n"
+        "print('HEAVY', heavy)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **ENV},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "HEAVY []" in done.stdout
