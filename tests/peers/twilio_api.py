@@ -1,0 +1,463 @@
+"""Local peer for Twilio's Programmable Messaging REST API, for tests with the real twilio SDK.
+
+Speaks the documented 2010-04-01 Messages resource over plain HTTP on 127.0.0.1:
+
+* ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json`` - form-encoded ``To``, ``From`` or
+  ``MessagingServiceSid``, ``Body`` (or ``MediaUrl`` / ``ContentSid``), optional
+  ``StatusCallback``; answers 201 with a Message resource (``status`` ``queued``, or
+  ``accepted`` when sent through a Messaging Service).
+* ``GET /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json`` - a stored message, or 404.
+* HTTP Basic auth with ``AccountSid:AuthToken`` (or an API key ``SK...:secret``); anything else
+  is 401 with Twilio error 20003.
+* Errors use Twilio's JSON shape ``{"code", "message", "more_info", "status"}`` with the
+  documented codes (21602, 21603, 21604, 21211, 21610, 21614, ...). The magic ``To`` numbers of
+  Twilio's test credentials (+15005550001 -> 21211, ...0002 -> 21612, ...0003 -> 21408,
+  ...0004 -> 21610, ...0009 -> 21614) behave as documented unless ``magic_numbers=False``.
+
+Point the SDK at it with ``client.api.base_url = server.url`` (see :mod:`tests.peers.fixtures`).
+Scripted faults come from :class:`tests.peers.base.PeerServer`: 500/503 answer with Twilio's
+20500/20503 JSON, other 5xx with an HTML gateway page (as Twilio's edge does), 429 with
+``Retry-After`` and code 20429.
+
+:class:`HeaderKeepingHttpClient` shows how a caller can still read ``Retry-After``:
+``TwilioRestException`` carries no response headers.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import math
+import re
+import secrets
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+
+from .base import IncomingRequest, PeerServer, Reply
+
+API_VERSION = "2010-04-01"
+DEFAULT_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+DEFAULT_AUTH_TOKEN = "local-peer-auth-token"
+MAX_BODY_CHARS = 1600
+
+# code -> (HTTP status, message template); templates may use {to}, {from_}, {sid}, {path}.
+TWILIO_ERRORS: dict[int, tuple[int, str]] = {
+    20003: (401, "Authenticate"),
+    20004: (405, "Method not allowed"),
+    20404: (404, "The requested resource {path} was not found"),
+    20429: (429, "Too Many Requests"),
+    20500: (500, "An internal server error has occurred"),
+    20503: (503, "Service is unavailable. Please try again"),
+    21211: (400, "The 'To' number {to} is not a valid phone number."),
+    21212: (
+        400,
+        "The 'From' number {from_} is not a valid phone number, shortcode, "
+        "or alphanumeric sender ID.",
+    ),
+    21408: (
+        400,
+        "Permission to send an SMS has not been enabled for the region indicated by "
+        "the 'To' number: {to}.",
+    ),
+    21602: (400, "Message body is required."),
+    21603: (400, "A 'From' phone number is required."),
+    21604: (400, "A 'To' phone number is required."),
+    21606: (
+        400,
+        "The 'From' phone number provided ({from_}) is not a valid message-capable Twilio "
+        "phone number for this destination.",
+    ),
+    21610: (400, "Attempt to send to unsubscribed recipient"),
+    21611: (400, "This 'From' number has exceeded the maximum number of queued messages"),
+    21612: (
+        400,
+        "The 'To' phone number: {to}, is not currently reachable using the 'From' phone "
+        "number: {from_} via SMS.",
+    ),
+    21614: (400, "'To' number is not a valid mobile number"),
+    21617: (400, "The concatenated message body exceeds the 1600 character limit."),
+    21701: (400, "The Messaging Service Sid {sid} is invalid."),
+}
+
+# Documented magic numbers for test credentials (twilio.com/docs/iam/test-credentials).
+MAGIC_TO_ERRORS: dict[str, int] = {
+    "+15005550001": 21211,
+    "+15005550002": 21612,
+    "+15005550003": 21408,
+    "+15005550004": 21610,
+    "+15005550009": 21614,
+}
+MAGIC_FROM_ERRORS: dict[str, int] = {
+    "+15005550001": 21212,
+    "+15005550007": 21606,
+    "+15005550008": 21611,
+}
+MAGIC_VALID_FROM = "+15005550006"
+
+_MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json$")
+_MESSAGE = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages/(?P<sid>[^/]+)\.json$")
+_E164 = re.compile(r"^(?:[a-z]+:)?\+[1-9]\d{1,14}$")
+_SHORT_CODE = re.compile(r"^\d{3,8}$")
+_ALPHA_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
+
+_GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM7_EXTENDED = frozenset("\f^{}\\[~]|€")
+
+
+def sms_segments(body: str) -> int:
+    """Number of SMS segments Twilio bills for ``body`` (GSM-7 160/153, else UCS-2 70/67)."""
+    if all(c in _GSM7_BASIC or c in _GSM7_EXTENDED for c in body):
+        septets = sum(2 if c in _GSM7_EXTENDED else 1 for c in body)
+        return 1 if septets <= 160 else math.ceil(septets / 153)
+    code_units = len(body.encode("utf-16-le")) // 2
+    return 1 if code_units <= 70 else math.ceil(code_units / 67)
+
+
+def twilio_error(code: int, headers: Mapping[str, str] | None = None, **details: str) -> Reply:
+    """A Twilio-shaped error reply for ``code`` (see :data:`TWILIO_ERRORS`)."""
+    status, template = TWILIO_ERRORS[code]
+    payload = {
+        "code": code,
+        "message": template.format_map({"to": "", "from_": "", "sid": "", "path": "", **details}),
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+    return _twilio_json(status, payload, headers)
+
+
+def _twilio_json(status: int, payload: Any, headers: Mapping[str, str] | None = None) -> Reply:
+    return Reply.json(
+        status,
+        payload,
+        headers={"Twilio-Request-Id": "RQ" + secrets.token_hex(16), **(headers or {})},
+    )
+
+
+def _basic_auth(header: str | None) -> tuple[str, str] | None:
+    if not header or header[:6].lower() != "basic ":
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, sep, password = decoded.partition(":")
+    return (user, password) if sep else None
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """A message the peer accepted (what the provider would go on to deliver)."""
+
+    sid: str
+    account_sid: str
+    to: str
+    from_: str | None
+    body: str
+    messaging_service_sid: str | None
+    status_callback: str | None
+    media_urls: tuple[str, ...]
+    auth_user: str
+    status: str
+    num_segments: int
+    date_created: datetime
+    params: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def uri(self) -> str:
+        return f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{self.sid}.json"
+
+    def resource(self) -> dict[str, Any]:
+        """The Message resource JSON, as Twilio returns it from create and fetch."""
+        stamp = format_datetime(self.date_created)
+        base = self.uri.removesuffix(".json")
+        return {
+            "account_sid": self.account_sid,
+            "api_version": API_VERSION,
+            "body": self.body,
+            "date_created": stamp,
+            "date_sent": None,
+            "date_updated": stamp,
+            "direction": "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "from": self.from_,
+            "messaging_service_sid": self.messaging_service_sid,
+            "num_media": str(len(self.media_urls)),
+            "num_segments": str(self.num_segments),
+            "price": None,
+            "price_unit": "USD",
+            "sid": self.sid,
+            "status": self.status,
+            "subresource_uris": {
+                "media": f"{base}/Media.json",
+                "feedback": f"{base}/Feedback.json",
+            },
+            "to": self.to,
+            "uri": self.uri,
+        }
+
+
+class TwilioAPIServer(PeerServer):
+    """Twilio Messages API peer.
+
+    Args:
+        account_sid, auth_token: the credentials requests must present (Basic auth).
+        api_keys: optional ``{"SK...": secret}`` also accepted as Basic auth users.
+        invalid, unsubscribed, not_mobile: ``To`` numbers answered with 21211 / 21610 / 21614.
+        senders: if given, the only ``From`` values accepted (others get 21606).
+        magic_numbers: honour Twilio's documented test-credential magic numbers.
+        latency: seconds added to every response.
+    """
+
+    name = "twilio"
+
+    def __init__(
+        self,
+        account_sid: str = DEFAULT_ACCOUNT_SID,
+        auth_token: str = DEFAULT_AUTH_TOKEN,
+        *,
+        api_keys: Mapping[str, str] | None = None,
+        invalid: Iterable[str] = (),
+        unsubscribed: Iterable[str] = (),
+        not_mobile: Iterable[str] = (),
+        senders: Iterable[str] | None = None,
+        magic_numbers: bool = True,
+        latency: float = 0.0,
+    ) -> None:
+        super().__init__(latency=latency)
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.api_keys = dict(api_keys or {})
+        self.senders = None if senders is None else frozenset(senders)
+        self._to_errors: dict[str, int] = dict(MAGIC_TO_ERRORS) if magic_numbers else {}
+        self._from_errors: dict[str, int] = dict(MAGIC_FROM_ERRORS) if magic_numbers else {}
+        self._messages: dict[str, SentMessage] = {}
+        self.mark_invalid(*invalid)
+        self.mark_unsubscribed(*unsubscribed)
+        self.mark_not_mobile(*not_mobile)
+
+    # -- per-number rules ----------------------------------------------------------------------
+
+    def set_number_error(self, number: str, code: int) -> None:
+        """Answer every message to ``number`` with Twilio error ``code`` (a 400 code)."""
+        if TWILIO_ERRORS.get(code, (0, ""))[0] != 400:
+            raise ValueError(f"not a per-number (400) Twilio error code: {code}")
+        with self.lock:
+            self._to_errors[number] = code
+
+    def mark_invalid(self, *numbers: str) -> None:
+        for number in numbers:
+            self.set_number_error(number, 21211)
+
+    def mark_unsubscribed(self, *numbers: str) -> None:
+        for number in numbers:
+            self.set_number_error(number, 21610)
+
+    def mark_not_mobile(self, *numbers: str) -> None:
+        for number in numbers:
+            self.set_number_error(number, 21614)
+
+    def mark_unreachable(self, *numbers: str) -> None:
+        for number in numbers:
+            self.set_number_error(number, 21612)
+
+    def clear_number_errors(self) -> None:
+        with self.lock:
+            self._to_errors.clear()
+            self._from_errors.clear()
+
+    # -- recorded data -------------------------------------------------------------------------
+
+    def messages(self) -> list[SentMessage]:
+        """Accepted messages in creation order (snapshot copy)."""
+        with self.lock:
+            return list(self._messages.values())
+
+    def message(self, sid: str) -> SentMessage | None:
+        with self.lock:
+            return self._messages.get(sid)
+
+    def messages_to(self, number: str) -> list[SentMessage]:
+        return [m for m in self.messages() if m.to == number]
+
+    def reset(self) -> None:
+        with self.lock:
+            super().reset()
+            self._messages.clear()
+
+    # -- wire protocol -------------------------------------------------------------------------
+
+    def server_error_reply(self, status: int) -> Reply:
+        if status in (500, 503):
+            return twilio_error(20000 + status)
+        return Reply.html(status, f"{status} Bad Gateway" if status == 502 else f"{status} Error")
+
+    def rate_limit_reply(self, retry_after: int) -> Reply:
+        return twilio_error(20429, headers={"Retry-After": str(retry_after)})
+
+    def handle(self, request: IncomingRequest) -> Reply:
+        many, one = _MESSAGES.match(request.path), _MESSAGE.match(request.path)
+        match = many or one
+        if match is None:
+            return twilio_error(20404, path=request.path)
+        denied = self._authenticate(request, match["account"])
+        if denied is not None:
+            return denied
+        if many and request.method == "POST":
+            return self._create(request)
+        if one and request.method == "GET":
+            message = self.message(one["sid"])
+            if message is None:
+                return twilio_error(20404, path=request.path)
+            return _twilio_json(200, message.resource())
+        return twilio_error(20004)
+
+    def _authenticate(self, request: IncomingRequest, account: str) -> Reply | None:
+        unauthorized = twilio_error(20003, headers={"WWW-Authenticate": 'Basic realm="Twilio API"'})
+        credentials = _basic_auth(request.header("authorization"))
+        if credentials is None:
+            return unauthorized
+        user, password = credentials
+        expected = self.auth_token if user == self.account_sid else self.api_keys.get(user)
+        if expected is None or not hmac.compare_digest(password.encode(), expected.encode()):
+            return unauthorized
+        if account != self.account_sid:  # credentials do not grant access to that account
+            return unauthorized
+        return None
+
+    def _create(self, request: IncomingRequest) -> Reply:
+        fields = parse_qs(request.body.decode("utf-8", "replace"), keep_blank_values=True)
+
+        def first(name: str) -> str | None:
+            values = fields.get(name)
+            return values[0] if values and values[0] != "" else None
+
+        to, from_, body = first("To"), first("From"), first("Body") or ""
+        service = first("MessagingServiceSid")
+        media = tuple(u for u in fields.get("MediaUrl", []) if u)
+        if to is None:
+            return twilio_error(21604)
+        if from_ is None and service is None:
+            return twilio_error(21603)
+        if service is not None and not _SERVICE_SID.match(service):
+            return twilio_error(21701, sid=service)
+        if not body and not media and first("ContentSid") is None:
+            return twilio_error(21602)
+        if len(body) > MAX_BODY_CHARS:
+            return twilio_error(21617)
+        if from_ is not None:
+            if not (_E164.match(from_) or _SHORT_CODE.match(from_) or _ALPHA_SENDER.match(from_)):
+                return twilio_error(21212, from_=from_)
+            with self.lock:
+                from_code = self._from_errors.get(from_)
+            if from_code is None and self.senders is not None and from_ not in self.senders:
+                from_code = 21606
+            if from_code is not None:
+                return twilio_error(from_code, from_=from_, to=to)
+        if not _E164.match(to):
+            return twilio_error(21211, to=to)
+        with self.lock:
+            to_code = self._to_errors.get(to)
+        if to_code is not None:
+            return twilio_error(to_code, to=to, from_=from_ or "")
+
+        user = (_basic_auth(request.header("authorization")) or ("", ""))[0]
+        message = SentMessage(
+            sid=("MM" if media else "SM") + secrets.token_hex(16),
+            account_sid=self.account_sid,
+            to=to,
+            from_=from_,
+            body=body,
+            messaging_service_sid=service,
+            status_callback=first("StatusCallback"),
+            media_urls=media,
+            auth_user=user,
+            # Through a Messaging Service the sender is picked later: "accepted", 0 segments.
+            status="accepted" if service else "queued",
+            num_segments=0 if service else sms_segments(body),
+            date_created=datetime.now(UTC).replace(microsecond=0),
+            params={k: tuple(v) for k, v in fields.items()},
+        )
+        with self.lock:
+            self._messages[message.sid] = message
+        return _twilio_json(201, message.resource())
+
+
+class HeaderKeepingHttpClient(TwilioHttpClient):
+    """A ``TwilioHttpClient`` that remembers the last response it got, per thread.
+
+    ``TwilioRestException`` exposes ``status``, ``code``, ``msg``, ``uri``, ``method`` and
+    ``details`` but no headers, so ``Retry-After`` on a 429 is lost. Passing this client as
+    ``Client(sid, token, http_client=HeaderKeepingHttpClient())`` keeps it reachable:
+    after catching the exception, :meth:`retry_after` reads the header of the response that
+    caused it. Storage is thread-local, so concurrent senders sharing one client don't see
+    each other's responses. (The base class's ``_test_only_last_response`` is shared and
+    documented as test-only.)
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._local = threading.local()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Response:
+        self._local.response = None
+        response = super().request(
+            method,
+            url,
+            params=params,
+            data=data,
+            headers=headers,
+            auth=auth,
+            timeout=timeout,
+            allow_redirects=allow_redirects,
+        )
+        self._local.response = response
+        return response
+
+    @property
+    def last_response(self) -> Response | None:
+        """The last response received on this thread (``None`` if the request failed)."""
+        return getattr(self._local, "response", None)
+
+    def retry_after(self) -> float | None:
+        """Seconds from the last response's ``Retry-After`` (delta-seconds or HTTP-date)."""
+        response = self.last_response
+        value = (
+            None
+            if response is None or response.headers is None
+            else response.headers.get("Retry-After")
+        )
+        if value is None:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
