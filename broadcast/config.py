@@ -13,7 +13,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from broadcast.model_errors import problems_from_validation
 from broadcast.problems import InputError, Problem
@@ -39,6 +46,7 @@ class _Channel(BaseModel):
     locale: str | None = None
     templates: dict[str, str] = Field(default_factory=dict)
     rate: str | None = None
+    concurrency: int | None = Field(default=None, ge=1, le=64)
 
     @field_validator("rate")
     @classmethod
@@ -46,6 +54,15 @@ class _Channel(BaseModel):
         if value is not None and value.strip() != "unlimited" and not _RATE.match(value):
             raise ValueError(f"'{value}' is not a rate; write it like 10/s, 100/min or unlimited")
         return value
+
+    def rate_per_second(self) -> float | None:
+        """``10/s`` → 10.0, ``120/min`` → 2.0; None for unlimited or unset."""
+        if self.rate is None or self.rate.strip() == "unlimited":
+            return None
+        match = _RATE.match(self.rate)
+        assert match is not None  # checked by _rate_form
+        per = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60}
+        return float(match.group(1)) / per.get(match.group(2), 3600)
 
     def template_names(self) -> dict[str, str]:
         """Part name → template file name, with this channel's overrides applied."""
@@ -76,6 +93,15 @@ class SmsChannel(_Channel):
     api_base_url: str | None = None
     template: str | None = None
 
+    @model_validator(mode="after")
+    def _one_sender(self) -> SmsChannel:
+        if (self.from_ is None) == (self.messaging_service_sid is None):
+            raise ValueError(
+                "give the channel either 'from' (a number) or 'messaging_service_sid', not "
+                "both and not neither"
+            )
+        return self
+
     def template_names(self) -> dict[str, str]:
         names = super().template_names()
         return {**names, "text": self.template} if self.template else names
@@ -93,7 +119,7 @@ class EmailChannel(_Channel):
     type: Literal["email"]
     host: str
     port: int = Field(default=587, ge=1, le=65535)
-    starttls: bool = True
+    starttls: bool | None = None  # default: on unless ssl is
     ssl: bool = False
     from_: str = Field(alias="from")
     reply_to: str | None = None
@@ -101,6 +127,22 @@ class EmailChannel(_Channel):
     password: str | None = None
     recipients: str
     list_unsubscribe: str | None = None
+    # A CA bundle for an SMTP server whose certificate a private authority signed.
+    ca_file: str | None = None
+    timeout: float = Field(default=30.0, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _one_tls_mode(self) -> EmailChannel:
+        if self.ssl and self.starttls:  # both said explicitly
+            raise ValueError(
+                "choose one of ssl: true (implicit TLS, usually port 465) and starttls: true "
+                "(usually port 587); set the other to false"
+            )
+        return self
+
+    @property
+    def use_starttls(self) -> bool:
+        return self.starttls if self.starttls is not None else not self.ssl
 
 
 class TwitterChannel(_Channel):
@@ -341,6 +383,9 @@ def _with_channel_names(problems: list[Problem], doc: YamlDocument) -> list[Prob
             channel = field.split(".", 1)[1]
             line = doc.line_of(("channels", channel, "type"))
             out.append(Problem(problem.message, problem.file, line, "type", channel))
+        elif field.startswith("channels."):
+            channel = field.split(".", 1)[1]
+            out.append(Problem(problem.message, problem.file, problem.line, None, channel))
         else:
             out.append(problem)
     return out

@@ -8,6 +8,7 @@ become markup.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from broadcast import __version__
 from broadcast.incident import Incident
 
 SHIPPED_TEMPLATES = next(
@@ -67,7 +69,24 @@ def make_environment(override_dir: Path | None, markup: bool) -> SandboxedEnviro
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        bytecode_cache=_bytecode_cache("markup" if markup else "text"),
     )
+
+
+def _bytecode_cache(kind: str) -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs: compiling them is most of a preview's time.
+
+    Jinja keys a cached template by name and checks its source, not the environment's
+    options, so each kind of environment (and each version of ours and of Jinja) gets its own
+    folder: a template compiled without escaping must never be loaded by the HTML one.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    folder = Path(base) / "broadcast" / f"jinja-{__version__}-{jinja2.__version__}-{kind}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
 
 
 class Renderer:

@@ -122,3 +122,33 @@ def test_bad_rate_and_no_channels(tmp_path: Path) -> None:
     (problem,) = load_problems(write(tmp_path / "b.yaml", text))
     assert (problem.channel, problem.field) == ("b", "rate")
     assert "10/s" in problem.message
+
+
+def test_whole_channel_checks_name_the_channel(tmp_path: Path) -> None:
+    text = """\
+organisation: Org
+channels:
+  mail: {type: email, host: h, from: a@example.com, recipients: c.csv, ssl: true,
+         starttls: true}
+  text:
+    type: sms
+    recipients: c.csv
+    account_sid: "${SID}"
+    auth_token: "${TOKEN}"
+"""
+    problems = {p.channel: p for p in load_problems(write(tmp_path / "channels.yaml", text))}
+    assert "choose one of ssl" in problems["mail"].message
+    assert problems["mail"].line == 3
+    implicit = text.replace(",\n         starttls: true}", "}").split("  text:")[0]
+    mail = load_config(write(tmp_path / "implicit.yaml", implicit), {}).channels["mail"]
+    assert (mail.ssl, mail.use_starttls) == (True, False)
+    assert "either 'from'" in problems["text"].message
+    assert problems["text"].line == 5
+
+
+def test_rates() -> None:
+    config = load_config(REPO / "channels.yaml", environ={})
+    sms = config.channels["sms"]
+    assert sms.model_copy(update={"rate": "120/min"}).rate_per_second() == 2.0
+    assert sms.model_copy(update={"rate": "unlimited"}).rate_per_second() is None
+    assert sms.model_copy(update={"rate": "10/s"}).rate_per_second() == 10.0
