@@ -27,7 +27,10 @@ app = typer.Typer(
 )
 
 IncidentArg = Annotated[
-    Path, typer.Argument(help="The incident file (YAML).", show_default=False, dir_okay=False)
+    Path,
+    typer.Argument(
+        help="The incident file (YAML).", show_default=False, dir_okay=False, metavar="INCIDENT"
+    ),
 ]
 ConfigOpt = Annotated[
     Path | None,

@@ -53,7 +53,28 @@ def read_recipients(
     normalise = _phone_normaliser(default_region) if kind == "phone" else _email_normaliser()
     with _open_csv(path, channel) as (reader, header_line):
         columns = _columns(reader, path, kind, channel, header_line)
-        for row in reader:
+        rows = iter(reader)
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except (UnicodeDecodeError, csv.Error) as exc:
+                reason = (
+                    "is not UTF-8 text; export it as 'CSV UTF-8'"
+                    if isinstance(exc, UnicodeDecodeError)
+                    else f"cannot be read as CSV ({exc})"
+                )
+                raise InputError(
+                    [
+                        Problem(
+                            f"line {reader.line_num + 1} {reason}",
+                            path,
+                            reader.line_num + 1,
+                            channel=channel,
+                        )
+                    ]
+                ) from None
             line = reader.line_num
             raw = _cell(row, columns.get(kind))
             if not raw:

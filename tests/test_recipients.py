@@ -70,3 +70,13 @@ def test_missing_column_and_missing_file(tmp_path: Path) -> None:
     assert "name, mobile" in problem.message
     with pytest.raises(InputError, match="not found"):
         count_recipients(tmp_path / "none.csv", "email")
+
+
+def test_a_bad_byte_further_down_is_a_located_problem(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_bytes(b"name,phone\nA,0612345678\nB,06\xe9\n")
+    with pytest.raises(InputError) as caught:
+        count_recipients(path, "phone", "FR", "sms")
+    (problem,) = caught.value.problems
+    assert "UTF-8" in problem.message
+    assert problem.channel == "sms"
