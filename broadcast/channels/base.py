@@ -1,0 +1,127 @@
+"""The small interface every channel adapter implements, and what one delivery returns.
+
+An adapter knows how to hand ONE rendered message to its provider for ONE target. Everything
+around that (recipients, de-duplication, concurrency, rate limits, retries, progress, summary)
+lives once, in ``broadcast.dispatch``. Each worker thread gets its own adapter instance, so an
+adapter need not be thread-safe; it may keep a connection open between deliveries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+RecipientKind = Literal["phone", "email"]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What a channel carries, exactly as the preview showed it.
+
+    ``parts`` holds the rendered texts (``text``, ``subject``, ``html``, ...); ``thread`` the
+    posts of a thread in order (X); ``facts`` the incident's structured facts for adapters that
+    publish data rather than text (the web banner's JSON and feed).
+    """
+
+    channel: str
+    parts: Mapping[str, str]
+    thread: tuple[str, ...] = ()
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one delivery goes: a phone number, an address, an account or a folder."""
+
+    address: str
+    name: str = ""
+    line: int | None = None  # the recipients CSV line it came from
+    locale: str | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The outcome of one delivery: the provider's id, or a classified error."""
+
+    target: Target
+    ok: bool
+    provider_id: str | None = None
+    error_code: str | None = None
+    error: str | None = None
+    permanent: bool = False
+    attempts: int = 1
+
+
+class DeliveryError(Exception):
+    """A provider refused or failed a delivery.
+
+    ``transient`` errors (rate limits, 5xx, timeouts, dropped connections) are retried by the
+    dispatcher; the others (invalid number, unsubscribed, duplicate post) are recorded as they
+    are. ``retry_after`` is the provider's own word on when to try again, in seconds.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        transient: bool,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.transient = transient
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class DeliveryContext:
+    """What an adapter may need besides its configuration and credentials."""
+
+    config_folder: Path
+    now: datetime
+
+
+class Adapter:
+    """One channel type's way of delivering a message. Subclass and register in ``__init__``."""
+
+    # Where targets come from: a recipients CSV column, or None for a single target.
+    recipient_kind: ClassVar[RecipientKind | None] = None
+    # Workers delivering at once for this channel type, unless channels.yaml says otherwise.
+    default_concurrency: ClassVar[int] = 1
+    # Deliveries per second unless channels.yaml says otherwise; None is unlimited.
+    default_rate: ClassVar[float | None] = None
+
+    def __init__(
+        self,
+        name: str,
+        config: Any,
+        credentials: Mapping[str, str],
+        context: DeliveryContext,
+    ) -> None:
+        self.name = name
+        self.config = config
+        self.credentials = credentials
+        self.context = context
+
+    def single_target(self) -> Target:
+        """The one target of a channel without recipients (an account, a folder)."""
+        return Target(address=self.name)
+
+    def cost(self, message: Outgoing) -> int:
+        """Rate-limit tokens one delivery uses (Twilio counts its rate in message parts)."""
+        return 1
+
+    def deliver(self, message: Outgoing, target: Target) -> str:
+        """Hand ``message`` to the provider for ``target``; return the provider's id.
+
+        Raise ``DeliveryError`` for any refusal or failure the provider reports.
+        """
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release connections. Called once per instance, after its last delivery."""

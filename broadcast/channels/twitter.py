@@ -1,0 +1,241 @@
+"""Posts on X through API v2 (tweepy, OAuth 1.0a user context): one post or a thread per delivery.
+
+The channel has a single target, the account. A thread is posted in order, each post replying to
+the one before; the first replies to ``facts["reply_to"]`` when an update continues an incident's
+earlier thread. Failures come out as ``DeliveryError`` (rate limit, 5xx and network: retried;
+duplicate text, refused credentials: not). When a thread stops part way, the posts already out
+are named in the error and remembered, so that a retry continues with the next post instead of
+posting the head again (see ``TwitterAdapter.deliver``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+import tweepy
+from requests.adapters import HTTPAdapter
+from requests.utils import get_environ_proxies
+
+from broadcast.channels.base import Adapter, DeliveryContext, DeliveryError, Outgoing, Target
+
+if TYPE_CHECKING:
+    from broadcast.config import TwitterChannel
+
+REQUEST_TIMEOUT = 15.0
+
+# A thread, as far as a retry needs to know it: its posts and what the first one replies to.
+ThreadKey = tuple[tuple[str, ...], str | None]
+
+
+class ThreadIncomplete(DeliveryError):
+    """A thread stopped part way: ``posted`` holds the ids of the posts already out, in order."""
+
+    def __init__(self, cause: DeliveryError, posted: tuple[str, ...], total: int) -> None:
+        ids = ", ".join(posted)
+        super().__init__(
+            cause.code,
+            f"{cause.message}; posts 1-{len(posted)} of {total} are out (ids {ids}), "
+            f"a retry continues with post {len(posted) + 1}",
+            transient=cause.transient,
+            retry_after=cause.retry_after,
+        )
+        self.posted = posted
+
+
+class TimeoutHTTPAdapter(HTTPAdapter):
+    """A requests transport that applies a timeout when the caller gives none (tweepy never does).
+
+    With ``base_url`` it also sends every request there instead: scheme and host are replaced
+    (a path in ``base_url`` is prefixed), path and query kept. tweepy hard-codes its host, and
+    OAuth 1.0a has already signed the original URL, so that URL's host and scheme travel in
+    ``X-Forwarded-Host`` / ``X-Forwarded-Proto`` for a relay to forward the request unchanged.
+    """
+
+    def __init__(
+        self, *, timeout: float = REQUEST_TIMEOUT, base_url: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.timeout = timeout
+        self.base_url = base_url
+        if base_url is not None:
+            parts = urlsplit(base_url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(f"api_base_url must be an absolute http(s) URL: {base_url!r}")
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: bool | str = True,
+        cert: Any = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        if self.base_url is not None:
+            original = urlsplit(request.url or "")
+            target = urlsplit(self.base_url)
+            request.headers.setdefault("X-Forwarded-Host", original.netloc)
+            request.headers.setdefault("X-Forwarded-Proto", original.scheme)
+            request.url = urlunsplit(
+                (
+                    target.scheme,
+                    target.netloc,
+                    target.path.rstrip("/") + original.path,
+                    original.query,
+                    "",
+                )
+            )
+            # requests chose proxies for the original host; choose again for the new one.
+            if proxies:
+                proxies = get_environ_proxies(request.url)
+        return super().send(
+            request,
+            stream=stream,
+            timeout=self.timeout if timeout is None else timeout,
+            verify=verify,
+            cert=cert,
+            proxies=proxies,
+        )
+
+
+class TwitterAdapter(Adapter):
+    """Posts ``message.thread`` (or ``message.parts["text"]``) on the configured account."""
+
+    recipient_kind = None
+    default_concurrency = 1
+    default_rate = None
+
+    config: TwitterChannel
+
+    def __init__(
+        self,
+        name: str,
+        config: Any,
+        credentials: Mapping[str, str],
+        context: DeliveryContext,
+    ) -> None:
+        super().__init__(name, config, credentials, context)
+        self._client: tweepy.Client | None = None
+        # Posts already out for threads that stopped part way; see deliver().
+        self._posted: dict[ThreadKey, list[str]] = {}
+
+    def deliver(self, message: Outgoing, target: Target) -> str:
+        """Post the thread; return the post ids joined by "," (the head first).
+
+        If post k of n fails, the error names posts 1..k-1 and the adapter keeps their ids, keyed
+        by the thread's texts and reply target: delivering the same message again on this
+        instance posts k..n only, the first of them replying to post k-1. X refuses a duplicate
+        text anyway, so re-posting the head would only fail. The memory is per instance, i.e.
+        per worker; after a crash the ids in the error (``ThreadIncomplete.posted``) are what
+        is left.
+        """
+        posts = tuple(message.thread) or (message.parts["text"],)
+        reply_to = message.facts.get("reply_to")
+        key: ThreadKey = (posts, None if reply_to is None else str(reply_to))
+        posted = self._posted.setdefault(key, [])
+        client = self._tweepy()
+        for text in posts[len(posted) :]:
+            previous = posted[-1] if posted else key[1]
+            try:
+                response = client.create_tweet(text=text, in_reply_to_tweet_id=previous)
+            except (tweepy.TweepyException, requests.RequestException) as exc:
+                error = _classify(exc)
+                if posted:
+                    raise ThreadIncomplete(error, tuple(posted), len(posts)) from None
+                raise error from None
+            posted.append(str(response.data["id"]))
+        del self._posted[key]
+        return ",".join(posted)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.session.close()
+            self._client = None
+
+    def _tweepy(self) -> tweepy.Client:
+        if self._client is None:
+            client = tweepy.Client(
+                consumer_key=self.credentials["consumer_key"],
+                consumer_secret=self.credentials["consumer_secret"],
+                access_token=self.credentials["access_token"],
+                access_token_secret=self.credentials["access_token_secret"],
+                # Waiting is the dispatcher's call: it knows the other deliveries and the clock.
+                wait_on_rate_limit=False,
+            )
+            transport = TimeoutHTTPAdapter(
+                timeout=REQUEST_TIMEOUT, base_url=self.config.api_base_url
+            )
+            client.session.mount("https://", transport)
+            client.session.mount("http://", transport)
+            self._client = client
+        return self._client
+
+
+def _classify(exc: Exception) -> DeliveryError:
+    if isinstance(exc, tweepy.TooManyRequests):
+        return DeliveryError(
+            "rate_limited",
+            "X rate limit reached",
+            transient=True,
+            retry_after=_seconds_until_reset(exc.response),
+        )
+    if isinstance(exc, tweepy.TwitterServerError):
+        status = exc.response.status_code
+        return DeliveryError(str(status), f"X answered HTTP {status}", transient=True)
+    if isinstance(exc, requests.Timeout):
+        return DeliveryError(
+            "timeout", f"X did not answer within {REQUEST_TIMEOUT:g} s", transient=True
+        )
+    if isinstance(exc, requests.ConnectionError):
+        return DeliveryError(
+            "connection", f"could not reach X ({type(exc).__name__})", transient=True
+        )
+    if isinstance(exc, tweepy.Unauthorized):
+        return DeliveryError(
+            "unauthorized",
+            "credentials refused: X did not accept the consumer key and access token",
+            transient=False,
+        )
+    if isinstance(exc, tweepy.Forbidden):
+        said = _said(exc)
+        if 187 in exc.api_codes or "duplicate" in said.lower():
+            return DeliveryError(
+                "duplicate", "X refuses a post identical to an earlier one", transient=False
+            )
+        return DeliveryError("forbidden", f"X refused the post: {said}", transient=False)
+    if isinstance(exc, tweepy.BadRequest):
+        return DeliveryError("bad_request", f"X refused the post: {_said(exc)}", transient=False)
+    if isinstance(exc, tweepy.HTTPException):
+        status = exc.response.status_code
+        return DeliveryError(str(status), f"X answered HTTP {status}", transient=False)
+    return DeliveryError("request", f"could not post on X ({type(exc).__name__})", transient=False)
+
+
+def _said(exc: tweepy.HTTPException) -> str:
+    """X's own words: the API's error messages, or its problem ``detail``."""
+    if exc.api_messages:
+        return "; ".join(str(message) for message in exc.api_messages)
+    try:
+        detail = exc.response.json().get("detail")
+    except ValueError:
+        detail = None
+    return str(detail or f"HTTP {exc.response.status_code}")
+
+
+def _seconds_until_reset(response: requests.Response) -> float | None:
+    """Seconds until ``x-rate-limit-reset`` (epoch seconds), at least 1; else ``Retry-After``."""
+    reset = response.headers.get("x-rate-limit-reset")
+    if reset is not None:
+        try:
+            return max(1.0, float(reset) - time.time())
+        except ValueError:
+            pass
+    retry_after = response.headers.get("retry-after")
+    try:
+        return None if retry_after is None else max(1.0, float(retry_after))
+    except ValueError:
+        return None

@@ -1,0 +1,289 @@
+"""The SMS adapter, through the real twilio SDK, against the local Twilio peer."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from broadcast.channels import adapter_class, sms
+from broadcast.channels.base import DeliveryContext, DeliveryError, Outgoing, Target
+from broadcast.channels.sms import SmsAdapter
+from broadcast.config import SmsChannel
+from broadcast.measure import sms_measure
+from tests.conftest import NOW
+from tests.peers.base import IncomingRequest, Reply, ServerError
+from tests.peers.twilio_api import TwilioAPIServer
+
+SENDER = "+15005550006"
+RECIPIENT = "+33612345678"
+SERVICE = "MG" + "ab" * 16
+SECRET = "s3cret-auth-token-7Hq"
+
+MakeAdapter = Callable[..., SmsAdapter]
+
+
+def text(body: str) -> Outgoing:
+    return Outgoing(channel="sms", parts={"text": body})
+
+
+@pytest.fixture
+def make_adapter(tmp_path: Path) -> Iterator[MakeAdapter]:
+    made: list[SmsAdapter] = []
+
+    def make(
+        server: TwilioAPIServer, *, auth_token: str | None = None, **fields: Any
+    ) -> SmsAdapter:
+        data: dict[str, Any] = {
+            "type": "sms",
+            "from": SENDER,
+            "recipients": "contacts.csv",
+            "account_sid": "${TWILIO_ACCOUNT_SID}",
+            "auth_token": "${TWILIO_AUTH_TOKEN}",
+            "api_base_url": server.url,
+            **fields,
+        }
+        config = SmsChannel.model_validate({k: v for k, v in data.items() if v is not None})
+        credentials = {
+            "account_sid": server.account_sid,
+            "auth_token": auth_token or server.auth_token,
+        }
+        adapter = SmsAdapter("sms", config, credentials, DeliveryContext(tmp_path, NOW))
+        made.append(adapter)
+        return adapter
+
+    yield make
+    for adapter in made:
+        adapter.close()
+
+
+@pytest.fixture
+def server() -> Iterator[TwilioAPIServer]:
+    with TwilioAPIServer(auth_token=SECRET) as peer:
+        yield peer
+
+
+def failure(adapter: SmsAdapter, to: str = RECIPIENT, body: str = "Coupure") -> DeliveryError:
+    with pytest.raises(DeliveryError) as caught:
+        adapter.deliver(text(body), Target(to))
+    assert SECRET not in str(caught.value)
+    assert SECRET not in caught.value.message
+    return caught.value
+
+
+def test_the_registry_finds_the_adapter() -> None:
+    assert adapter_class("sms") is SmsAdapter
+    assert (SmsAdapter.recipient_kind, SmsAdapter.default_concurrency) == ("phone", 10)
+    assert SmsAdapter.default_rate == 1.0
+
+
+def test_delivery_returns_the_sid_and_twilio_gets_every_field(
+    server: TwilioAPIServer, make_adapter: MakeAdapter
+) -> None:
+    adapter = make_adapter(server, status_callback="https://example.org/sms-status")
+
+    sid = adapter.deliver(text("Coupure de courant à Lille."), Target(RECIPIENT, name="Ana"))
+
+    [sent] = server.messages()
+    assert sid == sent.sid and sid.startswith("SM")
+    assert (sent.to, sent.from_, sent.body) == (RECIPIENT, SENDER, "Coupure de courant à Lille.")
+    assert sent.status_callback == "https://example.org/sms-status"
+    assert sent.messaging_service_sid is None
+    [request] = server.requests()
+    assert request.path == f"/2010-04-01/Accounts/{server.account_sid}/Messages.json"
+    scheme, _, encoded = (request.header("authorization") or "").partition(" ")
+    assert scheme == "Basic"
+    assert base64.b64decode(encoded).decode() == f"{server.account_sid}:{SECRET}"
+
+
+def test_no_status_callback_is_sent_when_none_is_configured(
+    server: TwilioAPIServer, make_adapter: MakeAdapter
+) -> None:
+    make_adapter(server).deliver(text("x"), Target(RECIPIENT))
+
+    assert "StatusCallback" not in server.requests()[0].form()
+
+
+def test_messaging_service_replaces_the_sender(
+    server: TwilioAPIServer, make_adapter: MakeAdapter
+) -> None:
+    adapter = make_adapter(server, **{"from": None, "messaging_service_sid": SERVICE})
+
+    sid = adapter.deliver(text("Coupure"), Target(RECIPIENT))
+
+    [sent] = server.messages()
+    assert (sent.sid, sent.messaging_service_sid, sent.from_) == (sid, SERVICE, None)
+    assert "From" not in server.requests()[0].form()
+
+
+def test_one_client_serves_successive_deliveries_on_one_connection(
+    server: TwilioAPIServer, make_adapter: MakeAdapter
+) -> None:
+    adapter = make_adapter(server)
+    assert server.requests() == []  # nothing is opened before the first delivery
+
+    sids = [adapter.deliver(text(f"#{i}"), Target(RECIPIENT)) for i in range(3)]
+
+    assert len(set(sids)) == 3
+    assert server.open_connections() == 1  # keep-alive: the session is reused
+    adapter.close()
+    adapter.close()  # twice is harmless
+
+
+@pytest.mark.parametrize(
+    ("number", "code", "words"),
+    [
+        ("+15005550001", "21211", "not a valid phone number"),
+        ("+15005550004", "21610", "unsubscribed"),
+        ("+15005550009", "21614", "not a mobile number"),
+        ("+15005550002", "21612", "cannot be reached"),
+        ("+15005550003", "21408", "country"),
+    ],
+)
+def test_refused_numbers_are_permanent_with_twilio_code(
+    server: TwilioAPIServer, make_adapter: MakeAdapter, number: str, code: str, words: str
+) -> None:
+    error = failure(make_adapter(server), to=number)
+
+    assert (error.code, error.transient, error.retry_after) == (code, False, None)
+    assert words in error.message
+    assert server.messages() == []
+
+
+@pytest.mark.parametrize(("sender", "code"), [("+15005550007", "21606"), ("bad sender!", "21212")])
+def test_refused_senders_are_permanent(
+    server: TwilioAPIServer, make_adapter: MakeAdapter, sender: str, code: str
+) -> None:
+    error = failure(make_adapter(server, **{"from": sender}))
+
+    assert (error.code, error.transient) == (code, False)
+    assert "sender" in error.message
+
+
+class _OddErrorPeer(TwilioAPIServer):
+    """Answers with a Twilio error the adapter has no words for, quoting the auth token."""
+
+    def handle(self, request: IncomingRequest) -> Reply:
+        payload = {"code": 21999, "message": f"Odd refusal for {SECRET}", "status": 400}
+        return Reply.json(400, payload)
+
+
+def test_an_unlisted_400_is_permanent_in_twilios_words_without_the_token(
+    make_adapter: MakeAdapter,
+) -> None:
+    with _OddErrorPeer(auth_token=SECRET) as odd:
+        error = failure(make_adapter(odd))
+
+    assert (error.code, error.transient) == ("21999", False)
+    assert error.message == "Odd refusal for ***"
+
+
+def test_rate_limit_is_transient_with_the_retry_after_header(
+    server: TwilioAPIServer, make_adapter: MakeAdapter
+) -> None:
+    server.rate_limit_next(retry_after=7)
+
+    error = failure(make_adapter(server))
+
+    assert (error.code, error.transient, error.retry_after) == ("20429", True, 7.0)
+
+
+def test_a_full_sender_queue_is_transient(
+    server: TwilioAPIServer, make_adapter: MakeAdapter
+) -> None:
+    error = failure(make_adapter(server, **{"from": "+15005550008"}))
+
+    assert (error.code, error.transient) == ("21611", True)
+
+
+@pytest.mark.parametrize(("status", "code"), [(500, "20500"), (503, "20503"), (502, "502")])
+def test_server_errors_are_transient_and_the_next_try_succeeds(
+    server: TwilioAPIServer, make_adapter: MakeAdapter, status: int, code: str
+) -> None:
+    adapter = make_adapter(server)
+    server.script(ServerError(status))
+
+    error = failure(adapter)
+    sid = adapter.deliver(text("Coupure"), Target(RECIPIENT))
+
+    assert (error.code, error.transient, error.retry_after) == (code, True, None)
+    assert [m.sid for m in server.messages()] == [sid]
+
+
+def test_a_rate_limit_answer_does_not_linger_into_the_next_error(
+    server: TwilioAPIServer, make_adapter: MakeAdapter
+) -> None:
+    adapter = make_adapter(server)
+    server.rate_limit_next(retry_after=30)
+    server.drop_next()
+
+    assert failure(adapter).retry_after == 30.0
+    assert failure(adapter).retry_after is None
+
+
+def test_a_dropped_connection_is_transient(
+    server: TwilioAPIServer, make_adapter: MakeAdapter
+) -> None:
+    server.drop_next()
+
+    error = failure(make_adapter(server))
+
+    assert (error.code, error.transient) == ("connection", True)
+    assert server.statuses() == [None]
+
+
+def test_a_silent_server_times_out_as_transient(
+    server: TwilioAPIServer, make_adapter: MakeAdapter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sms, "REQUEST_TIMEOUT", 0.2)
+    server.delay_next(2.0)
+
+    error = failure(make_adapter(server))
+
+    assert (error.code, error.transient) == ("timeout", True)
+
+
+def test_a_wrong_auth_token_is_permanent_and_never_shown(
+    server: TwilioAPIServer, make_adapter: MakeAdapter
+) -> None:
+    wrong = "wrong-token-Zx81"
+
+    with pytest.raises(DeliveryError) as caught:
+        make_adapter(server, auth_token=wrong).deliver(text("x"), Target(RECIPIENT))
+
+    error = caught.value
+    assert (error.code, error.transient) == ("20003", False)
+    assert "credentials refused" in error.message
+    assert wrong not in str(error) and SECRET not in str(error)
+    assert server.messages() == []
+
+
+def test_twilio_region_in_the_environment_does_not_rewrite_the_base_url(
+    server: TwilioAPIServer, make_adapter: MakeAdapter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TWILIO_REGION", "ie1")
+    monkeypatch.setenv("TWILIO_EDGE", "dublin")
+
+    make_adapter(server).deliver(text("toujours en local"), Target(RECIPIENT))
+
+    assert [m.body for m in server.messages()] == ["toujours en local"]
+
+
+@pytest.mark.parametrize("body", ["Coupure", "a" * 160, "a" * 161, "€" * 81, "ł" * 70, "ł" * 140])
+def test_cost_is_the_number_of_segments(
+    server: TwilioAPIServer, make_adapter: MakeAdapter, body: str
+) -> None:
+    adapter = make_adapter(server)
+
+    assert adapter.cost(text(body)) == sms_measure(body).segments
+    adapter.deliver(text(body), Target(RECIPIENT))
+    assert server.messages()[0].num_segments == adapter.cost(text(body))
+
+
+def test_retry_after_accepts_seconds_and_http_dates() -> None:
+    assert sms.parse_retry_after("12") == 12.0
+    assert sms.parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
+    assert sms.parse_retry_after("soon") is None
