@@ -98,32 +98,60 @@ def send(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Render and check everything; send nothing.")
     ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", "-y", help="Send without asking (required without a terminal)."),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Send the incident on every channel (or --channel ones).
+    """Send the incident on every channel (or the --channel ones).
 
-    With --dry-run, does the same rendering and checks as a real send and sends nothing;
-    no credentials are needed.
+    Everything is rendered and checked first; if anything is wrong, nothing at all is sent
+    (exit 2). With --dry-run, does the same and stops there: no credentials are needed.
+    Exit 1 if any delivery failed.
     """
     plan = _prepare(incident, config, channel, check_credentials=not dry_run)
-    if not dry_run and plan.ok:
-        # Real delivery lands with the channel adapters; until then refuse rather than pretend.
-        plan.problems.append(
-            Problem(
-                "real delivery is not available in this version; use --dry-run to check what "
-                "would be sent"
-            )
-        )
-    if as_json:
-        document = plan.to_json()
-        document["dry_run"] = dry_run
-        document["sent"] = 0
-        _print_json(document)
-    else:
-        from broadcast.terminal import show_preview
+    if dry_run or not plan.ok:
+        if as_json:
+            _print_json({**plan.to_json(), "dry_run": dry_run, "sent": 0})
+        else:
+            from broadcast.terminal import show_preview
 
-        show_preview(plan, html_source=False, dry_run=dry_run)
-    raise typer.Exit(EXIT_OK if plan.ok else EXIT_BAD_INPUT)
+            show_preview(plan, html_source=False, dry_run=dry_run)
+        raise typer.Exit(EXIT_OK if plan.ok else EXIT_BAD_INPUT)
+
+    from broadcast.terminal import SendProgress, confirm_send, show_outcomes
+
+    if not yes:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            _fail(
+                [
+                    Problem(
+                        "there is no terminal to confirm on, so nothing was sent; add --yes to "
+                        "send without asking (as a cron job does)"
+                    )
+                ]
+            )
+        if not confirm_send(plan):
+            raise typer.Exit(EXIT_OK)
+
+    from broadcast.dispatch import Dispatcher
+
+    with SendProgress(plan, enabled=not as_json) as on_event:
+        outcomes = Dispatcher(plan, on_event=on_event).run()
+    failed = any(o.failed_total or o.problems or o.stopped for o in outcomes)
+    if as_json:
+        _print_json(
+            {
+                **plan.to_json(),
+                "dry_run": False,
+                "sent": sum(o.sent for o in outcomes),
+                "delivery": [o.to_json() for o in outcomes],
+            }
+        )
+    else:
+        show_outcomes(outcomes)
+    raise typer.Exit(EXIT_DELIVERY_FAILED if failed else EXIT_OK)
 
 
 @app.command()

@@ -213,7 +213,7 @@ def _plan_channel(
         override_dir=config.folder / "templates",
         locale=locale,
     )
-    context = renderer.context(name, channel.type)
+    context = renderer.context(name, channel.type, _timeline(plan, channel, config))
     for part, template in channel.template_names().items():
         rendered = renderer.render(template, context)
         if isinstance(rendered, RenderFailure):
@@ -263,6 +263,24 @@ def _plan_channel(
     return result
 
 
+def _timeline(plan: Plan, channel: Any, config: Config) -> list[dict[str, Any]] | None:
+    """This update, then what the banner channel already published for this incident."""
+    if channel.type != "web_banner":
+        return None
+    from broadcast.channels.web_banner import load_history
+
+    incident = plan.incident
+    assert incident is not None
+    now = plan.now.astimezone(incident.zone)
+    current = {"updated_at": now, "status": incident.status, "headline": incident.headline}
+    earlier = [
+        entry
+        for entry in load_history(config.resolve_path(channel.output_dir), incident.id)
+        if entry["updated_at"] < now
+    ]
+    return [current, *earlier] if earlier else None
+
+
 def _measure(channel: Any, result: ChannelPlan, config: Config) -> None:
     from broadcast.measure import sms_measure, tweet_weighted_length
 
@@ -297,18 +315,11 @@ def _measure(channel: Any, result: ChannelPlan, config: Config) -> None:
         if not result.parts["text"].strip():
             result.problems.append(Problem("the SMS text is empty", field="template", **where))
     elif channel.type == "twitter" and "text" in result.parts:
+        from broadcast.thread import split_thread
+
         length = tweet_weighted_length(result.parts["text"])
-        result.measures.update(weighted_length=length, limit=TWEET_LIMIT)
-        if length > TWEET_LIMIT:
-            result.problems.append(
-                Problem(
-                    f"the post is {length} characters as X counts them, over {TWEET_LIMIT}; "
-                    "shorten the template",
-                    line=config.line_of("channels", name),
-                    field="template",
-                    **where,
-                )
-            )
+        thread = split_thread(result.parts["text"], TWEET_LIMIT)
+        result.measures.update(weighted_length=length, limit=TWEET_LIMIT, thread=thread)
     elif channel.type == "email" and "subject" in result.parts:
         subject = result.parts["subject"]
         if "\n" in subject or "\r" in subject:

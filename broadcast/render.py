@@ -124,8 +124,14 @@ class Renderer:
         """The markup environment for HTML/XML outputs, the text one for the rest."""
         return self.markup_env if is_markup(name) else self.text_env
 
-    def context(self, channel: str, channel_type: str) -> dict[str, Any]:
-        """Everything a template may use. Dates are aware datetimes in the incident's zone."""
+    def context(
+        self, channel: str, channel_type: str, updates: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """Everything a template may use. Dates are aware datetimes in the incident's zone.
+
+        ``updates`` is the incident's timeline, newest first, this update included; empty
+        until there has been more than one update.
+        """
         incident = self.incident
         zone = incident.zone
         next_update_at = incident.next_update_at(self.now)
@@ -152,6 +158,7 @@ class Renderer:
             "resolved": incident.status == "resolved",
             "channel": channel,
             "channel_type": channel_type,
+            "updates": updates or [],
         }
 
     def template_exists(self, name: str) -> str | None:

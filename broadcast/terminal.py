@@ -129,6 +129,19 @@ def _channel_panel(channel: ChannelPlan, html_source: bool) -> Panel:
             parts.append(Panel(channel.parts["text"], title="banner", title_align="left"))
         if "html" in channel.parts:
             parts.append(_html_panel(channel.parts["html"], "status page", html_source))
+    elif channel.type == "twitter" and len(channel.measures.get("thread", ())) > 1:
+        from broadcast.measure import tweet_weighted_length
+
+        for number, post in enumerate(channel.measures["thread"], start=1):
+            parts.append(
+                Panel(
+                    post,
+                    title=f"post {number}",
+                    title_align="left",
+                    subtitle=f"{tweet_weighted_length(post)}/280",
+                    subtitle_align="right",
+                )
+            )
     elif "text" in channel.parts:
         parts.append(Text(channel.parts["text"]))
     if not parts:
@@ -165,7 +178,11 @@ def _measures(channel: ChannelPlan) -> str:
         if m.get("non_gsm"):
             bits.append("UCS-2 because of " + " ".join(m["non_gsm"][:6]))
     if channel.type == "twitter" and "weighted_length" in m:
-        bits.append(f"{m['weighted_length']}/{m['limit']} weighted")
+        posts = len(m.get("thread", ())) or 1
+        if posts > 1:
+            bits.append(f"{m['weighted_length']} weighted: a thread of {posts} posts")
+        else:
+            bits.append(f"{m['weighted_length']}/{m['limit']} weighted")
     if channel.recipients is not None:
         bits.append(_audience(channel))
     return " · ".join(bits)
@@ -233,3 +250,115 @@ def visible_text(html: str) -> str:
     parser.feed(html)
     lines = [" ".join(line.split()) for line in "".join(parser.chunks).splitlines()]
     return "\n".join(line for line in lines if line)
+
+
+def confirm_send(plan: Plan) -> bool:
+    """Show what goes where and ask; the default is no."""
+    out = console()
+    table = Table(title="About to send", title_justify="left")
+    table.add_column("channel")
+    table.add_column("type")
+    table.add_column("reaches")
+    table.add_column("carries")
+    for channel in plan.channels:
+        table.add_row(channel.name, channel.type, _audience(channel), _measures_short(channel))
+    out.print(table)
+    answer = out.input("Send now? [y/N] ").strip().lower()
+    if answer in ("y", "yes", "o", "oui"):
+        return True
+    out.print("Nothing was sent.")
+    return False
+
+
+def _measures_short(channel: ChannelPlan) -> str:
+    m = channel.measures
+    if channel.type == "sms":
+        return f"{m.get('segments', '?')} segment(s), {m.get('encoding', '')}"
+    if channel.type == "twitter":
+        posts = len(m.get("thread", ())) or 1
+        return f"{posts} post{'s' * (posts != 1)}"
+    if channel.type == "email":
+        return channel.parts.get("subject", "")
+    return "banner, status page, feed"
+
+
+class SendProgress:
+    """Progress bars per channel on a terminal; nothing otherwise (cron, pipes, --json)."""
+
+    def __init__(self, plan: Plan, enabled: bool) -> None:
+        self.plan = plan
+        self.out = console(stderr=True)
+        self.enabled = enabled and self.out.is_terminal
+        self.tasks: dict[str, int] = {}
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        if not self.enabled:
+            return lambda event: None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        self.progress = Progress(
+            "[bold]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            "{task.fields[failed]} failed",
+            TimeElapsedColumn(),
+            console=self.out,
+        )
+        for channel in self.plan.channels:
+            total = channel.recipients.valid if channel.recipients is not None else 1
+            self.tasks[channel.name] = self.progress.add_task(channel.name, total=total, failed=0)
+        self.progress.start()
+        return self.handle
+
+    def handle(self, event) -> None:  # type: ignore[no-untyped-def]
+        task = self.tasks.get(event.channel)
+        if task is None:
+            return
+        if event.kind == "delivered":
+            self.progress.advance(task)
+        elif event.kind == "failed":
+            failed = self.progress.tasks[task].fields["failed"] + 1
+            self.progress.update(task, advance=1, failed=failed)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self.progress.stop()
+
+
+def show_outcomes(outcomes: list) -> None:  # type: ignore[type-arg]
+    out = console()
+    table = Table(title="Delivery", title_justify="left")
+    for column in ("channel", "sent", "failed", "skipped", "duplicates", "retries"):
+        table.add_column(column, justify="left" if column == "channel" else "right")
+    for outcome in outcomes:
+        reasons = ", ".join(f"{n} x {code}" for code, n in outcome.failed.most_common())
+        table.add_row(
+            outcome.name,
+            str(outcome.sent),
+            f"{outcome.failed_total}" + (f" ({reasons})" if reasons else ""),
+            str(outcome.skipped),
+            str(outcome.duplicates),
+            str(outcome.retries),
+        )
+    out.print(table)
+    for outcome in outcomes:
+        for problem in outcome.problems:
+            out.print(problem_text(problem))
+        for receipt in outcome.failures[:10]:
+            where = f"line {receipt.target.line}: " if receipt.target.line else ""
+            kind = "permanent" if receipt.permanent else "after retries"
+            out.print(
+                Text(
+                    f"{outcome.name}: {where}{receipt.error} ({receipt.error_code}, {kind})", "red"
+                )
+            )
+        if len(outcome.failures) > 10:
+            out.print(Text(f"{outcome.name}: and {outcome.failed_total - 10} more failures", "red"))
+        if outcome.stopped:
+            out.print(
+                Text(f"{outcome.name}: stopped before the end; run the send again.", "yellow")
+            )
+    total_failed = sum(o.failed_total for o in outcomes)
+    total_sent = sum(o.sent for o in outcomes)
+    style = "bold red" if total_failed else "bold green"
+    out.print(Text(f"{total_sent} sent, {total_failed} failed.", style))

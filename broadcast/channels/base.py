@@ -95,6 +95,9 @@ class Adapter:
     default_concurrency: ClassVar[int] = 1
     # Deliveries per second unless channels.yaml says otherwise; None is unlimited.
     default_rate: ClassVar[float | None] = None
+    # Error codes that will fail every other delivery too (credentials, TLS): the dispatcher
+    # stops the channel at the first one instead of failing a million recipients one by one.
+    channel_wide_codes: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,

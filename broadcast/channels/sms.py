@@ -119,6 +119,7 @@ class SmsAdapter(Adapter):
     default_concurrency = 10
     # Twilio queues what a long code cannot send at once; one part per second is its default.
     default_rate = 1.0
+    channel_wide_codes = frozenset({"20003"})
 
     config: SmsChannel
 

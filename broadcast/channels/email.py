@@ -1,0 +1,497 @@
+"""Email: one rendered message to one address over SMTP, on a connection kept open.
+
+The adapter builds a multipart/alternative message (the text and HTML parts exactly as the
+preview showed them) and hands it to the channel's SMTP server with MAIL, RCPT and DATA. Each
+dispatch worker has its own adapter, hence its own connection: opened on the first delivery,
+reused for the next ones, closed with QUIT by ``close``. A kept-open connection can die
+quietly between two deliveries (server idle timeout, restart); when the server hangs up before
+the message was handed over, the adapter redials once and sends it again.
+
+Replies are classified for the dispatcher: 4xx replies and network trouble are transient,
+5xx replies permanent with the SMTP code as the error code; TLS and credential problems are
+permanent, since retrying cannot fix a configuration.
+"""
+
+from __future__ import annotations
+
+import base64
+import smtplib
+import socket
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP, SMTPUTF8
+from email.utils import format_datetime, make_msgid
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from broadcast.channels.base import (
+    Adapter,
+    DeliveryContext,
+    DeliveryError,
+    Outgoing,
+    RecipientKind,
+    Target,
+)
+
+if TYPE_CHECKING:
+    from broadcast.config import EmailChannel
+
+Stage = Literal["MAIL", "RCPT", "DATA"]
+_REFUSED_WHAT: dict[Stage, str] = {
+    "MAIL": "the sender",
+    "RCPT": "the recipient",
+    "DATA": "the message",
+}
+# The server is closing the channel (RFC 5321 4.2.2): the connection cannot be reused.
+SERVICE_CLOSING = 421
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One message ready for the wire: SMTP envelope, bytes and the Message-ID to report."""
+
+    sender: str
+    recipient: str
+    data: bytes
+    message_id: str
+    smtputf8: bool  # a non-ASCII local part: only a server offering SMTPUTF8 can take it
+
+
+class _HungUp(DeliveryError):
+    """The server hung up before the message was handed over, so sending again is safe."""
+
+    def __init__(self, message: str, code: str = "disconnected") -> None:
+        super().__init__(code, message, transient=True)
+
+
+class EmailAdapter(Adapter):
+    """Send each message through the channel's SMTP server (``host``, ``port``, TLS, login)."""
+
+    recipient_kind: ClassVar[RecipientKind | None] = "email"
+    # One SMTP connection per worker: four keep most relays busy without tripping their
+    # per-client connection limits.
+    default_concurrency: ClassVar[int] = 4
+    default_rate: ClassVar[float | None] = None
+    channel_wide_codes = frozenset({"auth", "tls"})
+
+    config: EmailChannel
+
+    def __init__(
+        self,
+        name: str,
+        config: EmailChannel,
+        credentials: Mapping[str, str],
+        context: DeliveryContext,
+        *,
+        reuse_connection: bool = True,
+    ) -> None:
+        """``reuse_connection=False`` sends QUIT after every message (for benchmarks only)."""
+        super().__init__(name, config, credentials, context)
+        self.reuse_connection = reuse_connection
+        self._smtp: smtplib.SMTP | None = None
+        self._tls: ssl.SSLContext | None = None
+        self._sender: Address | None = None
+        self._list_headers: bytes | None = None
+        self._common_for: tuple[Outgoing, bytes] | None = None
+        self._secrets = _secret_forms(credentials.get("username"), credentials.get("password"))
+
+    # -- the Adapter interface ------------------------------------------------------------------
+
+    def deliver(self, message: Outgoing, target: Target) -> str:
+        envelope = self.envelope(message, target)
+        try:
+            try:
+                self._transfer(envelope)
+            except _HungUp:
+                # Nothing was handed over: one fresh connection settles a connection that died
+                # while idle. If that one hangs up too, the dispatcher sees a transient error.
+                self._transfer(envelope)
+        finally:
+            if not self.reuse_connection:
+                self.close()
+        return envelope.message_id
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            pass  # the server already went away: nothing left to be polite to
+        finally:
+            smtp.close()
+
+    # -- the message ------------------------------------------------------------------------
+
+    def envelope(self, message: Outgoing, target: Target) -> Envelope:
+        """Build the message for ``target``; raise ``DeliveryError`` for unsafe headers."""
+        _refuse_line_breaks("recipient name", target.name)
+        _refuse_line_breaks("recipient address", target.address)
+        sender = self._sender_address()
+        recipient = _recipient_address(target)
+        smtputf8 = not (sender.username.isascii() and recipient.username.isascii())
+        policy = SMTPUTF8 if smtputf8 else SMTP
+        message_id = make_msgid(domain=sender.domain)
+        to = policy.fold_binary("To", policy.header_store_parse("To", recipient)[1])
+        return Envelope(
+            sender=sender.addr_spec,
+            recipient=recipient.addr_spec,
+            data=to + f"Message-ID: {message_id}\r\n".encode("ascii") + self._common(message),
+            message_id=message_id,
+            smtputf8=smtputf8,
+        )
+
+    def _common(self, message: Outgoing) -> bytes:
+        """The headers and MIME body every recipient of ``message`` gets, built once.
+
+        Building a MIME message with the email package costs about a millisecond, three
+        times the SMTP exchange with a local relay; under the GIL it would cap all workers
+        together. Only To and Message-ID differ from one recipient to the next.
+        """
+        if self._common_for is not None and self._common_for[0] == message:
+            return self._common_for[1]
+        subject = message.parts["subject"]
+        _refuse_line_breaks("subject", subject)
+        sender = self._sender_address()
+        email = EmailMessage(policy=SMTP if sender.username.isascii() else SMTPUTF8)
+        email["Subject"] = subject
+        email["From"] = sender
+        if self.config.reply_to:
+            _refuse_line_breaks("reply_to", self.config.reply_to)
+            email["Reply-To"] = self.config.reply_to
+        email["Date"] = format_datetime(self.context.now)
+        # RFC 3834: tells vacation responders not to answer, so thousands of "I am away"
+        # replies do not bury the real ones in the Reply-To mailbox during a crisis. The
+        # message is machine-generated from a template, which is what "auto-generated" says.
+        email["Auto-Submitted"] = "auto-generated"
+        # Quoted-printable keeps the body 7-bit: no dependence on the server's 8BITMIME, and
+        # long HTML lines are wrapped losslessly.
+        email.set_content(message.parts["text"], cte="quoted-printable")
+        email.add_alternative(message.parts["html"], subtype="html", cte="quoted-printable")
+        for part in email.iter_parts():
+            del part["MIME-Version"]  # add_alternative copies it into the part; it belongs on top
+        common = self._list_unsubscribe_headers() + email.as_bytes()
+        self._common_for = (message, common)
+        return common
+
+    def _sender_address(self) -> Address:
+        if self._sender is None:
+            value = self.config.from_
+            _refuse_line_breaks("from", value)
+            addresses = SMTP.header_factory("From", value).addresses
+            if len(addresses) != 1 or not addresses[0].username or not addresses[0].domain:
+                raise DeliveryError(
+                    "header",
+                    f"the channel's from ({value!r}) is not one address like "
+                    "'Service client <alertes@example.com>'",
+                    transient=False,
+                )
+            found = addresses[0]
+            self._sender = Address(
+                found.display_name, found.username, _ascii_domain("from", found.domain)
+            )
+        return self._sender
+
+    def _list_unsubscribe_headers(self) -> bytes:
+        """List-Unsubscribe (RFC 2369) and, for an https link, one-click (RFC 8058).
+
+        Written by hand: the email package would turn a URL longer than a line into
+        RFC 2047 encoded-words, which no mailbox provider decodes in this header.
+        """
+        if self._list_headers is None:
+            value = self.config.list_unsubscribe
+            if not value:
+                self._list_headers = b""
+                return self._list_headers
+            uris = [uri.strip().strip("<>").strip() for uri in value.split(",")]
+            uris = [uri for uri in uris if uri]
+            for uri in uris:
+                if not uri.isascii() or any(c.isspace() or c in "<>" for c in uri):
+                    raise DeliveryError(
+                        "header",
+                        f"list_unsubscribe: {uri!r} is not a URI (ASCII, no spaces); "
+                        "write https://... or mailto:..., several separated by commas",
+                        transient=False,
+                    )
+            lines = "List-Unsubscribe: " + ",\r\n ".join(f"<{uri}>" for uri in uris) + "\r\n"
+            if any(uri.lower().startswith("https://") for uri in uris):
+                lines += "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+            self._list_headers = lines.encode("ascii")
+        return self._list_headers
+
+    # -- the conversation ---------------------------------------------------------------------
+
+    def _transfer(self, envelope: Envelope) -> None:
+        smtp = self._connection()
+        stage: Stage = "MAIL"
+        try:
+            options: list[str] = []
+            if envelope.smtputf8:
+                if not smtp.has_extn("smtputf8"):
+                    raise DeliveryError(
+                        "smtputf8",
+                        f"{envelope.recipient} has a non-ASCII local part and "
+                        f"{self._server} does not offer SMTPUTF8",
+                        transient=False,
+                    )
+                options.append("SMTPUTF8")
+            code, reply = smtp.mail(envelope.sender, options)
+            if code != 250:
+                raise self._refused(smtp, stage, code, reply)
+            stage = "RCPT"
+            code, reply = smtp.rcpt(envelope.recipient)
+            if code not in (250, 251):
+                raise self._refused(smtp, stage, code, reply)
+            stage = "DATA"
+            code, reply = smtp.data(envelope.data)
+            if code != 250:
+                raise self._refused(smtp, stage, code, reply)
+        except smtplib.SMTPDataError as exc:  # DATA itself answered with something else than 354
+            raise self._refused(smtp, stage, exc.smtp_code, exc.smtp_error) from None
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            # smtplib turns every socket error and timeout into SMTPServerDisconnected.
+            self._discard()
+            reason = self._scrub(str(exc)) or "connection closed"
+            if stage == "DATA":
+                raise DeliveryError(
+                    "disconnected",
+                    f"{self._server} hung up while taking the message ({reason}); it may or "
+                    "may not have accepted it",
+                    transient=True,
+                ) from None
+            raise _HungUp(f"{self._server} hung up ({reason})") from None
+
+    def _refused(self, smtp: smtplib.SMTP, stage: Stage, code: int, reply: bytes) -> DeliveryError:
+        text = self._scrub(reply.decode("utf-8", "replace"))
+        message = f"{self._server} refused {_REFUSED_WHAT[stage]}: {code} {text}"
+        if code == SERVICE_CLOSING:
+            self._discard()
+            if stage != "DATA":
+                return _HungUp(message, str(code))
+        elif stage != "DATA":
+            self._reset(smtp)
+        return _classified(code, message)
+
+    def _reset(self, smtp: smtplib.SMTP) -> None:
+        """End a refused transaction so the connection can carry the next message."""
+        try:
+            code, _ = smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            code = 0
+        if code != 250:
+            self._discard()
+
+    # -- the connection -----------------------------------------------------------------------
+
+    @property
+    def _server(self) -> str:
+        return f"{self.config.host}:{self.config.port}"
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            self._smtp = self._connect()
+        return self._smtp
+
+    def _discard(self) -> None:
+        """Drop the connection without QUIT: it is broken or the server is closing it."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.close()
+
+    def _connect(self) -> smtplib.SMTP:
+        config = self.config
+        username = self.credentials.get("username")
+        password = self.credentials.get("password")
+        smtp: smtplib.SMTP | None = None
+        step = "connect"
+        try:
+            if config.ssl:
+                smtp = smtplib.SMTP_SSL(
+                    config.host,
+                    config.port,
+                    local_hostname=_ehlo_name(),
+                    timeout=config.timeout,
+                    context=self._tls_context(),
+                )
+            else:
+                smtp = smtplib.SMTP(
+                    config.host, config.port, local_hostname=_ehlo_name(), timeout=config.timeout
+                )
+            step = "ehlo"
+            smtp.ehlo_or_helo_if_needed()
+            if not config.ssl and config.use_starttls:
+                step = "starttls"
+                smtp.starttls(context=self._tls_context())
+                smtp.ehlo_or_helo_if_needed()  # RFC 3207: forget what was said in clear
+            if username and password:
+                step = "login"
+                smtp.login(username, password)
+        except Exception as exc:
+            if smtp is not None:
+                smtp.close()
+            error = self._connect_error(step, exc)
+            if error is None:
+                raise  # not a network, TLS or protocol failure: a bug, keep the traceback
+            raise error from None
+        return smtp
+
+    def _connect_error(self, step: str, exc: Exception) -> DeliveryError | None:
+        server = self._server
+        if isinstance(exc, DeliveryError):
+            return exc
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return DeliveryError(
+                "tls",
+                f"the TLS certificate of {server} is not trusted ({exc.verify_message}); if a "
+                "private authority signed it, set ca_file to that authority's certificate",
+                transient=False,
+            )
+        if isinstance(exc, ssl.SSLError):
+            mode = "implicit TLS" if self.config.ssl else "STARTTLS"
+            return DeliveryError(
+                "tls",
+                f"TLS with {server} failed ({exc.reason or exc}); check that this port "
+                f"speaks {mode}",
+                transient=False,
+            )
+        if isinstance(exc, smtplib.SMTPAuthenticationError):
+            text = self._scrub(exc.smtp_error.decode("utf-8", "replace"))
+            user = self.credentials.get("username")
+            return DeliveryError(
+                "auth",
+                f"{server} refused the credentials of {user!r}: {exc.smtp_code} {text}",
+                transient=400 <= exc.smtp_code < 500,  # 454: temporary authentication failure
+            )
+        if isinstance(exc, smtplib.SMTPServerDisconnected):
+            reason = self._scrub(str(exc)) or "connection closed"
+            return DeliveryError(
+                "connection", f"{server} hung up during {step} ({reason})", transient=True
+            )
+        if isinstance(exc, smtplib.SMTPNotSupportedError) and step == "starttls":
+            return DeliveryError(
+                "tls",
+                f"{server} does not offer STARTTLS; not sending in clear (set starttls: false "
+                "only for a server reached over a trusted network)",
+                transient=False,
+            )
+        if isinstance(exc, smtplib.SMTPResponseException):
+            text = self._scrub(exc.smtp_error.decode("utf-8", "replace"))
+            return _classified(exc.smtp_code, f"{server} refused {step}: {exc.smtp_code} {text}")
+        if isinstance(exc, smtplib.SMTPException):
+            # "SMTP AUTH extension not supported", "No suitable authentication method found".
+            code = "auth" if step == "login" else "protocol"
+            return DeliveryError(
+                code, f"{step} with {server} failed: {self._scrub(str(exc))}", transient=False
+            )
+        if isinstance(exc, TimeoutError):
+            return DeliveryError(
+                "timeout",
+                f"{server} did not answer within {self.config.timeout:g}s",
+                transient=True,
+            )
+        if isinstance(exc, OSError):  # refused, unreachable, unknown host: all worth a retry
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            return DeliveryError("connection", f"cannot reach {server}: {reason}", transient=True)
+        return None
+
+    def _tls_context(self) -> ssl.SSLContext:
+        if self._tls is None:
+            ca_file = self.config.ca_file
+            cafile: Path | None = None
+            if ca_file:
+                cafile = Path(ca_file).expanduser()
+                if not cafile.is_absolute():
+                    cafile = self.context.config_folder / cafile
+            try:
+                self._tls = ssl.create_default_context(cafile=cafile)
+            except FileNotFoundError:
+                raise DeliveryError(
+                    "tls", f"ca_file {cafile} does not exist", transient=False
+                ) from None
+            except ssl.SSLError as exc:
+                raise DeliveryError(
+                    "tls",
+                    f"ca_file {cafile} holds no usable PEM certificate ({exc.reason or exc})",
+                    transient=False,
+                ) from None
+        return self._tls
+
+    def _scrub(self, text: str) -> str:
+        """Server replies are quoted in errors; make sure none of them echoes the password."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+def _classified(code: int, message: str) -> DeliveryError:
+    if 400 <= code < 500:
+        return DeliveryError(str(code), message, transient=True)
+    if 500 <= code < 600:
+        return DeliveryError(str(code), message, transient=False)
+    # smtplib reports -1 for a reply it could not parse: a confused server, try again later.
+    return DeliveryError("protocol", message, transient=True)
+
+
+def _refuse_line_breaks(what: str, value: str) -> None:
+    # A CR or LF in a header value would let the text start a header of its own (Bcc: ...).
+    if "\r" in value or "\n" in value:
+        shown = value if len(value) <= 80 else value[:77] + "..."
+        raise DeliveryError(
+            "header",
+            f"the {what} contains a line break ({shown!r}); a header value is one line",
+            transient=False,
+        )
+
+
+def _recipient_address(target: Target) -> Address:
+    local, at, domain = target.address.rpartition("@")
+    if not at or not local or not domain:
+        raise DeliveryError(
+            "address", f"{target.address!r} is not an email address", transient=False
+        )
+    try:
+        return Address(target.name, local, _ascii_domain("recipient", domain))
+    except ValueError as exc:
+        raise DeliveryError(
+            "address", f"{target.address!r} is not an email address ({exc})", transient=False
+        ) from None
+
+
+def _ascii_domain(what: str, domain: str) -> str:
+    """``électricité.fr`` → ``xn--lectricit-93aj.fr``: DNS and most servers want the A-label."""
+    if domain.isascii():
+        return domain
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise DeliveryError(
+            "address", f"the {what} domain {domain!r} is not a valid domain name", transient=False
+        ) from None
+
+
+def _secret_forms(username: str | None, password: str | None) -> tuple[str, ...]:
+    """The password as AUTH LOGIN and AUTH PLAIN put it on the wire, and as is."""
+    if not password:
+        return ()
+    forms = [password, base64.b64encode(password.encode()).decode()]
+    if username:
+        plain = f"\0{username}\0{password}".encode()
+        forms.append(base64.b64encode(plain).decode())
+    return tuple(forms)
+
+
+@cache
+def _ehlo_name() -> str:
+    """What smtplib would say in EHLO, worked out once: it asks DNS for it on every connect."""
+    fqdn = socket.getfqdn()
+    if "." in fqdn:
+        return fqdn
+    try:
+        return f"[{socket.gethostbyname(socket.gethostname())}]"
+    except OSError:
+        return "[127.0.0.1]"

@@ -1,0 +1,438 @@
+"""Fan-out: every selected channel delivers at once, each within its rate limit and worker count.
+
+This is the one place with the sending loop, retries, rate limiting, de-duplication and progress:
+adapters only hand one message to their provider. Recipients are streamed from the CSV through
+a bounded queue, and duplicates are found in an on-disk set, so a million recipients need no
+more memory than ten thousand.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import random
+import sqlite3
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from broadcast.channels import adapter_class
+from broadcast.channels.base import (
+    Adapter,
+    DeliveryContext,
+    DeliveryError,
+    Outgoing,
+    Receipt,
+    Target,
+)
+from broadcast.config import Config, resolve_credentials
+from broadcast.preflight import ChannelPlan, Plan
+from broadcast.problems import Problem
+from broadcast.recipients import read_recipients
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+# Failures kept in full per channel for the summary; beyond that they are only counted.
+MAX_KEPT_FAILURES = 1000
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter for transient errors."""
+
+    max_attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    # A provider asking us to wait longer than this is recorded as a failure to retry later,
+    # rather than holding a cron run for many minutes.
+    max_retry_after: float = 120.0
+
+    def backoff(self, attempt: int) -> float:
+        """Delay before attempt ``attempt + 1``: half fixed, half random ("equal jitter")."""
+        ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+class RateLimiter:
+    """At most ``rate`` tokens per second, spaced evenly: never a burst above the rate.
+
+    Each caller reserves the next free slot under a lock and sleeps until it outside the lock,
+    so workers share one schedule. ``hold_until`` pushes the schedule back when a provider
+    says to slow down (HTTP 429 with Retry-After), for every worker of the channel at once.
+    """
+
+    def __init__(
+        self, rate: float | None, clock: Clock = time.monotonic, sleep: Sleep = time.sleep
+    ):
+        self.interval = 1.0 / rate if rate else 0.0
+        self.clock = clock
+        self.sleep = sleep
+        self.next_slot = 0.0
+        self.lock = threading.Lock()
+
+    def acquire(self, tokens: int = 1) -> float:
+        """Wait for ``tokens`` slots; return the time the caller may go."""
+        with self.lock:
+            now = self.clock()
+            start = max(now, self.next_slot)
+            self.next_slot = start + self.interval * tokens
+        if start > now:
+            self.sleep(start - now)
+        return start
+
+    def hold_until(self, moment: float) -> None:
+        with self.lock:
+            self.next_slot = max(self.next_slot, moment)
+
+
+@dataclass
+class ChannelOutcome:
+    """What happened on one channel: counts by outcome and the failures themselves."""
+
+    name: str
+    type: str
+    planned: int | None = None
+    sent: int = 0
+    failed: Counter[str] = field(default_factory=Counter)
+    skipped: int = 0
+    duplicates: int = 0
+    retries: int = 0
+    stopped: bool = False
+    failures: list[Receipt] = field(default_factory=list)
+    provider_ids: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def failed_total(self) -> int:
+        return sum(self.failed.values())
+
+    def record(self, receipt: Receipt) -> None:
+        with self.lock:
+            self.retries += receipt.attempts - 1
+            if receipt.ok:
+                self.sent += 1
+                # Only single-target channels (a post, a folder) are worth listing ids for.
+                if self.planned is None and receipt.provider_id:
+                    self.provider_ids.append(receipt.provider_id)
+                return
+            self.failed[receipt.error_code or "error"] += 1
+            if len(self.failures) < MAX_KEPT_FAILURES:
+                self.failures.append(receipt)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "channel": self.name,
+            "type": self.type,
+            "planned": self.planned,
+            "sent": self.sent,
+            "failed": self.failed_total,
+            "failed_by_reason": dict(self.failed),
+            "skipped": self.skipped,
+            "duplicates": self.duplicates,
+            "retries": self.retries,
+            "stopped": self.stopped,
+            "provider_ids": self.provider_ids,
+            "problems": [p.to_json() for p in self.problems],
+            "failures": [
+                {
+                    "target": _masked(r.target.address),
+                    "line": r.target.line,
+                    "code": r.error_code,
+                    "error": r.error,
+                    "permanent": r.permanent,
+                    "attempts": r.attempts,
+                }
+                for r in self.failures
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Event:
+    """Progress, for whoever shows it: ``kind`` is start, delivered, failed, retry or done."""
+
+    channel: str
+    kind: str
+    total: int | None = None
+    receipt: Receipt | None = None
+
+
+def outgoing_for(plan: Plan, channel: ChannelPlan) -> Outgoing:
+    """The message a channel carries, from the plan the preview showed."""
+    incident = plan.incident
+    assert incident is not None and plan.config is not None
+    next_update = incident.next_update_at(plan.now)
+    facts = {
+        "id": incident.id,
+        "status": incident.status,
+        "severity": incident.severity,
+        "title": incident.title,
+        "headline": incident.headline,
+        "link": incident.link,
+        "organisation": plan.config.organisation,
+        "locale": channel.locale,
+        "resolved": incident.status == "resolved",
+        "updated_at": plan.now.astimezone(incident.zone).isoformat(),
+        "started_at": incident.started_at.isoformat(),
+        "eta": incident.eta.isoformat() if incident.eta else None,
+        "next_update_at": next_update.isoformat() if next_update else None,
+    }
+    return Outgoing(
+        channel=channel.name,
+        parts=dict(channel.parts),
+        thread=tuple(channel.measures.get("thread", ())),
+        facts=facts,
+    )
+
+
+class Dispatcher:
+    """Delivers a checked plan. Build one per send; ``run`` returns one outcome per channel."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        environ: Mapping[str, str] = os.environ,
+        on_event: Callable[[Event], None] = lambda event: None,
+        policy: RetryPolicy = RetryPolicy(),
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+        stop: threading.Event | None = None,
+    ) -> None:
+        if not plan.ok or plan.config is None:
+            raise ValueError("only a plan without errors can be sent")
+        self.plan = plan
+        self.config: Config = plan.config
+        self.environ = environ
+        self.on_event = on_event
+        self.policy = policy
+        self.clock = clock
+        self.sleep = sleep
+        self.stop = stop or threading.Event()
+
+    def run(self) -> list[ChannelOutcome]:
+        outcomes = [
+            ChannelOutcome(
+                name=c.name,
+                type=c.type,
+                planned=c.recipients.valid if c.recipients is not None else None,
+            )
+            for c in self.plan.channels
+        ]
+        threads = [
+            threading.Thread(
+                target=self._run_channel, args=(channel, outcome), name=f"send-{channel.name}"
+            )
+            for channel, outcome in zip(self.plan.channels, outcomes, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            for thread in threads:
+                # Join with a timeout so Ctrl-C reaches the main thread while channels send.
+                while thread.is_alive():
+                    thread.join(0.2)
+        except KeyboardInterrupt:
+            # Stop taking new recipients; deliveries already with a provider finish and count.
+            self.stop.set()
+            for thread in threads:
+                thread.join()
+        return outcomes
+
+    def _run_channel(self, channel: ChannelPlan, outcome: ChannelOutcome) -> None:
+        config = self.config.channels[channel.name]
+        kind = adapter_class(channel.type)
+        credentials, missing = resolve_credentials(self.config, channel.name, self.environ)
+        if missing:  # preflight checked them; the environment changed under us
+            outcome.problems.extend(missing)
+            return
+        context = DeliveryContext(config_folder=self.config.folder, now=self.plan.now)
+        message = outgoing_for(self.plan, channel)
+        rate = config.rate_per_second() if config.rate is not None else kind.default_rate
+        limiter = RateLimiter(rate, self.clock, self.sleep)
+        workers = config.concurrency or kind.default_concurrency
+        self.on_event(Event(channel.name, "start", total=outcome.planned))
+
+        if kind.recipient_kind is None:
+            adapter = kind(channel.name, config, credentials, context)
+            try:
+                receipt = self._deliver(adapter, message, adapter.single_target(), limiter, outcome)
+            finally:
+                adapter.close()
+            outcome.record(receipt)
+            self.on_event(
+                Event(channel.name, "delivered" if receipt.ok else "failed", receipt=receipt)
+            )
+        else:
+            self._fan_out(
+                channel, kind, config, credentials, context, message, limiter, workers, outcome
+            )
+        outcome.stopped = outcome.stopped or self.stop.is_set()
+        self.on_event(Event(channel.name, "done"))
+
+    def _fan_out(
+        self,
+        channel: ChannelPlan,
+        kind: type[Adapter],
+        config: Any,
+        credentials: Mapping[str, str],
+        context: DeliveryContext,
+        message: Outgoing,
+        limiter: RateLimiter,
+        workers: int,
+        outcome: ChannelOutcome,
+    ) -> None:
+        work: queue.Queue[Target | None] = queue.Queue(maxsize=workers * 4)
+        channel_failed = threading.Event()
+
+        def worker() -> None:
+            adapter = kind(channel.name, config, credentials, context)
+            try:
+                while (target := work.get()) is not None:
+                    if self.stop.is_set() or channel_failed.is_set():
+                        continue  # drain without sending
+                    receipt = self._deliver(adapter, message, target, limiter, outcome)
+                    outcome.record(receipt)
+                    if (
+                        receipt.error_code in kind.channel_wide_codes
+                        and not channel_failed.is_set()
+                    ):
+                        channel_failed.set()
+                        outcome.problems.append(
+                            Problem(
+                                f"{receipt.error}; nothing more was sent on this channel: fix "
+                                "it and send again",
+                                channel=channel.name,
+                            )
+                        )
+                    self.on_event(
+                        Event(
+                            channel.name, "delivered" if receipt.ok else "failed", receipt=receipt
+                        )
+                    )
+            finally:
+                adapter.close()
+
+        pool = [
+            threading.Thread(target=worker, name=f"send-{channel.name}-{i}") for i in range(workers)
+        ]
+        for thread in pool:
+            thread.start()
+        try:
+            for target in self._distinct_targets(kind, config, outcome):
+                if self.stop.is_set() or channel_failed.is_set():
+                    outcome.stopped = True
+                    break
+                work.put(target)
+        finally:
+            for _ in pool:
+                work.put(None)
+            for thread in pool:
+                thread.join()
+
+    def _distinct_targets(
+        self, kind: type[Adapter], config: Any, outcome: ChannelOutcome
+    ) -> Iterator[Target]:
+        problems: list[Problem] = []
+        recipients = read_recipients(
+            self.config.resolve_path(config.recipients),
+            kind.recipient_kind,  # type: ignore[arg-type]
+            getattr(config, "default_region", None),
+            outcome.name,
+            problems,
+        )
+        with SeenSet() as seen:
+            for recipient in recipients:
+                if not seen.add(recipient.address):
+                    outcome.duplicates += 1
+                    continue
+                yield Target(recipient.address, recipient.name, recipient.line, recipient.locale)
+        outcome.skipped = len(problems)
+
+    def _deliver(
+        self,
+        adapter: Adapter,
+        message: Outgoing,
+        target: Target,
+        limiter: RateLimiter,
+        outcome: ChannelOutcome,
+    ) -> Receipt:
+        cost = adapter.cost(message)
+        attempt = 0
+        while True:
+            attempt += 1
+            limiter.acquire(cost)
+            try:
+                provider_id = adapter.deliver(message, target)
+            except DeliveryError as error:
+                too_long = (error.retry_after or 0) > self.policy.max_retry_after
+                if (
+                    not error.transient
+                    or attempt >= self.policy.max_attempts
+                    or too_long
+                    or self.stop.is_set()
+                ):
+                    return Receipt(
+                        target,
+                        ok=False,
+                        error_code=error.code,
+                        error=error.message,
+                        permanent=not error.transient,
+                        attempts=attempt,
+                    )
+                self.on_event(Event(outcome.name, "retry"))
+                if error.retry_after:
+                    limiter.hold_until(self.clock() + error.retry_after)
+                else:
+                    self.sleep(self.policy.backoff(attempt))
+            except Exception as error:  # a bug in an adapter must not take the others down
+                return Receipt(
+                    target,
+                    ok=False,
+                    error_code="internal",
+                    error=f"{type(error).__name__}: {error}",
+                    attempts=attempt,
+                )
+            else:
+                return Receipt(target, ok=True, provider_id=provider_id, attempts=attempt)
+
+
+class SeenSet:
+    """Addresses already queued in this send, kept on disk so memory stays flat."""
+
+    def __init__(self) -> None:
+        self.folder = tempfile.TemporaryDirectory(prefix="broadcast-seen-")
+        self.db = sqlite3.connect(Path(self.folder.name) / "seen.db", check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute("CREATE TABLE seen (address TEXT PRIMARY KEY) WITHOUT ROWID")
+        self.pending = 0
+
+    def add(self, address: str) -> bool:
+        """True the first time ``address`` is added, False after."""
+        cursor = self.db.execute("INSERT OR IGNORE INTO seen VALUES (?)", (address,))
+        self.pending += 1
+        if self.pending >= 10_000:
+            self.db.commit()
+            self.pending = 0
+        return cursor.rowcount == 1
+
+    def __enter__(self) -> SeenSet:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.db.close()
+        self.folder.cleanup()
+
+
+def _masked(address: str) -> str:
+    """Enough of an address to recognise it in a summary, not to harvest it."""
+    if "@" in address:
+        local, _, domain = address.partition("@")
+        return f"{local[:1]}…@{domain}"
+    return f"…{address[-4:]}" if len(address) > 4 else address

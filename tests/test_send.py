@@ -1,0 +1,261 @@
+"""``broadcast send`` end to end: the real CLI, the real SDKs, real local peers on 127.0.0.1.
+
+What the dry run shows is compared with what each peer received, byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from broadcast.cli import app
+from tests.conftest import NOW, REPO, write
+from tests.peers import twilio_api, x_api
+from tests.peers.twilio_api import TwilioAPIServer
+from tests.peers.x_api import XAPIServer
+from tests.smtp_peer import SmtpPeer
+
+SECRETS = {
+    "TWILIO_ACCOUNT_SID": twilio_api.DEFAULT_ACCOUNT_SID,
+    "TWILIO_AUTH_TOKEN": twilio_api.DEFAULT_AUTH_TOKEN,
+    "X_CONSUMER_KEY": x_api.DEFAULT_CONSUMER_KEY,
+    "X_CONSUMER_SECRET": x_api.DEFAULT_CONSUMER_SECRET,
+    "X_ACCESS_TOKEN": x_api.DEFAULT_ACCESS_TOKEN,
+    "X_ACCESS_TOKEN_SECRET": x_api.DEFAULT_ACCESS_TOKEN_SECRET,
+}
+
+CONTACTS = """\
+name,phone,email,locale
+Camille Martin,06 12 34 56 78,camille.martin@example.com,fr
+Karim Benali,+33 6 12 34 56 79,karim.benali@example.org,fr
+Karim encore,06 12 34 56 79,KARIM.BENALI@example.org,fr
+Sophie Leroy,06 12 34 56 80,,fr
+Faute de frappe,06 12,pas-une-adresse,fr
+Emma Wilson,+44 7400 123456,emma.wilson@example.co.uk,en
+"""
+PHONES = ["+33612345678", "+33612345679", "+33612345680", "+447400123456"]
+EMAILS = [
+    "camille.martin@example.com",
+    "karim.benali@example.org",
+    "emma.wilson@example.co.uk",
+]
+
+
+@dataclass
+class World:
+    folder: Path
+    twilio: TwilioAPIServer
+    x: XAPIServer
+    smtp: SmtpPeer
+
+    def run(self, *args: str, env: dict[str, str] | None = None):
+        old = Path.cwd()
+        os.chdir(self.folder)
+        try:
+            return CliRunner().invoke(
+                app,
+                list(args),
+                env={
+                    "BROADCAST_NOW": NOW.isoformat(),
+                    "BROADCAST_CONFIG": "",
+                    **SECRETS,
+                    **(env or {}),
+                },
+            )
+        finally:
+            os.chdir(old)
+
+    def run_json(self, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict]:
+        result = self.run(*args, "--json", env=env)
+        return result.exit_code, json.loads(result.stdout)
+
+
+@pytest.fixture
+def world(tmp_path: Path, twilio_server: TwilioAPIServer, x_server: XAPIServer) -> Iterator[World]:
+    with SmtpPeer() as smtp:
+        write(tmp_path / "contacts.csv", CONTACTS)
+        shutil.copyfile(REPO / "examples" / "panne-nord.yaml", tmp_path / "incident.yaml")
+        write(
+            tmp_path / "channels.yaml",
+            f"""\
+organisation: Énergie Nord
+defaults: {{locale: fr, timezone: Europe/Paris}}
+channels:
+  sms:
+    type: sms
+    from: "+15005550006"
+    recipients: contacts.csv
+    default_region: FR
+    rate: unlimited
+    account_sid: "${{TWILIO_ACCOUNT_SID}}"
+    auth_token: "${{TWILIO_AUTH_TOKEN}}"
+    api_base_url: {twilio_server.url}
+  email:
+    type: email
+    host: {smtp.host}
+    port: {smtp.port}
+    starttls: false
+    from: "Service client <alertes@example.com>"
+    reply_to: service.client@example.com
+    recipients: contacts.csv
+  twitter:
+    type: twitter
+    consumer_key: "${{X_CONSUMER_KEY}}"
+    consumer_secret: "${{X_CONSUMER_SECRET}}"
+    access_token: "${{X_ACCESS_TOKEN}}"
+    access_token_secret: "${{X_ACCESS_TOKEN_SECRET}}"
+    api_base_url: {x_server.url}
+  banner:
+    type: web_banner
+    output_dir: public/status
+""",
+        )
+        yield World(tmp_path, twilio_server, x_server, smtp)
+
+
+def test_what_the_dry_run_shows_is_exactly_what_is_sent(world: World) -> None:
+    code, preview = world.run_json("send", "incident.yaml", "--dry-run")
+    assert code == 0
+    assert world.twilio.messages() == [] and world.x.posts() == [] and world.smtp.received == []
+    shown = {c["channel"]: c for c in preview["channels"]}
+
+    code, sent = world.run_json("send", "incident.yaml", "--yes")
+    assert code == 0, sent
+    delivery = {d["channel"]: d for d in sent["delivery"]}
+
+    # SMS: each distinct valid number once, the exact previewed text.
+    messages = world.twilio.messages()
+    assert sorted(m.to for m in messages) == sorted(PHONES)
+    assert {m.body for m in messages} == {shown["sms"]["text"]}
+    assert {m.from_ for m in messages} == {"+15005550006"}
+    assert delivery["sms"] | {"failures": []} == delivery["sms"]
+    assert (delivery["sms"]["sent"], delivery["sms"]["duplicates"], delivery["sms"]["skipped"]) == (
+        4,
+        1,
+        1,
+    )
+
+    # Email: both parts and the subject as previewed.
+    received = {r.recipients[0]: r.message for r in world.smtp.received}
+    assert sorted(received) == sorted(EMAILS)
+    message = received["camille.martin@example.com"]
+    assert message["Subject"] == shown["email"]["subject"]
+
+    def part(kind: str) -> str:  # SMTP carries CRLF line ends
+        return message.get_body((kind,)).get_content().replace("\r\n", "\n").rstrip("\n")
+
+    assert part("plain") == shown["email"]["text"]
+    assert part("html") == shown["email"]["html"].rstrip("\n")
+    assert message["To"] == "Camille Martin <camille.martin@example.com>"
+
+    # X: the previewed post.
+    (post,) = world.x.posts()
+    assert post.text == shown["twitter"]["text"]
+    assert delivery["twitter"]["provider_ids"] == [post.id]
+
+    # Banner: the status page as previewed, and the JSON the banner script reads.
+    status = world.folder / "public" / "status"
+    assert (status / "index.html").read_text(encoding="utf-8") == shown["banner"]["html"]
+    banner = json.loads((status / "banner.json").read_text(encoding="utf-8"))
+    assert banner["active"] is True
+    assert banner["headline"] == shown["banner"]["text"]
+    assert sent["sent"] == 4 + 3 + 1 + 1
+
+
+def test_a_problem_anywhere_means_nothing_is_sent_anywhere(world: World) -> None:
+    code, doc = world.run_json("send", "incident.yaml", "--yes", env={"X_ACCESS_TOKEN_SECRET": ""})
+    assert code == 2
+    twitter = next(c for c in doc["channels"] if c["channel"] == "twitter")
+    assert [p["field"] for p in twitter["problems"]] == ["access_token_secret"]
+    assert world.twilio.requests() == []
+    assert world.x.requests() == []
+    assert world.smtp.received == []
+    assert not (world.folder / "public").exists()
+
+
+def test_without_a_terminal_yes_is_required(world: World) -> None:
+    result = world.run("send", "incident.yaml")
+    assert result.exit_code == 2
+    assert "--yes" in result.output
+    assert world.twilio.requests() == []
+
+
+def test_only_the_chosen_channels_send(world: World) -> None:
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
+    assert code == 0
+    assert [d["channel"] for d in doc["delivery"]] == ["sms"]
+    assert len(world.twilio.messages()) == 4
+    assert world.x.posts() == [] and world.smtp.received == []
+
+
+def test_failures_are_classified_retried_or_not_and_exit_1(world: World) -> None:
+    world.twilio.mark_invalid("+33612345679")  # 21211: permanent, never retried
+    world.twilio.mark_unsubscribed("+447400123456")  # 21610: permanent
+    world.twilio.fail_next(status=503, times=2)  # transient: retried
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
+    assert code == 1
+    (sms,) = doc["delivery"]
+    assert sms["sent"] == 2
+    assert sms["failed_by_reason"] == {"21211": 1, "21610": 1}
+    assert sms["retries"] == 2
+    assert {f["code"]: f["permanent"] for f in sms["failures"]} == {"21211": True, "21610": True}
+    # Once the invalid number was refused (a 503 may have come first), it was never asked again.
+    asked = [r.status for r in world.twilio.requests() if "To=%2B33612345679" in r.body.decode()]
+    assert asked[-1] == 400
+    assert asked.count(400) == 1
+    assert sorted(m.to for m in world.twilio.messages()) == ["+33612345678", "+33612345680"]
+    # The summary masks addresses.
+    assert all("…" in f["target"] for f in sms["failures"])
+
+
+def test_a_rate_limit_is_honoured_and_everyone_gets_it_once(world: World) -> None:
+    world.twilio.rate_limit_next(retry_after=1, times=1)
+    world.twilio.drop_next(times=1)
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
+    assert code == 0, doc
+    assert sorted(m.to for m in world.twilio.messages()) == sorted(PHONES)
+    assert doc["delivery"][0]["retries"] == 2
+
+
+def test_a_duplicate_post_is_a_permanent_failure(world: World) -> None:
+    assert world.run_json("send", "incident.yaml", "--yes", "--channel", "twitter")[0] == 0
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "twitter")
+    assert code == 1
+    assert doc["delivery"][0]["failed_by_reason"] == {"duplicate": 1}
+    assert len(world.x.posts()) == 1
+
+
+def test_no_secret_in_any_output(world: World) -> None:
+    world.twilio.mark_invalid("+33612345679")
+    result = world.run("send", "incident.yaml", "--yes")
+    _, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
+    for text in (result.output, json.dumps(doc)):
+        for secret in SECRETS.values():
+            assert secret not in text
+
+
+def test_refused_credentials_stop_the_channel_at_once(world: World) -> None:
+    rows = "".join(f"N{i},+3361111{i:04d},\n" for i in range(200))
+    write(world.folder / "contacts.csv", "name,phone,email\n" + rows)
+    config = world.folder / "channels.yaml"
+    config.write_text(
+        config.read_text().replace("rate: unlimited", "rate: unlimited\n    concurrency: 2")
+    )
+    code, doc = world.run_json(
+        "send", "incident.yaml", "--yes", "--channel", "sms", env={"TWILIO_AUTH_TOKEN": "wrong"}
+    )
+    assert code == 1
+    (sms,) = doc["delivery"]
+    assert sms["failed_by_reason"] == {"20003": sms["failed"]}
+    assert sms["stopped"] is True
+    assert "nothing more was sent" in sms["problems"][0]["message"]
+    # Two workers: at most the two deliveries in flight failed; the other 198 were never tried.
+    assert len(world.twilio.requests()) <= 2
+    assert world.twilio.messages() == []
