@@ -131,6 +131,33 @@ class EmailChannel(_Channel):
     ca_file: str | None = None
     timeout: float = Field(default=30.0, gt=0, le=600)
 
+    @field_validator("from_", "reply_to")
+    @classmethod
+    def _one_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from email.utils import getaddresses
+
+        found = getaddresses([value])
+        if "\n" in value or "\r" in value or len(found) != 1 or "@" not in found[0][1]:
+            raise ValueError(
+                f"'{value}' is not one email address; write it like "
+                '"Service client <alertes@example.com>"'
+            )
+        return value
+
+    @field_validator("list_unsubscribe")
+    @classmethod
+    def _unsubscribe_uris(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        for uri in (part.strip().strip("<>") for part in value.split(",")):
+            if not re.match(r"^(https://\S+|mailto:\S+@\S+)$", uri):
+                raise ValueError(
+                    f"'{uri}' is not an https:// or mailto: address for List-Unsubscribe"
+                )
+        return value
+
     @model_validator(mode="after")
     def _one_tls_mode(self) -> EmailChannel:
         if self.ssl and self.starttls:  # both said explicitly

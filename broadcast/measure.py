@@ -39,6 +39,7 @@ __all__ = [
     "sms_measure",
     "sms_segments",
     "tweet_measure",
+    "tweet_url_spans",
     "tweet_weighted_length",
 ]
 
@@ -142,7 +143,7 @@ def tweet_measure(text: str, *, emoji_parsing: bool = True) -> TweetMeasure:
     an emoji sequence is weighed on its own.
     """
     text = unicodedata.normalize("NFC", text)
-    entities = {start: (end, _URL_WEIGHT) for start, end in _url_spans(text)}
+    entities = {start: (end, _URL_WEIGHT) for start, end in tweet_url_spans(text)}
     if emoji_parsing:
         for match in _emoji_pattern().finditer(text):
             entities.setdefault(match.start(), (match.end(), _HEAVY_WEIGHT))
@@ -175,7 +176,7 @@ def _code_point_weight(char: str) -> int:
     return _HEAVY_WEIGHT
 
 
-def _url_spans(text: str) -> Iterator[tuple[int, int]]:
+def tweet_url_spans(text: str) -> Iterator[tuple[int, int]]:
     """Start and end of each URL that twitter-text extracts from `text`.
 
     Same result as twitter-text's extractor (js/src/extractUrlsWithIndices.js): a URL starts

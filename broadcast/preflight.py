@@ -260,6 +260,17 @@ def _plan_channel(
     if check_credentials:
         _, missing = resolve_credentials(config, name, environ)
         result.problems.extend(missing)
+        ca_file = getattr(channel, "ca_file", None)
+        if ca_file and not config.resolve_path(ca_file).is_file():
+            result.problems.append(
+                Problem(
+                    f"ca_file {config.resolve_path(ca_file)} does not exist",
+                    config.path,
+                    config.line_of("channels", name, "ca_file"),
+                    "ca_file",
+                    channel=name,
+                )
+            )
     return result
 
 

@@ -19,9 +19,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# _url_spans is measure's URL extractor, the same X uses to weigh a URL; there is no public
-# name for it yet.
-from broadcast.measure import _url_spans, tweet_weighted_length
+from broadcast.measure import tweet_url_spans, tweet_weighted_length
 
 __all__ = ["split_thread"]
 
@@ -76,7 +74,7 @@ class _Packer:
         self.budget = budget
         self.cuts = _cut_points(text)
         self.cut_ends = [cut.end for cut in self.cuts]
-        urls = list(_url_spans(text))
+        urls = list(tweet_url_spans(text))
         self.url_starts = [url_start for url_start, _ in urls]
         self.url_ends = [url_end for _, url_end in urls]
         self.headline_end = next(

@@ -152,3 +152,35 @@ def test_rates() -> None:
     assert sms.model_copy(update={"rate": "120/min"}).rate_per_second() == 2.0
     assert sms.model_copy(update={"rate": "unlimited"}).rate_per_second() is None
     assert sms.model_copy(update={"rate": "10/s"}).rate_per_second() == 10.0
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("from", "alertes@example.com, autre@example.com", "not one email address"),
+        ("from", "Service client", "not one email address"),
+        ("reply_to", "nobody", "not one email address"),
+        ("list_unsubscribe", "<http://example.com/u>", "https:// or mailto:"),
+    ],
+)
+def test_email_addresses_are_checked_when_the_file_is_read(
+    tmp_path: Path, field: str, value: str, words: str
+) -> None:
+    text = f"""\
+organisation: Org
+channels:
+  mail:
+    type: email
+    host: smtp.example.com
+    from: alertes@example.com
+    recipients: c.csv
+    {field}: "{value}"
+"""
+    text = text.replace("    from: alertes@example.com\n", "") if field == "from" else text
+    (problem,) = load_problems(write(tmp_path / "channels.yaml", text))
+    assert (problem.channel, problem.field, problem.line) == (
+        "mail",
+        field,
+        7 if field == "from" else 8,
+    )
+    assert words in problem.message

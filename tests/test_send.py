@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -259,3 +260,67 @@ def test_refused_credentials_stop_the_channel_at_once(world: World) -> None:
     # Two workers: at most the two deliveries in flight failed; the other 198 were never tried.
     assert len(world.twilio.requests()) <= 2
     assert world.twilio.messages() == []
+
+
+def _terminal_send(world: World, answer: bytes) -> tuple[int, str]:
+    """Run ``broadcast send`` on a real pseudo-terminal and answer its question."""
+    import select
+    import subprocess
+    import sys
+
+    master, slave = os.openpty()
+    env = {**os.environ, **SECRETS, "BROADCAST_NOW": NOW.isoformat(), "COLUMNS": "100"}
+    env.pop("BROADCAST_CONFIG", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "broadcast", "send", "incident.yaml", "--channel", "sms"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        cwd=world.folder,
+        env=env,
+        close_fds=True,
+    )
+    os.close(slave)
+    seen = b""
+    answered = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+        if not answered and b"Send now?" in seen:
+            os.write(master, answer)
+            answered = True
+        if process.poll() is not None and not ready:
+            break
+    os.close(master)
+    return process.wait(timeout=30), seen.decode(errors="replace")
+
+
+def test_on_a_terminal_it_shows_what_goes_where_and_asks(world: World) -> None:
+    code, screen = _terminal_send(world, b"n\n")
+    assert code == 0
+    assert "About to send" in screen and "4 recipients" in screen
+    assert "Nothing was sent" in screen
+    assert world.twilio.requests() == []
+
+    code, screen = _terminal_send(world, b"y\n")
+    assert code == 0, screen
+    assert len(world.twilio.messages()) == 4
+    assert "4 sent, 0 failed" in screen
+
+
+def test_a_missing_ca_file_is_found_before_anything_leaves(world: World) -> None:
+    config = world.folder / "channels.yaml"
+    config.write_text(config.read_text().replace("starttls: false", "ca_file: relay-ca.pem"))
+    code, doc = world.run_json("send", "incident.yaml", "--yes")
+    assert code == 2
+    email = next(c for c in doc["channels"] if c["channel"] == "email")
+    assert [p["field"] for p in email["problems"]] == ["ca_file"]
+    assert world.twilio.requests() == [] and world.smtp.received == []
