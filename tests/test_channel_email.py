@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from broadcast.channels.base import DeliveryContext, DeliveryError, Outgoing, Target
 from broadcast.channels.email import EmailAdapter
@@ -249,7 +250,12 @@ def test_line_breaks_in_headers_are_refused_before_anything_is_sent(
 def test_line_break_in_configured_reply_to_is_refused(
     smtp_server: SmtpPeer, make_adapter: Any
 ) -> None:
-    config = channel(smtp_server, reply_to="a@example.com\r\nBcc: everyone@example.org")
+    injected = "a@example.com\r\nBcc: everyone@example.org"
+    # channels.yaml is checked when it is read...
+    with pytest.raises(ValidationError, match="not one email address"):
+        channel(smtp_server, reply_to=injected)
+    # ...and the adapter refuses it again should a configuration ever skip that check.
+    config = channel(smtp_server).model_copy(update={"reply_to": injected})
 
     error = refusal(make_adapter(config))
 
