@@ -1,0 +1,449 @@
+"""The ledger: what was said, to whom and when, in SQLite beside channels.yaml.
+
+It records each incident **version** (a content hash of the incident, its rendered texts per
+channel, when, who ran it, the next update it promised) and each **delivery** (version, channel,
+recipient, state, provider id, error, attempts, times). A delivery is written ``pending``
+before the provider is called, ``sending`` just before the call, and its outcome after: the
+outbox pattern. A process killed mid-send leaves ``pending`` rows (never handed over: safe to
+send) and ``sending`` rows (maybe handed over: ``uncertain``, re-sent only when asked).
+
+Recipients are stored only as far as needed: a keyed hash to recognise them again, and a hint
+(last four digits, or the domain) for reports. Credentials are never stored.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import socket
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+STATE_ENV = "BROADCAST_STATE"
+DEFAULT_STATE = ".broadcast"
+
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+FAILED_TRANSIENT = "failed-transient"
+FAILED_PERMANENT = "failed-permanent"
+UNCERTAIN = "uncertain"
+STATES = (PENDING, SENDING, SENT, FAILED_TRANSIENT, FAILED_PERMANENT, UNCERTAIN)
+
+UPDATE = "update"
+REMINDER = "reminder"
+
+# Each entry takes the schema from version N to N+1; PRAGMA user_version says where a file is.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE versions (
+        id INTEGER PRIMARY KEY,
+        incident_id TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('update', 'reminder')),
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        next_update_at TEXT,
+        run_by TEXT NOT NULL,
+        channels TEXT NOT NULL,
+        completed_at TEXT
+    );
+    CREATE INDEX versions_by_incident ON versions (incident_id, id);
+    CREATE TABLE renders (
+        version_id INTEGER NOT NULL REFERENCES versions (id),
+        channel TEXT NOT NULL,
+        locale TEXT NOT NULL,
+        part TEXT NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (version_id, channel, locale, part)
+    );
+    CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY,
+        version_id INTEGER NOT NULL REFERENCES versions (id),
+        channel TEXT NOT NULL,
+        recipient_key TEXT NOT NULL,
+        recipient_hint TEXT NOT NULL,
+        line INTEGER,
+        state TEXT NOT NULL CHECK (state IN
+            ('pending', 'sending', 'sent', 'failed-transient', 'failed-permanent', 'uncertain')),
+        provider_id TEXT,
+        error_code TEXT,
+        error_message TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (version_id, channel, recipient_key)
+    );
+    CREATE INDEX deliveries_by_state ON deliveries (version_id, channel, state);
+    """,
+)
+
+
+def state_folder(explicit: Path | None, config_folder: Path, environ: dict[str, str]) -> Path:
+    """``--state`` wins, then ``BROADCAST_STATE``, then ``.broadcast/`` beside channels.yaml."""
+    if explicit is not None:
+        return explicit
+    if environ.get(STATE_ENV):
+        return Path(environ[STATE_ENV])
+    return config_folder / DEFAULT_STATE
+
+
+def now_text(moment: datetime | None = None) -> str:
+    return (moment or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class Version:
+    id: int
+    incident_id: str
+    content_hash: str
+    kind: str
+    status: str
+    created_at: datetime
+    next_update_at: datetime | None
+    run_by: str
+    channels: tuple[str, ...]
+    completed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    channel: str
+    recipient_hint: str
+    line: int | None
+    state: str
+    provider_id: str | None
+    error_code: str | None
+    error_message: str | None
+    attempts: int
+
+
+class Ledger:
+    """One SQLite file (WAL) shared by every incident handled from one configuration.
+
+    Safe to use from several threads: writes are serialised on one connection.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self.path = folder / "ledger.sqlite3"
+        self.lock = threading.RLock()
+        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        # A commit survives the process being killed; only a power cut could lose the last ones.
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA busy_timeout=10000")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+        self.salt = self._salt()
+
+    # -- schema --------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        with self.lock:
+            current = self.db.execute("PRAGMA user_version").fetchone()[0]
+            if current > len(MIGRATIONS):
+                raise RuntimeError(
+                    f"{self.path} was written by a newer broadcast (schema {current}); upgrade"
+                )
+            for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
+                self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in script.split(";"):
+                        if statement.strip():
+                            self.db.execute(statement)
+                    self.db.execute(f"PRAGMA user_version = {number}")
+                except BaseException:
+                    self.db.execute("ROLLBACK")
+                    raise
+                self.db.execute("COMMIT")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _salt(self) -> bytes:
+        with self.transaction():
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()
+            if row is None:
+                value = secrets.token_hex(16)
+                self.db.execute("INSERT INTO meta VALUES ('salt', ?)", (value,))
+                return bytes.fromhex(value)
+            return bytes.fromhex(row["value"])
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()
+
+    # -- recipients ----------------------------------------------------------------------
+
+    def recipient_key(self, address: str) -> str:
+        """A keyed hash: recognises a recipient again without storing the address."""
+        return hmac.new(self.salt, address.encode(), hashlib.sha256).hexdigest()[:32]
+
+    @staticmethod
+    def recipient_hint(address: str) -> str:
+        if "@" in address:
+            return "@" + address.rsplit("@", 1)[1]
+        return "…" + address[-4:] if len(address) > 4 else address
+
+    # -- versions ------------------------------------------------------------------------
+
+    def add_version(
+        self,
+        incident_id: str,
+        content_hash: str,
+        kind: str,
+        status: str,
+        created_at: datetime,
+        next_update_at: datetime | None,
+        channels: list[str],
+        renders: list[tuple[str, str, str, str]],
+    ) -> Version:
+        """Record a new version with its rendered texts ``(channel, locale, part, text)``."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO versions (incident_id, content_hash, kind, status, created_at,"
+                " next_update_at, run_by, channels) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    incident_id,
+                    content_hash,
+                    kind,
+                    status,
+                    now_text(created_at),
+                    now_text(next_update_at) if next_update_at else None,
+                    _who(),
+                    json.dumps(channels),
+                ),
+            )
+            version_id = int(cursor.lastrowid or 0)
+            db.executemany(
+                "INSERT OR REPLACE INTO renders VALUES (?, ?, ?, ?, ?)",
+                [(version_id, *render) for render in renders],
+            )
+        version = self.version(version_id)
+        assert version is not None
+        return version
+
+    def version(self, version_id: int) -> Version | None:
+        row = self.db.execute("SELECT * FROM versions WHERE id = ?", (version_id,)).fetchone()
+        return _version(row) if row else None
+
+    def versions(self, incident_id: str) -> list[Version]:
+        rows = self.db.execute(
+            "SELECT * FROM versions WHERE incident_id = ? ORDER BY id", (incident_id,)
+        ).fetchall()
+        return [_version(row) for row in rows]
+
+    def latest_version(self, incident_id: str, kind: str | None = None) -> Version | None:
+        query = "SELECT * FROM versions WHERE incident_id = ?"
+        args: list[Any] = [incident_id]
+        if kind:
+            query += " AND kind = ?"
+            args.append(kind)
+        row = self.db.execute(query + " ORDER BY id DESC LIMIT 1", args).fetchone()
+        return _version(row) if row else None
+
+    def renders(self, version_id: int) -> dict[str, dict[str, str]]:
+        """channel → part → text, as recorded for the version."""
+        out: dict[str, dict[str, str]] = {}
+        for row in self.db.execute(
+            "SELECT channel, part, text FROM renders WHERE version_id = ?", (version_id,)
+        ):
+            out.setdefault(row["channel"], {})[row["part"]] = row["text"]
+        return out
+
+    def mark_complete(self, version_id: int) -> None:
+        """Every channel of the version went through a whole run (sent, or failed for good)."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE versions SET completed_at = ? WHERE id = ?", (now_text(), version_id)
+            )
+
+    def extend_channels(self, version_id: int, channels: list[str]) -> Version:
+        """Add channels to a version (a later run chose more of them); it is open again."""
+        version = self.version(version_id)
+        assert version is not None
+        merged = [*version.channels, *(c for c in channels if c not in version.channels)]
+        if len(merged) != len(version.channels):
+            with self.transaction() as db:
+                db.execute(
+                    "UPDATE versions SET channels = ?, completed_at = NULL WHERE id = ?",
+                    (json.dumps(merged), version_id),
+                )
+        updated = self.version(version_id)
+        assert updated is not None
+        return updated
+
+    # -- deliveries ----------------------------------------------------------------------
+
+    def claim(
+        self, version_id: int, channel: str, address: str, line: int | None
+    ) -> tuple[int, str]:
+        """Record a pending delivery unless one exists; return its id and current state."""
+        key = self.recipient_key(address)
+        stamp = now_text()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO deliveries (version_id, channel, recipient_key,"
+                " recipient_hint, line, state, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+                (version_id, channel, key, self.recipient_hint(address), line, stamp, stamp),
+            )
+            row = db.execute(
+                "SELECT id, state FROM deliveries WHERE version_id = ? AND channel = ?"
+                " AND recipient_key = ?",
+                (version_id, channel, key),
+            ).fetchone()
+        return int(row["id"]), str(row["state"])
+
+    def mark_sending(self, delivery_id: int) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE deliveries SET state = 'sending', attempts = attempts + 1,"
+                " updated_at = ? WHERE id = ?",
+                (now_text(), delivery_id),
+            )
+
+    def mark_outcome(
+        self,
+        delivery_id: int,
+        state: str,
+        provider_id: str | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE deliveries SET state = ?, provider_id = ?, error_code = ?,"
+                " error_message = ?, updated_at = ? WHERE id = ?",
+                (state, provider_id, error_code, error_message, now_text(), delivery_id),
+            )
+
+    def mark_uncertain(self, incident_id: str) -> int:
+        """Deliveries left ``sending`` by a run that died: maybe handed over, maybe not."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE deliveries SET state = 'uncertain', updated_at = ? WHERE state = 'sending'"
+                " AND version_id IN (SELECT id FROM versions WHERE incident_id = ?)",
+                (now_text(), incident_id),
+            )
+        return cursor.rowcount
+
+    def reopen(self, version_id: int, states: tuple[str, ...], channels: list[str]) -> int:
+        """Put deliveries in ``states`` back to pending so the next pass sends them."""
+        marks = ",".join("?" * len(states))
+        chans = ",".join("?" * len(channels))
+        with self.transaction() as db:
+            cursor = db.execute(
+                f"UPDATE deliveries SET state = 'pending', updated_at = ? WHERE version_id = ?"
+                f" AND state IN ({marks}) AND channel IN ({chans})",
+                (now_text(), version_id, *states, *channels),
+            )
+        return cursor.rowcount
+
+    def counts(self, version_id: int) -> dict[str, dict[str, int]]:
+        """channel → state → count."""
+        out: dict[str, dict[str, int]] = {}
+        for row in self.db.execute(
+            "SELECT channel, state, count(*) AS n FROM deliveries WHERE version_id = ?"
+            " GROUP BY channel, state",
+            (version_id,),
+        ):
+            out.setdefault(row["channel"], {})[row["state"]] = int(row["n"])
+        return out
+
+    def deliveries(
+        self, version_id: int, channel: str | None = None, states: tuple[str, ...] = ()
+    ) -> list[Delivery]:
+        query = "SELECT * FROM deliveries WHERE version_id = ?"
+        args: list[Any] = [version_id]
+        if channel:
+            query += " AND channel = ?"
+            args.append(channel)
+        if states:
+            query += f" AND state IN ({','.join('?' * len(states))})"
+            args.extend(states)
+        return [_delivery(row) for row in self.db.execute(query + " ORDER BY id", args)]
+
+    def state_of(self, version_id: int, channel: str, address: str) -> str | None:
+        row = self.db.execute(
+            "SELECT state FROM deliveries WHERE version_id = ? AND channel = ?"
+            " AND recipient_key = ?",
+            (version_id, channel, self.recipient_key(address)),
+        ).fetchone()
+        return str(row["state"]) if row else None
+
+    def last_provider_id(self, incident_id: str, channel: str) -> str | None:
+        """The newest provider id sent on ``channel`` for the incident (X: the thread's tail)."""
+        row = self.db.execute(
+            "SELECT d.provider_id FROM deliveries d JOIN versions v ON v.id = d.version_id"
+            " WHERE v.incident_id = ? AND d.channel = ? AND d.state = 'sent'"
+            " AND d.provider_id IS NOT NULL ORDER BY d.version_id DESC, d.id DESC LIMIT 1",
+            (incident_id, channel),
+        ).fetchone()
+        return str(row["provider_id"]) if row else None
+
+
+def _who() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = str(os.getuid()) if hasattr(os, "getuid") else "?"
+    return f"{user}@{socket.gethostname()}"
+
+
+def _version(row: sqlite3.Row) -> Version:
+    return Version(
+        id=int(row["id"]),
+        incident_id=row["incident_id"],
+        content_hash=row["content_hash"],
+        kind=row["kind"],
+        status=row["status"],
+        created_at=datetime.fromisoformat(row["created_at"]),
+        next_update_at=datetime.fromisoformat(row["next_update_at"])
+        if row["next_update_at"]
+        else None,
+        run_by=row["run_by"],
+        channels=tuple(json.loads(row["channels"])),
+        completed_at=datetime.fromisoformat(row["completed_at"]) if row["completed_at"] else None,
+    )
+
+
+def _delivery(row: sqlite3.Row) -> Delivery:
+    return Delivery(
+        id=int(row["id"]),
+        channel=row["channel"],
+        recipient_hint=row["recipient_hint"],
+        line=row["line"],
+        state=row["state"],
+        provider_id=row["provider_id"],
+        error_code=row["error_code"],
+        error_message=row["error_message"],
+        attempts=int(row["attempts"]),
+    )
