@@ -42,6 +42,8 @@ class _Channel(BaseModel):
     ENV_ONLY: ClassVar[tuple[str, ...]] = ()
     # Templates this channel type renders, by part name.
     TEMPLATES: ClassVar[dict[str, str]] = {}
+    # Reminder templates that are not simply "reminder_" + the update's template name.
+    REMINDER_TEMPLATES: ClassVar[dict[str, str]] = {}
 
     locale: str | None = None
     templates: dict[str, str] = Field(default_factory=dict)
@@ -64,9 +66,25 @@ class _Channel(BaseModel):
         per = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60}
         return float(match.group(1)) / per.get(match.group(2), 3600)
 
-    def template_names(self) -> dict[str, str]:
-        """Part name → template file name, with this channel's overrides applied."""
-        return {**self.TEMPLATES, **self.templates}
+    def template_names(self, reminder: bool = False) -> dict[str, str]:
+        """Part name → template file name, with this channel's overrides applied.
+
+        A reminder ("still working on it") has its own templates: ``reminder_sms.txt.j2`` for
+        ``sms.txt.j2``; ``templates: {reminder_text: ...}`` overrides one.
+        """
+        if not reminder:
+            chosen = {k: v for k, v in self.templates.items() if not k.startswith("reminder_")}
+            return {**self.TEMPLATES, **chosen}
+        defaults = {
+            part: self.REMINDER_TEMPLATES.get(part, f"reminder_{name}")
+            for part, name in self.TEMPLATES.items()
+        }
+        chosen = {
+            k.removeprefix("reminder_"): v
+            for k, v in self.templates.items()
+            if k.startswith("reminder_")
+        }
+        return {**defaults, **chosen}
 
     def credential_refs(self) -> dict[str, str]:
         return {
@@ -102,9 +120,9 @@ class SmsChannel(_Channel):
             )
         return self
 
-    def template_names(self) -> dict[str, str]:
-        names = super().template_names()
-        return {**names, "text": self.template} if self.template else names
+    def template_names(self, reminder: bool = False) -> dict[str, str]:
+        names = super().template_names(reminder)
+        return {**names, "text": self.template} if self.template and not reminder else names
 
 
 class EmailChannel(_Channel):
@@ -190,9 +208,9 @@ class TwitterChannel(_Channel):
     api_base_url: str | None = None
     template: str | None = None
 
-    def template_names(self) -> dict[str, str]:
-        names = super().template_names()
-        return {**names, "text": self.template} if self.template else names
+    def template_names(self, reminder: bool = False) -> dict[str, str]:
+        names = super().template_names(reminder)
+        return {**names, "text": self.template} if self.template and not reminder else names
 
 
 class WebBannerChannel(_Channel):
@@ -200,6 +218,7 @@ class WebBannerChannel(_Channel):
         "text": "banner.txt.j2",
         "html": "status.html.j2",
     }
+    REMINDER_TEMPLATES: ClassVar[dict[str, str]] = {"html": "status.html.j2"}
 
     type: Literal["web_banner"]
     output_dir: str

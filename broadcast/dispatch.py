@@ -31,6 +31,7 @@ from broadcast.channels.base import (
     Target,
 )
 from broadcast.config import Config, resolve_credentials
+from broadcast.ledger import FAILED_PERMANENT, FAILED_TRANSIENT, PENDING, SENT, Ledger
 from broadcast.preflight import ChannelPlan, Plan
 from broadcast.problems import Problem
 from broadcast.recipients import read_recipients
@@ -101,6 +102,8 @@ class ChannelOutcome:
     failed: Counter[str] = field(default_factory=Counter)
     skipped: int = 0
     duplicates: int = 0
+    # Deliveries an earlier run of the same version already made (or gave up on): not redone.
+    already: int = 0
     retries: int = 0
     stopped: bool = False
     failures: list[Receipt] = field(default_factory=list)
@@ -135,6 +138,7 @@ class ChannelOutcome:
             "failed_by_reason": dict(self.failed),
             "skipped": self.skipped,
             "duplicates": self.duplicates,
+            "already": self.already,
             "retries": self.retries,
             "stopped": self.stopped,
             "provider_ids": self.provider_ids,
@@ -163,7 +167,9 @@ class Event:
     receipt: Receipt | None = None
 
 
-def outgoing_for(plan: Plan, channel: ChannelPlan) -> Outgoing:
+def outgoing_for(
+    plan: Plan, channel: ChannelPlan, extra_facts: Mapping[str, Any] | None = None
+) -> Outgoing:
     """The message a channel carries, from the plan the preview showed."""
     incident = plan.incident
     assert incident is not None and plan.config is not None
@@ -182,6 +188,8 @@ def outgoing_for(plan: Plan, channel: ChannelPlan) -> Outgoing:
         "started_at": incident.started_at.isoformat(),
         "eta": incident.eta.isoformat() if incident.eta else None,
         "next_update_at": next_update.isoformat() if next_update else None,
+        "reminder": plan.reminder,
+        **(extra_facts or {}),
     }
     return Outgoing(
         channel=channel.name,
@@ -203,9 +211,17 @@ class Dispatcher:
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
         stop: threading.Event | None = None,
+        ledger: Ledger | None = None,
+        version_id: int | None = None,
+        extra_facts: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
+        """``ledger`` and ``version_id`` make the send an outbox: every delivery is recorded
+        before the provider is called, and deliveries an earlier run made are not redone.
+        ``extra_facts`` adds per-channel facts (X: the post to reply to)."""
         if not plan.ok or plan.config is None:
             raise ValueError("only a plan without errors can be sent")
+        if (ledger is None) != (version_id is None):
+            raise ValueError("a ledger needs the version it records")
         self.plan = plan
         self.config: Config = plan.config
         self.environ = environ
@@ -214,6 +230,9 @@ class Dispatcher:
         self.clock = clock
         self.sleep = sleep
         self.stop = stop or threading.Event()
+        self.ledger = ledger
+        self.version_id = version_id
+        self.extra_facts = extra_facts or {}
 
     def run(self) -> list[ChannelOutcome]:
         outcomes = [
@@ -252,7 +271,7 @@ class Dispatcher:
             outcome.problems.extend(missing)
             return
         context = DeliveryContext(config_folder=self.config.folder, now=self.plan.now)
-        message = outgoing_for(self.plan, channel)
+        message = outgoing_for(self.plan, channel, self.extra_facts.get(channel.name))
         rate = config.rate_per_second() if config.rate is not None else kind.default_rate
         limiter = RateLimiter(rate, self.clock, self.sleep)
         workers = config.concurrency or kind.default_concurrency
@@ -260,14 +279,19 @@ class Dispatcher:
 
         if kind.recipient_kind is None:
             adapter = kind(channel.name, config, credentials, context)
+            target = adapter.single_target()
             try:
-                receipt = self._deliver(adapter, message, adapter.single_target(), limiter, outcome)
+                delivery_id = self._claim(channel.name, target, outcome)
+                if delivery_id is not False:
+                    receipt = self._deliver(adapter, message, target, limiter, outcome, delivery_id)
+                    outcome.record(receipt)
+                    self.on_event(
+                        Event(
+                            channel.name, "delivered" if receipt.ok else "failed", receipt=receipt
+                        )
+                    )
             finally:
                 adapter.close()
-            outcome.record(receipt)
-            self.on_event(
-                Event(channel.name, "delivered" if receipt.ok else "failed", receipt=receipt)
-            )
         else:
             self._fan_out(
                 channel, kind, config, credentials, context, message, limiter, workers, outcome
@@ -287,16 +311,17 @@ class Dispatcher:
         workers: int,
         outcome: ChannelOutcome,
     ) -> None:
-        work: queue.Queue[Target | None] = queue.Queue(maxsize=workers * 4)
+        work: queue.Queue[tuple[Target, int | None] | None] = queue.Queue(maxsize=workers * 4)
         channel_failed = threading.Event()
 
         def worker() -> None:
             adapter = kind(channel.name, config, credentials, context)
             try:
-                while (target := work.get()) is not None:
+                while (item := work.get()) is not None:
                     if self.stop.is_set() or channel_failed.is_set():
-                        continue  # drain without sending
-                    receipt = self._deliver(adapter, message, target, limiter, outcome)
+                        continue  # drain without sending; the ledger still says pending
+                    target, delivery_id = item
+                    receipt = self._deliver(adapter, message, target, limiter, outcome, delivery_id)
                     outcome.record(receipt)
                     if (
                         receipt.error_code in kind.channel_wide_codes
@@ -328,7 +353,9 @@ class Dispatcher:
                 if self.stop.is_set() or channel_failed.is_set():
                     outcome.stopped = True
                     break
-                work.put(target)
+                delivery_id = self._claim(channel.name, target, outcome)
+                if delivery_id is not False:
+                    work.put((target, delivery_id))
         finally:
             for _ in pool:
                 work.put(None)
@@ -361,12 +388,49 @@ class Dispatcher:
         target: Target,
         limiter: RateLimiter,
         outcome: ChannelOutcome,
+        delivery_id: int | None = None,
+    ) -> Receipt:
+        receipt = self._attempts(adapter, message, target, limiter, outcome, delivery_id)
+        if self.ledger is not None and delivery_id is not None:
+            if receipt.ok:
+                self.ledger.mark_outcome(delivery_id, SENT, receipt.provider_id)
+            else:
+                state = FAILED_PERMANENT if receipt.permanent else FAILED_TRANSIENT
+                self.ledger.mark_outcome(
+                    delivery_id, state, None, receipt.error_code, receipt.error
+                )
+        return receipt
+
+    def _claim(self, channel: str, target: Target, outcome: ChannelOutcome) -> int | bool | None:
+        """The ledger's delivery id for ``target``; False when an earlier run already did it."""
+        if self.ledger is None or self.version_id is None:
+            return None
+        delivery_id, state = self.ledger.claim(
+            self.version_id, channel, target.address, target.line
+        )
+        if state != PENDING:
+            with outcome.lock:
+                outcome.already += 1
+            return False
+        return delivery_id
+
+    def _attempts(
+        self,
+        adapter: Adapter,
+        message: Outgoing,
+        target: Target,
+        limiter: RateLimiter,
+        outcome: ChannelOutcome,
+        delivery_id: int | None,
     ) -> Receipt:
         cost = adapter.cost(message)
         attempt = 0
         while True:
             attempt += 1
             limiter.acquire(cost)
+            if self.ledger is not None and delivery_id is not None:
+                # From here until the outcome is written, a kill leaves it "uncertain".
+                self.ledger.mark_sending(delivery_id)
             try:
                 provider_id = adapter.deliver(message, target)
             except DeliveryError as error:
@@ -384,6 +448,11 @@ class Dispatcher:
                         error=error.message,
                         permanent=not error.transient,
                         attempts=attempt,
+                    )
+                if self.ledger is not None and delivery_id is not None:
+                    # The provider said no: known not delivered while we wait to retry.
+                    self.ledger.mark_outcome(
+                        delivery_id, FAILED_TRANSIENT, None, error.code, error.message
                     )
                 self.on_event(Event(outcome.name, "retry"))
                 if error.retry_after:

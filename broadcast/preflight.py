@@ -69,6 +69,9 @@ class Plan:
     config: Config | None = None
     channels: list[ChannelPlan] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # A reminder keeps the promise of a next update when there is nothing new to say.
+    reminder: bool = False
+    previous_update_at: datetime | None = None
 
     @property
     def all_problems(self) -> list[Problem]:
@@ -92,6 +95,7 @@ class Plan:
                 "next_update_at": next_update.isoformat() if next_update else None,
             },
             "config": str(self.config_path),
+            "reminder": self.reminder,
             "problems": [p.to_json() for p in self.problems],
             "channels": [c.to_json() for c in self.channels],
         }
@@ -105,9 +109,20 @@ def prepare(
     check_recipients: bool = True,
     check_credentials: bool = False,
     environ: Mapping[str, str] = os.environ,
+    reminder: bool = False,
+    previous_update_at: datetime | None = None,
 ) -> Plan:
-    """Build the plan. ``check_credentials`` is for real sends: a dry run needs no secrets."""
-    plan = Plan(incident_path=incident_path, config_path=config_path, now=now)
+    """Build the plan. ``check_credentials`` is for real sends: a dry run needs no secrets.
+
+    With ``reminder``, channels render their reminder templates ("still working on it").
+    """
+    plan = Plan(
+        incident_path=incident_path,
+        config_path=config_path,
+        now=now,
+        reminder=reminder,
+        previous_update_at=previous_update_at,
+    )
     try:
         plan.config = load_config(config_path, environ)
     except InputError as exc:
@@ -214,7 +229,13 @@ def _plan_channel(
         locale=locale,
     )
     context = renderer.context(name, channel.type, _timeline(plan, channel, config))
-    for part, template in channel.template_names().items():
+    if plan.reminder:
+        previous = plan.previous_update_at
+        context.update(
+            reminder=True,
+            previous_update_at=previous.astimezone(incident.zone) if previous else None,
+        )
+    for part, template in channel.template_names(plan.reminder).items():
         rendered = renderer.render(template, context)
         if isinstance(rendered, RenderFailure):
             result.problems.append(_render_problem(rendered, name, config))

@@ -159,6 +159,8 @@ class Renderer:
             "channel": channel,
             "channel_type": channel_type,
             "updates": updates or [],
+            "reminder": False,
+            "previous_update_at": None,
         }
 
     def template_exists(self, name: str) -> str | None:
