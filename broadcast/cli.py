@@ -90,6 +90,32 @@ def preview(
     raise typer.Exit(EXIT_OK if plan.ok else EXIT_BAD_INPUT)
 
 
+StateOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--state",
+        help="Ledger folder (default: $BROADCAST_STATE, then .broadcast/ beside channels.yaml).",
+        show_default=False,
+    ),
+]
+YesOpt = Annotated[
+    bool, typer.Option("--yes", "-y", help="Send without asking (required without a terminal).")
+]
+LogOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--log-file",
+        help="Append one JSON line per event (default: $BROADCAST_LOG).",
+        show_default=False,
+    ),
+]
+LockOpt = Annotated[
+    float,
+    typer.Option("--lock-timeout", help="Seconds to wait for another run of the same incident."),
+]
+EXIT_BUSY = 3
+
+
 @app.command()
 def send(
     incident: IncidentArg,
@@ -98,60 +124,302 @@ def send(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Render and check everything; send nothing.")
     ] = False,
-    yes: Annotated[
-        bool,
-        typer.Option("--yes", "-y", help="Send without asking (required without a terminal)."),
-    ] = False,
+    yes: YesOpt = False,
     as_json: JsonOpt = False,
+    state: StateOpt = None,
+    resend_uncertain: Annotated[
+        bool,
+        typer.Option(
+            "--resend-uncertain",
+            help="Also re-send deliveries a killed run left uncertain (they may arrive twice).",
+        ),
+    ] = False,
+    lock_timeout: LockOpt = 30.0,
+    log_file: LogOpt = None,
 ) -> None:
-    """Send the incident on every channel (or the --channel ones).
+    """Send the incident on every channel (or the --channel ones); safe to repeat from cron.
 
     Everything is rendered and checked first; if anything is wrong, nothing at all is sent
-    (exit 2). With --dry-run, does the same and stops there: no credentials are needed.
-    Exit 1 if any delivery failed.
+    (exit 2). Run again with an unchanged file, it sends nothing, unless the promised next
+    update is due: then a reminder goes out. With --dry-run, checks and stops: no credentials
+    needed. Exit 1 if any delivery failed, 3 if another run holds the incident.
     """
-    plan = _prepare(incident, config, channel, check_credentials=not dry_run)
-    if dry_run or not plan.ok:
+    if dry_run:
+        plan = _prepare(incident, config, channel)
         if as_json:
-            _print_json({**plan.to_json(), "dry_run": dry_run, "sent": 0})
+            _print_json({**plan.to_json(), "dry_run": True, "sent": 0})
         else:
             from broadcast.terminal import show_preview
 
-            show_preview(plan, html_source=False, dry_run=dry_run)
+            show_preview(plan, html_source=False, dry_run=True)
         raise typer.Exit(EXIT_OK if plan.ok else EXIT_BAD_INPUT)
+    code = _run_send(
+        incident,
+        config,
+        channel,
+        yes=yes,
+        as_json=as_json,
+        state=state,
+        resend_uncertain=resend_uncertain,
+        lock_timeout=lock_timeout,
+        log_file=log_file,
+    )
+    raise typer.Exit(code)
 
-    from broadcast.terminal import SendProgress, confirm_send, show_outcomes
 
-    if not yes:
-        if not (sys.stdin.isatty() and sys.stdout.isatty()):
-            _fail(
-                [
-                    Problem(
-                        "there is no terminal to confirm on, so nothing was sent; add --yes to "
-                        "send without asking (as a cron job does)"
-                    )
-                ]
-            )
-        if not confirm_send(plan):
-            raise typer.Exit(EXIT_OK)
+@app.command()
+def retry(
+    incident: IncidentArg,
+    config: ConfigOpt = None,
+    channel: ChannelOpt = None,
+    yes: YesOpt = False,
+    as_json: JsonOpt = False,
+    state: StateOpt = None,
+    lock_timeout: LockOpt = 30.0,
+    log_file: LogOpt = None,
+) -> None:
+    """Re-send the latest update's deliveries that failed for a passing reason."""
+    code = _run_send(
+        incident,
+        config,
+        channel,
+        yes=yes,
+        as_json=as_json,
+        state=state,
+        retry_transient=True,
+        lock_timeout=lock_timeout,
+        log_file=log_file,
+    )
+    raise typer.Exit(code)
 
-    from broadcast.dispatch import Dispatcher
 
-    with SendProgress(plan, enabled=not as_json) as on_event:
-        outcomes = Dispatcher(plan, on_event=on_event).run()
-    failed = any(o.failed_total or o.problems or o.stopped for o in outcomes)
-    if as_json:
-        _print_json(
-            {
-                **plan.to_json(),
-                "dry_run": False,
-                "sent": sum(o.sent for o in outcomes),
-                "delivery": [o.to_json() for o in outcomes],
-            }
+@app.command()
+def tick(
+    folder: Annotated[
+        Path,
+        typer.Argument(help="Folder of incident files.", file_okay=False, metavar="DIR"),
+    ],
+    config: ConfigOpt = None,
+    yes: YesOpt = False,
+    as_json: JsonOpt = False,
+    state: StateOpt = None,
+    lock_timeout: LockOpt = 30.0,
+    log_file: LogOpt = None,
+) -> None:
+    """Run send for every incident file in DIR: one cron line keeps every promise.
+
+    Exit code: the worst of the incidents' (2 bad input, 1 delivery failure, 3 busy).
+    """
+    if not folder.is_dir():
+        _fail([Problem(f"{folder} is not a folder of incident files", folder)])
+    files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    codes = [
+        _run_send(
+            path,
+            config,
+            None,
+            yes=yes,
+            as_json=as_json,
+            state=state,
+            lock_timeout=lock_timeout,
+            log_file=log_file,
         )
+        for path in files
+    ]
+    worst = (
+        max(codes, key=lambda c: (c == EXIT_BAD_INPUT, c == EXIT_DELIVERY_FAILED, c))
+        if codes
+        else 0
+    )
+    raise typer.Exit(worst)
+
+
+@app.command()
+def status(
+    incident: IncidentArg,
+    config: ConfigOpt = None,
+    state: StateOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What was sent: versions, deliveries per channel by state, failures, the next promise."""
+    from broadcast.config import config_path, load_config
+    from broadcast.incident import load_incident
+    from broadcast.ledger import Ledger, state_folder
+    from broadcast.report import incident_status
+
+    try:
+        loaded = load_config(config_path(config))
+        parsed, _ = load_incident(incident, loaded.defaults.model_dump())
+    except InputError as exc:
+        _fail(exc.problems)
+    folder = state_folder(state, loaded.folder, dict(os.environ))
+    ledger = Ledger(folder)
+    try:
+        summary = incident_status(ledger, parsed, _now())
+    finally:
+        ledger.close()
+    if as_json:
+        _print_json(summary)
     else:
-        show_outcomes(outcomes)
-    raise typer.Exit(EXIT_DELIVERY_FAILED if failed else EXIT_OK)
+        from broadcast.terminal import show_status
+
+        show_status(summary)
+
+
+def _run_send(
+    incident: Path,
+    config: Path | None,
+    channels: list[str] | None,
+    *,
+    yes: bool,
+    as_json: bool,
+    state: Path | None,
+    lock_timeout: float,
+    log_file: Path | None,
+    resend_uncertain: bool = False,
+    retry_transient: bool = False,
+) -> int:
+    """One incident, from lock to summary; returns the exit code."""
+    from broadcast.config import config_path
+    from broadcast.eventlog import EventLog
+    from broadcast.sending import Busy, SendRun
+    from broadcast.terminal import (
+        SendProgress,
+        confirm_send,
+        show_decision,
+        show_outcomes,
+        show_preview,
+        show_problems,
+    )
+
+    log = EventLog.from_option(log_file)
+    run = SendRun(
+        incident,
+        config_path(config),
+        _now(),
+        only=channels or (),
+        state_dir=state,
+        lock_timeout=lock_timeout,
+        resend_uncertain=resend_uncertain,
+        retry_transient=retry_transient,
+    )
+    try:
+        with run:
+            plan, decision = run.plan, run.decision
+            log.write(
+                "run",
+                incident=str(incident),
+                action=decision.action if decision else None,
+                reason=decision.reason if decision else None,
+                uncertain_found=run.uncertain_found or None,
+            )
+            if plan is not None and not plan.ok:
+                for problem in plan.all_problems:
+                    log.write("problem", **problem.to_json())
+                if as_json:
+                    _print_json({**plan.to_json(), "action": None, "sent": 0})
+                else:
+                    show_preview(plan, html_source=False, dry_run=False)
+                return EXIT_BAD_INPUT
+            assert decision is not None
+            if plan is None:  # nothing to say
+                if as_json:
+                    _print_json(_decision_json(run, []))
+                else:
+                    show_decision(run, incident)
+                return EXIT_DELIVERY_FAILED if run.uncertain_found else EXIT_OK
+            if not yes:
+                if not (sys.stdin.isatty() and sys.stdout.isatty()):
+                    show_problems(
+                        [
+                            Problem(
+                                "there is no terminal to confirm on, so nothing was sent; add "
+                                "--yes to send without asking (as a cron job does)"
+                            )
+                        ]
+                    )
+                    return EXIT_BAD_INPUT
+                if not as_json:
+                    show_decision(run, incident)
+                if not confirm_send(plan):
+                    return EXIT_OK
+            elif not as_json:
+                show_decision(run, incident)
+            with SendProgress(plan, enabled=not as_json) as on_event:
+
+                def record(event: object) -> None:
+                    on_event(event)
+                    _log_delivery(log, event)
+
+                outcomes = run.deliver(on_event=record)
+            uncertain = _uncertain(run)
+            for outcome in outcomes:
+                log.write(
+                    "channel", **{k: v for k, v in outcome.to_json().items() if k != "failures"}
+                )
+            if as_json:
+                _print_json(_decision_json(run, outcomes, uncertain))
+            else:
+                show_outcomes(outcomes, uncertain)
+            failed = any(o.failed_total or o.problems or o.stopped for o in outcomes) or uncertain
+            return EXIT_DELIVERY_FAILED if failed else EXIT_OK
+    except Busy as busy:
+        log.write("busy", incident=str(incident), message=str(busy))
+        if as_json:
+            _print_json({"ok": False, "busy": True, "message": str(busy)})
+        else:
+            show_problems([Problem(str(busy), incident)])
+        return EXIT_BUSY
+    finally:
+        log.close()
+
+
+def _uncertain(run) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    """Deliveries a killed run left maybe-sent, still waiting for --resend-uncertain."""
+    from broadcast.ledger import UNCERTAIN
+
+    if run.ledger is None or run.plan is None or run.plan.incident is None:
+        return []
+    latest = run.ledger.latest_version(run.plan.incident.id)
+    if latest is None:
+        return []
+    return [
+        {"channel": d.channel, "recipient": d.recipient_hint, "line": d.line}
+        for d in run.ledger.deliveries(latest.id, states=(UNCERTAIN,))
+    ]
+
+
+def _decision_json(run, outcomes, uncertain=()) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    decision = run.decision
+    base = run.plan.to_json() if run.plan is not None else {"ok": True}
+    return {
+        **base,
+        "action": decision.action,
+        "reason": decision.reason,
+        "reminder": decision.reminder,
+        "sent": sum(o.sent for o in outcomes),
+        "delivery": [o.to_json() for o in outcomes],
+        "uncertain": list(uncertain),
+    }
+
+
+def _log_delivery(log, event) -> None:  # type: ignore[no-untyped-def]
+    if event.kind not in ("delivered", "failed") or event.receipt is None:
+        return
+    from broadcast.ledger import Ledger
+
+    receipt = event.receipt
+    log.write(
+        "delivery",
+        channel=event.channel,
+        state="sent" if receipt.ok else ("failed-permanent" if receipt.permanent else "failed"),
+        recipient=Ledger.recipient_hint(receipt.target.address),
+        line=receipt.target.line,
+        provider_id=receipt.provider_id,
+        code=receipt.error_code,
+        error=receipt.error,
+        attempts=receipt.attempts,
+    )
 
 
 @app.command()

@@ -17,6 +17,9 @@ from broadcast.yamlfile import YamlDocument, load_yaml
 Status = Literal["investigating", "identified", "monitoring", "resolved"]
 Severity = Literal["minor", "major", "critical"]
 
+# How far ahead a promised update time that has already passed is renewed.
+RENEWED_PROMISE = timedelta(hours=1)
+
 # Fields that channels.yaml's ``defaults`` may supply when an incident leaves them out.
 DEFAULTABLE = ("locale", "timezone", "link", "feedback_url")
 
@@ -169,12 +172,17 @@ class Incident(BaseModel):
         return self.locale.split("_")[0]
 
     def next_update_at(self, now: datetime) -> datetime | None:
-        """When the next update is promised, for a message written at ``now``."""
+        """When the next update is promised, for a message written at ``now``.
+
+        A promised time that has already passed is renewed an hour ahead: a message must never
+        promise an update in the past (preflight warns so the file gets a new time).
+        """
         if self.status == "resolved" or self.next_update is None:
             return None
         if isinstance(self.next_update, timedelta):
             return (now + self.next_update).astimezone(self.zone)
-        return self.next_update.astimezone(self.zone)
+        promised = self.next_update.astimezone(self.zone)
+        return promised if promised > now else (now + RENEWED_PROMISE).astimezone(self.zone)
 
 
 class _FieldError(ValueError):

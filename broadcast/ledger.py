@@ -285,6 +285,11 @@ class Ledger:
                 "UPDATE versions SET completed_at = ? WHERE id = ?", (now_text(), version_id)
             )
 
+    def reopen_version(self, version_id: int) -> None:
+        """Deliveries were put back in the queue: the next run continues the version."""
+        with self.transaction() as db:
+            db.execute("UPDATE versions SET completed_at = NULL WHERE id = ?", (version_id,))
+
     def extend_channels(self, version_id: int, channels: list[str]) -> Version:
         """Add channels to a version (a later run chose more of them); it is open again."""
         version = self.version(version_id)

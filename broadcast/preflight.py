@@ -183,6 +183,21 @@ def _incident_checks(incident: Incident, doc: YamlDocument, now: datetime) -> li
                 severity="warning",
             )
         )
+    if (
+        incident.status != "resolved"
+        and isinstance(incident.next_update, datetime)
+        and incident.next_update <= now
+    ):
+        problems.append(
+            Problem(
+                "the promised next update time has passed; messages now promise one an hour "
+                "from now: give a new time, or a duration such as 2h",
+                doc.path,
+                doc.line_of(("next_update",)),
+                "next_update",
+                severity="warning",
+            )
+        )
     if incident.started_at > now:
         problems.append(
             Problem(

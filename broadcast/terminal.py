@@ -325,10 +325,10 @@ class SendProgress:
             self.progress.stop()
 
 
-def show_outcomes(outcomes: list) -> None:  # type: ignore[type-arg]
+def show_outcomes(outcomes: list, uncertain: list | None = None) -> None:  # type: ignore[type-arg]
     out = console()
     table = Table(title="Delivery", title_justify="left")
-    for column in ("channel", "sent", "failed", "skipped", "duplicates", "retries"):
+    for column in ("channel", "sent", "failed", "skipped", "duplicates", "already", "retries"):
         table.add_column(column, justify="left" if column == "channel" else "right")
     for outcome in outcomes:
         reasons = ", ".join(f"{n} x {code}" for code, n in outcome.failed.most_common())
@@ -338,6 +338,7 @@ def show_outcomes(outcomes: list) -> None:  # type: ignore[type-arg]
             f"{outcome.failed_total}" + (f" ({reasons})" if reasons else ""),
             str(outcome.skipped),
             str(outcome.duplicates),
+            str(outcome.already),
             str(outcome.retries),
         )
     out.print(table)
@@ -358,7 +359,80 @@ def show_outcomes(outcomes: list) -> None:  # type: ignore[type-arg]
             out.print(
                 Text(f"{outcome.name}: stopped before the end; run the send again.", "yellow")
             )
+    for item in uncertain or ():
+        where = f" (line {item['line']})" if item.get("line") else ""
+        out.print(
+            Text(
+                f"{item['channel']}: {item['recipient']}{where} uncertain: an earlier run was "
+                "stopped while sending it; --resend-uncertain sends it again",
+                "yellow",
+            )
+        )
     total_failed = sum(o.failed_total for o in outcomes)
     total_sent = sum(o.sent for o in outcomes)
     style = "bold red" if total_failed else "bold green"
     out.print(Text(f"{total_sent} sent, {total_failed} failed.", style))
+
+
+def show_decision(run, incident_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = console()
+    decision = run.decision
+    if run.uncertain_found:
+        out.print(
+            Text(
+                f"{run.uncertain_found} deliveries were in flight when an earlier run stopped: "
+                "marked uncertain (re-sent only with --resend-uncertain).",
+                "yellow",
+            )
+        )
+    if decision is None:
+        return
+    style = "green" if decision.action == "nothing" else "bold"
+    labels = {
+        "new": "New update",
+        "continue": "Continuing",
+        "reminder": "Reminder",
+        "nothing": "Nothing to send",
+    }
+    out.print(Text(f"{labels[decision.action]} for {incident_path}: {decision.reason}.", style))
+
+
+def show_status(summary: dict) -> None:  # type: ignore[type-arg]
+    out = console()
+    out.print(Text(f"{summary['incident']} ({summary['status']})", "bold"))
+    if not summary["versions"]:
+        out.print("Nothing has been sent for this incident yet.")
+        return
+    versions = Table(title="Versions", title_justify="left")
+    for column in ("#", "kind", "status", "at", "next update promised", "complete"):
+        versions.add_column(column)
+    for v in summary["versions"]:
+        versions.add_row(
+            str(v["id"]),
+            v["kind"],
+            v["status"],
+            v["created_at"][:16].replace("T", " "),
+            (v["next_update_at"] or "—")[:16].replace("T", " "),
+            "yes" if v["complete"] else "no",
+        )
+    out.print(versions)
+    deliveries = Table(title="Latest version, per channel", title_justify="left")
+    deliveries.add_column("channel")
+    states = ("sent", "failed-transient", "failed-permanent", "uncertain", "pending", "sending")
+    for state in states:
+        deliveries.add_column(state, justify="right")
+    deliveries.add_column("failures by reason")
+    for channel, counts in summary["channels"].items():
+        reasons = summary["failures"].get(channel, {})
+        deliveries.add_row(
+            channel,
+            *(str(counts.get(s, 0)) for s in states),
+            ", ".join(f"{n} x {r}" for r, n in reasons.items()),
+        )
+    out.print(deliveries)
+    if summary["next_update_at"]:
+        line = f"Next update promised for {summary['next_update_at'][:16].replace('T', ' ')} UTC"
+        if summary["overdue"]:
+            out.print(Text(f"{line}: OVERDUE by {summary['overdue_by_minutes']} min.", "bold red"))
+        else:
+            out.print(Text(line + ".", "green"))

@@ -1,0 +1,119 @@
+"""A small world for end-to-end tests: the local Twilio, X and SMTP peers, and a folder with
+channels.yaml pointing at them, recipients and the example incident; the CLI run inside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from broadcast.cli import app
+from tests.conftest import NOW, REPO, write
+from tests.peers import twilio_api, x_api
+from tests.peers.twilio_api import TwilioAPIServer
+from tests.peers.x_api import XAPIServer
+from tests.smtp_peer import SmtpPeer
+
+SECRETS = {
+    "TWILIO_ACCOUNT_SID": twilio_api.DEFAULT_ACCOUNT_SID,
+    "TWILIO_AUTH_TOKEN": twilio_api.DEFAULT_AUTH_TOKEN,
+    "X_CONSUMER_KEY": x_api.DEFAULT_CONSUMER_KEY,
+    "X_CONSUMER_SECRET": x_api.DEFAULT_CONSUMER_SECRET,
+    "X_ACCESS_TOKEN": x_api.DEFAULT_ACCESS_TOKEN,
+    "X_ACCESS_TOKEN_SECRET": x_api.DEFAULT_ACCESS_TOKEN_SECRET,
+}
+
+CONTACTS = """\
+name,phone,email,locale
+Camille Martin,06 12 34 56 78,camille.martin@example.com,fr
+Karim Benali,+33 6 12 34 56 79,karim.benali@example.org,fr
+Karim encore,06 12 34 56 79,KARIM.BENALI@example.org,fr
+Sophie Leroy,06 12 34 56 80,,fr
+Faute de frappe,06 12,pas-une-adresse,fr
+Emma Wilson,+44 7400 123456,emma.wilson@example.co.uk,en
+"""
+PHONES = ["+33612345678", "+33612345679", "+33612345680", "+447400123456"]
+EMAILS = [
+    "camille.martin@example.com",
+    "karim.benali@example.org",
+    "emma.wilson@example.co.uk",
+]
+
+
+@dataclass
+class World:
+    folder: Path
+    twilio: TwilioAPIServer
+    x: XAPIServer
+    smtp: SmtpPeer
+
+    def run(self, *args: str, env: dict[str, str] | None = None):
+        old = Path.cwd()
+        os.chdir(self.folder)
+        try:
+            return CliRunner().invoke(
+                app,
+                list(args),
+                env={
+                    "BROADCAST_NOW": NOW.isoformat(),
+                    "BROADCAST_CONFIG": "",
+                    **SECRETS,
+                    **(env or {}),
+                },
+            )
+        finally:
+            os.chdir(old)
+
+    def run_json(self, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict]:
+        result = self.run(*args, "--json", env=env)
+        return result.exit_code, json.loads(result.stdout)
+
+
+@pytest.fixture
+def world(tmp_path: Path, twilio_server: TwilioAPIServer, x_server: XAPIServer) -> Iterator[World]:
+    with SmtpPeer() as smtp:
+        write(tmp_path / "contacts.csv", CONTACTS)
+        shutil.copyfile(REPO / "examples" / "panne-nord.yaml", tmp_path / "incident.yaml")
+        write(
+            tmp_path / "channels.yaml",
+            f"""\
+organisation: Énergie Nord
+defaults: {{locale: fr, timezone: Europe/Paris}}
+channels:
+  sms:
+    type: sms
+    from: "+15005550006"
+    recipients: contacts.csv
+    default_region: FR
+    rate: unlimited
+    account_sid: "${{TWILIO_ACCOUNT_SID}}"
+    auth_token: "${{TWILIO_AUTH_TOKEN}}"
+    api_base_url: {twilio_server.url}
+  email:
+    type: email
+    host: {smtp.host}
+    port: {smtp.port}
+    starttls: false
+    from: "Service client <alertes@example.com>"
+    reply_to: service.client@example.com
+    recipients: contacts.csv
+  twitter:
+    type: twitter
+    consumer_key: "${{X_CONSUMER_KEY}}"
+    consumer_secret: "${{X_CONSUMER_SECRET}}"
+    access_token: "${{X_ACCESS_TOKEN}}"
+    access_token_secret: "${{X_ACCESS_TOKEN_SECRET}}"
+    api_base_url: {x_server.url}
+  banner:
+    type: web_banner
+    output_dir: public/status
+""",
+        )
+        yield World(tmp_path, twilio_server, x_server, smtp)
