@@ -243,24 +243,31 @@ class Dispatcher:
             )
             for c in self.plan.channels
         ]
-        threads = [
+        finished = [threading.Event() for _ in self.plan.channels]
+
+        def run_channel(
+            channel: ChannelPlan, outcome: ChannelOutcome, done: threading.Event
+        ) -> None:
+            try:
+                self._run_channel(channel, outcome)
+            finally:
+                done.set()
+
+        for channel, outcome, done in zip(self.plan.channels, outcomes, finished, strict=True):
             threading.Thread(
-                target=self._run_channel, args=(channel, outcome), name=f"send-{channel.name}"
-            )
-            for channel, outcome in zip(self.plan.channels, outcomes, strict=True)
-        ]
-        for thread in threads:
-            thread.start()
-        try:
-            for thread in threads:
-                # Join with a timeout so Ctrl-C reaches the main thread while channels send.
-                while thread.is_alive():
-                    thread.join(0.2)
-        except KeyboardInterrupt:
-            # Stop taking new recipients; deliveries already with a provider finish and count.
-            self.stop.set()
-            for thread in threads:
-                thread.join()
+                target=run_channel, args=(channel, outcome, done), name=f"send-{channel.name}"
+            ).start()
+        # Wait on events, not Thread.join: a join interrupted by Ctrl-C can leave the thread
+        # looking finished while it still runs (CPython gh-90882). Ctrl-C stops taking new
+        # recipients; deliveries already with a provider finish and are recorded, so the
+        # wait goes on (a second Ctrl-C too) until every channel has wound down.
+        waiting = list(finished)
+        while waiting:
+            try:
+                if waiting[0].wait(0.2):
+                    waiting.pop(0)
+            except KeyboardInterrupt:
+                self.stop.set()
         return outcomes
 
     def _run_channel(self, channel: ChannelPlan, outcome: ChannelOutcome) -> None:
