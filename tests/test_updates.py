@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from tests.conftest import NOW
-from tests.world import PHONES, World
+from tests.world import PHONES, SECRETS, World
 
 
 def at(minutes: int) -> dict[str, str]:
@@ -139,3 +139,8 @@ def test_tick_keeps_every_incident_in_a_folder(world: World) -> None:
     text = (world.folder / "cron.log").read_text()
     assert "612345678" not in text  # hints only: the last four digits
     assert "…5678" in text
+    assert not [secret for secret in SECRETS.values() if secret in text]
+    ledger = b"".join(
+        p.read_bytes() for p in (world.folder / ".broadcast").iterdir() if p.is_file()
+    )
+    assert not [s for s in SECRETS.values() if s.encode() in ledger]
