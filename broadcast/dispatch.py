@@ -34,7 +34,7 @@ from broadcast.config import Config, resolve_credentials
 from broadcast.ledger import FAILED_PERMANENT, FAILED_TRANSIENT, PENDING, SENT, Ledger
 from broadcast.preflight import ChannelPlan, Plan
 from broadcast.problems import Problem
-from broadcast.recipients import read_recipients
+from broadcast.recipients import language_of, read_recipients
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -168,9 +168,12 @@ class Event:
 
 
 def outgoing_for(
-    plan: Plan, channel: ChannelPlan, extra_facts: Mapping[str, Any] | None = None
+    plan: Plan,
+    channel: ChannelPlan,
+    extra_facts: Mapping[str, Any] | None = None,
+    language: str | None = None,
 ) -> Outgoing:
-    """The message a channel carries, from the plan the preview showed."""
+    """The message a channel carries, from the plan the preview showed (in ``language``)."""
     incident = plan.incident
     assert incident is not None and plan.config is not None
     next_update = incident.next_update_at(plan.now)
@@ -191,10 +194,11 @@ def outgoing_for(
         "reminder": plan.reminder,
         **(extra_facts or {}),
     }
+    parts = channel.variants.get(language, channel.parts) if language else channel.parts
     return Outgoing(
         channel=channel.name,
-        parts=dict(channel.parts),
-        thread=tuple(channel.measures.get("thread", ())),
+        parts=dict(parts),
+        thread=tuple(channel.measures.get("thread", ())) if parts is channel.parts else (),
         facts=facts,
     )
 
@@ -278,7 +282,13 @@ class Dispatcher:
             outcome.problems.extend(missing)
             return
         context = DeliveryContext(config_folder=self.config.folder, now=self.plan.now)
-        message = outgoing_for(self.plan, channel, self.extra_facts.get(channel.name))
+        facts = self.extra_facts.get(channel.name)
+        message = outgoing_for(self.plan, channel, facts)
+        # One message per language the channel's readers get; a reader's own, else the first.
+        messages = {
+            language: outgoing_for(self.plan, channel, facts, language)
+            for language in channel.variants
+        }
         rate = config.rate_per_second() if config.rate is not None else kind.default_rate
         limiter = RateLimiter(rate, self.clock, self.sleep)
         workers = config.concurrency or kind.default_concurrency
@@ -301,7 +311,15 @@ class Dispatcher:
                 adapter.close()
         else:
             self._fan_out(
-                channel, kind, config, credentials, context, message, limiter, workers, outcome
+                channel,
+                kind,
+                config,
+                credentials,
+                context,
+                messages or {"": message},
+                limiter,
+                workers,
+                outcome,
             )
         outcome.stopped = outcome.stopped or self.stop.is_set()
         self.on_event(Event(channel.name, "done"))
@@ -313,11 +331,12 @@ class Dispatcher:
         config: Any,
         credentials: Mapping[str, str],
         context: DeliveryContext,
-        message: Outgoing,
+        messages: Mapping[str, Outgoing],
         limiter: RateLimiter,
         workers: int,
         outcome: ChannelOutcome,
     ) -> None:
+        first = next(iter(messages.values()))
         work: queue.Queue[tuple[Target, int | None] | None] = queue.Queue(maxsize=workers * 4)
         channel_failed = threading.Event()
 
@@ -328,6 +347,7 @@ class Dispatcher:
                     if self.stop.is_set() or channel_failed.is_set():
                         continue  # drain without sending; the ledger still says pending
                     target, delivery_id = item
+                    message = messages.get(language_of(target.locale), first)
                     receipt = self._deliver(adapter, message, target, limiter, outcome, delivery_id)
                     outcome.record(receipt)
                     if (

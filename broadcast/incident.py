@@ -51,6 +51,25 @@ class FaqEntry(BaseModel):
     a: str = Field(min_length=1)
 
 
+# Text fields a translation carries; the others (dates, status, link...) are shared.
+TRANSLATED = ("title", "headline", "affected", "summary", "actions", "apology", "compensation")
+
+
+class Translation(BaseModel):
+    """The incident's wording in another language (``translations: {en: {...}}``)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    title: str | None = None
+    headline: str | None = None
+    affected: str | None = None
+    summary: str | None = None
+    actions: str | None = None
+    apology: str | None = None
+    compensation: str | None = None
+    faq: list[FaqEntry] | None = None
+
+
 class Incident(BaseModel):
     """What the organisation says about the crisis, in one place."""
 
@@ -74,6 +93,22 @@ class Incident(BaseModel):
     link: str | None = None
     feedback_url: str | None = None
     faq: list[FaqEntry] = Field(default_factory=list)
+    translations: dict[str, Translation] = Field(default_factory=dict)
+
+    @field_validator("translations")
+    @classmethod
+    def _translation_languages(cls, value: dict[str, Translation]) -> dict[str, Translation]:
+        out = {}
+        for code, translation in value.items():
+            language = code.replace("-", "_").split("_")[0].lower()
+            if not re.fullmatch(r"[a-z]{2,3}", language):
+                raise ValueError(f"'{code}' is not a language code (use en, fr, ...)")
+            for field in ("title", "headline"):
+                text = getattr(translation, field)
+                if text is not None and "\n" in text:
+                    raise ValueError(f"translations.{code}.{field} must be a single line")
+            out[language] = translation
+        return out
 
     @field_validator("locale")
     @classmethod
@@ -160,7 +195,39 @@ class Incident(BaseModel):
                 raise _FieldError("actions", "say what is being done to fix it")
         if self.eta is not None and self.eta < self.started_at:
             raise _FieldError("eta", "the expected end is before started_at")
+        for language, translation in self.translations.items():
+            missing = [
+                name
+                for name in TRANSLATED
+                if getattr(self, name) and not getattr(translation, name)
+            ]
+            if missing:
+                raise _FieldError(
+                    f"translations.{language}",
+                    f"the {language} translation lacks {', '.join(missing)}; a message must "
+                    "not mix two languages",
+                )
         return self
+
+    def in_language(self, language: str) -> tuple[Incident, bool]:
+        """The incident worded in ``language``, and whether it had to fall back.
+
+        The incident's own language, or a translation; without one, the incident as written
+        (the caller says so: the fallback must be visible).
+        """
+        if language == self.language:
+            return self, False
+        translation = self.translations.get(language)
+        if translation is None:
+            return self, True
+        update: dict[str, Any] = {
+            name: getattr(translation, name)
+            for name in TRANSLATED
+            if getattr(translation, name) is not None
+        }
+        if translation.faq is not None:
+            update["faq"] = translation.faq
+        return self.model_copy(update=update), False
 
     @property
     def zone(self) -> ZoneInfo:
@@ -220,6 +287,9 @@ def validate_incident(data: dict[str, Any], doc: YamlDocument) -> Incident:
     known = {(): Incident.model_fields.keys()}
     for index, _ in enumerate(data.get("faq") or []):
         known[("faq", index)] = FaqEntry.model_fields.keys()
+    translations = data.get("translations")
+    for code in translations if isinstance(translations, dict) else ():
+        known[("translations", code)] = Translation.model_fields.keys()
     try:
         return Incident.model_validate(data)
     except ValidationError as exc:
@@ -236,5 +306,6 @@ def _relocate_field_error(problem: Problem, exc: ValidationError, doc: YamlDocum
     for item in exc.errors(include_url=False):
         cause = (item.get("ctx") or {}).get("error")
         if isinstance(cause, _FieldError) and str(cause) == problem.message:
-            return Problem(problem.message, doc.path, doc.line_of((cause.field,)), cause.field)
+            location = tuple(cause.field.split("."))
+            return Problem(problem.message, doc.path, doc.line_of(location), cause.field)
     return problem

@@ -414,6 +414,37 @@ class Ledger:
         ).fetchone()
         return str(row["provider_id"]) if row else None
 
+    # -- reports -------------------------------------------------------------------------
+
+    def delivery_groups(self, incident_id: str) -> list[dict[str, Any]]:
+        """Every delivery of the incident, counted by version, channel, state and error code.
+
+        Each group also carries the first and last ``updated_at`` of its rows (for ``sent``
+        rows: when the provider took the message). The post-incident report is built from this
+        one query instead of reading each delivery.
+        """
+        rows = self.db.execute(
+            "SELECT d.version_id, d.channel, d.state, d.error_code, count(*) AS n,"
+            " min(d.updated_at) AS first_at, max(d.updated_at) AS last_at"
+            " FROM deliveries d JOIN versions v ON v.id = d.version_id"
+            " WHERE v.incident_id = ?"
+            " GROUP BY d.version_id, d.channel, d.state, d.error_code"
+            " ORDER BY d.version_id, d.channel, d.state, d.error_code",
+            (incident_id,),
+        ).fetchall()
+        return [
+            {
+                "version_id": int(row["version_id"]),
+                "channel": row["channel"],
+                "state": row["state"],
+                "error_code": row["error_code"],
+                "count": int(row["n"]),
+                "first_at": datetime.fromisoformat(row["first_at"]),
+                "last_at": datetime.fromisoformat(row["last_at"]),
+            }
+            for row in rows
+        ]
+
 
 def _who() -> str:
     try:

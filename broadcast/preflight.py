@@ -19,7 +19,7 @@ from typing import Any
 from broadcast.config import Config, load_config, resolve_credentials
 from broadcast.incident import Incident, load_incident
 from broadcast.problems import InputError, Problem
-from broadcast.recipients import RecipientCount, count_recipients
+from broadcast.recipients import RecipientCount, count_recipients, language_of
 from broadcast.render import Renderer, RenderFailure
 from broadcast.yamlfile import YamlDocument
 
@@ -39,6 +39,16 @@ class ChannelPlan:
     measures: dict[str, Any] = field(default_factory=dict)
     recipients: RecipientCount | None = None
     problems: list[Problem] = field(default_factory=list)
+    # Language → rendered parts, the first being ``parts``: one per language its readers ask
+    # for that the incident is translated into.
+    variants: dict[str, dict[str, str]] = field(default_factory=dict)
+    variant_measures: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Language asked for → language given instead, for want of a translation.
+    fallbacks: dict[str, str] = field(default_factory=dict)
+
+    def parts_for(self, locale: str | None) -> dict[str, str]:
+        """What a recipient asking for ``locale`` gets: their language, else the first."""
+        return self.variants.get(language_of(locale), self.parts)
 
     @property
     def ok(self) -> bool:
@@ -54,6 +64,15 @@ class ChannelPlan:
             out["recipients_duplicates"] = self.recipients.duplicates
         else:
             out["recipients"] = None
+        if len(self.variants) > 1:
+            out["variants"] = {
+                language: {**parts, **self.variant_measures.get(language, {})}
+                for language, parts in self.variants.items()
+            }
+        if self.recipients is not None and len(self.variants) > 1:
+            out["recipients_by_language"] = dict(self.recipients.languages)
+        if self.fallbacks:
+            out["fallbacks"] = dict(self.fallbacks)
         out["problems"] = [p.to_json() for p in self.problems]
         return out
 
@@ -233,65 +252,37 @@ def _plan_channel(
     incident = plan.incident
     assert config is not None and incident is not None
     channel = config.channels[name]
-    locale = channel.locale or incident.locale
-    result = ChannelPlan(name=name, type=channel.type, locale=locale)
-
-    renderer = Renderer(
-        incident,
-        plan.now,
-        config.organisation,
-        override_dir=config.folder / "templates",
-        locale=locale,
-    )
-    context = renderer.context(name, channel.type, _timeline(plan, channel, config))
-    if plan.reminder:
-        previous = plan.previous_update_at
-        context.update(
-            reminder=True,
-            previous_update_at=previous.astimezone(incident.zone) if previous else None,
-        )
-    for part, template in channel.template_names(plan.reminder).items():
-        rendered = renderer.render(template, context)
-        if isinstance(rendered, RenderFailure):
-            result.problems.append(_render_problem(rendered, name, config))
-        else:
-            result.parts[part] = rendered
-
-    _measure(channel, result, config)
+    result = ChannelPlan(name=name, type=channel.type, locale=channel.locale or incident.locale)
 
     recipients_file = getattr(channel, "recipients", None)
     if check_recipients and recipients_file is not None:
-        kind = "phone" if channel.type == "sms" else "email"
-        try:
-            count = count_recipients(
-                config.resolve_path(recipients_file),
-                kind,
-                getattr(channel, "default_region", None),
-                name,
-            )
-        except InputError as exc:
-            result.problems.extend(exc.problems)
+        _count_recipients(channel, name, config, result)
+
+    for language in _languages(channel, incident, result):
+        locale = incident.locale if language == incident.language else language
+        if channel.locale and language_of(channel.locale) == language:
+            locale = channel.locale
+        worded, fell_back = incident.in_language(language)
+        if fell_back:
+            result.fallbacks[language] = incident.language
+            if not channel.locale:
+                continue  # those readers get the first language's message
+            # Pinned to a language the incident is not written in: carry its own wording.
+            language, locale = incident.language, incident.locale
+        parts = _render_parts(plan, channel, name, worded, locale, config, result)
+        if not result.variants:
+            result.locale = locale
+            result.parts = parts
+        result.variants[language] = parts
+    _report_fallbacks(result, config, pinned=bool(channel.locale))
+
+    for index, (language, parts) in enumerate(result.variants.items()):
+        label = language if len(result.variants) > 1 else ""
+        measures = _measure(channel, name, parts, config, result.problems, label)
+        if index == 0:
+            result.measures = measures
         else:
-            result.recipients = count
-            result.problems.extend(count.problems[:MAX_ROW_PROBLEMS])
-            if count.invalid > MAX_ROW_PROBLEMS:
-                result.problems.append(
-                    Problem(
-                        f"and {count.invalid - MAX_ROW_PROBLEMS} more rows with an invalid "
-                        f"{kind} (run validate to fix them)",
-                        config.resolve_path(recipients_file),
-                        channel=name,
-                        severity="warning",
-                    )
-                )
-            if count.valid == 0:
-                result.problems.append(
-                    Problem(
-                        f"no valid recipient with a {kind} in the recipients file",
-                        config.resolve_path(recipients_file),
-                        channel=name,
-                    )
-                )
+            result.variant_measures[language] = measures
 
     if check_credentials:
         _, missing = resolve_credentials(config, name, environ)
@@ -308,6 +299,105 @@ def _plan_channel(
                 )
             )
     return result
+
+
+def _count_recipients(channel: Any, name: str, config: Config, result: ChannelPlan) -> None:
+    kind = "phone" if channel.type == "sms" else "email"
+    recipients_file = config.resolve_path(channel.recipients)
+    try:
+        count = count_recipients(
+            recipients_file, kind, getattr(channel, "default_region", None), name
+        )
+    except InputError as exc:
+        result.problems.extend(exc.problems)
+        return
+    result.recipients = count
+    result.problems.extend(count.problems[:MAX_ROW_PROBLEMS])
+    if count.invalid > MAX_ROW_PROBLEMS:
+        result.problems.append(
+            Problem(
+                f"and {count.invalid - MAX_ROW_PROBLEMS} more rows with an invalid "
+                f"{kind} (run validate to fix them)",
+                recipients_file,
+                channel=name,
+                severity="warning",
+            )
+        )
+    if count.valid == 0:
+        result.problems.append(
+            Problem(
+                f"no valid recipient with a {kind} in the recipients file",
+                recipients_file,
+                channel=name,
+            )
+        )
+
+
+def _languages(channel: Any, incident: Incident, result: ChannelPlan) -> list[str]:
+    """The languages this channel speaks: its pinned one, else the incident's and its readers'."""
+    if channel.locale:
+        return [language_of(channel.locale)]
+    languages = [incident.language]
+    if result.recipients is not None:
+        for language, _ in result.recipients.languages.most_common():
+            if language and language not in languages:
+                languages.append(language)
+    return languages
+
+
+def _report_fallbacks(result: ChannelPlan, config: Config, pinned: bool) -> None:
+    """Say who gets another language than theirs: a fallback must be visible."""
+    for language, used in result.fallbacks.items():
+        if not pinned and result.recipients is not None:
+            readers = result.recipients.languages.get(language, 0)
+            who = f"{readers} recipient{'s' * (readers != 1)} asking for '{language}'"
+            verb = "gets" if readers == 1 else "get"
+        else:
+            who, verb = f"this channel, pinned to '{language}',", "carries"
+        result.problems.append(
+            Problem(
+                f"{who} {verb} the {used} message: the incident has no {language} "
+                f"translation (add translations: {{{language}: ...}})",
+                config.path,
+                config.line_of("channels", result.name),
+                "locale",
+                channel=result.name,
+                severity="warning",
+            )
+        )
+
+
+def _render_parts(
+    plan: Plan,
+    channel: Any,
+    name: str,
+    incident: Incident,
+    locale: str,
+    config: Config,
+    result: ChannelPlan,
+) -> dict[str, str]:
+    renderer = Renderer(
+        incident,
+        plan.now,
+        config.organisation,
+        override_dir=config.folder / "templates",
+        locale=locale,
+    )
+    context = renderer.context(name, channel.type, _timeline(plan, channel, config))
+    if plan.reminder:
+        previous = plan.previous_update_at
+        context.update(
+            reminder=True,
+            previous_update_at=previous.astimezone(incident.zone) if previous else None,
+        )
+    parts: dict[str, str] = {}
+    for part, template in channel.template_names(plan.reminder).items():
+        rendered = renderer.render(template, context)
+        if isinstance(rendered, RenderFailure):
+            result.problems.append(_render_problem(rendered, name, config))
+        else:
+            parts[part] = rendered
+    return parts
 
 
 def _timeline(plan: Plan, channel: Any, config: Config) -> list[dict[str, Any]] | None:
@@ -328,14 +418,26 @@ def _timeline(plan: Plan, channel: Any, config: Config) -> list[dict[str, Any]] 
     return [current, *earlier] if earlier else None
 
 
-def _measure(channel: Any, result: ChannelPlan, config: Config) -> None:
+def _measure(
+    channel: Any,
+    name: str,
+    parts: dict[str, str],
+    config: Config,
+    problems: list[Problem],
+    label: str,
+) -> dict[str, Any]:
+    """The measures of one language's rendering, and a problem for each limit it breaks.
+
+    ``label`` names the language in problems when the channel speaks several.
+    """
     from broadcast.measure import sms_measure, tweet_weighted_length
 
-    name = result.name
+    measures: dict[str, Any] = {}
     where = {"file": config.path, "channel": name}
-    if channel.type == "sms" and "text" in result.parts:
-        measure = sms_measure(result.parts["text"])
-        result.measures.update(
+    which = f" ({label})" if label else ""
+    if channel.type == "sms" and "text" in parts:
+        measure = sms_measure(parts["text"])
+        measures.update(
             encoding=measure.encoding,
             segments=measure.segments,
             characters=measure.units,
@@ -348,9 +450,9 @@ def _measure(channel: Any, result: ChannelPlan, config: Config) -> None:
                 if measure.encoding == "UCS-2"
                 else ""
             )
-            result.problems.append(
+            problems.append(
                 Problem(
-                    f"the SMS needs {measure.segments} segments{why} but max_segments is "
+                    f"the SMS{which} needs {measure.segments} segments{why} but max_segments is "
                     f"{channel.max_segments}; shorten the template or the headline, or raise "
                     "max_segments",
                     line=config.line_of("channels", name, "max_segments")
@@ -359,28 +461,29 @@ def _measure(channel: Any, result: ChannelPlan, config: Config) -> None:
                     **where,
                 )
             )
-        if not result.parts["text"].strip():
-            result.problems.append(Problem("the SMS text is empty", field="template", **where))
-    elif channel.type == "twitter" and "text" in result.parts:
+        if not parts["text"].strip():
+            problems.append(Problem(f"the SMS{which} is empty", field="template", **where))
+    elif channel.type == "twitter" and "text" in parts:
         from broadcast.thread import split_thread
 
-        length = tweet_weighted_length(result.parts["text"])
-        thread = split_thread(result.parts["text"], TWEET_LIMIT)
-        result.measures.update(weighted_length=length, limit=TWEET_LIMIT, thread=thread)
-    elif channel.type == "email" and "subject" in result.parts:
-        subject = result.parts["subject"]
+        length = tweet_weighted_length(parts["text"])
+        thread = split_thread(parts["text"], TWEET_LIMIT)
+        measures.update(weighted_length=length, limit=TWEET_LIMIT, thread=thread)
+    elif channel.type == "email" and "subject" in parts:
+        subject = parts["subject"]
         if "\n" in subject or "\r" in subject:
-            result.problems.append(
+            problems.append(
                 Problem(
-                    "the email subject has a line break; a subject is one line (check the "
-                    "subject template and the title)",
+                    f"the email subject{which} has a line break; a subject is one line (check "
+                    "the subject template and the title)",
                     line=config.line_of("channels", name),
                     field="subject",
                     **where,
                 )
             )
         if not subject.strip():
-            result.problems.append(Problem("the email subject is empty", field="subject", **where))
+            problems.append(Problem(f"the email subject{which} is empty", field="subject", **where))
+    return measures
 
 
 def _render_problem(failure: RenderFailure, channel: str, config: Config) -> Problem:

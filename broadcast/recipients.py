@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,8 @@ class RecipientCount:
     duplicates: int = 0
     without_address: int = 0
     problems: list[Problem] = field(default_factory=list)
+    # Distinct valid recipients per language asked for in the CSV ("" when the row says none).
+    languages: Counter[str] = field(default_factory=Counter)
 
 
 def read_recipients(
@@ -101,6 +104,11 @@ def read_recipients(
             )
 
 
+def language_of(locale: str | None) -> str:
+    """``en-GB``, ``en_GB``, ``EN`` → ``en``; nothing → ``""``."""
+    return (locale or "").replace("-", "_").split("_")[0].strip().lower()
+
+
 def count_recipients(
     path: Path, kind: Kind, default_region: str | None = None, channel: str | None = None
 ) -> RecipientCount:
@@ -114,6 +122,7 @@ def count_recipients(
         else:
             seen.add(digest)
             count.valid += 1
+            count.languages[language_of(recipient.locale)] += 1
     count.invalid = len(count.problems)
     return count
 

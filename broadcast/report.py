@@ -1,13 +1,38 @@
-"""What the ledger says about an incident: its versions, deliveries, failures and promises."""
+"""What the ledger says about an incident: its status now, and the post-incident evaluation.
+
+``incident_status`` is ``broadcast status``. ``post_incident_report`` is ``broadcast report``:
+how soon the first message went out on each channel, every update and reminder, whether each
+promised next update was kept, and what was delivered per channel and reason. It returns one
+JSON-ready document; ``report_tables`` turns it into titled tables of text that
+``report_markdown``, ``report_html`` (a self-contained page with an SVG timeline) and
+``broadcast.terminal_report`` lay out, so the three always say the same thing.
+
+Importing this module stays cheap (no pydantic, no babel): the terminal view depends on it.
+"""
 
 from __future__ import annotations
 
+import html
+import math
 from collections import Counter
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
-from broadcast.incident import Incident
-from broadcast.ledger import FAILED_PERMANENT, FAILED_TRANSIENT, STATES, UNCERTAIN, Ledger
+from broadcast.ledger import (
+    FAILED_PERMANENT,
+    FAILED_TRANSIENT,
+    REMINDER,
+    SENT,
+    STATES,
+    UNCERTAIN,
+    Ledger,
+    Version,
+)
+
+if TYPE_CHECKING:
+    from broadcast.incident import Incident
 
 
 def incident_status(ledger: Ledger, incident: Incident, now: datetime) -> dict[str, Any]:
@@ -49,3 +74,484 @@ def incident_status(ledger: Ledger, incident: Incident, now: datetime) -> dict[s
         "overdue": overdue,
         "overdue_by_minutes": int((now - promised).total_seconds() // 60) if overdue else 0,
     }
+
+
+# -- the post-incident evaluation ------------------------------------------------------------
+
+KEPT = "kept"
+LATE = "late"
+PENDING_PROMISE = "pending"
+OVERDUE = "overdue"
+NO_PROMISE = "none"
+
+
+def post_incident_report(ledger: Ledger, incident: Incident, now: datetime) -> dict[str, Any]:
+    """The evaluation of ``broadcast report``: one JSON-ready document for every format.
+
+    Times are ISO 8601 in the incident's timezone, durations are whole seconds. A message
+    "went out" when the provider took it: the first ``sent`` delivery's ``updated_at``. A
+    promise (``next_update_at``) is answered by the next version, when that one went out (its
+    own time if nothing of it was sent); the last one is ``pending`` or ``overdue`` at ``now``.
+    """
+    zone = incident.zone
+
+    def stamp(moment: datetime | None) -> str | None:
+        return moment.astimezone(zone).isoformat(timespec="seconds") if moment else None
+
+    versions = ledger.versions(incident.id)
+    groups = ledger.delivery_groups(incident.id)
+    channels = _channel_order(versions, groups)
+    batches: dict[tuple[int, str], dict[str, Any]] = {}
+    first_sent: dict[tuple[int, str], datetime] = {}
+    first_seen: dict[tuple[int, str], datetime] = {}
+    for group in groups:
+        key = (group["version_id"], group["channel"])
+        _count(batches.setdefault(key, _empty_counts()), group)
+        first_seen[key] = min(first_seen.get(key, group["first_at"]), group["first_at"])
+        if group["state"] == SENT:
+            first_sent[key] = min(first_sent.get(key, group["first_at"]), group["first_at"])
+
+    def went_out(version: Version) -> datetime | None:
+        times = [first_sent[(version.id, c)] for c in channels if (version.id, c) in first_sent]
+        return min(times) if times else None
+
+    version_docs = []
+    for number, version in enumerate(versions, start=1):
+        delivery = {}
+        for channel in channels:
+            key = (version.id, channel)
+            if key in batches:
+                at = first_sent.get(key) or first_seen[key]
+                delivery[channel] = {"at": stamp(at), **_sorted_reasons(batches[key])}
+        version_docs.append(
+            {
+                "number": number,
+                "id": version.id,
+                "kind": version.kind,
+                "status": version.status,
+                "created_at": stamp(version.created_at),
+                "next_update_at": stamp(version.next_update_at),
+                "channels": list(version.channels),
+                "went_out_at": stamp(went_out(version)),
+                "complete": version.completed_at is not None,
+                "delivery": delivery,
+            }
+        )
+
+    numbers = {version.id: number for number, version in enumerate(versions, start=1)}
+    speed: dict[str, dict[str, Any]] = {}
+    for channel in channels:
+        sent = [(at, vid) for (vid, c), at in first_sent.items() if c == channel]
+        at, vid = min(sent) if sent else (None, None)
+        speed[channel] = {
+            "first_sent_at": stamp(at),
+            "after_seconds": _seconds(at - incident.started_at) if at else None,
+            "version": numbers[vid] if vid is not None else None,
+        }
+    reached = [(doc["first_sent_at"], channel) for channel, doc in speed.items() if doc["version"]]
+    first_message = None
+    if reached:
+        _, first_channel = min(reached, key=lambda item: datetime.fromisoformat(item[0]))
+        first_message = {"channel": first_channel, **speed[first_channel]}
+
+    promises = []
+    for index, version in enumerate(versions):
+        promise: dict[str, Any] = {
+            "version": index + 1,
+            "made_at": stamp(version.created_at),
+            "promised_at": stamp(version.next_update_at),
+            "answered_by": None,
+            "answered_at": None,
+            "late_by_seconds": None,
+        }
+        if version.status == "resolved" or version.next_update_at is None:
+            promise["outcome"] = NO_PROMISE
+        elif index + 1 < len(versions):
+            following = versions[index + 1]
+            answered = went_out(following) or following.created_at
+            late = _seconds(answered - version.next_update_at)
+            promise.update(
+                outcome=KEPT if late <= 0 else LATE,
+                answered_by=index + 2,
+                answered_at=stamp(answered),
+                late_by_seconds=max(late, 0),
+            )
+        else:
+            late = _seconds(now - version.next_update_at)
+            promise.update(
+                outcome=PENDING_PROMISE if late <= 0 else OVERDUE,
+                late_by_seconds=max(late, 0),
+            )
+        promises.append(promise)
+    outcomes = Counter(p["outcome"] for p in promises)
+    lateness = [p["late_by_seconds"] for p in promises if p["outcome"] == LATE]
+
+    all_versions = {channel: _empty_counts() for channel in channels}
+    for group in groups:
+        _count(all_versions[group["channel"]], group)
+    last = versions[-1] if versions else None
+    last_version = {
+        channel: _sorted_reasons(batches.get((last.id, channel), _empty_counts()))
+        for channel in channels
+        if last is not None and (channel in last.channels or (last.id, channel) in batches)
+    }
+
+    resolved_at = None
+    if versions and versions[-1].status == "resolved":
+        first_resolved = len(versions) - 1
+        while first_resolved > 0 and versions[first_resolved - 1].status == "resolved":
+            first_resolved -= 1
+        final = versions[first_resolved]
+        resolved_at = went_out(final) or final.created_at
+
+    reminders = sum(version.kind == REMINDER for version in versions)
+    return {
+        "incident": incident.id,
+        "title": incident.title,
+        "headline": incident.headline,
+        "status": incident.status,
+        "severity": incident.severity,
+        "locale": incident.locale,
+        "timezone": incident.timezone,
+        "started_at": stamp(incident.started_at),
+        "resolved_at": stamp(resolved_at),
+        "duration_seconds": _seconds(resolved_at - incident.started_at) if resolved_at else None,
+        "generated_at": stamp(now),
+        "channels": channels,
+        "speed": {"first_message": first_message, "channels": speed},
+        "versions": version_docs,
+        "promises": promises,
+        "promises_summary": {
+            "made": len(promises) - outcomes[NO_PROMISE],
+            KEPT: outcomes[KEPT],
+            LATE: outcomes[LATE],
+            PENDING_PROMISE: outcomes[PENDING_PROMISE],
+            OVERDUE: outcomes[OVERDUE],
+            "worst_late_seconds": max(lateness, default=0),
+        },
+        "delivery": {
+            "all_versions": {c: _sorted_reasons(n) for c, n in all_versions.items()},
+            "last_version": last_version,
+            "last_version_number": len(versions) or None,
+        },
+        "reminders": {
+            "count": reminders,
+            "versions": len(versions),
+            "share": round(reminders / len(versions), 4) if versions else 0.0,
+        },
+    }
+
+
+def _channel_order(versions: list[Version], groups: list[dict[str, Any]]) -> list[str]:
+    """Channels in the order they were first used: the order of channels.yaml."""
+    order: dict[str, None] = {}
+    for version in versions:
+        order.update(dict.fromkeys(version.channels))
+    order.update(dict.fromkeys(group["channel"] for group in groups))
+    return list(order)
+
+
+def _empty_counts() -> dict[str, Any]:
+    return {
+        "total": 0,
+        "sent": 0,
+        "failed": 0,
+        "failed_transient": 0,
+        "failed_permanent": 0,
+        "failed_by_reason": {},
+        "uncertain": 0,
+        "pending": 0,
+    }
+
+
+def _count(counts: dict[str, Any], group: dict[str, Any]) -> None:
+    state, n = group["state"], group["count"]
+    counts["total"] += n
+    if state == SENT:
+        counts["sent"] += n
+    elif state in (FAILED_TRANSIENT, FAILED_PERMANENT):
+        counts["failed"] += n
+        counts["failed_transient" if state == FAILED_TRANSIENT else "failed_permanent"] += n
+        reason = group["error_code"] or "error"
+        counts["failed_by_reason"][reason] = counts["failed_by_reason"].get(reason, 0) + n
+    elif state == UNCERTAIN:
+        counts["uncertain"] += n
+    else:
+        # ``sending`` as well: a report taken while a run is delivering sees those in flight.
+        counts["pending"] += n
+
+
+def _sorted_reasons(counts: dict[str, Any]) -> dict[str, Any]:
+    reasons = sorted(counts["failed_by_reason"].items(), key=lambda item: (-item[1], item[0]))
+    return {**counts, "failed_by_reason": dict(reasons)}
+
+
+def _seconds(delta: timedelta) -> int:
+    return math.floor(delta.total_seconds())
+
+
+# -- the same words for every format -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """One table of the report as plain text cells; each format lays it out its own way.
+
+    ``tones`` gives each row a meaning a format may colour: ``good``, ``bad``, ``strong``.
+    """
+
+    key: str
+    title: str
+    columns: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+    numeric: frozenset[int] = frozenset()
+    tones: list[str | None] = field(default_factory=list)
+    empty: str = "Nothing was sent."
+
+
+def format_duration(seconds: float | None) -> str:
+    """``1 h 05 min``, ``25 min``, ``45 s``, ``2 d 3 h``; ``—`` when there is none."""
+    if seconds is None:
+        return "—"
+    sign = "-" if seconds < 0 else ""
+    whole = int(abs(seconds))
+    if whole < 60:
+        return f"{sign}{whole} s"
+    days, rest = divmod(whole // 60, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{sign}{days} d {hours} h" if hours else f"{sign}{days} d"
+    if hours:
+        return f"{sign}{hours} h {minutes:02d} min" if minutes else f"{sign}{hours} h"
+    return f"{sign}{minutes} min"
+
+
+def local_time(text: str | None, day: date | None = None) -> str:
+    """``09:41`` on ``day`` (the day the incident started), the date too on any other day."""
+    if not text:
+        return "—"
+    moment = datetime.fromisoformat(text)
+    return f"{moment:%H:%M}" if moment.date() == day else f"{moment:%Y-%m-%d %H:%M}"
+
+
+def promise_outcome(promise: dict[str, Any]) -> str:
+    """``kept``, ``late by 25 min``, ``pending``, ``overdue by 30 min``, ``none (resolved)``."""
+    outcome = promise["outcome"]
+    if outcome in (LATE, OVERDUE):
+        return f"{outcome} by {format_duration(promise['late_by_seconds'])}"
+    if outcome == NO_PROMISE:
+        return "none (resolved)" if promise["promised_at"] is None else "none"
+    return str(outcome)
+
+
+def failure_reasons(counts: dict[str, Any]) -> str:
+    return ", ".join(f"{code}: {n}" for code, n in counts["failed_by_reason"].items()) or "—"
+
+
+def report_summary(data: dict[str, Any]) -> list[str]:
+    """The findings in a few sentences, before the tables."""
+    day = _start_day(data)
+    zone = data["timezone"]
+    lines = [f"Started {local_time(data['started_at'])} ({zone})."]
+    if data["resolved_at"]:
+        lines[0] = (
+            f"Started {local_time(data['started_at'])} ({zone}); resolved "
+            f"{local_time(data['resolved_at'], day)}, after "
+            f"{format_duration(data['duration_seconds'])}."
+        )
+    first = data["speed"]["first_message"]
+    if first is None:
+        lines.append("Nothing has been sent for this incident yet.")
+        return lines
+    lines.append(
+        f"First message {format_duration(first['after_seconds'])} after the start "
+        f"({first['channel']}, {local_time(first['first_sent_at'], day)})."
+    )
+    promises = data["promises_summary"]
+    if promises["made"]:
+        parts = [f"{promises[KEPT]} kept"]
+        if promises[LATE]:
+            worst = format_duration(promises["worst_late_seconds"])
+            parts.append(f"{promises[LATE]} late (worst by {worst})")
+        if promises[OVERDUE]:
+            overdue = format_duration(data["promises"][-1]["late_by_seconds"])
+            parts.append(f"the last overdue by {overdue}")
+        if promises[PENDING_PROMISE]:
+            parts.append(f"{promises[PENDING_PROMISE]} pending")
+        made = promises["made"]
+        lines.append(f"{made} promised update{'s' * (made != 1)}: {', '.join(parts)}.")
+    reminders = data["reminders"]
+    lines.append(
+        f"{reminders['count']} reminder{'s' * (reminders['count'] != 1)} out of "
+        f"{reminders['versions']} message{'s' * (reminders['versions'] != 1)} "
+        f"({reminders['share']:.0%})."
+    )
+    return lines
+
+
+def report_tables(data: dict[str, Any]) -> list[ReportTable]:
+    """Speed, updates, promises, and delivery over all versions and for the last one."""
+    day = _start_day(data)
+    speed_rows: list[tuple[str, ...]] = []
+    tones: list[str | None] = []
+    first = data["speed"]["first_message"]
+    if first is not None:
+        speed_rows.append(
+            (
+                f"first message ({first['channel']})",
+                local_time(first["first_sent_at"], day),
+                format_duration(first["after_seconds"]),
+                f"#{first['version']}",
+            )
+        )
+        tones.append("strong")
+    for channel, doc in data["speed"]["channels"].items():
+        speed_rows.append(
+            (
+                channel,
+                local_time(doc["first_sent_at"], day),
+                format_duration(doc["after_seconds"]),
+                f"#{doc['version']}" if doc["version"] else "never sent",
+            )
+        )
+        tones.append(None if doc["version"] else "bad")
+    speed = ReportTable(
+        "speed",
+        "Time to first message",
+        ("channel", "first sent", "after the start", "version"),
+        speed_rows,
+        frozenset({2}),
+        tones,
+    )
+
+    updates = ReportTable(
+        "updates",
+        "Updates",
+        ("#", "time", "kind", "status", "went out", "sent", "failed", "next update promised"),
+        [
+            (
+                str(v["number"]),
+                local_time(v["created_at"], day),
+                v["kind"],
+                v["status"],
+                local_time(v["went_out_at"], day),
+                str(sum(d["sent"] for d in v["delivery"].values())),
+                str(sum(d["failed"] for d in v["delivery"].values())),
+                local_time(v["next_update_at"], day),
+            )
+            for v in data["versions"]
+        ],
+        frozenset({0, 5, 6}),
+    )
+
+    promise_tones = {KEPT: "good", LATE: "bad", OVERDUE: "bad"}
+    promises = ReportTable(
+        "promises",
+        "Promised updates",
+        ("#", "made", "promised for", "next message", "outcome"),
+        [
+            (
+                str(p["version"]),
+                local_time(p["made_at"], day),
+                local_time(p["promised_at"], day),
+                f"#{p['answered_by']} at {local_time(p['answered_at'], day)}"
+                if p["answered_by"]
+                else "—",
+                promise_outcome(p),
+            )
+            for p in data["promises"]
+        ],
+        frozenset({0}),
+        [promise_tones.get(p["outcome"]) for p in data["promises"]],
+    )
+
+    def delivery(key: str, title: str, per_channel: dict[str, dict[str, Any]]) -> ReportTable:
+        return ReportTable(
+            key,
+            title,
+            ("channel", "sent", "failed", "failed by reason", "uncertain", "pending"),
+            [
+                (
+                    channel,
+                    str(counts["sent"]),
+                    str(counts["failed"]),
+                    failure_reasons(counts),
+                    str(counts["uncertain"]),
+                    str(counts["pending"]),
+                )
+                for channel, counts in per_channel.items()
+            ],
+            frozenset({1, 2, 4, 5}),
+            [
+                "bad" if counts["failed"] or counts["uncertain"] else None
+                for counts in per_channel.values()
+            ],
+        )
+
+    last = data["delivery"]["last_version_number"]
+    return [
+        speed,
+        updates,
+        promises,
+        delivery(
+            "delivery_all", "Delivery per channel, all versions", data["delivery"]["all_versions"]
+        ),
+        delivery(
+            "delivery_last",
+            f"Delivery per channel, last version (#{last})" if last else "Delivery, last version",
+            data["delivery"]["last_version"],
+        ),
+    ]
+
+
+def _start_day(data: dict[str, Any]) -> date:
+    return datetime.fromisoformat(data["started_at"]).date()
+
+
+def _lang(locale: str) -> str:
+    """``fr_CA`` → ``fr-CA``: the BCP 47 tag HTML's ``lang`` wants."""
+    return locale.replace("_", "-")
+
+
+# -- Markdown ------------------------------------------------------------------------------------
+
+
+def report_markdown(data: dict[str, Any]) -> str:
+    """The report as Markdown: a heading, the findings, then one table per section."""
+    out = [
+        f"# Post-incident report: {_md(data['title'])}",
+        "",
+        f"`{data['incident']}` · {data['status']} · {data['severity']} · "
+        f"report of {local_time(data['generated_at'])} ({_md(data['timezone'])})",
+        "",
+        f"> {_md(data['headline'])}",
+        "",
+        *(f"- {_md(line)}" for line in report_summary(data)),
+    ]
+    for table in report_tables(data):
+        out += ["", f"## {_md(table.title)}", ""]
+        if not table.rows:
+            out.append(table.empty)
+            continue
+        out.append("| " + " | ".join(_md(c) for c in table.columns) + " |")
+        out.append(
+            "|"
+            + "|".join(
+                " ---: " if i in table.numeric else " --- " for i in range(len(table.columns))
+            )
+            + "|"
+        )
+        for row, tone in zip(table.rows, table.tones or [None] * len(table.rows), strict=True):
+            cells = [_md(cell) for cell in row]
+            if tone == "strong":
+                cells = [f"**{cell}**" for cell in cells]
+            out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+def _md(text: str) -> str:
+    """Text that stays text in Markdown: no HTML, no emphasis or links, no broken table."""
+    text = html.escape(text, quote=False).replace("\\", "\\\\")
+    for char in "|*_`[]#":
+        text = text.replace(char, "\\" + char)
+    return " ".join(text.split())

@@ -239,9 +239,13 @@ class SendRun:
                 incident.next_update_at(self.decision.now),
                 channels,
                 [
-                    (c.name, c.locale, part, text)
+                    (c.name, language, part, text)
                     for c in self.plan.channels
-                    for part, text in {**c.parts, **_thread_parts(c.measures)}.items()
+                    for language, parts in (c.variants or {c.locale: c.parts}).items()
+                    for part, text in {
+                        **parts,
+                        **(_thread_parts(c.measures) if parts is c.parts else {}),
+                    }.items()
                 ],
             )
         else:

@@ -81,7 +81,7 @@ def show_preview(plan: Plan, html_source: bool, dry_run: bool | None = None) -> 
             heading.append(f" · next update promised for {next_update:%Y-%m-%d %H:%M %Z}")
         out.print(heading)
     for channel in plan.channels:
-        panel = _channel_panel(channel, html_source)
+        panel = _channel_panels(channel, html_source)
         if not channel.problems:
             out.print(panel)
             continue
@@ -113,7 +113,38 @@ def _show_send_outcome(out: Console, plan: Plan, dry_run: bool) -> None:
         out.print(Text(f"Dry run: nothing was sent. A real send would reach {reach}.", "bold"))
 
 
-def _channel_panel(channel: ChannelPlan, html_source: bool) -> Panel:
+def _channel_panels(channel: ChannelPlan, html_source: bool) -> RenderableType:
+    """One panel per language the channel speaks, each with its own audience."""
+    if len(channel.variants) <= 1:
+        return _channel_panel(channel, html_source)
+    from dataclasses import replace
+
+    languages = list(channel.variants)
+    counts = channel.recipients.languages if channel.recipients is not None else {}
+    panels = []
+    for index, language in enumerate(languages):
+        view = replace(
+            channel,
+            parts=channel.variants[language],
+            measures=channel.measures if index == 0 else channel.variant_measures.get(language, {}),
+            locale=channel.locale if index == 0 else language,
+        )
+        readers = counts.get(language, 0)
+        if index == 0:  # the first language also serves those who asked for none or another
+            readers = (
+                channel.recipients.valid - sum(counts.get(x, 0) for x in languages[1:])
+                if channel.recipients
+                else 0
+            )
+        panels.append(
+            _channel_panel(
+                view, html_source, f"{readers} recipient{'s' * (readers != 1)} in {language}"
+            )
+        )
+    return Group(*panels)
+
+
+def _channel_panel(channel: ChannelPlan, html_source: bool, audience: str | None = None) -> Panel:
     parts: list[RenderableType] = []
     if channel.type == "email":
         if "subject" in channel.parts:
@@ -151,7 +182,7 @@ def _channel_panel(channel: ChannelPlan, html_source: bool) -> Panel:
         Group(*parts),
         title=f"[bold]{channel.name}[/] · {channel.type} · {channel.locale}",
         title_align="left",
-        subtitle=_measures(channel),
+        subtitle=_measures(channel, audience),
         subtitle_align="right",
         border_style=style,
     )
@@ -167,7 +198,7 @@ def _html_panel(html: str, label: str, source: bool) -> Panel:
     )
 
 
-def _measures(channel: ChannelPlan) -> str:
+def _measures(channel: ChannelPlan, audience: str | None = None) -> str:
     bits: list[str] = []
     m = channel.measures
     if channel.type == "sms" and "segments" in m:
@@ -184,7 +215,7 @@ def _measures(channel: ChannelPlan) -> str:
         else:
             bits.append(f"{m['weighted_length']}/{m['limit']} weighted")
     if channel.recipients is not None:
-        bits.append(_audience(channel))
+        bits.append(audience or _audience(channel))
     return " · ".join(bits)
 
 

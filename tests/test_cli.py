@@ -85,7 +85,10 @@ def test_preview_shows_each_panel_with_its_measures(project: Path) -> None:
         assert label in result.output
     assert "segment" in result.output
     assert "/280 weighted" in result.output
-    assert "4 recipients" in result.output
+    # contacts.csv: three French readers and one English one, each shown their message.
+    assert "3 recipients in fr" in result.output
+    assert "1 recipient in en" in result.output
+    assert "sms · sms · en" in result.output
     assert "Subject:" in result.output
 
 

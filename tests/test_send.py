@@ -26,7 +26,11 @@ def test_what_the_dry_run_shows_is_exactly_what_is_sent(world: World) -> None:
     # SMS: each distinct valid number once, the exact previewed text.
     messages = world.twilio.messages()
     assert sorted(m.to for m in messages) == sorted(PHONES)
-    assert {m.body for m in messages} == {shown["sms"]["text"]}
+    # Each in their language: Emma's row asks for English, the others get French.
+    bodies = {m.to: m.body for m in messages}
+    assert bodies.pop("+447400123456") == shown["sms"]["variants"]["en"]["text"]
+    assert set(bodies.values()) == {shown["sms"]["text"]}
+    assert "Power cut in Lille" in shown["sms"]["variants"]["en"]["text"]
     assert {m.from_ for m in messages} == {"+15005550006"}
     assert delivery["sms"] | {"failures": []} == delivery["sms"]
     assert (delivery["sms"]["sent"], delivery["sms"]["duplicates"], delivery["sms"]["skipped"]) == (
@@ -47,6 +51,9 @@ def test_what_the_dry_run_shows_is_exactly_what_is_sent(world: World) -> None:
     assert part("plain") == shown["email"]["text"]
     assert part("html") == shown["email"]["html"].rstrip("\n")
     assert message["To"] == "Camille Martin <camille.martin@example.com>"
+    english = received["emma.wilson@example.co.uk"]
+    assert english["Subject"] == shown["email"]["variants"]["en"]["subject"]
+    assert "Power cut" in english["Subject"]
 
     # X: the previewed post.
     (post,) = world.x.posts()
