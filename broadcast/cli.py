@@ -45,6 +45,10 @@ ChannelOpt = Annotated[
     list[str] | None,
     typer.Option("--channel", help="Only this channel (repeat for several).", show_default=False),
 ]
+StrictOpt = Annotated[
+    bool,
+    typer.Option("--strict", help="Treat wording warnings (jargon, long sentences...) as errors."),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout instead.")]
 
 
@@ -54,12 +58,13 @@ def validate(
     config: ConfigOpt = None,
     channel: ChannelOpt = None,
     as_json: JsonOpt = False,
+    strict: StrictOpt = False,
 ) -> None:
-    """Check the incident, the configuration, every template and the recipients.
+    """Check the incident, the configuration, every template, the recipients and the wording.
 
     Lists every problem found, not just the first. Exit code 2 if any is an error.
     """
-    plan = _prepare(incident, config, channel)
+    plan = _prepare(incident, config, channel, strict=strict)
     if as_json:
         _print_json(plan.to_json())
     else:
@@ -78,9 +83,10 @@ def preview(
     html: Annotated[
         bool, typer.Option("--html", help="Show HTML parts as source, not as plain text.")
     ] = False,
+    strict: StrictOpt = False,
 ) -> None:
     """Show exactly what each channel would carry, with its measures. Sends nothing."""
-    plan = _prepare(incident, config, channel)
+    plan = _prepare(incident, config, channel, strict=strict)
     if as_json:
         _print_json(plan.to_json())
     else:
@@ -266,6 +272,60 @@ def status(
         show_status(summary)
 
 
+@app.command()
+def report(
+    incident: IncidentArg,
+    config: ConfigOpt = None,
+    state: StateOpt = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="terminal, md (Markdown) or html (with a timeline).")
+    ] = "terminal",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file.", dir_okay=False),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The post-incident evaluation: speed, updates, promises kept, deliveries, reminders."""
+    from broadcast.config import config_path, load_config
+    from broadcast.incident import load_incident
+    from broadcast.ledger import Ledger, state_folder
+    from broadcast.report import post_incident_report, report_html, report_markdown
+
+    if fmt not in ("terminal", "md", "html"):
+        _fail([Problem(f"--format {fmt}: use terminal, md or html")])
+    try:
+        loaded = load_config(config_path(config))
+        parsed, _ = load_incident(incident, loaded.defaults.model_dump())
+    except InputError as exc:
+        _fail(exc.problems)
+    ledger = Ledger(state_folder(state, loaded.folder, dict(os.environ)))
+    try:
+        data = post_incident_report(ledger, parsed, _now())
+    finally:
+        ledger.close()
+    if as_json:
+        _print_json(data)
+        return
+    if fmt == "terminal":
+        from rich.console import Console
+
+        from broadcast.terminal import console
+        from broadcast.terminal_report import show_report
+
+        if output is None:
+            show_report(data, console())
+            return
+        with output.open("w", encoding="utf-8") as handle:
+            show_report(data, Console(file=handle, width=120, color_system=None))
+        return
+    text = report_markdown(data) if fmt == "md" else report_html(data)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
 def _run_send(
     incident: Path,
     config: Path | None,
@@ -445,6 +505,7 @@ def _prepare(
     config: Path | None,
     channels: list[str] | None,
     check_credentials: bool = False,
+    strict: bool = False,
 ):  # type: ignore[no-untyped-def]
     from broadcast.config import config_path
     from broadcast.preflight import prepare
@@ -455,6 +516,7 @@ def _prepare(
         now=_now(),
         only=channels or (),
         check_credentials=check_credentials,
+        strict=strict,
     )
 
 

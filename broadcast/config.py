@@ -217,8 +217,12 @@ class WebBannerChannel(_Channel):
     TEMPLATES: ClassVar[dict[str, str]] = {
         "text": "banner.txt.j2",
         "html": "status.html.j2",
+        "agent_script": "agent_script.md.j2",
     }
-    REMINDER_TEMPLATES: ClassVar[dict[str, str]] = {"html": "status.html.j2"}
+    REMINDER_TEMPLATES: ClassVar[dict[str, str]] = {
+        "html": "status.html.j2",
+        "agent_script": "agent_script.md.j2",
+    }
 
     type: Literal["web_banner"]
     output_dir: str
@@ -246,6 +250,15 @@ class Defaults(BaseModel):
     feedback_url: str | None = None
 
 
+class ContentChecks(BaseModel):
+    """How validate and preview judge the wording (warnings, or errors with --strict)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    jargon: list[str] = Field(default_factory=list)
+    max_sentence_words: int = Field(default=25, ge=8, le=100)
+
+
 class Config(BaseModel):
     """The whole of channels.yaml."""
 
@@ -253,6 +266,7 @@ class Config(BaseModel):
 
     organisation: str = Field(min_length=1)
     defaults: Defaults = Field(default_factory=Defaults)
+    content_checks: ContentChecks = Field(default_factory=ContentChecks)
     channels: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")], Channel] = Field(
         min_length=1
     )
@@ -295,6 +309,7 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
     known: dict[tuple[str | int, ...], Any] = {
         (): [f for f in Config.model_fields if f not in ("path", "doc")],
         ("defaults",): Defaults.model_fields.keys(),
+        ("content_checks",): ContentChecks.model_fields.keys(),
     }
     for name, channel in (data.get("channels") or {}).items():
         kind = CHANNEL_TYPES.get(channel.get("type")) if isinstance(channel, dict) else None

@@ -206,6 +206,8 @@ _LANGUAGES: dict[str, _Language] = {
 # Published text: every field is read, and sentence length is measured where people read prose.
 _TEXT_FIELDS = ("title", "headline", "affected", "summary", "actions", "apology", "compensation")
 _PROSE_FIELDS = ("headline", "summary", "actions", "apology", "compensation")
+# Where an apology may already be written when the apology field is empty.
+_APOLOGY_IN = ("headline", "summary")
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -374,10 +376,6 @@ def _check_wording(
     return problems
 
 
-# Where an apology may already be written when the apology field is empty.
-_APOLOGY_IN = ("headline", "summary")
-
-
 def _plain(text: str) -> str:
     """Typographic apostrophes as straight ones, so word lists need only one spelling."""
     return text.replace("\u2019", "'").replace("\u02bc", "'")
@@ -418,7 +416,8 @@ def _jargon_pattern(language: str, user: tuple[str, ...]) -> re.Pattern[str] | N
     terms = {*DEFAULT_JARGON.get(language, {}), *(term.lower() for term in user)}
     if not terms:
         return None
-    # Longest first, so "incident ticket" is reported once rather than also as "ticket".
+    # Longest first: a phrase that starts with another term ("node failure", "node") is
+    # reported whole, not as the shorter term.
     ordered = sorted(terms, key=len, reverse=True)
     return _words(*(r"\s+".join(map(re.escape, term.split())) for term in ordered))
 

@@ -22,7 +22,7 @@ import secrets
 import socket
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -136,7 +136,10 @@ class Ledger:
     Safe to use from several threads: writes are serialised on one connection.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, clock: Callable[[], datetime] | None = None) -> None:
+        """``clock`` stamps deliveries; a run pinned to another time (BROADCAST_NOW) passes
+        one that starts there and moves with real time, so a report of a replay adds up."""
+        self.clock = clock or (lambda: datetime.now(UTC))
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         self.path = folder / "ledger.sqlite3"
@@ -150,6 +153,10 @@ class Ledger:
         self.db.execute("PRAGMA foreign_keys=ON")
         self._migrate()
         self.salt = self._salt()
+
+    def _stamp(self) -> str:
+        """Now, on the run's clock: when a delivery changed state."""
+        return now_text(self.clock())
 
     # -- schema --------------------------------------------------------------------------
 
@@ -282,7 +289,8 @@ class Ledger:
         """Every channel of the version went through a whole run (sent, or failed for good)."""
         with self.transaction() as db:
             db.execute(
-                "UPDATE versions SET completed_at = ? WHERE id = ?", (now_text(), version_id)
+                "UPDATE versions SET completed_at = ? WHERE id = ?",
+                (self._stamp(), version_id),
             )
 
     def reopen_version(self, version_id: int) -> None:
@@ -312,7 +320,7 @@ class Ledger:
     ) -> tuple[int, str]:
         """Record a pending delivery unless one exists; return its id and current state."""
         key = self.recipient_key(address)
-        stamp = now_text()
+        stamp = self._stamp()
         with self.transaction() as db:
             db.execute(
                 "INSERT OR IGNORE INTO deliveries (version_id, channel, recipient_key,"
@@ -332,7 +340,7 @@ class Ledger:
             db.execute(
                 "UPDATE deliveries SET state = 'sending', attempts = attempts + 1,"
                 " updated_at = ? WHERE id = ?",
-                (now_text(), delivery_id),
+                (self._stamp(), delivery_id),
             )
 
     def mark_outcome(
@@ -347,7 +355,14 @@ class Ledger:
             db.execute(
                 "UPDATE deliveries SET state = ?, provider_id = ?, error_code = ?,"
                 " error_message = ?, updated_at = ? WHERE id = ?",
-                (state, provider_id, error_code, error_message, now_text(), delivery_id),
+                (
+                    state,
+                    provider_id,
+                    error_code,
+                    error_message,
+                    self._stamp(),
+                    delivery_id,
+                ),
             )
 
     def mark_uncertain(self, incident_id: str) -> int:
@@ -356,7 +371,7 @@ class Ledger:
             cursor = db.execute(
                 "UPDATE deliveries SET state = 'uncertain', updated_at = ? WHERE state = 'sending'"
                 " AND version_id IN (SELECT id FROM versions WHERE incident_id = ?)",
-                (now_text(), incident_id),
+                (self._stamp(), incident_id),
             )
         return cursor.rowcount
 
@@ -368,7 +383,7 @@ class Ledger:
             cursor = db.execute(
                 f"UPDATE deliveries SET state = 'pending', updated_at = ? WHERE version_id = ?"
                 f" AND state IN ({marks}) AND channel IN ({chans})",
-                (now_text(), version_id, *states, *channels),
+                (self._stamp(), version_id, *states, *channels),
             )
         return cursor.rowcount
 

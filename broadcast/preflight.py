@@ -130,10 +130,12 @@ def prepare(
     environ: Mapping[str, str] = os.environ,
     reminder: bool = False,
     previous_update_at: datetime | None = None,
+    strict: bool = False,
 ) -> Plan:
     """Build the plan. ``check_credentials`` is for real sends: a dry run needs no secrets.
 
     With ``reminder``, channels render their reminder templates ("still working on it").
+    With ``strict``, the wording checks (jargon, long sentences...) are errors, not warnings.
     """
     plan = Plan(
         incident_path=incident_path,
@@ -156,6 +158,7 @@ def prepare(
 
     selected = _select(plan.config, only, plan.problems)
     plan.problems.extend(_incident_checks(plan.incident, incident_doc, now))
+    plan.problems.extend(_wording_checks(plan.incident, incident_doc, plan.config, strict))
     for name in selected:
         plan.channels.append(
             _plan_channel(plan, name, check_recipients, check_credentials, environ)
@@ -185,6 +188,22 @@ def _select(config: Config, only: Sequence[str], problems: list[Problem]) -> lis
             )
         )
     return chosen
+
+
+def _wording_checks(
+    incident: Incident, doc: YamlDocument, config: Config, strict: bool
+) -> list[Problem]:
+    from dataclasses import replace
+
+    from broadcast.content_checks import check_content
+
+    found = check_content(
+        incident,
+        doc,
+        jargon=config.content_checks.jargon,
+        max_sentence_words=config.content_checks.max_sentence_words,
+    )
+    return [replace(p, severity="error") for p in found] if strict else found
 
 
 def _incident_checks(incident: Incident, doc: YamlDocument, now: datetime) -> list[Problem]:

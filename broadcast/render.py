@@ -115,6 +115,8 @@ class Renderer:
                 ("duration", self._duration),
             )
         }
+        # Markdown files (the agent script) are read in viewers that render raw HTML.
+        filters["md"] = _markdown_text
         self.text_env = make_environment(override_dir, markup=False)
         self.markup_env = make_environment(override_dir, markup=True)
         for env in (self.text_env, self.markup_env):
@@ -259,6 +261,14 @@ def _plain_spaces(format_value: Callable[[Any], str]) -> Callable[[Any], str]:
         return format_value(value).replace("\u202f", " ").replace("\u00a0", " ")
 
     return formatted
+
+
+def _markdown_text(value: Any) -> str:
+    """Incident text inside Markdown: no HTML a viewer would render, no accidental heading."""
+    import html
+
+    text = html.escape(str(value), quote=False)
+    return re.sub(r"^([#>*+-])", r"\\\1", text, flags=re.MULTILINE)
 
 
 def tidy_text(text: str) -> str:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -171,7 +171,7 @@ class SendRun:
         self._lock = incident_lock(folder, incident.id, self.lock_timeout)
         self._lock.__enter__()
         try:
-            self.ledger = Ledger(folder)
+            self.ledger = Ledger(folder, clock=_moving_clock(self.now))
             self.uncertain_found = self.ledger.mark_uncertain(incident.id)
             channels = list(self.only) or list(config.channels)
             self._reopen(incident, channels)
@@ -269,6 +269,12 @@ class SendRun:
         if not any(o.stopped or o.problems for o in outcomes):
             self.ledger.mark_complete(version.id)
         return outcomes
+
+
+def _moving_clock(start: datetime) -> Callable[[], datetime]:
+    """A clock that starts at the run's ``now`` (pinned or real) and moves with real time."""
+    origin = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - origin)
 
 
 def _thread_parts(measures: Mapping[str, Any]) -> dict[str, str]:

@@ -160,6 +160,11 @@ def _channel_panel(channel: ChannelPlan, html_source: bool, audience: str | None
             parts.append(Panel(channel.parts["text"], title="banner", title_align="left"))
         if "html" in channel.parts:
             parts.append(_html_panel(channel.parts["html"], "status page", html_source))
+        if "agent_script" in channel.parts:
+            lines = channel.parts["agent_script"].count("\n") + 1
+            parts.append(
+                Text(f"agent-script.md: {lines} lines for the contact centre (--json shows it)")
+            )
     elif channel.type == "twitter" and len(channel.measures.get("thread", ())) > 1:
         from broadcast.measure import tweet_weighted_length
 

@@ -27,7 +27,15 @@ if TYPE_CHECKING:
 # Chromium (session-wide) and the local web server: browser, page, page_errors, static_server.
 
 REPO = Path(__file__).resolve().parent.parent
-FILES = {"banner.json", "banner.html", "banner.js", "index.html", "history.json", "feed.xml"}
+FILES = {
+    "banner.json",
+    "banner.html",
+    "banner.js",
+    "index.html",
+    "history.json",
+    "feed.xml",
+    "agent-script.md",
+}
 ATOM = "{http://www.w3.org/2005/Atom}"
 T0 = datetime(2026, 11, 22, 8, 40, tzinfo=UTC)
 

@@ -90,24 +90,10 @@ def test_plain_wording_has_no_warning(tmp_path: Path, text: str) -> None:
 
 # Wording in the shipped examples that the checks flag. Reported to the lead rather than edited
 # here; when an example is reworded, this test fails until its entry is removed.
-EXAMPLE_FINDINGS = {
-    "panne-nord.yaml": [("translations.en.headline", "what is being done")],
-    "storm-en.yaml": [
-        ("headline", "what is being done"),
-        ("headline", "when the end or the next update comes"),
-        ("apology", "does not apologise"),
-    ],
-}
-
-
-@pytest.mark.parametrize("name", sorted(EXAMPLE_FINDINGS))
-def test_shipped_examples(name: str) -> None:
+@pytest.mark.parametrize("name", ["panne-nord.yaml", "storm-en.yaml"])
+def test_shipped_examples_are_models_of_good_wording(name: str) -> None:
     incident, doc = load_incident(REPO / "examples" / name)
-    problems = check_content(incident, doc)
-    assert len(problems) == len(EXAMPLE_FINDINGS[name]), [p.sentence() for p in problems]
-    for problem, (field, words) in zip(problems, EXAMPLE_FINDINGS[name], strict=True):
-        assert problem.field == field
-        assert words in problem.message
+    assert [p.sentence() for p in check_content(incident, doc)] == []
 
 
 # 1. The headline says what is being done, and when people will hear more.
@@ -174,7 +160,7 @@ def test_critical_incident_with_empty_apology_en(tmp_path: Path) -> None:
     assert where(problems) == [("apology", line(bad, "apology:"))]
     assert "critical" in problems[0].message
 
-    fixed = change(bad, "No tap water in Millbrook.", "Sorry: no tap water in Millbrook.")
+    fixed = change(bad, "No tap water in Millbrook.", "Sorry, no tap water in Millbrook.")
     assert check(tmp_path, fixed) == []
 
 
@@ -191,9 +177,9 @@ def test_long_sentence_in_summary(tmp_path: Path) -> None:
     problems = check(tmp_path, bad)
     assert where(problems) == [("summary", line(bad, "summary:"))]
     assert '"A water main burst under High Street last…"' in problems[0].message
-    assert "has 32 words (more than 25)" in problems[0].message
+    assert "has 33 words (more than 25)" in problems[0].message
 
-    assert check(tmp_path, bad, max_words=32) == []
+    assert check(tmp_path, bad, max_words=33) == []
 
 
 def test_long_sentence_in_faq_answer(tmp_path: Path) -> None:
@@ -205,10 +191,10 @@ def test_long_sentence_in_faq_answer(tmp_path: Path) -> None:
     bad = change(FR, "Oui. Laissez couler le robinet d'eau froide quelques minutes.", long)
     problems = check(tmp_path, bad)
     assert where(problems) == [("faq[0].a", line(bad, "a: Oui"))]
-    # The phone number counts as one word.
-    assert "has 30 words" in problems[0].message
+    # The phone number counts as one word (29, not 32).
+    assert "has 29 words" in problems[0].message
 
-    assert check(tmp_path, bad, max_words=30) == []
+    assert check(tmp_path, bad, max_words=29) == []
 
 
 # 4. Jargon, from the default list and the organisation's own.
@@ -239,12 +225,25 @@ def test_default_jargon_fr_matches_whole_words_ignoring_case(tmp_path: Path) -> 
 
 
 def test_user_jargon(tmp_path: Path) -> None:
-    bad = change(EN, "Engineers are replacing the pipe.", "Engineers are isolating the DMA.")
+    bad = change(
+        EN,
+        "Engineers are replacing the pipe.",
+        "Engineers are isolating the DMA. Pressure Zone 4 is off.",
+    )
     assert check(tmp_path, bad) == []
-    problems = check(tmp_path, bad, jargon=("DMA", "pressure zone"))
-    assert where(problems) == [("actions", line(bad, "actions:"))]
+    problems = check(tmp_path, bad, jargon=("DMA", "pressure zone", " "))
+    assert where(problems) == [("actions", line(bad, "actions:"))] * 2
     assert problems[0].message.startswith('"DMA" is jargon')
     assert "plain words" in problems[0].message
+    assert problems[1].message.startswith('"Pressure Zone" is jargon')
+
+
+def test_user_phrase_starting_with_a_default_term_is_reported_whole(tmp_path: Path) -> None:
+    bad = change(EN, "Engineers are replacing the pipe.", "Engineers are fixing a node failure.")
+    assert [p.message[:6] for p in check(tmp_path, bad)] == ['"node"']
+    problems = check(tmp_path, bad, jargon=("node failure",))
+    assert len(problems) == 1
+    assert problems[0].message.startswith('"node failure" is jargon')
 
 
 def test_default_lists_cover_both_languages() -> None:
@@ -267,7 +266,7 @@ def test_exclamation_mark(tmp_path: Path) -> None:
 
 def test_capitals(tmp_path: Path) -> None:
     bad = change(EN, "- q: Is the water safe", "- q: Is the water SAFE")
-    bad = change(bad, "title: No tap", "title: URGENT: no tap")
+    bad = change(bad, "title: No tap water in Millbrook", 'title: "URGENT: no tap water"')
     problems = check(tmp_path, bad)
     assert where(problems) == [
         ("title", line(bad, "title:")),

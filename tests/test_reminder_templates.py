@@ -158,8 +158,9 @@ def test_channels_ask_for_these_names() -> None:
         if "reminder" not in inspect.signature(channel.template_names).parameters:
             pytest.skip("channels do not know about reminders yet")
         wanted |= set(channel.model_construct().template_names(reminder=True).values())
-    # The status page is the same during a reminder: it shows when it was last updated.
-    assert wanted - {"status.html.j2"} == set(REMINDERS)
+    # The status page and the contact centre's script are the same during a reminder: they
+    # show when they were last updated.
+    assert wanted - {"status.html.j2", "agent_script.md.j2"} == set(REMINDERS)
 
 
 # Facts and wording, per language and status.

@@ -127,3 +127,14 @@ def test_missing_template_says_where_it_looked(incident: Incident, now: datetime
 
 def test_tidy_text() -> None:
     assert tidy_text("\n  a  \n\n\n\nb \n\n c") == "a\n\nb\n\n c"
+
+
+def test_markdown_output_cannot_carry_html_or_headings(
+    incident: Incident, now: datetime, tmp_path: Path
+) -> None:
+    write(tmp_path / "t" / "script.md.j2", "## FAQ\n{{ headline | md }}")
+    hostile = incident.model_copy(update={"headline": "# Big\n<img src=x onerror=alert(1)> & co"})
+    r = renderer(hostile, now, tmp_path / "t")
+    assert r.render("script.md.j2", r.context("x", "web_banner")) == (
+        "## FAQ\n\\# Big\n&lt;img src=x onerror=alert(1)&gt; &amp; co"
+    )

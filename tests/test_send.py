@@ -67,6 +67,14 @@ def test_what_the_dry_run_shows_is_exactly_what_is_sent(world: World) -> None:
     assert banner["active"] is True
     assert banner["headline"] == shown["banner"]["text"]
     assert sent["sent"] == 4 + 3 + 1 + 1
+    # The contact centre's script: the same FAQ answers as the written messages.
+    script = (status / "agent-script.md").read_text(encoding="utf-8")
+    assert (
+        script == shown["banner"]["agent_script"] + "\n"
+        or script == shown["banner"]["agent_script"]
+    )
+    assert "## Questions fréquentes" in script
+    assert "Les aliments de mon congélateur vont-ils se perdre ?" in script
 
 
 def test_a_problem_anywhere_means_nothing_is_sent_anywhere(world: World) -> None:

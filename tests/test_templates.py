@@ -33,10 +33,12 @@ TEMPLATES = {
     "email.html.j2": "email",
     "banner.txt.j2": "web_banner",
     "status.html.j2": "web_banner",
+    "agent_script.md.j2": "web_banner",
 }
 SUBJECT = "email_subject.txt.j2"
 BODIES = tuple(name for name in TEMPLATES if name != SUBJECT)
 HTML = ("email.html.j2", "status.html.j2")
+MARKDOWN = "agent_script.md.j2"
 # The long forms, which carry every fact of the incident.
 FULL = ("email.txt.j2", "email.html.j2", "status.html.j2")
 
@@ -404,11 +406,14 @@ def test_text_channels_keep_incident_text_as_written(language: str) -> None:
     """Plain text is not HTML: no entities in an SMS or a text email."""
     _, out = render_all(language, hostile_incident(language, "investigating"))
     for name in TEMPLATES:
-        if name in HTML:
+        if name in HTML or name == MARKDOWN:
             continue
         assert "&lt;" not in out[name] and "&#39;" not in out[name] and "&amp;" not in out[name]
     assert f"Headline {HOSTILE}" in out["sms.txt.j2"]
     assert f"Apology {HOSTILE}" in out["email.txt.j2"]
+    # Markdown viewers render raw HTML: the contact centre's script escapes it.
+    assert "<script" not in out[MARKDOWN] and "<img" not in out[MARKDOWN]
+    assert "&lt;script&gt;" in out[MARKDOWN]
 
 
 # HTML documents: complete, accessible, coloured by severity.

@@ -144,3 +144,19 @@ def test_tick_keeps_every_incident_in_a_folder(world: World) -> None:
         p.read_bytes() for p in (world.folder / ".broadcast").iterdir() if p.is_file()
     )
     assert not [s for s in SECRETS.values() if s.encode() in ledger]
+
+
+def test_report_command_in_every_format(world: World) -> None:
+    assert world.run_json("send", "incident.yaml", "--yes")[0] == 0
+    code, data = world.run_json("report", "incident.yaml", env=at(60))
+    assert code == 0
+    assert set(data) >= {"speed", "versions", "promises", "channels", "reminders"}
+    result = world.run("report", "incident.yaml", "--format", "md", "-o", "report.md")
+    assert result.exit_code == 0, result.output
+    assert (world.folder / "report.md").read_text().startswith("#")
+    result = world.run("report", "incident.yaml", "--format", "html", "-o", "report.html")
+    assert result.exit_code == 0
+    page = (world.folder / "report.html").read_text()
+    assert "<svg" in page and "<script" not in page
+    result = world.run("report", "incident.yaml", "--format", "pdf")
+    assert result.exit_code == 2

@@ -6,6 +6,7 @@ One delivery writes the output folder a web server serves as is:
 * ``banner.html``: the banner as an HTML fragment, for sites that include it server-side;
 * ``banner.js``: the script a site includes with one ``<script defer>`` tag;
 * ``index.html``: the status page, exactly as the preview rendered it;
+* ``agent-script.md``: the script for contact-centre staff, with the FAQ;
 * ``history.json``: every update published for the incident, newest first;
 * ``feed.xml``: that history as an Atom feed (RFC 4287).
 
@@ -76,6 +77,8 @@ class WebBannerAdapter(Adapter):
             "banner.js": SCRIPT.read_bytes(),
             "index.html": message.parts["html"].encode(),
             "banner.html": banner_fragment(facts, text).encode(),
+            # For the contact centre: the same answers on the phone as in writing.
+            "agent-script.md": message.parts.get("agent_script", "").encode(),
             HISTORY: _json(history),
             "feed.xml": atom_feed(facts, history),
             "banner.json": _json(banner_data(facts, text, updated_at)),
