@@ -488,13 +488,21 @@ def init(
         Path, typer.Argument(help="Where to write the starter files.", file_okay=False)
     ] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+    sector: Annotated[
+        str | None,
+        typer.Option(
+            "--sector",
+            help="A ready set for your sector: utility, telecom, bank, transport, insurance, "
+            "retail or public (French and English).",
+        ),
+    ] = None,
 ) -> None:
-    """Write a starter channels.yaml, the templates, recipients and an example incident."""
+    """Write a starter channels.yaml, the templates, recipients and example incidents."""
     from broadcast.starter import write_starter
     from broadcast.terminal import show_init
 
     try:
-        written = write_starter(directory, force=force)
+        written = write_starter(directory, force=force, sector=sector)
     except InputError as exc:
         _fail(exc.problems)
     show_init(directory, written)

@@ -242,11 +242,14 @@ def show_init(directory: Path, written: list[Path]) -> None:
     out = console()
     for path in written:
         out.print(f"wrote {path}")
+    example = next(
+        (p for p in written if p.parent.name == "examples" and p.suffix == ".yaml"),
+        directory / "examples" / "panne-nord.yaml",
+    )
     out.print(
         Text(
             f"\nNext: edit {directory / 'channels.yaml'} and the example incident, then run\n"
-            f"  broadcast preview {directory / 'examples' / 'panne-nord.yaml'} "
-            f"--config {directory / 'channels.yaml'}",
+            f"  broadcast preview {example} --config {directory / 'channels.yaml'}",
         )
     )
 

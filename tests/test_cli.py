@@ -261,3 +261,14 @@ def test_preview_path_never_imports_the_provider_sdks(project: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "HEAVY []" in done.stdout
+
+
+def test_init_with_a_sector_and_a_misspelt_one(tmp_path: Path) -> None:
+    result = run(tmp_path, "init", "crisis", "--sector", "public")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "crisis" / "examples" / "public-fr.yaml").is_file()
+    assert "public-fr.yaml" in result.output
+    wrong = run(tmp_path, "init", "other", "--sector", "banque")
+    assert wrong.exit_code == 2
+    assert "did you mean 'bank'" in wrong.output
+    assert not (tmp_path / "other").exists()
