@@ -59,21 +59,33 @@ class RetryPolicy:
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
+# Pace at 98% of a configured rate: requests reach the provider a few milliseconds apart from
+# when they leave, and bunched arrivals would otherwise exceed the rate in some 1-s windows.
+RATE_HEADROOM = 0.98
+
+
 class RateLimiter:
     """At most ``rate`` tokens per second, spaced evenly: never a burst above the rate.
 
     Each caller reserves the next free slot under a lock and sleeps until it outside the lock,
-    so workers share one schedule. ``hold_until`` pushes the schedule back when a provider
-    says to slow down (HTTP 429 with Retry-After), for every worker of the channel at once.
+    so workers share one schedule. ``depart`` spaces the actual departures again, right before
+    a request leaves, in case the work between slot and request (a ledger write) bunched them.
+    ``hold_until`` pushes the schedule back when a provider says to slow down (HTTP 429 with
+    Retry-After), for every worker of the channel at once.
     """
 
     def __init__(
-        self, rate: float | None, clock: Clock = time.monotonic, sleep: Sleep = time.sleep
+        self,
+        rate: float | None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+        headroom: float = 1.0,
     ):
-        self.interval = 1.0 / rate if rate else 0.0
+        self.interval = 1.0 / (rate * headroom) if rate else 0.0
         self.clock = clock
         self.sleep = sleep
         self.next_slot = 0.0
+        self.next_departure = 0.0
         self.lock = threading.Lock()
 
     def acquire(self, tokens: int = 1) -> float:
@@ -86,9 +98,20 @@ class RateLimiter:
             self.sleep(start - now)
         return start
 
+    def depart(self, tokens: int = 1) -> float:
+        """Wait, if need be, so that this departure follows the previous one by the rate."""
+        with self.lock:
+            now = self.clock()
+            go = max(now, self.next_departure)
+            self.next_departure = go + self.interval * tokens
+        if go > now:
+            self.sleep(go - now)
+        return go
+
     def hold_until(self, moment: float) -> None:
         with self.lock:
             self.next_slot = max(self.next_slot, moment)
+            self.next_departure = max(self.next_departure, moment)
 
 
 @dataclass
@@ -290,7 +313,7 @@ class Dispatcher:
             for language in channel.variants
         }
         rate = config.rate_per_second() if config.rate is not None else kind.default_rate
-        limiter = RateLimiter(rate, self.clock, self.sleep)
+        limiter = RateLimiter(rate, self.clock, self.sleep, RATE_HEADROOM)
         workers = config.concurrency or kind.default_concurrency
         self.on_event(Event(channel.name, "start", total=outcome.planned))
 
@@ -458,6 +481,7 @@ class Dispatcher:
             if self.ledger is not None and delivery_id is not None:
                 # From here until the outcome is written, a kill leaves it "uncertain".
                 self.ledger.mark_sending(delivery_id)
+            limiter.depart(cost)
             try:
                 provider_id = adapter.deliver(message, target)
             except DeliveryError as error:

@@ -100,3 +100,23 @@ def test_seen_set_says_first_time_only() -> None:
         assert seen.add("+33612345678") is False
         assert all(seen.add(f"+337000{i:05d}") for i in range(20_000))
         assert seen.add("+33700000007") is False
+
+
+def test_departures_are_spaced_again_after_a_slow_step() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(10.0, clock, clock.sleep)
+    first = limiter.acquire()
+    second = limiter.acquire()
+    assert second - first == pytest.approx(0.1)
+    # The first request is held up 0.25 s between its slot and its departure (a slow write):
+    clock.now = first + 0.25
+    gone = limiter.depart()
+    # ...the second, whose slot has passed, still leaves a full interval after it.
+    assert limiter.depart() - gone == pytest.approx(0.1)
+
+
+def test_headroom_paces_a_little_under_the_rate() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(100.0, clock, clock.sleep, headroom=0.98)
+    grants = [limiter.acquire() for _ in range(99)]
+    assert grants[-1] - grants[0] == pytest.approx(98 / 98.0)
