@@ -90,20 +90,17 @@ class RateLimiter:
 
     def acquire(self, tokens: int = 1) -> float:
         """Wait for ``tokens`` slots; return the time the caller may go."""
-        with self.lock:
-            now = self.clock()
-            start = max(now, self.next_slot)
-            self.next_slot = start + self.interval * tokens
-        if start > now:
-            self.sleep(start - now)
-        return start
+        return self._wait_turn("next_slot", tokens)
 
     def depart(self, tokens: int = 1) -> float:
         """Wait, if need be, so that this departure follows the previous one by the rate."""
+        return self._wait_turn("next_departure", tokens)
+
+    def _wait_turn(self, schedule: str, tokens: int) -> float:
         with self.lock:
             now = self.clock()
-            go = max(now, self.next_departure)
-            self.next_departure = go + self.interval * tokens
+            go = max(now, getattr(self, schedule))
+            setattr(self, schedule, go + self.interval * tokens)
         if go > now:
             self.sleep(go - now)
         return go
