@@ -59,8 +59,10 @@ def incident_status(ledger: Ledger, incident: Incident, now: datetime) -> dict[s
                 "id": v.id,
                 "kind": v.kind,
                 "status": v.status,
-                "created_at": v.created_at.isoformat(),
-                "next_update_at": v.next_update_at.isoformat() if v.next_update_at else None,
+                "created_at": v.created_at.astimezone(incident.zone).isoformat(),
+                "next_update_at": v.next_update_at.astimezone(incident.zone).isoformat()
+                if v.next_update_at
+                else None,
                 "channels": list(v.channels),
                 "complete": v.completed_at is not None,
                 "run_by": v.run_by,
@@ -70,7 +72,8 @@ def incident_status(ledger: Ledger, incident: Incident, now: datetime) -> dict[s
         "latest": latest.id if latest else None,
         "channels": channels,
         "failures": {channel: dict(c) for channel, c in failures.items()},
-        "next_update_at": promised.isoformat() if promised else None,
+        "next_update_at": promised.astimezone(incident.zone).isoformat() if promised else None,
+        "timezone": incident.timezone,
         "overdue": overdue,
         "overdue_by_minutes": int((now - promised).total_seconds() // 60) if overdue else 0,
     }

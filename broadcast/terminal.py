@@ -470,7 +470,8 @@ def show_status(summary: dict) -> None:  # type: ignore[type-arg]
         )
     out.print(deliveries)
     if summary["next_update_at"]:
-        line = f"Next update promised for {summary['next_update_at'][:16].replace('T', ' ')} UTC"
+        when = summary["next_update_at"][:16].replace("T", " ")
+        line = f"Next update promised for {when} ({summary['timezone']})"
         if summary["overdue"]:
             out.print(Text(f"{line}: OVERDUE by {summary['overdue_by_minutes']} min.", "bold red"))
         else:
