@@ -11,14 +11,11 @@ from __future__ import annotations
 import os
 import queue
 import random
-import sqlite3
-import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from broadcast.channels import adapter_class
@@ -34,7 +31,7 @@ from broadcast.config import Config, resolve_credentials
 from broadcast.ledger import FAILED_PERMANENT, FAILED_TRANSIENT, PENDING, SENT, Ledger
 from broadcast.preflight import ChannelPlan, Plan
 from broadcast.problems import Problem
-from broadcast.recipients import language_of, read_recipients
+from broadcast.recipients import SeenSet, language_of, read_recipients
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -517,34 +514,6 @@ class Dispatcher:
                 )
             else:
                 return Receipt(target, ok=True, provider_id=provider_id, attempts=attempt)
-
-
-class SeenSet:
-    """Addresses already queued in this send, kept on disk so memory stays flat."""
-
-    def __init__(self) -> None:
-        self.folder = tempfile.TemporaryDirectory(prefix="broadcast-seen-")
-        self.db = sqlite3.connect(Path(self.folder.name) / "seen.db", check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=OFF")
-        self.db.execute("PRAGMA synchronous=OFF")
-        self.db.execute("CREATE TABLE seen (address TEXT PRIMARY KEY) WITHOUT ROWID")
-        self.pending = 0
-
-    def add(self, address: str) -> bool:
-        """True the first time ``address`` is added, False after."""
-        cursor = self.db.execute("INSERT OR IGNORE INTO seen VALUES (?)", (address,))
-        self.pending += 1
-        if self.pending >= 10_000:
-            self.db.commit()
-            self.pending = 0
-        return cursor.rowcount == 1
-
-    def __enter__(self) -> SeenSet:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.db.close()
-        self.folder.cleanup()
 
 
 def _masked(address: str) -> str:

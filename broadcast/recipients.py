@@ -8,7 +8,8 @@ skipped; it never stops the others.
 from __future__ import annotations
 
 import csv
-import hashlib
+import sqlite3
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -114,15 +115,13 @@ def count_recipients(
 ) -> RecipientCount:
     """Count distinct valid recipients, with a problem per invalid row."""
     count = RecipientCount()
-    seen: set[bytes] = set()
-    for recipient in read_recipients(path, kind, default_region, channel, count.problems):
-        digest = hashlib.blake2b(recipient.address.encode(), digest_size=8).digest()
-        if digest in seen:
-            count.duplicates += 1
-        else:
-            seen.add(digest)
-            count.valid += 1
-            count.languages[language_of(recipient.locale)] += 1
+    with SeenSet() as seen:
+        for recipient in read_recipients(path, kind, default_region, channel, count.problems):
+            if seen.add(recipient.address):
+                count.valid += 1
+                count.languages[language_of(recipient.locale)] += 1
+            else:
+                count.duplicates += 1
     count.invalid = len(count.problems)
     return count
 
@@ -216,3 +215,31 @@ def _email_normaliser():  # type: ignore[no-untyped-def]
         return checked.normalized.lower(), ""
 
     return normalise
+
+
+class SeenSet:
+    """Addresses already queued in this send, kept on disk so memory stays flat."""
+
+    def __init__(self) -> None:
+        self.folder = tempfile.TemporaryDirectory(prefix="broadcast-seen-")
+        self.db = sqlite3.connect(Path(self.folder.name) / "seen.db", check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute("CREATE TABLE seen (address TEXT PRIMARY KEY) WITHOUT ROWID")
+        self.pending = 0
+
+    def add(self, address: str) -> bool:
+        """True the first time ``address`` is added, False after."""
+        cursor = self.db.execute("INSERT OR IGNORE INTO seen VALUES (?)", (address,))
+        self.pending += 1
+        if self.pending >= 10_000:
+            self.db.commit()
+            self.pending = 0
+        return cursor.rowcount == 1
+
+    def __enter__(self) -> SeenSet:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.db.close()
+        self.folder.cleanup()

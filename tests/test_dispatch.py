@@ -7,7 +7,8 @@ from itertools import pairwise
 
 import pytest
 
-from broadcast.dispatch import RateLimiter, RetryPolicy, SeenSet
+from broadcast.dispatch import RateLimiter, RetryPolicy
+from broadcast.recipients import SeenSet
 
 
 class FakeClock:
