@@ -360,6 +360,7 @@ class Dispatcher:
         def worker() -> None:
             adapter = kind(channel.name, config, credentials, context)
             try:
+                adapter.open()
                 while (item := work.get()) is not None:
                     if self.stop.is_set() or channel_failed.is_set():
                         continue  # drain without sending; the ledger still says pending

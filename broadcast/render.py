@@ -117,6 +117,7 @@ class Renderer:
         }
         # Markdown files (the agent script) are read in viewers that render raw HTML.
         filters["md"] = _markdown_text
+        self.folders = [d for d in (override_dir, SHIPPED_TEMPLATES) if d and d.is_dir()]
         self.text_env = make_environment(override_dir, markup=False)
         self.markup_env = make_environment(override_dir, markup=True)
         for env in (self.text_env, self.markup_env):
@@ -166,13 +167,15 @@ class Renderer:
         }
 
     def template_exists(self, name: str) -> str | None:
-        """The name the loader will use for ``name``, or None when no such template exists."""
-        for candidate in (f"{self.language}/{name}", name):
-            try:
-                self.text_env.loader.get_source(self.text_env, candidate)  # type: ignore[union-attr]
-            except jinja2.TemplateNotFound:
-                continue
-            return candidate
+        """The name the loader will use for ``name``, or None when no such template exists.
+
+        Folder by folder: a user's ``templates/sms.txt.j2`` (every language) wins over the
+        shipped ``fr/sms.txt.j2``; within one folder, the language's own file comes first.
+        """
+        for folder in self.folders:
+            for candidate in (f"{self.language}/{name}", name):
+                if (folder / candidate).is_file():
+                    return candidate
         return None
 
     def render(self, name: str, context: dict[str, Any]) -> str | RenderFailure:

@@ -138,3 +138,15 @@ def test_markdown_output_cannot_carry_html_or_headings(
     assert r.render("script.md.j2", r.context("x", "web_banner")) == (
         "## FAQ\n\\# Big\n&lt;img src=x onerror=alert(1)&gt; &amp; co"
     )
+
+
+def test_a_users_template_for_every_language_wins_over_the_shipped_one(
+    incident: Incident, now: datetime, tmp_path: Path
+) -> None:
+    """templates/sms.txt.j2 next to channels.yaml overrides the shipped fr/sms.txt.j2."""
+    write(tmp_path / "t" / "sms.txt.j2", "OVERRIDE {{ headline }}")
+    r = renderer(incident, now, tmp_path / "t")
+    assert r.render("sms.txt.j2", r.context("sms", "sms")).startswith("OVERRIDE Coupure")
+    # A file for the language in the user's folder wins over their file for every language.
+    write(tmp_path / "t" / "fr" / "sms.txt.j2", "FR {{ headline }}")
+    assert r.render("sms.txt.j2", r.context("sms", "sms")).startswith("FR Coupure")

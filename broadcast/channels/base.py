@@ -126,5 +126,8 @@ class Adapter:
         """
         raise NotImplementedError
 
+    def open(self) -> None:
+        """Get ready before the first delivery (build a client), outside the rate limit."""
+
     def close(self) -> None:
         """Release connections. Called once per instance, after its last delivery."""
