@@ -634,6 +634,23 @@ def print_table(rows: Sequence[Row]) -> None:
                 print(f"  row {number} {note}: {line[index]}")
 
 
+def code_state() -> str:
+    """The commit measured, and whether the product's files differ from it."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--", "broadcast", "templates"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        ).stdout.splitlines()
+    except OSError:
+        return "not a git checkout"
+    return f"commit {head}" + (f" + {len(changed)} uncommitted product files" if changed else "")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=10_000, help="recipients for [1]")
@@ -654,7 +671,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
 
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, repository {REPO}")
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, repository {REPO}, {code_state()}"
+    )
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-sms-") as tmp:
         work = Path(tmp)
