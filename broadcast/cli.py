@@ -151,13 +151,29 @@ def send(
     needed. Exit 1 if any delivery failed, 3 if another run holds the incident.
     """
     if dry_run:
-        plan = _prepare(incident, config, channel)
+        from broadcast.config import config_path
+        from broadcast.preflight import prepare
+        from broadcast.sending import peek
+
+        now = _now()
+        decision = peek(incident, config_path(config), now, channel or (), state)
+        plan = prepare(
+            incident,
+            config_path(config),
+            now=decision.now if decision else now,
+            only=channel or (),
+            reminder=bool(decision and decision.reminder),
+            previous_update_at=decision.previous_update_at if decision else None,
+        )
         if as_json:
-            _print_json({**plan.to_json(), "dry_run": True, "sent": 0})
+            would = {"action": decision.action, "reason": decision.reason} if decision else {}
+            _print_json({**plan.to_json(), "dry_run": True, "sent": 0, **would})
         else:
-            from broadcast.terminal import show_preview
+            from broadcast.terminal import show_decision_ahead, show_preview
 
             show_preview(plan, html_source=False, dry_run=True)
+            if decision is not None and plan.ok:
+                show_decision_ahead(decision)
         raise typer.Exit(EXIT_OK if plan.ok else EXIT_BAD_INPUT)
     code = _run_send(
         incident,

@@ -133,6 +133,34 @@ def incident_lock(folder: Path, incident_id: str, timeout: float) -> Iterator[No
         handle.close()
 
 
+def peek(
+    incident_path: Path,
+    config_path: Path,
+    now: datetime,
+    only: Sequence[str] = (),
+    state_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Decision | None:
+    """What a real send would do now, for a dry run: no lock, nothing written.
+
+    None when the inputs do not load (the dry run reports why) or no ledger exists yet.
+    """
+    environ = dict(os.environ) if environ is None else environ
+    try:
+        config = load_config(config_path, environ)
+        incident, _ = load_incident(incident_path, config.defaults.model_dump())
+    except InputError:
+        return None
+    folder = state_folder(state_dir, config.folder, dict(environ))
+    if not (folder / "ledger.sqlite3").is_file():
+        return Decision("new", now, "first message about this incident")
+    ledger = Ledger(folder)
+    try:
+        return decide(ledger, incident, list(only) or list(config.channels), now)
+    finally:
+        ledger.close()
+
+
 @dataclass
 class SendRun:
     """One run of ``broadcast send`` (or ``retry``, or one incident of ``tick``).

@@ -476,3 +476,14 @@ def show_status(summary: dict) -> None:  # type: ignore[type-arg]
             out.print(Text(f"{line}: OVERDUE by {summary['overdue_by_minutes']} min.", "bold red"))
         else:
             out.print(Text(line + ".", "green"))
+
+
+def show_decision_ahead(decision) -> None:  # type: ignore[no-untyped-def]
+    """After a dry run: what a real send would do now, given what was already sent."""
+    what = {
+        "new": "send this as a new update",
+        "continue": "finish the last update that did not complete",
+        "reminder": "send this reminder, to keep the promised update",
+        "nothing": "send nothing",
+    }[decision.action]
+    console().print(Text(f"A real send now would {what}: {decision.reason}.", "bold"))

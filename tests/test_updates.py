@@ -160,3 +160,20 @@ def test_report_command_in_every_format(world: World) -> None:
     assert "<svg" in page and "<script" not in page
     result = world.run("report", "incident.yaml", "--format", "pdf")
     assert result.exit_code == 2
+
+
+def test_a_dry_run_says_what_a_real_send_would_do_now(world: World) -> None:
+    code, doc = world.run_json("send", "incident.yaml", "--dry-run")
+    assert (code, doc["action"]) == (0, "new")
+    assert not (world.folder / ".broadcast").exists()  # a dry run writes nothing
+    world.run_json("send", "incident.yaml", "--yes")
+    code, doc = world.run_json("send", "incident.yaml", "--dry-run", env=at(30))
+    assert (code, doc["action"], doc["sent"]) == (0, "nothing", 0)
+    # When the promise falls due, the dry run shows the reminder a real send would carry.
+    code, doc = world.run_json("send", "incident.yaml", "--dry-run", env=at(125))
+    assert (doc["action"], doc["reminder"]) == ("reminder", True)
+    sms = next(c for c in doc["channels"] if c["channel"] == "sms")
+    assert sms["text"] != world.twilio.messages()[0].body
+    result = world.run("send", "incident.yaml", "--dry-run", env=at(125))
+    assert "A real send now would send this reminder" in result.output
+    assert len(world.twilio.messages()) == 4  # and it sent nothing
