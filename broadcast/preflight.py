@@ -281,6 +281,8 @@ def _plan_channel(
         locale = incident.locale if language == incident.language else language
         if channel.locale and language_of(channel.locale) == language:
             locale = channel.locale
+        elif language != incident.language and result.recipients is not None:
+            locale = _readers_locale(result.recipients, language) or locale
         worded, fell_back = incident.in_language(language)
         if fell_back:
             result.fallbacks[language] = incident.language
@@ -350,6 +352,20 @@ def _count_recipients(channel: Any, name: str, config: Config, result: ChannelPl
                 channel=name,
             )
         )
+
+
+def _readers_locale(count: RecipientCount, language: str) -> str | None:
+    """The commonest full locale among readers of ``language`` (en_GB: 24-hour, day first)."""
+    from babel import Locale, UnknownLocaleError
+
+    for locale, _ in count.locales.most_common():
+        if language_of(locale) == language and "_" in locale:
+            try:
+                Locale.parse(locale)
+            except (UnknownLocaleError, ValueError):
+                continue
+            return locale
+    return None
 
 
 def _languages(channel: Any, incident: Incident, result: ChannelPlan) -> list[str]:

@@ -41,6 +41,8 @@ class RecipientCount:
     problems: list[Problem] = field(default_factory=list)
     # Distinct valid recipients per language asked for in the CSV ("" when the row says none).
     languages: Counter[str] = field(default_factory=Counter)
+    # The same by locale as written (en_GB, fr_CA...), for dates and times in readers' ways.
+    locales: Counter[str] = field(default_factory=Counter)
 
 
 def read_recipients(
@@ -120,6 +122,8 @@ def count_recipients(
             if seen.add(recipient.address):
                 count.valid += 1
                 count.languages[language_of(recipient.locale)] += 1
+                if recipient.locale:
+                    count.locales[recipient.locale.replace("-", "_")] += 1
             else:
                 count.duplicates += 1
     count.invalid = len(count.problems)

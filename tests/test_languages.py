@@ -76,3 +76,14 @@ def test_a_translation_must_carry_every_text(tmp_path: Path, project: Path) -> N
     assert problem.field == "translations.en"
     assert "lacks summary" in problem.message
     assert cut[problem.line - 1].strip() == "en:"
+
+
+def test_readers_get_dates_and_times_their_way(project: Path) -> None:
+    contacts = project / "examples" / "contacts.csv"
+    assert contacts.read_text().endswith(",en_GB\n")  # the shipped reader in Britain
+    (sms,) = plan_for(project, only=["sms"]).channels
+    # 24-hour clock for a reader in Britain, where "en" alone gives 11:40 AM.
+    assert "Next update: 11:40." in sms.variants["en"]["text"]
+    contacts.write_text(contacts.read_text().replace(",en_GB\n", ",en\n"))
+    (sms,) = plan_for(project, only=["sms"]).channels
+    assert "Next update: 11:40 AM." in sms.variants["en"]["text"]
