@@ -264,22 +264,9 @@ def status(
     as_json: JsonOpt = False,
 ) -> None:
     """What was sent: versions, deliveries per channel by state, failures, the next promise."""
-    from broadcast.config import config_path, load_config
-    from broadcast.incident import load_incident
-    from broadcast.ledger import Ledger, state_folder
     from broadcast.report import incident_status
 
-    try:
-        loaded = load_config(config_path(config))
-        parsed, _ = load_incident(incident, loaded.defaults.model_dump())
-    except InputError as exc:
-        _fail(exc.problems)
-    folder = state_folder(state, loaded.folder, dict(os.environ))
-    ledger = Ledger(folder)
-    try:
-        summary = incident_status(ledger, parsed, _now())
-    finally:
-        ledger.close()
+    summary = _from_ledger(incident, config, state, incident_status)
     if as_json:
         _print_json(summary)
     else:
@@ -303,23 +290,11 @@ def report(
     as_json: JsonOpt = False,
 ) -> None:
     """The post-incident evaluation: speed, updates, promises kept, deliveries, reminders."""
-    from broadcast.config import config_path, load_config
-    from broadcast.incident import load_incident
-    from broadcast.ledger import Ledger, state_folder
     from broadcast.report import post_incident_report, report_html, report_markdown
 
     if fmt not in ("terminal", "md", "html"):
         _fail([Problem(f"--format {fmt}: use terminal, md or html")])
-    try:
-        loaded = load_config(config_path(config))
-        parsed, _ = load_incident(incident, loaded.defaults.model_dump())
-    except InputError as exc:
-        _fail(exc.problems)
-    ledger = Ledger(state_folder(state, loaded.folder, dict(os.environ)))
-    try:
-        data = post_incident_report(ledger, parsed, _now())
-    finally:
-        ledger.close()
+    data = _from_ledger(incident, config, state, post_incident_report)
     if as_json:
         _print_json(data)
         return
@@ -340,6 +315,24 @@ def report(
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+def _from_ledger(incident: Path, config: Path | None, state: Path | None, summarise):  # type: ignore[no-untyped-def]
+    """Load the incident and its configuration, then summarise the ledger about it."""
+    from broadcast.config import config_path, load_config
+    from broadcast.incident import load_incident
+    from broadcast.ledger import Ledger, state_folder
+
+    try:
+        loaded = load_config(config_path(config))
+        parsed, _ = load_incident(incident, loaded.defaults.model_dump())
+    except InputError as exc:
+        _fail(exc.problems)
+    ledger = Ledger(state_folder(state, loaded.folder, dict(os.environ)))
+    try:
+        return summarise(ledger, parsed, _now())
+    finally:
+        ledger.close()
 
 
 def _run_send(
