@@ -418,13 +418,18 @@ class Dispatcher:
             outcome.name,
             problems,
         )
-        with SeenSet() as seen:
-            for recipient in recipients:
-                if not seen.add(recipient.address):
-                    outcome.duplicates += 1
-                    continue
-                yield Target(recipient.address, recipient.name, recipient.line, recipient.locale)
-        outcome.skipped = len(problems)
+        try:
+            with SeenSet() as seen:
+                for recipient in recipients:
+                    if not seen.add(recipient.address):
+                        outcome.duplicates += 1
+                        continue
+                    yield Target(
+                        recipient.address, recipient.name, recipient.line, recipient.locale
+                    )
+        finally:
+            # Also when the send stops early: the invalid rows read so far were skipped.
+            outcome.skipped = len(problems)
 
     def _deliver(
         self,
