@@ -21,7 +21,7 @@ sys.path.insert(0, str(REPO))
 
 from broadcast.channels.base import DeliveryContext, Outgoing, Target  # noqa: E402
 from broadcast.channels.email import EmailAdapter  # noqa: E402
-from broadcast.config import EmailChannel  # noqa: E402
+from broadcast.input.config import EmailChannel  # noqa: E402
 from tests.smtp_peer import PASSWORD, USERNAME, SmtpPeer, make_certificate  # noqa: E402
 
 MESSAGE = Outgoing(

@@ -1,13 +1,13 @@
-"""Timings for broadcast.measure: first call, typical messages, and texts built to be slow.
+"""Timings for broadcast.content.measure: first call, typical messages, and texts built to be slow.
 
 Run with `python bench/bench_measure.py`. Import cost is measured separately, with
-`python -X importtime -c "import broadcast.measure"`.
+`python -X importtime -c "import broadcast.content.measure"`.
 """
 
 import time
 from collections.abc import Callable
 
-from broadcast.measure import sms_measure, tweet_measure
+from broadcast.content.measure import sms_measure, tweet_measure
 
 TYPICAL = (
     "Coupure d'eau à Créteil : rétablissement prévu à 14h. Ne buvez pas l'eau du robinet. "

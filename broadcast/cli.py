@@ -68,7 +68,7 @@ def validate(
     if as_json:
         _print_json(plan.to_json())
     else:
-        from broadcast.terminal import show_validation
+        from broadcast.terminal.preview import show_validation
 
         show_validation(plan)
     raise typer.Exit(EXIT_OK if plan.ok else EXIT_BAD_INPUT)
@@ -90,7 +90,7 @@ def preview(
     if as_json:
         _print_json(plan.to_json())
     else:
-        from broadcast.terminal import show_preview
+        from broadcast.terminal.preview import show_preview
 
         show_preview(plan, html_source=html)
     raise typer.Exit(EXIT_OK if plan.ok else EXIT_BAD_INPUT)
@@ -151,9 +151,9 @@ def send(
     needed. Exit 1 if any delivery failed, 3 if another run holds the incident.
     """
     if dry_run:
-        from broadcast.config import config_path
-        from broadcast.preflight import prepare
-        from broadcast.sending import peek
+        from broadcast.delivery.preflight import prepare
+        from broadcast.delivery.sending import peek
+        from broadcast.input.config import config_path
 
         now = _now()
         decision = peek(incident, config_path(config), now, channel or (), state)
@@ -169,7 +169,7 @@ def send(
             would = {"action": decision.action, "reason": decision.reason} if decision else {}
             _print_json({**plan.to_json(), "dry_run": True, "sent": 0, **would})
         else:
-            from broadcast.terminal import show_decision_ahead, show_preview
+            from broadcast.terminal.preview import show_decision_ahead, show_preview
 
             show_preview(plan, html_source=False, dry_run=True)
             if decision is not None and plan.ok:
@@ -264,13 +264,13 @@ def status(
     as_json: JsonOpt = False,
 ) -> None:
     """What was sent: versions, deliveries per channel by state, failures, the next promise."""
-    from broadcast.report import incident_status
+    from broadcast.report.evaluation import incident_status
 
     summary = _from_ledger(incident, config, state, incident_status)
     if as_json:
         _print_json(summary)
     else:
-        from broadcast.terminal import show_status
+        from broadcast.terminal.preview import show_status
 
         show_status(summary)
 
@@ -290,7 +290,7 @@ def report(
     as_json: JsonOpt = False,
 ) -> None:
     """The post-incident evaluation: speed, updates, promises kept, deliveries, reminders."""
-    from broadcast.report import post_incident_report, report_html, report_markdown
+    from broadcast.report.evaluation import post_incident_report, report_html, report_markdown
 
     if fmt not in ("terminal", "md", "html"):
         _fail([Problem(f"--format {fmt}: use terminal, md or html")])
@@ -301,8 +301,8 @@ def report(
     if fmt == "terminal":
         from rich.console import Console
 
-        from broadcast.terminal import console
-        from broadcast.terminal_report import show_report
+        from broadcast.terminal.preview import console
+        from broadcast.terminal.report import show_report
 
         if output is None:
             show_report(data, console())
@@ -319,9 +319,9 @@ def report(
 
 def _from_ledger(incident: Path, config: Path | None, state: Path | None, summarise):  # type: ignore[no-untyped-def]
     """Load the incident and its configuration, then summarise the ledger about it."""
-    from broadcast.config import config_path, load_config
-    from broadcast.incident import load_incident
-    from broadcast.ledger import Ledger, state_folder
+    from broadcast.input.config import config_path, load_config
+    from broadcast.input.incident import load_incident
+    from broadcast.ledger.sqlite import Ledger, state_folder
 
     try:
         loaded = load_config(config_path(config))
@@ -349,10 +349,10 @@ def _run_send(
     retry_transient: bool = False,
 ) -> int:
     """One incident, from lock to summary; returns the exit code."""
-    from broadcast.config import config_path
-    from broadcast.eventlog import EventLog
-    from broadcast.sending import Busy, SendRun
-    from broadcast.terminal import (
+    from broadcast.delivery.eventlog import EventLog
+    from broadcast.delivery.sending import Busy, SendRun
+    from broadcast.input.config import config_path
+    from broadcast.terminal.preview import (
         SendProgress,
         confirm_send,
         show_decision,
@@ -445,7 +445,7 @@ def _run_send(
 
 def _uncertain(run) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
     """Deliveries a killed run left maybe-sent, still waiting for --resend-uncertain."""
-    from broadcast.ledger import UNCERTAIN
+    from broadcast.ledger.sqlite import UNCERTAIN
 
     if run.ledger is None or run.plan is None or run.plan.incident is None:
         return []
@@ -475,7 +475,7 @@ def _decision_json(run, outcomes, uncertain=()) -> dict[str, object]:  # type: i
 def _log_delivery(log, event) -> None:  # type: ignore[no-untyped-def]
     if event.kind not in ("delivered", "failed") or event.receipt is None:
         return
-    from broadcast.ledger import Ledger
+    from broadcast.ledger.sqlite import Ledger
 
     receipt = event.receipt
     log.write(
@@ -508,7 +508,7 @@ def init(
 ) -> None:
     """Write a starter channels.yaml, the templates, recipients and example incidents."""
     from broadcast.starter import write_starter
-    from broadcast.terminal import show_init
+    from broadcast.terminal.preview import show_init
 
     try:
         written = write_starter(directory, force=force, sector=sector)
@@ -524,8 +524,8 @@ def _prepare(
     check_credentials: bool = False,
     strict: bool = False,
 ):  # type: ignore[no-untyped-def]
-    from broadcast.config import config_path
-    from broadcast.preflight import prepare
+    from broadcast.delivery.preflight import prepare
+    from broadcast.input.config import config_path
 
     return prepare(
         incident,
@@ -554,7 +554,7 @@ def _print_json(document: object) -> None:
 
 
 def _fail(problems: list[Problem]) -> None:
-    from broadcast.terminal import show_problems
+    from broadcast.terminal.preview import show_problems
 
     show_problems(problems)
     raise typer.Exit(EXIT_BAD_INPUT)

@@ -96,7 +96,7 @@ def sector_name(name: str) -> str:
 
 def _templates(target: Path, sector_templates: Path | None) -> list[tuple[Path, Path]]:
     """Every shipped template, a sector's own version replacing the shipped one of its name."""
-    from broadcast.render import SHIPPED_TEMPLATES
+    from broadcast.content.render import SHIPPED_TEMPLATES
 
     sources = {
         path.relative_to(SHIPPED_TEMPLATES): path for path in SHIPPED_TEMPLATES.rglob("*.j2")

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from broadcast.channels.base import DeliveryContext, DeliveryError, Outgoing, Target
 from broadcast.channels.email import EmailAdapter
-from broadcast.config import EmailChannel
+from broadcast.input.config import EmailChannel
 from tests.smtp_peer import (  # noqa: F401 - pytest finds these fixtures by their names
     PASSWORD,
     USERNAME,

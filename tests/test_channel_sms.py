@@ -12,8 +12,8 @@ import pytest
 from broadcast.channels import adapter_class, sms
 from broadcast.channels.base import DeliveryContext, DeliveryError, Outgoing, Target
 from broadcast.channels.sms import SmsAdapter
-from broadcast.config import SmsChannel
-from broadcast.measure import sms_measure
+from broadcast.content.measure import sms_measure
+from broadcast.input.config import SmsChannel
 from tests.conftest import NOW
 from tests.peers.base import IncomingRequest, Reply, ServerError
 from tests.peers.twilio_api import TwilioAPIServer

@@ -17,7 +17,7 @@ import requests
 from broadcast.channels import adapter_class, twitter
 from broadcast.channels.base import DeliveryContext, DeliveryError, Outgoing
 from broadcast.channels.twitter import ThreadIncomplete, TimeoutHTTPAdapter, TwitterAdapter
-from broadcast.config import TwitterChannel
+from broadcast.input.config import TwitterChannel
 from tests.conftest import NOW
 from tests.peers.base import Delay, RateLimit, ServerError
 from tests.peers.x_api import XAPIServer

@@ -17,9 +17,9 @@ from playwright.sync_api import Page, expect
 
 from broadcast.channels.base import DeliveryContext, DeliveryError, Outgoing, Target
 from broadcast.channels.web_banner import SCRIPT, WebBannerAdapter, load_history
-from broadcast.config import WebBannerChannel
-from broadcast.incident import FaqEntry, Incident, load_incident
-from broadcast.render import Renderer
+from broadcast.content.render import Renderer
+from broadcast.input.config import WebBannerChannel
+from broadcast.input.incident import FaqEntry, Incident, load_incident
 
 if TYPE_CHECKING:
     from tests.browser import StaticServer

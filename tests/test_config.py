@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from broadcast.config import config_path, load_config, resolve_credentials
+from broadcast.input.config import config_path, load_config, resolve_credentials
 from broadcast.problems import InputError
 from tests.conftest import REPO, write
 

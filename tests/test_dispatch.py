@@ -7,8 +7,8 @@ from itertools import pairwise
 
 import pytest
 
-from broadcast.dispatch import RateLimiter, RetryPolicy
-from broadcast.recipients import SeenSet
+from broadcast.delivery.dispatch import RateLimiter, RetryPolicy
+from broadcast.input.recipients import SeenSet
 
 
 class FakeClock:

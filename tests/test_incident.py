@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from broadcast.incident import load_incident, parse_duration
+from broadcast.input.incident import load_incident, parse_duration
 from broadcast.problems import InputError
 from tests.conftest import write
 

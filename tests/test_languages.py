@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from broadcast.incident import load_incident
-from broadcast.preflight import prepare
+from broadcast.delivery.preflight import prepare
+from broadcast.input.incident import load_incident
 from broadcast.problems import InputError
 from tests.conftest import NOW, write
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from broadcast.ledger import MIGRATIONS, Ledger, state_folder
+from broadcast.ledger.sqlite import MIGRATIONS, Ledger, state_folder
 
 T0 = datetime(2026, 11, 22, 8, 40, tzinfo=UTC)
 

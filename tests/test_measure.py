@@ -1,10 +1,10 @@
-"""Tests for broadcast.measure: SMS segments (GSM 03.38) and X's weighted length (twitter-text)."""
+"""Tests for broadcast.content.measure: SMS segments (GSM 03.38), X weighted length."""
 
 import time
 
 import pytest
 
-from broadcast.measure import (
+from broadcast.content.measure import (
     GSM7,
     UCS2,
     SmsMeasure,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from broadcast.input.recipients import count_recipients, read_recipients
 from broadcast.problems import InputError
-from broadcast.recipients import count_recipients, read_recipients
 from tests.conftest import write
 
 CSV = """\

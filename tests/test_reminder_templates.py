@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from broadcast.config import EmailChannel, SmsChannel, TwitterChannel, WebBannerChannel
-from broadcast.incident import Incident, load_incident
-from broadcast.measure import sms_measure, tweet_weighted_length
-from broadcast.render import SHIPPED_TEMPLATES, Renderer, RenderFailure
+from broadcast.content.measure import sms_measure, tweet_weighted_length
+from broadcast.content.render import SHIPPED_TEMPLATES, Renderer, RenderFailure
+from broadcast.input.config import EmailChannel, SmsChannel, TwitterChannel, WebBannerChannel
+from broadcast.input.incident import Incident, load_incident
 
 from .test_templates import _Page
 

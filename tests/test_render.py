@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from broadcast.incident import Incident, load_incident
-from broadcast.render import Renderer, RenderFailure, tidy_text
+from broadcast.content.render import Renderer, RenderFailure, tidy_text
+from broadcast.input.incident import Incident, load_incident
 from tests.conftest import write
 from tests.test_incident import VALID
 

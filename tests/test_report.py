@@ -19,16 +19,16 @@ import pytest
 from playwright.sync_api import ConsoleMessage, Error, Page
 from rich.console import Console
 
-import broadcast.ledger as ledger_module
-from broadcast.incident import load_incident
-from broadcast.ledger import Ledger
-from broadcast.report import (
+import broadcast.ledger.sqlite as ledger_module
+from broadcast.input.incident import load_incident
+from broadcast.ledger.sqlite import Ledger
+from broadcast.report.evaluation import (
     incident_status,
     post_incident_report,
     report_html,
     report_markdown,
 )
-from broadcast.terminal_report import show_report
+from broadcast.terminal.report import show_report
 from tests.conftest import NOW
 from tests.world import PHONES, World
 
@@ -312,7 +312,7 @@ def test_the_terminal_shows_the_same_tables_and_no_markup_from_the_incident(
 
 def test_the_terminal_view_imports_neither_pydantic_nor_babel() -> None:
     probe = (
-        "import sys, broadcast.terminal_report\n"
+        "import sys, broadcast.terminal.report\n"
         "print(sorted(m for m in ('pydantic', 'babel', 'jinja2', 'yaml') if m in sys.modules))"
     )
     result = subprocess.run(

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from broadcast.content_checks import check_content
-from broadcast.incident import load_incident
-from broadcast.measure import GSM7, sms_measure, tweet_weighted_length
-from broadcast.preflight import TWEET_LIMIT, prepare
+from broadcast.content.content_checks import check_content
+from broadcast.content.measure import GSM7, sms_measure, tweet_weighted_length
+from broadcast.content.render import SHIPPED_TEMPLATES
+from broadcast.delivery.preflight import TWEET_LIMIT, prepare
+from broadcast.input.incident import load_incident
 from broadcast.problems import InputError
-from broadcast.render import SHIPPED_TEMPLATES
 from broadcast.starter import SECTORS, SECTORS_ROOT, STARTER_FILES, STARTER_ROOT, write_starter
 
 LANGUAGES = ("fr", "en")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from broadcast.config import EmailChannel, SmsChannel, TwitterChannel, WebBannerChannel
-from broadcast.incident import FaqEntry, Incident, load_incident
-from broadcast.render import SHIPPED_TEMPLATES, Renderer, RenderFailure
+from broadcast.content.render import SHIPPED_TEMPLATES, Renderer, RenderFailure
+from broadcast.input.config import EmailChannel, SmsChannel, TwitterChannel, WebBannerChannel
+from broadcast.input.incident import FaqEntry, Incident, load_incident
 
 REPO = Path(__file__).resolve().parent.parent
 LANGUAGES = ("fr", "en")
@@ -59,8 +59,10 @@ SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
 HOSTILE = f"{SCRIPT} & {IMG} \"quoted\" 'single'"
 
-measure_available = importlib.util.find_spec("broadcast.measure") is not None
-needs_measure = pytest.mark.skipif(not measure_available, reason="broadcast.measure not there yet")
+measure_available = importlib.util.find_spec("broadcast.content.measure") is not None
+needs_measure = pytest.mark.skipif(
+    not measure_available, reason="broadcast.content.measure not there yet"
+)
 
 
 # Helpers
@@ -475,7 +477,7 @@ def test_status_colour_follows_severity(language: str, name: str) -> None:
 def test_example_sms_fits_three_segments(
     language: str, status: str, next_update: timedelta | None
 ) -> None:
-    from broadcast.measure import sms_measure
+    from broadcast.content.measure import sms_measure
 
     changes = {"next_update": next_update} if next_update else {}
     _, out = render_all(language, incident_for(language, status, **changes))
@@ -488,7 +490,7 @@ def test_example_sms_fits_three_segments(
 @pytest.mark.parametrize("status", STATUSES)
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_example_tweet_fits_280(language: str, status: str, next_update: timedelta | None) -> None:
-    from broadcast.measure import tweet_weighted_length
+    from broadcast.content.measure import tweet_weighted_length
 
     changes = {"next_update": next_update} if next_update else {}
     _, out = render_all(language, incident_for(language, status, **changes))
@@ -499,7 +501,7 @@ def test_example_tweet_fits_280(language: str, status: str, next_update: timedel
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_sms_wording_stays_in_the_gsm_alphabet(language: str) -> None:
     """The template's own words never force UCS-2 (which cuts a segment from 153 to 67)."""
-    from broadcast.measure import sms_measure
+    from broadcast.content.measure import sms_measure
 
     for status in STATUSES:
         incident = incident_for(language, status, headline="Panne", title="Panne")

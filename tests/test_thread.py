@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from broadcast.measure import tweet_weighted_length
-from broadcast.thread import split_thread
+from broadcast.content.measure import tweet_weighted_length
+from broadcast.content.thread import split_thread
 
 HEADLINE = "Coupure de courant à Lille et Roubaix depuis 8h10. Rétablissement prévu vers 14h."
 FRENCH = f"""{HEADLINE}

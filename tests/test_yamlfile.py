@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from broadcast.input.yamlfile import dotted, load_yaml
 from broadcast.problems import InputError
-from broadcast.yamlfile import dotted, load_yaml
 from tests.conftest import write
 
 

@@ -2,7 +2,7 @@
 
 Adapters are imported only when a channel really sends, so previews never load the provider
 SDKs (twilio and tweepy take most of a second to import). A new channel type is one module
-in this package plus one line here (and its model in ``broadcast.config``).
+in this package plus one line here (and its model in ``broadcast.input.config``).
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 An adapter knows how to hand ONE rendered message to its provider for ONE target. Everything
 around that (recipients, de-duplication, concurrency, rate limits, retries, progress, summary)
-lives once, in ``broadcast.dispatch``. Each worker thread gets its own adapter instance, so an
-adapter need not be thread-safe; it may keep a connection open between deliveries.
+lives once, in ``broadcast.delivery.dispatch``. Each worker thread gets its own adapter
+instance, so an adapter need not be thread-safe; it may keep a connection open between deliveries.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from broadcast.channels.base import (
 )
 
 if TYPE_CHECKING:
-    from broadcast.config import EmailChannel
+    from broadcast.input.config import EmailChannel
 
 Stage = Literal["MAIL", "RCPT", "DATA"]
 _REFUSED_WHAT: dict[Stage, str] = {

@@ -21,10 +21,10 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from broadcast.channels.base import Adapter, DeliveryContext, DeliveryError, Outgoing, Target
-from broadcast.measure import sms_measure
+from broadcast.content.measure import sms_measure
 
 if TYPE_CHECKING:
-    from broadcast.config import SmsChannel
+    from broadcast.input.config import SmsChannel
 
 REQUEST_TIMEOUT = 15.0
 

@@ -23,7 +23,7 @@ from requests.utils import get_environ_proxies
 from broadcast.channels.base import Adapter, DeliveryContext, DeliveryError, Outgoing, Target
 
 if TYPE_CHECKING:
-    from broadcast.config import TwitterChannel
+    from broadcast.input.config import TwitterChannel
 
 REQUEST_TIMEOUT = 15.0
 

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from broadcast.model_errors import problems_from_validation
+from broadcast.input.model_errors import problems_from_validation
+from broadcast.input.yamlfile import YamlDocument, load_yaml
 from broadcast.problems import InputError, Problem
-from broadcast.yamlfile import YamlDocument, load_yaml
 
 Status = Literal["investigating", "identified", "monitoring", "resolved"]
 Severity = Literal["minor", "major", "critical"]

@@ -1,7 +1,8 @@
 """How the post-incident report looks in a terminal (rich). The core never imports this.
 
-It lays out the tables of :func:`broadcast.report.report_tables`, so the terminal, Markdown and
-HTML say the same thing. Only rich and the report module are imported: no pydantic, no babel.
+It lays out the tables of :func:`broadcast.report.evaluation.report_tables`, so the terminal,
+Markdown and HTML say the same thing. Only rich and the report module are imported: no pydantic,
+no babel.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from broadcast.report import (
+from broadcast.report.evaluation import (
     OVERDUE,
     ReportTable,
     format_duration,

@@ -5,7 +5,7 @@ how soon the first message went out on each channel, every update and reminder, 
 promised next update was kept, and what was delivered per channel and reason. It returns one
 JSON-ready document; ``report_tables`` turns it into titled tables of text that
 ``report_markdown``, ``report_html`` (a self-contained page with an SVG timeline) and
-``broadcast.terminal_report`` lay out, so the three always say the same thing.
+``broadcast.terminal.report`` lay out, so the three always say the same thing.
 
 Importing this module stays cheap (no pydantic, no babel): the terminal view depends on it.
 """
@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from broadcast.ledger import (
+from broadcast.ledger.sqlite import (
     FAILED_PERMANENT,
     FAILED_TRANSIENT,
     REMINDER,
@@ -32,7 +32,7 @@ from broadcast.ledger import (
 )
 
 if TYPE_CHECKING:
-    from broadcast.incident import Incident
+    from broadcast.input.incident import Incident
 
 
 def incident_status(ledger: Ledger, incident: Incident, now: datetime) -> dict[str, Any]:

@@ -21,9 +21,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from broadcast.config import load_config
-from broadcast.incident import Incident, load_incident
-from broadcast.ledger import (
+from broadcast.delivery.preflight import Plan, prepare
+from broadcast.input.config import load_config
+from broadcast.input.incident import Incident, load_incident
+from broadcast.ledger.sqlite import (
     FAILED_TRANSIENT,
     REMINDER,
     UNCERTAIN,
@@ -32,7 +33,6 @@ from broadcast.ledger import (
     Version,
     state_folder,
 )
-from broadcast.preflight import Plan, prepare
 from broadcast.problems import InputError
 
 Action = Literal["new", "continue", "reminder", "nothing"]
@@ -250,7 +250,7 @@ class SendRun:
         self, on_event: Callable[[Any], None] = lambda event: None, stop: Any = None
     ) -> list[Any]:
         """Record the version (if new) and send. Only after the plan was shown and accepted."""
-        from broadcast.dispatch import Dispatcher
+        from broadcast.delivery.dispatch import Dispatcher
 
         assert self.plan is not None and self.plan.ok and self.decision is not None
         assert self.ledger is not None and self.plan.incident is not None

@@ -16,12 +16,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from broadcast.config import Config, load_config, resolve_credentials
-from broadcast.incident import Incident, load_incident
+from broadcast.content.render import Renderer, RenderFailure
+from broadcast.input.config import Config, load_config, resolve_credentials
+from broadcast.input.incident import Incident, load_incident
+from broadcast.input.recipients import RecipientCount, count_recipients, language_of
+from broadcast.input.yamlfile import YamlDocument
 from broadcast.problems import InputError, Problem
-from broadcast.recipients import RecipientCount, count_recipients, language_of
-from broadcast.render import Renderer, RenderFailure
-from broadcast.yamlfile import YamlDocument
 
 TWEET_LIMIT = 280
 # A long list of bad CSV rows drowns the other problems; the count still says how many.
@@ -195,7 +195,7 @@ def _wording_checks(
 ) -> list[Problem]:
     from dataclasses import replace
 
-    from broadcast.content_checks import check_content
+    from broadcast.content.content_checks import check_content
 
     found = check_content(
         incident,
@@ -207,7 +207,7 @@ def _wording_checks(
 
 
 def _incident_checks(incident: Incident, doc: YamlDocument, now: datetime) -> list[Problem]:
-    from broadcast.measure import tweet_weighted_length
+    from broadcast.content.measure import tweet_weighted_length
 
     problems = []
     if incident.status != "resolved" and incident.eta is not None and incident.eta < now:
@@ -465,7 +465,7 @@ def _measure(
 
     ``label`` names the language in problems when the channel speaks several.
     """
-    from broadcast.measure import sms_measure, tweet_weighted_length
+    from broadcast.content.measure import sms_measure, tweet_weighted_length
 
     measures: dict[str, Any] = {}
     where = {"file": config.path, "channel": name}
@@ -499,7 +499,7 @@ def _measure(
         if not parts["text"].strip():
             problems.append(Problem(f"the SMS{which} is empty", field="template", **where))
     elif channel.type == "twitter" and "text" in parts:
-        from broadcast.thread import split_thread
+        from broadcast.content.thread import split_thread
 
         length = tweet_weighted_length(parts["text"])
         thread = split_thread(parts["text"], TWEET_LIMIT)

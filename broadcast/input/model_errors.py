@@ -6,8 +6,8 @@ import difflib
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from broadcast.input.yamlfile import YamlDocument, dotted
 from broadcast.problems import Problem
-from broadcast.yamlfile import YamlDocument, dotted
 
 if TYPE_CHECKING:
     from pydantic import ValidationError

@@ -20,18 +20,18 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from broadcast import __version__
-from broadcast.incident import Incident
+from broadcast.input.incident import Incident
 
 SHIPPED_TEMPLATES = next(
     (
         candidate
         for candidate in (
-            Path(__file__).parent / "templates",  # installed wheel
-            Path(__file__).parent.parent / "templates",  # source checkout
+            Path(__file__).parent.parent / "templates",  # installed wheel
+            Path(__file__).parent.parent.parent / "templates",  # source checkout
         )
         if candidate.is_dir()
     ),
-    Path(__file__).parent / "templates",
+    Path(__file__).parent.parent / "templates",
 )
 
 _MARKUP_SUFFIXES = (".html", ".htm", ".xml")

@@ -27,11 +27,11 @@ from broadcast.channels.base import (
     Receipt,
     Target,
 )
-from broadcast.config import Config, resolve_credentials
-from broadcast.ledger import FAILED_PERMANENT, FAILED_TRANSIENT, PENDING, SENT, Ledger
-from broadcast.preflight import ChannelPlan, Plan
+from broadcast.delivery.preflight import ChannelPlan, Plan
+from broadcast.input.config import Config, resolve_credentials
+from broadcast.input.recipients import SeenSet, language_of, read_recipients
+from broadcast.ledger.sqlite import FAILED_PERMANENT, FAILED_TRANSIENT, PENDING, SENT, Ledger
 from broadcast.problems import Problem
-from broadcast.recipients import SeenSet, language_of, read_recipients
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]

@@ -22,9 +22,9 @@ from pydantic import (
     model_validator,
 )
 
-from broadcast.model_errors import problems_from_validation
+from broadcast.input.model_errors import problems_from_validation
+from broadcast.input.yamlfile import YamlDocument, load_yaml
 from broadcast.problems import InputError, Problem
-from broadcast.yamlfile import YamlDocument, load_yaml
 
 CONFIG_ENV = "BROADCAST_CONFIG"
 DEFAULT_CONFIG = Path("channels.yaml")

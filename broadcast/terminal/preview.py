@@ -11,7 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from broadcast.preflight import ChannelPlan, Plan
+from broadcast.delivery.preflight import ChannelPlan, Plan
 from broadcast.problems import Problem
 
 # Problems go beside their panel when the terminal is this wide, below it otherwise.
@@ -166,7 +166,7 @@ def _channel_panel(channel: ChannelPlan, html_source: bool, audience: str | None
                 Text(f"agent-script.md: {lines} lines for the contact centre (--json shows it)")
             )
     elif channel.type == "twitter" and len(channel.measures.get("thread", ())) > 1:
-        from broadcast.measure import tweet_weighted_length
+        from broadcast.content.measure import tweet_weighted_length
 
         for number, post in enumerate(channel.measures["thread"], start=1):
             parts.append(

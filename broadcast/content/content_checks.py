@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from broadcast.input.yamlfile import YamlDocument, dotted
 from broadcast.problems import Problem
-from broadcast.yamlfile import YamlDocument, dotted
 
 if TYPE_CHECKING:
-    from broadcast.incident import Incident
+    from broadcast.input.incident import Incident
 
 DEFAULT_MAX_SENTENCE_WORDS = 25
 

@@ -1,8 +1,8 @@
 """Splitting a text too long for one post on X into a numbered thread.
 
 The preview shows the thread exactly as it will be posted, so this module only uses the standard
-library and ``broadcast.measure`` and stays cheap to import. Lengths are X's weighted lengths
-(``tweet_weighted_length``: a URL counts 23, CJK and emoji 2).
+library and ``broadcast.content.measure`` and stays cheap to import. Lengths are X's weighted
+lengths (``tweet_weighted_length``: a URL counts 23, CJK and emoji 2).
 
 Posts are slices of the original text: only the whitespace where a cut falls is dropped. A cut
 prefers, in order, the end of a paragraph, the end of a sentence (or of a line), then any space
@@ -19,7 +19,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from broadcast.measure import tweet_url_spans, tweet_weighted_length
+from broadcast.content.measure import tweet_url_spans, tweet_weighted_length
 
 __all__ = ["split_thread"]
 

@@ -1,0 +1,1 @@
+"""Content: what every channel will say, rendered from the incident, measured and checked."""

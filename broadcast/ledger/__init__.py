@@ -1,0 +1,1 @@
+"""The ledger: the outbox that remembers every version and delivery across runs."""

@@ -1,0 +1,1 @@
+"""How plans, progress, outcomes and reports look in a terminal (the only place that knows one)."""
