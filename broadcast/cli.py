@@ -264,7 +264,7 @@ def status(
     as_json: JsonOpt = False,
 ) -> None:
     """What was sent: versions, deliveries per channel by state, failures, the next promise."""
-    from broadcast.report.evaluation import incident_status
+    from broadcast.report.status import incident_status
 
     summary = _from_ledger(incident, config, state, incident_status)
     if as_json:
@@ -290,7 +290,9 @@ def report(
     as_json: JsonOpt = False,
 ) -> None:
     """The post-incident evaluation: speed, updates, promises kept, deliveries, reminders."""
-    from broadcast.report.evaluation import post_incident_report, report_html, report_markdown
+    from broadcast.report.evaluation import post_incident_report
+    from broadcast.report.html import report_html
+    from broadcast.report.markdown import report_markdown
 
     if fmt not in ("terminal", "md", "html"):
         _fail([Problem(f"--format {fmt}: use terminal, md or html")])

@@ -22,12 +22,10 @@ from rich.console import Console
 import broadcast.ledger.sqlite as ledger_module
 from broadcast.input.incident import load_incident
 from broadcast.ledger.sqlite import Ledger
-from broadcast.report.evaluation import (
-    incident_status,
-    post_incident_report,
-    report_html,
-    report_markdown,
-)
+from broadcast.report.evaluation import post_incident_report
+from broadcast.report.html import report_html
+from broadcast.report.markdown import report_markdown
+from broadcast.report.status import incident_status
 from broadcast.terminal.report import show_report
 from tests.conftest import NOW
 from tests.world import PHONES, World

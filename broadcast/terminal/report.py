@@ -1,6 +1,6 @@
 """How the post-incident report looks in a terminal (rich). The core never imports this.
 
-It lays out the tables of :func:`broadcast.report.evaluation.report_tables`, so the terminal,
+It lays out the tables of :func:`broadcast.report.tables.report_tables`, so the terminal,
 Markdown and HTML say the same thing. Only rich and the report module are imported: no pydantic,
 no babel.
 """
@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from broadcast.report.evaluation import (
-    OVERDUE,
+from broadcast.report.evaluation import OVERDUE
+from broadcast.report.tables import (
     ReportTable,
     format_duration,
     local_time,

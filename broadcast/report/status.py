@@ -1,0 +1,62 @@
+"""The status of ``broadcast status``: where the latest version stands, per channel."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from broadcast.ledger.sqlite import (
+    FAILED_PERMANENT,
+    FAILED_TRANSIENT,
+    STATES,
+    UNCERTAIN,
+    Ledger,
+)
+
+if TYPE_CHECKING:
+    from broadcast.input.incident import Incident
+
+
+def incident_status(ledger: Ledger, incident: Incident, now: datetime) -> dict[str, Any]:
+    """The status of ``broadcast status``: one document, the same for the terminal and JSON."""
+    versions = ledger.versions(incident.id)
+    latest = versions[-1] if versions else None
+    channels: dict[str, dict[str, int]] = {}
+    failures: dict[str, Counter[str]] = {}
+    if latest is not None:
+        for channel, counts in ledger.counts(latest.id).items():
+            channels[channel] = {state: counts.get(state, 0) for state in STATES}
+        for delivery in ledger.deliveries(
+            latest.id, states=(FAILED_TRANSIENT, FAILED_PERMANENT, UNCERTAIN)
+        ):
+            reason = UNCERTAIN if delivery.state == UNCERTAIN else delivery.error_code or "error"
+            failures.setdefault(delivery.channel, Counter())[reason] += 1
+    promised = latest.next_update_at if latest else None
+    overdue = promised is not None and incident.status != "resolved" and now > promised
+    return {
+        "incident": incident.id,
+        "status": incident.status,
+        "versions": [
+            {
+                "id": v.id,
+                "kind": v.kind,
+                "status": v.status,
+                "created_at": v.created_at.astimezone(incident.zone).isoformat(),
+                "next_update_at": v.next_update_at.astimezone(incident.zone).isoformat()
+                if v.next_update_at
+                else None,
+                "channels": list(v.channels),
+                "complete": v.completed_at is not None,
+                "run_by": v.run_by,
+            }
+            for v in versions
+        ],
+        "latest": latest.id if latest else None,
+        "channels": channels,
+        "failures": {channel: dict(c) for channel, c in failures.items()},
+        "next_update_at": promised.astimezone(incident.zone).isoformat() if promised else None,
+        "timezone": incident.timezone,
+        "overdue": overdue,
+        "overdue_by_minutes": int((now - promised).total_seconds() // 60) if overdue else 0,
+    }

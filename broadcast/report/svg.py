@@ -1,0 +1,241 @@
+"""The report's timeline as SVG: channels as lanes, versions as marks, promises as ticks."""
+
+from __future__ import annotations
+
+import html
+import math
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from broadcast.ledger.sqlite import (
+    REMINDER,
+)
+from broadcast.report.evaluation import KEPT, LATE, NO_PROMISE, OVERDUE, PENDING_PROMISE
+from broadcast.report.tables import failure_reasons, local_time, promise_outcome, start_day
+
+if TYPE_CHECKING:
+    pass
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+_INK = {
+    "ok": ("#2563eb", "#1e3a8a"),
+    "partial": ("#f59e0b", "#92400e"),
+    "failed": ("#ffffff", "#b91c1c"),
+}
+PROMISE_INK = {KEPT: "#15803d", LATE: "#b91c1c", OVERDUE: "#b91c1c", PENDING_PROMISE: "#6b7280"}
+
+_CHART_WIDTH = 960
+_LEFT = 110  # lane labels
+_RIGHT = 24
+_BAND_TOP, _BAND_HEIGHT = 4, 30  # the row of promise ticks above the lanes
+_LANES_TOP = 44
+_LANE = 44
+
+
+def promise_tick(colour: str) -> str:
+    return f'<line x1="9" y1="1" x2="9" y2="15" stroke="{colour}" stroke-width="3"/>'
+
+
+def mark_shape(kind: str, outcome: str, cx: float, cy: float) -> str:
+    fill, stroke = _INK[outcome]
+    paint = f'fill="{fill}" stroke="{stroke}" stroke-width="{2 if outcome == "failed" else 1.5}"'
+    if kind == REMINDER:
+        return (
+            f'<path d="M{cx:.1f} {cy - 7.5:.1f} L{cx + 7.5:.1f} {cy:.1f} L{cx:.1f} {cy + 7.5:.1f}'
+            f' L{cx - 7.5:.1f} {cy:.1f} Z" {paint}/>'
+        )
+    return f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="6.5" {paint}/>'
+
+
+def timeline_svg(data: dict[str, Any]) -> str:
+    """Channels as lanes, each version's batch as a mark at the time it went out on the lane,
+    the promised next updates as ticks above them, and an axis of local hours."""
+    zone = ZoneInfo(data["timezone"])
+    day = start_day(data)
+    channels: list[str] = data["channels"]
+    parse = datetime.fromisoformat
+    started = parse(data["started_at"])
+    generated = parse(data["generated_at"])
+    last_promise = data["promises"][-1] if data["promises"] else None
+    still_open = last_promise is not None and last_promise["outcome"] in (PENDING_PROMISE, OVERDUE)
+
+    moments = [started]
+    for version in data["versions"]:
+        moments.append(parse(version["created_at"]))
+        moments += [parse(batch["at"]) for batch in version["delivery"].values()]
+    for promise in data["promises"]:
+        moments += [parse(promise[k]) for k in ("promised_at", "answered_at") if promise[k]]
+    if still_open:
+        moments.append(generated)
+    low, high = min(moments), max(moments)
+    span = max(high - low, timedelta(hours=1))
+    low, high = low - span / 40, low + span + span / 40
+    width = _CHART_WIDTH - _LEFT - _RIGHT
+
+    def x(moment: datetime) -> float:
+        return _LEFT + (moment - low) / (high - low) * width
+
+    lanes_bottom = _LANES_TOP + _LANE * len(channels)
+    height = lanes_bottom + 44
+    versions, made = len(data["versions"]), data["promises_summary"]["made"]
+    description = (
+        f"{versions} message{'s' * (versions != 1)} on {len(channels)} "
+        f"channel{'s' * (len(channels) != 1)} ({', '.join(channels)}), from "
+        f"{local_time(data['started_at'])} to {local_time(high.isoformat(), day)}; "
+        f"{made} promised update{'s' * (made != 1)}: "
+        f"{data['promises_summary'][KEPT]} kept, {data['promises_summary'][LATE]} late."
+    )
+    out = [
+        f'<svg class="timeline" xmlns="http://www.w3.org/2000/svg" role="img"'
+        f' viewBox="0 0 {_CHART_WIDTH} {height}" width="{_CHART_WIDTH}" height="{height}"'
+        f' aria-labelledby="timeline-title timeline-desc">',
+        f'<title id="timeline-title">Timeline of {_esc(data["incident"])}</title>',
+        f'<desc id="timeline-desc">{_esc(description)}</desc>',
+    ]
+
+    out.append('<g class="lanes">')
+    for index, channel in enumerate(channels):
+        top = _LANES_TOP + index * _LANE
+        out.append(
+            f'<g class="lane" data-channel="{_esc(channel)}">'
+            f'<rect x="{_LEFT}" y="{top}" width="{width}" height="{_LANE}"'
+            f' fill="{"#f3f4f6" if index % 2 == 0 else "#ffffff"}"/>'
+            f'<text class="lane-label" x="{_LEFT - 10}" y="{top + _LANE / 2 + 4:.1f}"'
+            f' text-anchor="end">{_esc(channel)}</text></g>'
+        )
+    out.append("</g>")
+    out.append(
+        f'<text x="{_LEFT - 10}" y="{_BAND_TOP + _BAND_HEIGHT / 2 + 4:.1f}"'
+        f' text-anchor="end">promised</text>'
+    )
+
+    out.append('<g class="axis">')
+    out.append(
+        f'<line x1="{_LEFT}" y1="{lanes_bottom}" x2="{_LEFT + width}" y2="{lanes_bottom}"'
+        ' stroke="#6b7280"/>'
+    )
+    previous_day: date | None = None
+    for tick in _hour_ticks(low, high, zone):
+        tx = x(tick)
+        local = tick.astimezone(zone)
+        out.append(
+            f'<line x1="{tx:.1f}" y1="{_LANES_TOP}" x2="{tx:.1f}" y2="{lanes_bottom + 5}"'
+            ' stroke="#d1d5db" stroke-width="1"/>'
+            f'<text class="hour" x="{tx:.1f}" y="{lanes_bottom + 18}" text-anchor="middle">'
+            f"{local:%H:%M}</text>"
+        )
+        if local.date() != previous_day:
+            out.append(
+                f'<text x="{tx:.1f}" y="{lanes_bottom + 34}" text-anchor="middle">'
+                f"{local:%a %d %b}</text>"
+            )
+            previous_day = local.date()
+    out.append("</g>")
+
+    def moment_line(moment: datetime, label: str, colour: str, dash: str = "") -> str:
+        mx = x(moment)
+        # Near the right edge the label goes to the left of its line, so it is never cut.
+        anchor = ' text-anchor="end"' if mx > _LEFT + width - 80 else ""
+        lx = mx - 4 if anchor else mx + 4
+        return (
+            f'<g class="moment"><line x1="{mx:.1f}" y1="{_LANES_TOP - 2}" x2="{mx:.1f}"'
+            f' y2="{lanes_bottom}" stroke="{colour}" stroke-width="1.5"{dash}/>'
+            f'<text x="{lx:.1f}" y="{lanes_bottom - 5}" fill="{colour}"{anchor}>'
+            f"{_esc(label)}</text></g>"
+        )
+
+    out.append(moment_line(started, f"started {local_time(data['started_at'], day)}", "#111827"))
+    if data["resolved_at"]:
+        out.append(moment_line(parse(data["resolved_at"]), "resolved", "#15803d"))
+    if still_open:
+        out.append(moment_line(generated, "report", "#6b7280", ' stroke-dasharray="2 3"'))
+
+    out.append('<g class="promises">')
+    for promise in data["promises"]:
+        if promise["outcome"] == NO_PROMISE:
+            continue
+        colour = PROMISE_INK[promise["outcome"]]
+        px = x(parse(promise["promised_at"]))
+        tip = (
+            f"Promise of #{promise['version']} (made {local_time(promise['made_at'], day)}): "
+            f"next update by {local_time(promise['promised_at'], day)}: {promise_outcome(promise)}"
+        )
+        if promise["answered_by"]:
+            tip += (
+                f" (#{promise['answered_by']} went out at "
+                f"{local_time(promise['answered_at'], day)})"
+            )
+        parts = [f"<title>{_esc(tip)}</title>"]
+        if promise["outcome"] in (LATE, OVERDUE):
+            until = parse(promise["answered_at"]) if promise["answered_at"] else generated
+            parts.append(
+                f'<rect x="{px:.1f}" y="{_BAND_TOP + _BAND_HEIGHT / 2 - 4:.1f}"'
+                f' width="{max(x(until) - px, 1):.1f}" height="8" fill="{colour}"'
+                ' fill-opacity="0.3"/>'
+            )
+        parts.append(
+            f'<line x1="{px:.1f}" y1="{_BAND_TOP + 3}" x2="{px:.1f}"'
+            f' y2="{_BAND_TOP + _BAND_HEIGHT - 3}" stroke="{colour}" stroke-width="3"/>'
+            f'<line x1="{px:.1f}" y1="{_LANES_TOP}" x2="{px:.1f}" y2="{lanes_bottom}"'
+            f' stroke="{colour}" stroke-width="1" stroke-dasharray="4 3" stroke-opacity="0.6"/>'
+        )
+        out.append(
+            f'<g class="promise {promise["outcome"]}" data-version="{promise["version"]}">'
+            + "".join(parts)
+            + "</g>"
+        )
+    out.append("</g>")
+
+    out.append('<g class="marks">')
+    for version in data["versions"]:
+        for channel, batch in version["delivery"].items():
+            cy = _LANES_TOP + channels.index(channel) * _LANE + _LANE / 2 + 4
+            mx = x(parse(batch["at"]))
+            if batch["sent"] == 0:
+                outcome = "failed"
+            elif batch["failed"] or batch["uncertain"] or batch["pending"]:
+                outcome = "partial"
+            else:
+                outcome = "ok"
+            tip = (
+                f"{channel}: #{version['number']} {version['kind']} ({version['status']}) at "
+                f"{local_time(batch['at'], day)}: {batch['sent']} sent"
+                + (
+                    f", {batch['failed']} failed ({failure_reasons(batch)})"
+                    if batch["failed"]
+                    else ""
+                )
+                + (f", {batch['uncertain']} uncertain" if batch["uncertain"] else "")
+                + (f", {batch['pending']} pending" if batch["pending"] else "")
+            )
+            out.append(
+                f'<g class="mark {version["kind"]} {outcome}" data-channel="{_esc(channel)}"'
+                f' data-version="{version["number"]}"><title>{_esc(tip)}</title>'
+                f"{mark_shape(version['kind'], outcome, mx, cy)}"
+                f'<text class="version" x="{mx:.1f}" y="{cy - 11:.1f}" text-anchor="middle">'
+                f"#{version['number']}</text></g>"
+            )
+    out.append("</g>")
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _hour_ticks(low: datetime, high: datetime, zone: ZoneInfo) -> list[datetime]:
+    """Whole local hours between ``low`` and ``high``, every 1, 2, 3, 6, 12 or 24 h: ten at most."""
+    hours = (high - low).total_seconds() / 3600
+    step = next((s for s in (1, 2, 3, 6, 12, 24) if hours / s <= 10), 24 * math.ceil(hours / 240))
+    # Quarter hours in absolute time, so that DST changes and :30 offsets land on whole hours.
+    moment = low.replace(minute=low.minute // 15 * 15, second=0, microsecond=0)
+    ticks = []
+    while moment <= high:
+        local = moment.astimezone(zone)
+        position = local.hour if step < 24 else local.toordinal() * 24 + local.hour
+        if moment >= low and local.minute == 0 and position % step == 0:
+            ticks.append(moment)
+        moment += timedelta(minutes=15)
+    return ticks
