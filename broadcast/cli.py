@@ -5,13 +5,23 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from broadcast.problems import InputError, Problem
+
+if TYPE_CHECKING:
+    from broadcast.delivery.dispatch import ChannelOutcome, Event
+    from broadcast.delivery.eventlog import EventLog
+    from broadcast.delivery.preflight import Plan
+    from broadcast.delivery.sending import SendRun
+    from broadcast.input.incident import Incident
+    from broadcast.ledger.sqlite import Ledger
 
 EXIT_OK = 0
 EXIT_DELIVERY_FAILED = 1
@@ -122,6 +132,18 @@ LockOpt = Annotated[
 EXIT_BUSY = 3
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """What ``send``, ``retry`` and ``tick`` share: how a run is set up, confirmed and logged."""
+
+    config: Path | None
+    yes: bool
+    as_json: bool
+    state: Path | None
+    lock_timeout: float
+    log_file: Path | None
+
+
 @app.command()
 def send(
     incident: IncidentArg,
@@ -169,24 +191,15 @@ def send(
             would = {"action": decision.action, "reason": decision.reason} if decision else {}
             _print_json({**plan.to_json(), "dry_run": True, "sent": 0, **would})
         else:
-            from broadcast.terminal.preview import show_decision_ahead, show_preview
+            from broadcast.terminal.preview import show_preview
+            from broadcast.terminal.sending import show_decision_ahead
 
             show_preview(plan, html_source=False, dry_run=True)
             if decision is not None and plan.ok:
                 show_decision_ahead(decision)
         raise typer.Exit(EXIT_OK if plan.ok else EXIT_BAD_INPUT)
-    code = _run_send(
-        incident,
-        config,
-        channel,
-        yes=yes,
-        as_json=as_json,
-        state=state,
-        resend_uncertain=resend_uncertain,
-        lock_timeout=lock_timeout,
-        log_file=log_file,
-    )
-    raise typer.Exit(code)
+    options = RunOptions(config, yes, as_json, state, lock_timeout, log_file)
+    raise typer.Exit(_run_send(incident, channel, options, resend_uncertain=resend_uncertain))
 
 
 @app.command()
@@ -201,18 +214,8 @@ def retry(
     log_file: LogOpt = None,
 ) -> None:
     """Re-send the latest update's deliveries that failed for a passing reason."""
-    code = _run_send(
-        incident,
-        config,
-        channel,
-        yes=yes,
-        as_json=as_json,
-        state=state,
-        retry_transient=True,
-        lock_timeout=lock_timeout,
-        log_file=log_file,
-    )
-    raise typer.Exit(code)
+    options = RunOptions(config, yes, as_json, state, lock_timeout, log_file)
+    raise typer.Exit(_run_send(incident, channel, options, retry_transient=True))
 
 
 @app.command()
@@ -235,19 +238,8 @@ def tick(
     if not folder.is_dir():
         _fail([Problem(f"{folder} is not a folder of incident files", folder)])
     files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-    codes = [
-        _run_send(
-            path,
-            config,
-            None,
-            yes=yes,
-            as_json=as_json,
-            state=state,
-            lock_timeout=lock_timeout,
-            log_file=log_file,
-        )
-        for path in files
-    ]
+    options = RunOptions(config, yes, as_json, state, lock_timeout, log_file)
+    codes = [_run_send(path, None, options) for path in files]
     worst = (
         max(codes, key=lambda c: (c == EXIT_BAD_INPUT, c == EXIT_DELIVERY_FAILED, c))
         if codes
@@ -270,7 +262,7 @@ def status(
     if as_json:
         _print_json(summary)
     else:
-        from broadcast.terminal.preview import show_status
+        from broadcast.terminal.status import show_status
 
         show_status(summary)
 
@@ -303,7 +295,7 @@ def report(
     if fmt == "terminal":
         from rich.console import Console
 
-        from broadcast.terminal.preview import console
+        from broadcast.terminal.console import console
         from broadcast.terminal.report import show_report
 
         if output is None:
@@ -319,7 +311,12 @@ def report(
         output.write_text(text, encoding="utf-8")
 
 
-def _from_ledger(incident: Path, config: Path | None, state: Path | None, summarise):  # type: ignore[no-untyped-def]
+def _from_ledger(
+    incident: Path,
+    config: Path | None,
+    state: Path | None,
+    summarise: Callable[[Ledger, Incident, datetime], dict[str, Any]],
+) -> dict[str, Any]:
     """Load the incident and its configuration, then summarise the ledger about it."""
     from broadcast.input.config import config_path, load_config
     from broadcast.input.incident import load_incident
@@ -339,38 +336,34 @@ def _from_ledger(incident: Path, config: Path | None, state: Path | None, summar
 
 def _run_send(
     incident: Path,
-    config: Path | None,
     channels: list[str] | None,
+    options: RunOptions,
     *,
-    yes: bool,
-    as_json: bool,
-    state: Path | None,
-    lock_timeout: float,
-    log_file: Path | None,
     resend_uncertain: bool = False,
     retry_transient: bool = False,
 ) -> int:
     """One incident, from lock to summary; returns the exit code."""
+    as_json = options.as_json
     from broadcast.delivery.eventlog import EventLog
     from broadcast.delivery.sending import Busy, SendRun
     from broadcast.input.config import config_path
-    from broadcast.terminal.preview import (
+    from broadcast.terminal.console import show_problems
+    from broadcast.terminal.preview import show_preview
+    from broadcast.terminal.sending import (
         SendProgress,
         confirm_send,
         show_decision,
         show_outcomes,
-        show_preview,
-        show_problems,
     )
 
-    log = EventLog.from_option(log_file)
+    log = EventLog.from_option(options.log_file)
     run = SendRun(
         incident,
-        config_path(config),
+        config_path(options.config),
         _now(),
         only=channels or (),
-        state_dir=state,
-        lock_timeout=lock_timeout,
+        state_dir=options.state,
+        lock_timeout=options.lock_timeout,
         resend_uncertain=resend_uncertain,
         retry_transient=retry_transient,
     )
@@ -399,7 +392,7 @@ def _run_send(
                 else:
                     show_decision(run, incident)
                 return EXIT_DELIVERY_FAILED if run.uncertain_found else EXIT_OK
-            if not yes:
+            if not options.yes:
                 if not (sys.stdin.isatty() and sys.stdout.isatty()):
                     show_problems(
                         [
@@ -445,7 +438,7 @@ def _run_send(
         log.close()
 
 
-def _uncertain(run) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+def _uncertain(run: SendRun) -> list[dict[str, object]]:
     """Deliveries a killed run left maybe-sent, still waiting for --resend-uncertain."""
     from broadcast.ledger.sqlite import UNCERTAIN
 
@@ -460,8 +453,13 @@ def _uncertain(run) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
     ]
 
 
-def _decision_json(run, outcomes, uncertain=()) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _decision_json(
+    run: SendRun,
+    outcomes: list[ChannelOutcome],
+    uncertain: Iterable[dict[str, object]] = (),
+) -> dict[str, object]:
     decision = run.decision
+    assert decision is not None
     base = run.plan.to_json() if run.plan is not None else {"ok": True}
     return {
         **base,
@@ -474,7 +472,7 @@ def _decision_json(run, outcomes, uncertain=()) -> dict[str, object]:  # type: i
     }
 
 
-def _log_delivery(log, event) -> None:  # type: ignore[no-untyped-def]
+def _log_delivery(log: EventLog, event: Event) -> None:
     if event.kind not in ("delivered", "failed") or event.receipt is None:
         return
     from broadcast.ledger.sqlite import Ledger
@@ -510,7 +508,7 @@ def init(
 ) -> None:
     """Write a starter channels.yaml, the templates, recipients and example incidents."""
     from broadcast.starter import write_starter
-    from broadcast.terminal.preview import show_init
+    from broadcast.terminal.console import show_init
 
     try:
         written = write_starter(directory, force=force, sector=sector)
@@ -525,7 +523,7 @@ def _prepare(
     channels: list[str] | None,
     check_credentials: bool = False,
     strict: bool = False,
-):  # type: ignore[no-untyped-def]
+) -> Plan:
     from broadcast.delivery.preflight import prepare
     from broadcast.input.config import config_path
 
@@ -555,8 +553,8 @@ def _print_json(document: object) -> None:
     sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
 
 
-def _fail(problems: list[Problem]) -> None:
-    from broadcast.terminal.preview import show_problems
+def _fail(problems: list[Problem]) -> NoReturn:
+    from broadcast.terminal.console import show_problems
 
     show_problems(problems)
     raise typer.Exit(EXIT_BAD_INPUT)

@@ -1,10 +1,9 @@
-"""How plans and problems look in a terminal (rich). The core never imports this."""
+"""How a plan looks in a terminal: the panels of `preview`, `validate` and `send --dry-run`."""
 
 from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
@@ -12,32 +11,10 @@ from rich.table import Table
 from rich.text import Text
 
 from broadcast.delivery.preflight import ChannelPlan, Plan
-from broadcast.problems import Problem
+from broadcast.terminal.console import console, problem_text
 
 # Problems go beside their panel when the terminal is this wide, below it otherwise.
 SIDE_BY_SIDE_WIDTH = 120
-
-
-def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
-
-
-def problem_text(problem: Problem, with_channel: bool = True) -> Text:
-    style = "red" if problem.is_error else "yellow"
-    label = "error" if problem.is_error else "warning"
-    text = Text()
-    text.append(f"{label}: ", style=f"bold {style}")
-    where = problem.where() if with_channel else _where_without_channel(problem)
-    if where:
-        text.append(where + ": ", style=style)
-    text.append(problem.message, style=style)
-    return text
-
-
-def show_problems(problems: list[Problem]) -> None:
-    out = console(stderr=True)
-    for problem in problems:
-        out.print(problem_text(problem))
 
 
 def show_validation(plan: Plan) -> None:
@@ -56,7 +33,7 @@ def show_validation(plan: Plan) -> None:
             )
         )
         return
-    summary = ", ".join(f"{c.name} ({_audience(c)})" for c in plan.channels)
+    summary = ", ".join(f"{c.name} ({audience_of(c)})" for c in plan.channels)
     out.print(
         Text(
             f"✓ {plan.incident.id} is ready on {len(plan.channels)} channel"
@@ -109,7 +86,7 @@ def _show_send_outcome(out: Console, plan: Plan, dry_run: bool) -> None:
             )
         )
     elif dry_run:
-        reach = ", ".join(f"{c.name}: {_audience(c)}" for c in plan.channels)
+        reach = ", ".join(f"{c.name}: {audience_of(c)}" for c in plan.channels)
         out.print(Text(f"Dry run: nothing was sent. A real send would reach {reach}.", "bold"))
 
 
@@ -220,11 +197,11 @@ def _measures(channel: ChannelPlan, audience: str | None = None) -> str:
         else:
             bits.append(f"{m['weighted_length']}/{m['limit']} weighted")
     if channel.recipients is not None:
-        bits.append(audience or _audience(channel))
+        bits.append(audience or audience_of(channel))
     return " · ".join(bits)
 
 
-def _audience(channel: ChannelPlan) -> str:
+def audience_of(channel: ChannelPlan) -> str:
     if channel.recipients is None:
         return {"twitter": "public post", "web_banner": "website"}.get(channel.type, "—")
     count = channel.recipients
@@ -232,26 +209,6 @@ def _audience(channel: ChannelPlan) -> str:
     if count.invalid:
         text += f", {count.invalid} skipped"
     return text
-
-
-def _where_without_channel(problem: Problem) -> str:
-    return Problem(problem.message, problem.file, problem.line, problem.field).where()
-
-
-def show_init(directory: Path, written: list[Path]) -> None:
-    out = console()
-    for path in written:
-        out.print(f"wrote {path}")
-    example = next(
-        (p for p in written if p.parent.name == "examples" and p.suffix == ".yaml"),
-        directory / "examples" / "panne-nord.yaml",
-    )
-    out.print(
-        Text(
-            f"\nNext: edit {directory / 'channels.yaml'} and the example incident, then run\n"
-            f"  broadcast preview {example} --config {directory / 'channels.yaml'}",
-        )
-    )
 
 
 class _VisibleText(HTMLParser):
@@ -289,201 +246,3 @@ def visible_text(html: str) -> str:
     parser.feed(html)
     lines = [" ".join(line.split()) for line in "".join(parser.chunks).splitlines()]
     return "\n".join(line for line in lines if line)
-
-
-def confirm_send(plan: Plan) -> bool:
-    """Show what goes where and ask; the default is no."""
-    out = console()
-    table = Table(title="About to send", title_justify="left")
-    table.add_column("channel")
-    table.add_column("type")
-    table.add_column("reaches")
-    table.add_column("carries")
-    for channel in plan.channels:
-        table.add_row(channel.name, channel.type, _audience(channel), _measures_short(channel))
-    out.print(table)
-    answer = out.input("Send now? [y/N] ").strip().lower()
-    if answer in ("y", "yes", "o", "oui"):
-        return True
-    out.print("Nothing was sent.")
-    return False
-
-
-def _measures_short(channel: ChannelPlan) -> str:
-    m = channel.measures
-    if channel.type == "sms":
-        return f"{m.get('segments', '?')} segment(s), {m.get('encoding', '')}"
-    if channel.type == "twitter":
-        posts = len(m.get("thread", ())) or 1
-        return f"{posts} post{'s' * (posts != 1)}"
-    if channel.type == "email":
-        return channel.parts.get("subject", "")
-    return "banner, status page, feed"
-
-
-class SendProgress:
-    """Progress bars per channel on a terminal; nothing otherwise (cron, pipes, --json)."""
-
-    def __init__(self, plan: Plan, enabled: bool) -> None:
-        self.plan = plan
-        self.out = console(stderr=True)
-        self.enabled = enabled and self.out.is_terminal
-        self.tasks: dict[str, int] = {}
-
-    def __enter__(self):  # type: ignore[no-untyped-def]
-        if not self.enabled:
-            return lambda event: None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-        self.progress = Progress(
-            "[bold]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            "{task.fields[failed]} failed",
-            TimeElapsedColumn(),
-            console=self.out,
-        )
-        for channel in self.plan.channels:
-            total = channel.recipients.valid if channel.recipients is not None else 1
-            self.tasks[channel.name] = self.progress.add_task(channel.name, total=total, failed=0)
-        self.progress.start()
-        return self.handle
-
-    def handle(self, event) -> None:  # type: ignore[no-untyped-def]
-        task = self.tasks.get(event.channel)
-        if task is None:
-            return
-        if event.kind == "delivered":
-            self.progress.advance(task)
-        elif event.kind == "failed":
-            failed = self.progress.tasks[task].fields["failed"] + 1
-            self.progress.update(task, advance=1, failed=failed)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            self.progress.stop()
-
-
-def show_outcomes(outcomes: list, uncertain: list | None = None) -> None:  # type: ignore[type-arg]
-    out = console()
-    table = Table(title="Delivery", title_justify="left")
-    for column in ("channel", "sent", "failed", "skipped", "duplicates", "already", "retries"):
-        table.add_column(column, justify="left" if column == "channel" else "right")
-    for outcome in outcomes:
-        reasons = ", ".join(f"{n} x {code}" for code, n in outcome.failed.most_common())
-        table.add_row(
-            outcome.name,
-            str(outcome.sent),
-            f"{outcome.failed_total}" + (f" ({reasons})" if reasons else ""),
-            str(outcome.skipped),
-            str(outcome.duplicates),
-            str(outcome.already),
-            str(outcome.retries),
-        )
-    out.print(table)
-    for outcome in outcomes:
-        for problem in outcome.problems:
-            out.print(problem_text(problem))
-        for receipt in outcome.failures[:10]:
-            where = f"line {receipt.target.line}: " if receipt.target.line else ""
-            kind = "permanent" if receipt.permanent else "after retries"
-            out.print(
-                Text(
-                    f"{outcome.name}: {where}{receipt.error} ({receipt.error_code}, {kind})", "red"
-                )
-            )
-        if len(outcome.failures) > 10:
-            out.print(Text(f"{outcome.name}: and {outcome.failed_total - 10} more failures", "red"))
-        if outcome.stopped:
-            out.print(
-                Text(f"{outcome.name}: stopped before the end; run the send again.", "yellow")
-            )
-    for item in uncertain or ():
-        where = f" (line {item['line']})" if item.get("line") else ""
-        out.print(
-            Text(
-                f"{item['channel']}: {item['recipient']}{where} uncertain: an earlier run was "
-                "stopped while sending it; --resend-uncertain sends it again",
-                "yellow",
-            )
-        )
-    total_failed = sum(o.failed_total for o in outcomes)
-    total_sent = sum(o.sent for o in outcomes)
-    style = "bold red" if total_failed else "bold green"
-    out.print(Text(f"{total_sent} sent, {total_failed} failed.", style))
-
-
-def show_decision(run, incident_path: Path) -> None:  # type: ignore[no-untyped-def]
-    out = console()
-    decision = run.decision
-    if run.uncertain_found:
-        out.print(
-            Text(
-                f"{run.uncertain_found} deliveries were in flight when an earlier run stopped: "
-                "marked uncertain (re-sent only with --resend-uncertain).",
-                "yellow",
-            )
-        )
-    if decision is None:
-        return
-    style = "green" if decision.action == "nothing" else "bold"
-    labels = {
-        "new": "New update",
-        "continue": "Continuing",
-        "reminder": "Reminder",
-        "nothing": "Nothing to send",
-    }
-    out.print(Text(f"{labels[decision.action]} for {incident_path}: {decision.reason}.", style))
-
-
-def show_status(summary: dict) -> None:  # type: ignore[type-arg]
-    out = console()
-    out.print(Text(f"{summary['incident']} ({summary['status']})", "bold"))
-    if not summary["versions"]:
-        out.print("Nothing has been sent for this incident yet.")
-        return
-    versions = Table(title="Versions", title_justify="left")
-    for column in ("#", "kind", "status", "at", "next update promised", "complete"):
-        versions.add_column(column)
-    for v in summary["versions"]:
-        versions.add_row(
-            str(v["id"]),
-            v["kind"],
-            v["status"],
-            v["created_at"][:16].replace("T", " "),
-            (v["next_update_at"] or "—")[:16].replace("T", " "),
-            "yes" if v["complete"] else "no",
-        )
-    out.print(versions)
-    deliveries = Table(title="Latest version, per channel", title_justify="left")
-    deliveries.add_column("channel")
-    states = ("sent", "failed-transient", "failed-permanent", "uncertain", "pending", "sending")
-    for state in states:
-        deliveries.add_column(state, justify="right")
-    deliveries.add_column("failures by reason")
-    for channel, counts in summary["channels"].items():
-        reasons = summary["failures"].get(channel, {})
-        deliveries.add_row(
-            channel,
-            *(str(counts.get(s, 0)) for s in states),
-            ", ".join(f"{n} x {r}" for r, n in reasons.items()),
-        )
-    out.print(deliveries)
-    if summary["next_update_at"]:
-        when = summary["next_update_at"][:16].replace("T", " ")
-        line = f"Next update promised for {when} ({summary['timezone']})"
-        if summary["overdue"]:
-            out.print(Text(f"{line}: OVERDUE by {summary['overdue_by_minutes']} min.", "bold red"))
-        else:
-            out.print(Text(line + ".", "green"))
-
-
-def show_decision_ahead(decision) -> None:  # type: ignore[no-untyped-def]
-    """After a dry run: what a real send would do now, given what was already sent."""
-    what = {
-        "new": "send this as a new update",
-        "continue": "finish the last update that did not complete",
-        "reminder": "send this reminder, to keep the promised update",
-        "nothing": "send nothing",
-    }[decision.action]
-    console().print(Text(f"A real send now would {what}: {decision.reason}.", "bold"))

@@ -1,0 +1,177 @@
+"""How a real send looks in a terminal: the confirmation, progress, the decision and the outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+from rich.text import Text
+
+from broadcast.delivery.preflight import ChannelPlan, Plan
+
+if TYPE_CHECKING:
+    from broadcast.delivery.dispatch import ChannelOutcome, Event
+    from broadcast.delivery.sending import Decision, SendRun
+
+from broadcast.terminal.console import console, problem_text
+from broadcast.terminal.preview import audience_of
+
+
+def confirm_send(plan: Plan) -> bool:
+    """Show what goes where and ask; the default is no."""
+    out = console()
+    table = Table(title="About to send", title_justify="left")
+    table.add_column("channel")
+    table.add_column("type")
+    table.add_column("reaches")
+    table.add_column("carries")
+    for channel in plan.channels:
+        table.add_row(channel.name, channel.type, audience_of(channel), _measures_short(channel))
+    out.print(table)
+    answer = out.input("Send now? [y/N] ").strip().lower()
+    if answer in ("y", "yes", "o", "oui"):
+        return True
+    out.print("Nothing was sent.")
+    return False
+
+
+def _measures_short(channel: ChannelPlan) -> str:
+    m = channel.measures
+    if channel.type == "sms":
+        return f"{m.get('segments', '?')} segment(s), {m.get('encoding', '')}"
+    if channel.type == "twitter":
+        posts = len(m.get("thread", ())) or 1
+        return f"{posts} post{'s' * (posts != 1)}"
+    if channel.type == "email":
+        return channel.parts.get("subject", "")
+    return "banner, status page, feed"
+
+
+class SendProgress:
+    """Progress bars per channel on a terminal; nothing otherwise (cron, pipes, --json)."""
+
+    def __init__(self, plan: Plan, enabled: bool) -> None:
+        self.plan = plan
+        self.out = console(stderr=True)
+        self.enabled = enabled and self.out.is_terminal
+        self.tasks: dict[str, int] = {}
+
+    def __enter__(self) -> Callable[[Event], None]:
+        if not self.enabled:
+            return lambda event: None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        self.progress = Progress(
+            "[bold]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            "{task.fields[failed]} failed",
+            TimeElapsedColumn(),
+            console=self.out,
+        )
+        for channel in self.plan.channels:
+            total = channel.recipients.valid if channel.recipients is not None else 1
+            self.tasks[channel.name] = self.progress.add_task(channel.name, total=total, failed=0)
+        self.progress.start()
+        return self.handle
+
+    def handle(self, event: Event) -> None:
+        task = self.tasks.get(event.channel)
+        if task is None:
+            return
+        if event.kind == "delivered":
+            self.progress.advance(task)
+        elif event.kind == "failed":
+            failed = self.progress.tasks[task].fields["failed"] + 1
+            self.progress.update(task, advance=1, failed=failed)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self.progress.stop()
+
+
+def show_outcomes(
+    outcomes: list[ChannelOutcome], uncertain: Iterable[dict[str, Any]] | None = None
+) -> None:
+    out = console()
+    table = Table(title="Delivery", title_justify="left")
+    for column in ("channel", "sent", "failed", "skipped", "duplicates", "already", "retries"):
+        table.add_column(column, justify="left" if column == "channel" else "right")
+    for outcome in outcomes:
+        reasons = ", ".join(f"{n} x {code}" for code, n in outcome.failed.most_common())
+        table.add_row(
+            outcome.name,
+            str(outcome.sent),
+            f"{outcome.failed_total}" + (f" ({reasons})" if reasons else ""),
+            str(outcome.skipped),
+            str(outcome.duplicates),
+            str(outcome.already),
+            str(outcome.retries),
+        )
+    out.print(table)
+    for outcome in outcomes:
+        for problem in outcome.problems:
+            out.print(problem_text(problem))
+        for receipt in outcome.failures[:10]:
+            where = f"line {receipt.target.line}: " if receipt.target.line else ""
+            kind = "permanent" if receipt.permanent else "after retries"
+            out.print(
+                Text(
+                    f"{outcome.name}: {where}{receipt.error} ({receipt.error_code}, {kind})", "red"
+                )
+            )
+        if len(outcome.failures) > 10:
+            out.print(Text(f"{outcome.name}: and {outcome.failed_total - 10} more failures", "red"))
+        if outcome.stopped:
+            out.print(
+                Text(f"{outcome.name}: stopped before the end; run the send again.", "yellow")
+            )
+    for item in uncertain or ():
+        where = f" (line {item['line']})" if item.get("line") else ""
+        out.print(
+            Text(
+                f"{item['channel']}: {item['recipient']}{where} uncertain: an earlier run was "
+                "stopped while sending it; --resend-uncertain sends it again",
+                "yellow",
+            )
+        )
+    total_failed = sum(o.failed_total for o in outcomes)
+    total_sent = sum(o.sent for o in outcomes)
+    style = "bold red" if total_failed else "bold green"
+    out.print(Text(f"{total_sent} sent, {total_failed} failed.", style))
+
+
+def show_decision(run: SendRun, incident_path: Path) -> None:
+    out = console()
+    decision = run.decision
+    if run.uncertain_found:
+        out.print(
+            Text(
+                f"{run.uncertain_found} deliveries were in flight when an earlier run stopped: "
+                "marked uncertain (re-sent only with --resend-uncertain).",
+                "yellow",
+            )
+        )
+    if decision is None:
+        return
+    style = "green" if decision.action == "nothing" else "bold"
+    labels = {
+        "new": "New update",
+        "continue": "Continuing",
+        "reminder": "Reminder",
+        "nothing": "Nothing to send",
+    }
+    out.print(Text(f"{labels[decision.action]} for {incident_path}: {decision.reason}.", style))
+
+
+def show_decision_ahead(decision: Decision) -> None:
+    """After a dry run: what a real send would do now, given what was already sent."""
+    what = {
+        "new": "send this as a new update",
+        "continue": "finish the last update that did not complete",
+        "reminder": "send this reminder, to keep the promised update",
+        "nothing": "send nothing",
+    }[decision.action]
+    console().print(Text(f"A real send now would {what}: {decision.reason}.", "bold"))

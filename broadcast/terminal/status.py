@@ -1,0 +1,52 @@
+"""How `broadcast status` looks in a terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from broadcast.terminal.console import console
+
+
+def show_status(summary: dict[str, Any]) -> None:
+    out = console()
+    out.print(Text(f"{summary['incident']} ({summary['status']})", "bold"))
+    if not summary["versions"]:
+        out.print("Nothing has been sent for this incident yet.")
+        return
+    versions = Table(title="Versions", title_justify="left")
+    for column in ("#", "kind", "status", "at", "next update promised", "complete"):
+        versions.add_column(column)
+    for v in summary["versions"]:
+        versions.add_row(
+            str(v["id"]),
+            v["kind"],
+            v["status"],
+            v["created_at"][:16].replace("T", " "),
+            (v["next_update_at"] or "—")[:16].replace("T", " "),
+            "yes" if v["complete"] else "no",
+        )
+    out.print(versions)
+    deliveries = Table(title="Latest version, per channel", title_justify="left")
+    deliveries.add_column("channel")
+    states = ("sent", "failed-transient", "failed-permanent", "uncertain", "pending", "sending")
+    for state in states:
+        deliveries.add_column(state, justify="right")
+    deliveries.add_column("failures by reason")
+    for channel, counts in summary["channels"].items():
+        reasons = summary["failures"].get(channel, {})
+        deliveries.add_row(
+            channel,
+            *(str(counts.get(s, 0)) for s in states),
+            ", ".join(f"{n} x {r}" for r, n in reasons.items()),
+        )
+    out.print(deliveries)
+    if summary["next_update_at"]:
+        when = summary["next_update_at"][:16].replace("T", " ")
+        line = f"Next update promised for {when} ({summary['timezone']})"
+        if summary["overdue"]:
+            out.print(Text(f"{line}: OVERDUE by {summary['overdue_by_minutes']} min.", "bold red"))
+        else:
+            out.print(Text(line + ".", "green"))
