@@ -196,7 +196,7 @@ def test_a_silent_api_times_out(
 
 
 def test_without_base_url_every_request_still_has_a_timeout(make_adapter: MakeAdapter) -> None:
-    client = make_adapter(None)._tweepy()
+    client = make_adapter(None).client()
 
     transport = client.session.get_adapter("https://api.twitter.com/2/tweets")
 

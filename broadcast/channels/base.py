@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 RecipientKind = Literal["phone", "email"]
+ClientT = TypeVar("ClientT")
 
 
 @dataclass(frozen=True)
@@ -131,3 +132,40 @@ class Adapter:
 
     def close(self) -> None:
         """Release connections. Called once per instance, after its last delivery."""
+
+
+class ClientAdapter(Adapter, Generic[ClientT]):
+    """An adapter that talks to its provider through one SDK client, built once per worker.
+
+    The client is built in ``open`` (outside the rate limit) or at the first delivery, and
+    released in ``close``. A subclass says how to build and how to release one.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        config: Any,
+        credentials: Mapping[str, str],
+        context: DeliveryContext,
+    ) -> None:
+        super().__init__(name, config, credentials, context)
+        self._client: ClientT | None = None
+
+    def build_client(self) -> ClientT:
+        raise NotImplementedError
+
+    def release_client(self, client: ClientT) -> None:
+        """Close what the client holds open (its HTTP session)."""
+
+    def client(self) -> ClientT:
+        if self._client is None:
+            self._client = self.build_client()
+        return self._client
+
+    def open(self) -> None:
+        self.client()
+
+    def close(self) -> None:
+        if self._client is not None:
+            self.release_client(self._client)
+            self._client = None

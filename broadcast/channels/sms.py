@@ -9,7 +9,6 @@ comes out as a ``DeliveryError``, classified as worth retrying (rate limit, 5xx,
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -20,7 +19,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from broadcast.channels.base import Adapter, DeliveryContext, DeliveryError, Outgoing, Target
+from broadcast.channels.base import ClientAdapter, DeliveryError, Outgoing, Target
 from broadcast.content.measure import sms_measure
 
 if TYPE_CHECKING:
@@ -112,7 +111,7 @@ def parse_retry_after(value: str) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-class SmsAdapter(Adapter):
+class SmsAdapter(ClientAdapter[Client]):
     """Sends ``message.parts["text"]`` to ``target.address`` (E.164) through Twilio."""
 
     recipient_kind = "phone"
@@ -122,28 +121,14 @@ class SmsAdapter(Adapter):
     channel_wide_codes = frozenset({"20003"})
 
     config: SmsChannel
-
-    def __init__(
-        self,
-        name: str,
-        config: Any,
-        credentials: Mapping[str, str],
-        context: DeliveryContext,
-    ) -> None:
-        super().__init__(name, config, credentials, context)
-        self._client: Client | None = None
-        self._http_client: RetryAfterHttpClient | None = None
+    _http_client: RetryAfterHttpClient | None = None
 
     def cost(self, message: Outgoing) -> int:
         """Segments of the text: Twilio counts its rate in message parts."""
         return max(1, sms_measure(message.parts["text"]).segments)
 
-    def open(self) -> None:
-        # Building the client costs ~40 ms: done before the first slot, not inside it.
-        self._twilio().messages  # noqa: B018 - the property builds the Messages API object
-
     def deliver(self, message: Outgoing, target: Target) -> str:
-        client = self._twilio()
+        client = self.client()
         fields: dict[str, str] = {"to": target.address, "body": message.parts["text"]}
         if self.config.from_ is not None:
             fields["from_"] = self.config.from_
@@ -169,30 +154,30 @@ class SmsAdapter(Adapter):
             ) from None
         return str(created.sid)
 
-    def close(self) -> None:
+    def build_client(self) -> Client:
+        self._http_client = RetryAfterHttpClient(timeout=REQUEST_TIMEOUT)
+        base_url = self.config.api_base_url
+        # TWILIO_EDGE / TWILIO_REGION rewrite "api.twilio.com" into e.g.
+        # "api.dublin.ie1.twilio.com"; applied to a base URL of our own they would mangle its
+        # host, so they are honoured only for Twilio's own host. A mapping with blank values
+        # is needed: the SDK reads os.environ when given an empty one.
+        environment = {"TWILIO_EDGE": "", "TWILIO_REGION": ""} if base_url else None
+        client = Client(
+            self.credentials["account_sid"],
+            self.credentials["auth_token"],
+            http_client=self._http_client,
+            environment=environment,
+        )
+        if base_url:
+            client.api.base_url = base_url.rstrip("/")
+        # Building the Messages API object costs ~40 ms: done here, before the first slot.
+        client.messages  # noqa: B018 - the property builds it
+        return client
+
+    def release_client(self, client: Client) -> None:
         if self._http_client is not None and self._http_client.session is not None:
             self._http_client.session.close()
-        self._client = None
         self._http_client = None
-
-    def _twilio(self) -> Client:
-        if self._client is None:
-            self._http_client = RetryAfterHttpClient(timeout=REQUEST_TIMEOUT)
-            base_url = self.config.api_base_url
-            # TWILIO_EDGE / TWILIO_REGION rewrite "api.twilio.com" into e.g.
-            # "api.dublin.ie1.twilio.com"; applied to a base URL of our own they would mangle its
-            # host, so they are honoured only for Twilio's own host. A mapping with blank values
-            # is needed: the SDK reads os.environ when given an empty one.
-            environment = {"TWILIO_EDGE": "", "TWILIO_REGION": ""} if base_url else None
-            self._client = Client(
-                self.credentials["account_sid"],
-                self.credentials["auth_token"],
-                http_client=self._http_client,
-                environment=environment,
-            )
-            if base_url:
-                self._client.api.base_url = base_url.rstrip("/")
-        return self._client
 
     def _classify(self, exc: TwilioException) -> DeliveryError:
         status: int = getattr(exc, "status", 0) or 0

@@ -20,7 +20,7 @@ import tweepy
 from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 
-from broadcast.channels.base import Adapter, DeliveryContext, DeliveryError, Outgoing, Target
+from broadcast.channels.base import ClientAdapter, DeliveryError, Outgoing, Target
 
 if TYPE_CHECKING:
     from broadcast.input.config import TwitterChannel
@@ -102,7 +102,7 @@ class TimeoutHTTPAdapter(HTTPAdapter):
         )
 
 
-class TwitterAdapter(Adapter):
+class TwitterAdapter(ClientAdapter[tweepy.Client]):
     """Posts ``message.thread`` (or ``message.parts["text"]``) on the configured account."""
 
     recipient_kind = None
@@ -111,15 +111,8 @@ class TwitterAdapter(Adapter):
 
     config: TwitterChannel
 
-    def __init__(
-        self,
-        name: str,
-        config: Any,
-        credentials: Mapping[str, str],
-        context: DeliveryContext,
-    ) -> None:
-        super().__init__(name, config, credentials, context)
-        self._client: tweepy.Client | None = None
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         # Posts already out for threads that stopped part way; see deliver().
         self._posted: dict[ThreadKey, list[str]] = {}
 
@@ -137,7 +130,7 @@ class TwitterAdapter(Adapter):
         reply_to = message.facts.get("reply_to")
         key: ThreadKey = (posts, None if reply_to is None else str(reply_to))
         posted = self._posted.setdefault(key, [])
-        client = self._tweepy()
+        client = self.client()
         for text in posts[len(posted) :]:
             previous = posted[-1] if posted else key[1]
             try:
@@ -151,28 +144,22 @@ class TwitterAdapter(Adapter):
         del self._posted[key]
         return ",".join(posted)
 
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.session.close()
-            self._client = None
+    def build_client(self) -> tweepy.Client:
+        client = tweepy.Client(
+            consumer_key=self.credentials["consumer_key"],
+            consumer_secret=self.credentials["consumer_secret"],
+            access_token=self.credentials["access_token"],
+            access_token_secret=self.credentials["access_token_secret"],
+            # Waiting is the dispatcher's call: it knows the other deliveries and the clock.
+            wait_on_rate_limit=False,
+        )
+        transport = TimeoutHTTPAdapter(timeout=REQUEST_TIMEOUT, base_url=self.config.api_base_url)
+        client.session.mount("https://", transport)
+        client.session.mount("http://", transport)
+        return client
 
-    def _tweepy(self) -> tweepy.Client:
-        if self._client is None:
-            client = tweepy.Client(
-                consumer_key=self.credentials["consumer_key"],
-                consumer_secret=self.credentials["consumer_secret"],
-                access_token=self.credentials["access_token"],
-                access_token_secret=self.credentials["access_token_secret"],
-                # Waiting is the dispatcher's call: it knows the other deliveries and the clock.
-                wait_on_rate_limit=False,
-            )
-            transport = TimeoutHTTPAdapter(
-                timeout=REQUEST_TIMEOUT, base_url=self.config.api_base_url
-            )
-            client.session.mount("https://", transport)
-            client.session.mount("http://", transport)
-            self._client = client
-        return self._client
+    def release_client(self, client: tweepy.Client) -> None:
+        client.session.close()
 
 
 def _classify(exc: Exception) -> DeliveryError:
