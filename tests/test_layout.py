@@ -1,0 +1,93 @@
+"""The package's layout by stage holds: each stage imports only the stages before it.
+
+Data flows input → content → channels → delivery → ledger → report → terminal; a stage that
+imported a later one (an adapter reading YAML, the ledger knowing a channel, the core printing)
+would fail here, with the module and the import named.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "broadcast"
+
+# What each stage may import, besides itself and the standard library and third parties.
+ALLOWED: dict[str, set[str]] = {
+    "problems": set(),
+    "input": {"problems"},
+    "content": {"problems", "input"},
+    "channels": {"problems", "input", "content"},
+    "ledger": set(),
+    "delivery": {"problems", "input", "content", "channels", "ledger"},
+    "report": {"problems", "input", "ledger"},
+    "terminal": {"problems", "input", "content", "channels", "delivery", "ledger", "report"},
+    "starter": {"problems", "content"},
+    "cli": {"*"},
+    "__main__": {"cli"},
+    "__init__": set(),
+}
+
+
+def stage_of(module: str) -> str:
+    """``broadcast.delivery.sending`` → ``delivery``; ``broadcast.cli`` → ``cli``."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _is_submodule(name: str) -> bool:
+    return (PACKAGE / f"{name}.py").exists() or (PACKAGE / name).is_dir()
+
+
+def imports_of(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = (
+                [node.module]
+                if node.module != "broadcast"
+                else [
+                    # ``from broadcast import __version__`` takes the package, not a stage.
+                    f"broadcast.{alias.name}" if _is_submodule(alias.name) else "broadcast"
+                    for alias in node.names
+                ]
+            )
+            found += [(node.lineno, name) for name in names if name.startswith("broadcast")]
+        elif isinstance(node, ast.Import):
+            found += [
+                (node.lineno, alias.name)
+                for alias in node.names
+                if alias.name.startswith("broadcast")
+            ]
+    return found
+
+
+def test_every_stage_imports_only_earlier_stages() -> None:
+    wrong = []
+    modules = sorted(PACKAGE.rglob("*.py"))
+    assert len(modules) > 30
+    for path in modules:
+        module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        stage = stage_of(module)
+        allowed = ALLOWED[stage]
+        for line, imported in imports_of(path):
+            target = stage_of(imported)
+            if imported == "broadcast" or target == stage or "*" in allowed:
+                continue
+            if target not in allowed:
+                wrong.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {imported}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_only_the_cli_and_the_terminal_views_import_rich_or_typer() -> None:
+    printing = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        if stage_of(module) in ("cli", "terminal"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        for name in ("rich", "typer"):
+            if f"import {name}" in text or f"from {name}" in text:
+                printing.append(f"{path.relative_to(PACKAGE.parent)} imports {name}")
+    assert not printing, "\n".join(printing)
