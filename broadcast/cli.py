@@ -11,8 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
+import click
 import typer
+from typer.core import TyperCommand
 
+from broadcast import __version__
 from broadcast.problems import InputError, Problem
 
 if TYPE_CHECKING:
@@ -27,14 +30,55 @@ EXIT_OK = 0
 EXIT_DELIVERY_FAILED = 1
 EXIT_BAD_INPUT = 2
 
+
+class PlainUsageCommand(TyperCommand):
+    """A command whose usage line reads ``send [OPTIONS] INCIDENT``, as man pages write it.
+
+    Typer writes a required argument as ``{INCIDENT}``, which reads as a shell brace expansion.
+    """
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = param.metavar or (param.name or "").upper()
+                pieces.append(name if param.required else f"[{name}]")
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+
 app = typer.Typer(
     name="broadcast",
     help="One crisis message, every channel: validate, preview and send an incident.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"broadcast {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            help="Print the version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """One crisis message, every channel: validate, preview and send an incident."""
+
 
 IncidentArg = Annotated[
     Path,
@@ -49,11 +93,17 @@ ConfigOpt = Annotated[
         "-c",
         help="channels.yaml to use (default: $BROADCAST_CONFIG, then ./channels.yaml).",
         show_default=False,
+        metavar="FILE",
     ),
 ]
 ChannelOpt = Annotated[
     list[str] | None,
-    typer.Option("--channel", help="Only this channel (repeat for several).", show_default=False),
+    typer.Option(
+        "--channel",
+        help="Only this channel (repeat for several).",
+        show_default=False,
+        metavar="NAME",
+    ),
 ]
 StrictOpt = Annotated[
     bool,
@@ -62,7 +112,7 @@ StrictOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout instead.")]
 
 
-@app.command()
+@app.command(cls=PlainUsageCommand)
 def validate(
     incident: IncidentArg,
     config: ConfigOpt = None,
@@ -84,7 +134,7 @@ def validate(
     raise typer.Exit(EXIT_OK if plan.ok else EXIT_BAD_INPUT)
 
 
-@app.command()
+@app.command(cls=PlainUsageCommand)
 def preview(
     incident: IncidentArg,
     config: ConfigOpt = None,
@@ -112,6 +162,7 @@ StateOpt = Annotated[
         "--state",
         help="Ledger folder (default: $BROADCAST_STATE, then .broadcast/ beside channels.yaml).",
         show_default=False,
+        metavar="DIR",
     ),
 ]
 YesOpt = Annotated[
@@ -123,11 +174,16 @@ LogOpt = Annotated[
         "--log-file",
         help="Append one JSON line per event (default: $BROADCAST_LOG).",
         show_default=False,
+        metavar="FILE",
     ),
 ]
 LockOpt = Annotated[
     float,
-    typer.Option("--lock-timeout", help="Seconds to wait for another run of the same incident."),
+    typer.Option(
+        "--lock-timeout",
+        help="Seconds to wait for another run of the same incident.",
+        metavar="SECONDS",
+    ),
 ]
 EXIT_BUSY = 3
 
@@ -144,7 +200,7 @@ class RunOptions:
     log_file: Path | None
 
 
-@app.command()
+@app.command(cls=PlainUsageCommand)
 def send(
     incident: IncidentArg,
     config: ConfigOpt = None,
@@ -202,7 +258,7 @@ def send(
     raise typer.Exit(_run_send(incident, channel, options, resend_uncertain=resend_uncertain))
 
 
-@app.command()
+@app.command(cls=PlainUsageCommand)
 def retry(
     incident: IncidentArg,
     config: ConfigOpt = None,
@@ -218,7 +274,7 @@ def retry(
     raise typer.Exit(_run_send(incident, channel, options, retry_transient=True))
 
 
-@app.command()
+@app.command(cls=PlainUsageCommand)
 def tick(
     folder: Annotated[
         Path,
@@ -239,16 +295,24 @@ def tick(
         _fail([Problem(f"{folder} is not a folder of incident files", folder)])
     files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
     options = RunOptions(config, yes, as_json, state, lock_timeout, log_file)
-    codes = [_run_send(path, None, options) for path in files]
+    documents: list[dict[str, object]] = []
+    codes = []
+    for path in files:
+        emitted: list[dict[str, object]] = []
+        code = _run_send(path, None, options, emit=emitted.append)
+        codes.append(code)
+        documents.append({"file": str(path), "exit_code": code, **(emitted[0] if emitted else {})})
     worst = (
         max(codes, key=lambda c: (c == EXIT_BAD_INPUT, c == EXIT_DELIVERY_FAILED, c))
         if codes
         else 0
     )
+    if as_json:
+        _print_json({"ok": worst == EXIT_OK, "exit_code": worst, "incidents": documents})
     raise typer.Exit(worst)
 
 
-@app.command()
+@app.command(cls=PlainUsageCommand)
 def status(
     incident: IncidentArg,
     config: ConfigOpt = None,
@@ -267,17 +331,20 @@ def status(
         show_status(summary)
 
 
-@app.command()
+@app.command(cls=PlainUsageCommand)
 def report(
     incident: IncidentArg,
     config: ConfigOpt = None,
     state: StateOpt = None,
     fmt: Annotated[
-        str, typer.Option("--format", help="terminal, md (Markdown) or html (with a timeline).")
+        str,
+        typer.Option(
+            "--format", help="terminal, md (Markdown) or html (with a timeline).", metavar="FORMAT"
+        ),
     ] = "terminal",
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write to this file.", dir_okay=False),
+        typer.Option("--output", "-o", help="Write to this file.", dir_okay=False, metavar="FILE"),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -341,9 +408,15 @@ def _run_send(
     *,
     resend_uncertain: bool = False,
     retry_transient: bool = False,
+    emit: Callable[[dict[str, object]], None] | None = None,
 ) -> int:
-    """One incident, from lock to summary; returns the exit code."""
+    """One incident, from lock to summary; returns the exit code.
+
+    With ``--json`` the run's document goes to ``emit`` (printed by default; ``tick`` gathers
+    them into one document).
+    """
     as_json = options.as_json
+    emit = emit or _print_json
     from broadcast.delivery.eventlog import EventLog
     from broadcast.delivery.sending import Busy, SendRun
     from broadcast.input.config import config_path
@@ -381,14 +454,14 @@ def _run_send(
                 for problem in plan.all_problems:
                     log.write("problem", **problem.to_json())
                 if as_json:
-                    _print_json({**plan.to_json(), "action": None, "sent": 0})
+                    emit({**plan.to_json(), "action": None, "sent": 0})
                 else:
                     show_preview(plan, html_source=False, dry_run=False)
                 return EXIT_BAD_INPUT
             assert decision is not None
             if plan is None:  # nothing to say
                 if as_json:
-                    _print_json(_decision_json(run, []))
+                    emit(_decision_json(run, []))
                 else:
                     show_decision(run, incident)
                 return EXIT_DELIVERY_FAILED if run.uncertain_found else EXIT_OK
@@ -422,7 +495,7 @@ def _run_send(
                     "channel", **{k: v for k, v in outcome.to_json().items() if k != "failures"}
                 )
             if as_json:
-                _print_json(_decision_json(run, outcomes, uncertain))
+                emit(_decision_json(run, outcomes, uncertain))
             else:
                 show_outcomes(outcomes, uncertain)
             failed = any(o.failed_total or o.problems or o.stopped for o in outcomes) or uncertain
@@ -430,7 +503,7 @@ def _run_send(
     except Busy as busy:
         log.write("busy", incident=str(incident), message=str(busy))
         if as_json:
-            _print_json({"ok": False, "busy": True, "message": str(busy)})
+            emit({"ok": False, "busy": True, "message": str(busy)})
         else:
             show_problems([Problem(str(busy), incident)])
         return EXIT_BUSY
@@ -491,10 +564,11 @@ def _log_delivery(log: EventLog, event: Event) -> None:
     )
 
 
-@app.command()
+@app.command(cls=PlainUsageCommand)
 def init(
     directory: Annotated[
-        Path, typer.Argument(help="Where to write the starter files.", file_okay=False)
+        Path,
+        typer.Argument(help="Where to write the starter files.", file_okay=False, metavar="DIR"),
     ] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
     sector: Annotated[
@@ -503,6 +577,7 @@ def init(
             "--sector",
             help="A ready set for your sector: utility, telecom, bank, transport, insurance, "
             "retail or public (French and English).",
+            metavar="SECTOR",
         ),
     ] = None,
 ) -> None:

@@ -217,6 +217,7 @@ def test_on_a_terminal_it_shows_what_goes_where_and_asks(world: World) -> None:
     code, screen = _terminal_send(world, b"n\n")
     assert code == 0
     assert "About to send" in screen and "4 recipients" in screen
+    assert "Send now? [y/N]" in screen
     assert "Nothing was sent" in screen
     assert world.twilio.requests() == []
 

@@ -17,6 +17,11 @@ def console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
+def count_of(n: int, singular: str, plural: str | None = None) -> str:
+    """``1 delivery``, ``2 deliveries``, ``0 segments``."""
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"
+
+
 def problem_text(problem: Problem, with_channel: bool = True) -> Text:
     style = "red" if problem.is_error else "yellow"
     label = "error" if problem.is_error else "warning"

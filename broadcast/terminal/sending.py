@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from broadcast.delivery.dispatch import ChannelOutcome, Event
     from broadcast.delivery.sending import Decision, SendRun
 
-from broadcast.terminal.console import console, problem_text
+from broadcast.terminal.console import console, count_of, problem_text
 from broadcast.terminal.preview import audience_of
 
 
@@ -30,7 +30,8 @@ def confirm_send(plan: Plan) -> bool:
     for channel in plan.channels:
         table.add_row(channel.name, channel.type, audience_of(channel), _measures_short(channel))
     out.print(table)
-    answer = out.input("Send now? [y/N] ").strip().lower()
+    # As Text: a plain string is rich markup, where "[y/N]" is a tag and vanishes.
+    answer = out.input(Text("Send now? [y/N] ")).strip().lower()
     if answer in ("y", "yes", "o", "oui"):
         return True
     out.print("Nothing was sent.")
@@ -40,7 +41,7 @@ def confirm_send(plan: Plan) -> bool:
 def _measures_short(channel: ChannelPlan) -> str:
     m = channel.measures
     if channel.type == "sms":
-        return f"{m.get('segments', '?')} segment(s), {m.get('encoding', '')}"
+        return f"{count_of(m.get('segments', 0), 'segment')}, {m.get('encoding', '')}"
     if channel.type == "twitter":
         posts = len(m.get("thread", ())) or 1
         return f"{posts} post{'s' * (posts != 1)}"
@@ -123,7 +124,8 @@ def show_outcomes(
                 )
             )
         if len(outcome.failures) > 10:
-            out.print(Text(f"{outcome.name}: and {outcome.failed_total - 10} more failures", "red"))
+            more = count_of(outcome.failed_total - 10, "more failure")
+            out.print(Text(f"{outcome.name}: and {more}", "red"))
         if outcome.stopped:
             out.print(
                 Text(f"{outcome.name}: stopped before the end; run the send again.", "yellow")
@@ -149,7 +151,9 @@ def show_decision(run: SendRun, incident_path: Path) -> None:
     if run.uncertain_found:
         out.print(
             Text(
-                f"{run.uncertain_found} deliveries were in flight when an earlier run stopped: "
+                f"{count_of(run.uncertain_found, 'delivery', 'deliveries')} "
+                f"{'was' if run.uncertain_found == 1 else 'were'} in flight when an earlier run "
+                "stopped: "
                 "marked uncertain (re-sent only with --resend-uncertain).",
                 "yellow",
             )

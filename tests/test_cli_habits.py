@@ -1,0 +1,74 @@
+"""The habits of a modern command line: --version, -h, completion, plain metavars, one JSON
+document from tick, singular and plural said right."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from broadcast import __version__
+from broadcast.terminal.console import count_of
+from tests.world import World
+
+COMMANDS = ("validate", "preview", "send", "retry", "tick", "status", "report", "init")
+
+
+def broadcast(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "broadcast", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"COLUMNS": "100", "PATH": "/usr/bin:/bin"},
+    )
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version_is_printed(flag: str) -> None:
+    done = broadcast(flag)
+    assert (done.returncode, done.stdout.strip()) == (0, f"broadcast {__version__}")
+
+
+def test_every_command_answers_h_with_plain_metavars() -> None:
+    for command in COMMANDS:
+        done = broadcast(command, "-h")
+        assert done.returncode == 0, (command, done.stderr)
+        usage = done.stdout.splitlines()[0]
+        assert usage.startswith(f"Usage: python -m broadcast {command} [OPTIONS]"), usage
+        # No {INCIDENT} brace expansion in the usage, no <list[str]> or <float> type names.
+        assert "{" not in usage, usage
+        assert not re.search(r"<(list|float|path|text|str)", done.stdout), (command, done.stdout)
+
+
+def test_shell_completion_is_offered() -> None:
+    done = broadcast("--help")
+    assert "--install-completion" in done.stdout and "--show-completion" in done.stdout
+    assert "-h, --help" in done.stdout
+
+
+def test_tick_json_is_one_document_naming_each_file(world: World) -> None:
+    incidents = world.folder / "incidents"
+    incidents.mkdir()
+    shutil.move(world.folder / "incident.yaml", incidents / "nord.yaml")
+    (incidents / "broken.yaml").write_text("id: broken\nstatus: nonsense\n")
+    result = world.run("tick", "incidents", "--yes", "--json")
+    document = json.loads(result.stdout)  # one document, not several after one another
+    assert result.exit_code == document["exit_code"] == 2
+    files = {Path(item["file"]).name: item for item in document["incidents"]}
+    assert set(files) == {"broken.yaml", "nord.yaml"}
+    assert files["broken.yaml"]["exit_code"] == 2 and files["broken.yaml"]["ok"] is False
+    assert files["nord.yaml"]["exit_code"] == 0 and files["nord.yaml"]["action"] == "new"
+    assert files["nord.yaml"]["sent"] > 0
+
+
+def test_counts_are_said_in_the_singular_and_the_plural() -> None:
+    assert count_of(1, "delivery", "deliveries") == "1 delivery"
+    assert count_of(3, "delivery", "deliveries") == "3 deliveries"
+    assert count_of(0, "segment") == "0 segments"
+    assert count_of(1, "segment") == "1 segment"
