@@ -465,6 +465,9 @@ def _run_send(
                 else:
                     show_decision(run, incident)
                 return EXIT_DELIVERY_FAILED if run.uncertain_found else EXIT_OK
+            warnings = [p for p in plan.all_problems if not p.is_error]
+            for warning in warnings:
+                log.write("warning", **warning.to_json())
             if not options.yes:
                 if not (sys.stdin.isatty() and sys.stdout.isatty()):
                     show_problems(
@@ -497,7 +500,7 @@ def _run_send(
             if as_json:
                 emit(_decision_json(run, outcomes, uncertain))
             else:
-                show_outcomes(outcomes, uncertain)
+                show_outcomes(outcomes, uncertain, warnings)
             failed = any(o.failed_total or o.problems or o.stopped for o in outcomes) or uncertain
             return EXIT_DELIVERY_FAILED if failed else EXIT_OK
     except Busy as busy:
@@ -534,6 +537,7 @@ def _decision_json(
     decision = run.decision
     assert decision is not None
     base = run.plan.to_json() if run.plan is not None else {"ok": True}
+    warnings = [p for p in run.plan.all_problems if not p.is_error] if run.plan else []
     return {
         **base,
         "action": decision.action,
@@ -542,6 +546,7 @@ def _decision_json(
         "sent": sum(o.sent for o in outcomes),
         "delivery": [o.to_json() for o in outcomes],
         "uncertain": list(uncertain),
+        "warnings": [w.to_json() for w in warnings],
     }
 
 

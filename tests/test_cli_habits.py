@@ -72,3 +72,25 @@ def test_counts_are_said_in_the_singular_and_the_plural() -> None:
     assert count_of(3, "delivery", "deliveries") == "3 deliveries"
     assert count_of(0, "segment") == "0 segments"
     assert count_of(1, "segment") == "1 segment"
+
+
+def test_warnings_are_said_on_a_real_send_and_written_to_the_cron_log(world: World) -> None:
+    incident = world.folder / "incident.yaml"
+    # 09:00 Paris is 08:00 UTC, before NOW (08:40 UTC): a promise already broken.
+    incident.write_text(
+        incident.read_text().replace("next_update: 2h", "next_update: 2026-11-22T09:00:00+01:00")
+    )
+    result = world.run("send", "incident.yaml", "--yes", "--channel", "sms", "--log-file", "c.log")
+    assert result.exit_code == 0, result.output
+    summary = result.output[result.output.index("4 sent, 0 failed.") :]
+    assert "Sent with 2 warnings:" in summary
+    assert "field next_update: the promised next update time has" in summary
+    assert "field phone: '06 12' is not a valid phone" in summary
+    events = [json.loads(line) for line in (world.folder / "c.log").read_text().splitlines()]
+    warnings = [e for e in events if e["event"] == "warning"]
+    assert [(w["field"], w["line"]) for w in warnings] == [("next_update", 54), ("phone", 6)]
+
+    incident.write_text(incident.read_text().replace("headline: ", "headline: Mise à jour. ", 1))
+    code, document = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
+    assert code == 0 and document["sent"] == 4
+    assert [w["field"] for w in document["warnings"]] == ["next_update", "phone"]

@@ -218,6 +218,7 @@ def test_on_a_terminal_it_shows_what_goes_where_and_asks(world: World) -> None:
     assert code == 0
     assert "About to send" in screen and "4 recipients" in screen
     assert "Send now? [y/N]" in screen
+    assert "To send with 1 warning:" in screen  # the skipped row of contacts.csv
     assert "Nothing was sent" in screen
     assert world.twilio.requests() == []
 

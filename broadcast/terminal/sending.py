@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from broadcast.delivery.preflight import ChannelPlan, Plan
+from broadcast.problems import Problem
 
 if TYPE_CHECKING:
     from broadcast.delivery.dispatch import ChannelOutcome, Event
@@ -30,6 +32,7 @@ def confirm_send(plan: Plan) -> bool:
     for channel in plan.channels:
         table.add_row(channel.name, channel.type, audience_of(channel), _measures_short(channel))
     out.print(table)
+    _show_warnings(out, [p for p in plan.all_problems if not p.is_error], "To send with")
     # As Text: a plain string is rich markup, where "[y/N]" is a tag and vanishes.
     answer = out.input(Text("Send now? [y/N] ")).strip().lower()
     if answer in ("y", "yes", "o", "oui"):
@@ -94,8 +97,11 @@ class SendProgress:
 
 
 def show_outcomes(
-    outcomes: list[ChannelOutcome], uncertain: Iterable[dict[str, Any]] | None = None
+    outcomes: list[ChannelOutcome],
+    uncertain: Iterable[dict[str, Any]] | None = None,
+    warnings: Sequence[Problem] = (),
 ) -> None:
+    """The summary of a send: per channel, then failures, then what the checks warned about."""
     out = console()
     table = Table(title="Delivery", title_justify="left")
     for column in ("channel", "sent", "failed", "skipped", "duplicates", "already", "retries"):
@@ -143,6 +149,15 @@ def show_outcomes(
     total_sent = sum(o.sent for o in outcomes)
     style = "bold red" if total_failed else "bold green"
     out.print(Text(f"{total_sent} sent, {total_failed} failed.", style))
+    _show_warnings(out, warnings, "Sent with")
+
+
+def _show_warnings(out: Console, warnings: Sequence[Problem], heading: str) -> None:
+    """Warnings do not stop a send, so they are said where the sender looks: before and after."""
+    if warnings:
+        out.print(Text(f"{heading} {count_of(len(warnings), 'warning')}:", "yellow"))
+        for warning in warnings:
+            out.print(problem_text(warning))
 
 
 def show_decision(run: SendRun, incident_path: Path) -> None:
