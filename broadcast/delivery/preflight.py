@@ -195,7 +195,7 @@ def _wording_checks(
 ) -> list[Problem]:
     from dataclasses import replace
 
-    from broadcast.content.content_checks import check_content
+    from broadcast.content.wording_checks import check_content
 
     found = check_content(
         incident,

@@ -1,4 +1,4 @@
-"""Content checks: warnings that help comms staff word a crisis message people understand.
+"""Wording checks: warnings that help comms staff word a crisis message people understand.
 
 Preflight proves a message *can* be sent; these checks say whether it is *well worded*: does the
 headline say what is being done and when people will hear more, is there an apology, are the

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from broadcast.content.content_checks import ALLOWED_CAPITALS, DEFAULT_JARGON, check_content
+from broadcast.content.wording_checks import ALLOWED_CAPITALS, DEFAULT_JARGON, check_content
 from broadcast.input.incident import load_incident
 from broadcast.problems import Problem
 from tests.conftest import REPO, write
