@@ -486,7 +486,7 @@ def test_wrong_password_is_permanent_and_never_quoted(
 
     error = refusal(make_adapter(config, {"username": USERNAME, "password": wrong}))
 
-    assert (error.code, error.transient) == ("auth", False)
+    assert (error.code, error.transient, error.channel_fault) == ("auth", False, True)
     assert "refused the credentials" in error.message and "535" in error.message
     assert wrong not in error.message and wrong not in str(error)
     assert smtp_starttls_server.auth_failures >= 1  # smtplib tries each mechanism offered

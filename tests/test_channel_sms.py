@@ -255,8 +255,8 @@ def test_a_wrong_auth_token_is_permanent_and_never_shown(
         make_adapter(server, auth_token=wrong).deliver(text("x"), Target(RECIPIENT))
 
     error = caught.value
-    assert (error.code, error.transient) == ("20003", False)
-    assert "credentials refused" in error.message
+    assert (error.code, error.transient, error.channel_fault) == ("20003", False, True)
+    assert "credentials refused (HTTP 401)" in error.message
     assert wrong not in str(error) and SECRET not in str(error)
     assert server.messages() == []
 

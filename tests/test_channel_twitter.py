@@ -130,7 +130,7 @@ def test_a_reply_to_a_missing_post_is_forbidden(
 ) -> None:
     error = failure(make_adapter(x_server), post("Suite", reply_to="1234567890123456789"))
 
-    assert (error.code, error.transient) == ("forbidden", False)
+    assert (error.code, error.transient, error.channel_fault) == ("forbidden", False, False)
     assert "deleted or not visible" in error.message
 
 
@@ -228,7 +228,7 @@ def test_wrong_credentials_fail_the_signature_check(
 ) -> None:
     error = failure(make_adapter(x_server, **wrong), post("Coupure"))
 
-    assert (error.code, error.transient) == ("unauthorized", False)
+    assert (error.code, error.transient, error.channel_fault) == ("unauthorized", False, True)
     assert "credentials refused" in error.message
     assert "not-the-secret" not in error.message
     assert x_server.posts() == []

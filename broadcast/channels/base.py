@@ -54,6 +54,8 @@ class Receipt:
     error: str | None = None
     permanent: bool = False
     attempts: int = 1
+    # The channel, not this recipient, was refused (credentials, TLS): not a recipient failure.
+    channel_fault: bool = False
 
 
 class DeliveryError(Exception):
@@ -62,6 +64,11 @@ class DeliveryError(Exception):
     ``transient`` errors (rate limits, 5xx, timeouts, dropped connections) are retried by the
     dispatcher; the others (invalid number, unsubscribed, duplicate post) are recorded as they
     are. ``retry_after`` is the provider's own word on when to try again, in seconds.
+
+    ``channel_fault`` errors are the channel's, not the recipient's: refused credentials
+    (HTTP 401/403, SMTP 535) or a TLS failure would refuse every other recipient too. The
+    dispatcher stops the channel at the first one and leaves its deliveries pending, so the
+    next send after the fix reaches everyone.
     """
 
     def __init__(
@@ -71,12 +78,14 @@ class DeliveryError(Exception):
         *,
         transient: bool,
         retry_after: float | None = None,
+        channel_fault: bool = False,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.transient = transient
         self.retry_after = retry_after
+        self.channel_fault = channel_fault
 
 
 @dataclass(frozen=True)
@@ -96,9 +105,6 @@ class Adapter:
     default_concurrency: ClassVar[int] = 1
     # Deliveries per second unless channels.yaml says otherwise; None is unlimited.
     default_rate: ClassVar[float | None] = None
-    # Error codes that will fail every other delivery too (credentials, TLS): the dispatcher
-    # stops the channel at the first one instead of failing a million recipients one by one.
-    channel_wide_codes: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,

@@ -61,6 +61,10 @@ class Envelope:
     smtputf8: bool  # a non-ASCII local part: only a server offering SMTPUTF8 can take it
 
 
+# Connection failures that are the channel's, not a recipient's (see ``DeliveryError``).
+CHANNEL_FAULTS = frozenset({"auth", "tls"})
+
+
 class _HungUp(DeliveryError):
     """The server hung up before the message was handed over, so sending again is safe."""
 
@@ -76,7 +80,6 @@ class EmailAdapter(Adapter):
     # per-client connection limits.
     default_concurrency: ClassVar[int] = 4
     default_rate: ClassVar[float | None] = None
-    channel_wide_codes = frozenset({"auth", "tls"})
 
     config: EmailChannel
 
@@ -337,6 +340,9 @@ class EmailAdapter(Adapter):
             error = self._connect_error(step, exc)
             if error is None:
                 raise  # not a network, TLS or protocol failure: a bug, keep the traceback
+            if error.code in CHANNEL_FAULTS and not error.transient:
+                # Refused credentials or TLS refuse every recipient alike: the channel's fault.
+                error.channel_fault = True
             raise error from None
         return smtp
 
@@ -364,7 +370,8 @@ class EmailAdapter(Adapter):
             user = self.credentials.get("username")
             return DeliveryError(
                 "auth",
-                f"{server} refused the credentials of {user!r}: {exc.smtp_code} {text}",
+                f"credentials refused (SMTP {exc.smtp_code}): {server} refused the credentials "
+                f"of {user!r}: {text}",
                 transient=400 <= exc.smtp_code < 500,  # 454: temporary authentication failure
             )
         if isinstance(exc, smtplib.SMTPServerDisconnected):

@@ -118,7 +118,6 @@ class SmsAdapter(ClientAdapter[Client]):
     default_concurrency = 10
     # Twilio queues what a long code cannot send at once; one part per second is its default.
     default_rate = 1.0
-    channel_wide_codes = frozenset({"20003"})
 
     config: SmsChannel
     _http_client: RetryAfterHttpClient | None = None
@@ -188,8 +187,19 @@ class SmsAdapter(ClientAdapter[Client]):
             retry_after = self._http_client.retry_after() if self._http_client else None
             text = TRANSIENT_ERRORS.get(code) or f"Twilio answered HTTP {status}"
             return DeliveryError(name, text, transient=True, retry_after=retry_after)
-        if status == 401:
-            return DeliveryError(name, PERMANENT_ERRORS[20003], transient=False)
+        if status in (401, 403) or code == 20003:
+            # The account, not the number: every other message would be refused the same way.
+            said = (
+                self._twilio_message(exc, status)
+                if status == 403
+                else "Twilio did not accept the account SID and auth token"
+            )
+            return DeliveryError(
+                name,
+                f"credentials refused (HTTP {status or 401}): {said}",
+                transient=False,
+                channel_fault=True,
+            )
         text = PERMANENT_ERRORS.get(code) or self._twilio_message(exc, status)
         return DeliveryError(name, text, transient=False)
 

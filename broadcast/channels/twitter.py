@@ -184,8 +184,9 @@ def _classify(exc: Exception) -> DeliveryError:
     if isinstance(exc, tweepy.Unauthorized):
         return DeliveryError(
             "unauthorized",
-            "credentials refused: X did not accept the consumer key and access token",
+            "credentials refused (HTTP 401): X did not accept the consumer key and access token",
             transient=False,
+            channel_fault=True,
         )
     if isinstance(exc, tweepy.Forbidden):
         said = _said(exc)
@@ -193,7 +194,16 @@ def _classify(exc: Exception) -> DeliveryError:
             return DeliveryError(
                 "duplicate", "X refuses a post identical to an earlier one", transient=False
             )
-        return DeliveryError("forbidden", f"X refused the post: {said}", transient=False)
+        if "reply" in said.lower() or "deleted" in said.lower():
+            return DeliveryError("forbidden", f"X refused the post: {said}", transient=False)
+        # Otherwise the app or account may not post (app-only or read-only keys, a suspended
+        # account): every post would be refused, so it is the channel's fault, not this post's.
+        return DeliveryError(
+            "forbidden",
+            f"credentials refused (HTTP 403): X refused the post: {said}",
+            transient=False,
+            channel_fault=True,
+        )
     if isinstance(exc, tweepy.BadRequest):
         return DeliveryError("bad_request", f"X refused the post: {_said(exc)}", transient=False)
     if isinstance(exc, tweepy.HTTPException):

@@ -4,6 +4,9 @@ This is the one place with the sending loop, retries, rate limiting, de-duplicat
 adapters only hand one message to their provider. Recipients are streamed from the CSV through
 a bounded queue, and duplicates are found in an on-disk set, so a million recipients need no
 more memory than ten thousand.
+
+A channel's first delivery goes alone: if the provider refuses the channel's credentials, that
+one request is the only one made, and the channel's deliveries stay pending for the next send.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +32,7 @@ from broadcast.channels.base import (
     Target,
 )
 from broadcast.delivery.preflight import ChannelPlan, Plan
-from broadcast.input.config import Config, resolve_credentials
+from broadcast.input.config import _ENV_REF, Config, resolve_credentials
 from broadcast.input.recipients import SeenSet, language_of, read_recipients
 from broadcast.ledger.sqlite import FAILED_PERMANENT, FAILED_TRANSIENT, PENDING, SENT, Ledger
 from broadcast.problems import Problem
@@ -123,6 +127,8 @@ class ChannelOutcome:
     already: int = 0
     retries: int = 0
     stopped: bool = False
+    # A newer version of the incident took over: this run stopped handing out the old one.
+    superseded: bool = False
     failures: list[Receipt] = field(default_factory=list)
     provider_ids: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -135,6 +141,8 @@ class ChannelOutcome:
     def record(self, receipt: Receipt) -> None:
         with self.lock:
             self.retries += receipt.attempts - 1
+            if receipt.channel_fault:
+                return  # the channel's failure, reported as a problem; the delivery waits
             if receipt.ok:
                 self.sent += 1
                 # Only single-target channels (a post, a folder) are worth listing ids for.
@@ -158,6 +166,7 @@ class ChannelOutcome:
             "already": self.already,
             "retries": self.retries,
             "stopped": self.stopped,
+            "superseded": self.superseded,
             "provider_ids": self.provider_ids,
             "problems": [p.to_json() for p in self.problems],
             "failures": [
@@ -316,9 +325,17 @@ class Dispatcher:
             target = adapter.single_target()
             try:
                 delivery_id = self._claim(channel.name, target, outcome)
-                if delivery_id is not False:
-                    receipt = self._deliver(adapter, message, target, limiter, outcome, delivery_id)
+                receipt = (
+                    None
+                    if delivery_id is False
+                    else self._deliver(
+                        adapter, message, target, limiter, outcome, delivery_id, self.stop.is_set
+                    )
+                )
+                if receipt is not None:
                     outcome.record(receipt)
+                    if receipt.channel_fault:
+                        outcome.problems.append(self._channel_fault(channel.name, receipt))
                     self.on_event(
                         Event(
                             channel.name, "delivered" if receipt.ok else "failed", receipt=receipt
@@ -356,35 +373,41 @@ class Dispatcher:
         first = next(iter(messages.values()))
         work: queue.Queue[tuple[Target, int | None] | None] = queue.Queue(maxsize=workers * 4)
         channel_failed = threading.Event()
+        # Until the provider has answered once, one delivery at a time: refused credentials
+        # then cost one request, not one per worker.
+        answered = threading.Event()
+        first_answer = threading.Lock()
+
+        def halted() -> bool:
+            return self.stop.is_set() or channel_failed.is_set()
+
+        def send_one(adapter: Adapter, target: Target, delivery_id: int | None) -> None:
+            message = messages.get(language_of(target.locale), first)
+            receipt = self._deliver(adapter, message, target, limiter, outcome, delivery_id, halted)
+            if receipt is None:
+                return  # stopped before it left: the ledger still says pending
+            outcome.record(receipt)
+            if receipt.channel_fault:
+                with outcome.lock:
+                    if not channel_failed.is_set():
+                        channel_failed.set()
+                        outcome.problems.append(self._channel_fault(channel.name, receipt))
+            self.on_event(
+                Event(channel.name, "delivered" if receipt.ok else "failed", receipt=receipt)
+            )
 
         def worker() -> None:
             adapter = kind(channel.name, config, credentials, context)
             try:
                 adapter.open()
                 while (item := work.get()) is not None:
-                    if self.stop.is_set() or channel_failed.is_set():
+                    if halted():
                         continue  # drain without sending; the ledger still says pending
-                    target, delivery_id = item
-                    message = messages.get(language_of(target.locale), first)
-                    receipt = self._deliver(adapter, message, target, limiter, outcome, delivery_id)
-                    outcome.record(receipt)
-                    if (
-                        receipt.error_code in kind.channel_wide_codes
-                        and not channel_failed.is_set()
-                    ):
-                        channel_failed.set()
-                        outcome.problems.append(
-                            Problem(
-                                f"{receipt.error}; nothing more was sent on this channel: fix "
-                                "it and send again",
-                                channel=channel.name,
-                            )
-                        )
-                    self.on_event(
-                        Event(
-                            channel.name, "delivered" if receipt.ok else "failed", receipt=receipt
-                        )
-                    )
+                    gate = nullcontext() if answered.is_set() else first_answer
+                    with gate:
+                        if not halted():
+                            send_one(adapter, *item)
+                        answered.set()
             finally:
                 adapter.close()
 
@@ -395,7 +418,7 @@ class Dispatcher:
             thread.start()
         try:
             for target in self._distinct_targets(kind, config, outcome):
-                if self.stop.is_set() or channel_failed.is_set():
+                if halted():
                     outcome.stopped = True
                     break
                 delivery_id = self._claim(channel.name, target, outcome)
@@ -439,10 +462,19 @@ class Dispatcher:
         limiter: RateLimiter,
         outcome: ChannelOutcome,
         delivery_id: int | None = None,
-    ) -> Receipt:
-        receipt = self._attempts(adapter, message, target, limiter, outcome, delivery_id)
+        halted: Callable[[], bool] = lambda: False,
+    ) -> Receipt | None:
+        """One delivery with its retries, recorded; None if it was halted before it left."""
+        receipt = self._attempts(adapter, message, target, limiter, outcome, delivery_id, halted)
+        if receipt is None:
+            return None
         if self.ledger is not None and delivery_id is not None:
-            if receipt.ok:
+            if receipt.channel_fault:
+                # Not this recipient's failure: pending again, for the send after the fix.
+                self.ledger.mark_outcome(
+                    delivery_id, PENDING, None, receipt.error_code, receipt.error
+                )
+            elif receipt.ok:
                 self.ledger.mark_outcome(delivery_id, SENT, receipt.provider_id)
             else:
                 state = FAILED_PERMANENT if receipt.permanent else FAILED_TRANSIENT
@@ -450,6 +482,21 @@ class Dispatcher:
                     delivery_id, state, None, receipt.error_code, receipt.error
                 )
         return receipt
+
+    def _channel_fault(self, channel: str, receipt: Receipt) -> Problem:
+        """What to say when the provider refused the channel itself, and what to fix."""
+        refs = self.config.channels[channel].credential_refs().values()
+        names = [name for ref in refs for name in _ENV_REF.findall(ref)]
+        fix = (
+            f"fix {' or '.join(names)}"
+            if names and "credentials" in (receipt.error or "")
+            else "fix it"
+        )
+        return Problem(
+            f"{receipt.error}: nothing more sent on this channel (its deliveries wait, pending); "
+            f"{fix} and run send again",
+            channel=channel,
+        )
 
     def _claim(self, channel: str, target: Target, outcome: ChannelOutcome) -> int | bool | None:
         """The ledger's delivery id for ``target``; False when an earlier run already did it."""
@@ -472,12 +519,17 @@ class Dispatcher:
         limiter: RateLimiter,
         outcome: ChannelOutcome,
         delivery_id: int | None,
-    ) -> Receipt:
+        halted: Callable[[], bool],
+    ) -> Receipt | None:
         cost = adapter.cost(message)
         attempt = 0
         while True:
             attempt += 1
             limiter.acquire(cost)
+            if attempt == 1 and halted():
+                # Stopped (Ctrl-C, a newer version, the channel refused) while waiting for a
+                # slot: nothing left, so nothing to record.
+                return None
             if self.ledger is not None and delivery_id is not None:
                 # From here until the outcome is written, a kill leaves it "uncertain".
                 self.ledger.mark_sending(delivery_id)
@@ -486,6 +538,15 @@ class Dispatcher:
                 provider_id = adapter.deliver(message, target)
             except DeliveryError as error:
                 too_long = (error.retry_after or 0) > self.policy.max_retry_after
+                if error.channel_fault:
+                    return Receipt(
+                        target,
+                        ok=False,
+                        error_code=error.code,
+                        error=error.message,
+                        attempts=attempt,
+                        channel_fault=True,
+                    )
                 if (
                     not error.transient
                     or attempt >= self.policy.max_attempts
