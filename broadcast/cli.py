@@ -185,6 +185,14 @@ LockOpt = Annotated[
         metavar="SECONDS",
     ),
 ]
+ContinueOpt = Annotated[
+    bool,
+    typer.Option(
+        "--continue-incident",
+        help="This file continues the incident its id names, though sent from another file "
+        "or reopening it more than a day after it was resolved.",
+    ),
+]
 EXIT_BUSY = 3
 
 
@@ -220,6 +228,7 @@ def send(
     ] = False,
     lock_timeout: LockOpt = 30.0,
     log_file: LogOpt = None,
+    continue_incident: ContinueOpt = False,
 ) -> None:
     """Send the incident on every channel (or the --channel ones); safe to repeat from cron.
 
@@ -255,7 +264,15 @@ def send(
                 show_decision_ahead(decision)
         raise typer.Exit(EXIT_OK if plan.ok else EXIT_BAD_INPUT)
     options = RunOptions(config, yes, as_json, state, lock_timeout, log_file)
-    raise typer.Exit(_run_send(incident, channel, options, resend_uncertain=resend_uncertain))
+    raise typer.Exit(
+        _run_send(
+            incident,
+            channel,
+            options,
+            resend_uncertain=resend_uncertain,
+            continue_incident=continue_incident,
+        )
+    )
 
 
 @app.command(cls=PlainUsageCommand)
@@ -286,20 +303,37 @@ def tick(
     state: StateOpt = None,
     lock_timeout: LockOpt = 30.0,
     log_file: LogOpt = None,
+    continue_incident: ContinueOpt = False,
 ) -> None:
     """Run send for every incident file in DIR: one cron line keeps every promise.
 
+    Files sharing an id are not sent (exit 2); the others are.
     Exit code: the worst of the incidents' (2 bad input, 1 delivery failure, 3 busy).
     """
+    from broadcast.delivery.sending import shared_ids
+    from broadcast.input.config import config_path
+
     if not folder.is_dir():
         _fail([Problem(f"{folder} is not a folder of incident files", folder)])
     files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
     options = RunOptions(config, yes, as_json, state, lock_timeout, log_file)
-    documents: list[dict[str, object]] = []
-    codes = []
+    clashes = shared_ids(files, config_path(config))
+    if clashes and not as_json:
+        from broadcast.terminal.console import show_problems
+
+        show_problems(list(clashes.values()))
+    documents: list[dict[str, object]] = [
+        {"file": str(path), "exit_code": EXIT_BAD_INPUT, "problems": [clash.to_json()]}
+        for path, clash in clashes.items()
+    ]
+    codes = [EXIT_BAD_INPUT] * bool(clashes)
     for path in files:
+        if path in clashes:
+            continue
         emitted: list[dict[str, object]] = []
-        code = _run_send(path, None, options, emit=emitted.append)
+        code = _run_send(
+            path, None, options, emit=emitted.append, continue_incident=continue_incident
+        )
         codes.append(code)
         documents.append({"file": str(path), "exit_code": code, **(emitted[0] if emitted else {})})
     worst = (
@@ -409,6 +443,7 @@ def _run_send(
     resend_uncertain: bool = False,
     retry_transient: bool = False,
     emit: Callable[[dict[str, object]], None] | None = None,
+    continue_incident: bool = False,
 ) -> int:
     """One incident, from lock to summary; returns the exit code.
 
@@ -439,6 +474,7 @@ def _run_send(
         lock_timeout=options.lock_timeout,
         resend_uncertain=resend_uncertain,
         retry_transient=retry_transient,
+        continue_incident=continue_incident,
     )
     try:
         with run:
@@ -503,6 +539,14 @@ def _run_send(
                 show_outcomes(outcomes, uncertain, warnings)
             failed = any(o.failed_total or o.problems or o.stopped for o in outcomes) or uncertain
             return EXIT_DELIVERY_FAILED if failed else EXIT_OK
+    except InputError as refused:  # the ledger says this file may not speak for its id
+        for problem in refused.problems:
+            log.write("problem", **problem.to_json())
+        if as_json:
+            emit({"ok": False, "sent": 0, "problems": [p.to_json() for p in refused.problems]})
+        else:
+            show_problems(refused.problems)
+        return EXIT_BAD_INPUT
     except Busy as busy:
         log.write("busy", incident=str(incident), message=str(busy))
         if as_json:
@@ -542,6 +586,7 @@ def _decision_json(
         **base,
         "action": decision.action,
         "reason": decision.reason,
+        "note": decision.note or None,
         "reminder": decision.reminder,
         "sent": sum(o.sent for o in outcomes),
         "delivery": [o.to_json() for o in outcomes],

@@ -4,6 +4,13 @@ It takes the incident's lock (overlapping runs wait, then give up), marks what a
 left half-done as uncertain, decides what there is to say (a new version, the rest of an
 unfinished one, a reminder that keeps the promised update, or nothing), checks it like a dry
 run, records it in the ledger and delivers it. Re-running with an unchanged file sends nothing.
+
+What a version said is what the ledger recorded: finishing it (``continue``) or retrying it
+re-sends those texts, never the file as it is now. A newer version takes over a long send: the
+newer run asks the one holding the lock to give way, which stops handing out the old version
+within a moment; the old version's undelivered deliveries become ``superseded`` and the newer
+version goes to everyone. An id is one incident: a second file with the same id, or a file
+reopening an incident resolved more than a day ago, is refused unless ``continue_incident``.
 """
 
 from __future__ import annotations
@@ -13,17 +20,20 @@ import fcntl
 import hashlib
 import json
 import os
+import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from broadcast.delivery.preflight import Plan, prepare
+from broadcast.delivery.preflight import ChannelPlan, Plan, prepare
 from broadcast.input.config import load_config
 from broadcast.input.incident import Incident, load_incident
+from broadcast.input.yamlfile import YamlDocument
 from broadcast.ledger.sqlite import (
     FAILED_TRANSIENT,
     REMINDER,
@@ -33,7 +43,16 @@ from broadcast.ledger.sqlite import (
     Version,
     state_folder,
 )
-from broadcast.problems import InputError
+from broadcast.problems import InputError, Problem
+
+# An incident resolved longer ago than this is closed: a file reopening it is refused (a new
+# incident needs a new id) unless the run says it continues that incident.
+REOPEN_WITHIN = timedelta(hours=24)
+# The recorded facts of a version (the web banner's JSON and feed), beside its texts.
+FACTS_PART = "_facts"
+THREAD_PART = re.compile(r"post\d+")
+# How often a sending run checks whether a newer version asked it to give way.
+TAKEOVER_POLL = 0.2
 
 Action = Literal["new", "continue", "reminder", "nothing"]
 
@@ -51,6 +70,7 @@ class Decision:
     reason: str
     version: Version | None = None  # the version to continue
     previous_update_at: datetime | None = None
+    note: str = ""  # something the person running it must know (the file changed since...)
 
     @property
     def reminder(self) -> bool:
@@ -65,10 +85,18 @@ def content_hash(incident: Incident) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
-def decide(ledger: Ledger, incident: Incident, channels: Sequence[str], now: datetime) -> Decision:
+def decide(
+    ledger: Ledger,
+    incident: Incident,
+    channels: Sequence[str],
+    now: datetime,
+    retrying: bool = False,
+) -> Decision:
     digest = content_hash(incident)
     latest = ledger.latest_version(incident.id)
     latest_update = ledger.latest_version(incident.id, UPDATE)
+    if retrying:
+        return _retry_decision(latest, latest_update, digest, now)
     if latest is None or latest_update is None:
         return Decision("new", now, "first message about this incident")
     if latest_update.content_hash != digest:
@@ -107,13 +135,132 @@ def decide(ledger: Ledger, incident: Incident, channels: Sequence[str], now: dat
     )
 
 
+def _retry_decision(
+    latest: Version | None, latest_update: Version | None, digest: str, now: datetime
+) -> Decision:
+    """``retry`` finishes the latest version as recorded, whatever the file says now."""
+    if latest is None or latest_update is None:
+        return Decision(
+            "nothing", now, "nothing was sent about this incident yet: nothing to retry"
+        )
+    note = (
+        f"the file has changed since version {latest.id}; retry re-sends version {latest.id} "
+        "as recorded; run send to publish the change"
+        if latest.content_hash != digest
+        else ""
+    )
+    if latest.completed_at is None:
+        return Decision(
+            "continue",
+            latest.created_at,
+            f"retrying the {latest.kind} of {latest.created_at:%H:%M} UTC (version {latest.id})",
+            latest,
+            latest_update.created_at,
+            note,
+        )
+    return Decision(
+        "nothing",
+        now,
+        f"nothing to retry in the {latest.kind} of {latest.created_at:%Y-%m-%d %H:%M} UTC",
+        latest,
+        note=note,
+    )
+
+
+def continuity_problem(
+    ledger: Ledger, incident: Incident, path: Path, document: YamlDocument, now: datetime
+) -> Problem | None:
+    """Why this file may not speak for the incident its id names in the ledger, if it may not.
+
+    Two rules: the incident's last version was sent from another file (a copy that kept the
+    id), or the incident was resolved more than ``REOPEN_WITHIN`` ago and this file is not
+    resolved (a new incident reusing an old id). A resolved file is a correction: allowed.
+    """
+    versions = ledger.versions(incident.id)
+    if not versions:
+        return None
+    first, latest = versions[0], versions[-1]
+    since = f"first sent at {first.created_at:%Y-%m-%d %H:%M} UTC" + (
+        f" from {first.source_path}" if first.source_path else ""
+    )
+    way_out = "if this file really continues that incident, run again with --continue-incident"
+    here = str(path.resolve())
+    if latest.source_path and latest.source_path != here:
+        return Problem(
+            f"the id {incident.id} is already the incident {since} (last from "
+            f"{latest.source_path}); nothing was sent. A new incident needs a new id; {way_out}",
+            path,
+            document.line_of(("id",)),
+            "id",
+        )
+    update = next((v for v in reversed(versions) if v.kind == UPDATE), None)
+    if (
+        update is not None
+        and update.status == "resolved"
+        and incident.status != "resolved"
+        and now - update.created_at > REOPEN_WITHIN
+    ):
+        return Problem(
+            f"the incident {incident.id} ({since}) was resolved on "
+            f"{update.created_at:%Y-%m-%d %H:%M} UTC, more than {REOPEN_WITHIN.days * 24} h "
+            f"ago, and this file reopens it as {incident.status}; nothing was sent. A new "
+            f"incident needs a new id; {way_out}",
+            path,
+            document.line_of(("status",)),
+            "status",
+        )
+    return None
+
+
+def shared_ids(
+    paths: Sequence[Path], config_path: Path, environ: Mapping[str, str] | None = None
+) -> dict[Path, Problem]:
+    """Files among ``paths`` that share an incident id, each with a problem naming the others.
+
+    Files that do not load are left out: their own send reports why.
+    """
+    environ = dict(os.environ) if environ is None else environ
+    try:
+        defaults = load_config(config_path, environ).defaults.model_dump()
+    except InputError:
+        return {}
+    by_id: dict[str, list[tuple[Path, YamlDocument]]] = {}
+    for path in paths:
+        try:
+            incident, document = load_incident(path, defaults)
+        except InputError:
+            continue
+        by_id.setdefault(incident.id, []).append((path, document))
+    clashes: dict[Path, Problem] = {}
+    for incident_id, files in by_id.items():
+        if len(files) < 2:
+            continue
+        for path, document in files:
+            others = ", ".join(str(other) for other, _ in files if other != path)
+            clashes[path] = Problem(
+                f"{others} has the same id {incident_id}: two files cannot speak for one "
+                "incident, so neither was sent; give the new incident a new id (or remove the "
+                "old file)",
+                path,
+                document.line_of(("id",)),
+                "id",
+            )
+    return clashes
+
+
 @contextmanager
-def incident_lock(folder: Path, incident_id: str, timeout: float) -> Iterator[None]:
-    """One run per incident at a time. The OS releases the lock if the process dies."""
+def incident_lock(
+    folder: Path, incident_id: str, timeout: float, on_busy: Callable[[], None] = lambda: None
+) -> Iterator[None]:
+    """One run per incident at a time. The OS releases the lock if the process dies.
+
+    ``on_busy`` is called once, when another run holds the lock, before waiting for it.
+    """
     locks = folder / "locks"
     locks.mkdir(parents=True, exist_ok=True)
     handle = (locks / f"{incident_id}.lock").open("a+")
     deadline = time.monotonic() + timeout
+    waited = False
     try:
         while True:
             try:
@@ -122,6 +269,9 @@ def incident_lock(folder: Path, incident_id: str, timeout: float) -> Iterator[No
             except OSError as exc:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES):
                     raise
+                if not waited:
+                    waited = True
+                    on_busy()
                 if time.monotonic() >= deadline:
                     raise Busy(
                         f"another broadcast is sending {incident_id} (waited {timeout:g} s); "
@@ -178,40 +328,102 @@ class SendRun:
     lock_timeout: float = 30.0
     resend_uncertain: bool = False
     retry_transient: bool = False
+    continue_incident: bool = False
 
     plan: Plan | None = None
     decision: Decision | None = None
     ledger: Ledger | None = None
     uncertain_found: int = 0
     reopened: int = 0
+    # A newer version asked this run to give way, and it did.
+    superseded: bool = False
     _lock: Any = None
+    _asked: str | None = None  # the content hash this run asked to take over with
 
     def __enter__(self) -> SendRun:
         try:
             config = load_config(self.config_path, self.environ)
             defaults = config.defaults.model_dump()
-            incident, _ = load_incident(self.incident_path, defaults)
+            incident, document = load_incident(self.incident_path, defaults)
         except InputError:
             # Let the dry-run checks collect and report every problem.
             self.plan = self._prepare(self.now)
             return self
         folder = state_folder(self.state_dir, config.folder, dict(self.environ))
-        self._lock = incident_lock(folder, incident.id, self.lock_timeout)
-        self._lock.__enter__()
+        self._lock = incident_lock(
+            folder,
+            incident.id,
+            self.lock_timeout,
+            lambda: self._ask_to_take_over(folder, incident, document),
+        )
+        try:
+            self._lock.__enter__()
+        except Busy:
+            self._lock = None
+            self._withdraw(folder, incident.id)
+            raise
         try:
             self.ledger = Ledger(folder, clock=_moving_clock(self.now))
+            self._withdraw(folder, incident.id)
             self.uncertain_found = self.ledger.mark_uncertain(incident.id)
+            if not self.continue_incident:
+                problem = continuity_problem(
+                    self.ledger, incident, self.incident_path, document, self.now
+                )
+                if problem is not None:
+                    raise InputError([problem])
             channels = list(self.only) or list(config.channels)
             self._reopen(incident, channels)
-            self.decision = decide(self.ledger, incident, channels, self.now)
+            self.decision = decide(
+                self.ledger, incident, channels, self.now, retrying=self.retry_transient
+            )
             if self.decision.action != "nothing":
-                self.plan = self._prepare(
+                plan = self._prepare(
                     self.decision.now, self.decision.reminder, self.decision.previous_update_at
                 )
+                if self.decision.action == "continue" and self.decision.version is not None:
+                    plan = recorded_plan(plan, self.ledger.recorded_texts(self.decision.version.id))
+                self.plan = plan
         except BaseException:
             self.__exit__(None, None, None)
             raise
         return self
+
+    def _ask_to_take_over(self, folder: Path, incident: Incident, document: YamlDocument) -> None:
+        """Another run holds the lock: if this file is a newer version, ready to send, ask it
+        to give way (it stops handing out its version) instead of waiting for its end."""
+        if self.retry_transient:
+            return  # a retry re-sends what was recorded; it has nothing newer to say
+        ledger = Ledger(folder)
+        try:
+            digest = content_hash(incident)
+            latest = ledger.latest_version(incident.id, UPDATE)
+            if latest is None or latest.content_hash == digest:
+                return
+            if not self.continue_incident and continuity_problem(
+                ledger, incident, self.incident_path, document, self.now
+            ):
+                return
+            if not self._prepare(self.now).ok:
+                return  # a broken draft stops no one: its own run reports it
+            ledger.request_takeover(incident.id, digest, self.lock_timeout)
+            self._asked = digest
+        finally:
+            ledger.close()
+
+    def _withdraw(self, folder: Path, incident_id: str) -> None:
+        """The takeover this run asked for is answered (or given up): nobody else must yield."""
+        if self._asked is None:
+            return
+        if self.ledger is not None:
+            self.ledger.clear_takeover(incident_id, self._asked)
+        else:
+            ledger = Ledger(folder)
+            try:
+                ledger.clear_takeover(incident_id, self._asked)
+            finally:
+                ledger.close()
+        self._asked = None
 
     def __exit__(self, *exc: object) -> None:
         if self.ledger is not None:
@@ -250,13 +462,14 @@ class SendRun:
         self, on_event: Callable[[Any], None] = lambda event: None, stop: Any = None
     ) -> list[Any]:
         """Record the version (if new) and send. Only after the plan was shown and accepted."""
-        from broadcast.delivery.dispatch import Dispatcher
+        from broadcast.delivery.dispatch import Dispatcher, outgoing_for
 
         assert self.plan is not None and self.plan.ok and self.decision is not None
         assert self.ledger is not None and self.plan.incident is not None
         incident = self.plan.incident
         channels = [c.name for c in self.plan.channels]
         version = self.decision.version
+        recorded_facts: dict[str, dict[str, Any]] = {}
         if self.decision.action in ("new", "reminder"):
             version = self.ledger.add_version(
                 incident.id,
@@ -274,29 +487,121 @@ class SendRun:
                         **parts,
                         **(_thread_parts(c.measures) if parts is c.parts else {}),
                     }.items()
+                ]
+                + [
+                    (
+                        c.name,
+                        c.locale,
+                        FACTS_PART,
+                        json.dumps(outgoing_for(self.plan, c).facts, ensure_ascii=False),
+                    )
+                    for c in self.plan.channels
                 ],
+                source_path=str(self.incident_path.resolve()),
             )
         else:
             assert version is not None
             version = self.ledger.extend_channels(version.id, channels)
-        extra = {
-            c.name: {"reply_to": tail.rsplit(",", 1)[-1]}
-            for c in self.plan.channels
-            if c.type == "twitter"
-            and (tail := self.ledger.last_provider_id(incident.id, c.name)) is not None
+            recorded_facts = recorded_facts_of(self.ledger.recorded_texts(version.id))
+        extra: dict[str, dict[str, Any]] = {
+            c.name: {**recorded_facts.get(c.name, {})} for c in self.plan.channels
         }
-        outcomes = Dispatcher(
-            self.plan,
-            environ=self.environ,
-            on_event=on_event,
-            stop=stop,
-            ledger=self.ledger,
-            version_id=version.id,
-            extra_facts=extra,
-        ).run()
-        if not any(o.stopped or o.problems for o in outcomes):
+        for c in self.plan.channels:
+            if c.type == "twitter":
+                tail = self.ledger.last_provider_id(incident.id, c.name)
+                if tail is not None:
+                    extra[c.name]["reply_to"] = tail.rsplit(",", 1)[-1]
+        stop = stop or threading.Event()
+        sending = threading.Event()
+        watcher = threading.Thread(
+            target=self._watch_for_takeover,
+            args=(incident.id, version.content_hash, stop, sending),
+            name="takeover-watch",
+            daemon=True,
+        )
+        watcher.start()
+        try:
+            outcomes = Dispatcher(
+                self.plan,
+                environ=self.environ,
+                on_event=on_event,
+                stop=stop,
+                ledger=self.ledger,
+                version_id=version.id,
+                extra_facts=extra,
+            ).run()
+        finally:
+            sending.set()
+            watcher.join()
+        if self.superseded:
+            for outcome in outcomes:
+                outcome.stopped, outcome.superseded = False, True
+        elif not any(o.stopped or o.problems for o in outcomes):
             self.ledger.mark_complete(version.id)
         return outcomes
+
+    def _watch_for_takeover(
+        self, incident_id: str, own_hash: str, stop: threading.Event, done: threading.Event
+    ) -> None:
+        """Between deliveries: a newer version waiting for the lock makes this run give way."""
+        assert self.ledger is not None
+        while not done.wait(TAKEOVER_POLL):
+            newer = self.ledger.takeover_requested(incident_id)
+            if newer is not None and newer != own_hash:
+                self.superseded = True
+                stop.set()
+                return
+
+
+def recorded_plan(plan: Plan, recorded: Mapping[str, Mapping[str, Mapping[str, str]]]) -> Plan:
+    """The plan with each channel's texts as the ledger recorded them for the version.
+
+    Channels the version has no texts for (added by this run) keep the fresh rendering.
+    """
+    return replace(
+        plan, channels=[_recorded_channel(c, recorded.get(c.name)) for c in plan.channels]
+    )
+
+
+def _recorded_channel(
+    channel: ChannelPlan, recorded: Mapping[str, Mapping[str, str]] | None
+) -> ChannelPlan:
+    if not recorded or channel.locale not in recorded:
+        return channel
+    variants = {
+        locale: {
+            part: text
+            for part, text in parts.items()
+            if part != FACTS_PART and not THREAD_PART.fullmatch(part)
+        }
+        for locale, parts in recorded.items()
+    }
+    main = variants[channel.locale]
+    posts = recorded[channel.locale]
+    thread = [posts[f"post{n}"] for n in range(1, len(posts) + 1) if f"post{n}" in posts]
+    others = {locale: parts for locale, parts in variants.items() if locale != channel.locale}
+    measures = dict(channel.measures)
+    if thread or "thread" in measures:
+        measures["thread"] = thread
+    return replace(
+        channel,
+        parts=main,
+        # The first variant is the channel's own language: the fallback for everyone else.
+        variants={channel.locale: main, **others} if channel.variants else {},
+        measures=measures,
+    )
+
+
+def recorded_facts_of(
+    recorded: Mapping[str, Mapping[str, Mapping[str, str]]],
+) -> dict[str, dict[str, Any]]:
+    """channel → the facts recorded with the version (none for versions recorded before)."""
+    out: dict[str, dict[str, Any]] = {}
+    for channel, locales in recorded.items():
+        for parts in locales.values():
+            if FACTS_PART in parts:
+                out[channel] = json.loads(parts[FACTS_PART])
+    return out
 
 
 def _moving_clock(start: datetime) -> Callable[[], datetime]:

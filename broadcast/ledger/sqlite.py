@@ -5,7 +5,13 @@ channel, when, who ran it, the next update it promised) and each **delivery** (v
 recipient, state, provider id, error, attempts, times). A delivery is written ``pending``
 before the provider is called, ``sending`` just before the call, and its outcome after: the
 outbox pattern. A process killed mid-send leaves ``pending`` rows (never handed over: safe to
-send) and ``sending`` rows (maybe handed over: ``uncertain``, re-sent only when asked).
+send) and ``sending`` rows (maybe handed over: ``uncertain``, re-sent only when asked). When a
+newer version of the incident is recorded, the ``pending`` rows of older versions become
+``superseded``: nobody hands out an old text once a newer one exists.
+
+Each version also remembers the file it was sent from, so a copied file that kept the id is
+recognised; and a run waiting for the incident's lock with a newer version can ask the run
+holding it to give way (``takeovers``).
 
 Recipients are stored only as far as needed: a keyed hash to recognise them again, and a hint
 (last four digits, or the domain) for reports. Credentials are never stored.
@@ -22,6 +28,7 @@ import secrets
 import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,7 +45,8 @@ SENT = "sent"
 FAILED_TRANSIENT = "failed-transient"
 FAILED_PERMANENT = "failed-permanent"
 UNCERTAIN = "uncertain"
-STATES = (PENDING, SENDING, SENT, FAILED_TRANSIENT, FAILED_PERMANENT, UNCERTAIN)
+SUPERSEDED = "superseded"
+STATES = (PENDING, SENDING, SENT, FAILED_TRANSIENT, FAILED_PERMANENT, UNCERTAIN, SUPERSEDED)
 
 UPDATE = "update"
 REMINDER = "reminder"
@@ -87,6 +95,38 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX deliveries_by_state ON deliveries (version_id, channel, state);
     """,
+    # 2: the file a version was sent from, which version superseded it, the ``superseded``
+    # state (SQLite cannot change a CHECK: the table is rebuilt), and takeover requests.
+    """
+    ALTER TABLE versions ADD COLUMN source_path TEXT;
+    ALTER TABLE versions ADD COLUMN superseded_by INTEGER REFERENCES versions (id);
+    CREATE TABLE takeovers (
+        incident_id TEXT PRIMARY KEY,
+        content_hash TEXT NOT NULL,
+        expires_at REAL NOT NULL
+    );
+    CREATE TABLE deliveries_2 (
+        id INTEGER PRIMARY KEY,
+        version_id INTEGER NOT NULL REFERENCES versions (id),
+        channel TEXT NOT NULL,
+        recipient_key TEXT NOT NULL,
+        recipient_hint TEXT NOT NULL,
+        line INTEGER,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'failed-transient',
+            'failed-permanent', 'uncertain', 'superseded')),
+        provider_id TEXT,
+        error_code TEXT,
+        error_message TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (version_id, channel, recipient_key)
+    );
+    INSERT INTO deliveries_2 SELECT * FROM deliveries;
+    DROP TABLE deliveries;
+    ALTER TABLE deliveries_2 RENAME TO deliveries;
+    CREATE INDEX deliveries_by_state ON deliveries (version_id, channel, state);
+    """,
 )
 
 
@@ -115,6 +155,8 @@ class Version:
     run_by: str
     channels: tuple[str, ...]
     completed_at: datetime | None = None
+    source_path: str | None = None  # the incident file it was sent from (absolute)
+    superseded_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -231,12 +273,18 @@ class Ledger:
         next_update_at: datetime | None,
         channels: list[str],
         renders: list[tuple[str, str, str, str]],
+        source_path: str | None = None,
     ) -> Version:
-        """Record a new version with its rendered texts ``(channel, locale, part, text)``."""
+        """Record a new version with its rendered texts ``(channel, locale, part, text)``.
+
+        The ``pending`` deliveries of the incident's earlier versions become ``superseded``
+        in the same transaction: from now on only this version is handed out.
+        """
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO versions (incident_id, content_hash, kind, status, created_at,"
-                " next_update_at, run_by, channels) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " next_update_at, run_by, channels, source_path)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     incident_id,
                     content_hash,
@@ -246,9 +294,22 @@ class Ledger:
                     now_text(next_update_at) if next_update_at else None,
                     _who(),
                     json.dumps(channels),
+                    source_path,
                 ),
             )
             version_id = int(cursor.lastrowid or 0)
+            earlier = "SELECT id FROM versions WHERE incident_id = ? AND id < ?"
+            db.execute(
+                f"UPDATE deliveries SET state = 'superseded', updated_at = ?"
+                f" WHERE state = 'pending' AND version_id IN ({earlier})",
+                (self._stamp(), incident_id, version_id),
+            )
+            # An unfinished version that a newer one overtook: never finished, by design.
+            db.execute(
+                f"UPDATE versions SET superseded_by = ? WHERE superseded_by IS NULL"
+                f" AND completed_at IS NULL AND id IN ({earlier})",
+                (version_id, incident_id, version_id),
+            )
             db.executemany(
                 "INSERT OR REPLACE INTO renders VALUES (?, ?, ?, ?, ?)",
                 [(version_id, *render) for render in renders],
@@ -285,6 +346,17 @@ class Ledger:
             out.setdefault(row["channel"], {})[row["part"]] = row["text"]
         return out
 
+    def recorded_texts(self, version_id: int) -> dict[str, dict[str, dict[str, str]]]:
+        """channel → locale → part → text, exactly as recorded for the version."""
+        out: dict[str, dict[str, dict[str, str]]] = {}
+        for row in self.db.execute(
+            "SELECT channel, locale, part, text FROM renders WHERE version_id = ?", (version_id,)
+        ):
+            out.setdefault(row["channel"], {}).setdefault(row["locale"], {})[row["part"]] = row[
+                "text"
+            ]
+        return out
+
     def mark_complete(self, version_id: int) -> None:
         """Every channel of the version went through a whole run (sent, or failed for good)."""
         with self.transaction() as db:
@@ -312,6 +384,38 @@ class Ledger:
         updated = self.version(version_id)
         assert updated is not None
         return updated
+
+    # -- takeovers ------------------------------------------------------------------------
+
+    def request_takeover(self, incident_id: str, content_hash: str, wait: float) -> None:
+        """A run with a newer version (``content_hash``) asks the one sending to give way.
+
+        The request lapses after ``wait`` seconds (how long the asking run waits for the lock),
+        so a run that died while waiting stops no one.
+        """
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO takeovers VALUES (?, ?, ?)",
+                (incident_id, content_hash, time.time() + wait),
+            )
+
+    def takeover_requested(self, incident_id: str) -> str | None:
+        """The content hash of the version waiting to take over the incident, if any."""
+        with self.lock:
+            row = self.db.execute(
+                "SELECT content_hash FROM takeovers WHERE incident_id = ? AND expires_at > ?",
+                (incident_id, time.time()),
+            ).fetchone()
+        return str(row["content_hash"]) if row else None
+
+    def clear_takeover(self, incident_id: str, content_hash: str) -> None:
+        """The request for ``content_hash`` is answered (the lock is ours) or given up."""
+        with self.transaction() as db:
+            db.execute(
+                "DELETE FROM takeovers WHERE incident_id = ? AND (content_hash = ?"
+                " OR expires_at <= ?)",
+                (incident_id, content_hash, time.time()),
+            )
 
     # -- deliveries ----------------------------------------------------------------------
 
@@ -483,6 +587,8 @@ def _version(row: sqlite3.Row) -> Version:
         run_by=row["run_by"],
         channels=tuple(json.loads(row["channels"])),
         completed_at=datetime.fromisoformat(row["completed_at"]) if row["completed_at"] else None,
+        source_path=row["source_path"],
+        superseded_by=row["superseded_by"],
     )
 
 

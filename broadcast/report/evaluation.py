@@ -18,6 +18,7 @@ from broadcast.ledger.sqlite import (
     FAILED_TRANSIENT,
     REMINDER,
     SENT,
+    SUPERSEDED,
     UNCERTAIN,
     Ledger,
     Version,
@@ -211,6 +212,8 @@ def _empty_counts() -> dict[str, Any]:
         "failed_by_reason": {},
         "uncertain": 0,
         "pending": 0,
+        # Never handed out: a newer version took over before their turn.
+        "superseded": 0,
     }
 
 
@@ -226,6 +229,8 @@ def _count(counts: dict[str, Any], group: dict[str, Any]) -> None:
         counts["failed_by_reason"][reason] = counts["failed_by_reason"].get(reason, 0) + n
     elif state == UNCERTAIN:
         counts["uncertain"] += n
+    elif state == SUPERSEDED:
+        counts["superseded"] += n
     else:
         # ``sending`` as well: a report taken while a run is delivering sees those in flight.
         counts["pending"] += n

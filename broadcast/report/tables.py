@@ -193,7 +193,7 @@ def report_tables(data: dict[str, Any]) -> list[ReportTable]:
         return ReportTable(
             key,
             title,
-            ("channel", "sent", "failed", "failed by reason", "uncertain", "pending"),
+            ("channel", "sent", "failed", "failed by reason", "uncertain", "pending", "superseded"),
             [
                 (
                     channel,
@@ -202,10 +202,11 @@ def report_tables(data: dict[str, Any]) -> list[ReportTable]:
                     failure_reasons(counts),
                     str(counts["uncertain"]),
                     str(counts["pending"]),
+                    str(counts.get("superseded", 0)),
                 )
                 for channel, counts in per_channel.items()
             ],
-            frozenset({1, 2, 4, 5}),
+            frozenset({1, 2, 4, 5, 6}),
             [
                 "bad" if counts["failed"] or counts["uncertain"] else None
                 for counts in per_channel.values()

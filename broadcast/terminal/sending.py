@@ -136,6 +136,14 @@ def show_outcomes(
             out.print(
                 Text(f"{outcome.name}: stopped before the end; run the send again.", "yellow")
             )
+        if outcome.superseded:
+            out.print(
+                Text(
+                    f"{outcome.name}: a newer version of the incident took over; this run "
+                    "stopped handing out the old one, and the newer run sends to everyone.",
+                    "yellow",
+                )
+            )
     for item in uncertain or ():
         where = f" (line {item['line']})" if item.get("line") else ""
         out.print(
@@ -183,6 +191,8 @@ def show_decision(run: SendRun, incident_path: Path) -> None:
         "nothing": "Nothing to send",
     }
     out.print(Text(f"{labels[decision.action]} for {incident_path}: {decision.reason}.", style))
+    if decision.note:
+        out.print(Text(f"Note: {decision.note}.", "bold yellow"))
 
 
 def show_decision_ahead(decision: Decision) -> None:

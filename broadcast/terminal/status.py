@@ -31,7 +31,15 @@ def show_status(summary: dict[str, Any]) -> None:
     out.print(versions)
     deliveries = Table(title="Latest version, per channel", title_justify="left")
     deliveries.add_column("channel")
-    states = ("sent", "failed-transient", "failed-permanent", "uncertain", "pending", "sending")
+    states = (
+        "sent",
+        "failed-transient",
+        "failed-permanent",
+        "uncertain",
+        "pending",
+        "sending",
+        "superseded",
+    )
     for state in states:
         deliveries.add_column(state, justify="right")
     deliveries.add_column("failures by reason")
