@@ -21,10 +21,11 @@ import hashlib
 import json
 import os
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -394,6 +395,12 @@ class SendRun:
         to give way (it stops handing out its version) instead of waiting for its end."""
         if self.retry_transient:
             return  # a retry re-sends what was recorded; it has nothing newer to say
+        # Asking is a courtesy: a ledger still being created by the run holding the lock (both
+        # started at once) just means waiting for that run, as before.
+        with suppress(sqlite3.Error):
+            self._request_takeover(folder, incident, document)
+
+    def _request_takeover(self, folder: Path, incident: Incident, document: YamlDocument) -> None:
         ledger = Ledger(folder)
         try:
             digest = content_hash(incident)
