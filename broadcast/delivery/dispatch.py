@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import queue
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -33,7 +34,13 @@ from broadcast.channels.base import (
 )
 from broadcast.delivery.preflight import ChannelPlan, Plan
 from broadcast.input.config import _ENV_REF, Config, resolve_credentials
-from broadcast.input.recipients import SeenSet, language_of, read_recipients
+from broadcast.input.recipients import (
+    SeenSet,
+    language_of,
+    mask_address,
+    mask_name,
+    read_recipients,
+)
 from broadcast.ledger.sqlite import FAILED_PERMANENT, FAILED_TRANSIENT, PENDING, SENT, Ledger
 from broadcast.problems import Problem
 
@@ -171,7 +178,7 @@ class ChannelOutcome:
             "problems": [p.to_json() for p in self.problems],
             "failures": [
                 {
-                    "target": _masked(r.target.address),
+                    "target": mask_address(r.target.address),
                     "line": r.target.line,
                     "code": r.error_code,
                     "error": r.error,
@@ -537,13 +544,20 @@ class Dispatcher:
             try:
                 provider_id = adapter.deliver(message, target)
             except DeliveryError as error:
+                # Providers quote the recipient in their refusals ("550 <camille@...>:
+                # rejected"); the summary, the log and the ledger get the masked form only.
+                said = (
+                    _without_contact(error.message, target)
+                    if adapter.recipient_kind is not None
+                    else error.message
+                )
                 too_long = (error.retry_after or 0) > self.policy.max_retry_after
                 if error.channel_fault:
                     return Receipt(
                         target,
                         ok=False,
                         error_code=error.code,
-                        error=error.message,
+                        error=said,
                         attempts=attempt,
                         channel_fault=True,
                     )
@@ -557,35 +571,40 @@ class Dispatcher:
                         target,
                         ok=False,
                         error_code=error.code,
-                        error=error.message,
+                        error=said,
                         permanent=not error.transient,
                         attempts=attempt,
                     )
                 if self.ledger is not None and delivery_id is not None:
                     # The provider said no: known not delivered while we wait to retry.
-                    self.ledger.mark_outcome(
-                        delivery_id, FAILED_TRANSIENT, None, error.code, error.message
-                    )
+                    self.ledger.mark_outcome(delivery_id, FAILED_TRANSIENT, None, error.code, said)
                 self.on_event(Event(outcome.name, "retry"))
                 if error.retry_after:
                     limiter.hold_until(self.clock() + error.retry_after)
                 else:
                     self.sleep(self.policy.backoff(attempt))
             except Exception as error:  # a bug in an adapter must not take the others down
+                said = f"{type(error).__name__}: {error}"
                 return Receipt(
                     target,
                     ok=False,
                     error_code="internal",
-                    error=f"{type(error).__name__}: {error}",
+                    error=_without_contact(said, target)
+                    if adapter.recipient_kind is not None
+                    else said,
                     attempts=attempt,
                 )
             else:
                 return Receipt(target, ok=True, provider_id=provider_id, attempts=attempt)
 
 
-def _masked(address: str) -> str:
-    """Enough of an address to recognise it in a summary, not to harvest it."""
-    if "@" in address:
-        local, _, domain = address.partition("@")
-        return f"{local[:1]}…@{domain}"
-    return f"…{address[-4:]}" if len(address) > 4 else address
+def _without_contact(text: str, target: Target) -> str:
+    """``text`` with the target's address (as written or without its +) and name masked."""
+    forms = {target.address: mask_address(target.address)}
+    if target.address.startswith("+"):
+        forms[target.address[1:]] = mask_address(target.address)
+    if len(target.name) > 2:
+        forms[target.name] = mask_name(target.name)
+    for form in sorted(forms, key=len, reverse=True):
+        text = re.sub(re.escape(form), forms[form], text, flags=re.IGNORECASE)
+    return text

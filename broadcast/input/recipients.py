@@ -3,13 +3,20 @@
 Columns are ``name``, ``phone``, ``email``, ``locale`` (any case, any order, comma or semicolon
 separated, as spreadsheets export them). A row whose contact is invalid is reported by line and
 skipped; it never stops the others.
+
+Whatever the file holds is never quoted whole in a problem: a path pointing at the wrong file
+(a ``.env``) must not print its secrets, and a contact is personal data, so reports show it
+masked (``mask_address``, ``mask_name``). Names lose their control characters here, before any
+of them can reach a message header.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 import sqlite3
 import tempfile
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +27,8 @@ from broadcast.problems import InputError, Problem
 
 Kind = Literal["phone", "email"]
 COLUMNS = ("name", "phone", "email", "locale")
+# What a column name looks like: up to four words of letters, nothing else.
+_COLUMN_NAME = re.compile(r"[^\W\d_]{1,20}(?:[ _-][^\W\d_]{1,20}){0,3}")
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,7 @@ def read_recipients(
                 if problems is not None:
                     problems.append(
                         Problem(
-                            f"'{raw}' {reason}; this recipient is skipped",
+                            f"{mask_address(raw)} {reason}; this recipient is skipped",
                             path,
                             line,
                             kind,
@@ -102,7 +111,7 @@ def read_recipients(
             yield Recipient(
                 line=line,
                 address=address,
-                name=_cell(row, columns.get("name")),
+                name=clean_name(_cell(row, columns.get("name"))),
                 locale=_cell(row, columns.get("locale")) or None,
             )
 
@@ -167,12 +176,19 @@ def _columns(
     header = reader.fieldnames or []
     columns = {name.strip().lower(): name for name in header if name}
     if kind not in columns:
-        found = ", ".join(header) if header else "nothing"
+        # The first line of the wrong file (a .env, a key) may be a secret: only what looks
+        # like a column name (a few words of letters) is repeated, never a value.
+        shown = [name.strip() for name in header if _COLUMN_NAME.fullmatch(name.strip())]
+        hidden = len(header) - len(shown)
+        found = ", ".join(shown) if shown else "no column name"
+        if hidden:
+            found += f" ({hidden} more field{'s' * (hidden != 1)} not shown)"
         raise InputError(
             [
                 Problem(
                     f"the recipients file has no '{kind}' column (its first line has {found}); "
-                    f"the columns are {', '.join(COLUMNS)}",
+                    f"a recipients file starts with a line naming its columns: "
+                    f"{', '.join(COLUMNS)}",
                     path,
                     line,
                     kind,
@@ -181,6 +197,51 @@ def _columns(
             ]
         )
     return columns
+
+
+# Format characters a text may keep: joiners that some scripts (Persian, Indic) and emoji
+# sequences need, and the left-to-right / right-to-left marks.
+_NEEDED_FORMAT = frozenset("\u200c\u200d\u200e\u200f")
+
+
+def _unsafe(character: str) -> bool:
+    category = unicodedata.category(character)
+    return category in ("Cc", "Zl", "Zp") or (category == "Cf" and character not in _NEEDED_FORMAT)
+
+
+def unsafe_characters(text: str) -> list[str]:
+    """The control, format and line-separator characters in ``text``, as ``U+000B`` names.
+
+    A vertical tab, a form feed, U+001C or U+2028 is a line break to some mail software: in a
+    header, it could start a header of its own. Bidirectional overrides (U+202E) make a text
+    read differently from what it is.
+    """
+    return sorted({f"U+{ord(c):04X}" for c in text if _unsafe(c)})
+
+
+def clean_name(name: str) -> str:
+    """``name`` with every unsafe character (see ``unsafe_characters``) turned into a space."""
+    return " ".join("".join(" " if _unsafe(c) else c for c in name).split())
+
+
+def mask_address(address: str) -> str:
+    """Enough of a contact to recognise it in a report, not to harvest it.
+
+    ``c…@example.com`` for an address, ``…5678`` for a phone number; for a value that is
+    neither, at most its first letter (and its domain, after an @).
+    """
+    if "@" in address:
+        local, _, domain = address.rpartition("@")
+        shown = domain if re.fullmatch(r"[\w.-]{0,100}", domain) else "…"
+        return f"{local[:1]}…@{shown}"
+    if re.fullmatch(r"\+[0-9]{8,15}", address):
+        return f"…{address[-4:]}"
+    return f"{address[:1]}…" if address[:1].isalpha() else "…"
+
+
+def mask_name(name: str) -> str:
+    """``Camille Martin`` → ``C. M.``."""
+    return " ".join(f"{word[0]}." for word in name.split() if word[0].isalnum())
 
 
 def _cell(row: dict[str, str], column: str | None) -> str:
@@ -215,7 +276,13 @@ def _email_normaliser():  # type: ignore[no-untyped-def]
         try:
             checked = validate_email(raw, check_deliverability=False)
         except EmailNotValidError as exc:
-            return None, f"is not a valid email address ({exc})"
+            # Its reasons quote characters ("invalid characters: '_'"), not the address;
+            # should one ever quote a part, that part is masked too.
+            said = str(exc)
+            for part in sorted({raw, *raw.split("@")}, key=len, reverse=True):
+                if len(part) > 2:
+                    said = said.replace(part, mask_address(part))
+            return None, f"is not a valid email address ({said})"
         return checked.normalized.lower(), ""
 
     return normalise
