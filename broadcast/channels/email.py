@@ -36,6 +36,8 @@ from broadcast.channels.base import (
     RecipientKind,
     Target,
 )
+from broadcast.input.config import split_address
+from broadcast.input.recipients import unsafe_characters
 
 if TYPE_CHECKING:
     from broadcast.input.config import EmailChannel
@@ -133,8 +135,10 @@ class EmailAdapter(Adapter):
 
     def envelope(self, message: Outgoing, target: Target) -> Envelope:
         """Build the message for ``target``; raise ``DeliveryError`` for unsafe headers."""
-        _refuse_line_breaks("recipient name", target.name)
-        _refuse_line_breaks("recipient address", target.address)
+        # The recipients file is cleaned as it is read; this guards any other way in. A
+        # contact is personal data: the refusal does not quote it.
+        _refuse_control_characters("recipient name", target.name, quote=False)
+        _refuse_control_characters("recipient address", target.address, quote=False)
         sender = self._sender_address()
         recipient = _recipient_address(target)
         smtputf8 = not (sender.username.isascii() and recipient.username.isascii())
@@ -159,14 +163,13 @@ class EmailAdapter(Adapter):
         if self._common_for is not None and self._common_for[0] == message:
             return self._common_for[1]
         subject = message.parts["subject"]
-        _refuse_line_breaks("subject", subject)
+        _refuse_control_characters("subject", subject)
         sender = self._sender_address()
         email = EmailMessage(policy=SMTP if sender.username.isascii() else SMTPUTF8)
         email["Subject"] = subject
         email["From"] = sender
         if self.config.reply_to:
-            _refuse_line_breaks("reply_to", self.config.reply_to)
-            email["Reply-To"] = self.config.reply_to
+            email["Reply-To"] = _address("reply_to", self.config.reply_to)
         email["Date"] = format_datetime(self.context.now)
         # RFC 3834: tells vacation responders not to answer, so thousands of "I am away"
         # replies do not bury the real ones in the Reply-To mailbox during a crisis. The
@@ -184,20 +187,7 @@ class EmailAdapter(Adapter):
 
     def _sender_address(self) -> Address:
         if self._sender is None:
-            value = self.config.from_
-            _refuse_line_breaks("from", value)
-            addresses = SMTP.header_factory("From", value).addresses
-            if len(addresses) != 1 or not addresses[0].username or not addresses[0].domain:
-                raise DeliveryError(
-                    "header",
-                    f"the channel's from ({value!r}) is not one address like "
-                    "'Service client <alertes@example.com>'",
-                    transient=False,
-                )
-            found = addresses[0]
-            self._sender = Address(
-                found.display_name, found.username, _ascii_domain("from", found.domain)
-            )
+            self._sender = _address("from", self.config.from_)
         return self._sender
 
     def _list_unsubscribe_headers(self) -> bytes:
@@ -238,7 +228,7 @@ class EmailAdapter(Adapter):
                 if not smtp.has_extn("smtputf8"):
                     raise DeliveryError(
                         "smtputf8",
-                        f"{envelope.recipient} has a non-ASCII local part and "
+                        "the recipient has a non-ASCII local part and "
                         f"{self._server} does not offer SMTPUTF8",
                         transient=False,
                     )
@@ -444,28 +434,49 @@ def _classified(code: int, message: str) -> DeliveryError:
     return DeliveryError("protocol", message, transient=True)
 
 
-def _refuse_line_breaks(what: str, value: str) -> None:
-    # A CR or LF in a header value would let the text start a header of its own (Bcc: ...).
-    if "\r" in value or "\n" in value:
+def _refuse_control_characters(what: str, value: str, quote: bool = True) -> None:
+    # A CR or LF in a header value would let the text start a header of its own (Bcc: ...);
+    # so would the other characters some mail software takes for a line break (VT, FF, FS,
+    # U+2028...).
+    unsafe = unsafe_characters(value)
+    if unsafe:
         shown = value if len(value) <= 80 else value[:77] + "..."
         raise DeliveryError(
             "header",
-            f"the {what} contains a line break ({shown!r}); a header value is one line",
+            f"the {what} {f'({shown!r}) ' if quote else ''}contains a line break or another "
+            f"control character ({', '.join(unsafe)}); a header value is one plain line",
             transient=False,
         )
+
+
+def _address(what: str, value: str) -> Address:
+    """The channel's ``from`` or ``reply_to``, its display name kept whole (``Urgence: ...``).
+
+    The email package would read ``Urgence: Énergie Nord <...>`` as an RFC 5322 group named
+    ``Urgence`` and drop it; split by hand, the name is quoted when the header is written.
+    """
+    try:
+        name, address = split_address(value)
+    except ValueError as exc:
+        raise DeliveryError("header", f"the channel's {what}: {exc}", transient=False) from None
+    local, _, domain = address.rpartition("@")
+    try:
+        return Address(name, local, _ascii_domain(what, domain))
+    except ValueError as exc:
+        raise DeliveryError(
+            "header", f"the channel's {what} ({value!r}) is not an address ({exc})", transient=False
+        ) from None
 
 
 def _recipient_address(target: Target) -> Address:
     local, at, domain = target.address.rpartition("@")
     if not at or not local or not domain:
-        raise DeliveryError(
-            "address", f"{target.address!r} is not an email address", transient=False
-        )
+        raise DeliveryError("address", "the recipient is not an email address", transient=False)
     try:
         return Address(target.name, local, _ascii_domain("recipient", domain))
     except ValueError as exc:
         raise DeliveryError(
-            "address", f"{target.address!r} is not an email address ({exc})", transient=False
+            "address", f"the recipient is not an email address ({exc})", transient=False
         ) from None
 
 

@@ -152,16 +152,8 @@ class EmailChannel(_Channel):
     @field_validator("from_", "reply_to")
     @classmethod
     def _one_address(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        from email.utils import getaddresses
-
-        found = getaddresses([value])
-        if "\n" in value or "\r" in value or len(found) != 1 or "@" not in found[0][1]:
-            raise ValueError(
-                f"'{value}' is not one email address; write it like "
-                '"Service client <alertes@example.com>"'
-            )
+        if value is not None:
+            split_address(value)
         return value
 
     @field_validator("list_unsubscribe")
@@ -288,6 +280,37 @@ class Config(BaseModel):
 
     def line_of(self, *location: str | int) -> int | None:
         return self.doc.line_of(location) if self.doc is not None else None
+
+
+_NAMED_ADDRESS = re.compile(r"^(?P<name>.*?)\s*<(?P<address>[^<>]*)>$", re.DOTALL)
+_ADDR_SPEC = re.compile(r'[^\s@<>()\[\],;:"\\]+@[^\s@<>()\[\],;:"\\]+')
+
+
+def split_address(value: str) -> tuple[str, str]:
+    """``Urgence: Énergie Nord <alertes@example.com>`` → display name and address.
+
+    Read the way a person writes it, not as RFC 5322 would: there, ``Urgence:`` starts a group
+    and the mail would leave without it. The display name is quoted when the header is built.
+    ``ValueError`` says what is wrong.
+    """
+    from broadcast.input.recipients import unsafe_characters
+
+    if unsafe := unsafe_characters(value):
+        raise ValueError(
+            f"{value!r} is not one email address: it contains a line break or another control "
+            f"character ({', '.join(unsafe)})"
+        )
+    text = value.strip()
+    match = _NAMED_ADDRESS.match(text)
+    name, address = (match["name"].strip(), match["address"].strip()) if match else ("", text)
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    if not _ADDR_SPEC.fullmatch(address) or "<" in name or ">" in name:
+        raise ValueError(
+            f"'{value}' is not one email address; write it like "
+            '"Service client <alertes@example.com>"'
+        )
+    return name, address
 
 
 def config_path(explicit: Path | None, environ: Mapping[str, str] = os.environ) -> Path:
