@@ -19,7 +19,12 @@ from typing import Any
 from broadcast.content.render import Renderer, RenderFailure
 from broadcast.input.config import Config, load_config, resolve_credentials
 from broadcast.input.incident import Incident, load_incident
-from broadcast.input.recipients import RecipientCount, count_recipients, language_of
+from broadcast.input.recipients import (
+    RecipientCount,
+    count_recipients,
+    language_of,
+    unsafe_characters,
+)
 from broadcast.input.yamlfile import YamlDocument
 from broadcast.problems import InputError, Problem
 
@@ -506,11 +511,12 @@ def _measure(
         measures.update(weighted_length=length, limit=TWEET_LIMIT, thread=thread)
     elif channel.type == "email" and "subject" in parts:
         subject = parts["subject"]
-        if "\n" in subject or "\r" in subject:
+        if unsafe := unsafe_characters(subject):
             problems.append(
                 Problem(
-                    f"the email subject{which} has a line break; a subject is one line (check "
-                    "the subject template and the title)",
+                    f"the email subject{which} has a line break or another control character "
+                    f"({', '.join(unsafe)}); a subject is one line (check the subject template "
+                    "and the title)",
                     line=config.line_of("channels", name),
                     field="subject",
                     **where,
