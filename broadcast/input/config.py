@@ -219,6 +219,19 @@ class WebBannerChannel(_Channel):
     type: Literal["web_banner"]
     output_dir: str
 
+    @field_validator("output_dir")
+    @classmethod
+    def _a_folder(cls, value: str) -> str:
+        if not value:
+            raise ValueError(
+                "is empty; name the folder the website serves, e.g. output_dir: public/status "
+                "(an empty one would put the public files beside channels.yaml)"
+            )
+        expanded = os.path.expanduser(value)
+        if expanded.startswith("~"):
+            raise ValueError(f"'{value}': there is no such user's home folder; write the path")
+        return expanded
+
 
 Channel = Annotated[
     SmsChannel | EmailChannel | TwitterChannel | WebBannerChannel, Field(discriminator="type")
@@ -272,11 +285,9 @@ class Config(BaseModel):
         return self.path.resolve().parent
 
     def resolve_path(self, relative: str) -> Path:
-        return (
-            (self.folder / relative).resolve()
-            if not Path(relative).is_absolute()
-            else Path(relative)
-        )
+        """A path written in channels.yaml: ``~`` is home, relative is beside the file."""
+        path = Path(relative).expanduser()
+        return path if path.is_absolute() else (self.folder / path).resolve()
 
     def line_of(self, *location: str | int) -> int | None:
         return self.doc.line_of(location) if self.doc is not None else None
