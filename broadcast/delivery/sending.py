@@ -106,7 +106,8 @@ def decide(
         return Decision(
             "continue",
             latest.created_at,
-            f"the {latest.kind} of {latest.created_at:%H:%M} UTC did not finish; continuing it",
+            f"the {latest.kind} of {incident.local_time(latest.created_at)} did not finish; "
+            "continuing it",
             latest,
             latest_update.created_at,
         )
@@ -124,14 +125,14 @@ def decide(
         return Decision(
             "reminder",
             now,
-            f"nothing new, and the next update was promised for {due:%H:%M} UTC",
+            f"nothing new, and the next update was promised for {incident.local_time(due)}",
             previous_update_at=latest_update.created_at,
         )
-    when = f"; the next update is due at {due:%Y-%m-%d %H:%M} UTC" if due else ""
+    when = f"; the next update is due at {incident.local_time(due)}" if due else ""
     return Decision(
         "nothing",
         now,
-        f"nothing new since the {latest.kind} of {latest.created_at:%Y-%m-%d %H:%M} UTC{when}",
+        f"nothing new since the {latest.kind} of {incident.local_time(latest.created_at)}{when}",
         latest,
     )
 

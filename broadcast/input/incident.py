@@ -233,6 +233,10 @@ class Incident(BaseModel):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def local_time(self, moment: datetime) -> str:
+        """``2026-11-22 11:40 CET``: a time as every message and summary shows it."""
+        return f"{moment.astimezone(self.zone):%Y-%m-%d %H:%M %Z}"
+
     @property
     def language(self) -> str:
         """``fr`` for ``fr_CA``: the folder the templates are looked up in first."""

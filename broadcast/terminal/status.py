@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rich.table import Table
 from rich.text import Text
@@ -18,14 +20,14 @@ def show_status(summary: dict[str, Any]) -> None:
         return
     versions = Table(title="Versions", title_justify="left")
     for column in ("#", "kind", "status", "at", "next update promised", "complete"):
-        versions.add_column(column)
+        versions.add_column(column, no_wrap=column in ("at", "next update promised"))
     for v in summary["versions"]:
         versions.add_row(
             str(v["id"]),
             v["kind"],
             v["status"],
-            v["created_at"][:16].replace("T", " "),
-            (v["next_update_at"] or "—")[:16].replace("T", " "),
+            _in_zone(v["created_at"], summary["timezone"]),
+            _in_zone(v["next_update_at"], summary["timezone"]),
             "yes" if v["complete"] else "no",
         )
     out.print(versions)
@@ -52,9 +54,16 @@ def show_status(summary: dict[str, Any]) -> None:
         )
     out.print(deliveries)
     if summary["next_update_at"]:
-        when = summary["next_update_at"][:16].replace("T", " ")
+        when = _in_zone(summary["next_update_at"], summary["timezone"])
         line = f"Next update promised for {when} ({summary['timezone']})"
         if summary["overdue"]:
             out.print(Text(f"{line}: OVERDUE by {summary['overdue_by_minutes']} min.", "bold red"))
         else:
             out.print(Text(line + ".", "green"))
+
+
+def _in_zone(iso: str | None, zone: str) -> str:
+    """``2026-11-22 11:40 CET``, the way the send summaries and decisions say a time."""
+    if not iso:
+        return "—"
+    return f"{datetime.fromisoformat(iso).astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M %Z}"
