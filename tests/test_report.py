@@ -221,15 +221,18 @@ def test_delivery_per_channel_and_reason_over_all_versions_and_the_last(
         c: (n["sent"], n["failed"], n["uncertain"], n["pending"]) for c, n in every.items()
     } == {
         "banner": (5, 0, 0, 0),
-        "sms": (3 + 3 + 3 + 2 + 2, 5 + 2, 0, 0),
+        # The unsubscribed number fails once (#4); #5 does not ask it again.
+        "sms": (3 + 3 + 3 + 2 + 2, 5 + 1, 0, 0),
         "email": (15, 0, 0, 0),
         "twitter": (5, 0, 0, 0),
     }
-    assert every["sms"]["failed_by_reason"] == {"21211": 5, "21610": 2}
-    assert every["sms"]["failed_permanent"] == 7
+    assert every["sms"]["failed_by_reason"] == {"21211": 5, "21610": 1}
+    assert every["sms"]["failed_permanent"] == 6
+    assert every["sms"]["opted_out"] == 1
     last = crisis["delivery"]["last_version"]
     assert crisis["delivery"]["last_version_number"] == 5
-    assert last["sms"]["failed_by_reason"] == {"21211": 1, "21610": 1}
+    assert last["sms"]["failed_by_reason"] == {"21211": 1}
+    assert last["sms"]["opted_out"] == 1
     assert {c: n["sent"] for c, n in last.items()} == {
         "banner": 1,
         "sms": 2,
@@ -284,7 +287,7 @@ def test_markdown_has_a_table_per_section_and_escapes_the_incident(
         assert f"\n{heading}\n\n| " in text
     assert "| **first message (banner)** | **09:41** | **1 h 31 min** | **#1** |" in text
     assert "| 3 | 12:10 | 14:10 | #4 at 14:35 | late by 25 min |" in text
-    assert "| sms | 13 | 7 | 21211: 5, 21610: 2 | 0 | 0 |" in text
+    assert "| sms | 13 | 6 | 21211: 5, 21610: 1, not sent, opted out earlier: 1 | 0 | 0 |" in text
     assert "- 1 reminder out of 5 messages (20%)." in text
     assert "- 4 promised updates: 3 kept, 1 late (worst by 25 min)." in text
     # The title is text: no HTML, no emphasis, and its "|" cannot break a table.
@@ -304,7 +307,7 @@ def test_the_terminal_shows_the_same_tables_and_no_markup_from_the_incident(
     for title in ("Time to first message", "Promised updates", "last version (#5)"):
         assert title in text
     assert "late by 25 min" in text
-    assert "21211: 5, 21610: 2" in text
+    assert "21211: 5, 21610: 1, not sent, opted out earlier: 1" in text
     assert "1 reminder out of 5 messages (20%)." in text
 
 

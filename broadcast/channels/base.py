@@ -105,6 +105,9 @@ class Adapter:
     default_concurrency: ClassVar[int] = 1
     # Deliveries per second unless channels.yaml says otherwise; None is unlimited.
     default_rate: ClassVar[float | None] = None
+    # Error codes saying the recipient asked for no more messages (SMS: replied STOP): reported
+    # as a failure the first time, then never sent to again from the same ledger.
+    opt_out_codes: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,

@@ -118,6 +118,9 @@ class SmsAdapter(ClientAdapter[Client]):
     default_concurrency = 10
     # Twilio queues what a long code cannot send at once; one part per second is its default.
     default_rate = 1.0
+    # 21610: the number replied STOP. Twilio refuses every later message until it replies
+    # START, so asking again only turns each reminder into a failure.
+    opt_out_codes = frozenset({"21610"})
 
     config: SmsChannel
     _http_client: RetryAfterHttpClient | None = None

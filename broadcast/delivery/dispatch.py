@@ -41,7 +41,14 @@ from broadcast.input.recipients import (
     mask_name,
     read_recipients,
 )
-from broadcast.ledger.sqlite import FAILED_PERMANENT, FAILED_TRANSIENT, PENDING, SENT, Ledger
+from broadcast.ledger.sqlite import (
+    FAILED_PERMANENT,
+    FAILED_TRANSIENT,
+    OPTED_OUT,
+    PENDING,
+    SENT,
+    Ledger,
+)
 from broadcast.problems import Problem
 
 Clock = Callable[[], float]
@@ -132,6 +139,8 @@ class ChannelOutcome:
     duplicates: int = 0
     # Deliveries an earlier run of the same version already made (or gave up on): not redone.
     already: int = 0
+    # Recipients who opted out (STOP) in an earlier run: not sent to, not a failure.
+    opted_out: int = 0
     retries: int = 0
     stopped: bool = False
     # A newer version of the incident took over: this run stopped handing out the old one.
@@ -171,6 +180,7 @@ class ChannelOutcome:
             "skipped": self.skipped,
             "duplicates": self.duplicates,
             "already": self.already,
+            "opted_out": self.opted_out,
             "retries": self.retries,
             "stopped": self.stopped,
             "superseded": self.superseded,
@@ -192,7 +202,8 @@ class ChannelOutcome:
 
 @dataclass(frozen=True)
 class Event:
-    """Progress, for whoever shows it: ``kind`` is start, delivered, failed, retry or done."""
+    """Progress, for whoever shows it: ``kind`` is start, delivered, failed, opted-out, retry
+    or done."""
 
     channel: str
     kind: str
@@ -423,14 +434,22 @@ class Dispatcher:
         ]
         for thread in pool:
             thread.start()
+        opted_out = (
+            self.ledger.opted_out(channel.name, kind.opt_out_codes)
+            if self.ledger is not None and kind.opt_out_codes
+            else set()
+        )
         try:
             for target in self._distinct_targets(kind, config, outcome):
                 if halted():
                     outcome.stopped = True
                     break
                 delivery_id = self._claim(channel.name, target, outcome)
-                if delivery_id is not False:
-                    work.put((target, delivery_id))
+                if delivery_id is False:
+                    continue
+                if opted_out and self._skip_opted_out(target, delivery_id, opted_out, outcome):
+                    continue
+                work.put((target, delivery_id))
         finally:
             for _ in pool:
                 work.put(None)
@@ -504,6 +523,25 @@ class Dispatcher:
             f"{fix} and run send again",
             channel=channel,
         )
+
+    def _skip_opted_out(
+        self, target: Target, delivery_id: int | None, opted_out: set[str], outcome: ChannelOutcome
+    ) -> bool:
+        """Record, without sending, a delivery to a recipient who opted out earlier."""
+        assert self.ledger is not None
+        if delivery_id is None or self.ledger.recipient_key(target.address) not in opted_out:
+            return False
+        self.ledger.mark_outcome(
+            delivery_id,
+            FAILED_PERMANENT,
+            None,
+            OPTED_OUT,
+            "opted out in an earlier message (replied STOP): not sent again",
+        )
+        with outcome.lock:
+            outcome.opted_out += 1
+        self.on_event(Event(outcome.name, "opted-out"))
+        return True
 
     def _claim(self, channel: str, target: Target, outcome: ChannelOutcome) -> int | bool | None:
         """The ledger's delivery id for ``target``; False when an earlier run already did it."""

@@ -50,6 +50,8 @@ STATES = (PENDING, SENDING, SENT, FAILED_TRANSIENT, FAILED_PERMANENT, UNCERTAIN,
 
 UPDATE = "update"
 REMINDER = "reminder"
+# The error code of a delivery not attempted because the recipient opted out in an earlier one.
+OPTED_OUT = "opted-out"
 
 # Each entry takes the schema from version N to N+1; PRAGMA user_version says where a file is.
 MIGRATIONS: tuple[str, ...] = (
@@ -522,6 +524,16 @@ class Ledger:
             (version_id, channel, self.recipient_key(address)),
         ).fetchone()
         return str(row["state"]) if row else None
+
+    def opted_out(self, channel: str, codes: frozenset[str]) -> set[str]:
+        """Recipient keys a provider answered with one of ``codes`` (STOP) on ``channel``."""
+        marks = ",".join("?" * (len(codes) + 1))
+        rows = self.db.execute(
+            f"SELECT DISTINCT recipient_key FROM deliveries WHERE channel = ?"
+            f" AND error_code IN ({marks})",
+            (channel, *sorted(codes), OPTED_OUT),
+        )
+        return {str(row["recipient_key"]) for row in rows}
 
     def last_provider_id(self, incident_id: str, channel: str) -> str | None:
         """The newest provider id sent on ``channel`` for the incident (X: the thread's tail)."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from broadcast.ledger.sqlite import (
     FAILED_PERMANENT,
     FAILED_TRANSIENT,
+    OPTED_OUT,
     REMINDER,
     SENT,
     SUPERSEDED,
@@ -210,6 +211,7 @@ def _empty_counts() -> dict[str, Any]:
         "failed_transient": 0,
         "failed_permanent": 0,
         "failed_by_reason": {},
+        "opted_out": 0,
         "uncertain": 0,
         "pending": 0,
         # Never handed out: a newer version took over before their turn.
@@ -222,6 +224,8 @@ def _count(counts: dict[str, Any], group: dict[str, Any]) -> None:
     counts["total"] += n
     if state == SENT:
         counts["sent"] += n
+    elif group["error_code"] == OPTED_OUT:  # not attempted: they had asked for no more
+        counts["opted_out"] += n
     elif state in (FAILED_TRANSIENT, FAILED_PERMANENT):
         counts["failed"] += n
         counts["failed_transient" if state == FAILED_TRANSIENT else "failed_permanent"] += n

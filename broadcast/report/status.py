@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from broadcast.ledger.sqlite import (
     FAILED_PERMANENT,
     FAILED_TRANSIENT,
+    OPTED_OUT,
     STATES,
     UNCERTAIN,
     Ledger,
@@ -27,9 +28,14 @@ def incident_status(ledger: Ledger, incident: Incident, now: datetime) -> dict[s
     if latest is not None:
         for channel, counts in ledger.counts(latest.id).items():
             channels[channel] = {state: counts.get(state, 0) for state in STATES}
+            channels[channel][OPTED_OUT] = 0
         for delivery in ledger.deliveries(
             latest.id, states=(FAILED_TRANSIENT, FAILED_PERMANENT, UNCERTAIN)
         ):
+            if delivery.error_code == OPTED_OUT:  # asked for no more messages: not a failure
+                channels[delivery.channel][FAILED_PERMANENT] -= 1
+                channels[delivery.channel][OPTED_OUT] += 1
+                continue
             reason = UNCERTAIN if delivery.state == UNCERTAIN else delivery.error_code or "error"
             failures.setdefault(delivery.channel, Counter())[reason] += 1
     promised = latest.next_update_at if latest else None

@@ -69,7 +69,10 @@ def promise_outcome(promise: dict[str, Any]) -> str:
 
 
 def failure_reasons(counts: dict[str, Any]) -> str:
-    return ", ".join(f"{code}: {n}" for code, n in counts["failed_by_reason"].items()) or "—"
+    reasons = [f"{code}: {n}" for code, n in counts["failed_by_reason"].items()]
+    if counts.get("opted_out"):
+        reasons.append(f"not sent, opted out earlier: {counts['opted_out']}")
+    return ", ".join(reasons) or "—"
 
 
 def report_summary(data: dict[str, Any]) -> list[str]:

@@ -85,7 +85,7 @@ class SendProgress:
         task = self.tasks.get(event.channel)
         if task is None:
             return
-        if event.kind == "delivered":
+        if event.kind in ("delivered", "opted-out"):
             self.progress.advance(task)
         elif event.kind == "failed":
             failed = self.progress.tasks[task].fields["failed"] + 1
@@ -121,6 +121,15 @@ def show_outcomes(
     for outcome in outcomes:
         for problem in outcome.problems:
             out.print(problem_text(problem))
+        if outcome.opted_out:
+            out.print(
+                Text(
+                    f"{outcome.name}: {outcome.opted_out} recipient"
+                    f"{'s' * (outcome.opted_out != 1)} opted out earlier (replied STOP): not "
+                    "sent again",
+                    "yellow",
+                )
+            )
         for receipt in outcome.failures[:10]:
             where = f"line {receipt.target.line}: " if receipt.target.line else ""
             kind = "permanent" if receipt.permanent else "after retries"

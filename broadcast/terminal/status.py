@@ -33,7 +33,7 @@ def show_status(summary: dict[str, Any]) -> None:
     out.print(versions)
     deliveries = Table(title="Latest version, per channel", title_justify="left")
     deliveries.add_column("channel")
-    states = (
+    states: tuple[str, ...] = (
         "sent",
         "failed-transient",
         "failed-permanent",
@@ -42,6 +42,8 @@ def show_status(summary: dict[str, Any]) -> None:
         "sending",
         "superseded",
     )
+    if any(counts.get("opted-out") for counts in summary["channels"].values()):
+        states = (*states[:3], "opted-out", *states[3:])
     for state in states:
         deliveries.add_column(state, justify="right")
     deliveries.add_column("failures by reason")
