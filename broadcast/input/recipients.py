@@ -97,9 +97,11 @@ def read_recipients(
             address, reason = normalise(raw)
             if address is None:
                 if problems is not None:
+                    masked = mask_address(raw)
+                    said = f"'{masked}'" if masked != "…" else f"the {kind} on this line"
                     problems.append(
                         Problem(
-                            f"{mask_address(raw)} {reason}; this recipient is skipped",
+                            f"{said} {reason}; this recipient is skipped",
                             path,
                             line,
                             kind,
