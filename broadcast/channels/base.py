@@ -150,15 +150,7 @@ class ClientAdapter(Adapter, Generic[ClientT]):
     released in ``close``. A subclass says how to build and how to release one.
     """
 
-    def __init__(
-        self,
-        name: str,
-        config: Any,
-        credentials: Mapping[str, str],
-        context: DeliveryContext,
-    ) -> None:
-        super().__init__(name, config, credentials, context)
-        self._client: ClientT | None = None
+    _client: ClientT | None = None
 
     def build_client(self) -> ClientT:
         raise NotImplementedError
