@@ -184,3 +184,29 @@ channels:
         7 if field == "from" else 8,
     )
     assert words in problem.message
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            "lol0: &lol0 [a, a, a, a, a, a, a, a, a]\n"
+            + "".join(
+                f"lol{i}: &lol{i} [{', '.join([f'*lol{i - 1}'] * 9)}]\n" for i in range(1, 10)
+            ),
+            "more than 10,000 values",
+        ),
+        ("loop: &loop {again: *loop}\n", "repeat forever"),
+        ("deep: " + "[" * 3000 + "]" * 3000 + "\n", "levels deep"),
+    ],
+)
+def test_channels_yaml_is_read_within_the_same_bounds(
+    tmp_path: Path, extra: str, expected: str
+) -> None:
+    shipped = (REPO / "channels.yaml").read_text(encoding="utf-8")
+    path = write(tmp_path / "channels.yaml", shipped + extra)
+    (problem,) = load_problems(path)
+    assert problem.file == path
+    assert expected in problem.message
+    assert problem.line is not None and problem.line > shipped.count("\n")
+    assert problem.field is not None and problem.field.split("[")[0].split(".")[0] in extra

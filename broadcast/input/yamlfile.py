@@ -3,14 +3,21 @@
 Scalars stay strings (pydantic converts them where a field wants a number or a date), which
 avoids YAML 1.1's surprises: ``eta: 14:00`` is not the integer 840 and ``locale: no`` is not
 ``False``. Duplicate keys, which PyYAML silently overwrites, are reported.
+
+Files come from people in a hurry and, sometimes, from elsewhere: reading one is bounded. A file
+larger than ``MAX_FILE_BYTES`` is not read; composing stops beyond ``MAX_VALUES`` values or
+``MAX_DEPTH`` levels of nesting; aliases (``*name``) are followed within the same bounds, so a
+few hundred bytes cannot expand to gigabytes, and an alias inside the block it names is refused.
+Every limit is an ``InputError`` with the file, the line and the field; nothing recurses deeper
+than ``MAX_DEPTH``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -19,6 +26,25 @@ from broadcast.problems import InputError, Problem
 Location = tuple[str | int, ...]
 
 _NULL_TAG = "tag:yaml.org,2002:null"
+
+# The largest file we ship (an incident in two languages with its FAQ) is under 9 kB. A hundred
+# times that is far more than anyone writes in a crisis, and still parses in about two seconds.
+MAX_FILE_BYTES = 1 << 20
+# Values (keys, scalars, lists and groups, each alias counted as the values it stands for): the
+# largest file we ship has about a hundred; composing ten thousand takes about a second.
+MAX_VALUES = 10_000
+# Levels of nesting: the files we ship use six. The bound also keeps the reader's recursion far
+# from Python's own limit.
+MAX_DEPTH = 32
+# A field name is a word or two; a longer "key" is text that lost its "name: " part.
+MAX_KEY_LENGTH = 100
+
+_BOMS = (
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\xfe\xff", "UTF-16"),
+    (b"\xff\xfe", "UTF-16"),
+)
 
 
 @dataclass
@@ -40,20 +66,24 @@ class YamlDocument:
 
 
 def load_yaml(path: Path, what: str = "file") -> YamlDocument:
-    """Parse ``path``; raise ``InputError`` with file and line on any problem."""
+    """Parse ``path``; raise ``InputError`` with file and line on any problem or limit."""
+    text = _read_text(path, what)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError([Problem(f"{what} not found", file=path)]) from None
-    except UnicodeDecodeError as exc:
+        node = yaml.compose(text, Loader=_BoundedLoader)
+    except _LimitReached as exc:
+        raise InputError([Problem(exc.message, path, exc.line, exc.field)]) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
         raise InputError(
-            [Problem(f"not UTF-8 text (byte {exc.start}); save it as UTF-8", file=path)]
+            [
+                Problem(
+                    f"line {line} holds the control character U+{exc.character:04X}, which a "
+                    "text file does not contain; is this the incident text, saved as UTF-8?",
+                    path,
+                    line,
+                )
+            ]
         ) from None
-    except OSError as exc:
-        raise InputError([Problem(f"cannot read {what}: {exc.strerror}", file=path)]) from None
-
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -63,30 +93,228 @@ def load_yaml(path: Path, what: str = "file") -> YamlDocument:
         ) from None
     except yaml.YAMLError as exc:
         raise InputError([Problem(f"this is not valid YAML: {exc}", file=path)]) from None
+    except (RecursionError, MemoryError) as exc:
+        # Not expected within the bounds above; still an answer, never a traceback.
+        raise InputError([Problem(_too_big_to_read(exc), file=path)]) from None
 
     if node is None:
         raise InputError([Problem(f"{what} is empty", file=path, line=1)])
 
     doc = YamlDocument(path=path, data=None, lines={(): node.start_mark.line + 1})
     problems: list[Problem] = []
-    doc.data = _build(node, (), doc, problems)
+    try:
+        doc.data = _Builder(doc, problems).build(node, ())
+    except _LimitReached as exc:
+        raise InputError([Problem(exc.message, path, exc.line, exc.field)]) from None
+    except (RecursionError, MemoryError) as exc:
+        raise InputError([Problem(_too_big_to_read(exc), file=path)]) from None
     if problems:
         raise InputError(problems)
     return doc
 
 
-def _build(node: yaml.Node, loc: Location, doc: YamlDocument, problems: list[Problem]) -> Any:
-    if isinstance(node, yaml.MappingNode):
+def _read_text(path: Path, what: str) -> str:
+    """The file as text: at most ``MAX_FILE_BYTES``, UTF-8, or a problem saying what it is."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise InputError([Problem(f"{what} not found", file=path)]) from None
+    except OSError as exc:
+        raise InputError([Problem(f"cannot read {what}: {exc.strerror}", file=path)]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError(
+            [
+                Problem(
+                    f"this {what} is larger than {MAX_FILE_BYTES >> 20} MiB, far more than any "
+                    "message needs; is it the right file?",
+                    file=path,
+                )
+            ]
+        )
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            raise InputError(
+                [Problem(f"this file is saved as {encoding}; save it as UTF-8", path, 1)]
+            )
+    if b"\x00" in raw:
+        line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
+        raise InputError(
+            [
+                Problem(
+                    f"line {line} holds a NUL byte: the file is UTF-16 or UTF-32 text, or not "
+                    "text at all; save it as UTF-8",
+                    path,
+                    line,
+                )
+            ]
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            [
+                Problem(
+                    f"not UTF-8 text (line {line}, byte {exc.start}); save it as UTF-8",
+                    path,
+                    line,
+                )
+            ]
+        ) from None
+
+
+def _too_big_to_read(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return f"this file is nested too deeply to read (keep it under {MAX_DEPTH} levels)"
+    return "this file is too large to read in the memory available"
+
+
+class _LimitReached(Exception):
+    """A bound on reading was reached: where, and which bound."""
+
+    def __init__(self, message: str, line: int | None, field: str | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.field = field or None
+
+
+def _too_many_values(alias: _Alias | None) -> str:
+    where = f"*{alias.anchor} repeats so much that " if alias else ""
+    return (
+        f"{where}this file holds more than {MAX_VALUES:,} values (an alias counts as all it "
+        "repeats); an incident or a configuration needs a few hundred"
+    )
+
+
+def _too_deep(alias: _Alias | None) -> str:
+    through = f" (through *{alias.anchor})" if alias else ""
+    return f"values are nested more than {MAX_DEPTH} levels deep here{through}; a few are enough"
+
+
+class _Alias(yaml.Node):
+    """An ``*name`` where it is written: the block it stands for, and its own place in the file.
+
+    PyYAML hands back the named block itself, which loses where the alias was used and whether
+    a block is being repeated; this keeps both.
+    """
+
+    def __init__(self, anchor: str, target: yaml.Node, start_mark: Any, end_mark: Any) -> None:
+        super().__init__(target.tag, target, start_mark, end_mark)
+        self.anchor = anchor
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, composing at most ``MAX_VALUES`` nodes, ``MAX_DEPTH`` deep."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._composed = 0
+        # The field each open level was reached by (None for a key), for the error's location.
+        self._path: list[str | int | None] = []
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        self._composed += 1
+        if self._composed > MAX_VALUES:
+            self._refuse(_too_many_values(None))
+        if len(self._path) >= MAX_DEPTH:
+            self._refuse(_too_deep(None))
+        if isinstance(index, yaml.ScalarNode):
+            self._path.append(index.value)
+        else:
+            self._path.append(index if isinstance(index, int) else None)
+        try:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                target = super().compose_node(parent, index)
+                return _Alias(event.anchor, target, event.start_mark, event.end_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._path.pop()
+
+    def _refuse(self, message: str) -> NoReturn:
+        mark = self.peek_event().start_mark
+        location = [part for part in self._path if part is not None]
+        raise _LimitReached(message, mark.line + 1, dotted(location))
+
+
+class _Builder:
+    """Node graph to plain data, following aliases within ``MAX_VALUES`` and ``MAX_DEPTH``."""
+
+    def __init__(self, doc: YamlDocument, problems: list[Problem]) -> None:
+        self.doc = doc
+        self.problems = problems
+        self.built = 0
+        # Blocks being built, by id: an alias to one of them is an alias inside itself.
+        self.open: set[int] = set()
+        # The outermost alias being followed, and where: a bound reached inside it is its fault.
+        self.outer_alias: tuple[_Alias, Location] | None = None
+
+    def build(self, node: yaml.Node, loc: Location) -> Any:
+        self.built += 1
+        if self.built > MAX_VALUES:
+            self._refuse(_too_many_values, loc)
+        if len(loc) >= MAX_DEPTH:
+            self._refuse(_too_deep, loc)
+        if isinstance(node, _Alias):
+            return self._follow(node, loc)
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag == _NULL_TAG and node.style is None:
+                return None
+            return node.value
+        self.open.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, loc)
+            return self._sequence(node, loc)
+        finally:
+            self.open.discard(id(node))
+
+    def _follow(self, alias: _Alias, loc: Location) -> Any:
+        if id(alias.value) in self.open:
+            raise _LimitReached(
+                f"*{alias.anchor} stands for a block that contains it, so it would repeat "
+                "forever; write the values out instead",
+                alias.start_mark.line + 1,
+                dotted(loc),
+            )
+        outermost = self.outer_alias is None
+        if outermost:
+            self.outer_alias = (alias, loc)
+        try:
+            return self.build(alias.value, loc)
+        finally:
+            if outermost:
+                self.outer_alias = None
+
+    def _refuse(self, message: Callable[[_Alias | None], str], loc: Location) -> NoReturn:
+        if self.outer_alias is None:
+            raise _LimitReached(message(None), self.doc.line_of(loc), dotted(loc))
+        alias, alias_loc = self.outer_alias
+        raise _LimitReached(message(alias), alias.start_mark.line + 1, dotted(alias_loc))
+
+    def _mapping(self, node: yaml.MappingNode, loc: Location) -> dict[str, Any]:
+        doc, problems = self.doc, self.problems
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
-                problems.append(
-                    Problem("a key must be a plain word", doc.path, key_node.start_mark.line + 1)
-                )
+                problems.append(Problem("a key must be a plain word", doc.path, line))
                 continue
             key = key_node.value
+            if len(key) > MAX_KEY_LENGTH:
+                problems.append(
+                    Problem(
+                        f"a field name of {len(key):,} characters: names are a word or two; "
+                        "did a line of text lose its 'name: ' part?",
+                        doc.path,
+                        line,
+                        dotted(loc) or None,
+                    )
+                )
+                continue
             key_loc = (*loc, key)
-            line = key_node.start_mark.line + 1
             if key in result:
                 problems.append(
                     Problem(
@@ -98,17 +326,15 @@ def _build(node: yaml.Node, loc: Location, doc: YamlDocument, problems: list[Pro
                 )
                 continue
             doc.lines[key_loc] = line
-            result[key] = _build(value_node, key_loc, doc, problems)
+            result[key] = self.build(value_node, key_loc)
         return result
-    if isinstance(node, yaml.SequenceNode):
+
+    def _sequence(self, node: yaml.SequenceNode, loc: Location) -> list[Any]:
         items = []
         for index, item in enumerate(node.value):
-            doc.lines[(*loc, index)] = item.start_mark.line + 1
-            items.append(_build(item, (*loc, index), doc, problems))
+            self.doc.lines[(*loc, index)] = item.start_mark.line + 1
+            items.append(self.build(item, (*loc, index)))
         return items
-    if node.tag == _NULL_TAG and node.style is None:
-        return None
-    return node.value
 
 
 def dotted(location: Sequence[str | int]) -> str:
