@@ -8,7 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from broadcast.input.incident import load_incident, parse_duration
+from broadcast.input.incident import (
+    MAX_CHARACTERS,
+    MAX_OTHER_CHARACTERS,
+    load_incident,
+    parse_duration,
+)
 from broadcast.problems import InputError
 from tests.conftest import write
 
@@ -146,3 +151,44 @@ def test_durations(text: str, minutes: int) -> None:
 def test_not_a_duration() -> None:
     assert parse_duration("soon") is None
     assert parse_duration("") is None
+
+
+def test_every_text_over_its_bound_is_refused_with_its_line_before_anything_else(
+    tmp_path: Path,
+) -> None:
+    limits = MAX_CHARACTERS
+    text = (
+        VALID.replace("headline: Coupure", "headline: " + "x" * limits["headline"] + "Coupure")
+        .replace("  de Lille-Nord.", "  " + "Lille. " * 1000)
+        .replace("    a: Gardez-le fermé.", "    a: " + "Fermé. " * 400)
+        .replace("status: investigating", "status: " + "investigating" * 20)
+        .replace("next_update: 2h", "next_update: " + "1" * 10_000)
+        + "translations:\n  en:\n    title: "
+        + "t" * 201
+        + "\n"
+    )
+    found = problems_for(tmp_path, text)
+    # Only the lengths: a value this long is not checked further, so nothing else is said.
+    assert [(line, field) for line, field, _ in found] == [
+        (2, "status"),
+        (7, "headline"),
+        (10, "summary"),
+        (15, "next_update"),
+        (18, "faq[0].a"),
+        (21, "translations.en.title"),
+    ]
+    messages = {field: message for _, field, message in found}
+    assert messages["headline"].startswith(f"{limits['headline'] + 81:,} characters")
+    assert f"at most {limits['headline']:,}" in messages["headline"]
+    assert f"at most {MAX_OTHER_CHARACTERS}" in messages["status"]
+    assert all(len(message) < 200 for message in messages.values())
+
+
+def test_texts_at_their_bound_are_accepted(tmp_path: Path) -> None:
+    headline = ("Coupure de courant. " * 20)[: MAX_CHARACTERS["headline"]].strip()
+    text = "\n".join(
+        f"headline: {headline}" if line.startswith("headline:") else line
+        for line in VALID.splitlines()
+    )
+    incident, _ = load_incident(write(tmp_path / "incident.yaml", text))
+    assert incident.headline == headline

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from broadcast.input.model_errors import problems_from_validation
-from broadcast.input.yamlfile import YamlDocument, load_yaml
+from broadcast.input.yamlfile import YamlDocument, dotted, load_yaml
 from broadcast.problems import InputError, Problem
 
 Status = Literal["investigating", "identified", "monitoring", "resolved"]
@@ -22,6 +22,26 @@ RENEWED_PROMISE = timedelta(hours=1)
 
 # Fields that channels.yaml's ``defaults`` may supply when an incident leaves them out.
 DEFAULTABLE = ("locale", "timezone", "link", "feedback_url")
+
+# The most characters each text may hold, in the incident and in its translations: several
+# times the longest we ship, and more than anyone reads on a phone in a crisis. Checked before
+# anything else, so a text pasted by mistake is refused at once instead of being measured,
+# rendered and split for minutes.
+MAX_CHARACTERS = {
+    "title": 200,  # an email subject and a page title: read at a glance
+    "headline": 300,  # one line, carried whole by every channel, SMS included
+    "affected": 1_000,
+    "summary": 4_000,
+    "actions": 4_000,
+    "apology": 1_000,
+    "compensation": 1_000,
+    "q": 300,  # a question of the FAQ
+    "a": 2_000,  # its answer
+    "link": 2_000,  # about the longest web address browsers and mail programs keep whole
+    "feedback_url": 2_000,
+}
+# Every other value (id, status, dates, durations, language, time zone) is a word or a date.
+MAX_OTHER_CHARACTERS = 200
 
 _DURATION = re.compile(
     r"^\s*(?:(?P<d>\d+)\s*(?:d|j|days?|jours?)\s*)?"
@@ -288,6 +308,9 @@ def load_incident(
 
 
 def validate_incident(data: dict[str, Any], doc: YamlDocument) -> Incident:
+    too_long = _too_long(data, (), doc)
+    if too_long:
+        raise InputError(too_long)
     known = {(): Incident.model_fields.keys()}
     for index, _ in enumerate(data.get("faq") or []):
         known[("faq", index)] = FaqEntry.model_fields.keys()
@@ -313,3 +336,31 @@ def _relocate_field_error(problem: Problem, exc: ValidationError, doc: YamlDocum
             location = tuple(cause.field.split("."))
             return Problem(problem.message, doc.path, doc.line_of(location), cause.field)
     return problem
+
+
+def _too_long(value: Any, loc: tuple[str | int, ...], doc: YamlDocument) -> list[Problem]:
+    """A problem for each text longer than its field allows (``MAX_CHARACTERS``)."""
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in _too_long(item, (*loc, key), doc)]
+    if isinstance(value, list):
+        return [p for index, item in enumerate(value) for p in _too_long(item, (*loc, index), doc)]
+    if not isinstance(value, str):
+        return []
+    name = next((part for part in reversed(loc) if isinstance(part, str)), "")
+    limit = MAX_CHARACTERS.get(name, MAX_OTHER_CHARACTERS)
+    if len(value) <= limit:
+        return []
+    if name in ("link", "feedback_url"):
+        hint = "nobody can follow a web address this long"
+    elif name in MAX_CHARACTERS:
+        hint = "keep the essential here; the details belong on the page the link points to"
+    else:
+        hint = "this field holds a word, a date or a code, not a text"
+    return [
+        Problem(
+            f"{len(value):,} characters, but this field holds at most {limit:,}; {hint}",
+            doc.path,
+            doc.line_of(loc),
+            dotted(loc),
+        )
+    ]

@@ -47,7 +47,7 @@ def _message(
 ) -> str:
     kind = item["type"]
     ctx = item.get("ctx") or {}
-    given = item.get("input")
+    given = _shortened(item.get("input"))
     if kind == "missing":
         return "this required field is missing"
     if kind == "extra_forbidden":
@@ -100,6 +100,16 @@ def _message(
     if kind == "less_than_equal" or kind == "less_than":
         return f"'{given}' is too large: {item['msg'].lower()}"
     return item["msg"]
+
+
+# A value quoted back in a message is cut to this many characters: a paragraph, not a page.
+_QUOTED_MAX = 80
+
+
+def _shortened(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > _QUOTED_MAX:
+        return value[: _QUOTED_MAX - 1] + "…"
+    return value
 
 
 def _pattern_words(pattern: str) -> str:
