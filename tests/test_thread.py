@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
+from broadcast.content import thread
 from broadcast.content.measure import tweet_weighted_length
 from broadcast.content.thread import split_thread
 
@@ -210,3 +212,47 @@ def test_a_smaller_limit_is_respected() -> None:
 def test_a_limit_too_small_for_any_character_is_an_error() -> None:
     with pytest.raises(ValueError, match="cannot hold"):
         split_thread("🚨" * 10, limit=5)
+
+
+def characters_measured(text: str, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Characters the splitter hands to the real measure while splitting ``text``."""
+    measured: list[int] = []
+
+    def counting(piece: str) -> int:
+        measured.append(len(piece))
+        return tweet_weighted_length(piece)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(thread, "tweet_weighted_length", counting)
+        split_thread(text)
+    return sum(measured)
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        FRENCH + "\n\n",
+        "abcdefghij",  # one enormous word
+        "電力の供給が停止しています。",  # no spaces at all
+        "Voir https://status.example.com/panne-nord et https://example.fr/a ",
+    ],
+    ids=["prose", "one-word", "cjk", "urls"],
+)
+def test_ten_times_the_text_costs_about_ten_times_the_measuring(
+    unit: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Counted, not timed: measuring each remainder again made this grow a hundredfold.
+    small = characters_measured((unit * 3_000)[:3_000], monkeypatch)
+    large = characters_measured((unit * 30_000)[:30_000], monkeypatch)
+    assert large < 13 * small, (small, large)
+
+
+def test_a_megabyte_is_split_in_seconds_not_minutes() -> None:
+    text = (FRENCH + "\n\n") * (1_000_000 // len(FRENCH))
+    started = time.monotonic()
+    posts = split_thread(text)
+    elapsed = time.monotonic() - started
+    # A hang guard, not a speed test: about 10 s on a busy machine, hours when quadratic.
+    assert elapsed < 60, elapsed
+    assert_fits(posts[::97])
+    assert " ".join(bodies(posts)).split() == text.split()

@@ -147,15 +147,16 @@ def tweet_measure(text: str, *, emoji_parsing: bool = True) -> TweetMeasure:
     if emoji_parsing:
         for match in _emoji_pattern().finditer(text):
             entities.setdefault(match.start(), (match.end(), _HEAVY_WEIGHT))
+    # Entities are weighed whole; one starting inside another is never reached.
     length = 0
     index = 0
-    while index < len(text):
-        if index in entities:
-            index, weight = entities[index]
-        else:
-            weight = _code_point_weight(text[index])
-            index += 1
-        length += weight
+    for start in sorted(entities):
+        if start < index:
+            continue
+        end, weight = entities[start]
+        length += _plain_weight(text, index, start) + weight
+        index = end
+    length += _plain_weight(text, index, len(text))
     valid = (
         0 < length <= TWEET_MAX_WEIGHTED_LENGTH
         and not text.isspace()
@@ -169,11 +170,18 @@ def tweet_weighted_length(text: str) -> int:
     return tweet_measure(text).weighted_length
 
 
-def _code_point_weight(char: str) -> int:
-    code_point = ord(char)
-    if any(low <= code_point <= high for low, high in _LIGHT_RANGES):
-        return 1
-    return _HEAVY_WEIGHT
+def _plain_weight(text: str, start: int, end: int) -> int:
+    """Weight of ``text[start:end]`` outside URLs and emoji: 1 per code point, 2 if heavy."""
+    if start >= end:
+        return 0
+    heavy = len(_heavy_pattern().findall(text, start, end))
+    return (end - start) + heavy * (_HEAVY_WEIGHT - 1)
+
+
+@cache
+def _heavy_pattern() -> re.Pattern[str]:
+    light = "".join(rf"\U{low:08x}-\U{high:08x}" for low, high in _LIGHT_RANGES)
+    return re.compile(f"[^{light}]")
 
 
 def tweet_url_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -234,6 +242,8 @@ class _Hosts:
         run = bisect_right(self._run_starts, pos) - 1
         if run < 0 or pos >= self._runs[run][1] or self._text[pos] in "-_.":
             return None
+        if self._text.find(".", pos, self._runs[run][1]) < 0:
+            return None  # no dot, no TLD: most words of a text end here, unanalysed
         if run not in self._analysed:
             self._analysed[run] = self._analyse(*self._runs[run])
         starts, dots, host_ends, underscores = self._analysed[run]

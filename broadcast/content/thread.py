@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,6 +35,11 @@ _CLOSING = frozenset("\"'»)]\u201d\u2019")  # closing quotes and brackets
 _GLUED_AFTER_SPACE = frozenset("?!:;»%")
 _GLUED_BEFORE_SPACE = frozenset("«")
 _MAX_DIGITS = 4
+# Outside URLs every code point weighs at least 1/8: the longest emoji sequence weighing 2 has 15
+# code points, and NFC folds at most a few into one. A slice with more than this many per unit of
+# budget cannot fit and is not measured. (A flag's tag sequence can be longer; treating such a
+# slice as too long only makes a post shorter, never too long: what is kept is always measured.)
+_MOST_CODE_POINTS_PER_WEIGHT = 8
 
 
 @dataclass(frozen=True)
@@ -49,13 +54,13 @@ def split_thread(text: str, limit: int = 280) -> list[str]:
 
     A text that fits is returned unchanged, as the only post.
     """
-    if tweet_weighted_length(text) <= limit:
-        return [text]
     body = text.strip()
-    if tweet_weighted_length(body) <= limit:
-        return [body]
+    # Whitespace only adds weight, so the body is measured first: a long text is measured once.
+    weight = tweet_weighted_length(body)
+    if weight <= limit:
+        return [text] if tweet_weighted_length(text) <= limit else [body]
     # Posts needed at the very least, to skip packing with a suffix too narrow for the count.
-    least = -(-tweet_weighted_length(body) // limit)
+    least = -(-weight // limit)
     for digits in range(len(str(least)), _MAX_DIGITS + 1):
         # " 12/12": a space, the post's number, a slash and the count, all weighing 1.
         budget = limit - (2 + 2 * digits)
@@ -67,7 +72,11 @@ def split_thread(text: str, limit: int = 280) -> list[str]:
 
 
 class _Packer:
-    """Greedy packing of one text into pieces of at most ``budget`` weighted characters."""
+    """Greedy packing of one text into pieces of at most ``budget`` weighted characters.
+
+    The cost stays linear in the text: each piece measures a few slices of about a post's
+    length, and a slice too long to possibly fit is turned down without being measured.
+    """
 
     def __init__(self, text: str, budget: int) -> None:
         self.text = text
@@ -77,12 +86,32 @@ class _Packer:
         urls = list(tweet_url_spans(text))
         self.url_starts = [url_start for url_start, _ in urls]
         self.url_ends = [url_end for _, url_end in urls]
+        # Characters in the URLs before each one, to count a slice's characters outside URLs.
+        self.url_before = [0]
+        for url_start, url_end in urls:
+            self.url_before.append(self.url_before[-1] + url_end - url_start)
         self.headline_end = next(
             (cut.end for cut in self.cuts if cut.level == _PARAGRAPH), len(text)
         )
 
     def fits(self, start: int, end: int) -> bool:
+        if (
+            end - start - self._url_characters(start, end)
+            > _MOST_CODE_POINTS_PER_WEIGHT * self.budget
+        ):
+            return False
         return tweet_weighted_length(self.text[start:end]) <= self.budget
+
+    def _url_characters(self, start: int, end: int) -> int:
+        """Characters of ``text[start:end]`` inside the URLs found in the whole text."""
+        first = bisect_right(self.url_ends, start)
+        last = bisect_left(self.url_starts, end)
+        if first >= last:
+            return 0
+        inside = self.url_before[last] - self.url_before[first]
+        inside -= max(0, start - self.url_starts[first])
+        inside -= max(0, self.url_ends[last - 1] - end)
+        return inside
 
     def pieces(self) -> list[str]:
         pieces: list[str] = []
@@ -95,26 +124,44 @@ class _Packer:
         return pieces
 
     def _next_cut(self, start: int) -> tuple[int, int]:
-        candidates = self.cuts[bisect_right(self.cut_ends, start) :]
+        first = bisect_right(self.cut_ends, start)
         # At whitespace the weight only grows with the slice (a URL or an emoji never spans a
-        # space), so the furthest cut that fits can be searched for.
-        fitting = candidates[: self._fitting_count(start, [cut.end for cut in candidates])]
-        if not fitting:
-            word_end = candidates[0].end if candidates else len(self.text)
+        # space), so the furthest cut that fits can be searched for. A post holds about
+        # ``budget`` characters of most scripts: the search starts there.
+        guess = bisect_right(self.cut_ends, start + self.budget) - first
+        candidates = _Tail(self.cut_ends, first)
+        count = self._fitting_count(start, candidates, guess)
+        if not count:
+            word_end = self.cut_ends[first] if first < len(self.cuts) else len(self.text)
             cut = self._inside_word(start, word_end)
             return cut, cut
-        chosen = self._choose(start, fitting)
+        chosen = self._choose(start, self.cuts[first : first + count])
         return chosen.end, chosen.resume
 
-    def _fitting_count(self, start: int, ends: Sequence[int]) -> int:
+    def _fitting_count(self, start: int, ends: Sequence[int], guess: int) -> int:
         """How many of the increasing ``ends`` close a slice from ``start`` that fits.
 
-        Gallops then bisects, so a long text costs a few measures of about a post's length.
+        Gallops from ``guess`` (up while slices fit, down while they do not), then bisects: a
+        few measures of about a post's length when the guess is near.
         """
-        fit, probe = 0, 1
-        while probe <= len(ends) and self.fits(start, ends[probe - 1]):
-            fit, probe = probe, probe * 2
-        unfit = min(probe, len(ends) + 1)
+        if not ends:
+            return 0
+        fit, unfit = 0, len(ends) + 1  # ends[fit - 1] fits (or fit is 0); ends[unfit - 1] not
+        probe, step = min(max(guess, 1), len(ends)), 1
+        if self.fits(start, ends[probe - 1]):
+            fit = probe
+            while fit + step <= len(ends):
+                if not self.fits(start, ends[fit + step - 1]):
+                    unfit = fit + step
+                    break
+                fit, step = fit + step, step * 2
+        else:
+            unfit = probe
+            while unfit - step > 0:
+                if self.fits(start, ends[unfit - step - 1]):
+                    fit = unfit - step
+                    break
+                unfit, step = unfit - step, step * 2
         while unfit - fit > 1:
             middle = (fit + unfit) // 2
             if self.fits(start, ends[middle - 1]):
@@ -143,7 +190,7 @@ class _Packer:
         """The furthest place inside a word too long for a post where a cut still fits."""
         # Inside a word the weight is not quite monotonic (a prefix may stop being a URL), so
         # the search may stop short of the optimum; every cut it returns does fit.
-        cut = start + self._fitting_count(start, range(start + 1, word_end))
+        cut = start + self._fitting_count(start, range(start + 1, word_end), self.budget)
         while cut > start and not (self._breakable(cut) and self.fits(start, cut)):
             cut -= 1
         if cut == start:
@@ -155,6 +202,20 @@ class _Packer:
         if url >= 0 and self.url_starts[url] < position < self.url_ends[url]:
             return False
         return _between_graphemes(self.text, position)
+
+
+class _Tail(Sequence[int]):
+    """``values[first:]`` without the copy: a search reads only a few of them."""
+
+    def __init__(self, values: list[int], first: int) -> None:
+        self.values = values
+        self.first = first
+
+    def __len__(self) -> int:
+        return len(self.values) - self.first
+
+    def __getitem__(self, index: int) -> int:  # type: ignore[override]
+        return self.values[self.first + index]
 
 
 def _cut_points(text: str) -> list[_Cut]:
