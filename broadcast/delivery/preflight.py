@@ -507,7 +507,18 @@ def _measure(
         from broadcast.content.thread import split_thread
 
         length = tweet_weighted_length(parts["text"])
-        thread = split_thread(parts["text"], TWEET_LIMIT)
+        try:
+            thread = split_thread(parts["text"], TWEET_LIMIT)
+        except ValueError as exc:
+            problems.append(
+                Problem(
+                    f"the post on X{which} cannot be cut into a thread ({exc}); look in the "
+                    "incident for a long run of symbols with no space",
+                    line=config.line_of("channels", name),
+                    **where,
+                )
+            )
+            thread = []
         measures.update(weighted_length=length, limit=TWEET_LIMIT, thread=thread)
     elif channel.type == "email" and "subject" in parts:
         subject = parts["subject"]
