@@ -306,7 +306,8 @@ def tick(
 ) -> None:
     """Run send for every incident file in DIR: one cron line keeps every promise.
 
-    Files sharing an id are not sent (exit 2); the others are.
+    Files sharing an id are not sent (exit 2); the others are. Every file is tried: one that is
+    refused or fails is reported and never stops the others.
     Exit code: the worst of the incidents' (2 bad input, 1 delivery failure, 3 busy).
     """
     from broadcast.delivery.sending import shared_ids
@@ -330,9 +331,22 @@ def tick(
         if path in clashes:
             continue
         emitted: list[dict[str, object]] = []
-        code = _run_send(
-            path, None, options, emit=emitted.append, continue_incident=continue_incident
-        )
+        try:
+            code = _run_send(
+                path, None, options, emit=emitted.append, continue_incident=continue_incident
+            )
+        except Exception as exc:  # one file must never stop the others
+            from broadcast.delivery.eventlog import EventLog
+            from broadcast.terminal.console import show_problems
+
+            code = EXIT_DELIVERY_FAILED
+            message = f"this incident stopped with {type(exc).__name__}: {exc}"[:500]
+            log = EventLog.from_option(log_file)
+            log.write("crash", incident=str(path), message=message)
+            log.close()
+            emitted[:] = [{"ok": False, "error": message}]
+            if not as_json:
+                show_problems([Problem(message, path)])
         codes.append(code)
         documents.append({"file": str(path), "exit_code": code, **(emitted[0] if emitted else {})})
     worst = (
