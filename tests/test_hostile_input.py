@@ -102,7 +102,7 @@ SAYS = {
     "deep-list": ("more than 32 levels deep", ", field deep[0]"),
     "many-values": ("more than 10,000 values", ", field many"),
     "huge-file": ("larger than 1 MiB",),
-    "long-headline": (", field headline", "at most 300"),
+    "long-headline": (", field headline", "at most 1,000"),
     "long-answer": (", field translations.en.faq[0].a", "at most 2,000"),
     "long-status": (", field status", "at most 200"),
     "utf16-bom": ("saved as UTF-16",),

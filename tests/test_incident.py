@@ -185,7 +185,8 @@ def test_every_text_over_its_bound_is_refused_with_its_line_before_anything_else
 
 
 def test_texts_at_their_bound_are_accepted(tmp_path: Path) -> None:
-    headline = ("Coupure de courant. " * 20)[: MAX_CHARACTERS["headline"]].strip()
+    headline = ("Coupure de courant " * 60)[: MAX_CHARACTERS["headline"] - 1] + "."
+    assert len(headline) == MAX_CHARACTERS["headline"]
     text = "\n".join(
         f"headline: {headline}" if line.startswith("headline:") else line
         for line in VALID.splitlines()

@@ -29,7 +29,7 @@ DEFAULTABLE = ("locale", "timezone", "link", "feedback_url")
 # rendered and split for minutes.
 MAX_CHARACTERS = {
     "title": 200,  # an email subject and a page title: read at a glance
-    "headline": 300,  # one line, carried whole by every channel, SMS included
+    "headline": 1_000,  # against pasted text; preflight asks for one post on X (280)
     "affected": 1_000,
     "summary": 4_000,
     "actions": 4_000,
