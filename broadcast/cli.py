@@ -465,6 +465,7 @@ def _run_send(
     """
     as_json = options.as_json
     emit = emit or _print_json
+    from broadcast.delivery.dispatch import SendAbandoned
     from broadcast.delivery.eventlog import EventLog
     from broadcast.delivery.sending import Busy, SendRun
     from broadcast.input.config import config_path
@@ -536,11 +537,17 @@ def _run_send(
                 show_decision(run, incident)
             with SendProgress(plan, enabled=not as_json) as on_event:
 
-                def record(event: object) -> None:
+                def record(event: Event) -> None:
                     on_event(event)
+                    if event.kind == "stopping":
+                        log.write("stopping", incident=str(incident))
                     _log_delivery(log, event)
 
-                outcomes = run.deliver(on_event=record)
+                try:
+                    outcomes = run.deliver(on_event=record)
+                except SendAbandoned as abandoned:
+                    log.write("abandoned", incident=str(incident), uncertain=abandoned.uncertain)
+                    outcomes = abandoned.outcomes
             uncertain = _uncertain(run)
             for outcome in outcomes:
                 log.write(

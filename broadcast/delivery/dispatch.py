@@ -52,7 +52,7 @@ from broadcast.ledger.sqlite import (
 from broadcast.problems import Problem
 
 Clock = Callable[[], float]
-Sleep = Callable[[float], None]
+Sleep = Callable[[float], object]
 # Failures kept in full per channel for the summary; beyond that they are only counted.
 MAX_KEPT_FAILURES = 1000
 
@@ -203,7 +203,7 @@ class ChannelOutcome:
 @dataclass(frozen=True)
 class Event:
     """Progress, for whoever shows it: ``kind`` is start, delivered, failed, opted-out, retry
-    or done."""
+    or done; ``stopping`` (for no channel) when a first Ctrl-C asks the send to stop."""
 
     channel: str
     kind: str
@@ -247,8 +247,26 @@ def outgoing_for(
     )
 
 
+class SendAbandoned(Exception):
+    """A second Ctrl-C: the send stopped without waiting for the requests still in flight.
+
+    Those were marked ``uncertain`` in the ledger (``uncertain`` of them): the provider may or
+    may not have taken them.
+    """
+
+    def __init__(self, outcomes: list[ChannelOutcome], uncertain: int) -> None:
+        super().__init__(f"stopped without waiting; {uncertain} in flight marked uncertain")
+        self.outcomes = outcomes
+        self.uncertain = uncertain
+
+
 class Dispatcher:
-    """Delivers a checked plan. Build one per send; ``run`` returns one outcome per channel."""
+    """Delivers a checked plan. Build one per send; ``run`` returns one outcome per channel.
+
+    Ctrl-C once: nothing new is handed out, waits for a slot or a retry end at once, and the
+    requests already with a provider finish and are recorded. Ctrl-C again: ``run`` stops
+    waiting for those, marks them uncertain and raises ``SendAbandoned``.
+    """
 
     def __init__(
         self,
@@ -257,7 +275,7 @@ class Dispatcher:
         on_event: Callable[[Event], None] = lambda event: None,
         policy: RetryPolicy = RetryPolicy(),
         clock: Clock = time.monotonic,
-        sleep: Sleep = time.sleep,
+        sleep: Sleep | None = None,
         stop: threading.Event | None = None,
         ledger: Ledger | None = None,
         version_id: int | None = None,
@@ -276,8 +294,9 @@ class Dispatcher:
         self.on_event = on_event
         self.policy = policy
         self.clock = clock
-        self.sleep = sleep
         self.stop = stop or threading.Event()
+        # Waiting for a rate slot or a retry ends at once when the send is asked to stop.
+        self.sleep: Sleep = sleep or self.stop.wait
         self.ledger = ledger
         self.version_id = version_id
         self.extra_facts = extra_facts or {}
@@ -302,21 +321,35 @@ class Dispatcher:
                 done.set()
 
         for channel, outcome, done in zip(self.plan.channels, outcomes, finished, strict=True):
+            # Daemon threads: after a second Ctrl-C the process may end while a request is
+            # still out; the ledger already says uncertain for it.
             threading.Thread(
-                target=run_channel, args=(channel, outcome, done), name=f"send-{channel.name}"
+                target=run_channel,
+                args=(channel, outcome, done),
+                name=f"send-{channel.name}",
+                daemon=True,
             ).start()
         # Wait on events, not Thread.join: a join interrupted by Ctrl-C can leave the thread
-        # looking finished while it still runs (CPython gh-90882). Ctrl-C stops taking new
-        # recipients; deliveries already with a provider finish and are recorded, so the
-        # wait goes on (a second Ctrl-C too) until every channel has wound down.
+        # looking finished while it still runs (CPython gh-90882).
         waiting = list(finished)
+        interrupted = False
         while waiting:
             try:
                 if waiting[0].wait(0.2):
                     waiting.pop(0)
             except KeyboardInterrupt:
                 self.stop.set()
+                if interrupted:
+                    raise SendAbandoned(outcomes, self._abandon_in_flight()) from None
+                interrupted = True
+                self.on_event(Event("", "stopping"))
         return outcomes
+
+    def _abandon_in_flight(self) -> int:
+        """Deliveries with a provider right now: maybe taken, maybe not."""
+        if self.ledger is None or self.plan.incident is None:
+            return 0
+        return self.ledger.mark_uncertain(self.plan.incident.id)
 
     def _run_channel(self, channel: ChannelPlan, outcome: ChannelOutcome) -> None:
         config = self.config.channels[channel.name]
@@ -430,7 +463,8 @@ class Dispatcher:
                 adapter.close()
 
         pool = [
-            threading.Thread(target=worker, name=f"send-{channel.name}-{i}") for i in range(workers)
+            threading.Thread(target=worker, name=f"send-{channel.name}-{i}", daemon=True)
+            for i in range(workers)
         ]
         for thread in pool:
             thread.start()
@@ -621,6 +655,16 @@ class Dispatcher:
                     limiter.hold_until(self.clock() + error.retry_after)
                 else:
                     self.sleep(self.policy.backoff(attempt))
+                if halted():
+                    # Stopped while waiting to retry: it stays a transient failure, for later.
+                    return Receipt(
+                        target,
+                        ok=False,
+                        error_code=error.code,
+                        error=said,
+                        permanent=False,
+                        attempts=attempt,
+                    )
             except Exception as error:  # a bug in an adapter must not take the others down
                 said = f"{type(error).__name__}: {error}"
                 return Receipt(

@@ -53,8 +53,15 @@ def _measures_short(channel: ChannelPlan) -> str:
     return "banner, status page, feed"
 
 
+STOPPING = (
+    "Stopping: nothing new is handed out; the messages already with the provider finish and "
+    "are recorded. Press Ctrl-C again to stop waiting (those are then marked uncertain)."
+)
+
+
 class SendProgress:
-    """Progress bars per channel on a terminal; nothing otherwise (cron, pipes, --json)."""
+    """Progress bars per channel on a terminal; otherwise (cron, pipes, --json) only notices
+    such as the acknowledgement of Ctrl-C, on standard error."""
 
     def __init__(self, plan: Plan, enabled: bool) -> None:
         self.plan = plan
@@ -64,7 +71,7 @@ class SendProgress:
 
     def __enter__(self) -> Callable[[Event], None]:
         if not self.enabled:
-            return lambda event: None
+            return self.notice
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
         self.progress = Progress(
@@ -81,7 +88,12 @@ class SendProgress:
         self.progress.start()
         return self.handle
 
+    def notice(self, event: Event) -> None:
+        if event.kind == "stopping":
+            self.out.print(Text(STOPPING, "bold yellow"))
+
     def handle(self, event: Event) -> None:
+        self.notice(event)
         task = self.tasks.get(event.channel)
         if task is None:
             return
