@@ -14,6 +14,15 @@ Speaks the documented 2010-04-01 Messages resource over plain HTTP on 127.0.0.1:
   Twilio's test credentials (+15005550001 -> 21211, ...0002 -> 21612, ...0003 -> 21408,
   ...0004 -> 21610, ...0009 -> 21614) behave as documented unless ``magic_numbers=False``.
 
+And the documented Calls resource (Programmable Voice):
+
+* ``POST /2010-04-01/Accounts/{AccountSid}/Calls.json`` - form-encoded ``To``, ``From`` and
+  ``Twiml`` (or ``Url``); answers 201 with a Call resource (``sid`` ``CA...``, ``status``
+  ``queued``). Landlines are fine: no mobile check.
+* ``GET /2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json`` - the call, whose status is final
+  once fetched: ``completed`` unless :meth:`TwilioAPIServer.set_call_outcome` scripted
+  ``busy``, ``no-answer`` or ``failed`` for its number.
+
 Point the SDK at it with ``client.api.base_url = server.url`` (see :mod:`tests.peers.fixtures`).
 Scripted faults come from :class:`tests.peers.base.PeerServer`: 500/503 answer with Twilio's
 20500/20503 JSON, other 5xx with an HTML gateway page (as Twilio's edge does), 429 with
@@ -58,6 +67,7 @@ TWILIO_ERRORS: dict[int, tuple[int, str]] = {
     20500: (500, "An internal server error has occurred"),
     20503: (503, "Service is unavailable. Please try again"),
     21211: (400, "The 'To' number {to} is not a valid phone number."),
+    21205: (400, "Url parameter is required."),
     21212: (
         400,
         "The 'From' number {from_} is not a valid phone number, shortcode, "
@@ -105,6 +115,9 @@ MAGIC_VALID_FROM = "+15005550006"
 
 _MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json$")
 _MESSAGE = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages/(?P<sid>[^/]+)\.json$")
+_CALLS = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Calls\.json$")
+_CALL = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Calls/(?P<sid>[^/]+)\.json$")
+CALL_OUTCOMES = ("completed", "busy", "no-answer", "failed", "canceled")
 _E164 = re.compile(r"^(?:[a-z]+:)?\+[1-9]\d{1,14}$")
 _SHORT_CODE = re.compile(r"^\d{3,8}$")
 _ALPHA_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
@@ -210,6 +223,63 @@ class SentMessage:
         }
 
 
+@dataclass(frozen=True)
+class PlacedCall:
+    """A call the peer accepted; ``outcome`` is the final status it reports when fetched."""
+
+    sid: str
+    account_sid: str
+    to: str
+    from_: str
+    twiml: str | None
+    url: str | None
+    outcome: str
+    date_created: datetime
+    params: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def uri(self) -> str:
+        return f"/{API_VERSION}/Accounts/{self.account_sid}/Calls/{self.sid}.json"
+
+    def resource(self, status: str) -> dict[str, Any]:
+        """The Call resource JSON, as Twilio returns it from create and fetch."""
+        stamp = format_datetime(self.date_created)
+        final = status not in ("queued", "ringing", "in-progress")
+        base = self.uri.removesuffix(".json")
+        return {
+            "account_sid": self.account_sid,
+            "annotation": None,
+            "answered_by": None,
+            "api_version": API_VERSION,
+            "caller_name": None,
+            "date_created": stamp,
+            "date_updated": stamp,
+            "direction": "outbound-api",
+            "duration": "42" if status == "completed" else ("0" if final else None),
+            "end_time": stamp if final else None,
+            "forwarded_from": None,
+            "from": self.from_,
+            "from_formatted": self.from_,
+            "group_sid": None,
+            "parent_call_sid": None,
+            "phone_number_sid": "PN" + "0" * 32,
+            "price": None,
+            "price_unit": "USD",
+            "queue_time": "0",
+            "sid": self.sid,
+            "start_time": stamp if final else None,
+            "status": status,
+            "subresource_uris": {
+                "notifications": f"{base}/Notifications.json",
+                "recordings": f"{base}/Recordings.json",
+            },
+            "to": self.to,
+            "to_formatted": self.to,
+            "trunk_sid": None,
+            "uri": self.uri,
+        }
+
+
 class TwilioAPIServer(PeerServer):
     """Twilio Messages API peer.
 
@@ -245,6 +315,8 @@ class TwilioAPIServer(PeerServer):
         self._to_errors: dict[str, int] = dict(MAGIC_TO_ERRORS) if magic_numbers else {}
         self._from_errors: dict[str, int] = dict(MAGIC_FROM_ERRORS) if magic_numbers else {}
         self._messages: dict[str, SentMessage] = {}
+        self._calls: dict[str, PlacedCall] = {}
+        self._call_outcomes: dict[str, str] = {}
         self.mark_invalid(*invalid)
         self.mark_unsubscribed(*unsubscribed)
         self.mark_not_mobile(*not_mobile)
@@ -274,6 +346,21 @@ class TwilioAPIServer(PeerServer):
         for number in numbers:
             self.set_number_error(number, 21612)
 
+    def set_call_outcome(self, number: str, status: str) -> None:
+        """Calls placed to ``number`` from now on end with ``status`` (busy, no-answer...)."""
+        if status not in CALL_OUTCOMES:
+            raise ValueError(f"not a final call status: {status}")
+        with self.lock:
+            self._call_outcomes[number] = status
+
+    def calls(self) -> list[PlacedCall]:
+        """Accepted calls in creation order (snapshot copy)."""
+        with self.lock:
+            return list(self._calls.values())
+
+    def calls_to(self, number: str) -> list[PlacedCall]:
+        return [c for c in self.calls() if c.to == number]
+
     def clear_number_errors(self) -> None:
         with self.lock:
             self._to_errors.clear()
@@ -297,6 +384,8 @@ class TwilioAPIServer(PeerServer):
         with self.lock:
             super().reset()
             self._messages.clear()
+            self._calls.clear()
+            self._call_outcomes.clear()
 
     # -- wire protocol -------------------------------------------------------------------------
 
@@ -309,6 +398,9 @@ class TwilioAPIServer(PeerServer):
         return twilio_error(20429, headers={"Retry-After": str(retry_after)})
 
     def handle(self, request: IncomingRequest) -> Reply:
+        calls, call = _CALLS.match(request.path), _CALL.match(request.path)
+        if calls or call:
+            return self._handle_calls(request, calls, call)
         many, one = _MESSAGES.match(request.path), _MESSAGE.match(request.path)
         match = many or one
         if match is None:
@@ -324,6 +416,61 @@ class TwilioAPIServer(PeerServer):
                 return twilio_error(20404, path=request.path)
             return _twilio_json(200, message.resource())
         return twilio_error(20004)
+
+    def _handle_calls(
+        self, request: IncomingRequest, calls: re.Match[str] | None, call: re.Match[str] | None
+    ) -> Reply:
+        match = calls or call
+        assert match is not None
+        denied = self._authenticate(request, match["account"])
+        if denied is not None:
+            return denied
+        if calls and request.method == "POST":
+            return self._place_call(request)
+        if call and request.method == "GET":
+            with self.lock:
+                placed = self._calls.get(call["sid"])
+            if placed is None:
+                return twilio_error(20404, path=request.path)
+            return _twilio_json(200, placed.resource(placed.outcome))
+        return twilio_error(20004)
+
+    def _place_call(self, request: IncomingRequest) -> Reply:
+        fields = parse_qs(request.body.decode("utf-8", "replace"), keep_blank_values=True)
+
+        def first(name: str) -> str | None:
+            values = fields.get(name)
+            return values[0] if values and values[0] != "" else None
+
+        to, from_ = first("To"), first("From")
+        twiml, url = first("Twiml"), first("Url")
+        if to is None:
+            return twilio_error(21604)
+        if from_ is None:
+            return twilio_error(21603)
+        if twiml is None and url is None:
+            return twilio_error(21205)
+        if not _E164.match(to):
+            return twilio_error(21211, to=to)
+        with self.lock:
+            to_code = self._to_errors.get(to)
+            outcome = self._call_outcomes.get(to, "completed")
+        if to_code in (21211, 21612, 21408):  # not about SMS: a number no call reaches either
+            return twilio_error(to_code, to=to, from_=from_)
+        placed = PlacedCall(
+            sid="CA" + secrets.token_hex(16),
+            account_sid=self.account_sid,
+            to=to,
+            from_=from_,
+            twiml=twiml,
+            url=url,
+            outcome=outcome,
+            date_created=datetime.now(UTC).replace(microsecond=0),
+            params={k: tuple(v) for k, v in fields.items()},
+        )
+        with self.lock:
+            self._calls[placed.sid] = placed
+        return _twilio_json(201, placed.resource("queued"))
 
     def _authenticate(self, request: IncomingRequest, account: str) -> Reply | None:
         unauthorized = twilio_error(20003, headers={"WWW-Authenticate": 'Basic realm="Twilio API"'})
