@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 ADAPTERS: dict[str, str] = {
     "sms": "broadcast.channels.sms:SmsAdapter",
+    "voice": "broadcast.channels.voice:VoiceAdapter",
     "email": "broadcast.channels.email:EmailAdapter",
     "twitter": "broadcast.channels.twitter:TwitterAdapter",
     "web_banner": "broadcast.channels.web_banner:WebBannerAdapter",

@@ -113,6 +113,8 @@ class Renderer:
                 ("time", self._time),
                 ("when", self._when),
                 ("duration", self._duration),
+                ("spoken_time", self._spoken_time),
+                ("spoken", self._spoken),
             )
         }
         # Markdown files (the agent script) are read in viewers that render raw HTML.
@@ -251,10 +253,53 @@ class Renderer:
             pattern = str(Locale.parse(self.locale).datetime_formats["long"]).replace("'", "")
         return pattern.replace("{1}", day).replace("{0}", time)
 
+    def _spoken_time(self, value: datetime) -> str:
+        """A time as a person says it on the phone: "14 heures 30", "2:30 pm"; the day too
+        when it is not today ("demain à 8 heures", "tomorrow at 8 am")."""
+        local = self._local(value)
+        hour, minute = local.hour, local.minute
+        if self.language == "fr":
+            said = f"{hour} heure{'s' * (hour > 1)}" + (f" {minute}" if minute else "")
+            if hour == 12 and not minute:
+                said = "midi"
+            elif hour == 0 and not minute:
+                said = "minuit"
+            today, tomorrow, at = "", "demain à ", "le {day} à "
+        else:
+            twelve = hour % 12 or 12
+            said = f"{twelve}{f':{minute:02d}' if minute else ''} {'am' if hour < 12 else 'pm'}"
+            if hour == 12 and not minute:
+                said = "noon"
+            today, tomorrow, at = "", "tomorrow at ", "on {day} at "
+        days = (local.date() - self.now.date()).days
+        if days == 0:
+            return today + said
+        if days == 1:
+            return tomorrow + said
+        return at.format(day=self._date(local)) + said
+
+    def _spoken(self, value: Any) -> str:
+        """Incident text for the ear: no web address (nobody can click a call), French times
+        written "8h10" said "8 heures 10"."""
+        text = _URL.sub("", str(value))
+        if self.language == "fr":
+            text = _FRENCH_TIME.sub(_say_french_time, text)
+        return re.sub(r"\s{2,}", " ", text).strip()
+
     def _duration(self, value: timedelta) -> str:
         from babel.dates import format_timedelta
 
         return format_timedelta(value, threshold=1.5, locale=self.locale)
+
+
+_URL = re.compile(r"(?:https?://|www\.)\S+")
+_FRENCH_TIME = re.compile(r"\b([01]?\d|2[0-3]) ?h ?([0-5]\d)?\b")
+
+
+def _say_french_time(match: re.Match[str]) -> str:
+    hour = int(match.group(1))
+    minutes = f" {int(match.group(2))}" if match.group(2) and int(match.group(2)) else ""
+    return f"{hour} heure{'s' * (hour > 1)}{minutes}"
 
 
 def _plain_spaces(format_value: Callable[[Any], str]) -> Callable[[Any], str]:

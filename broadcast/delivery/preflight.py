@@ -29,6 +29,11 @@ from broadcast.input.yamlfile import YamlDocument
 from broadcast.problems import InputError, Problem
 
 TWEET_LIMIT = 280
+# Text-to-speech reads about 150 words a minute (a calm newsreader's pace; Twilio's <Say>
+# voices at their default rate come out between 140 and 170): the estimate of a call's length.
+SPOKEN_WORDS_PER_MINUTE = 150
+# Past a minute, people hang up before the repeat; the preview says so.
+MAX_CALL_SECONDS = 60
 # A long list of bad CSV rows drowns the other problems; the count still says how many.
 MAX_ROW_PROBLEMS = 20
 
@@ -328,7 +333,7 @@ def _plan_channel(
 
 
 def _count_recipients(channel: Any, name: str, config: Config, result: ChannelPlan) -> None:
-    kind = "phone" if channel.type == "sms" else "email"
+    kind = "phone" if channel.type in ("sms", "voice") else "email"
     recipients_file = config.resolve_path(channel.recipients)
     try:
         count = count_recipients(
@@ -503,6 +508,26 @@ def _measure(
             )
         if not parts["text"].strip():
             problems.append(Problem(f"the SMS{which} is empty", field="template", **where))
+    elif channel.type == "voice" and "text" in parts:
+        words = len(parts["text"].split())
+        seconds = round(words * 60 / SPOKEN_WORDS_PER_MINUTE)
+        measures.update(
+            words=words, spoken_seconds=seconds, words_per_minute=SPOKEN_WORDS_PER_MINUTE
+        )
+        if seconds > MAX_CALL_SECONDS:
+            problems.append(
+                Problem(
+                    f"the call{which} lasts about {seconds} s ({words} words at "
+                    f"{SPOKEN_WORDS_PER_MINUTE} a minute), more than {MAX_CALL_SECONDS} s: "
+                    "people hang up before the repeat; shorten the headline or the template",
+                    line=config.line_of("channels", name),
+                    field="template",
+                    severity="warning",
+                    **where,
+                )
+            )
+        if not parts["text"].strip():
+            problems.append(Problem(f"the call{which} is empty", field="template", **where))
     elif channel.type == "twitter" and "text" in parts:
         from broadcast.content.thread import split_thread
 

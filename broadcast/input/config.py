@@ -31,6 +31,9 @@ DEFAULT_CONFIG = Path("channels.yaml")
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$")
+_DELAY = re.compile(r"^\s*(\d+)\s*(s|m|min|h)\s*$")
+# Channel types another channel may fall back to, and what each uses of the failing row.
+FALLBACK_TYPES = ("voice", "email")
 
 
 class _Channel(BaseModel):
@@ -110,6 +113,8 @@ class SmsChannel(_Channel):
     status_callback: str | None = None
     api_base_url: str | None = None
     template: str | None = None
+    # Another channel (voice or email) for those this one cannot reach; see delivery.fallback.
+    fallback: str | None = None
 
     @model_validator(mode="after")
     def _one_sender(self) -> SmsChannel:
@@ -123,6 +128,42 @@ class SmsChannel(_Channel):
     def template_names(self, reminder: bool = False) -> dict[str, str]:
         names = super().template_names(reminder)
         return {**names, "text": self.template} if self.template and not reminder else names
+
+
+class VoiceChannel(_Channel):
+    """Calls read out by Twilio's text-to-speech; landlines are fine recipients.
+
+    Without ``recipients`` the channel only serves as another channel's fallback.
+    """
+
+    CREDENTIALS: ClassVar[tuple[str, ...]] = ("account_sid", "auth_token")
+    ENV_ONLY: ClassVar[tuple[str, ...]] = ("auth_token",)
+    TEMPLATES: ClassVar[dict[str, str]] = {"text": "voice.txt.j2"}
+
+    type: Literal["voice"]
+    from_: str = Field(alias="from")
+    recipients: str | None = None
+    account_sid: str
+    auth_token: str
+    default_region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    api_base_url: str | None = None
+    # Calls ending busy or unanswered are placed again on later runs, this many times at most,
+    # each no sooner than ``retry_after`` after the previous call.
+    retry_unanswered: int = Field(default=2, ge=0, le=10)
+    retry_after: str = "15m"
+    fallback: str | None = None
+
+    @field_validator("retry_after")
+    @classmethod
+    def _delay_form(cls, value: str) -> str:
+        if not _DELAY.match(value):
+            raise ValueError(f"'{value}' is not a delay; write it like 15m, 900s or 1h")
+        return value
+
+    def retry_after_seconds(self) -> int:
+        match = _DELAY.match(self.retry_after)
+        assert match is not None  # checked by _delay_form
+        return int(match.group(1)) * {"s": 1, "m": 60, "min": 60, "h": 3600}[match.group(2)]
 
 
 class EmailChannel(_Channel):
@@ -143,7 +184,8 @@ class EmailChannel(_Channel):
     reply_to: str | None = None
     username: str | None = None
     password: str | None = None
-    recipients: str
+    # None: the channel only serves as another channel's fallback (same CSV row's email).
+    recipients: str | None = None
     list_unsubscribe: str | None = None
     # A CA bundle for an SMTP server whose certificate a private authority signed.
     ca_file: str | None = None
@@ -234,10 +276,12 @@ class WebBannerChannel(_Channel):
 
 
 Channel = Annotated[
-    SmsChannel | EmailChannel | TwitterChannel | WebBannerChannel, Field(discriminator="type")
+    SmsChannel | VoiceChannel | EmailChannel | TwitterChannel | WebBannerChannel,
+    Field(discriminator="type"),
 ]
 CHANNEL_TYPES: dict[str, type[_Channel]] = {
     "sms": SmsChannel,
+    "voice": VoiceChannel,
     "email": EmailChannel,
     "twitter": TwitterChannel,
     "web_banner": WebBannerChannel,
@@ -291,6 +335,64 @@ class Config(BaseModel):
 
     def line_of(self, *location: str | int) -> int | None:
         return self.doc.line_of(location) if self.doc is not None else None
+
+    def fallback_of(self, name: str) -> str | None:
+        """The channel ``name`` falls back to, if it names one."""
+        return getattr(self.channels[name], "fallback", None)
+
+    def fallback_only(self, name: str) -> bool:
+        """A channel with no recipients of its own that some other channel falls back to."""
+        channel = self.channels[name]
+        return (
+            channel.type in FALLBACK_TYPES
+            and getattr(channel, "recipients", "") is None
+            and any(self.fallback_of(other) == name for other in self.channels)
+        )
+
+    def fallback_problems(self) -> list[Problem]:
+        """A fallback must name another channel of a type that can stand in; a channel
+        without recipients must be somebody's fallback."""
+        problems: list[Problem] = []
+        for name, channel in self.channels.items():
+            target = getattr(channel, "fallback", None)
+            if target is not None:
+                other = self.channels.get(target)
+                why = (
+                    f"there is no channel '{target}'"
+                    if other is None
+                    else "a channel cannot fall back to itself"
+                    if target == name
+                    else f"'{target}' is a {other.type} channel"
+                    if other.type not in FALLBACK_TYPES
+                    else None
+                )
+                if why is not None:
+                    problems.append(
+                        Problem(
+                            f"{why}; fallback names a voice or email channel of this file",
+                            self.path,
+                            self.line_of("channels", name, "fallback"),
+                            "fallback",
+                            channel=name,
+                        )
+                    )
+            if (
+                channel.type in FALLBACK_TYPES
+                and getattr(channel, "recipients", "") is None
+                and not any(self.fallback_of(o) == name for o in self.channels)
+            ):
+                problems.append(
+                    Problem(
+                        "the channel has no recipients and no other channel falls back to it; "
+                        "give it recipients: a CSV file, or name it in another channel's "
+                        f"fallback: {name}",
+                        self.path,
+                        self.line_of("channels", name),
+                        "recipients",
+                        channel=name,
+                    )
+                )
+        return problems
 
 
 _NAMED_ADDRESS = re.compile(r"^(?P<name>.*?)\s*<(?P<address>[^<>]*)>$", re.DOTALL)
@@ -358,9 +460,11 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
             )
         )
         raise InputError(_with_channel_names(problems, doc)) from None
+    config = config.model_copy(update={"path": path, "doc": doc})
+    problems.extend(config.fallback_problems())
     if problems:
         raise InputError(problems)
-    return config.model_copy(update={"path": path, "doc": doc})
+    return config
 
 
 def resolve_credentials(

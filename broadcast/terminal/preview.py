@@ -190,6 +190,11 @@ def _measures(channel: ChannelPlan, audience: str | None = None) -> str:
         )
         if m.get("non_gsm"):
             bits.append("UCS-2 because of " + " ".join(m["non_gsm"][:6]))
+    if channel.type == "voice" and "spoken_seconds" in m:
+        bits.append(
+            f"spoken: about {m['spoken_seconds']} s ({m['words']} words at "
+            f"{m['words_per_minute']}/min)"
+        )
     if channel.type == "twitter" and "weighted_length" in m:
         posts = len(m.get("thread", ())) or 1
         if posts > 1:
@@ -203,7 +208,12 @@ def _measures(channel: ChannelPlan, audience: str | None = None) -> str:
 
 def audience_of(channel: ChannelPlan) -> str:
     if channel.recipients is None:
-        return {"twitter": "public post", "web_banner": "website"}.get(channel.type, "—")
+        return {
+            "twitter": "public post",
+            "web_banner": "website",
+            "voice": "fallback only",
+            "email": "fallback only",
+        }.get(channel.type, "—")
     count = channel.recipients
     text = f"{count.valid} recipient{'s' * (count.valid != 1)}"
     if count.invalid:

@@ -41,6 +41,29 @@ def confirm_send(plan: Plan) -> bool:
     return False
 
 
+def show_follow_up(followed: Any) -> None:
+    """What happened after the provider spoke: call outcomes, calls again, fallbacks."""
+    if followed is None or not (followed.did_something or followed.problems):
+        return
+    out = console()
+    bits = []
+    if followed.calls_checked:
+        bits.append(
+            f"{count_of(followed.calls_checked, 'call')} checked: {followed.answered} answered, "
+            f"{followed.unanswered} unanswered"
+        )
+    if followed.called_again:
+        bits.append(f"{count_of(followed.called_again, 'unanswered call')} placed again")
+    for channel, count in followed.fallbacks.items():
+        bits.append(f"{count} reached through the fallback {channel}")
+    if followed.failed:
+        bits.append(f"{followed.failed} of those failed")
+    if bits:
+        out.print("After the provider's answers: " + "; ".join(bits) + ".")
+    for problem in followed.problems:
+        out.print(problem_text(problem))
+
+
 def _measures_short(channel: ChannelPlan) -> str:
     m = channel.measures
     if channel.type == "sms":
@@ -50,6 +73,8 @@ def _measures_short(channel: ChannelPlan) -> str:
         return f"{posts} post{'s' * (posts != 1)}"
     if channel.type == "email":
         return channel.parts.get("subject", "")
+    if channel.type == "voice":
+        return f"a call of about {m.get('spoken_seconds', 0)} s"
     return "banner, status page, feed"
 
 
