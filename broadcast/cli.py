@@ -475,6 +475,7 @@ def _run_send(
         SendProgress,
         confirm_send,
         show_decision,
+        show_follow_up,
         show_outcomes,
     )
 
@@ -514,6 +515,7 @@ def _run_send(
                     emit(_decision_json(run, []))
                 else:
                     show_decision(run, incident)
+                    show_follow_up(run.followed)
                 return EXIT_DELIVERY_FAILED if run.uncertain_found else EXIT_OK
             warnings = [p for p in plan.all_problems if not p.is_error]
             for warning in warnings:
@@ -557,6 +559,7 @@ def _run_send(
                 emit(_decision_json(run, outcomes, uncertain))
             else:
                 show_outcomes(outcomes, uncertain, warnings)
+                show_follow_up(run.followed)
             failed = any(o.failed_total or o.problems or o.stopped for o in outcomes) or uncertain
             return EXIT_DELIVERY_FAILED if failed else EXIT_OK
     except InputError as refused:  # the ledger says this file may not speak for its id
@@ -611,6 +614,7 @@ def _decision_json(
         "sent": sum(o.sent for o in outcomes),
         "delivery": [o.to_json() for o in outcomes],
         "uncertain": list(uncertain),
+        "follow_up": run.followed.to_json() if run.followed is not None else None,
         "warnings": [w.to_json() for w in warnings],
     }
 

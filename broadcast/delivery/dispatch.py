@@ -141,6 +141,8 @@ class ChannelOutcome:
     already: int = 0
     # Recipients who opted out (STOP) in an earlier run: not sent to, not a failure.
     opted_out: int = 0
+    # Recipients suppressed on this channel (opted out, invalid, not a mobile): not sent to.
+    suppressed: int = 0
     retries: int = 0
     stopped: bool = False
     # A newer version of the incident took over: this run stopped handing out the old one.
@@ -181,6 +183,7 @@ class ChannelOutcome:
             "duplicates": self.duplicates,
             "already": self.already,
             "opted_out": self.opted_out,
+            "suppressed": self.suppressed,
             "retries": self.retries,
             "stopped": self.stopped,
             "superseded": self.superseded,
@@ -236,6 +239,8 @@ def outgoing_for(
         "eta": incident.eta.isoformat() if incident.eta else None,
         "next_update_at": next_update.isoformat() if next_update else None,
         "reminder": plan.reminder,
+        # The language of the texts carried (a call is read out in it).
+        "language": language or language_of(channel.locale),
         **(extra_facts or {}),
     }
     parts = channel.variants.get(language, channel.parts) if language else channel.parts
@@ -371,7 +376,9 @@ class Dispatcher:
         workers = config.concurrency or kind.default_concurrency
         self.on_event(Event(channel.name, "start", total=outcome.planned))
 
-        if kind.recipient_kind is None:
+        if kind.recipient_kind is not None and getattr(config, "recipients", "") is None:
+            pass  # a fallback-only channel: delivery.fallback sends to those others missed
+        elif kind.recipient_kind is None:
             adapter = kind(channel.name, config, credentials, context)
             target = adapter.single_target()
             try:
@@ -584,6 +591,12 @@ class Dispatcher:
         delivery_id, state = self.ledger.claim(
             self.version_id, channel, target.address, target.line
         )
+        suppressed = self.ledger.suppression(channel, target.address) if state == PENDING else None
+        if suppressed is not None:
+            self.ledger.mark_suppressed(delivery_id, suppressed)
+            with outcome.lock:
+                outcome.suppressed += 1
+            return False
         if state != PENDING:
             with outcome.lock:
                 outcome.already += 1

@@ -339,7 +339,10 @@ class SendRun:
     reopened: int = 0
     # A newer version asked this run to give way, and it did.
     superseded: bool = False
+    # Call outcomes, calls placed again and fallbacks (delivery.fallback), before and after.
+    followed: Any = None
     _lock: Any = None
+    _config: Any = None
     _asked: str | None = None  # the content hash this run asked to take over with
 
     def __enter__(self) -> SendRun:
@@ -375,6 +378,8 @@ class SendRun:
                 if problem is not None:
                     raise InputError([problem])
             channels = list(self.only) or list(config.channels)
+            self._config = config
+            self.follow_up(incident.id)
             self._reopen(incident, channels)
             self.decision = decide(
                 self.ledger, incident, channels, self.now, retrying=self.retry_transient
@@ -441,6 +446,28 @@ class SendRun:
             self._lock.__exit__(None, None, None)
             self._lock = None
 
+    def follow_up(self, incident_id: str, calls: bool = True) -> None:
+        """Call outcomes, unanswered calls placed again, fallbacks: see delivery.fallback."""
+        from broadcast.delivery.fallback import FollowUp, follow_up
+
+        assert self.ledger is not None and self._config is not None
+        done = follow_up(self.ledger, self._config, incident_id, self.now, self.environ, calls)
+        if self.followed is None:
+            self.followed = FollowUp()
+        self.followed.merge(done)
+
+    def _only(self) -> list[str]:
+        """The chosen channels and the channels they fall back to (their texts are recorded
+        with the version, so a fallback says the same)."""
+        chosen = list(self.only)
+        if not chosen or self._config is None:
+            return chosen
+        for name in list(chosen):
+            target = self._config.fallback_of(name) if name in self._config.channels else None
+            if target is not None and target not in chosen:
+                chosen.append(target)
+        return chosen
+
     def _prepare(
         self, now: datetime, reminder: bool = False, previous: datetime | None = None
     ) -> Plan:
@@ -448,7 +475,7 @@ class SendRun:
             self.incident_path,
             self.config_path,
             now=now,
-            only=self.only,
+            only=self._only(),
             check_credentials=True,
             environ=self.environ,
             reminder=reminder,
@@ -546,6 +573,9 @@ class SendRun:
                 outcome.stopped, outcome.superseded = False, True
         elif not any(o.stopped or o.problems for o in outcomes):
             self.ledger.mark_complete(version.id)
+        if not self.superseded:
+            # Refusals known at once (21614, a landline) fall back in this same run.
+            self.follow_up(incident.id, calls=False)
         return outcomes
 
     def _watch_for_takeover(

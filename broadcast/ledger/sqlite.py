@@ -46,7 +46,26 @@ FAILED_TRANSIENT = "failed-transient"
 FAILED_PERMANENT = "failed-permanent"
 UNCERTAIN = "uncertain"
 SUPERSEDED = "superseded"
-STATES = (PENDING, SENDING, SENT, FAILED_TRANSIENT, FAILED_PERMANENT, UNCERTAIN, SUPERSEDED)
+# What the provider said once it knew: reached (an SMS delivered, a call answered), or not.
+DELIVERED = "delivered"
+UNDELIVERED = "undelivered"
+# A call that rang out or was busy: placed again on later runs (see delivery.fallback).
+UNANSWERED = "unanswered"
+# Not sent: the recipient opted out, or the number cannot take this channel (suppressions).
+SUPPRESSED = "suppressed"
+STATES = (
+    PENDING,
+    SENDING,
+    SENT,
+    DELIVERED,
+    UNDELIVERED,
+    UNANSWERED,
+    FAILED_TRANSIENT,
+    FAILED_PERMANENT,
+    UNCERTAIN,
+    SUPERSEDED,
+    SUPPRESSED,
+)
 
 UPDATE = "update"
 REMINDER = "reminder"
@@ -129,7 +148,53 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE deliveries_2 RENAME TO deliveries;
     CREATE INDEX deliveries_by_state ON deliveries (version_id, channel, state);
     """,
+    # 3: what the provider said later (delivered, undelivered, unanswered calls), deliveries
+    # not made because the recipient is suppressed, the delivery a fallback stands in for,
+    # when a delivery was handed over and how many calls rang out; and the suppressions.
+    """
+    CREATE TABLE deliveries_3 (
+        id INTEGER PRIMARY KEY,
+        version_id INTEGER NOT NULL REFERENCES versions (id),
+        channel TEXT NOT NULL,
+        recipient_key TEXT NOT NULL,
+        recipient_hint TEXT NOT NULL,
+        line INTEGER,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'delivered',
+            'undelivered', 'unanswered', 'failed-transient', 'failed-permanent', 'uncertain',
+            'superseded', 'suppressed')),
+        provider_id TEXT,
+        error_code TEXT,
+        error_message TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        fallback_from INTEGER,  -- the delivery this one stands in for
+        sent_at TEXT,
+        unanswered INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (version_id, channel, recipient_key)
+    );
+    INSERT INTO deliveries_3 (id, version_id, channel, recipient_key, recipient_hint, line,
+        state, provider_id, error_code, error_message, attempts, created_at, updated_at)
+        SELECT id, version_id, channel, recipient_key, recipient_hint, line, state,
+        provider_id, error_code, error_message, attempts, created_at, updated_at
+        FROM deliveries;
+    DROP TABLE deliveries;
+    ALTER TABLE deliveries_3 RENAME TO deliveries;
+    CREATE INDEX deliveries_by_state ON deliveries (version_id, channel, state);
+    CREATE INDEX deliveries_by_fallback ON deliveries (fallback_from);
+    CREATE TABLE suppressions (
+        channel TEXT NOT NULL,
+        recipient_key TEXT NOT NULL,
+        error_code TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (channel, recipient_key)
+    );
+    """,
 )
+# Provider errors that mean "never send this channel to this recipient again": not a valid
+# number (21211), not a mobile (21614). An opt-out (21610) is remembered the same way by the
+# channel's ``opt_out_codes`` (see ``opted_out``) and counted as ``opted-out``.
+SUPPRESSING_ERRORS = frozenset({"21211", "21614"})
 
 
 def state_folder(explicit: Path | None, config_folder: Path, environ: dict[str, str]) -> Path:
@@ -172,6 +237,10 @@ class Delivery:
     error_code: str | None
     error_message: str | None
     attempts: int
+    recipient_key: str = ""
+    fallback_from: int | None = None
+    sent_at: datetime | None = None
+    unanswered: int = 0
 
 
 class Ledger:
@@ -441,6 +510,10 @@ class Ledger:
             ).fetchone()
         return int(row["id"]), str(row["state"])
 
+    def delivery(self, delivery_id: int) -> Delivery | None:
+        row = self.db.execute("SELECT * FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+        return _delivery(row) if row else None
+
     def mark_sending(self, delivery_id: int) -> None:
         with self.transaction() as db:
             db.execute(
@@ -457,18 +530,95 @@ class Ledger:
         error_code: str | None = None,
         error_message: str | None = None,
     ) -> None:
+        """The outcome of a hand-over; an error that says "never again" suppresses the
+        recipient on this channel for every later version and incident."""
+        stamp = self._stamp()
         with self.transaction() as db:
             db.execute(
                 "UPDATE deliveries SET state = ?, provider_id = ?, error_code = ?,"
-                " error_message = ?, updated_at = ? WHERE id = ?",
+                " error_message = ?, updated_at = ?,"
+                " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
                 (
                     state,
                     provider_id,
                     error_code,
                     error_message,
-                    self._stamp(),
+                    stamp,
+                    state,
+                    stamp,
                     delivery_id,
                 ),
+            )
+            if error_code in SUPPRESSING_ERRORS:
+                db.execute(
+                    "INSERT OR IGNORE INTO suppressions SELECT channel, recipient_key, ?, ?"
+                    " FROM deliveries WHERE id = ?",
+                    (error_code, stamp, delivery_id),
+                )
+
+    def record_receipt(
+        self, delivery_id: int, state: str, error_code: str | None = None, unanswered: bool = False
+    ) -> None:
+        """What the provider said once it knew: delivered, undelivered (with its error code),
+        or a call unanswered (counted)."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE deliveries SET state = ?, error_code = coalesce(?, error_code),"
+                " unanswered = unanswered + ?, updated_at = ? WHERE id = ?",
+                (state, error_code, int(unanswered), self._stamp(), delivery_id),
+            )
+
+    def suppression(self, channel: str, address: str) -> str | None:
+        """The error code that suppressed ``address`` on ``channel``, if it is suppressed."""
+        with self.lock:
+            row = self.db.execute(
+                "SELECT error_code FROM suppressions WHERE channel = ? AND recipient_key = ?",
+                (channel, self.recipient_key(address)),
+            ).fetchone()
+        return str(row["error_code"]) if row else None
+
+    def claim_fallback(
+        self, version_id: int, channel: str, address: str, line: int | None, source_id: int
+    ) -> tuple[int, str]:
+        """Record the fallback delivery standing in for ``source_id`` unless one exists."""
+        delivery_id, state = self.claim(version_id, channel, address, line)
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE deliveries SET fallback_from = ? WHERE id = ? AND fallback_from IS NULL"
+                " AND state = 'pending'",
+                (source_id, delivery_id),
+            )
+        return delivery_id, state
+
+    def fallback_counts(self, version_id: int) -> dict[str, dict[str, int]]:
+        """Fallback channel → state → deliveries standing in for another channel's failure."""
+        out: dict[str, dict[str, int]] = {}
+        for row in self.db.execute(
+            "SELECT channel, state, count(*) AS n FROM deliveries WHERE version_id = ?"
+            " AND fallback_from IS NOT NULL GROUP BY channel, state",
+            (version_id,),
+        ):
+            out.setdefault(row["channel"], {})[row["state"]] = int(row["n"])
+        return out
+
+    def fell_back(self, version_id: int) -> set[int]:
+        """Ids of the deliveries of the version that a fallback already stands in for."""
+        return {
+            int(row[0])
+            for row in self.db.execute(
+                "SELECT fallback_from FROM deliveries WHERE version_id = ?"
+                " AND fallback_from IS NOT NULL",
+                (version_id,),
+            )
+        }
+
+    def mark_suppressed(self, delivery_id: int, error_code: str) -> None:
+        """Not sent: the recipient is suppressed on this channel (the code says why)."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE deliveries SET state = 'suppressed', error_code = ?, updated_at = ?"
+                " WHERE id = ?",
+                (error_code, self._stamp(), delivery_id),
             )
 
     def mark_uncertain(self, incident_id: str) -> int:
@@ -615,4 +765,8 @@ def _delivery(row: sqlite3.Row) -> Delivery:
         error_code=row["error_code"],
         error_message=row["error_message"],
         attempts=int(row["attempts"]),
+        recipient_key=row["recipient_key"],
+        fallback_from=row["fallback_from"],
+        sent_at=datetime.fromisoformat(row["sent_at"]) if row["sent_at"] else None,
+        unanswered=int(row["unanswered"]),
     )

@@ -7,9 +7,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from broadcast.ledger.sqlite import (
+    DELIVERED,
     FAILED_PERMANENT,
     FAILED_TRANSIENT,
     OPTED_OUT,
+    SENT,
     STATES,
     UNCERTAIN,
     Ledger,
@@ -25,10 +27,16 @@ def incident_status(ledger: Ledger, incident: Incident, now: datetime) -> dict[s
     latest = versions[-1] if versions else None
     channels: dict[str, dict[str, int]] = {}
     failures: dict[str, Counter[str]] = {}
+    fallbacks: dict[str, dict[str, int]] = {}
     if latest is not None:
         for channel, counts in ledger.counts(latest.id).items():
             channels[channel] = {state: counts.get(state, 0) for state in STATES}
             channels[channel][OPTED_OUT] = 0
+        for channel, counts in ledger.fallback_counts(latest.id).items():
+            # Handed over (sent) or known reached (delivered, an answered call).
+            reached = sum(counts.get(s, 0) for s in (SENT, DELIVERED))
+            fallbacks[channel] = {"handed_over": sum(counts.values()), "reached": reached}
+            channels.setdefault(channel, {state: 0 for state in STATES})["fallback"] = reached
         for delivery in ledger.deliveries(
             latest.id, states=(FAILED_TRANSIENT, FAILED_PERMANENT, UNCERTAIN)
         ):
@@ -61,6 +69,8 @@ def incident_status(ledger: Ledger, incident: Incident, now: datetime) -> dict[s
         "latest": latest.id if latest else None,
         "channels": channels,
         "failures": {channel: dict(c) for channel, c in failures.items()},
+        # Per fallback channel: deliveries standing in for another channel's failures.
+        "fallbacks": fallbacks,
         "next_update_at": promised.astimezone(incident.zone).isoformat() if promised else None,
         "timezone": incident.timezone,
         "overdue": overdue,

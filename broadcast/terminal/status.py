@@ -44,6 +44,9 @@ def show_status(summary: dict[str, Any]) -> None:
     )
     if any(counts.get("opted-out") for counts in summary["channels"].values()):
         states = (*states[:3], "opted-out", *states[3:])
+    # Shown only when some channel has them: what receipts, calls and fallbacks added.
+    later = ("delivered", "undelivered", "unanswered", "suppressed", "fallback")
+    states += tuple(s for s in later if any(c.get(s, 0) for c in summary["channels"].values()))
     for state in states:
         deliveries.add_column(state, justify="right")
     deliveries.add_column("failures by reason")

@@ -1,0 +1,332 @@
+"""After the provider has spoken: call outcomes, unanswered calls placed again, fallbacks.
+
+Runs at the start of every ``send`` and ``tick`` (once the receipts are in the ledger) and
+again right after a send, on the incident's latest version only (an older version's text is
+never handed out once a newer one exists):
+
+1. **Call outcomes.** Each call still ``sent`` is asked for its status (``GET Calls/{Sid}``):
+   ``completed`` is ``delivered``, ``busy`` and ``no-answer`` are ``unanswered``, ``failed``
+   is ``undelivered``; a call still ringing is left for the next run.
+2. **Unanswered calls** are placed again, at most ``retry_unanswered`` times, each no sooner
+   than ``retry_after`` after the previous call.
+3. **Fallbacks.** A channel naming ``fallback: voice`` (or ``email``) hands the same version,
+   in the same words, to the recipients it could not reach for a reason the other channel gets
+   around: an unreachable handset, an unknown number, a landline (Twilio 30003, 30005, 30006,
+   21614, also when a suppression for 21614 kept the SMS from being sent), or a call still
+   unanswered after its retries. Once per recipient and version: the fallback delivery is
+   recorded in the ledger (``fallback_from``) like any other.
+
+The ledger keeps no addresses, so the recipients' files are read again to find them: a phone
+by its keyed hash, an email on the same CSV row as the failing phone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from broadcast.channels import adapter_class
+from broadcast.channels.base import Adapter, DeliveryContext, DeliveryError, Outgoing, Target
+from broadcast.input.config import Config, VoiceChannel, resolve_credentials
+from broadcast.input.recipients import Recipient, language_of, read_recipients
+from broadcast.ledger.sqlite import (
+    DELIVERED,
+    FAILED_PERMANENT,
+    FAILED_TRANSIENT,
+    PENDING,
+    SENT,
+    SUPPRESSED,
+    UNANSWERED,
+    UNDELIVERED,
+    Delivery,
+    Ledger,
+)
+from broadcast.problems import InputError, Problem
+
+# Failures another channel can get around: the handset or network, not the person, is the
+# problem. 30003 unreachable handset, 30005 unknown or inactive number, 30006 landline or
+# unreachable carrier, 21614 not a mobile number (known when sending).
+FALLBACK_ERRORS = frozenset({"30003", "30005", "30006", "21614"})
+FACTS_PART = "_facts"
+
+
+@dataclass
+class FollowUp:
+    """What one pass did, for the run's summary."""
+
+    calls_checked: int = 0
+    answered: int = 0
+    unanswered: int = 0
+    called_again: int = 0
+    fallbacks: dict[str, int] = field(default_factory=dict)  # fallback channel → handed over
+    failed: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    def merge(self, other: FollowUp) -> None:
+        self.calls_checked += other.calls_checked
+        self.answered += other.answered
+        self.unanswered += other.unanswered
+        self.called_again += other.called_again
+        for channel, count in other.fallbacks.items():
+            self.fallbacks[channel] = self.fallbacks.get(channel, 0) + count
+        self.failed += other.failed
+        self.problems.extend(other.problems)
+
+    @property
+    def did_something(self) -> bool:
+        return bool(self.calls_checked or self.called_again or self.fallbacks or self.failed)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "calls_checked": self.calls_checked,
+            "answered": self.answered,
+            "unanswered": self.unanswered,
+            "called_again": self.called_again,
+            "fallbacks": dict(self.fallbacks),
+            "failed": self.failed,
+            "problems": [p.to_json() for p in self.problems],
+        }
+
+
+def follow_up(
+    ledger: Ledger,
+    config: Config,
+    incident_id: str,
+    now: datetime,
+    environ: Mapping[str, str],
+    calls: bool = True,
+) -> FollowUp:
+    """One pass of the three steps over the incident's latest version.
+
+    Without ``calls`` only the fallbacks: right after a send, the calls just placed are
+    still ringing and asking about them would be wasted requests.
+    """
+    result = FollowUp()
+    version = ledger.latest_version(incident_id)
+    if version is None:
+        return result
+    channels = [c for c in version.channels if c in config.channels]
+    step = _Step(ledger, config, version.id, now, environ, result)
+    try:
+        for name in channels if calls else ():
+            if config.channels[name].type == "voice":
+                step.check_calls(name)
+                step.call_again(name)
+        for name in channels:
+            target = config.fallback_of(name)
+            if target is not None and target in channels:
+                step.fall_back(name, target)
+    finally:
+        step.close()
+    return result
+
+
+class _Step:
+    """The adapters, addresses and texts one pass needs, built when first needed."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        config: Config,
+        version_id: int,
+        now: datetime,
+        environ: Mapping[str, str],
+        result: FollowUp,
+    ) -> None:
+        self.ledger = ledger
+        self.config = config
+        self.version_id = version_id
+        self.now = now
+        self.environ = environ
+        self.result = result
+        self._adapters: dict[str, Adapter | None] = {}
+        self._phones: dict[str, Recipient] | None = None
+        self._emails: dict[tuple[str, int], Recipient] = {}
+        self._texts: dict[str, dict[str, dict[str, str]]] | None = None
+
+    def close(self) -> None:
+        for adapter in self._adapters.values():
+            if adapter is not None:
+                adapter.close()
+
+    # -- 1. call outcomes ---------------------------------------------------------------
+
+    def check_calls(self, channel: str) -> None:
+        from broadcast.channels.voice import ANSWERED, FAILED_STATUSES, UNANSWERED_STATUSES
+
+        calls = [
+            d
+            for d in self.ledger.deliveries(self.version_id, channel, (SENT,))
+            if d.provider_id and d.provider_id.startswith("CA")
+        ]
+        if not calls:
+            return
+        adapter = self._adapter(channel)
+        if adapter is None:
+            return
+        for call in calls:
+            try:
+                status = adapter.call_status(call.provider_id)  # type: ignore[attr-defined]
+            except DeliveryError as error:
+                self._problem(channel, f"could not ask Twilio about a call: {error.message}")
+                return
+            self.result.calls_checked += 1
+            if status == ANSWERED:
+                self.ledger.record_receipt(call.id, DELIVERED)
+                self.result.answered += 1
+            elif status in UNANSWERED_STATUSES:
+                self.ledger.record_receipt(call.id, UNANSWERED, status, unanswered=True)
+                self.result.unanswered += 1
+            elif status in FAILED_STATUSES:
+                self.ledger.record_receipt(call.id, UNDELIVERED, status)
+
+    # -- 2. unanswered calls ------------------------------------------------------------
+
+    def call_again(self, channel: str) -> None:
+        config = self.config.channels[channel]
+        assert isinstance(config, VoiceChannel)
+        wait = timedelta(seconds=config.retry_after_seconds())
+        due = [
+            d
+            for d in self.ledger.deliveries(self.version_id, channel, (UNANSWERED,))
+            if d.unanswered <= config.retry_unanswered
+            and (d.sent_at is None or d.sent_at + wait <= self.now)
+        ]
+        for call in due:
+            recipient = self._phone(call.recipient_key)
+            if recipient is None:
+                continue  # no longer in any recipients file: nobody to call
+            if self._send(channel, call.id, recipient, recipient.address):
+                self.result.called_again += 1
+
+    # -- 3. fallbacks ---------------------------------------------------------------------
+
+    def fall_back(self, source: str, target: str) -> None:
+        done = self.ledger.fell_back(self.version_id)
+        for delivery in self.ledger.deliveries(
+            self.version_id, source, (UNDELIVERED, FAILED_PERMANENT, SUPPRESSED, UNANSWERED)
+        ):
+            if delivery.id in done or not self._needs_fallback(source, delivery):
+                continue
+            recipient = self._phone(delivery.recipient_key)
+            if recipient is None:
+                continue
+            if self.config.channels[target].type == "email":
+                found = self._email(source, recipient.line)
+                if found is None:
+                    continue  # no email on that row: nobody to write to
+                recipient = found
+            delivery_id, state = self.ledger.claim_fallback(
+                self.version_id, target, recipient.address, recipient.line, delivery.id
+            )
+            if state != PENDING:
+                continue  # already reached on that channel (its own list, or an earlier pass)
+            if self._send(target, delivery_id, recipient, recipient.address):
+                self.result.fallbacks[target] = self.result.fallbacks.get(target, 0) + 1
+
+    def _needs_fallback(self, channel: str, delivery: Delivery) -> bool:
+        if delivery.state == UNANSWERED:
+            config = self.config.channels[channel]
+            return isinstance(config, VoiceChannel) and (
+                delivery.unanswered > config.retry_unanswered
+            )
+        return (delivery.error_code or "") in FALLBACK_ERRORS
+
+    # -- sending ------------------------------------------------------------------------
+
+    def _send(self, channel: str, delivery_id: int, recipient: Recipient, address: str) -> bool:
+        adapter = self._adapter(channel)
+        message = self._message(channel, recipient.locale)
+        if adapter is None or message is None:
+            return False
+        target = Target(address, recipient.name, recipient.line, recipient.locale)
+        self.ledger.mark_sending(delivery_id)
+        try:
+            provider_id = adapter.deliver(message, target)
+        except DeliveryError as error:
+            state = FAILED_TRANSIENT if error.transient or error.channel_fault else FAILED_PERMANENT
+            self.ledger.mark_outcome(delivery_id, state, None, error.code, error.message)
+            self.result.failed += 1
+            return False
+        self.ledger.mark_outcome(delivery_id, SENT, provider_id)
+        return True
+
+    def _adapter(self, channel: str) -> Adapter | None:
+        if channel not in self._adapters:
+            config = self.config.channels[channel]
+            credentials, missing = resolve_credentials(self.config, channel, self.environ)
+            if missing:
+                self.result.problems.extend(missing)
+                self._adapters[channel] = None
+            else:
+                context = DeliveryContext(config_folder=self.config.folder, now=self.now)
+                self._adapters[channel] = adapter_class(config.type)(
+                    channel, config, credentials, context
+                )
+        return self._adapters[channel]
+
+    def _message(self, channel: str, locale: str | None) -> Outgoing | None:
+        """The version's recorded texts for ``channel``, in the recipient's language."""
+        if self._texts is None:
+            self._texts = self.ledger.recorded_texts(self.version_id)
+        by_language = self._texts.get(channel)
+        if not by_language:
+            self._problem(channel, "this version recorded no text for the channel")
+            return None
+        language = language_of(locale)
+        parts = by_language.get(language)
+        if parts is None:  # the channel's own language: the one holding the facts
+            parts = next((p for p in by_language.values() if FACTS_PART in p), None)
+            parts = parts or next(iter(by_language.values()))
+        facts_text = next((p[FACTS_PART] for p in by_language.values() if FACTS_PART in p), "{}")
+        facts = json.loads(facts_text)
+        facts["language"] = language if language in by_language else facts.get("language")
+        return Outgoing(
+            channel=channel,
+            parts={k: v for k, v in parts.items() if k != FACTS_PART},
+            facts=facts,
+        )
+
+    # -- addresses ------------------------------------------------------------------------
+
+    def _phone(self, key: str) -> Recipient | None:
+        """The recipient whose phone has keyed hash ``key``, from the phone channels' files."""
+        if self._phones is None:
+            self._phones = {}
+            for name, config in self.config.channels.items():
+                if config.type in ("sms", "voice") and getattr(config, "recipients", None):
+                    for recipient in self._read(name, "phone"):
+                        self._phones.setdefault(
+                            self.ledger.recipient_key(recipient.address), recipient
+                        )
+        return self._phones.get(key)
+
+    def _email(self, channel: str, line: int) -> Recipient | None:
+        """The email on ``line`` of ``channel``'s recipients file."""
+        if not any(source == channel for source, _ in self._emails):
+            for recipient in self._read(channel, "email"):
+                self._emails[(channel, recipient.line)] = recipient
+            self._emails.setdefault((channel, -1), Recipient(-1, ""))  # read, even if empty
+        return self._emails.get((channel, line))
+
+    def _read(self, channel: str, kind: str) -> list[Recipient]:
+        config = self.config.channels[channel]
+        try:
+            return list(
+                read_recipients(
+                    self.config.resolve_path(config.recipients),  # type: ignore[union-attr]
+                    kind,  # type: ignore[arg-type]
+                    getattr(config, "default_region", None),
+                    channel,
+                    [],
+                )
+            )
+        except InputError as exc:  # the file went away or broke since the send
+            self.result.problems.extend(exc.problems)
+            return []
+
+    def _problem(self, channel: str, message: str) -> None:
+        self.result.problems.append(Problem(message, channel=channel, severity="warning"))
