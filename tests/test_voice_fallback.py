@@ -97,6 +97,12 @@ def test_an_undelivered_sms_falls_back_to_a_call_that_says_the_same_headline(
     code, status = world.run_json("status", "incident.yaml", env=at(11))
     assert status["fallbacks"] == {"voice": {"handed_over": 1, "reached": 1}}
     assert status["channels"]["sms"]["undelivered"] == 1
+    code, report = world.run_json("report", "incident.yaml", env=at(12))
+    every = report["delivery"]["all_versions"]
+    assert (every["voice"]["sent"], every["voice"]["fallback"]) == (1, 1)
+    assert every["sms"]["failed_by_reason"] == {"30003": 1}
+    result = world.run("report", "incident.yaml", env={**at(12), "COLUMNS": "200"})
+    assert "1 reached through a fallback channel (1 by voice)." in result.output
 
 
 def test_a_landline_gets_a_call_not_an_sms_now_and_in_the_next_version(world: World) -> None:
@@ -125,23 +131,27 @@ def test_a_landline_gets_a_call_not_an_sms_now_and_in_the_next_version(world: Wo
 
 
 def test_an_opted_out_number_is_not_contacted_by_the_next_version(world: World) -> None:
-    opted_out = PHONES[1]
+    with_voice(world, "")
+    opted_out, invalid = PHONES[1], PHONES[2]
     world.twilio.mark_unsubscribed(opted_out)
+    world.twilio.mark_invalid(invalid)
     code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
-    assert doc["delivery"][0]["failed_by_reason"] == {"21610": 1}
-    world.twilio.clear_number_errors()  # the peer would take it now: the ledger must refuse
+    assert doc["delivery"][0]["failed_by_reason"] == {"21610": 1, "21211": 1}
+    world.twilio.clear_number_errors()  # the peer would take them now: the ledger must refuse
     path = world.folder / "incident.yaml"
     path.write_text(
         path.read_text(encoding="utf-8").replace("status: investigating", "status: identified"),
         encoding="utf-8",
     )
     code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms", env=at(30))
-    assert (code, doc["action"], doc["sent"]) == (0, "new", len(PHONES) - 1)
-    assert sms_posts_to(world, opted_out) == 1
-    assert world.twilio.messages_to(opted_out) == []
-    assert world.twilio.calls() == []  # an opt-out is not a reason to call instead
+    assert (code, doc["action"], doc["sent"]) == (0, "new", len(PHONES) - 2)
+    assert (doc["delivery"][0]["opted_out"], doc["delivery"][0]["suppressed"]) == (1, 1)
+    assert (sms_posts_to(world, opted_out), sms_posts_to(world, invalid)) == (1, 1)
+    assert world.twilio.messages_to(opted_out) == world.twilio.messages_to(invalid) == []
+    assert world.twilio.calls() == []  # neither is a reason to call instead
     code, status = world.run_json("status", "incident.yaml", env=at(31))
     assert status["channels"]["sms"]["suppressed"] == 1
+    assert status["channels"]["sms"]["opted-out"] == 1
     result = world.run("status", "incident.yaml", env={**at(31), "COLUMNS": "200"})
     assert "suppressed" in result.output
 
@@ -229,3 +239,40 @@ def test_the_call_text_is_escaped_for_xml() -> None:
     assert [s.text for s in root.iter("Say")] == ['Eau & gaz <coupés> "ici"', "Second"]
     assert [s.get("language") for s in root.iter("Say")] == ["fr-FR", "fr-FR"]
     assert json.dumps(twiml)  # one string, no control characters
+
+
+def test_a_landline_falls_back_to_an_email_to_the_same_row(world: World) -> None:
+    """``fallback: email`` to a channel with no recipients: the failing row's own email."""
+    path = world.folder / "channels.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("    default_region: FR\n", "    default_region: FR\n    fallback: mail\n")
+    mail = text.split("  email:\n", 1)[1].split("  twitter:\n", 1)[0]
+    mail = mail.replace("    recipients: contacts.csv\n", "")
+    path.write_text(text.replace("  twitter:\n", "  mail:\n" + mail + "  twitter:\n"), "utf-8")
+    camille, sophie = PHONES[0], LANDLINE  # Sophie's row has no email
+    world.twilio.mark_not_mobile(camille, sophie)
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
+    assert (code, doc["follow_up"]["fallbacks"]) == (1, {"mail": 1})
+    (message,) = world.smtp.received
+    assert message.recipients == ("camille.martin@example.com",)
+    body = message.message.get_body(("plain",))
+    assert body is not None and "Coupure de courant à Lille et Roubaix" in body.get_content()
+    assert world.twilio.calls() == []
+
+
+def test_spoken_times_in_english_and_french(world: World) -> None:
+    from broadcast.content.render import Renderer
+    from broadcast.input.incident import load_incident
+
+    incident, _ = load_incident(world.folder / "incident.yaml", {"timezone": "Europe/Paris"})
+    fr = Renderer(incident, NOW, "Énergie Nord", locale="fr")
+    en = Renderer(incident, NOW, "Énergie Nord", locale="en")
+    noon = NOW.replace(hour=11, minute=0)  # 12:00 in Paris
+    assert fr.text_env.filters["spoken_time"](noon) == "midi"
+    assert en.text_env.filters["spoken_time"](noon + timedelta(minutes=30)) == "12:30 pm"
+    assert fr.text_env.filters["spoken_time"](noon + timedelta(days=1, hours=2)) == (
+        "demain à 14 heures"
+    )
+    assert fr.text_env.filters["spoken"]("Retour vers 14h, voir https://x.example/a.") == (
+        "Retour vers 14 heures, voir"
+    )

@@ -379,11 +379,14 @@ class SendRun:
                     raise InputError([problem])
             channels = list(self.only) or list(config.channels)
             self._config = config
-            self.follow_up(incident.id)
             self._reopen(incident, channels)
             self.decision = decide(
                 self.ledger, incident, channels, self.now, retrying=self.retry_transient
             )
+            if self.decision.action in ("continue", "nothing"):
+                # The latest version stays the one handed out: follow it through. (A newer
+                # version or a reminder makes it old: nobody is called with old words.)
+                self.follow_up(incident.id)
             if self.decision.action != "nothing":
                 plan = self._prepare(
                     self.decision.now, self.decision.reminder, self.decision.previous_update_at

@@ -706,11 +706,13 @@ class Ledger:
         """
         rows = self.db.execute(
             "SELECT d.version_id, d.channel, d.state, d.error_code, count(*) AS n,"
-            " min(d.updated_at) AS first_at, max(d.updated_at) AS last_at"
+            " min(coalesce(d.sent_at, d.updated_at)) AS first_at,"
+            " max(coalesce(d.sent_at, d.updated_at)) AS last_at,"
+            " d.fallback_from IS NOT NULL AS fallback"
             " FROM deliveries d JOIN versions v ON v.id = d.version_id"
             " WHERE v.incident_id = ?"
-            " GROUP BY d.version_id, d.channel, d.state, d.error_code"
-            " ORDER BY d.version_id, d.channel, d.state, d.error_code",
+            " GROUP BY d.version_id, d.channel, d.state, d.error_code, fallback"
+            " ORDER BY d.version_id, d.channel, d.state, d.error_code, fallback",
             (incident_id,),
         ).fetchall()
         return [
@@ -722,6 +724,8 @@ class Ledger:
                 "count": int(row["n"]),
                 "first_at": datetime.fromisoformat(row["first_at"]),
                 "last_at": datetime.fromisoformat(row["last_at"]),
+                # Standing in for another channel's failure (see delivery.fallback).
+                "fallback": bool(row["fallback"]),
             }
             for row in rows
         ]

@@ -14,13 +14,17 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from broadcast.ledger.sqlite import (
+    DELIVERED,
     FAILED_PERMANENT,
     FAILED_TRANSIENT,
     OPTED_OUT,
     REMINDER,
     SENT,
     SUPERSEDED,
+    SUPPRESSED,
+    UNANSWERED,
     UNCERTAIN,
+    UNDELIVERED,
     Ledger,
     Version,
 )
@@ -60,7 +64,7 @@ def post_incident_report(ledger: Ledger, incident: Incident, now: datetime) -> d
         key = (group["version_id"], group["channel"])
         _count(batches.setdefault(key, _empty_counts()), group)
         first_seen[key] = min(first_seen.get(key, group["first_at"]), group["first_at"])
-        if group["state"] == SENT:
+        if group["state"] in (SENT, DELIVERED):
             first_sent[key] = min(first_sent.get(key, group["first_at"]), group["first_at"])
 
     def went_out(version: Version) -> datetime | None:
@@ -216,20 +220,35 @@ def _empty_counts() -> dict[str, Any]:
         "pending": 0,
         # Never handed out: a newer version took over before their turn.
         "superseded": 0,
+        # Of ``sent``: known reached (an SMS delivered, a call answered).
+        "delivered": 0,
+        # Calls that rang out or were busy (also counted in ``failed``).
+        "unanswered": 0,
+        # Not sent: invalid or not a mobile on an earlier send (also in ``failed``, under the
+        # code that suppressed them).
+        "suppressed": 0,
+        # Of ``sent``: reached through a fallback channel, standing in for another's failure.
+        "fallback": 0,
     }
 
 
 def _count(counts: dict[str, Any], group: dict[str, Any]) -> None:
     state, n = group["state"], group["count"]
     counts["total"] += n
-    if state == SENT:
+    if state in (SENT, DELIVERED):
         counts["sent"] += n
+        counts["delivered"] += n if state == DELIVERED else 0
+        counts["fallback"] += n if group.get("fallback") else 0
     elif group["error_code"] == OPTED_OUT:  # not attempted: they had asked for no more
         counts["opted_out"] += n
-    elif state in (FAILED_TRANSIENT, FAILED_PERMANENT):
+    elif state in (FAILED_TRANSIENT, FAILED_PERMANENT, UNDELIVERED, UNANSWERED, SUPPRESSED):
+        # Suppressed: not reached for the lasting reason an earlier send learnt (its code).
+        counts["suppressed"] += n if state == SUPPRESSED else 0
+        counts["unanswered"] += n if state == UNANSWERED else 0
         counts["failed"] += n
-        counts["failed_transient" if state == FAILED_TRANSIENT else "failed_permanent"] += n
-        reason = group["error_code"] or "error"
+        if state != UNANSWERED:
+            counts["failed_transient" if state == FAILED_TRANSIENT else "failed_permanent"] += n
+        reason = group["error_code"] or state
         counts["failed_by_reason"][reason] = counts["failed_by_reason"].get(reason, 0) + n
     elif state == UNCERTAIN:
         counts["uncertain"] += n

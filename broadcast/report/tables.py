@@ -107,6 +107,17 @@ def report_summary(data: dict[str, Any]) -> list[str]:
             parts.append(f"{promises[PENDING_PROMISE]} pending")
         made = promises["made"]
         lines.append(f"{made} promised update{'s' * (made != 1)}: {', '.join(parts)}.")
+    every = data["delivery"]["all_versions"]
+    through = {c: n["fallback"] for c, n in every.items() if n.get("fallback")}
+    if through:
+        per = ", ".join(f"{n} by {c}" for c, n in through.items())
+        lines.append(f"{sum(through.values())} reached through a fallback channel ({per}).")
+    suppressed = sum(n.get("suppressed", 0) for n in every.values())
+    if suppressed:
+        lines.append(
+            f"{suppressed} of the failures not sent at all: the recipient was suppressed by an "
+            "earlier failure (invalid or not a mobile)."
+        )
     reminders = data["reminders"]
     lines.append(
         f"{reminders['count']} reminder{'s' * (reminders['count'] != 1)} out of "
