@@ -76,6 +76,24 @@ def test_twilio_create_returns_message_resource_and_server_records_it(
     assert request.status == 201
 
 
+def test_twilio_calls_create_and_fetch_a_final_status(
+    twilio_server: TwilioAPIServer, twilio_client: TwilioClient
+) -> None:
+    twilio_server.set_call_outcome("+33100000000", "no-answer")
+    twiml = '<Response><Say language="fr-FR">Bonjour</Say></Response>'
+    created = twilio_client.calls.create(to="+33100000000", from_="+15005550006", twiml=twiml)
+    assert created.sid.startswith("CA") and len(created.sid) == 34
+    assert created.status == "queued"
+    (call,) = twilio_server.calls()
+    assert (call.sid, call.to, call.twiml) == (created.sid, "+33100000000", twiml)
+    assert twilio_client.calls(created.sid).fetch().status == "no-answer"
+    other = twilio_client.calls.create(to="+33612345678", from_="+15005550006", twiml=twiml)
+    assert twilio_client.calls(other.sid).fetch().status == "completed"
+    with pytest.raises(TwilioRestException) as refused:
+        twilio_client.calls.create(to="+33612345678", from_="+15005550006")
+    assert refused.value.code == 21205
+
+
 def test_twilio_messaging_service_message_is_accepted_without_sender(
     twilio_server: TwilioAPIServer, twilio_client: TwilioClient
 ) -> None:

@@ -251,6 +251,12 @@ class _Step:
             self.ledger.mark_outcome(delivery_id, state, None, error.code, error.message)
             self.result.failed += 1
             return False
+        except Exception as error:  # a bug in an adapter must not take the run down
+            self.ledger.mark_outcome(
+                delivery_id, FAILED_PERMANENT, None, "internal", f"{type(error).__name__}: {error}"
+            )
+            self.result.failed += 1
+            return False
         self.ledger.mark_outcome(delivery_id, SENT, provider_id)
         return True
 
