@@ -307,15 +307,17 @@ class Dispatcher:
         self.extra_facts = extra_facts or {}
 
     def run(self) -> list[ChannelOutcome]:
+        # A fallback-only channel sends nobody on its own: delivery.fallback uses it.
+        channels = [c for c in self.plan.channels if not self.config.fallback_only(c.name)]
         outcomes = [
             ChannelOutcome(
                 name=c.name,
                 type=c.type,
                 planned=c.recipients.valid if c.recipients is not None else None,
             )
-            for c in self.plan.channels
+            for c in channels
         ]
-        finished = [threading.Event() for _ in self.plan.channels]
+        finished = [threading.Event() for _ in channels]
 
         def run_channel(
             channel: ChannelPlan, outcome: ChannelOutcome, done: threading.Event
@@ -325,7 +327,7 @@ class Dispatcher:
             finally:
                 done.set()
 
-        for channel, outcome, done in zip(self.plan.channels, outcomes, finished, strict=True):
+        for channel, outcome, done in zip(channels, outcomes, finished, strict=True):
             # Daemon threads: after a second Ctrl-C the process may end while a request is
             # still out; the ledger already says uncertain for it.
             threading.Thread(
@@ -376,9 +378,7 @@ class Dispatcher:
         workers = config.concurrency or kind.default_concurrency
         self.on_event(Event(channel.name, "start", total=outcome.planned))
 
-        if kind.recipient_kind is not None and getattr(config, "recipients", "") is None:
-            pass  # a fallback-only channel: delivery.fallback sends to those others missed
-        elif kind.recipient_kind is None:
+        if kind.recipient_kind is None:
             adapter = kind(channel.name, config, credentials, context)
             target = adapter.single_target()
             try:

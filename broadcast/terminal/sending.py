@@ -108,6 +108,8 @@ class SendProgress:
             console=self.out,
         )
         for channel in self.plan.channels:
+            if channel.recipients is None and channel.type in ("voice", "email"):
+                continue  # fallback only: it sends after the others, if they miss someone
             total = channel.recipients.valid if channel.recipients is not None else 1
             self.tasks[channel.name] = self.progress.add_task(channel.name, total=total, failed=0)
         self.progress.start()
@@ -155,6 +157,12 @@ def show_outcomes(
             str(outcome.retries),
         )
     out.print(table)
+    for outcome in outcomes:
+        if outcome.suppressed:
+            out.print(
+                f"{outcome.name}: {count_of(outcome.suppressed, 'recipient')} not sent: "
+                "suppressed by an earlier failure (opted out, invalid or not a mobile)"
+            )
     for outcome in outcomes:
         for problem in outcome.problems:
             out.print(problem_text(problem))
