@@ -161,7 +161,7 @@ def show_outcomes(
         if outcome.suppressed:
             out.print(
                 f"{outcome.name}: {count_of(outcome.suppressed, 'recipient')} not sent: "
-                "suppressed by an earlier failure (opted out, invalid or not a mobile)"
+                "suppressed by an earlier failure (invalid or not a mobile)"
             )
     for outcome in outcomes:
         for problem in outcome.problems:
