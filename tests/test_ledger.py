@@ -98,3 +98,48 @@ def test_state_folder_precedence(tmp_path: Path) -> None:
     assert state_folder(tmp_path / "x", tmp_path, {"BROADCAST_STATE": "y"}) == tmp_path / "x"
     assert state_folder(None, tmp_path, {"BROADCAST_STATE": "y"}) == Path("y")
     assert state_folder(None, tmp_path, {}) == tmp_path / ".broadcast"
+
+
+def test_a_schema_2_ledger_is_migrated_keeping_its_deliveries_and_learns_suppression(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    from broadcast.ledger import sqlite as ledger_module
+
+    # A ledger written before schema 3: the first two migrations only.
+    ledger_module_migrations = ledger_module.MIGRATIONS
+    ledger_module.MIGRATIONS = ledger_module_migrations[:2]
+    try:
+        old = Ledger(tmp_path)
+        version = new_version(old)
+        sent, _ = old.claim(version.id, "sms", "+33612345678", 2)
+        refused, _ = old.claim(version.id, "sms", "+33320123456", 3)
+        # As the code of that schema wrote them (no sent_at column yet).
+        with old.transaction() as db:
+            db.execute(
+                "UPDATE deliveries SET state = 'sent', provider_id = 'SM1' WHERE id = ?", (sent,)
+            )
+            db.execute(
+                "UPDATE deliveries SET state = 'failed-permanent', error_code = '21614'"
+                " WHERE id = ?",
+                (refused,),
+            )
+        assert old.schema_version == 2
+        old.close()
+    finally:
+        ledger_module.MIGRATIONS = ledger_module_migrations
+    ledger = Ledger(tmp_path)
+    assert ledger.schema_version == len(MIGRATIONS) >= 3
+    assert ledger.counts(version.id) == {"sms": {"sent": 1, "failed-permanent": 1}}
+    (row,) = ledger.deliveries(version.id, "sms", ("failed-permanent",))
+    assert (row.error_code, row.fallback_from, row.unanswered) == ("21614", None, 0)
+    # The new states are accepted, and a refusal recorded from now on suppresses.
+    ledger.record_receipt(sent, "undelivered", "30003")
+    assert ledger.state_of(version.id, "sms", "+33612345678") == "undelivered"
+    again, _ = ledger.claim(version.id, "sms", "+33320123457", 4)
+    ledger.mark_outcome(again, "failed-permanent", None, "21614", "not a mobile number")
+    assert ledger.suppression("sms", "+33320123457") == "21614"
+    assert ledger.suppression("voice", "+33320123457") is None
+    stored = sqlite3.connect(tmp_path / "ledger.sqlite3").execute("SELECT * FROM suppressions")
+    assert all("+33" not in str(value) for row in stored for value in row)
