@@ -576,8 +576,9 @@ class SendRun:
                 outcome.stopped, outcome.superseded = False, True
         elif not any(o.stopped or o.problems for o in outcomes):
             self.ledger.mark_complete(version.id)
-        if not self.superseded:
-            # Refusals known at once (21614, a landline) fall back in this same run.
+        if not self.superseded and not stop.is_set():
+            # Refusals known at once (21614, a landline) fall back in this same run; not after
+            # Ctrl-C, which means "hand out nothing new".
             self.follow_up(incident.id, calls=False)
         return outcomes
 
