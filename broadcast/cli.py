@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -540,14 +541,17 @@ def _run_send(
             with SendProgress(plan, enabled=not as_json) as on_event:
 
                 def record(event: Event) -> None:
-                    on_event(event)
                     if event.kind == "stopping":
                         log.write("stopping", incident=str(incident))
+                    on_event(event)
                     _log_delivery(log, event)
 
                 try:
                     outcomes = run.deliver(on_event=record)
                 except SendAbandoned as abandoned:
+                    # The threads left behind may fail once the ledger closes; their
+                    # deliveries are already marked uncertain, so their errors are noise.
+                    threading.excepthook = lambda args: None
                     log.write("abandoned", incident=str(incident), uncertain=abandoned.uncertain)
                     outcomes = abandoned.outcomes
             uncertain = _uncertain(run)

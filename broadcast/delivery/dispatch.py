@@ -349,7 +349,10 @@ class Dispatcher:
                 if interrupted:
                     raise SendAbandoned(outcomes, self._abandon_in_flight()) from None
                 interrupted = True
-                self.on_event(Event("", "stopping"))
+                try:
+                    self.on_event(Event("", "stopping"))
+                except KeyboardInterrupt:  # the second press came while the first was said
+                    raise SendAbandoned(outcomes, self._abandon_in_flight()) from None
         return outcomes
 
     def _abandon_in_flight(self) -> int:
