@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+import sqlite3
+import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from broadcast.ledger.sqlite import MIGRATIONS, Ledger, state_folder
+import pytest
+
+from broadcast.ledger.key import new_key_text
+from broadcast.ledger.sqlite import MIGRATIONS, Ledger, LedgerFault, state_folder
 
 T0 = datetime(2026, 11, 22, 8, 40, tzinfo=UTC)
 
@@ -107,9 +117,20 @@ def test_a_schema_2_ledger_is_migrated_keeping_its_deliveries_and_learns_suppres
 
     from broadcast.ledger import sqlite as ledger_module
 
+    def clear_salt(self: Ledger) -> bytes:
+        """As the code of schema 2 kept the recipient key: in the file, in clear."""
+        with self.transaction() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()
+            if row is None:
+                db.execute("INSERT INTO meta VALUES ('salt', ?)", (secrets.token_hex(16),))
+                row = db.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()
+        return bytes.fromhex(row["value"])
+
     # A ledger written before schema 3: the first two migrations only.
     ledger_module_migrations = ledger_module.MIGRATIONS
     ledger_module.MIGRATIONS = ledger_module_migrations[:2]
+    unseal = Ledger._unseal
+    Ledger._unseal = clear_salt  # type: ignore[method-assign]
     try:
         old = Ledger(tmp_path)
         version = new_version(old)
@@ -129,6 +150,7 @@ def test_a_schema_2_ledger_is_migrated_keeping_its_deliveries_and_learns_suppres
         old.close()
     finally:
         ledger_module.MIGRATIONS = ledger_module_migrations
+        Ledger._unseal = unseal  # type: ignore[method-assign]
     ledger = Ledger(tmp_path)
     assert ledger.schema_version == len(MIGRATIONS) >= 3
     assert ledger.counts(version.id) == {"sms": {"sent": 1, "failed-permanent": 1}}
@@ -143,3 +165,109 @@ def test_a_schema_2_ledger_is_migrated_keeping_its_deliveries_and_learns_suppres
     assert ledger.suppression("voice", "+33320123457") is None
     stored = sqlite3.connect(tmp_path / "ledger.sqlite3").execute("SELECT * FROM suppressions")
     assert all("+33" not in str(value) for row in stored for value in row)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def files_of(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in folder.iterdir() if p.is_file())
+
+
+def test_the_key_lives_outside_the_ledger_and_the_files_are_private(
+    tmp_path: Path, recipient_key_home: Path
+) -> None:
+    ledger = Ledger(tmp_path / "state")
+    version = new_version(ledger)
+    ledger.claim(version.id, "sms", "+33612345678", 2)
+    folder = tmp_path / "state"
+    # While it is open, the WAL and the shared-memory file exist: private too.
+    assert {p.name: mode(p) for p in folder.iterdir() if p.is_file()} == {
+        "ledger.sqlite3": 0o600,
+        "ledger.sqlite3-wal": 0o600,
+        "ledger.sqlite3-shm": 0o600,
+    }
+    assert mode(folder) == 0o700
+    secret = ledger.secret
+    raw = files_of(folder)
+    ledger.close()
+    key_path = recipient_key_home / "broadcast" / "key"
+    assert (mode(key_path), mode(key_path.parent)) == (0o600, 0o700)
+    key_text = key_path.read_text().strip()
+    key = base64.b64decode(key_text)
+    assert len(key_text) == 44 and len(key) == 32
+    for needle in (key, key_text.encode(), secret, secret.hex().encode()):
+        assert needle not in raw
+    assert needle not in files_of(folder)
+    # What an attacker with the file alone would try: every stored value as the HMAC key.
+    db = sqlite3.connect(folder / "ledger.sqlite3")
+    (stored,) = db.execute("SELECT recipient_key FROM deliveries").fetchone()
+    for (value,) in db.execute("SELECT value FROM meta"):
+        for guess in (value.encode(), bytes.fromhex(value) if len(value) % 2 == 0 else b""):
+            digest = hmac.new(guess, b"+33612345678", hashlib.sha256).hexdigest()[:32]
+            assert digest != stored
+    db.close()
+
+
+def test_a_wrong_or_missing_key_is_refused_rather_than_resending_to_everyone(
+    tmp_path: Path, recipient_key_home: Path
+) -> None:
+    mine = {"BROADCAST_KEY": new_key_text()}
+    Ledger(tmp_path, environ=mine).close()
+    with pytest.raises(LedgerFault, match="BROADCAST_KEY is not the one") as fault:
+        Ledger(tmp_path, environ={"BROADCAST_KEY": new_key_text()})
+    assert "to everyone again" in str(fault.value)
+    with pytest.raises(LedgerFault, match="there is none here") as fault:
+        Ledger(tmp_path, environ={"XDG_CONFIG_HOME": str(recipient_key_home)})
+    assert str(recipient_key_home / "broadcast" / "key") in str(fault.value)
+    assert not (recipient_key_home / "broadcast" / "key").exists()  # not made up on the spot
+    again = Ledger(tmp_path, environ=mine)
+    assert again.schema_version == len(MIGRATIONS)
+    again.close()
+
+
+@pytest.mark.parametrize("value", ["abc", "not base64 at all!" * 3, base64.b64encode(b"x" * 16)])
+def test_an_invalid_key_is_a_clear_error(tmp_path: Path, value: str | bytes) -> None:
+    text = value.decode() if isinstance(value, bytes) else value
+    with pytest.raises(LedgerFault, match="44 characters") as fault:
+        Ledger(tmp_path, environ={"BROADCAST_KEY": text})
+    assert text not in str(fault.value)  # never echoed: it could be a real key, mistyped
+
+
+def test_a_schema_1_ledger_moves_its_key_out_and_still_knows_its_recipients(
+    tmp_path: Path, recipient_key_home: Path
+) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    for statement in MIGRATIONS[0].split(";"):  # type: ignore[union-attr]
+        if statement.strip():
+            db.execute(statement)
+    db.execute("PRAGMA user_version = 1")
+    salt = secrets.token_bytes(16)
+    db.execute("INSERT INTO meta VALUES ('salt', ?)", (salt.hex(),))
+    db.execute(
+        "INSERT INTO versions VALUES (1, 'panne-nord', 'h1', 'update', 'investigating',"
+        " '2026-11-22T08:40:00+00:00', NULL, 'me@here', '[\"sms\"]', NULL)"
+    )
+    old_key = hmac.new(salt, b"+33612345678", hashlib.sha256).hexdigest()[:32]
+    db.execute(
+        "INSERT INTO deliveries (version_id, channel, recipient_key, recipient_hint, state,"
+        " created_at, updated_at) VALUES (1, 'sms', ?, '…5678', 'sent', 'x', 'x')",
+        (old_key,),
+    )
+    db.close()
+    os.chmod(path, 0o644)
+    assert salt.hex().encode() in path.read_bytes()
+
+    ledger = Ledger(tmp_path)
+    assert ledger.schema_version == len(MIGRATIONS) >= 4
+    # The same person is recognised: nobody gets the message twice after the upgrade.
+    assert ledger.claim(1, "sms", "+33612345678", 2)[1] == "sent"
+    assert ledger.claim(1, "sms", "+33612345679", 3)[1] == "pending"
+    ledger.close()
+    raw = files_of(tmp_path)
+    assert salt.hex().encode() not in raw and salt not in raw
+    assert mode(path) == 0o600
+    assert mode(recipient_key_home / "broadcast" / "key") == 0o600

@@ -14,11 +14,19 @@ recognised; and a run waiting for the incident's lock with a newer version can a
 holding it to give way (``takeovers``).
 
 Recipients are stored only as far as needed: a keyed hash to recognise them again, and a hint
-(last four digits, or the domain) for reports. Credentials are never stored.
+(last four digits, or the domain) for reports. Credentials are never stored. The hash's key is
+the ledger's own random secret, kept in the file only sealed with the user's recipient key
+(``broadcast.ledger.key``), which lives elsewhere: the file alone gives back no number. The
+files are private to their owner (0600).
+
+Whatever goes wrong with the file or its folder (a full disk, a read-only folder, a damaged or
+foreign file, the wrong key) comes out as a ``LedgerFault`` whose message names the file and
+says what to do.
 """
 
 from __future__ import annotations
 
+import errno
 import getpass
 import hashlib
 import hmac
@@ -29,15 +37,20 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from broadcast.ledger.key import KEY_ENV, KeyProblem, RecipientKey, key_file, load_key
+
 STATE_ENV = "BROADCAST_STATE"
 DEFAULT_STATE = ".broadcast"
+LEDGER_FILE = "ledger.sqlite3"
+# PRAGMA application_id of a ledger ("BRDC"): tells it from another program's SQLite file.
+APPLICATION_ID = 0x42524443
 
 PENDING = "pending"
 SENDING = "sending"
@@ -72,8 +85,9 @@ REMINDER = "reminder"
 # The error code of a delivery not attempted because the recipient opted out in an earlier one.
 OPTED_OUT = "opted-out"
 
-# Each entry takes the schema from version N to N+1; PRAGMA user_version says where a file is.
-MIGRATIONS: tuple[str, ...] = (
+# Each entry takes the schema from version N to N+1 (SQL, or a step that needs Python);
+# PRAGMA user_version says where a file is.
+MIGRATIONS: tuple[str | Callable[[Ledger], None], ...] = (
     """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE versions (
@@ -190,11 +204,118 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (channel, recipient_key)
     );
     """,
+    # Version 4 is defined below (``_seal_recipient_secret``): the key moves out of the file.
 )
 # Provider errors that mean "never send this channel to this recipient again": not a valid
 # number (21211), not a mobile (21614). An opt-out (21610) is remembered the same way by the
 # channel's ``opt_out_codes`` (see ``opted_out``) and counted as ``opted-out``.
 SUPPRESSING_ERRORS = frozenset({"21211", "21614"})
+
+
+class LedgerFault(Exception):
+    """The ledger or its folder cannot be used; the message names the file and what to do."""
+
+
+def ledger_fault(exc: BaseException, path: Path) -> LedgerFault:
+    """An error of SQLite or of the file system, said as what it means for the ledger."""
+    folder = path.parent
+    name = str(getattr(exc, "sqlite_errorname", "") or "")
+    number = getattr(exc, "errno", None) if isinstance(exc, OSError) else None
+    detail = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+    if name == "SQLITE_FULL" or number in (errno.ENOSPC, errno.EDQUOT):
+        return LedgerFault(
+            f"the disk holding the ledger {path} is full ({detail}), so broadcast stopped. Free "
+            "some space there and run the same command again: what the ledger records as sent "
+            "is not sent again, and what was in flight is listed as uncertain."
+        )
+    if (
+        name.startswith("SQLITE_READONLY")
+        or number == errno.EROFS
+        or (name.startswith("SQLITE_CANTOPEN") and _on_read_only_disk(folder))
+    ):
+        return LedgerFault(
+            f"the state folder {folder} is read-only ({detail}), so the ledger {path} cannot be "
+            "written. Make it writable, or move the ledger to a writable folder and point "
+            "--state (or BROADCAST_STATE) at it."
+        )
+    if number in (errno.EACCES, errno.EPERM):
+        return LedgerFault(
+            f"the state folder {folder} or the ledger {path} is not writable by this user "
+            f"({detail}). Run broadcast as the user who owns them, or fix their permissions."
+        )
+    if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or name.startswith("SQLITE_CORRUPT"):
+        return LedgerFault(_damaged(path, detail))
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return LedgerFault(
+            f"the ledger {path} stayed locked by another process ({detail}); run the same "
+            "command again when it is done."
+        )
+    return LedgerFault(
+        f"the ledger {path} cannot be used ({detail}). Check the disk and the folder's "
+        "permissions, then run the same command again."
+    )
+
+
+@contextmanager
+def ledger_errors(path: Path) -> Iterator[None]:
+    """SQLite's errors about ``path`` come out as a ``LedgerFault``."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise ledger_fault(exc, path) from exc
+
+
+def _damaged(path: Path, detail: str) -> str:
+    return (
+        f"{path} is not a readable broadcast ledger ({detail}). Move it aside and restore it "
+        "from your last backup: without it broadcast cannot tell who already got which "
+        "message. If there is no backup, move it aside and send with --ledger-lost: everyone "
+        "then gets the current version again."
+    )
+
+
+def _on_read_only_disk(folder: Path) -> bool:
+    for candidate in (folder, *folder.parents):
+        try:
+            return bool(os.statvfs(candidate).f_flag & os.ST_RDONLY)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return False
+    return False
+
+
+def _check_header(path: Path) -> None:
+    """Refuse at once a file that is not SQLite or was cut short (SQLite would read zeros)."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return
+    if size == 0:
+        return  # an empty file is an empty ledger: the lost-ledger checks look at it
+    with path.open("rb") as handle:
+        header = handle.read(100)
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+        raise LedgerFault(_damaged(path, "it is not an SQLite file"))
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    # The page count is valid when "version-valid-for" equals the change counter.
+    if header[24:28] == header[92:96] and pages and size < pages * page_size:
+        raise LedgerFault(_damaged(path, f"it was cut short: {size} bytes of {pages * page_size}"))
+
+
+def _private(path: Path) -> None:
+    """The ledger and its -wal and -shm are the owner's only; SQLite gives the last two the
+    mode of the first."""
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+        except OSError:
+            pass  # absent, or on a read-only disk: SQLite says so when it matters
 
 
 def state_folder(explicit: Path | None, config_folder: Path, environ: dict[str, str]) -> Path:
@@ -249,14 +370,39 @@ class Ledger:
     Safe to use from several threads: writes are serialised on one connection.
     """
 
-    def __init__(self, folder: Path, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        clock: Callable[[], datetime] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
         """``clock`` stamps deliveries; a run pinned to another time (BROADCAST_NOW) passes
-        one that starts there and moves with real time, so a report of a replay adds up."""
+        one that starts there and moves with real time, so a report of a replay adds up.
+        ``environ`` is where ``BROADCAST_KEY`` and the key file's folder are looked up.
+
+        Raises ``LedgerFault`` when the file or its folder cannot be used.
+        """
         self.clock = clock or (lambda: datetime.now(UTC))
-        folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
-        self.path = folder / "ledger.sqlite3"
+        self.path = folder / LEDGER_FILE
+        self.environ: Mapping[str, str] = os.environ if environ is None else environ
         self.lock = threading.RLock()
+        self.db: sqlite3.Connection | None = None
+        try:
+            self._open()
+        except BaseException as exc:
+            if self.db is not None:
+                self.db.close()
+            if isinstance(exc, KeyProblem):
+                raise LedgerFault(str(exc)) from None
+            if isinstance(exc, sqlite3.Error | OSError):
+                raise ledger_fault(exc, self.path) from exc
+            raise
+
+    def _open(self) -> None:
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _check_header(self.path)
+        _private(self.path)
         self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -264,8 +410,10 @@ class Ledger:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=10000")
         self.db.execute("PRAGMA foreign_keys=ON")
+        # What is deleted is overwritten, not left in free pages: the old in-file key (v1).
+        self.db.execute("PRAGMA secure_delete=ON")
         self._migrate()
-        self.salt = self._salt()
+        self.secret = self._unseal()
 
     def _stamp(self) -> str:
         """Now, on the run's clock: when a delivery changed state."""
@@ -274,57 +422,94 @@ class Ledger:
     # -- schema --------------------------------------------------------------------------
 
     def _migrate(self) -> None:
+        assert self.db is not None
         with self.lock:
             current = self.db.execute("PRAGMA user_version").fetchone()[0]
-            if current > len(MIGRATIONS):
-                raise RuntimeError(
-                    f"{self.path} was written by a newer broadcast (schema {current}); upgrade"
+            application = self.db.execute("PRAGMA application_id").fetchone()[0]
+            tables = [
+                row[0]
+                for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            ]
+            if application not in (0, APPLICATION_ID) or (current == 0 and tables):
+                raise LedgerFault(
+                    f"{self.path} is an SQLite file of another program (tables: "
+                    f"{', '.join(tables[:5]) or 'none'}), not a broadcast ledger. Move it aside "
+                    "and restore the ledger from your last backup, or point --state (or "
+                    "BROADCAST_STATE) at the folder that holds it."
                 )
-            for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
-                self.db.execute("BEGIN IMMEDIATE")
-                try:
-                    for statement in script.split(";"):
-                        if statement.strip():
-                            self.db.execute(statement)
-                    self.db.execute(f"PRAGMA user_version = {number}")
-                except BaseException:
-                    self.db.execute("ROLLBACK")
-                    raise
-                self.db.execute("COMMIT")
+            if current > len(MIGRATIONS):
+                raise LedgerFault(
+                    f"{self.path} was written by a newer broadcast (schema {current}); upgrade "
+                    "broadcast to use it."
+                )
+            for number, step in enumerate(MIGRATIONS[current:], start=current + 1):
+                with self.transaction() as db:
+                    if isinstance(step, str):
+                        for statement in step.split(";"):
+                            if statement.strip():
+                                db.execute(statement)
+                    else:
+                        step(self)
+                    db.execute(f"PRAGMA user_version = {number}")
+            if current and current < len(MIGRATIONS):
+                # Old pages (with whatever the migration deleted) leave the WAL file too.
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @property
     def schema_version(self) -> int:
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
-    def _salt(self) -> bytes:
-        with self.transaction():
-            row = self.db.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()
-            if row is None:
-                value = secrets.token_hex(16)
-                self.db.execute("INSERT INTO meta VALUES ('salt', ?)", (value,))
-                return bytes.fromhex(value)
-            return bytes.fromhex(row["value"])
+    def _unseal(self) -> bytes:
+        """The ledger's recipient secret, opened with the user's key (checked first)."""
+        assert self.db is not None
+        meta = {
+            row["key"]: row["value"]
+            for row in self.db.execute(
+                "SELECT key, value FROM meta WHERE key IN ('ledger_id', 'sealed', 'key_check')"
+            )
+        }
+        key = load_key(self.environ, create=False)
+        if key is None:
+            raise LedgerFault(
+                f"{self.path} was written with a recipient key, and there is none here: "
+                f"{KEY_ENV} is not set and {key_file(self.environ)} does not exist. Restore the "
+                f"key file from your backup (or set {KEY_ENV} to that key); without it broadcast "
+                "cannot recognise who already got a message and would send it to everyone again."
+            )
+        if not hmac.compare_digest(_key_check(key, meta["ledger_id"]), meta["key_check"]):
+            raise LedgerFault(
+                f"the recipient key from {key.source} is not the one {self.path} was written "
+                f"with. Restore the right key file from your backup (or set {KEY_ENV} to it): "
+                "with another key broadcast would not recognise who already got a message and "
+                "would send it to everyone again."
+            )
+        return _seal(key, meta["ledger_id"], bytes.fromhex(meta["sealed"]))
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        assert self.db is not None
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 yield self.db
+                self.db.execute("COMMIT")
             except BaseException:
-                self.db.execute("ROLLBACK")
+                if self.db.in_transaction:
+                    # If the rollback fails too, the error that got us here says more.
+                    with suppress(sqlite3.Error):
+                        self.db.execute("ROLLBACK")
                 raise
-            self.db.execute("COMMIT")
 
     def close(self) -> None:
         with self.lock:
-            self.db.close()
+            if self.db is not None:
+                self.db.close()
 
     # -- recipients ----------------------------------------------------------------------
 
     def recipient_key(self, address: str) -> str:
         """A keyed hash: recognises a recipient again without storing the address."""
-        return hmac.new(self.salt, address.encode(), hashlib.sha256).hexdigest()[:32]
+        return hmac.new(self.secret, address.encode(), hashlib.sha256).hexdigest()[:32]
 
     @staticmethod
     def recipient_hint(address: str) -> str:
@@ -729,6 +914,43 @@ class Ledger:
             }
             for row in rows
         ]
+
+
+def _seal_recipient_secret(ledger: Ledger) -> None:
+    """Schema 4: the recipient secret leaves the file in clear; it stays only sealed with the
+    user's key. A ledger of schema 1 keeps its old secret (its hashes were made with it)."""
+    assert ledger.db is not None
+    key = load_key(ledger.environ, create=True)
+    assert key is not None
+    ledger_id = secrets.token_hex(16)
+    old = ledger.db.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()
+    secret = bytes.fromhex(old["value"]) if old else secrets.token_bytes(32)
+    ledger.db.executemany(
+        "INSERT INTO meta VALUES (?, ?)",
+        [
+            ("ledger_id", ledger_id),
+            ("sealed", _seal(key, ledger_id, secret).hex()),
+            ("key_check", _key_check(key, ledger_id)),
+        ],
+    )
+    ledger.db.execute("DELETE FROM meta WHERE key = 'salt'")
+    ledger.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+MIGRATIONS = (*MIGRATIONS, _seal_recipient_secret)
+
+
+def _seal(key: RecipientKey, ledger_id: str, data: bytes) -> bytes:
+    """XOR with a pad only the key can make (HMAC of the ledger's id): sealing and opening
+    are the same step. A secret is at most 32 bytes, the pad's length."""
+    pad = hmac.new(key.secret, b"broadcast ledger secret\0" + ledger_id.encode(), "sha256")
+    return bytes(a ^ b for a, b in zip(data, pad.digest(), strict=False))
+
+
+def _key_check(key: RecipientKey, ledger_id: str) -> str:
+    """Tells the right key from a wrong one without telling anything about the key."""
+    check = hmac.new(key.secret, b"broadcast key check\0" + ledger_id.encode(), "sha256")
+    return check.hexdigest()[:32]
 
 
 def _who() -> str:
