@@ -229,6 +229,14 @@ def send(
     lock_timeout: LockOpt = 30.0,
     log_file: LogOpt = None,
     continue_incident: ContinueOpt = False,
+    ledger_lost: Annotated[
+        bool,
+        typer.Option(
+            "--ledger-lost",
+            help="The ledger was lost: send the current version to everyone again, though "
+            "traces show the incident was sent before.",
+        ),
+    ] = False,
 ) -> None:
     """Send the incident on every channel (or the --channel ones); safe to repeat from cron.
 
@@ -241,9 +249,13 @@ def send(
         from broadcast.delivery.preflight import prepare
         from broadcast.delivery.sending import peek
         from broadcast.input.config import config_path
+        from broadcast.ledger.sqlite import LedgerFault
 
         now = _now()
-        decision = peek(incident, config_path(config), now, channel or (), state)
+        try:
+            decision = peek(incident, config_path(config), now, channel or (), state)
+        except LedgerFault as fault:
+            _fail([Problem(str(fault))])
         plan = prepare(
             incident,
             config_path(config),
@@ -271,6 +283,7 @@ def send(
             options,
             resend_uncertain=resend_uncertain,
             continue_incident=continue_incident,
+            ledger_lost=ledger_lost,
         )
     )
 
@@ -435,18 +448,22 @@ def _from_ledger(
     """Load the incident and its configuration, then summarise the ledger about it."""
     from broadcast.input.config import config_path, load_config
     from broadcast.input.incident import load_incident
-    from broadcast.ledger.sqlite import Ledger, state_folder
+    from broadcast.ledger.sqlite import Ledger, LedgerFault, ledger_errors, state_folder
 
     try:
         loaded = load_config(config_path(config))
         parsed, _ = load_incident(incident, loaded.defaults.model_dump())
     except InputError as exc:
         _fail(exc.problems)
-    ledger = Ledger(state_folder(state, loaded.folder, dict(os.environ)))
     try:
-        return summarise(ledger, parsed, _now())
-    finally:
-        ledger.close()
+        ledger = Ledger(state_folder(state, loaded.folder, dict(os.environ)))
+        try:
+            with ledger_errors(ledger.path):
+                return summarise(ledger, parsed, _now())
+        finally:
+            ledger.close()
+    except LedgerFault as fault:
+        _fail([Problem(str(fault))])
 
 
 def _run_send(
@@ -458,6 +475,7 @@ def _run_send(
     retry_transient: bool = False,
     emit: Callable[[dict[str, object]], None] | None = None,
     continue_incident: bool = False,
+    ledger_lost: bool = False,
 ) -> int:
     """One incident, from lock to summary; returns the exit code.
 
@@ -470,6 +488,7 @@ def _run_send(
     from broadcast.delivery.eventlog import EventLog
     from broadcast.delivery.sending import Busy, SendRun
     from broadcast.input.config import config_path
+    from broadcast.ledger.sqlite import LedgerFault
     from broadcast.terminal.console import show_problems
     from broadcast.terminal.preview import show_preview
     from broadcast.terminal.sending import (
@@ -491,6 +510,7 @@ def _run_send(
         resend_uncertain=resend_uncertain,
         retry_transient=retry_transient,
         continue_incident=continue_incident,
+        ledger_lost=ledger_lost,
     )
     try:
         with run:
@@ -581,6 +601,16 @@ def _run_send(
         else:
             show_problems([Problem(str(busy), incident)])
         return EXIT_BUSY
+    except LedgerFault as fault:
+        # A fault of the machine (or a lost ledger): before any delivery, nothing was sent
+        # (exit 2, as for bad input); after, some may have been (exit 1).
+        message = str(fault) + ("" if run.dispatched else " Nothing was sent.")
+        log.write("fault", incident=str(incident), message=message)
+        if as_json:
+            emit({"ok": False, "fault": True, "message": message})
+        else:
+            show_problems([Problem(message)])
+        return EXIT_DELIVERY_FAILED if run.dispatched else EXIT_BAD_INPUT
     finally:
         log.close()
 

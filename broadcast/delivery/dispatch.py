@@ -7,6 +7,11 @@ more memory than ten thousand.
 
 A channel's first delivery goes alone: if the provider refuses the channel's credentials, that
 one request is the only one made, and the channel's deliveries stay pending for the next send.
+
+A fault outside the adapters (the ledger's disk full or read-only, a bug) never leaves a thread
+waiting on a queue nobody reads: the failing worker keeps draining it, its channel stops, and
+a ledger fault stops every channel (they all write the same file). The fault is reported as the
+channel's problem.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import os
 import queue
 import random
 import re
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -48,6 +54,8 @@ from broadcast.ledger.sqlite import (
     PENDING,
     SENT,
     Ledger,
+    LedgerFault,
+    ledger_fault,
 )
 from broadcast.problems import Problem
 
@@ -324,6 +332,8 @@ class Dispatcher:
         ) -> None:
             try:
                 self._run_channel(channel, outcome)
+            except Exception as exc:
+                self._broken(channel.name, outcome, exc)
             finally:
                 done.set()
 
@@ -394,7 +404,6 @@ class Dispatcher:
                     )
                 )
                 if receipt is not None:
-                    outcome.record(receipt)
                     if receipt.channel_fault:
                         outcome.problems.append(self._channel_fault(channel.name, receipt))
                     self.on_event(
@@ -447,7 +456,6 @@ class Dispatcher:
             receipt = self._deliver(adapter, message, target, limiter, outcome, delivery_id, halted)
             if receipt is None:
                 return  # stopped before it left: the ledger still says pending
-            outcome.record(receipt)
             if receipt.channel_fault:
                 with outcome.lock:
                     if not channel_failed.is_set():
@@ -458,8 +466,9 @@ class Dispatcher:
             )
 
         def worker() -> None:
-            adapter = kind(channel.name, config, credentials, context)
+            adapter: Adapter | None = None
             try:
+                adapter = kind(channel.name, config, credentials, context)
                 adapter.open()
                 while (item := work.get()) is not None:
                     if halted():
@@ -469,8 +478,16 @@ class Dispatcher:
                         if not halted():
                             send_one(adapter, *item)
                         answered.set()
+            except Exception as exc:
+                channel_failed.set()
+                answered.set()
+                self._broken(channel.name, outcome, exc)
+                # Keep taking from the queue, so the thread filling it never waits forever.
+                while work.get() is not None:
+                    pass
             finally:
-                adapter.close()
+                if adapter is not None:
+                    adapter.close()
 
         pool = [
             threading.Thread(target=worker, name=f"send-{channel.name}-{i}", daemon=True)
@@ -538,6 +555,8 @@ class Dispatcher:
         receipt = self._attempts(adapter, message, target, limiter, outcome, delivery_id, halted)
         if receipt is None:
             return None
+        # Counted before the ledger write: if that fails, the summary still tells the truth.
+        outcome.record(receipt)
         if self.ledger is not None and delivery_id is not None:
             if receipt.channel_fault:
                 # Not this recipient's failure: pending again, for the send after the fix.
@@ -552,6 +571,19 @@ class Dispatcher:
                     delivery_id, state, None, receipt.error_code, receipt.error
                 )
         return receipt
+
+    def _broken(self, channel: str, outcome: ChannelOutcome, exc: Exception) -> None:
+        """A fault outside the adapters: the channel stops; a ledger fault stops them all."""
+        if self.ledger is not None and isinstance(exc, sqlite3.Error | LedgerFault):
+            fault = exc if isinstance(exc, LedgerFault) else ledger_fault(exc, self.ledger.path)
+            self.stop.set()
+            message = str(fault)
+        else:
+            message = f"{type(exc).__name__}: {exc}; nothing more was sent on this channel"
+        with outcome.lock:
+            outcome.stopped = True
+            if all(problem.message != message for problem in outcome.problems):
+                outcome.problems.append(Problem(message, channel=channel))
 
     def _channel_fault(self, channel: str, receipt: Receipt) -> Problem:
         """What to say when the provider refused the channel itself, and what to fix."""

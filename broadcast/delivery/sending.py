@@ -11,6 +11,10 @@ newer run asks the one holding the lock to give way, which stops handing out the
 within a moment; the old version's undelivered deliveries become ``superseded`` and the newer
 version goes to everyone. An id is one incident: a second file with the same id, or a file
 reopening an incident resolved more than a day ago, is refused unless ``continue_incident``.
+
+A ledger that has no record of an incident which was sent before (the banner's history, the
+state folder's marker or lock say so) was lost or replaced: the run refuses rather than send
+everyone the same message again, unless told the ledger was lost (``ledger_lost``).
 """
 
 from __future__ import annotations
@@ -31,17 +35,23 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from broadcast.channels.web_banner import HISTORY, load_history
 from broadcast.delivery.preflight import ChannelPlan, Plan, prepare
-from broadcast.input.config import load_config
+from broadcast.input.config import Config, load_config
 from broadcast.input.incident import Incident, load_incident
 from broadcast.input.yamlfile import YamlDocument
 from broadcast.ledger.sqlite import (
     FAILED_TRANSIENT,
+    LEDGER_FILE,
     REMINDER,
     UNCERTAIN,
     UPDATE,
     Ledger,
+    LedgerFault,
     Version,
+    ledger_errors,
+    ledger_fault,
+    now_text,
     state_folder,
 )
 from broadcast.problems import InputError, Problem
@@ -54,12 +64,18 @@ FACTS_PART = "_facts"
 THREAD_PART = re.compile(r"post\d+")
 # How often a sending run checks whether a newer version asked it to give way.
 TAKEOVER_POLL = 0.2
+# Beside the ledger, one file per incident ever recorded: a trace that outlives a lost ledger.
+SENT_MARKERS = "sent"
 
 Action = Literal["new", "continue", "reminder", "nothing"]
 
 
 class Busy(Exception):
     """Another run holds this incident's lock."""
+
+
+class LedgerLost(LedgerFault):
+    """The ledger knows nothing of an incident that traces show was sent before."""
 
 
 @dataclass(frozen=True)
@@ -259,8 +275,11 @@ def incident_lock(
     ``on_busy`` is called once, when another run holds the lock, before waiting for it.
     """
     locks = folder / "locks"
-    locks.mkdir(parents=True, exist_ok=True)
-    handle = (locks / f"{incident_id}.lock").open("a+")
+    try:
+        locks.mkdir(mode=0o700, parents=True, exist_ok=True)
+        handle = (locks / f"{incident_id}.lock").open("a+")
+    except OSError as exc:
+        raise ledger_fault(exc, folder / LEDGER_FILE) from exc
     deadline = time.monotonic() + timeout
     waited = False
     try:
@@ -304,13 +323,55 @@ def peek(
     except InputError:
         return None
     folder = state_folder(state_dir, config.folder, dict(environ))
-    if not (folder / "ledger.sqlite3").is_file():
+    if not (folder / LEDGER_FILE).is_file():
         return Decision("new", now, "first message about this incident")
-    ledger = Ledger(folder)
+    ledger = Ledger(folder, environ=environ)
     try:
-        return decide(ledger, incident, list(only) or list(config.channels), now)
+        with ledger_errors(ledger.path):
+            return decide(ledger, incident, list(only) or list(config.channels), now)
     finally:
         ledger.close()
+
+
+def traces_of_sending(
+    folder: Path, config: Config, incident_id: str, earlier_lock: bool
+) -> list[str]:
+    """What says, outside the ledger, that ``incident_id`` was sent before.
+
+    ``earlier_lock``: the incident's lock file was there before this run while the ledger was
+    not (every run that takes the lock opens the ledger, so a ledger existed then).
+    """
+    found = []
+    marker = folder / SENT_MARKERS / incident_id
+    if marker.is_file():
+        found.append(f"{marker} was written when it was first recorded")
+    if earlier_lock:
+        found.append(f"{folder / 'locks' / incident_id}.lock was left by an earlier run")
+    for channel in config.channels.values():
+        if channel.type != "web_banner":
+            continue
+        output = config.resolve_path(channel.output_dir)  # type: ignore[union-attr]
+        updates = load_history(output, incident_id)
+        if updates:
+            found.append(
+                f"{output / HISTORY} lists {len(updates)} update{'s' * (len(updates) != 1)} of "
+                f"it, the last at {updates[0]['updated_at']:%Y-%m-%d %H:%M %z}"
+            )
+    return found
+
+
+def _write_marker(folder: Path, incident_id: str, now: datetime) -> None:
+    marker = folder / SENT_MARKERS / incident_id
+    if marker.is_file():
+        return
+    try:
+        marker.parent.mkdir(mode=0o700, exist_ok=True)
+        marker.write_text(
+            json.dumps({"incident": incident_id, "first_recorded_at": now_text(now)}) + "\n",
+            encoding="utf-8",
+        )
+    except OSError as exc:
+        raise ledger_fault(exc, folder / LEDGER_FILE) from exc
 
 
 @dataclass
@@ -331,6 +392,8 @@ class SendRun:
     resend_uncertain: bool = False
     retry_transient: bool = False
     continue_incident: bool = False
+    # The ledger was lost: send the current version to everyone again rather than refuse.
+    ledger_lost: bool = False
 
     plan: Plan | None = None
     decision: Decision | None = None
@@ -341,6 +404,8 @@ class SendRun:
     superseded: bool = False
     # Call outcomes, calls placed again and fallbacks (delivery.fallback), before and after.
     followed: Any = None
+    # True once deliveries began: a fault after that may have left some messages sent.
+    dispatched: bool = False
     _lock: Any = None
     _config: Any = None
     _asked: str | None = None  # the content hash this run asked to take over with
@@ -355,6 +420,7 @@ class SendRun:
             self.plan = self._prepare(self.now)
             return self
         folder = state_folder(self.state_dir, config.folder, dict(self.environ))
+        lock_was_there = (folder / "locks" / f"{incident.id}.lock").is_file()
         self._lock = incident_lock(
             folder,
             incident.id,
@@ -368,25 +434,32 @@ class SendRun:
             self._withdraw(folder, incident.id)
             raise
         try:
-            self.ledger = Ledger(folder, clock=_moving_clock(self.now))
-            self._withdraw(folder, incident.id)
-            self.uncertain_found = self.ledger.mark_uncertain(incident.id)
-            if not self.continue_incident:
-                problem = continuity_problem(
-                    self.ledger, incident, self.incident_path, document, self.now
+            ledger_path = folder / LEDGER_FILE
+            ledger_was_there = ledger_path.is_file() and ledger_path.stat().st_size > 0
+            self.ledger = Ledger(folder, clock=_moving_clock(self.now), environ=self.environ)
+            with ledger_errors(self.ledger.path):
+                self._withdraw(folder, incident.id)
+                self.uncertain_found = self.ledger.mark_uncertain(incident.id)
+                if not self.continue_incident:
+                    problem = continuity_problem(
+                        self.ledger, incident, self.incident_path, document, self.now
+                    )
+                    if problem is not None:
+                        raise InputError([problem])
+                channels = list(self.only) or list(config.channels)
+                self._config = config
+                self._reopen(incident, channels)
+                self.decision = decide(
+                    self.ledger, incident, channels, self.now, retrying=self.retry_transient
                 )
-                if problem is not None:
-                    raise InputError([problem])
-            channels = list(self.only) or list(config.channels)
-            self._config = config
-            self._reopen(incident, channels)
-            self.decision = decide(
-                self.ledger, incident, channels, self.now, retrying=self.retry_transient
-            )
-            if self.decision.action in ("continue", "nothing"):
-                # The latest version stays the one handed out: follow it through. (A newer
-                # version or a reminder makes it old: nobody is called with old words.)
-                self.follow_up(incident.id)
+                if self.ledger.latest_version(incident.id) is None:
+                    self._check_not_lost(
+                        folder, config, incident, lock_was_there and not ledger_was_there
+                    )
+                if self.decision.action in ("continue", "nothing"):
+                    # The latest version stays the one handed out: follow it through. (A newer
+                    # version or a reminder makes it old: nobody is called with old words.)
+                    self.follow_up(incident.id)
             if self.decision.action != "nothing":
                 plan = self._prepare(
                     self.decision.now, self.decision.reminder, self.decision.previous_update_at
@@ -406,11 +479,11 @@ class SendRun:
             return  # a retry re-sends what was recorded; it has nothing newer to say
         # Asking is a courtesy: a ledger still being created by the run holding the lock (both
         # started at once) just means waiting for that run, as before.
-        with suppress(sqlite3.Error):
+        with suppress(sqlite3.Error, LedgerFault):
             self._request_takeover(folder, incident, document)
 
     def _request_takeover(self, folder: Path, incident: Incident, document: YamlDocument) -> None:
-        ledger = Ledger(folder)
+        ledger = Ledger(folder, environ=self.environ)
         try:
             digest = content_hash(incident)
             latest = ledger.latest_version(incident.id, UPDATE)
@@ -434,12 +507,38 @@ class SendRun:
         if self.ledger is not None:
             self.ledger.clear_takeover(incident_id, self._asked)
         else:
-            ledger = Ledger(folder)
+            ledger = Ledger(folder, environ=self.environ)
             try:
                 ledger.clear_takeover(incident_id, self._asked)
             finally:
                 ledger.close()
         self._asked = None
+
+    def _check_not_lost(
+        self, folder: Path, config: Config, incident: Incident, earlier_lock: bool
+    ) -> None:
+        """Refuse to send "for the first time" what traces outside the ledger say was sent."""
+        assert self.ledger is not None and self.decision is not None
+        traces = traces_of_sending(folder, config, incident.id, earlier_lock)
+        if not traces:
+            return
+        if not self.ledger_lost:
+            raise LedgerLost(
+                f"the ledger {self.ledger.path} has no record of {incident.id}, yet it was sent "
+                f"before: {'; '.join(traces)}. The ledger was lost or replaced, so broadcast "
+                "cannot tell who already got which message, and this run would send everyone "
+                "the current version again. Restore the ledger from your backup; or, to send "
+                "everyone the current version again on purpose, run the same command with "
+                "--ledger-lost."
+            )
+        self.decision = replace(
+            self.decision,
+            reason=(
+                f"the ledger has no record of {incident.id}, which was sent before "
+                f"({'; '.join(traces)}); as --ledger-lost asks, everyone gets the current "
+                "version again"
+            ),
+        )
 
     def __exit__(self, *exc: object) -> None:
         if self.ledger is not None:
@@ -500,9 +599,55 @@ class SendRun:
         self, on_event: Callable[[Any], None] = lambda event: None, stop: Any = None
     ) -> list[Any]:
         """Record the version (if new) and send. Only after the plan was shown and accepted."""
-        from broadcast.delivery.dispatch import Dispatcher, outgoing_for
+        from broadcast.delivery.dispatch import Dispatcher
 
         assert self.plan is not None and self.plan.ok and self.decision is not None
+        assert self.ledger is not None and self.plan.incident is not None
+        incident = self.plan.incident
+        with ledger_errors(self.ledger.path):
+            version, extra = self._record()
+        stop = stop or threading.Event()
+        sending = threading.Event()
+        watcher = threading.Thread(
+            target=self._watch_for_takeover,
+            args=(incident.id, version.content_hash, stop, sending),
+            name="takeover-watch",
+            daemon=True,
+        )
+        watcher.start()
+        self.dispatched = True
+        try:
+            outcomes = Dispatcher(
+                self.plan,
+                environ=self.environ,
+                on_event=on_event,
+                stop=stop,
+                ledger=self.ledger,
+                version_id=version.id,
+                extra_facts=extra,
+            ).run()
+        finally:
+            sending.set()
+            watcher.join()
+        if self.superseded:
+            for outcome in outcomes:
+                outcome.stopped, outcome.superseded = False, True
+        elif not any(o.stopped or o.problems for o in outcomes):
+            with ledger_errors(self.ledger.path):
+                self.ledger.mark_complete(version.id)
+        if not self.superseded and not stop.is_set():
+            # Refusals known at once (21614, a landline) fall back in this same run; not after
+            # Ctrl-C, which means "hand out nothing new".
+            with ledger_errors(self.ledger.path):
+                self.follow_up(incident.id, calls=False)
+        return outcomes
+
+    def _record(self) -> tuple[Version, dict[str, dict[str, Any]]]:
+        """The version this run delivers, recorded; and per channel, the facts it carries
+        (recorded ones when it continues a version, X's post to reply to)."""
+        from broadcast.delivery.dispatch import outgoing_for
+
+        assert self.plan is not None and self.decision is not None
         assert self.ledger is not None and self.plan.incident is not None
         incident = self.plan.incident
         channels = [c.name for c in self.plan.channels]
@@ -549,38 +694,8 @@ class SendRun:
                 tail = self.ledger.last_provider_id(incident.id, c.name)
                 if tail is not None:
                     extra[c.name]["reply_to"] = tail.rsplit(",", 1)[-1]
-        stop = stop or threading.Event()
-        sending = threading.Event()
-        watcher = threading.Thread(
-            target=self._watch_for_takeover,
-            args=(incident.id, version.content_hash, stop, sending),
-            name="takeover-watch",
-            daemon=True,
-        )
-        watcher.start()
-        try:
-            outcomes = Dispatcher(
-                self.plan,
-                environ=self.environ,
-                on_event=on_event,
-                stop=stop,
-                ledger=self.ledger,
-                version_id=version.id,
-                extra_facts=extra,
-            ).run()
-        finally:
-            sending.set()
-            watcher.join()
-        if self.superseded:
-            for outcome in outcomes:
-                outcome.stopped, outcome.superseded = False, True
-        elif not any(o.stopped or o.problems for o in outcomes):
-            self.ledger.mark_complete(version.id)
-        if not self.superseded and not stop.is_set():
-            # Refusals known at once (21614, a landline) fall back in this same run; not after
-            # Ctrl-C, which means "hand out nothing new".
-            self.follow_up(incident.id, calls=False)
-        return outcomes
+        _write_marker(self.ledger.folder, incident.id, self.decision.now)
+        return version, extra
 
     def _watch_for_takeover(
         self, incident_id: str, own_hash: str, stop: threading.Event, done: threading.Event
@@ -588,7 +703,10 @@ class SendRun:
         """Between deliveries: a newer version waiting for the lock makes this run give way."""
         assert self.ledger is not None
         while not done.wait(TAKEOVER_POLL):
-            newer = self.ledger.takeover_requested(incident_id)
+            try:
+                newer = self.ledger.takeover_requested(incident_id)
+            except sqlite3.Error:
+                return  # the ledger's fault: the deliveries meet it too, and report it
             if newer is not None and newer != own_hash:
                 self.superseded = True
                 stop.set()

@@ -1,0 +1,215 @@
+"""Faults of the machine, not of the input: a full disk, a read-only state folder, a damaged
+ledger. Each must end in a clear message and a released lock, never a hang or a traceback.
+
+The state folder is a real small tmpfs (root may mount one); each send is a real
+``python -m broadcast`` process talking to the local Twilio peer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import NOW, write
+from tests.world import SECRETS, World
+
+RECIPIENTS = 1500
+NUMBERS = [f"+3361234{i:04d}" for i in range(RECIPIENTS)]
+# Hang guard: a healthy run of 1,500 SMS to the local peer takes a few seconds.
+HANG_GUARD = 90
+
+
+def mount_tmpfs(folder: Path, options: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {done.stderr.strip()}")
+
+
+def remount(folder: Path, options: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,{options}", str(folder)], check=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MiB file system: the ledger (its WAL) fills it after a few dozen deliveries."""
+    folder = tmp_path / "small-disk"
+    mount_tmpfs(folder, "size=2m,mode=0700")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+@pytest.fixture
+def many(world: World) -> World:
+    write(
+        world.folder / "contacts.csv",
+        "name,phone\n" + "".join(f"N{i},{n}\n" for i, n in enumerate(NUMBERS)),
+    )
+    config = world.folder / "channels.yaml"
+    config.write_text(
+        config.read_text().replace("rate: unlimited", "rate: unlimited\n    concurrency: 8")
+    )
+    return world
+
+
+def broadcast(world: World, *args: str) -> tuple[int, str, str]:
+    """Run the real CLI in a process of its own; the hang guard fails the test, not the suite."""
+    # Wide lines: a path is never cut where a terminal of 80 columns would cut it.
+    env = {**os.environ, **SECRETS, "BROADCAST_NOW": NOW.isoformat(), "COLUMNS": "400"}
+    env.pop("BROADCAST_CONFIG", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "broadcast", *args],
+        cwd=world.folder,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        out, err = process.communicate(timeout=HANG_GUARD)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        pytest.fail(f"broadcast {' '.join(args)} hung for {HANG_GUARD} s:\n{err[-2000:]}")
+    return process.returncode, out, err
+
+
+def one_paragraph(text: str) -> str:
+    assert "Traceback" not in text, text
+    return " ".join(text.split())
+
+
+def received(world: World) -> Counter[str]:
+    return Counter(m.to for m in world.twilio.messages())
+
+
+def test_a_full_disk_stops_the_run_cleanly_and_a_rerun_sends_nothing_twice(
+    many: World, small_disk: Path
+) -> None:
+    state = str(small_disk / "state")
+    code, out, err = broadcast(
+        many, "send", "incident.yaml", "--yes", "--channel", "sms", "--state", state
+    )
+    message = one_paragraph(out + err)
+    assert code == 1, message
+    assert "full" in message and "ledger.sqlite3" in message, message
+    sent_before = received(many)
+    assert 0 < len(sent_before) < RECIPIENTS
+    # The lock was released: the next run does not wait for it (exit 3); the disk is still
+    # full, so it stops before sending anything, saying why.
+    code, out, err = broadcast(
+        many,
+        "send",
+        "incident.yaml",
+        "--yes",
+        "--channel",
+        "sms",
+        "--state",
+        state,
+        "--lock-timeout",
+        "1",
+    )
+    message = one_paragraph(out + err)
+    assert code == 2, message
+    assert "full" in message, message
+    assert received(many) == sent_before
+    # Room again: the run continues, and nobody gets the message twice.
+    remount(small_disk, "size=20m")
+    code, out, err = broadcast(
+        many, "send", "incident.yaml", "--yes", "--json", "--channel", "sms", "--state", state
+    )
+    one_paragraph(err)
+    doc = json.loads(out)
+    assert "action" in doc, doc
+    assert doc["action"] == "continue"
+    counts = received(many)
+    assert max(counts.values()) == 1, "someone got the message twice"
+    missing = {n for n in NUMBERS if counts[n] == 0}
+    # Only those whose outcome the full disk kept from the ledger may be missing: uncertain.
+    uncertain = {item["recipient"] for item in doc["uncertain"]}
+    assert {"…" + n[-4:] for n in missing} <= uncertain
+    assert code == (1 if uncertain else 0)
+
+
+def test_a_read_only_state_folder_is_a_clear_error_and_nothing_is_sent(
+    world: World, tmp_path: Path
+) -> None:
+    folder = tmp_path / "read-only"
+    mount_tmpfs(folder, "size=2m")
+    try:
+        # One run while it is writable leaves a ledger; then the folder becomes read-only.
+        assert world.run("send", "incident.yaml", "--yes", "--state", str(folder)).exit_code == 0
+        remount(folder, "ro")
+        before = len(world.twilio.messages())
+        path = world.folder / "incident.yaml"
+        path.write_text(path.read_text().replace("status: investigating", "status: identified"))
+        code, out, err = broadcast(world, "send", "incident.yaml", "--yes", "--state", str(folder))
+        message = one_paragraph(out + err)
+        assert code == 2, message
+        assert "read-only" in message and str(folder) in message, message
+        assert len(world.twilio.messages()) == before
+        # A folder that was never written: the same.
+        code, out, err = broadcast(
+            world, "send", "incident.yaml", "--yes", "--state", str(folder / "new")
+        )
+        message = one_paragraph(out + err)
+        assert code == 2, message
+        assert "read-only" in message, message
+        assert len(world.twilio.messages()) == before
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def garbage(ledger: Path) -> None:
+    ledger.write_bytes(os.urandom(3000))
+
+
+def truncated(ledger: Path) -> None:
+    data = ledger.read_bytes()
+    ledger.write_bytes(data[: len(data) // 2])
+
+
+def other_schema(ledger: Path) -> None:
+    ledger.unlink()
+    db = sqlite3.connect(ledger)
+    db.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, amount REAL)")
+    db.execute("INSERT INTO invoices (amount) VALUES (12.5)")
+    db.commit()
+    db.close()
+
+
+@pytest.mark.parametrize("damage", [garbage, truncated, other_schema])
+def test_a_damaged_ledger_is_a_clear_error_for_every_command(world: World, damage) -> None:
+    assert world.run("send", "incident.yaml", "--yes").exit_code == 0
+    ledger = world.folder / ".broadcast" / "ledger.sqlite3"
+    assert not ledger.with_name("ledger.sqlite3-wal").exists()  # checkpointed on close
+    damage(ledger)
+    before = len(world.twilio.messages())
+    path = world.folder / "incident.yaml"
+    path.write_text(path.read_text().replace("status: investigating", "status: identified"))
+    for command in (
+        ["send", "incident.yaml", "--yes"],
+        ["status", "incident.yaml"],
+        ["report", "incident.yaml"],
+    ):
+        code, out, err = broadcast(world, *command)
+        message = one_paragraph(out + err)
+        assert code == 2, (command, message)
+        assert "ledger.sqlite3" in message, (command, message)
+        assert "backup" in message, (command, message)
+    assert len(world.twilio.messages()) == before
+    assert len(world.x.posts()) == 1
