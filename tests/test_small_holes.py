@@ -101,8 +101,16 @@ def test_failures_and_skipped_rows_are_masked_in_every_output(world: World) -> N
     assert code == 1
     status = world.run("status", "incident.yaml")
     _, status_doc = world.run_json("status", "incident.yaml")
+    # Another ledger for the same incident: refused unless told the ledger was lost.
     again = world.run(
-        "send", "incident.yaml", "--yes", "--state", "other", "--log-file", "cron.log"
+        "send",
+        "incident.yaml",
+        "--yes",
+        "--state",
+        "other",
+        "--ledger-lost",
+        "--log-file",
+        "cron.log",
     )
     assert again.exit_code == 1
 
