@@ -66,6 +66,8 @@ THREAD_PART = re.compile(r"post\d+")
 TAKEOVER_POLL = 0.2
 # Beside the ledger, one file per incident ever recorded: a trace that outlives a lost ledger.
 SENT_MARKERS = "sent"
+# The errors of a state folder that are the machine's (full, read-only, not ours to write).
+STATE_FOLDER_FAULTS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
 
 Action = Literal["new", "continue", "reminder", "nothing"]
 
@@ -279,6 +281,8 @@ def incident_lock(
         locks.mkdir(mode=0o700, parents=True, exist_ok=True)
         handle = (locks / f"{incident_id}.lock").open("a+")
     except OSError as exc:
+        if exc.errno not in STATE_FOLDER_FAULTS:
+            raise  # not the machine's state: tick reports it as a crash, by name
         raise ledger_fault(exc, folder / LEDGER_FILE) from exc
     deadline = time.monotonic() + timeout
     waited = False
