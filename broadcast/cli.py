@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from broadcast.delivery.eventlog import EventLog
     from broadcast.delivery.preflight import Plan
     from broadcast.delivery.sending import SendRun
+    from broadcast.input.config import Config
     from broadcast.input.incident import Incident
     from broadcast.ledger.sqlite import Ledger
 
@@ -383,13 +384,58 @@ def status(
     """What was sent: versions, deliveries per channel by state, failures, the next promise."""
     from broadcast.report.status import incident_status
 
-    summary = _from_ledger(incident, config, state, incident_status)
+    def summarise(
+        ledger: Ledger, parsed: Incident, now: datetime, loaded: Config
+    ) -> dict[str, Any]:
+        from broadcast.delivery.receipts import receipt_channels
+
+        return incident_status(ledger, parsed, now, receipt_channels(loaded))
+
+    summary = _from_ledger(incident, config, state, summarise)
     if as_json:
         _print_json(summary)
     else:
         from broadcast.terminal.status import show_status
 
         show_status(summary)
+
+
+@app.command(cls=PlainUsageCommand)
+def reconcile(
+    incident: IncidentArg,
+    config: ConfigOpt = None,
+    state: StateOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ask Twilio what became of every SMS sent and not yet final: delivered or not.
+
+    Exit code: 0 when every one could be asked about, 1 when some receipts report failures
+    (or some could not be asked), 2 on bad input.
+    """
+    from broadcast.delivery.receipts import reconcile as read_receipts
+    from broadcast.input.config import config_path, load_config
+    from broadcast.input.incident import load_incident
+    from broadcast.ledger.sqlite import Ledger, state_folder
+
+    try:
+        loaded = load_config(config_path(config))
+        parsed, _ = load_incident(incident, loaded.defaults.model_dump())
+    except InputError as exc:
+        _fail(exc.problems)
+    ledger = Ledger(state_folder(state, loaded.folder, dict(os.environ)))
+    try:
+        result = read_receipts(ledger, loaded, parsed.id)
+    finally:
+        ledger.close()
+    document = {"incident": parsed.id, **result.to_json()}
+    if as_json:
+        _print_json(document)
+    else:
+        from broadcast.terminal.receipts import show_reconciliation
+
+        show_reconciliation(document)
+    failed = result.undelivered or not result.complete
+    raise typer.Exit(EXIT_DELIVERY_FAILED if failed else EXIT_OK)
 
 
 @app.command(cls=PlainUsageCommand)
@@ -416,7 +462,12 @@ def report(
 
     if fmt not in ("terminal", "md", "html"):
         _fail([Problem(f"--format {fmt}: use terminal, md or html")])
-    data = _from_ledger(incident, config, state, post_incident_report)
+    data = _from_ledger(
+        incident,
+        config,
+        state,
+        lambda ledger, parsed, now, _: post_incident_report(ledger, parsed, now),
+    )
     if as_json:
         _print_json(data)
         return
@@ -443,7 +494,7 @@ def _from_ledger(
     incident: Path,
     config: Path | None,
     state: Path | None,
-    summarise: Callable[[Ledger, Incident, datetime], dict[str, Any]],
+    summarise: Callable[[Ledger, Incident, datetime, Config], dict[str, Any]],
 ) -> dict[str, Any]:
     """Load the incident and its configuration, then summarise the ledger about it."""
     from broadcast.input.config import config_path, load_config
@@ -459,7 +510,7 @@ def _from_ledger(
         ledger = Ledger(state_folder(state, loaded.folder, dict(os.environ)))
         try:
             with ledger_errors(ledger.path):
-                return summarise(ledger, parsed, _now())
+                return summarise(ledger, parsed, _now(), loaded)
         finally:
             ledger.close()
     except LedgerFault as fault:
@@ -650,6 +701,7 @@ def _decision_json(
         "uncertain": list(uncertain),
         "follow_up": run.followed.to_json() if run.followed is not None else None,
         "warnings": [w.to_json() for w in warnings],
+        "receipts": run.receipts.to_json() if run.receipts else None,
     }
 
 

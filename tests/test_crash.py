@@ -141,3 +141,23 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(big: World) -> None:
     assert (code, doc["action"]) == (0, "continue")
     counts = Counter(m.to for m in big.twilio.messages())
     assert len(counts) == RECIPIENTS and set(counts.values()) == {1}
+
+
+def test_kill_9_then_a_plain_rerun_sends_every_sms_exactly_once(big: World) -> None:
+    """What a killed run may have handed over is looked up at Twilio, not sent blindly."""
+    chance = random.Random(20261128)
+    for round_number in range(3):
+        headline = f"Coupure de courant, relevé {round_number + 1}."
+        set_headline(big, headline)
+        process = start(big)
+        deadline = time.monotonic() + 8
+        target = chance.uniform(5, 1500)
+        while len(received(big, headline)) < target and time.monotonic() < deadline:
+            time.sleep(0.01)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+
+        code, doc = finish(start(big))  # no --resend-uncertain
+        counts = received(big, headline)
+        assert (code, doc["uncertain"]) == (0, [])
+        assert all(counts[n] == 1 for n in NUMBERS), "a number got none or two"

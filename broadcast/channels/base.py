@@ -56,6 +56,21 @@ class Receipt:
     attempts: int = 1
     # The channel, not this recipient, was refused (credentials, TLS): not a recipient failure.
     channel_fault: bool = False
+    # The request may have reached the provider and the lookup could not tell: maybe sent.
+    uncertain: bool = False
+
+
+@dataclass(frozen=True)
+class DeliveryStatus:
+    """What the provider says of one delivery now (its receipt): ``final`` is the ledger's
+    ``delivered`` or ``undelivered`` once the provider knows, None until then."""
+
+    provider_id: str
+    status: str
+    final: str | None
+    error_code: str | None
+    error_message: str | None
+    updated_at: datetime | None
 
 
 class DeliveryError(Exception):
@@ -69,6 +84,10 @@ class DeliveryError(Exception):
     (HTTP 401/403, SMTP 535) or a TLS failure would refuse every other recipient too. The
     dispatcher stops the channel at the first one and leaves its deliveries pending, so the
     next send after the fix reaches everyone.
+
+    ``maybe_sent`` errors (a timeout or a dropped connection once the request was out) may
+    hide a delivery the provider took: a channel that can look deliveries up does so before
+    sending again.
     """
 
     def __init__(
@@ -79,6 +98,7 @@ class DeliveryError(Exception):
         transient: bool,
         retry_after: float | None = None,
         channel_fault: bool = False,
+        maybe_sent: bool = False,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -86,6 +106,7 @@ class DeliveryError(Exception):
         self.transient = transient
         self.retry_after = retry_after
         self.channel_fault = channel_fault
+        self.maybe_sent = maybe_sent
 
 
 @dataclass(frozen=True)
@@ -108,6 +129,9 @@ class Adapter:
     # Error codes saying the recipient asked for no more messages (SMS: replied STOP): reported
     # as a failure the first time, then never sent to again from the same ledger.
     opt_out_codes: ClassVar[frozenset[str]] = frozenset()
+    # The provider can say whether a delivery went out (``find_sent``) and what became of it
+    # (``delivery_status``): exactly once, and delivery receipts.
+    can_look_up: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -134,6 +158,18 @@ class Adapter:
 
         Raise ``DeliveryError`` for any refusal or failure the provider reports.
         """
+        raise NotImplementedError
+
+    def find_sent(self, message: Outgoing, target: Target, since: datetime) -> str | None:
+        """The provider's id of ``message`` to ``target`` if it took one since ``since`` (UTC).
+
+        Asked before sending again what may have gone out (a crash, a timeout); only for
+        adapters with ``can_look_up``. Raise ``DeliveryError`` if the provider cannot say.
+        """
+        raise NotImplementedError
+
+    def delivery_status(self, provider_id: str) -> DeliveryStatus:
+        """The provider's receipt for a delivery it took; only for ``can_look_up`` adapters."""
         raise NotImplementedError
 
     def open(self) -> None:

@@ -4,12 +4,19 @@ The dispatcher paces deliveries; ``cost`` tells it how many message parts (segme
 uses, since Twilio meters a long code at one part per second by default. Every refusal or failure
 comes out as a ``DeliveryError``, classified as worth retrying (rate limit, 5xx, network) or not
 (invalid or unsubscribed number, refused credentials...).
+
+Every message carries a validity period: Twilio drops it from its queue once that is over, so
+an old crisis text cannot arrive after the newer one. The adapter can also read what became of
+a message (``message_status``) and find a message it may already have sent to a number
+(``find_sent``): the channel knows nothing of the ledger; ``broadcast.delivery.receipts`` and
+the dispatcher use these to keep the ledger honest.
 """
 
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,14 +25,34 @@ from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from broadcast.channels.base import ClientAdapter, DeliveryError, Outgoing, Target
+from broadcast.channels.base import (
+    ClientAdapter,
+    DeliveryError,
+    DeliveryStatus,
+    Outgoing,
+    Target,
+)
 from broadcast.content.measure import sms_measure
 
 if TYPE_CHECKING:
     from broadcast.input.config import SmsChannel
 
 REQUEST_TIMEOUT = 15.0
+
+# Twilio keeps a message in its queue for 1 to 36,000 s (its default is the maximum).
+MIN_VALIDITY = 1
+MAX_VALIDITY = 36_000
+# With no next update promised (a resolved incident), a text older than this is stale.
+VALIDITY_WITHOUT_PROMISE = timedelta(hours=4)
+# Twilio's final statuses, and what the ledger calls them.
+FINAL_STATUSES = {"delivered": "delivered", "undelivered": "undelivered", "failed": "undelivered"}
+# Our clock and Twilio's may disagree by this much: a lookup starts that much earlier.
+CLOCK_SKEW = timedelta(seconds=60)
+# A lookup reads at most this many of a number's messages (newest first) before giving up.
+LOOKUP_PAGE_SIZE = 50
+LOOKUP_MAX_MESSAGES = 500
 
 # Twilio errors that no retry can fix, with what to tell the person reading the summary.
 PERMANENT_ERRORS: dict[int, str] = {
@@ -98,6 +125,15 @@ class RetryAfterHttpClient(TwilioHttpClient):
         return None if value is None else parse_retry_after(value)
 
 
+def _went_out(exc: requests.RequestException) -> bool:
+    """Whether a failed request may have reached Twilio: anything but failing to connect."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)
+    return not isinstance(reason, (NewConnectionError, ConnectTimeoutError))
+
+
 def parse_retry_after(value: str) -> float | None:
     """``Retry-After`` as seconds: delta-seconds or an HTTP date; None if unreadable."""
     try:
@@ -111,10 +147,21 @@ def parse_retry_after(value: str) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+def validity_seconds(
+    validity: timedelta | None, next_update_at: datetime | None, now: datetime
+) -> int:
+    """How long Twilio may keep the message queued: the channel's ``validity``, else until
+    the promised next update, within Twilio's 1..36,000 s."""
+    if validity is None:
+        validity = next_update_at - now if next_update_at else VALIDITY_WITHOUT_PROMISE
+    return max(MIN_VALIDITY, min(MAX_VALIDITY, int(validity.total_seconds())))
+
+
 class SmsAdapter(ClientAdapter[Client]):
     """Sends ``message.parts["text"]`` to ``target.address`` (E.164) through Twilio."""
 
     recipient_kind = "phone"
+    can_look_up = True
     default_concurrency = 10
     # Twilio queues what a long code cannot send at once; one part per second is its default.
     default_rate = 1.0
@@ -138,23 +185,86 @@ class SmsAdapter(ClientAdapter[Client]):
             fields["messaging_service_sid"] = str(self.config.messaging_service_sid)
         if self.config.status_callback:
             fields["status_callback"] = self.config.status_callback
+        next_update = message.facts.get("next_update_at")
+        validity = validity_seconds(
+            self.config.validity,
+            datetime.fromisoformat(next_update) if next_update else None,
+            self.context.now,
+        )
+        created = self._call(lambda: client.messages.create(**fields, validity_period=validity))
+        return str(created.sid)
+
+    def delivery_status(self, sid: str) -> DeliveryStatus:
+        """``GET .../Messages/{sid}.json``: the message's status now, final or not."""
+        client = self.client()
+        found = self._call(lambda: client.messages(sid).fetch())
+        status = str(found.status)
+        code = found.error_code
+        return DeliveryStatus(
+            provider_id=sid,
+            status=status,
+            final=FINAL_STATUSES.get(status),
+            error_code=str(code) if code else None,
+            error_message=self._scrub(str(found.error_message)) if found.error_message else None,
+            updated_at=found.date_updated,
+        )
+
+    def find_sent(self, message: Outgoing, target: Target, since: datetime) -> str | None:
+        """The SID of a message with this body sent to ``target`` from our sender since
+        ``since`` (UTC), if Twilio has one: the answer to "did the last attempt go out?".
+
+        A queued message has no ``date_sent`` yet, so the list is filtered by To and From
+        only, read newest first, and stops at the first message created before ``since``.
+        """
+        client = self.client()
+        since = since.astimezone(UTC) - CLOCK_SKEW
+        body = message.parts["text"]
+        filters: dict[str, str] = {"to": target.address}
+        if self.config.from_ is not None:
+            filters["from_"] = self.config.from_
+
+        def look() -> str | None:
+            for seen, item in enumerate(
+                client.messages.stream(**filters, page_size=LOOKUP_PAGE_SIZE), start=1
+            ):
+                created = item.date_created
+                if created is not None and created < since:
+                    return None
+                if item.body == body and (
+                    self.config.from_ is not None
+                    or item.messaging_service_sid == self.config.messaging_service_sid
+                ):
+                    return str(item.sid)
+                if seen >= LOOKUP_MAX_MESSAGES:
+                    return None
+            return None
+
+        return self._call(look)
+
+    def _call(self, request: Callable[[], Any]) -> Any:
+        """One request to Twilio, its failures as ``DeliveryError``."""
         try:
-            created = client.messages.create(**fields)
+            return request()
         except TwilioException as exc:
             raise self._classify(exc) from None
-        except requests.Timeout:
+        except requests.Timeout as exc:
             raise DeliveryError(
-                "timeout", f"Twilio did not answer within {REQUEST_TIMEOUT:g} s", transient=True
+                "timeout",
+                f"Twilio did not answer within {REQUEST_TIMEOUT:g} s",
+                transient=True,
+                maybe_sent=_went_out(exc),
             ) from None
         except requests.ConnectionError as exc:
             raise DeliveryError(
-                "connection", f"could not reach Twilio ({type(exc).__name__})", transient=True
+                "connection",
+                f"could not reach Twilio ({type(exc).__name__})",
+                transient=True,
+                maybe_sent=_went_out(exc),
             ) from None
         except requests.RequestException as exc:
             raise DeliveryError(
                 "request", self._scrub(f"bad request to Twilio: {exc}"), transient=False
             ) from None
-        return str(created.sid)
 
     def build_client(self) -> Client:
         self._http_client = RetryAfterHttpClient(timeout=REQUEST_TIMEOUT)

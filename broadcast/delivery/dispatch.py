@@ -12,6 +12,11 @@ A fault outside the adapters (the ledger's disk full or read-only, a bug) never 
 waiting on a queue nobody reads: the failing worker keeps draining it, its channel stops, and
 a ledger fault stops every channel (they all write the same file). The fault is reported as the
 channel's problem.
+
+On a channel whose provider can look deliveries up (SMS), nothing that may have gone out is
+sent again blindly: a delivery a killed run left ``uncertain``, or one whose request timed out
+or lost its connection after leaving, is first looked up at the provider (since the attempt
+began); found, it is recorded as sent with the provider's id; not found, it is sent.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from broadcast.channels import adapter_class
 from broadcast.channels.base import (
@@ -53,6 +59,7 @@ from broadcast.ledger.sqlite import (
     OPTED_OUT,
     PENDING,
     SENT,
+    UNCERTAIN,
     Ledger,
     LedgerFault,
     ledger_fault,
@@ -63,6 +70,8 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], object]
 # Failures kept in full per channel for the summary; beyond that they are only counted.
 MAX_KEPT_FAILURES = 1000
+# How far back to look up an uncertain delivery whose attempt has no recorded start.
+LOOKUP_WITHOUT_START = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -395,12 +404,12 @@ class Dispatcher:
             adapter = kind(channel.name, config, credentials, context)
             target = adapter.single_target()
             try:
-                delivery_id = self._claim(channel.name, target, outcome)
+                claimed = self._claim(channel.name, target, outcome, kind)
                 receipt = (
                     None
-                    if delivery_id is False
+                    if claimed is False
                     else self._deliver(
-                        adapter, message, target, limiter, outcome, delivery_id, self.stop.is_set
+                        adapter, message, target, limiter, outcome, *claimed, self.stop.is_set
                     )
                 )
                 if receipt is not None:
@@ -441,7 +450,9 @@ class Dispatcher:
         outcome: ChannelOutcome,
     ) -> None:
         first = next(iter(messages.values()))
-        work: queue.Queue[tuple[Target, int | None] | None] = queue.Queue(maxsize=workers * 4)
+        work: queue.Queue[tuple[Target, int | None, datetime | None] | None] = queue.Queue(
+            maxsize=workers * 4
+        )
         channel_failed = threading.Event()
         # Until the provider has answered once, one delivery at a time: refused credentials
         # then cost one request, not one per worker.
@@ -451,9 +462,13 @@ class Dispatcher:
         def halted() -> bool:
             return self.stop.is_set() or channel_failed.is_set()
 
-        def send_one(adapter: Adapter, target: Target, delivery_id: int | None) -> None:
+        def send_one(
+            adapter: Adapter, target: Target, delivery_id: int | None, since: datetime | None
+        ) -> None:
             message = messages.get(language_of(target.locale), first)
-            receipt = self._deliver(adapter, message, target, limiter, outcome, delivery_id, halted)
+            receipt = self._deliver(
+                adapter, message, target, limiter, outcome, delivery_id, since, halted
+            )
             if receipt is None:
                 return  # stopped before it left: the ledger still says pending
             if receipt.channel_fault:
@@ -505,12 +520,13 @@ class Dispatcher:
                 if halted():
                     outcome.stopped = True
                     break
-                delivery_id = self._claim(channel.name, target, outcome)
-                if delivery_id is False:
+                claimed = self._claim(channel.name, target, outcome, kind)
+                if claimed is False:
                     continue
+                delivery_id, since = claimed
                 if opted_out and self._skip_opted_out(target, delivery_id, opted_out, outcome):
                     continue
-                work.put((target, delivery_id))
+                work.put((target, delivery_id, since))
         finally:
             for _ in pool:
                 work.put(None)
@@ -549,16 +565,26 @@ class Dispatcher:
         limiter: RateLimiter,
         outcome: ChannelOutcome,
         delivery_id: int | None = None,
+        since: datetime | None = None,
         halted: Callable[[], bool] = lambda: False,
     ) -> Receipt | None:
-        """One delivery with its retries, recorded; None if it was halted before it left."""
-        receipt = self._attempts(adapter, message, target, limiter, outcome, delivery_id, halted)
+        """One delivery with its retries, recorded; None if it was halted before it left.
+
+        ``since``: an attempt that began then may have gone out; look it up before sending.
+        """
+        receipt = self._attempts(
+            adapter, message, target, limiter, outcome, delivery_id, since, halted
+        )
         if receipt is None:
             return None
         # Counted before the ledger write: if that fails, the summary still tells the truth.
         outcome.record(receipt)
         if self.ledger is not None and delivery_id is not None:
-            if receipt.channel_fault:
+            if receipt.uncertain:
+                self.ledger.mark_outcome(
+                    delivery_id, UNCERTAIN, None, receipt.error_code, receipt.error
+                )
+            elif receipt.channel_fault:
                 # Not this recipient's failure: pending again, for the send after the fix.
                 self.ledger.mark_outcome(
                     delivery_id, PENDING, None, receipt.error_code, receipt.error
@@ -619,13 +645,20 @@ class Dispatcher:
         self.on_event(Event(outcome.name, "opted-out"))
         return True
 
-    def _claim(self, channel: str, target: Target, outcome: ChannelOutcome) -> int | bool | None:
-        """The ledger's delivery id for ``target``; False when an earlier run already did it."""
+    def _claim(
+        self, channel: str, target: Target, outcome: ChannelOutcome, kind: type[Adapter]
+    ) -> tuple[int | None, datetime | None] | Literal[False]:
+        """The ledger's delivery id for ``target`` and, when an earlier attempt may have gone
+        out, since when to look it up; False when an earlier run already did it."""
         if self.ledger is None or self.version_id is None:
-            return None
+            return None, None
         delivery_id, state = self.ledger.claim(
             self.version_id, channel, target.address, target.line
         )
+        if state == UNCERTAIN and kind.can_look_up:
+            since = self.ledger.attempt_started(delivery_id)
+            # A row from before attempts were timed: its start is unknown, ask about a day.
+            return delivery_id, since or datetime.now(UTC) - LOOKUP_WITHOUT_START
         suppressed = self.ledger.suppression(channel, target.address) if state == PENDING else None
         if suppressed is not None:
             self.ledger.mark_suppressed(delivery_id, suppressed)
@@ -636,7 +669,7 @@ class Dispatcher:
             with outcome.lock:
                 outcome.already += 1
             return False
-        return delivery_id
+        return delivery_id, None
 
     def _attempts(
         self,
@@ -646,12 +679,39 @@ class Dispatcher:
         limiter: RateLimiter,
         outcome: ChannelOutcome,
         delivery_id: int | None,
+        since: datetime | None,
         halted: Callable[[], bool],
     ) -> Receipt | None:
         cost = adapter.cost(message)
         attempt = 0
         while True:
             attempt += 1
+            if since is not None:
+                # The last attempt may have gone out: ask before sending again.
+                if attempt == 1 and halted():
+                    return None
+                try:
+                    found = adapter.find_sent(message, target, since)
+                except DeliveryError as error:
+                    if not error.transient or attempt >= self.policy.max_attempts or halted():
+                        return Receipt(
+                            target,
+                            ok=False,
+                            error_code=error.code,
+                            error=f"maybe sent; the lookup failed: {error.message}",
+                            attempts=attempt,
+                            uncertain=True,
+                        )
+                    self.on_event(Event(outcome.name, "retry"))
+                    self.sleep(error.retry_after or self.policy.backoff(attempt))
+                    continue
+                if found is not None:
+                    return Receipt(target, ok=True, provider_id=found, attempts=attempt)
+                if halted():
+                    # Not sent, and stopped: the ledger keeps it uncertain; the next run
+                    # looks again before sending.
+                    return None
+                since = None
             limiter.acquire(cost)
             if attempt == 1 and halted():
                 # Stopped (Ctrl-C, a newer version, the channel refused) while waiting for a
@@ -660,6 +720,7 @@ class Dispatcher:
             if self.ledger is not None and delivery_id is not None:
                 # From here until the outcome is written, a kill leaves it "uncertain".
                 self.ledger.mark_sending(delivery_id)
+            started = datetime.now(UTC)
             limiter.depart(cost)
             try:
                 provider_id = adapter.deliver(message, target)
@@ -671,6 +732,7 @@ class Dispatcher:
                     if adapter.recipient_kind is not None
                     else error.message
                 )
+                maybe_sent = error.maybe_sent and adapter.can_look_up
                 too_long = (error.retry_after or 0) > self.policy.max_retry_after
                 if error.channel_fault:
                     return Receipt(
@@ -694,17 +756,29 @@ class Dispatcher:
                         error=said,
                         permanent=not error.transient,
                         attempts=attempt,
+                        # The next run looks it up rather than sending it again.
+                        uncertain=maybe_sent,
                     )
                 if self.ledger is not None and delivery_id is not None:
-                    # The provider said no: known not delivered while we wait to retry.
-                    self.ledger.mark_outcome(delivery_id, FAILED_TRANSIENT, None, error.code, said)
+                    # The provider said no (known not delivered), or maybe it took it: until
+                    # the retry, a kill must leave the latter to be looked up.
+                    self.ledger.mark_outcome(
+                        delivery_id,
+                        UNCERTAIN if maybe_sent else FAILED_TRANSIENT,
+                        None,
+                        error.code,
+                        said,
+                    )
+                if maybe_sent:
+                    since = started
                 self.on_event(Event(outcome.name, "retry"))
                 if error.retry_after:
                     limiter.hold_until(self.clock() + error.retry_after)
                 else:
                     self.sleep(self.policy.backoff(attempt))
                 if halted():
-                    # Stopped while waiting to retry: it stays a transient failure, for later.
+                    # Stopped while waiting to retry: it stays a transient failure, for later
+                    # (uncertain if it may have gone out: the next run looks it up).
                     return Receipt(
                         target,
                         ok=False,
@@ -712,6 +786,7 @@ class Dispatcher:
                         error=said,
                         permanent=False,
                         attempts=attempt,
+                        uncertain=maybe_sent,
                     )
             except Exception as error:  # a bug in an adapter must not take the others down
                 said = f"{type(error).__name__}: {error}"

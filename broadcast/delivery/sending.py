@@ -1,9 +1,11 @@
 """A send run from start to end, safe to repeat from cron.
 
 It takes the incident's lock (overlapping runs wait, then give up), marks what a killed run
-left half-done as uncertain, decides what there is to say (a new version, the rest of an
-unfinished one, a reminder that keeps the promised update, or nothing), checks it like a dry
-run, records it in the ledger and delivers it. Re-running with an unchanged file sends nothing.
+left half-done as uncertain, reads the delivery receipts that came in since the last run
+(bounded: see ``broadcast.delivery.receipts``), decides what there is to say (a new version,
+the rest of an unfinished one, a reminder that keeps the promised update, or nothing), checks
+it like a dry run, records it in the ledger and delivers it. Re-running with an unchanged
+file sends nothing.
 
 What a version said is what the ledger recorded: finishing it (``continue``) or retrying it
 re-sends those texts, never the file as it is now. A newer version takes over a long send: the
@@ -35,8 +37,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from broadcast.channels import adapter_class
 from broadcast.channels.web_banner import HISTORY, load_history
 from broadcast.delivery.preflight import ChannelPlan, Plan, prepare
+from broadcast.delivery.receipts import RUN_BUDGET_SECONDS, RUN_CAP, Reconciliation, reconcile
 from broadcast.input.config import Config, load_config
 from broadcast.input.incident import Incident, load_incident
 from broadcast.input.yamlfile import YamlDocument
@@ -404,6 +408,8 @@ class SendRun:
     ledger: Ledger | None = None
     uncertain_found: int = 0
     reopened: int = 0
+    # The receipts read at the start of the run.
+    receipts: Reconciliation | None = None
     # A newer version asked this run to give way, and it did.
     superseded: bool = False
     # Call outcomes, calls placed again and fallbacks (delivery.fallback), before and after.
@@ -450,9 +456,17 @@ class SendRun:
                     )
                     if problem is not None:
                         raise InputError([problem])
+                self.receipts = reconcile(
+                    self.ledger,
+                    config,
+                    incident.id,
+                    self.environ,
+                    limit=RUN_CAP,
+                    budget=RUN_BUDGET_SECONDS,
+                )
                 channels = list(self.only) or list(config.channels)
                 self._config = config
-                self._reopen(incident, channels)
+                self._reopen(incident, channels, config)
                 self.decision = decide(
                     self.ledger, incident, channels, self.now, retrying=self.retry_transient
                 )
@@ -588,14 +602,27 @@ class SendRun:
             previous_update_at=previous,
         )
 
-    def _reopen(self, incident: Incident, channels: list[str]) -> None:
-        """``--resend-uncertain`` and ``retry``: put those deliveries back in the queue."""
+    def _reopen(self, incident: Incident, channels: list[str], config: Config) -> None:
+        """``--resend-uncertain`` and ``retry``: put those deliveries back in the queue.
+
+        An uncertain delivery on a channel that can look it up (SMS) stays uncertain: the
+        dispatcher asks the provider about it and sends it only if it did not go out.
+        """
         assert self.ledger is not None
-        states = (UNCERTAIN,) * self.resend_uncertain + (FAILED_TRANSIENT,) * self.retry_transient
-        if not states:
+        if not (self.resend_uncertain or self.retry_transient):
             return
+        blind = [
+            c
+            for c in channels
+            if self.resend_uncertain
+            and (c not in config.channels or not adapter_class(config.channels[c].type).can_look_up)
+        ]
         for version in self.ledger.versions(incident.id)[-1:]:
-            self.reopened = self.ledger.reopen(version.id, states, channels)
+            self.reopened = 0
+            if blind:
+                self.reopened += self.ledger.reopen(version.id, (UNCERTAIN,), blind)
+            if self.retry_transient:
+                self.reopened += self.ledger.reopen(version.id, (FAILED_TRANSIENT,), channels)
             if self.reopened:
                 self.ledger.reopen_version(version.id)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -22,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from broadcast.input.incident import parse_duration
 from broadcast.input.model_errors import problems_from_validation
 from broadcast.input.yamlfile import YamlDocument, load_yaml
 from broadcast.problems import InputError, Problem
@@ -113,8 +115,24 @@ class SmsChannel(_Channel):
     status_callback: str | None = None
     api_base_url: str | None = None
     template: str | None = None
+    # How long Twilio may keep a text queued; by default until the promised next update.
+    validity: timedelta | None = None
     # Another channel (voice or email) for those this one cannot reach; see delivery.fallback.
     fallback: str | None = None
+
+    @field_validator("validity", mode="before")
+    @classmethod
+    def _validity(cls, value: Any) -> Any:
+        if value is None or isinstance(value, timedelta):
+            return value
+        duration = parse_duration(value) if isinstance(value, str) else None
+        if duration is None:
+            raise ValueError(f"{value!r} is not a duration: write it like 2h, 90m or 1h30")
+        if not timedelta(minutes=1) <= duration <= timedelta(hours=10):
+            raise ValueError(
+                f"{value!r}: give between 1m and 10h (Twilio keeps a text queued 10 h at most)"
+            )
+        return duration
 
     @model_validator(mode="after")
     def _one_sender(self) -> SmsChannel:

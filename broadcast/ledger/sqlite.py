@@ -79,6 +79,9 @@ STATES = (
     SUPERSEDED,
     SUPPRESSED,
 )
+# The provider took these: sent, and what its receipt said since (an unanswered call too).
+HANDED_OVER = (SENT, DELIVERED, UNDELIVERED, UNANSWERED)
+_HANDED_OVER_SQL = ", ".join(f"'{state}'" for state in HANDED_OVER)
 
 UPDATE = "update"
 REMINDER = "reminder"
@@ -204,7 +207,8 @@ MIGRATIONS: tuple[str | Callable[[Ledger], None], ...] = (
         PRIMARY KEY (channel, recipient_key)
     );
     """,
-    # Version 4 is defined below (``_seal_recipient_secret``): the key moves out of the file.
+    # Versions 4 (``_seal_recipient_secret``: the key moves out of the file) and 5 (attempt
+    # and receipt times) are defined below.
 )
 # Provider errors that mean "never send this channel to this recipient again": not a valid
 # number (21211), not a mobile (21614). An opt-out (21610) is remembered the same way by the
@@ -707,12 +711,129 @@ class Ledger:
         return _delivery(row) if row else None
 
     def mark_sending(self, delivery_id: int) -> None:
+        """About to call the provider. The attempt's start is real UTC time, not the run's
+        clock: it is compared with the provider's own timestamps in a later lookup."""
         with self.transaction() as db:
             db.execute(
                 "UPDATE deliveries SET state = 'sending', attempts = attempts + 1,"
-                " updated_at = ? WHERE id = ?",
-                (self._stamp(), delivery_id),
+                " updated_at = ?, attempt_started_at = ? WHERE id = ?",
+                (self._stamp(), now_text(), delivery_id),
             )
+
+    def attempt_started(self, delivery_id: int) -> datetime | None:
+        """When the delivery's last attempt began (real UTC time), if one did."""
+        row = self.db.execute(
+            "SELECT attempt_started_at FROM deliveries WHERE id = ?", (delivery_id,)
+        ).fetchone()
+        return (
+            datetime.fromisoformat(row["attempt_started_at"])
+            if row and row["attempt_started_at"]
+            else None
+        )
+
+    def awaiting_receipt(
+        self, incident_id: str, channels: list[str], limit: int
+    ) -> list[tuple[int, str, str]]:
+        """``(delivery id, channel, provider id)`` of deliveries sent and not yet final.
+
+        The ones asked about least recently come first, so a capped run moves on through
+        the backlog instead of asking about the same ones every time.
+        """
+        if not channels or limit <= 0:
+            return []
+        marks = ",".join("?" * len(channels))
+        rows = self.db.execute(
+            "SELECT d.id, d.channel, d.provider_id FROM deliveries d"
+            " JOIN versions v ON v.id = d.version_id"
+            f" WHERE v.incident_id = ? AND d.state = 'sent' AND d.channel IN ({marks})"
+            " AND d.provider_id IS NOT NULL"
+            " ORDER BY d.receipt_checked_at IS NOT NULL, d.receipt_checked_at, d.id LIMIT ?",
+            (incident_id, *channels, limit),
+        ).fetchall()
+        return [(int(r["id"]), str(r["channel"]), str(r["provider_id"])) for r in rows]
+
+    def channels_sent(self, incident_id: str) -> list[str]:
+        """The channels on which the provider took at least one of the incident's deliveries."""
+        rows = self.db.execute(
+            "SELECT DISTINCT d.channel FROM deliveries d JOIN versions v ON v.id = d.version_id"
+            f" WHERE v.incident_id = ? AND d.state IN ({_HANDED_OVER_SQL})",
+            (incident_id,),
+        ).fetchall()
+        return [str(row["channel"]) for row in rows]
+
+    def waiting_receipts(self, incident_id: str, channel: str) -> int:
+        """How many of the incident's deliveries on ``channel`` are sent and not yet final."""
+        row = self.db.execute(
+            "SELECT count(*) AS n FROM deliveries d JOIN versions v ON v.id = d.version_id"
+            " WHERE v.incident_id = ? AND d.channel = ? AND d.state = 'sent'"
+            " AND d.provider_id IS NOT NULL",
+            (incident_id, channel),
+        ).fetchone()
+        return int(row["n"])
+
+    def record_receipt(
+        self,
+        delivery_id: int,
+        state: str | None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+        *,
+        at: datetime | None = None,
+        unanswered: bool = False,
+    ) -> None:
+        """What the provider said of a sent delivery once it knew, or not yet (``state`` None).
+
+        Final: delivered, undelivered (with its error code), or a call unanswered (counted, and
+        placed again by ``delivery.fallback``). Used for SMS receipts (``delivery.receipts``)
+        and call outcomes alike; ``at`` is when the provider said so, if it says. Only a
+        delivery still ``sent`` changes: a receipt never overrides a later state.
+        """
+        checked = now_text()
+        with self.transaction() as db:
+            if state is None:
+                db.execute(
+                    "UPDATE deliveries SET receipt_checked_at = ? WHERE id = ?",
+                    (checked, delivery_id),
+                )
+                return
+            db.execute(
+                "UPDATE deliveries SET state = ?, error_code = coalesce(?, error_code),"
+                " error_message = coalesce(?, error_message), unanswered = unanswered + ?,"
+                " receipt_at = ?, receipt_checked_at = ?, updated_at = ?"
+                " WHERE id = ? AND state = 'sent'",
+                (
+                    state,
+                    error_code,
+                    error_message,
+                    int(unanswered),
+                    now_text(at) if at else checked,
+                    checked,
+                    self._stamp(),
+                    delivery_id,
+                ),
+            )
+
+    def receipt_times(self, incident_id: str) -> list[dict[str, Any]]:
+        """Per delivery handed over: version, channel, state, when its attempt began and when
+        its final receipt came (real UTC times, both), for the report's time to reach."""
+        rows = self.db.execute(
+            "SELECT d.version_id, d.channel, d.state, d.attempt_started_at, d.receipt_at"
+            " FROM deliveries d JOIN versions v ON v.id = d.version_id"
+            f" WHERE v.incident_id = ? AND d.state IN ({_HANDED_OVER_SQL})",
+            (incident_id,),
+        ).fetchall()
+        return [
+            {
+                "version_id": int(r["version_id"]),
+                "channel": r["channel"],
+                "state": r["state"],
+                "started_at": datetime.fromisoformat(r["attempt_started_at"])
+                if r["attempt_started_at"]
+                else None,
+                "receipt_at": datetime.fromisoformat(r["receipt_at"]) if r["receipt_at"] else None,
+            }
+            for r in rows
+        ]
 
     def mark_outcome(
         self,
@@ -747,18 +868,6 @@ class Ledger:
                     " FROM deliveries WHERE id = ?",
                     (error_code, stamp, delivery_id),
                 )
-
-    def record_receipt(
-        self, delivery_id: int, state: str, error_code: str | None = None, unanswered: bool = False
-    ) -> None:
-        """What the provider said once it knew: delivered, undelivered (with its error code),
-        or a call unanswered (counted)."""
-        with self.transaction() as db:
-            db.execute(
-                "UPDATE deliveries SET state = ?, error_code = coalesce(?, error_code),"
-                " unanswered = unanswered + ?, updated_at = ? WHERE id = ?",
-                (state, error_code, int(unanswered), self._stamp(), delivery_id),
-            )
 
     def suppression(self, channel: str, address: str) -> str | None:
         """The error code that suppressed ``address`` on ``channel``, if it is suppressed."""
@@ -944,7 +1053,16 @@ def _seal_recipient_secret(ledger: Ledger) -> None:
     ledger.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
-MIGRATIONS = (*MIGRATIONS, _seal_recipient_secret)
+# 5: when the last attempt began, in real UTC time, so a lookup at the provider after a crash
+# or a timeout knows which messages may be this attempt's; when a final receipt came (the
+# provider's time) and when we last asked, so a capped run moves on.
+_ATTEMPT_AND_RECEIPT_TIMES = """
+    ALTER TABLE deliveries ADD COLUMN attempt_started_at TEXT;
+    ALTER TABLE deliveries ADD COLUMN receipt_at TEXT;
+    ALTER TABLE deliveries ADD COLUMN receipt_checked_at TEXT;
+"""
+
+MIGRATIONS = (*MIGRATIONS, _seal_recipient_secret, _ATTEMPT_AND_RECEIPT_TIMES)
 
 
 def _seal(key: RecipientKey, ledger_id: str, data: bytes) -> bytes:

@@ -17,6 +17,7 @@ from broadcast.ledger.sqlite import (
     DELIVERED,
     FAILED_PERMANENT,
     FAILED_TRANSIENT,
+    HANDED_OVER,
     OPTED_OUT,
     REMINDER,
     SENT,
@@ -64,7 +65,7 @@ def post_incident_report(ledger: Ledger, incident: Incident, now: datetime) -> d
         key = (group["version_id"], group["channel"])
         _count(batches.setdefault(key, _empty_counts()), group)
         first_seen[key] = min(first_seen.get(key, group["first_at"]), group["first_at"])
-        if group["state"] in (SENT, DELIVERED):
+        if group["state"] in HANDED_OVER:
             first_sent[key] = min(first_sent.get(key, group["first_at"]), group["first_at"])
 
     def went_out(version: Version) -> datetime | None:
@@ -190,12 +191,54 @@ def post_incident_report(ledger: Ledger, incident: Incident, now: datetime) -> d
             "last_version": last_version,
             "last_version_number": len(versions) or None,
         },
+        "reach": _reach(ledger, incident.id, last),
         "reminders": {
             "count": reminders,
             "versions": len(versions),
             "share": round(reminders / len(versions), 4) if versions else 0.0,
         },
     }
+
+
+def _reach(ledger: Ledger, incident_id: str, last: Version | None) -> dict[str, Any]:
+    """Per channel with delivery receipts, for the last version: how many of those sent were
+    reached (delivered), and how long after the first attempt 50 % and 90 % of them were.
+
+    Times are the provider's (the receipt's ``date_updated``) or when we read the receipt,
+    against when the attempts began: both real UTC times, whatever clock the run was on.
+    """
+    if last is None:
+        return {}
+    rows = [r for r in ledger.receipt_times(incident_id) if r["version_id"] == last.id]
+    out: dict[str, Any] = {}
+    for channel in dict.fromkeys(r["channel"] for r in rows):
+        mine = [r for r in rows if r["channel"] == channel]
+        if not any(r["state"] != HANDED_OVER[0] or r["receipt_at"] for r in mine):
+            continue  # a channel without receipts (X, e-mail): sent is all it says
+        sent = len(mine)
+        reached = sorted(r["receipt_at"] for r in mine if r["state"] == DELIVERED)
+        starts = [r["started_at"] for r in mine if r["started_at"] is not None]
+        begin = min(starts) if starts else None
+        out[channel] = {
+            "sent": sent,
+            "delivered": len(reached),
+            "undelivered": sum(r["state"] == UNDELIVERED for r in mine),
+            "waiting": sum(r["state"] == HANDED_OVER[0] for r in mine),
+            "reached_percent": round(100 * len(reached) / sent, 1) if sent else 0.0,
+            "to_50_percent_seconds": _time_to(0.5, sent, reached, begin),
+            "to_90_percent_seconds": _time_to(0.9, sent, reached, begin),
+        }
+    return out
+
+
+def _time_to(
+    share: float, sent: int, reached: list[datetime], begin: datetime | None
+) -> int | None:
+    """Seconds from ``begin`` until ``share`` of ``sent`` were reached; None if never."""
+    needed = math.ceil(share * sent)
+    if begin is None or needed == 0 or len(reached) < needed:
+        return None
+    return max(0, _seconds(reached[needed - 1] - begin))
 
 
 def _channel_order(versions: list[Version], groups: list[dict[str, Any]]) -> list[str]:
@@ -222,6 +265,9 @@ def _empty_counts() -> dict[str, Any]:
         "superseded": 0,
         # Of ``sent``: known reached (an SMS delivered, a call answered).
         "delivered": 0,
+        # Taken by the provider, then its receipt said not delivered (also in ``failed``, under
+        # the provider's error code).
+        "undelivered": 0,
         # Calls that rang out or were busy (also counted in ``failed``).
         "unanswered": 0,
         # Not sent: invalid or not a mobile on an earlier send (also in ``failed``, under the
@@ -245,6 +291,7 @@ def _count(counts: dict[str, Any], group: dict[str, Any]) -> None:
         # Suppressed: not reached for the lasting reason an earlier send learnt (its code).
         counts["suppressed"] += n if state == SUPPRESSED else 0
         counts["unanswered"] += n if state == UNANSWERED else 0
+        counts["undelivered"] += n if state == UNDELIVERED else 0
         counts["failed"] += n
         if state != UNANSWERED:
             counts["failed_transient" if state == FAILED_TRANSIENT else "failed_permanent"] += n

@@ -14,6 +14,7 @@ from broadcast.ledger.sqlite import (
     SENT,
     STATES,
     UNCERTAIN,
+    UNDELIVERED,
     Ledger,
 )
 
@@ -21,28 +22,46 @@ if TYPE_CHECKING:
     from broadcast.input.incident import Incident
 
 
-def incident_status(ledger: Ledger, incident: Incident, now: datetime) -> dict[str, Any]:
-    """The status of ``broadcast status``: one document, the same for the terminal and JSON."""
+def incident_status(
+    ledger: Ledger,
+    incident: Incident,
+    now: datetime,
+    receipt_channels: list[str] | None = None,
+) -> dict[str, Any]:
+    """The status of ``broadcast status``: one document, the same for the terminal and JSON.
+
+    ``receipt_channels``: the channels whose ``sent`` deliveries wait for a receipt (SMS).
+    """
     versions = ledger.versions(incident.id)
     latest = versions[-1] if versions else None
     channels: dict[str, dict[str, int]] = {}
     failures: dict[str, Counter[str]] = {}
+    undelivered: dict[str, Counter[str]] = {}
+    waiting: dict[str, int] = {}
+    receipts = set(receipt_channels) if receipt_channels is not None else set()
     fallbacks: dict[str, dict[str, int]] = {}
     if latest is not None:
         for channel, counts in ledger.counts(latest.id).items():
             channels[channel] = {state: counts.get(state, 0) for state in STATES}
             channels[channel][OPTED_OUT] = 0
+            if channel in receipts:
+                # Sent on a channel with receipts: the provider took it, its receipt is due.
+                waiting[channel] = counts.get(SENT, 0)
         for channel, counts in ledger.fallback_counts(latest.id).items():
             # Handed over (sent) or known reached (delivered, an answered call).
             reached = sum(counts.get(s, 0) for s in (SENT, DELIVERED))
             fallbacks[channel] = {"handed_over": sum(counts.values()), "reached": reached}
             channels.setdefault(channel, {state: 0 for state in STATES})["fallback"] = reached
         for delivery in ledger.deliveries(
-            latest.id, states=(FAILED_TRANSIENT, FAILED_PERMANENT, UNCERTAIN)
+            latest.id, states=(FAILED_TRANSIENT, FAILED_PERMANENT, UNCERTAIN, UNDELIVERED)
         ):
             if delivery.error_code == OPTED_OUT:  # asked for no more messages: not a failure
                 channels[delivery.channel][FAILED_PERMANENT] -= 1
                 channels[delivery.channel][OPTED_OUT] += 1
+                continue
+            if delivery.state == UNDELIVERED:
+                code = delivery.error_code or "error"
+                undelivered.setdefault(delivery.channel, Counter())[code] += 1
                 continue
             reason = UNCERTAIN if delivery.state == UNCERTAIN else delivery.error_code or "error"
             failures.setdefault(delivery.channel, Counter())[reason] += 1
@@ -69,6 +88,8 @@ def incident_status(ledger: Ledger, incident: Incident, now: datetime) -> dict[s
         "latest": latest.id if latest else None,
         "channels": channels,
         "failures": {channel: dict(c) for channel, c in failures.items()},
+        "undelivered_by_code": {channel: dict(c) for channel, c in undelivered.items()},
+        "waiting_for_receipt": waiting,
         # Per fallback channel: deliveries standing in for another channel's failures.
         "fallbacks": fallbacks,
         "next_update_at": promised.astimezone(incident.zone).isoformat() if promised else None,

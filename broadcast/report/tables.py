@@ -228,10 +228,33 @@ def report_tables(data: dict[str, Any]) -> list[ReportTable]:
         )
 
     last = data["delivery"]["last_version_number"]
+    reach = ReportTable(
+        "reach",
+        f"Reached (delivery receipts), last version (#{last})" if last else "Reached",
+        ("channel", "sent", "delivered", "reached", "undelivered", "waiting", "50 %", "90 %"),
+        [
+            (
+                channel,
+                str(r["sent"]),
+                str(r["delivered"]),
+                f"{r['reached_percent']:g} %",
+                str(r["undelivered"]),
+                str(r["waiting"]),
+                format_duration(r["to_50_percent_seconds"]),
+                format_duration(r["to_90_percent_seconds"]),
+            )
+            for channel, r in data.get("reach", {}).items()
+        ],
+        frozenset({1, 2, 3, 4, 5, 6, 7}),
+        ["bad" if r["undelivered"] else None for r in data.get("reach", {}).values()],
+        empty="No delivery receipts yet.",
+    )
     return [
         speed,
         updates,
         promises,
+        # Only where a channel gives receipts (SMS): other channels say no more than "sent".
+        *([reach] if reach.rows else []),
         delivery(
             "delivery_all", "Delivery per channel, all versions", data["delivery"]["all_versions"]
         ),

@@ -35,6 +35,8 @@ def show_status(summary: dict[str, Any]) -> None:
     deliveries.add_column("channel")
     states: tuple[str, ...] = (
         "sent",
+        "delivered",
+        "undelivered",
         "failed-transient",
         "failed-permanent",
         "uncertain",
@@ -43,18 +45,28 @@ def show_status(summary: dict[str, Any]) -> None:
         "superseded",
     )
     if any(counts.get("opted-out") for counts in summary["channels"].values()):
-        states = (*states[:3], "opted-out", *states[3:])
-    # Shown only when some channel has them: what receipts, calls and fallbacks added.
-    later = ("delivered", "undelivered", "unanswered", "suppressed", "fallback")
+        after = states.index("failed-permanent") + 1
+        states = (*states[:after], "opted-out", *states[after:])
+    # Shown only when some channel has them: what calls, suppression and fallbacks added.
+    later = ("unanswered", "suppressed", "fallback")
     states += tuple(s for s in later if any(c.get(s, 0) for c in summary["channels"].values()))
     for state in states:
         deliveries.add_column(state, justify="right")
+    deliveries.add_column("receipt due", justify="right")
     deliveries.add_column("failures by reason")
     for channel, counts in summary["channels"].items():
-        reasons = summary["failures"].get(channel, {})
+        reasons = {
+            **summary["failures"].get(channel, {}),
+            **{
+                f"undelivered {code}": n
+                for code, n in summary.get("undelivered_by_code", {}).get(channel, {}).items()
+            },
+        }
+        waiting = summary.get("waiting_for_receipt", {}).get(channel)
         deliveries.add_row(
             channel,
             *(str(counts.get(s, 0)) for s in states),
+            "—" if waiting is None else str(waiting),
             ", ".join(f"{n} x {r}" for r, n in reasons.items()),
         )
     out.print(deliveries)

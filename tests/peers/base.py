@@ -116,6 +116,9 @@ class Reply:
     status: int
     body: bytes = b""
     headers: tuple[tuple[str, str], ...] = ()
+    # Close the connection instead of writing this reply: the provider did the work (a
+    # message accepted) and the answer got lost on the way back.
+    dropped: bool = False
 
     @classmethod
     def json(
@@ -454,6 +457,11 @@ class PeerServer:
                 self._note_internal_error(traceback.format_exception(exc))
                 reply = self.server_error_reply(500)
         self._record(request, reply, behaviour, received_at)
+        if reply.dropped:
+            handler.close_connection = True
+            with suppress(OSError):
+                handler.connection.shutdown(socket.SHUT_RDWR)
+            return
         self._write(handler, reply)
 
     def _write(self, handler: _Handler, reply: Reply) -> None:

@@ -7,6 +7,17 @@ Speaks the documented 2010-04-01 Messages resource over plain HTTP on 127.0.0.1:
   ``StatusCallback``; answers 201 with a Message resource (``status`` ``queued``, or
   ``accepted`` when sent through a Messaging Service).
 * ``GET /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json`` - a stored message, or 404.
+* ``GET /2010-04-01/Accounts/{AccountSid}/Messages.json`` - the list, newest first, filtered by
+  ``To``, ``From`` and ``DateSent`` / ``DateSent<`` / ``DateSent>`` (whole UTC days, as Twilio:
+  a message not sent yet has no ``date_sent`` and never matches), paged by ``PageSize``
+  (default 50, at most 1000) and ``Page`` with ``next_page_uri``.
+* Statuses that become final: with ``deliver_after`` seconds set, a message is ``sent`` at
+  once and ``delivered`` (or ``undelivered`` / ``failed`` with the error code set per number
+  by :meth:`TwilioAPIServer.mark_undelivered`) that many seconds after its creation; without
+  it, it stays ``queued``.
+* A lost answer: :meth:`TwilioAPIServer.drop_first_answer_to` accepts the first message to a
+  number, then closes the connection without answering (the client sees a dropped connection
+  for a message Twilio took).
 * HTTP Basic auth with ``AccountSid:AuthToken`` (or an API key ``SK...:secret``); anything else
   is 401 with Twilio error 20003.
 * Errors use Twilio's JSON shape ``{"code", "message", "more_info", "status"}`` with the
@@ -42,11 +53,11 @@ import re
 import secrets
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
@@ -57,6 +68,15 @@ API_VERSION = "2010-04-01"
 DEFAULT_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 DEFAULT_AUTH_TOKEN = "local-peer-auth-token"
 MAX_BODY_CHARS = 1600
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+# Delivery error codes a handset or carrier gives back (a final status, not a refusal).
+DELIVERY_ERRORS: dict[int, str] = {
+    30003: "Unreachable destination handset",
+    30005: "Unknown destination handset",
+    30006: "Landline or unreachable carrier",
+    30008: "Unknown error",
+}
 
 # code -> (HTTP status, message template); templates may use {to}, {from_}, {sid}, {path}.
 TWILIO_ERRORS: dict[int, tuple[int, str]] = {
@@ -188,24 +208,32 @@ class SentMessage:
     date_created: datetime
     params: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
+    # Where the message stands when asked: (status, date_sent, date_updated, error code).
+    progress: tuple[str, datetime | None, datetime, int | None] | None = None
+
     @property
     def uri(self) -> str:
         return f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{self.sid}.json"
 
     def resource(self) -> dict[str, Any]:
         """The Message resource JSON, as Twilio returns it from create and fetch."""
-        stamp = format_datetime(self.date_created)
+        status, sent, updated, code = self.progress or (
+            self.status,
+            None,
+            self.date_created,
+            None,
+        )
         base = self.uri.removesuffix(".json")
         return {
             "account_sid": self.account_sid,
             "api_version": API_VERSION,
             "body": self.body,
-            "date_created": stamp,
-            "date_sent": None,
-            "date_updated": stamp,
+            "date_created": format_datetime(self.date_created),
+            "date_sent": format_datetime(sent) if sent else None,
+            "date_updated": format_datetime(updated),
             "direction": "outbound-api",
-            "error_code": None,
-            "error_message": None,
+            "error_code": code,
+            "error_message": DELIVERY_ERRORS.get(code) if code else None,
             "from": self.from_,
             "messaging_service_sid": self.messaging_service_sid,
             "num_media": str(len(self.media_urls)),
@@ -213,7 +241,7 @@ class SentMessage:
             "price": None,
             "price_unit": "USD",
             "sid": self.sid,
-            "status": self.status,
+            "status": status,
             "subresource_uris": {
                 "media": f"{base}/Media.json",
                 "feedback": f"{base}/Feedback.json",
@@ -290,6 +318,8 @@ class TwilioAPIServer(PeerServer):
         senders: if given, the only ``From`` values accepted (others get 21606).
         magic_numbers: honour Twilio's documented test-credential magic numbers.
         latency: seconds added to every response.
+        deliver_after: seconds after which a message's status becomes final (None: it stays
+            queued).
     """
 
     name = "twilio"
@@ -306,8 +336,12 @@ class TwilioAPIServer(PeerServer):
         senders: Iterable[str] | None = None,
         magic_numbers: bool = True,
         latency: float = 0.0,
+        deliver_after: float | None = None,
     ) -> None:
         super().__init__(latency=latency)
+        self.deliver_after = deliver_after
+        self._final_errors: dict[str, tuple[str, int]] = {}
+        self._drop_first: set[str] = set()
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.api_keys = dict(api_keys or {})
@@ -346,6 +380,22 @@ class TwilioAPIServer(PeerServer):
         for number in numbers:
             self.set_number_error(number, 21612)
 
+    def mark_undelivered(
+        self, *numbers: str, code: int = 30003, status: str = "undelivered"
+    ) -> None:
+        """Messages to ``numbers`` are accepted, then end ``undelivered`` (or ``failed``) with
+        delivery error ``code`` (30003 unreachable handset, 30006 landline...)."""
+        if code not in DELIVERY_ERRORS or status not in ("undelivered", "failed"):
+            raise ValueError(f"not a delivery failure: {status} {code}")
+        with self.lock:
+            for number in numbers:
+                self._final_errors[number] = (status, code)
+
+    def drop_first_answer_to(self, *numbers: str) -> None:
+        """Accept the next message to each of ``numbers``, then close without answering."""
+        with self.lock:
+            self._drop_first.update(numbers)
+
     def set_call_outcome(self, number: str, status: str) -> None:
         """Calls placed to ``number`` from now on end with ``status`` (busy, no-answer...)."""
         if status not in CALL_OUTCOMES:
@@ -376,6 +426,19 @@ class TwilioAPIServer(PeerServer):
     def message(self, sid: str) -> SentMessage | None:
         with self.lock:
             return self._messages.get(sid)
+
+    def _as_now(self, message: SentMessage) -> SentMessage:
+        """The message with its status as of now (``deliver_after`` moves it on)."""
+        if self.deliver_after is None:
+            return message
+        final_at = message.date_created + timedelta(seconds=self.deliver_after)
+        if datetime.now(UTC) < final_at:
+            return replace(
+                message, progress=("sent", message.date_created, message.date_created, None)
+            )
+        with self.lock:
+            status, code = self._final_errors.get(message.to, ("delivered", None))
+        return replace(message, progress=(status, message.date_created, final_at, code))
 
     def messages_to(self, number: str) -> list[SentMessage]:
         return [m for m in self.messages() if m.to == number]
@@ -414,8 +477,68 @@ class TwilioAPIServer(PeerServer):
             message = self.message(one["sid"])
             if message is None:
                 return twilio_error(20404, path=request.path)
-            return _twilio_json(200, message.resource())
+            return _twilio_json(200, self._as_now(message).resource())
+        if many and request.method == "GET":
+            return self._list(request)
         return twilio_error(20004)
+
+    def _list(self, request: IncomingRequest) -> Reply:
+        """The Messages list: newest first, filtered, one page of it."""
+
+        def first(name: str) -> str | None:
+            values = request.query.get(name)
+            return values[0] if values and values[0] != "" else None
+
+        try:
+            size = min(MAX_PAGE_SIZE, max(1, int(first("PageSize") or DEFAULT_PAGE_SIZE)))
+            page = max(0, int(first("Page") or 0))
+            days = {
+                op: _day(value)
+                for op in ("", "<", ">")
+                if (value := first("DateSent" + op)) is not None
+            }
+        except ValueError:
+            return _twilio_json(400, {"code": 20001, "message": "Invalid parameter", "status": 400})
+        to, from_ = first("To"), first("From")
+        chosen = []
+        for message in reversed(self.messages()):
+            message = self._as_now(message)
+            sent = message.progress[1] if message.progress else None
+            if to is not None and message.to != to:
+                continue
+            if from_ is not None and message.from_ != from_:
+                continue
+            if days and (
+                sent is None
+                or ("" in days and sent.date() != days[""])
+                or ("<" in days and sent.date() > days["<"])
+                or (">" in days and sent.date() < days[">"])
+            ):
+                continue
+            chosen.append(message)
+        items = chosen[page * size : (page + 1) * size]
+        path = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages.json"
+        kept = [(k, v[0]) for k, v in request.query.items() if k not in ("Page", "PageToken")]
+
+        def page_uri(number: int) -> str:
+            query = [*kept, ("Page", str(number)), ("PageToken", f"PA{number}")]
+            return f"{path}?{urlencode(query)}"
+
+        more = (page + 1) * size < len(chosen)
+        return _twilio_json(
+            200,
+            {
+                "messages": [m.resource() for m in items],
+                "end": page * size + max(len(items) - 1, 0),
+                "first_page_uri": page_uri(0),
+                "next_page_uri": page_uri(page + 1) if more else None,
+                "page": page,
+                "page_size": size,
+                "previous_page_uri": page_uri(page - 1) if page else None,
+                "start": page * size,
+                "uri": page_uri(page),
+            },
+        )
 
     def _handle_calls(
         self, request: IncomingRequest, calls: re.Match[str] | None, call: re.Match[str] | None
@@ -540,7 +663,16 @@ class TwilioAPIServer(PeerServer):
         )
         with self.lock:
             self._messages[message.sid] = message
+            dropped = to in self._drop_first
+            self._drop_first.discard(to)
+        if dropped:
+            return Reply(201, dropped=True)
         return _twilio_json(201, message.resource())
+
+
+def _day(value: str) -> date:
+    """``DateSent`` works by whole days: ``YYYY-MM-DD`` or a datetime whose day counts."""
+    return date.fromisoformat(value[:10])
 
 
 class HeaderKeepingHttpClient(TwilioHttpClient):
