@@ -317,6 +317,9 @@ class Dispatcher:
         self.policy = policy
         self.clock = clock
         self.stop = stop or threading.Event()
+        # Set by a second Ctrl-C once the deliveries in flight are marked uncertain: a request
+        # left behind that ends later writes nothing, so the summary and the ledger agree.
+        self.abandoned = threading.Event()
         # Waiting for a rate slot or a retry ends at once when the send is asked to stop.
         self.sleep: Sleep = sleep or self.stop.wait
         self.ledger = ledger
@@ -377,8 +380,18 @@ class Dispatcher:
     def _abandon_in_flight(self) -> int:
         """Deliveries with a provider right now: maybe taken, maybe not."""
         if self.ledger is None or self.plan.incident is None:
+            self.abandoned.set()
             return 0
-        return self.ledger.mark_uncertain(self.plan.incident.id)
+        with self.ledger.lock:
+            self.abandoned.set()
+            return self.ledger.mark_uncertain(self.plan.incident.id)
+
+    def _mark(self, delivery_id: int, state: str, *details: str | None) -> None:
+        """Record an outcome in the ledger, unless the run was abandoned meanwhile."""
+        assert self.ledger is not None
+        with self.ledger.lock:
+            if not self.abandoned.is_set():
+                self.ledger.mark_outcome(delivery_id, state, *details)
 
     def _run_channel(self, channel: ChannelPlan, outcome: ChannelOutcome) -> None:
         config = self.config.channels[channel.name]
@@ -581,21 +594,15 @@ class Dispatcher:
         outcome.record(receipt)
         if self.ledger is not None and delivery_id is not None:
             if receipt.uncertain:
-                self.ledger.mark_outcome(
-                    delivery_id, UNCERTAIN, None, receipt.error_code, receipt.error
-                )
+                self._mark(delivery_id, UNCERTAIN, None, receipt.error_code, receipt.error)
             elif receipt.channel_fault:
                 # Not this recipient's failure: pending again, for the send after the fix.
-                self.ledger.mark_outcome(
-                    delivery_id, PENDING, None, receipt.error_code, receipt.error
-                )
+                self._mark(delivery_id, PENDING, None, receipt.error_code, receipt.error)
             elif receipt.ok:
-                self.ledger.mark_outcome(delivery_id, SENT, receipt.provider_id)
+                self._mark(delivery_id, SENT, receipt.provider_id)
             else:
                 state = FAILED_PERMANENT if receipt.permanent else FAILED_TRANSIENT
-                self.ledger.mark_outcome(
-                    delivery_id, state, None, receipt.error_code, receipt.error
-                )
+                self._mark(delivery_id, state, None, receipt.error_code, receipt.error)
         return receipt
 
     def _broken(self, channel: str, outcome: ChannelOutcome, exc: Exception) -> None:
@@ -762,7 +769,7 @@ class Dispatcher:
                 if self.ledger is not None and delivery_id is not None:
                     # The provider said no (known not delivered), or maybe it took it: until
                     # the retry, a kill must leave the latter to be looked up.
-                    self.ledger.mark_outcome(
+                    self._mark(
                         delivery_id,
                         UNCERTAIN if maybe_sent else FAILED_TRANSIENT,
                         None,
