@@ -750,22 +750,23 @@ class Dispatcher:
                         attempts=attempt,
                         channel_fault=True,
                     )
+                failure = Receipt(
+                    target,
+                    ok=False,
+                    error_code=error.code,
+                    error=said,
+                    permanent=not error.transient,
+                    attempts=attempt,
+                    # The next run looks it up rather than sending it again.
+                    uncertain=maybe_sent,
+                )
                 if (
                     not error.transient
                     or attempt >= self.policy.max_attempts
                     or too_long
                     or self.stop.is_set()
                 ):
-                    return Receipt(
-                        target,
-                        ok=False,
-                        error_code=error.code,
-                        error=said,
-                        permanent=not error.transient,
-                        attempts=attempt,
-                        # The next run looks it up rather than sending it again.
-                        uncertain=maybe_sent,
-                    )
+                    return failure
                 if self.ledger is not None and delivery_id is not None:
                     # The provider said no (known not delivered), or maybe it took it: until
                     # the retry, a kill must leave the latter to be looked up.
@@ -786,15 +787,7 @@ class Dispatcher:
                 if halted():
                     # Stopped while waiting to retry: it stays a transient failure, for later
                     # (uncertain if it may have gone out: the next run looks it up).
-                    return Receipt(
-                        target,
-                        ok=False,
-                        error_code=error.code,
-                        error=said,
-                        permanent=False,
-                        attempts=attempt,
-                        uncertain=maybe_sent,
-                    )
+                    return failure
             except Exception as error:  # a bug in an adapter must not take the others down
                 said = f"{type(error).__name__}: {error}"
                 return Receipt(

@@ -893,14 +893,7 @@ class Ledger:
 
     def fallback_counts(self, version_id: int) -> dict[str, dict[str, int]]:
         """Fallback channel → state → deliveries standing in for another channel's failure."""
-        out: dict[str, dict[str, int]] = {}
-        for row in self.db.execute(
-            "SELECT channel, state, count(*) AS n FROM deliveries WHERE version_id = ?"
-            " AND fallback_from IS NOT NULL GROUP BY channel, state",
-            (version_id,),
-        ):
-            out.setdefault(row["channel"], {})[row["state"]] = int(row["n"])
-        return out
+        return self.counts(version_id, fallback_only=True)
 
     def fell_back(self, version_id: int) -> set[int]:
         """Ids of the deliveries of the version that a fallback already stands in for."""
@@ -944,12 +937,13 @@ class Ledger:
             )
         return cursor.rowcount
 
-    def counts(self, version_id: int) -> dict[str, dict[str, int]]:
-        """channel → state → count."""
+    def counts(self, version_id: int, fallback_only: bool = False) -> dict[str, dict[str, int]]:
+        """channel → state → count (of the fallback deliveries only, with ``fallback_only``)."""
+        only = " AND fallback_from IS NOT NULL" if fallback_only else ""
         out: dict[str, dict[str, int]] = {}
         for row in self.db.execute(
             "SELECT channel, state, count(*) AS n FROM deliveries WHERE version_id = ?"
-            " GROUP BY channel, state",
+            f"{only} GROUP BY channel, state",
             (version_id,),
         ):
             out.setdefault(row["channel"], {})[row["state"]] = int(row["n"])
