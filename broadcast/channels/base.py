@@ -129,9 +129,11 @@ class Adapter:
     # Error codes saying the recipient asked for no more messages (SMS: replied STOP): reported
     # as a failure the first time, then never sent to again from the same ledger.
     opt_out_codes: ClassVar[frozenset[str]] = frozenset()
-    # The provider can say whether a delivery went out (``find_sent``) and what became of it
-    # (``delivery_status``): exactly once, and delivery receipts.
+    # The provider can say whether a delivery went out (``find_sent``): exactly once.
     can_look_up: ClassVar[bool] = False
+    # The provider says what became of a delivery (``delivery_status``), read by
+    # ``broadcast reconcile`` and at the start of every run: delivery receipts.
+    gives_receipts: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -169,7 +171,7 @@ class Adapter:
         raise NotImplementedError
 
     def delivery_status(self, provider_id: str) -> DeliveryStatus:
-        """The provider's receipt for a delivery it took; only for ``can_look_up`` adapters."""
+        """The provider's receipt for a delivery it took; only for ``gives_receipts`` adapters."""
         raise NotImplementedError
 
     def open(self) -> None:

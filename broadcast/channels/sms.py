@@ -162,6 +162,7 @@ class SmsAdapter(ClientAdapter[Client]):
 
     recipient_kind = "phone"
     can_look_up = True
+    gives_receipts = True
     default_concurrency = 10
     # Twilio queues what a long code cannot send at once; one part per second is its default.
     default_rate = 1.0

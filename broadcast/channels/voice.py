@@ -3,20 +3,23 @@
 Each delivery places one call with inline TwiML (no web server to host): one ``<Say>`` per
 paragraph of the text, in the recipient's language, with a short pause between paragraphs.
 Landlines take calls, so no mobile check. Whether a call was answered is known only later,
-from the call's status (``call_status``): ``delivery.fallback`` asks on later runs and places
-unanswered calls again.
+from the call's status (``delivery_status``, read with the SMS receipts by
+``delivery.receipts``); ``delivery.fallback`` places unanswered calls again.
+
+Exactly once, as for SMS: a call whose request went out but whose answer was lost (a timeout,
+a dropped connection, a killed run) is looked up in the Calls list (``find_sent``) before it
+is placed again. A Call resource does not carry its TwiML, so the match is on the number, our
+caller id and a creation time since the attempt began.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
-import requests
-from twilio.base.exceptions import TwilioException
-
-from broadcast.channels.base import DeliveryError, Outgoing, Target
-from broadcast.channels.sms import REQUEST_TIMEOUT, SmsAdapter
+from broadcast.channels.base import DeliveryStatus, Outgoing, Target
+from broadcast.channels.sms import CLOCK_SKEW, SmsAdapter
 
 if TYPE_CHECKING:
     from broadcast.input.config import VoiceChannel
@@ -31,10 +34,14 @@ DEFAULT_REGIONS = {
     "nl": "nl-NL",
     "pt": "pt-PT",
 }
-# Call statuses after which nothing more happens, and what each means for the ledger.
-ANSWERED = "completed"
-UNANSWERED_STATUSES = frozenset({"busy", "no-answer"})
-FAILED_STATUSES = frozenset({"failed", "canceled"})
+# Call statuses after which nothing more happens, and what each is in the ledger.
+FINAL_CALL_STATUSES = {
+    "completed": "delivered",
+    "busy": "unanswered",
+    "no-answer": "unanswered",
+    "failed": "undelivered",
+    "canceled": "undelivered",
+}
 
 
 def say_language(locale: str | None) -> str:
@@ -77,33 +84,42 @@ class VoiceAdapter(SmsAdapter):
         if target.locale and language and target.locale.startswith(str(language)):
             language = target.locale  # fr_CA keeps its region
         twiml = twiml_for(message.parts["text"], str(language) if language else None)
-        try:
-            created = self.client().calls.create(
-                to=target.address, from_=self.config.from_, twiml=twiml
-            )
-        except TwilioException as exc:
-            raise self._classify(exc) from None
-        except requests.Timeout:
-            raise DeliveryError(
-                "timeout", f"Twilio did not answer within {REQUEST_TIMEOUT:g} s", transient=True
-            ) from None
-        except requests.ConnectionError as exc:
-            raise DeliveryError(
-                "connection", f"could not reach Twilio ({type(exc).__name__})", transient=True
-            ) from None
-        except requests.RequestException as exc:
-            raise DeliveryError(
-                "request", self._scrub(f"bad request to Twilio: {exc}"), transient=False
-            ) from None
+        client = self.client()
+        created = self._call(
+            lambda: client.calls.create(to=target.address, from_=self.config.from_, twiml=twiml)
+        )
         return str(created.sid)
 
-    def call_status(self, sid: str) -> str:
-        """The call's status now (queued, ringing, in-progress, or a final one)."""
-        try:
-            return str(self.client().calls(sid).fetch().status)
-        except TwilioException as exc:
-            raise self._classify(exc) from None
-        except requests.RequestException as exc:
-            raise DeliveryError(
-                "connection", f"could not reach Twilio ({type(exc).__name__})", transient=True
-            ) from None
+    def delivery_status(self, sid: str) -> DeliveryStatus:
+        """``GET .../Calls/{sid}.json``: answered, busy, no answer, failed, or still ringing."""
+        client = self.client()
+        found = self._call(lambda: client.calls(sid).fetch())
+        status = str(found.status)
+        final = FINAL_CALL_STATUSES.get(status)
+        return DeliveryStatus(
+            provider_id=sid,
+            status=status,
+            final=final,
+            error_code=status if final not in (None, "delivered") else None,
+            error_message=None,
+            updated_at=found.end_time or found.date_updated,
+        )
+
+    def find_sent(self, message: Outgoing, target: Target, since: datetime) -> str | None:
+        """The SID of a call to ``target`` from our caller id created since ``since`` (UTC).
+
+        Only the newest call in the Calls list is read: a queued call has no start time
+        yet, so ``StartTime`` cannot filter it, but its creation time says whether it is
+        this attempt's.
+        """
+        client = self.client()
+        since = since.astimezone(UTC) - CLOCK_SKEW
+
+        def look() -> str | None:
+            newest = client.calls.list(to=target.address, from_=self.config.from_, limit=1)
+            for call in newest:
+                if call.date_created is None or call.date_created >= since:
+                    return str(call.sid)
+            return None
+
+        return self._call(look)

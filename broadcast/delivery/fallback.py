@@ -1,12 +1,12 @@
-"""After the provider has spoken: call outcomes, unanswered calls placed again, fallbacks.
+"""After the provider has spoken: unanswered calls placed again, fallbacks.
 
-Runs at the start of every ``send`` and ``tick`` (once the receipts are in the ledger) and
-again right after a send, on the incident's latest version only (an older version's text is
-never handed out once a newer one exists):
+Runs at the start of every ``send`` and ``tick`` (once the receipts, call outcomes included,
+are in the ledger: see ``delivery.receipts``) and again right after a send, on the incident's
+latest version only (an older version's text is never handed out once a newer one exists):
 
-1. **Call outcomes.** Each call still ``sent`` is asked for its status (``GET Calls/{Sid}``):
-   ``completed`` is ``delivered``, ``busy`` and ``no-answer`` are ``unanswered``, ``failed``
-   is ``undelivered``; a call still ringing is left for the next run.
+1. **Uncertain ones.** A fallback or a call placed again whose answer was lost (a timeout, a
+   dropped connection, a killed run) is looked up at the provider, and sent only if it did not
+   go out: exactly once, as the dispatcher does for its own deliveries.
 2. **Unanswered calls** are placed again, at most ``retry_unanswered`` times, each no sooner
    than ``retry_after`` after the previous call.
 3. **Fallbacks.** A channel naming ``fallback: voice`` (or ``email``) hands the same version,
@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from broadcast.channels import adapter_class
@@ -33,13 +33,13 @@ from broadcast.channels.base import Adapter, DeliveryContext, DeliveryError, Out
 from broadcast.input.config import Config, VoiceChannel, resolve_credentials
 from broadcast.input.recipients import Recipient, language_of, read_recipients
 from broadcast.ledger.sqlite import (
-    DELIVERED,
     FAILED_PERMANENT,
     FAILED_TRANSIENT,
     PENDING,
     SENT,
     SUPPRESSED,
     UNANSWERED,
+    UNCERTAIN,
     UNDELIVERED,
     Delivery,
     Ledger,
@@ -57,18 +57,14 @@ FACTS_PART = "_facts"
 class FollowUp:
     """What one pass did, for the run's summary."""
 
-    calls_checked: int = 0
-    answered: int = 0
-    unanswered: int = 0
+    looked_up: int = 0
     called_again: int = 0
     fallbacks: dict[str, int] = field(default_factory=dict)  # fallback channel → handed over
     failed: int = 0
     problems: list[Problem] = field(default_factory=list)
 
     def merge(self, other: FollowUp) -> None:
-        self.calls_checked += other.calls_checked
-        self.answered += other.answered
-        self.unanswered += other.unanswered
+        self.looked_up += other.looked_up
         self.called_again += other.called_again
         for channel, count in other.fallbacks.items():
             self.fallbacks[channel] = self.fallbacks.get(channel, 0) + count
@@ -77,13 +73,11 @@ class FollowUp:
 
     @property
     def did_something(self) -> bool:
-        return bool(self.calls_checked or self.called_again or self.fallbacks or self.failed)
+        return bool(self.looked_up or self.called_again or self.fallbacks or self.failed)
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "calls_checked": self.calls_checked,
-            "answered": self.answered,
-            "unanswered": self.unanswered,
+            "looked_up": self.looked_up,
             "called_again": self.called_again,
             "fallbacks": dict(self.fallbacks),
             "failed": self.failed,
@@ -102,7 +96,7 @@ def follow_up(
     """One pass of the three steps over the incident's latest version.
 
     Without ``calls`` only the fallbacks: right after a send, the calls just placed are
-    still ringing and asking about them would be wasted requests.
+    still ringing and none is unanswered yet.
     """
     result = FollowUp()
     version = ledger.latest_version(incident_id)
@@ -112,8 +106,8 @@ def follow_up(
     step = _Step(ledger, config, version.id, now, environ, result)
     try:
         for name in channels if calls else ():
+            step.resume_uncertain(name)
             if config.channels[name].type == "voice":
-                step.check_calls(name)
                 step.call_again(name)
         for name in channels:
             target = config.fallback_of(name)
@@ -152,36 +146,22 @@ class _Step:
             if adapter is not None:
                 adapter.close()
 
-    # -- 1. call outcomes ---------------------------------------------------------------
+    # -- 1. uncertain ones --------------------------------------------------------------
 
-    def check_calls(self, channel: str) -> None:
-        from broadcast.channels.voice import ANSWERED, FAILED_STATUSES, UNANSWERED_STATUSES
-
-        calls = [
-            d
-            for d in self.ledger.deliveries(self.version_id, channel, (SENT,))
-            if d.provider_id and d.provider_id.startswith("CA")
-        ]
-        if not calls:
-            return
-        adapter = self._adapter(channel)
-        if adapter is None:
-            return
-        for call in calls:
-            try:
-                status = adapter.call_status(call.provider_id)  # type: ignore[attr-defined]
-            except DeliveryError as error:
-                self._problem(channel, f"could not ask Twilio about a call: {error.message}")
-                return
-            self.result.calls_checked += 1
-            if status == ANSWERED:
-                self.ledger.record_receipt(call.id, DELIVERED)
-                self.result.answered += 1
-            elif status in UNANSWERED_STATUSES:
-                self.ledger.record_receipt(call.id, UNANSWERED, status, unanswered=True)
-                self.result.unanswered += 1
-            elif status in FAILED_STATUSES:
-                self.ledger.record_receipt(call.id, UNDELIVERED, status)
+    def resume_uncertain(self, channel: str) -> None:
+        if not adapter_class(self.config.channels[channel].type).can_look_up:
+            return  # no way to know: left for --resend-uncertain
+        for delivery in self.ledger.deliveries(self.version_id, channel, (UNCERTAIN,)):
+            if delivery.fallback_from is None and not delivery.unanswered:
+                continue  # the dispatcher's own: it looks them up when the version continues
+            recipient = self._phone(delivery.recipient_key)
+            if recipient is None:
+                continue
+            since = self.ledger.attempt_started(delivery.id)
+            if since is None:
+                continue
+            self.result.looked_up += 1
+            self._send(channel, delivery.id, recipient, recipient.address, since)
 
     # -- 2. unanswered calls ------------------------------------------------------------
 
@@ -237,28 +217,62 @@ class _Step:
 
     # -- sending ------------------------------------------------------------------------
 
-    def _send(self, channel: str, delivery_id: int, recipient: Recipient, address: str) -> bool:
+    def _send(
+        self,
+        channel: str,
+        delivery_id: int,
+        recipient: Recipient,
+        address: str,
+        since: datetime | None = None,
+    ) -> bool:
+        """Hand the version's text to ``address`` on ``channel``, exactly once: when an
+        earlier attempt may have gone out (``since``), the provider is asked first."""
         adapter = self._adapter(channel)
         message = self._message(channel, recipient.locale)
         if adapter is None or message is None:
             return False
         target = Target(address, recipient.name, recipient.line, recipient.locale)
-        self.ledger.mark_sending(delivery_id)
-        try:
-            provider_id = adapter.deliver(message, target)
-        except DeliveryError as error:
-            state = FAILED_TRANSIENT if error.transient or error.channel_fault else FAILED_PERMANENT
-            self.ledger.mark_outcome(delivery_id, state, None, error.code, error.message)
-            self.result.failed += 1
-            return False
-        except Exception as error:  # a bug in an adapter must not take the run down
-            self.ledger.mark_outcome(
-                delivery_id, FAILED_PERMANENT, None, "internal", f"{type(error).__name__}: {error}"
-            )
-            self.result.failed += 1
-            return False
-        self.ledger.mark_outcome(delivery_id, SENT, provider_id)
-        return True
+        for _ in range(2):
+            if since is not None:
+                try:
+                    found = adapter.find_sent(message, target, since)
+                except DeliveryError as error:
+                    self.ledger.mark_outcome(
+                        delivery_id, UNCERTAIN, None, error.code, f"lookup failed: {error.message}"
+                    )
+                    return False  # still uncertain: the next run asks again
+                if found is not None:
+                    self.ledger.mark_outcome(delivery_id, SENT, found)
+                    return True
+            self.ledger.mark_sending(delivery_id)
+            started = datetime.now(UTC)
+            try:
+                provider_id = adapter.deliver(message, target)
+            except DeliveryError as error:
+                if error.maybe_sent and adapter.can_look_up and since is None:
+                    since = started  # it may have gone out: ask before trying again
+                    continue
+                state = (
+                    FAILED_TRANSIENT if error.transient or error.channel_fault else FAILED_PERMANENT
+                )
+                if error.maybe_sent:
+                    state = UNCERTAIN
+                self.ledger.mark_outcome(delivery_id, state, None, error.code, error.message)
+                self.result.failed += 1
+                return False
+            except Exception as error:  # a bug in an adapter must not take the run down
+                self.ledger.mark_outcome(
+                    delivery_id,
+                    FAILED_PERMANENT,
+                    None,
+                    "internal",
+                    f"{type(error).__name__}: {error}",
+                )
+                self.result.failed += 1
+                return False
+            self.ledger.mark_outcome(delivery_id, SENT, provider_id)
+            return True
+        return False
 
     def _adapter(self, channel: str) -> Adapter | None:
         if channel not in self._adapters:

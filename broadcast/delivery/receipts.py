@@ -3,7 +3,8 @@
 The ledger knows which deliveries were handed over (``sent``, with the provider's id); the
 channel's adapter knows how to ask the provider about one of them. This module joins the two:
 for each delivery sent and not yet final, it asks the provider and records ``delivered`` or
-``undelivered`` (with the provider's error code and when it said so). Nothing here needs a
+``undelivered`` (with the provider's error code and when it said so), or for a call
+``unanswered`` (busy, no answer: ``delivery.fallback`` places it again). Nothing here needs a
 public webhook: ``send`` and ``tick`` run it at the start (bounded by a cap and a time
 budget, so a new version is never held up for long) and ``broadcast reconcile`` on demand.
 """
@@ -23,7 +24,7 @@ from typing import Any
 from broadcast.channels import adapter_class
 from broadcast.channels.base import Adapter, DeliveryContext, DeliveryError
 from broadcast.input.config import Config, resolve_credentials
-from broadcast.ledger.sqlite import Ledger
+from broadcast.ledger.sqlite import DELIVERED, UNANSWERED, Ledger
 from broadcast.problems import Problem
 
 # At the start of a send or tick: at most this many lookups, for at most this long.
@@ -41,6 +42,8 @@ class ChannelReceipts:
     asked: int = 0
     delivered: int = 0
     undelivered: Counter[str] = field(default_factory=Counter)
+    # Calls that rang out or were busy (placed again later, then a fallback).
+    unanswered: int = 0
     # Still on their way (the provider has no final word yet).
     not_final: int = 0
     # Not asked about in this run (the cap or the time budget), or the lookup failed.
@@ -58,6 +61,7 @@ class ChannelReceipts:
             "delivered": self.delivered,
             "undelivered": sum(self.undelivered.values()),
             "undelivered_by_code": dict(self.undelivered),
+            "unanswered": self.unanswered,
             "not_final": self.not_final,
             "not_asked": self.not_asked,
             "lookup_errors": dict(self.errors),
@@ -92,9 +96,11 @@ class Reconciliation:
 
 
 def receipt_channels(config: Config) -> list[str]:
-    """The channels whose provider gives receipts (SMS)."""
+    """The channels whose provider gives receipts (SMS, voice)."""
     return [
-        name for name, channel in config.channels.items() if adapter_class(channel.type).can_look_up
+        name
+        for name, channel in config.channels.items()
+        if adapter_class(channel.type).gives_receipts
     ]
 
 
@@ -118,7 +124,7 @@ def reconcile(
     channels = [
         name
         for name, channel in config.channels.items()
-        if name in sent_on and adapter_class(channel.type).can_look_up
+        if name in sent_on and adapter_class(channel.type).gives_receipts
     ]
     remaining = limit
     for name in channels:
@@ -201,13 +207,20 @@ def _ask_one(
                 )
         return
     ledger.record_receipt(
-        delivery_id, status.final, status.error_code, status.error_message, at=status.updated_at
+        delivery_id,
+        status.final,
+        status.error_code,
+        status.error_message,
+        at=status.updated_at,
+        unanswered=status.final == UNANSWERED,
     )
     with outcome.lock:
         outcome.asked += 1
         if status.final is None:
             outcome.not_final += 1
-        elif status.final == "delivered":
+        elif status.final == DELIVERED:
             outcome.delivered += 1
+        elif status.final == UNANSWERED:
+            outcome.unanswered += 1
         else:
             outcome.undelivered[status.error_code or status.status] += 1

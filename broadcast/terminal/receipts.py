@@ -17,7 +17,8 @@ def show_reconciliation(document: dict[str, Any]) -> None:
         out.print("No channel here gives delivery receipts.")
         return
     table = Table(title_justify="left")
-    columns = ("channel", "asked", "delivered", "undelivered", "not final yet", "not asked")
+    columns = ("channel", "asked", "delivered", "undelivered", "unanswered", "not final yet")
+    columns += ("not asked",)
     for column in columns:
         table.add_column(column, justify="left" if column == "channel" else "right")
     table.add_column("undelivered by code")
@@ -27,6 +28,7 @@ def show_reconciliation(document: dict[str, Any]) -> None:
             str(channel["asked"]),
             str(channel["delivered"]),
             str(channel["undelivered"]),
+            str(channel["unanswered"]),
             str(channel["not_final"]),
             str(channel["not_asked"]),
             ", ".join(f"{n} x {code}" for code, n in channel["undelivered_by_code"].items()),

@@ -42,16 +42,14 @@ def confirm_send(plan: Plan) -> bool:
 
 
 def show_follow_up(followed: Any) -> None:
-    """What happened after the provider spoke: call outcomes, calls again, fallbacks."""
+    """What happened after the provider spoke: lookups, calls again, fallbacks."""
     if followed is None or not (followed.did_something or followed.problems):
         return
     out = console()
     bits = []
-    if followed.calls_checked:
-        bits.append(
-            f"{count_of(followed.calls_checked, 'call')} checked: {followed.answered} answered, "
-            f"{followed.unanswered} unanswered"
-        )
+    if followed.looked_up:
+        looked_up = count_of(followed.looked_up, "uncertain delivery", "uncertain deliveries")
+        bits.append(f"{looked_up} looked up")
     if followed.called_again:
         bits.append(f"{count_of(followed.called_again, 'unanswered call')} placed again")
     for channel, count in followed.fallbacks.items():

@@ -33,6 +33,9 @@ And the documented Calls resource (Programmable Voice):
 * ``GET /2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json`` - the call, whose status is final
   once fetched: ``completed`` unless :meth:`TwilioAPIServer.set_call_outcome` scripted
   ``busy``, ``no-answer`` or ``failed`` for its number.
+* ``GET /2010-04-01/Accounts/{AccountSid}/Calls.json`` - the list, newest first, filtered by
+  ``To`` and ``From``, paged like the Messages list. A lost answer to a call is scripted by the
+  same :meth:`TwilioAPIServer.drop_first_answer_to` as for messages.
 
 Point the SDK at it with ``client.api.base_url = server.url`` (see :mod:`tests.peers.fixtures`).
 Scripted faults come from :class:`tests.peers.base.PeerServer`: 500/503 answer with Twilio's
@@ -392,7 +395,7 @@ class TwilioAPIServer(PeerServer):
                 self._final_errors[number] = (status, code)
 
     def drop_first_answer_to(self, *numbers: str) -> None:
-        """Accept the next message to each of ``numbers``, then close without answering."""
+        """Accept the next message or call to each of ``numbers``, then close without answering."""
         with self.lock:
             self._drop_first.update(numbers)
 
@@ -550,6 +553,8 @@ class TwilioAPIServer(PeerServer):
             return denied
         if calls and request.method == "POST":
             return self._place_call(request)
+        if calls and request.method == "GET":
+            return self._list_calls(request)
         if call and request.method == "GET":
             with self.lock:
                 placed = self._calls.get(call["sid"])
@@ -593,7 +598,55 @@ class TwilioAPIServer(PeerServer):
         )
         with self.lock:
             self._calls[placed.sid] = placed
+            dropped = to in self._drop_first
+            self._drop_first.discard(to)
+        if dropped:
+            return Reply(201, dropped=True)
         return _twilio_json(201, placed.resource("queued"))
+
+    def _list_calls(self, request: IncomingRequest) -> Reply:
+        """The Calls list: newest first, filtered by ``To`` and ``From``, one page of it."""
+
+        def first(name: str) -> str | None:
+            values = request.query.get(name)
+            return values[0] if values and values[0] != "" else None
+
+        try:
+            size = min(MAX_PAGE_SIZE, max(1, int(first("PageSize") or DEFAULT_PAGE_SIZE)))
+            page = max(0, int(first("Page") or 0))
+        except ValueError:
+            return _twilio_json(400, {"code": 20001, "message": "Invalid parameter", "status": 400})
+        to, from_ = first("To"), first("From")
+        with self.lock:
+            placed = list(self._calls.values())
+        chosen = [
+            c
+            for c in reversed(placed)
+            if (to is None or c.to == to) and (from_ is None or c.from_ == from_)
+        ]
+        items = chosen[page * size : (page + 1) * size]
+        path = f"/{API_VERSION}/Accounts/{self.account_sid}/Calls.json"
+        kept = [(k, v[0]) for k, v in request.query.items() if k not in ("Page", "PageToken")]
+
+        def page_uri(number: int) -> str:
+            query = [*kept, ("Page", str(number)), ("PageToken", f"PA{number}")]
+            return f"{path}?{urlencode(query)}"
+
+        more = (page + 1) * size < len(chosen)
+        return _twilio_json(
+            200,
+            {
+                "calls": [c.resource(c.outcome) for c in items],
+                "end": page * size + max(len(items) - 1, 0),
+                "first_page_uri": page_uri(0),
+                "next_page_uri": page_uri(page + 1) if more else None,
+                "page": page,
+                "page_size": size,
+                "previous_page_uri": page_uri(page - 1) if page else None,
+                "start": page * size,
+                "uri": page_uri(page),
+            },
+        )
 
     def _authenticate(self, request: IncomingRequest, account: str) -> Reply | None:
         unauthorized = twilio_error(20003, headers={"WWW-Authenticate": 'Basic realm="Twilio API"'})
