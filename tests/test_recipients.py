@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from broadcast.input.recipients import count_recipients, read_recipients
 from broadcast.problems import InputError
-from tests.conftest import write
+from tests.conftest import REPO, write
 
 CSV = """\
 name,phone,email,locale
@@ -80,3 +84,48 @@ def test_a_bad_byte_further_down_is_a_located_problem(tmp_path: Path) -> None:
     (problem,) = caught.value.problems
     assert "UTF-8" in problem.message
     assert problem.channel == "sms"
+
+
+SEEN_SET_HOLDER = """\
+import os, sys
+from broadcast.input.recipients import SeenSet
+seen = SeenSet()
+for i in range(300_000):  # past SQLite's cache: the set now lives in its temporary file
+    seen.add(f"+3361{i:07d}")
+for fd in os.listdir("/proc/self/fd"):
+    try:
+        print(os.readlink(f"/proc/self/fd/{fd}"), flush=True)
+    except OSError:
+        pass
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_the_seen_set_leaves_no_file_of_addresses_when_killed(tmp_path: Path) -> None:
+    """Its file is unlinked as soon as SQLite opens it: a kill -9 leaves nothing to read."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-c", SEEN_SET_HOLDER],
+        cwd=REPO,
+        env={**os.environ, "TMPDIR": str(scratch)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        opened = []
+        for line in process.stdout:
+            if line.strip() == "ready":
+                break
+            opened.append(line.strip())
+        # The set is on disk (memory stays flat), in a file that no longer has a name.
+        held = [name for name in opened if name.startswith(str(scratch))]
+        assert held and all(name.endswith("(deleted)") for name in held), opened
+        assert list(scratch.iterdir()) == []
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    assert list(scratch.iterdir()) == []

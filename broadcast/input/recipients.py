@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import re
 import sqlite3
-import tempfile
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
@@ -291,11 +290,15 @@ def _email_normaliser():  # type: ignore[no-untyped-def]
 
 
 class SeenSet:
-    """Addresses already queued in this send, kept on disk so memory stays flat."""
+    """Addresses already queued in this send, kept on disk so memory stays flat.
+
+    An SQLite temporary database (the empty file name): SQLite creates its file only when the
+    set outgrows its cache, unlinks it as soon as it is open, and the system frees it when the
+    process ends, however it ends. A kill -9 leaves no file of plain addresses behind.
+    """
 
     def __init__(self) -> None:
-        self.folder = tempfile.TemporaryDirectory(prefix="broadcast-seen-")
-        self.db = sqlite3.connect(Path(self.folder.name) / "seen.db", check_same_thread=False)
+        self.db = sqlite3.connect("", check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=OFF")
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.execute("CREATE TABLE seen (address TEXT PRIMARY KEY) WITHOUT ROWID")
@@ -315,4 +318,3 @@ class SeenSet:
 
     def __exit__(self, *exc: object) -> None:
         self.db.close()
-        self.folder.cleanup()
