@@ -64,6 +64,10 @@ def test_call_outcomes_are_receipts_read_by_reconcile(world: World) -> None:
     counts = status["channels"]["voice"]
     assert (counts["delivered"], counts["unanswered"], counts["undelivered"]) == (2, 1, 1)
     assert status["waiting_for_receipt"]["voice"] == 0
+    _, report = world.run_json("report", "incident.yaml")
+    reach = report["reach"]["voice"]
+    assert (reach["sent"], reach["delivered"], reach["reached_percent"]) == (4, 2, 50.0)
+    assert reach["to_50_percent_seconds"] is not None and reach["to_90_percent_seconds"] is None
 
 
 def test_a_fallback_call_whose_answer_was_lost_is_not_placed_twice(world: World) -> None:
