@@ -147,7 +147,9 @@ def preview(
     strict: StrictOpt = False,
 ) -> None:
     """Show exactly what each channel would carry, with its measures. Sends nothing."""
-    plan = _prepare(incident, config, channel, strict=strict)
+    plan = _prepare(
+        incident, config, channel, strict=strict, occasions=_occasions(incident, config)
+    )
     if as_json:
         _print_json(plan.to_json())
     else:
@@ -264,6 +266,7 @@ def send(
             only=channel or (),
             reminder=bool(decision and decision.reminder),
             previous_update_at=decision.previous_update_at if decision else None,
+            occasions=decision.occasions if decision else None,
         )
         if as_json:
             would = {"action": decision.action, "reason": decision.reason} if decision else {}
@@ -592,6 +595,8 @@ def _run_send(
             warnings = [p for p in plan.all_problems if not p.is_error]
             for warning in warnings:
                 log.write("warning", **warning.to_json())
+            for name, reason in plan.skipped.items():
+                log.write("skipped", channel=name, reason=reason)
             if not options.yes:
                 if not (sys.stdin.isatty() and sys.stdout.isatty()):
                     show_problems(
@@ -633,7 +638,7 @@ def _run_send(
             if as_json:
                 emit(_decision_json(run, outcomes, uncertain))
             else:
-                show_outcomes(outcomes, uncertain, warnings)
+                show_outcomes(outcomes, uncertain, warnings, plan.skipped)
                 show_follow_up(run.followed)
             failed = any(o.failed_total or o.problems or o.stopped for o in outcomes) or uncertain
             return EXIT_DELIVERY_FAILED if failed else EXIT_OK
@@ -758,6 +763,7 @@ def _prepare(
     channels: list[str] | None,
     check_credentials: bool = False,
     strict: bool = False,
+    occasions: frozenset[str] | None = None,
 ) -> Plan:
     from broadcast.delivery.preflight import prepare
     from broadcast.input.config import config_path
@@ -769,7 +775,22 @@ def _prepare(
         only=channels or (),
         check_credentials=check_credentials,
         strict=strict,
+        occasions=occasions,
     )
+
+
+def _occasions(incident: Path, config: Path | None) -> frozenset[str] | None:
+    """What the file would be if sent now (new, update, resolved...), as the ledger tells;
+    None when it cannot tell (then the preview shows every channel)."""
+    from broadcast.delivery.sending import peek
+    from broadcast.input.config import config_path
+    from broadcast.ledger.sqlite import LedgerFault
+
+    try:
+        decision = peek(incident, config_path(config), _now())
+    except LedgerFault:
+        return None
+    return decision.occasions if decision is not None else None
 
 
 def _now() -> datetime:

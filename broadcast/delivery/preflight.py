@@ -101,6 +101,8 @@ class Plan:
     # A reminder keeps the promise of a next update when there is nothing new to say.
     reminder: bool = False
     previous_update_at: datetime | None = None
+    # Channels that do not carry this version (their send_on or min_severity), and why.
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def all_problems(self) -> list[Problem]:
@@ -125,6 +127,9 @@ class Plan:
             },
             "config": str(self.config_path),
             "reminder": self.reminder,
+            "skipped_channels": [
+                {"channel": name, "reason": reason} for name, reason in self.skipped.items()
+            ],
             "problems": [p.to_json() for p in self.problems],
             "channels": [c.to_json() for c in self.channels],
         }
@@ -141,11 +146,15 @@ def prepare(
     reminder: bool = False,
     previous_update_at: datetime | None = None,
     strict: bool = False,
+    occasions: frozenset[str] | None = None,
 ) -> Plan:
     """Build the plan. ``check_credentials`` is for real sends: a dry run needs no secrets.
 
     With ``reminder``, channels render their reminder templates ("still working on it").
     With ``strict``, the wording checks (jargon, long sentences...) are errors, not warnings.
+    ``occasions`` says what this version is (new, update, reminder, resolved, cancelled):
+    channels whose ``send_on`` or ``min_severity`` leave it out are listed in ``skipped``
+    instead of planned. Without it (validate), every channel is planned.
     """
     plan = Plan(
         incident_path=incident_path,
@@ -170,6 +179,11 @@ def prepare(
     plan.problems.extend(_incident_checks(plan.incident, incident_doc, now))
     plan.problems.extend(_wording_checks(plan.incident, incident_doc, plan.config, strict))
     for name in selected:
+        if occasions is not None:
+            reason = plan.config.channels[name].skip_reason(occasions, plan.incident.severity)
+            if reason is not None:
+                plan.skipped[name] = reason
+                continue
         plan.channels.append(
             _plan_channel(plan, name, check_recipients, check_credentials, environ)
         )

@@ -41,7 +41,7 @@ from broadcast.channels import adapter_class
 from broadcast.channels.web_banner import HISTORY, load_history
 from broadcast.delivery.preflight import ChannelPlan, Plan, prepare
 from broadcast.delivery.receipts import RUN_BUDGET_SECONDS, RUN_CAP, Reconciliation, reconcile
-from broadcast.input.config import Config, load_config
+from broadcast.input.config import Config, load_config, occasions_of
 from broadcast.input.incident import Incident, load_incident
 from broadcast.input.yamlfile import YamlDocument
 from broadcast.ledger.sqlite import (
@@ -94,6 +94,8 @@ class Decision:
     version: Version | None = None  # the version to continue
     previous_update_at: datetime | None = None
     note: str = ""  # something the person running it must know (the file changed since...)
+    # What the version said is, for the channels' send_on: new, update, reminder, resolved...
+    occasions: frozenset[str] = frozenset()
 
     @property
     def reminder(self) -> bool:
@@ -114,16 +116,31 @@ def decide(
     channels: Sequence[str],
     now: datetime,
     retrying: bool = False,
+    config: Config | None = None,
 ) -> Decision:
+    """What this run has to say. With ``config``, a channel whose ``send_on`` or
+    ``min_severity`` leaves the latest version out is not missing from it."""
     digest = content_hash(incident)
     latest = ledger.latest_version(incident.id)
     latest_update = ledger.latest_version(incident.id, UPDATE)
     if retrying:
-        return _retry_decision(latest, latest_update, digest, now)
+        decision = _retry_decision(latest, latest_update, digest, now)
+        return replace(decision, occasions=version_occasions(ledger, decision.version))
     if latest is None or latest_update is None:
-        return Decision("new", now, "first message about this incident")
+        return Decision(
+            "new",
+            now,
+            "first message about this incident",
+            occasions=occasions_of(UPDATE, True, incident.status),
+        )
     if latest_update.content_hash != digest:
-        return Decision("new", now, "the incident file changed since the last update")
+        return Decision(
+            "new",
+            now,
+            "the incident file changed since the last update",
+            occasions=occasions_of(UPDATE, False, incident.status),
+        )
+    latest_occasions = version_occasions(ledger, latest)
     if latest.completed_at is None:
         return Decision(
             "continue",
@@ -132,8 +149,18 @@ def decide(
             "continuing it",
             latest,
             latest_update.created_at,
+            occasions=latest_occasions,
         )
-    missing = [c for c in channels if c not in latest.channels]
+    missing = [
+        c
+        for c in channels
+        if c not in latest.channels
+        and not (
+            config is not None
+            and c in config.channels
+            and config.channels[c].skip_reason(latest_occasions, incident.severity)
+        )
+    ]
     if missing:
         return Decision(
             "continue",
@@ -141,6 +168,7 @@ def decide(
             f"the same {latest.kind} goes to {', '.join(missing)} too",
             latest,
             latest_update.created_at,
+            occasions=latest_occasions,
         )
     due = latest.next_update_at
     if incident.status != "resolved" and due is not None and now >= due:
@@ -149,6 +177,7 @@ def decide(
             now,
             f"nothing new, and the next update was promised for {incident.local_time(due)}",
             previous_update_at=latest_update.created_at,
+            occasions=occasions_of(REMINDER, False, incident.status),
         )
     when = f"; the next update is due at {incident.local_time(due)}" if due else ""
     return Decision(
@@ -156,7 +185,16 @@ def decide(
         now,
         f"nothing new since the {latest.kind} of {incident.local_time(latest.created_at)}{when}",
         latest,
+        occasions=latest_occasions,
     )
+
+
+def version_occasions(ledger: Ledger, version: Version | None) -> frozenset[str]:
+    """What a recorded version was (new, update, reminder, resolved...), for ``send_on``."""
+    if version is None:
+        return frozenset()
+    first = next((v for v in ledger.versions(version.incident_id) if v.kind == UPDATE), None)
+    return occasions_of(version.kind, first is not None and first.id == version.id, version.status)
 
 
 def _retry_decision(
@@ -332,11 +370,16 @@ def peek(
         return None
     folder = state_folder(state_dir, config.folder, dict(environ))
     if not (folder / LEDGER_FILE).is_file():
-        return Decision("new", now, "first message about this incident")
+        return Decision(
+            "new",
+            now,
+            "first message about this incident",
+            occasions=occasions_of(UPDATE, True, incident.status),
+        )
     ledger = Ledger(folder, environ=environ)
     try:
         with ledger_errors(ledger.path):
-            return decide(ledger, incident, list(only) or list(config.channels), now)
+            return decide(ledger, incident, list(only) or list(config.channels), now, config=config)
     finally:
         ledger.close()
 
@@ -468,7 +511,12 @@ class SendRun:
                 self._config = config
                 self._reopen(incident, channels, config)
                 self.decision = decide(
-                    self.ledger, incident, channels, self.now, retrying=self.retry_transient
+                    self.ledger,
+                    incident,
+                    channels,
+                    self.now,
+                    retrying=self.retry_transient,
+                    config=config,
                 )
                 if self.ledger.latest_version(incident.id) is None:
                     self._check_not_lost(
@@ -480,7 +528,10 @@ class SendRun:
                     self.follow_up(incident.id)
             if self.decision.action != "nothing":
                 plan = self._prepare(
-                    self.decision.now, self.decision.reminder, self.decision.previous_update_at
+                    self.decision.now,
+                    self.decision.reminder,
+                    self.decision.previous_update_at,
+                    self.decision.occasions,
                 )
                 if self.decision.action == "continue" and self.decision.version is not None:
                     plan = recorded_plan(plan, self.ledger.recorded_texts(self.decision.version.id))
@@ -589,7 +640,11 @@ class SendRun:
         return chosen
 
     def _prepare(
-        self, now: datetime, reminder: bool = False, previous: datetime | None = None
+        self,
+        now: datetime,
+        reminder: bool = False,
+        previous: datetime | None = None,
+        occasions: frozenset[str] | None = None,
     ) -> Plan:
         return prepare(
             self.incident_path,
@@ -600,6 +655,7 @@ class SendRun:
             environ=self.environ,
             reminder=reminder,
             previous_update_at=previous,
+            occasions=occasions,
         )
 
     def _reopen(self, incident: Incident, channels: list[str], config: Config) -> None:

@@ -36,6 +36,24 @@ _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute|h|hour
 _DELAY = re.compile(r"^\s*(\d+)\s*(s|m|min|h)\s*$")
 # Channel types another channel may fall back to, and what each uses of the failing row.
 FALLBACK_TYPES = ("voice", "email")
+# The moments a version can be, for ``send_on``: the first message, a later one, a reminder
+# that keeps the promised update, the end, or the withdrawal of an alert.
+Occasion = Literal["new", "update", "reminder", "resolved", "cancelled"]
+OCCASIONS: tuple[Occasion, ...] = ("new", "update", "reminder", "resolved", "cancelled")
+SEVERITIES = ("minor", "major", "critical")
+
+
+def occasions_of(kind: str, first: bool, status: str) -> frozenset[str]:
+    """What a version is, for ``send_on``: a reminder; else the end (resolved, cancelled), and
+    the first message (new) or a later one (update). A first message may already be the end."""
+    if kind == "reminder":
+        return frozenset({"reminder"})
+    found = {status} if status in ("resolved", "cancelled") else set()
+    if first:
+        found.add("new")
+    elif not found:
+        found.add("update")
+    return frozenset(found)
 
 
 class _Channel(BaseModel):
@@ -54,6 +72,20 @@ class _Channel(BaseModel):
     templates: dict[str, str] = Field(default_factory=dict)
     rate: str | None = None
     concurrency: int | None = Field(default=None, ge=1, le=64)
+    # Which versions this channel carries (default: all), and from which severity on.
+    send_on: list[Occasion] | None = Field(default=None, min_length=1)
+    min_severity: Literal["minor", "major", "critical"] | None = None
+
+    def skip_reason(self, occasions: frozenset[str], severity: str) -> str | None:
+        """Why this channel does not carry a version that is ``occasions`` at ``severity``."""
+        if self.send_on is not None and not occasions & set(self.send_on):
+            what = " and ".join(o for o in OCCASIONS if o in occasions)
+            return f"this version is {what}; send_on is {', '.join(self.send_on)}"
+        if self.min_severity is not None and SEVERITIES.index(severity) < SEVERITIES.index(
+            self.min_severity
+        ):
+            return f"the incident is {severity}; min_severity is {self.min_severity}"
+        return None
 
     @field_validator("rate")
     @classmethod

@@ -72,6 +72,7 @@ def show_preview(plan: Plan, html_source: bool, dry_run: bool | None = None) -> 
         else:
             out.print(panel)
             out.print(problems)
+    show_skipped(out, plan.skipped)
     if dry_run is not None:
         _show_send_outcome(out, plan, dry_run)
 
@@ -88,6 +89,12 @@ def _show_send_outcome(out: Console, plan: Plan, dry_run: bool) -> None:
     elif dry_run:
         reach = ", ".join(f"{c.name}: {audience_of(c)}" for c in plan.channels)
         out.print(Text(f"Dry run: nothing was sent. A real send would reach {reach}.", "bold"))
+
+
+def show_skipped(out: Console, skipped: dict[str, str]) -> None:
+    """The channels that do not carry this version, and why (their send_on, min_severity)."""
+    for name, reason in skipped.items():
+        out.print(Text(f"{name}: skips this version: {reason}.", "yellow"))
 
 
 def _channel_panels(channel: ChannelPlan, html_source: bool) -> RenderableType:

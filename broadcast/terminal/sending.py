@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from broadcast.delivery.sending import Decision, SendRun
 
 from broadcast.terminal.console import console, count_of, problem_text
-from broadcast.terminal.preview import audience_of
+from broadcast.terminal.preview import audience_of, show_skipped
 
 
 def confirm_send(plan: Plan) -> bool:
@@ -32,6 +32,7 @@ def confirm_send(plan: Plan) -> bool:
     for channel in plan.channels:
         table.add_row(channel.name, channel.type, audience_of(channel), _measures_short(channel))
     out.print(table)
+    show_skipped(out, plan.skipped)
     _show_warnings(out, [p for p in plan.all_problems if not p.is_error], "To send with")
     # As Text: a plain string is rich markup, where "[y/N]" is a tag and vanishes.
     answer = out.input(Text("Send now? [y/N] ")).strip().lower()
@@ -137,8 +138,10 @@ def show_outcomes(
     outcomes: list[ChannelOutcome],
     uncertain: Iterable[dict[str, Any]] | None = None,
     warnings: Sequence[Problem] = (),
+    skipped: Mapping[str, str] | None = None,
 ) -> None:
-    """The summary of a send: per channel, then failures, then what the checks warned about."""
+    """The summary of a send: per channel, then failures, then what the checks warned about;
+    ``skipped``: the channels that do not carry this version, and why."""
     out = console()
     table = Table(title="Delivery", title_justify="left")
     for column in ("channel", "sent", "failed", "skipped", "duplicates", "already", "retries"):
@@ -155,6 +158,7 @@ def show_outcomes(
             str(outcome.retries),
         )
     out.print(table)
+    show_skipped(out, dict(skipped or {}))
     for outcome in outcomes:
         if outcome.suppressed:
             out.print(
