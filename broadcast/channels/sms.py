@@ -179,13 +179,16 @@ class SmsAdapter(ClientAdapter[Client]):
 
     def deliver(self, message: Outgoing, target: Target) -> str:
         client = self.client()
-        fields: dict[str, str] = {"to": target.address, "body": message.parts["text"]}
+        fields: dict[str, str | bool] = {"to": target.address, "body": message.parts["text"]}
         if self.config.from_ is not None:
             fields["from_"] = self.config.from_
         else:
             fields["messaging_service_sid"] = str(self.config.messaging_service_sid)
         if self.config.status_callback:
             fields["status_callback"] = self.config.status_callback
+        if not self.config.smart_encoding:
+            # The spelling was chosen on purpose: a Messaging Service must not replace it either.
+            fields["smart_encoded"] = False
         next_update = message.facts.get("next_update_at")
         validity = validity_seconds(
             self.config.validity,

@@ -18,6 +18,12 @@ those rules, URL extraction included, and agrees with twitter-text's conformance
 Texts are measured exactly as given. SMS text is not normalised: an "é" typed as "e" plus a
 combining accent forces UCS-2, and shows up in `SmsMeasure.non_gsm`.
 
+`gsm_typography` is what runs before an SMS is measured and sent: typographic characters that
+have a GSM-7 look-alike (curly quotes and apostrophes, guillemets, dashes, the ellipsis,
+no-break spaces) are replaced, as Twilio's Smart Encoding does; with ``transliterate``, letters
+with an accent GSM-7 lacks (ê, ô, ç, œ) are folded too (e, o, c, oe). It reports what it replaced,
+the segments saved, and what is left outside GSM-7 with what it costs.
+
 Importing the module stays cheap: the URL and emoji patterns are compiled on first use.
 """
 
@@ -29,6 +35,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 __all__ = [
     "GSM7",
@@ -36,6 +43,8 @@ __all__ = [
     "UCS2",
     "SmsMeasure",
     "TweetMeasure",
+    "Typography",
+    "gsm_typography",
     "sms_measure",
     "sms_segments",
     "tweet_measure",
@@ -112,6 +121,108 @@ def sms_measure(text: str) -> SmsMeasure:
 def sms_segments(text: str) -> int:
     """Number of SMS segments `text` is sent as (0 for empty text)."""
     return sms_measure(text).segments
+
+
+# Twilio's Smart Encoding replaces these (its published list is longer; these are the ones a
+# French or English word processor or phone keyboard puts into a crisis message).
+GSM_LOOKALIKES: dict[str, str] = {
+    "\u2019": "'",  # right single quotation mark, the typographic apostrophe
+    "\u2018": "'",  # left single quotation mark
+    "\u201a": "'",  # single low-9 quotation mark
+    "\u2032": "'",  # prime
+    "\u02bc": "'",  # modifier letter apostrophe
+    "\u201c": '"',  # left double quotation mark
+    "\u201d": '"',  # right double quotation mark
+    "\u201e": '"',  # double low-9 quotation mark
+    "\u2033": '"',  # double prime
+    "\u00ab": '"',  # left guillemet
+    "\u00bb": '"',  # right guillemet
+    "\u2039": "'",  # single left guillemet
+    "\u203a": "'",  # single right guillemet
+    "\u2010": "-",  # hyphen
+    "\u2011": "-",  # non-breaking hyphen
+    "\u2012": "-",  # figure dash
+    "\u2013": "-",  # en dash
+    "\u2014": "-",  # em dash
+    "\u2015": "-",  # horizontal bar
+    "\u2212": "-",  # minus sign
+    "\u2026": "...",  # ellipsis
+    "\u00a0": " ",  # no-break space (before : ; ! ? in French)
+    "\u202f": " ",  # narrow no-break space (the same, as typeset)
+    "\u2007": " ",  # figure space
+    "\u2009": " ",  # thin space
+    "\u200a": " ",  # hair space
+    "\u2002": " ",  # en space
+    "\u2003": " ",  # em space
+    "\u200b": "",  # zero-width space: invisible, yet it forces UCS-2
+    "\u2060": "",  # word joiner
+    "\u00ad": "",  # soft hyphen
+    "\u2022": "-",  # • bullet
+}
+# Letters that decomposition does not fold to GSM-7 on its own.
+_FOLDS = {"œ": "oe", "Œ": "OE", "ç": "c", "ĳ": "ij", "Ĳ": "IJ", "\u017f": "s", "ł": "l", "Ł": "L"}
+
+
+@dataclass(frozen=True)
+class Typography:
+    """What `gsm_typography` did to a text, and what the rest costs."""
+
+    text: str
+    """The text to measure and send."""
+    replaced: tuple[tuple[str, str, int], ...]
+    """(character, replacement, times), in order of first appearance."""
+    segments_before: int
+    """Segments of the text as rendered, before any replacement."""
+    segments: int
+    """Segments of ``text``."""
+    kept: tuple[str, ...]
+    """Characters left outside GSM-7 (no look-alike, or not transliterated), in order."""
+    segments_without_kept: int
+    """Segments ``text`` would take if those characters were folded to GSM-7."""
+
+    @property
+    def segments_saved(self) -> int:
+        return self.segments_before - self.segments
+
+    @property
+    def kept_cost(self) -> int:
+        """Segments the characters kept cost on every phone."""
+        return self.segments - self.segments_without_kept
+
+
+def gsm_typography(text: str, *, smart: bool = True, transliterate: bool = False) -> Typography:
+    """Replace look-alikes (``smart``) and fold accented letters (``transliterate``) to GSM-7."""
+    replaced: dict[str, list[Any]] = {}
+    out: list[str] = []
+    for ch in text:
+        new = ch
+        if ch not in _GSM:
+            if smart and ch in GSM_LOOKALIKES:
+                new = GSM_LOOKALIKES[ch]
+            elif transliterate:
+                new = _fold(ch) or ch
+        if new != ch:
+            replaced.setdefault(ch, [new, 0])[1] += 1
+        out.append(new)
+    result = "".join(out)
+    kept = tuple(dict.fromkeys(ch for ch in result if ch not in _GSM))
+    folded = "".join(ch if ch in _GSM else (_fold(ch) or "?") for ch in result)
+    return Typography(
+        text=result,
+        replaced=tuple((ch, new, n) for ch, (new, n) in replaced.items()),
+        segments_before=sms_segments(text),
+        segments=sms_segments(result),
+        kept=kept,
+        segments_without_kept=sms_segments(folded),
+    )
+
+
+def _fold(ch: str) -> str | None:
+    """``ch`` as GSM-7 letters without its accent, if it has a fold (ê → e, œ → oe)."""
+    if ch in _FOLDS:
+        return _FOLDS[ch]
+    base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+    return base if base and base != ch and all(c in _GSM for c in base) else None
 
 
 TWEET_MAX_WEIGHTED_LENGTH = 280

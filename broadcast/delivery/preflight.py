@@ -489,12 +489,17 @@ def _measure(
 
     ``label`` names the language in problems when the channel speaks several.
     """
-    from broadcast.content.measure import sms_measure, tweet_weighted_length
+    from broadcast.content.measure import gsm_typography, sms_measure, tweet_weighted_length
 
     measures: dict[str, Any] = {}
     where = {"file": config.path, "channel": name}
     which = f" ({label})" if label else ""
     if channel.type == "sms" and "text" in parts:
+        # What is measured is what is sent: the text with its look-alikes replaced.
+        typography = gsm_typography(
+            parts["text"], smart=channel.smart_encoding, transliterate=channel.transliterate
+        )
+        parts["text"] = typography.text
         measure = sms_measure(parts["text"])
         measures.update(
             encoding=measure.encoding,
@@ -502,6 +507,16 @@ def _measure(
             characters=measure.units,
             max_segments=channel.max_segments,
             non_gsm=list(measure.non_gsm),
+            typography={
+                "replaced": [
+                    {"character": old, "by": new, "times": times}
+                    for old, new, times in typography.replaced
+                ],
+                "segments_before": typography.segments_before,
+                "segments_saved": typography.segments_saved,
+                "kept": list(typography.kept),
+                "kept_cost": typography.kept_cost,
+            },
         )
         if measure.segments > channel.max_segments:
             why = (

@@ -151,6 +151,10 @@ class SmsChannel(_Channel):
     validity: timedelta | None = None
     # Another channel (voice or email) for those this one cannot reach; see delivery.fallback.
     fallback: str | None = None
+    # Typographic look-alikes (curly quotes, dashes...) replaced by GSM-7 ones before measuring
+    # and sending, as Twilio's Smart Encoding does; transliterate also folds accents (ê → e).
+    smart_encoding: bool = True
+    transliterate: bool = False
 
     @field_validator("validity", mode="before")
     @classmethod

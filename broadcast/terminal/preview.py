@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from html.parser import HTMLParser
 
 from rich.console import Console, Group, RenderableType
@@ -164,6 +165,8 @@ def _channel_panel(channel: ChannelPlan, html_source: bool, audience: str | None
             )
     elif "text" in channel.parts:
         parts.append(Text(channel.parts["text"]))
+        if channel.type == "sms" and (note := typography_note(channel.measures)):
+            parts.append(Text(note, style="dim"))
     if not parts:
         parts.append(Text("(nothing rendered)", style="dim"))
     style = "green" if channel.ok else "red"
@@ -175,6 +178,46 @@ def _channel_panel(channel: ChannelPlan, html_source: bool, audience: str | None
         subtitle_align="right",
         border_style=style,
     )
+
+
+def typography_note(measures: dict) -> str | None:
+    """What the GSM-7 typography replaced, the segments saved, and what the rest costs."""
+    typography = measures.get("typography")
+    if not typography:
+        return None
+    lines = []
+    if typography["replaced"]:
+        done = ", ".join(
+            f"{_shown(r['character'])} → {_shown(r['by'])}"
+            + (f" ({r['times']} times)" * (r["times"] > 1))
+            for r in typography["replaced"]
+        )
+        saved = typography["segments_saved"]
+        lines.append(
+            f"Replaced for GSM-7: {done}; "
+            + (f"{saved} segment{'s' * (saved != 1)} saved" if saved else "no segment saved")
+        )
+    if typography["kept"]:
+        cost = typography["kept_cost"]
+        kept = " ".join(_shown(c) for c in typography["kept"])
+        lines.append(
+            f"Kept outside GSM-7: {kept}: "
+            + (
+                f"{cost} more segment{'s' * (cost != 1)} on every phone (UCS-2)"
+                if cost
+                else "UCS-2, no extra segment"
+            )
+        )
+    return "\n".join(lines) or None
+
+
+def _shown(text: str) -> str:
+    """A character as a reader can see it: spaces and invisible ones are named."""
+    if not text:
+        return "[nothing]"
+    if len(text) == 1 and unicodedata.category(text) in ("Zs", "Cf", "Cc"):
+        return f"[{unicodedata.name(text, 'invisible').lower()}]"
+    return text
 
 
 def _html_panel(html: str, label: str, source: bool) -> Panel:
