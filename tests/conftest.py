@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 # Real local peers (Twilio and X APIs on 127.0.0.1) as fixtures: twilio_server, x_server, ...
-pytest_plugins = ["tests.peers.fixtures", "tests.browser", "tests.world"]
+pytest_plugins = ["tests.peers.fixtures", "tests.browser", "tests.world", "tests.postgres_server"]
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "panne-nord.yaml"

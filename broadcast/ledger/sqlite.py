@@ -44,6 +44,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from broadcast.ledger import postgres
 from broadcast.ledger.key import KEY_ENV, KeyProblem, RecipientKey, key_file, load_key
 
 STATE_ENV = "BROADCAST_STATE"
@@ -386,21 +387,32 @@ class Ledger:
         folder: Path,
         clock: Callable[[], datetime] | None = None,
         environ: Mapping[str, str] | None = None,
+        address: str | None = None,
     ) -> None:
         """``clock`` stamps deliveries; a run pinned to another time (BROADCAST_NOW) passes
         one that starts there and moves with real time, so a report of a replay adds up.
         ``environ`` is where ``BROADCAST_KEY`` and the key file's folder are looked up.
+        ``address``: a PostgreSQL ledger (``ledger:`` of channels.yaml), else
+        ``BROADCAST_LEDGER`` of ``environ``, else the SQLite file in ``folder``.
 
-        Raises ``LedgerFault`` when the file or its folder cannot be used.
+        Raises ``LedgerFault`` when the file or its folder, or the database, cannot be used.
         """
         self.clock = clock or (lambda: datetime.now(UTC))
         self.folder = folder
         self.path = folder / LEDGER_FILE
         self.environ: Mapping[str, str] = os.environ if environ is None else environ
+        self.address = address or self.environ.get(postgres.URL_ENV) or None
+        # Shared by several hosts (PostgreSQL): claims, leases and the rate are the database's.
+        self.shared = self.address is not None
+        # Where the ledger is, as said in messages (never a password).
+        self.where = postgres.shown(self.address) if self.address else str(self.path)
         self.lock = threading.RLock()
-        self.db: sqlite3.Connection | None = None
+        self.db: Any = None
         try:
-            self._open()
+            if self.address is not None:
+                self._open_shared(self.address)
+            else:
+                self._open()
         except BaseException as exc:
             if self.db is not None:
                 self.db.close()
@@ -426,6 +438,27 @@ class Ledger:
         self._migrate()
         self.secret = self._unseal()
 
+    def _open_shared(self, address: str) -> None:
+        """A PostgreSQL ledger: hosts share it, so the recipient key must be the same on each:
+        ``BROADCAST_KEY``, not a key file one host made for itself."""
+        try:
+            postgres.check_address(address)
+        except postgres.AddressProblem as exc:
+            raise LedgerFault(f"the ledger address: {exc}") from None
+        if not self.environ.get(KEY_ENV):
+            raise LedgerFault(
+                f"the ledger {self.where} is shared by hosts, so each needs the same recipient "
+                f"key: set {KEY_ENV} to it on every host (32 random bytes in standard base64, "
+                'as `python -c "import base64, secrets; print(base64.b64encode('
+                'secrets.token_bytes(32)).decode())"` prints). A shared ledger is refused '
+                "without it."
+            )
+        self.db = postgres.Connection(
+            address, lambda exc: LedgerFault(postgres.fault_message(exc, address))
+        )
+        self._migrate()
+        self.secret = self._unseal()
+
     def _stamp(self) -> str:
         """Now, on the run's clock: when a delivery changed state."""
         return now_text(self.clock())
@@ -434,6 +467,9 @@ class Ledger:
 
     def _migrate(self) -> None:
         assert self.db is not None
+        if self.shared:
+            self._migrate_shared()
+            return
         with self.lock:
             current = self.db.execute("PRAGMA user_version").fetchone()[0]
             application = self.db.execute("PRAGMA application_id").fetchone()[0]
@@ -466,8 +502,36 @@ class Ledger:
                 # Old pages (with whatever the migration deleted) leave the WAL file too.
                 self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    def _migrate_shared(self) -> None:
+        """The same migrations in PostgreSQL, one host at a time (an advisory lock)."""
+        with self.transaction() as db:
+            db.execute(f"SELECT pg_advisory_xact_lock({postgres.MIGRATION_LOCK})")
+            current = postgres.schema_version(db)
+            found = postgres.tables(db)
+            if current == 0 and found:
+                raise LedgerFault(
+                    f"the database {self.where} holds another program's tables "
+                    f"({', '.join(found[:5])}), not a broadcast ledger. Give broadcast a "
+                    "database of its own."
+                )
+            if current > len(MIGRATIONS):
+                raise LedgerFault(
+                    f"{self.where} was written by a newer broadcast (schema {current}); upgrade "
+                    "broadcast to use it."
+                )
+            for number, step in enumerate(MIGRATIONS[current:], start=current + 1):
+                if isinstance(step, str):
+                    for statement in step.split(";"):
+                        if statement.strip():
+                            db.execute(postgres.translate_ddl(statement))
+                else:
+                    step(self)
+                postgres.set_schema_version(db, number)
+
     @property
     def schema_version(self) -> int:
+        if self.shared:
+            return postgres.schema_version(self.db)
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
     def _unseal(self) -> bytes:
@@ -482,14 +546,14 @@ class Ledger:
         key = load_key(self.environ, create=False)
         if key is None:
             raise LedgerFault(
-                f"{self.path} was written with a recipient key, and there is none here: "
+                f"{self.where} was written with a recipient key, and there is none here: "
                 f"{KEY_ENV} is not set and {key_file(self.environ)} does not exist. Restore the "
                 f"key file from your backup (or set {KEY_ENV} to that key); without it broadcast "
                 "cannot recognise who already got a message and would send it to everyone again."
             )
         if not hmac.compare_digest(_key_check(key, meta["ledger_id"]), meta["key_check"]):
             raise LedgerFault(
-                f"the recipient key from {key.source} is not the one {self.path} was written "
+                f"the recipient key from {key.source} is not the one {self.where} was written "
                 f"with. Restore the right key file from your backup (or set {KEY_ENV} to it): "
                 "with another key broadcast would not recognise who already got a message and "
                 "would send it to everyone again."
@@ -497,17 +561,18 @@ class Ledger:
         return _seal(key, meta["ledger_id"], bytes.fromhex(meta["sealed"]))
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Any]:
         assert self.db is not None
         with self.lock:
-            self.db.execute("BEGIN IMMEDIATE")
+            # SQLite: take the write lock now, not at the first write (no deadlock on upgrade).
+            self.db.execute("BEGIN" if self.shared else "BEGIN IMMEDIATE")
             try:
                 yield self.db
                 self.db.execute("COMMIT")
             except BaseException:
                 if self.db.in_transaction:
                     # If the rollback fails too, the error that got us here says more.
-                    with suppress(sqlite3.Error):
+                    with suppress(sqlite3.Error, LedgerFault):
                         self.db.execute("ROLLBACK")
                 raise
 
@@ -551,7 +616,7 @@ class Ledger:
             cursor = db.execute(
                 "INSERT INTO versions (incident_id, content_hash, kind, status, created_at,"
                 " next_update_at, run_by, channels, source_path)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     incident_id,
                     content_hash,
@@ -564,7 +629,7 @@ class Ledger:
                     source_path,
                 ),
             )
-            version_id = int(cursor.lastrowid or 0)
+            version_id = int(cursor.fetchone()[0])
             earlier = "SELECT id FROM versions WHERE incident_id = ? AND id < ?"
             db.execute(
                 f"UPDATE deliveries SET state = 'superseded', updated_at = ?"
@@ -578,7 +643,9 @@ class Ledger:
                 (version_id, incident_id, version_id),
             )
             db.executemany(
-                "INSERT OR REPLACE INTO renders VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO renders VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (version_id, channel, locale, part)"
+                " DO UPDATE SET text = excluded.text",
                 [(version_id, *render) for render in renders],
             )
         version = self.version(version_id)
@@ -662,7 +729,8 @@ class Ledger:
         """
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO takeovers VALUES (?, ?, ?)",
+                "INSERT INTO takeovers VALUES (?, ?, ?) ON CONFLICT (incident_id) DO UPDATE"
+                " SET content_hash = excluded.content_hash, expires_at = excluded.expires_at",
                 (incident_id, content_hash, time.time() + wait),
             )
 
@@ -694,9 +762,9 @@ class Ledger:
         stamp = self._stamp()
         with self.transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO deliveries (version_id, channel, recipient_key,"
+                "INSERT INTO deliveries (version_id, channel, recipient_key,"
                 " recipient_hint, line, state, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING",
                 (version_id, channel, key, self.recipient_hint(address), line, stamp, stamp),
             )
             row = db.execute(
@@ -864,8 +932,8 @@ class Ledger:
             )
             if error_code in SUPPRESSING_ERRORS:
                 db.execute(
-                    "INSERT OR IGNORE INTO suppressions SELECT channel, recipient_key, ?, ?"
-                    " FROM deliveries WHERE id = ?",
+                    "INSERT INTO suppressions SELECT channel, recipient_key, ?, ?"
+                    " FROM deliveries WHERE id = ? ON CONFLICT DO NOTHING",
                     (error_code, stamp, delivery_id),
                 )
 
@@ -1030,7 +1098,7 @@ def _seal_recipient_secret(ledger: Ledger) -> None:
     """Schema 4: the recipient secret leaves the file in clear; it stays only sealed with the
     user's key. A ledger of schema 1 keeps its old secret (its hashes were made with it)."""
     assert ledger.db is not None
-    key = load_key(ledger.environ, create=True)
+    key = load_key(ledger.environ, create=not ledger.shared)
     assert key is not None
     ledger_id = secrets.token_hex(16)
     old = ledger.db.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()
@@ -1044,7 +1112,8 @@ def _seal_recipient_secret(ledger: Ledger) -> None:
         ],
     )
     ledger.db.execute("DELETE FROM meta WHERE key = 'salt'")
-    ledger.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    if not ledger.shared:
+        ledger.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
 # 5: when the last attempt began, in real UTC time, so a lookup at the provider after a crash

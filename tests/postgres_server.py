@@ -1,0 +1,105 @@
+"""A real PostgreSQL server for the ledger's tests: one throwaway cluster per test session,
+a database per test.
+
+The cluster lives in a temporary folder, listens on 127.0.0.1 and a Unix socket in that folder,
+trusts local connections (no password to handle) and is stopped and removed at the end of the
+session. Run as root (CI), the server runs as the ``postgres`` user, as PostgreSQL insists.
+Tests that need it skip, saying why, only when the server's programs are not installed here
+(``.ci/run`` installs Debian's ``postgresql``, so CI runs them).
+
+Fixtures: ``postgres_cluster`` (the server's base address) and ``postgres_ledger`` (the address
+of a fresh database).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+def server_programs() -> Path | None:
+    """The folder of initdb and pg_ctl, if PostgreSQL's server is installed."""
+    found = shutil.which("pg_ctl")
+    if found and shutil.which("initdb"):
+        return Path(found).resolve().parent
+    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    return Path(versions[-1]).parent if versions else None
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _as_server_user(command: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[str]:
+    """``postgresql://postgres@127.0.0.1:PORT``: a cluster of our own for this session."""
+    programs = server_programs()
+    if programs is None:
+        pytest.skip(
+            "PostgreSQL's server programs (initdb, pg_ctl) are not installed here; "
+            "apt-get install postgresql (.ci/run does) to run the PostgreSQL ledger tests"
+        )
+    folder = Path(tempfile.mkdtemp(prefix="broadcast-pg-"))
+    data = folder / "data"
+    port = _free_port()
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres")
+    subprocess.run(
+        _as_server_user(
+            [str(programs / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run(
+        _as_server_user(
+            [
+                str(programs / "pg_ctl"),
+                "-D",
+                str(data),
+                "-w",
+                "-l",
+                str(folder / "log"),
+                "-o",
+                options,
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}"
+    finally:
+        subprocess.run(
+            _as_server_user([str(programs / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+            capture_output=True,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_ledger(postgres_cluster: str) -> str:
+    """The address of a new, empty database for one test's ledger."""
+    import psycopg
+
+    name = f"ledger_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(f"{postgres_cluster}/postgres", autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    return f"{postgres_cluster}/{name}"
