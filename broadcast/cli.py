@@ -425,7 +425,7 @@ def reconcile(
         parsed, _ = load_incident(incident, loaded.defaults.model_dump())
     except InputError as exc:
         _fail(exc.problems)
-    ledger = Ledger(state_folder(state, loaded.folder, dict(os.environ)))
+    ledger = Ledger(state_folder(state, loaded.folder, dict(os.environ)), address=loaded.ledger)
     try:
         result = read_receipts(ledger, loaded, parsed.id)
     finally:
@@ -510,7 +510,7 @@ def _from_ledger(
     except InputError as exc:
         _fail(exc.problems)
     try:
-        ledger = Ledger(state_folder(state, loaded.folder, dict(os.environ)))
+        ledger = Ledger(state_folder(state, loaded.folder, dict(os.environ)), address=loaded.ledger)
         try:
             with ledger_errors(ledger.path):
                 return summarise(ledger, parsed, _now(), loaded)

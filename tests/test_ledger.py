@@ -1,4 +1,5 @@
-"""The ledger on a real SQLite file: schema, outbox states, privacy of recipients."""
+"""The ledger on a real SQLite file and on a real PostgreSQL server: schema, outbox states,
+privacy of recipients. The tests that take ``open_ledger`` run on both engines."""
 
 from __future__ import annotations
 
@@ -20,6 +21,44 @@ from broadcast.ledger.sqlite import MIGRATIONS, Ledger, LedgerFault, state_folde
 T0 = datetime(2026, 11, 22, 8, 40, tzinfo=UTC)
 
 
+class LedgerMaker:
+    """Opens the ledger of a folder: its SQLite file, or a PostgreSQL database of its own
+    (one per folder, the same on every opening, all with one BROADCAST_KEY as hosts share)."""
+
+    def __init__(self, engine: str, request: pytest.FixtureRequest) -> None:
+        self.engine = engine
+        self.request = request
+        self.addresses: dict[Path, str] = {}
+        self.key = new_key_text()
+
+    def __call__(self, folder: Path, environ: dict[str, str] | None = None) -> Ledger:
+        if self.engine == "sqlite":
+            return Ledger(folder, environ=environ)
+        if folder not in self.addresses:
+            self.addresses[folder] = self.request.getfixturevalue("postgres_ledger")
+            if len(self.addresses) > 1:  # a second folder: a second database
+                self.addresses[folder] = _another_database(self.addresses[folder])
+        environment = {"BROADCAST_KEY": self.key} if environ is None else environ
+        return Ledger(folder, environ=environment, address=self.addresses[folder])
+
+
+def _another_database(address: str) -> str:
+    import uuid
+
+    import psycopg
+
+    base, _ = address.rsplit("/", 1)
+    name = f"ledger_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def open_ledger(request: pytest.FixtureRequest) -> LedgerMaker:
+    return LedgerMaker(request.param, request)
+
+
 def new_version(ledger: Ledger, content_hash: str = "h1", kind: str = "update"):
     return ledger.add_version(
         "panne-nord",
@@ -33,13 +72,17 @@ def new_version(ledger: Ledger, content_hash: str = "h1", kind: str = "update"):
     )
 
 
-def test_schema_is_versioned_and_reopening_keeps_everything(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path / "state")
+def test_schema_is_versioned_and_reopening_keeps_everything(
+    tmp_path: Path, open_ledger: LedgerMaker
+) -> None:
+    ledger = open_ledger(tmp_path / "state")
     assert ledger.schema_version == len(MIGRATIONS)
-    assert ledger.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    if open_ledger.engine == "sqlite":
+        assert ledger.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     version = new_version(ledger)
     ledger.close()
-    again = Ledger(tmp_path / "state")
+    again = open_ledger(tmp_path / "state")
+    assert again.schema_version == len(MIGRATIONS)
     assert again.latest_version("panne-nord") == version
     assert again.renders(version.id) == {
         "sms": {"text": "Coupure de courant."},
@@ -49,8 +92,8 @@ def test_schema_is_versioned_and_reopening_keeps_everything(tmp_path: Path) -> N
     assert "@" in version.run_by
 
 
-def test_outbox_states_and_idempotent_claims(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path)
+def test_outbox_states_and_idempotent_claims(tmp_path: Path, open_ledger: LedgerMaker) -> None:
+    ledger = open_ledger(tmp_path)
     version = new_version(ledger)
     first, state = ledger.claim(version.id, "sms", "+33612345678", 2)
     assert state == "pending"
@@ -86,14 +129,14 @@ def test_recipients_are_not_stored_in_clear(tmp_path: Path) -> None:
     assert b"@example.com" in raw  # the domain is kept, for reports
 
 
-def test_keys_differ_between_ledgers(tmp_path: Path) -> None:
-    one, two = Ledger(tmp_path / "a"), Ledger(tmp_path / "b")
+def test_keys_differ_between_ledgers(tmp_path: Path, open_ledger: LedgerMaker) -> None:
+    one, two = open_ledger(tmp_path / "a"), open_ledger(tmp_path / "b")
     assert one.recipient_key("+33612345678") != two.recipient_key("+33612345678")
     assert one.recipient_key("+33612345678") == one.recipient_key("+33612345678")
 
 
-def test_thread_tail_is_the_newest_sent_post(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path)
+def test_thread_tail_is_the_newest_sent_post(tmp_path: Path, open_ledger: LedgerMaker) -> None:
+    ledger = open_ledger(tmp_path)
     first = new_version(ledger, "h1")
     d1, _ = ledger.claim(first.id, "twitter", "twitter", None)
     ledger.mark_outcome(d1, "sent", provider_id="100,101")
@@ -111,9 +154,8 @@ def test_state_folder_precedence(tmp_path: Path) -> None:
 
 
 def test_a_schema_2_ledger_is_migrated_keeping_its_deliveries_and_learns_suppression(
-    tmp_path: Path,
+    tmp_path: Path, open_ledger: LedgerMaker
 ) -> None:
-    import sqlite3
 
     from broadcast.ledger import sqlite as ledger_module
 
@@ -132,7 +174,7 @@ def test_a_schema_2_ledger_is_migrated_keeping_its_deliveries_and_learns_suppres
     unseal = Ledger._unseal
     Ledger._unseal = clear_salt  # type: ignore[method-assign]
     try:
-        old = Ledger(tmp_path)
+        old = open_ledger(tmp_path)
         version = new_version(old)
         sent, _ = old.claim(version.id, "sms", "+33612345678", 2)
         refused, _ = old.claim(version.id, "sms", "+33320123456", 3)
@@ -151,7 +193,7 @@ def test_a_schema_2_ledger_is_migrated_keeping_its_deliveries_and_learns_suppres
     finally:
         ledger_module.MIGRATIONS = ledger_module_migrations
         Ledger._unseal = unseal  # type: ignore[method-assign]
-    ledger = Ledger(tmp_path)
+    ledger = open_ledger(tmp_path)
     assert ledger.schema_version == len(MIGRATIONS) >= 3
     assert ledger.counts(version.id) == {"sms": {"sent": 1, "failed-permanent": 1}}
     (row,) = ledger.deliveries(version.id, "sms", ("failed-permanent",))
@@ -163,7 +205,8 @@ def test_a_schema_2_ledger_is_migrated_keeping_its_deliveries_and_learns_suppres
     ledger.mark_outcome(again, "failed-permanent", None, "21614", "not a mobile number")
     assert ledger.suppression("sms", "+33320123457") == "21614"
     assert ledger.suppression("voice", "+33320123457") is None
-    stored = sqlite3.connect(tmp_path / "ledger.sqlite3").execute("SELECT * FROM suppressions")
+    stored = ledger.db.execute("SELECT * FROM suppressions").fetchall()
+    assert len(stored) == 1
     assert all("+33" not in str(value) for row in stored for value in row)
 
 
@@ -271,3 +314,55 @@ def test_a_schema_1_ledger_moves_its_key_out_and_still_knows_its_recipients(
     assert salt.hex().encode() not in raw and salt not in raw
     assert mode(path) == 0o600
     assert mode(recipient_key_home / "broadcast" / "key") == 0o600
+
+
+def test_recipients_are_not_stored_in_clear_in_postgresql(
+    tmp_path: Path, postgres_ledger: str
+) -> None:
+    ledger = Ledger(tmp_path, environ={"BROADCAST_KEY": new_key_text()}, address=postgres_ledger)
+    version = new_version(ledger)
+    ledger.claim(version.id, "sms", "+33612345678", 2)
+    ledger.claim(version.id, "email", "camille.martin@example.com", 2)
+    everything = " ".join(
+        str(row)
+        for table in ("meta", "versions", "deliveries", "renders", "suppressions")
+        for row in ledger.db.execute(f"SELECT * FROM {table}").fetchall()
+    )
+    ledger.close()
+    assert "612345678" not in everything and "camille.martin" not in everything
+    assert "@example.com" in everything  # the domain is kept, for reports
+    assert ledger.secret.hex() not in everything
+
+
+def test_a_shared_ledger_needs_the_hosts_key_and_no_password_in_its_address(
+    tmp_path: Path, postgres_ledger: str, recipient_key_home: Path
+) -> None:
+    with pytest.raises(LedgerFault, match="set BROADCAST_KEY to it on every host"):
+        Ledger(
+            tmp_path, environ={"XDG_CONFIG_HOME": str(recipient_key_home)}, address=postgres_ledger
+        )
+    assert not (recipient_key_home / "broadcast" / "key").exists()
+    key = {"BROADCAST_KEY": new_key_text()}
+    Ledger(tmp_path, environ=key, address=postgres_ledger).close()
+    with pytest.raises(LedgerFault, match="BROADCAST_KEY is not the one"):
+        Ledger(tmp_path, environ={"BROADCAST_KEY": new_key_text()}, address=postgres_ledger)
+    with_password = postgres_ledger.replace("postgres@", "postgres:hunter2@")
+    with pytest.raises(LedgerFault, match=r"PGPASSWORD or ~/\.pgpass") as fault:
+        Ledger(tmp_path, environ=key, address=with_password)
+    assert "hunter2" not in str(fault.value)
+    # The address may also come from the environment.
+    from_environment = Ledger(tmp_path, environ={**key, "BROADCAST_LEDGER": postgres_ledger})
+    assert from_environment.shared and from_environment.where == postgres_ledger
+    from_environment.close()
+
+
+def test_an_unreachable_database_is_a_clear_fault(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"postgresql://broadcast@127.0.0.1:{port}/broadcast"
+    with pytest.raises(LedgerFault, match="cannot be reached") as fault:
+        Ledger(tmp_path, environ={"BROADCAST_KEY": new_key_text()}, address=address)
+    assert address in str(fault.value)

@@ -44,6 +44,7 @@ from broadcast.delivery.receipts import RUN_BUDGET_SECONDS, RUN_CAP, Reconciliat
 from broadcast.input.config import Config, load_config, occasions_of
 from broadcast.input.incident import Incident, load_incident
 from broadcast.input.yamlfile import YamlDocument
+from broadcast.ledger.postgres import URL_ENV as LEDGER_ENV
 from broadcast.ledger.sqlite import (
     FAILED_TRANSIENT,
     LEDGER_FILE,
@@ -369,14 +370,15 @@ def peek(
     except InputError:
         return None
     folder = state_folder(state_dir, config.folder, dict(environ))
-    if not (folder / LEDGER_FILE).is_file():
+    address = config.ledger or environ.get(LEDGER_ENV)
+    if not address and not (folder / LEDGER_FILE).is_file():
         return Decision(
             "new",
             now,
             "first message about this incident",
             occasions=occasions_of(UPDATE, True, incident.status),
         )
-    ledger = Ledger(folder, environ=environ)
+    ledger = Ledger(folder, environ=environ, address=address)
     try:
         with ledger_errors(ledger.path):
             return decide(ledger, incident, list(only) or list(config.channels), now, config=config)
@@ -462,6 +464,7 @@ class SendRun:
     _lock: Any = None
     _config: Any = None
     _asked: str | None = None  # the content hash this run asked to take over with
+    _address: str | None = None  # channels.yaml's ledger, if it names a database
 
     def __enter__(self) -> SendRun:
         try:
@@ -473,6 +476,7 @@ class SendRun:
             self.plan = self._prepare(self.now)
             return self
         folder = state_folder(self.state_dir, config.folder, dict(self.environ))
+        self._address = config.ledger
         lock_was_there = (folder / "locks" / f"{incident.id}.lock").is_file()
         self._lock = incident_lock(
             folder,
@@ -488,8 +492,12 @@ class SendRun:
             raise
         try:
             ledger_path = folder / LEDGER_FILE
-            ledger_was_there = ledger_path.is_file() and ledger_path.stat().st_size > 0
-            self.ledger = Ledger(folder, clock=_moving_clock(self.now), environ=self.environ)
+            ledger_was_there = bool(config.ledger or self.environ.get(LEDGER_ENV)) or (
+                ledger_path.is_file() and ledger_path.stat().st_size > 0
+            )
+            self.ledger = Ledger(
+                folder, clock=_moving_clock(self.now), environ=self.environ, address=config.ledger
+            )
             with ledger_errors(self.ledger.path):
                 self._withdraw(folder, incident.id)
                 self.uncertain_found = self.ledger.mark_uncertain(incident.id)
@@ -552,7 +560,7 @@ class SendRun:
             self._request_takeover(folder, incident, document)
 
     def _request_takeover(self, folder: Path, incident: Incident, document: YamlDocument) -> None:
-        ledger = Ledger(folder, environ=self.environ)
+        ledger = Ledger(folder, environ=self.environ, address=self._address)
         try:
             digest = content_hash(incident)
             latest = ledger.latest_version(incident.id, UPDATE)
@@ -576,7 +584,7 @@ class SendRun:
         if self.ledger is not None:
             self.ledger.clear_takeover(incident_id, self._asked)
         else:
-            ledger = Ledger(folder, environ=self.environ)
+            ledger = Ledger(folder, environ=self.environ, address=self._address)
             try:
                 ledger.clear_takeover(incident_id, self._asked)
             finally:
@@ -792,7 +800,7 @@ class SendRun:
         while not done.wait(TAKEOVER_POLL):
             try:
                 newer = self.ledger.takeover_requested(incident_id)
-            except sqlite3.Error:
+            except (sqlite3.Error, LedgerFault):
                 return  # the ledger's fault: the deliveries meet it too, and report it
             if newer is not None and newer != own_hash:
                 self.superseded = True

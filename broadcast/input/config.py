@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -373,6 +374,30 @@ class Config(BaseModel):
     channels: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")], Channel] = Field(
         min_length=1
     )
+    # A PostgreSQL ledger several hosts share (postgresql://user@host:5432/db); none: the
+    # SQLite file in the state folder. BROADCAST_LEDGER in the environment says the same.
+    ledger: str | None = None
+
+    @field_validator("ledger")
+    @classmethod
+    def _a_database_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("postgresql", "postgres"):
+            raise ValueError(
+                f"'{value}' is not a PostgreSQL address; write it like "
+                "postgresql://broadcast@db.example.org:5432/broadcast, or leave ledger out "
+                "for the SQLite file beside channels.yaml"
+            )
+        if parts.password is not None:
+            raise ValueError(
+                "the address holds a password; remove it and give the password in PGPASSWORD "
+                "or ~/.pgpass on each host, never in this file"
+            )
+        if not parts.path.strip("/"):
+            raise ValueError("the address names no database; end it with /the-database-name")
+        return value
 
     # Set by load_config: where the file is, for relative paths and template overrides.
     path: Path = Path("channels.yaml")

@@ -169,6 +169,20 @@ def set_schema_version(db: Connection, number: int) -> None:
     db.execute(f"INSERT INTO {SCHEMA_TABLE} VALUES (?)", (number,))
 
 
+def resync_identities(db: Connection) -> None:
+    """After a migration copied rows with their ids into a rebuilt table, the table's id
+    sequence continues after the largest id (SQLite's INTEGER PRIMARY KEY does so itself)."""
+    rows = db.execute(
+        "SELECT table_name, column_name FROM information_schema.columns"
+        " WHERE table_schema = current_schema() AND is_identity = 'YES'"
+    ).fetchall()
+    for table, column in rows:
+        db.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
+            f" coalesce(max({column}), 0) + 1, false) FROM {table}"
+        )
+
+
 def tables(db: Connection) -> list[str]:
     rows = db.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"

@@ -526,6 +526,7 @@ class Ledger:
                             db.execute(postgres.translate_ddl(statement))
                 else:
                     step(self)
+                postgres.resync_identities(db)
                 postgres.set_schema_version(db, number)
 
     @property
@@ -764,7 +765,8 @@ class Ledger:
             db.execute(
                 "INSERT INTO deliveries (version_id, channel, recipient_key,"
                 " recipient_hint, line, state, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING",
+                " VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)"
+                " ON CONFLICT (version_id, channel, recipient_key) DO NOTHING",
                 (version_id, channel, key, self.recipient_hint(address), line, stamp, stamp),
             )
             row = db.execute(
@@ -933,7 +935,7 @@ class Ledger:
             if error_code in SUPPRESSING_ERRORS:
                 db.execute(
                     "INSERT INTO suppressions SELECT channel, recipient_key, ?, ?"
-                    " FROM deliveries WHERE id = ? ON CONFLICT DO NOTHING",
+                    " FROM deliveries WHERE id = ? ON CONFLICT (channel, recipient_key) DO NOTHING",
                     (error_code, stamp, delivery_id),
                 )
 
