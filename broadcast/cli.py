@@ -111,6 +111,23 @@ StrictOpt = Annotated[
     typer.Option("--strict", help="Treat wording warnings (jargon, long sentences...) as errors."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout instead.")]
+ExerciseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--exercise",
+        help="A drill: every text marked EXERCISE, only exercise_recipients, kept apart in the "
+        "ledger (as exercise: true in the incident).",
+    ),
+]
+AsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        help="Who you are (default: $BROADCAST_USER, then your login name).",
+        show_default=False,
+        metavar="NAME",
+    ),
+]
 
 
 @app.command(cls=PlainUsageCommand)
@@ -145,10 +162,16 @@ def preview(
         bool, typer.Option("--html", help="Show HTML parts as source, not as plain text.")
     ] = False,
     strict: StrictOpt = False,
+    exercise: ExerciseOpt = False,
 ) -> None:
     """Show exactly what each channel would carry, with its measures. Sends nothing."""
     plan = _prepare(
-        incident, config, channel, strict=strict, occasions=_occasions(incident, config)
+        incident,
+        config,
+        channel,
+        strict=strict,
+        occasions=_occasions(incident, config),
+        exercise=exercise,
     )
     if as_json:
         _print_json(plan.to_json())
@@ -240,6 +263,8 @@ def send(
             "traces show the incident was sent before.",
         ),
     ] = False,
+    as_name: AsOpt = None,
+    exercise: ExerciseOpt = False,
 ) -> None:
     """Send the incident on every channel (or the --channel ones); safe to repeat from cron.
 
@@ -256,7 +281,9 @@ def send(
 
         now = _now()
         try:
-            decision = peek(incident, config_path(config), now, channel or (), state)
+            decision = peek(
+                incident, config_path(config), now, channel or (), state, exercise=exercise
+            )
         except LedgerFault as fault:
             _fail([Problem(str(fault))])
         plan = prepare(
@@ -267,6 +294,7 @@ def send(
             reminder=bool(decision and decision.reminder),
             previous_update_at=decision.previous_update_at if decision else None,
             occasions=decision.occasions if decision else None,
+            exercise=exercise,
         )
         if as_json:
             would = {"action": decision.action, "reason": decision.reason} if decision else {}
@@ -288,6 +316,8 @@ def send(
             resend_uncertain=resend_uncertain,
             continue_incident=continue_incident,
             ledger_lost=ledger_lost,
+            sender=as_name,
+            exercise=exercise,
         )
     )
 
@@ -378,11 +408,95 @@ def tick(
 
 
 @app.command(cls=PlainUsageCommand)
+def approve(
+    incident: IncidentArg,
+    config: ConfigOpt = None,
+    as_name: AsOpt = None,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key",
+            help="Sign the approval with this SSH private key (ssh-keygen -Y sign), for "
+            "approval.allowed_signers.",
+            show_default=False,
+            dir_okay=False,
+            metavar="FILE",
+        ),
+    ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", "-y", help="Approve without asking (required without a terminal)."),
+    ] = False,
+    state: StateOpt = None,
+    as_json: JsonOpt = False,
+    exercise: ExerciseOpt = False,
+) -> None:
+    """Show what every channel will carry and approve exactly those texts, as a second person.
+
+    The approval is of a hash over every rendered text of every channel and language: an edit
+    afterwards voids it. The person who sends must be someone else.
+    """
+    from broadcast.delivery.approval import person, record_approval
+    from broadcast.ledger.sqlite import Ledger, LedgerFault, ledger_errors, state_folder
+    from broadcast.terminal.preview import show_preview
+
+    plan = _prepare(incident, config, None, exercise=exercise)
+    if not plan.ok or plan.incident is None or plan.config is None:
+        if as_json:
+            _print_json({**plan.to_json(), "approved": False})
+        else:
+            show_preview(plan, html_source=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    approver = person(as_name)
+    if not as_json:
+        show_preview(plan, html_source=False)
+    if not yes:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            _fail(
+                [
+                    Problem(
+                        "there is no terminal to confirm on, so nothing was approved; add --yes "
+                        "to approve the texts shown without asking"
+                    )
+                ]
+            )
+        if not typer.confirm(f"Approve every text above as {approver}?", default=False):
+            raise typer.Exit(EXIT_OK)
+    try:
+        ledger = Ledger(state_folder(state, plan.config.folder, dict(os.environ)))
+        try:
+            with ledger_errors(ledger.path):
+                approval = record_approval(ledger, plan.incident.id, plan, approver, key)
+        finally:
+            ledger.close()
+    except LedgerFault as fault:
+        _fail([Problem(str(fault))])
+    except InputError as exc:
+        _fail(exc.problems)
+    document = {
+        "approved": True,
+        "incident": plan.incident.id,
+        "approved_by": approval.approved_by,
+        "approved_at": approval.approved_at.isoformat(),
+        "texts_hash": approval.texts_hash,
+        "signed": approval.signature is not None,
+        "exercise": plan.incident.exercise,
+    }
+    if as_json:
+        _print_json(document)
+    else:
+        from broadcast.terminal.sending import show_approval
+
+        show_approval(document, plan)
+
+
+@app.command(cls=PlainUsageCommand)
 def status(
     incident: IncidentArg,
     config: ConfigOpt = None,
     state: StateOpt = None,
     as_json: JsonOpt = False,
+    exercise: ExerciseOpt = False,
 ) -> None:
     """What was sent: versions, deliveries per channel by state, failures, the next promise."""
     from broadcast.report.status import incident_status
@@ -394,7 +508,7 @@ def status(
 
         return incident_status(ledger, parsed, now, receipt_channels(loaded))
 
-    summary = _from_ledger(incident, config, state, summarise)
+    summary = _from_ledger(incident, config, state, summarise, exercise)
     if as_json:
         _print_json(summary)
     else:
@@ -457,8 +571,11 @@ def report(
         typer.Option("--output", "-o", help="Write to this file.", dir_okay=False, metavar="FILE"),
     ] = None,
     as_json: JsonOpt = False,
+    exercise: ExerciseOpt = False,
 ) -> None:
-    """The post-incident evaluation: speed, updates, promises kept, deliveries, reminders."""
+    """The post-incident evaluation: speed, updates, promises kept, deliveries, reminders.
+
+    On an exercise (--exercise, or exercise: true in the file), it evaluates the drill."""
     from broadcast.report.evaluation import post_incident_report
     from broadcast.report.html import report_html
     from broadcast.report.markdown import report_markdown
@@ -470,6 +587,7 @@ def report(
         config,
         state,
         lambda ledger, parsed, now, _: post_incident_report(ledger, parsed, now),
+        exercise,
     )
     if as_json:
         _print_json(data)
@@ -498,6 +616,7 @@ def _from_ledger(
     config: Path | None,
     state: Path | None,
     summarise: Callable[[Ledger, Incident, datetime, Config], dict[str, Any]],
+    exercise: bool = False,
 ) -> dict[str, Any]:
     """Load the incident and its configuration, then summarise the ledger about it."""
     from broadcast.input.config import config_path, load_config
@@ -506,7 +625,7 @@ def _from_ledger(
 
     try:
         loaded = load_config(config_path(config))
-        parsed, _ = load_incident(incident, loaded.defaults.model_dump())
+        parsed, _ = load_incident(incident, loaded.defaults.model_dump(), exercise)
     except InputError as exc:
         _fail(exc.problems)
     try:
@@ -530,6 +649,8 @@ def _run_send(
     emit: Callable[[dict[str, object]], None] | None = None,
     continue_incident: bool = False,
     ledger_lost: bool = False,
+    sender: str | None = None,
+    exercise: bool = False,
 ) -> int:
     """One incident, from lock to summary; returns the exit code.
 
@@ -565,6 +686,8 @@ def _run_send(
         retry_transient=retry_transient,
         continue_incident=continue_incident,
         ledger_lost=ledger_lost,
+        sender=sender,
+        exercise=exercise,
     )
     try:
         with run:
@@ -764,6 +887,7 @@ def _prepare(
     check_credentials: bool = False,
     strict: bool = False,
     occasions: frozenset[str] | None = None,
+    exercise: bool = False,
 ) -> Plan:
     from broadcast.delivery.preflight import prepare
     from broadcast.input.config import config_path
@@ -776,6 +900,7 @@ def _prepare(
         check_credentials=check_credentials,
         strict=strict,
         occasions=occasions,
+        exercise=exercise,
     )
 
 

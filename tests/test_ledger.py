@@ -175,19 +175,38 @@ def test_a_schema_2_ledger_is_migrated_keeping_its_deliveries_and_learns_suppres
     Ledger._unseal = clear_salt  # type: ignore[method-assign]
     try:
         old = open_ledger(tmp_path)
-        version = new_version(old)
-        sent, _ = old.claim(version.id, "sms", "+33612345678", 2)
-        refused, _ = old.claim(version.id, "sms", "+33320123456", 3)
-        # As the code of that schema wrote them (no sent_at column yet).
+        # As the code of that schema wrote them (no sent_at column yet, no sealed contact).
         with old.transaction() as db:
             db.execute(
-                "UPDATE deliveries SET state = 'sent', provider_id = 'SM1' WHERE id = ?", (sent,)
+                "INSERT INTO versions (id, incident_id, content_hash, kind, status, created_at,"
+                " run_by, channels) VALUES (1, 'panne-nord', 'h1', 'update', 'investigating',"
+                " ?, 'someone', '[\"sms\"]')",
+                (T0.isoformat(),),
             )
-            db.execute(
-                "UPDATE deliveries SET state = 'failed-permanent', error_code = '21614'"
-                " WHERE id = ?",
-                (refused,),
-            )
+            for number, (address, line, state, code) in enumerate(
+                [
+                    ("+33612345678", 2, "sent", None),
+                    ("+33320123456", 3, "failed-permanent", "21614"),
+                ],
+                start=1,
+            ):
+                db.execute(
+                    "INSERT INTO deliveries (id, version_id, channel, recipient_key,"
+                    " recipient_hint, line, state, provider_id, error_code, created_at,"
+                    " updated_at) VALUES (?, 1, 'sms', ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        number,
+                        hmac.new(old.secret, address.encode(), hashlib.sha256).hexdigest()[:32],
+                        Ledger.recipient_hint(address),
+                        line,
+                        state,
+                        "SM1" if state == "sent" else None,
+                        code,
+                        T0.isoformat(),
+                        T0.isoformat(),
+                    ),
+                )
+        version_id, sent, refused = 1, 1, 2
         assert old.schema_version == 2
         old.close()
     finally:
@@ -195,13 +214,13 @@ def test_a_schema_2_ledger_is_migrated_keeping_its_deliveries_and_learns_suppres
         Ledger._unseal = unseal  # type: ignore[method-assign]
     ledger = open_ledger(tmp_path)
     assert ledger.schema_version == len(MIGRATIONS) >= 3
-    assert ledger.counts(version.id) == {"sms": {"sent": 1, "failed-permanent": 1}}
-    (row,) = ledger.deliveries(version.id, "sms", ("failed-permanent",))
+    assert ledger.counts(version_id) == {"sms": {"sent": 1, "failed-permanent": 1}}
+    (row,) = ledger.deliveries(version_id, "sms", ("failed-permanent",))
     assert (row.error_code, row.fallback_from, row.unanswered) == ("21614", None, 0)
     # The new states are accepted, and a refusal recorded from now on suppresses.
     ledger.record_receipt(sent, "undelivered", "30003")
-    assert ledger.state_of(version.id, "sms", "+33612345678") == "undelivered"
-    again, _ = ledger.claim(version.id, "sms", "+33320123457", 4)
+    assert ledger.state_of(version_id, "sms", "+33612345678") == "undelivered"
+    again, _ = ledger.claim(version_id, "sms", "+33320123457", 4)
     ledger.mark_outcome(again, "failed-permanent", None, "21614", "not a mobile number")
     assert ledger.suppression("sms", "+33320123457") == "21614"
     assert ledger.suppression("voice", "+33320123457") is None

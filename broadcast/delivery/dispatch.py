@@ -660,7 +660,7 @@ class Dispatcher:
         if self.ledger is None or self.version_id is None:
             return None, None
         delivery_id, state = self.ledger.claim(
-            self.version_id, channel, target.address, target.line
+            self.version_id, channel, target.address, target.line, target.name, target.locale
         )
         if state == UNCERTAIN and kind.can_look_up:
             since = self.ledger.attempt_started(delivery_id)

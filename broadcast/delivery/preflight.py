@@ -147,6 +147,7 @@ def prepare(
     previous_update_at: datetime | None = None,
     strict: bool = False,
     occasions: frozenset[str] | None = None,
+    exercise: bool = False,
 ) -> Plan:
     """Build the plan. ``check_credentials`` is for real sends: a dry run needs no secrets.
 
@@ -169,7 +170,7 @@ def prepare(
         plan.problems.extend(exc.problems)
     defaults = plan.config.defaults.model_dump() if plan.config else None
     try:
-        plan.incident, incident_doc = load_incident(incident_path, defaults)
+        plan.incident, incident_doc = load_incident(incident_path, defaults, exercise)
     except InputError as exc:
         plan.problems.extend(exc.problems)
     if plan.config is None or plan.incident is None:

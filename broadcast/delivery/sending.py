@@ -39,10 +39,11 @@ from typing import Any, Literal
 
 from broadcast.channels import adapter_class
 from broadcast.channels.web_banner import HISTORY, load_history
+from broadcast.delivery.approval import approval_needed, check_approval, person
 from broadcast.delivery.preflight import ChannelPlan, Plan, prepare
 from broadcast.delivery.receipts import RUN_BUDGET_SECONDS, RUN_CAP, Reconciliation, reconcile
 from broadcast.input.config import Config, load_config, occasions_of
-from broadcast.input.incident import Incident, load_incident
+from broadcast.input.incident import CLOSED, Incident, load_incident
 from broadcast.input.yamlfile import YamlDocument
 from broadcast.ledger.postgres import URL_ENV as LEDGER_ENV
 from broadcast.ledger.sqlite import (
@@ -172,7 +173,7 @@ def decide(
             occasions=latest_occasions,
         )
     due = latest.next_update_at
-    if incident.status != "resolved" and due is not None and now >= due:
+    if incident.status not in CLOSED and due is not None and now >= due:
         return Decision(
             "reminder",
             now,
@@ -358,6 +359,7 @@ def peek(
     only: Sequence[str] = (),
     state_dir: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    exercise: bool = False,
 ) -> Decision | None:
     """What a real send would do now, for a dry run: no lock, nothing written.
 
@@ -366,7 +368,7 @@ def peek(
     environ = dict(os.environ) if environ is None else environ
     try:
         config = load_config(config_path, environ)
-        incident, _ = load_incident(incident_path, config.defaults.model_dump())
+        incident, _ = load_incident(incident_path, config.defaults.model_dump(), exercise)
     except InputError:
         return None
     folder = state_folder(state_dir, config.folder, dict(environ))
@@ -447,6 +449,13 @@ class SendRun:
     continue_incident: bool = False
     # The ledger was lost: send the current version to everyone again rather than refuse.
     ledger_lost: bool = False
+    # Who sends (``--as``, BROADCAST_USER, the login): recorded, and never their own approver.
+    sender: str | None = None
+    # A drill (--exercise): marked texts, exercise recipients, kept apart in the ledger.
+    exercise: bool = False
+
+    # The approval a new version goes out under, when channels.yaml asks for one.
+    approval: Any = None
 
     plan: Plan | None = None
     decision: Decision | None = None
@@ -470,7 +479,7 @@ class SendRun:
         try:
             config = load_config(self.config_path, self.environ)
             defaults = config.defaults.model_dump()
-            incident, document = load_incident(self.incident_path, defaults)
+            incident, document = load_incident(self.incident_path, defaults, self.exercise)
         except InputError:
             # Let the dry-run checks collect and report every problem.
             self.plan = self._prepare(self.now)
@@ -529,6 +538,16 @@ class SendRun:
                 if self.ledger.latest_version(incident.id) is None:
                     self._check_not_lost(
                         folder, config, incident, lock_was_there and not ledger_was_there
+                    )
+                if self.decision.action == "new" and approval_needed(config, incident):
+                    self.approval = check_approval(
+                        self.ledger,
+                        incident.id,
+                        config,
+                        person(self.sender, self.environ),
+                        self._render_all_at,
+                        self.incident_path,
+                        document.line_of(("id",)),
                     )
                 if self.decision.action in ("continue", "nothing"):
                     # The latest version stays the one handed out: follow it through. (A newer
@@ -647,6 +666,16 @@ class SendRun:
                 chosen.append(target)
         return chosen
 
+    def _render_all_at(self, moment: datetime) -> Plan:
+        """Every channel as the file renders at ``moment``: what an approval is checked on."""
+        return prepare(
+            self.incident_path,
+            self.config_path,
+            now=moment,
+            environ=self.environ,
+            exercise=self.exercise,
+        )
+
     def _prepare(
         self,
         now: datetime,
@@ -664,6 +693,7 @@ class SendRun:
             reminder=reminder,
             previous_update_at=previous,
             occasions=occasions,
+            exercise=self.exercise,
         )
 
     def _reopen(self, incident: Incident, channels: list[str], config: Config) -> None:
@@ -776,6 +806,9 @@ class SendRun:
                     for c in self.plan.channels
                 ],
                 source_path=str(self.incident_path.resolve()),
+                approval_id=self.approval.id if self.approval is not None else None,
+                sent_by=person(self.sender, self.environ),
+                exercise=incident.exercise,
             )
         else:
             assert version is not None

@@ -68,6 +68,9 @@ class _Channel(BaseModel):
     TEMPLATES: ClassVar[dict[str, str]] = {}
     # Reminder templates that are not simply "reminder_" + the update's template name.
     REMINDER_TEMPLATES: ClassVar[dict[str, str]] = {}
+    # Seen by the public (a post, a web page): an exercise uses it only through an
+    # ``exercise:`` block naming another target (see delivery.exercise).
+    PUBLIC: ClassVar[bool] = False
 
     locale: str | None = None
     templates: dict[str, str] = Field(default_factory=dict)
@@ -88,6 +91,11 @@ class _Channel(BaseModel):
             return f"the incident is {severity}; min_severity is {self.min_severity}"
         return None
 
+    # For exercises: who receives a drill (a CSV like ``recipients``), and fields that replace
+    # the channel's own during one (another account, another output_dir).
+    exercise_recipients: str | None = None
+    exercise: dict[str, Any] | None = None
+
     @field_validator("rate")
     @classmethod
     def _rate_form(cls, value: str | None) -> str | None:
@@ -104,14 +112,26 @@ class _Channel(BaseModel):
         per = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60}
         return float(match.group(1)) / per.get(match.group(2), 3600)
 
-    def template_names(self, reminder: bool = False) -> dict[str, str]:
+    def template_names(self, reminder: bool = False, correction: bool = False) -> dict[str, str]:
         """Part name → template file name, with this channel's overrides applied.
 
         A reminder ("still working on it") has its own templates: ``reminder_sms.txt.j2`` for
-        ``sms.txt.j2``; ``templates: {reminder_text: ...}`` overrides one.
+        ``sms.txt.j2``; ``templates: {reminder_text: ...}`` overrides one. So has a correction
+        (``correction_sms.txt.j2``, ``templates: {correction_text: ...}``).
         """
+        if correction:
+            chosen = {
+                k.removeprefix("correction_"): v
+                for k, v in self.templates.items()
+                if k.startswith("correction_")
+            }
+            return {**{p: f"correction_{n}" for p, n in self.TEMPLATES.items()}, **chosen}
         if not reminder:
-            chosen = {k: v for k, v in self.templates.items() if not k.startswith("reminder_")}
+            chosen = {
+                k: v
+                for k, v in self.templates.items()
+                if not k.startswith(("reminder_", "correction_"))
+            }
             return {**self.TEMPLATES, **chosen}
         defaults = {
             part: self.REMINDER_TEMPLATES.get(part, f"reminder_{name}")
@@ -180,9 +200,10 @@ class SmsChannel(_Channel):
             )
         return self
 
-    def template_names(self, reminder: bool = False) -> dict[str, str]:
-        names = super().template_names(reminder)
-        return {**names, "text": self.template} if self.template and not reminder else names
+    def template_names(self, reminder: bool = False, correction: bool = False) -> dict[str, str]:
+        names = super().template_names(reminder, correction)
+        plain = not (reminder or correction)
+        return {**names, "text": self.template} if self.template and plain else names
 
 
 class VoiceChannel(_Channel):
@@ -289,6 +310,8 @@ class TwitterChannel(_Channel):
     ENV_ONLY: ClassVar[tuple[str, ...]] = ("consumer_secret", "access_token_secret")
     TEMPLATES: ClassVar[dict[str, str]] = {"text": "tweet.txt.j2"}
 
+    PUBLIC: ClassVar[bool] = True
+
     type: Literal["twitter"]
     consumer_key: str
     consumer_secret: str
@@ -297,9 +320,10 @@ class TwitterChannel(_Channel):
     api_base_url: str | None = None
     template: str | None = None
 
-    def template_names(self, reminder: bool = False) -> dict[str, str]:
-        names = super().template_names(reminder)
-        return {**names, "text": self.template} if self.template and not reminder else names
+    def template_names(self, reminder: bool = False, correction: bool = False) -> dict[str, str]:
+        names = super().template_names(reminder, correction)
+        plain = not (reminder or correction)
+        return {**names, "text": self.template} if self.template and plain else names
 
 
 class WebBannerChannel(_Channel):
@@ -312,6 +336,8 @@ class WebBannerChannel(_Channel):
         "html": "status.html.j2",
         "agent_script": "agent_script.md.j2",
     }
+
+    PUBLIC: ClassVar[bool] = True
 
     type: Literal["web_banner"]
     output_dir: str
@@ -363,6 +389,18 @@ class ContentChecks(BaseModel):
     max_sentence_words: int = Field(default=25, ge=8, le=100)
 
 
+class Approval(BaseModel):
+    """Two-person approval: who must agree before a version goes out (see delivery.approval)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    required: bool = False
+    # Only incidents this severe or more need it (minor < major < critical).
+    min_severity: Literal["minor", "major", "critical"] | None = None
+    # OpenSSH allowed_signers: approvals must then be signed by a key it lists for the name.
+    allowed_signers: str | None = None
+
+
 class Config(BaseModel):
     """The whole of channels.yaml."""
 
@@ -371,6 +409,7 @@ class Config(BaseModel):
     organisation: str = Field(min_length=1)
     defaults: Defaults = Field(default_factory=Defaults)
     content_checks: ContentChecks = Field(default_factory=ContentChecks)
+    approval: Approval = Field(default_factory=Approval)
     channels: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")], Channel] = Field(
         min_length=1
     )
@@ -525,6 +564,7 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
         (): [f for f in Config.model_fields if f not in ("path", "doc")],
         ("defaults",): Defaults.model_fields.keys(),
         ("content_checks",): ContentChecks.model_fields.keys(),
+        ("approval",): Approval.model_fields.keys(),
     }
     for name, channel in (data.get("channels") or {}).items():
         kind = CHANNEL_TYPES.get(channel.get("type")) if isinstance(channel, dict) else None

@@ -14,7 +14,13 @@ from broadcast.input.model_errors import problems_from_validation
 from broadcast.input.yamlfile import YamlDocument, dotted, load_yaml
 from broadcast.problems import InputError, Problem
 
-Status = Literal["investigating", "identified", "monitoring", "resolved"]
+Status = Literal["investigating", "identified", "monitoring", "resolved", "cancelled"]
+# The last word on an incident: no next update, no reminder after it. ``cancelled`` is the
+# correction of a false alarm or a wrong message (its ``correction`` text says what was wrong).
+CLOSED = ("resolved", "cancelled")
+# An exercise is kept apart in the ledger under its own id: the real id and this suffix (the
+# suffix cannot occur in a real id, whose hyphens are single).
+EXERCISE_SUFFIX = "--exercise"
 Severity = Literal["minor", "major", "critical"]
 
 # How far ahead a promised update time that has already passed is renewed.
@@ -39,6 +45,7 @@ MAX_CHARACTERS = {
     "a": 2_000,  # its answer
     "link": 2_000,  # about the longest web address browsers and mail programs keep whole
     "feedback_url": 2_000,
+    "correction": 1_000,  # what was wrong and what to do now
 }
 # Every other value (id, status, dates, durations, language, time zone) is a word or a date.
 MAX_OTHER_CHARACTERS = 200
@@ -72,7 +79,16 @@ class FaqEntry(BaseModel):
 
 
 # Text fields a translation carries; the others (dates, status, link...) are shared.
-TRANSLATED = ("title", "headline", "affected", "summary", "actions", "apology", "compensation")
+TRANSLATED = (
+    "title",
+    "headline",
+    "affected",
+    "summary",
+    "actions",
+    "apology",
+    "compensation",
+    "correction",
+)
 
 
 class Translation(BaseModel):
@@ -87,6 +103,7 @@ class Translation(BaseModel):
     actions: str | None = None
     apology: str | None = None
     compensation: str | None = None
+    correction: str | None = None
     faq: list[FaqEntry] | None = None
 
 
@@ -114,6 +131,10 @@ class Incident(BaseModel):
     feedback_url: str | None = None
     faq: list[FaqEntry] = Field(default_factory=list)
     translations: dict[str, Translation] = Field(default_factory=dict)
+    # With status: cancelled, what was wrong and what to do now (the correction procedure).
+    correction: str | None = None
+    # A drill: marked on every text, sent only to each channel's exercise_recipients.
+    exercise: bool = False
 
     @field_validator("translations")
     @classmethod
@@ -205,7 +226,13 @@ class Incident(BaseModel):
 
     @model_validator(mode="after")
     def _coherent(self) -> Incident:
-        if self.status != "resolved":
+        if self.status == "cancelled" and not self.correction:
+            raise _FieldError(
+                "correction",
+                "a cancelled incident corrects what was said: write correction: what was wrong "
+                "and what to do now",
+            )
+        if self.status not in CLOSED:
             if self.next_update is None:
                 raise _FieldError(
                     "next_update",
@@ -268,7 +295,7 @@ class Incident(BaseModel):
         A promised time that has already passed is renewed an hour ahead: a message must never
         promise an update in the past (preflight warns so the file gets a new time).
         """
-        if self.status == "resolved" or self.next_update is None:
+        if self.status in CLOSED or self.next_update is None:
             return None
         if isinstance(self.next_update, timedelta):
             return (now + self.next_update).astimezone(self.zone)
@@ -294,9 +321,13 @@ def _parse_local(text: str, zone: tzinfo) -> datetime | None:
 
 
 def load_incident(
-    path: Path, defaults: dict[str, Any] | None = None
+    path: Path, defaults: dict[str, Any] | None = None, exercise: bool = False
 ) -> tuple[Incident, YamlDocument]:
-    """Read and validate an incident file; ``InputError`` lists every problem with its line."""
+    """Read and validate an incident file; ``InputError`` lists every problem with its line.
+
+    An exercise (``exercise`` here, or ``exercise: true`` in the file) gets its own id, the
+    real one with ``EXERCISE_SUFFIX``: it never counts as a version of the real incident.
+    """
     doc = load_yaml(path, what="incident file")
     if not isinstance(doc.data, dict):
         raise InputError(
@@ -304,7 +335,12 @@ def load_incident(
         )
     data = {k: v for k, v in (defaults or {}).items() if k in DEFAULTABLE and v is not None}
     data.update(doc.data)
-    return validate_incident(data, doc), doc
+    incident = validate_incident(data, doc)
+    if exercise or incident.exercise:
+        incident = incident.model_copy(
+            update={"id": incident.id + EXERCISE_SUFFIX, "exercise": True}
+        )
+    return incident, doc
 
 
 def validate_incident(data: dict[str, Any], doc: YamlDocument) -> Incident:

@@ -26,6 +26,7 @@ says what to do.
 
 from __future__ import annotations
 
+import base64
 import errno
 import getpass
 import hashlib
@@ -357,6 +358,32 @@ class Version:
     completed_at: datetime | None = None
     source_path: str | None = None  # the incident file it was sent from (absolute)
     superseded_by: int | None = None
+    approval_id: int | None = None  # the approval it went out under, if one was needed
+    sent_by: str | None = None  # the person who sent it (``--as``, BROADCAST_USER, login)
+    exercise: bool = False
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A person's approval of every text a version carries (their hash, rendered then)."""
+
+    id: int
+    incident_id: str
+    texts_hash: str
+    rendered_at: datetime
+    approved_by: str
+    approved_at: datetime
+    signature: str | None = None
+
+
+@dataclass(frozen=True)
+class Contact:
+    """An earlier recipient, as the sealed copy of their address gives them back."""
+
+    address: str
+    name: str
+    locale: str | None
+    line: int | None
 
 
 @dataclass(frozen=True)
@@ -559,6 +586,13 @@ class Ledger:
                 "with another key broadcast would not recognise who already got a message and "
                 "would send it to everyone again."
             )
+        from cryptography.fernet import Fernet
+
+        # Its own key, derived from the recipient key: the addresses kept for corrections.
+        derived = hmac.new(
+            key.secret, b"broadcast contacts\0" + meta["ledger_id"].encode(), "sha256"
+        )
+        self._fernet = Fernet(base64.urlsafe_b64encode(derived.digest()))
         return _seal(key, meta["ledger_id"], bytes.fromhex(meta["sealed"]))
 
     @contextmanager
@@ -588,6 +622,47 @@ class Ledger:
         """A keyed hash: recognises a recipient again without storing the address."""
         return hmac.new(self.secret, address.encode(), hashlib.sha256).hexdigest()[:32]
 
+    def seal_contact(self, contact: Contact) -> str:
+        """The contact encrypted (Fernet: AES-128-CBC with HMAC-SHA-256) with the recipient key."""
+        data = {
+            "address": contact.address,
+            "name": contact.name,
+            "locale": contact.locale,
+            "line": contact.line,
+        }
+        return self._fernet.encrypt(json.dumps(data, ensure_ascii=False).encode()).decode()
+
+    def open_contact(self, sealed: str) -> Contact:
+        data = json.loads(self._fernet.decrypt(sealed.encode()))
+        return Contact(data["address"], data["name"], data["locale"], data["line"])
+
+    def earlier_recipients(
+        self, incident_id: str, channel: str, before_version: int
+    ) -> tuple[list[Contact], int]:
+        """Everyone an earlier version of the incident reached (or may have) on ``channel``,
+        once each, from the sealed copies; and how many rows had none (written before the
+        addresses were kept) and so cannot be reached again."""
+        rows = self.db.execute(
+            "SELECT d.recipient_key, d.recipient_sealed FROM deliveries d"
+            " JOIN versions v ON v.id = d.version_id"
+            " WHERE v.incident_id = ? AND d.channel = ? AND d.version_id < ?"
+            f" AND d.state IN ({_HANDED_OVER_SQL}, 'uncertain') ORDER BY d.id",
+            (incident_id, channel, before_version),
+        ).fetchall()
+        seen: set[str] = set()
+        contacts: list[Contact] = []
+        lost: set[str] = set()
+        for row in rows:
+            key = str(row["recipient_key"])
+            if key in seen:
+                continue
+            if row["recipient_sealed"] is None:
+                lost.add(key)
+                continue
+            seen.add(key)
+            contacts.append(self.open_contact(str(row["recipient_sealed"])))
+        return contacts, len(lost - seen)
+
     @staticmethod
     def recipient_hint(address: str) -> str:
         if "@" in address:
@@ -607,6 +682,9 @@ class Ledger:
         channels: list[str],
         renders: list[tuple[str, str, str, str]],
         source_path: str | None = None,
+        approval_id: int | None = None,
+        sent_by: str | None = None,
+        exercise: bool = False,
     ) -> Version:
         """Record a new version with its rendered texts ``(channel, locale, part, text)``.
 
@@ -616,8 +694,8 @@ class Ledger:
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO versions (incident_id, content_hash, kind, status, created_at,"
-                " next_update_at, run_by, channels, source_path)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                " next_update_at, run_by, channels, source_path, approval_id, sent_by, exercise)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     incident_id,
                     content_hash,
@@ -628,6 +706,9 @@ class Ledger:
                     _who(),
                     json.dumps(channels),
                     source_path,
+                    approval_id,
+                    sent_by,
+                    int(exercise),
                 ),
             )
             version_id = int(cursor.fetchone()[0])
@@ -720,6 +801,48 @@ class Ledger:
         assert updated is not None
         return updated
 
+    # -- approvals -----------------------------------------------------------------------
+
+    def add_approval(
+        self,
+        incident_id: str,
+        texts_hash: str,
+        rendered_at: datetime,
+        approved_by: str,
+        signature: str | None = None,
+        approved_at: datetime | None = None,
+    ) -> Approval:
+        """Record that ``approved_by`` approved the texts whose hash is ``texts_hash``
+        (rendered at ``rendered_at``), at ``approved_at`` (default: the ledger's clock)."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO approvals (incident_id, texts_hash, rendered_at, approved_by,"
+                " approved_at, signature) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    incident_id,
+                    texts_hash,
+                    now_text(rendered_at),
+                    approved_by,
+                    now_text(approved_at) if approved_at else self._stamp(),
+                    signature,
+                ),
+            )
+            approval_id = int(cursor.lastrowid or 0)
+        found = self.approval(approval_id)
+        assert found is not None
+        return found
+
+    def approval(self, approval_id: int) -> Approval | None:
+        row = self.db.execute("SELECT * FROM approvals WHERE id = ?", (approval_id,)).fetchone()
+        return _approval(row) if row else None
+
+    def approvals(self, incident_id: str) -> list[Approval]:
+        """The incident's approvals, newest first."""
+        rows = self.db.execute(
+            "SELECT * FROM approvals WHERE incident_id = ? ORDER BY id DESC", (incident_id,)
+        ).fetchall()
+        return [_approval(row) for row in rows]
+
     # -- takeovers ------------------------------------------------------------------------
 
     def request_takeover(self, incident_id: str, content_hash: str, wait: float) -> None:
@@ -756,18 +879,38 @@ class Ledger:
     # -- deliveries ----------------------------------------------------------------------
 
     def claim(
-        self, version_id: int, channel: str, address: str, line: int | None
+        self,
+        version_id: int,
+        channel: str,
+        address: str,
+        line: int | None,
+        name: str = "",
+        locale: str | None = None,
     ) -> tuple[int, str]:
-        """Record a pending delivery unless one exists; return its id and current state."""
+        """Record a pending delivery unless one exists; return its id and current state.
+
+        The address (with the name and language) is kept sealed with the recipient key: a
+        correction can reach this person again; the ledger alone reveals nobody.
+        """
         key = self.recipient_key(address)
         stamp = self._stamp()
+        sealed = self.seal_contact(Contact(address, name, locale, line))
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO deliveries (version_id, channel, recipient_key,"
-                " recipient_hint, line, state, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)"
+                " recipient_hint, line, state, created_at, updated_at, recipient_sealed)"
+                " VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)"
                 " ON CONFLICT (version_id, channel, recipient_key) DO NOTHING",
-                (version_id, channel, key, self.recipient_hint(address), line, stamp, stamp),
+                (
+                    version_id,
+                    channel,
+                    key,
+                    self.recipient_hint(address),
+                    line,
+                    stamp,
+                    stamp,
+                    sealed,
+                ),
             )
             row = db.execute(
                 "SELECT id, state FROM deliveries WHERE version_id = ? AND channel = ?"
@@ -1127,7 +1270,32 @@ _ATTEMPT_AND_RECEIPT_TIMES = """
     ALTER TABLE deliveries ADD COLUMN receipt_checked_at TEXT;
 """
 
-MIGRATIONS = (*MIGRATIONS, _seal_recipient_secret, _ATTEMPT_AND_RECEIPT_TIMES)
+# 6: approvals of rendered texts by name (and signature), who approved and who sent each
+# version, exercises apart, and each delivery's address sealed with the recipient key so a
+# correction can reach everyone who got an earlier version.
+_APPROVALS_EXERCISES_CORRECTIONS = """
+    CREATE TABLE approvals (
+        id INTEGER PRIMARY KEY,
+        incident_id TEXT NOT NULL,
+        texts_hash TEXT NOT NULL,
+        rendered_at TEXT NOT NULL,
+        approved_by TEXT NOT NULL,
+        approved_at TEXT NOT NULL,
+        signature TEXT
+    );
+    CREATE INDEX approvals_by_incident ON approvals (incident_id, id);
+    ALTER TABLE versions ADD COLUMN approval_id INTEGER REFERENCES approvals (id);
+    ALTER TABLE versions ADD COLUMN sent_by TEXT;
+    ALTER TABLE versions ADD COLUMN exercise INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE deliveries ADD COLUMN recipient_sealed TEXT;
+"""
+
+MIGRATIONS = (
+    *MIGRATIONS,
+    _seal_recipient_secret,
+    _ATTEMPT_AND_RECEIPT_TIMES,
+    _APPROVALS_EXERCISES_CORRECTIONS,
+)
 
 
 def _seal(key: RecipientKey, ledger_id: str, data: bytes) -> bytes:
@@ -1167,6 +1335,21 @@ def _version(row: sqlite3.Row) -> Version:
         completed_at=datetime.fromisoformat(row["completed_at"]) if row["completed_at"] else None,
         source_path=row["source_path"],
         superseded_by=row["superseded_by"],
+        approval_id=row["approval_id"],
+        sent_by=row["sent_by"],
+        exercise=bool(row["exercise"]),
+    )
+
+
+def _approval(row: sqlite3.Row) -> Approval:
+    return Approval(
+        id=int(row["id"]),
+        incident_id=row["incident_id"],
+        texts_hash=row["texts_hash"],
+        rendered_at=datetime.fromisoformat(row["rendered_at"]),
+        approved_by=row["approved_by"],
+        approved_at=datetime.fromisoformat(row["approved_at"]),
+        signature=row["signature"],
     )
 
 

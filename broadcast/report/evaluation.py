@@ -29,6 +29,7 @@ from broadcast.ledger.sqlite import (
     Ledger,
     Version,
 )
+from broadcast.report.status import people_of
 
 if TYPE_CHECKING:
     from broadcast.input.incident import Incident
@@ -40,6 +41,9 @@ LATE = "late"
 PENDING_PROMISE = "pending"
 OVERDUE = "overdue"
 NO_PROMISE = "none"
+# The statuses that promise nothing more (as broadcast.input.incident.CLOSED, which would
+# bring pydantic into the report's import).
+CLOSED = ("resolved", "cancelled")
 
 
 def post_incident_report(ledger: Ledger, incident: Incident, now: datetime) -> dict[str, Any]:
@@ -68,6 +72,12 @@ def post_incident_report(ledger: Ledger, incident: Incident, now: datetime) -> d
         if group["state"] in HANDED_OVER:
             first_sent[key] = min(first_sent.get(key, group["first_at"]), group["first_at"])
 
+    last_sent: dict[int, datetime] = {}
+    for group in groups:
+        if group["state"] in HANDED_OVER:
+            vid = group["version_id"]
+            last_sent[vid] = max(last_sent.get(vid, group["last_at"]), group["last_at"])
+
     def went_out(version: Version) -> datetime | None:
         times = [first_sent[(version.id, c)] for c in channels if (version.id, c) in first_sent]
         return min(times) if times else None
@@ -92,6 +102,7 @@ def post_incident_report(ledger: Ledger, incident: Incident, now: datetime) -> d
                 "went_out_at": stamp(went_out(version)),
                 "complete": version.completed_at is not None,
                 "delivery": delivery,
+                **people_of(ledger, version, incident),
             }
         )
 
@@ -121,7 +132,7 @@ def post_incident_report(ledger: Ledger, incident: Incident, now: datetime) -> d
             "answered_at": None,
             "late_by_seconds": None,
         }
-        if version.status == "resolved" or version.next_update_at is None:
+        if version.status in CLOSED or version.next_update_at is None:
             promise["outcome"] = NO_PROMISE
         elif index + 1 < len(versions):
             following = versions[index + 1]
@@ -161,6 +172,27 @@ def post_incident_report(ledger: Ledger, incident: Incident, now: datetime) -> d
         final = versions[first_resolved]
         resolved_at = went_out(final) or final.created_at
 
+    correction = None
+    cancelled = next((v for v in versions if v.status == "cancelled"), None)
+    if cancelled is not None:
+        # From the wrong message reaching people to the correction reaching them.
+        wrong = [went_out(v) for v in versions if v.id < cancelled.id]
+        wrong_at = min((at for at in wrong if at is not None), default=None)
+        first_at, last_at = went_out(cancelled), last_sent.get(cancelled.id)
+        correction = {
+            "version": numbers[cancelled.id],
+            "wrong_message_at": stamp(wrong_at),
+            "correction_first_at": stamp(first_at),
+            "correction_last_at": stamp(last_at),
+            "to_first_seconds": _seconds(first_at - wrong_at) if first_at and wrong_at else None,
+            "to_last_seconds": _seconds(last_at - wrong_at) if last_at and wrong_at else None,
+            "reached": sum(
+                g["count"]
+                for g in groups
+                if g["version_id"] == cancelled.id and g["state"] in HANDED_OVER
+            ),
+        }
+
     reminders = sum(version.kind == REMINDER for version in versions)
     return {
         "incident": incident.id,
@@ -192,6 +224,8 @@ def post_incident_report(ledger: Ledger, incident: Incident, now: datetime) -> d
             "last_version_number": len(versions) or None,
         },
         "reach": _reach(ledger, incident.id, last),
+        "exercise": incident.exercise,
+        "correction": correction,
         "reminders": {
             "count": reminders,
             "versions": len(versions),

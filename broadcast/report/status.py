@@ -16,10 +16,25 @@ from broadcast.ledger.sqlite import (
     UNCERTAIN,
     UNDELIVERED,
     Ledger,
+    Version,
 )
 
 if TYPE_CHECKING:
     from broadcast.input.incident import Incident
+
+
+def people_of(ledger: Ledger, version: Version, incident: Incident) -> dict[str, Any]:
+    """Who sent the version and who approved it (and when), as the ledger keeps them."""
+    approval = ledger.approval(version.approval_id) if version.approval_id else None
+    return {
+        "sent_by": version.sent_by,
+        "sent_at": version.created_at.astimezone(incident.zone).isoformat(),
+        "approved_by": approval.approved_by if approval else None,
+        "approved_at": approval.approved_at.astimezone(incident.zone).isoformat()
+        if approval
+        else None,
+        "approval_signed": bool(approval and approval.signature),
+    }
 
 
 def incident_status(
@@ -82,9 +97,11 @@ def incident_status(
                 "channels": list(v.channels),
                 "complete": v.completed_at is not None,
                 "run_by": v.run_by,
+                **people_of(ledger, v, incident),
             }
             for v in versions
         ],
+        "exercise": incident.exercise,
         "latest": latest.id if latest else None,
         "channels": channels,
         "failures": {channel: dict(c) for channel, c in failures.items()},

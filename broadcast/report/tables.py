@@ -86,6 +86,12 @@ def report_summary(data: dict[str, Any]) -> list[str]:
             f"{local_time(data['resolved_at'], day)}, after "
             f"{format_duration(data['duration_seconds'])}."
         )
+    if data.get("exercise"):
+        lines.insert(
+            0,
+            "This was an EXERCISE (a drill), not a real incident: it evaluates the drill, sent "
+            "only to the exercise recipients, kept apart from the real incident.",
+        )
     first = data["speed"]["first_message"]
     if first is None:
         lines.append("Nothing has been sent for this incident yet.")
@@ -118,6 +124,24 @@ def report_summary(data: dict[str, Any]) -> list[str]:
             f"{suppressed} of the failures not sent at all: the recipient was suppressed by an "
             "earlier failure (invalid or not a mobile)."
         )
+    correction = data.get("correction")
+    if correction:
+        to_first, to_last = correction["to_first_seconds"], correction["to_last_seconds"]
+        lines.append(
+            f"Correction (#{correction['version']}): it began reaching people "
+            f"{format_duration(to_first)} after the wrong message and had reached all "
+            f"{correction['reached']} after {format_duration(to_last)} "
+            f"({local_time(correction['wrong_message_at'], day)} to "
+            f"{local_time(correction['correction_last_at'], day)})."
+        )
+    people = [
+        f"#{v['number']} sent by {v['sent_by']}"
+        + (f", approved by {v['approved_by']}" if v.get("approved_by") else "")
+        for v in data["versions"]
+        if v.get("sent_by")
+    ]
+    if people:
+        lines.append("; ".join(people) + ".")
     reminders = data["reminders"]
     lines.append(
         f"{reminders['count']} reminder{'s' * (reminders['count'] != 1)} out of "

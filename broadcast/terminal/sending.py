@@ -247,6 +247,16 @@ def show_decision(run: SendRun, incident_path: Path) -> None:
         "nothing": "Nothing to send",
     }
     out.print(Text(f"{labels[decision.action]} for {incident_path}: {decision.reason}.", style))
+    if run.approval is not None:
+        out.print(
+            Text(
+                f"Approved by {run.approval.approved_by} at "
+                f"{run.approval.approved_at:%Y-%m-%d %H:%M} UTC"
+                + (" (signed)" if run.approval.signature else "")
+                + ".",
+                "green",
+            )
+        )
     if decision.note:
         out.print(Text(f"Note: {decision.note}.", "bold yellow"))
 
@@ -260,3 +270,19 @@ def show_decision_ahead(decision: Decision) -> None:
         "nothing": "send nothing",
     }[decision.action]
     console().print(Text(f"A real send now would {what}: {decision.reason}.", "bold"))
+
+
+def show_approval(document: dict[str, Any], plan: Plan) -> None:
+    """After ``approve``: who approved what, and what happens next."""
+    channels = ", ".join(c.name for c in plan.channels)
+    signed = " (signed)" if document["signed"] else ""
+    drill = " this exercise" if document["exercise"] else ""
+    console().print(
+        Text(
+            f"Approved{drill} by {document['approved_by']}{signed}: every text of {channels} "
+            f"(texts {document['texts_hash'][:12]}). Someone other than "
+            f"{document['approved_by']} can now send it; an edit to the file voids this "
+            "approval.",
+            "bold green",
+        )
+    )

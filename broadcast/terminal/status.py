@@ -14,13 +14,19 @@ from broadcast.terminal.console import console
 
 def show_status(summary: dict[str, Any]) -> None:
     out = console()
-    out.print(Text(f"{summary['incident']} ({summary['status']})", "bold"))
+    drill = (
+        " · EXERCISE (a drill, kept apart from the real incident)"
+        if summary.get("exercise")
+        else ""
+    )
+    out.print(Text(f"{summary['incident']} ({summary['status']}){drill}", "bold"))
     if not summary["versions"]:
         out.print("Nothing has been sent for this incident yet.")
         return
     versions = Table(title="Versions", title_justify="left")
     for column in ("#", "kind", "status", "at", "next update promised", "complete"):
         versions.add_column(column, no_wrap=column in ("at", "next update promised"))
+    people = []
     for v in summary["versions"]:
         versions.add_row(
             str(v["id"]),
@@ -30,7 +36,18 @@ def show_status(summary: dict[str, Any]) -> None:
             _in_zone(v["next_update_at"], summary["timezone"]),
             "yes" if v["complete"] else "no",
         )
+        if v.get("sent_by"):
+            approved = (
+                f", approved by {v['approved_by']} at "
+                f"{_in_zone(v['approved_at'], summary['timezone'])}"
+                + (" (signed)" if v.get("approval_signed") else "")
+                if v.get("approved_by")
+                else ""
+            )
+            people.append(f"#{v['id']}: sent by {v['sent_by']}{approved}")
     out.print(versions)
+    for line in people:
+        out.print(line)
     deliveries = Table(title="Latest version, per channel", title_justify="left")
     deliveries.add_column("channel")
     states: tuple[str, ...] = (
