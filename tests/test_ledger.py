@@ -206,7 +206,7 @@ def test_a_schema_2_ledger_is_migrated_keeping_its_deliveries_and_learns_suppres
                         T0.isoformat(),
                     ),
                 )
-        version_id, sent, refused = 1, 1, 2
+        version_id, sent = 1, 1
         assert old.schema_version == 2
         old.close()
     finally:
