@@ -19,6 +19,7 @@ ADAPTERS: dict[str, str] = {
     "email": "broadcast.channels.email:EmailAdapter",
     "twitter": "broadcast.channels.twitter:TwitterAdapter",
     "web_banner": "broadcast.channels.web_banner:WebBannerAdapter",
+    "cap": "broadcast.channels.cap:CapAdapter",
 }
 
 

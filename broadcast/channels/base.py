@@ -24,13 +24,16 @@ class Outgoing:
 
     ``parts`` holds the rendered texts (``text``, ``subject``, ``html``, ...); ``thread`` the
     posts of a thread in order (X); ``facts`` the incident's structured facts for adapters that
-    publish data rather than text (the web banner's JSON and feed).
+    publish data rather than text (the web banner's JSON and feed). ``variants`` holds the
+    parts of every language, the first being ``parts``, for a channel that carries all of
+    them in one delivery (a CAP alert has one ``<info>`` per language).
     """
 
     channel: str
     parts: Mapping[str, str]
     thread: tuple[str, ...] = ()
     facts: Mapping[str, Any] = field(default_factory=dict)
+    variants: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -258,6 +258,7 @@ def outgoing_for(
         "reminder": plan.reminder,
         # The language of the texts carried (a call is read out in it).
         "language": language or language_of(channel.locale),
+        **_alert_facts(incident, channel.type),
         **(extra_facts or {}),
     }
     parts = channel.variants.get(language, channel.parts) if language else channel.parts
@@ -266,7 +267,19 @@ def outgoing_for(
         parts=dict(parts),
         thread=tuple(channel.measures.get("thread", ())) if parts is channel.parts else (),
         facts=facts,
+        variants={lang: dict(texts) for lang, texts in channel.variants.items()},
     )
+
+
+def _alert_facts(incident: Any, channel_type: str) -> dict[str, Any]:
+    """What a CAP alert needs beyond texts: the area and the incident's CAP overrides."""
+    if channel_type != "cap":
+        return {}
+    return {
+        "area": incident.area.model_dump() if incident.area else None,
+        "cap": incident.cap.model_dump(exclude_none=True) if incident.cap else {},
+        "locale_tag": incident.locale,
+    }
 
 
 class SendAbandoned(Exception):

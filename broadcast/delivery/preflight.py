@@ -308,6 +308,8 @@ def _plan_channel(
             locale = channel.locale
         elif language != incident.language and result.recipients is not None:
             locale = _readers_locale(result.recipients, language) or locale
+        elif channel.type == "cap" and language in channel.languages:
+            locale = channel.languages[language].replace("-", "_")  # en-GB: dates as in the UK
         worded, fell_back = incident.in_language(language)
         if fell_back:
             result.fallbacks[language] = incident.language
@@ -398,6 +400,8 @@ def _languages(channel: Any, incident: Incident, result: ChannelPlan) -> list[st
     if channel.locale:
         return [language_of(channel.locale)]
     languages = [incident.language]
+    if channel.type == "cap":  # one <info> per language the incident is written in
+        return [*languages, *(x for x in incident.translations if x not in languages)]
     if result.recipients is not None:
         for language, _ in result.recipients.languages.most_common():
             if language and language not in languages:

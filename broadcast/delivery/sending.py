@@ -76,6 +76,8 @@ SENT_MARKERS = "sent"
 STATE_FOLDER_FAULTS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
 
 Action = Literal["new", "continue", "reminder", "nothing"]
+# Incident fields added after ledgers existed (CAP's area and overrides).
+OPTIONAL_LATER_FIELDS = ("area", "cap")
 
 
 class Busy(Exception):
@@ -108,7 +110,13 @@ class Decision:
 
 def content_hash(incident: Incident) -> str:
     """Same file content, same hash: how a re-run knows it has nothing new to say."""
-    canonical = json.dumps(incident.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    data = incident.model_dump(mode="json")
+    # Fields added since ledgers were first written count only when given: an unchanged file
+    # keeps its hash across an upgrade, so it is not sent again as a new version.
+    for later in OPTIONAL_LATER_FIELDS:
+        if data.get(later) is None:
+            data.pop(later, None)
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 

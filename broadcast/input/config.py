@@ -356,8 +356,59 @@ class WebBannerChannel(_Channel):
         return expanded
 
 
+_CAP_TOKEN = re.compile(r"^[^\s,<&]+$")
+
+
+class CapChannel(_Channel):
+    """CAP 1.2 alerts written into ``output_dir``, with ``latest.xml`` and ``alerts.atom``."""
+
+    TEMPLATES: ClassVar[dict[str, str]] = {
+        "event": "cap_event.txt.j2",
+        "headline": "cap_headline.txt.j2",
+        "description": "cap_description.txt.j2",
+        "instruction": "cap_instruction.txt.j2",
+        "area": "cap_area.txt.j2",
+    }
+    # A reminder is an Update with the same words and a new promised time.
+    REMINDER_TEMPLATES: ClassVar[dict[str, str]] = dict(TEMPLATES)
+    PUBLIC: ClassVar[bool] = True
+
+    type: Literal["cap"]
+    output_dir: str
+    # Who issues the alerts: an address or a domain, unique to the organisation (CAP's sender).
+    sender: str
+    # Where output_dir is served (https://example.com/cap/): the Atom index links there.
+    base_url: str | None = None
+    contact: str | None = None
+    category: list[str] = Field(default_factory=lambda: ["Infra"])
+    # Language → the RFC 3066 tag of its <info> (fr → fr-FR); others keep the incident's locale.
+    languages: dict[str, str] = Field(default_factory=lambda: {"fr": "fr-FR", "en": "en-GB"})
+
+    @field_validator("sender")
+    @classmethod
+    def _cap_sender(cls, value: str) -> str:
+        if not _CAP_TOKEN.match(value):
+            raise ValueError(
+                f"'{value}' cannot be a CAP sender: no spaces, commas, < or &; use an address "
+                "or a domain, e.g. alertes@energie-nord.example"
+            )
+        return value
+
+    @field_validator("output_dir")
+    @classmethod
+    def _a_folder(cls, value: str) -> str:
+        return WebBannerChannel._a_folder(value)
+
+    @field_validator("base_url")
+    @classmethod
+    def _served_at(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://\S+$", value):
+            raise ValueError(f"'{value}' is not a web address starting with https://")
+        return value if value is None or value.endswith("/") else value + "/"
+
+
 Channel = Annotated[
-    SmsChannel | VoiceChannel | EmailChannel | TwitterChannel | WebBannerChannel,
+    SmsChannel | VoiceChannel | EmailChannel | TwitterChannel | WebBannerChannel | CapChannel,
     Field(discriminator="type"),
 ]
 CHANNEL_TYPES: dict[str, type[_Channel]] = {
@@ -366,6 +417,7 @@ CHANNEL_TYPES: dict[str, type[_Channel]] = {
     "email": EmailChannel,
     "twitter": TwitterChannel,
     "web_banner": WebBannerChannel,
+    "cap": CapChannel,
 }
 
 

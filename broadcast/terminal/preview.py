@@ -163,6 +163,12 @@ def _channel_panel(channel: ChannelPlan, html_source: bool, audience: str | None
                     subtitle_align="right",
                 )
             )
+    elif channel.type == "cap":
+        for part in ("headline", "description", "instruction", "area"):
+            if channel.parts.get(part):
+                label = Text(f"{part}: ", style="bold")
+                label.append(channel.parts[part])
+                parts.append(label)
     elif "text" in channel.parts:
         parts.append(Text(channel.parts["text"]))
         if channel.type == "sms" and (note := typography_note(channel.measures)):
@@ -261,6 +267,7 @@ def audience_of(channel: ChannelPlan) -> str:
         return {
             "twitter": "public post",
             "web_banner": "website",
+            "cap": "CAP alert feed",
             "voice": "fallback only",
             "email": "fallback only",
         }.get(channel.type, "—")
