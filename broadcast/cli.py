@@ -170,7 +170,7 @@ def preview(
         config,
         channel,
         strict=strict,
-        occasions=_occasions(incident, config),
+        occasions=_occasions(incident, config, exercise),
         exercise=exercise,
     )
     if as_json:
@@ -904,7 +904,7 @@ def _prepare(
     )
 
 
-def _occasions(incident: Path, config: Path | None) -> frozenset[str] | None:
+def _occasions(incident: Path, config: Path | None, exercise: bool) -> frozenset[str] | None:
     """What the file would be if sent now (new, update, resolved...), as the ledger tells;
     None when it cannot tell (then the preview shows every channel)."""
     from broadcast.delivery.sending import peek
@@ -912,7 +912,7 @@ def _occasions(incident: Path, config: Path | None) -> frozenset[str] | None:
     from broadcast.ledger.sqlite import LedgerFault
 
     try:
-        decision = peek(incident, config_path(config), _now())
+        decision = peek(incident, config_path(config), _now(), exercise=exercise)
     except LedgerFault:
         return None
     return decision.occasions if decision is not None else None

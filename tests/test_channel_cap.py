@@ -75,7 +75,9 @@ def send(world: World, minutes: int) -> ET.Element:
     code, doc = world.run_json(
         "send", "incident.yaml", "--yes", "--channel", "alerts", env=at(minutes)
     )
-    assert code == 0, doc
+    assert code == 0, json.dumps(
+        doc["problems"] + [p for c in doc.get("channels", []) for p in c["problems"]]
+    )
     return valid((world.folder / "public/cap/latest.xml").read_bytes())
 
 
@@ -219,3 +221,26 @@ def test_cancelled_is_a_cancel_and_an_exercise_says_so(tmp_path: Path) -> None:
         _message("investigating", "2026-11-22T09:40:00+01:00", exercise=True), drill.single_target()
     )
     assert text(valid((tmp_path / "drill/latest.xml").read_bytes()), "cap:status") == "Exercise"
+
+
+def test_a_cancelled_incident_publishes_a_cancel_of_every_earlier_message(
+    cap_world: World,
+) -> None:
+    first = send(cap_world, 0)
+    edit(cap_world, "status: investigating", "status: cancelled")
+    edit(
+        cap_world,
+        "  en:\n",
+        "  en:\n    correction: There was no power cut; that message was a mistake.\n",
+    )
+    with (cap_world.folder / "incident.yaml").open("a", encoding="utf-8") as out:
+        out.write("correction: Il n'y a pas eu de coupure ; ce message était une erreur.\n")
+    cancel = send(cap_world, 20)
+    assert text(cancel, "cap:msgType") == "Cancel"
+    assert text(cancel, "cap:references") == ",".join(
+        [SENDER, text(first, "cap:identifier"), text(first, "cap:sent")]
+    )
+    assert text(cancel, "cap:note") == "Il n'y a pas eu de coupure ; ce message était une erreur."
+    info = cancel.find("cap:info", NS)
+    assert (text(info, "cap:urgency"), text(info, "cap:responseType")) == ("Past", "AllClear")
+    assert text(info, "cap:expires") is None

@@ -158,6 +158,8 @@ class CapAdapter(Adapter):
         _add(alert, "status", "Exercise" if facts.get("exercise") else "Actual")
         _add(alert, "msgType", kind)
         _add(alert, "scope", "Public")
+        if kind == "Cancel":
+            _add(alert, "note", facts.get("correction"))  # what was wrong, in the incident's words
         if earlier:
             _add(
                 alert,

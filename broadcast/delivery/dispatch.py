@@ -279,6 +279,9 @@ def _alert_facts(incident: Any, channel_type: str) -> dict[str, Any]:
         "area": incident.area.model_dump() if incident.area else None,
         "cap": incident.cap.model_dump(exclude_none=True) if incident.cap else {},
         "locale_tag": incident.locale,
+        # A drill is <status>Exercise, which aggregators do not show the public.
+        "exercise": incident.exercise,
+        "correction": incident.correction,
     }
 
 
