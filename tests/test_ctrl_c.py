@@ -61,21 +61,24 @@ def test_one_ctrl_c_is_acknowledged_at_once_and_hands_out_nothing_new(big: World
 def test_a_second_ctrl_c_stops_waiting_and_marks_the_requests_in_flight_uncertain(
     big: World,  # noqa: F811
 ) -> None:
-    big.twilio.latency = 4.0  # every request stays in flight for 4 s
+    # Every request is held for 60 s: the run cannot end normally before the peer answers.
+    big.twilio.delay_next(60, times=50)
     process = start(big, "--log-file", "cron.log")
     deadline = time.monotonic() + 20
-    while len(big.twilio.requests()) < 8 and time.monotonic() < deadline:
+    while len(big.twilio.pending_script()) == 50 and time.monotonic() < deadline:
         time.sleep(0.01)
+    held = 50 - len(big.twilio.pending_script())
+    assert held >= 1  # a request is in flight, held by the peer
     process.send_signal(signal.SIGINT)
-    assert "Stopping" in read_stderr_until(process, "Stopping", 5)
+    assert "Stopping" in read_stderr_until(process, "Stopping", 10)
     process.send_signal(signal.SIGINT)
-    pressed = time.monotonic()
     code, doc = finish(process)
-    assert time.monotonic() - pressed < 3  # it did not wait for the 4-s requests
+    # It did not wait for the held requests: the peer has answered none of them yet.
+    assert big.twilio.requests() == []
     assert code == 1
     assert 1 <= len(doc["uncertain"]) <= 8
     log = (big.folder / "cron.log").read_text()
     assert '"event": "stopping"' in log and '"event": "abandoned"' in log
-    big.twilio.latency = 0.0
+    big.twilio.clear_script()
     code, status = big.run_json("status", "incident.yaml")
     assert status["channels"]["sms"]["uncertain"] == len(doc["uncertain"])
