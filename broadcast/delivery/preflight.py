@@ -176,6 +176,20 @@ def prepare(
     if plan.config is None or plan.incident is None:
         return plan
 
+    if plan.incident.exercise:
+        from broadcast.delivery.exercise import exercise_config
+
+        plan.config, drill_skips, drill_problems = exercise_config(plan.config)
+        plan.problems.extend(drill_problems)
+        plan.skipped.update(
+            (name, f"not in this exercise: {why}")
+            for name, why in drill_skips.items()
+            if not only or name in only
+        )
+        chosen = [name for name in only if name not in drill_skips]
+        if (only and not chosen) or not plan.config.channels:
+            return plan
+        only = chosen
     selected = _select(plan.config, only, plan.problems)
     plan.problems.extend(_incident_checks(plan.incident, incident_doc, now))
     plan.problems.extend(_wording_checks(plan.incident, incident_doc, plan.config, strict))
@@ -318,6 +332,10 @@ def _plan_channel(
             # Pinned to a language the incident is not written in: carry its own wording.
             language, locale = incident.language, incident.locale
         parts = _render_parts(plan, channel, name, worded, locale, config, result)
+        if incident.exercise:
+            from broadcast.delivery.exercise import mark_parts
+
+            parts = mark_parts(parts, language)
         if not result.variants:
             result.locale = locale
             result.parts = parts

@@ -492,6 +492,10 @@ class SendRun:
             # Let the dry-run checks collect and report every problem.
             self.plan = self._prepare(self.now)
             return self
+        if incident.exercise:
+            from broadcast.delivery.exercise import exercise_config
+
+            config = exercise_config(config)[0]
         folder = state_folder(self.state_dir, config.folder, dict(self.environ))
         self._address = config.ledger
         lock_was_there = (folder / "locks" / f"{incident.id}.lock").is_file()
@@ -532,7 +536,11 @@ class SendRun:
                     limit=RUN_CAP,
                     budget=RUN_BUDGET_SECONDS,
                 )
-                channels = list(self.only) or list(config.channels)
+                channels = (
+                    [c for c in self.only if c in config.channels]
+                    if self.only
+                    else list(config.channels)
+                )
                 self._config = config
                 self._reopen(incident, channels, config)
                 self.decision = decide(
