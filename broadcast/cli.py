@@ -688,6 +688,7 @@ def _run_send(
         ledger_lost=ledger_lost,
         sender=sender,
         exercise=exercise,
+        stream_recipients=options.yes,
     )
     try:
         with run:
@@ -742,6 +743,8 @@ def _run_send(
                 def record(event: Event) -> None:
                     if event.kind == "stopping":
                         log.write("stopping", incident=str(incident))
+                    if event.kind == "skipped" and event.problem is not None:
+                        log.write("warning", **event.problem.to_json())
                     on_event(event)
                     _log_delivery(log, event)
 
@@ -754,6 +757,8 @@ def _run_send(
                     log.write("abandoned", incident=str(incident), uncertain=abandoned.uncertain)
                     outcomes = abandoned.outcomes
             uncertain = _uncertain(run)
+            # The rows read while sending have their say (the plan may have read the first).
+            warnings = [p for p in plan.all_problems if not p.is_error]
             for outcome in outcomes:
                 log.write(
                     "channel", **{k: v for k, v in outcome.to_json().items() if k != "failures"}

@@ -44,9 +44,10 @@ from broadcast.channels.base import (
     Receipt,
     Target,
 )
-from broadcast.delivery.preflight import ChannelPlan, Plan
+from broadcast.delivery.preflight import MAX_ROW_PROBLEMS, ChannelPlan, Plan
 from broadcast.input.config import _ENV_REF, Config, resolve_credentials
 from broadcast.input.recipients import (
+    RecipientCount,
     SeenSet,
     language_of,
     mask_address,
@@ -72,6 +73,9 @@ Sleep = Callable[[float], object]
 MAX_KEPT_FAILURES = 1000
 # How far back to look up an uncertain delivery whose attempt has no recorded start.
 LOOKUP_WITHOUT_START = timedelta(hours=24)
+# Pending rows are written in batches: the first of one recipient, so the first message
+# leaves at once, then each four times larger, up to this.
+CLAIM_BATCH = 1024
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,8 @@ class ChannelOutcome:
     failures: list[Receipt] = field(default_factory=list)
     provider_ids: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # The recipients file as this send read it, every row (the plan may have read the first).
+    count: RecipientCount | None = field(default=None, repr=False)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -222,13 +228,15 @@ class ChannelOutcome:
 
 @dataclass(frozen=True)
 class Event:
-    """Progress, for whoever shows it: ``kind`` is start, delivered, failed, opted-out, retry
-    or done; ``stopping`` (for no channel) when a first Ctrl-C asks the send to stop."""
+    """Progress, for whoever shows it: ``kind`` is start, delivered, failed, opted-out, retry,
+    skipped (a recipients row the plan had not read, with its ``problem``) or done;
+    ``stopping`` (for no channel) when a first Ctrl-C asks the send to stop."""
 
     channel: str
     kind: str
     total: int | None = None
     receipt: Receipt | None = None
+    problem: Problem | None = None
 
 
 def outgoing_for(
@@ -349,7 +357,7 @@ class Dispatcher:
             ChannelOutcome(
                 name=c.name,
                 type=c.type,
-                planned=c.recipients.valid if c.recipients is not None else None,
+                planned=c.recipients.expected if c.recipients is not None else None,
             )
             for c in channels
         ]
@@ -545,46 +553,111 @@ class Dispatcher:
             else set()
         )
         try:
-            for target in self._distinct_targets(kind, config, outcome):
+            batch: list[Target] = []
+            size = 1
+            for target in self._distinct_targets(kind, config, outcome, channel):
                 if halted():
                     outcome.stopped = True
                     break
-                claimed = self._claim(channel.name, target, outcome, kind)
-                if claimed is False:
-                    continue
-                delivery_id, since = claimed
-                if opted_out and self._skip_opted_out(target, delivery_id, opted_out, outcome):
-                    continue
-                work.put((target, delivery_id, since))
+                batch.append(target)
+                if len(batch) >= size:
+                    self._queue(channel.name, batch, outcome, kind, opted_out, work)
+                    batch, size = [], min(size * 4, CLAIM_BATCH)
+            else:
+                self._queue(channel.name, batch, outcome, kind, opted_out, work)
         finally:
             for _ in pool:
                 work.put(None)
             for thread in pool:
                 thread.join()
+        count = outcome.count
+        head = channel.recipients
+        if count is not None and count.complete and count.valid == 0 and head and not head.complete:
+            outcome.problems.append(
+                Problem(
+                    f"no valid recipient with a {kind.recipient_kind} in the recipients file",
+                    self.config.resolve_path(config.recipients),
+                    channel=channel.name,
+                )
+            )
+
+    def _queue(
+        self,
+        channel: str,
+        batch: list[Target],
+        outcome: ChannelOutcome,
+        kind: type[Adapter],
+        opted_out: set[str],
+        work: queue.Queue[tuple[Target, int | None, datetime | None] | None],
+    ) -> None:
+        """Write the batch's pending rows in one transaction, then hand out what is to send."""
+        if not batch:
+            return
+        if self.ledger is None or self.version_id is None:
+            for target in batch:
+                work.put((target, None, None))
+            return
+        claims = self.ledger.claim_batch(
+            self.version_id, channel, [(target.address, target.line) for target in batch]
+        )
+        for target, (delivery_id, state) in zip(batch, claims, strict=True):
+            claimed = self._claimed(channel, target, outcome, kind, delivery_id, state)
+            if claimed is False:
+                continue
+            delivery_id, since = claimed
+            if opted_out and self._skip_opted_out(target, delivery_id, opted_out, outcome):
+                continue
+            work.put((target, delivery_id, since))
 
     def _distinct_targets(
-        self, kind: type[Adapter], config: Any, outcome: ChannelOutcome
+        self, kind: type[Adapter], config: Any, outcome: ChannelOutcome, channel: ChannelPlan
     ) -> Iterator[Target]:
+        """Every row, checked as it streams: valid ones once each, the others reported.
+
+        The rows the plan did not read (it may have read only the first ones) have their
+        problems said as they are met (``skipped`` events), not at the end of the file.
+        """
         problems: list[Problem] = []
+        count = outcome.count = RecipientCount()
+        head = channel.recipients
+        said_up_to = head.last_line if head is not None and not head.complete else None
+
+        def take_problems() -> None:
+            for problem in problems:
+                count.invalid += 1
+                if len(count.problems) >= MAX_ROW_PROBLEMS:
+                    continue
+                count.problems.append(problem)
+                if said_up_to is not None and (problem.line or 0) > said_up_to:
+                    self.on_event(Event(outcome.name, "skipped", problem=problem))
+            problems.clear()
+
         recipients = read_recipients(
             self.config.resolve_path(config.recipients),
             kind.recipient_kind,  # type: ignore[arg-type]
             getattr(config, "default_region", None),
             outcome.name,
             problems,
+            count,
         )
         try:
             with SeenSet() as seen:
                 for recipient in recipients:
-                    if not seen.add(recipient.address):
+                    if problems:
+                        take_problems()
+                    first = seen.add(recipient.address)
+                    count.add(recipient, first)
+                    if not first:
                         outcome.duplicates += 1
                         continue
                     yield Target(
                         recipient.address, recipient.name, recipient.line, recipient.locale
                     )
+                take_problems()
         finally:
             # Also when the send stops early: the invalid rows read so far were skipped.
-            outcome.skipped = len(problems)
+            take_problems()
+            outcome.skipped = count.invalid
 
     def _deliver(
         self,
@@ -678,6 +751,19 @@ class Dispatcher:
         delivery_id, state = self.ledger.claim(
             self.version_id, channel, target.address, target.line, target.name, target.locale
         )
+        return self._claimed(channel, target, outcome, kind, delivery_id, state)
+
+    def _claimed(
+        self,
+        channel: str,
+        target: Target,
+        outcome: ChannelOutcome,
+        kind: type[Adapter],
+        delivery_id: int,
+        state: str,
+    ) -> tuple[int | None, datetime | None] | Literal[False]:
+        """What to do with a claimed delivery in ``state`` (see ``_claim``)."""
+        assert self.ledger is not None
         if state == UNCERTAIN and kind.can_look_up:
             since = self.ledger.attempt_started(delivery_id)
             # A row from before attempts were timed: its start is unknown, ask about a day.

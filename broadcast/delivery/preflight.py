@@ -36,6 +36,9 @@ SPOKEN_WORDS_PER_MINUTE = 150
 MAX_CALL_SECONDS = 60
 # A long list of bad CSV rows drowns the other problems; the count still says how many.
 MAX_ROW_PROBLEMS = 20
+# A send that streams its recipients checks this many rows before its first message; the
+# dispatcher checks the rest as it goes (see ``prepare``'s ``head_only``).
+HEAD_ROWS = 200
 
 
 @dataclass
@@ -64,6 +67,29 @@ class ChannelPlan:
     def ok(self) -> bool:
         return not any(p.is_error for p in self.problems)
 
+    def settle_recipients(self, count: RecipientCount) -> None:
+        """A send read the whole file the plan read the first rows of: its counts and row
+        problems replace the first rows' (the plan then says what the send found)."""
+        head = self.recipients
+        if head is None or head.complete:
+            return
+        said = {id(problem) for problem in head.problems}
+        self.problems = [p for p in self.problems if id(p) not in said]
+        self.problems.extend(count.problems[:MAX_ROW_PROBLEMS])
+        if count.invalid > MAX_ROW_PROBLEMS:
+            self.problems.append(
+                Problem(
+                    f"and {count.invalid - MAX_ROW_PROBLEMS} more rows with an invalid "
+                    "contact (run validate to fix them)",
+                    count.problems[0].file,
+                    channel=self.name,
+                    severity="warning",
+                )
+            )
+        count.last_line = max(count.last_line, head.last_line)
+        count.estimated_valid = None if count.complete else head.estimated_valid
+        self.recipients = count
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"channel": self.name, "type": self.type, "locale": self.locale}
         out.update(self.parts)
@@ -72,6 +98,10 @@ class ChannelPlan:
             out["recipients"] = self.recipients.valid
             out["recipients_skipped"] = self.recipients.invalid
             out["recipients_duplicates"] = self.recipients.duplicates
+            if not self.recipients.complete:
+                # Only the first rows were read before sending: the rest are read as it sends.
+                out["recipients_complete"] = False
+                out["recipients_estimated"] = self.recipients.expected
         else:
             out["recipients"] = None
         if len(self.variants) > 1:
@@ -148,6 +178,7 @@ def prepare(
     strict: bool = False,
     occasions: frozenset[str] | None = None,
     exercise: bool = False,
+    head_only: bool = False,
 ) -> Plan:
     """Build the plan. ``check_credentials`` is for real sends: a dry run needs no secrets.
 
@@ -156,6 +187,11 @@ def prepare(
     ``occasions`` says what this version is (new, update, reminder, resolved, cancelled):
     channels whose ``send_on`` or ``min_severity`` leave it out are listed in ``skipped``
     instead of planned. Without it (validate), every channel is planned.
+    With ``head_only`` (a send that streams its recipients), a recipients file is checked
+    whole for what must hold before the first message (it exists, its columns, every byte
+    UTF-8) but its rows only up to ``HEAD_ROWS``: the dispatcher checks the others as it
+    sends, and a channel then speaks every language the incident is translated into, as
+    readers further down may ask for any of them.
     """
     plan = Plan(
         incident_path=incident_path,
@@ -200,7 +236,7 @@ def prepare(
                 plan.skipped[name] = reason
                 continue
         plan.channels.append(
-            _plan_channel(plan, name, check_recipients, check_credentials, environ)
+            _plan_channel(plan, name, check_recipients, check_credentials, environ, head_only)
         )
     return plan
 
@@ -305,6 +341,7 @@ def _plan_channel(
     check_recipients: bool,
     check_credentials: bool,
     environ: Mapping[str, str],
+    head_only: bool = False,
 ) -> ChannelPlan:
     config = plan.config
     incident = plan.incident
@@ -314,7 +351,7 @@ def _plan_channel(
 
     recipients_file = getattr(channel, "recipients", None)
     if check_recipients and recipients_file is not None:
-        _count_recipients(channel, name, config, result)
+        _count_recipients(channel, name, config, result, HEAD_ROWS if head_only else None)
 
     for language in _languages(channel, incident, result):
         locale = incident.locale if language == incident.language else language
@@ -342,9 +379,29 @@ def _plan_channel(
         result.variants[language] = parts
     _report_fallbacks(result, config, pinned=bool(channel.locale))
 
-    for index, (language, parts) in enumerate(result.variants.items()):
+    unseen = _unseen_languages(result)
+    for index, (language, parts) in enumerate(list(result.variants.items())):
         label = language if len(result.variants) > 1 else ""
-        measures = _measure(channel, name, parts, config, result.problems, label)
+        found: list[Problem] = []
+        measures = _measure(channel, name, parts, config, found, label)
+        if language in unseen and any(p.is_error for p in found):
+            # Nobody in the first rows reads it: not worth stopping the send for. Readers
+            # further down who ask for it get the first language, and are told so here.
+            del result.variants[language]
+            result.problems.append(
+                Problem(
+                    f"recipients further down the list asking for '{language}' get the "
+                    f"{incident.language} message, as the {language} one does not pass the "
+                    f"checks: {found[0].message}",
+                    config.path,
+                    config.line_of("channels", name),
+                    "locale",
+                    channel=name,
+                    severity="warning",
+                )
+            )
+            continue
+        result.problems.extend(found)
         if index == 0:
             result.measures = measures
         else:
@@ -367,19 +424,21 @@ def _plan_channel(
     return result
 
 
-def _count_recipients(channel: Any, name: str, config: Config, result: ChannelPlan) -> None:
+def _count_recipients(
+    channel: Any, name: str, config: Config, result: ChannelPlan, first_rows: int | None
+) -> None:
     kind = "phone" if channel.type in ("sms", "voice") else "email"
     recipients_file = config.resolve_path(channel.recipients)
     try:
         count = count_recipients(
-            recipients_file, kind, getattr(channel, "default_region", None), name
+            recipients_file, kind, getattr(channel, "default_region", None), name, first_rows
         )
     except InputError as exc:
         result.problems.extend(exc.problems)
         return
     result.recipients = count
     result.problems.extend(count.problems[:MAX_ROW_PROBLEMS])
-    if count.invalid > MAX_ROW_PROBLEMS:
+    if count.invalid > MAX_ROW_PROBLEMS and count.complete:
         result.problems.append(
             Problem(
                 f"and {count.invalid - MAX_ROW_PROBLEMS} more rows with an invalid "
@@ -389,7 +448,7 @@ def _count_recipients(channel: Any, name: str, config: Config, result: ChannelPl
                 severity="warning",
             )
         )
-    if count.valid == 0:
+    if count.valid == 0 and count.complete:
         result.problems.append(
             Problem(
                 f"no valid recipient with a {kind} in the recipients file",
@@ -424,13 +483,27 @@ def _languages(channel: Any, incident: Incident, result: ChannelPlan) -> list[st
         for language, _ in result.recipients.languages.most_common():
             if language and language not in languages:
                 languages.append(language)
+        if not result.recipients.complete:
+            languages.extend(x for x in incident.translations if x not in languages)
     return languages
+
+
+def _unseen_languages(result: ChannelPlan) -> set[str]:
+    """Languages rendered only because rows not yet read may ask for them."""
+    count = result.recipients
+    if count is None or count.complete:
+        return set()
+    return {x for x in list(result.variants)[1:] if not count.languages.get(x)}
 
 
 def _report_fallbacks(result: ChannelPlan, config: Config, pinned: bool) -> None:
     """Say who gets another language than theirs: a fallback must be visible."""
     for language, used in result.fallbacks.items():
-        if not pinned and result.recipients is not None:
+        if not pinned and result.recipients is not None and not result.recipients.complete:
+            readers = result.recipients.languages.get(language, 0)
+            who = f"recipients asking for '{language}' ({readers} in the first rows)"
+            verb = "get"
+        elif not pinned and result.recipients is not None:
             readers = result.recipients.languages.get(language, 0)
             who = f"{readers} recipient{'s' * (readers != 1)} asking for '{language}'"
             verb = "gets" if readers == 1 else "get"

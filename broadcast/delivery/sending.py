@@ -464,6 +464,9 @@ class SendRun:
 
     # The approval a new version goes out under, when channels.yaml asks for one.
     approval: Any = None
+    # Nobody confirms the counts (--yes, cron): check the first rows of each recipients file
+    # before sending and the rest as they stream, so the first message leaves at once.
+    stream_recipients: bool = False
 
     plan: Plan | None = None
     decision: Decision | None = None
@@ -710,6 +713,7 @@ class SendRun:
             previous_update_at=previous,
             occasions=occasions,
             exercise=self.exercise,
+            head_only=self.stream_recipients,
         )
 
     def _reopen(self, incident: Incident, channels: list[str], config: Config) -> None:
@@ -770,6 +774,10 @@ class SendRun:
         finally:
             sending.set()
             watcher.join()
+        streamed = {o.name: o.count for o in outcomes if o.count is not None}
+        for channel in self.plan.channels:
+            if channel.name in streamed:
+                channel.settle_recipients(streamed[channel.name])
         if self.superseded:
             for outcome in outcomes:
                 outcome.stopped, outcome.superseded = False, True

@@ -12,6 +12,7 @@ of them can reach a message header.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
 import sqlite3
@@ -51,6 +52,28 @@ class RecipientCount:
     languages: Counter[str] = field(default_factory=Counter)
     # The same by locale as written (en_GB, fr_CA...), for dates and times in readers' ways.
     locales: Counter[str] = field(default_factory=Counter)
+    # False when only the first rows were read (``first_rows``): the counts are theirs, and
+    # ``estimated_valid`` projects them over the whole file.
+    complete: bool = True
+    last_line: int = 0  # the last line read
+    estimated_valid: int | None = None
+
+    def add(self, recipient: Recipient, first: bool) -> None:
+        """Count a valid row: ``first`` unless its address came earlier in the file."""
+        if not first:
+            self.duplicates += 1
+            return
+        self.valid += 1
+        self.languages[language_of(recipient.locale)] += 1
+        if recipient.locale:
+            self.locales[recipient.locale.replace("-", "_")] += 1
+
+    @property
+    def expected(self) -> int:
+        """How many valid recipients the whole file holds: counted, or projected."""
+        if self.complete or self.estimated_valid is None:
+            return self.valid
+        return self.estimated_valid
 
 
 def read_recipients(
@@ -59,10 +82,14 @@ def read_recipients(
     default_region: str | None = None,
     channel: str | None = None,
     problems: list[Problem] | None = None,
+    progress: RecipientCount | None = None,
+    until_line: int | None = None,
 ) -> Iterator[Recipient]:
     """Yield each row's valid, normalised contact in file order; report the rest into ``problems``.
 
     Duplicates are not removed here (that needs memory or a ledger); ``count_recipients`` does.
+    ``progress`` follows the last line read; with ``until_line``, reading stops after that
+    line, and ``progress.complete`` says whether the file ended there.
     """
     normalise = _phone_normaliser(default_region) if kind == "phone" else _email_normaliser()
     with _open_csv(path, channel) as (reader, header_line):
@@ -70,6 +97,11 @@ def read_recipients(
         rows = iter(reader)
         while True:
             try:
+                if until_line is not None and reader.line_num >= until_line:
+                    more = next(rows, None) is not None
+                    if progress is not None:
+                        progress.complete = not more
+                    return
                 row = next(rows)
             except StopIteration:
                 return
@@ -90,6 +122,8 @@ def read_recipients(
                     ]
                 ) from None
             line = reader.line_num
+            if progress is not None:
+                progress.last_line = line
             raw = _cell(row, columns.get(kind))
             if not raw:
                 continue
@@ -123,21 +157,77 @@ def language_of(locale: str | None) -> str:
 
 
 def count_recipients(
-    path: Path, kind: Kind, default_region: str | None = None, channel: str | None = None
+    path: Path,
+    kind: Kind,
+    default_region: str | None = None,
+    channel: str | None = None,
+    first_rows: int | None = None,
 ) -> RecipientCount:
-    """Count distinct valid recipients, with a problem per invalid row."""
+    """Count distinct valid recipients, with a problem per invalid row.
+
+    With ``first_rows``, only the file's first rows are read and counted (a send that checks
+    the rest as it streams): what must hold before the first message still holds for the
+    whole file, as the columns are on the first line and the encoding of every byte is
+    checked first (``check_encoding``, at the speed of reading the file).
+    """
     count = RecipientCount()
+    lines = check_encoding(path, channel) if first_rows is not None else 0
+    until = None if first_rows is None else first_rows + 1  # the header is line 1
     with SeenSet() as seen:
-        for recipient in read_recipients(path, kind, default_region, channel, count.problems):
-            if seen.add(recipient.address):
-                count.valid += 1
-                count.languages[language_of(recipient.locale)] += 1
-                if recipient.locale:
-                    count.locales[recipient.locale.replace("-", "_")] += 1
-            else:
-                count.duplicates += 1
+        for recipient in read_recipients(
+            path, kind, default_region, channel, count.problems, count, until
+        ):
+            count.add(recipient, seen.add(recipient.address))
     count.invalid = len(count.problems)
+    if not count.complete and count.last_line > 1:
+        count.estimated_valid = round(count.valid * (lines - 1) / (count.last_line - 1))
     return count
+
+
+def check_encoding(path: Path, channel: str | None = None) -> int:
+    """The file's number of lines, once every byte of it is known to be UTF-8.
+
+    Read in binary at the disk's speed (ASCII needs no decoding), so a file exported in
+    another encoding is refused before the first message, with the line of its first bad byte.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 0
+    last = b""
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                if not chunk.isascii() or decoder.getstate()[0]:
+                    try:
+                        decoder.decode(chunk)
+                    except UnicodeDecodeError as exc:
+                        line = lines + chunk.count(b"\n", 0, max(exc.start, 0)) + 1
+                        raise InputError(
+                            [
+                                Problem(
+                                    f"line {line} is not UTF-8 text; export it as 'CSV UTF-8'",
+                                    path,
+                                    line,
+                                    channel=channel,
+                                )
+                            ]
+                        ) from None
+                lines += chunk.count(b"\n")
+                last = chunk[-1:]
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise InputError(
+            [
+                Problem(
+                    "the last line is not UTF-8 text; export it as 'CSV UTF-8'",
+                    path,
+                    lines + 1,
+                    channel=channel,
+                )
+            ]
+        ) from None
+    except FileNotFoundError:
+        raise InputError([Problem("recipients file not found", path, channel=channel)]) from None
+    return lines + (1 if lines == 0 or last != b"\n" else 0)
 
 
 class _open_csv:
@@ -222,6 +312,8 @@ def unsafe_characters(text: str) -> list[str]:
 
 def clean_name(name: str) -> str:
     """``name`` with every unsafe character (see ``unsafe_characters``) turned into a space."""
+    if name.isprintable():  # no control, format or separator character: the common case
+        return " ".join(name.split())
     return " ".join("".join(" " if _unsafe(c) else c for c in name).split())
 
 

@@ -212,6 +212,8 @@ MIGRATIONS: tuple[str | Callable[[Ledger], None], ...] = (
     # Versions 4 (``_seal_recipient_secret``: the key moves out of the file) and 5 (attempt
     # and receipt times) are defined below.
 )
+# Keys looked up at once by ``claim_batch``: well under any engine's limit on parameters.
+CLAIM_CHUNK = 500
 # Provider errors that mean "never send this channel to this recipient again": not a valid
 # number (21211), not a mobile (21614). An opt-out (21610) is remembered the same way by the
 # channel's ``opt_out_codes`` (see ``opted_out``) and counted as ``opted-out``.
@@ -918,6 +920,35 @@ class Ledger:
                 (version_id, channel, key),
             ).fetchone()
         return int(row["id"]), str(row["state"])
+
+    def claim_batch(
+        self, version_id: int, channel: str, recipients: list[tuple[str, int | None]]
+    ) -> list[tuple[int, str]]:
+        """``claim`` for many ``(address, line)`` at once, in one transaction: the ids and
+        current states, in the order given. Distinct addresses only."""
+        stamp = self._stamp()
+        keyed = [(self.recipient_key(address), address, line) for address, line in recipients]
+        found: dict[str, tuple[int, str]] = {}
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO deliveries (version_id, channel, recipient_key, recipient_hint,"
+                " line, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)"
+                " ON CONFLICT (version_id, channel, recipient_key) DO NOTHING",
+                [
+                    (version_id, channel, key, self.recipient_hint(address), line, stamp, stamp)
+                    for key, address, line in keyed
+                ],
+            )
+            for start in range(0, len(keyed), CLAIM_CHUNK):
+                keys = [key for key, _, _ in keyed[start : start + CLAIM_CHUNK]]
+                rows = db.execute(
+                    "SELECT id, state, recipient_key FROM deliveries WHERE version_id = ?"
+                    f" AND channel = ? AND recipient_key IN ({','.join('?' * len(keys))})",
+                    (version_id, channel, *keys),
+                )
+                for row in rows:
+                    found[row["recipient_key"]] = (int(row["id"]), str(row["state"]))
+        return [found[key] for key, _, _ in keyed]
 
     def delivery(self, delivery_id: int) -> Delivery | None:
         row = self.db.execute("SELECT * FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()

@@ -111,7 +111,7 @@ class SendProgress:
         for channel in self.plan.channels:
             if channel.recipients is None and channel.type in ("voice", "email"):
                 continue  # fallback only: it sends after the others, if they miss someone
-            total = channel.recipients.valid if channel.recipients is not None else 1
+            total = channel.recipients.expected if channel.recipients is not None else 1
             self.tasks[channel.name] = self.progress.add_task(channel.name, total=total, failed=0)
         self.progress.start()
         return self.handle
@@ -122,6 +122,9 @@ class SendProgress:
 
     def handle(self, event: Event) -> None:
         self.notice(event)
+        if event.kind == "skipped" and event.problem is not None:
+            # A row met while sending: said now, above the bars, not at the end of the file.
+            self.progress.console.print(problem_text(event.problem))
         task = self.tasks.get(event.channel)
         if task is None:
             return

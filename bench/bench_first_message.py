@@ -1,0 +1,104 @@
+"""Time to the first message: from ``broadcast send --yes`` starting to the first SMS at Twilio.
+
+Run by hand from the repository root::
+
+    python bench/bench_first_message.py                     # 1,000, 100,000 and 1,000,000
+    python bench/bench_first_message.py --sizes 1000,100000 --runs 5
+
+For each size, a contacts CSV of distinct valid French mobiles (written once, not timed), the
+example incident, and a channels.yaml with one SMS channel pointing at the local Twilio peer
+(``tests.peers.twilio_api``), run in its own process as in ``bench_sms.py``. Each run starts
+``python -m broadcast send incident.yaml --channel sms --yes --json`` in a child process with a
+fresh ledger, watches the peer's count of accepted messages, and stops the sender (SIGKILL)
+once the first one arrived: the figure is the wall time from starting the child to that
+arrival. The child is a real process start (imports included), as cron starts it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+from bench_sms import (  # noqa: E402
+    NOW,
+    REPO,
+    PeerProcess,
+    running_peer,
+    write_contacts,
+    write_project,
+)
+
+from tests.peers.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN  # noqa: E402
+
+TIMEOUT = 120.0
+POLL = 0.002
+
+
+def first_message(folder: Path, peer: PeerProcess) -> float:
+    """Seconds from starting ``broadcast send`` to the peer accepting its first message."""
+    shutil.rmtree(folder / ".broadcast", ignore_errors=True)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "BROADCAST_NOW": NOW,
+        "BROADCAST_CONFIG": "",
+        "BROADCAST_STATE": str(folder / ".broadcast"),
+        "TWILIO_ACCOUNT_SID": DEFAULT_ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": DEFAULT_AUTH_TOKEN,
+    }
+    command = [sys.executable, "-m", "broadcast", "send", "incident.yaml"]
+    command += ["--config", "channels.yaml", "--channel", "sms", "--yes", "--json"]
+    before = peer.accepted.value
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        while peer.accepted.value == before:
+            if process.poll() is not None:
+                said = process.stdout.read()[:3000] if process.stdout else b""
+                raise RuntimeError(f"send ended before its first message: {said!r}")
+            if time.perf_counter() - start > TIMEOUT:
+                raise TimeoutError(f"no message after {TIMEOUT:.0f} s")
+            time.sleep(POLL)
+        return time.perf_counter() - start
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,100000,1000000")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",") if size]
+    with tempfile.TemporaryDirectory(prefix="bench-first-") as scratch:
+        root = Path(scratch)
+        with running_peer(0.0, root) as peer:
+            print(f"{'recipients':>12}  {'median':>8}  {'min':>8}  {'max':>8}  runs")
+            for size in sizes:
+                contacts = root / f"contacts-{size}.csv"
+                write_contacts(contacts, size)
+                folder = write_project(root / f"send-{size}", peer.url, contacts, "unlimited", 10)
+                times = [first_message(folder, peer) for _ in range(args.runs)]
+                print(
+                    f"{size:>12,}  {statistics.median(times):>7.2f}s  {min(times):>7.2f}s  "
+                    f"{max(times):>7.2f}s  {args.runs}",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()
