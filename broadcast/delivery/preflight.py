@@ -143,6 +143,8 @@ class Plan:
         return not any(p.is_error for p in self.all_problems)
 
     def to_json(self) -> dict[str, Any]:
+        from broadcast.delivery.planner import plan_deliveries
+
         incident = self.incident
         next_update = incident.next_update_at(self.now) if incident else None
         return {
@@ -162,6 +164,7 @@ class Plan:
             ],
             "problems": [p.to_json() for p in self.problems],
             "channels": [c.to_json() for c in self.channels],
+            "delivery_plan": [s.to_json() for s in plan_deliveries(self)],
         }
 
 
@@ -238,7 +241,29 @@ def prepare(
         plan.channels.append(
             _plan_channel(plan, name, check_recipients, check_credentials, environ, head_only)
         )
+    _advise_on_time(plan)
     return plan
+
+
+def _advise_on_time(plan: Plan) -> None:
+    """A channel too slow to reach everyone before the promised update is warned, with help."""
+    from broadcast.delivery.planner import plan_deliveries
+
+    assert plan.config is not None
+    by_name = {c.name: c for c in plan.channels}
+    for schedule in plan_deliveries(plan):
+        if schedule.advice:
+            by_name[schedule.channel].problems.append(
+                Problem(
+                    schedule.advice,
+                    plan.config.path,
+                    plan.config.line_of("channels", schedule.channel, "rate")
+                    or plan.config.line_of("channels", schedule.channel),
+                    "rate",
+                    schedule.channel,
+                    "warning",
+                )
+            )
 
 
 def _select(config: Config, only: Sequence[str], problems: list[Problem]) -> list[str]:

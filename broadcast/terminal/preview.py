@@ -74,6 +74,7 @@ def show_preview(plan: Plan, html_source: bool, dry_run: bool | None = None) -> 
             out.print(panel)
             out.print(problems)
     show_skipped(out, plan.skipped)
+    show_schedule(out, plan)
     if dry_run is not None:
         _show_send_outcome(out, plan, dry_run)
 
@@ -90,6 +91,31 @@ def _show_send_outcome(out: Console, plan: Plan, dry_run: bool) -> None:
     elif dry_run:
         reach = ", ".join(f"{c.name}: {audience_of(c)}" for c in plan.channels)
         out.print(Text(f"Dry run: nothing was sent. A real send would reach {reach}.", "bold"))
+
+
+def show_schedule(out: Console, plan: Plan) -> None:
+    """How long each channel takes to reach everyone at its rate, against the promise."""
+    from broadcast.delivery.planner import duration, plan_deliveries
+
+    schedules = plan_deliveries(plan)
+    if not schedules:
+        return
+    window = schedules[0].window
+    promise = f" (next update promised in {duration(window)})" if window is not None else ""
+    table = Table(title=f"Delivery plan{promise}", title_justify="left")
+    for column in ("channel", "reaches", "message parts", "rate", "takes"):
+        table.add_column(column, justify="left" if column == "channel" else "right")
+    for schedule in schedules:
+        rate = "unlimited" if schedule.rate is None else f"{schedule.rate:g}/s"
+        takes = "—" if schedule.seconds is None else duration(schedule.seconds)
+        table.add_row(
+            schedule.channel,
+            f"{schedule.recipients:,}",
+            f"{schedule.parts:,}",
+            rate,
+            Text(takes, "bold red") if schedule.too_slow else takes,
+        )
+    out.print(table)
 
 
 def show_skipped(out: Console, skipped: dict[str, str]) -> None:

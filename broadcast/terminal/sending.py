@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from broadcast.delivery.planner import duration, plan_deliveries
 from broadcast.delivery.preflight import ChannelPlan, Plan
 from broadcast.problems import Problem
 
@@ -29,8 +30,18 @@ def confirm_send(plan: Plan) -> bool:
     table.add_column("type")
     table.add_column("reaches")
     table.add_column("carries")
+    table.add_column("takes", justify="right")
+    takes = {s.channel: s for s in plan_deliveries(plan)}
     for channel in plan.channels:
-        table.add_row(channel.name, channel.type, audience_of(channel), _measures_short(channel))
+        schedule = takes.get(channel.name)
+        took = "" if schedule is None or schedule.seconds is None else duration(schedule.seconds)
+        table.add_row(
+            channel.name,
+            channel.type,
+            audience_of(channel),
+            _measures_short(channel),
+            Text(took, "bold red") if schedule is not None and schedule.too_slow else took,
+        )
     out.print(table)
     show_skipped(out, plan.skipped)
     _show_warnings(out, [p for p in plan.all_problems if not p.is_error], "To send with")

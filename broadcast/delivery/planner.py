@@ -1,0 +1,137 @@
+"""The delivery planner: how long each channel takes to reach everyone, against the promise.
+
+A channel's rate is in message parts per second (Twilio counts an SMS of two segments as two),
+so reaching everyone takes recipients times parts, over the rate. When that is longer than
+the time until the next promised update, the last people would hear of this update after the
+next one was due: the plan says so, with what would help for that channel (for SMS, a
+Messaging Service with several numbers or a short code, beyond what one long code can do).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from broadcast.delivery.preflight import ChannelPlan, Plan
+
+# The adapters' own default rates (``default_rate`` in broadcast.channels), here so a preview
+# need not import the provider SDKs to plan; a test checks they agree.
+DEFAULT_RATES: dict[str, float | None] = {
+    "sms": 1.0,
+    "voice": 1.0,
+    "email": None,
+    "twitter": None,
+    "web_banner": None,
+}
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One channel's plan: what it sends, at what rate, how long it takes, and advice."""
+
+    channel: str
+    type: str
+    recipients: int
+    parts: int  # message parts in all (an SMS of 2 segments is 2 parts)
+    rate: float | None  # parts per second; None: as fast as the provider takes them
+    seconds: float | None  # time to reach everyone; None when unlimited
+    window: float | None  # seconds until the next promised update, if one is promised
+    advice: str = ""
+
+    @property
+    def too_slow(self) -> bool:
+        return bool(self.advice)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel,
+            "recipients": self.recipients,
+            "parts": self.parts,
+            "rate_per_second": self.rate,
+            "seconds": None if self.seconds is None else round(self.seconds, 1),
+            "next_update_in_seconds": None if self.window is None else round(self.window),
+            "advice": self.advice or None,
+        }
+
+
+def plan_deliveries(plan: Plan) -> list[Schedule]:
+    """A schedule per channel that sends to a list (a post or a banner is one delivery)."""
+    if plan.incident is None or plan.config is None:
+        return []
+    promised = plan.incident.next_update_at(plan.now)
+    window = (promised - plan.now).total_seconds() if promised is not None else None
+    schedules = []
+    for channel in plan.channels:
+        if channel.recipients is None:
+            continue
+        config = plan.config.channels[channel.name]
+        rate = config.rate_per_second() if config.rate is not None else DEFAULT_RATES[channel.type]
+        recipients = channel.recipients.expected
+        parts = _parts(channel)
+        seconds = parts / rate if rate else None
+        advice = ""
+        if seconds is not None and window is not None and seconds > window:
+            advice = _advice(channel, config, rate, seconds, window)
+        schedules.append(
+            Schedule(channel.name, channel.type, recipients, parts, rate, seconds, window, advice)
+        )
+    return schedules
+
+
+def _parts(channel: ChannelPlan) -> int:
+    """Message parts to reach everyone: each reader counts their language's segments."""
+    count = channel.recipients
+    assert count is not None
+    if channel.type != "sms":
+        return count.expected
+
+    def segments(language: str | None) -> int:
+        measures = channel.variant_measures.get(language or "", channel.measures)
+        return max(1, int(measures.get("segments", 1)))
+
+    languages = list(channel.variants)[1:]
+    others = {x: count.languages.get(x, 0) for x in languages}
+    first = count.valid - sum(others.values())
+    counted = first * segments(None) + sum(n * segments(x) for x, n in others.items())
+    if count.valid and count.expected != count.valid:  # the first rows, projected
+        return round(counted * count.expected / count.valid)
+    return counted
+
+
+def _advice(channel: ChannelPlan, config: Any, rate: float, seconds: float, window: float) -> str:
+    said = (
+        f"at {rate:g} part{'s' * (rate != 1)}/s, reaching everyone takes {duration(seconds)}, "
+        f"longer than the {duration(window)} until the promised update"
+    )
+    if channel.type == "sms":
+        if getattr(config, "messaging_service_sid", None):
+            help_ = "add numbers to the Messaging Service (or a short code) and raise rate to "
+            help_ += "what they allow together"
+        else:
+            help_ = (
+                "one long code sends 1 part/s: send through a Twilio Messaging Service with "
+                "several numbers (messaging_service_sid) or a short code, and raise rate to "
+                "what it allows"
+            )
+        if int(channel.measures.get("segments", 1)) > 1:
+            help_ += "; a one-segment text would halve the time or better"
+    elif channel.type == "voice":
+        help_ = "ask Twilio to raise the account's calls per second, then raise rate"
+    else:
+        help_ = "raise rate to what the provider allows"
+    return f"{said}: {help_}, or promise the next update later"
+
+
+def duration(seconds: float) -> str:
+    """``42 s``, ``12 min``, ``2 h 47 min``, ``3 d 4 h``: how long, to a person."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
