@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from broadcast.ledger.key import new_key_text
-from broadcast.ledger.sqlite import MIGRATIONS, Ledger, LedgerFault, state_folder
+from broadcast.ledger.sqlite import MIGRATIONS, Contact, Ledger, LedgerFault, state_folder
 
 T0 = datetime(2026, 11, 22, 8, 40, tzinfo=UTC)
 
@@ -115,6 +115,30 @@ def test_outbox_states_and_idempotent_claims(tmp_path: Path, open_ledger: Ledger
         "SM123",
         1,
     )
+
+
+def test_claims_in_batches_keep_one_row_per_recipient(
+    tmp_path: Path, open_ledger: LedgerMaker
+) -> None:
+    ledger = open_ledger(tmp_path)
+    numbers = [f"+3361234{i:04d}" for i in range(1200)]  # more than one chunk of keys
+    version = new_version(ledger)
+    first = ledger.claim_batch(
+        version.id, "sms", [Contact(n, f"N{i}", "fr", i) for i, n in enumerate(numbers)]
+    )
+    assert [state for _, state in first] == ["pending"] * len(numbers)
+    assert len({delivery_id for delivery_id, _ in first}) == len(numbers)
+    ledger.mark_outcome(first[7][0], "sent", "SM7")
+    # A re-run claims the same rows, in another order: the same ids, the states kept.
+    backwards = list(reversed(list(enumerate(numbers))))
+    again = ledger.claim_batch(version.id, "sms", [Contact(n, "", None, i) for i, n in backwards])
+    expected = [(d, "sent" if k == 7 else s) for k, (d, s) in enumerate(first)]
+    assert again == list(reversed(expected))
+    assert ledger.counts(version.id) == {"sms": {"pending": len(numbers) - 1, "sent": 1}}
+    # As claim does: the contact is kept sealed, for a correction to reach them again.
+    reached, lost = ledger.earlier_recipients("panne-nord", "sms", version.id + 1)
+    assert (reached, lost) == ([Contact(numbers[7], "N7", "fr", 7)], 0)
+    ledger.close()
 
 
 def test_recipients_are_not_stored_in_clear(tmp_path: Path) -> None:

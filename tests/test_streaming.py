@@ -8,13 +8,9 @@ The real CLI against the local Twilio peer; the lists are longer than the rows r
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
-import pytest
 
 from broadcast.delivery.preflight import HEAD_ROWS
-from broadcast.ledger.sqlite import PENDING, SENT, Ledger
-from tests.conftest import NOW, write
+from tests.conftest import write
 from tests.world import World
 
 COUNT = 3 * HEAD_ROWS
@@ -95,23 +91,3 @@ def test_the_confirmation_counts_every_row_first(world: World) -> None:
     assert code == 0
     (plan,) = doc["channels"]
     assert (plan["recipients"], plan["recipients_skipped"]) == (COUNT - 1, 1)
-
-
-@pytest.mark.parametrize("again", [False, True])
-def test_claims_in_batches_keep_one_row_per_recipient(tmp_path: Path, again: bool) -> None:
-    ledger = Ledger(tmp_path)
-    try:
-        version = ledger.add_version("i", "h", "update", "investigating", NOW, None, ["sms"], [])
-        first = ledger.claim_batch(version.id, "sms", [(n, i) for i, n in enumerate(NUMBERS)])
-        assert [state for _, state in first] == [PENDING] * COUNT
-        assert len({delivery_id for delivery_id, _ in first}) == COUNT
-        ledger.mark_outcome(first[7][0], SENT, "SM7")
-        if again:  # a re-run claims the same rows, in another order: same ids, states kept
-            shuffled = list(reversed(list(enumerate(NUMBERS))))
-            second = ledger.claim_batch(version.id, "sms", [(n, i) for i, n in shuffled])
-            assert second == list(
-                reversed([(d, SENT if k == 7 else s) for k, (d, s) in enumerate(first)])
-            )
-        assert ledger.counts(version.id) == {"sms": {PENDING: COUNT - 1, SENT: 1}}
-    finally:
-        ledger.close()

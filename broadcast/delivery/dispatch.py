@@ -61,6 +61,7 @@ from broadcast.ledger.sqlite import (
     PENDING,
     SENT,
     UNCERTAIN,
+    Contact,
     Ledger,
     LedgerFault,
     ledger_fault,
@@ -598,7 +599,9 @@ class Dispatcher:
                 work.put((target, None, None))
             return
         claims = self.ledger.claim_batch(
-            self.version_id, channel, [(target.address, target.line) for target in batch]
+            self.version_id,
+            channel,
+            [Contact(t.address, t.name, t.locale, t.line) for t in batch],
         )
         for target, (delivery_id, state) in zip(batch, claims, strict=True):
             claimed = self._claimed(channel, target, outcome, kind, delivery_id, state)

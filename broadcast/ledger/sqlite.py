@@ -922,33 +922,43 @@ class Ledger:
         return int(row["id"]), str(row["state"])
 
     def claim_batch(
-        self, version_id: int, channel: str, recipients: list[tuple[str, int | None]]
+        self, version_id: int, channel: str, contacts: list[Contact]
     ) -> list[tuple[int, str]]:
-        """``claim`` for many ``(address, line)`` at once, in one transaction: the ids and
-        current states, in the order given. Distinct addresses only."""
+        """``claim`` for many contacts at once, in one transaction: the ids and current states,
+        in the order given. Distinct addresses only."""
         stamp = self._stamp()
-        keyed = [(self.recipient_key(address), address, line) for address, line in recipients]
+        keys = [self.recipient_key(contact.address) for contact in contacts]
         found: dict[str, tuple[int, str]] = {}
         with self.transaction() as db:
             db.executemany(
                 "INSERT INTO deliveries (version_id, channel, recipient_key, recipient_hint,"
-                " line, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)"
+                " line, state, created_at, updated_at, recipient_sealed)"
+                " VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)"
                 " ON CONFLICT (version_id, channel, recipient_key) DO NOTHING",
                 [
-                    (version_id, channel, key, self.recipient_hint(address), line, stamp, stamp)
-                    for key, address, line in keyed
+                    (
+                        version_id,
+                        channel,
+                        key,
+                        self.recipient_hint(contact.address),
+                        contact.line,
+                        stamp,
+                        stamp,
+                        self.seal_contact(contact),
+                    )
+                    for key, contact in zip(keys, contacts, strict=True)
                 ],
             )
-            for start in range(0, len(keyed), CLAIM_CHUNK):
-                keys = [key for key, _, _ in keyed[start : start + CLAIM_CHUNK]]
+            for start in range(0, len(keys), CLAIM_CHUNK):
+                chunk = keys[start : start + CLAIM_CHUNK]
                 rows = db.execute(
                     "SELECT id, state, recipient_key FROM deliveries WHERE version_id = ?"
-                    f" AND channel = ? AND recipient_key IN ({','.join('?' * len(keys))})",
-                    (version_id, channel, *keys),
+                    f" AND channel = ? AND recipient_key IN ({','.join('?' * len(chunk))})",
+                    (version_id, channel, *chunk),
                 )
                 for row in rows:
                     found[row["recipient_key"]] = (int(row["id"]), str(row["state"]))
-        return [found[key] for key, _, _ in keyed]
+        return [found[key] for key in keys]
 
     def delivery(self, delivery_id: int) -> Delivery | None:
         row = self.db.execute("SELECT * FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
