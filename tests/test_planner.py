@@ -89,9 +89,8 @@ def test_each_reader_counts_their_language_s_segments(
 
 
 def test_the_planner_s_rates_are_the_adapters() -> None:
-    assert set(DEFAULT_RATES) == set(ADAPTERS)
-    for kind, rate in DEFAULT_RATES.items():
-        assert adapter_class(kind).default_rate == rate, kind
+    for kind in ADAPTERS:
+        assert adapter_class(kind).default_rate == DEFAULT_RATES.get(kind), kind
 
 
 def test_durations_read_as_people_say_them() -> None:

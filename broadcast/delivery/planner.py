@@ -14,15 +14,9 @@ from typing import Any
 
 from broadcast.delivery.preflight import ChannelPlan, Plan
 
-# The adapters' own default rates (``default_rate`` in broadcast.channels), here so a preview
-# need not import the provider SDKs to plan; a test checks they agree.
-DEFAULT_RATES: dict[str, float | None] = {
-    "sms": 1.0,
-    "voice": 1.0,
-    "email": None,
-    "twitter": None,
-    "web_banner": None,
-}
+# The adapters' own default rates (``default_rate`` in broadcast.channels) where they have
+# one, here so a preview need not import the provider SDKs to plan; a test checks they agree.
+DEFAULT_RATES: dict[str, float] = {"sms": 1.0, "voice": 1.0}
 
 
 @dataclass(frozen=True)
@@ -65,7 +59,9 @@ def plan_deliveries(plan: Plan) -> list[Schedule]:
         if channel.recipients is None:
             continue
         config = plan.config.channels[channel.name]
-        rate = config.rate_per_second() if config.rate is not None else DEFAULT_RATES[channel.type]
+        rate = (
+            config.rate_per_second() if config.rate is not None else DEFAULT_RATES.get(channel.type)
+        )
         recipients = channel.recipients.expected
         parts = _parts(channel)
         seconds = parts / rate if rate else None
