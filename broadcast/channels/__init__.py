@@ -20,6 +20,7 @@ ADAPTERS: dict[str, str] = {
     "twitter": "broadcast.channels.twitter:TwitterAdapter",
     "web_banner": "broadcast.channels.web_banner:WebBannerAdapter",
     "cap": "broadcast.channels.cap:CapAdapter",
+    "facebook": "broadcast.channels.facebook:FacebookAdapter",
 }
 
 

@@ -29,6 +29,8 @@ from broadcast.input.yamlfile import YamlDocument
 from broadcast.problems import InputError, Problem
 
 TWEET_LIMIT = 280
+# The most characters a Facebook post holds.
+FACEBOOK_LIMIT = 63_206
 # Text-to-speech reads about 150 words a minute (a calm newsreader's pace; Twilio's <Say>
 # voices at their default rate come out between 140 and 170): the estimate of a call's length.
 SPOKEN_WORDS_PER_MINUTE = 150
@@ -695,6 +697,22 @@ def _measure(
             )
             thread = []
         measures.update(weighted_length=length, limit=TWEET_LIMIT, thread=thread)
+    elif channel.type == "facebook" and "text" in parts:
+        measures.update(characters=len(parts["text"]), limit=FACEBOOK_LIMIT)
+        if len(parts["text"]) > FACEBOOK_LIMIT:
+            problems.append(
+                Problem(
+                    f"the Facebook post{which} is {len(parts['text'])} characters; a Page post "
+                    f"holds {FACEBOOK_LIMIT} at most: shorten the template or the incident",
+                    line=config.line_of("channels", name),
+                    field="template",
+                    **where,
+                )
+            )
+        if not parts["text"].strip():
+            problems.append(
+                Problem(f"the Facebook post{which} is empty", field="template", **where)
+            )
     elif channel.type == "email" and "subject" in parts:
         subject = parts["subject"]
         if unsafe := unsafe_characters(subject):

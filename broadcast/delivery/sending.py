@@ -846,6 +846,11 @@ class SendRun:
                 tail = self.ledger.last_provider_id(incident.id, c.name)
                 if tail is not None:
                     extra[c.name]["reply_to"] = tail.rsplit(",", 1)[-1]
+            elif c.type == "facebook":
+                # Every update is a comment on the first post: the story stays in one place.
+                root = self.ledger.last_provider_id(incident.id, c.name, oldest=True)
+                if root is not None:
+                    extra[c.name]["reply_to"] = root
         _write_marker(self.ledger.folder, incident.id, self.decision.now)
         return version, extra
 

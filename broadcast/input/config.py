@@ -356,6 +356,31 @@ class WebBannerChannel(_Channel):
         return expanded
 
 
+class FacebookChannel(_Channel):
+    """Posts on a Facebook Page (Graph API); later versions are comments on the first post."""
+
+    CREDENTIALS: ClassVar[tuple[str, ...]] = ("access_token",)
+    ENV_ONLY: ClassVar[tuple[str, ...]] = ("access_token",)
+    TEMPLATES: ClassVar[dict[str, str]] = {"text": "facebook.txt.j2"}
+    PUBLIC: ClassVar[bool] = True
+
+    type: Literal["facebook"]
+    page_id: str = Field(pattern=r"^\d{5,20}$")
+    access_token: str
+    api_version: str = Field(default="v23.0", pattern=r"^v\d+\.\d+$")
+    api_base_url: str = "https://graph.facebook.com"
+    # Attach the incident's link to the first post (Facebook shows it as a preview card).
+    link: bool = True
+    timeout: float = Field(default=15.0, gt=0, le=120)
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
+            raise ValueError(f"'{value}' is not a web address starting with https://")
+        return value.rstrip("/")
+
+
 _CAP_TOKEN = re.compile(r"^[^\s,<&]+$")
 
 
@@ -408,7 +433,13 @@ class CapChannel(_Channel):
 
 
 Channel = Annotated[
-    SmsChannel | VoiceChannel | EmailChannel | TwitterChannel | WebBannerChannel | CapChannel,
+    SmsChannel
+    | VoiceChannel
+    | EmailChannel
+    | TwitterChannel
+    | WebBannerChannel
+    | CapChannel
+    | FacebookChannel,
     Field(discriminator="type"),
 ]
 CHANNEL_TYPES: dict[str, type[_Channel]] = {
@@ -418,6 +449,7 @@ CHANNEL_TYPES: dict[str, type[_Channel]] = {
     "twitter": TwitterChannel,
     "web_banner": WebBannerChannel,
     "cap": CapChannel,
+    "facebook": FacebookChannel,
 }
 
 

@@ -1234,12 +1234,14 @@ class Ledger:
         )
         return {str(row["recipient_key"]) for row in rows}
 
-    def last_provider_id(self, incident_id: str, channel: str) -> str | None:
-        """The newest provider id sent on ``channel`` for the incident (X: the thread's tail)."""
+    def last_provider_id(self, incident_id: str, channel: str, oldest: bool = False) -> str | None:
+        """The newest provider id sent on ``channel`` for the incident (X: the thread's tail);
+        with ``oldest``, the first one (Facebook: the post the updates comment on)."""
+        order = "ASC" if oldest else "DESC"
         row = self.db.execute(
             "SELECT d.provider_id FROM deliveries d JOIN versions v ON v.id = d.version_id"
             " WHERE v.incident_id = ? AND d.channel = ? AND d.state = 'sent'"
-            " AND d.provider_id IS NOT NULL ORDER BY d.version_id DESC, d.id DESC LIMIT 1",
+            f" AND d.provider_id IS NOT NULL ORDER BY d.version_id {order}, d.id {order} LIMIT 1",
             (incident_id, channel),
         ).fetchone()
         return str(row["provider_id"]) if row else None

@@ -283,6 +283,8 @@ def _measures(channel: ChannelPlan, audience: str | None = None) -> str:
             bits.append(f"{m['weighted_length']} weighted: a thread of {posts} posts")
         else:
             bits.append(f"{m['weighted_length']}/{m['limit']} weighted")
+    if channel.type == "facebook" and "characters" in m:
+        bits.append(f"{m['characters']} characters")
     if channel.recipients is not None:
         bits.append(audience or audience_of(channel))
     return " · ".join(bits)
@@ -294,6 +296,7 @@ def audience_of(channel: ChannelPlan) -> str:
             "twitter": "public post",
             "web_banner": "website",
             "cap": "CAP alert feed",
+            "facebook": "public post",
             "voice": "fallback only",
             "email": "fallback only",
         }.get(channel.type, "—")

@@ -11,6 +11,7 @@ Fixtures (all function-scoped, servers stopped on teardown):
 * ``twilio_client`` - a real ``twilio.rest.Client`` aimed at ``twilio_server``.
 * ``x_server`` - a running :class:`~tests.peers.x_api.XAPIServer` (default creds).
 * ``x_client`` - a real ``tweepy.Client`` whose session is redirected to ``x_server``.
+* ``graph_server`` - a running :class:`~tests.peers.graph_api.GraphAPIServer` (a Page's feed).
 
 The ``make_*_client`` factories build further clients (other credentials, a custom
 ``http_client``) against a given server.
@@ -25,6 +26,7 @@ import tweepy
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client as TwilioClient
 
+from .graph_api import GraphAPIServer
 from .twilio_api import TwilioAPIServer
 from .x_api import XAPIServer, redirect_session
 
@@ -108,3 +110,9 @@ def x_server() -> Iterator[XAPIServer]:
 @pytest.fixture
 def x_client(x_server: XAPIServer) -> tweepy.Client:
     return make_x_client(x_server)
+
+
+@pytest.fixture
+def graph_server() -> Iterator[GraphAPIServer]:
+    with GraphAPIServer() as server:
+        yield server

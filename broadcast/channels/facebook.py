@@ -1,0 +1,140 @@
+"""Posts on a Facebook Page through the Graph API; later versions are comments on the first post.
+
+``POST /{version}/{page_id}/feed`` (``message``, and ``link`` for the preview card) publishes
+the first message about an incident; each later version is ``POST /{version}/{post_id}/comments``
+on that post (``facts["reply_to"]``, the post id the ledger kept), so the whole story stays under
+one post, as the X thread does. The Page access token travels in the request body, never in a
+URL that a proxy might log.
+
+Plain ``requests`` rather than ``python-facebook-api`` (``pyfacebook``): two POSTs are all we
+need, requests is already installed (twilio and tweepy use it), and it leaves timeouts, the
+base URL and the mapping of Graph's error codes to the dispatcher's retries in our hands.
+
+Graph errors (``{"error": {"code": ...}}``): 190 (the token is invalid or expired) and 10/200
+(missing permission) refuse the channel itself; 368 (blocked for abuse) and 100 (bad request)
+are permanent; 4 (application limit), 17 (user limit), 32 (Page limit), 613, 80001 and
+``is_transient`` errors, 1/2 (temporary) and any 5xx are transient and retried.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import requests
+
+from broadcast.channels.base import ClientAdapter, DeliveryError, Outgoing, Target
+
+if TYPE_CHECKING:
+    from broadcast.input.config import FacebookChannel
+
+# Rate limits: the app's (4), a user's (17), the Page's (32), a call type's (613), a Page's
+# business use case (80001).
+RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80001})
+TEMPORARY_CODES = frozenset({1, 2})
+TOKEN_CODES = frozenset({190, 102})
+PERMISSION_CODES = frozenset({10, 200})
+
+
+class FacebookAdapter(ClientAdapter[requests.Session]):
+    """Posts ``message.parts["text"]`` on the Page, or as a comment on the incident's post."""
+
+    recipient_kind: ClassVar[None] = None
+    default_concurrency: ClassVar[int] = 1
+
+    config: FacebookChannel
+
+    def deliver(self, message: Outgoing, target: Target) -> str:
+        """The new post's id (``{page_id}_{post_id}``), or the comment's id."""
+        config = self.config
+        fields = {
+            "message": message.parts["text"],
+            "access_token": self.credentials["access_token"],
+        }
+        root = message.facts.get("reply_to")
+        if root:
+            path = f"{root}/comments"
+        else:
+            path = f"{config.page_id}/feed"
+            if config.link and message.facts.get("link"):
+                fields["link"] = str(message.facts["link"])
+        url = f"{config.api_base_url}/{config.api_version}/{path}"
+        try:
+            response = self.client().post(url, data=fields, timeout=config.timeout)
+        except requests.Timeout:
+            # The post may be up: Graph has no lookup by text, so it is retried as transient.
+            raise DeliveryError(
+                "timeout", f"Facebook did not answer within {config.timeout:g} s", transient=True
+            ) from None
+        except requests.RequestException as exc:
+            raise DeliveryError(
+                "connection", f"could not reach Facebook ({type(exc).__name__})", transient=True
+            ) from None
+        if response.ok:
+            try:
+                return str(response.json()["id"])
+            except (ValueError, KeyError, TypeError):
+                raise DeliveryError(
+                    "bad_answer", "Facebook answered without the post's id", transient=False
+                ) from None
+        raise classify(response)
+
+    def build_client(self) -> requests.Session:
+        session = requests.Session()
+        session.headers["User-Agent"] = "broadcast"
+        return session
+
+    def release_client(self, client: requests.Session) -> None:
+        client.close()
+
+
+def classify(response: requests.Response) -> DeliveryError:
+    """Graph's error as the dispatcher's: transient (retried), permanent, or the channel's."""
+    error = _error_of(response)
+    code = error.get("code")
+    said = str(error.get("message") or f"HTTP {response.status_code}")
+    label = str(code) if code is not None else str(response.status_code)
+    if code in TOKEN_CODES or (code is None and response.status_code == 401):
+        return DeliveryError(
+            label,
+            f"credentials refused: Facebook did not accept the Page access token ({said})",
+            transient=False,
+            channel_fault=True,
+        )
+    if code in PERMISSION_CODES:
+        return DeliveryError(
+            label,
+            f"credentials refused: the Page access token may not post ({said})",
+            transient=False,
+            channel_fault=True,
+        )
+    if code in RATE_LIMIT_CODES:
+        return DeliveryError(
+            label,
+            f"Facebook rate limit reached ({said})",
+            transient=True,
+            retry_after=_retry_after(response),
+        )
+    if code == 368:
+        return DeliveryError(
+            label, f"Facebook blocked the post as abusive or disallowed ({said})", transient=False
+        )
+    if code in TEMPORARY_CODES or error.get("is_transient") or response.status_code >= 500:
+        return DeliveryError(label, f"Facebook failed for now ({said})", transient=True)
+    return DeliveryError(label, f"Facebook refused the post ({said})", transient=False)
+
+
+def _error_of(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return None if value is None else max(1.0, float(value))
+    except ValueError:
+        return None
