@@ -166,6 +166,9 @@ class Renderer:
             "updates": updates or [],
             "reminder": False,
             "previous_update_at": None,
+            # A false alarm or a wrong message: what was wrong and what to do now.
+            "cancelled": incident.status == "cancelled",
+            "correction": incident.correction,
         }
 
     def template_exists(self, name: str) -> str | None:

@@ -438,7 +438,9 @@ class Dispatcher:
         workers = config.concurrency or kind.default_concurrency
         self.on_event(Event(channel.name, "start", total=outcome.planned))
 
-        if kind.recipient_kind is None:
+        if kind.recipient_kind is None and self._correcting() and not self._carried(channel.name):
+            pass  # a correction goes where the wrong message went; this channel carried none
+        elif kind.recipient_kind is None:
             adapter = kind(channel.name, config, credentials, context)
             target = adapter.single_target()
             try:
@@ -556,7 +558,12 @@ class Dispatcher:
         try:
             batch: list[Target] = []
             size = 1
-            for target in self._distinct_targets(kind, config, outcome, channel):
+            targets = (
+                self._earlier_targets(channel.name, outcome)
+                if self._correcting()
+                else self._distinct_targets(kind, config, outcome, channel)
+            )
+            for target in targets:
                 if halted():
                     outcome.stopped = True
                     break
@@ -611,6 +618,40 @@ class Dispatcher:
             if opted_out and self._skip_opted_out(target, delivery_id, opted_out, outcome):
                 continue
             work.put((target, delivery_id, since))
+
+    def _correcting(self) -> bool:
+        """This version corrects the earlier ones (status: cancelled): it goes to everyone who
+        received any of them, on the channels they got them on, whatever the CSV says now."""
+        incident = self.plan.incident
+        return (
+            self.ledger is not None
+            and self.version_id is not None
+            and incident is not None
+            and incident.status == "cancelled"
+        )
+
+    def _carried(self, channel: str) -> bool:
+        """Whether an earlier version of the incident went out on ``channel``."""
+        assert self.ledger is not None and self.plan.incident is not None
+        return channel in self.ledger.channels_sent(self.plan.incident.id)
+
+    def _earlier_targets(self, channel: str, outcome: ChannelOutcome) -> Iterator[Target]:
+        """Everyone an earlier version reached on ``channel``, from the sealed addresses."""
+        assert self.ledger is not None and self.plan.incident is not None
+        assert self.version_id is not None
+        contacts, lost = self.ledger.earlier_recipients(
+            self.plan.incident.id, channel, self.version_id
+        )
+        if lost:
+            outcome.problems.append(
+                Problem(
+                    f"{lost} earlier recipient{'s' * (lost != 1)} cannot get the correction: "
+                    "the ledger recorded them before addresses were kept (only a hash)",
+                    channel=channel,
+                )
+            )
+        for contact in contacts:
+            yield Target(contact.address, contact.name, contact.line, contact.locale)
 
     def _distinct_targets(
         self, kind: type[Adapter], config: Any, outcome: ChannelOutcome, channel: ChannelPlan

@@ -573,7 +573,16 @@ def _render_parts(
             previous_update_at=previous.astimezone(incident.zone) if previous else None,
         )
     parts: dict[str, str] = {}
-    for part, template in channel.template_names(plan.reminder).items():
+    plain = channel.template_names(plan.reminder)
+    names = plain
+    if incident.status == "cancelled":
+        # A correction has its own templates (correction_sms.txt.j2 ...); a channel type that
+        # ships none says it with its usual ones (a CAP Cancel, for one).
+        names = {
+            part: template if renderer.template_exists(template) else plain[part]
+            for part, template in channel.template_names(correction=True).items()
+        }
+    for part, template in names.items():
         rendered = renderer.render(template, context)
         if isinstance(rendered, RenderFailure):
             result.problems.append(_render_problem(rendered, name, config))
