@@ -21,6 +21,7 @@ ADAPTERS: dict[str, str] = {
     "web_banner": "broadcast.channels.web_banner:WebBannerAdapter",
     "cap": "broadcast.channels.cap:CapAdapter",
     "facebook": "broadcast.channels.facebook:FacebookAdapter",
+    "apprise": "broadcast.channels.apprise:AppriseAdapter",
 }
 
 

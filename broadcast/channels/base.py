@@ -154,6 +154,11 @@ class Adapter:
         """The one target of a channel without recipients (an account, a folder)."""
         return Target(address=self.name)
 
+    def fixed_targets(self) -> list[Target]:
+        """The targets of a channel without a recipients file, each one delivery: usually
+        ``single_target``; a channel naming several destinations returns them all."""
+        return [self.single_target()]
+
     def cost(self, message: Outgoing) -> int:
         """Rate-limit tokens one delivery uses (Twilio counts its rate in message parts)."""
         return 1

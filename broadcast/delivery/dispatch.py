@@ -442,17 +442,22 @@ class Dispatcher:
             pass  # a correction goes where the wrong message went; this channel carried none
         elif kind.recipient_kind is None:
             adapter = kind(channel.name, config, credentials, context)
-            target = adapter.single_target()
             try:
-                claimed = self._claim(channel.name, target, outcome, kind)
-                receipt = (
-                    None
-                    if claimed is False
-                    else self._deliver(
-                        adapter, message, target, limiter, outcome, *claimed, self.stop.is_set
+                # One target (an account, a folder), or a few named in channels.yaml (Apprise
+                # URLs): each is its own delivery, with its own outcome and retries.
+                for target in adapter.fixed_targets():
+                    if self.stop.is_set():
+                        break
+                    claimed = self._claim(channel.name, target, outcome, kind)
+                    receipt = (
+                        None
+                        if claimed is False
+                        else self._deliver(
+                            adapter, message, target, limiter, outcome, *claimed, self.stop.is_set
+                        )
                     )
-                )
-                if receipt is not None:
+                    if receipt is None:
+                        continue
                     if receipt.channel_fault:
                         outcome.problems.append(self._channel_fault(channel.name, receipt))
                     self.on_event(
@@ -460,6 +465,8 @@ class Dispatcher:
                             channel.name, "delivered" if receipt.ok else "failed", receipt=receipt
                         )
                     )
+                    if receipt.channel_fault:
+                        break
             finally:
                 adapter.close()
         else:

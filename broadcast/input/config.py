@@ -381,6 +381,26 @@ class FacebookChannel(_Channel):
         return value.rstrip("/")
 
 
+class AppriseChannel(_Channel):
+    """Team channels through Apprise URLs (Slack, Teams, Telegram, Mattermost, ntfy...).
+
+    Every URL holds a token, so each is a ``${VAR}`` secret, read only when sending.
+    """
+
+    CREDENTIALS: ClassVar[tuple[str, ...]] = ("urls",)
+    ENV_ONLY: ClassVar[tuple[str, ...]] = ("urls",)
+    TEMPLATES: ClassVar[dict[str, str]] = {
+        "title": "apprise_title.txt.j2",
+        "body": "apprise.txt.j2",
+    }
+
+    type: Literal["apprise"]
+    urls: list[str] = Field(min_length=1, max_length=50)
+
+    def credential_refs(self) -> dict[str, str]:
+        return {f"urls.{index}": ref for index, ref in enumerate(self.urls)}
+
+
 _CAP_TOKEN = re.compile(r"^[^\s,<&]+$")
 
 
@@ -439,7 +459,8 @@ Channel = Annotated[
     | TwitterChannel
     | WebBannerChannel
     | CapChannel
-    | FacebookChannel,
+    | FacebookChannel
+    | AppriseChannel,
     Field(discriminator="type"),
 ]
 CHANNEL_TYPES: dict[str, type[_Channel]] = {
@@ -450,6 +471,7 @@ CHANNEL_TYPES: dict[str, type[_Channel]] = {
     "web_banner": WebBannerChannel,
     "cap": CapChannel,
     "facebook": FacebookChannel,
+    "apprise": AppriseChannel,
 }
 
 
@@ -680,13 +702,15 @@ def resolve_credentials(
     for field, ref in channel.credential_refs().items():
         missing = [var for var in _ENV_REF.findall(ref) if not environ.get(var)]
         if missing:
+            # urls.0 is the first item of the list urls.
+            where = tuple(int(p) if p.isdigit() else p for p in field.split("."))
             for var in missing:
                 problems.append(
                     Problem(
                         f"the environment variable {var} is not set; this channel needs it "
                         f"to send (export {var}=...)",
                         config.path,
-                        config.line_of("channels", name, field),
+                        config.line_of("channels", name, *where),
                         field,
                         channel=name,
                     )
@@ -747,15 +771,23 @@ def _literal_secrets(doc: YamlDocument) -> list[Problem]:
         kind = CHANNEL_TYPES.get(channel.get("type")) if isinstance(channel, dict) else None
         for field in kind.ENV_ONLY if kind else ():
             value = channel.get(field)
-            if isinstance(value, str) and not _ENV_REF.fullmatch(value.strip()):
+            # A list of secrets (Apprise URLs): each item is a reference.
+            items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+            for index, item in items:
+                if not isinstance(item, str) or _ENV_REF.fullmatch(item.strip()):
+                    continue
+                where = (field,) if index is None else (field, index)
+                suggested = f"{name.upper()}_{field.upper()}" + (
+                    "" if index is None else f"_{index + 1}"
+                )
                 problems.append(
                     Problem(
                         "secrets come from the environment, never from a file: write "
-                        f'{field}: "${{{name.upper()}_{field.upper()}}}" and export that '
-                        "variable (the value written here is not shown)",
+                        f'"${{{suggested}}}" and export that variable (the value written here '
+                        "is not shown)",
                         doc.path,
-                        doc.line_of(("channels", name, field)),
-                        field,
+                        doc.line_of(("channels", name, *where)),
+                        field if index is None else f"{field}[{index}]",
                         channel=name,
                     )
                 )

@@ -189,6 +189,11 @@ def _channel_panel(channel: ChannelPlan, html_source: bool, audience: str | None
                     subtitle_align="right",
                 )
             )
+    elif channel.type == "apprise":
+        if channel.parts.get("title"):
+            parts.append(Text(channel.parts["title"], style="bold"))
+        if channel.parts.get("body"):
+            parts.append(Text(channel.parts["body"]))
     elif channel.type == "cap":
         for part in ("headline", "description", "instruction", "area"):
             if channel.parts.get(part):
@@ -297,6 +302,7 @@ def audience_of(channel: ChannelPlan) -> str:
             "web_banner": "website",
             "cap": "CAP alert feed",
             "facebook": "public post",
+            "apprise": "team channels",
             "voice": "fallback only",
             "email": "fallback only",
         }.get(channel.type, "—")

@@ -85,6 +85,8 @@ def _measures_short(channel: ChannelPlan) -> str:
         return channel.parts.get("subject", "")
     if channel.type == "voice":
         return f"a call of about {m.get('spoken_seconds', 0)} s"
+    if channel.type == "apprise":
+        return channel.parts.get("title", "")
     if channel.type == "facebook":
         return f"a post of {len(channel.parts.get('text', ''))} characters"
     if channel.type == "cap":

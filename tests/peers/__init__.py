@@ -7,6 +7,7 @@ unchanged, so tests exercise the real twilio / tweepy code paths instead of mock
 * :mod:`tests.peers.twilio_api` - Twilio Programmable Messaging (``Messages.json``).
 * :mod:`tests.peers.x_api` - X API v2 create-post (``POST /2/tweets``) with OAuth 1.0a.
 * :mod:`tests.peers.graph_api` - Facebook Graph API: Page posts and comments.
+* :mod:`tests.peers.webhooks` - a webhook receiver for Apprise's json://, ntfy://, mmost://.
 * :mod:`tests.peers.base` - the shared threaded server, scripted faults and request recording.
 * :mod:`tests.peers.fixtures` - pytest fixtures and client factories for both peers.
 """

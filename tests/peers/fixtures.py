@@ -11,6 +11,7 @@ Fixtures (all function-scoped, servers stopped on teardown):
 * ``twilio_client`` - a real ``twilio.rest.Client`` aimed at ``twilio_server``.
 * ``x_server`` - a running :class:`~tests.peers.x_api.XAPIServer` (default creds).
 * ``x_client`` - a real ``tweepy.Client`` whose session is redirected to ``x_server``.
+* ``webhook_server`` - a running :class:`~tests.peers.webhooks.WebhookServer` (Apprise's targets).
 * ``graph_server`` - a running :class:`~tests.peers.graph_api.GraphAPIServer` (a Page's feed).
 
 The ``make_*_client`` factories build further clients (other credentials, a custom
@@ -28,6 +29,7 @@ from twilio.rest import Client as TwilioClient
 
 from .graph_api import GraphAPIServer
 from .twilio_api import TwilioAPIServer
+from .webhooks import WebhookServer
 from .x_api import XAPIServer, redirect_session
 
 CLIENT_TIMEOUT = 5.0
@@ -115,4 +117,10 @@ def x_client(x_server: XAPIServer) -> tweepy.Client:
 @pytest.fixture
 def graph_server() -> Iterator[GraphAPIServer]:
     with GraphAPIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def webhook_server() -> Iterator[WebhookServer]:
+    with WebhookServer() as server:
         yield server

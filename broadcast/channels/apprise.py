@@ -1,0 +1,133 @@
+"""The long tail of team channels through Apprise: Slack, Teams, Telegram, Mattermost, ntfy...
+
+``urls`` in channels.yaml lists Apprise URLs, each a ``${VAR}`` secret (a webhook URL holds its
+token). Each URL is one delivery in the ledger, with its own outcome and retries: the
+dispatcher retries, not Apprise (which does not retry by default either). The title and the
+body come from ``apprise_title.txt.j2`` and ``apprise.txt.j2``.
+
+Apprise is imported only when this channel really sends: loading its plugins costs about
+0.3 s, which previews and cron runs that send nothing must not pay.
+
+Apprise answers a notification with True or False; why it failed is in what it logs. The
+warnings logged by this thread during the call are read back, the URL's secrets removed, and
+an HTTP status in them decides: 429 and 5xx (and connection failures) are transient and retried;
+other 4xx refusals are permanent. A URL Apprise does not understand is refused at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from broadcast.channels.base import Adapter, DeliveryError, Outgoing, Target
+
+if TYPE_CHECKING:
+    from broadcast.input.config import AppriseChannel
+
+_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+_HTTP_STATUS = re.compile(r"error[=\s](\d{3})\b|\b(\d{3})\b\s*-\s*error|HTTP (\d{3})")
+_CONNECTION = re.compile(r"connection|timed out|timeout|resolve", re.IGNORECASE)
+
+
+class _ThreadLog(logging.Handler):
+    """Apprise's warnings logged by one thread (the one delivering), kept in memory."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            self.lines.append(record.getMessage())
+
+
+class AppriseAdapter(Adapter):
+    """Hands the title and body to each Apprise URL; one URL, one delivery."""
+
+    recipient_kind: ClassVar[None] = None
+    default_concurrency: ClassVar[int] = 1
+
+    config: AppriseChannel
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._services: dict[str, Any] = {}
+
+    def fixed_targets(self) -> list[Target]:
+        """One per URL, known by the name of its variable (``SLACK_WEBHOOK``), never its value."""
+        targets = []
+        for number, ref in enumerate(self.config.urls, start=1):
+            match = _REF.match(ref)
+            targets.append(Target(address=match[1] if match else f"url{number}", name=ref))
+        return targets
+
+    def deliver(self, message: Outgoing, target: Target) -> str:
+        url = self._url_of(target)
+        service = self._service(url, target)
+        log = _ThreadLog()
+        logger = logging.getLogger("apprise")
+        logger.addHandler(log)
+        previous = logger.level
+        if logger.getEffectiveLevel() > logging.WARNING:
+            logger.setLevel(logging.WARNING)
+        try:
+            sent = service.notify(
+                body=message.parts.get("body", ""), title=message.parts.get("title", "")
+            )
+        finally:
+            logger.removeHandler(log)
+            logger.setLevel(previous)
+        if sent:
+            return target.address
+        said = _without_secrets(" ".join(log.lines), url) or "the service did not take it"
+        raise _classify(said)
+
+    def _url_of(self, target: Target) -> str:
+        for index, ref in enumerate(self.config.urls):
+            if ref == target.name:
+                return self.credentials[f"urls.{index}"]
+        raise DeliveryError("unknown", f"no URL for {target.address}", transient=False)
+
+    def _service(self, url: str, target: Target) -> Any:
+        """The Apprise object for ``url``, built once per worker."""
+        if url not in self._services:
+            import apprise  # only when really sending: its plugins take 0.3 s to load
+
+            # The service's plugin itself, not an Apprise() set: a set notifies from worker
+            # threads, and the warnings that say why must be read from this one.
+            service = apprise.Apprise.instantiate(url)
+            if service is None:
+                raise DeliveryError(
+                    "bad_url",
+                    f"{target.address} is not an Apprise URL this version understands "
+                    "(see the Apprise wiki for the service's URL form)",
+                    transient=False,
+                )
+            self._services[url] = service
+        return self._services[url]
+
+    def close(self) -> None:
+        self._services.clear()
+
+
+def _classify(said: str) -> DeliveryError:
+    match = _HTTP_STATUS.search(said)
+    status = next((int(g) for g in match.groups() if g), None) if match else None
+    if status is not None:
+        transient = status == 429 or status >= 500
+        return DeliveryError(str(status), f"refused ({said})", transient=transient)
+    if _CONNECTION.search(said):
+        return DeliveryError("connection", f"could not reach the service ({said})", transient=True)
+    return DeliveryError("failed", f"not delivered ({said})", transient=True)
+
+
+def _without_secrets(text: str, url: str) -> str:
+    """``text`` without the URL or any long piece of it (tokens, webhook ids, passwords)."""
+    text = text.replace(url, "…")
+    for piece in sorted(re.split(r"[/:@?&=#,]+", url), key=len, reverse=True):
+        if len(piece) >= 6:
+            text = text.replace(piece, "…")
+    return text.strip()
