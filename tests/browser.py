@@ -9,6 +9,8 @@ Not auto-registered: a test module that needs them says so::
 * ``page_errors`` (function): the uncaught JavaScript errors of ``page``, as they happen.
 * ``static_server`` (function): a :class:`StaticServer` on 127.0.0.1 serving ``tmp_path``.
 
+``StaticServer(root, headers)`` adds ``headers`` to every answer (a Content-Security-Policy).
+
 Nothing is downloaded: Chromium is the system one, and pages only ever reach 127.0.0.1.
 A missing Chromium fails the tests with a message saying so; it never skips them.
 """
@@ -20,7 +22,7 @@ import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
 
@@ -41,16 +43,24 @@ TIMEOUT_MS = 5_000
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
+    extra_headers: ClassVar[dict[str, str]] = {}
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def end_headers(self) -> None:
+        for name, value in self.extra_headers.items():
+            self.send_header(name, value)
+        super().end_headers()
 
 
 class StaticServer:
     """Serves a folder over HTTP on 127.0.0.1 (a free port), from a background thread."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, headers: dict[str, str] | None = None) -> None:
         self.root = root
-        handler = functools.partial(_QuietHandler, directory=str(root))
+        handler_class = type("Handler", (_QuietHandler,), {"extra_headers": dict(headers or {})})
+        handler = functools.partial(handler_class, directory=str(root))
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(

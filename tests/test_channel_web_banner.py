@@ -16,7 +16,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from broadcast.channels.base import DeliveryContext, DeliveryError, Outgoing, Target
-from broadcast.channels.web_banner import SCRIPT, WebBannerAdapter, load_history
+from broadcast.channels.web_banner import (
+    BANNER_STYLES,
+    SCRIPT,
+    STATUS_STYLES,
+    WebBannerAdapter,
+    load_history,
+)
 from broadcast.content.render import Renderer
 from broadcast.input.config import WebBannerChannel
 from broadcast.input.incident import FaqEntry, Incident, load_incident
@@ -31,10 +37,13 @@ FILES = {
     "banner.json",
     "banner.html",
     "banner.js",
+    "banner.css",
+    "status.css",
     "index.html",
     "history.json",
     "feed.xml",
     "agent-script.md",
+    "panne-nord.html",  # the status page of the incident message() publishes
 }
 ATOM = "{http://www.w3.org/2005/Atom}"
 T0 = datetime(2026, 11, 22, 8, 40, tzinfo=UTC)
@@ -137,7 +146,7 @@ def test_target_is_the_output_folder_next_to_channels_yaml(tmp_path: Path) -> No
     assert WebBannerAdapter.default_concurrency == 1
 
 
-def test_publishes_six_files(tmp_path: Path, now: datetime) -> None:
+def test_publishes_the_site_files(tmp_path: Path, now: datetime) -> None:
     outgoing = rendered(example(), now, "Énergie Nord")
     site = adapter(tmp_path)
     target = site.single_target()
@@ -145,34 +154,49 @@ def test_publishes_six_files(tmp_path: Path, now: datetime) -> None:
     provider_id = site.deliver(outgoing, target)
 
     folder = Path(target.address)
-    assert {path.name for path in folder.iterdir()} == FILES  # and no temporary files
+    page = "panne-nord-2026-11-22.html"
+    names = {path.name for path in folder.iterdir()}
+    assert names == FILES - {"panne-nord.html"} | {page}  # and no temporary files
     assert provider_id == now.astimezone(example().zone).isoformat()
     assert read_json(folder / "banner.json") == {
         "active": True,
-        "id": "panne-nord-2026-11-22",
-        "status": "investigating",
-        "severity": "major",
-        "headline": outgoing.parts["text"],
-        "link": "https://status.example.com/panne-nord",
-        "updated_at": provider_id,
-        "locale": "fr",
+        "incidents": [
+            {
+                "id": "panne-nord-2026-11-22",
+                "state": "active",
+                "status": "investigating",
+                "severity": "major",
+                "label": "Perturbation importante\u00a0: ",
+                "headline": outgoing.parts["text"],
+                "link": "https://status.example.com/panne-nord",
+                "updated_at": provider_id,
+                "locale": "fr",
+                "language": "fr",
+                "words": {"more": "En savoir plus", "dismiss": "Masquer ce message"},
+            }
+        ],
     }
-    assert (folder / "index.html").read_text(encoding="utf-8") == outgoing.parts["html"]
+    assert (folder / page).read_text(encoding="utf-8") == outgoing.parts["html"]
     assert (folder / "banner.js").read_bytes() == SCRIPT.read_bytes()
+    assert (folder / "status.css").read_bytes() == STATUS_STYLES.read_bytes()
+    styles = (folder / "banner.css").read_text(encoding="utf-8")
+    assert styles.startswith(BANNER_STYLES.read_text(encoding="utf-8"))
+    assert "#broadcast-banner { min-height: " in styles.split("Written at publication")[1]
     fragment = (folder / "banner.html").read_text(encoding="utf-8")
-    assert 'role="status"' in fragment and "#a14a00" in fragment
+    assert 'role="status"' in fragment and "broadcast-banner--major" in fragment
+    assert "style=" not in fragment
     assert 'href="https://status.example.com/panne-nord"' in fragment
     assert "En savoir plus" in fragment
-    assert read_json(folder / "history.json") == [
-        {
-            "updated_at": provider_id,
-            "status": "investigating",
-            "severity": "major",
-            "headline": example().headline,
-            "title": example().title,
-            "id": "panne-nord-2026-11-22",
-        }
-    ]
+    (entry,) = read_json(folder / "history.json")
+    assert entry["updated_at"] == provider_id
+    assert (entry["status"], entry["severity"]) == ("investigating", "major")
+    assert (entry["headline"], entry["title"]) == (example().headline, example().title)
+    assert (entry["id"], entry["reminder"], entry["language"]) == (
+        "panne-nord-2026-11-22",
+        False,
+        "fr",
+    )
+    assert entry["banner_text"] == outgoing.parts["text"]
 
 
 def test_files_are_readable_by_the_web_server(tmp_path: Path) -> None:
@@ -187,8 +211,62 @@ def test_files_are_readable_by_the_web_server(tmp_path: Path) -> None:
 def test_resolved_incident_takes_the_banner_down(tmp_path: Path) -> None:
     publish(tmp_path, message(status="resolved", resolved=True))
     banner = read_json(tmp_path / "banner.json")
-    assert banner["active"] is False and banner["status"] == "resolved"
+    assert banner["active"] is False
+    # A short "restored" state: an hour by default, the visitor's clock decides.
+    (restored,) = banner["incidents"]
+    assert (restored["state"], restored["label"]) == ("restored", "Service restored: ")
+    assert restored["until"] == (T0 + timedelta(hours=1)).isoformat()
     assert "<div" not in (tmp_path / "banner.html").read_text()
+
+
+def test_restored_state_can_be_shortened_or_turned_off(tmp_path: Path) -> None:
+    for minutes, expected in ((15, [(T0 + timedelta(minutes=15)).isoformat()]), (0, [])):
+        config = WebBannerChannel(
+            type="web_banner", output_dir=str(tmp_path), restored_minutes=minutes
+        )
+        site = WebBannerAdapter("site", config, {}, DeliveryContext(tmp_path, T0))
+        site.deliver(message(status="resolved", resolved=True), Target(address=str(tmp_path)))
+        banner = read_json(tmp_path / "banner.json")
+        assert [item["until"] for item in banner["incidents"]] == expected
+
+
+def test_several_incidents_most_severe_first(tmp_path: Path) -> None:
+    publish(tmp_path, message(T0, "Minor one.", id="minor-one", severity="minor"))
+    publish(tmp_path, message(T0 + timedelta(minutes=1), "Major one.", id="major-one"))
+    publish(
+        tmp_path,
+        message(T0 + timedelta(minutes=2), "Critical.", id="critical-one", severity="critical"),
+    )
+    publish(tmp_path, message(T0 + timedelta(minutes=3), "Old.", id="done", severity="critical"))
+    publish(
+        tmp_path,
+        message(T0 + timedelta(minutes=4), "Done.", id="done", status="resolved", resolved=True),
+    )
+
+    banner = read_json(tmp_path / "banner.json")
+    assert [(i["id"], i["state"]) for i in banner["incidents"]] == [
+        ("critical-one", "active"),
+        ("major-one", "active"),
+        ("minor-one", "active"),
+        ("done", "restored"),
+    ]
+    # Resolving one incident leaves the others' banners up.
+    assert banner["active"] is True
+    fragment = (tmp_path / "banner.html").read_text()
+    assert fragment.index("Critical.") < fragment.index("Major one.") < fragment.index("Minor")
+    assert "Done." not in fragment
+    index = (tmp_path / "index.html").read_text()
+    current, recent = index.split("<h2>Recent incidents</h2>")
+    assert current.index("critical-one.html") < current.index("major-one.html")
+    assert "done.html" in recent and "done.html" not in current
+    assert {p.name for p in tmp_path.glob("*.html")} == {
+        "index.html",
+        "banner.html",
+        "minor-one.html",
+        "major-one.html",
+        "critical-one.html",
+        "done.html",
+    }
 
 
 def test_banner_fragment_escapes_the_text_and_speaks_by_severity(tmp_path: Path) -> None:
@@ -196,13 +274,14 @@ def test_banner_fragment_escapes_the_text_and_speaks_by_severity(tmp_path: Path)
     fragment = (tmp_path / "banner.html").read_text()
     assert "<img" not in fragment and "<script" not in fragment
     assert "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;" in fragment
-    assert 'role="alert"' in fragment and 'aria-live="assertive"' in fragment
-    assert "#a4161a" in fragment and "Read more" in fragment
+    assert 'role="alert"' in fragment and "broadcast-banner--critical" in fragment
+    assert "Serious disruption: " in fragment and "Read more" in fragment
 
 
 def test_links_other_than_web_addresses_are_dropped(tmp_path: Path) -> None:
     publish(tmp_path, message(link="javascript:alert(1)"))
-    assert read_json(tmp_path / "banner.json")["link"] is None
+    # The incident's own status page instead, beside banner.js.
+    assert read_json(tmp_path / "banner.json")["incidents"][0]["link"] == "panne-nord.html"
     assert "javascript" not in (tmp_path / "banner.html").read_text()
     assert "javascript" not in (tmp_path / "feed.xml").read_text()
 
@@ -224,10 +303,21 @@ def test_history_is_newest_first_without_repeats(tmp_path: Path) -> None:
     assert len(feed_entries(tmp_path)) == 3
 
 
-def test_history_starts_over_for_another_incident(tmp_path: Path) -> None:
+def test_history_keeps_every_incident_until_long_resolved(tmp_path: Path) -> None:
     publish(tmp_path, message(T0, "Old incident.", id="old-one"))
     publish(tmp_path, message(T0 + timedelta(days=3), "New incident.", id="new-one"))
-    assert [h["headline"] for h in read_json(tmp_path / "history.json")] == ["New incident."]
+    history = read_json(tmp_path / "history.json")
+    assert [h["headline"] for h in history] == ["New incident.", "Old incident."]
+
+    publish(
+        tmp_path,
+        message(
+            T0 + timedelta(days=4), "Old one over.", id="old-one", status="resolved", resolved=True
+        ),
+    )
+    publish(tmp_path, message(T0 + timedelta(days=100), "Still on.", id="new-one"))
+    history = read_json(tmp_path / "history.json")
+    assert [h["headline"] for h in history] == ["Still on.", "New incident."]
 
 
 def test_load_history_for_the_status_page(tmp_path: Path) -> None:
@@ -253,22 +343,47 @@ def test_atom_feed(tmp_path: Path) -> None:
     assert raw.startswith("<?xml") and "&lt;script&gt;" in raw and "<script" not in raw
     feed = ET.fromstring(raw.encode())
     assert feed.tag == f"{ATOM}feed"
-    assert feed.findtext(f"{ATOM}id") == "tag:status.example.com,2026-11-22:panne-nord"
-    assert feed.findtext(f"{ATOM}title") == "Énergie Nord · Power cut"
+    assert feed.findtext(f"{ATOM}id", "").startswith("urn:uuid:")
+    assert feed.findtext(f"{ATOM}title") == "Énergie Nord · Service status"
     assert feed.findtext(f"{ATOM}updated") == (T0 + timedelta(hours=2)).isoformat()
     assert feed.findtext(f"{ATOM}author/{ATOM}name") == "Énergie Nord"
+    links = {link.get("rel"): link.get("href") for link in feed.findall(f"{ATOM}link")}
+    assert links == {"self": "feed.xml", "alternate": "index.html"}
 
     entries = feed.findall(f"{ATOM}entry")
     assert len(entries) == 2
-    newest = entries[0]
-    assert newest.findtext(f"{ATOM}title") == f"Cause found · Cable {HOSTILE}"
-    assert newest.findtext(f"{ATOM}content") == f"Cable {HOSTILE}"
+    newest, oldest = entries
+    assert newest.findtext(f"{ATOM}title") == "Cause found · Power cut"
+    # Each entry carries its own update's text, not the title again.
+    assert newest.findtext(f"{ATOM}content") == f"Cable {HOSTILE} Next update at 11:40."
+    assert oldest.findtext(f"{ATOM}content") == "Cause unknown. Next update at 11:40."
     assert newest.find(f"{ATOM}content").get("type") == "text"  # type: ignore[union-attr]
     assert newest.findtext(f"{ATOM}updated") == (T0 + timedelta(hours=2)).isoformat()
-    link = newest.find(f"{ATOM}link")
-    assert link is not None and link.get("href") == "https://status.example.com/panne-nord"
+    assert newest.findtext(f"{ATOM}published") == (T0 + timedelta(hours=2)).isoformat()
+    assert oldest.findtext(f"{ATOM}published") == T0.isoformat()
+    entry_links = {link.get("rel"): link.get("href") for link in newest.findall(f"{ATOM}link")}
+    assert entry_links == {
+        "alternate": "panne-nord.html",
+        "related": "https://status.example.com/panne-nord",
+    }
     ids = {entry.findtext(f"{ATOM}id") for entry in entries}
     assert len(ids) == 2 and all(i and i.startswith("tag:") for i in ids)
+
+
+def test_atom_feed_links_are_absolute_with_the_public_address(tmp_path: Path) -> None:
+    config = WebBannerChannel(
+        type="web_banner", output_dir=str(tmp_path), public_url="https://www.example.com/status"
+    )
+    site = WebBannerAdapter("site", config, {}, DeliveryContext(tmp_path, T0))
+    site.deliver(message(reminder=True), Target(address=str(tmp_path)))
+    feed = ET.parse(tmp_path / "feed.xml").getroot()
+    links = {link.get("rel"): link.get("href") for link in feed.findall(f"{ATOM}link")}
+    assert links["self"] == "https://www.example.com/status/feed.xml"
+    (entry,) = feed.findall(f"{ATOM}entry")
+    assert entry.find(f"{ATOM}link").get("href") == (  # type: ignore[union-attr]
+        "https://www.example.com/status/panne-nord.html"
+    )
+    assert entry.findtext(f"{ATOM}title") == "Reminder · Ongoing incident · Power cut"
 
 
 def test_a_reader_never_sees_half_a_file(tmp_path: Path) -> None:
@@ -347,7 +462,7 @@ def test_status_page_timeline_only_with_updates(name: str, heading: str, word: s
     incident = example(name)
     now = incident.started_at + timedelta(hours=2)
     without = rendered(incident, now, "Org").parts["html"]
-    assert heading not in without and "timeline" not in without.split("</style>")[1]
+    assert heading not in without and 'class="timeline"' not in without
 
     updates = [
         {"updated_at": now, "status": "identified", "headline": f"Now {HOSTILE}"},
@@ -355,7 +470,7 @@ def test_status_page_timeline_only_with_updates(name: str, heading: str, word: s
     ]
     page = rendered(incident, now, "Org", updates=updates).parts["html"]
     timeline = page.split(f"<h2>{heading}</h2>")[1].split("</ol>")[0]
-    assert timeline.count("<li>") == 2
+    assert timeline.count("<li>") == 2 and "<style" not in page and "style=" not in page
     assert f'<time datetime="{now.isoformat()}">' in timeline
     assert f"<strong>{word}</strong> · Now &lt;img src=x" in timeline
     assert "<img" not in page and "<script" not in page
@@ -423,11 +538,13 @@ def test_banner_shows_the_headline_in_the_severity_colour(
 
     banner = banner_of(page)
     expect(banner).to_be_visible()
-    headline = banner.locator("p").evaluate("p => p.firstChild.data")
+    headline = banner.locator("p").evaluate("p => p.childNodes[1].data")
     assert headline == outgoing.parts["text"]
     expect(banner).to_have_attribute("role", role)
     expect(banner).to_have_attribute("aria-live", "assertive" if role == "alert" else "polite")
-    assert page.evaluate("document.body.firstElementChild.hasAttribute('data-broadcast-banner')")
+    # A page without the slot gets one first in <body>, and the banner's stylesheet.
+    assert page.evaluate("document.body.firstElementChild.id") == "broadcast-banner"
+    assert page.locator("link[href$='/status/banner.css']").count() == 1
     style = banner.evaluate("e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).color]")
     assert style[0] == colour
     assert contrast(style[1], style[0]) >= 4.5
@@ -481,26 +598,34 @@ def test_hostile_headline_is_shown_as_text(
     publish(status_folder(site), message(text=HOSTILE))
     open_quietly(page, site.url)
     banner = banner_of(page)
-    expect(banner.locator("p")).to_have_text(f"{HOSTILE}Read more")
+    expect(banner.locator("p")).to_have_text(f"Major disruption: {HOSTILE} Read more")
     assert banner.locator("img, script").count() == 0
     assert page.evaluate("window.__pwned") is None
     assert not page_errors
 
 
 @pytest.mark.parametrize(
-    "link", ["javascript:window.__pwned=1", "data:text/html,<script>1</script>", "/relative"]
+    "link", ["javascript:window.__pwned=1", "data:text/html,<script>1</script>", "ftp://x/"]
 )
 def test_only_web_links_become_read_more(site: StaticServer, page: Page, link: str) -> None:
     # Written by hand: the adapter itself never publishes such a link.
     folder = status_folder(site)
     (folder / "banner.js").write_bytes(SCRIPT.read_bytes())
-    banner = {"active": True, "id": "x", "status": "identified", "severity": "major"}
-    banner |= {"headline": "Outage.", "link": link, "updated_at": T0.isoformat(), "locale": "en"}
-    (folder / "banner.json").write_text(json.dumps(banner))
+    banner = {"id": "x", "state": "active", "status": "identified", "severity": "major"}
+    banner |= {"headline": "Outage.", "link": link, "updated_at": T0.isoformat()}
+    banner |= {"words": {"more": "Read more", "dismiss": "Dismiss"}}
+    (folder / "banner.json").write_text(json.dumps({"active": True, "incidents": [banner]}))
     page.goto(site.url)
-    expect(banner_of(page)).to_have_text("Outage.Dismiss")
+    expect(banner_of(page)).to_have_text("Outage.\u00d7")  # the dismiss button: a cross
     assert banner_of(page).locator("a").count() == 0
     assert page.evaluate("window.__pwned") is None
+
+
+def test_a_relative_link_is_the_page_beside_the_script(site: StaticServer, page: Page) -> None:
+    publish(status_folder(site), message(link=None))
+    page.goto(site.url)
+    more = banner_of(page).get_by_role("link", name="Read more")
+    expect(more).to_have_attribute("href", f"{site.url}/status/panne-nord.html")
 
 
 # In Chromium: the status page.
@@ -534,7 +659,7 @@ def test_status_page_with_a_hostile_incident_and_its_timeline(
     latest = incident.model_copy(update={"status": "monitoring"})
     publish(folder, rendered(latest, now, "Énergie Nord", updates=updates))
 
-    page.goto(f"{site.url}/status/index.html", wait_until="networkidle")
+    page.goto(f"{site.url}/status/{incident.id}.html", wait_until="networkidle")
     expect(page.locator(".headline")).to_have_text(f"Câble réparé {HOSTILE}")
     expect(page.locator("h1")).to_have_text(f"Coupure {HOSTILE}")
     assert page.locator("main img, main script").count() == 0

@@ -62,10 +62,11 @@ def test_what_the_dry_run_shows_is_exactly_what_is_sent(world: World) -> None:
 
     # Banner: the status page as previewed, and the JSON the banner script reads.
     status = world.folder / "public" / "status"
-    assert (status / "index.html").read_text(encoding="utf-8") == shown["banner"]["html"]
+    page = status / f"{preview['incident']['id']}.html"
+    assert page.read_text(encoding="utf-8") == shown["banner"]["html"]
     banner = json.loads((status / "banner.json").read_text(encoding="utf-8"))
     assert banner["active"] is True
-    assert banner["headline"] == shown["banner"]["text"]
+    assert banner["incidents"][0]["headline"] == shown["banner"]["text"]
     assert sent["sent"] == 4 + 3 + 1 + 1
     # The contact centre's script: the same FAQ answers as the written messages.
     script = (status / "agent-script.md").read_text(encoding="utf-8")

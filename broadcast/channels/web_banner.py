@@ -1,17 +1,26 @@
-"""The web banner channel: publish the incident as static files a website serves.
+"""The web banner channel: publish incidents as static files a website serves.
 
-One delivery writes the output folder a web server serves as is:
+One delivery writes the output folder a web server serves as is. It may hold several
+incidents at once (a storm and a billing outage): each delivery updates its own incident and
+rewrites what covers them all.
 
-* ``banner.json``: the current incident, read by ``banner.js`` in visitors' browsers;
-* ``banner.html``: the banner as an HTML fragment, for sites that include it server-side;
-* ``banner.js``: the script a site includes with one ``<script defer>`` tag;
-* ``index.html``: the status page, exactly as the preview rendered it;
-* ``agent-script.md``: the script for contact-centre staff, with the FAQ;
-* ``history.json``: every update published for the incident, newest first;
-* ``feed.xml``: that history as an Atom feed (RFC 4287).
+* ``banner.json``: the incidents in progress, most severe first, then those just resolved
+  (the short "restored" state); read by ``banner.js`` in visitors' browsers;
+* ``banner.js`` and ``banner.css``: what a site includes (the end of ``banner.css`` reserves
+  the banner's height, so the page does not move when it appears);
+* ``banner.html``: the incidents in progress as an HTML fragment, for server-side includes;
+* ``index.html``: the index of incidents in progress and recent ones;
+* ``<incident id>.html``: each incident's status page, exactly as the preview rendered it;
+* ``status.css``: the status pages' styles (no inline style: they work under a strict
+  Content-Security-Policy, ``default-src 'self'``);
+* ``agent-script.md``: the script for contact-centre staff, with the FAQ (the last incident
+  published);
+* ``history.json``: every update published, of every incident, newest first;
+* ``feed.xml``: that history as an Atom feed (RFC 4287), one entry per update.
 
 Every file is replaced atomically, so a web server never serves half of one. Standard library
-only: the module is imported by the preview too (``load_history``).
+only (babel lazily, for the index's dates): the module is imported by the preview too
+(``load_history``).
 """
 
 from __future__ import annotations
@@ -20,41 +29,108 @@ import html
 import json
 import os
 import secrets
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from broadcast.channels.base import Adapter, DeliveryError, Outgoing, Target
 
 SCRIPT = Path(__file__).with_name("banner.js")
+BANNER_STYLES = Path(__file__).with_name("banner.css")
+STATUS_STYLES = Path(__file__).with_name("status.css")
 HISTORY = "history.json"
+INDEX = "index.html"
+FEED = "feed.xml"
 ATOM = "http://www.w3.org/2005/Atom"
+# Resolved incidents the index still lists, and how long history keeps them.
+RECENT_INCIDENTS = 10
+KEPT_FOR = timedelta(days=90)
 
-# The same colours as the status page and banner.js: white text keeps a contrast above 6:1.
-COLOURS = {"critical": "#a4161a", "major": "#a14a00", "minor": "#1f5fa8"}
-READ_MORE = {"fr": "En savoir plus", "en": "Read more"}
-# The words of templates/*/_phrases.j2 (status_word): the feed is read outside any template.
-STATUS_WORDS = {
+# The same colours as banner.css and status.css: white text keeps a contrast above 6:1.
+COLOURS = {"critical": "#a4161a", "major": "#a14a00", "minor": "#1f5fa8", "resolved": "#166534"}
+SEVERITY_ORDER = {"critical": 0, "major": 1, "minor": 2}
+# The words of templates/*/_phrases.j2 (status_word, severity_word): these files are written
+# outside any template. A language without its words here gets the English ones.
+WORDS: dict[str, dict[str, Any]] = {
     "fr": {
-        "investigating": "Incident en cours",
-        "identified": "Cause identifiée",
-        "monitoring": "Réparation effectuée",
-        "resolved": "Résolu",
+        "status": {
+            "investigating": "Incident en cours",
+            "identified": "Cause identifiée",
+            "monitoring": "Réparation effectuée",
+            "resolved": "Résolu",
+        },
+        "severity": {
+            "critical": "Perturbation grave",
+            "major": "Perturbation importante",
+            "minor": "Perturbation mineure",
+            "resolved": "Service rétabli",
+        },
+        "colon": "\u00a0: ",
+        "reminder": "Rappel",
+        "more": "En savoir plus",
+        "dismiss": "Masquer ce message",
+        "page_title": "État des services",
+        "current": "Incidents en cours",
+        "recent": "Incidents récents",
+        "none": "Aucun incident en cours.",
+        "subscribe": "Suivre les mises à jour (flux Atom)",
+        "started": "Début",
+        "ended": "Fin",
+        "updated": "Mise à jour",
     },
     "en": {
-        "investigating": "Ongoing incident",
-        "identified": "Cause found",
-        "monitoring": "Fix in place",
-        "resolved": "Resolved",
+        "status": {
+            "investigating": "Ongoing incident",
+            "identified": "Cause found",
+            "monitoring": "Fix in place",
+            "resolved": "Resolved",
+        },
+        "severity": {
+            "critical": "Serious disruption",
+            "major": "Major disruption",
+            "minor": "Minor disruption",
+            "resolved": "Service restored",
+        },
+        "colon": ": ",
+        "reminder": "Reminder",
+        "more": "Read more",
+        "dismiss": "Dismiss this message",
+        "page_title": "Service status",
+        "current": "Current incidents",
+        "recent": "Recent incidents",
+        "none": "No incident in progress.",
+        "subscribe": "Follow the updates (Atom feed)",
+        "started": "Started",
+        "ended": "Ended",
+        "updated": "Updated",
     },
 }
+# Kept for callers of the first version of this module.
+STATUS_WORDS = {language: words["status"] for language, words in WORDS.items()}
+READ_MORE = {language: words["more"] for language, words in WORDS.items()}
+
+# The banner's height, reserved by banner.css before banner.js fills it. Per range of widths:
+# (media query, characters per line of text, a line's height and a row's padding in rem, as
+# banner.css sets them). Characters per line are those of a wide font (DejaVu Sans Bold, about
+# 0.58 em a character) at the narrowest width of each range: on most screens the reservation is
+# a little taller than the text, which only shows a little more colour; shorter, the page moves.
+_WIDTHS = [
+    ("", 24, 1.3125, 1.0),  # 320 px: banner.css's smaller type for phones
+    ("(min-width: 22.5rem)", 29, 1.3125, 1.0),  # 360 px
+    ("(min-width: 24.375rem)", 32, 1.3125, 1.0),  # 390 px
+    ("(min-width: 30rem)", 38, 1.5, 1.25),  # 480 px
+    ("(min-width: 48rem)", 68, 1.5, 1.25),  # 768 px
+    ("(min-width: 64rem)", 95, 1.5, 1.25),  # 1024 px
+    ("(min-width: 80rem)", 122, 1.5, 1.25),  # 1280 px
+]
 
 
 class WebBannerAdapter(Adapter):
-    """Writes the banner, the status page, its history and feed into ``output_dir``."""
+    """Writes the banner, the status pages, their history and feed into ``output_dir``."""
 
     recipient_kind: ClassVar[None] = None
     default_concurrency: ClassVar[int] = 1
@@ -68,20 +144,27 @@ class WebBannerAdapter(Adapter):
     def deliver(self, message: Outgoing, target: Target) -> str:
         folder = Path(target.address)
         facts = message.facts
-        text = message.parts["text"]
         updated_at = _iso(facts["updated_at"])
-        history = _add_update(_read_history(folder), _entry(facts, updated_at))
-        # banner.json goes last: once a browser sees the new incident, the status page it
-        # links to and the feed already tell the same update.
+        entry = _entry(facts, message.parts["text"], updated_at)
+        history = _add_update(_read_history(folder), entry)
+        restored = timedelta(minutes=getattr(self.config, "restored_minutes", 60))
+        public_url = getattr(self.config, "public_url", None)
+        incidents = _latest_by_incident(history)
+        banner = banner_data(incidents, restored)
+        # The incident's own page and everything it links to first; banner.json last: once a
+        # browser sees the new incident, the page it links to and the feed tell the same update.
         files = {
             "banner.js": SCRIPT.read_bytes(),
-            "index.html": message.parts["html"].encode(),
-            "banner.html": banner_fragment(facts, text).encode(),
+            "status.css": STATUS_STYLES.read_bytes(),
+            f"{facts['id']}.html": message.parts["html"].encode(),
             # For the contact centre: the same answers on the phone as in writing.
             "agent-script.md": message.parts.get("agent_script", "").encode(),
             HISTORY: _json(history),
-            "feed.xml": atom_feed(facts, history),
-            "banner.json": _json(banner_data(facts, text, updated_at)),
+            FEED: atom_feed(history, public_url),
+            INDEX: index_page(incidents, history).encode(),
+            "banner.html": banner_fragment(banner).encode(),
+            "banner.css": BANNER_STYLES.read_bytes() + banner_reservation(banner).encode(),
+            "banner.json": _json(banner),
         }
         path = folder
         try:
@@ -98,68 +181,235 @@ class WebBannerAdapter(Adapter):
         return updated_at
 
 
-def banner_data(facts: Mapping[str, Any], text: str, updated_at: str) -> dict[str, Any]:
-    """What ``banner.js`` reads: the banner text and what it needs to colour and link it."""
-    link = facts.get("link")
+def banner_data(incidents: list[dict[str, Any]], restored_for: timedelta) -> dict[str, Any]:
+    """What ``banner.js`` reads: the incidents to show, most severe first, then restored ones.
+
+    ``incidents`` is each incident's latest update. One resolved less than ``restored_for``
+    ago is shown as "restored" until ``until`` (the visitor's clock decides).
+    """
+    active = [i for i in incidents if i["status"] != "resolved"]
+    active.sort(key=lambda i: (SEVERITY_ORDER.get(i["severity"], 3), -_instant(i)))
+    shown = [_banner_item(i, "active") for i in active]
+    if restored_for > timedelta(0):
+        for incident in sorted(incidents, key=_instant, reverse=True):
+            if incident["status"] != "resolved" or not incident.get("banner_text"):
+                continue
+            until = _when(incident["updated_at"]) + restored_for
+            if until > _when(_newest(incidents)["updated_at"]):
+                shown.append({**_banner_item(incident, "restored"), "until": until.isoformat()})
+    return {"active": bool(active), "incidents": shown}
+
+
+def _newest(incidents: list[dict[str, Any]]) -> dict[str, Any]:
+    return max(incidents, key=_instant)
+
+
+def _banner_item(incident: Mapping[str, Any], state: str) -> dict[str, Any]:
+    language = incident.get("language") or "en"
+    words = WORDS.get(language, WORDS["en"])
+    kind = "resolved" if state == "restored" else incident["severity"]
+    link = incident.get("link")
     return {
-        "active": not _resolved(facts),
-        "id": facts["id"],
-        "status": facts["status"],
-        "severity": facts["severity"],
-        "headline": text,
-        "link": link if _web_link(link) else None,
-        "updated_at": updated_at,
-        "locale": facts.get("locale"),
+        "id": incident["id"],
+        "state": state,
+        "status": incident["status"],
+        "severity": incident["severity"],
+        "label": words["severity"].get(kind, "") + words["colon"],
+        "headline": incident.get("banner_text") or incident["headline"],
+        # The incident's own page when it names none: the status page beside banner.js.
+        "link": link if _web_link(link) else f"{incident['id']}.html",
+        "updated_at": incident["updated_at"],
+        "locale": incident.get("locale"),
+        "language": language,
+        "words": {"more": words["more"], "dismiss": words["dismiss"]},
     }
 
 
-def banner_fragment(facts: Mapping[str, Any], text: str) -> str:
-    """The banner as static HTML, styled inline so it needs nothing from the including page."""
-    if _resolved(facts):
+def banner_reservation(banner: Mapping[str, Any]) -> str:
+    """The end of ``banner.css``: the height ``#broadcast-banner`` keeps for the banners.
+
+    Estimated from the length of each text at each range of widths: banner.js cannot know it
+    before its fetch answers, and a page that moves when the banner appears is what this
+    avoids (Cumulative Layout Shift).
+    """
+    items = banner["incidents"]
+    out = ["", "/* Written at publication: the height of what banner.json holds. */"]
+    if not items:
+        out.append("#broadcast-banner { min-height: 0; }")
+        return "\n".join(out) + "\n"
+    first = "resolved" if items[0]["state"] == "restored" else items[0]["severity"]
+    for query, per_line, line, padding in _WIDTHS:
+        rows = 0.0
+        for item in items:
+            words = f"{item['label']}{item['headline']}".split()
+            # "Read more" never breaks (banner.css: white-space: nowrap).
+            words.append(item["words"]["more"])
+            rows += _wrapped_lines(words, per_line) * line + padding
+        # Restored banners go away on their own: the colour of the first one fills the wait.
+        rule = f"#broadcast-banner {{ min-height: {rows:.3f}rem; }}"
+        if not query:
+            rule = (
+                f"#broadcast-banner {{ min-height: {rows:.3f}rem; "
+                f"background-color: {COLOURS.get(first, COLOURS['minor'])}; }}"
+            )
+        out.append(f"@media {query} {{ {rule} }}" if query else rule)
+    return "\n".join(out) + "\n"
+
+
+def _wrapped_lines(words: list[str], per_line: int) -> int:
+    """How many lines ``words`` take when wrapped at ``per_line`` characters, as a browser does."""
+    lines, used = 1, 0
+    for word in words:
+        if used and used + 1 + len(word) > per_line:
+            lines, used = lines + 1, 0
+        # A word longer than a line breaks anywhere (overflow-wrap: anywhere).
+        extra, used = divmod(used + (1 if used else 0) + len(word), per_line + 1)
+        lines += extra
+    return lines
+
+
+def banner_fragment(banner: Mapping[str, Any]) -> str:
+    """The incidents in progress as static HTML (classes of banner.css, no inline style)."""
+    shown = [item for item in banner["incidents"] if item["state"] == "active"]
+    if not shown:
         return "<!-- no incident in progress -->\n"
-    severity = facts["severity"]
-    language = _language(facts)
-    role = "alert" if severity == "critical" else "status"
-    live = "assertive" if severity == "critical" else "polite"
-    colour = COLOURS.get(severity, COLOURS["minor"])
-    link = facts.get("link")
-    more = ""
-    if _web_link(link):
-        label = READ_MORE.get(language, READ_MORE["en"])
-        more = (
-            f' <a href="{html.escape(link)}" style="color:#fff;text-decoration:underline">'
-            f"{html.escape(label)}</a>"
+    out = []
+    for item in shown:
+        critical = item["severity"] == "critical"
+        more = ""
+        if _web_link(item["link"]):
+            more = (
+                f' <a href="{html.escape(item["link"])}">{html.escape(item["words"]["more"])}</a>'
+            )
+        out.append(
+            f'<div class="broadcast-banner broadcast-banner--{html.escape(item["severity"])}" '
+            f'role="{"alert" if critical else "status"}" '
+            f'lang="{html.escape(item["language"])}">'
+            '<div class="broadcast-banner__inner">'
+            f'<p class="broadcast-banner__text"><span class="broadcast-banner__severity">'
+            f"{html.escape(item['label'])}</span>{html.escape(item['headline'])}{more}</p>"
+            "</div></div>"
         )
-    return (
-        f'<div class="broadcast-banner" role="{role}" aria-live="{live}" '
-        f'lang="{html.escape(language)}" style="background-color:{colour};color:#fff;'
-        'padding:.75rem 1rem;font:600 1rem/1.4 system-ui,sans-serif">\n'
-        f'<p style="max-width:44rem;margin:0 auto">{html.escape(text)}{more}</p>\n'
-        "</div>\n"
+    return "\n".join(out) + "\n"
+
+
+def index_page(incidents: list[dict[str, Any]], history: list[dict[str, Any]]) -> str:
+    """``index.html``: the incidents in progress, most severe first, then recent ones."""
+    newest = _newest(incidents)
+    language = newest.get("language") or "en"
+    words = WORDS.get(language, WORDS["en"])
+    organisation = newest.get("organisation") or ""
+    active = [i for i in incidents if i["status"] != "resolved"]
+    active.sort(key=lambda i: (SEVERITY_ORDER.get(i["severity"], 3), -_instant(i)))
+    recent = sorted(
+        (i for i in incidents if i["status"] == "resolved"), key=_instant, reverse=True
+    )[:RECENT_INCIDENTS]
+    started = {i["id"]: i.get("started_at") for i in incidents}
+
+    def listing(chosen: list[dict[str, Any]]) -> list[str]:
+        rows = ['<ul class="incidents">']
+        for incident in chosen:
+            kind = "resolved" if incident["status"] == "resolved" else incident["severity"]
+            facts = [(words["started"], started.get(incident["id"]))]
+            facts.append(
+                (words["ended"] if kind == "resolved" else words["updated"], incident["updated_at"])
+            )
+            when = " · ".join(
+                f'{html.escape(label)} <time datetime="{html.escape(value)}">'
+                f"{html.escape(_local_datetime(value, incident.get('locale')))}</time>"
+                for label, value in facts
+                if value
+            )
+            speaks = incident.get("language") or language
+            rows.append(
+                f'<li class="facts-{html.escape(kind)}" lang="{html.escape(speaks)}">'
+                f'<a href="{html.escape(incident["id"])}.html">{html.escape(incident["title"])}</a>'
+                f'<span class="severity">{html.escape(words["severity"].get(kind, kind))} · '
+                f"{html.escape(words['status'].get(incident['status'], incident['status']))}</span>"
+                f"<p>{html.escape(incident['headline'])}</p>"
+                f'<p class="org">{when}</p></li>'
+            )
+        rows.append("</ul>")
+        return rows
+
+    title = f"{words['page_title']} · {organisation}" if organisation else words["page_title"]
+    out = [
+        "<!DOCTYPE html>",
+        f'<html lang="{html.escape(language)}">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(title)}</title>",
+        '<link rel="stylesheet" href="status.css">',
+        f'<link rel="alternate" type="application/atom+xml" href="{FEED}" '
+        f'title="{html.escape(title)}">',
+        "</head>",
+        "<body>",
+        "<main>",
+        f'<p class="org">{html.escape(organisation)}</p>',
+        f"<h1>{html.escape(words['page_title'])}</h1>",
+        f"<h2>{html.escape(words['current'])}</h2>",
+        *(listing(active) if active else [f"<p>{html.escape(words['none'])}</p>"]),
+    ]
+    if recent:
+        out += [f"<h2>{html.escape(words['recent'])}</h2>", *listing(recent)]
+    out += [
+        '<ul class="subscribe">',
+        f'<li><a href="{FEED}">{html.escape(words["subscribe"])}</a></li>',
+        "</ul>",
+        "</main>",
+        "</body>",
+        "</html>",
+    ]
+    return "\n".join(out) + "\n"
+
+
+def atom_feed(history: list[dict[str, Any]], public_url: str | None = None) -> bytes:
+    """The history as an Atom feed: one entry per update, each with its own text.
+
+    ElementTree escapes every text and attribute it writes. Links are relative to the feed
+    unless ``public_url`` (where ``output_dir`` is served) makes them absolute.
+    """
+    newest = history[0]
+    language = newest.get("language") or "en"
+    organisation = newest.get("organisation") or ""
+    words = WORDS.get(language, WORDS["en"])
+    base = public_url.rstrip("/") + "/" if public_url else ""
+    feed = ET.Element("feed", {"xmlns": ATOM, "xml:lang": language})
+    # The same for every incident the folder ever holds: the feed is the site's.
+    feed_key = public_url or f"broadcast:{organisation}"
+    ET.SubElement(feed, "id").text = uuid.uuid5(uuid.NAMESPACE_URL, feed_key).urn
+    title = f"{organisation} · {words['page_title']}" if organisation else words["page_title"]
+    ET.SubElement(feed, "title").text = title
+    ET.SubElement(feed, "updated").text = newest["updated_at"]
+    ET.SubElement(ET.SubElement(feed, "author"), "name").text = organisation or "broadcast"
+    ET.SubElement(
+        feed, "link", {"rel": "self", "type": "application/atom+xml", "href": urljoin(base, FEED)}
     )
-
-
-def atom_feed(facts: Mapping[str, Any], history: list[dict[str, Any]]) -> bytes:
-    """The history as an Atom feed; ElementTree escapes every text and attribute it writes."""
-    statuses = STATUS_WORDS.get(_language(facts), STATUS_WORDS["en"])
-    link = facts.get("link")
-    feed_id = _feed_id(facts)
-    feed = ET.Element("feed", {"xmlns": ATOM, "xml:lang": _language(facts)})
-    ET.SubElement(feed, "id").text = feed_id
-    ET.SubElement(feed, "title").text = f"{facts['organisation']} · {facts['title']}"
-    ET.SubElement(feed, "updated").text = history[0]["updated_at"]
-    ET.SubElement(ET.SubElement(feed, "author"), "name").text = facts["organisation"]
-    if _web_link(link):
-        ET.SubElement(feed, "link", {"rel": "alternate", "href": link})
+    index = {"rel": "alternate", "type": "text/html", "href": urljoin(base, INDEX)}
+    ET.SubElement(feed, "link", index)
     for update in history:
         entry = ET.SubElement(feed, "entry")
-        status = statuses.get(update["status"], update["status"])
-        ET.SubElement(entry, "id").text = f"{feed_id}/{update['updated_at']}"
-        ET.SubElement(entry, "title").text = f"{status} · {update['headline']}"
+        entry_words = WORDS.get(update.get("language") or language, words)
+        status = entry_words["status"].get(update["status"], update["status"])
+        if update.get("reminder"):
+            status = f"{entry_words['reminder']} · {status}"
+        if update.get("language") and update["language"] != language:
+            entry.set("xml:lang", update["language"])
+        ET.SubElement(entry, "id").text = f"{_feed_id(update, public_url)}/{update['updated_at']}"
+        heading = update.get("title") or update["headline"]
+        ET.SubElement(entry, "title").text = f"{status} · {heading}"
+        # Each update is an entry of its own, first published when it went out.
+        ET.SubElement(entry, "published").text = update["updated_at"]
         ET.SubElement(entry, "updated").text = update["updated_at"]
-        ET.SubElement(entry, "content", {"type": "text"}).text = update["headline"]
+        ET.SubElement(entry, "content", {"type": "text"}).text = (
+            update.get("banner_text") or update["headline"]
+        )
+        page = urljoin(base, f"{update['id']}.html")
+        ET.SubElement(entry, "link", {"rel": "alternate", "type": "text/html", "href": page})
+        link = update.get("link")
         if _web_link(link):
-            ET.SubElement(entry, "link", {"rel": "alternate", "href": link})
+            ET.SubElement(entry, "link", {"rel": "related", "href": link})
     ET.indent(feed)
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
 
@@ -167,9 +417,10 @@ def atom_feed(facts: Mapping[str, Any], history: list[dict[str, Any]]) -> bytes:
 def load_history(output_dir: Path, incident_id: str | None = None) -> list[dict[str, Any]]:
     """The updates published in ``output_dir``, newest first, ready for the status page.
 
-    Each is ``{updated_at, status, severity, headline, title, id}`` with ``updated_at`` an
-    aware datetime (the template's ``updates``). Given ``incident_id``, only that incident's
-    updates. An absent or unreadable history is an empty one: it is only ever a courtesy.
+    Each is ``{updated_at, status, severity, headline, title, id, reminder, language}`` with
+    ``updated_at`` an aware datetime (the template's ``updates``). Given ``incident_id``, only
+    that incident's updates. An absent or unreadable history is an empty one: it is only ever
+    a courtesy.
     """
     updates = []
     for entry in _read_history(output_dir):
@@ -180,7 +431,14 @@ def load_history(output_dir: Path, incident_id: str | None = None) -> list[dict[
         except ValueError:
             continue
         if when.tzinfo is not None:
-            updates.append({**entry, "updated_at": when})
+            updates.append(
+                {
+                    "reminder": False,
+                    "language": None,
+                    **entry,
+                    "updated_at": when,
+                }
+            )
     return updates
 
 
@@ -231,7 +489,7 @@ def _read_history(folder: Path) -> list[dict[str, Any]]:
     ]
 
 
-def _entry(facts: Mapping[str, Any], updated_at: str) -> dict[str, Any]:
+def _entry(facts: Mapping[str, Any], banner_text: str, updated_at: str) -> dict[str, Any]:
     return {
         "updated_at": updated_at,
         "status": facts["status"],
@@ -239,18 +497,55 @@ def _entry(facts: Mapping[str, Any], updated_at: str) -> dict[str, Any]:
         "headline": facts["headline"],
         "title": facts["title"],
         "id": facts["id"],
+        # A reminder repeats the last update: the page and the feed say so.
+        "reminder": bool(facts.get("reminder")),
+        "language": _language(facts),
+        "locale": facts.get("locale"),
+        "banner_text": banner_text,
+        "link": facts.get("link") if _web_link(facts.get("link")) else None,
+        "started_at": _iso(facts["started_at"]) if facts.get("started_at") else None,
+        "organisation": facts.get("organisation"),
     }
 
 
 def _add_update(history: list[dict[str, Any]], new: dict[str, Any]) -> list[dict[str, Any]]:
-    """Newest first; one entry per update; a folder reused for another incident starts over."""
+    """Newest first; one entry per update; every incident's, resolved ones for a while."""
     kept = [
         entry
         for entry in history
-        if entry.get("id") == new["id"]
-        and (entry["updated_at"], entry["headline"]) != (new["updated_at"], new["headline"])
+        if (entry.get("id"), entry["updated_at"], entry["headline"])
+        != (new["id"], new["updated_at"], new["headline"])
     ]
-    return sorted([new, *kept], key=_instant, reverse=True)
+    updates = sorted([new, *kept], key=_instant, reverse=True)
+    # An incident leaves the history once resolved for long; one in progress never does.
+    latest = _latest_by_incident(updates)
+    horizon = _when(new["updated_at"]) - KEPT_FOR
+    gone = {
+        i["id"] for i in latest if i["status"] == "resolved" and _instant(i) < horizon.timestamp()
+    }
+    return [entry for entry in updates if entry.get("id") not in gone]
+
+
+def _latest_by_incident(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each incident's newest update (``history`` is newest first)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for entry in history:
+        latest.setdefault(str(entry.get("id")), entry)
+    return list(latest.values())
+
+
+def _local_datetime(value: str, locale: str | None) -> str:
+    """``22 nov. 2026, 09:40`` in the incident's locale and its own offset."""
+    from babel.dates import format_datetime
+
+    try:
+        return format_datetime(_when(value), "medium", locale=(locale or "en").replace("-", "_"))
+    except (ValueError, LookupError):
+        return value
+
+
+def _when(value: str) -> datetime:
+    return datetime.fromisoformat(value)
 
 
 def _instant(entry: Mapping[str, Any]) -> float:
@@ -260,11 +555,11 @@ def _instant(entry: Mapping[str, Any]) -> float:
         return float("-inf")
 
 
-def _feed_id(facts: Mapping[str, Any]) -> str:
+def _feed_id(entry: Mapping[str, Any], public_url: str | None) -> str:
     """A tag: URI (RFC 4151) that stays the same for every update of the incident."""
-    host = urlsplit(facts.get("link") or "").hostname or "broadcast.invalid"
-    day = _iso(facts.get("started_at") or facts["updated_at"])[:10]
-    return f"tag:{host},{day}:{facts['id']}"
+    host = urlsplit(public_url or entry.get("link") or "").hostname or "broadcast.invalid"
+    day = str(entry.get("started_at") or entry["updated_at"])[:10]
+    return f"tag:{host},{day}:{entry['id']}"
 
 
 def _resolved(facts: Mapping[str, Any]) -> bool:

@@ -566,6 +566,8 @@ def _render_parts(
         locale=locale,
     )
     context = renderer.context(name, channel.type, _timeline(plan, channel, config))
+    if channel.type == "web_banner":
+        context["cap_feed"] = _cap_feed(channel, config)
     if plan.reminder:
         previous = plan.previous_update_at
         context.update(
@@ -600,13 +602,30 @@ def _timeline(plan: Plan, channel: Any, config: Config) -> list[dict[str, Any]] 
     incident = plan.incident
     assert incident is not None
     now = plan.now.astimezone(incident.zone)
-    current = {"updated_at": now, "status": incident.status, "headline": incident.headline}
+    current = {
+        "updated_at": now,
+        "status": incident.status,
+        "headline": incident.headline,
+        "reminder": plan.reminder,
+        "language": incident.language,
+    }
     earlier = [
         entry
         for entry in load_history(config.resolve_path(channel.output_dir), incident.id)
         if entry["updated_at"] < now
     ]
     return [current, *earlier] if earlier else None
+
+
+def _cap_feed(channel: Any, config: Config) -> str | None:
+    """The CAP alerts feed, relative to the status pages, when a ``cap`` channel writes one."""
+    banner_folder = config.resolve_path(channel.output_dir)
+    for other in config.channels.values():
+        if other.type != "cap" or not getattr(other, "output_dir", None):
+            continue
+        feed = config.resolve_path(other.output_dir) / "alerts.atom"
+        return os.path.relpath(feed, banner_folder).replace(os.sep, "/")
+    return None
 
 
 def _measure(

@@ -341,6 +341,11 @@ class WebBannerChannel(_Channel):
 
     type: Literal["web_banner"]
     output_dir: str
+    # How long the banner says "service restored" once an incident is resolved (0: not at all).
+    restored_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+    # Where output_dir is served (https://www.example.com/status/): makes the feed's links
+    # absolute, as feed readers prefer. Without it they are relative to the feed.
+    public_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
 
     @field_validator("output_dir")
     @classmethod

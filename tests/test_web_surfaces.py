@@ -1,0 +1,438 @@
+"""The web surfaces on a real site, in Chromium: banner, status pages, under a strict CSP.
+
+A realistic host page (its own stylesheet, a header, navigation, an image, a long article)
+serves the banner from ``/status/``, as the README's snippet says. Every page is served with
+``Content-Security-Policy: default-src 'self'`` and checked for layout shift (a
+``PerformanceObserver`` of ``layout-shift``), CSP violations, axe-core's serious and critical
+violations (and any colour-contrast failure), and horizontal overflow on a phone.
+
+Set ``BROADCAST_SCREENSHOTS`` to a folder to keep the screenshots (the README's come from here).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, expect
+
+from broadcast.channels.base import DeliveryContext, Target
+from broadcast.channels.web_banner import WebBannerAdapter
+from broadcast.input.config import WebBannerChannel
+from tests.browser import StaticServer
+from tests.conftest import NOW
+from tests.test_channel_web_banner import T0, message
+from tests.world import World
+
+REPO = Path(__file__).resolve().parent.parent
+ATOM = "{http://www.w3.org/2005/Atom}"
+XML = "{http://www.w3.org/XML/1998/namespace}"
+AXE = REPO / "tests" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+CSP = "default-src 'self'"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
+GOOD_CLS = 0.05
+
+HOST_CSS = """
+* { box-sizing: border-box; }
+body { margin: 0; font: 17px/1.6 Georgia, serif; color: #222; background: #fafafa; }
+.site-header { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between;
+  gap: 1rem; padding: 1rem 1.5rem; background: #fff; border-bottom: 1px solid #ddd; }
+.site-header a { color: #0b4f8a; }
+.logo { font: 700 1.4rem/1 system-ui, sans-serif; color: #0b4f8a; text-decoration: none; }
+nav ul { display: flex; flex-wrap: wrap; gap: 1rem; list-style: none; margin: 0; padding: 0; }
+.hero { height: 220px; background: linear-gradient(135deg, #0b4f8a, #4a90c2); }
+main { max-width: 46rem; margin: 0 auto; padding: 1.5rem; }
+footer { padding: 2rem 1.5rem; background: #222; color: #eee; }
+#broadcast-banner { --broadcast-banner-padding: 1.5rem; }
+"""
+
+PARAGRAPH = (
+    "Our teams look after 4,000 km of network across the region, day and night. This page "
+    "tells you about our services, your contract and what to do when something goes wrong."
+)
+
+
+def host_page(banner_markup: str = "") -> str:
+    """A company's page: the banner's slot first in <body>, its stylesheet in <head>."""
+    article = "\n".join(f"<p>{PARAGRAPH}</p>" for _ in range(8))
+    return f"""<!DOCTYPE html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Énergie Nord · Accueil</title>
+<link rel="stylesheet" href="/site.css">
+<link rel="stylesheet" href="/status/banner.css">
+</head>
+<body>
+<div id="broadcast-banner">{banner_markup}</div>
+<header class="site-header">
+<a class="logo" href="/">Énergie Nord</a>
+<nav aria-label="Menu"><ul>
+<li><a href="/offres">Nos offres</a></li><li><a href="/aide">Aide</a></li>
+<li><a href="/contact">Contact</a></li></ul></nav>
+</header>
+<div class="hero" role="img" aria-label="Nos équipes sur le réseau"></div>
+<main>
+<h1>Bienvenue chez Énergie Nord</h1>
+{article}
+</main>
+<footer><p>Énergie Nord · 0 800 123 456</p></footer>
+<script src="/status/banner.js" defer></script>
+</body>
+</html>
+"""
+
+
+# What Chromium measures: installed before any script of the page runs.
+OBSERVERS = """
+window.__shifts = [];
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if (!entry.hadRecentInput) window.__shifts.push(entry.value);
+  }
+}).observe({ type: "layout-shift", buffered: true });
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__csp.push(event.violatedDirective + " " + event.blockedURI);
+});
+"""
+
+
+class Checked:
+    """A page with its console and what the observers saw."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.console: list[str] = []
+        self.errors: list[str] = []
+        page.on("console", lambda m: m.type in ("error", "warning") and self.console.append(m.text))
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.add_init_script(OBSERVERS)
+
+    def cls(self) -> float:
+        return float(self.page.evaluate("window.__shifts.reduce((a, b) => a + b, 0)"))
+
+    def violations(self) -> list[str]:
+        found = list(self.page.evaluate("window.__csp"))
+        return found + [m for m in self.console if "Content Security Policy" in m]
+
+    def overflow(self) -> int:
+        """How many pixels the page is wider than the window (0: no horizontal scroll)."""
+        return int(
+            self.page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+        )
+
+    def axe(self) -> list[str]:
+        """axe-core's serious and critical violations, and any colour-contrast one."""
+        # Evaluated by Playwright, not added as a <script>: the page's CSP would refuse that.
+        self.page.evaluate(AXE.read_text(encoding="utf-8"))
+        result = self.page.evaluate(
+            "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map("
+            "v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))})))"
+        )
+        return [
+            f"{v['id']} ({v['impact']}): {v['nodes'][:3]}"
+            for v in result
+            if v["impact"] in ("serious", "critical") or v["id"] == "color-contrast"
+        ]
+
+    def shot(self, tmp_path: Path, name: str, full_page: bool = False) -> None:
+        self.page.screenshot(path=tmp_path / f"{name}.png", full_page=full_page)
+        kept = os.environ.get("BROADCAST_SCREENSHOTS")
+        if kept:
+            Path(kept).mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=Path(kept) / f"{name}.png", full_page=full_page)
+
+
+@pytest.fixture(scope="session")
+def axe_available() -> None:
+    if not AXE.is_file():
+        pytest.fail(
+            f"the browser checks need axe-core at {AXE}: run "
+            "`npm install --prefix tests/axe` (.ci/run does). It is never downloaded by a test.",
+            pytrace=False,
+        )
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[StaticServer]:
+    """The company's site, served under the strict CSP, its status folder in /status/."""
+    root = tmp_path / "www"
+    (root / "status").mkdir(parents=True)
+    (root / "site.css").write_text(HOST_CSS, encoding="utf-8")
+    (root / "index.html").write_text(host_page(), encoding="utf-8")
+    with StaticServer(root, headers={"Content-Security-Policy": CSP}) as server:
+        yield server
+
+
+def open_page(browser: Browser, viewport: dict[str, int], **options: Any) -> Checked:
+    context = browser.new_context(viewport=viewport, **options)
+    context.set_default_timeout(5_000)
+    return Checked(context.new_page())
+
+
+def publish(site: StaticServer, outgoing: Any, **config: Any) -> None:
+    folder = site.root / "status"
+    channel = WebBannerChannel(type="web_banner", output_dir=str(folder), **config)
+    adapter = WebBannerAdapter("site", channel, {}, DeliveryContext(folder, T0))
+    adapter.deliver(outgoing, Target(address=str(folder)))
+
+
+def two_incidents(site: StaticServer) -> None:
+    """A major outage, then a critical one: the critical one must come first."""
+    publish(
+        site,
+        message(
+            T0,
+            "Coupure de courant à Lille.",
+            text="Coupure de courant à Lille et Roubaix. Prochaine mise à jour : 11:40.",
+            id="panne-nord",
+            locale="fr",
+        ),
+    )
+    publish(
+        site,
+        message(
+            T0 + timedelta(minutes=20),
+            "Numéro d'urgence indisponible.",
+            text="Notre numéro d'urgence ne répond plus. Appelez le 03 20 00 00 00.",
+            id="urgence",
+            severity="critical",
+            title="Numéro d'urgence",
+            locale="fr",
+        ),
+    )
+
+
+def hold_until_painted(page: Page, url: str) -> list[Route]:
+    """Open ``url``, answering ``banner.json`` only once the page has been painted.
+
+    As on a real network, where the banner's fetch answers after the first paint: a banner
+    drawn before it would move nothing, and prove nothing.
+    """
+    held: list[Route] = []
+    page.route("**/banner.json", lambda route: held.append(route))
+    page.goto(url, wait_until="load")
+    page.wait_for_function(
+        "performance.getEntriesByType('paint').some(p => p.name === 'first-contentful-paint')"
+    )
+    page.wait_for_function("document.fonts.status === 'loaded'")
+    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    for route in held:
+        route.continue_()
+    page.unroute("**/banner.json")
+    return held
+
+
+def banners(page: Page) -> Any:
+    return page.locator("[data-broadcast-banner]")
+
+
+# The banner.
+
+
+@pytest.mark.parametrize("screen", VIEWPORTS)
+def test_banner_does_not_move_the_page(
+    browser: Browser, site: StaticServer, tmp_path: Path, screen: str, axe_available: None
+) -> None:
+    two_incidents(site)
+    checked = open_page(browser, VIEWPORTS[screen])
+    page = checked.page
+    held = hold_until_painted(page, site.url)
+    expect(banners(page)).to_have_count(2)
+    assert held, "banner.json was answered only after the page was painted"
+
+    assert checked.cls() < GOOD_CLS, checked.page.evaluate("window.__shifts")
+    first, second = banners(page).nth(0), banners(page).nth(1)
+    expect(first).to_contain_text("Perturbation grave")
+    expect(first).to_contain_text("Notre numéro d'urgence ne répond plus.")
+    expect(first).to_have_attribute("role", "alert")
+    expect(second).to_contain_text("Perturbation importante")
+    expect(second).to_have_attribute("role", "status")
+    assert first.locator("svg").count() == 1 and second.locator("svg").count() == 1
+    assert checked.overflow() == 0
+    assert not checked.violations() and not checked.errors
+    assert checked.axe() == []
+    checked.shot(tmp_path, f"banner-{screen}")
+    if screen == "desktop":
+        # One line each where the text allows it.
+        heights = (
+            banners(page)
+            .locator("p")
+            .evaluate_all(
+                "ps => ps.map(p => p.getBoundingClientRect().height"
+                " / parseFloat(getComputedStyle(p).lineHeight))"
+            )
+        )
+        assert [round(h) for h in heights] == [1, 1]
+    page.context.close()
+
+
+# The status site, made by the real CLI: a French incident through its life, then an English one.
+
+STORM_AT = "2026-12-05T07:00:00+00:00"
+
+
+def edit(world: World, old: str, new: str) -> None:
+    path = world.folder / "incident.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def send_banner(world: World, incident: str, minutes: int | None = None, at: str = "") -> str:
+    when = at or (NOW + timedelta(minutes=minutes or 0)).isoformat()
+    code, doc = world.run_json(
+        "send", incident, "--yes", "--channel", "banner", env={"BROADCAST_NOW": when}
+    )
+    assert code == 0, doc
+    return str(doc["action"])
+
+
+@pytest.fixture
+def status_site(world: World) -> Iterator[StaticServer]:
+    assert send_banner(world, "incident.yaml") == "new"
+    edit(world, "status: investigating", "status: identified")
+    assert send_banner(world, "incident.yaml", 30) == "new"
+    assert send_banner(world, "incident.yaml", 151) == "reminder"
+    edit(world, "status: identified", "status: resolved")
+    assert send_banner(world, "incident.yaml", 200) == "new"
+    shutil.copyfile(REPO / "examples" / "storm-en.yaml", world.folder / "storm.yaml")
+    assert send_banner(world, "storm.yaml", at=STORM_AT) == "new"
+
+    root = world.folder / "public"
+    (root / "site.css").write_text(HOST_CSS, encoding="utf-8")
+    (root / "index.html").write_text(host_page(), encoding="utf-8")
+    with StaticServer(root, headers={"Content-Security-Policy": CSP}) as server:
+        yield server
+
+
+PANNE = "panne-nord-2026-11-22"
+STORM = "storm-ada-water-2026-12-05"
+BAR = {"resolved": "rgb(22, 101, 52)", "critical": "rgb(164, 22, 26)"}
+
+
+def test_the_status_site(
+    browser: Browser, status_site: StaticServer, tmp_path: Path, axe_available: None
+) -> None:
+    url = f"{status_site.url}/status"
+    checked = open_page(browser, PHONE)
+    page = checked.page
+
+    # The index: the English storm in progress, the French outage among the recent ones.
+    page.goto(f"{url}/index.html")
+    sections = page.locator("main")
+    expect(sections.locator("ul.incidents").nth(0)).to_contain_text("Storm Ada")
+    expect(sections.locator("ul.incidents").nth(1)).to_contain_text("Coupure de courant")
+    assert page.locator("ul.incidents li[lang=fr]").count() == 1
+    assert page.locator("link[rel=alternate][type='application/atom+xml']").count() == 1
+
+    # The French page of a resolved incident: end, duration, its timeline, ways to follow.
+    page.goto(f"{url}/{PANNE}.html")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    facts = page.locator("dl.facts")
+    expect(facts).to_contain_text("Fin de l'incident")
+    expect(facts).to_contain_text("22 novembre 2026 à 13:00")
+    expect(facts).to_contain_text("Durée")
+    expect(facts).to_contain_text("5 heures")
+    entries = page.locator("ol.timeline > li")
+    expect(entries).to_have_count(4)
+    expect(entries.nth(0)).to_contain_text("Résolu")
+    expect(entries.nth(1)).to_have_class("reminder")
+    expect(entries.nth(1)).to_contain_text("Rappel")
+    expect(entries.nth(2)).to_contain_text("Cause identifiée")
+    assert (
+        entries.nth(1).locator("strong").inner_text()
+        != entries.nth(2).locator("strong").inner_text()
+    )
+    expect(page.get_by_role("link", name="Flux des mises à jour (Atom)")).to_have_attribute(
+        "href", "feed.xml"
+    )
+    expect(page.get_by_role("link", name="Tous les incidents")).to_have_attribute(
+        "href", "index.html"
+    )
+    assert page.locator("link[rel=alternate][href='feed.xml']").count() == 1
+
+    # Styled by status.css under the strict CSP: nothing inline was needed.
+    bar = page.locator("header.bar").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert bar == BAR["resolved"]
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(242, 242, 242)"
+
+    # The English page: its own language.
+    page.goto(f"{url}/{STORM}.html")
+    expect(page.locator("html")).to_have_attribute("lang", "en-GB")
+    assert (
+        page.locator("header.bar").evaluate("e => getComputedStyle(e).backgroundColor")
+        == (BAR["critical"])
+    )
+
+    # Print: no navigation or subscription links on paper.
+    page.emulate_media(media="print")
+    expect(page.locator("ul.subscribe")).to_be_hidden()
+    page.emulate_media(media="screen")
+    page.context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("screen", VIEWPORTS)
+def test_every_status_page_is_clean_under_the_strict_csp(
+    browser: Browser,
+    status_site: StaticServer,
+    tmp_path: Path,
+    screen: str,
+    scheme: str,
+    axe_available: None,
+) -> None:
+    checked = open_page(browser, VIEWPORTS[screen], color_scheme=scheme)
+    page = checked.page
+    for name in ("index", PANNE, STORM):
+        page.goto(f"{status_site.url}/status/{name}.html", wait_until="networkidle")
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == ("rgb(18, 18, 18)" if scheme == "dark" else "rgb(242, 242, 242)")
+        assert checked.overflow() == 0, name
+        assert checked.axe() == [], name
+        if name != "index" and scheme == "light":
+            checked.shot(tmp_path, f"status-{name.split('-')[0]}-{screen}", full_page=True)
+    assert not checked.violations() and not checked.errors
+    page.context.close()
+
+
+def test_feed_of_the_status_site(status_site: StaticServer) -> None:
+    feed = ET.parse(status_site.root / "status" / "feed.xml").getroot()
+    entries = feed.findall(f"{ATOM}entry")
+    assert len(entries) == 5
+    titles = [e.findtext(f"{ATOM}title") for e in entries]
+    assert titles[0] == "Cause found · No tap water in Millbrook and Eastfield after Storm Ada"
+    assert titles[1].startswith("Résolu · ") and titles[2].startswith("Rappel · Cause identifiée")
+    contents = [e.findtext(f"{ATOM}content") for e in entries]
+    assert len(set(contents)) == 5, "each update has its own text"
+    # The feed speaks the newest update's language; each other entry says its own.
+    assert feed.get(f"{XML}lang") == "en"
+    assert [e.get(f"{XML}lang") for e in entries] == [None, "fr", "fr", "fr", "fr"]
+    assert all(e.findtext(f"{ATOM}published") for e in entries)
+    assert feed.find(f"{ATOM}link[@rel='self']") is not None
+
+
+def test_host_page_shows_the_banner_of_the_storm(
+    browser: Browser, status_site: StaticServer, tmp_path: Path, axe_available: None
+) -> None:
+    for screen, viewport in VIEWPORTS.items():
+        checked = open_page(browser, viewport)
+        hold_until_painted(checked.page, status_site.url)
+        expect(banners(checked.page)).to_have_count(1)
+        expect(banners(checked.page)).to_contain_text("Serious disruption: Storm damage")
+        assert checked.cls() < GOOD_CLS
+        assert not checked.violations() and checked.axe() == []
+        checked.shot(tmp_path, f"host-{screen}")
+        checked.page.context.close()
