@@ -48,7 +48,7 @@ body { margin: 0; font: 17px/1.6 Georgia, serif; color: #222; background: #fafaf
 .site-header a { color: #0b4f8a; }
 .logo { font: 700 1.4rem/1 system-ui, sans-serif; color: #0b4f8a; text-decoration: none; }
 nav ul { display: flex; flex-wrap: wrap; gap: 1rem; list-style: none; margin: 0; padding: 0; }
-.hero { height: 220px; background: linear-gradient(135deg, #0b4f8a, #4a90c2); }
+.hero { height: 220px; background: #dbe7f3; }
 main { max-width: 46rem; margin: 0 auto; padding: 1.5rem; }
 footer { padding: 2rem 1.5rem; background: #222; color: #eee; }
 #broadcast-banner { --broadcast-banner-padding: 1.5rem; }
@@ -435,4 +435,80 @@ def test_host_page_shows_the_banner_of_the_storm(
         assert checked.cls() < GOOD_CLS
         assert not checked.violations() and checked.axe() == []
         checked.shot(tmp_path, f"host-{screen}")
+        checked.page.context.close()
+
+
+def test_keyboard_focus_and_dismiss(browser: Browser, site: StaticServer) -> None:
+    two_incidents(site)
+    checked = open_page(browser, DESKTOP)
+    page = checked.page
+    page.goto(site.url)
+    expect(banners(page)).to_have_count(2)
+
+    page.keyboard.press("Tab")  # the first banner's "read more"
+    page.keyboard.press("Tab")  # its dismiss button
+    first_button = banners(page).nth(0).locator("button")
+    expect(first_button).to_be_focused()
+    ring = first_button.evaluate(
+        "b => { const s = getComputedStyle(b);"
+        " return [s.outlineStyle, s.outlineWidth, s.boxShadow] }"
+    )
+    assert ring[0] == "solid" and ring[1] == "3px" and ring[2] != "none"
+
+    page.keyboard.press("Enter")
+    expect(banners(page)).to_have_count(1)
+    # Focus goes to the next message's button, not back to the top of the page.
+    expect(banners(page).nth(0).locator("button")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(banners(page)).to_have_count(0)
+    assert page.evaluate("document.activeElement.id") == "broadcast-banner"
+    # Both stay dismissed on the next page, and give back their reserved height.
+    page.reload(wait_until="networkidle")
+    expect(banners(page)).to_have_count(0)
+    assert page.locator("#broadcast-banner").evaluate("e => e.offsetHeight") == 0
+    assert not checked.errors
+    page.context.close()
+
+
+@pytest.mark.parametrize("motion", ["reduce", "no-preference"])
+def test_reduced_motion_is_respected(browser: Browser, site: StaticServer, motion: str) -> None:
+    two_incidents(site)
+    checked = open_page(browser, PHONE, reduced_motion=motion)
+    checked.page.goto(site.url)
+    expect(banners(checked.page)).to_have_count(2)
+    animation = (
+        banners(checked.page).nth(0).locator("p").evaluate("p => getComputedStyle(p).animationName")
+    )
+    assert (animation == "none") == (motion == "reduce")
+    checked.page.context.close()
+
+
+def test_restored_state_then_nothing(browser: Browser, site: StaticServer) -> None:
+    publish(site, message(T0, "Power cut in Lille.", locale="fr"))
+    resolved = T0 + timedelta(hours=3)
+    publish(
+        site,
+        message(
+            resolved,
+            "Power is back.",
+            text="Le courant est revenu. Merci.",
+            status="resolved",
+            resolved=True,
+            locale="fr",
+        ),
+        restored_minutes=30,
+    )
+    for minutes, shown in ((10, 1), (31, 0)):
+        checked = open_page(browser, PHONE)
+        checked.page.clock.set_fixed_time(resolved + timedelta(minutes=minutes))
+        checked.page.goto(site.url, wait_until="networkidle")
+        expect(banners(checked.page)).to_have_count(shown)
+        if shown:
+            banner = banners(checked.page)
+            expect(banner).to_contain_text("Service rétabli\u00a0: Le courant est revenu.")
+            colour = banner.evaluate("e => getComputedStyle(e).backgroundColor")
+            assert colour == "rgb(22, 101, 52)"
+        else:
+            height = checked.page.locator("#broadcast-banner").evaluate("e => e.offsetHeight")
+            assert height == 0
         checked.page.context.close()
