@@ -19,7 +19,7 @@ from broadcast.content.render import SHIPPED_TEMPLATES, Renderer, RenderFailure
 from broadcast.input.config import EmailChannel, SmsChannel, TwitterChannel, WebBannerChannel
 from broadcast.input.incident import Incident, load_incident
 
-from .test_templates import _Page
+from .test_templates import _Page, assert_only_dark_mode_styles
 
 REPO = Path(__file__).resolve().parent.parent
 LANGUAGES = ("fr", "en")
@@ -430,5 +430,6 @@ def test_html_is_a_complete_accessible_document(language: str, status: str) -> N
     assert dict(page.tags)["html"].get("lang") == rendered.incident.locale.replace("_", "-")
     assert ("meta", {"charset": "utf-8"}) in page.tags
     assert names.count("h1") == 1 and "title" in names
-    assert not {"script", "link", "img", "iframe", "style"} & set(names), "inline styles only"
+    assert not {"script", "link", "img", "iframe"} & set(names), "inline styles only"
+    assert_only_dark_mode_styles(page)
     assert any("style" in attrs for _, attrs in page.tags)

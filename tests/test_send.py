@@ -9,6 +9,7 @@ import json
 import os
 import time
 
+from broadcast.content.greeting import with_recipient_name
 from tests.conftest import NOW, write
 from tests.world import EMAILS, PHONES, SECRETS, World
 
@@ -48,8 +49,12 @@ def test_what_the_dry_run_shows_is_exactly_what_is_sent(world: World) -> None:
     def part(kind: str) -> str:  # SMTP carries CRLF line ends
         return message.get_body((kind,)).get_content().replace("\r\n", "\n").rstrip("\n")
 
-    assert part("plain") == shown["email"]["text"]
-    assert part("html") == shown["email"]["html"].rstrip("\n")
+    # As previewed, the name slot of the greeting filled with hers.
+    assert part("plain") == with_recipient_name(shown["email"]["text"], "Camille Martin")
+    assert part("html") == with_recipient_name(
+        shown["email"]["html"].rstrip("\n"), "Camille Martin", markup=True
+    )
+    assert "Bonjour Camille," in part("plain")
     assert message["To"] == "Camille Martin <camille.martin@example.com>"
     english = received["emma.wilson@example.co.uk"]
     assert english["Subject"] == shown["email"]["variants"]["en"]["subject"]

@@ -114,6 +114,7 @@ class _Page(HTMLParser):
         self.stack: list[str] = []
         self.errors: list[str] = []
         self.chunks: list[str] = []
+        self.styles: list[str] = []
         self.feed(markup)
         self.close()
         self.errors += [f"<{tag}> never closed" for tag in self.stack]
@@ -130,7 +131,10 @@ class _Page(HTMLParser):
             self.errors.append(f"</{tag}> does not close {self.stack[-1:] or 'anything'}")
 
     def handle_data(self, data: str) -> None:
-        self.chunks.append(data)
+        if self.stack[-1:] == ["style"]:
+            self.styles.append(data)  # CSS, not text anyone reads
+        else:
+            self.chunks.append(data)
 
     @property
     def text(self) -> str:
@@ -138,6 +142,15 @@ class _Page(HTMLParser):
 
     def names(self) -> list[str]:
         return [tag for tag, _ in self.tags]
+
+
+def assert_only_dark_mode_styles(page: _Page) -> None:
+    """An email styles inline (clients drop <style>); one <style> adds only the dark mode."""
+    names = page.names()
+    assert names.count("style") == 1
+    css = "".join(page.styles).strip()
+    assert css.startswith("@media (prefers-color-scheme: dark) {") and css.count("@media") == 1
+    assert ("meta", {"name": "color-scheme", "content": "light dark"}) in page.tags
 
 
 def visible(name: str, output: str) -> str:
@@ -448,10 +461,10 @@ def test_html_is_a_complete_accessible_document(language: str, status: str, name
     else:
         # Self-contained: no scripts, stylesheets, images or fonts fetched from elsewhere.
         assert "link" not in names
-        assert "style" not in names, "email clients drop <style>: inline styles only"
+        assert_only_dark_mode_styles(page)
 
 
-NEUTRAL_BACKGROUNDS = {"#ffffff", "#f2f2f2", "#f5f5f5"}
+NEUTRAL_BACKGROUNDS = {"#ffffff", "#f2f2f2", "#f5f5f5", "#121212", "#1c1c1c"}
 
 
 def status_colours(html: str) -> set[str]:

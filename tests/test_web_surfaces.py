@@ -512,3 +512,63 @@ def test_restored_state_then_nothing(browser: Browser, site: StaticServer) -> No
             height = checked.page.locator("#broadcast-banner").evaluate("e => e.offsetHeight")
             assert height == 0
         checked.page.context.close()
+
+
+# The email, as the SMTP server received it, opened in Chromium.
+
+
+def test_email_greets_by_name_with_a_footer_and_reads_on_a_phone(
+    browser: Browser, world: World, tmp_path: Path, axe_available: None
+) -> None:
+    config = world.folder / "channels.yaml"
+    text = config.read_text(encoding="utf-8")
+    text = text.replace(
+        "organisation: Énergie Nord\n", "organisation: Énergie Nord\ncontact: 09 69 32 15 15\n"
+    )
+    text = text.replace(
+        "    reply_to: service.client@example.com\n",
+        "    reply_to: service.client@example.com\n"
+        "    list_unsubscribe: https://www.example.com/alertes/desabonnement\n",
+    )
+    config.write_text(text, encoding="utf-8")
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "email")
+    assert code == 0, doc
+    received = {r.recipients[0]: r.message for r in world.smtp.received}
+
+    def part(address: str, kind: str) -> str:
+        body = received[address].get_body((kind,))
+        return body.get_content().replace("\r\n", "\n")
+
+    assert "\nBonjour Camille,\n" in part("camille.martin@example.com", "plain")
+    assert ">Bonjour Camille,</p>" in part("camille.martin@example.com", "html")
+    assert ">Bonjour Karim,</p>" in part("karim.benali@example.org", "html")
+    assert "\nHello Emma,\n" in part("emma.wilson@example.co.uk", "plain")
+    plain = part("camille.martin@example.com", "plain")
+    assert "Pour nous joindre : 09 69 32 15 15" in plain
+    assert "https://www.example.com/alertes/desabonnement" in plain
+
+    page_file = tmp_path / "email.html"
+    page_file.write_text(part("camille.martin@example.com", "html"), encoding="utf-8")
+    for width, scheme in ((600, "light"), (375, "light"), (375, "dark")):
+        checked = open_page(browser, {"width": width, "height": 800}, color_scheme=scheme)
+        page = checked.page
+        page.goto(page_file.as_uri())
+        expect(page.locator("html")).to_have_attribute("lang", "fr")
+        # The preheader: the first text of the body, for the inbox, not shown in the message.
+        preheader = page.locator("body > div").first
+        expect(preheader).to_be_hidden()
+        assert page.evaluate("document.body.firstElementChild.textContent").startswith(
+            "Coupure de courant"
+        )
+        footer = page.locator(".em-foot")
+        expect(footer).to_contain_text("Vous recevez ce message parce que")
+        expect(footer.get_by_role("link", name="se désabonner")).to_have_attribute(
+            "href", "https://www.example.com/alertes/desabonnement"
+        )
+        card = page.locator(".em-card").evaluate("e => getComputedStyle(e).backgroundColor")
+        assert card == ("rgb(28, 28, 28)" if scheme == "dark" else "rgb(255, 255, 255)")
+        assert checked.overflow() == 0
+        assert checked.axe() == []
+        if scheme == "light":
+            checked.shot(tmp_path, f"email-{width}", full_page=True)
+        page.context.close()

@@ -36,6 +36,7 @@ from broadcast.channels.base import (
     RecipientKind,
     Target,
 )
+from broadcast.content.greeting import greeting_name, with_recipient_name
 from broadcast.input.config import split_address
 from broadcast.input.recipients import unsafe_characters
 
@@ -101,7 +102,9 @@ class EmailAdapter(Adapter):
         self._tls: ssl.SSLContext | None = None
         self._sender: Address | None = None
         self._list_headers: bytes | None = None
-        self._common_for: tuple[Outgoing, bytes] | None = None
+        # The MIME body of the message being sent, by greeting name: "Bonjour Camille," and
+        # "Bonjour Karim," differ only there.
+        self._common_for: tuple[Outgoing, dict[str, bytes]] | None = None
         self._secrets = _secret_forms(credentials.get("username"), credentials.get("password"))
 
     # -- the Adapter interface ------------------------------------------------------------------
@@ -145,23 +148,28 @@ class EmailAdapter(Adapter):
         policy = SMTPUTF8 if smtputf8 else SMTP
         message_id = make_msgid(domain=sender.domain)
         to = policy.fold_binary("To", policy.header_store_parse("To", recipient)[1])
+        common = self._common(message, greeting_name(target.name or ""))
         return Envelope(
             sender=sender.addr_spec,
             recipient=recipient.addr_spec,
-            data=to + f"Message-ID: {message_id}\r\n".encode("ascii") + self._common(message),
+            data=to + f"Message-ID: {message_id}\r\n".encode("ascii") + common,
             message_id=message_id,
             smtputf8=smtputf8,
         )
 
-    def _common(self, message: Outgoing) -> bytes:
+    def _common(self, message: Outgoing, name: str) -> bytes:
         """The headers and MIME body every recipient of ``message`` gets, built once.
 
         Building a MIME message with the email package costs about a millisecond, three
         times the SMTP exchange with a local relay; under the GIL it would cap all workers
-        together. Only To and Message-ID differ from one recipient to the next.
+        together. Only To, Message-ID and the name in the greeting differ from one recipient
+        to the next.
         """
-        if self._common_for is not None and self._common_for[0] == message:
-            return self._common_for[1]
+        if self._common_for is None or self._common_for[0] != message:
+            self._common_for = (message, {})
+        built = self._common_for[1]
+        if name in built:
+            return built[name]
         subject = message.parts["subject"]
         _refuse_control_characters("subject", subject)
         sender = self._sender_address()
@@ -177,12 +185,16 @@ class EmailAdapter(Adapter):
         email["Auto-Submitted"] = "auto-generated"
         # Quoted-printable keeps the body 7-bit: no dependence on the server's 8BITMIME, and
         # long HTML lines are wrapped losslessly.
-        email.set_content(message.parts["text"], cte="quoted-printable")
-        email.add_alternative(message.parts["html"], subtype="html", cte="quoted-printable")
+        text = with_recipient_name(message.parts["text"], name)
+        email.set_content(text, cte="quoted-printable")
+        html = with_recipient_name(message.parts["html"], name, markup=True)
+        email.add_alternative(html, subtype="html", cte="quoted-printable")
         for part in email.iter_parts():
             del part["MIME-Version"]  # add_alternative copies it into the part; it belongs on top
         common = self._list_unsubscribe_headers() + email.as_bytes()
-        self._common_for = (message, common)
+        if len(built) > 1000:  # a bound on memory: many distinct first names start over
+            built.clear()
+        built[name] = common
         return common
 
     def _sender_address(self) -> Address:

@@ -169,6 +169,10 @@ class Renderer:
             # A false alarm or a wrong message: what was wrong and what to do now.
             "cancelled": incident.status == "cancelled",
             "correction": incident.correction,
+            # The email's greeting and footer (see content/greeting.py and preflight).
+            "recipient_name": "",
+            "contact": None,
+            "unsubscribe_url": None,
         }
 
     def template_exists(self, name: str) -> str | None:

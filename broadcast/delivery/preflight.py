@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from broadcast.content.greeting import NAME_SLOT
 from broadcast.content.render import Renderer, RenderFailure
 from broadcast.input.config import Config, load_config, resolve_credentials
 from broadcast.input.incident import Incident, load_incident
@@ -568,6 +569,12 @@ def _render_parts(
     context = renderer.context(name, channel.type, _timeline(plan, channel, config))
     if channel.type == "web_banner":
         context["cap_feed"] = _cap_feed(channel, config)
+    if channel.type == "email":
+        context.update(
+            recipient_name=NAME_SLOT,
+            contact=config.contact,
+            unsubscribe_url=_unsubscribe_url(channel.list_unsubscribe),
+        )
     if plan.reminder:
         previous = plan.previous_update_at
         context.update(
@@ -617,12 +624,23 @@ def _timeline(plan: Plan, channel: Any, config: Config) -> list[dict[str, Any]] 
     return [current, *earlier] if earlier else None
 
 
+def _unsubscribe_url(list_unsubscribe: str | None) -> str | None:
+    """The address the email's footer shows: the https one of List-Unsubscribe, else mailto."""
+    if not list_unsubscribe:
+        return None
+    uris = [part.strip().strip("<>") for part in list_unsubscribe.split(",")]
+    return next((u for u in uris if u.startswith("https://")), uris[0])
+
+
 def _cap_feed(channel: Any, config: Config) -> str | None:
     """The CAP alerts feed, relative to the status pages, when a ``cap`` channel writes one."""
     banner_folder = config.resolve_path(channel.output_dir)
     for other in config.channels.values():
         if other.type != "cap" or not getattr(other, "output_dir", None):
             continue
+        base_url = getattr(other, "base_url", None)
+        if base_url:
+            return base_url.rstrip("/") + "/alerts.atom"
         feed = config.resolve_path(other.output_dir) / "alerts.atom"
         return os.path.relpath(feed, banner_folder).replace(os.sep, "/")
     return None

@@ -518,6 +518,8 @@ class Config(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     organisation: str = Field(min_length=1)
+    # How people reach the organisation (a phone number): the email's footer says it.
+    contact: str | None = None
     defaults: Defaults = Field(default_factory=Defaults)
     content_checks: ContentChecks = Field(default_factory=ContentChecks)
     approval: Approval = Field(default_factory=Approval)
