@@ -678,3 +678,21 @@ def test_status_page_with_a_hostile_incident_and_its_timeline(
     expect(entries.nth(2)).to_contain_text("22 novembre 2026 à 09:40")
     page.screenshot(path=tmp_path / "status-page.png", full_page=True)
     assert not page_errors
+
+
+def test_a_correction_replaces_the_banner_for_a_day(tmp_path: Path) -> None:
+    publish(tmp_path, message(T0, "Water unsafe to drink.", severity="critical"))
+    correction = "CORRECTION: our message about tap water was wrong; it is safe to drink."
+    publish(
+        tmp_path,
+        message(
+            T0 + timedelta(hours=1), "Water unsafe to drink.", text=correction, status="cancelled"
+        ),
+    )
+    banner = read_json(tmp_path / "banner.json")
+    assert banner["active"] is False
+    (item,) = banner["incidents"]
+    assert (item["state"], item["label"], item["headline"]) == ("corrected", "", correction)
+    assert item["until"] == (T0 + timedelta(hours=25)).isoformat()
+    assert "Correction · Power cut" in (tmp_path / "feed.xml").read_text(encoding="utf-8")
+    assert "panne-nord.html" in (tmp_path / "index.html").read_text().split("Recent incidents")[1]

@@ -63,7 +63,7 @@ def test_a_correction_reaches_every_earlier_recipient_even_one_removed_since(
     # The banner and the status page now carry the correction.
     status = world.folder / "public" / "status"
     assert "RECTIFICATIF" in (status / "banner.json").read_text(encoding="utf-8")
-    page = (status / "index.html").read_text(encoding="utf-8")
+    page = (status / f"{doc['incident']['id']}.html").read_text(encoding="utf-8")
     assert "Rectificatif" in page and "Vous n&#39;avez rien à faire" in page.replace(
         "&#x27;", "&#39;"
     )

@@ -23,7 +23,10 @@
     major: "M10 1l9.5 17h-19z M9 7h2v6H9z M9 14h2v2H9z",
     minor: "M10 1a9 9 0 1 0 0.01 0z M9 8h2v7H9z M9 4.5h2v2H9z",
     restored: "M10 1a9 9 0 1 0 0.01 0z M5 10.5l1.5-1.5 2.5 2.5 5-5 1.5 1.5-6.5 6.5z",
+    corrected: "M3 2h14v16H3z M6 6h8v2H6z M6 10h8v2H6z M6 14h5v2H6z",
   };
+  // Shown for a while after the end: the time is written beside them in banner.json.
+  var ENDED = { restored: true, corrected: true };
 
   // Only known while the script first runs: gone by the time fetch answers.
   var script = document.currentScript;
@@ -101,12 +104,13 @@
   function usable(incident) {
     if (!incident || typeof incident.headline !== "string") return false;
     if (incident.state === "active") return true;
-    // "Restored" lasts until the time written beside it; the visitor's clock decides.
-    return incident.state === "restored" && Date.parse(incident.until) > Date.now();
+    // "Restored" or "corrected" lasts until the time written beside it; the visitor's clock
+    // decides.
+    return ENDED[incident.state] === true && Date.parse(incident.until) > Date.now();
   }
 
   function item(incident, place) {
-    var kind = incident.state === "restored" ? "restored" : String(incident.severity);
+    var kind = ENDED[incident.state] ? incident.state : String(incident.severity);
     var critical = kind === "critical";
     var words = incident.words || {};
 

@@ -49,9 +49,19 @@ ATOM = "http://www.w3.org/2005/Atom"
 # Resolved incidents the index still lists, and how long history keeps them.
 RECENT_INCIDENTS = 10
 KEPT_FOR = timedelta(days=90)
+# An incident that is over: resolved, or cancelled with a correction of a wrong message.
+OVER = ("resolved", "cancelled")
+# How long the banner carries a correction: it must reach those who saw the wrong message.
+CORRECTION_SHOWN_FOR = timedelta(hours=24)
 
 # The same colours as banner.css and status.css: white text keeps a contrast above 6:1.
-COLOURS = {"critical": "#a4161a", "major": "#a14a00", "minor": "#1f5fa8", "resolved": "#166534"}
+COLOURS = {
+    "critical": "#a4161a",
+    "major": "#a14a00",
+    "minor": "#1f5fa8",
+    "resolved": "#166534",
+    "corrected": "#1a1a1a",
+}
 SEVERITY_ORDER = {"critical": 0, "major": 1, "minor": 2}
 # The words of templates/*/_phrases.j2 (status_word, severity_word): these files are written
 # outside any template. A language without its words here gets the English ones.
@@ -62,12 +72,14 @@ WORDS: dict[str, dict[str, Any]] = {
             "identified": "Cause identifiée",
             "monitoring": "Réparation effectuée",
             "resolved": "Résolu",
+            "cancelled": "Rectificatif",
         },
         "severity": {
             "critical": "Perturbation grave",
             "major": "Perturbation importante",
             "minor": "Perturbation mineure",
             "resolved": "Service rétabli",
+            "corrected": "Rectificatif",
         },
         "colon": "\u00a0: ",
         "reminder": "Rappel",
@@ -88,12 +100,14 @@ WORDS: dict[str, dict[str, Any]] = {
             "identified": "Cause found",
             "monitoring": "Fix in place",
             "resolved": "Resolved",
+            "cancelled": "Correction",
         },
         "severity": {
             "critical": "Serious disruption",
             "major": "Major disruption",
             "minor": "Minor disruption",
             "resolved": "Service restored",
+            "corrected": "Correction",
         },
         "colon": ": ",
         "reminder": "Reminder",
@@ -187,16 +201,23 @@ def banner_data(incidents: list[dict[str, Any]], restored_for: timedelta) -> dic
     ``incidents`` is each incident's latest update. One resolved less than ``restored_for``
     ago is shown as "restored" until ``until`` (the visitor's clock decides).
     """
-    active = [i for i in incidents if i["status"] != "resolved"]
+    active = [i for i in incidents if i["status"] not in OVER]
     active.sort(key=lambda i: (SEVERITY_ORDER.get(i["severity"], 3), -_instant(i)))
     shown = [_banner_item(i, "active") for i in active]
-    if restored_for > timedelta(0):
+    now = _when(_newest(incidents)["updated_at"])
+    # A correction first: it undoes a message people may act on.
+    for state, status, shown_for in (
+        ("corrected", "cancelled", CORRECTION_SHOWN_FOR),
+        ("restored", "resolved", restored_for),
+    ):
+        if shown_for <= timedelta(0):
+            continue
         for incident in sorted(incidents, key=_instant, reverse=True):
-            if incident["status"] != "resolved" or not incident.get("banner_text"):
+            if incident["status"] != status or not incident.get("banner_text"):
                 continue
-            until = _when(incident["updated_at"]) + restored_for
-            if until > _when(_newest(incidents)["updated_at"]):
-                shown.append({**_banner_item(incident, "restored"), "until": until.isoformat()})
+            until = _when(incident["updated_at"]) + shown_for
+            if until > now:
+                shown.append({**_banner_item(incident, state), "until": until.isoformat()})
     return {"active": bool(active), "incidents": shown}
 
 
@@ -207,14 +228,16 @@ def _newest(incidents: list[dict[str, Any]]) -> dict[str, Any]:
 def _banner_item(incident: Mapping[str, Any], state: str) -> dict[str, Any]:
     language = incident.get("language") or "en"
     words = WORDS.get(language, WORDS["en"])
-    kind = "resolved" if state == "restored" else incident["severity"]
+    kind = {"restored": "resolved", "corrected": "corrected"}.get(state, incident["severity"])
     link = incident.get("link")
+    # A correction's text says it is one ("RECTIFICATIF : ..."): no label before it.
+    label = "" if state == "corrected" else words["severity"].get(kind, "") + words["colon"]
     return {
         "id": incident["id"],
         "state": state,
         "status": incident["status"],
         "severity": incident["severity"],
-        "label": words["severity"].get(kind, "") + words["colon"],
+        "label": label,
         "headline": incident.get("banner_text") or incident["headline"],
         # The incident's own page when it names none: the status page beside banner.js.
         "link": link if _web_link(link) else f"{incident['id']}.html",
@@ -237,7 +260,7 @@ def banner_reservation(banner: Mapping[str, Any]) -> str:
     if not items:
         out.append("#broadcast-banner { min-height: 0; }")
         return "\n".join(out) + "\n"
-    first = "resolved" if items[0]["state"] == "restored" else items[0]["severity"]
+    first = _banner_kind(items[0])
     for query, per_line, line, padding in _WIDTHS:
         rows = 0.0
         for item in items:
@@ -256,6 +279,10 @@ def banner_reservation(banner: Mapping[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _banner_kind(item: Mapping[str, Any]) -> str:
+    return {"restored": "resolved", "corrected": "corrected"}.get(item["state"], item["severity"])
+
+
 def _wrapped_lines(words: list[str], per_line: int) -> int:
     """How many lines ``words`` take when wrapped at ``per_line`` characters, as a browser does."""
     lines, used = 1, 0
@@ -271,6 +298,7 @@ def _wrapped_lines(words: list[str], per_line: int) -> int:
 def banner_fragment(banner: Mapping[str, Any]) -> str:
     """The incidents in progress as static HTML (classes of banner.css, no inline style)."""
     shown = [item for item in banner["incidents"] if item["state"] == "active"]
+    # The fragment has no clock: no restored or corrected state, which would never end.
     if not shown:
         return "<!-- no incident in progress -->\n"
     out = []
@@ -299,20 +327,25 @@ def index_page(incidents: list[dict[str, Any]], history: list[dict[str, Any]]) -
     language = newest.get("language") or "en"
     words = WORDS.get(language, WORDS["en"])
     organisation = newest.get("organisation") or ""
-    active = [i for i in incidents if i["status"] != "resolved"]
+    active = [i for i in incidents if i["status"] not in OVER]
     active.sort(key=lambda i: (SEVERITY_ORDER.get(i["severity"], 3), -_instant(i)))
-    recent = sorted(
-        (i for i in incidents if i["status"] == "resolved"), key=_instant, reverse=True
-    )[:RECENT_INCIDENTS]
+    recent = sorted((i for i in incidents if i["status"] in OVER), key=_instant, reverse=True)[
+        :RECENT_INCIDENTS
+    ]
     started = {i["id"]: i.get("started_at") for i in incidents}
 
     def listing(chosen: list[dict[str, Any]]) -> list[str]:
         rows = ['<ul class="incidents">']
         for incident in chosen:
-            kind = "resolved" if incident["status"] == "resolved" else incident["severity"]
+            kind = {"resolved": "resolved", "cancelled": "corrected"}.get(
+                incident["status"], incident["severity"]
+            )
             facts = [(words["started"], started.get(incident["id"]))]
             facts.append(
-                (words["ended"] if kind == "resolved" else words["updated"], incident["updated_at"])
+                (
+                    words["ended"] if incident["status"] in OVER else words["updated"],
+                    incident["updated_at"],
+                )
             )
             when = " · ".join(
                 f'{html.escape(label)} <time datetime="{html.escape(value)}">'
@@ -560,10 +593,6 @@ def _feed_id(entry: Mapping[str, Any], public_url: str | None) -> str:
     host = urlsplit(public_url or entry.get("link") or "").hostname or "broadcast.invalid"
     day = str(entry.get("started_at") or entry["updated_at"])[:10]
     return f"tag:{host},{day}:{entry['id']}"
-
-
-def _resolved(facts: Mapping[str, Any]) -> bool:
-    return bool(facts.get("resolved")) or facts.get("status") == "resolved"
 
 
 def _language(facts: Mapping[str, Any]) -> str:
