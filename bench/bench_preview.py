@@ -1,12 +1,28 @@
-"""Wall time of ``broadcast preview`` on the shipped example, and the import floor beneath it.
+"""Start-up of ``broadcast preview``: CPU time against its import floor and against Apprise.
 
-Run by hand from the repository root: ``python bench/bench_preview.py [runs]``. Prints the
-median and spread of N runs of the real command (a new process each time, as cron or a
-person at a terminal starts it), and the same for a bare ``python -c pass`` to show the floor.
+Run by hand from the repository root (Apprise installed for the comparison)::
+
+    python bench/bench_preview.py [runs]
+
+Every figure is a whole new process, as cron or a person at a terminal starts it, timed from
+outside: its user + system CPU seconds (``os.wait4``) and its wall time. The commands are run
+in turn (A, floor, Apprise, A, floor, Apprise...) so that a machine whose speed drifts moves
+them alike, and each ratio is taken run by run, then its median printed:
+
+- ``broadcast preview examples/panne-nord.yaml`` (the shipped example: 4 channels, 2 languages);
+- the floor: ``python -c "import yaml, jinja2, typer, rich.console"``, the libraries any such
+  command-line tool starts with;
+- Apprise's ``--dry-run`` of two URLs (an SMS through Twilio and an email), the nearest tool
+  that does the same job: read its configuration, build every message, send nothing.
+
+The preview is run once before timing, so its caches (compiled templates, the recipients'
+counts) are those of a second preview, as when someone edits an incident and looks again.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -14,38 +30,71 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+NOW = "2026-11-22T08:40:00+00:00"
+FLOOR = "import yaml, jinja2, typer, rich.console"
+TWO_URLS = [
+    "twilio://ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:tokentokentokentokentoken@+33700000001/+33612345678",
+    "mailtos://alertes:secret@example.com?to=camille.martin@example.com",
+]
 
 
-def timed(command: list[str], runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, cwd=REPO, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return times
-
-
-def report(label: str, times: list[float]) -> None:
-    times = sorted(times)
-    print(
-        f"{label:<44} median {statistics.median(times) * 1000:6.0f} ms   "
-        f"min {times[0] * 1000:6.0f} ms   max {times[-1] * 1000:6.0f} ms   (n={len(times)})"
+def run(command: list[str]) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) of one run of ``command`` to its end."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env={**os.environ, "BROADCAST_NOW": NOW},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise RuntimeError(f"{command} failed")
+    return usage.ru_utime + usage.ru_stime, wall
 
 
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     python = sys.executable
-    report("python -c pass (interpreter floor)", timed([python, "-c", "pass"], runs))
-    report(
-        "import broadcast.cli",
-        timed([python, "-c", "import broadcast.cli"], runs),
-    )
-    example = "examples/panne-nord.yaml"
-    for args in (["preview", example], ["preview", example, "--json"], ["validate", example]):
-        report(
-            "broadcast " + " ".join(args),
-            timed([python, "-m", "broadcast", *args], runs),
+    commands = {
+        "broadcast preview examples/panne-nord.yaml": [
+            python,
+            "-m",
+            "broadcast",
+            "preview",
+            "examples/panne-nord.yaml",
+        ],
+        f'floor: python -c "{FLOOR}"': [python, "-c", FLOOR],
+    }
+    apprise = shutil.which("apprise", path=str(Path(python).parent)) or shutil.which("apprise")
+    if apprise:
+        commands["apprise --dry-run, two URLs"] = [apprise, "--dry-run", "-b", "test", *TWO_URLS]
+    else:
+        print("apprise is not installed (pip install apprise): no comparison with it")
+    for command in commands.values():  # warm: caches and the system's file cache
+        run(command)
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
+    wall: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            used, took = run(command)
+            cpu[name].append(used)
+            wall[name].append(took)
+    print(f"{'':<46} {'CPU median':>10} {'min':>7} {'max':>7} {'wall median':>12}  (n={runs})")
+    for name in commands:
+        print(
+            f"{name:<46} {statistics.median(cpu[name]) * 1000:8.0f} ms {min(cpu[name]) * 1000:5.0f}"
+            f" ms {max(cpu[name]) * 1000:5.0f} ms {statistics.median(wall[name]) * 1000:9.0f} ms"
+        )
+    names = list(commands)
+    preview = cpu[names[0]]
+    for other in names[1:]:
+        ratios = [a / b for a, b in zip(preview, cpu[other], strict=True)]
+        print(
+            f"preview / {other.split(':')[0]:<34} CPU ratio median {statistics.median(ratios):.2f}"
+            f" (min {min(ratios):.2f}, max {max(ratios):.2f})"
         )
 
 

@@ -12,6 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
+# Our models need no pydantic plugin: without this, the first model looks for plugins in the
+# metadata of every installed package (a scan on each start-up). Set in the environment, it
+# still wins.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
 import typer
 from typer.core import TyperCommand
 
@@ -170,7 +175,7 @@ def preview(
         config,
         channel,
         strict=strict,
-        occasions=_occasions(incident, config, exercise),
+        occasions=lambda loaded, parsed: _occasions(incident, config, exercise, loaded, parsed),
         exercise=exercise,
     )
     if as_json:
@@ -891,7 +896,7 @@ def _prepare(
     channels: list[str] | None,
     check_credentials: bool = False,
     strict: bool = False,
-    occasions: frozenset[str] | None = None,
+    occasions: frozenset[str] | Callable[[Config, Incident], frozenset[str] | None] | None = None,
     exercise: bool = False,
 ) -> Plan:
     from broadcast.delivery.preflight import prepare
@@ -909,9 +914,22 @@ def _prepare(
     )
 
 
-def _occasions(incident: Path, config: Path | None, exercise: bool) -> frozenset[str] | None:
+def _occasions(
+    incident: Path, config: Path | None, exercise: bool, loaded: Config, parsed: Incident
+) -> frozenset[str] | None:
     """What the file would be if sent now (new, update, resolved...), as the ledger tells;
-    None when it cannot tell (then the preview shows every channel)."""
+    None when it cannot tell (then the preview shows every channel).
+
+    Without a ledger it is the first message, known without loading the sending machinery
+    (most of a first preview's start-up): the names are those of ``broadcast.ledger``.
+    """
+    from broadcast.input.config import occasions_of
+
+    state = os.environ.get("BROADCAST_STATE")
+    folder = Path(state) if state else loaded.folder / ".broadcast"
+    shared = loaded.ledger or os.environ.get("BROADCAST_LEDGER")
+    if not shared and not (folder / "ledger.sqlite3").is_file():
+        return occasions_of("update", True, parsed.status)
     from broadcast.delivery.sending import peek
     from broadcast.input.config import config_path
     from broadcast.ledger.sqlite import LedgerFault

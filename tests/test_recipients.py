@@ -129,3 +129,43 @@ def test_the_seen_set_leaves_no_file_of_addresses_when_killed(tmp_path: Path) ->
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
     assert list(scratch.iterdir()) == []
+
+
+COUNTED_AGAIN = """\
+import sys
+from pathlib import Path
+from broadcast.input.recipients import count_recipients
+count = count_recipients(Path(sys.argv[1]), "phone", "FR", "sms")
+print(count.valid, count.duplicates, count.invalid, "phonenumbers" in sys.modules)
+"""
+
+
+def test_an_unchanged_list_is_counted_once_and_a_changed_one_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A preview of an unchanged list needs no phone library: its count is remembered, with
+    the hash of the bytes counted, contacts masked in its problems."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = write(tmp_path / "c.csv", CSV)
+
+    def count_in_a_new_process() -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", COUNTED_AGAIN, str(path)],
+            cwd=REPO,
+            env={**os.environ},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.split()
+
+    assert count_in_a_new_process() == ["2", "1", "1", "True"]
+    assert count_in_a_new_process() == ["2", "1", "1", "False"]
+    (saved,) = (tmp_path / "cache" / "broadcast" / "counts").iterdir()
+    assert saved.stat().st_mode & 0o777 == 0o600
+    assert "612345678" not in saved.read_text() and "06 12" not in saved.read_text()
+    cached = count_recipients(path, "phone", "FR", "sms")
+    assert [(p.line, p.field, p.channel) for p in cached.problems] == [(5, "phone", "sms")]
+    # Another list at the same path: counted again, not taken from the cache.
+    write(path, CSV.replace("Dan,12,", "Dan,06 12 34 56 99,").replace("Bob", "B"))
+    assert count_in_a_new_process() == ["3", "1", "0", "True"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -182,7 +182,7 @@ def prepare(
     reminder: bool = False,
     previous_update_at: datetime | None = None,
     strict: bool = False,
-    occasions: frozenset[str] | None = None,
+    occasions: frozenset[str] | Callable[[Config, Incident], frozenset[str] | None] | None = None,
     exercise: bool = False,
     head_only: bool = False,
 ) -> Plan:
@@ -192,7 +192,8 @@ def prepare(
     With ``strict``, the wording checks (jargon, long sentences...) are errors, not warnings.
     ``occasions`` says what this version is (new, update, reminder, resolved, cancelled):
     channels whose ``send_on`` or ``min_severity`` leave it out are listed in ``skipped``
-    instead of planned. Without it (validate), every channel is planned.
+    instead of planned. Without it (validate), every channel is planned. It may be a function
+    of the configuration and the incident, once loaded (a preview asks the ledger, if any).
     With ``head_only`` (a send that streams its recipients), a recipients file is checked
     whole for what must hold before the first message (it exists, its columns, every byte
     UTF-8) but its rows only up to ``HEAD_ROWS``: the dispatcher checks the others as it
@@ -235,6 +236,8 @@ def prepare(
     selected = _select(plan.config, only, plan.problems)
     plan.problems.extend(_incident_checks(plan.incident, incident_doc, now))
     plan.problems.extend(_wording_checks(plan.incident, incident_doc, plan.config, strict))
+    if callable(occasions):
+        occasions = occasions(plan.config, plan.incident)
     for name in selected:
         if occasions is not None:
             reason = plan.config.channels[name].skip_reason(occasions, plan.incident.severity)
