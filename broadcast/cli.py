@@ -386,7 +386,12 @@ def tick(
         emitted: list[dict[str, object]] = []
         try:
             code = _run_send(
-                path, None, options, emit=emitted.append, continue_incident=continue_incident
+                path,
+                None,
+                options,
+                emit=emitted.append,
+                continue_incident=continue_incident,
+                standby=True,
             )
         except Exception as exc:  # one file must never stop the others
             from broadcast.delivery.eventlog import EventLog
@@ -656,6 +661,7 @@ def _run_send(
     ledger_lost: bool = False,
     sender: str | None = None,
     exercise: bool = False,
+    standby: bool = False,
 ) -> int:
     """One incident, from lock to summary; returns the exit code.
 
@@ -694,6 +700,7 @@ def _run_send(
         sender=sender,
         exercise=exercise,
         stream_recipients=options.yes,
+        standby=standby,
     )
     try:
         with run:

@@ -59,6 +59,7 @@ from broadcast.ledger.sqlite import (
     FAILED_TRANSIENT,
     OPTED_OUT,
     PENDING,
+    SENDING,
     SENT,
     UNCERTAIN,
     Contact,
@@ -148,6 +149,36 @@ class RateLimiter:
             self.next_departure = max(self.next_departure, moment)
 
 
+class SharedRateLimiter(RateLimiter):
+    """The channel's rate in total across the hosts sharing a ledger: the provider limits the
+    sender, not each host. Each slot is reserved in the ledger (one row per channel, on the
+    database's clock); departures are spaced again on this host as ``RateLimiter`` does."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        channel: str,
+        rate: float,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+        headroom: float = 1.0,
+    ):
+        super().__init__(rate, clock, sleep, headroom)
+        self.ledger = ledger
+        self.channel = channel
+
+    def acquire(self, tokens: int = 1) -> float:
+        wait = self.ledger.reserve_slot(self.channel, self.interval * tokens)
+        now = self.clock()
+        if wait > 0:
+            self.sleep(wait)
+        return now + wait
+
+    def hold_until(self, moment: float) -> None:
+        super().hold_until(moment)
+        self.ledger.hold_rate(self.channel, max(0.0, moment - self.clock()))
+
+
 @dataclass
 class ChannelOutcome:
     """What happened on one channel: counts by outcome and the failures themselves."""
@@ -161,6 +192,8 @@ class ChannelOutcome:
     duplicates: int = 0
     # Deliveries an earlier run of the same version already made (or gave up on): not redone.
     already: int = 0
+    # Deliveries another host's live run took (a shared ledger): that host sends them.
+    elsewhere: int = 0
     # Recipients who opted out (STOP) in an earlier run: not sent to, not a failure.
     opted_out: int = 0
     # Recipients suppressed on this channel (opted out, invalid, not a mobile): not sent to.
@@ -206,6 +239,7 @@ class ChannelOutcome:
             "skipped": self.skipped,
             "duplicates": self.duplicates,
             "already": self.already,
+            "elsewhere": self.elsewhere,
             "opted_out": self.opted_out,
             "suppressed": self.suppressed,
             "retries": self.retries,
@@ -434,7 +468,13 @@ class Dispatcher:
             for language in channel.variants
         }
         rate = config.rate_per_second() if config.rate is not None else kind.default_rate
-        limiter = RateLimiter(rate, self.clock, self.sleep, RATE_HEADROOM)
+        limiter = (
+            SharedRateLimiter(
+                self.ledger, channel.name, rate, self.clock, self.sleep, RATE_HEADROOM
+            )
+            if rate and self.ledger is not None and self.ledger.shared
+            else RateLimiter(rate, self.clock, self.sleep, RATE_HEADROOM)
+        )
         workers = config.concurrency or kind.default_concurrency
         self.on_event(Event(channel.name, "start", total=outcome.planned))
 
@@ -470,17 +510,35 @@ class Dispatcher:
             finally:
                 adapter.close()
         else:
-            self._fan_out(
-                channel,
-                kind,
-                config,
-                credentials,
-                context,
-                messages or {"": message},
-                limiter,
-                workers,
-                outcome,
-            )
+            first_pass: tuple[int, int, int] | None = None
+            while True:
+                if first_pass is not None:
+                    # Another pass (a host's deliveries left over): it recounts the list.
+                    duplicates, skipped, handled = first_pass
+                    before = outcome.already
+                self._fan_out(
+                    channel,
+                    kind,
+                    config,
+                    credentials,
+                    context,
+                    messages or {"": message},
+                    limiter,
+                    workers,
+                    outcome,
+                )
+                if first_pass is not None:
+                    # Of what this pass found done, the part this run did in earlier passes
+                    # is not "already".
+                    outcome.already = before + max(0, outcome.already - before - handled)
+                    outcome.duplicates, outcome.skipped = duplicates, skipped
+                first_pass = (
+                    outcome.duplicates,
+                    outcome.skipped,
+                    outcome.sent + sum(outcome.failed.values()),
+                )
+                if not self._left_by_others(channel.name, outcome):
+                    break
         outcome.stopped = outcome.stopped or self.stop.is_set()
         self.on_event(Event(channel.name, "done"))
 
@@ -660,6 +718,28 @@ class Dispatcher:
         for contact in contacts:
             yield Target(contact.address, contact.name, contact.line, contact.locale)
 
+    def _left_by_others(self, channel: str, outcome: ChannelOutcome) -> bool:
+        """Shared ledger: once this run's pass is done, wait while other hosts' live runs
+        finish what they took; True when some of it is left to send (a host died: its lease
+        ended), for one more pass over the list. The counts of that pass are its own."""
+        if self.ledger is None or not self.ledger.shared or self.version_id is None:
+            return False
+        if not outcome.elsewhere or outcome.stopped or outcome.problems or self.stop.is_set():
+            return False
+        # A host that stays alive finishes its deliveries; one that died frees them after its
+        # lease: no wait is longer than a lease.
+        deadline = self.clock() + self.ledger.lease_seconds + 1
+        while self.ledger.waiting_elsewhere(self.version_id, channel):
+            if self.stop.is_set() or self.clock() >= deadline:
+                return False
+            self.sleep(0.2)
+        if not self.ledger.unfinished(self.version_id, channel):
+            return False
+        # What a dead host was handing over may have gone out: looked up, or left uncertain.
+        self.ledger.mark_uncertain(self.plan.incident.id)
+        outcome.elsewhere = 0
+        return True
+
     def _distinct_targets(
         self, kind: type[Adapter], config: Any, outcome: ChannelOutcome, channel: ChannelPlan
     ) -> Iterator[Target]:
@@ -724,7 +804,18 @@ class Dispatcher:
         """One delivery with its retries, recorded; None if it was halted before it left.
 
         ``since``: an attempt that began then may have gone out; look it up before sending.
+        On a shared ledger the delivery is first taken for this run: one another host's live
+        run took is left to it (None).
         """
+        if (
+            self.ledger is not None
+            and self.ledger.shared
+            and delivery_id is not None
+            and not self.ledger.take([delivery_id])
+        ):
+            with outcome.lock:
+                outcome.elsewhere += 1
+            return None
         receipt = self._attempts(
             adapter, message, target, limiter, outcome, delivery_id, since, halted
         )
@@ -827,7 +918,10 @@ class Dispatcher:
             return False
         if state != PENDING:
             with outcome.lock:
-                outcome.already += 1
+                if state == SENDING and self.ledger.shared:
+                    outcome.elsewhere += 1  # in flight on another host, or left by a dead one
+                else:
+                    outcome.already += 1
             return False
         return delivery_id, None
 

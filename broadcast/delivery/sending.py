@@ -485,6 +485,13 @@ class SendRun:
     _config: Any = None
     _asked: str | None = None  # the content hash this run asked to take over with
     _address: str | None = None  # channels.yaml's ledger, if it names a database
+    # On a shared ledger: a cron run (tick) waits while another host holds the incident
+    # instead of helping it; a send helps.
+    standby: bool = False
+    # This run sends the deliveries of a version another host's run holds and recorded.
+    helping: bool = False
+    # The host holding the incident when this run began helping (or waited), if any.
+    held_by: str | None = None
 
     def __enter__(self) -> SendRun:
         try:
@@ -501,27 +508,36 @@ class SendRun:
             config = exercise_config(config)[0]
         folder = state_folder(self.state_dir, config.folder, dict(self.environ))
         self._address = config.ledger
+        shared = bool(config.ledger or self.environ.get(LEDGER_ENV))
         lock_was_there = (folder / "locks" / f"{incident.id}.lock").is_file()
-        self._lock = incident_lock(
-            folder,
-            incident.id,
-            self.lock_timeout,
-            lambda: self._ask_to_take_over(folder, incident, document),
-        )
-        try:
-            self._lock.__enter__()
-        except Busy:
-            self._lock = None
-            self._withdraw(folder, incident.id)
-            raise
-        try:
-            ledger_path = folder / LEDGER_FILE
-            ledger_was_there = bool(config.ledger or self.environ.get(LEDGER_ENV)) or (
-                ledger_path.is_file() and ledger_path.stat().st_size > 0
-            )
+        if shared:
+            # Hosts share the ledger: the incident's lease there stands for the lock file.
             self.ledger = Ledger(
                 folder, clock=_moving_clock(self.now), environ=self.environ, address=config.ledger
             )
+            try:
+                self._hold_or_help(folder, incident, document)
+            except BaseException:
+                self.__exit__(None, None, None)
+                raise
+        else:
+            self._lock = incident_lock(
+                folder,
+                incident.id,
+                self.lock_timeout,
+                lambda: self._ask_to_take_over(folder, incident, document),
+            )
+            try:
+                self._lock.__enter__()
+            except Busy:
+                self._lock = None
+                self._withdraw(folder, incident.id)
+                raise
+        try:
+            ledger_path = folder / LEDGER_FILE
+            ledger_was_there = shared or (ledger_path.is_file() and ledger_path.stat().st_size > 0)
+            if self.ledger is None:
+                self.ledger = Ledger(folder, clock=_moving_clock(self.now), environ=self.environ)
             with ledger_errors(self.ledger.path):
                 self._withdraw(folder, incident.id)
                 self.uncertain_found = self.ledger.mark_uncertain(incident.id)
@@ -531,13 +547,19 @@ class SendRun:
                     )
                     if problem is not None:
                         raise InputError([problem])
-                self.receipts = reconcile(
-                    self.ledger,
-                    config,
-                    incident.id,
-                    self.environ,
-                    limit=RUN_CAP,
-                    budget=RUN_BUDGET_SECONDS,
+                # A helper leaves receipts, retries and fallbacks to the run holding the
+                # incident: it only sends the version's deliveries with it.
+                self.receipts = (
+                    None
+                    if self.helping
+                    else reconcile(
+                        self.ledger,
+                        config,
+                        incident.id,
+                        self.environ,
+                        limit=RUN_CAP,
+                        budget=RUN_BUDGET_SECONDS,
+                    )
                 )
                 channels = (
                     [c for c in self.only if c in config.channels]
@@ -545,7 +567,8 @@ class SendRun:
                     else list(config.channels)
                 )
                 self._config = config
-                self._reopen(incident, channels, config)
+                if not self.helping:
+                    self._reopen(incident, channels, config)
                 self.decision = decide(
                     self.ledger,
                     incident,
@@ -568,7 +591,7 @@ class SendRun:
                         self.incident_path,
                         document.line_of(("id",)),
                     )
-                if self.decision.action in ("continue", "nothing"):
+                if self.decision.action in ("continue", "nothing") and not self.helping:
                     # The latest version stays the one handed out: follow it through. (A newer
                     # version or a reminder makes it old: nobody is called with old words.)
                     self.follow_up(incident.id)
@@ -587,6 +610,38 @@ class SendRun:
             raise
         return self
 
+    def _hold_or_help(self, folder: Path, incident: Incident, document: YamlDocument) -> None:
+        """On a shared ledger: hold the incident, or help the live run on another host that
+        holds it when it sends this very version; a standby (tick) only waits for it.
+
+        Gives up with ``Busy`` (naming the host) after ``lock_timeout``. A host killed mid-send
+        renews nothing, so its lease ends and another host's run holds the incident.
+        """
+        assert self.ledger is not None
+        digest = content_hash(incident)
+        deadline = time.monotonic() + self.lock_timeout
+        asked = False
+        while True:
+            with ledger_errors(self.ledger.path):
+                held = self.ledger.hold_incident(incident.id)
+                if held is None:
+                    return
+                self.held_by = held[0]
+                latest = self.ledger.latest_version(incident.id)
+            if not self.standby and latest is not None and latest.content_hash == digest:
+                self.helping = True
+                return
+            if not asked:
+                asked = True
+                self._ask_to_take_over(folder, incident, document)
+            if time.monotonic() >= deadline:
+                raise Busy(
+                    f"{held[0]} holds {incident.id} (its lease runs {held[1]:.0f} s more, "
+                    f"renewed while it is alive); nothing was sent by this run. If that host "
+                    f"is down, a run here takes over within {self.ledger.lease_seconds:g} s."
+                )
+            time.sleep(TAKEOVER_POLL)
+
     def _ask_to_take_over(self, folder: Path, incident: Incident, document: YamlDocument) -> None:
         """Another run holds the lock: if this file is a newer version, ready to send, ask it
         to give way (it stops handing out its version) instead of waiting for its end."""
@@ -598,7 +653,7 @@ class SendRun:
             self._request_takeover(folder, incident, document)
 
     def _request_takeover(self, folder: Path, incident: Incident, document: YamlDocument) -> None:
-        ledger = Ledger(folder, environ=self.environ, address=self._address)
+        ledger = self.ledger or Ledger(folder, environ=self.environ, address=self._address)
         try:
             digest = content_hash(incident)
             latest = ledger.latest_version(incident.id, UPDATE)
@@ -613,7 +668,8 @@ class SendRun:
             ledger.request_takeover(incident.id, digest, self.lock_timeout)
             self._asked = digest
         finally:
-            ledger.close()
+            if ledger is not self.ledger:
+                ledger.close()
 
     def _withdraw(self, folder: Path, incident_id: str) -> None:
         """The takeover this run asked for is answered (or given up): nobody else must yield."""
@@ -783,8 +839,11 @@ class SendRun:
                 outcome.stopped, outcome.superseded = False, True
         elif not any(o.stopped or o.problems for o in outcomes):
             with ledger_errors(self.ledger.path):
-                self.ledger.mark_complete(version.id)
-        if not self.superseded and not stop.is_set():
+                # Shared: the run that finishes last marks it; deliveries a killed host had
+                # taken keep it open until a later run sends them.
+                if not self.ledger.shared or self.ledger.unfinished(version.id) == 0:
+                    self.ledger.mark_complete(version.id)
+        if not self.superseded and not stop.is_set() and not self.helping:
             # Refusals known at once (21614, a landline) fall back in this same run; not after
             # Ctrl-C, which means "hand out nothing new".
             with ledger_errors(self.ledger.path):

@@ -49,6 +49,12 @@ from broadcast.ledger import postgres
 from broadcast.ledger.key import KEY_ENV, KeyProblem, RecipientKey, key_file, load_key
 
 STATE_ENV = "BROADCAST_STATE"
+# The name this host goes by in the ledger and in ``status`` (default: its host name).
+HOST_ENV = "BROADCAST_HOST"
+# How long a run's lease on a shared ledger lasts unless renewed (a third of it apart): a
+# killed run's deliveries and incident are another host's after this many seconds.
+LEASE_ENV = "BROADCAST_LEASE_SECONDS"
+DEFAULT_LEASE_SECONDS = 30.0
 DEFAULT_STATE = ".broadcast"
 LEDGER_FILE = "ledger.sqlite3"
 # PRAGMA application_id of a ledger ("BRDC"): tells it from another program's SQLite file.
@@ -437,6 +443,13 @@ class Ledger:
         self.where = postgres.shown(self.address) if self.address else str(self.path)
         self.lock = threading.RLock()
         self.db: Any = None
+        # This run's token on a shared ledger, and the thread that keeps its lease alive.
+        self.run = secrets.token_hex(8)
+        self.host = _who(self.environ)
+        self.lease_seconds = _lease_seconds(self.environ)
+        self._heartbeat: threading.Thread | None = None
+        self._closing = threading.Event()
+        self._held: set[str] = set()  # lease names this run holds besides its own
         try:
             if self.address is not None:
                 self._open_shared(self.address)
@@ -482,6 +495,8 @@ class Ledger:
                 'secrets.token_bytes(32)).decode())"` prints). A shared ledger is refused '
                 "without it."
             )
+        # The host's state folder still keeps what is the host's own (traces, markers).
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.db = postgres.Connection(
             address, lambda exc: LedgerFault(postgres.fault_message(exc, address))
         )
@@ -614,6 +629,13 @@ class Ledger:
                 raise
 
     def close(self) -> None:
+        self._closing.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join()
+            self._heartbeat = None
+            with suppress(sqlite3.Error, LedgerFault):
+                for name in (*self._held, f"run:{self.run}"):
+                    self.release_lease(name, self.run)
         with self.lock:
             if self.db is not None:
                 self.db.close()
@@ -705,7 +727,7 @@ class Ledger:
                     status,
                     now_text(created_at),
                     now_text(next_update_at) if next_update_at else None,
-                    _who(),
+                    _who(self.environ),
                     json.dumps(channels),
                     source_path,
                     approval_id,
@@ -876,6 +898,153 @@ class Ledger:
                 "DELETE FROM takeovers WHERE incident_id = ? AND (content_hash = ?"
                 " OR expires_at <= ?)",
                 (incident_id, content_hash, time.time()),
+            )
+
+    # -- hosts sharing the ledger ---------------------------------------------------------
+    #
+    # Each run on a shared ledger has a token and a lease (``run:<token>``) it renews while it
+    # lives; a delivery it took names it (``claimed_by``). A run killed with kill -9 renews
+    # nothing: when its lease ends, what it had taken is anyone's again. The run that holds an
+    # incident (``incident:<id>``) is the one ``status`` names and a standby waits for.
+
+    def _now_sql(self) -> str:
+        """The database's clock in seconds since 1970: the same clock for every host."""
+        if self.shared:
+            return "extract(epoch from clock_timestamp())::float8"
+        return "((julianday('now') - 2440587.5) * 86400.0)"
+
+    def renew_lease(self, name: str, holder: str, seconds: float, host: str = "") -> str | None:
+        """Take or keep the lease ``name`` for ``seconds``; the holder's token if another
+        live run holds it (then nothing changes), else None."""
+        now = self._now_sql()
+        with self.transaction() as db:
+            db.execute(
+                f"INSERT INTO leases VALUES (?, ?, ?, {now} + ?)"
+                " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
+                " host = excluded.host, expires_at = excluded.expires_at"
+                f" WHERE leases.holder = excluded.holder OR leases.expires_at <= {now}",
+                (name, holder, host or _who(), seconds),
+            )
+            row = db.execute("SELECT holder FROM leases WHERE name = ?", (name,)).fetchone()
+        return None if row is None or row["holder"] == holder else str(row["holder"])
+
+    def release_lease(self, name: str, holder: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
+
+    def lease_of(self, name: str) -> tuple[str, str, float] | None:
+        """``(holder, host, seconds left)`` of a live lease, or None."""
+        now = self._now_sql()
+        row = self.db.execute(
+            f"SELECT holder, host, expires_at - {now} AS left_s FROM leases"
+            f" WHERE name = ? AND expires_at > {now}",
+            (name,),
+        ).fetchone()
+        return (str(row["holder"]), str(row["host"]), float(row["left_s"])) if row else None
+
+    def alive(self) -> None:
+        """This run takes its lease and keeps it while the ledger is open (a heartbeat)."""
+        if self._heartbeat is not None:
+            return
+        self.renew_lease(f"run:{self.run}", self.run, self.lease_seconds, self.host)
+        self._heartbeat = threading.Thread(target=self._beat, name="ledger-lease", daemon=True)
+        self._heartbeat.start()
+
+    def _beat(self) -> None:
+        while not self._closing.wait(self.lease_seconds / 3):
+            # A database out of reach for a moment: the next beat tries again; a run that
+            # cannot renew for a whole lease loses its deliveries to another host, as it should.
+            with suppress(sqlite3.Error, LedgerFault):
+                for name in (f"run:{self.run}", *self._held):
+                    self.renew_lease(name, self.run, self.lease_seconds, self.host)
+
+    def hold_incident(self, incident_id: str) -> tuple[str, float] | None:
+        """Take the incident for this run (renewed while it runs); if another live run holds
+        it, ``(its host, seconds left on its lease)`` instead."""
+        self.alive()
+        name = f"incident:{incident_id}"
+        if self.renew_lease(name, self.run, self.lease_seconds, self.host) is None:
+            self._held.add(name)
+            return None
+        lease = self.lease_of(name)
+        return (lease[1], lease[2]) if lease is not None else (self.host, 0.0)
+
+    def holder(self, incident_id: str) -> tuple[str, float] | None:
+        """``(host, seconds left)`` of the run holding the incident, if one does."""
+        lease = self.lease_of(f"incident:{incident_id}")
+        return (lease[1], lease[2]) if lease is not None else None
+
+    def _dead_claim_sql(self) -> str:
+        """True for a row no live run has taken (a dead run's lease has ended)."""
+        return (
+            "(claimed_by IS NULL OR NOT EXISTS (SELECT 1 FROM leases l WHERE"
+            f" l.name = 'run:' || deliveries.claimed_by AND l.expires_at > {self._now_sql()}))"
+        )
+
+    def take(self, delivery_ids: list[int]) -> set[int]:
+        """Of ``delivery_ids``, the ones this run now has to itself: waiting
+        (pending, or uncertain to look up), and taken by no other live run. PostgreSQL skips
+        rows another host is taking at this moment instead of waiting for it."""
+        if not delivery_ids:
+            return set()
+        self.alive()
+        run = self.run
+        marks = ",".join("?" * len(delivery_ids))
+        skip = " FOR UPDATE SKIP LOCKED" if self.shared else ""
+        with self.transaction() as db:
+            rows = db.execute(
+                "UPDATE deliveries SET claimed_by = ? WHERE id IN (SELECT id FROM deliveries"
+                f" WHERE id IN ({marks}) AND state IN ('pending', 'uncertain')"
+                f" AND (claimed_by = ? OR {self._dead_claim_sql()}){skip}) RETURNING id",
+                (run, *delivery_ids, run),
+            ).fetchall()
+        return {int(row[0]) for row in rows}
+
+    def waiting_elsewhere(self, version_id: int, channel: str) -> int:
+        """Deliveries of the version on ``channel`` that another live run took and has not
+        finished."""
+        row = self.db.execute(
+            "SELECT count(*) FROM deliveries WHERE version_id = ? AND channel = ?"
+            " AND state IN ('pending', 'sending', 'uncertain') AND claimed_by <> ?"
+            f" AND NOT {self._dead_claim_sql()}",
+            (version_id, channel, self.run),
+        ).fetchone()
+        return int(row[0])
+
+    def unfinished(self, version_id: int, channel: str | None = None) -> int:
+        """Deliveries of the version (on ``channel``) still to send or in flight."""
+        only = " AND channel = ?" if channel else ""
+        row = self.db.execute(
+            "SELECT count(*) FROM deliveries WHERE version_id = ?"
+            f" AND state IN ('pending', 'sending'){only}",
+            (version_id, *([channel] if channel else [])),
+        ).fetchone()
+        return int(row[0])
+
+    def reserve_slot(self, channel: str, seconds: float) -> float:
+        """The channel's next free moment for one message, shared by every host: how long
+        this one waits for it. The slot after it is ``seconds`` later (the rate's spacing)."""
+        now = self._now_sql()
+        with self.transaction() as db:
+            db.execute(
+                f"INSERT INTO rates VALUES (?, {now}) ON CONFLICT (channel) DO NOTHING",
+                (channel,),
+            )
+            row = db.execute(
+                f"UPDATE rates SET next_slot = CASE WHEN next_slot > {now} THEN next_slot"
+                f" ELSE {now} END + ? WHERE channel = ? RETURNING next_slot - ? - {now}",
+                (seconds, channel, seconds),
+            ).fetchone()
+        return max(0.0, float(row[0]))
+
+    def hold_rate(self, channel: str, seconds: float) -> None:
+        """The provider said to slow down: no host sends on the channel for ``seconds``."""
+        now = self._now_sql()
+        with self.transaction() as db:
+            db.execute(
+                f"UPDATE rates SET next_slot = {now} + ? WHERE channel = ?"
+                f" AND next_slot < {now} + ?",
+                (seconds, channel, seconds),
             )
 
     # -- deliveries ----------------------------------------------------------------------
@@ -1170,11 +1339,16 @@ class Ledger:
             )
 
     def mark_uncertain(self, incident_id: str) -> int:
-        """Deliveries left ``sending`` by a run that died: maybe handed over, maybe not."""
+        """Deliveries left ``sending`` by a run that died (or by this one, stopping): maybe
+        handed over, maybe not."""
+        # On a shared ledger, a row another live host is sending is that host's, not left over.
+        alive = (
+            f" AND (claimed_by = '{self.run}' OR {self._dead_claim_sql()})" if self.shared else ""
+        )
         with self.transaction() as db:
             cursor = db.execute(
                 "UPDATE deliveries SET state = 'uncertain', updated_at = ? WHERE state = 'sending'"
-                " AND version_id IN (SELECT id FROM versions WHERE incident_id = ?)",
+                f" AND version_id IN (SELECT id FROM versions WHERE incident_id = ?){alive}",
                 (self._stamp(), incident_id),
             )
         return cursor.rowcount
@@ -1340,6 +1514,33 @@ MIGRATIONS = (
     _APPROVALS_EXERCISES_CORRECTIONS,
 )
 
+# Hosts sharing one ledger (PostgreSQL): the run that took each delivery (``claimed_by``),
+# the leases that say which runs are alive and which run holds each incident, the next free
+# slot of each channel's rate (in total, across hosts), and the pending rows indexed alone,
+# so a claim finds them without reading the rows already done.
+_SHARED_WORK = """
+    ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
+    CREATE INDEX deliveries_pending ON deliveries (version_id, channel, recipient_key)
+        WHERE state = 'pending';
+    CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        host TEXT NOT NULL,
+        expires_at REAL NOT NULL
+    );
+    CREATE TABLE rates (channel TEXT PRIMARY KEY, next_slot REAL NOT NULL);
+"""
+
+MIGRATIONS = (*MIGRATIONS, _SHARED_WORK)
+
+
+def _lease_seconds(environ: Mapping[str, str]) -> float:
+    try:
+        seconds = float(environ.get(LEASE_ENV) or DEFAULT_LEASE_SECONDS)
+    except ValueError:
+        seconds = DEFAULT_LEASE_SECONDS
+    return seconds if seconds > 0 else DEFAULT_LEASE_SECONDS
+
 
 def _seal(key: RecipientKey, ledger_id: str, data: bytes) -> bytes:
     """XOR with a pad only the key can make (HMAC of the ledger's id): sealing and opening
@@ -1354,12 +1555,14 @@ def _key_check(key: RecipientKey, ledger_id: str) -> str:
     return check.hexdigest()[:32]
 
 
-def _who() -> str:
+def _who(environ: Mapping[str, str] | None = None) -> str:
+    """``user@host``; ``BROADCAST_HOST`` names the host when its own name says too little."""
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = str(os.getuid()) if hasattr(os, "getuid") else "?"
-    return f"{user}@{socket.gethostname()}"
+    host = (environ if environ is not None else os.environ).get(HOST_ENV) or socket.gethostname()
+    return f"{user}@{host}"
 
 
 def _version(row: sqlite3.Row) -> Version:

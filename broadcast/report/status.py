@@ -82,9 +82,12 @@ def incident_status(
             failures.setdefault(delivery.channel, Counter())[reason] += 1
     promised = latest.next_update_at if latest else None
     overdue = promised is not None and incident.status != "resolved" and now > promised
+    # A shared ledger: the host whose live run holds the incident (sending, or about to).
+    held = ledger.holder(incident.id) if ledger.shared else None
     return {
         "incident": incident.id,
         "status": incident.status,
+        "held_by": {"host": held[0], "lease_seconds_left": round(held[1], 1)} if held else None,
         "versions": [
             {
                 "id": v.id,

@@ -20,6 +20,12 @@ def show_status(summary: dict[str, Any]) -> None:
         else ""
     )
     out.print(Text(f"{summary['incident']} ({summary['status']}){drill}", "bold"))
+    if summary.get("held_by"):
+        held = summary["held_by"]
+        out.print(
+            f"Held by {held['host']}: its run is alive (lease renewed, "
+            f"{held['lease_seconds_left']:g} s left); other hosts wait or help."
+        )
     if not summary["versions"]:
         out.print("Nothing has been sent for this incident yet.")
         return
