@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -45,46 +46,42 @@ def _as_server_user(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
 
-@pytest.fixture(scope="session")
-def postgres_cluster() -> Iterator[str]:
-    """``postgresql://postgres@127.0.0.1:PORT``: a cluster of our own for this session."""
+@contextmanager
+def throwaway_cluster() -> Iterator[str]:
+    """A cluster of our own, removed on leaving: ``postgresql://postgres@127.0.0.1:PORT``."""
     programs = server_programs()
-    if programs is None:
-        pytest.skip(
-            "PostgreSQL's server programs (initdb, pg_ctl) are not installed here; "
-            "apt-get install postgresql (.ci/run does) to run the PostgreSQL ledger tests"
-        )
+    assert programs is not None, "PostgreSQL's server programs are not installed"
     folder = Path(tempfile.mkdtemp(prefix="broadcast-pg-"))
     data = folder / "data"
     port = _free_port()
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres")
-    subprocess.run(
-        _as_server_user(
-            [str(programs / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(
-        _as_server_user(
-            [
-                str(programs / "pg_ctl"),
-                "-D",
-                str(data),
-                "-w",
-                "-l",
-                str(folder / "log"),
-                "-o",
-                options,
-                "start",
-            ]
-        ),
-        check=True,
-        capture_output=True,
-    )
     try:
+        subprocess.run(
+            _as_server_user(
+                [str(programs / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        subprocess.run(
+            _as_server_user(
+                [
+                    str(programs / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-w",
+                    "-l",
+                    str(folder / "log"),
+                    "-o",
+                    options,
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
         yield f"postgresql://postgres@127.0.0.1:{port}"
     finally:
         subprocess.run(
@@ -94,12 +91,29 @@ def postgres_cluster() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture
-def postgres_ledger(postgres_cluster: str) -> str:
-    """The address of a new, empty database for one test's ledger."""
+def new_database(cluster: str) -> str:
+    """The address of a new, empty database in ``cluster``."""
     import psycopg
 
     name = f"ledger_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(f"{postgres_cluster}/postgres", autocommit=True) as admin:
+    with psycopg.connect(f"{cluster}/postgres", autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name}")
-    return f"{postgres_cluster}/{name}"
+    return f"{cluster}/{name}"
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[str]:
+    """A cluster for this session (see ``throwaway_cluster``)."""
+    if server_programs() is None:
+        pytest.skip(
+            "PostgreSQL's server programs (initdb, pg_ctl) are not installed here; "
+            "apt-get install postgresql (.ci/run does) to run the PostgreSQL ledger tests"
+        )
+    with throwaway_cluster() as address:
+        yield address
+
+
+@pytest.fixture
+def postgres_ledger(postgres_cluster: str) -> str:
+    """The address of a new, empty database for one test's ledger."""
+    return new_database(postgres_cluster)

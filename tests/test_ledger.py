@@ -17,6 +17,7 @@ import pytest
 
 from broadcast.ledger.key import new_key_text
 from broadcast.ledger.sqlite import MIGRATIONS, Contact, Ledger, LedgerFault, state_folder
+from tests.postgres_server import new_database
 
 T0 = datetime(2026, 11, 22, 8, 40, tzinfo=UTC)
 
@@ -43,15 +44,7 @@ class LedgerMaker:
 
 
 def _another_database(address: str) -> str:
-    import uuid
-
-    import psycopg
-
-    base, _ = address.rsplit("/", 1)
-    name = f"ledger_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    return f"{base}/{name}"
+    return new_database(address.rsplit("/", 1)[0])
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -68,9 +68,13 @@ def test_a_password_in_channels_yaml_is_refused_naming_the_line(world: World) ->
 RECIPIENTS = 2000
 
 
-def _hosts_world(world: World, postgres_ledger: str, count: int, rate: str) -> dict[str, str]:
+def _hosts_world(
+    world: World, postgres_ledger: str, count: int, rate: str, lease: float = 2
+) -> dict[str, str]:
     """channels.yaml with one SMS channel to ``count`` numbers at ``rate``; the environment
-    every host shares (the ledger, the key, the secrets, a lease of 1 s for the tests)."""
+    every host shares (the ledger, the key, the secrets, a lease of ``lease`` seconds: short,
+    so a dead host's work is taken over within the test, yet renewed in time on a busy
+    machine)."""
     numbers = [f"+336{10000000 + i:08d}" for i in range(count)]
     write(world.folder / "many.csv", "phone\n" + "\n".join(numbers) + "\n")
     write(
@@ -96,7 +100,7 @@ channels:
         "BROADCAST_NOW": NOW.isoformat(),
         "BROADCAST_LEDGER": postgres_ledger,
         "BROADCAST_KEY": new_key_text(),
-        "BROADCAST_LEASE_SECONDS": "1",
+        "BROADCAST_LEASE_SECONDS": str(lease),
     }
 
 
@@ -142,7 +146,7 @@ def _wait_for(condition, timeout: float = 60.0) -> None:
 def test_two_hosts_share_one_list_never_twice_and_within_the_rate_in_total(
     world: World, postgres_ledger: str
 ) -> None:
-    shared = _hosts_world(world, postgres_ledger, RECIPIENTS, "400/s")
+    shared = _hosts_world(world, postgres_ledger, RECIPIENTS, "400/s", lease=10)
     one = _host(world, shared, "host-a", "send", "incident.yaml", "--yes")
     two = _host(world, shared, "host-b", "send", "incident.yaml", "--yes")
     (code_one, doc_one), (code_two, doc_two) = _finish(one), _finish(two)
@@ -173,29 +177,28 @@ def test_a_host_killed_mid_send_is_finished_by_another_each_number_once(
 def test_a_standby_waits_while_the_sending_host_lives_and_takes_over_when_it_dies(
     world: World, postgres_ledger: str
 ) -> None:
-    shared = _hosts_world(world, postgres_ledger, 200, "40/s")
+    shared = _hosts_world(world, postgres_ledger, 300, "20/s")
     incidents = world.folder / "incidents"
     incidents.mkdir()
     (world.folder / "incident.yaml").rename(incidents / "incident.yaml")
     first = _host(world, shared, "host-a", "tick", "incidents", "--yes")
-    _wait_for(lambda: len(world.twilio.messages()) >= 20)
-    # While host-a lives, the standby's cron line does nothing and says who holds it.
+    _wait_for(lambda: len(world.twilio.messages()) >= 10)
+    # While host-a lives, status names it and the standby's cron line does nothing.
+    code, said = _finish(_host(world, shared, "host-b", "status", "incidents/incident.yaml"))
+    assert code == 0 and said["held_by"]["host"].endswith("@host-a"), said
     code, doc = _finish(
         _host(world, shared, "host-b", "tick", "incidents", "--yes", "--lock-timeout", "0.5")
     )
     assert code == 3, doc
     assert "host-a holds" in json.dumps(doc)
-    status = _host(world, shared, "host-b", "status", "incidents/incident.yaml")
-    code, said = _finish(status)
-    assert code == 0 and said["held_by"]["host"].endswith("@host-a"), said
     first.send_signal(signal.SIGKILL)
     first.wait()
     before = len(world.twilio.messages())
-    assert before < 200
+    assert before < 300
     # The next cron run on the standby: host-a's lease ends within a second, then it sends.
     code, doc = _finish(
         _host(world, shared, "host-b", "tick", "incidents", "--yes", "--lock-timeout", "10")
     )
     assert code == 0, doc
     sent = [m.to for m in world.twilio.messages()]
-    assert len(sent) == len(set(sent)) == 200
+    assert len(sent) == len(set(sent)) == 300

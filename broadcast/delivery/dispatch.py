@@ -971,9 +971,15 @@ class Dispatcher:
                 # Stopped (Ctrl-C, a newer version, the channel refused) while waiting for a
                 # slot: nothing left, so nothing to record.
                 return None
-            if self.ledger is not None and delivery_id is not None:
+            if (
+                self.ledger is not None
+                and delivery_id is not None
                 # From here until the outcome is written, a kill leaves it "uncertain".
-                self.ledger.mark_sending(delivery_id)
+                and not self.ledger.mark_sending(delivery_id)
+            ):
+                with outcome.lock:
+                    outcome.elsewhere += 1  # another host took it meanwhile: its to send
+                return None
             started = datetime.now(UTC)
             limiter.depart(cost)
             try:

@@ -1133,15 +1133,21 @@ class Ledger:
         row = self.db.execute("SELECT * FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
         return _delivery(row) if row else None
 
-    def mark_sending(self, delivery_id: int) -> None:
+    def mark_sending(self, delivery_id: int) -> bool:
         """About to call the provider. The attempt's start is real UTC time, not the run's
-        clock: it is compared with the provider's own timestamps in a later lookup."""
+        clock: it is compared with the provider's own timestamps in a later lookup.
+
+        False on a shared ledger when the delivery is no longer this run's (its lease lapsed
+        and another host took it): then it must not be sent from here.
+        """
+        mine = " AND claimed_by = ?" if self.shared else ""
         with self.transaction() as db:
-            db.execute(
+            cursor = db.execute(
                 "UPDATE deliveries SET state = 'sending', attempts = attempts + 1,"
-                " updated_at = ?, attempt_started_at = ? WHERE id = ?",
-                (self._stamp(), now_text(), delivery_id),
+                f" updated_at = ?, attempt_started_at = ? WHERE id = ?{mine}",
+                (self._stamp(), now_text(), delivery_id, *([self.run] if self.shared else [])),
             )
+        return cursor.rowcount > 0
 
     def attempt_started(self, delivery_id: int) -> datetime | None:
         """When the delivery's last attempt began (real UTC time), if one did."""

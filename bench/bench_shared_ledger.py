@@ -1,0 +1,168 @@
+"""Hosts sharing a PostgreSQL ledger: throughput of two against one, and ledger bytes per delivery.
+
+Run by hand from the repository root, as root or as a user who may run PostgreSQL's server
+(it starts a throwaway cluster, as the tests do)::
+
+    python bench/bench_shared_ledger.py [recipients]   # default 4,000
+
+1. **Two hosts against one.** ``broadcast send --yes`` of one SMS to ``recipients`` numbers at an
+   unlimited rate, to the local Twilio peer (``tests.peers.twilio_api``, in its own process),
+   first by one process, then by two processes at once (each its own state folder and host
+   name, one ledger). Messages per second from the first process's start to the last one's end.
+   One machine stands in for two hosts here, so the figure says what the ledger's claims cost
+   and allow, not what two real machines would reach.
+2. **Bytes per delivery.** ``recipients`` deliveries recorded as a send records them (pending,
+   sending, sent with a provider id) in an SQLite ledger and a PostgreSQL one; the growth of
+   the file (after a checkpoint) and of the database's relations (tables, indexes, TOAST),
+   divided by the number of deliveries.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from broadcast.ledger.key import new_key_text  # noqa: E402
+from broadcast.ledger.sqlite import Ledger  # noqa: E402
+from tests.peers import twilio_api  # noqa: E402
+from tests.postgres_server import new_database, throwaway_cluster  # noqa: E402
+
+CHANNELS = """\
+organisation: Énergie Nord
+defaults: {{locale: fr, timezone: Europe/Paris}}
+channels:
+  sms:
+    type: sms
+    from: "+15005550006"
+    recipients: many.csv
+    default_region: FR
+    rate: unlimited
+    account_sid: "${{TWILIO_ACCOUNT_SID}}"
+    auth_token: "${{TWILIO_AUTH_TOKEN}}"
+    api_base_url: {url}
+"""
+
+
+def _peer(ready: multiprocessing.Queue, stop: multiprocessing.Event) -> None:
+    with twilio_api.TwilioAPIServer() as server:
+        ready.put(server.url)
+        stop.wait()
+
+
+def _send_with(hosts: int, recipients: int, cluster: str, url: str) -> float:
+    """Messages per second of ``hosts`` processes sending one list together."""
+    folder = Path(tempfile.mkdtemp(prefix="broadcast-bench-"))
+    numbers = [f"+336{20000000 + i:08d}" for i in range(recipients)]
+    (folder / "many.csv").write_text("phone\n" + "\n".join(numbers) + "\n", encoding="utf-8")
+    (folder / "channels.yaml").write_text(CHANNELS.format(url=url), encoding="utf-8")
+    (folder / "incident.yaml").write_text(
+        (REPO / "examples" / "panne-nord.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    shared = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("BROADCAST_")},
+        "TWILIO_ACCOUNT_SID": twilio_api.DEFAULT_ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": twilio_api.DEFAULT_AUTH_TOKEN,
+        "BROADCAST_NOW": "2026-11-22T08:40:00+00:00",
+        "BROADCAST_LEDGER": new_database(cluster),
+        "BROADCAST_KEY": new_key_text(),
+    }
+    start = time.perf_counter()
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "broadcast", "send", "incident.yaml", "--yes", "--json"],
+            cwd=folder,
+            env={**shared, "BROADCAST_HOST": f"host-{n}", "BROADCAST_STATE": str(folder / str(n))},
+            stdout=subprocess.DEVNULL,
+        )
+        for n in range(hosts)
+    ]
+    codes = [run.wait() for run in runs]
+    elapsed = time.perf_counter() - start
+    assert codes == [0] * hosts, codes
+    return recipients / elapsed
+
+
+def _record(ledger: Ledger, count: int) -> None:
+    version = ledger.add_version(
+        "bench",
+        "h",
+        "update",
+        "investigating",
+        datetime.now(UTC),
+        None,
+        ["sms"],
+        [("sms", "fr", "text", "Coupure de courant.")],
+    )
+    for n in range(count):
+        delivery, _ = ledger.claim(version.id, "sms", f"+336{30000000 + n:08d}", n + 2)
+        if ledger.shared:
+            ledger.take([delivery])
+        ledger.mark_sending(delivery)
+        ledger.mark_outcome(delivery, "sent", provider_id=f"SM{n:032x}")
+
+
+def _sqlite_bytes(count: int) -> float:
+    folder = Path(tempfile.mkdtemp(prefix="broadcast-bench-"))
+    environ = {"BROADCAST_KEY": new_key_text()}
+    ledger = Ledger(folder, environ=environ)
+    ledger.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    empty = ledger.path.stat().st_size
+    _record(ledger, count)
+    ledger.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    grown = ledger.path.stat().st_size - empty
+    ledger.close()
+    return grown / count
+
+
+def _postgres_bytes(cluster: str, count: int) -> float:
+    ledger = Ledger(
+        Path(tempfile.mkdtemp()),
+        environ={"BROADCAST_KEY": new_key_text()},
+        address=new_database(cluster),
+    )
+    size = (
+        "SELECT sum(pg_total_relation_size(oid)) FROM pg_class WHERE relkind = 'r'"
+        " AND relnamespace = 'public'::regnamespace"
+    )
+    ledger.db.execute("VACUUM")
+    empty = int(ledger.db.execute(size).fetchone()[0])
+    _record(ledger, count)
+    ledger.db.execute("VACUUM")
+    grown = int(ledger.db.execute(size).fetchone()[0]) - empty
+    ledger.close()
+    return grown / count
+
+
+def main() -> None:
+    recipients = int(sys.argv[1]) if len(sys.argv) > 1 else 4000
+    ready: multiprocessing.Queue = multiprocessing.Queue()
+    stop = multiprocessing.Event()
+    peer = multiprocessing.Process(target=_peer, args=(ready, stop), daemon=True)
+    peer.start()
+    url = ready.get(timeout=30)
+    try:
+        with throwaway_cluster() as cluster:
+            one = _send_with(1, recipients, cluster, url)
+            two = _send_with(2, recipients, cluster, url)
+            print(f"{recipients} SMS, unlimited rate, one machine:")
+            print(f"  one host   {one:8.0f} messages/s")
+            print(f"  two hosts  {two:8.0f} messages/s  ({two / one:.2f}x)")
+            print(f"ledger bytes per delivery ({recipients} deliveries, sent, with provider id):")
+            print(f"  SQLite      {_sqlite_bytes(recipients):6.0f}")
+            print(f"  PostgreSQL  {_postgres_bytes(cluster, recipients):6.0f}")
+    finally:
+        stop.set()
+        peer.join(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
