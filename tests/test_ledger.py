@@ -92,11 +92,19 @@ def test_outbox_states_and_idempotent_claims(tmp_path: Path, open_ledger: Ledger
     assert state == "pending"
     again, state = ledger.claim(version.id, "sms", "+33612345678", 2)
     assert (again, state) == (first, "pending")
-    ledger.mark_sending(first)
+    # A delivery is taken by one run at a time (on a shared ledger, one host's run).
+    assert ledger.take([first]) == {first}
+    rival = open_ledger(tmp_path)
+    assert rival.take([first]) == set()
+    if open_ledger.engine == "postgresql":  # SQLite: one host, the incident's lock file
+        assert not rival.mark_sending(first)
+    rival.close()
+    assert ledger.mark_sending(first)
     assert ledger.state_of(version.id, "sms", "+33612345678") == "sending"
     ledger.mark_outcome(first, "sent", provider_id="SM123")
     assert ledger.claim(version.id, "sms", "+33612345678", 2) == (first, "sent")
     other, _ = ledger.claim(version.id, "sms", "+33612345679", 3)
+    ledger.take([other])
     ledger.mark_sending(other)
     assert ledger.mark_uncertain("panne-nord") == 1
     assert ledger.counts(version.id) == {"sms": {"sent": 1, "uncertain": 1}}

@@ -384,6 +384,8 @@ class Dispatcher:
         self.ledger = ledger
         self.version_id = version_id
         self.extra_facts = extra_facts or {}
+        # Deliveries this run took on a shared ledger (in batches), so it sends only those.
+        self._taken: set[int] = set()
 
     def run(self) -> list[ChannelOutcome]:
         # A fallback-only channel sends nobody on its own: delivery.fallback uses it.
@@ -675,7 +677,24 @@ class Dispatcher:
             channel,
             [Contact(t.address, t.name, t.locale, t.line) for t in batch],
         )
+        if self.ledger.shared:
+            # Hosts share the ledger: this run sends only what it takes, in one statement for
+            # the batch (rows another host is taking at this moment are skipped, not waited
+            # for); the rest is another live run's.
+            waiting = [d for d, state in claims if state in (PENDING, UNCERTAIN)]
+            taken = self.ledger.take(waiting)
+            self._taken.update(taken)
+            others = len(waiting) - len(taken)
+            if others:
+                with outcome.lock:
+                    outcome.elsewhere += others
+            claims = [
+                (d, state) if state not in (PENDING, UNCERTAIN) or d in taken else (d, "")
+                for d, state in claims
+            ]
         for target, (delivery_id, state) in zip(batch, claims, strict=True):
+            if not state:
+                continue  # another host's
             claimed = self._claimed(channel, target, outcome, kind, delivery_id, state)
             if claimed is False:
                 continue
@@ -811,6 +830,7 @@ class Dispatcher:
             self.ledger is not None
             and self.ledger.shared
             and delivery_id is not None
+            and delivery_id not in self._taken
             and not self.ledger.take([delivery_id])
         ):
             with outcome.lock:
