@@ -112,3 +112,18 @@ def test_a_blocked_post_is_permanent_and_not_retried(fb_world: World) -> None:
     assert (outcome["failed_by_reason"], outcome["retries"]) == ({"368": 1}, 0)
     assert outcome["failures"][0]["permanent"] is True
     assert len(graph.requests()) == 1 and graph.posts() == []
+
+
+def test_a_correction_is_a_comment_under_the_post(fb_world: World) -> None:
+    graph: GraphAPIServer = fb_world.graph  # type: ignore[attr-defined]
+    assert send(fb_world, 0)[0] == 0
+    edit(fb_world, "status: investigating", "status: cancelled")
+    edit(fb_world, "  en:\n", "  en:\n    correction: Lille was not affected.\n")
+    with (fb_world.folder / "incident.yaml").open("a", encoding="utf-8") as out:
+        out.write("correction: Lille n'a pas été touchée ; seul Roubaix l'est.\n")
+    code, doc = send(fb_world, 20)
+    assert code == 0, doc
+    [post] = graph.posts()
+    [comment] = graph.comments(post.id)
+    assert comment.message.startswith("RECTIFICATIF : notre message disait « Coupure de courant")
+    assert "Lille n'a pas été touchée ; seul Roubaix l'est." in comment.message
