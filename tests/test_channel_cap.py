@@ -18,7 +18,7 @@ from lxml import etree
 from broadcast.channels.base import DeliveryContext, Outgoing
 from broadcast.channels.cap import CapAdapter
 from broadcast.input.config import CapChannel
-from tests.conftest import NOW
+from tests.conftest import NOW, REPO
 from tests.world import World
 
 NS = {"cap": "urn:oasis:names:tc:emergency:cap:1.2", "atom": "http://www.w3.org/2005/Atom"}
@@ -244,3 +244,23 @@ def test_a_cancelled_incident_publishes_a_cancel_of_every_earlier_message(
     info = cancel.find("cap:info", NS)
     assert (text(info, "cap:urgency"), text(info, "cap:responseType")) == ("Past", "AllClear")
     assert text(info, "cap:expires") is None
+
+
+def test_an_unchanged_file_keeps_its_hash_across_the_upgrade(tmp_path: Path) -> None:
+    """Fields added since (area, cap, correction, exercise) count only when given: a ledger
+    written before them must not see an unchanged file as a new version to send again."""
+    import hashlib
+
+    from broadcast.delivery.sending import content_hash
+    from broadcast.input.incident import load_incident
+
+    incident, _ = load_incident(REPO / "examples" / "panne-nord.yaml", {})
+    before = {
+        k: v
+        for k, v in incident.model_dump(mode="json").items()
+        if k not in ("area", "cap", "correction", "exercise")
+    }
+    canonical = json.dumps(before, sort_keys=True, ensure_ascii=False)
+    assert content_hash(incident) == hashlib.sha256(canonical.encode()).hexdigest()[:32]
+    with_area = incident.model_copy(update={"cap": {"severity": "Severe"}})
+    assert content_hash(with_area) != content_hash(incident)

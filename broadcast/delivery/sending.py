@@ -76,8 +76,9 @@ SENT_MARKERS = "sent"
 STATE_FOLDER_FAULTS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
 
 Action = Literal["new", "continue", "reminder", "nothing"]
-# Incident fields added after ledgers existed (CAP's area and overrides).
-OPTIONAL_LATER_FIELDS = ("area", "cap")
+# Incident fields added after ledgers existed, and their defaults: CAP's area and overrides,
+# the correction and the exercise flag.
+LATER_FIELDS: dict[str, Any] = {"area": None, "cap": None, "correction": None, "exercise": False}
 
 
 class Busy(Exception):
@@ -113,8 +114,8 @@ def content_hash(incident: Incident) -> str:
     data = incident.model_dump(mode="json")
     # Fields added since ledgers were first written count only when given: an unchanged file
     # keeps its hash across an upgrade, so it is not sent again as a new version.
-    for later in OPTIONAL_LATER_FIELDS:
-        if data.get(later) is None:
+    for later, default in LATER_FIELDS.items():
+        if data.get(later, default) == default:
             data.pop(later, None)
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
