@@ -287,7 +287,13 @@ def send(
         now = _now()
         try:
             decision = peek(
-                incident, config_path(config), now, channel or (), state, exercise=exercise
+                incident,
+                config_path(config),
+                now,
+                channel or (),
+                state,
+                exercise=exercise,
+                sender=as_name,
             )
         except LedgerFault as fault:
             _fail([Problem(str(fault))])
@@ -302,7 +308,11 @@ def send(
             exercise=exercise,
         )
         if as_json:
-            would = {"action": decision.action, "reason": decision.reason} if decision else {}
+            would = (
+                {"action": decision.action, "reason": decision.reason, "note": decision.note}
+                if decision
+                else {}
+            )
             _print_json({**plan.to_json(), "dry_run": True, "sent": 0, **would})
         else:
             from broadcast.terminal.preview import show_preview

@@ -220,3 +220,16 @@ def test_a_signature_of_other_texts_is_refused(signed_world) -> None:
     result = world.run("send", "incident.yaml", "--yes", "--as", "alice", env=at(1))
     assert result.exit_code == 2 and "signature" in said(result)
     assert nothing_sent(world)
+
+
+def test_a_dry_run_says_a_real_send_would_wait_for_approval(world: World) -> None:
+    require_approval(world)
+    code, doc = world.run_json("send", "incident.yaml", "--dry-run", "--as", "alice")
+    assert (code, doc["action"]) == (0, "new")
+    assert "waiting for approval by a second person" in doc["note"]
+    assert world.run("approve", "incident.yaml", "--yes", "--as", "bob").exit_code == 0
+    code, doc = world.run_json("send", "incident.yaml", "--dry-run", "--as", "alice")
+    assert doc["note"] == ""
+    result = world.run("send", "incident.yaml", "--dry-run", "--as", "bob")
+    assert "Note: waiting for approval by a second person" in said(result)
+    assert nothing_sent(world)

@@ -35,6 +35,8 @@ HTML_NOTICES = {
     "en": f"EXERCISE {DASH} this message is an exercise, not a real alert.",
 }
 _BODY = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+# Parts that name a place or a code rather than say something (CAP's area): left as they are.
+UNMARKED_PARTS = frozenset({"area"})
 
 
 def marker(language: str) -> str:
@@ -57,8 +59,8 @@ def mark_parts(parts: Mapping[str, str], language: str) -> dict[str, str]:
             marked[part] = (
                 text[: body.end()] + notice + text[body.end() :] if body else notice + text
             )
-        elif text.startswith(sign):
-            marked[part] = text  # a template that says it already
+        elif part in UNMARKED_PARTS or text.startswith(sign):
+            marked[part] = text  # a place, or a template that says it already
         else:
             marked[part] = f"{sign} {text}"
     return marked

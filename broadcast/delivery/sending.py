@@ -369,10 +369,12 @@ def peek(
     state_dir: Path | None = None,
     environ: Mapping[str, str] | None = None,
     exercise: bool = False,
+    sender: str | None = None,
 ) -> Decision | None:
     """What a real send would do now, for a dry run: no lock, nothing written.
 
-    None when the inputs do not load (the dry run reports why) or no ledger exists yet.
+    None when the inputs do not load (the dry run reports why) or no ledger exists yet. A new
+    version that would wait for approval says so in its ``note``.
     """
     environ = dict(os.environ) if environ is None else environ
     try:
@@ -382,17 +384,40 @@ def peek(
         return None
     folder = state_folder(state_dir, config.folder, dict(environ))
     address = config.ledger or environ.get(LEDGER_ENV)
+    waiting = "waiting for approval by a second person: nobody has approved its texts yet"
     if not address and not (folder / LEDGER_FILE).is_file():
         return Decision(
             "new",
             now,
             "first message about this incident",
             occasions=occasions_of(UPDATE, True, incident.status),
+            note=waiting if approval_needed(config, incident) else "",
         )
     ledger = Ledger(folder, environ=environ, address=address)
     try:
         with ledger_errors(ledger.path):
-            return decide(ledger, incident, list(only) or list(config.channels), now, config=config)
+            decision = decide(
+                ledger, incident, list(only) or list(config.channels), now, config=config
+            )
+            if decision.action == "new" and approval_needed(config, incident):
+                try:
+                    check_approval(
+                        ledger,
+                        incident.id,
+                        config,
+                        person(sender, environ),
+                        lambda moment: prepare(
+                            incident_path,
+                            config_path,
+                            now=moment,
+                            environ=environ,
+                            exercise=exercise,
+                        ),
+                        incident_path,
+                    )
+                except InputError as waiting_for:
+                    decision = replace(decision, note=waiting_for.problems[0].message)
+            return decision
     finally:
         ledger.close()
 

@@ -290,6 +290,8 @@ def show_decision_ahead(decision: Decision) -> None:
         "nothing": "send nothing",
     }[decision.action]
     console().print(Text(f"A real send now would {what}: {decision.reason}.", "bold"))
+    if decision.note:
+        console().print(Text(f"Note: {decision.note}", "bold yellow"))
 
 
 def show_approval(document: dict[str, Any], plan: Plan) -> None:
