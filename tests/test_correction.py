@@ -133,3 +133,22 @@ def test_a_cancelled_incident_needs_its_correction_and_ships_english_templates(
     english = email["variants"]["en"] if "variants" in email else email
     assert english["subject"].startswith("[Correction]")
     assert "There is no power cut in Lille. Nothing to do." in english["text"]
+
+
+def test_those_a_fallback_call_reached_get_the_correction_by_phone(world: World) -> None:
+    from tests.test_voice_fallback import LANDLINE, with_voice
+    from tests.test_voice_fallback import said as spoken
+
+    with_voice(world, "")
+    world.twilio.mark_not_mobile(LANDLINE)
+    assert world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")[0] == 1
+    assert len(world.twilio.calls_to(LANDLINE)) == 1  # reached only by the fallback call
+    cancel(world)
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms", env=at(20))
+    assert (code, doc["action"]) == (0, "new"), doc
+    calls = spoken(world, LANDLINE)
+    assert len(calls) == 2 and "rectificatif" in calls[1]
+    corrections = [
+        m for m in world.twilio.messages() if "RECTIFICATIF" in m.body or "CORRECTION" in m.body
+    ]
+    assert sorted(m.to for m in corrections) == sorted(p for p in PHONES if p != LANDLINE)

@@ -389,7 +389,13 @@ class Dispatcher:
 
     def run(self) -> list[ChannelOutcome]:
         # A fallback-only channel sends nobody on its own: delivery.fallback uses it.
-        channels = [c for c in self.plan.channels if not self.config.fallback_only(c.name)]
+        # (Unless it corrects: those a fallback reached get the correction the same way.)
+        channels = [
+            c
+            for c in self.plan.channels
+            if not self.config.fallback_only(c.name)
+            or (self._correcting() and self._carried(c.name))
+        ]
         outcomes = [
             ChannelOutcome(
                 name=c.name,
