@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from broadcast.ledger.sqlite import Contact
 from tests.conftest import NOW
+from tests.test_ledger import LedgerMaker, open_ledger  # noqa: F401 (a fixture)
 from tests.world import PHONES, World
 
 
@@ -233,3 +235,31 @@ def test_a_dry_run_says_a_real_send_would_wait_for_approval(world: World) -> Non
     result = world.run("send", "incident.yaml", "--dry-run", "--as", "bob")
     assert "Note: waiting for approval by a second person" in said(result)
     assert nothing_sent(world)
+
+
+def test_the_ledger_keeps_approvals_and_sealed_contacts_on_both_engines(
+    tmp_path: Path,
+    open_ledger: LedgerMaker,  # noqa: F811 (the fixture imported above)
+) -> None:
+    ledger = open_ledger(tmp_path / "state")
+    approval = ledger.add_approval("panne-nord", "abc", NOW, "bob", None, NOW)
+    assert ledger.approvals("panne-nord") == [approval]
+    assert (approval.approved_by, approval.rendered_at) == ("bob", NOW)
+    version = ledger.add_version(
+        "panne-nord",
+        "h1",
+        "update",
+        "investigating",
+        NOW,
+        None,
+        ["sms"],
+        [],
+        approval_id=approval.id,
+        sent_by="alice",
+    )
+    assert (version.approval_id, version.sent_by, version.exercise) == (approval.id, "alice", False)
+    delivery, _ = ledger.claim(version.id, "sms", "+33612345678", 2, "Camille", "fr")
+    ledger.mark_outcome(delivery, "sent", "SM1")
+    later = ledger.add_version("panne-nord", "h2", "update", "cancelled", NOW, None, ["sms"], [])
+    contacts, lost = ledger.earlier_recipients("panne-nord", "sms", later.id)
+    assert (contacts, lost) == ([Contact("+33612345678", "Camille", "fr", 2)], 0)

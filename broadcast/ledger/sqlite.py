@@ -841,7 +841,7 @@ class Ledger:
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO approvals (incident_id, texts_hash, rendered_at, approved_by,"
-                " approved_at, signature) VALUES (?, ?, ?, ?, ?, ?)",
+                " approved_at, signature) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     incident_id,
                     texts_hash,
@@ -851,7 +851,7 @@ class Ledger:
                     signature,
                 ),
             )
-            approval_id = int(cursor.lastrowid or 0)
+            approval_id = int(cursor.fetchone()[0])
         found = self.approval(approval_id)
         assert found is not None
         return found
