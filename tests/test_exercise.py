@@ -78,7 +78,7 @@ def test_an_exercise_reaches_only_the_exercise_list_with_the_marker_everywhere(
     banner = json.loads((drill.folder / "drill" / "status" / "banner.json").read_text())
     assert "EXERCICE" in json.dumps(banner, ensure_ascii=False)
     assert not (drill.folder / "public" / "status" / "banner.json").exists()
-    page = (drill.folder / "drill" / "status" / "index.html").read_text()
+    page = (drill.folder / "drill" / "status" / f"{doc['incident']['id']}.html").read_text()
     assert "EXERCICE " + DASH in page
 
 
