@@ -6,11 +6,12 @@ Run by hand from the repository root, as root or as a user who may run PostgreSQ
     python bench/bench_shared_ledger.py [recipients]   # default 4,000
 
 1. **Two hosts against one.** ``broadcast send --yes`` of one SMS to ``recipients`` numbers at an
-   unlimited rate, to the local Twilio peer (``tests.peers.twilio_api``, in its own process),
-   first by one process, then by two processes at once (each its own state folder and host
-   name, one ledger). Messages per second from the first process's start to the last one's end.
-   One machine stands in for two hosts here, so the figure says what the ledger's claims cost
-   and allow, not what two real machines would reach.
+   unlimited rate, to the local Twilio peer (``tests.peers.twilio_api``, in its own process):
+   by one process with the SQLite ledger, by one process with a PostgreSQL ledger, then by two
+   processes at once (each its own state folder and host name, one ledger). Messages per
+   second from the first process's start to the last one's end. One machine stands in for two
+   hosts here, so the figure says what the ledger's claims cost and allow, not what two real
+   machines would reach.
 2. **Bytes per delivery.** ``recipients`` deliveries recorded as a send records them (pending,
    sending, sent with a provider id) in an SQLite ledger and a PostgreSQL one; the growth of
    the file (after a checkpoint) and of the database's relations (tables, indexes, TOAST),
@@ -58,8 +59,9 @@ def _peer(ready: multiprocessing.Queue, stop: multiprocessing.Event) -> None:
         stop.wait()
 
 
-def _send_with(hosts: int, recipients: int, cluster: str, url: str) -> float:
-    """Messages per second of ``hosts`` processes sending one list together."""
+def _send_with(hosts: int, recipients: int, cluster: str | None, url: str) -> float:
+    """Messages per second of ``hosts`` processes sending one list together (``cluster``
+    None: one process with the SQLite ledger, for comparison)."""
     folder = Path(tempfile.mkdtemp(prefix="broadcast-bench-"))
     numbers = [f"+336{20000000 + i:08d}" for i in range(recipients)]
     (folder / "many.csv").write_text("phone\n" + "\n".join(numbers) + "\n", encoding="utf-8")
@@ -72,8 +74,8 @@ def _send_with(hosts: int, recipients: int, cluster: str, url: str) -> float:
         "TWILIO_ACCOUNT_SID": twilio_api.DEFAULT_ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": twilio_api.DEFAULT_AUTH_TOKEN,
         "BROADCAST_NOW": "2026-11-22T08:40:00+00:00",
-        "BROADCAST_LEDGER": new_database(cluster),
         "BROADCAST_KEY": new_key_text(),
+        **({"BROADCAST_LEDGER": new_database(cluster)} if cluster else {}),
     }
     start = time.perf_counter()
     runs = [
@@ -151,9 +153,11 @@ def main() -> None:
     url = ready.get(timeout=30)
     try:
         with throwaway_cluster() as cluster:
+            alone = _send_with(1, recipients, None, url)
             one = _send_with(1, recipients, cluster, url)
             two = _send_with(2, recipients, cluster, url)
             print(f"{recipients} SMS, unlimited rate, one machine:")
+            print(f"  SQLite     {alone:8.0f} messages/s")
             print(f"  one host   {one:8.0f} messages/s")
             print(f"  two hosts  {two:8.0f} messages/s  ({two / one:.2f}x)")
             print(f"ledger bytes per delivery ({recipients} deliveries, sent, with provider id):")
