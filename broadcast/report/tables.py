@@ -127,11 +127,12 @@ def report_summary(data: dict[str, Any]) -> list[str]:
     correction = data.get("correction")
     if correction:
         to_first, to_last = correction["to_first_seconds"], correction["to_last_seconds"]
+        reached = correction["reached"]
         lines.append(
             f"Correction (#{correction['version']}): it began reaching people "
-            f"{format_duration(to_first)} after the wrong message and had reached all "
-            f"{correction['reached']} after {format_duration(to_last)} "
-            f"({local_time(correction['wrong_message_at'], day)} to "
+            f"{format_duration(to_first)} after the wrong message; the last of its {reached} "
+            f"deliver{'y' if reached == 1 else 'ies'} went out {format_duration(to_last)} after "
+            f"it ({local_time(correction['wrong_message_at'], day)} to "
             f"{local_time(correction['correction_last_at'], day)})."
         )
     people = [
