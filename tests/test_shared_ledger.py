@@ -202,3 +202,30 @@ def test_a_standby_waits_while_the_sending_host_lives_and_takes_over_when_it_die
     assert code == 0, doc
     sent = [m.to for m in world.twilio.messages()]
     assert len(sent) == len(set(sent)) == 300
+
+
+def test_only_the_host_holding_an_incident_records_its_next_version(
+    world: World, postgres_ledger: str, tmp_path
+) -> None:
+    from datetime import timedelta
+
+    from broadcast.ledger.sqlite import Ledger
+
+    host = {"BROADCAST_LEDGER": postgres_ledger, "BROADCAST_KEY": new_key_text()}
+    code, sent = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms", env=host)
+    assert code == 0, sent
+    # Another host's run holds the incident (alive: its lease is renewed) when the promised
+    # update falls due here: this host must not send a reminder of its own beside it.
+    other = Ledger(tmp_path / "other-host", environ=host, address=postgres_ledger)
+    assert other.hold_incident("panne-nord-2026-11-22") is None
+    later = {**host, "BROADCAST_NOW": (NOW + timedelta(hours=3)).isoformat()}
+    try:
+        code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms", env=later)
+        assert code == 3, doc
+        assert "holds panne-nord-2026-11-22" in doc["message"]
+        assert len(world.twilio.messages()) == len(PHONES)
+    finally:
+        other.close()
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms", env=later)
+    assert code == 0, doc
+    assert len(world.twilio.messages()) == 2 * len(PHONES)  # the reminder, once each

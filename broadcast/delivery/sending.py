@@ -603,6 +603,13 @@ class SendRun:
                     retrying=self.retry_transient,
                     config=config,
                 )
+                if self.helping and self.decision.action in ("new", "reminder"):
+                    # Only the run holding the incident records a version: two hosts would
+                    # otherwise both send the same reminder.
+                    raise Busy(
+                        f"{self.held_by} holds {incident.id} and decides what is said next "
+                        f"({self.decision.reason}); nothing was sent by this run"
+                    )
                 if self.ledger.latest_version(incident.id) is None:
                     self._check_not_lost(
                         folder, config, incident, lock_was_there and not ledger_was_there
