@@ -16,6 +16,9 @@ Run by hand from the repository root, as root or as a user who may run PostgreSQ
    sending, sent with a provider id) in an SQLite ledger and a PostgreSQL one; the growth of
    the file (after a checkpoint) and of the database's relations (tables, indexes, TOAST),
    divided by the number of deliveries.
+3. **Claims per second.** ``recipients`` deliveries written pending and taken by one run in
+   batches of 1,000 (``claim_batch`` then ``take``: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL),
+   as a streamed send on a shared ledger does before handing them to its workers.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from broadcast.ledger.key import new_key_text  # noqa: E402
-from broadcast.ledger.sqlite import Ledger  # noqa: E402
+from broadcast.ledger.sqlite import Contact, Ledger  # noqa: E402
 from tests.peers import twilio_api  # noqa: E402
 from tests.postgres_server import new_database, throwaway_cluster  # noqa: E402
 
@@ -144,6 +147,19 @@ def _postgres_bytes(cluster: str, count: int) -> float:
     return grown / count
 
 
+def _claims_per_second(ledger: Ledger, count: int) -> float:
+    version = ledger.add_version(
+        "claims", "h", "update", "investigating", datetime.now(UTC), None, ["sms"], []
+    )
+    contacts = [Contact(f"+336{50000000 + n:08d}", "", None, n + 2) for n in range(count)]
+    start = time.perf_counter()
+    for first in range(0, count, 1000):
+        claims = ledger.claim_batch(version.id, "sms", contacts[first : first + 1000])
+        taken = ledger.take([delivery for delivery, _ in claims])
+        assert len(taken) == len(claims)
+    return count / (time.perf_counter() - start)
+
+
 def main() -> None:
     recipients = int(sys.argv[1]) if len(sys.argv) > 1 else 4000
     ready: multiprocessing.Queue = multiprocessing.Queue()
@@ -163,6 +179,14 @@ def main() -> None:
             print(f"ledger bytes per delivery ({recipients} deliveries, sent, with provider id):")
             print(f"  SQLite      {_sqlite_bytes(recipients):6.0f}")
             print(f"  PostgreSQL  {_postgres_bytes(cluster, recipients):6.0f}")
+            key = {"BROADCAST_KEY": new_key_text()}
+            sqlite = Ledger(Path(tempfile.mkdtemp()), environ=key)
+            shared = Ledger(Path(tempfile.mkdtemp()), environ=key, address=new_database(cluster))
+            print(f"claims per second ({recipients} deliveries, batches of 1,000):")
+            print(f"  SQLite      {_claims_per_second(sqlite, recipients):8.0f}")
+            print(f"  PostgreSQL  {_claims_per_second(shared, recipients):8.0f}")
+            sqlite.close()
+            shared.close()
     finally:
         stop.set()
         peer.join(timeout=10)
