@@ -237,6 +237,7 @@ class RunOptions:
     state: Path | None
     lock_timeout: float
     log_file: Path | None
+    strict: bool = False
 
 
 @app.command(cls=PlainUsageCommand)
@@ -260,6 +261,7 @@ def send(
     lock_timeout: LockOpt = 30.0,
     log_file: LogOpt = None,
     continue_incident: ContinueOpt = False,
+    strict: StrictOpt = False,
     ledger_lost: Annotated[
         bool,
         typer.Option(
@@ -280,7 +282,7 @@ def send(
     """
     if dry_run:
         from broadcast.delivery.preflight import prepare
-        from broadcast.delivery.sending import peek
+        from broadcast.delivery.sending import peek, peek_wording
         from broadcast.input.config import config_path
         from broadcast.ledger.sqlite import LedgerFault
 
@@ -306,6 +308,8 @@ def send(
             previous_update_at=decision.previous_update_at if decision else None,
             occasions=decision.occasions if decision else None,
             exercise=exercise,
+            strict=strict,
+            previous_wording=peek_wording(incident, config_path(config), state),
         )
         if as_json:
             would = (
@@ -322,7 +326,7 @@ def send(
             if decision is not None and plan.ok:
                 show_decision_ahead(decision)
         raise typer.Exit(EXIT_OK if plan.ok else EXIT_BAD_INPUT)
-    options = RunOptions(config, yes, as_json, state, lock_timeout, log_file)
+    options = RunOptions(config, yes, as_json, state, lock_timeout, log_file, strict)
     raise typer.Exit(
         _run_send(
             incident,
@@ -711,6 +715,7 @@ def _run_send(
         exercise=exercise,
         stream_recipients=options.yes,
         standby=standby,
+        strict=options.strict,
     )
     try:
         with run:
@@ -917,6 +922,7 @@ def _prepare(
     exercise: bool = False,
 ) -> Plan:
     from broadcast.delivery.preflight import prepare
+    from broadcast.delivery.sending import peek_wording
     from broadcast.input.config import config_path
 
     return prepare(
@@ -928,6 +934,7 @@ def _prepare(
         strict=strict,
         occasions=occasions,
         exercise=exercise,
+        previous_wording=peek_wording(incident, config_path(config)),
     )
 
 

@@ -52,7 +52,8 @@ SHORT = (SMS, TWEET, BANNER)
 WORDING = {
     "fr": {
         "nothing_new": "rien de nouveau",
-        "next_update": "prochaine mise à jour",
+        # The long forms say "prochaine mise à jour", the short ones "Point à 11h40."
+        "next_update": re.compile(r"prochaine mise à jour|\bpoint (?:à|le)\b"),
         "unknown_end": "ne savons pas encore",
         "default_apology": "Nous sommes sincèrement désolés",
         "subject": "[Point de situation] ",
@@ -60,7 +61,7 @@ WORDING = {
     },
     "en": {
         "nothing_new": "nothing new",
-        "next_update": "next update",
+        "next_update": re.compile(r"next update|more news (?:at|on)\b"),
         "unknown_end": "do not know yet",
         "default_apology": "We are truly sorry",
         "subject": "[Update] ",
@@ -216,7 +217,7 @@ def test_next_update_time_on_every_channel(
     time = rendered.filter("time", next_update_at)
     for name in BODIES:
         text = rendered.seen(name)
-        assert WORDING[language]["next_update"] in text.lower(), name
+        assert WORDING[language]["next_update"].search(text.lower()), name
         assert time in text, f"{name} lacks {time!r}"
     when = rendered.filter("when", next_update_at)
     assert (when == time) == (next_update is None)

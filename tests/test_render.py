@@ -31,7 +31,7 @@ def test_dates_in_the_incident_locale_and_timezone(
     )
     fr = renderer(incident, now, tmp_path / "t")
     assert fr.render("dates.txt.j2", fr.context("x", "sms")) == (
-        "22 novembre 2026 à 14:00|14:00|08:10|11:40"
+        "22 novembre 2026 à 14h|14h|8h10|11h40"
     )
     en = renderer(incident, now, tmp_path / "t", locale="en")
     # Plain spaces, not CLDR's U+202F before AM/PM: one such character would make an SMS UCS-2.
@@ -44,7 +44,7 @@ def test_another_day_carries_the_date(incident: Incident, tmp_path: Path) -> Non
     write(tmp_path / "t" / "when.txt.j2", "{{ eta | when }}")
     late = datetime.fromisoformat("2026-11-21T20:00:00+01:00")
     r = renderer(incident, late, tmp_path / "t")
-    assert r.render("when.txt.j2", r.context("x", "sms")) == "22/11 à 14:00"
+    assert r.render("when.txt.j2", r.context("x", "sms")) == "22/11 à 14h"
 
 
 def test_language_folder_wins_over_plain_name(

@@ -16,8 +16,9 @@ from broadcast.input.incident import FaqEntry, Incident, load_incident
 
 REPO = Path(__file__).resolve().parent.parent
 LANGUAGES = ("fr", "en")
-STATUSES = ("investigating", "identified", "monitoring", "resolved")
+STATUSES = ("investigating", "identified", "monitoring", "resolved", "cancelled")
 OPEN_STATUSES = STATUSES[:3]
+ENDED_STATUSES = STATUSES[3:]
 
 EXAMPLES = {
     "fr": (REPO / "examples" / "panne-nord.yaml", "Énergie Nord"),
@@ -44,12 +45,15 @@ FULL = ("email.txt.j2", "email.html.j2", "status.html.j2")
 
 WORDING = {
     "fr": {
-        "next_update": "prochaine mise à jour",
+        # The long forms say "prochaine mise à jour", the short ones "Point à 11h40."
+        "next_update": re.compile(r"prochaine mise à jour|\bpoint (?:à|le)\b"),
+        "ended": {"resolved": "Résolu", "cancelled": "Annulé"},
         "unknown_end": "ne savons pas encore",
         "default_apology": "Nous sommes sincèrement désolés",
     },
     "en": {
-        "next_update": "next update",
+        "next_update": re.compile(r"next update|more news (?:at|on)\b"),
+        "ended": {"resolved": "Resolved", "cancelled": "Cancelled"},
         "unknown_end": "do not know yet",
         "default_apology": "We are truly sorry",
     },
@@ -80,7 +84,7 @@ def now_for(incident: Incident) -> datetime:
 
 def incident_for(language: str, status: str, **changes: object) -> Incident:
     update: dict[str, object] = {"status": status}
-    if status == "resolved":
+    if status in ENDED_STATUSES:
         update.update(
             compensation="Un avoir de 10 euros sur votre prochaine facture."
             if language == "fr"
@@ -203,8 +207,14 @@ def test_headline_verbatim_on_every_channel(language: str, status: str) -> None:
     _, out = render_all(language, incident)
     for name in BODIES:
         assert incident.headline in visible(name, out[name]), name
-    assert out[SUBJECT].startswith("[")
-    assert out[SUBJECT].endswith(f"] {incident.title}")
+    if status in ENDED_STATUSES:
+        # The end first, with its time: "Résolu à 9h40 : Coupure d'électricité..."
+        assert out[SUBJECT].startswith(WORDING[language]["ended"][status]), out[SUBJECT]
+        assert out[SUBJECT].endswith(f": {incident.title}")
+    else:
+        assert out[SUBJECT].startswith(f"{incident.title}:") or out[SUBJECT].startswith(
+            f"{incident.title} :"
+        )
 
 
 @pytest.mark.parametrize("status", STATUSES)
@@ -247,7 +257,7 @@ def test_next_update_with_its_time_unless_resolved(language: str, status: str) -
     expected_time = time_of(r, next_update_at)
     for name in BODIES:
         text = visible(name, out[name])
-        assert WORDING[language]["next_update"] in text.lower(), name
+        assert WORDING[language]["next_update"].search(text.lower()), name
         assert expected_time in text, f"{name} lacks {expected_time!r}"
     for name in FULL:
         assert r.text_env.filters["date"](next_update_at) in visible(name, out[name]), name
@@ -266,10 +276,11 @@ def test_next_update_on_another_day_names_the_day(language: str) -> None:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_resolved_promises_no_next_update(language: str) -> None:
-    _, out = render_all(language, incident_for(language, "resolved"))
+@pytest.mark.parametrize("status", ENDED_STATUSES)
+def test_resolved_promises_no_next_update(language: str, status: str) -> None:
+    _, out = render_all(language, incident_for(language, status))
     for name, text in out.items():
-        assert WORDING[language]["next_update"] not in visible(name, text).lower(), name
+        assert not WORDING[language]["next_update"].search(visible(name, text).lower()), name
 
 
 @pytest.mark.parametrize("status", OPEN_STATUSES)
@@ -514,7 +525,16 @@ def test_example_tweet_fits_280(language: str, status: str, next_update: timedel
 
     changes = {"next_update": next_update} if next_update else {}
     _, out = render_all(language, incident_for(language, status, **changes))
-    assert tweet_weighted_length(out["tweet.txt.j2"]) <= 280, out["tweet.txt.j2"]
+    if status in OPEN_STATUSES:
+        assert tweet_weighted_length(out["tweet.txt.j2"]) <= 280, out["tweet.txt.j2"]
+        return
+    from broadcast.content.thread import split_thread
+
+    # Once over, the post adds the compensation and the feedback link to a headline still
+    # written for the crisis: at most a thread of two, the end said in the first.
+    thread = split_thread(out["tweet.txt.j2"], 280)
+    assert len(thread) <= 2, thread
+    assert thread[0].startswith(WORDING[language]["ended"][status]), thread
 
 
 @needs_measure

@@ -25,8 +25,10 @@ summary: >
   Une conduite d'eau a cédé cette nuit sous la rue Victor Hugo.
   L'eau ne coule plus, ou très faiblement.
 actions: Nos techniciens remplacent la conduite. Des bouteilles d'eau sont données à la mairie.
+eta: 2026-11-22 18:00
 next_update: 2h
 apology: Nous sommes désolés pour cette gêne.
+offline: Sans internet, appelez le 0 800 000 000 (gratuit).
 faq:
   - q: L'eau sera-t-elle potable ?
     a: Oui. Laissez couler le robinet d'eau froide quelques minutes.
@@ -46,8 +48,10 @@ summary: >
   A water main burst under High Street last night.
   Taps are dry or give only a trickle.
 actions: Engineers are replacing the pipe. Bottled water is available at the town hall.
+eta: 2026-12-05 18:00
 next_update: 2h
 apology: We are sorry for the trouble this is causing you.
+offline: No internet? Call 0800 000 0000 free.
 faq:
   - q: Is the water safe when it comes back?
     a: Yes. Run the cold tap for a few minutes first.
@@ -103,7 +107,8 @@ def test_headline_without_action_fr(tmp_path: Path) -> None:
     bad = change(FR, "Nos techniciens réparent la conduite, retour", "Retour de l'eau")
     problems = check(tmp_path, bad)
     assert where(problems) == [("headline", line(bad, "headline:"))]
-    assert "what is being done" in problems[0].message
+    # A French file gets its advice in French.
+    assert "ne dit pas ce qui est fait" in problems[0].message
     assert "« Nos techniciens réparent le câble »" in problems[0].message
 
     fixed = change(bad, "Retour de l'eau", "Nous réparons la conduite, retour de l'eau")
@@ -125,8 +130,8 @@ def test_headline_missing_both_gets_two_warnings(tmp_path: Path) -> None:
     bad = change(FR, "Nos techniciens réparent la conduite, retour prévu vers 18h.", "Désolés.")
     problems = check(tmp_path, bad)
     assert where(problems) == [("headline", line(bad, "headline:"))] * 2
-    assert "what is being done" in problems[0].message
-    assert "when the end" in problems[1].message
+    assert "ce qui est fait" in problems[0].message
+    assert "quand viendra la fin" in problems[1].message
 
 
 def test_resolved_headline_needs_neither(tmp_path: Path) -> None:
@@ -156,6 +161,7 @@ def test_major_incident_without_apology(tmp_path: Path) -> None:
 def test_critical_incident_with_empty_apology_en(tmp_path: Path) -> None:
     bad = change(EN, "severity: major", "severity: critical")
     bad = change(bad, "apology: We are sorry for the trouble this is causing you.", "apology:")
+    bad += "signed_by: Sarah Okafor, Chief Executive\n"
     problems = check(tmp_path, bad)
     assert where(problems) == [("apology", line(bad, "apology:"))]
     assert "critical" in problems[0].message
@@ -192,7 +198,7 @@ def test_long_sentence_in_faq_answer(tmp_path: Path) -> None:
     problems = check(tmp_path, bad)
     assert where(problems) == [("faq[0].a", line(bad, "a: Oui"))]
     # The phone number counts as one word (29, not 32).
-    assert "has 29 words" in problems[0].message
+    assert "a 29 mots (plus de 25)" in problems[0].message
 
     assert check(tmp_path, bad, max_words=29) == []
 
@@ -220,8 +226,8 @@ def test_default_jargon_fr_matches_whole_words_ignoring_case(tmp_path: Path) -> 
     bad = change(bad, "quelques minutes.", "quelques minutes (bts, abt).")
     problems = check(tmp_path, bad)
     assert where(problems) == [("summary", line(bad, "summary:"))]
-    assert problems[0].message.startswith('"Poste Source" is jargon')
-    assert "explain it or avoid it" in problems[0].message
+    assert problems[0].message.startswith("« Poste Source » est du jargon")
+    assert "expliquez-le ou évitez-le" in problems[0].message
 
 
 def test_user_jargon(tmp_path: Path) -> None:
@@ -295,8 +301,8 @@ def test_capitals_that_are_jargon_are_reported_as_jargon(tmp_path: Path) -> None
     )
     problems = check(tmp_path, text, jargon=("scada", "EDF"))
     assert where(problems) == [("actions", line(text, "actions:"))] * 2
-    assert problems[0].message.startswith('"SCADA" is jargon')
-    assert problems[1].message.startswith('"EDF" is jargon')
+    assert problems[0].message.startswith("« SCADA » est du jargon")
+    assert problems[1].message.startswith("« EDF » est du jargon")
 
 
 # 6. A resolved incident asks how the organisation did.
@@ -325,6 +331,7 @@ translations:
     summary: A water pipe burst last night under rue Victor Hugo.
     actions: Our technicians are replacing the pipe. Bottled water is given out at the town hall.
     apology: We are sorry for the trouble.
+    offline: No internet? Call 0 800 000 000 free.
     faq:
       - q: Is the water safe?
         a: Yes! Run the cold tap for a few minutes.

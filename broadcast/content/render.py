@@ -4,6 +4,11 @@ Templates are looked up in the ``templates/`` folder next to channels.yaml first
 override), then in the shipped defaults; inside each, ``<language>/<name>`` before ``<name>``.
 Undefined variables are errors, and HTML/XML templates autoescape, so incident text can never
 become markup.
+
+A text template may mark pieces a short channel can do without (``{% filter droppable(2) %}``):
+when the channel has a limit (``max_segments`` for SMS), the pieces are dropped, lowest rank
+first, until the text fits; elsewhere they are kept. The shipped SMS templates use the ranks
+``DROP_ORDER`` names.
 """
 
 from __future__ import annotations
@@ -35,6 +40,19 @@ SHIPPED_TEMPLATES = next(
 )
 
 _MARKUP_SUFFIXES = (".html", ".htm", ".xml")
+
+# What the shipped SMS templates drop to stay within max_segments, first to last. Never dropped:
+# the organisation, the end said first, the headline, the offline way, the next update.
+DROP_ORDER = {
+    1: "thanks",
+    2: "the status page link",
+    3: "the short apology",
+    4: "the feedback link",
+    5: "the compensation",
+}
+_DROPPABLE = re.compile(r"\x1e(\d)\x1f(.*?)\x1e", re.DOTALL)
+# The first sentence of an apology, short enough for an SMS.
+SHORT_APOLOGY_CHARACTERS = 100
 
 # CLDR's "atTime" date-time patterns, which Babel does not ship ("22 novembre 2026 à 14:00").
 _AT_TIME = {"fr": "{1} à {0}", "en": "{1} at {0}", "de": "{1} um {0}", "es": "{1}, {0}"}
@@ -113,12 +131,15 @@ class Renderer:
                 ("time", self._time),
                 ("when", self._when),
                 ("duration", self._duration),
+                ("at", self._at),
                 ("spoken_time", self._spoken_time),
                 ("spoken", self._spoken),
             )
         }
         # Markdown files (the agent script) are read in viewers that render raw HTML.
         filters["md"] = _markdown_text
+        filters["droppable"] = _droppable
+        filters["is_today"] = self._is_today
         self.folders = [d for d in (override_dir, SHIPPED_TEMPLATES) if d and d.is_dir()]
         self.text_env = make_environment(override_dir, markup=False)
         self.markup_env = make_environment(override_dir, markup=True)
@@ -140,6 +161,10 @@ class Renderer:
         incident = self.incident
         zone = incident.zone
         next_update_at = incident.next_update_at(self.now)
+        ended_at = None
+        if incident.ended:
+            ended_at = (incident.ended_at or self.now).astimezone(zone)
+        eta_passed = bool(not incident.ended and incident.eta and incident.eta < self.now)
         return {
             "organisation": self.organisation,
             "id": incident.id,
@@ -161,13 +186,25 @@ class Renderer:
             "next_update_at": next_update_at,
             "updated_at": self.now,
             "resolved": incident.status == "resolved",
+            # A false alarm or a wrong message (its own correction_* templates say so).
+            "cancelled": incident.status == "cancelled",
+            # When a resolved or cancelled incident ended: said first, with the end.
+            "ended_at": ended_at,
+            # The expected end has passed and the incident goes on: say it takes longer.
+            "eta_passed": eta_passed,
+            "offline": incident.offline,
+            "apology_short": short_apology(incident.apology),
+            "sign_off": incident.sign_off,
+            "signed_by": incident.signed_by,
+            # Who signs: a named person, else the organisation's own words (else the team).
+            "signature": incident.signed_by or incident.sign_off,
+            "max_segments": None,
             "channel": channel,
             "channel_type": channel_type,
             "updates": updates or [],
             "reminder": False,
             "previous_update_at": None,
             # A false alarm or a wrong message: what was wrong and what to do now.
-            "cancelled": incident.status == "cancelled",
             "correction": incident.correction,
             # The email's greeting and footer (see content/greeting.py and preflight).
             "recipient_name": "",
@@ -218,7 +255,9 @@ class Renderer:
         except (TypeError, ValueError, AttributeError, KeyError) as exc:
             line, file = _template_position(exc, found)
             return RenderFailure(found, line, f"template error: {exc}", file)
-        return text if is_markup(found) else tidy_text(text)
+        if is_markup(found):
+            return text
+        return tidy_text(fit_droppable(text, context.get("max_segments")))
 
     # Filters: dates in the incident's locale and timezone.
     def _local(self, value: datetime) -> datetime:
@@ -230,8 +269,13 @@ class Renderer:
         return format_date(self._local(value), "long", locale=self.locale)
 
     def _time(self, value: datetime) -> str:
+        """``11h40``, ``14h`` in French (as people write it); the locale's own elsewhere
+        (``14:00`` for en_GB, ``2:00 PM`` for en_US)."""
         from babel.dates import format_time
 
+        if self.language == "fr":
+            local = self._local(value)
+            return f"{local.hour}h{local.minute:02d}" if local.minute else f"{local.hour}h"
         return format_time(
             self._local(value), "short", tzinfo=self.incident.zone, locale=self.locale
         )
@@ -251,6 +295,22 @@ class Renderer:
         if local.date() == self.now.date():
             return self._time(local)
         return self._join(format_skeleton("ddMM", local, locale=self.locale), self._time(local))
+
+    def _is_today(self, value: datetime) -> bool:
+        return self._local(value).date() == self.now.date()
+
+    def _at(self, value: datetime) -> str:
+        """``à 11h40`` today, ``le 23/11 à 11h40`` another day (``at 11:40``,
+        ``on 23/11 at 11:40``): a time to put after a verb, short enough for an SMS."""
+        from babel.dates import format_skeleton
+
+        local = self._local(value)
+        time = self._time(local)
+        word = {"fr": ("à", "le"), "en": ("at", "on")}.get(self.language, ("", ""))
+        if local.date() == self.now.date():
+            return f"{word[0]} {time}".strip()
+        day = format_skeleton("ddMM", local, locale=self.locale)
+        return f"{word[1]} {self._join(day, time)}".strip()
 
     def _join(self, day: str, time: str) -> str:
         pattern = _AT_TIME.get(self.language)
@@ -316,6 +376,51 @@ def _plain_spaces(format_value: Callable[[Any], str]) -> Callable[[Any], str]:
         return format_value(value).replace("\u202f", " ").replace("\u00a0", " ")
 
     return formatted
+
+
+def _droppable(text: Any, rank: int) -> str:
+    """Mark ``text`` as a piece a limited channel may drop (rank 1 goes first)."""
+    return f"\x1e{int(rank)}\x1f{text}\x1e" if str(text).strip() else ""
+
+
+def fit_droppable(text: str, max_segments: int | None) -> str:
+    """Drop marked pieces, lowest rank first, until the SMS fits ``max_segments``, then put
+    back, most important first, any dropped piece that fits again (dropping an apology with
+    an accent may leave room for the link dropped before it). Every piece is kept when there
+    is no limit. A line that held only a dropped piece goes too."""
+    if "\x1e" not in text:
+        return text
+    if max_segments is None:
+        return _DROPPABLE.sub(r"\2", text)
+    from broadcast.content.measure import sms_measure
+
+    def without(dropped: set[int]) -> str:
+        marked = _DROPPABLE.sub(
+            lambda match: "\x00" if int(match.group(1)) in dropped else match.group(2), text
+        )
+        # A line that was only a dropped piece goes, line break and all.
+        return re.sub(r"^\x00\n?", "", marked, flags=re.MULTILINE).replace("\x00", "")
+
+    def fits(dropped: set[int]) -> bool:
+        return sms_measure(tidy_text(without(dropped))).segments <= max_segments
+
+    dropped: set[int] = set()
+    for rank in sorted({int(match.group(1)) for match in _DROPPABLE.finditer(text)}):
+        if fits(dropped):
+            break
+        dropped.add(rank)
+    for rank in sorted(dropped, reverse=True):
+        if fits(dropped - {rank}):
+            dropped.discard(rank)
+    return without(dropped)
+
+
+def short_apology(apology: str | None) -> str | None:
+    """The apology's first sentence when it is short enough for an SMS, else None."""
+    if not apology:
+        return None
+    first = re.split(r"(?<=[.!?…])\s+", " ".join(apology.split()), maxsplit=1)[0]
+    return first if len(first) <= SHORT_APOLOGY_CHARACTERS else None
 
 
 def _markdown_text(value: Any) -> str:

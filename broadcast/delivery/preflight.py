@@ -19,7 +19,7 @@ from typing import Any
 from broadcast.content.greeting import NAME_SLOT
 from broadcast.content.render import Renderer, RenderFailure
 from broadcast.input.config import Config, load_config, resolve_credentials
-from broadcast.input.incident import Incident, load_incident
+from broadcast.input.incident import RENEWED_PROMISE, Incident, load_incident
 from broadcast.input.recipients import (
     RecipientCount,
     count_recipients,
@@ -37,6 +37,9 @@ FACEBOOK_LIMIT = 63_206
 SPOKEN_WORDS_PER_MINUTE = 150
 # Past a minute, people hang up before the repeat; the preview says so.
 MAX_CALL_SECONDS = 60
+# The full locale a channel pinned to a bare language writes its dates and times in, when
+# neither the incident nor the readers say (en_GB: 24-hour clock, day before month).
+DEFAULT_FULL_LOCALE = {"en": "en_GB", "fr": "fr_FR"}
 # A long list of bad CSV rows drowns the other problems; the count still says how many.
 MAX_ROW_PROBLEMS = 20
 # A send that streams its recipients checks this many rows before its first message; the
@@ -185,11 +188,14 @@ def prepare(
     occasions: frozenset[str] | Callable[[Config, Incident], frozenset[str] | None] | None = None,
     exercise: bool = False,
     head_only: bool = False,
+    previous_wording: dict[str, Any] | None = None,
 ) -> Plan:
     """Build the plan. ``check_credentials`` is for real sends: a dry run needs no secrets.
 
     With ``reminder``, channels render their reminder templates ("still working on it").
-    With ``strict``, the wording checks (jargon, long sentences...) are errors, not warnings.
+    With ``strict``, the wording checks (jargon, long sentences...) and a passed ``eta`` are
+    errors, not warnings. ``previous_wording`` is what the ledger kept of the last version sent
+    (``wording_checks.wording_snapshot``): the wording checks compare with it.
     ``occasions`` says what this version is (new, update, reminder, resolved, cancelled):
     channels whose ``send_on`` or ``min_severity`` leave it out are listed in ``skipped``
     instead of planned. Without it (validate), every channel is planned. It may be a function
@@ -234,8 +240,10 @@ def prepare(
             return plan
         only = chosen
     selected = _select(plan.config, only, plan.problems)
-    plan.problems.extend(_incident_checks(plan.incident, incident_doc, now))
-    plan.problems.extend(_wording_checks(plan.incident, incident_doc, plan.config, strict))
+    plan.problems.extend(_incident_checks(plan.incident, incident_doc, now, strict))
+    plan.problems.extend(
+        _wording_checks(plan.incident, incident_doc, plan.config, strict, now, previous_wording)
+    )
     if callable(occasions):
         occasions = occasions(plan.config, plan.incident)
     for name in selected:
@@ -297,7 +305,12 @@ def _select(config: Config, only: Sequence[str], problems: list[Problem]) -> lis
 
 
 def _wording_checks(
-    incident: Incident, doc: YamlDocument, config: Config, strict: bool
+    incident: Incident,
+    doc: YamlDocument,
+    config: Config,
+    strict: bool,
+    now: datetime,
+    previous: dict[str, Any] | None,
 ) -> list[Problem]:
     from dataclasses import replace
 
@@ -308,34 +321,41 @@ def _wording_checks(
         doc,
         jargon=config.content_checks.jargon,
         max_sentence_words=config.content_checks.max_sentence_words,
+        now=now,
+        previous=previous,
     )
     return [replace(p, severity="error") for p in found] if strict else found
 
 
-def _incident_checks(incident: Incident, doc: YamlDocument, now: datetime) -> list[Problem]:
+def _incident_checks(
+    incident: Incident, doc: YamlDocument, now: datetime, strict: bool = False
+) -> list[Problem]:
     from broadcast.content.measure import tweet_weighted_length
 
     problems = []
-    if incident.status != "resolved" and incident.eta is not None and incident.eta < now:
+    if not incident.ended and incident.eta is not None and incident.eta < now:
         problems.append(
             Problem(
-                "the expected end has already passed; give a new eta, or remove it to say "
-                "the end is not yet known",
+                f"the expected end ({incident.local_time(incident.eta)}) has already passed: "
+                "the messages now say the repair takes longer than said, without a time; "
+                "give eta a new value, or remove it to say the end is not yet known",
                 doc.path,
                 doc.line_of(("eta",)),
                 "eta",
-                severity="warning",
+                severity="error" if strict else "warning",
             )
         )
     if (
-        incident.status != "resolved"
+        not incident.ended
         and isinstance(incident.next_update, datetime)
         and incident.next_update <= now
     ):
         problems.append(
             Problem(
-                "the promised next update time has passed; messages now promise one an hour "
-                "from now: give a new time, or a duration such as 2h",
+                f"the promised next update time ({incident.local_time(incident.next_update)}) "
+                "has passed; the messages now promise one an hour from now "
+                f"({incident.local_time(now + RENEWED_PROMISE)}): give a new time, or a "
+                "duration such as 2h",
                 doc.path,
                 doc.line_of(("next_update",)),
                 "next_update",
@@ -387,7 +407,7 @@ def _plan_channel(
     for language in _languages(channel, incident, result):
         locale = incident.locale if language == incident.language else language
         if channel.locale and language_of(channel.locale) == language:
-            locale = channel.locale
+            locale = _full_locale(channel.locale, incident, result.recipients)
         elif language != incident.language and result.recipients is not None:
             locale = _readers_locale(result.recipients, language) or locale
         elif channel.type == "cap" and language in channel.languages:
@@ -489,6 +509,19 @@ def _count_recipients(
         )
 
 
+def _full_locale(pinned: str, incident: Incident, count: RecipientCount | None) -> str:
+    """A channel pinned to a bare language (``locale: en``) writes dates and times the way of
+    a full locale: the incident's own when it is that language (en_GB), else its readers'
+    commonest, else ``DEFAULT_FULL_LOCALE`` (Babel's bare ``en`` would mean en_US: 2:00 PM)."""
+    pinned = pinned.replace("-", "_")
+    if "_" in pinned:
+        return pinned
+    if incident.language == pinned and "_" in incident.locale:
+        return incident.locale
+    readers = _readers_locale(count, pinned) if count is not None else None
+    return readers or DEFAULT_FULL_LOCALE.get(pinned, pinned)
+
+
 def _readers_locale(count: RecipientCount, language: str) -> str | None:
     """The commonest full locale among readers of ``language`` (en_GB: 24-hour, day first)."""
     from babel import Locale, UnknownLocaleError
@@ -578,6 +611,8 @@ def _render_parts(
             contact=config.contact,
             unsubscribe_url=_unsubscribe_url(channel.list_unsubscribe),
         )
+    # An SMS drops what it can do without (the order is render.DROP_ORDER) to fit its limit.
+    context["max_segments"] = getattr(channel, "max_segments", None)
     if plan.reminder:
         previous = plan.previous_update_at
         context.update(

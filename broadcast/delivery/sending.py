@@ -39,6 +39,7 @@ from typing import Any, Literal
 
 from broadcast.channels import adapter_class
 from broadcast.channels.web_banner import HISTORY, load_history
+from broadcast.content.wording_checks import wording_snapshot
 from broadcast.delivery.approval import approval_needed, check_approval, person
 from broadcast.delivery.preflight import ChannelPlan, Plan, prepare
 from broadcast.delivery.receipts import RUN_BUDGET_SECONDS, RUN_CAP, Reconciliation, reconcile
@@ -68,6 +69,10 @@ REOPEN_WITHIN = timedelta(hours=24)
 # The recorded facts of a version (the web banner's JSON and feed), beside its texts.
 FACTS_PART = "_facts"
 THREAD_PART = re.compile(r"post\d+")
+# What the wording checks compare the next version with (``wording_snapshot``), kept with each
+# version among its texts under a name no channel can have (channel names have no dot).
+WORDING_CHANNEL = ".wording"
+WORDING_PART = "snapshot"
 # How often a sending run checks whether a newer version asked it to give way.
 TAKEOVER_POLL = 0.2
 # Beside the ledger, one file per incident ever recorded: a trace that outlives a lost ledger.
@@ -269,8 +274,8 @@ def continuity_problem(
     update = next((v for v in reversed(versions) if v.kind == UPDATE), None)
     if (
         update is not None
-        and update.status == "resolved"
-        and incident.status != "resolved"
+        and update.status in CLOSED
+        and not incident.ended
         and now - update.created_at > REOPEN_WITHIN
     ):
         return Problem(
@@ -422,6 +427,47 @@ def peek(
         ledger.close()
 
 
+def last_wording(ledger: Ledger, incident_id: str) -> dict[str, Any] | None:
+    """The wording snapshot kept with the incident's last update (None before any, or for a
+    version recorded before snapshots were kept)."""
+    version = ledger.latest_version(incident_id, UPDATE)
+    if version is None:
+        return None
+    recorded = ledger.recorded_texts(version.id).get(WORDING_CHANNEL, {})
+    snapshot = recorded.get("", {}).get(WORDING_PART)
+    return json.loads(snapshot) if snapshot else None
+
+
+def peek_wording(
+    incident_path: Path,
+    config_path: Path,
+    state_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any] | None:
+    """``last_wording`` for validate, preview and a dry run: no lock, nothing written, and
+    nothing at all when there is no ledger yet or it cannot be read (the send says why)."""
+    environ = dict(os.environ) if environ is None else environ
+    try:
+        config = load_config(config_path, environ)
+        incident, _ = load_incident(incident_path, config.defaults.model_dump())
+    except InputError:
+        return None
+    folder = state_folder(state_dir, config.folder, dict(environ))
+    if not (folder / LEDGER_FILE).is_file():
+        return None
+    try:
+        ledger = Ledger(folder, environ=environ)
+    except (LedgerFault, sqlite3.Error, OSError):
+        return None
+    try:
+        with ledger_errors(ledger.path):
+            return last_wording(ledger, incident.id)
+    except (LedgerFault, sqlite3.Error, OSError, ValueError):
+        return None
+    finally:
+        ledger.close()
+
+
 def traces_of_sending(
     folder: Path, config: Config, incident_id: str, earlier_lock: bool
 ) -> list[str]:
@@ -493,6 +539,8 @@ class SendRun:
     # Nobody confirms the counts (--yes, cron): check the first rows of each recipients file
     # before sending and the rest as they stream, so the first message leaves at once.
     stream_recipients: bool = False
+    # Wording warnings and a passed eta are errors: nothing is sent until they are fixed.
+    strict: bool = False
 
     plan: Plan | None = None
     decision: Decision | None = None
@@ -518,6 +566,7 @@ class SendRun:
     helping: bool = False
     # The host holding the incident when this run began helping (or waited), if any.
     held_by: str | None = None
+    _previous_wording: dict[str, Any] | None = None
 
     def __enter__(self) -> SendRun:
         try:
@@ -593,6 +642,7 @@ class SendRun:
                     else list(config.channels)
                 )
                 self._config = config
+                self._previous_wording = last_wording(self.ledger, incident.id)
                 if not self.helping:
                     self._reopen(incident, channels, config)
                 self.decision = decide(
@@ -803,6 +853,8 @@ class SendRun:
             occasions=occasions,
             exercise=self.exercise,
             head_only=self.stream_recipients,
+            strict=self.strict,
+            previous_wording=self._previous_wording,
         )
 
     def _reopen(self, incident: Incident, channels: list[str], config: Config) -> None:
@@ -920,6 +972,14 @@ class SendRun:
                         json.dumps(outgoing_for(self.plan, c).facts, ensure_ascii=False),
                     )
                     for c in self.plan.channels
+                ]
+                + [
+                    (
+                        WORDING_CHANNEL,
+                        "",
+                        WORDING_PART,
+                        json.dumps(wording_snapshot(incident), ensure_ascii=False),
+                    )
                 ],
                 source_path=str(self.incident_path.resolve()),
                 approval_id=self.approval.id if self.approval is not None else None,

@@ -489,6 +489,7 @@ class Defaults(BaseModel):
     timezone: str | None = None
     link: str | None = None
     feedback_url: str | None = None
+    sign_off: str | None = None  # how emails are signed ("Le service client", a town hall)
 
 
 class ContentChecks(BaseModel):

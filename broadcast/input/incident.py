@@ -27,7 +27,7 @@ Severity = Literal["minor", "major", "critical"]
 RENEWED_PROMISE = timedelta(hours=1)
 
 # Fields that channels.yaml's ``defaults`` may supply when an incident leaves them out.
-DEFAULTABLE = ("locale", "timezone", "link", "feedback_url")
+DEFAULTABLE = ("locale", "timezone", "link", "feedback_url", "sign_off")
 
 # The most characters each text may hold, in the incident and in its translations: several
 # times the longest we ship, and more than anyone reads on a phone in a crisis. Checked before
@@ -41,6 +41,9 @@ MAX_CHARACTERS = {
     "actions": 4_000,
     "apology": 1_000,
     "compensation": 1_000,
+    "offline": 300,  # said in the SMS and the call: a number, a radio, a place
+    "sign_off": 200,
+    "signed_by": 200,
     "q": 300,  # a question of the FAQ
     "a": 2_000,  # its answer
     "link": 2_000,  # about the longest web address browsers and mail programs keep whole
@@ -88,7 +91,12 @@ TRANSLATED = (
     "apology",
     "compensation",
     "correction",
+    "offline",
+    "sign_off",
+    "signed_by",
 )
+# Translated when given, yet not required of a translation: often a name, the same in any language.
+OPTIONAL_IN_TRANSLATION = ("sign_off",)
 
 
 class Translation(BaseModel):
@@ -104,6 +112,9 @@ class Translation(BaseModel):
     apology: str | None = None
     compensation: str | None = None
     correction: str | None = None
+    offline: str | None = None
+    sign_off: str | None = None
+    signed_by: str | None = None
     faq: list[FaqEntry] | None = None
 
 
@@ -210,6 +221,13 @@ class Incident(BaseModel):
     next_update: timedelta | datetime | None = None
     apology: str | None = None
     compensation: str | None = None
+    # The way in for people without internet: a free number, a radio, a place to go.
+    offline: str | None = None
+    # When a resolved or cancelled incident ended (absent: when the message goes out).
+    ended_at: datetime | None = None
+    # Who signs the email: the organisation's words, or a named person (critical incidents).
+    sign_off: str | None = None
+    signed_by: str | None = None
     link: str | None = None
     feedback_url: str | None = None
     faq: list[FaqEntry] = Field(default_factory=list)
@@ -230,7 +248,7 @@ class Incident(BaseModel):
             language = code.replace("-", "_").split("_")[0].lower()
             if not re.fullmatch(r"[a-z]{2,3}", language):
                 raise ValueError(f"'{code}' is not a language code (use en, fr, ...)")
-            for field in ("title", "headline"):
+            for field in ("title", "headline", "offline", "sign_off", "signed_by"):
                 text = getattr(translation, field)
                 if text is not None and "\n" in text:
                     raise ValueError(f"translations.{code}.{field} must be a single line")
@@ -259,10 +277,10 @@ class Incident(BaseModel):
             ) from None
         return value
 
-    @field_validator("title", "headline")
+    @field_validator("title", "headline", "offline", "sign_off", "signed_by")
     @classmethod
-    def _single_line(cls, value: str) -> str:
-        if "\n" in value:
+    def _single_line(cls, value: str | None) -> str | None:
+        if value is not None and "\n" in value:
             raise ValueError("must be a single line (it is shown as is on every channel)")
         return value
 
@@ -302,7 +320,7 @@ class Incident(BaseModel):
         except (ZoneInfoNotFoundError, ValueError):
             return data
         out = dict(data)
-        for key in ("started_at", "eta", "next_update"):
+        for key in ("started_at", "eta", "next_update", "ended_at"):
             value = out.get(key)
             if isinstance(value, str):
                 parsed = _parse_local(value, zone)
@@ -318,7 +336,7 @@ class Incident(BaseModel):
                 "a cancelled incident corrects what was said: write correction: what was wrong "
                 "and what to do now",
             )
-        if self.status not in CLOSED:
+        if not self.ended:
             if self.next_update is None:
                 raise _FieldError(
                     "next_update",
@@ -328,11 +346,15 @@ class Incident(BaseModel):
                 raise _FieldError("actions", "say what is being done to fix it")
         if self.eta is not None and self.eta < self.started_at:
             raise _FieldError("eta", "the expected end is before started_at")
+        if self.ended_at is not None and self.ended_at < self.started_at:
+            raise _FieldError("ended_at", "the end is before started_at")
         for language, translation in self.translations.items():
             missing = [
                 name
                 for name in TRANSLATED
-                if getattr(self, name) and not getattr(translation, name)
+                if name not in OPTIONAL_IN_TRANSLATION
+                and getattr(self, name)
+                and not getattr(translation, name)
             ]
             if missing:
                 raise _FieldError(
@@ -363,6 +385,11 @@ class Incident(BaseModel):
         return self.model_copy(update=update), False
 
     @property
+    def ended(self) -> bool:
+        """Resolved or cancelled: over, with no further update promised."""
+        return self.status in CLOSED
+
+    @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
@@ -381,7 +408,7 @@ class Incident(BaseModel):
         A promised time that has already passed is renewed an hour ahead: a message must never
         promise an update in the past (preflight warns so the file gets a new time).
         """
-        if self.status in CLOSED or self.next_update is None:
+        if self.ended or self.next_update is None:
             return None
         if isinstance(self.next_update, timedelta):
             return (now + self.next_update).astimezone(self.zone)

@@ -81,7 +81,7 @@ def incident_status(
             reason = UNCERTAIN if delivery.state == UNCERTAIN else delivery.error_code or "error"
             failures.setdefault(delivery.channel, Counter())[reason] += 1
     promised = latest.next_update_at if latest else None
-    overdue = promised is not None and incident.status != "resolved" and now > promised
+    overdue = promised is not None and not incident.ended and now > promised
     # A shared ledger: the host whose live run holds the incident (sending, or about to).
     held = ledger.holder(incident.id) if ledger.shared else None
     return {
