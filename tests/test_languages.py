@@ -84,8 +84,12 @@ def test_readers_get_dates_and_times_their_way(project: Path) -> None:
     contacts = project / "examples" / "contacts.csv"
     assert contacts.read_text().endswith(",en_GB\n")  # the shipped reader in Britain
     (sms,) = plan_for(project, only=["sms"]).channels
-    # 24-hour clock for a reader in Britain, where "en" alone gives 11:40 AM.
+    # 24-hour clock for a reader in Britain.
     assert "More news at 11:40." in sms.variants["en"]["text"]
-    contacts.write_text(contacts.read_text().replace(",en_GB\n", ",en\n"))
+    contacts.write_text(contacts.read_text().replace(",en_GB\n", ",en_US\n"))
     (sms,) = plan_for(project, only=["sms"]).channels
     assert "More news at 11:40 AM." in sms.variants["en"]["text"]
+    # "en" alone is not a full locale: it gets en_GB (DEFAULT_FULL_LOCALE), never a mix.
+    contacts.write_text(contacts.read_text().replace(",en_US\n", ",en\n"))
+    (sms,) = plan_for(project, only=["sms"]).channels
+    assert "More news at 11:40." in sms.variants["en"]["text"]

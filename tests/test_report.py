@@ -134,8 +134,12 @@ def crisis(history: History) -> dict[str, Any]:
     assert history.send(150) == "reminder"
     history.world.twilio.mark_unsubscribed(PHONES[3])
     history.edit("status: identified", "status: monitoring")
+    history.edit("Rétablissement prévu vers 14h.", "Le courant revient, nous surveillons.")
+    history.edit("We are restoring it; back around 14:00.", "Power is back; we are watching.")
     assert history.send(295) == "new"
     history.edit("status: monitoring", "status: resolved")
+    history.edit("Le courant revient, nous surveillons.", "Le courant est revenu partout.")
+    history.edit("Power is back; we are watching.", "Power is back everywhere.")
     assert history.send(400) == "new"
     return history.report(600)
 

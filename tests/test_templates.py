@@ -16,7 +16,7 @@ from broadcast.input.incident import FaqEntry, Incident, load_incident
 
 REPO = Path(__file__).resolve().parent.parent
 LANGUAGES = ("fr", "en")
-STATUSES = ("investigating", "identified", "monitoring", "resolved", "cancelled")
+STATUSES = ("investigating", "identified", "monitoring", "resolved")
 OPEN_STATUSES = STATUSES[:3]
 ENDED_STATUSES = STATUSES[3:]
 

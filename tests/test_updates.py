@@ -66,8 +66,11 @@ def test_the_promise_is_kept_by_a_reminder_and_never_after_resolved(world: World
     assert reminder["incident"]["next_update_at"] == "2026-11-22T13:41:00+01:00"
     assert world.run_json("send", "incident.yaml", "--yes", env=at(240))[1]["action"] == "nothing"
     assert world.run_json("send", "incident.yaml", "--yes", env=at(242))[1]["action"] == "reminder"
-    # Resolved: the last word, and no reminder after it.
+    # Resolved: the last word, and no reminder after it. (A new headline too: an unchanged one
+    # is refused once resolved.)
     edit(world, "status: investigating", "status: resolved")
+    edit(world, "Rétablissement prévu vers 14h.", "Le courant est revenu partout.")
+    edit(world, "We are restoring it; back around 14:00.", "Power is back everywhere.")
     assert world.run_json("send", "incident.yaml", "--yes", env=at(250))[1]["action"] == "new"
     code, doc = world.run_json("send", "incident.yaml", "--yes", env=at(600))
     assert (code, doc["action"]) == (0, "nothing")

@@ -481,7 +481,7 @@ _LANGUAGES: dict[str, _Language] = {
             r"hors de notre (?:contrôle|portée)",
             r"la faute (?:de|du|des|à|au|aux) (?:notre |nos |un |une )?"
             r"(?:prestataire|fournisseur|sous-traitant|partenaire|tiers)\w*",
-            r"(?:dûe?s?|imputables?) à (?:un |une |des )?(?:tiers|prestataire|fournisseur|"
+            r"(?:due?s?|dûe?s?|imputables?) à (?:un |une |des )?(?:tiers|prestataire|fournisseur|"
             r"sous-traitant|partenaire)\w*",
             r"à cause (?:de notre|d'un|d'une|du|des) (?:prestataire|fournisseur|sous-traitant|"
             r"partenaire|tiers)\w*",
@@ -583,6 +583,27 @@ class _Wording:
     prefix: tuple[str | int, ...]
     fields: dict[str, str | None]
     faq: Sequence[Any]
+
+
+def which_check(message: str) -> str | None:
+    """The name of the check (a key of ``MESSAGES``) that wrote ``message``, in any language:
+    how the catch rate of each check is counted."""
+    for patterns in _MESSAGE_PATTERNS.values():
+        for key, pattern in patterns:
+            if pattern.fullmatch(message):
+                return key
+    return None
+
+
+def _message_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{\w+\}", template)
+    return re.compile(".*?".join(re.escape(part) for part in parts), re.DOTALL)
+
+
+_MESSAGE_PATTERNS = {
+    code: [(key, _message_pattern(text)) for key, text in texts.items()]
+    for code, texts in MESSAGES.items()
+}
 
 
 def wording_snapshot(incident: Incident) -> dict[str, Any]:

@@ -408,10 +408,10 @@ def _plan_channel(
         locale = incident.locale if language == incident.language else language
         if channel.locale and language_of(channel.locale) == language:
             locale = _full_locale(channel.locale, incident, result.recipients)
-        elif language != incident.language and result.recipients is not None:
-            locale = _readers_locale(result.recipients, language) or locale
         elif channel.type == "cap" and language in channel.languages:
             locale = channel.languages[language].replace("-", "_")  # en-GB: dates as in the UK
+        elif language != incident.language:
+            locale = _full_locale(language, incident, result.recipients)
         worded, fell_back = incident.in_language(language)
         if fell_back:
             result.fallbacks[language] = incident.language
