@@ -141,6 +141,16 @@ def test_user_templates_override_the_shipped_ones(project: Path) -> None:
 def test_sms_over_max_segments_is_refused(project: Path) -> None:
     config = project / "channels.yaml"
     config.write_text(config.read_text().replace("max_segments: 3", "max_segments: 1"))
+    # The example fits one segment once the link and the apology are dropped (they may be):
+    # a longer headline, which is never dropped, does not.
+    incident = project / "examples" / "panne-nord.yaml"
+    incident.write_text(
+        incident.read_text(encoding="utf-8").replace(
+            "Rétablissement prévu vers 14h.",
+            "Nos techniciens réparent le câble abîmé rue de la Gare, retour prévu vers 14h.",
+        ),
+        encoding="utf-8",
+    )
     code, doc = run_json(project, "send", "examples/panne-nord.yaml", "--dry-run")
     assert code == 2
     sms = next(c for c in doc["channels"] if c["channel"] == "sms")
