@@ -65,11 +65,14 @@ def test_first_version_is_a_post_and_updates_are_comments_on_it(fb_world: World)
     edit(fb_world, "status: investigating", "status: identified")
     assert send(fb_world, 30)[0] == 0
     edit(fb_world, "status: identified", "status: resolved")
+    # Resolved says so in a new headline (an unchanged one is refused).
+    edit(fb_world, "Rétablissement prévu vers 14h.", "Le courant est revenu partout.")
+    edit(fb_world, "We are restoring it; back around 14:00.", "Power is back everywhere.")
     assert send(fb_world, 90)[0] == 0
     assert len(graph.posts()) == 1
     comments = graph.comments(post.id)
     assert len(comments) == 2
-    assert "La situation est revenue à la normale" in comments[-1].message
+    assert "la situation est revenue à la normale" in comments[-1].message.lower()
     assert graph.requests()[-1].path == f"/v23.0/{post.id}/comments"
 
 

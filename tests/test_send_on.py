@@ -55,6 +55,9 @@ def test_sms_only_when_the_incident_opens_and_closes(world: World) -> None:
     assert (code, again["action"]) == (0, "nothing")
 
     edit(world, "incident.yaml", "status: identified", "status: resolved")
+    # Resolved says so in a new headline (an unchanged one is refused).
+    edit(world, "incident.yaml", "Rétablissement prévu vers 14h.", "Le courant est revenu partout.")
+    edit(world, "incident.yaml", "We are restoring it; back around 14:00.", "Power is back.")
     result = world.run("send", "incident.yaml", "--yes", env=at(90))
     assert result.exit_code == 0, result.output
     assert "skips this version" not in result.output
