@@ -112,6 +112,9 @@ def test_alert_then_updates_with_references_then_all_clear(cap_world: World) -> 
     assert text(second, "cap:references") == first_ref
 
     edit(cap_world, "status: identified", "status: resolved")
+    # Resolved says so in a new headline (an unchanged one is refused).
+    edit(cap_world, "Rétablissement prévu vers 14h.", "Le courant est revenu partout.")
+    edit(cap_world, "We are restoring it; back around 14:00.", "Power is back everywhere.")
     last = send(cap_world, 90)
     assert text(last, "cap:msgType") == "Update"
     second_ref = ",".join([SENDER, text(second, "cap:identifier"), text(second, "cap:sent")])

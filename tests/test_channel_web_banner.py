@@ -675,7 +675,7 @@ def test_status_page_with_a_hostile_incident_and_its_timeline(
     expect(entries).to_have_count(3)
     expect(entries.nth(0)).to_contain_text(f"Réparation effectuée · Câble réparé {HOSTILE}")
     expect(entries.nth(1)).to_contain_text("Cause identifiée · Câble endommagé rue de la Gare.")
-    expect(entries.nth(2)).to_contain_text("22 novembre 2026 à 09:40")
+    expect(entries.nth(2)).to_contain_text("22 novembre 2026 à 9h40")
     page.screenshot(path=tmp_path / "status-page.png", full_page=True)
     assert not page_errors
 

@@ -89,9 +89,20 @@ def test_warnings_are_said_on_a_real_send_and_written_to_the_cron_log(world: Wor
     assert "field phone: the phone on this line is not a valid phone" in " ".join(summary.split())
     events = [json.loads(line) for line in (world.folder / "c.log").read_text().splitlines()]
     warnings = [e for e in events if e["event"] == "warning"]
-    assert [(w["field"], w["line"]) for w in warnings] == [("next_update", 54), ("phone", 6)]
+    promise_line = 1 + next(
+        n for n, line in enumerate(incident.read_text().splitlines()) if line.startswith("next_")
+    )
+    assert [(w["field"], w["line"]) for w in warnings] == [
+        ("next_update", promise_line),
+        ("phone", 6),
+    ]
 
     incident.write_text(incident.read_text().replace("headline: ", "headline: Mise à jour. ", 1))
     code, document = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
     assert code == 0 and document["sent"] == 4
-    assert [w["field"] for w in document["warnings"]] == ["next_update", "phone"]
+    # The French headline changed and its English translation did not: said too.
+    assert [w["field"] for w in document["warnings"]] == [
+        "next_update",
+        "translations.en.headline",
+        "phone",
+    ]

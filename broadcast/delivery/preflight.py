@@ -352,10 +352,10 @@ def _incident_checks(
     ):
         problems.append(
             Problem(
-                f"the promised next update time ({incident.local_time(incident.next_update)}) "
-                "has passed; the messages now promise one an hour from now "
-                f"({incident.local_time(now + RENEWED_PROMISE)}): give a new time, or a "
-                "duration such as 2h",
+                "the promised next update time has passed "
+                f"({incident.local_time(incident.next_update)}); the messages now promise one "
+                f"an hour from now ({incident.local_time(now + RENEWED_PROMISE)}): give a new "
+                "time, or a duration such as 2h",
                 doc.path,
                 doc.line_of(("next_update",)),
                 "next_update",
