@@ -307,6 +307,9 @@ def status_site(world: World) -> Iterator[StaticServer]:
     assert send_banner(world, "incident.yaml", 30) == "new"
     assert send_banner(world, "incident.yaml", 151) == "reminder"
     edit(world, "status: identified", "status: resolved")
+    # Resolved says so in a new headline (an unchanged one is refused).
+    edit(world, "Rétablissement prévu vers 14h.", "Le courant est revenu partout.")
+    edit(world, "We are restoring it; back around 14:00.", "Power is back everywhere.")
     assert send_banner(world, "incident.yaml", 200) == "new"
     shutil.copyfile(REPO / "examples" / "storm-en.yaml", world.folder / "storm.yaml")
     assert send_banner(world, "storm.yaml", at=STORM_AT) == "new"
