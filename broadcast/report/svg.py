@@ -28,6 +28,26 @@ _INK = {
     "failed": ("#ffffff", "#b91c1c"),
 }
 PROMISE_INK = {KEPT: "#15803d", LATE: "#b91c1c", OVERDUE: "#b91c1c", PENDING_PROMISE: "#6b7280"}
+# The resolution's line: not the green of a kept promise, which it would be mistaken for.
+RESOLVED_INK = "#6d28d9"
+# After the resolution the axis runs on only this long (or a fortieth of the span).
+_AFTER_THE_END = timedelta(minutes=10)
+_LABELS = {
+    "en": {
+        "promised": "promised",
+        "started": "started",
+        "resolved": "resolved",
+        "report": "report",
+        "of": "Timeline of",
+    },
+    "fr": {
+        "promised": "promis",
+        "started": "début",
+        "resolved": "résolu",
+        "report": "bilan",
+        "of": "Chronologie de",
+    },
+}
 
 _CHART_WIDTH = 960
 _LEFT = 110  # lane labels
@@ -52,7 +72,7 @@ def mark_shape(kind: str, outcome: str, cx: float, cy: float) -> str:
     return f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="6.5" {paint}/>'
 
 
-def timeline_svg(data: dict[str, Any]) -> str:
+def timeline_svg(data: dict[str, Any], language: str = "en") -> str:
     """Channels as lanes, each version's batch as a mark at the time it went out on the lane,
     the promised next updates as ticks above them, and an axis of local hours."""
     zone = ZoneInfo(data["timezone"])
@@ -64,17 +84,28 @@ def timeline_svg(data: dict[str, Any]) -> str:
     last_promise = data["promises"][-1] if data["promises"] else None
     still_open = last_promise is not None and last_promise["outcome"] in (PENDING_PROMISE, OVERDUE)
 
+    labels = _LABELS.get(language, _LABELS["en"])
     moments = [started]
+    sent = []
     for version in data["versions"]:
         moments.append(parse(version["created_at"]))
-        moments += [parse(batch["at"]) for batch in version["delivery"].values()]
+        sent += [parse(batch["at"]) for batch in version["delivery"].values()]
+    moments += sent
+    resolved_at = parse(data["resolved_at"]) if data["resolved_at"] else None
     for promise in data["promises"]:
-        moments += [parse(promise[k]) for k in ("promised_at", "answered_at") if promise[k]]
+        for key in ("promised_at", "answered_at"):
+            # A promise for after the resolution was never due: it does not stretch the axis.
+            if promise[key] and (resolved_at is None or parse(promise[key]) <= resolved_at):
+                moments.append(parse(promise[key]))
     if still_open:
         moments.append(generated)
+    if resolved_at is not None:
+        moments.append(resolved_at)
     low, high = min(moments), max(moments)
     span = max(high - low, timedelta(hours=1))
-    low, high = low - span / 40, low + span + span / 40
+    margin = span / 40
+    low = low - margin
+    high = high + (min(margin, _AFTER_THE_END) if resolved_at is not None else margin)
     width = _CHART_WIDTH - _LEFT - _RIGHT
 
     def x(moment: datetime) -> float:
@@ -94,7 +125,7 @@ def timeline_svg(data: dict[str, Any]) -> str:
         f'<svg class="timeline" xmlns="http://www.w3.org/2000/svg" role="img"'
         f' viewBox="0 0 {_CHART_WIDTH} {height}" width="{_CHART_WIDTH}" height="{height}"'
         f' aria-labelledby="timeline-title timeline-desc">',
-        f'<title id="timeline-title">Timeline of {_esc(data["incident"])}</title>',
+        f'<title id="timeline-title">{labels["of"]} {_esc(data["incident"])}</title>',
         f'<desc id="timeline-desc">{_esc(description)}</desc>',
     ]
 
@@ -111,7 +142,7 @@ def timeline_svg(data: dict[str, Any]) -> str:
     out.append("</g>")
     out.append(
         f'<text x="{_LEFT - 10}" y="{_BAND_TOP + _BAND_HEIGHT / 2 + 4:.1f}"'
-        f' text-anchor="end">promised</text>'
+        f' text-anchor="end">{labels["promised"]}</text>'
     )
 
     out.append('<g class="axis">')
@@ -132,7 +163,7 @@ def timeline_svg(data: dict[str, Any]) -> str:
         if local.date() != previous_day:
             out.append(
                 f'<text x="{tx:.1f}" y="{lanes_bottom + 34}" text-anchor="middle">'
-                f"{local:%a %d %b}</text>"
+                f"{_esc(_day_label(local, language))}</text>"
             )
             previous_day = local.date()
     out.append("</g>")
@@ -149,11 +180,15 @@ def timeline_svg(data: dict[str, Any]) -> str:
             f"{_esc(label)}</text></g>"
         )
 
-    out.append(moment_line(started, f"started {local_time(data['started_at'], day)}", "#111827"))
-    if data["resolved_at"]:
-        out.append(moment_line(parse(data["resolved_at"]), "resolved", "#15803d"))
+    out.append(
+        moment_line(
+            started, f"{labels['started']} {local_time(data['started_at'], day)}", "#111827"
+        )
+    )
+    if resolved_at is not None:
+        out.append(moment_line(resolved_at, labels["resolved"], RESOLVED_INK))
     if still_open:
-        out.append(moment_line(generated, "report", "#6b7280", ' stroke-dasharray="2 3"'))
+        out.append(moment_line(generated, labels["report"], "#6b7280", ' stroke-dasharray="2 3"'))
 
     out.append('<g class="promises">')
     for promise in data["promises"]:
@@ -161,6 +196,8 @@ def timeline_svg(data: dict[str, Any]) -> str:
             continue
         colour = PROMISE_INK[promise["outcome"]]
         px = x(parse(promise["promised_at"]))
+        if px > _LEFT + width:
+            continue  # due after the end of the axis (after the resolution)
         tip = (
             f"Promise of #{promise['version']} (made {local_time(promise['made_at'], day)}): "
             f"next update by {local_time(promise['promised_at'], day)}: {promise_outcome(promise)}"
@@ -223,6 +260,13 @@ def timeline_svg(data: dict[str, Any]) -> str:
     out.append("</g>")
     out.append("</svg>")
     return "\n".join(out)
+
+
+def _day_label(moment: datetime, language: str) -> str:
+    """``Sun 22 Nov`` / ``dim. 22 nov.``: the day under the first hour of each day."""
+    from babel.dates import format_date
+
+    return format_date(moment, "EEE d MMM", locale="fr" if language == "fr" else "en")
 
 
 def _hour_ticks(low: datetime, high: datetime, zone: ZoneInfo) -> list[datetime]:

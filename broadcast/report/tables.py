@@ -33,7 +33,116 @@ class ReportTable:
     empty: str = "Nothing was sent."
 
 
-def format_duration(seconds: float | None) -> str:
+# The report speaks the incident's language: French, else English. Keys are the English words.
+FRENCH = {
+    "Nothing was sent.": "Rien n'a été envoyé.",
+    "Started {start} ({zone}).": "Début {start} ({zone}).",
+    "Started {start} ({zone}); resolved {end}, after {duration}.": (
+        "Début {start} ({zone}) ; résolu {end}, au bout de {duration}."
+    ),
+    "This was an EXERCISE (a drill), not a real incident: it evaluates the drill, sent only to "
+    "the exercise recipients, kept apart from the real incident.": (
+        "Ceci était un EXERCICE, pas un incident réel : ce rapport évalue l'exercice, envoyé "
+        "aux seuls destinataires d'exercice, à part de l'incident réel."
+    ),
+    "Nothing has been sent for this incident yet.": "Rien n'a encore été envoyé pour cet incident.",
+    "First message {after} after the start ({channel}, {at}).": (
+        "Premier message {after} après le début ({channel}, {at})."
+    ),
+    "{n} kept": "{n} tenue(s)",
+    "{n} late (worst by {worst})": "{n} en retard (au pire de {worst})",
+    "the last overdue by {overdue}": "la dernière dépassée de {overdue}",
+    "{n} pending": "{n} en attente",
+    "{made} promised update(s): {parts}.": "{made} mise(s) à jour promise(s) : {parts}.",
+    "{n} reached through a fallback channel ({per}).": (
+        "{n} atteint(s) par un canal de secours ({per})."
+    ),
+    "{n} by {channel}": "{n} par {channel}",
+    "{n} of the failures not sent at all: the recipient was suppressed by an earlier failure "
+    "(invalid or not a mobile).": (
+        "{n} des échecs jamais envoyés : le destinataire était écarté après un échec précédent "
+        "(numéro invalide ou non mobile)."
+    ),
+    "#{number} sent by {who}": "n°{number} envoyé par {who}",
+    ", approved by {who}": ", approuvé par {who}",
+    "{count} reminder(s) out of {versions} message(s) ({share:.0%}).": (
+        "{count} rappel(s) sur {versions} message(s) ({share:.0%})."
+    ),
+    "first message ({channel})": "premier message ({channel})",
+    "never sent": "jamais envoyé",
+    "Time to first message": "Délai du premier message",
+    "channel": "canal",
+    "first sent": "premier envoi",
+    "after the start": "après le début",
+    "version": "version",
+    "Updates": "Mises à jour",
+    "time": "heure",
+    "kind": "type",
+    "status": "état",
+    "went out": "parti",
+    "sent": "envoyés",
+    "failed": "échecs",
+    "next update promised": "prochaine mise à jour promise",
+    "Promised updates": "Mises à jour promises",
+    "made": "faite",
+    "promised for": "promise pour",
+    "next message": "message suivant",
+    "outcome": "résultat",
+    "#{number} at {at}": "n°{number} à {at}",
+    "failed by reason": "échecs par motif",
+    "uncertain": "incertains",
+    "pending": "en attente",
+    "superseded": "remplacés",
+    "Reached (delivery receipts), last version (#{last})": (
+        "Reçus (accusés de réception), dernière version (n°{last})"
+    ),
+    "Reached": "Reçus",
+    "delivered": "remis",
+    "reached": "atteints",
+    "undelivered": "non remis",
+    "waiting": "en attente",
+    "No delivery receipts yet.": "Pas encore d'accusé de réception.",
+    "Delivery per channel, all versions": "Envois par canal, toutes versions",
+    "Delivery per channel, last version (#{last})": "Envois par canal, dernière version (n°{last})",
+    "Delivery, last version": "Envois, dernière version",
+    "kept": "tenue",
+    "late": "en retard",
+    "overdue": "dépassée",
+    "{outcome} by {duration}": "{outcome} de {duration}",
+    "none (resolved)": "aucune (résolu)",
+    "none": "aucune",
+    "not sent, opted out earlier: {n}": "non envoyés, désinscrits auparavant : {n}",
+    "update": "mise à jour",
+    "reminder": "rappel",
+    "correction": "rectificatif",
+    "investigating": "en cours",
+    "identified": "cause identifiée",
+    "monitoring": "réparation effectuée",
+    "resolved": "résolu",
+    "cancelled": "annulé",
+}
+
+
+def say(text: str, language: str = "en", **values: Any) -> str:
+    """``text`` in ``language`` (French, else English), with ``values`` put in."""
+    words = FRENCH.get(text, text) if language == "fr" else text
+    if language != "fr":  # English plurals: "(s)" only after a count other than one
+        words = words.replace("update(s)", "updates" if values.get("made", 1) != 1 else "update")
+        words = words.replace(
+            "reminder(s)", "reminders" if values.get("count", 1) != 1 else "reminder"
+        )
+        words = words.replace(
+            "message(s)", "messages" if values.get("versions", 1) != 1 else "message"
+        )
+    return words.format(**values) if values else words
+
+
+def report_language(data: dict[str, Any]) -> str:
+    """The language of the report: the incident's (``fr_FR`` → ``fr``)."""
+    return "fr" if str(data.get("locale") or "").lower().startswith("fr") else "en"
+
+
+def format_duration(seconds: float | None, language: str = "en") -> str:
     """``1 h 05 min``, ``25 min``, ``45 s``, ``2 d 3 h``; ``—`` when there is none."""
     if seconds is None:
         return "—"
@@ -44,7 +153,8 @@ def format_duration(seconds: float | None) -> str:
     days, rest = divmod(whole // 60, 24 * 60)
     hours, minutes = divmod(rest, 60)
     if days:
-        return f"{sign}{days} d {hours} h" if hours else f"{sign}{days} d"
+        d = "j" if language == "fr" else "d"
+        return f"{sign}{days} {d} {hours} h" if hours else f"{sign}{days} {d}"
     if hours:
         return f"{sign}{hours} h {minutes:02d} min" if minutes else f"{sign}{hours} h"
     return f"{sign}{minutes} min"
@@ -58,71 +168,112 @@ def local_time(text: str | None, day: date | None = None) -> str:
     return f"{moment:%H:%M}" if moment.date() == day else f"{moment:%Y-%m-%d %H:%M}"
 
 
-def promise_outcome(promise: dict[str, Any]) -> str:
+def promise_outcome(promise: dict[str, Any], language: str = "en") -> str:
     """``kept``, ``late by 25 min``, ``pending``, ``overdue by 30 min``, ``none (resolved)``."""
     outcome = promise["outcome"]
     if outcome in (LATE, OVERDUE):
-        return f"{outcome} by {format_duration(promise['late_by_seconds'])}"
+        duration = format_duration(promise["late_by_seconds"], language)
+        return say(
+            "{outcome} by {duration}", language, outcome=say(outcome, language), duration=duration
+        )
     if outcome == NO_PROMISE:
-        return "none (resolved)" if promise["promised_at"] is None else "none"
-    return str(outcome)
+        return say("none (resolved)" if promise["promised_at"] is None else "none", language)
+    return say(str(outcome), language)
 
 
-def failure_reasons(counts: dict[str, Any]) -> str:
+def failure_reasons(counts: dict[str, Any], language: str = "en") -> str:
     reasons = [f"{code}: {n}" for code, n in counts["failed_by_reason"].items()]
     if counts.get("opted_out"):
-        reasons.append(f"not sent, opted out earlier: {counts['opted_out']}")
+        reasons.append(say("not sent, opted out earlier: {n}", language, n=counts["opted_out"]))
     return ", ".join(reasons) or "—"
 
 
-def report_summary(data: dict[str, Any]) -> list[str]:
+def report_summary(data: dict[str, Any], language: str = "en") -> list[str]:
     """The findings in a few sentences, before the tables."""
     day = start_day(data)
     zone = data["timezone"]
-    lines = [f"Started {local_time(data['started_at'])} ({zone})."]
+
+    def duration(seconds: float | None) -> str:
+        return format_duration(seconds, language)
+
+    lines = [
+        say("Started {start} ({zone}).", language, start=local_time(data["started_at"]), zone=zone)
+    ]
     if data["resolved_at"]:
-        lines[0] = (
-            f"Started {local_time(data['started_at'])} ({zone}); resolved "
-            f"{local_time(data['resolved_at'], day)}, after "
-            f"{format_duration(data['duration_seconds'])}."
+        lines[0] = say(
+            "Started {start} ({zone}); resolved {end}, after {duration}.",
+            language,
+            start=local_time(data["started_at"]),
+            zone=zone,
+            end=local_time(data["resolved_at"], day),
+            duration=duration(data["duration_seconds"]),
         )
     if data.get("exercise"):
         lines.insert(
             0,
-            "This was an EXERCISE (a drill), not a real incident: it evaluates the drill, sent "
-            "only to the exercise recipients, kept apart from the real incident.",
+            say(
+                "This was an EXERCISE (a drill), not a real incident: it evaluates the drill, "
+                "sent only to the exercise recipients, kept apart from the real incident.",
+                language,
+            ),
         )
     first = data["speed"]["first_message"]
     if first is None:
-        lines.append("Nothing has been sent for this incident yet.")
+        lines.append(say("Nothing has been sent for this incident yet.", language))
         return lines
     lines.append(
-        f"First message {format_duration(first['after_seconds'])} after the start "
-        f"({first['channel']}, {local_time(first['first_sent_at'], day)})."
+        say(
+            "First message {after} after the start ({channel}, {at}).",
+            language,
+            after=duration(first["after_seconds"]),
+            channel=first["channel"],
+            at=local_time(first["first_sent_at"], day),
+        )
     )
     promises = data["promises_summary"]
     if promises["made"]:
-        parts = [f"{promises[KEPT]} kept"]
+        parts = [say("{n} kept", language, n=promises[KEPT])]
         if promises[LATE]:
-            worst = format_duration(promises["worst_late_seconds"])
-            parts.append(f"{promises[LATE]} late (worst by {worst})")
+            worst = duration(promises["worst_late_seconds"])
+            parts.append(
+                say("{n} late (worst by {worst})", language, n=promises[LATE], worst=worst)
+            )
         if promises[OVERDUE]:
-            overdue = format_duration(data["promises"][-1]["late_by_seconds"])
-            parts.append(f"the last overdue by {overdue}")
+            overdue = duration(data["promises"][-1]["late_by_seconds"])
+            parts.append(say("the last overdue by {overdue}", language, overdue=overdue))
         if promises[PENDING_PROMISE]:
-            parts.append(f"{promises[PENDING_PROMISE]} pending")
-        made = promises["made"]
-        lines.append(f"{made} promised update{'s' * (made != 1)}: {', '.join(parts)}.")
+            parts.append(say("{n} pending", language, n=promises[PENDING_PROMISE]))
+        lines.append(
+            say(
+                "{made} promised update(s): {parts}.",
+                language,
+                made=promises["made"],
+                parts=", ".join(parts),
+            )
+        )
     every = data["delivery"]["all_versions"]
     through = {c: n["fallback"] for c, n in every.items() if n.get("fallback")}
     if through:
-        per = ", ".join(f"{n} by {c}" for c, n in through.items())
-        lines.append(f"{sum(through.values())} reached through a fallback channel ({per}).")
+        per = ", ".join(
+            say("{n} by {channel}", language, n=n, channel=c) for c, n in through.items()
+        )
+        lines.append(
+            say(
+                "{n} reached through a fallback channel ({per}).",
+                language,
+                n=sum(through.values()),
+                per=per,
+            )
+        )
     suppressed = sum(n.get("suppressed", 0) for n in every.values())
     if suppressed:
         lines.append(
-            f"{suppressed} of the failures not sent at all: the recipient was suppressed by an "
-            "earlier failure (invalid or not a mobile)."
+            say(
+                "{n} of the failures not sent at all: the recipient was suppressed by an "
+                "earlier failure (invalid or not a mobile).",
+                language,
+                n=suppressed,
+            )
         )
     correction = data.get("correction")
     if correction:
@@ -130,14 +281,24 @@ def report_summary(data: dict[str, Any]) -> list[str]:
         reached = correction["reached"]
         lines.append(
             f"Correction (#{correction['version']}): it began reaching people "
-            f"{format_duration(to_first)} after the wrong message; the last of its {reached} "
-            f"deliver{'y' if reached == 1 else 'ies'} went out {format_duration(to_last)} after "
+            f"{duration(to_first)} after the wrong message; the last of its {reached} "
+            f"deliver{'y' if reached == 1 else 'ies'} went out {duration(to_last)} after "
             f"it ({local_time(correction['wrong_message_at'], day)} to "
+            f"{local_time(correction['correction_last_at'], day)})."
+            if language != "fr"
+            else f"Rectificatif (n°{correction['version']}) : il a commencé à atteindre les "
+            f"destinataires {duration(to_first)} après le message erroné ; le dernier de ses "
+            f"{reached} envois est parti {duration(to_last)} après lui "
+            f"({local_time(correction['wrong_message_at'], day)} à "
             f"{local_time(correction['correction_last_at'], day)})."
         )
     people = [
-        f"#{v['number']} sent by {v['sent_by']}"
-        + (f", approved by {v['approved_by']}" if v.get("approved_by") else "")
+        say("#{number} sent by {who}", language, number=v["number"], who=v["sent_by"])
+        + (
+            say(", approved by {who}", language, who=v["approved_by"])
+            if v.get("approved_by")
+            else ""
+        )
         for v in data["versions"]
         if v.get("sent_by")
     ]
@@ -145,25 +306,39 @@ def report_summary(data: dict[str, Any]) -> list[str]:
         lines.append("; ".join(people) + ".")
     reminders = data["reminders"]
     lines.append(
-        f"{reminders['count']} reminder{'s' * (reminders['count'] != 1)} out of "
-        f"{reminders['versions']} message{'s' * (reminders['versions'] != 1)} "
-        f"({reminders['share']:.0%})."
+        say(
+            "{count} reminder(s) out of {versions} message(s) ({share:.0%}).",
+            language,
+            count=reminders["count"],
+            versions=reminders["versions"],
+            share=reminders["share"],
+        )
     )
     return lines
 
 
-def report_tables(data: dict[str, Any]) -> list[ReportTable]:
+def report_tables(data: dict[str, Any], language: str = "en") -> list[ReportTable]:
     """Speed, updates, promises, and delivery over all versions and for the last one."""
     day = start_day(data)
+
+    def t(text: str, **values: Any) -> str:
+        return say(text, language, **values)
+
+    def columns(*names: str) -> tuple[str, ...]:
+        return tuple(t(name) if name not in ("#", "50 %", "90 %") else name for name in names)
+
+    def duration(seconds: float | None) -> str:
+        return format_duration(seconds, language)
+
     speed_rows: list[tuple[str, ...]] = []
     tones: list[str | None] = []
     first = data["speed"]["first_message"]
     if first is not None:
         speed_rows.append(
             (
-                f"first message ({first['channel']})",
+                t("first message ({channel})", channel=first["channel"]),
                 local_time(first["first_sent_at"], day),
-                format_duration(first["after_seconds"]),
+                duration(first["after_seconds"]),
                 f"#{first['version']}",
             )
         )
@@ -173,30 +348,33 @@ def report_tables(data: dict[str, Any]) -> list[ReportTable]:
             (
                 channel,
                 local_time(doc["first_sent_at"], day),
-                format_duration(doc["after_seconds"]),
-                f"#{doc['version']}" if doc["version"] else "never sent",
+                duration(doc["after_seconds"]),
+                f"#{doc['version']}" if doc["version"] else t("never sent"),
             )
         )
         tones.append(None if doc["version"] else "bad")
     speed = ReportTable(
         "speed",
-        "Time to first message",
-        ("channel", "first sent", "after the start", "version"),
+        t("Time to first message"),
+        columns("channel", "first sent", "after the start", "version"),
         speed_rows,
         frozenset({2}),
         tones,
+        empty=t("Nothing was sent."),
     )
 
     updates = ReportTable(
         "updates",
-        "Updates",
-        ("#", "time", "kind", "status", "went out", "sent", "failed", "next update promised"),
+        t("Updates"),
+        columns(
+            "#", "time", "kind", "status", "went out", "sent", "failed", "next update promised"
+        ),
         [
             (
                 str(v["number"]),
                 local_time(v["created_at"], day),
-                v["kind"],
-                v["status"],
+                t(v["kind"]),
+                t(v["status"]),
                 local_time(v["went_out_at"], day),
                 str(sum(d["sent"] for d in v["delivery"].values())),
                 str(sum(d["failed"] for d in v["delivery"].values())),
@@ -205,40 +383,54 @@ def report_tables(data: dict[str, Any]) -> list[ReportTable]:
             for v in data["versions"]
         ],
         frozenset({0, 5, 6}),
+        empty=t("Nothing was sent."),
     )
 
     promise_tones = {KEPT: "good", LATE: "bad", OVERDUE: "bad"}
     promises = ReportTable(
         "promises",
-        "Promised updates",
-        ("#", "made", "promised for", "next message", "outcome"),
+        t("Promised updates"),
+        columns("#", "made", "promised for", "next message", "outcome"),
         [
             (
                 str(p["version"]),
                 local_time(p["made_at"], day),
                 local_time(p["promised_at"], day),
-                f"#{p['answered_by']} at {local_time(p['answered_at'], day)}"
+                t(
+                    "#{number} at {at}",
+                    number=p["answered_by"],
+                    at=local_time(p["answered_at"], day),
+                )
                 if p["answered_by"]
                 else "—",
-                promise_outcome(p),
+                promise_outcome(p, language),
             )
             for p in data["promises"]
         ],
         frozenset({0}),
         [promise_tones.get(p["outcome"]) for p in data["promises"]],
+        empty=t("Nothing was sent."),
     )
 
     def delivery(key: str, title: str, per_channel: dict[str, dict[str, Any]]) -> ReportTable:
         return ReportTable(
             key,
             title,
-            ("channel", "sent", "failed", "failed by reason", "uncertain", "pending", "superseded"),
+            columns(
+                "channel",
+                "sent",
+                "failed",
+                "failed by reason",
+                "uncertain",
+                "pending",
+                "superseded",
+            ),
             [
                 (
                     channel,
                     str(counts["sent"]),
                     str(counts["failed"]),
-                    failure_reasons(counts),
+                    failure_reasons(counts, language),
                     str(counts["uncertain"]),
                     str(counts["pending"]),
                     str(counts.get("superseded", 0)),
@@ -250,13 +442,18 @@ def report_tables(data: dict[str, Any]) -> list[ReportTable]:
                 "bad" if counts["failed"] or counts["uncertain"] else None
                 for counts in per_channel.values()
             ],
+            empty=t("Nothing was sent."),
         )
 
     last = data["delivery"]["last_version_number"]
     reach = ReportTable(
         "reach",
-        f"Reached (delivery receipts), last version (#{last})" if last else "Reached",
-        ("channel", "sent", "delivered", "reached", "undelivered", "waiting", "50 %", "90 %"),
+        t("Reached (delivery receipts), last version (#{last})", last=last)
+        if last
+        else t("Reached"),
+        columns(
+            "channel", "sent", "delivered", "reached", "undelivered", "waiting", "50 %", "90 %"
+        ),
         [
             (
                 channel,
@@ -265,14 +462,14 @@ def report_tables(data: dict[str, Any]) -> list[ReportTable]:
                 f"{r['reached_percent']:g} %",
                 str(r["undelivered"]),
                 str(r["waiting"]),
-                format_duration(r["to_50_percent_seconds"]),
-                format_duration(r["to_90_percent_seconds"]),
+                duration(r["to_50_percent_seconds"]),
+                duration(r["to_90_percent_seconds"]),
             )
             for channel, r in data.get("reach", {}).items()
         ],
         frozenset({1, 2, 3, 4, 5, 6, 7}),
         ["bad" if r["undelivered"] else None for r in data.get("reach", {}).values()],
-        empty="No delivery receipts yet.",
+        empty=t("No delivery receipts yet."),
     )
     return [
         speed,
@@ -281,11 +478,15 @@ def report_tables(data: dict[str, Any]) -> list[ReportTable]:
         # Only where a channel gives receipts (SMS): other channels say no more than "sent".
         *([reach] if reach.rows else []),
         delivery(
-            "delivery_all", "Delivery per channel, all versions", data["delivery"]["all_versions"]
+            "delivery_all",
+            t("Delivery per channel, all versions"),
+            data["delivery"]["all_versions"],
         ),
         delivery(
             "delivery_last",
-            f"Delivery per channel, last version (#{last})" if last else "Delivery, last version",
+            t("Delivery per channel, last version (#{last})", last=last)
+            if last
+            else t("Delivery, last version"),
             data["delivery"]["last_version"],
         ),
     ]
