@@ -575,3 +575,20 @@ def test_email_greets_by_name_with_a_footer_and_reads_on_a_phone(
         if scheme == "light":
             checked.shot(tmp_path, f"email-{width}", full_page=True)
         page.context.close()
+
+
+def test_status_page_links_the_cap_feed_only_when_a_cap_channel_exists(world: World) -> None:
+    page = world.folder / "public" / "status" / f"{PANNE}.html"
+    assert send_banner(world, "incident.yaml") == "new"
+    assert "alerts.atom" not in page.read_text(encoding="utf-8")
+
+    config = world.folder / "channels.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + "  cap:\n    type: cap\n    output_dir: public/cap\n    sender: alertes@example.com\n",
+        encoding="utf-8",
+    )
+    edit(world, "status: investigating", "status: identified")
+    assert send_banner(world, "incident.yaml", 30) == "new"
+    html = page.read_text(encoding="utf-8")
+    assert '<a href="../cap/alerts.atom" type="application/atom+xml">' in html
