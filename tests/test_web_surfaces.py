@@ -592,3 +592,22 @@ def test_status_page_links_the_cap_feed_only_when_a_cap_channel_exists(world: Wo
     assert send_banner(world, "incident.yaml", 30) == "new"
     html = page.read_text(encoding="utf-8")
     assert '<a href="../cap/alerts.atom" type="application/atom+xml">' in html
+
+
+def test_the_static_fragment_included_server_side_is_styled_under_the_csp(
+    browser: Browser, site: StaticServer, axe_available: None
+) -> None:
+    two_incidents(site)
+    fragment = (site.root / "status" / "banner.html").read_text(encoding="utf-8")
+    # A site without JavaScript: the fragment pasted into the slot, no banner.js.
+    page_html = host_page(fragment).replace('<script src="/status/banner.js" defer></script>', "")
+    (site.root / "static.html").write_text(page_html, encoding="utf-8")
+    checked = open_page(browser, PHONE)
+    checked.page.goto(f"{site.url}/static.html", wait_until="networkidle")
+    items = checked.page.locator(".broadcast-banner")
+    expect(items).to_have_count(2)
+    colours = items.evaluate_all("es => es.map(e => getComputedStyle(e).backgroundColor)")
+    assert colours == ["rgb(164, 22, 26)", "rgb(161, 74, 0)"]
+    assert checked.overflow() == 0 and checked.cls() < GOOD_CLS
+    assert not checked.violations() and checked.axe() == []
+    checked.page.context.close()
