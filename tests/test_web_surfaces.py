@@ -380,9 +380,12 @@ def test_the_status_site(
         == (BAR["critical"])
     )
 
-    # Print: no navigation or subscription links on paper.
+    # Print: no navigation or subscription links on paper, and the FAQ's answers shown.
+    answer = page.locator("details p").first
+    expect(answer).to_be_hidden()
     page.emulate_media(media="print")
     expect(page.locator("ul.subscribe")).to_be_hidden()
+    expect(answer).to_be_visible()
     page.emulate_media(media="screen")
     page.context.close()
 
