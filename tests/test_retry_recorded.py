@@ -25,6 +25,8 @@ def test_retry_after_the_file_became_a_draft_resends_the_recorded_version(world:
     world.twilio.clear_number_errors()
     edit(world, "Coupure de courant à Lille et Roubaix depuis 8h10.", DRAFT + ".")
     edit(world, "status: investigating", "status: monitoring")
+    # Monitoring in every language: an unchanged headline would be refused by send.
+    edit(world, "We are restoring it; back around 14:00.", "Power is back; we are watching.")
     code, doc = world.run_json("retry", "incident.yaml", "--yes", "--channel", "sms", env=at(20))
     assert (code, doc["action"], doc["sent"]) == (0, "continue", 1)
     assert doc["note"] == (

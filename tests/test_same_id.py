@@ -98,7 +98,8 @@ def test_an_incident_resolved_long_ago_is_not_reopened_silently(world: World) ->
     )
     assert code == 2
     (problem,) = doc["problems"]
-    assert problem["field"] == "status" and problem["line"] == 12
+    status_line = 1 + text.splitlines().index("status: investigating")
+    assert problem["field"] == "status" and problem["line"] == status_line
     assert "was resolved on 2026-11-23" in problem["message"]
     assert len(world.twilio.messages()) == sent
     code, doc = world.run_json(

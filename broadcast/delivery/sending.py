@@ -854,7 +854,8 @@ class SendRun:
             exercise=self.exercise,
             head_only=self.stream_recipients,
             strict=self.strict,
-            previous_wording=self._previous_wording,
+            # A retry re-sends the recorded version, whatever the file says now.
+            previous_wording=None if self.retry_transient else self._previous_wording,
         )
 
     def _reopen(self, incident: Incident, channels: list[str], config: Config) -> None:
