@@ -55,11 +55,11 @@ import math
 import re
 import secrets
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode
 
 from twilio.http.http_client import TwilioHttpClient
@@ -191,6 +191,9 @@ def _basic_auth(header: str | None) -> tuple[str, str] | None:
         return None
     user, sep, password = decoded.partition(":")
     return (user, password) if sep else None
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -519,8 +522,20 @@ class TwilioAPIServer(PeerServer):
             ):
                 continue
             chosen.append(message)
+        return self._page(request, "Messages", chosen, SentMessage.resource, size, page)
+
+    def _page(
+        self,
+        request: IncomingRequest,
+        resource: str,
+        chosen: list[T],
+        as_json: Callable[[T], dict[str, Any]],
+        size: int,
+        page: int,
+    ) -> Reply:
+        """One page of a list resource (``Messages``, ``Calls``), with Twilio's paging links."""
         items = chosen[page * size : (page + 1) * size]
-        path = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages.json"
+        path = f"/{API_VERSION}/Accounts/{self.account_sid}/{resource}.json"
         kept = [(k, v[0]) for k, v in request.query.items() if k not in ("Page", "PageToken")]
 
         def page_uri(number: int) -> str:
@@ -531,7 +546,7 @@ class TwilioAPIServer(PeerServer):
         return _twilio_json(
             200,
             {
-                "messages": [m.resource() for m in items],
+                resource.lower(): [as_json(item) for item in items],
                 "end": page * size + max(len(items) - 1, 0),
                 "first_page_uri": page_uri(0),
                 "next_page_uri": page_uri(page + 1) if more else None,
@@ -624,29 +639,7 @@ class TwilioAPIServer(PeerServer):
             for c in reversed(placed)
             if (to is None or c.to == to) and (from_ is None or c.from_ == from_)
         ]
-        items = chosen[page * size : (page + 1) * size]
-        path = f"/{API_VERSION}/Accounts/{self.account_sid}/Calls.json"
-        kept = [(k, v[0]) for k, v in request.query.items() if k not in ("Page", "PageToken")]
-
-        def page_uri(number: int) -> str:
-            query = [*kept, ("Page", str(number)), ("PageToken", f"PA{number}")]
-            return f"{path}?{urlencode(query)}"
-
-        more = (page + 1) * size < len(chosen)
-        return _twilio_json(
-            200,
-            {
-                "calls": [c.resource(c.outcome) for c in items],
-                "end": page * size + max(len(items) - 1, 0),
-                "first_page_uri": page_uri(0),
-                "next_page_uri": page_uri(page + 1) if more else None,
-                "page": page,
-                "page_size": size,
-                "previous_page_uri": page_uri(page - 1) if page else None,
-                "start": page * size,
-                "uri": page_uri(page),
-            },
-        )
+        return self._page(request, "Calls", chosen, lambda c: c.resource(c.outcome), size, page)
 
     def _authenticate(self, request: IncomingRequest, account: str) -> Reply | None:
         unauthorized = twilio_error(20003, headers={"WWW-Authenticate": 'Basic realm="Twilio API"'})
