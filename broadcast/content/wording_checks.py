@@ -550,16 +550,7 @@ _TONE_FIELDS = ("headline", "summary", "actions", "apology", "compensation")
 # cancelled: a correction says what was wrong in its own words, ``correction``.)
 _MOVED_ON = ("monitoring", "resolved")
 # Fields whose translation must follow a change (the ones the ledger's snapshot keeps).
-_SNAPSHOT_FIELDS = (
-    "title",
-    "headline",
-    "affected",
-    "summary",
-    "actions",
-    "apology",
-    "compensation",
-    "offline",
-)
+_SNAPSHOT_FIELDS = _TEXT_FIELDS
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 _LETTERS = re.compile(r"[^\W\d_]+")
