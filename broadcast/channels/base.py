@@ -189,6 +189,17 @@ class Adapter:
         """Release connections. Called once per instance, after its last delivery."""
 
 
+class FolderAdapter(Adapter):
+    """A channel that writes files into its ``output_dir`` (a website folder, a feed): one
+    target, the folder, relative to channels.yaml unless absolute."""
+
+    def single_target(self) -> Target:
+        folder = Path(self.config.output_dir)
+        if not folder.is_absolute():
+            folder = self.context.config_folder / folder
+        return Target(address=str(folder), name=self.name)
+
+
 class ClientAdapter(Adapter, Generic[ClientT]):
     """An adapter that talks to its provider through one SDK client, built once per worker.
 

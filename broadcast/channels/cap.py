@@ -37,9 +37,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from broadcast.channels.base import Adapter, DeliveryError, Outgoing, Target
+from broadcast.channels.base import DeliveryError, FolderAdapter, Outgoing, Target
 from broadcast.channels.web_banner import write_atomic
 
 if TYPE_CHECKING:
@@ -80,19 +80,10 @@ def cap_time(moment: str | datetime) -> str:
     return text[:-6] + "-00:00" if text.endswith("+00:00") else text
 
 
-class CapAdapter(Adapter):
+class CapAdapter(FolderAdapter):
     """Writes this version's CAP message, latest.xml, the Atom index and the folder's record."""
 
-    recipient_kind: ClassVar[None] = None
-    default_concurrency: ClassVar[int] = 1
-
     config: CapChannel
-
-    def single_target(self) -> Target:
-        folder = Path(self.config.output_dir)
-        if not folder.is_absolute():
-            folder = self.context.config_folder / folder
-        return Target(address=str(folder), name=self.name)
 
     def deliver(self, message: Outgoing, target: Target) -> str:
         folder = Path(target.address)

@@ -34,10 +34,10 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from broadcast.channels.base import Adapter, DeliveryError, Outgoing, Target
+from broadcast.channels.base import DeliveryError, FolderAdapter, Outgoing, Target
 
 SCRIPT = Path(__file__).with_name("banner.js")
 BANNER_STYLES = Path(__file__).with_name("banner.css")
@@ -143,17 +143,8 @@ _WIDTHS = [
 ]
 
 
-class WebBannerAdapter(Adapter):
+class WebBannerAdapter(FolderAdapter):
     """Writes the banner, the status pages, their history and feed into ``output_dir``."""
-
-    recipient_kind: ClassVar[None] = None
-    default_concurrency: ClassVar[int] = 1
-
-    def single_target(self) -> Target:
-        folder = Path(self.config.output_dir)
-        if not folder.is_absolute():
-            folder = self.context.config_folder / folder
-        return Target(address=str(folder), name=self.name)
 
     def deliver(self, message: Outgoing, target: Target) -> str:
         folder = Path(target.address)
