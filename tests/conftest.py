@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -33,6 +33,11 @@ def project(tmp_path: Path) -> Path:
 @pytest.fixture
 def incident_file(project: Path) -> Path:
     return project / "examples" / "panne-nord.yaml"
+
+
+def at(minutes: int, **more: str) -> dict[str, str]:
+    """The environment that pins the product's clock ``minutes`` after ``NOW`` (and ``more``)."""
+    return {"BROADCAST_NOW": (NOW + timedelta(minutes=minutes)).isoformat(), **more}
 
 
 def write(path: Path, text: str) -> Path:

@@ -10,31 +10,19 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from broadcast.ledger.sqlite import Contact
-from tests.conftest import NOW
+from tests.conftest import NOW, at
 from tests.test_ledger import LedgerMaker, open_ledger  # noqa: F401 (a fixture)
-from tests.world import PHONES, World
-
-
-def at(minutes: int, **more: str) -> dict[str, str]:
-    return {"BROADCAST_NOW": (NOW + timedelta(minutes=minutes)).isoformat(), **more}
+from tests.world import PHONES, World, edit
 
 
 def require_approval(world: World, rule: str = "{required: true}") -> None:
     path = world.folder / "channels.yaml"
     path.write_text(path.read_text(encoding="utf-8") + f"approval: {rule}\n", encoding="utf-8")
-
-
-def edit(world: World, old: str, new: str) -> None:
-    path = world.folder / "incident.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def said(result) -> str:

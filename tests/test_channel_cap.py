@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from datetime import timedelta
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
 
@@ -18,8 +18,9 @@ from lxml import etree
 from broadcast.channels.base import DeliveryContext, Outgoing
 from broadcast.channels.cap import CapAdapter
 from broadcast.input.config import CapChannel
-from tests.conftest import NOW, REPO
+from tests.conftest import NOW, REPO, at
 from tests.world import World
+from tests.world import edit as edit_all
 
 NS = {"cap": "urn:oasis:names:tc:emergency:cap:1.2", "atom": "http://www.w3.org/2005/Atom"}
 SENDER = "alertes@energie-nord.example"
@@ -33,15 +34,7 @@ CAP_CHANNEL = f"""\
 """
 
 
-def at(minutes: int) -> dict[str, str]:
-    return {"BROADCAST_NOW": (NOW + timedelta(minutes=minutes)).isoformat()}
-
-
-def edit(world: World, old: str, new: str) -> None:
-    path = world.folder / "incident.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+edit = partial(edit_all, count=1)  # the first occurrence only
 
 
 @pytest.fixture

@@ -3,26 +3,23 @@ later ones comments on it (as the X thread), Graph's error codes mapped to retri
 
 from __future__ import annotations
 
-from datetime import timedelta
+from functools import partial
 
 import pytest
 
-from tests.conftest import NOW
+from tests.conftest import at as clock_at
 from tests.peers.graph_api import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN, GraphAPIServer
 from tests.world import World
+from tests.world import edit as edit_all
 
 FB_ENV = {"FB_PAGE_TOKEN": DEFAULT_PAGE_TOKEN}
 
 
 def at(minutes: int) -> dict[str, str]:
-    return {"BROADCAST_NOW": (NOW + timedelta(minutes=minutes)).isoformat(), **FB_ENV}
+    return clock_at(minutes, **FB_ENV)
 
 
-def edit(world: World, old: str, new: str) -> None:
-    path = world.folder / "incident.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+edit = partial(edit_all, count=1)  # the first occurrence only
 
 
 @pytest.fixture

@@ -9,9 +9,8 @@ any version; the report shows the time from the wrong message to the correction.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
-from tests.conftest import NOW, write
+from tests.conftest import at, write
 from tests.world import CONTACTS, EMAILS, PHONES, World
 
 CORRECTION = (
@@ -19,10 +18,6 @@ CORRECTION = (
     "  Il n'y a pas de coupure à Lille : notre message de 9h40 était une erreur.\n"
     "  Vous n'avez rien à faire.\n"
 )
-
-
-def at(minutes: int) -> dict[str, str]:
-    return {"BROADCAST_NOW": (NOW + timedelta(minutes=minutes)).isoformat()}
 
 
 def cancel(world: World) -> None:

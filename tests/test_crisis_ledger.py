@@ -8,21 +8,13 @@ its original is a warning; an expected end already passed is a warning, an error
 
 from __future__ import annotations
 
-from datetime import timedelta
+from functools import partial
 
-from tests.conftest import NOW
+from tests.conftest import at
 from tests.world import PHONES, World
+from tests.world import edit as edit_all
 
-
-def at(minutes: int) -> dict[str, str]:
-    return {"BROADCAST_NOW": (NOW + timedelta(minutes=minutes)).isoformat()}
-
-
-def edit(world: World, old: str, new: str) -> None:
-    path = world.folder / "incident.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+edit = partial(edit_all, count=1)  # the first occurrence only
 
 
 def test_a_resolved_headline_left_unchanged_is_refused(world: World) -> None:

@@ -8,11 +8,10 @@ send is a new version, and the report says it evaluated a drill.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import pytest
 
-from tests.conftest import NOW, write
+from tests.conftest import at, write
 from tests.world import PHONES, World
 
 DRILL = """\
@@ -23,10 +22,6 @@ Duty officer,+44 7400 999999,duty@example.net,en
 DRILL_PHONES = ["+33699000001", "+447400999999"]
 DRILL_EMAILS = ["cellule@example.net", "duty@example.net"]
 DASH = "\u2013"
-
-
-def at(minutes: int) -> dict[str, str]:
-    return {"BROADCAST_NOW": (NOW + timedelta(minutes=minutes)).isoformat()}
 
 
 @pytest.fixture

@@ -7,9 +7,8 @@ goes nowhere, and the run says the file has changed since.
 
 from __future__ import annotations
 
-from tests.conftest import write
-from tests.test_updates import at, edit
-from tests.world import PHONES, World
+from tests.conftest import at, write
+from tests.world import PHONES, World, edit
 
 DRAFT = "BROUILLON ne pas envoyer"
 

@@ -3,14 +3,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from tests.conftest import NOW
+from tests.conftest import at
 from tests.world import PHONES, World
-
-
-def at(minutes: int) -> dict[str, str]:
-    return {"BROADCAST_NOW": (NOW + timedelta(minutes=minutes)).isoformat()}
 
 
 def edit(world: World, path: str, old: str, new: str) -> None:

@@ -11,15 +11,10 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
 from pathlib import Path
 
-from tests.conftest import NOW, write
+from tests.conftest import at, write
 from tests.world import World
-
-
-def at(minutes: int) -> dict[str, str]:
-    return {"BROADCAST_NOW": (NOW + timedelta(minutes=minutes)).isoformat()}
 
 
 def edit_config(world: World, old: str, new: str) -> None:

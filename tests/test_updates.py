@@ -9,22 +9,10 @@ from __future__ import annotations
 import fcntl
 import json
 import shutil
-from datetime import timedelta
 from pathlib import Path
 
-from tests.conftest import NOW
-from tests.world import PHONES, SECRETS, World
-
-
-def at(minutes: int) -> dict[str, str]:
-    return {"BROADCAST_NOW": (NOW + timedelta(minutes=minutes)).isoformat()}
-
-
-def edit(world: World, old: str, new: str) -> None:
-    path = world.folder / "incident.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
+from tests.conftest import at
+from tests.world import PHONES, SECRETS, World, edit
 
 
 def test_a_rerun_with_an_unchanged_file_sends_nothing_and_says_so(world: World) -> None:

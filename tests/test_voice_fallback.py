@@ -13,15 +13,11 @@ from urllib.parse import parse_qs
 
 from broadcast.channels.voice import twiml_for
 from broadcast.ledger.sqlite import UNDELIVERED, Ledger
-from tests.conftest import NOW
+from tests.conftest import NOW, at
 from tests.world import PHONES, World
 
 LANDLINE = "+33612345680"  # Sophie Leroy's row of the world's contacts
 SPOKEN_HEADLINE = "Coupure de courant à Lille et Roubaix depuis 8 heures 10."
-
-
-def at(minutes: int) -> dict[str, str]:
-    return {"BROADCAST_NOW": (NOW + timedelta(minutes=minutes)).isoformat()}
 
 
 def with_voice(world: World, voice: str, sms_fallback: str | None = "voice") -> None:

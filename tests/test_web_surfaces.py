@@ -28,7 +28,7 @@ from broadcast.input.config import WebBannerChannel
 from tests.browser import StaticServer
 from tests.conftest import NOW
 from tests.test_channel_web_banner import T0, message
-from tests.world import World
+from tests.world import World, edit
 
 REPO = Path(__file__).resolve().parent.parent
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -282,13 +282,6 @@ def test_banner_does_not_move_the_page(
 # The status site, made by the real CLI: a French incident through its life, then an English one.
 
 STORM_AT = "2026-12-05T07:00:00+00:00"
-
-
-def edit(world: World, old: str, new: str) -> None:
-    path = world.folder / "incident.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def send_banner(world: World, incident: str, minutes: int | None = None, at: str = "") -> str:

@@ -47,6 +47,15 @@ EMAILS = [
 ]
 
 
+def edit(world: World, old: str, new: str, count: int = -1) -> None:
+    """Replace ``old`` (which must be there) by ``new`` in the world's incident file: every
+    occurrence, or the first ``count``."""
+    path = world.folder / "incident.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
 @dataclass
 class World:
     folder: Path
