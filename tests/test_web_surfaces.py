@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import timedelta
@@ -215,6 +216,20 @@ def two_incidents(site: StaticServer) -> None:
     )
 
 
+def wait_until(page: Page, expression: str, timeout: float = 10.0) -> None:
+    """Poll ``expression`` in the page until it is true.
+
+    Not ``page.wait_for_function``: Playwright evaluates its predicate with ``eval`` inside the
+    page, which the strict CSP these pages are served with refuses. ``page.evaluate`` goes
+    through the DevTools protocol, which the CSP does not govern.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        page.wait_for_timeout(50)
+
+
 def hold_until_painted(page: Page, url: str) -> list[Route]:
     """Open ``url``, answering ``banner.json`` only once the page has been painted.
 
@@ -224,10 +239,11 @@ def hold_until_painted(page: Page, url: str) -> list[Route]:
     held: list[Route] = []
     page.route("**/banner.json", lambda route: held.append(route))
     page.goto(url, wait_until="load")
-    page.wait_for_function(
-        "performance.getEntriesByType('paint').some(p => p.name === 'first-contentful-paint')"
+    wait_until(
+        page,
+        "performance.getEntriesByType('paint').some(p => p.name === 'first-contentful-paint')",
     )
-    page.wait_for_function("document.fonts.status === 'loaded'")
+    wait_until(page, "document.fonts.status === 'loaded'")
     page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     for route in held:
         route.continue_()
