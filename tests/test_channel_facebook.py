@@ -3,6 +3,7 @@ later ones comments on it (as the X thread), Graph's error codes mapped to retri
 
 from __future__ import annotations
 
+import re
 from functools import partial
 
 import pytest
@@ -125,5 +126,8 @@ def test_a_correction_is_a_comment_under_the_post(fb_world: World) -> None:
     assert code == 0, doc
     [post] = graph.posts()
     [comment] = graph.comments(post.id)
-    assert comment.message.startswith("RECTIFICATIF : notre message disait « Coupure de courant")
+    # The end first, with its time, then what the wrong message said.
+    assert re.match(
+        r"Annulé à \d+h\d*\. RECTIFICATIF : notre message disait « Coupure", comment.message
+    )
     assert "Lille n'a pas été touchée ; seul Roubaix l'est." in comment.message

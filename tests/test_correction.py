@@ -54,7 +54,7 @@ def test_a_correction_reaches_every_earlier_recipient_even_one_removed_since(
     # X: a reply in the incident's thread.
     reply = world.x.posts()[-1]
     assert reply.in_reply_to == first_post.id
-    assert reply.text.startswith("RECTIFICATIF")
+    assert reply.text.startswith("Annulé à 10h. RECTIFICATIF")
     # The banner and the status page now carry the correction.
     status = world.folder / "public" / "status"
     assert "RECTIFICATIF" in (status / "banner.json").read_text(encoding="utf-8")

@@ -39,7 +39,29 @@ CHANNELS = {
     "email": ("email.txt.j2", "email"),
     "voice": ("voice.txt.j2", "voice"),
     "script": ("agent_script.md.j2", "web_banner"),
+    "facebook": ("facebook.txt.j2", "facebook"),
+    "apprise": ("apprise.txt.j2", "apprise"),
+    "cap_headline": ("cap_headline.txt.j2", "cap"),
+    "cap_description": ("cap_description.txt.j2", "cap"),
 }
+# A cancelled incident (a false alarm, a wrong message) is said by the correction_* templates;
+# CAP has none: its Cancel says it with the usual cap_* ones.
+CORRECTIONS = {
+    "sms": ("correction_sms.txt.j2", "sms"),
+    "tweet": ("correction_tweet.txt.j2", "twitter"),
+    "banner": ("correction_banner.txt.j2", "web_banner"),
+    "subject": ("correction_email_subject.txt.j2", "email"),
+    "email": ("correction_email.txt.j2", "email"),
+    "email_html": ("correction_email.html.j2", "email"),
+    "status": ("correction_status.html.j2", "web_banner"),
+    "voice": ("correction_voice.txt.j2", "voice"),
+    "script": ("correction_agent_script.md.j2", "web_banner"),
+    "facebook": ("correction_facebook.txt.j2", "facebook"),
+    "apprise": ("correction_apprise.txt.j2", "apprise"),
+    "cap_headline": ("cap_headline.txt.j2", "cap"),
+    "cap_description": ("cap_description.txt.j2", "cap"),
+}
+CORRECTION = "Notre message était erroné : il n'y a pas de panne. Vous n'avez rien à faire."
 REMINDERS = {
     "sms": ("reminder_sms.txt.j2", "sms"),
     "tweet": ("reminder_tweet.txt.j2", "twitter"),
@@ -82,6 +104,8 @@ def render(
     changes: dict[str, Any] = {"status": status}
     if status in ENDED:
         changes["feedback_url"] = FEEDBACK
+    if status == "cancelled":
+        changes["correction"] = CORRECTION
     incident = incident.model_copy(update=changes)
     worded, fell_back = incident.in_language(language)
     assert not fell_back
@@ -93,7 +117,8 @@ def render(
     moment = now or incident.started_at + timedelta(minutes=90)
     renderer = Renderer(worded, moment, organisation_of(path), templates_of(path), locale)
     out = {}
-    for name, (template, channel_type) in (REMINDERS if reminder else CHANNELS).items():
+    templates = CORRECTIONS if status == "cancelled" else REMINDERS if reminder else CHANNELS
+    for name, (template, channel_type) in templates.items():
         context = renderer.context(f"test-{name}", channel_type)
         if reminder:
             context.update(reminder=True)
@@ -114,8 +139,9 @@ def test_the_end_is_said_first_with_its_time(path: Path, language: str, status: 
     organisation = organisation_of(path)
     after_name = out["sms"].split(organisation, 1)[1]
     assert said in after_name[:40], out["sms"]
-    for name in ("tweet", "banner", "subject"):
+    for name in ("tweet", "banner", "subject", "email", "facebook", "apprise", "cap_headline"):
         assert said in out[name][:40], (name, out[name])
+    assert said in out["cap_description"].split("\n", 1)[0], out["cap_description"]
     spoken = renderer.text_env.filters["spoken_time"](ended_at)
     assert out["voice"].index(spoken) < out["voice"].index(
         renderer.text_env.filters["spoken"](incident.headline)[:20]
@@ -123,6 +149,33 @@ def test_the_end_is_said_first_with_its_time(path: Path, language: str, status: 
     # Nothing more is promised once it is over.
     for name in ("sms", "tweet", "banner"):
         assert not re.search(r"\bPoint (?:à|le)\b|More news (?:at|on)\b", out[name]), out[name]
+
+
+@pytest.mark.parametrize(("path", "language"), cases())
+def test_a_correction_says_it_is_cancelled_first_with_its_time(path: Path, language: str) -> None:
+    renderer, incident, out = render(path, language, "cancelled")
+    ended_at = renderer.context("x", "sms")["ended_at"]
+    said = renderer.text_env.filters["at"](ended_at)
+    organisation = organisation_of(path)
+    assert said in out["sms"].split(organisation, 1)[1][:40], out["sms"]
+    for name in ("tweet", "banner", "subject", "email", "facebook", "apprise", "cap_headline"):
+        assert said in out[name][:40], (name, out[name])
+        # Then what was wrong and what to do now.
+        assert out[name].index(said) < out[name].find(CORRECTION) or name in (
+            "subject",
+            "email",
+            "cap_headline",
+        )
+    assert said in out["cap_description"].split("\n", 1)[0], out["cap_description"]
+    for name in ("email_html", "status"):
+        # In the bar above the title.
+        above_the_title = out[name].split("<body", 1)[1].split("<h1", 1)[0]
+        assert said in above_the_title, (name, above_the_title)
+    spoken = renderer.text_env.filters["spoken_time"](ended_at)
+    spoken_correction = renderer.text_env.filters["spoken"](CORRECTION)
+    assert out["voice"].index(spoken) < out["voice"].index(spoken_correction), out["voice"]
+    first_section = out["script"].split("\n## ")[1]
+    assert first_section.index(said) < first_section.index(incident.correction), first_section
 
 
 @pytest.mark.parametrize("status", ENDED)
@@ -211,8 +264,9 @@ def test_reminders_after_the_expected_end_do_not_repeat_it(path: Path, language:
 @pytest.mark.parametrize(("path", "language"), cases())
 def test_times_are_written_one_way_per_language(path: Path, language: str, status: str) -> None:
     _, _, out = render(path, language, status)
-    for name in ("sms", "tweet", "banner", "subject", "email"):
-        text = out[name]
+    for name, text in out.items():
+        if name in ("script", "voice"):
+            continue  # the script quotes the FAQ as written; the call says times for the ear
         if language == "fr":
             # "11h40", never "11:40" (only a web address may hold a colon and digits).
             without_links = re.sub(r"https?://\S+", "", text)
