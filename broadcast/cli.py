@@ -587,7 +587,9 @@ def report(
     fmt: Annotated[
         str,
         typer.Option(
-            "--format", help="terminal, md (Markdown) or html (with a timeline).", metavar="FORMAT"
+            "--format",
+            help="terminal, md (Markdown) or html (a timeline; report.css goes beside --output).",
+            metavar="FORMAT",
         ),
     ] = "terminal",
     output: Annotated[
@@ -601,11 +603,13 @@ def report(
 
     On an exercise (--exercise, or exercise: true in the file), it evaluates the drill."""
     from broadcast.report.evaluation import post_incident_report
-    from broadcast.report.html import report_html
+    from broadcast.report.html import STYLES, STYLESHEET, report_html
     from broadcast.report.markdown import report_markdown
 
     if fmt not in ("terminal", "md", "html"):
         _fail([Problem(f"--format {fmt}: use terminal, md or html")])
+    if fmt == "html" and output is not None and output.name == STYLESHEET:
+        _fail([Problem(f"--output {output}: {STYLESHEET} is the page's stylesheet; name the page")])
     data = _from_ledger(
         incident,
         config,
@@ -631,8 +635,21 @@ def report(
     text = report_markdown(data) if fmt == "md" else report_html(data)
     if output is None:
         sys.stdout.write(text)
-    else:
-        output.write_text(text, encoding="utf-8")
+        if fmt == "html":
+            sys.stderr.write(
+                f"The page's styles are in {STYLESHEET}: --output FILE writes it too.\n"
+            )
+        return
+    files = {output: text}
+    if fmt == "html":
+        # Beside the page, as it links it: no inline style, so a strict CSP serves it as is.
+        files[output.parent / STYLESHEET] = STYLES.read_text(encoding="utf-8")
+    for path, content in files.items():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content, encoding="utf-8")
+        except OSError as exc:
+            _fail([Problem(f"--output {output}: cannot write {path}: {exc.strerror or exc}")])
 
 
 def _from_ledger(

@@ -16,19 +16,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Error, Page
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect
 from rich.console import Console
 
 import broadcast.ledger.sqlite as ledger_module
 from broadcast.input.incident import load_incident
 from broadcast.ledger.sqlite import Ledger
 from broadcast.report.evaluation import post_incident_report
-from broadcast.report.html import report_html
+from broadcast.report.html import STYLES, report_html
 from broadcast.report.markdown import report_markdown
 from broadcast.report.status import incident_status
 from broadcast.report.svg import PROMISE_INK
 from broadcast.terminal.report import show_report
+from tests.browser import StaticServer
 from tests.conftest import NOW
+from tests.test_web_surfaces import (  # axe_available: a fixture this module uses
+    CSP,
+    VIEWPORTS,
+    Checked,
+    axe_available,  # noqa: F401
+    open_page,
+)
 from tests.world import PHONES, World
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -384,8 +392,10 @@ def test_html_is_one_accessible_page_that_fetches_nothing(crisis: dict[str, Any]
     ]
     assert outline.tables == 5
     assert outline.row_headers == 5 + 5 + 5 + 4 + 4
-    # The hostile title is text everywhere: no script, no handler, nothing to load.
-    assert (outline.scripts, outline.links) == (0, [])
+    # The hostile title is text everywhere: no script, no handler, nothing to load but the
+    # stylesheet beside the page.
+    assert (outline.scripts, outline.links) == (0, ["report.css"])
+    assert "<style" not in page_html and " style=" not in page_html
     assert "url(" not in page_html and "@import" not in page_html
     assert "<h1>Bilan de l&#x27;incident : Coupure &lt;script&gt;" in page_html
     assert "1 mise(s) à jour promise(s)" not in page_html
@@ -432,11 +442,18 @@ def test_the_timeline_has_a_lane_per_channel_and_a_mark_per_batch(crisis: dict[s
     assert hours == [f"{h:02d}:00" for h in range(8, 17)]
 
 
+def write_report(data: dict[str, Any], folder: Path) -> Path:
+    """The page and its stylesheet, as ``--format html --output`` writes them."""
+    (folder / "report.css").write_text(STYLES.read_text(encoding="utf-8"), encoding="utf-8")
+    path = folder / "report.html"
+    path.write_text(report_html(data), encoding="utf-8")
+    return path
+
+
 def test_chromium_shows_the_timeline_and_runs_nothing_from_the_incident(
     crisis: dict[str, Any], page: Page, page_errors: list[Error], tmp_path: Path
 ) -> None:
-    path = tmp_path / "report.html"
-    path.write_text(report_html(crisis), encoding="utf-8")
+    path = write_report(crisis, tmp_path)
     console: list[ConsoleMessage] = []
     page.on("console", lambda message: console.append(message))
     page.goto(path.as_uri())
@@ -469,8 +486,7 @@ def test_chromium_shows_the_timeline_and_runs_nothing_from_the_incident(
 def test_on_a_phone_the_report_reads_without_scrolling_sideways(
     crisis: dict[str, Any], browser: Browser, tmp_path: Path
 ) -> None:
-    path = tmp_path / "report.html"
-    path.write_text(report_html(crisis), encoding="utf-8")
+    path = write_report(crisis, tmp_path)
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     page.goto(path.as_uri())
@@ -496,3 +512,58 @@ def test_on_a_phone_the_report_reads_without_scrolling_sideways(
     assert right_edge - float(resolved.find(f"{SVG}line").get("x1")) < 40
     page.screenshot(path=str(tmp_path / "report-phone.png"), full_page=True)
     context.close()
+
+
+@pytest.mark.usefixtures("axe_available")
+@pytest.mark.parametrize("screen", VIEWPORTS)
+def test_the_report_written_by_the_cli_is_clean_under_the_strict_csp_and_as_a_file(
+    crisis: dict[str, Any],
+    history: History,
+    browser: Browser,
+    tmp_path: Path,
+    screen: str,
+) -> None:
+    world = history.world
+    at = {"BROADCAST_NOW": minutes(600).isoformat()}
+    site = tmp_path / "site"
+    result = world.run(
+        "report", "incident.yaml", "--format", "html", "-o", str(site / "report.html"), env=at
+    )
+    assert result.exit_code == 0, result.output
+    # The stylesheet beside the page: what it links, the only thing it loads.
+    assert (site / "report.css").read_text(encoding="utf-8") == STYLES.read_text(encoding="utf-8")
+    page_html = (site / "report.html").read_text(encoding="utf-8")
+    assert '<link rel="stylesheet" href="report.css">' in page_html
+
+    def styled(checked: Checked) -> None:
+        page = checked.page
+        expect(page.locator("h1")).to_contain_text("Bilan de l'incident")
+        # report.css applied: the page's column, its headings' rule, the chart's own frame.
+        assert page.locator("main").evaluate("e => getComputedStyle(e).maxWidth") == "1000px"
+        assert page.locator("h2").first.evaluate("e => getComputedStyle(e).borderBottomStyle") == (
+            "solid"
+        )
+        assert page.locator(".chart").evaluate("e => getComputedStyle(e).overflowX") == "auto"
+        assert checked.overflow() == 0
+        assert not checked.violations() and not checked.errors
+        assert [m for m in checked.console if "report.css" in m] == []
+
+    with StaticServer(site, headers={"Content-Security-Policy": CSP}) as server:
+        checked = open_page(browser, VIEWPORTS[screen])
+        checked.page.goto(f"{server.url}/report.html", wait_until="networkidle")
+        styled(checked)
+        assert checked.axe() == []
+        checked.shot(tmp_path, f"report-{screen}", full_page=True)
+        checked.page.context.close()
+
+    # Opened from the disk, as a user double-clicks it: the same page, styled.
+    checked = open_page(browser, VIEWPORTS[screen])
+    checked.page.goto((site / "report.html").as_uri())
+    styled(checked)
+    checked.page.context.close()
+
+    # To stdout, the page alone: the CLI says where its styles are.
+    result = world.run("report", "incident.yaml", "--format", "html", env=at)
+    assert result.exit_code == 0
+    assert result.stdout.startswith("<!DOCTYPE html>")
+    assert "report.css" in result.stderr and "--output" in result.stderr

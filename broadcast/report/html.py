@@ -1,8 +1,15 @@
-"""The post-incident report as one self-contained HTML page (inline CSS and the SVG timeline)."""
+"""The post-incident report as an HTML page with its SVG timeline, and the stylesheet beside it.
+
+The page has no inline style or script: its styles are ``report.css`` (written beside it), the
+chart's are SVG presentation attributes. It works under ``Content-Security-Policy: default-src
+'self'`` on a web server, and opened as a file; without its stylesheet (mailed alone), the chart
+still reads and the rest is plain HTML.
+"""
 
 from __future__ import annotations
 
 import html
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from broadcast.report.evaluation import KEPT, LATE, PENDING_PROMISE
@@ -28,56 +35,9 @@ from broadcast.report.tables import (
 if TYPE_CHECKING:
     pass
 
-# -- HTML --------------------------------------------------------------------------------------
-
-_STYLE = """
-:root { color-scheme: light; }
-body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-  color: #111827; background: #fff; }
-main { max-width: 1000px; margin: 0 auto; padding: 24px 20px 48px; }
-h1 { font-size: 1.5rem; margin: 0 0 .25rem; }
-h2 { font-size: 1.15rem; margin: 2rem 0 .5rem; padding-bottom: .25rem;
-  border-bottom: 1px solid #e5e7eb; }
-.headline { margin: .25rem 0 1rem; color: #374151; font-size: 1.05rem; }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; margin: 0; }
-dl.facts dt { color: #4b5563; }
-dl.facts dd { margin: 0; }
-ul.findings { padding-left: 1.2rem; margin: .5rem 0; }
-table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
-th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #e5e7eb;
-  vertical-align: top; }
-thead th { background: #f9fafb; font-weight: 600; border-bottom: 2px solid #d1d5db; }
-.n { text-align: right; }
-tr.strong th, tr.strong td { font-weight: 700; }
-table.promises tr.good td:last-child { color: #15803d; font-weight: 600; }
-table.promises tr.bad td:last-child, table.speed tr.bad td,
-table.delivery tr.bad td:nth-child(3) { color: #b91c1c; font-weight: 600; }
-figure { margin: 0; }
-/* The chart keeps its drawn size (text of 12 px and more) and scrolls within its own frame on a
-   narrow screen: the page itself never scrolls sideways. */
-.chart { overflow-x: auto; }
-h1, .headline, dl.facts dd, ul.findings li, td { overflow-wrap: anywhere; }
-.chart:focus-visible { outline: 3px solid #1f5fa8; outline-offset: 2px; }
-svg.timeline { display: block; width: 960px; max-width: none; height: auto; }
-svg.timeline text { font: 12px system-ui, sans-serif; fill: #374151; }
-svg.timeline text.lane-label { font-size: 13px; font-weight: 600; fill: #111827; }
-svg.timeline text.version { font-size: 12px; fill: #4b5563; }
-@media (max-width: 40rem) {
-  main { padding: 16px 12px 32px; }
-  dl.facts { grid-template-columns: minmax(0, 1fr); }
-  dl.facts dd { margin-bottom: .4rem; }
-  /* Tables become one block per row, each cell named by its column. */
-  table, thead, tbody, tr, th, td { display: block; }
-  thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
-  tr { padding: .4rem 0; border-bottom: 1px solid #d1d5db; }
-  th, td { border: 0; padding: .1rem 0; text-align: left; }
-  td.n { text-align: left; }
-  td[data-label]::before { content: attr(data-label) " : "; color: #4b5563; font-weight: 400; }
-}
-ul.legend { display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; list-style: none; padding: 0;
-  margin: .5rem 0 0; font-size: .9rem; color: #374151; }
-ul.legend svg { vertical-align: -2px; margin-right: .3rem; }
-"""
+# The page's stylesheet: its name beside the page, and the file shipped with the package.
+STYLESHEET = "report.css"
+STYLES = Path(__file__).with_name(STYLESHEET)
 
 
 # The page's own words, in the incident's language (French, else English).
@@ -133,10 +93,11 @@ _WORDS: dict[str, dict[str, str]] = {
 
 
 def report_html(data: dict[str, Any]) -> str:
-    """The report as one self-contained HTML page: inline CSS and SVG, nothing to fetch.
+    """The report as an HTML page whose only request is its stylesheet, ``report.css`` beside
+    it (``STYLES``, which the CLI writes there).
 
     Every text is escaped, and the page's Content-Security-Policy forbids scripts and any
-    request: an incident title holding markup stays text, and the file is safe to mail around.
+    request but that stylesheet: an incident title holding markup stays text.
     """
     lang = html_lang(data["locale"])
     language = report_language(data)
@@ -163,9 +124,9 @@ def report_html(data: dict[str, Any]) -> str:
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta http-equiv="Content-Security-Policy"'
-        " content=\"default-src 'none'; style-src 'unsafe-inline'\">",
+        " content=\"default-src 'none'; style-src 'self'\">",
         f"<title>{_esc(words['title'])}{_esc(data['title'])}</title>",
-        f"<style>{_STYLE}</style>",
+        f'<link rel="stylesheet" href="{STYLESHEET}">',
         "</head>",
         "<body>",
         "<main>",

@@ -49,6 +49,8 @@ _LABELS = {
     },
 }
 
+_FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+_TEXT_INK = "#374151"
 _CHART_WIDTH = 960
 _LEFT = 110  # lane labels
 _RIGHT = 24
@@ -124,7 +126,10 @@ def timeline_svg(data: dict[str, Any], language: str = "en") -> str:
     out = [
         f'<svg class="timeline" xmlns="http://www.w3.org/2000/svg" role="img"'
         f' viewBox="0 0 {_CHART_WIDTH} {height}" width="{_CHART_WIDTH}" height="{height}"'
-        f' aria-labelledby="timeline-title timeline-desc">',
+        f' aria-labelledby="timeline-title timeline-desc"'
+        # Presentation attributes, not CSS: the chart reads even without report.css, and a
+        # strict Content-Security-Policy allows them.
+        f' font-family="{_FONT}" font-size="12" fill="{_TEXT_INK}">',
         f'<title id="timeline-title">{labels["of"]} {_esc(data["incident"])}</title>',
         f'<desc id="timeline-desc">{_esc(description)}</desc>',
     ]
@@ -137,7 +142,8 @@ def timeline_svg(data: dict[str, Any], language: str = "en") -> str:
             f'<rect x="{_LEFT}" y="{top}" width="{width}" height="{_LANE}"'
             f' fill="{"#f3f4f6" if index % 2 == 0 else "#ffffff"}"/>'
             f'<text class="lane-label" x="{_LEFT - 10}" y="{top + _LANE / 2 + 4:.1f}"'
-            f' text-anchor="end">{_esc(channel)}</text></g>'
+            f' text-anchor="end" font-size="13" font-weight="600" fill="#111827">'
+            f"{_esc(channel)}</text></g>"
         )
     out.append("</g>")
     out.append(
@@ -254,7 +260,8 @@ def timeline_svg(data: dict[str, Any], language: str = "en") -> str:
                 f'<g class="mark {version["kind"]} {outcome}" data-channel="{_esc(channel)}"'
                 f' data-version="{version["number"]}"><title>{_esc(tip)}</title>'
                 f"{mark_shape(version['kind'], outcome, mx, cy)}"
-                f'<text class="version" x="{mx:.1f}" y="{cy - 11:.1f}" text-anchor="middle">'
+                f'<text class="version" x="{mx:.1f}" y="{cy - 11:.1f}" text-anchor="middle"'
+                f' fill="#4b5563">'
                 f"#{version['number']}</text></g>"
             )
     out.append("</g>")
