@@ -149,6 +149,8 @@ def test_report_command_in_every_format(world: World) -> None:
     assert result.exit_code == 0
     page = (world.folder / "report.html").read_text()
     assert "<svg" in page and "<script" not in page
+    assert '<link rel="stylesheet" href="report.css">' in page
+    assert (world.folder / "report.css").is_file()  # beside the page it styles
     result = world.run("report", "incident.yaml", "--format", "pdf")
     assert result.exit_code == 2
 
