@@ -76,7 +76,15 @@ def catch_table() -> tuple[dict[str, tuple[int, int]], int]:
 def test_the_set_is_large_and_covers_every_new_check() -> None:
     checks = Counter(expected_check(path) for path in bad_incidents())
     assert sum(checks.values()) >= 30
-    for check in ("blame", "non_apology", "passive", "over_promise", "unchanged", "stale"):
+    for check in (
+        "blame",
+        "non_apology",
+        "passive",
+        "over_promise",
+        "unchanged",
+        "stale",
+        "contradiction",
+    ):
         assert checks[check] >= 2, check
     assert {"time_update", "time_eta", "time_no_eta", "offline", "signed"} <= set(checks)
     assert set(checks) <= set(MESSAGES["en"])

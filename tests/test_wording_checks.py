@@ -363,3 +363,68 @@ def test_other_languages_get_the_checks_without_word_lists(tmp_path: Path) -> No
     assert where(problems) == [("headline", line(text, "headline:"))] * 2
     assert "exclamation" in problems[0].message
     assert '"ACHTUNG"' in problems[1].message
+
+
+@pytest.mark.parametrize(
+    ("status", "headline", "found"),
+    [
+        (
+            "investigating",
+            "Plus d'eau à Lens : la cause est trouvée. Point à 11h.",
+            "la cause est trouvée",
+        ),
+        (
+            "investigating",
+            "L'eau est revenue à Lens. Nos techniciens vérifient, point à 11h.",
+            "L'eau est revenue",
+        ),
+        (
+            "identified",
+            "Plus d'eau à Lens, c'est réparé. Nos techniciens vérifient, point à 11h.",
+            "c'est réparé",
+        ),
+        ("resolved", "L'eau revient à Lens, la réparation est toujours en cours.", "toujours"),
+    ],
+)
+def test_a_headline_that_says_another_stage_than_the_status(
+    tmp_path: Path, status: str, headline: str, found: str
+) -> None:
+    text = FR.replace("status: identified", f"status: {status}").replace(
+        FR.split("headline: ", 1)[1].split("\n", 1)[0], f'"{headline}"'
+    )
+    problems = [p for p in check(tmp_path, text) if "autre étape" in p.message]
+    assert where(problems) == [("headline", line(text, "headline:"))]
+    assert f"l'incident est {status}" in problems[0].message
+    assert f"« {found} »" in problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("status", "headline"),
+    [
+        # An expected end is not a repair done.
+        ("investigating", "Plus d'eau à Lens. Nos techniciens cherchent, eau rétablie vers 18h."),
+        (
+            "identified",
+            "Plus d'eau à Lens. Nos techniciens réparent, retour à la normale prévu vers 18h.",
+        ),
+        (
+            "identified",
+            "Plus d'eau à Lens. La cause est trouvée, nos techniciens réparent d'ici 18h.",
+        ),
+        ("resolved", "L'eau est revenue à Lens depuis 13h20. Merci de votre patience."),
+    ],
+)
+def test_a_headline_at_its_own_stage_is_quiet(tmp_path: Path, status: str, headline: str) -> None:
+    text = FR.replace("status: identified", f"status: {status}").replace(
+        FR.split("headline: ", 1)[1].split("\n", 1)[0], f'"{headline}"'
+    )
+    assert [p.message for p in check(tmp_path, text) if "autre étape" in p.message] == []
+
+
+def test_the_contradiction_in_english_says_it_in_english(tmp_path: Path) -> None:
+    text = EN.replace("status: identified", "status: resolved").replace(
+        "No tap water in Millbrook. Engineers are repairing a burst pipe; water expected by 6 pm.",
+        "Engineers are still flushing the pipes in Millbrook.",
+    )
+    problems = [p for p in check(tmp_path, text) if "another stage" in p.message]
+    assert len(problems) == 1 and '"still"' in problems[0].message, problems

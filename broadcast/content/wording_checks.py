@@ -4,11 +4,12 @@ Preflight proves a message *can* be sent; these checks say whether it is *well w
 headline say what is being done and when people will hear more, is there an apology (a real one,
 not "any inconvenience"), is the blame put on someone else, is the voice passive to hide who did
 what, does it promise more than anyone knows, do its times agree with ``eta`` and
-``next_update``, is there a way in for people without internet, are the sentences short, is it
-free of jargon, shouting and exclamation marks, and will the organisation ask how it did. With
-the last version sent (from the ledger), two more: a resolved or monitoring headline left as it
-was (an error: people would read the old situation), and a translation left unchanged when its
-original changed.
+``next_update``, does the headline say the stage its status says (not "cause found" while
+investigating, not "still" once resolved), is there a way in for people without internet,
+are the sentences short, is it free of jargon, shouting and exclamation marks, and will the
+organisation ask how it did. With the last version sent (from the ledger), two more: a resolved
+or monitoring headline left as it was (an error: people would read the old situation), and a
+translation left unchanged when its original changed.
 
 They are heuristics on words, so they warn (``--strict`` turns warnings into errors); each names
 the incident file, the line and the field, says why, and gives a better wording, in the file's
@@ -197,6 +198,11 @@ MESSAGES: dict[str, dict[str, str]] = {
             "{field} changed since the last version sent, but its {language} translation did "
             "not: {language} readers would get the old words. Update the translation too"
         ),
+        "contradiction": (
+            'the incident is {status} but the headline says "{found}", which is another '
+            "stage: people would not know which to believe. Say where things stand now, "
+            "e.g. {example}, or change status if the situation has moved on"
+        ),
         "offline": (
             "the incident is {level} and says nothing for people without internet: add "
             "offline with a free number, a radio station or a place to go, e.g. {example}"
@@ -283,6 +289,11 @@ MESSAGES: dict[str, dict[str, str]] = {
             "{language} : ses lecteurs recevraient les anciens mots. Mettez aussi la "
             "traduction à jour"
         ),
+        "contradiction": (
+            "l'incident est {status} mais la phrase essentielle dit « {found} », ce qui est "
+            "une autre étape : on ne saurait plus quoi croire. Dites où l'on en est vraiment, "
+            "par exemple {example}, ou changez le statut si la situation a avancé"
+        ),
         "offline": (
             "l'incident est {level} et ne dit rien aux personnes sans internet : ajoutez "
             "offline avec un numéro gratuit, une radio ou un lieu où aller, par exemple "
@@ -309,6 +320,10 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "unchanged": '"Power is back in Lille and Roubaix since 13:20."',
         "offline": '"No internet? Call 0800 000 0000 free, or listen to BBC Radio Dale."',
         "signed": '"Sarah Okafor, Chief Executive"',
+        "contradiction_investigating": '"We are looking for the cause; more news at 11:30."',
+        "contradiction_identified": '"We know the cause and are repairing it; back by 14:00."',
+        "contradiction_monitoring": '"Power is back; we are checking it holds. News at 15:00."',
+        "contradiction_resolved": '"Power is back in Lille and Roubaix since 13:20."',
     },
     "fr": {
         "action": "« Nos techniciens réparent le câble »",
@@ -323,6 +338,14 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "unchanged": "« Le courant est revenu à Lille et Roubaix depuis 13h20. »",
         "offline": "« Sans internet, appelez le 0 800 000 000 (gratuit, 24h/24). »",
         "signed": "« Claire Martin, directrice d'Énergie Nord »",
+        "contradiction_investigating": "« Nous cherchons la cause ; point à 11h30. »",
+        "contradiction_identified": (
+            "« La cause est trouvée, nos équipes réparent ; retour vers 14h. »"
+        ),
+        "contradiction_monitoring": (
+            "« Le courant est revenu ; nous vérifions qu'il tient. Point à 15h. »"
+        ),
+        "contradiction_resolved": "« Le courant est revenu à Lille et Roubaix depuis 13h20. »",
     },
 }
 
@@ -343,6 +366,11 @@ class _Language:
     # What comes just before a time in the headline: news at that time, or the end by then.
     update_cue: re.Pattern[str]
     eta_cue: re.Pattern[str]
+    # What a headline says at each stage, to tell one that says another stage than its status.
+    cause_found: re.Pattern[str]
+    repaired: re.Pattern[str]
+    searching: re.Pattern[str]
+    ongoing: re.Pattern[str]
 
 
 def _words(*patterns: str) -> re.Pattern[str]:
@@ -353,6 +381,19 @@ def _ending(*patterns: str) -> re.Pattern[str]:
     """Cue words that must end the text before a time (``...prévu vers`` + ``14h``)."""
     return re.compile(r"(?<!\w)(?:" + "|".join(patterns) + r")\W*$", re.IGNORECASE)
 
+
+# "back by 14:00", "rétabli vers 14h": an expected end, not a repair already done ("back in
+# Lille", "revenue à Lens" are).
+_EN_NOT_A_TIME = (
+    r"(?!\s+(?:(?:by|around|at|from|before|within|in|on|after)\s+(?:about\s+|around\s+)?"
+    r"(?:\d|noon|midday|midnight|tomorrow|tonight|the end|a few|[a-z]+day)"
+    r"|soon|tomorrow|later|tonight|expected))"
+)
+_FR_NOT_A_TIME = (
+    r"(?!\s+(?:(?:vers|à|avant|d'ici|pour|dans|dès)\s+(?:environ\s+)?"
+    r"(?:\d|midi|minuit|demain|ce soir|cette nuit|la fin|quelques|[a-z]+di\b)"
+    r"|demain|ce soir|cette nuit|en fin|prévue?s?|attendue?s?))"
+)
 
 _LANGUAGES: dict[str, _Language] = {
     "en": _Language(
@@ -438,6 +479,33 @@ _LANGUAGES: dict[str, _Language] = {
             r"expect\w* (?:\w+ ){0,3}(?:by|around|at|from)",
             r"expected (?:back )?(?:by|around|at)",
             r"normal service (?:by|from|at)",
+        ),
+        cause_found=_words(
+            r"(?:the )?cause (?:is |has been |was )?(?:now )?(?:found|identified|known)",
+            r"(?:we|engineers?|crews?|teams?) (?:have |has )?(?:found|identified) (?:the|what)",
+        ),
+        repaired=_words(
+            r"(?:is|are|has been|have been|was|were) (?:now |fully )?"
+            r"(?:fixed|restored|repaired|resolved|back)" + _EN_NOT_A_TIME,
+            r"back to normal" + _EN_NOT_A_TIME,
+            r"(?:we have|we've) (?:fixed|restored|repaired|resolved)",
+            r"all clear",
+            r"working (?:again|normally)" + _EN_NOT_A_TIME,
+        ),
+        searching=_words(
+            r"(?:we are|we're|engineers are|crews are|teams are) (?:still )?"
+            r"(?:investigating|looking for)",
+            r"cause (?:is )?(?:still )?(?:unknown|not (?:yet )?known)",
+        ),
+        ongoing=_words(
+            r"still",
+            r"ongoing",
+            r"in progress",
+            r"under ?way",
+            r"currently",
+            r"(?:we are|we're|engineers are|crews are|teams are) (?:still )?"
+            r"(?:investigating|working|repairing|restoring|looking|fixing)",
+            r"not (?:yet )?(?:fixed|restored|repaired|resolved)",
         ),
     ),
     "fr": _Language(
@@ -527,7 +595,45 @@ _LANGUAGES: dict[str, _Language] = {
             r"réparée? (?:vers|à|avant|d'ici|pour)",
             r"de retour (?:vers|à|avant|d'ici)",
         ),
+        cause_found=_words(
+            r"(?:la )?cause (?:est |a été )?(?:maintenant )?(?:identifiée|trouvée|connue)",
+            r"(?:nous avons|nos \w+ ont) (?:trouvé|identifié) (?:la cause|l'origine|ce qui)",
+        ),
+        repaired=_words(
+            r"(?:est|sont|a été|ont été) (?:de nouveau |enfin |bien )?"
+            r"(?:rétablie?s?|réparée?s?|résolue?s?|revenue?s?|réglée?s?)" + _FR_NOT_A_TIME,
+            r"(?:est|sont) de retour" + _FR_NOT_A_TIME,
+            r"c'est (?:terminé|fini|réglé|réparé)",
+            r"retour à la normale" + _FR_NOT_A_TIME,
+            r"fin de l'alerte",
+            r"(?:le )?(?:courant|service|réseau|trafic|gaz) (?:est )?revenu" + _FR_NOT_A_TIME,
+            r"(?:l')?eau (?:est )?revenue" + _FR_NOT_A_TIME,
+        ),
+        searching=_words(
+            r"(?:nous |nos \w+ )?(?:cherchons|recherchons|cherchent|recherchent) "
+            r"(?:encore |toujours )?(?:la cause|l'origine|la panne)",
+            r"cause (?:est )?(?:encore |toujours )?(?:inconnue|pas encore connue|indéterminée)",
+            r"nous enquêtons",
+        ),
+        ongoing=_words(
+            r"en cours",
+            r"toujours",
+            r"actuellement",
+            r"nous (?:cherchons|réparons|rétablissons|travaillons|intervenons)",
+            r"nos \w+ (?:cherchent|réparent|rétablissent|travaillent|interviennent)",
+            r"pas encore (?:rétabli|réparé|résolu|revenu)\w*",
+        ),
     ),
+}
+
+# Which stage a headline must not describe, per status: an incident under investigation has
+# not found its cause nor fixed anything; one being repaired is not fixed; once fixed and
+# watched, nobody is still looking for the cause; once resolved, nothing is still going on.
+_CONTRADICTED_BY: dict[str, tuple[str, ...]] = {
+    "investigating": ("cause_found", "repaired"),
+    "identified": ("repaired",),
+    "monitoring": ("searching",),
+    "resolved": ("ongoing", "searching"),
 }
 
 # Published text: every field is read, and sentence length is measured where people read prose.
@@ -736,6 +842,8 @@ def _check_wording(
             problems.append(says("action", (*at, "headline"), example=examples["action"]))
         if not language.when.search(language.since.sub(" ", headline)):
             problems.append(says("when", (*at, "headline"), example=examples["when"]))
+    if language is not None and fields["headline"]:
+        problems.extend(_contradiction(incident, says, wording, language, examples))
 
     if (
         language is not None
@@ -817,6 +925,29 @@ def _tone(
                     found=" ".join(match.group().split()),
                     example=examples[key],
                 )
+
+
+def _contradiction(
+    incident: Incident,
+    says: _Says,
+    wording: _Wording,
+    language: _Language,
+    examples: dict[str, str],
+) -> Iterator[Problem]:
+    """A headline that says another stage than the status ("cause found" while
+    investigating, "still" once resolved): the status phrases would contradict it."""
+    headline = _plain(wording.fields["headline"] or "")
+    for stage in _CONTRADICTED_BY.get(incident.status, ()):
+        match = getattr(language, stage).search(headline)
+        if match:
+            yield says(
+                "contradiction",
+                (*wording.prefix, "headline"),
+                status=incident.status,
+                found=" ".join(match.group().split()),
+                example=examples[f"contradiction_{incident.status}"],
+            )
+            return
 
 
 def _times(
