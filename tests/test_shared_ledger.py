@@ -10,9 +10,11 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
+from broadcast.content.measure import sms_segments
 from broadcast.ledger.key import new_key_text
-from tests.conftest import NOW, write
+from tests.conftest import NOW, at, write
 from tests.world import EMAILS, PHONES, SECRETS, World
 
 
@@ -120,6 +122,7 @@ def _host(world: World, shared: dict[str, str], name: str, *args: str) -> subpro
 def _finish(process: subprocess.Popen) -> tuple[int, dict]:
     out, err = process.communicate(timeout=120)
     assert "Traceback" not in err, err
+    assert out, (process.returncode, err)
     return process.returncode, json.loads(out)
 
 
@@ -134,6 +137,24 @@ def _sms_posts(world: World) -> list[float]:
 def _busiest_second(moments: list[float]) -> int:
     moments = sorted(moments)
     return max(bisect.bisect_right(moments, t + 1.0) - i for i, t in enumerate(moments))
+
+
+def _sms_parts(world: World) -> list[tuple[float, int]]:
+    """When each text reached the peer, and its parts (segments) as Twilio counts them."""
+    return sorted(
+        (r.received_at, sms_segments(r.form()["Body"][0]))
+        for r in world.twilio.requests()
+        if r.method == "POST" and r.path.endswith("/Messages.json") and r.status == 201
+    )
+
+
+def _busiest_second_in_parts(arrivals: list[tuple[float, int]]) -> int:
+    """The most parts that reached the peer within any 1-s window (both ends included)."""
+    moments = [moment for moment, _ in arrivals]
+    return max(
+        sum(parts for _, parts in arrivals[i : bisect.bisect_right(moments, t + 1.0)])
+        for i, t in enumerate(moments)
+    )
 
 
 def _wait_for(condition, timeout: float = 60.0) -> None:
@@ -158,6 +179,24 @@ def test_two_hosts_share_one_list_never_twice_and_within_the_rate_in_total(
     assert min(by_host) > RECIPIENTS // 10, by_host  # the work was shared
     # The provider's limit is the sender's: 400 a second in total, not per host.
     assert _busiest_second(_sms_posts(world)) <= 400
+
+
+def test_two_hosts_together_keep_the_channels_rate_counted_in_message_parts(
+    world: World, postgres_ledger: str
+) -> None:
+    """Each process alone sends far above 40 parts a second to the local peer; together,
+    sharing the rate row, they stay within it (shown failing without it, in the commit)."""
+    shared = _hosts_world(world, postgres_ledger, 160, "40/s", lease=10)
+    one = _host(world, shared, "host-a", "send", "incident.yaml", "--yes")
+    two = _host(world, shared, "host-b", "send", "incident.yaml", "--yes")
+    (code_one, doc_one), (code_two, doc_two) = _finish(one), _finish(two)
+    assert (code_one, code_two) == (0, 0), (doc_one, doc_two)
+    sent = [m.to for m in world.twilio.messages()]
+    assert len(sent) == len(set(sent)) == 160  # every number exactly once
+    assert all(doc["delivery"][0]["sent"] for doc in (doc_one, doc_two))  # both sent
+    arrivals = _sms_parts(world)
+    assert {parts for _, parts in arrivals} == {2}  # the rate is counted in parts, not texts
+    assert _busiest_second_in_parts(arrivals) <= 40
 
 
 def test_a_host_killed_mid_send_is_finished_by_another_each_number_once(
@@ -195,9 +234,11 @@ def test_a_standby_waits_while_the_sending_host_lives_and_takes_over_when_it_die
     first.wait()
     before = len(world.twilio.messages())
     assert before < 300
-    # The next cron run on the standby: host-a's lease ends within a second, then it sends.
+    # A cron run on the standby once host-a's primary lease (6 min) has ended: host-a's run's
+    # lease ends within a second, then it sends the rest.
+    later = {**shared, "BROADCAST_NOW": (NOW + timedelta(minutes=7)).isoformat()}
     code, doc = _finish(
-        _host(world, shared, "host-b", "tick", "incidents", "--yes", "--lock-timeout", "10")
+        _host(world, later, "host-b", "tick", "incidents", "--yes", "--lock-timeout", "10")
     )
     assert code == 0, doc
     sent = [m.to for m in world.twilio.messages()]
@@ -207,8 +248,6 @@ def test_a_standby_waits_while_the_sending_host_lives_and_takes_over_when_it_die
 def test_only_the_host_holding_an_incident_records_its_next_version(
     world: World, postgres_ledger: str, tmp_path
 ) -> None:
-    from datetime import timedelta
-
     from broadcast.ledger.sqlite import Ledger
 
     host = {"BROADCAST_LEDGER": postgres_ledger, "BROADCAST_KEY": new_key_text()}
@@ -229,3 +268,65 @@ def test_only_the_host_holding_an_incident_records_its_next_version(
     code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms", env=later)
     assert code == 0, doc
     assert len(world.twilio.messages()) == 2 * len(PHONES)  # the reminder, once each
+
+
+def test_a_standby_stands_by_between_the_primary_hosts_cron_runs_until_its_lease_ends(
+    world: World, postgres_ledger: str
+) -> None:
+    """No run is alive between two cron runs of a healthy primary: the standby still waits,
+    for the primary's host lease (6 min by default), and takes over once it has ended."""
+    incidents = world.folder / "incidents"
+    incidents.mkdir()
+    (world.folder / "incident.yaml").rename(incidents / "incident.yaml")
+    shared = {"BROADCAST_LEDGER": postgres_ledger, "BROADCAST_KEY": new_key_text()}
+
+    def tick(host: str, minutes: int) -> tuple[int, dict]:
+        return world.run_json(
+            "tick",
+            "incidents",
+            "--yes",
+            "--lock-timeout",
+            "0",
+            env=at(minutes, **shared, BROADCAST_HOST=host, BROADCAST_STATE=host),
+        )
+
+    def primary(host: str, minutes: int) -> dict:
+        code, said = world.run_json(
+            "status",
+            "incidents/incident.yaml",
+            env=at(minutes, **shared, BROADCAST_HOST=host, BROADCAST_STATE=host),
+        )
+        assert code == 0, said
+        return said["primary"]
+
+    code, doc = tick("host-a", 0)
+    assert code == 0, doc
+    assert sorted(m.to for m in world.twilio.messages()) == sorted(PHONES)
+    # host-a's run is over; its cron line comes again in 5 minutes: host-b stands by.
+    code, doc = tick("host-b", 1)
+    assert code == 3, doc
+    said = " ".join(json.dumps(doc).split())
+    assert "host-a holds panne-nord-2026-11-22 as its primary host" in said, said
+    assert "lease ends at 09:46:00" in said, said  # 09:40 Paris + 6 min
+    assert primary("host-b", 1) == {
+        "host": primary("host-a", 1)["host"],
+        "lease_ends_at": "2026-11-22T09:46:00+01:00",
+    }
+    assert primary("host-b", 1)["host"].endswith("@host-a")
+    # host-a's next cron run renews its lease, nothing new to send: host-b keeps standing by.
+    code, doc = tick("host-a", 5)
+    assert code == 0, doc
+    assert primary("host-b", 5)["lease_ends_at"] == "2026-11-22T09:51:00+01:00"
+    code, doc = tick("host-b", 10)
+    assert code == 3, doc
+    assert len(world.twilio.messages()) == len(PHONES)
+    # host-a stops running (its host is in the outage): once its lease has ended, host-b's
+    # cron run takes over, and host-a, should it come back, stands by in turn.
+    code, doc = tick("host-b", 12)
+    assert code == 0, doc
+    assert primary("host-a", 12)["host"].endswith("@host-b")
+    code, doc = tick("host-a", 13)
+    assert code == 3, doc
+    assert "host-b holds" in json.dumps(doc)
+    sent = [m.to for m in world.twilio.messages()]
+    assert len(sent) == len(set(sent)) == len(PHONES)  # nobody twice across the hand-over

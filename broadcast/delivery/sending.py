@@ -706,6 +706,8 @@ class SendRun:
         asked = False
         while True:
             with ledger_errors(self.ledger.path):
+                if self.standby:
+                    self._stand_by(incident)
                 held = self.ledger.hold_incident(incident.id)
                 if held is None:
                     return
@@ -724,6 +726,22 @@ class SendRun:
                     f"is down, a run here takes over within {self.ledger.lease_seconds:g} s."
                 )
             time.sleep(TAKEOVER_POLL)
+
+    def _stand_by(self, incident: Incident) -> None:
+        """A cron run (tick) on a shared ledger: this host becomes, or stays, the incident's
+        primary; while another host is (its lease outlives each of its runs by the cron
+        interval), this one stands by with ``Busy`` naming it, even between its runs."""
+        assert self.ledger is not None
+        primary = self.ledger.hold_primary(incident.id)
+        if primary is None:
+            return
+        host, until = primary
+        raise Busy(
+            f"{host} holds {incident.id} as its primary host (its lease ends at "
+            f"{until.astimezone(incident.zone):%H:%M:%S}, renewed by each of its cron runs); "
+            "this host stands by and sent nothing. If that host stops running, a cron run "
+            "here takes over once the lease has ended."
+        )
 
     def _ask_to_take_over(self, folder: Path, incident: Incident, document: YamlDocument) -> None:
         """Another run holds the lock: if this file is a newer version, ready to send, ask it

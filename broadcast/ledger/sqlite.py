@@ -55,6 +55,11 @@ HOST_ENV = "BROADCAST_HOST"
 # killed run's deliveries and incident are another host's after this many seconds.
 LEASE_ENV = "BROADCAST_LEASE_SECONDS"
 DEFAULT_LEASE_SECONDS = 30.0
+# How long a host stays an incident's primary after its last cron run (``tick``) began or
+# beat: long enough to cover the cron interval (``*/5``, and a minute to spare), so a standby
+# does not take over between two runs of a healthy primary, only once the primary misses them.
+PRIMARY_ENV = "BROADCAST_PRIMARY_SECONDS"
+DEFAULT_PRIMARY_SECONDS = 360.0
 DEFAULT_STATE = ".broadcast"
 LEDGER_FILE = "ledger.sqlite3"
 # PRAGMA application_id of a ledger ("BRDC"): tells it from another program's SQLite file.
@@ -446,10 +451,12 @@ class Ledger:
         # This run's token on a shared ledger, and the thread that keeps its lease alive.
         self.run = secrets.token_hex(8)
         self.host = _who(self.environ)
-        self.lease_seconds = _lease_seconds(self.environ)
+        self.lease_seconds = _seconds(self.environ, LEASE_ENV, DEFAULT_LEASE_SECONDS)
+        self.primary_seconds = _seconds(self.environ, PRIMARY_ENV, DEFAULT_PRIMARY_SECONDS)
         self._heartbeat: threading.Thread | None = None
         self._closing = threading.Event()
         self._held: set[str] = set()  # lease names this run holds besides its own
+        self._primary: set[str] = set()  # incidents' primary leases this host renews
         try:
             if self.address is not None:
                 self._open_shared(self.address)
@@ -913,17 +920,21 @@ class Ledger:
             return "extract(epoch from clock_timestamp())::float8"
         return "((julianday('now') - 2440587.5) * 86400.0)"
 
-    def renew_lease(self, name: str, holder: str, seconds: float, host: str = "") -> str | None:
+    def renew_lease(
+        self, name: str, holder: str, seconds: float, host: str = "", at: float | None = None
+    ) -> str | None:
         """Take or keep the lease ``name`` for ``seconds``; the holder's token if another
-        live run holds it (then nothing changes), else None."""
-        now = self._now_sql()
+        live run holds it (then nothing changes), else None. ``at``: the moment on the run's
+        own clock (a primary's lease), else the database's clock."""
+        now = self._now_sql() if at is None else "?"
+        moments = () if at is None else (at,)
         with self.transaction() as db:
             db.execute(
                 f"INSERT INTO leases VALUES (?, ?, ?, {now} + ?)"
                 " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
                 " host = excluded.host, expires_at = excluded.expires_at"
                 f" WHERE leases.holder = excluded.holder OR leases.expires_at <= {now}",
-                (name, holder, host or _who(), seconds),
+                (name, holder, host or _who(), *moments, seconds, *moments),
             )
             row = db.execute("SELECT holder FROM leases WHERE name = ?", (name,)).fetchone()
         return None if row is None or row["holder"] == holder else str(row["holder"])
@@ -932,13 +943,15 @@ class Ledger:
         with self.transaction() as db:
             db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
 
-    def lease_of(self, name: str) -> tuple[str, str, float] | None:
-        """``(holder, host, seconds left)`` of a live lease, or None."""
-        now = self._now_sql()
+    def lease_of(self, name: str, at: float | None = None) -> tuple[str, str, float] | None:
+        """``(holder, host, seconds left)`` of a live lease, or None (``at``: as in
+        ``renew_lease``)."""
+        now = self._now_sql() if at is None else "?"
+        moments = () if at is None else (at,)
         row = self.db.execute(
             f"SELECT holder, host, expires_at - {now} AS left_s FROM leases"
             f" WHERE name = ? AND expires_at > {now}",
-            (name,),
+            (*moments, name, *moments),
         ).fetchone()
         return (str(row["holder"]), str(row["host"]), float(row["left_s"])) if row else None
 
@@ -957,6 +970,8 @@ class Ledger:
             with suppress(sqlite3.Error, LedgerFault):
                 for name in (f"run:{self.run}", *self._held):
                     self.renew_lease(name, self.run, self.lease_seconds, self.host)
+                for name in tuple(self._primary):
+                    self._renew_primary(name)
 
     def hold_incident(self, incident_id: str) -> tuple[str, float] | None:
         """Take the incident for this run (renewed while it runs); if another live run holds
@@ -973,6 +988,34 @@ class Ledger:
         """``(host, seconds left)`` of the run holding the incident, if one does."""
         lease = self.lease_of(f"incident:{incident_id}")
         return (lease[1], lease[2]) if lease is not None else None
+
+    # The primary host of an incident: the host whose cron runs (``tick``) speak for it. Its
+    # lease is the host's, not a run's: it outlives each run by the cron interval, on the runs'
+    # clock (``BROADCAST_NOW`` moves it), so a standby host stands by between two runs of a
+    # healthy primary and takes over only once the primary has missed its runs.
+
+    def _renew_primary(self, name: str) -> str | None:
+        at = self.clock().timestamp()
+        return self.renew_lease(name, self.host, self.primary_seconds, self.host, at=at)
+
+    def hold_primary(self, incident_id: str) -> tuple[str, datetime] | None:
+        """Make this host the incident's primary (renewed while the ledger is open, and kept
+        after it closes); if another host is, ``(that host, when its lease ends)`` instead."""
+        name = f"primary:{incident_id}"
+        if self._renew_primary(name) is None:
+            self.alive()
+            self._primary.add(name)
+            return None
+        return self.primary(incident_id)
+
+    def primary(self, incident_id: str, now: datetime | None = None) -> tuple[str, datetime] | None:
+        """``(host, when its lease ends)`` of the incident's primary host, if one is (at
+        ``now``, else on the run's clock)."""
+        at = (now or self.clock()).timestamp()
+        lease = self.lease_of(f"primary:{incident_id}", at=at)
+        if lease is None:
+            return None
+        return lease[1], datetime.fromtimestamp(at + lease[2], UTC)
 
     def _dead_claim_sql(self) -> str:
         """True for a row no live run has taken (a dead run's lease has ended)."""
@@ -1540,12 +1583,12 @@ _SHARED_WORK = """
 MIGRATIONS = (*MIGRATIONS, _SHARED_WORK)
 
 
-def _lease_seconds(environ: Mapping[str, str]) -> float:
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
     try:
-        seconds = float(environ.get(LEASE_ENV) or DEFAULT_LEASE_SECONDS)
+        seconds = float(environ.get(name) or default)
     except ValueError:
-        seconds = DEFAULT_LEASE_SECONDS
-    return seconds if seconds > 0 else DEFAULT_LEASE_SECONDS
+        seconds = default
+    return seconds if seconds > 0 else default
 
 
 def _seal(key: RecipientKey, ledger_id: str, data: bytes) -> bytes:

@@ -84,10 +84,18 @@ def incident_status(
     overdue = promised is not None and not incident.ended and now > promised
     # A shared ledger: the host whose live run holds the incident (sending, or about to).
     held = ledger.holder(incident.id) if ledger.shared else None
+    # The host whose cron runs speak for the incident; a standby waits until its lease ends.
+    primary = ledger.primary(incident.id, now) if ledger.shared else None
     return {
         "incident": incident.id,
         "status": incident.status,
         "held_by": {"host": held[0], "lease_seconds_left": round(held[1], 1)} if held else None,
+        "primary": {
+            "host": primary[0],
+            "lease_ends_at": primary[1].astimezone(incident.zone).isoformat(timespec="seconds"),
+        }
+        if primary
+        else None,
         "versions": [
             {
                 "id": v.id,

@@ -26,6 +26,12 @@ def show_status(summary: dict[str, Any]) -> None:
             f"Held by {held['host']}: its run is alive (lease renewed, "
             f"{held['lease_seconds_left']:g} s left); other hosts wait or help."
         )
+    if summary.get("primary"):
+        primary = summary["primary"]
+        out.print(
+            f"Primary host: {primary['host']} (its cron runs renew its lease, which ends at "
+            f"{primary['lease_ends_at'][11:19]}); another host's tick stands by until then."
+        )
     if not summary["versions"]:
         out.print("Nothing has been sent for this incident yet.")
         return
