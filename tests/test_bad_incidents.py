@@ -87,6 +87,7 @@ def test_the_set_is_large_and_covers_every_new_check() -> None:
     ):
         assert checks[check] >= 2, check
     assert {"time_update", "time_eta", "time_no_eta", "offline", "signed"} <= set(checks)
+    assert checks["clock_mix"] >= 2 and checks["clock_locale"] >= 2
     assert set(checks) <= set(MESSAGES["en"])
 
 

@@ -38,7 +38,7 @@ EN = """\
 id: water-millbrook
 status: identified
 severity: major
-locale: en_GB
+locale: en_US
 timezone: Europe/London
 title: No tap water in Millbrook
 headline: No tap water in Millbrook. Engineers are repairing a burst pipe; water expected by 6 pm.
@@ -122,7 +122,7 @@ def test_headline_without_time_en(tmp_path: Path) -> None:
     assert where(problems) == [("headline", line(bad, "headline:"))]
     assert "when the end or the next update comes" in problems[0].message
 
-    fixed = change(bad, " since 5:30am.", " since 5:30am. Next update at 11:30.")
+    fixed = change(bad, " since 5:30am.", " since 5:30am. Next update at 11:30am.")
     assert check(tmp_path, fixed) == []
 
 
@@ -326,7 +326,7 @@ TRANSLATION = """\
 translations:
   en-GB:
     title: No water in Lens
-    headline: No tap water in Lens. Water expected back around 6 pm.
+    headline: No tap water in Lens. Water expected back around 18:00.
     affected: About 3,000 homes in Lens
     summary: A water pipe burst last night under rue Victor Hugo.
     actions: Our technicians are replacing the pipe. Bottled water is given out at the town hall.
@@ -428,3 +428,32 @@ def test_the_contradiction_in_english_says_it_in_english(tmp_path: Path) -> None
     )
     problems = [p for p in check(tmp_path, text) if "another stage" in p.message]
     assert len(problems) == 1 and '"still"' in problems[0].message, problems
+
+
+def test_english_times_on_both_clocks(tmp_path: Path) -> None:
+    text = change(EN, "Bottled water is available", "Bottled water is available from 6:30 am")
+    text = change(text, "water expected by 6 pm.", "water expected by 18:00.")
+    problems = [p for p in check(tmp_path, text) if "two ways" in p.message]
+    # en_US: the 24-hour one is the odd one out, and the advice is the locale's clock.
+    assert where(problems) == [("headline", line(text, "headline:"))]
+    assert '"6:30 am" (actions) and "18:00" (headline)' in problems[0].message
+    assert '"2:00 PM"' in problems[0].message
+
+
+def test_english_times_on_the_other_clock_than_the_messages(tmp_path: Path) -> None:
+    british = change(EN, "locale: en_US", "locale: en_GB")
+    problems = [p for p in check(tmp_path, british) if "clock" in p.message]
+    assert where(problems) == [("headline", line(british, "headline:"))]
+    assert '"6 pm" is on the 12-hour clock' in problems[0].message
+    assert problems[0].message.endswith('Write "18:00"')
+    fixed = change(british, "by 6 pm", "by 18:00")
+    assert check(tmp_path, fixed) == []
+
+
+def test_numbers_that_are_not_times_are_not_clocks(tmp_path: Path) -> None:
+    text = change(
+        change(EN, "locale: en_US", "locale: en_GB"),
+        "water expected by 6 pm.",
+        "water expected by 18:00. Call 0800 000 0000 or 999, 24/7, within 2.5 hours.",
+    )
+    assert [p.message for p in check(tmp_path, text) if "clock" in p.message] == []

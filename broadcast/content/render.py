@@ -54,6 +54,10 @@ _DROPPABLE = re.compile(r"\x1e(\d)\x1f(.*?)\x1e", re.DOTALL)
 # The first sentence of an apology, short enough for an SMS.
 SHORT_APOLOGY_CHARACTERS = 100
 
+# The full locale a channel pinned to a bare language writes its dates and times in, when
+# neither the incident nor the readers say (en_GB: 24-hour clock, day before month).
+DEFAULT_FULL_LOCALE = {"en": "en_GB", "fr": "fr_FR"}
+
 # CLDR's "atTime" date-time patterns, which Babel does not ship ("22 novembre 2026 à 14:00").
 _AT_TIME = {"fr": "{1} à {0}", "en": "{1} at {0}", "de": "{1} um {0}", "es": "{1}, {0}"}
 

@@ -5,7 +5,8 @@ headline say what is being done and when people will hear more, is there an apol
 not "any inconvenience"), is the blame put on someone else, is the voice passive to hide who did
 what, does it promise more than anyone knows, do its times agree with ``eta`` and
 ``next_update``, does the headline say the stage its status says (not "cause found" while
-investigating, not "still" once resolved), is there a way in for people without internet,
+investigating, not "still" once resolved), are English times on one clock (not "2pm" beside
+"16:00", nor the other clock than the messages'), is there a way in for people without internet,
 are the sentences short, is it free of jargon, shouting and exclamation marks, and will the
 organisation ask how it did. With the last version sent (from the ledger), two more: a resolved
 or monitoring headline left as it was (an error: people would read the old situation), and a
@@ -27,6 +28,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from broadcast.content.render import DEFAULT_FULL_LOCALE
 from broadcast.input.yamlfile import YamlDocument, dotted
 from broadcast.problems import Problem
 
@@ -198,6 +200,16 @@ MESSAGES: dict[str, dict[str, str]] = {
             "{field} changed since the last version sent, but its {language} translation did "
             "not: {language} readers would get the old words. Update the translation too"
         ),
+        "clock_mix": (
+            'times are written two ways, "{twelve}" ({twelve_field}) and "{twentyfour}" '
+            "({twentyfour_field}): readers stop to work out which clock is meant, and one "
+            "message would carry both. Write them one way: {style}"
+        ),
+        "clock_locale": (
+            '"{found}" is on the {written} clock, but the messages for {locale} readers write '
+            "their own times on the {theirs} clock ({example}): one message would mix both. "
+            'Write "{better}"'
+        ),
         "contradiction": (
             'the incident is {status} but the headline says "{found}", which is another '
             "stage: people would not know which to believe. Say where things stand now, "
@@ -288,6 +300,17 @@ MESSAGES: dict[str, dict[str, str]] = {
             "{field} a changé depuis la dernière version envoyée, mais pas sa traduction "
             "{language} : ses lecteurs recevraient les anciens mots. Mettez aussi la "
             "traduction à jour"
+        ),
+        "clock_mix": (
+            "les heures sont écrites de deux façons, « {twelve} » ({twelve_field}) et "
+            "« {twentyfour} » ({twentyfour_field}) : le lecteur se demande quelle horloge est "
+            "la bonne, et un même message porterait les deux. Écrivez-les d'une seule façon : "
+            "{style}"
+        ),
+        "clock_locale": (
+            "« {found} » est écrit au format {written}, mais les messages pour les lecteurs "
+            "{locale} donnent leurs propres heures au format {theirs} ({example}) : un même "
+            "message mélangerait les deux. Écrivez « {better} »"
         ),
         "contradiction": (
             "l'incident est {status} mais la phrase essentielle dit « {found} », ce qui est "
@@ -658,6 +681,12 @@ _MOVED_ON = ("monitoring", "resolved")
 # Fields whose translation must follow a change (the ones the ledger's snapshot keeps).
 _SNAPSHOT_FIELDS = _TEXT_FIELDS
 
+# An English clock time: "2pm", "2:30 p.m.", "14:30", "08:10" (not "2.5 hours", not a phone).
+_ENGLISH_CLOCK = re.compile(
+    r"(?<![\w:/.])(?P<hour>[01]?\d|2[0-3])(?::(?P<minute>[0-5]\d))?"
+    r"(?:\s?(?P<ampm>am|pm|a\.m\.|p\.m\.))?(?![\w:])",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 _LETTERS = re.compile(r"[^\W\d_]+")
 # A clock time as written in a headline: 14h, 14h30, 14:30, 2pm, 2:30 pm, noon, midi.
@@ -680,6 +709,8 @@ class _Wording:
     prefix: tuple[str | int, ...]
     fields: dict[str, str | None]
     faq: Sequence[Any]
+    # The full locale its times are written in (a bare ``en`` is en_GB, as when rendering).
+    locale: str = ""
 
 
 def which_check(message: str) -> str | None:
@@ -799,6 +830,7 @@ def _wordings(incident: Incident, doc: YamlDocument) -> Iterator[_Wording]:
         prefix=(),
         fields={name: getattr(incident, name, None) for name in _TEXT_FIELDS},
         faq=incident.faq,
+        locale=_full_locale(incident.locale),
     )
     translations = getattr(incident, "translations", None) or {}
     for code, translation in translations.items():
@@ -809,6 +841,7 @@ def _wordings(incident: Incident, doc: YamlDocument) -> Iterator[_Wording]:
             prefix=("translations", _yaml_key(doc, code)),
             fields={name: getattr(translation, name, None) for name in _TEXT_FIELDS},
             faq=getattr(translation, "faq", None) or (),
+            locale=_full_locale(_yaml_key(doc, code)),
         )
 
 
@@ -844,6 +877,8 @@ def _check_wording(
             problems.append(says("when", (*at, "headline"), example=examples["when"]))
     if language is not None and fields["headline"]:
         problems.extend(_contradiction(incident, says, wording, language, examples))
+    if wording.language == "en":
+        problems.extend(_clock_styles(says, wording))
 
     if (
         language is not None
@@ -925,6 +960,90 @@ def _tone(
                     found=" ".join(match.group().split()),
                     example=examples[key],
                 )
+
+
+def _full_locale(written: str) -> str:
+    locale = written.replace("-", "_")
+    return locale if "_" in locale else DEFAULT_FULL_LOCALE.get(locale.lower(), locale)
+
+
+def _clock_styles(says: _Says, wording: _Wording) -> Iterator[Problem]:
+    """English times on the 12- and the 24-hour clock in the user's own text ("at 2pm ... by
+    16:00"), or on the other clock than the one the messages write for the locale: either way
+    one message would carry both."""
+    found: dict[str, tuple[tuple[str | int, ...], str, tuple[int, int]]] = {}
+    texts = [((*wording.prefix, name), text) for name, text in wording.fields.items() if text]
+    for index, entry in enumerate(wording.faq):
+        texts.append(((*wording.prefix, "faq", index, "q"), entry.q))
+        texts.append(((*wording.prefix, "faq", index, "a"), entry.a))
+    for location, text in texts:
+        for match in _ENGLISH_CLOCK.finditer(text):
+            style = "12" if match.group("ampm") else "24"
+            hour, minute = int(match.group("hour")), int(match.group("minute") or 0)
+            if style == "12":
+                hour = hour % 12 + (12 if match.group("ampm").lower().startswith("p") else 0)
+            elif not match.group("minute"):
+                continue
+            found.setdefault(style, (location, " ".join(match.group().split()), (hour, minute)))
+    if not found:
+        return
+    theirs = "12" if _twelve_hour(wording.locale) else "24"
+    fr = says.language == "fr"
+    clock = {"12": "12-hour", "24": "24-hour"}
+    if fr:
+        clock = {"12": "12 h", "24": "24 h"}
+    if len(found) == 2:
+        (twelve_at, twelve, _), (day_at, day, _) = found["12"], found["24"]
+        example = '"2:00 PM"' if theirs == "12" else '"14:00"'
+        if fr:
+            style = (
+                f"au format {clock[theirs]} (« {example[1:-1]} »), comme les messages pour "
+                f"les lecteurs {wording.locale} écrivent les leurs"
+            )
+        else:
+            style = (
+                f"the {clock[theirs]} clock ({example}), as the messages for {wording.locale} "
+                "readers write theirs"
+            )
+        yield says(
+            "clock_mix",
+            twelve_at if theirs == "24" else day_at,  # the one on the other clock
+            twelve=twelve,
+            twelve_field=dotted(twelve_at),
+            twentyfour=day,
+            twentyfour_field=dotted(day_at),
+            style=style,
+        )
+        return
+    [(written, (location, text, (hour, minute)))] = found.items()
+    if written == theirs:
+        return
+    if theirs == "24":
+        better, example = f"{hour:02d}:{minute:02d}", "11:40"
+    else:
+        better = f"{hour % 12 or 12}:{minute:02d} {'AM' if hour < 12 else 'PM'}"
+        example = "11:40 AM"
+    yield says(
+        "clock_locale",
+        location,
+        found=text,
+        written=clock[written],
+        theirs=clock[theirs],
+        locale=wording.locale,
+        example=example,
+        better=better,
+    )
+
+
+@lru_cache(maxsize=16)
+def _twelve_hour(locale: str) -> bool:
+    """Whether the locale's own short time is on the 12-hour clock (en_US "2:00 PM")."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return "a" in str(Locale.parse(locale).time_formats["short"].pattern)
+    except (ValueError, UnknownLocaleError):
+        return False
 
 
 def _contradiction(

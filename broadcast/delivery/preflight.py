@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from broadcast.content.greeting import NAME_SLOT
-from broadcast.content.render import Renderer, RenderFailure
+from broadcast.content.render import DEFAULT_FULL_LOCALE, Renderer, RenderFailure
 from broadcast.input.config import Config, load_config, resolve_credentials
 from broadcast.input.incident import RENEWED_PROMISE, Incident, load_incident
 from broadcast.input.recipients import (
@@ -37,9 +37,6 @@ FACEBOOK_LIMIT = 63_206
 SPOKEN_WORDS_PER_MINUTE = 150
 # Past a minute, people hang up before the repeat; the preview says so.
 MAX_CALL_SECONDS = 60
-# The full locale a channel pinned to a bare language writes its dates and times in, when
-# neither the incident nor the readers say (en_GB: 24-hour clock, day before month).
-DEFAULT_FULL_LOCALE = {"en": "en_GB", "fr": "fr_FR"}
 # A long list of bad CSV rows drowns the other problems; the count still says how many.
 MAX_ROW_PROBLEMS = 20
 # A send that streams its recipients checks this many rows before its first message; the
