@@ -56,6 +56,18 @@ def test_a_translation_left_behind_is_a_warning(world: World) -> None:
     assert "summary a changé depuis la dernière version envoyée" in stale[0]["message"]
 
 
+def test_a_faq_translation_left_behind_is_a_warning(world: World) -> None:
+    """The ledger keeps each version's FAQ too: an answer that changed while its translation
+    did not is flagged on that entry."""
+    assert world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")[0] == 0
+    edit(world, "En cas d'urgence vitale, appelez le 15.", "En cas d'urgence, appelez le 15.")
+    code, doc = world.run_json("validate", "incident.yaml", env=at(20))
+    assert code == 0
+    stale = [p for p in doc["problems"] if "pas sa traduction" in p["message"]]
+    assert [p["field"] for p in stale] == ["translations.en.faq[1].a"], stale
+    assert stale[0]["message"].startswith("la réponse 2 de la FAQ a changé")
+
+
 def test_an_expected_end_passed_is_said_honestly(world: World) -> None:
     assert world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")[0] == 0
     sent = len(world.twilio.messages())

@@ -678,6 +678,11 @@ _TONE_FIELDS = ("headline", "summary", "actions", "apology", "compensation")
 # A headline unchanged from the last version is an error once the incident reaches these. (Not
 # cancelled: a correction says what was wrong in its own words, ``correction``.)
 _MOVED_ON = ("monitoring", "resolved")
+# How a stale FAQ entry is named in the warning, in the file's language.
+_FAQ_PART = {
+    "en": {"q": "FAQ question {number}", "a": "the answer to FAQ question {number}"},
+    "fr": {"q": "la question {number} de la FAQ", "a": "la réponse {number} de la FAQ"},
+}
 # Fields whose translation must follow a change (the ones the ledger's snapshot keeps).
 _SNAPSHOT_FIELDS = _TEXT_FIELDS
 
@@ -740,10 +745,16 @@ def wording_snapshot(incident: Incident) -> dict[str, Any]:
     The ledger keeps it with each version sent, so a later ``send`` can tell a headline left
     unchanged, or a translation that did not follow its original.
     """
-    texts = {incident.language: {f: getattr(incident, f) for f in _SNAPSHOT_FIELDS}}
+    texts = {incident.language: _snapshot_texts(incident)}
     for code, translation in incident.translations.items():
-        texts[code] = {f: getattr(translation, f, None) for f in _SNAPSHOT_FIELDS}
+        texts[code] = _snapshot_texts(translation)
     return {"status": incident.status, "language": incident.language, "texts": texts}
+
+
+def _snapshot_texts(wording: Any) -> dict[str, Any]:
+    texts: dict[str, Any] = {f: getattr(wording, f, None) for f in _SNAPSHOT_FIELDS}
+    texts["faq"] = [{"q": entry.q, "a": entry.a} for entry in getattr(wording, "faq", None) or ()]
+    return texts
 
 
 def check_content(
@@ -1191,6 +1202,26 @@ def _against_previous(
                     field=name,
                     language=code,
                 )
+        # The FAQ, entry by entry (a snapshot from before FAQs were kept has none to compare).
+        entries = zip(
+            original_now.get("faq") or (),
+            original_before.get("faq") or (),
+            fields.get("faq") or (),
+            before[code].get("faq") or (),
+            strict=False,
+        )
+        for index, (original, original_was, translated, translated_was) in enumerate(entries):
+            for part in ("q", "a"):
+                if (
+                    original[part] != original_was[part]
+                    and translated[part] == translated_was[part]
+                ):
+                    yield says(
+                        "stale",
+                        ("translations", _yaml_key(doc, code), "faq", index, part),
+                        field=_FAQ_PART[says.language][part].format(number=index + 1),
+                        language=code,
+                    )
 
 
 def _plain(text: str) -> str:
