@@ -939,7 +939,6 @@ def _prepare(
     exercise: bool = False,
 ) -> Plan:
     from broadcast.delivery.preflight import prepare
-    from broadcast.delivery.sending import peek_wording
     from broadcast.input.config import config_path
 
     return prepare(
@@ -951,8 +950,26 @@ def _prepare(
         strict=strict,
         occasions=occasions,
         exercise=exercise,
-        previous_wording=peek_wording(incident, config_path(config)),
+        previous_wording=_previous_wording,
     )
+
+
+def _ledger_folder(loaded: Config) -> Path | None:
+    """The SQLite ledger's folder when it exists, as ``ledger.sqlite.state_folder`` finds it;
+    None before the first send. Told without importing the sending machinery, most of a first
+    preview's start-up."""
+    state = os.environ.get("BROADCAST_STATE")
+    folder = Path(state) if state else loaded.folder / ".broadcast"
+    return folder if (folder / "ledger.sqlite3").is_file() else None
+
+
+def _previous_wording(loaded: Config, parsed: Incident) -> dict[str, Any] | None:
+    """The wording the ledger kept of the incident's last update, for the wording checks."""
+    if _ledger_folder(loaded) is None:
+        return None
+    from broadcast.delivery.sending import wording_in_ledger
+
+    return wording_in_ledger(loaded, parsed.id)
 
 
 def _occasions(
@@ -966,10 +983,8 @@ def _occasions(
     """
     from broadcast.input.config import occasions_of
 
-    state = os.environ.get("BROADCAST_STATE")
-    folder = Path(state) if state else loaded.folder / ".broadcast"
     shared = loaded.ledger or os.environ.get("BROADCAST_LEDGER")
-    if not shared and not (folder / "ledger.sqlite3").is_file():
+    if not shared and _ledger_folder(loaded) is None:
         return occasions_of("update", True, parsed.status)
     from broadcast.delivery.sending import peek
     from broadcast.input.config import config_path

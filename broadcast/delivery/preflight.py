@@ -185,14 +185,17 @@ def prepare(
     occasions: frozenset[str] | Callable[[Config, Incident], frozenset[str] | None] | None = None,
     exercise: bool = False,
     head_only: bool = False,
-    previous_wording: dict[str, Any] | None = None,
+    previous_wording: dict[str, Any]
+    | Callable[[Config, Incident], dict[str, Any] | None]
+    | None = None,
 ) -> Plan:
     """Build the plan. ``check_credentials`` is for real sends: a dry run needs no secrets.
 
     With ``reminder``, channels render their reminder templates ("still working on it").
     With ``strict``, the wording checks (jargon, long sentences...) and a passed ``eta`` are
     errors, not warnings. ``previous_wording`` is what the ledger kept of the last version sent
-    (``wording_checks.wording_snapshot``): the wording checks compare with it.
+    (``wording_checks.wording_snapshot``): the wording checks compare with it; like
+    ``occasions``, it may be a function of the configuration and the incident, once loaded.
     ``occasions`` says what this version is (new, update, reminder, resolved, cancelled):
     channels whose ``send_on`` or ``min_severity`` leave it out are listed in ``skipped``
     instead of planned. Without it (validate), every channel is planned. It may be a function
@@ -238,6 +241,8 @@ def prepare(
         only = chosen
     selected = _select(plan.config, only, plan.problems)
     plan.problems.extend(_incident_checks(plan.incident, incident_doc, now, strict))
+    if callable(previous_wording):
+        previous_wording = previous_wording(plan.config, plan.incident)
     plan.problems.extend(
         _wording_checks(plan.incident, incident_doc, plan.config, strict, now, previous_wording)
     )

@@ -452,6 +452,17 @@ def peek_wording(
         incident, _ = load_incident(incident_path, config.defaults.model_dump())
     except InputError:
         return None
+    return wording_in_ledger(config, incident.id, state_dir, environ)
+
+
+def wording_in_ledger(
+    config: Config,
+    incident_id: str,
+    state_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any] | None:
+    """``peek_wording`` for a configuration and an incident already loaded."""
+    environ = dict(os.environ) if environ is None else environ
     folder = state_folder(state_dir, config.folder, dict(environ))
     if not (folder / LEDGER_FILE).is_file():
         return None
@@ -461,7 +472,7 @@ def peek_wording(
         return None
     try:
         with ledger_errors(ledger.path):
-            return last_wording(ledger, incident.id)
+            return last_wording(ledger, incident_id)
     except (LedgerFault, sqlite3.Error, OSError, ValueError):
         return None
     finally:
