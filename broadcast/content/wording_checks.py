@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from broadcast.content.render import DEFAULT_FULL_LOCALE
@@ -721,7 +721,7 @@ class _Wording:
 def which_check(message: str) -> str | None:
     """The name of the check (a key of ``MESSAGES``) that wrote ``message``, in any language:
     how the catch rate of each check is counted."""
-    for patterns in _MESSAGE_PATTERNS.values():
+    for patterns in _message_patterns().values():
         for key, pattern in patterns:
             if pattern.fullmatch(message):
                 return key
@@ -733,10 +733,13 @@ def _message_pattern(template: str) -> re.Pattern[str]:
     return re.compile(".*?".join(re.escape(part) for part in parts), re.DOTALL)
 
 
-_MESSAGE_PATTERNS = {
-    code: [(key, _message_pattern(text)) for key, text in texts.items()]
-    for code, texts in MESSAGES.items()
-}
+@cache
+def _message_patterns() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+    # Compiled on first use: a preview or a send never asks which check wrote a message.
+    return {
+        code: [(key, _message_pattern(text)) for key, text in texts.items()]
+        for code, texts in MESSAGES.items()
+    }
 
 
 def wording_snapshot(incident: Incident) -> dict[str, Any]:
