@@ -157,6 +157,26 @@ def test_sms_over_max_segments_is_refused(project: Path) -> None:
     assert any(p["field"] == "max_segments" for p in sms["problems"])
 
 
+def test_preview_and_dry_run_say_what_the_sms_left_out(project: Path) -> None:
+    """The core reports what it dropped to fit max_segments; the terminal shows it."""
+    config = project / "channels.yaml"
+    code, doc = run_json(project, "preview", "examples/panne-nord.yaml", "--channel", "sms")
+    assert code == 0 and doc["channels"][0]["dropped"] == []
+    config.write_text(config.read_text().replace("max_segments: 3", "max_segments: 1"))
+    code, doc = run_json(project, "preview", "examples/panne-nord.yaml", "--channel", "sms")
+    assert code == 0
+    sms = doc["channels"][0]
+    # In the documented order: thanks (not in this SMS), the link, then the short apology.
+    assert sms["dropped"] == ["the status page link", "the short apology"]
+    assert "https://" not in sms["text"] and sms["segments"] == 1
+    assert sms["variants"]["en"]["dropped"] == sms["dropped"]
+    for command in (("preview",), ("send", "--dry-run")):
+        result = run(project, *command, "examples/panne-nord.yaml", "--channel", "sms")
+        assert result.exit_code == 0, result.output
+        said = "Left out to fit 1 segment: the status page link, the short apology."
+        assert result.output.count(said) == 2, result.output  # French and English
+
+
 def test_headline_too_long_for_one_post(project: Path) -> None:
     incident = project / "examples" / "panne-nord.yaml"
     text = incident.read_text(encoding="utf-8")

@@ -150,3 +150,22 @@ def test_a_users_template_for_every_language_wins_over_the_shipped_one(
     # A file for the language in the user's folder wins over their file for every language.
     write(tmp_path / "t" / "fr" / "sms.txt.j2", "FR {{ headline }}")
     assert r.render("sms.txt.j2", r.context("sms", "sms")).startswith("FR Coupure")
+
+
+def test_fitting_an_sms_says_what_it_dropped_in_the_drop_order() -> None:
+    from broadcast.content.render import _droppable, fit_pieces
+
+    text = (
+        "Energie Nord : "
+        + "x" * 120  # 135 characters never dropped
+        + _droppable(" Merci de votre patience.", 1)  # 25
+        + _droppable(" Votre avis : https://example.com/avis", 4)  # 38
+        + _droppable(" Toutes nos excuses.", 3)  # 20
+    )
+    whole = fit_pieces(text, None)
+    assert whole.dropped == () and "Merci" in whole.text and "avis" in whole.text
+    one = fit_pieces(text, 1)
+    # Thanks, the apology, then the feedback link had to go; the apology then fitted again.
+    assert one.dropped == ("thanks", "the feedback link")
+    assert "excuses" in one.text and "Merci" not in one.text and "avis" not in one.text
+    assert len(one.text) == 155

@@ -8,7 +8,7 @@ become markup.
 A text template may mark pieces a short channel can do without (``{% filter droppable(2) %}``):
 when the channel has a limit (``max_segments`` for SMS), the pieces are dropped, lowest rank
 first, until the text fits; elsewhere they are kept. The shipped SMS templates use the ranks
-``DROP_ORDER`` names.
+``DROP_ORDER`` names; ``render_fitted`` says which went (the preview shows it).
 """
 
 from __future__ import annotations
@@ -65,6 +65,15 @@ _AT_TIME = {"fr": "{1} à {0}", "en": "{1} at {0}", "de": "{1} um {0}", "es": "{
 def is_markup(name: str) -> bool:
     """``status.html.j2`` renders HTML (escaped); ``sms.txt.j2`` renders text."""
     return name.removesuffix(".j2").endswith(_MARKUP_SUFFIXES)
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A text rendered to fit its channel's limit, and what was left out to fit."""
+
+    text: str
+    # The pieces dropped, in ``DROP_ORDER``'s words, in the order they were dropped.
+    dropped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -229,6 +238,11 @@ class Renderer:
         return None
 
     def render(self, name: str, context: dict[str, Any]) -> str | RenderFailure:
+        fitted = self.render_fitted(name, context)
+        return fitted if isinstance(fitted, RenderFailure) else fitted.text
+
+    def render_fitted(self, name: str, context: dict[str, Any]) -> Fitted | RenderFailure:
+        """``render``, saying which droppable pieces went to fit ``max_segments``."""
         found = self.template_exists(name)
         if found is None:
             return RenderFailure(
@@ -260,8 +274,9 @@ class Renderer:
             line, file = _template_position(exc, found)
             return RenderFailure(found, line, f"template error: {exc}", file)
         if is_markup(found):
-            return text
-        return tidy_text(fit_droppable(text, context.get("max_segments")))
+            return Fitted(text)
+        fitted = fit_pieces(text, context.get("max_segments"))
+        return Fitted(tidy_text(fitted.text), fitted.dropped)
 
     # Filters: dates in the incident's locale and timezone.
     def _local(self, value: datetime) -> datetime:
@@ -388,14 +403,19 @@ def _droppable(text: Any, rank: int) -> str:
 
 
 def fit_droppable(text: str, max_segments: int | None) -> str:
+    """``text`` fitted to ``max_segments`` (see ``fit_pieces``)."""
+    return fit_pieces(text, max_segments).text
+
+
+def fit_pieces(text: str, max_segments: int | None) -> Fitted:
     """Drop marked pieces, lowest rank first, until the SMS fits ``max_segments``, then put
     back, most important first, any dropped piece that fits again (dropping an apology with
     an accent may leave room for the link dropped before it). Every piece is kept when there
     is no limit. A line that held only a dropped piece goes too."""
     if "\x1e" not in text:
-        return text
+        return Fitted(text)
     if max_segments is None:
-        return _DROPPABLE.sub(r"\2", text)
+        return Fitted(_DROPPABLE.sub(r"\2", text))
     from broadcast.content.measure import sms_measure
 
     def without(dropped: set[int]) -> str:
@@ -416,7 +436,8 @@ def fit_droppable(text: str, max_segments: int | None) -> str:
     for rank in sorted(dropped, reverse=True):
         if fits(dropped - {rank}):
             dropped.discard(rank)
-    return without(dropped)
+    names = tuple(DROP_ORDER.get(rank, f"the pieces of rank {rank}") for rank in sorted(dropped))
+    return Fitted(without(dropped), names)
 
 
 def short_apology(apology: str | None) -> str | None:

@@ -406,6 +406,8 @@ def _plan_channel(
     if check_recipients and recipients_file is not None:
         _count_recipients(channel, name, config, result, HEAD_ROWS if head_only else None)
 
+    # Language → part → what the SMS left out to fit max_segments (render.DROP_ORDER).
+    dropped: dict[str, dict[str, list[str]]] = {}
     for language in _languages(channel, incident, result):
         locale = incident.locale if language == incident.language else language
         if channel.locale and language_of(channel.locale) == language:
@@ -421,7 +423,10 @@ def _plan_channel(
                 continue  # those readers get the first language's message
             # Pinned to a language the incident is not written in: carry its own wording.
             language, locale = incident.language, incident.locale
-        parts = _render_parts(plan, channel, name, worded, locale, config, result)
+        dropped[language] = {}
+        parts = _render_parts(
+            plan, channel, name, worded, locale, config, result, dropped[language]
+        )
         if incident.exercise:
             from broadcast.delivery.exercise import mark_parts
 
@@ -437,6 +442,8 @@ def _plan_channel(
         label = language if len(result.variants) > 1 else ""
         found: list[Problem] = []
         measures = _measure(channel, name, parts, config, found, label)
+        if channel.type == "sms" and "text" in parts:
+            measures["dropped"] = dropped.get(language, {}).get("text", [])
         if language in unseen and any(p.is_error for p in found):
             # Nobody in the first rows reads it: not worth stopping the send for. Readers
             # further down who ask for it get the first language, and are told so here.
@@ -596,7 +603,10 @@ def _render_parts(
     locale: str,
     config: Config,
     result: ChannelPlan,
+    dropped: dict[str, list[str]],
 ) -> dict[str, str]:
+    """The channel's parts in one language; ``dropped`` gets, per part, what was left out to
+    fit the channel's limit (an SMS's ``max_segments``)."""
     renderer = Renderer(
         incident,
         plan.now,
@@ -632,11 +642,13 @@ def _render_parts(
             for part, template in channel.template_names(correction=True).items()
         }
     for part, template in names.items():
-        rendered = renderer.render(template, context)
+        rendered = renderer.render_fitted(template, context)
         if isinstance(rendered, RenderFailure):
             result.problems.append(_render_problem(rendered, name, config))
         else:
-            parts[part] = rendered
+            parts[part] = rendered.text
+            if rendered.dropped:
+                dropped[part] = list(rendered.dropped)
     return parts
 
 

@@ -202,6 +202,8 @@ def _channel_panel(channel: ChannelPlan, html_source: bool, audience: str | None
                 parts.append(label)
     elif "text" in channel.parts:
         parts.append(Text(channel.parts["text"]))
+        if channel.type == "sms" and (note := dropped_note(channel.measures)):
+            parts.append(Text(note, style="yellow"))
         if channel.type == "sms" and (note := typography_note(channel.measures)):
             parts.append(Text(note, style="dim"))
     if not parts:
@@ -215,6 +217,16 @@ def _channel_panel(channel: ChannelPlan, html_source: bool, audience: str | None
         subtitle_align="right",
         border_style=style,
     )
+
+
+def dropped_note(measures: dict) -> str | None:
+    """What the SMS left out to stay within max_segments, in the order it went."""
+    dropped = measures.get("dropped")
+    if not dropped:
+        return None
+    limit = measures.get("max_segments")
+    within = f"{limit} segment{'s' * (limit != 1)}" if limit else "max_segments"
+    return f"Left out to fit {within}: {', '.join(dropped)}."
 
 
 def typography_note(measures: dict) -> str | None:
