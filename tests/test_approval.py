@@ -85,7 +85,7 @@ def test_a_second_persons_approval_lets_it_go_and_the_ledger_keeps_both(world: W
     shown = world.run("status", "incident.yaml")
     assert "approved by" in said(shown) and "bob at" in said(shown)
     report = world.run("report", "incident.yaml", "--format", "md")
-    assert "approved by bob" in said(report) and "sent by alice" in said(report)
+    assert "n°1 envoyé par alice, approuvé par bob." in said(report)
 
 
 def test_an_edit_after_approval_voids_it(world: World) -> None:

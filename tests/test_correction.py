@@ -88,7 +88,9 @@ def test_the_report_shows_the_time_from_the_wrong_message_to_the_correction(
     assert correction["to_last_seconds"] >= correction["to_first_seconds"]
     result = world.run("report", "incident.yaml", "--format", "md")
     summary = " ".join(result.output.split())
-    assert re.search(r"Correction \(#2\): it began reaching people 3[78] min", summary), summary
+    assert re.search(
+        r"Rectificatif \(n°2\) : il a commencé à atteindre les destinataires 3[78] min", summary
+    ), summary
     # A cancelled incident promises nothing more: no reminder afterwards.
     code, later = world.run_json("send", "incident.yaml", "--yes", env=at(600))
     assert (code, later["action"]) == (0, "nothing")

@@ -163,12 +163,12 @@ def test_the_report_on_an_exercise_evaluates_the_drill_and_says_so(drill: World)
     assert drill.run_json("send", "incident.yaml", "--yes", "--exercise")[0] == 0
     result = drill.run("report", "incident.yaml", "--exercise", "--format", "md")
     assert result.exit_code == 0, result.output
-    assert "This was an EXERCISE" in result.output
-    assert "First message" in result.output
+    assert "Ceci était un EXERCICE" in result.output
+    assert "Premier message" in result.output
     code, data = drill.run_json("report", "incident.yaml", "--exercise")
     assert code == 0
     assert data["exercise"] is True
     assert data["speed"]["first_message"] is not None
     real = drill.run("report", "incident.yaml", "--format", "md")
-    assert "EXERCISE" not in real.output
-    assert "Nothing has been sent" in real.output
+    assert "EXERCICE" not in real.output
+    assert "Rien n'a encore été envoyé" in real.output

@@ -89,7 +89,7 @@ def test_report_shows_reached_against_sent_and_time_to_50_and_90_percent(world: 
     assert reach["to_50_percent_seconds"] is not None and reach["to_50_percent_seconds"] >= 0
     assert reach["to_90_percent_seconds"] is None  # 3 of 4 never make 90 %
     text = world.run("report", "incident.yaml").output
-    assert "Reached (delivery receipts)" in text and "75 %" in text
+    assert "Reçus (accusés de réception)" in text and "75 %" in text
 
 
 def test_a_lost_answer_is_looked_up_not_sent_again(world: World) -> None:

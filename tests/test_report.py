@@ -6,6 +6,7 @@ HTML page and its SVG timeline, and what headless Chromium makes of that page.
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -32,6 +33,8 @@ from tests.browser import StaticServer
 from tests.conftest import NOW
 from tests.test_web_surfaces import (  # axe_available: a fixture this module uses
     CSP,
+    REPO,
+    STORM_AT,
     VIEWPORTS,
     Checked,
     axe_available,  # noqa: F401
@@ -269,18 +272,18 @@ def test_the_last_promise_is_pending_then_overdue_as_status_says(history: Histor
     assert overdue["promises_summary"]["overdue"] == 1
     assert history.status(150)["overdue_by_minutes"] == 30
     assert overdue["resolved_at"] is None
-    assert "the last overdue by 30 min" in report_markdown(overdue)
+    assert "la dernière dépassée de 30 min" in report_markdown(overdue)
 
 
 def test_a_report_before_anything_was_sent(history: History) -> None:
     empty = history.report(0)
     assert (empty["versions"], empty["channels"], empty["speed"]["first_message"]) == ([], [], None)
     assert empty["reminders"] == {"count": 0, "versions": 0, "share": 0.0}
-    assert "Nothing has been sent for this incident yet." in report_markdown(empty)
+    assert "Rien n'a encore été envoyé pour cet incident." in report_markdown(empty)
     assert "pas de chronologie" in report_html(empty)  # a French incident: a French page
     out = io.StringIO()
     show_report(empty, Console(file=out, width=100))
-    assert "Nothing has been sent" in out.getvalue()
+    assert "Rien n'a encore été envoyé" in out.getvalue()
 
 
 # The formats.
@@ -290,19 +293,26 @@ def test_markdown_has_a_table_per_section_and_escapes_the_incident(
     crisis: dict[str, Any],
 ) -> None:
     text = report_markdown(crisis)
+    # A French incident: a French report.
+    assert text.startswith("# Bilan de l'incident : ")
+    assert "\n`panne-nord-2026-11-22` · résolu · importante · bilan du " in text
     for heading in (
-        "## Time to first message",
-        "## Updates",
-        "## Promised updates",
-        "## Delivery per channel, all versions",
-        "## Delivery per channel, last version (#5)",
+        "## Délai du premier message",
+        "## Mises à jour",
+        "## Mises à jour promises",
+        "## Envois par canal, toutes versions",
+        "## Envois par canal, dernière version (n°5)",
     ):
         assert f"\n{heading}\n\n| " in text
-    assert "| **first message (banner)** | **09:41** | **1 h 31 min** | **#1** |" in text
-    assert "| 3 | 12:10 | 14:10 | #4 at 14:35 | late by 25 min |" in text
-    assert "| sms | 13 | 6 | 21211: 5, 21610: 1, not sent, opted out earlier: 1 | 0 | 0 |" in text
-    assert "- 1 reminder out of 5 messages (20%)." in text
-    assert "- 4 promised updates: 3 kept, 1 late (worst by 25 min)." in text
+    assert "| **premier message (banner)** | **09:41** | **1 h 31 min** | **#1** |" in text
+    assert "| 3 | 12:10 | 14:10 | n°4 à 14:35 | en retard de 25 min |" in text
+    assert (
+        "| sms | 13 | 6 | 21211: 5, 21610: 1, non envoyés, désinscrits auparavant : 1 | 0 | 0 |"
+        in text
+    )
+    assert "- 1 rappel(s) sur 5 message(s) (20%)." in text
+    assert "- 4 mise(s) à jour promise(s) : 3 tenue(s), 1 en retard (au pire de 25 min)." in text
+    assert "Time to first message" not in text and "promised" not in text
     # The title is text: no HTML, no emphasis, and its "|" cannot break a table.
     heading = text.splitlines()[0]
     assert "<img" not in text and "<script" not in text
@@ -317,11 +327,13 @@ def test_the_terminal_shows_the_same_tables_and_no_markup_from_the_incident(
     show_report(crisis, Console(file=out, width=140, color_system=None))
     text = out.getvalue()
     assert TITLE in text  # rich markup in the title is shown, not applied
-    for title in ("Time to first message", "Promised updates", "last version (#5)"):
+    assert text.startswith("Bilan de l'incident : ")
+    for title in ("Délai du premier message", "Mises à jour promises", "dernière version (n°5)"):
         assert title in text
-    assert "late by 25 min" in text
-    assert "21211: 5, 21610: 1, not sent, opted out earlier: 1" in text
-    assert "1 reminder out of 5 messages (20%)." in text
+    assert "en retard de 25 min" in text
+    assert "21211: 5, 21610: 1, non envoyés, désinscrits auparavant : 1" in text
+    assert "1 rappel(s) sur 5 message(s) (20%)." in text
+    assert "Time to first message" not in text and "late by" not in text
 
 
 def test_the_terminal_view_imports_neither_pydantic_nor_babel() -> None:
@@ -420,8 +432,9 @@ def test_the_timeline_has_a_lane_per_channel_and_a_mark_per_batch(crisis: dict[s
     sms = [m for m in marks if m.get("data-channel") == "sms"]
     assert {m.get("class") for m in sms} == {"mark update partial", "mark reminder partial"}
     tips = {m.get("data-version"): m.findtext(f"{SVG}title") for m in sms}
-    assert (
-        tips["4"] == "sms: #4 update (monitoring) at 14:35: 2 sent, 2 failed (21211: 1, 21610: 1)"
+    assert tips["4"] == (
+        "sms : n°4 mise à jour (réparation effectuée) à 14:35 : 2 envoyé(s), "
+        "2 échec(s) (21211: 1, 21610: 1)"
     )
     promises = svg.findall(f".//{SVG}g[@data-version]")
     promises = [g for g in promises if "promise" in (g.get("class") or "")]
@@ -434,7 +447,13 @@ def test_the_timeline_has_a_lane_per_channel_and_a_mark_per_batch(crisis: dict[s
     ]
     late = promises[2]
     assert late.findtext(f"{SVG}title") == (
-        "Promise of #3 (made 12:10): next update by 14:10: late by 25 min (#4 went out at 14:35)"
+        "Promesse du n°3 (faite à 12:10) : prochaine mise à jour avant 14:10 : "
+        "en retard de 25 min (n°4 parti à 14:35)"
+    )
+    assert svg.findtext(f"{SVG}title") == "Chronologie de panne-nord-2026-11-22"
+    assert svg.findtext(f"{SVG}desc") == (
+        "5 messages sur 4 canaux (banner, sms, email, twitter), de 2026-11-22 08:10 à 16:30 ; "
+        "4 mises à jour promises : 3 tenues, 1 en retard."
     )
     assert late.find(f"{SVG}line").get("stroke") == "#b91c1c"
     assert promises[0].find(f"{SVG}line").get("stroke") == "#15803d"
@@ -567,3 +586,50 @@ def test_the_report_written_by_the_cli_is_clean_under_the_strict_csp_and_as_a_fi
     assert result.exit_code == 0
     assert result.stdout.startswith("<!DOCTYPE html>")
     assert "report.css" in result.stderr and "--output" in result.stderr
+
+
+SPOKEN = {
+    "fr": {
+        "terminal": ["Bilan de l'incident : ", "Délai du premier message", "• Premier message "],
+        "md": ["# Bilan de l'incident : ", "\n## Mises à jour promises\n", "- Premier message "],
+        "mark": "banner : n°1 mise à jour (en cours) à 09:40 : 1 envoyé(s)",
+        "desc": "1 message sur 1 canal (banner), de 2026-11-22 08:10 à ",
+    },
+    "en": {
+        "terminal": ["Post-incident report: ", "Time to first message", "• First message "],
+        "md": ["# Post-incident report: ", "\n## Promised updates\n", "- First message "],
+        "mark": "banner: #1 update (identified) at 07:00: 1 sent",
+        "desc": "1 message on 1 channel (banner), from 2026-12-05 ",
+    },
+}
+
+
+@pytest.mark.parametrize("language", SPOKEN)
+def test_every_view_speaks_the_incidents_language(world: World, language: str) -> None:
+    """The French outage is reported in French, the English storm in English: the terminal,
+    the Markdown, and the chart's tooltips and description in the HTML page."""
+    if language == "fr":
+        incident, sent_at = "incident.yaml", NOW.isoformat()
+    else:
+        incident, sent_at = "storm.yaml", STORM_AT
+        shutil.copyfile(REPO / "examples" / "storm-en.yaml", world.folder / incident)
+    code, doc = world.run_json(
+        "send", incident, "--yes", "--channel", "banner", env={"BROADCAST_NOW": sent_at}
+    )
+    assert code == 0, doc
+    at = {"BROADCAST_NOW": sent_at, "COLUMNS": "200"}
+    views = {
+        "terminal": world.run("report", incident, env=at).output,
+        "md": world.run("report", incident, "--format", "md", env=at).output,
+    }
+    assert world.run("report", incident, "--format", "html", "-o", "r.html", env=at).exit_code == 0
+    expected, other = SPOKEN[language], SPOKEN["en" if language == "fr" else "fr"]
+    for view, text in views.items():
+        for words in expected[view]:
+            assert words in text, (view, words, text)
+        for words in other[view]:
+            assert words not in text, (view, words)
+    svg = timeline((world.folder / "r.html").read_text(encoding="utf-8"))
+    (mark,) = [g for g in svg.iter(f"{SVG}g") if "mark" in (g.get("class") or "").split()]
+    assert mark.findtext(f"{SVG}title") == expected["mark"]
+    assert (svg.findtext(f"{SVG}desc") or "").startswith(expected["desc"])

@@ -98,7 +98,7 @@ def test_an_undelivered_sms_falls_back_to_a_call_that_says_the_same_headline(
     assert (every["voice"]["sent"], every["voice"]["fallback"]) == (1, 1)
     assert every["sms"]["failed_by_reason"] == {"30003": 1}
     result = world.run("report", "incident.yaml", env={**at(12), "COLUMNS": "200"})
-    assert "1 reached through a fallback channel (1 by voice)." in result.output
+    assert "1 atteint(s) par un canal de secours (1 par voice)." in result.output
 
 
 def test_a_landline_gets_a_call_not_an_sms_now_and_in_the_next_version(world: World) -> None:

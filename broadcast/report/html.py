@@ -85,9 +85,6 @@ _WORDS: dict[str, dict[str, str]] = {
         "promised update, late": "mise à jour promise, en retard ou dépassée (barre : le retard)",
         "promised update, pending": "mise à jour promise, en attente",
         "resolution": "résolution",
-        "minor": "mineure",
-        "major": "importante",
-        "critical": "grave",
     },
 }
 
@@ -112,7 +109,7 @@ def report_html(data: dict[str, Any]) -> str:
     facts = [
         (words["Incident"], data["incident"]),
         (words["Status"], say(data["status"], language)),
-        (words["Severity"], words.get(data["severity"], data["severity"])),
+        (words["Severity"], say(data["severity"], language)),
         (words["Started"], f"{local_time(data['started_at'])} ({data['timezone']})"),
         (words["Resolved"], resolved),
         (words["Report of"], local_time(data["generated_at"])),

@@ -1,11 +1,17 @@
-"""The post-incident report as Markdown."""
+"""The post-incident report as Markdown, in the incident's language (French, else English)."""
 
 from __future__ import annotations
 
 import html
 from typing import TYPE_CHECKING, Any
 
-from broadcast.report.tables import local_time, report_summary, report_tables
+from broadcast.report.tables import (
+    local_time,
+    report_language,
+    report_summary,
+    report_tables,
+    say,
+)
 
 if TYPE_CHECKING:
     pass
@@ -15,17 +21,24 @@ if TYPE_CHECKING:
 
 def report_markdown(data: dict[str, Any]) -> str:
     """The report as Markdown: a heading, the findings, then one table per section."""
+    language = report_language(data)
+    generated = say(
+        "report of {at} ({zone})",
+        language,
+        at=local_time(data["generated_at"]),
+        zone=_md(data["timezone"]),
+    )
     out = [
-        f"# Post-incident report: {_md(data['title'])}",
+        f"# {say('Post-incident report: ', language)}{_md(data['title'])}",
         "",
-        f"`{data['incident']}` · {data['status']} · {data['severity']} · "
-        f"report of {local_time(data['generated_at'])} ({_md(data['timezone'])})",
+        f"`{data['incident']}` · {say(data['status'], language)} · "
+        f"{say(data['severity'], language)} · {generated}",
         "",
         f"> {_md(data['headline'])}",
         "",
-        *(f"- {_md(line)}" for line in report_summary(data)),
+        *(f"- {_md(line)}" for line in report_summary(data, language)),
     ]
-    for table in report_tables(data):
+    for table in report_tables(data, language):
         out += ["", f"## {_md(table.title)}", ""]
         if not table.rows:
             out.append(table.empty)

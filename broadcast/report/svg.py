@@ -12,7 +12,13 @@ from broadcast.ledger.sqlite import (
     REMINDER,
 )
 from broadcast.report.evaluation import KEPT, LATE, NO_PROMISE, OVERDUE, PENDING_PROMISE
-from broadcast.report.tables import failure_reasons, local_time, promise_outcome, start_day
+from broadcast.report.tables import (
+    failure_reasons,
+    local_time,
+    promise_outcome,
+    say,
+    start_day,
+)
 
 if TYPE_CHECKING:
     pass
@@ -115,14 +121,7 @@ def timeline_svg(data: dict[str, Any], language: str = "en") -> str:
 
     lanes_bottom = _LANES_TOP + _LANE * len(channels)
     height = lanes_bottom + 44
-    versions, made = len(data["versions"]), data["promises_summary"]["made"]
-    description = (
-        f"{versions} message{'s' * (versions != 1)} on {len(channels)} "
-        f"channel{'s' * (len(channels) != 1)} ({', '.join(channels)}), from "
-        f"{local_time(data['started_at'])} to {local_time(high.isoformat(), day)}; "
-        f"{made} promised update{'s' * (made != 1)}: "
-        f"{data['promises_summary'][KEPT]} kept, {data['promises_summary'][LATE]} late."
-    )
+    description = _description(data, local_time(high.isoformat(), day), language)
     out = [
         f'<svg class="timeline" xmlns="http://www.w3.org/2000/svg" role="img"'
         f' viewBox="0 0 {_CHART_WIDTH} {height}" width="{_CHART_WIDTH}" height="{height}"'
@@ -204,14 +203,20 @@ def timeline_svg(data: dict[str, Any], language: str = "en") -> str:
         px = x(parse(promise["promised_at"]))
         if px > _LEFT + width:
             continue  # due after the end of the axis (after the resolution)
-        tip = (
-            f"Promise of #{promise['version']} (made {local_time(promise['made_at'], day)}): "
-            f"next update by {local_time(promise['promised_at'], day)}: {promise_outcome(promise)}"
+        tip = say(
+            "Promise of #{version} (made {made}): next update by {by}: {outcome}",
+            language,
+            version=promise["version"],
+            made=local_time(promise["made_at"], day),
+            by=local_time(promise["promised_at"], day),
+            outcome=promise_outcome(promise, language),
         )
         if promise["answered_by"]:
-            tip += (
-                f" (#{promise['answered_by']} went out at "
-                f"{local_time(promise['answered_at'], day)})"
+            tip += say(
+                " (#{number} went out at {at})",
+                language,
+                number=promise["answered_by"],
+                at=local_time(promise["answered_at"], day),
             )
         parts = [f"<title>{_esc(tip)}</title>"]
         if promise["outcome"] in (LATE, OVERDUE):
@@ -245,17 +250,22 @@ def timeline_svg(data: dict[str, Any], language: str = "en") -> str:
                 outcome = "partial"
             else:
                 outcome = "ok"
-            tip = (
-                f"{channel}: #{version['number']} {version['kind']} ({version['status']}) at "
-                f"{local_time(batch['at'], day)}: {batch['sent']} sent"
-                + (
-                    f", {batch['failed']} failed ({failure_reasons(batch)})"
-                    if batch["failed"]
-                    else ""
-                )
-                + (f", {batch['uncertain']} uncertain" if batch["uncertain"] else "")
-                + (f", {batch['pending']} pending" if batch["pending"] else "")
+            tip = say(
+                "{channel}: #{number} {kind} ({status}) at {at}: {sent} sent",
+                language,
+                channel=channel,
+                number=version["number"],
+                kind=say(version["kind"], language),
+                status=say(version["status"], language),
+                at=local_time(batch["at"], day),
+                sent=batch["sent"],
             )
+            if batch["failed"]:
+                reasons = failure_reasons(batch, language)
+                tip += say(", {n} failed ({reasons})", language, n=batch["failed"], reasons=reasons)
+            for count in ("uncertain", "pending"):
+                if batch[count]:
+                    tip += say(f", {{n}} {count}", language, n=batch[count])
             out.append(
                 f'<g class="mark {version["kind"]} {outcome}" data-channel="{_esc(channel)}"'
                 f' data-version="{version["number"]}"><title>{_esc(tip)}</title>'
@@ -267,6 +277,27 @@ def timeline_svg(data: dict[str, Any], language: str = "en") -> str:
     out.append("</g>")
     out.append("</svg>")
     return "\n".join(out)
+
+
+def _description(data: dict[str, Any], until: str, language: str) -> str:
+    """What the chart shows, in a sentence for those who cannot see it (its ``<desc>``)."""
+    channels, versions = data["channels"], len(data["versions"])
+    summary = data["promises_summary"]
+    made, kept, late = summary["made"], summary[KEPT], summary[LATE]
+    start = local_time(data["started_at"])
+    if language == "fr":
+        return (
+            f"{versions} message{'s' * (versions > 1)} sur {len(channels)} "
+            f"{'canaux' if len(channels) > 1 else 'canal'} ({', '.join(channels)}), de "
+            f"{start} à {until} ; {made} mise{'s' * (made > 1)} à jour "
+            f"promise{'s' * (made > 1)} : {kept} tenue{'s' * (kept > 1)}, {late} en retard."
+        )
+    return (
+        f"{versions} message{'s' * (versions != 1)} on {len(channels)} "
+        f"channel{'s' * (len(channels) != 1)} ({', '.join(channels)}), from "
+        f"{start} to {until}; {made} promised update{'s' * (made != 1)}: "
+        f"{kept} kept, {late} late."
+    )
 
 
 def _day_label(moment: datetime, language: str) -> str:

@@ -120,6 +120,26 @@ FRENCH = {
     "monitoring": "réparation effectuée",
     "resolved": "résolu",
     "cancelled": "annulé",
+    "minor": "mineure",
+    "major": "importante",
+    "critical": "grave",
+    "Post-incident report: ": "Bilan de l'incident : ",
+    "report of {at} ({zone})": "bilan du {at} ({zone})",
+    "The promised update is OVERDUE by {overdue}.": (
+        "La mise à jour promise est EN RETARD de {overdue}."
+    ),
+    "{title}: {empty}": "{title} : {empty}",
+    # The chart's tooltips.
+    "Promise of #{version} (made {made}): next update by {by}: {outcome}": (
+        "Promesse du n°{version} (faite à {made}) : prochaine mise à jour avant {by} : {outcome}"
+    ),
+    " (#{number} went out at {at})": " (n°{number} parti à {at})",
+    "{channel}: #{number} {kind} ({status}) at {at}: {sent} sent": (
+        "{channel} : n°{number} {kind} ({status}) à {at} : {sent} envoyé(s)"
+    ),
+    ", {n} failed ({reasons})": ", {n} échec(s) ({reasons})",
+    ", {n} uncertain": ", {n} incertain(s)",
+    ", {n} pending": ", {n} en attente",
 }
 
 
@@ -303,7 +323,7 @@ def report_summary(data: dict[str, Any], language: str = "en") -> list[str]:
         if v.get("sent_by")
     ]
     if people:
-        lines.append("; ".join(people) + ".")
+        lines.append((" ; " if language == "fr" else "; ").join(people) + ".")
     reminders = data["reminders"]
     lines.append(
         say(

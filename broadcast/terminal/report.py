@@ -1,5 +1,7 @@
 """How the post-incident report looks in a terminal (rich). The core never imports this.
 
+In the incident's language (French, else English), as the Markdown and HTML views.
+
 It lays out the tables of :func:`broadcast.report.tables.report_tables`, so the terminal,
 Markdown and HTML say the same thing. Only rich and the report module are imported: no pydantic,
 no babel.
@@ -18,8 +20,10 @@ from broadcast.report.tables import (
     ReportTable,
     format_duration,
     local_time,
+    report_language,
     report_summary,
     report_tables,
+    say,
 )
 
 _TONES = {"good": "green", "bad": "red", "strong": "bold"}
@@ -27,30 +31,41 @@ _TONES = {"good": "green", "bad": "red", "strong": "bold"}
 
 def show_report(data: dict[str, Any], console: Console) -> None:
     """The findings, then one table per section."""
+    language = report_language(data)
     heading = Text()
-    heading.append("Post-incident report: ", style="bold")
+    heading.append(say("Post-incident report: ", language), style="bold")
     # Text, never markup: an incident title is the user's words, brackets included.
     heading.append(data["title"], style="bold")
     console.print(heading)
-    facts = Text(f"{data['incident']} · {data['status']} · {data['severity']} · ", style="dim")
-    facts.append(f"report of {local_time(data['generated_at'])} ({data['timezone']})", style="dim")
+    facts = Text(
+        f"{data['incident']} · {say(data['status'], language)} · "
+        f"{say(data['severity'], language)} · ",
+        style="dim",
+    )
+    generated = local_time(data["generated_at"])
+    facts.append(
+        say("report of {at} ({zone})", language, at=generated, zone=data["timezone"]), style="dim"
+    )
     console.print(facts)
     console.print(Text(data["headline"], style="italic"))
     console.print()
-    for line in report_summary(data):
+    for line in report_summary(data, language):
         console.print(Text("• " + line))
     last = data["promises"][-1] if data["promises"] else None
     if last is not None and last["outcome"] == OVERDUE:
-        overdue = format_duration(last["late_by_seconds"])
-        console.print(Text(f"The promised update is OVERDUE by {overdue}.", style="bold red"))
-    for table in report_tables(data):
+        overdue = format_duration(last["late_by_seconds"], language)
+        warning = say("The promised update is OVERDUE by {overdue}.", language, overdue=overdue)
+        console.print(Text(warning, style="bold red"))
+    for table in report_tables(data, language):
         console.print()
-        console.print(_rich_table(table))
+        console.print(_rich_table(table, language))
 
 
-def _rich_table(table: ReportTable) -> Table | Text:
+def _rich_table(table: ReportTable, language: str) -> Table | Text:
     if not table.rows:
-        return Text(f"{table.title}: {table.empty}", style="dim")
+        return Text(
+            say("{title}: {empty}", language, title=table.title, empty=table.empty), style="dim"
+        )
     out = Table(title=table.title, title_justify="left", title_style="bold")
     for index, column in enumerate(table.columns):
         out.add_column(column, justify="right" if index in table.numeric else "left")
