@@ -293,6 +293,54 @@ def test_preview_path_never_imports_the_provider_sdks(project: Path) -> None:
     assert "HEAVY []" in done.stdout
 
 
+# What a preview of the shipped example must not load: the provider SDKs and their HTTP stack,
+# the PostgreSQL driver, address checks for a channel it does not have, the ledger's sealing,
+# the sending machinery, and Typer's pydantic validators for the command line.
+NOT_FOR_A_PREVIEW = (
+    "twilio",
+    "tweepy",
+    "requests",
+    "apprise",
+    "psycopg",
+    "email_validator",
+    "cryptography",
+    "typer._adapters",
+    "broadcast.delivery.sending",
+    "broadcast.delivery.dispatch",
+    "broadcast.ledger.sqlite",
+)
+
+
+def test_a_preview_at_a_terminal_loads_only_what_it_shows(project: Path) -> None:
+    """The real command in a new process, every module it imports listed by ``-X importtime``:
+    its start-up is what a person waits for (see bench/bench_preview.py). The second preview
+    is looked at, as when someone edits an incident and looks again: the first counted the
+    recipients (checking every address) and compiled the templates."""
+    command = [sys.executable, "-m", "broadcast", "preview", "examples/panne-nord.yaml"]
+    for options in ([], ["-X", "importtime"]):
+        done = subprocess.run(
+            [command[0], *options, *command[1:]],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **ENV},
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+    imported = {
+        line.rsplit("|", 1)[1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert {"broadcast.delivery.preflight", "broadcast.terminal.preview"} <= imported
+    loaded = sorted(
+        name
+        for name in imported
+        if any(name == heavy or name.startswith(heavy + ".") for heavy in NOT_FOR_A_PREVIEW)
+    )
+    assert loaded == []
+
+
 def test_init_with_a_sector_and_a_misspelt_one(tmp_path: Path) -> None:
     result = run(tmp_path, "init", "crisis", "--sector", "public")
     assert result.exit_code == 0, result.output
