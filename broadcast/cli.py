@@ -74,10 +74,10 @@ def _plain_reader(descriptor: Any) -> Any:
     """What reads a text, a path, a flag or a list of them from the command line, as Typer does.
 
     Typer 0.29 builds a pydantic validator for each option given (and for --help), a tenth of
-    a preview's start-up; a text, a path, a flag or a number left at its default needs none.
-    Typer's own path checks (``dir_okay``...) still run, and a flag written as a word
-    (``--x=yes``) or a number typed in is still read by Typer. None (Typer builds its own, as
-    before) for any other type, or a Typer without these internals.
+    a preview's start-up; a text, a path or a flag needs none. Typer's own path checks
+    (``dir_okay``...) still run, and a flag written as a word (``--x=yes``) is still read by
+    Typer. None (Typer builds its own, as before) for any other type, or a Typer without
+    these internals.
     """
     reader_class = _plain_reader_class()
     if reader_class is None:
@@ -91,8 +91,6 @@ def _plain_reader(descriptor: Any) -> Any:
         return None
     if item is str or item is bool:
         kind = item.__name__
-    elif item in (int, float) and info.min is None and info.max is None:
-        kind = "number"
     elif (
         isinstance(item, type)
         and issubclass(item, Path)
@@ -127,8 +125,6 @@ def _plain_reader_class() -> type | None:
             if self.kind == "str" and isinstance(value, str):
                 return value
             if self.kind == "bool" and isinstance(value, bool):
-                return value
-            if self.kind == "number" and type(value) is self.item:  # a default, not typed text
                 return value
             if self.kind == "path" and isinstance(value, str | Path):
                 given = value if isinstance(value, self.item) else self.item(value)
