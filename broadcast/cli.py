@@ -9,7 +9,6 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 import typer
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperCommand
 
 from broadcast import __version__
 from broadcast.problems import InputError, Problem
@@ -38,18 +37,7 @@ EXIT_DELIVERY_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
-class PlainReading:
-    """Command-line values read without a pydantic validator for each option (``_plain_reader``)."""
-
-    def get_params(self, ctx: typer.Context) -> list[Any]:
-        params = super().get_params(ctx)  # type: ignore[misc]
-        for param in params:
-            if getattr(param, "_runtime_param", False) is None:
-                param._runtime_param = _plain_reader(param.type_descriptor)
-        return params
-
-
-class PlainUsageCommand(PlainReading, TyperCommand):
+class PlainUsageCommand(TyperCommand):
     """A command whose usage line reads ``send [OPTIONS] INCIDENT``, as man pages write it.
 
     Typer writes a required argument as ``{INCIDENT}``, which reads as a shell brace expansion.
@@ -66,79 +54,8 @@ class PlainUsageCommand(PlainReading, TyperCommand):
         return pieces
 
 
-class PlainReadingGroup(PlainReading, TyperGroup):
-    """The ``broadcast`` group, whose own options (--help, --version...) are read plainly too."""
-
-
-def _plain_reader(descriptor: Any) -> Any:
-    """What reads a text, a path, a flag or a list of them from the command line, as Typer does.
-
-    Typer 0.29 builds a pydantic validator for each option given (and for --help), a tenth of
-    a preview's start-up; a text, a path or a flag needs none. Typer's own path checks
-    (``dir_okay``...) still run, and a flag written as a word (``--x=yes``) is still read by
-    Typer. None (Typer builds its own, as before) for any other type, or a Typer without
-    these internals.
-    """
-    reader_class = _plain_reader_class()
-    if reader_class is None:
-        return None
-    from typer._param_types import routes_to_path
-
-    annotation = descriptor.annotation
-    info = descriptor.parameter_info
-    item = annotation.__args__[0] if getattr(annotation, "__origin__", None) is list else annotation
-    if info.parser is not None or getattr(info, "click_type", None) is not None:
-        return None
-    if item is str or item is bool:
-        kind = item.__name__
-    elif (
-        isinstance(item, type)
-        and issubclass(item, Path)
-        and info.path_type is None
-        and routes_to_path(item, info)
-    ):
-        kind = "path"
-    else:
-        return None
-    return reader_class(parameter_info=info, annotation=annotation, kind=kind, item=item)
-
-
-@cache
-def _plain_reader_class() -> type | None:
-    try:
-        from typer._coercion import RuntimeParam, build_runtime_param
-        from typer._param_types import coerce_cli_path
-    except ImportError:
-        return None
-
-    @dataclass(frozen=True)
-    class PlainReader(RuntimeParam):
-        kind: str
-        item: type
-
-        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
-            if isinstance(value, list | tuple):
-                return [self._one(one, param, ctx) for one in value]
-            return self._one(value, param, ctx)
-
-        def _one(self, value: Any, param: Any, ctx: Any) -> Any:
-            if self.kind == "str" and isinstance(value, str):
-                return value
-            if self.kind == "bool" and isinstance(value, bool):
-                return value
-            if self.kind == "path" and isinstance(value, str | Path):
-                given = value if isinstance(value, self.item) else self.item(value)
-                info = self.parameter_info
-                return coerce_cli_path(given, info, path_type=self.item, param=param, ctx=ctx)
-            typer_reader = build_runtime_param(param.type_descriptor)
-            return typer_reader._coerce_value(value, param=param, ctx=ctx)
-
-    return PlainReader
-
-
 app = typer.Typer(
     name="broadcast",
-    cls=PlainReadingGroup,
     help="One crisis message, every channel: validate, preview and send an incident.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
