@@ -168,6 +168,7 @@ def test_publishes_the_site_files(tmp_path: Path, now: datetime) -> None:
                 "severity": "major",
                 "label": "Perturbation importante\u00a0: ",
                 "headline": outgoing.parts["text"],
+                "exercise": False,
                 "link": "https://status.example.com/panne-nord",
                 "updated_at": provider_id,
                 "locale": "fr",

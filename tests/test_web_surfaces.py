@@ -346,6 +346,7 @@ def test_the_status_site(
     page.goto(f"{url}/index.html")
     sections = page.locator("main")
     expect(sections.locator("ul.incidents").nth(0)).to_contain_text("Storm Ada")
+    assert page.locator(".exercise, .exercise-tag").count() == 0  # real incidents only
     expect(sections.locator("ul.incidents").nth(1)).to_contain_text("Coupure de courant")
     assert page.locator("ul.incidents li[lang=fr]").count() == 1
     assert page.locator("link[rel=alternate][type='application/atom+xml']").count() == 1
@@ -624,3 +625,76 @@ def test_the_static_fragment_included_server_side_is_styled_under_the_csp(
     assert checked.overflow() == 0 and checked.cls() < GOOD_CLS
     assert not checked.violations() and checked.axe() == []
     checked.page.context.close()
+
+
+# An exercise on the status site: a drill nobody can take for the real thing, in words.
+
+
+def test_an_exercise_is_marked_in_words_on_the_index_its_page_and_the_banner(
+    browser: Browser, world: World, tmp_path: Path, axe_available: None
+) -> None:
+    config = world.folder / "channels.yaml"
+    text = config.read_text(encoding="utf-8")
+    assert "    output_dir: public/status\n" in text
+    config.write_text(
+        text.replace(
+            "    output_dir: public/status\n",
+            "    output_dir: public/status\n    exercise: {output_dir: drill/status}\n",
+        ),
+        encoding="utf-8",
+    )
+    code, doc = world.run_json(
+        "send", "incident.yaml", "--yes", "--exercise", "--channel", "banner"
+    )
+    assert code == 0, doc
+    root = world.folder / "drill"
+    (root / "site.css").write_text(HOST_CSS, encoding="utf-8")
+    (root / "index.html").write_text(host_page(), encoding="utf-8")
+    feed = ET.parse(root / "status" / "feed.xml").getroot()
+    assert feed.findtext(f"{ATOM}entry/{ATOM}title").startswith("EXERCICE \u2013 Incident en cours")
+
+    with StaticServer(root, headers={"Content-Security-Policy": CSP}) as server:
+        checked = open_page(browser, PHONE)
+        page = checked.page
+        # The index: a notice first, and the incident tagged, both in words.
+        page.goto(f"{server.url}/status/index.html", wait_until="networkidle")
+        assert page.title().startswith("EXERCICE \u2013 ")
+        notice = page.locator("body > p.exercise")
+        expect(notice).to_have_text(
+            "EXERCICE \u2013 les incidents marqués EXERCICE sont des exercices, "
+            "pas des incidents réels."
+        )
+        item = page.locator("ul.incidents li.incident-exercise")
+        expect(item).to_have_count(1)
+        expect(item.locator(".exercise-tag")).to_have_text("EXERCICE")
+        assert notice.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(253, 230, 138)"
+        assert item.locator(".exercise-tag").evaluate(
+            "e => getComputedStyle(e).borderTopStyle"
+        ) == ("dashed")
+        assert checked.overflow() == 0 and checked.axe() == []
+        checked.shot(tmp_path, "status-exercise-index-phone", full_page=True)
+
+        # The drill's own page opens with the notice, styled by status.css, nothing inline.
+        page.goto(f"{server.url}/status/{PANNE}--exercise.html", wait_until="networkidle")
+        assert page.title().startswith("EXERCICE \u2013 ")
+        first = page.locator("body > *").first
+        expect(first).to_have_class("exercise")
+        expect(first).to_contain_text("EXERCICE \u2013 ce message est un exercice")
+        assert first.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(253, 230, 138)"
+        assert first.get_attribute("style") is None
+        assert checked.overflow() == 0 and checked.axe() == []
+        assert not checked.violations() and not checked.errors
+        page.context.close()
+
+        # The banner on the host page says it first.
+        checked = open_page(browser, DESKTOP)
+        hold_until_painted(checked.page, server.url)
+        expect(banners(checked.page)).to_have_count(1)
+        said = banners(checked.page).locator("p").inner_text()
+        assert said.startswith("EXERCICE \u2013 Perturbation importante\u00a0: Coupure"), said
+        assert said.count("EXERCICE") == 1
+        assert checked.cls() < GOOD_CLS
+        assert not checked.violations() and checked.axe() == []
+        checked.page.context.close()
+    fragment = (root / "status" / "banner.html").read_text(encoding="utf-8")
+    assert ">EXERCICE \u2013 Perturbation importante\u00a0: </span>Coupure" in fragment

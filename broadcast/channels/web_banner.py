@@ -93,6 +93,13 @@ WORDS: dict[str, dict[str, Any]] = {
         "started": "Début",
         "ended": "Fin",
         "updated": "Mise à jour",
+        # As delivery.exercise marks a drill's texts (channels do not import delivery).
+        "exercise": "EXERCICE",
+        "exercise_marker": "EXERCICE \u2013",
+        "exercise_notice": (
+            "EXERCICE \u2013 les incidents marqués EXERCICE sont des exercices, "
+            "pas des incidents réels."
+        ),
     },
     "en": {
         "status": {
@@ -121,6 +128,11 @@ WORDS: dict[str, dict[str, Any]] = {
         "started": "Started",
         "ended": "Ended",
         "updated": "Updated",
+        "exercise": "EXERCISE",
+        "exercise_marker": "EXERCISE \u2013",
+        "exercise_notice": (
+            "EXERCISE \u2013 the incidents marked EXERCISE are drills, not real incidents."
+        ),
     },
 }
 # Kept for callers of the first version of this module.
@@ -223,13 +235,20 @@ def _banner_item(incident: Mapping[str, Any], state: str) -> dict[str, Any]:
     link = incident.get("link")
     # A correction's text says it is one ("RECTIFICATIF : ..."): no label before it.
     label = "" if state == "corrected" else words["severity"].get(kind, "") + words["colon"]
+    headline = incident.get("banner_text") or incident["headline"]
+    if incident.get("exercise"):
+        # "EXERCICE - Perturbation importante : ...": the drill is the first thing read.
+        marker = words["exercise_marker"]
+        headline = headline.removeprefix(marker).lstrip()
+        label = f"{marker} {label}"
     return {
         "id": incident["id"],
         "state": state,
         "status": incident["status"],
         "severity": incident["severity"],
         "label": label,
-        "headline": incident.get("banner_text") or incident["headline"],
+        "headline": headline,
+        "exercise": bool(incident.get("exercise")),
         # The incident's own page when it names none: the status page beside banner.js.
         "link": link if _web_link(link) else f"{incident['id']}.html",
         "updated_at": incident["updated_at"],
@@ -345,9 +364,17 @@ def index_page(incidents: list[dict[str, Any]], history: list[dict[str, Any]]) -
                 if value
             )
             speaks = incident.get("language") or language
+            drill, tag = "", ""
+            if incident.get("exercise"):
+                said = WORDS.get(speaks, words)["exercise"]
+                drill, tag = (
+                    " incident-exercise",
+                    f'<span class="exercise-tag">{html.escape(said)}</span>',
+                )
             rows.append(
-                f'<li class="facts-{html.escape(kind)}" lang="{html.escape(speaks)}">'
-                f'<a href="{html.escape(incident["id"])}.html">{html.escape(incident["title"])}</a>'
+                f'<li class="facts-{html.escape(kind)}{drill}" lang="{html.escape(speaks)}">'
+                f'{tag}<a href="{html.escape(incident["id"])}.html">'
+                f"{html.escape(incident['title'])}</a>"
                 f'<span class="severity">{html.escape(words["severity"].get(kind, kind))} · '
                 f"{html.escape(words['status'].get(incident['status'], incident['status']))}</span>"
                 f"<p>{html.escape(incident['headline'])}</p>"
@@ -357,6 +384,9 @@ def index_page(incidents: list[dict[str, Any]], history: list[dict[str, Any]]) -
         return rows
 
     title = f"{words['page_title']} · {organisation}" if organisation else words["page_title"]
+    drills = any(i.get("exercise") for i in [*active, *recent])
+    if drills:
+        title = f"{words['exercise_marker']} {title}"
     out = [
         "<!DOCTYPE html>",
         f'<html lang="{html.escape(language)}">',
@@ -369,6 +399,7 @@ def index_page(incidents: list[dict[str, Any]], history: list[dict[str, Any]]) -
         f'title="{html.escape(title)}">',
         "</head>",
         "<body>",
+        *([f'<p class="exercise">{html.escape(words["exercise_notice"])}</p>'] if drills else []),
         "<main>",
         f'<p class="org">{html.escape(organisation)}</p>',
         f"<h1>{html.escape(words['page_title'])}</h1>",
@@ -422,6 +453,8 @@ def atom_feed(history: list[dict[str, Any]], public_url: str | None = None) -> b
             entry.set("xml:lang", update["language"])
         ET.SubElement(entry, "id").text = f"{_feed_id(update, public_url)}/{update['updated_at']}"
         heading = update.get("title") or update["headline"]
+        if update.get("exercise"):
+            status = f"{entry_words['exercise_marker']} {status}"
         ET.SubElement(entry, "title").text = f"{status} · {heading}"
         # Each update is an entry of its own, first published when it went out.
         ET.SubElement(entry, "published").text = update["updated_at"]
@@ -523,6 +556,7 @@ def _entry(facts: Mapping[str, Any], banner_text: str, updated_at: str) -> dict[
         "id": facts["id"],
         # A reminder repeats the last update: the page and the feed say so.
         "reminder": bool(facts.get("reminder")),
+        "exercise": bool(facts.get("exercise")),
         "language": _language(facts),
         "locale": facts.get("locale"),
         "banner_text": banner_text,

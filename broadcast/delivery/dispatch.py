@@ -319,6 +319,8 @@ def outgoing_for(
         "eta": incident.eta.isoformat() if incident.eta else None,
         "next_update_at": next_update.isoformat() if next_update else None,
         "reminder": plan.reminder,
+        # A drill: the status site marks it in words (its index, its banner, its feed).
+        "exercise": incident.exercise,
         # The language of the texts carried (a call is read out in it).
         "language": language or language_of(channel.locale),
         **_alert_facts(incident, channel.type),

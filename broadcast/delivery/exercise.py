@@ -35,6 +35,7 @@ HTML_NOTICES = {
     "en": f"EXERCISE {DASH} this message is an exercise, not a real alert.",
 }
 _BODY = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+_TITLE = re.compile(r"<title\b[^>]*>", re.IGNORECASE)
 # Parts that name a place or a code rather than say something (CAP's area): left as they are.
 UNMARKED_PARTS = frozenset({"area"})
 
@@ -43,18 +44,32 @@ def marker(language: str) -> str:
     return MARKERS.get(language, MARKERS["en"])
 
 
-def mark_parts(parts: Mapping[str, str], language: str) -> dict[str, str]:
-    """Every text with the drill's marker first; an HTML part with a first paragraph saying so."""
+def mark_parts(
+    parts: Mapping[str, str], language: str, inline_style: bool = True
+) -> dict[str, str]:
+    """Every text with the drill's marker first; an HTML part with a first paragraph saying so,
+    and its ``<title>`` too.
+
+    The paragraph carries its style inline for an email (mail programs drop stylesheets), and
+    only its class for a web page with a stylesheet (``inline_style=False``: the status page,
+    whose ``status.css`` styles ``.exercise``), which a strict Content-Security-Policy serves.
+    """
     from html import escape
 
     sign = marker(language)
     marked = {}
     for part, text in parts.items():
         if part == "html":
+            style = (
+                ' style="font-weight:bold;background:#fde68a;color:#1a1a1a;padding:.5em"'
+                if inline_style
+                else ""
+            )
             notice = (
-                '<p class="exercise" style="font-weight:bold;background:#fde68a;padding:.5em">'
+                f'<p class="exercise"{style}>'
                 f"{escape(HTML_NOTICES.get(language, HTML_NOTICES['en']))}</p>"
             )
+            text = _TITLE.sub(lambda m: m.group(0) + escape(sign) + " ", text, count=1)
             body = _BODY.search(text)
             marked[part] = (
                 text[: body.end()] + notice + text[body.end() :] if body else notice + text

@@ -430,7 +430,7 @@ def _plan_channel(
         if incident.exercise:
             from broadcast.delivery.exercise import mark_parts
 
-            parts = mark_parts(parts, language)
+            parts = mark_parts(parts, language, inline_style=not type(channel).STYLESHEET)
         if not result.variants:
             result.locale = locale
             result.parts = parts

@@ -71,6 +71,9 @@ class _Channel(BaseModel):
     # Seen by the public (a post, a web page): an exercise uses it only through an
     # ``exercise:`` block naming another target (see delivery.exercise).
     PUBLIC: ClassVar[bool] = False
+    # Its HTML is a web page styled by a stylesheet beside it, under a strict
+    # Content-Security-Policy: what is added to it (an exercise's notice) carries no inline style.
+    STYLESHEET: ClassVar[bool] = False
 
     locale: str | None = None
     templates: dict[str, str] = Field(default_factory=dict)
@@ -327,6 +330,7 @@ class TwitterChannel(_Channel):
 
 
 class WebBannerChannel(_Channel):
+    STYLESHEET: ClassVar[bool] = True
     TEMPLATES: ClassVar[dict[str, str]] = {
         "text": "banner.txt.j2",
         "html": "status.html.j2",
