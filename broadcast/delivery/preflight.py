@@ -188,6 +188,7 @@ def prepare(
     previous_wording: dict[str, Any]
     | Callable[[Config, Incident], dict[str, Any] | None]
     | None = None,
+    loaded: tuple[Config, Incident, YamlDocument] | None = None,
 ) -> Plan:
     """Build the plan. ``check_credentials`` is for real sends: a dry run needs no secrets.
 
@@ -205,6 +206,8 @@ def prepare(
     UTF-8) but its rows only up to ``HEAD_ROWS``: the dispatcher checks the others as it
     sends, and a channel then speaks every language the incident is translated into, as
     readers further down may ask for any of them.
+    ``loaded``: channels.yaml and the incident as the caller already read and validated them
+    from these paths (a send, which decided from them what to do), not read a second time.
     """
     plan = Plan(
         incident_path=incident_path,
@@ -213,16 +216,13 @@ def prepare(
         reminder=reminder,
         previous_update_at=previous_update_at,
     )
-    try:
-        plan.config = load_config(config_path, environ)
-    except InputError as exc:
-        plan.problems.extend(exc.problems)
-    defaults = plan.config.defaults.model_dump() if plan.config else None
-    try:
-        plan.incident, incident_doc = load_incident(incident_path, defaults, exercise)
-    except InputError as exc:
-        plan.problems.extend(exc.problems)
-    if plan.config is None or plan.incident is None:
+    if loaded is not None:
+        plan.config, plan.incident, incident_doc = loaded
+    else:
+        plan.config, plan.incident, incident_doc = _load(
+            incident_path, config_path, environ, exercise, plan.problems
+        )
+    if plan.config is None or plan.incident is None or incident_doc is None:
         return plan
 
     if plan.incident.exercise:
@@ -304,6 +304,27 @@ def _select(config: Config, only: Sequence[str], problems: list[Problem]) -> lis
             )
         )
     return chosen
+
+
+def _load(
+    incident_path: Path,
+    config_path: Path,
+    environ: Mapping[str, str],
+    exercise: bool,
+    problems: list[Problem],
+) -> tuple[Config | None, Incident | None, YamlDocument | None]:
+    """channels.yaml and the incident, validated; what is wrong with either goes to ``problems``."""
+    config = incident = document = None
+    try:
+        config = load_config(config_path, environ)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    defaults = config.defaults.model_dump() if config else None
+    try:
+        incident, document = load_incident(incident_path, defaults, exercise)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    return config, incident, document
 
 
 def _wording_checks(

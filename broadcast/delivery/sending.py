@@ -578,6 +578,7 @@ class SendRun:
     # The host holding the incident when this run began helping (or waited), if any.
     held_by: str | None = None
     _previous_wording: dict[str, Any] | None = None
+    _loaded: tuple[Config, Incident, YamlDocument] | None = None
 
     def __enter__(self) -> SendRun:
         try:
@@ -588,6 +589,8 @@ class SendRun:
             # Let the dry-run checks collect and report every problem.
             self.plan = self._prepare(self.now)
             return self
+        # The plan is made from these very files as read now, not from a second reading.
+        self._loaded = (config, incident, document)
         if incident.exercise:
             from broadcast.delivery.exercise import exercise_config
 
@@ -885,6 +888,7 @@ class SendRun:
             strict=self.strict,
             # A retry re-sends the recorded version, whatever the file says now.
             previous_wording=None if self.retry_transient else self._previous_wording,
+            loaded=self._loaded,
         )
 
     def _reopen(self, incident: Incident, channels: list[str], config: Config) -> None:
