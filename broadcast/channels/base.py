@@ -159,7 +159,7 @@ class Adapter:
         ``single_target``; a channel naming several destinations returns them all."""
         return [self.single_target()]
 
-    def cost(self, message: Outgoing) -> int:
+    def cost(self, message: Outgoing, target: Target | None = None) -> int:
         """Rate-limit tokens one delivery uses (Twilio counts its rate in message parts)."""
         return 1
 

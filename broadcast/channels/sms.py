@@ -34,6 +34,7 @@ from broadcast.channels.base import (
     Outgoing,
     Target,
 )
+from broadcast.content.greeting import sms_for
 from broadcast.content.measure import sms_measure
 
 if TYPE_CHECKING:
@@ -173,13 +174,18 @@ class SmsAdapter(ClientAdapter[Client]):
     config: SmsChannel
     _http_client: RetryAfterHttpClient | None = None
 
-    def cost(self, message: Outgoing) -> int:
+    def cost(self, message: Outgoing, target: Target | None = None) -> int:
         """Segments of the text: Twilio counts its rate in message parts."""
-        return max(1, sms_measure(message.parts["text"]).segments)
+        return max(1, sms_measure(self.body(message, target)).segments)
+
+    def body(self, message: Outgoing, target: Target | None) -> str:
+        """The text this recipient gets: greeted by name (``personalise``) when it fits."""
+        name = target.name if target else ""
+        return sms_for(message.parts["text"], name, self.config.max_segments)
 
     def deliver(self, message: Outgoing, target: Target) -> str:
         client = self.client()
-        fields: dict[str, str | bool] = {"to": target.address, "body": message.parts["text"]}
+        fields: dict[str, str | bool] = {"to": target.address, "body": self.body(message, target)}
         if self.config.from_ is not None:
             fields["from_"] = self.config.from_
         else:
@@ -222,7 +228,7 @@ class SmsAdapter(ClientAdapter[Client]):
         """
         client = self.client()
         since = since.astimezone(UTC) - CLOCK_SKEW
-        body = message.parts["text"]
+        body = self.body(message, target)  # as deliver sent it: the same name, the same fit
         filters: dict[str, str] = {"to": target.address}
         if self.config.from_ is not None:
             filters["from_"] = self.config.from_

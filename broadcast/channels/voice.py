@@ -76,7 +76,7 @@ class VoiceAdapter(SmsAdapter):
 
     config: VoiceChannel  # type: ignore[assignment]
 
-    def cost(self, message: Outgoing) -> int:
+    def cost(self, message: Outgoing, target: Target | None = None) -> int:
         return 1
 
     def deliver(self, message: Outgoing, target: Target) -> str:

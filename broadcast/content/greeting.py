@@ -1,21 +1,34 @@
-"""The recipient's name in an email's greeting ("Bonjour Camille,"), filled in per recipient.
+"""The recipient's name in a greeting ("Bonjour Camille,"), filled in per recipient.
 
 A message is rendered, previewed, approved and recorded once for everyone; only the name in
 its greeting differs from one recipient to the next. The templates write ``recipient_name``
-where the name goes (``Bonjour{{ recipient_name }},``); for an email it renders as
-``NAME_SLOT``, which the email channel replaces for each recipient: `` Camille`` (the first
-word of the recipients file's ``name`` column) or nothing when there is no name.
+where the name goes (``Bonjour{{ recipient_name }},``); for an email, and an SMS channel with
+``personalise: true``, it renders as ``NAME_SLOT``, which the channel replaces for each
+recipient: `` Camille`` (the first word of the recipients file's ``name`` column) or nothing
+when there is no name.
 
-Standard library only: the email channel imports it.
+An SMS also marks its whole greeting (``{% filter greeting %}``, between two
+``GREETING_MARK``): it is the first thing an SMS drops, for one recipient, when their name
+would make it longer than ``max_segments`` (or when there is no name), before any of the
+pieces ``render.DROP_ORDER`` names, which are the same for everyone.
 """
 
 from __future__ import annotations
 
 import html
+import re
+from collections.abc import Callable
 
 # Word joiners around a visible placeholder: what a preview shows, and nothing an incident's
 # text or a template would write by accident.
 NAME_SLOT = "\u2060 \u27e8name\u27e9\u2060"
+
+
+# Brackets an SMS's greeting, so that it can be taken out for one recipient (U+2063, an
+# invisible separator: nothing an incident or a template writes).
+GREETING_MARK = "\u2063"
+_GREETING = re.compile(GREETING_MARK + "(.*?)" + GREETING_MARK, re.DOTALL)
+_SLOTS = re.compile(f"({re.escape(GREETING_MARK)}|{re.escape(NAME_SLOT)})")
 
 
 def greeting_name(name: str) -> str:
@@ -31,3 +44,37 @@ def with_recipient_name(text: str, name: str, markup: bool = False) -> str:
     first = greeting_name(name)
     filled = f" {html.escape(first) if markup else first}" if first else ""
     return text.replace(NAME_SLOT, filled)
+
+
+def mark_greeting(text: object) -> str:
+    """The ``greeting`` template filter: ``text`` as a greeting an SMS may drop."""
+    return f"{GREETING_MARK}{text}{GREETING_MARK}" if str(text).strip() else ""
+
+
+def without_greeting(text: str) -> str:
+    """The SMS as someone without a name (or with too long a one) gets it."""
+    return _GREETING.sub("", text) if GREETING_MARK in text else text
+
+
+def sms_for(text: str, name: str, max_segments: int | None) -> str:
+    """The SMS one recipient gets: "Bonjour Camille, ..." when it stays within
+    ``max_segments`` (its encoding included: a name outside GSM-7 makes the whole text UCS-2),
+    else, or without a name, the same text without the greeting."""
+    if GREETING_MARK not in text:
+        return text
+    plain = without_greeting(text)
+    if not greeting_name(name):
+        return plain
+    from broadcast.content.measure import sms_measure
+
+    greeted = with_recipient_name(_GREETING.sub(r"\1", text), name)
+    if max_segments is not None and sms_measure(greeted).segments > max_segments:
+        return plain
+    return greeted
+
+
+def outside_the_name(text: str, change: Callable[[str], str]) -> str:
+    """``change`` applied to the text around the greeting's marks and name slot, which are
+    kept as they are (the GSM-7 typography would take their invisible characters out)."""
+    pieces = _SLOTS.split(text)
+    return "".join(piece if _SLOTS.fullmatch(piece) else change(piece) for piece in pieces)

@@ -25,6 +25,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from broadcast import __version__
+from broadcast.content.greeting import mark_greeting, without_greeting
 from broadcast.input.incident import Incident
 
 SHIPPED_TEMPLATES = next(
@@ -152,6 +153,7 @@ class Renderer:
         # Markdown files (the agent script) are read in viewers that render raw HTML.
         filters["md"] = _markdown_text
         filters["droppable"] = _droppable
+        filters["greeting"] = mark_greeting
         filters["is_today"] = self._is_today
         self.folders = [d for d in (override_dir, SHIPPED_TEMPLATES) if d and d.is_dir()]
         self.text_env = make_environment(override_dir, markup=False)
@@ -426,7 +428,8 @@ def fit_pieces(text: str, max_segments: int | None) -> Fitted:
         return re.sub(r"^\x00\n?", "", marked, flags=re.MULTILINE).replace("\x00", "")
 
     def fits(dropped: set[int]) -> bool:
-        return sms_measure(tidy_text(without(dropped))).segments <= max_segments
+        # Without the greeting: it goes first, per recipient, when their name does not fit.
+        return sms_measure(tidy_text(without_greeting(without(dropped)))).segments <= max_segments
 
     dropped: set[int] = set()
     for rank in sorted({int(match.group(1)) for match in _DROPPABLE.finditer(text)}):

@@ -982,7 +982,7 @@ class Dispatcher:
         since: datetime | None,
         halted: Callable[[], bool],
     ) -> Receipt | None:
-        cost = adapter.cost(message)
+        cost = adapter.cost(message, target)
         attempt = 0
         while True:
             attempt += 1

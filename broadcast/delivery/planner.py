@@ -86,6 +86,14 @@ def _parts(channel: ChannelPlan) -> int:
         return max(1, int(measures.get("segments", 1)))
 
     languages = list(channel.variants)[1:]
+    if channel.measures.get("personalised"):
+        # Greeted by name, each reader's own count (read from the same rows).
+        counted = int(channel.measures["recipient_parts"]) + sum(
+            int(channel.variant_measures.get(x, {}).get("recipient_parts", 0)) for x in languages
+        )
+        if count.valid and count.expected != count.valid:
+            return round(counted * count.expected / count.valid)
+        return counted
     others = {x: count.languages.get(x, 0) for x in languages}
     first = count.valid - sum(others.values())
     counted = first * segments(None) + sum(n * segments(x) for x, n in others.items())

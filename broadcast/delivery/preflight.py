@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from broadcast.content.greeting import NAME_SLOT
+from broadcast.content.greeting import (
+    GREETING_MARK,
+    NAME_SLOT,
+    greeting_name,
+    outside_the_name,
+    sms_for,
+    without_greeting,
+)
 from broadcast.content.render import DEFAULT_FULL_LOCALE, Renderer, RenderFailure
 from broadcast.input.config import Config, load_config, resolve_credentials
 from broadcast.input.incident import RENEWED_PROMISE, Incident, load_incident
@@ -24,6 +32,7 @@ from broadcast.input.recipients import (
     RecipientCount,
     count_recipients,
     language_of,
+    read_recipients,
     unsafe_characters,
 )
 from broadcast.input.yamlfile import YamlDocument
@@ -458,6 +467,9 @@ def _plan_channel(
         result.variants[language] = parts
     _report_fallbacks(result, config, pinned=bool(channel.locale))
 
+    names = None
+    if channel.type == "sms" and channel.personalise and result.recipients is not None:
+        names = _greeting_names(channel, name, config, HEAD_ROWS if head_only else None)
     unseen = _unseen_languages(result)
     for index, (language, parts) in enumerate(list(result.variants.items())):
         label = language if len(result.variants) > 1 else ""
@@ -465,6 +477,9 @@ def _plan_channel(
         measures = _measure(channel, name, parts, config, found, label)
         if channel.type == "sms" and "text" in parts:
             measures["dropped"] = dropped.get(language, {}).get("text", [])
+            if GREETING_MARK in parts["text"] and names is not None:
+                readers = _readers_of(names, language, index == 0, list(result.variants))
+                measures.update(_greetings(parts["text"], readers, channel.max_segments))
         if language in unseen and any(p.is_error for p in found):
             # Nobody in the first rows reads it: not worth stopping the send for. Readers
             # further down who ask for it get the first language, and are told so here.
@@ -503,6 +518,67 @@ def _plan_channel(
                 )
             )
     return result
+
+
+def _greeting_names(
+    channel: Any, name: str, config: Config, first_rows: int | None
+) -> Counter[tuple[str, str]]:
+    """(language asked for, name a greeting uses) → recipients, to count each one's SMS.
+
+    Read apart from ``count_recipients``, whose counts are kept on disk: names are not.
+    """
+    names: Counter[tuple[str, str]] = Counter()
+    until = None if first_rows is None else first_rows + 1
+    try:
+        for recipient in read_recipients(
+            config.resolve_path(channel.recipients),
+            "phone",
+            channel.default_region,
+            name,
+            [],
+            None,
+            until,
+        ):
+            names[language_of(recipient.locale), greeting_name(recipient.name)] += 1
+    except InputError:
+        pass  # the count already said what is wrong with the file
+    return names
+
+
+def _readers_of(
+    names: Counter[tuple[str, str]], language: str, first: bool, languages: list[str]
+) -> Counter[str]:
+    """The names of those who get ``language``'s text: those who ask for it, and for the
+    first language also those who ask for none or for one the incident does not have."""
+    readers: Counter[str] = Counter()
+    for (asked, first_name), count in names.items():
+        if asked == language or (first and asked not in languages):
+            readers[first_name] += count
+    return readers
+
+
+def _greetings(text: str, readers: Counter[str], max_segments: int) -> dict[str, Any]:
+    """How the personalised SMS varies: fewest and most segments, how many are greeted by
+    name, and the message parts it takes to reach them all."""
+    from broadcast.content.measure import sms_measure
+
+    plain = without_greeting(text)
+    segments: dict[str, int] = {}
+    greeted = parts = 0
+    for first_name, count in readers.items():
+        personal = sms_for(text, first_name, max_segments)
+        segments[first_name] = sms_measure(personal).segments
+        parts += count * segments[first_name]
+        if personal != plain:
+            greeted += count
+    return {
+        "personalised": True,
+        "segments_min": min(segments.values(), default=0),
+        "segments_max": max(segments.values(), default=0),
+        "greeted": greeted,
+        "readers": sum(readers.values()),
+        "recipient_parts": parts,
+    }
 
 
 def _count_recipients(
@@ -644,6 +720,8 @@ def _render_parts(
             contact=config.contact,
             unsubscribe_url=_unsubscribe_url(channel.list_unsubscribe),
         )
+    if channel.type == "sms" and channel.personalise:
+        context["recipient_name"] = NAME_SLOT  # filled, or dropped, per recipient
     # An SMS drops what it can do without (the order is render.DROP_ORDER) to fit its limit.
     context["max_segments"] = getattr(channel, "max_segments", None)
     if plan.reminder:
@@ -737,12 +815,25 @@ def _measure(
     where = {"file": config.path, "channel": name}
     which = f" ({label})" if label else ""
     if channel.type == "sms" and "text" in parts:
-        # What is measured is what is sent: the text with its look-alikes replaced.
+        # What is measured is what is sent: the text with its look-alikes replaced. A greeting
+        # (personalise) is measured per recipient (_greetings); here, the text without it.
         typography = gsm_typography(
-            parts["text"], smart=channel.smart_encoding, transliterate=channel.transliterate
+            without_greeting(parts["text"]),
+            smart=channel.smart_encoding,
+            transliterate=channel.transliterate,
         )
-        parts["text"] = typography.text
-        measure = sms_measure(parts["text"])
+        if GREETING_MARK in parts["text"]:
+            parts["text"] = outside_the_name(
+                parts["text"],
+                lambda piece: (
+                    gsm_typography(
+                        piece, smart=channel.smart_encoding, transliterate=channel.transliterate
+                    ).text
+                ),
+            )
+        else:
+            parts["text"] = typography.text
+        measure = sms_measure(typography.text)
         measures.update(
             encoding=measure.encoding,
             segments=measure.segments,

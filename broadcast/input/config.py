@@ -179,6 +179,9 @@ class SmsChannel(_Channel):
     # and sending, as Twilio's Smart Encoding does; transliterate also folds accents (ê → e).
     smart_encoding: bool = True
     transliterate: bool = False
+    # "Bonjour Camille," from the recipients file's name column, counted per recipient: a
+    # recipient whose name would take the text over max_segments gets it without the greeting.
+    personalise: bool = False
 
     @field_validator("validity", mode="before")
     @classmethod

@@ -11,6 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from broadcast.content.greeting import GREETING_MARK
 from broadcast.delivery.preflight import ChannelPlan, Plan
 from broadcast.terminal.console import console, problem_text
 
@@ -201,7 +202,12 @@ def _channel_panel(channel: ChannelPlan, html_source: bool, audience: str | None
                 label.append(channel.parts[part])
                 parts.append(label)
     elif "text" in channel.parts:
-        parts.append(Text(channel.parts["text"]))
+        # The greeting's marks and the name slot's word joiners are invisible, yet a terminal
+        # may give them a width: shown without them.
+        shown = channel.parts["text"].replace(GREETING_MARK, "").replace("\u2060", "")
+        parts.append(Text(shown))
+        if channel.type == "sms" and (note := greeting_note(channel)):
+            parts.append(Text(note, style="dim"))
         if channel.type == "sms" and (note := dropped_note(channel.measures)):
             parts.append(Text(note, style="yellow"))
         if channel.type == "sms" and (note := typography_note(channel.measures)):
@@ -216,6 +222,20 @@ def _channel_panel(channel: ChannelPlan, html_source: bool, audience: str | None
         subtitle=_measures(channel, audience),
         subtitle_align="right",
         border_style=style,
+    )
+
+
+def greeting_note(channel: ChannelPlan) -> str | None:
+    """How many of the channel's readers in this language are greeted by name."""
+    m = channel.measures
+    if not m.get("personalised"):
+        return None
+    readers, greeted = m.get("readers", 0), m["greeted"]
+    if greeted == readers:
+        return "Greeted by name." if readers == 1 else f"Greeted by name: all {readers}."
+    return (
+        f"Greeted by name: {greeted} of {readers}; {readers - greeted} without the greeting "
+        "(no name, or theirs would take the text over max_segments)."
     )
 
 
@@ -282,7 +302,14 @@ def _html_panel(html: str, label: str, source: bool) -> Panel:
 def _measures(channel: ChannelPlan, audience: str | None = None) -> str:
     bits: list[str] = []
     m = channel.measures
-    if channel.type == "sms" and "segments" in m:
+    if channel.type == "sms" and m.get("personalised"):
+        low, high = m["segments_min"], m["segments_max"]
+        count = f"{low}" if low == high else f"{low} to {high}"
+        bits.append(
+            f"{m['encoding']} · {m['characters']} chars + greeting · {count} "
+            f"segment{'s' * (high != 1)} each (max {m['max_segments']})"
+        )
+    elif channel.type == "sms" and "segments" in m:
         bits.append(
             f"{m['encoding']} · {m['characters']} chars · "
             f"{m['segments']} segment{'s' * (m['segments'] != 1)} (max {m['max_segments']})"
