@@ -1,7 +1,7 @@
 """SMS greeted by name (``personalise: true``), end to end against the local Twilio peer.
 
 A CSV of names: a short one, a long one, one outside GSM-7 (which would make the whole text
-UCS-2), none at all, and an English reader. Each recipient's text is counted on its own: the
+UCS-2), none at all, an English reader, and a number listed twice (one text, the first name). Each recipient's text is counted on its own: the
 greeting goes for the one it would take over ``max_segments``, the preview and the planner say
 the count varies, and a lost answer is looked up by the personalised body, never sent twice.
 """
@@ -32,6 +32,7 @@ Marie-Dominique-Alexandrine Delacourt,{LONG},fr
 Anaïs Petit,{ANAIS},fr
 ,{NAMELESS},fr
 Emma Wilson,{EMMA},en_GB
+Camille again,{CAMILLE},fr
 """
 MAX_SEGMENTS = 2
 

@@ -87,12 +87,12 @@ def _parts(channel: ChannelPlan) -> int:
 
     languages = list(channel.variants)[1:]
     if channel.measures.get("personalised"):
-        # Greeted by name, each reader's own count (read from the same rows).
-        counted = int(channel.measures["recipient_parts"]) + sum(
-            int(channel.variant_measures.get(x, {}).get("recipient_parts", 0)) for x in languages
-        )
-        if count.valid and count.expected != count.valid:
-            return round(counted * count.expected / count.valid)
+        # Greeted by name: each reader's own count, over the rows whose names were read.
+        measured = [channel.measures, *(channel.variant_measures.get(x, {}) for x in languages)]
+        counted = sum(int(m.get("recipient_parts", 0)) for m in measured)
+        readers = sum(int(m.get("readers", 0)) for m in measured)
+        if readers and readers != count.expected:
+            return round(counted * count.expected / readers)
         return counted
     others = {x: count.languages.get(x, 0) for x in languages}
     first = count.valid - sum(others.values())

@@ -30,6 +30,7 @@ from broadcast.input.config import Config, load_config, resolve_credentials
 from broadcast.input.incident import RENEWED_PROMISE, Incident, load_incident
 from broadcast.input.recipients import (
     RecipientCount,
+    SeenSet,
     count_recipients,
     language_of,
     read_recipients,
@@ -51,6 +52,10 @@ MAX_ROW_PROBLEMS = 20
 # A send that streams its recipients checks this many rows before its first message; the
 # dispatcher checks the rest as it goes (see ``prepare``'s ``head_only``).
 HEAD_ROWS = 200
+# How the personalised SMS varies is told from the names of this many rows at most: reading
+# every row again costs as much as counting them (about 10 s per 100,000 rows, the phone
+# numbers' parsing), and names, unlike the counts, are not kept on disk between runs.
+GREETING_SAMPLE_ROWS = 5_000
 
 
 @dataclass
@@ -469,7 +474,8 @@ def _plan_channel(
 
     names = None
     if channel.type == "sms" and channel.personalise and result.recipients is not None:
-        names = _greeting_names(channel, name, config, HEAD_ROWS if head_only else None)
+        rows = min(HEAD_ROWS, GREETING_SAMPLE_ROWS) if head_only else GREETING_SAMPLE_ROWS
+        names, whole_file = _greeting_names(channel, name, config, rows)
     unseen = _unseen_languages(result)
     for index, (language, parts) in enumerate(list(result.variants.items())):
         label = language if len(result.variants) > 1 else ""
@@ -480,6 +486,8 @@ def _plan_channel(
             if GREETING_MARK in parts["text"] and names is not None:
                 readers = _readers_of(names, language, index == 0, list(result.variants))
                 measures.update(_greetings(parts["text"], readers, channel.max_segments))
+                if not whole_file:
+                    measures["sampled_rows"] = rows
         if language in unseen and any(p.is_error for p in found):
             # Nobody in the first rows reads it: not worth stopping the send for. Readers
             # further down who ask for it get the first language, and are told so here.
@@ -521,28 +529,32 @@ def _plan_channel(
 
 
 def _greeting_names(
-    channel: Any, name: str, config: Config, first_rows: int | None
-) -> Counter[tuple[str, str]]:
-    """(language asked for, name a greeting uses) → recipients, to count each one's SMS.
+    channel: Any, name: str, config: Config, first_rows: int
+) -> tuple[Counter[tuple[str, str]], bool]:
+    """(language asked for, name a greeting uses) → recipients in the first ``first_rows``
+    rows, to count each one's SMS; and whether that was the whole file.
 
-    Read apart from ``count_recipients``, whose counts are kept on disk: names are not.
+    Read apart from ``count_recipients``, whose counts are kept on disk: names are not. A
+    number listed twice is sent one text, with the first row's name, as the dispatcher does.
     """
     names: Counter[tuple[str, str]] = Counter()
-    until = None if first_rows is None else first_rows + 1
+    progress = RecipientCount()
     try:
-        for recipient in read_recipients(
-            config.resolve_path(channel.recipients),
-            "phone",
-            channel.default_region,
-            name,
-            [],
-            None,
-            until,
-        ):
-            names[language_of(recipient.locale), greeting_name(recipient.name)] += 1
+        with SeenSet() as seen:
+            for recipient in read_recipients(
+                config.resolve_path(channel.recipients),
+                "phone",
+                channel.default_region,
+                name,
+                [],
+                progress,
+                first_rows + 1,  # the header is line 1
+            ):
+                if seen.add(recipient.address):
+                    names[language_of(recipient.locale), greeting_name(recipient.name)] += 1
     except InputError:
         pass  # the count already said what is wrong with the file
-    return names
+    return names, progress.complete
 
 
 def _readers_of(

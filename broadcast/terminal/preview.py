@@ -231,11 +231,16 @@ def greeting_note(channel: ChannelPlan) -> str | None:
     if not m.get("personalised"):
         return None
     readers, greeted = m.get("readers", 0), m["greeted"]
+    sampled = f" (in the first {m['sampled_rows']:,} rows)" if m.get("sampled_rows") else ""
     if greeted == readers:
-        return "Greeted by name." if readers == 1 else f"Greeted by name: all {readers}."
+        return (
+            f"Greeted by name{sampled}."
+            if readers == 1
+            else f"Greeted by name: all {readers:,}{sampled}."
+        )
     return (
-        f"Greeted by name: {greeted} of {readers}; {readers - greeted} without the greeting "
-        "(no name, or theirs would take the text over max_segments)."
+        f"Greeted by name: {greeted:,} of {readers:,}{sampled}; {readers - greeted:,} without "
+        "the greeting (no name, or theirs would take the text over max_segments)."
     )
 
 
