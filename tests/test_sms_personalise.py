@@ -1,9 +1,10 @@
 """SMS greeted by name (``personalise: true``), end to end against the local Twilio peer.
 
 A CSV of names: a short one, a long one, one outside GSM-7 (which would make the whole text
-UCS-2), none at all, an English reader, and a number listed twice (one text, the first name). Each recipient's text is counted on its own: the
-greeting goes for the one it would take over ``max_segments``, the preview and the planner say
-the count varies, and a lost answer is looked up by the personalised body, never sent twice.
+UCS-2), none at all, an English reader, and a number listed twice (one text, the first name).
+Each recipient's text is counted on its own: the greeting goes for the one it would take over
+``max_segments``, the preview and the planner say the count varies, and a lost answer is looked
+up by the personalised body, never sent twice.
 """
 
 from __future__ import annotations
