@@ -672,7 +672,7 @@ def test_an_exercise_is_marked_in_words_on_the_index_its_page_and_the_banner(
             "e => getComputedStyle(e).borderTopStyle"
         ) == ("dashed")
         assert checked.overflow() == 0 and checked.axe() == []
-        checked.shot(tmp_path, "status-exercise-index-phone", full_page=True)
+        checked.shot(tmp_path, "status-exercise-phone", full_page=True)
 
         # The drill's own page opens with the notice, styled by status.css, nothing inline.
         page.goto(f"{server.url}/status/{PANNE}--exercise.html", wait_until="networkidle")
