@@ -28,9 +28,6 @@ from __future__ import annotations
 import html
 import json
 import os
-import secrets
-import uuid
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -425,6 +422,10 @@ def atom_feed(history: list[dict[str, Any]], public_url: str | None = None) -> b
     ElementTree escapes every text and attribute it writes. Links are relative to the feed
     unless ``public_url`` (where ``output_dir`` is served) makes them absolute.
     """
+    # Imported here: a preview loads this module for the banner's history, never for a feed.
+    import uuid
+    import xml.etree.ElementTree as ET
+
     newest = history[0]
     language = newest.get("language") or "en"
     organisation = newest.get("organisation") or ""
@@ -505,6 +506,8 @@ def write_atomic(path: Path, data: bytes) -> None:
     The temporary file is created like any other file (0666 less the umask): a private one,
     as ``tempfile`` makes, would leave the web server unable to read what replaces it.
     """
+    import secrets
+
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
