@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import threading
+import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +17,13 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 # metadata of every installed package (a scan on each start-up). Set in the environment, it
 # still wins.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+if os.environ["PYDANTIC_DISABLE_PLUGINS"] in ("__all__", "1", "true"):
+    # Then pydantic's plugin loader finds none without looking; but importing it imports
+    # importlib.metadata (zipfile, csv, email...), about a twentieth of a preview's start-up.
+    # Its one function, with the answer it would give, stands in for it.
+    _no_plugins = types.ModuleType("pydantic.plugin._loader")
+    _no_plugins.get_plugins = tuple  # type: ignore[attr-defined]
+    sys.modules.setdefault("pydantic.plugin._loader", _no_plugins)
 
 import typer
 from typer.core import TyperCommand
