@@ -287,3 +287,23 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
     assert sms.parse_retry_after("12") == 12.0
     assert sms.parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
     assert sms.parse_retry_after("soon") is None
+
+
+def test_a_greeted_text_carries_the_name_as_the_channel_spells_it(
+    make_adapter: MakeAdapter, server: TwilioAPIServer
+) -> None:
+    from broadcast.content.greeting import NAME_SLOT, mark_greeting
+
+    greeted = "Énergie Nord : " + mark_greeting(f"Bonjour{NAME_SLOT}, ") + "Coupure à Lille."
+    adapter = make_adapter(server, personalise=True, transliterate=True)
+    # "Zoë" folded to GSM-7 as the rest of the text was, so the text stays GSM-7 and the
+    # lookup after a lost answer finds what Twilio was given.
+    target = Target(RECIPIENT, name="Zoë Martin")
+    assert adapter.body(text(greeted), target) == "Énergie Nord : Bonjour Zoe, Coupure à Lille."
+    assert adapter.cost(text(greeted), target) == 1
+    sid = adapter.deliver(text(greeted), target)
+    [sent] = server.messages()
+    assert sent.body == "Énergie Nord : Bonjour Zoe, Coupure à Lille."
+    assert adapter.find_sent(text(greeted), target, NOW) == sid
+    # No name: the text without its greeting.
+    assert adapter.body(text(greeted), Target(RECIPIENT)) == "Énergie Nord : Coupure à Lille."

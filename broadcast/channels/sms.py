@@ -180,8 +180,13 @@ class SmsAdapter(ClientAdapter[Client]):
 
     def body(self, message: Outgoing, target: Target | None) -> str:
         """The text this recipient gets: greeted by name (``personalise``) when it fits."""
-        name = target.name if target else ""
-        return sms_for(message.parts["text"], name, self.config.max_segments)
+        return sms_for(
+            message.parts["text"],
+            target.name if target else "",
+            self.config.max_segments,
+            self.config.smart_encoding,
+            self.config.transliterate,
+        )
 
     def deliver(self, message: Outgoing, target: Target) -> str:
         client = self.client()

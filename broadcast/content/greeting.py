@@ -56,18 +56,29 @@ def without_greeting(text: str) -> str:
     return _GREETING.sub("", text) if GREETING_MARK in text else text
 
 
-def sms_for(text: str, name: str, max_segments: int | None) -> str:
+def sms_for(
+    text: str,
+    name: str,
+    max_segments: int | None,
+    smart: bool = True,
+    transliterate: bool = False,
+) -> str:
     """The SMS one recipient gets: "Bonjour Camille, ..." when it stays within
     ``max_segments`` (its encoding included: a name outside GSM-7 makes the whole text UCS-2),
-    else, or without a name, the same text without the greeting."""
+    else, or without a name, the same text without the greeting. The name gets the channel's
+    GSM-7 typography (``smart``, ``transliterate``), as the rest of the text did: Twilio is
+    handed, and the lookup after a lost answer looks for, exactly this text."""
     if GREETING_MARK not in text:
         return text
-    plain = without_greeting(text)
-    if not greeting_name(name):
-        return plain
-    from broadcast.content.measure import sms_measure
+    from broadcast.content.measure import gsm_typography, sms_measure
 
-    greeted = with_recipient_name(_GREETING.sub(r"\1", text), name)
+    plain = without_greeting(text)
+    first = greeting_name(name)
+    first = greeting_name(gsm_typography(first, smart=smart, transliterate=transliterate).text)
+    if not first:
+        return plain
+
+    greeted = with_recipient_name(_GREETING.sub(r"\1", text), first)
     if max_segments is not None and sms_measure(greeted).segments > max_segments:
         return plain
     return greeted

@@ -485,7 +485,7 @@ def _plan_channel(
             measures["dropped"] = dropped.get(language, {}).get("text", [])
             if GREETING_MARK in parts["text"] and names is not None:
                 readers = _readers_of(names, language, index == 0, list(result.variants))
-                measures.update(_greetings(parts["text"], readers, channel.max_segments))
+                measures.update(_greetings(parts["text"], readers, channel))
                 if not whole_file:
                     measures["sampled_rows"] = rows
         if language in unseen and any(p.is_error for p in found):
@@ -569,7 +569,7 @@ def _readers_of(
     return readers
 
 
-def _greetings(text: str, readers: Counter[str], max_segments: int) -> dict[str, Any]:
+def _greetings(text: str, readers: Counter[str], channel: Any) -> dict[str, Any]:
     """How the personalised SMS varies: fewest and most segments, how many are greeted by
     name, and the message parts it takes to reach them all."""
     from broadcast.content.measure import sms_measure
@@ -578,7 +578,9 @@ def _greetings(text: str, readers: Counter[str], max_segments: int) -> dict[str,
     segments: dict[str, int] = {}
     greeted = parts = 0
     for first_name, count in readers.items():
-        personal = sms_for(text, first_name, max_segments)
+        personal = sms_for(
+            text, first_name, channel.max_segments, channel.smart_encoding, channel.transliterate
+        )
         segments[first_name] = sms_measure(personal).segments
         parts += count * segments[first_name]
         if personal != plain:
