@@ -581,6 +581,19 @@ def test_the_report_written_by_the_cli_is_clean_under_the_strict_csp_and_as_a_fi
     styled(checked)
     checked.page.context.close()
 
+    # Mailed alone, without its stylesheet: plain HTML, and the chart still reads (its type and
+    # colours are SVG attributes).
+    (site / "report.css").unlink()
+    checked = open_page(browser, VIEWPORTS[screen])
+    checked.page.goto((site / "report.html").as_uri())
+    assert checked.page.locator("main").evaluate("e => getComputedStyle(e).maxWidth") == "none"
+    sizes = checked.page.locator("svg.timeline text").evaluate_all(
+        "ts => ts.map(t => [getComputedStyle(t).fontSize, getComputedStyle(t).fill])"
+    )
+    assert sizes and all(size in ("12px", "13px") for size, _ in sizes)
+    assert {fill for _, fill in sizes} >= {"rgb(55, 65, 81)", "rgb(17, 24, 39)"}
+    checked.page.context.close()
+
     # To stdout, the page alone: the CLI says where its styles are.
     result = world.run("report", "incident.yaml", "--format", "html", env=at)
     assert result.exit_code == 0
