@@ -7,8 +7,9 @@ session. Run as root (CI), the server runs as the ``postgres`` user, as PostgreS
 Tests that need it skip, saying why, only when the server's programs are not installed here
 (``.ci/run`` installs Debian's ``postgresql``, so CI runs them).
 
-Fixtures: ``postgres_cluster`` (the server's base address) and ``postgres_ledger`` (the address
-of a fresh database).
+Fixtures: ``postgres_cluster`` (the server's base address), ``postgres_ledger`` (the address
+of a fresh database) and ``ledger_engine`` (the environment that puts a run's ledger on one
+engine: SQLite, or in a module marked ``both_engines`` SQLite then PostgreSQL).
 """
 
 from __future__ import annotations
@@ -25,6 +26,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from broadcast.ledger.key import new_key_text
+
+ENGINES = ("sqlite", "postgresql")
+# A killed run's deliveries are anyone's after its lease: short, so a test's re-run need not
+# wait 30 s, yet renewed (a third of it apart) in time on a loaded machine.
+TEST_LEASE_SECONDS = "3"
 
 
 def server_programs() -> Path | None:
@@ -117,3 +125,24 @@ def postgres_cluster() -> Iterator[str]:
 def postgres_ledger(postgres_cluster: str) -> str:
     """The address of a new, empty database for one test's ledger."""
     return new_database(postgres_cluster)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The tests of a module marked ``both_engines`` run once per ledger engine."""
+    if "ledger_engine" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "both_engines"
+    ):
+        metafunc.parametrize("ledger_engine", ENGINES, indirect=True)
+
+
+@pytest.fixture
+def ledger_engine(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The environment of a run whose ledger is on the engine: none for SQLite (the default),
+    a fresh database, the hosts' shared key and a short lease for PostgreSQL."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return {}
+    return {
+        "BROADCAST_LEDGER": new_database(request.getfixturevalue("postgres_cluster")),
+        "BROADCAST_KEY": new_key_text(),
+        "BROADCAST_LEASE_SECONDS": TEST_LEASE_SECONDS,
+    }

@@ -10,6 +10,9 @@ import pytest
 from tests.conftest import write
 from tests.world import PHONES, World
 
+# The ledger's guarantees end to end: every test here runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
+
 UNREACHABLE = PHONES[3]
 
 

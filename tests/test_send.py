@@ -9,9 +9,15 @@ import json
 import os
 import time
 
+import pytest
+
 from broadcast.content.greeting import with_recipient_name
 from tests.conftest import NOW, write
+from tests.postgres_server import new_database
 from tests.world import EMAILS, PHONES, SECRETS, World
+
+# The ledger's guarantees end to end: every test here runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
 
 
 def test_what_the_dry_run_shows_is_exactly_what_is_sent(world: World) -> None:
@@ -141,8 +147,20 @@ def test_a_rate_limit_is_honoured_and_everyone_gets_it_once(world: World) -> Non
 def test_a_duplicate_post_is_a_permanent_failure(world: World) -> None:
     assert world.run_json("send", "incident.yaml", "--yes", "--channel", "twitter")[0] == 0
     # Another ledger does not know the first post, so X itself refuses the same text again.
+    other = (
+        {"BROADCAST_LEDGER": new_database(world.engine["BROADCAST_LEDGER"].rsplit("/", 1)[0])}
+        if world.engine
+        else {}
+    )
     code, doc = world.run_json(
-        "send", "incident.yaml", "--yes", "--channel", "twitter", "--state", "other-state"
+        "send",
+        "incident.yaml",
+        "--yes",
+        "--channel",
+        "twitter",
+        "--state",
+        "other-state",
+        env=other,
     )
     assert code == 1
     assert doc["delivery"][0]["failed_by_reason"] == {"duplicate": 1}
@@ -185,7 +203,13 @@ def _terminal_send(world: World, answer: bytes) -> tuple[int, str]:
     import sys
 
     master, slave = os.openpty()
-    env = {**os.environ, **SECRETS, "BROADCAST_NOW": NOW.isoformat(), "COLUMNS": "100"}
+    env = {
+        **os.environ,
+        **SECRETS,
+        **world.engine,
+        "BROADCAST_NOW": NOW.isoformat(),
+        "COLUMNS": "100",
+    }
     env.pop("BROADCAST_CONFIG", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "broadcast", "send", "incident.yaml", "--channel", "sms"],

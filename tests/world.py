@@ -62,6 +62,8 @@ class World:
     twilio: TwilioAPIServer
     x: XAPIServer
     smtp: SmtpPeer
+    # The environment that puts the ledger on SQLite ({}) or PostgreSQL (``ledger_engine``).
+    engine: dict[str, str]
 
     def run(self, *args: str, env: dict[str, str] | None = None):
         old = Path.cwd()
@@ -74,6 +76,7 @@ class World:
                     "BROADCAST_NOW": NOW.isoformat(),
                     "BROADCAST_CONFIG": "",
                     **SECRETS,
+                    **self.engine,
                     **(env or {}),
                 },
             )
@@ -86,7 +89,12 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path, twilio_server: TwilioAPIServer, x_server: XAPIServer) -> Iterator[World]:
+def world(
+    tmp_path: Path,
+    twilio_server: TwilioAPIServer,
+    x_server: XAPIServer,
+    ledger_engine: dict[str, str],
+) -> Iterator[World]:
     with SmtpPeer() as smtp:
         write(tmp_path / "contacts.csv", CONTACTS)
         shutil.copyfile(REPO / "examples" / "panne-nord.yaml", tmp_path / "incident.yaml")
@@ -125,4 +133,4 @@ channels:
     output_dir: public/status
 """,
         )
-        yield World(tmp_path, twilio_server, x_server, smtp)
+        yield World(tmp_path, twilio_server, x_server, smtp, ledger_engine)
