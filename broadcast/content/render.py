@@ -43,7 +43,8 @@ SHIPPED_TEMPLATES = next(
 _MARKUP_SUFFIXES = (".html", ".htm", ".xml")
 
 # What the shipped SMS templates drop to stay within max_segments, first to last. Never dropped:
-# the organisation, the end said first, the headline, the offline way, the next update.
+# the organisation, the end said first, the headline, the offline way, the next update. Before
+# them all goes a greeting by name (greeting.py), per recipient: the pieces fit without it.
 DROP_ORDER = {
     1: "thanks",
     2: "the status page link",
