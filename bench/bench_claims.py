@@ -17,10 +17,10 @@ pending rows at once, as hosts sharing a list do::
         SELECT id FROM deliveries WHERE version_id = %s AND channel = 'sms'
         AND state = 'pending' LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING id
 
-until none is left. Claimed rows leave ``pending`` as sent ones do, so without the index each
-claim reads past every row already done. The same again with ``ORDER BY recipient_key`` in
-the subquery. Prints rows claimed per second (all claimers together) and checks that every
-row was claimed exactly once.
+until none is left. Claimed rows leave ``pending`` as sent ones do, so a claim that scans the
+table, or an index other than the partial one, reads past every row already done. The same
+again with ``ORDER BY recipient_key`` in the subquery. Prints rows claimed per second (all
+claimers together) and checks that every row was claimed exactly once.
 """
 
 from __future__ import annotations
