@@ -133,6 +133,10 @@ def test_two_overlapping_runs_deliver_each_message_once(big: World) -> None:
 
 
 def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(big: World) -> None:
+    # Paced at 200/s, the 2,000 take ten seconds: the Ctrl-C lands mid-send even when a loaded
+    # machine is slow to notice the first 200 (unpaced, the send could end before it).
+    config = big.folder / "channels.yaml"
+    config.write_text(config.read_text().replace("rate: unlimited", "rate: 200/s", 1))
     process = start(big)
     # A generous deadline: on a loaded machine the first 200 can take more than 8 s.
     deadline = time.monotonic() + 60
