@@ -262,10 +262,16 @@ def test_spoken_times_in_english_and_french(world: World) -> None:
 
     incident, _ = load_incident(world.folder / "incident.yaml", {"timezone": "Europe/Paris"})
     fr = Renderer(incident, NOW, "Énergie Nord", locale="fr")
-    en = Renderer(incident, NOW, "Énergie Nord", locale="en")
     noon = NOW.replace(hour=11, minute=0)  # 12:00 in Paris
     assert fr.text_env.filters["spoken_time"](noon) == "midi"
-    assert en.text_env.filters["spoken_time"](noon + timedelta(minutes=30)) == "12:30 pm"
+    us = Renderer(incident, NOW, "Énergie Nord", locale="en_US")
+    assert us.text_env.filters["spoken_time"](noon + timedelta(minutes=30)) == "12:30 pm"
+    assert us.text_env.filters["spoken_time"](noon) == "noon"
+    # en_GB (a bare "en" channel's default) says times on the clock its messages write them in,
+    # never "am" beside "14:00".
+    gb = Renderer(incident, NOW, "Énergie Nord", locale="en_GB")
+    assert gb.text_env.filters["spoken_time"](noon + timedelta(hours=2, minutes=30)) == "14:30"
+    assert gb.text_env.filters["spoken_time"](noon + timedelta(days=1)) == "tomorrow at 12:00"
     assert fr.text_env.filters["spoken_time"](noon + timedelta(days=1, hours=2)) == (
         "demain à 14 heures"
     )

@@ -343,7 +343,8 @@ class Renderer:
         return pattern.replace("{1}", day).replace("{0}", time)
 
     def _spoken_time(self, value: datetime) -> str:
-        """A time as a person says it on the phone: "14 heures 30", "2:30 pm"; the day too
+        """A time as a person says it on the phone: "14 heures 30", "2:30 pm" (en_US),
+        "14:30" (en_GB, as its messages write it); the day too
         when it is not today ("demain à 8 heures", "tomorrow at 8 am")."""
         local = self._local(value)
         hour, minute = local.hour, local.minute
@@ -354,6 +355,11 @@ class Renderer:
             elif hour == 0 and not minute:
                 said = "minuit"
             today, tomorrow, at = "", "demain à ", "le {day} à "
+        elif not re.search(r"[AP]\.?M", self._time(local).upper()):
+            # A 24-hour locale (en_GB) says the time as its messages write it ("14:30"): one
+            # clock in the whole call, the headline's "08:10" included.
+            said = self._time(local)
+            today, tomorrow, at = "", "tomorrow at ", "on {day} at "
         else:
             twelve = hour % 12 or 12
             said = f"{twelve}{f':{minute:02d}' if minute else ''} {'am' if hour < 12 else 'pm'}"
