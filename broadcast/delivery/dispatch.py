@@ -153,7 +153,8 @@ class RateLimiter:
 # slot (a busy machine, a slow ledger write, a longer way to the provider) must not bunch with
 # the next host's on time; the spare 10% absorbs about 100 ms of such lateness in any second.
 SHARED_RATE_HEADROOM = 0.90
-# A request later than this for its slot takes a later slot instead of going out late...
+# A request later than this for its slot takes a later slot instead of going out late (at a
+# slow rate, slots more than a second apart, only one later than the gap less 1.1 s does)...
 LATE_FOR_SLOT = 0.02
 # ...at most this many times, so a machine too loaded to keep any slot still sends.
 NEW_SLOTS_WHEN_LATE = 5
@@ -188,8 +189,9 @@ class SharedRateLimiter(RateLimiter):
         return now + wait
 
     def depart(self, tokens: int = 1) -> float:
+        late = max(LATE_FOR_SLOT, self.interval * tokens - 1.1)
         for _ in range(NEW_SLOTS_WHEN_LATE):
-            if self.clock() - getattr(self._slot, "at", -1e12) <= LATE_FOR_SLOT:
+            if self.clock() - getattr(self._slot, "at", -1e12) <= late:
                 break
             self.acquire(tokens)
         return self.clock()
