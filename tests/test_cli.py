@@ -51,6 +51,20 @@ def test_validate_the_shipped_example(project: Path) -> None:
     assert "ready on 4 channels" in result.output
 
 
+def test_a_preview_shows_brackets_and_colons_as_written(project: Path) -> None:
+    """Square brackets and :words: in a text are what the channel sends: the preview must not
+    read them as terminal markup or emoji codes."""
+    incident = project / "examples" / "panne-nord.yaml"
+    text = incident.read_text(encoding="utf-8")
+    said = "Coupure de courant à Lille et Roubaix depuis 8h10."
+    incident.write_text(text.replace(said, f"{said} [urgent] :fire:.", 1), encoding="utf-8")
+    result = run(project, "preview", "examples/panne-nord.yaml", env={"COLUMNS": "200"})
+    assert result.exit_code in (0, 2), result.output
+    assert "🔥" not in result.output
+    # The SMS, the email's text part, the X post and the banner each show it as written.
+    assert result.output.count("[urgent] :fire:") >= 4, result.output
+
+
 def test_json_document_has_every_channel_and_measure(project: Path) -> None:
     code, doc = run_json(project, "preview", "examples/panne-nord.yaml")
     assert code == 0

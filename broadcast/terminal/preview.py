@@ -164,12 +164,14 @@ def _channel_panel(channel: ChannelPlan, html_source: bool, audience: str | None
             subject.append(channel.parts["subject"])
             parts.append(subject)
         if "text" in channel.parts:
-            parts.append(Panel(channel.parts["text"], title="text part", title_align="left"))
+            # Rendered texts go in as Text: a str would be read as rich markup ("[urgent]"
+            # vanishes) and ":fire:" shown as an emoji, not as what the channel carries.
+            parts.append(Panel(Text(channel.parts["text"]), title="text part", title_align="left"))
         if "html" in channel.parts:
             parts.append(_html_panel(channel.parts["html"], "HTML part", html_source))
     elif channel.type == "web_banner":
         if "text" in channel.parts:
-            parts.append(Panel(channel.parts["text"], title="banner", title_align="left"))
+            parts.append(Panel(Text(channel.parts["text"]), title="banner", title_align="left"))
         if "html" in channel.parts:
             parts.append(_html_panel(channel.parts["html"], "status page", html_source))
         if "agent_script" in channel.parts:
@@ -183,7 +185,7 @@ def _channel_panel(channel: ChannelPlan, html_source: bool, audience: str | None
         for number, post in enumerate(channel.measures["thread"], start=1):
             parts.append(
                 Panel(
-                    post,
+                    Text(post),
                     title=f"post {number}",
                     title_align="left",
                     subtitle=f"{tweet_weighted_length(post)}/280",
