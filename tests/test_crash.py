@@ -43,6 +43,11 @@ def big(world: World) -> World:
 
 
 def start(world: World, *args: str) -> subprocess.Popen[str]:
+    # A suite started in the background (``cmd &``) inherits SIGINT ignored, and a child keeps
+    # an ignored signal: the send would never see the Ctrl-C these tests press. As from a
+    # terminal, then (the child gets the default; a handler is not inherited).
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     env = {**os.environ, **SECRETS, **world.engine, "BROADCAST_NOW": NOW.isoformat()}
     env.pop("BROADCAST_CONFIG", None)
     return subprocess.Popen(
