@@ -22,7 +22,7 @@ jargon, times, the ledger's checks).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
@@ -418,8 +418,11 @@ _FR_NOT_A_TIME = (
     r"|demain|ce soir|cette nuit|en fin|prévue?s?|attendue?s?))"
 )
 
-_LANGUAGES: dict[str, _Language] = {
-    "en": _Language(
+# Each language's patterns are compiled when a text in that language is first checked: an
+# incident in one language does not pay for the others' (compiling them is most of this
+# module's cost).
+_LANGUAGE_PATTERNS: dict[str, Callable[[], _Language]] = {
+    "en": lambda: _Language(
         action=_words(
             r"we(?:'ve|'ll| have| will)",
             r"we(?:'re| are)(?!\s+(?:sorry|aware))",
@@ -531,7 +534,7 @@ _LANGUAGES: dict[str, _Language] = {
             r"not (?:yet )?(?:fixed|restored|repaired|resolved)",
         ),
     ),
-    "fr": _Language(
+    "fr": lambda: _Language(
         action=_words(
             r"nos (?:équipes|techniciens|agents|services|pompiers|intervenants)",
             r"nous [a-zàâçéèêëîïôûùüÿœ]+ons",
@@ -648,6 +651,14 @@ _LANGUAGES: dict[str, _Language] = {
         ),
     ),
 }
+
+
+@cache
+def _language(code: str) -> _Language | None:
+    """The patterns of ``code`` (``fr``, ``en``), or None for a language without them."""
+    patterns = _LANGUAGE_PATTERNS.get(code)
+    return patterns() if patterns is not None else None
+
 
 # Which stage a headline must not describe, per status: an incident under investigation has
 # not found its cause nor fixed anything; one being repaired is not fixed; once fixed and
@@ -878,7 +889,7 @@ def _check_wording(
     now: datetime | None,
 ) -> list[Problem]:
     problems: list[Problem] = []
-    language = _LANGUAGES.get(wording.language)
+    language = _language(wording.language)
     examples = EXAMPLES.get(wording.language, EXAMPLES["en"])
     fields = wording.fields
     at = wording.prefix
@@ -1088,7 +1099,7 @@ def _times(
 ) -> Iterator[Problem]:
     """A time in the headline that says otherwise than ``next_update`` or ``eta``."""
     headline = _plain(wording.fields["headline"] or "")
-    language = _LANGUAGES.get(wording.language)
+    language = _language(wording.language)
     location = (*wording.prefix, "headline")
     zone = incident.zone
     for match in _CLOCK.finditer(headline):
@@ -1096,7 +1107,7 @@ def _times(
         if said is None:
             continue
         before = headline[max(0, match.start() - 40) : match.start()]
-        cues = [language] if language is not None else list(_LANGUAGES.values())
+        cues = [language] if language is not None else [_language(c) for c in _LANGUAGE_PATTERNS]
         if any(cue.update_cue.search(before) for cue in cues):
             promised = incident.next_update_at(now) if now is not None else None
             if promised is None:
