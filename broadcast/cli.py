@@ -496,7 +496,8 @@ def approve(
     afterwards voids it. The person who sends must be someone else.
     """
     from broadcast.delivery.approval import person, record_approval
-    from broadcast.ledger.sqlite import Ledger, LedgerFault, ledger_errors, state_folder
+    from broadcast.ledger.location import state_folder
+    from broadcast.ledger.sqlite import Ledger, LedgerFault, ledger_errors
     from broadcast.terminal.preview import show_preview
 
     plan = _prepare(incident, config, None, exercise=exercise)
@@ -591,7 +592,8 @@ def reconcile(
     from broadcast.delivery.receipts import reconcile as read_receipts
     from broadcast.input.config import config_path, load_config
     from broadcast.input.incident import load_incident
-    from broadcast.ledger.sqlite import Ledger, state_folder
+    from broadcast.ledger.location import state_folder
+    from broadcast.ledger.sqlite import Ledger
 
     try:
         loaded = load_config(config_path(config))
@@ -697,7 +699,8 @@ def _from_ledger(
     """Load the incident and its configuration, then summarise the ledger about it."""
     from broadcast.input.config import config_path, load_config
     from broadcast.input.incident import load_incident
-    from broadcast.ledger.sqlite import Ledger, LedgerFault, ledger_errors, state_folder
+    from broadcast.ledger.location import state_folder
+    from broadcast.ledger.sqlite import Ledger, LedgerFault, ledger_errors
 
     try:
         loaded = load_config(config_path(config))
@@ -990,12 +993,12 @@ def _prepare(
 
 
 def _ledger_folder(loaded: Config) -> Path | None:
-    """The SQLite ledger's folder when it exists, as ``ledger.sqlite.state_folder`` finds it;
-    None before the first send. Told without importing the sending machinery, most of a first
-    preview's start-up."""
-    state = os.environ.get("BROADCAST_STATE")
-    folder = Path(state) if state else loaded.folder / ".broadcast"
-    return folder if (folder / "ledger.sqlite3").is_file() else None
+    """The SQLite ledger's folder when it exists; None before the first send. Told without
+    importing the sending machinery, most of a first preview's start-up."""
+    from broadcast.ledger.location import LEDGER_FILE, state_folder
+
+    folder = state_folder(None, loaded.folder, dict(os.environ))
+    return folder if (folder / LEDGER_FILE).is_file() else None
 
 
 def _previous_wording(loaded: Config, parsed: Incident) -> dict[str, Any] | None:

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from broadcast.ledger.key import new_key_text
-from broadcast.ledger.sqlite import MIGRATIONS, Contact, Ledger, LedgerFault, state_folder
+from broadcast.ledger.location import state_folder
+from broadcast.ledger.sqlite import MIGRATIONS, Contact, Ledger, LedgerFault
 from tests.postgres_server import new_database
 
 T0 = datetime(2026, 11, 22, 8, 40, tzinfo=UTC)

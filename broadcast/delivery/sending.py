@@ -46,10 +46,10 @@ from broadcast.delivery.receipts import RUN_BUDGET_SECONDS, RUN_CAP, Reconciliat
 from broadcast.input.config import Config, load_config, occasions_of
 from broadcast.input.incident import CLOSED, Incident, load_incident
 from broadcast.input.yamlfile import YamlDocument
+from broadcast.ledger.location import LEDGER_FILE, state_folder
 from broadcast.ledger.postgres import URL_ENV as LEDGER_ENV
 from broadcast.ledger.sqlite import (
     FAILED_TRANSIENT,
-    LEDGER_FILE,
     REMINDER,
     UNCERTAIN,
     UPDATE,
@@ -59,7 +59,6 @@ from broadcast.ledger.sqlite import (
     ledger_errors,
     ledger_fault,
     now_text,
-    state_folder,
 )
 from broadcast.problems import InputError, Problem
 

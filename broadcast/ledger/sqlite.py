@@ -47,8 +47,8 @@ from typing import Any
 
 from broadcast.ledger import postgres
 from broadcast.ledger.key import KEY_ENV, KeyProblem, RecipientKey, key_file, load_key
+from broadcast.ledger.location import LEDGER_FILE
 
-STATE_ENV = "BROADCAST_STATE"
 # The name this host goes by in the ledger and in ``status`` (default: its host name).
 HOST_ENV = "BROADCAST_HOST"
 # How long a run's lease on a shared ledger lasts unless renewed (a third of it apart): a
@@ -60,8 +60,6 @@ DEFAULT_LEASE_SECONDS = 30.0
 # does not take over between two runs of a healthy primary, only once the primary misses them.
 PRIMARY_ENV = "BROADCAST_PRIMARY_SECONDS"
 DEFAULT_PRIMARY_SECONDS = 360.0
-DEFAULT_STATE = ".broadcast"
-LEDGER_FILE = "ledger.sqlite3"
 # PRAGMA application_id of a ledger ("BRDC"): tells it from another program's SQLite file.
 APPLICATION_ID = 0x42524443
 
@@ -342,15 +340,6 @@ def _private(path: Path) -> None:
                 file.chmod(0o600)
         except OSError:
             pass  # absent, or on a read-only disk: SQLite says so when it matters
-
-
-def state_folder(explicit: Path | None, config_folder: Path, environ: dict[str, str]) -> Path:
-    """``--state`` wins, then ``BROADCAST_STATE``, then ``.broadcast/`` beside channels.yaml."""
-    if explicit is not None:
-        return explicit
-    if environ.get(STATE_ENV):
-        return Path(environ[STATE_ENV])
-    return config_folder / DEFAULT_STATE
 
 
 def now_text(moment: datetime | None = None) -> str:
