@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,17 @@ DEFAULT_FULL_LOCALE = {"en": "en_GB", "fr": "fr_FR"}
 
 # CLDR's "atTime" date-time patterns, which Babel does not ship ("22 novembre 2026 à 14:00").
 _AT_TIME = {"fr": "{1} à {0}", "en": "{1} at {0}", "de": "{1} um {0}", "es": "{1}, {0}"}
+
+
+@lru_cache(maxsize=16)
+def twelve_hour_clock(locale: str) -> bool:
+    """Whether the locale's own short time is on the 12-hour clock (en_US "2:00 PM")."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return "a" in str(Locale.parse(locale).time_formats["short"].pattern)
+    except (ValueError, UnknownLocaleError):
+        return False
 
 
 def is_markup(name: str) -> bool:
@@ -355,7 +367,7 @@ class Renderer:
             elif hour == 0 and not minute:
                 said = "minuit"
             today, tomorrow, at = "", "demain à ", "le {day} à "
-        elif not re.search(r"[AP]\.?M", self._time(local).upper()):
+        elif not twelve_hour_clock(self.locale):
             # A 24-hour locale (en_GB) says the time as its messages write it ("14:30"): one
             # clock in the whole call, the headline's "08:10" included.
             said = self._time(local)

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
-from broadcast.content.render import DEFAULT_FULL_LOCALE
+from broadcast.content.render import DEFAULT_FULL_LOCALE, twelve_hour_clock
 from broadcast.input.yamlfile import YamlDocument, dotted
 from broadcast.problems import Problem
 
@@ -1012,7 +1012,7 @@ def _clock_styles(says: _Says, wording: _Wording) -> Iterator[Problem]:
             found.setdefault(style, (location, " ".join(match.group().split()), (hour, minute)))
     if not found:
         return
-    theirs = "12" if _twelve_hour(wording.locale) else "24"
+    theirs = "12" if twelve_hour_clock(wording.locale) else "24"
     fr = says.language == "fr"
     clock = {"12": "12-hour", "24": "24-hour"}
     if fr:
@@ -1058,17 +1058,6 @@ def _clock_styles(says: _Says, wording: _Wording) -> Iterator[Problem]:
         example=example,
         better=better,
     )
-
-
-@lru_cache(maxsize=16)
-def _twelve_hour(locale: str) -> bool:
-    """Whether the locale's own short time is on the 12-hour clock (en_US "2:00 PM")."""
-    from babel import Locale, UnknownLocaleError
-
-    try:
-        return "a" in str(Locale.parse(locale).time_formats["short"].pattern)
-    except (ValueError, UnknownLocaleError):
-        return False
 
 
 def _contradiction(
