@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -11,7 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from broadcast.cli import app
+from broadcast.cli import _prepare, app
+from broadcast.terminal.preview import show_preview
 from tests.conftest import NOW, write
 
 NO_SECRETS = {
@@ -354,6 +356,38 @@ def test_a_preview_at_a_terminal_loads_only_what_it_shows(project: Path) -> None
         if any(name == heavy or name.startswith(heavy + ".") for heavy in NOT_FOR_A_PREVIEW)
     )
     assert loaded == []
+
+
+def test_a_preview_runs_without_the_cycle_collector_and_gives_it_back(project: Path) -> None:
+    """A preview is all start-up: the cyclic garbage collector, which would rescan what the
+    imports made, is paused while it runs (about a tenth of its CPU), and running again after,
+    as a long-lived process (this one) needs it."""
+    collections: list[int] = []
+    in_the_preview: list[int] = []
+    work = {_prepare.__code__, show_preview.__code__}
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase != "start":
+            return
+        collections.append(info["generation"])
+        frame = sys._getframe(1)
+        while frame is not None:
+            if frame.f_code in work:
+                in_the_preview.append(info["generation"])
+            frame = frame.f_back
+
+    assert gc.isenabled()
+    gc.callbacks.append(count)
+    try:
+        result = run(project, "preview", "examples/panne-nord.yaml")
+        collections.clear()
+        gc.collect()
+    finally:
+        gc.callbacks.remove(count)
+    assert result.exit_code == 0, result.output
+    assert in_the_preview == []
+    assert gc.isenabled()
+    assert collections == [2]
 
 
 def test_init_with_a_sector_and_a_misspelt_one(tmp_path: Path) -> None:
