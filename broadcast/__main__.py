@@ -3,8 +3,9 @@
 Python's cyclic garbage collector is paused while the command line's modules load: they make
 tens of thousands of objects that live as long as the process, and the collector would scan
 them again every few hundred allocations, for nothing (about 8 % of a preview's CPU). Once
-loaded they are frozen (never scanned again) and the collector resumes for the command; a
-preview or a validation, which are start-up and nothing else, pause it again (see cli.py).
+loaded they are frozen (never scanned again). The collector resumes for a command that runs
+long, such as a send; a preview or a validation, start-up and nothing else, runs without it
+(see cli.py).
 """
 
 import gc
@@ -15,7 +16,6 @@ gc.disable()
 from broadcast.cli import main as run_command_line  # noqa: E402
 
 gc.freeze()
-gc.enable()
 
 
 def main() -> None:

@@ -107,8 +107,14 @@ def _print_version(value: bool) -> None:
         raise typer.Exit(EXIT_OK)
 
 
+# Commands that are start-up and nothing else: Python's cyclic garbage collector stays paused
+# for them (see _no_cycle_collection).
+_START_UP_ONLY = frozenset({"preview", "validate"})
+
+
 @app.callback()
 def _options(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
@@ -121,6 +127,10 @@ def _options(
     ] = False,
 ) -> None:
     """One crisis message, every channel: validate, preview and send an incident."""
+    if ctx.invoked_subcommand not in _START_UP_ONLY:
+        # broadcast/__main__.py paused the collector while the command line loaded; a send
+        # runs long and needs it.
+        gc.enable()
 
 
 IncidentArg = Annotated[
@@ -984,7 +994,13 @@ def _no_cycle_collection() -> Iterator[None]:
         yield
     finally:
         if collecting:
+            # A long-lived caller (a test's runner) gets its collector back.
             gc.enable()
+        else:
+            # Our own process, about to end (broadcast/__main__.py left the collector paused):
+            # what it made is frozen, so the interpreter's last collection, at exit, does not
+            # scan it all (about 3 % of a preview's instructions).
+            gc.freeze()
 
 
 def _prepare(

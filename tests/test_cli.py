@@ -390,6 +390,19 @@ def test_a_preview_runs_without_the_cycle_collector_and_gives_it_back(project: P
     assert collections == [2]
 
 
+def test_a_command_that_runs_long_has_the_cycle_collector(tmp_path: Path) -> None:
+    """``python -m broadcast`` loads the command line with the collector paused; every command
+    but a preview or a validation (a send, a tick...) runs with it."""
+    gc.disable()
+    try:
+        result = run(tmp_path, "init", "crisis")
+        collecting = gc.isenabled()
+    finally:
+        gc.enable()
+    assert result.exit_code == 0, result.output
+    assert collecting
+
+
 def test_init_with_a_sector_and_a_misspelt_one(tmp_path: Path) -> None:
     result = run(tmp_path, "init", "crisis", "--sector", "public")
     assert result.exit_code == 0, result.output
