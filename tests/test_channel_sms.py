@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import base64
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -131,6 +135,51 @@ def test_one_client_serves_successive_deliveries_on_one_connection(
     assert server.open_connections() == 1  # keep-alive: the session is reused
     adapter.close()
     adapter.close()  # twice is harmless
+
+
+# In a fresh interpreter: one SMS and one call through ``TwilioAccount``, then the SDK's whole
+# API through ``Client.api``, as a process that needs both would.
+ONLY_THE_RESOURCES = """
+import json
+import sys
+from twilio.rest import Client
+from broadcast.channels.sms import TwilioAccount
+
+sid, token, url = sys.argv[1:]
+account = TwilioAccount(Client(sid, token), url + "/")
+sent = account.messages.create(to="+33612345678", from_="+15005550006", body="Coupure")
+called = account.calls.create(to="+33612345678", from_="+15005550006", twiml="<Response/>")
+print("SENT", sent.sid, sent.body, called.sid)
+print("LOADED", json.dumps([m for m in sys.modules if m.startswith("twilio.rest.api")]))
+whole = account.client.api.v2010.account
+print("WHOLE", type(whole.messages) is type(account.messages), type(whole.queues).__name__)
+print("SAME", type(whole.calls) is type(account.calls))
+"""
+
+
+def test_a_send_loads_only_the_messages_and_calls_of_twilios_api(
+    server: TwilioAPIServer,
+) -> None:
+    """The SDK's package for its 2010 API imports all of it (~300 modules) on the way to
+    Messages; the adapter loads Messages and Calls alone, and ``Client.api`` still works."""
+    done = subprocess.run(
+        [sys.executable, "-c", ONLY_THE_RESOURCES, server.account_sid, SECRET, server.url],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TWILIO_EDGE": "", "TWILIO_REGION": ""},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    said = dict(line.split(" ", 1) for line in done.stdout.splitlines())
+    [message], [call] = server.messages(), server.calls()
+    assert said["SENT"] == f"{message.sid} Coupure {call.sid}"
+    loaded = json.loads(said["LOADED"])
+    assert "twilio.rest.api.v2010.account.message" in loaded
+    assert "twilio.rest.api.v2010.account.call" in loaded
+    assert "twilio.rest.api.v2010.account.queue" not in loaded
+    assert "twilio.rest.api" not in loaded and len(loaded) < 20
+    assert said["WHOLE"] == "True QueueList"
+    assert said["SAME"] == "True"
 
 
 @pytest.mark.parametrize(

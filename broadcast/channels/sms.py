@@ -14,14 +14,20 @@ the dispatcher use these to keep the ledger honest.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import requests
+from twilio.base.domain import Domain
 from twilio.base.exceptions import TwilioException
+from twilio.base.version import Version
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
@@ -38,9 +44,16 @@ from broadcast.content.greeting import sms_for
 from broadcast.content.measure import sms_measure
 
 if TYPE_CHECKING:
+    from twilio.rest.api.v2010.account.call import CallList
+    from twilio.rest.api.v2010.account.message import MessageList
+
     from broadcast.input.config import SmsChannel
 
 REQUEST_TIMEOUT = 15.0
+# Where Twilio's 2010 REST API lives, as the SDK's ``twilio.rest.api.ApiBase`` says.
+TWILIO_API_URL = "https://api.twilio.com"
+# The packages above a resource of that API in the SDK (see ``v2010_resource``).
+V2010_PACKAGES = ("twilio.rest.api", "twilio.rest.api.v2010", "twilio.rest.api.v2010.account")
 
 # Twilio keeps a message in its queue for 1 to 36,000 s (its default is the maximum).
 MIN_VALIDITY = 1
@@ -77,6 +90,68 @@ TRANSIENT_ERRORS: dict[int, str] = {
     20429: "Twilio rate limit reached",
     21611: "the sender's queue at Twilio is full",
 }
+
+
+_loading_v2010 = threading.Lock()
+
+
+def v2010_resource(name: str) -> ModuleType:
+    """The SDK's module for one resource of an account (``message``, ``call``), loaded alone.
+
+    ``import twilio.rest.api.v2010.account.message`` would first run the packages above it,
+    and those import every resource of the API (queues, SIP, usage... about 300 modules,
+    a tenth of a second at each start), which ``client.messages`` does too. A resource needs
+    of its packages only their ``__path__``: they are put in ``sys.modules`` unexecuted while
+    it loads, then taken out, so that a later ``import twilio.rest.api`` (``Client.api``)
+    runs them whole and finds this resource already there.
+    """
+    module_name = f"{V2010_PACKAGES[-1]}.{name}"
+    with _loading_v2010:
+        if module_name in sys.modules or V2010_PACKAGES[-1] in sys.modules:
+            return importlib.import_module(module_name)
+        unexecuted: list[str] = []
+        try:
+            for package in V2010_PACKAGES:
+                if package not in sys.modules:
+                    spec = importlib.util.find_spec(package)
+                    if spec is None:
+                        raise ImportError(f"no {package} in this twilio", name=package)
+                    sys.modules[package] = importlib.util.module_from_spec(spec)
+                    unexecuted.append(package)
+            return importlib.import_module(module_name)
+        finally:
+            for package in unexecuted:
+                del sys.modules[package]
+
+
+class TwilioAccount:
+    """One account's Messages and Calls in Twilio's 2010 REST API, over one SDK client.
+
+    What ``client.messages`` and ``client.calls`` give (the SDK's own ``MessageList`` and
+    ``CallList``, doing the HTTP through ``client``), without building the rest of the API.
+    ``base_url`` replaces ``https://api.twilio.com`` (a proxy, or the tests' local peer).
+    """
+
+    def __init__(self, client: Client, base_url: str | None = None) -> None:
+        self.client = client
+        domain = Domain(client, (base_url or TWILIO_API_URL).rstrip("/"))
+        self.version = Version(domain, "2010-04-01")
+        self._messages: MessageList | None = None
+        self._calls: CallList | None = None
+
+    @property
+    def messages(self) -> MessageList:
+        if self._messages is None:
+            resource = v2010_resource("message")
+            self._messages = resource.MessageList(self.version, self.client.account_sid)
+        return self._messages
+
+    @property
+    def calls(self) -> CallList:
+        if self._calls is None:
+            resource = v2010_resource("call")
+            self._calls = resource.CallList(self.version, self.client.account_sid)
+        return self._calls
 
 
 class RetryAfterHttpClient(TwilioHttpClient):
@@ -158,7 +233,7 @@ def validity_seconds(
     return max(MIN_VALIDITY, min(MAX_VALIDITY, int(validity.total_seconds())))
 
 
-class SmsAdapter(ClientAdapter[Client]):
+class SmsAdapter(ClientAdapter[TwilioAccount]):
     """Sends ``message.parts["text"]`` to ``target.address`` (E.164) through Twilio."""
 
     recipient_kind = "phone"
@@ -281,7 +356,7 @@ class SmsAdapter(ClientAdapter[Client]):
                 "request", self._scrub(f"bad request to Twilio: {exc}"), transient=False
             ) from None
 
-    def build_client(self) -> Client:
+    def build_client(self) -> TwilioAccount:
         self._http_client = RetryAfterHttpClient(timeout=REQUEST_TIMEOUT)
         base_url = self.config.api_base_url
         # TWILIO_EDGE / TWILIO_REGION rewrite "api.twilio.com" into e.g.
@@ -295,13 +370,15 @@ class SmsAdapter(ClientAdapter[Client]):
             http_client=self._http_client,
             environment=environment,
         )
-        if base_url:
-            client.api.base_url = base_url.rstrip("/")
-        # Building the Messages API object costs ~40 ms: done here, before the first slot.
-        client.messages  # noqa: B018 - the property builds it
-        return client
+        account = TwilioAccount(client, base_url)
+        self.warm_up(account)
+        return account
 
-    def release_client(self, client: Client) -> None:
+    def warm_up(self, account: TwilioAccount) -> None:
+        """Load the resource the deliveries use here, before the first slot of the rate."""
+        account.messages  # noqa: B018 - the property loads it
+
+    def release_client(self, client: TwilioAccount) -> None:
         if self._http_client is not None and self._http_client.session is not None:
             self._http_client.session.close()
         self._http_client = None

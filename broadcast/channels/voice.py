@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
 from broadcast.channels.base import DeliveryStatus, Outgoing, Target
-from broadcast.channels.sms import CLOCK_SKEW, SmsAdapter
+from broadcast.channels.sms import CLOCK_SKEW, SmsAdapter, TwilioAccount
 
 if TYPE_CHECKING:
     from broadcast.input.config import VoiceChannel
@@ -78,6 +78,9 @@ class VoiceAdapter(SmsAdapter):
 
     def cost(self, message: Outgoing, target: Target | None = None) -> int:
         return 1
+
+    def warm_up(self, account: TwilioAccount) -> None:
+        account.calls  # noqa: B018 - the property loads it
 
     def deliver(self, message: Outgoing, target: Target) -> str:
         language = message.facts.get("language") or target.locale
