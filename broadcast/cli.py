@@ -9,7 +9,7 @@ import sys
 import threading
 import types
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +22,8 @@ from broadcast import __version__
 from broadcast.problems import InputError, Problem
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from broadcast.delivery.dispatch import ChannelOutcome, Event
     from broadcast.delivery.eventlog import EventLog
     from broadcast.delivery.preflight import Plan
@@ -758,15 +760,9 @@ def _run_send(
     from broadcast.delivery.sending import Busy, SendRun
     from broadcast.input.config import config_path
     from broadcast.ledger.sqlite import LedgerFault
-    from broadcast.terminal.console import show_problems
-    from broadcast.terminal.preview import show_preview
-    from broadcast.terminal.sending import (
-        SendProgress,
-        confirm_send,
-        show_decision,
-        show_follow_up,
-        show_outcomes,
-    )
+
+    # The terminal's modules (rich) are imported where they print: a --json send prints
+    # nothing before its end, and they would cost its first message about 40 ms.
 
     log = EventLog.from_option(options.log_file)
     run = SendRun(
@@ -802,6 +798,8 @@ def _run_send(
                 if as_json:
                     emit({**plan.to_json(), "action": None, "sent": 0})
                 else:
+                    from broadcast.terminal.preview import show_preview
+
                     show_preview(plan, html_source=False, dry_run=False)
                 return EXIT_BAD_INPUT
             assert decision is not None
@@ -809,6 +807,8 @@ def _run_send(
                 if as_json:
                     emit(_decision_json(run, []))
                 else:
+                    from broadcast.terminal.sending import show_decision, show_follow_up
+
                     show_decision(run, incident)
                     show_follow_up(run.followed)
                 return EXIT_DELIVERY_FAILED if run.uncertain_found else EXIT_OK
@@ -818,6 +818,9 @@ def _run_send(
             for name, reason in plan.skipped.items():
                 log.write("skipped", channel=name, reason=reason)
             if not options.yes:
+                from broadcast.terminal.console import show_problems
+                from broadcast.terminal.sending import confirm_send, show_decision
+
                 if not (sys.stdin.isatty() and sys.stdout.isatty()):
                     show_problems(
                         [
@@ -833,8 +836,10 @@ def _run_send(
                 if not confirm_send(plan):
                     return EXIT_OK
             elif not as_json:
+                from broadcast.terminal.sending import show_decision
+
                 show_decision(run, incident)
-            with SendProgress(plan, enabled=not as_json) as on_event:
+            with _send_progress(plan, as_json) as on_event:
 
                 def record(event: Event) -> None:
                     if event.kind == "stopping":
@@ -862,6 +867,8 @@ def _run_send(
             if as_json:
                 emit(_decision_json(run, outcomes, uncertain))
             else:
+                from broadcast.terminal.sending import show_follow_up, show_outcomes
+
                 show_outcomes(outcomes, uncertain, warnings, plan.skipped)
                 show_follow_up(run.followed)
             failed = any(o.failed_total or o.problems or o.stopped for o in outcomes) or uncertain
@@ -872,6 +879,8 @@ def _run_send(
         if as_json:
             emit({"ok": False, "sent": 0, "problems": [p.to_json() for p in refused.problems]})
         else:
+            from broadcast.terminal.console import show_problems
+
             show_problems(refused.problems)
         return EXIT_BAD_INPUT
     except Busy as busy:
@@ -879,6 +888,8 @@ def _run_send(
         if as_json:
             emit({"ok": False, "busy": True, "message": str(busy)})
         else:
+            from broadcast.terminal.console import show_problems
+
             show_problems([Problem(str(busy), incident)])
         return EXIT_BUSY
     except LedgerFault as fault:
@@ -889,10 +900,29 @@ def _run_send(
         if as_json:
             emit({"ok": False, "fault": True, "message": message})
         else:
+            from broadcast.terminal.console import show_problems
+
             show_problems([Problem(message)])
         return EXIT_DELIVERY_FAILED if run.dispatched else EXIT_BAD_INPUT
     finally:
         log.close()
+
+
+def _send_progress(plan: Plan, as_json: bool) -> AbstractContextManager[Callable[[Event], None]]:
+    """Progress bars on a terminal; with --json only the acknowledgement of a Ctrl-C (on
+    standard error), the terminal's modules loaded only if it comes."""
+    if not as_json:
+        from broadcast.terminal.sending import SendProgress
+
+        return SendProgress(plan, enabled=True)
+
+    def notice(event: Event) -> None:
+        if event.kind == "stopping":
+            from broadcast.terminal.sending import SendProgress
+
+            SendProgress(plan, enabled=False).notice(event)
+
+    return nullcontext(notice)
 
 
 def _uncertain(run: SendRun) -> list[dict[str, object]]:
