@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
 from broadcast.channels.base import DeliveryContext, DeliveryError, Outgoing, Target
 from broadcast.channels.email import EmailAdapter
 from broadcast.input.config import EmailChannel
+from broadcast.input.schema import ValidationError
 from tests.smtp_peer import (  # noqa: F401 - pytest finds these fixtures by their names
     PASSWORD,
     USERNAME,

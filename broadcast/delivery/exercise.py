@@ -19,10 +19,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
 from broadcast.input.config import Config
 from broadcast.input.model_errors import problems_from_validation
+from broadcast.input.schema import ValidationError
 from broadcast.problems import Problem
 
 # The en dash of the markers (an SMS carries a hyphen: see content.measure's look-alikes).

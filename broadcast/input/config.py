@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import (
+from broadcast.input.incident import parse_duration
+from broadcast.input.model_errors import problems_from_validation
+from broadcast.input.schema import (
     BaseModel,
     ConfigDict,
     Field,
@@ -23,9 +25,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-
-from broadcast.input.incident import parse_duration
-from broadcast.input.model_errors import problems_from_validation
 from broadcast.input.yamlfile import YamlDocument, load_yaml
 from broadcast.problems import InputError, Problem
 
@@ -810,7 +809,7 @@ def _literal_secrets(doc: YamlDocument) -> list[Problem]:
 
 
 def _without_channel_tag(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
-    """pydantic puts the channel type into the location: channels.sms.*sms*.from."""
+    """The channel type is in the location: channels.sms.*sms*.from."""
     if len(loc) >= 3 and loc[0] == "channels" and loc[2] in CHANNEL_TYPES:
         return (*loc[:2], *loc[3:])
     return loc

@@ -8,9 +8,15 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
 from broadcast.input.model_errors import problems_from_validation
+from broadcast.input.schema import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from broadcast.input.yamlfile import YamlDocument, dotted, load_yaml
 from broadcast.problems import InputError, Problem
 

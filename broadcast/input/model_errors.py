@@ -1,4 +1,5 @@
-"""Turning pydantic's validation errors into plain-language problems with file, line and field."""
+"""Turning validation errors (``input.schema``'s, shaped as pydantic's) into plain-language
+problems with file, line and field."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from broadcast.input.yamlfile import YamlDocument, dotted
 from broadcast.problems import Problem
 
 if TYPE_CHECKING:
-    from pydantic import ValidationError
+    from broadcast.input.schema import ValidationError
 
 
 def problems_from_validation(
@@ -21,7 +22,7 @@ def problems_from_validation(
     channel: str | None = None,
     clean_location: Callable[[tuple[str | int, ...]], tuple[str | int, ...]] = lambda loc: loc,
 ) -> list[Problem]:
-    """One ``Problem`` per pydantic error, located in ``doc``.
+    """One ``Problem`` per validation error, located in ``doc``.
 
     ``known_fields`` maps a location (relative to ``prefix``) to the field names allowed there,
     so an unknown key gets a "did you mean" hint.
@@ -38,7 +39,7 @@ def problems_from_validation(
 
 
 def _is_union_tag(part: Any) -> bool:
-    # pydantic puts the chosen member of a tagged union ("sms", "function-after[...]") in loc.
+    # The chosen member of a tagged union ("sms", "function-after[...]") in loc.
     return isinstance(part, str) and ("[" in part or part.startswith("function-"))
 
 

@@ -1,6 +1,6 @@
 """Reading a YAML file into plain data while remembering the line of every field.
 
-Scalars stay strings (pydantic converts them where a field wants a number or a date), which
+Scalars stay strings (the models convert them where a field wants a number or a date), which
 avoids YAML 1.1's surprises: ``eta: 14:00`` is not the integer 840 and ``locale: no`` is not
 ``False``. Duplicate keys, which PyYAML silently overwrites, are reported.
 

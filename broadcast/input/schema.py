@@ -1,0 +1,765 @@
+"""Declared models for channels.yaml and the incident, checked field by field.
+
+The part of pydantic's model API this program uses, written out so that a preview does not pay
+for pydantic at each start (its import and the building of our models cost ~0.4 s of CPU, more
+than the rest of a preview). A model is a class with annotated fields; ``model_validate`` turns
+the plain data read from YAML into an instance or raises ``ValidationError`` listing every
+problem, as pydantic's error items (``type``, ``loc``, ``msg``, ``input``, ``ctx``), which
+``model_errors`` words for people.
+
+What is supported is what the models use: ``str`` (stripped), ``int``, ``float``, ``bool``,
+``datetime``, ``timedelta``, ``Path``, ``Any``, ``Literal``, ``X | None`` and other unions,
+``list``, ``dict`` (with a key pattern), nested models and a union chosen by a ``type`` field;
+``Field`` bounds (``ge``, ``gt``, ``le``, lengths, ``pattern``), aliases, defaults; validators
+before and after a field and after the whole model. Scalars from YAML arrive as text: a number,
+a truth value or a date is read from its text, as pydantic's lax mode does.
+
+Annotations are read when a model first validates, not when it is defined: importing the models
+stays cheap.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import sys
+import types
+import typing
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+
+Location = tuple[str | int, ...]
+_MISSING: Any = object()
+
+
+class ValidationError(ValueError):
+    """Every problem found in the data, as pydantic-style error items."""
+
+    def __init__(self, title: str, items: list[dict[str, Any]]) -> None:
+        self.title = title
+        self._items = items
+        lines = [f"{len(items)} problem(s) validating {title}"]
+        lines += [f"{'.'.join(map(str, i['loc'])) or '(model)'}: {i['msg']}" for i in items]
+        super().__init__("\n".join(lines))
+
+    def errors(self, include_url: bool = False) -> list[dict[str, Any]]:
+        return list(self._items)
+
+    def error_count(self) -> int:
+        return len(self._items)
+
+
+def ConfigDict(**settings: Any) -> dict[str, Any]:
+    """A model's settings: ``extra="forbid"``, ``str_strip_whitespace``, ``frozen``,
+    ``populate_by_name``."""
+    return settings
+
+
+@dataclass
+class FieldInfo:
+    """What ``Field(...)`` declares of one field."""
+
+    default: Any = _MISSING
+    default_factory: Callable[[], Any] | None = None
+    alias: str | None = None
+    exclude: bool = False
+    discriminator: str | None = None
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    annotation: Any = None
+    name: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is _MISSING and self.default_factory is None
+
+    def default_value(self) -> Any:
+        if self.default_factory is not None:
+            return self.default_factory()
+        return self.default
+
+    def is_required(self) -> bool:
+        return self.required
+
+
+def Field(
+    default: Any = _MISSING,
+    *,
+    default_factory: Callable[[], Any] | None = None,
+    alias: str | None = None,
+    exclude: bool = False,
+    discriminator: str | None = None,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+    min_length: int | None = None,
+    max_length: int | None = None,
+    pattern: str | None = None,
+) -> Any:
+    """A field's default and bounds, as in pydantic."""
+    return FieldInfo(
+        default=default,
+        default_factory=default_factory,
+        alias=alias,
+        exclude=exclude,
+        discriminator=discriminator,
+        ge=ge,
+        gt=gt,
+        le=le,
+        lt=lt,
+        min_length=min_length,
+        max_length=max_length,
+        pattern=pattern,
+    )
+
+
+@dataclass
+class _Validator:
+    """A validator declared in a model's body; it stays callable as the method it wraps."""
+
+    function: Any
+    fields: tuple[str, ...]
+    mode: str
+    whole_model: bool
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        return self.function.__get__(instance, owner)
+
+
+def field_validator(*fields: str, mode: str = "after") -> Callable[[Any], _Validator]:
+    """Run the decorated classmethod on ``fields``' values, before or after their type check;
+    a ``ValueError`` it raises is a problem with that field."""
+    return lambda function: _Validator(function, fields, mode, whole_model=False)
+
+
+def model_validator(*, mode: str) -> Callable[[Any], _Validator]:
+    """Run the decorated method on the raw data (``before``, a classmethod) or on the checked
+    model (``after``); a ``ValueError`` it raises is a problem with the model."""
+    return lambda function: _Validator(function, (), mode, whole_model=True)
+
+
+class _Problems:
+    """The error items found while checking one model, with the location they are at."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+
+    def add(
+        self, kind: str, loc: Location, msg: str, given: Any, ctx: dict[str, Any] | None = None
+    ) -> None:
+        item: dict[str, Any] = {"type": kind, "loc": loc, "msg": msg, "input": given}
+        if ctx is not None:
+            item["ctx"] = ctx
+        self.items.append(item)
+
+    def value_error(self, loc: Location, error: ValueError, given: Any) -> None:
+        self.add("value_error", loc, f"Value error, {error}", given, {"error": error})
+
+
+class _Invalid(Exception):
+    """A value did not pass; the problems are already recorded."""
+
+
+class BaseModel:
+    """A model checked by ``model_validate``; its instances are read-only when ``frozen``."""
+
+    model_config: ClassVar[dict[str, Any]] = {}
+    model_fields: ClassVar[dict[str, FieldInfo]] = {}
+    _validators: ClassVar[list[_Validator]] = []
+    _hints_resolved: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        config: dict[str, Any] = {}
+        fields: dict[str, FieldInfo] = {}
+        validators: list[_Validator] = []
+        for base in reversed(cls.__mro__[1:]):
+            if issubclass(base, BaseModel) and base is not BaseModel:
+                config.update(base.model_config)
+                fields.update(base.model_fields)
+                validators += [v for v in base._validators if v not in validators]
+        config.update(cls.__dict__.get("model_config", {}))
+        for name, annotation in inspect.get_annotations(cls).items():
+            text = annotation if isinstance(annotation, str) else repr(annotation)
+            if name.startswith("_") or "ClassVar" in text or name == "model_config":
+                continue
+            declared = cls.__dict__.get(name, _MISSING)
+            info = declared if isinstance(declared, FieldInfo) else FieldInfo(default=declared)
+            info.name = name
+            fields[name] = info
+            if isinstance(declared, FieldInfo):
+                delattr(cls, name)  # an instance's value, never the class's declaration
+        for value in cls.__dict__.values():
+            if isinstance(value, _Validator):
+                validators.append(value)
+        cls.model_config = config
+        cls.model_fields = fields
+        cls._validators = validators
+        cls._hints_resolved = False
+
+    def __init__(self, **data: Any) -> None:
+        checked = type(self).model_validate(data)
+        object.__setattr__(self, "__dict__", checked.__dict__)
+
+    # -- checking ---------------------------------------------------------------------------
+
+    @classmethod
+    def model_validate(cls, data: Any) -> typing.Self:
+        problems = _Problems()
+        try:
+            return cls._check(data, (), problems)
+        except _Invalid:
+            raise ValidationError(cls.__name__, problems.items) from None
+
+    @classmethod
+    def _resolve_hints(cls) -> None:
+        if cls._hints_resolved:
+            return
+        for klass in reversed(cls.__mro__):
+            if not (isinstance(klass, type) and issubclass(klass, BaseModel)):
+                continue
+            if klass is BaseModel or klass.__dict__.get("_hints_resolved"):
+                continue
+            module = sys.modules[klass.__module__].__dict__
+            own = inspect.get_annotations(klass)
+            for name in own:
+                if name in klass.model_fields and klass.model_fields[name].annotation is None:
+                    hint = own[name]
+                    if isinstance(hint, str):
+                        hint = eval(hint, module, dict(vars(klass)))  # our own source
+                    klass.model_fields[name].annotation = hint
+        for name, info in cls.model_fields.items():
+            if info.annotation is None:  # declared on a base whose own fields were resolved
+                for klass in cls.__mro__:
+                    found = getattr(klass, "model_fields", {}).get(name)
+                    if found is not None and found.annotation is not None:
+                        info.annotation = found.annotation
+                        break
+        cls._hints_resolved = True
+
+    @classmethod
+    def _check(cls, data: Any, loc: Location, problems: _Problems) -> typing.Self:
+        cls._resolve_hints()
+        for validator in cls._validators:
+            if validator.whole_model and validator.mode == "before":
+                try:
+                    data = validator.__get__(None, cls)(data)
+                except ValueError as error:
+                    problems.value_error(loc, error, data)
+                    raise _Invalid from None
+        if isinstance(data, cls):
+            return data
+        if not isinstance(data, dict):
+            problems.add(
+                "model_type",
+                loc,
+                f"Input should be a valid dictionary or instance of {cls.__name__}",
+                data,
+                {"class_name": cls.__name__},
+            )
+            raise _Invalid
+        by_name = cls.model_config.get("populate_by_name", False)
+        values: dict[str, Any] = {}
+        used: set[str] = set()
+        failed = False
+        for name, info in cls.model_fields.items():
+            key = info.alias or name
+            if key in data:
+                given = data[key]
+                used.add(key)
+            elif by_name and name in data:
+                given = data[name]
+                used.add(name)
+                key = info.alias or name
+            else:
+                if info.required:
+                    problems.add("missing", (*loc, key), "Field required", data)
+                    failed = True
+                else:
+                    values[name] = info.default_value()
+                continue
+            try:
+                values[name] = cls._check_field(info, given, (*loc, key), problems)
+            except _Invalid:
+                failed = True
+        if cls.model_config.get("extra") == "forbid":
+            for key in data:
+                if key not in used:
+                    problems.add(
+                        "extra_forbidden", (*loc, key), "Extra inputs are not permitted", data[key]
+                    )
+                    failed = True
+        if failed:
+            raise _Invalid
+        instance = cls.__new__(cls)
+        object.__setattr__(instance, "__dict__", values)
+        for validator in cls._validators:
+            if validator.whole_model and validator.mode == "after":
+                try:
+                    instance = validator.__get__(instance, cls)()
+                except ValueError as error:
+                    problems.value_error(loc, error, data)
+                    raise _Invalid from None
+        return instance
+
+    @classmethod
+    def _check_field(cls, info: FieldInfo, given: Any, loc: Location, problems: _Problems) -> Any:
+        mine = [v for v in cls._validators if not v.whole_model and info.name in v.fields]
+        for validator in mine:
+            if validator.mode == "before":
+                try:
+                    given = validator.__get__(None, cls)(given)
+                except ValueError as error:
+                    problems.value_error(loc, error, given)
+                    raise _Invalid from None
+        strip = cls.model_config.get("str_strip_whitespace", False)
+        value = _check_value(info.annotation, info, given, loc, problems, strip)
+        for validator in mine:
+            if validator.mode == "after":
+                try:
+                    value = validator.__get__(None, cls)(value)
+                except ValueError as error:
+                    problems.value_error(loc, error, value)
+                    raise _Invalid from None
+        return value
+
+    # -- the rest of pydantic's model API that this program uses --------------------------------
+
+    @classmethod
+    def model_construct(cls, **values: Any) -> typing.Self:
+        """An instance from ``values`` and the defaults, unchecked."""
+        instance = cls.__new__(cls)
+        filled = {
+            name: values[name] if name in values else info.default_value()
+            for name, info in cls.model_fields.items()
+            if name in values or not info.required
+        }
+        object.__setattr__(instance, "__dict__", filled)
+        return instance
+
+    def model_copy(self, update: dict[str, Any] | None = None) -> typing.Self:
+        """A copy with ``update``'s values, unchecked (as pydantic's)."""
+        copy = type(self).__new__(type(self))
+        object.__setattr__(copy, "__dict__", {**self.__dict__, **(update or {})})
+        return copy
+
+    def model_dump(
+        self, mode: str = "python", by_alias: bool = False, exclude_none: bool = False
+    ) -> dict[str, Any]:
+        """The fields as plain data; ``mode="json"`` writes dates and durations as text."""
+        out: dict[str, Any] = {}
+        for name, info in self.model_fields.items():
+            if info.exclude or name not in self.__dict__:
+                continue
+            value = self.__dict__[name]
+            if exclude_none and value is None:
+                continue
+            out[(info.alias or name) if by_alias else name] = _dump(
+                value, mode, by_alias, exclude_none
+            )
+        return out
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self.model_config.get("frozen"):
+            raise TypeError(f"{type(self).__name__} is read-only; use model_copy(update=...)")
+        object.__setattr__(self, name, value)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.__dict__ == other.__dict__  # type: ignore[union-attr]
+
+    def __hash__(self) -> int:
+        if not self.model_config.get("frozen"):
+            raise TypeError(f"unhashable type: '{type(self).__name__}'")
+        return hash(tuple(_hashable(v) for v in self.__dict__.values()))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items())
+        return f"{type(self).__name__}({shown})"
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple((k, _hashable(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    return value
+
+
+def _dump(value: Any, mode: str, by_alias: bool, exclude_none: bool) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode, by_alias, exclude_none)
+    if isinstance(value, dict):
+        return {k: _dump(v, mode, by_alias, exclude_none) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_dump(v, mode, by_alias, exclude_none) for v in value]
+    if mode != "json":
+        return value
+    if isinstance(value, datetime):
+        text = value.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    if isinstance(value, timedelta):
+        return _iso_duration(value)
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _iso_duration(value: timedelta) -> str:
+    """``PT1H30M``, ``P1D``, ``PT0S``: a duration as pydantic writes it in JSON."""
+    sign = "-" if value < timedelta(0) else ""
+    value = abs(value)
+    hours, rest = divmod(value.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    text = f"{sign}P" + (f"{value.days}D" if value.days else "")
+    clock = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    if seconds or value.microseconds:
+        fraction = f".{value.microseconds:06d}".rstrip("0") if value.microseconds else ""
+        clock += f"{seconds}{fraction}S"
+    if clock:
+        text += "T" + clock
+    return text if text != f"{sign}P" else "PT0S"
+
+
+# -- checking one value against its annotation --------------------------------------------------
+
+_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
+_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
+_INTEGER = re.compile(r"^[+-]?\d+$")
+_NUMBER_WORDS = {
+    "ge": "greater than or equal to",
+    "gt": "greater than",
+    "le": "less than or equal to",
+    "lt": "less than",
+}
+_NUMBER_KINDS = {
+    "ge": "greater_than_equal",
+    "gt": "greater_than",
+    "le": "less_than_equal",
+    "lt": "less_than",
+}
+
+
+def _check_value(
+    annotation: Any, info: FieldInfo, given: Any, loc: Location, problems: _Problems, strip: bool
+) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        inner, *extras = typing.get_args(annotation)
+        extra_info = next((e for e in extras if isinstance(e, FieldInfo)), None)
+        if extra_info is not None and extra_info.discriminator:
+            return _check_tagged(inner, extra_info.discriminator, given, loc, problems)
+        return _check_value(inner, extra_info or info, given, loc, problems, strip)
+    if origin in (typing.Union, types.UnionType):
+        members = typing.get_args(annotation)
+        if given is None and type(None) in members:
+            return None
+        others = [m for m in members if m is not type(None)]
+        if info.discriminator:
+            return _check_tagged(annotation, info.discriminator, given, loc, problems)
+        for member in others[:-1]:
+            trial = _Problems()
+            try:
+                return _check_value(member, info, given, loc, trial, strip)
+            except _Invalid:
+                continue
+        return _check_value(others[-1], info, given, loc, problems, strip)
+    if origin is typing.Literal:
+        options = typing.get_args(annotation)
+        if given in options:
+            return given
+        expected = _either(repr(o) for o in options)
+        problems.add(
+            "literal_error", loc, f"Input should be {expected}", given, {"expected": expected}
+        )
+        raise _Invalid
+    if origin is list:
+        if not isinstance(given, list | tuple):
+            problems.add("list_type", loc, "Input should be a valid list", given)
+            raise _Invalid
+        (item_type,) = typing.get_args(annotation) or (Any,)
+        items, failed = [], False
+        for index, item in enumerate(given):
+            try:
+                items.append(
+                    _check_value(item_type, FieldInfo(), item, (*loc, index), problems, strip)
+                )
+            except _Invalid:
+                failed = True
+        if failed:
+            raise _Invalid
+        _check_length(items, info, loc, problems, "List", "item")
+        return items
+    if origin is dict:
+        if not isinstance(given, dict):
+            problems.add("dict_type", loc, "Input should be a valid dictionary", given)
+            raise _Invalid
+        key_type, value_type = typing.get_args(annotation) or (Any, Any)
+        out, failed = {}, False
+        for key, item in given.items():
+            try:
+                checked_key = _check_value(
+                    key_type, FieldInfo(), key, (*loc, key, "[key]"), problems, strip
+                )
+            except _Invalid:
+                failed = True
+                continue
+            try:
+                out[checked_key] = _check_value(
+                    value_type, FieldInfo(), item, (*loc, key), problems, strip
+                )
+            except _Invalid:
+                failed = True
+        if failed:
+            raise _Invalid
+        _check_length(out, info, loc, problems, "Dictionary", "item")
+        return out
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation._check(given, loc, problems)
+    checker = _SCALARS.get(annotation)
+    if checker is None:
+        if annotation is Any:
+            return given
+        raise TypeError(f"the model declares a type it cannot check: {annotation!r}")
+    value = checker(given, loc, problems, strip)
+    if isinstance(value, str):
+        _check_length(value, info, loc, problems, "String", "character")
+        if info.pattern is not None and not re.search(info.pattern, value):
+            problems.add(
+                "string_pattern_mismatch",
+                loc,
+                f"String should match pattern '{info.pattern}'",
+                value,
+                {"pattern": info.pattern},
+            )
+            raise _Invalid
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        for bound in ("ge", "gt", "le", "lt"):
+            limit = getattr(info, bound)
+            if limit is None:
+                continue
+            ok = {
+                "ge": value >= limit,
+                "gt": value > limit,
+                "le": value <= limit,
+                "lt": value < limit,
+            }[bound]
+            if not ok:
+                problems.add(
+                    _NUMBER_KINDS[bound],
+                    loc,
+                    f"Input should be {_NUMBER_WORDS[bound]} {limit}",
+                    given,
+                    {bound: limit},
+                )
+                raise _Invalid
+    return value
+
+
+def _check_tagged(
+    union: Any, tag_field: str, given: Any, loc: Location, problems: _Problems
+) -> Any:
+    """One of several models, chosen by the value of its ``tag_field`` (a channel's type)."""
+    members = {}
+    for member in typing.get_args(union):
+        member._resolve_hints()
+        tag_type = member.model_fields[tag_field].annotation
+        for tag in typing.get_args(tag_type):
+            members[tag] = member
+    expected = ", ".join(repr(t) for t in members)
+    if not isinstance(given, dict):
+        problems.add(
+            "model_attributes_type",
+            loc,
+            "Input should be a valid dictionary or object to extract fields from",
+            given,
+        )
+        raise _Invalid
+    if tag_field not in given:
+        problems.add(
+            "union_tag_not_found",
+            loc,
+            f"Unable to extract tag using discriminator '{tag_field}'",
+            given,
+            {"discriminator": repr(tag_field)},
+        )
+        raise _Invalid
+    tag = given[tag_field]
+    member = members.get(tag) if isinstance(tag, str) else None
+    if member is None:
+        problems.add(
+            "union_tag_invalid",
+            loc,
+            f"Input tag '{tag}' found using '{tag_field}' does not match any of the expected "
+            f"tags: {expected}",
+            given,
+            {"discriminator": repr(tag_field), "tag": tag, "expected_tags": expected},
+        )
+        raise _Invalid
+    return member._check(given, (*loc, tag), problems)
+
+
+def _check_length(
+    value: Any, info: FieldInfo, loc: Location, problems: _Problems, kind: str, unit: str
+) -> None:
+    if info.min_length is not None and len(value) < info.min_length:
+        plural = "" if info.min_length == 1 else "s"
+        if kind == "String":
+            msg = f"String should have at least {info.min_length} {unit}{plural}"
+            problems.add("string_too_short", loc, msg, value, {"min_length": info.min_length})
+        else:
+            msg = (
+                f"{kind} should have at least {info.min_length} {unit}{plural} after "
+                f"validation, not {len(value)}"
+            )
+            ctx = {"field_type": kind, "min_length": info.min_length, "actual_length": len(value)}
+            problems.add("too_short", loc, msg, value, ctx)
+        raise _Invalid
+    if info.max_length is not None and len(value) > info.max_length:
+        plural = "" if info.max_length == 1 else "s"
+        if kind == "String":
+            msg = f"String should have at most {info.max_length} {unit}{plural}"
+            problems.add("string_too_long", loc, msg, value, {"max_length": info.max_length})
+        else:
+            msg = (
+                f"{kind} should have at most {info.max_length} {unit}{plural} after "
+                f"validation, not {len(value)}"
+            )
+            ctx = {"field_type": kind, "max_length": info.max_length, "actual_length": len(value)}
+            problems.add("too_long", loc, msg, value, ctx)
+        raise _Invalid
+
+
+def _either(options: Iterable[str]) -> str:
+    listed = list(options)
+    return listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} or {listed[-1]}"
+
+
+def _text(given: Any, loc: Location, problems: _Problems, strip: bool) -> str:
+    if not isinstance(given, str):
+        problems.add("string_type", loc, "Input should be a valid string", given)
+        raise _Invalid
+    return given.strip() if strip else given
+
+
+def _integer(given: Any, loc: Location, problems: _Problems, strip: bool) -> int:
+    if isinstance(given, bool):
+        return int(given)
+    if isinstance(given, int):
+        return given
+    if isinstance(given, float):
+        if given.is_integer():
+            return int(given)
+        problems.add(
+            "int_from_float",
+            loc,
+            "Input should be a valid integer, got a number with a fractional part",
+            given,
+        )
+        raise _Invalid
+    if isinstance(given, str) and _INTEGER.match(given.strip()):
+        return int(given.strip())
+    if isinstance(given, str):
+        msg = "Input should be a valid integer, unable to parse string as an integer"
+        problems.add("int_parsing", loc, msg, given)
+    else:
+        problems.add("int_type", loc, "Input should be a valid integer", given)
+    raise _Invalid
+
+
+def _number(given: Any, loc: Location, problems: _Problems, strip: bool) -> float:
+    if isinstance(given, int | float):
+        return float(given)
+    if isinstance(given, str):
+        try:
+            return float(given.strip())
+        except ValueError:
+            pass
+        msg = "Input should be a valid number, unable to parse string as a number"
+        problems.add("float_parsing", loc, msg, given)
+    else:
+        problems.add("float_type", loc, "Input should be a valid number", given)
+    raise _Invalid
+
+
+def _truth(given: Any, loc: Location, problems: _Problems, strip: bool) -> bool:
+    if isinstance(given, bool):
+        return given
+    if isinstance(given, int) and given in (0, 1):
+        return bool(given)
+    if isinstance(given, str):
+        word = given.strip().lower()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+    msg = "Input should be a valid boolean, unable to interpret input"
+    problems.add("bool_parsing", loc, msg, given)
+    raise _Invalid
+
+
+def _moment(given: Any, loc: Location, problems: _Problems, strip: bool) -> datetime:
+    if isinstance(given, datetime):
+        return given
+    if isinstance(given, int | float) and not isinstance(given, bool):
+        return datetime.fromtimestamp(given, UTC)
+    if isinstance(given, str):
+        text = given.strip()
+        try:
+            return datetime.fromisoformat(text.replace(" ", "T", 1).replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        msg = "Input should be a valid datetime, unable to parse the text as a date and time"
+        problems.add("datetime_parsing", loc, msg, given)
+        raise _Invalid
+    problems.add("datetime_type", loc, "Input should be a valid datetime", given)
+    raise _Invalid
+
+
+def _duration(given: Any, loc: Location, problems: _Problems, strip: bool) -> timedelta:
+    if isinstance(given, timedelta):
+        return given
+    if isinstance(given, int | float) and not isinstance(given, bool):
+        return timedelta(seconds=given)
+    problems.add("time_delta_type", loc, "Input should be a valid timedelta", given)
+    raise _Invalid
+
+
+def _path(given: Any, loc: Location, problems: _Problems, strip: bool) -> Path:
+    if isinstance(given, Path):
+        return given
+    if isinstance(given, str):
+        return Path(given)
+    problems.add("path_type", loc, "Input is not a valid path", given)
+    raise _Invalid
+
+
+_SCALARS: dict[Any, Callable[[Any, Location, _Problems, bool], Any]] = {
+    str: _text,
+    int: _integer,
+    float: _number,
+    bool: _truth,
+    datetime: _moment,
+    timedelta: _duration,
+    Path: _path,
+}
+
+__all__ = [
+    "BaseModel",
+    "ConfigDict",
+    "Field",
+    "FieldInfo",
+    "ValidationError",
+    "field_validator",
+    "model_validator",
+]
