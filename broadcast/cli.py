@@ -7,7 +7,6 @@ import json
 import os
 import sys
 import threading
-import types
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -31,44 +30,6 @@ if TYPE_CHECKING:
     from broadcast.input.config import Config
     from broadcast.input.incident import Incident
     from broadcast.ledger.sqlite import Ledger
-
-
-def _no_pydantic_plugins() -> None:
-    """Our models need no pydantic plugin: without ``PYDANTIC_DISABLE_PLUGINS``, the first model
-    looks for plugins in the metadata of every installed package (a scan on each start-up).
-    Set in the environment, it still wins.
-
-    When it disables them all, pydantic's plugin loader finds none without looking; but
-    importing it imports importlib.metadata (zipfile, csv, email...), about a fortieth of a
-    preview's start-up. Its one function, with the answer it would give, stands in for it;
-    anything else a later pydantic asks of that module comes from the real one.
-    """
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    if os.environ["PYDANTIC_DISABLE_PLUGINS"] not in ("__all__", "1", "true"):
-        return
-    stand_in = types.ModuleType("pydantic.plugin._loader")
-    stand_in.get_plugins = tuple  # type: ignore[attr-defined]
-    stand_in.__getattr__ = _real_plugin_loader  # type: ignore[attr-defined]
-    sys.modules.setdefault("pydantic.plugin._loader", stand_in)
-
-
-def _real_plugin_loader(name: str) -> Any:
-    if name.startswith("__"):  # the import system asks for __path__ and the like: none here
-        raise AttributeError(name)
-    from importlib.machinery import PathFinder
-    from importlib.util import module_from_spec
-
-    import pydantic.plugin
-
-    spec = PathFinder.find_spec("pydantic.plugin._loader", pydantic.plugin.__path__)
-    if spec is None or spec.loader is None:
-        raise AttributeError(name)
-    real = module_from_spec(spec)
-    spec.loader.exec_module(real)
-    return getattr(real, name)
-
-
-_no_pydantic_plugins()
 
 
 EXIT_OK = 0
