@@ -5,10 +5,14 @@ import time
 import pytest
 
 from broadcast.content.measure import (
+    _EMOJI_MODIFIER_BASE,
+    _EXTENDED_PICTOGRAPHIC,
+    _LOWEST_EMOJI_CODE_POINT,
     GSM7,
     UCS2,
     SmsMeasure,
     TweetMeasure,
+    _emoji_pattern,
     sms_measure,
     sms_segments,
     tweet_measure,
@@ -406,6 +410,17 @@ def test_conformance_transcription_sizes() -> None:
 )
 def test_weighted_length(text: str, weighted_length: int) -> None:
     assert tweet_weighted_length(text) == weighted_length
+
+
+def test_a_text_below_the_first_emoji_code_point_holds_no_emoji() -> None:
+    """tweet_measure skips the emoji pattern (slow to compile) for a text whose code points
+    are all below _LOWEST_EMOJI_CODE_POINT: no emoji can be made of them."""
+    tables = f"{_EXTENDED_PICTOGRAPHIC} {_EMOJI_MODIFIER_BASE}".split()
+    lowest = min(int(item.partition("-")[0], 16) for item in tables)
+    assert lowest >= ord(_LOWEST_EMOJI_CODE_POINT)
+    below = "".join(chr(code) for code in range(ord(_LOWEST_EMOJI_CODE_POINT)))
+    assert _emoji_pattern().search(below) is None
+    assert _emoji_pattern().search(below + _LOWEST_EMOJI_CODE_POINT) is not None
 
 
 def test_validity() -> None:

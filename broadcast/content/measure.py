@@ -229,6 +229,10 @@ TWEET_MAX_WEIGHTED_LENGTH = 280
 _URL_WEIGHT = 23
 _HEAVY_WEIGHT = 2
 _LIGHT_RANGES = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
+_LIGHT_UP_TO = chr(_LIGHT_RANGES[0][1])
+# Every sequence _emoji_pattern matches holds a code point from here up: a pictograph (the
+# lowest is U+203C), a modifier base, U+FE0F after © or ®, U+20E3 of a keycap, a flag's letters.
+_LOWEST_EMOJI_CODE_POINT = "\u203c"
 _INVALID_CHARS = frozenset("\ufffe\ufeff\uffff")
 _MAX_URL_LENGTH = 4096
 _MAX_LABEL_LENGTH = 63
@@ -255,7 +259,8 @@ def tweet_measure(text: str, *, emoji_parsing: bool = True) -> TweetMeasure:
     """
     text = unicodedata.normalize("NFC", text)
     entities = {start: (end, _URL_WEIGHT) for start, end in tweet_url_spans(text)}
-    if emoji_parsing:
+    # The emoji pattern is large to compile (about 6 ms): a text it cannot match skips it.
+    if emoji_parsing and max(text, default="") >= _LOWEST_EMOJI_CODE_POINT:
         for match in _emoji_pattern().finditer(text):
             entities.setdefault(match.start(), (match.end(), _HEAVY_WEIGHT))
     # Entities are weighed whole; one starting inside another is never reached.
@@ -285,6 +290,8 @@ def _plain_weight(text: str, start: int, end: int) -> int:
     """Weight of ``text[start:end]`` outside URLs and emoji: 1 per code point, 2 if heavy."""
     if start >= end:
         return 0
+    if max(text[start:end]) <= _LIGHT_UP_TO:
+        return end - start  # all light (Latin, accents, Greek, Cyrillic...): no pattern needed
     heavy = len(_heavy_pattern().findall(text, start, end))
     return (end - start) + heavy * (_HEAVY_WEIGHT - 1)
 

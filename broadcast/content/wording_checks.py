@@ -373,9 +373,24 @@ EXAMPLES: dict[str, dict[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
 class _Language:
-    """What a headline, an apology, blame, evasion and promises look like in one language."""
+    """What a headline, an apology, blame, evasion and promises look like in one language.
+
+    Each pattern is compiled when a check first uses it: which ones a text needs depends on its
+    status, severity and eta, and compiling them is most of this module's cost.
+    """
+
+    def __init__(self, **sources: str) -> None:
+        self._sources = sources
+
+    def __getattr__(self, name: str) -> re.Pattern[str]:
+        try:
+            source = self.__dict__["_sources"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+        pattern = re.compile(source, re.IGNORECASE)
+        setattr(self, name, pattern)
+        return pattern
 
     action: re.Pattern[str]
     when: re.Pattern[str]
@@ -396,13 +411,13 @@ class _Language:
     ongoing: re.Pattern[str]
 
 
-def _words(*patterns: str) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)", re.IGNORECASE)
+def _words(*patterns: str) -> str:
+    return r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)"
 
 
-def _ending(*patterns: str) -> re.Pattern[str]:
+def _ending(*patterns: str) -> str:
     """Cue words that must end the text before a time (``...prévu vers`` + ``14h``)."""
-    return re.compile(r"(?<!\w)(?:" + "|".join(patterns) + r")\W*$", re.IGNORECASE)
+    return r"(?<!\w)(?:" + "|".join(patterns) + r")\W*$"
 
 
 # "back by 14:00", "rétabli vers 14h": an expected end, not a repair already done ("back in
@@ -418,9 +433,8 @@ _FR_NOT_A_TIME = (
     r"|demain|ce soir|cette nuit|en fin|prévue?s?|attendue?s?))"
 )
 
-# Each language's patterns are compiled when a text in that language is first checked: an
-# incident in one language does not pay for the others' (compiling them is most of this
-# module's cost).
+# Each language's patterns, compiled when a check on a text in that language first uses them:
+# an incident in one language does not pay for the others'.
 _LANGUAGE_PATTERNS: dict[str, Callable[[], _Language]] = {
     "en": lambda: _Language(
         action=_words(
@@ -1264,7 +1278,8 @@ def _jargon_pattern(language: str, user: tuple[str, ...]) -> re.Pattern[str] | N
     # Longest first: a phrase that starts with another term ("node failure", "node") is
     # reported whole, not as the shorter term.
     ordered = sorted(terms, key=len, reverse=True)
-    return _words(*(r"\s+".join(map(re.escape, term.split())) for term in ordered))
+    words = _words(*(r"\s+".join(map(re.escape, term.split())) for term in ordered))
+    return re.compile(words, re.IGNORECASE)
 
 
 def _jargon_in(
