@@ -753,7 +753,8 @@ class SendRun:
             f"{host} holds {incident.id} as its primary host (its lease ends at "
             f"{until.astimezone(incident.zone):%H:%M:%S}, renewed by each of its cron runs); "
             "this host stands by and sent nothing. If that host stops running, a cron run "
-            "here takes over once the lease has ended."
+            "here takes over once the lease has ended, or as soon as a run of it dies "
+            f"mid-send (within {self.ledger.lease_seconds:g} s)."
         )
 
     def _ask_to_take_over(self, folder: Path, incident: Incident, document: YamlDocument) -> None:

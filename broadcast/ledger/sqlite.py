@@ -989,13 +989,44 @@ class Ledger:
 
     def hold_primary(self, incident_id: str) -> tuple[str, datetime] | None:
         """Make this host the incident's primary (renewed while the ledger is open, and kept
-        after it closes); if another host is, ``(that host, when its lease ends)`` instead."""
+        after it closes); if another host is, ``(that host, when its lease ends)`` instead.
+
+        A primary whose run died holding the incident (killed, its host cut off: the run's
+        lease ended without being released) is replaced at once: its work is resumed within a
+        run lease, not after the primary's whole lease."""
         name = f"primary:{incident_id}"
-        if self._renew_primary(name) is None:
+        if self._renew_primary(name) is None or self._take_from_dead_primary(incident_id):
             self.alive()
             self._primary.add(name)
             return None
         return self.primary(incident_id)
+
+    def _take_from_dead_primary(self, incident_id: str) -> bool:
+        """Become the primary if the primary host's run died holding the incident: its
+        ``incident:`` lease is still there, ended, never released (a run that ends well
+        releases it). Only one standby wins: the primary changes only from that dead host."""
+        at = self.clock().timestamp()
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT p.holder FROM leases p JOIN leases r ON r.host = p.host"
+                f" WHERE p.name = ? AND r.name = ? AND r.expires_at <= {self._now_sql()}",
+                (f"primary:{incident_id}", f"incident:{incident_id}"),
+            ).fetchone()
+            if row is None:
+                return False
+            taken = db.execute(
+                "UPDATE leases SET holder = ?, host = ?, expires_at = ? + ?"
+                " WHERE name = ? AND holder = ? RETURNING name",
+                (
+                    self.host,
+                    self.host,
+                    at,
+                    self.primary_seconds,
+                    f"primary:{incident_id}",
+                    row["holder"],
+                ),
+            ).fetchone()
+        return taken is not None
 
     def primary(self, incident_id: str, now: datetime | None = None) -> tuple[str, datetime] | None:
         """``(host, when its lease ends)`` of the incident's primary host, if one is (at
