@@ -612,31 +612,21 @@ def _check_tagged(
 def _check_length(
     value: Any, info: FieldInfo, loc: Location, problems: _Problems, kind: str, unit: str
 ) -> None:
-    if info.min_length is not None and len(value) < info.min_length:
-        plural = "" if info.min_length == 1 else "s"
+    for bound, limit, words, broken in (
+        ("min_length", info.min_length, "at least", len(value) < (info.min_length or 0)),
+        ("max_length", info.max_length, "at most", len(value) > (info.max_length or len(value))),
+    ):
+        if limit is None or not broken:
+            continue
+        short = bound == "min_length"
+        wanted = f"{kind} should have {words} {limit} {unit}{'' if limit == 1 else 's'}"
         if kind == "String":
-            msg = f"String should have at least {info.min_length} {unit}{plural}"
-            problems.add("string_too_short", loc, msg, value, {"min_length": info.min_length})
+            kind_name = "string_too_short" if short else "string_too_long"
+            problems.add(kind_name, loc, wanted, value, {bound: limit})
         else:
-            msg = (
-                f"{kind} should have at least {info.min_length} {unit}{plural} after "
-                f"validation, not {len(value)}"
-            )
-            ctx = {"field_type": kind, "min_length": info.min_length, "actual_length": len(value)}
-            problems.add("too_short", loc, msg, value, ctx)
-        raise _Invalid
-    if info.max_length is not None and len(value) > info.max_length:
-        plural = "" if info.max_length == 1 else "s"
-        if kind == "String":
-            msg = f"String should have at most {info.max_length} {unit}{plural}"
-            problems.add("string_too_long", loc, msg, value, {"max_length": info.max_length})
-        else:
-            msg = (
-                f"{kind} should have at most {info.max_length} {unit}{plural} after "
-                f"validation, not {len(value)}"
-            )
-            ctx = {"field_type": kind, "max_length": info.max_length, "actual_length": len(value)}
-            problems.add("too_long", loc, msg, value, ctx)
+            ctx = {"field_type": kind, bound: limit, "actual_length": len(value)}
+            msg = f"{wanted} after validation, not {len(value)}"
+            problems.add("too_short" if short else "too_long", loc, msg, value, ctx)
         raise _Invalid
 
 
