@@ -148,3 +148,16 @@ def test_an_incident_with_a_bad_date_says_so_once() -> None:
     assert [(e["loc"], e["type"]) for e in caught.value.errors()] == [
         (("eta",), "datetime_parsing")
     ]
+
+
+def test_a_channel_without_a_type_is_told_every_type(tmp_path: Path) -> None:
+    from broadcast.input.config import CHANNEL_TYPES, load_config
+    from broadcast.problems import InputError
+
+    (tmp_path / "channels.yaml").write_text("organisation: Nord\nchannels:\n  tw: {}\n")
+    with pytest.raises(InputError) as caught:
+        load_config(tmp_path / "channels.yaml", {})
+    (problem,) = caught.value.problems
+    assert problem.line == 3 and problem.channel == "tw"
+    assert problem.message.startswith("this channel has no 'type'; give one of ")
+    assert all(kind in problem.message for kind in CHANNEL_TYPES)

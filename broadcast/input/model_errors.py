@@ -93,7 +93,8 @@ def _message(
         hint = f"; did you mean '{guess[0]}'?" if guess else "."
         return f"unknown channel type '{tag}'{hint} Known types: {expected}."
     if kind == "union_tag_not_found":
-        return "this channel has no 'type' (sms, email, twitter or web_banner)"
+        expected = str(ctx.get("expected_tags", "")).replace("'", "")
+        return f"this channel has no 'type'; give one of {expected}"
     if kind == "value_error":
         return str(ctx.get("error", item["msg"]))
     if kind == "greater_than" or kind == "greater_than_equal":

@@ -591,7 +591,7 @@ def _check_tagged(
             loc,
             f"Unable to extract tag using discriminator '{tag_field}'",
             given,
-            {"discriminator": repr(tag_field)},
+            {"discriminator": repr(tag_field), "expected_tags": expected},
         )
         raise _Invalid
     tag = given[tag_field]
