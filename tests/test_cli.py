@@ -326,6 +326,8 @@ NOT_FOR_A_PREVIEW = (
     "broadcast.delivery.dispatch",
     "broadcast.ledger.sqlite",
     "importlib.metadata",
+    # rich's table of emoji codes: every title and text is shown as written, not ":fire:" as 🔥.
+    "rich._emoji_codes",
 )
 
 

@@ -14,7 +14,7 @@ from broadcast.problems import Problem
 
 
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, emoji=False)
 
 
 def count_of(n: int, singular: str, plural: str | None = None) -> str:

@@ -166,12 +166,16 @@ def _channel_panel(channel: ChannelPlan, html_source: bool, audience: str | None
         if "text" in channel.parts:
             # Rendered texts go in as Text: a str would be read as rich markup ("[urgent]"
             # vanishes) and ":fire:" shown as an emoji, not as what the channel carries.
-            parts.append(Panel(Text(channel.parts["text"]), title="text part", title_align="left"))
+            parts.append(
+                Panel(Text(channel.parts["text"]), title=Text("text part"), title_align="left")
+            )
         if "html" in channel.parts:
             parts.append(_html_panel(channel.parts["html"], "HTML part", html_source))
     elif channel.type == "web_banner":
         if "text" in channel.parts:
-            parts.append(Panel(Text(channel.parts["text"]), title="banner", title_align="left"))
+            parts.append(
+                Panel(Text(channel.parts["text"]), title=Text("banner"), title_align="left")
+            )
         if "html" in channel.parts:
             parts.append(_html_panel(channel.parts["html"], "status page", html_source))
         if "agent_script" in channel.parts:
@@ -186,9 +190,9 @@ def _channel_panel(channel: ChannelPlan, html_source: bool, audience: str | None
             parts.append(
                 Panel(
                     Text(post),
-                    title=f"post {number}",
+                    title=Text(f"post {number}"),
                     title_align="left",
-                    subtitle=f"{tweet_weighted_length(post)}/280",
+                    subtitle=Text(f"{tweet_weighted_length(post)}/280"),
                     subtitle_align="right",
                 )
             )
@@ -219,9 +223,9 @@ def _channel_panel(channel: ChannelPlan, html_source: bool, audience: str | None
     style = "green" if channel.ok else "red"
     return Panel(
         Group(*parts),
-        title=f"[bold]{channel.name}[/] · {channel.type} · {channel.locale}",
+        title=Text.assemble((channel.name, "bold"), f" · {channel.type} · {channel.locale}"),
         title_align="left",
-        subtitle=_measures(channel, audience),
+        subtitle=Text(_measures(channel, audience)),
         subtitle_align="right",
         border_style=style,
     )
@@ -298,10 +302,10 @@ def _shown(text: str) -> str:
 
 def _html_panel(html: str, label: str, source: bool) -> Panel:
     if source:
-        return Panel(Text(html), title=f"{label} (source)", title_align="left", style="dim")
+        return Panel(Text(html), title=Text(f"{label} (source)"), title_align="left", style="dim")
     return Panel(
         Text(visible_text(html)),
-        title=f"{label} (as text; --html for source)",
+        title=Text(f"{label} (as text; --html for source)"),
         title_align="left",
     )
 
