@@ -433,6 +433,14 @@ _FR_NOT_A_TIME = (
     r"|demain|ce soir|cette nuit|en fin|prévue?s?|attendue?s?))"
 )
 
+
+def _not_before_a_time(not_a_time: str, *patterns: str) -> str:
+    """Any of ``patterns`` not followed by a time: the long lookahead is compiled once, not once
+    per pattern. (``_words`` tries alternatives in order; these start with other words than the
+    rest of their list, so no two can match at one place and the order changes nothing.)"""
+    return "(?:" + "|".join(patterns) + ")" + not_a_time
+
+
 # Each language's patterns, compiled when a check on a text in that language first uses them:
 # an incident in one language does not pay for the others'.
 _LANGUAGE_PATTERNS: dict[str, Callable[[], _Language]] = {
@@ -525,12 +533,15 @@ _LANGUAGE_PATTERNS: dict[str, Callable[[], _Language]] = {
             r"(?:we|engineers?|crews?|teams?) (?:have |has )?(?:found|identified) (?:the|what)",
         ),
         repaired=_words(
-            r"(?:is|are|has been|have been|was|were) (?:now |fully )?"
-            r"(?:fixed|restored|repaired|resolved|back)" + _EN_NOT_A_TIME,
-            r"back to normal" + _EN_NOT_A_TIME,
+            _not_before_a_time(
+                _EN_NOT_A_TIME,
+                r"(?:is|are|has been|have been|was|were) (?:now |fully )?"
+                r"(?:fixed|restored|repaired|resolved|back)",
+                r"back to normal",
+                r"working (?:again|normally)",
+            ),
             r"(?:we have|we've) (?:fixed|restored|repaired|resolved)",
             r"all clear",
-            r"working (?:again|normally)" + _EN_NOT_A_TIME,
         ),
         searching=_words(
             r"(?:we are|we're|engineers are|crews are|teams are) (?:still )?"
@@ -640,14 +651,17 @@ _LANGUAGE_PATTERNS: dict[str, Callable[[], _Language]] = {
             r"(?:nous avons|nos \w+ ont) (?:trouvé|identifié) (?:la cause|l'origine|ce qui)",
         ),
         repaired=_words(
-            r"(?:est|sont|a été|ont été) (?:de nouveau |enfin |bien )?"
-            r"(?:rétablie?s?|réparée?s?|résolue?s?|revenue?s?|réglée?s?)" + _FR_NOT_A_TIME,
-            r"(?:est|sont) de retour" + _FR_NOT_A_TIME,
+            _not_before_a_time(
+                _FR_NOT_A_TIME,
+                r"(?:est|sont|a été|ont été) (?:de nouveau |enfin |bien )?"
+                r"(?:rétablie?s?|réparée?s?|résolue?s?|revenue?s?|réglée?s?)",
+                r"(?:est|sont) de retour",
+                r"retour à la normale",
+                r"(?:le )?(?:courant|service|réseau|trafic|gaz) (?:est )?revenu",
+                r"(?:l')?eau (?:est )?revenue",
+            ),
             r"c'est (?:terminé|fini|réglé|réparé)",
-            r"retour à la normale" + _FR_NOT_A_TIME,
             r"fin de l'alerte",
-            r"(?:le )?(?:courant|service|réseau|trafic|gaz) (?:est )?revenu" + _FR_NOT_A_TIME,
-            r"(?:l')?eau (?:est )?revenue" + _FR_NOT_A_TIME,
         ),
         searching=_words(
             r"(?:nous |nos \w+ )?(?:cherchons|recherchons|cherchent|recherchent) "
