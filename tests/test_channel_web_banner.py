@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from broadcast.channels.banner_history import load_history
 from broadcast.channels.base import DeliveryContext, DeliveryError, Outgoing, Target
 from broadcast.channels.web_banner import (
     BANNER_STYLES,
     SCRIPT,
     STATUS_STYLES,
     WebBannerAdapter,
-    load_history,
 )
 from broadcast.content.render import Renderer
 from broadcast.input.config import WebBannerChannel

@@ -326,6 +326,10 @@ NOT_FOR_A_PREVIEW = (
     "broadcast.delivery.dispatch",
     "broadcast.ledger.sqlite",
     "importlib.metadata",
+    # The channels' sending machinery: a preview reads the banner's history from
+    # broadcast.channels.banner_history.
+    "broadcast.channels.base",
+    "broadcast.channels.web_banner",
     # rich's table of emoji codes: every title and text is shown as written, not ":fire:" as 🔥.
     "rich._emoji_codes",
 )

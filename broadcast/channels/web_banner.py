@@ -34,12 +34,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from broadcast.channels.banner_history import HISTORY, read_history
 from broadcast.channels.base import DeliveryError, FolderAdapter, Outgoing, Target
 
 SCRIPT = Path(__file__).with_name("banner.js")
 BANNER_STYLES = Path(__file__).with_name("banner.css")
 STATUS_STYLES = Path(__file__).with_name("status.css")
-HISTORY = "history.json"
 INDEX = "index.html"
 FEED = "feed.xml"
 ATOM = "http://www.w3.org/2005/Atom"
@@ -160,7 +160,7 @@ class WebBannerAdapter(FolderAdapter):
         facts = message.facts
         updated_at = _iso(facts["updated_at"])
         entry = _entry(facts, message.parts["text"], updated_at)
-        history = _add_update(_read_history(folder), entry)
+        history = _add_update(read_history(folder), entry)
         restored = timedelta(minutes=getattr(self.config, "restored_minutes", 60))
         public_url = getattr(self.config, "public_url", None)
         incidents = _latest_by_incident(history)
@@ -472,34 +472,6 @@ def atom_feed(history: list[dict[str, Any]], public_url: str | None = None) -> b
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
-def load_history(output_dir: Path, incident_id: str | None = None) -> list[dict[str, Any]]:
-    """The updates published in ``output_dir``, newest first, ready for the status page.
-
-    Each is ``{updated_at, status, severity, headline, title, id, reminder, language}`` with
-    ``updated_at`` an aware datetime (the template's ``updates``). Given ``incident_id``, only
-    that incident's updates. An absent or unreadable history is an empty one: it is only ever
-    a courtesy.
-    """
-    updates = []
-    for entry in _read_history(output_dir):
-        if incident_id is not None and entry.get("id") != incident_id:
-            continue
-        try:
-            when = datetime.fromisoformat(entry["updated_at"])
-        except ValueError:
-            continue
-        if when.tzinfo is not None:
-            updates.append(
-                {
-                    "reminder": False,
-                    "language": None,
-                    **entry,
-                    "updated_at": when,
-                }
-            )
-    return updates
-
-
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that a reader sees the old file or the new, never half.
 
@@ -530,23 +502,6 @@ def _sync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _read_history(folder: Path) -> list[dict[str, Any]]:
-    try:
-        data = json.loads((folder / HISTORY).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    if not isinstance(data, list):
-        return []
-    return [
-        entry
-        for entry in data
-        if isinstance(entry, dict)
-        and isinstance(entry.get("updated_at"), str)
-        and isinstance(entry.get("headline"), str)
-        and isinstance(entry.get("status"), str)
-    ]
 
 
 def _entry(facts: Mapping[str, Any], banner_text: str, updated_at: str) -> dict[str, Any]:

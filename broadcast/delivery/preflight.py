@@ -769,7 +769,7 @@ def _timeline(plan: Plan, channel: Any, config: Config) -> list[dict[str, Any]] 
     """This update, then what the banner channel already published for this incident."""
     if channel.type != "web_banner":
         return None
-    from broadcast.channels.web_banner import load_history
+    from broadcast.channels.banner_history import load_history
 
     incident = plan.incident
     assert incident is not None

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from broadcast.channels import adapter_class
-from broadcast.channels.web_banner import HISTORY, load_history
+from broadcast.channels.banner_history import HISTORY, load_history
 from broadcast.content.wording_checks import wording_snapshot
 from broadcast.delivery.approval import approval_needed, check_approval, person
 from broadcast.delivery.preflight import ChannelPlan, Plan, prepare
