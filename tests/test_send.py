@@ -5,19 +5,60 @@ What the dry run shows is compared with what each peer received, byte for byte.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
+import sys
 import time
 
 import pytest
 
 from broadcast.content.greeting import with_recipient_name
+from broadcast.delivery.dispatch import Dispatcher
+from broadcast.delivery.sending import SendRun
 from tests.conftest import NOW, write
 from tests.postgres_server import new_database
 from tests.world import EMAILS, PHONES, SECRETS, World
 
 # The ledger's guarantees end to end: every test here runs on SQLite and on PostgreSQL.
 pytestmark = pytest.mark.both_engines
+
+
+def test_a_sends_start_up_runs_without_the_cycle_collector_and_its_deliveries_with_it(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading and planning a send make objects that live as long as it: the cyclic garbage
+    collector, which would rescan them every few hundred allocations, is paused until the
+    deliveries start, and runs for them (and after, in this long-lived process)."""
+    start_up = {SendRun.__enter__.__code__}
+    in_start_up: list[int] = []
+    collecting_while_sending: list[bool] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        frame = sys._getframe(1)
+        while phase == "start" and frame is not None:
+            if frame.f_code in start_up:
+                in_start_up.append(info["generation"])
+            frame = frame.f_back
+
+    send_all = Dispatcher.run
+
+    def look_then_send(dispatcher: Dispatcher) -> list:
+        collecting_while_sending.append(gc.isenabled())
+        return send_all(dispatcher)
+
+    monkeypatch.setattr(Dispatcher, "run", look_then_send)
+    assert gc.isenabled()
+    gc.callbacks.append(count)
+    try:
+        code, sent = world.run_json("send", "incident.yaml", "--yes")
+    finally:
+        gc.callbacks.remove(count)
+    assert code == 0, sent
+    assert len(world.twilio.messages()) == len(PHONES)
+    assert in_start_up == []
+    assert collecting_while_sending == [True]
+    assert gc.isenabled()
 
 
 def test_what_the_dry_run_shows_is_exactly_what_is_sent(world: World) -> None:
