@@ -237,6 +237,40 @@ def test_refused_credentials_stop_the_channel_at_once(world: World) -> None:
     assert world.twilio.messages() == []
 
 
+# A --json send in its own process: which of the terminal's modules it loaded by its end.
+TERMINAL_MODULES = """
+import sys
+from broadcast.cli import app
+try:
+    app(["send", "incident.yaml", "--channel", "sms", "--yes", "--json"])
+except SystemExit as done:
+    print("EXIT", done.code, file=sys.stderr)
+loaded = [m for m in sys.modules if m.split(".")[0] == "rich" or m.startswith("broadcast.terminal")]
+print("TERMINAL", len(loaded), file=sys.stderr)
+"""
+
+
+def test_a_json_send_never_loads_the_terminals_modules(world: World) -> None:
+    """A --json send prints nothing before its end: rich and broadcast.terminal (about 40 ms
+    before the first message) stay out of a cron run."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, **SECRETS, **world.engine, "BROADCAST_NOW": NOW.isoformat()}
+    env.pop("BROADCAST_CONFIG", None)
+    done = subprocess.run(
+        [sys.executable, "-c", TERMINAL_MODULES],
+        cwd=world.folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "EXIT 0" in done.stderr, done.stderr
+    assert json.loads(done.stdout)["delivery"][0]["sent"] == len(world.twilio.messages()) > 0
+    assert "TERMINAL 0" in done.stderr
+
+
 def _terminal_send(world: World, answer: bytes) -> tuple[int, str]:
     """Run ``broadcast send`` on a real pseudo-terminal and answer its question."""
     import select
