@@ -1,7 +1,5 @@
 """The ``broadcast`` command: parse arguments, call the core, print. No logic a test needs."""
 
-from __future__ import annotations
-
 import gc
 import json
 import os
@@ -542,7 +540,7 @@ def status(
     from broadcast.report.status import incident_status
 
     def summarise(
-        ledger: Ledger, parsed: Incident, now: datetime, loaded: Config
+        ledger: "Ledger", parsed: "Incident", now: datetime, loaded: "Config"
     ) -> dict[str, Any]:
         from broadcast.delivery.receipts import receipt_channels
 
@@ -673,7 +671,7 @@ def _from_ledger(
     incident: Path,
     config: Path | None,
     state: Path | None,
-    summarise: Callable[[Ledger, Incident, datetime, Config], dict[str, Any]],
+    summarise: "Callable[[Ledger, Incident, datetime, Config], dict[str, Any]]",
     exercise: bool = False,
 ) -> dict[str, Any]:
     """Load the incident and its configuration, then summarise the ledger about it."""
@@ -808,7 +806,7 @@ def _run_send(
                 show_decision(run, incident)
             with _send_progress(plan, as_json) as on_event:
 
-                def record(event: Event) -> None:
+                def record(event: "Event") -> None:
                     if event.kind == "stopping":
                         log.write("stopping", incident=str(incident))
                     if event.kind == "skipped" and event.problem is not None:
@@ -877,7 +875,7 @@ def _run_send(
         gc.enable()
 
 
-def _deliveries_start(plan: Plan, collecting: bool) -> None:
+def _deliveries_start(plan: "Plan", collecting: bool) -> None:
     """The end of a send's start-up, with the collector paused since the command line loaded
     (broadcast/__main__.py): what it made (modules, the plan, the channels' SDKs, loaded here
     rather than in the channels' threads) lives as long as the send, so in our own process
@@ -894,7 +892,9 @@ def _deliveries_start(plan: Plan, collecting: bool) -> None:
     gc.enable()
 
 
-def _send_progress(plan: Plan, as_json: bool) -> AbstractContextManager[Callable[[Event], None]]:
+def _send_progress(
+    plan: "Plan", as_json: bool
+) -> "AbstractContextManager[Callable[[Event], None]]":
     """Progress bars on a terminal; with --json only the acknowledgement of a Ctrl-C (on
     standard error), the terminal's modules loaded only if it comes."""
     if not as_json:
@@ -902,7 +902,7 @@ def _send_progress(plan: Plan, as_json: bool) -> AbstractContextManager[Callable
 
         return SendProgress(plan, enabled=True)
 
-    def notice(event: Event) -> None:
+    def notice(event: "Event") -> None:
         if event.kind == "stopping":
             from broadcast.terminal.sending import SendProgress
 
@@ -911,7 +911,7 @@ def _send_progress(plan: Plan, as_json: bool) -> AbstractContextManager[Callable
     return nullcontext(notice)
 
 
-def _uncertain(run: SendRun) -> list[dict[str, object]]:
+def _uncertain(run: "SendRun") -> list[dict[str, object]]:
     """Deliveries a killed run left maybe-sent, still waiting for --resend-uncertain."""
     from broadcast.ledger.sqlite import UNCERTAIN
 
@@ -927,8 +927,8 @@ def _uncertain(run: SendRun) -> list[dict[str, object]]:
 
 
 def _decision_json(
-    run: SendRun,
-    outcomes: list[ChannelOutcome],
+    run: "SendRun",
+    outcomes: "list[ChannelOutcome]",
     uncertain: Iterable[dict[str, object]] = (),
 ) -> dict[str, object]:
     decision = run.decision
@@ -950,7 +950,7 @@ def _decision_json(
     }
 
 
-def _log_delivery(log: EventLog, event: Event) -> None:
+def _log_delivery(log: "EventLog", event: "Event") -> None:
     if event.kind not in ("delivered", "failed") or event.receipt is None:
         return
     from broadcast.ledger.sqlite import Ledger
@@ -1025,9 +1025,9 @@ def _prepare(
     channels: list[str] | None,
     check_credentials: bool = False,
     strict: bool = False,
-    occasions: frozenset[str] | Callable[[Config, Incident], frozenset[str] | None] | None = None,
+    occasions: "frozenset[str] | Callable[[Config, Incident], frozenset[str] | None] | None" = None,
     exercise: bool = False,
-) -> Plan:
+) -> "Plan":
     from broadcast.delivery.preflight import prepare
     from broadcast.input.config import config_path
 
@@ -1044,7 +1044,7 @@ def _prepare(
     )
 
 
-def _ledger_folder(loaded: Config) -> Path | None:
+def _ledger_folder(loaded: "Config") -> Path | None:
     """The SQLite ledger's folder when it exists; None before the first send. Told without
     importing the sending machinery, most of a first preview's start-up."""
     from broadcast.ledger.location import LEDGER_FILE, state_folder
@@ -1053,7 +1053,7 @@ def _ledger_folder(loaded: Config) -> Path | None:
     return folder if (folder / LEDGER_FILE).is_file() else None
 
 
-def _previous_wording(loaded: Config, parsed: Incident) -> dict[str, Any] | None:
+def _previous_wording(loaded: "Config", parsed: "Incident") -> dict[str, Any] | None:
     """The wording the ledger kept of the incident's last update, for the wording checks."""
     if _ledger_folder(loaded) is None:
         return None
@@ -1063,7 +1063,7 @@ def _previous_wording(loaded: Config, parsed: Incident) -> dict[str, Any] | None
 
 
 def _occasions(
-    incident: Path, config: Path | None, exercise: bool, loaded: Config, parsed: Incident
+    incident: Path, config: Path | None, exercise: bool, loaded: "Config", parsed: "Incident"
 ) -> frozenset[str] | None:
     """What the file would be if sent now (new, update, resolved...), as the ledger tells;
     None when it cannot tell (then the preview shows every channel).
