@@ -7,15 +7,13 @@ raising at the first one, so ``validate`` can list them all. Code that cannot go
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Severity = Literal["error", "warning"]
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One thing wrong with the user's input, located as precisely as we can."""
 
     message: str

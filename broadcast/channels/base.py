@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
 RecipientKind = Literal["phone", "email"]
 ClientT = TypeVar("ClientT")
@@ -36,8 +36,7 @@ class Outgoing:
     variants: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """Where one delivery goes: a phone number, an address, an account or a folder."""
 
     address: str
@@ -46,8 +45,7 @@ class Target:
     locale: str | None = None
 
 
-@dataclass(frozen=True)
-class Receipt:
+class Receipt(NamedTuple):
     """The outcome of one delivery: the provider's id, or a classified error."""
 
     target: Target
@@ -63,8 +61,7 @@ class Receipt:
     uncertain: bool = False
 
 
-@dataclass(frozen=True)
-class DeliveryStatus:
+class DeliveryStatus(NamedTuple):
     """What the provider says of one delivery now (its receipt): ``final`` is the ledger's
     ``delivered`` or ``undelivered`` once the provider knows, None until then."""
 
@@ -112,8 +109,7 @@ class DeliveryError(Exception):
         self.maybe_sent = maybe_sent
 
 
-@dataclass(frozen=True)
-class DeliveryContext:
+class DeliveryContext(NamedTuple):
     """What an adapter may need besides its configuration and credentials."""
 
     config_folder: Path

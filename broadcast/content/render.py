@@ -16,11 +16,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
@@ -81,8 +80,7 @@ def is_markup(name: str) -> bool:
     return name.removesuffix(".j2").endswith(_MARKUP_SUFFIXES)
 
 
-@dataclass(frozen=True)
-class Fitted:
+class Fitted(NamedTuple):
     """A text rendered to fit its channel's limit, and what was left out to fit."""
 
     text: str
@@ -90,8 +88,7 @@ class Fitted:
     dropped: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class RenderFailure:
+class RenderFailure(NamedTuple):
     """Why a template did not render, located in the template file."""
 
     template: str

@@ -17,7 +17,7 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from broadcast.content.measure import tweet_url_spans, tweet_weighted_length
 
@@ -42,8 +42,7 @@ _MAX_DIGITS = 4
 _MOST_CODE_POINTS_PER_WEIGHT = 8
 
 
-@dataclass(frozen=True)
-class _Cut:
+class _Cut(NamedTuple):
     end: int  # where the post before the cut ends
     resume: int  # where the next post starts (after the whitespace dropped at the cut)
     level: int

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
@@ -874,7 +874,7 @@ class _Says:
     ) -> Problem:
         message = MESSAGES[self.language][key].format(**values)
         problem = _warning(self.doc, location, message, fallback)
-        return replace(problem, severity=severity) if severity != "warning" else problem
+        return problem._replace(severity=severity) if severity != "warning" else problem
 
 
 def _wordings(incident: Incident, doc: YamlDocument) -> Iterator[_Wording]:

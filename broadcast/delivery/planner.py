@@ -9,8 +9,7 @@ Messaging Service with several numbers or a short code, beyond what one long cod
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from broadcast.delivery.preflight import ChannelPlan, Plan
 
@@ -19,8 +18,7 @@ from broadcast.delivery.preflight import ChannelPlan, Plan
 DEFAULT_RATES: dict[str, float] = {"sms": 1.0, "voice": 1.0}
 
 
-@dataclass(frozen=True)
-class Schedule:
+class Schedule(NamedTuple):
     """One channel's plan: what it sends, at what rate, how long it takes, and advice."""
 
     channel: str

@@ -349,8 +349,6 @@ def _wording_checks(
     now: datetime,
     previous: dict[str, Any] | None,
 ) -> list[Problem]:
-    from dataclasses import replace
-
     from broadcast.content.wording_checks import check_content
 
     found = check_content(
@@ -361,7 +359,7 @@ def _wording_checks(
         now=now,
         previous=previous,
     )
-    return [replace(p, severity="error") for p in found] if strict else found
+    return [p._replace(severity="error") for p in found] if strict else found
 
 
 def _incident_checks(

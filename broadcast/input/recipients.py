@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from broadcast.problems import InputError, Problem
 
@@ -34,8 +34,7 @@ COLUMNS = ("name", "phone", "email", "locale")
 _COLUMN_NAME = re.compile(r"[^\W\d_]{1,20}(?:[ _-][^\W\d_]{1,20}){0,3}")
 
 
-@dataclass(frozen=True)
-class Recipient:
+class Recipient(NamedTuple):
     line: int
     address: str  # E.164 phone number or normalised email address
     name: str = ""

@@ -26,7 +26,6 @@ import sys
 import types
 import typing
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -58,24 +57,52 @@ def ConfigDict(**settings: Any) -> dict[str, Any]:
     return settings
 
 
-@dataclass
 class FieldInfo:
     """What ``Field(...)`` declares of one field."""
 
-    default: Any = _MISSING
-    default_factory: Callable[[], Any] | None = None
-    alias: str | None = None
-    exclude: bool = False
-    discriminator: str | None = None
-    ge: float | None = None
-    gt: float | None = None
-    le: float | None = None
-    lt: float | None = None
-    min_length: int | None = None
-    max_length: int | None = None
-    pattern: str | None = None
-    annotation: Any = None
-    name: str = ""
+    __slots__ = (
+        "alias",
+        "annotation",
+        "default",
+        "default_factory",
+        "discriminator",
+        "exclude",
+        "ge",
+        "gt",
+        "le",
+        "lt",
+        "max_length",
+        "min_length",
+        "name",
+        "pattern",
+    )
+
+    def __init__(
+        self,
+        default: Any = _MISSING,
+        *,
+        default_factory: Callable[[], Any] | None = None,
+        alias: str | None = None,
+        exclude: bool = False,
+        discriminator: str | None = None,
+        ge: float | None = None,
+        gt: float | None = None,
+        le: float | None = None,
+        lt: float | None = None,
+        min_length: int | None = None,
+        max_length: int | None = None,
+        pattern: str | None = None,
+    ) -> None:
+        self.default = default
+        self.default_factory = default_factory
+        self.alias = alias
+        self.exclude = exclude
+        self.discriminator = discriminator
+        self.ge, self.gt, self.le, self.lt = ge, gt, le, lt
+        self.min_length, self.max_length = min_length, max_length
+        self.pattern = pattern
+        self.annotation: Any = None  # read from the class's annotations when first needed
+        self.name = ""
 
     @property
     def required(self) -> bool:
@@ -90,46 +117,20 @@ class FieldInfo:
         return self.required
 
 
-def Field(
-    default: Any = _MISSING,
-    *,
-    default_factory: Callable[[], Any] | None = None,
-    alias: str | None = None,
-    exclude: bool = False,
-    discriminator: str | None = None,
-    ge: float | None = None,
-    gt: float | None = None,
-    le: float | None = None,
-    lt: float | None = None,
-    min_length: int | None = None,
-    max_length: int | None = None,
-    pattern: str | None = None,
-) -> Any:
-    """A field's default and bounds, as in pydantic."""
-    return FieldInfo(
-        default=default,
-        default_factory=default_factory,
-        alias=alias,
-        exclude=exclude,
-        discriminator=discriminator,
-        ge=ge,
-        gt=gt,
-        le=le,
-        lt=lt,
-        min_length=min_length,
-        max_length=max_length,
-        pattern=pattern,
-    )
+# pydantic's spelling: the models read as they did.
+Field = FieldInfo
 
 
-@dataclass
 class _Validator:
     """A validator declared in a model's body; it stays callable as the method it wraps."""
 
-    function: Any
-    fields: tuple[str, ...]
-    mode: str
-    whole_model: bool
+    __slots__ = ("fields", "function", "mode", "whole_model")
+
+    def __init__(self, function: Any, fields: tuple[str, ...], mode: str, whole_model: bool):
+        self.function = function
+        self.fields = fields
+        self.mode = mode
+        self.whole_model = whole_model
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         return self.function.__get__(instance, owner)

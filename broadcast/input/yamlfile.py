@@ -15,7 +15,6 @@ than ``MAX_DEPTH``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -47,13 +46,15 @@ _BOMS = (
 )
 
 
-@dataclass
 class YamlDocument:
     """A parsed YAML file: its data and the line (1-based) where each field path starts."""
 
-    path: Path
-    data: Any
-    lines: dict[Location, int] = field(default_factory=dict)
+    __slots__ = ("data", "lines", "path")
+
+    def __init__(self, path: Path, data: Any, lines: dict[Location, int] | None = None) -> None:
+        self.path = path
+        self.data = data
+        self.lines: dict[Location, int] = {} if lines is None else lines
 
     def line_of(self, location: Sequence[str | int]) -> int | None:
         """Line of ``location`` or of the nearest enclosing field that exists in the file."""
