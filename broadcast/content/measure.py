@@ -35,7 +35,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "GSM7",
@@ -163,8 +163,7 @@ GSM_LOOKALIKES: dict[str, str] = {
 _FOLDS = {"œ": "oe", "Œ": "OE", "ç": "c", "ĳ": "ij", "Ĳ": "IJ", "\u017f": "s", "ł": "l", "Ł": "L"}
 
 
-@dataclass(frozen=True)
-class Typography:
+class Typography(NamedTuple):
     """What `gsm_typography` did to a text, and what the rest costs."""
 
     text: str
@@ -239,8 +238,7 @@ _MAX_LABEL_LENGTH = 63
 _MAX_TCO_SLUG_LENGTH = 40
 
 
-@dataclass(frozen=True)
-class TweetMeasure:
+class TweetMeasure(NamedTuple):
     """A post's length as X counts it (twitter-text v3 `parseTweet`)."""
 
     weighted_length: int

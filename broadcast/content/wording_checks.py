@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from broadcast.content.render import DEFAULT_FULL_LOCALE, twelve_hour_clock
 from broadcast.input.yamlfile import YamlDocument, dotted
@@ -745,8 +744,7 @@ _CLOCK = re.compile(
 _SAME_TIME = timedelta(minutes=5)
 
 
-@dataclass(frozen=True)
-class _Wording:
+class _Wording(NamedTuple):
     """The incident's text in one language, and where each field sits in the file."""
 
     language: str
