@@ -210,3 +210,36 @@ def test_a_recursion_error_while_reading_is_a_problem_not_a_traceback(tmp_path: 
     finally:
         sys.setrecursionlimit(old)
     assert "nested too deeply" in problem.message
+
+
+REPO = Path(__file__).resolve().parent.parent
+SHIPPED_YAML = sorted(
+    [
+        REPO / "channels.yaml",
+        *REPO.glob("examples/*.yaml"),
+        *REPO.glob("broadcast/sectors/**/*.yaml"),
+    ]
+)
+
+
+@pytest.mark.parametrize("path", SHIPPED_YAML, ids=lambda p: str(p.relative_to(REPO)))
+def test_libyaml_and_pyyaml_read_every_shipped_file_alike(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files are parsed by libyaml (C) under our own composing; PyYAML's parser, the one they
+    were read with before, gives the same data and the same line for every field."""
+    import yaml
+
+    from broadcast.input import yamlfile
+
+    assert yaml.__with_libyaml__  # else both runs below would be PyYAML's
+    fast = load_yaml(path)
+    monkeypatch.setattr(yamlfile, "_FastBoundedLoader", yamlfile._BoundedLoader)
+    slow = load_yaml(path)
+    assert (fast.data, fast.lines) == (slow.data, slow.lines)
+    assert fast.lines and None not in fast.lines.values()
+
+
+def test_a_null_is_nothing_whichever_parser_reads_it(tmp_path: Path) -> None:
+    doc = load_yaml(write(tmp_path / "a.yaml", "a:\nb: ~\nc: null\nd: 'null'\ne: ''\n"))
+    assert doc.data == {"a": None, "b": None, "c": None, "d": "null", "e": ""}
