@@ -332,6 +332,8 @@ NOT_FOR_A_PREVIEW = (
     "broadcast.channels.web_banner",
     # rich's table of emoji codes: every title and text is shown as written, not ":fire:" as 🔥.
     "rich._emoji_codes",
+    # The send's set of addresses already queued (a preview counts an unchanged list from cache).
+    "sqlite3",
 )
 
 

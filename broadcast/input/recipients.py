@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import re
-import sqlite3
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
@@ -479,6 +478,8 @@ class SeenSet:
     """
 
     def __init__(self) -> None:
+        import sqlite3  # a send's, not a preview's (which counts an unchanged list from cache)
+
         self.db = sqlite3.connect("", check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=OFF")
         self.db.execute("PRAGMA synchronous=OFF")
