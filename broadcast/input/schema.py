@@ -21,12 +21,14 @@ stays cheap.
 from __future__ import annotations
 
 import inspect
+import operator
 import re
 import sys
 import types
 import typing
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -46,9 +48,6 @@ class ValidationError(ValueError):
 
     def errors(self, include_url: bool = False) -> list[dict[str, Any]]:
         return list(self._items)
-
-    def error_count(self) -> int:
-        return len(self._items)
 
 
 def ConfigDict(**settings: Any) -> dict[str, Any]:
@@ -113,9 +112,6 @@ class FieldInfo:
             return self.default_factory()
         return self.default
 
-    def is_required(self) -> bool:
-        return self.required
-
 
 # pydantic's spelling: the models read as they did.
 Field = FieldInfo
@@ -162,8 +158,13 @@ class _Problems:
             item["ctx"] = ctx
         self.items.append(item)
 
-    def value_error(self, loc: Location, error: ValueError, given: Any) -> None:
-        self.add("value_error", loc, f"Value error, {error}", given, {"error": error})
+    def guarded(self, call: Callable[[], Any], loc: Location, given: Any) -> Any:
+        """``call()`` (a validator); a ``ValueError`` it raises is the problem at ``loc``."""
+        try:
+            return call()
+        except ValueError as error:
+            self.add("value_error", loc, f"Value error, {error}", given, {"error": error})
+            raise _Invalid from None
 
 
 class _Invalid(Exception):
@@ -223,28 +224,18 @@ class BaseModel:
 
     @classmethod
     def _resolve_hints(cls) -> None:
+        """Each field's type, evaluated in the module of the class that declares it (a base's
+        fields are the base's ``FieldInfo``s: resolved once for every subclass)."""
         if cls._hints_resolved:
             return
-        for klass in reversed(cls.__mro__):
-            if not (isinstance(klass, type) and issubclass(klass, BaseModel)):
-                continue
-            if klass is BaseModel or klass.__dict__.get("_hints_resolved"):
-                continue
-            module = sys.modules[klass.__module__].__dict__
-            own = inspect.get_annotations(klass)
-            for name in own:
-                if name in klass.model_fields and klass.model_fields[name].annotation is None:
-                    hint = own[name]
-                    if isinstance(hint, str):
-                        hint = eval(hint, module, dict(vars(klass)))  # our own source
-                    klass.model_fields[name].annotation = hint
         for name, info in cls.model_fields.items():
-            if info.annotation is None:  # declared on a base whose own fields were resolved
-                for klass in cls.__mro__:
-                    found = getattr(klass, "model_fields", {}).get(name)
-                    if found is not None and found.annotation is not None:
-                        info.annotation = found.annotation
-                        break
+            if info.annotation is not None:
+                continue
+            owner = next(k for k in cls.__mro__ if name in inspect.get_annotations(k))
+            hint = inspect.get_annotations(owner)[name]
+            if isinstance(hint, str):
+                hint = eval(hint, sys.modules[owner.__module__].__dict__, dict(vars(owner)))
+            info.annotation = hint
         cls._hints_resolved = True
 
     @classmethod
@@ -252,11 +243,7 @@ class BaseModel:
         cls._resolve_hints()
         for validator in cls._validators:
             if validator.whole_model and validator.mode == "before":
-                try:
-                    data = validator.__get__(None, cls)(data)
-                except ValueError as error:
-                    problems.value_error(loc, error, data)
-                    raise _Invalid from None
+                data = problems.guarded(partial(validator.__get__(None, cls), data), loc, data)
         if isinstance(data, cls):
             return data
         if not isinstance(data, dict):
@@ -305,11 +292,7 @@ class BaseModel:
         object.__setattr__(instance, "__dict__", values)
         for validator in cls._validators:
             if validator.whole_model and validator.mode == "after":
-                try:
-                    instance = validator.__get__(instance, cls)()
-                except ValueError as error:
-                    problems.value_error(loc, error, data)
-                    raise _Invalid from None
+                instance = problems.guarded(validator.__get__(instance, cls), loc, data)
         return instance
 
     @classmethod
@@ -317,20 +300,12 @@ class BaseModel:
         mine = [v for v in cls._validators if not v.whole_model and info.name in v.fields]
         for validator in mine:
             if validator.mode == "before":
-                try:
-                    given = validator.__get__(None, cls)(given)
-                except ValueError as error:
-                    problems.value_error(loc, error, given)
-                    raise _Invalid from None
+                given = problems.guarded(partial(validator.__get__(None, cls), given), loc, given)
         strip = cls.model_config.get("str_strip_whitespace", False)
         value = _check_value(info.annotation, info, given, loc, problems, strip)
         for validator in mine:
             if validator.mode == "after":
-                try:
-                    value = validator.__get__(None, cls)(value)
-                except ValueError as error:
-                    problems.value_error(loc, error, value)
-                    raise _Invalid from None
+                value = problems.guarded(partial(validator.__get__(None, cls), value), loc, value)
         return value
 
     # -- the rest of pydantic's model API that this program uses --------------------------------
@@ -437,17 +412,12 @@ def _iso_duration(value: timedelta) -> str:
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
 _INTEGER = re.compile(r"^[+-]?\d+$")
-_NUMBER_WORDS = {
-    "ge": "greater than or equal to",
-    "gt": "greater than",
-    "le": "less than or equal to",
-    "lt": "less than",
-}
-_NUMBER_KINDS = {
-    "ge": "greater_than_equal",
-    "gt": "greater_than",
-    "le": "less_than_equal",
-    "lt": "less_than",
+# Field bound → what a value within it passes, the error's kind, and its words.
+_NUMBER_BOUNDS = {
+    "ge": (operator.ge, "greater_than_equal", "greater than or equal to"),
+    "gt": (operator.gt, "greater_than", "greater than"),
+    "le": (operator.le, "less_than_equal", "less than or equal to"),
+    "lt": (operator.lt, "less_than", "less than"),
 }
 
 
@@ -545,24 +515,10 @@ def _check_value(
             )
             raise _Invalid
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        for bound in ("ge", "gt", "le", "lt"):
+        for bound, (passes, kind, words) in _NUMBER_BOUNDS.items():
             limit = getattr(info, bound)
-            if limit is None:
-                continue
-            ok = {
-                "ge": value >= limit,
-                "gt": value > limit,
-                "le": value <= limit,
-                "lt": value < limit,
-            }[bound]
-            if not ok:
-                problems.add(
-                    _NUMBER_KINDS[bound],
-                    loc,
-                    f"Input should be {_NUMBER_WORDS[bound]} {limit}",
-                    given,
-                    {bound: limit},
-                )
+            if limit is not None and not passes(value, limit):
+                problems.add(kind, loc, f"Input should be {words} {limit}", given, {bound: limit})
                 raise _Invalid
     return value
 
@@ -571,12 +527,7 @@ def _check_tagged(
     union: Any, tag_field: str, given: Any, loc: Location, problems: _Problems
 ) -> Any:
     """One of several models, chosen by the value of its ``tag_field`` (a channel's type)."""
-    members = {}
-    for member in typing.get_args(union):
-        member._resolve_hints()
-        tag_type = member.model_fields[tag_field].annotation
-        for tag in typing.get_args(tag_type):
-            members[tag] = member
+    members = _models_by_tag(union, tag_field)
     expected = ", ".join(repr(t) for t in members)
     if not isinstance(given, dict):
         problems.add(
@@ -610,14 +561,25 @@ def _check_tagged(
     return member._check(given, (*loc, tag), problems)
 
 
+@lru_cache(maxsize=8)
+def _models_by_tag(union: Any, tag_field: str) -> dict[str, type[BaseModel]]:
+    """Each tag (a ``Literal`` value of ``tag_field``) of the union's models → its model."""
+    members = {}
+    for member in typing.get_args(union):
+        member._resolve_hints()
+        for tag in typing.get_args(member.model_fields[tag_field].annotation):
+            members[tag] = member
+    return members
+
+
 def _check_length(
     value: Any, info: FieldInfo, loc: Location, problems: _Problems, kind: str, unit: str
 ) -> None:
-    for bound, limit, words, broken in (
-        ("min_length", info.min_length, "at least", len(value) < (info.min_length or 0)),
-        ("max_length", info.max_length, "at most", len(value) > (info.max_length or len(value))),
+    for bound, limit, words, breaks in (
+        ("min_length", info.min_length, "at least", operator.lt),
+        ("max_length", info.max_length, "at most", operator.gt),
     ):
-        if limit is None or not broken:
+        if limit is None or not breaks(len(value), limit):
             continue
         short = bound == "min_length"
         wanted = f"{kind} should have {words} {limit} {unit}{'' if limit == 1 else 's'}"
