@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from functools import cached_property
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -136,22 +137,14 @@ class TwilioAccount:
         self.client = client
         domain = Domain(client, (base_url or TWILIO_API_URL).rstrip("/"))
         self.version = Version(domain, "2010-04-01")
-        self._messages: MessageList | None = None
-        self._calls: CallList | None = None
 
-    @property
+    @cached_property
     def messages(self) -> MessageList:
-        if self._messages is None:
-            resource = v2010_resource("message")
-            self._messages = resource.MessageList(self.version, self.client.account_sid)
-        return self._messages
+        return v2010_resource("message").MessageList(self.version, self.client.account_sid)
 
-    @property
+    @cached_property
     def calls(self) -> CallList:
-        if self._calls is None:
-            resource = v2010_resource("call")
-            self._calls = resource.CallList(self.version, self.client.account_sid)
-        return self._calls
+        return v2010_resource("call").CallList(self.version, self.client.account_sid)
 
 
 class RetryAfterHttpClient(TwilioHttpClient):
