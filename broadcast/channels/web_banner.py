@@ -19,8 +19,8 @@ rewrites what covers them all.
 * ``feed.xml``: that history as an Atom feed (RFC 4287), one entry per update.
 
 Every file is replaced atomically, so a web server never serves half of one. Standard library
-only (babel lazily, for the index's dates): the module is imported by the preview too
-(``load_history``).
+only (babel lazily, for the index's dates). A preview reads the history through
+``banner_history`` and never imports this module.
 """
 
 from __future__ import annotations
@@ -422,7 +422,7 @@ def atom_feed(history: list[dict[str, Any]], public_url: str | None = None) -> b
     ElementTree escapes every text and attribute it writes. Links are relative to the feed
     unless ``public_url`` (where ``output_dir`` is served) makes them absolute.
     """
-    # Imported here: a preview loads this module for the banner's history, never for a feed.
+    # Imported here: only a publication writes a feed, not every run that loads the channel.
     import uuid
     import xml.etree.ElementTree as ET
 
