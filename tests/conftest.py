@@ -65,3 +65,12 @@ def recipient_key_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
     monkeypatch.delenv("BROADCAST_KEY", raising=False)
     return home
+
+
+@pytest.fixture(autouse=True)
+def incident_registry_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test has its own machine registry of incidents (which ledger sent which id),
+    never the real ~/.local/state: every test sends the same example id from its own folder."""
+    home = tmp_path / "state-home"
+    monkeypatch.setenv("XDG_STATE_HOME", str(home))
+    return home

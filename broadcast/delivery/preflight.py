@@ -56,6 +56,12 @@ HEAD_ROWS = 200
 # every row again costs as much as counting them (about 10 s per 100,000 rows, the phone
 # numbers' parsing), and names, unlike the counts, are not kept on disk between runs.
 GREETING_SAMPLE_ROWS = 5_000
+# A channel that would skip more than this share of the rows that give it a contact is not
+# ready (an error): real lists carry a few stale rows, never a majority; a majority means the
+# wrong file, column or default_region, and "sent" would hide that most were never warned.
+MOST_UNUSABLE = 0.5
+# How a skipped row says it is a national number written without the channel's region.
+NATIONAL_MARK = "is a national number"
 
 
 @dataclass
@@ -617,7 +623,10 @@ def _count_recipients(
                 severity="warning",
             )
         )
-    if count.valid == 0 and count.complete:
+    unready = _mostly_unusable(channel, name, config, count, kind, recipients_file)
+    if unready is not None:
+        result.problems.append(unready)
+    elif count.valid == 0 and count.complete:
         result.problems.append(
             Problem(
                 f"no valid recipient with a {kind} in the recipients file",
@@ -625,6 +634,42 @@ def _count_recipients(
                 channel=name,
             )
         )
+
+
+def _mostly_unusable(
+    channel: Any, name: str, config: Config, count: RecipientCount, kind: str, file: Path
+) -> Problem | None:
+    """An error when the channel would skip more than ``MOST_UNUSABLE`` of the rows that give
+    it a contact: such a list is not a few typos but the wrong file, column or region, and a
+    send would leave most of its people unwarned while saying it went out. A send that reads
+    only the first rows judges on them (the rest follow the same export)."""
+    rows = count.valid + count.duplicates + count.invalid
+    if not rows or count.invalid <= rows * MOST_UNUSABLE:
+        return None
+    national = sum(1 for p in count.problems if NATIONAL_MARK in p.message)
+    among = "" if count.complete else f" of the first {count.last_line - 1} rows"
+    said = f"{count.invalid} of the {rows} {kind}s{among} in {file.name} cannot be used"
+    if kind == "phone" and national * 2 > count.invalid and not getattr(channel, "default_region", None):
+        return Problem(
+            f"{said}: {national} are national numbers (no +country code) and the channel has "
+            "no default_region, so this channel is not ready. Give it the country those "
+            "numbers belong to, e.g. default_region: FR, or write them as +33...",
+            config.path,
+            config.line_of("channels", name),
+            "default_region",
+            name,
+        )
+    return Problem(
+        f"{said} (see the rows listed), so this channel is not ready: "
+        f"check that recipients names the right file, that its {kind} column holds the "
+        f"{kind}s"
+        + (", and the channel's default_region" if kind == "phone" else "")
+        + "; or fix the rows",
+        config.path,
+        config.line_of("channels", name, "recipients") or config.line_of("channels", name),
+        "recipients",
+        name,
+    )
 
 
 def _full_locale(pinned: str, incident: Incident, count: RecipientCount | None) -> str:

@@ -106,12 +106,15 @@ def show_schedule(out: Console, plan: Plan) -> None:
     table = Table(title=f"Delivery plan{promise}", title_justify="left")
     for column in ("channel", "reaches", "message parts", "rate", "takes"):
         table.add_column(column, justify="left" if column == "channel" else "right")
+    # Rows the channel skips are counted beside those it reaches: a share left out is seen.
+    skipped = {c.name: c.recipients.invalid for c in plan.channels if c.recipients is not None}
     for schedule in schedules:
         rate = "unlimited" if schedule.rate is None else f"{schedule.rate:g}/s"
         takes = "—" if schedule.seconds is None else duration(schedule.seconds)
+        left_out = skipped.get(schedule.channel, 0)
         table.add_row(
             schedule.channel,
-            f"{schedule.recipients:,}",
+            f"{schedule.recipients:,}" + (f", {left_out:,} skipped" if left_out else ""),
             f"{schedule.parts:,}",
             rate,
             Text(takes, "bold red") if schedule.too_slow else takes,
