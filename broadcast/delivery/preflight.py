@@ -649,7 +649,11 @@ def _mostly_unusable(
     national = sum(1 for p in count.problems if NATIONAL_MARK in p.message)
     among = "" if count.complete else f" of the first {count.last_line - 1} rows"
     said = f"{count.invalid} of the {rows} {kind}s{among} in {file.name} cannot be used"
-    if kind == "phone" and national * 2 > count.invalid and not getattr(channel, "default_region", None):
+    if (
+        kind == "phone"
+        and national * 2 > count.invalid
+        and not getattr(channel, "default_region", None)
+    ):
         return Problem(
             f"{said}: {national} are national numbers (no +country code) and the channel has "
             "no default_region, so this channel is not ready. Give it the country those "
