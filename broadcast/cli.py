@@ -388,12 +388,25 @@ def tick(
     refused or fails is reported and never stops the others.
     Exit code: the worst of the incidents' (2 bad input, 1 delivery failure, 3 busy).
     """
-    from broadcast.delivery.sending import shared_ids
+    from broadcast.delivery.sending import incident_files, shared_ids
     from broadcast.input.config import config_path
 
     if not folder.is_dir():
         _fail([Problem(f"{folder} is not a folder of incident files", folder)])
-    files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    files, left_out = incident_files(folder, config_path(config))
+    if left_out and not as_json:
+        from broadcast.terminal.console import show_problems
+
+        show_problems(
+            [
+                Problem(
+                    "not incident files, left out: "
+                    + ", ".join(f"{path.name} ({why})" for path, why in left_out.items()),
+                    folder,
+                    severity="warning",
+                )
+            ]
+        )
     options = RunOptions(config, yes, as_json, state, lock_timeout, log_file)
     clashes = shared_ids(files, config_path(config))
     if clashes and not as_json:
@@ -438,7 +451,14 @@ def tick(
         else 0
     )
     if as_json:
-        _print_json({"ok": worst == EXIT_OK, "exit_code": worst, "incidents": documents})
+        _print_json(
+            {
+                "ok": worst == EXIT_OK,
+                "exit_code": worst,
+                "incidents": documents,
+                "left_out": [{"file": str(p), "reason": why} for p, why in left_out.items()],
+            }
+        )
     raise typer.Exit(worst)
 
 

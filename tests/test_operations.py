@@ -6,6 +6,10 @@ Real CLI runs against the local peers (``tests.world``); a real PostgreSQL for t
 
 from __future__ import annotations
 
+import shutil
+import signal
+
+from tests.conftest import at
 from tests.world import PHONES, World
 
 
@@ -49,3 +53,97 @@ def test_a_few_bad_rows_still_send_and_the_count_skipped_is_shown(world: World) 
     assert code == 0, doc
     assert sorted(m.to for m in world.twilio.messages()) == sorted(PHONES)
     assert doc["channels"][0]["recipients_skipped"] == 1
+
+
+# -- 17. an incident is its id and its content, not its path -------------------------------
+
+
+def test_the_same_incident_at_another_path_is_that_incident_not_a_copy(world: World) -> None:
+    assert world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")[0] == 0
+    elsewhere = world.folder / "host-b"
+    elsewhere.mkdir()
+    shutil.copyfile(world.folder / "incident.yaml", elsewhere / "incident.yaml")
+    code, doc = world.run_json("send", "host-b/incident.yaml", "--yes", "--channel", "sms")
+    assert code == 0, doc
+    assert doc["action"] == "nothing" and doc["sent"] == 0
+    # At the promised time the reminder goes from there, once each.
+    code, doc = world.run_json(
+        "send", "host-b/incident.yaml", "--yes", "--channel", "sms", env=at(121)
+    )
+    assert (code, doc["action"]) == (0, "reminder"), doc
+    assert len(world.twilio.messages()) == 2 * len(PHONES)
+    # What another file says differently under the id is still refused as a copy.
+    text = (elsewhere / "incident.yaml").read_text(encoding="utf-8")
+    (world.folder / "copie.yaml").write_text(
+        text.replace("status: investigating", "status: identified"), encoding="utf-8"
+    )
+    code, doc = world.run_json("send", "copie.yaml", "--yes", "--channel", "sms", env=at(130))
+    assert code == 2 and "says something else" in doc["problems"][0]["message"]
+
+
+def test_a_moved_incident_continued_with_nothing_to_send_is_run_by_cron_where_it_lies(
+    world: World,
+) -> None:
+    assert world.run_json("send", "incident.yaml", "--yes")[0] == 0
+    sent = len(world.twilio.messages())
+    incidents = world.folder / "incidents"
+    incidents.mkdir()
+    shutil.move(world.folder / "incident.yaml", incidents / "incident.yaml")
+    code, doc = world.run_json(
+        "send", "incidents/incident.yaml", "--yes", "--continue-incident", env=at(1)
+    )
+    assert (code, doc["action"], doc["sent"]) == (0, "nothing", 0), doc
+    # The file is edited where it now lies; cron (without the flag) sends it, then keeps the
+    # promised update.
+    path = incidents / "incident.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("status: investigating", "status: identified"),
+        encoding="utf-8",
+    )
+    code, doc = world.run_json("tick", "incidents", "--yes", env=at(10))
+    assert code == 0, doc
+    assert doc["incidents"][0]["action"] == "new"
+    assert len(world.twilio.messages()) == sent + len(PHONES)
+    code, doc = world.run_json("tick", "incidents", "--yes", env=at(10 + 121))
+    assert code == 0, doc
+    assert doc["incidents"][0]["action"] == "reminder"
+    assert len(world.twilio.messages()) == sent + 2 * len(PHONES)
+
+
+def test_tick_takes_only_incident_files_and_says_once_what_it_left_out(world: World) -> None:
+    (world.folder / "compose.yml").write_text("services:\n  web: {image: nginx}\n")
+    result = world.run("tick", ".", "--yes")
+    said = _words(result.output)
+    assert result.exit_code == 0, said
+    assert said.count("left out") == 1, said
+    assert "channels.yaml (the configuration)" in said
+    assert "compose.yml (no id, headline or status)" in said
+    assert "error" not in said
+    assert sorted(m.to for m in world.twilio.messages()) == sorted(PHONES)
+    code, doc = world.run_json("tick", ".", "--yes", env=at(1))
+    assert code == 0, doc
+    assert [i["file"] for i in doc["incidents"]] == ["incident.yaml"]
+    assert {x["reason"] for x in doc["left_out"]} == {
+        "the configuration",
+        "no id, headline or status",
+    }
+
+
+def test_a_host_holding_the_incident_at_another_path_finishes_what_a_killed_host_began(
+    world: World, postgres_ledger: str
+) -> None:
+    from tests.test_shared_ledger import _finish, _host, _hosts_world, _wait_for
+
+    shared = _hosts_world(world, postgres_ledger, 300, "100/s")
+    for host in ("a", "b"):
+        (world.folder / host).mkdir()
+        shutil.copyfile(world.folder / "incident.yaml", world.folder / host / "incident.yaml")
+    first = _host(world, shared, "host-a", "send", "a/incident.yaml", "--yes")
+    _wait_for(lambda: len(world.twilio.messages()) >= 60)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    assert len(world.twilio.messages()) < 300
+    code, doc = _finish(_host(world, shared, "host-b", "send", "b/incident.yaml", "--yes"))
+    assert code == 0, doc
+    sent = [m.to for m in world.twilio.messages()]
+    assert len(sent) == len(set(sent)) == 300

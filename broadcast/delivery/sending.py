@@ -249,9 +249,14 @@ def continuity_problem(
 ) -> Problem | None:
     """Why this file may not speak for the incident its id names in the ledger, if it may not.
 
-    Two rules: the incident's last version was sent from another file (a copy that kept the
-    id), or the incident was resolved more than ``REOPEN_WITHIN`` ago and this file is not
-    resolved (a new incident reusing an old id). A resolved file is a correction: allowed.
+    An incident is its id and its content, not the path of its file: a file that says what
+    the incident's latest update said is that incident wherever it lies (another host's copy
+    on a shared ledger, a file moved into the tick folder). Three rules refuse: the file says
+    something else and lies elsewhere than the incident's last file (a copy that kept the id);
+    it says what an older update said while the incident has moved on (an old copy: sending
+    it would publish old news as new); or the incident was resolved more than
+    ``REOPEN_WITHIN`` ago and this file is not resolved (a new incident reusing an old id). A
+    resolved file is a correction: allowed.
     """
     versions = ledger.versions(incident.id)
     if not versions:
@@ -262,15 +267,34 @@ def continuity_problem(
     )
     way_out = "if this file really continues that incident, run again with --continue-incident"
     here = str(path.resolve())
-    if latest.source_path and latest.source_path != here:
+    updates = [v for v in versions if v.kind == UPDATE]
+    update = updates[-1] if updates else None
+    digest = content_hash(incident)
+    if (
+        latest.source_path
+        and latest.source_path != here
+        and (update is None or update.content_hash != digest)
+    ):
+        older = next((v for v in reversed(updates) if v.content_hash == digest), None)
+        if older is not None:
+            return Problem(
+                f"this file says what the update of {older.created_at:%Y-%m-%d %H:%M} UTC "
+                f"(version {older.id}) of {incident.id} said, but the incident has moved on "
+                f"since: its latest update was sent at {update.created_at:%Y-%m-%d %H:%M} UTC "
+                f"from {latest.source_path}; nothing was sent, as this old copy would publish "
+                f"old news as new. Edit that file instead; {way_out}",
+                path,
+                document.line_of(("id",)),
+                "id",
+            )
         return Problem(
             f"the id {incident.id} is already the incident {since} (last from "
-            f"{latest.source_path}); nothing was sent. A new incident needs a new id; {way_out}",
+            f"{latest.source_path}), and this file says something else; nothing was sent. A "
+            f"new incident needs a new id; {way_out}",
             path,
             document.line_of(("id",)),
             "id",
         )
-    update = next((v for v in reversed(versions) if v.kind == UPDATE), None)
     if (
         update is not None
         and update.status in CLOSED
@@ -287,6 +311,48 @@ def continuity_problem(
             "status",
         )
     return None
+
+
+# The fields only an incident has: a YAML file in a tick folder with none of them at its top
+# level is something else (channels.yaml, a compose file...), left out rather than reported.
+INCIDENT_FIELDS = frozenset(
+    {"id", "status", "severity", "title", "headline", "summary", "affected", "started_at"}
+)
+
+
+def incident_files(folder: Path, config_path: Path) -> tuple[list[Path], dict[Path, str]]:
+    """The incident files of a tick folder, and the other YAML files there with why each is
+    left out: the configuration this run reads, or a file with none of ``INCIDENT_FIELDS``.
+
+    A file that does not parse, or has any incident field, is taken: a broken incident must
+    be reported, never silently skipped.
+    """
+    from broadcast.input.yamlfile import load_yaml
+
+    taken: list[Path] = []
+    left_out: dict[Path, str] = {}
+    config = config_path.resolve()
+    candidates = sorted(
+        p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
+    )
+    for path in candidates:
+        if path.resolve() == config:
+            left_out[path] = "the configuration"
+            continue
+        try:
+            data = load_yaml(path, what="incident file").data
+        except InputError:
+            taken.append(path)
+            continue
+        if isinstance(data, dict) and not INCIDENT_FIELDS & set(data):
+            left_out[path] = (
+                "a channels.yaml" if "channels" in data else "no id, headline or status"
+            )
+        elif not isinstance(data, dict):
+            left_out[path] = "not a set of 'field: value' lines"
+        else:
+            taken.append(path)
+    return taken, left_out
 
 
 def shared_ids(
@@ -635,6 +701,8 @@ class SendRun:
                     )
                     if problem is not None:
                         raise InputError([problem])
+                else:
+                    self._adopt_file(incident)
                 # A helper leaves receipts, retries and fallbacks to the run holding the
                 # incident: it only sends the version's deliveries with it.
                 self.receipts = (
@@ -705,6 +773,16 @@ class SendRun:
             self.__exit__(None, None, None)
             raise
         return self
+
+    def _adopt_file(self, incident: Incident) -> None:
+        """``--continue-incident``: this file speaks for the incident from now on, recorded at
+        once, so a run that has nothing new to send still moves it (cron then runs the file
+        where it now lies, instead of refusing it as a copy for ever)."""
+        assert self.ledger is not None
+        latest = self.ledger.latest_version(incident.id)
+        here = str(self.incident_path.resolve())
+        if latest is not None and latest.source_path != here:
+            self.ledger.move_source(latest.id, here)
 
     def _hold_or_help(self, folder: Path, incident: Incident, document: YamlDocument) -> None:
         """On a shared ledger: hold the incident, or help the live run on another host that

@@ -806,6 +806,14 @@ class Ledger:
         with self.transaction() as db:
             db.execute("UPDATE versions SET completed_at = NULL WHERE id = ?", (version_id,))
 
+    def move_source(self, version_id: int, source_path: str) -> None:
+        """The incident now speaks through another file (``--continue-incident``): later runs
+        compare with it, even when this run had nothing new to record."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE versions SET source_path = ? WHERE id = ?", (source_path, version_id)
+            )
+
     def extend_channels(self, version_id: int, channels: list[str]) -> Version:
         """Add channels to a version (a later run chose more of them); it is open again."""
         version = self.version(version_id)
