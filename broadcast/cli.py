@@ -283,6 +283,15 @@ def send(
     ] = False,
     as_name: AsOpt = None,
     exercise: ExerciseOpt = False,
+    other_ledger: Annotated[
+        bool,
+        typer.Option(
+            "--other-ledger",
+            help="Another ledger of this machine (another folder or --state) sent this "
+            "incident first: this one takes it over, and everyone gets the current version "
+            "from it.",
+        ),
+    ] = False,
 ) -> None:
     """Send the incident on every channel (or the --channel ones); safe to repeat from cron.
 
@@ -348,6 +357,7 @@ def send(
             ledger_lost=ledger_lost,
             sender=as_name,
             exercise=exercise,
+            other_ledger=other_ledger,
         )
     )
 
@@ -727,6 +737,7 @@ def _run_send(
     sender: str | None = None,
     exercise: bool = False,
     standby: bool = False,
+    other_ledger: bool = False,
 ) -> int:
     """One incident, from lock to summary; returns the exit code.
 
@@ -764,6 +775,7 @@ def _run_send(
         stream_recipients=options.yes,
         standby=standby,
         strict=options.strict,
+        other_ledger=other_ledger,
     )
     try:
         with run:

@@ -147,3 +147,47 @@ def test_a_host_holding_the_incident_at_another_path_finishes_what_a_killed_host
     assert code == 0, doc
     sent = [m.to for m in world.twilio.messages()]
     assert len(sent) == len(set(sent)) == 300
+
+
+# -- 16. another folder's ledger does not send the same incident again ---------------------
+
+
+def test_another_folder_with_its_own_ledger_is_refused_naming_the_first_unless_told(
+    world: World,
+) -> None:
+    code, doc = world.run_json("send", "incident.yaml", "--yes")
+    assert code == 0, doc
+    before = (len(world.twilio.messages()), len(world.x.requests()), len(world.smtp.received))
+    other = world.folder / "ailleurs"
+    other.mkdir()
+    for name in ("channels.yaml", "contacts.csv", "incident.yaml"):
+        shutil.copyfile(world.folder / name, other / name)
+    again = ("send", "ailleurs/incident.yaml", "--config", "ailleurs/channels.yaml", "--yes")
+    result = world.run(*again, env=at(5))
+    said = _words(result.output)
+    assert result.exit_code == 2, said
+    assert "first sent from this machine at 2026-11-22 08:40 UTC by another ledger" in said
+    assert str(world.folder / ".broadcast" / "ledger.sqlite3") in said.replace(" ", "")
+    assert f"from the folder {world.folder} (file" in said
+    assert "--other-ledger" in said and "nothing was sent" in said
+    after = (len(world.twilio.messages()), len(world.x.requests()), len(world.smtp.received))
+    assert after == before
+    code, doc = world.run_json(*again, "--other-ledger", env=at(6))
+    assert (code, doc["action"]) == (0, "new"), doc
+    assert "as --other-ledger asks" in doc["reason"]
+    assert len(world.twilio.messages()) == before[0] + len(PHONES)
+    # From then on that folder's ledger is one of the incident's: its cron runs go on.
+    code, doc = world.run_json(*again, env=at(7))
+    assert (code, doc["action"]) == (0, "nothing"), doc
+
+
+def test_a_wiped_state_folder_is_not_a_first_message_the_machine_remembers(
+    world: World,
+) -> None:
+    assert world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")[0] == 0
+    shutil.rmtree(world.folder / ".broadcast")  # ledger, markers and locks: every trace there
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms", env=at(5))
+    assert code == 2, doc
+    assert "this machine's record of incidents" in doc["message"], doc
+    assert "--ledger-lost" in doc["message"]
+    assert len(world.twilio.messages()) == len(PHONES)

@@ -201,6 +201,7 @@ def test_a_duplicate_post_is_a_permanent_failure(world: World) -> None:
         "twitter",
         "--state",
         "other-state",
+        "--other-ledger",  # this machine otherwise refuses another ledger's incident
         env=other,
     )
     assert code == 1

@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -48,6 +48,7 @@ from broadcast.input.incident import CLOSED, Incident, load_incident
 from broadcast.input.yamlfile import YamlDocument
 from broadcast.ledger.location import LEDGER_FILE, state_folder
 from broadcast.ledger.postgres import URL_ENV as LEDGER_ENV
+from broadcast.ledger.registry import Sender, record_sender, registry_folder, senders
 from broadcast.ledger.sqlite import (
     FAILED_TRANSIENT,
     REMINDER,
@@ -544,15 +545,34 @@ def wording_in_ledger(
         ledger.close()
 
 
+def ledger_identity(ledger: Ledger) -> str:
+    """How the machine's registry names a ledger: its file, or its database (no password)."""
+    return ledger.where if ledger.shared else str(ledger.path.resolve())
+
+
 def traces_of_sending(
-    folder: Path, config: Config, incident_id: str, earlier_lock: bool
+    folder: Path,
+    config: Config,
+    incident_id: str,
+    earlier_lock: bool,
+    ledger: str | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> list[str]:
     """What says, outside the ledger, that ``incident_id`` was sent before.
 
     ``earlier_lock``: the incident's lock file was there before this run while the ledger was
     not (every run that takes the lock opens the ledger, so a ledger existed then).
+    ``ledger`` (its ``ledger_identity``): the machine's registry listing this very ledger
+    among the incident's senders is a trace too.
     """
     found = []
+    if ledger is not None and environ is not None:
+        for sender in senders(incident_id, environ):
+            if sender.ledger == ledger:
+                found.append(
+                    f"{registry_folder(environ) / incident_id}.json, this machine's record of "
+                    f"incidents, says this ledger sent it first at {sender.first_sent_at}"
+                )
     marker = folder / SENT_MARKERS / incident_id
     if marker.is_file():
         found.append(f"{marker} was written when it was first recorded")
@@ -638,6 +658,8 @@ class SendRun:
     # On a shared ledger: a cron run (tick) waits while another host holds the incident
     # instead of helping it; a send helps.
     standby: bool = False
+    # Another ledger of this machine sent this incident first; this one takes it over.
+    other_ledger: bool = False
     # This run sends the deliveries of a version another host's run holds and recorded.
     helping: bool = False
     # The host holding the incident when this run began helping (or waited), if any.
@@ -742,9 +764,16 @@ class SendRun:
                         f"({self.decision.reason}); nothing was sent by this run"
                     )
                 if self.ledger.latest_version(incident.id) is None:
+                    if self.decision.action == "new":
+                        self._check_other_ledger(incident, document)
                     self._check_not_lost(
                         folder, config, incident, lock_was_there and not ledger_was_there
                     )
+                else:
+                    # A ledger that sent it before the registry existed is recorded now;
+                    # failing to is no reason to stop a run that sends nothing new.
+                    with suppress(OSError):
+                        self._register(incident)
                 if self.decision.action == "new" and approval_needed(config, incident):
                     self.approval = check_approval(
                         self.ledger,
@@ -883,7 +912,14 @@ class SendRun:
     ) -> None:
         """Refuse to send "for the first time" what traces outside the ledger say was sent."""
         assert self.ledger is not None and self.decision is not None
-        traces = traces_of_sending(folder, config, incident.id, earlier_lock)
+        traces = traces_of_sending(
+            folder,
+            config,
+            incident.id,
+            earlier_lock,
+            ledger_identity(self.ledger),
+            self.environ,
+        )
         if not traces:
             return
         if not self.ledger_lost:
@@ -902,6 +938,60 @@ class SendRun:
                 f"({'; '.join(traces)}); as --ledger-lost asks, everyone gets the current "
                 "version again"
             ),
+        )
+
+    def _check_other_ledger(self, incident: Incident, document: YamlDocument) -> None:
+        """Refuse a first version of an incident that another ledger of this machine sent:
+        run from another folder (or ``--state``), this ledger would send everyone every
+        channel again (a new X thread, a new Page post) as "the first message"."""
+        assert self.ledger is not None and self.decision is not None
+        mine = ledger_identity(self.ledger)
+        known = senders(incident.id, self.environ)
+        others = [s for s in known if s.ledger != mine]
+        if not others or len(others) < len(known):
+            return  # never sent here, or sent by this very ledger (then: was it lost?)
+        first = others[0]
+        said = (
+            f"{incident.id} was first sent from this machine at {first.first_sent_at} by "
+            f"another ledger, {first.ledger}, from the folder {first.folder} (file "
+            f"{first.incident_file})"
+        )
+        if self.other_ledger or self.ledger_lost:
+            # --ledger-lost says the same: everyone gets the current version again, from here.
+            flag = "--other-ledger" if self.other_ledger else "--ledger-lost"
+            self.decision = replace(
+                self.decision,
+                reason=f"{said}; as {flag} asks, this ledger takes it over and everyone gets "
+                "the current version from it",
+            )
+            return
+        raise InputError(
+            [
+                Problem(
+                    f"{said}. This run's ledger, {mine}, has no record of it, so it would "
+                    "send everyone the current version again on every channel as its first "
+                    f"message; nothing was sent. Run it from {first.folder} (where its ledger "
+                    "knows who got what); or, if this ledger really takes the incident over, "
+                    "run send again with --other-ledger",
+                    self.incident_path,
+                    document.line_of(("id",)),
+                    "id",
+                )
+            ]
+        )
+
+    def _register(self, incident: Incident) -> None:
+        """Record in the machine's registry that this ledger sends this incident."""
+        assert self.ledger is not None and self.decision is not None
+        record_sender(
+            incident.id,
+            Sender(
+                ledger=ledger_identity(self.ledger),
+                folder=str(self.config_path.resolve().parent),
+                incident_file=str(self.incident_path.resolve()),
+                first_sent_at=f"{self.decision.now.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
+            ),
+            self.environ,
         )
 
     def __exit__(self, *exc: object) -> None:
@@ -1116,6 +1206,15 @@ class SendRun:
                 if root is not None:
                     extra[c.name]["reply_to"] = root
         _write_marker(self.ledger.folder, incident.id, self.decision.now)
+        try:
+            self._register(incident)
+        except OSError as exc:
+            raise LedgerFault(
+                f"cannot write this machine's record of which ledger sent which incident, in "
+                f"{registry_folder(self.environ)} ({exc.strerror or exc}); it keeps another "
+                "folder's ledger from sending the incident to everyone again. Make that folder "
+                "writable, or set XDG_STATE_HOME to a writable folder."
+            ) from exc
         return version, extra
 
     def _watch_for_takeover(
