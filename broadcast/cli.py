@@ -787,11 +787,19 @@ def _run_send(
                 reason=decision.reason if decision else None,
                 uncertain_found=run.uncertain_found or None,
             )
+            _say_unavailable(run, log, as_json, options.yes)
             if plan is not None and not plan.ok:
                 for problem in plan.all_problems:
                     log.write("problem", **problem.to_json())
                 if as_json:
-                    emit({**plan.to_json(), "action": None, "sent": 0})
+                    emit(
+                        {
+                            **plan.to_json(),
+                            "action": None,
+                            "sent": 0,
+                            "unavailable": _unavailable_json(run),
+                        }
+                    )
                 else:
                     from broadcast.terminal.preview import show_preview
 
@@ -806,7 +814,8 @@ def _run_send(
 
                     show_decision(run, incident)
                     show_follow_up(run.followed)
-                return EXIT_DELIVERY_FAILED if run.uncertain_found else EXIT_OK
+                failed = run.uncertain_found or run.unavailable
+                return EXIT_DELIVERY_FAILED if failed else EXIT_OK
             warnings = [p for p in plan.all_problems if not p.is_error]
             for warning in warnings:
                 log.write("warning", **warning.to_json())
@@ -867,7 +876,11 @@ def _run_send(
 
                 show_outcomes(outcomes, uncertain, warnings, plan.skipped)
                 show_follow_up(run.followed)
-            failed = any(o.failed_total or o.problems or o.stopped for o in outcomes) or uncertain
+            failed = (
+                any(o.failed_total or o.problems or o.stopped for o in outcomes)
+                or uncertain
+                or run.unavailable
+            )
             return EXIT_DELIVERY_FAILED if failed else EXIT_OK
     except InputError as refused:  # the ledger says this file may not speak for its id
         for problem in refused.problems:
@@ -903,6 +916,33 @@ def _run_send(
     finally:
         log.close()
         gc.enable()
+
+
+def _say_unavailable(run: "SendRun", log: "EventLog", as_json: bool, yes: bool) -> None:
+    """The channels this host cannot send on, first of all (a cron mail's first line names
+    the variable): the others go, with --yes at once, else once the person confirms."""
+    if not run.unavailable:
+        return
+    problems = [p for found in run.unavailable.values() for p in found]
+    for problem in problems:
+        log.write("unavailable", **problem.to_json())
+    if as_json:
+        return
+    from broadcast.terminal.console import show_problems
+
+    names = ", ".join(run.unavailable)
+    variables = run.missing_variables()
+    go = "go now" if yes else "go if you confirm"
+    show_problems(
+        [
+            Problem(
+                f"{', '.join(variables)} {'is' if len(variables) == 1 else 'are'} not set: "
+                f"not sent on {names} from this host; the other channels {go}, and a later "
+                "run sends this update there once it is set (exit 1 meanwhile)"
+            ),
+            *problems,
+        ]
+    )
 
 
 def _deliveries_start(plan: "Plan", collecting: bool) -> None:
@@ -977,7 +1017,15 @@ def _decision_json(
         "follow_up": run.followed.to_json() if run.followed is not None else None,
         "warnings": [w.to_json() for w in warnings],
         "receipts": run.receipts.to_json() if run.receipts else None,
+        "unavailable": _unavailable_json(run),
     }
+
+
+def _unavailable_json(run: "SendRun") -> list[dict[str, object]]:
+    return [
+        {"channel": name, "problems": [p.to_json() for p in problems]}
+        for name, problems in run.unavailable.items()
+    ]
 
 
 def _log_delivery(log: "EventLog", event: "Event") -> None:

@@ -191,3 +191,89 @@ def test_a_wiped_state_folder_is_not_a_first_message_the_machine_remembers(
     assert "this machine's record of incidents" in doc["message"], doc
     assert "--ledger-lost" in doc["message"]
     assert len(world.twilio.messages()) == len(PHONES)
+
+
+# -- 18. a secret missing on this host holds back only its channel ---------------------------
+
+
+def test_with_yes_the_ready_channels_go_and_the_missing_variable_is_the_first_line(
+    world: World,
+) -> None:
+    missing = {"X_ACCESS_TOKEN_SECRET": ""}
+    result = world.run("send", "incident.yaml", "--yes", env=missing)
+    assert result.exit_code == 1, result.output
+    first = result.output.strip().splitlines()[0]
+    assert "X_ACCESS_TOKEN_SECRET is not set" in first, result.output
+    assert "not sent on twitter" in _words(result.output)
+    assert sorted(m.to for m in world.twilio.messages()) == sorted(PHONES)
+    assert len(world.smtp.received) == 3 and world.x.posts() == []
+    assert (world.folder / "public" / "status").is_dir()
+    # Still missing at the promised time: the reminder still goes on the others.
+    code, doc = world.run_json("send", "incident.yaml", "--yes", env={**missing, **at(121)})
+    assert (code, doc["action"]) == (1, "reminder"), doc
+    assert doc["unavailable"][0]["channel"] == "twitter"
+    assert len(world.twilio.messages()) == 2 * len(PHONES) and world.x.posts() == []
+    # Once it is set, the next run sends X its part, and nothing twice elsewhere.
+    code, doc = world.run_json("send", "incident.yaml", "--yes", env=at(125))
+    assert code == 0, doc
+    assert "twitter too" in doc["reason"] and len(world.x.posts()) == 1
+    assert len(world.twilio.messages()) == 2 * len(PHONES) and len(world.smtp.received) == 6
+
+
+def test_on_a_terminal_the_confirmation_names_what_cannot_send_and_asks(world: World) -> None:
+    code, screen = _terminal_send(world, b"n\n", drop="X_ACCESS_TOKEN_SECRET")
+    assert code == 0, screen
+    said = " ".join(screen.split())
+    assert "X_ACCESS_TOKEN_SECRET is not set" in said and "go if you confirm" in said
+    assert said.index("X_ACCESS_TOKEN_SECRET") < said.index("Send now?")
+    assert world.twilio.requests() == [] and world.x.requests() == []
+    code, screen = _terminal_send(world, b"y\n", drop="X_ACCESS_TOKEN_SECRET")
+    assert code == 1, screen
+    assert len(world.twilio.messages()) == len(PHONES) and world.x.posts() == []
+
+
+def _terminal_send(world: World, answer: bytes, drop: str) -> tuple[int, str]:
+    """``broadcast send`` on a real pseudo-terminal without the variable ``drop``; answers."""
+    import os
+    import select
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import NOW
+    from tests.world import SECRETS
+
+    master, slave = os.openpty()
+    env = {**os.environ, **SECRETS, **world.engine, "BROADCAST_NOW": NOW.isoformat()}
+    env.update(COLUMNS="120")
+    env.pop("BROADCAST_CONFIG", None)
+    env.pop(drop)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "broadcast", "send", "incident.yaml"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        cwd=world.folder,
+        env=env,
+        close_fds=True,
+    )
+    os.close(slave)
+    seen, answered = b"", False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+        if not answered and b"Send now?" in seen:
+            os.write(master, answer)
+            answered = True
+        if process.poll() is not None and not ready:
+            break
+    os.close(master)
+    return process.wait(timeout=30), seen.decode(errors="replace")

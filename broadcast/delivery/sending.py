@@ -43,7 +43,7 @@ from broadcast.content.wording_checks import wording_snapshot
 from broadcast.delivery.approval import approval_needed, check_approval, person
 from broadcast.delivery.preflight import ChannelPlan, Plan, prepare
 from broadcast.delivery.receipts import RUN_BUDGET_SECONDS, RUN_CAP, Reconciliation, reconcile
-from broadcast.input.config import Config, load_config, occasions_of
+from broadcast.input.config import Config, load_config, occasions_of, resolve_credentials
 from broadcast.input.incident import CLOSED, Incident, load_incident
 from broadcast.input.yamlfile import YamlDocument
 from broadcast.ledger.location import LEDGER_FILE, state_folder
@@ -73,6 +73,8 @@ THREAD_PART = re.compile(r"post\d+")
 # version among its texts under a name no channel can have (channel names have no dot).
 WORDING_CHANNEL = ".wording"
 WORDING_PART = "snapshot"
+# A secret's place in channels.yaml: ``${VARIABLE}`` (as broadcast.input.config reads it).
+ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # How often a sending run checks whether a newer version asked it to give way.
 TAKEOVER_POLL = 0.2
 # Beside the ledger, one file per incident ever recorded: a trace that outlives a lost ledger.
@@ -658,6 +660,8 @@ class SendRun:
     # On a shared ledger: a cron run (tick) waits while another host holds the incident
     # instead of helping it; a send helps.
     standby: bool = False
+    # Channels this host cannot send on (a secret is not set), each with its problems.
+    unavailable: dict[str, list[Problem]] = field(default_factory=dict)
     # Another ledger of this machine sent this incident first; this one takes it over.
     other_ledger: bool = False
     # This run sends the deliveries of a version another host's run holds and recorded.
@@ -745,6 +749,11 @@ class SendRun:
                     else list(config.channels)
                 )
                 self._config = config
+                # A channel whose secrets this host lacks does not hold back the others: it is
+                # left out of this run (and of what it counts as missing from the version),
+                # named first, and the run exits 1; a later run with them set sends it there.
+                self.unavailable = self._unavailable(config)
+                channels = [c for c in channels if c not in self.unavailable]
                 self._previous_wording = last_wording(self.ledger, incident.id)
                 if not self.helping:
                     self._reopen(incident, channels, config)
@@ -1014,15 +1023,43 @@ class SendRun:
 
     def _only(self) -> list[str]:
         """The chosen channels and the channels they fall back to (their texts are recorded
-        with the version, so a fallback says the same)."""
+        with the version, so a fallback says the same), less those this host cannot send on."""
         chosen = list(self.only)
-        if not chosen or self._config is None:
+        if self._config is None:
+            return chosen
+        if self.unavailable:
+            chosen = [c for c in chosen or self._config.channels if c not in self.unavailable]
+        if not chosen:
             return chosen
         for name in list(chosen):
             target = self._config.fallback_of(name) if name in self._config.channels else None
-            if target is not None and target not in chosen:
+            if target is not None and target not in chosen and target not in self.unavailable:
                 chosen.append(target)
         return chosen
+
+    def _unavailable(self, config: Config) -> dict[str, list[Problem]]:
+        """The channels of this run whose credentials are not in the environment, each with
+        a problem per missing variable. When none could send, none is set apart: the plan
+        then reports them as errors and nothing is sent, as for any input that cannot go."""
+        candidates = self._only() or list(config.channels)
+        missing = {}
+        for name in candidates:
+            if name in config.channels:
+                _, problems = resolve_credentials(config, name, self.environ)
+                if problems:
+                    missing[name] = problems
+        return {} if len(missing) == len(candidates) else missing
+
+    def missing_variables(self) -> list[str]:
+        """The environment variables the unavailable channels wait for, each once."""
+        assert self._config is not None or not self.unavailable
+        found: list[str] = []
+        for name in self.unavailable:
+            for ref in self._config.channels[name].credential_refs().values():
+                for variable in ENV_REF.findall(ref):
+                    if not self.environ.get(variable) and variable not in found:
+                        found.append(variable)
+        return found
 
     def _render_all_at(self, moment: datetime) -> Plan:
         """Every channel as the file renders at ``moment``: what an approval is checked on."""
