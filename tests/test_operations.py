@@ -163,6 +163,8 @@ def test_another_folder_with_its_own_ledger_is_refused_naming_the_first_unless_t
     for name in ("channels.yaml", "contacts.csv", "incident.yaml"):
         shutil.copyfile(world.folder / name, other / name)
     again = ("send", "ailleurs/incident.yaml", "--config", "ailleurs/channels.yaml", "--yes")
+    dry = world.run(*again[:-1], "--dry-run", env={**at(5), "COLUMNS": "200"})
+    assert "a real send would be refused" in _words(dry.output), dry.output
     result = world.run(*again, env=at(5))
     said = _words(result.output)
     assert result.exit_code == 2, said

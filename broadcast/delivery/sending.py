@@ -459,12 +459,15 @@ def peek(
     address = config.ledger or environ.get(LEDGER_ENV)
     waiting = "waiting for approval by a second person: nobody has approved its texts yet"
     if not address and not (folder / LEDGER_FILE).is_file():
+        elsewhere = _sent_by_another_ledger(
+            incident.id, str((folder / LEDGER_FILE).resolve()), environ
+        )
         return Decision(
             "new",
             now,
             "first message about this incident",
             occasions=occasions_of(UPDATE, True, incident.status),
-            note=waiting if approval_needed(config, incident) else "",
+            note=elsewhere or (waiting if approval_needed(config, incident) else ""),
         )
     ledger = Ledger(folder, environ=environ, address=address)
     try:
@@ -472,6 +475,10 @@ def peek(
             decision = decide(
                 ledger, incident, list(only) or list(config.channels), now, config=config
             )
+            if decision.action == "new" and ledger.latest_version(incident.id) is None:
+                elsewhere = _sent_by_another_ledger(incident.id, ledger_identity(ledger), environ)
+                if elsewhere:
+                    return replace(decision, note=elsewhere)
             if decision.action == "new" and approval_needed(config, incident):
                 try:
                     check_approval(
@@ -493,6 +500,20 @@ def peek(
             return decision
     finally:
         ledger.close()
+
+
+def _sent_by_another_ledger(incident_id: str, mine: str, environ: Mapping[str, str]) -> str:
+    """For a dry run: why a real send would be refused, when another ledger of this machine
+    sent the incident first and this one never did ("" when it would not)."""
+    known = senders(incident_id, environ)
+    if not known or any(s.ledger == mine for s in known):
+        return ""
+    first = known[0]
+    return (
+        f"a real send would be refused: {incident_id} was first sent from this machine by "
+        f"another ledger, {first.ledger}, from the folder {first.folder}; run it from there, "
+        "or send with --other-ledger if this ledger takes it over"
+    )
 
 
 def last_wording(ledger: Ledger, incident_id: str) -> dict[str, Any] | None:
