@@ -43,7 +43,13 @@ from broadcast.content.wording_checks import wording_snapshot
 from broadcast.delivery.approval import approval_needed, check_approval, person
 from broadcast.delivery.preflight import ChannelPlan, Plan, prepare
 from broadcast.delivery.receipts import RUN_BUDGET_SECONDS, RUN_CAP, Reconciliation, reconcile
-from broadcast.input.config import Config, load_config, occasions_of, resolve_credentials
+from broadcast.input.config import (
+    _ENV_REF,
+    Config,
+    load_config,
+    occasions_of,
+    resolve_credentials,
+)
 from broadcast.input.incident import CLOSED, Incident, load_incident
 from broadcast.input.yamlfile import YamlDocument
 from broadcast.ledger.location import LEDGER_FILE, state_folder
@@ -73,8 +79,6 @@ THREAD_PART = re.compile(r"post\d+")
 # version among its texts under a name no channel can have (channel names have no dot).
 WORDING_CHANNEL = ".wording"
 WORDING_PART = "snapshot"
-# A secret's place in channels.yaml: ``${VARIABLE}`` (as broadcast.input.config reads it).
-ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # How often a sending run checks whether a newer version asked it to give way.
 TAKEOVER_POLL = 0.2
 # Beside the ledger, one file per incident ever recorded: a trace that outlives a lost ledger.
@@ -1077,7 +1081,7 @@ class SendRun:
         found: list[str] = []
         for name in self.unavailable:
             for ref in self._config.channels[name].credential_refs().values():
-                for variable in ENV_REF.findall(ref):
+                for variable in _ENV_REF.findall(ref):
                     if not self.environ.get(variable) and variable not in found:
                         found.append(variable)
         return found
