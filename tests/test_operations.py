@@ -279,3 +279,23 @@ def _terminal_send(world: World, answer: bytes, drop: str) -> tuple[int, str]:
             break
     os.close(master)
     return process.wait(timeout=30), seen.decode(errors="replace")
+
+
+def test_a_ledger_that_sent_before_the_registry_existed_is_recorded_by_its_next_run(
+    world: World, incident_registry_home
+) -> None:
+    assert world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")[0] == 0
+    shutil.rmtree(incident_registry_home)  # as before the registry existed
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms", env=at(3))
+    assert (code, doc["action"]) == (0, "nothing"), doc
+    recorded = incident_registry_home / "broadcast" / "incidents" / "panne-nord-2026-11-22.json"
+    assert "2026-11-22 08:40 UTC" in recorded.read_text(encoding="utf-8")
+    other = world.folder / "ailleurs"
+    other.mkdir()
+    for name in ("channels.yaml", "contacts.csv", "incident.yaml"):
+        shutil.copyfile(world.folder / name, other / name)
+    code, doc = world.run_json(
+        "send", "ailleurs/incident.yaml", "--config", "ailleurs/channels.yaml", "--yes", env=at(5)
+    )
+    assert code == 2 and "another ledger" in doc["problems"][0]["message"], doc
+    assert len(world.twilio.messages()) == len(PHONES)

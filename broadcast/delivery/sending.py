@@ -803,11 +803,14 @@ class SendRun:
                     self._check_not_lost(
                         folder, config, incident, lock_was_there and not ledger_was_there
                     )
-                else:
+                elif not any(
+                    s.ledger == ledger_identity(self.ledger)
+                    for s in senders(incident.id, self.environ)
+                ):
                     # A ledger that sent it before the registry existed is recorded now;
                     # failing to is no reason to stop a run that sends nothing new.
                     with suppress(OSError):
-                        self._register(incident)
+                        self._register(incident, self.ledger.versions(incident.id)[0].created_at)
                 if self.decision.action == "new" and approval_needed(config, incident):
                     self.approval = check_approval(
                         self.ledger,
@@ -1014,16 +1017,18 @@ class SendRun:
             ]
         )
 
-    def _register(self, incident: Incident) -> None:
-        """Record in the machine's registry that this ledger sends this incident."""
+    def _register(self, incident: Incident, first_sent: datetime | None = None) -> None:
+        """Record in the machine's registry that this ledger sends this incident (first
+        sent now, or at ``first_sent``)."""
         assert self.ledger is not None and self.decision is not None
+        first_sent = first_sent or self.decision.now
         record_sender(
             incident.id,
             Sender(
                 ledger=ledger_identity(self.ledger),
                 folder=str(self.config_path.resolve().parent),
                 incident_file=str(self.incident_path.resolve()),
-                first_sent_at=f"{self.decision.now.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
+                first_sent_at=f"{first_sent.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
             ),
             self.environ,
         )
