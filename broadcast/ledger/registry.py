@@ -12,6 +12,7 @@ Standard library only; the files hold ids, paths and times, never a recipient or
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -41,7 +42,10 @@ def registry_folder(environ: Mapping[str, str]) -> Path:
         root = Path(base)
     else:  # the XDG rule: a relative value is ignored
         home = environ.get("HOME")
-        root = (Path(home) if home else Path.home()) / ".local" / "state"
+        try:
+            root = (Path(home) if home else Path.home()) / ".local" / "state"
+        except RuntimeError as exc:  # no HOME and no home in the password database
+            raise OSError(errno.ENOENT, f"no home folder ({exc}); set {STATE_HOME_ENV}") from exc
     return root.joinpath(*REGISTRY_FOLDER)
 
 
