@@ -921,6 +921,19 @@ def _run_send(
 def _say_unavailable(run: "SendRun", log: "EventLog", as_json: bool, yes: bool) -> None:
     """The channels this host cannot send on, first of all (a cron mail's first line names
     the variable): the others go, with --yes at once, else once the person confirms."""
+    if run.none_ready and run.plan is not None and not run.plan.ok and not as_json:
+        from broadcast.terminal.console import show_problems
+
+        variables = run.missing_variables()
+        show_problems(
+            [
+                Problem(
+                    f"{', '.join(variables)} {'is' if len(variables) == 1 else 'are'} not set: "
+                    f"no chosen channel ({', '.join(run.none_ready)}) can send from this host, "
+                    "so nothing was sent (exit 2)"
+                )
+            ]
+        )
     if not run.unavailable:
         return
     problems = [p for found in run.unavailable.values() for p in found]

@@ -299,3 +299,14 @@ def test_a_ledger_that_sent_before_the_registry_existed_is_recorded_by_its_next_
     )
     assert code == 2 and "another ledger" in doc["problems"][0]["message"], doc
     assert len(world.twilio.messages()) == len(PHONES)
+
+
+def test_when_no_chosen_channel_can_send_nothing_goes_and_the_variable_comes_first(
+    world: World,
+) -> None:
+    result = world.run(
+        "send", "incident.yaml", "--yes", "--channel", "twitter", env={"X_ACCESS_TOKEN": ""}
+    )
+    assert result.exit_code == 2, result.output
+    assert "X_ACCESS_TOKEN is not set" in result.output.strip().splitlines()[0]
+    assert world.x.requests() == [] and world.twilio.requests() == []

@@ -687,6 +687,8 @@ class SendRun:
     standby: bool = False
     # Channels this host cannot send on (a secret is not set), each with its problems.
     unavailable: dict[str, list[Problem]] = field(default_factory=dict)
+    # Every chosen channel lacks a secret here: nothing is sent; they are named first.
+    none_ready: list[str] = field(default_factory=list)
     # Another ledger of this machine sent this incident first; this one takes it over.
     other_ledger: bool = False
     # This run sends the deliveries of a version another host's run holds and recorded.
@@ -1078,13 +1080,17 @@ class SendRun:
                 _, problems = resolve_credentials(config, name, self.environ)
                 if problems:
                     missing[name] = problems
-        return {} if len(missing) == len(candidates) else missing
+        if len(missing) == len(candidates):
+            self.none_ready = list(missing)
+            return {}
+        return missing
 
     def missing_variables(self) -> list[str]:
-        """The environment variables the unavailable channels wait for, each once."""
-        assert self._config is not None or not self.unavailable
+        """The environment variables the unavailable channels (or, when none could send,
+        all of them) wait for, each once."""
+        assert self._config is not None or not (self.unavailable or self.none_ready)
         found: list[str] = []
-        for name in self.unavailable:
+        for name in self.unavailable or self.none_ready:
             for ref in self._config.channels[name].credential_refs().values():
                 for variable in _ENV_REF.findall(ref):
                     if not self.environ.get(variable) and variable not in found:
