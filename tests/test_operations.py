@@ -178,9 +178,22 @@ def test_another_folder_with_its_own_ledger_is_refused_naming_the_first_unless_t
     assert (code, doc["action"]) == (0, "new"), doc
     assert "as --other-ledger asks" in doc["reason"]
     assert len(world.twilio.messages()) == before[0] + len(PHONES)
-    # From then on that folder's ledger is one of the incident's: its cron runs go on.
+    # From then on that folder's ledger sends the incident: its cron runs go on...
     code, doc = world.run_json(*again, env=at(7))
     assert (code, doc["action"]) == (0, "nothing"), doc
+    # ...and the first folder's stop, or everyone would get each reminder twice.
+    code, doc = world.run_json("send", "incident.yaml", "--yes", env=at(121))
+    assert code == 2, doc
+    said = doc["problems"][0]["message"]
+    assert "was taken over at 2026-11-22 08:46 UTC by another ledger" in said, said
+    assert str(other) in said and "--other-ledger" in said
+    code, doc = world.run_json(*again, env=at(127))
+    assert (code, doc["action"]) == (0, "reminder"), doc
+    assert len(world.twilio.messages()) == before[0] + 2 * len(PHONES)
+    # Taken back on purpose, the other way round.
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--other-ledger", env=at(128))
+    assert code == 0, doc
+    assert world.run_json(*again, env=at(129))[0] == 2
 
 
 def test_a_wiped_state_folder_is_not_a_first_message_the_machine_remembers(

@@ -54,7 +54,7 @@ from broadcast.input.incident import CLOSED, Incident, load_incident
 from broadcast.input.yamlfile import YamlDocument
 from broadcast.ledger.location import LEDGER_FILE, state_folder
 from broadcast.ledger.postgres import URL_ENV as LEDGER_ENV
-from broadcast.ledger.registry import Sender, record_sender, registry_folder, senders
+from broadcast.ledger.registry import Sender, owner, record_sender, registry_folder, senders
 from broadcast.ledger.sqlite import (
     FAILED_TRANSIENT,
     REMINDER,
@@ -618,6 +618,19 @@ def traces_of_sending(
     return found
 
 
+def _registry_fault(exc: OSError, environ: Mapping[str, str]) -> LedgerFault:
+    try:
+        where = str(registry_folder(environ))
+    except OSError:
+        where = "$XDG_STATE_HOME/broadcast/incidents"
+    return LedgerFault(
+        f"cannot write this machine's record of which ledger sent which incident, in "
+        f"{where} ({exc.strerror or exc}); it keeps another folder's "
+        "ledger from sending the incident to everyone again. Make that folder writable, or set "
+        "XDG_STATE_HOME to a writable folder."
+    )
+
+
 def _write_marker(folder: Path, incident_id: str, now: datetime) -> None:
     marker = folder / SENT_MARKERS / incident_id
     if marker.is_file():
@@ -696,6 +709,7 @@ class SendRun:
     # The host holding the incident when this run began helping (or waited), if any.
     held_by: str | None = None
     _previous_wording: dict[str, Any] | None = None
+    _taking_over: bool = False  # this ledger takes the incident over from another
     _loaded: tuple[Config, Incident, YamlDocument] | None = None
 
     def __enter__(self) -> SendRun:
@@ -805,14 +819,8 @@ class SendRun:
                     self._check_not_lost(
                         folder, config, incident, lock_was_there and not ledger_was_there
                     )
-                elif not any(
-                    s.ledger == ledger_identity(self.ledger)
-                    for s in senders(incident.id, self.environ)
-                ):
-                    # A ledger that sent it before the registry existed is recorded now;
-                    # failing to is no reason to stop a run that sends nothing new.
-                    with suppress(OSError):
-                        self._register(incident, self.ledger.versions(incident.id)[0].created_at)
+                else:
+                    self._check_still_ours(incident, document)
                 if self.decision.action == "new" and approval_needed(config, incident):
                     self.approval = check_approval(
                         self.ledger,
@@ -986,17 +994,20 @@ class SendRun:
         assert self.ledger is not None and self.decision is not None
         mine = ledger_identity(self.ledger)
         known = senders(incident.id, self.environ)
-        others = [s for s in known if s.ledger != mine]
-        if not others or len(others) < len(known):
+        current = owner(known)
+        if current is None or any(s.ledger == mine for s in known):
             return  # never sent here, or sent by this very ledger (then: was it lost?)
-        first = others[0]
+        first = known[0]
         said = (
             f"{incident.id} was first sent from this machine at {first.first_sent_at} by "
             f"another ledger, {first.ledger}, from the folder {first.folder} (file "
             f"{first.incident_file})"
         )
+        if current is not first:
+            said += f", and {current.ledger}, from the folder {current.folder}, sends it now"
         if self.other_ledger or self.ledger_lost:
             # --ledger-lost says the same: everyone gets the current version again, from here.
+            self._taking_over = True
             flag = "--other-ledger" if self.other_ledger else "--ledger-lost"
             self.decision = replace(
                 self.decision,
@@ -1009,7 +1020,7 @@ class SendRun:
                 Problem(
                     f"{said}. This run's ledger, {mine}, has no record of it, so it would "
                     "send everyone the current version again on every channel as its first "
-                    f"message; nothing was sent. Run it from {first.folder} (where its ledger "
+                    f"message; nothing was sent. Run it from {current.folder} (where its ledger "
                     "knows who got what); or, if this ledger really takes the incident over, "
                     "run send again with --other-ledger",
                     self.incident_path,
@@ -1019,9 +1030,50 @@ class SendRun:
             ]
         )
 
-    def _register(self, incident: Incident, first_sent: datetime | None = None) -> None:
+    def _check_still_ours(self, incident: Incident, document: YamlDocument) -> None:
+        """A ledger that holds the incident still sends it, unless another ledger of this
+        machine took it over since (``--other-ledger``): then this one's runs (an old
+        folder's cron line) would send everyone its reminders and updates a second time."""
+        assert self.ledger is not None
+        mine = ledger_identity(self.ledger)
+        known = senders(incident.id, self.environ)
+        if not any(s.ledger == mine for s in known):
+            # A ledger that sent it before the registry existed is recorded now; failing to
+            # is no reason to stop a run that has nothing new to send.
+            with suppress(OSError):
+                self._register(incident, self.ledger.versions(incident.id)[0].created_at)
+            return
+        current = owner(known)
+        if current is None or current.ledger == mine:
+            return
+        if self.other_ledger:
+            self._taking_over = True
+            try:
+                self._register(incident, took_over=True)
+            except OSError as exc:
+                raise _registry_fault(exc, self.environ) from exc
+            return
+        raise InputError(
+            [
+                Problem(
+                    f"{incident.id} was taken over at {current.first_sent_at} by another "
+                    f"ledger of this machine, {current.ledger}, from the folder "
+                    f"{current.folder}; this ledger ({mine}) no longer sends it, or everyone "
+                    "would get its updates and reminders twice; nothing was sent. Run it from "
+                    f"{current.folder} (and remove this folder's cron line); or, to take it "
+                    "back here, run send again with --other-ledger",
+                    self.incident_path,
+                    document.line_of(("id",)),
+                    "id",
+                )
+            ]
+        )
+
+    def _register(
+        self, incident: Incident, first_sent: datetime | None = None, took_over: bool = False
+    ) -> None:
         """Record in the machine's registry that this ledger sends this incident (first
-        sent now, or at ``first_sent``)."""
+        sent now, or at ``first_sent``), taking it over from another ledger if so."""
         assert self.ledger is not None and self.decision is not None
         first_sent = first_sent or self.decision.now
         record_sender(
@@ -1031,6 +1083,7 @@ class SendRun:
                 folder=str(self.config_path.resolve().parent),
                 incident_file=str(self.incident_path.resolve()),
                 first_sent_at=f"{first_sent.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
+                took_over=took_over,
             ),
             self.environ,
         )
@@ -1280,14 +1333,9 @@ class SendRun:
                     extra[c.name]["reply_to"] = root
         _write_marker(self.ledger.folder, incident.id, self.decision.now)
         try:
-            self._register(incident)
+            self._register(incident, took_over=self._taking_over)
         except OSError as exc:
-            raise LedgerFault(
-                f"cannot write this machine's record of which ledger sent which incident, in "
-                f"{registry_folder(self.environ)} ({exc.strerror or exc}); it keeps another "
-                "folder's ledger from sending the incident to everyone again. Make that folder "
-                "writable, or set XDG_STATE_HOME to a writable folder."
-            ) from exc
+            raise _registry_fault(exc, self.environ) from exc
         return version, extra
 
     def _watch_for_takeover(

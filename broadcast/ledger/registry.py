@@ -5,7 +5,9 @@ and ledger), or with another ``--state``, the same incident looks new there and 
 everyone again, on every channel, as its "first message". So each machine keeps, under
 ``$XDG_STATE_HOME/broadcast/incidents/`` (default ``~/.local/state``), one small JSON file per
 incident id naming the ledgers that sent it, with the folder and file each sent it from. A
-send asks it before a ledger's first version of an incident.
+send asks it before a ledger's first version of an incident. The incident belongs to the
+first of them, or to the last that took it over (``send --other-ledger``): the runs of the
+others stop sending it, or an old folder's cron would send every reminder a second time.
 
 Standard library only; the files hold ids, paths and times, never a recipient or a secret.
 """
@@ -32,7 +34,13 @@ class Sender:
     ledger: str  # the SQLite file (absolute), or the database's address without a password
     folder: str  # the folder of the channels.yaml it was sent with
     incident_file: str
-    first_sent_at: str  # ISO 8601, UTC
+    first_sent_at: str  # "YYYY-MM-DD HH:MM UTC"
+    took_over: bool = False  # recorded by a run told to take the incident over
+
+
+def owner(known: list[Sender]) -> Sender | None:
+    """The ledger that sends the incident now: the last to take it over, else the first."""
+    return next((s for s in reversed(known) if s.took_over), known[0] if known else None)
 
 
 def registry_folder(environ: Mapping[str, str]) -> Path:
@@ -62,17 +70,25 @@ def senders(incident_id: str, environ: Mapping[str, str]) -> list[Sender]:
 
 
 def record_sender(incident_id: str, sender: Sender, environ: Mapping[str, str]) -> bool:
-    """Add ``sender`` for ``incident_id`` unless its ledger is listed already; True if added.
+    """Add ``sender`` for ``incident_id`` unless its ledger is listed already (a takeover is
+    added even then: it makes that ledger the owner again); True if added.
 
     Raises ``OSError`` when the folder cannot be written (the caller says what to do).
     """
-    if any(known.ledger == sender.ledger for known in senders(incident_id, environ)):
+
+    def needed(known: list[Sender]) -> bool:
+        if sender.took_over:
+            current = owner(known)
+            return current is None or current.ledger != sender.ledger
+        return not any(entry.ledger == sender.ledger for entry in known)
+
+    if not needed(senders(incident_id, environ)):
         return False
     folder = registry_folder(environ)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     with _locked(folder):
         known = senders(incident_id, environ)  # again, under the lock: another run may have
-        if any(entry.ledger == sender.ledger for entry in known):
+        if not needed(known):
             return False
         document = {"incident": incident_id, "senders": [asdict(s) for s in [*known, sender]]}
         target = _file(incident_id, environ)
