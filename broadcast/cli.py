@@ -404,19 +404,6 @@ def tick(
     if not folder.is_dir():
         _fail([Problem(f"{folder} is not a folder of incident files", folder)])
     files, left_out = incident_files(folder, config_path(config))
-    if left_out and not as_json:
-        from broadcast.terminal.console import show_problems
-
-        show_problems(
-            [
-                Problem(
-                    "not incident files, left out: "
-                    + ", ".join(f"{path.name} ({why})" for path, why in left_out.items()),
-                    folder,
-                    severity="warning",
-                )
-            ]
-        )
     options = RunOptions(config, yes, as_json, state, lock_timeout, log_file)
     clashes = shared_ids(files, config_path(config))
     if clashes and not as_json:
@@ -460,6 +447,20 @@ def tick(
         if codes
         else 0
     )
+    if left_out and not as_json:
+        from broadcast.terminal.console import show_problems
+
+        # Once, after the incidents: a cron mail's first line stays the incidents' own.
+        show_problems(
+            [
+                Problem(
+                    "not incident files, left out: "
+                    + ", ".join(f"{path.name} ({why})" for path, why in left_out.items()),
+                    folder,
+                    severity="warning",
+                )
+            ]
+        )
     if as_json:
         _print_json(
             {

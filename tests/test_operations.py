@@ -127,6 +127,11 @@ def test_tick_takes_only_incident_files_and_says_once_what_it_left_out(world: Wo
         "the configuration",
         "no id, headline or status",
     }
+    # What cron must act on comes first: a secret missing here, before the files left out.
+    result = world.run("tick", ".", "--yes", env={**at(2), "X_ACCESS_TOKEN": ""})
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert "X_ACCESS_TOKEN is not set" in lines[0] and "left out" not in lines[0]
 
 
 def test_a_host_holding_the_incident_at_another_path_finishes_what_a_killed_host_began(
