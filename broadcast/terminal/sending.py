@@ -298,13 +298,16 @@ def show_approval(document: dict[str, Any], plan: Plan) -> None:
     """After ``approve``: who approved what, and what happens next."""
     channels = ", ".join(c.name for c in plan.channels)
     signed = " (signed)" if document["signed"] else ""
-    drill = " this exercise" if document["exercise"] else ""
+    drill = " as an EXERCISE" if document["exercise"] else " as a real alert"
+    reminders = len(document.get("reminders", ()))
+    what = "every text" if document.get("version", True) else "the coming reminders"
     console().print(
         Text(
-            f"Approved{drill} by {document['approved_by']}{signed}: every text of {channels} "
-            f"(texts {document['texts_hash'][:12]}). Someone other than "
-            f"{document['approved_by']} can now send it; an edit to the file voids this "
-            "approval.",
+            f"Approved by {document['approved_by']}{signed}{drill}: {what} of {channels}, "
+            f"and {reminders} reminder{'s' * (reminders != 1)} (texts "
+            f"{document['texts_hash'][:12]}). Someone other than {document['approved_by']} "
+            f"can now send it{' with --exercise' if document['exercise'] else ''}; an edit "
+            "to the file voids this approval.",
             "bold green",
         )
     )
