@@ -420,6 +420,15 @@ def peek(
             decision = decide(
                 ledger, incident, list(only) or list(config.channels), now, config=config
             )
+            latest_update = ledger.latest_version(incident.id, UPDATE)
+            if (
+                decision.action == "reminder"
+                and latest_update is not None
+                and approval_needed(config, incident)
+            ):
+                # A reminder under approval speaks for its due moment (see SendRun).
+                due = reminder_moment(incident, latest_update.created_at, now)
+                decision = replace(decision, now=due or decision.now)
             if decision.action == "new" and approval_needed(config, incident):
                 decision = _peek_approval(
                     ledger,

@@ -46,6 +46,11 @@ def confirm_send(plan: Plan) -> bool:
     show_skipped(out, plan.skipped)
     _show_warnings(out, [p for p in plan.all_problems if not p.is_error], "To send with")
     # As Text: a plain string is rich markup, where "[y/N]" is a tag and vanishes.
+    # The mode is said right above the question: a tired "y" knows what it sends.
+    if plan.incident is not None and plan.incident.exercise:
+        out.print(Text("This is an EXERCISE: marked, to the exercise lists only.", "bold"))
+    else:
+        out.print(Text("This is a REAL alert, not an exercise.", "bold"))
     answer = out.input(Text("Send now? [y/N] ")).strip().lower()
     if answer in ("y", "yes", "o", "oui"):
         return True
