@@ -260,7 +260,8 @@ def reminder_moment(incident: Incident, anchor: datetime, now: datetime) -> date
 
 
 def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+    # To the microsecond: a moment read back from the ledger compares equal to the one named.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)

@@ -535,7 +535,8 @@ def plans_to_approve(
                 ]
             )
     else:
-        anchor = now
+        # Whole seconds: the manifest names the moments to the second (the texts say minutes).
+        anchor = now.replace(microsecond=0)
         update = render(now=anchor, previous_wording=previous_wording)
         if not update.ok:
             return update
