@@ -156,6 +156,40 @@ def test_an_approved_edited_reminder_is_one_the_approver_was_shown(world: World)
     assert "CHIMIQUE" in said(approved) and "reminders keep the promise" in said(approved)
 
 
+def test_a_correction_template_edited_after_its_approval_is_refused(world: World) -> None:
+    from tests.test_correction import cancel
+
+    require_approval(world)
+    assert world.run("approve", "incident.yaml", "--yes", "--as", "bob").exit_code == 0
+    assert world.run_json("send", "incident.yaml", "--yes", "--as", "alice")[0] == 0
+    cancel(world)
+    assert world.run("approve", "incident.yaml", "--yes", "--as", "bob", env=at(10)).exit_code == 0
+    custom_template(world, "correction_sms.txt.j2", CHEMICAL + "\n")
+    result = world.run("send", "incident.yaml", "--yes", "--as", "alice", env=at(11))
+    assert result.exit_code == 2 and "sms · fr · text" in said(result)
+    assert len(bodies(world)) == len(PHONES)
+
+
+def test_a_channel_added_to_an_approved_version_sends_only_approved_texts(world: World) -> None:
+    require_approval(world)
+    assert world.run("approve", "incident.yaml", "--yes", "--as", "bob").exit_code == 0
+    code, doc = world.run_json(
+        "send", "incident.yaml", "--yes", "--as", "alice", "--channel", "sms", env=at(1)
+    )
+    assert (code, doc["action"]) == (0, "new")
+    # The email template changes before the email goes: the rest of the version is refused.
+    custom_template(world, "email_subject.txt.j2", CHEMICAL + "\n")
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--as", "alice", env=at(2))
+    assert code == 2 and doc["sent"] == 0
+    assert "email · fr · subject" in doc["problems"][0]["message"]
+    assert world.smtp.received == []
+    # Put back, the approved texts go: the rest of the same version, as approved.
+    (world.folder / "templates" / "fr" / "email_subject.txt.j2").unlink()
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--as", "alice", env=at(3))
+    assert (code, doc["action"]) == (0, "continue"), doc
+    assert len(world.smtp.received) == 3
+
+
 # -- 3. the sender is not the approver ------------------------------------------------------
 
 
