@@ -124,6 +124,11 @@ def test_a_reminder_goes_at_its_due_moment_with_the_approved_text(world: World) 
     assert len(reminders) == len(PHONES)
     assert all("13h40" in body or "13:40" in body for body in reminders)
     assert not any("13h47" in body or "13:47" in body for body in reminders)
+    # The next one, whose status page now lists the first reminder (as approve foresaw it):
+    # approved too, so it goes.
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--as", "cron", env=at(243))
+    assert (code, doc["action"]) == (0, "reminder"), doc
+    assert all("15h40" in b or "15:40" in b for b in bodies(world)[2 * len(PHONES) :])
 
 
 def test_reminders_after_the_approved_day_wait_for_a_new_approval(world: World) -> None:
