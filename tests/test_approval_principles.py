@@ -195,6 +195,31 @@ def test_a_channel_added_to_an_approved_version_sends_only_approved_texts(world:
     assert len(world.smtp.received) == 3
 
 
+def test_a_fallback_call_says_the_approved_text(world: World) -> None:
+    from tests.test_voice_fallback import LANDLINE, with_voice
+    from tests.test_voice_fallback import said as spoken
+
+    with_voice(world, "")
+    require_approval(world)
+    # A call template that, from 10:00 (Paris) on, orders an evacuation.
+    shipped = (REPO / "templates" / "fr" / "voice.txt.j2").read_text(encoding="utf-8")
+    custom_template(
+        world,
+        "voice.txt.j2",
+        shipped + "{% if updated_at.hour >= 10 %}" + EVACUATE + "{% endif %}\n",
+    )
+    world.twilio.mark_not_mobile(LANDLINE)
+    assert world.run("approve", "incident.yaml", "--yes", "--as", "bob").exit_code == 0
+    # Sent at 10:10: the landline's SMS fails and the call stands in, with bob's words.
+    code, doc = world.run_json(
+        "send", "incident.yaml", "--yes", "--as", "alice", "--channel", "sms", env=at(30)
+    )
+    assert code == 1  # the landline's SMS did fail; the call stands in for it
+    assert doc["follow_up"]["fallbacks"] == {"voice": 1}, doc
+    (text,) = spoken(world, LANDLINE)
+    assert "EVACUEZ" not in text and "Énergie Nord" in text
+
+
 # -- 3. the sender is not the approver ------------------------------------------------------
 
 
