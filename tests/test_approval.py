@@ -207,7 +207,7 @@ def test_a_signature_of_other_texts_is_refused(signed_world) -> None:
     ledger = world.folder / ".broadcast" / "ledger.sqlite3"
     edit(world, "Rétablissement prévu vers 14h.", "Rétablissement prévu vers 16h.")
     code, new = world.run_json("approve", "incident.yaml", "--yes", "--as", "mallory")
-    assert code == 0
+    assert code == 0 and new["approved_by"] == "mallory"
     with sqlite3.connect(ledger) as db:
         db.execute(
             "UPDATE approvals SET texts_hash = (SELECT texts_hash FROM approvals WHERE "

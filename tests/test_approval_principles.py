@@ -109,6 +109,7 @@ def test_an_edited_reminder_template_is_refused_until_approved(world: World) -> 
     assert sum("CHIMIQUE" in body for body in bodies(world)) == 3  # the French readers
 
 
+@pytest.mark.both_engines
 def test_a_reminder_goes_at_its_due_moment_with_the_approved_text(world: World) -> None:
     require_approval(world)
     code, approval = world.run_json("approve", "incident.yaml", "--yes", "--as", "bob")
@@ -245,6 +246,7 @@ def approve_signed(world: World, keys: dict[str, Path]) -> None:
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.both_engines
 def test_the_approver_cannot_send_under_another_name_with_their_key(
     world: World, keys: dict[str, Path]
 ) -> None:

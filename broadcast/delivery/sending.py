@@ -469,7 +469,9 @@ def _peek_approval(
     for candidate in found:
         moment = candidate.manifest.anchor
         plan = prepare(incident_path, config_path, now=moment, environ=environ, exercise=exercise)
-        changed = differences(plan, candidate.manifest.update or {}) if plan.ok else ["?"]
+        if not plan.ok:
+            return replace(decision, now=moment)  # the dry run shows what is wrong
+        changed = differences(plan, candidate.manifest.update or {})
         if not changed:
             return replace(decision, now=moment)
         reasons.append(changed_reason(candidate, changed))
@@ -489,7 +491,6 @@ class ToApprove:
     update: Plan | None
     reminders: list[Plan]
     manifest: Manifest
-    problems_plan: Plan | None = None  # a plan that did not pass its checks
 
     @property
     def shown(self) -> Plan:
@@ -557,7 +558,6 @@ def plans_to_approve(
             return reminder
         _add_published(published, reminder)
         reminders.append(reminder)
-    assert (update or reminders[0]).incident is not None
     shown_incident = (update or reminders[0]).incident
     assert shown_incident is not None
     manifest = build_manifest(shown_incident.id, mode_of(shown_incident), anchor, update, reminders)
