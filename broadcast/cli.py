@@ -524,11 +524,10 @@ def approve(
         if found.update is not None:
             show_preview(found.update, html_source=False)
         else:
-            console_note = (
+            typer.echo(
                 f"{incident} is the version already sent at "
                 f"{found.incident.local_time(found.anchor)}: this approves its reminders."
             )
-            typer.echo(console_note)
         show_reminders(found.reminders, mode_words(mode))
     if not yes:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
