@@ -278,6 +278,11 @@ def show_decision(run: SendRun, incident_path: Path) -> None:
                 f"Approved by {run.approval.approved_by} at "
                 f"{run.approval.approved_at:%Y-%m-%d %H:%M} UTC"
                 + (" (signed)" if run.approval.signature else "")
+                + (
+                    ", as an EXERCISE"
+                    if run.plan is not None and run.plan.incident and run.plan.incident.exercise
+                    else ", as a real alert"
+                )
                 + ".",
                 "green",
             )
