@@ -282,6 +282,17 @@ def send(
         ),
     ] = False,
     as_name: AsOpt = None,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key",
+            help="Sign as the sender with this SSH private key, for approval.allowed_signers "
+            "(default: $BROADCAST_SIGNING_KEY).",
+            show_default=False,
+            dir_okay=False,
+            metavar="FILE",
+        ),
+    ] = None,
     exercise: ExerciseOpt = False,
     other_ledger: Annotated[
         bool,
@@ -357,6 +368,7 @@ def send(
             ledger_lost=ledger_lost,
             sender=as_name,
             exercise=exercise,
+            signing_key=key,
             other_ledger=other_ledger,
         )
     )
@@ -499,24 +511,55 @@ def approve(
 ) -> None:
     """Show what every channel will carry and approve exactly those texts, as a second person.
 
-    The approval is of a hash over every rendered text of every channel and language: an edit
-    afterwards voids it. The person who sends must be someone else.
+    Every text of every channel and language is approved, byte for byte, with the reminders
+    that keep its promise over the next 24 hours, in the mode given (a real alert, or
+    --exercise): a send goes out with exactly those texts, or not at all. On a file already
+    sent, it approves the reminders still to come. The person who sends must be someone else.
     """
-    from broadcast.delivery.approval import person, record_approval
+    from broadcast.delivery.approval import check_name, mode_of, mode_words, record_approval
+    from broadcast.delivery.approval import person as person_of
+    from broadcast.delivery.sending import ToApprove, plans_to_approve
+    from broadcast.input.config import config_path
     from broadcast.ledger.location import state_folder
     from broadcast.ledger.sqlite import Ledger, LedgerFault, ledger_errors
     from broadcast.terminal.preview import show_preview
 
-    plan = _prepare(incident, config, None, exercise=exercise)
-    if not plan.ok or plan.incident is None or plan.config is None:
+    now = _now()
+    approver = person_of(as_name)
+    try:
+        check_name(approver, incident)
+        found = plans_to_approve(
+            incident,
+            config_path(config),
+            now,
+            state_dir=state,
+            exercise=exercise,
+            previous_wording=_previous_wording,
+        )
+    except LedgerFault as fault:
+        _fail([Problem(str(fault))])
+    except InputError as exc:
+        _fail(exc.problems)
+    if not isinstance(found, ToApprove):
         if as_json:
-            _print_json({**plan.to_json(), "approved": False})
+            _print_json({**found.to_json(), "approved": False})
         else:
-            show_preview(plan, html_source=False)
+            show_preview(found, html_source=False)
         raise typer.Exit(EXIT_BAD_INPUT)
-    approver = person(as_name)
+    mode = mode_of(found.incident)
+    shown = found.shown
+    assert shown.config is not None
     if not as_json:
-        show_preview(plan, html_source=False)
+        from broadcast.terminal.approval import show_reminders
+
+        if found.update is not None:
+            show_preview(found.update, html_source=False)
+        else:
+            typer.echo(
+                f"{incident} is the version already sent at "
+                f"{found.incident.local_time(found.anchor)}: this approves its reminders."
+            )
+        show_reminders(found.reminders, mode_words(mode))
     if not yes:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             _fail(
@@ -527,13 +570,20 @@ def approve(
                     )
                 ]
             )
-        if not typer.confirm(f"Approve every text above as {approver}?", default=False):
+        if not typer.confirm(
+            f"Approve every text above as {approver}, as {mode_words(mode)}?", default=False
+        ):
             raise typer.Exit(EXIT_OK)
     try:
-        ledger = Ledger(state_folder(state, plan.config.folder, dict(os.environ)))
+        ledger = Ledger(
+            state_folder(state, shown.config.folder, dict(os.environ)),
+            address=shown.config.ledger,
+        )
         try:
             with ledger_errors(ledger.path):
-                approval = record_approval(ledger, plan.incident.id, plan, approver, key)
+                approval = record_approval(
+                    ledger, found.incident.id, found.manifest, approver, key, incident, now
+                )
         finally:
             ledger.close()
     except LedgerFault as fault:
@@ -542,19 +592,23 @@ def approve(
         _fail(exc.problems)
     document = {
         "approved": True,
-        "incident": plan.incident.id,
+        "incident": found.incident.id,
         "approved_by": approval.approved_by,
         "approved_at": approval.approved_at.isoformat(),
-        "texts_hash": approval.texts_hash,
+        "texts_hash": found.manifest.digest,
         "signed": approval.signature is not None,
-        "exercise": plan.incident.exercise,
+        "exercise": found.incident.exercise,
+        "mode": mode,
+        "texts_at": found.anchor.isoformat(),
+        "version": found.update is not None,
+        "reminders": [r.now.isoformat() for r in found.reminders],
     }
     if as_json:
         _print_json(document)
     else:
         from broadcast.terminal.sending import show_approval
 
-        show_approval(document, plan)
+        show_approval(document, shown)
 
 
 @app.command(cls=PlainUsageCommand)
@@ -738,6 +792,7 @@ def _run_send(
     sender: str | None = None,
     exercise: bool = False,
     standby: bool = False,
+    signing_key: Path | None = None,
     other_ledger: bool = False,
 ) -> int:
     """One incident, from lock to summary; returns the exit code.
@@ -776,6 +831,8 @@ def _run_send(
         stream_recipients=options.yes,
         standby=standby,
         strict=options.strict,
+        # The sender's key: --key, else $BROADCAST_SIGNING_KEY (tick and retry, cron).
+        signing_key=signing_key or _signing_key(),
         other_ledger=other_ledger,
     )
     try:
@@ -1177,6 +1234,13 @@ def _occasions(
     except LedgerFault:
         return None
     return decision.occasions if decision is not None else None
+
+
+def _signing_key() -> Path | None:
+    from broadcast.delivery.approval import KEY_ENV
+
+    value = os.environ.get(KEY_ENV, "").strip()
+    return Path(value) if value else None
 
 
 def _now() -> datetime:

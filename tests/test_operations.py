@@ -328,3 +328,21 @@ def test_when_no_chosen_channel_can_send_nothing_goes_and_the_variable_comes_fir
     assert result.exit_code == 2, result.output
     assert "X_ACCESS_TOKEN is not set" in result.output.strip().splitlines()[0]
     assert world.x.requests() == [] and world.twilio.requests() == []
+
+
+def test_under_approval_a_missing_secret_holds_back_only_its_channel_and_texts_stay_approved(
+    world: World,
+) -> None:
+    config = world.folder / "channels.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "approval: {required: true}\n")
+    code, doc = world.run_json("approve", "incident.yaml", "--yes", "--as", "bob")
+    assert code == 0, doc
+    missing = {"X_ACCESS_TOKEN_SECRET": "", **at(3)}
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--as", "alice", env=missing)
+    assert code == 1, doc
+    assert doc["unavailable"][0]["channel"] == "twitter"
+    assert sorted(m.to for m in world.twilio.messages()) == sorted(PHONES)
+    assert world.x.posts() == []
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--as", "alice", env=at(4))
+    assert code == 0, doc
+    assert len(world.x.posts()) == 1 and len(world.twilio.messages()) == len(PHONES)

@@ -46,6 +46,11 @@ def confirm_send(plan: Plan) -> bool:
     show_skipped(out, plan.skipped)
     _show_warnings(out, [p for p in plan.all_problems if not p.is_error], "To send with")
     # As Text: a plain string is rich markup, where "[y/N]" is a tag and vanishes.
+    # The mode is said right above the question: a tired "y" knows what it sends.
+    if plan.incident is not None and plan.incident.exercise:
+        out.print(Text("This is an EXERCISE: marked, to the exercise lists only.", "bold"))
+    else:
+        out.print(Text("This is a REAL alert, not an exercise.", "bold"))
     answer = out.input(Text("Send now? [y/N] ")).strip().lower()
     if answer in ("y", "yes", "o", "oui"):
         return True
@@ -273,6 +278,11 @@ def show_decision(run: SendRun, incident_path: Path) -> None:
                 f"Approved by {run.approval.approved_by} at "
                 f"{run.approval.approved_at:%Y-%m-%d %H:%M} UTC"
                 + (" (signed)" if run.approval.signature else "")
+                + (
+                    ", as an EXERCISE"
+                    if run.plan is not None and run.plan.incident and run.plan.incident.exercise
+                    else ", as a real alert"
+                )
                 + ".",
                 "green",
             )
@@ -298,13 +308,16 @@ def show_approval(document: dict[str, Any], plan: Plan) -> None:
     """After ``approve``: who approved what, and what happens next."""
     channels = ", ".join(c.name for c in plan.channels)
     signed = " (signed)" if document["signed"] else ""
-    drill = " this exercise" if document["exercise"] else ""
+    drill = " as an EXERCISE" if document["exercise"] else " as a real alert"
+    reminders = len(document.get("reminders", ()))
+    what = "every text" if document.get("version", True) else "the coming reminders"
     console().print(
         Text(
-            f"Approved{drill} by {document['approved_by']}{signed}: every text of {channels} "
-            f"(texts {document['texts_hash'][:12]}). Someone other than "
-            f"{document['approved_by']} can now send it; an edit to the file voids this "
-            "approval.",
+            f"Approved by {document['approved_by']}{signed}{drill}: {what} of {channels}, "
+            f"and {reminders} reminder{'s' * (reminders != 1)} (texts "
+            f"{document['texts_hash'][:12]}). Someone other than {document['approved_by']} "
+            f"can now send it{' with --exercise' if document['exercise'] else ''}; an edit "
+            "to the file voids this approval.",
             "bold green",
         )
     )
