@@ -606,7 +606,53 @@ class Ledger:
             key.secret, b"broadcast contacts\0" + meta["ledger_id"].encode(), "sha256"
         )
         self._fernet = Fernet(base64.urlsafe_b64encode(derived.digest()))
-        return _seal(key, meta["ledger_id"], bytes.fromhex(meta["sealed"]))
+        secret = _seal(key, meta["ledger_id"], bytes.fromhex(meta["sealed"]))
+        self._check_secret(key, meta["ledger_id"], secret)
+        return secret
+
+    def _check_secret(self, key: RecipientKey, ledger_id: str, secret: bytes) -> None:
+        """The key check proves the key is the ledger's, not that the secret it opens is: the
+        seal has no integrity of its own, so a replaced or damaged ``sealed`` value opens to
+        another secret, every recipient gets another hash and everyone would be sent the
+        message again. The secret must open the ledger's own rows (a few deliveries, whose
+        sealed address hashes to their recipient key) and match the ledger's canary (an HMAC
+        of the secret with the key, written when the secret was made); a ledger from before
+        the canary gets it once its rows agree."""
+        from cryptography.fernet import InvalidToken
+
+        refused = LedgerFault(
+            f"the recipient secret sealed in {self.where} does not open the ledger's own rows: "
+            "it was replaced or damaged (the key is right, the secret it unseals is not the "
+            "one the deliveries were recorded with). Nothing was sent: with it broadcast "
+            "would not recognise who already got a message and would send it to everyone "
+            "again. Restore the ledger from your backup."
+        )
+        canary = _secret_check(key, ledger_id, secret)
+        recorded = self.db.execute("SELECT value FROM meta WHERE key = 'secret_check'").fetchone()
+        if recorded is not None and not hmac.compare_digest(canary, str(recorded["value"])):
+            raise refused
+        # The oldest and the newest rows: a secret swapped after the first sends fails both.
+        rows = self.db.execute(
+            "SELECT recipient_key, recipient_sealed FROM deliveries WHERE id IN ("
+            " SELECT id FROM deliveries WHERE recipient_sealed IS NOT NULL ORDER BY id LIMIT 2)"
+            " OR id IN (SELECT id FROM deliveries WHERE recipient_sealed IS NOT NULL"
+            " ORDER BY id DESC LIMIT 2)"
+        ).fetchall()
+        for row in rows:
+            try:
+                address = self.open_contact(str(row["recipient_sealed"])).address
+            except (InvalidToken, ValueError, KeyError, TypeError):
+                raise refused from None
+            expected = hmac.new(secret, address.encode(), hashlib.sha256).hexdigest()[:32]
+            if not hmac.compare_digest(expected, str(row["recipient_key"])):
+                raise refused
+        if recorded is None:
+            # Best effort: a ledger that cannot be written now is checked by its rows again.
+            with suppress(sqlite3.Error, LedgerFault), self.transaction() as db:
+                db.execute(
+                    "INSERT INTO meta VALUES ('secret_check', ?) ON CONFLICT (key) DO NOTHING",
+                    (canary,),
+                )
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
@@ -1540,6 +1586,7 @@ def _seal_recipient_secret(ledger: Ledger) -> None:
             ("ledger_id", ledger_id),
             ("sealed", _seal(key, ledger_id, secret).hex()),
             ("key_check", _key_check(key, ledger_id)),
+            ("secret_check", _secret_check(key, ledger_id, secret)),
         ],
     )
     ledger.db.execute("DELETE FROM meta WHERE key = 'salt'")
@@ -1621,6 +1668,14 @@ def _seal(key: RecipientKey, ledger_id: str, data: bytes) -> bytes:
 def _key_check(key: RecipientKey, ledger_id: str) -> str:
     """Tells the right key from a wrong one without telling anything about the key."""
     check = hmac.new(key.secret, b"broadcast key check\0" + ledger_id.encode(), "sha256")
+    return check.hexdigest()[:32]
+
+
+def _secret_check(key: RecipientKey, ledger_id: str, secret: bytes) -> str:
+    """The canary of the sealed secret: only the key makes it, and only for that secret."""
+    check = hmac.new(
+        key.secret, b"broadcast secret check\0" + ledger_id.encode() + b"\0" + secret, "sha256"
+    )
     return check.hexdigest()[:32]
 
 
