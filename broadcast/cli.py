@@ -919,7 +919,13 @@ def _uncertain(run: "SendRun") -> list[dict[str, object]]:
     if latest is None:
         return []
     return [
-        {"channel": d.channel, "recipient": d.recipient_hint, "line": d.line}
+        {
+            "channel": d.channel,
+            "recipient": d.recipient_hint,
+            "line": d.line,
+            # Why it is uncertain, when a lookup said (None: a run stopped while sending it).
+            "why": d.error_message,
+        }
         for d in run.ledger.deliveries(latest.id, states=(UNCERTAIN,))
     ]
 
@@ -942,6 +948,11 @@ def _decision_json(
         "sent": sum(o.sent for o in outcomes),
         "delivery": [o.to_json() for o in outcomes],
         "uncertain": list(uncertain),
+        # What this run did with the uncertain deliveries it found (look up, hold...).
+        "uncertain_ahead": {
+            channel: {"count": count, "action": action}
+            for channel, (count, action) in run.uncertain_ahead.items()
+        },
         "follow_up": run.followed.to_json() if run.followed is not None else None,
         "warnings": [w.to_json() for w in warnings],
         "receipts": run.receipts.to_json() if run.receipts else None,

@@ -16,10 +16,22 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from collections import Counter
 
-from tests.world import PHONES, World
+import pytest
+
+from tests.conftest import NOW, at, write
+from tests.peers.fixtures import make_twilio_client
+from tests.test_correction import cancel
+from tests.test_voice_fallback import said, with_voice
+from tests.world import PHONES, SECRETS, World
+
+CAMILLE, KARIM = "+33612345678", "+33612345679"
 
 
 def run(world: World, *args: str, env: dict[str, str] | None = None):
@@ -90,3 +102,168 @@ def test_a_ledger_without_a_canary_gets_one_once_its_rows_agree(world: World) ->
     with sqlite3.connect(ledger) as db:
         assert db.execute("SELECT count(*) FROM meta WHERE key = 'secret_check'").fetchone()[0]
     assert os.stat(ledger).st_size > 0
+
+
+# -- 7. a contacts file edited between a crash and the re-run ------------------------------
+
+
+def start(world: World, *args: str) -> subprocess.Popen[str]:
+    """``broadcast send`` as a real process (to be killed), in the world's folder."""
+    env = {**os.environ, **SECRETS, **world.engine, "BROADCAST_NOW": NOW.isoformat()}
+    env.pop("BROADCAST_CONFIG", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "broadcast", "send", "incident.yaml", "--yes", "--json", *args],
+        cwd=world.folder,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def kill_while_waiting_for(world: World, number: str, *args: str) -> None:
+    """Start a send whose answer for ``number`` Twilio holds, and kill -9 it once Twilio has
+    created what it asked for: the ledger says ``sending``, Twilio holds the resource."""
+    world.twilio.hold_first_answer_to(number, seconds=30)
+    process = start(world, *args)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (
+        world.twilio.messages_to(number) or world.twilio.calls_to(number)
+    ):
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+
+
+# Emma reads English: the version records its English text too.
+CONTACTS_FR = (
+    f"name,phone,locale\nCamille Martin,{CAMILLE},fr\nKarim Benali,{KARIM},fr\n"
+    "Emma Wilson,+447400123456,en\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("edited", "personalise"),
+    [
+        (CONTACTS_FR.replace(f"{CAMILLE},fr", f"{CAMILLE},en"), False),  # her locale fr -> en
+        (CONTACTS_FR.replace("Camille Martin", "Claire Martin"), True),  # her name, greeted
+    ],
+    ids=["locale", "name"],
+)
+def test_a_contacts_file_edited_between_a_crash_and_the_rerun_sends_nobody_a_second_sms(
+    world: World, edited: str, personalise: bool
+) -> None:
+    write(world.folder / "contacts.csv", CONTACTS_FR)
+    if personalise:
+        config = world.folder / "channels.yaml"
+        config.write_text(
+            config.read_text().replace(
+                "    rate: unlimited\n", "    rate: unlimited\n    personalise: true\n", 1
+            )
+        )
+    kill_while_waiting_for(world, CAMILLE, "--channel", "sms")
+    (first,) = world.twilio.messages_to(CAMILLE)
+    write(world.folder / "contacts.csv", edited)
+
+    result = run(world, "send", "incident.yaml", "--yes", "--channel", "sms")
+    output = paragraph(result.output)
+    assert result.exit_code == 0, output
+    # Found at Twilio by the text recorded for her, in her recorded language and name.
+    assert [m.body for m in world.twilio.messages_to(CAMILLE)] == [first.body]
+    assert len(world.twilio.messages_to(KARIM)) == 1
+    # Said as done: looked up (not "re-sent only with --resend-uncertain").
+    assert "1 delivery was in flight when an earlier run stopped" in output
+    assert "sms: 1 uncertain delivery: each is looked up at the provider" in output
+    assert "re-sent only with --resend-uncertain" not in output
+    assert "sms: 1 maybe sent, looked up: 1 found sent" in output
+    _, status = world.run_json("status", "incident.yaml")
+    assert (status["channels"]["sms"]["sent"], status["channels"]["sms"]["uncertain"]) == (3, 0)
+
+
+def test_a_delivery_never_handed_over_is_sent_with_its_recorded_text_too(world: World) -> None:
+    """Killed before Twilio created it: not found, so sent; in the words recorded for her,
+    not in the language the edited file gives her now."""
+    write(world.folder / "contacts.csv", CONTACTS_FR)
+    kill_while_waiting_for(world, CAMILLE, "--channel", "sms")
+    (first,) = world.twilio.messages_to(CAMILLE)
+    world.twilio.reset()  # as if Twilio never took it
+    write(world.folder / "contacts.csv", CONTACTS_FR.replace(f"{CAMILLE},fr", f"{CAMILLE},en"))
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
+    assert code == 0, doc
+    assert [m.body for m in world.twilio.messages_to(CAMILLE)] == [first.body]
+    (sms,) = doc["delivery"]
+    assert sms["looked_up"] == {"found_sent": 0, "resent": 1, "held_uncertain": 0}
+    assert doc["uncertain_ahead"] == {"sms": {"count": 1, "action": "look up"}}
+
+
+# -- 8. a call lookup matches only a call of this attempt ----------------------------------
+
+
+def voice_world(world: World) -> None:
+    write(world.folder / "contacts.csv", CONTACTS_FR)
+    with_voice(world, "    recipients: contacts.csv\n    default_region: FR\n", sms_fallback=None)
+
+
+VOICE = ("send", "incident.yaml", "--yes", "--channel", "voice")
+
+
+def test_a_correction_call_dropped_before_accept_is_placed_not_taken_for_the_first_call(
+    world: World,
+) -> None:
+    voice_world(world)
+    assert world.run_json(*VOICE)[0] == 0
+    (first,) = world.twilio.calls_to(CAMILLE)
+    cancel(world)
+    world.twilio.drop_before_accept(CAMILLE)
+    code, doc = world.run_json(*VOICE, env=at(1))
+    assert code == 0, doc
+    # The first call (known to the ledger as version 1's) is never this attempt's.
+    calls = world.twilio.calls_to(CAMILLE)
+    assert len(calls) == 2 and calls[0].sid == first.sid
+    assert "erreur" in said(world, CAMILLE)[1]
+    (voice,) = doc["delivery"]
+    assert voice["looked_up"] == {"found_sent": 0, "resent": 1, "held_uncertain": 0}
+    with sqlite3.connect(world.folder / ".broadcast" / "ledger.sqlite3") as db:
+        sids = [r[0] for r in db.execute("SELECT provider_id FROM deliveries ORDER BY id")]
+    assert calls[1].sid in sids and sids.count(first.sid) == 1
+
+
+def test_two_incidents_calling_one_number_each_get_their_own_call(world: World) -> None:
+    voice_world(world)
+    assert world.run_json(*VOICE)[0] == 0
+    other = world.folder / "other.yaml"
+    other.write_text(
+        (world.folder / "incident.yaml")
+        .read_text(encoding="utf-8")
+        .replace("id: panne-nord-2026-11-22", "id: fuite-gaz-2026-11-22")
+        .replace("headline:", "headline: Fuite de gaz.", 1)
+        .replace("headline: Fuite de gaz.", "headline:", 0),
+        encoding="utf-8",
+    )
+    world.twilio.drop_before_accept(CAMILLE)
+    code, doc = world.run_json("send", "other.yaml", "--yes", "--channel", "voice")
+    assert code == 0, doc
+    assert len(world.twilio.calls_to(CAMILLE)) == 2  # one per incident
+    assert doc["delivery"][0]["looked_up"]["resent"] == 1
+
+
+def test_a_call_the_ledger_cannot_attribute_is_held_uncertain_by_name(world: World) -> None:
+    """Someone else (another host, another ledger) called her from our caller id meanwhile:
+    the listed call may be this attempt's or theirs; it is neither taken nor placed again."""
+    voice_world(world)
+    client = make_twilio_client(world.twilio)
+    foreign = client.calls.create(to=CAMILLE, from_="+15005550006", twiml="<Response/>")
+    world.twilio.drop_before_accept(CAMILLE)
+    code, doc = world.run_json(*VOICE)
+    assert code == 1, doc
+    assert [c.sid for c in world.twilio.calls_to(CAMILLE)] == [foreign.sid]
+    (item,) = doc["uncertain"]
+    assert item["recipient"] == "…" + CAMILLE[-4:]
+    assert "cannot tell whose call it is" in item["why"]
+    result = run(world, "status", "incident.yaml")
+    assert "uncertain" in result.output
+    # The operator decides: --resend-uncertain places it.
+    code, doc = world.run_json(*VOICE, "--resend-uncertain")
+    assert (code, doc["uncertain"]) == (0, []), doc
+    assert len(world.twilio.calls_to(CAMILLE)) == 2

@@ -1200,12 +1200,25 @@ class Ledger:
         return int(row["id"]), str(row["state"])
 
     def claim_batch(
-        self, version_id: int, channel: str, contacts: list[Contact]
+        self,
+        version_id: int,
+        channel: str,
+        contacts: list[Contact],
+        recorded: dict[int, Contact] | None = None,
     ) -> list[tuple[int, str]]:
         """``claim`` for many contacts at once, in one transaction: the ids and current states,
-        in the order given. Distinct addresses only."""
+        in the order given. Distinct addresses only.
+
+        ``recorded`` receives, for each delivery that an earlier claim wrote (a run that
+        stopped, another host), the contact as it was recorded then: the name, language and
+        address the delivery was made for, which a later run keeps whatever the recipients
+        file says now.
+        """
         stamp = self._stamp()
         keys = [self.recipient_key(contact.address) for contact in contacts]
+        sealed = [self.seal_contact(contact) for contact in contacts]
+        # Each seal is new (Fernet's random IV): a row holding another one was there before.
+        ours = dict(zip(keys, sealed, strict=True))
         found: dict[str, tuple[int, str]] = {}
         with self.transaction() as db:
             db.executemany(
@@ -1222,21 +1235,53 @@ class Ledger:
                         contact.line,
                         stamp,
                         stamp,
-                        self.seal_contact(contact),
+                        seal,
                     )
-                    for key, contact in zip(keys, contacts, strict=True)
+                    for key, contact, seal in zip(keys, contacts, sealed, strict=True)
                 ],
             )
+            earlier: list[tuple[int, str]] = []
             for start in range(0, len(keys), CLAIM_CHUNK):
                 chunk = keys[start : start + CLAIM_CHUNK]
                 rows = db.execute(
-                    "SELECT id, state, recipient_key FROM deliveries WHERE version_id = ?"
-                    f" AND channel = ? AND recipient_key IN ({','.join('?' * len(chunk))})",
+                    "SELECT id, state, recipient_key, recipient_sealed FROM deliveries"
+                    " WHERE version_id = ? AND channel = ?"
+                    f" AND recipient_key IN ({','.join('?' * len(chunk))})",
                     (version_id, channel, *chunk),
                 )
                 for row in rows:
-                    found[row["recipient_key"]] = (int(row["id"]), str(row["state"]))
+                    key = row["recipient_key"]
+                    found[key] = (int(row["id"]), str(row["state"]))
+                    kept = row["recipient_sealed"]
+                    if recorded is not None and kept is not None and kept != ours[key]:
+                        earlier.append((int(row["id"]), str(kept)))
+        if recorded is not None:
+            for delivery_id, kept in earlier:
+                recorded[delivery_id] = self.open_contact(kept)
         return [found[key] for key in keys]
+
+    def provider_ids_to(self, address: str, channels: list[str]) -> frozenset[str]:
+        """The provider's ids recorded for every delivery to ``address`` on ``channels`` (any
+        version, any incident of this ledger): what a lookup knows is not a new attempt's."""
+        if not channels:
+            return frozenset()
+        rows = self.db.execute(
+            "SELECT provider_id FROM deliveries WHERE version_id IN (SELECT id FROM versions)"
+            f" AND channel IN ({','.join('?' * len(channels))}) AND recipient_key = ?"
+            " AND provider_id IS NOT NULL",
+            (*channels, self.recipient_key(address)),
+        ).fetchall()
+        # X threads record several ids as one, comma-separated; calls and SMS one each.
+        return frozenset(sid for row in rows for sid in str(row["provider_id"]).split(","))
+
+    def recorded_contact(self, delivery_id: int) -> Contact | None:
+        """The contact a delivery was recorded for (None for a row from before they were)."""
+        row = self.db.execute(
+            "SELECT recipient_sealed FROM deliveries WHERE id = ?", (delivery_id,)
+        ).fetchone()
+        if row is None or row["recipient_sealed"] is None:
+            return None
+        return self.open_contact(str(row["recipient_sealed"]))
 
     def delivery(self, delivery_id: int) -> Delivery | None:
         row = self.db.execute("SELECT * FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
@@ -1417,10 +1462,13 @@ class Ledger:
         return str(row["error_code"]) if row else None
 
     def claim_fallback(
-        self, version_id: int, channel: str, address: str, line: int | None, source_id: int
+        self, version_id: int, channel: str, contact: Any, source_id: int
     ) -> tuple[int, str]:
-        """Record the fallback delivery standing in for ``source_id`` unless one exists."""
-        delivery_id, state = self.claim(version_id, channel, address, line)
+        """Record the fallback delivery standing in for ``source_id`` unless one exists, for
+        ``contact`` (anything with an address, line, name and locale), all of it recorded."""
+        delivery_id, state = self.claim(
+            version_id, channel, contact.address, contact.line, contact.name, contact.locale
+        )
         with self.transaction() as db:
             db.execute(
                 "UPDATE deliveries SET fallback_from = ? WHERE id = ? AND fallback_from IS NULL"
