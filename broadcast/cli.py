@@ -767,14 +767,22 @@ def _run_send(
                 return EXIT_BAD_INPUT
             assert decision is not None
             if plan is None:  # nothing to say
+                # Still uncertain from earlier runs: named, and the exit says so, every time.
+                uncertain = _uncertain(run)
                 if as_json:
-                    emit(_decision_json(run, []))
+                    emit(_decision_json(run, [], uncertain))
                 else:
-                    from broadcast.terminal.sending import show_decision, show_follow_up
+                    from broadcast.terminal.sending import (
+                        show_decision,
+                        show_follow_up,
+                        show_uncertain,
+                    )
 
                     show_decision(run, incident)
                     show_follow_up(run.followed)
-                return EXIT_DELIVERY_FAILED if run.uncertain_found else EXIT_OK
+                    show_uncertain(uncertain)
+                held = run.uncertain_found or uncertain
+                return EXIT_DELIVERY_FAILED if held else EXIT_OK
             warnings = [p for p in plan.all_problems if not p.is_error]
             for warning in warnings:
                 log.write("warning", **warning.to_json())
@@ -913,9 +921,15 @@ def _uncertain(run: "SendRun") -> list[dict[str, object]]:
     """Deliveries a killed run left maybe-sent, still waiting for --resend-uncertain."""
     from broadcast.ledger.sqlite import UNCERTAIN
 
-    if run.ledger is None or run.plan is None or run.plan.incident is None:
+    if run.plan is not None and run.plan.incident is not None:
+        incident_id = run.plan.incident.id
+    elif run.decision is not None and run.decision.version is not None:
+        incident_id = run.decision.version.incident_id  # nothing to say: no plan was made
+    else:
         return []
-    latest = run.ledger.latest_version(run.plan.incident.id)
+    if run.ledger is None:
+        return []
+    latest = run.ledger.latest_version(incident_id)
     if latest is None:
         return []
     return [

@@ -263,6 +263,13 @@ def test_a_call_the_ledger_cannot_attribute_is_held_uncertain_by_name(world: Wor
     assert "cannot tell whose call it is" in item["why"]
     result = run(world, "status", "incident.yaml")
     assert "uncertain" in result.output
+    # A plain re-run (cron) has nothing new to say, and still names it: exit 1, no call.
+    result = run(world, *VOICE)
+    output = paragraph(result.output)
+    assert result.exit_code == 1, output
+    assert "voice: 1 uncertain delivery: held uncertain" in output
+    assert f"voice: …{CAMILLE[-4:]} (line 2) uncertain: maybe placed" in output
+    assert len(world.twilio.calls_to(CAMILLE)) == 1
     # The operator decides: --resend-uncertain places it.
     code, doc = world.run_json(*VOICE, "--resend-uncertain")
     assert (code, doc["uncertain"]) == (0, []), doc

@@ -623,9 +623,9 @@ class Ledger:
         refused = LedgerFault(
             f"the recipient secret sealed in {self.where} does not open the ledger's own rows: "
             "it was replaced or damaged (the key is right, the secret it unseals is not the "
-            "one the deliveries were recorded with). Nothing was sent: with it broadcast "
-            "would not recognise who already got a message and would send it to everyone "
-            "again. Restore the ledger from your backup."
+            "one the deliveries were recorded with): with it broadcast would not recognise "
+            "who already got a message and would send it to everyone again. Restore the "
+            "ledger from your backup."
         )
         canary = _secret_check(key, ledger_id, secret)
         recorded = self.db.execute("SELECT value FROM meta WHERE key = 'secret_check'").fetchone()

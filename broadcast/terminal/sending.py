@@ -247,7 +247,18 @@ def show_outcomes(
             ]
             looked = outcome.found_sent + outcome.resent + outcome.held_uncertain
             out.print(Text(f"{outcome.name}: {looked} maybe sent, looked up: {', '.join(done)}."))
-    for item in uncertain or ():
+    show_uncertain(uncertain or ())
+    total_failed = sum(o.failed_total for o in outcomes)
+    total_sent = sum(o.sent for o in outcomes)
+    style = "bold red" if total_failed else "bold green"
+    out.print(Text(f"{total_sent} sent, {total_failed} failed.", style))
+    _show_warnings(out, warnings, "Sent with")
+
+
+def show_uncertain(uncertain: Iterable[dict[str, Any]]) -> None:
+    """Each delivery still uncertain, by name (masked), with why."""
+    out = console()
+    for item in uncertain:
         where = f" (line {item['line']})" if item.get("line") else ""
         why = item.get("why") or "an earlier run was stopped while sending it"
         out.print(
@@ -257,11 +268,6 @@ def show_outcomes(
                 "yellow",
             )
         )
-    total_failed = sum(o.failed_total for o in outcomes)
-    total_sent = sum(o.sent for o in outcomes)
-    style = "bold red" if total_failed else "bold green"
-    out.print(Text(f"{total_sent} sent, {total_failed} failed.", style))
-    _show_warnings(out, warnings, "Sent with")
 
 
 def _show_warnings(out: Console, warnings: Sequence[Problem], heading: str) -> None:
