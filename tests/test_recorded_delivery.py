@@ -26,6 +26,7 @@ from collections import Counter
 import pytest
 
 from tests.conftest import NOW, at, write
+from tests.peers.base import Delay, ServerError
 from tests.peers.fixtures import make_twilio_client
 from tests.test_correction import cancel
 from tests.test_voice_fallback import said, with_voice
@@ -195,6 +196,29 @@ def test_a_delivery_never_handed_over_is_sent_with_its_recorded_text_too(world: 
     (sms,) = doc["delivery"]
     assert sms["looked_up"] == {"found_sent": 0, "resent": 1, "held_uncertain": 0}
     assert doc["uncertain_ahead"] == {"sms": {"count": 1, "action": "look up"}}
+
+
+def test_an_sms_whose_lookup_failed_is_looked_up_again_by_the_next_run(world: World) -> None:
+    """The version finished with it uncertain (its answer lost, every lookup refused): the
+    next run, with nothing new to say, still looks it up, finds it, and says so."""
+    write(world.folder / "contacts.csv", f"name,phone,locale\nCamille Martin,{CAMILLE},fr\n")
+    world.twilio.drop_first_answer_to(CAMILLE)
+    # The message itself goes through (then its answer is lost); every lookup gets a 500.
+    world.twilio.script(Delay(0), *[ServerError(500)] * 4)
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
+    assert code == 1, doc
+    (item,) = doc["uncertain"]
+    assert "the lookup failed" in item["why"]
+    assert len(world.twilio.messages_to(CAMILLE)) == 1
+    world.twilio.clear_script()  # Twilio answers lookups again
+
+    result = run(world, "send", "incident.yaml", "--yes", "--channel", "sms", env=at(5))
+    output = paragraph(result.output)
+    assert result.exit_code == 0, output
+    assert "1 uncertain delivery looked up" in output
+    assert len(world.twilio.messages_to(CAMILLE)) == 1  # found: never sent twice
+    _, status = world.run_json("status", "incident.yaml")
+    assert (status["channels"]["sms"]["sent"], status["channels"]["sms"]["uncertain"]) == (1, 0)
 
 
 # -- 8. a call lookup matches only a call of this attempt ----------------------------------

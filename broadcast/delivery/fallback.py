@@ -162,9 +162,13 @@ class _Step:
     def resume_uncertain(self, channel: str) -> None:
         if not adapter_class(self.config.channels[channel].type).can_look_up:
             return  # no way to know: left for --resend-uncertain
+        version = self.ledger.version(self.version_id)
+        finished = version is not None and version.completed_at is not None
         for delivery in self.ledger.deliveries(self.version_id, channel, (UNCERTAIN,)):
-            if delivery.fallback_from is None and not delivery.unanswered:
-                continue  # the dispatcher's own: it looks them up when the version continues
+            if delivery.fallback_from is None and not delivery.unanswered and not finished:
+                # The dispatcher's own: it looks them up when the version continues. Once the
+                # version is finished (a lookup failed, a call was held), nobody else would.
+                continue
             recipient = self._recorded(delivery)
             if recipient is None:
                 continue

@@ -725,6 +725,8 @@ class SendRun:
             self.decision.action == "continue" and version is not None and version.id == latest.id
         )
         planned = {c.name for c in self.plan.channels} if self.plan is not None else set()
+        # (With nothing new to say, the follow-up has already looked up what it could: those
+        # left are held.)
         ahead: dict[str, tuple[int, str]] = {}
         for channel, count in counts.items():
             kind = (
