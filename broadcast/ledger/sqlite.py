@@ -1510,7 +1510,10 @@ class Ledger:
         )
         with self.transaction() as db:
             cursor = db.execute(
-                "UPDATE deliveries SET state = 'uncertain', updated_at = ? WHERE state = 'sending'"
+                # An error kept from an earlier attempt is not why it is uncertain now: cleared,
+                # so what says why (status, the summary) says a run stopped while sending it.
+                "UPDATE deliveries SET state = 'uncertain', updated_at = ?, error_code = NULL,"
+                " error_message = NULL WHERE state = 'sending'"
                 f" AND version_id IN (SELECT id FROM versions WHERE incident_id = ?){alive}",
                 (self._stamp(), incident_id),
             )
