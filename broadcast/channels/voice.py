@@ -20,12 +20,12 @@ held uncertain, by name, for ``--resend-uncertain``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
 from broadcast.channels.base import DeliveryStatus, LookupUndecided, Outgoing, Target
-from broadcast.channels.sms import CLOCK_SKEW, LOOKUP_PAGE_SIZE, SmsAdapter, TwilioAccount
+from broadcast.channels.sms import LOOKUP_PAGE_SIZE, SmsAdapter, TwilioAccount
 
 if TYPE_CHECKING:
     from broadcast.input.config import VoiceChannel
@@ -51,6 +51,11 @@ FINAL_CALL_STATUSES = {
 # Calls read in the list before a lookup gives up (held uncertain): far more than one number
 # gets in the time a lost answer is looked up.
 LOOKUP_MAX_CALLS = 100
+# How far before the attempt began a call counts. A lookup never takes a call for this
+# attempt's, so a wide margin costs nothing but a rare hold (someone else's call to that number
+# within it), while a narrow one would let a Twilio clock behind ours hide this attempt's call
+# and place it twice: an hour, not the SMS lookup's minute.
+CALL_LOOKUP_MARGIN = timedelta(hours=1)
 
 
 def say_language(locale: str | None) -> str:
@@ -128,8 +133,8 @@ class VoiceAdapter(SmsAdapter):
         others: frozenset[str] = frozenset(),
     ) -> str | None:
         """None when Twilio's Calls list shows no call to ``target`` from our caller id created
-        since ``since`` (UTC, less the clock skew), leaving out ``others`` (calls the ledger
-        knows are other deliveries'): this attempt's was not placed.
+        since ``since`` (UTC, less ``CALL_LOOKUP_MARGIN``), leaving out ``others`` (calls the
+        ledger knows are other deliveries'): this attempt's was not placed.
 
         Never a SID: a listed call carries nothing of its own to tell it is this attempt's
         (see the module), so one that is not known to be another's raises
@@ -137,7 +142,7 @@ class VoiceAdapter(SmsAdapter):
         filter the list; it is read newest first, by creation time.
         """
         client = self.client()
-        since = since.astimezone(UTC) - CLOCK_SKEW
+        since = since.astimezone(UTC) - CALL_LOOKUP_MARGIN
 
         def look() -> str | None:
             calls = client.calls.stream(
