@@ -15,6 +15,7 @@ is what the peer received.
 from __future__ import annotations
 
 import os
+import random
 import secrets
 import signal
 import sqlite3
@@ -309,3 +310,45 @@ def test_a_call_the_ledger_cannot_attribute_is_held_uncertain_by_name(world: Wor
     code, doc = world.run_json(*VOICE, "--resend-uncertain")
     assert (code, doc["uncertain"]) == (0, []), doc
     assert len(world.twilio.calls_to(CAMILLE)) == 2
+
+
+def test_kill_9_at_random_then_every_contact_edited_still_one_sms_each(world: World) -> None:
+    """Unnamed cases of the same rule: 400 recipients, kill -9 mid-send, then every name and
+    every other language changed in the file: each number still gets exactly one SMS, in the
+    words of its first attempt wherever one was made."""
+    numbers = [f"+3361234{i:04d}" for i in range(400)]
+
+    def contacts(edited: bool) -> str:
+        rows = []
+        for i, number in enumerate(numbers):
+            locale = ("en" if i % 2 else "fr") if edited else ("fr" if i % 2 else "en")
+            rows.append(f"{'Zoé' if edited else 'Anne'} {i},{number},{locale}\n")
+        return "name,phone,locale\n" + "".join(rows)
+
+    write(world.folder / "contacts.csv", contacts(edited=False))
+    config = world.folder / "channels.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "    rate: unlimited\n",
+            "    rate: unlimited\n    concurrency: 8\n    personalise: true\n",
+            1,
+        )
+    )
+    world.twilio.latency = 0.01
+    process = start(world, "--channel", "sms")
+    target = random.Random(20261207).uniform(20, 300)
+    deadline = time.monotonic() + 30
+    while len(world.twilio.messages()) < target and time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    first = {m.to: m.body for m in world.twilio.messages()}
+    assert 0 < len(first) < len(numbers)
+
+    write(world.folder / "contacts.csv", contacts(edited=True))
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
+    assert (code, doc["action"], doc["uncertain"]) == (0, "continue", []), doc
+    counts = Counter(m.to for m in world.twilio.messages())
+    assert set(counts) == set(numbers) and set(counts.values()) == {1}, "none or two"
+    assert all(world.twilio.messages_to(n)[0].body == body for n, body in first.items())
