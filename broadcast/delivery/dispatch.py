@@ -13,10 +13,14 @@ waiting on a queue nobody reads: the failing worker keeps draining it, its chann
 a ledger fault stops every channel (they all write the same file). The fault is reported as the
 channel's problem.
 
-On a channel whose provider can look deliveries up (SMS), nothing that may have gone out is
-sent again blindly: a delivery a killed run left ``uncertain``, or one whose request timed out
-or lost its connection after leaving, is first looked up at the provider (since the attempt
-began); found, it is recorded as sent with the provider's id; not found, it is sent.
+On a channel whose provider can look deliveries up (SMS, calls), nothing that may have gone
+out is sent again blindly: a delivery a killed run left ``uncertain``, or one whose request
+timed out or lost its connection after leaving, is first looked up at the provider (since the
+attempt began, leaving out what the ledger knows are other deliveries'); found, it is recorded
+as sent with the provider's id; not found, it is sent; when the provider cannot tell whose it
+is (a call), it is held uncertain. A delivery an earlier run recorded is made to the address,
+name and language recorded with it, never the recipients file as edited since: its text and its
+lookup are its first attempt's.
 """
 
 from __future__ import annotations
