@@ -754,6 +754,8 @@ def _run_send(
                 action=decision.action if decision else None,
                 reason=decision.reason if decision else None,
                 uncertain_found=run.uncertain_found or None,
+                # What this run does with them, per channel (look up, look up calls, hold).
+                uncertain_ahead={c: a for c, (_, a) in run.uncertain_ahead.items()} or None,
             )
             if plan is not None and not plan.ok:
                 for problem in plan.all_problems:

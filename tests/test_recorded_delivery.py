@@ -14,6 +14,7 @@ is what the peer received.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import secrets
@@ -202,12 +203,18 @@ def test_a_delivery_never_handed_over_is_sent_with_its_recorded_text_too(world: 
     (first,) = world.twilio.messages_to(CAMILLE)
     world.twilio.reset()  # as if Twilio never took it
     write(world.folder / "contacts.csv", CONTACTS_FR.replace(f"{CAMILLE},fr", f"{CAMILLE},en"))
-    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
+    code, doc = world.run_json(
+        "send", "incident.yaml", "--yes", "--channel", "sms", "--log-file", "run.jsonl"
+    )
     assert code == 0, doc
     assert [m.body for m in world.twilio.messages_to(CAMILLE)] == [first.body]
     (sms,) = doc["delivery"]
     assert sms["looked_up"] == {"found_sent": 0, "resent": 1, "held_uncertain": 0}
     assert doc["uncertain_ahead"] == {"sms": {"count": 1, "action": "look up"}}
+    # Cron's log says it too.
+    lines = [json.loads(x) for x in (world.folder / "run.jsonl").read_text().splitlines()]
+    (started,) = [x for x in lines if x["event"] == "run"]
+    assert (started["uncertain_found"], started["uncertain_ahead"]) == (1, {"sms": "look up"})
 
 
 def test_an_sms_whose_lookup_failed_is_looked_up_again_by_the_next_run(world: World) -> None:
