@@ -811,6 +811,8 @@ def _run_send(
                 action=decision.action if decision else None,
                 reason=decision.reason if decision else None,
                 uncertain_found=run.uncertain_found or None,
+                # What this run does with them, per channel (look up, look up calls, hold).
+                uncertain_ahead={c: a for c, (_, a) in run.uncertain_ahead.items()} or None,
             )
             if plan is not None and not plan.ok:
                 for problem in plan.all_problems:
@@ -824,14 +826,22 @@ def _run_send(
                 return EXIT_BAD_INPUT
             assert decision is not None
             if plan is None:  # nothing to say
+                # Still uncertain from earlier runs: named, and the exit says so, every time.
+                uncertain = _uncertain(run)
                 if as_json:
-                    emit(_decision_json(run, []))
+                    emit(_decision_json(run, [], uncertain))
                 else:
-                    from broadcast.terminal.sending import show_decision, show_follow_up
+                    from broadcast.terminal.sending import (
+                        show_decision,
+                        show_follow_up,
+                        show_uncertain,
+                    )
 
                     show_decision(run, incident)
                     show_follow_up(run.followed)
-                return EXIT_DELIVERY_FAILED if run.uncertain_found else EXIT_OK
+                    show_uncertain(uncertain)
+                held = run.uncertain_found or uncertain
+                return EXIT_DELIVERY_FAILED if held else EXIT_OK
             warnings = [p for p in plan.all_problems if not p.is_error]
             for warning in warnings:
                 log.write("warning", **warning.to_json())
@@ -970,13 +980,25 @@ def _uncertain(run: "SendRun") -> list[dict[str, object]]:
     """Deliveries a killed run left maybe-sent, still waiting for --resend-uncertain."""
     from broadcast.ledger.sqlite import UNCERTAIN
 
-    if run.ledger is None or run.plan is None or run.plan.incident is None:
+    if run.plan is not None and run.plan.incident is not None:
+        incident_id = run.plan.incident.id
+    elif run.decision is not None and run.decision.version is not None:
+        incident_id = run.decision.version.incident_id  # nothing to say: no plan was made
+    else:
         return []
-    latest = run.ledger.latest_version(run.plan.incident.id)
+    if run.ledger is None:
+        return []
+    latest = run.ledger.latest_version(incident_id)
     if latest is None:
         return []
     return [
-        {"channel": d.channel, "recipient": d.recipient_hint, "line": d.line}
+        {
+            "channel": d.channel,
+            "recipient": d.recipient_hint,
+            "line": d.line,
+            # Why it is uncertain, when a lookup said (None: a run stopped while sending it).
+            "why": d.error_message,
+        }
         for d in run.ledger.deliveries(latest.id, states=(UNCERTAIN,))
     ]
 
@@ -999,6 +1021,11 @@ def _decision_json(
         "sent": sum(o.sent for o in outcomes),
         "delivery": [o.to_json() for o in outcomes],
         "uncertain": list(uncertain),
+        # What this run did with the uncertain deliveries it found (look up, hold...).
+        "uncertain_ahead": {
+            channel: {"count": count, "action": action}
+            for channel, (count, action) in run.uncertain_ahead.items()
+        },
         "follow_up": run.followed.to_json() if run.followed is not None else None,
         "warnings": [w.to_json() for w in warnings],
         "receipts": run.receipts.to_json() if run.receipts else None,

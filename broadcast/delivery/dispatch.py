@@ -13,10 +13,14 @@ waiting on a queue nobody reads: the failing worker keeps draining it, its chann
 a ledger fault stops every channel (they all write the same file). The fault is reported as the
 channel's problem.
 
-On a channel whose provider can look deliveries up (SMS), nothing that may have gone out is
-sent again blindly: a delivery a killed run left ``uncertain``, or one whose request timed out
-or lost its connection after leaving, is first looked up at the provider (since the attempt
-began); found, it is recorded as sent with the provider's id; not found, it is sent.
+On a channel whose provider can look deliveries up (SMS, calls), nothing that may have gone
+out is sent again blindly: a delivery a killed run left ``uncertain``, or one whose request
+timed out or lost its connection after leaving, is first looked up at the provider (since the
+attempt began, leaving out what the ledger knows are other deliveries'); found, it is recorded
+as sent with the provider's id; not found, it is sent; when the provider cannot tell whose it
+is (a call), it is held uncertain. A delivery an earlier run recorded is made to the address,
+name and language recorded with it, never the recipients file as edited since: its text and its
+lookup are its first attempt's.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from broadcast.channels.base import (
     Adapter,
     DeliveryContext,
     DeliveryError,
+    LookupUndecided,
     Outgoing,
     Receipt,
     Target,
@@ -221,6 +226,12 @@ class ChannelOutcome:
     # Recipients suppressed on this channel (opted out, invalid, not a mobile): not sent to.
     suppressed: int = 0
     retries: int = 0
+    # What may have gone out (an earlier run was stopped while sending it, or its answer was
+    # lost) was looked up: found and recorded as sent; not found and sent, with the text
+    # recorded for it; or held uncertain (the provider cannot tell, or the lookup failed).
+    found_sent: int = 0
+    resent: int = 0
+    held_uncertain: int = 0
     stopped: bool = False
     # A newer version of the incident took over: this run stopped handing out the old one.
     superseded: bool = False
@@ -265,6 +276,11 @@ class ChannelOutcome:
             "opted_out": self.opted_out,
             "suppressed": self.suppressed,
             "retries": self.retries,
+            "looked_up": {
+                "found_sent": self.found_sent,
+                "resent": self.resent,
+                "held_uncertain": self.held_uncertain,
+            },
             "stopped": self.stopped,
             "superseded": self.superseded,
             "provider_ids": self.provider_ids,
@@ -700,10 +716,12 @@ class Dispatcher:
             for target in batch:
                 work.put((target, None, None))
             return
+        recorded: dict[int, Contact] = {}
         claims = self.ledger.claim_batch(
             self.version_id,
             channel,
             [Contact(t.address, t.name, t.locale, t.line) for t in batch],
+            recorded,
         )
         if self.ledger.shared:
             # Hosts share the ledger: this run sends only what it takes, in one statement for
@@ -723,6 +741,8 @@ class Dispatcher:
         for target, (delivery_id, state) in zip(batch, claims, strict=True):
             if not state:
                 continue  # another host's
+            if delivery_id in recorded:
+                target = _as_recorded(target, recorded[delivery_id])
             claimed = self._claimed(channel, target, outcome, kind, delivery_id, state)
             if claimed is False:
                 continue
@@ -986,6 +1006,7 @@ class Dispatcher:
     ) -> Receipt | None:
         cost = adapter.cost(message, target)
         attempt = 0
+        looked_up = False  # an earlier attempt was looked up and not found
         while True:
             attempt += 1
             if since is not None:
@@ -993,9 +1014,24 @@ class Dispatcher:
                 if attempt == 1 and halted():
                     return None
                 try:
-                    found = adapter.find_sent(message, target, since)
+                    found = adapter.find_sent(
+                        message, target, since, self._known_ids(outcome, target)
+                    )
+                except LookupUndecided as undecided:
+                    with outcome.lock:
+                        outcome.held_uncertain += 1
+                    return Receipt(
+                        target,
+                        ok=False,
+                        error_code="uncertain",
+                        error=str(undecided),
+                        attempts=attempt,
+                        uncertain=True,
+                    )
                 except DeliveryError as error:
                     if not error.transient or attempt >= self.policy.max_attempts or halted():
+                        with outcome.lock:
+                            outcome.held_uncertain += 1
                         return Receipt(
                             target,
                             ok=False,
@@ -1008,12 +1044,15 @@ class Dispatcher:
                     self.sleep(error.retry_after or self.policy.backoff(attempt))
                     continue
                 if found is not None:
+                    with outcome.lock:
+                        outcome.found_sent += 1
                     return Receipt(target, ok=True, provider_id=found, attempts=attempt)
                 if halted():
                     # Not sent, and stopped: the ledger keeps it uncertain; the next run
                     # looks again before sending.
                     return None
                 since = None
+                looked_up = True
             limiter.acquire(cost)
             if attempt == 1 and halted():
                 # Stopped (Ctrl-C, a newer version, the channel refused) while waiting for a
@@ -1101,7 +1140,26 @@ class Dispatcher:
                     attempts=attempt,
                 )
             else:
+                if looked_up:
+                    with outcome.lock:
+                        outcome.resent += 1
                 return Receipt(target, ok=True, provider_id=provider_id, attempts=attempt)
+
+    def _known_ids(self, outcome: ChannelOutcome, target: Target) -> frozenset[str]:
+        """The provider's ids the ledger holds for ``target`` on every channel of this one's
+        type: other deliveries' (or earlier attempts'), which a lookup must never take for
+        this attempt's."""
+        if self.ledger is None:
+            return frozenset()
+        same = [name for name, c in self.config.channels.items() if c.type == outcome.type]
+        return self.ledger.provider_ids_to(target.address, same)
+
+
+def _as_recorded(target: Target, contact: Contact) -> Target:
+    """The target a delivery an earlier run recorded is made to: its recorded address, name
+    and language (so its text, and the lookup of what may have gone out, are the first
+    attempt's), whatever the recipients file says now; the file's line, where it is now."""
+    return Target(contact.address, contact.name, target.line, contact.locale)
 
 
 def _without_contact(text: str, target: Target) -> str:

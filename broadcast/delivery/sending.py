@@ -30,6 +30,7 @@ import re
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
@@ -735,6 +736,10 @@ class SendRun:
     decision: Decision | None = None
     ledger: Ledger | None = None
     uncertain_found: int = 0
+    # Per channel, the latest version's uncertain deliveries and what this run does with
+    # them: "look up" (found: recorded as sent; not found: its recorded text is sent), "look
+    # up calls" (no call since: placed; any other call: held uncertain) or "hold".
+    uncertain_ahead: dict[str, tuple[int, str]] = field(default_factory=dict)
     reopened: int = 0
     # The receipts read at the start of the run.
     receipts: Reconciliation | None = None
@@ -877,10 +882,37 @@ class SendRun:
                 if self.decision.action == "continue" and self.decision.version is not None:
                     plan = recorded_plan(plan, self.ledger.recorded_texts(self.decision.version.id))
                 self.plan = plan
+            with ledger_errors(self.ledger.path):
+                self.uncertain_ahead = self._uncertain_ahead(incident.id, config)
         except BaseException:
             self.__exit__(None, None, None)
             raise
         return self
+
+    def _uncertain_ahead(self, incident_id: str, config: Config) -> dict[str, tuple[int, str]]:
+        """What this run does with each channel's uncertain deliveries (see the field)."""
+        assert self.ledger is not None and self.decision is not None
+        latest = self.ledger.latest_version(incident_id)
+        if latest is None:
+            return {}
+        counts = Counter(d.channel for d in self.ledger.deliveries(latest.id, states=(UNCERTAIN,)))
+        version = self.decision.version
+        continued = (
+            self.decision.action == "continue" and version is not None and version.id == latest.id
+        )
+        planned = {c.name for c in self.plan.channels} if self.plan is not None else set()
+        # (With nothing new to say, the follow-up has already looked up what it could: those
+        # left are held.)
+        ahead: dict[str, tuple[int, str]] = {}
+        for channel, count in counts.items():
+            kind = (
+                adapter_class(config.channels[channel].type) if channel in config.channels else None
+            )
+            if not continued or channel not in planned or kind is None or not kind.can_look_up:
+                ahead[channel] = (count, "hold")
+            else:
+                ahead[channel] = (count, "look up" if kind.finds_own else "look up calls")
+        return ahead
 
     def _hold_or_help(self, folder: Path, incident: Incident, document: YamlDocument) -> None:
         """On a shared ledger: hold the incident, or help the live run on another host that
@@ -1148,8 +1180,10 @@ class SendRun:
     def _reopen(self, incident: Incident, channels: list[str], config: Config) -> None:
         """``--resend-uncertain`` and ``retry``: put those deliveries back in the queue.
 
-        An uncertain delivery on a channel that can look it up (SMS) stays uncertain: the
-        dispatcher asks the provider about it and sends it only if it did not go out.
+        An uncertain delivery on a channel that can find its own (SMS, by its body) stays
+        uncertain: the dispatcher asks the provider about it and sends it only if it did not
+        go out. On one whose lookup can only prove that nothing went out (a call), the
+        person asking to resend is the only one who can decide: it is sent again.
         """
         assert self.ledger is not None
         if not (self.resend_uncertain or self.retry_transient):
@@ -1157,8 +1191,7 @@ class SendRun:
         blind = [
             c
             for c in channels
-            if self.resend_uncertain
-            and (c not in config.channels or not adapter_class(config.channels[c].type).can_look_up)
+            if self.resend_uncertain and (c not in config.channels or not _finds_own(config, c))
         ]
         for version in self.ledger.versions(incident.id)[-1:]:
             self.reopened = 0
@@ -1359,6 +1392,12 @@ def recorded_facts_of(
             if FACTS_PART in parts:
                 out[channel] = json.loads(parts[FACTS_PART])
     return out
+
+
+def _finds_own(config: Config, channel: str) -> bool:
+    """Whether ``channel``'s provider can tell whether a delivery of its went out."""
+    kind = adapter_class(config.channels[channel].type)
+    return kind.can_look_up and kind.finds_own
 
 
 def _moving_clock(start: datetime) -> Callable[[], datetime]:
