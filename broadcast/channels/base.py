@@ -100,6 +100,11 @@ class DeliveryError(Exception):
         channel_fault: bool = False,
         maybe_sent: bool = False,
     ) -> None:
+        # A provider's words may quote a contact (its own or another's, in any national form):
+        # masked here, once, so the ledger, the log and the terminal never see it in clear.
+        from broadcast.input.recipients import mask_contacts
+
+        message = mask_contacts(message)
         super().__init__(message)
         self.code = code
         self.message = message

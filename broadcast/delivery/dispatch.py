@@ -51,6 +51,7 @@ from broadcast.input.recipients import (
     SeenSet,
     language_of,
     mask_address,
+    mask_contacts,
     mask_name,
     read_recipients,
 )
@@ -1090,7 +1091,7 @@ class Dispatcher:
                     # (uncertain if it may have gone out: the next run looks it up).
                     return failure
             except Exception as error:  # a bug in an adapter must not take the others down
-                said = f"{type(error).__name__}: {error}"
+                said = mask_contacts(f"{type(error).__name__}: {error}")
                 return Receipt(
                     target,
                     ok=False,

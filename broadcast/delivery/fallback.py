@@ -31,7 +31,7 @@ from typing import Any
 from broadcast.channels import adapter_class
 from broadcast.channels.base import Adapter, DeliveryContext, DeliveryError, Outgoing, Target
 from broadcast.input.config import Config, VoiceChannel, resolve_credentials
-from broadcast.input.recipients import Recipient, language_of, read_recipients
+from broadcast.input.recipients import Recipient, language_of, mask_contacts, read_recipients
 from broadcast.ledger.sqlite import (
     FAILED_PERMANENT,
     FAILED_TRANSIENT,
@@ -266,7 +266,7 @@ class _Step:
                     FAILED_PERMANENT,
                     None,
                     "internal",
-                    f"{type(error).__name__}: {error}",
+                    mask_contacts(f"{type(error).__name__}: {error}"),
                 )
                 self.result.failed += 1
                 return False

@@ -420,6 +420,47 @@ def mask_address(address: str) -> str:
     return f"{address[:1]}…" if address[:1].isalpha() else "…"
 
 
+# In a provider's free text: an email address, or what is left alone though made of digits (a
+# date, a time, an IP address and port) tried first, or a run of digits with the separators
+# phone numbers are written with in any country (spaces, dots, dashes, brackets).
+_EMAIL_IN_TEXT = r"[\w.+%'-]+@[\w-]+(?:\.[\w-]+)+"
+_NOT_A_PHONE = (
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?"
+    r"|\d{1,2}[./]\d{1,2}[./]\d{4}(?![.\d])"
+    r"|\d{1,3}(?:\.\d{1,3}){3}(?![.\d])(?::\d+)?"
+    r"|\d{1,2}:\d{2}(?::\d{2})?"
+)
+_PHONE_IN_TEXT = r"(?<![\w+])(?:\+|\(\+?)?\d[\d()\u00a0\u202f\t .-]*\d"
+_CONTACT_IN_TEXT = re.compile(
+    f"(?P<email>{_EMAIL_IN_TEXT})|(?P<keep>{_NOT_A_PHONE})|(?P<phone>{_PHONE_IN_TEXT})"
+)
+
+
+def mask_contacts(text: str) -> str:
+    """``text`` (a provider's words) with every email address and phone number in it masked.
+
+    Providers quote whom they refused, in any form: ``+33612345678``, ``06 12 34 56 78``,
+    ``(555) 123-4567``, ``camille@example.com``, and not always the recipient's own. Whatever
+    of a provider's text is kept or shown (the ledger, the log, the terminal) goes through here,
+    so it never holds a contact in clear. A phone number is 8 to 15 digits (E.164's most); a run
+    of 13 or more digits written without a separator or a ``+`` is left: that is an id.
+    """
+
+    def masked(found: re.Match[str]) -> str:
+        if found["email"]:
+            return mask_address(found["email"])
+        run = found["phone"]
+        if not run:
+            return found[0]
+        digits = re.sub(r"\D", "", run)
+        plain = run.isdigit() and not run.startswith("0")
+        if not 8 <= len(digits) <= 15 or (plain and len(digits) > 12):
+            return run
+        return f"…{digits[-4:]}"
+
+    return _CONTACT_IN_TEXT.sub(masked, text)
+
+
 def mask_name(name: str) -> str:
     """``Camille Martin`` → ``C. M.``."""
     return " ".join(f"{word[0]}." for word in name.split() if word[0].isalnum())

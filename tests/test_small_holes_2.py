@@ -1,0 +1,61 @@
+"""The smaller holes of issue #22 (point 20), each closed end to end through the real CLI.
+
+A provider's words never hold a contact in clear, in any national form; the state folder, its
+lock and the public files refuse planted symlinks; a recipient the fallback call reached is
+reached; a missing PostgreSQL driver names its extra; reserved device names are no ids; the
+Markdown outputs carry no raw HTML; ``report -o`` writes only what it owns; ``status`` reads
+at 80 columns; a send limited to some channels says what it left for the next tick.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from tests.world import World
+
+# -- a. a provider's text is masked, whatever form the contact takes -------------------------
+
+
+def test_a_providers_text_quoting_contacts_is_masked_everywhere(world: World) -> None:
+    carrier = (
+        "Carrier: 06 12 34 56 79 unreachable; forwarded to 07.11.22.33.44 and "
+        "(555) 123-4567, contact jean.dupont@example.net or +44 7400 123456"
+    )
+    world.twilio.set_number_error("+33612345679", 21266, carrier)  # its words kept
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
+    assert code == 1, doc
+    shown = world.run("status", "incident.yaml")
+    logged = world.run(
+        "send", "incident.yaml", "--yes", "--channel", "sms", "--log-file", "cron.log"
+    )
+    db = sqlite3.connect(world.folder / ".broadcast" / "ledger.sqlite3")
+    stored = " ".join(
+        str(row[0]) for row in db.execute("SELECT error_message FROM deliveries") if row[0]
+    )
+    db.close()
+    assert "unreachable" in stored  # the provider's words are kept, their contacts masked
+    texts = {
+        "ledger": stored,
+        "send --json": json.dumps(doc, ensure_ascii=False),
+        "status": shown.output,
+        "log": (world.folder / "cron.log").read_text(encoding="utf-8") + logged.output,
+    }
+    for where, text in texts.items():
+        for clear in ("06 12 34 56 79", "07.11.22.33.44", "123-4567", "jean.dupont", "7400 123"):
+            assert clear not in text, (where, clear)
+    (failure,) = next(d for d in doc["delivery"] if d["channel"] == "sms")["failures"]
+    assert "…5679" in failure["error"] and "j…@example.net" in failure["error"]
+
+
+def test_a_masking_leaves_dates_addresses_and_ids_alone() -> None:
+    from broadcast.input.recipients import mask_contacts
+
+    kept = (
+        "HTTP 503 at 2026-11-22 08:40:00 from 192.168.100.200:8080 on 22.11.2026, "
+        "post 123456789012345_987654321012345, tweet 1876543210987654321, error 21612"
+    )
+    assert mask_contacts(kept) == kept
+    assert mask_contacts("0033 6 12 34 56 78 / 0612345678 / (+33) 6 12 34 56 78") == (
+        "…5678 / …5678 / …5678"
+    )
