@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import stat
+from pathlib import Path
 
-from tests.world import World
+from tests.world import World, edit
 
 # -- a. a provider's text is masked, whatever form the contact takes -------------------------
 
@@ -59,3 +61,46 @@ def test_a_masking_leaves_dates_addresses_and_ids_alone() -> None:
     assert mask_contacts("0033 6 12 34 56 78 / 0612345678 / (+33) 6 12 34 56 78") == (
         "…5678 / …5678 / …5678"
     )
+
+
+# -- b. planted symbolic links are refused, never followed -----------------------------------
+
+INCIDENT_ID = "panne-nord-2026-11-22"
+
+
+def test_b_a_symlinked_lock_is_refused_and_nothing_is_sent(world: World, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    locks = world.folder / ".broadcast" / "locks"
+    locks.mkdir(parents=True)
+    (locks / f"{INCIDENT_ID}.lock").symlink_to(elsewhere / "created-by-broadcast")
+    sent = world.run("send", "incident.yaml", "--yes", "--channel", "sms")
+    assert sent.exit_code != 0
+    assert "symbolic link" in sent.output and "Traceback" not in sent.output
+    assert not (elsewhere / "created-by-broadcast").exists()
+    assert world.twilio.messages() == []
+    # A planted locks folder is refused the same way.
+    (locks / f"{INCIDENT_ID}.lock").unlink()
+    locks.rmdir()
+    locks.symlink_to(elsewhere)
+    again = world.run("send", "incident.yaml", "--yes", "--channel", "sms")
+    assert again.exit_code != 0 and "symbolic link" in again.output
+    assert list(elsewhere.iterdir()) == [] and world.twilio.messages() == []
+
+
+# -- d. the state folder is private, whoever makes it ----------------------------------------
+
+
+def test_d_the_state_folder_is_created_0700_and_an_open_one_tightened(world: World) -> None:
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "banner")
+    assert code == 0, doc
+    state = world.folder / ".broadcast"
+    assert stat.S_IMODE(state.stat().st_mode) == 0o700
+    assert stat.S_IMODE((state / "locks").stat().st_mode) == 0o700
+    state.chmod(0o755)
+    (state / "locks").chmod(0o755)
+    edit(world, "status: investigating", "status: identified")
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "banner")
+    assert code == 0, doc
+    assert stat.S_IMODE(state.stat().st_mode) == 0o700
+    assert stat.S_IMODE((state / "locks").stat().st_mode) == 0o700

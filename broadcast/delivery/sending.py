@@ -46,7 +46,7 @@ from broadcast.delivery.receipts import RUN_BUDGET_SECONDS, RUN_CAP, Reconciliat
 from broadcast.input.config import Config, load_config, occasions_of
 from broadcast.input.incident import CLOSED, Incident, load_incident
 from broadcast.input.yamlfile import YamlDocument
-from broadcast.ledger.location import LEDGER_FILE, state_folder
+from broadcast.ledger.location import LEDGER_FILE, private_folder, state_folder
 from broadcast.ledger.postgres import URL_ENV as LEDGER_ENV
 from broadcast.ledger.sqlite import (
     FAILED_TRANSIENT,
@@ -334,10 +334,19 @@ def incident_lock(
     ``on_busy`` is called once, when another run holds the lock, before waiting for it.
     """
     locks = folder / "locks"
+    path = locks / f"{incident_id}.lock"
     try:
-        locks.mkdir(mode=0o700, parents=True, exist_ok=True)
-        handle = (locks / f"{incident_id}.lock").open("a+")
+        private_folder(folder)
+        if locks.is_symlink():
+            raise _planted(locks)
+        private_folder(locks)
+        # Never through a planted link: opening it would create or lock a file elsewhere (and
+        # a link to a file another run does not lock would let two runs send at once).
+        flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+        handle = os.fdopen(os.open(path, flags, 0o600), "a+")
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _planted(path) from None
         if exc.errno not in STATE_FOLDER_FAULTS:
             raise  # not the machine's state: tick reports it as a crash, by name
         raise ledger_fault(exc, folder / LEDGER_FILE) from exc
@@ -363,6 +372,15 @@ def incident_lock(
         yield
     finally:
         handle.close()
+
+
+def _planted(path: Path) -> LedgerFault:
+    """A symbolic link where the state folder keeps its own files: refused, never followed."""
+    return LedgerFault(
+        f"{path} is a symbolic link (to {os.readlink(path)}), where broadcast keeps a file of "
+        "its own: it was not followed and nothing was sent. Remove the link (and check who "
+        "planted it), then run the same command again."
+    )
 
 
 def peek(
@@ -510,7 +528,7 @@ def _write_marker(folder: Path, incident_id: str, now: datetime) -> None:
     if marker.is_file():
         return
     try:
-        marker.parent.mkdir(mode=0o700, exist_ok=True)
+        private_folder(marker.parent)
         marker.write_text(
             json.dumps({"incident": incident_id, "first_recorded_at": now_text(now)}) + "\n",
             encoding="utf-8",
