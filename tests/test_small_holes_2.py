@@ -14,6 +14,7 @@ import sqlite3
 import stat
 from pathlib import Path
 
+from tests.conftest import write
 from tests.world import World, edit
 
 # -- a. a provider's text is masked, whatever form the contact takes -------------------------
@@ -104,3 +105,47 @@ def test_d_the_state_folder_is_created_0700_and_an_open_one_tightened(world: Wor
     assert code == 0, doc
     assert stat.S_IMODE(state.stat().st_mode) == 0o700
     assert stat.S_IMODE((state / "locks").stat().st_mode) == 0o700
+
+
+def test_b_a_symlinked_output_dir_or_public_file_is_refused(world: World, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (world.folder / "public").mkdir()
+    (world.folder / "public" / "status").symlink_to(elsewhere)
+    shown = world.run("validate", "incident.yaml", "--channel", "banner")
+    assert shown.exit_code == 2 and "symbolic link" in shown.output
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "banner")
+    assert code != 0
+    assert "symbolic link" in json.dumps(doc)
+    assert list(elsewhere.iterdir()) == []
+
+    # A real folder, with one public file planted as a link to a file outside: not written
+    # through, not read back (its history would be published), and the channel stops.
+    (world.folder / "public" / "status").unlink()
+    (world.folder / "public" / "status").mkdir()
+    secret = write(elsewhere / "keep.json", '{"not": "yours"}')
+    (world.folder / "public" / "status" / "history.json").symlink_to(secret)
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "banner")
+    assert code != 0 and "symbolic link" in json.dumps(doc)
+    assert secret.read_text() == '{"not": "yours"}'
+    assert sorted(p.name for p in (world.folder / "public" / "status").iterdir()) == [
+        "history.json"
+    ]
+    # Once the link is gone, the next run publishes.
+    (world.folder / "public" / "status" / "history.json").unlink()
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "banner")
+    assert code == 0, doc
+    assert (world.folder / "public" / "status" / "banner.json").is_file()
+
+
+def test_b_the_preview_names_the_folder_the_public_files_go_to(
+    world: World, tmp_path: Path
+) -> None:
+    real = tmp_path / "www"
+    real.mkdir()
+    (world.folder / "public").symlink_to(real)  # a parent may be a link: it is named
+    shown = world.run("preview", "incident.yaml", "--channel", "banner", env={"COLUMNS": "400"})
+    assert shown.exit_code == 0, shown.output
+    assert f"files in {real / 'status'}" in shown.output
+    _, doc = world.run_json("validate", "incident.yaml", "--channel", "banner")
+    assert doc["channels"][0]["folder"] == str(real / "status")
