@@ -149,3 +149,43 @@ def test_b_the_preview_names_the_folder_the_public_files_go_to(
     assert f"files in {real / 'status'}" in shown.output
     _, doc = world.run_json("validate", "incident.yaml", "--channel", "banner")
     assert doc["channels"][0]["folder"] == str(real / "status")
+
+
+# -- h. a recipient the fallback reached is reached ------------------------------------------
+
+LANDLINE = "+33612345680"  # Sophie Leroy's row of the world's contacts
+
+
+def with_voice_fallback(world: World) -> None:
+    path = world.folder / "channels.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("    default_region: FR\n", "    default_region: FR\n    fallback: voice\n")
+    block = f"""\
+  voice:
+    type: voice
+    from: "+15005550006"
+    rate: unlimited
+    account_sid: "${{TWILIO_ACCOUNT_SID}}"
+    auth_token: "${{TWILIO_AUTH_TOKEN}}"
+    api_base_url: {world.twilio.url}
+"""
+    path.write_text(text.replace("  email:\n", block + "  email:\n", 1), encoding="utf-8")
+
+
+def test_h_a_landline_reached_by_the_fallback_call_is_reached(world: World) -> None:
+    with_voice_fallback(world)
+    world.twilio.mark_not_mobile(LANDLINE)
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
+    assert code == 0, doc  # everyone was reached, one way or the other
+    (sms,) = [d for d in doc["delivery"] if d["channel"] == "sms"]
+    assert (sms["failed"], sms["reached_by_fallback"]) == (0, {"voice": 1})
+    assert [c.to for c in world.twilio.calls()] == [LANDLINE]
+
+    # In a terminal: said plainly, and a failure the fallback did not cover still fails.
+    world.twilio.mark_not_mobile("+33612345678")  # Camille: a landline too, called as well
+    world.twilio.mark_invalid("+447400123456")  # Emma: no call stands in for an invalid number
+    edit(world, "status: investigating", "status: identified")
+    shown = world.run("send", "incident.yaml", "--yes", "--channel", "sms", env={"COLUMNS": "200"})
+    assert shown.exit_code == 1, shown.output
+    assert "reached by call" in shown.output
+    assert "1 failed, 1 reached by call." in shown.output

@@ -62,6 +62,10 @@ class FollowUp:
     fallbacks: dict[str, int] = field(default_factory=dict)  # fallback channel → handed over
     failed: int = 0
     problems: list[Problem] = field(default_factory=list)
+    # Who a fallback reached in this pass: (failing channel, its address, fallback channel,
+    # the fallback's type), so the run's summary counts them as reached, not failed. Kept in
+    # memory only (addresses), never in to_json.
+    stood_in: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     def merge(self, other: FollowUp) -> None:
         self.looked_up += other.looked_up
@@ -70,6 +74,7 @@ class FollowUp:
             self.fallbacks[channel] = self.fallbacks.get(channel, 0) + count
         self.failed += other.failed
         self.problems.extend(other.problems)
+        self.stood_in.extend(other.stood_in)
 
     @property
     def did_something(self) -> bool:
@@ -194,6 +199,7 @@ class _Step:
             recipient = self._phone(delivery.recipient_key)
             if recipient is None:
                 continue
+            failing = recipient.address
             if self.config.channels[target].type == "email":
                 found = self._email(source, recipient.line)
                 if found is None:
@@ -206,6 +212,8 @@ class _Step:
                 continue  # already reached on that channel (its own list, or an earlier pass)
             if self._send(target, delivery_id, recipient, recipient.address):
                 self.result.fallbacks[target] = self.result.fallbacks.get(target, 0) + 1
+                kind = self.config.channels[target].type
+                self.result.stood_in.append((source, failing, target, kind))
 
     def _needs_fallback(self, channel: str, delivery: Delivery) -> bool:
         if delivery.state == UNANSWERED:

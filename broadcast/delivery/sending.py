@@ -985,6 +985,13 @@ class SendRun:
             # Ctrl-C, which means "hand out nothing new".
             with ledger_errors(self.ledger.path):
                 self.follow_up(incident.id, calls=False)
+            stood_in = self.followed.stood_in if self.followed is not None else []
+            for outcome in outcomes:
+                reached = {
+                    address: kind for source, address, _, kind in stood_in if source == outcome.name
+                }
+                if reached:
+                    outcome.stood_in(reached)
         return outcomes
 
     def _record(self) -> tuple[Version, dict[str, dict[str, Any]]]:
