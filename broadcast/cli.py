@@ -541,8 +541,12 @@ def status(
         ledger: "Ledger", parsed: "Incident", now: datetime, loaded: "Config"
     ) -> dict[str, Any]:
         from broadcast.delivery.receipts import receipt_channels
+        from broadcast.delivery.sending import channels_left
 
-        return incident_status(ledger, parsed, now, receipt_channels(loaded))
+        summary = incident_status(ledger, parsed, now, receipt_channels(loaded))
+        # The channels the latest version has not gone to (a send with --channel): the next
+        # tick sends it there.
+        return {**summary, "not_sent_on": channels_left(ledger, parsed, loaded)}
 
     summary = _from_ledger(incident, config, state, summarise, exercise)
     if as_json:
@@ -828,13 +832,18 @@ def _run_send(
                 log.write(
                     "channel", **{k: v for k, v in outcome.to_json().items() if k != "failures"}
                 )
+            # --channel: the other channels have not had this version; the next tick sends it.
+            left = run.left_out()
+            if left:
+                log.write("not_sent_on", channels=left)
             if as_json:
-                emit(_decision_json(run, outcomes, uncertain))
+                emit({**_decision_json(run, outcomes, uncertain), "not_sent_on": left})
             else:
-                from broadcast.terminal.sending import show_follow_up, show_outcomes
+                from broadcast.terminal.sending import show_follow_up, show_left, show_outcomes
 
                 show_outcomes(outcomes, uncertain, warnings, plan.skipped)
                 show_follow_up(run.followed)
+                show_left(left)
             failed = any(o.failed_total or o.problems or o.stopped for o in outcomes) or uncertain
             return EXIT_DELIVERY_FAILED if failed else EXIT_OK
     except InputError as refused:  # the ledger says this file may not speak for its id

@@ -189,3 +189,29 @@ def test_h_a_landline_reached_by_the_fallback_call_is_reached(world: World) -> N
     assert shown.exit_code == 1, shown.output
     assert "reached by call" in shown.output
     assert "1 failed, 1 reached by call." in shown.output
+
+
+# -- j. a send limited by --channel says what it left for the next tick ----------------------
+
+
+def test_j_a_channel_limited_send_names_what_the_next_tick_sends(world: World) -> None:
+    (world.folder / "incidents").mkdir()
+    (world.folder / "incident.yaml").rename(world.folder / "incidents" / "incident.yaml")
+    incident = "incidents/incident.yaml"
+    wide = {"COLUMNS": "200"}
+    shown = world.run("send", incident, "--yes", "--channel", "sms", env=wide)
+    assert shown.exit_code == 0, shown.output
+    assert "Not sent on email, twitter, banner" in shown.output
+    assert "next `broadcast tick`" in shown.output
+    status = world.run("status", incident, env=wide)
+    assert "Not sent on email, twitter, banner" in status.output
+    _, doc = world.run_json("status", incident)
+    assert doc["not_sent_on"] == ["email", "twitter", "banner"]
+    # What was said is what tick does: the same update on the other channels, then nothing left.
+    ticked = world.run("tick", "incidents", "--yes", env=wide)
+    assert world.x.posts() and world.smtp.received, ticked.output
+    _, doc = world.run_json("status", incident)
+    assert doc["not_sent_on"] == []
+    # A send on every channel has nothing to say of it.
+    _, sent = world.run_json("send", incident, "--yes")
+    assert not sent.get("not_sent_on")

@@ -166,16 +166,7 @@ def decide(
             latest_update.created_at,
             occasions=latest_occasions,
         )
-    missing = [
-        c
-        for c in channels
-        if c not in latest.channels
-        and not (
-            config is not None
-            and c in config.channels
-            and config.channels[c].skip_reason(latest_occasions, incident.severity)
-        )
-    ]
+    missing = _missing(latest, latest_occasions, channels, incident, config)
     if missing:
         return Decision(
             "continue",
@@ -202,6 +193,37 @@ def decide(
         latest,
         occasions=latest_occasions,
     )
+
+
+def _missing(
+    latest: Version,
+    occasions: frozenset[str],
+    channels: Sequence[str],
+    incident: Incident,
+    config: Config | None,
+) -> list[str]:
+    """Of ``channels``, those ``latest`` has not gone to and whose send_on takes it."""
+    return [
+        c
+        for c in channels
+        if c not in latest.channels
+        and not (
+            config is not None
+            and c in config.channels
+            and config.channels[c].skip_reason(occasions, incident.severity)
+        )
+    ]
+
+
+def channels_left(ledger: Ledger, incident: Incident, config: Config) -> list[str]:
+    """The channels the incident's latest version has not gone to, and that the next run
+    without ``--channel`` (a cron ``tick``) sends it to: after ``send --channel sms``, every
+    other channel. A fallback-only channel (it reaches nobody by itself) is not one."""
+    latest = ledger.latest_version(incident.id)
+    if latest is None:
+        return []
+    channels = [c for c in config.channels if not config.fallback_only(c)]
+    return _missing(latest, version_occasions(ledger, latest), channels, incident, config)
 
 
 def version_occasions(ledger: Ledger, version: Version | None) -> frozenset[str]:
@@ -861,6 +883,17 @@ class SendRun:
         if self.followed is None:
             self.followed = FollowUp()
         self.followed.merge(done)
+
+    def left_out(self) -> list[str]:
+        """After a send limited by ``--channel``: the channels this version has not gone to,
+        which the next run without it (cron's tick) sends it to. Empty otherwise."""
+        if not self.only or self.ledger is None or self._config is None or self.plan is None:
+            return []
+        incident = self.plan.incident
+        if incident is None:
+            return []
+        with ledger_errors(self.ledger.path):
+            return channels_left(self.ledger, incident, self._config)
 
     def _only(self) -> list[str]:
         """The chosen channels and the channels they fall back to (their texts are recorded

@@ -250,6 +250,21 @@ def show_outcomes(
     _show_warnings(out, warnings, "Sent with")
 
 
+def show_left(left: Sequence[str]) -> None:
+    """After ``send --channel``: which channels have not had this version, and what sends it
+    there (a crisis team must not learn it from the next cron run)."""
+    if not left:
+        return
+    console().print(
+        Text(
+            f"Not sent on {', '.join(left)}: this run sent only on the channels asked for. "
+            "The next `broadcast tick` (cron) sends this same update there; `broadcast send` "
+            "without --channel sends it now.",
+            "yellow",
+        )
+    )
+
+
 # How a fallback channel's type is said: "reached by call".
 _BY = {"voice": "call", "email": "email", "sms": "SMS"}
 

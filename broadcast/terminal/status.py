@@ -99,6 +99,15 @@ def show_status(summary: dict[str, Any]) -> None:
             ", ".join(f"{n} x {r}" for r, n in reasons.items()),
         )
     out.print(deliveries)
+    if summary.get("not_sent_on"):
+        out.print(
+            Text(
+                f"Not sent on {', '.join(summary['not_sent_on'])}: the latest version went "
+                "only to the channels a send asked for (--channel). The next `broadcast tick` "
+                "sends it there.",
+                "yellow",
+            )
+        )
     if summary["next_update_at"]:
         when = _in_zone(summary["next_update_at"], summary["timezone"])
         line = f"Next update promised for {when} ({summary['timezone']})"
