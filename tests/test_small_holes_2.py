@@ -10,12 +10,15 @@ at 80 columns; a send limited to some channels says what it left for the next ti
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
-from tests.conftest import write
-from tests.world import World, edit
+from tests.conftest import NOW, REPO, write
+from tests.world import SECRETS, World, edit
 
 # -- a. a provider's text is masked, whatever form the contact takes -------------------------
 
@@ -215,3 +218,63 @@ def test_j_a_channel_limited_send_names_what_the_next_tick_sends(world: World) -
     # A send on every channel has nothing to say of it.
     _, sent = world.run_json("send", incident, "--yes")
     assert not sent.get("not_sent_on")
+
+
+# -- e. a PostgreSQL ledger without its driver names the extra -------------------------------
+
+NO_PSYCOPG = """\
+import sys
+
+
+class _Absent:
+    \"\"\"As if the [postgresql] extra were not installed: psycopg cannot be imported.\"\"\"
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "psycopg" or name.startswith("psycopg."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, _Absent())
+"""
+
+
+def test_e_a_postgresql_ledger_without_psycopg_names_the_extra(
+    world: World, tmp_path: Path
+) -> None:
+    from broadcast.ledger.key import new_key_text
+
+    blocker = write(tmp_path / "blocker" / "sitecustomize.py", NO_PSYCOPG).parent
+    env = {
+        **os.environ,
+        **SECRETS,
+        "PYTHONPATH": os.pathsep.join([str(blocker), str(REPO)]),
+        "BROADCAST_NOW": NOW.isoformat(),
+        "BROADCAST_LEDGER": "postgresql://broadcast@127.0.0.1:9/ledger",
+        "BROADCAST_KEY": new_key_text(),
+    }
+    env.pop("BROADCAST_CONFIG", None)
+    command = [sys.executable, "-m", "broadcast", "send", "incident.yaml", "--yes"]
+    done = subprocess.run(
+        [*command, "--channel", "sms"],
+        cwd=world.folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    said = done.stdout + done.stderr
+    assert done.returncode == 2, said
+    assert "Traceback" not in said and "ModuleNotFoundError" not in said
+    assert "pip install 'broadcast[postgresql]'" in " ".join(said.split())
+    assert world.twilio.messages() == []
+    status = subprocess.run(
+        [sys.executable, "-m", "broadcast", "status", "incident.yaml"],
+        cwd=world.folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert status.returncode == 2 and "Traceback" not in status.stdout + status.stderr
+    assert "broadcast[postgresql]" in status.stdout + status.stderr
