@@ -278,3 +278,30 @@ def test_e_a_postgresql_ledger_without_psycopg_names_the_extra(
     )
     assert status.returncode == 2 and "Traceback" not in status.stdout + status.stderr
     assert "broadcast[postgresql]" in status.stdout + status.stderr
+
+
+# -- g. the Markdown outputs carry no raw HTML ----------------------------------------------
+
+
+def test_g_a_link_with_markup_is_refused(world: World) -> None:
+    edit(world, "link: ", 'link: "https://www.example.com/x<script>alert(1)</script>"\n#', 1)
+    code, doc = world.run_json("validate", "incident.yaml", "--channel", "banner")
+    assert code == 2
+    assert [p["field"] for p in doc["problems"]] == ["link"], doc["problems"]
+    code, _ = world.run_json("send", "incident.yaml", "--yes", "--channel", "banner")
+    assert code == 2
+    assert not (world.folder / "public" / "status" / "agent-script.md").exists()
+
+
+def test_g_agent_script_md_never_carries_raw_html(world: World) -> None:
+    # A user's own template that forgets the md filter: the output is still inert.
+    write(
+        world.folder / "templates" / "fr" / "agent_script.md.j2",
+        "# {{ title }}\n\n{{ headline }}\n\n{{ summary | md }}\n",
+    )
+    edit(world, "headline: ", "headline: <script>alert(1)</script><img src=x onerror=alert(2)> ", 1)
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "banner")
+    assert code == 0, doc
+    script = (world.folder / "public" / "status" / "agent-script.md").read_text("utf-8")
+    assert "<script" not in script and "<img" not in script and "<" not in script
+    assert "&lt;script>alert(1)&lt;/script>" in script  # said, not run

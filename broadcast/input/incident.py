@@ -297,6 +297,13 @@ class Incident(BaseModel):
             return None
         if not re.match(r"^https?://[^\s/]+\.[^\s/]+(/\S*)?$", value):
             raise ValueError(f"'{value}' is not a web address starting with https://")
+        # Characters a web address never holds as they are (RFC 3986): markup, not a link.
+        wrong = sorted(set(value) & set('<>"`{}|\\^'))
+        if wrong:
+            raise ValueError(
+                f"'{value}' is not a web address: it holds {' '.join(wrong)} (write them "
+                "percent-encoded, e.g. %3C for <)"
+            )
         return value
 
     @field_validator("next_update", mode="before")
