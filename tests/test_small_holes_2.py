@@ -305,3 +305,33 @@ def test_g_agent_script_md_never_carries_raw_html(world: World) -> None:
     script = (world.folder / "public" / "status" / "agent-script.md").read_text("utf-8")
     assert "<script" not in script and "<img" not in script and "<" not in script
     assert "&lt;script>alert(1)&lt;/script>" in script  # said, not run
+
+
+# -- c. report -o writes only what it owns ---------------------------------------------------
+
+
+def test_c_report_output_never_follows_a_link_nor_replaces_a_foreign_stylesheet(
+    world: World, tmp_path: Path
+) -> None:
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "banner")
+    assert code == 0, doc
+    victim = write(tmp_path / "victim.txt", "precious\n")
+    (world.folder / "linked.html").symlink_to(victim)
+    for fmt in ("html", "md", "terminal"):
+        done = world.run("report", "incident.yaml", "--format", fmt, "-o", "linked.html")
+        assert done.exit_code == 2 and "symbolic link" in done.output, (fmt, done.output)
+    assert victim.read_text() == "precious\n"
+
+    site = world.folder / "site"
+    theirs = write(site / "report.css", "body { color: hotpink; }\n")
+    done = world.run("report", "incident.yaml", "--format", "html", "-o", "site/report.html")
+    assert done.exit_code == 2 and "report.css" in done.output
+    assert theirs.read_text() == "body { color: hotpink; }\n"
+    assert not (site / "report.html").exists()
+
+    # A folder of its own: written, and written again over its own files.
+    for _ in range(2):
+        done = world.run("report", "incident.yaml", "--format", "html", "-o", "out/report.html")
+        assert done.exit_code == 0, done.output
+    assert "panne-nord" in (world.folder / "out" / "report.html").read_text("utf-8")
+    assert (world.folder / "out" / "report.css").read_text("utf-8").startswith("/*")
