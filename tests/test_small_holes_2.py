@@ -335,3 +335,23 @@ def test_c_report_output_never_follows_a_link_nor_replaces_a_foreign_stylesheet(
         assert done.exit_code == 0, done.output
     assert "panne-nord" in (world.folder / "out" / "report.html").read_text("utf-8")
     assert (world.folder / "out" / "report.css").read_text("utf-8").startswith("/*")
+
+
+# -- i. status reads at 80 columns -----------------------------------------------------------
+
+
+def test_i_status_is_readable_at_80_columns(world: World) -> None:
+    world.twilio.mark_invalid("+447400123456")
+    world.twilio.mark_not_mobile("+33612345680")
+    world.smtp.refuse_recipient("karim.benali@example.org", "450 4.2.0 try later", times=10)
+    world.run("send", "incident.yaml", "--yes")
+    shown = world.run("status", "incident.yaml", env={"COLUMNS": "80"})
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in shown.output, shown.output
+    for word in ("channel", "failed-", "permanent", "transient", "complete", "investigating"):
+        assert word in shown.output, word
+    for channel in ("banner", "email", "sms", "twitter"):
+        assert any(line.startswith(f"│ {channel} ") for line in lines), channel
+    assert "1 x 21211" in shown.output and "1 x 21614" in shown.output
