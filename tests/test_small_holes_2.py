@@ -355,3 +355,23 @@ def test_i_status_is_readable_at_80_columns(world: World) -> None:
     for channel in ("banner", "email", "sms", "twitter"):
         assert any(line.startswith(f"│ {channel} ") for line in lines), channel
     assert "1 x 21211" in shown.output and "1 x 21614" in shown.output
+
+
+# -- f. an id is a file name on every system ---------------------------------------------------
+
+
+def test_f_windows_device_names_are_refused_as_ids(world: World) -> None:
+    written = INCIDENT_ID
+    for device in ("con", "nul", "aux", "prn", "com1", "lpt9"):
+        edit(world, f"id: {written}", f"id: {device}")
+        written = device
+        code, doc = world.run_json("validate", "incident.yaml")
+        assert code == 2, device
+        (problem,) = [p for p in doc["problems"] if p["field"] == "id"]
+        assert "device name on Windows" in problem["message"] and problem["line"], problem
+    # A longer id holding one is a plain name everywhere: accepted.
+    edit(world, f"id: {written}", "id: con-1")
+    code, doc = world.run_json("validate", "incident.yaml", "--channel", "banner")
+    assert code == 0, doc
+    assert world.run("send", "incident.yaml", "--yes", "--channel", "banner").exit_code == 0
+    assert (world.folder / "public" / "status" / "con-1.html").is_file()

@@ -207,6 +207,12 @@ class CapWords(BaseModel):
     ) = None
 
 
+# Names Windows keeps for devices (CON.html is the console, not a file), in the id's case.
+WINDOWS_DEVICES = frozenset(
+    ["con", "prn", "aux", "nul"] + [f"{name}{n}" for name in ("com", "lpt") for n in "0123456789"]
+)
+
+
 class Incident(BaseModel):
     """What the organisation says about the crisis, in one place."""
 
@@ -260,6 +266,19 @@ class Incident(BaseModel):
                     raise ValueError(f"translations.{code}.{field} must be a single line")
             out[language] = translation
         return out
+
+    @field_validator("id")
+    @classmethod
+    def _not_a_device_name(cls, value: str) -> str:
+        # The id names files (the status page's <id>.html, the lock, the exercise's ledger
+        # rows); on Windows, and in a folder shared with it, these names are devices whatever
+        # their extension. The id pattern has no dot, so the bare name is the only form.
+        if value in WINDOWS_DEVICES:
+            raise ValueError(
+                f"'{value}' is a device name on Windows ({value}.html could not be a file "
+                f"there): give the incident a longer id, e.g. {value}-2026-11-22"
+            )
+        return value
 
     @field_validator("locale")
     @classmethod
