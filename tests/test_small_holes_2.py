@@ -65,6 +65,11 @@ def test_a_masking_leaves_dates_addresses_and_ids_alone() -> None:
     assert mask_contacts("0033 6 12 34 56 78 / 0612345678 / (+33) 6 12 34 56 78") == (
         "…5678 / …5678 / …5678"
     )
+    # The channel's own login is not personal data: kept for whoever fixes the channel.
+    assert mask_contacts(
+        "535 Bad credentials for Alertes@Example.com (camille@example.com)",
+        keep=["alertes@example.com"],
+    ) == ("535 Bad credentials for Alertes@Example.com (c…@example.com)")
 
 
 # -- b. planted symbolic links are refused, never followed -----------------------------------

@@ -100,12 +100,14 @@ class DeliveryError(Exception):
         retry_after: float | None = None,
         channel_fault: bool = False,
         maybe_sent: bool = False,
+        keep: Iterable[str] = (),
     ) -> None:
         # A provider's words may quote a contact (its own or another's, in any national form):
         # masked here, once, so the ledger, the log and the terminal never see it in clear.
+        # ``keep``: the channel's own identities (its login), which are not personal data.
         from broadcast.input.recipients import mask_contacts
 
-        message = mask_contacts(message)
+        message = mask_contacts(message, keep)
         super().__init__(message)
         self.code = code
         self.message = message

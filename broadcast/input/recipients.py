@@ -20,7 +20,7 @@ import os
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -436,7 +436,7 @@ _CONTACT_IN_TEXT = re.compile(
 )
 
 
-def mask_contacts(text: str) -> str:
+def mask_contacts(text: str, keep: Iterable[str] = ()) -> str:
     """``text`` (a provider's words) with every email address and phone number in it masked.
 
     Providers quote whom they refused, in any form: ``+33612345678``, ``06 12 34 56 78``,
@@ -444,15 +444,22 @@ def mask_contacts(text: str) -> str:
     of a provider's text is kept or shown (the ledger, the log, the terminal) goes through here,
     so it never holds a contact in clear. A phone number is 8 to 15 digits (E.164's most); a run
     of 13 or more digits written without a separator or a ``+`` is left: that is an id.
+    ``keep``: the organisation's own identities (an SMTP login, a sender number), which are
+    not personal data and which the person fixing the channel needs to read.
     """
+    kept = {k.lower() for k in keep} | {re.sub(r"\D", "", k) for k in keep if "@" not in k}
+    kept.discard("")
 
     def masked(found: re.Match[str]) -> str:
         if found["email"]:
-            return mask_address(found["email"])
+            email = found["email"]
+            return email if email.lower() in kept else mask_address(email)
         run = found["phone"]
         if not run:
             return found[0]
         digits = re.sub(r"\D", "", run)
+        if digits in kept:
+            return run
         plain = run.isdigit() and not run.startswith("0")
         if not 8 <= len(digits) <= 15 or (plain and len(digits) > 12):
             return run
