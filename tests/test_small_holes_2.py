@@ -380,3 +380,14 @@ def test_f_windows_device_names_are_refused_as_ids(world: World) -> None:
     assert code == 0, doc
     assert world.run("send", "incident.yaml", "--yes", "--channel", "banner").exit_code == 0
     assert (world.folder / "public" / "status" / "con-1.html").is_file()
+
+
+def test_a_masking_a_long_text_takes_linear_time() -> None:
+    import time
+
+    from broadcast.input.recipients import mask_contacts
+
+    started = time.perf_counter()
+    for text in ("a" * 100_000, "1-" * 50_000, ("x" * 50 + "@") * 2_000, "a." * 50_000):
+        mask_contacts(text)
+    assert time.perf_counter() - started < 2  # quadratic, "a" * 100_000 alone took ~25 s

@@ -423,14 +423,16 @@ def mask_address(address: str) -> str:
 # In a provider's free text: an email address, or what is left alone though made of digits (a
 # date, a time, an IP address and port) tried first, or a run of digits with the separators
 # phone numbers are written with in any country (spaces, dots, dashes, brackets).
-_EMAIL_IN_TEXT = r"[\w.+%'-]+@[\w-]+(?:\.[\w-]+)+"
+# Bounded (an address's local part is at most 64 characters, a phone number a few dozen), so a
+# long provider text costs linear time, not quadratic.
+_EMAIL_IN_TEXT = r"(?<![\w.+%'-])[\w.+%'-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}"
 _NOT_A_PHONE = (
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?"
     r"|\d{1,2}[./]\d{1,2}[./]\d{4}(?![.\d])"
     r"|\d{1,3}(?:\.\d{1,3}){3}(?![.\d])(?::\d+)?"
     r"|\d{1,2}:\d{2}(?::\d{2})?"
 )
-_PHONE_IN_TEXT = r"(?<![\w+])(?:\+|\(\+?)?\d[\d()\u00a0\u202f\t .-]*\d"
+_PHONE_IN_TEXT = r"(?<![\w+])(?:\+|\(\+?)?\d[\d()\u00a0\u202f\t .-]{0,40}\d"
 _CONTACT_IN_TEXT = re.compile(
     f"(?P<email>{_EMAIL_IN_TEXT})|(?P<keep>{_NOT_A_PHONE})|(?P<phone>{_PHONE_IN_TEXT})"
 )
