@@ -131,11 +131,17 @@ def test_b_a_symlinked_output_dir_or_public_file_is_refused(world: World, tmp_pa
     # through, not read back (its history would be published), and the channel stops.
     (world.folder / "public" / "status").unlink()
     (world.folder / "public" / "status").mkdir()
-    secret = write(elsewhere / "keep.json", '{"not": "yours"}')
+    secret = write(
+        elsewhere / "keep.json",
+        '[{"updated_at": "2026-11-22T09:00:00+01:00", "headline": "PLANTED", '
+        '"status": "investigating", "id": "panne-nord-2026-11-22"}]',
+    )
     (world.folder / "public" / "status" / "history.json").symlink_to(secret)
+    preview = world.run("preview", "incident.yaml", "--channel", "banner")
+    assert preview.exit_code == 0 and "PLANTED" not in preview.output
     code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "banner")
     assert code != 0 and "symbolic link" in json.dumps(doc)
-    assert secret.read_text() == '{"not": "yours"}'
+    assert "PLANTED" in secret.read_text()
     assert sorted(p.name for p in (world.folder / "public" / "status").iterdir()) == [
         "history.json"
     ]
