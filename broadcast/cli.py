@@ -573,14 +573,18 @@ def reconcile(
     from broadcast.input.config import config_path, load_config
     from broadcast.input.incident import load_incident
     from broadcast.ledger.location import state_folder
-    from broadcast.ledger.sqlite import Ledger
+    from broadcast.ledger.sqlite import Ledger, LedgerFault
 
     try:
         loaded = load_config(config_path(config))
         parsed, _ = load_incident(incident, loaded.defaults.model_dump())
     except InputError as exc:
         _fail(exc.problems)
-    ledger = Ledger(state_folder(state, loaded.folder, dict(os.environ)), address=loaded.ledger)
+    try:
+        folder = state_folder(state, loaded.folder, dict(os.environ))
+        ledger = Ledger(folder, address=loaded.ledger)
+    except LedgerFault as fault:  # the ledger cannot be opened: said, not a traceback
+        _fail([Problem(str(fault))])
     try:
         result = read_receipts(ledger, loaded, parsed.id)
     finally:

@@ -279,16 +279,18 @@ def test_e_a_postgresql_ledger_without_psycopg_names_the_extra(
     assert "Traceback" not in said and "ModuleNotFoundError" not in said
     assert "pip install 'broadcast[postgresql]'" in " ".join(said.split())
     assert world.twilio.messages() == []
-    status = subprocess.run(
-        [sys.executable, "-m", "broadcast", "status", "incident.yaml"],
-        cwd=world.folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert status.returncode == 2 and "Traceback" not in status.stdout + status.stderr
-    assert "broadcast[postgresql]" in status.stdout + status.stderr
+    for other in ("status", "reconcile", "report"):
+        done = subprocess.run(
+            [sys.executable, "-m", "broadcast", other, "incident.yaml"],
+            cwd=world.folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        said = done.stdout + done.stderr
+        assert done.returncode == 2 and "Traceback" not in said, (other, said)
+        assert "broadcast[postgresql]" in said, other
 
 
 # -- g. the Markdown outputs carry no raw HTML ----------------------------------------------
