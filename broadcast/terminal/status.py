@@ -108,9 +108,9 @@ def show_status(summary: dict[str, Any]) -> None:
     if summary.get("not_sent_on"):
         out.print(
             Text(
-                f"Not sent on {', '.join(summary['not_sent_on'])}: the latest version went "
-                "only to the channels a send asked for (--channel). The next `broadcast tick` "
-                "sends it there.",
+                f"Not sent on {', '.join(summary['not_sent_on'])}: the latest version has not "
+                "gone there (a send limited by --channel, or a channel added since). The next "
+                "`broadcast tick` sends it there.",
                 "yellow",
             )
         )
