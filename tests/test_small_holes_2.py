@@ -29,12 +29,17 @@ def test_a_providers_text_quoting_contacts_is_masked_everywhere(world: World) ->
         "(555) 123-4567, contact jean.dupont@example.net or +44 7400 123456"
     )
     world.twilio.set_number_error("+33612345679", 21266, carrier)  # its words kept
-    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
-    assert code == 1, doc
-    shown = world.run("status", "incident.yaml")
-    logged = world.run(
+    code, doc = world.run_json(
         "send", "incident.yaml", "--yes", "--channel", "sms", "--log-file", "cron.log"
     )
+    assert code == 1, doc
+    shown = world.run("status", "incident.yaml")
+    # The next version fails the same way, in a terminal.
+    edit(world, "status: investigating", "status: identified")
+    terminal = world.run("send", "incident.yaml", "--yes", "--channel", "sms")
+    assert terminal.exit_code == 1 and "…5679" in terminal.output, terminal.output
+    log = (world.folder / "cron.log").read_text(encoding="utf-8")
+    assert "…5679" in log  # the failure is logged, masked
     db = sqlite3.connect(world.folder / ".broadcast" / "ledger.sqlite3")
     stored = " ".join(
         str(row[0]) for row in db.execute("SELECT error_message FROM deliveries") if row[0]
@@ -45,7 +50,8 @@ def test_a_providers_text_quoting_contacts_is_masked_everywhere(world: World) ->
         "ledger": stored,
         "send --json": json.dumps(doc, ensure_ascii=False),
         "status": shown.output,
-        "log": (world.folder / "cron.log").read_text(encoding="utf-8") + logged.output,
+        "log": log,
+        "terminal": terminal.output,
     }
     for where, text in texts.items():
         for clear in ("06 12 34 56 79", "07.11.22.33.44", "123-4567", "jean.dupont", "7400 123"):
