@@ -158,6 +158,21 @@ def test_b_a_symlinked_output_dir_or_public_file_is_refused(world: World, tmp_pa
     assert (world.folder / "public" / "status" / "banner.json").is_file()
 
 
+def test_b_a_cap_latest_xml_planted_as_a_link_is_refused(world: World, tmp_path: Path) -> None:
+    with (world.folder / "channels.yaml").open("a", encoding="utf-8") as out:
+        out.write(
+            "  alerts:\n    type: cap\n    output_dir: public/cap\n"
+            "    sender: alertes@energie-nord.example\n"
+        )
+    victim = write(tmp_path / "victim.xml", "<keep/>")
+    (world.folder / "public" / "cap").mkdir(parents=True)
+    (world.folder / "public" / "cap" / "latest.xml").symlink_to(victim)
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "alerts")
+    assert code != 0 and "symbolic link" in json.dumps(doc)
+    assert victim.read_text() == "<keep/>"
+    assert [p.name for p in (world.folder / "public" / "cap").iterdir()] == ["latest.xml"]
+
+
 def test_b_the_preview_names_the_folder_the_public_files_go_to(
     world: World, tmp_path: Path
 ) -> None:
