@@ -90,6 +90,12 @@ class CapAdapter(FolderAdapter):
         facts = message.facts
         sent = cap_time(facts["updated_at"])
         identifier = f"{facts['id']}.{sent[:19].replace('-', '').replace(':', '')}"
+        try:
+            self.public_folder(folder, (f"{identifier}.xml", LATEST, INDEX, FEED))
+        except OSError as exc:
+            raise DeliveryError(
+                "write", f"cannot write {folder}: {exc.strerror or exc}", transient=False
+            ) from exc
         published = _read_index(folder)
         earlier = [
             entry

@@ -152,12 +152,32 @@ _WIDTHS = [
 ]
 
 
+# Every file the channel writes besides the incident's own page (checked before any is read).
+PUBLIC_FILES = (
+    "banner.js",
+    "status.css",
+    "agent-script.md",
+    HISTORY,
+    FEED,
+    INDEX,
+    "banner.html",
+    "banner.css",
+    "banner.json",
+)
+
+
 class WebBannerAdapter(FolderAdapter):
     """Writes the banner, the status pages, their history and feed into ``output_dir``."""
 
     def deliver(self, message: Outgoing, target: Target) -> str:
         folder = Path(target.address)
         facts = message.facts
+        try:
+            self.public_folder(folder, (*PUBLIC_FILES, f"{facts['id']}.html"))
+        except OSError as exc:
+            raise DeliveryError(
+                "write", f"cannot write {folder}: {exc.strerror or exc}", transient=False
+            ) from exc
         updated_at = _iso(facts["updated_at"])
         entry = _entry(facts, message.parts["text"], updated_at)
         history = _add_update(read_history(folder), entry)
@@ -481,7 +501,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     import secrets
 
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)

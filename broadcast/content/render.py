@@ -288,7 +288,10 @@ class Renderer:
         if is_markup(found):
             return Fitted(text)
         fitted = fit_pieces(text, context.get("max_segments"))
-        return Fitted(tidy_text(fitted.text), fitted.dropped)
+        text = tidy_text(fitted.text)
+        if found.endswith(".md.j2"):
+            text = without_raw_html(text)
+        return Fitted(text, fitted.dropped)
 
     # Filters: dates in the incident's locale and timezone.
     def _local(self, value: datetime) -> datetime:
@@ -473,6 +476,14 @@ def _markdown_text(value: Any) -> str:
 
     text = html.escape(str(value), quote=False)
     return re.sub(r"^([#>*+-])", r"\\\1", text, flags=re.MULTILINE)
+
+
+def without_raw_html(markdown: str) -> str:
+    """A Markdown output with no raw HTML a viewer would run or render: every ``<`` left is
+    written ``&lt;``. Whatever put it there (a field a template forgot to pass through
+    ``md``, a link, a user's own template), ``agent-script.md`` in a public folder carries
+    no ``<script>``; the shipped templates write no HTML of their own."""
+    return markdown.replace("<", "&lt;")
 
 
 def tidy_text(text: str) -> str:

@@ -56,6 +56,7 @@ from broadcast.input.recipients import (
     SeenSet,
     language_of,
     mask_address,
+    mask_contacts,
     mask_name,
     read_recipients,
 )
@@ -236,6 +237,9 @@ class ChannelOutcome:
     # A newer version of the incident took over: this run stopped handing out the old one.
     superseded: bool = False
     failures: list[Receipt] = field(default_factory=list)
+    # Failed here, then reached by the fallback channel in the same run: fallback type → count
+    # (the failure is in the ledger; for the run, the person was reached).
+    reached_by: Counter[str] = field(default_factory=Counter)
     provider_ids: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     # The recipients file as this send read it, every row (the plan may have read the first).
@@ -261,6 +265,24 @@ class ChannelOutcome:
             if len(self.failures) < MAX_KEPT_FAILURES:
                 self.failures.append(receipt)
 
+    def stood_in(self, reached: Mapping[str, str]) -> None:
+        """The failures whose address a fallback reached (address → the fallback's type)
+        become "reached by" it: a person the run reached one way is not a failed person.
+        Failures beyond the ones kept (MAX_KEPT_FAILURES) stay counted as failed."""
+        with self.lock:
+            kept = []
+            for receipt in self.failures:
+                kind = reached.get(receipt.target.address)
+                if kind is None:
+                    kept.append(receipt)
+                    continue
+                code = receipt.error_code or "error"
+                self.failed[code] -= 1
+                if self.failed[code] <= 0:
+                    del self.failed[code]
+                self.reached_by[kind] += 1
+            self.failures = kept
+
     def to_json(self) -> dict[str, Any]:
         return {
             "channel": self.name,
@@ -269,6 +291,7 @@ class ChannelOutcome:
             "sent": self.sent,
             "failed": self.failed_total,
             "failed_by_reason": dict(self.failed),
+            "reached_by_fallback": dict(self.reached_by),
             "skipped": self.skipped,
             "duplicates": self.duplicates,
             "already": self.already,
@@ -1129,7 +1152,7 @@ class Dispatcher:
                     # (uncertain if it may have gone out: the next run looks it up).
                     return failure
             except Exception as error:  # a bug in an adapter must not take the others down
-                said = f"{type(error).__name__}: {error}"
+                said = mask_contacts(f"{type(error).__name__}: {error}")
                 return Receipt(
                     target,
                     ok=False,

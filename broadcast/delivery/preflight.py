@@ -516,6 +516,25 @@ def _plan_channel(
         else:
             result.variant_measures[language] = measures
 
+    output_dir = getattr(channel, "output_dir", None)
+    if output_dir:
+        # Where the public files really go, links in its path followed: the preview and the
+        # confirmation name it. The folder itself must not be a link (the send refuses one).
+        folder = config.folder / Path(output_dir).expanduser()  # as written: not resolved
+        result.measures["folder"] = str(folder.resolve())
+        if folder.is_symlink():
+            result.problems.append(
+                Problem(
+                    f"output_dir {folder} is a symbolic link (to {os.readlink(folder)}): "
+                    "broadcast writes public files only into a real folder; remove the link, "
+                    f"or write the folder it points to (output_dir: {folder.resolve()})",
+                    config.path,
+                    config.line_of("channels", name, "output_dir"),
+                    "output_dir",
+                    channel=name,
+                )
+            )
+
     if check_credentials:
         _, missing = resolve_credentials(config, name, environ)
         result.problems.extend(missing)

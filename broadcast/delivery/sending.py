@@ -64,7 +64,7 @@ from broadcast.delivery.receipts import RUN_BUDGET_SECONDS, RUN_CAP, Reconciliat
 from broadcast.input.config import Config, load_config, occasions_of
 from broadcast.input.incident import CLOSED, Incident, load_incident
 from broadcast.input.yamlfile import YamlDocument
-from broadcast.ledger.location import LEDGER_FILE, state_folder
+from broadcast.ledger.location import LEDGER_FILE, private_folder, state_folder
 from broadcast.ledger.postgres import URL_ENV as LEDGER_ENV
 from broadcast.ledger.sqlite import (
     FAILED_TRANSIENT,
@@ -184,16 +184,7 @@ def decide(
             latest_update.created_at,
             occasions=latest_occasions,
         )
-    missing = [
-        c
-        for c in channels
-        if c not in latest.channels
-        and not (
-            config is not None
-            and c in config.channels
-            and config.channels[c].skip_reason(latest_occasions, incident.severity)
-        )
-    ]
+    missing = _missing(latest, latest_occasions, channels, incident, config)
     if missing:
         return Decision(
             "continue",
@@ -220,6 +211,37 @@ def decide(
         latest,
         occasions=latest_occasions,
     )
+
+
+def _missing(
+    latest: Version,
+    occasions: frozenset[str],
+    channels: Sequence[str],
+    incident: Incident,
+    config: Config | None,
+) -> list[str]:
+    """Of ``channels``, those ``latest`` has not gone to and whose send_on takes it."""
+    return [
+        c
+        for c in channels
+        if c not in latest.channels
+        and not (
+            config is not None
+            and c in config.channels
+            and config.channels[c].skip_reason(occasions, incident.severity)
+        )
+    ]
+
+
+def channels_left(ledger: Ledger, incident: Incident, config: Config) -> list[str]:
+    """The channels the incident's latest version has not gone to, and that the next run
+    without ``--channel`` (a cron ``tick``) sends it to: after ``send --channel sms``, every
+    other channel. A fallback-only channel (it reaches nobody by itself) is not one."""
+    latest = ledger.latest_version(incident.id)
+    if latest is None:
+        return []
+    channels = [c for c in config.channels if not config.fallback_only(c)]
+    return _missing(latest, version_occasions(ledger, latest), channels, incident, config)
 
 
 def version_occasions(ledger: Ledger, version: Version | None) -> frozenset[str]:
@@ -352,10 +374,19 @@ def incident_lock(
     ``on_busy`` is called once, when another run holds the lock, before waiting for it.
     """
     locks = folder / "locks"
+    path = locks / f"{incident_id}.lock"
     try:
-        locks.mkdir(mode=0o700, parents=True, exist_ok=True)
-        handle = (locks / f"{incident_id}.lock").open("a+")
+        private_folder(folder)
+        if locks.is_symlink():
+            raise _planted(locks)
+        private_folder(locks)
+        # Never through a planted link: opening it would create or lock a file elsewhere (and
+        # a link to a file another run does not lock would let two runs send at once).
+        flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+        handle = os.fdopen(os.open(path, flags, 0o600), "a+")
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _planted(path) from None
         if exc.errno not in STATE_FOLDER_FAULTS:
             raise  # not the machine's state: tick reports it as a crash, by name
         raise ledger_fault(exc, folder / LEDGER_FILE) from exc
@@ -381,6 +412,15 @@ def incident_lock(
         yield
     finally:
         handle.close()
+
+
+def _planted(path: Path) -> LedgerFault:
+    """A symbolic link where the state folder keeps its own files: refused, never followed."""
+    return LedgerFault(
+        f"{path} is a symbolic link (to {os.readlink(path)}), where broadcast keeps a file of "
+        "its own: it was not followed and nothing was sent. Remove the link (and check who "
+        "planted it), then run the same command again."
+    )
 
 
 def peek(
@@ -688,7 +728,7 @@ def _write_marker(folder: Path, incident_id: str, now: datetime) -> None:
     if marker.is_file():
         return
     try:
-        marker.parent.mkdir(mode=0o700, exist_ok=True)
+        private_folder(marker.parent)
         marker.write_text(
             json.dumps({"incident": incident_id, "first_recorded_at": now_text(now)}) + "\n",
             encoding="utf-8",
@@ -1052,6 +1092,17 @@ class SendRun:
             self.followed = FollowUp()
         self.followed.merge(done)
 
+    def left_out(self) -> list[str]:
+        """After a send limited by ``--channel``: the channels this version has not gone to,
+        which the next run without it (cron's tick) sends it to. Empty otherwise."""
+        if not self.only or self.ledger is None or self._config is None or self.plan is None:
+            return []
+        incident = self.plan.incident
+        if incident is None:
+            return []
+        with ledger_errors(self.ledger.path):
+            return channels_left(self.ledger, incident, self._config)
+
     def _only(self) -> list[str]:
         """The chosen channels and the channels they fall back to (their texts are recorded
         with the version, so a fallback says the same)."""
@@ -1254,6 +1305,13 @@ class SendRun:
             # Ctrl-C, which means "hand out nothing new".
             with ledger_errors(self.ledger.path):
                 self.follow_up(incident.id, calls=False)
+            stood_in = self.followed.stood_in if self.followed is not None else []
+            for outcome in outcomes:
+                reached = {
+                    address: kind for source, address, _, kind in stood_in if source == outcome.name
+                }
+                if reached:
+                    outcome.stood_in(reached)
         return outcomes
 
     def _record(self) -> tuple[Version, dict[str, dict[str, Any]]]:

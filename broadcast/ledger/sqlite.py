@@ -47,7 +47,7 @@ from typing import Any
 
 from broadcast.ledger import postgres
 from broadcast.ledger.key import KEY_ENV, KeyProblem, RecipientKey, key_file, load_key
-from broadcast.ledger.location import LEDGER_FILE
+from broadcast.ledger.location import LEDGER_FILE, private_folder
 
 # The name this host goes by in the ledger and in ``status`` (default: its host name).
 HOST_ENV = "BROADCAST_HOST"
@@ -461,7 +461,7 @@ class Ledger:
             raise
 
     def _open(self) -> None:
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_folder(self.folder)
         _check_header(self.path)
         _private(self.path)
         self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -492,7 +492,7 @@ class Ledger:
                 "without it."
             )
         # The host's state folder still keeps what is the host's own (traces, markers).
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_folder(self.folder)
         self.db = postgres.Connection(
             address, lambda exc: LedgerFault(postgres.fault_message(exc, address))
         )
