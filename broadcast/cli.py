@@ -321,6 +321,7 @@ def send(
             exercise=exercise,
             strict=strict,
             previous_wording=peek_wording(incident, config_path(config), state),
+            state_dir=state,
         )
         if as_json:
             would = (
@@ -476,7 +477,7 @@ def approve(
     from broadcast.ledger.sqlite import Ledger, LedgerFault, ledger_errors
     from broadcast.terminal.preview import show_preview
 
-    plan = _prepare(incident, config, None, exercise=exercise)
+    plan = _prepare(incident, config, None, exercise=exercise, state=state)
     if not plan.ok or plan.incident is None or plan.config is None:
         if as_json:
             _print_json({**plan.to_json(), "approved": False})
@@ -1025,6 +1026,7 @@ def _prepare(
     strict: bool = False,
     occasions: "frozenset[str] | Callable[[Config, Incident], frozenset[str] | None] | None" = None,
     exercise: bool = False,
+    state: Path | None = None,
 ) -> "Plan":
     from broadcast.delivery.preflight import prepare
     from broadcast.input.config import config_path
@@ -1039,6 +1041,7 @@ def _prepare(
         occasions=occasions,
         exercise=exercise,
         previous_wording=_previous_wording,
+        state_dir=state,
     )
 
 

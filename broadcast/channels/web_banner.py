@@ -360,6 +360,11 @@ def index_page(incidents: list[dict[str, Any]], history: list[dict[str, Any]]) -
                 for label, value in facts
                 if value
             )
+            # "Rectificatif" is both the kind and the status of a correction: said once.
+            labels = [words["severity"].get(kind, kind)]
+            said = words["status"].get(incident["status"], incident["status"])
+            if said not in labels:
+                labels.append(said)
             speaks = incident.get("language") or language
             drill, tag = "", ""
             if incident.get("exercise"):
@@ -372,8 +377,7 @@ def index_page(incidents: list[dict[str, Any]], history: list[dict[str, Any]]) -
                 f'<li class="facts-{html.escape(kind)}{drill}" lang="{html.escape(speaks)}">'
                 f'{tag}<a href="{html.escape(incident["id"])}.html">'
                 f"{html.escape(incident['title'])}</a>"
-                f'<span class="severity">{html.escape(words["severity"].get(kind, kind))} · '
-                f"{html.escape(words['status'].get(incident['status'], incident['status']))}</span>"
+                f'<span class="severity">{html.escape(" · ".join(labels))}</span>'
                 f"<p>{html.escape(incident['headline'])}</p>"
                 f'<p class="org">{when}</p></li>'
             )

@@ -231,6 +231,10 @@ class Renderer:
             "previous_update_at": None,
             # A false alarm or a wrong message: what was wrong and what to do now.
             "correction": incident.correction,
+            # What the corrected message said and when it went out, as the ledger recorded
+            # it (the send fills them in): never the current headline, rewritten since.
+            "wrong_headline": None,
+            "wrong_sent_at": None,
             # The email's greeting and footer (see content/greeting.py and preflight).
             "recipient_name": "",
             "contact": None,

@@ -150,6 +150,9 @@ class Plan:
     previous_update_at: datetime | None = None
     # Channels that do not carry this version (their send_on or min_severity), and why.
     skipped: dict[str, str] = field(default_factory=dict)
+    # For a correction: what the message it corrects said, as the ledger recorded it
+    # (``sending.corrected_wording``); None before anything was sent.
+    corrected: dict[str, Any] | None = None
 
     @property
     def all_problems(self) -> list[Problem]:
@@ -203,6 +206,8 @@ def prepare(
     | Callable[[Config, Incident], dict[str, Any] | None]
     | None = None,
     loaded: tuple[Config, Incident, YamlDocument] | None = None,
+    state_dir: Path | None = None,
+    corrected: dict[str, Any] | Callable[[Config, Incident], dict[str, Any] | None] | None = None,
 ) -> Plan:
     """Build the plan. ``check_credentials`` is for real sends: a dry run needs no secrets.
 
@@ -222,6 +227,10 @@ def prepare(
     readers further down may ask for any of them.
     ``loaded``: channels.yaml and the incident as the caller already read and validated them
     from these paths (a send, which decided from them what to do), not read a second time.
+    A correction (``status: cancelled``) quotes what the message it corrects said:
+    ``corrected`` (``sending.corrected_wording``, or a function of the configuration and the
+    incident), else read from the ledger in ``state_dir`` (``--state``), the same for a
+    preview, an approval and the send, so that the texts approved are the texts sent.
     """
     plan = Plan(
         incident_path=incident_path,
@@ -262,6 +271,14 @@ def prepare(
     )
     if callable(occasions):
         occasions = occasions(plan.config, plan.incident)
+    if plan.incident.status == "cancelled":
+        if callable(corrected):
+            corrected = corrected(plan.config, plan.incident)
+        elif corrected is None:
+            from broadcast.delivery.sending import corrected_in_ledger
+
+            corrected = corrected_in_ledger(plan.config, plan.incident.id, state_dir, environ)
+        plan.corrected = corrected
     for name in selected:
         if occasions is not None:
             reason = plan.config.channels[name].skip_reason(occasions, plan.incident.severity)
@@ -736,6 +753,8 @@ def _render_parts(
         context["recipient_name"] = NAME_SLOT  # filled, or dropped, per recipient
     # An SMS drops what it can do without (the order is render.DROP_ORDER) to fit its limit.
     context["max_segments"] = getattr(channel, "max_segments", None)
+    if plan.corrected:
+        context.update(_corrected_context(plan.corrected, language_of(locale), incident))
     if plan.reminder:
         previous = plan.previous_update_at
         context.update(
@@ -761,6 +780,23 @@ def _render_parts(
             if rendered.dropped:
                 dropped[part] = list(rendered.dropped)
     return parts
+
+
+def _corrected_context(
+    corrected: dict[str, Any], language: str, incident: Incident
+) -> dict[str, Any]:
+    """What a correction in ``language`` quotes: the headline the corrected message carried
+    in that language, else in the language it was written in (what a reader without a
+    translation got), and when it went out."""
+    texts = corrected.get("texts") or {}
+    said = texts.get(language) or texts.get(corrected.get("language") or "") or {}
+    sent_at = corrected.get("sent_at")
+    return {
+        "wrong_headline": said.get("headline"),
+        "wrong_sent_at": datetime.fromisoformat(sent_at).astimezone(incident.zone)
+        if sent_at
+        else None,
+    }
 
 
 def _timeline(plan: Plan, channel: Any, config: Config) -> list[dict[str, Any]] | None:

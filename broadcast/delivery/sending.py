@@ -416,6 +416,9 @@ def peek(
                             now=moment,
                             environ=environ,
                             exercise=exercise,
+                            corrected=lambda _config, _incident: corrected_wording(
+                                ledger, incident.id
+                            ),
                         ),
                         incident_path,
                     )
@@ -435,6 +438,49 @@ def last_wording(ledger: Ledger, incident_id: str) -> dict[str, Any] | None:
     recorded = ledger.recorded_texts(version.id).get(WORDING_CHANNEL, {})
     snapshot = recorded.get("", {}).get(WORDING_PART)
     return json.loads(snapshot) if snapshot else None
+
+
+def corrected_wording(ledger: Ledger, incident_id: str) -> dict[str, Any] | None:
+    """What the message a correction corrects said: the wording snapshot kept with the last
+    update that was not itself a correction, and when it went out (``sent_at``).
+
+    A correction quotes this, never the incident's current headline: the file advises
+    rewriting that headline as the correction, so it no longer says what was sent.
+    """
+    for version in reversed(ledger.versions(incident_id)):
+        if version.kind != UPDATE or version.status == "cancelled":
+            continue
+        recorded = ledger.recorded_texts(version.id).get(WORDING_CHANNEL, {})
+        snapshot = recorded.get("", {}).get(WORDING_PART)
+        if snapshot:
+            return {**json.loads(snapshot), "sent_at": version.created_at.isoformat()}
+    return None
+
+
+def corrected_in_ledger(
+    config: Config,
+    incident_id: str,
+    state_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any] | None:
+    """``corrected_wording`` for a run that has no ledger open (a preview, an approval): no
+    lock, nothing written; None when there is no ledger or it cannot be read."""
+    environ = dict(os.environ) if environ is None else environ
+    folder = state_folder(state_dir, config.folder, dict(environ))
+    address = config.ledger or environ.get(LEDGER_ENV)
+    if not address and not (folder / LEDGER_FILE).is_file():
+        return None
+    try:
+        ledger = Ledger(folder, environ=environ, address=address)
+    except (LedgerFault, sqlite3.Error, OSError):
+        return None
+    try:
+        with ledger_errors(ledger.path):
+            return corrected_wording(ledger, incident_id)
+    except (LedgerFault, sqlite3.Error, OSError, ValueError):
+        return None
+    finally:
+        ledger.close()
 
 
 def peek_wording(
@@ -577,6 +623,7 @@ class SendRun:
     # The host holding the incident when this run began helping (or waited), if any.
     held_by: str | None = None
     _previous_wording: dict[str, Any] | None = None
+    _corrected: dict[str, Any] | None = None
     _loaded: tuple[Config, Incident, YamlDocument] | None = None
 
     def __enter__(self) -> SendRun:
@@ -656,6 +703,7 @@ class SendRun:
                 )
                 self._config = config
                 self._previous_wording = last_wording(self.ledger, incident.id)
+                self._corrected = corrected_wording(self.ledger, incident.id)
                 if not self.helping:
                     self._reopen(incident, channels, config)
                 self.decision = decide(
@@ -864,6 +912,8 @@ class SendRun:
             now=moment,
             environ=self.environ,
             exercise=self.exercise,
+            state_dir=self.state_dir,
+            corrected=lambda _config, _incident: self._corrected,
         )
 
     def _prepare(
@@ -889,6 +939,8 @@ class SendRun:
             # A retry re-sends the recorded version, whatever the file says now.
             previous_wording=None if self.retry_transient else self._previous_wording,
             loaded=self._loaded,
+            state_dir=self.state_dir,
+            corrected=lambda _config, _incident: self._corrected,
         )
 
     def _reopen(self, incident: Incident, channels: list[str], config: Config) -> None:
