@@ -347,16 +347,16 @@ def index_page(incidents: list[dict[str, Any]], history: list[dict[str, Any]]) -
             kind = {"resolved": "resolved", "cancelled": "corrected"}.get(
                 incident["status"], incident["severity"]
             )
+            zone = incident.get("timezone")
             facts = [(words["started"], started.get(incident["id"]))]
-            facts.append(
-                (
-                    words["ended"] if incident["status"] in OVER else words["updated"],
-                    incident["updated_at"],
-                )
-            )
+            # The end the messages said, then when it was published, each named as such (an
+            # entry written before ends were kept has only its publication).
+            if incident["status"] in OVER and incident.get("ended_at"):
+                facts.append((words["ended"], incident["ended_at"]))
+            facts.append((words["updated"], incident["updated_at"]))
             when = " · ".join(
                 f'{html.escape(label)} <time datetime="{html.escape(value)}">'
-                f"{html.escape(_local_datetime(value, incident.get('locale')))}</time>"
+                f"{html.escape(_local_datetime(value, incident.get('locale'), zone))}</time>"
                 for label, value in facts
                 if value
             )
@@ -524,7 +524,10 @@ def _entry(facts: Mapping[str, Any], banner_text: str, updated_at: str) -> dict[
         "banner_text": banner_text,
         "link": facts.get("link") if _web_link(facts.get("link")) else None,
         "started_at": _iso(facts["started_at"]) if facts.get("started_at") else None,
+        # When it ended, as its messages say (``ended_at``): not when this update went out.
+        "ended_at": _iso(facts["ended_at"]) if facts.get("ended_at") else None,
         "organisation": facts.get("organisation"),
+        "timezone": facts.get("timezone"),
     }
 
 
@@ -554,14 +557,25 @@ def _latest_by_incident(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(latest.values())
 
 
-def _local_datetime(value: str, locale: str | None) -> str:
-    """``22 nov. 2026, 09:40`` in the incident's locale and its own offset."""
-    from babel.dates import format_datetime
+def _local_datetime(value: str, locale: str | None, zone: str | None = None) -> str:
+    """``22 nov. 2026, 09:40 CET`` in the incident's locale and zone: no seconds, and the zone
+    named (its offset, ``+0100``, for an entry written before zones were kept)."""
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_date, format_time
 
     try:
-        return format_datetime(_when(value), "medium", locale=(locale or "en").replace("-", "_"))
+        moment = _when(value)
+        if zone:
+            moment = moment.astimezone(ZoneInfo(zone))
+        tag = (locale or "en").replace("-", "_")
+        # A bare language writes as content.render.DEFAULT_FULL_LOCALE says (en: en_GB).
+        tag = {"en": "en_GB", "fr": "fr_FR"}.get(tag, tag)
+        day = format_date(moment, "medium", locale=tag)
+        time = format_time(moment, "short", tzinfo=moment.tzinfo, locale=tag)
     except (ValueError, LookupError):
         return value
+    return f"{day}, {time} {moment.tzname() or moment.strftime('%z')}".replace("\u202f", " ")
 
 
 def _when(value: str) -> datetime:

@@ -151,6 +151,7 @@ class Renderer:
             name: _plain_spaces(method)
             for name, method in (
                 ("datetime", self._datetime),
+                ("zoned", self._zoned),
                 ("date", self._date),
                 ("time", self._time),
                 ("when", self._when),
@@ -186,9 +187,7 @@ class Renderer:
         incident = self.incident
         zone = incident.zone
         next_update_at = incident.next_update_at(self.now)
-        ended_at = None
-        if incident.ended:
-            ended_at = (incident.ended_at or self.now).astimezone(zone)
+        ended_at = incident.end_time(self.now)
         eta_passed = bool(not incident.ended and incident.eta and incident.eta < self.now)
         return {
             "organisation": self.organisation,
@@ -318,6 +317,11 @@ class Renderer:
     def _datetime(self, value: datetime) -> str:
         """``22 novembre 2026 à 14:00`` / ``November 22, 2026 at 2:00 PM``."""
         return self._join(self._date(value), self._time(value))
+
+    def _zoned(self, value: datetime) -> str:
+        """``22 novembre 2026 à 14h CET``: a page read from anywhere names its zone."""
+        local = self._local(value)
+        return f"{self._datetime(local)} {local.tzname() or local.strftime('%z')}"
 
     def _when(self, value: datetime) -> str:
         """The time alone when it is today, else day and time: short enough for an SMS.

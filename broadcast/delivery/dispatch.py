@@ -320,6 +320,10 @@ def outgoing_for(
         "started_at": incident.started_at.isoformat(),
         "eta": incident.eta.isoformat() if incident.eta else None,
         "next_update_at": next_update.isoformat() if next_update else None,
+        # When it ended (resolved or cancelled), as its messages say: not when this went out.
+        "ended_at": ended_at.isoformat() if (ended_at := incident.end_time(plan.now)) else None,
+        # Times on the status site name their zone ("CET"), not only an offset.
+        "timezone": incident.timezone,
         "reminder": plan.reminder,
         # A drill: the status site marks it in words (its index, its banner, its feed).
         "exercise": incident.exercise,

@@ -41,7 +41,7 @@ def show_status(summary: dict[str, Any]) -> None:
     people = []
     for v in summary["versions"]:
         versions.add_row(
-            str(v["id"]),
+            str(v.get("number", v["id"])),
             v["kind"],
             v["status"],
             _in_zone(v["created_at"], summary["timezone"]),
@@ -56,7 +56,7 @@ def show_status(summary: dict[str, Any]) -> None:
                 if v.get("approved_by")
                 else ""
             )
-            people.append(f"#{v['id']}: sent by {v['sent_by']}{approved}")
+            people.append(f"#{v.get('number', v['id'])}: sent by {v['sent_by']}{approved}")
     out.print(versions)
     for line in people:
         out.print(line)
