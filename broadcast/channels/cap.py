@@ -13,8 +13,8 @@ The first message about an incident is an ``Alert``; each later one an ``Update`
 ``<references>`` lists every earlier message (``sender,identifier,sent``); ``resolved`` is an
 Update with ``responseType`` AllClear; ``cancelled`` is a ``Cancel``, whose ``<info>`` blocks
 are rendered from the ``correction_cap_*`` templates: the correction, never the wrong message's
-facts. One ``<info>`` per language. The identifier is the incident id and the version's time, so a retry after a crash
-rewrites the same message rather than publishing a second one.
+facts. One ``<info>`` per language. The identifier is the incident id and the version's
+time, so a retry after a crash rewrites the same message rather than publishing a second one.
 
 How the incident becomes CAP values (``cap:`` in the incident overrides any of them):
 
