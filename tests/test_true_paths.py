@@ -18,6 +18,7 @@ from lxml import etree
 
 from tests.conftest import at
 from tests.test_channel_cap import CAP_CHANNEL, NS, valid
+from tests.test_exercise import drill  # noqa: F401  (the fixture)
 from tests.world import World
 from tests.world import edit as edit_all
 
@@ -182,3 +183,192 @@ def test_a_cap_cancel_carries_the_correction_in_every_language(cap_world: World)
     feed = etree.fromstring((world.folder / "public/cap/alerts.atom").read_bytes())
     titles = [e.text for e in feed.iterfind(".//atom:entry/atom:title", NS)]
     assert titles[0].startswith("Annulé à 10h05.") and "Il n'y a pas de coupure" in titles[0]
+
+
+# -- 4. The end is ended_at on every surface ---------------------------------------------
+
+RESOLVED_FR = "Le courant est revenu à Lille et Roubaix depuis 13h20."
+RESOLVED_EN = "Power is back in Lille and Roubaix since 13:20."
+
+
+def resolve_at_1320(world: World) -> None:
+    edit(world, "status: investigating", "status: resolved")
+    edit(world, f"headline: {WRONG_FR}", f"headline: {RESOLVED_FR}")
+    edit(world, f"    headline: {WRONG_EN}", f"    headline: {RESOLVED_EN}")
+    edit(world, "next_update: 2h\n", "ended_at: 2026-11-22 13:20\n")
+
+
+def test_the_end_and_the_duration_come_from_ended_at_not_the_publication(world: World) -> None:
+    send(world, 0)
+    resolve_at_1320(world)
+    send(world, 250)  # 13:50 in Paris: published half an hour after the end
+
+    status = page(world)
+    facts = dict(
+        zip(
+            [words(dt) for dt in status.xpath("//dl/dt")],
+            [words(dd) for dd in status.xpath("//dl/dd")],
+            strict=True,
+        )
+    )
+    assert facts["Fin de l'incident"] == "22 novembre 2026 à 13h20 CET", facts
+    assert facts["Durée"] == "5 heures", facts  # 8h10 to 13h20 (13h50 made it "6 heures")
+    assert facts["Publication"] == "22 novembre 2026 à 13h50 CET", facts
+    ended = status.xpath("//dl/dd/time")[1].get("datetime")
+    assert ended == "2026-11-22T13:20:00+01:00"
+    assert "revenue à la normale à 13h20" in words(status)
+
+    index = page(world, "index.html")
+    line = words(index.xpath("//li/p[@class='org']")[0])
+    assert "Fin 22 nov. 2026, 13:20 CET" in line and "Mise à jour 22 nov. 2026, 13:50 CET" in line
+    assert not re.search(r"\d\d:\d\d:\d\d", line), line  # no seconds
+
+    code, report = world.run_json("report", "incident.yaml")
+    assert code == 0
+    assert report["ended_status"] == "resolved"
+    assert report["resolved_at"] == report["ended_at"] == "2026-11-22T13:20:00+01:00"
+    assert report["duration_seconds"] == 5 * 3600 + 10 * 60
+    assert report["end_published_at"].startswith("2026-11-22T13:5")
+    md = " ".join(world.run("report", "incident.yaml", "--format", "md").output.split())
+    assert "résolu 13:20, au bout de 5 h 10 min" in md, md
+    assert "La fin a été annoncée à 13:5" in md
+    # Every message says the same end.
+    assert all("13h20" in m.body or "13:20" in m.body for m in world.twilio.messages()[4:])
+
+
+# -- 5. The index speaks the organisation's language -------------------------------------
+
+
+def test_the_index_and_feed_keep_the_organisations_language_after_an_english_incident(
+    world: World,
+) -> None:
+    send(world, 0)
+    english = (world.folder / "incident.yaml").parent / "storm.yaml"
+    example = (world.folder / "incident.yaml").read_text(encoding="utf-8")
+    assert "locale: fr" in example
+    storm = example.replace("id: panne-nord-2026-11-22", "id: storm-2026-11-22")
+    storm = storm.replace("locale: fr\n", "locale: en_GB\n").replace(
+        "timezone: Europe/Paris", "timezone: Europe/London"
+    )
+    # English words throughout: the translation becomes the original.
+    storm = storm.replace(f"headline: {WRONG_FR}", f"headline: {WRONG_EN}")
+    english.write_text(storm.split("translations:")[0], encoding="utf-8")
+    code, doc = world.run_json("send", "storm.yaml", "--yes", "--channel", "banner", env=at(10))
+    assert code == 0, doc
+    index = page(world, "index.html")
+    assert index.get("lang") == "fr"
+    assert words(index.xpath("//h1")[0]) == "État des services"
+    entries = {li.get("lang"): words(li) for li in index.xpath("//li[@lang]")}
+    assert set(entries) == {"fr", "en"}, entries
+    assert "Perturbation importante" in entries["fr"] and "Début" in entries["fr"]
+    # An English entry: English labels and dates, not French ones under lang="en".
+    assert "Major disruption" in entries["en"] and "Started" in entries["en"], entries["en"]
+    assert "Début" not in entries["en"] and "nov." not in entries["en"]
+    feed = etree.fromstring((world.folder / STATUS / "feed.xml").read_bytes())
+    assert feed.get("{http://www.w3.org/XML/1998/namespace}lang") == "fr"
+    langs = [
+        e.get("{http://www.w3.org/XML/1998/namespace}lang")
+        for e in feed.iterfind("{http://www.w3.org/2005/Atom}entry")
+    ]
+    assert langs == ["en", None], langs
+
+
+def test_site_locale_sets_the_index_language(world: World) -> None:
+    path = world.folder / "channels.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(
+            "    output_dir: public/status\n",
+            "    output_dir: public/status\n    site_locale: en\n",
+        ),
+        encoding="utf-8",
+    )
+    send(world, 0)
+    index = page(world, "index.html")
+    assert index.get("lang") == "en" and words(index.xpath("//h1")[0]) == "Service status"
+    assert [li.get("lang") for li in index.xpath("//li[@lang]")] == ["fr"]
+
+
+# -- 11. Labels and versions -------------------------------------------------------------
+
+
+def test_the_report_of_a_cancelled_incident_says_cancelled(world: World, tmp_path) -> None:
+    send(world, 0)
+    cancel_with_new_headline(world)
+    send(world, 25)
+    out = world.folder / "report.html"
+    result = world.run("report", "incident.yaml", "--format", "html", "--output", str(out))
+    assert result.exit_code == 0, result.output
+    report = lxml.html.fromstring(out.read_bytes())
+    facts = dict(
+        zip(
+            [words(dt) for dt in report.xpath("//dl[@class='facts']/dt")],
+            [words(dd) for dd in report.xpath("//dl[@class='facts']/dd")],
+            strict=True,
+        )
+    )
+    assert "Résolu" not in facts, facts
+    assert facts["Annulé"].startswith("10:05"), facts
+    page_words = words(report)
+    assert "pas encore" not in page_words
+    assert "aucune (résolu)" not in page_words and "aucune (annulé)" in page_words
+    assert "annulé 10:05 (un rectificatif)" in page_words
+
+
+def test_status_numbers_versions_as_the_report_does(world: World) -> None:
+    # Another incident first, so the ledger's own ids and the incident's numbers differ.
+    other = world.folder / "other.yaml"
+    other.write_text(
+        (world.folder / "incident.yaml")
+        .read_text(encoding="utf-8")
+        .replace("id: panne-nord-2026-11-22", "id: autre-2026-11-22"),
+        encoding="utf-8",
+    )
+    assert world.run_json("send", "other.yaml", "--yes", "--channel", "banner")[0] == 0
+    send(world, 5)
+    code, status = world.run_json("status", "incident.yaml")
+    assert code == 0
+    assert [v["number"] for v in status["versions"]] == [1]
+    assert status["versions"][0]["id"] != 1
+    shown = world.run("status", "incident.yaml").output
+    assert re.search(r"│\s*1\s*│\s*update", shown), shown
+    md = world.run("report", "incident.yaml", "--format", "md").output
+    assert "| 1 |" in md
+
+
+def test_the_english_email_signs_in_english(world: World) -> None:
+    # A French sign_off and an English translation that gives none of its own.
+    edit(world, "    sign_off: Énergie Nord customer service\n", "")
+    send(world, 0)
+    en = email_text(world, "emma.wilson@example.co.uk")
+    assert "The Énergie Nord team" in en, en[-200:]
+    assert "Le service client" not in en
+    fr = email_text(world, "camille.martin@example.com")
+    assert "Le service client d'Énergie Nord" in fr
+
+
+def test_an_exercise_report_says_exercise_in_its_title(drill: World) -> None:  # noqa: F811
+    assert drill.run_json("send", "incident.yaml", "--yes", "--exercise")[0] == 0
+    md = drill.run("report", "incident.yaml", "--exercise", "--format", "md").output
+    assert md.startswith("# EXERCICE \u2013 Bilan de l'incident : "), md[:80]
+    out = drill.folder / "drill.html"
+    result = drill.run(
+        "report", "incident.yaml", "--exercise", "--format", "html", "--output", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    report = lxml.html.fromstring(out.read_bytes())
+    for heading in (report.xpath("//title")[0], report.xpath("//h1")[0]):
+        assert words(heading).startswith("EXERCICE \u2013 Bilan"), words(heading)
+    terminal = drill.run("report", "incident.yaml", "--exercise").output
+    assert terminal.lstrip().startswith("EXERCICE \u2013 Bilan"), terminal[:80]
+
+
+def test_the_send_says_the_approval_time_in_the_incidents_zone(world: World) -> None:
+    path = world.folder / "channels.yaml"
+    path.write_text(path.read_text() + "approval: {required: true}\n", encoding="utf-8")
+    assert world.run("approve", "incident.yaml", "--yes", "--as", "bob").exit_code == 0
+    result = world.run("send", "incident.yaml", "--yes", "--as", "alice", env=at(5))
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert re.search(r"Approved by bob at 2026-11-22 09:4\d CET", said), said
+    assert "UTC" not in said

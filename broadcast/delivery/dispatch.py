@@ -330,6 +330,7 @@ def outgoing_for(
         # The language of the texts carried (a call is read out in it).
         "language": language or language_of(channel.locale),
         **_alert_facts(incident, channel.type),
+        **_site_facts(plan.config, channel),
         **(extra_facts or {}),
     }
     parts = channel.variants.get(language, channel.parts) if language else channel.parts
@@ -340,6 +341,15 @@ def outgoing_for(
         facts=facts,
         variants={lang: dict(texts) for lang, texts in channel.variants.items()},
     )
+
+
+def _site_facts(config: Any, channel: ChannelPlan) -> dict[str, Any]:
+    """The status site's own language (its index and feed): the organisation's, not the
+    incident's (``site_locale``, else ``defaults.locale``)."""
+    if channel.type != "web_banner":
+        return {}
+    settings = config.channels.get(channel.name)
+    return {"site_locale": getattr(settings, "site_locale", None) or config.defaults.locale}
 
 
 def _alert_facts(incident: Any, channel_type: str) -> dict[str, Any]:
