@@ -135,6 +135,20 @@ def test_a_second_correction_still_quotes_the_wrong_message_not_the_first_correc
     assert WRONG_FR in was and NEW_FR not in was, was
 
 
+def test_a_correction_that_kept_the_wrong_headline_never_lists_it_as_current(
+    world: World,
+) -> None:
+    send(world, 0)
+    cancel_with_new_headline(world)
+    edit(world, f'headline: "{NEW_FR}"', f"headline: {WRONG_FR}")  # left as it was
+    send(world, 25)
+    index = page(world, "index.html")
+    listed = words(index.xpath("//li[@lang='fr']/p[not(@class)]")[0])
+    assert "Il n'y a pas de coupure à Lille" in listed and WRONG_FR not in listed, listed
+    timeline = [words(li) for li in page(world).xpath("//ol[@class='timeline']/li")]
+    assert WRONG_FR not in timeline[0] and "Il n'y a pas de coupure" in timeline[0], timeline
+
+
 def test_the_preview_of_a_correction_quotes_what_the_ledger_recorded(world: World) -> None:
     send(world, 0)
     cancel_with_new_headline(world)

@@ -433,9 +433,10 @@ def test_feed_of_the_status_site(status_site: StaticServer) -> None:
     assert titles[1].startswith("Résolu · ") and titles[2].startswith("Rappel · Cause identifiée")
     contents = [e.findtext(f"{ATOM}content") for e in entries]
     assert len(set(contents)) == 5, "each update has its own text"
-    # The feed speaks the newest update's language; each other entry says its own.
-    assert feed.get(f"{XML}lang") == "en"
-    assert [e.get(f"{XML}lang") for e in entries] == [None, "fr", "fr", "fr", "fr"]
+    # The feed speaks the site's language (here the oldest incident's: no site_locale), not
+    # the newest update's; an entry in another language says its own.
+    assert feed.get(f"{XML}lang") == "fr"
+    assert [e.get(f"{XML}lang") for e in entries] == ["en", None, None, None, None]
     assert all(e.findtext(f"{ATOM}published") for e in entries)
     assert feed.find(f"{ATOM}link[@rel='self']") is not None
 

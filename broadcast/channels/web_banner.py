@@ -534,7 +534,11 @@ def _entry(facts: Mapping[str, Any], banner_text: str, updated_at: str) -> dict[
         "updated_at": updated_at,
         "status": facts["status"],
         "severity": facts["severity"],
-        "headline": facts["headline"],
+        # A correction is listed by what it says (its banner text), never by a headline the
+        # file may have kept from the wrong message.
+        "headline": banner_text
+        if facts["status"] == "cancelled" and banner_text.strip()
+        else facts["headline"],
         "title": facts["title"],
         "id": facts["id"],
         # A reminder repeats the last update: the page and the feed say so.

@@ -811,7 +811,10 @@ def _timeline(plan: Plan, channel: Any, config: Config) -> list[dict[str, Any]] 
     current = {
         "updated_at": now,
         "status": incident.status,
-        "headline": incident.headline,
+        # A correction by what it says, not by a headline kept from the wrong message.
+        "headline": " ".join(incident.correction.split())
+        if incident.status == "cancelled" and incident.correction
+        else incident.headline,
         "reminder": plan.reminder,
         "language": incident.language,
     }
