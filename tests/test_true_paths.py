@@ -15,10 +15,13 @@ from functools import partial
 import lxml.html
 import pytest
 from lxml import etree
+from playwright.sync_api import Browser
 
+from tests.browser import StaticServer
 from tests.conftest import at
 from tests.test_channel_cap import CAP_CHANNEL, NS, valid
 from tests.test_exercise import drill  # noqa: F401  (the fixture)
+from tests.test_web_surfaces import CSP, PHONE, axe_available, open_page  # noqa: F401
 from tests.world import World
 from tests.world import edit as edit_all
 
@@ -386,3 +389,26 @@ def test_the_send_says_the_approval_time_in_the_incidents_zone(world: World) -> 
     said = " ".join(result.output.split())
     assert re.search(r"Approved by bob at 2026-11-22 09:4\d CET", said), said
     assert "UTC" not in said
+
+
+# -- The pages that changed, in a browser --------------------------------------------------
+
+
+def test_the_correction_page_and_the_index_pass_the_browser_checks(
+    browser: Browser,
+    world: World,
+    axe_available: None,  # noqa: F811
+) -> None:
+    send(world, 0)
+    cancel_with_new_headline(world)
+    send(world, 25)
+    root = world.folder / "public"
+    with StaticServer(root, headers={"Content-Security-Policy": CSP}) as server:
+        for name in (PAGE, "index.html"):
+            checked = open_page(browser, PHONE)
+            checked.page.goto(f"{server.url}/status/{name}")
+            assert checked.page.locator("h1").count() == 1
+            assert not checked.violations(), checked.violations()
+            assert checked.axe() == [], (name, checked.axe())
+            assert checked.overflow() <= 0, name
+            checked.page.context.close()
