@@ -87,6 +87,7 @@ def email_html(world: World, address: str) -> lxml.html.HtmlElement:
 # -- 1. A correction quotes what was sent ------------------------------------------------
 
 
+@pytest.mark.both_engines
 def test_a_correction_quotes_the_message_sent_not_the_rewritten_headline(
     cap_world: World,
 ) -> None:
@@ -126,6 +127,26 @@ def test_a_correction_quotes_the_message_sent_not_the_rewritten_headline(
     assert labels and all(label.count("Rectificatif") == 1 for label in labels), labels
 
 
+@pytest.mark.both_engines
+def test_an_approved_correction_is_sent_as_approved_with_its_quote(world: World) -> None:
+    """Approve, the approval check and the send all quote the same recorded message, so the
+    texts approved are the texts sent (on SQLite and on a shared PostgreSQL ledger)."""
+    path = world.folder / "channels.yaml"
+    path.write_text(path.read_text() + "approval: {required: true}\n", encoding="utf-8")
+    assert world.run("approve", "incident.yaml", "--yes", "--as", "bob").exit_code == 0
+    assert world.run_json("send", "incident.yaml", "--yes", "--as", "alice")[0] == 0
+    cancel_with_new_headline(world)
+    approved = world.run("approve", "incident.yaml", "--yes", "--as", "bob", env=at(20))
+    assert approved.exit_code == 0, approved.output
+    shown = " ".join(approved.output.replace("│", " ").split())
+    assert "Notre message de 9h40 disait : « Coupure de courant" in shown
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--as", "alice", env=at(21))
+    assert (code, doc["action"]) == (0, "new"), doc
+    fr = email_text(world, "camille.martin@example.com")
+    assert f"Notre message de 9h40 disait : « {WRONG_FR} »" in fr, fr
+
+
+@pytest.mark.both_engines
 def test_a_second_correction_still_quotes_the_wrong_message_not_the_first_correction(
     world: World,
 ) -> None:
