@@ -250,7 +250,7 @@ def test_the_end_and_the_duration_come_from_ended_at_not_the_publication(world: 
         )
     )
     assert facts["Fin de l'incident"] == "22 novembre 2026 à 13h20 CET", facts
-    assert facts["Durée"] == "5 heures", facts  # 8h10 to 13h20 (13h50 made it "6 heures")
+    assert facts["Durée"] == "5 heures 10 minutes", facts  # 8h10 to 13h20, not "6 heures"
     assert facts["Publication"] == "22 novembre 2026 à 13h50 CET", facts
     ended = status.xpath("//dl/dd/time")[1].get("datetime")
     assert ended == "2026-11-22T13:20:00+01:00"

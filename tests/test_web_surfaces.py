@@ -358,7 +358,7 @@ def test_the_status_site(
     expect(facts).to_contain_text("Fin de l'incident")
     expect(facts).to_contain_text("22 novembre 2026 à 13")
     expect(facts).to_contain_text("Durée")
-    expect(facts).to_contain_text("5 heures")
+    expect(facts).to_contain_text("4 heures 50 minutes")  # 8h10 to 13h, not rounded
     entries = page.locator("ol.timeline > li")
     expect(entries).to_have_count(4)
     expect(entries.nth(0)).to_contain_text("Résolu")

@@ -399,9 +399,24 @@ class Renderer:
         return re.sub(r"\s{2,}", " ", text).strip()
 
     def _duration(self, value: timedelta) -> str:
+        """``5 heures 10 minutes``: the two largest units, not rounded to one ("6 heures" for
+        5 h 40 would say another end than the one beside it)."""
         from babel.dates import format_timedelta
 
-        return format_timedelta(value, threshold=1.5, locale=self.locale)
+        minutes = max(int(value.total_seconds() // 60), 0)
+        units = [
+            (minutes // (24 * 60), "day"),
+            (minutes // 60 % 24, "hour"),
+            (minutes % 60, "minute"),
+        ]
+        said = [
+            format_timedelta(
+                timedelta(**{f"{unit}s": n}), granularity=unit, threshold=1e9, locale=self.locale
+            )
+            for n, unit in units
+            if n
+        ][:2]
+        return " ".join(said) or format_timedelta(value, threshold=1.5, locale=self.locale)
 
 
 _URL = re.compile(r"(?:https?://|www\.)\S+")
