@@ -219,6 +219,9 @@ def test_a_cap_cancel_carries_the_correction_in_every_language(cap_world: World)
         assert re.search(r"(disait|said)\W+" + re.escape(wrong[:20]), description), description
     # The Atom index of the CAP folder names the Cancel by its correction.
     feed = etree.fromstring((world.folder / "public/cap/alerts.atom").read_bytes())
+    # The folder's feed speaks the organisation's language (defaults.locale: fr).
+    assert feed.get("{http://www.w3.org/XML/1998/namespace}lang") == "fr"
+    assert feed.find("atom:title", NS).text == "Énergie Nord\u00a0: alertes CAP"
     titles = [e.text for e in feed.iterfind(".//atom:entry/atom:title", NS)]
     assert titles[0].startswith("Annulé à 10h05.") and "Il n'y a pas de coupure" in titles[0]
 

@@ -217,9 +217,12 @@ class CapAdapter(FolderAdapter):
     def feed(self, index: list[dict[str, Any]], facts: Mapping[str, Any]) -> bytes:
         """The Atom index of the folder's messages, newest first."""
         base = self.config.base_url or ""
-        feed = ET.Element("feed", {"xmlns": ATOM_NS})
+        # The organisation's language (the facts' site_locale), not the last incident's.
+        language = str(facts.get("site_locale") or "en").replace("-", "_").split("_")[0]
+        feed = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": language})
         _add(feed, "id", f"{base}{FEED}" if base else f"tag:broadcast.invalid,2026:{FEED}")
-        _add(feed, "title", f"{facts['organisation']}: CAP alerts")
+        alerts = {"fr": "alertes CAP"}.get(language, "CAP alerts")
+        _add(feed, "title", f"{facts['organisation']}{chr(0xA0) if language == 'fr' else ''}: {alerts}")
         entries = sorted(index, key=lambda e: datetime.fromisoformat(e["sent"]), reverse=True)
         _add(feed, "updated", entries[0]["sent"] if entries else cap_time(facts["updated_at"]))
         ET.SubElement(ET.SubElement(feed, "author"), "name").text = facts["organisation"]

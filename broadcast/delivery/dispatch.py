@@ -344,9 +344,10 @@ def outgoing_for(
 
 
 def _site_facts(config: Any, channel: ChannelPlan) -> dict[str, Any]:
-    """The status site's own language (its index and feed): the organisation's, not the
-    incident's (``site_locale``, else ``defaults.locale``)."""
-    if channel.type != "web_banner":
+    """The language of what covers every incident (the status site's index and feed, the CAP
+    folder's feed): the organisation's, not the incident's (the banner's ``site_locale``, else
+    ``defaults.locale``)."""
+    if channel.type not in ("web_banner", "cap"):
         return {}
     settings = config.channels.get(channel.name)
     return {"site_locale": getattr(settings, "site_locale", None) or config.defaults.locale}
