@@ -221,8 +221,8 @@ class CapAdapter(FolderAdapter):
         language = str(facts.get("site_locale") or "en").replace("-", "_").split("_")[0]
         feed = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": language})
         _add(feed, "id", f"{base}{FEED}" if base else f"tag:broadcast.invalid,2026:{FEED}")
-        alerts = {"fr": "alertes CAP"}.get(language, "CAP alerts")
-        _add(feed, "title", f"{facts['organisation']}{chr(0xA0) if language == 'fr' else ''}: {alerts}")
+        colon, alerts = {"fr": ("\u00a0: ", "alertes CAP")}.get(language, (": ", "CAP alerts"))
+        _add(feed, "title", f"{facts['organisation']}{colon}{alerts}")
         entries = sorted(index, key=lambda e: datetime.fromisoformat(e["sent"]), reverse=True)
         _add(feed, "updated", entries[0]["sent"] if entries else cap_time(facts["updated_at"]))
         ET.SubElement(ET.SubElement(feed, "author"), "name").text = facts["organisation"]
