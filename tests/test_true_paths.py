@@ -436,3 +436,15 @@ def test_the_correction_page_and_the_index_pass_the_browser_checks(
             assert checked.axe() == [], (name, checked.axe())
             assert checked.overflow() <= 0, name
             checked.page.context.close()
+
+
+def test_a_voided_approval_says_its_time_in_the_incidents_zone(
+    world: World,
+) -> None:
+    path = world.folder / "channels.yaml"
+    path.write_text(path.read_text() + "approval: {required: true}\n", encoding="utf-8")
+    assert world.run("approve", "incident.yaml", "--yes", "--as", "bob").exit_code == 0
+    edit(world, "Rétablissement prévu vers 14h.", "Rétablissement prévu vers 15h.")
+    result = world.run("send", "incident.yaml", "--yes", "--as", "alice", env=at(5))
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and "bob approved the texts at 2026-11-22 09:40 CET" in said, said

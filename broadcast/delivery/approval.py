@@ -24,7 +24,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 from broadcast.delivery.preflight import Plan
@@ -194,13 +194,16 @@ def check_approval(
     approvals = ledger.approvals(ledger_id)[:MAX_APPROVALS_CHECKED]
     hashes: dict[datetime, str] = {}
     reasons: list[str] = []
+    zone: tzinfo | None = None  # the incident's, as every time said to the sender
     for approval in approvals:
         if approval.rendered_at not in hashes:
             plan = render_at(approval.rendered_at)
             hashes[approval.rendered_at] = texts_hash(plan) if plan.ok else ""
+            zone = zone or (plan.incident.zone if plan.incident is not None else None)
         if hashes[approval.rendered_at] != approval.texts_hash:
             reasons.append(
-                f"{approval.approved_by} approved the texts at {_when(approval.approved_at)}, "
+                f"{approval.approved_by} approved the texts at "
+                f"{_when(approval.approved_at, zone)}, "
                 "and they have changed since (the incident file, a template or the "
                 "recipients' languages), so that approval no longer holds"
             )
@@ -242,5 +245,8 @@ def check_approval(
     )
 
 
-def _when(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d %H:%M} UTC"
+def _when(moment: datetime, zone: tzinfo | None = None) -> str:
+    """``2026-11-22 09:40 CET`` in the incident's zone (UTC when it is not known)."""
+    if zone is None:
+        return f"{moment:%Y-%m-%d %H:%M} UTC"
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M %Z}"

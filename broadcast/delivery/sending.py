@@ -139,7 +139,9 @@ def decide(
     latest = ledger.latest_version(incident.id)
     latest_update = ledger.latest_version(incident.id, UPDATE)
     if retrying:
-        decision = _retry_decision(latest, latest_update, digest, now)
+        decision = _retry_decision(
+            latest, latest_update, digest, now, incident, len(ledger.versions(incident.id))
+        )
         return replace(decision, occasions=version_occasions(ledger, decision.version))
     if latest is None or latest_update is None:
         return Decision(
@@ -213,15 +215,23 @@ def version_occasions(ledger: Ledger, version: Version | None) -> frozenset[str]
 
 
 def _retry_decision(
-    latest: Version | None, latest_update: Version | None, digest: str, now: datetime
+    latest: Version | None,
+    latest_update: Version | None,
+    digest: str,
+    now: datetime,
+    incident: Incident,
+    number: int,
 ) -> Decision:
-    """``retry`` finishes the latest version as recorded, whatever the file says now."""
+    """``retry`` finishes the latest version as recorded, whatever the file says now.
+
+    The version is named by its ``number`` within the incident (as ``status`` and ``report``
+    number them), its time in the incident's zone."""
     if latest is None or latest_update is None:
         return Decision(
             "nothing", now, "nothing was sent about this incident yet: nothing to retry"
         )
     note = (
-        f"the file has changed since version {latest.id}; retry re-sends version {latest.id} "
+        f"the file has changed since version {number}; retry re-sends version {number} "
         "as recorded; run send to publish the change"
         if latest.content_hash != digest
         else ""
@@ -230,7 +240,8 @@ def _retry_decision(
         return Decision(
             "continue",
             latest.created_at,
-            f"retrying the {latest.kind} of {latest.created_at:%H:%M} UTC (version {latest.id})",
+            f"retrying the {latest.kind} of {incident.local_time(latest.created_at)} "
+            f"(version {number})",
             latest,
             latest_update.created_at,
             note,
@@ -238,7 +249,7 @@ def _retry_decision(
     return Decision(
         "nothing",
         now,
-        f"nothing to retry in the {latest.kind} of {latest.created_at:%Y-%m-%d %H:%M} UTC",
+        f"nothing to retry in the {latest.kind} of {incident.local_time(latest.created_at)}",
         latest,
         note=note,
     )
@@ -257,7 +268,7 @@ def continuity_problem(
     if not versions:
         return None
     first, latest = versions[0], versions[-1]
-    since = f"first sent at {first.created_at:%Y-%m-%d %H:%M} UTC" + (
+    since = f"first sent at {incident.local_time(first.created_at)}" + (
         f" from {first.source_path}" if first.source_path else ""
     )
     way_out = "if this file really continues that incident, run again with --continue-incident"
@@ -279,7 +290,7 @@ def continuity_problem(
     ):
         return Problem(
             f"the incident {incident.id} ({since}) was resolved on "
-            f"{update.created_at:%Y-%m-%d %H:%M} UTC, more than {REOPEN_WITHIN.days * 24} h "
+            f"{incident.local_time(update.created_at)}, more than {REOPEN_WITHIN.days * 24} h "
             f"ago, and this file reopens it as {incident.status}; nothing was sent. A new "
             f"incident needs a new id; {way_out}",
             path,
