@@ -332,6 +332,7 @@ def send(
             exercise=exercise,
             strict=strict,
             previous_wording=peek_wording(incident, config_path(config), state),
+            state_dir=state,
         )
         if as_json:
             would = (
@@ -1170,6 +1171,7 @@ def _prepare(
     strict: bool = False,
     occasions: "frozenset[str] | Callable[[Config, Incident], frozenset[str] | None] | None" = None,
     exercise: bool = False,
+    state: Path | None = None,
 ) -> "Plan":
     from broadcast.delivery.preflight import prepare
     from broadcast.input.config import config_path
@@ -1184,6 +1186,7 @@ def _prepare(
         occasions=occasions,
         exercise=exercise,
         previous_wording=_previous_wording,
+        state_dir=state,
     )
 
 

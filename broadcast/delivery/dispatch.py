@@ -359,12 +359,17 @@ def outgoing_for(
         "started_at": incident.started_at.isoformat(),
         "eta": incident.eta.isoformat() if incident.eta else None,
         "next_update_at": next_update.isoformat() if next_update else None,
+        # When it ended (resolved or cancelled), as its messages say: not when this went out.
+        "ended_at": ended_at.isoformat() if (ended_at := incident.end_time(plan.now)) else None,
+        # Times on the status site name their zone ("CET"), not only an offset.
+        "timezone": incident.timezone,
         "reminder": plan.reminder,
         # A drill: the status site marks it in words (its index, its banner, its feed).
         "exercise": incident.exercise,
         # The language of the texts carried (a call is read out in it).
         "language": language or language_of(channel.locale),
         **_alert_facts(incident, channel.type),
+        **_site_facts(plan.config, channel),
         **(extra_facts or {}),
     }
     parts = channel.variants.get(language, channel.parts) if language else channel.parts
@@ -375,6 +380,16 @@ def outgoing_for(
         facts=facts,
         variants={lang: dict(texts) for lang, texts in channel.variants.items()},
     )
+
+
+def _site_facts(config: Any, channel: ChannelPlan) -> dict[str, Any]:
+    """The language of what covers every incident (the status site's index and feed, the CAP
+    folder's feed): the organisation's, not the incident's (the banner's ``site_locale``, else
+    ``defaults.locale``)."""
+    if channel.type not in ("web_banner", "cap"):
+        return {}
+    settings = config.channels.get(channel.name)
+    return {"site_locale": getattr(settings, "site_locale", None) or config.defaults.locale}
 
 
 def _alert_facts(incident: Any, channel_type: str) -> dict[str, Any]:

@@ -157,7 +157,9 @@ def decide(
     latest = ledger.latest_version(incident.id)
     latest_update = ledger.latest_version(incident.id, UPDATE)
     if retrying:
-        decision = _retry_decision(latest, latest_update, digest, now)
+        decision = _retry_decision(
+            latest, latest_update, digest, now, incident, len(ledger.versions(incident.id))
+        )
         return replace(decision, occasions=version_occasions(ledger, decision.version))
     if latest is None or latest_update is None:
         return Decision(
@@ -253,15 +255,23 @@ def version_occasions(ledger: Ledger, version: Version | None) -> frozenset[str]
 
 
 def _retry_decision(
-    latest: Version | None, latest_update: Version | None, digest: str, now: datetime
+    latest: Version | None,
+    latest_update: Version | None,
+    digest: str,
+    now: datetime,
+    incident: Incident,
+    number: int,
 ) -> Decision:
-    """``retry`` finishes the latest version as recorded, whatever the file says now."""
+    """``retry`` finishes the latest version as recorded, whatever the file says now.
+
+    The version is named by its ``number`` within the incident (as ``status`` and ``report``
+    number them), its time in the incident's zone."""
     if latest is None or latest_update is None:
         return Decision(
             "nothing", now, "nothing was sent about this incident yet: nothing to retry"
         )
     note = (
-        f"the file has changed since version {latest.id}; retry re-sends version {latest.id} "
+        f"the file has changed since version {number}; retry re-sends version {number} "
         "as recorded; run send to publish the change"
         if latest.content_hash != digest
         else ""
@@ -270,7 +280,8 @@ def _retry_decision(
         return Decision(
             "continue",
             latest.created_at,
-            f"retrying the {latest.kind} of {latest.created_at:%H:%M} UTC (version {latest.id})",
+            f"retrying the {latest.kind} of {incident.local_time(latest.created_at)} "
+            f"(version {number})",
             latest,
             latest_update.created_at,
             note,
@@ -278,7 +289,7 @@ def _retry_decision(
     return Decision(
         "nothing",
         now,
-        f"nothing to retry in the {latest.kind} of {latest.created_at:%Y-%m-%d %H:%M} UTC",
+        f"nothing to retry in the {latest.kind} of {incident.local_time(latest.created_at)}",
         latest,
         note=note,
     )
@@ -297,7 +308,7 @@ def continuity_problem(
     if not versions:
         return None
     first, latest = versions[0], versions[-1]
-    since = f"first sent at {first.created_at:%Y-%m-%d %H:%M} UTC" + (
+    since = f"first sent at {incident.local_time(first.created_at)}" + (
         f" from {first.source_path}" if first.source_path else ""
     )
     way_out = "if this file really continues that incident, run again with --continue-incident"
@@ -319,7 +330,7 @@ def continuity_problem(
     ):
         return Problem(
             f"the incident {incident.id} ({since}) was resolved on "
-            f"{update.created_at:%Y-%m-%d %H:%M} UTC, more than {REOPEN_WITHIN.days * 24} h "
+            f"{incident.local_time(update.created_at)}, more than {REOPEN_WITHIN.days * 24} h "
             f"ago, and this file reopens it as {incident.status}; nothing was sent. A new "
             f"incident needs a new id; {way_out}",
             path,
@@ -503,19 +514,33 @@ def _peek_approval(
     who = person(sender, environ)
     try:
         found, reasons = candidates(
-            ledger, incident.id, config, who, mode_of(incident), incident_path, now=decision.now
+            ledger,
+            incident.id,
+            config,
+            who,
+            mode_of(incident),
+            incident_path,
+            now=decision.now,
+            zone=incident.zone,
         )
     except InputError as bad_name:
         return replace(decision, note=bad_name.problems[0].message)
     for candidate in found:
         moment = candidate.manifest.anchor
-        plan = prepare(incident_path, config_path, now=moment, environ=environ, exercise=exercise)
+        plan = prepare(
+            incident_path,
+            config_path,
+            now=moment,
+            environ=environ,
+            exercise=exercise,
+            corrected=lambda _config, _incident: corrected_wording(ledger, incident.id),
+        )
         if not plan.ok:
             return replace(decision, now=moment)  # the dry run shows what is wrong
         changed = differences(plan, candidate.manifest.update or {})
         if not changed:
             return replace(decision, now=moment)
-        reasons.append(changed_reason(candidate, changed))
+        reasons.append(changed_reason(candidate, changed, incident.zone))
     return replace(
         decision, note=refusal(reasons, who, incident_path, mode_of(incident)).problems[0].message
     )
@@ -550,7 +575,14 @@ def plans_to_approve(
     """Everything an approval covers, rendered as it will be sent; or the plan whose problems
     stop it (shown as a preview, exit 2)."""
     environ = dict(os.environ) if environ is None else environ
-    render = partial(prepare, incident_path, config_path, environ=environ, exercise=exercise)
+    render = partial(
+        prepare,
+        incident_path,
+        config_path,
+        environ=environ,
+        exercise=exercise,
+        state_dir=state_dir,  # a correction quotes what the ledger says it corrects
+    )
     try:
         config = load_config(config_path, environ)
         incident, _ = load_incident(incident_path, config.defaults.model_dump(), exercise)
@@ -653,6 +685,49 @@ def last_wording(ledger: Ledger, incident_id: str) -> dict[str, Any] | None:
     recorded = ledger.recorded_texts(version.id).get(WORDING_CHANNEL, {})
     snapshot = recorded.get("", {}).get(WORDING_PART)
     return json.loads(snapshot) if snapshot else None
+
+
+def corrected_wording(ledger: Ledger, incident_id: str) -> dict[str, Any] | None:
+    """What the message a correction corrects said: the wording snapshot kept with the last
+    update that was not itself a correction, and when it went out (``sent_at``).
+
+    A correction quotes this, never the incident's current headline: the file advises
+    rewriting that headline as the correction, so it no longer says what was sent.
+    """
+    for version in reversed(ledger.versions(incident_id)):
+        if version.kind != UPDATE or version.status == "cancelled":
+            continue
+        recorded = ledger.recorded_texts(version.id).get(WORDING_CHANNEL, {})
+        snapshot = recorded.get("", {}).get(WORDING_PART)
+        if snapshot:
+            return {**json.loads(snapshot), "sent_at": version.created_at.isoformat()}
+    return None
+
+
+def corrected_in_ledger(
+    config: Config,
+    incident_id: str,
+    state_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any] | None:
+    """``corrected_wording`` for a run that has no ledger open (a preview, an approval): no
+    lock, nothing written; None when there is no ledger or it cannot be read."""
+    environ = dict(os.environ) if environ is None else environ
+    folder = state_folder(state_dir, config.folder, dict(environ))
+    address = config.ledger or environ.get(LEDGER_ENV)
+    if not address and not (folder / LEDGER_FILE).is_file():
+        return None
+    try:
+        ledger = Ledger(folder, environ=environ, address=address)
+    except (LedgerFault, sqlite3.Error, OSError):
+        return None
+    try:
+        with ledger_errors(ledger.path):
+            return corrected_wording(ledger, incident_id)
+    except (LedgerFault, sqlite3.Error, OSError, ValueError):
+        return None
+    finally:
+        ledger.close()
 
 
 def peek_wording(
@@ -801,6 +876,7 @@ class SendRun:
     # The host holding the incident when this run began helping (or waited), if any.
     held_by: str | None = None
     _previous_wording: dict[str, Any] | None = None
+    _corrected: dict[str, Any] | None = None
     _loaded: tuple[Config, Incident, YamlDocument] | None = None
 
     def __enter__(self) -> SendRun:
@@ -880,6 +956,7 @@ class SendRun:
                 )
                 self._config = config
                 self._previous_wording = last_wording(self.ledger, incident.id)
+                self._corrected = corrected_wording(self.ledger, incident.id)
                 if not self.helping:
                     self._reopen(incident, channels, config)
                 self.decision = decide(
@@ -1170,6 +1247,7 @@ class SendRun:
             reminder_at=reminder_at,
             now=self.now,
             only=only,
+            zone=incident.zone,
         )
         for candidate in found:
             moment = reminder_at or anchor or candidate.manifest.anchor
@@ -1192,7 +1270,7 @@ class SendRun:
             drop_unapproved_unseen(plan, section)
             changed = differences(plan, section)
             if changed:
-                reasons.append(changed_reason(candidate, changed))
+                reasons.append(changed_reason(candidate, changed, incident.zone))
                 continue
             check_sender(
                 candidate, config, incident.id, sender, self.signing_key, self.incident_path, line
@@ -1226,6 +1304,8 @@ class SendRun:
             # A retry re-sends the recorded version, whatever the file says now.
             previous_wording=None if self.retry_transient else self._previous_wording,
             loaded=self._loaded,
+            state_dir=self.state_dir,
+            corrected=lambda _config, _incident: self._corrected,
         )
 
     def _reopen(self, incident: Incident, channels: list[str], config: Config) -> None:

@@ -414,12 +414,23 @@ class Incident(BaseModel):
         }
         if translation.faq is not None:
             update["faq"] = translation.faq
+        # A sign-off is words in a language ("L'équipe d'Énergie Nord"): a translation without
+        # its own signs with its language's default, never with another language's words.
+        update.setdefault("sign_off", None)
         return self.model_copy(update=update), False
 
     @property
     def ended(self) -> bool:
         """Resolved or cancelled: over, with no further update promised."""
         return self.status in CLOSED
+
+    def end_time(self, now: datetime) -> datetime | None:
+        """When a resolved or cancelled incident ended, the one time every surface says:
+        ``ended_at``, else ``now`` (when the version is written); None while it goes on. The
+        time a version is published is another fact, never the end."""
+        if not self.ended:
+            return None
+        return (self.ended_at or now).astimezone(self.zone)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -347,10 +347,16 @@ def show_decision(run: SendRun, incident_path: Path) -> None:
     }
     out.print(Text(f"{labels[decision.action]} for {incident_path}: {decision.reason}.", style))
     if run.approval is not None:
+        # In the incident's zone, as `status` and every summary say a time ("11:40 CET").
+        incident = run.plan.incident if run.plan is not None else None
+        approved_at = (
+            incident.local_time(run.approval.approved_at)
+            if incident is not None
+            else f"{run.approval.approved_at:%Y-%m-%d %H:%M} UTC"
+        )
         out.print(
             Text(
-                f"Approved by {run.approval.approved_by} at "
-                f"{run.approval.approved_at:%Y-%m-%d %H:%M} UTC"
+                f"Approved by {run.approval.approved_by} at {approved_at}"
                 + (" (signed)" if run.approval.signature else "")
                 + (
                     ", as an EXERCISE"

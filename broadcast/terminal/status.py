@@ -47,7 +47,8 @@ def show_status(summary: dict[str, Any]) -> None:
         )
         done = "complete" if v["complete"] else "not complete"
         out.print(
-            f"#{v['id']} {v['kind']} ({v['status']}) at {_in_zone(v['created_at'], zone)}, "
+            f"#{v.get('number', v['id'])} {v['kind']} ({v['status']}) at "
+            f"{_in_zone(v['created_at'], zone)}, "
             f"{done}{promised}"
         )
         if v.get("sent_by"):
@@ -58,7 +59,7 @@ def show_status(summary: dict[str, Any]) -> None:
                 if v.get("approved_by")
                 else ""
             )
-            out.print(f"#{v['id']}: sent by {v['sent_by']}{approved}")
+            out.print(f"#{v.get('number', v['id'])}: sent by {v['sent_by']}{approved}")
     deliveries = Table(title="Latest version, per channel", title_justify="left")
     deliveries.add_column("channel", overflow="fold")
     states: tuple[str, ...] = (
