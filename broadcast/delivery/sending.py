@@ -30,6 +30,7 @@ import re
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
@@ -69,7 +70,7 @@ from broadcast.input.config import (
 )
 from broadcast.input.incident import CLOSED, Incident, load_incident
 from broadcast.input.yamlfile import YamlDocument
-from broadcast.ledger.location import LEDGER_FILE, state_folder
+from broadcast.ledger.location import LEDGER_FILE, private_folder, state_folder
 from broadcast.ledger.postgres import URL_ENV as LEDGER_ENV
 from broadcast.ledger.registry import Sender, owner, record_sender, registry_folder, senders
 from broadcast.ledger.sqlite import (
@@ -163,7 +164,9 @@ def decide(
     latest = ledger.latest_version(incident.id)
     latest_update = ledger.latest_version(incident.id, UPDATE)
     if retrying:
-        decision = _retry_decision(latest, latest_update, digest, now)
+        decision = _retry_decision(
+            latest, latest_update, digest, now, incident, len(ledger.versions(incident.id))
+        )
         return replace(decision, occasions=version_occasions(ledger, decision.version))
     if latest is None or latest_update is None:
         return Decision(
@@ -190,16 +193,7 @@ def decide(
             latest_update.created_at,
             occasions=latest_occasions,
         )
-    missing = [
-        c
-        for c in channels
-        if c not in latest.channels
-        and not (
-            config is not None
-            and c in config.channels
-            and config.channels[c].skip_reason(latest_occasions, incident.severity)
-        )
-    ]
+    missing = _missing(latest, latest_occasions, channels, incident, config)
     if missing:
         return Decision(
             "continue",
@@ -228,6 +222,37 @@ def decide(
     )
 
 
+def _missing(
+    latest: Version,
+    occasions: frozenset[str],
+    channels: Sequence[str],
+    incident: Incident,
+    config: Config | None,
+) -> list[str]:
+    """Of ``channels``, those ``latest`` has not gone to and whose send_on takes it."""
+    return [
+        c
+        for c in channels
+        if c not in latest.channels
+        and not (
+            config is not None
+            and c in config.channels
+            and config.channels[c].skip_reason(occasions, incident.severity)
+        )
+    ]
+
+
+def channels_left(ledger: Ledger, incident: Incident, config: Config) -> list[str]:
+    """The channels the incident's latest version has not gone to, and that the next run
+    without ``--channel`` (a cron ``tick``) sends it to: after ``send --channel sms``, every
+    other channel. A fallback-only channel (it reaches nobody by itself) is not one."""
+    latest = ledger.latest_version(incident.id)
+    if latest is None:
+        return []
+    channels = [c for c in config.channels if not config.fallback_only(c)]
+    return _missing(latest, version_occasions(ledger, latest), channels, incident, config)
+
+
 def version_occasions(ledger: Ledger, version: Version | None) -> frozenset[str]:
     """What a recorded version was (new, update, reminder, resolved...), for ``send_on``."""
     if version is None:
@@ -237,15 +262,23 @@ def version_occasions(ledger: Ledger, version: Version | None) -> frozenset[str]
 
 
 def _retry_decision(
-    latest: Version | None, latest_update: Version | None, digest: str, now: datetime
+    latest: Version | None,
+    latest_update: Version | None,
+    digest: str,
+    now: datetime,
+    incident: Incident,
+    number: int,
 ) -> Decision:
-    """``retry`` finishes the latest version as recorded, whatever the file says now."""
+    """``retry`` finishes the latest version as recorded, whatever the file says now.
+
+    The version is named by its ``number`` within the incident (as ``status`` and ``report``
+    number them), its time in the incident's zone."""
     if latest is None or latest_update is None:
         return Decision(
             "nothing", now, "nothing was sent about this incident yet: nothing to retry"
         )
     note = (
-        f"the file has changed since version {latest.id}; retry re-sends version {latest.id} "
+        f"the file has changed since version {number}; retry re-sends version {number} "
         "as recorded; run send to publish the change"
         if latest.content_hash != digest
         else ""
@@ -254,7 +287,8 @@ def _retry_decision(
         return Decision(
             "continue",
             latest.created_at,
-            f"retrying the {latest.kind} of {latest.created_at:%H:%M} UTC (version {latest.id})",
+            f"retrying the {latest.kind} of {incident.local_time(latest.created_at)} "
+            f"(version {number})",
             latest,
             latest_update.created_at,
             note,
@@ -262,7 +296,7 @@ def _retry_decision(
     return Decision(
         "nothing",
         now,
-        f"nothing to retry in the {latest.kind} of {latest.created_at:%Y-%m-%d %H:%M} UTC",
+        f"nothing to retry in the {latest.kind} of {incident.local_time(latest.created_at)}",
         latest,
         note=note,
     )
@@ -286,7 +320,7 @@ def continuity_problem(
     if not versions:
         return None
     first, latest = versions[0], versions[-1]
-    since = f"first sent at {first.created_at:%Y-%m-%d %H:%M} UTC" + (
+    since = f"first sent at {incident.local_time(first.created_at)}" + (
         f" from {first.source_path}" if first.source_path else ""
     )
     way_out = "if this file really continues that incident, run again with --continue-incident"
@@ -327,7 +361,7 @@ def continuity_problem(
     ):
         return Problem(
             f"the incident {incident.id} ({since}) was resolved on "
-            f"{update.created_at:%Y-%m-%d %H:%M} UTC, more than {REOPEN_WITHIN.days * 24} h "
+            f"{incident.local_time(update.created_at)}, more than {REOPEN_WITHIN.days * 24} h "
             f"ago, and this file reopens it as {incident.status}; nothing was sent. A new "
             f"incident needs a new id; {way_out}",
             path,
@@ -424,10 +458,19 @@ def incident_lock(
     ``on_busy`` is called once, when another run holds the lock, before waiting for it.
     """
     locks = folder / "locks"
+    path = locks / f"{incident_id}.lock"
     try:
-        locks.mkdir(mode=0o700, parents=True, exist_ok=True)
-        handle = (locks / f"{incident_id}.lock").open("a+")
+        private_folder(folder)
+        if locks.is_symlink():
+            raise _planted(locks)
+        private_folder(locks)
+        # Never through a planted link: opening it would create or lock a file elsewhere (and
+        # a link to a file another run does not lock would let two runs send at once).
+        flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+        handle = os.fdopen(os.open(path, flags, 0o600), "a+")
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _planted(path) from None
         if exc.errno not in STATE_FOLDER_FAULTS:
             raise  # not the machine's state: tick reports it as a crash, by name
         raise ledger_fault(exc, folder / LEDGER_FILE) from exc
@@ -453,6 +496,15 @@ def incident_lock(
         yield
     finally:
         handle.close()
+
+
+def _planted(path: Path) -> LedgerFault:
+    """A symbolic link where the state folder keeps its own files: refused, never followed."""
+    return LedgerFault(
+        f"{path} is a symbolic link (to {os.readlink(path)}), where broadcast keeps a file of "
+        "its own: it was not followed and nothing was sent. Remove the link (and check who "
+        "planted it), then run the same command again."
+    )
 
 
 def peek(
@@ -556,19 +608,33 @@ def _peek_approval(
     who = person(sender, environ)
     try:
         found, reasons = candidates(
-            ledger, incident.id, config, who, mode_of(incident), incident_path, now=decision.now
+            ledger,
+            incident.id,
+            config,
+            who,
+            mode_of(incident),
+            incident_path,
+            now=decision.now,
+            zone=incident.zone,
         )
     except InputError as bad_name:
         return replace(decision, note=bad_name.problems[0].message)
     for candidate in found:
         moment = candidate.manifest.anchor
-        plan = prepare(incident_path, config_path, now=moment, environ=environ, exercise=exercise)
+        plan = prepare(
+            incident_path,
+            config_path,
+            now=moment,
+            environ=environ,
+            exercise=exercise,
+            corrected=lambda _config, _incident: corrected_wording(ledger, incident.id),
+        )
         if not plan.ok:
             return replace(decision, now=moment)  # the dry run shows what is wrong
         changed = differences(plan, candidate.manifest.update or {})
         if not changed:
             return replace(decision, now=moment)
-        reasons.append(changed_reason(candidate, changed))
+        reasons.append(changed_reason(candidate, changed, incident.zone))
     return replace(
         decision, note=refusal(reasons, who, incident_path, mode_of(incident)).problems[0].message
     )
@@ -603,7 +669,14 @@ def plans_to_approve(
     """Everything an approval covers, rendered as it will be sent; or the plan whose problems
     stop it (shown as a preview, exit 2)."""
     environ = dict(os.environ) if environ is None else environ
-    render = partial(prepare, incident_path, config_path, environ=environ, exercise=exercise)
+    render = partial(
+        prepare,
+        incident_path,
+        config_path,
+        environ=environ,
+        exercise=exercise,
+        state_dir=state_dir,  # a correction quotes what the ledger says it corrects
+    )
     try:
         config = load_config(config_path, environ)
         incident, _ = load_incident(incident_path, config.defaults.model_dump(), exercise)
@@ -706,6 +779,49 @@ def last_wording(ledger: Ledger, incident_id: str) -> dict[str, Any] | None:
     recorded = ledger.recorded_texts(version.id).get(WORDING_CHANNEL, {})
     snapshot = recorded.get("", {}).get(WORDING_PART)
     return json.loads(snapshot) if snapshot else None
+
+
+def corrected_wording(ledger: Ledger, incident_id: str) -> dict[str, Any] | None:
+    """What the message a correction corrects said: the wording snapshot kept with the last
+    update that was not itself a correction, and when it went out (``sent_at``).
+
+    A correction quotes this, never the incident's current headline: the file advises
+    rewriting that headline as the correction, so it no longer says what was sent.
+    """
+    for version in reversed(ledger.versions(incident_id)):
+        if version.kind != UPDATE or version.status == "cancelled":
+            continue
+        recorded = ledger.recorded_texts(version.id).get(WORDING_CHANNEL, {})
+        snapshot = recorded.get("", {}).get(WORDING_PART)
+        if snapshot:
+            return {**json.loads(snapshot), "sent_at": version.created_at.isoformat()}
+    return None
+
+
+def corrected_in_ledger(
+    config: Config,
+    incident_id: str,
+    state_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any] | None:
+    """``corrected_wording`` for a run that has no ledger open (a preview, an approval): no
+    lock, nothing written; None when there is no ledger or it cannot be read."""
+    environ = dict(os.environ) if environ is None else environ
+    folder = state_folder(state_dir, config.folder, dict(environ))
+    address = config.ledger or environ.get(LEDGER_ENV)
+    if not address and not (folder / LEDGER_FILE).is_file():
+        return None
+    try:
+        ledger = Ledger(folder, environ=environ, address=address)
+    except (LedgerFault, sqlite3.Error, OSError):
+        return None
+    try:
+        with ledger_errors(ledger.path):
+            return corrected_wording(ledger, incident_id)
+    except (LedgerFault, sqlite3.Error, OSError, ValueError):
+        return None
+    finally:
+        ledger.close()
 
 
 def peek_wording(
@@ -813,7 +929,7 @@ def _write_marker(folder: Path, incident_id: str, now: datetime) -> None:
     if marker.is_file():
         return
     try:
-        marker.parent.mkdir(mode=0o700, exist_ok=True)
+        private_folder(marker.parent)
         marker.write_text(
             json.dumps({"incident": incident_id, "first_recorded_at": now_text(now)}) + "\n",
             encoding="utf-8",
@@ -861,6 +977,10 @@ class SendRun:
     decision: Decision | None = None
     ledger: Ledger | None = None
     uncertain_found: int = 0
+    # Per channel, the latest version's uncertain deliveries and what this run does with
+    # them: "look up" (found: recorded as sent; not found: its recorded text is sent), "look
+    # up calls" (no call since: placed; any other call: held uncertain) or "hold".
+    uncertain_ahead: dict[str, tuple[int, str]] = field(default_factory=dict)
     reopened: int = 0
     # The receipts read at the start of the run.
     receipts: Reconciliation | None = None
@@ -889,6 +1009,7 @@ class SendRun:
     held_by: str | None = None
     _previous_wording: dict[str, Any] | None = None
     _taking_over: bool = False  # this ledger takes the incident over from another
+    _corrected: dict[str, Any] | None = None
     _loaded: tuple[Config, Incident, YamlDocument] | None = None
 
     def __enter__(self) -> SendRun:
@@ -975,6 +1096,7 @@ class SendRun:
                 self.unavailable = self._unavailable(config)
                 channels = [c for c in channels if c not in self.unavailable]
                 self._previous_wording = last_wording(self.ledger, incident.id)
+                self._corrected = corrected_wording(self.ledger, incident.id)
                 if not self.helping:
                     self._reopen(incident, channels, config)
                 self.decision = decide(
@@ -1021,6 +1143,8 @@ class SendRun:
                 if self.decision.action == "continue" and self.decision.version is not None:
                     plan = recorded_plan(plan, self.ledger.recorded_texts(self.decision.version.id))
                 self.plan = plan
+            with ledger_errors(self.ledger.path):
+                self.uncertain_ahead = self._uncertain_ahead(incident.id, config)
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -1035,6 +1159,31 @@ class SendRun:
         here = str(self.incident_path.resolve())
         if latest is not None and latest.source_path != here:
             self.ledger.move_source(latest.id, here)
+
+    def _uncertain_ahead(self, incident_id: str, config: Config) -> dict[str, tuple[int, str]]:
+        """What this run does with each channel's uncertain deliveries (see the field)."""
+        assert self.ledger is not None and self.decision is not None
+        latest = self.ledger.latest_version(incident_id)
+        if latest is None:
+            return {}
+        counts = Counter(d.channel for d in self.ledger.deliveries(latest.id, states=(UNCERTAIN,)))
+        version = self.decision.version
+        continued = (
+            self.decision.action == "continue" and version is not None and version.id == latest.id
+        )
+        planned = {c.name for c in self.plan.channels} if self.plan is not None else set()
+        # (With nothing new to say, the follow-up has already looked up what it could: those
+        # left are held.)
+        ahead: dict[str, tuple[int, str]] = {}
+        for channel, count in counts.items():
+            kind = (
+                adapter_class(config.channels[channel].type) if channel in config.channels else None
+            )
+            if not continued or channel not in planned or kind is None or not kind.can_look_up:
+                ahead[channel] = (count, "hold")
+            else:
+                ahead[channel] = (count, "look up" if kind.finds_own else "look up calls")
+        return ahead
 
     def _hold_or_help(self, folder: Path, incident: Incident, document: YamlDocument) -> None:
         """On a shared ledger: hold the incident, or help the live run on another host that
@@ -1282,6 +1431,17 @@ class SendRun:
             self.followed = FollowUp()
         self.followed.merge(done)
 
+    def left_out(self) -> list[str]:
+        """After a send limited by ``--channel``: the channels this version has not gone to,
+        which the next run without it (cron's tick) sends it to. Empty otherwise."""
+        if not self.only or self.ledger is None or self._config is None or self.plan is None:
+            return []
+        incident = self.plan.incident
+        if incident is None:
+            return []
+        with ledger_errors(self.ledger.path):
+            return channels_left(self.ledger, incident, self._config)
+
     def _only(self) -> list[str]:
         """The chosen channels and the channels they fall back to (their texts are recorded
         with the version, so a fallback says the same), less those this host cannot send on."""
@@ -1381,6 +1541,7 @@ class SendRun:
             reminder_at=reminder_at,
             now=self.now,
             only=only,
+            zone=incident.zone,
         )
         for candidate in found:
             moment = reminder_at or anchor or candidate.manifest.anchor
@@ -1403,7 +1564,7 @@ class SendRun:
             drop_unapproved_unseen(plan, section)
             changed = differences(plan, section)
             if changed:
-                reasons.append(changed_reason(candidate, changed))
+                reasons.append(changed_reason(candidate, changed, incident.zone))
                 continue
             check_sender(
                 candidate, config, incident.id, sender, self.signing_key, self.incident_path, line
@@ -1437,13 +1598,17 @@ class SendRun:
             # A retry re-sends the recorded version, whatever the file says now.
             previous_wording=None if self.retry_transient else self._previous_wording,
             loaded=self._loaded,
+            state_dir=self.state_dir,
+            corrected=lambda _config, _incident: self._corrected,
         )
 
     def _reopen(self, incident: Incident, channels: list[str], config: Config) -> None:
         """``--resend-uncertain`` and ``retry``: put those deliveries back in the queue.
 
-        An uncertain delivery on a channel that can look it up (SMS) stays uncertain: the
-        dispatcher asks the provider about it and sends it only if it did not go out.
+        An uncertain delivery on a channel that can find its own (SMS, by its body) stays
+        uncertain: the dispatcher asks the provider about it and sends it only if it did not
+        go out. On one whose lookup can only prove that nothing went out (a call), the
+        person asking to resend is the only one who can decide: it is sent again.
         """
         assert self.ledger is not None
         if not (self.resend_uncertain or self.retry_transient):
@@ -1451,8 +1616,7 @@ class SendRun:
         blind = [
             c
             for c in channels
-            if self.resend_uncertain
-            and (c not in config.channels or not adapter_class(config.channels[c].type).can_look_up)
+            if self.resend_uncertain and (c not in config.channels or not _finds_own(config, c))
         ]
         for version in self.ledger.versions(incident.id)[-1:]:
             self.reopened = 0
@@ -1515,6 +1679,13 @@ class SendRun:
             # Ctrl-C, which means "hand out nothing new".
             with ledger_errors(self.ledger.path):
                 self.follow_up(incident.id, calls=False)
+            stood_in = self.followed.stood_in if self.followed is not None else []
+            for outcome in outcomes:
+                reached = {
+                    address: kind for source, address, _, kind in stood_in if source == outcome.name
+                }
+                if reached:
+                    outcome.stood_in(reached)
         return outcomes
 
     def _record(self) -> tuple[Version, dict[str, dict[str, Any]]]:
@@ -1657,6 +1828,12 @@ def recorded_facts_of(
             if FACTS_PART in parts:
                 out[channel] = json.loads(parts[FACTS_PART])
     return out
+
+
+def _finds_own(config: Config, channel: str) -> bool:
+    """Whether ``channel``'s provider can tell whether a delivery of its went out."""
+    kind = adapter_class(config.channels[channel].type)
+    return kind.can_look_up and kind.finds_own
 
 
 def _moving_clock(start: datetime) -> Callable[[], datetime]:
