@@ -242,7 +242,7 @@ def prepare(
     if plan.incident.exercise:
         from broadcast.delivery.exercise import exercise_config
 
-        plan.config, drill_skips, drill_problems = exercise_config(plan.config)
+        plan.config, drill_skips, drill_problems = exercise_config(plan.config, environ)
         plan.problems.extend(drill_problems)
         plan.skipped.update(
             (name, f"not in this exercise: {why}")

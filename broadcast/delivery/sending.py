@@ -593,7 +593,7 @@ class SendRun:
         if incident.exercise:
             from broadcast.delivery.exercise import exercise_config
 
-            config = exercise_config(config)[0]
+            config = exercise_config(config, self.environ)[0]
         folder = state_folder(self.state_dir, config.folder, dict(self.environ))
         self._address = config.ledger
         shared = bool(config.ledger or self.environ.get(LEDGER_ENV))

@@ -70,6 +70,10 @@ class _Channel(BaseModel):
     # Seen by the public (a post, a web page): an exercise uses it only through an
     # ``exercise:`` block naming another target (see delivery.exercise).
     PUBLIC: ClassVar[bool] = False
+    # For a public channel, the fields that say where it publishes (the account, the page,
+    # the folder the website serves): a drill takes part only with one of them of its own,
+    # different from the real one. A public type that names none never takes part.
+    DESTINATION: ClassVar[tuple[str, ...]] = ()
     # Its HTML is a web page styled by a stylesheet beside it, under a strict
     # Content-Security-Policy: what is added to it (an exercise's notice) carries no inline style.
     STYLESHEET: ClassVar[bool] = False
@@ -316,6 +320,8 @@ class TwitterChannel(_Channel):
     TEMPLATES: ClassVar[dict[str, str]] = {"text": "tweet.txt.j2"}
 
     PUBLIC: ClassVar[bool] = True
+    # The account: its user access token (the consumer key is the app, shared by accounts).
+    DESTINATION: ClassVar[tuple[str, ...]] = ("access_token",)
 
     type: Literal["twitter"]
     consumer_key: str
@@ -344,6 +350,7 @@ class WebBannerChannel(_Channel):
     }
 
     PUBLIC: ClassVar[bool] = True
+    DESTINATION: ClassVar[tuple[str, ...]] = ("output_dir",)
 
     type: Literal["web_banner"]
     output_dir: str
@@ -374,6 +381,7 @@ class FacebookChannel(_Channel):
     ENV_ONLY: ClassVar[tuple[str, ...]] = ("access_token",)
     TEMPLATES: ClassVar[dict[str, str]] = {"text": "facebook.txt.j2"}
     PUBLIC: ClassVar[bool] = True
+    DESTINATION: ClassVar[tuple[str, ...]] = ("page_id",)
 
     type: Literal["facebook"]
     page_id: str = Field(pattern=r"^\d{5,20}$")
@@ -428,6 +436,7 @@ class CapChannel(_Channel):
     # A reminder is an Update with the same words and a new promised time.
     REMINDER_TEMPLATES: ClassVar[dict[str, str]] = dict(TEMPLATES)
     PUBLIC: ClassVar[bool] = True
+    DESTINATION: ClassVar[tuple[str, ...]] = ("output_dir",)
 
     type: Literal["cap"]
     output_dir: str
@@ -732,6 +741,13 @@ def resolve_credentials(
             continue
         values[field] = _ENV_REF.sub(lambda m: environ[m.group(1)], ref)
     return values, problems
+
+
+def expand_references(text: str, environ: Mapping[str, str] = os.environ) -> str | None:
+    """``text`` with its ``${VAR}`` references read from ``environ``; None when one is unset."""
+    if any(not environ.get(var) for var in _ENV_REF.findall(text)):
+        return None
+    return _ENV_REF.sub(lambda m: environ[m.group(1)], text)
 
 
 def _field_names(kind: type[BaseModel]) -> list[str]:
