@@ -207,3 +207,93 @@ def test_a_drill_destination_of_its_own_takes_part_marked(public_world: World) -
     assert "EXERCICE" in (world.folder / "drill/status/banner.json").read_text("utf-8")
     assert "<status>Exercise</status>" in (world.folder / "drill/cap/latest.xml").read_text()
     nothing_public(world)
+
+
+# --- 14: no control character nor hidden format character in any text ------------------
+
+HEADLINE = (
+    "headline: Coupure de courant à Lille et Roubaix depuis 8h10. Rétablissement prévu vers 14h."
+)
+# What an attacker writes in double quotes: colour, a hidden hyperlink, a backspace.
+TERMINAL = r'"Coupure \e[31mrouge\e]8;;http://evil.example\e\\ici\e]8;;\e\\ fin\x08"'
+
+# name → (file, old text, new text, the line, the field and channel the error names, the
+# character named)
+CHARACTERS = {
+    "escapes-in-headline": (
+        "incident.yaml", HEADLINE, f"headline: {TERMINAL}", 27, "field headline", "U+001B"
+    ),
+    "backspace-in-headline": (
+        "incident.yaml", HEADLINE, f"headline: {TERMINAL}", 27, "field headline", "U+0008"
+    ),
+    "bidi-override-pasted": (
+        "incident.yaml", HEADLINE, HEADLINE.replace("Lille", "\u202eelliL\u202c"), 27,
+        "field headline", "U+202E (RIGHT-TO-LEFT OVERRIDE)",
+    ),
+    "isolate-in-translation": (
+        "incident.yaml", "    title: Power cut in the North area",
+        '    title: "Power cut \\u2066in the North\\u2069 area"', 101,
+        "field translations.en.title", "U+2066",
+    ),
+    "bell-in-an-answer": (
+        "incident.yaml", "  - q: Qui appeler pour signaler un problème ?",
+        '  - q: "Qui appeler\\a pour signaler un problème ?"', 86, "field faq[2].q", "U+0007",
+    ),
+    "next-line-in-summary": (
+        "incident.yaml", "summary: >\n  Depuis 8h10", 'summary: "Depuis\\N8h10"\nx: >\n  y', 36,
+        "field summary", "U+0085",
+    ),
+    "zero-width-space-in-organisation": (
+        "channels.yaml", "organisation: Énergie Nord", 'organisation: "Énergie\\u200bNord"', 1,
+        "field organisation", "U+200B",
+    ),
+    "escape-in-a-sender-name": (
+        "channels.yaml", 'from: "Service client <alertes@example.com>"',
+        'from: "Service\\e[8m client <alertes@example.com>"', 18, "channel email, field from",
+        "U+001B",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(CHARACTERS))
+def test_a_hidden_or_control_character_is_refused_everywhere(world: World, case: str) -> None:
+    file, old, new, _, where, named = CHARACTERS[case]
+    path = world.folder / file
+    if case == "next-line-in-summary":
+        # The summary written in double quotes; the folded lines after it dropped.
+        text = path.read_text(encoding="utf-8")
+        start = text.index("summary: >")
+        end = text.index("\n\n", start)
+        path.write_text(text[:start] + 'summary: "Depuis\\N8h10"' + text[end:], "utf-8")
+    else:
+        replace(path, old, new)
+    text = path.read_text(encoding="utf-8")
+    line = text[: text.index(new.splitlines()[0])].count("\n") + 1
+    for command in (
+        ("validate", "incident.yaml"),
+        ("preview", "incident.yaml"),
+        ("send", "incident.yaml", "--dry-run"),
+        ("send", "incident.yaml", "--yes"),
+    ):
+        ran = cli(world.folder, *command)
+        assert ran.code == 2, (command, ran.code, ran.out[-2000:], ran.err[-2000:])
+        assert f"{file}:{line}, {where}: holds " in ran.said, (command, ran.said[:3000])
+        assert named in ran.said
+        # Nothing of it reaches the screen: no ESC, no override, no bell.
+        for character in "\x1b\x08\x07\u202e\u2066\u200b\x85":
+            assert character not in ran.out + ran.err, (command, repr(character))
+    assert world.twilio.messages() == [] and world.x.posts() == [] and not world.smtp.received
+    assert not (world.folder / "public").exists()
+
+
+def test_the_characters_writing_needs_stay(world: World) -> None:
+    """Joiners (emoji, Persian), direction marks and a flag's tags are text, not tricks."""
+    replace(
+        world.folder / "incident.yaml",
+        "    affected: About 12,000 homes in Lille and Roubaix",
+        '    affected: "About 12,000 homes \U0001f3f4\U000e0067\U000e0062\U000e0065'
+        "\U000e006e\U000e0067\U000e007f in Lille and Roubaix "
+        '\U0001f468\u200d\U0001f469\u200d\U0001f467 \u200e"',
+    )
+    ran = cli(world.folder, "validate", "incident.yaml")
+    assert ran.code == 0, ran.said[:3000]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
+from broadcast.input.characters import hidden_characters, why_refused
 from broadcast.input.incident import parse_duration
 from broadcast.input.model_errors import problems_from_validation
 from broadcast.input.schema import (
@@ -684,7 +685,11 @@ def config_path(explicit: Path | None, environ: Mapping[str, str] = os.environ) 
 
 def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
     """Read channels.yaml; ``InputError`` lists every problem with its line."""
-    doc = load_yaml(path, what="configuration file")
+    try:
+        doc = load_yaml(path, what="configuration file")
+    except InputError as exc:
+        # A character refused in channels.sms.from is said of channel sms, field from.
+        raise InputError(_with_channel_names(exc.problems, None)) from None
     if not isinstance(doc.data, dict):
         raise InputError([Problem("channels.yaml is a list of 'field: value' lines", path, 1)])
     problems = _literal_secrets(doc)
@@ -786,6 +791,17 @@ def _expand_environment(
                             )
                         )
                 value = _ENV_REF.sub(lambda m: environ.get(m.group(1), ""), value)
+                if found := hidden_characters(value):
+                    # As the file's own text: the variable's value is refused the same way.
+                    problems.append(
+                        Problem(
+                            f"once its environment variables are read, {why_refused(found)}",
+                            doc.path,
+                            doc.line_of(("channels", name, key)),
+                            key,
+                            channel=name,
+                        )
+                    )
             fields[key] = value
         expanded[name] = fields
     data["channels"] = expanded
@@ -831,7 +847,7 @@ def _without_channel_tag(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
     return loc
 
 
-def _with_channel_names(problems: list[Problem], doc: YamlDocument) -> list[Problem]:
+def _with_channel_names(problems: list[Problem], doc: YamlDocument | None) -> list[Problem]:
     """Name the channel a problem is in: ``channels.sms.from`` → channel sms, field from."""
     out = []
     for problem in problems:
@@ -843,7 +859,11 @@ def _with_channel_names(problems: list[Problem], doc: YamlDocument) -> list[Prob
                     problem.message, problem.file, problem.line, rest, channel, problem.severity
                 )
             )
-        elif field.startswith("channels.") and problem.message.startswith("unknown channel type"):
+        elif (
+            doc is not None
+            and field.startswith("channels.")
+            and problem.message.startswith("unknown channel type")
+        ):
             channel = field.split(".", 1)[1]
             line = doc.line_of(("channels", channel, "type"))
             out.append(Problem(problem.message, problem.file, line, "type", channel))

@@ -10,6 +10,10 @@ larger than ``MAX_FILE_BYTES`` is not read; composing stops beyond ``MAX_VALUES`
 few hundred bytes cannot expand to gigabytes, and an alias inside the block it names is refused.
 Every limit is an ``InputError`` with the file, the line and the field; nothing recurses deeper
 than ``MAX_DEPTH``.
+
+No value and no key may hold a control character or a format character that hides text
+(``characters``: an ESC written as the escape ``\\e``, a bidirectional override): every file
+read here, the incident and channels.yaml alike, is refused with the line and field of each.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any, NoReturn
 
 import yaml
 
+from broadcast.input.characters import hidden_characters, why_refused
 from broadcast.problems import InputError, Problem
 
 Location = tuple[str | int, ...]
@@ -299,6 +304,7 @@ class _Builder:
             # A plain scalar's style is None from PyYAML's parser, "" from libyaml's.
             if node.tag == _NULL_TAG and not node.style:
                 return None
+            self._check_characters(node.value, node, loc)
             return node.value
         self.open.add(id(node))
         try:
@@ -307,6 +313,15 @@ class _Builder:
             return self._sequence(node, loc)
         finally:
             self.open.discard(id(node))
+
+    def _check_characters(self, text: str, node: yaml.Node, loc: Location) -> None:
+        """A problem for a value or a key holding a character no text may hold (see
+        ``characters``): from an escape, or pasted."""
+        found = hidden_characters(text)
+        if found:
+            self.problems.append(
+                Problem(why_refused(found), self.doc.path, node.start_mark.line + 1, dotted(loc))
+            )
 
     def _follow(self, alias: _Alias, loc: Location) -> Any:
         if id(alias.value) in self.open:
@@ -340,6 +355,9 @@ class _Builder:
                 problems.append(Problem("a key must be a plain word", doc.path, line))
                 continue
             key = key_node.value
+            if hidden_characters(key, multiline=False):
+                self._check_characters(key, key_node, loc)
+                continue
             if len(key) > MAX_KEY_LENGTH:
                 problems.append(
                     Problem(
