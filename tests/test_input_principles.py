@@ -57,7 +57,7 @@ def cli(folder: Path, *args: str, env: dict[str, str] | None = None, timeout: fl
         "PYTHONPATH": str(REPO),
         "BROADCAST_NOW": NOW.isoformat(),
         "BROADCAST_CONFIG": "",
-        "COLUMNS": "200",
+        "COLUMNS": "100",
         "NO_COLOR": "1",
         **SECRETS,
         **FB_ENV,
@@ -297,3 +297,99 @@ def test_the_characters_writing_needs_stay(world: World) -> None:
     )
     ran = cli(world.folder, "validate", "incident.yaml")
     assert ran.code == 0, ran.said[:3000]
+
+
+# --- 19: only regular files; a rendering budget -----------------------------------------
+
+CHECKS = (
+    ("validate", "incident.yaml"),
+    ("preview", "incident.yaml"),
+    ("send", "incident.yaml", "--dry-run"),
+)
+
+
+def refused_everywhere(world: World, *said: str, incident: str = "incident.yaml") -> None:
+    """Each of validate, preview and send --dry-run (and a real send) ends in exit 2 with
+    each of ``said``, within the timeout; nothing goes out."""
+    for command in (*CHECKS, ("send", "incident.yaml", "--yes")):
+        command = tuple(incident if part == "incident.yaml" else part for part in command)
+        ran = cli(world.folder, *command)
+        assert ran.code == 2, (command, ran.code, ran.said[-3000:])
+        for words in said:
+            assert words in ran.said, (command, words, ran.said[-3000:])
+        assert ran.seconds < 60, (command, ran.seconds)
+    assert world.twilio.messages() == [] and world.x.posts() == [] and not world.smtp.received
+    assert not (world.folder / "public").exists()
+
+
+@pytest.mark.parametrize("kind", ["device", "named pipe", "folder"])
+def test_a_recipients_path_that_is_not_a_file_is_refused(world: World, kind: str) -> None:
+    target = {"device": "/dev/zero", "named pipe": "pipe.csv", "folder": "people"}[kind]
+    if kind == "named pipe":
+        os.mkfifo(world.folder / "pipe.csv")
+    elif kind == "folder":
+        (world.folder / "people").mkdir()
+    text = (world.folder / "channels.yaml").read_text(encoding="utf-8")
+    (world.folder / "channels.yaml").write_text(
+        text.replace("recipients: contacts.csv", f"recipients: {target}"), encoding="utf-8"
+    )
+    the = "folder" if kind == "folder" else kind
+    refused_everywhere(world, f"this recipients file is a {the}, not a file")
+
+
+@pytest.mark.parametrize("kind", ["device", "named pipe"])
+def test_an_incident_or_configuration_that_is_not_a_file_is_refused(
+    world: World, kind: str
+) -> None:
+    if kind == "device":
+        refused_everywhere(
+            world, "this incident file is a device, not a file", incident="/dev/zero"
+        )
+        config = "/dev/zero"
+    else:
+        os.mkfifo(world.folder / "pipe.yaml")
+        refused_everywhere(
+            world, "this incident file is a named pipe, not a file", incident="pipe.yaml"
+        )
+        config = "pipe.yaml"
+    ran = cli(world.folder, "validate", "incident.yaml", env={"BROADCAST_CONFIG": config})
+    assert ran.code == 2 and f"this configuration file is a {kind}, not a file" in ran.said
+
+
+def test_a_template_that_is_not_a_file_is_refused_not_replaced_by_the_shipped_one(
+    world: World,
+) -> None:
+    (world.folder / "templates").mkdir()
+    os.mkfifo(world.folder / "templates" / "sms.txt.j2")
+    refused_everywhere(
+        world, "templates/sms.txt.j2", "field template: this template is a named pipe, not a file"
+    )
+
+
+# Custom templates that would run for minutes or fill the memory.
+BUDGET = {
+    "huge-range": ("{{ range(10**9) | length }}", "range() of 1,000,000,000 numbers"),
+    "huge-string": ("{{ 'x' * 10**9 }}", "1,000,000,000 characters"),
+    "huge-width": ("{{ '{:>999999999}'.format(headline) }}", "999,999,999 characters"),
+    "doubling": (
+        "{% set ns = namespace(x=headline) %}{% for i in range(60) %}"
+        "{% set ns.x = ns.x ~ ns.x %}{% endfor %}{{ ns.x }}",
+        "more than the 4,000,000 a template may write",
+    ),
+    "endless-loops": (
+        "{% set s = 'x' * 5000 %}{% for a in s %}{% for b in s %}{% for c in s %}"
+        "{% endfor %}{% endfor %}{% endfor %}{{ headline }}",
+        "it ran for more than 5 s",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BUDGET))
+def test_a_template_past_its_rendering_budget_is_stopped_with_its_name(
+    world: World, case: str
+) -> None:
+    template, said = BUDGET[case]
+    write(world.folder / "templates" / "sms.txt.j2", template)
+    refused_everywhere(world, "templates/sms.txt.j2:1,", "field template: stopped: ")
+    ran = cli(world.folder, "preview", "incident.yaml")
+    assert said in ran.said, ran.said[-3000:]

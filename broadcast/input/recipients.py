@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import io
 import json
 import os
 import re
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, NamedTuple
 
+from broadcast.input.files import open_regular
 from broadcast.problems import InputError, Problem
 
 Kind = Literal["phone", "email"]
@@ -209,7 +211,7 @@ def _count_cache_file(path: Path, kind: Kind, region: str | None, channel: str |
 
 def _content_hash(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with open_regular(path, "recipients file") as handle:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
@@ -282,7 +284,7 @@ def check_encoding(path: Path, channel: str | None = None) -> int:
     lines = 0
     last = b""
     try:
-        with path.open("rb") as handle:
+        with open_regular(path, "recipients file", channel) as handle:
             while chunk := handle.read(1 << 20):
                 if not chunk.isascii() or decoder.getstate()[0]:
                     try:
@@ -324,14 +326,13 @@ class _open_csv:
         self.channel = channel
 
     def __enter__(self) -> tuple[csv.DictReader[str], int]:
+        # A regular file only: /dev/zero would be read for ever, a pipe waited on.
+        binary = open_regular(self.path, "recipients file", self.channel)
+        self.handle = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
         try:
-            self.handle = self.path.open(encoding="utf-8-sig", newline="")
             first = self.handle.readline()
-        except FileNotFoundError:
-            raise InputError(
-                [Problem("recipients file not found", self.path, channel=self.channel)]
-            ) from None
         except UnicodeDecodeError:
+            self.handle.close()
             raise InputError(
                 [
                     Problem(

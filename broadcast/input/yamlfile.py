@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 import yaml
 
 from broadcast.input.characters import hidden_characters, why_refused
+from broadcast.input.files import open_regular
 from broadcast.problems import InputError, Problem
 
 Location = tuple[str | int, ...]
@@ -126,13 +127,12 @@ def load_yaml(path: Path, what: str = "file") -> YamlDocument:
 
 def _read_text(path: Path, what: str) -> str:
     """The file as text: at most ``MAX_FILE_BYTES``, UTF-8, or a problem saying what it is."""
-    try:
-        with path.open("rb") as handle:
+    # A regular file only: /dev/zero or a pipe would never end, a folder is no text.
+    with open_regular(path, what) as handle:
+        try:
             raw = handle.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError([Problem(f"{what} not found", file=path)]) from None
-    except OSError as exc:
-        raise InputError([Problem(f"cannot read {what}: {exc.strerror}", file=path)]) from None
+        except OSError as exc:
+            raise InputError([Problem(f"cannot read {what}: {exc.strerror}", path)]) from None
     if len(raw) > MAX_FILE_BYTES:
         raise InputError(
             [
