@@ -13,7 +13,9 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -76,6 +78,59 @@ def cli(folder: Path, *args: str, env: dict[str, str] | None = None, timeout: fl
     ran = Ran(done, time.monotonic() - start)
     ran.no_traceback()
     return ran
+
+
+def cli_on_a_terminal(folder: Path, *args: str, answer: str = "n\n") -> str:
+    """``python -m broadcast ARGS`` on a terminal (a pseudo-terminal) that answers ``answer``
+    to its question; what it showed, spaces folded."""
+    import pty
+    import select
+    import time
+
+    main, side = pty.openpty()
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "BROADCAST_NOW": NOW.isoformat(),
+        "BROADCAST_CONFIG": "",
+        "COLUMNS": "100",
+        "NO_COLOR": "1",
+        **SECRETS,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "broadcast", *args],
+        cwd=folder,
+        env=environment,
+        stdin=side,
+        stdout=side,
+        stderr=side,
+    )
+    os.close(side)
+    shown, answered, deadline = b"", False, time.monotonic() + TIMEOUT
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([main], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(main, 65536)
+                except OSError:
+                    break  # the other side closed: the run ended
+                if not chunk:
+                    break
+                shown += chunk
+                if not answered and b"[y/N]" in shown:
+                    os.write(main, answer.encode())
+                    answered = True
+            elif process.poll() is not None:
+                break
+        process.wait(timeout=TIMEOUT)
+    finally:
+        os.close(main)
+        if process.poll() is None:
+            process.kill()
+    text = shown.decode("utf-8", "replace")
+    assert "Traceback" not in text, text[-3000:]
+    return " ".join(text.split())
 
 
 def append(path: Path, text: str) -> None:
@@ -393,3 +448,107 @@ def test_a_template_past_its_rendering_budget_is_stopped_with_its_name(
     refused_everywhere(world, "templates/sms.txt.j2:1,", "field template: stopped: ")
     ran = cli(world.folder, "preview", "incident.yaml")
     assert said in ran.said, ran.said[-3000:]
+
+
+# --- 12: a promise means one time, shown in the incident's language ---------------------
+
+PROMISE = "next_update: dans 2h"
+
+
+def promise(world: World, value: str) -> None:
+    replace(world.folder / "incident.yaml", PROMISE, f"next_update: {value}")
+
+
+def test_a_promise_that_reads_two_ways_is_refused_naming_both_times(world: World) -> None:
+    # 09:40 in Paris: "18h" is "in 18 hours" (03:40 tomorrow) or "at 18:00 today".
+    promise(world, "18h")
+    refused_everywhere(
+        world,
+        "incident.yaml:55, field next_update: '18h' reads two ways: in 18 hours (demain à "
+        "3h40), or at 18:00 today (aujourd'hui à 18h).",
+        'Write next_update: "in 18h" for the first, or next_update: "18:00" for the second',
+    )
+
+
+def test_a_number_without_a_unit_is_refused(world: World) -> None:
+    promise(world, "2")
+    refused_everywhere(
+        world, "field next_update: '2' has no unit: write 2h for hours, 2m for minutes"
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "said", "sms"),
+    [
+        ('"18:00"', "aujourd'hui à 18h (2026-11-22 18:00 CET)", "18h"),
+        ("à 18h", "aujourd'hui à 18h (2026-11-22 18:00 CET)", "18h"),
+        ('"in 18h"', "demain à 3h40 (2026-11-23 03:40 CET)", "3h40"),
+        ("dans 18h", "demain à 3h40 (2026-11-23 03:40 CET)", "3h40"),
+        # The documented durations stay durations; at 09:40, "2h" and "1h30" cannot be 2:00
+        # or 1:30 today, which have passed.
+        ("2h", "aujourd'hui à 11h40 (2026-11-22 11:40 CET)", "11h40"),
+        ("1h30", "aujourd'hui à 11h10 (2026-11-22 11:10 CET)", "11h10"),
+        ("90m", "aujourd'hui à 11h10 (2026-11-22 11:10 CET)", "11h10"),
+        ("24h", "demain à 9h40 (2026-11-23 09:40 CET)", "9h40"),
+    ],
+)
+def test_the_time_a_promise_means_is_shown_before_it_is_sent(
+    world: World, written: str, said: str, sms: str
+) -> None:
+    promise(world, written)
+    shown = f"Prochain point promis : {said}"
+    for command in CHECKS:
+        ran = cli(world.folder, *command, "--channel", "sms")
+        assert ran.code == 0, (command, ran.said[-3000:])
+        assert shown in ran.said, (command, ran.said[-3000:])
+    # The confirmation says it before asking.
+    said = cli_on_a_terminal(world.folder, "send", "incident.yaml", "--channel", "sms")
+    assert shown in said and "Send now?" in said and "Nothing was sent" in said, said[-3000:]
+    assert world.twilio.messages() == []
+    ran = cli(world.folder, "send", "incident.yaml", "--channel", "sms", "--yes")
+    assert ran.code == 0, ran.said[-3000:]
+    body = world.twilio.messages()[0].body
+    assert sms in body, body
+
+
+def shipped_incidents(tmp_path: Path) -> list[tuple[Path, Path]]:
+    """Every example and every sector's starter, with the channels.yaml it comes with."""
+    from broadcast.starter import SECTORS, write_starter
+
+    found = [(REPO / "examples" / name, REPO / "channels.yaml") for name in ("panne-nord.yaml",
+             "storm-en.yaml")]  # fmt: skip
+    for sector in SECTORS:
+        folder = tmp_path / sector
+        write_starter(folder, sector=sector)
+        found += [(path, folder / "channels.yaml") for path in (folder / "examples").glob("*.yaml")]
+    return found
+
+
+def test_the_shipped_promises_never_read_two_ways_at_any_hour(tmp_path: Path) -> None:
+    from broadcast.input.config import load_config
+    from broadcast.input.incident import load_incident, promise_problems
+
+    shipped = shipped_incidents(tmp_path)
+    assert len(shipped) >= 10
+    for path, config in shipped:
+        incident, doc = load_incident(path, load_config(config).defaults.model_dump())
+        midnight = NOW.astimezone(incident.zone).replace(hour=0, minute=0)
+        for minutes in range(0, 24 * 60, 10):
+            now = midnight + timedelta(minutes=minutes)
+            errors = [p for p in promise_problems(incident, doc, now) if p.is_error]
+            assert not errors, (path.name, f"{now:%H:%M}", errors)
+
+
+@pytest.mark.parametrize("hour", range(24))
+def test_the_shipped_examples_validate_at_every_hour(
+    project: Path, tmp_path: Path, hour: int
+) -> None:
+    """Through the CLI, with BROADCAST_NOW at each hour of the day in Paris: no problem with
+    next_update, ever."""
+    moment = NOW.astimezone(ZoneInfo("Europe/Paris")).replace(hour=hour, minute=30)
+    for name in ("panne-nord.yaml", "storm-en.yaml"):
+        ran = cli(
+            project, "validate", f"examples/{name}", env={"BROADCAST_NOW": moment.isoformat()}
+        )
+        assert "field next_update" not in ran.said, (name, hour, ran.said[-2000:])
+        assert ran.code != 2 or "error" not in ran.said.split("next_update")[0], ran.said

@@ -27,7 +27,12 @@ from broadcast.content.greeting import (
 )
 from broadcast.content.render import DEFAULT_FULL_LOCALE, Renderer, RenderFailure
 from broadcast.input.config import Config, load_config, resolve_credentials
-from broadcast.input.incident import RENEWED_PROMISE, Incident, load_incident
+from broadcast.input.incident import (
+    RENEWED_PROMISE,
+    Incident,
+    load_incident,
+    promise_problems,
+)
 from broadcast.input.recipients import (
     RecipientCount,
     SeenSet,
@@ -380,6 +385,8 @@ def _incident_checks(
                 severity="error" if strict else "warning",
             )
         )
+    # A "18h" that reads two ways, a time of day already passed (see input.incident).
+    problems.extend(promise_problems(incident, doc, now))
     if (
         not incident.ended
         and isinstance(incident.next_update, datetime)
