@@ -552,3 +552,22 @@ def test_the_shipped_examples_validate_at_every_hour(
         )
         assert "field next_update" not in ran.said, (name, hour, ran.said[-2000:])
         assert ran.code != 2 or "error" not in ran.said.split("next_update")[0], ran.said
+
+
+def test_a_reminder_keeps_the_promise_its_version_made(world: World) -> None:
+    """Sent at 23:30 in Paris, "3h" could only mean "in 3 hours"; at 02:30, when the reminder
+    is due, it could also be 03:00 today. The version's promise was taken when it went out:
+    the reminder goes, it is not refused."""
+    promise(world, "3h")
+    evening = {"BROADCAST_NOW": "2026-11-22T22:30:00+00:00"}
+    sent = cli(world.folder, "send", "incident.yaml", "--yes", "--channel", "sms", env=evening)
+    assert sent.code == 0, sent.said[-3000:]
+    first = len(world.twilio.messages())
+    night = {"BROADCAST_NOW": "2026-11-23T01:31:00+00:00"}
+    ran = cli(world.folder, "send", "incident.yaml", "--yes", "--channel", "sms", env=night)
+    assert ran.code == 0, ran.said[-3000:]
+    assert "reads two ways" not in ran.said
+    assert len(world.twilio.messages()) == 2 * first
+    # A new version written at that hour with the same words would be refused.
+    check = cli(world.folder, "validate", "incident.yaml", env=night)
+    assert check.code == 2 and "'3h' reads two ways" in check.said

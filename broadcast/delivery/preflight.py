@@ -260,6 +260,10 @@ def prepare(
         only = chosen
     selected = _select(plan.config, only, plan.problems)
     plan.problems.extend(_incident_checks(plan.incident, incident_doc, now, strict))
+    if not reminder:
+        # A "18h" that reads two ways, a time of day already passed (see input.incident). A
+        # reminder keeps the promise its version made: the file's words were taken then.
+        plan.problems.extend(promise_problems(plan.incident, incident_doc, now))
     if callable(previous_wording):
         previous_wording = previous_wording(plan.config, plan.incident)
     plan.problems.extend(
@@ -385,8 +389,6 @@ def _incident_checks(
                 severity="error" if strict else "warning",
             )
         )
-    # A "18h" that reads two ways, a time of day already passed (see input.incident).
-    problems.extend(promise_problems(incident, doc, now))
     if (
         not incident.ended
         and isinstance(incident.next_update, datetime)
