@@ -571,3 +571,51 @@ def test_a_reminder_keeps_the_promise_its_version_made(world: World) -> None:
     # A new version written at that hour with the same words would be refused.
     check = cli(world.folder, "validate", "incident.yaml", env=night)
     assert check.code == 2 and "'3h' reads two ways" in check.said
+
+
+# --- 13: a "#" YAML took for a comment is said -------------------------------------------
+
+
+def test_a_text_cut_by_a_yaml_comment_is_said_everywhere(world: World) -> None:
+    path = world.folder / "incident.yaml"
+    replace(path, "headline: Coupure de courant à Lille", "headline: Coupure à #Mareuil, Lille")
+    replace(
+        path,
+        "  - q: Qui appeler pour signaler un problème ?",
+        "  - q: Qui appeler pour signaler un problème ? #urgence",
+    )
+    # Deliberate comments: after a quoted text, after a word that is not text.
+    replace(path, "severity: major", "severity: major  # beaucoup de foyers")
+    replace(
+        path,
+        'offline: "Sans internet : 0 800 000 000, gratuit."',
+        'offline: "Sans internet : 0 800 000 000, gratuit."  # le numéro vert',
+    )
+    text = path.read_text(encoding="utf-8")
+    headline_line = text[: text.index("headline: Coupure à")].count("\n") + 1
+    question_line = text[: text.index("#urgence")].count("\n") + 1
+    for command in CHECKS:
+        ran = cli(world.folder, *command)
+        assert ran.code == 0, (command, ran.said[-3000:])
+        assert (
+            f"incident.yaml:{headline_line}, field headline: the text stops before "
+            "'#Mareuil, Lille et Roubaix depuis 8h10.…': in YAML, a space then # starts a "
+            "comment, so what follows is not part of headline. To keep it, put the whole "
+            'text in double quotes ("...")'
+        ) in ran.said, (command, ran.said[-4000:])
+        assert (
+            f"incident.yaml:{question_line}, field faq[2].q: the text stops before '#urgence'"
+        ) in ran.said, (command, ran.said[-4000:])
+        assert "beaucoup de foyers" not in ran.said and "le numéro vert" not in ran.said
+    # Quoted, the text is whole and nothing is said.
+    replace(
+        path,
+        "headline: Coupure à #Mareuil, Lille et Roubaix depuis 8h10. Rétablissement prévu "
+        "vers 14h.",
+        'headline: "Coupure à #Mareuil, Lille et Roubaix depuis 8h10. Rétablissement prévu '
+        'vers 14h."',
+    )
+    ran = cli(world.folder, "validate", "incident.yaml", "--json")
+    assert ran.code == 0, ran.said[-3000:]
+    fields = [p["field"] for p in ran.json()["problems"]]
+    assert "headline" not in fields and "faq[2].q" in fields

@@ -30,6 +30,7 @@ from broadcast.input.config import Config, load_config, resolve_credentials
 from broadcast.input.incident import (
     RENEWED_PROMISE,
     Incident,
+    comment_problems,
     load_incident,
     promise_problems,
 )
@@ -260,6 +261,8 @@ def prepare(
         only = chosen
     selected = _select(plan.config, only, plan.problems)
     plan.problems.extend(_incident_checks(plan.incident, incident_doc, now, strict))
+    # A "#Mareuil" YAML took for a comment (see input.incident).
+    plan.problems.extend(comment_problems(incident_doc))
     if not reminder:
         # A "18h" that reads two ways, a time of day already passed (see input.incident). A
         # reminder keeps the promise its version made: the file's words were taken then.

@@ -566,6 +566,33 @@ def promise_problems(incident: Incident, doc: YamlDocument, now: datetime) -> li
     return []
 
 
+# The fields that hold words people read (a "#Mareuil" cut from one is a lost word).
+TEXT_FIELDS = frozenset({*TRANSLATED, "q", "a", "description"})
+
+
+def comment_problems(doc: YamlDocument) -> list[Problem]:
+    """A warning for each text written without quotes and followed by `` #...`` on its line:
+    YAML reads that as a comment, so "Coupure à #Mareuil" arrives as "Coupure à"."""
+    problems = []
+    for loc, (line, comment) in sorted(doc.comments.items(), key=lambda item: item[1][0]):
+        name = next((part for part in reversed(loc) if isinstance(part, str)), "")
+        if name not in TEXT_FIELDS:
+            continue
+        shown = comment if len(comment) <= 40 else comment[:39] + "…"
+        problems.append(
+            Problem(
+                f"the text stops before '{shown}': in YAML, a space then # starts a comment, "
+                f"so what follows is not part of {name}. To keep it, put the whole text in "
+                'double quotes ("..."); to mean a comment, move it to a line of its own',
+                doc.path,
+                line,
+                dotted(loc),
+                severity="warning",
+            )
+        )
+    return problems
+
+
 def _spelled(duration: timedelta) -> str:
     hours, rest = divmod(int(duration.total_seconds()) // 60, 60)
     said = f"{hours} hour{'s' * (hours != 1)}"

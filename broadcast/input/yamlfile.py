@@ -55,12 +55,15 @@ _BOMS = (
 class YamlDocument:
     """A parsed YAML file: its data and the line (1-based) where each field path starts."""
 
-    __slots__ = ("data", "lines", "path")
+    __slots__ = ("comments", "data", "lines", "path")
 
     def __init__(self, path: Path, data: Any, lines: dict[Location, int] | None = None) -> None:
         self.path = path
         self.data = data
         self.lines: dict[Location, int] = {} if lines is None else lines
+        # Plain (unquoted) values followed on their last line by `` #...``, which YAML reads
+        # as a comment: the line and the comment, for a text that lost its "#Mareuil".
+        self.comments: dict[Location, tuple[int, str]] = {}
 
     def line_of(self, location: Sequence[str | int]) -> int | None:
         """Line of ``location`` or of the nearest enclosing field that exists in the file."""
@@ -115,7 +118,7 @@ def load_yaml(path: Path, what: str = "file") -> YamlDocument:
     doc = YamlDocument(path=path, data=None, lines={(): node.start_mark.line + 1})
     problems: list[Problem] = []
     try:
-        doc.data = _Builder(doc, problems).build(node, ())
+        doc.data = _Builder(doc, problems, text).build(node, ())
     except _LimitReached as exc:
         raise InputError([Problem(exc.message, path, exc.line, exc.field)]) from None
     except (RecursionError, MemoryError) as exc:
@@ -283,9 +286,10 @@ else:  # a PyYAML built without libyaml
 class _Builder:
     """Node graph to plain data, following aliases within ``MAX_VALUES`` and ``MAX_DEPTH``."""
 
-    def __init__(self, doc: YamlDocument, problems: list[Problem]) -> None:
+    def __init__(self, doc: YamlDocument, problems: list[Problem], text: str = "") -> None:
         self.doc = doc
         self.problems = problems
+        self.text_lines = text.split("\n")
         self.built = 0
         # Blocks being built, by id: an alias to one of them is an alias inside itself.
         self.open: set[int] = set()
@@ -305,6 +309,8 @@ class _Builder:
             if node.tag == _NULL_TAG and not node.style:
                 return None
             self._check_characters(node.value, node, loc)
+            if not node.style and node.value:
+                self._note_comment(node, loc)
             return node.value
         self.open.add(id(node))
         try:
@@ -322,6 +328,15 @@ class _Builder:
             self.problems.append(
                 Problem(why_refused(found), self.doc.path, node.start_mark.line + 1, dotted(loc))
             )
+
+    def _note_comment(self, node: yaml.Node, loc: Location) -> None:
+        """Remember a `` #...`` after a plain value on its line (see ``YamlDocument``)."""
+        end = node.end_mark
+        if end.line >= len(self.text_lines):
+            return
+        rest = self.text_lines[end.line][end.column :]
+        if rest[:1].isspace() and rest.lstrip().startswith("#"):
+            self.doc.comments.setdefault(loc, (end.line + 1, rest.strip()))
 
     def _follow(self, alias: _Alias, loc: Location) -> Any:
         if id(alias.value) in self.open:
