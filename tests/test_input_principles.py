@@ -619,3 +619,24 @@ def test_a_text_cut_by_a_yaml_comment_is_said_everywhere(world: World) -> None:
     assert ran.code == 0, ran.said[-3000:]
     fields = [p["field"] for p in ran.json()["problems"]]
     assert "headline" not in fields and "faq[2].q" in fields
+
+
+def test_a_name_written_into_the_sms_may_not_hide_characters(world: World) -> None:
+    replace(
+        world.folder / "channels.yaml",
+        "    default_region: FR\n",
+        "    default_region: FR\n    personalise: true\n",
+    )
+    contacts = world.folder / "contacts.csv"
+    replace(contacts, "Sophie Leroy,", "Sophie\u202eyoreL\u202c \x1b[8mX,")
+    for command in (*CHECKS, ("send", "incident.yaml", "--yes")):
+        ran = cli(world.folder, *command, "--channel", "sms")
+        assert ran.code == 2, (command, ran.said[-3000:])
+        # (The preview says the channel once, above its problems.)
+        assert (
+            "field name: the name on this line holds U+202E (RIGHT-TO-LEFT OVERRIDE), U+202C "
+            "(POP DIRECTIONAL FORMATTING), U+001B (ESCAPE)"
+        ) in ran.said, (command, ran.said[-3000:])
+        assert "contacts.csv:5," in ran.said
+        assert "\u202e" not in ran.out + ran.err and "\x1b" not in ran.out + ran.err
+    assert world.twilio.messages() == []

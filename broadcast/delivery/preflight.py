@@ -485,7 +485,7 @@ def _plan_channel(
     names = None
     if channel.type == "sms" and channel.personalise and result.recipients is not None:
         rows = min(HEAD_ROWS, GREETING_SAMPLE_ROWS) if head_only else GREETING_SAMPLE_ROWS
-        names, whole_file = _greeting_names(channel, name, config, rows)
+        names, whole_file = _greeting_names(channel, name, config, rows, result.problems)
     unseen = _unseen_languages(result)
     for index, (language, parts) in enumerate(list(result.variants.items())):
         label = language if len(result.variants) > 1 else ""
@@ -539,7 +539,7 @@ def _plan_channel(
 
 
 def _greeting_names(
-    channel: Any, name: str, config: Config, first_rows: int
+    channel: Any, name: str, config: Config, first_rows: int, problems: list[Problem]
 ) -> tuple[Counter[tuple[str, str]], bool]:
     """(language asked for, name a greeting uses) → recipients in the first ``first_rows``
     rows, to count each one's SMS; and whether that was the whole file.
@@ -559,6 +559,7 @@ def _greeting_names(
                 [],
                 progress,
                 first_rows + 1,  # the header is line 1
+                problems,  # a name with a hidden or control character, refused
             ):
                 if seen.add(recipient.address):
                     names[language_of(recipient.locale), greeting_name(recipient.name)] += 1
