@@ -640,3 +640,14 @@ def test_a_name_written_into_the_sms_may_not_hide_characters(world: World) -> No
         assert "contacts.csv:5," in ran.said
         assert "\u202e" not in ran.out + ran.err and "\x1b" not in ran.out + ran.err
     assert world.twilio.messages() == []
+
+
+def test_a_recipient_key_file_that_is_a_pipe_is_refused_not_waited_on(
+    world: World, recipient_key_home: Path
+) -> None:
+    (recipient_key_home / "broadcast").mkdir(parents=True)
+    os.mkfifo(recipient_key_home / "broadcast" / "key")
+    ran = cli(world.folder, "send", "incident.yaml", "--yes", "--channel", "sms")
+    assert ran.code != 0 and ran.seconds < 60
+    assert "is not a regular file" in ran.said, ran.said[-3000:]
+    assert world.twilio.messages() == []
