@@ -591,6 +591,9 @@ def test_a_text_cut_by_a_yaml_comment_is_said_everywhere(world: World) -> None:
         'offline: "Sans internet : 0 800 000 000, gratuit."',
         'offline: "Sans internet : 0 800 000 000, gratuit."  # le numéro vert',
     )
+    replace(
+        world.folder / "channels.yaml", "organisation: Énergie Nord", "organisation: Énergie #Nord"
+    )
     text = path.read_text(encoding="utf-8")
     headline_line = text[: text.index("headline: Coupure à")].count("\n") + 1
     question_line = text[: text.index("#urgence")].count("\n") + 1
@@ -607,6 +610,9 @@ def test_a_text_cut_by_a_yaml_comment_is_said_everywhere(world: World) -> None:
             f"incident.yaml:{question_line}, field faq[2].q: the text stops before '#urgence'"
         ) in ran.said, (command, ran.said[-4000:])
         assert "beaucoup de foyers" not in ran.said and "le numéro vert" not in ran.said
+        assert "channels.yaml:1, field organisation: the text stops before '#Nord'" in ran.said, (
+            ran.said[-4000:]
+        )
     # Quoted, the text is whole and nothing is said.
     replace(
         path,

@@ -28,6 +28,7 @@ from broadcast.content.greeting import (
 from broadcast.content.render import DEFAULT_FULL_LOCALE, Renderer, RenderFailure
 from broadcast.input.config import Config, load_config, resolve_credentials
 from broadcast.input.incident import (
+    CONFIG_TEXT_FIELDS,
     RENEWED_PROMISE,
     Incident,
     comment_problems,
@@ -263,6 +264,7 @@ def prepare(
     plan.problems.extend(_incident_checks(plan.incident, incident_doc, now, strict))
     # A "#Mareuil" YAML took for a comment (see input.incident).
     plan.problems.extend(comment_problems(incident_doc))
+    plan.problems.extend(comment_problems(plan.config.doc, CONFIG_TEXT_FIELDS))
     if not reminder:
         # A "18h" that reads two ways, a time of day already passed (see input.incident). A
         # reminder keeps the promise its version made: the file's words were taken then.

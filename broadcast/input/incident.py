@@ -570,13 +570,21 @@ def promise_problems(incident: Incident, doc: YamlDocument, now: datetime) -> li
 TEXT_FIELDS = frozenset({*TRANSLATED, "q", "a", "description"})
 
 
-def comment_problems(doc: YamlDocument) -> list[Problem]:
+# The same in channels.yaml: the organisation's name and contact, the email's signature.
+CONFIG_TEXT_FIELDS = frozenset({"organisation", "contact", "sign_off"})
+
+
+def comment_problems(
+    doc: YamlDocument | None, fields: frozenset[str] = TEXT_FIELDS
+) -> list[Problem]:
     """A warning for each text written without quotes and followed by `` #...`` on its line:
     YAML reads that as a comment, so "Coupure à #Mareuil" arrives as "Coupure à"."""
+    if doc is None:
+        return []
     problems = []
     for loc, (line, comment) in sorted(doc.comments.items(), key=lambda item: item[1][0]):
         name = next((part for part in reversed(loc) if isinstance(part, str)), "")
-        if name not in TEXT_FIELDS:
+        if name not in fields:
             continue
         shown = comment if len(comment) <= 40 else comment[:39] + "…"
         problems.append(
