@@ -219,7 +219,9 @@ class _BudgetTemplate(jinja2.Template):
         return super()._from_namespace(environment, namespace, globals)
 
 
-# Filters whose numbers are a width or a count of what they make (``center(10**9)``).
+# String methods and filters whose numbers are a width or a count of what they make
+# (``center(10**9)``).
+_WIDTHS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
 _FILTER_WIDTHS = frozenset({"center", "indent", "wordwrap", "truncate", "batch", "slice"})
 # A width in a %-format (``%999999999d``) or a format spec (``{:>999999999}``).
 _PERCENT_WIDTH = re.compile(r"%[-#0 +]*(\d+)")
@@ -254,9 +256,10 @@ def _budgeted_filter(name: str, function: Callable[..., Any]) -> Callable[..., A
 
 class _BudgetEnvironment(SandboxedEnvironment):
     """Jinja's sandbox, within the rendering budget: the deadline is checked at each call,
-    attribute and item a template reaches, at each filter and every thousand turns of a
-    ``range`` loop; ``*``, ``+``, ``%``, ``**`` and ``~`` refuse a result past the size before
-    making it."""
+    attribute and item a template reaches, at each filter, every hundred turns of a loop and
+    every hundred pieces of output; ``*``, ``+``, ``%``, ``**``, ``~``, a width given to a
+    string method or a filter, refuse a result past the size before making it, and what a
+    call or a filter made is measured after."""
 
     template_class = _BudgetTemplate
     intercepted_binops = frozenset(["*", "+", "%", "**"])
@@ -311,10 +314,6 @@ class _BudgetEnvironment(SandboxedEnvironment):
     def getitem(self, obj: Any, argument: Any) -> Any:
         _check_deadline()
         return super().getitem(obj, argument)
-
-
-# String methods whose numbers are a width or a count of the result.
-_WIDTHS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
 
 
 def make_environment(override_dir: Path | None, markup: bool) -> SandboxedEnvironment:
