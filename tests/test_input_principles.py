@@ -298,6 +298,10 @@ CHARACTERS = {
         "incident.yaml", "summary: >\n  Depuis 8h10", 'summary: "Depuis\\N8h10"\nx: >\n  y', 36,
         "field summary", "U+0085",
     ),
+    "tab-in-a-single-line": (
+        "incident.yaml", HEADLINE, 'headline: "Coupure\\tà Lille"', 27, "field headline",
+        "U+0009",
+    ),
     "zero-width-space-in-organisation": (
         "channels.yaml", "organisation: Énergie Nord", 'organisation: "Énergie\\u200bNord"', 1,
         "field organisation", "U+200B",

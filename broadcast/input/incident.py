@@ -326,6 +326,10 @@ class Incident(BaseModel):
                 text = getattr(translation, field)
                 if text is not None and "\n" in text:
                     raise ValueError(f"translations.{code}.{field} must be a single line")
+                if text is not None and "\t" in text:
+                    raise ValueError(
+                        f"translations.{code}.{field} holds a tab (U+0009): write a space"
+                    )
             out[language] = translation
         return out
 
@@ -356,6 +360,9 @@ class Incident(BaseModel):
     def _single_line(cls, value: str | None) -> str | None:
         if value is not None and "\n" in value:
             raise ValueError("must be a single line (it is shown as is on every channel)")
+        if value is not None and "\t" in value:
+            # A control character: only a text of several lines may keep one (see characters).
+            raise ValueError("holds a tab (U+0009): write a space; a line of text has no tab")
         return value
 
     @field_validator("link", "feedback_url")
