@@ -644,7 +644,7 @@ def _latest_update_sent(
     if incident.exercise:
         from broadcast.delivery.exercise import exercise_config
 
-        config = exercise_config(config)[0]
+        config = exercise_config(config, environ)[0]
     folder = state_folder(state_dir, config.folder, dict(environ))
     address = config.ledger or environ.get(LEDGER_ENV)
     if not address and not (folder / LEDGER_FILE).is_file():
