@@ -661,3 +661,10 @@ def test_a_recipient_key_file_that_is_a_pipe_is_refused_not_waited_on(
     assert ran.code != 0 and ran.seconds < 60
     assert "is not a regular file" in ran.said, ran.said[-3000:]
     assert world.twilio.messages() == []
+
+
+def test_a_signing_key_that_is_a_pipe_is_said_as_such(world: World) -> None:
+    os.mkfifo(world.folder / "bob.key")
+    ran = cli(world.folder, "approve", "incident.yaml", "--as", "bob", "--key", "bob.key", "--yes")
+    assert ran.code == 2 and ran.seconds < 60, ran.said[-3000:]
+    assert "this private key file (--key) is a named pipe, not a file" in ran.said
