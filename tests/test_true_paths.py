@@ -236,7 +236,7 @@ def resolve_at_1320(world: World) -> None:
     edit(world, "status: investigating", "status: resolved")
     edit(world, f"headline: {WRONG_FR}", f"headline: {RESOLVED_FR}")
     edit(world, f"    headline: {WRONG_EN}", f"    headline: {RESOLVED_EN}")
-    edit(world, "next_update: 2h\n", "ended_at: 2026-11-22 13:20\n")
+    edit(world, "next_update: dans 2h\n", "ended_at: 2026-11-22 13:20\n")
 
 
 def test_the_end_and_the_duration_come_from_ended_at_not_the_publication(world: World) -> None:

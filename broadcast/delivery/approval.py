@@ -43,6 +43,7 @@ from typing import Any
 
 from broadcast.delivery.preflight import Plan
 from broadcast.input.config import Config
+from broadcast.input.files import check_regular
 from broadcast.input.incident import Incident
 from broadcast.ledger.sqlite import Approval, Ledger
 from broadcast.problems import InputError, Problem
@@ -352,6 +353,8 @@ def sign(key: Path, message: bytes, where: Path, what: str = "nothing was approv
     file would leave an existing ``.sig`` in place without a terminal, and exit 0.
     """
     keygen = _ssh_keygen(where)
+    # A pipe or a device is said as such (ssh-keygen would wait on it), not as "no file".
+    check_regular(key.expanduser(), "private key file (--key)")
     if not key.expanduser().is_file():
         raise InputError(
             [

@@ -27,7 +27,14 @@ from broadcast.content.greeting import (
 )
 from broadcast.content.render import DEFAULT_FULL_LOCALE, Renderer, RenderFailure
 from broadcast.input.config import Config, load_config, resolve_credentials
-from broadcast.input.incident import RENEWED_PROMISE, Incident, load_incident
+from broadcast.input.incident import (
+    CONFIG_TEXT_FIELDS,
+    RENEWED_PROMISE,
+    Incident,
+    comment_problems,
+    load_incident,
+    promise_problems,
+)
 from broadcast.input.recipients import (
     RecipientCount,
     SeenSet,
@@ -264,7 +271,7 @@ def prepare(
     if plan.incident.exercise:
         from broadcast.delivery.exercise import exercise_config
 
-        plan.config, drill_skips, drill_problems = exercise_config(plan.config)
+        plan.config, drill_skips, drill_problems = exercise_config(plan.config, environ)
         plan.problems.extend(drill_problems)
         plan.skipped.update(
             (name, f"not in this exercise: {why}")
@@ -277,6 +284,13 @@ def prepare(
         only = chosen
     selected = _select(plan.config, only, plan.problems)
     plan.problems.extend(_incident_checks(plan.incident, incident_doc, now, strict))
+    # A "#Mareuil" YAML took for a comment (see input.incident).
+    plan.problems.extend(comment_problems(incident_doc))
+    plan.problems.extend(comment_problems(plan.config.doc, CONFIG_TEXT_FIELDS))
+    if not reminder:
+        # A "18h" that reads two ways, a time of day already passed (see input.incident). A
+        # reminder keeps the promise its version made: the file's words were taken then.
+        plan.problems.extend(promise_problems(plan.incident, incident_doc, now))
     if callable(previous_wording):
         previous_wording = previous_wording(plan.config, plan.incident)
     plan.problems.extend(
@@ -503,7 +517,7 @@ def _plan_channel(
     names = None
     if channel.type == "sms" and channel.personalise and result.recipients is not None:
         rows = min(HEAD_ROWS, GREETING_SAMPLE_ROWS) if head_only else GREETING_SAMPLE_ROWS
-        names, whole_file = _greeting_names(channel, name, config, rows)
+        names, whole_file = _greeting_names(channel, name, config, rows, result.problems)
     unseen = _unseen_languages(result)
     for index, (language, parts) in enumerate(list(result.variants.items())):
         label = language if len(result.variants) > 1 else ""
@@ -576,7 +590,7 @@ def _plan_channel(
 
 
 def _greeting_names(
-    channel: Any, name: str, config: Config, first_rows: int
+    channel: Any, name: str, config: Config, first_rows: int, problems: list[Problem]
 ) -> tuple[Counter[tuple[str, str]], bool]:
     """(language asked for, name a greeting uses) → recipients in the first ``first_rows``
     rows, to count each one's SMS; and whether that was the whole file.
@@ -596,6 +610,7 @@ def _greeting_names(
                 [],
                 progress,
                 first_rows + 1,  # the header is line 1
+                problems,  # a name with a hidden or control character, refused
             ):
                 if seen.add(recipient.address):
                     names[language_of(recipient.locale), greeting_name(recipient.name)] += 1

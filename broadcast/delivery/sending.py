@@ -738,7 +738,7 @@ def _latest_update_sent(
     if incident.exercise:
         from broadcast.delivery.exercise import exercise_config
 
-        config = exercise_config(config)[0]
+        config = exercise_config(config, environ)[0]
     folder = state_folder(state_dir, config.folder, dict(environ))
     address = config.ledger or environ.get(LEDGER_ENV)
     if not address and not (folder / LEDGER_FILE).is_file():
@@ -1026,7 +1026,7 @@ class SendRun:
         if incident.exercise:
             from broadcast.delivery.exercise import exercise_config
 
-            config = exercise_config(config)[0]
+            config = exercise_config(config, self.environ)[0]
         folder = state_folder(self.state_dir, config.folder, dict(self.environ))
         self._address = config.ledger
         shared = bool(config.ledger or self.environ.get(LEDGER_ENV))
