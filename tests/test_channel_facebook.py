@@ -128,6 +128,8 @@ def test_a_correction_is_a_comment_under_the_post(fb_world: World) -> None:
     [comment] = graph.comments(post.id)
     # The end first, with its time, then what the wrong message said.
     assert re.match(
-        r"Annulé à \d+h\d*\. RECTIFICATIF : notre message disait « Coupure", comment.message
+        r"Annulé à \d+h\d*\.\sRECTIFICATIF\s:\snotre message de \d+h\d*\sdisait\s«\sCoupure",
+        comment.message,
+        re.IGNORECASE,
     )
     assert "Lille n'a pas été touchée ; seul Roubaix l'est." in comment.message
