@@ -397,7 +397,9 @@ class Renderer:
 
 
 _URL = re.compile(r"(?:https?://|www\.)\S+")
-_FRENCH_TIME = re.compile(r"\b([01]?\d|2[0-3]) ?h ?([0-5]\d)?\b")
+# "8h10", "18 h 30", "14h": the space after the "h" belongs to the next word ("avant 18h les
+# rues"), so it is taken only with the minutes that follow it.
+_FRENCH_TIME = re.compile(r"\b([01]?\d|2[0-3]) ?h(?: ?([0-5]\d))?\b")
 
 
 def _say_french_time(match: re.Match[str]) -> str:
