@@ -97,3 +97,69 @@ def test_a_call_promising_news_tomorrow_says_it_without_a_stray_preposition() ->
     assert "Nous vous redonnerons des nouvelles demain à 8 heures." in text, text
     text, _ = render(later, "voice.txt.j2", "voice", "en_GB")
     assert "We will call or write again tomorrow at 08:00." in text, text
+
+
+# -- The SMS fits after typography, and never drops the apology silently (point 6) ---------------
+
+SECTORS = REPO / "broadcast" / "sectors"
+
+
+def test_an_sms_is_fitted_after_its_typography() -> None:
+    # A curly apostrophe pasted from a word processor: replaced by ' before sending, so it
+    # must not make the fitting think the text is UCS-2 and drop the apology and the link.
+    pasted = example(apology="Nous sommes désolés de vous laisser sans courant, c’est dimanche.")  # noqa: RUF001
+    text, dropped = render(pasted, "sms.txt.j2", "sms", max_segments=3)
+    assert dropped == (), text
+    assert "c’est dimanche" in text and "Infos : https://" in text  # noqa: RUF001
+    from broadcast.content.measure import gsm_typography, sms_measure
+
+    sent = gsm_typography(text).text
+    assert sms_measure(sent).encoding == "GSM-7" and sms_measure(sent).segments <= 3
+    # With Smart Encoding off, the apostrophe is sent as it is: UCS-2, and the fit says so.
+    _, dropped = render(pasted, "sms.txt.j2", "sms", max_segments=3, smart_encoding=False)
+    assert dropped
+
+
+def _sector_plan(tmp_path: Path, sector: str, status: str, **channel: str) -> Any:
+    import re
+    import shutil
+
+    from broadcast.delivery.preflight import prepare
+
+    folder = tmp_path / sector
+    shutil.copytree(SECTORS / sector, folder)
+    path = folder / f"{sector}-fr.yaml"
+    text = re.sub(r"^status: .*$", f"status: {status}", path.read_text(), flags=re.M)
+    text = re.sub(r"^headline: .*$", "headline: Tout fonctionne de nouveau.", text, flags=re.M)
+    path.write_text(text)
+    config = folder / "channels.yaml"
+    for key, value in channel.items():
+        config.write_text(
+            config.read_text().replace(
+                "    max_segments: 3", f"    max_segments: 3\n    {key}: {value}"
+            )
+        )
+    incident, _ = load_incident(path, {"timezone": "Europe/Paris"})
+    return prepare(
+        path, config, incident.started_at + timedelta(hours=2), only=["sms"], check_recipients=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("sector", "piece"), [("insurance", "the compensation"), ("bank", "the short apology")]
+)
+def test_an_sms_that_leaves_out_the_apology_or_compensation_says_so_and_how_to_keep_it(
+    tmp_path: Path, sector: str, piece: str
+) -> None:
+    plan = _sector_plan(tmp_path, sector, "resolved")
+    (sms,) = plan.channels
+    assert piece in sms.measures["dropped"]
+    (warning,) = [p for p in plan.all_problems if "leaves out" in p.message]
+    assert not warning.is_error and warning.channel == "sms" and warning.field == "max_segments"
+    assert f"leaves out {piece}" in warning.message
+    assert "transliterate: true" in warning.message and "raise max_segments to" in warning.message
+    # The operator's choice: with transliterate, the accents fold and the piece is kept.
+    plan = _sector_plan(tmp_path / "again", sector, "resolved", transliterate="true")
+    (sms,) = plan.channels
+    assert piece not in sms.measures["dropped"]
+    assert not [p for p in plan.all_problems if "leaves out" in p.message]

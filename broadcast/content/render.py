@@ -52,6 +52,9 @@ DROP_ORDER = {
     4: "the feedback link",
     5: "the compensation",
 }
+# Left out only with a warning that says so and how to keep them (the preview, the send's
+# confirmation and its summary show it): words owed to the people affected.
+NEVER_SILENTLY = ("the short apology", "the compensation")
 _DROPPABLE = re.compile(r"\x1e(\d)\x1f(.*?)\x1e", re.DOTALL)
 # The first sentence of an apology, short enough for an SMS.
 SHORT_APOLOGY_CHARACTERS = 100
@@ -86,6 +89,8 @@ class Fitted(NamedTuple):
     text: str
     # The pieces dropped, in ``DROP_ORDER``'s words, in the order they were dropped.
     dropped: tuple[str, ...] = ()
+    # The text with every piece kept, when some were dropped: what it would take to keep them.
+    whole: str = ""
 
 
 class RenderFailure(NamedTuple):
@@ -287,8 +292,13 @@ class Renderer:
             return RenderFailure(found, line, f"template error: {exc}", file)
         if is_markup(found):
             return Fitted(text)
-        fitted = fit_pieces(text, context.get("max_segments"))
-        return Fitted(tidy_text(fitted.text), fitted.dropped)
+        fitted = fit_pieces(
+            text,
+            context.get("max_segments"),
+            smart=context.get("smart_encoding", True),
+            transliterate=context.get("transliterate", False),
+        )
+        return Fitted(tidy_text(fitted.text), fitted.dropped, tidy_text(fitted.whole))
 
     # Filters: dates in the incident's locale and timezone.
     def _local(self, value: datetime) -> datetime:
@@ -427,16 +437,22 @@ def fit_droppable(text: str, max_segments: int | None) -> str:
     return fit_pieces(text, max_segments).text
 
 
-def fit_pieces(text: str, max_segments: int | None) -> Fitted:
+def fit_pieces(
+    text: str, max_segments: int | None, *, smart: bool = True, transliterate: bool = False
+) -> Fitted:
     """Drop marked pieces, lowest rank first, until the SMS fits ``max_segments``, then put
     back, most important first, any dropped piece that fits again (dropping an apology with
     an accent may leave room for the link dropped before it). Every piece is kept when there
-    is no limit. A line that held only a dropped piece goes too."""
+    is no limit. A line that held only a dropped piece goes too.
+
+    What is measured is what is sent: the text after the channel's typography (``smart``
+    look-alikes, ``transliterate``d accents; measure.gsm_typography), so a curly apostrophe
+    pasted from a word processor costs what its GSM-7 replacement costs, not a UCS-2 text."""
     if "\x1e" not in text:
         return Fitted(text)
     if max_segments is None:
         return Fitted(_DROPPABLE.sub(r"\2", text))
-    from broadcast.content.measure import sms_measure
+    from broadcast.content.measure import gsm_typography, sms_measure
 
     def without(dropped: set[int]) -> str:
         marked = _DROPPABLE.sub(
@@ -447,7 +463,12 @@ def fit_pieces(text: str, max_segments: int | None) -> Fitted:
 
     def fits(dropped: set[int]) -> bool:
         # Without the greeting: it goes first, per recipient, when their name does not fit.
-        return sms_measure(tidy_text(without_greeting(without(dropped)))).segments <= max_segments
+        sent = gsm_typography(
+            tidy_text(without_greeting(without(dropped))),
+            smart=smart,
+            transliterate=transliterate,
+        ).text
+        return sms_measure(sent).segments <= max_segments
 
     dropped: set[int] = set()
     for rank in sorted({int(match.group(1)) for match in _DROPPABLE.finditer(text)}):
@@ -458,7 +479,7 @@ def fit_pieces(text: str, max_segments: int | None) -> Fitted:
         if fits(dropped - {rank}):
             dropped.discard(rank)
     names = tuple(DROP_ORDER.get(rank, f"the pieces of rank {rank}") for rank in sorted(dropped))
-    return Fitted(without(dropped), names)
+    return Fitted(without(dropped), names, without(set()) if dropped else "")
 
 
 def short_apology(apology: str | None) -> str | None:
