@@ -163,3 +163,137 @@ def test_an_sms_that_leaves_out_the_apology_or_compensation_says_so_and_how_to_k
     (sms,) = plan.channels
     assert piece not in sms.measures["dropped"]
     assert not [p for p in plan.all_problems if "leaves out" in p.message]
+
+
+# -- One fact once (point 7) ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("template", "channel_type"),
+    [
+        ("sms.txt.j2", "sms"),
+        ("tweet.txt.j2", "twitter"),
+        ("banner.txt.j2", "web_banner"),
+        ("apprise.txt.j2", "apprise"),
+        ("voice.txt.j2", "voice"),
+        ("reminder_sms.txt.j2", "sms"),
+    ],
+)
+def test_a_headline_that_gives_the_next_update_is_not_followed_by_it_again(
+    template: str, channel_type: str
+) -> None:
+    said = example(headline="Coupure de courant à Lille et Roubaix depuis 8h10. Point à 11h40.")
+    text, _ = render(said, template, channel_type, max_segments=3, reminder="reminder" in template)
+    # The call says its message twice on purpose: one of them.
+    spoken = text.split("Je répète.")[0].replace("11 heures 40", "11h40")
+    assert spoken.count("11h40") == 1, text
+    # A headline without the time keeps the promise, with its time.
+    text, _ = render(example(), template, channel_type, max_segments=3)
+    assert "11h40" in text.replace("11 heures 40", "11h40"), text
+
+
+def test_a_cadence_in_the_headline_does_not_hide_the_promised_time() -> None:
+    cadence = example(headline="Coupure de courant à Lille. Des nouvelles toutes les 2 heures.")
+    text, _ = render(cadence, "sms.txt.j2", "sms", max_segments=3)
+    assert "Point à 11h40." in text
+
+
+# -- French typography, once per surface (point 8) -----------------------------------------------
+
+
+def test_french_typography_on_every_surface_but_the_sms_and_the_call() -> None:
+    from broadcast.content.typography import NBSP, NNBSP
+
+    incident = example(summary="Que faire ? Rien ; restez chez vous : « attendez » !")
+    for template, channel_type in (
+        ("email.txt.j2", "email"),
+        ("email.html.j2", "email"),
+        ("email_subject.txt.j2", "email"),
+        ("status.html.j2", "web_banner"),
+        ("agent_script.md.j2", "web_banner"),
+        ("facebook.txt.j2", "facebook"),
+        ("banner.txt.j2", "web_banner"),
+        ("cap_description.txt.j2", "cap"),
+    ):
+        text, _ = render(incident, template, channel_type)
+        if template.endswith(".html.j2"):
+            from tests.matrix import html_text
+
+            text = html_text(text)  # what a reader sees, not the stylesheet
+        assert " :" not in text and " ;" not in text and " ?" not in text, template
+        assert " !" not in text and "« " not in text and " »" not in text, template
+        assert f"Sans internet{NBSP}: 0 800" in text or template in (
+            "email_subject.txt.j2",
+            "cap_description.txt.j2",
+        )
+        if template not in ("email_subject.txt.j2", "banner.txt.j2"):  # those have no summary
+            assert f"Que faire{NNBSP}? Rien{NNBSP}; restez chez vous{NBSP}:" in text, template
+    email, _ = render(incident, "email.txt.j2", "email")
+    assert "auprès d'Énergie Nord" in email and "de Énergie" not in email
+    # The SMS is GSM-7 and the call is heard: plain spaces there.
+    for template, channel_type in (("sms.txt.j2", "sms"), ("voice.txt.j2", "voice")):
+        text, _ = render(incident, template, channel_type, max_segments=3)
+        assert NBSP not in text and NNBSP not in text
+
+
+def test_the_typography_leaves_addresses_entities_and_styles_alone() -> None:
+    from broadcast.content.typography import NBSP, NNBSP, french
+
+    html = (
+        '<style>a :hover { color: red; }</style><p title="a : b">Voir : '
+        "https://x.example/a?b=c;d &amp; co</p>"
+    )
+    assert french(html, markup=True) == (
+        f'<style>a :hover {{ color: red; }}</style><p title="a : b">Voir{NBSP}: '
+        "https://x.example/a?b=c;d &amp; co</p>"
+    )
+    assert french("Heure : 14:00. Écrivez à a.b@example.com ; merci!") == (
+        f"Heure{NBSP}: 14:00. Écrivez à a.b@example.com{NNBSP}; merci{NNBSP}!"
+    )
+    assert french("la lettre de Alice et de Énergie Nord") == "la lettre d'Alice et d'Énergie Nord"
+
+
+def test_no_capitals_and_an_apology_in_the_correction_sms() -> None:
+    cancelled = example(
+        status="cancelled",
+        ended_at=NOW - timedelta(minutes=5),
+        correction="Il n'y a pas de coupure à Douai.",
+    )
+    text, _ = render(cancelled, "correction_sms.txt.j2", "sms", max_segments=3)
+    assert "RECTIFICATIF" not in text
+    assert text.startswith("Énergie Nord : Annulé à 9h35. Rectificatif à notre message précédent.")
+    assert "Toutes nos excuses pour cette erreur." in text
+
+
+def test_no_capital_after_a_colon_a_template_puts_before_the_incident_s_words() -> None:
+    for template, channel_type in (
+        ("agent_script.md.j2", "web_banner"),
+        ("facebook.txt.j2", "facebook"),
+        ("apprise.txt.j2", "apprise"),
+        ("cap_description.txt.j2", "cap"),
+    ):
+        text, _ = render(example(), template, channel_type)
+        assert "concerné\u00a0: Environ" not in text and "concerné : Environ" not in text, text
+        assert "excuses\u00a0: Nous" not in text, text
+
+
+# -- The shipped words (point 9) -----------------------------------------------------------------
+
+
+def test_the_agent_script_does_not_say_without_internet_twice() -> None:
+    text, _ = render(example(), "agent_script.md.j2", "web_banner")
+    assert "Sans internet\u00a0: 0 800 000 000" in text
+    assert "sans internet\u00a0: Sans internet" not in text
+    assert text.count("Sans internet\u00a0: 0 800 000 000, gratuit.") == 1
+    text, _ = render(example(), "agent_script.md.j2", "web_banner", "en_GB")
+    assert text.count("No internet? 0 800 000 000, free.") == 1
+
+
+def test_the_english_subject_while_investigating() -> None:
+    text, _ = render(example(), "email_subject.txt.j2", "email", "en_GB")
+    assert text == "Power cut in the North area: we are looking for the cause"
+
+
+def test_the_utility_faq_in_the_present_tense() -> None:
+    for path in (SECTORS / "utility").glob("*.yaml"):
+        assert "ne tiendra pas" not in path.read_text(encoding="utf-8"), path

@@ -41,6 +41,9 @@ SHIPPED_TEMPLATES = next(
 )
 
 _MARKUP_SUFFIXES = (".html", ".htm", ".xml")
+# Channels whose French is not given no-break spaces (content/typography.py): an SMS is
+# GSM-7, where they would become plain spaces anyway, and a call is heard.
+PLAIN_SPACED = frozenset({"sms", "voice"})
 
 # What the shipped SMS templates drop to stay within max_segments, first to last. Never dropped:
 # the organisation, the end said first, the headline, the offline way, the next update. Before
@@ -170,6 +173,7 @@ class Renderer:
         filters["droppable"] = _droppable
         filters["greeting"] = mark_greeting
         filters["is_today"] = self._is_today
+        filters["promises_update"] = self._promises_update
         self.folders = [d for d in (override_dir, SHIPPED_TEMPLATES) if d and d.is_dir()]
         self.text_env = make_environment(override_dir, markup=False)
         self.markup_env = make_environment(override_dir, markup=True)
@@ -290,6 +294,11 @@ class Renderer:
         except (TypeError, ValueError, AttributeError, KeyError) as exc:
             line, file = _template_position(exc, found)
             return RenderFailure(found, line, f"template error: {exc}", file)
+        if self.language == "fr" and context.get("channel_type") not in PLAIN_SPACED:
+            # French spacing and elision, once over the whole text (content/typography.py).
+            from broadcast.content.typography import french
+
+            text = french(text, markup=is_markup(found))
         if is_markup(found):
             return Fitted(text)
         fitted = fit_pieces(
@@ -339,6 +348,20 @@ class Renderer:
 
     def _is_today(self, value: datetime) -> bool:
         return self._local(value).date() == self.now.date()
+
+    def _promises_update(self, text: Any, moment: datetime | None) -> bool:
+        """Whether ``text`` (a headline) already says when the next news comes, at ``moment``
+        as the messages write it: a composed short text does not then say it a second time
+        ("…point à 18h. Sans internet… Point à 18h."). A cadence ("every 3 hours") does not
+        count: the time it is kept at is news."""
+        if moment is None:
+            return False
+        time = self._time(moment)
+        for sentence in re.split(r"(?<=[.!?])\s+", str(text or "")):
+            found = _UPDATE_WORD.search(sentence)
+            if found and re.search(rf"(?<![\d:]){re.escape(time)}(?![\d:])", sentence):
+                return True
+        return False
 
     def _at(self, value: datetime) -> str:
         """``à 11h40`` today, ``le 23/11 à 11h40`` another day (``at 11:40``,
@@ -416,6 +439,15 @@ def _say_french_time(match: re.Match[str]) -> str:
     hour = int(match.group(1))
     minutes = f" {int(match.group(2))}" if match.group(2) and int(match.group(2)) else ""
     return f"{hour} heure{'s' * (hour > 1)}{minutes}"
+
+
+# A word for the next news: with the promised time in the same sentence, the headline
+# already says it ("Point à 18h", "Next update at 18:00").
+_UPDATE_WORD = re.compile(
+    r"\b(?:point|nouvelles|mise à jour|mises à jour|prochain message|informerons|"
+    r"update|updates|news|keep you posted)\b",
+    re.IGNORECASE,
+)
 
 
 def _plain_spaces(format_value: Callable[[Any], str]) -> Callable[[Any], str]:
@@ -499,8 +531,11 @@ def _markdown_text(value: Any) -> str:
 
 
 def tidy_text(text: str) -> str:
-    """Trailing spaces off every line, at most one blank line in a row, no blank ends."""
-    lines = [line.rstrip() for line in text.strip().splitlines()]
+    """Trailing spaces off every line, at most one blank line in a row, no blank ends, one
+    space between words (a phrase said once may leave its place empty: next_update_short)."""
+    lines = [
+        re.sub(r"(?<=\S) {2,}(?=\S)", " ", line.rstrip()) for line in text.strip().splitlines()
+    ]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
 
 
