@@ -297,3 +297,47 @@ def test_the_english_subject_while_investigating() -> None:
 def test_the_utility_faq_in_the_present_tense() -> None:
     for path in (SECTORS / "utility").glob("*.yaml"):
         assert "ne tiendra pas" not in path.read_text(encoding="utf-8"), path
+
+
+# -- The shipped example (point 10) --------------------------------------------------------------
+
+
+def test_the_readme_first_command_is_clean_on_any_day() -> None:
+    """The README's first command, run as a process from the repository (without the install),
+    on a day long after the example: no warning, no passed expected end, no cause while the
+    example is still looking for it."""
+    import os
+    import re
+    import shlex
+    import subprocess
+    import sys
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    first = re.search(r"```sh\n(.*?)\n```", readme, re.DOTALL)
+    assert first is not None
+    command = first.group(1).split("&&", 1)[1].strip()
+    words = shlex.split(command)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BROADCAST_")}
+    while "=" in words[0]:
+        name, _, value = words.pop(0).partition("=")
+        env[name] = value
+    assert words[0] == "broadcast" and "--dry-run" in words
+    env.update(PYTHONPATH=str(REPO), COLUMNS="200")
+    done = subprocess.run(
+        [sys.executable, "-m", "broadcast", *words[1:]],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out
+    assert "warning" not in out.lower() and "error" not in out.lower(), out
+    assert "plus de temps que prévu" not in out and "taking longer" not in out, out
+    assert "Point à 11h40" in out
+    incident, _ = load_incident(EXAMPLE, {"timezone": "Europe/Paris"})
+    assert incident.status == "investigating"
+    for words_of in (incident, incident.in_language("en")[0]):
+        said = f"{words_of.summary} {words_of.actions}".lower()
+        assert not any(cause in said for cause in ("câble", "cable", "endommag", "damaged"))
