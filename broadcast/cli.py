@@ -282,6 +282,17 @@ def send(
         ),
     ] = False,
     as_name: AsOpt = None,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key",
+            help="Sign as the sender with this SSH private key, for approval.allowed_signers "
+            "(default: $BROADCAST_SIGNING_KEY).",
+            show_default=False,
+            dir_okay=False,
+            metavar="FILE",
+        ),
+    ] = None,
     exercise: ExerciseOpt = False,
 ) -> None:
     """Send the incident on every channel (or the --channel ones); safe to repeat from cron.
@@ -321,6 +332,7 @@ def send(
             exercise=exercise,
             strict=strict,
             previous_wording=peek_wording(incident, config_path(config), state),
+            state_dir=state,
         )
         if as_json:
             would = (
@@ -348,6 +360,7 @@ def send(
             ledger_lost=ledger_lost,
             sender=as_name,
             exercise=exercise,
+            signing_key=key,
         )
     )
 
@@ -468,24 +481,55 @@ def approve(
 ) -> None:
     """Show what every channel will carry and approve exactly those texts, as a second person.
 
-    The approval is of a hash over every rendered text of every channel and language: an edit
-    afterwards voids it. The person who sends must be someone else.
+    Every text of every channel and language is approved, byte for byte, with the reminders
+    that keep its promise over the next 24 hours, in the mode given (a real alert, or
+    --exercise): a send goes out with exactly those texts, or not at all. On a file already
+    sent, it approves the reminders still to come. The person who sends must be someone else.
     """
-    from broadcast.delivery.approval import person, record_approval
+    from broadcast.delivery.approval import check_name, mode_of, mode_words, record_approval
+    from broadcast.delivery.approval import person as person_of
+    from broadcast.delivery.sending import ToApprove, plans_to_approve
+    from broadcast.input.config import config_path
     from broadcast.ledger.location import state_folder
     from broadcast.ledger.sqlite import Ledger, LedgerFault, ledger_errors
     from broadcast.terminal.preview import show_preview
 
-    plan = _prepare(incident, config, None, exercise=exercise)
-    if not plan.ok or plan.incident is None or plan.config is None:
+    now = _now()
+    approver = person_of(as_name)
+    try:
+        check_name(approver, incident)
+        found = plans_to_approve(
+            incident,
+            config_path(config),
+            now,
+            state_dir=state,
+            exercise=exercise,
+            previous_wording=_previous_wording,
+        )
+    except LedgerFault as fault:
+        _fail([Problem(str(fault))])
+    except InputError as exc:
+        _fail(exc.problems)
+    if not isinstance(found, ToApprove):
         if as_json:
-            _print_json({**plan.to_json(), "approved": False})
+            _print_json({**found.to_json(), "approved": False})
         else:
-            show_preview(plan, html_source=False)
+            show_preview(found, html_source=False)
         raise typer.Exit(EXIT_BAD_INPUT)
-    approver = person(as_name)
+    mode = mode_of(found.incident)
+    shown = found.shown
+    assert shown.config is not None
     if not as_json:
-        show_preview(plan, html_source=False)
+        from broadcast.terminal.approval import show_reminders
+
+        if found.update is not None:
+            show_preview(found.update, html_source=False)
+        else:
+            typer.echo(
+                f"{incident} is the version already sent at "
+                f"{found.incident.local_time(found.anchor)}: this approves its reminders."
+            )
+        show_reminders(found.reminders, mode_words(mode))
     if not yes:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             _fail(
@@ -496,13 +540,20 @@ def approve(
                     )
                 ]
             )
-        if not typer.confirm(f"Approve every text above as {approver}?", default=False):
+        if not typer.confirm(
+            f"Approve every text above as {approver}, as {mode_words(mode)}?", default=False
+        ):
             raise typer.Exit(EXIT_OK)
     try:
-        ledger = Ledger(state_folder(state, plan.config.folder, dict(os.environ)))
+        ledger = Ledger(
+            state_folder(state, shown.config.folder, dict(os.environ)),
+            address=shown.config.ledger,
+        )
         try:
             with ledger_errors(ledger.path):
-                approval = record_approval(ledger, plan.incident.id, plan, approver, key)
+                approval = record_approval(
+                    ledger, found.incident.id, found.manifest, approver, key, incident, now
+                )
         finally:
             ledger.close()
     except LedgerFault as fault:
@@ -511,19 +562,23 @@ def approve(
         _fail(exc.problems)
     document = {
         "approved": True,
-        "incident": plan.incident.id,
+        "incident": found.incident.id,
         "approved_by": approval.approved_by,
         "approved_at": approval.approved_at.isoformat(),
-        "texts_hash": approval.texts_hash,
+        "texts_hash": found.manifest.digest,
         "signed": approval.signature is not None,
-        "exercise": plan.incident.exercise,
+        "exercise": found.incident.exercise,
+        "mode": mode,
+        "texts_at": found.anchor.isoformat(),
+        "version": found.update is not None,
+        "reminders": [r.now.isoformat() for r in found.reminders],
     }
     if as_json:
         _print_json(document)
     else:
         from broadcast.terminal.sending import show_approval
 
-        show_approval(document, plan)
+        show_approval(document, shown)
 
 
 @app.command(cls=PlainUsageCommand)
@@ -541,8 +596,12 @@ def status(
         ledger: "Ledger", parsed: "Incident", now: datetime, loaded: "Config"
     ) -> dict[str, Any]:
         from broadcast.delivery.receipts import receipt_channels
+        from broadcast.delivery.sending import channels_left
 
-        return incident_status(ledger, parsed, now, receipt_channels(loaded))
+        summary = incident_status(ledger, parsed, now, receipt_channels(loaded))
+        # The channels the latest version has not gone to (a send with --channel): the next
+        # tick sends it there.
+        return {**summary, "not_sent_on": channels_left(ledger, parsed, loaded)}
 
     summary = _from_ledger(incident, config, state, summarise, exercise)
     if as_json:
@@ -569,14 +628,18 @@ def reconcile(
     from broadcast.input.config import config_path, load_config
     from broadcast.input.incident import load_incident
     from broadcast.ledger.location import state_folder
-    from broadcast.ledger.sqlite import Ledger
+    from broadcast.ledger.sqlite import Ledger, LedgerFault
 
     try:
         loaded = load_config(config_path(config))
         parsed, _ = load_incident(incident, loaded.defaults.model_dump())
     except InputError as exc:
         _fail(exc.problems)
-    ledger = Ledger(state_folder(state, loaded.folder, dict(os.environ)), address=loaded.ledger)
+    try:
+        folder = state_folder(state, loaded.folder, dict(os.environ))
+        ledger = Ledger(folder, address=loaded.ledger)
+    except LedgerFault as fault:  # the ledger cannot be opened: said, not a traceback
+        _fail([Problem(str(fault))])
     try:
         result = read_receipts(ledger, loaded, parsed.id)
     finally:
@@ -642,10 +705,13 @@ def report(
         if output is None:
             show_report(data, console())
             return
-        with output.open("w", encoding="utf-8") as handle:
-            show_report(data, Console(file=handle, width=120, color_system=None))
-        return
-    text = report_markdown(data) if fmt == "md" else report_html(data)
+        import io
+
+        buffer = io.StringIO()
+        show_report(data, Console(file=buffer, width=120, color_system=None))
+        text = buffer.getvalue()
+    else:
+        text = report_markdown(data) if fmt == "md" else report_html(data)
     if output is None:
         sys.stdout.write(text)
         if fmt == "html":
@@ -654,15 +720,60 @@ def report(
             )
         return
     files = {output: text}
+    styles = STYLES.read_text(encoding="utf-8")
     if fmt == "html":
         # Beside the page, as it links it: no inline style, so a strict CSP serves it as is.
-        files[output.parent / STYLESHEET] = STYLES.read_text(encoding="utf-8")
+        files[output.parent / STYLESHEET] = styles
+    # Checked before anything is written. A link is never written through (its target could
+    # be anything); the file named by --output is the user's to replace, but report.css, which
+    # the user did not name, replaces only a report.css of ours (an earlier report's).
+    for path in files:
+        if path.is_symlink():
+            _fail([Problem(f"--output {output}: {path} is a symbolic link; it is not followed")])
+        if path != output and path.exists() and not _our_stylesheet(path, styles):
+            _fail(
+                [
+                    Problem(
+                        f"--output {output}: {path} exists and is not a report's stylesheet "
+                        "written by broadcast, so it was not replaced and nothing was written; "
+                        "write the report into another folder (the page links report.css "
+                        "beside it)"
+                    )
+                ]
+            )
     for path, content in files.items():
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content, encoding="utf-8")
+            _replace_file(path, content)
         except OSError as exc:
             _fail([Problem(f"--output {output}: cannot write {path}: {exc.strerror or exc}")])
+
+
+def _our_stylesheet(path: Path, styles: str) -> bool:
+    """An existing report.css that broadcast wrote (this version's or an earlier one's)."""
+    try:
+        with path.open("r", encoding="utf-8", errors="replace") as handle:
+            start = handle.read(200)
+    except OSError:
+        return False
+    return path.is_file() and start[:60] == styles[:60]
+
+
+def _replace_file(path: Path, content: str) -> None:
+    """Write ``content`` to a new file beside ``path``, then rename it over ``path``: a link
+    planted meanwhile is replaced, never written through."""
+    import secrets
+
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    fd = os.open(temporary, flags, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def _from_ledger(
@@ -707,6 +818,7 @@ def _run_send(
     sender: str | None = None,
     exercise: bool = False,
     standby: bool = False,
+    signing_key: Path | None = None,
 ) -> int:
     """One incident, from lock to summary; returns the exit code.
 
@@ -744,6 +856,8 @@ def _run_send(
         stream_recipients=options.yes,
         standby=standby,
         strict=options.strict,
+        # The sender's key: --key, else $BROADCAST_SIGNING_KEY (tick and retry, cron).
+        signing_key=signing_key or _signing_key(),
     )
     try:
         with run:
@@ -754,6 +868,8 @@ def _run_send(
                 action=decision.action if decision else None,
                 reason=decision.reason if decision else None,
                 uncertain_found=run.uncertain_found or None,
+                # What this run does with them, per channel (look up, look up calls, hold).
+                uncertain_ahead={c: a for c, (_, a) in run.uncertain_ahead.items()} or None,
             )
             if plan is not None and not plan.ok:
                 for problem in plan.all_problems:
@@ -767,14 +883,22 @@ def _run_send(
                 return EXIT_BAD_INPUT
             assert decision is not None
             if plan is None:  # nothing to say
+                # Still uncertain from earlier runs: named, and the exit says so, every time.
+                uncertain = _uncertain(run)
                 if as_json:
-                    emit(_decision_json(run, []))
+                    emit(_decision_json(run, [], uncertain))
                 else:
-                    from broadcast.terminal.sending import show_decision, show_follow_up
+                    from broadcast.terminal.sending import (
+                        show_decision,
+                        show_follow_up,
+                        show_uncertain,
+                    )
 
                     show_decision(run, incident)
                     show_follow_up(run.followed)
-                return EXIT_DELIVERY_FAILED if run.uncertain_found else EXIT_OK
+                    show_uncertain(uncertain)
+                held = run.uncertain_found or uncertain
+                return EXIT_DELIVERY_FAILED if held else EXIT_OK
             warnings = [p for p in plan.all_problems if not p.is_error]
             for warning in warnings:
                 log.write("warning", **warning.to_json())
@@ -828,13 +952,18 @@ def _run_send(
                 log.write(
                     "channel", **{k: v for k, v in outcome.to_json().items() if k != "failures"}
                 )
+            # --channel: the other channels have not had this version; the next tick sends it.
+            left = run.left_out()
+            if left:
+                log.write("not_sent_on", channels=left)
             if as_json:
-                emit(_decision_json(run, outcomes, uncertain))
+                emit({**_decision_json(run, outcomes, uncertain), "not_sent_on": left})
             else:
-                from broadcast.terminal.sending import show_follow_up, show_outcomes
+                from broadcast.terminal.sending import show_follow_up, show_left, show_outcomes
 
                 show_outcomes(outcomes, uncertain, warnings, plan.skipped)
                 show_follow_up(run.followed)
+                show_left(left)
             failed = any(o.failed_total or o.problems or o.stopped for o in outcomes) or uncertain
             return EXIT_DELIVERY_FAILED if failed else EXIT_OK
     except InputError as refused:  # the ledger says this file may not speak for its id
@@ -913,13 +1042,25 @@ def _uncertain(run: "SendRun") -> list[dict[str, object]]:
     """Deliveries a killed run left maybe-sent, still waiting for --resend-uncertain."""
     from broadcast.ledger.sqlite import UNCERTAIN
 
-    if run.ledger is None or run.plan is None or run.plan.incident is None:
+    if run.plan is not None and run.plan.incident is not None:
+        incident_id = run.plan.incident.id
+    elif run.decision is not None and run.decision.version is not None:
+        incident_id = run.decision.version.incident_id  # nothing to say: no plan was made
+    else:
         return []
-    latest = run.ledger.latest_version(run.plan.incident.id)
+    if run.ledger is None:
+        return []
+    latest = run.ledger.latest_version(incident_id)
     if latest is None:
         return []
     return [
-        {"channel": d.channel, "recipient": d.recipient_hint, "line": d.line}
+        {
+            "channel": d.channel,
+            "recipient": d.recipient_hint,
+            "line": d.line,
+            # Why it is uncertain, when a lookup said (None: a run stopped while sending it).
+            "why": d.error_message,
+        }
         for d in run.ledger.deliveries(latest.id, states=(UNCERTAIN,))
     ]
 
@@ -942,6 +1083,11 @@ def _decision_json(
         "sent": sum(o.sent for o in outcomes),
         "delivery": [o.to_json() for o in outcomes],
         "uncertain": list(uncertain),
+        # What this run did with the uncertain deliveries it found (look up, hold...).
+        "uncertain_ahead": {
+            channel: {"count": count, "action": action}
+            for channel, (count, action) in run.uncertain_ahead.items()
+        },
         "follow_up": run.followed.to_json() if run.followed is not None else None,
         "warnings": [w.to_json() for w in warnings],
         "receipts": run.receipts.to_json() if run.receipts else None,
@@ -1025,6 +1171,7 @@ def _prepare(
     strict: bool = False,
     occasions: "frozenset[str] | Callable[[Config, Incident], frozenset[str] | None] | None" = None,
     exercise: bool = False,
+    state: Path | None = None,
 ) -> "Plan":
     from broadcast.delivery.preflight import prepare
     from broadcast.input.config import config_path
@@ -1039,6 +1186,7 @@ def _prepare(
         occasions=occasions,
         exercise=exercise,
         previous_wording=_previous_wording,
+        state_dir=state,
     )
 
 
@@ -1083,6 +1231,13 @@ def _occasions(
     except LedgerFault:
         return None
     return decision.occasions if decision is not None else None
+
+
+def _signing_key() -> Path | None:
+    from broadcast.delivery.approval import KEY_ENV
+
+    value = os.environ.get(KEY_ENV, "").strip()
+    return Path(value) if value else None
 
 
 def _now() -> datetime:

@@ -11,6 +11,7 @@ Set ``BROADCAST_SCREENSHOTS`` to a folder to keep the screenshots (the README's 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import time
@@ -26,7 +27,7 @@ from playwright.sync_api import Browser, Page, Route, expect
 from broadcast.channels.base import DeliveryContext, Target
 from broadcast.channels.web_banner import WebBannerAdapter
 from broadcast.input.config import WebBannerChannel
-from tests.browser import StaticServer
+from tests.browser import StaticServer, missing
 from tests.conftest import NOW
 from tests.test_channel_web_banner import T0, message
 from tests.world import World, edit
@@ -34,7 +35,13 @@ from tests.world import World, edit
 REPO = Path(__file__).resolve().parent.parent
 ATOM = "{http://www.w3.org/2005/Atom}"
 XML = "{http://www.w3.org/XML/1998/namespace}"
-AXE = REPO / "tests" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+# axe-core as the PyPI package axe-playwright-python ships it (a test extra): no npm needed.
+_AXE_PACKAGE = importlib.util.find_spec("axe_playwright_python")
+AXE = (
+    Path(_AXE_PACKAGE.origin).parent / "axe.min.js"
+    if _AXE_PACKAGE is not None and _AXE_PACKAGE.origin
+    else Path("axe-playwright-python is not installed")
+)
 CSP = "default-src 'self'"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -159,10 +166,10 @@ class Checked:
 @pytest.fixture(scope="session")
 def axe_available() -> None:
     if not AXE.is_file():
-        pytest.fail(
-            f"the browser checks need axe-core at {AXE}: run "
-            "`npm install --prefix tests/axe` (.ci/run does). It is never downloaded by a test.",
-            pytrace=False,
+        missing(
+            "browser",
+            f"the browser checks need axe-core at {AXE}: pip install -e '.[test]' installs "
+            "axe-playwright-python, which ships it",
         )
 
 
@@ -358,7 +365,7 @@ def test_the_status_site(
     expect(facts).to_contain_text("Fin de l'incident")
     expect(facts).to_contain_text("22 novembre 2026 à 13")
     expect(facts).to_contain_text("Durée")
-    expect(facts).to_contain_text("5 heures")
+    expect(facts).to_contain_text("4 heures 50 minutes")  # 8h10 to 13h, not rounded
     entries = page.locator("ol.timeline > li")
     expect(entries).to_have_count(4)
     expect(entries.nth(0)).to_contain_text("Résolu")
@@ -433,9 +440,10 @@ def test_feed_of_the_status_site(status_site: StaticServer) -> None:
     assert titles[1].startswith("Résolu · ") and titles[2].startswith("Rappel · Cause identifiée")
     contents = [e.findtext(f"{ATOM}content") for e in entries]
     assert len(set(contents)) == 5, "each update has its own text"
-    # The feed speaks the newest update's language; each other entry says its own.
-    assert feed.get(f"{XML}lang") == "en"
-    assert [e.get(f"{XML}lang") for e in entries] == [None, "fr", "fr", "fr", "fr"]
+    # The feed speaks the site's language (here the oldest incident's: no site_locale), not
+    # the newest update's; an entry in another language says its own.
+    assert feed.get(f"{XML}lang") == "fr"
+    assert [e.get(f"{XML}lang") for e in entries] == ["en", None, None, None, None]
     assert all(e.findtext(f"{ATOM}published") for e in entries)
     assert feed.find(f"{ATOM}link[@rel='self']") is not None
 

@@ -8,7 +8,8 @@ instance, so an adapter need not be thread-safe; it may keep a connection open b
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -99,7 +100,14 @@ class DeliveryError(Exception):
         retry_after: float | None = None,
         channel_fault: bool = False,
         maybe_sent: bool = False,
+        keep: Iterable[str] = (),
     ) -> None:
+        # A provider's words may quote a contact (its own or another's, in any national form):
+        # masked here, once, so the ledger, the log and the terminal never see it in clear.
+        # ``keep``: the channel's own identities (its login), which are not personal data.
+        from broadcast.input.recipients import mask_contacts
+
+        message = mask_contacts(message, keep)
         super().__init__(message)
         self.code = code
         self.message = message
@@ -107,6 +115,11 @@ class DeliveryError(Exception):
         self.retry_after = retry_after
         self.channel_fault = channel_fault
         self.maybe_sent = maybe_sent
+
+
+class LookupUndecided(Exception):
+    """The provider holds a delivery that may be this attempt's, and nothing it returns tells
+    whose it is: the delivery is held uncertain, neither taken as sent nor sent again."""
 
 
 class DeliveryContext(NamedTuple):
@@ -130,6 +143,9 @@ class Adapter:
     opt_out_codes: ClassVar[frozenset[str]] = frozenset()
     # The provider can say whether a delivery went out (``find_sent``): exactly once.
     can_look_up: ClassVar[bool] = False
+    # Its lookup can tell this attempt's delivery from any other (an SMS by its body); False
+    # when it can only prove that none went out (a call: see ``LookupUndecided``).
+    finds_own: ClassVar[bool] = True
     # The provider says what became of a delivery (``delivery_status``), read by
     # ``broadcast reconcile`` and at the start of every run: delivery receipts.
     gives_receipts: ClassVar[bool] = False
@@ -166,11 +182,20 @@ class Adapter:
         """
         raise NotImplementedError
 
-    def find_sent(self, message: Outgoing, target: Target, since: datetime) -> str | None:
+    def find_sent(
+        self,
+        message: Outgoing,
+        target: Target,
+        since: datetime,
+        others: frozenset[str] = frozenset(),
+    ) -> str | None:
         """The provider's id of ``message`` to ``target`` if it took one since ``since`` (UTC).
 
         Asked before sending again what may have gone out (a crash, a timeout); only for
-        adapters with ``can_look_up``. Raise ``DeliveryError`` if the provider cannot say.
+        adapters with ``can_look_up``. ``others``: the provider's ids of other deliveries (or
+        earlier attempts) to the same recipient, never this attempt's. Raise
+        ``DeliveryError`` if the provider cannot say, ``LookupUndecided`` if it holds one
+        that may be this attempt's but cannot tell.
         """
         raise NotImplementedError
 
@@ -194,6 +219,26 @@ class FolderAdapter(Adapter):
         if not folder.is_absolute():
             folder = self.context.config_folder / folder
         return Target(address=str(folder), name=self.name)
+
+    def public_folder(self, folder: Path, names: Iterable[str]) -> None:
+        """Make ``folder``, refusing a symbolic link at it or at any of the ``names`` to write.
+
+        A link planted there would send the public files (or the history read back from
+        them) somewhere nobody chose. The folder's own parents may be links: the preview and
+        the confirmation name the folder they resolve to. A channel fault: nothing is
+        written, and the next run after the link is removed publishes.
+        """
+        for path in (folder, *(folder / name for name in names)):
+            if path.is_symlink():
+                raise DeliveryError(
+                    "symlink",
+                    f"{path} is a symbolic link (to {os.readlink(path)}): broadcast writes "
+                    "public files only as its own files in a real folder, so nothing was "
+                    "written. Remove the link, or give output_dir the real folder.",
+                    transient=False,
+                    channel_fault=True,
+                )
+        folder.mkdir(parents=True, exist_ok=True)
 
 
 class ClientAdapter(Adapter, Generic[ClientT]):

@@ -13,10 +13,14 @@ waiting on a queue nobody reads: the failing worker keeps draining it, its chann
 a ledger fault stops every channel (they all write the same file). The fault is reported as the
 channel's problem.
 
-On a channel whose provider can look deliveries up (SMS), nothing that may have gone out is
-sent again blindly: a delivery a killed run left ``uncertain``, or one whose request timed out
-or lost its connection after leaving, is first looked up at the provider (since the attempt
-began); found, it is recorded as sent with the provider's id; not found, it is sent.
+On a channel whose provider can look deliveries up (SMS, calls), nothing that may have gone
+out is sent again blindly: a delivery a killed run left ``uncertain``, or one whose request
+timed out or lost its connection after leaving, is first looked up at the provider (since the
+attempt began, leaving out what the ledger knows are other deliveries'); found, it is recorded
+as sent with the provider's id; not found, it is sent; when the provider cannot tell whose it
+is (a call), it is held uncertain. A delivery an earlier run recorded is made to the address,
+name and language recorded with it, never the recipients file as edited since: its text and its
+lookup are its first attempt's.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from broadcast.channels.base import (
     Adapter,
     DeliveryContext,
     DeliveryError,
+    LookupUndecided,
     Outgoing,
     Receipt,
     Target,
@@ -51,6 +56,7 @@ from broadcast.input.recipients import (
     SeenSet,
     language_of,
     mask_address,
+    mask_contacts,
     mask_name,
     read_recipients,
 )
@@ -221,10 +227,19 @@ class ChannelOutcome:
     # Recipients suppressed on this channel (opted out, invalid, not a mobile): not sent to.
     suppressed: int = 0
     retries: int = 0
+    # What may have gone out (an earlier run was stopped while sending it, or its answer was
+    # lost) was looked up: found and recorded as sent; not found and sent, with the text
+    # recorded for it; or held uncertain (the provider cannot tell, or the lookup failed).
+    found_sent: int = 0
+    resent: int = 0
+    held_uncertain: int = 0
     stopped: bool = False
     # A newer version of the incident took over: this run stopped handing out the old one.
     superseded: bool = False
     failures: list[Receipt] = field(default_factory=list)
+    # Failed here, then reached by the fallback channel in the same run: fallback type → count
+    # (the failure is in the ledger; for the run, the person was reached).
+    reached_by: Counter[str] = field(default_factory=Counter)
     provider_ids: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     # The recipients file as this send read it, every row (the plan may have read the first).
@@ -250,6 +265,24 @@ class ChannelOutcome:
             if len(self.failures) < MAX_KEPT_FAILURES:
                 self.failures.append(receipt)
 
+    def stood_in(self, reached: Mapping[str, str]) -> None:
+        """The failures whose address a fallback reached (address → the fallback's type)
+        become "reached by" it: a person the run reached one way is not a failed person.
+        Failures beyond the ones kept (MAX_KEPT_FAILURES) stay counted as failed."""
+        with self.lock:
+            kept = []
+            for receipt in self.failures:
+                kind = reached.get(receipt.target.address)
+                if kind is None:
+                    kept.append(receipt)
+                    continue
+                code = receipt.error_code or "error"
+                self.failed[code] -= 1
+                if self.failed[code] <= 0:
+                    del self.failed[code]
+                self.reached_by[kind] += 1
+            self.failures = kept
+
     def to_json(self) -> dict[str, Any]:
         return {
             "channel": self.name,
@@ -258,6 +291,7 @@ class ChannelOutcome:
             "sent": self.sent,
             "failed": self.failed_total,
             "failed_by_reason": dict(self.failed),
+            "reached_by_fallback": dict(self.reached_by),
             "skipped": self.skipped,
             "duplicates": self.duplicates,
             "already": self.already,
@@ -265,6 +299,11 @@ class ChannelOutcome:
             "opted_out": self.opted_out,
             "suppressed": self.suppressed,
             "retries": self.retries,
+            "looked_up": {
+                "found_sent": self.found_sent,
+                "resent": self.resent,
+                "held_uncertain": self.held_uncertain,
+            },
             "stopped": self.stopped,
             "superseded": self.superseded,
             "provider_ids": self.provider_ids,
@@ -320,12 +359,17 @@ def outgoing_for(
         "started_at": incident.started_at.isoformat(),
         "eta": incident.eta.isoformat() if incident.eta else None,
         "next_update_at": next_update.isoformat() if next_update else None,
+        # When it ended (resolved or cancelled), as its messages say: not when this went out.
+        "ended_at": ended_at.isoformat() if (ended_at := incident.end_time(plan.now)) else None,
+        # Times on the status site name their zone ("CET"), not only an offset.
+        "timezone": incident.timezone,
         "reminder": plan.reminder,
         # A drill: the status site marks it in words (its index, its banner, its feed).
         "exercise": incident.exercise,
         # The language of the texts carried (a call is read out in it).
         "language": language or language_of(channel.locale),
         **_alert_facts(incident, channel.type),
+        **_site_facts(plan.config, channel),
         **(extra_facts or {}),
     }
     parts = channel.variants.get(language, channel.parts) if language else channel.parts
@@ -336,6 +380,16 @@ def outgoing_for(
         facts=facts,
         variants={lang: dict(texts) for lang, texts in channel.variants.items()},
     )
+
+
+def _site_facts(config: Any, channel: ChannelPlan) -> dict[str, Any]:
+    """The language of what covers every incident (the status site's index and feed, the CAP
+    folder's feed): the organisation's, not the incident's (the banner's ``site_locale``, else
+    ``defaults.locale``)."""
+    if channel.type not in ("web_banner", "cap"):
+        return {}
+    settings = config.channels.get(channel.name)
+    return {"site_locale": getattr(settings, "site_locale", None) or config.defaults.locale}
 
 
 def _alert_facts(incident: Any, channel_type: str) -> dict[str, Any]:
@@ -700,10 +754,12 @@ class Dispatcher:
             for target in batch:
                 work.put((target, None, None))
             return
+        recorded: dict[int, Contact] = {}
         claims = self.ledger.claim_batch(
             self.version_id,
             channel,
             [Contact(t.address, t.name, t.locale, t.line) for t in batch],
+            recorded,
         )
         if self.ledger.shared:
             # Hosts share the ledger: this run sends only what it takes, in one statement for
@@ -723,6 +779,8 @@ class Dispatcher:
         for target, (delivery_id, state) in zip(batch, claims, strict=True):
             if not state:
                 continue  # another host's
+            if delivery_id in recorded:
+                target = _as_recorded(target, recorded[delivery_id])
             claimed = self._claimed(channel, target, outcome, kind, delivery_id, state)
             if claimed is False:
                 continue
@@ -986,6 +1044,7 @@ class Dispatcher:
     ) -> Receipt | None:
         cost = adapter.cost(message, target)
         attempt = 0
+        looked_up = False  # an earlier attempt was looked up and not found
         while True:
             attempt += 1
             if since is not None:
@@ -993,9 +1052,24 @@ class Dispatcher:
                 if attempt == 1 and halted():
                     return None
                 try:
-                    found = adapter.find_sent(message, target, since)
+                    found = adapter.find_sent(
+                        message, target, since, self._known_ids(outcome, target)
+                    )
+                except LookupUndecided as undecided:
+                    with outcome.lock:
+                        outcome.held_uncertain += 1
+                    return Receipt(
+                        target,
+                        ok=False,
+                        error_code="uncertain",
+                        error=str(undecided),
+                        attempts=attempt,
+                        uncertain=True,
+                    )
                 except DeliveryError as error:
                     if not error.transient or attempt >= self.policy.max_attempts or halted():
+                        with outcome.lock:
+                            outcome.held_uncertain += 1
                         return Receipt(
                             target,
                             ok=False,
@@ -1008,12 +1082,15 @@ class Dispatcher:
                     self.sleep(error.retry_after or self.policy.backoff(attempt))
                     continue
                 if found is not None:
+                    with outcome.lock:
+                        outcome.found_sent += 1
                     return Receipt(target, ok=True, provider_id=found, attempts=attempt)
                 if halted():
                     # Not sent, and stopped: the ledger keeps it uncertain; the next run
                     # looks again before sending.
                     return None
                 since = None
+                looked_up = True
             limiter.acquire(cost)
             if attempt == 1 and halted():
                 # Stopped (Ctrl-C, a newer version, the channel refused) while waiting for a
@@ -1090,7 +1167,7 @@ class Dispatcher:
                     # (uncertain if it may have gone out: the next run looks it up).
                     return failure
             except Exception as error:  # a bug in an adapter must not take the others down
-                said = f"{type(error).__name__}: {error}"
+                said = mask_contacts(f"{type(error).__name__}: {error}")
                 return Receipt(
                     target,
                     ok=False,
@@ -1101,7 +1178,26 @@ class Dispatcher:
                     attempts=attempt,
                 )
             else:
+                if looked_up:
+                    with outcome.lock:
+                        outcome.resent += 1
                 return Receipt(target, ok=True, provider_id=provider_id, attempts=attempt)
+
+    def _known_ids(self, outcome: ChannelOutcome, target: Target) -> frozenset[str]:
+        """The provider's ids the ledger holds for ``target`` on every channel of this one's
+        type: other deliveries' (or earlier attempts'), which a lookup must never take for
+        this attempt's."""
+        if self.ledger is None:
+            return frozenset()
+        same = [name for name, c in self.config.channels.items() if c.type == outcome.type]
+        return self.ledger.provider_ids_to(target.address, same)
+
+
+def _as_recorded(target: Target, contact: Contact) -> Target:
+    """The target a delivery an earlier run recorded is made to: its recorded address, name
+    and language (so its text, and the lookup of what may have gone out, are the first
+    attempt's), whatever the recipients file says now; the file's line, where it is now."""
+    return Target(contact.address, contact.name, target.line, contact.locale)
 
 
 def _without_contact(text: str, target: Target) -> str:

@@ -156,6 +156,12 @@ class Plan:
     previous_update_at: datetime | None = None
     # Channels that do not carry this version (their send_on or min_severity), and why.
     skipped: dict[str, str] = field(default_factory=dict)
+    # Per web banner channel, updates not yet in its history that will be by this plan's
+    # moment: an approval renders a version's reminders ahead of time (delivery.approval).
+    published: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # For a correction: what the message it corrects said, as the ledger recorded it
+    # (``sending.corrected_wording``); None before anything was sent.
+    corrected: dict[str, Any] | None = None
 
     @property
     def all_problems(self) -> list[Problem]:
@@ -209,6 +215,9 @@ def prepare(
     | Callable[[Config, Incident], dict[str, Any] | None]
     | None = None,
     loaded: tuple[Config, Incident, YamlDocument] | None = None,
+    published: Mapping[str, list[dict[str, Any]]] | None = None,
+    state_dir: Path | None = None,
+    corrected: dict[str, Any] | Callable[[Config, Incident], dict[str, Any] | None] | None = None,
 ) -> Plan:
     """Build the plan. ``check_credentials`` is for real sends: a dry run needs no secrets.
 
@@ -228,6 +237,12 @@ def prepare(
     readers further down may ask for any of them.
     ``loaded``: channels.yaml and the incident as the caller already read and validated them
     from these paths (a send, which decided from them what to do), not read a second time.
+    ``published``: per web banner channel, updates its history will hold by ``now`` (an
+    approval renders the reminders ahead); the status page's timeline lists them.
+    A correction (``status: cancelled``) quotes what the message it corrects said:
+    ``corrected`` (``sending.corrected_wording``, or a function of the configuration and the
+    incident), else read from the ledger in ``state_dir`` (``--state``), the same for a
+    preview, an approval and the send, so that the texts approved are the texts sent.
     """
     plan = Plan(
         incident_path=incident_path,
@@ -235,6 +250,7 @@ def prepare(
         now=now,
         reminder=reminder,
         previous_update_at=previous_update_at,
+        published={name: list(entries) for name, entries in (published or {}).items()},
     )
     if loaded is not None:
         plan.config, plan.incident, incident_doc = loaded
@@ -268,6 +284,14 @@ def prepare(
     )
     if callable(occasions):
         occasions = occasions(plan.config, plan.incident)
+    if plan.incident.status == "cancelled":
+        if callable(corrected):
+            corrected = corrected(plan.config, plan.incident)
+        elif corrected is None:
+            from broadcast.delivery.sending import corrected_in_ledger
+
+            corrected = corrected_in_ledger(plan.config, plan.incident.id, state_dir, environ)
+        plan.corrected = corrected
     for name in selected:
         if occasions is not None:
             reason = plan.config.channels[name].skip_reason(occasions, plan.incident.severity)
@@ -518,6 +542,25 @@ def _plan_channel(
         else:
             result.variant_measures[language] = measures
 
+    output_dir = getattr(channel, "output_dir", None)
+    if output_dir:
+        # Where the public files really go, links in its path followed: the preview and the
+        # confirmation name it. The folder itself must not be a link (the send refuses one).
+        folder = config.folder / Path(output_dir).expanduser()  # as written: not resolved
+        result.measures["folder"] = str(folder.resolve())
+        if folder.is_symlink():
+            result.problems.append(
+                Problem(
+                    f"output_dir {folder} is a symbolic link (to {os.readlink(folder)}): "
+                    "broadcast writes public files only into a real folder; remove the link, "
+                    f"or write the folder it points to (output_dir: {folder.resolve()})",
+                    config.path,
+                    config.line_of("channels", name, "output_dir"),
+                    "output_dir",
+                    channel=name,
+                )
+            )
+
     if check_credentials:
         _, missing = resolve_credentials(config, name, environ)
         result.problems.extend(missing)
@@ -732,7 +775,7 @@ def _render_parts(
         override_dir=config.folder / "templates",
         locale=locale,
     )
-    context = renderer.context(name, channel.type, _timeline(plan, channel, config))
+    context = renderer.context(name, channel.type, _timeline(plan, channel, config, name))
     if channel.type == "web_banner":
         context["cap_feed"] = _cap_feed(channel, config)
     if channel.type == "email":
@@ -748,6 +791,8 @@ def _render_parts(
     context["max_segments"] = getattr(channel, "max_segments", None)
     if channel.type == "sms":
         context.update(smart_encoding=channel.smart_encoding, transliterate=channel.transliterate)
+    if plan.corrected:
+        context.update(_corrected_context(plan.corrected, language_of(locale), incident))
     if plan.reminder:
         previous = plan.previous_update_at
         context.update(
@@ -821,7 +866,24 @@ def _left_out(fitted: Fitted, channel: Any, name: str, config: Config, label: st
     ]
 
 
-def _timeline(plan: Plan, channel: Any, config: Config) -> list[dict[str, Any]] | None:
+def _corrected_context(
+    corrected: dict[str, Any], language: str, incident: Incident
+) -> dict[str, Any]:
+    """What a correction in ``language`` quotes: the headline the corrected message carried
+    in that language, else in the language it was written in (what a reader without a
+    translation got), and when it went out."""
+    texts = corrected.get("texts") or {}
+    said = texts.get(language) or texts.get(corrected.get("language") or "") or {}
+    sent_at = corrected.get("sent_at")
+    return {
+        "wrong_headline": said.get("headline"),
+        "wrong_sent_at": datetime.fromisoformat(sent_at).astimezone(incident.zone)
+        if sent_at
+        else None,
+    }
+
+
+def _timeline(plan: Plan, channel: Any, config: Config, name: str) -> list[dict[str, Any]] | None:
     """This update, then what the banner channel already published for this incident."""
     if channel.type != "web_banner":
         return None
@@ -833,15 +895,23 @@ def _timeline(plan: Plan, channel: Any, config: Config) -> list[dict[str, Any]] 
     current = {
         "updated_at": now,
         "status": incident.status,
-        "headline": incident.headline,
+        # A correction by what it says, not by a headline kept from the wrong message.
+        "headline": " ".join(incident.correction.split())
+        if incident.status == "cancelled" and incident.correction
+        else incident.headline,
         "reminder": plan.reminder,
         "language": incident.language,
     }
-    earlier = [
-        entry
-        for entry in load_history(config.resolve_path(channel.output_dir), incident.id)
-        if entry["updated_at"] < now
+    history = load_history(config.resolve_path(channel.output_dir), incident.id)
+    seen = {(e["updated_at"], e["headline"]) for e in history}
+    history += [
+        e for e in plan.published.get(name, []) if (e["updated_at"], e["headline"]) not in seen
     ]
+    earlier = sorted(
+        (entry for entry in history if entry["updated_at"] < now),
+        key=lambda entry: entry["updated_at"],
+        reverse=True,
+    )
     return [current, *earlier] if earlier else None
 
 

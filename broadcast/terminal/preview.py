@@ -340,12 +340,16 @@ def _measures(channel: ChannelPlan, audience: str | None = None) -> str:
             bits.append(f"{m['weighted_length']}/{m['limit']} weighted")
     if channel.type == "facebook" and "characters" in m:
         bits.append(f"{m['characters']} characters")
-    if channel.recipients is not None:
+    if channel.recipients is not None or m.get("folder"):
         bits.append(audience or audience_of(channel))
     return " · ".join(bits)
 
 
 def audience_of(channel: ChannelPlan) -> str:
+    folder = channel.measures.get("folder")
+    if folder:  # the files are public: say where they really go
+        kind = "CAP alert feed" if channel.type == "cap" else "website"
+        return f"{kind}, files in {folder}"
     if channel.recipients is None:
         return {
             "twitter": "public post",

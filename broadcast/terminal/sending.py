@@ -46,6 +46,11 @@ def confirm_send(plan: Plan) -> bool:
     show_skipped(out, plan.skipped)
     _show_warnings(out, [p for p in plan.all_problems if not p.is_error], "To send with")
     # As Text: a plain string is rich markup, where "[y/N]" is a tag and vanishes.
+    # The mode is said right above the question: a tired "y" knows what it sends.
+    if plan.incident is not None and plan.incident.exercise:
+        out.print(Text("This is an EXERCISE: marked, to the exercise lists only.", "bold"))
+    else:
+        out.print(Text("This is a REAL alert, not an exercise.", "bold"))
     answer = out.input(Text("Send now? [y/N] ")).strip().lower()
     if answer in ("y", "yes", "o", "oui"):
         return True
@@ -62,6 +67,11 @@ def show_follow_up(followed: Any) -> None:
     if followed.looked_up:
         looked_up = count_of(followed.looked_up, "uncertain delivery", "uncertain deliveries")
         bits.append(f"{looked_up} looked up")
+    if followed.held_uncertain:
+        bits.append(
+            f"{followed.held_uncertain} of those held uncertain (the provider cannot tell whose "
+            "it is)"
+        )
     if followed.called_again:
         bits.append(f"{count_of(followed.called_again, 'unanswered call')} placed again")
     for channel, count in followed.fallbacks.items():
@@ -154,6 +164,19 @@ class SendProgress:
             self.progress.stop()
 
 
+# What a run does with a channel's uncertain deliveries (``SendRun.uncertain_ahead``).
+UNCERTAIN_HANDLING = {
+    "look up": "each is looked up at the provider before anything is sent again: found, it is "
+    "recorded as sent; not found, the text recorded for it is sent, in its recorded language, "
+    "to its recorded address",
+    "look up calls": "each is looked up in Twilio's Calls list: with no call to that number "
+    "since its attempt began, its recorded text is called; with one, it is held uncertain "
+    "(the list cannot tell whose call it is), for --resend-uncertain",
+    "hold": "held uncertain: nothing is sent to them by this run; --resend-uncertain sends "
+    "them again (they may then arrive twice)",
+}
+
+
 def show_outcomes(
     outcomes: list[ChannelOutcome],
     uncertain: Iterable[dict[str, Any]] | None = None,
@@ -180,6 +203,15 @@ def show_outcomes(
     out.print(table)
     show_skipped(out, dict(skipped or {}))
     for outcome in outcomes:
+        for kind, count in outcome.reached_by.items():
+            out.print(
+                Text(
+                    f"{outcome.name}: {count_of(count, 'recipient')} it could not reach "
+                    f"{'was' if count == 1 else 'were'} reached by {_BY.get(kind, kind)} "
+                    "instead (its fallback)",
+                    "green",
+                )
+            )
         if outcome.suppressed:
             out.print(
                 f"{outcome.name}: {count_of(outcome.suppressed, 'recipient')} not sent: "
@@ -220,20 +252,60 @@ def show_outcomes(
                     "yellow",
                 )
             )
-    for item in uncertain or ():
-        where = f" (line {item['line']})" if item.get("line") else ""
-        out.print(
-            Text(
-                f"{item['channel']}: {item['recipient']}{where} uncertain: an earlier run was "
-                "stopped while sending it; --resend-uncertain sends it again",
-                "yellow",
-            )
-        )
+    for outcome in outcomes:
+        if outcome.found_sent or outcome.resent or outcome.held_uncertain:
+            done = [
+                f"{outcome.found_sent} found sent (recorded as sent, not sent again)",
+                f"{outcome.resent} not found, so sent with the text recorded for them",
+                f"{outcome.held_uncertain} held uncertain",
+            ]
+            looked = outcome.found_sent + outcome.resent + outcome.held_uncertain
+            out.print(Text(f"{outcome.name}: {looked} maybe sent, looked up: {', '.join(done)}."))
+    show_uncertain(uncertain or ())
     total_failed = sum(o.failed_total for o in outcomes)
     total_sent = sum(o.sent for o in outcomes)
     style = "bold red" if total_failed else "bold green"
-    out.print(Text(f"{total_sent} sent, {total_failed} failed.", style))
+    reached: dict[str, int] = {}
+    for outcome in outcomes:
+        for kind, count in outcome.reached_by.items():
+            reached[kind] = reached.get(kind, 0) + count
+    by = "".join(f", {n} reached by {_BY.get(kind, kind)}" for kind, n in reached.items())
+    out.print(Text(f"{total_sent} sent, {total_failed} failed{by}.", style))
     _show_warnings(out, warnings, "Sent with")
+
+
+def show_uncertain(uncertain: Iterable[dict[str, Any]]) -> None:
+    """Each delivery still uncertain, by name (masked), with why."""
+    out = console()
+    for item in uncertain:
+        where = f" (line {item['line']})" if item.get("line") else ""
+        why = item.get("why") or "an earlier run was stopped while sending it"
+        out.print(
+            Text(
+                f"{item['channel']}: {item['recipient']}{where} uncertain: {why}; "
+                "--resend-uncertain sends it again",
+                "yellow",
+            )
+        )
+
+
+def show_left(left: Sequence[str]) -> None:
+    """After ``send --channel``: which channels have not had this version, and what sends it
+    there (a crisis team must not learn it from the next cron run)."""
+    if not left:
+        return
+    console().print(
+        Text(
+            f"Not sent on {', '.join(left)}: this run sent only on the channels asked for. "
+            "The next `broadcast tick` (cron) sends this same update there; `broadcast send` "
+            "without --channel sends it now.",
+            "yellow",
+        )
+    )
+
+
+# How a fallback channel's type is said: "reached by call".
+_BY = {"voice": "call", "email": "email", "sms": "SMS"}
 
 
 def _show_warnings(out: Console, warnings: Sequence[Problem], heading: str) -> None:
@@ -252,8 +324,15 @@ def show_decision(run: SendRun, incident_path: Path) -> None:
             Text(
                 f"{count_of(run.uncertain_found, 'delivery', 'deliveries')} "
                 f"{'was' if run.uncertain_found == 1 else 'were'} in flight when an earlier run "
-                "stopped: "
-                "marked uncertain (re-sent only with --resend-uncertain).",
+                "stopped: maybe sent, maybe not (uncertain).",
+                "yellow",
+            )
+        )
+    for channel, (count, what) in run.uncertain_ahead.items():
+        out.print(
+            Text(
+                f"{channel}: {count_of(count, 'uncertain delivery', 'uncertain deliveries')}: "
+                f"{UNCERTAIN_HANDLING[what]}.",
                 "yellow",
             )
         )
@@ -268,11 +347,22 @@ def show_decision(run: SendRun, incident_path: Path) -> None:
     }
     out.print(Text(f"{labels[decision.action]} for {incident_path}: {decision.reason}.", style))
     if run.approval is not None:
+        # In the incident's zone, as `status` and every summary say a time ("11:40 CET").
+        incident = run.plan.incident if run.plan is not None else None
+        approved_at = (
+            incident.local_time(run.approval.approved_at)
+            if incident is not None
+            else f"{run.approval.approved_at:%Y-%m-%d %H:%M} UTC"
+        )
         out.print(
             Text(
-                f"Approved by {run.approval.approved_by} at "
-                f"{run.approval.approved_at:%Y-%m-%d %H:%M} UTC"
+                f"Approved by {run.approval.approved_by} at {approved_at}"
                 + (" (signed)" if run.approval.signature else "")
+                + (
+                    ", as an EXERCISE"
+                    if run.plan is not None and run.plan.incident and run.plan.incident.exercise
+                    else ", as a real alert"
+                )
                 + ".",
                 "green",
             )
@@ -298,13 +388,16 @@ def show_approval(document: dict[str, Any], plan: Plan) -> None:
     """After ``approve``: who approved what, and what happens next."""
     channels = ", ".join(c.name for c in plan.channels)
     signed = " (signed)" if document["signed"] else ""
-    drill = " this exercise" if document["exercise"] else ""
+    drill = " as an EXERCISE" if document["exercise"] else " as a real alert"
+    reminders = len(document.get("reminders", ()))
+    what = "every text" if document.get("version", True) else "the coming reminders"
     console().print(
         Text(
-            f"Approved{drill} by {document['approved_by']}{signed}: every text of {channels} "
-            f"(texts {document['texts_hash'][:12]}). Someone other than "
-            f"{document['approved_by']} can now send it; an edit to the file voids this "
-            "approval.",
+            f"Approved by {document['approved_by']}{signed}{drill}: {what} of {channels}, "
+            f"and {reminders} reminder{'s' * (reminders != 1)} (texts "
+            f"{document['texts_hash'][:12]}). Someone other than {document['approved_by']} "
+            f"can now send it{' with --exercise' if document['exercise'] else ''}; an edit "
+            "to the file voids this approval.",
             "bold green",
         )
     )

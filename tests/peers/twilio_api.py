@@ -35,7 +35,15 @@ And the documented Calls resource (Programmable Voice):
   ``busy``, ``no-answer`` or ``failed`` for its number.
 * ``GET /2010-04-01/Accounts/{AccountSid}/Calls.json`` - the list, newest first, filtered by
   ``To`` and ``From``, paged like the Messages list. A lost answer to a call is scripted by the
-  same :meth:`TwilioAPIServer.drop_first_answer_to` as for messages.
+  same :meth:`TwilioAPIServer.drop_first_answer_to` as for messages. As Twilio's, a listed
+  call carries the documented Call resource fields only: nothing of what created it (its
+  ``Twiml``, ``Url`` or ``StatusCallback``) comes back, so nothing in the list tells one
+  caller's call from another's to the same number from the same caller id.
+* Faults around the hand-over, per number, for messages and calls alike:
+  :meth:`TwilioAPIServer.drop_before_accept` reads the next request to a number and closes
+  the connection without creating anything (the request is recorded, no resource exists);
+  :meth:`TwilioAPIServer.hold_first_answer_to` creates it, then holds the answer (a kill
+  lands while the client waits for a resource that exists).
 
 Point the SDK at it with ``client.api.base_url = server.url`` (see :mod:`tests.peers.fixtures`).
 Scripted faults come from :class:`tests.peers.base.PeerServer`: 500/503 answer with Twilio's
@@ -101,6 +109,7 @@ TWILIO_ERRORS: dict[int, tuple[int, str]] = {
         "Permission to send an SMS has not been enabled for the region indicated by "
         "the 'To' number: {to}.",
     ),
+    21266: (400, "'To' and 'From' number cannot be the same: {to}"),
     21602: (400, "Message body is required."),
     21603: (400, "A 'From' phone number is required."),
     21604: (400, "A 'To' phone number is required."),
@@ -172,6 +181,18 @@ def twilio_error(code: int, headers: Mapping[str, str] | None = None, **details:
         "status": status,
     }
     return _twilio_json(status, payload, headers)
+
+
+def twilio_error_saying(code: int, message: str) -> Reply:
+    """Twilio error ``code`` with ``message`` as its text."""
+    status, _ = TWILIO_ERRORS[code]
+    payload = {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+    return _twilio_json(status, payload)
 
 
 def _twilio_json(status: int, payload: Any, headers: Mapping[str, str] | None = None) -> Reply:
@@ -348,11 +369,14 @@ class TwilioAPIServer(PeerServer):
         self.deliver_after = deliver_after
         self._final_errors: dict[str, tuple[str, int]] = {}
         self._drop_first: set[str] = set()
+        self._drop_before: set[str] = set()
+        self._hold_first: dict[str, float] = {}
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.api_keys = dict(api_keys or {})
         self.senders = None if senders is None else frozenset(senders)
         self._to_errors: dict[str, int] = dict(MAGIC_TO_ERRORS) if magic_numbers else {}
+        self._to_messages: dict[str, str] = {}
         self._from_errors: dict[str, int] = dict(MAGIC_FROM_ERRORS) if magic_numbers else {}
         self._messages: dict[str, SentMessage] = {}
         self._calls: dict[str, PlacedCall] = {}
@@ -363,12 +387,15 @@ class TwilioAPIServer(PeerServer):
 
     # -- per-number rules ----------------------------------------------------------------------
 
-    def set_number_error(self, number: str, code: int) -> None:
-        """Answer every message to ``number`` with Twilio error ``code`` (a 400 code)."""
+    def set_number_error(self, number: str, code: int, message: str | None = None) -> None:
+        """Answer every message to ``number`` with Twilio error ``code`` (a 400 code), with
+        ``message`` as its text instead of Twilio's own if given (a carrier's words, say)."""
         if TWILIO_ERRORS.get(code, (0, ""))[0] != 400:
             raise ValueError(f"not a per-number (400) Twilio error code: {code}")
         with self.lock:
             self._to_errors[number] = code
+            if message is not None:
+                self._to_messages[number] = message
 
     def mark_invalid(self, *numbers: str) -> None:
         for number in numbers:
@@ -402,6 +429,40 @@ class TwilioAPIServer(PeerServer):
         with self.lock:
             self._drop_first.update(numbers)
 
+    def drop_before_accept(self, *numbers: str) -> None:
+        """Read the next message or call to each of ``numbers``, create nothing, and close the
+        connection without answering: the client cannot tell it from a lost answer."""
+        with self.lock:
+            self._drop_before.update(numbers)
+
+    def hold_first_answer_to(self, *numbers: str, seconds: float = 30.0) -> None:
+        """Accept the next message or call to each of ``numbers``, then hold the answer for
+        ``seconds``: the resource exists while its creator still waits."""
+        self._check_seconds("hold", seconds)
+        with self.lock:
+            self._hold_first.update(dict.fromkeys(numbers, seconds))
+
+    def _before_accept(self, to: str) -> Reply | None:
+        """A dropped connection instead of accepting, if scripted for ``to``."""
+        with self.lock:
+            if to not in self._drop_before:
+                return None
+            self._drop_before.discard(to)
+        return Reply(0, dropped=True)
+
+    def _after_accept(self, to: str, resource: dict[str, Any]) -> Reply:
+        """The answer to an accepted message or call to ``to``, as scripted: dropped, held
+        (then given), or given at once."""
+        with self.lock:
+            dropped = to in self._drop_first
+            self._drop_first.discard(to)
+            hold = self._hold_first.pop(to, 0.0)
+        if dropped:
+            return Reply(201, dropped=True)
+        if hold:
+            self._stopping.wait(hold)
+        return _twilio_json(201, resource)
+
     def set_call_outcome(self, number: str, status: str) -> None:
         """Calls placed to ``number`` from now on end with ``status`` (busy, no-answer...)."""
         if status not in CALL_OUTCOMES:
@@ -420,6 +481,7 @@ class TwilioAPIServer(PeerServer):
     def clear_number_errors(self) -> None:
         with self.lock:
             self._to_errors.clear()
+            self._to_messages.clear()
             self._from_errors.clear()
 
     # -- recorded data -------------------------------------------------------------------------
@@ -455,6 +517,8 @@ class TwilioAPIServer(PeerServer):
             self._messages.clear()
             self._calls.clear()
             self._call_outcomes.clear()
+            self._drop_before.clear()
+            self._hold_first.clear()
 
     # -- wire protocol -------------------------------------------------------------------------
 
@@ -600,6 +664,9 @@ class TwilioAPIServer(PeerServer):
             outcome = self._call_outcomes.get(to, "completed")
         if to_code in (21211, 21612, 21408):  # not about SMS: a number no call reaches either
             return twilio_error(to_code, to=to, from_=from_)
+        refused = self._before_accept(to)
+        if refused is not None:
+            return refused
         placed = PlacedCall(
             sid="CA" + secrets.token_hex(16),
             account_sid=self.account_sid,
@@ -613,11 +680,7 @@ class TwilioAPIServer(PeerServer):
         )
         with self.lock:
             self._calls[placed.sid] = placed
-            dropped = to in self._drop_first
-            self._drop_first.discard(to)
-        if dropped:
-            return Reply(201, dropped=True)
-        return _twilio_json(201, placed.resource("queued"))
+        return self._after_accept(to, placed.resource("queued"))
 
     def _list_calls(self, request: IncomingRequest) -> Reply:
         """The Calls list: newest first, filtered by ``To`` and ``From``, one page of it."""
@@ -687,8 +750,13 @@ class TwilioAPIServer(PeerServer):
             return twilio_error(21211, to=to)
         with self.lock:
             to_code = self._to_errors.get(to)
+            said = self._to_messages.get(to)
         if to_code is not None:
-            return twilio_error(to_code, to=to, from_=from_ or "")
+            reply = twilio_error(to_code, to=to, from_=from_ or "")
+            return reply if said is None else twilio_error_saying(to_code, said)
+        refused = self._before_accept(to)
+        if refused is not None:
+            return refused
 
         user = (_basic_auth(request.header("authorization")) or ("", ""))[0]
         message = SentMessage(
@@ -709,11 +777,7 @@ class TwilioAPIServer(PeerServer):
         )
         with self.lock:
             self._messages[message.sid] = message
-            dropped = to in self._drop_first
-            self._drop_first.discard(to)
-        if dropped:
-            return Reply(201, dropped=True)
-        return _twilio_json(201, message.resource())
+        return self._after_accept(to, message.resource())
 
 
 def _day(value: str) -> date:
