@@ -128,7 +128,7 @@ def test_a_correction_is_a_comment_under_the_post(fb_world: World) -> None:
     [comment] = graph.comments(post.id)
     # The end first, with its time, then what the wrong message said.
     assert re.match(
-        r"Annulé à \d+h\d*\. Rectificatif\u00a0: notre message disait «\u00a0Coupure",
+        r"Annulé à \d+h\d*\. Rectificatif\u00a0: notre message de 9h40 disait «\u00a0Coupure",
         comment.message,
     )
     # French typography: a narrow no-break space before the semicolon.
