@@ -46,6 +46,9 @@ SHIPPED_TEMPLATES = next(
 )
 
 _MARKUP_SUFFIXES = (".html", ".htm", ".xml")
+# Channels whose French is not given no-break spaces (content/typography.py): an SMS is
+# GSM-7, where they would become plain spaces anyway, and a call is heard.
+PLAIN_SPACED = frozenset({"sms", "voice"})
 
 # What the shipped SMS templates drop to stay within max_segments, first to last. Never dropped:
 # the organisation, the end said first, the headline, the offline way, the next update. Before
@@ -57,6 +60,9 @@ DROP_ORDER = {
     4: "the feedback link",
     5: "the compensation",
 }
+# Left out only with a warning that says so and how to keep them (the preview, the send's
+# confirmation and its summary show it): words owed to the people affected.
+NEVER_SILENTLY = ("the short apology", "the compensation")
 _DROPPABLE = re.compile(r"\x1e(\d)\x1f(.*?)\x1e", re.DOTALL)
 # The first sentence of an apology, short enough for an SMS.
 SHORT_APOLOGY_CHARACTERS = 100
@@ -91,6 +97,8 @@ class Fitted(NamedTuple):
     text: str
     # The pieces dropped, in ``DROP_ORDER``'s words, in the order they were dropped.
     dropped: tuple[str, ...] = ()
+    # The text with every piece kept, when some were dropped: what it would take to keep them.
+    whole: str = ""
 
 
 class RenderFailure(NamedTuple):
@@ -392,6 +400,7 @@ class Renderer:
         filters["droppable"] = _droppable
         filters["greeting"] = mark_greeting
         filters["is_today"] = self._is_today
+        filters["promises_update"] = self._promises_update
         self.folders = [d for d in (override_dir, SHIPPED_TEMPLATES) if d and d.is_dir()]
         self.text_env = make_environment(override_dir, markup=False)
         self.markup_env = make_environment(override_dir, markup=True)
@@ -560,13 +569,23 @@ class Renderer:
         except (TypeError, ValueError, AttributeError, KeyError) as exc:
             line, file = _template_position(exc, found)
             return RenderFailure(found, line, f"template error: {exc}", file)
+        if self.language == "fr" and context.get("channel_type") not in PLAIN_SPACED:
+            # French spacing and elision, once over the whole text (content/typography.py).
+            from broadcast.content.typography import french
+
+            text = french(text, markup=is_markup(found))
         if is_markup(found):
             return Fitted(text)
-        fitted = fit_pieces(text, context.get("max_segments"))
+        fitted = fit_pieces(
+            text,
+            context.get("max_segments"),
+            smart=context.get("smart_encoding", True),
+            transliterate=context.get("transliterate", False),
+        )
         text = tidy_text(fitted.text)
         if found.endswith(".md.j2"):
             text = without_raw_html(text)
-        return Fitted(text, fitted.dropped)
+        return Fitted(text, fitted.dropped, tidy_text(fitted.whole))
 
     # Filters: dates in the incident's locale and timezone.
     def _local(self, value: datetime) -> datetime:
@@ -612,6 +631,20 @@ class Renderer:
 
     def _is_today(self, value: datetime) -> bool:
         return self._local(value).date() == self.now.date()
+
+    def _promises_update(self, text: Any, moment: datetime | None) -> bool:
+        """Whether ``text`` (a headline) already says when the next news comes, at ``moment``
+        as the messages write it: a composed short text does not then say it a second time
+        ("…point à 18h. Sans internet… Point à 18h."). A cadence ("every 3 hours") does not
+        count: the time it is kept at is news."""
+        if moment is None:
+            return False
+        time = self._time(moment)
+        for sentence in re.split(r"(?<=[.!?])\s+", str(text or "")):
+            found = _UPDATE_WORD.search(sentence)
+            if found and re.search(rf"(?<![\d:]){re.escape(time)}(?![\d:])", sentence):
+                return True
+        return False
 
     def _at(self, value: datetime) -> str:
         """``à 11h40`` today, ``le 23/11 à 11h40`` another day (``at 11:40``,
@@ -695,13 +728,24 @@ class Renderer:
 
 
 _URL = re.compile(r"(?:https?://|www\.)\S+")
-_FRENCH_TIME = re.compile(r"\b([01]?\d|2[0-3]) ?h ?([0-5]\d)?\b")
+# "8h10", "18 h 30", "14h": the space after the "h" belongs to the next word ("avant 18h les
+# rues"), so it is taken only with the minutes that follow it.
+_FRENCH_TIME = re.compile(r"\b([01]?\d|2[0-3]) ?h(?: ?([0-5]\d))?\b")
 
 
 def _say_french_time(match: re.Match[str]) -> str:
     hour = int(match.group(1))
     minutes = f" {int(match.group(2))}" if match.group(2) and int(match.group(2)) else ""
     return f"{hour} heure{'s' * (hour > 1)}{minutes}"
+
+
+# A word for the next news: with the promised time in the same sentence, the headline
+# already says it ("Point à 18h", "Next update at 18:00").
+_UPDATE_WORD = re.compile(
+    r"\b(?:point|nouvelles|mise à jour|mises à jour|prochain message|informerons|"
+    r"update|updates|news|keep you posted)\b",
+    re.IGNORECASE,
+)
 
 
 def _plain_spaces(format_value: Callable[[Any], str]) -> Callable[[Any], str]:
@@ -723,16 +767,22 @@ def fit_droppable(text: str, max_segments: int | None) -> str:
     return fit_pieces(text, max_segments).text
 
 
-def fit_pieces(text: str, max_segments: int | None) -> Fitted:
+def fit_pieces(
+    text: str, max_segments: int | None, *, smart: bool = True, transliterate: bool = False
+) -> Fitted:
     """Drop marked pieces, lowest rank first, until the SMS fits ``max_segments``, then put
     back, most important first, any dropped piece that fits again (dropping an apology with
     an accent may leave room for the link dropped before it). Every piece is kept when there
-    is no limit. A line that held only a dropped piece goes too."""
+    is no limit. A line that held only a dropped piece goes too.
+
+    What is measured is what is sent: the text after the channel's typography (``smart``
+    look-alikes, ``transliterate``d accents; measure.gsm_typography), so a curly apostrophe
+    pasted from a word processor costs what its GSM-7 replacement costs, not a UCS-2 text."""
     if "\x1e" not in text:
         return Fitted(text)
     if max_segments is None:
         return Fitted(_DROPPABLE.sub(r"\2", text))
-    from broadcast.content.measure import sms_measure
+    from broadcast.content.measure import gsm_typography, sms_measure
 
     def without(dropped: set[int]) -> str:
         marked = _DROPPABLE.sub(
@@ -743,7 +793,12 @@ def fit_pieces(text: str, max_segments: int | None) -> Fitted:
 
     def fits(dropped: set[int]) -> bool:
         # Without the greeting: it goes first, per recipient, when their name does not fit.
-        return sms_measure(tidy_text(without_greeting(without(dropped)))).segments <= max_segments
+        sent = gsm_typography(
+            tidy_text(without_greeting(without(dropped))),
+            smart=smart,
+            transliterate=transliterate,
+        ).text
+        return sms_measure(sent).segments <= max_segments
 
     dropped: set[int] = set()
     for rank in sorted({int(match.group(1)) for match in _DROPPABLE.finditer(text)}):
@@ -754,7 +809,7 @@ def fit_pieces(text: str, max_segments: int | None) -> Fitted:
         if fits(dropped - {rank}):
             dropped.discard(rank)
     names = tuple(DROP_ORDER.get(rank, f"the pieces of rank {rank}") for rank in sorted(dropped))
-    return Fitted(without(dropped), names)
+    return Fitted(without(dropped), names, without(set()) if dropped else "")
 
 
 def short_apology(apology: str | None) -> str | None:
@@ -782,8 +837,11 @@ def without_raw_html(markdown: str) -> str:
 
 
 def tidy_text(text: str) -> str:
-    """Trailing spaces off every line, at most one blank line in a row, no blank ends."""
-    lines = [line.rstrip() for line in text.strip().splitlines()]
+    """Trailing spaces off every line, at most one blank line in a row, no blank ends, one
+    space between words (a phrase said once may leave its place empty: next_update_short)."""
+    lines = [
+        re.sub(r"(?<=\S) {2,}(?=\S)", " ", line.rstrip()) for line in text.strip().splitlines()
+    ]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
 
 

@@ -25,7 +25,13 @@ from broadcast.content.greeting import (
     sms_for,
     without_greeting,
 )
-from broadcast.content.render import DEFAULT_FULL_LOCALE, Renderer, RenderFailure
+from broadcast.content.render import (
+    DEFAULT_FULL_LOCALE,
+    NEVER_SILENTLY,
+    Fitted,
+    Renderer,
+    RenderFailure,
+)
 from broadcast.input.config import Config, load_config, resolve_credentials
 from broadcast.input.incident import (
     CONFIG_TEXT_FIELDS,
@@ -483,8 +489,8 @@ def _plan_channel(
     if check_recipients and recipients_file is not None:
         _count_recipients(channel, name, config, result, HEAD_ROWS if head_only else None)
 
-    # Language → part → what the SMS left out to fit max_segments (render.DROP_ORDER).
-    dropped: dict[str, dict[str, list[str]]] = {}
+    # Language → part → the SMS fitted to max_segments: what it left out (render.DROP_ORDER).
+    dropped: dict[str, dict[str, Fitted]] = {}
     for language in _languages(channel, incident, result):
         locale = incident.locale if language == incident.language else language
         if channel.locale and language_of(channel.locale) == language:
@@ -524,7 +530,10 @@ def _plan_channel(
         found: list[Problem] = []
         measures = _measure(channel, name, parts, config, found, label)
         if channel.type == "sms" and "text" in parts:
-            measures["dropped"] = dropped.get(language, {}).get("text", [])
+            fitted = dropped.get(language, {}).get("text")
+            measures["dropped"] = list(fitted.dropped) if fitted else []
+            if fitted is not None:
+                found.extend(_left_out(fitted, channel, name, config, label))
             if GREETING_MARK in parts["text"] and names is not None:
                 readers = _readers_of(names, language, index == 0, list(result.variants))
                 measures.update(_greetings(parts["text"], readers, channel))
@@ -819,7 +828,7 @@ def _render_parts(
     locale: str,
     config: Config,
     result: ChannelPlan,
-    dropped: dict[str, list[str]],
+    dropped: dict[str, Fitted],
 ) -> dict[str, str]:
     """The channel's parts in one language; ``dropped`` gets, per part, what was left out to
     fit the channel's limit (an SMS's ``max_segments``)."""
@@ -841,8 +850,11 @@ def _render_parts(
         )
     if channel.type == "sms" and channel.personalise:
         context["recipient_name"] = NAME_SLOT  # filled, or dropped, per recipient
-    # An SMS drops what it can do without (the order is render.DROP_ORDER) to fit its limit.
+    # An SMS drops what it can do without (the order is render.DROP_ORDER) to fit its limit,
+    # measured after the typography it is sent with.
     context["max_segments"] = getattr(channel, "max_segments", None)
+    if channel.type == "sms":
+        context.update(smart_encoding=channel.smart_encoding, transliterate=channel.transliterate)
     if plan.corrected:
         context.update(_corrected_context(plan.corrected, language_of(locale), incident))
     if plan.reminder:
@@ -868,8 +880,54 @@ def _render_parts(
         else:
             parts[part] = rendered.text
             if rendered.dropped:
-                dropped[part] = list(rendered.dropped)
+                dropped[part] = rendered
     return parts
+
+
+def _left_out(fitted: Fitted, channel: Any, name: str, config: Config, label: str) -> list[Problem]:
+    """A warning when the SMS left out to fit what must never go silently (the apology, the
+    compensation): how many segments keeping them takes, and the operator's ways to keep them.
+
+    The preview, the send's confirmation and its summary show the plan's warnings.
+    """
+    from broadcast.content.measure import gsm_typography, sms_measure
+
+    important = [piece for piece in fitted.dropped if piece in NEVER_SILENTLY]
+    if not important:
+        return []
+    whole = gsm_typography(
+        without_greeting(fitted.whole),
+        smart=channel.smart_encoding,
+        transliterate=channel.transliterate,
+    )
+    measure = sms_measure(whole.text)
+    why = (
+        f" (UCS-2 because of {', '.join(measure.non_gsm[:5])})"
+        if measure.encoding == "UCS-2"
+        else ""
+    )
+    ways = [f"raise max_segments to {measure.segments}"]
+    if measure.encoding == "UCS-2" and not channel.transliterate:
+        folded = sms_measure(
+            gsm_typography(without_greeting(fitted.whole), transliterate=True).text
+        ).segments
+        if folded <= channel.max_segments:
+            ways.insert(0, f"set transliterate: true (ê → e: {folded} segments)")
+    them = "them" if len(important) > 1 else "it"
+    ways.append(f"shorten {them}")
+    which = f" ({label})" if label else ""
+    return [
+        Problem(
+            f"the SMS{which} leaves out {' and '.join(important)} to fit max_segments "
+            f"{channel.max_segments}: with {them} it takes {measure.segments} segments{why}. "
+            f"To keep {them}: {', or '.join(ways)}; the other channels carry {them}",
+            config.path,
+            config.line_of("channels", name, "max_segments") or config.line_of("channels", name),
+            "max_segments",
+            name,
+            severity="warning",
+        )
+    ]
 
 
 def _corrected_context(
