@@ -466,9 +466,11 @@ def promise(world: World, value: str) -> None:
 def test_a_promise_that_reads_two_ways_is_refused_naming_both_times(world: World) -> None:
     # 09:40 in Paris: "18h" is "in 18 hours" (03:40 tomorrow) or "at 18:00 today".
     promise(world, "18h")
+    lines = (world.folder / "incident.yaml").read_text(encoding="utf-8").splitlines()
+    line = lines.index("next_update: 18h") + 1
     refused_everywhere(
         world,
-        "incident.yaml:55, field next_update: '18h' reads two ways: in 18 hours (demain à "
+        f"incident.yaml:{line}, field next_update: '18h' reads two ways: in 18 hours (demain à "
         "3h40), or at 18:00 today (aujourd'hui à 18h).",
         'Write next_update: "in 18h" for the first, or next_update: "18:00" for the second',
     )
