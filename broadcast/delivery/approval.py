@@ -597,12 +597,13 @@ def check_sender(
     key: Path | None,
     where: Path,
     line: int | None = None,
-) -> None:
+) -> str | None:
     """With allowed_signers, the sender signs with a key listed for their name that is not
-    the approver's key; ``InputError`` (exit 2, nothing sent) otherwise."""
+    the approver's key; ``InputError`` (exit 2, nothing sent) otherwise. Returns the sender's
+    signature (kept with the version), None when no signature is asked for."""
     signers = signers_of(config)
     if signers is None:
-        return
+        return None
     by = candidate.approval.approved_by
     if key is None:
         why = (
@@ -624,7 +625,7 @@ def check_sender(
                 "sending"
             )
         else:
-            return
+            return signature
     raise InputError(
         [
             Problem(

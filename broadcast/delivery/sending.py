@@ -841,6 +841,8 @@ class SendRun:
 
     # The approval a new version goes out under, when channels.yaml asks for one.
     approval: Any = None
+    # The sender's signature under that approval (approval.allowed_signers), kept with it.
+    sender_signature: str | None = None
     # Nobody confirms the counts (--yes, cron): check the first rows of each recipients file
     # before sending and the rest as they stream, so the first message leaves at once.
     stream_recipients: bool = False
@@ -1272,7 +1274,7 @@ class SendRun:
             if changed:
                 reasons.append(changed_reason(candidate, changed, incident.zone))
                 continue
-            check_sender(
+            self.sender_signature = check_sender(
                 candidate, config, incident.id, sender, self.signing_key, self.incident_path, line
             )
             self.approval = candidate.approval
@@ -1444,6 +1446,7 @@ class SendRun:
                 approval_id=self.approval.id if self.approval is not None else None,
                 sent_by=person(self.sender, self.environ),
                 exercise=incident.exercise,
+                sender_signature=self.sender_signature,
             )
         else:
             assert version is not None

@@ -363,6 +363,16 @@ class Version:
     approval_id: int | None = None  # the approval it went out under, if one was needed
     sent_by: str | None = None  # the person who sent it (``--as``, BROADCAST_USER, login)
     exercise: bool = False
+    # When the run handed it to the providers (its clock); ``created_at`` is the moment its
+    # texts speak for, which under an approval is the approval's, earlier. None: an older row.
+    sent_at: datetime | None = None
+    # The sender's SSH signature (approval.allowed_signers), None when the send was unsigned.
+    sender_signature: str | None = None
+
+    @property
+    def went_out_at(self) -> datetime:
+        """When it was handed out: ``sent_at``, or for an older row its ``created_at``."""
+        return self.sent_at or self.created_at
 
 
 @dataclass(frozen=True)
@@ -751,8 +761,10 @@ class Ledger:
         approval_id: int | None = None,
         sent_by: str | None = None,
         exercise: bool = False,
+        sender_signature: str | None = None,
     ) -> Version:
-        """Record a new version with its rendered texts ``(channel, locale, part, text)``.
+        """Record a new version with its rendered texts ``(channel, locale, part, text)``,
+        handed out now (``sent_at``, the ledger's clock) with texts speaking for ``created_at``.
 
         The ``pending`` deliveries of the incident's earlier versions become ``superseded``
         in the same transaction: from now on only this version is handed out.
@@ -760,8 +772,9 @@ class Ledger:
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO versions (incident_id, content_hash, kind, status, created_at,"
-                " next_update_at, run_by, channels, source_path, approval_id, sent_by, exercise)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                " next_update_at, run_by, channels, source_path, approval_id, sent_by, exercise,"
+                " sent_at, sender_signature)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     incident_id,
                     content_hash,
@@ -775,6 +788,8 @@ class Ledger:
                     approval_id,
                     sent_by,
                     int(exercise),
+                    self._stamp(),
+                    sender_signature,
                 ),
             )
             version_id = int(cursor.fetchone()[0])
@@ -1700,6 +1715,15 @@ _SHARED_WORK = """
 
 MIGRATIONS = (*MIGRATIONS, _SHARED_WORK)
 
+# 8: when each version was really handed out (under an approval its ``created_at`` is the
+# approval's moment, which its texts speak for), and the sender's signature when it signed.
+_SENT_AT_AND_SENDER_SIGNATURE = """
+    ALTER TABLE versions ADD COLUMN sent_at TEXT;
+    ALTER TABLE versions ADD COLUMN sender_signature TEXT;
+"""
+
+MIGRATIONS = (*MIGRATIONS, _SENT_AT_AND_SENDER_SIGNATURE)
+
 
 def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
     try:
@@ -1759,6 +1783,8 @@ def _version(row: sqlite3.Row) -> Version:
         approval_id=row["approval_id"],
         sent_by=row["sent_by"],
         exercise=bool(row["exercise"]),
+        sent_at=datetime.fromisoformat(row["sent_at"]) if row["sent_at"] else None,
+        sender_signature=row["sender_signature"],
     )
 
 
