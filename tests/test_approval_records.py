@@ -6,6 +6,8 @@ The real CLI against the local Twilio, X and SMTP peers (and PostgreSQL where ma
 - a send renders at its approval's moment, yet it went out later: ``status`` (table and JSON),
   the report and the ledger say when it was handed out, and apart from it the moment its texts
   speak for and when it was approved;
+- lowering the severity below ``approval.min_severity`` (or raising the rule) does not lift
+  the second person's check from an incident that went out under one;
 - the sender's signature is kept with the version, and ``status`` says who signed.
 """
 
@@ -23,7 +25,7 @@ from broadcast.delivery.approval import sender_message
 from tests.conftest import at
 from tests.test_approval import nothing_sent, require_approval, said
 from tests.test_approval_principles import CHEMICAL, custom_template, keys  # noqa: F401
-from tests.world import World
+from tests.world import PHONES, World, edit
 
 
 def query(world: World, sql: str) -> list[tuple[Any, ...]]:
@@ -119,6 +121,108 @@ def test_a_send_without_approval_went_out_when_its_texts_say(world: World) -> No
     shown = said(world.run("status", "incident.yaml", env=at(6)))
     assert "#1 update (investigating) sent at 2026-11-22 09:45 CET" in shown
     assert "#1: sent by alice" in shown and "speak for" not in shown
+
+
+# -- b. once under approval, always under approval ----------------------------------------
+
+
+def min_severity(world: World, level: str = "major") -> None:
+    require_approval(world, f"{{min_severity: {level}}}")
+
+
+def approved_and_sent(world: World, incident: str = "incident.yaml") -> None:
+    assert world.run("approve", incident, "--yes", "--as", "bob").exit_code == 0
+    code, doc = world.run_json("send", incident, "--yes", "--as", "alice", env=at(1))
+    assert (code, doc["action"]) == (0, "new"), doc
+    assert sms_count(world) == len(PHONES)
+
+
+@pytest.mark.both_engines
+def test_lowering_the_severity_does_not_lift_the_approval(world: World) -> None:
+    min_severity(world)
+    (world.folder / "cron").mkdir()
+    (world.folder / "incident.yaml").rename(world.folder / "cron" / "incident.yaml")
+    incident = "cron/incident.yaml"
+    approved_and_sent(world, incident)
+    # The next version says "minor": below min_severity, but the incident went out under
+    # bob's approval, so this version needs one too.
+    path = world.folder / incident
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("severity: major", "severity: minor", 1).replace(
+            "Rétablissement prévu vers 14h.", "Rétablissement prévu vers 15h.", 1
+        ),
+        encoding="utf-8",
+    )
+    # A dry run says so already.
+    dry = world.run("send", incident, "--dry-run", "--as", "alice", env=at(10))
+    assert "below approval.min_severity" in said(dry), dry.output
+    result = world.run("send", incident, "--yes", "--as", "alice", env=at(10))
+    assert result.exit_code == 2, result.output
+    text = said(result)
+    assert "severity is now minor, below approval.min_severity (major)" in text
+    assert "went out under bob's approval" in text
+    assert f"broadcast approve {incident}" in text and "Traceback" not in text
+    assert sms_count(world) == len(PHONES)
+    # cron's tick does not send it either.
+    result = world.run("tick", "cron", "--yes", env=at(11, BROADCAST_USER="mallory"))
+    assert result.exit_code == 2 and "below approval.min_severity" in said(result)
+    assert sms_count(world) == len(PHONES)
+    # bob approves the minor version: then it goes, under his approval.
+    assert world.run("approve", incident, "--yes", "--as", "bob", env=at(12)).exit_code == 0
+    code, doc = world.run_json("send", incident, "--yes", "--as", "alice", env=at(13))
+    assert (code, doc["action"]) == (0, "new"), doc
+    assert sms_count(world) == 2 * len(PHONES)
+    rows = version_rows(world)
+    assert [bool(r["approval_id"]) for r in rows] == [True, True]
+
+
+def test_a_correction_of_an_approved_incident_needs_approval_at_any_severity(
+    world: World,
+) -> None:
+    from tests.test_correction import cancel
+
+    min_severity(world)
+    approved_and_sent(world)
+    cancel(world)
+    edit(world, "severity: major", "severity: minor")
+    result = world.run("send", "incident.yaml", "--yes", "--as", "alice", env=at(10))
+    assert result.exit_code == 2 and "below approval.min_severity" in said(result)
+    assert sms_count(world) == len(PHONES)
+
+
+def test_a_rule_raised_after_an_approved_send_still_checks_its_reminders(world: World) -> None:
+    min_severity(world)
+    approved_and_sent(world)
+    # channels.yaml now asks approval for critical incidents only, and the reminder template
+    # is edited: the reminder is not a text bob approved, so it waits.
+    path = world.folder / "channels.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "approval: {min_severity: major}", "approval: {min_severity: critical}"
+        ),
+        encoding="utf-8",
+    )
+    custom_template(world, "reminder_sms.txt.j2", CHEMICAL + "\n")
+    result = world.run("send", "incident.yaml", "--yes", "--as", "mallory", env=at(121))
+    assert result.exit_code == 2, result.output
+    text = said(result)
+    assert "sms · fr · text" in text and "went out under bob's approval" in text
+    assert not any("CHIMIQUE" in m.body for m in world.twilio.messages())
+    # Put back, the reminder bob approved goes.
+    (world.folder / "templates" / "fr" / "reminder_sms.txt.j2").unlink()
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--as", "mallory", env=at(122))
+    assert (code, doc["action"]) == (0, "reminder"), doc
+
+
+def test_a_minor_incident_never_approved_still_goes_without_approval(world: World) -> None:
+    min_severity(world)
+    edit(world, "severity: major", "severity: minor")
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--as", "alice", env=at(1))
+    assert (code, doc["action"]) == (0, "new"), doc
+    edit(world, "Rétablissement prévu vers 14h.", "Rétablissement prévu vers 15h.")
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--as", "alice", env=at(5))
+    assert (code, doc["action"]) == (0, "new"), doc
 
 
 # -- c. who sent, and whether they signed --------------------------------------------------

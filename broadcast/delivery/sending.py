@@ -53,6 +53,7 @@ from broadcast.delivery.approval import (
     check_sender,
     differences,
     drop_unapproved_unseen,
+    held_reason,
     mode_of,
     person,
     refusal,
@@ -473,15 +474,12 @@ def peek(
                 ledger, incident, list(only) or list(config.channels), now, config=config
             )
             latest_update = ledger.latest_version(incident.id, UPDATE)
-            if (
-                decision.action == "reminder"
-                and latest_update is not None
-                and approval_needed(config, incident)
-            ):
+            needed = approval_needed(config, incident, ledger)
+            if decision.action == "reminder" and latest_update is not None and needed:
                 # A reminder under approval speaks for its due moment (see SendRun).
                 due = reminder_moment(incident, latest_update.created_at, now)
                 decision = replace(decision, now=due or decision.now)
-            if decision.action == "new" and approval_needed(config, incident):
+            if decision.action == "new" and needed:
                 decision = _peek_approval(
                     ledger,
                     config,
@@ -541,6 +539,9 @@ def _peek_approval(
         if not changed:
             return replace(decision, now=moment)
         reasons.append(changed_reason(candidate, changed, incident.zone))
+    held = held_reason(config, incident, ledger)
+    if held is not None:
+        reasons.insert(0, held)
     return replace(
         decision, note=refusal(reasons, who, incident_path, mode_of(incident)).problems[0].message
     )
@@ -1201,7 +1202,9 @@ class SendRun:
         assert self.decision is not None
         if self.decision.action == "nothing":
             return False
-        if approval_needed(config, incident):
+        # The rest of a version already recorded passed this check when it was recorded.
+        history = self.ledger if self.decision.action != "continue" else None
+        if approval_needed(config, incident, history):
             return True
         version = self.decision.version
         return self.decision.action == "continue" and bool(version and version.approval_id)
@@ -1281,6 +1284,9 @@ class SendRun:
             if decision.action in ("new", "reminder"):
                 self.decision = replace(decision, now=moment)
             return plan
+        held = held_reason(config, incident, self.ledger)
+        if held is not None:
+            reasons.insert(0, held)
         raise refusal(reasons, sender, self.incident_path, mode_of(incident), line)
 
     def _prepare(
