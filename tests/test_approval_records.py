@@ -92,6 +92,17 @@ def test_a_send_under_an_approval_says_when_it_went_out_and_when_its_texts_speak
     assert "textes à" in markdown and "| 09:40 |" in markdown and "| 09:45 |" in markdown
 
 
+def test_a_copy_of_an_approved_incident_is_refused_naming_when_it_went_out(world: World) -> None:
+    require_approval(world)
+    assert world.run("approve", "incident.yaml", "--yes", "--as", "bob").exit_code == 0
+    assert world.run_json("send", "incident.yaml", "--yes", "--as", "alice", env=at(5))[0] == 0
+    copy = world.folder / "copy.yaml"
+    copy.write_text((world.folder / "incident.yaml").read_text(encoding="utf-8"))
+    result = world.run("send", "copy.yaml", "--yes", "--as", "alice", env=at(6))
+    assert result.exit_code == 2
+    assert "first sent at 2026-11-22 09:45 CET" in said(result), result.output
+
+
 def test_a_reminder_sent_late_by_cron_says_when_it_went_out(world: World) -> None:
     require_approval(world)
     assert world.run("approve", "incident.yaml", "--yes", "--as", "bob").exit_code == 0

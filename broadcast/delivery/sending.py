@@ -309,7 +309,7 @@ def continuity_problem(
     if not versions:
         return None
     first, latest = versions[0], versions[-1]
-    since = f"first sent at {incident.local_time(first.created_at)}" + (
+    since = f"first sent at {incident.local_time(first.went_out_at)}" + (
         f" from {first.source_path}" if first.source_path else ""
     )
     way_out = "if this file really continues that incident, run again with --continue-incident"
