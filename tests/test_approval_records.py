@@ -301,6 +301,65 @@ def test_the_senders_signature_is_kept_and_status_says_who_signed(
     assert "n°1 envoyé par alice (signé), approuvé par bob (signé)." in markdown
 
 
+@pytest.mark.both_engines
+def test_who_sent_the_rest_of_a_version_is_kept_with_their_signature(
+    world: World,
+    keys: dict[str, Path],  # noqa: F811 (the fixture of test_approval_principles)
+) -> None:
+    bob, alice = str(keys["bob"]), str(keys["alice"])
+    assert (
+        world.run("approve", "incident.yaml", "--yes", "--as", "bob", "--key", bob).exit_code == 0
+    )
+    # alice sends the SMS at 09:41 with her key; carol, whose key nobody lists, cannot send the
+    # rest; at 09:50 alice sends the rest, signed again.
+    code, doc = world.run_json(
+        "send",
+        "incident.yaml",
+        "--yes",
+        "--as",
+        "alice",
+        "--key",
+        alice,
+        "--channel",
+        "sms",
+        env=at(1),
+    )
+    assert (code, doc["action"]) == (0, "new")
+    result = world.run("send", "incident.yaml", "--yes", "--as", "carol", env=at(5))
+    assert result.exit_code == 2 and "the sender must prove who they are" in said(result)
+    code, doc = world.run_json(
+        "send", "incident.yaml", "--yes", "--as", "alice", "--key", alice, env=at(10)
+    )
+    assert (code, doc["action"]) == (0, "continue"), doc
+    code, status = world.run_json("status", "incident.yaml", env=at(11))
+    (version,) = status["versions"]
+    (later,) = version["continued_by"]
+    assert (later["by"], later["signed"]) == ("alice", True)
+    assert later["at"].startswith("2026-11-22T09:50")
+    shown = said(world.run("status", "incident.yaml", env=at(11)))
+    assert (
+        "#1: sent by alice (signed), continued by alice (signed) at 2026-11-22 09:50 CET, "
+        "approved by bob (signed)"
+    ) in shown
+    (signature,) = query(world, "SELECT sender_signature FROM continued_by")[0]
+    assert signature.startswith("-----BEGIN SSH SIGNATURE-----")
+
+
+def test_a_rest_sent_by_another_person_names_them(world: World) -> None:
+    require_approval(world)
+    assert world.run("approve", "incident.yaml", "--yes", "--as", "bob").exit_code == 0
+    code, _ = world.run_json(
+        "send", "incident.yaml", "--yes", "--as", "alice", "--channel", "sms", env=at(1)
+    )
+    assert code == 0
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--as", "carol", env=at(3))
+    assert (code, doc["action"]) == (0, "continue"), doc
+    shown = said(world.run("status", "incident.yaml", env=at(4)))
+    assert "#1: sent by alice, continued by carol at 2026-11-22 09:43 CET, approved by bob" in (
+        shown
+    )
+
+
 def test_an_unsigned_send_says_so(world: World) -> None:
     require_approval(world)
     assert world.run("approve", "incident.yaml", "--yes", "--as", "bob").exit_code == 0

@@ -1457,6 +1457,10 @@ class SendRun:
         else:
             assert version is not None
             version = self.ledger.extend_channels(version.id, channels)
+            # Who sends the rest, and under their signature when approval asks for one.
+            self.ledger.add_continuation(
+                version.id, person(self.sender, self.environ), self.sender_signature
+            )
             recorded_facts = recorded_facts_of(self.ledger.recorded_texts(version.id))
         extra: dict[str, dict[str, Any]] = {
             c.name: {**recorded_facts.get(c.name, {})} for c in self.plan.channels

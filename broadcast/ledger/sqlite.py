@@ -376,6 +376,15 @@ class Version:
 
 
 @dataclass(frozen=True)
+class Continuation:
+    """A later run that sent (the rest of) a version: who, when, and their signature."""
+
+    sent_by: str
+    sent_at: datetime
+    sender_signature: str | None = None
+
+
+@dataclass(frozen=True)
 class Approval:
     """A person's approval of every text a version carries (their hash, rendered then)."""
 
@@ -881,6 +890,31 @@ class Ledger:
         updated = self.version(version_id)
         assert updated is not None
         return updated
+
+    def add_continuation(
+        self, version_id: int, sent_by: str, sender_signature: str | None = None
+    ) -> None:
+        """A later run sends (the rest of) a version: who, when (now), and its signature."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO continued_by (version_id, sent_by, sent_at, sender_signature)"
+                " VALUES (?, ?, ?, ?)",
+                (version_id, sent_by, self._stamp(), sender_signature),
+            )
+
+    def continuations(self, version_id: int) -> list[Continuation]:
+        """The later runs that sent (the rest of) a version, oldest first."""
+        rows = self.db.execute(
+            "SELECT sent_by, sent_at, sender_signature FROM continued_by WHERE version_id = ?"
+            " ORDER BY id",
+            (version_id,),
+        ).fetchall()
+        return [
+            Continuation(
+                row["sent_by"], datetime.fromisoformat(row["sent_at"]), row["sender_signature"]
+            )
+            for row in rows
+        ]
 
     # -- approvals -----------------------------------------------------------------------
 
@@ -1716,10 +1750,20 @@ _SHARED_WORK = """
 MIGRATIONS = (*MIGRATIONS, _SHARED_WORK)
 
 # 8: when each version was really handed out (under an approval its ``created_at`` is the
-# approval's moment, which its texts speak for), and the sender's signature when it signed.
+# approval's moment, which its texts speak for), and the sender's signature when it signed;
+# the runs that sent the rest of a version later (--channel, a re-run after a crash, retry),
+# each with who and whether signed: a row each, so runs on several hosts never overwrite.
 _SENT_AT_AND_SENDER_SIGNATURE = """
     ALTER TABLE versions ADD COLUMN sent_at TEXT;
     ALTER TABLE versions ADD COLUMN sender_signature TEXT;
+    CREATE TABLE continued_by (
+        id INTEGER PRIMARY KEY,
+        version_id INTEGER NOT NULL REFERENCES versions (id),
+        sent_by TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        sender_signature TEXT
+    );
+    CREATE INDEX continued_by_version ON continued_by (version_id, id)
 """
 
 MIGRATIONS = (*MIGRATIONS, _SENT_AT_AND_SENDER_SIGNATURE)

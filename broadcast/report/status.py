@@ -33,6 +33,15 @@ def people_of(ledger: Ledger, version: Version, incident: Incident) -> dict[str,
         "sent_at": version.went_out_at.astimezone(incident.zone).isoformat(),
         "sender_signed": version.sender_signature is not None,
         "texts_at": version.created_at.astimezone(incident.zone).isoformat(),
+        # Later runs that sent the rest of it (--channel, a re-run, retry).
+        "continued_by": [
+            {
+                "by": c.sent_by,
+                "at": c.sent_at.astimezone(incident.zone).isoformat(),
+                "signed": c.sender_signature is not None,
+            }
+            for c in ledger.continuations(version.id)
+        ],
         "approved_by": approval.approved_by if approval else None,
         "approved_at": approval.approved_at.astimezone(incident.zone).isoformat()
         if approval

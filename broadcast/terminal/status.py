@@ -55,6 +55,11 @@ def show_status(summary: dict[str, Any]) -> None:
         )
         if v.get("sent_by"):
             line = f"#{number}: sent by {v['sent_by']}{_signed(v.get('sender_signed'))}"
+            for later in v.get("continued_by", ()):
+                line += (
+                    f", continued by {later['by']}{_signed(later['signed'])} at "
+                    f"{_in_zone(later['at'], zone)}"
+                )
             if v.get("approved_by"):
                 line += (
                     f", approved by {v['approved_by']}{_signed(v.get('approval_signed'))} at "
