@@ -9,14 +9,17 @@ The input refuses control characters; these tests plant them where the input nev
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from lxml import etree
 
 from broadcast.channels.voice import twiml_for
-from tests.conftest import at
+from tests.conftest import NOW, at
 from tests.test_channel_cap import CAP_CHANNEL, valid
-from tests.world import World, edit
+from tests.world import SECRETS, World, edit
 
 HOSTILE = "\x1b[31mrouge\x1b]8;;http://evil\x1b\\lien\x1b]8;;\x1b\\ \x08\x00\ufffe\ud800fin"
 
@@ -71,3 +74,84 @@ def test_twiml_holds_only_what_xml_allows() -> None:
     assert len(said) == 2 and "rouge" in said[0] and "\x1b" not in said[0]
     assert {s.get("language") for s in root.iter("Say")} == {"fr"}
 
+
+def _run(world: World, *args: str) -> str:
+    """The real process, its output captured as bytes would reach a terminal."""
+    env = {**os.environ, **SECRETS, **world.engine, "BROADCAST_NOW": NOW.isoformat()}
+    env.pop("BROADCAST_CONFIG", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "broadcast", *args],
+        cwd=world.folder,
+        env=env,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    output = (done.stdout + done.stderr).decode("utf-8", errors="replace")
+    assert "Traceback" not in output, output[-3000:]
+    return output
+
+
+ACTING = ("\x1b", "\x08", "\x9b", "\u202e", "\r")
+
+
+def test_the_terminal_shows_controls_from_a_name_and_a_provider_error_without_acting(
+    world: World,
+) -> None:
+    # A name in the recipients CSV and a carrier's error text: where the input never looks.
+    contacts = (world.folder / "contacts.csv").read_text(encoding="utf-8")
+    name = "Sophie\x1b]8;;http://evil\x1b\\Leroy\x1b]8;;\x1b\\\u202e\x08"
+    (world.folder / "contacts.csv").write_text(
+        contacts.replace("Sophie Leroy", name), encoding="utf-8"
+    )
+    config = world.folder / "channels.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "    default_region: FR\n", "    default_region: FR\n    personalise: true\n"
+        ),
+        encoding="utf-8",
+    )
+    world.twilio.set_number_error("+33612345678", 21266, "Carrier says \x1b[2J\x1b[31mno\r")
+    world.twilio.set_number_error("+33612345679", 21266, "blocked \x9b31m \u202eevil")
+
+    outputs = {
+        "preview": _run(world, "preview", "incident.yaml", "--channel", "sms"),
+        "send": _run(world, "send", "incident.yaml", "--yes", "--channel", "sms"),
+        "status": _run(world, "status", "incident.yaml"),
+        "report": _run(world, "report", "incident.yaml"),
+    }
+    for command, output in outputs.items():
+        acting = [c for c in ACTING if c in output]
+        assert not acting, (command, acting, output[-2000:])
+    # Shown, not hidden: the approver sees that something odd is there.
+    assert "Carrier says ␛[2J␛[31mno" in outputs["send"], outputs["send"][-2000:]
+    assert "<U+202E>evil" in outputs["send"]
+    # The name from the file greets, without what it carried (recipients.clean_name).
+    (sms,) = world.twilio.messages_to("+33612345680")
+    assert "Bonjour Sophie, Coupure" in sms.body, sms.body
+    assert not [c for c in sms.body if (ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) <= 0x9F]
+
+
+def test_the_console_keeps_its_own_styles_and_shows_the_data_controls() -> None:
+    import io
+
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    from broadcast.terminal.console import SafeConsole, visible
+
+    buffer = io.StringIO()
+    out = SafeConsole(
+        file=buffer, force_terminal=True, color_system="standard", width=80, highlight=False
+    )
+    table = Table("recipient")
+    table.add_row("Camille \x1b]8;;http://evil\x1b\\Martin\x1b]8;;\x1b\\")
+    out.print(Panel(Text("\u202eevil\x08", style="red")), table, "plain \x1b[2J str")
+    written = buffer.getvalue()
+    # Rich's own colours still act (its SGR), the data's sequences are shown, not run.
+    assert "\x1b[31m" in written
+    assert "]8;;" not in written.replace("␛]8;;", "")
+    assert "\x1b[2J" not in written and "\x08" not in written and "\u202e" not in written
+    assert "␛]8;;http://evil␛\\Martin" in written and "<U+202E>evil" in written
+    assert visible("a\tb\nc\rd\x7f\x85") == "a\tb\nc␍d␡<U+0085>"
