@@ -155,3 +155,18 @@ def test_the_console_keeps_its_own_styles_and_shows_the_data_controls() -> None:
     assert "\x1b[2J" not in written and "\x08" not in written and "\u202e" not in written
     assert "␛]8;;http://evil␛\\Martin" in written and "<U+202E>evil" in written
     assert visible("a\tb\nc\rd\x7f\x85") == "a\tb\nc␍d␡<U+0085>"
+
+
+def test_a_template_writing_a_control_character_is_refused_before_anything_is_sent(
+    world: World,
+) -> None:
+    # The input refuses ESC in the incident; a template's own output is checked where every
+    # channel's text is rendered.
+    template = world.folder / "templates" / "fr" / "tweet.txt.j2"
+    template.parent.mkdir(parents=True)
+    template.write_text("{{ headline }} {{ '\\x1b[31m' }}!\n", encoding="utf-8")
+    result = world.run("send", "incident.yaml", "--yes", env=at(0))
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert "tweet.txt.j2" in said and "ESC (U+001B)" in said, said
+    assert world.twilio.messages() == [] and world.x.posts() == []

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -289,11 +290,15 @@ class Renderer:
             line, file = _template_position(exc, found)
             return RenderFailure(found, line, f"template error: {exc}", file)
         if is_markup(found):
-            return Fitted(text)
-        fitted = fit_pieces(text, context.get("max_segments"))
-        text = tidy_text(fitted.text)
-        if found.endswith(".md.j2"):
-            text = without_raw_html(text)
+            fitted = Fitted(text)
+        else:
+            fitted = fit_pieces(text, context.get("max_segments"))
+            text = tidy_text(fitted.text)
+            if found.endswith(".md.j2"):
+                text = without_raw_html(text)
+        # On what the channel carries: the droppable pieces' own markers are gone by now.
+        if (acting := acting_character(text)) is not None:
+            return RenderFailure(found, None, acting, None)
         return Fitted(text, fitted.dropped)
 
     # Filters: dates in the incident's locale and timezone.
@@ -507,6 +512,37 @@ def without_raw_html(markdown: str) -> str:
     ``md``, a link, a user's own template), ``agent-script.md`` in a public folder carries
     no ``<script>``; the shipped templates write no HTML of their own."""
     return markdown.replace("<", "&lt;")
+
+
+# What no rendered text may hold: C0 controls but newline and tab, DEL, C1 controls, and the
+# bidi embeddings and overrides (U+202A-U+202E) that make a line read otherwise than written.
+_ACTING = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]")
+_CONTROL_NAMES = {0x00: "NUL", 0x08: "backspace", 0x0D: "carriage return", 0x1B: "ESC"}
+
+
+def acting_character(text: str) -> str | None:
+    """Why ``text`` may not be handed to any channel, or None.
+
+    Every text a provider, a feed or a page carries is rendered here, so this is the one
+    check that covers them all (SMS, calls, X, Facebook, email, CAP, the status site,
+    Apprise), whatever put the character there: an incident field, a template's own output,
+    a language file. A control character would reach phones and feeds as garbage, act on the
+    terminals that show it (ESC starts colours and hidden links) and make XML malformed.
+    Refused rather than removed: the rendering is what the approver reads and approves, and
+    a text silently different from its source would hide a broken template; the error names
+    the template and the character, before anything is sent.
+    """
+    found = _ACTING.search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    name = _CONTROL_NAMES.get(code) or unicodedata.name(found.group(), "a control character")
+    line = text.count("\n", 0, found.start()) + 1
+    return (
+        f"the rendered text holds {name.lower() if code > 0x9F else name} (U+{code:04X}) on its "
+        f"line {line}; no message, post, feed or page may carry it: remove it from the "
+        "template or from the incident field the template shows there"
+    )
 
 
 def tidy_text(text: str) -> str:
