@@ -19,7 +19,7 @@ from lxml import etree
 from broadcast.channels.voice import twiml_for
 from tests.conftest import NOW, at
 from tests.test_channel_cap import CAP_CHANNEL, valid
-from tests.world import SECRETS, World, edit
+from tests.world import PHONES, SECRETS, World, edit
 
 HOSTILE = "\x1b[31mrouge\x1b]8;;http://evil\x1b\\lien\x1b]8;;\x1b\\ \x08\x00\ufffe\ud800fin"
 
@@ -65,6 +65,12 @@ def test_a_history_with_control_characters_does_not_make_the_next_clean_version_
     for message in cap.glob("*.xml"):
         valid(message.read_bytes())  # well-formed, and CAP 1.2 by the OASIS schema
     assert (cap / "latest.xml").read_bytes() != b""
+    # The pages rebuilt from the same history carry none of it either.
+    pages = [*status.glob("*.html"), status / "banner.json"]
+    assert len(pages) >= 3
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "\x1b" not in text and "\x08" not in text and "\\u001b" not in text, page.name
 
 
 def test_twiml_holds_only_what_xml_allows() -> None:
@@ -157,16 +163,66 @@ def test_the_console_keeps_its_own_styles_and_shows_the_data_controls() -> None:
     assert visible("a\tb\nc\rd\x7f\x85") == "a\tb\nc␍d␡<U+0085>"
 
 
-def test_a_template_writing_a_control_character_is_refused_before_anything_is_sent(
+def _controls(text: str) -> list[str]:
+    """What no provider may be handed: C0 (but newline and tab), DEL, C1, bidi overrides."""
+    return [
+        f"U+{ord(c):04X}"
+        for c in text
+        if (ord(c) < 0x20 and c not in "\n\t")
+        or 0x7F <= ord(c) <= 0x9F
+        or 0x202A <= ord(c) <= 0x202E
+    ]
+
+
+def test_a_template_writing_control_characters_hands_none_to_a_provider(world: World) -> None:
+    # The input refuses ESC in the incident; a template's own output goes through the one
+    # guard where every channel's text is rendered.
+    for name in ("tweet.txt.j2", "sms.txt.j2"):
+        template = world.folder / "templates" / "fr" / name
+        template.parent.mkdir(parents=True, exist_ok=True)
+        template.write_text(
+            "{{ headline }} {{ '\\x1b[31m' }}rouge{{ '\\x1b]8;;http://evil\\x1b\\\\' }}lien"
+            "{{ '\\x9b\\u202e\\x08\\x00' }} fin\n",
+            encoding="utf-8",
+        )
+    result = world.run("send", "incident.yaml", "--yes", env=at(0))
+    assert result.exit_code == 0, result.output
+    texts = [p.text for p in world.x.posts()] + [m.body for m in world.twilio.messages()]
+    assert len(texts) == 1 + len(PHONES)
+    assert not [text for text in texts if _controls(text)]
+    # The words stay, as approved (the English SMS has the shipped template).
+    words = "[31mrouge]8;;http://evil\\lien fin"
+    assert sum(words in text for text in texts) == len(texts) - 1, texts
+
+
+def test_a_correction_quoting_what_an_older_version_recorded_goes_without_its_controls(
     world: World,
 ) -> None:
-    # The input refuses ESC in the incident; a template's own output is checked where every
-    # channel's text is rendered.
-    template = world.folder / "templates" / "fr" / "tweet.txt.j2"
-    template.parent.mkdir(parents=True)
-    template.write_text("{{ headline }} {{ '\\x1b[31m' }}!\n", encoding="utf-8")
-    result = world.run("send", "incident.yaml", "--yes", env=at(0))
-    assert result.exit_code == 2, result.output
-    said = " ".join(result.output.split())
-    assert "tweet.txt.j2" in said and "ESC (U+001B)" in said, said
-    assert world.twilio.messages() == [] and world.x.posts() == []
+    import sqlite3
+
+    from tests.test_correction import cancel
+
+    assert world.run("send", "incident.yaml", "--yes", env=at(0)).exit_code == 0
+    # An older version let ESC into the headline it sent: the ledger's wording snapshot, which
+    # a correction quotes, holds it. The author cannot change what was sent.
+    with sqlite3.connect(world.folder / ".broadcast" / "ledger.sqlite3") as ledger:
+        changed = ledger.execute(
+            'UPDATE renders SET text = replace(text, \'"headline": "\', '
+            "'\"headline\": \"\\u001b[31m') WHERE channel = '.wording'"
+        )
+        assert changed.rowcount == 1
+    mailed = len(world.smtp.received)
+    cancel(world)
+    result = world.run("send", "incident.yaml", "--yes", env=at(20))
+    assert result.exit_code == 0, result.output  # the correction is not blocked...
+    emails = world.smtp.received[mailed:]
+    assert emails
+    # Email lines end in CRLF on the wire: the line ends are not what is looked for.
+    corrections = [
+        m.message.get_body(("plain",)).get_content().replace("\r\n", "\n") for m in emails
+    ]
+    page = world.folder / "public" / "status" / "panne-nord-2026-11-22.html"
+    corrections.append(page.read_text(encoding="utf-8"))
+    for text in corrections:
+        assert "[31mCoupure de courant" in text or "[31mPower cut" in text, text  # ...quoted...
+        assert not _controls(text), text  # ...without its controls

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -297,9 +296,7 @@ class Renderer:
             if found.endswith(".md.j2"):
                 text = without_raw_html(text)
         # On what the channel carries: the droppable pieces' own markers are gone by now.
-        if (acting := acting_character(text)) is not None:
-            return RenderFailure(found, None, acting, None)
-        return Fitted(text, fitted.dropped)
+        return Fitted(without_controls(text), fitted.dropped)
 
     # Filters: dates in the incident's locale and timezone.
     def _local(self, value: datetime) -> datetime:
@@ -517,32 +514,24 @@ def without_raw_html(markdown: str) -> str:
 # What no rendered text may hold: C0 controls but newline and tab, DEL, C1 controls, and the
 # bidi embeddings and overrides (U+202A-U+202E) that make a line read otherwise than written.
 _ACTING = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]")
-_CONTROL_NAMES = {0x00: "NUL", 0x08: "backspace", 0x0D: "carriage return", 0x1B: "ESC"}
 
 
-def acting_character(text: str) -> str | None:
-    """Why ``text`` may not be handed to any channel, or None.
+def without_controls(text: str) -> str:
+    """``text`` without the characters no channel may carry.
 
-    Every text a provider, a feed or a page carries is rendered here, so this is the one
-    check that covers them all (SMS, calls, X, Facebook, email, CAP, the status site,
-    Apprise), whatever put the character there: an incident field, a template's own output,
-    a language file. A control character would reach phones and feeds as garbage, act on the
-    terminals that show it (ESC starts colours and hidden links) and make XML malformed.
-    Refused rather than removed: the rendering is what the approver reads and approves, and
-    a text silently different from its source would hide a broken template; the error names
-    the template and the character, before anything is sent.
+    Every text a provider, a feed or a page carries is rendered here, so this one guard
+    covers them all (SMS, calls, X, Facebook, email, CAP, the status site, Apprise), whatever
+    put the character there: a template's own output, a language file, or what the ledger
+    and the published history recorded from an older version (a correction quotes the wrong
+    message's headline as it went out). A control character would reach phones and feeds as
+    garbage, act on the terminals that show it (ESC starts colours and hidden links) and make
+    XML malformed. Removed, not refused: the input already refuses these characters in the
+    incident, with its line, so what is left comes from where the author cannot fix it in a
+    crisis (an older version's records), and a refusal there would block the very correction
+    of the message that carried them. The preview, the approval and the send all see the
+    text without them, so what is approved is what goes.
     """
-    found = _ACTING.search(text)
-    if found is None:
-        return None
-    code = ord(found.group())
-    name = _CONTROL_NAMES.get(code) or unicodedata.name(found.group(), "a control character")
-    line = text.count("\n", 0, found.start()) + 1
-    return (
-        f"the rendered text holds {name.lower() if code > 0x9F else name} (U+{code:04X}) on its "
-        f"line {line}; no message, post, feed or page may carry it: remove it from the "
-        "template or from the incident field the template shows there"
-    )
+    return _ACTING.sub("", text) if _ACTING.search(text) else text
 
 
 def tidy_text(text: str) -> str:
