@@ -101,22 +101,11 @@ def _run(world: World, *args: str) -> str:
 ACTING = ("\x1b", "\x08", "\x9b", "\u202e", "\r")
 
 
-def test_the_terminal_shows_controls_from_a_name_and_a_provider_error_without_acting(
+def test_the_terminal_shows_the_controls_of_a_provider_error_without_acting(
     world: World,
 ) -> None:
-    # A name in the recipients CSV and a carrier's error text: where the input never looks.
-    contacts = (world.folder / "contacts.csv").read_text(encoding="utf-8")
-    name = "Sophie\x1b]8;;http://evil\x1b\\Leroy\x1b]8;;\x1b\\\u202e\x08"
-    (world.folder / "contacts.csv").write_text(
-        contacts.replace("Sophie Leroy", name), encoding="utf-8"
-    )
-    config = world.folder / "channels.yaml"
-    config.write_text(
-        config.read_text(encoding="utf-8").replace(
-            "    default_region: FR\n", "    default_region: FR\n    personalise: true\n"
-        ),
-        encoding="utf-8",
-    )
+    # A carrier's error text: where the input never looks. (A name in the recipients file
+    # with a control character is refused by the input, with its line.)
     world.twilio.set_number_error("+33612345678", 21266, "Carrier says \x1b[2J\x1b[31mno\r")
     world.twilio.set_number_error("+33612345679", 21266, "blocked \x9b31m \u202eevil")
 
@@ -132,10 +121,6 @@ def test_the_terminal_shows_controls_from_a_name_and_a_provider_error_without_ac
     # Shown, not hidden: the approver sees that something odd is there.
     assert "Carrier says ␛[2J␛[31mno" in outputs["send"], outputs["send"][-2000:]
     assert "<U+202E>evil" in outputs["send"]
-    # The name from the file greets, without what it carried (recipients.clean_name).
-    (sms,) = world.twilio.messages_to("+33612345680")
-    assert "Bonjour Sophie, Coupure" in sms.body, sms.body
-    assert not [c for c in sms.body if (ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) <= 0x9F]
 
 
 def test_the_console_keeps_its_own_styles_and_shows_the_data_controls() -> None:
