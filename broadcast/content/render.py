@@ -575,17 +575,20 @@ class Renderer:
 
             text = french(text, markup=is_markup(found))
         if is_markup(found):
-            return Fitted(text)
-        fitted = fit_pieces(
-            text,
-            context.get("max_segments"),
-            smart=context.get("smart_encoding", True),
-            transliterate=context.get("transliterate", False),
-        )
-        text = tidy_text(fitted.text)
-        if found.endswith(".md.j2"):
-            text = without_raw_html(text)
-        return Fitted(text, fitted.dropped, tidy_text(fitted.whole))
+            fitted = Fitted(text)
+        else:
+            fitted = fit_pieces(
+                text,
+                context.get("max_segments"),
+                smart=context.get("smart_encoding", True),
+                transliterate=context.get("transliterate", False),
+            )
+            text = tidy_text(fitted.text)
+            if found.endswith(".md.j2"):
+                text = without_raw_html(text)
+            # On what the channel carries: the droppable pieces' own markers are gone by now.
+            return Fitted(without_controls(text), fitted.dropped, tidy_text(fitted.whole))
+        return Fitted(without_controls(text), fitted.dropped)
 
     # Filters: dates in the incident's locale and timezone.
     def _local(self, value: datetime) -> datetime:
@@ -834,6 +837,29 @@ def without_raw_html(markdown: str) -> str:
     ``md``, a link, a user's own template), ``agent-script.md`` in a public folder carries
     no ``<script>``; the shipped templates write no HTML of their own."""
     return markdown.replace("<", "&lt;")
+
+
+# What no rendered text may hold: C0 controls but newline and tab, DEL, C1 controls, and the
+# bidi embeddings and overrides (U+202A-U+202E) that make a line read otherwise than written.
+_ACTING = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]")
+
+
+def without_controls(text: str) -> str:
+    """``text`` without the characters no channel may carry.
+
+    Every text a provider, a feed or a page carries is rendered here, so this one guard
+    covers them all (SMS, calls, X, Facebook, email, CAP, the status site, Apprise), whatever
+    put the character there: a template's own output, a language file, or what the ledger
+    and the published history recorded from an older version (a correction quotes the wrong
+    message's headline as it went out). A control character would reach phones and feeds as
+    garbage, act on the terminals that show it (ESC starts colours and hidden links) and make
+    XML malformed. Removed, not refused: the input already refuses these characters in the
+    incident, with its line, so what is left comes from where the author cannot fix it in a
+    crisis (an older version's records), and a refusal there would block the very correction
+    of the message that carried them. The preview, the approval and the send all see the
+    text without them, so what is approved is what goes.
+    """
+    return _ACTING.sub("", text) if _ACTING.search(text) else text
 
 
 def tidy_text(text: str) -> str:
