@@ -96,8 +96,10 @@ def test_a_copy_of_an_approved_incident_is_refused_naming_when_it_went_out(world
     require_approval(world)
     assert world.run("approve", "incident.yaml", "--yes", "--as", "bob").exit_code == 0
     assert world.run_json("send", "incident.yaml", "--yes", "--as", "alice", env=at(5))[0] == 0
+    # Another content under the same id (the same content would be that incident, #22.17).
     copy = world.folder / "copy.yaml"
-    copy.write_text((world.folder / "incident.yaml").read_text(encoding="utf-8"))
+    text = (world.folder / "incident.yaml").read_text(encoding="utf-8")
+    copy.write_text(text.replace("headline: ", "headline: Copie. ", 1), encoding="utf-8")
     result = world.run("send", "copy.yaml", "--yes", "--as", "alice", env=at(6))
     assert result.exit_code == 2
     assert "first sent at 2026-11-22 09:45 CET" in said(result), result.output
