@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
-from broadcast.channels.base import DeliveryStatus, Outgoing, Target
+from broadcast.channels.base import DeliveryStatus, Outgoing, Target, on_provider_clock
 from broadcast.channels.sms import CLOCK_SKEW, SmsAdapter, TwilioAccount
 
 if TYPE_CHECKING:
@@ -113,15 +113,17 @@ class VoiceAdapter(SmsAdapter):
 
         Only the newest call in the Calls list is read: a queued call has no start time
         yet, so ``StartTime`` cannot filter it, but its creation time says whether it is
-        this attempt's.
+        this attempt's, read on Twilio's clock (the ``Date`` of the list's answer), never on
+        ours against theirs; without a Date, on ours less ``CLOCK_SKEW``.
         """
         client = self.client()
-        since = since.astimezone(UTC) - CLOCK_SKEW
+        ours = since.astimezone(UTC)
 
         def look() -> str | None:
             newest = client.calls.list(to=target.address, from_=self.config.from_, limit=1)
+            window = on_provider_clock(ours, self.provider_clock_offset()) or ours - CLOCK_SKEW
             for call in newest:
-                if call.date_created is None or call.date_created >= since:
+                if call.date_created is None or call.date_created >= window:
                     return str(call.sid)
             return None
 

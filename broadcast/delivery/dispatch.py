@@ -75,6 +75,8 @@ Sleep = Callable[[float], object]
 MAX_KEPT_FAILURES = 1000
 # How far back to look up an uncertain delivery whose attempt has no recorded start.
 LOOKUP_WITHOUT_START = timedelta(hours=24)
+# What a lookup answers when the delivery did not go out (see ``Dispatcher._look_up``).
+_ABSENT = object()
 # Pending rows are written in batches: the first of one recipient, so the first message
 # leaves at once, then each four times larger, up to this.
 CLAIM_BATCH = 1024
@@ -221,6 +223,9 @@ class ChannelOutcome:
     # Recipients suppressed on this channel (opted out, invalid, not a mobile): not sent to.
     suppressed: int = 0
     retries: int = 0
+    # Deliveries that may have gone out (a killed run, a maybe-sent answer), asked about at
+    # the provider before anything was sent again.
+    looked_up: int = 0
     stopped: bool = False
     # A newer version of the incident took over: this run stopped handing out the old one.
     superseded: bool = False
@@ -265,6 +270,7 @@ class ChannelOutcome:
             "opted_out": self.opted_out,
             "suppressed": self.suppressed,
             "retries": self.retries,
+            "looked_up": self.looked_up,
             "stopped": self.stopped,
             "superseded": self.superseded,
             "provider_ids": self.provider_ids,
@@ -984,35 +990,33 @@ class Dispatcher:
         since: datetime | None,
         halted: Callable[[], bool],
     ) -> Receipt | None:
+        """Send ``message`` to ``target`` until the provider takes it or refuses it for good.
+
+        Only an answer that proves the provider did not act on the request (``NOT_TAKEN``:
+        a 4xx, a connection never opened) is retried as it is. A ``MAYBE_SENT`` one is looked
+        up (``since`` the attempt began) before anything is sent again, on a channel that can
+        look; on one that cannot, it is held as uncertain: re-sent only with
+        ``--resend-uncertain``.
+        """
         cost = adapter.cost(message, target)
         attempt = 0
+        # Whether the provider answered the attempt that may have gone out (a 5xx), or not (a
+        # timeout, a reset; unknown after a killed run): how long its absence takes to prove.
+        answered = False
         while True:
             attempt += 1
             if since is not None:
                 # The last attempt may have gone out: ask before sending again.
                 if attempt == 1 and halted():
                     return None
-                try:
-                    found = adapter.find_sent(message, target, since)
-                except DeliveryError as error:
-                    if not error.transient or attempt >= self.policy.max_attempts or halted():
-                        return Receipt(
-                            target,
-                            ok=False,
-                            error_code=error.code,
-                            error=f"maybe sent; the lookup failed: {error.message}",
-                            attempts=attempt,
-                            uncertain=True,
-                        )
-                    self.on_event(Event(outcome.name, "retry"))
-                    self.sleep(error.retry_after or self.policy.backoff(attempt))
-                    continue
-                if found is not None:
-                    return Receipt(target, ok=True, provider_id=found, attempts=attempt)
-                if halted():
-                    # Not sent, and stopped: the ledger keeps it uncertain; the next run
-                    # looks again before sending.
-                    return None
+                settled = since + timedelta(seconds=adapter.settle_seconds(answered))
+                looked = self._look_up(
+                    adapter, message, target, since, settled, outcome, halted, attempt
+                )
+                if looked is not _ABSENT:
+                    return looked  # found, still uncertain, or stopped (the ledger says so)
+                with outcome.lock:
+                    outcome.looked_up += 1
                 since = None
             limiter.acquire(cost)
             if attempt == 1 and halted():
@@ -1040,7 +1044,6 @@ class Dispatcher:
                     if adapter.recipient_kind is not None
                     else error.message
                 )
-                maybe_sent = error.maybe_sent and adapter.can_look_up
                 too_long = (error.retry_after or 0) > self.policy.max_retry_after
                 if error.channel_fault:
                     return Receipt(
@@ -1051,6 +1054,38 @@ class Dispatcher:
                         attempts=attempt,
                         channel_fault=True,
                     )
+                if error.maybe_sent:
+                    held = Receipt(
+                        target,
+                        ok=False,
+                        error_code=error.code,
+                        error=(
+                            f"maybe sent ({said}): "
+                            + (
+                                "the lookup will tell"
+                                if adapter.can_look_up
+                                else "the provider offers no lookup; held as uncertain, "
+                                "re-sent only with --resend-uncertain"
+                            )
+                        ),
+                        attempts=attempt,
+                        uncertain=True,
+                    )
+                    if (
+                        not adapter.can_look_up
+                        or attempt >= self.policy.max_attempts
+                        or self.stop.is_set()
+                    ):
+                        return held
+                    if self.ledger is not None and delivery_id is not None:
+                        # Until the lookup says, a kill must leave it to be looked up.
+                        self._mark(delivery_id, UNCERTAIN, None, error.code, said)
+                    since, answered = started, error.answered
+                    self.on_event(Event(outcome.name, "retry"))
+                    self._wait_to_retry(error, attempt, limiter)
+                    if halted():
+                        return held
+                    continue
                 failure = Receipt(
                     target,
                     ok=False,
@@ -1058,8 +1093,6 @@ class Dispatcher:
                     error=said,
                     permanent=not error.transient,
                     attempts=attempt,
-                    # The next run looks it up rather than sending it again.
-                    uncertain=maybe_sent,
                 )
                 if (
                     not error.transient
@@ -1069,28 +1102,16 @@ class Dispatcher:
                 ):
                     return failure
                 if self.ledger is not None and delivery_id is not None:
-                    # The provider said no (known not delivered), or maybe it took it: until
-                    # the retry, a kill must leave the latter to be looked up.
-                    self._mark(
-                        delivery_id,
-                        UNCERTAIN if maybe_sent else FAILED_TRANSIENT,
-                        None,
-                        error.code,
-                        said,
-                    )
-                if maybe_sent:
-                    since = started
+                    # The provider said no: known not delivered, safe to send again.
+                    self._mark(delivery_id, FAILED_TRANSIENT, None, error.code, said)
                 self.on_event(Event(outcome.name, "retry"))
-                if error.retry_after:
-                    limiter.hold_until(self.clock() + error.retry_after)
-                else:
-                    self.sleep(self.policy.backoff(attempt))
+                self._wait_to_retry(error, attempt, limiter)
                 if halted():
-                    # Stopped while waiting to retry: it stays a transient failure, for later
-                    # (uncertain if it may have gone out: the next run looks it up).
+                    # Stopped while waiting to retry: it stays a transient failure, for later.
                     return failure
             except Exception as error:  # a bug in an adapter must not take the others down
                 said = f"{type(error).__name__}: {error}"
+                # Whether the request had left when it broke is unknown: maybe sent.
                 return Receipt(
                     target,
                     ok=False,
@@ -1099,9 +1120,68 @@ class Dispatcher:
                     if adapter.recipient_kind is not None
                     else said,
                     attempts=attempt,
+                    uncertain=True,
                 )
             else:
                 return Receipt(target, ok=True, provider_id=provider_id, attempts=attempt)
+
+    def _wait_to_retry(self, error: DeliveryError, attempt: int, limiter: RateLimiter) -> None:
+        if error.retry_after:
+            limiter.hold_until(self.clock() + error.retry_after)
+        else:
+            self.sleep(self.policy.backoff(attempt))
+
+    def _look_up(
+        self,
+        adapter: Adapter,
+        message: Outgoing,
+        target: Target,
+        since: datetime,
+        settled: datetime,
+        outcome: ChannelOutcome,
+        halted: Callable[[], bool],
+        attempt: int,
+    ) -> Receipt | object | None:
+        """Ask the provider whether the attempt begun at ``since`` went out.
+
+        A Receipt: found (sent, with the provider's id) or still uncertain (the lookup
+        failed); None: stopped meanwhile (the ledger keeps it uncertain for the next run);
+        ``_ABSENT``: it did not go out, send it.
+
+        Absence proves something only once the provider cannot still be acting on the
+        attempt (a request it held before committing): a lookup begun before ``settled``
+        (see ``Adapter.settle_seconds``) that finds nothing waits until then and asks again.
+        """
+        tries = 0
+        while True:
+            tries += 1
+            asked_at = datetime.now(UTC)
+            try:
+                found = adapter.find_sent(message, target, since)
+            except DeliveryError as error:
+                if not error.transient or tries >= self.policy.max_attempts or halted():
+                    return Receipt(
+                        target,
+                        ok=False,
+                        error_code=error.code,
+                        error=f"maybe sent; the lookup failed: {error.message}",
+                        attempts=attempt,
+                        uncertain=True,
+                    )
+                self.on_event(Event(outcome.name, "retry"))
+                self.sleep(error.retry_after or self.policy.backoff(tries))
+                continue
+            if found is not None:
+                with outcome.lock:
+                    outcome.looked_up += 1
+                return Receipt(target, ok=True, provider_id=found, attempts=attempt)
+            if halted():
+                return None
+            if asked_at >= settled:
+                return _ABSENT
+            self.sleep(max(0.0, (settled - datetime.now(UTC)).total_seconds()))
+            if halted():
+                return None
 
 
 def _without_contact(text: str, target: Target) -> str:
