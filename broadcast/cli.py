@@ -767,14 +767,21 @@ def _run_send(
                 return EXIT_BAD_INPUT
             assert decision is not None
             if plan is None:  # nothing to say
+                # Nothing new, but what is held maybe-sent is still said, and still exit 1.
+                uncertain = _uncertain(run)
                 if as_json:
-                    emit(_decision_json(run, []))
+                    emit(_decision_json(run, [], uncertain))
                 else:
-                    from broadcast.terminal.sending import show_decision, show_follow_up
+                    from broadcast.terminal.sending import (
+                        show_decision,
+                        show_follow_up,
+                        show_uncertain,
+                    )
 
                     show_decision(run, incident)
+                    show_uncertain(uncertain)
                     show_follow_up(run.followed)
-                return EXIT_DELIVERY_FAILED if run.uncertain_found else EXIT_OK
+                return EXIT_DELIVERY_FAILED if run.uncertain_found or uncertain else EXIT_OK
             warnings = [p for p in plan.all_problems if not p.is_error]
             for warning in warnings:
                 log.write("warning", **warning.to_json())
@@ -910,12 +917,14 @@ def _send_progress(
 
 
 def _uncertain(run: "SendRun") -> list[dict[str, object]]:
-    """Deliveries a killed run left maybe-sent, still waiting for --resend-uncertain."""
+    """Deliveries held maybe-sent (a killed run, a provider's unclear answer): looked up by
+    the next run where the channel can, else waiting for --resend-uncertain."""
     from broadcast.ledger.sqlite import UNCERTAIN
 
-    if run.ledger is None or run.plan is None or run.plan.incident is None:
+    incident = run.plan.incident if run.plan is not None else run.incident_read
+    if run.ledger is None or incident is None:
         return []
-    latest = run.ledger.latest_version(run.plan.incident.id)
+    latest = run.ledger.latest_version(incident.id)
     if latest is None:
         return []
     return [

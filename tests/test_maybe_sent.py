@@ -23,8 +23,10 @@ from collections import Counter
 import pytest
 
 from tests.conftest import NOW
+from tests.peers.graph_api import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN, GraphAPIServer
+from tests.peers.webhooks import WebhookServer
 from tests.test_voice_fallback import with_voice
-from tests.world import PHONES, SECRETS, World
+from tests.world import EMAILS, PHONES, SECRETS, World
 
 
 def send(world: World, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict]:
@@ -167,3 +169,122 @@ def test_a_lost_answer_from_x_5_minutes_behind_is_found(world: World) -> None:
     posts = world.x.posts()
     assert len(posts) == len({p.text for p in posts}) >= 1
     assert (code, outcome(doc, "twitter")["sent"], doc["uncertain"]) == (0, 1, [])
+
+
+# -- Facebook: the Page's feed ------------------------------------------------------------
+
+
+@pytest.fixture
+def fb_world(world: World, graph_server: GraphAPIServer) -> World:
+    with (world.folder / "channels.yaml").open("a", encoding="utf-8") as out:
+        out.write(
+            "  facebook:\n"
+            "    type: facebook\n"
+            f"    page_id: '{DEFAULT_PAGE_ID}'\n"
+            '    access_token: "${FB_PAGE_TOKEN}"\n'
+            f"    api_base_url: {graph_server.url}\n"
+            "    timeout: 1\n"
+        )
+    world.graph = graph_server  # type: ignore[attr-defined]
+    return world
+
+
+FB = {"FB_PAGE_TOKEN": DEFAULT_PAGE_TOKEN}
+
+
+def test_a_500_after_facebook_published_the_post_is_found_not_posted_twice(
+    fb_world: World,
+) -> None:
+    graph: GraphAPIServer = fb_world.graph  # type: ignore[attr-defined]
+    graph.accept_then_fail_next(500)
+    code, doc = send(fb_world, "--channel", "facebook", env=FB)
+    [post] = graph.posts()
+    facebook = outcome(doc, "facebook")
+    assert (code, facebook["sent"], facebook["failed"], doc["uncertain"]) == (0, 1, 0, [])
+    assert facebook["provider_ids"] == [post.id]
+    # The lookup asked with the token in a header, never in the URL.
+    lookups = [r for r in graph.requests() if r.method == "GET"]
+    assert lookups and all(DEFAULT_PAGE_TOKEN not in r.path for r in lookups)
+    assert all("access_token" not in r.query for r in lookups)
+
+
+def test_a_slow_post_on_a_page_whose_clock_is_behind_is_found_not_posted_twice(
+    fb_world: World,
+) -> None:
+    graph: GraphAPIServer = fb_world.graph  # type: ignore[attr-defined]
+    graph.clock_offset = -300
+    graph.delay_next(2.5)  # past the channel's 1 s timeout, then published
+    code, doc = send(fb_world, "--channel", "facebook", env=FB)
+    assert len(graph.posts()) == 1, "the post went up twice"
+    assert (code, outcome(doc, "facebook")["sent"], doc["uncertain"]) == (0, 1, [])
+
+
+def test_a_4xx_refusal_from_facebook_is_retried_as_it_is(fb_world: World) -> None:
+    graph: GraphAPIServer = fb_world.graph  # type: ignore[attr-defined]
+    graph.fail_with_code(4)  # application limit, HTTP 400: proves nothing was posted
+    code, doc = send(fb_world, "--channel", "facebook", env=FB)
+    assert (code, len(graph.posts())) == (0, 1)
+    facebook = outcome(doc, "facebook")
+    assert (facebook["retries"], facebook["looked_up"]) == (1, 0)
+    assert [r.method for r in graph.requests()] == ["POST", "POST"]
+
+
+# -- No lookup (Apprise's services, SMTP): held as uncertain, never resent blindly ---------
+
+
+@pytest.fixture
+def team_world(world: World, webhook_server: WebhookServer) -> World:
+    """The world with an Apprise channel posting to the local webhook receiver."""
+    with (world.folder / "channels.yaml").open("a", encoding="utf-8") as out:
+        out.write('  teams:\n    type: apprise\n    urls: ["${JSON_HOOK}", "${NTFY_TOPIC}"]\n')
+    world.hooks = webhook_server  # type: ignore[attr-defined]
+    world.hook_env = {  # type: ignore[attr-defined]
+        "JSON_HOOK": f"json://127.0.0.1:{webhook_server.port}/crisis",
+        "NTFY_TOPIC": f"ntfy://127.0.0.1:{webhook_server.port}/energie-nord-crise",
+    }
+    return world
+
+
+def test_a_500_after_a_webhook_took_it_is_held_uncertain_not_posted_again(
+    team_world: World,
+) -> None:
+    hooks: WebhookServer = team_world.hooks  # type: ignore[attr-defined]
+    env = team_world.hook_env  # type: ignore[attr-defined]
+    hooks.accept_then_fail_next(500)  # the first URL (json://) takes it, then says 500
+
+    def to_crisis() -> int:
+        return sum(1 for r in hooks.requests() if r.path == "/crisis")
+
+    code, doc = send(team_world, "--channel", "teams", env=env)
+    assert to_crisis() == 1, "posted again blindly"
+    teams = outcome(doc, "teams")
+    assert (code, teams["sent"], teams["retries"]) == (1, 1, 0)
+    assert [u["channel"] for u in doc["uncertain"]] == ["teams"]
+    [failure] = teams["failures"]
+    assert "maybe sent" in failure["error"] and "--resend-uncertain" in failure["error"]
+    # A plain re-run does not post it again either; --resend-uncertain does, when asked.
+    code, doc = send(team_world, "--channel", "teams", env=env)
+    assert (code, to_crisis(), len(doc["uncertain"])) == (1, 1, 1)
+    code, doc = send(team_world, "--channel", "teams", "--resend-uncertain", env=env)
+    assert (code, to_crisis(), doc["uncertain"]) == (0, 2, [])
+
+
+def test_a_429_from_a_webhook_is_retried_as_it_is(team_world: World) -> None:
+    hooks: WebhookServer = team_world.hooks  # type: ignore[attr-defined]
+    hooks.rate_limit_next(retry_after=0)
+    code, doc = send(team_world, "--channel", "teams", env=team_world.hook_env)  # type: ignore[attr-defined]
+    assert (code, outcome(doc, "teams")["retries"], doc["uncertain"]) == (0, 1, [])
+    assert len(hooks.posts_to("/crisis")) == 1
+
+
+def test_an_smtp_connection_lost_after_the_data_is_held_uncertain_not_sent_again(
+    world: World,
+) -> None:
+    world.smtp.lose_answer_after_data()  # the first message: taken, no reply
+    code, doc = send(world, "--channel", "email")
+    got = Counter(r for m in world.smtp.received for r in m.recipients)
+    assert set(got.values()) == {1}, "someone got the email twice"
+    assert sorted(got) == sorted(EMAILS)
+    email = outcome(doc, "email")
+    assert (code, email["sent"], len(doc["uncertain"])) == (1, 2, 1)
+    assert doc["uncertain"][0]["channel"] == "email"

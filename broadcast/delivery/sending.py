@@ -579,6 +579,11 @@ class SendRun:
     _previous_wording: dict[str, Any] | None = None
     _loaded: tuple[Config, Incident, YamlDocument] | None = None
 
+    @property
+    def incident_read(self) -> Incident | None:
+        """The incident as read, once read: also when there is nothing to send (no plan)."""
+        return self._loaded[1] if self._loaded is not None else None
+
     def __enter__(self) -> SendRun:
         try:
             config = load_config(self.config_path, self.environ)

@@ -220,20 +220,29 @@ def show_outcomes(
                     "yellow",
                 )
             )
-    for item in uncertain or ():
-        where = f" (line {item['line']})" if item.get("line") else ""
-        out.print(
-            Text(
-                f"{item['channel']}: {item['recipient']}{where} uncertain: an earlier run was "
-                "stopped while sending it; --resend-uncertain sends it again",
-                "yellow",
-            )
-        )
+    show_uncertain(uncertain or ())
     total_failed = sum(o.failed_total for o in outcomes)
     total_sent = sum(o.sent for o in outcomes)
     style = "bold red" if total_failed else "bold green"
     out.print(Text(f"{total_sent} sent, {total_failed} failed.", style))
     _show_warnings(out, warnings, "Sent with")
+
+
+def show_uncertain(uncertain: Iterable[dict[str, Any]]) -> None:
+    """Deliveries held maybe-sent: the provider gave no clear answer, or a run stopped while
+    sending them."""
+    out = console()
+    for item in uncertain:
+        where = f" (line {item['line']})" if item.get("line") else ""
+        out.print(
+            Text(
+                f"{item['channel']}: {item['recipient']}{where} uncertain: maybe sent (no clear "
+                "answer from the provider, or a run stopped while sending it); a channel that "
+                "can look it up asks on the next send, the others send it again only with "
+                "--resend-uncertain",
+                "yellow",
+            )
+        )
 
 
 def _show_warnings(out: Console, warnings: Sequence[Problem], heading: str) -> None:
