@@ -13,10 +13,15 @@ waiting on a queue nobody reads: the failing worker keeps draining it, its chann
 a ledger fault stops every channel (they all write the same file). The fault is reported as the
 channel's problem.
 
-On a channel whose provider can look deliveries up (SMS), nothing that may have gone out is
-sent again blindly: a delivery a killed run left ``uncertain``, or one whose request timed out
-or lost its connection after leaving, is first looked up at the provider (since the attempt
-began); found, it is recorded as sent with the provider's id; not found, it is sent.
+Nothing that may have gone out is sent again blindly. Every adapter reads its provider's
+answers the same way (``channels.base.Answer``): only a refusal that proves the request was not
+acted on (a 4xx, a connection never opened) is retried as it is. A delivery a killed run left
+``uncertain``, or one whose answer was "maybe sent" (a 5xx, a timeout, a reset), is looked up
+at the provider where it can say (SMS, calls, X, Facebook: since the attempt began, on the
+provider's clock): found, it is recorded as sent with the provider's id; not found once the
+provider cannot still be acting on it (``Adapter.settle_seconds``), it is sent. Where the
+provider cannot say (SMTP, Apprise's services), it is held ``uncertain``: re-sent only with
+``--resend-uncertain``.
 """
 
 from __future__ import annotations
@@ -282,6 +287,7 @@ class ChannelOutcome:
                     "code": r.error_code,
                     "error": r.error,
                     "permanent": r.permanent,
+                    "uncertain": r.uncertain,
                     "attempts": r.attempts,
                 }
                 for r in self.failures
