@@ -288,3 +288,34 @@ def test_an_smtp_connection_lost_after_the_data_is_held_uncertain_not_sent_again
     email = outcome(doc, "email")
     assert (code, email["sent"], len(doc["uncertain"])) == (1, 2, 1)
     assert doc["uncertain"][0]["channel"] == "email"
+
+
+def test_the_summary_says_maybe_sent_and_what_is_done_not_a_failure_after_retries(
+    world: World,
+) -> None:
+    world.smtp.lose_answer_after_data()
+    environment = {**os.environ, **SECRETS, "BROADCAST_NOW": NOW.isoformat()}
+    environment.pop("BROADCAST_CONFIG", None)
+    command = [sys.executable, "-m", "broadcast", "send", "incident.yaml", "--yes"]
+    done = subprocess.run(
+        [*command, "--channel", "email"],
+        cwd=world.folder,
+        env={**environment, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    said = " ".join(done.stdout.split())
+    assert done.returncode == 1, said
+    assert "maybe sent" in said and "held as uncertain" in said
+    assert "after retries" not in said
+    assert "re-sent only with --resend-uncertain" in said
+
+
+def test_a_slow_call_past_the_timeout_is_found_not_placed_twice(world: World) -> None:
+    voice = "    recipients: contacts.csv\n    default_region: FR\n    timeout: 1\n"
+    with_voice(world, voice, sms_fallback=None)
+    world.twilio.delay_next(3.0)
+    code, doc = send(world, "--channel", "voice")
+    assert Counter(c.to for c in world.twilio.calls()) == Counter(PHONES)
+    assert (code, outcome(doc, "voice")["sent"], doc["uncertain"]) == (0, 4, [])

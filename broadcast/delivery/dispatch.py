@@ -80,8 +80,9 @@ Sleep = Callable[[float], object]
 MAX_KEPT_FAILURES = 1000
 # How far back to look up an uncertain delivery whose attempt has no recorded start.
 LOOKUP_WITHOUT_START = timedelta(hours=24)
-# What a lookup answers when the delivery did not go out (see ``Dispatcher._look_up``).
-_ABSENT = object()
+# What a lookup answers when the delivery did not go out (see ``Dispatcher._look_up``): a
+# receipt of its own, known by identity, never recorded.
+_ABSENT = Receipt(Target("", "not found"), ok=False)
 # Pending rows are written in batches: the first of one recipient, so the first message
 # leaves at once, then each four times larger, up to this.
 CLAIM_BATCH = 1024
@@ -1068,7 +1069,7 @@ class Dispatcher:
                         error=(
                             f"maybe sent ({said}): "
                             + (
-                                "the lookup will tell"
+                                "looked up before anything is sent again"
                                 if adapter.can_look_up
                                 else "the provider offers no lookup; held as uncertain, "
                                 "re-sent only with --resend-uncertain"
@@ -1147,7 +1148,7 @@ class Dispatcher:
         outcome: ChannelOutcome,
         halted: Callable[[], bool],
         attempt: int,
-    ) -> Receipt | object | None:
+    ) -> Receipt | None:
         """Ask the provider whether the attempt begun at ``since`` went out.
 
         A Receipt: found (sent, with the provider's id) or still uncertain (the lookup
