@@ -18,11 +18,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections import Counter
 
 import pytest
 
 from tests.conftest import NOW
+from tests.peers.base import PeerServer
 from tests.peers.graph_api import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN, GraphAPIServer
 from tests.peers.webhooks import WebhookServer
 from tests.test_voice_fallback import with_voice
@@ -58,6 +60,15 @@ def set_option(world: World, channel: str, line: str) -> None:
     head = f"  {channel}:\n    type: "
     assert head in text
     path.write_text(text.replace(head, f"  {channel}:\n    {line}\n    type: ", 1), "utf-8")
+
+
+def held_request_done(peer: PeerServer) -> None:
+    """Wait until the request the peer held (``Delay``) was acted on and recorded: a run that
+    gave up on it may end before the provider commits it."""
+    deadline = time.monotonic() + 30
+    while not any(r.scripted and "Delay" in r.scripted for r in peer.requests()):
+        assert time.monotonic() < deadline, "the held request never ended"
+        time.sleep(0.05)
 
 
 def sms_counts(world: World) -> Counter[str]:
@@ -96,6 +107,7 @@ def test_a_slow_commit_past_the_timeout_is_found_not_sent_twice(world: World) ->
     set_option(world, "sms", "timeout: 1")
     world.twilio.delay_next(3.0)
     code, doc = send(world, "--channel", "sms")
+    held_request_done(world.twilio)
     assert sms_counts(world) == Counter(PHONES), "someone got the SMS twice, or none"
     sms = outcome(doc, "sms")
     assert (code, sms["sent"], sms["failed"], doc["uncertain"]) == (0, 4, 0, [])
@@ -215,6 +227,7 @@ def test_a_slow_post_on_a_page_whose_clock_is_behind_is_found_not_posted_twice(
     graph.clock_offset = -300
     graph.delay_next(2.5)  # past the channel's 1 s timeout, then published
     code, doc = send(fb_world, "--channel", "facebook", env=FB)
+    held_request_done(graph)
     assert len(graph.posts()) == 1, "the post went up twice"
     assert (code, outcome(doc, "facebook")["sent"], doc["uncertain"]) == (0, 1, [])
 
@@ -317,5 +330,6 @@ def test_a_slow_call_past_the_timeout_is_found_not_placed_twice(world: World) ->
     with_voice(world, voice, sms_fallback=None)
     world.twilio.delay_next(3.0)
     code, doc = send(world, "--channel", "voice")
+    held_request_done(world.twilio)
     assert Counter(c.to for c in world.twilio.calls()) == Counter(PHONES)
     assert (code, outcome(doc, "voice")["sent"], doc["uncertain"]) == (0, 4, [])
