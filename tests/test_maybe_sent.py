@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import signal
 import subprocess
 import sys
 import time
@@ -23,10 +25,11 @@ from collections import Counter
 
 import pytest
 
-from tests.conftest import NOW
-from tests.peers.base import PeerServer
+from tests.conftest import NOW, write
+from tests.peers.base import Delay, PeerServer, RateLimit
 from tests.peers.graph_api import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN, GraphAPIServer
 from tests.peers.webhooks import WebhookServer
+from tests.test_crash import NUMBERS, finish, start
 from tests.test_voice_fallback import with_voice
 from tests.world import EMAILS, PHONES, SECRETS, World
 
@@ -57,9 +60,9 @@ def set_option(world: World, channel: str, line: str) -> None:
     """Add ``line`` (``key: value``) to ``channel``'s block in channels.yaml."""
     path = world.folder / "channels.yaml"
     text = path.read_text(encoding="utf-8")
-    head = f"  {channel}:\n    type: "
+    head = f"  {channel}:\n"
     assert head in text
-    path.write_text(text.replace(head, f"  {channel}:\n    {line}\n    type: ", 1), "utf-8")
+    path.write_text(text.replace(head, f"  {channel}:\n    {line}\n", 1), "utf-8")
 
 
 def held_request_done(peer: PeerServer) -> None:
@@ -333,3 +336,46 @@ def test_a_slow_call_past_the_timeout_is_found_not_placed_twice(world: World) ->
     held_request_done(world.twilio)
     assert Counter(c.to for c in world.twilio.calls()) == Counter(PHONES)
     assert (code, outcome(doc, "voice")["sent"], doc["uncertain"]) == (0, 4, [])
+
+
+# -- Every fault at once, and kill -9 ------------------------------------------------------
+
+
+def test_every_fault_at_once_then_kill_9_each_number_gets_one_sms_or_is_named(
+    world: World,
+) -> None:
+    """2,000 numbers; Twilio's clock 5 minutes behind; 5xx after taking some messages (JSON
+    and gateway pages), lost answers to others, a held request past a 1 s timeout, 429s; the
+    send killed at a random moment, then run again as cron would (no flag)."""
+    chance = random.Random(202622)
+    write(
+        world.folder / "contacts.csv",
+        "name,phone\n" + "".join(f"N{i},{n}\n" for i, n in enumerate(NUMBERS)),
+    )
+    set_option(world, "sms", "concurrency: 8")
+    set_option(world, "sms", "timeout: 1")
+    twilio = world.twilio
+    twilio.latency = 0.01
+    twilio.clock_offset = -300
+    faulty = chance.sample(NUMBERS, 150)
+    twilio.fail_first_answer_to(*faulty[:50], status=500)
+    twilio.fail_first_answer_to(*faulty[50:100], status=502)
+    twilio.drop_first_answer_to(*faulty[100:])
+    twilio.script(RateLimit(0), Delay(2.5), RateLimit(0))
+
+    process = start(world)
+    target = chance.uniform(5, 1500)
+    deadline = time.monotonic() + 30
+    while len(twilio.messages()) < target and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+
+    code, doc = finish(start(world))
+    held_request_done(twilio)
+    counts = sms_counts(world)
+    assert max(counts.values()) == 1, "someone got the SMS twice"
+    uncertain = {item["recipient"] for item in doc["uncertain"]}
+    missing = {n for n in NUMBERS if counts[n] == 0}
+    assert {"…" + n[-4:] for n in missing} <= uncertain  # lost only where named
+    assert code == (1 if uncertain else 0)
