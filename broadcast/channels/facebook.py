@@ -83,7 +83,13 @@ class FacebookAdapter(ClientAdapter[requests.Session]):
                 "lookup", f"could not ask Facebook ({type(exc).__name__})", transient=True
             ) from None
         if not response.ok:
-            raise classify(response)
+            error = classify(response)
+            raise DeliveryError(
+                error.code,
+                f"the Page's posts could not be read: {error.message}",
+                transient=error.transient,
+                retry_after=error.retry_after,
+            )
         window = on_provider_clock(
             since.astimezone(UTC), clock_offset(response.headers.get("Date"), datetime.now(UTC))
         )

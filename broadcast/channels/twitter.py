@@ -168,7 +168,14 @@ class TwitterAdapter(ClientAdapter[tweepy.Client]):
                 user_auth=True,
             )
         except (tweepy.TweepyException, requests.RequestException) as exc:
-            raise _classify(exc) from None
+            error = _classify(exc)
+            # A lookup refused (a plan without timeline reads) says so, as the lookup's.
+            raise DeliveryError(
+                error.code,
+                f"X's timeline could not be read: {error.message}",
+                transient=error.transient,
+                retry_after=error.retry_after,
+            ) from None
         window = on_provider_clock(since.astimezone(UTC), self._offset)
         timeline = [
             tweet
