@@ -282,6 +282,17 @@ def send(
         ),
     ] = False,
     as_name: AsOpt = None,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key",
+            help="Sign as the sender with this SSH private key, for approval.allowed_signers "
+            "(default: $BROADCAST_SIGNING_KEY).",
+            show_default=False,
+            dir_okay=False,
+            metavar="FILE",
+        ),
+    ] = None,
     exercise: ExerciseOpt = False,
 ) -> None:
     """Send the incident on every channel (or the --channel ones); safe to repeat from cron.
@@ -348,6 +359,7 @@ def send(
             ledger_lost=ledger_lost,
             sender=as_name,
             exercise=exercise,
+            signing_key=key,
         )
     )
 
@@ -468,24 +480,55 @@ def approve(
 ) -> None:
     """Show what every channel will carry and approve exactly those texts, as a second person.
 
-    The approval is of a hash over every rendered text of every channel and language: an edit
-    afterwards voids it. The person who sends must be someone else.
+    Every text of every channel and language is approved, byte for byte, with the reminders
+    that keep its promise over the next 24 hours, in the mode given (a real alert, or
+    --exercise): a send goes out with exactly those texts, or not at all. On a file already
+    sent, it approves the reminders still to come. The person who sends must be someone else.
     """
-    from broadcast.delivery.approval import person, record_approval
+    from broadcast.delivery.approval import check_name, mode_of, mode_words, record_approval
+    from broadcast.delivery.approval import person as person_of
+    from broadcast.delivery.sending import ToApprove, plans_to_approve
+    from broadcast.input.config import config_path
     from broadcast.ledger.location import state_folder
     from broadcast.ledger.sqlite import Ledger, LedgerFault, ledger_errors
     from broadcast.terminal.preview import show_preview
 
-    plan = _prepare(incident, config, None, exercise=exercise)
-    if not plan.ok or plan.incident is None or plan.config is None:
+    now = _now()
+    approver = person_of(as_name)
+    try:
+        check_name(approver, incident)
+        found = plans_to_approve(
+            incident,
+            config_path(config),
+            now,
+            state_dir=state,
+            exercise=exercise,
+            previous_wording=_previous_wording,
+        )
+    except LedgerFault as fault:
+        _fail([Problem(str(fault))])
+    except InputError as exc:
+        _fail(exc.problems)
+    if not isinstance(found, ToApprove):
         if as_json:
-            _print_json({**plan.to_json(), "approved": False})
+            _print_json({**found.to_json(), "approved": False})
         else:
-            show_preview(plan, html_source=False)
+            show_preview(found, html_source=False)
         raise typer.Exit(EXIT_BAD_INPUT)
-    approver = person(as_name)
+    mode = mode_of(found.incident)
+    shown = found.shown
+    assert shown.config is not None
     if not as_json:
-        show_preview(plan, html_source=False)
+        from broadcast.terminal.approval import show_reminders
+
+        if found.update is not None:
+            show_preview(found.update, html_source=False)
+        else:
+            typer.echo(
+                f"{incident} is the version already sent at "
+                f"{found.incident.local_time(found.anchor)}: this approves its reminders."
+            )
+        show_reminders(found.reminders, mode_words(mode))
     if not yes:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             _fail(
@@ -496,13 +539,20 @@ def approve(
                     )
                 ]
             )
-        if not typer.confirm(f"Approve every text above as {approver}?", default=False):
+        if not typer.confirm(
+            f"Approve every text above as {approver}, as {mode_words(mode)}?", default=False
+        ):
             raise typer.Exit(EXIT_OK)
     try:
-        ledger = Ledger(state_folder(state, plan.config.folder, dict(os.environ)))
+        ledger = Ledger(
+            state_folder(state, shown.config.folder, dict(os.environ)),
+            address=shown.config.ledger,
+        )
         try:
             with ledger_errors(ledger.path):
-                approval = record_approval(ledger, plan.incident.id, plan, approver, key)
+                approval = record_approval(
+                    ledger, found.incident.id, found.manifest, approver, key, incident, now
+                )
         finally:
             ledger.close()
     except LedgerFault as fault:
@@ -511,19 +561,23 @@ def approve(
         _fail(exc.problems)
     document = {
         "approved": True,
-        "incident": plan.incident.id,
+        "incident": found.incident.id,
         "approved_by": approval.approved_by,
         "approved_at": approval.approved_at.isoformat(),
-        "texts_hash": approval.texts_hash,
+        "texts_hash": found.manifest.digest,
         "signed": approval.signature is not None,
-        "exercise": plan.incident.exercise,
+        "exercise": found.incident.exercise,
+        "mode": mode,
+        "texts_at": found.anchor.isoformat(),
+        "version": found.update is not None,
+        "reminders": [r.now.isoformat() for r in found.reminders],
     }
     if as_json:
         _print_json(document)
     else:
         from broadcast.terminal.sending import show_approval
 
-        show_approval(document, plan)
+        show_approval(document, shown)
 
 
 @app.command(cls=PlainUsageCommand)
@@ -707,6 +761,7 @@ def _run_send(
     sender: str | None = None,
     exercise: bool = False,
     standby: bool = False,
+    signing_key: Path | None = None,
 ) -> int:
     """One incident, from lock to summary; returns the exit code.
 
@@ -744,6 +799,8 @@ def _run_send(
         stream_recipients=options.yes,
         standby=standby,
         strict=options.strict,
+        # The sender's key: --key, else $BROADCAST_SIGNING_KEY (tick and retry, cron).
+        signing_key=signing_key or _signing_key(),
     )
     try:
         with run:
@@ -754,6 +811,8 @@ def _run_send(
                 action=decision.action if decision else None,
                 reason=decision.reason if decision else None,
                 uncertain_found=run.uncertain_found or None,
+                # What this run does with them, per channel (look up, look up calls, hold).
+                uncertain_ahead={c: a for c, (_, a) in run.uncertain_ahead.items()} or None,
             )
             if plan is not None and not plan.ok:
                 for problem in plan.all_problems:
@@ -767,7 +826,7 @@ def _run_send(
                 return EXIT_BAD_INPUT
             assert decision is not None
             if plan is None:  # nothing to say
-                # Nothing new, but what is held maybe-sent is still said, and still exit 1.
+                # Still uncertain from earlier runs: named, and the exit says so, every time.
                 uncertain = _uncertain(run)
                 if as_json:
                     emit(_decision_json(run, [], uncertain))
@@ -779,9 +838,10 @@ def _run_send(
                     )
 
                     show_decision(run, incident)
-                    show_uncertain(uncertain)
                     show_follow_up(run.followed)
-                return EXIT_DELIVERY_FAILED if run.uncertain_found or uncertain else EXIT_OK
+                    show_uncertain(uncertain)
+                held = run.uncertain_found or uncertain
+                return EXIT_DELIVERY_FAILED if held else EXIT_OK
             warnings = [p for p in plan.all_problems if not p.is_error]
             for warning in warnings:
                 log.write("warning", **warning.to_json())
@@ -921,14 +981,25 @@ def _uncertain(run: "SendRun") -> list[dict[str, object]]:
     the next run where the channel can, else waiting for --resend-uncertain."""
     from broadcast.ledger.sqlite import UNCERTAIN
 
-    incident = run.plan.incident if run.plan is not None else run.incident_read
-    if run.ledger is None or incident is None:
+    if run.plan is not None and run.plan.incident is not None:
+        incident_id = run.plan.incident.id
+    elif run.decision is not None and run.decision.version is not None:
+        incident_id = run.decision.version.incident_id  # nothing to say: no plan was made
+    else:
         return []
-    latest = run.ledger.latest_version(incident.id)
+    if run.ledger is None:
+        return []
+    latest = run.ledger.latest_version(incident_id)
     if latest is None:
         return []
     return [
-        {"channel": d.channel, "recipient": d.recipient_hint, "line": d.line}
+        {
+            "channel": d.channel,
+            "recipient": d.recipient_hint,
+            "line": d.line,
+            # Why it is uncertain, when a lookup said (None: a run stopped while sending it).
+            "why": d.error_message,
+        }
         for d in run.ledger.deliveries(latest.id, states=(UNCERTAIN,))
     ]
 
@@ -951,6 +1022,11 @@ def _decision_json(
         "sent": sum(o.sent for o in outcomes),
         "delivery": [o.to_json() for o in outcomes],
         "uncertain": list(uncertain),
+        # What this run did with the uncertain deliveries it found (look up, hold...).
+        "uncertain_ahead": {
+            channel: {"count": count, "action": action}
+            for channel, (count, action) in run.uncertain_ahead.items()
+        },
         "follow_up": run.followed.to_json() if run.followed is not None else None,
         "warnings": [w.to_json() for w in warnings],
         "receipts": run.receipts.to_json() if run.receipts else None,
@@ -1092,6 +1168,13 @@ def _occasions(
     except LedgerFault:
         return None
     return decision.occasions if decision is not None else None
+
+
+def _signing_key() -> Path | None:
+    from broadcast.delivery.approval import KEY_ENV
+
+    value = os.environ.get(KEY_ENV, "").strip()
+    return Path(value) if value else None
 
 
 def _now() -> datetime:

@@ -12,7 +12,10 @@ Not auto-registered: a test module that needs them says so::
 ``StaticServer(root, headers)`` adds ``headers`` to every answer (a Content-Security-Policy).
 
 Nothing is downloaded: Chromium is the system one, and pages only ever reach 127.0.0.1.
-A missing Chromium fails the tests with a message saying so; it never skips them.
+A missing Chromium skips the browser tests with one line saying how to get it (the README's
+test command cannot install a system browser); where ``BROADCAST_TESTS_REQUIRE`` names
+``browser`` (``.ci/run`` sets it), a missing Chromium fails them instead, so CI never passes
+by skipping.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
+
+from tests.conftest import missing
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Error, Page
@@ -86,10 +91,10 @@ class StaticServer:
 def browser() -> Iterator[Browser]:
     """One Chromium for the whole run: starting it takes about a second."""
     if not Path(CHROMIUM).is_file():
-        pytest.fail(
-            f"the browser tests need Chromium at {CHROMIUM}: install Debian's package "
-            "(apt-get install chromium). They never download a browser.",
-            pytrace=False,
+        missing(
+            "browser",
+            f"the browser tests need Chromium at {CHROMIUM}: apt-get install chromium "
+            "(.ci/run does); they never download a browser",
         )
     from playwright.sync_api import sync_playwright
 

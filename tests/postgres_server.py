@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from broadcast.ledger.key import new_key_text
+from tests.conftest import missing
 
 ENGINES = ("sqlite", "postgresql")
 # A killed run's deliveries are anyone's after its lease: short, so a test's re-run need not
@@ -113,9 +114,10 @@ def new_database(cluster: str) -> str:
 def postgres_cluster() -> Iterator[str]:
     """A cluster for this session (see ``throwaway_cluster``)."""
     if server_programs() is None:
-        pytest.skip(
+        missing(
+            "postgres",
             "PostgreSQL's server programs (initdb, pg_ctl) are not installed here; "
-            "apt-get install postgresql (.ci/run does) to run the PostgreSQL ledger tests"
+            "apt-get install postgresql (.ci/run does) to run the PostgreSQL ledger tests",
         )
     with throwaway_cluster() as address:
         yield address

@@ -71,8 +71,8 @@ def test_a_second_persons_approval_lets_it_go_and_the_ledger_keeps_both(world: W
     require_approval(world)
     code, approval = world.run_json("approve", "incident.yaml", "--yes", "--as", "bob")
     assert (code, approval["approved_by"], approval["signed"]) == (0, "bob", False)
-    # Sent five minutes later: the texts' times (next update at ...) move with the clock, the
-    # approval still holds for the same file.
+    # Sent five minutes later: the approved texts go out, as approved (their "updated at" and
+    # their promise are those of the approval's moment, 09:40).
     code, doc = world.run_json("send", "incident.yaml", "--yes", "--as", "alice", env=at(5))
     assert (code, doc["action"]) == (0, "new")
     assert len(world.twilio.messages()) == len(PHONES)
@@ -81,7 +81,9 @@ def test_a_second_persons_approval_lets_it_go_and_the_ledger_keeps_both(world: W
     (version,) = status["versions"]
     assert (version["sent_by"], version["approved_by"]) == ("alice", "bob")
     assert version["approved_at"].startswith("2026-11-22T09:40")
-    assert version["sent_at"].startswith("2026-11-22T09:45")
+    # The version speaks for the moment its texts were approved (their time, their promise).
+    assert version["sent_at"].startswith("2026-11-22T09:40")
+    assert version["next_update_at"].startswith("2026-11-22T11:40")
     shown = world.run("status", "incident.yaml")
     assert "approved by" in said(shown) and "bob at" in said(shown)
     report = world.run("report", "incident.yaml", "--format", "md")
@@ -147,10 +149,15 @@ def signed_world(world: World, tmp_path: Path) -> tuple[World, Path, Path]:
     """Approval with allowed_signers listing bob's key; a stranger's key beside it."""
     keys = tmp_path / "keys"
     keys.mkdir()
-    bob, stranger = keypair(keys, "bob"), keypair(keys, "stranger")
-    public = bob.with_suffix(".pub").read_text().split()
-    (world.folder / "allowed_signers").write_text(f"bob {public[0]} {public[1]}\n")
+    bob, stranger, alice = keypair(keys, "bob"), keypair(keys, "stranger"), keypair(keys, "alice")
+    lines = []
+    for name, key in (("bob", bob), ("alice", alice)):
+        public = key.with_suffix(".pub").read_text().split()
+        lines.append(f"{name} {public[0]} {public[1]}\n")
+    (world.folder / "allowed_signers").write_text("".join(lines))
     require_approval(world, "{required: true, allowed_signers: allowed_signers}")
+    # The sender signs too: alice's key, listed for her, for every run that sends.
+    world.engine = {**world.engine, "BROADCAST_SIGNING_KEY": str(alice)}
     return world, bob, stranger
 
 
@@ -200,11 +207,11 @@ def test_a_signature_of_other_texts_is_refused(signed_world) -> None:
     ledger = world.folder / ".broadcast" / "ledger.sqlite3"
     edit(world, "Rétablissement prévu vers 14h.", "Rétablissement prévu vers 16h.")
     code, new = world.run_json("approve", "incident.yaml", "--yes", "--as", "mallory")
-    assert code == 0
+    assert code == 0 and new["approved_by"] == "mallory"
     with sqlite3.connect(ledger) as db:
         db.execute(
-            "UPDATE approvals SET texts_hash = ?, approved_by = 'bob' WHERE approved_by = 'bob'",
-            (new["texts_hash"],),
+            "UPDATE approvals SET texts_hash = (SELECT texts_hash FROM approvals WHERE "
+            "approved_by = 'mallory'), approved_by = 'bob' WHERE approved_by = 'bob'"
         )
         db.execute("DELETE FROM approvals WHERE approved_by = 'mallory'")
     result = world.run("send", "incident.yaml", "--yes", "--as", "alice", env=at(1))

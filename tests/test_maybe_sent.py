@@ -93,7 +93,7 @@ def test_a_500_after_twilio_took_the_sms_is_looked_up_not_sent_twice(world: Worl
     assert sms_counts(world) == Counter(PHONES), "someone got the SMS twice, or none"
     sms = outcome(doc, "sms")
     assert (code, sms["sent"], sms["failed"], doc["uncertain"]) == (0, 4, 0, [])
-    assert sms["looked_up"] == 2
+    assert sms["looked_up"] == {"found_sent": 2, "resent": 0, "held_uncertain": 0}
 
 
 def test_a_refusal_that_proves_nothing_was_taken_is_retried_as_it_is(world: World) -> None:
@@ -101,7 +101,8 @@ def test_a_refusal_that_proves_nothing_was_taken_is_retried_as_it_is(world: Worl
     code, doc = send(world, "--channel", "sms")
     assert (code, sms_counts(world)) == (0, Counter(PHONES))
     sms = outcome(doc, "sms")
-    assert (sms["retries"], sms["looked_up"]) == (1, 0)  # sent again without asking
+    assert sms["retries"] == 1  # sent again without asking
+    assert sms["looked_up"] == {"found_sent": 0, "resent": 0, "held_uncertain": 0}
 
 
 def test_a_slow_commit_past_the_timeout_is_found_not_sent_twice(world: World) -> None:
@@ -138,18 +139,26 @@ def test_a_lost_answer_from_a_provider_whose_clock_is_ahead_is_not_taken_for_an_
     assert (code, sms_counts(world), doc["uncertain"]) == (0, Counter(PHONES), [])
 
 
-def test_a_500_after_twilio_placed_the_call_is_looked_up_not_called_twice(
+def named(doc: dict) -> set[str]:
+    """The recipients the summary names uncertain."""
+    return {item["recipient"] for item in doc["uncertain"]}
+
+
+def test_a_500_after_twilio_placed_the_call_is_held_uncertain_not_called_twice(
     world: World,
 ) -> None:
+    # Twilio's Calls list cannot say whose a listed call is (see test_exactly_once_calls):
+    # the call it placed before its 500 is held uncertain, by name, never placed again.
     with_voice(world, "    recipients: contacts.csv\n    default_region: FR\n", sms_fallback=None)
     world.twilio.fail_first_answer_to(PHONES[0], PHONES[2], status=500)
     code, doc = send(world, "--channel", "voice")
     assert Counter(c.to for c in world.twilio.calls()) == Counter(PHONES)
     voice = outcome(doc, "voice")
-    assert (code, voice["sent"], voice["failed"], doc["uncertain"]) == (0, 4, 0, [])
+    assert (code, voice["sent"], voice["looked_up"]["held_uncertain"]) == (1, 2, 2)
+    assert named(doc) == {"…" + PHONES[0][-4:], "…" + PHONES[2][-4:]}
 
 
-def test_a_lost_answer_to_a_call_from_a_provider_5_minutes_behind_is_found(
+def test_a_lost_answer_to_a_call_from_a_provider_5_minutes_behind_is_not_placed_again(
     world: World,
 ) -> None:
     with_voice(world, "    recipients: contacts.csv\n    default_region: FR\n", sms_fallback=None)
@@ -157,7 +166,7 @@ def test_a_lost_answer_to_a_call_from_a_provider_5_minutes_behind_is_found(
     world.twilio.drop_first_answer_to(PHONES[1])
     code, doc = send(world, "--channel", "voice")
     assert Counter(c.to for c in world.twilio.calls()) == Counter(PHONES)
-    assert (code, doc["uncertain"]) == (0, [])
+    assert (code, named(doc)) == (1, {"…" + PHONES[1][-4:]})
 
 
 # -- X: the account's timeline ------------------------------------------------------------
@@ -241,7 +250,8 @@ def test_a_4xx_refusal_from_facebook_is_retried_as_it_is(fb_world: World) -> Non
     code, doc = send(fb_world, "--channel", "facebook", env=FB)
     assert (code, len(graph.posts())) == (0, 1)
     facebook = outcome(doc, "facebook")
-    assert (facebook["retries"], facebook["looked_up"]) == (1, 0)
+    assert facebook["retries"] == 1
+    assert facebook["looked_up"] == {"found_sent": 0, "resent": 0, "held_uncertain": 0}
     assert [r.method for r in graph.requests()] == ["POST", "POST"]
 
 
@@ -328,14 +338,15 @@ def test_the_summary_says_maybe_sent_and_what_is_done_not_a_failure_after_retrie
     assert "re-sent only with --resend-uncertain" in said
 
 
-def test_a_slow_call_past_the_timeout_is_found_not_placed_twice(world: World) -> None:
+def test_a_slow_call_past_the_timeout_is_not_placed_twice(world: World) -> None:
     voice = "    recipients: contacts.csv\n    default_region: FR\n    timeout: 1\n"
     with_voice(world, voice, sms_fallback=None)
-    world.twilio.delay_next(3.0)
+    world.twilio.delay_next(3.0)  # the first call: placed after 3 s, past our 1 s
     code, doc = send(world, "--channel", "voice")
     held_request_done(world.twilio)
     assert Counter(c.to for c in world.twilio.calls()) == Counter(PHONES)
-    assert (code, outcome(doc, "voice")["sent"], doc["uncertain"]) == (0, 4, [])
+    # Found once Twilio could no longer be placing it; a listed call is held, by name.
+    assert (code, outcome(doc, "voice")["sent"], len(doc["uncertain"])) == (1, 3, 1)
 
 
 # -- Every fault at once, and kill -9 ------------------------------------------------------

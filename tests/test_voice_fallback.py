@@ -171,6 +171,7 @@ def test_an_unanswered_call_is_placed_again_after_retry_after_and_no_more(
     assert (voice["asked"], voice["delivered"], voice["unanswered"]) == (4, 3, 1)
     assert doc["follow_up"] | {"problems": []} == {
         "looked_up": 0,
+        "held_uncertain": 0,
         "called_again": 0,
         "fallbacks": {},
         "failed": 0,

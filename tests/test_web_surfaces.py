@@ -11,6 +11,7 @@ Set ``BROADCAST_SCREENSHOTS`` to a folder to keep the screenshots (the README's 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import time
@@ -26,7 +27,7 @@ from playwright.sync_api import Browser, Page, Route, expect
 from broadcast.channels.base import DeliveryContext, Target
 from broadcast.channels.web_banner import WebBannerAdapter
 from broadcast.input.config import WebBannerChannel
-from tests.browser import StaticServer
+from tests.browser import StaticServer, missing
 from tests.conftest import NOW
 from tests.test_channel_web_banner import T0, message
 from tests.world import World, edit
@@ -34,7 +35,13 @@ from tests.world import World, edit
 REPO = Path(__file__).resolve().parent.parent
 ATOM = "{http://www.w3.org/2005/Atom}"
 XML = "{http://www.w3.org/XML/1998/namespace}"
-AXE = REPO / "tests" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+# axe-core as the PyPI package axe-playwright-python ships it (a test extra): no npm needed.
+_AXE_PACKAGE = importlib.util.find_spec("axe_playwright_python")
+AXE = (
+    Path(_AXE_PACKAGE.origin).parent / "axe.min.js"
+    if _AXE_PACKAGE is not None and _AXE_PACKAGE.origin
+    else Path("axe-playwright-python is not installed")
+)
 CSP = "default-src 'self'"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -159,10 +166,10 @@ class Checked:
 @pytest.fixture(scope="session")
 def axe_available() -> None:
     if not AXE.is_file():
-        pytest.fail(
-            f"the browser checks need axe-core at {AXE}: run "
-            "`npm install --prefix tests/axe` (.ci/run does). It is never downloaded by a test.",
-            pytrace=False,
+        missing(
+            "browser",
+            f"the browser checks need axe-core at {AXE}: pip install -e '.[test]' installs "
+            "axe-playwright-python, which ships it",
         )
 
 

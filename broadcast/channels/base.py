@@ -202,6 +202,11 @@ class DeliveryError(Exception):
         return self.answer is Answer.MAYBE_SENT
 
 
+class LookupUndecided(Exception):
+    """The provider holds a delivery that may be this attempt's, and nothing it returns tells
+    whose it is: the delivery is held uncertain, neither taken as sent nor sent again."""
+
+
 class DeliveryContext(NamedTuple):
     """What an adapter may need besides its configuration and credentials."""
 
@@ -223,6 +228,9 @@ class Adapter:
     opt_out_codes: ClassVar[frozenset[str]] = frozenset()
     # The provider can say whether a delivery went out (``find_sent``): exactly once.
     can_look_up: ClassVar[bool] = False
+    # Its lookup can tell this attempt's delivery from any other (an SMS by its body); False
+    # when it can only prove that none went out (a call: see ``LookupUndecided``).
+    finds_own: ClassVar[bool] = True
     # The provider says what became of a delivery (``delivery_status``), read by
     # ``broadcast reconcile`` and at the start of every run: delivery receipts.
     gives_receipts: ClassVar[bool] = False
@@ -259,12 +267,21 @@ class Adapter:
         """
         raise NotImplementedError
 
-    def find_sent(self, message: Outgoing, target: Target, since: datetime) -> str | None:
+    def find_sent(
+        self,
+        message: Outgoing,
+        target: Target,
+        since: datetime,
+        others: frozenset[str] = frozenset(),
+    ) -> str | None:
         """The provider's id of ``message`` to ``target`` if it took one since ``since`` (UTC,
         our clock: the adapter reads it on the provider's, see ``on_provider_clock``).
 
         Asked before sending again what may have gone out (a crash, a maybe-sent answer); only
-        for adapters with ``can_look_up``. Raise ``DeliveryError`` if the provider cannot say.
+        for adapters with ``can_look_up``. ``others``: the provider's ids of other deliveries
+        (or earlier attempts) to the same recipient, never this attempt's. Raise
+        ``DeliveryError`` if the provider cannot say, ``LookupUndecided`` if it holds one
+        that may be this attempt's but cannot tell.
         """
         raise NotImplementedError
 

@@ -60,8 +60,15 @@ class FacebookAdapter(ClientAdapter[requests.Session]):
 
     config: FacebookChannel
 
-    def find_sent(self, message: Outgoing, target: Target, since: datetime) -> str | None:
-        """The id of a post (or comment) with this exact text made since ``since``, if any.
+    def find_sent(
+        self,
+        message: Outgoing,
+        target: Target,
+        since: datetime,
+        others: frozenset[str] = frozenset(),
+    ) -> str | None:
+        """The id of a post (or comment) with this exact text made since ``since``, if any,
+        never one of ``others`` (the ledger's for other deliveries).
 
         ``GET /{page_id}/feed`` (or ``/{post_id}/comments``, newest first), the token in the
         Authorization header, never in the URL; the window read on Facebook's clock.
@@ -106,8 +113,9 @@ class FacebookAdapter(ClientAdapter[requests.Session]):
             created = _graph_time(item.get("created_time"))
             if window is not None and created is not None and created < window:
                 return None  # newest first: the rest is older still
-            if str(item.get("message") or "").strip() == text and item.get("id"):
-                return str(item["id"])
+            found = str(item.get("id") or "")
+            if found and found not in others and str(item.get("message") or "").strip() == text:
+                return found
         return None
 
     def deliver(self, message: Outgoing, target: Target) -> str:

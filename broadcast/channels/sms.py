@@ -295,7 +295,13 @@ class SmsAdapter(ClientAdapter[TwilioAccount]):
             updated_at=found.date_updated,
         )
 
-    def find_sent(self, message: Outgoing, target: Target, since: datetime) -> str | None:
+    def find_sent(
+        self,
+        message: Outgoing,
+        target: Target,
+        since: datetime,
+        others: frozenset[str] = frozenset(),
+    ) -> str | None:
         """The SID of a message with this body sent to ``target`` from our sender since
         ``since`` (UTC), if Twilio has one: the answer to "did the last attempt go out?".
 
@@ -321,9 +327,13 @@ class SmsAdapter(ClientAdapter[TwilioAccount]):
                 created = item.date_created
                 if window is not None and created is not None and created < window:
                     return None
-                if item.body == body and (
-                    self.config.from_ is not None
-                    or item.messaging_service_sid == self.config.messaging_service_sid
+                if (
+                    item.sid not in others
+                    and item.body == body
+                    and (
+                        self.config.from_ is not None
+                        or item.messaging_service_sid == self.config.messaging_service_sid
+                    )
                 ):
                     return str(item.sid)
                 if seen >= LOOKUP_MAX_MESSAGES:

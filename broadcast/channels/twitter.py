@@ -148,8 +148,15 @@ class TwitterAdapter(ClientAdapter[tweepy.Client]):
         reply_to = message.facts.get("reply_to")
         return posts, (posts, None if reply_to is None else str(reply_to))
 
-    def find_sent(self, message: Outgoing, target: Target, since: datetime) -> str | None:
-        """The ids of the thread's posts if X published them all since ``since``.
+    def find_sent(
+        self,
+        message: Outgoing,
+        target: Target,
+        since: datetime,
+        others: frozenset[str] = frozenset(),
+    ) -> str | None:
+        """The ids of the thread's posts if X published them all since ``since``, never one of
+        ``others`` (posts the ledger holds for other deliveries).
 
         The account's newest posts are read (``GET /2/users/:id/tweets``) and each post of the
         thread matched in order: the same text (links aside: X shortens them), replying to the
@@ -182,6 +189,8 @@ class TwitterAdapter(ClientAdapter[tweepy.Client]):
             for tweet in reversed(response.data or [])  # oldest first
             if window is None or tweet.created_at is None or tweet.created_at >= window
         ]
+        # The ledger keeps a thread's ids joined by ","; each is another delivery's post.
+        taken = {post_id for joined in others for post_id in joined.split(",")}
         found = known
         previous = found[-1] if found else key[1]
         for text in posts[len(found) :]:
@@ -192,6 +201,7 @@ class TwitterAdapter(ClientAdapter[tweepy.Client]):
                     if _comparable(tweet.text) == _comparable(text)
                     and _replied_to(tweet) == previous
                     and str(tweet.id) not in found
+                    and str(tweet.id) not in taken
                 ),
                 None,
             )

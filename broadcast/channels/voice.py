@@ -6,20 +6,26 @@ Landlines take calls, so no mobile check. Whether a call was answered is known o
 from the call's status (``delivery_status``, read with the SMS receipts by
 ``delivery.receipts``); ``delivery.fallback`` places unanswered calls again.
 
-Exactly once, as for SMS: a call whose request went out but whose answer was lost (a timeout,
-a dropped connection, a killed run) is looked up in the Calls list (``find_sent``) before it
-is placed again. A Call resource does not carry its TwiML, so the match is on the number, our
-caller id and a creation time since the attempt began.
+Exactly once, where Twilio can say so: a call whose request went out but whose answer was lost
+(a timeout, a dropped connection, a killed run) is looked up in the Calls list (``find_sent``)
+before it is placed again. A Call resource carries nothing of what created it (not its TwiML,
+its URL or its status callback: see the documented fields of ``CallInstance``), so no call in
+the list can be told to be this attempt's rather than another's to the same number from the
+same caller id (another incident, another host, an earlier attempt whose answer was lost
+too). The lookup therefore never takes a call as this attempt's: the list showing no call
+since the attempt began (other than those the ledger knows are other deliveries') proves it
+was not placed, and it is placed; any other call is ``LookupUndecided``, and the delivery is
+held uncertain, by name, for ``--resend-uncertain``.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
-from broadcast.channels.base import DeliveryStatus, Outgoing, Target, on_provider_clock
-from broadcast.channels.sms import CLOCK_SKEW, SmsAdapter, TwilioAccount
+from broadcast.channels.base import DeliveryStatus, LookupUndecided, Outgoing, Target
+from broadcast.channels.sms import LOOKUP_PAGE_SIZE, SmsAdapter, TwilioAccount
 
 if TYPE_CHECKING:
     from broadcast.input.config import VoiceChannel
@@ -42,6 +48,14 @@ FINAL_CALL_STATUSES = {
     "failed": "undelivered",
     "canceled": "undelivered",
 }
+# Calls read in the list before a lookup gives up (held uncertain): far more than one number
+# gets in the time a lost answer is looked up.
+LOOKUP_MAX_CALLS = 100
+# How far before the attempt began a call counts. A lookup never takes a call for this
+# attempt's, so a wide margin costs nothing but a rare hold (someone else's call to that number
+# within it), while a narrow one would let a Twilio clock behind ours hide this attempt's call
+# and place it twice: an hour, not the SMS lookup's minute.
+CALL_LOOKUP_MARGIN = timedelta(hours=1)
 
 
 def say_language(locale: str | None) -> str:
@@ -108,23 +122,46 @@ class VoiceAdapter(SmsAdapter):
             updated_at=found.end_time or found.date_updated,
         )
 
-    def find_sent(self, message: Outgoing, target: Target, since: datetime) -> str | None:
-        """The SID of a call to ``target`` from our caller id created since ``since`` (UTC).
+    # A call in the list may be anyone's: a lookup can only prove none was placed.
+    finds_own = False
 
-        Only the newest call in the Calls list is read: a queued call has no start time
-        yet, so ``StartTime`` cannot filter it, but its creation time says whether it is
-        this attempt's, read on Twilio's clock (the ``Date`` of the list's answer), never on
-        ours against theirs; without a Date, on ours less ``CLOCK_SKEW``.
+    def find_sent(
+        self,
+        message: Outgoing,
+        target: Target,
+        since: datetime,
+        others: frozenset[str] = frozenset(),
+    ) -> str | None:
+        """None when Twilio's Calls list shows no call to ``target`` from our caller id created
+        since ``since`` (UTC, less ``CALL_LOOKUP_MARGIN``), leaving out ``others`` (calls the
+        ledger knows are other deliveries'): this attempt's was not placed.
+
+        Never a SID: a listed call carries nothing of its own to tell it is this attempt's
+        (see the module), so one that is not known to be another's raises
+        ``LookupUndecided``. A queued call has no start time yet, so ``StartTime`` cannot
+        filter the list; it is read newest first, by creation time.
         """
         client = self.client()
-        ours = since.astimezone(UTC)
+        since = since.astimezone(UTC) - CALL_LOOKUP_MARGIN
 
         def look() -> str | None:
-            newest = client.calls.list(to=target.address, from_=self.config.from_, limit=1)
-            window = on_provider_clock(ours, self.provider_clock_offset()) or ours - CLOCK_SKEW
-            for call in newest:
-                if call.date_created is None or call.date_created >= window:
-                    return str(call.sid)
+            calls = client.calls.stream(
+                to=target.address, from_=self.config.from_, page_size=LOOKUP_PAGE_SIZE
+            )
+            for seen, call in enumerate(calls, start=1):
+                if call.date_created is not None and call.date_created < since:
+                    return None
+                if str(call.sid) not in others:
+                    raise LookupUndecided(
+                        "maybe placed: Twilio lists a call to this number from our caller id "
+                        "since this attempt began, and its Calls list cannot tell whose call it "
+                        "is; held uncertain rather than taken as sent or placed again"
+                    )
+                if seen >= LOOKUP_MAX_CALLS:
+                    raise LookupUndecided(
+                        f"maybe placed: more than {LOOKUP_MAX_CALLS} calls to this number since "
+                        "this attempt began; held uncertain"
+                    )
             return None
 
         return self._call(look)

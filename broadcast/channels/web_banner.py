@@ -504,6 +504,12 @@ def _sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+def history_entry(facts: Mapping[str, Any], banner_text: str) -> dict[str, Any]:
+    """The entry ``deliver`` adds to history.json for a message: an approval renders the
+    reminders ahead, each with the updates before it on the status page."""
+    return _entry(facts, banner_text, _iso(facts["updated_at"]))
+
+
 def _entry(facts: Mapping[str, Any], banner_text: str, updated_at: str) -> dict[str, Any]:
     return {
         "updated_at": updated_at,

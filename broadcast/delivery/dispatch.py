@@ -18,10 +18,13 @@ answers the same way (``channels.base.Answer``): only a refusal that proves the 
 acted on (a 4xx, a connection never opened) is retried as it is. A delivery a killed run left
 ``uncertain``, or one whose answer was "maybe sent" (a 5xx, a timeout, a reset), is looked up
 at the provider where it can say (SMS, calls, X, Facebook: since the attempt began, on the
-provider's clock): found, it is recorded as sent with the provider's id; not found once the
-provider cannot still be acting on it (``Adapter.settle_seconds``), it is sent. Where the
-provider cannot say (SMTP, Apprise's services), it is held ``uncertain``: re-sent only with
-``--resend-uncertain``.
+provider's clock, leaving out what the ledger knows are other deliveries'): found, it is
+recorded as sent with the provider's id; not found once the provider cannot still be acting on
+it (``Adapter.settle_seconds``), it is sent; when the provider cannot tell whose it is (a
+call), it is held uncertain. Where the provider cannot say (SMTP, Apprise's services), it is
+held ``uncertain``: re-sent only with ``--resend-uncertain``. A delivery an earlier run
+recorded is made to the address, name and language recorded with it, never the recipients
+file as edited since: its text and its lookup are its first attempt's.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from broadcast.channels.base import (
     Adapter,
     DeliveryContext,
     DeliveryError,
+    LookupUndecided,
     Outgoing,
     Receipt,
     Target,
@@ -229,9 +233,12 @@ class ChannelOutcome:
     # Recipients suppressed on this channel (opted out, invalid, not a mobile): not sent to.
     suppressed: int = 0
     retries: int = 0
-    # Deliveries that may have gone out (a killed run, a maybe-sent answer), asked about at
-    # the provider before anything was sent again.
-    looked_up: int = 0
+    # What may have gone out (an earlier run was stopped while sending it, or its answer was
+    # lost) was looked up: found and recorded as sent; not found and sent, with the text
+    # recorded for it; or held uncertain (the provider cannot tell, or the lookup failed).
+    found_sent: int = 0
+    resent: int = 0
+    held_uncertain: int = 0
     stopped: bool = False
     # A newer version of the incident took over: this run stopped handing out the old one.
     superseded: bool = False
@@ -276,7 +283,11 @@ class ChannelOutcome:
             "opted_out": self.opted_out,
             "suppressed": self.suppressed,
             "retries": self.retries,
-            "looked_up": self.looked_up,
+            "looked_up": {
+                "found_sent": self.found_sent,
+                "resent": self.resent,
+                "held_uncertain": self.held_uncertain,
+            },
             "stopped": self.stopped,
             "superseded": self.superseded,
             "provider_ids": self.provider_ids,
@@ -713,10 +724,12 @@ class Dispatcher:
             for target in batch:
                 work.put((target, None, None))
             return
+        recorded: dict[int, Contact] = {}
         claims = self.ledger.claim_batch(
             self.version_id,
             channel,
             [Contact(t.address, t.name, t.locale, t.line) for t in batch],
+            recorded,
         )
         if self.ledger.shared:
             # Hosts share the ledger: this run sends only what it takes, in one statement for
@@ -736,6 +749,8 @@ class Dispatcher:
         for target, (delivery_id, state) in zip(batch, claims, strict=True):
             if not state:
                 continue  # another host's
+            if delivery_id in recorded:
+                target = _as_recorded(target, recorded[delivery_id])
             claimed = self._claimed(channel, target, outcome, kind, delivery_id, state)
             if claimed is False:
                 continue
@@ -1010,6 +1025,7 @@ class Dispatcher:
         # Whether the provider answered the attempt that may have gone out (a 5xx), or not (a
         # timeout, a reset; unknown after a killed run): how long its absence takes to prove.
         answered = False
+        looked_up = False  # an earlier attempt was looked up and not found
         while True:
             attempt += 1
             if since is not None:
@@ -1022,9 +1038,8 @@ class Dispatcher:
                 )
                 if looked is not _ABSENT:
                     return looked  # found, still uncertain, or stopped (the ledger says so)
-                with outcome.lock:
-                    outcome.looked_up += 1
                 since = None
+                looked_up = True
             limiter.acquire(cost)
             if attempt == 1 and halted():
                 # Stopped (Ctrl-C, a newer version, the channel refused) while waiting for a
@@ -1130,6 +1145,9 @@ class Dispatcher:
                     uncertain=True,
                 )
             else:
+                if looked_up:
+                    with outcome.lock:
+                        outcome.resent += 1
                 return Receipt(target, ok=True, provider_id=provider_id, attempts=attempt)
 
     def _wait_to_retry(self, error: DeliveryError, attempt: int, limiter: RateLimiter) -> None:
@@ -1152,8 +1170,9 @@ class Dispatcher:
         """Ask the provider whether the attempt begun at ``since`` went out.
 
         A Receipt: found (sent, with the provider's id) or still uncertain (the lookup
-        failed); None: stopped meanwhile (the ledger keeps it uncertain for the next run);
-        ``_ABSENT``: it did not go out, send it.
+        failed, or the provider cannot tell whose a delivery it holds is); None: stopped
+        meanwhile (the ledger keeps it uncertain for the next run); ``_ABSENT``: it did not go
+        out, send it.
 
         Absence proves something only once the provider cannot still be acting on the
         attempt (a request it held before committing): a lookup begun before ``settled``
@@ -1164,9 +1183,22 @@ class Dispatcher:
             tries += 1
             asked_at = datetime.now(UTC)
             try:
-                found = adapter.find_sent(message, target, since)
+                found = adapter.find_sent(message, target, since, self._known_ids(outcome, target))
+            except LookupUndecided as undecided:
+                with outcome.lock:
+                    outcome.held_uncertain += 1
+                return Receipt(
+                    target,
+                    ok=False,
+                    error_code="uncertain",
+                    error=str(undecided),
+                    attempts=attempt,
+                    uncertain=True,
+                )
             except DeliveryError as error:
                 if not error.transient or tries >= self.policy.max_attempts or halted():
+                    with outcome.lock:
+                        outcome.held_uncertain += 1
                     return Receipt(
                         target,
                         ok=False,
@@ -1180,7 +1212,7 @@ class Dispatcher:
                 continue
             if found is not None:
                 with outcome.lock:
-                    outcome.looked_up += 1
+                    outcome.found_sent += 1
                 return Receipt(target, ok=True, provider_id=found, attempts=attempt)
             if halted():
                 return None
@@ -1189,6 +1221,22 @@ class Dispatcher:
             self.sleep(max(0.0, (settled - datetime.now(UTC)).total_seconds()))
             if halted():
                 return None
+
+    def _known_ids(self, outcome: ChannelOutcome, target: Target) -> frozenset[str]:
+        """The provider's ids the ledger holds for ``target`` on every channel of this one's
+        type: other deliveries' (or earlier attempts'), which a lookup must never take for
+        this attempt's."""
+        if self.ledger is None:
+            return frozenset()
+        same = [name for name, c in self.config.channels.items() if c.type == outcome.type]
+        return self.ledger.provider_ids_to(target.address, same)
+
+
+def _as_recorded(target: Target, contact: Contact) -> Target:
+    """The target a delivery an earlier run recorded is made to: its recorded address, name
+    and language (so its text, and the lookup of what may have gone out, are the first
+    attempt's), whatever the recipients file says now; the file's line, where it is now."""
+    return Target(contact.address, contact.name, target.line, contact.locale)
 
 
 def _without_contact(text: str, target: Target) -> str:

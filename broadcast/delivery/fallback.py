@@ -30,7 +30,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from broadcast.channels import adapter_class
-from broadcast.channels.base import Adapter, DeliveryContext, DeliveryError, Outgoing, Target
+from broadcast.channels.base import (
+    Adapter,
+    DeliveryContext,
+    DeliveryError,
+    LookupUndecided,
+    Outgoing,
+    Target,
+)
 from broadcast.input.config import Config, VoiceChannel, resolve_credentials
 from broadcast.input.recipients import Recipient, language_of, read_recipients
 from broadcast.ledger.sqlite import (
@@ -59,6 +66,8 @@ class FollowUp:
     """What one pass did, for the run's summary."""
 
     looked_up: int = 0
+    # Looked up, and the provider could not tell whether it was this attempt's: uncertain.
+    held_uncertain: int = 0
     called_again: int = 0
     fallbacks: dict[str, int] = field(default_factory=dict)  # fallback channel → handed over
     failed: int = 0
@@ -66,6 +75,7 @@ class FollowUp:
 
     def merge(self, other: FollowUp) -> None:
         self.looked_up += other.looked_up
+        self.held_uncertain += other.held_uncertain
         self.called_again += other.called_again
         for channel, count in other.fallbacks.items():
             self.fallbacks[channel] = self.fallbacks.get(channel, 0) + count
@@ -79,6 +89,7 @@ class FollowUp:
     def to_json(self) -> dict[str, Any]:
         return {
             "looked_up": self.looked_up,
+            "held_uncertain": self.held_uncertain,
             "called_again": self.called_again,
             "fallbacks": dict(self.fallbacks),
             "failed": self.failed,
@@ -152,10 +163,14 @@ class _Step:
     def resume_uncertain(self, channel: str) -> None:
         if not adapter_class(self.config.channels[channel].type).can_look_up:
             return  # no way to know: left for --resend-uncertain
+        version = self.ledger.version(self.version_id)
+        finished = version is not None and version.completed_at is not None
         for delivery in self.ledger.deliveries(self.version_id, channel, (UNCERTAIN,)):
-            if delivery.fallback_from is None and not delivery.unanswered:
-                continue  # the dispatcher's own: it looks them up when the version continues
-            recipient = self._phone(delivery.recipient_key)
+            if delivery.fallback_from is None and not delivery.unanswered and not finished:
+                # The dispatcher's own: it looks them up when the version continues. Once the
+                # version is finished (a lookup failed, a call was held), nobody else would.
+                continue
+            recipient = self._recorded(delivery)
             if recipient is None:
                 continue
             since = self.ledger.attempt_started(delivery.id)
@@ -177,7 +192,7 @@ class _Step:
             and (d.sent_at is None or d.sent_at + wait <= self.now)
         ]
         for call in due:
-            recipient = self._phone(call.recipient_key)
+            recipient = self._recorded(call)
             if recipient is None:
                 continue  # no longer in any recipients file: nobody to call
             if self._send(channel, call.id, recipient, recipient.address):
@@ -192,7 +207,7 @@ class _Step:
         ):
             if delivery.id in done or not self._needs_fallback(source, delivery):
                 continue
-            recipient = self._phone(delivery.recipient_key)
+            recipient = self._recorded(delivery)
             if recipient is None:
                 continue
             if self.config.channels[target].type == "email":
@@ -201,7 +216,7 @@ class _Step:
                     continue  # no email on that row: nobody to write to
                 recipient = found
             delivery_id, state = self.ledger.claim_fallback(
-                self.version_id, target, recipient.address, recipient.line, delivery.id
+                self.version_id, target, recipient, delivery.id
             )
             if state != PENDING:
                 continue  # already reached on that channel (its own list, or an earlier pass)
@@ -233,14 +248,24 @@ class _Step:
         if adapter is None or message is None:
             return False
         target = Target(address, recipient.name, recipient.line, recipient.locale)
+        adapter_type = self.config.channels[channel].type
         answered = False  # unknown after a killed run: the provider may still be at it
         for _ in range(2):
             # Absence counts only once the provider cannot still be acting on the attempt.
             settled = since + timedelta(seconds=adapter.settle_seconds(answered)) if since else None
             while since is not None and settled is not None:
                 asked_at = datetime.now(UTC)
+                same = [n for n, c in self.config.channels.items() if c.type == adapter_type]
                 try:
-                    found = adapter.find_sent(message, target, since)
+                    found = adapter.find_sent(
+                        message, target, since, self.ledger.provider_ids_to(address, same)
+                    )
+                except LookupUndecided as undecided:
+                    self.ledger.mark_outcome(
+                        delivery_id, UNCERTAIN, None, "uncertain", str(undecided)
+                    )
+                    self.result.held_uncertain += 1
+                    return False  # neither taken as sent nor placed again: said by name
                 except DeliveryError as error:
                     self.ledger.mark_outcome(
                         delivery_id, UNCERTAIN, None, error.code, f"lookup failed: {error.message}"
@@ -320,6 +345,25 @@ class _Step:
         )
 
     # -- addresses ------------------------------------------------------------------------
+
+    def _recorded(self, delivery: Delivery) -> Recipient | None:
+        """The recipient of ``delivery`` as it was recorded (name, language, address), if it
+        is still in a phone channel's file: what a call placed for it says is fixed with the
+        delivery, not read again from a file edited since."""
+        recipient = self._phone(delivery.recipient_key)
+        if recipient is None:
+            return None  # no longer in any recipients file: nobody to call
+        contact = self.ledger.recorded_contact(delivery.id)
+        if contact is None or "@" in contact.address:
+            return recipient
+        # A fallback row recorded before names and languages were (address only) keeps the
+        # file's.
+        return Recipient(
+            recipient.line,
+            contact.address,
+            contact.name or recipient.name,
+            contact.locale or recipient.locale,
+        )
 
     def _phone(self, key: str) -> Recipient | None:
         """The recipient whose phone has keyed hash ``key``, from the phone channels' files."""

@@ -150,6 +150,9 @@ class Plan:
     previous_update_at: datetime | None = None
     # Channels that do not carry this version (their send_on or min_severity), and why.
     skipped: dict[str, str] = field(default_factory=dict)
+    # Per web banner channel, updates not yet in its history that will be by this plan's
+    # moment: an approval renders a version's reminders ahead of time (delivery.approval).
+    published: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def all_problems(self) -> list[Problem]:
@@ -203,6 +206,7 @@ def prepare(
     | Callable[[Config, Incident], dict[str, Any] | None]
     | None = None,
     loaded: tuple[Config, Incident, YamlDocument] | None = None,
+    published: Mapping[str, list[dict[str, Any]]] | None = None,
 ) -> Plan:
     """Build the plan. ``check_credentials`` is for real sends: a dry run needs no secrets.
 
@@ -222,6 +226,8 @@ def prepare(
     readers further down may ask for any of them.
     ``loaded``: channels.yaml and the incident as the caller already read and validated them
     from these paths (a send, which decided from them what to do), not read a second time.
+    ``published``: per web banner channel, updates its history will hold by ``now`` (an
+    approval renders the reminders ahead); the status page's timeline lists them.
     """
     plan = Plan(
         incident_path=incident_path,
@@ -229,6 +235,7 @@ def prepare(
         now=now,
         reminder=reminder,
         previous_update_at=previous_update_at,
+        published={name: list(entries) for name, entries in (published or {}).items()},
     )
     if loaded is not None:
         plan.config, plan.incident, incident_doc = loaded
@@ -723,7 +730,7 @@ def _render_parts(
         override_dir=config.folder / "templates",
         locale=locale,
     )
-    context = renderer.context(name, channel.type, _timeline(plan, channel, config))
+    context = renderer.context(name, channel.type, _timeline(plan, channel, config, name))
     if channel.type == "web_banner":
         context["cap_feed"] = _cap_feed(channel, config)
     if channel.type == "email":
@@ -763,7 +770,7 @@ def _render_parts(
     return parts
 
 
-def _timeline(plan: Plan, channel: Any, config: Config) -> list[dict[str, Any]] | None:
+def _timeline(plan: Plan, channel: Any, config: Config, name: str) -> list[dict[str, Any]] | None:
     """This update, then what the banner channel already published for this incident."""
     if channel.type != "web_banner":
         return None
@@ -779,11 +786,16 @@ def _timeline(plan: Plan, channel: Any, config: Config) -> list[dict[str, Any]] 
         "reminder": plan.reminder,
         "language": incident.language,
     }
-    earlier = [
-        entry
-        for entry in load_history(config.resolve_path(channel.output_dir), incident.id)
-        if entry["updated_at"] < now
+    history = load_history(config.resolve_path(channel.output_dir), incident.id)
+    seen = {(e["updated_at"], e["headline"]) for e in history}
+    history += [
+        e for e in plan.published.get(name, []) if (e["updated_at"], e["headline"]) not in seen
     ]
+    earlier = sorted(
+        (entry for entry in history if entry["updated_at"] < now),
+        key=lambda entry: entry["updated_at"],
+        reverse=True,
+    )
     return [current, *earlier] if earlier else None
 
 

@@ -30,17 +30,35 @@ import re
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
 from broadcast.channels import adapter_class
 from broadcast.channels.banner_history import HISTORY, load_history
 from broadcast.content.wording_checks import wording_snapshot
-from broadcast.delivery.approval import approval_needed, check_approval, person
+from broadcast.delivery.approval import (
+    MAX_REMINDERS,
+    REMINDER_HORIZON,
+    Manifest,
+    approval_needed,
+    build_manifest,
+    candidates,
+    changed_reason,
+    check_sender,
+    differences,
+    drop_unapproved_unseen,
+    mode_of,
+    person,
+    refusal,
+    reminder_chain,
+    reminder_moment,
+)
 from broadcast.delivery.preflight import ChannelPlan, Plan, prepare
 from broadcast.delivery.receipts import RUN_BUDGET_SECONDS, RUN_CAP, Reconciliation, reconcile
 from broadcast.input.config import Config, load_config, occasions_of
@@ -403,27 +421,187 @@ def peek(
             decision = decide(
                 ledger, incident, list(only) or list(config.channels), now, config=config
             )
+            latest_update = ledger.latest_version(incident.id, UPDATE)
+            if (
+                decision.action == "reminder"
+                and latest_update is not None
+                and approval_needed(config, incident)
+            ):
+                # A reminder under approval speaks for its due moment (see SendRun).
+                due = reminder_moment(incident, latest_update.created_at, now)
+                decision = replace(decision, now=due or decision.now)
             if decision.action == "new" and approval_needed(config, incident):
-                try:
-                    check_approval(
-                        ledger,
-                        incident.id,
-                        config,
-                        person(sender, environ),
-                        lambda moment: prepare(
-                            incident_path,
-                            config_path,
-                            now=moment,
-                            environ=environ,
-                            exercise=exercise,
-                        ),
-                        incident_path,
-                    )
-                except InputError as waiting_for:
-                    decision = replace(decision, note=waiting_for.problems[0].message)
+                decision = _peek_approval(
+                    ledger,
+                    config,
+                    incident,
+                    incident_path,
+                    config_path,
+                    environ,
+                    exercise,
+                    sender,
+                    decision,
+                )
             return decision
     finally:
         ledger.close()
+
+
+def _peek_approval(
+    ledger: Ledger,
+    config: Config,
+    incident: Incident,
+    incident_path: Path,
+    config_path: Path,
+    environ: Mapping[str, str],
+    exercise: bool,
+    sender: str | None,
+    decision: Decision,
+) -> Decision:
+    """A dry run of a new version that needs approval: the moment its approved texts speak
+    for, or a note saying what a real send would wait for (no signature is made)."""
+    who = person(sender, environ)
+    try:
+        found, reasons = candidates(
+            ledger, incident.id, config, who, mode_of(incident), incident_path, now=decision.now
+        )
+    except InputError as bad_name:
+        return replace(decision, note=bad_name.problems[0].message)
+    for candidate in found:
+        moment = candidate.manifest.anchor
+        plan = prepare(incident_path, config_path, now=moment, environ=environ, exercise=exercise)
+        if not plan.ok:
+            return replace(decision, now=moment)  # the dry run shows what is wrong
+        changed = differences(plan, candidate.manifest.update or {})
+        if not changed:
+            return replace(decision, now=moment)
+        reasons.append(changed_reason(candidate, changed))
+    return replace(
+        decision, note=refusal(reasons, who, incident_path, mode_of(incident)).problems[0].message
+    )
+
+
+@dataclass
+class ToApprove:
+    """What ``broadcast approve`` shows and records: the version's texts at ``anchor`` (none
+    when the file is the version already sent: then its coming reminders only), and the
+    reminders that keep its promise over ``REMINDER_HORIZON``."""
+
+    incident: Incident
+    anchor: datetime
+    update: Plan | None
+    reminders: list[Plan]
+    manifest: Manifest
+
+    @property
+    def shown(self) -> Plan:
+        return self.update or self.reminders[0]
+
+
+def plans_to_approve(
+    incident_path: Path,
+    config_path: Path,
+    now: datetime,
+    environ: Mapping[str, str] | None = None,
+    state_dir: Path | None = None,
+    exercise: bool = False,
+    previous_wording: Any = None,
+) -> ToApprove | Plan:
+    """Everything an approval covers, rendered as it will be sent; or the plan whose problems
+    stop it (shown as a preview, exit 2)."""
+    environ = dict(os.environ) if environ is None else environ
+    render = partial(prepare, incident_path, config_path, environ=environ, exercise=exercise)
+    try:
+        config = load_config(config_path, environ)
+        incident, _ = load_incident(incident_path, config.defaults.model_dump(), exercise)
+    except InputError:
+        return render(now=now)
+    latest = _latest_update_sent(config, incident, state_dir, environ)
+    update: Plan | None = None
+    if latest is not None and latest.content_hash == content_hash(incident):
+        # The version already went out: approve the reminders still to come.
+        anchor = latest.created_at
+        chain = reminder_chain(incident, anchor, now + REMINDER_HORIZON)
+        last_due = reminder_moment(incident, anchor, now)
+        moments = [m for m in chain if last_due is None or m >= last_due][:MAX_REMINDERS]
+        if not moments:
+            raise InputError(
+                [
+                    Problem(
+                        f"nothing to approve: this file is the version already sent at "
+                        f"{incident.local_time(anchor)}, and it promises no update still to "
+                        "come. Edit it to say something new, then approve that",
+                        incident_path,
+                        field="approval",
+                    )
+                ]
+            )
+    else:
+        # Whole seconds: the manifest names the moments to the second (the texts say minutes).
+        anchor = now.replace(microsecond=0)
+        update = render(now=anchor, previous_wording=previous_wording)
+        if not update.ok:
+            return update
+        moments = reminder_chain(incident, anchor, anchor + REMINDER_HORIZON)[:MAX_REMINDERS]
+    published: dict[str, list[dict[str, Any]]] = {}
+    if update is not None:
+        _add_published(published, update)
+    reminders: list[Plan] = []
+    for moment in moments:
+        reminder = render(
+            now=moment,
+            reminder=True,
+            previous_update_at=anchor,
+            occasions=occasions_of(REMINDER, False, incident.status),
+            published=published,
+        )
+        if not reminder.ok:
+            return reminder
+        _add_published(published, reminder)
+        reminders.append(reminder)
+    shown_incident = (update or reminders[0]).incident
+    assert shown_incident is not None
+    manifest = build_manifest(shown_incident.id, mode_of(shown_incident), anchor, update, reminders)
+    return ToApprove(shown_incident, anchor, update, reminders, manifest)
+
+
+def _latest_update_sent(
+    config: Config, incident: Incident, state_dir: Path | None, environ: Mapping[str, str]
+) -> Version | None:
+    """The incident's last update in the ledger (its drill's, for a drill); None without one."""
+    if incident.exercise:
+        from broadcast.delivery.exercise import exercise_config
+
+        config = exercise_config(config)[0]
+    folder = state_folder(state_dir, config.folder, dict(environ))
+    address = config.ledger or environ.get(LEDGER_ENV)
+    if not address and not (folder / LEDGER_FILE).is_file():
+        return None
+    ledger = Ledger(folder, environ=environ, address=address)
+    try:
+        with ledger_errors(ledger.path):
+            return ledger.latest_version(incident.id, UPDATE)
+    finally:
+        ledger.close()
+
+
+def _add_published(published: dict[str, list[dict[str, Any]]], plan: Plan) -> None:
+    """The entry each web banner of ``plan`` will add to its history, as read back."""
+    from broadcast.channels.web_banner import history_entry
+    from broadcast.delivery.dispatch import outgoing_for
+
+    for channel in plan.channels:
+        if channel.type == "web_banner" and "text" in channel.parts:
+            facts = outgoing_for(plan, channel).facts
+            entry = history_entry(facts, channel.parts["text"])
+            published.setdefault(channel.name, []).append(
+                {
+                    "reminder": False,
+                    "language": None,
+                    **entry,
+                    "updated_at": datetime.fromisoformat(entry["updated_at"]),
+                }
+            )
 
 
 def last_wording(ledger: Ledger, incident_id: str) -> dict[str, Any] | None:
@@ -543,6 +721,8 @@ class SendRun:
     sender: str | None = None
     # A drill (--exercise): marked texts, exercise recipients, kept apart in the ledger.
     exercise: bool = False
+    # The sender's SSH private key: with approval.allowed_signers, the sender signs too.
+    signing_key: Path | None = None
 
     # The approval a new version goes out under, when channels.yaml asks for one.
     approval: Any = None
@@ -556,6 +736,10 @@ class SendRun:
     decision: Decision | None = None
     ledger: Ledger | None = None
     uncertain_found: int = 0
+    # Per channel, the latest version's uncertain deliveries and what this run does with
+    # them: "look up" (found: recorded as sent; not found: its recorded text is sent), "look
+    # up calls" (no call since: placed; any other call: held uncertain) or "hold".
+    uncertain_ahead: dict[str, tuple[int, str]] = field(default_factory=dict)
     reopened: int = 0
     # The receipts read at the start of the run.
     receipts: Reconciliation | None = None
@@ -578,11 +762,6 @@ class SendRun:
     held_by: str | None = None
     _previous_wording: dict[str, Any] | None = None
     _loaded: tuple[Config, Incident, YamlDocument] | None = None
-
-    @property
-    def incident_read(self) -> Incident | None:
-        """The incident as read, once read: also when there is nothing to send (no plan)."""
-        return self._loaded[1] if self._loaded is not None else None
 
     def __enter__(self) -> SendRun:
         try:
@@ -682,21 +861,18 @@ class SendRun:
                     self._check_not_lost(
                         folder, config, incident, lock_was_there and not ledger_was_there
                     )
-                if self.decision.action == "new" and approval_needed(config, incident):
-                    self.approval = check_approval(
-                        self.ledger,
-                        incident.id,
-                        config,
-                        person(self.sender, self.environ),
-                        self._render_all_at,
-                        self.incident_path,
-                        document.line_of(("id",)),
-                    )
+                approved_plan = None
+                if self._under_approval(config, incident):
+                    # Before anything is handed out (follow-ups included): the texts this run
+                    # would send are the approved bytes, and the sender is not the approver.
+                    approved_plan = self._approved_plan(config, incident, document)
                 if self.decision.action in ("continue", "nothing") and not self.helping:
                     # The latest version stays the one handed out: follow it through. (A newer
                     # version or a reminder makes it old: nobody is called with old words.)
                     self.follow_up(incident.id)
-            if self.decision.action != "nothing":
+            if approved_plan is not None:
+                self.plan = approved_plan
+            elif self.decision.action != "nothing":
                 plan = self._prepare(
                     self.decision.now,
                     self.decision.reminder,
@@ -706,10 +882,37 @@ class SendRun:
                 if self.decision.action == "continue" and self.decision.version is not None:
                     plan = recorded_plan(plan, self.ledger.recorded_texts(self.decision.version.id))
                 self.plan = plan
+            with ledger_errors(self.ledger.path):
+                self.uncertain_ahead = self._uncertain_ahead(incident.id, config)
         except BaseException:
             self.__exit__(None, None, None)
             raise
         return self
+
+    def _uncertain_ahead(self, incident_id: str, config: Config) -> dict[str, tuple[int, str]]:
+        """What this run does with each channel's uncertain deliveries (see the field)."""
+        assert self.ledger is not None and self.decision is not None
+        latest = self.ledger.latest_version(incident_id)
+        if latest is None:
+            return {}
+        counts = Counter(d.channel for d in self.ledger.deliveries(latest.id, states=(UNCERTAIN,)))
+        version = self.decision.version
+        continued = (
+            self.decision.action == "continue" and version is not None and version.id == latest.id
+        )
+        planned = {c.name for c in self.plan.channels} if self.plan is not None else set()
+        # (With nothing new to say, the follow-up has already looked up what it could: those
+        # left are held.)
+        ahead: dict[str, tuple[int, str]] = {}
+        for channel, count in counts.items():
+            kind = (
+                adapter_class(config.channels[channel].type) if channel in config.channels else None
+            )
+            if not continued or channel not in planned or kind is None or not kind.can_look_up:
+                ahead[channel] = (count, "hold")
+            else:
+                ahead[channel] = (count, "look up" if kind.finds_own else "look up calls")
+        return ahead
 
     def _hold_or_help(self, folder: Path, incident: Incident, document: YamlDocument) -> None:
         """On a shared ledger: hold the incident, or help the live run on another host that
@@ -861,15 +1064,93 @@ class SendRun:
                 chosen.append(target)
         return chosen
 
-    def _render_all_at(self, moment: datetime) -> Plan:
-        """Every channel as the file renders at ``moment``: what an approval is checked on."""
-        return prepare(
+    def _under_approval(self, config: Config, incident: Incident) -> bool:
+        """Whether what this run hands out must be approved texts: a new version or a
+        reminder that channels.yaml asks approval for, or (the rest of) a version that went
+        out under an approval."""
+        assert self.decision is not None
+        if self.decision.action == "nothing":
+            return False
+        if approval_needed(config, incident):
+            return True
+        version = self.decision.version
+        return self.decision.action == "continue" and bool(version and version.approval_id)
+
+    def _approved_plan(self, config: Config, incident: Incident, document: YamlDocument) -> Plan:
+        """The plan this run sends, rendered at the moment its approval's texts speak for and
+        compared text by text with them; ``InputError`` (exit 2, nothing sent) when no
+        approval covers every text, or the sender cannot send under it."""
+        assert self.ledger is not None and self.decision is not None
+        decision = self.decision
+        sender = person(self.sender, self.environ)
+        line = document.line_of(("id",))
+        latest_update = self.ledger.latest_version(incident.id, UPDATE)
+        anchor: datetime | None = None
+        reminder_at: datetime | None = None
+        only: int | None = None
+        if decision.action == "reminder":
+            assert latest_update is not None
+            anchor = latest_update.created_at
+            latest = self.ledger.latest_version(incident.id)
+            due = reminder_moment(incident, anchor, self.now)
+            # Its due moment in the chain the approval followed, not cron's hour: the texts
+            # (updated at, next promise, an eta passed) are then the ones the approver saw.
+            reminder_at = (
+                due
+                if due is not None and latest is not None and due > latest.created_at
+                else decision.now
+            )
+        elif decision.action == "continue":
+            version = decision.version
+            assert version is not None and latest_update is not None
+            only = version.approval_id
+            if version.kind == REMINDER:
+                anchor, reminder_at = latest_update.created_at, version.created_at
+            else:
+                anchor = version.created_at
+        found, reasons = candidates(
+            self.ledger,
+            incident.id,
+            config,
+            sender,
+            mode_of(incident),
             self.incident_path,
-            self.config_path,
-            now=moment,
-            environ=self.environ,
-            exercise=self.exercise,
+            anchor=anchor,
+            reminder_at=reminder_at,
+            now=self.now,
+            only=only,
         )
+        for candidate in found:
+            moment = reminder_at or anchor or candidate.manifest.anchor
+            promise = incident.next_update_at(moment)
+            if decision.action == "new" and promise is not None and promise <= self.now:
+                reasons.append(
+                    f"{candidate.approval.approved_by} approved the texts at "
+                    f"{incident.local_time(moment)}, and they promise the next update at "
+                    f"{incident.local_time(promise)}, which has passed"
+                )
+                continue
+            plan = self._prepare(
+                moment, decision.reminder, decision.previous_update_at, decision.occasions
+            )
+            if decision.action == "continue" and decision.version is not None:
+                plan = recorded_plan(plan, self.ledger.recorded_texts(decision.version.id))
+            if not plan.ok:
+                return plan  # its problems are shown; nothing is sent
+            section = candidate.section(reminder_at) or {}
+            drop_unapproved_unseen(plan, section)
+            changed = differences(plan, section)
+            if changed:
+                reasons.append(changed_reason(candidate, changed))
+                continue
+            check_sender(
+                candidate, config, incident.id, sender, self.signing_key, self.incident_path, line
+            )
+            self.approval = candidate.approval
+            if decision.action in ("new", "reminder"):
+                self.decision = replace(decision, now=moment)
+            return plan
+        raise refusal(reasons, sender, self.incident_path, mode_of(incident), line)
 
     def _prepare(
         self,
@@ -899,8 +1180,10 @@ class SendRun:
     def _reopen(self, incident: Incident, channels: list[str], config: Config) -> None:
         """``--resend-uncertain`` and ``retry``: put those deliveries back in the queue.
 
-        An uncertain delivery on a channel that can look it up (SMS) stays uncertain: the
-        dispatcher asks the provider about it and sends it only if it did not go out.
+        An uncertain delivery on a channel that can find its own (SMS, by its body) stays
+        uncertain: the dispatcher asks the provider about it and sends it only if it did not
+        go out. On one whose lookup can only prove that nothing went out (a call), the
+        person asking to resend is the only one who can decide: it is sent again.
         """
         assert self.ledger is not None
         if not (self.resend_uncertain or self.retry_transient):
@@ -908,8 +1191,7 @@ class SendRun:
         blind = [
             c
             for c in channels
-            if self.resend_uncertain
-            and (c not in config.channels or not adapter_class(config.channels[c].type).can_look_up)
+            if self.resend_uncertain and (c not in config.channels or not _finds_own(config, c))
         ]
         for version in self.ledger.versions(incident.id)[-1:]:
             self.reopened = 0
@@ -1110,6 +1392,12 @@ def recorded_facts_of(
             if FACTS_PART in parts:
                 out[channel] = json.loads(parts[FACTS_PART])
     return out
+
+
+def _finds_own(config: Config, channel: str) -> bool:
+    """Whether ``channel``'s provider can tell whether a delivery of its went out."""
+    kind = adapter_class(config.channels[channel].type)
+    return kind.can_look_up and kind.finds_own
 
 
 def _moving_clock(start: datetime) -> Callable[[], datetime]:

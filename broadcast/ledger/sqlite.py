@@ -606,7 +606,53 @@ class Ledger:
             key.secret, b"broadcast contacts\0" + meta["ledger_id"].encode(), "sha256"
         )
         self._fernet = Fernet(base64.urlsafe_b64encode(derived.digest()))
-        return _seal(key, meta["ledger_id"], bytes.fromhex(meta["sealed"]))
+        secret = _seal(key, meta["ledger_id"], bytes.fromhex(meta["sealed"]))
+        self._check_secret(key, meta["ledger_id"], secret)
+        return secret
+
+    def _check_secret(self, key: RecipientKey, ledger_id: str, secret: bytes) -> None:
+        """The key check proves the key is the ledger's, not that the secret it opens is: the
+        seal has no integrity of its own, so a replaced or damaged ``sealed`` value opens to
+        another secret, every recipient gets another hash and everyone would be sent the
+        message again. The secret must open the ledger's own rows (a few deliveries, whose
+        sealed address hashes to their recipient key) and match the ledger's canary (an HMAC
+        of the secret with the key, written when the secret was made); a ledger from before
+        the canary gets it once its rows agree."""
+        from cryptography.fernet import InvalidToken
+
+        refused = LedgerFault(
+            f"the recipient secret sealed in {self.where} does not open the ledger's own rows: "
+            "it was replaced or damaged (the key is right, the secret it unseals is not the "
+            "one the deliveries were recorded with): with it broadcast would not recognise "
+            "who already got a message and would send it to everyone again. Restore the "
+            "ledger from your backup."
+        )
+        canary = _secret_check(key, ledger_id, secret)
+        recorded = self.db.execute("SELECT value FROM meta WHERE key = 'secret_check'").fetchone()
+        if recorded is not None and not hmac.compare_digest(canary, str(recorded["value"])):
+            raise refused
+        # The oldest and the newest rows: a secret swapped after the first sends fails both.
+        rows = self.db.execute(
+            "SELECT recipient_key, recipient_sealed FROM deliveries WHERE id IN ("
+            " SELECT id FROM deliveries WHERE recipient_sealed IS NOT NULL ORDER BY id LIMIT 2)"
+            " OR id IN (SELECT id FROM deliveries WHERE recipient_sealed IS NOT NULL"
+            " ORDER BY id DESC LIMIT 2)"
+        ).fetchall()
+        for row in rows:
+            try:
+                address = self.open_contact(str(row["recipient_sealed"])).address
+            except (InvalidToken, ValueError, KeyError, TypeError):
+                raise refused from None
+            expected = hmac.new(secret, address.encode(), hashlib.sha256).hexdigest()[:32]
+            if not hmac.compare_digest(expected, str(row["recipient_key"])):
+                raise refused
+        if recorded is None:
+            # Best effort: a ledger that cannot be written now is checked by its rows again.
+            with suppress(sqlite3.Error, LedgerFault), self.transaction() as db:
+                db.execute(
+                    "INSERT INTO meta VALUES ('secret_check', ?) ON CONFLICT (key) DO NOTHING",
+                    (canary,),
+                )
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
@@ -1154,12 +1200,25 @@ class Ledger:
         return int(row["id"]), str(row["state"])
 
     def claim_batch(
-        self, version_id: int, channel: str, contacts: list[Contact]
+        self,
+        version_id: int,
+        channel: str,
+        contacts: list[Contact],
+        recorded: dict[int, Contact] | None = None,
     ) -> list[tuple[int, str]]:
         """``claim`` for many contacts at once, in one transaction: the ids and current states,
-        in the order given. Distinct addresses only."""
+        in the order given. Distinct addresses only.
+
+        ``recorded`` receives, for each delivery that an earlier claim wrote (a run that
+        stopped, another host), the contact as it was recorded then: the name, language and
+        address the delivery was made for, which a later run keeps whatever the recipients
+        file says now.
+        """
         stamp = self._stamp()
         keys = [self.recipient_key(contact.address) for contact in contacts]
+        sealed = [self.seal_contact(contact) for contact in contacts]
+        # Each seal is new (Fernet's random IV): a row holding another one was there before.
+        ours = dict(zip(keys, sealed, strict=True))
         found: dict[str, tuple[int, str]] = {}
         with self.transaction() as db:
             db.executemany(
@@ -1176,21 +1235,53 @@ class Ledger:
                         contact.line,
                         stamp,
                         stamp,
-                        self.seal_contact(contact),
+                        seal,
                     )
-                    for key, contact in zip(keys, contacts, strict=True)
+                    for key, contact, seal in zip(keys, contacts, sealed, strict=True)
                 ],
             )
+            earlier: list[tuple[int, str]] = []
             for start in range(0, len(keys), CLAIM_CHUNK):
                 chunk = keys[start : start + CLAIM_CHUNK]
                 rows = db.execute(
-                    "SELECT id, state, recipient_key FROM deliveries WHERE version_id = ?"
-                    f" AND channel = ? AND recipient_key IN ({','.join('?' * len(chunk))})",
+                    "SELECT id, state, recipient_key, recipient_sealed FROM deliveries"
+                    " WHERE version_id = ? AND channel = ?"
+                    f" AND recipient_key IN ({','.join('?' * len(chunk))})",
                     (version_id, channel, *chunk),
                 )
                 for row in rows:
-                    found[row["recipient_key"]] = (int(row["id"]), str(row["state"]))
+                    key = row["recipient_key"]
+                    found[key] = (int(row["id"]), str(row["state"]))
+                    kept = row["recipient_sealed"]
+                    if recorded is not None and kept is not None and kept != ours[key]:
+                        earlier.append((int(row["id"]), str(kept)))
+        if recorded is not None:
+            for delivery_id, kept in earlier:
+                recorded[delivery_id] = self.open_contact(kept)
         return [found[key] for key in keys]
+
+    def provider_ids_to(self, address: str, channels: list[str]) -> frozenset[str]:
+        """The provider's ids recorded for every delivery to ``address`` on ``channels`` (any
+        version, any incident of this ledger): what a lookup knows is not a new attempt's."""
+        if not channels:
+            return frozenset()
+        rows = self.db.execute(
+            "SELECT provider_id FROM deliveries WHERE version_id IN (SELECT id FROM versions)"
+            f" AND channel IN ({','.join('?' * len(channels))}) AND recipient_key = ?"
+            " AND provider_id IS NOT NULL",
+            (*channels, self.recipient_key(address)),
+        ).fetchall()
+        # X threads record several ids as one, comma-separated; calls and SMS one each.
+        return frozenset(sid for row in rows for sid in str(row["provider_id"]).split(","))
+
+    def recorded_contact(self, delivery_id: int) -> Contact | None:
+        """The contact a delivery was recorded for (None for a row from before they were)."""
+        row = self.db.execute(
+            "SELECT recipient_sealed FROM deliveries WHERE id = ?", (delivery_id,)
+        ).fetchone()
+        if row is None or row["recipient_sealed"] is None:
+            return None
+        return self.open_contact(str(row["recipient_sealed"]))
 
     def delivery(self, delivery_id: int) -> Delivery | None:
         row = self.db.execute("SELECT * FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
@@ -1371,10 +1462,13 @@ class Ledger:
         return str(row["error_code"]) if row else None
 
     def claim_fallback(
-        self, version_id: int, channel: str, address: str, line: int | None, source_id: int
+        self, version_id: int, channel: str, contact: Any, source_id: int
     ) -> tuple[int, str]:
-        """Record the fallback delivery standing in for ``source_id`` unless one exists."""
-        delivery_id, state = self.claim(version_id, channel, address, line)
+        """Record the fallback delivery standing in for ``source_id`` unless one exists, for
+        ``contact`` (anything with an address, line, name and locale), all of it recorded."""
+        delivery_id, state = self.claim(
+            version_id, channel, contact.address, contact.line, contact.name, contact.locale
+        )
         with self.transaction() as db:
             db.execute(
                 "UPDATE deliveries SET fallback_from = ? WHERE id = ? AND fallback_from IS NULL"
@@ -1416,7 +1510,10 @@ class Ledger:
         )
         with self.transaction() as db:
             cursor = db.execute(
-                "UPDATE deliveries SET state = 'uncertain', updated_at = ? WHERE state = 'sending'"
+                # An error kept from an earlier attempt is not why it is uncertain now: cleared,
+                # so what says why (status, the summary) says a run stopped while sending it.
+                "UPDATE deliveries SET state = 'uncertain', updated_at = ?, error_code = NULL,"
+                " error_message = NULL WHERE state = 'sending'"
                 f" AND version_id IN (SELECT id FROM versions WHERE incident_id = ?){alive}",
                 (self._stamp(), incident_id),
             )
@@ -1540,6 +1637,7 @@ def _seal_recipient_secret(ledger: Ledger) -> None:
             ("ledger_id", ledger_id),
             ("sealed", _seal(key, ledger_id, secret).hex()),
             ("key_check", _key_check(key, ledger_id)),
+            ("secret_check", _secret_check(key, ledger_id, secret)),
         ],
     )
     ledger.db.execute("DELETE FROM meta WHERE key = 'salt'")
@@ -1621,6 +1719,14 @@ def _seal(key: RecipientKey, ledger_id: str, data: bytes) -> bytes:
 def _key_check(key: RecipientKey, ledger_id: str) -> str:
     """Tells the right key from a wrong one without telling anything about the key."""
     check = hmac.new(key.secret, b"broadcast key check\0" + ledger_id.encode(), "sha256")
+    return check.hexdigest()[:32]
+
+
+def _secret_check(key: RecipientKey, ledger_id: str, secret: bytes) -> str:
+    """The canary of the sealed secret: only the key makes it, and only for that secret."""
+    check = hmac.new(
+        key.secret, b"broadcast secret check\0" + ledger_id.encode() + b"\0" + secret, "sha256"
+    )
     return check.hexdigest()[:32]
 
 

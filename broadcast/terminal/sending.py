@@ -46,6 +46,11 @@ def confirm_send(plan: Plan) -> bool:
     show_skipped(out, plan.skipped)
     _show_warnings(out, [p for p in plan.all_problems if not p.is_error], "To send with")
     # As Text: a plain string is rich markup, where "[y/N]" is a tag and vanishes.
+    # The mode is said right above the question: a tired "y" knows what it sends.
+    if plan.incident is not None and plan.incident.exercise:
+        out.print(Text("This is an EXERCISE: marked, to the exercise lists only.", "bold"))
+    else:
+        out.print(Text("This is a REAL alert, not an exercise.", "bold"))
     answer = out.input(Text("Send now? [y/N] ")).strip().lower()
     if answer in ("y", "yes", "o", "oui"):
         return True
@@ -62,6 +67,11 @@ def show_follow_up(followed: Any) -> None:
     if followed.looked_up:
         looked_up = count_of(followed.looked_up, "uncertain delivery", "uncertain deliveries")
         bits.append(f"{looked_up} looked up")
+    if followed.held_uncertain:
+        bits.append(
+            f"{followed.held_uncertain} of those held uncertain (the provider cannot tell whose "
+            "it is)"
+        )
     if followed.called_again:
         bits.append(f"{count_of(followed.called_again, 'unanswered call')} placed again")
     for channel, count in followed.fallbacks.items():
@@ -154,6 +164,19 @@ class SendProgress:
             self.progress.stop()
 
 
+# What a run does with a channel's uncertain deliveries (``SendRun.uncertain_ahead``).
+UNCERTAIN_HANDLING = {
+    "look up": "each is looked up at the provider before anything is sent again: found, it is "
+    "recorded as sent; not found, the text recorded for it is sent, in its recorded language, "
+    "to its recorded address",
+    "look up calls": "each is looked up in Twilio's Calls list: with no call to that number "
+    "since its attempt began, its recorded text is called; with one, it is held uncertain "
+    "(the list cannot tell whose call it is), for --resend-uncertain",
+    "hold": "held uncertain: nothing is sent to them by this run; --resend-uncertain sends "
+    "them again (they may then arrive twice)",
+}
+
+
 def show_outcomes(
     outcomes: list[ChannelOutcome],
     uncertain: Iterable[dict[str, Any]] | None = None,
@@ -226,6 +249,15 @@ def show_outcomes(
                     "yellow",
                 )
             )
+    for outcome in outcomes:
+        if outcome.found_sent or outcome.resent or outcome.held_uncertain:
+            done = [
+                f"{outcome.found_sent} found sent (recorded as sent, not sent again)",
+                f"{outcome.resent} not found, so sent with the text recorded for them",
+                f"{outcome.held_uncertain} held uncertain",
+            ]
+            looked = outcome.found_sent + outcome.resent + outcome.held_uncertain
+            out.print(Text(f"{outcome.name}: {looked} maybe sent, looked up: {', '.join(done)}."))
     show_uncertain(uncertain or ())
     total_failed = sum(o.failed_total for o in outcomes)
     total_sent = sum(o.sent for o in outcomes)
@@ -235,17 +267,15 @@ def show_outcomes(
 
 
 def show_uncertain(uncertain: Iterable[dict[str, Any]]) -> None:
-    """Deliveries held maybe-sent: the provider gave no clear answer, or a run stopped while
-    sending them."""
+    """Each delivery still uncertain, by name (masked), with why."""
     out = console()
     for item in uncertain:
         where = f" (line {item['line']})" if item.get("line") else ""
+        why = item.get("why") or "an earlier run was stopped while sending it"
         out.print(
             Text(
-                f"{item['channel']}: {item['recipient']}{where} uncertain: maybe sent (no clear "
-                "answer from the provider, or a run stopped while sending it); a channel that "
-                "can look it up asks on the next send, the others send it again only with "
-                "--resend-uncertain",
+                f"{item['channel']}: {item['recipient']}{where} uncertain: {why}; "
+                "--resend-uncertain sends it again",
                 "yellow",
             )
         )
@@ -267,8 +297,15 @@ def show_decision(run: SendRun, incident_path: Path) -> None:
             Text(
                 f"{count_of(run.uncertain_found, 'delivery', 'deliveries')} "
                 f"{'was' if run.uncertain_found == 1 else 'were'} in flight when an earlier run "
-                "stopped: "
-                "marked uncertain (re-sent only with --resend-uncertain).",
+                "stopped: maybe sent, maybe not (uncertain).",
+                "yellow",
+            )
+        )
+    for channel, (count, what) in run.uncertain_ahead.items():
+        out.print(
+            Text(
+                f"{channel}: {count_of(count, 'uncertain delivery', 'uncertain deliveries')}: "
+                f"{UNCERTAIN_HANDLING[what]}.",
                 "yellow",
             )
         )
@@ -288,6 +325,11 @@ def show_decision(run: SendRun, incident_path: Path) -> None:
                 f"Approved by {run.approval.approved_by} at "
                 f"{run.approval.approved_at:%Y-%m-%d %H:%M} UTC"
                 + (" (signed)" if run.approval.signature else "")
+                + (
+                    ", as an EXERCISE"
+                    if run.plan is not None and run.plan.incident and run.plan.incident.exercise
+                    else ", as a real alert"
+                )
                 + ".",
                 "green",
             )
@@ -313,13 +355,16 @@ def show_approval(document: dict[str, Any], plan: Plan) -> None:
     """After ``approve``: who approved what, and what happens next."""
     channels = ", ".join(c.name for c in plan.channels)
     signed = " (signed)" if document["signed"] else ""
-    drill = " this exercise" if document["exercise"] else ""
+    drill = " as an EXERCISE" if document["exercise"] else " as a real alert"
+    reminders = len(document.get("reminders", ()))
+    what = "every text" if document.get("version", True) else "the coming reminders"
     console().print(
         Text(
-            f"Approved{drill} by {document['approved_by']}{signed}: every text of {channels} "
-            f"(texts {document['texts_hash'][:12]}). Someone other than "
-            f"{document['approved_by']} can now send it; an edit to the file voids this "
-            "approval.",
+            f"Approved by {document['approved_by']}{signed}{drill}: {what} of {channels}, "
+            f"and {reminders} reminder{'s' * (reminders != 1)} (texts "
+            f"{document['texts_hash'][:12]}). Someone other than {document['approved_by']} "
+            f"can now send it{' with --exercise' if document['exercise'] else ''}; an edit "
+            "to the file voids this approval.",
             "bold green",
         )
     )

@@ -38,7 +38,15 @@ And the documented Calls resource (Programmable Voice):
   ``busy``, ``no-answer`` or ``failed`` for its number.
 * ``GET /2010-04-01/Accounts/{AccountSid}/Calls.json`` - the list, newest first, filtered by
   ``To`` and ``From``, paged like the Messages list. A lost answer to a call is scripted by the
-  same :meth:`TwilioAPIServer.drop_first_answer_to` as for messages.
+  same :meth:`TwilioAPIServer.drop_first_answer_to` as for messages. As Twilio's, a listed
+  call carries the documented Call resource fields only: nothing of what created it (its
+  ``Twiml``, ``Url`` or ``StatusCallback``) comes back, so nothing in the list tells one
+  caller's call from another's to the same number from the same caller id.
+* Faults around the hand-over, per number, for messages and calls alike:
+  :meth:`TwilioAPIServer.drop_before_accept` reads the next request to a number and closes
+  the connection without creating anything (the request is recorded, no resource exists);
+  :meth:`TwilioAPIServer.hold_first_answer_to` creates it, then holds the answer (a kill
+  lands while the client waits for a resource that exists).
 
 Point the SDK at it with ``client.api.base_url = server.url`` (see :mod:`tests.peers.fixtures`).
 Scripted faults come from :class:`tests.peers.base.PeerServer`: 500/503 answer with Twilio's
@@ -352,6 +360,8 @@ class TwilioAPIServer(PeerServer):
         self._final_errors: dict[str, tuple[str, int]] = {}
         self._drop_first: set[str] = set()
         self._fail_first: dict[str, int] = {}
+        self._drop_before: set[str] = set()
+        self._hold_first: dict[str, float] = {}
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.api_keys = dict(api_keys or {})
@@ -412,6 +422,43 @@ class TwilioAPIServer(PeerServer):
         with self.lock:
             self._fail_first.update(dict.fromkeys(numbers, status))
 
+    def drop_before_accept(self, *numbers: str) -> None:
+        """Read the next message or call to each of ``numbers``, create nothing, and close the
+        connection without answering: the client cannot tell it from a lost answer."""
+        with self.lock:
+            self._drop_before.update(numbers)
+
+    def hold_first_answer_to(self, *numbers: str, seconds: float = 30.0) -> None:
+        """Accept the next message or call to each of ``numbers``, then hold the answer for
+        ``seconds``: the resource exists while its creator still waits."""
+        self._check_seconds("hold", seconds)
+        with self.lock:
+            self._hold_first.update(dict.fromkeys(numbers, seconds))
+
+    def _before_accept(self, to: str) -> Reply | None:
+        """A dropped connection instead of accepting, if scripted for ``to``."""
+        with self.lock:
+            if to not in self._drop_before:
+                return None
+            self._drop_before.discard(to)
+        return Reply(0, dropped=True)
+
+    def _after_accept(self, to: str, resource: dict[str, Any]) -> Reply:
+        """The answer to an accepted message or call to ``to``, as scripted: dropped, held
+        (then given), or given at once."""
+        with self.lock:
+            dropped = to in self._drop_first
+            self._drop_first.discard(to)
+            hold = self._hold_first.pop(to, 0.0)
+            failed = self._fail_first.pop(to, None)
+        if dropped:
+            return Reply(201, dropped=True)
+        if failed is not None:
+            return self.server_error_reply(failed)
+        if hold:
+            self._stopping.wait(hold)
+        return _twilio_json(201, resource)
+
     def set_call_outcome(self, number: str, status: str) -> None:
         """Calls placed to ``number`` from now on end with ``status`` (busy, no-answer...)."""
         if status not in CALL_OUTCOMES:
@@ -465,6 +512,8 @@ class TwilioAPIServer(PeerServer):
             self._messages.clear()
             self._calls.clear()
             self._call_outcomes.clear()
+            self._drop_before.clear()
+            self._hold_first.clear()
 
     # -- wire protocol -------------------------------------------------------------------------
 
@@ -610,6 +659,9 @@ class TwilioAPIServer(PeerServer):
             outcome = self._call_outcomes.get(to, "completed")
         if to_code in (21211, 21612, 21408):  # not about SMS: a number no call reaches either
             return twilio_error(to_code, to=to, from_=from_)
+        refused = self._before_accept(to)
+        if refused is not None:
+            return refused
         placed = PlacedCall(
             sid="CA" + secrets.token_hex(16),
             account_sid=self.account_sid,
@@ -623,14 +675,7 @@ class TwilioAPIServer(PeerServer):
         )
         with self.lock:
             self._calls[placed.sid] = placed
-            dropped = to in self._drop_first
-            self._drop_first.discard(to)
-            failed = self._fail_first.pop(to, None)
-        if dropped:
-            return Reply(201, dropped=True)
-        if failed is not None:
-            return self.server_error_reply(failed)
-        return _twilio_json(201, placed.resource("queued"))
+        return self._after_accept(to, placed.resource("queued"))
 
     def _list_calls(self, request: IncomingRequest) -> Reply:
         """The Calls list: newest first, filtered by ``To`` and ``From``, one page of it."""
@@ -702,6 +747,9 @@ class TwilioAPIServer(PeerServer):
             to_code = self._to_errors.get(to)
         if to_code is not None:
             return twilio_error(to_code, to=to, from_=from_ or "")
+        refused = self._before_accept(to)
+        if refused is not None:
+            return refused
 
         user = (_basic_auth(request.header("authorization")) or ("", ""))[0]
         message = SentMessage(
@@ -722,14 +770,7 @@ class TwilioAPIServer(PeerServer):
         )
         with self.lock:
             self._messages[message.sid] = message
-            dropped = to in self._drop_first
-            self._drop_first.discard(to)
-            failed = self._fail_first.pop(to, None)
-        if dropped:
-            return Reply(201, dropped=True)
-        if failed is not None:
-            return self.server_error_reply(failed)
-        return _twilio_json(201, message.resource())
+        return self._after_accept(to, message.resource())
 
 
 def _day(value: str) -> date:
