@@ -1196,7 +1196,9 @@ class Dispatcher:
                     uncertain=True,
                 )
             except DeliveryError as error:
-                if not error.transient or tries >= self.policy.max_attempts or halted():
+                # The lookups share the delivery's attempts with its sends.
+                spent = attempt + tries - 1
+                if not error.transient or spent >= self.policy.max_attempts or halted():
                     with outcome.lock:
                         outcome.held_uncertain += 1
                     return Receipt(
