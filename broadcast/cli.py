@@ -294,6 +294,15 @@ def send(
         ),
     ] = None,
     exercise: ExerciseOpt = False,
+    other_ledger: Annotated[
+        bool,
+        typer.Option(
+            "--other-ledger",
+            help="Another ledger of this machine (another folder or --state) sent this "
+            "incident first: this one takes it over, and everyone gets the current version "
+            "from it.",
+        ),
+    ] = False,
 ) -> None:
     """Send the incident on every channel (or the --channel ones); safe to repeat from cron.
 
@@ -332,6 +341,7 @@ def send(
             exercise=exercise,
             strict=strict,
             previous_wording=peek_wording(incident, config_path(config), state),
+            state_dir=state,
         )
         if as_json:
             would = (
@@ -360,6 +370,7 @@ def send(
             sender=as_name,
             exercise=exercise,
             signing_key=key,
+            other_ledger=other_ledger,
         )
     )
 
@@ -400,12 +411,12 @@ def tick(
     refused or fails is reported and never stops the others.
     Exit code: the worst of the incidents' (2 bad input, 1 delivery failure, 3 busy).
     """
-    from broadcast.delivery.sending import shared_ids
+    from broadcast.delivery.sending import incident_files, shared_ids
     from broadcast.input.config import config_path
 
     if not folder.is_dir():
         _fail([Problem(f"{folder} is not a folder of incident files", folder)])
-    files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    files, left_out = incident_files(folder, config_path(config))
     options = RunOptions(config, yes, as_json, state, lock_timeout, log_file)
     clashes = shared_ids(files, config_path(config))
     if clashes and not as_json:
@@ -449,8 +460,29 @@ def tick(
         if codes
         else 0
     )
+    if left_out and not as_json:
+        from broadcast.terminal.console import show_problems
+
+        # Once, after the incidents: a cron mail's first line stays the incidents' own.
+        show_problems(
+            [
+                Problem(
+                    "not incident files, left out: "
+                    + ", ".join(f"{path.name} ({why})" for path, why in left_out.items()),
+                    folder,
+                    severity="warning",
+                )
+            ]
+        )
     if as_json:
-        _print_json({"ok": worst == EXIT_OK, "exit_code": worst, "incidents": documents})
+        _print_json(
+            {
+                "ok": worst == EXIT_OK,
+                "exit_code": worst,
+                "incidents": documents,
+                "left_out": [{"file": str(p), "reason": why} for p, why in left_out.items()],
+            }
+        )
     raise typer.Exit(worst)
 
 
@@ -595,8 +627,12 @@ def status(
         ledger: "Ledger", parsed: "Incident", now: datetime, loaded: "Config"
     ) -> dict[str, Any]:
         from broadcast.delivery.receipts import receipt_channels
+        from broadcast.delivery.sending import channels_left
 
-        return incident_status(ledger, parsed, now, receipt_channels(loaded))
+        summary = incident_status(ledger, parsed, now, receipt_channels(loaded))
+        # The channels the latest version has not gone to (a send with --channel): the next
+        # tick sends it there.
+        return {**summary, "not_sent_on": channels_left(ledger, parsed, loaded)}
 
     summary = _from_ledger(incident, config, state, summarise, exercise)
     if as_json:
@@ -623,14 +659,18 @@ def reconcile(
     from broadcast.input.config import config_path, load_config
     from broadcast.input.incident import load_incident
     from broadcast.ledger.location import state_folder
-    from broadcast.ledger.sqlite import Ledger
+    from broadcast.ledger.sqlite import Ledger, LedgerFault
 
     try:
         loaded = load_config(config_path(config))
         parsed, _ = load_incident(incident, loaded.defaults.model_dump())
     except InputError as exc:
         _fail(exc.problems)
-    ledger = Ledger(state_folder(state, loaded.folder, dict(os.environ)), address=loaded.ledger)
+    try:
+        folder = state_folder(state, loaded.folder, dict(os.environ))
+        ledger = Ledger(folder, address=loaded.ledger)
+    except LedgerFault as fault:  # the ledger cannot be opened: said, not a traceback
+        _fail([Problem(str(fault))])
     try:
         result = read_receipts(ledger, loaded, parsed.id)
     finally:
@@ -696,10 +736,13 @@ def report(
         if output is None:
             show_report(data, console())
             return
-        with output.open("w", encoding="utf-8") as handle:
-            show_report(data, Console(file=handle, width=120, color_system=None))
-        return
-    text = report_markdown(data) if fmt == "md" else report_html(data)
+        import io
+
+        buffer = io.StringIO()
+        show_report(data, Console(file=buffer, width=120, color_system=None))
+        text = buffer.getvalue()
+    else:
+        text = report_markdown(data) if fmt == "md" else report_html(data)
     if output is None:
         sys.stdout.write(text)
         if fmt == "html":
@@ -708,15 +751,60 @@ def report(
             )
         return
     files = {output: text}
+    styles = STYLES.read_text(encoding="utf-8")
     if fmt == "html":
         # Beside the page, as it links it: no inline style, so a strict CSP serves it as is.
-        files[output.parent / STYLESHEET] = STYLES.read_text(encoding="utf-8")
+        files[output.parent / STYLESHEET] = styles
+    # Checked before anything is written. A link is never written through (its target could
+    # be anything); the file named by --output is the user's to replace, but report.css, which
+    # the user did not name, replaces only a report.css of ours (an earlier report's).
+    for path in files:
+        if path.is_symlink():
+            _fail([Problem(f"--output {output}: {path} is a symbolic link; it is not followed")])
+        if path != output and path.exists() and not _our_stylesheet(path, styles):
+            _fail(
+                [
+                    Problem(
+                        f"--output {output}: {path} exists and is not a report's stylesheet "
+                        "written by broadcast, so it was not replaced and nothing was written; "
+                        "write the report into another folder (the page links report.css "
+                        "beside it)"
+                    )
+                ]
+            )
     for path, content in files.items():
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content, encoding="utf-8")
+            _replace_file(path, content)
         except OSError as exc:
             _fail([Problem(f"--output {output}: cannot write {path}: {exc.strerror or exc}")])
+
+
+def _our_stylesheet(path: Path, styles: str) -> bool:
+    """An existing report.css that broadcast wrote (this version's or an earlier one's)."""
+    try:
+        with path.open("r", encoding="utf-8", errors="replace") as handle:
+            start = handle.read(200)
+    except OSError:
+        return False
+    return path.is_file() and start[:60] == styles[:60]
+
+
+def _replace_file(path: Path, content: str) -> None:
+    """Write ``content`` to a new file beside ``path``, then rename it over ``path``: a link
+    planted meanwhile is replaced, never written through."""
+    import secrets
+
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    fd = os.open(temporary, flags, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def _from_ledger(
@@ -762,6 +850,7 @@ def _run_send(
     exercise: bool = False,
     standby: bool = False,
     signing_key: Path | None = None,
+    other_ledger: bool = False,
 ) -> int:
     """One incident, from lock to summary; returns the exit code.
 
@@ -801,6 +890,7 @@ def _run_send(
         strict=options.strict,
         # The sender's key: --key, else $BROADCAST_SIGNING_KEY (tick and retry, cron).
         signing_key=signing_key or _signing_key(),
+        other_ledger=other_ledger,
     )
     try:
         with run:
@@ -814,11 +904,19 @@ def _run_send(
                 # What this run does with them, per channel (look up, look up calls, hold).
                 uncertain_ahead={c: a for c, (_, a) in run.uncertain_ahead.items()} or None,
             )
+            _say_unavailable(run, log, as_json, options.yes)
             if plan is not None and not plan.ok:
                 for problem in plan.all_problems:
                     log.write("problem", **problem.to_json())
                 if as_json:
-                    emit({**plan.to_json(), "action": None, "sent": 0})
+                    emit(
+                        {
+                            **plan.to_json(),
+                            "action": None,
+                            "sent": 0,
+                            "unavailable": _unavailable_json(run),
+                        }
+                    )
                 else:
                     from broadcast.terminal.preview import show_preview
 
@@ -840,7 +938,7 @@ def _run_send(
                     show_decision(run, incident)
                     show_follow_up(run.followed)
                     show_uncertain(uncertain)
-                held = run.uncertain_found or uncertain
+                held = run.uncertain_found or uncertain or run.unavailable
                 return EXIT_DELIVERY_FAILED if held else EXIT_OK
             warnings = [p for p in plan.all_problems if not p.is_error]
             for warning in warnings:
@@ -895,14 +993,23 @@ def _run_send(
                 log.write(
                     "channel", **{k: v for k, v in outcome.to_json().items() if k != "failures"}
                 )
+            # --channel: the other channels have not had this version; the next tick sends it.
+            left = run.left_out()
+            if left:
+                log.write("not_sent_on", channels=left)
             if as_json:
-                emit(_decision_json(run, outcomes, uncertain))
+                emit({**_decision_json(run, outcomes, uncertain), "not_sent_on": left})
             else:
-                from broadcast.terminal.sending import show_follow_up, show_outcomes
+                from broadcast.terminal.sending import show_follow_up, show_left, show_outcomes
 
                 show_outcomes(outcomes, uncertain, warnings, plan.skipped)
                 show_follow_up(run.followed)
-            failed = any(o.failed_total or o.problems or o.stopped for o in outcomes) or uncertain
+                show_left(left)
+            failed = (
+                any(o.failed_total or o.problems or o.stopped for o in outcomes)
+                or uncertain
+                or run.unavailable
+            )
             return EXIT_DELIVERY_FAILED if failed else EXIT_OK
     except InputError as refused:  # the ledger says this file may not speak for its id
         for problem in refused.problems:
@@ -938,6 +1045,46 @@ def _run_send(
     finally:
         log.close()
         gc.enable()
+
+
+def _say_unavailable(run: "SendRun", log: "EventLog", as_json: bool, yes: bool) -> None:
+    """The channels this host cannot send on, first of all (a cron mail's first line names
+    the variable): the others go, with --yes at once, else once the person confirms."""
+    if run.none_ready and run.plan is not None and not run.plan.ok and not as_json:
+        from broadcast.terminal.console import show_problems
+
+        variables = run.missing_variables()
+        show_problems(
+            [
+                Problem(
+                    f"{', '.join(variables)} {'is' if len(variables) == 1 else 'are'} not set: "
+                    f"no chosen channel ({', '.join(run.none_ready)}) can send from this host, "
+                    "so nothing was sent (exit 2)"
+                )
+            ]
+        )
+    if not run.unavailable:
+        return
+    problems = [p for found in run.unavailable.values() for p in found]
+    for problem in problems:
+        log.write("unavailable", **problem.to_json())
+    if as_json:
+        return
+    from broadcast.terminal.console import show_problems
+
+    names = ", ".join(run.unavailable)
+    variables = run.missing_variables()
+    go = "go now" if yes else "go if you confirm"
+    show_problems(
+        [
+            Problem(
+                f"{', '.join(variables)} {'is' if len(variables) == 1 else 'are'} not set: "
+                f"not sent on {names} from this host; the other channels {go}, and a later "
+                "run sends this update there once it is set (exit 1 meanwhile)"
+            ),
+            *problems,
+        ]
+    )
 
 
 def _deliveries_start(plan: "Plan", collecting: bool) -> None:
@@ -1030,7 +1177,15 @@ def _decision_json(
         "follow_up": run.followed.to_json() if run.followed is not None else None,
         "warnings": [w.to_json() for w in warnings],
         "receipts": run.receipts.to_json() if run.receipts else None,
+        "unavailable": _unavailable_json(run),
     }
+
+
+def _unavailable_json(run: "SendRun") -> list[dict[str, object]]:
+    return [
+        {"channel": name, "problems": [p.to_json() for p in problems]}
+        for name, problems in run.unavailable.items()
+    ]
 
 
 def _log_delivery(log: "EventLog", event: "Event") -> None:
@@ -1110,6 +1265,7 @@ def _prepare(
     strict: bool = False,
     occasions: "frozenset[str] | Callable[[Config, Incident], frozenset[str] | None] | None" = None,
     exercise: bool = False,
+    state: Path | None = None,
 ) -> "Plan":
     from broadcast.delivery.preflight import prepare
     from broadcast.input.config import config_path
@@ -1124,6 +1280,7 @@ def _prepare(
         occasions=occasions,
         exercise=exercise,
         previous_wording=_previous_wording,
+        state_dir=state,
     )
 
 

@@ -76,3 +76,12 @@ def missing(part: str, why: str) -> None:
     if part in required:
         pytest.fail(why, pytrace=False)
     pytest.skip(why)
+
+
+@pytest.fixture(autouse=True)
+def incident_registry_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test has its own machine registry of incidents (which ledger sent which id),
+    never the real ~/.local/state: every test sends the same example id from its own folder."""
+    home = tmp_path / "state-home"
+    monkeypatch.setenv("XDG_STATE_HOME", str(home))
+    return home

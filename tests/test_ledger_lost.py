@@ -32,7 +32,9 @@ def test_a_deleted_ledger_is_refused_naming_the_traces_then_sent_again_only_if_a
 ) -> None:
     # A first run that failed its checks leaves a lock and a ledger but sent nothing: the
     # next run is not mistaken for one after a lost ledger.
-    result = run(world, "send", "incident.yaml", "--yes", env={"TWILIO_AUTH_TOKEN": ""})
+    result = run(
+        world, "send", "incident.yaml", "--yes", "--channel", "sms", env={"TWILIO_AUTH_TOKEN": ""}
+    )
     assert result.exit_code == 2 and (world.folder / ".broadcast" / "locks").is_dir()
     assert run(world, "send", "incident.yaml", "--yes").exit_code == 0
     state = world.folder / ".broadcast"

@@ -55,7 +55,7 @@ def test_a_copied_file_that_kept_the_id_is_refused_unless_it_continues_the_incid
     assert result.exit_code == 2
     words = " ".join(result.output.split())
     assert "nouvel-incident.yaml:8" in words and "field id" in words
-    assert "first sent at 2026-11-22 08:40 UTC from" in words
+    assert "first sent at 2026-11-22 09:40 CET from" in words  # the incident's zone, as status
     assert str((world.folder / "incident.yaml").resolve()) in words.replace(" ", "")
     assert "--continue-incident" in words and "Traceback" not in words
     assert len(world.twilio.messages()) == len(PHONES)

@@ -105,8 +105,9 @@ def test_a_landline_gets_a_call_not_an_sms_now_and_in_the_next_version(world: Wo
     with_voice(world, "")
     world.twilio.mark_not_mobile(LANDLINE)
     code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
-    assert code == 1  # the SMS did fail; the call stands in for it
-    assert doc["delivery"][0]["failed_by_reason"] == {"21614": 1}
+    assert code == 0  # the SMS failed, and the call reached her: everyone was reached
+    assert doc["delivery"][0]["failed_by_reason"] == {}
+    assert doc["delivery"][0]["reached_by_fallback"] == {"voice": 1}
     assert doc["follow_up"]["fallbacks"] == {"voice": 1}
     assert world.twilio.messages_to(LANDLINE) == []
     assert [c.to for c in world.twilio.calls()] == [LANDLINE]

@@ -8,6 +8,7 @@ the updates already published, reads it without loading the channels' sending ma
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -45,9 +46,12 @@ def load_history(output_dir: Path, incident_id: str | None = None) -> list[dict[
 
 def read_history(folder: Path) -> list[dict[str, Any]]:
     """The entries of ``folder``'s history that have a time, a headline and a status; none
-    when it is absent or unreadable."""
+    when it is absent or unreadable. A symbolic link there is not followed (it would put
+    another file's content on the status page): it reads as no history."""
     try:
-        data = json.loads((folder / HISTORY).read_text(encoding="utf-8"))
+        fd = os.open(folder / HISTORY, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, encoding="utf-8") as handle:
+            data = json.loads(handle.read())
     except (OSError, ValueError):
         return []
     if not isinstance(data, list):

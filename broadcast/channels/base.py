@@ -8,7 +8,8 @@ instance, so an adapter need not be thread-safe; it may keep a connection open b
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -182,7 +183,14 @@ class DeliveryError(Exception):
         maybe_sent: bool = False,
         answer: Answer | None = None,
         answered: bool = True,
+        keep: Iterable[str] = (),
     ) -> None:
+        # A provider's words may quote a contact (its own or another's, in any national form):
+        # masked here, once, so the ledger, the log and the terminal never see it in clear.
+        # ``keep``: the channel's own identities (its login), which are not personal data.
+        from broadcast.input.recipients import mask_contacts
+
+        message = mask_contacts(message, keep)
         super().__init__(message)
         self.code = code
         self.message = message
@@ -319,6 +327,26 @@ class FolderAdapter(Adapter):
         if not folder.is_absolute():
             folder = self.context.config_folder / folder
         return Target(address=str(folder), name=self.name)
+
+    def public_folder(self, folder: Path, names: Iterable[str]) -> None:
+        """Make ``folder``, refusing a symbolic link at it or at any of the ``names`` to write.
+
+        A link planted there would send the public files (or the history read back from
+        them) somewhere nobody chose. The folder's own parents may be links: the preview and
+        the confirmation name the folder they resolve to. A channel fault: nothing is
+        written, and the next run after the link is removed publishes.
+        """
+        for path in (folder, *(folder / name for name in names)):
+            if path.is_symlink():
+                raise DeliveryError(
+                    "symlink",
+                    f"{path} is a symbolic link (to {os.readlink(path)}): broadcast writes "
+                    "public files only as its own files in a real folder, so nothing was "
+                    "written. Remove the link, or give output_dir the real folder.",
+                    transient=False,
+                    channel_fault=True,
+                )
+        folder.mkdir(parents=True, exist_ok=True)
 
 
 class ClientAdapter(Adapter, Generic[ClientT]):

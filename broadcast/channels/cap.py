@@ -11,9 +11,10 @@ One delivery writes into ``output_dir`` (served as is by a web server):
 
 The first message about an incident is an ``Alert``; each later one an ``Update`` whose
 ``<references>`` lists every earlier message (``sender,identifier,sent``); ``resolved`` is an
-Update with ``responseType`` AllClear; ``cancelled`` is a ``Cancel``. One ``<info>`` per
-language. The identifier is the incident id and the version's time, so a retry after a crash
-rewrites the same message rather than publishing a second one.
+Update with ``responseType`` AllClear; ``cancelled`` is a ``Cancel``, whose ``<info>`` blocks
+are rendered from the ``correction_cap_*`` templates: the correction, never the wrong message's
+facts. One ``<info>`` per language. The identifier is the incident id and the version's
+time, so a retry after a crash rewrites the same message rather than publishing a second one.
 
 How the incident becomes CAP values (``cap:`` in the incident overrides any of them):
 
@@ -90,6 +91,12 @@ class CapAdapter(FolderAdapter):
         facts = message.facts
         sent = cap_time(facts["updated_at"])
         identifier = f"{facts['id']}.{sent[:19].replace('-', '').replace(':', '')}"
+        try:
+            self.public_folder(folder, (f"{identifier}.xml", LATEST, INDEX, FEED))
+        except OSError as exc:
+            raise DeliveryError(
+                "write", f"cannot write {folder}: {exc.strerror or exc}", transient=False
+            ) from exc
         published = _read_index(folder)
         earlier = [
             entry
@@ -216,9 +223,12 @@ class CapAdapter(FolderAdapter):
     def feed(self, index: list[dict[str, Any]], facts: Mapping[str, Any]) -> bytes:
         """The Atom index of the folder's messages, newest first."""
         base = self.config.base_url or ""
-        feed = ET.Element("feed", {"xmlns": ATOM_NS})
+        # The organisation's language (the facts' site_locale), not the last incident's.
+        language = str(facts.get("site_locale") or "en").replace("-", "_").split("_")[0]
+        feed = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": language})
         _add(feed, "id", f"{base}{FEED}" if base else f"tag:broadcast.invalid,2026:{FEED}")
-        _add(feed, "title", f"{facts['organisation']}: CAP alerts")
+        colon, alerts = {"fr": ("\u00a0: ", "alertes CAP")}.get(language, (": ", "CAP alerts"))
+        _add(feed, "title", f"{facts['organisation']}{colon}{alerts}")
         entries = sorted(index, key=lambda e: datetime.fromisoformat(e["sent"]), reverse=True)
         _add(feed, "updated", entries[0]["sent"] if entries else cap_time(facts["updated_at"]))
         ET.SubElement(ET.SubElement(feed, "author"), "name").text = facts["organisation"]

@@ -381,6 +381,7 @@ class EmailAdapter(Adapter):
                 f"credentials refused (SMTP {exc.smtp_code}): {server} refused the credentials "
                 f"of {user!r}: {text}",
                 transient=400 <= exc.smtp_code < 500,  # 454: temporary authentication failure
+                keep=[user] if user else [],
             )
         if isinstance(exc, smtplib.SMTPServerDisconnected):
             reason = self._scrub(str(exc)) or "connection closed"

@@ -152,18 +152,39 @@ _WIDTHS = [
 ]
 
 
+# Every file the channel writes besides the incident's own page (checked before any is read).
+PUBLIC_FILES = (
+    "banner.js",
+    "status.css",
+    "agent-script.md",
+    HISTORY,
+    FEED,
+    INDEX,
+    "banner.html",
+    "banner.css",
+    "banner.json",
+)
+
+
 class WebBannerAdapter(FolderAdapter):
     """Writes the banner, the status pages, their history and feed into ``output_dir``."""
 
     def deliver(self, message: Outgoing, target: Target) -> str:
         folder = Path(target.address)
         facts = message.facts
+        try:
+            self.public_folder(folder, (*PUBLIC_FILES, f"{facts['id']}.html"))
+        except OSError as exc:
+            raise DeliveryError(
+                "write", f"cannot write {folder}: {exc.strerror or exc}", transient=False
+            ) from exc
         updated_at = _iso(facts["updated_at"])
         entry = _entry(facts, message.parts["text"], updated_at)
         history = _add_update(read_history(folder), entry)
         restored = timedelta(minutes=getattr(self.config, "restored_minutes", 60))
         public_url = getattr(self.config, "public_url", None)
         incidents = _latest_by_incident(history)
+        site = site_language(facts, history)
         banner = banner_data(incidents, restored)
         # The incident's own page and everything it links to first; banner.json last: once a
         # browser sees the new incident, the page it links to and the feed tell the same update.
@@ -174,8 +195,8 @@ class WebBannerAdapter(FolderAdapter):
             # For the contact centre: the same answers on the phone as in writing.
             "agent-script.md": message.parts.get("agent_script", "").encode(),
             HISTORY: _json(history),
-            FEED: atom_feed(history, public_url),
-            INDEX: index_page(incidents, history).encode(),
+            FEED: atom_feed(history, public_url, site),
+            INDEX: index_page(incidents, history, site).encode(),
             "banner.html": banner_fragment(banner).encode(),
             "banner.css": BANNER_STYLES.read_bytes() + banner_reservation(banner).encode(),
             "banner.json": _json(banner),
@@ -193,6 +214,16 @@ class WebBannerAdapter(FolderAdapter):
                 "write", f"cannot write {path}: {exc.strerror or exc}", transient=False
             ) from exc
         return updated_at
+
+
+def site_language(facts: Mapping[str, Any], history: list[dict[str, Any]]) -> str:
+    """The language of what covers every incident (the index, the feed): the organisation's
+    (``site_locale``, else ``defaults.locale``, as the facts carry it), else the language of
+    the oldest incident the history holds; never merely the last incident's."""
+    if facts.get("site_locale"):
+        return _language({"locale": facts["site_locale"]})
+    oldest = next((e for e in reversed(history) if e.get("language")), None)
+    return str(oldest["language"]) if oldest else _language(facts)
 
 
 def banner_data(incidents: list[dict[str, Any]], restored_for: timedelta) -> dict[str, Any]:
@@ -328,10 +359,15 @@ def banner_fragment(banner: Mapping[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def index_page(incidents: list[dict[str, Any]], history: list[dict[str, Any]]) -> str:
-    """``index.html``: the incidents in progress, most severe first, then recent ones."""
+def index_page(
+    incidents: list[dict[str, Any]], history: list[dict[str, Any]], language: str | None = None
+) -> str:
+    """``index.html``: the incidents in progress, most severe first, then recent ones.
+
+    The page speaks ``language`` (the site's, ``site_language``); each incident's entry its
+    own, with its ``lang``: its labels, dates and text alike."""
     newest = _newest(incidents)
-    language = newest.get("language") or "en"
+    language = language or newest.get("language") or "en"
     words = WORDS.get(language, WORDS["en"])
     organisation = newest.get("organisation") or ""
     active = [i for i in incidents if i["status"] not in OVER]
@@ -347,33 +383,37 @@ def index_page(incidents: list[dict[str, Any]], history: list[dict[str, Any]]) -
             kind = {"resolved": "resolved", "cancelled": "corrected"}.get(
                 incident["status"], incident["severity"]
             )
-            facts = [(words["started"], started.get(incident["id"]))]
-            facts.append(
-                (
-                    words["ended"] if incident["status"] in OVER else words["updated"],
-                    incident["updated_at"],
-                )
-            )
+            speaks = incident.get("language") or language
+            said = WORDS.get(speaks, WORDS["en"])
+            zone = incident.get("timezone")
+            facts = [(said["started"], started.get(incident["id"]))]
+            # The end the messages said, then when it was published, each named as such (an
+            # entry written before ends were kept has only its publication).
+            if incident["status"] in OVER and incident.get("ended_at"):
+                facts.append((said["ended"], incident["ended_at"]))
+            facts.append((said["updated"], incident["updated_at"]))
             when = " · ".join(
                 f'{html.escape(label)} <time datetime="{html.escape(value)}">'
-                f"{html.escape(_local_datetime(value, incident.get('locale')))}</time>"
+                f"{html.escape(_local_datetime(value, incident.get('locale'), zone))}</time>"
                 for label, value in facts
                 if value
             )
-            speaks = incident.get("language") or language
+            # "Rectificatif" is both the kind and the status of a correction: said once.
+            labels = [said["severity"].get(kind, kind)]
+            status = said["status"].get(incident["status"], incident["status"])
+            if status not in labels:
+                labels.append(status)
             drill, tag = "", ""
             if incident.get("exercise"):
-                said = WORDS.get(speaks, words)["exercise"]
                 drill, tag = (
                     " incident-exercise",
-                    f'<span class="exercise-tag">{html.escape(said)}</span>',
+                    f'<span class="exercise-tag">{html.escape(said["exercise"])}</span>',
                 )
             rows.append(
                 f'<li class="facts-{html.escape(kind)}{drill}" lang="{html.escape(speaks)}">'
                 f'{tag}<a href="{html.escape(incident["id"])}.html">'
                 f"{html.escape(incident['title'])}</a>"
-                f'<span class="severity">{html.escape(words["severity"].get(kind, kind))} · '
-                f"{html.escape(words['status'].get(incident['status'], incident['status']))}</span>"
+                f'<span class="severity">{html.escape(" · ".join(labels))}</span>'
                 f"<p>{html.escape(incident['headline'])}</p>"
                 f'<p class="org">{when}</p></li>'
             )
@@ -416,8 +456,13 @@ def index_page(incidents: list[dict[str, Any]], history: list[dict[str, Any]]) -
     return "\n".join(out) + "\n"
 
 
-def atom_feed(history: list[dict[str, Any]], public_url: str | None = None) -> bytes:
+def atom_feed(
+    history: list[dict[str, Any]], public_url: str | None = None, language: str | None = None
+) -> bytes:
     """The history as an Atom feed: one entry per update, each with its own text.
+
+    The feed speaks ``language`` (the site's, ``site_language``); an entry in another
+    language says so (``xml:lang``).
 
     ElementTree escapes every text and attribute it writes. Links are relative to the feed
     unless ``public_url`` (where ``output_dir`` is served) makes them absolute.
@@ -427,7 +472,7 @@ def atom_feed(history: list[dict[str, Any]], public_url: str | None = None) -> b
     import xml.etree.ElementTree as ET
 
     newest = history[0]
-    language = newest.get("language") or "en"
+    language = language or newest.get("language") or "en"
     organisation = newest.get("organisation") or ""
     words = WORDS.get(language, WORDS["en"])
     base = public_url.rstrip("/") + "/" if public_url else ""
@@ -481,7 +526,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     import secrets
 
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
@@ -515,7 +560,11 @@ def _entry(facts: Mapping[str, Any], banner_text: str, updated_at: str) -> dict[
         "updated_at": updated_at,
         "status": facts["status"],
         "severity": facts["severity"],
-        "headline": facts["headline"],
+        # A correction is listed by what it says (its banner text), never by a headline the
+        # file may have kept from the wrong message.
+        "headline": banner_text
+        if facts["status"] == "cancelled" and banner_text.strip()
+        else facts["headline"],
         "title": facts["title"],
         "id": facts["id"],
         # A reminder repeats the last update: the page and the feed say so.
@@ -526,7 +575,10 @@ def _entry(facts: Mapping[str, Any], banner_text: str, updated_at: str) -> dict[
         "banner_text": banner_text,
         "link": facts.get("link") if _web_link(facts.get("link")) else None,
         "started_at": _iso(facts["started_at"]) if facts.get("started_at") else None,
+        # When it ended, as its messages say (``ended_at``): not when this update went out.
+        "ended_at": _iso(facts["ended_at"]) if facts.get("ended_at") else None,
         "organisation": facts.get("organisation"),
+        "timezone": facts.get("timezone"),
     }
 
 
@@ -556,14 +608,25 @@ def _latest_by_incident(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(latest.values())
 
 
-def _local_datetime(value: str, locale: str | None) -> str:
-    """``22 nov. 2026, 09:40`` in the incident's locale and its own offset."""
-    from babel.dates import format_datetime
+def _local_datetime(value: str, locale: str | None, zone: str | None = None) -> str:
+    """``22 nov. 2026, 09:40 CET`` in the incident's locale and zone: no seconds, and the zone
+    named (its offset, ``+0100``, for an entry written before zones were kept)."""
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_date, format_time
 
     try:
-        return format_datetime(_when(value), "medium", locale=(locale or "en").replace("-", "_"))
+        moment = _when(value)
+        if zone:
+            moment = moment.astimezone(ZoneInfo(zone))
+        tag = (locale or "en").replace("-", "_")
+        # A bare language writes as content.render.DEFAULT_FULL_LOCALE says (en: en_GB).
+        tag = {"en": "en_GB", "fr": "fr_FR"}.get(tag, tag)
+        day = format_date(moment, "medium", locale=tag)
+        time = format_time(moment, "short", tzinfo=moment.tzinfo, locale=tag)
     except (ValueError, LookupError):
         return value
+    return f"{day}, {time} {moment.tzname() or moment.strftime('%z')}".replace("\u202f", " ")
 
 
 def _when(value: str) -> datetime:

@@ -151,6 +151,7 @@ class Renderer:
             name: _plain_spaces(method)
             for name, method in (
                 ("datetime", self._datetime),
+                ("zoned", self._zoned),
                 ("date", self._date),
                 ("time", self._time),
                 ("when", self._when),
@@ -186,9 +187,7 @@ class Renderer:
         incident = self.incident
         zone = incident.zone
         next_update_at = incident.next_update_at(self.now)
-        ended_at = None
-        if incident.ended:
-            ended_at = (incident.ended_at or self.now).astimezone(zone)
+        ended_at = incident.end_time(self.now)
         eta_passed = bool(not incident.ended and incident.eta and incident.eta < self.now)
         return {
             "organisation": self.organisation,
@@ -231,6 +230,10 @@ class Renderer:
             "previous_update_at": None,
             # A false alarm or a wrong message: what was wrong and what to do now.
             "correction": incident.correction,
+            # What the corrected message said and when it went out, as the ledger recorded
+            # it (the send fills them in): never the current headline, rewritten since.
+            "wrong_headline": None,
+            "wrong_sent_at": None,
             # The email's greeting and footer (see content/greeting.py and preflight).
             "recipient_name": "",
             "contact": None,
@@ -288,7 +291,10 @@ class Renderer:
         if is_markup(found):
             return Fitted(text)
         fitted = fit_pieces(text, context.get("max_segments"))
-        return Fitted(tidy_text(fitted.text), fitted.dropped)
+        text = tidy_text(fitted.text)
+        if found.endswith(".md.j2"):
+            text = without_raw_html(text)
+        return Fitted(text, fitted.dropped)
 
     # Filters: dates in the incident's locale and timezone.
     def _local(self, value: datetime) -> datetime:
@@ -314,6 +320,11 @@ class Renderer:
     def _datetime(self, value: datetime) -> str:
         """``22 novembre 2026 à 14:00`` / ``November 22, 2026 at 2:00 PM``."""
         return self._join(self._date(value), self._time(value))
+
+    def _zoned(self, value: datetime) -> str:
+        """``22 novembre 2026 à 14h CET``: a page read from anywhere names its zone."""
+        local = self._local(value)
+        return f"{self._datetime(local)} {local.tzname() or local.strftime('%z')}"
 
     def _when(self, value: datetime) -> str:
         """The time alone when it is today, else day and time: short enough for an SMS.
@@ -391,9 +402,24 @@ class Renderer:
         return re.sub(r"\s{2,}", " ", text).strip()
 
     def _duration(self, value: timedelta) -> str:
+        """``5 heures 10 minutes``: the two largest units, not rounded to one ("6 heures" for
+        5 h 40 would say another end than the one beside it)."""
         from babel.dates import format_timedelta
 
-        return format_timedelta(value, threshold=1.5, locale=self.locale)
+        minutes = max(int(value.total_seconds() // 60), 0)
+        units = [
+            (minutes // (24 * 60), "day"),
+            (minutes // 60 % 24, "hour"),
+            (minutes % 60, "minute"),
+        ]
+        said = [
+            format_timedelta(
+                timedelta(**{f"{unit}s": n}), granularity=unit, threshold=1e9, locale=self.locale
+            )
+            for n, unit in units
+            if n
+        ][:2]
+        return " ".join(said) or format_timedelta(value, threshold=1.5, locale=self.locale)
 
 
 _URL = re.compile(r"(?:https?://|www\.)\S+")
@@ -473,6 +499,14 @@ def _markdown_text(value: Any) -> str:
 
     text = html.escape(str(value), quote=False)
     return re.sub(r"^([#>*+-])", r"\\\1", text, flags=re.MULTILINE)
+
+
+def without_raw_html(markdown: str) -> str:
+    """A Markdown output with no raw HTML a viewer would run or render: every ``<`` left is
+    written ``&lt;``. Whatever put it there (a field a template forgot to pass through
+    ``md``, a link, a user's own template), ``agent-script.md`` in a public folder carries
+    no ``<script>``; the shipped templates write no HTML of their own."""
+    return markdown.replace("<", "&lt;")
 
 
 def tidy_text(text: str) -> str:

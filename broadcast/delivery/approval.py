@@ -37,7 +37,7 @@ import tempfile
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -504,11 +504,12 @@ def candidates(
     reminder_at: datetime | None = None,
     now: datetime | None = None,
     only: int | None = None,
+    zone: tzinfo | None = None,
 ) -> tuple[list[Candidate], list[str]]:
     """The incident's approvals (newest first) that may cover this send: in its mode, of its
     texts' section (the version, or the reminder due ``reminder_at`` of the version written
     at ``anchor``), by someone other than ``sender``, signed when allowed_signers asks; and
-    why each other one does not."""
+    why each other one does not (times said in ``zone``, the incident's)."""
     check_name(sender, where)
     signers = signers_of(config)
     found: list[Candidate] = []
@@ -537,14 +538,14 @@ def candidates(
             continue  # an approval of reminders only
         if reminder_at is not None and _utc(reminder_at) not in manifest.reminders:
             reasons.append(
-                f"the reminder due at {_when(reminder_at)} is not among the texts {by} "
+                f"the reminder due at {_when(reminder_at, zone)} is not among the texts {by} "
                 f"approved (an approval covers the reminders of its first "
                 f"{REMINDER_HORIZON.total_seconds() / 3600:g} h)"
             )
             continue
         if anchor is None and now is not None and now - manifest.anchor > MAX_APPROVAL_AGE:
             reasons.append(
-                f"{by} approved the texts at {_when(manifest.anchor)}, more than "
+                f"{by} approved the texts at {_when(manifest.anchor, zone)}, more than "
                 f"{MAX_APPROVAL_AGE.total_seconds() / 3600:g} h ago: they say that moment"
             )
             continue
@@ -578,11 +579,11 @@ def candidates(
     return found, reasons
 
 
-def changed_reason(candidate: Candidate, changed: list[str]) -> str:
+def changed_reason(candidate: Candidate, changed: list[str], zone: tzinfo | None = None) -> str:
     shown = ", ".join(changed[:6]) + (f" and {len(changed) - 6} more" if len(changed) > 6 else "")
     return (
         f"{candidate.approval.approved_by} approved the texts at "
-        f"{_when(candidate.approval.approved_at)}, and these are not the bytes approved "
+        f"{_when(candidate.approval.approved_at, zone)}, and these are not the bytes approved "
         f"({shown}): the incident file, a template or the recipients' languages changed since, "
         "so that approval does not cover them"
     )
@@ -654,8 +655,11 @@ def refusal(
     )
 
 
-def _when(moment: datetime) -> str:
-    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+def _when(moment: datetime, zone: tzinfo | None = None) -> str:
+    """``2026-11-22 09:40 CET`` in the incident's zone (UTC when it is not known)."""
+    if zone is None:
+        return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M %Z}"
 
 
 def manifest_summary(manifest: Manifest) -> dict[str, Any]:

@@ -60,6 +60,7 @@ from broadcast.input.recipients import (
     SeenSet,
     language_of,
     mask_address,
+    mask_contacts,
     mask_name,
     read_recipients,
 )
@@ -243,6 +244,9 @@ class ChannelOutcome:
     # A newer version of the incident took over: this run stopped handing out the old one.
     superseded: bool = False
     failures: list[Receipt] = field(default_factory=list)
+    # Failed here, then reached by the fallback channel in the same run: fallback type → count
+    # (the failure is in the ledger; for the run, the person was reached).
+    reached_by: Counter[str] = field(default_factory=Counter)
     provider_ids: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     # The recipients file as this send read it, every row (the plan may have read the first).
@@ -268,6 +272,24 @@ class ChannelOutcome:
             if len(self.failures) < MAX_KEPT_FAILURES:
                 self.failures.append(receipt)
 
+    def stood_in(self, reached: Mapping[str, str]) -> None:
+        """The failures whose address a fallback reached (address → the fallback's type)
+        become "reached by" it: a person the run reached one way is not a failed person.
+        Failures beyond the ones kept (MAX_KEPT_FAILURES) stay counted as failed."""
+        with self.lock:
+            kept = []
+            for receipt in self.failures:
+                kind = reached.get(receipt.target.address)
+                if kind is None:
+                    kept.append(receipt)
+                    continue
+                code = receipt.error_code or "error"
+                self.failed[code] -= 1
+                if self.failed[code] <= 0:
+                    del self.failed[code]
+                self.reached_by[kind] += 1
+            self.failures = kept
+
     def to_json(self) -> dict[str, Any]:
         return {
             "channel": self.name,
@@ -276,6 +298,7 @@ class ChannelOutcome:
             "sent": self.sent,
             "failed": self.failed_total,
             "failed_by_reason": dict(self.failed),
+            "reached_by_fallback": dict(self.reached_by),
             "skipped": self.skipped,
             "duplicates": self.duplicates,
             "already": self.already,
@@ -344,12 +367,17 @@ def outgoing_for(
         "started_at": incident.started_at.isoformat(),
         "eta": incident.eta.isoformat() if incident.eta else None,
         "next_update_at": next_update.isoformat() if next_update else None,
+        # When it ended (resolved or cancelled), as its messages say: not when this went out.
+        "ended_at": ended_at.isoformat() if (ended_at := incident.end_time(plan.now)) else None,
+        # Times on the status site name their zone ("CET"), not only an offset.
+        "timezone": incident.timezone,
         "reminder": plan.reminder,
         # A drill: the status site marks it in words (its index, its banner, its feed).
         "exercise": incident.exercise,
         # The language of the texts carried (a call is read out in it).
         "language": language or language_of(channel.locale),
         **_alert_facts(incident, channel.type),
+        **_site_facts(plan.config, channel),
         **(extra_facts or {}),
     }
     parts = channel.variants.get(language, channel.parts) if language else channel.parts
@@ -360,6 +388,16 @@ def outgoing_for(
         facts=facts,
         variants={lang: dict(texts) for lang, texts in channel.variants.items()},
     )
+
+
+def _site_facts(config: Any, channel: ChannelPlan) -> dict[str, Any]:
+    """The language of what covers every incident (the status site's index and feed, the CAP
+    folder's feed): the organisation's, not the incident's (the banner's ``site_locale``, else
+    ``defaults.locale``)."""
+    if channel.type not in ("web_banner", "cap"):
+        return {}
+    settings = config.channels.get(channel.name)
+    return {"site_locale": getattr(settings, "site_locale", None) or config.defaults.locale}
 
 
 def _alert_facts(incident: Any, channel_type: str) -> dict[str, Any]:
@@ -1132,7 +1170,7 @@ class Dispatcher:
                     # Stopped while waiting to retry: it stays a transient failure, for later.
                     return failure
             except Exception as error:  # a bug in an adapter must not take the others down
-                said = f"{type(error).__name__}: {error}"
+                said = mask_contacts(f"{type(error).__name__}: {error}")
                 # Whether the request had left when it broke is unknown: maybe sent.
                 return Receipt(
                     target,

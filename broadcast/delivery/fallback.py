@@ -39,7 +39,7 @@ from broadcast.channels.base import (
     Target,
 )
 from broadcast.input.config import Config, VoiceChannel, resolve_credentials
-from broadcast.input.recipients import Recipient, language_of, read_recipients
+from broadcast.input.recipients import Recipient, language_of, mask_contacts, read_recipients
 from broadcast.ledger.sqlite import (
     FAILED_PERMANENT,
     FAILED_TRANSIENT,
@@ -72,6 +72,10 @@ class FollowUp:
     fallbacks: dict[str, int] = field(default_factory=dict)  # fallback channel → handed over
     failed: int = 0
     problems: list[Problem] = field(default_factory=list)
+    # Who a fallback reached in this pass: (failing channel, its address, fallback channel,
+    # the fallback's type), so the run's summary counts them as reached, not failed. Kept in
+    # memory only (addresses), never in to_json.
+    stood_in: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     def merge(self, other: FollowUp) -> None:
         self.looked_up += other.looked_up
@@ -81,6 +85,7 @@ class FollowUp:
             self.fallbacks[channel] = self.fallbacks.get(channel, 0) + count
         self.failed += other.failed
         self.problems.extend(other.problems)
+        self.stood_in.extend(other.stood_in)
 
     @property
     def did_something(self) -> bool:
@@ -210,6 +215,7 @@ class _Step:
             recipient = self._recorded(delivery)
             if recipient is None:
                 continue
+            failing = recipient.address
             if self.config.channels[target].type == "email":
                 found = self._email(source, recipient.line)
                 if found is None:
@@ -222,6 +228,8 @@ class _Step:
                 continue  # already reached on that channel (its own list, or an earlier pass)
             if self._send(target, delivery_id, recipient, recipient.address):
                 self.result.fallbacks[target] = self.result.fallbacks.get(target, 0) + 1
+                kind = self.config.channels[target].type
+                self.result.stood_in.append((source, failing, target, kind))
 
     def _needs_fallback(self, channel: str, delivery: Delivery) -> bool:
         if delivery.state == UNANSWERED:
@@ -300,7 +308,7 @@ class _Step:
                     FAILED_PERMANENT,
                     None,
                     "internal",
-                    f"{type(error).__name__}: {error}",
+                    mask_contacts(f"{type(error).__name__}: {error}"),
                 )
                 self.result.failed += 1
                 return False

@@ -56,6 +56,12 @@ HEAD_ROWS = 200
 # every row again costs as much as counting them (about 10 s per 100,000 rows, the phone
 # numbers' parsing), and names, unlike the counts, are not kept on disk between runs.
 GREETING_SAMPLE_ROWS = 5_000
+# A channel that would skip more than this share of the rows that give it a contact is not
+# ready (an error): real lists carry a few stale rows, never a majority; a majority means the
+# wrong file, column or default_region, and "sent" would hide that most were never warned.
+MOST_UNUSABLE = 0.5
+# How a skipped row says it is a national number written without the channel's region.
+NATIONAL_MARK = "is a national number"
 
 
 @dataclass
@@ -153,6 +159,9 @@ class Plan:
     # Per web banner channel, updates not yet in its history that will be by this plan's
     # moment: an approval renders a version's reminders ahead of time (delivery.approval).
     published: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # For a correction: what the message it corrects said, as the ledger recorded it
+    # (``sending.corrected_wording``); None before anything was sent.
+    corrected: dict[str, Any] | None = None
 
     @property
     def all_problems(self) -> list[Problem]:
@@ -207,6 +216,8 @@ def prepare(
     | None = None,
     loaded: tuple[Config, Incident, YamlDocument] | None = None,
     published: Mapping[str, list[dict[str, Any]]] | None = None,
+    state_dir: Path | None = None,
+    corrected: dict[str, Any] | Callable[[Config, Incident], dict[str, Any] | None] | None = None,
 ) -> Plan:
     """Build the plan. ``check_credentials`` is for real sends: a dry run needs no secrets.
 
@@ -228,6 +239,10 @@ def prepare(
     from these paths (a send, which decided from them what to do), not read a second time.
     ``published``: per web banner channel, updates its history will hold by ``now`` (an
     approval renders the reminders ahead); the status page's timeline lists them.
+    A correction (``status: cancelled``) quotes what the message it corrects said:
+    ``corrected`` (``sending.corrected_wording``, or a function of the configuration and the
+    incident), else read from the ledger in ``state_dir`` (``--state``), the same for a
+    preview, an approval and the send, so that the texts approved are the texts sent.
     """
     plan = Plan(
         incident_path=incident_path,
@@ -269,6 +284,14 @@ def prepare(
     )
     if callable(occasions):
         occasions = occasions(plan.config, plan.incident)
+    if plan.incident.status == "cancelled":
+        if callable(corrected):
+            corrected = corrected(plan.config, plan.incident)
+        elif corrected is None:
+            from broadcast.delivery.sending import corrected_in_ledger
+
+            corrected = corrected_in_ledger(plan.config, plan.incident.id, state_dir, environ)
+        plan.corrected = corrected
     for name in selected:
         if occasions is not None:
             reason = plan.config.channels[name].skip_reason(occasions, plan.incident.severity)
@@ -516,6 +539,25 @@ def _plan_channel(
         else:
             result.variant_measures[language] = measures
 
+    output_dir = getattr(channel, "output_dir", None)
+    if output_dir:
+        # Where the public files really go, links in its path followed: the preview and the
+        # confirmation name it. The folder itself must not be a link (the send refuses one).
+        folder = config.folder / Path(output_dir).expanduser()  # as written: not resolved
+        result.measures["folder"] = str(folder.resolve())
+        if folder.is_symlink():
+            result.problems.append(
+                Problem(
+                    f"output_dir {folder} is a symbolic link (to {os.readlink(folder)}): "
+                    "broadcast writes public files only into a real folder; remove the link, "
+                    f"or write the folder it points to (output_dir: {folder.resolve()})",
+                    config.path,
+                    config.line_of("channels", name, "output_dir"),
+                    "output_dir",
+                    channel=name,
+                )
+            )
+
     if check_credentials:
         _, missing = resolve_credentials(config, name, environ)
         result.problems.extend(missing)
@@ -624,7 +666,10 @@ def _count_recipients(
                 severity="warning",
             )
         )
-    if count.valid == 0 and count.complete:
+    unready = _mostly_unusable(channel, name, config, count, kind, recipients_file)
+    if unready is not None:
+        result.problems.append(unready)
+    elif count.valid == 0 and count.complete:
         result.problems.append(
             Problem(
                 f"no valid recipient with a {kind} in the recipients file",
@@ -632,6 +677,46 @@ def _count_recipients(
                 channel=name,
             )
         )
+
+
+def _mostly_unusable(
+    channel: Any, name: str, config: Config, count: RecipientCount, kind: str, file: Path
+) -> Problem | None:
+    """An error when the channel would skip more than ``MOST_UNUSABLE`` of the rows that give
+    it a contact: such a list is not a few typos but the wrong file, column or region, and a
+    send would leave most of its people unwarned while saying it went out. A send that reads
+    only the first rows judges on them (the rest follow the same export)."""
+    rows = count.valid + count.duplicates + count.invalid
+    if not rows or count.invalid <= rows * MOST_UNUSABLE:
+        return None
+    national = sum(1 for p in count.problems if NATIONAL_MARK in p.message)
+    among = "" if count.complete else f" of the first {count.last_line - 1} rows"
+    said = f"{count.invalid} of the {rows} {kind}s{among} in {file.name} cannot be used"
+    if (
+        kind == "phone"
+        and national * 2 > count.invalid
+        and not getattr(channel, "default_region", None)
+    ):
+        return Problem(
+            f"{said}: {national} are national numbers (no +country code) and the channel has "
+            "no default_region, so this channel is not ready. Give it the country those "
+            "numbers belong to, e.g. default_region: FR, or write them as +33...",
+            config.path,
+            config.line_of("channels", name),
+            "default_region",
+            name,
+        )
+    return Problem(
+        f"{said} (see the rows listed), so this channel is not ready: "
+        f"check that recipients names the right file, that its {kind} column holds the "
+        f"{kind}s"
+        + (", and the channel's default_region" if kind == "phone" else "")
+        + "; or fix the rows",
+        config.path,
+        config.line_of("channels", name, "recipients") or config.line_of("channels", name),
+        "recipients",
+        name,
+    )
 
 
 def _full_locale(pinned: str, incident: Incident, count: RecipientCount | None) -> str:
@@ -743,6 +828,8 @@ def _render_parts(
         context["recipient_name"] = NAME_SLOT  # filled, or dropped, per recipient
     # An SMS drops what it can do without (the order is render.DROP_ORDER) to fit its limit.
     context["max_segments"] = getattr(channel, "max_segments", None)
+    if plan.corrected:
+        context.update(_corrected_context(plan.corrected, language_of(locale), incident))
     if plan.reminder:
         previous = plan.previous_update_at
         context.update(
@@ -770,6 +857,23 @@ def _render_parts(
     return parts
 
 
+def _corrected_context(
+    corrected: dict[str, Any], language: str, incident: Incident
+) -> dict[str, Any]:
+    """What a correction in ``language`` quotes: the headline the corrected message carried
+    in that language, else in the language it was written in (what a reader without a
+    translation got), and when it went out."""
+    texts = corrected.get("texts") or {}
+    said = texts.get(language) or texts.get(corrected.get("language") or "") or {}
+    sent_at = corrected.get("sent_at")
+    return {
+        "wrong_headline": said.get("headline"),
+        "wrong_sent_at": datetime.fromisoformat(sent_at).astimezone(incident.zone)
+        if sent_at
+        else None,
+    }
+
+
 def _timeline(plan: Plan, channel: Any, config: Config, name: str) -> list[dict[str, Any]] | None:
     """This update, then what the banner channel already published for this incident."""
     if channel.type != "web_banner":
@@ -782,7 +886,10 @@ def _timeline(plan: Plan, channel: Any, config: Config, name: str) -> list[dict[
     current = {
         "updated_at": now,
         "status": incident.status,
-        "headline": incident.headline,
+        # A correction by what it says, not by a headline kept from the wrong message.
+        "headline": " ".join(incident.correction.split())
+        if incident.status == "cancelled" and incident.correction
+        else incident.headline,
         "reminder": plan.reminder,
         "language": incident.language,
     }

@@ -24,6 +24,7 @@ from typing import Any
 from broadcast.channels import adapter_class
 from broadcast.channels.base import Adapter, DeliveryContext, DeliveryError
 from broadcast.input.config import Config, resolve_credentials
+from broadcast.input.recipients import mask_contacts
 from broadcast.ledger.sqlite import DELIVERED, UNANSWERED, Ledger
 from broadcast.problems import Problem
 
@@ -210,7 +211,8 @@ def _ask_one(
         delivery_id,
         status.final,
         status.error_code,
-        status.error_message,
+        # The carrier's words on a receipt may quote the handset: masked like any refusal.
+        mask_contacts(status.error_message) if status.error_message else None,
         at=status.updated_at,
         unanswered=status.final == UNANSWERED,
     )

@@ -34,7 +34,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
@@ -61,11 +61,18 @@ from broadcast.delivery.approval import (
 )
 from broadcast.delivery.preflight import ChannelPlan, Plan, prepare
 from broadcast.delivery.receipts import RUN_BUDGET_SECONDS, RUN_CAP, Reconciliation, reconcile
-from broadcast.input.config import Config, load_config, occasions_of
+from broadcast.input.config import (
+    _ENV_REF,
+    Config,
+    load_config,
+    occasions_of,
+    resolve_credentials,
+)
 from broadcast.input.incident import CLOSED, Incident, load_incident
 from broadcast.input.yamlfile import YamlDocument
-from broadcast.ledger.location import LEDGER_FILE, state_folder
+from broadcast.ledger.location import LEDGER_FILE, private_folder, state_folder
 from broadcast.ledger.postgres import URL_ENV as LEDGER_ENV
+from broadcast.ledger.registry import Sender, owner, record_sender, registry_folder, senders
 from broadcast.ledger.sqlite import (
     FAILED_TRANSIENT,
     REMINDER,
@@ -157,7 +164,9 @@ def decide(
     latest = ledger.latest_version(incident.id)
     latest_update = ledger.latest_version(incident.id, UPDATE)
     if retrying:
-        decision = _retry_decision(latest, latest_update, digest, now)
+        decision = _retry_decision(
+            latest, latest_update, digest, now, incident, len(ledger.versions(incident.id))
+        )
         return replace(decision, occasions=version_occasions(ledger, decision.version))
     if latest is None or latest_update is None:
         return Decision(
@@ -184,16 +193,7 @@ def decide(
             latest_update.created_at,
             occasions=latest_occasions,
         )
-    missing = [
-        c
-        for c in channels
-        if c not in latest.channels
-        and not (
-            config is not None
-            and c in config.channels
-            and config.channels[c].skip_reason(latest_occasions, incident.severity)
-        )
-    ]
+    missing = _missing(latest, latest_occasions, channels, incident, config)
     if missing:
         return Decision(
             "continue",
@@ -222,6 +222,37 @@ def decide(
     )
 
 
+def _missing(
+    latest: Version,
+    occasions: frozenset[str],
+    channels: Sequence[str],
+    incident: Incident,
+    config: Config | None,
+) -> list[str]:
+    """Of ``channels``, those ``latest`` has not gone to and whose send_on takes it."""
+    return [
+        c
+        for c in channels
+        if c not in latest.channels
+        and not (
+            config is not None
+            and c in config.channels
+            and config.channels[c].skip_reason(occasions, incident.severity)
+        )
+    ]
+
+
+def channels_left(ledger: Ledger, incident: Incident, config: Config) -> list[str]:
+    """The channels the incident's latest version has not gone to, and that the next run
+    without ``--channel`` (a cron ``tick``) sends it to: after ``send --channel sms``, every
+    other channel. A fallback-only channel (it reaches nobody by itself) is not one."""
+    latest = ledger.latest_version(incident.id)
+    if latest is None:
+        return []
+    channels = [c for c in config.channels if not config.fallback_only(c)]
+    return _missing(latest, version_occasions(ledger, latest), channels, incident, config)
+
+
 def version_occasions(ledger: Ledger, version: Version | None) -> frozenset[str]:
     """What a recorded version was (new, update, reminder, resolved...), for ``send_on``."""
     if version is None:
@@ -231,15 +262,23 @@ def version_occasions(ledger: Ledger, version: Version | None) -> frozenset[str]
 
 
 def _retry_decision(
-    latest: Version | None, latest_update: Version | None, digest: str, now: datetime
+    latest: Version | None,
+    latest_update: Version | None,
+    digest: str,
+    now: datetime,
+    incident: Incident,
+    number: int,
 ) -> Decision:
-    """``retry`` finishes the latest version as recorded, whatever the file says now."""
+    """``retry`` finishes the latest version as recorded, whatever the file says now.
+
+    The version is named by its ``number`` within the incident (as ``status`` and ``report``
+    number them), its time in the incident's zone."""
     if latest is None or latest_update is None:
         return Decision(
             "nothing", now, "nothing was sent about this incident yet: nothing to retry"
         )
     note = (
-        f"the file has changed since version {latest.id}; retry re-sends version {latest.id} "
+        f"the file has changed since version {number}; retry re-sends version {number} "
         "as recorded; run send to publish the change"
         if latest.content_hash != digest
         else ""
@@ -248,7 +287,8 @@ def _retry_decision(
         return Decision(
             "continue",
             latest.created_at,
-            f"retrying the {latest.kind} of {latest.created_at:%H:%M} UTC (version {latest.id})",
+            f"retrying the {latest.kind} of {incident.local_time(latest.created_at)} "
+            f"(version {number})",
             latest,
             latest_update.created_at,
             note,
@@ -256,7 +296,7 @@ def _retry_decision(
     return Decision(
         "nothing",
         now,
-        f"nothing to retry in the {latest.kind} of {latest.created_at:%Y-%m-%d %H:%M} UTC",
+        f"nothing to retry in the {latest.kind} of {incident.local_time(latest.created_at)}",
         latest,
         note=note,
     )
@@ -267,28 +307,52 @@ def continuity_problem(
 ) -> Problem | None:
     """Why this file may not speak for the incident its id names in the ledger, if it may not.
 
-    Two rules: the incident's last version was sent from another file (a copy that kept the
-    id), or the incident was resolved more than ``REOPEN_WITHIN`` ago and this file is not
-    resolved (a new incident reusing an old id). A resolved file is a correction: allowed.
+    An incident is its id and its content, not the path of its file: a file that says what
+    the incident's latest update said is that incident wherever it lies (another host's copy
+    on a shared ledger, a file moved into the tick folder). Three rules refuse: the file says
+    something else and lies elsewhere than the incident's last file (a copy that kept the id);
+    it says what an older update said while the incident has moved on (an old copy: sending
+    it would publish old news as new); or the incident was resolved more than
+    ``REOPEN_WITHIN`` ago and this file is not resolved (a new incident reusing an old id). A
+    resolved file is a correction: allowed.
     """
     versions = ledger.versions(incident.id)
     if not versions:
         return None
     first, latest = versions[0], versions[-1]
-    since = f"first sent at {first.created_at:%Y-%m-%d %H:%M} UTC" + (
+    since = f"first sent at {incident.local_time(first.created_at)}" + (
         f" from {first.source_path}" if first.source_path else ""
     )
     way_out = "if this file really continues that incident, run again with --continue-incident"
     here = str(path.resolve())
-    if latest.source_path and latest.source_path != here:
+    updates = [v for v in versions if v.kind == UPDATE]
+    update = updates[-1] if updates else None
+    digest = content_hash(incident)
+    if (
+        latest.source_path
+        and latest.source_path != here
+        and (update is None or update.content_hash != digest)
+    ):
+        older = next((v for v in reversed(updates) if v.content_hash == digest), None)
+        if older is not None:
+            return Problem(
+                f"this file says what the update of {older.created_at:%Y-%m-%d %H:%M} UTC "
+                f"(version {older.id}) of {incident.id} said, but the incident has moved on "
+                f"since: its latest update was sent at {update.created_at:%Y-%m-%d %H:%M} UTC "
+                f"from {latest.source_path}; nothing was sent, as this old copy would publish "
+                f"old news as new. Edit that file instead; {way_out}",
+                path,
+                document.line_of(("id",)),
+                "id",
+            )
         return Problem(
             f"the id {incident.id} is already the incident {since} (last from "
-            f"{latest.source_path}); nothing was sent. A new incident needs a new id; {way_out}",
+            f"{latest.source_path}), and this file says something else; nothing was sent. A "
+            f"new incident needs a new id; {way_out}",
             path,
             document.line_of(("id",)),
             "id",
         )
-    update = next((v for v in reversed(versions) if v.kind == UPDATE), None)
     if (
         update is not None
         and update.status in CLOSED
@@ -297,7 +361,7 @@ def continuity_problem(
     ):
         return Problem(
             f"the incident {incident.id} ({since}) was resolved on "
-            f"{update.created_at:%Y-%m-%d %H:%M} UTC, more than {REOPEN_WITHIN.days * 24} h "
+            f"{incident.local_time(update.created_at)}, more than {REOPEN_WITHIN.days * 24} h "
             f"ago, and this file reopens it as {incident.status}; nothing was sent. A new "
             f"incident needs a new id; {way_out}",
             path,
@@ -305,6 +369,48 @@ def continuity_problem(
             "status",
         )
     return None
+
+
+# The fields only an incident has: a YAML file in a tick folder with none of them at its top
+# level is something else (channels.yaml, a compose file...), left out rather than reported.
+INCIDENT_FIELDS = frozenset(
+    {"id", "status", "severity", "title", "headline", "summary", "affected", "started_at"}
+)
+
+
+def incident_files(folder: Path, config_path: Path) -> tuple[list[Path], dict[Path, str]]:
+    """The incident files of a tick folder, and the other YAML files there with why each is
+    left out: the configuration this run reads, or a file with none of ``INCIDENT_FIELDS``.
+
+    A file that does not parse, or has any incident field, is taken: a broken incident must
+    be reported, never silently skipped.
+    """
+    from broadcast.input.yamlfile import load_yaml
+
+    taken: list[Path] = []
+    left_out: dict[Path, str] = {}
+    config = config_path.resolve()
+    candidates = sorted(
+        p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
+    )
+    for path in candidates:
+        if path.resolve() == config:
+            left_out[path] = "the configuration"
+            continue
+        try:
+            data = load_yaml(path, what="incident file").data
+        except InputError:
+            taken.append(path)
+            continue
+        if isinstance(data, dict) and not INCIDENT_FIELDS & set(data):
+            left_out[path] = (
+                "a channels.yaml" if "channels" in data else "no id, headline or status"
+            )
+        elif not isinstance(data, dict):
+            left_out[path] = "not a set of 'field: value' lines"
+        else:
+            taken.append(path)
+    return taken, left_out
 
 
 def shared_ids(
@@ -352,10 +458,19 @@ def incident_lock(
     ``on_busy`` is called once, when another run holds the lock, before waiting for it.
     """
     locks = folder / "locks"
+    path = locks / f"{incident_id}.lock"
     try:
-        locks.mkdir(mode=0o700, parents=True, exist_ok=True)
-        handle = (locks / f"{incident_id}.lock").open("a+")
+        private_folder(folder)
+        if locks.is_symlink():
+            raise _planted(locks)
+        private_folder(locks)
+        # Never through a planted link: opening it would create or lock a file elsewhere (and
+        # a link to a file another run does not lock would let two runs send at once).
+        flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+        handle = os.fdopen(os.open(path, flags, 0o600), "a+")
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _planted(path) from None
         if exc.errno not in STATE_FOLDER_FAULTS:
             raise  # not the machine's state: tick reports it as a crash, by name
         raise ledger_fault(exc, folder / LEDGER_FILE) from exc
@@ -383,6 +498,15 @@ def incident_lock(
         handle.close()
 
 
+def _planted(path: Path) -> LedgerFault:
+    """A symbolic link where the state folder keeps its own files: refused, never followed."""
+    return LedgerFault(
+        f"{path} is a symbolic link (to {os.readlink(path)}), where broadcast keeps a file of "
+        "its own: it was not followed and nothing was sent. Remove the link (and check who "
+        "planted it), then run the same command again."
+    )
+
+
 def peek(
     incident_path: Path,
     config_path: Path,
@@ -408,12 +532,15 @@ def peek(
     address = config.ledger or environ.get(LEDGER_ENV)
     waiting = "waiting for approval by a second person: nobody has approved its texts yet"
     if not address and not (folder / LEDGER_FILE).is_file():
+        elsewhere = _sent_by_another_ledger(
+            incident.id, str((folder / LEDGER_FILE).resolve()), environ
+        )
         return Decision(
             "new",
             now,
             "first message about this incident",
             occasions=occasions_of(UPDATE, True, incident.status),
-            note=waiting if approval_needed(config, incident) else "",
+            note=elsewhere or (waiting if approval_needed(config, incident) else ""),
         )
     ledger = Ledger(folder, environ=environ, address=address)
     try:
@@ -430,6 +557,10 @@ def peek(
                 # A reminder under approval speaks for its due moment (see SendRun).
                 due = reminder_moment(incident, latest_update.created_at, now)
                 decision = replace(decision, now=due or decision.now)
+            if decision.action == "new" and ledger.latest_version(incident.id) is None:
+                elsewhere = _sent_by_another_ledger(incident.id, ledger_identity(ledger), environ)
+                if elsewhere:
+                    return replace(decision, note=elsewhere)
             if decision.action == "new" and approval_needed(config, incident):
                 decision = _peek_approval(
                     ledger,
@@ -445,6 +576,20 @@ def peek(
             return decision
     finally:
         ledger.close()
+
+
+def _sent_by_another_ledger(incident_id: str, mine: str, environ: Mapping[str, str]) -> str:
+    """For a dry run: why a real send would be refused, when another ledger of this machine
+    sent the incident first and this one never did ("" when it would not)."""
+    known = senders(incident_id, environ)
+    if not known or any(s.ledger == mine for s in known):
+        return ""
+    first = known[0]
+    return (
+        f"a real send would be refused: {incident_id} was first sent from this machine by "
+        f"another ledger, {first.ledger}, from the folder {first.folder}; run it from there, "
+        "or send with --other-ledger if this ledger takes it over"
+    )
 
 
 def _peek_approval(
@@ -463,19 +608,33 @@ def _peek_approval(
     who = person(sender, environ)
     try:
         found, reasons = candidates(
-            ledger, incident.id, config, who, mode_of(incident), incident_path, now=decision.now
+            ledger,
+            incident.id,
+            config,
+            who,
+            mode_of(incident),
+            incident_path,
+            now=decision.now,
+            zone=incident.zone,
         )
     except InputError as bad_name:
         return replace(decision, note=bad_name.problems[0].message)
     for candidate in found:
         moment = candidate.manifest.anchor
-        plan = prepare(incident_path, config_path, now=moment, environ=environ, exercise=exercise)
+        plan = prepare(
+            incident_path,
+            config_path,
+            now=moment,
+            environ=environ,
+            exercise=exercise,
+            corrected=lambda _config, _incident: corrected_wording(ledger, incident.id),
+        )
         if not plan.ok:
             return replace(decision, now=moment)  # the dry run shows what is wrong
         changed = differences(plan, candidate.manifest.update or {})
         if not changed:
             return replace(decision, now=moment)
-        reasons.append(changed_reason(candidate, changed))
+        reasons.append(changed_reason(candidate, changed, incident.zone))
     return replace(
         decision, note=refusal(reasons, who, incident_path, mode_of(incident)).problems[0].message
     )
@@ -510,7 +669,14 @@ def plans_to_approve(
     """Everything an approval covers, rendered as it will be sent; or the plan whose problems
     stop it (shown as a preview, exit 2)."""
     environ = dict(os.environ) if environ is None else environ
-    render = partial(prepare, incident_path, config_path, environ=environ, exercise=exercise)
+    render = partial(
+        prepare,
+        incident_path,
+        config_path,
+        environ=environ,
+        exercise=exercise,
+        state_dir=state_dir,  # a correction quotes what the ledger says it corrects
+    )
     try:
         config = load_config(config_path, environ)
         incident, _ = load_incident(incident_path, config.defaults.model_dump(), exercise)
@@ -615,6 +781,49 @@ def last_wording(ledger: Ledger, incident_id: str) -> dict[str, Any] | None:
     return json.loads(snapshot) if snapshot else None
 
 
+def corrected_wording(ledger: Ledger, incident_id: str) -> dict[str, Any] | None:
+    """What the message a correction corrects said: the wording snapshot kept with the last
+    update that was not itself a correction, and when it went out (``sent_at``).
+
+    A correction quotes this, never the incident's current headline: the file advises
+    rewriting that headline as the correction, so it no longer says what was sent.
+    """
+    for version in reversed(ledger.versions(incident_id)):
+        if version.kind != UPDATE or version.status == "cancelled":
+            continue
+        recorded = ledger.recorded_texts(version.id).get(WORDING_CHANNEL, {})
+        snapshot = recorded.get("", {}).get(WORDING_PART)
+        if snapshot:
+            return {**json.loads(snapshot), "sent_at": version.created_at.isoformat()}
+    return None
+
+
+def corrected_in_ledger(
+    config: Config,
+    incident_id: str,
+    state_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any] | None:
+    """``corrected_wording`` for a run that has no ledger open (a preview, an approval): no
+    lock, nothing written; None when there is no ledger or it cannot be read."""
+    environ = dict(os.environ) if environ is None else environ
+    folder = state_folder(state_dir, config.folder, dict(environ))
+    address = config.ledger or environ.get(LEDGER_ENV)
+    if not address and not (folder / LEDGER_FILE).is_file():
+        return None
+    try:
+        ledger = Ledger(folder, environ=environ, address=address)
+    except (LedgerFault, sqlite3.Error, OSError):
+        return None
+    try:
+        with ledger_errors(ledger.path):
+            return corrected_wording(ledger, incident_id)
+    except (LedgerFault, sqlite3.Error, OSError, ValueError):
+        return None
+    finally:
+        ledger.close()
+
+
 def peek_wording(
     incident_path: Path,
     config_path: Path,
@@ -656,15 +865,34 @@ def wording_in_ledger(
         ledger.close()
 
 
+def ledger_identity(ledger: Ledger) -> str:
+    """How the machine's registry names a ledger: its file, or its database (no password)."""
+    return ledger.where if ledger.shared else str(ledger.path.resolve())
+
+
 def traces_of_sending(
-    folder: Path, config: Config, incident_id: str, earlier_lock: bool
+    folder: Path,
+    config: Config,
+    incident_id: str,
+    earlier_lock: bool,
+    ledger: str | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> list[str]:
     """What says, outside the ledger, that ``incident_id`` was sent before.
 
     ``earlier_lock``: the incident's lock file was there before this run while the ledger was
     not (every run that takes the lock opens the ledger, so a ledger existed then).
+    ``ledger`` (its ``ledger_identity``): the machine's registry listing this very ledger
+    among the incident's senders is a trace too.
     """
     found = []
+    if ledger is not None and environ is not None:
+        for sender in senders(incident_id, environ):
+            if sender.ledger == ledger:
+                found.append(
+                    f"{registry_folder(environ) / incident_id}.json, this machine's record of "
+                    f"incidents, says this ledger sent it first at {sender.first_sent_at}"
+                )
     marker = folder / SENT_MARKERS / incident_id
     if marker.is_file():
         found.append(f"{marker} was written when it was first recorded")
@@ -683,12 +911,25 @@ def traces_of_sending(
     return found
 
 
+def _registry_fault(exc: OSError, environ: Mapping[str, str]) -> LedgerFault:
+    try:
+        where = str(registry_folder(environ))
+    except OSError:
+        where = "$XDG_STATE_HOME/broadcast/incidents"
+    return LedgerFault(
+        f"cannot write this machine's record of which ledger sent which incident, in "
+        f"{where} ({exc.strerror or exc}); it keeps another folder's "
+        "ledger from sending the incident to everyone again. Make that folder writable, or set "
+        "XDG_STATE_HOME to a writable folder."
+    )
+
+
 def _write_marker(folder: Path, incident_id: str, now: datetime) -> None:
     marker = folder / SENT_MARKERS / incident_id
     if marker.is_file():
         return
     try:
-        marker.parent.mkdir(mode=0o700, exist_ok=True)
+        private_folder(marker.parent)
         marker.write_text(
             json.dumps({"incident": incident_id, "first_recorded_at": now_text(now)}) + "\n",
             encoding="utf-8",
@@ -756,11 +997,19 @@ class SendRun:
     # On a shared ledger: a cron run (tick) waits while another host holds the incident
     # instead of helping it; a send helps.
     standby: bool = False
+    # Channels this host cannot send on (a secret is not set), each with its problems.
+    unavailable: dict[str, list[Problem]] = field(default_factory=dict)
+    # Every chosen channel lacks a secret here: nothing is sent; they are named first.
+    none_ready: list[str] = field(default_factory=list)
+    # Another ledger of this machine sent this incident first; this one takes it over.
+    other_ledger: bool = False
     # This run sends the deliveries of a version another host's run holds and recorded.
     helping: bool = False
     # The host holding the incident when this run began helping (or waited), if any.
     held_by: str | None = None
     _previous_wording: dict[str, Any] | None = None
+    _taking_over: bool = False  # this ledger takes the incident over from another
+    _corrected: dict[str, Any] | None = None
     _loaded: tuple[Config, Incident, YamlDocument] | None = None
 
     def __enter__(self) -> SendRun:
@@ -819,6 +1068,8 @@ class SendRun:
                     )
                     if problem is not None:
                         raise InputError([problem])
+                else:
+                    self._adopt_file(incident)
                 # A helper leaves receipts, retries and fallbacks to the run holding the
                 # incident: it only sends the version's deliveries with it.
                 self.receipts = (
@@ -839,7 +1090,13 @@ class SendRun:
                     else list(config.channels)
                 )
                 self._config = config
+                # A channel whose secrets this host lacks does not hold back the others: it is
+                # left out of this run (and of what it counts as missing from the version),
+                # named first, and the run exits 1; a later run with them set sends it there.
+                self.unavailable = self._unavailable(config)
+                channels = [c for c in channels if c not in self.unavailable]
                 self._previous_wording = last_wording(self.ledger, incident.id)
+                self._corrected = corrected_wording(self.ledger, incident.id)
                 if not self.helping:
                     self._reopen(incident, channels, config)
                 self.decision = decide(
@@ -858,9 +1115,13 @@ class SendRun:
                         f"({self.decision.reason}); nothing was sent by this run"
                     )
                 if self.ledger.latest_version(incident.id) is None:
+                    if self.decision.action == "new":
+                        self._check_other_ledger(incident, document)
                     self._check_not_lost(
                         folder, config, incident, lock_was_there and not ledger_was_there
                     )
+                else:
+                    self._check_still_ours(incident, document)
                 approved_plan = None
                 if self._under_approval(config, incident):
                     # Before anything is handed out (follow-ups included): the texts this run
@@ -888,6 +1149,16 @@ class SendRun:
             self.__exit__(None, None, None)
             raise
         return self
+
+    def _adopt_file(self, incident: Incident) -> None:
+        """``--continue-incident``: this file speaks for the incident from now on, recorded at
+        once, so a run that has nothing new to send still moves it (cron then runs the file
+        where it now lies, instead of refusing it as a copy for ever)."""
+        assert self.ledger is not None
+        latest = self.ledger.latest_version(incident.id)
+        here = str(self.incident_path.resolve())
+        if latest is not None and latest.source_path != here:
+            self.ledger.move_source(latest.id, here)
 
     def _uncertain_ahead(self, incident_id: str, config: Config) -> dict[str, tuple[int, str]]:
         """What this run does with each channel's uncertain deliveries (see the field)."""
@@ -1013,7 +1284,14 @@ class SendRun:
     ) -> None:
         """Refuse to send "for the first time" what traces outside the ledger say was sent."""
         assert self.ledger is not None and self.decision is not None
-        traces = traces_of_sending(folder, config, incident.id, earlier_lock)
+        traces = traces_of_sending(
+            folder,
+            config,
+            incident.id,
+            earlier_lock,
+            ledger_identity(self.ledger),
+            self.environ,
+        )
         if not traces:
             return
         if not self.ledger_lost:
@@ -1034,6 +1312,107 @@ class SendRun:
             ),
         )
 
+    def _check_other_ledger(self, incident: Incident, document: YamlDocument) -> None:
+        """Refuse a first version of an incident that another ledger of this machine sent:
+        run from another folder (or ``--state``), this ledger would send everyone every
+        channel again (a new X thread, a new Page post) as "the first message"."""
+        assert self.ledger is not None and self.decision is not None
+        mine = ledger_identity(self.ledger)
+        known = senders(incident.id, self.environ)
+        current = owner(known)
+        if current is None or any(s.ledger == mine for s in known):
+            return  # never sent here, or sent by this very ledger (then: was it lost?)
+        first = known[0]
+        said = (
+            f"{incident.id} was first sent from this machine at {first.first_sent_at} by "
+            f"another ledger, {first.ledger}, from the folder {first.folder} (file "
+            f"{first.incident_file})"
+        )
+        if current is not first:
+            said += f", and {current.ledger}, from the folder {current.folder}, sends it now"
+        if self.other_ledger or self.ledger_lost:
+            # --ledger-lost says the same: everyone gets the current version again, from here.
+            self._taking_over = True
+            flag = "--other-ledger" if self.other_ledger else "--ledger-lost"
+            self.decision = replace(
+                self.decision,
+                reason=f"{said}; as {flag} asks, this ledger takes it over and everyone gets "
+                "the current version from it",
+            )
+            return
+        raise InputError(
+            [
+                Problem(
+                    f"{said}. This run's ledger, {mine}, has no record of it, so it would "
+                    "send everyone the current version again on every channel as its first "
+                    f"message; nothing was sent. Run it from {current.folder} (where its ledger "
+                    "knows who got what); or, if this ledger really takes the incident over, "
+                    "run send again with --other-ledger",
+                    self.incident_path,
+                    document.line_of(("id",)),
+                    "id",
+                )
+            ]
+        )
+
+    def _check_still_ours(self, incident: Incident, document: YamlDocument) -> None:
+        """A ledger that holds the incident still sends it, unless another ledger of this
+        machine took it over since (``--other-ledger``): then this one's runs (an old
+        folder's cron line) would send everyone its reminders and updates a second time."""
+        assert self.ledger is not None
+        mine = ledger_identity(self.ledger)
+        known = senders(incident.id, self.environ)
+        if not any(s.ledger == mine for s in known):
+            # A ledger that sent it before the registry existed is recorded now; failing to
+            # is no reason to stop a run that has nothing new to send.
+            with suppress(OSError):
+                self._register(incident, self.ledger.versions(incident.id)[0].created_at)
+            return
+        current = owner(known)
+        if current is None or current.ledger == mine:
+            return
+        if self.other_ledger:
+            self._taking_over = True
+            try:
+                self._register(incident, took_over=True)
+            except OSError as exc:
+                raise _registry_fault(exc, self.environ) from exc
+            return
+        raise InputError(
+            [
+                Problem(
+                    f"{incident.id} was taken over at {current.first_sent_at} by another "
+                    f"ledger of this machine, {current.ledger}, from the folder "
+                    f"{current.folder}; this ledger ({mine}) no longer sends it, or everyone "
+                    "would get its updates and reminders twice; nothing was sent. Run it from "
+                    f"{current.folder} (and remove this folder's cron line); or, to take it "
+                    "back here, run send again with --other-ledger",
+                    self.incident_path,
+                    document.line_of(("id",)),
+                    "id",
+                )
+            ]
+        )
+
+    def _register(
+        self, incident: Incident, first_sent: datetime | None = None, took_over: bool = False
+    ) -> None:
+        """Record in the machine's registry that this ledger sends this incident (first
+        sent now, or at ``first_sent``), taking it over from another ledger if so."""
+        assert self.ledger is not None and self.decision is not None
+        first_sent = first_sent or self.decision.now
+        record_sender(
+            incident.id,
+            Sender(
+                ledger=ledger_identity(self.ledger),
+                folder=str(self.config_path.resolve().parent),
+                incident_file=str(self.incident_path.resolve()),
+                first_sent_at=f"{first_sent.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
+                took_over=took_over,
+            ),
+            self.environ,
+        )
+
     def __exit__(self, *exc: object) -> None:
         if self.ledger is not None:
             self.ledger.close()
@@ -1052,17 +1431,60 @@ class SendRun:
             self.followed = FollowUp()
         self.followed.merge(done)
 
+    def left_out(self) -> list[str]:
+        """After a send limited by ``--channel``: the channels this version has not gone to,
+        which the next run without it (cron's tick) sends it to. Empty otherwise."""
+        if not self.only or self.ledger is None or self._config is None or self.plan is None:
+            return []
+        incident = self.plan.incident
+        if incident is None:
+            return []
+        with ledger_errors(self.ledger.path):
+            return channels_left(self.ledger, incident, self._config)
+
     def _only(self) -> list[str]:
         """The chosen channels and the channels they fall back to (their texts are recorded
-        with the version, so a fallback says the same)."""
+        with the version, so a fallback says the same), less those this host cannot send on."""
         chosen = list(self.only)
-        if not chosen or self._config is None:
+        if self._config is None:
+            return chosen
+        if self.unavailable:
+            chosen = [c for c in chosen or self._config.channels if c not in self.unavailable]
+        if not chosen:
             return chosen
         for name in list(chosen):
             target = self._config.fallback_of(name) if name in self._config.channels else None
-            if target is not None and target not in chosen:
+            if target is not None and target not in chosen and target not in self.unavailable:
                 chosen.append(target)
         return chosen
+
+    def _unavailable(self, config: Config) -> dict[str, list[Problem]]:
+        """The channels of this run whose credentials are not in the environment, each with
+        a problem per missing variable. When none could send, none is set apart: the plan
+        then reports them as errors and nothing is sent, as for any input that cannot go."""
+        candidates = self._only() or list(config.channels)
+        missing = {}
+        for name in candidates:
+            if name in config.channels:
+                _, problems = resolve_credentials(config, name, self.environ)
+                if problems:
+                    missing[name] = problems
+        if len(missing) == len(candidates):
+            self.none_ready = list(missing)
+            return {}
+        return missing
+
+    def missing_variables(self) -> list[str]:
+        """The environment variables the unavailable channels (or, when none could send,
+        all of them) wait for, each once."""
+        assert self._config is not None or not (self.unavailable or self.none_ready)
+        found: list[str] = []
+        for name in self.unavailable or self.none_ready:
+            for ref in self._config.channels[name].credential_refs().values():
+                for variable in _ENV_REF.findall(ref):
+                    if not self.environ.get(variable) and variable not in found:
+                        found.append(variable)
+        return found
 
     def _under_approval(self, config: Config, incident: Incident) -> bool:
         """Whether what this run hands out must be approved texts: a new version or a
@@ -1119,6 +1541,7 @@ class SendRun:
             reminder_at=reminder_at,
             now=self.now,
             only=only,
+            zone=incident.zone,
         )
         for candidate in found:
             moment = reminder_at or anchor or candidate.manifest.anchor
@@ -1141,7 +1564,7 @@ class SendRun:
             drop_unapproved_unseen(plan, section)
             changed = differences(plan, section)
             if changed:
-                reasons.append(changed_reason(candidate, changed))
+                reasons.append(changed_reason(candidate, changed, incident.zone))
                 continue
             check_sender(
                 candidate, config, incident.id, sender, self.signing_key, self.incident_path, line
@@ -1175,6 +1598,8 @@ class SendRun:
             # A retry re-sends the recorded version, whatever the file says now.
             previous_wording=None if self.retry_transient else self._previous_wording,
             loaded=self._loaded,
+            state_dir=self.state_dir,
+            corrected=lambda _config, _incident: self._corrected,
         )
 
     def _reopen(self, incident: Incident, channels: list[str], config: Config) -> None:
@@ -1254,6 +1679,13 @@ class SendRun:
             # Ctrl-C, which means "hand out nothing new".
             with ledger_errors(self.ledger.path):
                 self.follow_up(incident.id, calls=False)
+            stood_in = self.followed.stood_in if self.followed is not None else []
+            for outcome in outcomes:
+                reached = {
+                    address: kind for source, address, _, kind in stood_in if source == outcome.name
+                }
+                if reached:
+                    outcome.stood_in(reached)
         return outcomes
 
     def _record(self) -> tuple[Version, dict[str, dict[str, Any]]]:
@@ -1325,6 +1757,10 @@ class SendRun:
                 if root is not None:
                     extra[c.name]["reply_to"] = root
         _write_marker(self.ledger.folder, incident.id, self.decision.now)
+        try:
+            self._register(incident, took_over=self._taking_over)
+        except OSError as exc:
+            raise _registry_fault(exc, self.environ) from exc
         return version, extra
 
     def _watch_for_takeover(

@@ -361,6 +361,10 @@ class WebBannerChannel(_Channel):
     # Where output_dir is served (https://www.example.com/status/): makes the feed's links
     # absolute, as feed readers prefer. Without it they are relative to the feed.
     public_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    # The language of what covers every incident (index.html, feed.xml): the organisation's,
+    # whatever the language of the last incident. Default: defaults.locale, else the language
+    # of the oldest incident the folder holds. Each incident's page and entry keep their own.
+    site_locale: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(?:[_-][A-Za-z]{2,4})?$")
 
     @field_validator("output_dir")
     @classmethod

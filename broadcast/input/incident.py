@@ -207,6 +207,12 @@ class CapWords(BaseModel):
     ) = None
 
 
+# Names Windows keeps for devices (CON.html is the console, not a file), in the id's case.
+WINDOWS_DEVICES = frozenset(
+    ["con", "prn", "aux", "nul"] + [f"{name}{n}" for name in ("com", "lpt") for n in "0123456789"]
+)
+
+
 class Incident(BaseModel):
     """What the organisation says about the crisis, in one place."""
 
@@ -261,6 +267,19 @@ class Incident(BaseModel):
             out[language] = translation
         return out
 
+    @field_validator("id")
+    @classmethod
+    def _not_a_device_name(cls, value: str) -> str:
+        # The id names files (the status page's <id>.html, the lock, the exercise's ledger
+        # rows); on Windows, and in a folder shared with it, these names are devices whatever
+        # their extension. The id pattern has no dot, so the bare name is the only form.
+        if value in WINDOWS_DEVICES:
+            raise ValueError(
+                f"'{value}' is a device name on Windows ({value}.html could not be a file "
+                f"there): give the incident a longer id, e.g. {value}-2026-11-22"
+            )
+        return value
+
     @field_validator("locale")
     @classmethod
     def _locale_is_known(cls, value: str) -> str:
@@ -297,6 +316,13 @@ class Incident(BaseModel):
             return None
         if not re.match(r"^https?://[^\s/]+\.[^\s/]+(/\S*)?$", value):
             raise ValueError(f"'{value}' is not a web address starting with https://")
+        # Characters a web address never holds as they are (RFC 3986): markup, not a link.
+        wrong = sorted(set(value) & set('<>"`{}|\\^'))
+        if wrong:
+            raise ValueError(
+                f"'{value}' is not a web address: it holds {' '.join(wrong)} (write them "
+                "percent-encoded, e.g. %3C for <)"
+            )
         return value
 
     @field_validator("next_update", mode="before")
@@ -388,12 +414,23 @@ class Incident(BaseModel):
         }
         if translation.faq is not None:
             update["faq"] = translation.faq
+        # A sign-off is words in a language ("L'équipe d'Énergie Nord"): a translation without
+        # its own signs with its language's default, never with another language's words.
+        update.setdefault("sign_off", None)
         return self.model_copy(update=update), False
 
     @property
     def ended(self) -> bool:
         """Resolved or cancelled: over, with no further update promised."""
         return self.status in CLOSED
+
+    def end_time(self, now: datetime) -> datetime | None:
+        """When a resolved or cancelled incident ended, the one time every surface says:
+        ``ended_at``, else ``now`` (when the version is written); None while it goes on. The
+        time a version is published is another fact, never the end."""
+        if not self.ended:
+            return None
+        return (self.ended_at or now).astimezone(self.zone)
 
     @property
     def zone(self) -> ZoneInfo:

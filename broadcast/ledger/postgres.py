@@ -114,7 +114,11 @@ class Connection:
     """
 
     def __init__(self, address: str, fault: Any) -> None:
-        import psycopg  # only here: ~0.15 s that an SQLite ledger does not pay
+        try:
+            import psycopg  # only here: ~0.15 s that an SQLite ledger does not pay
+        except ImportError as exc:
+            # Not a traceback: the one line that installs it.
+            raise fault(MissingDriver(exc)) from None
 
         self._psycopg = psycopg
         self._fault = fault
@@ -191,9 +195,19 @@ def tables(db: Connection) -> list[str]:
     return [str(row[0]) for row in rows]
 
 
+class MissingDriver(Exception):
+    """psycopg, which the ``[postgresql]`` extra installs, is not there."""
+
+
 def fault_message(exc: BaseException, address: str) -> str:
     """What a PostgreSQL error means for the ledger, and what to do."""
     where = shown(address)
+    if isinstance(exc, MissingDriver):
+        return (
+            f"the ledger {where} is a PostgreSQL database, and the PostgreSQL driver (psycopg) "
+            f"is not installed ({exc}). Install broadcast with its extra: "
+            "pip install 'broadcast[postgresql]', then run the same command again."
+        )
     detail = " ".join(str(exc).split()) or type(exc).__name__
     state = getattr(getattr(exc, "diag", None), "sqlstate", None) or ""
     if state == "28P01" or "password authentication failed" in detail:

@@ -47,7 +47,7 @@ from typing import Any
 
 from broadcast.ledger import postgres
 from broadcast.ledger.key import KEY_ENV, KeyProblem, RecipientKey, key_file, load_key
-from broadcast.ledger.location import LEDGER_FILE
+from broadcast.ledger.location import LEDGER_FILE, private_folder
 
 # The name this host goes by in the ledger and in ``status`` (default: its host name).
 HOST_ENV = "BROADCAST_HOST"
@@ -461,7 +461,7 @@ class Ledger:
             raise
 
     def _open(self) -> None:
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_folder(self.folder)
         _check_header(self.path)
         _private(self.path)
         self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -492,7 +492,7 @@ class Ledger:
                 "without it."
             )
         # The host's state folder still keeps what is the host's own (traces, markers).
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_folder(self.folder)
         self.db = postgres.Connection(
             address, lambda exc: LedgerFault(postgres.fault_message(exc, address))
         )
@@ -851,6 +851,14 @@ class Ledger:
         """Deliveries were put back in the queue: the next run continues the version."""
         with self.transaction() as db:
             db.execute("UPDATE versions SET completed_at = NULL WHERE id = ?", (version_id,))
+
+    def move_source(self, version_id: int, source_path: str) -> None:
+        """The incident now speaks through another file (``--continue-incident``): later runs
+        compare with it, even when this run had nothing new to record."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE versions SET source_path = ? WHERE id = ?", (source_path, version_id)
+            )
 
     def extend_channels(self, version_id: int, channels: list[str]) -> Version:
         """Add channels to a version (a later run chose more of them); it is open again."""

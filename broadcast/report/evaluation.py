@@ -8,6 +8,7 @@ Importing this module stays cheap (no pydantic, no babel): the terminal view dep
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from datetime import datetime, timedelta
@@ -44,6 +45,8 @@ NO_PROMISE = "none"
 # The statuses that promise nothing more (as broadcast.input.incident.CLOSED, which would
 # bring pydantic into the report's import).
 CLOSED = ("resolved", "cancelled")
+# The part under which a version's facts are recorded (broadcast.delivery.sending.FACTS_PART).
+_FACTS_PART = "_facts"
 
 
 def post_incident_report(ledger: Ledger, incident: Incident, now: datetime) -> dict[str, Any]:
@@ -126,6 +129,7 @@ def post_incident_report(ledger: Ledger, incident: Incident, now: datetime) -> d
     for index, version in enumerate(versions):
         promise: dict[str, Any] = {
             "version": index + 1,
+            "status": version.status,
             "made_at": stamp(version.created_at),
             "promised_at": stamp(version.next_update_at),
             "answered_by": None,
@@ -164,13 +168,17 @@ def post_incident_report(ledger: Ledger, incident: Incident, now: datetime) -> d
         if last is not None and (channel in last.channels or (last.id, channel) in batches)
     }
 
-    resolved_at = None
-    if versions and versions[-1].status == "resolved":
-        first_resolved = len(versions) - 1
-        while first_resolved > 0 and versions[first_resolved - 1].status == "resolved":
-            first_resolved -= 1
-        final = versions[first_resolved]
-        resolved_at = went_out(final) or final.created_at
+    # The end: the time its messages said (``ended_at``, recorded with the version that first
+    # said it), never when that version went out, which is reported beside it as such.
+    ended_at = end_published_at = None
+    ended_status = versions[-1].status if versions and versions[-1].status in CLOSED else None
+    if ended_status is not None:
+        first_closed = len(versions) - 1
+        while first_closed > 0 and versions[first_closed - 1].status == ended_status:
+            first_closed -= 1
+        final = versions[first_closed]
+        end_published_at = went_out(final) or final.created_at
+        ended_at = _recorded_end(ledger, final) or final.created_at
 
     correction = None
     cancelled = next((v for v in versions if v.status == "cancelled"), None)
@@ -203,8 +211,12 @@ def post_incident_report(ledger: Ledger, incident: Incident, now: datetime) -> d
         "locale": incident.locale,
         "timezone": incident.timezone,
         "started_at": stamp(incident.started_at),
-        "resolved_at": stamp(resolved_at),
-        "duration_seconds": _seconds(resolved_at - incident.started_at) if resolved_at else None,
+        # Resolved or cancelled, and when (as its messages said), then when that went out.
+        "ended_status": ended_status,
+        "ended_at": stamp(ended_at),
+        "end_published_at": stamp(end_published_at),
+        "resolved_at": stamp(ended_at) if ended_status == "resolved" else None,
+        "duration_seconds": _seconds(ended_at - incident.started_at) if ended_at else None,
         "generated_at": stamp(now),
         "channels": channels,
         "speed": {"first_message": first_message, "channels": speed},
@@ -232,6 +244,21 @@ def post_incident_report(ledger: Ledger, incident: Incident, now: datetime) -> d
             "share": round(reminders / len(versions), 4) if versions else 0.0,
         },
     }
+
+
+def _recorded_end(ledger: Ledger, version: Version) -> datetime | None:
+    """The ``ended_at`` recorded with the version's facts (``delivery.sending.FACTS_PART``,
+    named here so the report does not import the sending machinery); None for a version
+    recorded before ends were kept."""
+    for locales in ledger.recorded_texts(version.id).values():
+        for parts in locales.values():
+            try:
+                ended = json.loads(parts.get(_FACTS_PART) or "{}").get("ended_at")
+                if ended:
+                    return datetime.fromisoformat(ended)
+            except (ValueError, AttributeError, TypeError):
+                continue
+    return None
 
 
 def _reach(ledger: Ledger, incident_id: str, last: Version | None) -> dict[str, Any]:

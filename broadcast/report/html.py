@@ -22,14 +22,14 @@ from broadcast.report.svg import (
 )
 from broadcast.report.tables import (
     ReportTable,
-    format_duration,
+    end_fact,
     html_lang,
     local_time,
+    report_heading,
     report_language,
     report_summary,
     report_tables,
     say,
-    start_day,
 )
 
 if TYPE_CHECKING:
@@ -48,10 +48,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "Status": "Status",
         "Severity": "Severity",
         "Started": "Started",
-        "Resolved": "Resolved",
         "Report of": "Report of",
-        "after": "after",
-        "not yet": "not yet",
         "Findings": "Findings",
         "Timeline": "Timeline",
         "no timeline": "Nothing has been sent for this incident yet: no timeline.",
@@ -70,10 +67,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "Status": "État",
         "Severity": "Gravité",
         "Started": "Début",
-        "Resolved": "Résolu",
         "Report of": "Bilan du",
-        "after": "au bout de",
-        "not yet": "pas encore",
         "Findings": "Constats",
         "Timeline": "Chronologie",
         "no timeline": "Rien n'a encore été envoyé pour cet incident : pas de chronologie.",
@@ -99,19 +93,12 @@ def report_html(data: dict[str, Any]) -> str:
     lang = html_lang(data["locale"])
     language = report_language(data)
     words = _WORDS[language]
-    day = start_day(data)
-    resolved = (
-        f"{local_time(data['resolved_at'], day)}, {words['after']} "
-        f"{format_duration(data['duration_seconds'], language)}"
-        if data["resolved_at"]
-        else words["not yet"]
-    )
     facts = [
         (words["Incident"], data["incident"]),
         (words["Status"], say(data["status"], language)),
         (words["Severity"], say(data["severity"], language)),
         (words["Started"], f"{local_time(data['started_at'])} ({data['timezone']})"),
-        (words["Resolved"], resolved),
+        end_fact(data, language),
         (words["Report of"], local_time(data["generated_at"])),
     ]
     out = [
@@ -122,13 +109,13 @@ def report_html(data: dict[str, Any]) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta http-equiv="Content-Security-Policy"'
         " content=\"default-src 'none'; style-src 'self'\">",
-        f"<title>{_esc(words['title'])}{_esc(data['title'])}</title>",
+        f"<title>{_esc(report_heading(data, language))}{_esc(data['title'])}</title>",
         f'<link rel="stylesheet" href="{STYLESHEET}">',
         "</head>",
         "<body>",
         "<main>",
         "<header>",
-        f"<h1>{_esc(words['title'])}{_esc(data['title'])}</h1>",
+        f"<h1>{_esc(report_heading(data, language))}{_esc(data['title'])}</h1>",
         f'<p class="headline">{_esc(data["headline"])}</p>',
         '<dl class="facts">',
         *(f"<dt>{_esc(term)}</dt><dd>{_esc(value)}</dd>" for term, value in facts),

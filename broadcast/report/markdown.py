@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from broadcast.report.tables import (
     local_time,
+    report_heading,
     report_language,
     report_summary,
     report_tables,
@@ -29,7 +30,7 @@ def report_markdown(data: dict[str, Any]) -> str:
         zone=_md(data["timezone"]),
     )
     out = [
-        f"# {say('Post-incident report: ', language)}{_md(data['title'])}",
+        f"# {report_heading(data, language)}{_md(data['title'])}",
         "",
         f"`{data['incident']}` · {say(data['status'], language)} · "
         f"{say(data['severity'], language)} · {generated}",

@@ -98,6 +98,9 @@ def incident_status(
         else None,
         "versions": [
             {
+                # Numbered within the incident from 1, as the report numbers them ("n°2");
+                # ``id`` is the ledger's, shared by every incident.
+                "number": number,
                 "id": v.id,
                 "kind": v.kind,
                 "status": v.status,
@@ -110,7 +113,7 @@ def incident_status(
                 "run_by": v.run_by,
                 **people_of(ledger, v, incident),
             }
-            for v in versions
+            for number, v in enumerate(versions, start=1)
         ],
         "exercise": incident.exercise,
         "latest": latest.id if latest else None,

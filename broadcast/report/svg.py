@@ -13,6 +13,7 @@ from broadcast.ledger.sqlite import (
 )
 from broadcast.report.evaluation import KEPT, LATE, NO_PROMISE, OVERDUE, PENDING_PROMISE
 from broadcast.report.tables import (
+    end_of,
     failure_reasons,
     local_time,
     promise_outcome,
@@ -43,6 +44,7 @@ _LABELS = {
         "promised": "promised",
         "started": "started",
         "resolved": "resolved",
+        "cancelled": "cancelled",
         "report": "report",
         "of": "Timeline of",
     },
@@ -50,6 +52,7 @@ _LABELS = {
         "promised": "promis",
         "started": "début",
         "resolved": "résolu",
+        "cancelled": "annulé",
         "report": "bilan",
         "of": "Chronologie de",
     },
@@ -99,7 +102,9 @@ def timeline_svg(data: dict[str, Any], language: str = "en") -> str:
         moments.append(parse(version["created_at"]))
         sent += [parse(batch["at"]) for batch in version["delivery"].values()]
     moments += sent
-    resolved_at = parse(data["resolved_at"]) if data["resolved_at"] else None
+    # The end as its messages said it (ended_at), resolved or cancelled.
+    ended, ended_status = end_of(data)
+    resolved_at = parse(ended) if ended else None
     for promise in data["promises"]:
         for key in ("promised_at", "answered_at"):
             # A promise for after the resolution was never due: it does not stretch the axis.
@@ -191,7 +196,8 @@ def timeline_svg(data: dict[str, Any], language: str = "en") -> str:
         )
     )
     if resolved_at is not None:
-        out.append(moment_line(resolved_at, labels["resolved"], RESOLVED_INK))
+        said = labels["cancelled" if ended_status == "cancelled" else "resolved"]
+        out.append(moment_line(resolved_at, said, RESOLVED_INK))
     if still_open:
         out.append(moment_line(generated, labels["report"], "#6b7280", ' stroke-dasharray="2 3"'))
 

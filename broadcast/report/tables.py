@@ -40,6 +40,18 @@ FRENCH = {
     "Started {start} ({zone}); resolved {end}, after {duration}.": (
         "Début {start} ({zone}) ; résolu {end}, au bout de {duration}."
     ),
+    "Started {start} ({zone}); cancelled {end} (a correction), after {duration}.": (
+        "Début {start} ({zone}) ; annulé {end} (un rectificatif), au bout de {duration}."
+    ),
+    "The end was announced at {published}.": "La fin a été annoncée à {published}.",
+    "{end}, after {duration}": "{end}, au bout de {duration}",
+    " (announced at {published})": " (annoncé à {published})",
+    "Resolved": "Résolu",
+    "Cancelled": "Annulé",
+    "Ended": "Fin",
+    "not yet": "pas encore",
+    "EXERCISE": "EXERCICE",
+    "none (cancelled)": "aucune (annulé)",
     "This was an EXERCISE (a drill), not a real incident: it evaluates the drill, sent only to "
     "the exercise recipients, kept apart from the real incident.": (
         "Ceci était un EXERCICE, pas un incident réel : ce rapport évalue l'exercice, envoyé "
@@ -157,6 +169,45 @@ def say(text: str, language: str = "en", **values: Any) -> str:
     return words.format(**values) if values else words
 
 
+def end_of(data: dict[str, Any]) -> tuple[str | None, str | None]:
+    """When the incident ended, as its messages said, and how (``resolved``, ``cancelled``);
+    ``(None, None)`` while it goes on. A report made before ends were kept has only
+    ``resolved_at``."""
+    if data.get("ended_status"):
+        return data.get("ended_at"), data["ended_status"]
+    if data.get("resolved_at"):
+        return data["resolved_at"], "resolved"
+    return None, None
+
+
+def end_fact(data: dict[str, Any], language: str = "en") -> tuple[str, str]:
+    """The heading fact on the end: ``("Résolu", "13:20, au bout de 5 h 10 min (annoncé à
+    13:50)")``, ``("Annulé", ...)``, or ``("Fin", "pas encore")``."""
+    ended, status = end_of(data)
+    if not ended:
+        return say("Ended", language), say("not yet", language)
+    day = start_day(data)
+    value = say(
+        "{end}, after {duration}",
+        language,
+        end=local_time(ended, day),
+        duration=format_duration(data.get("duration_seconds"), language),
+    )
+    published = data.get("end_published_at")
+    if published and local_time(published, day) != local_time(ended, day):
+        value += say(" (announced at {published})", language, published=local_time(published, day))
+    return say("Cancelled" if status == "cancelled" else "Resolved", language), value
+
+
+def report_heading(data: dict[str, Any], language: str = "en") -> str:
+    """``Bilan de l'incident : `` before the title; a drill's says so first, as every text of
+    an exercise does (``EXERCICE`` and a dash)."""
+    heading = say("Post-incident report: ", language)
+    if data.get("exercise"):
+        heading = f"{say('EXERCISE', language)} \u2013 {heading}"
+    return heading
+
+
 def report_language(data: dict[str, Any]) -> str:
     """The language of the report: the incident's (``fr_FR`` → ``fr``)."""
     return "fr" if str(data.get("locale") or "").lower().startswith("fr") else "en"
@@ -197,7 +248,11 @@ def promise_outcome(promise: dict[str, Any], language: str = "en") -> str:
             "{outcome} by {duration}", language, outcome=say(outcome, language), duration=duration
         )
     if outcome == NO_PROMISE:
-        return say("none (resolved)" if promise["promised_at"] is None else "none", language)
+        # Over: it promises nothing, said with the way it ended (resolved, or cancelled).
+        status = promise.get("status", "resolved")
+        if promise["promised_at"] is None and status in ("resolved", "cancelled"):
+            return say(f"none ({status})", language)
+        return say("none", language)
     return say(str(outcome), language)
 
 
@@ -219,15 +274,25 @@ def report_summary(data: dict[str, Any], language: str = "en") -> list[str]:
     lines = [
         say("Started {start} ({zone}).", language, start=local_time(data["started_at"]), zone=zone)
     ]
-    if data["resolved_at"]:
+    ended, status = end_of(data)
+    if ended:
         lines[0] = say(
-            "Started {start} ({zone}); resolved {end}, after {duration}.",
+            "Started {start} ({zone}); resolved {end}, after {duration}."
+            if status == "resolved"
+            else "Started {start} ({zone}); cancelled {end} (a correction), after {duration}.",
             language,
             start=local_time(data["started_at"]),
             zone=zone,
-            end=local_time(data["resolved_at"], day),
+            end=local_time(ended, day),
             duration=duration(data["duration_seconds"]),
         )
+        published = data.get("end_published_at")
+        if published and local_time(published, day) != local_time(ended, day):
+            lines[0] += " " + say(
+                "The end was announced at {published}.",
+                language,
+                published=local_time(published, day),
+            )
     if data.get("exercise"):
         lines.insert(
             0,

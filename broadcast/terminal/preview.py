@@ -106,12 +106,15 @@ def show_schedule(out: Console, plan: Plan) -> None:
     table = Table(title=f"Delivery plan{promise}", title_justify="left")
     for column in ("channel", "reaches", "message parts", "rate", "takes"):
         table.add_column(column, justify="left" if column == "channel" else "right")
+    # Rows the channel skips are counted beside those it reaches: a share left out is seen.
+    skipped = {c.name: c.recipients.invalid for c in plan.channels if c.recipients is not None}
     for schedule in schedules:
         rate = "unlimited" if schedule.rate is None else f"{schedule.rate:g}/s"
         takes = "—" if schedule.seconds is None else duration(schedule.seconds)
+        left_out = skipped.get(schedule.channel, 0)
         table.add_row(
             schedule.channel,
-            f"{schedule.recipients:,}",
+            f"{schedule.recipients:,}" + (f", {left_out:,} skipped" if left_out else ""),
             f"{schedule.parts:,}",
             rate,
             Text(takes, "bold red") if schedule.too_slow else takes,
@@ -340,12 +343,16 @@ def _measures(channel: ChannelPlan, audience: str | None = None) -> str:
             bits.append(f"{m['weighted_length']}/{m['limit']} weighted")
     if channel.type == "facebook" and "characters" in m:
         bits.append(f"{m['characters']} characters")
-    if channel.recipients is not None:
+    if channel.recipients is not None or m.get("folder"):
         bits.append(audience or audience_of(channel))
     return " · ".join(bits)
 
 
 def audience_of(channel: ChannelPlan) -> str:
+    folder = channel.measures.get("folder")
+    if folder:  # the files are public: say where they really go
+        kind = "CAP alert feed" if channel.type == "cap" else "website"
+        return f"{kind}, files in {folder}"
     if channel.recipients is None:
         return {
             "twitter": "public post",

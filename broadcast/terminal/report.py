@@ -20,6 +20,7 @@ from broadcast.report.tables import (
     ReportTable,
     format_duration,
     local_time,
+    report_heading,
     report_language,
     report_summary,
     report_tables,
@@ -33,7 +34,7 @@ def show_report(data: dict[str, Any], console: Console) -> None:
     """The findings, then one table per section."""
     language = report_language(data)
     heading = Text()
-    heading.append(say("Post-incident report: ", language), style="bold")
+    heading.append(report_heading(data, language), style="bold")
     # Text, never markup: an incident title is the user's words, brackets included.
     heading.append(data["title"], style="bold")
     console.print(heading)

@@ -203,6 +203,15 @@ def show_outcomes(
     out.print(table)
     show_skipped(out, dict(skipped or {}))
     for outcome in outcomes:
+        for kind, count in outcome.reached_by.items():
+            out.print(
+                Text(
+                    f"{outcome.name}: {count_of(count, 'recipient')} it could not reach "
+                    f"{'was' if count == 1 else 'were'} reached by {_BY.get(kind, kind)} "
+                    "instead (its fallback)",
+                    "green",
+                )
+            )
         if outcome.suppressed:
             out.print(
                 f"{outcome.name}: {count_of(outcome.suppressed, 'recipient')} not sent: "
@@ -262,7 +271,12 @@ def show_outcomes(
     total_failed = sum(o.failed_total for o in outcomes)
     total_sent = sum(o.sent for o in outcomes)
     style = "bold red" if total_failed else "bold green"
-    out.print(Text(f"{total_sent} sent, {total_failed} failed.", style))
+    reached: dict[str, int] = {}
+    for outcome in outcomes:
+        for kind, count in outcome.reached_by.items():
+            reached[kind] = reached.get(kind, 0) + count
+    by = "".join(f", {n} reached by {_BY.get(kind, kind)}" for kind, n in reached.items())
+    out.print(Text(f"{total_sent} sent, {total_failed} failed{by}.", style))
     _show_warnings(out, warnings, "Sent with")
 
 
@@ -279,6 +293,25 @@ def show_uncertain(uncertain: Iterable[dict[str, Any]]) -> None:
                 "yellow",
             )
         )
+
+
+def show_left(left: Sequence[str]) -> None:
+    """After ``send --channel``: which channels have not had this version, and what sends it
+    there (a crisis team must not learn it from the next cron run)."""
+    if not left:
+        return
+    console().print(
+        Text(
+            f"Not sent on {', '.join(left)}: this run sent only on the channels asked for. "
+            "The next `broadcast tick` (cron) sends this same update there; `broadcast send` "
+            "without --channel sends it now.",
+            "yellow",
+        )
+    )
+
+
+# How a fallback channel's type is said: "reached by call".
+_BY = {"voice": "call", "email": "email", "sms": "SMS"}
 
 
 def _show_warnings(out: Console, warnings: Sequence[Problem], heading: str) -> None:
@@ -320,10 +353,16 @@ def show_decision(run: SendRun, incident_path: Path) -> None:
     }
     out.print(Text(f"{labels[decision.action]} for {incident_path}: {decision.reason}.", style))
     if run.approval is not None:
+        # In the incident's zone, as `status` and every summary say a time ("11:40 CET").
+        incident = run.plan.incident if run.plan is not None else None
+        approved_at = (
+            incident.local_time(run.approval.approved_at)
+            if incident is not None
+            else f"{run.approval.approved_at:%Y-%m-%d %H:%M} UTC"
+        )
         out.print(
             Text(
-                f"Approved by {run.approval.approved_by} at "
-                f"{run.approval.approved_at:%Y-%m-%d %H:%M} UTC"
+                f"Approved by {run.approval.approved_by} at {approved_at}"
                 + (" (signed)" if run.approval.signature else "")
                 + (
                     ", as an EXERCISE"

@@ -35,33 +35,33 @@ def show_status(summary: dict[str, Any]) -> None:
     if not summary["versions"]:
         out.print("Nothing has been sent for this incident yet.")
         return
-    versions = Table(title="Versions", title_justify="left")
-    for column in ("#", "kind", "status", "at", "next update promised", "complete"):
-        versions.add_column(column, no_wrap=column in ("at", "next update promised"))
-    people = []
+    # A line per version, not a table: two times of 20 characters and four more columns do
+    # not fit 80 columns, and a time wrapped inside a cell cannot be read (nor found).
+    out.print(Text("Versions", "bold"))
     for v in summary["versions"]:
-        versions.add_row(
-            str(v["id"]),
-            v["kind"],
-            v["status"],
-            _in_zone(v["created_at"], summary["timezone"]),
-            _in_zone(v["next_update_at"], summary["timezone"]),
-            "yes" if v["complete"] else "no",
+        zone = summary["timezone"]
+        promised = (
+            f"; next update promised for {_in_zone(v['next_update_at'], zone)}"
+            if v["next_update_at"]
+            else ""
+        )
+        done = "complete" if v["complete"] else "not complete"
+        out.print(
+            f"#{v.get('number', v['id'])} {v['kind']} ({v['status']}) at "
+            f"{_in_zone(v['created_at'], zone)}, "
+            f"{done}{promised}"
         )
         if v.get("sent_by"):
             approved = (
                 f", approved by {v['approved_by']} at "
-                f"{_in_zone(v['approved_at'], summary['timezone'])}"
+                f"{_in_zone(v['approved_at'], zone)}"
                 + (" (signed)" if v.get("approval_signed") else "")
                 if v.get("approved_by")
                 else ""
             )
-            people.append(f"#{v['id']}: sent by {v['sent_by']}{approved}")
-    out.print(versions)
-    for line in people:
-        out.print(line)
+            out.print(f"#{v.get('number', v['id'])}: sent by {v['sent_by']}{approved}")
     deliveries = Table(title="Latest version, per channel", title_justify="left")
-    deliveries.add_column("channel")
+    deliveries.add_column("channel", overflow="fold")
     states: tuple[str, ...] = (
         "sent",
         "delivered",
@@ -78,11 +78,18 @@ def show_status(summary: dict[str, Any]) -> None:
         states = (*states[:after], "opted-out", *states[after:])
     # Shown only when some channel has them: what calls, suppression and fallbacks added.
     later = ("unanswered", "suppressed", "fallback")
-    states += tuple(s for s in later if any(c.get(s, 0) for c in summary["channels"].values()))
+    states += later
+    # Only the states some channel is in ("sent" always): twelve columns of zeros cannot be
+    # read at 80 columns, the few that say something can.
+    states = tuple(
+        s for s in states if s == "sent" or any(c.get(s, 0) for c in summary["channels"].values())
+    )
     for state in states:
-        deliveries.add_column(state, justify="right")
-    deliveries.add_column("receipt due", justify="right")
-    deliveries.add_column("failures by reason")
+        # "failed-permanent" over two lines, broken after its hyphen, never mid-word.
+        header = state.replace("-", "-\n") if len(state) > 10 else state
+        deliveries.add_column(header, justify="right", overflow="fold")
+    deliveries.add_column("receipt due", justify="right", overflow="fold")
+    deliveries.add_column("failures by reason", overflow="fold")
     for channel, counts in summary["channels"].items():
         reasons = {
             **summary["failures"].get(channel, {}),
@@ -96,9 +103,18 @@ def show_status(summary: dict[str, Any]) -> None:
             channel,
             *(str(counts.get(s, 0)) for s in states),
             "—" if waiting is None else str(waiting),
-            ", ".join(f"{n} x {r}" for r, n in reasons.items()),
+            "\n".join(f"{n} x {r}" for r, n in reasons.items()),  # a reason a line
         )
     out.print(deliveries)
+    if summary.get("not_sent_on"):
+        out.print(
+            Text(
+                f"Not sent on {', '.join(summary['not_sent_on'])}: the latest version has not "
+                "gone there (a send limited by --channel, or a channel added since). The next "
+                "`broadcast tick` sends it there.",
+                "yellow",
+            )
+        )
     if summary["next_update_at"]:
         when = _in_zone(summary["next_update_at"], summary["timezone"])
         line = f"Next update promised for {when} ({summary['timezone']})"

@@ -112,6 +112,7 @@ TWILIO_ERRORS: dict[int, tuple[int, str]] = {
         "Permission to send an SMS has not been enabled for the region indicated by "
         "the 'To' number: {to}.",
     ),
+    21266: (400, "'To' and 'From' number cannot be the same: {to}"),
     21602: (400, "Message body is required."),
     21603: (400, "A 'From' phone number is required."),
     21604: (400, "A 'To' phone number is required."),
@@ -183,6 +184,18 @@ def twilio_error(code: int, headers: Mapping[str, str] | None = None, **details:
         "status": status,
     }
     return _twilio_json(status, payload, headers)
+
+
+def twilio_error_saying(code: int, message: str) -> Reply:
+    """Twilio error ``code`` with ``message`` as its text."""
+    status, _ = TWILIO_ERRORS[code]
+    payload = {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+    return _twilio_json(status, payload)
 
 
 def _twilio_json(status: int, payload: Any, headers: Mapping[str, str] | None = None) -> Reply:
@@ -367,6 +380,7 @@ class TwilioAPIServer(PeerServer):
         self.api_keys = dict(api_keys or {})
         self.senders = None if senders is None else frozenset(senders)
         self._to_errors: dict[str, int] = dict(MAGIC_TO_ERRORS) if magic_numbers else {}
+        self._to_messages: dict[str, str] = {}
         self._from_errors: dict[str, int] = dict(MAGIC_FROM_ERRORS) if magic_numbers else {}
         self._messages: dict[str, SentMessage] = {}
         self._calls: dict[str, PlacedCall] = {}
@@ -377,12 +391,15 @@ class TwilioAPIServer(PeerServer):
 
     # -- per-number rules ----------------------------------------------------------------------
 
-    def set_number_error(self, number: str, code: int) -> None:
-        """Answer every message to ``number`` with Twilio error ``code`` (a 400 code)."""
+    def set_number_error(self, number: str, code: int, message: str | None = None) -> None:
+        """Answer every message to ``number`` with Twilio error ``code`` (a 400 code), with
+        ``message`` as its text instead of Twilio's own if given (a carrier's words, say)."""
         if TWILIO_ERRORS.get(code, (0, ""))[0] != 400:
             raise ValueError(f"not a per-number (400) Twilio error code: {code}")
         with self.lock:
             self._to_errors[number] = code
+            if message is not None:
+                self._to_messages[number] = message
 
     def mark_invalid(self, *numbers: str) -> None:
         for number in numbers:
@@ -477,6 +494,7 @@ class TwilioAPIServer(PeerServer):
     def clear_number_errors(self) -> None:
         with self.lock:
             self._to_errors.clear()
+            self._to_messages.clear()
             self._from_errors.clear()
 
     # -- recorded data -------------------------------------------------------------------------
@@ -745,8 +763,10 @@ class TwilioAPIServer(PeerServer):
             return twilio_error(21211, to=to)
         with self.lock:
             to_code = self._to_errors.get(to)
+            said = self._to_messages.get(to)
         if to_code is not None:
-            return twilio_error(to_code, to=to, from_=from_ or "")
+            reply = twilio_error(to_code, to=to, from_=from_ or "")
+            return reply if said is None else twilio_error_saying(to_code, said)
         refused = self._before_accept(to)
         if refused is not None:
             return refused
