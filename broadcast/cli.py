@@ -728,9 +728,7 @@ def report(
         _print_json(data)
         return
     if fmt == "terminal":
-        from rich.console import Console
-
-        from broadcast.terminal.console import console
+        from broadcast.terminal.console import SafeConsole, console
         from broadcast.terminal.report import show_report
 
         if output is None:
@@ -739,12 +737,15 @@ def report(
         import io
 
         buffer = io.StringIO()
-        show_report(data, Console(file=buffer, width=120, color_system=None))
+        show_report(data, SafeConsole(file=buffer, width=120, color_system=None))
         text = buffer.getvalue()
     else:
         text = report_markdown(data) if fmt == "md" else report_html(data)
     if output is None:
-        sys.stdout.write(text)
+        from broadcast.terminal.console import visible
+
+        # Onto a terminal, most likely: a provider's words in the report do not act on it.
+        sys.stdout.write(visible(text))
         if fmt == "html":
             sys.stderr.write(
                 f"The page's styles are in {STYLESHEET}: --output FILE writes it too.\n"

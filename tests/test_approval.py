@@ -81,8 +81,10 @@ def test_a_second_persons_approval_lets_it_go_and_the_ledger_keeps_both(world: W
     (version,) = status["versions"]
     assert (version["sent_by"], version["approved_by"]) == ("alice", "bob")
     assert version["approved_at"].startswith("2026-11-22T09:40")
-    # The version speaks for the moment its texts were approved (their time, their promise).
-    assert version["sent_at"].startswith("2026-11-22T09:40")
+    # The version speaks for the moment its texts were approved (their time, their promise),
+    # and went out when alice sent it.
+    assert version["texts_at"].startswith("2026-11-22T09:40")
+    assert version["sent_at"].startswith("2026-11-22T09:45")
     assert version["next_update_at"].startswith("2026-11-22T11:40")
     shown = world.run("status", "incident.yaml")
     assert "approved by" in said(shown) and "bob at" in said(shown)

@@ -94,7 +94,7 @@ def test_alert_then_updates_with_references_then_all_clear(cap_world: World) -> 
     )
     assert text(fr, "cap:responseType") == "Monitor"
     assert text(fr, "cap:area/cap:areaDesc") == "Environ 12 000 foyers à Lille et Roubaix"
-    assert "isoler le câble" in text(fr, "cap:instruction")
+    assert "trouver l'endroit exact de la panne" in text(fr, "cap:instruction")
     assert text(fr, "cap:web") == "https://status.example.com/panne-nord"
     assert "by 22 November 2026" in text(en, "cap:description")  # en-GB dates
 

@@ -128,6 +128,8 @@ def test_a_correction_is_a_comment_under_the_post(fb_world: World) -> None:
     [comment] = graph.comments(post.id)
     # The end first, with its time, then what the wrong message said.
     assert re.match(
-        r"Annulé à \d+h\d*\. RECTIFICATIF : notre message disait « Coupure", comment.message
+        r"Annulé à \d+h\d*\. Rectificatif\u00a0: notre message de 9h40 disait «\u00a0Coupure",
+        comment.message,
     )
-    assert "Lille n'a pas été touchée ; seul Roubaix l'est." in comment.message
+    # French typography: a narrow no-break space before the semicolon.
+    assert "Lille n'a pas été touchée\u202f; seul Roubaix l'est." in comment.message

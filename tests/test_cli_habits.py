@@ -78,7 +78,9 @@ def test_warnings_are_said_on_a_real_send_and_written_to_the_cron_log(world: Wor
     incident = world.folder / "incident.yaml"
     # 09:00 Paris is 08:00 UTC, before NOW (08:40 UTC): a promise already broken.
     incident.write_text(
-        incident.read_text().replace("next_update: 2h", "next_update: 2026-11-22T09:00:00+01:00")
+        incident.read_text().replace(
+            "next_update: dans 2h", "next_update: 2026-11-22T09:00:00+01:00"
+        )
     )
     result = world.run("send", "incident.yaml", "--yes", "--channel", "sms", "--log-file", "c.log")
     assert result.exit_code == 0, result.output

@@ -44,7 +44,9 @@ def test_a_correction_reaches_every_earlier_recipient_even_one_removed_since(
     assert (code, doc["action"]) == (0, "new"), doc
     corrections = world.twilio.messages()[len(PHONES) :]
     assert sorted(m.to for m in corrections) == sorted(PHONES)  # Camille's number included
-    assert all("RECTIFICATIF" in m.body or "CORRECTION" in m.body for m in corrections)
+    # Said without capitals (the capitals check forbids them), with an apology.
+    assert all("Rectificatif" in m.body or "correction" in m.body for m in corrections)
+    assert all("excuses" in m.body or "apologise" in m.body for m in corrections)
     assert any("erreur" in m.body for m in corrections)
     assert not world.twilio.messages_to("+33612345699")  # Nadia never got the wrong message
     emails = world.smtp.received[len(EMAILS) :]
@@ -54,10 +56,10 @@ def test_a_correction_reaches_every_earlier_recipient_even_one_removed_since(
     # X: a reply in the incident's thread.
     reply = world.x.posts()[-1]
     assert reply.in_reply_to == first_post.id
-    assert reply.text.startswith("Annulé à 10h. RECTIFICATIF")
+    assert reply.text.startswith("Annulé à 10h. Rectificatif à notre message précédent.")
     # The banner and the status page now carry the correction.
     status = world.folder / "public" / "status"
-    assert "RECTIFICATIF" in (status / "banner.json").read_text(encoding="utf-8")
+    assert "Rectificatif" in (status / "banner.json").read_text(encoding="utf-8")
     page = (status / f"{doc['incident']['id']}.html").read_text(encoding="utf-8")
     assert "Rectificatif" in page and "Vous n&#39;avez rien à faire" in page.replace(
         "&#x27;", "&#39;"
@@ -107,7 +109,7 @@ def test_a_correction_needs_approval_like_any_version(world: World) -> None:
     assert len(world.twilio.messages()) == len(PHONES)
     approved = world.run("approve", "incident.yaml", "--yes", "--as", "bob", env=at(11))
     assert approved.exit_code == 0
-    assert "RECTIFICATIF" in approved.output  # the approver saw the correction's texts
+    assert "Rectificatif" in approved.output  # the approver saw the correction's texts
     code, doc = world.run_json("send", "incident.yaml", "--yes", "--as", "alice", env=at(12))
     assert (code, doc["action"]) == (0, "new")
     assert len(world.twilio.messages()) == 2 * len(PHONES)
@@ -147,6 +149,6 @@ def test_those_a_fallback_call_reached_get_the_correction_by_phone(world: World)
     calls = spoken(world, LANDLINE)
     assert len(calls) == 2 and "rectificatif" in calls[1]
     corrections = [
-        m for m in world.twilio.messages() if "RECTIFICATIF" in m.body or "CORRECTION" in m.body
+        m for m in world.twilio.messages() if "Rectificatif" in m.body or "correction" in m.body
     ]
     assert sorted(m.to for m in corrections) == sorted(p for p in PHONES if p != LANDLINE)

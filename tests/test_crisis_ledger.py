@@ -48,7 +48,7 @@ def test_a_resolved_headline_left_unchanged_is_refused(world: World) -> None:
 
 def test_a_translation_left_behind_is_a_warning(world: World) -> None:
     assert world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")[0] == 0
-    edit(world, "Un câble souterrain a été endommagé", "Un câble souterrain a été arraché")
+    edit(world, "autour de la rue de la Gare.", "autour de la rue de la Paix.")
     code, doc = world.run_json("validate", "incident.yaml", env=at(20))
     assert code == 0
     stale = [p for p in doc["problems"] if "pas sa traduction" in p["message"]]

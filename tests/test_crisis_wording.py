@@ -21,6 +21,7 @@ import yaml
 
 from broadcast.content.measure import sms_measure
 from broadcast.content.render import Renderer, RenderFailure
+from broadcast.content.typography import plain
 from broadcast.input.incident import Incident, load_incident
 
 REPO = Path(__file__).resolve().parent.parent
@@ -126,7 +127,8 @@ def render(
             context["max_segments"] = limit
         text = renderer.render(template, context)
         assert not isinstance(text, RenderFailure), text
-        out[name] = text
+        # French no-break spaces (content/typography.py) read as spaces: these are about words.
+        out[name] = plain(text)
     return renderer, worded, out
 
 

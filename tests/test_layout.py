@@ -20,7 +20,8 @@ ALLOWED: dict[str, set[str]] = {
     "channels": {"problems", "input", "content"},
     "ledger": set(),
     "delivery": {"problems", "input", "content", "channels", "ledger"},
-    "report": {"problems", "input", "ledger"},
+    # content: the report's French typography is the messages' (content/typography.py).
+    "report": {"problems", "input", "content", "ledger"},
     "terminal": {"problems", "input", "content", "channels", "delivery", "ledger", "report"},
     "starter": {"problems", "content"},
     "cli": {"*"},

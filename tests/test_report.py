@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect
 from rich.console import Console
 
 import broadcast.ledger.sqlite as ledger_module
+from broadcast.content.typography import plain
 from broadcast.input.incident import load_incident
 from broadcast.ledger.sqlite import Ledger
 from broadcast.report.evaluation import post_incident_report
@@ -293,8 +294,9 @@ def test_markdown_has_a_table_per_section_and_escapes_the_incident(
     crisis: dict[str, Any],
 ) -> None:
     text = report_markdown(crisis)
-    # A French incident: a French report.
-    assert text.startswith("# Bilan de l'incident : ")
+    # A French incident: a French report, in French typography (content/typography.py).
+    assert text.startswith("# Bilan de l'incident\u00a0: ")
+    text = plain(text)
     assert "\n`panne-nord-2026-11-22` · résolu · importante · bilan du " in text
     for heading in (
         "## Délai du premier message",
@@ -307,7 +309,7 @@ def test_markdown_has_a_table_per_section_and_escapes_the_incident(
     assert "| **premier message (banner)** | **09:41** | **1 h 31 min** | **#1** |" in text
     assert "| 3 | 12:10 | 14:10 | n°4 à 14:35 | en retard de 25 min |" in text
     assert (
-        "| sms | 13 | 6 | 21211: 5, 21610: 1, non envoyés, désinscrits auparavant : 1 | 0 | 0 |"
+        "| sms | 13 | 6 | 21211 : 5, 21610 : 1, non envoyés, désinscrits auparavant : 1 | 0 | 0 |"
         in text
     )
     assert "- 1 rappel(s) sur 5 message(s) (20%)." in text
@@ -387,7 +389,7 @@ def timeline(page_html: str) -> ET.Element:
 
 
 def test_html_is_one_accessible_page_that_fetches_nothing(crisis: dict[str, Any]) -> None:
-    page_html = report_html(crisis)
+    page_html = plain(report_html(crisis))  # its French typography read as plain spaces
     outline = PageOutline()
     outline.feed(page_html)
     # In the incident's language.
@@ -417,7 +419,7 @@ def test_html_is_one_accessible_page_that_fetches_nothing(crisis: dict[str, Any]
 
 
 def test_the_timeline_has_a_lane_per_channel_and_a_mark_per_batch(crisis: dict[str, Any]) -> None:
-    svg = timeline(report_html(crisis))
+    svg = timeline(plain(report_html(crisis)))  # French typography read as plain spaces
     assert svg.get("role") == "img"
     lanes = svg.findall(f".//{SVG}g[@class='lane']")
     assert [lane.get("data-channel") for lane in lanes] == CHANNELS
@@ -432,9 +434,10 @@ def test_the_timeline_has_a_lane_per_channel_and_a_mark_per_batch(crisis: dict[s
     sms = [m for m in marks if m.get("data-channel") == "sms"]
     assert {m.get("class") for m in sms} == {"mark update partial", "mark reminder partial"}
     tips = {m.get("data-version"): m.findtext(f"{SVG}title") for m in sms}
-    assert tips["4"] == (
+    # French typography: a no-break space before every colon (content/typography.py).
+    assert plain(tips["4"]) == (
         "sms : n°4 mise à jour (réparation effectuée) à 14:35 : 2 envoyé(s), "
-        "2 échec(s) (21211: 1, 21610: 1)"
+        "2 échec(s) (21211 : 1, 21610 : 1)"
     )
     promises = svg.findall(f".//{SVG}g[@data-version]")
     promises = [g for g in promises if "promise" in (g.get("class") or "")]
@@ -446,7 +449,7 @@ def test_the_timeline_has_a_lane_per_channel_and_a_mark_per_batch(crisis: dict[s
         "promise late",
     ]
     late = promises[2]
-    assert late.findtext(f"{SVG}title") == (
+    assert plain(late.findtext(f"{SVG}title") or "") == (
         "Promesse du n°3 (faite à 12:10) : prochaine mise à jour avant 14:10 : "
         "en retard de 25 min (n°4 parti à 14:35)"
     )
@@ -495,7 +498,7 @@ def test_chromium_shows_the_timeline_and_runs_nothing_from_the_incident(
         }"""
     )
     assert inside == [True] * 20
-    assert page.locator("h1").inner_text() == f"Bilan de l'incident : {TITLE}"
+    assert plain(page.locator("h1").inner_text()) == f"Bilan de l'incident : {TITLE}"
     assert page.evaluate("window.__pwned") is None
     assert page_errors == []
     assert [m.text for m in console if m.type in ("error", "warning")] == []
@@ -604,7 +607,11 @@ def test_the_report_written_by_the_cli_is_clean_under_the_strict_csp_and_as_a_fi
 SPOKEN = {
     "fr": {
         "terminal": ["Bilan de l'incident : ", "Délai du premier message", "• Premier message "],
-        "md": ["# Bilan de l'incident : ", "\n## Mises à jour promises\n", "- Premier message "],
+        "md": [
+            "# Bilan de l'incident : ",
+            "\n## Mises à jour promises\n",
+            "- Premier message ",
+        ],
         "mark": "banner : n°1 mise à jour (en cours) à 09:40 : 1 envoyé(s)",
         "desc": "1 message sur 1 canal (banner), de 2026-11-22 08:10 à ",
     },
@@ -633,7 +640,7 @@ def test_every_view_speaks_the_incidents_language(world: World, language: str) -
     at = {"BROADCAST_NOW": sent_at, "COLUMNS": "200"}
     views = {
         "terminal": world.run("report", incident, env=at).output,
-        "md": world.run("report", incident, "--format", "md", env=at).output,
+        "md": plain(world.run("report", incident, "--format", "md", env=at).output),
     }
     assert world.run("report", incident, "--format", "html", "-o", "r.html", env=at).exit_code == 0
     expected, other = SPOKEN[language], SPOKEN["en" if language == "fr" else "fr"]
@@ -644,5 +651,5 @@ def test_every_view_speaks_the_incidents_language(world: World, language: str) -
             assert words not in text, (view, words)
     svg = timeline((world.folder / "r.html").read_text(encoding="utf-8"))
     (mark,) = [g for g in svg.iter(f"{SVG}g") if "mark" in (g.get("class") or "").split()]
-    assert mark.findtext(f"{SVG}title") == expected["mark"]
+    assert plain(mark.findtext(f"{SVG}title") or "") == expected["mark"]
     assert (svg.findtext(f"{SVG}desc") or "").startswith(expected["desc"])

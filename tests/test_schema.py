@@ -30,10 +30,17 @@ HASHES_BEFORE = {
 }
 
 
+# The example as those ledgers hold it: its words changed since (issue #23 point 10), not the
+# way a file is hashed.
+HASHED_FILES = {"panne-nord.yaml": REPO / "tests" / "fixtures" / "panne-nord-before-23.yaml"}
+
+
 @pytest.mark.parametrize(("name", "exercise"), HASHES_BEFORE)
 def test_the_content_hash_is_the_one_ledgers_already_hold(name: str, exercise: bool) -> None:
     incident, _ = load_incident(
-        REPO / "examples" / name, {"locale": "fr", "timezone": "Europe/Paris"}, exercise
+        HASHED_FILES.get(name, REPO / "examples" / name),
+        {"locale": "fr", "timezone": "Europe/Paris"},
+        exercise,
     )
     assert content_hash(incident) == HASHES_BEFORE[(name, exercise)]
 

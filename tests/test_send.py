@@ -127,7 +127,8 @@ def test_what_the_dry_run_shows_is_exactly_what_is_sent(world: World) -> None:
         or script == shown["banner"]["agent_script"]
     )
     assert "## Questions fréquentes" in script
-    assert "Les aliments de mon congélateur vont-ils se perdre ?" in script
+    # French typography: a narrow no-break space before the question mark.
+    assert "Les aliments de mon congélateur vont-ils se perdre\u202f?" in script
 
 
 def test_a_problem_anywhere_means_nothing_is_sent_anywhere(world: World) -> None:

@@ -220,8 +220,10 @@ def test_a_control_character_in_the_subject_is_refused_before_sending(world: Wor
     path.write_text(re.sub(r"^title: .*$", lambda _: title, text, count=1, flags=re.M), "utf-8")
     code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "email")
     assert code == 2
-    problems = [p for c in doc["channels"] for p in c["problems"] if p["field"] == "subject"]
-    assert problems and "control character" in problems[0]["message"]
+    # Refused where it was written, the title, as every text with a control character is.
+    problems = [p for p in doc["problems"] if p["field"] == "title"]
+    assert problems and "U+000B" in problems[0]["message"], doc["problems"]
+    assert "control characters" in problems[0]["message"]
     assert world.smtp.received == []
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from broadcast.content.render import SHIPPED_TEMPLATES, Renderer, RenderFailure
+from broadcast.content.typography import plain
 from broadcast.input.config import EmailChannel, SmsChannel, TwitterChannel, WebBannerChannel
 from broadcast.input.incident import FaqEntry, Incident, load_incident
 
@@ -158,8 +159,9 @@ def assert_only_dark_mode_styles(page: _Page) -> None:
 
 
 def visible(name: str, output: str) -> str:
-    """What a reader sees: HTML entities decoded, tags left out."""
-    return _Page(output).text if name in HTML else output
+    """What a reader sees: HTML entities decoded, tags left out; French no-break spaces
+    (content/typography.py) read as spaces."""
+    return plain(_Page(output).text if name in HTML else output)
 
 
 def time_of(r: Renderer, value: datetime) -> str:
@@ -210,10 +212,11 @@ def test_headline_verbatim_on_every_channel(language: str, status: str) -> None:
     if status in ENDED_STATUSES:
         # The end first, with its time: "Résolu à 9h40 : Coupure d'électricité..."
         assert out[SUBJECT].startswith(WORDING[language]["ended"][status]), out[SUBJECT]
-        assert out[SUBJECT].endswith(f": {incident.title}")
+        # French sets no capital after a colon: the title follows a dash there.
+        assert out[SUBJECT].endswith((f": {incident.title}", f" – {incident.title}"))  # noqa: RUF001
     else:
         assert out[SUBJECT].startswith(f"{incident.title}:") or out[SUBJECT].startswith(
-            f"{incident.title} :"
+            f"{incident.title}\u00a0:"
         )
 
 

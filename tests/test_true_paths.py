@@ -236,7 +236,7 @@ def resolve_at_1320(world: World) -> None:
     edit(world, "status: investigating", "status: resolved")
     edit(world, f"headline: {WRONG_FR}", f"headline: {RESOLVED_FR}")
     edit(world, f"    headline: {WRONG_EN}", f"    headline: {RESOLVED_EN}")
-    edit(world, "next_update: 2h\n", "ended_at: 2026-11-22 13:20\n")
+    edit(world, "next_update: dans 2h\n", "ended_at: 2026-11-22 13:20\n")
 
 
 def test_the_end_and_the_duration_come_from_ended_at_not_the_publication(world: World) -> None:
@@ -391,7 +391,8 @@ def test_the_english_email_signs_in_english(world: World) -> None:
 def test_an_exercise_report_says_exercise_in_its_title(drill: World) -> None:  # noqa: F811
     assert drill.run_json("send", "incident.yaml", "--yes", "--exercise")[0] == 0
     md = drill.run("report", "incident.yaml", "--exercise", "--format", "md").output
-    assert md.startswith("# EXERCICE \u2013 Bilan de l'incident : "), md[:80]
+    # French typography: a no-break space before the colon.
+    assert md.startswith("# EXERCICE \u2013 Bilan de l'incident\u00a0: "), md[:80]
     out = drill.folder / "drill.html"
     result = drill.run(
         "report", "incident.yaml", "--exercise", "--format", "html", "--output", str(out)

@@ -569,7 +569,7 @@ def test_email_greets_by_name_with_a_footer_and_reads_on_a_phone(
     assert ">Bonjour Karim,</p>" in part("karim.benali@example.org", "html")
     assert "\nHello Emma,\n" in part("emma.wilson@example.co.uk", "plain")
     plain = part("camille.martin@example.com", "plain")
-    assert "Pour nous joindre : 09 69 32 15 15" in plain
+    assert "Pour nous joindre\u00a0: 09 69 32 15 15" in plain  # French typography
     assert "https://www.example.com/alertes/desabonnement" in plain
 
     page_file = tmp_path / "email.html"

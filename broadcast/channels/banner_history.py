@@ -13,6 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from broadcast.channels.xml_text import xml_text
+
 HISTORY = "history.json"
 
 
@@ -47,7 +49,11 @@ def load_history(output_dir: Path, incident_id: str | None = None) -> list[dict[
 def read_history(folder: Path) -> list[dict[str, Any]]:
     """The entries of ``folder``'s history that have a time, a headline and a status; none
     when it is absent or unreadable. A symbolic link there is not followed (it would put
-    another file's content on the status page): it reads as no history."""
+    another file's content on the status page): it reads as no history.
+
+    Its texts are read without the characters no published file may hold (``xml_text``): an
+    older version may have written a control character or a lone surrogate there, and every
+    page and feed rebuilt from the history would carry it (or fail to be encoded at all)."""
     try:
         fd = os.open(folder / HISTORY, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         with os.fdopen(fd, encoding="utf-8") as handle:
@@ -57,7 +63,7 @@ def read_history(folder: Path) -> list[dict[str, Any]]:
     if not isinstance(data, list):
         return []
     return [
-        entry
+        {key: xml_text(value) if isinstance(value, str) else value for key, value in entry.items()}
         for entry in data
         if isinstance(entry, dict)
         and isinstance(entry.get("updated_at"), str)

@@ -28,7 +28,9 @@ responseType  ``Monitor`` while it lasts; ``AllClear`` once resolved or cancelle
 onset         ``started_at``; expires: the promised next update plus one hour
 ============  =====================================================================
 
-Standard library only; every text and attribute goes through ElementTree, which escapes it.
+Standard library only; every text and attribute goes through ElementTree, which escapes it,
+and ``xml_document``, which removes what XML cannot hold (a control character an older version
+let into cap-index.json must not make the next message or the index malformed).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from broadcast.channels.base import DeliveryError, FolderAdapter, Outgoing, Target
 from broadcast.channels.web_banner import write_atomic
+from broadcast.channels.xml_text import xml_document, xml_text
 
 if TYPE_CHECKING:
     from broadcast.input.config import CapChannel
@@ -251,8 +254,7 @@ class CapAdapter(FolderAdapter):
                 "link",
                 {"rel": "alternate", "type": CAP_MEDIA_TYPE, "href": f"{base}{entry['file']}"},
             )
-        ET.indent(feed)
-        return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
+        return xml_document(feed)
 
 
 def _add(parent: ET.Element, tag: str, text: str | None) -> None:
@@ -261,12 +263,12 @@ def _add(parent: ET.Element, tag: str, text: str | None) -> None:
 
 
 def _xml(element: ET.Element) -> bytes:
-    ET.indent(element)
-    return ET.tostring(element, encoding="utf-8", xml_declaration=True) + b"\n"
+    return xml_document(element)
 
 
 def _read_index(folder: Path) -> list[dict[str, Any]]:
-    """What the folder published; an absent or unreadable record is an empty one."""
+    """What the folder published; an absent or unreadable record is an empty one. Its texts
+    are read without what XML cannot hold (an older version may have written it there)."""
     try:
         data = json.loads((folder / INDEX).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -274,7 +276,7 @@ def _read_index(folder: Path) -> list[dict[str, Any]]:
     keys = ("incident", "identifier", "sender", "sent", "msg_type", "file", "headline", "status")
     return (
         [
-            entry
+            {k: xml_text(v) if isinstance(v, str) else v for k, v in entry.items()}
             for entry in data
             if isinstance(entry, dict) and all(isinstance(entry.get(k), str) for k in keys)
         ]

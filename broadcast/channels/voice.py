@@ -26,6 +26,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from broadcast.channels.base import DeliveryStatus, LookupUndecided, Outgoing, Target
 from broadcast.channels.sms import LOOKUP_PAGE_SIZE, SmsAdapter, TwilioAccount
+from broadcast.channels.xml_text import xml_text
 
 if TYPE_CHECKING:
     from broadcast.input.config import VoiceChannel
@@ -67,9 +68,10 @@ def say_language(locale: str | None) -> str:
 
 
 def twiml_for(text: str, locale: str | None) -> str:
-    """The call's TwiML: the text said paragraph by paragraph, escaped for XML."""
-    language = quoteattr(say_language(locale))
-    paragraphs = [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
+    """The call's TwiML: the text said paragraph by paragraph, escaped for XML, without the
+    characters XML cannot hold (Twilio refuses a malformed TwiML: the call would not go)."""
+    language = quoteattr(xml_text(say_language(locale)))
+    paragraphs = [" ".join(p.split()) for p in xml_text(text).split("\n\n") if p.strip()]
     said = '<Pause length="1"/>'.join(
         f"<Say language={language}>{escape(p)}</Say>" for p in paragraphs
     )

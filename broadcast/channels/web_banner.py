@@ -464,12 +464,16 @@ def atom_feed(
     The feed speaks ``language`` (the site's, ``site_language``); an entry in another
     language says so (``xml:lang``).
 
-    ElementTree escapes every text and attribute it writes. Links are relative to the feed
+    ElementTree escapes every text and attribute it writes; ``xml_document`` removes what XML
+    cannot hold, so an entry an older version wrote with a control character does not make
+    every later feed malformed. Links are relative to the feed
     unless ``public_url`` (where ``output_dir`` is served) makes them absolute.
     """
     # Imported here: only a publication writes a feed, not every run that loads the channel.
     import uuid
     import xml.etree.ElementTree as ET
+
+    from broadcast.channels.xml_text import xml_document
 
     newest = history[0]
     language = language or newest.get("language") or "en"
@@ -513,8 +517,7 @@ def atom_feed(
         link = update.get("link")
         if _web_link(link):
             ET.SubElement(entry, "link", {"rel": "related", "href": link})
-    ET.indent(feed)
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
+    return xml_document(feed)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

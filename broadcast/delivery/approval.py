@@ -43,8 +43,9 @@ from typing import Any
 
 from broadcast.delivery.preflight import Plan
 from broadcast.input.config import Config
+from broadcast.input.files import check_regular
 from broadcast.input.incident import Incident
-from broadcast.ledger.sqlite import Approval, Ledger
+from broadcast.ledger.sqlite import Approval, Ledger, Version
 from broadcast.problems import InputError, Problem
 
 USER_ENV = "BROADCAST_USER"
@@ -142,7 +143,48 @@ def check_name(name: str, where: Path, option: str = "--as") -> str:
     return name
 
 
-def approval_needed(config: Config, incident: Incident) -> bool:
+def approval_needed(config: Config, incident: Incident, ledger: Ledger | None = None) -> bool:
+    """channels.yaml's ``approval``: always (``required``), or from ``min_severity`` up; and,
+    given the ledger, for any incident already under an approval (see ``held_by_approval``)."""
+    if asked_by_rule(config, incident):
+        return True
+    return ledger is not None and held_by_approval(ledger, incident.id) is not None
+
+
+def held_by_approval(ledger: Ledger, ledger_id: str) -> Version | None:
+    """The incident's latest version sent under an approval, if any: once one went out
+    after a second person's check, every later version, reminder and correction needs one
+    too. Otherwise lowering ``severity`` below ``approval.min_severity`` in the file (or
+    dropping the rule from channels.yaml) would send the next one unchecked."""
+    under = [v for v in ledger.versions(ledger_id) if v.approval_id is not None]
+    return under[-1] if under else None
+
+
+def held_reason(config: Config, incident: Incident, ledger: Ledger) -> str | None:
+    """Why approval is still needed when channels.yaml's rule alone would not ask for it."""
+    if asked_by_rule(config, incident):
+        return None
+    earlier = held_by_approval(ledger, incident.id)
+    if earlier is None:
+        return None
+    rule = config.approval
+    approval = ledger.approval(earlier.approval_id) if earlier.approval_id else None
+    why = (
+        f"its severity is now {incident.severity}, below approval.min_severity "
+        f"({rule.min_severity}), yet"
+        if rule.min_severity is not None
+        else "channels.yaml no longer asks for approval, yet"
+    )
+    return (
+        f"{why} an earlier version of this incident went out under "
+        f"{approval.approved_by if approval else 'a second person'}'s approval "
+        f"(sent at {_when(earlier.went_out_at, incident.zone)}): once an incident went out "
+        "under a second person's check, every later version, reminder and correction of it "
+        "needs one too"
+    )
+
+
+def asked_by_rule(config: Config, incident: Incident) -> bool:
     """channels.yaml's ``approval``: always (``required``), or from ``min_severity`` up."""
     rule = config.approval
     if not rule.required and rule.min_severity is None:
@@ -352,6 +394,8 @@ def sign(key: Path, message: bytes, where: Path, what: str = "nothing was approv
     file would leave an existing ``.sig`` in place without a terminal, and exit 0.
     """
     keygen = _ssh_keygen(where)
+    # A pipe or a device is said as such (ssh-keygen would wait on it), not as "no file".
+    check_regular(key.expanduser(), "private key file (--key)")
     if not key.expanduser().is_file():
         raise InputError(
             [
@@ -597,12 +641,13 @@ def check_sender(
     key: Path | None,
     where: Path,
     line: int | None = None,
-) -> None:
+) -> str | None:
     """With allowed_signers, the sender signs with a key listed for their name that is not
-    the approver's key; ``InputError`` (exit 2, nothing sent) otherwise."""
+    the approver's key; ``InputError`` (exit 2, nothing sent) otherwise. Returns the sender's
+    signature (kept with the version), None when no signature is asked for."""
     signers = signers_of(config)
     if signers is None:
-        return
+        return None
     by = candidate.approval.approved_by
     if key is None:
         why = (
@@ -624,7 +669,7 @@ def check_sender(
                 "sending"
             )
         else:
-            return
+            return signature
     raise InputError(
         [
             Problem(

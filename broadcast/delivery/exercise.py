@@ -6,20 +6,24 @@ An exercise (``--exercise``, or ``exercise: true`` in the incident) changes thre
   the email subject and the spoken call included; an HTML page gets it as its first paragraph;
 - recipients come only from each channel's ``exercise_recipients`` CSV: a channel without one
   is skipped;
-- a public channel (its type says ``PUBLIC``: X, the web banner, and any channel type that
-  declares it) takes part only with an ``exercise:`` block that points it elsewhere (another
-  account, another ``output_dir``); otherwise it is skipped, and the preview says so.
+- a public channel (its type says ``PUBLIC``: X, Facebook, the web banner, CAP, and any
+  channel type that declares it) takes part only with an ``exercise:`` block that gives it a
+  destination of its own (a field its type names in ``DESTINATION``: another account, page or
+  ``output_dir``), checked against every real one; otherwise it is skipped, and the preview
+  says why.
 
 The ledger keeps an exercise apart under its own id (``input.incident.EXERCISE_SUFFIX``).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from broadcast.input.config import Config
+from broadcast.input.config import Config, expand_references
 from broadcast.input.model_errors import problems_from_validation
 from broadcast.input.schema import ValidationError
 from broadcast.problems import Problem
@@ -80,9 +84,18 @@ def mark_parts(
     return marked
 
 
-def exercise_config(config: Config) -> tuple[Config, dict[str, str], list[Problem]]:
+def exercise_config(
+    config: Config, environ: Mapping[str, str] | None = None
+) -> tuple[Config, dict[str, str], list[Problem]]:
     """The configuration a drill uses, the channels it skips (with why), and problems with the
-    ``exercise:`` blocks."""
+    ``exercise:`` blocks.
+
+    A public channel takes part only when its ``exercise:`` block gives it a destination of
+    its own (a field its type lists in ``DESTINATION``) that is none of the real ones: another
+    folder (compared after following links, and not inside or around a real one), another
+    account or page. Any other block (a rate, a timeout, a contact) leaves it out.
+    """
+    environ = os.environ if environ is None else environ
     channels: dict[str, Any] = {}
     skipped: dict[str, str] = {}
     problems: list[Problem] = []
@@ -90,11 +103,9 @@ def exercise_config(config: Config) -> tuple[Config, dict[str, str], list[Proble
         block = dict(channel.exercise or {})
         own = channel.model_dump(by_alias=True, exclude_none=True)
         if type(channel).PUBLIC:
-            if not any(own.get(key) != value for key, value in block.items()):
-                skipped[name] = (
-                    "a public channel takes part in an exercise only with an exercise: block "
-                    "pointing it elsewhere (another account, another output_dir)"
-                )
+            why = _not_elsewhere(config, name, block, environ)
+            if why is not None:
+                skipped[name] = why
                 continue
         elif getattr(channel, "recipients", None) is not None:
             if not channel.exercise_recipients:
@@ -120,3 +131,66 @@ def exercise_config(config: Config) -> tuple[Config, dict[str, str], list[Proble
         if fallback is not None and fallback not in channels:
             channels[name] = channel.model_copy(update={"fallback": None})
     return config.model_copy(update={"channels": channels}), skipped, problems
+
+
+_FOLDER_FIELDS = frozenset({"output_dir"})
+
+
+def _not_elsewhere(
+    config: Config, name: str, block: dict[str, Any], environ: Mapping[str, str]
+) -> str | None:
+    """Why public channel ``name`` stays out of the drill, or None when its ``exercise:``
+    block gives it a destination of its own."""
+    kind = type(config.channels[name])
+    fields = kind.DESTINATION
+    rule = "a public channel takes part in a drill only with a destination of its own"
+    if not fields:
+        return f"{rule}, and this type of channel names none"
+    example = ", ".join(f"{field}: ..." for field in fields)
+    rule += f", different from the real one (exercise: {{{example}}})"
+    given = [field for field in fields if block.get(field) not in (None, "")]
+    if not given:
+        if not block:
+            return f"{rule}; it has no exercise: block"
+        return (
+            f"{rule}; its exercise: block sets only {', '.join(sorted(block))}, "
+            f"not {' or '.join(fields)}"
+        )
+    for field in given:
+        value = str(block[field])
+        for other, channel in config.channels.items():
+            real = getattr(channel, field, None)
+            if not type(channel).PUBLIC or field not in type(channel).DESTINATION or not real:
+                continue
+            whose = "its own real" if other == name else f"channel {other}'s real"
+            if field in _FOLDER_FIELDS:
+                drill = Path(os.path.realpath(config.resolve_path(value)))
+                public = Path(os.path.realpath(config.resolve_path(str(real))))
+                if drill == public or public in drill.parents or drill in public.parents:
+                    how = (
+                        "is"
+                        if drill == public
+                        else "lies inside"
+                        if public in drill.parents
+                        else "holds"
+                    )
+                    return (
+                        f"{rule}; its exercise: {field} {value} {how} {whose} {field} "
+                        f"({public}, after following links), where the drill would be "
+                        "published: give it a folder the public website does not serve"
+                    )
+            elif _same_value(value, str(real), environ):
+                return (
+                    f"{rule}; its exercise: {field} is {whose} one, where the drill would be "
+                    f"published: give it the {field} of one kept for drills"
+                )
+    return None
+
+
+def _same_value(drill: str, real: str, environ: Mapping[str, str]) -> bool:
+    """Whether two values name the same thing: as written, or once their ``${VAR}``
+    references are read from the environment (never shown)."""
+    if drill.strip() == real.strip():
+        return True
+    drill_value, real_value = expand_references(drill, environ), expand_references(real, environ)
+    return drill_value is not None and drill_value.strip() == (real_value or "").strip()

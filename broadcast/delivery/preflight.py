@@ -25,9 +25,22 @@ from broadcast.content.greeting import (
     sms_for,
     without_greeting,
 )
-from broadcast.content.render import DEFAULT_FULL_LOCALE, Renderer, RenderFailure
+from broadcast.content.render import (
+    DEFAULT_FULL_LOCALE,
+    NEVER_SILENTLY,
+    Fitted,
+    Renderer,
+    RenderFailure,
+)
 from broadcast.input.config import Config, load_config, resolve_credentials
-from broadcast.input.incident import RENEWED_PROMISE, Incident, load_incident
+from broadcast.input.incident import (
+    CONFIG_TEXT_FIELDS,
+    RENEWED_PROMISE,
+    Incident,
+    comment_problems,
+    load_incident,
+    promise_problems,
+)
 from broadcast.input.recipients import (
     RecipientCount,
     SeenSet,
@@ -264,7 +277,7 @@ def prepare(
     if plan.incident.exercise:
         from broadcast.delivery.exercise import exercise_config
 
-        plan.config, drill_skips, drill_problems = exercise_config(plan.config)
+        plan.config, drill_skips, drill_problems = exercise_config(plan.config, environ)
         plan.problems.extend(drill_problems)
         plan.skipped.update(
             (name, f"not in this exercise: {why}")
@@ -277,6 +290,13 @@ def prepare(
         only = chosen
     selected = _select(plan.config, only, plan.problems)
     plan.problems.extend(_incident_checks(plan.incident, incident_doc, now, strict))
+    # A "#Mareuil" YAML took for a comment (see input.incident).
+    plan.problems.extend(comment_problems(incident_doc))
+    plan.problems.extend(comment_problems(plan.config.doc, CONFIG_TEXT_FIELDS))
+    if not reminder:
+        # A "18h" that reads two ways, a time of day already passed (see input.incident). A
+        # reminder keeps the promise its version made: the file's words were taken then.
+        plan.problems.extend(promise_problems(plan.incident, incident_doc, now))
     if callable(previous_wording):
         previous_wording = previous_wording(plan.config, plan.incident)
     plan.problems.extend(
@@ -469,8 +489,8 @@ def _plan_channel(
     if check_recipients and recipients_file is not None:
         _count_recipients(channel, name, config, result, HEAD_ROWS if head_only else None)
 
-    # Language → part → what the SMS left out to fit max_segments (render.DROP_ORDER).
-    dropped: dict[str, dict[str, list[str]]] = {}
+    # Language → part → the SMS fitted to max_segments: what it left out (render.DROP_ORDER).
+    dropped: dict[str, dict[str, Fitted]] = {}
     for language in _languages(channel, incident, result):
         locale = incident.locale if language == incident.language else language
         if channel.locale and language_of(channel.locale) == language:
@@ -503,14 +523,17 @@ def _plan_channel(
     names = None
     if channel.type == "sms" and channel.personalise and result.recipients is not None:
         rows = min(HEAD_ROWS, GREETING_SAMPLE_ROWS) if head_only else GREETING_SAMPLE_ROWS
-        names, whole_file = _greeting_names(channel, name, config, rows)
+        names, whole_file = _greeting_names(channel, name, config, rows, result.problems)
     unseen = _unseen_languages(result)
     for index, (language, parts) in enumerate(list(result.variants.items())):
         label = language if len(result.variants) > 1 else ""
         found: list[Problem] = []
         measures = _measure(channel, name, parts, config, found, label)
         if channel.type == "sms" and "text" in parts:
-            measures["dropped"] = dropped.get(language, {}).get("text", [])
+            fitted = dropped.get(language, {}).get("text")
+            measures["dropped"] = list(fitted.dropped) if fitted else []
+            if fitted is not None:
+                found.extend(_left_out(fitted, channel, name, config, label))
             if GREETING_MARK in parts["text"] and names is not None:
                 readers = _readers_of(names, language, index == 0, list(result.variants))
                 measures.update(_greetings(parts["text"], readers, channel))
@@ -576,7 +599,7 @@ def _plan_channel(
 
 
 def _greeting_names(
-    channel: Any, name: str, config: Config, first_rows: int
+    channel: Any, name: str, config: Config, first_rows: int, problems: list[Problem]
 ) -> tuple[Counter[tuple[str, str]], bool]:
     """(language asked for, name a greeting uses) → recipients in the first ``first_rows``
     rows, to count each one's SMS; and whether that was the whole file.
@@ -596,6 +619,7 @@ def _greeting_names(
                 [],
                 progress,
                 first_rows + 1,  # the header is line 1
+                problems,  # a name with a hidden or control character, refused
             ):
                 if seen.add(recipient.address):
                     names[language_of(recipient.locale), greeting_name(recipient.name)] += 1
@@ -804,7 +828,7 @@ def _render_parts(
     locale: str,
     config: Config,
     result: ChannelPlan,
-    dropped: dict[str, list[str]],
+    dropped: dict[str, Fitted],
 ) -> dict[str, str]:
     """The channel's parts in one language; ``dropped`` gets, per part, what was left out to
     fit the channel's limit (an SMS's ``max_segments``)."""
@@ -826,8 +850,11 @@ def _render_parts(
         )
     if channel.type == "sms" and channel.personalise:
         context["recipient_name"] = NAME_SLOT  # filled, or dropped, per recipient
-    # An SMS drops what it can do without (the order is render.DROP_ORDER) to fit its limit.
+    # An SMS drops what it can do without (the order is render.DROP_ORDER) to fit its limit,
+    # measured after the typography it is sent with.
     context["max_segments"] = getattr(channel, "max_segments", None)
+    if channel.type == "sms":
+        context.update(smart_encoding=channel.smart_encoding, transliterate=channel.transliterate)
     if plan.corrected:
         context.update(_corrected_context(plan.corrected, language_of(locale), incident))
     if plan.reminder:
@@ -853,8 +880,54 @@ def _render_parts(
         else:
             parts[part] = rendered.text
             if rendered.dropped:
-                dropped[part] = list(rendered.dropped)
+                dropped[part] = rendered
     return parts
+
+
+def _left_out(fitted: Fitted, channel: Any, name: str, config: Config, label: str) -> list[Problem]:
+    """A warning when the SMS left out to fit what must never go silently (the apology, the
+    compensation): how many segments keeping them takes, and the operator's ways to keep them.
+
+    The preview, the send's confirmation and its summary show the plan's warnings.
+    """
+    from broadcast.content.measure import gsm_typography, sms_measure
+
+    important = [piece for piece in fitted.dropped if piece in NEVER_SILENTLY]
+    if not important:
+        return []
+    whole = gsm_typography(
+        without_greeting(fitted.whole),
+        smart=channel.smart_encoding,
+        transliterate=channel.transliterate,
+    )
+    measure = sms_measure(whole.text)
+    why = (
+        f" (UCS-2 because of {', '.join(measure.non_gsm[:5])})"
+        if measure.encoding == "UCS-2"
+        else ""
+    )
+    ways = [f"raise max_segments to {measure.segments}"]
+    if measure.encoding == "UCS-2" and not channel.transliterate:
+        folded = sms_measure(
+            gsm_typography(without_greeting(fitted.whole), transliterate=True).text
+        ).segments
+        if folded <= channel.max_segments:
+            ways.insert(0, f"set transliterate: true (ê → e: {folded} segments)")
+    them = "them" if len(important) > 1 else "it"
+    ways.append(f"shorten {them}")
+    which = f" ({label})" if label else ""
+    return [
+        Problem(
+            f"the SMS{which} leaves out {' and '.join(important)} to fit max_segments "
+            f"{channel.max_segments}: with {them} it takes {measure.segments} segments{why}. "
+            f"To keep {them}: {', or '.join(ways)}; the other channels carry {them}",
+            config.path,
+            config.line_of("channels", name, "max_segments") or config.line_of("channels", name),
+            "max_segments",
+            name,
+            severity="warning",
+        )
+    ]
 
 
 def _corrected_context(

@@ -53,6 +53,7 @@ from broadcast.delivery.approval import (
     check_sender,
     differences,
     drop_unapproved_unseen,
+    held_reason,
     mode_of,
     person,
     refusal,
@@ -320,7 +321,7 @@ def continuity_problem(
     if not versions:
         return None
     first, latest = versions[0], versions[-1]
-    since = f"first sent at {incident.local_time(first.created_at)}" + (
+    since = f"first sent at {incident.local_time(first.went_out_at)}" + (
         f" from {first.source_path}" if first.source_path else ""
     )
     way_out = "if this file really continues that incident, run again with --continue-incident"
@@ -549,11 +550,8 @@ def peek(
                 ledger, incident, list(only) or list(config.channels), now, config=config
             )
             latest_update = ledger.latest_version(incident.id, UPDATE)
-            if (
-                decision.action == "reminder"
-                and latest_update is not None
-                and approval_needed(config, incident)
-            ):
+            needed = approval_needed(config, incident, ledger)
+            if decision.action == "reminder" and latest_update is not None and needed:
                 # A reminder under approval speaks for its due moment (see SendRun).
                 due = reminder_moment(incident, latest_update.created_at, now)
                 decision = replace(decision, now=due or decision.now)
@@ -561,7 +559,7 @@ def peek(
                 elsewhere = _sent_by_another_ledger(incident.id, ledger_identity(ledger), environ)
                 if elsewhere:
                     return replace(decision, note=elsewhere)
-            if decision.action == "new" and approval_needed(config, incident):
+            if decision.action == "new" and needed:
                 decision = _peek_approval(
                     ledger,
                     config,
@@ -635,6 +633,9 @@ def _peek_approval(
         if not changed:
             return replace(decision, now=moment)
         reasons.append(changed_reason(candidate, changed, incident.zone))
+    held = held_reason(config, incident, ledger)
+    if held is not None:
+        reasons.insert(0, held)
     return replace(
         decision, note=refusal(reasons, who, incident_path, mode_of(incident)).problems[0].message
     )
@@ -738,7 +739,7 @@ def _latest_update_sent(
     if incident.exercise:
         from broadcast.delivery.exercise import exercise_config
 
-        config = exercise_config(config)[0]
+        config = exercise_config(config, environ)[0]
     folder = state_folder(state_dir, config.folder, dict(environ))
     address = config.ledger or environ.get(LEDGER_ENV)
     if not address and not (folder / LEDGER_FILE).is_file():
@@ -967,6 +968,8 @@ class SendRun:
 
     # The approval a new version goes out under, when channels.yaml asks for one.
     approval: Any = None
+    # The sender's signature under that approval (approval.allowed_signers), kept with it.
+    sender_signature: str | None = None
     # Nobody confirms the counts (--yes, cron): check the first rows of each recipients file
     # before sending and the rest as they stream, so the first message leaves at once.
     stream_recipients: bool = False
@@ -1026,7 +1029,7 @@ class SendRun:
         if incident.exercise:
             from broadcast.delivery.exercise import exercise_config
 
-            config = exercise_config(config)[0]
+            config = exercise_config(config, self.environ)[0]
         folder = state_folder(self.state_dir, config.folder, dict(self.environ))
         self._address = config.ledger
         shared = bool(config.ledger or self.environ.get(LEDGER_ENV))
@@ -1493,7 +1496,9 @@ class SendRun:
         assert self.decision is not None
         if self.decision.action == "nothing":
             return False
-        if approval_needed(config, incident):
+        # The rest of a version already recorded passed this check when it was recorded.
+        history = self.ledger if self.decision.action != "continue" else None
+        if approval_needed(config, incident, history):
             return True
         version = self.decision.version
         return self.decision.action == "continue" and bool(version and version.approval_id)
@@ -1566,13 +1571,16 @@ class SendRun:
             if changed:
                 reasons.append(changed_reason(candidate, changed, incident.zone))
                 continue
-            check_sender(
+            self.sender_signature = check_sender(
                 candidate, config, incident.id, sender, self.signing_key, self.incident_path, line
             )
             self.approval = candidate.approval
             if decision.action in ("new", "reminder"):
                 self.decision = replace(decision, now=moment)
             return plan
+        held = held_reason(config, incident, self.ledger)
+        if held is not None:
+            reasons.insert(0, held)
         raise refusal(reasons, sender, self.incident_path, mode_of(incident), line)
 
     def _prepare(
@@ -1738,10 +1746,15 @@ class SendRun:
                 approval_id=self.approval.id if self.approval is not None else None,
                 sent_by=person(self.sender, self.environ),
                 exercise=incident.exercise,
+                sender_signature=self.sender_signature,
             )
         else:
             assert version is not None
             version = self.ledger.extend_channels(version.id, channels)
+            # Who sends the rest, and under their signature when approval asks for one.
+            self.ledger.add_continuation(
+                version.id, person(self.sender, self.environ), self.sender_signature
+            )
             recorded_facts = recorded_facts_of(self.ledger.recorded_texts(version.id))
         extra: dict[str, dict[str, Any]] = {
             c.name: {**recorded_facts.get(c.name, {})} for c in self.plan.channels

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
+from broadcast.input.characters import hidden_characters, why_refused
 from broadcast.input.incident import parse_duration
 from broadcast.input.model_errors import problems_from_validation
 from broadcast.input.schema import (
@@ -70,6 +71,10 @@ class _Channel(BaseModel):
     # Seen by the public (a post, a web page): an exercise uses it only through an
     # ``exercise:`` block naming another target (see delivery.exercise).
     PUBLIC: ClassVar[bool] = False
+    # For a public channel, the fields that say where it publishes (the account, the page,
+    # the folder the website serves): a drill takes part only with one of them of its own,
+    # different from the real one. A public type that names none never takes part.
+    DESTINATION: ClassVar[tuple[str, ...]] = ()
     # Its HTML is a web page styled by a stylesheet beside it, under a strict
     # Content-Security-Policy: what is added to it (an exercise's notice) carries no inline style.
     STYLESHEET: ClassVar[bool] = False
@@ -322,6 +327,8 @@ class TwitterChannel(_Channel):
     TEMPLATES: ClassVar[dict[str, str]] = {"text": "tweet.txt.j2"}
 
     PUBLIC: ClassVar[bool] = True
+    # The account: its user access token (the consumer key is the app, shared by accounts).
+    DESTINATION: ClassVar[tuple[str, ...]] = ("access_token",)
 
     type: Literal["twitter"]
     consumer_key: str
@@ -353,6 +360,7 @@ class WebBannerChannel(_Channel):
     }
 
     PUBLIC: ClassVar[bool] = True
+    DESTINATION: ClassVar[tuple[str, ...]] = ("output_dir",)
 
     type: Literal["web_banner"]
     output_dir: str
@@ -387,6 +395,7 @@ class FacebookChannel(_Channel):
     ENV_ONLY: ClassVar[tuple[str, ...]] = ("access_token",)
     TEMPLATES: ClassVar[dict[str, str]] = {"text": "facebook.txt.j2"}
     PUBLIC: ClassVar[bool] = True
+    DESTINATION: ClassVar[tuple[str, ...]] = ("page_id",)
 
     type: Literal["facebook"]
     page_id: str = Field(pattern=r"^\d{5,20}$")
@@ -441,6 +450,7 @@ class CapChannel(_Channel):
     # A reminder is an Update with the same words and a new promised time.
     REMINDER_TEMPLATES: ClassVar[dict[str, str]] = dict(TEMPLATES)
     PUBLIC: ClassVar[bool] = True
+    DESTINATION: ClassVar[tuple[str, ...]] = ("output_dir",)
 
     type: Literal["cap"]
     output_dir: str
@@ -688,7 +698,11 @@ def config_path(explicit: Path | None, environ: Mapping[str, str] = os.environ) 
 
 def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
     """Read channels.yaml; ``InputError`` lists every problem with its line."""
-    doc = load_yaml(path, what="configuration file")
+    try:
+        doc = load_yaml(path, what="configuration file")
+    except InputError as exc:
+        # A character refused in channels.sms.from is said of channel sms, field from.
+        raise InputError(_with_channel_names(exc.problems, None)) from None
     if not isinstance(doc.data, dict):
         raise InputError([Problem("channels.yaml is a list of 'field: value' lines", path, 1)])
     problems = _literal_secrets(doc)
@@ -747,6 +761,13 @@ def resolve_credentials(
     return values, problems
 
 
+def expand_references(text: str, environ: Mapping[str, str] = os.environ) -> str | None:
+    """``text`` with its ``${VAR}`` references read from ``environ``; None when one is unset."""
+    if any(not environ.get(var) for var in _ENV_REF.findall(text)):
+        return None
+    return _ENV_REF.sub(lambda m: environ[m.group(1)], text)
+
+
 def _field_names(kind: type[BaseModel]) -> list[str]:
     return [info.alias or name for name, info in kind.model_fields.items()]
 
@@ -783,6 +804,17 @@ def _expand_environment(
                             )
                         )
                 value = _ENV_REF.sub(lambda m: environ.get(m.group(1), ""), value)
+                if found := hidden_characters(value):
+                    # As the file's own text: the variable's value is refused the same way.
+                    problems.append(
+                        Problem(
+                            f"once its environment variables are read, {why_refused(found)}",
+                            doc.path,
+                            doc.line_of(("channels", name, key)),
+                            key,
+                            channel=name,
+                        )
+                    )
             fields[key] = value
         expanded[name] = fields
     data["channels"] = expanded
@@ -828,7 +860,7 @@ def _without_channel_tag(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
     return loc
 
 
-def _with_channel_names(problems: list[Problem], doc: YamlDocument) -> list[Problem]:
+def _with_channel_names(problems: list[Problem], doc: YamlDocument | None) -> list[Problem]:
     """Name the channel a problem is in: ``channels.sms.from`` → channel sms, field from."""
     out = []
     for problem in problems:
@@ -840,7 +872,11 @@ def _with_channel_names(problems: list[Problem], doc: YamlDocument) -> list[Prob
                     problem.message, problem.file, problem.line, rest, channel, problem.severity
                 )
             )
-        elif field.startswith("channels.") and problem.message.startswith("unknown channel type"):
+        elif (
+            doc is not None
+            and field.startswith("channels.")
+            and problem.message.startswith("unknown channel type")
+        ):
             channel = field.split(".", 1)[1]
             line = doc.line_of(("channels", channel, "type"))
             out.append(Problem(problem.message, problem.file, line, "type", channel))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -69,13 +69,80 @@ _ISO_DURATION = re.compile(r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)
 
 
 def parse_duration(text: str) -> timedelta | None:
-    """``2h``, ``90m``, ``1h30``, ``45 min``, ``1d``, ``PT2H`` → timedelta, else None."""
+    """``2h``, ``90m``, ``1h30``, ``45 min``, ``1d``, ``PT2H`` → timedelta, else None.
+
+    A number without a unit is None: ``2`` could be minutes, hours or a time of day.
+    """
     text = text.strip()
+    if text.isdigit():
+        return None
     match = _ISO_DURATION.match(text.upper()) or _DURATION.match(text)
     if not match or not any(match.groupdict().values()):
         return None
     parts = {k: int(v) if v else 0 for k, v in match.groupdict().items()}
     return timedelta(days=parts["d"], hours=parts["h"], minutes=parts["m"])
+
+
+# How a promise says it is a duration or a time of day, whatever the form after it.
+_IN = re.compile(r"^(?:in|dans)\s+(?P<rest>.+)$", re.IGNORECASE)
+_AT = re.compile(r"^(?:at|à|a)\s+(?P<rest>.+)$", re.IGNORECASE)
+_CLOCK = re.compile(r"^(?P<h>\d{1,2})\s*(?::|h)\s*(?P<m>\d{2})?$", re.IGNORECASE)
+_COLON_CLOCK = re.compile(r"^(?P<h>\d{1,2}):(?P<m>\d{2})$")
+# Two readings of a promise closer than this are the same promise, near enough.
+AMBIGUITY = timedelta(hours=1)
+
+
+class HoursOrClock(timedelta):
+    """A duration written ``18h`` or ``1h30``, which French also reads as a time of day
+    ("18h", 6 pm): ``clock`` is that other reading. Whether it is ambiguous depends on the
+    moment the message goes out (``promise_problems``)."""
+
+    clock: time
+    written: str
+
+    def __new__(cls, duration: timedelta, clock: time, written: str) -> HoursOrClock:
+        made = super().__new__(cls, seconds=duration.total_seconds())
+        made.clock = clock
+        made.written = written
+        return made
+
+    def __reduce__(self) -> Any:
+        return (HoursOrClock, (timedelta(seconds=self.total_seconds()), self.clock, self.written))
+
+
+def read_promise(text: str) -> timedelta | time | None:
+    """``next_update`` as written: a duration (``2h``, ``90m``, ``in 18h``, ``dans 2h``), a
+    time of day (``18:00``, ``at 18h``, ``à 18h30``), or None when it is neither (a date is
+    read by the model). ``18h`` and ``1h30`` are durations that remember their other reading
+    (``HoursOrClock``). ``ValueError`` for a number without a unit or an impossible time."""
+    text = " ".join(text.split())
+    if text.isdigit():
+        raise ValueError(
+            f"'{text}' has no unit: write {text}h for hours, {text}m for minutes, or a time "
+            f"of day such as {int(text) % 24:02d}:00"
+        )
+    explicit = _IN.match(text)
+    if explicit:
+        duration = parse_duration(explicit["rest"])
+        if duration is None:
+            raise ValueError(f"'{text}': after 'in', write a duration such as 2h, 90m or 1h30")
+        return timedelta(seconds=duration.total_seconds())
+    at = _AT.match(text)
+    clock = _CLOCK.match(at["rest"]) if at else _COLON_CLOCK.match(text)
+    if clock:
+        hour, minute = int(clock["h"]), int(clock["m"] or 0)
+        if hour > 23 or minute > 59:
+            raise ValueError(f"'{text}' is not a time of day (00:00 to 23:59)")
+        return time(hour, minute)
+    if at:
+        raise ValueError(f"'{text}': after 'at', write a time of day such as 18:00")
+    duration = parse_duration(text)
+    if duration is None:
+        return None
+    bare = _CLOCK.fullmatch(text.replace(" ", ""))
+    if bare and "h" in text.lower() and int(bare["h"]) < 24 and int(bare["m"] or 0) < 60:
+        return HoursOrClock(duration, time(int(bare["h"]), int(bare["m"] or 0)), text)
+    return duration
 
 
 class FaqEntry(BaseModel):
@@ -230,7 +297,8 @@ class Incident(BaseModel):
     summary: str = Field(min_length=1)
     actions: str | None = None
     eta: datetime | None = None
-    next_update: timedelta | datetime | None = None
+    # A duration, a time of day (today, in the incident's timezone) or a date and time.
+    next_update: timedelta | datetime | time | None = None
     apology: str | None = None
     compensation: str | None = None
     # The way in for people without internet: a free number, a radio, a place to go.
@@ -264,6 +332,10 @@ class Incident(BaseModel):
                 text = getattr(translation, field)
                 if text is not None and "\n" in text:
                     raise ValueError(f"translations.{code}.{field} must be a single line")
+                if text is not None and "\t" in text:
+                    raise ValueError(
+                        f"translations.{code}.{field} holds a tab (U+0009): write a space"
+                    )
             out[language] = translation
         return out
 
@@ -307,6 +379,9 @@ class Incident(BaseModel):
     def _single_line(cls, value: str | None) -> str | None:
         if value is not None and "\n" in value:
             raise ValueError("must be a single line (it is shown as is on every channel)")
+        if value is not None and "\t" in value:
+            # A control character: only a text of several lines may keep one (see characters).
+            raise ValueError("holds a tab (U+0009): write a space; a line of text has no tab")
         return value
 
     @field_validator("link", "feedback_url")
@@ -329,15 +404,17 @@ class Incident(BaseModel):
     @classmethod
     def _duration_or_time(cls, value: Any) -> Any:
         if isinstance(value, str):
-            duration = parse_duration(value)
-            if duration is not None:
-                if duration <= timedelta(0):
+            promise = read_promise(value)
+            if isinstance(promise, timedelta):
+                if promise <= timedelta(0):
                     raise ValueError("the next update must come after some time, e.g. 2h")
-                return duration
+                return promise
+            if promise is not None:
+                return promise
             if not re.match(r"^\d{4}-\d{2}-\d{2}", value.strip()):
                 raise ValueError(
-                    f"'{value}' is neither a duration (2h, 90m, 1h30) nor a date and time "
-                    "(2026-11-22 14:00)"
+                    f"'{value}' is neither a duration (2h, 90m, 1h30, in 18h), a time of day "
+                    "(18:00) nor a date and time (2026-11-22 14:00)"
                 )
         return value
 
@@ -455,8 +532,150 @@ class Incident(BaseModel):
             return None
         if isinstance(self.next_update, timedelta):
             return (now + self.next_update).astimezone(self.zone)
-        promised = self.next_update.astimezone(self.zone)
+        promised = self.written_moment(now)
+        assert promised is not None  # a date and time, or a time of day
         return promised if promised > now else (now + RENEWED_PROMISE).astimezone(self.zone)
+
+    def promise_said(self, now: datetime) -> str | None:
+        """The next update a message written at ``now`` promises, in the incident's language
+        and as its messages say it: ``Prochain point promis : aujourd'hui à 18h
+        (2026-11-22 18:00 CET)``. None when there is no promise."""
+        promised = self.next_update_at(now)
+        if promised is None:
+            return None
+        said = said_time(promised, now, self.locale, self.zone)
+        words = _PROMISE_WORDS.get(self.language, _PROMISE_WORDS["en"])
+        return f"{words} {said} ({self.local_time(promised)})"
+
+    def written_moment(self, now: datetime) -> datetime | None:
+        """The moment ``next_update`` names when it is a date and time, or a time of day
+        (today, in the incident's timezone, for a message written at ``now``); None for a
+        duration or no promise."""
+        if isinstance(self.next_update, datetime):
+            return self.next_update.astimezone(self.zone)
+        if isinstance(self.next_update, time):
+            return _today_at(now, self.next_update, self.zone)
+        return None
+
+
+def _today_at(now: datetime, clock: time, zone: ZoneInfo) -> datetime:
+    """``clock`` on the day of ``now`` in ``zone`` (a time a change of hour skips or repeats
+    is read as the zone's rules say: fold 0)."""
+    day = now.astimezone(zone).date()
+    return datetime.combine(day, clock, tzinfo=zone)
+
+
+def promise_problems(incident: Incident, doc: YamlDocument, now: datetime) -> list[Problem]:
+    """What is wrong with ``next_update`` for a message written at ``now``: a ``18h`` that
+    reads two ways ("in 18 hours", "at 18:00 today") which both lie ahead and differ by more
+    than ``AMBIGUITY`` is refused, naming both times and how to write each; a time of day
+    that has passed is a warning (the messages promise one an hour from now)."""
+    promise = incident.next_update
+    if incident.ended or promise is None:
+        return []
+    line = doc.line_of(("next_update",))
+    if isinstance(promise, HoursOrClock):
+        zone = incident.zone
+        later = (now + promise).astimezone(zone)
+        today = _today_at(now, promise.clock, zone)
+        if today > now and abs(later - today) > AMBIGUITY:
+            hours = promise.written.replace(" ", "")
+            return [
+                Problem(
+                    f"'{promise.written}' reads two ways: in {_spelled(promise)} "
+                    f"({said_time(later, now, incident.locale, zone)}), or at "
+                    f"{promise.clock:%H:%M} today ({said_time(today, now, incident.locale, zone)})."
+                    f' Write next_update: "in {hours}" for the first, or next_update: '
+                    f'"{promise.clock:%H:%M}" for the second',
+                    doc.path,
+                    line,
+                    "next_update",
+                )
+            ]
+    if isinstance(promise, time):
+        meant = _today_at(now, promise, incident.zone)
+        if meant <= now:
+            return [
+                Problem(
+                    f"the promised next update time, {promise:%H:%M} today, has passed; the "
+                    "messages now promise one an hour from now "
+                    f"({incident.local_time(now + RENEWED_PROMISE)}): give a new time, or a "
+                    "duration such as in 2h",
+                    doc.path,
+                    line,
+                    "next_update",
+                    severity="warning",
+                )
+            ]
+    return []
+
+
+# The fields that hold words people read (a "#Mareuil" cut from one is a lost word).
+TEXT_FIELDS = frozenset({*TRANSLATED, "q", "a", "description"})
+
+
+# The same in channels.yaml: the organisation's name and contact, the email's signature.
+CONFIG_TEXT_FIELDS = frozenset({"organisation", "contact", "sign_off"})
+
+
+def comment_problems(
+    doc: YamlDocument | None, fields: frozenset[str] = TEXT_FIELDS
+) -> list[Problem]:
+    """A warning for each text written without quotes and followed by `` #...`` on its line:
+    YAML reads that as a comment, so "Coupure à #Mareuil" arrives as "Coupure à"."""
+    if doc is None:
+        return []
+    problems = []
+    for loc, (line, comment) in sorted(doc.comments.items(), key=lambda item: item[1][0]):
+        name = next((part for part in reversed(loc) if isinstance(part, str)), "")
+        if name not in fields:
+            continue
+        shown = comment if len(comment) <= 40 else comment[:39] + "…"
+        problems.append(
+            Problem(
+                f"the text stops before '{shown}': in YAML, a space then # starts a comment, "
+                f"so what follows is not part of {name}. To keep it, put the whole text in "
+                'double quotes ("..."); to mean a comment, move it to a line of its own',
+                doc.path,
+                line,
+                dotted(loc),
+                severity="warning",
+            )
+        )
+    return problems
+
+
+def _spelled(duration: timedelta) -> str:
+    hours, rest = divmod(int(duration.total_seconds()) // 60, 60)
+    said = f"{hours} hour{'s' * (hours != 1)}"
+    return f"{said} {rest} minutes" if rest else said
+
+
+# What leads a promise shown to the person who sends it (validate, preview, confirmation).
+_PROMISE_WORDS = {"fr": "Prochain point promis :", "en": "Next update promised:"}
+# "today", "tomorrow" and the day's name, in the languages the templates ship.
+_DAYS = {
+    "fr": ("aujourd'hui à {time}", "demain à {time}", "le {date} à {time}"),
+    "en": ("today at {time}", "tomorrow at {time}", "on {date} at {time}"),
+}
+
+
+def said_time(moment: datetime, now: datetime, locale: str, zone: tzinfo) -> str:
+    """A promised moment as a person of ``locale`` reads it: ``aujourd'hui à 18h``,
+    ``demain à 7h30``, ``tomorrow at 07:30``, ``le lundi 23 novembre à 9h``."""
+    from babel.dates import format_date, format_time
+
+    local = moment.astimezone(zone)
+    language = locale.split("_")[0]
+    if language == "fr":
+        clock = f"{local.hour}h{local.minute:02d}" if local.minute else f"{local.hour}h"
+    else:
+        clock = format_time(local, "short", locale=locale).replace("\u202f", " ")
+    days = (local.date() - now.astimezone(zone).date()).days
+    today, tomorrow, other = _DAYS.get(language, _DAYS["en"])
+    pattern = today if days == 0 else tomorrow if days == 1 else other
+    date = format_date(local, "EEEE d MMMM", locale=locale) if days not in (0, 1) else ""
+    return pattern.format(time=clock, date=date)
 
 
 class _FieldError(ValueError):

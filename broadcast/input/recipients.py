@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import io
 import json
 import os
 import re
@@ -25,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, NamedTuple
 
+from broadcast.input.characters import hidden_characters
+from broadcast.input.files import open_regular
 from broadcast.problems import InputError, Problem
 
 Kind = Literal["phone", "email"]
@@ -85,12 +88,15 @@ def read_recipients(
     problems: list[Problem] | None = None,
     progress: RecipientCount | None = None,
     until_line: int | None = None,
+    name_problems: list[Problem] | None = None,
 ) -> Iterator[Recipient]:
     """Yield each row's valid, normalised contact in file order; report the rest into ``problems``.
 
     Duplicates are not removed here (that needs memory or a ledger); ``count_recipients`` does.
     ``progress`` follows the last line read; with ``until_line``, reading stops after that
-    line, and ``progress.complete`` says whether the file ended there.
+    line, and ``progress.complete`` says whether the file ended there. With ``name_problems``
+    (the names go into the text: ``personalise``), a name holding a control or hidden format
+    character (``input.characters``) is an error there, with its line; it is never quoted.
     """
     normalise = _phone_normaliser(default_region) if kind == "phone" else _email_normaliser()
     with _open_csv(path, channel) as (reader, header_line):
@@ -144,10 +150,29 @@ def read_recipients(
                         )
                     )
                 continue
+            name = _cell(row, columns.get("name"))
+            hidden = (
+                hidden_characters(name, multiline=False)
+                if name_problems is not None and not name.isprintable()
+                else None
+            )
+            if hidden and name_problems is not None:
+                name_problems.append(
+                    Problem(
+                        f"the name on this line holds {', '.join(hidden[:4])}: a control or "
+                        "hidden format character would be written into this recipient's "
+                        "message (a bidirectional override makes a name read backwards); "
+                        "remove it from the file",
+                        path,
+                        line,
+                        "name",
+                        channel,
+                    )
+                )
             yield Recipient(
                 line=line,
                 address=address,
-                name=clean_name(_cell(row, columns.get("name"))),
+                name=clean_name(name),
                 locale=_cell(row, columns.get("locale")) or None,
             )
 
@@ -209,7 +234,7 @@ def _count_cache_file(path: Path, kind: Kind, region: str | None, channel: str |
 
 def _content_hash(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with open_regular(path, "recipients file") as handle:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
@@ -282,7 +307,7 @@ def check_encoding(path: Path, channel: str | None = None) -> int:
     lines = 0
     last = b""
     try:
-        with path.open("rb") as handle:
+        with open_regular(path, "recipients file", channel) as handle:
             while chunk := handle.read(1 << 20):
                 if not chunk.isascii() or decoder.getstate()[0]:
                     try:
@@ -324,14 +349,13 @@ class _open_csv:
         self.channel = channel
 
     def __enter__(self) -> tuple[csv.DictReader[str], int]:
+        # A regular file only: /dev/zero would be read for ever, a pipe waited on.
+        binary = open_regular(self.path, "recipients file", self.channel)
+        self.handle = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
         try:
-            self.handle = self.path.open(encoding="utf-8-sig", newline="")
             first = self.handle.readline()
-        except FileNotFoundError:
-            raise InputError(
-                [Problem("recipients file not found", self.path, channel=self.channel)]
-            ) from None
         except UnicodeDecodeError:
+            self.handle.close()
             raise InputError(
                 [
                     Problem(

@@ -8,11 +8,11 @@ problem, as pydantic's error items (``type``, ``loc``, ``msg``, ``input``, ``ctx
 ``model_errors`` words for people.
 
 What is supported is what the models use: ``str`` (stripped), ``int``, ``float``, ``bool``,
-``datetime``, ``timedelta``, ``Path``, ``Any``, ``Literal``, ``X | None`` and other unions,
-``list``, ``dict`` (with a key pattern), nested models and a union chosen by a ``type`` field;
-``Field`` bounds (``ge``, ``gt``, ``le``, lengths, ``pattern``), aliases, defaults; validators
-before and after a field and after the whole model. Scalars from YAML arrive as text: a number,
-a truth value or a date is read from its text, as pydantic's lax mode does.
+``datetime``, ``timedelta``, ``time``, ``Path``, ``Any``, ``Literal``, ``X | None`` and other
+unions, ``list``, ``dict`` (with a key pattern), nested models and a union chosen by a ``type``
+field; ``Field`` bounds (``ge``, ``gt``, ``le``, lengths, ``pattern``), aliases, defaults;
+validators before and after a field and after the whole model. Scalars from YAML arrive as
+text: a number, a truth value or a date is read from its text, as pydantic's lax mode does.
 
 Annotations are read when a model first validates, not when it is defined: importing the models
 stays cheap.
@@ -27,7 +27,7 @@ import sys
 import types
 import typing
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -386,6 +386,8 @@ def _dump(value: Any, mode: str, by_alias: bool, exclude_none: bool) -> Any:
         return text[:-6] + "Z" if text.endswith("+00:00") else text
     if isinstance(value, timedelta):
         return _iso_duration(value)
+    if isinstance(value, time):
+        return value.isoformat(timespec="minutes")
     if isinstance(value, Path):
         return str(value)
     return value
@@ -688,6 +690,14 @@ def _duration(given: Any, loc: Location, problems: _Problems, strip: bool) -> ti
     raise _Invalid
 
 
+def _clock(given: Any, loc: Location, problems: _Problems, strip: bool) -> time:
+    """A time of day: given as one by a validator that read it from its text."""
+    if isinstance(given, time):
+        return given
+    problems.add("time_type", loc, "Input should be a valid time", given)
+    raise _Invalid
+
+
 def _path(given: Any, loc: Location, problems: _Problems, strip: bool) -> Path:
     if isinstance(given, Path):
         return given
@@ -704,6 +714,7 @@ _SCALARS: dict[Any, Callable[[Any, Location, _Problems, bool], Any]] = {
     bool: _truth,
     datetime: _moment,
     timedelta: _duration,
+    time: _clock,
     Path: _path,
 }
 

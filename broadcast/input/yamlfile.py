@@ -10,6 +10,10 @@ larger than ``MAX_FILE_BYTES`` is not read; composing stops beyond ``MAX_VALUES`
 few hundred bytes cannot expand to gigabytes, and an alias inside the block it names is refused.
 Every limit is an ``InputError`` with the file, the line and the field; nothing recurses deeper
 than ``MAX_DEPTH``.
+
+No value and no key may hold a control character or a format character that hides text
+(``characters``: an ESC written as the escape ``\\e``, a bidirectional override): every file
+read here, the incident and channels.yaml alike, is refused with the line and field of each.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import Any, NoReturn
 
 import yaml
 
+from broadcast.input.characters import hidden_characters, why_refused
+from broadcast.input.files import open_regular
 from broadcast.problems import InputError, Problem
 
 Location = tuple[str | int, ...]
@@ -49,12 +55,15 @@ _BOMS = (
 class YamlDocument:
     """A parsed YAML file: its data and the line (1-based) where each field path starts."""
 
-    __slots__ = ("data", "lines", "path")
+    __slots__ = ("comments", "data", "lines", "path")
 
     def __init__(self, path: Path, data: Any, lines: dict[Location, int] | None = None) -> None:
         self.path = path
         self.data = data
         self.lines: dict[Location, int] = {} if lines is None else lines
+        # Plain (unquoted) values followed on their last line by `` #...``, which YAML reads
+        # as a comment: the line and the comment, for a text that lost its "#Mareuil".
+        self.comments: dict[Location, tuple[int, str]] = {}
 
     def line_of(self, location: Sequence[str | int]) -> int | None:
         """Line of ``location`` or of the nearest enclosing field that exists in the file."""
@@ -109,7 +118,7 @@ def load_yaml(path: Path, what: str = "file") -> YamlDocument:
     doc = YamlDocument(path=path, data=None, lines={(): node.start_mark.line + 1})
     problems: list[Problem] = []
     try:
-        doc.data = _Builder(doc, problems).build(node, ())
+        doc.data = _Builder(doc, problems, text).build(node, ())
     except _LimitReached as exc:
         raise InputError([Problem(exc.message, path, exc.line, exc.field)]) from None
     except (RecursionError, MemoryError) as exc:
@@ -121,13 +130,12 @@ def load_yaml(path: Path, what: str = "file") -> YamlDocument:
 
 def _read_text(path: Path, what: str) -> str:
     """The file as text: at most ``MAX_FILE_BYTES``, UTF-8, or a problem saying what it is."""
-    try:
-        with path.open("rb") as handle:
+    # A regular file only: /dev/zero or a pipe would never end, a folder is no text.
+    with open_regular(path, what) as handle:
+        try:
             raw = handle.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError([Problem(f"{what} not found", file=path)]) from None
-    except OSError as exc:
-        raise InputError([Problem(f"cannot read {what}: {exc.strerror}", file=path)]) from None
+        except OSError as exc:
+            raise InputError([Problem(f"cannot read {what}: {exc.strerror}", path)]) from None
     if len(raw) > MAX_FILE_BYTES:
         raise InputError(
             [
@@ -278,9 +286,10 @@ else:  # a PyYAML built without libyaml
 class _Builder:
     """Node graph to plain data, following aliases within ``MAX_VALUES`` and ``MAX_DEPTH``."""
 
-    def __init__(self, doc: YamlDocument, problems: list[Problem]) -> None:
+    def __init__(self, doc: YamlDocument, problems: list[Problem], text: str = "") -> None:
         self.doc = doc
         self.problems = problems
+        self.text_lines = text.split("\n")
         self.built = 0
         # Blocks being built, by id: an alias to one of them is an alias inside itself.
         self.open: set[int] = set()
@@ -299,6 +308,9 @@ class _Builder:
             # A plain scalar's style is None from PyYAML's parser, "" from libyaml's.
             if node.tag == _NULL_TAG and not node.style:
                 return None
+            self._check_characters(node.value, node, loc)
+            if not node.style and node.value:
+                self._note_comment(node, loc)
             return node.value
         self.open.add(id(node))
         try:
@@ -307,6 +319,24 @@ class _Builder:
             return self._sequence(node, loc)
         finally:
             self.open.discard(id(node))
+
+    def _check_characters(self, text: str, node: yaml.Node, loc: Location) -> None:
+        """A problem for a value or a key holding a character no text may hold (see
+        ``characters``): from an escape, or pasted."""
+        found = hidden_characters(text)
+        if found:
+            self.problems.append(
+                Problem(why_refused(found), self.doc.path, node.start_mark.line + 1, dotted(loc))
+            )
+
+    def _note_comment(self, node: yaml.Node, loc: Location) -> None:
+        """Remember a `` #...`` after a plain value on its line (see ``YamlDocument``)."""
+        end = node.end_mark
+        if end.line >= len(self.text_lines):
+            return
+        rest = self.text_lines[end.line][end.column :]
+        if rest[:1].isspace() and rest.lstrip().startswith("#"):
+            self.doc.comments.setdefault(loc, (end.line + 1, rest.strip()))
 
     def _follow(self, alias: _Alias, loc: Location) -> Any:
         if id(alias.value) in self.open:
@@ -340,6 +370,9 @@ class _Builder:
                 problems.append(Problem("a key must be a plain word", doc.path, line))
                 continue
             key = key_node.value
+            if hidden_characters(key, multiline=False):
+                self._check_characters(key, key_node, loc)
+                continue
             if len(key) > MAX_KEY_LENGTH:
                 problems.append(
                     Problem(

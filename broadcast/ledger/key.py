@@ -14,6 +14,7 @@ import base64
 import binascii
 import os
 import secrets
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +52,7 @@ def load_key(environ: Mapping[str, str], create: bool) -> RecipientKey | None:
         return RecipientKey(_decode(environ[KEY_ENV], f"the {KEY_ENV} variable"), KEY_ENV)
     path = key_file(environ)
     try:
-        text = path.read_text(encoding="ascii")
+        text = _read_regular(path)
     except FileNotFoundError:
         if not create:
             return None
@@ -108,6 +109,16 @@ def _create(path: Path) -> bytes:
             f"writable, or set {KEY_ENV} to a key of your own"
         ) from None
     return base64.b64decode(text)
+
+
+def _read_regular(path: Path) -> str:
+    """The key file's text, once it is known to be a regular file: a named pipe there would
+    hang every run, a device (``/dev/zero``) never end (as ``input.files`` reads a user's)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(0, "it is not a regular file (a pipe, a device or a folder)")
+        return handle.read(4096).decode("ascii")
 
 
 def _reason(exc: BaseException) -> str:

@@ -363,6 +363,25 @@ class Version:
     approval_id: int | None = None  # the approval it went out under, if one was needed
     sent_by: str | None = None  # the person who sent it (``--as``, BROADCAST_USER, login)
     exercise: bool = False
+    # When the run handed it to the providers (its clock); ``created_at`` is the moment its
+    # texts speak for, which under an approval is the approval's, earlier. None: an older row.
+    sent_at: datetime | None = None
+    # The sender's SSH signature (approval.allowed_signers), None when the send was unsigned.
+    sender_signature: str | None = None
+
+    @property
+    def went_out_at(self) -> datetime:
+        """When it was handed out: ``sent_at``, or for an older row its ``created_at``."""
+        return self.sent_at or self.created_at
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """A later run that sent (the rest of) a version: who, when, and their signature."""
+
+    sent_by: str
+    sent_at: datetime
+    sender_signature: str | None = None
 
 
 @dataclass(frozen=True)
@@ -751,8 +770,10 @@ class Ledger:
         approval_id: int | None = None,
         sent_by: str | None = None,
         exercise: bool = False,
+        sender_signature: str | None = None,
     ) -> Version:
-        """Record a new version with its rendered texts ``(channel, locale, part, text)``.
+        """Record a new version with its rendered texts ``(channel, locale, part, text)``,
+        handed out now (``sent_at``, the ledger's clock) with texts speaking for ``created_at``.
 
         The ``pending`` deliveries of the incident's earlier versions become ``superseded``
         in the same transaction: from now on only this version is handed out.
@@ -760,8 +781,9 @@ class Ledger:
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO versions (incident_id, content_hash, kind, status, created_at,"
-                " next_update_at, run_by, channels, source_path, approval_id, sent_by, exercise)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                " next_update_at, run_by, channels, source_path, approval_id, sent_by, exercise,"
+                " sent_at, sender_signature)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     incident_id,
                     content_hash,
@@ -775,6 +797,8 @@ class Ledger:
                     approval_id,
                     sent_by,
                     int(exercise),
+                    self._stamp(),
+                    sender_signature,
                 ),
             )
             version_id = int(cursor.fetchone()[0])
@@ -874,6 +898,31 @@ class Ledger:
         updated = self.version(version_id)
         assert updated is not None
         return updated
+
+    def add_continuation(
+        self, version_id: int, sent_by: str, sender_signature: str | None = None
+    ) -> None:
+        """A later run sends (the rest of) a version: who, when (now), and its signature."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO continued_by (version_id, sent_by, sent_at, sender_signature)"
+                " VALUES (?, ?, ?, ?)",
+                (version_id, sent_by, self._stamp(), sender_signature),
+            )
+
+    def continuations(self, version_id: int) -> list[Continuation]:
+        """The later runs that sent (the rest of) a version, oldest first."""
+        rows = self.db.execute(
+            "SELECT sent_by, sent_at, sender_signature FROM continued_by WHERE version_id = ?"
+            " ORDER BY id",
+            (version_id,),
+        ).fetchall()
+        return [
+            Continuation(
+                row["sent_by"], datetime.fromisoformat(row["sent_at"]), row["sender_signature"]
+            )
+            for row in rows
+        ]
 
     # -- approvals -----------------------------------------------------------------------
 
@@ -1708,6 +1757,25 @@ _SHARED_WORK = """
 
 MIGRATIONS = (*MIGRATIONS, _SHARED_WORK)
 
+# 8: when each version was really handed out (under an approval its ``created_at`` is the
+# approval's moment, which its texts speak for), and the sender's signature when it signed;
+# the runs that sent the rest of a version later (--channel, a re-run after a crash, retry),
+# each with who and whether signed: a row each, so runs on several hosts never overwrite.
+_SENT_AT_AND_SENDER_SIGNATURE = """
+    ALTER TABLE versions ADD COLUMN sent_at TEXT;
+    ALTER TABLE versions ADD COLUMN sender_signature TEXT;
+    CREATE TABLE continued_by (
+        id INTEGER PRIMARY KEY,
+        version_id INTEGER NOT NULL REFERENCES versions (id),
+        sent_by TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        sender_signature TEXT
+    );
+    CREATE INDEX continued_by_version ON continued_by (version_id, id)
+"""
+
+MIGRATIONS = (*MIGRATIONS, _SENT_AT_AND_SENDER_SIGNATURE)
+
 
 def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
     try:
@@ -1767,6 +1835,8 @@ def _version(row: sqlite3.Row) -> Version:
         approval_id=row["approval_id"],
         sent_by=row["sent_by"],
         exercise=bool(row["exercise"]),
+        sent_at=datetime.fromisoformat(row["sent_at"]) if row["sent_at"] else None,
+        sender_signature=row["sender_signature"],
     )
 
 

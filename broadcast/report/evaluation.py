@@ -54,8 +54,9 @@ def post_incident_report(ledger: Ledger, incident: Incident, now: datetime) -> d
 
     Times are ISO 8601 in the incident's timezone, durations are whole seconds. A message
     "went out" when the provider took it: the first ``sent`` delivery's ``updated_at``. A
-    promise (``next_update_at``) is answered by the next version, when that one went out (its
-    own time if nothing of it was sent); the last one is ``pending`` or ``overdue`` at ``now``.
+    promise (``next_update_at``) is answered by the next version, when that one went out (when
+    it was handed out if nothing of it was sent); the last one is ``pending`` or ``overdue`` at
+    ``now``.
     """
     zone = incident.zone
 
@@ -140,7 +141,7 @@ def post_incident_report(ledger: Ledger, incident: Incident, now: datetime) -> d
             promise["outcome"] = NO_PROMISE
         elif index + 1 < len(versions):
             following = versions[index + 1]
-            answered = went_out(following) or following.created_at
+            answered = went_out(following) or following.went_out_at
             late = _seconds(answered - version.next_update_at)
             promise.update(
                 outcome=KEPT if late <= 0 else LATE,
@@ -177,7 +178,7 @@ def post_incident_report(ledger: Ledger, incident: Incident, now: datetime) -> d
         while first_closed > 0 and versions[first_closed - 1].status == ended_status:
             first_closed -= 1
         final = versions[first_closed]
-        end_published_at = went_out(final) or final.created_at
+        end_published_at = went_out(final) or final.went_out_at
         ended_at = _recorded_end(ledger, final) or final.created_at
 
     correction = None

@@ -12,6 +12,7 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from broadcast.content.typography import french
 from broadcast.report.evaluation import KEPT, LATE, PENDING_PROMISE
 from broadcast.report.svg import (
     PROMISE_INK,
@@ -135,7 +136,9 @@ def report_html(data: dict[str, Any]) -> str:
     for table in report_tables(data, language):
         out.append(_html_table(table))
     out += ["</main>", "</body>", "</html>"]
-    return "\n".join(out) + "\n"
+    page = "\n".join(out) + "\n"
+    # French spacing, as on every other French surface: one pass over the page's text.
+    return french(page, markup=True) if language == "fr" else page
 
 
 def _esc(text: object) -> str:

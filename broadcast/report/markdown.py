@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
+from broadcast.content.typography import french
 from broadcast.report.tables import (
     local_time,
     report_heading,
@@ -57,7 +58,9 @@ def report_markdown(data: dict[str, Any]) -> str:
             if tone == "strong":
                 cells = [f"**{cell}**" for cell in cells]
             out.append("| " + " | ".join(cells) + " |")
-    return "\n".join(out) + "\n"
+    text = "\n".join(out) + "\n"
+    # French spacing, as on every other French surface: one pass over the text.
+    return french(text) if language == "fr" else text
 
 
 def _md(text: str) -> str:

@@ -24,11 +24,24 @@ if TYPE_CHECKING:
 
 
 def people_of(ledger: Ledger, version: Version, incident: Incident) -> dict[str, Any]:
-    """Who sent the version and who approved it (and when), as the ledger keeps them."""
+    """Who sent the version and who approved it (and when, and whether each signed), as the
+    ledger keeps them. ``sent_at`` is when it was handed out; ``texts_at`` the moment its
+    texts speak for (under an approval, the approval's: earlier than the send)."""
     approval = ledger.approval(version.approval_id) if version.approval_id else None
     return {
         "sent_by": version.sent_by,
-        "sent_at": version.created_at.astimezone(incident.zone).isoformat(),
+        "sent_at": version.went_out_at.astimezone(incident.zone).isoformat(),
+        "sender_signed": version.sender_signature is not None,
+        "texts_at": version.created_at.astimezone(incident.zone).isoformat(),
+        # Later runs that sent the rest of it (--channel, a re-run, retry).
+        "continued_by": [
+            {
+                "by": c.sent_by,
+                "at": c.sent_at.astimezone(incident.zone).isoformat(),
+                "signed": c.sender_signature is not None,
+            }
+            for c in ledger.continuations(version.id)
+        ],
         "approved_by": approval.approved_by if approval else None,
         "approved_at": approval.approved_at.astimezone(incident.zone).isoformat()
         if approval

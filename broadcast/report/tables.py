@@ -77,6 +77,7 @@ FRENCH = {
     ),
     "#{number} sent by {who}": "n°{number} envoyé par {who}",
     ", approved by {who}": ", approuvé par {who}",
+    " (signed)": " (signé)",
     "{count} reminder(s) out of {versions} message(s) ({share:.0%}).": (
         "{count} rappel(s) sur {versions} message(s) ({share:.0%})."
     ),
@@ -88,7 +89,9 @@ FRENCH = {
     "after the start": "après le début",
     "version": "version",
     "Updates": "Mises à jour",
-    "time": "heure",
+    # The moment a version's texts speak for (under an approval, the approval's); "went out"
+    # is when it was handed to providers.
+    "texts as of": "textes à",
     "kind": "type",
     "status": "état",
     "went out": "parti",
@@ -379,8 +382,10 @@ def report_summary(data: dict[str, Any], language: str = "en") -> list[str]:
         )
     people = [
         say("#{number} sent by {who}", language, number=v["number"], who=v["sent_by"])
+        + (say(" (signed)", language) if v.get("sender_signed") else "")
         + (
             say(", approved by {who}", language, who=v["approved_by"])
+            + (say(" (signed)", language) if v.get("approval_signed") else "")
             if v.get("approved_by")
             else ""
         )
@@ -452,7 +457,14 @@ def report_tables(data: dict[str, Any], language: str = "en") -> list[ReportTabl
         "updates",
         t("Updates"),
         columns(
-            "#", "time", "kind", "status", "went out", "sent", "failed", "next update promised"
+            "#",
+            "texts as of",
+            "kind",
+            "status",
+            "went out",
+            "sent",
+            "failed",
+            "next update promised",
         ),
         [
             (

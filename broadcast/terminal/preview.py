@@ -44,6 +44,10 @@ def show_validation(plan: Plan) -> None:
             style="bold green",
         )
     )
+    # What the promise means, in the incident's language: "18h" is not read two ways unseen.
+    promise = plan.incident.promise_said(plan.now)
+    if promise:
+        out.print(Text(promise, style="bold"))
 
 
 def show_preview(plan: Plan, html_source: bool, dry_run: bool | None = None) -> None:
@@ -59,6 +63,9 @@ def show_preview(plan: Plan, html_source: bool, dry_run: bool | None = None) -> 
         if next_update is not None:
             heading.append(f" · next update promised for {next_update:%Y-%m-%d %H:%M %Z}")
         out.print(heading)
+        promise = incident.promise_said(plan.now)
+        if promise:
+            out.print(Text(promise, style="bold"))
     for channel in plan.channels:
         panel = _channel_panels(channel, html_source)
         if not channel.problems:

@@ -45,6 +45,9 @@ def confirm_send(plan: Plan) -> bool:
     out.print(table)
     show_skipped(out, plan.skipped)
     _show_warnings(out, [p for p in plan.all_problems if not p.is_error], "To send with")
+    promise = plan.incident.promise_said(plan.now) if plan.incident is not None else None
+    if promise:
+        out.print(Text(promise, "bold"))
     # As Text: a plain string is rich markup, where "[y/N]" is a tag and vanishes.
     # The mode is said right above the question: a tired "y" knows what it sends.
     if plan.incident is not None and plan.incident.exercise:

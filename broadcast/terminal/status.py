@@ -40,26 +40,35 @@ def show_status(summary: dict[str, Any]) -> None:
     out.print(Text("Versions", "bold"))
     for v in summary["versions"]:
         zone = summary["timezone"]
+        number = v.get("number", v["id"])
         promised = (
             f"; next update promised for {_in_zone(v['next_update_at'], zone)}"
             if v["next_update_at"]
             else ""
         )
         done = "complete" if v["complete"] else "not complete"
+        # When it was handed out, not the moment its texts speak for (an approval's, earlier).
+        sent_at = v.get("sent_at") or v["created_at"]
         out.print(
-            f"#{v.get('number', v['id'])} {v['kind']} ({v['status']}) at "
-            f"{_in_zone(v['created_at'], zone)}, "
+            f"#{number} {v['kind']} ({v['status']}) sent at {_in_zone(sent_at, zone)}, "
             f"{done}{promised}"
         )
         if v.get("sent_by"):
-            approved = (
-                f", approved by {v['approved_by']} at "
-                f"{_in_zone(v['approved_at'], zone)}"
-                + (" (signed)" if v.get("approval_signed") else "")
-                if v.get("approved_by")
-                else ""
-            )
-            out.print(f"#{v.get('number', v['id'])}: sent by {v['sent_by']}{approved}")
+            line = f"#{number}: sent by {v['sent_by']}{_signed(v.get('sender_signed'))}"
+            for later in v.get("continued_by", ()):
+                line += (
+                    f", continued by {later['by']}{_signed(later['signed'])} at "
+                    f"{_in_zone(later['at'], zone)}"
+                )
+            if v.get("approved_by"):
+                line += (
+                    f", approved by {v['approved_by']}{_signed(v.get('approval_signed'))} at "
+                    f"{_in_zone(v['approved_at'], zone)}"
+                )
+            texts_at = v.get("texts_at") or v["created_at"]
+            if _in_zone(texts_at, zone) != _in_zone(sent_at, zone):
+                line += f"; its texts speak for {_in_zone(texts_at, zone)}, as approved"
+            out.print(line)
     deliveries = Table(title="Latest version, per channel", title_justify="left")
     deliveries.add_column("channel", overflow="fold")
     states: tuple[str, ...] = (
@@ -122,6 +131,10 @@ def show_status(summary: dict[str, Any]) -> None:
             out.print(Text(f"{line}: OVERDUE by {summary['overdue_by_minutes']} min.", "bold red"))
         else:
             out.print(Text(line + ".", "green"))
+
+
+def _signed(signed: object) -> str:
+    return " (signed)" if signed else ""
 
 
 def _in_zone(iso: str | None, zone: str) -> str:
