@@ -1125,7 +1125,8 @@ def _send_progress(
 
 
 def _uncertain(run: "SendRun") -> list[dict[str, object]]:
-    """Deliveries a killed run left maybe-sent, still waiting for --resend-uncertain."""
+    """Deliveries held maybe-sent (a killed run, a provider's unclear answer): looked up by
+    the next run where the channel can, else waiting for --resend-uncertain."""
     from broadcast.ledger.sqlite import UNCERTAIN
 
     if run.plan is not None and run.plan.incident is not None:

@@ -170,6 +170,7 @@ class SmtpPeer:
         self.username = username
         self.password = password
         self.drop_after = drop_after
+        self._lost_answers = 0
         self.auth_failure_reply = auth_failure_reply
         self.record = record
         self.lock = threading.Lock()
@@ -244,6 +245,12 @@ class SmtpPeer:
         """Answer the end of the next message's data with ``reply`` instead of accepting it."""
         with self.lock:
             self._data_scripts.append(_Script(reply, times))
+
+    def lose_answer_after_data(self, times: int = 1) -> None:
+        """Take the next ``times`` messages, then cut the connection before replying: the
+        client cannot tell whether they were accepted."""
+        with self.lock:
+            self._lost_answers += times
 
     def messages_to(self, address: str) -> list[Received]:
         with self.lock:
@@ -322,6 +329,11 @@ class SmtpPeer:
             self.accepted += 1
             server.messages += 1
             hang_up = self.drop_after is not None and server.messages >= self.drop_after
+            lose = self._lost_answers > 0
+            self._lost_answers -= lose
+        if lose and server.transport is not None:
+            server.transport.abort()  # taken, and no reply goes out
+            return "250 OK queued"
         if hang_up and server.transport is not None:
             # Runs after the 250 below is written: the client learns of the hang-up next time.
             server.loop.call_soon(server.transport.close)

@@ -284,15 +284,15 @@ def test_a_dropped_connection_is_transient(
     assert server.statuses() == [None]
 
 
-def test_a_silent_server_times_out_as_transient(
-    server: TwilioAPIServer, make_adapter: MakeAdapter, monkeypatch: pytest.MonkeyPatch
+def test_a_silent_server_times_out_as_transient_and_maybe_sent(
+    server: TwilioAPIServer, make_adapter: MakeAdapter
 ) -> None:
-    monkeypatch.setattr(sms, "REQUEST_TIMEOUT", 0.2)
     server.delay_next(2.0)
 
-    error = failure(make_adapter(server))
+    error = failure(make_adapter(server, timeout=0.2))  # the channel's own timeout setting
 
-    assert (error.code, error.transient) == ("timeout", True)
+    assert (error.code, error.transient, error.maybe_sent) == ("timeout", True, True)
+    assert "0.2 s" in error.message
 
 
 def test_a_wrong_auth_token_is_permanent_and_never_shown(

@@ -10,8 +10,11 @@ Apprise is imported only when this channel really sends: loading its plugins cos
 
 Apprise answers a notification with True or False; why it failed is in what it logs. The
 warnings logged by this thread during the call are read back, the URL's secrets removed, and
-an HTTP status in them decides: 429 and 5xx (and connection failures) are transient and retried;
-other 4xx refusals are permanent. A URL Apprise does not understand is refused at once.
+an HTTP status in them decides: a 4xx proves the service did nothing (429 is retried, the other
+4xx refusals are permanent), as does a connection that could not be opened (retried). A 5xx, a
+timeout or any failure Apprise does not explain may come after the service posted the message:
+the services offer no lookup, so such a delivery is held as uncertain (re-sent only with
+``--resend-uncertain``), never retried blindly.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import re
 import threading
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from broadcast.channels.base import Adapter, DeliveryError, Outgoing, Target
+from broadcast.channels.base import Adapter, Answer, DeliveryError, Outgoing, Target, answer_of
 
 if TYPE_CHECKING:
     from broadcast.input.config import AppriseChannel
@@ -29,6 +32,12 @@ if TYPE_CHECKING:
 _REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _HTTP_STATUS = re.compile(r"error[=\s](\d{3})\b|\b(\d{3})\b\s*-\s*error|HTTP (\d{3})")
 _CONNECTION = re.compile(r"connection|timed out|timeout|resolve", re.IGNORECASE)
+# A connection that was never opened: nothing reached the service.
+_NOT_REACHED = re.compile(
+    r"connection refused|failed to establish|name or service not known|"
+    r"nodename nor servname|no route to host|network is unreachable|resolve",
+    re.IGNORECASE,
+)
 
 
 class _ThreadLog(logging.Handler):
@@ -118,10 +127,22 @@ def _classify(said: str) -> DeliveryError:
     status = next((int(g) for g in match.groups() if g), None) if match else None
     if status is not None:
         transient = status == 429 or status >= 500
-        return DeliveryError(str(status), f"refused ({said})", transient=transient)
-    if _CONNECTION.search(said):
+        answer = answer_of(status)
+        what = "failed" if answer is Answer.MAYBE_SENT else "refused"
+        return DeliveryError(str(status), f"{what} ({said})", transient=transient, answer=answer)
+    if _NOT_REACHED.search(said):
         return DeliveryError("connection", f"could not reach the service ({said})", transient=True)
-    return DeliveryError("failed", f"not delivered ({said})", transient=True)
+    if _CONNECTION.search(said):
+        return DeliveryError(
+            "connection",
+            f"the connection to the service failed ({said})",
+            transient=True,
+            answer=Answer.MAYBE_SENT,
+            answered=False,
+        )
+    return DeliveryError(
+        "failed", f"not confirmed ({said})", transient=True, answer=Answer.MAYBE_SENT
+    )
 
 
 def _without_secrets(text: str, url: str) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
@@ -74,21 +75,101 @@ class DeliveryStatus(NamedTuple):
     updated_at: datetime | None
 
 
+class Answer(StrEnum):
+    """What a provider's answer to a request that creates something (a message, a call, a
+    post) says about that thing: the ONE reading every adapter gives its answers.
+
+    ``NOT_TAKEN``: a refusal that proves the request was not acted on (a 4xx: validation,
+    401/403, 429), or a request that never left (the connection could not be opened): sending
+    again is safe. ``ACCEPTED``: the provider took it and said so. ``MAYBE_SENT``: anything
+    else (a 5xx, a timeout, a reset or a dropped connection once the request was out, an answer
+    we cannot read): the provider may have acted on it, so it is looked up before anything is
+    sent again, or held as uncertain where the provider offers no lookup; never resent blindly.
+    """
+
+    NOT_TAKEN = "not-taken"
+    ACCEPTED = "accepted"
+    MAYBE_SENT = "maybe-sent"
+
+
+def answer_of(status: int | None, *, left: bool = True) -> Answer:
+    """The reading of an HTTP answer (``status``), or of none (``status`` None) to a request
+    that ``left`` (False only when the connection was never opened)."""
+    if status is None:
+        return Answer.MAYBE_SENT if left else Answer.NOT_TAKEN
+    if 200 <= status < 300:
+        return Answer.ACCEPTED
+    if 400 <= status < 500:
+        return Answer.NOT_TAKEN
+    # 5xx, and what a creating endpoint has no business answering (1xx, 3xx): it may have
+    # acted on the request before failing to say so.
+    return Answer.MAYBE_SENT
+
+
+def request_left(exc: BaseException) -> bool:
+    """Whether a request that failed with ``exc`` (requests/urllib3) may have reached the
+    provider: anything but failing to open the connection (refused, unknown host, connect
+    timeout)."""
+    import requests  # every adapter calling this already loaded it
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)
+    return not isinstance(reason, (NewConnectionError, ConnectTimeoutError))
+
+
+# After a provider's answer, how long its lists may lag behind what it did.
+ANSWERED_SETTLE = 5.0
+# A lookup's window opens this much before the attempt began, on the provider's clock: its
+# Date header says the time to the second, and the request took a moment to get there.
+LOOKUP_MARGIN = timedelta(seconds=5)
+
+
+def clock_offset(date_header: str | None, received: datetime) -> timedelta | None:
+    """The provider's clock less ours, from the ``Date`` of an answer ``received`` (UTC, our
+    clock) then; None without a readable Date."""
+    from email.utils import parsedate_to_datetime
+
+    if not date_header:
+        return None
+    try:
+        theirs = parsedate_to_datetime(date_header)
+    except (TypeError, ValueError):
+        return None
+    if theirs.tzinfo is None:
+        return None
+    return theirs - received
+
+
+def on_provider_clock(since: datetime, offset: timedelta | None) -> datetime | None:
+    """``since`` (our clock) as the provider's clock reads it, less ``LOOKUP_MARGIN``: where
+    a lookup of what was created since then stops. None when the provider gave no time: the
+    lookup then matches without a window (never on our clock against theirs)."""
+    if offset is None:
+        return None
+    return since + offset - LOOKUP_MARGIN
+
+
 class DeliveryError(Exception):
     """A provider refused or failed a delivery.
 
-    ``transient`` errors (rate limits, 5xx, timeouts, dropped connections) are retried by the
-    dispatcher; the others (invalid number, unsubscribed, duplicate post) are recorded as they
-    are. ``retry_after`` is the provider's own word on when to try again, in seconds.
+    ``transient`` errors (rate limits, 5xx, timeouts, dropped connections) may succeed later;
+    the others (invalid number, unsubscribed, duplicate post) are recorded as they are.
+    ``retry_after`` is the provider's own word on when to try again, in seconds.
 
     ``channel_fault`` errors are the channel's, not the recipient's: refused credentials
     (HTTP 401/403, SMTP 535) or a TLS failure would refuse every other recipient too. The
     dispatcher stops the channel at the first one and leaves its deliveries pending, so the
     next send after the fix reaches everyone.
 
-    ``maybe_sent`` errors (a timeout or a dropped connection once the request was out) may
-    hide a delivery the provider took: a channel that can look deliveries up does so before
-    sending again.
+    ``answer`` is how the provider's answer reads (see ``Answer``): only a ``NOT_TAKEN`` one
+    is retried as it is; a ``MAYBE_SENT`` one (``maybe_sent``) is looked up by an adapter that
+    ``can_look_up``, else held as uncertain. An error that never reached the provider (a bad
+    header found before sending) is ``NOT_TAKEN``, the default; an adapter building an error
+    from a provider's answer says which with ``answer_of``. ``answered`` is False when no
+    answer came at all (a timeout, a reset): the provider may still be acting on the request.
     """
 
     def __init__(
@@ -100,6 +181,8 @@ class DeliveryError(Exception):
         retry_after: float | None = None,
         channel_fault: bool = False,
         maybe_sent: bool = False,
+        answer: Answer | None = None,
+        answered: bool = True,
         keep: Iterable[str] = (),
     ) -> None:
         # A provider's words may quote a contact (its own or another's, in any national form):
@@ -114,7 +197,17 @@ class DeliveryError(Exception):
         self.transient = transient
         self.retry_after = retry_after
         self.channel_fault = channel_fault
-        self.maybe_sent = maybe_sent
+        if answer is None or answer is Answer.ACCEPTED:
+            # An error after an "accepted" status (no id in it, an unreadable body) cannot
+            # say the provider did nothing.
+            answer = Answer.MAYBE_SENT if maybe_sent or answer else Answer.NOT_TAKEN
+        self.answer = answer
+        # False: no answer came (a timeout, a reset): the provider may still be acting on it.
+        self.answered = answered
+
+    @property
+    def maybe_sent(self) -> bool:
+        return self.answer is Answer.MAYBE_SENT
 
 
 class LookupUndecided(Exception):
@@ -189,15 +282,30 @@ class Adapter:
         since: datetime,
         others: frozenset[str] = frozenset(),
     ) -> str | None:
-        """The provider's id of ``message`` to ``target`` if it took one since ``since`` (UTC).
+        """The provider's id of ``message`` to ``target`` if it took one since ``since`` (UTC,
+        our clock: the adapter reads it on the provider's, see ``on_provider_clock``).
 
-        Asked before sending again what may have gone out (a crash, a timeout); only for
-        adapters with ``can_look_up``. ``others``: the provider's ids of other deliveries (or
-        earlier attempts) to the same recipient, never this attempt's. Raise
+        Asked before sending again what may have gone out (a crash, a maybe-sent answer); only
+        for adapters with ``can_look_up``. ``others``: the provider's ids of other deliveries
+        (or earlier attempts) to the same recipient, never this attempt's. Raise
         ``DeliveryError`` if the provider cannot say, ``LookupUndecided`` if it holds one
         that may be this attempt's but cannot tell.
         """
         raise NotImplementedError
+
+    def settle_seconds(self, answered: bool = False) -> float:
+        """How long after an attempt began a lookup that finds nothing proves nothing: it is
+        made again once this has passed. After an answer (a 5xx), ``ANSWERED_SETTLE``: the
+        provider is done with the request, its lists may lag a moment behind. Without one (a
+        timeout, a reset, a killed run), the provider may still be acting on it (a request it
+        holds before committing): twice the adapter's request timeout, and 5 s."""
+        if answered:
+            return ANSWERED_SETTLE
+        return 2 * self.request_timeout() + 5.0
+
+    def request_timeout(self) -> float:
+        """Seconds this adapter waits for the provider's answer (its ``timeout`` setting)."""
+        return float(getattr(self.config, "timeout", None) or 15.0)
 
     def delivery_status(self, provider_id: str) -> DeliveryStatus:
         """The provider's receipt for a delivery it took; only for ``gives_receipts`` adapters."""

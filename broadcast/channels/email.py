@@ -9,7 +9,10 @@ the message was handed over, the adapter redials once and sends it again.
 
 Replies are classified for the dispatcher: 4xx replies and network trouble are transient,
 5xx replies permanent with the SMTP code as the error code; TLS and credential problems are
-permanent, since retrying cannot fix a configuration.
+permanent, since retrying cannot fix a configuration. Every reply is a clear answer (SMTP's
+reply to the end of the data is the acceptance or the refusal); only a connection lost while
+the server was taking the message, before it replied, is "maybe sent": SMTP has no lookup, so
+the delivery is held as uncertain (re-sent only with ``--resend-uncertain``).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 from broadcast.channels.base import (
     Adapter,
+    Answer,
     DeliveryContext,
     DeliveryError,
     Outgoing,
@@ -268,6 +272,8 @@ class EmailAdapter(Adapter):
                     f"{self._server} hung up while taking the message ({reason}); it may or "
                     "may not have accepted it",
                     transient=True,
+                    answer=Answer.MAYBE_SENT,
+                    answered=False,
                 ) from None
             raise _HungUp(f"{self._server} hung up ({reason})") from None
 

@@ -13,16 +13,30 @@ base URL and the mapping of Graph's error codes to the dispatcher's retries in o
 Graph errors (``{"error": {"code": ...}}``): 190 (the token is invalid or expired) and 10/200
 (missing permission) refuse the channel itself; 368 (blocked for abuse) and 100 (bad request)
 are permanent; 4 (application limit), 17 (user limit), 32 (Page limit), 613, 80001 and
-``is_transient`` errors, 1/2 (temporary) and any 5xx are transient and retried.
+``is_transient`` errors, 1/2 (temporary) and any 5xx are transient. A 4xx proves nothing was
+posted and is retried as it is; a 5xx, a timeout or a connection lost once the request was
+out may hide a post Facebook published: it is looked up (``find_sent``) in the Page's feed, or
+among the comments of the incident's post, by its exact text, created since the attempt
+began on Facebook's clock (the ``Date`` of its answer), before anything is posted again.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
 
-from broadcast.channels.base import ClientAdapter, DeliveryError, Outgoing, Target
+from broadcast.channels.base import (
+    ClientAdapter,
+    DeliveryError,
+    Outgoing,
+    Target,
+    answer_of,
+    clock_offset,
+    on_provider_clock,
+    request_left,
+)
 
 if TYPE_CHECKING:
     from broadcast.input.config import FacebookChannel
@@ -33,6 +47,8 @@ RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80001})
 TEMPORARY_CODES = frozenset({1, 2})
 TOKEN_CODES = frozenset({190, 102})
 PERMISSION_CODES = frozenset({10, 200})
+# The newest posts (or comments) a lookup reads.
+LOOKUP_LIMIT = 50
 
 
 class FacebookAdapter(ClientAdapter[requests.Session]):
@@ -40,8 +56,67 @@ class FacebookAdapter(ClientAdapter[requests.Session]):
 
     recipient_kind: ClassVar[None] = None
     default_concurrency: ClassVar[int] = 1
+    can_look_up: ClassVar[bool] = True
 
     config: FacebookChannel
+
+    def find_sent(
+        self,
+        message: Outgoing,
+        target: Target,
+        since: datetime,
+        others: frozenset[str] = frozenset(),
+    ) -> str | None:
+        """The id of a post (or comment) with this exact text made since ``since``, if any,
+        never one of ``others`` (the ledger's for other deliveries).
+
+        ``GET /{page_id}/feed`` (or ``/{post_id}/comments``, newest first), the token in the
+        Authorization header, never in the URL; the window read on Facebook's clock.
+        """
+        config = self.config
+        root = message.facts.get("reply_to")
+        path = f"{root}/comments" if root else f"{config.page_id}/feed"
+        params = {"fields": "id,message,created_time", "limit": str(LOOKUP_LIMIT)}
+        if root:
+            params["order"] = "reverse_chronological"
+        url = f"{config.api_base_url}/{config.api_version}/{path}"
+        headers = {"Authorization": f"Bearer {self.credentials['access_token']}"}
+        try:
+            response = self.client().get(
+                url, params=params, headers=headers, timeout=config.timeout
+            )
+        except requests.RequestException as exc:
+            raise DeliveryError(
+                "lookup", f"could not ask Facebook ({type(exc).__name__})", transient=True
+            ) from None
+        if not response.ok:
+            error = classify(response)
+            raise DeliveryError(
+                error.code,
+                f"the Page's posts could not be read: {error.message}",
+                transient=error.transient,
+                retry_after=error.retry_after,
+            )
+        window = on_provider_clock(
+            since.astimezone(UTC), clock_offset(response.headers.get("Date"), datetime.now(UTC))
+        )
+        try:
+            items = response.json().get("data") or []
+        except (ValueError, AttributeError):
+            raise DeliveryError(
+                "bad_answer", "Facebook's answer to the lookup could not be read", transient=True
+            ) from None
+        text = message.parts["text"].strip()
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            created = _graph_time(item.get("created_time"))
+            if window is not None and created is not None and created < window:
+                return None  # newest first: the rest is older still
+            found = str(item.get("id") or "")
+            if found and found not in others and str(item.get("message") or "").strip() == text:
+                return found
+        return None
 
     def deliver(self, message: Outgoing, target: Target) -> str:
         """The new post's id (``{page_id}_{post_id}``), or the comment's id."""
@@ -60,21 +135,32 @@ class FacebookAdapter(ClientAdapter[requests.Session]):
         url = f"{config.api_base_url}/{config.api_version}/{path}"
         try:
             response = self.client().post(url, data=fields, timeout=config.timeout)
-        except requests.Timeout:
-            # The post may be up: Graph has no lookup by text, so it is retried as transient.
+        except requests.Timeout as exc:
             raise DeliveryError(
-                "timeout", f"Facebook did not answer within {config.timeout:g} s", transient=True
+                "timeout",
+                f"Facebook did not answer within {config.timeout:g} s",
+                transient=True,
+                answer=answer_of(None, left=request_left(exc)),
+                answered=False,
             ) from None
         except requests.RequestException as exc:
             raise DeliveryError(
-                "connection", f"could not reach Facebook ({type(exc).__name__})", transient=True
+                "connection",
+                f"could not reach Facebook ({type(exc).__name__})",
+                transient=True,
+                answer=answer_of(None, left=request_left(exc)),
+                answered=False,
             ) from None
         if response.ok:
             try:
                 return str(response.json()["id"])
             except (ValueError, KeyError, TypeError):
+                # It said yes, without saying to what: the post may well be up.
                 raise DeliveryError(
-                    "bad_answer", "Facebook answered without the post's id", transient=False
+                    "bad_answer",
+                    "Facebook answered without the post's id",
+                    transient=False,
+                    answer=answer_of(response.status_code),
                 ) from None
         raise classify(response)
 
@@ -93,6 +179,8 @@ def classify(response: requests.Response) -> DeliveryError:
     code = error.get("code")
     said = str(error.get("message") or f"HTTP {response.status_code}")
     label = str(code) if code is not None else str(response.status_code)
+    # Only a 4xx proves Graph did nothing with the request; a 5xx may follow a post it made.
+    answer = answer_of(response.status_code)
     if code in TOKEN_CODES or (code is None and response.status_code == 401):
         return DeliveryError(
             label,
@@ -113,14 +201,22 @@ def classify(response: requests.Response) -> DeliveryError:
             f"Facebook rate limit reached ({said})",
             transient=True,
             retry_after=_retry_after(response),
+            answer=answer,
         )
     if code == 368:
         return DeliveryError(
-            label, f"Facebook blocked the post as abusive or disallowed ({said})", transient=False
+            label,
+            f"Facebook blocked the post as abusive or disallowed ({said})",
+            transient=False,
+            answer=answer,
         )
     if code in TEMPORARY_CODES or error.get("is_transient") or response.status_code >= 500:
-        return DeliveryError(label, f"Facebook failed for now ({said})", transient=True)
-    return DeliveryError(label, f"Facebook refused the post ({said})", transient=False)
+        return DeliveryError(
+            label, f"Facebook failed for now ({said})", transient=True, answer=answer
+        )
+    return DeliveryError(
+        label, f"Facebook refused the post ({said})", transient=False, answer=answer
+    )
 
 
 def _error_of(response: requests.Response) -> dict[str, Any]:
@@ -130,6 +226,14 @@ def _error_of(response: requests.Response) -> dict[str, Any]:
         return {}
     error = body.get("error") if isinstance(body, dict) else None
     return error if isinstance(error, dict) else {}
+
+
+def _graph_time(value: Any) -> datetime | None:
+    """Graph's ``created_time`` (``2026-11-22T08:40:00+0000``), or None."""
+    try:
+        return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        return None
 
 
 def _retry_after(response: requests.Response) -> float | None:

@@ -32,7 +32,6 @@ from twilio.base.version import Version
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from broadcast.channels.base import (
     ClientAdapter,
@@ -40,6 +39,10 @@ from broadcast.channels.base import (
     DeliveryStatus,
     Outgoing,
     Target,
+    answer_of,
+    clock_offset,
+    on_provider_clock,
+    request_left,
 )
 from broadcast.content.greeting import sms_for
 from broadcast.content.measure import sms_measure
@@ -50,6 +53,7 @@ if TYPE_CHECKING:
 
     from broadcast.input.config import SmsChannel
 
+# Seconds to wait for Twilio's answer unless the channel's ``timeout`` says otherwise.
 REQUEST_TIMEOUT = 15.0
 # Where Twilio's 2010 REST API lives, as the SDK's ``twilio.rest.api.ApiBase`` says.
 TWILIO_API_URL = "https://api.twilio.com"
@@ -63,7 +67,8 @@ MAX_VALIDITY = 36_000
 VALIDITY_WITHOUT_PROMISE = timedelta(hours=4)
 # Twilio's final statuses, and what the ledger calls them.
 FINAL_STATUSES = {"delivered": "delivered", "undelivered": "undelivered", "failed": "undelivered"}
-# Our clock and Twilio's may disagree by this much: a lookup starts that much earlier.
+# Without a Date from Twilio to read its clock by, a lookup starts this much before the
+# attempt (calls, whose match has no body; messages are matched without a window).
 CLOCK_SKEW = timedelta(seconds=60)
 # A lookup reads at most this many of a number's messages (newest first) before giving up.
 LOOKUP_PAGE_SIZE = 50
@@ -170,6 +175,7 @@ class RetryAfterHttpClient(TwilioHttpClient):
         allow_redirects: bool = False,
     ) -> Response:
         self._local.response = None  # a request that fails leaves no stale answer behind
+        self._local.offset = None
         response = super().request(
             method,
             url,
@@ -181,7 +187,13 @@ class RetryAfterHttpClient(TwilioHttpClient):
             allow_redirects=allow_redirects,
         )
         self._local.response = response
+        headers = response.headers or {}
+        self._local.offset = clock_offset(headers.get("Date"), datetime.now(UTC))
         return response
+
+    def clock_offset(self) -> timedelta | None:
+        """Twilio's clock less ours, from the ``Date`` of the last answer on this thread."""
+        return getattr(self._local, "offset", None)
 
     def retry_after(self) -> float | None:
         """Seconds to wait according to the last response on this thread, if it said."""
@@ -192,15 +204,6 @@ class RetryAfterHttpClient(TwilioHttpClient):
             else response.headers.get("Retry-After")
         )
         return None if value is None else parse_retry_after(value)
-
-
-def _went_out(exc: requests.RequestException) -> bool:
-    """Whether a failed request may have reached Twilio: anything but failing to connect."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return False
-    reason = exc.args[0] if exc.args else None
-    reason = getattr(reason, "reason", reason)
-    return not isinstance(reason, (NewConnectionError, ConnectTimeoutError))
 
 
 def parse_retry_after(value: str) -> float | None:
@@ -303,21 +306,26 @@ class SmsAdapter(ClientAdapter[TwilioAccount]):
         ``since`` (UTC), if Twilio has one: the answer to "did the last attempt go out?".
 
         A queued message has no ``date_sent`` yet, so the list is filtered by To and From
-        only, read newest first, and stops at the first message created before ``since``.
+        only, read newest first, and stops at the first message created before ``since`` as
+        Twilio's own clock reads it (the ``Date`` of the list's answer): never our clock
+        against theirs. Without a Date the body alone decides, over the newest messages.
         """
         client = self.client()
-        since = since.astimezone(UTC) - CLOCK_SKEW
+        since = since.astimezone(UTC)
         body = self.body(message, target)  # as deliver sent it: the same name, the same fit
         filters: dict[str, str] = {"to": target.address}
         if self.config.from_ is not None:
             filters["from_"] = self.config.from_
 
         def look() -> str | None:
+            window: datetime | None = None
             for seen, item in enumerate(
                 client.messages.stream(**filters, page_size=LOOKUP_PAGE_SIZE), start=1
             ):
+                if seen == 1:  # the first page has come: its Date is Twilio's time
+                    window = on_provider_clock(since, self.provider_clock_offset())
                 created = item.date_created
-                if created is not None and created < since:
+                if window is not None and created is not None and created < window:
                     return None
                 if (
                     item.sid not in others
@@ -343,24 +351,37 @@ class SmsAdapter(ClientAdapter[TwilioAccount]):
         except requests.Timeout as exc:
             raise DeliveryError(
                 "timeout",
-                f"Twilio did not answer within {REQUEST_TIMEOUT:g} s",
+                f"Twilio did not answer within {self.request_timeout():g} s",
                 transient=True,
-                maybe_sent=_went_out(exc),
+                answer=answer_of(None, left=request_left(exc)),
+                answered=False,
             ) from None
         except requests.ConnectionError as exc:
             raise DeliveryError(
                 "connection",
                 f"could not reach Twilio ({type(exc).__name__})",
                 transient=True,
-                maybe_sent=_went_out(exc),
+                answer=answer_of(None, left=request_left(exc)),
+                answered=False,
             ) from None
         except requests.RequestException as exc:
             raise DeliveryError(
-                "request", self._scrub(f"bad request to Twilio: {exc}"), transient=False
+                "request",
+                self._scrub(f"bad request to Twilio: {exc}"),
+                transient=False,
+                answer=answer_of(None, left=request_left(exc)),
+                answered=False,
             ) from None
 
+    def provider_clock_offset(self) -> timedelta | None:
+        """Twilio's clock less ours, as its last answer on this thread said it."""
+        return self._http_client.clock_offset() if self._http_client else None
+
+    def request_timeout(self) -> float:
+        return float(getattr(self.config, "timeout", None) or REQUEST_TIMEOUT)
+
     def build_client(self) -> TwilioAccount:
-        self._http_client = RetryAfterHttpClient(timeout=REQUEST_TIMEOUT)
+        self._http_client = RetryAfterHttpClient(timeout=self.request_timeout())
         base_url = self.config.api_base_url
         # TWILIO_EDGE / TWILIO_REGION rewrite "api.twilio.com" into e.g.
         # "api.dublin.ie1.twilio.com"; applied to a base URL of our own they would mangle its
@@ -391,10 +412,17 @@ class SmsAdapter(ClientAdapter[TwilioAccount]):
         # Twilio's own code; an answer that is not Twilio's JSON (a gateway page) has only HTTP's.
         code: int = getattr(exc, "code", None) or status
         name = str(code) if code else "twilio"
-        if code in TRANSIENT_ERRORS or status == 429 or status >= 500:
+        # A 4xx refused the request; a 5xx, or an answer the SDK could not read (no status),
+        # may come after Twilio took the message.
+        answer = answer_of(status or None)
+        if code in TRANSIENT_ERRORS or status == 429 or status >= 500 or not status:
             retry_after = self._http_client.retry_after() if self._http_client else None
-            text = TRANSIENT_ERRORS.get(code) or f"Twilio answered HTTP {status}"
-            return DeliveryError(name, text, transient=True, retry_after=retry_after)
+            text = TRANSIENT_ERRORS.get(code) or (
+                f"Twilio answered HTTP {status}"
+                if status
+                else self._scrub(f"Twilio's answer could not be read ({exc})")
+            )
+            return DeliveryError(name, text, transient=True, retry_after=retry_after, answer=answer)
         if status in (401, 403) or code == 20003:
             # The account, not the number: every other message would be refused the same way.
             said = (
@@ -409,7 +437,7 @@ class SmsAdapter(ClientAdapter[TwilioAccount]):
                 channel_fault=True,
             )
         text = PERMANENT_ERRORS.get(code) or self._twilio_message(exc, status)
-        return DeliveryError(name, text, transient=False)
+        return DeliveryError(name, text, transient=False, answer=answer)
 
     def _twilio_message(self, exc: TwilioException, status: int) -> str:
         said = str(getattr(exc, "msg", "") or getattr(exc, "detail", "") or "")

@@ -2,16 +2,21 @@
 
 The channel has a single target, the account. A thread is posted in order, each post replying to
 the one before; the first replies to ``facts["reply_to"]`` when an update continues an incident's
-earlier thread. Failures come out as ``DeliveryError`` (rate limit, 5xx and network: retried;
-duplicate text, refused credentials: not). When a thread stops part way, the posts already out
-are named in the error and remembered, so that a retry continues with the next post instead of
-posting the head again (see ``TwitterAdapter.deliver``).
+earlier thread. Failures come out as ``DeliveryError`` (rate limit: retried; duplicate text,
+refused credentials: not). A 5xx, a timeout or a connection lost once the post was out may hide
+a post X published: it is looked up in the account's timeline (``find_sent``: the exact text,
+replying to the same post, created since the attempt began on X's clock) before anything is
+posted again. When a thread stops part way, the posts already out are named in the error and
+remembered, so that a retry continues with the next post instead of posting the head again
+(see ``TwitterAdapter.deliver``).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -20,12 +25,26 @@ import tweepy
 from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 
-from broadcast.channels.base import ClientAdapter, DeliveryError, Outgoing, Target
+from broadcast.channels.base import (
+    Answer,
+    ClientAdapter,
+    DeliveryError,
+    Outgoing,
+    Target,
+    answer_of,
+    clock_offset,
+    on_provider_clock,
+    request_left,
+)
 
 if TYPE_CHECKING:
     from broadcast.input.config import TwitterChannel
 
+# Seconds to wait for X's answer unless the channel's ``timeout`` says otherwise.
 REQUEST_TIMEOUT = 15.0
+# The newest posts of the account a lookup reads (X's most per page).
+LOOKUP_POSTS = 100
+_LINK = re.compile(r"https?://\S+")
 
 # A thread, as far as a retry needs to know it: its posts and what the first one replies to.
 ThreadKey = tuple[tuple[str, ...], str | None]
@@ -42,6 +61,7 @@ class ThreadIncomplete(DeliveryError):
             f"a retry continues with post {len(posted) + 1}",
             transient=cause.transient,
             retry_after=cause.retry_after,
+            answer=cause.answer,
         )
         self.posted = posted
 
@@ -108,6 +128,7 @@ class TwitterAdapter(ClientAdapter[tweepy.Client]):
     recipient_kind = None
     default_concurrency = 1
     default_rate = None
+    can_look_up = True
 
     config: TwitterChannel
 
@@ -115,6 +136,93 @@ class TwitterAdapter(ClientAdapter[tweepy.Client]):
         super().__init__(*args, **kwargs)
         # Posts already out for threads that stopped part way; see deliver().
         self._posted: dict[ThreadKey, list[str]] = {}
+        # X's clock less ours, from the Date of its last answer.
+        self._offset: timedelta | None = None
+
+    def request_timeout(self) -> float:
+        return float(self.config.timeout or REQUEST_TIMEOUT)
+
+    @staticmethod
+    def _thread(message: Outgoing) -> tuple[tuple[str, ...], ThreadKey]:
+        posts = tuple(message.thread) or (message.parts["text"],)
+        reply_to = message.facts.get("reply_to")
+        return posts, (posts, None if reply_to is None else str(reply_to))
+
+    def find_sent(
+        self,
+        message: Outgoing,
+        target: Target,
+        since: datetime,
+        others: frozenset[str] = frozenset(),
+    ) -> str | None:
+        """The ids of the thread's posts if X published them all since ``since``, never one of
+        ``others`` (posts the ledger holds for other deliveries).
+
+        The account's newest posts are read (``GET /2/users/:id/tweets``) and each post of the
+        thread matched in order: the same text (links aside: X shortens them), replying to the
+        one before (the first to ``reply_to``), created since the attempt began as X's clock
+        (its ``Date``) reads it. Posts found at the head of a thread that is not all out are
+        remembered, so that ``deliver`` continues after them.
+        """
+        posts, key = self._thread(message)
+        known = list(self._posted.get(key, []))
+        client = self.client()
+        try:
+            response = client.get_users_tweets(
+                self._user_id(client),
+                max_results=LOOKUP_POSTS,
+                tweet_fields=["created_at", "referenced_tweets"],
+                user_auth=True,
+            )
+        except (tweepy.TweepyException, requests.RequestException) as exc:
+            error = _classify(exc)
+            # A lookup refused (a plan without timeline reads) says so, as the lookup's.
+            raise DeliveryError(
+                error.code,
+                f"X's timeline could not be read: {error.message}",
+                transient=error.transient,
+                retry_after=error.retry_after,
+            ) from None
+        window = on_provider_clock(since.astimezone(UTC), self._offset)
+        timeline = [
+            tweet
+            for tweet in reversed(response.data or [])  # oldest first
+            if window is None or tweet.created_at is None or tweet.created_at >= window
+        ]
+        # The ledger keeps a thread's ids joined by ","; each is another delivery's post.
+        taken = {post_id for joined in others for post_id in joined.split(",")}
+        found = known
+        previous = found[-1] if found else key[1]
+        for text in posts[len(found) :]:
+            match = next(
+                (
+                    tweet
+                    for tweet in timeline
+                    if _comparable(tweet.text) == _comparable(text)
+                    and _replied_to(tweet) == previous
+                    and str(tweet.id) not in found
+                    and str(tweet.id) not in taken
+                ),
+                None,
+            )
+            if match is None:
+                break
+            found.append(str(match.id))
+            previous = str(match.id)
+        if len(found) == len(posts):
+            self._posted.pop(key, None)
+            return ",".join(found)
+        if found:
+            self._posted[key] = found
+        return None
+
+    def _user_id(self, client: tweepy.Client) -> str:
+        """The account's id: an OAuth 1.0a access token starts with it; else ask X."""
+        head, dash, _ = self.credentials["access_token"].partition("-")
+        if dash and head.isdigit():
+            return head
+        me = client.get_me(user_auth=True)
+        return str(me.data.id)
 
     def deliver(self, message: Outgoing, target: Target) -> str:
         """Post the thread; return the post ids joined by "," (the head first).
@@ -126,9 +234,7 @@ class TwitterAdapter(ClientAdapter[tweepy.Client]):
         per worker; after a crash the ids in the error (``ThreadIncomplete.posted``) are what
         is left.
         """
-        posts = tuple(message.thread) or (message.parts["text"],)
-        reply_to = message.facts.get("reply_to")
-        key: ThreadKey = (posts, None if reply_to is None else str(reply_to))
+        posts, key = self._thread(message)
         posted = self._posted.setdefault(key, [])
         client = self.client()
         for text in posts[len(posted) :]:
@@ -153,10 +259,16 @@ class TwitterAdapter(ClientAdapter[tweepy.Client]):
             # Waiting is the dispatcher's call: it knows the other deliveries and the clock.
             wait_on_rate_limit=False,
         )
-        transport = TimeoutHTTPAdapter(timeout=REQUEST_TIMEOUT, base_url=self.config.api_base_url)
+        transport = TimeoutHTTPAdapter(
+            timeout=self.request_timeout(), base_url=self.config.api_base_url
+        )
         client.session.mount("https://", transport)
         client.session.mount("http://", transport)
+        client.session.hooks["response"].append(self._read_clock)
         return client
+
+    def _read_clock(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self._offset = clock_offset(response.headers.get("Date"), datetime.now(UTC))
 
     def release_client(self, client: tweepy.Client) -> None:
         client.session.close()
@@ -172,14 +284,24 @@ def _classify(exc: Exception) -> DeliveryError:
         )
     if isinstance(exc, tweepy.TwitterServerError):
         status = exc.response.status_code
-        return DeliveryError(str(status), f"X answered HTTP {status}", transient=True)
+        return DeliveryError(
+            str(status), f"X answered HTTP {status}", transient=True, answer=answer_of(status)
+        )
     if isinstance(exc, requests.Timeout):
         return DeliveryError(
-            "timeout", f"X did not answer within {REQUEST_TIMEOUT:g} s", transient=True
+            "timeout",
+            "X did not answer in time",
+            transient=True,
+            answer=answer_of(None, left=request_left(exc)),
+            answered=False,
         )
     if isinstance(exc, requests.ConnectionError):
         return DeliveryError(
-            "connection", f"could not reach X ({type(exc).__name__})", transient=True
+            "connection",
+            f"could not reach X ({type(exc).__name__})",
+            transient=True,
+            answer=answer_of(None, left=request_left(exc)),
+            answered=False,
         )
     if isinstance(exc, tweepy.Unauthorized):
         return DeliveryError(
@@ -208,8 +330,28 @@ def _classify(exc: Exception) -> DeliveryError:
         return DeliveryError("bad_request", f"X refused the post: {_said(exc)}", transient=False)
     if isinstance(exc, tweepy.HTTPException):
         status = exc.response.status_code
-        return DeliveryError(str(status), f"X answered HTTP {status}", transient=False)
-    return DeliveryError("request", f"could not post on X ({type(exc).__name__})", transient=False)
+        return DeliveryError(
+            str(status), f"X answered HTTP {status}", transient=False, answer=answer_of(status)
+        )
+    # Anything else (an answer tweepy could not read) may come after X published the post.
+    return DeliveryError(
+        "request",
+        f"could not post on X ({type(exc).__name__})",
+        transient=False,
+        answer=Answer.MAYBE_SENT,
+    )
+
+
+def _comparable(text: str) -> str:
+    """A post's text as a lookup compares it: X shortens every link (t.co) and may trim."""
+    return " ".join(_LINK.sub("<link>", text).split())
+
+
+def _replied_to(tweet: Any) -> str | None:
+    for reference in getattr(tweet, "referenced_tweets", None) or ():
+        if reference.type == "replied_to":
+            return str(reference.id)
+    return None
 
 
 def _said(exc: tweepy.HTTPException) -> str:

@@ -13,14 +13,18 @@ waiting on a queue nobody reads: the failing worker keeps draining it, its chann
 a ledger fault stops every channel (they all write the same file). The fault is reported as the
 channel's problem.
 
-On a channel whose provider can look deliveries up (SMS, calls), nothing that may have gone
-out is sent again blindly: a delivery a killed run left ``uncertain``, or one whose request
-timed out or lost its connection after leaving, is first looked up at the provider (since the
-attempt began, leaving out what the ledger knows are other deliveries'); found, it is recorded
-as sent with the provider's id; not found, it is sent; when the provider cannot tell whose it
-is (a call), it is held uncertain. A delivery an earlier run recorded is made to the address,
-name and language recorded with it, never the recipients file as edited since: its text and its
-lookup are its first attempt's.
+Nothing that may have gone out is sent again blindly. Every adapter reads its provider's
+answers the same way (``channels.base.Answer``): only a refusal that proves the request was not
+acted on (a 4xx, a connection never opened) is retried as it is. A delivery a killed run left
+``uncertain``, or one whose answer was "maybe sent" (a 5xx, a timeout, a reset), is looked up
+at the provider where it can say (SMS, calls, X, Facebook: since the attempt began, on the
+provider's clock, leaving out what the ledger knows are other deliveries'): found, it is
+recorded as sent with the provider's id; not found once the provider cannot still be acting on
+it (``Adapter.settle_seconds``), it is sent; when the provider cannot tell whose it is (a
+call), it is held uncertain. Where the provider cannot say (SMTP, Apprise's services), it is
+held ``uncertain``: re-sent only with ``--resend-uncertain``. A delivery an earlier run
+recorded is made to the address, name and language recorded with it, never the recipients
+file as edited since: its text and its lookup are its first attempt's.
 """
 
 from __future__ import annotations
@@ -81,6 +85,9 @@ Sleep = Callable[[float], object]
 MAX_KEPT_FAILURES = 1000
 # How far back to look up an uncertain delivery whose attempt has no recorded start.
 LOOKUP_WITHOUT_START = timedelta(hours=24)
+# What a lookup answers when the delivery did not go out (see ``Dispatcher._look_up``): a
+# receipt of its own, known by identity, never recorded.
+_ABSENT = Receipt(Target("", "not found"), ok=False)
 # Pending rows are written in batches: the first of one recipient, so the first message
 # leaves at once, then each four times larger, up to this.
 CLAIM_BATCH = 1024
@@ -315,6 +322,7 @@ class ChannelOutcome:
                     "code": r.error_code,
                     "error": r.error,
                     "permanent": r.permanent,
+                    "uncertain": r.uncertain,
                     "attempts": r.attempts,
                 }
                 for r in self.failures
@@ -1042,8 +1050,19 @@ class Dispatcher:
         since: datetime | None,
         halted: Callable[[], bool],
     ) -> Receipt | None:
+        """Send ``message`` to ``target`` until the provider takes it or refuses it for good.
+
+        Only an answer that proves the provider did not act on the request (``NOT_TAKEN``:
+        a 4xx, a connection never opened) is retried as it is. A ``MAYBE_SENT`` one is looked
+        up (``since`` the attempt began) before anything is sent again, on a channel that can
+        look; on one that cannot, it is held as uncertain: re-sent only with
+        ``--resend-uncertain``.
+        """
         cost = adapter.cost(message, target)
         attempt = 0
+        # Whether the provider answered the attempt that may have gone out (a 5xx), or not (a
+        # timeout, a reset; unknown after a killed run): how long its absence takes to prove.
+        answered = False
         looked_up = False  # an earlier attempt was looked up and not found
         while True:
             attempt += 1
@@ -1051,44 +1070,12 @@ class Dispatcher:
                 # The last attempt may have gone out: ask before sending again.
                 if attempt == 1 and halted():
                     return None
-                try:
-                    found = adapter.find_sent(
-                        message, target, since, self._known_ids(outcome, target)
-                    )
-                except LookupUndecided as undecided:
-                    with outcome.lock:
-                        outcome.held_uncertain += 1
-                    return Receipt(
-                        target,
-                        ok=False,
-                        error_code="uncertain",
-                        error=str(undecided),
-                        attempts=attempt,
-                        uncertain=True,
-                    )
-                except DeliveryError as error:
-                    if not error.transient or attempt >= self.policy.max_attempts or halted():
-                        with outcome.lock:
-                            outcome.held_uncertain += 1
-                        return Receipt(
-                            target,
-                            ok=False,
-                            error_code=error.code,
-                            error=f"maybe sent; the lookup failed: {error.message}",
-                            attempts=attempt,
-                            uncertain=True,
-                        )
-                    self.on_event(Event(outcome.name, "retry"))
-                    self.sleep(error.retry_after or self.policy.backoff(attempt))
-                    continue
-                if found is not None:
-                    with outcome.lock:
-                        outcome.found_sent += 1
-                    return Receipt(target, ok=True, provider_id=found, attempts=attempt)
-                if halted():
-                    # Not sent, and stopped: the ledger keeps it uncertain; the next run
-                    # looks again before sending.
-                    return None
+                settled = since + timedelta(seconds=adapter.settle_seconds(answered))
+                looked = self._look_up(
+                    adapter, message, target, since, settled, outcome, halted, attempt
+                )
+                if looked is not _ABSENT:
+                    return looked  # found, still uncertain, or stopped (the ledger says so)
                 since = None
                 looked_up = True
             limiter.acquire(cost)
@@ -1117,7 +1104,6 @@ class Dispatcher:
                     if adapter.recipient_kind is not None
                     else error.message
                 )
-                maybe_sent = error.maybe_sent and adapter.can_look_up
                 too_long = (error.retry_after or 0) > self.policy.max_retry_after
                 if error.channel_fault:
                     return Receipt(
@@ -1128,6 +1114,38 @@ class Dispatcher:
                         attempts=attempt,
                         channel_fault=True,
                     )
+                if error.maybe_sent:
+                    held = Receipt(
+                        target,
+                        ok=False,
+                        error_code=error.code,
+                        error=(
+                            f"maybe sent ({said}): "
+                            + (
+                                "looked up before anything is sent again"
+                                if adapter.can_look_up
+                                else "the provider offers no lookup; held as uncertain, "
+                                "re-sent only with --resend-uncertain"
+                            )
+                        ),
+                        attempts=attempt,
+                        uncertain=True,
+                    )
+                    if (
+                        not adapter.can_look_up
+                        or attempt >= self.policy.max_attempts
+                        or self.stop.is_set()
+                    ):
+                        return held
+                    if self.ledger is not None and delivery_id is not None:
+                        # Until the lookup says, a kill must leave it to be looked up.
+                        self._mark(delivery_id, UNCERTAIN, None, error.code, said)
+                    since, answered = started, error.answered
+                    self.on_event(Event(outcome.name, "retry"))
+                    self._wait_to_retry(error, attempt, limiter)
+                    if halted():
+                        return held
+                    continue
                 failure = Receipt(
                     target,
                     ok=False,
@@ -1135,8 +1153,6 @@ class Dispatcher:
                     error=said,
                     permanent=not error.transient,
                     attempts=attempt,
-                    # The next run looks it up rather than sending it again.
-                    uncertain=maybe_sent,
                 )
                 if (
                     not error.transient
@@ -1146,28 +1162,16 @@ class Dispatcher:
                 ):
                     return failure
                 if self.ledger is not None and delivery_id is not None:
-                    # The provider said no (known not delivered), or maybe it took it: until
-                    # the retry, a kill must leave the latter to be looked up.
-                    self._mark(
-                        delivery_id,
-                        UNCERTAIN if maybe_sent else FAILED_TRANSIENT,
-                        None,
-                        error.code,
-                        said,
-                    )
-                if maybe_sent:
-                    since = started
+                    # The provider said no: known not delivered, safe to send again.
+                    self._mark(delivery_id, FAILED_TRANSIENT, None, error.code, said)
                 self.on_event(Event(outcome.name, "retry"))
-                if error.retry_after:
-                    limiter.hold_until(self.clock() + error.retry_after)
-                else:
-                    self.sleep(self.policy.backoff(attempt))
+                self._wait_to_retry(error, attempt, limiter)
                 if halted():
-                    # Stopped while waiting to retry: it stays a transient failure, for later
-                    # (uncertain if it may have gone out: the next run looks it up).
+                    # Stopped while waiting to retry: it stays a transient failure, for later.
                     return failure
             except Exception as error:  # a bug in an adapter must not take the others down
                 said = mask_contacts(f"{type(error).__name__}: {error}")
+                # Whether the request had left when it broke is unknown: maybe sent.
                 return Receipt(
                     target,
                     ok=False,
@@ -1176,12 +1180,87 @@ class Dispatcher:
                     if adapter.recipient_kind is not None
                     else said,
                     attempts=attempt,
+                    uncertain=True,
                 )
             else:
                 if looked_up:
                     with outcome.lock:
                         outcome.resent += 1
                 return Receipt(target, ok=True, provider_id=provider_id, attempts=attempt)
+
+    def _wait_to_retry(self, error: DeliveryError, attempt: int, limiter: RateLimiter) -> None:
+        if error.retry_after:
+            limiter.hold_until(self.clock() + error.retry_after)
+        else:
+            self.sleep(self.policy.backoff(attempt))
+
+    def _look_up(
+        self,
+        adapter: Adapter,
+        message: Outgoing,
+        target: Target,
+        since: datetime,
+        settled: datetime,
+        outcome: ChannelOutcome,
+        halted: Callable[[], bool],
+        attempt: int,
+    ) -> Receipt | None:
+        """Ask the provider whether the attempt begun at ``since`` went out.
+
+        A Receipt: found (sent, with the provider's id) or still uncertain (the lookup
+        failed, or the provider cannot tell whose a delivery it holds is); None: stopped
+        meanwhile (the ledger keeps it uncertain for the next run); ``_ABSENT``: it did not go
+        out, send it.
+
+        Absence proves something only once the provider cannot still be acting on the
+        attempt (a request it held before committing): a lookup begun before ``settled``
+        (see ``Adapter.settle_seconds``) that finds nothing waits until then and asks again.
+        """
+        tries = 0
+        while True:
+            tries += 1
+            asked_at = datetime.now(UTC)
+            try:
+                found = adapter.find_sent(message, target, since, self._known_ids(outcome, target))
+            except LookupUndecided as undecided:
+                with outcome.lock:
+                    outcome.held_uncertain += 1
+                return Receipt(
+                    target,
+                    ok=False,
+                    error_code="uncertain",
+                    error=str(undecided),
+                    attempts=attempt,
+                    uncertain=True,
+                )
+            except DeliveryError as error:
+                # The lookups share the delivery's attempts with its sends.
+                spent = attempt + tries - 1
+                if not error.transient or spent >= self.policy.max_attempts or halted():
+                    with outcome.lock:
+                        outcome.held_uncertain += 1
+                    return Receipt(
+                        target,
+                        ok=False,
+                        error_code=error.code,
+                        error=f"maybe sent; the lookup failed: {error.message}",
+                        attempts=attempt,
+                        uncertain=True,
+                    )
+                self.on_event(Event(outcome.name, "retry"))
+                self.sleep(error.retry_after or self.policy.backoff(tries))
+                continue
+            if found is not None:
+                with outcome.lock:
+                    outcome.found_sent += 1
+                return Receipt(target, ok=True, provider_id=found, attempts=attempt)
+            if halted():
+                return None
+            if asked_at >= settled:
+                return _ABSENT
+            self.sleep(max(0.0, (settled - datetime.now(UTC)).total_seconds()))
+            if halted():
+                return None
 
     def _known_ids(self, outcome: ChannelOutcome, target: Target) -> frozenset[str]:
         """The provider's ids the ledger holds for ``target`` on every channel of this one's

@@ -23,6 +23,7 @@ by its keyed hash, an email on the same CSV row as the failing phone.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -256,8 +257,12 @@ class _Step:
             return False
         target = Target(address, recipient.name, recipient.line, recipient.locale)
         adapter_type = self.config.channels[channel].type
+        answered = False  # unknown after a killed run: the provider may still be at it
         for _ in range(2):
-            if since is not None:
+            # Absence counts only once the provider cannot still be acting on the attempt.
+            settled = since + timedelta(seconds=adapter.settle_seconds(answered)) if since else None
+            while since is not None and settled is not None:
+                asked_at = datetime.now(UTC)
                 same = [n for n, c in self.config.channels.items() if c.type == adapter_type]
                 try:
                     found = adapter.find_sent(
@@ -277,13 +282,17 @@ class _Step:
                 if found is not None:
                     self.ledger.mark_outcome(delivery_id, SENT, found)
                     return True
+                if asked_at >= settled:
+                    break
+                time.sleep(max(0.0, (settled - datetime.now(UTC)).total_seconds()))
             self.ledger.mark_sending(delivery_id)
             started = datetime.now(UTC)
             try:
                 provider_id = adapter.deliver(message, target)
             except DeliveryError as error:
                 if error.maybe_sent and adapter.can_look_up and since is None:
-                    since = started  # it may have gone out: ask before trying again
+                    # It may have gone out: ask before trying again.
+                    since, answered = started, error.answered
                     continue
                 state = (
                     FAILED_TRANSIENT if error.transient or error.channel_fault else FAILED_PERMANENT

@@ -174,6 +174,9 @@ class SmsChannel(_Channel):
     default_region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     status_callback: str | None = None
     api_base_url: str | None = None
+    # Seconds to wait for the provider's answer (15 unless given); a later answer is looked
+    # up, never sent again blindly.
+    timeout: float | None = Field(default=None, gt=0, le=120)
     template: str | None = None
     # How long Twilio may keep a text queued; by default until the promised next update.
     validity: timedelta | None = None
@@ -233,6 +236,9 @@ class VoiceChannel(_Channel):
     auth_token: str
     default_region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     api_base_url: str | None = None
+    # Seconds to wait for the provider's answer (15 unless given); a later answer is looked
+    # up, never sent again blindly.
+    timeout: float | None = Field(default=None, gt=0, le=120)
     # Calls ending busy or unanswered are placed again on later runs, this many times at most,
     # each no sooner than ``retry_after`` after the previous call.
     retry_unanswered: int = Field(default=2, ge=0, le=10)
@@ -330,6 +336,9 @@ class TwitterChannel(_Channel):
     access_token: str
     access_token_secret: str
     api_base_url: str | None = None
+    # Seconds to wait for the provider's answer (15 unless given); a later answer is looked
+    # up, never sent again blindly.
+    timeout: float | None = Field(default=None, gt=0, le=120)
     template: str | None = None
 
     def template_names(self, reminder: bool = False, correction: bool = False) -> dict[str, str]:

@@ -234,7 +234,13 @@ def show_outcomes(
             )
         for receipt in outcome.failures[:10]:
             where = f"line {receipt.target.line}: " if receipt.target.line else ""
-            kind = "permanent" if receipt.permanent else "after retries"
+            kind = (
+                "maybe sent"
+                if receipt.uncertain
+                else "permanent"
+                if receipt.permanent
+                else "after retries"
+            )
             out.print(
                 Text(
                     f"{outcome.name}: {where}{receipt.error} ({receipt.error_code}, {kind})", "red"

@@ -8,6 +8,13 @@ that is not provider specific:
   :class:`RateLimit`, :class:`DropConnection` and :class:`Delay` items; each incoming request
   (whatever its route or credentials, in arrival order) pops at most one item off the queue.
   The provider subclass decides what a 5xx or 429 looks like on the wire.
+* **Answers that are not a clear refusal.** :class:`AcceptThenFail` lets the provider do the
+  work (a message stored, a post published) and then answers a 5xx; :class:`AcceptThenDrop`
+  does the work and hangs up without answering; :class:`Delay` holds a request before doing
+  it (a slow commit, past the client's timeout).
+* **Another clock.** ``clock_offset`` seconds shift the peer's clock: its ``Date`` header and
+  every time it stamps on a resource (:meth:`PeerServer.now`), as a provider whose clock is
+  behind (negative) or ahead of ours.
 * **Latency.** A per-request delay (``latency`` seconds) applied before every response, for
   benchmarks.
 * **Recording.** Every request - accepted, rejected or dropped - is kept as a
@@ -34,6 +41,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, ClassVar, Self
@@ -87,7 +95,25 @@ class Delay:
             raise ValueError(f"Delay must be within 0..{MAX_SCRIPTED_SECONDS}s: {self.seconds}")
 
 
-Behaviour = ServerError | RateLimit | DropConnection | Delay
+@dataclass(frozen=True)
+class AcceptThenFail:
+    """Handle the next request normally (the provider acts on it), then answer this 5xx
+    instead of the real answer: a provider that took a message and failed to say so."""
+
+    status: int = 500
+
+    def __post_init__(self) -> None:
+        if not 500 <= self.status <= 599:
+            raise ValueError(f"AcceptThenFail status must be 5xx, got {self.status}")
+
+
+@dataclass(frozen=True)
+class AcceptThenDrop:
+    """Handle the next request normally (the provider acts on it), then close the connection
+    without answering: the answer to a request the provider took is lost on the way back."""
+
+
+Behaviour = ServerError | RateLimit | DropConnection | Delay | AcceptThenFail | AcceptThenDrop
 
 
 @dataclass(frozen=True)
@@ -207,6 +233,10 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Silence the default stderr access log."""
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header, on the peer's own clock (see ``PeerServer.clock_offset``)."""
+        return super().date_time_string(time.time() + self.server.peer.clock_offset)
+
 
 class PeerServer:
     """Base class for a provider peer; subclasses implement :meth:`handle`.
@@ -224,6 +254,8 @@ class PeerServer:
         self.request_timeout = request_timeout
         self.lock = threading.RLock()
         self._latency = latency
+        # Seconds the peer's clock is ahead of ours (negative: behind).
+        self.clock_offset = 0.0
         self._script: deque[Behaviour] = deque()
         self._requests: list[RecordedRequest] = []
         self._internal_errors: list[str] = []
@@ -324,6 +356,16 @@ class PeerServer:
 
     def delay_next(self, seconds: float, times: int = 1) -> None:
         self.script(*[Delay(seconds)] * self._check_times(times))
+
+    def accept_then_fail_next(self, status: int = 500, times: int = 1) -> None:
+        self.script(*[AcceptThenFail(status)] * self._check_times(times))
+
+    def accept_then_drop_next(self, times: int = 1) -> None:
+        self.script(*[AcceptThenDrop()] * self._check_times(times))
+
+    def now(self) -> datetime:
+        """The time on the peer's clock: ours shifted by ``clock_offset``."""
+        return datetime.now(UTC) + timedelta(seconds=self.clock_offset)
 
     def pending_script(self) -> list[Behaviour]:
         with self.lock:
@@ -446,7 +488,18 @@ class PeerServer:
                 handler.connection.shutdown(socket.SHUT_RDWR)
             return
 
-        if isinstance(behaviour, ServerError):
+        if isinstance(behaviour, AcceptThenFail | AcceptThenDrop):
+            try:
+                done = self.handle(request)  # done, whatever it would have said
+            except Exception as exc:
+                self._note_internal_error(traceback.format_exception(exc))
+                done = Reply(500)
+            reply = (
+                self.server_error_reply(behaviour.status)
+                if isinstance(behaviour, AcceptThenFail)
+                else Reply(done.status, dropped=True)
+            )
+        elif isinstance(behaviour, ServerError):
             reply = self.server_error_reply(behaviour.status)
         elif isinstance(behaviour, RateLimit):
             reply = self.rate_limit_reply(behaviour.retry_after)

@@ -9,6 +9,10 @@ Speaks what Meta documents for publishing as a Page (Graph API, any ``v{N}.0`` v
   answered ``{"id": "{post_id}_{comment_id}"}``.
 * ``GET /{version}/{object_id}``: a post or comment made here (``id``, ``message``,
   ``created_time``).
+* ``GET /{version}/{page_id}/feed`` and ``GET /{version}/{post_id}/comments``: the Page's posts
+  or a post's comments, newest first (``limit``, 25 by default), as ``{"data": [...]}``.
+* Another clock: ``clock_offset`` (see :class:`tests.peers.base.PeerServer`) shifts ``Date``
+  and ``created_time``; ``accept_then_fail_next`` makes the post and answers a 5xx.
 * Errors in Graph's shape, ``{"error": {"message", "type", "code", "error_subcode",
   "is_transient", "fbtrace_id"}}``: 190 (``OAuthException``, an invalid or expired token,
   HTTP 400), 368 (blocked for policy reasons), 4 (application request limit), 32 (Page request
@@ -23,7 +27,7 @@ import re
 import threading
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import parse_qs
 
 from .base import IncomingRequest, PeerServer, Reply
@@ -142,6 +146,12 @@ class GraphAPIServer(PeerServer):
             if not known:
                 return graph_error(100)
             return self._create(form, parent=parent, prefix=parent.split("_")[1])
+        if request.method == "GET" and (match := _FEED.match(request.path)):
+            if match["page"] != self.page_id:
+                return graph_error(100)
+            return self._listing(request, parent=None)
+        if request.method == "GET" and (match := _COMMENTS.match(request.path)):
+            return self._listing(request, parent=match["object"])
         if request.method == "GET" and (match := _OBJECT.match(request.path)):
             with self.lock:
                 found = self._objects.get(match["object"])
@@ -157,6 +167,28 @@ class GraphAPIServer(PeerServer):
             )
         return graph_error(100)
 
+    def _listing(self, request: IncomingRequest, parent: str | None) -> Reply:
+        try:
+            limit = max(1, min(100, int((request.query.get("limit") or ["25"])[0])))
+        except ValueError:
+            return graph_error(100)
+        with self.lock:
+            chosen = [o for o in self._objects.values() if o.parent == parent]
+        chosen.sort(key=lambda o: (o.created_time, o.id), reverse=True)
+        return Reply.json(
+            200,
+            {
+                "data": [
+                    {
+                        "id": o.id,
+                        "message": o.message,
+                        "created_time": o.created_time.strftime("%Y-%m-%dT%H:%M:%S+0000"),
+                    }
+                    for o in chosen[:limit]
+                ]
+            },
+        )
+
     def _create(self, form: dict[str, str], parent: str | None, prefix: str) -> Reply:
         message = form.get("message", "")
         if not message.strip() and not form.get("link"):
@@ -168,7 +200,7 @@ class GraphAPIServer(PeerServer):
             object_id = f"{prefix}_{next(self._ids)}"
         with self.lock:
             self._objects[object_id] = GraphObject(
-                object_id, message, form.get("link"), parent, datetime.now(UTC)
+                object_id, message, form.get("link"), parent, self.now()
             )
         return Reply.json(200, {"id": object_id})
 

@@ -17,7 +17,10 @@ Speaks the documented 2010-04-01 Messages resource over plain HTTP on 127.0.0.1:
   it, it stays ``queued``.
 * A lost answer: :meth:`TwilioAPIServer.drop_first_answer_to` accepts the first message to a
   number, then closes the connection without answering (the client sees a dropped connection
-  for a message Twilio took).
+  for a message Twilio took); :meth:`TwilioAPIServer.fail_first_answer_to` accepts it, then
+  answers a 5xx (the same for calls).
+* Another clock: ``clock_offset`` (seconds, see :class:`tests.peers.base.PeerServer`) shifts
+  the ``Date`` header and every ``date_created``.
 * HTTP Basic auth with ``AccountSid:AuthToken`` (or an API key ``SK...:secret``); anything else
   is 401 with Twilio error 20003.
 * Errors use Twilio's JSON shape ``{"code", "message", "more_info", "status"}`` with the
@@ -369,6 +372,7 @@ class TwilioAPIServer(PeerServer):
         self.deliver_after = deliver_after
         self._final_errors: dict[str, tuple[str, int]] = {}
         self._drop_first: set[str] = set()
+        self._fail_first: dict[str, int] = {}
         self._drop_before: set[str] = set()
         self._hold_first: dict[str, float] = {}
         self.account_sid = account_sid
@@ -429,6 +433,12 @@ class TwilioAPIServer(PeerServer):
         with self.lock:
             self._drop_first.update(numbers)
 
+    def fail_first_answer_to(self, *numbers: str, status: int = 500) -> None:
+        """Accept the next message or call to each of ``numbers``, then answer ``status``
+        (a 5xx) as if it had failed."""
+        with self.lock:
+            self._fail_first.update(dict.fromkeys(numbers, status))
+
     def drop_before_accept(self, *numbers: str) -> None:
         """Read the next message or call to each of ``numbers``, create nothing, and close the
         connection without answering: the client cannot tell it from a lost answer."""
@@ -457,8 +467,11 @@ class TwilioAPIServer(PeerServer):
             dropped = to in self._drop_first
             self._drop_first.discard(to)
             hold = self._hold_first.pop(to, 0.0)
+            failed = self._fail_first.pop(to, None)
         if dropped:
             return Reply(201, dropped=True)
+        if failed is not None:
+            return self.server_error_reply(failed)
         if hold:
             self._stopping.wait(hold)
         return _twilio_json(201, resource)
@@ -500,7 +513,7 @@ class TwilioAPIServer(PeerServer):
         if self.deliver_after is None:
             return message
         final_at = message.date_created + timedelta(seconds=self.deliver_after)
-        if datetime.now(UTC) < final_at:
+        if self.now() < final_at:
             return replace(
                 message, progress=("sent", message.date_created, message.date_created, None)
             )
@@ -675,7 +688,7 @@ class TwilioAPIServer(PeerServer):
             twiml=twiml,
             url=url,
             outcome=outcome,
-            date_created=datetime.now(UTC).replace(microsecond=0),
+            date_created=self.now().replace(microsecond=0),
             params={k: tuple(v) for k, v in fields.items()},
         )
         with self.lock:
@@ -772,7 +785,7 @@ class TwilioAPIServer(PeerServer):
             # Through a Messaging Service the sender is picked later: "accepted", 0 segments.
             status="accepted" if service else "queued",
             num_segments=0 if service else sms_segments(body),
-            date_created=datetime.now(UTC).replace(microsecond=0),
+            date_created=self.now().replace(microsecond=0),
             params={k: tuple(v) for k, v in fields.items()},
         )
         with self.lock:

@@ -10,6 +10,12 @@ Speaks what ``tweepy.Client.create_tweet`` sends (tweepy 4.17):
   which :class:`LocalRedirectAdapter` adds). Success is 201 ``{"data": {"id", "text",
   "edit_history_tweet_ids"}}`` with snowflake-style numeric string ids.
 * ``GET /2/tweets/{id}`` and ``DELETE /2/tweets/{id}`` for posts made here.
+* ``GET /2/users/{id}/tweets`` - the account's timeline (its posts made here, not deleted),
+  newest first, ``max_results`` (5..100) of them, with ``created_at`` and
+  ``referenced_tweets`` when ``tweet.fields`` asks; ``GET /2/users/me`` - the account, whose
+  id is the access token's head (as X's OAuth 1.0a tokens are ``{user_id}-...``).
+* Another clock: ``clock_offset`` (see :class:`tests.peers.base.PeerServer`) shifts ``Date``
+  and ``created_at``; ``accept_then_fail_next`` publishes a post and answers a 5xx.
 * Errors in X's shapes: 401 ``Unauthorized`` problem JSON; 403 for app-only Bearer auth
   (``Unsupported Authentication``), duplicate text by the same account, and replies to unknown
   posts; 400 for missing or too long text (twitter-text weighting, approximated); 429 with
@@ -65,6 +71,7 @@ APP_ONLY_DETAIL = (
 )
 
 _TWEET = re.compile(r"^/2/tweets/(?P<id>\d{1,19})$")
+_TIMELINE = re.compile(r"^/2/users/(?P<id>\d{1,19})/tweets$")
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 # twitter-text v3: code points in these ranges weigh 1, everything else 2; URLs count 23.
 _LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
@@ -207,8 +214,20 @@ class XAPIServer(PeerServer):
         headers = self._rate_headers(remaining=0, reset=int(time.time()) + retry_after)
         return problem(429, "Too Many Requests", "Too Many Requests", **headers)
 
+    @property
+    def user_id(self) -> str:
+        return self.access_token.partition("-")[0]
+
     def handle(self, request: IncomingRequest) -> Reply:
         one = _TWEET.match(request.path)
+        timeline = _TIMELINE.match(request.path)
+        if request.path == "/2/users/me" or timeline is not None:
+            denied = self._authenticate(request)
+            if denied is not None:
+                return denied
+            if timeline is None:
+                return Reply.json(200, {"data": {"id": self.user_id, "username": "peer"}})
+            return self._timeline(request, timeline["id"])
         if request.path != "/2/tweets" and one is None:
             payload = {"errors": [{"message": "Sorry, that page does not exist", "code": 34}]}
             return Reply.json(404, payload)
@@ -345,11 +364,45 @@ class XAPIServer(PeerServer):
                 in_reply_to=None if reply_to is None else str(reply_to),
                 quote_tweet_id=payload.get("quote_tweet_id"),
                 access_token=self.access_token,
-                created_at=datetime.now(UTC),
+                created_at=self.now(),
                 payload=payload,
             )
             self._posts[post.id] = post
         return Reply.json(201, {"data": post.data()})
+
+    def _timeline(self, request: IncomingRequest, user_id: str) -> Reply:
+        try:
+            count = int((request.query.get("max_results") or ["10"])[0])
+        except ValueError:
+            count = 0
+        if not 5 <= count <= 100:
+            return _invalid_request("max_results must be between 5 and 100")
+        fields = ",".join(request.query.get("tweet.fields", [])).split(",")
+        with self.lock:
+            mine = [
+                p
+                for p in self._posts.values()
+                if p.id not in self._deleted
+                and user_id == self.user_id
+                and p.access_token == self.access_token
+            ]
+        newest = sorted(mine, key=lambda p: int(p.id), reverse=True)[:count]
+        data = []
+        for post in newest:
+            item: dict[str, Any] = {"id": post.id, "text": post.text}
+            if "created_at" in fields:
+                stamp = post.created_at.astimezone(UTC)
+                item["created_at"] = stamp.strftime("%Y-%m-%dT%H:%M:%S.") + (
+                    f"{stamp.microsecond // 1000:03d}Z"
+                )
+            if "referenced_tweets" in fields and post.in_reply_to is not None:
+                item["referenced_tweets"] = [{"type": "replied_to", "id": post.in_reply_to}]
+            data.append(item)
+        meta: dict[str, Any] = {"result_count": len(data)}
+        if data:
+            meta.update(newest_id=data[0]["id"], oldest_id=data[-1]["id"])
+            return Reply.json(200, {"data": data, "meta": meta})
+        return Reply.json(200, {"meta": meta})
 
     def _lookup(self, post_id: str) -> Reply:
         with self.lock:
