@@ -173,6 +173,9 @@ def sprinkle_faults(world: World, chance: random.Random) -> set[str]:
     # The maybe-sent modes of the peer (merged from h/maybesent): used where present.
     if hasattr(world.twilio, "fail_first_answer_to"):
         world.twilio.fail_first_answer_to(*picked[43:68], status=500)  # taken, then a 500
+    if "timeout" in SmsChannel.model_fields:
+        # A slow accept: the next request is held past the channel's 3 s timeout, then done.
+        world.twilio.delay_next(4.0)
     if hasattr(world.twilio, "clock_offset"):
         world.twilio.clock_offset = -300.0  # Twilio's clock five minutes behind ours
     return refused
