@@ -71,9 +71,10 @@ class _Channel(BaseModel):
     # Seen by the public (a post, a web page): an exercise uses it only through an
     # ``exercise:`` block naming another target (see delivery.exercise).
     PUBLIC: ClassVar[bool] = False
-    # For a public channel, the fields that say where it publishes (the account, the page,
-    # the folder the website serves): a drill takes part only with one of them of its own,
-    # different from the real one. A public type that names none never takes part.
+    # The fields that say where a channel's messages go (the account, the page, the folder
+    # the website serves, the team channels' URLs, the recipients file): a drill takes part
+    # only with one of them of its own, different from the real one (see delivery.exercise).
+    # A type that names none never takes part in a drill.
     DESTINATION: ClassVar[tuple[str, ...]] = ()
     # Its HTML is a web page styled by a stylesheet beside it, under a strict
     # Content-Security-Policy: what is added to it (an exercise's notice) carries no inline style.
@@ -163,6 +164,8 @@ class SmsChannel(_Channel):
     CREDENTIALS: ClassVar[tuple[str, ...]] = ("account_sid", "auth_token")
     ENV_ONLY: ClassVar[tuple[str, ...]] = ("auth_token",)
     TEMPLATES: ClassVar[dict[str, str]] = {"text": "sms.txt.j2"}
+    # The people: a drill uses exercise_recipients, another list of other people.
+    DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
 
     type: Literal["sms"]
     from_: str | None = Field(default=None, alias="from")
@@ -228,6 +231,8 @@ class VoiceChannel(_Channel):
     CREDENTIALS: ClassVar[tuple[str, ...]] = ("account_sid", "auth_token")
     ENV_ONLY: ClassVar[tuple[str, ...]] = ("auth_token",)
     TEMPLATES: ClassVar[dict[str, str]] = {"text": "voice.txt.j2"}
+    # The people: a drill uses exercise_recipients, another list of other people.
+    DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
 
     type: Literal["voice"]
     from_: str = Field(alias="from")
@@ -266,6 +271,7 @@ class EmailChannel(_Channel):
         "text": "email.txt.j2",
         "html": "email.html.j2",
     }
+    DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
 
     type: Literal["email"]
     host: str
@@ -426,6 +432,8 @@ class AppriseChannel(_Channel):
         "title": "apprise_title.txt.j2",
         "body": "apprise.txt.j2",
     }
+    # The team channels themselves: a drill posts only to other URLs (exercise: {urls: [...]}).
+    DESTINATION: ClassVar[tuple[str, ...]] = ("urls",)
 
     type: Literal["apprise"]
     urls: list[str] = Field(min_length=1, max_length=50)
