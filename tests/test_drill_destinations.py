@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import at, write
 from tests.peers.webhooks import WebhookServer
 from tests.test_exercise import DRILL, DRILL_PHONES, said
-from tests.world import World
+from tests.world import PHONES, World
 
 
 @pytest.fixture
@@ -156,3 +156,27 @@ def test_a_drill_list_sharing_a_few_real_addresses_takes_part_with_a_warning(
     code, doc = drill.run_json("send", "incident.yaml", "--yes", "--exercise")
     assert code == 0, doc
     assert sorted(m.to for m in drill.twilio.messages()) == sorted([*DRILL_PHONES, "+33612345678"])
+
+
+def test_tick_leaves_out_hidden_files_and_editor_copies_and_says_so(world: World) -> None:
+    code, doc = world.run_json("tick", ".", "--yes")
+    assert code == 0, doc
+    sent = len(world.twilio.messages())
+    assert sent == len(PHONES)
+    # An editor opens the incident: its lock/backup and its backup copy hold the same id.
+    real = (world.folder / "incident.yaml").read_text(encoding="utf-8")
+    write(world.folder / ".#incident.yaml", real)
+    write(world.folder / "incident.yaml~", real)
+    write(world.folder / ".incident.yaml.swp", real)
+    result = world.run("tick", ".", "--yes", env=at(121))
+    said_ = said(result)
+    assert result.exit_code == 0, said_
+    # The reminder went, once per recipient; the copies blocked nothing and were not sent.
+    assert len(world.twilio.messages()) == sent + len(PHONES)
+    assert said_.count("left out") == 1, said_
+    for name in (".#incident.yaml", "incident.yaml~", ".incident.yaml.swp"):
+        assert f"{name} (hidden or an editor's copy)" in said_, said_
+    code, doc = world.run_json("tick", ".", "--yes", env=at(122))
+    assert code == 0, doc
+    assert [i["file"] for i in doc["incidents"]] == ["incident.yaml"]
+    assert "hidden or an editor's copy" in {x["reason"] for x in doc["left_out"]}
