@@ -276,7 +276,10 @@ def _same_people(
         channel = config.channels[name]
         kind = "phone" if channel.type in ("sms", "voice") else "email"
         region = getattr(channel, "default_region", None)
-        shared, total = shared_addresses(drill, public, kind, region, name)
+        key = (str(drill), str(public), kind, region, _stamp(drill), _stamp(public))
+        if key not in _SHARED:
+            _SHARED[key] = shared_addresses(drill, public, kind, region, name)
+        shared, total = _SHARED[key]
     except (OSError, InputError):
         # A list that cannot be read is reported where the plan reads it, and stops the send.
         return None
@@ -301,6 +304,16 @@ def _same_people(
         )
     )
     return None
+
+
+# A send plans the drill more than once (the plan, the run, the reminders): two unchanged
+# lists are compared once per process.
+_SHARED: dict[tuple[object, ...], tuple[int, int]] = {}
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_size, status.st_mtime_ns
 
 
 def _digest(path: Path) -> str:
