@@ -180,3 +180,17 @@ def test_tick_leaves_out_hidden_files_and_editor_copies_and_says_so(world: World
     assert code == 0, doc
     assert [i["file"] for i in doc["incidents"]] == ["incident.yaml"]
     assert "hidden or an editor's copy" in {x["reason"] for x in doc["left_out"]}
+
+
+def test_drill_urls_are_secrets_too(drill: World, webhook_server: WebhookServer) -> None:
+    url = f"json://127.0.0.1:{webhook_server.port}/drill-token-123"
+    with (drill.folder / "channels.yaml").open("a", encoding="utf-8") as out:
+        out.write(
+            f'  teams:\n    type: apprise\n    urls: ["${{TEAM_HOOK}}"]\n'
+            f'    exercise: {{urls: ["{url}"]}}\n'
+        )
+    result = drill.run("send", "incident.yaml", "--yes", "--exercise")
+    assert result.exit_code == 2, result.output
+    assert "field exercise.urls[0]" in said(result) and "TEAMS_DRILL_URLS_1" in result.output
+    assert "drill-token-123" not in result.output
+    assert webhook_server.requests() == [] and drill.twilio.messages() == []

@@ -836,28 +836,32 @@ def _literal_secrets(doc: YamlDocument) -> list[Problem]:
         return problems
     for name, channel in channels.items():
         kind = CHANNEL_TYPES.get(channel.get("type")) if isinstance(channel, dict) else None
-        for field in kind.ENV_ONLY if kind else ():
-            value = channel.get(field)
-            # A list of secrets (Apprise URLs): each item is a reference.
-            items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
-            for index, item in items:
-                if not isinstance(item, str) or _ENV_REF.fullmatch(item.strip()):
-                    continue
-                where = (field,) if index is None else (field, index)
-                suggested = f"{name.upper()}_{field.upper()}" + (
-                    "" if index is None else f"_{index + 1}"
-                )
-                problems.append(
-                    Problem(
-                        "secrets come from the environment, never from a file: write "
-                        f'"${{{suggested}}}" and export that variable (the value written here '
-                        "is not shown)",
-                        doc.path,
-                        doc.line_of(("channels", name, *where)),
-                        field if index is None else f"{field}[{index}]",
-                        channel=name,
+        # A drill's exercise: block holds the same secrets (other URLs, another account's).
+        drill = channel.get("exercise") if isinstance(channel, dict) else None
+        blocks = [((), channel)] + ([(("exercise",), drill)] if isinstance(drill, dict) else [])
+        for block, values in blocks:
+            for field in kind.ENV_ONLY if kind else ():
+                value = values.get(field)
+                # A list of secrets (Apprise URLs): each item is a reference.
+                items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+                for index, item in items:
+                    if not isinstance(item, str) or _ENV_REF.fullmatch(item.strip()):
+                        continue
+                    where = (*block, field) if index is None else (*block, field, index)
+                    suggested = f"{name.upper()}_{'DRILL_' * bool(block)}{field.upper()}" + (
+                        "" if index is None else f"_{index + 1}"
                     )
-                )
+                    problems.append(
+                        Problem(
+                            "secrets come from the environment, never from a file: write "
+                            f'"${{{suggested}}}" and export that variable (the value written here '
+                            "is not shown)",
+                            doc.path,
+                            doc.line_of(("channels", name, *where)),
+                            ".".join([*block, field]) + ("" if index is None else f"[{index}]"),
+                            channel=name,
+                        )
+                    )
     return problems
 
 
