@@ -407,6 +407,8 @@ def tick(
 ) -> None:
     """Run send for every incident file in DIR: one cron line keeps every promise.
 
+    Hidden files and editors' copies (.#incident.yaml, incident.yaml~) are left out, and said.
+
     Files sharing an id are not sent (exit 2); the others are. Every file is tried: one that is
     refused or fails is reported and never stops the others.
     Exit code: the worst of the incidents' (2 bad input, 1 delivery failure, 3 busy).

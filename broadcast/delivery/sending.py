@@ -384,16 +384,23 @@ def incident_files(folder: Path, config_path: Path) -> tuple[list[Path], dict[Pa
     left out: the configuration this run reads, or a file with none of ``INCIDENT_FIELDS``.
 
     A file that does not parse, or has any incident field, is taken: a broken incident must
-    be reported, never silently skipped.
+    be reported, never silently skipped. Only visible files are incidents: a name starting
+    with ``.`` or ending with ``~`` (an editor's lock, swap or backup) is left out, and said.
     """
     from broadcast.input.yamlfile import load_yaml
 
     taken: list[Path] = []
     left_out: dict[Path, str] = {}
     config = config_path.resolve()
-    candidates = sorted(
-        p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
-    )
+    candidates = []
+    for path in sorted(folder.iterdir()):
+        if _editor_copy(path.name):
+            # An editor's lock or backup (.#incident.yaml, incident.yaml~) holds the same id
+            # as the incident it copies: taken, it would block the real one.
+            if ".yaml" in path.name or ".yml" in path.name:
+                left_out[path] = "hidden or an editor's copy"
+        elif path.suffix in (".yaml", ".yml") and path.is_file():
+            candidates.append(path)
     for path in candidates:
         if path.resolve() == config:
             left_out[path] = "the configuration"
@@ -412,6 +419,11 @@ def incident_files(folder: Path, config_path: Path) -> tuple[list[Path], dict[Pa
         else:
             taken.append(path)
     return taken, left_out
+
+
+def _editor_copy(name: str) -> bool:
+    """A hidden file or an editor's backup: never an incident a person means to send."""
+    return name.startswith(".") or name.endswith("~")
 
 
 def shared_ids(

@@ -71,9 +71,10 @@ class _Channel(BaseModel):
     # Seen by the public (a post, a web page): an exercise uses it only through an
     # ``exercise:`` block naming another target (see delivery.exercise).
     PUBLIC: ClassVar[bool] = False
-    # For a public channel, the fields that say where it publishes (the account, the page,
-    # the folder the website serves): a drill takes part only with one of them of its own,
-    # different from the real one. A public type that names none never takes part.
+    # The fields that say where a channel's messages go (the account, the page, the folder
+    # the website serves, the team channels' URLs, the recipients file): a drill takes part
+    # only with one of them of its own, different from the real one (see delivery.exercise).
+    # A type that names none never takes part in a drill.
     DESTINATION: ClassVar[tuple[str, ...]] = ()
     # Its HTML is a web page styled by a stylesheet beside it, under a strict
     # Content-Security-Policy: what is added to it (an exercise's notice) carries no inline style.
@@ -163,6 +164,8 @@ class SmsChannel(_Channel):
     CREDENTIALS: ClassVar[tuple[str, ...]] = ("account_sid", "auth_token")
     ENV_ONLY: ClassVar[tuple[str, ...]] = ("auth_token",)
     TEMPLATES: ClassVar[dict[str, str]] = {"text": "sms.txt.j2"}
+    # The people: a drill uses exercise_recipients, another list of other people.
+    DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
 
     type: Literal["sms"]
     from_: str | None = Field(default=None, alias="from")
@@ -228,6 +231,8 @@ class VoiceChannel(_Channel):
     CREDENTIALS: ClassVar[tuple[str, ...]] = ("account_sid", "auth_token")
     ENV_ONLY: ClassVar[tuple[str, ...]] = ("auth_token",)
     TEMPLATES: ClassVar[dict[str, str]] = {"text": "voice.txt.j2"}
+    # The people: a drill uses exercise_recipients, another list of other people.
+    DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
 
     type: Literal["voice"]
     from_: str = Field(alias="from")
@@ -266,6 +271,7 @@ class EmailChannel(_Channel):
         "text": "email.txt.j2",
         "html": "email.html.j2",
     }
+    DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
 
     type: Literal["email"]
     host: str
@@ -426,6 +432,8 @@ class AppriseChannel(_Channel):
         "title": "apprise_title.txt.j2",
         "body": "apprise.txt.j2",
     }
+    # The team channels themselves: a drill posts only to other URLs (exercise: {urls: [...]}).
+    DESTINATION: ClassVar[tuple[str, ...]] = ("urls",)
 
     type: Literal["apprise"]
     urls: list[str] = Field(min_length=1, max_length=50)
@@ -828,28 +836,32 @@ def _literal_secrets(doc: YamlDocument) -> list[Problem]:
         return problems
     for name, channel in channels.items():
         kind = CHANNEL_TYPES.get(channel.get("type")) if isinstance(channel, dict) else None
-        for field in kind.ENV_ONLY if kind else ():
-            value = channel.get(field)
-            # A list of secrets (Apprise URLs): each item is a reference.
-            items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
-            for index, item in items:
-                if not isinstance(item, str) or _ENV_REF.fullmatch(item.strip()):
-                    continue
-                where = (field,) if index is None else (field, index)
-                suggested = f"{name.upper()}_{field.upper()}" + (
-                    "" if index is None else f"_{index + 1}"
-                )
-                problems.append(
-                    Problem(
-                        "secrets come from the environment, never from a file: write "
-                        f'"${{{suggested}}}" and export that variable (the value written here '
-                        "is not shown)",
-                        doc.path,
-                        doc.line_of(("channels", name, *where)),
-                        field if index is None else f"{field}[{index}]",
-                        channel=name,
+        # A drill's exercise: block holds the same secrets (other URLs, another account's).
+        drill = channel.get("exercise") if isinstance(channel, dict) else None
+        blocks = [((), channel)] + ([(("exercise",), drill)] if isinstance(drill, dict) else [])
+        for block, values in blocks:
+            for field in kind.ENV_ONLY if kind else ():
+                value = values.get(field)
+                # A list of secrets (Apprise URLs): each item is a reference.
+                items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+                for index, item in items:
+                    if not isinstance(item, str) or _ENV_REF.fullmatch(item.strip()):
+                        continue
+                    where = (*block, field) if index is None else (*block, field, index)
+                    suggested = f"{name.upper()}_{'DRILL_' * bool(block)}{field.upper()}" + (
+                        "" if index is None else f"_{index + 1}"
                     )
-                )
+                    problems.append(
+                        Problem(
+                            "secrets come from the environment, never from a file: write "
+                            f'"${{{suggested}}}" and export that variable (the value written here '
+                            "is not shown)",
+                            doc.path,
+                            doc.line_of(("channels", name, *where)),
+                            ".".join([*block, field]) + ("" if index is None else f"[{index}]"),
+                            channel=name,
+                        )
+                    )
     return problems
 
 

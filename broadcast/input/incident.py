@@ -702,6 +702,8 @@ def load_incident(
 
     An exercise (``exercise`` here, or ``exercise: true`` in the file) gets its own id, the
     real one with ``EXERCISE_SUFFIX``: it never counts as a version of the real incident.
+    ``exercise`` (the command's ``--exercise``) against a file saying ``exercise: false`` is
+    an error, never a silent drill.
     """
     doc = load_yaml(path, what="incident file")
     if not isinstance(doc.data, dict):
@@ -711,6 +713,22 @@ def load_incident(
     data = {k: v for k, v in (defaults or {}).items() if k in DEFAULTABLE and v is not None}
     data.update(doc.data)
     incident = validate_incident(data, doc)
+    if exercise and "exercise" in doc.data and not incident.exercise:
+        # Two orders that contradict each other: which one the person meant is a guess, and
+        # guessing "drill" sends marked texts nobody expects while the file says it is real.
+        raise InputError(
+            [
+                Problem(
+                    "the file says exercise: false (a real alert) but the command asks for a "
+                    "drill (--exercise): they contradict each other. For a drill, write "
+                    "exercise: true (or remove the line) and keep --exercise; for the real "
+                    "alert, run the command without --exercise",
+                    path,
+                    doc.line_of(("exercise",)),
+                    "exercise",
+                )
+            ]
+        )
     if exercise or incident.exercise:
         incident = incident.model_copy(
             update={"id": incident.id + EXERCISE_SUFFIX, "exercise": True}

@@ -574,3 +574,53 @@ class SeenSet:
 
     def __exit__(self, *exc: object) -> None:
         self.db.close()
+
+
+# A drill list longer than this is no drill list: its first addresses are compared, enough to
+# tell a copy of a real list, with memory bounded whatever the file holds.
+DRILL_LIST_LIMIT = 100_000
+
+
+def shared_addresses(
+    drill: Path,
+    real: Path,
+    kind: Kind,
+    default_region: str | None = None,
+    channel: str | None = None,
+) -> tuple[int, int]:
+    """How many distinct addresses of the ``drill`` list the ``real`` list also holds, and how
+    many distinct addresses the drill list holds (its first ``DRILL_LIST_LIMIT``).
+
+    Memory holds the drill list's addresses only; the real list is streamed, and a row is
+    normalised (the slow part) only when its raw cell could match one (the same last digits,
+    the same local part), so a real list of a million rows is one quick pass."""
+    ours: set[str] = set()
+    for recipient in read_recipients(drill, kind, default_region, channel):
+        ours.add(recipient.address)
+        if len(ours) >= DRILL_LIST_LIMIT:
+            break
+    if not ours:
+        return 0, 0
+
+    def key(text: str) -> str:
+        if kind == "phone":
+            return "".join(c for c in text if c.isdigit())[-6:]
+        return text.rsplit("@", 1)[0].strip().lower()
+
+    keys = {key(address) for address in ours}
+    normalise = _phone_normaliser(default_region) if kind == "phone" else _email_normaliser()
+    shared: set[str] = set()
+    with _open_csv(real, channel) as (reader, header_line):
+        columns = _columns(reader, real, kind, channel, header_line)
+        try:
+            for row in reader:
+                raw = _cell(row, columns.get(kind))
+                if raw and key(raw) in keys:
+                    address = normalise(raw)[0]
+                    if address in ours:
+                        shared.add(address)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise InputError(
+                [Problem(f"cannot be read ({exc})", real, reader.line_num + 1, channel=channel)]
+            ) from None
+    return len(shared), len(ours)
