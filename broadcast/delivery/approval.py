@@ -666,6 +666,36 @@ def candidates(
     return found, reasons
 
 
+def passed_promises(incident: Incident, moment: datetime, now: datetime) -> list[str]:
+    """The times the texts rendered at ``moment`` state as still to come (the expected end,
+    the next update) and which have passed by ``now``, as "the expected end at 14:00".
+
+    Approved texts are sent as rendered at the approval's moment: one that says "back around
+    14h" at 15:30 tells people something false, where the same file rendered now would say it
+    is taking longer than expected. So such texts are not sent: the file is updated and
+    approved again."""
+    passed: list[str] = []
+    eta = incident.eta
+    if not incident.ended and eta is not None and moment <= eta <= now:
+        passed.append(f"the expected end at {incident.local_time(eta)}")
+    promise = incident.next_update_at(moment)
+    if promise is not None and promise <= now:
+        passed.append(f"the next update at {incident.local_time(promise)}")
+    return passed
+
+
+def passed_reason(
+    candidate: Candidate, moment: datetime, passed: list[str], incident: Incident
+) -> str:
+    return (
+        f"{candidate.approval.approved_by} approved the texts at "
+        f"{incident.local_time(moment)}, and they announce as still to come "
+        f"{' and '.join(passed)}, which has passed: they would tell people something no "
+        "longer true. Update the file (a new eta, or the next update) and have it approved "
+        "again"
+    )
+
+
 def changed_reason(candidate: Candidate, changed: list[str], zone: tzinfo | None = None) -> str:
     shown = ", ".join(changed[:6]) + (f" and {len(changed) - 6} more" if len(changed) > 6 else "")
     return (
