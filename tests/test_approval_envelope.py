@@ -34,8 +34,13 @@ def test_an_email_sender_edited_after_approval_is_refused(world: World) -> None:
     assert "sms · from" not in text  # what did not change is not named
     assert "broadcast approve incident.yaml" in text and "Traceback" not in text
     assert nothing_sent(world)
-    # Approved as edited (bob sees it), it goes out with the headers bob approved.
-    assert world.run("approve", "incident.yaml", "--yes", "--as", "bob").exit_code == 0
+    # Approved as edited (bob is shown the new headers), it goes out with them.
+    approved = world.run("approve", "incident.yaml", "--yes", "--as", "bob")
+    assert approved.exit_code == 0, approved.output
+    shown = said(approved)
+    assert "email · from: Préfecture du Nord - URGENCE <alertes@example.com>" in shown
+    assert "email · reply_to: attacker@evil.example" in shown
+    assert "twitter · access_token: ${X_ACCESS_TOKEN}" in shown  # the reference, not the secret
     code, doc = world.run_json("send", "incident.yaml", "--yes", "--as", "alice")
     assert code == 0, doc
     message = world.smtp.received[0].message

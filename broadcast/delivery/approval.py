@@ -261,6 +261,35 @@ def plan_envelope(plan: Plan) -> dict[str, str]:
     return envelope
 
 
+_REFERENCE = re.compile(r"^\$\{\w+\}$")
+
+
+def envelope_lines(plan: Plan) -> list[str]:
+    """The envelope as the approver is shown it: ``email · from: Service client <...>``. A
+    credential (the X account's token, an Apprise URL) is shown only as its ``${VAR}``
+    reference: a secret written in the file is never printed."""
+    if plan.config is None:
+        return []
+    lines = []
+    for channel in plan.channels:
+        settings = plan.config.channels.get(channel.name)
+        if settings is None:
+            continue
+        for name in type(settings).ADDRESSING:
+            value = getattr(settings, name, None)
+            if value is None:
+                continue
+            values = value if isinstance(value, list) else [value]
+            if name in type(settings).CREDENTIALS:
+                values = [
+                    v if _REFERENCE.match(str(v)) else "(a secret, not shown)" for v in values
+                ]
+            field_info = type(settings).model_fields.get(name)
+            shown = (field_info.alias if field_info and field_info.alias else None) or name
+            lines.append(f"{channel.name} · {shown}: {', '.join(str(v) for v in values)}")
+    return lines
+
+
 def approved_texts(plan: Plan) -> dict[str, str]:
     """What an approval of ``plan`` covers: every text, and every channel's envelope."""
     return {**plan_texts(plan), **plan_envelope(plan)}
