@@ -553,7 +553,7 @@ def approve(
     shown = found.shown
     assert shown.config is not None
     if not as_json:
-        from broadcast.terminal.approval import show_reminders
+        from broadcast.terminal.approval import show_envelope, show_reminders
 
         if found.update is not None:
             show_preview(found.update, html_source=False)
@@ -562,6 +562,7 @@ def approve(
                 f"{incident} is the version already sent at "
                 f"{found.incident.local_time(found.anchor)}: this approves its reminders."
             )
+        show_envelope(shown)
         show_reminders(found.reminders, mode_words(mode))
     if not yes:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):

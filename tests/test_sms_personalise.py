@@ -108,3 +108,37 @@ def test_each_recipient_gets_their_own_text_once_even_when_the_answer_is_lost(
     code, doc = named.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
     assert code == 0
     assert len(named.twilio.messages()) == 5
+
+
+# -- a name is unapproved text: only one that reads as a given name goes in -----------------
+
+URL_NAME, SENTENCE_NAME, TITLED = "+33612345682", "+33612345683", "+33612345684"
+HOSTILE = f"""\
+name,phone,locale
+Camille Martin,{CAMILLE},fr
+https://evil.example/rembourse Martin,{URL_NAME},fr
+Alerte-gaz-évacuez-appelez-0899123456,{SENTENCE_NAME},fr
+Mme Marie-Hélène Petit,{TITLED},fr
+"""
+
+
+def test_only_a_given_name_is_put_in_the_approved_text(named: World) -> None:
+    write(named.folder / "contacts.csv", HOSTILE)
+    code, doc = named.run_json("preview", "incident.yaml", "--channel", "sms")
+    assert code == 0, doc
+    # Camille and Marie-Hélène (after "Mme") are greeted; the link and the sentence are not names.
+    assert (doc["channels"][0]["greeted"], doc["channels"][0]["readers"]) == (2, 4)
+    shown = named.run("preview", "incident.yaml", "--channel", "sms", env={"COLUMNS": "200"})
+    assert "Greeted by name: 2 of 4; 2 without the greeting" in shown.output
+    assert "read as a given name" in shown.output
+    code, doc = named.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
+    assert code == 0, doc
+    body = {m.to: m.body for m in named.twilio.messages()}
+    assert body[CAMILLE].startswith("Énergie Nord : Bonjour Camille, Coupure")
+    assert body[TITLED].startswith("Énergie Nord : Bonjour Marie-Hélène, Coupure")
+    # The others get the approved text without a greeting: nothing of their "name" goes out.
+    for number in (URL_NAME, SENTENCE_NAME):
+        assert body[number].startswith("Énergie Nord : Coupure de courant"), body[number]
+    everything = " ".join(body.values())
+    assert "evil.example" not in everything and "0899123456" not in everything
+    assert "Mme" not in everything

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Callable
 
 # Word joiners around a visible placeholder: what a preview shows, and nothing an incident's
@@ -31,10 +32,29 @@ _GREETING = re.compile(GREETING_MARK + "(.*?)" + GREETING_MARK, re.DOTALL)
 _SLOTS = re.compile(f"({re.escape(GREETING_MARK)}|{re.escape(NAME_SLOT)})")
 
 
+# A name is text nobody approved, put inside an approved message: only what reads as a given
+# name goes in (letters, accented or not, a hyphen or an apostrophe between them), never a
+# link, a number or a sentence written with hyphens. Anything else leaves the greeting out.
+MAX_NAME_CHARACTERS = 30
+_GIVEN_NAME = re.compile(r"[^\W\d_]+(?:[-'\u2019][^\W\d_]+)*")
+# A title before the given name ("Mme Camille Martin"): the greeting uses the next word.
+_HONORIFICS = frozenset({"mme", "m", "mr", "mrs", "ms", "dr", "me", "mlle", "mmes", "mm"})
+
+
 def greeting_name(name: str) -> str:
-    """The name a greeting uses: the first word of the ``name`` column ("Camille Martin")."""
-    words = name.split()
-    return words[0] if words else ""
+    """The name a greeting uses: the first word of the ``name`` column ("Camille Martin"),
+    after a title (Mme, M., Dr...); "" when that word does not read as a given name (a link,
+    digits, an '@', more than ``MAX_NAME_CHARACTERS`` characters): that recipient gets the
+    approved text without the greeting."""
+    words = unicodedata.normalize("NFC", name).split()
+    if words and words[0].rstrip(".").casefold() in _HONORIFICS:
+        words = words[1:]
+    if not words:
+        return ""
+    first = words[0]
+    if len(first) > MAX_NAME_CHARACTERS or not _GIVEN_NAME.fullmatch(first):
+        return ""
+    return first
 
 
 def with_recipient_name(text: str, name: str, markup: bool = False) -> str:

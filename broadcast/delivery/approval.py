@@ -8,8 +8,11 @@ shows (the version's, and the reminders that keep its promise over the next
 the version at its own moment: it renders it at the anchor, so the texts (their "updated at
 08:40", their "next update at 10:40") are the very bytes approved, and it compares every text
 it is about to hand to a provider with the approved set, refusing before sending anything when
-one differs (naming the channel, language and part). A reminder is rendered at its due moment
-in the chain the approval followed (anchor, next promise, next promise...), never at the
+one differs (naming the channel, language and part). Who each channel appears to come from
+(its envelope: the SMS sender id, an email's From and Reply-To, the X account, the Page; the
+fields its type lists in ``ADDRESSING``) is approved the same way: channels.yaml edited after
+the approval refuses the send, naming the channel and field. A reminder is rendered at its
+due moment in the chain the approval followed (anchor, next promise, next promise...), never at the
 moment cron happens to run, so it too is a text the approver was shown. A correction is a new
 version (approved as any other); a fallback call says the texts recorded with the version.
 
@@ -231,6 +234,67 @@ def text_key(channel: str, language: str, part: str) -> str:
     return f"{channel}/{language}/{part}"
 
 
+# The "language" of a channel's envelope in a manifest's keys: no language code is written so.
+ENVELOPE = "@"
+
+
+def plan_envelope(plan: Plan) -> dict[str, str]:
+    """Who each channel of the plan appears to come from and where it publishes, by
+    ``channel/@/field``: the fields its type lists in ``ADDRESSING`` (the SMS sender id, an
+    email's From and Reply-To, the X account, the Facebook Page, the Apprise URLs), as
+    channels.yaml writes them (a credential is its ``${VAR}`` reference: its value is read
+    only when sending). The recipient sees them as much as the text: an approval covers them."""
+    if plan.config is None:
+        return {}
+    envelope: dict[str, str] = {}
+    for channel in plan.channels:
+        settings = plan.config.channels.get(channel.name)
+        if settings is None:
+            continue
+        for name in type(settings).ADDRESSING:
+            value = getattr(settings, name, None)
+            field_info = type(settings).model_fields.get(name)
+            shown = (field_info.alias if field_info and field_info.alias else None) or name
+            envelope[text_key(channel.name, ENVELOPE, shown)] = json.dumps(
+                value, ensure_ascii=False, sort_keys=True
+            )
+    return envelope
+
+
+_REFERENCE = re.compile(r"^\$\{\w+\}$")
+
+
+def envelope_lines(plan: Plan) -> list[str]:
+    """The envelope as the approver is shown it: ``email · from: Service client <...>``. A
+    credential (the X account's token, an Apprise URL) is shown only as its ``${VAR}``
+    reference: a secret written in the file is never printed."""
+    if plan.config is None:
+        return []
+    lines = []
+    for channel in plan.channels:
+        settings = plan.config.channels.get(channel.name)
+        if settings is None:
+            continue
+        for name in type(settings).ADDRESSING:
+            value = getattr(settings, name, None)
+            if value is None:
+                continue
+            values = value if isinstance(value, list) else [value]
+            if name in type(settings).CREDENTIALS:
+                values = [
+                    v if _REFERENCE.match(str(v)) else "(a secret, not shown)" for v in values
+                ]
+            field_info = type(settings).model_fields.get(name)
+            shown = (field_info.alias if field_info and field_info.alias else None) or name
+            lines.append(f"{channel.name} · {shown}: {', '.join(str(v) for v in values)}")
+    return lines
+
+
+def approved_texts(plan: Plan) -> dict[str, str]:
+    """What an approval of ``plan`` covers: every text, and every channel's envelope."""
+    return {**plan_texts(plan), **plan_envelope(plan)}
+
+
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -243,8 +307,16 @@ def differences(plan: Plan, approved: Mapping[str, str]) -> list[str]:
     """The texts of ``plan`` that are not the approved bytes, as ``channel · language ·
     part`` (with "not shown to the approver" when the approval has no such text)."""
     out = []
-    for key, text in plan_texts(plan).items():
+    for key, text in approved_texts(plan).items():
         channel, language, part = key.split("/", 2)
+        if language == ENVELOPE:
+            # Who the message appears to come from: a changed sender is a changed message.
+            label = f"{channel} · {part} (who it appears to come from, or where it is published)"
+            if key not in approved:
+                out.append(f"{label}: the approval did not record it")
+            elif approved[key] != _digest(text):
+                out.append(f"{label}: channels.yaml changed it")
+            continue
         label = f"{channel} · {language} · {part}"
         if key not in approved:
             out.append(f"{label} (a text the approver was not shown)")
@@ -366,8 +438,8 @@ def build_manifest(
         incident_id,
         mode,
         anchor,
-        hashed(plan_texts(update)) if update is not None else None,
-        {_utc(r.now): hashed(plan_texts(r)) for r in reminders},
+        hashed(approved_texts(update)) if update is not None else None,
+        {_utc(r.now): hashed(approved_texts(r)) for r in reminders},
     )
 
 
@@ -623,13 +695,43 @@ def candidates(
     return found, reasons
 
 
+def passed_promises(incident: Incident, moment: datetime, now: datetime) -> list[str]:
+    """The times the texts rendered at ``moment`` state as still to come (the expected end,
+    the next update) and which have passed by ``now``, as "the expected end at 14:00".
+
+    Approved texts are sent as rendered at the approval's moment: one that says "back around
+    14h" at 15:30 tells people something false, where the same file rendered now would say it
+    is taking longer than expected. So such texts are not sent: the file is updated and
+    approved again."""
+    passed: list[str] = []
+    eta = incident.eta
+    if not incident.ended and eta is not None and moment <= eta <= now:
+        passed.append(f"the expected end at {incident.local_time(eta)}")
+    promise = incident.next_update_at(moment)
+    if promise is not None and promise <= now:
+        passed.append(f"the next update at {incident.local_time(promise)}")
+    return passed
+
+
+def passed_reason(
+    candidate: Candidate, moment: datetime, passed: list[str], incident: Incident
+) -> str:
+    return (
+        f"{candidate.approval.approved_by} approved the texts at "
+        f"{incident.local_time(moment)}, and they announce as still to come "
+        f"{' and '.join(passed)}, which has passed: they would tell people something no "
+        "longer true. Update the file (a new eta, or the next update) and have it approved "
+        "again"
+    )
+
+
 def changed_reason(candidate: Candidate, changed: list[str], zone: tzinfo | None = None) -> str:
     shown = ", ".join(changed[:6]) + (f" and {len(changed) - 6} more" if len(changed) > 6 else "")
     return (
         f"{candidate.approval.approved_by} approved the texts at "
         f"{_when(candidate.approval.approved_at, zone)}, and these are not the bytes approved "
-        f"({shown}): the incident file, a template or the recipients' languages changed since, "
-        "so that approval does not cover them"
+        f"({shown}): the incident file, a template, channels.yaml or the recipients' languages "
+        "changed since, so that approval does not cover them"
     )
 
 

@@ -55,6 +55,8 @@ from broadcast.delivery.approval import (
     drop_unapproved_unseen,
     held_reason,
     mode_of,
+    passed_promises,
+    passed_reason,
     person,
     refusal,
     reminder_chain,
@@ -631,6 +633,10 @@ def _peek_approval(
         return replace(decision, note=bad_name.problems[0].message)
     for candidate in found:
         moment = candidate.manifest.anchor
+        passed = passed_promises(incident, moment, decision.now)
+        if passed:
+            reasons.append(passed_reason(candidate, moment, passed, incident))
+            continue
         plan = prepare(
             incident_path,
             config_path,
@@ -1562,13 +1568,11 @@ class SendRun:
         )
         for candidate in found:
             moment = reminder_at or anchor or candidate.manifest.anchor
-            promise = incident.next_update_at(moment)
-            if decision.action == "new" and promise is not None and promise <= self.now:
-                reasons.append(
-                    f"{candidate.approval.approved_by} approved the texts at "
-                    f"{incident.local_time(moment)}, and they promise the next update at "
-                    f"{incident.local_time(promise)}, which has passed"
-                )
+            # A version continued keeps its texts (fixed at its first attempt); a new one, or
+            # a reminder, does not announce as to come a time that has passed.
+            passed = passed_promises(incident, moment, self.now)
+            if decision.action in ("new", "reminder") and passed:
+                reasons.append(passed_reason(candidate, moment, passed, incident))
                 continue
             plan = self._prepare(
                 moment, decision.reminder, decision.previous_update_at, decision.occasions

@@ -76,6 +76,11 @@ class _Channel(BaseModel):
     # only with one of them of its own, different from the real one (see delivery.exercise).
     # A type that names none never takes part in a drill.
     DESTINATION: ClassVar[tuple[str, ...]] = ()
+    # The fields that say who a message appears to come from and where it is published (the
+    # sender id, From and Reply-To, the account, the page): what the recipient sees, so an
+    # approval covers them as it covers the texts (delivery.approval's envelope). Every type
+    # names its own (tests/test_approval_envelope.py checks that none is forgotten).
+    ADDRESSING: ClassVar[tuple[str, ...]] = ()
     # Its HTML is a web page styled by a stylesheet beside it, under a strict
     # Content-Security-Policy: what is added to it (an exercise's notice) carries no inline style.
     STYLESHEET: ClassVar[bool] = False
@@ -167,6 +172,8 @@ class SmsChannel(_Channel):
     # The people: a drill uses exercise_recipients, another list of other people.
     DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
 
+    ADDRESSING: ClassVar[tuple[str, ...]] = ("from_", "messaging_service_sid", "account_sid")
+
     type: Literal["sms"]
     from_: str | None = Field(default=None, alias="from")
     messaging_service_sid: str | None = None
@@ -234,6 +241,8 @@ class VoiceChannel(_Channel):
     # The people: a drill uses exercise_recipients, another list of other people.
     DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
 
+    ADDRESSING: ClassVar[tuple[str, ...]] = ("from_", "account_sid")
+
     type: Literal["voice"]
     from_: str = Field(alias="from")
     recipients: str | None = None
@@ -272,6 +281,8 @@ class EmailChannel(_Channel):
         "html": "email.html.j2",
     }
     DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
+
+    ADDRESSING: ClassVar[tuple[str, ...]] = ("from_", "reply_to", "list_unsubscribe")
 
     type: Literal["email"]
     host: str
@@ -336,6 +347,8 @@ class TwitterChannel(_Channel):
     # The account: its user access token (the consumer key is the app, shared by accounts).
     DESTINATION: ClassVar[tuple[str, ...]] = ("access_token",)
 
+    ADDRESSING: ClassVar[tuple[str, ...]] = ("access_token",)
+
     type: Literal["twitter"]
     consumer_key: str
     consumer_secret: str
@@ -367,6 +380,8 @@ class WebBannerChannel(_Channel):
 
     PUBLIC: ClassVar[bool] = True
     DESTINATION: ClassVar[tuple[str, ...]] = ("output_dir",)
+
+    ADDRESSING: ClassVar[tuple[str, ...]] = ("output_dir", "public_url")
 
     type: Literal["web_banner"]
     output_dir: str
@@ -403,6 +418,8 @@ class FacebookChannel(_Channel):
     PUBLIC: ClassVar[bool] = True
     DESTINATION: ClassVar[tuple[str, ...]] = ("page_id",)
 
+    ADDRESSING: ClassVar[tuple[str, ...]] = ("page_id",)
+
     type: Literal["facebook"]
     page_id: str = Field(pattern=r"^\d{5,20}$")
     access_token: str
@@ -435,6 +452,8 @@ class AppriseChannel(_Channel):
     # The team channels themselves: a drill posts only to other URLs (exercise: {urls: [...]}).
     DESTINATION: ClassVar[tuple[str, ...]] = ("urls",)
 
+    ADDRESSING: ClassVar[tuple[str, ...]] = ("urls",)
+
     type: Literal["apprise"]
     urls: list[str] = Field(min_length=1, max_length=50)
 
@@ -459,6 +478,8 @@ class CapChannel(_Channel):
     REMINDER_TEMPLATES: ClassVar[dict[str, str]] = dict(TEMPLATES)
     PUBLIC: ClassVar[bool] = True
     DESTINATION: ClassVar[tuple[str, ...]] = ("output_dir",)
+
+    ADDRESSING: ClassVar[tuple[str, ...]] = ("sender", "contact", "output_dir", "base_url")
 
     type: Literal["cap"]
     output_dir: str

@@ -1,4 +1,5 @@
-"""What ``broadcast approve`` shows beyond the version's preview: the reminders it approves.
+"""What ``broadcast approve`` shows beyond the version's preview: who each channel sends as,
+and the reminders it approves.
 
 The first reminder is shown whole, as the preview shows a version; each later one as the
 words in which it differs from the first (its times, normally), so the approver sees every
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
-from broadcast.delivery.approval import plan_texts
+from broadcast.delivery.approval import envelope_lines, plan_texts
 from broadcast.delivery.preflight import Plan
 from broadcast.terminal.console import console
 from broadcast.terminal.preview import show_preview
@@ -49,6 +50,17 @@ def show_reminders(reminders: Sequence[Plan], mode_words: str) -> None:
             said.append(f"{key.replace('/', ' · ')}: {_difference(base.get(key, ''), text)}")
         line.append("; ".join(said) if said else "the same texts as the first")
         out.print(line)
+
+
+def show_envelope(plan: Plan) -> None:
+    """Who each channel's messages appear to come from: approved with the texts."""
+    lines = envelope_lines(plan)
+    if not lines:
+        return
+    out = console()
+    out.print(Text("Sent as (approved with the texts):", "bold"))
+    for line in lines:
+        out.print(Text(f"  {line}"))
 
 
 def _difference(before: str, after: str) -> str:

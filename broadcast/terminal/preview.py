@@ -256,7 +256,8 @@ def greeting_note(channel: ChannelPlan) -> str | None:
         )
     return (
         f"Greeted by name: {greeted:,} of {readers:,}{sampled}; {readers - greeted:,} without "
-        "the greeting (no name, or theirs would take the text over max_segments)."
+        "the greeting (no name, one that does not read as a given name, or theirs would take "
+        "the text over max_segments)."
     )
 
 
