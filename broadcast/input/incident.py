@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -434,6 +434,8 @@ class Incident(BaseModel):
             if isinstance(value, str):
                 parsed = _parse_local(value, zone)
                 if parsed is not None:
+                    if parsed.tzinfo is zone:
+                        _one_local_moment(key, value.strip(), parsed, zone)
                     out[key] = parsed
         return out
 
@@ -684,6 +686,32 @@ class _FieldError(ValueError):
     def __init__(self, field: str, message: str) -> None:
         self.field = field
         super().__init__(message)
+
+
+def _one_local_moment(field: str, written: str, moment: datetime, zone: tzinfo) -> None:
+    """A local date and time names one moment, or it is an error on ``field``.
+
+    When the clocks go forward, a local time is skipped (2026-03-29 02:30 in Paris never
+    happens): Python would show it with the offset before the change, a time nobody's clock
+    showed. When they go back, one is lived twice (2026-10-25 02:30, CEST then CET): taking
+    either one silently may be an hour wrong. Only the person knows; an offset says which."""
+    name = getattr(zone, "key", str(zone))
+    back = moment.astimezone(UTC).astimezone(zone)
+    if back.replace(tzinfo=None) != moment.replace(tzinfo=None):
+        raise _FieldError(
+            field,
+            f"'{written}' does not exist in {name}: the clocks skip that hour (summer time "
+            f"starts); write the time as the clocks show it, e.g. "
+            f"{back:%Y-%m-%d %H:%M} ({back:%Z}), or with an offset",
+        )
+    first, second = moment.replace(fold=0), moment.replace(fold=1)
+    if first.utcoffset() != second.utcoffset():
+        raise _FieldError(
+            field,
+            f"'{written}' happens twice in {name} (the clocks go back an hour): once in "
+            f"{first:%Z}, {first.isoformat(timespec='minutes')}, once in {second:%Z}, "
+            f"{second.isoformat(timespec='minutes')}; write the one you mean, with its offset",
+        )
 
 
 def _parse_local(text: str, zone: tzinfo) -> datetime | None:
