@@ -78,3 +78,50 @@ def test_a_local_time_the_clocks_repeat_is_refused_naming_both(world: World) -> 
 def test_a_repeated_local_time_with_its_offset_is_one_moment(world: World) -> None:
     promise(world, "2026-10-25T02:30:00+01:00")
     accepted(world, "(2026-10-25 02:30 CET)", env=at(0, 30, day=25, month=10))
+
+
+# --- 2: an end that has not happened ------------------------------------------------------
+
+
+def resolve(world: World, ended_at: str, status: str = "resolved") -> int:
+    extra = "\ncorrection: Fausse alerte, rien à faire." if status == "cancelled" else ""
+    replace(
+        world.folder / "incident.yaml",
+        "status: investigating",
+        f"status: {status}\nended_at: {ended_at}{extra}",
+    )
+    if status == "cancelled":
+        replace(
+            world.folder / "incident.yaml",
+            "    title: Power cut in the North area",
+            "    title: Power cut in the North area\n    correction: False alarm.",
+        )
+    return line_of(world, f"ended_at: {ended_at}")
+
+
+@pytest.mark.parametrize(
+    ("ended_at", "said", "status"),
+    [
+        ('"2026-11-22 13:20"', "2026-11-22 13:20 CET (aujourd'hui à 13h20)", "resolved"),
+        ("2026-11-23T08:00:00+01:00", "2026-11-23 08:00 CET (demain à 8h)", "resolved"),
+        ('"2026-11-22 09:50"', "2026-11-22 09:50 CET (aujourd'hui à 9h50)", "cancelled"),
+    ],
+)
+def test_an_end_that_has_not_happened_is_refused(
+    world: World, ended_at: str, said: str, status: str
+) -> None:
+    # 09:40 in Paris.
+    line = resolve(world, ended_at, status)
+    refused(
+        world,
+        f"incident.yaml:{line}, field ended_at: the end, {said}, has not happened yet (it is "
+        f"now 2026-11-22 09:40 CET): a {status} message says the incident is over",
+    )
+
+
+@pytest.mark.parametrize("ended_at", ['"2026-11-22 09:30"', '"2026-11-22 09:44"'])
+def test_an_end_that_has_happened_or_a_clock_a_little_ahead_is_accepted(
+    world: World, ended_at: str
+) -> None:
+    resolve(world, ended_at)
+    accepted(world)

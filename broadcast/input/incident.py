@@ -612,6 +612,32 @@ def promise_problems(incident: Incident, doc: YamlDocument, now: datetime) -> li
     return []
 
 
+# How far ahead of our clock an end may be written: two clocks a few minutes apart.
+CLOCK_TOLERANCE = timedelta(minutes=5)
+
+
+def end_problems(incident: Incident, doc: YamlDocument, now: datetime) -> list[Problem]:
+    """An ``ended_at`` still to come is an error: a resolved or cancelled message says it is
+    over ("Résolu à 13h20") and people act on it; an end that has not happened is a guess,
+    not a fact. A few minutes ahead (``CLOCK_TOLERANCE``) is two clocks that differ."""
+    if not incident.ended or incident.ended_at is None:
+        return []
+    if incident.ended_at <= now + CLOCK_TOLERANCE:
+        return []
+    return [
+        Problem(
+            f"the end, {incident.local_time(incident.ended_at)} "
+            f"({said_time(incident.ended_at, now, incident.locale, incident.zone)}), has not "
+            f"happened yet (it is now {incident.local_time(now)}): a {incident.status} message "
+            "says the incident is over. Write the time it really ended, or remove ended_at "
+            "to say it ends when the message goes out",
+            doc.path,
+            doc.line_of(("ended_at",)),
+            "ended_at",
+        )
+    ]
+
+
 # The fields that hold words people read (a "#Mareuil" cut from one is a lost word).
 TEXT_FIELDS = frozenset({*TRANSLATED, "q", "a", "description"})
 
