@@ -125,3 +125,50 @@ def test_an_end_that_has_happened_or_a_clock_a_little_ahead_is_accepted(
 ) -> None:
     resolve(world, ended_at)
     accepted(world)
+
+
+# --- 1: a bare "8h" written at night may mean tomorrow morning -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "later", "clock", "date"),
+    [
+        ("8h", "in 8 hours (demain à 6h)", "at 08:00 tomorrow (demain à 8h)", "2026-11-23 08:00"),
+        ("9h", "in 9 hours (demain à 7h)", "at 09:00 tomorrow (demain à 9h)", "2026-11-23 09:00"),
+    ],
+)
+def test_a_bare_hour_at_night_that_may_mean_tomorrow_is_refused(
+    world: World, written: str, later: str, clock: str, date: str
+) -> None:
+    promise(world, written)
+    line = line_of(world, f"next_update: {written}")
+    refused(
+        world,
+        f"incident.yaml:{line}, field next_update: '{written}' reads two ways: {later}, or "
+        f"{clock}.",
+        f'Write next_update: "in {written}" for the first, or next_update: "{date}" for the second',
+        env=at(22),
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "hour", "said"),
+    [
+        # Each reading of the other says it: the promise stands as written.
+        ('"in 8h"', 22, "demain à 6h (2026-11-23 06:00 CET)"),
+        ('"2026-11-23 08:00"', 22, "demain à 8h (2026-11-23 08:00 CET)"),
+        # 2:00 tomorrow is sixteen hours off at 09:40: "2h" is two hours.
+        ("2h", 9, "aujourd'hui à 11h40 (2026-11-22 11:40 CET)"),
+        # At 23:30, "1h" and 01:00 tomorrow are half an hour apart: the same promise.
+        ("1h", 23, "demain à 0h30 (2026-11-23 00:30 CET)"),
+    ],
+)
+def test_a_promise_that_reads_one_way_is_kept(
+    world: World, written: str, hour: int, said: str
+) -> None:
+    promise(world, written)
+    accepted(
+        world,
+        f"Prochain point promis : {said}",
+        env=at(hour, 40 if hour == 9 else 30 if hour == 23 else 0),
+    )

@@ -567,11 +567,30 @@ def _today_at(now: datetime, clock: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, clock, tzinfo=zone)
 
 
+# How far ahead a time of day written without its day may be meant for tomorrow: at 22:00,
+# "8h" may well be tomorrow at 8:00 (ten hours on); at 09:40, nobody means by "2h" a promise
+# for 2:00 tomorrow, sixteen hours on, without saying "tomorrow". Today's is always a reading.
+CLOCK_HORIZON = timedelta(hours=12)
+
+
+def _clock_reading(now: datetime, clock: time, zone: ZoneInfo) -> datetime | None:
+    """The moment a ``18h`` or ``8h`` means read as a time of day, for a message written at
+    ``now``: its next occurrence, today if still ahead, else tomorrow within
+    ``CLOCK_HORIZON``; None when it cannot be a promise (passed, or too far off)."""
+    today = _today_at(now, clock, zone)
+    if today > now:
+        return today
+    day = now.astimezone(zone).date() + timedelta(days=1)
+    tomorrow = datetime.combine(day, clock, tzinfo=zone)
+    return tomorrow if tomorrow - now <= CLOCK_HORIZON else None
+
+
 def promise_problems(incident: Incident, doc: YamlDocument, now: datetime) -> list[Problem]:
     """What is wrong with ``next_update`` for a message written at ``now``: a ``18h`` that
-    reads two ways ("in 18 hours", "at 18:00 today") which both lie ahead and differ by more
-    than ``AMBIGUITY`` is refused, naming both times and how to write each; a time of day
-    that has passed is a warning (the messages promise one an hour from now)."""
+    reads two ways ("in 18 hours", "at 18:00 today", or at 22:00 "8h": "in 8 hours" or
+    "tomorrow at 8:00") which differ by more than ``AMBIGUITY`` is refused, naming both
+    times and how to write each; a time of day that has passed is a warning (the messages
+    promise one an hour from now)."""
     promise = incident.next_update
     if incident.ended or promise is None:
         return []
@@ -579,16 +598,20 @@ def promise_problems(incident: Incident, doc: YamlDocument, now: datetime) -> li
     if isinstance(promise, HoursOrClock):
         zone = incident.zone
         later = (now + promise).astimezone(zone)
-        today = _today_at(now, promise.clock, zone)
-        if today > now and abs(later - today) > AMBIGUITY:
+        clock = _clock_reading(now, promise.clock, zone)
+        if clock is not None and abs(later - clock) > AMBIGUITY:
             hours = promise.written.replace(" ", "")
+            today = clock.date() == now.astimezone(zone).date()
+            # A time of day is read today: tomorrow's needs its date to be one moment.
+            second = f"{clock:%H:%M}" if today else f"{clock:%Y-%m-%d %H:%M}"
             return [
                 Problem(
                     f"'{promise.written}' reads two ways: in {_spelled(promise)} "
                     f"({said_time(later, now, incident.locale, zone)}), or at "
-                    f"{promise.clock:%H:%M} today ({said_time(today, now, incident.locale, zone)})."
+                    f"{promise.clock:%H:%M} {'today' if today else 'tomorrow'} "
+                    f"({said_time(clock, now, incident.locale, zone)})."
                     f' Write next_update: "in {hours}" for the first, or next_update: '
-                    f'"{promise.clock:%H:%M}" for the second',
+                    f'"{second}" for the second',
                     doc.path,
                     line,
                     "next_update",
