@@ -172,3 +172,44 @@ def test_a_promise_that_reads_one_way_is_kept(
         f"Prochain point promis : {said}",
         env=at(hour, 40 if hour == 9 else 30 if hour == 23 else 0),
     )
+
+
+# --- 5: invisible characters that hide text -------------------------------------------------
+
+AFFECTED = "    affected: About 12,000 homes in Lille and Roubaix"
+
+
+@pytest.mark.parametrize(
+    ("written", "named"),
+    [
+        ("Lille\\u3164and Roubaix", "U+3164 (HANGUL FILLER)"),
+        ("Lille \\u115f Roubaix", "U+115F (HANGUL CHOSEONG FILLER)"),
+        ("Lil\\u034fle and Roubaix", "U+034F (COMBINING GRAPHEME JOINER)"),
+        ("Lille\\ue000 and Roubaix", "U+E000 (PRIVATE USE)"),
+        ("Lille and Roubaix\\U000F0041", "U+F0041 (PRIVATE USE)"),
+        ("Lille\\uffa0and Roubaix", "U+FFA0 (HALFWIDTH HANGUL FILLER)"),
+        # A joiner joining nothing; a run of selectors (a message hidden after an emoji).
+        ("Lille \\u200d and Roubaix", "U+200D (ZERO WIDTH JOINER)"),
+        ("Lille \\U0001F600\\U000E0100\\U000E0101", "U+E0101 (VARIATION SELECTOR-18)"),
+        # A direction mark in a text with no right-to-left letter can only move "10-20".
+        ("Lille, zones 10\\u200f-20", "U+200F (RIGHT-TO-LEFT MARK)"),
+    ],
+)
+def test_an_invisible_character_is_refused(world: World, written: str, named: str) -> None:
+    replace(world.folder / "incident.yaml", AFFECTED, f'    affected: "{written}"')
+    line = line_of(world, f'    affected: "{written}"')
+    refused(world, f"incident.yaml:{line}, field translations.en.affected: holds {named}")
+
+
+def test_joiners_selectors_and_marks_stay_where_they_do_their_work(world: World) -> None:
+    # A family and a heart on fire (joiners between emoji), a keycap, Persian's non-joiner,
+    # and a right-to-left mark beside Hebrew letters.
+    replace(
+        world.folder / "incident.yaml",
+        AFFECTED,
+        '    affected: "Lille \\U0001F468\\u200d\\U0001F469\\u200d\\U0001F467 '
+        "\\u2764\\ufe0f\\u200d\\U0001F525 1\\ufe0f\\u20e3 "
+        "\\u0645\\u06cc\\u200c\\u062e\\u0648\\u0627\\u0647\\u0645 "
+        '\\u05e9\\u05dc\\u05d5\\u05dd\\u200f 10"',
+    )
+    accepted(world)
