@@ -213,3 +213,31 @@ def test_joiners_selectors_and_marks_stay_where_they_do_their_work(world: World)
         '\\u05e9\\u05dc\\u05d5\\u05dd\\u200f 10"',
     )
     accepted(world)
+
+
+# --- 4: a language tag in capitals; an empty exercise ---------------------------------------
+
+
+@pytest.mark.parametrize("written", ["FR", "fr-fr", "Fr_fR"])
+def test_a_language_tag_in_any_case_is_the_language(world: World, written: str) -> None:
+    replace(world.folder / "incident.yaml", "locale: fr", f"locale: {written}")
+    ran = cli(world.folder, "validate", "incident.yaml")
+    assert ran.code == 0, ran.said[-3000:]
+    assert "Prochain point promis : aujourd'hui à 11h40" in ran.said, ran.said[-3000:]
+    assert "template" not in ran.said, ran.said[-3000:]
+
+
+def test_a_language_that_is_not_one_is_said_on_the_locale_line(world: World) -> None:
+    replace(world.folder / "incident.yaml", "locale: fr", "locale: XQ")
+    refused(world, f"incident.yaml:{line_of(world, 'locale: XQ')}, field locale: 'XQ' is not a")
+
+
+def test_an_empty_exercise_says_it_needs_true_or_false(world: World) -> None:
+    replace(world.folder / "incident.yaml", "locale: fr", "locale: fr\nexercise: ~")
+    line = line_of(world, "exercise: ~")
+    ran = cli(world.folder, "validate", "incident.yaml")
+    assert ran.code == 2, ran.said[-3000:]
+    assert f"incident.yaml:{line}, field exercise: this field is empty: write true or false" in (
+        ran.said
+    ), ran.said[-3000:]
+    assert "None" not in ran.said, ran.said[-3000:]

@@ -357,11 +357,19 @@ class Incident(BaseModel):
     def _locale_is_known(cls, value: str) -> str:
         from babel import Locale, UnknownLocaleError
 
+        # A language tag's case means nothing (BCP 47): "FR", "fr-fr" and "fr_FR" are one
+        # language, and the templates, the translations and the recipients' column are
+        # looked up by its usual form (fr, fr_FR, zh_Hant_TW), never by the letters typed.
+        parts = value.replace("-", "_").split("_")
+        usual = "_".join(
+            [parts[0].lower()]
+            + [part.title() if len(part) == 4 else part.upper() for part in parts[1:]]
+        )
         try:
-            Locale.parse(value.replace("-", "_"))
+            Locale.parse(usual)
         except (UnknownLocaleError, ValueError):
             raise ValueError(f"'{value}' is not a language code (use fr, en, ...)") from None
-        return value.replace("-", "_")
+        return usual
 
     @field_validator("timezone")
     @classmethod
