@@ -241,3 +241,18 @@ def test_an_empty_exercise_says_it_needs_true_or_false(world: World) -> None:
         ran.said
     ), ran.said[-3000:]
     assert "None" not in ran.said, ran.said[-3000:]
+
+
+@pytest.mark.parametrize(
+    ("day", "month", "said"),
+    [
+        (29, 3, "read today, '2026-03-29 02:30' does not exist in Europe/Paris"),
+        (25, 10, "read today, '2026-10-25 02:30' happens twice in Europe/Paris"),
+    ],
+)
+def test_a_time_of_day_the_clocks_skip_or_repeat_today_is_refused(
+    world: World, day: int, month: int, said: str
+) -> None:
+    promise(world, '"02:30"')
+    line = line_of(world, 'next_update: "02:30"')
+    refused(world, f"incident.yaml:{line}, field next_update: {said}", env=at(0, 30, day, month))

@@ -627,6 +627,10 @@ def promise_problems(incident: Incident, doc: YamlDocument, now: datetime) -> li
             ]
     if isinstance(promise, time):
         meant = _today_at(now, promise, incident.zone)
+        # "02:30" on the night the clocks skip or repeat that hour: no single moment.
+        wrong = _not_one_moment(f"{meant:%Y-%m-%d} {promise:%H:%M}", meant, incident.zone)
+        if wrong:
+            return [Problem(f"read today, {wrong}", doc.path, line, "next_update")]
         if meant <= now:
             return [
                 Problem(
@@ -746,7 +750,14 @@ class _FieldError(ValueError):
 
 
 def _one_local_moment(field: str, written: str, moment: datetime, zone: tzinfo) -> None:
-    """A local date and time names one moment, or it is an error on ``field``.
+    """A local date and time names one moment, or it is an error on ``field``."""
+    wrong = _not_one_moment(written, moment, zone)
+    if wrong:
+        raise _FieldError(field, wrong)
+
+
+def _not_one_moment(written: str, moment: datetime, zone: tzinfo) -> str | None:
+    """Why the local ``moment`` (written ``written``) is not one moment, or None.
 
     When the clocks go forward, a local time is skipped (2026-03-29 02:30 in Paris never
     happens): Python would show it with the offset before the change, a time nobody's clock
@@ -755,20 +766,19 @@ def _one_local_moment(field: str, written: str, moment: datetime, zone: tzinfo) 
     name = getattr(zone, "key", str(zone))
     back = moment.astimezone(UTC).astimezone(zone)
     if back.replace(tzinfo=None) != moment.replace(tzinfo=None):
-        raise _FieldError(
-            field,
+        return (
             f"'{written}' does not exist in {name}: the clocks skip that hour (summer time "
             f"starts); write the time as the clocks show it, e.g. "
-            f"{back:%Y-%m-%d %H:%M} ({back:%Z}), or with an offset",
+            f"{back:%Y-%m-%d %H:%M} ({back:%Z}), or with an offset"
         )
     first, second = moment.replace(fold=0), moment.replace(fold=1)
     if first.utcoffset() != second.utcoffset():
-        raise _FieldError(
-            field,
+        return (
             f"'{written}' happens twice in {name} (the clocks go back an hour): once in "
             f"{first:%Z}, {first.isoformat(timespec='minutes')}, once in {second:%Z}, "
-            f"{second.isoformat(timespec='minutes')}; write the one you mean, with its offset",
+            f"{second.isoformat(timespec='minutes')}; write the one you mean, with its offset"
         )
+    return None
 
 
 def _parse_local(text: str, zone: tzinfo) -> datetime | None:
