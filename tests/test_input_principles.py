@@ -346,13 +346,15 @@ def test_a_hidden_or_control_character_is_refused_everywhere(world: World, case:
 
 
 def test_the_characters_writing_needs_stay(world: World) -> None:
-    """Joiners (emoji, Persian), direction marks and a flag's tags are text, not tricks."""
+    """Joiners (emoji, Persian), direction marks beside right-to-left letters and a flag's
+    tags are text, not tricks (a mark in a text without such letters is refused since #22
+    P4's follow-up: it has nothing to order, see broadcast.input.characters)."""
     replace(
         world.folder / "incident.yaml",
         "    affected: About 12,000 homes in Lille and Roubaix",
         '    affected: "About 12,000 homes \U0001f3f4\U000e0067\U000e0062\U000e0065'
         "\U000e006e\U000e0067\U000e007f in Lille and Roubaix "
-        '\U0001f468\u200d\U0001f469\u200d\U0001f467 \u200e"',
+        '\U0001f468\u200d\U0001f469\u200d\U0001f467 \u05e9\u05dc\u05d5\u05dd\u200e"',
     )
     ran = cli(world.folder, "validate", "incident.yaml")
     assert ran.code == 0, ran.said[:3000]

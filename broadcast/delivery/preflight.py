@@ -38,6 +38,7 @@ from broadcast.input.incident import (
     RENEWED_PROMISE,
     Incident,
     comment_problems,
+    end_problems,
     load_incident,
     promise_problems,
 )
@@ -290,6 +291,7 @@ def prepare(
         only = chosen
     selected = _select(plan.config, only, plan.problems)
     plan.problems.extend(_incident_checks(plan.incident, incident_doc, now, strict))
+    plan.problems.extend(end_problems(plan.incident, incident_doc, now))  # an end to come
     # A "#Mareuil" YAML took for a comment (see input.incident).
     plan.problems.extend(comment_problems(incident_doc))
     plan.problems.extend(comment_problems(plan.config.doc, CONFIG_TEXT_FIELDS))

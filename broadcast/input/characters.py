@@ -9,39 +9,103 @@ U+FEFF, tag characters...) hide text from the eye and from the wording checks. Y
 all easily (``"\\e"``, ``"\\x08"``, ``"\\u202e"``) or carries them pasted: they are refused
 wherever they are, with the file, line and field.
 
-What stays: a line break and a tab where a text may have several lines (the models refuse a line
-break in single-line fields), and the format characters writing needs: the zero-width joiner
-and non-joiner (Persian, Indic scripts, emoji sequences), the left-to-right and right-to-left
-marks and the Arabic letter mark (they set direction without overriding it), and the tag
-characters of a subdivision flag (England's) right after its black flag.
+Invisible characters hide text too, even where Unicode files them as letters or marks: the
+Hangul fillers (U+3164, U+115F, U+1160, U+FFA0) look like nothing, a private-use character
+(U+E000-U+F8FF and planes 15-16) is whatever the reader's font makes of it, often nothing, the
+combining grapheme joiner and the other Default_Ignorable_Code_Points are not drawn. A run of
+variation selectors carries a hidden message after one emoji. All refused.
+
+What stays, each where it does its work and nowhere else:
+- a line break and a tab where a text may have several lines (the models refuse a line break
+  in single-line fields);
+- the zero-width joiner and non-joiner (Persian, Indic scripts, emoji sequences) between two
+  visible characters: at an edge, beside a space or another invisible one, they join nothing;
+- one variation selector (text or emoji presentation, U+FE0E/U+FE0F; the Mongolian ones)
+  right after a visible character;
+- the left-to-right and right-to-left marks and the Arabic letter mark, in a text that holds
+  right-to-left letters (Arabic, Hebrew...): they set the direction of the numbers and
+  punctuation beside those letters without overriding anything. In a text without such
+  letters they have nothing to order and can only move a number or a dash ("10-20" shown
+  as "20-10" around an RTL mark): refused there;
+- the tag characters of a subdivision flag (England's) right after its black flag.
 """
 
 from __future__ import annotations
 
 import unicodedata
 
-# Format characters a text may keep (see above).
-NEEDED_FORMAT = frozenset("\u200c\u200d\u200e\u200f\u061c")
+# Default_Ignorable_Code_Point (Unicode DerivedCoreProperties.txt): drawn as nothing.
+_IGNORABLE = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160),
+    (0x17B4, 0x17B5), (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E),
+    (0x2060, 0x206F), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+)  # fmt: skip
+_JOINERS = frozenset("\u200c\u200d")
+_DIRECTION_MARKS = frozenset("\u200e\u200f\u061c")
+_SELECTORS = frozenset(
+    [
+        *map(chr, range(0xFE00, 0xFE10)),
+        *map(chr, range(0xE0100, 0xE01F0)),
+        *"\u180b\u180c\u180d\u180f",
+    ]
+)
+# Kept for callers that name what a text may keep.
+NEEDED_FORMAT = _JOINERS | _DIRECTION_MARKS
 _BLACK_FLAG = "\U0001f3f4"
 _TAGS = range(0xE0020, 0xE0080)
 # What a multi-line text may hold among the control characters.
 _LINES = frozenset("\n\t")
 
 
+def _ignorable(character: str) -> bool:
+    code = ord(character)
+    return any(low <= code <= high for low, high in _IGNORABLE)
+
+
+def _visible(character: str) -> bool:
+    """Drawn as something: not a space, a control, a format character or an ignorable."""
+    return (
+        not character.isspace()
+        and unicodedata.category(character) not in ("Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp")
+        and not _ignorable(character)
+    )
+
+
+def _right_to_left(text: str) -> bool:
+    # The marks themselves are R and AL: only letters count.
+    return any(
+        unicodedata.bidirectional(character) in ("R", "AL")
+        for character in text
+        if character not in _DIRECTION_MARKS
+    )
+
+
 def _hides(text: str, index: int) -> bool:
     character = text[index]
     category = unicodedata.category(character)
-    if category in ("Cc", "Zl", "Zp"):
+    if category in ("Cc", "Zl", "Zp", "Co", "Cs"):
         return True
-    if category != "Cf" or character in NEEDED_FORMAT:
-        return False
+    if character in _JOINERS:
+        before = index - 1
+        if before >= 0 and text[before] in _SELECTORS:
+            before -= 1  # an emoji in its emoji form, then the joiner
+        after = index + 1
+        return not (
+            before >= 0 and after < len(text) and _visible(text[before]) and _visible(text[after])
+        )
+    if character in _DIRECTION_MARKS:
+        return not _right_to_left(text)
+    if character in _SELECTORS:
+        return index == 0 or not _visible(text[index - 1])
     if ord(character) in _TAGS:
         # A flag's tags follow the black flag, one after the other.
         before = index - 1
         while before >= 0 and ord(text[before]) in _TAGS:
             before -= 1
         return before < 0 or text[before] != _BLACK_FLAG
-    return True
+    return category == "Cf" or _ignorable(character)
 
 
 def hidden_characters(text: str, multiline: bool = True) -> list[str]:
@@ -53,8 +117,8 @@ def hidden_characters(text: str, multiline: bool = True) -> list[str]:
     for index, character in enumerate(text):
         if multiline and character in _LINES:
             continue
-        if character.isprintable():
-            continue  # no control, format or separator character
+        if character.isprintable() and not _ignorable(character):
+            continue  # no control, format, separator or invisible character
         if _hides(text, index):
             found.setdefault(describe(character), None)
     return list(found)
@@ -63,6 +127,8 @@ def hidden_characters(text: str, multiline: bool = True) -> list[str]:
 def describe(character: str) -> str:
     """``U+202E (RIGHT-TO-LEFT OVERRIDE)``; a control character by its old name."""
     name = unicodedata.name(character, "") or _CONTROL_NAMES.get(ord(character), "")
+    if not name and unicodedata.category(character) == "Co":
+        name = "PRIVATE USE"
     return f"U+{ord(character):04X} ({name})" if name else f"U+{ord(character):04X}"
 
 
@@ -71,9 +137,11 @@ def why_refused(found: list[str]) -> str:
     shown = ", ".join(found[:4]) + (f" and {len(found) - 4} more" if len(found) > 4 else "")
     return (
         f"holds {shown}: control characters (YAML writes them with escapes such as \\e, \\x08) "
-        "act on the screen that shows the text or break the XML of a feed, and format "
+        "act on the screen that shows the text or break the XML of a feed, format "
         "characters such as bidirectional overrides make a text read differently from what "
-        "it is; remove them and write the text as it should read"
+        "it is, and invisible ones (fillers, private-use characters, a joiner or a direction "
+        "mark with nothing to join or order) hide text from the reader and the checks; "
+        "remove them and write the text as it should read"
     )
 
 

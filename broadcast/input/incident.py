@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -357,11 +357,19 @@ class Incident(BaseModel):
     def _locale_is_known(cls, value: str) -> str:
         from babel import Locale, UnknownLocaleError
 
+        # A language tag's case means nothing (BCP 47): "FR", "fr-fr" and "fr_FR" are one
+        # language, and the templates, the translations and the recipients' column are
+        # looked up by its usual form (fr, fr_FR, zh_Hant_TW), never by the letters typed.
+        parts = value.replace("-", "_").split("_")
+        usual = "_".join(
+            [parts[0].lower()]
+            + [part.title() if len(part) == 4 else part.upper() for part in parts[1:]]
+        )
         try:
-            Locale.parse(value.replace("-", "_"))
+            Locale.parse(usual)
         except (UnknownLocaleError, ValueError):
             raise ValueError(f"'{value}' is not a language code (use fr, en, ...)") from None
-        return value.replace("-", "_")
+        return usual
 
     @field_validator("timezone")
     @classmethod
@@ -434,6 +442,8 @@ class Incident(BaseModel):
             if isinstance(value, str):
                 parsed = _parse_local(value, zone)
                 if parsed is not None:
+                    if parsed.tzinfo is zone:
+                        _one_local_moment(key, value.strip(), parsed, zone)
                     out[key] = parsed
         return out
 
@@ -565,11 +575,30 @@ def _today_at(now: datetime, clock: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, clock, tzinfo=zone)
 
 
+# How far ahead a time of day written without its day may be meant for tomorrow: at 22:00,
+# "8h" may well be tomorrow at 8:00 (ten hours on); at 09:40, nobody means by "2h" a promise
+# for 2:00 tomorrow, sixteen hours on, without saying "tomorrow". Today's is always a reading.
+CLOCK_HORIZON = timedelta(hours=12)
+
+
+def _clock_reading(now: datetime, clock: time, zone: ZoneInfo) -> datetime | None:
+    """The moment a ``18h`` or ``8h`` means read as a time of day, for a message written at
+    ``now``: its next occurrence, today if still ahead, else tomorrow within
+    ``CLOCK_HORIZON``; None when it cannot be a promise (passed, or too far off)."""
+    today = _today_at(now, clock, zone)
+    if today > now:
+        return today
+    day = now.astimezone(zone).date() + timedelta(days=1)
+    tomorrow = datetime.combine(day, clock, tzinfo=zone)
+    return tomorrow if tomorrow - now <= CLOCK_HORIZON else None
+
+
 def promise_problems(incident: Incident, doc: YamlDocument, now: datetime) -> list[Problem]:
     """What is wrong with ``next_update`` for a message written at ``now``: a ``18h`` that
-    reads two ways ("in 18 hours", "at 18:00 today") which both lie ahead and differ by more
-    than ``AMBIGUITY`` is refused, naming both times and how to write each; a time of day
-    that has passed is a warning (the messages promise one an hour from now)."""
+    reads two ways ("in 18 hours", "at 18:00 today", or at 22:00 "8h": "in 8 hours" or
+    "tomorrow at 8:00") which differ by more than ``AMBIGUITY`` is refused, naming both
+    times and how to write each; a time of day that has passed is a warning (the messages
+    promise one an hour from now)."""
     promise = incident.next_update
     if incident.ended or promise is None:
         return []
@@ -577,16 +606,20 @@ def promise_problems(incident: Incident, doc: YamlDocument, now: datetime) -> li
     if isinstance(promise, HoursOrClock):
         zone = incident.zone
         later = (now + promise).astimezone(zone)
-        today = _today_at(now, promise.clock, zone)
-        if today > now and abs(later - today) > AMBIGUITY:
+        clock = _clock_reading(now, promise.clock, zone)
+        if clock is not None and abs(later - clock) > AMBIGUITY:
             hours = promise.written.replace(" ", "")
+            today = clock.date() == now.astimezone(zone).date()
+            # A time of day is read today: tomorrow's needs its date to be one moment.
+            second = f"{clock:%H:%M}" if today else f"{clock:%Y-%m-%d %H:%M}"
             return [
                 Problem(
                     f"'{promise.written}' reads two ways: in {_spelled(promise)} "
                     f"({said_time(later, now, incident.locale, zone)}), or at "
-                    f"{promise.clock:%H:%M} today ({said_time(today, now, incident.locale, zone)})."
+                    f"{promise.clock:%H:%M} {'today' if today else 'tomorrow'} "
+                    f"({said_time(clock, now, incident.locale, zone)})."
                     f' Write next_update: "in {hours}" for the first, or next_update: '
-                    f'"{promise.clock:%H:%M}" for the second',
+                    f'"{second}" for the second',
                     doc.path,
                     line,
                     "next_update",
@@ -594,6 +627,10 @@ def promise_problems(incident: Incident, doc: YamlDocument, now: datetime) -> li
             ]
     if isinstance(promise, time):
         meant = _today_at(now, promise, incident.zone)
+        # "02:30" on the night the clocks skip or repeat that hour: no single moment.
+        wrong = _not_one_moment(f"{meant:%Y-%m-%d} {promise:%H:%M}", meant, incident.zone)
+        if wrong:
+            return [Problem(f"read today, {wrong}", doc.path, line, "next_update")]
         if meant <= now:
             return [
                 Problem(
@@ -608,6 +645,32 @@ def promise_problems(incident: Incident, doc: YamlDocument, now: datetime) -> li
                 )
             ]
     return []
+
+
+# How far ahead of our clock an end may be written: two clocks a few minutes apart.
+CLOCK_TOLERANCE = timedelta(minutes=5)
+
+
+def end_problems(incident: Incident, doc: YamlDocument, now: datetime) -> list[Problem]:
+    """An ``ended_at`` still to come is an error: a resolved or cancelled message says it is
+    over ("Résolu à 13h20") and people act on it; an end that has not happened is a guess,
+    not a fact. A few minutes ahead (``CLOCK_TOLERANCE``) is two clocks that differ."""
+    if not incident.ended or incident.ended_at is None:
+        return []
+    if incident.ended_at <= now + CLOCK_TOLERANCE:
+        return []
+    return [
+        Problem(
+            f"the end, {incident.local_time(incident.ended_at)} "
+            f"({said_time(incident.ended_at, now, incident.locale, incident.zone)}), has not "
+            f"happened yet (it is now {incident.local_time(now)}): a {incident.status} message "
+            "says the incident is over. Write the time it really ended, or remove ended_at "
+            "to say it ends when the message goes out",
+            doc.path,
+            doc.line_of(("ended_at",)),
+            "ended_at",
+        )
+    ]
 
 
 # The fields that hold words people read (a "#Mareuil" cut from one is a lost word).
@@ -684,6 +747,38 @@ class _FieldError(ValueError):
     def __init__(self, field: str, message: str) -> None:
         self.field = field
         super().__init__(message)
+
+
+def _one_local_moment(field: str, written: str, moment: datetime, zone: tzinfo) -> None:
+    """A local date and time names one moment, or it is an error on ``field``."""
+    wrong = _not_one_moment(written, moment, zone)
+    if wrong:
+        raise _FieldError(field, wrong)
+
+
+def _not_one_moment(written: str, moment: datetime, zone: tzinfo) -> str | None:
+    """Why the local ``moment`` (written ``written``) is not one moment, or None.
+
+    When the clocks go forward, a local time is skipped (2026-03-29 02:30 in Paris never
+    happens): Python would show it with the offset before the change, a time nobody's clock
+    showed. When they go back, one is lived twice (2026-10-25 02:30, CEST then CET): taking
+    either one silently may be an hour wrong. Only the person knows; an offset says which."""
+    name = getattr(zone, "key", str(zone))
+    back = moment.astimezone(UTC).astimezone(zone)
+    if back.replace(tzinfo=None) != moment.replace(tzinfo=None):
+        return (
+            f"'{written}' does not exist in {name}: the clocks skip that hour (summer time "
+            f"starts); write the time as the clocks show it, e.g. "
+            f"{back:%Y-%m-%d %H:%M} ({back:%Z}), or with an offset"
+        )
+    first, second = moment.replace(fold=0), moment.replace(fold=1)
+    if first.utcoffset() != second.utcoffset():
+        return (
+            f"'{written}' happens twice in {name} (the clocks go back an hour): once in "
+            f"{first:%Z}, {first.isoformat(timespec='minutes')}, once in {second:%Z}, "
+            f"{second.isoformat(timespec='minutes')}; write the one you mean, with its offset"
+        )
+    return None
 
 
 def _parse_local(text: str, zone: tzinfo) -> datetime | None:

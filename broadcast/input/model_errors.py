@@ -82,6 +82,8 @@ def _message(
     if kind in ("int_parsing", "int_type"):
         return f"'{given}' is not a whole number"
     if kind in ("bool_parsing", "bool_type"):
+        if given is None:  # "exercise: ~" or "exercise:" with nothing after
+            return "this field is empty: write true or false"
         return f"'{given}' is not true or false"
     if kind == "string_too_short":
         return "this field is empty"
