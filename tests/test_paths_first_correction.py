@@ -2,8 +2,9 @@
 
 A correction (``status: cancelled`` with ``correction:``) reaches those an earlier version
 reached, on the channels they got it on. With no earlier version in the ledger it would reach
-nobody, so the preview, ``send --dry-run`` and the real send all refuse it the same way (exit
-2, saying why and what to do), instead of a send that reports nothing sent as complete.
+nobody, so the preview, ``approve``, ``send --dry-run``, the real send and cron all refuse it
+the same way (exit 2, saying why and what to do), instead of a send that reports nothing sent
+as complete.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ def test_a_first_message_correction_is_refused_alike_by_preview_dry_run_and_send
     for args in (
         ("preview", "incident.yaml"),
         ("send", "incident.yaml", "--dry-run"),
+        ("approve", "incident.yaml", "--yes", "--as", "bob"),
         ("send", "incident.yaml", "--yes"),
     ):
         result = world.run(*args, env=at(60))
@@ -49,3 +51,11 @@ def test_a_correction_after_a_real_message_still_goes_to_those_it_reached(world:
     code, doc = world.run_json("send", "incident.yaml", "--yes", env=at(31))
     assert (code, doc["action"]) == (0, "new"), doc
     assert len(world.twilio.messages()) == 2 * len(PHONES)
+
+
+def test_cron_refuses_a_first_message_correction_too_and_says_why(world: World) -> None:
+    cancel(world)
+    result = world.run("tick", ".", "--yes", env=at(60))
+    assert result.exit_code == 2, result.output
+    assert WHY in said(result.output), result.output
+    assert not world.twilio.messages() and not world.x.posts() and not world.smtp.received
