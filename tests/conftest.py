@@ -69,6 +69,12 @@ def session_state_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
     the real ~/.local/state and ~/.config (the guard, ``pytest_sessionfinish``, says so)."""
     home = tmp_path_factory.mktemp("state-home")
     with pytest.MonkeyPatch.context() as patch:
+        # A real CLI process (``python -m broadcast`` in a test's folder) runs this checkout,
+        # not the package the virtualenv installed (an editable install of another checkout):
+        # else a worktree's tests ran another tree's code, with that tree's idea of the state.
+        patch.setenv(
+            "PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+        )
         patch.setenv("XDG_STATE_HOME", str(home))
         patch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config-home")))
         yield home

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import NOW, real_state_folder
+from tests.conftest import NOW, REPO, real_state_folder
 from tests.world import SECRETS, World
 
 
@@ -53,6 +53,16 @@ def test_a_send_run_outside_a_test_function_keeps_to_the_sessions_state_home(
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["action"] == "new"
+    # The process ran this checkout's code, whatever the virtualenv has installed.
+    ran = subprocess.run(
+        [sys.executable, "-c", "import broadcast; print(broadcast.__file__)"],
+        cwd=world.folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert Path(ran.stdout.strip()) == REPO / "broadcast" / "__init__.py", ran
     registry = Path(state) / "broadcast" / "incidents" / "panne-nord-2026-11-22.json"
     said = json.loads(registry.read_text(encoding="utf-8"))
     assert any(s["folder"] == str(world.folder) for s in said["senders"]), said
