@@ -125,8 +125,10 @@ def test_a_cancelled_incident_needs_its_correction_and_ships_english_templates(
     assert result.exit_code == 2
     assert "correction" in result.output
     path.write_text(text, encoding="utf-8")
+    # A correction corrects a message that went out (a first one is refused: nothing to correct).
+    assert world.run_json("send", "incident.yaml", "--yes")[0] == 0
     cancel(world)
-    code, doc = world.run_json("preview", "incident.yaml", "--channel", "email")
+    code, doc = world.run_json("preview", "incident.yaml", "--channel", "email", env=at(10))
     assert code == 0, doc
     (email,) = doc["channels"]
     english = email["variants"]["en"] if "variants" in email else email

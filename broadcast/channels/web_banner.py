@@ -36,6 +36,7 @@ from urllib.parse import urljoin, urlsplit
 
 from broadcast.channels.banner_history import HISTORY, read_history
 from broadcast.channels.base import DeliveryError, FolderAdapter, Outgoing, Target
+from broadcast.content.typography import french
 
 SCRIPT = Path(__file__).with_name("banner.js")
 BANNER_STYLES = Path(__file__).with_name("banner.css")
@@ -359,6 +360,13 @@ def banner_fragment(banner: Mapping[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def typeset(text: str, language: str | None) -> str:
+    """``text`` from the history (as the file said it) set for ``language``, as every
+    rendered surface sets it (French spacing and elision): the index and the feed list the
+    history's raw headlines and titles, not texts a template rendered."""
+    return french(text) if language == "fr" else text
+
+
 def index_page(
     incidents: list[dict[str, Any]], history: list[dict[str, Any]], language: str | None = None
 ) -> str:
@@ -412,9 +420,9 @@ def index_page(
             rows.append(
                 f'<li class="facts-{html.escape(kind)}{drill}" lang="{html.escape(speaks)}">'
                 f'{tag}<a href="{html.escape(incident["id"])}.html">'
-                f"{html.escape(incident['title'])}</a>"
+                f"{html.escape(typeset(incident['title'], speaks))}</a>"
                 f'<span class="severity">{html.escape(" · ".join(labels))}</span>'
-                f"<p>{html.escape(incident['headline'])}</p>"
+                f"<p>{html.escape(typeset(incident['headline'], speaks))}</p>"
                 f'<p class="org">{when}</p></li>'
             )
         rows.append("</ul>")
@@ -502,16 +510,17 @@ def atom_feed(
         if update.get("language") and update["language"] != language:
             entry.set("xml:lang", update["language"])
         ET.SubElement(entry, "id").text = f"{_feed_id(update, public_url)}/{update['updated_at']}"
-        heading = update.get("title") or update["headline"]
+        speaks = update.get("language") or language
+        heading = typeset(update.get("title") or update["headline"], speaks)
         if update.get("exercise"):
             status = f"{entry_words['exercise_marker']} {status}"
         ET.SubElement(entry, "title").text = f"{status} · {heading}"
         # Each update is an entry of its own, first published when it went out.
         ET.SubElement(entry, "published").text = update["updated_at"]
         ET.SubElement(entry, "updated").text = update["updated_at"]
-        ET.SubElement(entry, "content", {"type": "text"}).text = (
-            update.get("banner_text") or update["headline"]
-        )
+        ET.SubElement(entry, "content", {"type": "text"}).text = update.get(
+            "banner_text"
+        ) or typeset(update["headline"], speaks)
         page = urljoin(base, f"{update['id']}.html")
         ET.SubElement(entry, "link", {"rel": "alternate", "type": "text/html", "href": page})
         link = update.get("link")

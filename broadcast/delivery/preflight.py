@@ -314,6 +314,11 @@ def prepare(
 
             corrected = corrected_in_ledger(plan.config, plan.incident.id, state_dir, environ)
         plan.corrected = corrected
+        if corrected is None:
+            # A correction goes to those an earlier message reached, on the channels they got
+            # it on (delivery.dispatch): with none in this ledger it would reach nobody, and a
+            # send would look done. Refused alike by the preview, the dry run and the send.
+            plan.problems.append(nothing_to_correct(plan.incident, incident_doc, incident_path))
     for name in selected:
         if occasions is not None:
             reason = plan.config.channels[name].skip_reason(occasions, plan.incident.severity)
@@ -325,6 +330,22 @@ def prepare(
         )
     _advise_on_time(plan)
     return plan
+
+
+def nothing_to_correct(incident: Incident, document: YamlDocument, path: Path) -> Problem:
+    """Why a correction (``status: cancelled``) with no earlier message of its incident in
+    this ledger is refused: there is nobody it could reach."""
+    return Problem(
+        f"status: cancelled makes this a correction, but this ledger has no earlier message "
+        f"of {incident.id} to correct: a correction goes only to those an earlier message "
+        "reached, so it would reach nobody; nothing was sent. If the wrong message went out "
+        "from another folder, host or --state, send the correction from there (its ledger "
+        "knows who got what). If nothing went out yet, there is nothing to correct: set the "
+        "incident's real status instead",
+        path,
+        document.line_of(("status",)),
+        "status",
+    )
 
 
 def _advise_on_time(plan: Plan) -> None:

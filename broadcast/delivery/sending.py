@@ -812,8 +812,10 @@ def corrected_wording(ledger: Ledger, incident_id: str) -> dict[str, Any] | None
             continue
         recorded = ledger.recorded_texts(version.id).get(WORDING_CHANNEL, {})
         snapshot = recorded.get("", {}).get(WORDING_PART)
-        if snapshot:
-            return {**json.loads(snapshot), "sent_at": version.created_at.isoformat()}
+        # Without a snapshot (a ledger from before they were kept) the correction still has
+        # a message to correct: it quotes when, not what.
+        said = json.loads(snapshot) if snapshot else {}
+        return {**said, "sent_at": version.created_at.isoformat()}
     return None
 
 
