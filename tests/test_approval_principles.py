@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import REPO, at, write
 from tests.test_approval import keypair, nothing_sent, require_approval, said
-from tests.test_exercise import DRILL, DRILL_PHONES
+from tests.test_exercise import DRILL_PHONES, with_drill_list
 from tests.world import PHONES, World, edit
 
 EVACUATE = "EVACUEZ IMMEDIATEMENT. Quittez Lille et Roubaix."
@@ -331,14 +331,7 @@ def test_an_approver_name_mixing_scripts_is_refused(world: World) -> None:
 
 @pytest.fixture
 def drill(world: World) -> World:
-    write(world.folder / "drill.csv", DRILL)
-    path = world.folder / "channels.yaml"
-    text = path.read_text(encoding="utf-8").replace(
-        "    recipients: contacts.csv\n",
-        "    recipients: contacts.csv\n    exercise_recipients: drill.csv\n",
-    )
-    path.write_text(text, encoding="utf-8")
-    require_approval(world)
+    require_approval(with_drill_list(world))
     return world
 
 

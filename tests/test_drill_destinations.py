@@ -14,21 +14,14 @@ import pytest
 
 from tests.conftest import at, write
 from tests.peers.webhooks import WebhookServer
-from tests.test_exercise import DRILL, DRILL_PHONES, said
+from tests.test_exercise import DRILL, DRILL_PHONES, said, with_drill_list
 from tests.world import PHONES, World
 
 
 @pytest.fixture
 def drill(world: World) -> World:
     """The world with an exercise list on SMS and email (another file, other people)."""
-    write(world.folder / "drill.csv", DRILL)
-    path = world.folder / "channels.yaml"
-    text = path.read_text(encoding="utf-8").replace(
-        "    recipients: contacts.csv\n",
-        "    recipients: contacts.csv\n    exercise_recipients: drill.csv\n",
-    )
-    path.write_text(text, encoding="utf-8")
-    return world
+    return with_drill_list(world)
 
 
 def test_exercise_false_in_the_file_and_exercise_on_the_command_line_is_an_error(

@@ -24,17 +24,24 @@ DRILL_EMAILS = ["cellule@example.net", "duty@example.net"]
 DASH = "\u2013"
 
 
-@pytest.fixture
-def drill(world: World) -> World:
-    """The world with an exercise list on SMS and email, and the banner pointed elsewhere."""
+def with_drill_list(world: World) -> World:
+    """``world`` with ``drill.csv`` (other people) as the exercise list of SMS and email."""
     write(world.folder / "drill.csv", DRILL)
     path = world.folder / "channels.yaml"
-    text = path.read_text(encoding="utf-8")
-    text = text.replace(
+    text = path.read_text(encoding="utf-8").replace(
         "    recipients: contacts.csv\n",
         "    recipients: contacts.csv\n    exercise_recipients: drill.csv\n",
     )
-    text = text.replace(
+    path.write_text(text, encoding="utf-8")
+    return world
+
+
+@pytest.fixture
+def drill(world: World) -> World:
+    """The world with an exercise list on SMS and email, and the banner pointed elsewhere."""
+    with_drill_list(world)
+    path = world.folder / "channels.yaml"
+    text = path.read_text(encoding="utf-8").replace(
         "    output_dir: public/status\n",
         "    output_dir: public/status\n    exercise: {output_dir: drill/status}\n",
     )
