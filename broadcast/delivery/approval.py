@@ -38,7 +38,7 @@ import shutil
 import subprocess
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -238,27 +238,32 @@ def text_key(channel: str, language: str, part: str) -> str:
 ENVELOPE = "@"
 
 
+def _addressing(plan: Plan) -> Iterator[tuple[str, Any, str, str, Any]]:
+    """Each addressing field of each channel of the plan (its type's ``ADDRESSING``): the
+    channel's name, its settings, the field, the name channels.yaml writes it under (its
+    alias), and its value as written."""
+    if plan.config is None:
+        return
+    for channel in plan.channels:
+        settings = plan.config.channels.get(channel.name)
+        if settings is None:
+            continue
+        for name in type(settings).ADDRESSING:
+            field_info = type(settings).model_fields.get(name)
+            shown = (field_info.alias if field_info and field_info.alias else None) or name
+            yield channel.name, settings, name, shown, getattr(settings, name, None)
+
+
 def plan_envelope(plan: Plan) -> dict[str, str]:
     """Who each channel of the plan appears to come from and where it publishes, by
     ``channel/@/field``: the fields its type lists in ``ADDRESSING`` (the SMS sender id, an
     email's From and Reply-To, the X account, the Facebook Page, the Apprise URLs), as
     channels.yaml writes them (a credential is its ``${VAR}`` reference: its value is read
     only when sending). The recipient sees them as much as the text: an approval covers them."""
-    if plan.config is None:
-        return {}
-    envelope: dict[str, str] = {}
-    for channel in plan.channels:
-        settings = plan.config.channels.get(channel.name)
-        if settings is None:
-            continue
-        for name in type(settings).ADDRESSING:
-            value = getattr(settings, name, None)
-            field_info = type(settings).model_fields.get(name)
-            shown = (field_info.alias if field_info and field_info.alias else None) or name
-            envelope[text_key(channel.name, ENVELOPE, shown)] = json.dumps(
-                value, ensure_ascii=False, sort_keys=True
-            )
-    return envelope
+    return {
+        text_key(channel, ENVELOPE, shown): json.dumps(value, ensure_ascii=False, sort_keys=True)
+        for channel, _settings, _name, shown, value in _addressing(plan)
+    }
 
 
 _REFERENCE = re.compile(r"^\$\{\w+\}$")
@@ -268,25 +273,14 @@ def envelope_lines(plan: Plan) -> list[str]:
     """The envelope as the approver is shown it: ``email · from: Service client <...>``. A
     credential (the X account's token, an Apprise URL) is shown only as its ``${VAR}``
     reference: a secret written in the file is never printed."""
-    if plan.config is None:
-        return []
     lines = []
-    for channel in plan.channels:
-        settings = plan.config.channels.get(channel.name)
-        if settings is None:
+    for channel, settings, name, shown, value in _addressing(plan):
+        if value is None:
             continue
-        for name in type(settings).ADDRESSING:
-            value = getattr(settings, name, None)
-            if value is None:
-                continue
-            values = value if isinstance(value, list) else [value]
-            if name in type(settings).CREDENTIALS:
-                values = [
-                    v if _REFERENCE.match(str(v)) else "(a secret, not shown)" for v in values
-                ]
-            field_info = type(settings).model_fields.get(name)
-            shown = (field_info.alias if field_info and field_info.alias else None) or name
-            lines.append(f"{channel.name} · {shown}: {', '.join(str(v) for v in values)}")
+        values = value if isinstance(value, list) else [value]
+        if name in type(settings).CREDENTIALS:
+            values = [v if _REFERENCE.match(str(v)) else "(a secret, not shown)" for v in values]
+        lines.append(f"{channel} · {shown}: {', '.join(str(v) for v in values)}")
     return lines
 
 
