@@ -10,6 +10,7 @@ import shutil
 import signal
 
 from tests.conftest import at
+from tests.test_send import terminal_send
 from tests.world import PHONES, World
 
 
@@ -241,62 +242,15 @@ def test_with_yes_the_ready_channels_go_and_the_missing_variable_is_the_first_li
 
 
 def test_on_a_terminal_the_confirmation_names_what_cannot_send_and_asks(world: World) -> None:
-    code, screen = _terminal_send(world, b"n\n", drop="X_ACCESS_TOKEN_SECRET")
+    code, screen = terminal_send(world, b"n\n", columns="120", without=("X_ACCESS_TOKEN_SECRET",))
     assert code == 0, screen
     said = " ".join(screen.split())
     assert "X_ACCESS_TOKEN_SECRET is not set" in said and "go if you confirm" in said
     assert said.index("X_ACCESS_TOKEN_SECRET") < said.index("Send now?")
     assert world.twilio.requests() == [] and world.x.requests() == []
-    code, screen = _terminal_send(world, b"y\n", drop="X_ACCESS_TOKEN_SECRET")
+    code, screen = terminal_send(world, b"y\n", columns="120", without=("X_ACCESS_TOKEN_SECRET",))
     assert code == 1, screen
     assert len(world.twilio.messages()) == len(PHONES) and world.x.posts() == []
-
-
-def _terminal_send(world: World, answer: bytes, drop: str) -> tuple[int, str]:
-    """``broadcast send`` on a real pseudo-terminal without the variable ``drop``; answers."""
-    import os
-    import select
-    import subprocess
-    import sys
-    import time
-
-    from tests.conftest import NOW
-    from tests.world import SECRETS
-
-    master, slave = os.openpty()
-    env = {**os.environ, **SECRETS, **world.engine, "BROADCAST_NOW": NOW.isoformat()}
-    env.update(COLUMNS="120")
-    env.pop("BROADCAST_CONFIG", None)
-    env.pop(drop)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "broadcast", "send", "incident.yaml"],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        cwd=world.folder,
-        env=env,
-        close_fds=True,
-    )
-    os.close(slave)
-    seen, answered = b"", False
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            seen += chunk
-        if not answered and b"Send now?" in seen:
-            os.write(master, answer)
-            answered = True
-        if process.poll() is not None and not ready:
-            break
-    os.close(master)
-    return process.wait(timeout=30), seen.decode(errors="replace")
 
 
 def test_a_ledger_that_sent_before_the_registry_existed_is_recorded_by_its_next_run(

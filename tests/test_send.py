@@ -278,8 +278,15 @@ def test_a_json_send_never_loads_the_terminals_modules(world: World) -> None:
     assert "TERMINAL 0" in done.stderr
 
 
-def _terminal_send(world: World, answer: bytes) -> tuple[int, str]:
-    """Run ``broadcast send`` on a real pseudo-terminal and answer its question."""
+def terminal_send(
+    world: World,
+    answer: bytes,
+    *args: str,
+    columns: str = "100",
+    without: tuple[str, ...] = (),
+) -> tuple[int, str]:
+    """Run ``broadcast send incident.yaml *args`` on a real pseudo-terminal, without the
+    environment variables ``without``, and answer its question."""
     import select
     import subprocess
     import sys
@@ -290,11 +297,12 @@ def _terminal_send(world: World, answer: bytes) -> tuple[int, str]:
         **SECRETS,
         **world.engine,
         "BROADCAST_NOW": NOW.isoformat(),
-        "COLUMNS": "100",
+        "COLUMNS": columns,
     }
-    env.pop("BROADCAST_CONFIG", None)
+    for name in ("BROADCAST_CONFIG", *without):
+        env.pop(name, None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "broadcast", "send", "incident.yaml", "--channel", "sms"],
+        [sys.executable, "-m", "broadcast", "send", "incident.yaml", *args],
         stdin=slave,
         stdout=slave,
         stderr=slave,
@@ -326,7 +334,7 @@ def _terminal_send(world: World, answer: bytes) -> tuple[int, str]:
 
 
 def test_on_a_terminal_it_shows_what_goes_where_and_asks(world: World) -> None:
-    code, screen = _terminal_send(world, b"n\n")
+    code, screen = terminal_send(world, b"n\n", "--channel", "sms")
     assert code == 0
     assert "About to send" in screen and "4 recipients" in screen
     assert "Send now? [y/N]" in screen
@@ -334,7 +342,7 @@ def test_on_a_terminal_it_shows_what_goes_where_and_asks(world: World) -> None:
     assert "Nothing was sent" in screen
     assert world.twilio.requests() == []
 
-    code, screen = _terminal_send(world, b"y\n")
+    code, screen = terminal_send(world, b"y\n", "--channel", "sms")
     assert code == 0, screen
     assert len(world.twilio.messages()) == 4
     assert "4 sent, 0 failed" in screen
