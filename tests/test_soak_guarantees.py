@@ -38,6 +38,7 @@ import pytest
 
 from broadcast.input.config import SmsChannel
 from tests.conftest import NOW, write
+from tests.test_crash import finish
 from tests.test_exercise import DRILL, DRILL_PHONES
 from tests.world import SECRETS, World
 
@@ -138,12 +139,6 @@ def start(world: World, minutes: int, *args: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def finish(process: subprocess.Popen[str]) -> tuple[int, dict]:
-    out, err = process.communicate(timeout=120)
-    assert "Traceback" not in err, err
-    return process.returncode, json.loads(out)
 
 
 def kill_at(world: World, process: subprocess.Popen[str], taken: int) -> None:
