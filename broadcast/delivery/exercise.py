@@ -274,7 +274,7 @@ def _same_people(
                 "drill would reach the real recipients; give it a list of the people who drill"
             )
         channel = config.channels[name]
-        kind = "phone" if channel.type in ("sms", "voice") else "email"
+        kind = type(channel).CONTACT or "email"
         region = getattr(channel, "default_region", None)
         key = (str(drill), str(public), kind, region, _stamp(drill), _stamp(public))
         if key not in _SHARED:

@@ -692,7 +692,7 @@ def _greetings(text: str, readers: Counter[str], channel: Any) -> dict[str, Any]
 def _count_recipients(
     channel: Any, name: str, config: Config, result: ChannelPlan, first_rows: int | None
 ) -> None:
-    kind = "phone" if channel.type in ("sms", "voice") else "email"
+    kind = type(channel).CONTACT or "email"
     recipients_file = config.resolve_path(channel.recipients)
     try:
         count = count_recipients(

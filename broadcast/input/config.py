@@ -76,6 +76,9 @@ class _Channel(BaseModel):
     # only with one of them of its own, different from the real one (see delivery.exercise).
     # A type that names none never takes part in a drill.
     DESTINATION: ClassVar[tuple[str, ...]] = ()
+    # What a row of its recipients list gives it: a phone number, an email address, or
+    # nothing (a channel without a list).
+    CONTACT: ClassVar[Literal["phone", "email"] | None] = None
     # The fields that say who a message appears to come from and where it is published (the
     # sender id, From and Reply-To, the account, the page): what the recipient sees, so an
     # approval covers them as it covers the texts (delivery.approval's envelope). Every type
@@ -171,6 +174,7 @@ class SmsChannel(_Channel):
     TEMPLATES: ClassVar[dict[str, str]] = {"text": "sms.txt.j2"}
     # The people: a drill uses exercise_recipients, another list of other people.
     DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
+    CONTACT: ClassVar[Literal["phone", "email"] | None] = "phone"
 
     ADDRESSING: ClassVar[tuple[str, ...]] = ("from_", "messaging_service_sid", "account_sid")
 
@@ -240,6 +244,7 @@ class VoiceChannel(_Channel):
     TEMPLATES: ClassVar[dict[str, str]] = {"text": "voice.txt.j2"}
     # The people: a drill uses exercise_recipients, another list of other people.
     DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
+    CONTACT: ClassVar[Literal["phone", "email"] | None] = "phone"
 
     ADDRESSING: ClassVar[tuple[str, ...]] = ("from_", "account_sid")
 
@@ -281,6 +286,7 @@ class EmailChannel(_Channel):
         "html": "email.html.j2",
     }
     DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
+    CONTACT: ClassVar[Literal["phone", "email"] | None] = "email"
 
     ADDRESSING: ClassVar[tuple[str, ...]] = ("from_", "reply_to", "list_unsubscribe")
 
