@@ -9,6 +9,7 @@ kind of problem the bad incidents of ``tests/bad_incidents/`` are refused or war
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -75,3 +76,120 @@ def _importable(name: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(name) is not None
+
+
+# -- The error index (docs/errors.md) -------------------------------------------------------------
+
+ERRORS = DOCS / "errors.md"
+_FIRST_CELL = re.compile(r"^\| (.+?) \| ", re.MULTILINE)
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def index_fragments() -> list[str]:
+    """The fixed words of each message, as the first column of the index's tables quotes them."""
+    cells = _FIRST_CELL.findall(ERRORS.read_text(encoding="utf-8"))
+    return [
+        fragment
+        for cell in cells
+        if cell not in ("The message says", "Check", "---")
+        for fragment in _CODE.findall(cell)
+    ]
+
+
+def product_messages() -> str:
+    """Every string the package's code says (docstrings and comments left out): adjacent
+    literals joined as Python joins them, an f-string's fixed parts with a break where a value
+    goes."""
+    said: list[str] = []
+    for path in sorted((REPO / "broadcast").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {
+            id(node.value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.JoinedStr):
+                said.append(
+                    "\0".join(
+                        part.value if isinstance(part, ast.Constant) else "" for part in node.values
+                    )
+                )
+            elif (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in docstrings
+            ):
+                said.append(node.value)
+    return "\n".join(said)
+
+
+def test_every_message_the_error_index_quotes_is_one_the_code_says() -> None:
+    """A message reworded in the code, or a made-up one in the index, fails here."""
+    fragments = index_fragments()
+    assert len(fragments) > 80
+    said = product_messages()
+    unknown = [f for f in fragments if f not in said]
+    assert not unknown, f"docs/errors.md quotes words no message says: {unknown}"
+
+
+def test_every_bad_incident_s_check_is_in_the_error_index() -> None:
+    """Each deliberately bad incident (tests/bad_incidents) is caught by a check: the error
+    index names that check, as the warning the user sees names it."""
+    from broadcast.content.wording_checks import MESSAGES, which_check
+    from tests.test_bad_incidents import bad_incidents, expected_check, warnings_for
+
+    quoted = set(index_fragments())
+    missing_checks = {check for texts in MESSAGES.values() for check in texts} - quoted
+    assert not missing_checks, f"docs/errors.md does not name the checks {missing_checks}"
+    for path in bad_incidents():
+        kinds = {which_check(problem.message) for problem in warnings_for(path)}
+        assert expected_check(path) in kinds, path.name
+        assert kinds - {None} <= quoted, (path.name, kinds - quoted)
+
+
+BROKEN = {
+    "a misspelt field": ("incident", "headline:", "headlin:"),
+    "broken YAML": ("incident", "severity: major", 'severity: "major'),
+    "an id with capitals": ("incident", "id: panne-nord-2026-11-22", "id: Panne-Nord"),
+    "a literal secret": ("config", '"${TWILIO_AUTH_TOKEN}"', '"8f2a9c0d1e3b4f5a6b7c8d9e0f1a2b3c"'),
+    "an unknown channel type": ("config", "type: twitter", "type: mastodon"),
+    "a recipients file in Latin-1": ("recipients", "Énergie", "Énergie"),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(BROKEN))
+def test_a_refused_input_is_one_the_error_index_explains(fault: str, tmp_path: Path) -> None:
+    """Real bad input through the real command: exit 2, and the index holds its message."""
+    from typer.testing import CliRunner
+
+    from broadcast.cli import app
+    from tests.conftest import NOW
+
+    which, old, new = BROKEN[fault]
+    incident = (REPO / "examples" / "panne-nord.yaml").read_text(encoding="utf-8")
+    config = (REPO / "channels.yaml").read_text(encoding="utf-8")
+    contacts = (REPO / "examples" / "contacts.csv").read_text(encoding="utf-8")
+    if which == "incident":
+        assert old in incident
+        incident = incident.replace(old, new, 1)
+    elif which == "config":
+        assert old in config
+        config = config.replace(old, new, 1)
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "incident.yaml").write_text(incident, encoding="utf-8")
+    (tmp_path / "channels.yaml").write_text(config, encoding="utf-8")
+    encoding = "latin-1" if which == "recipients" else "utf-8"
+    (tmp_path / "examples" / "contacts.csv").write_bytes(
+        (contacts + "Anaïs Noël,06 12 34 56 99,anais@example.com,fr\n").encode(encoding)
+    )
+    result = CliRunner().invoke(
+        app,
+        ["validate", str(tmp_path / "incident.yaml"), "--config", str(tmp_path / "channels.yaml")],
+        env={"BROADCAST_NOW": NOW.isoformat(), "BROADCAST_CONFIG": "", "COLUMNS": "300"},
+    )
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    # Words long enough to name one message ("expected" alone would explain anything).
+    explained = [f for f in index_fragments() if len(f) >= 12 and f in said]
+    assert explained, f"docs/errors.md explains none of: {said}"
