@@ -193,3 +193,53 @@ def test_a_refused_input_is_one_the_error_index_explains(fault: str, tmp_path: P
     # Words long enough to name one message ("expected" alone would explain anything).
     explained = [f for f in index_fragments() if len(f) >= 12 and f in said]
     assert explained, f"docs/errors.md explains none of: {said}"
+
+
+# -- Every command the documentation shows exists -------------------------------------------------
+
+_CODE_BLOCK = re.compile(r"^```[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+_COMMAND = re.compile(r"(?:^|[\s$(])broadcast ([a-z-]+)([^\n#|;&]*)")
+# "a broadcast ledger": the word, not the command (the error index quotes such messages).
+NOT_COMMANDS = {"ledger"}
+_OPTION = re.compile(r"(?<![\w-])(--?[a-zA-Z][\w-]*)")
+
+
+def shown_commands() -> list[tuple[str, str, list[str]]]:
+    """(where, command, options) for each ``broadcast COMMAND ...`` in code in the README and
+    the site: code blocks, and code spans of the prose."""
+    found = []
+    for page in [README, *sorted(DOCS.rglob("*.md"))]:
+        text = page.read_text(encoding="utf-8")
+        code = [*_CODE_BLOCK.findall(text), *_CODE_SPAN.findall(_CODE_BLOCK.sub("", text))]
+        for piece in code:
+            for command, rest in _COMMAND.findall(piece):
+                if command not in NOT_COMMANDS:
+                    options = _OPTION.findall(rest)
+                    found.append((page.name, command, [command] if command[0] == "-" else options))
+    return found
+
+
+def test_every_command_the_documentation_shows_exists() -> None:
+    """A command or an option the docs show and the CLI does not have (renamed, invented)."""
+    import typer
+
+    from broadcast.cli import app
+
+    cli = typer.main.get_command(app)
+    commands = {
+        name: {o for p in command.params for o in (*p.opts, *p.secondary_opts)} | {"-h", "--help"}
+        for name, command in cli.commands.items()  # type: ignore[attr-defined]
+    }
+    # ``broadcast --version``: the program's own options, as a command of its own.
+    for option in (*(o for p in cli.params for o in p.opts), "-h", "--help"):
+        commands[option] = {option}
+    shown = shown_commands()
+    assert len(shown) > 100
+    wrong = [
+        f"{where}: broadcast {command} {option}".strip()
+        for where, command, options in shown
+        for option in ([""] if command not in commands else options)
+        if command not in commands or option not in commands[command]
+    ]
+    assert not wrong, f"the documentation shows what the CLI does not have: {sorted(set(wrong))}"
