@@ -148,6 +148,52 @@ def test_every_bad_incident_s_check_is_in_the_error_index() -> None:
         assert kinds - {None} <= quoted, (path.name, kinds - quoted)
 
 
+# What the package raises or reports as a user's problem: ``Problem(message, ...)``, and the
+# faults of the ledger and the key, which the commands print the same way.
+PROBLEM_MAKERS = {"Problem", "InputError", "LedgerFault", "KeyProblem"}
+# Messages that only wrap another one (a recipients row's problem after its line number, a
+# name's problem before "; nothing was done"), whose own words the index explains elsewhere.
+WRAPPERS = {"line  ", "read today, "}
+
+
+def problem_messages() -> list[tuple[str, str]]:
+    """(where, fixed words with NUL where a value goes) of every message written out in code."""
+    found = []
+    for path in sorted((REPO / "broadcast").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            name = getattr(node, "func", None)
+            name = getattr(name, "id", getattr(name, "attr", None))
+            if not (isinstance(node, ast.Call) and name in PROBLEM_MAKERS and node.args):
+                continue
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                text = first.value
+            elif isinstance(first, ast.JoinedStr):
+                text = "\0".join(
+                    p.value if isinstance(p, ast.Constant) else "" for p in first.values
+                )
+            else:
+                continue  # a message made elsewhere: it is checked where it is written
+            found.append((f"{path.relative_to(REPO)}:{node.lineno}", text))
+    return found
+
+
+def test_every_message_the_code_writes_is_in_the_error_index() -> None:
+    """A new problem message without its entry (what it means, what to do) fails here."""
+    fragments = index_fragments()
+    messages = problem_messages()
+    assert len(messages) > 80
+    unexplained = []
+    for where, text in messages:
+        fixed = text.replace("\0", "")
+        if fixed in WRAPPERS:
+            continue
+        # Words long enough to name the message, or most of a short one's.
+        if not any(f in text and (len(f) >= 12 or 3 * len(f) >= len(fixed)) for f in fragments):
+            unexplained.append(f"{where}: {fixed[:80]}")
+    assert not unexplained, "docs/errors.md does not explain:\n" + "\n".join(unexplained)
+
+
 BROKEN = {
     "a misspelt field": ("incident", "headline:", "headlin:"),
     "broken YAML": ("incident", "severity: major", 'severity: "major'),
