@@ -10,6 +10,7 @@ kind of problem the bad incidents of ``tests/bad_incidents/`` are refused or war
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import subprocess
 import sys
@@ -96,13 +97,20 @@ def index_fragments() -> list[str]:
     ]
 
 
+@functools.cache
+def package_trees() -> list[tuple[Path, ast.Module]]:
+    return [
+        (path, ast.parse(path.read_text(encoding="utf-8")))
+        for path in sorted((REPO / "broadcast").rglob("*.py"))
+    ]
+
+
 def product_messages() -> str:
     """Every string the package's code says (docstrings and comments left out): adjacent
     literals joined as Python joins them, an f-string's fixed parts with a break where a value
     goes."""
     said: list[str] = []
-    for path in sorted((REPO / "broadcast").rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+    for _, tree in package_trees():
         docstrings = {
             id(node.value)
             for node in ast.walk(tree)
@@ -159,8 +167,8 @@ WRAPPERS = {"line  ", "read today, "}
 def problem_messages() -> list[tuple[str, str]]:
     """(where, fixed words with NUL where a value goes) of every message written out in code."""
     found = []
-    for path in sorted((REPO / "broadcast").rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for path, tree in package_trees():
+        for node in ast.walk(tree):
             name = getattr(node, "func", None)
             name = getattr(name, "id", getattr(name, "attr", None))
             if not (isinstance(node, ast.Call) and name in PROBLEM_MAKERS and node.args):
