@@ -3,11 +3,13 @@
 Starts the local stand-ins the tests use (:mod:`tests.peers`: Twilio's Messages and Calls API,
 X, a Facebook Page, the webhooks Apprise posts to; :mod:`tests.smtp_peer`: an SMTP server), all
 on 127.0.0.1, then writes ``broadcast init --sector SECTOR`` into DIR (run through the real
-CLI) with its channels.yaml pointed at them, two-person approval on, a drill-ready incident in
-``DIR/incidents/`` dated today, and ``DIR/rehearsal.env``: the variables a real night needs
-(the stand-ins' own credentials, never real ones) to source before each command. It prints what
-to do next and then, until Ctrl-C, every message a stand-in receives, as it arrives; each is
-also appended to ``DIR/received.jsonl`` as one JSON line (``peer``, ``to``, ``text``).
+CLI) with its channels.yaml pointed at them, a voice channel the SMS falls back to (a landline
+among the contacts is refused an SMS, as by Twilio, and called), two-person approval on, the
+sector's incident in ``DIR/incidents/`` dated today, and ``DIR/rehearsal.env``: the variables
+a real night needs (the stand-ins' own credentials, never real ones) to source before each
+command. It prints what to do next and then, until Ctrl-C, every message a stand-in receives,
+as it arrives; each is also appended to ``DIR/received.jsonl`` as one JSON line (``peer``,
+``to``, ``text``).
 
 Nothing can leave the machine: every channel of the copied channels.yaml names a stand-in's
 address, and the banner writes into ``DIR/public/status``. The ledger, the recipient key and
@@ -33,6 +35,7 @@ from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -50,6 +53,9 @@ POLL_SECONDS = 0.3
 # A Twilio message becomes "delivered" this long after it was taken, as a real one would, so
 # that `broadcast reconcile` and `status` have receipts to read.
 DELIVER_AFTER_SECONDS = 5.0
+# A landline among the contacts, as real lists hold: Twilio refuses it an SMS (21614, not a
+# mobile), and the SMS channel's fallback calls it instead.
+LANDLINE = ("Marcel Petit", "03 20 00 00 00", "+33320000000")
 _STARTED_AT = re.compile(r"^started_at:\s*['\"]?(\d{4}-\d{2}-\d{2})", re.MULTILINE)
 
 
@@ -57,7 +63,7 @@ class StandIns:
     """The local providers, started together, stopped together."""
 
     def __init__(self) -> None:
-        self.twilio = TwilioAPIServer(deliver_after=DELIVER_AFTER_SECONDS)
+        self.twilio = TwilioAPIServer(deliver_after=DELIVER_AFTER_SECONDS, not_mobile=[LANDLINE[2]])
         self.x = XAPIServer()
         self.graph = GraphAPIServer()
         self.hooks = WebhookServer()
@@ -87,7 +93,7 @@ class StandIns:
         for message in self.twilio.messages():
             yield message.sid, {"peer": "twilio sms", "to": message.to, "text": message.body}
         for call in self.twilio.calls():
-            yield call.sid, {"peer": "twilio call", "to": call.to, "text": call.twiml or ""}
+            yield call.sid, {"peer": "twilio call", "to": call.to, "text": spoken(call.twiml)}
         for index, mail in enumerate(list(self.smtp.received)):
             body = mail.message.get_body(preferencelist=("plain",))
             text = body.get_content() if body is not None else ""
@@ -119,6 +125,13 @@ class StandIns:
                 )
 
 
+def spoken(twiml: str | None) -> str:
+    """What a call says: the text of its TwiML's <Say> elements."""
+    if not twiml:
+        return ""
+    return " ".join((say.text or "").strip() for say in ElementTree.fromstring(twiml).iter("Say"))
+
+
 def write_starter(folder: Path, sector: str, stand_ins: StandIns) -> Path:
     """``broadcast init --sector`` into ``folder``, then its channels.yaml pointed at the
     stand-ins; returns the rehearsal's incident file."""
@@ -132,13 +145,21 @@ def write_starter(folder: Path, sector: str, stand_ins: StandIns) -> Path:
     channels: dict[str, dict[str, Any]] = config["channels"]
     for channel in channels.values():
         kind = channel["type"]
-        if kind in ("sms", "voice"):
-            channel["api_base_url"] = stand_ins.twilio.url
+        if kind == "sms":
+            channel.update(api_base_url=stand_ins.twilio.url, fallback="voice")
         elif kind == "twitter":
             channel["api_base_url"] = stand_ins.x.url
         elif kind == "email":
             channel.update(host=stand_ins.smtp.host, port=stand_ins.smtp.port, starttls=False)
             channel.update(username="${SMTP_USER}", password="${SMTP_PASSWORD}")
+    # No list of its own: it calls those the SMS could not reach (the landline).
+    channels["voice"] = {
+        "type": "voice",
+        "from": channels["sms"]["from"],
+        "account_sid": "${TWILIO_ACCOUNT_SID}",
+        "auth_token": "${TWILIO_AUTH_TOKEN}",
+        "api_base_url": stand_ins.twilio.url,
+    }
     channels["facebook"] = {
         "type": "facebook",
         "page_id": graph_api.DEFAULT_PAGE_ID,
@@ -154,6 +175,9 @@ def write_starter(folder: Path, sector: str, stand_ins: StandIns) -> Path:
     )
     dumped = yaml.safe_dump(config, allow_unicode=True, sort_keys=False, width=100)
     config_path.write_text(header + dumped, encoding="utf-8")
+    contacts = folder / channels["sms"]["recipients"]
+    with contacts.open("a", encoding="utf-8") as out:
+        out.write(f"{LANDLINE[0]},{LANDLINE[1]},,fr\n")
     return dated_today(folder, sector, config["defaults"].get("timezone", "UTC"))
 
 

@@ -23,7 +23,7 @@ import yaml
 from tests.conftest import REPO
 
 READY = "Rehearsal ready"
-PEERS = {"twilio sms", "smtp", "x", "facebook", "apprise"}
+PEERS = {"twilio sms", "twilio call", "smtp", "x", "facebook", "apprise"}
 
 
 def read_lines(stream: IO[str], lines: queue.Queue[str]) -> None:
@@ -92,11 +92,11 @@ def test_a_team_rehearses_a_crisis_night_with_nothing_real(tmp_path: Path) -> No
         assert config["approval"] == {"required": True}
         channels = config["channels"]
         assert {c["type"] for c in channels.values()} >= {
-            "sms", "email", "twitter", "web_banner", "facebook", "apprise",
+            "sms", "voice", "email", "twitter", "web_banner", "facebook", "apprise",
         }  # fmt: skip
         for name, channel in channels.items():
             address = channel.get("api_base_url") or channel.get("host") or ""
-            if channel["type"] in ("sms", "twitter", "facebook"):
+            if channel["type"] in ("sms", "voice", "twitter", "facebook"):
                 assert address.startswith("http://127.0.0.1:"), (name, address)
             if channel["type"] == "email":
                 assert address == "127.0.0.1", (name, address)
@@ -121,7 +121,7 @@ def test_a_team_rehearses_a_crisis_night_with_nothing_real(tmp_path: Path) -> No
                 if log.exists()
                 else []
             )
-            if {m["peer"] for m in received} >= PEERS and len(received) >= 11:
+            if {m["peer"] for m in received} >= PEERS and len(received) >= 12:
                 break
             assert time.monotonic() < deadline, received
             time.sleep(0.3)
@@ -130,6 +130,10 @@ def test_a_team_rehearses_a_crisis_night_with_nothing_real(tmp_path: Path) -> No
             "+33612345678", "+33612345679", "+33612345680", "+447400123456",
         ]  # fmt: skip
         assert all(m["text"].startswith("Lumea Énergie") for m in sms), sms
+        # The landline the stand-in refuses an SMS (21614, as Twilio does) is called instead.
+        calls = [m for m in received if m["peer"] == "twilio call"]
+        assert [m["to"] for m in calls] == ["+33320000000"], calls
+        assert "Lumea Énergie" in calls[0]["text"] and "<" not in calls[0]["text"], calls
         emails = [m for m in received if m["peer"] == "smtp"]
         assert len(emails) == 4 and "camille.martin@example.com" in {m["to"] for m in emails}
         assert (folder / "public" / "status" / "banner.json").is_file()
