@@ -3,8 +3,11 @@
 The README is what a newcomer reads first: at most 200 lines, and every relative link in it
 lands on a file of the repository (they point into docs/, which GitHub shows as it is). The site
 is built with ``mkdocs build --strict`` (mkdocs.yml sets the strictness: a broken link or
-anchor, or a page left out of the nav, fails), as CI builds it. The error index names every
-kind of problem the bad incidents of ``tests/bad_incidents/`` are refused or warned for.
+anchor, or a page left out of the nav, fails), as CI builds it. The error index
+(docs/errors.md) and the code agree both ways: every message the package writes out has its
+entry, every entry quotes words a message says, every wording check and every bad incident's
+check (``tests/bad_incidents/``) is named, and real refused inputs find their message there.
+Every ``broadcast COMMAND --option`` the README and the site show is one the CLI has.
 """
 
 from __future__ import annotations
