@@ -14,8 +14,10 @@ field; ``Field`` bounds (``ge``, ``gt``, ``le``, lengths, ``pattern``), aliases,
 validators before and after a field and after the whole model. Scalars from YAML arrive as
 text: a number, a truth value or a date is read from its text, as pydantic's lax mode does.
 
-Annotations are read when a model first validates, not when it is defined: importing the models
-stays cheap.
+Each field's type is read and checked when its class is defined: a type or a bound this module
+cannot check is a ``TypeError`` at import, for the developer, never a surprise at the first file
+that uses the field. Whatever a field's check raises is a problem at that field's location.
+``tests/test_schema_differential.py`` holds it to pydantic 2's results on the same declarations.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import types
 import typing
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, time, timedelta
-from functools import lru_cache, partial
+from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -113,8 +115,25 @@ class FieldInfo:
         return self.default
 
 
-# pydantic's spelling: the models read as they did.
-Field = FieldInfo
+def Field(
+    default: Any = _MISSING,
+    *,
+    default_factory: Callable[[], Any] | None = None,
+    alias: str | None = None,
+    exclude: bool = False,
+    discriminator: str | None = None,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+    min_length: int | None = None,
+    max_length: int | None = None,
+    pattern: str | None = None,
+) -> Any:
+    """A field's declaration, pydantic's spelling (the models read as they did). Typed as
+    returning ``Any`` so that ``count: int = Field(ge=1)`` type-checks as it does with
+    pydantic; it is the field specifier of ``BaseModel``'s ``dataclass_transform``."""
+    return FieldInfo(**locals())
 
 
 class _Validator:
@@ -159,11 +178,16 @@ class _Problems:
         self.items.append(item)
 
     def guarded(self, call: Callable[[], Any], loc: Location, given: Any) -> Any:
-        """``call()`` (a validator); a ``ValueError`` it raises is the problem at ``loc``."""
+        """``call()`` (a validator or a type's check); whatever it raises is the problem at
+        ``loc``: a ``ValueError`` says what is wrong; any other exception (an overflow, a bug
+        in a check) is still a problem with this value, never a traceback for the person."""
         try:
             return call()
-        except ValueError as error:
-            self.add("value_error", loc, f"Value error, {error}", given, {"error": error})
+        except _Invalid:
+            raise
+        except Exception as error:
+            words = str(error) or type(error).__name__
+            self.add("value_error", loc, f"Value error, {words}", given, {"error": error})
             raise _Invalid from None
 
 
@@ -171,25 +195,38 @@ class _Invalid(Exception):
     """A value did not pass; the problems are already recorded."""
 
 
+@typing.dataclass_transform(kw_only_default=True, field_specifiers=(Field, FieldInfo))
 class BaseModel:
-    """A model checked by ``model_validate``; its instances are read-only when ``frozen``."""
+    """A model checked by ``model_validate``; its instances are read-only when ``frozen``.
+
+    Each field's type is read and checked when the class is defined: a type this module
+    cannot check is a ``TypeError`` for the developer at import, never a surprise at the first
+    file that uses the field."""
 
     model_config: ClassVar[dict[str, Any]] = {}
     model_fields: ClassVar[dict[str, FieldInfo]] = {}
     _validators: ClassVar[list[_Validator]] = []
-    _hints_resolved: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         config: dict[str, Any] = {}
         fields: dict[str, FieldInfo] = {}
-        validators: list[_Validator] = []
-        for base in reversed(cls.__mro__[1:]):
-            if issubclass(base, BaseModel) and base is not BaseModel:
-                config.update(base.model_config)
+        # By name, as methods are: a subclass's validator (or plain method) of the same name
+        # replaces its base's, which must not also run.
+        validators: dict[str, _Validator] = {}
+        for base in reversed(cls.__mro__):
+            if not issubclass(base, BaseModel) or base is BaseModel:
+                continue
+            config.update(base.__dict__.get("model_config", {}))
+            if base is not cls:
                 fields.update(base.model_fields)
-                validators += [v for v in base._validators if v not in validators]
-        config.update(cls.__dict__.get("model_config", {}))
+            for name, value in base.__dict__.items():
+                if isinstance(value, _Validator):
+                    validators[name] = value
+                else:
+                    validators.pop(name, None)
+        namespace = sys.modules[cls.__module__].__dict__
+        own = dict(vars(cls))
         for name, annotation in inspect.get_annotations(cls).items():
             text = annotation if isinstance(annotation, str) else repr(annotation)
             if name.startswith("_") or "ClassVar" in text or name == "model_config":
@@ -197,16 +234,28 @@ class BaseModel:
             declared = cls.__dict__.get(name, _MISSING)
             info = declared if isinstance(declared, FieldInfo) else FieldInfo(default=declared)
             info.name = name
+            try:
+                hint = eval(_compiled(text), namespace, own) if text is annotation else annotation
+            except NameError as error:
+                raise TypeError(
+                    f"{cls.__qualname__}.{name}: its type {text!r} names {error.name!r}, which "
+                    "is not defined before the class: define it first"
+                ) from None
+            if (why := _unsupported(hint, info)) is not None:
+                raise TypeError(f"{cls.__qualname__}.{name}: {why}")
+            info.annotation = hint
             fields[name] = info
             if isinstance(declared, FieldInfo):
                 delattr(cls, name)  # an instance's value, never the class's declaration
-        for value in cls.__dict__.values():
-            if isinstance(value, _Validator):
-                validators.append(value)
+        for validator in validators.values():
+            unknown = [f for f in validator.fields if f not in fields]
+            if unknown:
+                raise TypeError(
+                    f"{cls.__qualname__}: a validator names {', '.join(unknown)}, not a field"
+                )
         cls.model_config = config
         cls.model_fields = fields
-        cls._validators = validators
-        cls._hints_resolved = False
+        cls._validators = list(validators.values())
 
     def __init__(self, **data: Any) -> None:
         checked = type(self).model_validate(data)
@@ -223,24 +272,7 @@ class BaseModel:
             raise ValidationError(cls.__name__, problems.items) from None
 
     @classmethod
-    def _resolve_hints(cls) -> None:
-        """Each field's type, evaluated in the module of the class that declares it (a base's
-        fields are the base's ``FieldInfo``s: resolved once for every subclass)."""
-        if cls._hints_resolved:
-            return
-        for name, info in cls.model_fields.items():
-            if info.annotation is not None:
-                continue
-            owner = next(k for k in cls.__mro__ if name in inspect.get_annotations(k))
-            hint = inspect.get_annotations(owner)[name]
-            if isinstance(hint, str):
-                hint = eval(hint, sys.modules[owner.__module__].__dict__, dict(vars(owner)))
-            info.annotation = hint
-        cls._hints_resolved = True
-
-    @classmethod
     def _check(cls, data: Any, loc: Location, problems: _Problems) -> typing.Self:
-        cls._resolve_hints()
         for validator in cls._validators:
             if validator.whole_model and validator.mode == "before":
                 data = problems.guarded(partial(validator.__get__(None, cls), data), loc, data)
@@ -352,7 +384,7 @@ class BaseModel:
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return self.__dict__ == other.__dict__  # type: ignore[union-attr]
+        return self.__dict__ == other.__dict__
 
     def __hash__(self) -> int:
         if not self.model_config.get("frozen"):
@@ -413,7 +445,28 @@ def _iso_duration(value: timedelta) -> str:
 
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
-_INTEGER = re.compile(r"^[+-]?\d+$")
+# As pydantic reads a whole number from text: digits grouped by _, a zero fraction ("5.0").
+_INTEGER = re.compile(r"^\s*([+-]?\d+(?:_\d+)*)(?:\.0+)?\s*$")
+# The patterns of text read only now and then are compiled at their first use (re's cache), not
+# at each start. Text that is a number of seconds since 1970 (pydantic reads it as a unix time).
+_TIMESTAMP = r"^[+-]?(?:\d+|(?=\.?\d)\d*\.\d*(?:[eE][+-]?\d+)?)$"
+# Past this, a unix time is in milliseconds (pydantic's rule: 2e10 s is the year 2603).
+_MILLISECONDS_FROM = 2e10
+# A duration as text: ISO 8601 (what ``model_dump(mode="json")`` writes: ``PT2H``,
+# ``P1DT0.5S``), or ``[-][N day[s][,] ]HH:MM[:SS[.f]]`` (what ``str(timedelta)`` writes).
+_NUMBER = r"\d+(?:\.\d+)?"
+_ISO_DURATION = (
+    rf"^(?P<sign>[+-]?)P(?:(?P<years>{_NUMBER})Y)?(?:(?P<months>{_NUMBER})M)?"
+    rf"(?:(?P<weeks>{_NUMBER})W)?(?:(?P<days>{_NUMBER})D)?"
+    rf"(?:T(?:(?P<hours>{_NUMBER})H)?(?:(?P<minutes>{_NUMBER})M)?(?:(?P<seconds>{_NUMBER})S)?)?$"
+)
+_CLOCK_DURATION = (
+    r"^(?P<sign>[+-]?)(?:(?P<days>\d+) ?d(?:ays?)?,? ?)?"
+    r"(?:(?P<hours>\d{2}):(?P<minutes>\d{2})(?::(?P<seconds>\d{2}(?:\.\d{1,6})?))?)?$"
+)
+# In days, as pydantic counts them.
+_DURATION_UNITS = {"years": 365, "months": 30, "weeks": 7, "days": 1}
+_TIME_OF_DAY = r"^\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})?$"
 # Field bound → what a value within it passes, the error's kind, and its words.
 _NUMBER_BOUNDS = {
     "ge": (operator.ge, "greater_than_equal", "greater than or equal to"),
@@ -440,13 +493,16 @@ def _check_value(
         others = [m for m in members if m is not type(None)]
         if info.discriminator:
             return _check_tagged(annotation, info.discriminator, given, loc, problems)
-        for member in others[:-1]:
-            trial = _Problems()
+        # As pydantic's "smart" union: a member the value already is wins ("5" stays text
+        # in ``int | str``); else the first, left to right, that accepts it.
+        exact = [m for m in others if _is_exactly(given, m)]
+        tried = exact + [m for m in others if m not in exact]
+        for member in tried[:-1]:
             try:
-                return _check_value(member, info, given, loc, trial, strip)
+                return _check_value(member, info, given, loc, _Problems(), strip)
             except _Invalid:
                 continue
-        return _check_value(others[-1], info, given, loc, problems, strip)
+        return _check_value(tried[-1], info, given, loc, problems, strip)
     if origin is typing.Literal:
         options = typing.get_args(annotation)
         if given in options:
@@ -480,19 +536,20 @@ def _check_value(
         key_type, value_type = typing.get_args(annotation) or (Any, Any)
         out, failed = {}, False
         for key, item in given.items():
-            try:
-                checked_key = _check_value(
-                    key_type, FieldInfo(), key, (*loc, key, "[key]"), problems, strip
-                )
-            except _Invalid:
-                failed = True
-                continue
-            try:
-                out[checked_key] = _check_value(
-                    value_type, FieldInfo(), item, (*loc, key), problems, strip
-                )
-            except _Invalid:
-                failed = True
+            # The key and its value are each checked: a bad key does not hide a bad value.
+            checked = []
+            for kind, given_part, where in (
+                (key_type, key, (*loc, key, "[key]")),
+                (value_type, item, (*loc, key)),
+            ):
+                try:
+                    checked.append(
+                        _check_value(kind, FieldInfo(), given_part, where, problems, strip)
+                    )
+                except _Invalid:
+                    failed = True
+            if len(checked) == 2:
+                out[checked[0]] = checked[1]
         if failed:
             raise _Invalid
         _check_length(out, info, loc, problems, "Dictionary", "item")
@@ -504,7 +561,7 @@ def _check_value(
         if annotation is Any:
             return given
         raise TypeError(f"the model declares a type it cannot check: {annotation!r}")
-    value = checker(given, loc, problems, strip)
+    value = problems.guarded(partial(checker, given, loc, problems, strip), loc, given)
     if isinstance(value, str):
         _check_length(value, info, loc, problems, "String", "character")
         if info.pattern is not None and not re.search(info.pattern, value):
@@ -523,6 +580,91 @@ def _check_value(
                 problems.add(kind, loc, f"Input should be {words} {limit}", given, {bound: limit})
                 raise _Invalid
     return value
+
+
+@cache
+def _compiled(annotation: str) -> types.CodeType:
+    """An annotation's text compiled once: many fields share theirs (``str | None``)."""
+    return compile(annotation, "<annotation>", "eval")
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _is_exactly(given: Any, member: Any) -> bool:
+    """``given`` is already of the union's ``member``, with nothing to convert."""
+    if typing.get_origin(member) is typing.Literal:
+        return any(given == o and type(given) is type(o) for o in typing.get_args(member))
+    if isinstance(member, type) and issubclass(member, BaseModel):
+        return isinstance(given, member)
+    origin = typing.get_origin(member) or member
+    return isinstance(origin, type) and type(given) is origin
+
+
+def _spelled(annotation: Any) -> str:
+    """An annotation as source text, for a class that does not use postponed annotations."""
+    return annotation.__name__ if isinstance(annotation, type) else repr(annotation)
+
+
+# The ``Field`` bounds each kind of value can have; any other set on it is a mistake.
+_CONSTRAINTS = ("ge", "gt", "le", "lt", "min_length", "max_length", "pattern")
+_ALLOWED_CONSTRAINTS = {
+    str: ("min_length", "max_length", "pattern"),
+    list: ("min_length", "max_length"),
+    dict: ("min_length", "max_length"),
+    int: ("ge", "gt", "le", "lt"),
+    float: ("ge", "gt", "le", "lt"),
+}
+
+
+def _unsupported(annotation: Any, info: FieldInfo) -> str | None:
+    """Why ``_check_value`` cannot check values of ``annotation`` with ``info``'s bounds, or
+    None: read when a model is defined, so a mistake is the developer's at import."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        extra = next((e for e in args[1:] if isinstance(e, FieldInfo)), None)
+        if extra is not None and extra.discriminator:
+            return _untagged(args[0], extra.discriminator)
+        return _unsupported(args[0], extra or info)
+    if origin in (typing.Union, types.UnionType):
+        if info.discriminator:
+            return _untagged(annotation, info.discriminator)
+        members = [m for m in args if m is not type(None)]
+        return next((why for m in members if (why := _unsupported(m, info))), None)
+    if origin is typing.Literal:
+        kind: Any = typing.Literal
+    elif origin in (list, dict):
+        kind = origin
+        inner = args or ((Any,) if origin is list else (Any, Any))
+        why = next((w for a in inner if (w := _unsupported(a, FieldInfo()))), None)
+        if why is not None:
+            return why
+    elif annotation is Any or annotation in _SCALARS or _is_model(annotation):
+        kind = annotation
+    else:
+        known = ", ".join(t.__name__ for t in _SCALARS)
+        return (
+            f"{annotation!r} is not a type input.schema can check; use one of {known}, Any, "
+            "Literal, a union, list, dict or a model"
+        )
+    allowed = _ALLOWED_CONSTRAINTS.get(kind, ())
+    wrong = [c for c in _CONSTRAINTS if getattr(info, c) is not None and c not in allowed]
+    if wrong:
+        return f"{', '.join(wrong)} cannot bound a value of {_spelled(annotation)}"
+    return None
+
+
+def _untagged(union: Any, tag_field: str) -> str | None:
+    """Why ``union`` cannot be told apart by ``tag_field``, or None."""
+    for member in typing.get_args(union):
+        if not (isinstance(member, type) and issubclass(member, BaseModel)):
+            return f"{member!r} in a union chosen by {tag_field!r} is not a model"
+        field = member.model_fields.get(tag_field)
+        if field is None or typing.get_origin(field.annotation) is not typing.Literal:
+            return f"{member.__name__} has no {tag_field!r} field of Literal values"
+    return None
 
 
 def _check_tagged(
@@ -568,7 +710,6 @@ def _models_by_tag(union: Any, tag_field: str) -> dict[str, type[BaseModel]]:
     """Each tag (a ``Literal`` value of ``tag_field``) of the union's models → its model."""
     members = {}
     for member in typing.get_args(union):
-        member._resolve_hints()
         for tag in typing.get_args(member.model_fields[tag_field].annotation):
             members[tag] = member
     return members
@@ -622,8 +763,8 @@ def _integer(given: Any, loc: Location, problems: _Problems, strip: bool) -> int
             given,
         )
         raise _Invalid
-    if isinstance(given, str) and _INTEGER.match(given.strip()):
-        return int(given.strip())
+    if isinstance(given, str) and (digits := _INTEGER.match(given)):
+        return int(digits[1])
     if isinstance(given, str):
         msg = "Input should be a valid integer, unable to parse string as an integer"
         problems.add("int_parsing", loc, msg, given)
@@ -650,10 +791,10 @@ def _number(given: Any, loc: Location, problems: _Problems, strip: bool) -> floa
 def _truth(given: Any, loc: Location, problems: _Problems, strip: bool) -> bool:
     if isinstance(given, bool):
         return given
-    if isinstance(given, int) and given in (0, 1):
+    if isinstance(given, int | float) and given in (0, 1):
         return bool(given)
     if isinstance(given, str):
-        word = given.strip().lower()
+        word = given.lower()  # " yes " is not a truth value (nor is it to pydantic)
         if word in _TRUE:
             return True
         if word in _FALSE:
@@ -666,8 +807,17 @@ def _truth(given: Any, loc: Location, problems: _Problems, strip: bool) -> bool:
 def _moment(given: Any, loc: Location, problems: _Problems, strip: bool) -> datetime:
     if isinstance(given, datetime):
         return given
+    if isinstance(given, str) and re.match(_TIMESTAMP, given):
+        given = float(given)
     if isinstance(given, int | float) and not isinstance(given, bool):
-        return datetime.fromtimestamp(given, UTC)
+        seconds = given / 1000 if abs(given) > _MILLISECONDS_FROM else given
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            msg = "Input should be a valid datetime, dates after 9999 are not supported as unix "
+            msg += "timestamps"
+            problems.add("datetime_parsing", loc, msg, given)
+            raise _Invalid from None
     if isinstance(given, str):
         text = given.strip()
         try:
@@ -682,18 +832,37 @@ def _moment(given: Any, loc: Location, problems: _Problems, strip: bool) -> date
 
 
 def _duration(given: Any, loc: Location, problems: _Problems, strip: bool) -> timedelta:
+    """A duration: a ``timedelta``, seconds, or text as ``_ISO_DURATION`` and
+    ``_CLOCK_DURATION`` read it (what this module writes, it reads back)."""
     if isinstance(given, timedelta):
         return given
     if isinstance(given, int | float) and not isinstance(given, bool):
         return timedelta(seconds=given)
+    if isinstance(given, str):
+        parts = re.match(_ISO_DURATION, given) or re.match(_CLOCK_DURATION, given)
+        found = {k: v for k, v in parts.groupdict().items() if v} if parts else {}
+        sign = -1 if found.pop("sign", "") == "-" else 1
+        if found:
+            amounts = {k: float(v) for k, v in found.items()}
+            days = sum(amounts.pop(unit, 0) * n for unit, n in _DURATION_UNITS.items())
+            return sign * timedelta(days=days, **amounts)
+        problems.add("time_delta_parsing", loc, "Input should be a valid timedelta", given)
+        raise _Invalid
     problems.add("time_delta_type", loc, "Input should be a valid timedelta", given)
     raise _Invalid
 
 
 def _clock(given: Any, loc: Location, problems: _Problems, strip: bool) -> time:
-    """A time of day: given as one by a validator that read it from its text."""
+    """A time of day: ``18:00``, ``18:00:05``, with an offset or ``Z`` (as written)."""
     if isinstance(given, time):
         return given
+    if isinstance(given, str) and re.match(_TIME_OF_DAY, given):
+        try:
+            return time.fromisoformat(given.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        problems.add("time_parsing", loc, "Input should be in a valid time format", given)
+        raise _Invalid
     problems.add("time_type", loc, "Input should be a valid time", given)
     raise _Invalid
 
