@@ -340,3 +340,21 @@ def test_a_validator_of_no_field_is_refused_when_the_class_is_defined() -> None:
             @classmethod
             def _check(cls, value: str) -> str:
                 return value
+
+
+def test_a_date_past_the_year_9999_is_told_at_its_line(tmp_path: Path) -> None:
+    from broadcast.problems import InputError
+
+    text = (REPO / "examples" / "panne-nord.yaml").read_text(encoding="utf-8")
+    assert "\nstarted_at:" in text
+    lines = [
+        "started_at: 1.0e+20" if line.startswith("started_at:") else line
+        for line in text.splitlines()
+    ]
+    (tmp_path / "far.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_incident(tmp_path / "far.yaml")
+    (problem,) = caught.value.problems
+    assert problem.field == "started_at"
+    assert problem.line == 1 + next(i for i, line in enumerate(lines) if "1.0e+20" in line)
+    assert problem.message.startswith("'1e+20' is not a date and time")

@@ -27,16 +27,18 @@ from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 import pytest
 import yaml
 
-from broadcast.input import schema
+from broadcast.input import field_checks
 from broadcast.input.config import Config
+from broadcast.input.field_checks import FieldInfo, is_model
 from broadcast.input.incident import Incident
-from broadcast.input.schema import BaseModel, FieldInfo, ValidationError
+from broadcast.input.schema import BaseModel, ValidationError
+from broadcast.input.schema import _Validator as Validator
 from tests.conftest import missing
 
 try:
     import pydantic
 except ImportError:  # pragma: no cover - the test extra installs it
-    pydantic = None  # type: ignore[assignment]  # the module is then skipped below
+    pydantic = None
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -59,30 +61,23 @@ def twin(model: type[BaseModel]) -> Any:
     same settings, the same validators (the very functions) and the same methods."""
     if model in _TWINS:
         return _TWINS[model]
-    bases = tuple(twin(b) for b in model.__bases__ if b is not BaseModel and _is_model(b))
+    bases = tuple(twin(b) for b in model.__bases__ if b is not BaseModel and is_model(b))
     own = inspect.get_annotations(model)
     annotations: dict[str, Any] = {}
     namespace: dict[str, Any] = {"__module__": model.__module__, "__qualname__": model.__name__}
     for name, value in model.__dict__.items():
         if name in _MACHINERY or (name.startswith("__") and name.endswith("__")):
             continue
-        if isinstance(value, schema._Validator):
-            namespace[name] = _twin_validator(value)
-        elif name in own and name not in model.model_fields:
-            annotations[name] = ClassVar[Any]
-            namespace[name] = value
-        else:
-            namespace[name] = value
+        namespace[name] = _twin_validator(value) if isinstance(value, Validator) else value
     for name in own:
         if name in model.model_fields:
-            info = model.model_fields[name]
-            annotations[name] = twin_type(info.annotation)
-            namespace[name] = _twin_field(info)
-        elif name not in namespace and name not in _MACHINERY:
-            annotations[name] = ClassVar[Any]
+            annotations[name] = twin_type(model.model_fields[name].annotation)
+            namespace[name] = _twin_field(model.model_fields[name])
+        elif name not in _MACHINERY:
+            annotations[name] = ClassVar[Any]  # CREDENTIALS, TEMPLATES...: the class's own
     namespace["__annotations__"] = annotations
     settings = {**model.model_config, "regex_engine": "python-re"}  # schema.py uses re
-    namespace["model_config"] = pydantic.ConfigDict(**settings)  # type: ignore[typeddict-item]
+    namespace["model_config"] = pydantic.ConfigDict(**settings)
     made = type(model.__name__, bases or (pydantic.BaseModel,), namespace)
     _TWINS[model] = made
     return made
@@ -93,40 +88,36 @@ def twin_type(annotation: Any) -> Any:
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is Annotated:
         extras = [_twin_field(e) if isinstance(e, FieldInfo) else e for e in args[1:]]
-        return Annotated[(twin_type(args[0]), *extras)]  # type: ignore[valid-type]
+        return Annotated[(twin_type(args[0]), *extras)]
     if origin in (typing.Union, types.UnionType):
         return typing.Union[tuple(twin_type(a) for a in args)]  # noqa: UP007
     if origin is list:
-        return list[twin_type(args[0])]  # type: ignore[misc]
+        return list[twin_type(args[0])]
     if origin is dict:
-        return dict[twin_type(args[0]), twin_type(args[1])]  # type: ignore[misc]
-    return twin(annotation) if _is_model(annotation) else annotation
+        return dict[twin_type(args[0]), twin_type(args[1])]
+    return twin(annotation) if is_model(annotation) else annotation
 
 
 def _twin_field(info: FieldInfo) -> Any:
     settings: dict[str, Any] = {
         name: getattr(info, name)
-        for name in ("alias", "discriminator", *schema._CONSTRAINTS)
+        for name in ("alias", "discriminator", *field_checks.CONSTRAINTS)
         if getattr(info, name) is not None
     }
     if info.exclude:
         settings["exclude"] = True
     if info.default_factory is not None:
         factory = info.default_factory
-        settings["default_factory"] = twin(factory) if _is_model(factory) else factory
-    elif info.default is not schema._MISSING:
+        settings["default_factory"] = twin(factory) if is_model(factory) else factory
+    elif info.default is not field_checks.MISSING:
         settings["default"] = info.default
     return pydantic.Field(**settings)
 
 
-def _twin_validator(validator: schema._Validator) -> Any:
+def _twin_validator(validator: Validator) -> Any:
     if validator.whole_model:
-        return pydantic.model_validator(mode=validator.mode)(validator.function)  # type: ignore[call-overload]
-    return pydantic.field_validator(*validator.fields, mode=validator.mode)(validator.function)  # type: ignore[call-overload]
-
-
-def _is_model(value: Any) -> bool:
-    return isinstance(value, type) and issubclass(value, BaseModel)
+        return pydantic.model_validator(mode=validator.mode)(validator.function)
+    return pydantic.field_validator(*validator.fields, mode=validator.mode)(validator.function)
 
 
 # -- reading the same data with both ----------------------------------------------------------
@@ -277,7 +268,7 @@ def _edges(annotation: Any) -> Iterator[Any]:
         yield from ([], "x", None, [None], [5], {"a": 1})
     elif origin is dict:
         yield from ({}, [], "x", None, {"": "x"}, {5: "x"}, {"k": None})
-    elif _is_model(annotation):
+    elif is_model(annotation):
         yield from ({}, [], "x", None)
     else:
         yield from _EDGES.get(annotation, [None])
@@ -317,9 +308,9 @@ def _variants(
 
 def _nested(annotation: Any, value: Any) -> Iterator[tuple[type[BaseModel], dict[str, Any]]]:
     """The nested model a field holds (``Area | None``), with its value, when given."""
-    members = [a for a in typing.get_args(annotation) if _is_model(a)]
+    members = [a for a in typing.get_args(annotation) if is_model(a)]
     for member in [annotation, *members]:
-        if _is_model(member) and isinstance(value, dict):
+        if is_model(member) and isinstance(value, dict):
             yield member, value
 
 
@@ -332,11 +323,11 @@ def _channels(annotation: Any) -> dict[Any, type[BaseModel]]:
         return {}
     union, *extras = typing.get_args(value_type)
     tag = next((e.discriminator for e in extras if isinstance(e, FieldInfo)), None)
-    return schema._models_by_tag(union, tag) if tag else {}
+    return field_checks.models_by_tag(union, tag) if tag else {}
 
 
 def _kind(info: FieldInfo) -> str:
-    return schema._spelled(info.annotation)
+    return field_checks.spelled(info.annotation)
 
 
 def cases() -> Iterator[Case]:
@@ -394,3 +385,19 @@ def test_schema_and_pydantic_read_the_same_data_the_same_way() -> None:
         "listed differences that no longer occur: remove them from DIFFERENCES",
         set(DIFFERENCES) - expected_seen,
     )
+
+
+def test_the_comparison_sees_a_difference(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not blind: were schema.py to read truth values strictly, the comparison would say so."""
+
+    def strict(given: Any, loc: tuple[str | int, ...], problems: Any, strip: bool) -> bool:
+        if isinstance(given, bool):
+            return given
+        problems.add("bool_type", loc, "Input should be a valid boolean", given)
+        raise field_checks.Invalid
+
+    data = {**EVERY_MODEL_CONFIG, "approval": {"required": "yes"}}
+    assert ours(Config, data) == theirs(Config, data)
+    monkeypatch.setitem(field_checks.SCALARS, bool, strict)
+    assert ours(Config, data) == Outcome(False, None, frozenset({("approval", "required")}))
+    assert theirs(Config, data).accepted
