@@ -49,6 +49,18 @@ def mypy_errors() -> list[tuple[Key, str]]:
     return found
 
 
+def mypy_version() -> str:
+    from mypy.version import __version__
+
+    return __version__.split("+")[0]
+
+
+def baseline_version(path: Path = BASELINE) -> str:
+    """The mypy version the baseline was written with (its words change between versions)."""
+    written = re.search(r"^# mypy (\S+)$", path.read_text(encoding="utf-8"), re.MULTILINE)
+    return written[1] if written else "?"
+
+
 def read_baseline(path: Path = BASELINE) -> Counter[Key]:
     """``count [code] message`` per line; ``#`` starts a comment."""
     known: Counter[Key] = Counter()
@@ -67,6 +79,7 @@ def write_baseline(found: list[tuple[Key, str]], path: Path = BASELINE) -> None:
         "# mypy's errors in broadcast/ as known today, by code and message (not by file or line):",
         "# tests/test_types.py fails on any other. Rewrite: python -m tests.test_types "
         "--write-baseline",
+        f"# mypy {mypy_version()}",
     ]
     lines += [f"{n} [{code}] {message}" for (code, message), n in sorted(counted.items())]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -92,6 +105,11 @@ def test_mypy_finds_no_error_beyond_the_baseline() -> None:
         from tests.conftest import missing
 
         missing("mypy", "the type check needs mypy: pip install -e '.[test]'")
+    installed, written = mypy_version(), baseline_version()
+    assert installed.split(".")[:2] == written.split(".")[:2], (
+        f"tests/mypy_baseline.txt was written with mypy {written}, whose messages it holds; "
+        f"mypy {installed} is installed: pip install -e '.[test]' (or rewrite the baseline)"
+    )
     found = mypy_errors()
     new = new_errors(found, read_baseline())
     assert not new, (
