@@ -6,9 +6,9 @@ must not be sent again after an upgrade), and the problems people read for a bad
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import pytest
 
@@ -168,3 +168,193 @@ def test_a_channel_without_a_type_is_told_every_type(tmp_path: Path) -> None:
     assert problem.line == 3 and problem.channel == "tw"
     assert problem.message.startswith("this channel has no 'type'; give one of ")
     assert all(kind in problem.message for kind in CHANNEL_TYPES)
+
+
+# -- the rules pydantic 2 keeps on the same declarations (issue 24, point 4) --------------------
+
+
+class _Either(BaseModel):
+    value: int | str
+    maybe: float | None = None
+
+
+def test_a_union_keeps_a_value_that_already_is_one_of_its_members() -> None:
+    # pydantic 2's smart union: "5" is text already, so int | str keeps the text; 5 stays 5.
+    assert _Either.model_validate({"value": "5"}).value == "5"
+    assert _Either.model_validate({"value": 5}).value == 5
+    # Else the first member, left to right, that accepts it.
+    assert _Either.model_validate({"value": 5.0, "maybe": "1.5"}).model_dump() == {
+        "value": 5,
+        "maybe": 1.5,
+    }
+
+
+class _Timed(BaseModel):
+    duration: timedelta
+    at: datetime
+    clock: time | None = None
+
+
+@pytest.mark.parametrize(
+    "duration",
+    [
+        timedelta(hours=2),
+        timedelta(hours=1, minutes=30),
+        timedelta(days=1),
+        timedelta(days=3, seconds=61, microseconds=500),
+        timedelta(microseconds=1),
+        timedelta(0),
+        -timedelta(hours=2),
+        timedelta(days=-1, seconds=5),
+    ],
+)
+def test_what_a_model_writes_it_reads_back(duration: timedelta) -> None:
+    model = _Timed.model_validate(
+        {"duration": duration, "at": "2026-11-22T14:00:00+01:00", "clock": time(18, 30)}
+    )
+    written = model.model_dump(mode="json")
+    assert _Timed.model_validate(written) == model
+    assert _Timed.model_validate(written).duration == duration
+
+
+def test_every_shipped_file_reads_back_what_it_writes() -> None:
+    from broadcast.input.config import Config, load_config
+
+    for path in sorted(REPO.glob("broadcast/sectors/*/*.yaml")) + sorted(
+        REPO.glob("examples/*.yaml")
+    ):
+        if path.name == "channels.yaml":
+            config = load_config(path, {})
+            written = config.model_dump(mode="json", by_alias=True)
+            assert Config.model_validate(written).model_dump() == config.model_dump(), path
+        else:
+            incident, _ = load_incident(path)
+            written = incident.model_dump(mode="json")
+            assert Incident.model_validate(written) == incident, path
+
+
+@pytest.mark.parametrize(
+    ("given", "kind"),
+    [
+        (1.7e12, None),  # milliseconds since 1970, as pydantic reads it: 2023-11-14
+        ("1700000000", None),
+        (1e20, "datetime_parsing"),  # past the year 9999: was a bare ValueError
+        (float("nan"), "datetime_parsing"),
+        (-1e19, "datetime_parsing"),
+    ],
+)
+def test_a_number_as_a_date_is_a_date_or_a_located_problem(given: float, kind: str | None) -> None:
+    data = {"duration": "PT1H", "at": given}
+    if kind is None:
+        assert _Timed.model_validate(data).at == datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)
+        return
+    with pytest.raises(ValidationError) as caught:
+        _Timed.model_validate(data)
+    assert [(e["loc"], e["type"]) for e in caught.value.errors()] == [(("at",), kind)]
+
+
+class _Fragile(BaseModel):
+    count: int = 0
+    words: list[str] = Field(default_factory=list)
+
+    @field_validator("count")
+    @classmethod
+    def _divide(cls, value: int) -> int:
+        return 100 // value  # ZeroDivisionError for 0: a check with a bug
+
+    @field_validator("words")
+    @classmethod
+    def _third(cls, value: list[str]) -> list[str]:
+        assert len(value) < 3, "three words at most"
+        return value
+
+
+def test_any_exception_inside_a_check_is_a_problem_at_its_field() -> None:
+    with pytest.raises(ValidationError) as caught:
+        _Fragile.model_validate({"count": 0, "words": ["a", "b", "c"]})
+    found = [(e["loc"], e["type"]) for e in caught.value.errors()]
+    assert found == [(("count",), "value_error"), (("words",), "value_error")]
+    assert "three words at most" in caught.value.errors()[1]["msg"]
+
+
+class _Counted(BaseModel):
+    name: str = ""
+    seen: ClassVar[list[str]] = []
+
+    @field_validator("name")
+    @classmethod
+    def _mark(cls, value: str) -> str:
+        cls.seen.append("base")
+        return value + "-base"
+
+
+class _Redefined(_Counted):
+    @field_validator("name")
+    @classmethod
+    def _mark(cls, value: str) -> str:
+        cls.seen.append("sub")
+        return value + "-sub"
+
+
+class _Plain(_Counted):
+    def _mark(self) -> None:  # type: ignore[override]  # a method: no longer a validator
+        pass
+
+
+def test_a_redefined_validator_replaces_its_base_s() -> None:
+    _Counted.seen.clear()
+    assert _Redefined.model_validate({"name": "x"}).name == "x-sub"
+    assert _Counted.seen == ["sub"]
+    assert _Plain.model_validate({"name": "x"}).name == "x"
+    assert _Counted.model_validate({"name": "x"}).name == "x-base"
+
+
+@pytest.mark.parametrize(
+    ("annotation", "field", "words"),
+    [
+        ("set[str]", "None", "is not a type input.schema can check"),
+        ("list[complex]", "None", "is not a type input.schema can check"),
+        ("dict[str, bytes]", "None", "is not a type input.schema can check"),
+        ("int", "Field(default=1, pattern='x')", "pattern cannot bound a value of int"),
+        ("timedelta | None", "Field(default=None, ge=1)", "ge cannot bound a value of timedelta"),
+        ("Undeclared", "None", "names 'Undeclared', which is not defined before the class"),
+        ("_Either | _Timed", "Field(discriminator='type')", "has no 'type' field of Literal"),
+    ],
+)
+def test_a_type_it_cannot_check_is_refused_when_the_class_is_defined(
+    annotation: str, field: str, words: str
+) -> None:
+    source = f"class Wrong(BaseModel):\n    broken: {annotation} = {field}\n"
+    with pytest.raises(TypeError) as caught:
+        exec(source, {**globals(), "__name__": __name__})
+    assert str(caught.value).startswith("Wrong.broken: ") and words in str(caught.value)
+
+
+def test_a_validator_of_no_field_is_refused_when_the_class_is_defined() -> None:
+    with pytest.raises(TypeError, match="a validator names nmae, not a field"):
+
+        class Wrong(BaseModel):
+            name: str
+
+            @field_validator("nmae")
+            @classmethod
+            def _check(cls, value: str) -> str:
+                return value
+
+
+def test_a_date_past_the_year_9999_is_told_at_its_line(tmp_path: Path) -> None:
+    from broadcast.problems import InputError
+
+    text = (REPO / "examples" / "panne-nord.yaml").read_text(encoding="utf-8")
+    assert "\nstarted_at:" in text
+    lines = [
+        "started_at: 1.0e+20" if line.startswith("started_at:") else line
+        for line in text.splitlines()
+    ]
+    (tmp_path / "far.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_incident(tmp_path / "far.yaml")
+    (problem,) = caught.value.problems
+    assert problem.field == "started_at"
+    assert problem.line == 1 + next(i for i, line in enumerate(lines) if "1.0e+20" in line)
+    assert problem.message.startswith("'1e+20' is not a date and time")

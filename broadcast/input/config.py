@@ -749,7 +749,7 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
         ("approval",): Approval.model_fields.keys(),
     }
     for name, channel in (data.get("channels") or {}).items():
-        kind = CHANNEL_TYPES.get(channel.get("type")) if isinstance(channel, dict) else None
+        kind = CHANNEL_TYPES.get(channel.get("type", "")) if isinstance(channel, dict) else None
         if kind is not None:
             known[("channels", name)] = _field_names(kind)
     try:
@@ -820,7 +820,7 @@ def _expand_environment(
         if not isinstance(channel, dict):
             expanded[name] = channel
             continue
-        kind = CHANNEL_TYPES.get(channel.get("type"))
+        kind = CHANNEL_TYPES.get(channel.get("type", ""))
         if kind is None:
             expanded[name] = channel
             continue
@@ -862,7 +862,7 @@ def _literal_secrets(doc: YamlDocument) -> list[Problem]:
     if not isinstance(channels, dict):
         return problems
     for name, channel in channels.items():
-        kind = CHANNEL_TYPES.get(channel.get("type")) if isinstance(channel, dict) else None
+        kind = CHANNEL_TYPES.get(channel.get("type", "")) if isinstance(channel, dict) else None
         # A drill's exercise: block holds the same secrets (other URLs, another account's).
         drill = channel.get("exercise") if isinstance(channel, dict) else None
         blocks = [((), channel)] + ([(("exercise",), drill)] if isinstance(drill, dict) else [])

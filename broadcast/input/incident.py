@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, Literal
@@ -835,7 +836,7 @@ def validate_incident(data: dict[str, Any], doc: YamlDocument) -> Incident:
     too_long = _too_long(data, (), doc)
     if too_long:
         raise InputError(too_long)
-    known = {(): Incident.model_fields.keys()}
+    known: dict[tuple[str | int, ...], Iterable[str]] = {(): Incident.model_fields.keys()}
     for index, _ in enumerate(data.get("faq") or []):
         known[("faq", index)] = FaqEntry.model_fields.keys()
     translations = data.get("translations")

@@ -21,7 +21,7 @@ import os
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -499,12 +499,16 @@ def mask_name(name: str) -> str:
     return " ".join(f"{word[0]}." for word in name.split() if word[0].isalnum())
 
 
+# A raw phone number or address → its usual form, or None and why it is refused.
+_Normaliser = Callable[[str], tuple[str | None, str]]
+
+
 def _cell(row: dict[str, str], column: str | None) -> str:
     value = row.get(column) if column else None
     return value.strip() if isinstance(value, str) else ""
 
 
-def _phone_normaliser(default_region: str | None):  # type: ignore[no-untyped-def]
+def _phone_normaliser(default_region: str | None) -> _Normaliser:
     import phonenumbers
 
     def normalise(raw: str) -> tuple[str | None, str]:
@@ -524,7 +528,7 @@ def _phone_normaliser(default_region: str | None):  # type: ignore[no-untyped-de
     return normalise
 
 
-def _email_normaliser():  # type: ignore[no-untyped-def]
+def _email_normaliser() -> _Normaliser:
     from email_validator import EmailNotValidError, validate_email
 
     def normalise(raw: str) -> tuple[str | None, str]:

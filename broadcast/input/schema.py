@@ -11,29 +11,36 @@ What is supported is what the models use: ``str`` (stripped), ``int``, ``float``
 ``datetime``, ``timedelta``, ``time``, ``Path``, ``Any``, ``Literal``, ``X | None`` and other
 unions, ``list``, ``dict`` (with a key pattern), nested models and a union chosen by a ``type``
 field; ``Field`` bounds (``ge``, ``gt``, ``le``, lengths, ``pattern``), aliases, defaults;
-validators before and after a field and after the whole model. Scalars from YAML arrive as
-text: a number, a truth value or a date is read from its text, as pydantic's lax mode does.
+validators before and after a field and after the whole model. How one value is read and
+checked against its field's type is ``input.field_checks``.
 
-Annotations are read when a model first validates, not when it is defined: importing the models
-stays cheap.
+Each field's type is read and checked when its class is defined: a type or a bound this module
+cannot check is a ``TypeError`` at import, for the developer, never a surprise at the first file
+that uses the field. Whatever a field's check raises is a problem at that field's location.
+``tests/test_schema_differential.py`` holds it to pydantic 2's results on the same declarations.
 """
 
 from __future__ import annotations
 
-import inspect
-import operator
-import re
 import sys
 import types
 import typing
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, time, timedelta
-from functools import lru_cache, partial
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, ClassVar
 
-Location = tuple[str | int, ...]
-_MISSING: Any = object()
+from broadcast.input.field_checks import (
+    MISSING,
+    CheckedModel,
+    FieldInfo,
+    Invalid,
+    Location,
+    Problems,
+    check_value,
+    unsupported,
+)
 
 
 class ValidationError(ValueError):
@@ -56,65 +63,25 @@ def ConfigDict(**settings: Any) -> dict[str, Any]:
     return settings
 
 
-class FieldInfo:
-    """What ``Field(...)`` declares of one field."""
-
-    __slots__ = (
-        "alias",
-        "annotation",
-        "default",
-        "default_factory",
-        "discriminator",
-        "exclude",
-        "ge",
-        "gt",
-        "le",
-        "lt",
-        "max_length",
-        "min_length",
-        "name",
-        "pattern",
-    )
-
-    def __init__(
-        self,
-        default: Any = _MISSING,
-        *,
-        default_factory: Callable[[], Any] | None = None,
-        alias: str | None = None,
-        exclude: bool = False,
-        discriminator: str | None = None,
-        ge: float | None = None,
-        gt: float | None = None,
-        le: float | None = None,
-        lt: float | None = None,
-        min_length: int | None = None,
-        max_length: int | None = None,
-        pattern: str | None = None,
-    ) -> None:
-        self.default = default
-        self.default_factory = default_factory
-        self.alias = alias
-        self.exclude = exclude
-        self.discriminator = discriminator
-        self.ge, self.gt, self.le, self.lt = ge, gt, le, lt
-        self.min_length, self.max_length = min_length, max_length
-        self.pattern = pattern
-        self.annotation: Any = None  # read from the class's annotations when first needed
-        self.name = ""
-
-    @property
-    def required(self) -> bool:
-        return self.default is _MISSING and self.default_factory is None
-
-    def default_value(self) -> Any:
-        if self.default_factory is not None:
-            return self.default_factory()
-        return self.default
-
-
-# pydantic's spelling: the models read as they did.
-Field = FieldInfo
+def Field(
+    default: Any = MISSING,
+    *,
+    default_factory: Callable[[], Any] | None = None,
+    alias: str | None = None,
+    exclude: bool = False,
+    discriminator: str | None = None,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+    min_length: int | None = None,
+    max_length: int | None = None,
+    pattern: str | None = None,
+) -> Any:
+    """A field's declaration, pydantic's spelling (the models read as they did). Typed as
+    returning ``Any`` so that ``count: int = Field(ge=1)`` type-checks as it does with
+    pydantic; it is the field specifier of ``BaseModel``'s ``dataclass_transform``."""
+    return FieldInfo(**locals())
 
 
 class _Validator:
@@ -144,69 +111,69 @@ def model_validator(*, mode: str) -> Callable[[Any], _Validator]:
     return lambda function: _Validator(function, (), mode, whole_model=True)
 
 
-class _Problems:
-    """The error items found while checking one model, with the location they are at."""
+@typing.dataclass_transform(kw_only_default=True, field_specifiers=(Field, FieldInfo))
+class BaseModel(CheckedModel):
+    """A model checked by ``model_validate``; its instances are read-only when ``frozen``.
 
-    def __init__(self) -> None:
-        self.items: list[dict[str, Any]] = []
-
-    def add(
-        self, kind: str, loc: Location, msg: str, given: Any, ctx: dict[str, Any] | None = None
-    ) -> None:
-        item: dict[str, Any] = {"type": kind, "loc": loc, "msg": msg, "input": given}
-        if ctx is not None:
-            item["ctx"] = ctx
-        self.items.append(item)
-
-    def guarded(self, call: Callable[[], Any], loc: Location, given: Any) -> Any:
-        """``call()`` (a validator); a ``ValueError`` it raises is the problem at ``loc``."""
-        try:
-            return call()
-        except ValueError as error:
-            self.add("value_error", loc, f"Value error, {error}", given, {"error": error})
-            raise _Invalid from None
-
-
-class _Invalid(Exception):
-    """A value did not pass; the problems are already recorded."""
-
-
-class BaseModel:
-    """A model checked by ``model_validate``; its instances are read-only when ``frozen``."""
+    Each field's type is read and checked when the class is defined: a type this module
+    cannot check is a ``TypeError`` for the developer at import, never a surprise at the first
+    file that uses the field."""
 
     model_config: ClassVar[dict[str, Any]] = {}
     model_fields: ClassVar[dict[str, FieldInfo]] = {}
     _validators: ClassVar[list[_Validator]] = []
-    _hints_resolved: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         config: dict[str, Any] = {}
         fields: dict[str, FieldInfo] = {}
-        validators: list[_Validator] = []
-        for base in reversed(cls.__mro__[1:]):
-            if issubclass(base, BaseModel) and base is not BaseModel:
-                config.update(base.model_config)
+        # By name, as methods are: a subclass's validator (or plain method) of the same name
+        # replaces its base's, which must not also run.
+        validators: dict[str, _Validator] = {}
+        for base in reversed(cls.__mro__):
+            if not issubclass(base, BaseModel) or base is BaseModel:
+                continue
+            config.update(base.__dict__.get("model_config", {}))
+            if base is not cls:
                 fields.update(base.model_fields)
-                validators += [v for v in base._validators if v not in validators]
-        config.update(cls.__dict__.get("model_config", {}))
-        for name, annotation in inspect.get_annotations(cls).items():
+            for name, value in base.__dict__.items():
+                if isinstance(value, _Validator):
+                    validators[name] = value
+                else:
+                    validators.pop(name, None)
+        namespace = sys.modules[cls.__module__].__dict__
+        own = dict(vars(cls))
+        # The class's own annotations (as inspect.get_annotations reads them, without
+        # importing inspect, ~10 ms at each start).
+        for name, annotation in cls.__dict__.get("__annotations__", {}).items():  # noqa: RUF063
             text = annotation if isinstance(annotation, str) else repr(annotation)
             if name.startswith("_") or "ClassVar" in text or name == "model_config":
                 continue
-            declared = cls.__dict__.get(name, _MISSING)
+            declared = cls.__dict__.get(name, MISSING)
             info = declared if isinstance(declared, FieldInfo) else FieldInfo(default=declared)
             info.name = name
+            try:
+                hint = eval(_compiled(text), namespace, own) if text is annotation else annotation
+            except NameError as error:
+                raise TypeError(
+                    f"{cls.__qualname__}.{name}: its type {text!r} names {error.name!r}, which "
+                    "is not defined before the class: define it first"
+                ) from None
+            if (why := unsupported(hint, info)) is not None:
+                raise TypeError(f"{cls.__qualname__}.{name}: {why}")
+            info.annotation = hint
             fields[name] = info
             if isinstance(declared, FieldInfo):
                 delattr(cls, name)  # an instance's value, never the class's declaration
-        for value in cls.__dict__.values():
-            if isinstance(value, _Validator):
-                validators.append(value)
+        for validator in validators.values():
+            unknown = [f for f in validator.fields if f not in fields]
+            if unknown:
+                raise TypeError(
+                    f"{cls.__qualname__}: a validator names {', '.join(unknown)}, not a field"
+                )
         cls.model_config = config
         cls.model_fields = fields
-        cls._validators = validators
-        cls._hints_resolved = False
+        cls._validators = list(validators.values())
 
     def __init__(self, **data: Any) -> None:
         checked = type(self).model_validate(data)
@@ -216,31 +183,14 @@ class BaseModel:
 
     @classmethod
     def model_validate(cls, data: Any) -> typing.Self:
-        problems = _Problems()
+        problems = Problems()
         try:
             return cls._check(data, (), problems)
-        except _Invalid:
+        except Invalid:
             raise ValidationError(cls.__name__, problems.items) from None
 
     @classmethod
-    def _resolve_hints(cls) -> None:
-        """Each field's type, evaluated in the module of the class that declares it (a base's
-        fields are the base's ``FieldInfo``s: resolved once for every subclass)."""
-        if cls._hints_resolved:
-            return
-        for name, info in cls.model_fields.items():
-            if info.annotation is not None:
-                continue
-            owner = next(k for k in cls.__mro__ if name in inspect.get_annotations(k))
-            hint = inspect.get_annotations(owner)[name]
-            if isinstance(hint, str):
-                hint = eval(hint, sys.modules[owner.__module__].__dict__, dict(vars(owner)))
-            info.annotation = hint
-        cls._hints_resolved = True
-
-    @classmethod
-    def _check(cls, data: Any, loc: Location, problems: _Problems) -> typing.Self:
-        cls._resolve_hints()
+    def _check(cls, data: Any, loc: Location, problems: Problems) -> typing.Self:
         for validator in cls._validators:
             if validator.whole_model and validator.mode == "before":
                 data = problems.guarded(partial(validator.__get__(None, cls), data), loc, data)
@@ -254,7 +204,7 @@ class BaseModel:
                 data,
                 {"class_name": cls.__name__},
             )
-            raise _Invalid
+            raise Invalid
         by_name = cls.model_config.get("populate_by_name", False)
         values: dict[str, Any] = {}
         used: set[str] = set()
@@ -277,7 +227,7 @@ class BaseModel:
                 continue
             try:
                 values[name] = cls._check_field(info, given, (*loc, key), problems)
-            except _Invalid:
+            except Invalid:
                 failed = True
         if cls.model_config.get("extra") == "forbid":
             for key in data:
@@ -287,7 +237,7 @@ class BaseModel:
                     )
                     failed = True
         if failed:
-            raise _Invalid
+            raise Invalid
         instance = cls.__new__(cls)
         object.__setattr__(instance, "__dict__", values)
         for validator in cls._validators:
@@ -296,13 +246,13 @@ class BaseModel:
         return instance
 
     @classmethod
-    def _check_field(cls, info: FieldInfo, given: Any, loc: Location, problems: _Problems) -> Any:
+    def _check_field(cls, info: FieldInfo, given: Any, loc: Location, problems: Problems) -> Any:
         mine = [v for v in cls._validators if not v.whole_model and info.name in v.fields]
         for validator in mine:
             if validator.mode == "before":
                 given = problems.guarded(partial(validator.__get__(None, cls), given), loc, given)
         strip = cls.model_config.get("str_strip_whitespace", False)
-        value = _check_value(info.annotation, info, given, loc, problems, strip)
+        value = check_value(info.annotation, info, given, loc, problems, strip)
         for validator in mine:
             if validator.mode == "after":
                 value = problems.guarded(partial(validator.__get__(None, cls), value), loc, value)
@@ -352,7 +302,7 @@ class BaseModel:
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return self.__dict__ == other.__dict__  # type: ignore[union-attr]
+        return self.__dict__ == other.__dict__
 
     def __hash__(self) -> int:
         if not self.model_config.get("frozen"):
@@ -409,314 +359,11 @@ def _iso_duration(value: timedelta) -> str:
     return text if text != f"{sign}P" else "PT0S"
 
 
-# -- checking one value against its annotation --------------------------------------------------
+@cache
+def _compiled(annotation: str) -> types.CodeType:
+    """An annotation's text compiled once: many fields share theirs (``str | None``)."""
+    return compile(annotation, "<annotation>", "eval")
 
-_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
-_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
-_INTEGER = re.compile(r"^[+-]?\d+$")
-# Field bound → what a value within it passes, the error's kind, and its words.
-_NUMBER_BOUNDS = {
-    "ge": (operator.ge, "greater_than_equal", "greater than or equal to"),
-    "gt": (operator.gt, "greater_than", "greater than"),
-    "le": (operator.le, "less_than_equal", "less than or equal to"),
-    "lt": (operator.lt, "less_than", "less than"),
-}
-
-
-def _check_value(
-    annotation: Any, info: FieldInfo, given: Any, loc: Location, problems: _Problems, strip: bool
-) -> Any:
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        inner, *extras = typing.get_args(annotation)
-        extra_info = next((e for e in extras if isinstance(e, FieldInfo)), None)
-        if extra_info is not None and extra_info.discriminator:
-            return _check_tagged(inner, extra_info.discriminator, given, loc, problems)
-        return _check_value(inner, extra_info or info, given, loc, problems, strip)
-    if origin in (typing.Union, types.UnionType):
-        members = typing.get_args(annotation)
-        if given is None and type(None) in members:
-            return None
-        others = [m for m in members if m is not type(None)]
-        if info.discriminator:
-            return _check_tagged(annotation, info.discriminator, given, loc, problems)
-        for member in others[:-1]:
-            trial = _Problems()
-            try:
-                return _check_value(member, info, given, loc, trial, strip)
-            except _Invalid:
-                continue
-        return _check_value(others[-1], info, given, loc, problems, strip)
-    if origin is typing.Literal:
-        options = typing.get_args(annotation)
-        if given in options:
-            return given
-        expected = _either(repr(o) for o in options)
-        problems.add(
-            "literal_error", loc, f"Input should be {expected}", given, {"expected": expected}
-        )
-        raise _Invalid
-    if origin is list:
-        if not isinstance(given, list | tuple):
-            problems.add("list_type", loc, "Input should be a valid list", given)
-            raise _Invalid
-        (item_type,) = typing.get_args(annotation) or (Any,)
-        items, failed = [], False
-        for index, item in enumerate(given):
-            try:
-                items.append(
-                    _check_value(item_type, FieldInfo(), item, (*loc, index), problems, strip)
-                )
-            except _Invalid:
-                failed = True
-        if failed:
-            raise _Invalid
-        _check_length(items, info, loc, problems, "List", "item")
-        return items
-    if origin is dict:
-        if not isinstance(given, dict):
-            problems.add("dict_type", loc, "Input should be a valid dictionary", given)
-            raise _Invalid
-        key_type, value_type = typing.get_args(annotation) or (Any, Any)
-        out, failed = {}, False
-        for key, item in given.items():
-            try:
-                checked_key = _check_value(
-                    key_type, FieldInfo(), key, (*loc, key, "[key]"), problems, strip
-                )
-            except _Invalid:
-                failed = True
-                continue
-            try:
-                out[checked_key] = _check_value(
-                    value_type, FieldInfo(), item, (*loc, key), problems, strip
-                )
-            except _Invalid:
-                failed = True
-        if failed:
-            raise _Invalid
-        _check_length(out, info, loc, problems, "Dictionary", "item")
-        return out
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation._check(given, loc, problems)
-    checker = _SCALARS.get(annotation)
-    if checker is None:
-        if annotation is Any:
-            return given
-        raise TypeError(f"the model declares a type it cannot check: {annotation!r}")
-    value = checker(given, loc, problems, strip)
-    if isinstance(value, str):
-        _check_length(value, info, loc, problems, "String", "character")
-        if info.pattern is not None and not re.search(info.pattern, value):
-            problems.add(
-                "string_pattern_mismatch",
-                loc,
-                f"String should match pattern '{info.pattern}'",
-                value,
-                {"pattern": info.pattern},
-            )
-            raise _Invalid
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        for bound, (passes, kind, words) in _NUMBER_BOUNDS.items():
-            limit = getattr(info, bound)
-            if limit is not None and not passes(value, limit):
-                problems.add(kind, loc, f"Input should be {words} {limit}", given, {bound: limit})
-                raise _Invalid
-    return value
-
-
-def _check_tagged(
-    union: Any, tag_field: str, given: Any, loc: Location, problems: _Problems
-) -> Any:
-    """One of several models, chosen by the value of its ``tag_field`` (a channel's type)."""
-    members = _models_by_tag(union, tag_field)
-    expected = ", ".join(repr(t) for t in members)
-    if not isinstance(given, dict):
-        problems.add(
-            "model_attributes_type",
-            loc,
-            "Input should be a valid dictionary or object to extract fields from",
-            given,
-        )
-        raise _Invalid
-    if tag_field not in given:
-        problems.add(
-            "union_tag_not_found",
-            loc,
-            f"Unable to extract tag using discriminator '{tag_field}'",
-            given,
-            {"discriminator": repr(tag_field), "expected_tags": expected},
-        )
-        raise _Invalid
-    tag = given[tag_field]
-    member = members.get(tag) if isinstance(tag, str) else None
-    if member is None:
-        problems.add(
-            "union_tag_invalid",
-            loc,
-            f"Input tag '{tag}' found using '{tag_field}' does not match any of the expected "
-            f"tags: {expected}",
-            given,
-            {"discriminator": repr(tag_field), "tag": tag, "expected_tags": expected},
-        )
-        raise _Invalid
-    return member._check(given, (*loc, tag), problems)
-
-
-@lru_cache(maxsize=8)
-def _models_by_tag(union: Any, tag_field: str) -> dict[str, type[BaseModel]]:
-    """Each tag (a ``Literal`` value of ``tag_field``) of the union's models → its model."""
-    members = {}
-    for member in typing.get_args(union):
-        member._resolve_hints()
-        for tag in typing.get_args(member.model_fields[tag_field].annotation):
-            members[tag] = member
-    return members
-
-
-def _check_length(
-    value: Any, info: FieldInfo, loc: Location, problems: _Problems, kind: str, unit: str
-) -> None:
-    for bound, limit, words, breaks in (
-        ("min_length", info.min_length, "at least", operator.lt),
-        ("max_length", info.max_length, "at most", operator.gt),
-    ):
-        if limit is None or not breaks(len(value), limit):
-            continue
-        short = bound == "min_length"
-        wanted = f"{kind} should have {words} {limit} {unit}{'' if limit == 1 else 's'}"
-        if kind == "String":
-            kind_name = "string_too_short" if short else "string_too_long"
-            problems.add(kind_name, loc, wanted, value, {bound: limit})
-        else:
-            ctx = {"field_type": kind, bound: limit, "actual_length": len(value)}
-            msg = f"{wanted} after validation, not {len(value)}"
-            problems.add("too_short" if short else "too_long", loc, msg, value, ctx)
-        raise _Invalid
-
-
-def _either(options: Iterable[str]) -> str:
-    listed = list(options)
-    return listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} or {listed[-1]}"
-
-
-def _text(given: Any, loc: Location, problems: _Problems, strip: bool) -> str:
-    if not isinstance(given, str):
-        problems.add("string_type", loc, "Input should be a valid string", given)
-        raise _Invalid
-    return given.strip() if strip else given
-
-
-def _integer(given: Any, loc: Location, problems: _Problems, strip: bool) -> int:
-    if isinstance(given, bool):
-        return int(given)
-    if isinstance(given, int):
-        return given
-    if isinstance(given, float):
-        if given.is_integer():
-            return int(given)
-        problems.add(
-            "int_from_float",
-            loc,
-            "Input should be a valid integer, got a number with a fractional part",
-            given,
-        )
-        raise _Invalid
-    if isinstance(given, str) and _INTEGER.match(given.strip()):
-        return int(given.strip())
-    if isinstance(given, str):
-        msg = "Input should be a valid integer, unable to parse string as an integer"
-        problems.add("int_parsing", loc, msg, given)
-    else:
-        problems.add("int_type", loc, "Input should be a valid integer", given)
-    raise _Invalid
-
-
-def _number(given: Any, loc: Location, problems: _Problems, strip: bool) -> float:
-    if isinstance(given, int | float):
-        return float(given)
-    if isinstance(given, str):
-        try:
-            return float(given.strip())
-        except ValueError:
-            pass
-        msg = "Input should be a valid number, unable to parse string as a number"
-        problems.add("float_parsing", loc, msg, given)
-    else:
-        problems.add("float_type", loc, "Input should be a valid number", given)
-    raise _Invalid
-
-
-def _truth(given: Any, loc: Location, problems: _Problems, strip: bool) -> bool:
-    if isinstance(given, bool):
-        return given
-    if isinstance(given, int) and given in (0, 1):
-        return bool(given)
-    if isinstance(given, str):
-        word = given.strip().lower()
-        if word in _TRUE:
-            return True
-        if word in _FALSE:
-            return False
-    msg = "Input should be a valid boolean, unable to interpret input"
-    problems.add("bool_parsing", loc, msg, given)
-    raise _Invalid
-
-
-def _moment(given: Any, loc: Location, problems: _Problems, strip: bool) -> datetime:
-    if isinstance(given, datetime):
-        return given
-    if isinstance(given, int | float) and not isinstance(given, bool):
-        return datetime.fromtimestamp(given, UTC)
-    if isinstance(given, str):
-        text = given.strip()
-        try:
-            return datetime.fromisoformat(text.replace(" ", "T", 1).replace("Z", "+00:00"))
-        except ValueError:
-            pass
-        msg = "Input should be a valid datetime, unable to parse the text as a date and time"
-        problems.add("datetime_parsing", loc, msg, given)
-        raise _Invalid
-    problems.add("datetime_type", loc, "Input should be a valid datetime", given)
-    raise _Invalid
-
-
-def _duration(given: Any, loc: Location, problems: _Problems, strip: bool) -> timedelta:
-    if isinstance(given, timedelta):
-        return given
-    if isinstance(given, int | float) and not isinstance(given, bool):
-        return timedelta(seconds=given)
-    problems.add("time_delta_type", loc, "Input should be a valid timedelta", given)
-    raise _Invalid
-
-
-def _clock(given: Any, loc: Location, problems: _Problems, strip: bool) -> time:
-    """A time of day: given as one by a validator that read it from its text."""
-    if isinstance(given, time):
-        return given
-    problems.add("time_type", loc, "Input should be a valid time", given)
-    raise _Invalid
-
-
-def _path(given: Any, loc: Location, problems: _Problems, strip: bool) -> Path:
-    if isinstance(given, Path):
-        return given
-    if isinstance(given, str):
-        return Path(given)
-    problems.add("path_type", loc, "Input is not a valid path", given)
-    raise _Invalid
-
-
-_SCALARS: dict[Any, Callable[[Any, Location, _Problems, bool], Any]] = {
-    str: _text,
-    int: _integer,
-    float: _number,
-    bool: _truth,
-    datetime: _moment,
-    timedelta: _duration,
-    time: _clock,
-    Path: _path,
-}
 
 __all__ = [
     "BaseModel",

@@ -101,10 +101,10 @@ def load_yaml(path: Path, what: str = "file") -> YamlDocument:
         ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
+        at = mark.line + 1 if mark else None
         detail = " ".join(s for s in (exc.context, exc.problem) if s)
         raise InputError(
-            [Problem(f"this is not valid YAML: {detail}{_yaml_hint(text, line)}", path, line)]
+            [Problem(f"this is not valid YAML: {detail}{_yaml_hint(text, at)}", path, at)]
         ) from None
     except yaml.YAMLError as exc:
         raise InputError([Problem(f"this is not valid YAML: {exc}", file=path)]) from None

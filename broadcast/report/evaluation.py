@@ -114,10 +114,10 @@ def post_incident_report(ledger: Ledger, incident: Incident, now: datetime) -> d
     speed: dict[str, dict[str, Any]] = {}
     for channel in channels:
         sent = [(at, vid) for (vid, c), at in first_sent.items() if c == channel]
-        at, vid = min(sent) if sent else (None, None)
+        first, vid = min(sent) if sent else (None, None)
         speed[channel] = {
-            "first_sent_at": stamp(at),
-            "after_seconds": _seconds(at - incident.started_at) if at else None,
+            "first_sent_at": stamp(first),
+            "after_seconds": _seconds(first - incident.started_at) if first else None,
             "version": numbers[vid] if vid is not None else None,
         }
     reached = [(doc["first_sent_at"], channel) for channel, doc in speed.items() if doc["version"]]

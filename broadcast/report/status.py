@@ -139,5 +139,7 @@ def incident_status(
         "next_update_at": promised.astimezone(incident.zone).isoformat() if promised else None,
         "timezone": incident.timezone,
         "overdue": overdue,
-        "overdue_by_minutes": int((now - promised).total_seconds() // 60) if overdue else 0,
+        "overdue_by_minutes": int((now - promised).total_seconds() // 60)
+        if overdue and promised
+        else 0,
     }
