@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from broadcast.ledger.engine import LedgerEngine, listed
+from broadcast.ledger.engine import listed
+from broadcast.ledger.leases import Leases
+from broadcast.ledger.recipient_keys import RecipientKeys
 from broadcast.ledger.records import (
     OPTED_OUT,
     Contact,
@@ -27,8 +29,11 @@ SUPPRESSING_ERRORS = frozenset({"21211", "21614"})
 _NEW_DELIVERY = "(:version_id, :channel, :key, :hint, :line, 'pending', :now, :now, :sealed)"
 
 
-class Deliveries(LedgerEngine):
-    """The ``deliveries`` table (and ``suppressions``, which an outcome may add to)."""
+class Deliveries(RecipientKeys, Leases):
+    """The ``deliveries`` table (and ``suppressions``, which an outcome may add to).
+
+    A delivery is to a recipient known by their key (``RecipientKeys``) and is taken by one
+    live run (``Leases``): the parts it stands on."""
 
     def unfinished(self, version_id: int, channel: str | None = None) -> int:
         """Deliveries of the version (on ``channel``) still to send or in flight."""

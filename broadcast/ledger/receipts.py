@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from broadcast.ledger.engine import LedgerEngine, listed
+from broadcast.ledger.deliveries import Deliveries
+from broadcast.ledger.engine import listed
 from broadcast.ledger.records import HANDED_OVER_SQL, now_text
 
 
-class Receipts(LedgerEngine):
+class Receipts(Deliveries):
     """Receipt columns of ``deliveries``, the ``suppressions`` table, ``fallback_from``."""
 
     def awaiting_receipt(

@@ -132,7 +132,7 @@ __all__ = [
 ]
 
 
-class Ledger(RecipientKeys, Versions, Approvals, Deliveries, Receipts, Leases):
+class Ledger(Receipts, Deliveries, Versions, Approvals, RecipientKeys, Leases):
     """One SQLite file (WAL) shared by every incident handled from one configuration.
 
     Safe to use from several threads: writes are serialised on one connection.
