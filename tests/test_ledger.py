@@ -190,7 +190,9 @@ def test_a_schema_2_ledger_is_migrated_keeping_its_deliveries_and_learns_suppres
         with self.transaction() as db:
             row = db.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()
             if row is None:
-                db.execute("INSERT INTO meta VALUES ('salt', ?)", (secrets.token_hex(16),))
+                db.execute(
+                    "INSERT INTO meta VALUES ('salt', :salt)", {"salt": secrets.token_hex(16)}
+                )
                 row = db.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()
         return bytes.fromhex(row["value"])
 
@@ -206,8 +208,8 @@ def test_a_schema_2_ledger_is_migrated_keeping_its_deliveries_and_learns_suppres
             db.execute(
                 "INSERT INTO versions (id, incident_id, content_hash, kind, status, created_at,"
                 " run_by, channels) VALUES (1, 'panne-nord', 'h1', 'update', 'investigating',"
-                " ?, 'someone', '[\"sms\"]')",
-                (T0.isoformat(),),
+                " :at, 'someone', '[\"sms\"]')",
+                {"at": T0.isoformat()},
             )
             for number, (address, line, state, code) in enumerate(
                 [
@@ -219,18 +221,20 @@ def test_a_schema_2_ledger_is_migrated_keeping_its_deliveries_and_learns_suppres
                 db.execute(
                     "INSERT INTO deliveries (id, version_id, channel, recipient_key,"
                     " recipient_hint, line, state, provider_id, error_code, created_at,"
-                    " updated_at) VALUES (?, 1, 'sms', ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        number,
-                        hmac.new(old.secret, address.encode(), hashlib.sha256).hexdigest()[:32],
-                        Ledger.recipient_hint(address),
-                        line,
-                        state,
-                        "SM1" if state == "sent" else None,
-                        code,
-                        T0.isoformat(),
-                        T0.isoformat(),
-                    ),
+                    " updated_at) VALUES (:id, 1, 'sms', :key, :hint, :line, :state,"
+                    " :provider_id, :code, :at, :at)",
+                    {
+                        "id": number,
+                        "key": hmac.new(old.secret, address.encode(), hashlib.sha256).hexdigest()[
+                            :32
+                        ],
+                        "hint": Ledger.recipient_hint(address),
+                        "line": line,
+                        "state": state,
+                        "provider_id": "SM1" if state == "sent" else None,
+                        "code": code,
+                        "at": T0.isoformat(),
+                    },
                 )
         version_id, sent = 1, 1
         assert old.schema_version == 2
@@ -329,7 +333,7 @@ def test_a_schema_1_ledger_moves_its_key_out_and_still_knows_its_recipients(
     path = tmp_path / "ledger.sqlite3"
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
-    for statement in MIGRATIONS[0].split(";"):  # type: ignore[union-attr]
+    for statement in MIGRATIONS[0].statements():
         if statement.strip():
             db.execute(statement)
     db.execute("PRAGMA user_version = 1")

@@ -87,7 +87,7 @@ def test_a_new_version_marks_the_pending_deliveries_of_an_older_one_superseded(
 
 def test_a_ledger_of_schema_1_is_migrated_and_keeps_its_deliveries(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "ledger.sqlite3")
-    for statement in MIGRATIONS[0].split(";"):
+    for statement in MIGRATIONS[0].statements():
         if statement.strip():
             db.execute(statement)
     db.execute("PRAGMA user_version = 1")
