@@ -238,7 +238,7 @@ def prepare(
     With ``reminder``, channels render their reminder templates ("still working on it").
     With ``strict``, the wording checks (jargon, long sentences...) and a passed ``eta`` are
     errors, not warnings. ``previous_wording`` is what the ledger kept of the last version sent
-    (``wording_checks.wording_snapshot``): the wording checks compare with it; like
+    (``wording.against_last_sent.wording_snapshot``): the wording checks compare with it; like
     ``occasions``, it may be a function of the configuration and the incident, once loaded.
     ``occasions`` says what this version is (new, update, reminder, resolved, cancelled):
     channels whose ``send_on`` or ``min_severity`` leave it out are listed in ``skipped``
@@ -422,7 +422,7 @@ def _wording_checks(
     now: datetime,
     previous: dict[str, Any] | None,
 ) -> list[Problem]:
-    from broadcast.content.wording_checks import check_content
+    from broadcast.content.wording.checks import check_content
 
     found = check_content(
         incident,
