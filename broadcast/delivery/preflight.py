@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from broadcast.content.fitting import NEVER_SILENTLY, Fitted
 from broadcast.content.greeting import (
     GREETING_MARK,
     NAME_SLOT,
@@ -25,13 +26,7 @@ from broadcast.content.greeting import (
     sms_for,
     without_greeting,
 )
-from broadcast.content.render import (
-    DEFAULT_FULL_LOCALE,
-    NEVER_SILENTLY,
-    Fitted,
-    Renderer,
-    RenderFailure,
-)
+from broadcast.content.render import DEFAULT_FULL_LOCALE, Renderer, RenderFailure
 from broadcast.input.config import Config, load_config, resolve_credentials
 from broadcast.input.incident import (
     CONFIG_TEXT_FIELDS,
@@ -512,7 +507,7 @@ def _plan_channel(
     if check_recipients and recipients_file is not None:
         _count_recipients(channel, name, config, result, HEAD_ROWS if head_only else None)
 
-    # Language → part → the SMS fitted to max_segments: what it left out (render.DROP_ORDER).
+    # Language → part → the SMS fitted to max_segments: what it left out (fitting.DROP_ORDER).
     dropped: dict[str, dict[str, Fitted]] = {}
     for language in _languages(channel, incident, result):
         locale = incident.locale if language == incident.language else language
@@ -873,7 +868,7 @@ def _render_parts(
         )
     if channel.type == "sms" and channel.personalise:
         context["recipient_name"] = NAME_SLOT  # filled, or dropped, per recipient
-    # An SMS drops what it can do without (the order is render.DROP_ORDER) to fit its limit,
+    # An SMS drops what it can do without (the order is fitting.DROP_ORDER) to fit its limit,
     # measured after the typography it is sent with.
     context["max_segments"] = getattr(channel, "max_segments", None)
     if channel.type == "sms":

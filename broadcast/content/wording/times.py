@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from broadcast.content.render import twelve_hour_clock
+from broadcast.content.time_words import twelve_hour_clock
 from broadcast.content.wording.texts import Says, Wording, plain_apostrophes
 from broadcast.content.wording.vocabulary import LANGUAGE_PATTERNS, language_patterns
 from broadcast.input.yamlfile import dotted
