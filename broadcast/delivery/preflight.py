@@ -28,15 +28,9 @@ from broadcast.content.greeting import (
 )
 from broadcast.content.render import DEFAULT_FULL_LOCALE, Renderer, RenderFailure
 from broadcast.input.config import Config, load_config, resolve_credentials
-from broadcast.input.incident import (
-    CONFIG_TEXT_FIELDS,
-    RENEWED_PROMISE,
-    Incident,
-    comment_problems,
-    end_problems,
-    load_incident,
-    promise_problems,
-)
+from broadcast.input.incident import Incident, load_incident
+from broadcast.input.incident_texts import CONFIG_TEXT_FIELDS, comment_problems
+from broadcast.input.incident_times import RENEWED_PROMISE, end_problems, promise_problems
 from broadcast.input.recipients import (
     RecipientCount,
     SeenSet,
