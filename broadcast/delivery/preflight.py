@@ -31,10 +31,10 @@ from broadcast.input.config import Config, load_config, resolve_credentials
 from broadcast.input.incident import Incident, load_incident
 from broadcast.input.incident_texts import CONFIG_TEXT_FIELDS, comment_problems
 from broadcast.input.incident_times import RENEWED_PROMISE, end_problems, promise_problems
+from broadcast.input.recipient_count import count_recipients
 from broadcast.input.recipients import (
     RecipientCount,
     SeenSet,
-    count_recipients,
     language_of,
     read_recipients,
     unsafe_characters,
