@@ -6,7 +6,8 @@ check that must catch it (``# expect: blame``). Those that need the ledger's las
 Every bad one must be caught by its check, with advice in the file's language; the 16 shipped
 incidents (the two examples and the 14 sector starters) must raise no warning at all.
 
-``python -m tests.test_bad_incidents`` prints the catch rate per check, as the README gives it.
+``python -m tests.test_bad_incidents`` prints the catch rate per check, as
+docs/wording-checks.md gives it.
 """
 
 from __future__ import annotations

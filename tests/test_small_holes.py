@@ -143,7 +143,7 @@ def test_failures_and_skipped_rows_are_masked_in_every_output(world: World) -> N
 def test_masked_forms() -> None:
     from broadcast.input.contact_masks import mask_address, mask_name
 
-    # The README's forms: the first letter and the domain, or the last four digits.
+    # The forms docs/sending.md gives: the first letter and the domain, or the last four digits.
     assert mask_address("camille.martin@example.com") == "c…@example.com"
     assert mask_address("+33612345678") == "…5678"
     assert mask_address("06 98") == "…"

@@ -1,12 +1,12 @@
 """The web surfaces on a real site, in Chromium: banner, status pages, under a strict CSP.
 
 A realistic host page (its own stylesheet, a header, navigation, an image, a long article)
-serves the banner from ``/status/``, as the README's snippet says. Every page is served with
-``Content-Security-Policy: default-src 'self'`` and checked for layout shift (a
-``PerformanceObserver`` of ``layout-shift``), CSP violations, axe-core's serious and critical
-violations (and any colour-contrast failure), and horizontal overflow on a phone.
+serves the banner from ``/status/``, as the snippet of docs/channels/web-banner.md says.
+Every page is served with ``Content-Security-Policy: default-src 'self'`` and checked for
+layout shift (a ``PerformanceObserver`` of ``layout-shift``), CSP violations, axe-core's serious
+and critical violations (and any colour-contrast failure), and horizontal overflow on a phone.
 
-Set ``BROADCAST_SCREENSHOTS`` to a folder to keep the screenshots (the README's come from here).
+Set ``BROADCAST_SCREENSHOTS`` to a folder to keep the screenshots (those in docs/ come from here).
 """
 
 from __future__ import annotations
