@@ -56,12 +56,16 @@ def first_message(folder: Path, peer: PeerProcess) -> tuple[float, float]:
     """Wall seconds from starting ``broadcast send`` to the peer accepting its first message,
     and the CPU seconds the sender had used by then (the machine's load moves it less)."""
     shutil.rmtree(folder / ".broadcast", ignore_errors=True)
+    # The machine's record of incidents goes with the ledger: kept, it would say this fresh
+    # ledger lost the incident the previous run sent, and the send would refuse to start.
+    shutil.rmtree(folder / ".state", ignore_errors=True)
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO),
         "BROADCAST_NOW": NOW,
         "BROADCAST_CONFIG": "",
         "BROADCAST_STATE": str(folder / ".broadcast"),
+        "XDG_STATE_HOME": str(folder / ".state"),
         "TWILIO_ACCOUNT_SID": DEFAULT_ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": DEFAULT_AUTH_TOKEN,
     }

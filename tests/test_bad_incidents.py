@@ -20,12 +20,9 @@ from typing import Any
 
 import pytest
 
-from broadcast.content.wording_checks import (
-    MESSAGES,
-    check_content,
-    which_check,
-    wording_snapshot,
-)
+from broadcast.content.wording.against_last_sent import wording_snapshot
+from broadcast.content.wording.checks import check_content
+from broadcast.content.wording.messages import MESSAGES, which_check
 from broadcast.input.incident import Incident, load_incident
 from broadcast.problems import Problem
 

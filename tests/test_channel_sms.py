@@ -139,7 +139,7 @@ def test_one_client_serves_successive_deliveries_on_one_connection(
 
 # In a fresh interpreter: one SMS and one call through ``TwilioAccount``, then the SDK's whole
 # API through ``Client.api``, as a process that needs both would.
-ONLY_THE_RESOURCES = """
+ONLY_THE_REQUESTS = """
 import json
 import sys
 from twilio.rest import Client
@@ -147,23 +147,22 @@ from broadcast.channels.sms import TwilioAccount
 
 sid, token, url = sys.argv[1:]
 account = TwilioAccount(Client(sid, token), url + "/")
-sent = account.messages.create(to="+33612345678", from_="+15005550006", body="Coupure")
-called = account.calls.create(to="+33612345678", from_="+15005550006", twiml="<Response/>")
-print("SENT", sent.sid, sent.body, called.sid)
+to = {"To": "+33612345678", "From": "+15005550006"}
+sent = account.messages.create({**to, "Body": "Coupure"})
+called = account.calls.create({**to, "Twiml": "<Response/>"})
+print("SENT", sent["sid"], sent["body"], called["sid"])
 print("LOADED", json.dumps([m for m in sys.modules if m.startswith("twilio.rest.api")]))
 whole = account.client.api.v2010.account
-print("WHOLE", type(whole.messages) is type(account.messages), type(whole.queues).__name__)
-print("SAME", type(whole.calls) is type(account.calls))
+print("WHOLE", type(whole.messages).__name__, type(whole.queues).__name__)
 """
 
 
-def test_a_send_loads_only_the_messages_and_calls_of_twilios_api(
-    server: TwilioAPIServer,
-) -> None:
+def test_a_send_loads_none_of_the_sdks_generated_api(server: TwilioAPIServer) -> None:
     """The SDK's package for its 2010 API imports all of it (91 modules) on the way to
-    Messages; the adapter loads Messages and Calls alone, and ``Client.api`` still works."""
+    Messages; the account talks to the API through ``Client.request`` alone, and
+    ``Client.api`` still works whole afterwards."""
     done = subprocess.run(
-        [sys.executable, "-c", ONLY_THE_RESOURCES, server.account_sid, SECRET, server.url],
+        [sys.executable, "-c", ONLY_THE_REQUESTS, server.account_sid, SECRET, server.url],
         capture_output=True,
         text=True,
         env={**os.environ, "TWILIO_EDGE": "", "TWILIO_REGION": ""},
@@ -173,13 +172,96 @@ def test_a_send_loads_only_the_messages_and_calls_of_twilios_api(
     said = dict(line.split(" ", 1) for line in done.stdout.splitlines())
     [message], [call] = server.messages(), server.calls()
     assert said["SENT"] == f"{message.sid} Coupure {call.sid}"
-    loaded = json.loads(said["LOADED"])
-    assert "twilio.rest.api.v2010.account.message" in loaded
-    assert "twilio.rest.api.v2010.account.call" in loaded
-    assert "twilio.rest.api.v2010.account.queue" not in loaded
-    assert "twilio.rest.api" not in loaded and len(loaded) < 20
-    assert said["WHOLE"] == "True QueueList"
-    assert said["SAME"] == "True"
+    assert json.loads(said["LOADED"]) == []
+    assert said["WHOLE"] == "MessageList QueueList"
+
+
+# In a fresh interpreter: whenever the SMS and voice adapters' loading and first deliveries
+# look for a module, another thread imports ``twilio.rest.api`` there and then, and says
+# whether it got the whole module; a third imports it freely meanwhile.
+IMPORT_WHILE_LOADING = """
+import importlib
+import json
+import sys
+import tempfile
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from broadcast.channels.base import DeliveryContext, Outgoing, Target
+from broadcast.channels.sms import SmsAdapter
+from broadcast.channels.voice import VoiceAdapter
+from broadcast.input.config import SmsChannel, VoiceChannel
+
+sid, token, url = sys.argv[1:]
+seen = []
+main = threading.get_ident()
+loading = threading.Event()
+
+
+def probe(where):
+    try:
+        api = importlib.import_module("twilio.rest.api")
+        seen.append((where, hasattr(api, "ApiBase")))
+    except Exception as exc:
+        seen.append((where, repr(exc)))
+
+
+class ProbeOnEveryImport:
+    def find_spec(self, name, path=None, target=None):
+        if loading.is_set() and threading.get_ident() == main:
+            other = threading.Thread(target=probe, args=(name,))
+            other.start()
+            other.join(10)
+            if other.is_alive():
+                seen.append((name, "stuck"))
+        return None
+
+
+fields = {"from": "+15005550006", "recipients": "contacts.csv", "api_base_url": url}
+fields.update(account_sid="${TWILIO_ACCOUNT_SID}", auth_token="${TWILIO_AUTH_TOKEN}")
+context = DeliveryContext(Path(tempfile.mkdtemp()), datetime.now(UTC))
+credentials = {"account_sid": sid, "auth_token": token}
+texts = SmsAdapter(
+    "sms", SmsChannel.model_validate({"type": "sms", **fields}), credentials, context
+)
+calls = VoiceAdapter(
+    "voice", VoiceChannel.model_validate({"type": "voice", **fields}), credentials, context
+)
+message = Outgoing(channel="sms", parts={"text": "Coupure"})
+sys.meta_path.insert(0, ProbeOnEveryImport())
+free = threading.Thread(target=probe, args=("meanwhile",))
+loading.set()
+free.start()
+sent = texts.deliver(message, Target("+33612345678"))
+called = calls.deliver(message, Target("+33612345678"))
+loading.clear()
+free.join(30)
+probe("after")
+print("SEEN", json.dumps(seen))
+print("SENT", sent, called)
+"""
+
+
+def test_a_thread_importing_twilios_api_while_the_account_loads_gets_the_whole_module(
+    server: TwilioAPIServer,
+) -> None:
+    """Nothing the Twilio adapters do puts a module that has not run into ``sys.modules``: a
+    thread importing ``twilio.rest.api`` at any moment of their loading gets ``ApiBase``."""
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_WHILE_LOADING, server.account_sid, SECRET, server.url],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TWILIO_EDGE": "", "TWILIO_REGION": ""},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    said = dict(line.split(" ", 1) for line in done.stdout.splitlines())
+    seen = json.loads(said["SEEN"])
+    assert [(where, whole) for where, whole in seen if whole is not True] == []
+    assert {"meanwhile", "after"} <= {where for where, _ in seen}
+    [message], [call] = server.messages(), server.calls()
+    assert said["SENT"] == f"{message.sid} {call.sid}"
 
 
 @pytest.mark.parametrize(

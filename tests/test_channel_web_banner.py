@@ -25,7 +25,8 @@ from broadcast.channels.web_banner import (
 )
 from broadcast.content.render import Renderer
 from broadcast.input.config import WebBannerChannel
-from broadcast.input.incident import FaqEntry, Incident, load_incident
+from broadcast.input.incident import Incident, load_incident
+from broadcast.input.incident_texts import FaqEntry
 
 if TYPE_CHECKING:
     from tests.browser import StaticServer

@@ -147,7 +147,7 @@ def test_every_message_the_error_index_quotes_is_one_the_code_says() -> None:
 def test_every_bad_incident_s_check_is_in_the_error_index() -> None:
     """Each deliberately bad incident (tests/bad_incidents) is caught by a check: the error
     index names that check, as the warning the user sees names it."""
-    from broadcast.content.wording_checks import MESSAGES, which_check
+    from broadcast.content.wording.messages import MESSAGES, which_check
     from tests.test_bad_incidents import bad_incidents, expected_check, warnings_for
 
     quoted = set(index_fragments())

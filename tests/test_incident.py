@@ -8,12 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from broadcast.input.incident import (
-    MAX_CHARACTERS,
-    MAX_OTHER_CHARACTERS,
-    load_incident,
-    parse_duration,
-)
+from broadcast.input.incident import load_incident
+from broadcast.input.incident_texts import MAX_CHARACTERS, MAX_OTHER_CHARACTERS
+from broadcast.input.incident_times import parse_duration
 from broadcast.problems import InputError
 from tests.conftest import write
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from broadcast.input.recipients import count_recipients, read_recipients
+from broadcast.input.recipient_count import count_recipients
+from broadcast.input.recipients import read_recipients
 from broadcast.problems import InputError
 from tests.conftest import REPO, write
 
@@ -134,7 +135,7 @@ def test_the_seen_set_leaves_no_file_of_addresses_when_killed(tmp_path: Path) ->
 COUNTED_AGAIN = """\
 import sys
 from pathlib import Path
-from broadcast.input.recipients import count_recipients
+from broadcast.input.recipient_count import count_recipients
 count = count_recipients(Path(sys.argv[1]), "phone", "FR", "sms")
 print(count.valid, count.duplicates, count.invalid, "phonenumbers" in sys.modules)
 """

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from broadcast.content.render import Renderer, RenderFailure, tidy_text
+from broadcast.content.render import Renderer, RenderFailure
+from broadcast.content.text_cleaning import tidy_text
 from broadcast.input.incident import Incident, load_incident
 from tests.conftest import write
 from tests.test_incident import VALID
@@ -153,7 +154,8 @@ def test_a_users_template_for_every_language_wins_over_the_shipped_one(
 
 
 def test_fitting_an_sms_says_what_it_dropped_in_the_drop_order() -> None:
-    from broadcast.content.render import _droppable, fit_pieces
+    from broadcast.content.fitting import droppable as _droppable
+    from broadcast.content.fitting import fit_pieces
 
     text = (
         "Energie Nord : "

@@ -16,7 +16,7 @@ import yaml
 
 from broadcast.content.measure import GSM7, sms_measure, tweet_weighted_length
 from broadcast.content.render import SHIPPED_TEMPLATES
-from broadcast.content.wording_checks import check_content
+from broadcast.content.wording.checks import check_content
 from broadcast.delivery.preflight import TWEET_LIMIT, prepare
 from broadcast.input.incident import load_incident
 from broadcast.problems import InputError

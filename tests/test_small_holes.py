@@ -55,7 +55,7 @@ def test_a_recipients_path_at_a_secrets_file_never_shows_its_content(world: Worl
 
 
 def test_a_header_missing_a_column_names_only_the_known_columns_it_has(tmp_path: Path) -> None:
-    from broadcast.input.recipients import count_recipients
+    from broadcast.input.recipient_count import count_recipients
     from broadcast.problems import InputError
 
     path = write(tmp_path / "c.csv", "Name,Mobile,EMAIL,k3y=s3cr3t\nA,1,a@example.com,\n")
@@ -141,7 +141,7 @@ def test_failures_and_skipped_rows_are_masked_in_every_output(world: World) -> N
 
 
 def test_masked_forms() -> None:
-    from broadcast.input.recipients import mask_address, mask_name
+    from broadcast.input.contact_masks import mask_address, mask_name
 
     # The forms docs/sending.md gives: the first letter and the domain, or the last four digits.
     assert mask_address("camille.martin@example.com") == "c…@example.com"

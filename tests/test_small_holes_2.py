@@ -61,7 +61,7 @@ def test_a_providers_text_quoting_contacts_is_masked_everywhere(world: World) ->
 
 
 def test_a_masking_leaves_dates_addresses_and_ids_alone() -> None:
-    from broadcast.input.recipients import mask_contacts
+    from broadcast.input.contact_masks import mask_contacts
 
     kept = (
         "HTTP 503 at 2026-11-22 08:40:00 from 192.168.100.200:8080 on 22.11.2026, "
@@ -414,7 +414,7 @@ def test_f_windows_device_names_are_refused_as_ids(world: World) -> None:
 def test_a_masking_a_long_text_takes_linear_time() -> None:
     import time
 
-    from broadcast.input.recipients import mask_contacts
+    from broadcast.input.contact_masks import mask_contacts
 
     started = time.perf_counter()
     for text in ("a" * 100_000, "1-" * 50_000, ("x" * 50 + "@") * 2_000, "a." * 50_000):

@@ -13,7 +13,8 @@ import pytest
 from broadcast.content.render import SHIPPED_TEMPLATES, Renderer, RenderFailure
 from broadcast.content.typography import plain
 from broadcast.input.config import EmailChannel, SmsChannel, TwitterChannel, WebBannerChannel
-from broadcast.input.incident import FaqEntry, Incident, load_incident
+from broadcast.input.incident import Incident, load_incident
+from broadcast.input.incident_texts import FaqEntry
 
 REPO = Path(__file__).resolve().parent.parent
 LANGUAGES = ("fr", "en")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from broadcast.content.wording_checks import ALLOWED_CAPITALS, DEFAULT_JARGON, check_content
+from broadcast.content.wording.checks import check_content
+from broadcast.content.wording.plain_language import ALLOWED_CAPITALS, DEFAULT_JARGON
 from broadcast.input.incident import load_incident
 from broadcast.problems import Problem
 from tests.conftest import REPO, write

@@ -188,7 +188,7 @@ class DeliveryError(Exception):
         # A provider's words may quote a contact (its own or another's, in any national form):
         # masked here, once, so the ledger, the log and the terminal never see it in clear.
         # ``keep``: the channel's own identities (its login), which are not personal data.
-        from broadcast.input.recipients import mask_contacts
+        from broadcast.input.contact_masks import mask_contacts
 
         message = mask_contacts(message, keep)
         super().__init__(message)

@@ -14,21 +14,15 @@ the dispatcher use these to keep the ledger honest.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import sys
+import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from functools import cached_property
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import requests
-from twilio.base.domain import Domain
-from twilio.base.exceptions import TwilioException
-from twilio.base.version import Version
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
@@ -48,17 +42,12 @@ from broadcast.content.greeting import sms_for
 from broadcast.content.measure import sms_measure
 
 if TYPE_CHECKING:
-    from twilio.rest.api.v2010.account.call import CallList
-    from twilio.rest.api.v2010.account.message import MessageList
-
     from broadcast.input.config import SmsChannel
 
 # Seconds to wait for Twilio's answer unless the channel's ``timeout`` says otherwise.
 REQUEST_TIMEOUT = 15.0
 # Where Twilio's 2010 REST API lives, as the SDK's ``twilio.rest.api.ApiBase`` says.
 TWILIO_API_URL = "https://api.twilio.com"
-# The packages above a resource of that API in the SDK (see ``v2010_resource``).
-V2010_PACKAGES = ("twilio.rest.api", "twilio.rest.api.v2010", "twilio.rest.api.v2010.account")
 
 # Twilio keeps a message in its queue for 1 to 36,000 s (its default is the maximum).
 MIN_VALIDITY = 1
@@ -98,58 +87,111 @@ TRANSIENT_ERRORS: dict[int, str] = {
 }
 
 
-_loading_v2010 = threading.Lock()
-
-
-def v2010_resource(name: str) -> ModuleType:
-    """The SDK's module for one resource of an account (``message``, ``call``), loaded alone.
-
-    ``import twilio.rest.api.v2010.account.message`` would first run the packages above it,
-    and those import every resource of the API (queues, SIP, usage...: 91 modules against
-    12, ten times the instructions), which ``client.messages`` does too. A resource needs
-    of its packages only their ``__path__``: they are put in ``sys.modules`` unexecuted while
-    it loads, then taken out, so that a later ``import twilio.rest.api`` (``Client.api``)
-    runs them whole and finds this resource already there.
-    """
-    module_name = f"{V2010_PACKAGES[-1]}.{name}"
-    with _loading_v2010:
-        if module_name in sys.modules or V2010_PACKAGES[-1] in sys.modules:
-            return importlib.import_module(module_name)
-        unexecuted: list[str] = []
-        try:
-            for package in V2010_PACKAGES:
-                if package not in sys.modules:
-                    spec = importlib.util.find_spec(package)
-                    if spec is None:
-                        raise ImportError(f"no {package} in this twilio", name=package)
-                    sys.modules[package] = importlib.util.module_from_spec(spec)
-                    unexecuted.append(package)
-            return importlib.import_module(module_name)
-        finally:
-            for package in unexecuted:
-                del sys.modules[package]
-
-
 class TwilioAccount:
     """One account's Messages and Calls in Twilio's 2010 REST API, over one SDK client.
 
-    What ``client.messages`` and ``client.calls`` give (the SDK's own ``MessageList`` and
-    ``CallList``, doing the HTTP through ``client``), without building the rest of the API.
+    Every request goes through the SDK's public ``Client.request`` (its authentication,
+    headers, edge and region, and HTTP client), with the REST API's documented parameters
+    (``To``, ``Body``, ``ValidityPeriod``...) and its JSON read here. The SDK's generated
+    resources are not used: ``client.messages`` imports its package for the whole 2010 API
+    (91 modules, ten times the instructions of a first message's other imports), and loading
+    one resource alone meant putting unexecuted packages into ``sys.modules``.
     ``base_url`` replaces ``https://api.twilio.com`` (a proxy, or the tests' local peer).
     """
 
     def __init__(self, client: Client, base_url: str | None = None) -> None:
         self.client = client
-        domain = Domain(client, (base_url or TWILIO_API_URL).rstrip("/"))
-        self.version = Version(domain, "2010-04-01")
+        self.base_url = (base_url or TWILIO_API_URL).rstrip("/")
+        account = f"{self.base_url}/2010-04-01/Accounts/{client.account_sid}"
+        self.messages = TwilioList(self, f"{account}/Messages", "messages")
+        self.calls = TwilioList(self, f"{account}/Calls", "calls")
 
-    @cached_property
-    def messages(self) -> MessageList:
-        return v2010_resource("message").MessageList(self.version, self.client.account_sid)
+    def request(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, object] | None = None,
+        data: Mapping[str, object] | None = None,
+    ) -> dict[str, Any]:
+        """Twilio's JSON answer to one request; a refusal as ``TwilioRestException`` (with
+        Twilio's status, code and words), an answer that is not a JSON object as
+        ``TwilioException`` (no status: it may have come after Twilio acted)."""
+        response = self.client.request(
+            method,
+            url,
+            params=dict(params) if params is not None else None,
+            data=dict(data) if data is not None else None,
+        )
+        status = response.status_code
+        payload = _json_object(response.text)
+        if not 200 <= status < 300:
+            said = payload.get("message") or payload.get("detail") or payload.get("title") or ""
+            code = payload.get("code") or status
+            raise TwilioRestException(status, url, str(said), code, method, payload.get("details"))
+        if not payload:
+            raise TwilioException(f"HTTP {status} without Twilio's JSON")
+        return payload
 
-    @cached_property
-    def calls(self) -> CallList:
-        return v2010_resource("call").CallList(self.version, self.client.account_sid)
+
+class TwilioList:
+    """One list resource of the account (``Messages``, ``Calls``): create an item of it,
+    fetch one by SID, read it newest first page by page."""
+
+    def __init__(self, account: TwilioAccount, url: str, key: str) -> None:
+        self.account = account
+        self.url = url  # without ``.json``: an item's URL is ``{url}/{sid}.json``
+        self.key = key  # where a page of the list holds its items
+
+    def create(self, fields: Mapping[str, object]) -> dict[str, Any]:
+        """``POST {list}.json`` with ``fields`` (Twilio's names): the new item."""
+        return self.account.request("POST", f"{self.url}.json", data=fields)
+
+    def fetch(self, sid: str) -> dict[str, Any]:
+        """``GET {list}/{sid}.json``: the item as it is now."""
+        return self.account.request("GET", f"{self.url}/{sid}.json")
+
+    def stream(self, filters: Mapping[str, object], page_size: int) -> Iterator[dict[str, Any]]:
+        """The items ``filters`` select, newest first, one page at a time (``next_page_uri``)
+        as the loop asks for more."""
+        page = self.account.request("GET", f"{self.url}.json", {**filters, "PageSize": page_size})
+        while True:
+            items = page.get(self.key)
+            if not isinstance(items, list):
+                raise TwilioException(f"a page of {self.key} without its list")
+            yield from (item for item in items if isinstance(item, dict))
+            following = page.get("next_page_uri")
+            if not following:
+                return
+            page = self.account.request("GET", f"{self.account.base_url}{following}")
+
+
+def sid_of(item: Mapping[str, Any]) -> str:
+    """The SID of an item of Twilio's JSON; one without is an answer that cannot be read."""
+    sid = item.get("sid")
+    if not isinstance(sid, str) or not sid:
+        raise TwilioException("Twilio's answer carries no SID")
+    return sid
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    """``text`` read as a JSON object; empty if it is not one."""
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        return {}
+    return payload if isinstance(payload, dict) else {}
+
+
+def twilio_time(value: object) -> datetime | None:
+    """A date of Twilio's JSON (RFC 2822, ``Mon, 16 Aug 2010 03:45:01 +0000``); None if
+    absent or unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 class RetryAfterHttpClient(TwilioHttpClient):
@@ -261,38 +303,39 @@ class SmsAdapter(ClientAdapter[TwilioAccount]):
 
     def deliver(self, message: Outgoing, target: Target) -> str:
         client = self.client()
-        fields: dict[str, str | bool] = {"to": target.address, "body": self.body(message, target)}
+        fields: dict[str, object] = {"To": target.address, "Body": self.body(message, target)}
         if self.config.from_ is not None:
-            fields["from_"] = self.config.from_
+            fields["From"] = self.config.from_
         else:
-            fields["messaging_service_sid"] = str(self.config.messaging_service_sid)
+            fields["MessagingServiceSid"] = str(self.config.messaging_service_sid)
         if self.config.status_callback:
-            fields["status_callback"] = self.config.status_callback
+            fields["StatusCallback"] = self.config.status_callback
         if not self.config.smart_encoding:
             # The spelling was chosen on purpose: a Messaging Service must not replace it either.
-            fields["smart_encoded"] = False
+            fields["SmartEncoded"] = "false"
         next_update = message.facts.get("next_update_at")
-        validity = validity_seconds(
+        fields["ValidityPeriod"] = validity_seconds(
             self.config.validity,
             datetime.fromisoformat(next_update) if next_update else None,
             self.context.now,
         )
-        created = self._call(lambda: client.messages.create(**fields, validity_period=validity))
-        return str(created.sid)
+        created = self._call(lambda: client.messages.create(fields))
+        return sid_of(created)
 
     def delivery_status(self, sid: str) -> DeliveryStatus:
         """``GET .../Messages/{sid}.json``: the message's status now, final or not."""
         client = self.client()
-        found = self._call(lambda: client.messages(sid).fetch())
-        status = str(found.status)
-        code = found.error_code
+        found = self._call(lambda: client.messages.fetch(sid))
+        status = str(found.get("status"))
+        code = found.get("error_code")
+        said = found.get("error_message")
         return DeliveryStatus(
             provider_id=sid,
             status=status,
             final=FINAL_STATUSES.get(status),
             error_code=str(code) if code else None,
-            error_message=self._scrub(str(found.error_message)) if found.error_message else None,
-            updated_at=found.date_updated,
+            error_message=self._scrub(str(said)) if said else None,
+            updated_at=twilio_time(found.get("date_updated")),
         )
 
     def find_sent(
@@ -313,29 +356,27 @@ class SmsAdapter(ClientAdapter[TwilioAccount]):
         client = self.client()
         since = since.astimezone(UTC)
         body = self.body(message, target)  # as deliver sent it: the same name, the same fit
-        filters: dict[str, str] = {"to": target.address}
+        filters: dict[str, str] = {"To": target.address}
         if self.config.from_ is not None:
-            filters["from_"] = self.config.from_
+            filters["From"] = self.config.from_
 
         def look() -> str | None:
             window: datetime | None = None
-            for seen, item in enumerate(
-                client.messages.stream(**filters, page_size=LOOKUP_PAGE_SIZE), start=1
-            ):
+            for seen, item in enumerate(client.messages.stream(filters, LOOKUP_PAGE_SIZE), start=1):
                 if seen == 1:  # the first page has come: its Date is Twilio's time
                     window = on_provider_clock(since, self.provider_clock_offset())
-                created = item.date_created
+                created = twilio_time(item.get("date_created"))
                 if window is not None and created is not None and created < window:
                     return None
                 if (
-                    item.sid not in others
-                    and item.body == body
+                    item.get("sid") not in others
+                    and item.get("body") == body
                     and (
                         self.config.from_ is not None
-                        or item.messaging_service_sid == self.config.messaging_service_sid
+                        or item.get("messaging_service_sid") == self.config.messaging_service_sid
                     )
                 ):
-                    return str(item.sid)
+                    return sid_of(item)
                 if seen >= LOOKUP_MAX_MESSAGES:
                     return None
             return None
@@ -394,13 +435,7 @@ class SmsAdapter(ClientAdapter[TwilioAccount]):
             http_client=self._http_client,
             environment=environment,
         )
-        account = TwilioAccount(client, base_url)
-        self.warm_up(account)
-        return account
-
-    def warm_up(self, account: TwilioAccount) -> None:
-        """Load the resource the deliveries use here, before the first slot of the rate."""
-        account.messages  # noqa: B018 - the property loads it
+        return TwilioAccount(client, base_url)
 
     def release_client(self, client: TwilioAccount) -> None:
         if self._http_client is not None and self._http_client.session is not None:
@@ -440,8 +475,7 @@ class SmsAdapter(ClientAdapter[TwilioAccount]):
         return DeliveryError(name, text, transient=False, answer=answer)
 
     def _twilio_message(self, exc: TwilioException, status: int) -> str:
-        said = str(getattr(exc, "msg", "") or getattr(exc, "detail", "") or "")
-        said = said.removeprefix("Unable to create record").removeprefix(": ").strip()
+        said = str(getattr(exc, "msg", "") or "").strip()
         return self._scrub(said or f"Twilio refused the message (HTTP {status})")
 
     def _scrub(self, text: str) -> str:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
 from broadcast.channels.base import DeliveryStatus, LookupUndecided, Outgoing, Target
-from broadcast.channels.sms import LOOKUP_PAGE_SIZE, SmsAdapter, TwilioAccount
+from broadcast.channels.sms import LOOKUP_PAGE_SIZE, SmsAdapter, sid_of, twilio_time
 from broadcast.channels.xml_text import xml_text
 
 if TYPE_CHECKING:
@@ -95,25 +95,21 @@ class VoiceAdapter(SmsAdapter):
     def cost(self, message: Outgoing, target: Target | None = None) -> int:
         return 1
 
-    def warm_up(self, account: TwilioAccount) -> None:
-        account.calls  # noqa: B018 - the property loads it
-
     def deliver(self, message: Outgoing, target: Target) -> str:
         language = message.facts.get("language") or target.locale
         if target.locale and language and target.locale.startswith(str(language)):
             language = target.locale  # fr_CA keeps its region
         twiml = twiml_for(message.parts["text"], str(language) if language else None)
         client = self.client()
-        created = self._call(
-            lambda: client.calls.create(to=target.address, from_=self.config.from_, twiml=twiml)
-        )
-        return str(created.sid)
+        fields = {"To": target.address, "From": self.config.from_, "Twiml": twiml}
+        created = self._call(lambda: client.calls.create(fields))
+        return sid_of(created)
 
     def delivery_status(self, sid: str) -> DeliveryStatus:
         """``GET .../Calls/{sid}.json``: answered, busy, no answer, failed, or still ringing."""
         client = self.client()
-        found = self._call(lambda: client.calls(sid).fetch())
-        status = str(found.status)
+        found = self._call(lambda: client.calls.fetch(sid))
+        status = str(found.get("status"))
         final = FINAL_CALL_STATUSES.get(status)
         return DeliveryStatus(
             provider_id=sid,
@@ -121,7 +117,7 @@ class VoiceAdapter(SmsAdapter):
             final=final,
             error_code=status if final not in (None, "delivered") else None,
             error_message=None,
-            updated_at=found.end_time or found.date_updated,
+            updated_at=twilio_time(found.get("end_time")) or twilio_time(found.get("date_updated")),
         )
 
     # A call in the list may be anyone's: a lookup can only prove none was placed.
@@ -148,12 +144,13 @@ class VoiceAdapter(SmsAdapter):
 
         def look() -> str | None:
             calls = client.calls.stream(
-                to=target.address, from_=self.config.from_, page_size=LOOKUP_PAGE_SIZE
+                {"To": target.address, "From": self.config.from_}, LOOKUP_PAGE_SIZE
             )
             for seen, call in enumerate(calls, start=1):
-                if call.date_created is not None and call.date_created < since:
+                created = twilio_time(call.get("date_created"))
+                if created is not None and created < since:
                     return None
-                if str(call.sid) not in others:
+                if str(call.get("sid")) not in others:
                     raise LookupUndecided(
                         "maybe placed: Twilio lists a call to this number from our caller id "
                         "since this attempt began, and its Calls list cannot tell whose call it "

@@ -10,7 +10,7 @@ when there is no name.
 An SMS also marks its whole greeting (``{% filter greeting %}``, between two
 ``GREETING_MARK``): it is the first thing an SMS drops, for one recipient, when their name
 would make it longer than ``max_segments`` (or when there is no name), before any of the
-pieces ``render.DROP_ORDER`` names, which are the same for everyone.
+pieces ``fitting.DROP_ORDER`` names, which are the same for everyone.
 """
 
 from __future__ import annotations

@@ -55,15 +55,8 @@ from broadcast.channels.base import (
 )
 from broadcast.delivery.preflight import MAX_ROW_PROBLEMS, ChannelPlan, Plan
 from broadcast.input.config import _ENV_REF, Config, resolve_credentials
-from broadcast.input.recipients import (
-    RecipientCount,
-    SeenSet,
-    language_of,
-    mask_address,
-    mask_contacts,
-    mask_name,
-    read_recipients,
-)
+from broadcast.input.contact_masks import mask_address, mask_contacts, mask_name
+from broadcast.input.recipients import RecipientCount, SeenSet, language_of, read_recipients
 from broadcast.ledger.sqlite import (
     FAILED_PERMANENT,
     FAILED_TRANSIENT,

@@ -39,7 +39,8 @@ from broadcast.channels.base import (
     Target,
 )
 from broadcast.input.config import Config, VoiceChannel, resolve_credentials
-from broadcast.input.recipients import Recipient, language_of, mask_contacts, read_recipients
+from broadcast.input.contact_masks import mask_contacts
+from broadcast.input.recipients import Recipient, language_of, read_recipients
 from broadcast.ledger.sqlite import (
     FAILED_PERMANENT,
     FAILED_TRANSIENT,

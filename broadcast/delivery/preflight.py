@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from broadcast.content.fitting import NEVER_SILENTLY, Fitted
 from broadcast.content.greeting import (
     GREETING_MARK,
     NAME_SLOT,
@@ -25,27 +26,15 @@ from broadcast.content.greeting import (
     sms_for,
     without_greeting,
 )
-from broadcast.content.render import (
-    DEFAULT_FULL_LOCALE,
-    NEVER_SILENTLY,
-    Fitted,
-    Renderer,
-    RenderFailure,
-)
+from broadcast.content.render import DEFAULT_FULL_LOCALE, Renderer, RenderFailure
 from broadcast.input.config import Config, load_config, resolve_credentials
-from broadcast.input.incident import (
-    CONFIG_TEXT_FIELDS,
-    RENEWED_PROMISE,
-    Incident,
-    comment_problems,
-    end_problems,
-    load_incident,
-    promise_problems,
-)
+from broadcast.input.incident import Incident, load_incident
+from broadcast.input.incident_texts import CONFIG_TEXT_FIELDS, comment_problems
+from broadcast.input.incident_times import RENEWED_PROMISE, end_problems, promise_problems
+from broadcast.input.recipient_count import count_recipients
 from broadcast.input.recipients import (
     RecipientCount,
     SeenSet,
-    count_recipients,
     language_of,
     read_recipients,
     unsafe_characters,
@@ -238,7 +227,7 @@ def prepare(
     With ``reminder``, channels render their reminder templates ("still working on it").
     With ``strict``, the wording checks (jargon, long sentences...) and a passed ``eta`` are
     errors, not warnings. ``previous_wording`` is what the ledger kept of the last version sent
-    (``wording_checks.wording_snapshot``): the wording checks compare with it; like
+    (``wording.against_last_sent.wording_snapshot``): the wording checks compare with it; like
     ``occasions``, it may be a function of the configuration and the incident, once loaded.
     ``occasions`` says what this version is (new, update, reminder, resolved, cancelled):
     channels whose ``send_on`` or ``min_severity`` leave it out are listed in ``skipped``
@@ -422,7 +411,7 @@ def _wording_checks(
     now: datetime,
     previous: dict[str, Any] | None,
 ) -> list[Problem]:
-    from broadcast.content.wording_checks import check_content
+    from broadcast.content.wording.checks import check_content
 
     found = check_content(
         incident,
@@ -512,7 +501,7 @@ def _plan_channel(
     if check_recipients and recipients_file is not None:
         _count_recipients(channel, name, config, result, HEAD_ROWS if head_only else None)
 
-    # Language → part → the SMS fitted to max_segments: what it left out (render.DROP_ORDER).
+    # Language → part → the SMS fitted to max_segments: what it left out (fitting.DROP_ORDER).
     dropped: dict[str, dict[str, Fitted]] = {}
     for language in _languages(channel, incident, result):
         locale = incident.locale if language == incident.language else language
@@ -873,7 +862,7 @@ def _render_parts(
         )
     if channel.type == "sms" and channel.personalise:
         context["recipient_name"] = NAME_SLOT  # filled, or dropped, per recipient
-    # An SMS drops what it can do without (the order is render.DROP_ORDER) to fit its limit,
+    # An SMS drops what it can do without (the order is fitting.DROP_ORDER) to fit its limit,
     # measured after the typography it is sent with.
     context["max_segments"] = getattr(channel, "max_segments", None)
     if channel.type == "sms":

@@ -24,7 +24,7 @@ from typing import Any
 from broadcast.channels import adapter_class
 from broadcast.channels.base import Adapter, DeliveryContext, DeliveryError
 from broadcast.input.config import Config, resolve_credentials
-from broadcast.input.recipients import mask_contacts
+from broadcast.input.contact_masks import mask_contacts
 from broadcast.ledger.sqlite import DELIVERED, UNANSWERED, Ledger
 from broadcast.problems import Problem
 

@@ -41,7 +41,7 @@ from typing import Any, Literal
 
 from broadcast.channels import adapter_class
 from broadcast.channels.banner_history import HISTORY, load_history
-from broadcast.content.wording_checks import wording_snapshot
+from broadcast.content.wording.against_last_sent import wording_snapshot
 from broadcast.delivery.approval import (
     MAX_REMINDERS,
     REMINDER_HORIZON,

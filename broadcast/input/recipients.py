@@ -6,7 +6,7 @@ skipped; it never stops the others.
 
 Whatever the file holds is never quoted whole in a problem: a path pointing at the wrong file
 (a ``.env``) must not print its secrets, and a contact is personal data, so reports show it
-masked (``mask_address``, ``mask_name``). Names lose their control characters here, before any
+masked (``contact_masks``). Names lose their control characters here, before any
 of them can reach a message header.
 """
 
@@ -14,19 +14,17 @@ from __future__ import annotations
 
 import codecs
 import csv
-import hashlib
 import io
-import json
-import os
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, NamedTuple
 
 from broadcast.input.characters import hidden_characters
+from broadcast.input.contact_masks import mask_address
 from broadcast.input.files import open_regular
 from broadcast.problems import InputError, Problem
 
@@ -92,7 +90,7 @@ def read_recipients(
 ) -> Iterator[Recipient]:
     """Yield each row's valid, normalised contact in file order; report the rest into ``problems``.
 
-    Duplicates are not removed here (that needs memory or a ledger); ``count_recipients`` does.
+    Duplicates are not removed here (that needs memory or a ledger); ``recipient_count`` does.
     ``progress`` follows the last line read; with ``until_line``, reading stops after that
     line, and ``progress.complete`` says whether the file ended there. With ``name_problems``
     (the names go into the text: ``personalise``), a name holding a control or hidden format
@@ -180,121 +178,6 @@ def read_recipients(
 def language_of(locale: str | None) -> str:
     """``en-GB``, ``en_GB``, ``EN`` → ``en``; nothing → ``""``."""
     return (locale or "").replace("-", "_").split("_")[0].strip().lower()
-
-
-def count_recipients(
-    path: Path,
-    kind: Kind,
-    default_region: str | None = None,
-    channel: str | None = None,
-    first_rows: int | None = None,
-) -> RecipientCount:
-    """Count distinct valid recipients, with a problem per invalid row.
-
-    With ``first_rows``, only the file's first rows are read and counted (a send that checks
-    the rest as it streams): what must hold before the first message still holds for the
-    whole file, as the columns are on the first line and the encoding of every byte is
-    checked first (``check_encoding``, at the speed of reading the file).
-    """
-    if first_rows is None:
-        cached = _counted_before(path, kind, default_region, channel)
-        if cached is not None:
-            return cached
-    count = RecipientCount()
-    lines = check_encoding(path, channel) if first_rows is not None else 0
-    until = None if first_rows is None else first_rows + 1  # the header is line 1
-    with SeenSet() as seen:
-        for recipient in read_recipients(
-            path, kind, default_region, channel, count.problems, count, until
-        ):
-            count.add(recipient, seen.add(recipient.address))
-    count.invalid = len(count.problems)
-    if not count.complete and count.last_line > 1:
-        count.estimated_valid = round(count.valid * (lines - 1) / (count.last_line - 1))
-    if first_rows is None:
-        _remember_count(path, kind, default_region, channel, count)
-    return count
-
-
-# What a whole count found is kept per file, kind, region and channel, with the hash of the
-# bytes it counted: a preview of an unchanged list needs neither phonenumbers nor
-# email-validator (their imports and checks are most of a preview's time beyond its floor).
-# A send never uses it: its dispatcher checks every row it sends.
-COUNT_CACHE_FORMAT = 1
-
-
-def _count_cache_file(path: Path, kind: Kind, region: str | None, channel: str | None) -> Path:
-    from broadcast import __version__
-
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    key = f"{COUNT_CACHE_FORMAT}\0{__version__}\0{path.resolve()}\0{kind}\0{region}\0{channel}"
-    name = hashlib.sha256(key.encode()).hexdigest()[:32]
-    return Path(base) / "broadcast" / "counts" / f"{name}.json"
-
-
-def _content_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open_regular(path, "recipients file") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _counted_before(
-    path: Path, kind: Kind, region: str | None, channel: str | None
-) -> RecipientCount | None:
-    try:
-        saved = json.loads(_count_cache_file(path, kind, region, channel).read_text("utf-8"))
-        if saved["content"] != _content_hash(path):
-            return None
-        data = saved["count"]
-        return RecipientCount(
-            valid=data["valid"],
-            invalid=data["invalid"],
-            duplicates=data["duplicates"],
-            without_address=data["without_address"],
-            problems=[
-                Problem(p["message"], path, p["line"], p["field"], p["channel"], p["severity"])
-                for p in data["problems"]
-            ],
-            languages=Counter(data["languages"]),
-            locales=Counter(data["locales"]),
-            last_line=data["last_line"],
-        )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # none yet, unreadable or of another shape: count again
-
-
-def _remember_count(
-    path: Path, kind: Kind, region: str | None, channel: str | None, count: RecipientCount
-) -> None:
-    file = _count_cache_file(path, kind, region, channel)
-    data = {
-        "content": _content_hash(path),
-        "count": {
-            "valid": count.valid,
-            "invalid": count.invalid,
-            "duplicates": count.duplicates,
-            "without_address": count.without_address,
-            # As shown: contacts masked, never in clear.
-            "problems": [
-                {k: p.to_json()[k] for k in ("message", "line", "field", "channel", "severity")}
-                for p in count.problems
-            ],
-            "languages": dict(count.languages),
-            "locales": dict(count.locales),
-            "last_line": count.last_line,
-        },
-    }
-    try:
-        file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        partial = file.with_suffix(f".{os.getpid()}.tmp")
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False)
-        os.replace(partial, file)
-    except OSError:
-        pass  # a cache that cannot be written costs the next preview a count, nothing else
 
 
 def check_encoding(path: Path, channel: str | None = None) -> int:
@@ -427,76 +310,6 @@ def clean_name(name: str) -> str:
     if name.isprintable():  # no control, format or separator character: the common case
         return " ".join(name.split())
     return " ".join("".join(" " if _unsafe(c) else c for c in name).split())
-
-
-def mask_address(address: str) -> str:
-    """Enough of a contact to recognise it in a report, not to harvest it.
-
-    ``c…@example.com`` for an address, ``…5678`` for a phone number; for a value that is
-    neither, at most its first letter (and its domain, after an @).
-    """
-    if "@" in address:
-        local, _, domain = address.rpartition("@")
-        shown = domain if re.fullmatch(r"[\w.-]{0,100}", domain) else "…"
-        return f"{local[:1]}…@{shown}"
-    if re.fullmatch(r"\+[0-9]{8,15}", address):
-        return f"…{address[-4:]}"
-    return f"{address[:1]}…" if address[:1].isalpha() else "…"
-
-
-# In a provider's free text: an email address, or what is left alone though made of digits (a
-# date, a time, an IP address and port) tried first, or a run of digits with the separators
-# phone numbers are written with in any country (spaces, dots, dashes, brackets).
-# Bounded (an address's local part is at most 64 characters, a phone number a few dozen), so a
-# long provider text costs linear time, not quadratic.
-_EMAIL_IN_TEXT = r"(?<![\w.+%'-])[\w.+%'-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}"
-_NOT_A_PHONE = (
-    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?"
-    r"|\d{1,2}[./]\d{1,2}[./]\d{4}(?![.\d])"
-    r"|\d{1,3}(?:\.\d{1,3}){3}(?![.\d])(?::\d+)?"
-    r"|\d{1,2}:\d{2}(?::\d{2})?"
-)
-_PHONE_IN_TEXT = r"(?<![\w+])(?:\+|\(\+?)?\d[\d()\u00a0\u202f\t .-]{0,40}\d"
-_CONTACT_IN_TEXT = re.compile(
-    f"(?P<email>{_EMAIL_IN_TEXT})|(?P<keep>{_NOT_A_PHONE})|(?P<phone>{_PHONE_IN_TEXT})"
-)
-
-
-def mask_contacts(text: str, keep: Iterable[str] = ()) -> str:
-    """``text`` (a provider's words) with every email address and phone number in it masked.
-
-    Providers quote whom they refused, in any form: ``+33612345678``, ``06 12 34 56 78``,
-    ``(555) 123-4567``, ``camille@example.com``, and not always the recipient's own. Whatever
-    of a provider's text is kept or shown (the ledger, the log, the terminal) goes through here,
-    so it never holds a contact in clear. A phone number is 8 to 15 digits (E.164's most); a run
-    of 13 or more digits written without a separator or a ``+`` is left: that is an id.
-    ``keep``: the organisation's own identities (an SMTP login, a sender number), which are
-    not personal data and which the person fixing the channel needs to read.
-    """
-    kept = {k.lower() for k in keep} | {re.sub(r"\D", "", k) for k in keep if "@" not in k}
-    kept.discard("")
-
-    def masked(found: re.Match[str]) -> str:
-        if found["email"]:
-            email = found["email"]
-            return email if email.lower() in kept else mask_address(email)
-        run = found["phone"]
-        if not run:
-            return found[0]
-        digits = re.sub(r"\D", "", run)
-        if digits in kept:
-            return run
-        plain = run.isdigit() and not run.startswith("0")
-        if not 8 <= len(digits) <= 15 or (plain and len(digits) > 12):
-            return run
-        return f"…{digits[-4:]}"
-
-    return _CONTACT_IN_TEXT.sub(masked, text)
-
-
-def mask_name(name: str) -> str:
-    """``Camille Martin`` → ``C. M.``."""
-    return " ".join(f"{word[0]}." for word in name.split() if word[0].isalnum())
 
 
 # A raw phone number or address → its usual form, or None and why it is refused.

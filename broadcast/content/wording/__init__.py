@@ -1,0 +1,8 @@
+"""The wording checks: warnings that help comms staff word a crisis message people understand.
+
+``checks.check_content`` runs them all. Each kind of check is a module of its own: what the
+headline says (``headline``), its times (``times``), the tone (``tone``), plain language
+(``plain_language``), and what only the last version sent can tell (``against_last_sent``).
+The words they say are in ``messages``, the word lists they look for in ``vocabulary``, and
+what they read and how they point at a field in ``texts``.
+"""

@@ -1,0 +1,127 @@
+"""Every wording check on an incident: warnings that help comms staff word a crisis message
+people understand.
+
+Preflight proves a message *can* be sent; these checks say whether it is *well worded*: does the
+headline say what is being done and when people will hear more, is there an apology (a real one,
+not "any inconvenience"), is the blame put on someone else, is the voice passive to hide who did
+what, does it promise more than anyone knows, do its times agree with ``eta`` and
+``next_update``, does the headline say the stage its status says (not "cause found" while
+investigating, not "still" once resolved), are English times on one clock (not "2pm" beside
+"16:00", nor the other clock than the messages'), is there a way in for people without internet,
+are the sentences short, is it free of jargon, shouting and exclamation marks, and will the
+organisation ask how it did. With the last version sent (from the ledger), two more: a resolved
+or monitoring headline left as it was (an error: people would read the old situation), and a
+translation left unchanged when its original changed.
+
+They are heuristics on words, so they warn (``--strict`` turns warnings into errors); each names
+the incident file, the line and the field, says why, and gives a better wording, in the file's
+own language (``MESSAGES``). French and English have word lists; text in another language gets
+the checks that need no vocabulary (sentence length, exclamation marks, capitals, the user's own
+jargon, times, the ledger's checks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from broadcast.content.wording.against_last_sent import against_previous
+from broadcast.content.wording.headline import contradiction, what_and_when
+from broadcast.content.wording.messages import EXAMPLES
+from broadcast.content.wording.plain_language import DEFAULT_MAX_SENTENCE_WORDS, plain_language
+from broadcast.content.wording.texts import Says, Wording, wordings
+from broadcast.content.wording.times import clock_styles, headline_times
+from broadcast.content.wording.tone import missing_apology, tone
+from broadcast.content.wording.vocabulary import language_patterns
+from broadcast.input.yamlfile import YamlDocument
+from broadcast.problems import Problem
+
+if TYPE_CHECKING:
+    from broadcast.input.incident import Incident
+
+
+def check_content(
+    incident: Incident,
+    doc: YamlDocument,
+    jargon: Iterable[str] = (),
+    max_sentence_words: int = DEFAULT_MAX_SENTENCE_WORDS,
+    now: datetime | None = None,
+    previous: dict[str, Any] | None = None,
+) -> list[Problem]:
+    """Warnings about the wording of ``incident``, in its language and in each translation.
+
+    ``jargon`` adds the organisation's own terms to the default list of its language
+    (``DEFAULT_JARGON``). ``now`` is when the messages go out (for the times a headline gives
+    against ``next_update``); ``previous`` is the ``wording_snapshot`` of the last version
+    sent, from the ledger (None when nothing was sent yet).
+
+    Headline heuristic: it says *what is being done* when it has an action word or phrase
+    ("nos équipes", "nous rétablissons", "réparation", "we are", "engineers", "restoring"...),
+    and *when* people will hear more when it has a clock time (14h, 14:00, 2 pm), a duration
+    (2 hours) or a word that announces one ("prévu", "prochaine", "expected", "next update",
+    "tomorrow"...); a start time ("depuis 8h10", "since 5:30am") does not count. The headline
+    of an ended incident is not asked for either: it is over.
+    """
+    if isinstance(jargon, str):
+        jargon = [jargon]
+    user_jargon = [term.strip() for term in jargon if term and term.strip()]
+    says = Says(incident, doc)
+    problems: list[Problem] = []
+    for wording in wordings(incident, doc):
+        problems.extend(
+            _check_wording(incident, says, wording, user_jargon, max_sentence_words, now)
+        )
+    if incident.ended and not incident.feedback_url:
+        problems.append(says("feedback", ("feedback_url",), fallback=("status",)))
+    if incident.severity in ("major", "critical") and not incident.ended and not incident.offline:
+        problems.append(
+            says(
+                "offline",
+                ("offline",),
+                fallback=("severity",),
+                level=incident.severity,
+                example=EXAMPLES[says.language]["offline"],
+            )
+        )
+    if incident.severity == "critical" and not incident.signed_by:
+        problems.append(
+            says(
+                "signed",
+                ("signed_by",),
+                fallback=("severity",),
+                example=EXAMPLES[says.language]["signed"],
+            )
+        )
+    if previous:
+        problems.extend(against_previous(incident, doc, says, previous))
+    return problems
+
+
+def _check_wording(
+    incident: Incident,
+    says: Says,
+    wording: Wording,
+    user_jargon: list[str],
+    max_words: int,
+    now: datetime | None,
+) -> list[Problem]:
+    """Every check on the text of one language, in the order the warnings are listed."""
+    problems: list[Problem] = []
+    language = language_patterns(wording.language)
+    examples = EXAMPLES.get(wording.language, EXAMPLES["en"])
+    fields = wording.fields
+
+    if language is not None and not incident.ended and fields["headline"]:
+        problems.extend(what_and_when(says, wording, language, examples))
+    if language is not None and fields["headline"]:
+        problems.extend(contradiction(incident, says, wording, language, examples))
+    if wording.language == "en":
+        problems.extend(clock_styles(says, wording))
+    if language is not None:
+        problems.extend(missing_apology(incident, says, wording, language, examples))
+        problems.extend(tone(incident, says, wording, language, examples))
+    if fields["headline"] and not incident.ended:
+        problems.extend(headline_times(incident, says, wording, now))
+    problems.extend(plain_language(says, wording, user_jargon, max_words))
+    return problems

@@ -1,0 +1,285 @@
+"""What each wording check says, in the language the incident file is written in.
+
+Each check says why it matters and how to say it better (``MESSAGES``), with a better wording in
+the language of the text it found fault with (``EXAMPLES``). ``which_check`` reads a warning
+back to the check that wrote it.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+# -- Messages, in the file's language ------------------------------------------------------
+#
+# Each check says why it matters and how to say it better, in the language the incident file is
+# written in (French for a French file, English otherwise). ``{...}`` are filled in per warning.
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "action": (
+            "the headline does not say what is being done; people first want to know "
+            "someone is on it: add it, e.g. {example}"
+        ),
+        "when": (
+            "the headline does not say when the end or the next update comes: add a time, "
+            "e.g. {example}"
+        ),
+        "apology": (
+            "the incident is {severity} and the text does not apologise: write an apology in "
+            "your own words, e.g. {example} (without one, the messages use a generic sentence)"
+        ),
+        "long": (
+            'the sentence starting "{start}…" has {count} words (more than {limit}): split '
+            "it; short sentences are understood at once, even under stress"
+        ),
+        "jargon": '"{term}" is jargon for most readers: {hint}',
+        "exclamation": (
+            "remove the exclamation marks: in a crisis they sound alarming or offhand; say "
+            "plainly what matters"
+        ),
+        "capitals": (
+            "write {words} in lower case: capitals read as shouting and are harder to read "
+            "(acronyms people know, such as SMS or SNCF, are fine)"
+        ),
+        "feedback": (
+            "the incident is over but gives no feedback_url: add a link to a short form so "
+            "people can say how well you kept them informed, and the organisation can "
+            "evaluate how it communicated"
+        ),
+        "blame": (
+            '"{found}" shifts the blame: people hold you responsible whoever caused it, and '
+            "blaming someone else sounds like an excuse. Say what happened and what you do "
+            "about it, e.g. {example}"
+        ),
+        "non_apology": (
+            '"{found}" is not an apology: it doubts the harm ("any", "if") or hides who did '
+            "it. Say plainly that you are sorry for what happened, e.g. {example}"
+        ),
+        "passive": (
+            '"{found}" hides who did what: people read it as evasion. Say who, in the active '
+            "voice, e.g. {example}"
+        ),
+        "over_promise": (
+            '"{found}" promises more than anyone knows, and the incident gives no eta: a '
+            "promise broken in a crisis costs more trust than the delay. Give a time you "
+            "can keep (eta), or say you will tell them as soon as you know, e.g. {example}"
+        ),
+        "time_update": (
+            "the headline says news comes at {said}, but next_update promises {promised}: "
+            "the messages would say two different times. Make them the same (next_update: "
+            "{said_iso} for a fixed time), or take the time out of the headline"
+        ),
+        "time_eta": (
+            "the headline says {said}, but eta is {promised}: the messages would say two "
+            "different end times. Make them the same, or take the time out of the headline"
+        ),
+        "time_no_eta": (
+            "the headline gives an end time ({said}) but the incident has no eta, so the "
+            "other messages say the end is not known yet. Add eta: {said_iso}, or take the "
+            "time out of the headline"
+        ),
+        "unchanged": (
+            "the incident is now {status} but the headline is word for word the one sent "
+            "as {previous}: people would read the old situation again. Say where things "
+            "stand now, e.g. {example}"
+        ),
+        "stale": (
+            "{field} changed since the last version sent, but its {language} translation did "
+            "not: {language} readers would get the old words. Update the translation too"
+        ),
+        "clock_mix": (
+            'times are written two ways, "{twelve}" ({twelve_field}) and "{twentyfour}" '
+            "({twentyfour_field}): readers stop to work out which clock is meant, and one "
+            "message would carry both. Write them one way: {style}"
+        ),
+        "clock_locale": (
+            '"{found}" is on the {written} clock, but the messages for {locale} readers write '
+            "their own times on the {theirs} clock ({example}): one message would mix both. "
+            'Write "{better}"'
+        ),
+        "contradiction": (
+            'the incident is {status} but the headline says "{found}", which is another '
+            "stage: people would not know which to believe. Say where things stand now, "
+            "e.g. {example}, or change status if the situation has moved on"
+        ),
+        "offline": (
+            "the incident is {level} and says nothing for people without internet: add "
+            "offline with a free number, a radio station or a place to go, e.g. {example}"
+        ),
+        "signed": (
+            "the incident is critical and the email is not signed by a person: add signed_by "
+            "with a name and role people can hold to account, e.g. {example}"
+        ),
+    },
+    "fr": {
+        "action": (
+            "la phrase essentielle ne dit pas ce qui est fait ; on veut d'abord savoir que "
+            "quelqu'un s'en occupe : ajoutez-le, par exemple {example}"
+        ),
+        "when": (
+            "la phrase essentielle ne dit pas quand viendra la fin ou le prochain point : "
+            "ajoutez une heure, par exemple {example}"
+        ),
+        "apology": (
+            "l'incident est {severity} et le texte ne présente pas d'excuses : écrivez-les avec "
+            "vos mots, par exemple {example} (sans elles, les messages prennent une phrase "
+            "toute faite)"
+        ),
+        "long": (
+            "la phrase qui commence par « {start}… » a {count} mots (plus de {limit}) : "
+            "coupez-la ; une phrase courte se comprend tout de suite, même sous le stress"
+        ),
+        "jargon": "« {term} » est du jargon pour la plupart des gens : {hint}",
+        "exclamation": (
+            "retirez les points d'exclamation : en pleine crise ils inquiètent ou paraissent "
+            "désinvoltes ; dites simplement ce qui compte"
+        ),
+        "capitals": (
+            "écrivez {words} en minuscules : les majuscules se lisent comme des cris et se "
+            "lisent moins bien (les sigles connus comme SMS ou SNCF vont bien)"
+        ),
+        "feedback": (
+            "l'incident est terminé mais ne donne pas de feedback_url : ajoutez le lien d'un "
+            "court questionnaire, pour que chacun dise si vous l'avez bien informé et que "
+            "l'organisation puisse évaluer sa communication"
+        ),
+        "blame": (
+            "« {found} » rejette la faute : pour les gens, vous êtes responsable quelle que "
+            "soit la cause, et accuser un autre sonne comme une excuse. Dites ce qui s'est "
+            "passé et ce que vous faites, par exemple {example}"
+        ),
+        "non_apology": (
+            "« {found} » n'est pas une excuse : cela met la gêne en doute (« éventuelle », "
+            "« si ») ou cache qui est en cause. Dites simplement que vous êtes désolés de ce "
+            "qui arrive, par exemple {example}"
+        ),
+        "passive": (
+            "« {found} » cache qui a fait quoi : on le lit comme une esquive. Dites qui, à la "
+            "voix active, par exemple {example}"
+        ),
+        "over_promise": (
+            "« {found} » promet plus que ce que l'on sait, et l'incident ne donne pas d'eta : "
+            "une promesse non tenue en pleine crise coûte plus de confiance que le retard. "
+            "Donnez une heure que vous pouvez tenir (eta), ou dites que vous la donnerez dès "
+            "que vous la saurez, par exemple {example}"
+        ),
+        "time_update": (
+            "la phrase essentielle annonce des nouvelles à {said}, mais next_update promet "
+            "{promised} : les messages diraient deux heures différentes. Mettez la même "
+            "(next_update: {said_iso} pour une heure fixe), ou retirez l'heure de la phrase"
+        ),
+        "time_eta": (
+            "la phrase essentielle dit {said}, mais eta est {promised} : les messages "
+            "diraient deux heures de fin différentes. Mettez la même, ou retirez l'heure de "
+            "la phrase"
+        ),
+        "time_no_eta": (
+            "la phrase essentielle donne une heure de fin ({said}) mais l'incident n'a pas "
+            "d'eta, et les autres messages disent que la fin n'est pas encore connue. Ajoutez "
+            "eta: {said_iso}, ou retirez l'heure de la phrase"
+        ),
+        "unchanged": (
+            "l'incident est maintenant {status} mais la phrase essentielle est mot pour mot "
+            "celle envoyée en {previous} : on lirait encore l'ancienne situation. Dites où "
+            "l'on en est, par exemple {example}"
+        ),
+        "stale": (
+            "{field} a changé depuis la dernière version envoyée, mais pas sa traduction "
+            "{language} : ses lecteurs recevraient les anciens mots. Mettez aussi la "
+            "traduction à jour"
+        ),
+        "clock_mix": (
+            "les heures sont écrites de deux façons, « {twelve} » ({twelve_field}) et "
+            "« {twentyfour} » ({twentyfour_field}) : le lecteur se demande quelle horloge est "
+            "la bonne, et un même message porterait les deux. Écrivez-les d'une seule façon : "
+            "{style}"
+        ),
+        "clock_locale": (
+            "« {found} » est écrit au format {written}, mais les messages pour les lecteurs "
+            "{locale} donnent leurs propres heures au format {theirs} ({example}) : un même "
+            "message mélangerait les deux. Écrivez « {better} »"
+        ),
+        "contradiction": (
+            "l'incident est {status} mais la phrase essentielle dit « {found} », ce qui est "
+            "une autre étape : on ne saurait plus quoi croire. Dites où l'on en est vraiment, "
+            "par exemple {example}, ou changez le statut si la situation a avancé"
+        ),
+        "offline": (
+            "l'incident est {level} et ne dit rien aux personnes sans internet : ajoutez "
+            "offline avec un numéro gratuit, une radio ou un lieu où aller, par exemple "
+            "{example}"
+        ),
+        "signed": (
+            "l'incident est critical et le courriel n'est pas signé d'un nom : ajoutez "
+            "signed_by avec le nom et la fonction d'une personne qui en répond, par exemple "
+            "{example}"
+        ),
+    },
+}
+
+
+# The better wording each check suggests, in the language of the text it found fault with.
+EXAMPLES: dict[str, dict[str, str]] = {
+    "en": {
+        "action": '"Engineers are repairing the main pipe"',
+        "when": '"expected back by 14:00" or "more news at 11:30"',
+        "apology": '"We are sorry for the trouble this is causing you."',
+        "blame": '"A cable was cut during roadworks. Our engineers are repairing it."',
+        "non_apology": '"We are sorry: we know this leaves you without water today."',
+        "passive": '"We made a mistake in last night\'s update, and we are putting it right."',
+        "over_promise": '"We will give you a time as soon as we know it; more news at 11:30."',
+        "unchanged": '"Power is back in Lille and Roubaix since 13:20."',
+        "offline": '"No internet? Call 0800 000 0000 free, or listen to BBC Radio Dale."',
+        "signed": '"Sarah Okafor, Chief Executive"',
+        "contradiction_investigating": '"We are looking for the cause; more news at 11:30."',
+        "contradiction_identified": '"We know the cause and are repairing it; back by 14:00."',
+        "contradiction_monitoring": '"Power is back; we are checking it holds. News at 15:00."',
+        "contradiction_resolved": '"Power is back in Lille and Roubaix since 13:20."',
+    },
+    "fr": {
+        "action": "« Nos techniciens réparent le câble »",
+        "when": "« rétablissement prévu vers 14h » ou « prochain point à 11h30 »",
+        "apology": "« Nous sommes désolés pour les difficultés que cela vous cause. »",
+        "blame": "« Un câble a été coupé pendant des travaux. Nos techniciens le réparent. »",
+        "non_apology": "« Nous sommes désolés : vous êtes sans eau aujourd'hui à cause de nous. »",
+        "passive": "« Nous nous sommes trompés dans le message d'hier soir, et nous corrigeons. »",
+        "over_promise": (
+            "« Nous vous donnerons une heure dès que nous la connaîtrons ; point à 11h30. »"
+        ),
+        "unchanged": "« Le courant est revenu à Lille et Roubaix depuis 13h20. »",
+        "offline": "« Sans internet, appelez le 0 800 000 000 (gratuit, 24h/24). »",
+        "signed": "« Claire Martin, directrice d'Énergie Nord »",
+        "contradiction_investigating": "« Nous cherchons la cause ; point à 11h30. »",
+        "contradiction_identified": (
+            "« La cause est trouvée, nos équipes réparent ; retour vers 14h. »"
+        ),
+        "contradiction_monitoring": (
+            "« Le courant est revenu ; nous vérifions qu'il tient. Point à 15h. »"
+        ),
+        "contradiction_resolved": "« Le courant est revenu à Lille et Roubaix depuis 13h20. »",
+    },
+}
+
+
+def which_check(message: str) -> str | None:
+    """The name of the check (a key of ``MESSAGES``) that wrote ``message``, in any language:
+    how the catch rate of each check is counted."""
+    for patterns in _message_patterns().values():
+        for key, pattern in patterns:
+            if pattern.fullmatch(message):
+                return key
+    return None
+
+
+def _message_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{\w+\}", template)
+    return re.compile(".*?".join(re.escape(part) for part in parts), re.DOTALL)
+
+
+@cache
+def _message_patterns() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+    # Compiled on first use: a preview or a send never asks which check wrote a message.
+    return {
+        code: [(key, _message_pattern(text)) for key, text in texts.items()]
+        for code, texts in MESSAGES.items()
+    }

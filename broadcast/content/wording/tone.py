@@ -1,0 +1,87 @@
+"""Wording checks on tone: a major incident without an apology, blame put on others,
+non-apologies ("any inconvenience"), a passive voice that hides who did what, and promises
+nobody can keep without an ``eta``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from broadcast.content.wording.messages import MESSAGES
+from broadcast.content.wording.texts import Says, Wording, plain_apostrophes, warning
+from broadcast.content.wording.vocabulary import Language
+from broadcast.problems import Problem
+
+if TYPE_CHECKING:
+    from broadcast.input.incident import Incident
+
+# Where an apology may already be written when the apology field is empty.
+_APOLOGY_IN = ("headline", "summary")
+
+
+# Read for blame, non-apologies, passive evasion and over-promises: what the public reads.
+_TONE_FIELDS = ("headline", "summary", "actions", "apology", "compensation")
+
+
+def missing_apology(
+    incident: Incident,
+    says: Says,
+    wording: Wording,
+    language: Language,
+    examples: dict[str, str],
+) -> Iterator[Problem]:
+    """A major or critical incident whose text apologises nowhere (the apology field, or an
+    apology in the headline or summary)."""
+    fields = wording.fields
+    at = wording.prefix
+    if (
+        incident.severity in ("major", "critical")
+        and not fields["apology"]
+        and not any(
+            language.apology.search(plain_apostrophes(fields[name] or "")) for name in _APOLOGY_IN
+        )
+    ):
+        yield warning(
+            says.doc,
+            (*at, "apology"),
+            MESSAGES[says.language]["apology"].format(
+                severity=incident.severity, example=examples["apology"]
+            ),
+            fallback=None if at else ("severity",),
+        )
+
+
+def tone(
+    incident: Incident,
+    says: Says,
+    wording: Wording,
+    language: Language,
+    examples: dict[str, str],
+) -> Iterator[Problem]:
+    """Blame, non-apologies, passive evasion, and promises nobody can keep without an eta."""
+    checks = [
+        ("non_apology", language.non_apology),
+        ("blame", language.blame),
+        ("passive", language.passive),
+    ]
+    if incident.eta is None and not incident.ended:
+        checks.append(("over_promise", language.over_promise))
+    for name in _TONE_FIELDS:
+        text = wording.fields.get(name)
+        if not text:
+            continue
+        plain = plain_apostrophes(text)
+        reported: list[tuple[int, int]] = []
+        for key, pattern in checks:
+            for match in pattern.finditer(plain):
+                # One fault, one warning: "mistakes were made" is a non-apology, not twice.
+                if any(match.start() < end and start < match.end() for start, end in reported):
+                    continue
+                reported.append(match.span())
+                yield says(
+                    key,
+                    (*wording.prefix, name),
+                    found=" ".join(match.group().split()),
+                    example=examples[key],
+                )

@@ -1,0 +1,151 @@
+"""The incident's texts: the FAQ's entries, what a translation carries, which fields hold words
+people read (a YAML comment cutting one is warned of: ``comment_problems``), and the most
+characters each may hold (``MAX_CHARACTERS``: ``too_long``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from broadcast.input.schema import BaseModel, ConfigDict, Field
+from broadcast.input.yamlfile import YamlDocument, dotted
+from broadcast.problems import Problem
+
+# The most characters each text may hold, in the incident and in its translations: several
+# times the longest we ship, and more than anyone reads on a phone in a crisis. Checked before
+# anything else, so a text pasted by mistake is refused at once instead of being measured,
+# rendered and split for minutes.
+MAX_CHARACTERS = {
+    "title": 200,  # an email subject and a page title: read at a glance
+    "headline": 1_000,  # against pasted text; preflight asks for one post on X (280)
+    "affected": 1_000,
+    "summary": 4_000,
+    "actions": 4_000,
+    "apology": 1_000,
+    "compensation": 1_000,
+    "offline": 300,  # said in the SMS and the call: a number, a radio, a place
+    "sign_off": 200,
+    "signed_by": 200,
+    "q": 300,  # a question of the FAQ
+    "a": 2_000,  # its answer
+    "link": 2_000,  # about the longest web address browsers and mail programs keep whole
+    "feedback_url": 2_000,
+    "correction": 1_000,  # what was wrong and what to do now
+}
+
+
+# Every other value (id, status, dates, durations, language, time zone) is a word or a date.
+MAX_OTHER_CHARACTERS = 200
+
+
+class FaqEntry(BaseModel):
+    """A frequent question, answered once for every channel and the contact centre."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    q: str = Field(min_length=1)
+    a: str = Field(min_length=1)
+
+
+# Text fields a translation carries; the others (dates, status, link...) are shared.
+TRANSLATED = (
+    "title",
+    "headline",
+    "affected",
+    "summary",
+    "actions",
+    "apology",
+    "compensation",
+    "correction",
+    "offline",
+    "sign_off",
+    "signed_by",
+)
+
+
+# Translated when given, yet not required of a translation: often a name, the same in any language.
+OPTIONAL_IN_TRANSLATION = ("sign_off",)
+
+
+class Translation(BaseModel):
+    """The incident's wording in another language (``translations: {en: {...}}``)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    title: str | None = None
+    headline: str | None = None
+    affected: str | None = None
+    summary: str | None = None
+    actions: str | None = None
+    apology: str | None = None
+    compensation: str | None = None
+    correction: str | None = None
+    offline: str | None = None
+    sign_off: str | None = None
+    signed_by: str | None = None
+    faq: list[FaqEntry] | None = None
+
+
+# The fields that hold words people read (a "#Mareuil" cut from one is a lost word).
+TEXT_FIELDS = frozenset({*TRANSLATED, "q", "a", "description"})
+
+
+# The same in channels.yaml: the organisation's name and contact, the email's signature.
+CONFIG_TEXT_FIELDS = frozenset({"organisation", "contact", "sign_off"})
+
+
+def comment_problems(
+    doc: YamlDocument | None, fields: frozenset[str] = TEXT_FIELDS
+) -> list[Problem]:
+    """A warning for each text written without quotes and followed by `` #...`` on its line:
+    YAML reads that as a comment, so "Coupure à #Mareuil" arrives as "Coupure à"."""
+    if doc is None:
+        return []
+    problems = []
+    for loc, (line, comment) in sorted(doc.comments.items(), key=lambda item: item[1][0]):
+        name = next((part for part in reversed(loc) if isinstance(part, str)), "")
+        if name not in fields:
+            continue
+        shown = comment if len(comment) <= 40 else comment[:39] + "…"
+        problems.append(
+            Problem(
+                f"the text stops before '{shown}': in YAML, a space then # starts a comment, "
+                f"so what follows is not part of {name}. To keep it, put the whole text in "
+                'double quotes ("..."); to mean a comment, move it to a line of its own',
+                doc.path,
+                line,
+                dotted(loc),
+                severity="warning",
+            )
+        )
+    return problems
+
+
+def texts_too_long(value: Any, loc: tuple[str | int, ...], doc: YamlDocument) -> list[Problem]:
+    """A problem for each text longer than its field allows (``MAX_CHARACTERS``)."""
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in texts_too_long(item, (*loc, key), doc)]
+    if isinstance(value, list):
+        return [
+            p for index, item in enumerate(value) for p in texts_too_long(item, (*loc, index), doc)
+        ]
+    if not isinstance(value, str):
+        return []
+    name = next((part for part in reversed(loc) if isinstance(part, str)), "")
+    limit = MAX_CHARACTERS.get(name, MAX_OTHER_CHARACTERS)
+    if len(value) <= limit:
+        return []
+    if name in ("link", "feedback_url"):
+        hint = "nobody can follow a web address this long"
+    elif name in MAX_CHARACTERS:
+        hint = "keep the essential here; the details belong on the page the link points to"
+    else:
+        hint = "this field holds a word, a date or a code, not a text"
+    return [
+        Problem(
+            f"{len(value):,} characters, but this field holds at most {limit:,}; {hint}",
+            doc.path,
+            doc.line_of(loc),
+            dotted(loc),
+        )
+    ]
