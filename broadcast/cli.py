@@ -17,8 +17,8 @@ from typer.core import TyperCommand
 
 from broadcast import __version__, api
 from broadcast.api import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_DELIVERY_FAILED, EXIT_OK
-from broadcast.problems import InputError, Problem
 from broadcast.output import JsonWriter, TerminalWriter, writer_for
+from broadcast.problems import InputError, Problem
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_BUSY", "EXIT_DELIVERY_FAILED", "EXIT_OK", "app", "main"]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from broadcast.api import _prepare
+from broadcast.api.previews import _prepare
 from broadcast.cli import app
 from broadcast.terminal.preview import show_preview
 from tests.conftest import NOW, write

@@ -1,0 +1,80 @@
+"""The library under the ``broadcast`` command: validate, preview, send, approve, tick,
+status, reconcile and report an incident, each returning a result that carries what the
+command shows (``to_json()`` is its ``--json`` document) and the exit code it means::
+
+    import broadcast
+
+    shown = broadcast.preview(Path("incident.yaml"), Path("channels.yaml"))
+    if shown.plan.ok:
+        sent = broadcast.send(Path("incident.yaml"), Path("channels.yaml"))
+        print(sent.kind, sent.exit_code, sent.to_json()["sent"])
+
+Nothing here prints. A user's mistake (a file, the clock, a ledger that cannot be opened) is
+an ``InputError`` naming file, line and field; a send's own refusals (busy, a machine fault)
+are results, so that a caller sending many incidents (``tick``) goes on. A caller that wants
+to watch a send (its progress, a question before it goes) hands in a ``SendWatch``.
+
+Each operation imports the stages it needs when it runs: a preview must not load the sending
+machinery or a provider's SDK (tests/test_cli.py counts what it loads), so importing this
+package costs next to nothing.
+"""
+
+from pathlib import Path
+
+from broadcast.api.approvals import Approved, Approving, approve, to_approve
+from broadcast.api.clock import clock
+from broadcast.api.exits import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_DELIVERY_FAILED, EXIT_OK
+from broadcast.api.previews import DryRun, Preview, dry_run, preview, validate
+from broadcast.api.records import (
+    Reconciled,
+    Report,
+    Status,
+    check_report_output,
+    reconcile,
+    report,
+    save_report,
+    status,
+)
+from broadcast.api.sends import Answer, QuietWatch, SendWatch, Sent, Tick, send, tick
+
+
+def init(directory: Path, *, force: bool = False, sector: str | None = None) -> list[Path]:
+    """Write a starter channels.yaml, the templates, recipients and example incidents (a
+    sector's ready set with ``sector``); the files written."""
+    from broadcast.starter import write_starter
+
+    return write_starter(directory, force=force, sector=sector)
+
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_BUSY",
+    "EXIT_DELIVERY_FAILED",
+    "EXIT_OK",
+    "Answer",
+    "Approved",
+    "Approving",
+    "DryRun",
+    "Preview",
+    "QuietWatch",
+    "Reconciled",
+    "Report",
+    "SendWatch",
+    "Sent",
+    "Status",
+    "Tick",
+    "approve",
+    "check_report_output",
+    "clock",
+    "dry_run",
+    "init",
+    "preview",
+    "reconcile",
+    "report",
+    "save_report",
+    "send",
+    "status",
+    "tick",
+    "to_approve",
+    "validate",
+]
