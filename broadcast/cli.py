@@ -223,59 +223,65 @@ ContinueOpt = Annotated[
     ),
 ]
 
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Render and check everything; send nothing.")
+]
+ResendOpt = Annotated[
+    bool,
+    typer.Option(
+        "--resend-uncertain",
+        help="Also re-send deliveries a killed run left uncertain (they may arrive twice).",
+    ),
+]
+LedgerLostOpt = Annotated[
+    bool,
+    typer.Option(
+        "--ledger-lost",
+        help="The ledger was lost: send the current version to everyone again, though "
+        "traces show the incident was sent before.",
+    ),
+]
+SenderKeyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--key",
+        help="Sign as the sender with this SSH private key, for approval.allowed_signers "
+        "(default: $BROADCAST_SIGNING_KEY).",
+        show_default=False,
+        dir_okay=False,
+        metavar="FILE",
+    ),
+]
+OtherLedgerOpt = Annotated[
+    bool,
+    typer.Option(
+        "--other-ledger",
+        help="Another ledger of this machine (another folder or --state) sent this "
+        "incident first: this one takes it over, and everyone gets the current version "
+        "from it.",
+    ),
+]
+
 
 @app.command(cls=PlainUsageCommand)
 def send(
     incident: IncidentArg,
     config: ConfigOpt = None,
     channel: ChannelOpt = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Render and check everything; send nothing.")
-    ] = False,
+    dry_run: DryRunOpt = False,
     yes: YesOpt = False,
     as_json: JsonOpt = False,
     state: StateOpt = None,
-    resend_uncertain: Annotated[
-        bool,
-        typer.Option(
-            "--resend-uncertain",
-            help="Also re-send deliveries a killed run left uncertain (they may arrive twice).",
-        ),
-    ] = False,
+    resend_uncertain: ResendOpt = False,
     lock_timeout: LockOpt = 30.0,
     log_file: LogOpt = None,
     continue_incident: ContinueOpt = False,
     strict: StrictOpt = False,
-    ledger_lost: Annotated[
-        bool,
-        typer.Option(
-            "--ledger-lost",
-            help="The ledger was lost: send the current version to everyone again, though "
-            "traces show the incident was sent before.",
-        ),
-    ] = False,
+    ledger_lost: LedgerLostOpt = False,
     as_name: AsOpt = None,
-    key: Annotated[
-        Path | None,
-        typer.Option(
-            "--key",
-            help="Sign as the sender with this SSH private key, for approval.allowed_signers "
-            "(default: $BROADCAST_SIGNING_KEY).",
-            show_default=False,
-            dir_okay=False,
-            metavar="FILE",
-        ),
-    ] = None,
+    key: SenderKeyOpt = None,
     exercise: ExerciseOpt = False,
-    other_ledger: Annotated[
-        bool,
-        typer.Option(
-            "--other-ledger",
-            help="Another ledger of this machine (another folder or --state) sent this "
-            "incident first: this one takes it over, and everyone gets the current version "
-            "from it.",
-        ),
-    ] = False,
+    other_ledger: OtherLedgerOpt = False,
 ) -> None:
     """Send the incident on every channel (or the --channel ones); safe to repeat from cron.
 
@@ -431,7 +437,7 @@ def approve(
         writer.approved(api.approve(approving, key=key, state=state))
 
 
-def _approval_confirmed(approving: api.Approving, writer: JsonWriter | TerminalWriter) -> bool:
+def _approval_confirmed(approving: "api.Approving", writer: JsonWriter | TerminalWriter) -> bool:
     if not writer.confirm_asked():
         raise InputError(
             [

@@ -15,27 +15,65 @@ are results, so that a caller sending many incidents (``tick``) goes on. A calle
 to watch a send (its progress, a question before it goes) hands in a ``SendWatch``.
 
 Each operation imports the stages it needs when it runs: a preview must not load the sending
-machinery or a provider's SDK (tests/test_cli.py counts what it loads), so importing this
-package costs next to nothing.
+machinery or a provider's SDK (tests/test_cli.py counts what it loads), and this package
+loads each operation's module when its first name is asked for, so importing it costs next to
+nothing.
 """
 
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from broadcast.api.approvals import Approved, Approving, approve, to_approve
-from broadcast.api.clock import clock
 from broadcast.api.exits import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_DELIVERY_FAILED, EXIT_OK
-from broadcast.api.previews import DryRun, Preview, dry_run, preview, validate
-from broadcast.api.records import (
-    Reconciled,
-    Report,
-    Status,
-    check_report_output,
-    reconcile,
-    report,
-    save_report,
-    status,
-)
-from broadcast.api.sends import Answer, QuietWatch, SendWatch, Sent, Tick, send, tick
+
+if TYPE_CHECKING:
+    from broadcast.api.approvals import Approved, Approving, approve, to_approve
+    from broadcast.api.clock import clock
+    from broadcast.api.previews import DryRun, Preview, dry_run, preview, validate
+    from broadcast.api.records import (
+        Reconciled,
+        Report,
+        Status,
+        check_report_output,
+        reconcile,
+        report,
+        save_report,
+        status,
+    )
+    from broadcast.api.sends import Answer, QuietWatch, SendWatch, Sent, Tick, send, tick
+
+# Where each name lives. A command loads only its operation's module when it first calls it:
+# a preview pays nothing for the sending, approving or reporting ones.
+_HOMES = {
+    **dict.fromkeys(["Approved", "Approving", "approve", "to_approve"], "approvals"),
+    "clock": "clock",
+    **dict.fromkeys(["DryRun", "Preview", "dry_run", "preview", "validate"], "previews"),
+    **dict.fromkeys(
+        [
+            "Reconciled",
+            "Report",
+            "Status",
+            "check_report_output",
+            "reconcile",
+            "report",
+            "save_report",
+            "status",
+        ],
+        "records",
+    ),
+    **dict.fromkeys(["Answer", "QuietWatch", "Sent", "SendWatch", "Tick", "send", "tick"], "sends"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'broadcast.api' has no attribute {name!r}")
+    # __import__, as an import statement does: ``-X importtime`` then counts the module.
+    __import__(f"broadcast.api.{home}")
+    value = getattr(sys.modules[f"broadcast.api.{home}"], name)
+    globals()[name] = value  # found once
+    return value
 
 
 def init(directory: Path, *, force: bool = False, sector: str | None = None) -> list[Path]:
