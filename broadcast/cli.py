@@ -438,7 +438,7 @@ def approve(
 
 
 def _approval_confirmed(approving: "api.Approving", writer: JsonWriter | TerminalWriter) -> bool:
-    if not writer.confirm_asked():
+    if not writer.can_ask():
         raise InputError(
             [
                 Problem(

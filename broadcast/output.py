@@ -53,7 +53,7 @@ class Writer:
 
         show_init(directory, written)
 
-    def confirm_asked(self) -> bool:
+    def can_ask(self) -> bool:
         """Whether a question can be asked: a person at a terminal, in and out."""
         return sys.stdin.isatty() and sys.stdout.isatty()
 
@@ -91,7 +91,7 @@ class JsonWriter(Writer):
     def about_to_send(self, run: SendRun, ask: bool) -> Answer:
         if not ask:
             return "send"
-        if not self.confirm_asked():
+        if not self.can_ask():
             self.no_one_to_ask()
             return "cannot ask"
         from broadcast.terminal.sending import confirm_send
@@ -202,7 +202,7 @@ class TerminalWriter(Writer):
     def about_to_send(self, run: SendRun, ask: bool) -> Answer:
         from broadcast.terminal.sending import confirm_send, show_decision
 
-        if ask and not self.confirm_asked():
+        if ask and not self.can_ask():
             self.no_one_to_ask()
             return "cannot ask"
         show_decision(run, run.incident_path)
