@@ -157,12 +157,14 @@ def test_tick_gives_every_incidents_result(in_world: World) -> None:
 
 def test_the_operations_load_only_when_used() -> None:
     """``import broadcast`` (and so ``python -m broadcast``) pays nothing for the library's
-    operations; ``broadcast.report`` stays the report stage's package."""
+    operations, and asking for one loads only its own module (a preview's, not a send's);
+    ``broadcast.report`` stays the report stage's package."""
     probe = (
         "import sys, broadcast\n"
         "print('broadcast.api' in sys.modules)\n"
         "broadcast.preview\n"
-        "print('broadcast.api' in sys.modules, 'broadcast.delivery.sending' in sys.modules)\n"
+        "print('broadcast.api' in sys.modules, 'broadcast.api.sends' in sys.modules,\n"
+        "      'broadcast.delivery.sending' in sys.modules)\n"
         "import broadcast.report.status\n"
         "print(type(broadcast.report).__name__, broadcast.post_incident_report.__name__)\n"
     )
@@ -174,4 +176,4 @@ def test_the_operations_load_only_when_used() -> None:
         timeout=60,
         check=True,
     )
-    assert done.stdout.split("\n")[:3] == ["False", "True False", "module report"]
+    assert done.stdout.split("\n")[:3] == ["False", "True False False", "module report"]
