@@ -177,3 +177,18 @@ def test_the_operations_load_only_when_used() -> None:
         check=True,
     )
     assert done.stdout.split("\n")[:3] == ["False", "True False False", "module report"]
+
+
+def test_tick_sends_neither_of_two_files_sharing_an_id(in_world: World) -> None:
+    world = in_world
+    folder = world.folder / "incidents"
+    folder.mkdir()
+    (world.folder / "incident.yaml").rename(folder / "a.yaml")
+    (folder / "b.yaml").write_bytes((folder / "a.yaml").read_bytes())
+    done = broadcast.tick(folder, world.folder / "channels.yaml")
+    assert sorted((s.incident.name, s.kind) for s in done.sent) == [
+        ("a.yaml", "shared id"),
+        ("b.yaml", "shared id"),
+    ]
+    assert done.exit_code == 2
+    assert world.twilio.messages() == []

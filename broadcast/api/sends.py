@@ -74,6 +74,7 @@ SentKind = Literal[
     "cannot ask",  # asking was needed and there is no one to ask
     "sent",  # the deliveries ran
     "not its id",  # the ledger says this file may not speak for its id
+    "shared id",  # tick: another file of the folder has the same id (neither is sent)
     "busy",  # another run holds the incident
     "fault",  # a fault of the machine or a lost ledger
     "crashed",  # an error of ours, in one incident of a tick
@@ -459,7 +460,7 @@ def tick(
     if clashes:
         watch.clashes(list(clashes.values()))
     done = [
-        Sent(path, "refused", EXIT_BAD_INPUT, {"problems": [clash.to_json()]}, problems=[clash])
+        Sent(path, "shared id", EXIT_BAD_INPUT, {"problems": [clash.to_json()]}, problems=[clash])
         for path, clash in clashes.items()
     ]
     for path in files:
