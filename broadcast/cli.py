@@ -17,7 +17,7 @@ from typer.core import TyperCommand
 
 from broadcast import __version__, api
 from broadcast.api import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_DELIVERY_FAILED, EXIT_OK
-from broadcast.output import JsonWriter, TerminalWriter, writer_for
+from broadcast.output import Writer, writer_for
 from broadcast.problems import InputError, Problem
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_BUSY", "EXIT_DELIVERY_FAILED", "EXIT_OK", "app", "main"]
@@ -70,7 +70,7 @@ def _print_version(value: bool) -> None:
 # for them (see _no_cycle_collection).
 _START_UP_ONLY = frozenset({"preview", "validate"})
 # Commands that send: their start-up runs without the collector too, which comes back when
-# the deliveries start (see _run_send).
+# the deliveries start (see broadcast/api/sends.py).
 _SENDS = frozenset({"send", "retry", "tick"})
 
 
@@ -437,7 +437,7 @@ def approve(
         writer.approved(api.approve(approving, key=key, state=state))
 
 
-def _approval_confirmed(approving: "api.Approving", writer: JsonWriter | TerminalWriter) -> bool:
+def _approval_confirmed(approving: "api.Approving", writer: Writer) -> bool:
     if not writer.can_ask():
         raise InputError(
             [
@@ -543,7 +543,7 @@ def init(
 
 
 @contextmanager
-def _said(writer: JsonWriter | TerminalWriter) -> Iterator[None]:
+def _said(writer: Writer) -> Iterator[None]:
     """A user's mistake, met at any step of a command: said (file, line, field) on standard
     error, exit 2, no traceback."""
     try:
