@@ -20,15 +20,16 @@ loads each operation's module when its first name is asked for, so importing it 
 nothing.
 """
 
+import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from broadcast.api.exits import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_DELIVERY_FAILED, EXIT_OK
+from broadcast.problems import InputError, Problem
 
 if TYPE_CHECKING:
     from broadcast.api.approvals import Approved, Approving, approve, to_approve
-    from broadcast.api.clock import clock
     from broadcast.api.previews import DryRun, Preview, dry_run, preview, validate
     from broadcast.api.records import (
         Reconciled,
@@ -42,11 +43,31 @@ if TYPE_CHECKING:
     )
     from broadcast.api.sends import Answer, QuietWatch, SendWatch, Sent, Tick, send, tick
 
+# What a result's ``exit_code`` means, for scripts and cron.
+EXIT_OK = 0  # done
+EXIT_DELIVERY_FAILED = 1  # a delivery failed, or may have (uncertain)
+EXIT_BAD_INPUT = 2  # bad input: nothing was sent
+EXIT_BUSY = 3  # another run holds the incident
+
+
+def clock() -> datetime:
+    """The clock; ``BROADCAST_NOW`` pins it (tests, replays, reproducible previews)."""
+    pinned = os.environ.get("BROADCAST_NOW")
+    if pinned:
+        try:
+            moment = datetime.fromisoformat(pinned)
+        except ValueError:
+            raise InputError(
+                [Problem(f"BROADCAST_NOW='{pinned}' is not an ISO date and time")]
+            ) from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
 # Where each name lives. A command loads only its operation's module when it first calls it:
 # a preview pays nothing for the sending, approving or reporting ones.
 _HOMES = {
     **dict.fromkeys(["Approved", "Approving", "approve", "to_approve"], "approvals"),
-    "clock": "clock",
     **dict.fromkeys(["DryRun", "Preview", "dry_run", "preview", "validate"], "previews"),
     **dict.fromkeys(
         [

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from broadcast.api.clock import clock
+from broadcast.api import clock
 from broadcast.api.previews import previous_wording
 from broadcast.problems import InputError, Problem
 

@@ -10,8 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from broadcast.api.clock import clock
-from broadcast.api.exits import EXIT_DELIVERY_FAILED, EXIT_OK
+from broadcast.api import EXIT_DELIVERY_FAILED, EXIT_OK, clock
 from broadcast.problems import InputError, Problem
 
 if TYPE_CHECKING:
