@@ -7,7 +7,8 @@ command shows (``to_json()`` is its ``--json`` document) and the exit code it me
     shown = broadcast.preview(Path("incident.yaml"), Path("channels.yaml"))
     if shown.plan.ok:
         sent = broadcast.send(Path("incident.yaml"), Path("channels.yaml"))
-        print(sent.kind, sent.exit_code, sent.to_json()["sent"])
+        print(sent.kind, sent.exit_code)  # "sent" 0, "nothing" 0, "busy" 3...
+        print(broadcast.status(Path("incident.yaml"), Path("channels.yaml")).to_json())
 
 Nothing here prints. A user's mistake (a file, the clock, a ledger that cannot be opened) is
 an ``InputError`` naming file, line and field; a send's own refusals (busy, a machine fault)
