@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from broadcast.cli import _prepare, app
+from broadcast.api.previews import _prepare
+from broadcast.cli import app
 from broadcast.terminal.preview import show_preview
 from tests.conftest import NOW, write
 

@@ -108,3 +108,34 @@ def test_warnings_are_said_on_a_real_send_and_written_to_the_cron_log(world: Wor
         "translations.en.headline",
         "phone",
     ]
+
+
+CLI = Path(__file__).resolve().parent.parent / "broadcast" / "cli.py"
+
+
+def test_the_command_line_is_thin() -> None:
+    """broadcast/cli.py parses arguments, calls broadcast.api and hands the results to the
+    writer chosen when the command starts (broadcast/output.py): it imports no terminal view,
+    branches on no --json, and stays small enough to read."""
+    import ast
+
+    text = CLI.read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    views = [
+        f"line {node.lineno}: {node.module}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("broadcast.terminal")
+    ]
+    json_branches = [
+        f"line {node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If | ast.IfExp)
+        and any(isinstance(n, ast.Name) and n.id == "as_json" for n in ast.walk(node.test))
+    ]
+    long_functions = [
+        f"{node.name}: {node.end_lineno - node.lineno + 1} lines"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef) and node.end_lineno - node.lineno + 1 > 80
+    ]
+    assert (views, json_branches, long_functions) == ([], [], [])
+    assert len(text.splitlines()) <= 600
