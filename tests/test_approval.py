@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from broadcast.ledger.sqlite import Contact
-from tests.conftest import NOW, at
+from tests.conftest import NOW, at, ssh_keygen
 from tests.test_ledger import LedgerMaker, open_ledger  # noqa: F401 (a fixture)
 from tests.world import PHONES, World, edit
 
@@ -139,7 +139,7 @@ def test_approve_without_a_terminal_needs_yes(world: World) -> None:
 def keypair(folder: Path, name: str) -> Path:
     key = folder / name
     subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)],
+        [ssh_keygen(), "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)],
         check=True,
         capture_output=True,
     )
