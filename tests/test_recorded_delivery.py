@@ -31,6 +31,7 @@ from tests.conftest import NOW, at, write
 from tests.peers.base import Delay, ServerError
 from tests.peers.fixtures import make_twilio_client
 from tests.test_correction import cancel
+from tests.test_maybe_sent import set_option
 from tests.test_voice_fallback import said, with_voice
 from tests.world import PHONES, SECRETS, World
 
@@ -137,7 +138,10 @@ def start(world: World, *args: str) -> subprocess.Popen[str]:
 
 def kill_while_waiting_for(world: World, number: str, *args: str) -> None:
     """Start a send whose answer for ``number`` Twilio holds, and kill -9 it once Twilio has
-    created what it asked for: the ledger says ``sending``, Twilio holds the resource."""
+    created what it asked for: the ledger says ``sending``, Twilio holds the resource. The
+    channel's timeout is 5 s: the re-run's lookup trusts "not found" 15 s (2 x 5 + 5) after the
+    attempt began, not 35."""
+    set_option(world, args[args.index("--channel") + 1], "timeout: 5")
     world.twilio.hold_first_answer_to(number, seconds=30)
     process = start(world, *args)
     deadline = time.monotonic() + 30
@@ -337,7 +341,7 @@ def test_kill_9_at_random_then_every_contact_edited_still_one_sms_each(world: Wo
     config.write_text(
         config.read_text().replace(
             "    rate: unlimited\n",
-            "    rate: unlimited\n    concurrency: 8\n    personalise: true\n",
+            "    rate: unlimited\n    concurrency: 8\n    personalise: true\n    timeout: 5\n",
             1,
         )
     )
