@@ -19,6 +19,9 @@ from tests.conftest import NOW, at, ssh_keygen
 from tests.test_ledger import LedgerMaker, open_ledger  # noqa: F401 (a fixture)
 from tests.world import PHONES, World, edit
 
+# The slow tier (tests/conftest.py): approve-and-send cycles, seconds each.
+pytestmark = pytest.mark.slow
+
 
 def require_approval(world: World, rule: str = "{required: true}") -> None:
     path = world.folder / "channels.yaml"

@@ -20,6 +20,9 @@ import pytest
 from tests.conftest import NOW, write
 from tests.world import SECRETS, World
 
+# The slow tier (tests/conftest.py): kill -9, overlapping runs, Ctrl-C on real sends of 2,000.
+pytestmark = pytest.mark.slow
+
 # Marked ``both_engines``: the tests that also run on a PostgreSQL ledger (kill -9 then a
 # plain re-run, two overlapping runs); the others take minutes and test this host's own part.
 

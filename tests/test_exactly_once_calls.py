@@ -20,9 +20,14 @@ import sys
 import time
 from collections import Counter
 
+import pytest
+
 from tests.conftest import NOW, write
 from tests.test_voice_fallback import LANDLINE, with_voice
 from tests.world import PHONES, SECRETS, World
+
+# The slow tier (tests/conftest.py): kill -9 during 1,000 calls, lookups that wait for the provider.
+pytestmark = pytest.mark.slow
 
 
 def call_lookups(world: World) -> int:

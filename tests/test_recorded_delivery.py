@@ -35,6 +35,9 @@ from tests.test_maybe_sent import set_option
 from tests.test_voice_fallback import said, with_voice
 from tests.world import PHONES, SECRETS, World
 
+# The slow tier (tests/conftest.py): kill -9 on real processes, lookups that wait for the provider.
+pytestmark = pytest.mark.slow
+
 CAMILLE, KARIM = "+33612345678", "+33612345679"
 
 
