@@ -17,7 +17,8 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-from collections.abc import Iterator
+import sys
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -247,14 +248,36 @@ def recipient_key_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+class Missing(pytest.skip.Exception):
+    """A skip for lack of software the README's test command cannot install (``missing``)."""
+
+    def __init__(self, why: str, where: tuple[str, int]) -> None:
+        super().__init__(why)
+        self.where = where
+
+
 def missing(part: str, why: str) -> None:
-    """Skip for lack of ``part`` (``browser``, ``postgres``, ``ssh-keygen``) in one line saying
-    how to get it, or fail where ``BROADCAST_TESTS_REQUIRE`` names it: ``.ci/run`` installs them
-    and sets it, so CI never passes by skipping what it should have run."""
+    """Skip for lack of ``part`` (``browser``, ``postgres``, ``ssh-keygen``, ``openssl``) in one
+    line saying how to get it, or fail where ``BROADCAST_TESTS_REQUIRE`` names it: ``.ci/run``
+    installs them and sets it, so CI never passes by skipping what it should have run. The
+    skip is said at the line that called this, so the run's summary folds every test it
+    skipped into that one line (``pytest_runtest_makereport``), not one per test."""
     required = {p.strip() for p in os.environ.get("BROADCAST_TESTS_REQUIRE", "").split(",")}
     if part in required:
         pytest.fail(why, pytrace=False)
-    pytest.skip(why)
+    caller = sys._getframe(1)
+    raise Missing(why, (caller.f_code.co_filename, caller.f_lineno))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.skipped and call.excinfo is not None and isinstance(call.excinfo.value, Missing):
+        path, line = call.excinfo.value.where
+        report.longrepr = (path, line, f"Skipped: {call.excinfo.value.msg}")
+    return report
 
 
 def ssh_keygen() -> str:

@@ -8,6 +8,7 @@ with the real hooks of tests/conftest.py."""
 
 from __future__ import annotations
 
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,10 @@ STAND_INS = """
 import pytest
 
 from tests.conftest import (  # the tiers, as the real suite has them
+    missing,
     pytest_addoption,
     pytest_collection_modifyitems,
+    pytest_runtest_makereport,
     pytest_terminal_summary,
 )
 
@@ -44,6 +47,11 @@ def postgres_ledger():
 @pytest.fixture(params=["sqlite", "postgresql"])
 def ledger_engine(request):
     return request.param
+
+
+@pytest.fixture(scope="session")
+def gadget():
+    missing("gadget", "the gadget tests need a gadget: apt-get install gadget")
 """
 
 TESTS = """
@@ -137,6 +145,22 @@ def test_a_test_named_by_its_id_runs_whatever_its_tier(suite: pytest.Pytester) -
     assert passed == {"test_soak", "test_engines[sqlite]", "test_engines[postgresql]"}
     passed, _ = ran(suite, "test_suite.py")  # a file: its fast tests
     assert passed == {"test_logic", "test_engines[sqlite]"}
+
+
+def test_what_is_missing_is_one_line_for_all_the_tests_it_skips(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BROADCAST_TESTS_REQUIRE", raising=False)
+    suite.makepyfile(
+        test_gadget="def test_a(gadget):\n    pass\n\n\ndef test_b(gadget):\n    pass\n"
+    )
+    _, result = ran(suite, "test_gadget.py", "-ra")
+    result.assert_outcomes(skipped=2)
+    (said,) = [line for line in result.outlines if line.startswith("SKIPPED")]
+    assert fnmatch(said, "SKIPPED [[]2] conftest.py:*: the gadget tests need a gadget: apt-get *")
+    monkeypatch.setenv("BROADCAST_TESTS_REQUIRE", "gadget")  # CI: it must be there
+    _, result = ran(suite, "test_gadget.py")
+    result.assert_outcomes(errors=2)
 
 
 def test_the_tier_fixtures_are_the_real_ones() -> None:
