@@ -1,23 +1,127 @@
-"""Shared fixtures: a small project on disk (channels.yaml, recipients, incident) in tmp_path."""
+"""Shared fixtures: a small project on disk (channels.yaml, recipients, incident) in tmp_path;
+and the test tiers.
+
+The tiers: ``python -m pytest`` runs the fast one, the developer's inner loop (pure logic,
+renderings, the CLI against the local peers), in a minute or two. Three more are left out
+unless asked for, each a marker: ``slow`` (real processes held for long, kill -9, soaks, the
+matrix, long waits: marked by hand on the tests that are), ``browser`` (a real Chromium) and
+``postgres`` (a real PostgreSQL server), both given here to every test that uses such a
+fixture, so a new test is in the right tier without anyone listing it. ``--all`` runs every
+tier (CI: ``.ci/run``); an explicit ``-m`` chooses as pytest users expect (``-m browser`` runs
+the browser tier, ``-m 'not slow'`` everything but the slow one); a test named by its id
+(``file.py::test``) runs whatever its tier.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
 import stat
-from collections.abc import Iterator
+import sys
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 # Real local peers (Twilio and X APIs on 127.0.0.1) as fixtures: twilio_server, x_server, ...
-pytest_plugins = ["tests.peers.fixtures", "tests.browser", "tests.world", "tests.postgres_server"]
+# pytester: test_tiers runs the tiers' hooks on a small suite of its own.
+pytest_plugins = [
+    "tests.peers.fixtures",
+    "tests.browser",
+    "tests.world",
+    "tests.postgres_server",
+    "pytester",
+]
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "panne-nord.yaml"
 # 09:40 in Paris on the day of the example outage.
 NOW = datetime(2026, 11, 22, 8, 40, tzinfo=UTC)
+
+
+# The fixtures whose tests are in a tier (see the module's docstring): a test using one, even
+# through another fixture, is marked so. A test parametrized by engine (``ledger_engine`` in a
+# ``both_engines`` module, ``open_ledger`` in test_ledger) asks for the cluster only when its
+# parameter is PostgreSQL's name (``tests.postgres_server.ENGINES``): that parameter marks it.
+BROWSER_FIXTURES = frozenset({"browser", "page", "page_errors", "axe_available"})
+POSTGRES_FIXTURES = frozenset({"postgres_cluster", "postgres_ledger"})
+POSTGRES_ENGINE = "postgresql"
+TIERS = ("slow", "browser", "postgres")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--all",
+        action="store_true",
+        dest="all_tiers",
+        help="run every tier of tests: the fast one and the slow, browser and postgres ones "
+        "(CI does; without it, and without -m, only the fast tier runs)",
+    )
+
+
+def _tier_markers(item: pytest.Item) -> list[str]:
+    used = set(getattr(item, "fixturenames", ()))
+    callspec = getattr(item, "callspec", None)
+    parameters = callspec.params.values() if callspec is not None else ()
+    tiers = []
+    if used & BROWSER_FIXTURES:
+        tiers.append("browser")
+    if used & POSTGRES_FIXTURES or any(value == POSTGRES_ENGINE for value in parameters):
+        tiers.append("postgres")
+    return tiers
+
+
+# Before pytest's own -m deselection (tryfirst): it must see the markers given here.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with its tiers; then, unless ``--all`` or ``-m`` says otherwise, leave
+    out the slow, browser and postgres tiers (a test named by its id stays)."""
+    for item in items:
+        for tier in _tier_markers(item):
+            item.add_marker(tier)
+    if config.getoption("all_tiers") or config.getoption("markexpr"):
+        return
+    named = {arg for arg in config.args if "::" in arg}
+    kept, left_out = [], []
+    for item in items:
+        tiers = [tier for tier in TIERS if item.get_closest_marker(tier)]
+        if tiers and not _named(item, named):
+            left_out.append(item)
+        else:
+            kept.append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+        config.stash[_LEFT_OUT] = {
+            tier: sum(1 for item in left_out if item.get_closest_marker(tier)) for tier in TIERS
+        }
+
+
+def _named(item: pytest.Item, named: set[str]) -> bool:
+    """Whether the command line named ``item`` (or the test it is a parameter of) by its id."""
+    if not named:
+        return False
+    ids = {item.nodeid, item.nodeid.split("[", 1)[0]}
+    return any(
+        arg.rstrip("/") == node or node.endswith("/" + arg) or arg.endswith(node)
+        for arg in named
+        for node in ids
+    )
+
+
+_LEFT_OUT = pytest.StashKey[dict[str, int]]()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line saying which tiers the default run left out, and how to run them."""
+    left_out = terminalreporter.config.stash.get(_LEFT_OUT, None)
+    if left_out:
+        counts = ", ".join(f"{tier} {count}" for tier, count in left_out.items() if count)
+        terminalreporter.write_line(
+            f"fast tier only: left out {counts}; python -m pytest --all runs every tier, "
+            "-m browser (or slow, postgres) one of them"
+        )
 
 
 @pytest.fixture
@@ -144,14 +248,49 @@ def recipient_key_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+class Missing(pytest.skip.Exception):
+    """A skip for lack of software the README's test command cannot install (``missing``)."""
+
+    def __init__(self, why: str, where: tuple[str, int]) -> None:
+        super().__init__(why)
+        self.where = where
+
+
 def missing(part: str, why: str) -> None:
-    """Skip for lack of ``part`` (``browser``, ``postgres``) in one line saying how to get it,
-    or fail where ``BROADCAST_TESTS_REQUIRE`` names it: ``.ci/run`` installs both and sets it,
-    so CI never passes by skipping what it should have run."""
+    """Skip for lack of ``part`` (``browser``, ``postgres``, ``ssh-keygen``, ``openssl``) in one
+    line saying how to get it, or fail where ``BROADCAST_TESTS_REQUIRE`` names it: ``.ci/run``
+    installs them and sets it, so CI never passes by skipping what it should have run. The
+    skip is said at the line that called this, so the run's summary folds every test it
+    skipped into that one line (``pytest_runtest_makereport``), not one per test."""
     required = {p.strip() for p in os.environ.get("BROADCAST_TESTS_REQUIRE", "").split(",")}
     if part in required:
         pytest.fail(why, pytrace=False)
-    pytest.skip(why)
+    caller = sys._getframe(1)
+    raise Missing(why, (caller.f_code.co_filename, caller.f_lineno))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.skipped and call.excinfo is not None and isinstance(call.excinfo.value, Missing):
+        path, line = call.excinfo.value.where
+        report.longrepr = (path, line, f"Skipped: {call.excinfo.value.msg}")
+    return report
+
+
+def ssh_keygen() -> str:
+    """OpenSSH's ssh-keygen (signed approvals are made and checked with it), or a skip saying
+    how to get it: the README's test command cannot install it."""
+    found = shutil.which("ssh-keygen")
+    if found is None:
+        missing(
+            "ssh-keygen",
+            "the signed approval tests need OpenSSH's ssh-keygen: apt-get install "
+            "openssh-client (.ci/run does)",
+        )
+    return str(found)
 
 
 @pytest.fixture(autouse=True)

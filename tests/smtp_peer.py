@@ -34,6 +34,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
+from tests.conftest import missing
+
 LOOPBACK_HOST = "127.0.0.1"
 USERNAME = "alertes@example.com"
 PASSWORD = "s3cret-pa55"
@@ -68,7 +70,7 @@ def make_certificate(folder: Path, name: str = "server") -> Certificate:
     """Write ``name.pem`` and ``name.key`` in ``folder`` with the ``openssl`` command."""
     openssl = shutil.which("openssl")
     if openssl is None:
-        raise RuntimeError("the TLS tests need the openssl command (apt-get install openssl)")
+        missing("openssl", "the TLS tests need the openssl command: apt-get install openssl")
     folder.mkdir(parents=True, exist_ok=True)
     cert_file, key_file = folder / f"{name}.pem", folder / f"{name}.key"
     subprocess.run(

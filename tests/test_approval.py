@@ -15,9 +15,12 @@ from pathlib import Path
 import pytest
 
 from broadcast.ledger.sqlite import Contact
-from tests.conftest import NOW, at
+from tests.conftest import NOW, at, ssh_keygen
 from tests.test_ledger import LedgerMaker, open_ledger  # noqa: F401 (a fixture)
 from tests.world import PHONES, World, edit
+
+# The slow tier (tests/conftest.py): approve-and-send cycles, seconds each.
+pytestmark = pytest.mark.slow
 
 
 def require_approval(world: World, rule: str = "{required: true}") -> None:
@@ -139,7 +142,7 @@ def test_approve_without_a_terminal_needs_yes(world: World) -> None:
 def keypair(folder: Path, name: str) -> Path:
     key = folder / name
     subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)],
+        [ssh_keygen(), "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)],
         check=True,
         capture_output=True,
     )

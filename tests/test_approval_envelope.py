@@ -8,9 +8,14 @@ headers bob saw. Every channel type names the fields that address it.
 
 from __future__ import annotations
 
+import pytest
+
 from broadcast.input.config import CHANNEL_TYPES
 from tests.test_approval import nothing_sent, require_approval, said
 from tests.world import PHONES, World
+
+# The slow tier (tests/conftest.py): approve-and-send cycles, seconds each.
+pytestmark = pytest.mark.slow
 
 SPOOFED_FROM = 'from: "Préfecture du Nord - URGENCE <alertes@example.com>"'
 

@@ -9,9 +9,14 @@ saying to update the file and approve again.
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import at
 from tests.test_approval import nothing_sent, require_approval, said
 from tests.world import PHONES, World, edit
+
+# The slow tier (tests/conftest.py): approve-and-send cycles, seconds each.
+pytestmark = pytest.mark.slow
 
 
 def late_promise(world: World) -> None:

@@ -17,6 +17,9 @@ from tests.test_approval import keypair, nothing_sent, require_approval, said
 from tests.test_exercise import DRILL_PHONES, with_drill_list
 from tests.world import PHONES, World, edit
 
+# The slow tier (tests/conftest.py): approve-and-send cycles, seconds each.
+pytestmark = pytest.mark.slow
+
 EVACUATE = "EVACUEZ IMMEDIATEMENT. Quittez Lille et Roubaix."
 CHEMICAL = "ALERTE CHIMIQUE. Confinez-vous, fermez les fenêtres."
 

@@ -27,6 +27,9 @@ from tests.test_approval import nothing_sent, require_approval, said
 from tests.test_approval_principles import CHEMICAL, custom_template, keys  # noqa: F401
 from tests.world import PHONES, World, edit
 
+# The slow tier (tests/conftest.py): approve-and-send cycles, seconds each.
+pytestmark = pytest.mark.slow
+
 
 def query(world: World, sql: str) -> list[tuple[Any, ...]]:
     """Rows of the ledger, on SQLite or PostgreSQL."""

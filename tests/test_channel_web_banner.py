@@ -388,6 +388,7 @@ def test_atom_feed_links_are_absolute_with_the_public_address(tmp_path: Path) ->
     assert entry.findtext(f"{ATOM}title") == "Reminder · Ongoing incident · Power cut"
 
 
+@pytest.mark.slow
 def test_a_reader_never_sees_half_a_file(tmp_path: Path) -> None:
     """A web server reading while we publish gets the old file or the new, whole."""
     publish(tmp_path, message(T0))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.conftest import at, write
 from tests.world import CONTACTS, EMAILS, PHONES, World
 
@@ -98,6 +100,7 @@ def test_the_report_shows_the_time_from_the_wrong_message_to_the_correction(
     assert (code, later["action"]) == (0, "nothing")
 
 
+@pytest.mark.slow
 def test_a_correction_needs_approval_like_any_version(world: World) -> None:
     path = world.folder / "channels.yaml"
     path.write_text(path.read_text() + "approval: {required: true}\n", encoding="utf-8")

@@ -20,6 +20,9 @@ import pytest
 from tests.conftest import NOW, write
 from tests.world import SECRETS, World
 
+# The slow tier (tests/conftest.py): kill -9, overlapping runs, Ctrl-C on real sends of 2,000.
+pytestmark = pytest.mark.slow
+
 # Marked ``both_engines``: the tests that also run on a PostgreSQL ledger (kill -9 then a
 # plain re-run, two overlapping runs); the others take minutes and test this host's own part.
 
@@ -34,9 +37,13 @@ def big(world: World) -> World:
         world.folder / "contacts.csv",
         "name,phone\n" + "".join(f"N{i},{n}\n" for i, n in enumerate(NUMBERS)),
     )
+    # timeout: a re-run's lookup of a killed run's in-flight SMS trusts "not found" after
+    # 2 x 5 + 5 s, not 35.
     config = world.folder / "channels.yaml"
     config.write_text(
-        config.read_text().replace("rate: unlimited", "rate: unlimited\n    concurrency: 8")
+        config.read_text().replace(
+            "rate: unlimited", "rate: unlimited\n    concurrency: 8\n    timeout: 5"
+        )
     )
     world.twilio.latency = 0.01
     return world

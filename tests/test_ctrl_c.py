@@ -11,8 +11,13 @@ import select
 import signal
 import time
 
+import pytest
+
 from tests.test_crash import big, finish, start  # noqa: F401 - big is a fixture
 from tests.world import World
+
+# The slow tier (tests/conftest.py): SIGINT to a real send process.
+pytestmark = pytest.mark.slow
 
 
 def read_stderr_until(process, text: str, seconds: float) -> str:  # type: ignore[no-untyped-def]

@@ -20,9 +20,14 @@ import sys
 import time
 from collections import Counter
 
+import pytest
+
 from tests.conftest import NOW, write
 from tests.test_voice_fallback import LANDLINE, with_voice
 from tests.world import PHONES, SECRETS, World
+
+# The slow tier (tests/conftest.py): kill -9 during 1,000 calls, lookups that wait for the provider.
+pytestmark = pytest.mark.slow
 
 
 def call_lookups(world: World) -> int:
@@ -116,7 +121,9 @@ def test_kill_9_during_calls_then_a_plain_rerun_calls_every_number_once(world: W
     config.write_text(
         config.read_text().replace(
             "    recipients: contacts.csv\n    default_region: FR\n",
-            "    recipients: contacts.csv\n    default_region: FR\n    concurrency: 8\n",
+            # timeout: the re-run's lookups trust "not found" after 2 x 5 + 5 s, not 35.
+            "    recipients: contacts.csv\n    default_region: FR\n    concurrency: 8\n"
+            "    timeout: 5\n",
         )
     )
     world.twilio.latency = 0.01

@@ -22,6 +22,9 @@ import pytest
 from tests.conftest import EXAMPLE, NOW
 from tests.world import SECRETS, World
 
+# The slow tier (tests/conftest.py): real processes under limits on memory and time.
+pytestmark = pytest.mark.slow
+
 MEMORY_LIMIT = 1 << 30  # bytes of address space for each run
 # Hang guards, not speed tests: a bounded run takes a few seconds even on a busy machine.
 TIMEOUT = 60

@@ -23,6 +23,9 @@ from tests.conftest import NOW, REPO, write
 from tests.peers.graph_api import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN, GraphAPIServer
 from tests.world import SECRETS, World
 
+# The slow tier (tests/conftest.py): each case runs the real CLI as a process.
+pytestmark = pytest.mark.slow
+
 # A hang guard, not a speed test: each of these runs takes a few seconds on a busy machine.
 TIMEOUT = 90
 FB_ENV = {"FB_PAGE_TOKEN": DEFAULT_PAGE_TOKEN}

@@ -16,6 +16,9 @@ import pytest
 from tests.test_input_principles import cli, promise, replace
 from tests.world import World
 
+# The slow tier (tests/conftest.py): each case runs the real CLI as a process.
+pytestmark = pytest.mark.slow
+
 PARIS = ZoneInfo("Europe/Paris")
 
 

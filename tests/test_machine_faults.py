@@ -21,6 +21,9 @@ import pytest
 from tests.conftest import NOW, write
 from tests.world import SECRETS, World
 
+# The slow tier (tests/conftest.py): a full disk and damaged ledgers under real processes.
+pytestmark = pytest.mark.slow
+
 RECIPIENTS = 1500
 NUMBERS = [f"+3361234{i:04d}" for i in range(RECIPIENTS)]
 # Hang guard: a healthy run of 1,500 SMS to the local peer takes a few seconds.

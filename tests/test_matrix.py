@@ -12,6 +12,9 @@ import pytest
 
 from tests import matrix
 
+# The slow tier (tests/conftest.py): the matrix: every fault on every channel.
+pytestmark = pytest.mark.slow
+
 SHOWN = 8
 
 

@@ -33,6 +33,9 @@ from tests.test_crash import NUMBERS, finish, start
 from tests.test_voice_fallback import with_voice
 from tests.world import EMAILS, PHONES, SECRETS, World
 
+# The slow tier (tests/conftest.py): lookups that wait for the provider to settle, kill -9.
+pytestmark = pytest.mark.slow
+
 
 def send(world: World, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict]:
     """``broadcast send incident.yaml --yes --json ARGS`` as a real process in the world."""

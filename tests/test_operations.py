@@ -9,6 +9,8 @@ from __future__ import annotations
 import shutil
 import signal
 
+import pytest
+
 from tests.conftest import at
 from tests.test_send import terminal_send
 from tests.world import PHONES, World
@@ -158,6 +160,7 @@ def test_a_host_holding_the_incident_at_another_path_finishes_what_a_killed_host
 # -- 16. another folder's ledger does not send the same incident again ---------------------
 
 
+@pytest.mark.slow
 def test_another_folder_with_its_own_ledger_is_refused_naming_the_first_unless_told(
     world: World,
 ) -> None:
@@ -241,6 +244,7 @@ def test_with_yes_the_ready_channels_go_and_the_missing_variable_is_the_first_li
     assert len(world.twilio.messages()) == 2 * len(PHONES) and len(world.smtp.received) == 6
 
 
+@pytest.mark.slow
 def test_on_a_terminal_the_confirmation_names_what_cannot_send_and_asks(world: World) -> None:
     code, screen = terminal_send(world, b"n\n", columns="120", without=("X_ACCESS_TOKEN_SECRET",))
     assert code == 0, screen

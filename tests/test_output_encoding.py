@@ -14,12 +14,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from lxml import etree
 
 from broadcast.channels.voice import twiml_for
 from tests.conftest import NOW, at
 from tests.test_channel_cap import CAP_CHANNEL, valid
 from tests.world import PHONES, SECRETS, World, edit
+
+# The slow tier (tests/conftest.py): real CLI processes on a pseudo-terminal.
+pytestmark = pytest.mark.slow
 
 HOSTILE = "\x1b[31mrouge\x1b]8;;http://evil\x1b\\lien\x1b]8;;\x1b\\ \x08\x00\ufffe\ud800fin"
 

@@ -27,6 +27,7 @@ def module_environment() -> dict[str, str]:
     return dict(os.environ)
 
 
+@pytest.mark.slow
 def test_a_send_run_outside_a_test_function_keeps_to_the_sessions_state_home(
     module_environment: dict[str, str], world: World, tmp_path: Path
 ) -> None:

@@ -52,6 +52,7 @@ def test_date_sent_filter_works_by_day_and_misses_queued_messages(
     assert twilio_client.messages.list(date_sent_after=tomorrow) == []
 
 
+@pytest.mark.slow
 def test_statuses_become_final_delivered_or_undelivered_with_the_error_code(
     twilio_client: TwilioClient, twilio_server: TwilioAPIServer
 ) -> None:

@@ -95,6 +95,7 @@ def test_report_shows_reached_against_sent_and_time_to_50_and_90_percent(world: 
     assert "Reçus (accusés de réception)" in text and "75 %" in text
 
 
+@pytest.mark.slow
 def test_a_lost_answer_is_looked_up_not_sent_again(world: World) -> None:
     numbers = [f"+336123{i:05d}" for i in range(200)]
     write(

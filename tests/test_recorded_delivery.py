@@ -31,8 +31,12 @@ from tests.conftest import NOW, at, write
 from tests.peers.base import Delay, ServerError
 from tests.peers.fixtures import make_twilio_client
 from tests.test_correction import cancel
+from tests.test_maybe_sent import set_option
 from tests.test_voice_fallback import said, with_voice
 from tests.world import PHONES, SECRETS, World
+
+# The slow tier (tests/conftest.py): kill -9 on real processes, lookups that wait for the provider.
+pytestmark = pytest.mark.slow
 
 CAMILLE, KARIM = "+33612345678", "+33612345679"
 
@@ -137,7 +141,10 @@ def start(world: World, *args: str) -> subprocess.Popen[str]:
 
 def kill_while_waiting_for(world: World, number: str, *args: str) -> None:
     """Start a send whose answer for ``number`` Twilio holds, and kill -9 it once Twilio has
-    created what it asked for: the ledger says ``sending``, Twilio holds the resource."""
+    created what it asked for: the ledger says ``sending``, Twilio holds the resource. The
+    channel's timeout is 5 s: the re-run's lookup trusts "not found" 15 s (2 x 5 + 5) after the
+    attempt began, not 35."""
+    set_option(world, args[args.index("--channel") + 1], "timeout: 5")
     world.twilio.hold_first_answer_to(number, seconds=30)
     process = start(world, *args)
     deadline = time.monotonic() + 30
@@ -244,8 +251,11 @@ def test_an_sms_whose_lookup_failed_is_looked_up_again_by_the_next_run(world: Wo
 
 
 def voice_world(world: World) -> None:
+    """Voice to the French contacts; a call dropped before Twilio took it is placed once its
+    lookup finds nothing after 2 x timeout + 5 s: 11 s here, not 35."""
     write(world.folder / "contacts.csv", CONTACTS_FR)
-    with_voice(world, "    recipients: contacts.csv\n    default_region: FR\n", sms_fallback=None)
+    voice = "    recipients: contacts.csv\n    default_region: FR\n    timeout: 3\n"
+    with_voice(world, voice, sms_fallback=None)
 
 
 VOICE = ("send", "incident.yaml", "--yes", "--channel", "voice")
@@ -337,7 +347,7 @@ def test_kill_9_at_random_then_every_contact_edited_still_one_sms_each(world: Wo
     config.write_text(
         config.read_text().replace(
             "    rate: unlimited\n",
-            "    rate: unlimited\n    concurrency: 8\n    personalise: true\n",
+            "    rate: unlimited\n    concurrency: 8\n    personalise: true\n    timeout: 5\n",
             1,
         )
     )

@@ -43,6 +43,9 @@ from tests.test_web_surfaces import (  # axe_available: a fixture this module us
 )
 from tests.world import PHONES, World
 
+# The slow tier (tests/conftest.py): each test builds a history of sends first (a second or more).
+pytestmark = pytest.mark.slow
+
 SVG = "{http://www.w3.org/2000/svg}"
 # Markup for a browser, for rich and for Markdown: every format must show it as text.
 TITLE = (

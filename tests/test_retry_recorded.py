@@ -7,8 +7,13 @@ goes nowhere, and the run says the file has changed since.
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import at, write
 from tests.world import PHONES, World, edit
+
+# The slow tier (tests/conftest.py): sends, edits and retries, seconds each.
+pytestmark = pytest.mark.slow
 
 DRAFT = "BROUILLON ne pas envoyer"
 

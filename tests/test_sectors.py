@@ -107,6 +107,7 @@ def test_sector_channels_keep_the_shipped_layout(sector: str) -> None:
     assert ours["channels"]["banner"]["output_dir"] == shipped["channels"]["banner"]["output_dir"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("reminder", [False, True], ids=["update", "reminder"])
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("sector", SECTORS)

@@ -18,6 +18,7 @@ from broadcast.delivery.dispatch import Dispatcher
 from broadcast.delivery.sending import SendRun
 from tests.conftest import NOW, write
 from tests.postgres_server import new_database
+from tests.test_maybe_sent import set_option
 from tests.world import EMAILS, PHONES, SECRETS, World
 
 # The ledger's guarantees end to end: every test here runs on SQLite and on PostgreSQL.
@@ -160,6 +161,7 @@ def test_only_the_chosen_channels_send(world: World) -> None:
     assert world.x.posts() == [] and world.smtp.received == []
 
 
+@pytest.mark.slow
 def test_failures_are_classified_retried_or_not_and_exit_1(world: World) -> None:
     world.twilio.mark_invalid("+33612345679")  # 21211: permanent, never retried
     world.twilio.mark_unsubscribed("+447400123456")  # 21610: permanent
@@ -182,7 +184,10 @@ def test_failures_are_classified_retried_or_not_and_exit_1(world: World) -> None
     assert all("…" in f["target"] for f in sms["failures"])
 
 
+@pytest.mark.slow
 def test_a_rate_limit_is_honoured_and_everyone_gets_it_once(world: World) -> None:
+    # The dropped answer's lookup trusts "not found" after 2 x timeout + 5 s: 11 s, not 35.
+    set_option(world, "sms", "timeout: 3")
     world.twilio.rate_limit_next(retry_after=1, times=1)
     world.twilio.drop_next(times=1)
     code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
@@ -333,6 +338,7 @@ def terminal_send(
     return process.wait(timeout=30), seen.decode(errors="replace")
 
 
+@pytest.mark.slow
 def test_on_a_terminal_it_shows_what_goes_where_and_asks(world: World) -> None:
     code, screen = terminal_send(world, b"n\n", "--channel", "sms")
     assert code == 0

@@ -17,6 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import NOW, REPO, write
 from tests.world import SECRETS, World, edit
 
@@ -374,6 +376,7 @@ def test_c_report_output_never_follows_a_link_nor_replaces_a_foreign_stylesheet(
 # -- i. status reads at 80 columns -----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_i_status_is_readable_at_80_columns(world: World) -> None:
     world.twilio.mark_invalid("+447400123456")
     world.twilio.mark_not_mobile("+33612345680")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from broadcast.delivery.preflight import HEAD_ROWS
 from tests.conftest import write
 from tests.world import World
@@ -35,6 +37,7 @@ def log_lines(world: World) -> list[dict]:
     return [json.loads(line) for line in text.splitlines()]
 
 
+@pytest.mark.slow
 def test_a_row_problem_past_the_first_rows_is_said_as_it_is_met(world: World) -> None:
     contacts(world, rows(bad_at=FAR))
     code, doc = world.run_json(
@@ -72,6 +75,7 @@ def test_a_bad_byte_far_down_is_refused_before_the_first_message(world: World) -
     assert world.twilio.messages() == []
 
 
+@pytest.mark.slow
 def test_a_reader_far_down_gets_their_language(world: World) -> None:
     """The incident's translations are all rendered: the first rows do not say who reads what."""
     contacts(world, rows(english_at=FAR))

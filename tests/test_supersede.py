@@ -12,10 +12,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from broadcast.ledger.sqlite import MIGRATIONS, SUPERSEDED, Ledger
 from tests.conftest import write
 from tests.test_crash import finish, set_headline, start
 from tests.world import World
+
+# The slow tier (tests/conftest.py): real processes paced by the channel's rate.
+pytestmark = pytest.mark.slow
 
 NUMBERS = [f"+3361222{i:04d}" for i in range(40)]
 OLD = "Coupure de courant, point 1."

@@ -247,6 +247,7 @@ def test_ten_times_the_text_costs_about_ten_times_the_measuring(
     assert large < 13 * small, (small, large)
 
 
+@pytest.mark.slow
 def test_a_long_text_is_split_in_seconds_not_a_quarter_of_an_hour() -> None:
     text = (FRENCH + "\n\n") * (250_000 // len(FRENCH))
     started = time.monotonic()

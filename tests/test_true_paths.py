@@ -127,6 +127,7 @@ def test_a_correction_quotes_the_message_sent_not_the_rewritten_headline(
     assert labels and all(label.count("Rectificatif") == 1 for label in labels), labels
 
 
+@pytest.mark.slow
 @pytest.mark.both_engines
 def test_an_approved_correction_is_sent_as_approved_with_its_quote(world: World) -> None:
     """Approve, the approval check and the send all quote the same recorded message, so the
@@ -405,6 +406,7 @@ def test_an_exercise_report_says_exercise_in_its_title(drill: World) -> None:  #
     assert terminal.lstrip().startswith("EXERCICE \u2013 Bilan"), terminal[:80]
 
 
+@pytest.mark.slow
 def test_the_send_says_the_approval_time_in_the_incidents_zone(world: World) -> None:
     path = world.folder / "channels.yaml"
     path.write_text(path.read_text() + "approval: {required: true}\n", encoding="utf-8")
@@ -439,6 +441,7 @@ def test_the_correction_page_and_the_index_pass_the_browser_checks(
             checked.page.context.close()
 
 
+@pytest.mark.slow
 def test_a_voided_approval_says_its_time_in_the_incidents_zone(
     world: World,
 ) -> None:

@@ -95,6 +95,7 @@ def test_a_second_run_waits_for_the_lock_then_gives_up_with_a_clear_message(
     assert world.twilio.requests() == []
 
 
+@pytest.mark.slow
 def test_retry_sends_the_transient_failures_again(world: World) -> None:
     world.twilio.set_number_error("+33612345680", 21611)  # the sender's queue is full: transient
     code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
