@@ -143,7 +143,7 @@ ONLY_THE_RESOURCES = """
 import json
 import sys
 from twilio.rest import Client
-from broadcast.channels.sms import TwilioAccount
+from broadcast.channels.twilio_client import TwilioAccount
 
 sid, token, url = sys.argv[1:]
 account = TwilioAccount(Client(sid, token), url + "/")

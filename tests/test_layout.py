@@ -15,7 +15,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "broadcast"
 # What each stage may import, besides itself and the standard library and third parties.
 ALLOWED: dict[str, set[str]] = {
     "problems": set(),
-    "input": {"problems"},
+    # The channels' declarations (their models and facts, broadcast.channels.model and the
+    # top of each channel module) are the ground floor every stage reads, channels.yaml's
+    # reader included; test_reading_the_channels_declarations_loads_no_sdk keeps them light.
+    "input": {"problems", "channels"},
     "content": {"problems", "input"},
     "channels": {"problems", "input", "content"},
     "ledger": set(),
@@ -92,3 +95,29 @@ def test_only_the_cli_and_the_terminal_views_import_rich_or_typer() -> None:
             if f"import {name}" in text or f"from {name}" in text:
                 printing.append(f"{path.relative_to(PACKAGE.parent)} imports {name}")
     assert not printing, "\n".join(printing)
+
+
+def test_reading_the_channels_declarations_loads_no_sdk() -> None:
+    """input/ may read the channels' models and facts: reading them (as channels.yaml's reader
+    does) loads no provider SDK and no later stage."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from broadcast.channels import channel_types\n"
+        "from broadcast.input.config import load_config\n"
+        "assert len(channel_types()) >= 8\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'twilio', 'tweepy', 'requests', 'apprise'}), "
+        "sorted(m for m in sys.modules if m.startswith(('broadcast.delivery', "
+        "'broadcast.ledger', 'broadcast.terminal', 'broadcast.report'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=PACKAGE.parent,
+        check=True,
+    )
+    assert done.stdout.strip() == "[] []", done.stdout + done.stderr

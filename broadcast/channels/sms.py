@@ -14,25 +14,13 @@ the dispatcher use these to keep the ledger honest.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import sys
-import threading
+import unicodedata
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
-from functools import cached_property
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import requests
-from twilio.base.domain import Domain
-from twilio.base.exceptions import TwilioException
-from twilio.base.version import Version
-from twilio.http.http_client import TwilioHttpClient
-from twilio.http.response import Response
-from twilio.rest import Client
-
+from broadcast.channels import register
 from broadcast.channels.base import (
     ClientAdapter,
     DeliveryError,
@@ -40,25 +28,387 @@ from broadcast.channels.base import (
     Outgoing,
     Target,
     answer_of,
-    clock_offset,
     on_provider_clock,
     request_left,
 )
-from broadcast.content.greeting import sms_for
-from broadcast.content.measure import sms_measure
+from broadcast.channels.model import ChannelConfig, Measuring, PreviewBlock
+from broadcast.content.greeting import (
+    GREETING_MARK,
+    NAME_SLOT,
+    outside_the_name,
+    sms_for,
+    without_greeting,
+)
+from broadcast.content.measure import gsm_typography, sms_measure
+from broadcast.input.incident import parse_duration
+from broadcast.input.schema import Field, field_validator, model_validator
+from broadcast.problems import Problem
 
 if TYPE_CHECKING:
-    from twilio.rest.api.v2010.account.call import CallList
-    from twilio.rest.api.v2010.account.message import MessageList
+    from twilio.base.exceptions import TwilioException
 
+    from broadcast.channels.twilio_client import RetryAfterHttpClient, TwilioAccount
     from broadcast.input.config import SmsChannel
+
+
+@register
+class SmsChannel(ChannelConfig):
+    ADAPTER: ClassVar[str] = "SmsAdapter"
+    # Twilio queues what a long code cannot send at once; one part per second is its default.
+    DEFAULT_RATE: ClassVar[float | None] = 1.0
+    DEFAULT_CONCURRENCY: ClassVar[int] = 10
+    CREDENTIALS: ClassVar[tuple[str, ...]] = ("account_sid", "auth_token")
+    ENV_ONLY: ClassVar[tuple[str, ...]] = ("auth_token",)
+    TEMPLATES: ClassVar[dict[str, str]] = {"text": "sms.txt.j2"}
+    # The people: a drill uses exercise_recipients, another list of other people.
+    DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
+    CONTACT: ClassVar[Literal["phone", "email"] | None] = "phone"
+    METERED_IN_PARTS: ClassVar[bool] = True
+
+    ADDRESSING: ClassVar[tuple[str, ...]] = ("from_", "messaging_service_sid", "account_sid")
+
+    type: Literal["sms"]
+    from_: str | None = Field(default=None, alias="from")
+    messaging_service_sid: str | None = None
+    recipients: str
+    account_sid: str
+    auth_token: str
+    max_segments: int = Field(default=3, ge=1, le=10)
+    default_region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    status_callback: str | None = None
+    api_base_url: str | None = None
+    # Seconds to wait for the provider's answer (15 unless given); a later answer is looked
+    # up, never sent again blindly.
+    timeout: float | None = Field(default=None, gt=0, le=120)
+    template: str | None = None
+    # How long Twilio may keep a text queued; by default until the promised next update.
+    validity: timedelta | None = None
+    # Another channel (voice or email) for those this one cannot reach; see delivery.fallback.
+    fallback: str | None = None
+    # Typographic look-alikes (curly quotes, dashes...) replaced by GSM-7 ones before measuring
+    # and sending, as Twilio's Smart Encoding does; transliterate also folds accents (ê → e).
+    smart_encoding: bool = True
+    transliterate: bool = False
+    # "Bonjour Camille," from the recipients file's name column, counted per recipient: a
+    # recipient whose name would take the text over max_segments gets it without the greeting.
+    personalise: bool = False
+
+    @field_validator("validity", mode="before")
+    @classmethod
+    def _validity(cls, value: Any) -> Any:
+        if value is None or isinstance(value, timedelta):
+            return value
+        duration = parse_duration(value) if isinstance(value, str) else None
+        if duration is None:
+            raise ValueError(f"{value!r} is not a duration: write it like 2h, 90m or 1h30")
+        if not timedelta(minutes=1) <= duration <= timedelta(hours=10):
+            raise ValueError(
+                f"{value!r}: give between 1m and 10h (Twilio keeps a text queued 10 h at most)"
+            )
+        return duration
+
+    @model_validator(mode="after")
+    def _one_sender(self) -> SmsChannel:
+        if (self.from_ is None) == (self.messaging_service_sid is None):
+            raise ValueError(
+                "give the channel either 'from' (a number) or 'messaging_service_sid', not "
+                "both and not neither"
+            )
+        return self
+
+    def template_names(self, reminder: bool = False, correction: bool = False) -> dict[str, str]:
+        names = super().template_names(reminder, correction)
+        plain = not (reminder or correction)
+        return {**names, "text": self.template} if self.template and plain else names
+
+    @property
+    def greets_by_name(self) -> bool:
+        return self.personalise
+
+    def render_context(self, config: Any) -> dict[str, Any]:
+        # Measured after the typography it is sent with; a greeting filled, or dropped, per
+        # recipient.
+        context: dict[str, Any] = {"recipient_name": NAME_SLOT} if self.personalise else {}
+        return {
+            **context,
+            "smart_encoding": self.smart_encoding,
+            "transliterate": self.transliterate,
+        }
+
+    def measure(self, parts: dict[str, str], at: Measuring, problems: list[Any]) -> dict[str, Any]:
+        if "text" not in parts:
+            return {}
+        measures = self._measure_text(parts, at, problems)
+        measures["dropped"] = list(at.fitted.dropped) if at.fitted else []
+        if at.fitted is not None:
+            problems.extend(self._left_out(at))
+        if GREETING_MARK in parts["text"] and at.readers is not None:
+            measures.update(self._greetings(parts["text"], at.readers))
+        return measures
+
+    @classmethod
+    def measure_line(cls, measures: dict[str, Any]) -> list[str]:
+        m = measures
+        if m.get("personalised"):
+            low, high = m["segments_min"], m["segments_max"]
+            count = f"{low}" if low == high else f"{low} to {high}"
+            return [
+                f"{m['encoding']} · {m['characters']} chars + greeting · {count} "
+                f"segment{'s' * (high != 1)} each (max {m['max_segments']})"
+            ]
+        if "segments" not in m:
+            return []
+        bits = [
+            f"{m['encoding']} · {m['characters']} chars · "
+            f"{m['segments']} segment{'s' * (m['segments'] != 1)} (max {m['max_segments']})"
+        ]
+        if m.get("non_gsm"):
+            bits.append("UCS-2 because of " + " ".join(m["non_gsm"][:6]))
+        return bits
+
+    @classmethod
+    def summary(cls, parts: dict[str, str], measures: dict[str, Any], languages: int) -> str:
+        segments = measures.get("segments", 0)
+        return f"{segments} segment{'s' * (segments != 1)}, {measures.get('encoding', '')}"
+
+    @classmethod
+    def preview_blocks(cls, parts: dict[str, str], measures: dict[str, Any]) -> list[PreviewBlock]:
+        blocks = super().preview_blocks(parts, measures)
+        if not blocks:
+            return blocks
+        for note, style in (
+            (greeting_note(measures), "dim"),
+            (dropped_note(measures), "yellow"),
+            (typography_note(measures), "dim"),
+        ):
+            if note:
+                blocks.append(PreviewBlock("note", note, style=style))
+        return blocks
+
+    def too_slow_help(self, measures: dict[str, Any]) -> str:
+        if self.messaging_service_sid:
+            help_ = "add numbers to the Messaging Service (or a short code) and raise rate to "
+            help_ += "what they allow together"
+        else:
+            help_ = (
+                "one long code sends 1 part/s: send through a Twilio Messaging Service with "
+                "several numbers (messaging_service_sid) or a short code, and raise rate to "
+                "what it allows"
+            )
+        if int(measures.get("segments", 1)) > 1:
+            help_ += "; a one-segment text would halve the time or better"
+        return help_
+
+    def _measure_text(
+        self, parts: dict[str, str], at: Measuring, problems: list[Any]
+    ) -> dict[str, Any]:
+        measures: dict[str, Any] = {}
+        where = {"file": at.config.path, "channel": at.name}
+        which = f" ({at.label})" if at.label else ""
+        # What is measured is what is sent: the text with its look-alikes replaced. A greeting
+        # (personalise) is measured per recipient (_greetings); here, the text without it.
+        typography = gsm_typography(
+            without_greeting(parts["text"]),
+            smart=self.smart_encoding,
+            transliterate=self.transliterate,
+        )
+        if GREETING_MARK in parts["text"]:
+            parts["text"] = outside_the_name(
+                parts["text"],
+                lambda piece: (
+                    gsm_typography(
+                        piece, smart=self.smart_encoding, transliterate=self.transliterate
+                    ).text
+                ),
+            )
+        else:
+            parts["text"] = typography.text
+        measure = sms_measure(typography.text)
+        measures.update(
+            encoding=measure.encoding,
+            segments=measure.segments,
+            characters=measure.units,
+            max_segments=self.max_segments,
+            non_gsm=list(measure.non_gsm),
+            typography={
+                "replaced": [
+                    {"character": old, "by": new, "times": times}
+                    for old, new, times in typography.replaced
+                ],
+                "segments_before": typography.segments_before,
+                "segments_saved": typography.segments_saved,
+                "kept": list(typography.kept),
+                "kept_cost": typography.kept_cost,
+            },
+        )
+        if measure.segments > self.max_segments:
+            why = (
+                f" (UCS-2 because of {', '.join(measure.non_gsm[:5])})"
+                if measure.encoding == "UCS-2"
+                else ""
+            )
+            problems.append(
+                Problem(
+                    f"the SMS{which} needs {measure.segments} segments{why} but max_segments is "
+                    f"{self.max_segments}; shorten the template or the headline, or raise "
+                    "max_segments",
+                    line=at.config.line_of("channels", at.name, "max_segments")
+                    or at.config.line_of("channels", at.name),
+                    field="max_segments",
+                    **where,
+                )
+            )
+        if not parts["text"].strip():
+            problems.append(Problem(f"the SMS{which} is empty", field="template", **where))
+        return measures
+
+    def _left_out(self, at: Measuring) -> list[Problem]:
+        """A warning when the SMS left out to fit what must never go silently (the apology,
+        the compensation): how many segments keeping them takes, and the operator's ways to
+        keep them.
+
+        The preview, the send's confirmation and its summary show the plan's warnings.
+        """
+        from broadcast.content.render import NEVER_SILENTLY
+
+        fitted = at.fitted
+        important = [piece for piece in fitted.dropped if piece in NEVER_SILENTLY]
+        if not important:
+            return []
+        whole = gsm_typography(
+            without_greeting(fitted.whole),
+            smart=self.smart_encoding,
+            transliterate=self.transliterate,
+        )
+        measure = sms_measure(whole.text)
+        why = (
+            f" (UCS-2 because of {', '.join(measure.non_gsm[:5])})"
+            if measure.encoding == "UCS-2"
+            else ""
+        )
+        ways = [f"raise max_segments to {measure.segments}"]
+        if measure.encoding == "UCS-2" and not self.transliterate:
+            folded = sms_measure(
+                gsm_typography(without_greeting(fitted.whole), transliterate=True).text
+            ).segments
+            if folded <= self.max_segments:
+                ways.insert(0, f"set transliterate: true (ê → e: {folded} segments)")
+        them = "them" if len(important) > 1 else "it"
+        ways.append(f"shorten {them}")
+        which = f" ({at.label})" if at.label else ""
+        config, name = at.config, at.name
+        return [
+            Problem(
+                f"the SMS{which} leaves out {' and '.join(important)} to fit max_segments "
+                f"{self.max_segments}: with {them} it takes {measure.segments} segments{why}. "
+                f"To keep {them}: {', or '.join(ways)}; the other channels carry {them}",
+                config.path,
+                config.line_of("channels", name, "max_segments")
+                or config.line_of("channels", name),
+                "max_segments",
+                name,
+                severity="warning",
+            )
+        ]
+
+    def _greetings(self, text: str, readers: Counter[str]) -> dict[str, Any]:
+        """How the personalised SMS varies: fewest and most segments, how many are greeted by
+        name, and the message parts it takes to reach them all."""
+        plain = without_greeting(text)
+        segments: dict[str, int] = {}
+        greeted = parts = 0
+        for first_name, count in readers.items():
+            personal = sms_for(
+                text, first_name, self.max_segments, self.smart_encoding, self.transliterate
+            )
+            segments[first_name] = sms_measure(personal).segments
+            parts += count * segments[first_name]
+            if personal != plain:
+                greeted += count
+        return {
+            "personalised": True,
+            "segments_min": min(segments.values(), default=0),
+            "segments_max": max(segments.values(), default=0),
+            "greeted": greeted,
+            "readers": sum(readers.values()),
+            "recipient_parts": parts,
+        }
+
+
+# How a preview tells what the SMS measures say (a terminal draws them).
+
+
+def greeting_note(m: dict[str, Any]) -> str | None:
+    """How many of the channel's readers in this language are greeted by name."""
+    if not m.get("personalised"):
+        return None
+    readers, greeted = m.get("readers", 0), m["greeted"]
+    sampled = f" (in the first {m['sampled_rows']:,} rows)" if m.get("sampled_rows") else ""
+    if greeted == readers:
+        return (
+            f"Greeted by name{sampled}."
+            if readers == 1
+            else f"Greeted by name: all {readers:,}{sampled}."
+        )
+    return (
+        f"Greeted by name: {greeted:,} of {readers:,}{sampled}; {readers - greeted:,} without "
+        "the greeting (no name, one that does not read as a given name, or theirs would take "
+        "the text over max_segments)."
+    )
+
+
+def dropped_note(measures: dict[str, Any]) -> str | None:
+    """What the SMS left out to stay within max_segments, in the order it went."""
+    dropped = measures.get("dropped")
+    if not dropped:
+        return None
+    limit = measures.get("max_segments")
+    within = f"{limit} segment{'s' * (limit != 1)}" if limit else "max_segments"
+    return f"Left out to fit {within}: {', '.join(dropped)}."
+
+
+def typography_note(measures: dict[str, Any]) -> str | None:
+    """What the GSM-7 typography replaced, the segments saved, and what the rest costs."""
+    typography = measures.get("typography")
+    if not typography:
+        return None
+    lines = []
+    if typography["replaced"]:
+        done = ", ".join(
+            f"{_shown(r['character'])} → {_shown(r['by'])}"
+            + (f" ({r['times']} times)" * (r["times"] > 1))
+            for r in typography["replaced"]
+        )
+        saved = typography["segments_saved"]
+        lines.append(
+            f"Replaced for GSM-7: {done}; "
+            + (f"{saved} segment{'s' * (saved != 1)} saved" if saved else "no segment saved")
+        )
+    if typography["kept"]:
+        cost = typography["kept_cost"]
+        kept = " ".join(_shown(c) for c in typography["kept"])
+        lines.append(
+            f"Kept outside GSM-7: {kept}: "
+            + (
+                f"{cost} more segment{'s' * (cost != 1)} on every phone (UCS-2)"
+                if cost
+                else "UCS-2, no extra segment"
+            )
+        )
+    return "\n".join(lines) or None
+
+
+def _shown(text: str) -> str:
+    """A character as a reader can see it: spaces and invisible ones are named."""
+    if not text:
+        return "[nothing]"
+    if len(text) == 1 and unicodedata.category(text) in ("Zs", "Cf", "Cc"):
+        return f"[{unicodedata.name(text, 'invisible').lower()}]"
+    return text
+
 
 # Seconds to wait for Twilio's answer unless the channel's ``timeout`` says otherwise.
 REQUEST_TIMEOUT = 15.0
-# Where Twilio's 2010 REST API lives, as the SDK's ``twilio.rest.api.ApiBase`` says.
-TWILIO_API_URL = "https://api.twilio.com"
-# The packages above a resource of that API in the SDK (see ``v2010_resource``).
-V2010_PACKAGES = ("twilio.rest.api", "twilio.rest.api.v2010", "twilio.rest.api.v2010.account")
 
 # Twilio keeps a message in its queue for 1 to 36,000 s (its default is the maximum).
 MIN_VALIDITY = 1
@@ -98,116 +448,10 @@ TRANSIENT_ERRORS: dict[int, str] = {
 }
 
 
-_loading_v2010 = threading.Lock()
-
-
-def v2010_resource(name: str) -> ModuleType:
-    """The SDK's module for one resource of an account (``message``, ``call``), loaded alone.
-
-    ``import twilio.rest.api.v2010.account.message`` would first run the packages above it,
-    and those import every resource of the API (queues, SIP, usage...: 91 modules against
-    12, ten times the instructions), which ``client.messages`` does too. A resource needs
-    of its packages only their ``__path__``: they are put in ``sys.modules`` unexecuted while
-    it loads, then taken out, so that a later ``import twilio.rest.api`` (``Client.api``)
-    runs them whole and finds this resource already there.
-    """
-    module_name = f"{V2010_PACKAGES[-1]}.{name}"
-    with _loading_v2010:
-        if module_name in sys.modules or V2010_PACKAGES[-1] in sys.modules:
-            return importlib.import_module(module_name)
-        unexecuted: list[str] = []
-        try:
-            for package in V2010_PACKAGES:
-                if package not in sys.modules:
-                    spec = importlib.util.find_spec(package)
-                    if spec is None:
-                        raise ImportError(f"no {package} in this twilio", name=package)
-                    sys.modules[package] = importlib.util.module_from_spec(spec)
-                    unexecuted.append(package)
-            return importlib.import_module(module_name)
-        finally:
-            for package in unexecuted:
-                del sys.modules[package]
-
-
-class TwilioAccount:
-    """One account's Messages and Calls in Twilio's 2010 REST API, over one SDK client.
-
-    What ``client.messages`` and ``client.calls`` give (the SDK's own ``MessageList`` and
-    ``CallList``, doing the HTTP through ``client``), without building the rest of the API.
-    ``base_url`` replaces ``https://api.twilio.com`` (a proxy, or the tests' local peer).
-    """
-
-    def __init__(self, client: Client, base_url: str | None = None) -> None:
-        self.client = client
-        domain = Domain(client, (base_url or TWILIO_API_URL).rstrip("/"))
-        self.version = Version(domain, "2010-04-01")
-
-    @cached_property
-    def messages(self) -> MessageList:
-        return v2010_resource("message").MessageList(self.version, self.client.account_sid)
-
-    @cached_property
-    def calls(self) -> CallList:
-        return v2010_resource("call").CallList(self.version, self.client.account_sid)
-
-
-class RetryAfterHttpClient(TwilioHttpClient):
-    """The SDK's HTTP client, keeping the last response per thread for its ``Retry-After``.
-
-    ``TwilioRestException`` carries no headers, and Twilio's 429 says when to come back only
-    in ``Retry-After``.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._local = threading.local()
-
-    def request(
-        self,
-        method: str,
-        url: str,
-        params: dict[str, object] | None = None,
-        data: dict[str, object] | None = None,
-        headers: dict[str, str] | None = None,
-        auth: tuple[str, str] | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = False,
-    ) -> Response:
-        self._local.response = None  # a request that fails leaves no stale answer behind
-        self._local.offset = None
-        response = super().request(
-            method,
-            url,
-            params=params,
-            data=data,
-            headers=headers,
-            auth=auth,
-            timeout=timeout,
-            allow_redirects=allow_redirects,
-        )
-        self._local.response = response
-        headers = response.headers or {}
-        self._local.offset = clock_offset(headers.get("Date"), datetime.now(UTC))
-        return response
-
-    def clock_offset(self) -> timedelta | None:
-        """Twilio's clock less ours, from the ``Date`` of the last answer on this thread."""
-        return getattr(self._local, "offset", None)
-
-    def retry_after(self) -> float | None:
-        """Seconds to wait according to the last response on this thread, if it said."""
-        response: Response | None = getattr(self._local, "response", None)
-        value = (
-            None
-            if response is None or not response.headers
-            else response.headers.get("Retry-After")
-        )
-        return None if value is None else parse_retry_after(value)
-
-
 def parse_retry_after(value: str) -> float | None:
     """``Retry-After`` as seconds: delta-seconds or an HTTP date; None if unreadable."""
+    from email.utils import parsedate_to_datetime
+
     try:
         return max(0.0, float(value))
     except ValueError:
@@ -229,15 +473,15 @@ def validity_seconds(
     return max(MIN_VALIDITY, min(MAX_VALIDITY, int(validity.total_seconds())))
 
 
-class SmsAdapter(ClientAdapter[TwilioAccount]):
+class SmsAdapter(ClientAdapter["TwilioAccount"]):
     """Sends ``message.parts["text"]`` to ``target.address`` (E.164) through Twilio."""
 
-    recipient_kind = "phone"
+    recipient_kind = SmsChannel.CONTACT
     can_look_up = True
     gives_receipts = True
-    default_concurrency = 10
+    default_concurrency = SmsChannel.DEFAULT_CONCURRENCY
     # Twilio queues what a long code cannot send at once; one part per second is its default.
-    default_rate = 1.0
+    default_rate = SmsChannel.DEFAULT_RATE
     # 21610: the number replied STOP. Twilio refuses every later message until it replies
     # START, so asking again only turns each reminder into a failure.
     opt_out_codes = frozenset({"21610"})
@@ -344,6 +588,9 @@ class SmsAdapter(ClientAdapter[TwilioAccount]):
 
     def _call(self, request: Callable[[], Any]) -> Any:
         """One request to Twilio, its failures as ``DeliveryError``."""
+        import requests
+        from twilio.base.exceptions import TwilioException
+
         try:
             return request()
         except TwilioException as exc:
@@ -381,6 +628,10 @@ class SmsAdapter(ClientAdapter[TwilioAccount]):
         return float(getattr(self.config, "timeout", None) or REQUEST_TIMEOUT)
 
     def build_client(self) -> TwilioAccount:
+        from twilio.rest import Client
+
+        from broadcast.channels.twilio_client import RetryAfterHttpClient, TwilioAccount
+
         self._http_client = RetryAfterHttpClient(timeout=self.request_timeout())
         base_url = self.config.api_base_url
         # TWILIO_EDGE / TWILIO_REGION rewrite "api.twilio.com" into e.g.

@@ -31,12 +31,101 @@ import os
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 from urllib.parse import urljoin, urlsplit
 
+from broadcast.channels import register
 from broadcast.channels.banner_history import HISTORY, read_history
 from broadcast.channels.base import DeliveryError, FolderAdapter, Outgoing, Target
+from broadcast.channels.model import ChannelConfig, PreviewBlock
 from broadcast.content.typography import french
+from broadcast.input.schema import Field, field_validator
+
+
+@register
+class WebBannerChannel(ChannelConfig):
+    ADAPTER: ClassVar[str] = "WebBannerAdapter"
+    STYLESHEET: ClassVar[bool] = True
+    TEMPLATES: ClassVar[dict[str, str]] = {
+        "text": "banner.txt.j2",
+        "html": "status.html.j2",
+        "agent_script": "agent_script.md.j2",
+    }
+    REMINDER_TEMPLATES: ClassVar[dict[str, str]] = {
+        "html": "status.html.j2",
+        "agent_script": "agent_script.md.j2",
+    }
+
+    PUBLIC: ClassVar[bool] = True
+    AUDIENCE: ClassVar[str] = "website"
+    SITE: ClassVar[bool] = True
+    HISTORY: ClassVar[bool] = True
+    DESTINATION: ClassVar[tuple[str, ...]] = ("output_dir",)
+
+    ADDRESSING: ClassVar[tuple[str, ...]] = ("output_dir", "public_url")
+
+    type: Literal["web_banner"]
+    output_dir: str
+    # How long the banner says "service restored" once an incident is resolved (0: not at all).
+    restored_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+    # Where output_dir is served (https://www.example.com/status/): makes the feed's links
+    # absolute, as feed readers prefer. Without it they are relative to the feed.
+    public_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    # The language of what covers every incident (index.html, feed.xml): the organisation's,
+    # whatever the language of the last incident. Default: defaults.locale, else the language
+    # of the oldest incident the folder holds. Each incident's page and entry keep their own.
+    site_locale: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(?:[_-][A-Za-z]{2,4})?$")
+
+    @field_validator("output_dir")
+    @classmethod
+    def _a_folder(cls, value: str) -> str:
+        if not value:
+            raise ValueError(
+                "is empty; name the folder the website serves, e.g. output_dir: public/status "
+                "(an empty one would put the public files beside channels.yaml)"
+            )
+        expanded = os.path.expanduser(value)
+        if expanded.startswith("~"):
+            raise ValueError(f"'{value}': there is no such user's home folder; write the path")
+        return expanded
+
+    def render_context(self, config: Any) -> dict[str, Any]:
+        return {"cap_feed": self._feed(config)}
+
+    def _feed(self, config: Any) -> str | None:
+        """The alerts feed another channel writes (CAP's), relative to the status pages."""
+        banner_folder = config.resolve_path(self.output_dir)
+        for other in config.channels.values():
+            if other.FEED is None or not getattr(other, "output_dir", None):
+                continue
+            base_url = getattr(other, "base_url", None)
+            if base_url:
+                return base_url.rstrip("/") + "/" + other.FEED
+            feed = config.resolve_path(other.output_dir) / other.FEED
+            return os.path.relpath(feed, banner_folder).replace(os.sep, "/")
+        return None
+
+    @classmethod
+    def summary(cls, parts: dict[str, str], measures: dict[str, Any], languages: int) -> str:
+        return "banner, status page, feed"
+
+    @classmethod
+    def preview_blocks(cls, parts: dict[str, str], measures: dict[str, Any]) -> list[PreviewBlock]:
+        blocks = []
+        if "text" in parts:
+            blocks.append(PreviewBlock("box", parts["text"], "banner"))
+        if "html" in parts:
+            blocks.append(PreviewBlock("html", parts["html"], "status page"))
+        if "agent_script" in parts:
+            lines = parts["agent_script"].count("\n") + 1
+            blocks.append(
+                PreviewBlock(
+                    "text",
+                    f"agent-script.md: {lines} lines for the contact centre (--json shows it)",
+                )
+            )
+        return blocks
+
 
 SCRIPT = Path(__file__).with_name("banner.js")
 BANNER_STYLES = Path(__file__).with_name("banner.css")

@@ -17,17 +17,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from broadcast.channels.model import Measuring
+from broadcast.channels.twitter import TWEET_LIMIT
 from broadcast.content.greeting import (
-    GREETING_MARK,
-    NAME_SLOT,
     greeting_name,
-    outside_the_name,
-    sms_for,
-    without_greeting,
 )
 from broadcast.content.render import (
     DEFAULT_FULL_LOCALE,
-    NEVER_SILENTLY,
     Fitted,
     Renderer,
     RenderFailure,
@@ -48,19 +44,10 @@ from broadcast.input.recipients import (
     count_recipients,
     language_of,
     read_recipients,
-    unsafe_characters,
 )
 from broadcast.input.yamlfile import YamlDocument
 from broadcast.problems import InputError, Problem
 
-TWEET_LIMIT = 280
-# The most characters a Facebook post holds.
-FACEBOOK_LIMIT = 63_206
-# Text-to-speech reads about 150 words a minute (a calm newsreader's pace; Twilio's <Say>
-# voices at their default rate come out between 140 and 170): the estimate of a call's length.
-SPOKEN_WORDS_PER_MINUTE = 150
-# Past a minute, people hang up before the repeat; the preview says so.
-MAX_CALL_SECONDS = 60
 # A long list of bad CSV rows drowns the other problems; the count still says how many.
 MAX_ROW_PROBLEMS = 20
 # A send that streams its recipients checks this many rows before its first message; the
@@ -518,8 +505,8 @@ def _plan_channel(
         locale = incident.locale if language == incident.language else language
         if channel.locale and language_of(channel.locale) == language:
             locale = _full_locale(channel.locale, incident, result.recipients)
-        elif channel.type == "cap" and language in channel.languages:
-            locale = channel.languages[language].replace("-", "_")  # en-GB: dates as in the UK
+        elif (own := channel.locale_for(language)) is not None:
+            locale = own
         elif language != incident.language:
             locale = _full_locale(language, incident, result.recipients)
         worded, fell_back = incident.in_language(language)
@@ -544,24 +531,22 @@ def _plan_channel(
     _report_fallbacks(result, config, pinned=bool(channel.locale))
 
     names = None
-    if channel.type == "sms" and channel.personalise and result.recipients is not None:
+    if channel.greets_by_name and result.recipients is not None:
         rows = min(HEAD_ROWS, GREETING_SAMPLE_ROWS) if head_only else GREETING_SAMPLE_ROWS
         names, whole_file = _greeting_names(channel, name, config, rows, result.problems)
     unseen = _unseen_languages(result)
     for index, (language, parts) in enumerate(list(result.variants.items())):
         label = language if len(result.variants) > 1 else ""
         found: list[Problem] = []
-        measures = _measure(channel, name, parts, config, found, label)
-        if channel.type == "sms" and "text" in parts:
-            fitted = dropped.get(language, {}).get("text")
-            measures["dropped"] = list(fitted.dropped) if fitted else []
-            if fitted is not None:
-                found.extend(_left_out(fitted, channel, name, config, label))
-            if GREETING_MARK in parts["text"] and names is not None:
-                readers = _readers_of(names, language, index == 0, list(result.variants))
-                measures.update(_greetings(parts["text"], readers, channel))
-                if not whole_file:
-                    measures["sampled_rows"] = rows
+        readers = (
+            _readers_of(names, language, index == 0, list(result.variants))
+            if names is not None
+            else None
+        )
+        fitted = dropped.get(language, {}).get("text")
+        measures = channel.measure(parts, Measuring(name, config, label, fitted, readers), found)
+        if measures.get("personalised") and not whole_file:
+            measures["sampled_rows"] = rows
         if language in unseen and any(p.is_error for p in found):
             # Nobody in the first rows reads it: not worth stopping the send for. Readers
             # further down who ask for it get the first language, and are told so here.
@@ -661,32 +646,6 @@ def _readers_of(
         if asked == language or (first and asked not in languages):
             readers[first_name] += count
     return readers
-
-
-def _greetings(text: str, readers: Counter[str], channel: Any) -> dict[str, Any]:
-    """How the personalised SMS varies: fewest and most segments, how many are greeted by
-    name, and the message parts it takes to reach them all."""
-    from broadcast.content.measure import sms_measure
-
-    plain = without_greeting(text)
-    segments: dict[str, int] = {}
-    greeted = parts = 0
-    for first_name, count in readers.items():
-        personal = sms_for(
-            text, first_name, channel.max_segments, channel.smart_encoding, channel.transliterate
-        )
-        segments[first_name] = sms_measure(personal).segments
-        parts += count * segments[first_name]
-        if personal != plain:
-            greeted += count
-    return {
-        "personalised": True,
-        "segments_min": min(segments.values(), default=0),
-        "segments_max": max(segments.values(), default=0),
-        "greeted": greeted,
-        "readers": sum(readers.values()),
-        "recipient_parts": parts,
-    }
 
 
 def _count_recipients(
@@ -798,7 +757,7 @@ def _languages(channel: Any, incident: Incident, result: ChannelPlan) -> list[st
     if channel.locale:
         return [language_of(channel.locale)]
     languages = [incident.language]
-    if channel.type == "cap":  # one <info> per language the incident is written in
+    if type(channel).EVERY_TRANSLATION:
         return [*languages, *(x for x in incident.translations if x not in languages)]
     if result.recipients is not None:
         for language, _ in result.recipients.languages.most_common():
@@ -863,21 +822,9 @@ def _render_parts(
         locale=locale,
     )
     context = renderer.context(name, channel.type, _timeline(plan, channel, config, name))
-    if channel.type == "web_banner":
-        context["cap_feed"] = _cap_feed(channel, config)
-    if channel.type == "email":
-        context.update(
-            recipient_name=NAME_SLOT,
-            contact=config.contact,
-            unsubscribe_url=_unsubscribe_url(channel.list_unsubscribe),
-        )
-    if channel.type == "sms" and channel.personalise:
-        context["recipient_name"] = NAME_SLOT  # filled, or dropped, per recipient
-    # An SMS drops what it can do without (the order is render.DROP_ORDER) to fit its limit,
-    # measured after the typography it is sent with.
+    context.update(channel.render_context(config))
+    # An SMS drops what it can do without (the order is render.DROP_ORDER) to fit its limit.
     context["max_segments"] = getattr(channel, "max_segments", None)
-    if channel.type == "sms":
-        context.update(smart_encoding=channel.smart_encoding, transliterate=channel.transliterate)
     if plan.corrected:
         context.update(_corrected_context(plan.corrected, language_of(locale), incident))
     if plan.reminder:
@@ -907,52 +854,6 @@ def _render_parts(
     return parts
 
 
-def _left_out(fitted: Fitted, channel: Any, name: str, config: Config, label: str) -> list[Problem]:
-    """A warning when the SMS left out to fit what must never go silently (the apology, the
-    compensation): how many segments keeping them takes, and the operator's ways to keep them.
-
-    The preview, the send's confirmation and its summary show the plan's warnings.
-    """
-    from broadcast.content.measure import gsm_typography, sms_measure
-
-    important = [piece for piece in fitted.dropped if piece in NEVER_SILENTLY]
-    if not important:
-        return []
-    whole = gsm_typography(
-        without_greeting(fitted.whole),
-        smart=channel.smart_encoding,
-        transliterate=channel.transliterate,
-    )
-    measure = sms_measure(whole.text)
-    why = (
-        f" (UCS-2 because of {', '.join(measure.non_gsm[:5])})"
-        if measure.encoding == "UCS-2"
-        else ""
-    )
-    ways = [f"raise max_segments to {measure.segments}"]
-    if measure.encoding == "UCS-2" and not channel.transliterate:
-        folded = sms_measure(
-            gsm_typography(without_greeting(fitted.whole), transliterate=True).text
-        ).segments
-        if folded <= channel.max_segments:
-            ways.insert(0, f"set transliterate: true (ê → e: {folded} segments)")
-    them = "them" if len(important) > 1 else "it"
-    ways.append(f"shorten {them}")
-    which = f" ({label})" if label else ""
-    return [
-        Problem(
-            f"the SMS{which} leaves out {' and '.join(important)} to fit max_segments "
-            f"{channel.max_segments}: with {them} it takes {measure.segments} segments{why}. "
-            f"To keep {them}: {', or '.join(ways)}; the other channels carry {them}",
-            config.path,
-            config.line_of("channels", name, "max_segments") or config.line_of("channels", name),
-            "max_segments",
-            name,
-            severity="warning",
-        )
-    ]
-
-
 def _corrected_context(
     corrected: dict[str, Any], language: str, incident: Incident
 ) -> dict[str, Any]:
@@ -972,7 +873,7 @@ def _corrected_context(
 
 def _timeline(plan: Plan, channel: Any, config: Config, name: str) -> list[dict[str, Any]] | None:
     """This update, then what the banner channel already published for this incident."""
-    if channel.type != "web_banner":
+    if not type(channel).HISTORY:
         return None
     from broadcast.channels.banner_history import load_history
 
@@ -1000,172 +901,6 @@ def _timeline(plan: Plan, channel: Any, config: Config, name: str) -> list[dict[
         reverse=True,
     )
     return [current, *earlier] if earlier else None
-
-
-def _unsubscribe_url(list_unsubscribe: str | None) -> str | None:
-    """The address the email's footer shows: the https one of List-Unsubscribe, else mailto."""
-    if not list_unsubscribe:
-        return None
-    uris = [part.strip().strip("<>") for part in list_unsubscribe.split(",")]
-    return next((u for u in uris if u.startswith("https://")), uris[0])
-
-
-def _cap_feed(channel: Any, config: Config) -> str | None:
-    """The CAP alerts feed, relative to the status pages, when a ``cap`` channel writes one."""
-    banner_folder = config.resolve_path(channel.output_dir)
-    for other in config.channels.values():
-        if other.type != "cap" or not getattr(other, "output_dir", None):
-            continue
-        base_url = getattr(other, "base_url", None)
-        if base_url:
-            return base_url.rstrip("/") + "/alerts.atom"
-        feed = config.resolve_path(other.output_dir) / "alerts.atom"
-        return os.path.relpath(feed, banner_folder).replace(os.sep, "/")
-    return None
-
-
-def _measure(
-    channel: Any,
-    name: str,
-    parts: dict[str, str],
-    config: Config,
-    problems: list[Problem],
-    label: str,
-) -> dict[str, Any]:
-    """The measures of one language's rendering, and a problem for each limit it breaks.
-
-    ``label`` names the language in problems when the channel speaks several.
-    """
-    from broadcast.content.measure import gsm_typography, sms_measure, tweet_weighted_length
-
-    measures: dict[str, Any] = {}
-    where = {"file": config.path, "channel": name}
-    which = f" ({label})" if label else ""
-    if channel.type == "sms" and "text" in parts:
-        # What is measured is what is sent: the text with its look-alikes replaced. A greeting
-        # (personalise) is measured per recipient (_greetings); here, the text without it.
-        typography = gsm_typography(
-            without_greeting(parts["text"]),
-            smart=channel.smart_encoding,
-            transliterate=channel.transliterate,
-        )
-        if GREETING_MARK in parts["text"]:
-            parts["text"] = outside_the_name(
-                parts["text"],
-                lambda piece: (
-                    gsm_typography(
-                        piece, smart=channel.smart_encoding, transliterate=channel.transliterate
-                    ).text
-                ),
-            )
-        else:
-            parts["text"] = typography.text
-        measure = sms_measure(typography.text)
-        measures.update(
-            encoding=measure.encoding,
-            segments=measure.segments,
-            characters=measure.units,
-            max_segments=channel.max_segments,
-            non_gsm=list(measure.non_gsm),
-            typography={
-                "replaced": [
-                    {"character": old, "by": new, "times": times}
-                    for old, new, times in typography.replaced
-                ],
-                "segments_before": typography.segments_before,
-                "segments_saved": typography.segments_saved,
-                "kept": list(typography.kept),
-                "kept_cost": typography.kept_cost,
-            },
-        )
-        if measure.segments > channel.max_segments:
-            why = (
-                f" (UCS-2 because of {', '.join(measure.non_gsm[:5])})"
-                if measure.encoding == "UCS-2"
-                else ""
-            )
-            problems.append(
-                Problem(
-                    f"the SMS{which} needs {measure.segments} segments{why} but max_segments is "
-                    f"{channel.max_segments}; shorten the template or the headline, or raise "
-                    "max_segments",
-                    line=config.line_of("channels", name, "max_segments")
-                    or config.line_of("channels", name),
-                    field="max_segments",
-                    **where,
-                )
-            )
-        if not parts["text"].strip():
-            problems.append(Problem(f"the SMS{which} is empty", field="template", **where))
-    elif channel.type == "voice" and "text" in parts:
-        words = len(parts["text"].split())
-        seconds = round(words * 60 / SPOKEN_WORDS_PER_MINUTE)
-        measures.update(
-            words=words, spoken_seconds=seconds, words_per_minute=SPOKEN_WORDS_PER_MINUTE
-        )
-        if seconds > MAX_CALL_SECONDS:
-            problems.append(
-                Problem(
-                    f"the call{which} lasts about {seconds} s ({words} words at "
-                    f"{SPOKEN_WORDS_PER_MINUTE} a minute), more than {MAX_CALL_SECONDS} s: "
-                    "people hang up before the repeat; shorten the headline or the template",
-                    line=config.line_of("channels", name),
-                    field="template",
-                    severity="warning",
-                    **where,
-                )
-            )
-        if not parts["text"].strip():
-            problems.append(Problem(f"the call{which} is empty", field="template", **where))
-    elif channel.type == "twitter" and "text" in parts:
-        from broadcast.content.thread import split_thread
-
-        length = tweet_weighted_length(parts["text"])
-        try:
-            thread = split_thread(parts["text"], TWEET_LIMIT)
-        except ValueError as exc:
-            problems.append(
-                Problem(
-                    f"the post on X{which} cannot be cut into a thread ({exc}); look in the "
-                    "incident for a long run of symbols with no space",
-                    line=config.line_of("channels", name),
-                    **where,
-                )
-            )
-            thread = []
-        measures.update(weighted_length=length, limit=TWEET_LIMIT, thread=thread)
-    elif channel.type == "facebook" and "text" in parts:
-        measures.update(characters=len(parts["text"]), limit=FACEBOOK_LIMIT)
-        if len(parts["text"]) > FACEBOOK_LIMIT:
-            problems.append(
-                Problem(
-                    f"the Facebook post{which} is {len(parts['text'])} characters; a Page post "
-                    f"holds {FACEBOOK_LIMIT} at most: shorten the template or the incident",
-                    line=config.line_of("channels", name),
-                    field="template",
-                    **where,
-                )
-            )
-        if not parts["text"].strip():
-            problems.append(
-                Problem(f"the Facebook post{which} is empty", field="template", **where)
-            )
-    elif channel.type == "email" and "subject" in parts:
-        subject = parts["subject"]
-        if unsafe := unsafe_characters(subject):
-            problems.append(
-                Problem(
-                    f"the email subject{which} has a line break or another control character "
-                    f"({', '.join(unsafe)}); a subject is one line (check the subject template "
-                    "and the title)",
-                    line=config.line_of("channels", name),
-                    field="subject",
-                    **where,
-                )
-            )
-        if not subject.strip():
-            problems.append(Problem(f"the email subject{which} is empty", field="subject", **where))
-    return measures
 
 
 def _render_problem(failure: RenderFailure, channel: str, config: Config) -> Problem:

@@ -39,7 +39,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
-from broadcast.channels import adapter_class
+from broadcast.channels import adapter_class, channel_model
 from broadcast.channels.banner_history import HISTORY, load_history
 from broadcast.content.wording_checks import wording_snapshot
 from broadcast.delivery.approval import (
@@ -776,7 +776,7 @@ def _add_published(published: dict[str, list[dict[str, Any]]], plan: Plan) -> No
     from broadcast.delivery.dispatch import outgoing_for
 
     for channel in plan.channels:
-        if channel.type == "web_banner" and "text" in channel.parts:
+        if channel_model(channel.type).HISTORY and "text" in channel.parts:
             facts = outgoing_for(plan, channel).facts
             entry = history_entry(facts, channel.parts["text"])
             published.setdefault(channel.name, []).append(
@@ -920,7 +920,7 @@ def traces_of_sending(
     if earlier_lock:
         found.append(f"{folder / 'locks' / incident_id}.lock was left by an earlier run")
     for channel in config.channels.values():
-        if channel.type != "web_banner":
+        if not channel.HISTORY:
             continue
         output = config.resolve_path(channel.output_dir)  # type: ignore[union-attr]
         updates = load_history(output, incident_id)
@@ -1778,12 +1778,12 @@ class SendRun:
             c.name: {**recorded_facts.get(c.name, {})} for c in self.plan.channels
         }
         for c in self.plan.channels:
-            if c.type == "twitter":
+            replies_to = channel_model(c.type).REPLIES_TO
+            if replies_to == "latest":  # a thread: the last post of the last version
                 tail = self.ledger.last_provider_id(incident.id, c.name)
                 if tail is not None:
                     extra[c.name]["reply_to"] = tail.rsplit(",", 1)[-1]
-            elif c.type == "facebook":
-                # Every update is a comment on the first post: the story stays in one place.
+            elif replies_to == "first":  # comments on the first post: the story in one place
                 root = self.ledger.last_provider_id(incident.id, c.name, oldest=True)
                 if root is not None:
                     extra[c.name]["reply_to"] = root
