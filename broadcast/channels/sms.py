@@ -31,6 +31,9 @@ from broadcast.channels.base import (
     on_provider_clock,
     request_left,
 )
+from broadcast.channels.base import (
+    parse_retry_after as parse_retry_after,  # where a reader of an SMS answer finds it
+)
 from broadcast.channels.model import ChannelConfig, Measuring, PreviewBlock
 from broadcast.content.greeting import (
     GREETING_MARK,
@@ -48,7 +51,6 @@ if TYPE_CHECKING:
     from twilio.base.exceptions import TwilioException
 
     from broadcast.channels.twilio_client import RetryAfterHttpClient, TwilioAccount
-    from broadcast.input.config import SmsChannel
 
 
 @register
@@ -446,21 +448,6 @@ TRANSIENT_ERRORS: dict[int, str] = {
     20429: "Twilio rate limit reached",
     21611: "the sender's queue at Twilio is full",
 }
-
-
-def parse_retry_after(value: str) -> float | None:
-    """``Retry-After`` as seconds: delta-seconds or an HTTP date; None if unreadable."""
-    from email.utils import parsedate_to_datetime
-
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def validity_seconds(

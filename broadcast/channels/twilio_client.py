@@ -21,8 +21,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from broadcast.channels.base import clock_offset
-from broadcast.channels.sms import parse_retry_after
+from broadcast.channels.base import clock_offset, parse_retry_after
 
 if TYPE_CHECKING:
     from twilio.rest.api.v2010.account.call import CallList

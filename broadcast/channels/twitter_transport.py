@@ -14,8 +14,6 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 
-from broadcast.channels.twitter import REQUEST_TIMEOUT
-
 
 class TimeoutHTTPAdapter(HTTPAdapter):
     """A requests transport that applies a timeout when the caller gives none (tweepy never does).
@@ -26,9 +24,7 @@ class TimeoutHTTPAdapter(HTTPAdapter):
     ``X-Forwarded-Host`` / ``X-Forwarded-Proto`` for a relay to forward the request unchanged.
     """
 
-    def __init__(
-        self, *, timeout: float = REQUEST_TIMEOUT, base_url: str | None = None, **kwargs: Any
-    ) -> None:
+    def __init__(self, *, timeout: float, base_url: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.timeout = timeout
         self.base_url = base_url

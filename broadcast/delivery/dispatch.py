@@ -53,7 +53,7 @@ from broadcast.channels.base import (
     Receipt,
     Target,
 )
-from broadcast.delivery.preflight import MAX_ROW_PROBLEMS, ChannelPlan, Plan
+from broadcast.delivery.plan import MAX_ROW_PROBLEMS, ChannelPlan, Plan
 from broadcast.input.config import _ENV_REF, Config, resolve_credentials
 from broadcast.input.recipients import (
     RecipientCount,

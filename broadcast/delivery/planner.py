@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from broadcast.channels import channel_model
-from broadcast.delivery.preflight import ChannelPlan, Plan
+from broadcast.delivery.plan import ChannelPlan, Plan
 
 
 class Schedule(NamedTuple):
