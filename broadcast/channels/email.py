@@ -34,6 +34,12 @@ from broadcast.channels.base import (
     Outgoing,
     Target,
 )
+from broadcast.channels.email_address import (
+    header_address,
+    recipient_address,
+    refuse_control_characters,
+    split_address,
+)
 from broadcast.channels.model import ChannelConfig, Measuring, PreviewBlock
 from broadcast.content.greeting import NAME_SLOT, greeting_name, with_recipient_name
 from broadcast.input.recipients import unsafe_characters
@@ -164,38 +170,6 @@ def unsubscribe_url(list_unsubscribe: str | None) -> str | None:
     return next((u for u in uris if u.startswith("https://")), uris[0])
 
 
-_NAMED_ADDRESS = re.compile(r"^(?P<name>.*?)\s*<(?P<address>[^<>]*)>$", re.DOTALL)
-_ADDR_SPEC = re.compile(r'[^\s@<>()\[\],;:"\\]+@[^\s@<>()\[\],;:"\\]+')
-
-
-def split_address(value: str) -> tuple[str, str]:
-    """``Urgence: Énergie Nord <alertes@example.com>`` → display name and address.
-
-    Read the way a person writes it, not as RFC 5322 would: there, ``Urgence:`` starts a group
-    and the mail would leave without it. The display name is quoted when the header is built.
-    ``ValueError`` says what is wrong.
-    """
-
-    from broadcast.input.recipients import unsafe_characters
-
-    if unsafe := unsafe_characters(value):
-        raise ValueError(
-            f"{value!r} is not one email address: it contains a line break or another control "
-            f"character ({', '.join(unsafe)})"
-        )
-    text = value.strip()
-    match = _NAMED_ADDRESS.match(text)
-    name, address = (match["name"].strip(), match["address"].strip()) if match else ("", text)
-    if len(name) >= 2 and name[0] == name[-1] == '"':
-        name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-    if not _ADDR_SPEC.fullmatch(address) or "<" in name or ">" in name:
-        raise ValueError(
-            f"'{value}' is not one email address; write it like "
-            '"Service client <alertes@example.com>"'
-        )
-    return name, address
-
-
 Stage = Literal["MAIL", "RCPT", "DATA"]
 _REFUSED_WHAT: dict[Stage, str] = {
     "MAIL": "the sender",
@@ -298,10 +272,10 @@ class EmailAdapter(Adapter):
 
         # The recipients file is cleaned as it is read; this guards any other way in. A
         # contact is personal data: the refusal does not quote it.
-        _refuse_control_characters("recipient name", target.name, quote=False)
-        _refuse_control_characters("recipient address", target.address, quote=False)
+        refuse_control_characters("recipient name", target.name, quote=False)
+        refuse_control_characters("recipient address", target.address, quote=False)
         sender = self._sender_address()
-        recipient = _recipient_address(target)
+        recipient = recipient_address(target)
         smtputf8 = not (sender.username.isascii() and recipient.username.isascii())
         policy = SMTPUTF8 if smtputf8 else SMTP
         message_id = make_msgid(domain=sender.domain)
@@ -333,13 +307,13 @@ class EmailAdapter(Adapter):
         if name in built:
             return built[name]
         subject = message.parts["subject"]
-        _refuse_control_characters("subject", subject)
+        refuse_control_characters("subject", subject)
         sender = self._sender_address()
         email = EmailMessage(policy=SMTP if sender.username.isascii() else SMTPUTF8)
         email["Subject"] = subject
         email["From"] = sender
         if self.config.reply_to:
-            email["Reply-To"] = _address("reply_to", self.config.reply_to)
+            email["Reply-To"] = header_address("reply_to", self.config.reply_to)
         email["Date"] = format_datetime(self.context.now)
         # RFC 3834: tells vacation responders not to answer, so thousands of "I am away"
         # replies do not bury the real ones in the Reply-To mailbox during a crisis. The
@@ -361,7 +335,7 @@ class EmailAdapter(Adapter):
 
     def _sender_address(self) -> Address:
         if self._sender is None:
-            self._sender = _address("from", self.config.from_)
+            self._sender = header_address("from", self.config.from_)
         return self._sender
 
     def _list_unsubscribe_headers(self) -> bytes:
@@ -621,68 +595,6 @@ def _classified(code: int, message: str) -> DeliveryError:
         return DeliveryError(str(code), message, transient=False)
     # smtplib reports -1 for a reply it could not parse: a confused server, try again later.
     return DeliveryError("protocol", message, transient=True)
-
-
-def _refuse_control_characters(what: str, value: str, quote: bool = True) -> None:
-    # A CR or LF in a header value would let the text start a header of its own (Bcc: ...);
-    # so would the other characters some mail software takes for a line break (VT, FF, FS,
-    # U+2028...).
-    unsafe = unsafe_characters(value)
-    if unsafe:
-        shown = value if len(value) <= 80 else value[:77] + "..."
-        raise DeliveryError(
-            "header",
-            f"the {what} {f'({shown!r}) ' if quote else ''}contains a line break or another "
-            f"control character ({', '.join(unsafe)}); a header value is one plain line",
-            transient=False,
-        )
-
-
-def _address(what: str, value: str) -> Address:
-    """The channel's ``from`` or ``reply_to``, its display name kept whole (``Urgence: ...``).
-
-    The email package would read ``Urgence: Énergie Nord <...>`` as an RFC 5322 group named
-    ``Urgence`` and drop it; split by hand, the name is quoted when the header is written.
-    """
-    from email.headerregistry import Address
-
-    try:
-        name, address = split_address(value)
-    except ValueError as exc:
-        raise DeliveryError("header", f"the channel's {what}: {exc}", transient=False) from None
-    local, _, domain = address.rpartition("@")
-    try:
-        return Address(name, local, _ascii_domain(what, domain))
-    except ValueError as exc:
-        raise DeliveryError(
-            "header", f"the channel's {what} ({value!r}) is not an address ({exc})", transient=False
-        ) from None
-
-
-def _recipient_address(target: Target) -> Address:
-    from email.headerregistry import Address
-
-    local, at, domain = target.address.rpartition("@")
-    if not at or not local or not domain:
-        raise DeliveryError("address", "the recipient is not an email address", transient=False)
-    try:
-        return Address(target.name, local, _ascii_domain("recipient", domain))
-    except ValueError as exc:
-        raise DeliveryError(
-            "address", f"the recipient is not an email address ({exc})", transient=False
-        ) from None
-
-
-def _ascii_domain(what: str, domain: str) -> str:
-    """``électricité.fr`` → ``xn--lectricit-93aj.fr``: DNS and most servers want the A-label."""
-    if domain.isascii():
-        return domain
-    try:
-        return domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise DeliveryError(
-            "address", f"the {what} domain {domain!r} is not a valid domain name", transient=False
-        ) from None
 
 
 def _secret_forms(username: str | None, password: str | None) -> tuple[str, ...]:

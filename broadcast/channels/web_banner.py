@@ -38,6 +38,13 @@ from broadcast.channels import register
 from broadcast.channels.banner_history import HISTORY, read_history
 from broadcast.channels.base import DeliveryError, FolderAdapter, Outgoing, Target
 from broadcast.channels.model import ChannelConfig, PreviewBlock
+from broadcast.channels.status_words import (
+    COLOURS,
+    SEVERITY_ORDER,
+    WORDS,
+)
+from broadcast.channels.status_words import READ_MORE as READ_MORE  # its first callers' names
+from broadcast.channels.status_words import STATUS_WORDS as STATUS_WORDS
 from broadcast.content.typography import french
 from broadcast.input.schema import Field, field_validator
 
@@ -140,91 +147,6 @@ KEPT_FOR = timedelta(days=90)
 OVER = ("resolved", "cancelled")
 # How long the banner carries a correction: it must reach those who saw the wrong message.
 CORRECTION_SHOWN_FOR = timedelta(hours=24)
-
-# The same colours as banner.css and status.css: white text keeps a contrast above 6:1.
-COLOURS = {
-    "critical": "#a4161a",
-    "major": "#a14a00",
-    "minor": "#1f5fa8",
-    "resolved": "#166534",
-    "corrected": "#1a1a1a",
-}
-SEVERITY_ORDER = {"critical": 0, "major": 1, "minor": 2}
-# The words of templates/*/_phrases.j2 (status_word, severity_word): these files are written
-# outside any template. A language without its words here gets the English ones.
-WORDS: dict[str, dict[str, Any]] = {
-    "fr": {
-        "status": {
-            "investigating": "Incident en cours",
-            "identified": "Cause identifiée",
-            "monitoring": "Réparation effectuée",
-            "resolved": "Résolu",
-            "cancelled": "Rectificatif",
-        },
-        "severity": {
-            "critical": "Perturbation grave",
-            "major": "Perturbation importante",
-            "minor": "Perturbation mineure",
-            "resolved": "Service rétabli",
-            "corrected": "Rectificatif",
-        },
-        "colon": "\u00a0: ",
-        "reminder": "Rappel",
-        "more": "En savoir plus",
-        "dismiss": "Masquer ce message",
-        "page_title": "État des services",
-        "current": "Incidents en cours",
-        "recent": "Incidents récents",
-        "none": "Aucun incident en cours.",
-        "subscribe": "Suivre les mises à jour (flux Atom)",
-        "started": "Début",
-        "ended": "Fin",
-        "updated": "Mise à jour",
-        # As delivery.exercise marks a drill's texts (channels do not import delivery).
-        "exercise": "EXERCICE",
-        "exercise_marker": "EXERCICE \u2013",
-        "exercise_notice": (
-            "EXERCICE \u2013 les incidents marqués EXERCICE sont des exercices, "
-            "pas des incidents réels."
-        ),
-    },
-    "en": {
-        "status": {
-            "investigating": "Ongoing incident",
-            "identified": "Cause found",
-            "monitoring": "Fix in place",
-            "resolved": "Resolved",
-            "cancelled": "Correction",
-        },
-        "severity": {
-            "critical": "Serious disruption",
-            "major": "Major disruption",
-            "minor": "Minor disruption",
-            "resolved": "Service restored",
-            "corrected": "Correction",
-        },
-        "colon": ": ",
-        "reminder": "Reminder",
-        "more": "Read more",
-        "dismiss": "Dismiss this message",
-        "page_title": "Service status",
-        "current": "Current incidents",
-        "recent": "Recent incidents",
-        "none": "No incident in progress.",
-        "subscribe": "Follow the updates (Atom feed)",
-        "started": "Started",
-        "ended": "Ended",
-        "updated": "Updated",
-        "exercise": "EXERCISE",
-        "exercise_marker": "EXERCISE \u2013",
-        "exercise_notice": (
-            "EXERCISE \u2013 the incidents marked EXERCISE are drills, not real incidents."
-        ),
-    },
-}
-# Kept for callers of the first version of this module.
-STATUS_WORDS = {language: words["status"] for language, words in WORDS.items()}
-READ_MORE = {language: words["more"] for language, words in WORDS.items()}
 
 # The banner's height, reserved by banner.css before banner.js fills it. Per range of widths:
 # (media query, characters per line of text, a line's height and a row's padding in rem, as
