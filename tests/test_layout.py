@@ -121,3 +121,21 @@ def test_reading_the_channels_declarations_loads_no_sdk() -> None:
         check=True,
     )
     assert done.stdout.strip() == "[] []", done.stdout + done.stderr
+
+
+def test_no_stage_outside_channels_branches_on_a_channel_type_s_name() -> None:
+    """What differs between channels is declared by each channel (a fact or a method of its
+    model, broadcast.channels): a stage that tested ``type == "sms"`` would have to be found
+    and edited for every new channel, and would silently treat an unknown one as another."""
+    import re
+
+    # A channel's type compared with a name, or with a tuple of names.
+    branch = re.compile(r"""\.type\s*(==|!=|\bin\b|\bnot in\b)\s*\(?\s*["']""")
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.is_relative_to(PACKAGE / "channels"):
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if branch.search(line):
+                found.append(f"{path.relative_to(PACKAGE.parent)}:{number}: {line.strip()}")
+    assert not found, "\n".join(found)

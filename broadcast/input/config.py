@@ -249,6 +249,10 @@ class Config(BaseModel):
         return problems
 
 
+# Config checks every channel registered when this module is read; load_config looks again.
+_check_every_registered_channel()
+
+
 def config_path(explicit: Path | None, environ: Mapping[str, str] = os.environ) -> Path:
     """``--config`` wins, then ``BROADCAST_CONFIG``, then ./channels.yaml."""
     if explicit is not None:
