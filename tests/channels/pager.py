@@ -3,7 +3,8 @@
 Its model and facts at the top (what channels.yaml may say of it, its template, how a preview
 measures it), its adapter below (a JSON POST to the gateway, with the token read from the
 environment only when it sends). ``register`` makes broadcast read it; nothing in broadcast's
-package names it. Its template lives beside it, in ``templates/``.
+package names it. Its template lives beside it, in ``templates/``; an organisation installs
+it in the ``templates/`` folder beside its channels.yaml, as the test does.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from broadcast.channels import register
@@ -22,7 +22,6 @@ from broadcast.problems import Problem
 
 # A pager shows this many characters; longer messages are refused by the gateway.
 PAGER_LIMIT = 240
-TEMPLATES = Path(__file__).parent / "templates"
 
 
 @register
@@ -83,6 +82,18 @@ class PagerAdapter(Adapter):
             with urllib.request.urlopen(request, timeout=self.request_timeout()) as answer:
                 return str(json.load(answer)["id"])
         except urllib.error.HTTPError as exc:
+            # A 4xx is a clear refusal; a 5xx may come after the gateway paged: maybe sent.
             raise DeliveryError(
-                str(exc.code), f"the gateway refused the page ({exc.code})", transient=False
+                str(exc.code),
+                f"the gateway answered {exc.code}",
+                transient=exc.code >= 500,
+                maybe_sent=exc.code >= 500,
+            ) from None
+        except OSError as exc:  # no answer (refused, reset, timed out): maybe sent
+            raise DeliveryError(
+                "network",
+                f"no answer from the gateway ({type(exc).__name__})",
+                transient=True,
+                maybe_sent=True,
+                answered=False,
             ) from None
