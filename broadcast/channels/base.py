@@ -223,7 +223,8 @@ class DeliveryContext(NamedTuple):
 
 
 class Adapter:
-    """One channel type's way of delivering a message. Subclass and register in ``__init__``."""
+    """One channel type's way of delivering a message: a subclass in the channel's module,
+    named by its model's ``ADAPTER`` (see broadcast.channels.model)."""
 
     # Where targets come from: a recipients CSV column, or None for a single target.
     recipient_kind: ClassVar[RecipientKind | None] = None
