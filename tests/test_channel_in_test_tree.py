@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
+from broadcast.channels import channel_types, register
+from broadcast.channels.model import ChannelConfig
 from tests.channels.pager_gateway import TOKEN, PagerGateway
 from tests.conftest import NOW, REPO, write
 
@@ -145,3 +149,16 @@ def test_a_page_over_its_limit_is_refused_before_anything_is_sent(
     assert done.returncode == 2, done.stdout + done.stderr
     assert "a pager shows 240" in done.stdout + done.stderr
     assert gateway.requests() == []
+
+
+def test_two_channels_cannot_answer_to_one_type() -> None:
+    """A second model registered under a type already taken is refused where it is declared:
+    channels.yaml could not say which of the two it means."""
+
+    class AnotherSms(ChannelConfig):
+        type: Literal["sms"]
+
+    taken = re.escape("channel type 'sms' is broadcast.channels.sms.SmsChannel already")
+    with pytest.raises(TypeError, match=taken):
+        register(AnotherSms)
+    assert channel_types()["sms"].__module__ == "broadcast.channels.sms"

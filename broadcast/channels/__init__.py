@@ -29,7 +29,20 @@ def register(model: Model) -> Model:
     """Make ``model`` a channel type (a class decorator): channels.yaml may then name it."""
     from broadcast.channels.model import type_name
 
-    _registered[type_name(model)] = model
+    if model.__module__ not in {f"{__name__}.{module}" for module in BUILT_IN}:
+        channel_types()  # the built-in channels first: another may not take their names
+    name = type_name(model)
+    known = _registered.get(name)
+    if known is not None and (known.__module__, known.__qualname__) != (
+        model.__module__,
+        model.__qualname__,
+    ):
+        # Two channels answering to one type: channels.yaml could not say which it means.
+        raise TypeError(
+            f"channel type '{name}' is {known.__module__}.{known.__qualname__} already; "
+            f"{model.__module__}.{model.__qualname__} needs another name"
+        )
+    _registered[name] = model
     return model
 
 
