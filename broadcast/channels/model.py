@@ -105,7 +105,7 @@ class ChannelConfig(BaseModel):
     FEED: ClassVar[str | None] = None
     # It keeps the incident's history in its folder: what it already published (the banner's
     # timeline), read back to render the next version.
-    HISTORY: ClassVar[bool] = False
+    KEEPS_HISTORY: ClassVar[bool] = False
     # A later version answers an earlier post: the latest (a thread) or the first (comments).
     REPLIES_TO: ClassVar[Literal["latest", "first"] | None] = None
     # Unanswered deliveries (calls ending busy or unanswered) are tried again on later runs.

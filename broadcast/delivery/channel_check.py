@@ -306,7 +306,7 @@ def _corrected_context(
 
 def _timeline(plan: Plan, channel: Any, config: Config, name: str) -> list[dict[str, Any]] | None:
     """This update, then what the banner channel already published for this incident."""
-    if not type(channel).HISTORY:
+    if not type(channel).KEEPS_HISTORY:
         return None
     from broadcast.channels.banner_history import load_history
 

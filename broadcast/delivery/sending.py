@@ -778,7 +778,7 @@ def _add_published(published: dict[str, list[dict[str, Any]]], plan: Plan) -> No
     from broadcast.delivery.dispatch import outgoing_for
 
     for channel in plan.channels:
-        if channel_model(channel.type).HISTORY and "text" in channel.parts:
+        if channel_model(channel.type).KEEPS_HISTORY and "text" in channel.parts:
             facts = outgoing_for(plan, channel).facts
             entry = history_entry(facts, channel.parts["text"])
             published.setdefault(channel.name, []).append(
@@ -877,7 +877,7 @@ def traces_of_sending(
     if earlier_lock:
         found.append(f"{folder / 'locks' / incident_id}.lock was left by an earlier run")
     for channel in config.channels.values():
-        if not channel.HISTORY:
+        if not channel.KEEPS_HISTORY:
             continue
         output = config.resolve_path(channel.output_dir)  # type: ignore[union-attr]
         updates = load_history(output, incident_id)
