@@ -16,7 +16,8 @@ import requests
 
 from broadcast.channels import adapter_class, twitter
 from broadcast.channels.base import DeliveryContext, DeliveryError, Outgoing
-from broadcast.channels.twitter import ThreadIncomplete, TimeoutHTTPAdapter, TwitterAdapter
+from broadcast.channels.twitter import ThreadIncomplete, TwitterAdapter
+from broadcast.channels.twitter_transport import TimeoutHTTPAdapter
 from broadcast.input.config import TwitterChannel
 from tests.conftest import NOW
 from tests.peers.base import Delay, RateLimit, ServerError

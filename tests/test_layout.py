@@ -15,7 +15,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "broadcast"
 # What each stage may import, besides itself and the standard library and third parties.
 ALLOWED: dict[str, set[str]] = {
     "problems": set(),
-    "input": {"problems"},
+    # The channels' declarations (their models and facts, broadcast.channels.model and the
+    # top of each channel module) are the ground floor every stage reads, channels.yaml's
+    # reader included; test_reading_the_channels_declarations_loads_no_sdk keeps them light.
+    "input": {"problems", "channels"},
     "content": {"problems", "input"},
     "channels": {"problems", "input", "content"},
     "ledger": set(),
@@ -106,3 +109,47 @@ def test_only_the_cli_and_the_terminal_views_import_rich_or_typer() -> None:
             if f"import {name}" in text or f"from {name}" in text:
                 printing.append(f"{path.relative_to(PACKAGE.parent)} imports {name}")
     assert not printing, "\n".join(printing)
+
+
+def test_reading_the_channels_declarations_loads_no_sdk() -> None:
+    """input/ may read the channels' models and facts: reading them (as channels.yaml's reader
+    does) loads no provider SDK and no later stage."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from broadcast.channels import channel_types\n"
+        "from broadcast.input.config import load_config\n"
+        "assert len(channel_types()) >= 8\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'twilio', 'tweepy', 'requests', 'apprise'}), "
+        "sorted(m for m in sys.modules if m.startswith(('broadcast.delivery', "
+        "'broadcast.ledger', 'broadcast.terminal', 'broadcast.report'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=PACKAGE.parent,
+        check=True,
+    )
+    assert done.stdout.strip() == "[] []", done.stdout + done.stderr
+
+
+def test_no_stage_outside_channels_branches_on_a_channel_type_s_name() -> None:
+    """What differs between channels is declared by each channel (a fact or a method of its
+    model, broadcast.channels): a stage that tested ``type == "sms"`` would have to be found
+    and edited for every new channel, and would silently treat an unknown one as another."""
+    import re
+
+    # A channel's type compared with a name, or with a tuple of names.
+    branch = re.compile(r"""\.type\s*(==|!=|\bin\b|\bnot in\b)\s*\(?\s*["']""")
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.is_relative_to(PACKAGE / "channels"):
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if branch.search(line):
+                found.append(f"{path.relative_to(PACKAGE.parent)}:{number}: {line.strip()}")
+    assert not found, "\n".join(found)

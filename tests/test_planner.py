@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from broadcast.channels import ADAPTERS, adapter_class
+from broadcast.channels import adapter_class, channel_types
 from broadcast.cli import app
-from broadcast.delivery.planner import DEFAULT_RATES, duration
+from broadcast.delivery.planner import duration
 from tests.conftest import NOW
 
 COUNT = 10_000
@@ -89,8 +89,14 @@ def test_each_reader_counts_their_language_s_segments(
 
 
 def test_the_planner_s_rates_are_the_adapters() -> None:
-    for kind in ADAPTERS:
-        assert adapter_class(kind).default_rate == DEFAULT_RATES.get(kind), kind
+    """One declaration: the rate the planner plans with (the channel's model, read without
+    its SDK) is the one its adapter sends at."""
+    for kind, model in channel_types().items():
+        adapter = adapter_class(kind)
+        assert adapter.default_rate == model.DEFAULT_RATE, kind
+        assert adapter.default_concurrency == model.DEFAULT_CONCURRENCY, kind
+        assert adapter.recipient_kind == model.CONTACT, kind
+    assert channel_types()["sms"].DEFAULT_RATE == 1.0
 
 
 def test_durations_read_as_people_say_them() -> None:

@@ -19,15 +19,56 @@ the services offer no lookup, so such a delivery is held as uncertain (re-sent o
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Literal
 
+from broadcast.channels import register
 from broadcast.channels.base import Adapter, Answer, DeliveryError, Outgoing, Target, answer_of
+from broadcast.channels.model import ChannelConfig, PreviewBlock
+from broadcast.input.schema import Field
 
-if TYPE_CHECKING:
-    from broadcast.input.config import AppriseChannel
+
+@register
+class AppriseChannel(ChannelConfig):
+    """Team channels through Apprise URLs (Slack, Teams, Telegram, Mattermost, ntfy...).
+
+    Every URL holds a token, so each is a ``${VAR}`` secret, read only when sending.
+    """
+
+    ADAPTER: ClassVar[str] = "AppriseAdapter"
+
+    CREDENTIALS: ClassVar[tuple[str, ...]] = ("urls",)
+    ENV_ONLY: ClassVar[tuple[str, ...]] = ("urls",)
+    TEMPLATES: ClassVar[dict[str, str]] = {
+        "title": "apprise_title.txt.j2",
+        "body": "apprise.txt.j2",
+    }
+    # The team channels themselves: a drill posts only to other URLs (exercise: {urls: [...]}).
+    DESTINATION: ClassVar[tuple[str, ...]] = ("urls",)
+    AUDIENCE: ClassVar[str] = "team channels"
+
+    ADDRESSING: ClassVar[tuple[str, ...]] = ("urls",)
+
+    type: Literal["apprise"]
+    urls: list[str] = Field(min_length=1, max_length=50)
+
+    def credential_refs(self) -> dict[str, str]:
+        return {f"urls.{index}": ref for index, ref in enumerate(self.urls)}
+
+    @classmethod
+    def summary(cls, parts: dict[str, str], measures: dict[str, Any], languages: int) -> str:
+        return parts.get("title", "")
+
+    @classmethod
+    def preview_blocks(cls, parts: dict[str, str], measures: dict[str, Any]) -> list[PreviewBlock]:
+        blocks = []
+        if parts.get("title"):
+            blocks.append(PreviewBlock("note", parts["title"], style="bold"))
+        if parts.get("body"):
+            blocks.append(PreviewBlock("text", parts["body"]))
+        return blocks
+
 
 _REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _HTTP_STATUS = re.compile(r"error[=\s](\d{3})\b|\b(\d{3})\b\s*-\s*error|HTTP (\d{3})")
@@ -40,24 +81,29 @@ _NOT_REACHED = re.compile(
 )
 
 
-class _ThreadLog(logging.Handler):
-    """Apprise's warnings logged by one thread (the one delivering), kept in memory."""
+def _thread_log() -> Any:
+    """A handler keeping in memory Apprise's warnings logged by this thread (the one
+    delivering); logging is imported only when a channel sends."""
+    import logging
 
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.thread = threading.get_ident()
-        self.lines: list[str] = []
+    class ThreadLog(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__(logging.WARNING)
+            self.thread = threading.get_ident()
+            self.lines: list[str] = []
 
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.thread == self.thread:
-            self.lines.append(record.getMessage())
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.thread == self.thread:
+                self.lines.append(record.getMessage())
+
+    return ThreadLog()
 
 
 class AppriseAdapter(Adapter):
     """Hands the title and body to each Apprise URL; one URL, one delivery."""
 
-    recipient_kind: ClassVar[None] = None
-    default_concurrency: ClassVar[int] = 1
+    recipient_kind = AppriseChannel.CONTACT
+    default_concurrency = AppriseChannel.DEFAULT_CONCURRENCY
 
     config: AppriseChannel
 
@@ -76,7 +122,9 @@ class AppriseAdapter(Adapter):
     def deliver(self, message: Outgoing, target: Target) -> str:
         url = self._url_of(target)
         service = self._service(url, target)
-        log = _ThreadLog()
+        import logging
+
+        log = _thread_log()
         logger = logging.getLogger("apprise")
         logger.addHandler(log)
         previous = logger.level

@@ -1,21 +1,25 @@
 """What the web banner channel published: the history its adapter keeps in the output folder
 (``history.json``), read back for the status page's list of updates.
 
-Apart from the adapter (``web_banner``) so that a preview, which shows the status page with
-the updates already published, reads it without loading the channels' sending machinery.
+Apart from the adapter (``web_banner``), which writes the pages from it: how an entry is made
+from a message, added, and kept (``KEPT_FOR`` after its incident is resolved).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from broadcast.channels.xml_text import xml_text
 
 HISTORY = "history.json"
+# How long history keeps an incident once it is resolved.
+KEPT_FOR = timedelta(days=90)
 
 
 def load_history(output_dir: Path, incident_id: str | None = None) -> list[dict[str, Any]]:
@@ -70,3 +74,88 @@ def read_history(folder: Path) -> list[dict[str, Any]]:
         and isinstance(entry.get("headline"), str)
         and isinstance(entry.get("status"), str)
     ]
+
+
+def history_entry(facts: Mapping[str, Any], banner_text: str) -> dict[str, Any]:
+    """The entry ``deliver`` adds to history.json for a message: an approval renders the
+    reminders ahead, each with the updates before it on the status page."""
+    return entry_at(facts, banner_text, iso_text(facts["updated_at"]))
+
+
+def entry_at(facts: Mapping[str, Any], banner_text: str, updated_at: str) -> dict[str, Any]:
+    return {
+        "updated_at": updated_at,
+        "status": facts["status"],
+        "severity": facts["severity"],
+        # A correction is listed by what it says (its banner text), never by a headline the
+        # file may have kept from the wrong message.
+        "headline": banner_text
+        if facts["status"] == "cancelled" and banner_text.strip()
+        else facts["headline"],
+        "title": facts["title"],
+        "id": facts["id"],
+        # A reminder repeats the last update: the page and the feed say so.
+        "reminder": bool(facts.get("reminder")),
+        "exercise": bool(facts.get("exercise")),
+        "language": facts_language(facts),
+        "locale": facts.get("locale"),
+        "banner_text": banner_text,
+        "link": facts.get("link") if is_web_link(facts.get("link")) else None,
+        "started_at": iso_text(facts["started_at"]) if facts.get("started_at") else None,
+        # When it ended, as its messages say (``ended_at``): not when this update went out.
+        "ended_at": iso_text(facts["ended_at"]) if facts.get("ended_at") else None,
+        "organisation": facts.get("organisation"),
+        "timezone": facts.get("timezone"),
+    }
+
+
+def add_update(history: list[dict[str, Any]], new: dict[str, Any]) -> list[dict[str, Any]]:
+    """Newest first; one entry per update; every incident's, resolved ones for a while."""
+    kept = [
+        entry
+        for entry in history
+        if (entry.get("id"), entry["updated_at"], entry["headline"])
+        != (new["id"], new["updated_at"], new["headline"])
+    ]
+    updates = sorted([new, *kept], key=entry_instant, reverse=True)
+    # An incident leaves the history once resolved for long; one in progress never does.
+    latest = latest_by_incident(updates)
+    horizon = moment_of(new["updated_at"]) - KEPT_FOR
+    gone = {
+        i["id"]
+        for i in latest
+        if i["status"] == "resolved" and entry_instant(i) < horizon.timestamp()
+    }
+    return [entry for entry in updates if entry.get("id") not in gone]
+
+
+def latest_by_incident(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each incident's newest update (``history`` is newest first)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for entry in history:
+        latest.setdefault(str(entry.get("id")), entry)
+    return list(latest.values())
+
+
+def moment_of(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def entry_instant(entry: Mapping[str, Any]) -> float:
+    try:
+        return datetime.fromisoformat(entry["updated_at"]).timestamp()
+    except ValueError:
+        return float("-inf")
+
+
+def facts_language(facts: Mapping[str, Any]) -> str:
+    return str(facts.get("locale") or "en").replace("-", "_").split("_")[0]
+
+
+def is_web_link(link: Any) -> bool:
+    """Only http(s) links become ``href``: a ``javascript:`` one would run in the page."""
+    return isinstance(link, str) and urlsplit(link).scheme in ("http", "https")
+
+
+def iso_text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)

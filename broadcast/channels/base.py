@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
@@ -223,7 +223,8 @@ class DeliveryContext(NamedTuple):
 
 
 class Adapter:
-    """One channel type's way of delivering a message. Subclass and register in ``__init__``."""
+    """One channel type's way of delivering a message: a subclass in the channel's module,
+    named by its model's ``ADAPTER`` (see broadcast.channels.model)."""
 
     # Where targets come from: a recipients CSV column, or None for a single target.
     recipient_kind: ClassVar[RecipientKind | None] = None
@@ -376,3 +377,18 @@ class ClientAdapter(Adapter, Generic[ClientT]):
         if self._client is not None:
             self.release_client(self._client)
             self._client = None
+
+
+def parse_retry_after(value: str) -> float | None:
+    """``Retry-After`` as seconds: delta-seconds or an HTTP date; None if unreadable."""
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

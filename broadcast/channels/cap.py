@@ -36,18 +36,98 @@ let into cap-index.json must not make the next message or the index malformed).
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar, Literal
 
+from broadcast.channels import register
 from broadcast.channels.base import DeliveryError, FolderAdapter, Outgoing, Target
-from broadcast.channels.web_banner import write_atomic
+from broadcast.channels.model import ChannelConfig, PreviewBlock
+from broadcast.channels.web_banner import WebBannerChannel, write_atomic
 from broadcast.channels.xml_text import xml_document, xml_text
+from broadcast.input.schema import Field, field_validator
 
-if TYPE_CHECKING:
-    from broadcast.input.config import CapChannel
+_CAP_TOKEN = re.compile(r"^[^\s,<&]+$")
+
+
+@register
+class CapChannel(ChannelConfig):
+    """CAP 1.2 alerts written into ``output_dir``, with ``latest.xml`` and ``alerts.atom``."""
+
+    ADAPTER: ClassVar[str] = "CapAdapter"
+
+    TEMPLATES: ClassVar[dict[str, str]] = {
+        "event": "cap_event.txt.j2",
+        "headline": "cap_headline.txt.j2",
+        "description": "cap_description.txt.j2",
+        "instruction": "cap_instruction.txt.j2",
+        "area": "cap_area.txt.j2",
+    }
+    # A reminder is an Update with the same words and a new promised time.
+    REMINDER_TEMPLATES: ClassVar[dict[str, str]] = dict(TEMPLATES)
+    PUBLIC: ClassVar[bool] = True
+    AUDIENCE: ClassVar[str] = "CAP alert feed"
+    SITE: ClassVar[bool] = True
+    FEED: ClassVar[str | None] = "alerts.atom"
+    # One <info> per language the incident is written in.
+    EVERY_TRANSLATION: ClassVar[bool] = True
+    DESTINATION: ClassVar[tuple[str, ...]] = ("output_dir",)
+
+    ADDRESSING: ClassVar[tuple[str, ...]] = ("sender", "contact", "output_dir", "base_url")
+
+    type: Literal["cap"]
+    output_dir: str
+    # Who issues the alerts: an address or a domain, unique to the organisation (CAP's sender).
+    sender: str
+    # Where output_dir is served (https://example.com/cap/): the Atom index links there.
+    base_url: str | None = None
+    contact: str | None = None
+    category: list[str] = Field(default_factory=lambda: ["Infra"])
+    # Language → the RFC 3066 tag of its <info> (fr → fr-FR); others keep the incident's locale.
+    languages: dict[str, str] = Field(default_factory=lambda: {"fr": "fr-FR", "en": "en-GB"})
+
+    @field_validator("sender")
+    @classmethod
+    def _cap_sender(cls, value: str) -> str:
+        if not _CAP_TOKEN.match(value):
+            raise ValueError(
+                f"'{value}' cannot be a CAP sender: no spaces, commas, < or &; use an address "
+                "or a domain, e.g. alertes@energie-nord.example"
+            )
+        return value
+
+    @field_validator("output_dir")
+    @classmethod
+    def _a_folder(cls, value: str) -> str:
+        return WebBannerChannel._a_folder(value)
+
+    @field_validator("base_url")
+    @classmethod
+    def _served_at(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://\S+$", value):
+            raise ValueError(f"'{value}' is not a web address starting with https://")
+        return value if value is None or value.endswith("/") else value + "/"
+
+    def locale_for(self, language: str) -> str | None:
+        # en-GB: dates as in the UK.
+        return self.languages[language].replace("-", "_") if language in self.languages else None
+
+    @classmethod
+    def summary(cls, parts: dict[str, str], measures: dict[str, Any], languages: int) -> str:
+        languages = languages or 1
+        return f"a CAP 1.2 message, {languages} language{'s' * (languages != 1)}"
+
+    @classmethod
+    def preview_blocks(cls, parts: dict[str, str], measures: dict[str, Any]) -> list[PreviewBlock]:
+        return [
+            PreviewBlock("line", parts[part], f"{part}: ")
+            for part in ("headline", "description", "instruction", "area")
+            if parts.get(part)
+        ]
+
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 ATOM_NS = "http://www.w3.org/2005/Atom"

@@ -18,34 +18,157 @@ the delivery is held as uncertain (re-sent only with ``--resend-uncertain``).
 from __future__ import annotations
 
 import base64
-import smtplib
-import socket
-import ssl
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP, SMTPUTF8
-from email.utils import format_datetime, make_msgid
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from broadcast.channels import register
 from broadcast.channels.base import (
     Adapter,
     Answer,
     DeliveryContext,
     DeliveryError,
     Outgoing,
-    RecipientKind,
     Target,
 )
-from broadcast.content.greeting import greeting_name, with_recipient_name
-from broadcast.input.config import split_address
+from broadcast.channels.email_address import (
+    header_address,
+    recipient_address,
+    refuse_control_characters,
+    split_address,
+)
+from broadcast.channels.model import ChannelConfig, Measuring, PreviewBlock
+from broadcast.content.greeting import NAME_SLOT, greeting_name, with_recipient_name
 from broadcast.input.recipients import unsafe_characters
+from broadcast.input.schema import Field, field_validator, model_validator
+from broadcast.problems import Problem
 
 if TYPE_CHECKING:
-    from broadcast.input.config import EmailChannel
+    import smtplib
+    import ssl
+    from email.headerregistry import Address
+
+
+@register
+class EmailChannel(ChannelConfig):
+    ADAPTER: ClassVar[str] = "EmailAdapter"
+    DEFAULT_CONCURRENCY: ClassVar[int] = 4
+    FALLBACK_TARGET: ClassVar[bool] = True
+    AUDIENCE: ClassVar[str] = "fallback only"
+    CREDENTIALS: ClassVar[tuple[str, ...]] = ("username", "password")
+    ENV_ONLY: ClassVar[tuple[str, ...]] = ("password",)
+    TEMPLATES: ClassVar[dict[str, str]] = {
+        "subject": "email_subject.txt.j2",
+        "text": "email.txt.j2",
+        "html": "email.html.j2",
+    }
+    DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
+    CONTACT: ClassVar[Literal["phone", "email"] | None] = "email"
+
+    ADDRESSING: ClassVar[tuple[str, ...]] = ("from_", "reply_to", "list_unsubscribe")
+
+    type: Literal["email"]
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool | None = None  # default: on unless ssl is
+    ssl: bool = False
+    from_: str = Field(alias="from")
+    reply_to: str | None = None
+    username: str | None = None
+    password: str | None = None
+    # None: the channel only serves as another channel's fallback (same CSV row's email).
+    recipients: str | None = None
+    list_unsubscribe: str | None = None
+    # A CA bundle for an SMTP server whose certificate a private authority signed.
+    ca_file: str | None = None
+    timeout: float = Field(default=30.0, gt=0, le=600)
+
+    @field_validator("from_", "reply_to")
+    @classmethod
+    def _one_address(cls, value: str | None) -> str | None:
+        if value is not None:
+            split_address(value)
+        return value
+
+    @field_validator("list_unsubscribe")
+    @classmethod
+    def _unsubscribe_uris(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        for uri in (part.strip().strip("<>") for part in value.split(",")):
+            if not re.match(r"^(https://\S+|mailto:\S+@\S+)$", uri):
+                raise ValueError(
+                    f"'{uri}' is not an https:// or mailto: address for List-Unsubscribe"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _one_tls_mode(self) -> EmailChannel:
+        if self.ssl and self.starttls:  # both said explicitly
+            raise ValueError(
+                "choose one of ssl: true (implicit TLS, usually port 465) and starttls: true "
+                "(usually port 587); set the other to false"
+            )
+        return self
+
+    @property
+    def use_starttls(self) -> bool:
+        return self.starttls if self.starttls is not None else not self.ssl
+
+    def render_context(self, config: Any) -> dict[str, Any]:
+        return {
+            "recipient_name": NAME_SLOT,
+            "contact": config.contact,
+            "unsubscribe_url": unsubscribe_url(self.list_unsubscribe),
+        }
+
+    def measure(self, parts: dict[str, str], at: Measuring, problems: list[Any]) -> dict[str, Any]:
+        if "subject" not in parts:
+            return {}
+        where = {"file": at.config.path, "channel": at.name}
+        which = f" ({at.label})" if at.label else ""
+        subject = parts["subject"]
+        if unsafe := unsafe_characters(subject):
+            problems.append(
+                Problem(
+                    f"the email subject{which} has a line break or another control character "
+                    f"({', '.join(unsafe)}); a subject is one line (check the subject template "
+                    "and the title)",
+                    line=at.config.line_of("channels", at.name),
+                    field="subject",
+                    **where,
+                )
+            )
+        if not subject.strip():
+            problems.append(Problem(f"the email subject{which} is empty", field="subject", **where))
+        return {}
+
+    @classmethod
+    def summary(cls, parts: dict[str, str], measures: dict[str, Any], languages: int) -> str:
+        return parts.get("subject", "")
+
+    @classmethod
+    def preview_blocks(cls, parts: dict[str, str], measures: dict[str, Any]) -> list[PreviewBlock]:
+        blocks = []
+        if "subject" in parts:
+            blocks.append(PreviewBlock("line", parts["subject"], "Subject: "))
+        if "text" in parts:
+            blocks.append(PreviewBlock("box", parts["text"], "text part"))
+        if "html" in parts:
+            blocks.append(PreviewBlock("html", parts["html"], "HTML part"))
+        return blocks
+
+
+def unsubscribe_url(list_unsubscribe: str | None) -> str | None:
+    """The address the email's footer shows: the https one of List-Unsubscribe, else mailto."""
+    if not list_unsubscribe:
+        return None
+    uris = [part.strip().strip("<>") for part in list_unsubscribe.split(",")]
+    return next((u for u in uris if u.startswith("https://")), uris[0])
+
 
 Stage = Literal["MAIL", "RCPT", "DATA"]
 _REFUSED_WHAT: dict[Stage, str] = {
@@ -82,11 +205,11 @@ class _HungUp(DeliveryError):
 class EmailAdapter(Adapter):
     """Send each message through the channel's SMTP server (``host``, ``port``, TLS, login)."""
 
-    recipient_kind: ClassVar[RecipientKind | None] = "email"
+    recipient_kind = EmailChannel.CONTACT
     # One SMTP connection per worker: four keep most relays busy without tripping their
     # per-client connection limits.
-    default_concurrency: ClassVar[int] = 4
-    default_rate: ClassVar[float | None] = None
+    default_concurrency = EmailChannel.DEFAULT_CONCURRENCY
+    default_rate = EmailChannel.DEFAULT_RATE
 
     config: EmailChannel
 
@@ -128,6 +251,8 @@ class EmailAdapter(Adapter):
         return envelope.message_id
 
     def close(self) -> None:
+        import smtplib
+
         smtp, self._smtp = self._smtp, None
         if smtp is None:
             return
@@ -142,12 +267,15 @@ class EmailAdapter(Adapter):
 
     def envelope(self, message: Outgoing, target: Target) -> Envelope:
         """Build the message for ``target``; raise ``DeliveryError`` for unsafe headers."""
+        from email.policy import SMTP, SMTPUTF8
+        from email.utils import make_msgid
+
         # The recipients file is cleaned as it is read; this guards any other way in. A
         # contact is personal data: the refusal does not quote it.
-        _refuse_control_characters("recipient name", target.name, quote=False)
-        _refuse_control_characters("recipient address", target.address, quote=False)
+        refuse_control_characters("recipient name", target.name, quote=False)
+        refuse_control_characters("recipient address", target.address, quote=False)
         sender = self._sender_address()
-        recipient = _recipient_address(target)
+        recipient = recipient_address(target)
         smtputf8 = not (sender.username.isascii() and recipient.username.isascii())
         policy = SMTPUTF8 if smtputf8 else SMTP
         message_id = make_msgid(domain=sender.domain)
@@ -169,19 +297,23 @@ class EmailAdapter(Adapter):
         together. Only To, Message-ID and the name in the greeting differ from one recipient
         to the next.
         """
+        from email.message import EmailMessage
+        from email.policy import SMTP, SMTPUTF8
+        from email.utils import format_datetime
+
         if self._common_for is None or self._common_for[0] != message:
             self._common_for = (message, {})
         built = self._common_for[1]
         if name in built:
             return built[name]
         subject = message.parts["subject"]
-        _refuse_control_characters("subject", subject)
+        refuse_control_characters("subject", subject)
         sender = self._sender_address()
         email = EmailMessage(policy=SMTP if sender.username.isascii() else SMTPUTF8)
         email["Subject"] = subject
         email["From"] = sender
         if self.config.reply_to:
-            email["Reply-To"] = _address("reply_to", self.config.reply_to)
+            email["Reply-To"] = header_address("reply_to", self.config.reply_to)
         email["Date"] = format_datetime(self.context.now)
         # RFC 3834: tells vacation responders not to answer, so thousands of "I am away"
         # replies do not bury the real ones in the Reply-To mailbox during a crisis. The
@@ -203,7 +335,7 @@ class EmailAdapter(Adapter):
 
     def _sender_address(self) -> Address:
         if self._sender is None:
-            self._sender = _address("from", self.config.from_)
+            self._sender = header_address("from", self.config.from_)
         return self._sender
 
     def _list_unsubscribe_headers(self) -> bytes:
@@ -236,6 +368,9 @@ class EmailAdapter(Adapter):
     # -- the conversation ---------------------------------------------------------------------
 
     def _transfer(self, envelope: Envelope) -> None:
+
+        import smtplib
+
         smtp = self._connection()
         stage: Stage = "MAIL"
         try:
@@ -290,6 +425,8 @@ class EmailAdapter(Adapter):
 
     def _reset(self, smtp: smtplib.SMTP) -> None:
         """End a refused transaction so the connection can carry the next message."""
+        import smtplib
+
         try:
             code, _ = smtp.rset()
         except (smtplib.SMTPException, OSError):
@@ -315,6 +452,8 @@ class EmailAdapter(Adapter):
             smtp.close()
 
     def _connect(self) -> smtplib.SMTP:
+        import smtplib
+
         config = self.config
         username = self.credentials.get("username")
         password = self.credentials.get("password")
@@ -355,6 +494,9 @@ class EmailAdapter(Adapter):
         return smtp
 
     def _connect_error(self, step: str, exc: Exception) -> DeliveryError | None:
+        import smtplib
+        import ssl
+
         server = self._server
         if isinstance(exc, DeliveryError):
             return exc
@@ -416,6 +558,8 @@ class EmailAdapter(Adapter):
         return None
 
     def _tls_context(self) -> ssl.SSLContext:
+        import ssl
+
         if self._tls is None:
             ca_file = self.config.ca_file
             cafile: Path | None = None
@@ -453,64 +597,6 @@ def _classified(code: int, message: str) -> DeliveryError:
     return DeliveryError("protocol", message, transient=True)
 
 
-def _refuse_control_characters(what: str, value: str, quote: bool = True) -> None:
-    # A CR or LF in a header value would let the text start a header of its own (Bcc: ...);
-    # so would the other characters some mail software takes for a line break (VT, FF, FS,
-    # U+2028...).
-    unsafe = unsafe_characters(value)
-    if unsafe:
-        shown = value if len(value) <= 80 else value[:77] + "..."
-        raise DeliveryError(
-            "header",
-            f"the {what} {f'({shown!r}) ' if quote else ''}contains a line break or another "
-            f"control character ({', '.join(unsafe)}); a header value is one plain line",
-            transient=False,
-        )
-
-
-def _address(what: str, value: str) -> Address:
-    """The channel's ``from`` or ``reply_to``, its display name kept whole (``Urgence: ...``).
-
-    The email package would read ``Urgence: Énergie Nord <...>`` as an RFC 5322 group named
-    ``Urgence`` and drop it; split by hand, the name is quoted when the header is written.
-    """
-    try:
-        name, address = split_address(value)
-    except ValueError as exc:
-        raise DeliveryError("header", f"the channel's {what}: {exc}", transient=False) from None
-    local, _, domain = address.rpartition("@")
-    try:
-        return Address(name, local, _ascii_domain(what, domain))
-    except ValueError as exc:
-        raise DeliveryError(
-            "header", f"the channel's {what} ({value!r}) is not an address ({exc})", transient=False
-        ) from None
-
-
-def _recipient_address(target: Target) -> Address:
-    local, at, domain = target.address.rpartition("@")
-    if not at or not local or not domain:
-        raise DeliveryError("address", "the recipient is not an email address", transient=False)
-    try:
-        return Address(target.name, local, _ascii_domain("recipient", domain))
-    except ValueError as exc:
-        raise DeliveryError(
-            "address", f"the recipient is not an email address ({exc})", transient=False
-        ) from None
-
-
-def _ascii_domain(what: str, domain: str) -> str:
-    """``électricité.fr`` → ``xn--lectricit-93aj.fr``: DNS and most servers want the A-label."""
-    if domain.isascii():
-        return domain
-    try:
-        return domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise DeliveryError(
-            "address", f"the {what} domain {domain!r} is not a valid domain name", transient=False
-        ) from None
-
-
 def _secret_forms(username: str | None, password: str | None) -> tuple[str, ...]:
     """The password as AUTH LOGIN and AUTH PLAIN put it on the wire, and as is."""
     if not password:
@@ -525,6 +611,8 @@ def _secret_forms(username: str | None, password: str | None) -> tuple[str, ...]
 @cache
 def _ehlo_name() -> str:
     """What smtplib would say in EHLO, worked out once: it asks DNS for it on every connect."""
+    import socket
+
     fqdn = socket.getfqdn()
     if "." in fqdn:
         return fqdn

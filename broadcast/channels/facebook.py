@@ -22,11 +22,11 @@ began on Facebook's clock (the ``Date`` of its answer), before anything is poste
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import requests
-
+from broadcast.channels import register
 from broadcast.channels.base import (
     ClientAdapter,
     DeliveryError,
@@ -37,9 +37,81 @@ from broadcast.channels.base import (
     on_provider_clock,
     request_left,
 )
+from broadcast.channels.model import ChannelConfig, Measuring
+from broadcast.input.schema import Field, field_validator
+from broadcast.problems import Problem
 
 if TYPE_CHECKING:
-    from broadcast.input.config import FacebookChannel
+    import requests
+
+
+# The most characters a Facebook post holds.
+FACEBOOK_LIMIT = 63_206
+
+
+@register
+class FacebookChannel(ChannelConfig):
+    """Posts on a Facebook Page (Graph API); later versions are comments on the first post."""
+
+    ADAPTER: ClassVar[str] = "FacebookAdapter"
+
+    CREDENTIALS: ClassVar[tuple[str, ...]] = ("access_token",)
+    ENV_ONLY: ClassVar[tuple[str, ...]] = ("access_token",)
+    TEMPLATES: ClassVar[dict[str, str]] = {"text": "facebook.txt.j2"}
+    PUBLIC: ClassVar[bool] = True
+    AUDIENCE: ClassVar[str] = "public post"
+    # Every update is a comment on the first post: the story stays in one place.
+    REPLIES_TO: ClassVar[Literal["latest", "first"] | None] = "first"
+    DESTINATION: ClassVar[tuple[str, ...]] = ("page_id",)
+
+    ADDRESSING: ClassVar[tuple[str, ...]] = ("page_id",)
+
+    type: Literal["facebook"]
+    page_id: str = Field(pattern=r"^\d{5,20}$")
+    access_token: str
+    api_version: str = Field(default="v23.0", pattern=r"^v\d+\.\d+$")
+    api_base_url: str = "https://graph.facebook.com"
+    # Attach the incident's link to the first post (Facebook shows it as a preview card).
+    link: bool = True
+    timeout: float = Field(default=15.0, gt=0, le=120)
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
+            raise ValueError(f"'{value}' is not a web address starting with https://")
+        return value.rstrip("/")
+
+    def measure(self, parts: dict[str, str], at: Measuring, problems: list[Any]) -> dict[str, Any]:
+        if "text" not in parts:
+            return {}
+        where = {"file": at.config.path, "channel": at.name}
+        which = f" ({at.label})" if at.label else ""
+        measures = {"characters": len(parts["text"]), "limit": FACEBOOK_LIMIT}
+        if len(parts["text"]) > FACEBOOK_LIMIT:
+            problems.append(
+                Problem(
+                    f"the Facebook post{which} is {len(parts['text'])} characters; a Page post "
+                    f"holds {FACEBOOK_LIMIT} at most: shorten the template or the incident",
+                    line=at.config.line_of("channels", at.name),
+                    field="template",
+                    **where,
+                )
+            )
+        if not parts["text"].strip():
+            problems.append(
+                Problem(f"the Facebook post{which} is empty", field="template", **where)
+            )
+        return measures
+
+    @classmethod
+    def measure_line(cls, measures: dict[str, Any]) -> list[str]:
+        return [f"{measures['characters']} characters"] if "characters" in measures else []
+
+    @classmethod
+    def summary(cls, parts: dict[str, str], measures: dict[str, Any], languages: int) -> str:
+        return f"a post of {len(parts.get('text', ''))} characters"
+
 
 # Rate limits: the app's (4), a user's (17), the Page's (32), a call type's (613), a Page's
 # business use case (80001).
@@ -51,11 +123,11 @@ PERMISSION_CODES = frozenset({10, 200})
 LOOKUP_LIMIT = 50
 
 
-class FacebookAdapter(ClientAdapter[requests.Session]):
+class FacebookAdapter(ClientAdapter["requests.Session"]):
     """Posts ``message.parts["text"]`` on the Page, or as a comment on the incident's post."""
 
-    recipient_kind: ClassVar[None] = None
-    default_concurrency: ClassVar[int] = 1
+    recipient_kind = FacebookChannel.CONTACT
+    default_concurrency = FacebookChannel.DEFAULT_CONCURRENCY
     can_look_up: ClassVar[bool] = True
 
     config: FacebookChannel
@@ -81,6 +153,8 @@ class FacebookAdapter(ClientAdapter[requests.Session]):
             params["order"] = "reverse_chronological"
         url = f"{config.api_base_url}/{config.api_version}/{path}"
         headers = {"Authorization": f"Bearer {self.credentials['access_token']}"}
+        import requests
+
         try:
             response = self.client().get(
                 url, params=params, headers=headers, timeout=config.timeout
@@ -133,6 +207,8 @@ class FacebookAdapter(ClientAdapter[requests.Session]):
             if config.link and message.facts.get("link"):
                 fields["link"] = str(message.facts["link"])
         url = f"{config.api_base_url}/{config.api_version}/{path}"
+        import requests
+
         try:
             response = self.client().post(url, data=fields, timeout=config.timeout)
         except requests.Timeout as exc:
@@ -165,6 +241,8 @@ class FacebookAdapter(ClientAdapter[requests.Session]):
         raise classify(response)
 
     def build_client(self) -> requests.Session:
+        import requests
+
         session = requests.Session()
         session.headers["User-Agent"] = "broadcast"
         return session

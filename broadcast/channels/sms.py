@@ -14,19 +14,12 @@ the dispatcher use these to keep the ledger honest.
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import requests
-from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.http.response import Response
-from twilio.rest import Client
-
+from broadcast.channels import register
 from broadcast.channels.base import (
     ClientAdapter,
     DeliveryError,
@@ -34,20 +27,318 @@ from broadcast.channels.base import (
     Outgoing,
     Target,
     answer_of,
-    clock_offset,
     on_provider_clock,
     request_left,
 )
-from broadcast.content.greeting import sms_for
-from broadcast.content.measure import sms_measure
+from broadcast.channels.base import (
+    parse_retry_after as parse_retry_after,  # where a reader of an SMS answer finds it
+)
+from broadcast.channels.model import ChannelConfig, Measuring, PreviewBlock
+from broadcast.channels.sms_notes import dropped_note, greeting_note, typography_note
+from broadcast.content.greeting import (
+    GREETING_MARK,
+    NAME_SLOT,
+    outside_the_name,
+    sms_for,
+    without_greeting,
+)
+from broadcast.content.measure import gsm_typography, sms_measure
+from broadcast.input.incident_times import parse_duration
+from broadcast.input.schema import Field, field_validator, model_validator
+from broadcast.problems import Problem
 
 if TYPE_CHECKING:
-    from broadcast.input.config import SmsChannel
+    from twilio.base.exceptions import TwilioException
+
+    from broadcast.channels.twilio_client import RetryAfterHttpClient, TwilioAccount
+
+
+@register
+class SmsChannel(ChannelConfig):
+    ADAPTER: ClassVar[str] = "SmsAdapter"
+    # Twilio queues what a long code cannot send at once; one part per second is its default.
+    DEFAULT_RATE: ClassVar[float | None] = 1.0
+    DEFAULT_CONCURRENCY: ClassVar[int] = 10
+    CREDENTIALS: ClassVar[tuple[str, ...]] = ("account_sid", "auth_token")
+    ENV_ONLY: ClassVar[tuple[str, ...]] = ("auth_token",)
+    TEMPLATES: ClassVar[dict[str, str]] = {"text": "sms.txt.j2"}
+    # The people: a drill uses exercise_recipients, another list of other people.
+    DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
+    CONTACT: ClassVar[Literal["phone", "email"] | None] = "phone"
+    METERED_IN_PARTS: ClassVar[bool] = True
+
+    ADDRESSING: ClassVar[tuple[str, ...]] = ("from_", "messaging_service_sid", "account_sid")
+
+    type: Literal["sms"]
+    from_: str | None = Field(default=None, alias="from")
+    messaging_service_sid: str | None = None
+    recipients: str
+    account_sid: str
+    auth_token: str
+    max_segments: int = Field(default=3, ge=1, le=10)
+    default_region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    status_callback: str | None = None
+    api_base_url: str | None = None
+    # Seconds to wait for the provider's answer (15 unless given); a later answer is looked
+    # up, never sent again blindly.
+    timeout: float | None = Field(default=None, gt=0, le=120)
+    template: str | None = None
+    # How long Twilio may keep a text queued; by default until the promised next update.
+    validity: timedelta | None = None
+    # Another channel (voice or email) for those this one cannot reach; see delivery.fallback.
+    fallback: str | None = None
+    # Typographic look-alikes (curly quotes, dashes...) replaced by GSM-7 ones before measuring
+    # and sending, as Twilio's Smart Encoding does; transliterate also folds accents (ê → e).
+    smart_encoding: bool = True
+    transliterate: bool = False
+    # "Bonjour Camille," from the recipients file's name column, counted per recipient: a
+    # recipient whose name would take the text over max_segments gets it without the greeting.
+    personalise: bool = False
+
+    @field_validator("validity", mode="before")
+    @classmethod
+    def _validity(cls, value: Any) -> Any:
+        if value is None or isinstance(value, timedelta):
+            return value
+        duration = parse_duration(value) if isinstance(value, str) else None
+        if duration is None:
+            raise ValueError(f"{value!r} is not a duration: write it like 2h, 90m or 1h30")
+        if not timedelta(minutes=1) <= duration <= timedelta(hours=10):
+            raise ValueError(
+                f"{value!r}: give between 1m and 10h (Twilio keeps a text queued 10 h at most)"
+            )
+        return duration
+
+    @model_validator(mode="after")
+    def _one_sender(self) -> SmsChannel:
+        if (self.from_ is None) == (self.messaging_service_sid is None):
+            raise ValueError(
+                "give the channel either 'from' (a number) or 'messaging_service_sid', not "
+                "both and not neither"
+            )
+        return self
+
+    def template_names(self, reminder: bool = False, correction: bool = False) -> dict[str, str]:
+        names = super().template_names(reminder, correction)
+        plain = not (reminder or correction)
+        return {**names, "text": self.template} if self.template and plain else names
+
+    @property
+    def greets_by_name(self) -> bool:
+        return self.personalise
+
+    def render_context(self, config: Any) -> dict[str, Any]:
+        # Measured after the typography it is sent with; a greeting filled, or dropped, per
+        # recipient.
+        context: dict[str, Any] = {"recipient_name": NAME_SLOT} if self.personalise else {}
+        return {
+            **context,
+            "smart_encoding": self.smart_encoding,
+            "transliterate": self.transliterate,
+        }
+
+    def measure(self, parts: dict[str, str], at: Measuring, problems: list[Any]) -> dict[str, Any]:
+        if "text" not in parts:
+            return {}
+        measures = self._measure_text(parts, at, problems)
+        measures["dropped"] = list(at.fitted.dropped) if at.fitted else []
+        if at.fitted is not None:
+            problems.extend(self._left_out(at))
+        if GREETING_MARK in parts["text"] and at.readers is not None:
+            measures.update(self._greetings(parts["text"], at.readers))
+        return measures
+
+    @classmethod
+    def measure_line(cls, measures: dict[str, Any]) -> list[str]:
+        m = measures
+        if m.get("personalised"):
+            low, high = m["segments_min"], m["segments_max"]
+            count = f"{low}" if low == high else f"{low} to {high}"
+            return [
+                f"{m['encoding']} · {m['characters']} chars + greeting · {count} "
+                f"segment{'s' * (high != 1)} each (max {m['max_segments']})"
+            ]
+        if "segments" not in m:
+            return []
+        bits = [
+            f"{m['encoding']} · {m['characters']} chars · "
+            f"{m['segments']} segment{'s' * (m['segments'] != 1)} (max {m['max_segments']})"
+        ]
+        if m.get("non_gsm"):
+            bits.append("UCS-2 because of " + " ".join(m["non_gsm"][:6]))
+        return bits
+
+    @classmethod
+    def summary(cls, parts: dict[str, str], measures: dict[str, Any], languages: int) -> str:
+        segments = measures.get("segments", 0)
+        return f"{segments} segment{'s' * (segments != 1)}, {measures.get('encoding', '')}"
+
+    @classmethod
+    def preview_blocks(cls, parts: dict[str, str], measures: dict[str, Any]) -> list[PreviewBlock]:
+        blocks = super().preview_blocks(parts, measures)
+        if not blocks:
+            return blocks
+        for note, style in (
+            (greeting_note(measures), "dim"),
+            (dropped_note(measures), "yellow"),
+            (typography_note(measures), "dim"),
+        ):
+            if note:
+                blocks.append(PreviewBlock("note", note, style=style))
+        return blocks
+
+    def too_slow_help(self, measures: dict[str, Any]) -> str:
+        if self.messaging_service_sid:
+            help_ = "add numbers to the Messaging Service (or a short code) and raise rate to "
+            help_ += "what they allow together"
+        else:
+            help_ = (
+                "one long code sends 1 part/s: send through a Twilio Messaging Service with "
+                "several numbers (messaging_service_sid) or a short code, and raise rate to "
+                "what it allows"
+            )
+        if int(measures.get("segments", 1)) > 1:
+            help_ += "; a one-segment text would halve the time or better"
+        return help_
+
+    def _measure_text(
+        self, parts: dict[str, str], at: Measuring, problems: list[Any]
+    ) -> dict[str, Any]:
+        measures: dict[str, Any] = {}
+        where = {"file": at.config.path, "channel": at.name}
+        which = f" ({at.label})" if at.label else ""
+        # What is measured is what is sent: the text with its look-alikes replaced. A greeting
+        # (personalise) is measured per recipient (_greetings); here, the text without it.
+        typography = gsm_typography(
+            without_greeting(parts["text"]),
+            smart=self.smart_encoding,
+            transliterate=self.transliterate,
+        )
+        if GREETING_MARK in parts["text"]:
+            parts["text"] = outside_the_name(
+                parts["text"],
+                lambda piece: (
+                    gsm_typography(
+                        piece, smart=self.smart_encoding, transliterate=self.transliterate
+                    ).text
+                ),
+            )
+        else:
+            parts["text"] = typography.text
+        measure = sms_measure(typography.text)
+        measures.update(
+            encoding=measure.encoding,
+            segments=measure.segments,
+            characters=measure.units,
+            max_segments=self.max_segments,
+            non_gsm=list(measure.non_gsm),
+            typography={
+                "replaced": [
+                    {"character": old, "by": new, "times": times}
+                    for old, new, times in typography.replaced
+                ],
+                "segments_before": typography.segments_before,
+                "segments_saved": typography.segments_saved,
+                "kept": list(typography.kept),
+                "kept_cost": typography.kept_cost,
+            },
+        )
+        if measure.segments > self.max_segments:
+            why = (
+                f" (UCS-2 because of {', '.join(measure.non_gsm[:5])})"
+                if measure.encoding == "UCS-2"
+                else ""
+            )
+            problems.append(
+                Problem(
+                    f"the SMS{which} needs {measure.segments} segments{why} but max_segments is "
+                    f"{self.max_segments}; shorten the template or the headline, or raise "
+                    "max_segments",
+                    line=at.config.line_of("channels", at.name, "max_segments")
+                    or at.config.line_of("channels", at.name),
+                    field="max_segments",
+                    **where,
+                )
+            )
+        if not parts["text"].strip():
+            problems.append(Problem(f"the SMS{which} is empty", field="template", **where))
+        return measures
+
+    def _left_out(self, at: Measuring) -> list[Problem]:
+        """A warning when the SMS left out to fit what must never go silently (the apology,
+        the compensation): how many segments keeping them takes, and the operator's ways to
+        keep them.
+
+        The preview, the send's confirmation and its summary show the plan's warnings.
+        """
+        from broadcast.content.fitting import NEVER_SILENTLY
+
+        fitted = at.fitted
+        important = [piece for piece in fitted.dropped if piece in NEVER_SILENTLY]
+        if not important:
+            return []
+        whole = gsm_typography(
+            without_greeting(fitted.whole),
+            smart=self.smart_encoding,
+            transliterate=self.transliterate,
+        )
+        measure = sms_measure(whole.text)
+        why = (
+            f" (UCS-2 because of {', '.join(measure.non_gsm[:5])})"
+            if measure.encoding == "UCS-2"
+            else ""
+        )
+        ways = [f"raise max_segments to {measure.segments}"]
+        if measure.encoding == "UCS-2" and not self.transliterate:
+            folded = sms_measure(
+                gsm_typography(without_greeting(fitted.whole), transliterate=True).text
+            ).segments
+            if folded <= self.max_segments:
+                ways.insert(0, f"set transliterate: true (ê → e: {folded} segments)")
+        them = "them" if len(important) > 1 else "it"
+        ways.append(f"shorten {them}")
+        which = f" ({at.label})" if at.label else ""
+        config, name = at.config, at.name
+        return [
+            Problem(
+                f"the SMS{which} leaves out {' and '.join(important)} to fit max_segments "
+                f"{self.max_segments}: with {them} it takes {measure.segments} segments{why}. "
+                f"To keep {them}: {', or '.join(ways)}; the other channels carry {them}",
+                config.path,
+                config.line_of("channels", name, "max_segments")
+                or config.line_of("channels", name),
+                "max_segments",
+                name,
+                severity="warning",
+            )
+        ]
+
+    def _greetings(self, text: str, readers: Counter[str]) -> dict[str, Any]:
+        """How the personalised SMS varies: fewest and most segments, how many are greeted by
+        name, and the message parts it takes to reach them all."""
+        plain = without_greeting(text)
+        segments: dict[str, int] = {}
+        greeted = parts = 0
+        for first_name, count in readers.items():
+            personal = sms_for(
+                text, first_name, self.max_segments, self.smart_encoding, self.transliterate
+            )
+            segments[first_name] = sms_measure(personal).segments
+            parts += count * segments[first_name]
+            if personal != plain:
+                greeted += count
+        return {
+            "personalised": True,
+            "segments_min": min(segments.values(), default=0),
+            "segments_max": max(segments.values(), default=0),
+            "greeted": greeted,
+            "readers": sum(readers.values()),
+            "recipient_parts": parts,
+        }
+
 
 # Seconds to wait for Twilio's answer unless the channel's ``timeout`` says otherwise.
 REQUEST_TIMEOUT = 15.0
-# Where Twilio's 2010 REST API lives, as the SDK's ``twilio.rest.api.ApiBase`` says.
-TWILIO_API_URL = "https://api.twilio.com"
 
 # Twilio keeps a message in its queue for 1 to 36,000 s (its default is the maximum).
 MIN_VALIDITY = 1
@@ -87,180 +378,6 @@ TRANSIENT_ERRORS: dict[int, str] = {
 }
 
 
-class TwilioAccount:
-    """One account's Messages and Calls in Twilio's 2010 REST API, over one SDK client.
-
-    Every request goes through the SDK's public ``Client.request`` (its authentication,
-    headers, edge and region, and HTTP client), with the REST API's documented parameters
-    (``To``, ``Body``, ``ValidityPeriod``...) and its JSON read here. The SDK's generated
-    resources are not used: ``client.messages`` imports its package for the whole 2010 API
-    (91 modules, ten times the instructions of a first message's other imports), and loading
-    one resource alone meant putting unexecuted packages into ``sys.modules``.
-    ``base_url`` replaces ``https://api.twilio.com`` (a proxy, or the tests' local peer).
-    """
-
-    def __init__(self, client: Client, base_url: str | None = None) -> None:
-        self.client = client
-        self.base_url = (base_url or TWILIO_API_URL).rstrip("/")
-        account = f"{self.base_url}/2010-04-01/Accounts/{client.account_sid}"
-        self.messages = TwilioList(self, f"{account}/Messages", "messages")
-        self.calls = TwilioList(self, f"{account}/Calls", "calls")
-
-    def request(
-        self,
-        method: str,
-        url: str,
-        params: Mapping[str, object] | None = None,
-        data: Mapping[str, object] | None = None,
-    ) -> dict[str, Any]:
-        """Twilio's JSON answer to one request; a refusal as ``TwilioRestException`` (with
-        Twilio's status, code and words), an answer that is not a JSON object as
-        ``TwilioException`` (no status: it may have come after Twilio acted)."""
-        response = self.client.request(
-            method,
-            url,
-            params=dict(params) if params is not None else None,
-            data=dict(data) if data is not None else None,
-        )
-        status = response.status_code
-        payload = _json_object(response.text)
-        if not 200 <= status < 300:
-            said = payload.get("message") or payload.get("detail") or payload.get("title") or ""
-            code = payload.get("code") or status
-            raise TwilioRestException(status, url, str(said), code, method, payload.get("details"))
-        if not payload:
-            raise TwilioException(f"HTTP {status} without Twilio's JSON")
-        return payload
-
-
-class TwilioList:
-    """One list resource of the account (``Messages``, ``Calls``): create an item of it,
-    fetch one by SID, read it newest first page by page."""
-
-    def __init__(self, account: TwilioAccount, url: str, key: str) -> None:
-        self.account = account
-        self.url = url  # without ``.json``: an item's URL is ``{url}/{sid}.json``
-        self.key = key  # where a page of the list holds its items
-
-    def create(self, fields: Mapping[str, object]) -> dict[str, Any]:
-        """``POST {list}.json`` with ``fields`` (Twilio's names): the new item."""
-        return self.account.request("POST", f"{self.url}.json", data=fields)
-
-    def fetch(self, sid: str) -> dict[str, Any]:
-        """``GET {list}/{sid}.json``: the item as it is now."""
-        return self.account.request("GET", f"{self.url}/{sid}.json")
-
-    def stream(self, filters: Mapping[str, object], page_size: int) -> Iterator[dict[str, Any]]:
-        """The items ``filters`` select, newest first, one page at a time (``next_page_uri``)
-        as the loop asks for more."""
-        page = self.account.request("GET", f"{self.url}.json", {**filters, "PageSize": page_size})
-        while True:
-            items = page.get(self.key)
-            if not isinstance(items, list):
-                raise TwilioException(f"a page of {self.key} without its list")
-            yield from (item for item in items if isinstance(item, dict))
-            following = page.get("next_page_uri")
-            if not following:
-                return
-            page = self.account.request("GET", f"{self.account.base_url}{following}")
-
-
-def sid_of(item: Mapping[str, Any]) -> str:
-    """The SID of an item of Twilio's JSON; one without is an answer that cannot be read."""
-    sid = item.get("sid")
-    if not isinstance(sid, str) or not sid:
-        raise TwilioException("Twilio's answer carries no SID")
-    return sid
-
-
-def _json_object(text: str) -> dict[str, Any]:
-    """``text`` read as a JSON object; empty if it is not one."""
-    try:
-        payload = json.loads(text)
-    except ValueError:
-        return {}
-    return payload if isinstance(payload, dict) else {}
-
-
-def twilio_time(value: object) -> datetime | None:
-    """A date of Twilio's JSON (RFC 2822, ``Mon, 16 Aug 2010 03:45:01 +0000``); None if
-    absent or unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-
-
-class RetryAfterHttpClient(TwilioHttpClient):
-    """The SDK's HTTP client, keeping the last response per thread for its ``Retry-After``.
-
-    ``TwilioRestException`` carries no headers, and Twilio's 429 says when to come back only
-    in ``Retry-After``.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._local = threading.local()
-
-    def request(
-        self,
-        method: str,
-        url: str,
-        params: dict[str, object] | None = None,
-        data: dict[str, object] | None = None,
-        headers: dict[str, str] | None = None,
-        auth: tuple[str, str] | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = False,
-    ) -> Response:
-        self._local.response = None  # a request that fails leaves no stale answer behind
-        self._local.offset = None
-        response = super().request(
-            method,
-            url,
-            params=params,
-            data=data,
-            headers=headers,
-            auth=auth,
-            timeout=timeout,
-            allow_redirects=allow_redirects,
-        )
-        self._local.response = response
-        headers = response.headers or {}
-        self._local.offset = clock_offset(headers.get("Date"), datetime.now(UTC))
-        return response
-
-    def clock_offset(self) -> timedelta | None:
-        """Twilio's clock less ours, from the ``Date`` of the last answer on this thread."""
-        return getattr(self._local, "offset", None)
-
-    def retry_after(self) -> float | None:
-        """Seconds to wait according to the last response on this thread, if it said."""
-        response: Response | None = getattr(self._local, "response", None)
-        value = (
-            None
-            if response is None or not response.headers
-            else response.headers.get("Retry-After")
-        )
-        return None if value is None else parse_retry_after(value)
-
-
-def parse_retry_after(value: str) -> float | None:
-    """``Retry-After`` as seconds: delta-seconds or an HTTP date; None if unreadable."""
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
 def validity_seconds(
     validity: timedelta | None, next_update_at: datetime | None, now: datetime
 ) -> int:
@@ -271,15 +388,15 @@ def validity_seconds(
     return max(MIN_VALIDITY, min(MAX_VALIDITY, int(validity.total_seconds())))
 
 
-class SmsAdapter(ClientAdapter[TwilioAccount]):
+class SmsAdapter(ClientAdapter["TwilioAccount"]):
     """Sends ``message.parts["text"]`` to ``target.address`` (E.164) through Twilio."""
 
-    recipient_kind = "phone"
+    recipient_kind = SmsChannel.CONTACT
     can_look_up = True
     gives_receipts = True
-    default_concurrency = 10
+    default_concurrency = SmsChannel.DEFAULT_CONCURRENCY
     # Twilio queues what a long code cannot send at once; one part per second is its default.
-    default_rate = 1.0
+    default_rate = SmsChannel.DEFAULT_RATE
     # 21610: the number replied STOP. Twilio refuses every later message until it replies
     # START, so asking again only turns each reminder into a failure.
     opt_out_codes = frozenset({"21610"})
@@ -302,6 +419,8 @@ class SmsAdapter(ClientAdapter[TwilioAccount]):
         )
 
     def deliver(self, message: Outgoing, target: Target) -> str:
+        from broadcast.channels.twilio_client import sid_of
+
         client = self.client()
         fields: dict[str, object] = {"To": target.address, "Body": self.body(message, target)}
         if self.config.from_ is not None:
@@ -324,6 +443,8 @@ class SmsAdapter(ClientAdapter[TwilioAccount]):
 
     def delivery_status(self, sid: str) -> DeliveryStatus:
         """``GET .../Messages/{sid}.json``: the message's status now, final or not."""
+        from broadcast.channels.twilio_client import twilio_time
+
         client = self.client()
         found = self._call(lambda: client.messages.fetch(sid))
         status = str(found.get("status"))
@@ -353,6 +474,8 @@ class SmsAdapter(ClientAdapter[TwilioAccount]):
         Twilio's own clock reads it (the ``Date`` of the list's answer): never our clock
         against theirs. Without a Date the body alone decides, over the newest messages.
         """
+        from broadcast.channels.twilio_client import sid_of, twilio_time
+
         client = self.client()
         since = since.astimezone(UTC)
         body = self.body(message, target)  # as deliver sent it: the same name, the same fit
@@ -385,6 +508,9 @@ class SmsAdapter(ClientAdapter[TwilioAccount]):
 
     def _call(self, request: Callable[[], Any]) -> Any:
         """One request to Twilio, its failures as ``DeliveryError``."""
+        import requests
+        from twilio.base.exceptions import TwilioException
+
         try:
             return request()
         except TwilioException as exc:
@@ -422,6 +548,10 @@ class SmsAdapter(ClientAdapter[TwilioAccount]):
         return float(getattr(self.config, "timeout", None) or REQUEST_TIMEOUT)
 
     def build_client(self) -> TwilioAccount:
+        from twilio.rest import Client
+
+        from broadcast.channels.twilio_client import RetryAfterHttpClient, TwilioAccount
+
         self._http_client = RetryAfterHttpClient(timeout=self.request_timeout())
         base_url = self.config.api_base_url
         # TWILIO_EDGE / TWILIO_REGION rewrite "api.twilio.com" into e.g.

@@ -15,16 +15,10 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import requests
-import tweepy
-from requests.adapters import HTTPAdapter
-from requests.utils import get_environ_proxies
-
+from broadcast.channels import register
 from broadcast.channels.base import (
     Answer,
     ClientAdapter,
@@ -36,9 +30,107 @@ from broadcast.channels.base import (
     on_provider_clock,
     request_left,
 )
+from broadcast.channels.model import ChannelConfig, Measuring, PreviewBlock
+from broadcast.input.schema import Field
+from broadcast.problems import Problem
 
 if TYPE_CHECKING:
-    from broadcast.input.config import TwitterChannel
+    import requests
+    import tweepy
+
+
+# The most a post on X weighs (twitter-text's weighted length).
+TWEET_LIMIT = 280
+
+
+@register
+class TwitterChannel(ChannelConfig):
+    ADAPTER: ClassVar[str] = "TwitterAdapter"
+    CREDENTIALS: ClassVar[tuple[str, ...]] = (
+        "consumer_key",
+        "consumer_secret",
+        "access_token",
+        "access_token_secret",
+    )
+    ENV_ONLY: ClassVar[tuple[str, ...]] = ("consumer_secret", "access_token_secret")
+    TEMPLATES: ClassVar[dict[str, str]] = {"text": "tweet.txt.j2"}
+
+    PUBLIC: ClassVar[bool] = True
+    AUDIENCE: ClassVar[str] = "public post"
+    # A later version is a reply to the last post: the incident is one thread.
+    REPLIES_TO: ClassVar[Literal["latest", "first"] | None] = "latest"
+    # The account: its user access token (the consumer key is the app, shared by accounts).
+    DESTINATION: ClassVar[tuple[str, ...]] = ("access_token",)
+
+    ADDRESSING: ClassVar[tuple[str, ...]] = ("access_token",)
+
+    type: Literal["twitter"]
+    consumer_key: str
+    consumer_secret: str
+    access_token: str
+    access_token_secret: str
+    api_base_url: str | None = None
+    # Seconds to wait for the provider's answer (15 unless given); a later answer is looked
+    # up, never sent again blindly.
+    timeout: float | None = Field(default=None, gt=0, le=120)
+    template: str | None = None
+
+    def template_names(self, reminder: bool = False, correction: bool = False) -> dict[str, str]:
+        names = super().template_names(reminder, correction)
+        plain = not (reminder or correction)
+        return {**names, "text": self.template} if self.template and plain else names
+
+    def measure(self, parts: dict[str, str], at: Measuring, problems: list[Any]) -> dict[str, Any]:
+        if "text" not in parts:
+            return {}
+        from broadcast.content.measure import tweet_weighted_length
+        from broadcast.content.thread import split_thread
+
+        which = f" ({at.label})" if at.label else ""
+        length = tweet_weighted_length(parts["text"])
+        try:
+            thread = split_thread(parts["text"], TWEET_LIMIT)
+        except ValueError as exc:
+            problems.append(
+                Problem(
+                    f"the post on X{which} cannot be cut into a thread ({exc}); look in the "
+                    "incident for a long run of symbols with no space",
+                    line=at.config.line_of("channels", at.name),
+                    file=at.config.path,
+                    channel=at.name,
+                )
+            )
+            thread = []
+        return {"weighted_length": length, "limit": TWEET_LIMIT, "thread": thread}
+
+    @classmethod
+    def measure_line(cls, measures: dict[str, Any]) -> list[str]:
+        if "weighted_length" not in measures:
+            return []
+        posts = len(measures.get("thread", ())) or 1
+        if posts > 1:
+            return [f"{measures['weighted_length']} weighted: a thread of {posts} posts"]
+        return [f"{measures['weighted_length']}/{measures['limit']} weighted"]
+
+    @classmethod
+    def summary(cls, parts: dict[str, str], measures: dict[str, Any], languages: int) -> str:
+        posts = len(measures.get("thread", ())) or 1
+        return f"{posts} post{'s' * (posts != 1)}"
+
+    @classmethod
+    def preview_blocks(cls, parts: dict[str, str], measures: dict[str, Any]) -> list[PreviewBlock]:
+        thread = measures.get("thread", ())
+        if len(thread) <= 1:
+            return super().preview_blocks(parts, measures)
+        from broadcast.content.measure import tweet_weighted_length
+
+        return [
+            PreviewBlock(
+                "box", post, f"post {number}", f"{tweet_weighted_length(post)}/{TWEET_LIMIT}"
+            )
+            for number, post in enumerate(thread, start=1)
+        ]
+
 
 # Seconds to wait for X's answer unless the channel's ``timeout`` says otherwise.
 REQUEST_TIMEOUT = 15.0
@@ -66,68 +158,12 @@ class ThreadIncomplete(DeliveryError):
         self.posted = posted
 
 
-class TimeoutHTTPAdapter(HTTPAdapter):
-    """A requests transport that applies a timeout when the caller gives none (tweepy never does).
-
-    With ``base_url`` it also sends every request there instead: scheme and host are replaced
-    (a path in ``base_url`` is prefixed), path and query kept. tweepy hard-codes its host, and
-    OAuth 1.0a has already signed the original URL, so that URL's host and scheme travel in
-    ``X-Forwarded-Host`` / ``X-Forwarded-Proto`` for a relay to forward the request unchanged.
-    """
-
-    def __init__(
-        self, *, timeout: float = REQUEST_TIMEOUT, base_url: str | None = None, **kwargs: Any
-    ) -> None:
-        super().__init__(**kwargs)
-        self.timeout = timeout
-        self.base_url = base_url
-        if base_url is not None:
-            parts = urlsplit(base_url)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise ValueError(f"api_base_url must be an absolute http(s) URL: {base_url!r}")
-
-    def send(
-        self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: Any = None,
-        verify: bool | str = True,
-        cert: Any = None,
-        proxies: Mapping[str, str] | None = None,
-    ) -> requests.Response:
-        if self.base_url is not None:
-            original = urlsplit(request.url or "")
-            target = urlsplit(self.base_url)
-            request.headers.setdefault("X-Forwarded-Host", original.netloc)
-            request.headers.setdefault("X-Forwarded-Proto", original.scheme)
-            request.url = urlunsplit(
-                (
-                    target.scheme,
-                    target.netloc,
-                    target.path.rstrip("/") + original.path,
-                    original.query,
-                    "",
-                )
-            )
-            # requests chose proxies for the original host; choose again for the new one.
-            if proxies:
-                proxies = get_environ_proxies(request.url)
-        return super().send(
-            request,
-            stream=stream,
-            timeout=self.timeout if timeout is None else timeout,
-            verify=verify,
-            cert=cert,
-            proxies=proxies,
-        )
-
-
-class TwitterAdapter(ClientAdapter[tweepy.Client]):
+class TwitterAdapter(ClientAdapter["tweepy.Client"]):
     """Posts ``message.thread`` (or ``message.parts["text"]``) on the configured account."""
 
-    recipient_kind = None
-    default_concurrency = 1
-    default_rate = None
+    recipient_kind = TwitterChannel.CONTACT
+    default_concurrency = TwitterChannel.DEFAULT_CONCURRENCY
+    default_rate = TwitterChannel.DEFAULT_RATE
     can_look_up = True
 
     config: TwitterChannel
@@ -166,6 +202,9 @@ class TwitterAdapter(ClientAdapter[tweepy.Client]):
         """
         posts, key = self._thread(message)
         known = list(self._posted.get(key, []))
+        import requests
+        import tweepy
+
         client = self.client()
         try:
             response = client.get_users_tweets(
@@ -235,6 +274,9 @@ class TwitterAdapter(ClientAdapter[tweepy.Client]):
         is left.
         """
         posts, key = self._thread(message)
+        import requests
+        import tweepy
+
         posted = self._posted.setdefault(key, [])
         client = self.client()
         for text in posts[len(posted) :]:
@@ -251,6 +293,10 @@ class TwitterAdapter(ClientAdapter[tweepy.Client]):
         return ",".join(posted)
 
     def build_client(self) -> tweepy.Client:
+        import tweepy
+
+        from broadcast.channels.twitter_transport import TimeoutHTTPAdapter
+
         client = tweepy.Client(
             consumer_key=self.credentials["consumer_key"],
             consumer_secret=self.credentials["consumer_secret"],
@@ -275,6 +321,9 @@ class TwitterAdapter(ClientAdapter[tweepy.Client]):
 
 
 def _classify(exc: Exception) -> DeliveryError:
+    import requests
+    import tweepy
+
     if isinstance(exc, tweepy.TooManyRequests):
         return DeliveryError(
             "rate_limited",

@@ -21,15 +21,120 @@ held uncertain, by name, for ``--resend-uncertain``.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
-from xml.sax.saxutils import escape, quoteattr
+from typing import Any, ClassVar, Literal
 
+from broadcast.channels import register
 from broadcast.channels.base import DeliveryStatus, LookupUndecided, Outgoing, Target
-from broadcast.channels.sms import LOOKUP_PAGE_SIZE, SmsAdapter, sid_of, twilio_time
+from broadcast.channels.model import DELAY, ChannelConfig, Measuring
+from broadcast.channels.sms import LOOKUP_PAGE_SIZE, SmsAdapter
 from broadcast.channels.xml_text import xml_text
+from broadcast.input.schema import Field, field_validator
+from broadcast.problems import Problem
 
-if TYPE_CHECKING:
-    from broadcast.input.config import VoiceChannel
+# Text-to-speech reads about 150 words a minute (a calm newsreader's pace; Twilio's <Say>
+# voices at their default rate come out between 140 and 170): the estimate of a call's length.
+SPOKEN_WORDS_PER_MINUTE = 150
+# Past a minute, people hang up before the repeat; the preview says so.
+MAX_CALL_SECONDS = 60
+
+
+@register
+class VoiceChannel(ChannelConfig):
+    """Calls read out by Twilio's text-to-speech; landlines are fine recipients.
+
+    Without ``recipients`` the channel only serves as another channel's fallback.
+    """
+
+    ADAPTER: ClassVar[str] = "VoiceAdapter"
+    # Twilio places one call per second per account unless asked for more.
+    DEFAULT_RATE: ClassVar[float | None] = 1.0
+    DEFAULT_CONCURRENCY: ClassVar[int] = 5
+    FALLBACK_TARGET: ClassVar[bool] = True
+    AUDIENCE: ClassVar[str] = "fallback only"
+    CALLS_AGAIN: ClassVar[bool] = True
+
+    CREDENTIALS: ClassVar[tuple[str, ...]] = ("account_sid", "auth_token")
+    ENV_ONLY: ClassVar[tuple[str, ...]] = ("auth_token",)
+    TEMPLATES: ClassVar[dict[str, str]] = {"text": "voice.txt.j2"}
+    # The people: a drill uses exercise_recipients, another list of other people.
+    DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
+    CONTACT: ClassVar[Literal["phone", "email"] | None] = "phone"
+
+    ADDRESSING: ClassVar[tuple[str, ...]] = ("from_", "account_sid")
+
+    type: Literal["voice"]
+    from_: str = Field(alias="from")
+    recipients: str | None = None
+    account_sid: str
+    auth_token: str
+    default_region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    api_base_url: str | None = None
+    # Seconds to wait for the provider's answer (15 unless given); a later answer is looked
+    # up, never sent again blindly.
+    timeout: float | None = Field(default=None, gt=0, le=120)
+    # Calls ending busy or unanswered are placed again on later runs, this many times at most,
+    # each no sooner than ``retry_after`` after the previous call.
+    retry_unanswered: int = Field(default=2, ge=0, le=10)
+    retry_after: str = "15m"
+    fallback: str | None = None
+
+    @field_validator("retry_after")
+    @classmethod
+    def _delay_form(cls, value: str) -> str:
+        if not DELAY.match(value):
+            raise ValueError(f"'{value}' is not a delay; write it like 15m, 900s or 1h")
+        return value
+
+    def retry_after_seconds(self) -> int:
+        match = DELAY.match(self.retry_after)
+        assert match is not None  # checked by _delay_form
+        return int(match.group(1)) * {"s": 1, "m": 60, "min": 60, "h": 3600}[match.group(2)]
+
+    def measure(self, parts: dict[str, str], at: Measuring, problems: list[Any]) -> dict[str, Any]:
+        if "text" not in parts:
+            return {}
+        where = {"file": at.config.path, "channel": at.name}
+        which = f" ({at.label})" if at.label else ""
+        words = len(parts["text"].split())
+        seconds = round(words * 60 / SPOKEN_WORDS_PER_MINUTE)
+        measures = {
+            "words": words,
+            "spoken_seconds": seconds,
+            "words_per_minute": SPOKEN_WORDS_PER_MINUTE,
+        }
+        if seconds > MAX_CALL_SECONDS:
+            problems.append(
+                Problem(
+                    f"the call{which} lasts about {seconds} s ({words} words at "
+                    f"{SPOKEN_WORDS_PER_MINUTE} a minute), more than {MAX_CALL_SECONDS} s: "
+                    "people hang up before the repeat; shorten the headline or the template",
+                    line=at.config.line_of("channels", at.name),
+                    field="template",
+                    severity="warning",
+                    **where,
+                )
+            )
+        if not parts["text"].strip():
+            problems.append(Problem(f"the call{which} is empty", field="template", **where))
+        return measures
+
+    @classmethod
+    def measure_line(cls, measures: dict[str, Any]) -> list[str]:
+        if "spoken_seconds" not in measures:
+            return []
+        m = measures
+        return [
+            f"spoken: about {m['spoken_seconds']} s ({m['words']} words at "
+            f"{m['words_per_minute']}/min)"
+        ]
+
+    @classmethod
+    def summary(cls, parts: dict[str, str], measures: dict[str, Any], languages: int) -> str:
+        return f"a call of about {measures.get('spoken_seconds', 0)} s"
+
+    def too_slow_help(self, measures: dict[str, Any]) -> str:
+        return "ask Twilio to raise the account's calls per second, then raise rate"
+
 
 # The voice Twilio uses for a language given without a region.
 DEFAULT_REGIONS = {
@@ -70,6 +175,8 @@ def say_language(locale: str | None) -> str:
 def twiml_for(text: str, locale: str | None) -> str:
     """The call's TwiML: the text said paragraph by paragraph, escaped for XML, without the
     characters XML cannot hold (Twilio refuses a malformed TwiML: the call would not go)."""
+    from xml.sax.saxutils import escape, quoteattr
+
     language = quoteattr(xml_text(say_language(locale)))
     paragraphs = [" ".join(p.split()) for p in xml_text(text).split("\n\n") if p.strip()]
     said = '<Pause length="1"/>'.join(
@@ -85,10 +192,10 @@ class VoiceAdapter(SmsAdapter):
     the SMS adapter's: the same account, the same REST API.
     """
 
-    recipient_kind = "phone"
-    default_concurrency = 5
+    recipient_kind = VoiceChannel.CONTACT
+    default_concurrency = VoiceChannel.DEFAULT_CONCURRENCY
     # Twilio places one call per second per account unless the account's CPS was raised.
-    default_rate = 1.0
+    default_rate = VoiceChannel.DEFAULT_RATE
 
     config: VoiceChannel  # type: ignore[assignment]
 
@@ -96,6 +203,8 @@ class VoiceAdapter(SmsAdapter):
         return 1
 
     def deliver(self, message: Outgoing, target: Target) -> str:
+        from broadcast.channels.twilio_client import sid_of
+
         language = message.facts.get("language") or target.locale
         if target.locale and language and target.locale.startswith(str(language)):
             language = target.locale  # fr_CA keeps its region
@@ -107,6 +216,8 @@ class VoiceAdapter(SmsAdapter):
 
     def delivery_status(self, sid: str) -> DeliveryStatus:
         """``GET .../Calls/{sid}.json``: answered, busy, no answer, failed, or still ringing."""
+        from broadcast.channels.twilio_client import twilio_time
+
         client = self.client()
         found = self._call(lambda: client.calls.fetch(sid))
         status = str(found.get("status"))
@@ -141,6 +252,8 @@ class VoiceAdapter(SmsAdapter):
         """
         client = self.client()
         since = since.astimezone(UTC) - CALL_LOOKUP_MARGIN
+
+        from broadcast.channels.twilio_client import twilio_time
 
         def look() -> str | None:
             calls = client.calls.stream(

@@ -29,14 +29,122 @@ import html
 import json
 import os
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 from urllib.parse import urljoin, urlsplit
 
-from broadcast.channels.banner_history import HISTORY, read_history
+from broadcast.channels import register
+from broadcast.channels.banner_history import (
+    HISTORY,
+    add_update,
+    entry_at,
+    entry_instant,
+    facts_language,
+    is_web_link,
+    iso_text,
+    latest_by_incident,
+    moment_of,
+    read_history,
+)
+from broadcast.channels.banner_history import history_entry as history_entry  # sending's name
 from broadcast.channels.base import DeliveryError, FolderAdapter, Outgoing, Target
+from broadcast.channels.model import ChannelConfig, PreviewBlock
+from broadcast.channels.status_words import (
+    COLOURS,
+    SEVERITY_ORDER,
+    WORDS,
+)
+from broadcast.channels.status_words import READ_MORE as READ_MORE  # its first callers' names
+from broadcast.channels.status_words import STATUS_WORDS as STATUS_WORDS
 from broadcast.content.typography import french
+from broadcast.input.schema import Field, field_validator
+
+
+@register
+class WebBannerChannel(ChannelConfig):
+    ADAPTER: ClassVar[str] = "WebBannerAdapter"
+    STYLESHEET: ClassVar[bool] = True
+    TEMPLATES: ClassVar[dict[str, str]] = {
+        "text": "banner.txt.j2",
+        "html": "status.html.j2",
+        "agent_script": "agent_script.md.j2",
+    }
+    REMINDER_TEMPLATES: ClassVar[dict[str, str]] = {
+        "html": "status.html.j2",
+        "agent_script": "agent_script.md.j2",
+    }
+
+    PUBLIC: ClassVar[bool] = True
+    AUDIENCE: ClassVar[str] = "website"
+    SITE: ClassVar[bool] = True
+    KEEPS_HISTORY: ClassVar[bool] = True
+    DESTINATION: ClassVar[tuple[str, ...]] = ("output_dir",)
+
+    ADDRESSING: ClassVar[tuple[str, ...]] = ("output_dir", "public_url")
+
+    type: Literal["web_banner"]
+    output_dir: str
+    # How long the banner says "service restored" once an incident is resolved (0: not at all).
+    restored_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+    # Where output_dir is served (https://www.example.com/status/): makes the feed's links
+    # absolute, as feed readers prefer. Without it they are relative to the feed.
+    public_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    # The language of what covers every incident (index.html, feed.xml): the organisation's,
+    # whatever the language of the last incident. Default: defaults.locale, else the language
+    # of the oldest incident the folder holds. Each incident's page and entry keep their own.
+    site_locale: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(?:[_-][A-Za-z]{2,4})?$")
+
+    @field_validator("output_dir")
+    @classmethod
+    def _a_folder(cls, value: str) -> str:
+        if not value:
+            raise ValueError(
+                "is empty; name the folder the website serves, e.g. output_dir: public/status "
+                "(an empty one would put the public files beside channels.yaml)"
+            )
+        expanded = os.path.expanduser(value)
+        if expanded.startswith("~"):
+            raise ValueError(f"'{value}': there is no such user's home folder; write the path")
+        return expanded
+
+    def render_context(self, config: Any) -> dict[str, Any]:
+        return {"cap_feed": self._feed(config)}
+
+    def _feed(self, config: Any) -> str | None:
+        """The alerts feed another channel writes (CAP's), relative to the status pages."""
+        banner_folder = config.resolve_path(self.output_dir)
+        for other in config.channels.values():
+            if other.FEED is None or not getattr(other, "output_dir", None):
+                continue
+            base_url = getattr(other, "base_url", None)
+            if base_url:
+                return base_url.rstrip("/") + "/" + other.FEED
+            feed = config.resolve_path(other.output_dir) / other.FEED
+            return os.path.relpath(feed, banner_folder).replace(os.sep, "/")
+        return None
+
+    @classmethod
+    def summary(cls, parts: dict[str, str], measures: dict[str, Any], languages: int) -> str:
+        return "banner, status page, feed"
+
+    @classmethod
+    def preview_blocks(cls, parts: dict[str, str], measures: dict[str, Any]) -> list[PreviewBlock]:
+        blocks = []
+        if "text" in parts:
+            blocks.append(PreviewBlock("box", parts["text"], "banner"))
+        if "html" in parts:
+            blocks.append(PreviewBlock("html", parts["html"], "status page"))
+        if "agent_script" in parts:
+            lines = parts["agent_script"].count("\n") + 1
+            blocks.append(
+                PreviewBlock(
+                    "text",
+                    f"agent-script.md: {lines} lines for the contact centre (--json shows it)",
+                )
+            )
+        return blocks
+
 
 SCRIPT = Path(__file__).with_name("banner.js")
 BANNER_STYLES = Path(__file__).with_name("banner.css")
@@ -44,98 +152,12 @@ STATUS_STYLES = Path(__file__).with_name("status.css")
 INDEX = "index.html"
 FEED = "feed.xml"
 ATOM = "http://www.w3.org/2005/Atom"
-# Resolved incidents the index still lists, and how long history keeps them.
+# Resolved incidents the index still lists (history keeps them KEPT_FOR).
 RECENT_INCIDENTS = 10
-KEPT_FOR = timedelta(days=90)
 # An incident that is over: resolved, or cancelled with a correction of a wrong message.
 OVER = ("resolved", "cancelled")
 # How long the banner carries a correction: it must reach those who saw the wrong message.
 CORRECTION_SHOWN_FOR = timedelta(hours=24)
-
-# The same colours as banner.css and status.css: white text keeps a contrast above 6:1.
-COLOURS = {
-    "critical": "#a4161a",
-    "major": "#a14a00",
-    "minor": "#1f5fa8",
-    "resolved": "#166534",
-    "corrected": "#1a1a1a",
-}
-SEVERITY_ORDER = {"critical": 0, "major": 1, "minor": 2}
-# The words of templates/*/_phrases.j2 (status_word, severity_word): these files are written
-# outside any template. A language without its words here gets the English ones.
-WORDS: dict[str, dict[str, Any]] = {
-    "fr": {
-        "status": {
-            "investigating": "Incident en cours",
-            "identified": "Cause identifiée",
-            "monitoring": "Réparation effectuée",
-            "resolved": "Résolu",
-            "cancelled": "Rectificatif",
-        },
-        "severity": {
-            "critical": "Perturbation grave",
-            "major": "Perturbation importante",
-            "minor": "Perturbation mineure",
-            "resolved": "Service rétabli",
-            "corrected": "Rectificatif",
-        },
-        "colon": "\u00a0: ",
-        "reminder": "Rappel",
-        "more": "En savoir plus",
-        "dismiss": "Masquer ce message",
-        "page_title": "État des services",
-        "current": "Incidents en cours",
-        "recent": "Incidents récents",
-        "none": "Aucun incident en cours.",
-        "subscribe": "Suivre les mises à jour (flux Atom)",
-        "started": "Début",
-        "ended": "Fin",
-        "updated": "Mise à jour",
-        # As delivery.exercise marks a drill's texts (channels do not import delivery).
-        "exercise": "EXERCICE",
-        "exercise_marker": "EXERCICE \u2013",
-        "exercise_notice": (
-            "EXERCICE \u2013 les incidents marqués EXERCICE sont des exercices, "
-            "pas des incidents réels."
-        ),
-    },
-    "en": {
-        "status": {
-            "investigating": "Ongoing incident",
-            "identified": "Cause found",
-            "monitoring": "Fix in place",
-            "resolved": "Resolved",
-            "cancelled": "Correction",
-        },
-        "severity": {
-            "critical": "Serious disruption",
-            "major": "Major disruption",
-            "minor": "Minor disruption",
-            "resolved": "Service restored",
-            "corrected": "Correction",
-        },
-        "colon": ": ",
-        "reminder": "Reminder",
-        "more": "Read more",
-        "dismiss": "Dismiss this message",
-        "page_title": "Service status",
-        "current": "Current incidents",
-        "recent": "Recent incidents",
-        "none": "No incident in progress.",
-        "subscribe": "Follow the updates (Atom feed)",
-        "started": "Started",
-        "ended": "Ended",
-        "updated": "Updated",
-        "exercise": "EXERCISE",
-        "exercise_marker": "EXERCISE \u2013",
-        "exercise_notice": (
-            "EXERCISE \u2013 the incidents marked EXERCISE are drills, not real incidents."
-        ),
-    },
-}
-# Kept for callers of the first version of this module.
-STATUS_WORDS = {language: words["status"] for language, words in WORDS.items()}
-READ_MORE = {language: words["more"] for language, words in WORDS.items()}
 
 # The banner's height, reserved by banner.css before banner.js fills it. Per range of widths:
 # (media query, characters per line of text, a line's height and a row's padding in rem, as
@@ -179,12 +201,12 @@ class WebBannerAdapter(FolderAdapter):
             raise DeliveryError(
                 "write", f"cannot write {folder}: {exc.strerror or exc}", transient=False
             ) from exc
-        updated_at = _iso(facts["updated_at"])
-        entry = _entry(facts, message.parts["text"], updated_at)
-        history = _add_update(read_history(folder), entry)
+        updated_at = iso_text(facts["updated_at"])
+        entry = entry_at(facts, message.parts["text"], updated_at)
+        history = add_update(read_history(folder), entry)
         restored = timedelta(minutes=getattr(self.config, "restored_minutes", 60))
         public_url = getattr(self.config, "public_url", None)
-        incidents = _latest_by_incident(history)
+        incidents = latest_by_incident(history)
         site = site_language(facts, history)
         banner = banner_data(incidents, restored)
         # The incident's own page and everything it links to first; banner.json last: once a
@@ -222,9 +244,9 @@ def site_language(facts: Mapping[str, Any], history: list[dict[str, Any]]) -> st
     (``site_locale``, else ``defaults.locale``, as the facts carry it), else the language of
     the oldest incident the history holds; never merely the last incident's."""
     if facts.get("site_locale"):
-        return _language({"locale": facts["site_locale"]})
+        return facts_language({"locale": facts["site_locale"]})
     oldest = next((e for e in reversed(history) if e.get("language")), None)
-    return str(oldest["language"]) if oldest else _language(facts)
+    return str(oldest["language"]) if oldest else facts_language(facts)
 
 
 def banner_data(incidents: list[dict[str, Any]], restored_for: timedelta) -> dict[str, Any]:
@@ -234,9 +256,9 @@ def banner_data(incidents: list[dict[str, Any]], restored_for: timedelta) -> dic
     ago is shown as "restored" until ``until`` (the visitor's clock decides).
     """
     active = [i for i in incidents if i["status"] not in OVER]
-    active.sort(key=lambda i: (SEVERITY_ORDER.get(i["severity"], 3), -_instant(i)))
+    active.sort(key=lambda i: (SEVERITY_ORDER.get(i["severity"], 3), -entry_instant(i)))
     shown = [_banner_item(i, "active") for i in active]
-    now = _when(_newest(incidents)["updated_at"])
+    now = moment_of(_newest(incidents)["updated_at"])
     # A correction first: it undoes a message people may act on.
     for state, status, shown_for in (
         ("corrected", "cancelled", CORRECTION_SHOWN_FOR),
@@ -244,17 +266,17 @@ def banner_data(incidents: list[dict[str, Any]], restored_for: timedelta) -> dic
     ):
         if shown_for <= timedelta(0):
             continue
-        for incident in sorted(incidents, key=_instant, reverse=True):
+        for incident in sorted(incidents, key=entry_instant, reverse=True):
             if incident["status"] != status or not incident.get("banner_text"):
                 continue
-            until = _when(incident["updated_at"]) + shown_for
+            until = moment_of(incident["updated_at"]) + shown_for
             if until > now:
                 shown.append({**_banner_item(incident, state), "until": until.isoformat()})
     return {"active": bool(active), "incidents": shown}
 
 
 def _newest(incidents: list[dict[str, Any]]) -> dict[str, Any]:
-    return max(incidents, key=_instant)
+    return max(incidents, key=entry_instant)
 
 
 def _banner_item(incident: Mapping[str, Any], state: str) -> dict[str, Any]:
@@ -279,7 +301,7 @@ def _banner_item(incident: Mapping[str, Any], state: str) -> dict[str, Any]:
         "headline": headline,
         "exercise": bool(incident.get("exercise")),
         # The incident's own page when it names none: the status page beside banner.js.
-        "link": link if _web_link(link) else f"{incident['id']}.html",
+        "link": link if is_web_link(link) else f"{incident['id']}.html",
         "updated_at": incident["updated_at"],
         "locale": incident.get("locale"),
         "language": language,
@@ -344,7 +366,7 @@ def banner_fragment(banner: Mapping[str, Any]) -> str:
     for item in shown:
         critical = item["severity"] == "critical"
         more = ""
-        if _web_link(item["link"]):
+        if is_web_link(item["link"]):
             more = (
                 f' <a href="{html.escape(item["link"])}">{html.escape(item["words"]["more"])}</a>'
             )
@@ -379,8 +401,8 @@ def index_page(
     words = WORDS.get(language, WORDS["en"])
     organisation = newest.get("organisation") or ""
     active = [i for i in incidents if i["status"] not in OVER]
-    active.sort(key=lambda i: (SEVERITY_ORDER.get(i["severity"], 3), -_instant(i)))
-    recent = sorted((i for i in incidents if i["status"] in OVER), key=_instant, reverse=True)[
+    active.sort(key=lambda i: (SEVERITY_ORDER.get(i["severity"], 3), -entry_instant(i)))
+    recent = sorted((i for i in incidents if i["status"] in OVER), key=entry_instant, reverse=True)[
         :RECENT_INCIDENTS
     ]
     started = {i["id"]: i.get("started_at") for i in incidents}
@@ -524,7 +546,7 @@ def atom_feed(
         page = urljoin(base, f"{update['id']}.html")
         ET.SubElement(entry, "link", {"rel": "alternate", "type": "text/html", "href": page})
         link = update.get("link")
-        if _web_link(link):
+        if is_web_link(link):
             ET.SubElement(entry, "link", {"rel": "related", "href": link})
     return xml_document(feed)
 
@@ -561,65 +583,6 @@ def _sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def history_entry(facts: Mapping[str, Any], banner_text: str) -> dict[str, Any]:
-    """The entry ``deliver`` adds to history.json for a message: an approval renders the
-    reminders ahead, each with the updates before it on the status page."""
-    return _entry(facts, banner_text, _iso(facts["updated_at"]))
-
-
-def _entry(facts: Mapping[str, Any], banner_text: str, updated_at: str) -> dict[str, Any]:
-    return {
-        "updated_at": updated_at,
-        "status": facts["status"],
-        "severity": facts["severity"],
-        # A correction is listed by what it says (its banner text), never by a headline the
-        # file may have kept from the wrong message.
-        "headline": banner_text
-        if facts["status"] == "cancelled" and banner_text.strip()
-        else facts["headline"],
-        "title": facts["title"],
-        "id": facts["id"],
-        # A reminder repeats the last update: the page and the feed say so.
-        "reminder": bool(facts.get("reminder")),
-        "exercise": bool(facts.get("exercise")),
-        "language": _language(facts),
-        "locale": facts.get("locale"),
-        "banner_text": banner_text,
-        "link": facts.get("link") if _web_link(facts.get("link")) else None,
-        "started_at": _iso(facts["started_at"]) if facts.get("started_at") else None,
-        # When it ended, as its messages say (``ended_at``): not when this update went out.
-        "ended_at": _iso(facts["ended_at"]) if facts.get("ended_at") else None,
-        "organisation": facts.get("organisation"),
-        "timezone": facts.get("timezone"),
-    }
-
-
-def _add_update(history: list[dict[str, Any]], new: dict[str, Any]) -> list[dict[str, Any]]:
-    """Newest first; one entry per update; every incident's, resolved ones for a while."""
-    kept = [
-        entry
-        for entry in history
-        if (entry.get("id"), entry["updated_at"], entry["headline"])
-        != (new["id"], new["updated_at"], new["headline"])
-    ]
-    updates = sorted([new, *kept], key=_instant, reverse=True)
-    # An incident leaves the history once resolved for long; one in progress never does.
-    latest = _latest_by_incident(updates)
-    horizon = _when(new["updated_at"]) - KEPT_FOR
-    gone = {
-        i["id"] for i in latest if i["status"] == "resolved" and _instant(i) < horizon.timestamp()
-    }
-    return [entry for entry in updates if entry.get("id") not in gone]
-
-
-def _latest_by_incident(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each incident's newest update (``history`` is newest first)."""
-    latest: dict[str, dict[str, Any]] = {}
-    for entry in history:
-        latest.setdefault(str(entry.get("id")), entry)
-    return list(latest.values())
-
-
 def _local_datetime(value: str, locale: str | None, zone: str | None = None) -> str:
     """``22 nov. 2026, 09:40 CET`` in the incident's locale and zone: no seconds, and the zone
     named (its offset, ``+0100``, for an entry written before zones were kept)."""
@@ -628,7 +591,7 @@ def _local_datetime(value: str, locale: str | None, zone: str | None = None) -> 
     from babel.dates import format_date, format_time
 
     try:
-        moment = _when(value)
+        moment = moment_of(value)
         if zone:
             moment = moment.astimezone(ZoneInfo(zone))
         tag = (locale or "en").replace("-", "_")
@@ -641,35 +604,11 @@ def _local_datetime(value: str, locale: str | None, zone: str | None = None) -> 
     return f"{day}, {time} {moment.tzname() or moment.strftime('%z')}".replace("\u202f", " ")
 
 
-def _when(value: str) -> datetime:
-    return datetime.fromisoformat(value)
-
-
-def _instant(entry: Mapping[str, Any]) -> float:
-    try:
-        return datetime.fromisoformat(entry["updated_at"]).timestamp()
-    except ValueError:
-        return float("-inf")
-
-
 def _feed_id(entry: Mapping[str, Any], public_url: str | None) -> str:
     """A tag: URI (RFC 4151) that stays the same for every update of the incident."""
     host = urlsplit(public_url or entry.get("link") or "").hostname or "broadcast.invalid"
     day = str(entry.get("started_at") or entry["updated_at"])[:10]
     return f"tag:{host},{day}:{entry['id']}"
-
-
-def _language(facts: Mapping[str, Any]) -> str:
-    return str(facts.get("locale") or "en").replace("-", "_").split("_")[0]
-
-
-def _web_link(link: Any) -> bool:
-    """Only http(s) links become ``href``: a ``javascript:`` one would run in the page."""
-    return isinstance(link, str) and urlsplit(link).scheme in ("http", "https")
-
-
-def _iso(value: Any) -> str:
-    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def _json(data: Any) -> bytes:

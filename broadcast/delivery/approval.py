@@ -44,7 +44,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from broadcast.delivery.preflight import Plan
+from broadcast.delivery.plan import Plan
 from broadcast.input.config import Config
 from broadcast.input.files import check_regular
 from broadcast.input.incident import Incident

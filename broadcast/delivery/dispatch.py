@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from broadcast.channels import adapter_class
+from broadcast.channels import adapter_class, channel_model
 from broadcast.channels.base import (
     Adapter,
     DeliveryContext,
@@ -53,7 +53,7 @@ from broadcast.channels.base import (
     Receipt,
     Target,
 )
-from broadcast.delivery.preflight import MAX_ROW_PROBLEMS, ChannelPlan, Plan
+from broadcast.delivery.plan import MAX_ROW_PROBLEMS, ChannelPlan, Plan
 from broadcast.input.config import _ENV_REF, Config, resolve_credentials
 from broadcast.input.contact_masks import mask_address, mask_contacts, mask_name
 from broadcast.input.recipients import RecipientCount, SeenSet, language_of, read_recipients
@@ -387,7 +387,7 @@ def _site_facts(config: Any, channel: ChannelPlan) -> dict[str, Any]:
     """The language of what covers every incident (the status site's index and feed, the CAP
     folder's feed): the organisation's, not the incident's (the banner's ``site_locale``, else
     ``defaults.locale``)."""
-    if channel.type not in ("web_banner", "cap"):
+    if not channel_model(channel.type).SITE:
         return {}
     settings = config.channels.get(channel.name)
     return {"site_locale": getattr(settings, "site_locale", None) or config.defaults.locale}

@@ -125,7 +125,7 @@ def follow_up(
     try:
         for name in channels if calls else ():
             step.resume_uncertain(name)
-            if config.channels[name].type == "voice":
+            if config.channels[name].CALLS_AGAIN:
                 step.call_again(name)
         for name in channels:
             target = config.fallback_of(name)
@@ -217,7 +217,7 @@ class _Step:
             if recipient is None:
                 continue
             failing = recipient.address
-            if self.config.channels[target].type == "email":
+            if self.config.channels[target].CONTACT == "email":
                 found = self._email(source, recipient.line)
                 if found is None:
                     continue  # no email on that row: nobody to write to
@@ -379,7 +379,7 @@ class _Step:
         if self._phones is None:
             self._phones = {}
             for name, config in self.config.channels.items():
-                if config.type in ("sms", "voice") and getattr(config, "recipients", None):
+                if config.CONTACT == "phone" and getattr(config, "recipients", None):
                     for recipient in self._read(name, "phone"):
                         self._phones.setdefault(
                             self.ledger.recipient_key(recipient.address), recipient

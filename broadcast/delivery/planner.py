@@ -11,11 +11,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from broadcast.delivery.preflight import ChannelPlan, Plan
-
-# The adapters' own default rates (``default_rate`` in broadcast.channels) where they have
-# one, here so a preview need not import the provider SDKs to plan; a test checks they agree.
-DEFAULT_RATES: dict[str, float] = {"sms": 1.0, "voice": 1.0}
+from broadcast.channels import channel_model
+from broadcast.delivery.plan import ChannelPlan, Plan
 
 
 class Schedule(NamedTuple):
@@ -57,9 +54,7 @@ def plan_deliveries(plan: Plan) -> list[Schedule]:
         if channel.recipients is None:
             continue
         config = plan.config.channels[channel.name]
-        rate = (
-            config.rate_per_second() if config.rate is not None else DEFAULT_RATES.get(channel.type)
-        )
+        rate = config.rate_per_second() if config.rate is not None else config.DEFAULT_RATE
         recipients = channel.recipients.expected
         parts = _parts(channel)
         seconds = parts / rate if rate else None
@@ -76,7 +71,7 @@ def _parts(channel: ChannelPlan) -> int:
     """Message parts to reach everyone: each reader counts their language's segments."""
     count = channel.recipients
     assert count is not None
-    if channel.type != "sms":
+    if not channel_model(channel.type).METERED_IN_PARTS:
         return count.expected
 
     def segments(language: str | None) -> int:
@@ -105,22 +100,7 @@ def _advice(channel: ChannelPlan, config: Any, rate: float, seconds: float, wind
         f"at {rate:g} part{'s' * (rate != 1)}/s, reaching everyone takes {duration(seconds)}, "
         f"longer than the {duration(window)} until the promised update"
     )
-    if channel.type == "sms":
-        if getattr(config, "messaging_service_sid", None):
-            help_ = "add numbers to the Messaging Service (or a short code) and raise rate to "
-            help_ += "what they allow together"
-        else:
-            help_ = (
-                "one long code sends 1 part/s: send through a Twilio Messaging Service with "
-                "several numbers (messaging_service_sid) or a short code, and raise rate to "
-                "what it allows"
-            )
-        if int(channel.measures.get("segments", 1)) > 1:
-            help_ += "; a one-segment text would halve the time or better"
-    elif channel.type == "voice":
-        help_ = "ask Twilio to raise the account's calls per second, then raise rate"
-    else:
-        help_ = "raise rate to what the provider allows"
+    help_ = config.too_slow_help(channel.measures)
     return f"{said}: {help_}, or promise the next update later"
 
 

@@ -39,7 +39,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
-from broadcast.channels import adapter_class
+from broadcast.channels import adapter_class, channel_model
 from broadcast.channels.banner_history import HISTORY, load_history
 from broadcast.content.wording.against_last_sent import wording_snapshot
 from broadcast.delivery.approval import (
@@ -62,7 +62,13 @@ from broadcast.delivery.approval import (
     reminder_chain,
     reminder_moment,
 )
-from broadcast.delivery.preflight import ChannelPlan, Plan, prepare
+from broadcast.delivery.kept_wording import (
+    WORDING_CHANNEL,
+    WORDING_PART,
+    corrected_wording,
+)
+from broadcast.delivery.plan import ChannelPlan, Plan
+from broadcast.delivery.preflight import prepare
 from broadcast.delivery.receipts import RUN_BUDGET_SECONDS, RUN_CAP, Reconciliation, reconcile
 from broadcast.input.config import (
     _ENV_REF,
@@ -96,10 +102,6 @@ REOPEN_WITHIN = timedelta(hours=24)
 # The recorded facts of a version (the web banner's JSON and feed), beside its texts.
 FACTS_PART = "_facts"
 THREAD_PART = re.compile(r"post\d+")
-# What the wording checks compare the next version with (``wording_snapshot``), kept with each
-# version among its texts under a name no channel can have (channel names have no dot).
-WORDING_CHANNEL = ".wording"
-WORDING_PART = "snapshot"
 # How often a sending run checks whether a newer version asked it to give way.
 TAKEOVER_POLL = 0.2
 # Beside the ledger, one file per incident ever recorded: a trace that outlives a lost ledger.
@@ -776,7 +778,7 @@ def _add_published(published: dict[str, list[dict[str, Any]]], plan: Plan) -> No
     from broadcast.delivery.dispatch import outgoing_for
 
     for channel in plan.channels:
-        if channel.type == "web_banner" and "text" in channel.parts:
+        if channel_model(channel.type).KEEPS_HISTORY and "text" in channel.parts:
             facts = outgoing_for(plan, channel).facts
             entry = history_entry(facts, channel.parts["text"])
             published.setdefault(channel.name, []).append(
@@ -798,51 +800,6 @@ def last_wording(ledger: Ledger, incident_id: str) -> dict[str, Any] | None:
     recorded = ledger.recorded_texts(version.id).get(WORDING_CHANNEL, {})
     snapshot = recorded.get("", {}).get(WORDING_PART)
     return json.loads(snapshot) if snapshot else None
-
-
-def corrected_wording(ledger: Ledger, incident_id: str) -> dict[str, Any] | None:
-    """What the message a correction corrects said: the wording snapshot kept with the last
-    update that was not itself a correction, and when it went out (``sent_at``).
-
-    A correction quotes this, never the incident's current headline: the file advises
-    rewriting that headline as the correction, so it no longer says what was sent.
-    """
-    for version in reversed(ledger.versions(incident_id)):
-        if version.kind != UPDATE or version.status == "cancelled":
-            continue
-        recorded = ledger.recorded_texts(version.id).get(WORDING_CHANNEL, {})
-        snapshot = recorded.get("", {}).get(WORDING_PART)
-        # Without a snapshot (a ledger from before they were kept) the correction still has
-        # a message to correct: it quotes when, not what.
-        said = json.loads(snapshot) if snapshot else {}
-        return {**said, "sent_at": version.created_at.isoformat()}
-    return None
-
-
-def corrected_in_ledger(
-    config: Config,
-    incident_id: str,
-    state_dir: Path | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> dict[str, Any] | None:
-    """``corrected_wording`` for a run that has no ledger open (a preview, an approval): no
-    lock, nothing written; None when there is no ledger or it cannot be read."""
-    environ = dict(os.environ) if environ is None else environ
-    folder = state_folder(state_dir, config.folder, dict(environ))
-    address = config.ledger or environ.get(LEDGER_ENV)
-    if not address and not (folder / LEDGER_FILE).is_file():
-        return None
-    try:
-        ledger = Ledger(folder, environ=environ, address=address)
-    except (LedgerFault, sqlite3.Error, OSError):
-        return None
-    try:
-        with ledger_errors(ledger.path):
-            return corrected_wording(ledger, incident_id)
-    except (LedgerFault, sqlite3.Error, OSError, ValueError):
-        return None
-    finally:
-        ledger.close()
 
 
 def peek_wording(
@@ -920,7 +877,7 @@ def traces_of_sending(
     if earlier_lock:
         found.append(f"{folder / 'locks' / incident_id}.lock was left by an earlier run")
     for channel in config.channels.values():
-        if channel.type != "web_banner":
+        if not channel.KEEPS_HISTORY:
             continue
         output = config.resolve_path(channel.output_dir)  # type: ignore[union-attr]
         updates = load_history(output, incident_id)
@@ -1778,12 +1735,12 @@ class SendRun:
             c.name: {**recorded_facts.get(c.name, {})} for c in self.plan.channels
         }
         for c in self.plan.channels:
-            if c.type == "twitter":
+            replies_to = channel_model(c.type).REPLIES_TO
+            if replies_to == "latest":  # a thread: the last post of the last version
                 tail = self.ledger.last_provider_id(incident.id, c.name)
                 if tail is not None:
                     extra[c.name]["reply_to"] = tail.rsplit(",", 1)[-1]
-            elif c.type == "facebook":
-                # Every update is a comment on the first post: the story stays in one place.
+            elif replies_to == "first":  # comments on the first post: the story in one place
                 root = self.ledger.last_provider_id(incident.id, c.name, oldest=True)
                 if root is not None:
                     extra[c.name]["reply_to"] = root

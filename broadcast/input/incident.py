@@ -21,7 +21,6 @@ from broadcast.input.incident_times import (
     PROMISE_WORDS,
     RENEWED_PROMISE,
     not_one_moment,
-    parse_duration,  # noqa: F401 - input/config.py imports it from here
     parse_local,
     read_promise,
     said_time,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from html.parser import HTMLParser
 
 from rich.console import Console, Group, RenderableType
@@ -11,7 +10,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from broadcast.content.greeting import GREETING_MARK
+from broadcast.channels import channel_model
+from broadcast.channels.model import PreviewBlock
 from broadcast.delivery.preflight import ChannelPlan, Plan
 from broadcast.terminal.console import console, problem_text
 
@@ -168,66 +168,9 @@ def _channel_panels(channel: ChannelPlan, html_source: bool) -> RenderableType:
 
 def _channel_panel(channel: ChannelPlan, html_source: bool, audience: str | None = None) -> Panel:
     parts: list[RenderableType] = []
-    if channel.type == "email":
-        if "subject" in channel.parts:
-            subject = Text("Subject: ", style="bold")
-            subject.append(channel.parts["subject"])
-            parts.append(subject)
-        if "text" in channel.parts:
-            # Rendered texts go in as Text: a str would be read as rich markup ("[urgent]"
-            # vanishes) and ":fire:" shown as an emoji, not as what the channel carries.
-            parts.append(
-                Panel(Text(channel.parts["text"]), title=Text("text part"), title_align="left")
-            )
-        if "html" in channel.parts:
-            parts.append(_html_panel(channel.parts["html"], "HTML part", html_source))
-    elif channel.type == "web_banner":
-        if "text" in channel.parts:
-            parts.append(
-                Panel(Text(channel.parts["text"]), title=Text("banner"), title_align="left")
-            )
-        if "html" in channel.parts:
-            parts.append(_html_panel(channel.parts["html"], "status page", html_source))
-        if "agent_script" in channel.parts:
-            lines = channel.parts["agent_script"].count("\n") + 1
-            parts.append(
-                Text(f"agent-script.md: {lines} lines for the contact centre (--json shows it)")
-            )
-    elif channel.type == "twitter" and len(channel.measures.get("thread", ())) > 1:
-        from broadcast.content.measure import tweet_weighted_length
-
-        for number, post in enumerate(channel.measures["thread"], start=1):
-            parts.append(
-                Panel(
-                    Text(post),
-                    title=Text(f"post {number}"),
-                    title_align="left",
-                    subtitle=Text(f"{tweet_weighted_length(post)}/280"),
-                    subtitle_align="right",
-                )
-            )
-    elif channel.type == "apprise":
-        if channel.parts.get("title"):
-            parts.append(Text(channel.parts["title"], style="bold"))
-        if channel.parts.get("body"):
-            parts.append(Text(channel.parts["body"]))
-    elif channel.type == "cap":
-        for part in ("headline", "description", "instruction", "area"):
-            if channel.parts.get(part):
-                label = Text(f"{part}: ", style="bold")
-                label.append(channel.parts[part])
-                parts.append(label)
-    elif "text" in channel.parts:
-        # The greeting's marks and the name slot's word joiners are invisible, yet a terminal
-        # may give them a width: shown without them.
-        shown = channel.parts["text"].replace(GREETING_MARK, "").replace("\u2060", "")
-        parts.append(Text(shown))
-        if channel.type == "sms" and (note := greeting_note(channel)):
-            parts.append(Text(note, style="dim"))
-        if channel.type == "sms" and (note := dropped_note(channel.measures)):
-            parts.append(Text(note, style="yellow"))
-        if channel.type == "sms" and (note := typography_note(channel.measures)):
-            parts.append(Text(note, style="dim"))
+    model = channel_model(channel.type)
+    for block in model.preview_blocks(channel.parts, channel.measures):
+        parts.append(_drawn(block, html_source))
     if not parts:
         parts.append(Text("(nothing rendered)", style="dim"))
     style = "green" if channel.ok else "red"
@@ -241,74 +184,25 @@ def _channel_panel(channel: ChannelPlan, html_source: bool, audience: str | None
     )
 
 
-def greeting_note(channel: ChannelPlan) -> str | None:
-    """How many of the channel's readers in this language are greeted by name."""
-    m = channel.measures
-    if not m.get("personalised"):
-        return None
-    readers, greeted = m.get("readers", 0), m["greeted"]
-    sampled = f" (in the first {m['sampled_rows']:,} rows)" if m.get("sampled_rows") else ""
-    if greeted == readers:
-        return (
-            f"Greeted by name{sampled}."
-            if readers == 1
-            else f"Greeted by name: all {readers:,}{sampled}."
+def _drawn(block: PreviewBlock, html_source: bool) -> RenderableType:
+    """One piece of a channel's preview as the terminal draws it. Rendered texts go in as
+    Text: a str would be read as rich markup ("[urgent]" vanishes) and ":fire:" shown as an
+    emoji, not as what the channel carries."""
+    if block.kind == "line":
+        line = Text(block.title, style="bold")
+        line.append(block.text)
+        return line
+    if block.kind == "box":
+        return Panel(
+            Text(block.text),
+            title=Text(block.title),
+            title_align="left",
+            subtitle=Text(block.subtitle) if block.subtitle else None,
+            subtitle_align="right",
         )
-    return (
-        f"Greeted by name: {greeted:,} of {readers:,}{sampled}; {readers - greeted:,} without "
-        "the greeting (no name, one that does not read as a given name, or theirs would take "
-        "the text over max_segments)."
-    )
-
-
-def dropped_note(measures: dict) -> str | None:
-    """What the SMS left out to stay within max_segments, in the order it went."""
-    dropped = measures.get("dropped")
-    if not dropped:
-        return None
-    limit = measures.get("max_segments")
-    within = f"{limit} segment{'s' * (limit != 1)}" if limit else "max_segments"
-    return f"Left out to fit {within}: {', '.join(dropped)}."
-
-
-def typography_note(measures: dict) -> str | None:
-    """What the GSM-7 typography replaced, the segments saved, and what the rest costs."""
-    typography = measures.get("typography")
-    if not typography:
-        return None
-    lines = []
-    if typography["replaced"]:
-        done = ", ".join(
-            f"{_shown(r['character'])} → {_shown(r['by'])}"
-            + (f" ({r['times']} times)" * (r["times"] > 1))
-            for r in typography["replaced"]
-        )
-        saved = typography["segments_saved"]
-        lines.append(
-            f"Replaced for GSM-7: {done}; "
-            + (f"{saved} segment{'s' * (saved != 1)} saved" if saved else "no segment saved")
-        )
-    if typography["kept"]:
-        cost = typography["kept_cost"]
-        kept = " ".join(_shown(c) for c in typography["kept"])
-        lines.append(
-            f"Kept outside GSM-7: {kept}: "
-            + (
-                f"{cost} more segment{'s' * (cost != 1)} on every phone (UCS-2)"
-                if cost
-                else "UCS-2, no extra segment"
-            )
-        )
-    return "\n".join(lines) or None
-
-
-def _shown(text: str) -> str:
-    """A character as a reader can see it: spaces and invisible ones are named."""
-    if not text:
-        return "[nothing]"
-    if len(text) == 1 and unicodedata.category(text) in ("Zs", "Cf", "Cc"):
-        return f"[{unicodedata.name(text, 'invisible').lower()}]"
-    return text
+    if block.kind == "html":
+        return _html_panel(block.text, block.title, html_source)
+    return Text(block.text, style=block.style)
 
 
 def _html_panel(html: str, label: str, source: bool) -> Panel:
@@ -322,55 +216,20 @@ def _html_panel(html: str, label: str, source: bool) -> Panel:
 
 
 def _measures(channel: ChannelPlan, audience: str | None = None) -> str:
-    bits: list[str] = []
-    m = channel.measures
-    if channel.type == "sms" and m.get("personalised"):
-        low, high = m["segments_min"], m["segments_max"]
-        count = f"{low}" if low == high else f"{low} to {high}"
-        bits.append(
-            f"{m['encoding']} · {m['characters']} chars + greeting · {count} "
-            f"segment{'s' * (high != 1)} each (max {m['max_segments']})"
-        )
-    elif channel.type == "sms" and "segments" in m:
-        bits.append(
-            f"{m['encoding']} · {m['characters']} chars · "
-            f"{m['segments']} segment{'s' * (m['segments'] != 1)} (max {m['max_segments']})"
-        )
-        if m.get("non_gsm"):
-            bits.append("UCS-2 because of " + " ".join(m["non_gsm"][:6]))
-    if channel.type == "voice" and "spoken_seconds" in m:
-        bits.append(
-            f"spoken: about {m['spoken_seconds']} s ({m['words']} words at "
-            f"{m['words_per_minute']}/min)"
-        )
-    if channel.type == "twitter" and "weighted_length" in m:
-        posts = len(m.get("thread", ())) or 1
-        if posts > 1:
-            bits.append(f"{m['weighted_length']} weighted: a thread of {posts} posts")
-        else:
-            bits.append(f"{m['weighted_length']}/{m['limit']} weighted")
-    if channel.type == "facebook" and "characters" in m:
-        bits.append(f"{m['characters']} characters")
-    if channel.recipients is not None or m.get("folder"):
+    model = channel_model(channel.type)
+    bits = model.measure_line(channel.measures)
+    if channel.recipients is not None or channel.measures.get("folder"):
         bits.append(audience or audience_of(channel))
     return " · ".join(bits)
 
 
 def audience_of(channel: ChannelPlan) -> str:
+    kind = channel_model(channel.type).AUDIENCE
     folder = channel.measures.get("folder")
     if folder:  # the files are public: say where they really go
-        kind = "CAP alert feed" if channel.type == "cap" else "website"
         return f"{kind}, files in {folder}"
     if channel.recipients is None:
-        return {
-            "twitter": "public post",
-            "web_banner": "website",
-            "cap": "CAP alert feed",
-            "facebook": "public post",
-            "apprise": "team channels",
-            "voice": "fallback only",
-            "email": "fallback only",
-        }.get(channel.type, "—")
+        return kind
     count = channel.recipients
     text = f"{count.valid} recipient{'s' * (count.valid != 1)}"
     if count.invalid:

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from broadcast.channels import channel_model
 from broadcast.delivery.planner import duration, plan_deliveries
 from broadcast.delivery.preflight import ChannelPlan, Plan
 from broadcast.problems import Problem
@@ -88,23 +89,8 @@ def show_follow_up(followed: Any) -> None:
 
 
 def _measures_short(channel: ChannelPlan) -> str:
-    m = channel.measures
-    if channel.type == "sms":
-        return f"{count_of(m.get('segments', 0), 'segment')}, {m.get('encoding', '')}"
-    if channel.type == "twitter":
-        posts = len(m.get("thread", ())) or 1
-        return f"{posts} post{'s' * (posts != 1)}"
-    if channel.type == "email":
-        return channel.parts.get("subject", "")
-    if channel.type == "voice":
-        return f"a call of about {m.get('spoken_seconds', 0)} s"
-    if channel.type == "apprise":
-        return channel.parts.get("title", "")
-    if channel.type == "facebook":
-        return f"a post of {len(channel.parts.get('text', ''))} characters"
-    if channel.type == "cap":
-        return f"a CAP 1.2 message, {count_of(len(channel.variants) or 1, 'language')}"
-    return "banner, status page, feed"
+    model = channel_model(channel.type)
+    return model.summary(channel.parts, channel.measures, len(channel.variants))
 
 
 STOPPING = (
@@ -137,7 +123,7 @@ class SendProgress:
             console=self.out,
         )
         for channel in self.plan.channels:
-            if channel.recipients is None and channel.type in ("voice", "email"):
+            if channel.recipients is None and channel_model(channel.type).FALLBACK_TARGET:
                 continue  # fallback only: it sends after the others, if they miss someone
             total = channel.recipients.expected if channel.recipients is not None else 1
             self.tasks[channel.name] = self.progress.add_task(channel.name, total=total, failed=0)

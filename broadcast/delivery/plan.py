@@ -1,0 +1,154 @@
+"""The plan of a send, as data: what each channel would carry, its measures, its audience and
+what is wrong with it. Preflight builds it; the planner, the dispatcher, approval, sending and
+the terminal read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from broadcast.input.config import Config
+from broadcast.input.incident import Incident
+from broadcast.input.recipients import RecipientCount, language_of
+from broadcast.problems import Problem
+
+# A long list of bad CSV rows drowns the other problems; the count still says how many.
+MAX_ROW_PROBLEMS = 20
+
+
+@dataclass
+class ChannelPlan:
+    """What one channel would carry, its measures, its audience and what is wrong with it."""
+
+    name: str
+    type: str
+    locale: str
+    parts: dict[str, str] = field(default_factory=dict)
+    measures: dict[str, Any] = field(default_factory=dict)
+    recipients: RecipientCount | None = None
+    problems: list[Problem] = field(default_factory=list)
+    # Language → rendered parts, the first being ``parts``: one per language its readers ask
+    # for that the incident is translated into.
+    variants: dict[str, dict[str, str]] = field(default_factory=dict)
+    variant_measures: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Language asked for → language given instead, for want of a translation.
+    fallbacks: dict[str, str] = field(default_factory=dict)
+
+    def parts_for(self, locale: str | None) -> dict[str, str]:
+        """What a recipient asking for ``locale`` gets: their language, else the first."""
+        return self.variants.get(language_of(locale), self.parts)
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.is_error for p in self.problems)
+
+    def settle_recipients(self, count: RecipientCount) -> None:
+        """A send read the whole file the plan read the first rows of: its counts and row
+        problems replace the first rows' (the plan then says what the send found)."""
+        head = self.recipients
+        if head is None or head.complete:
+            return
+        said = {id(problem) for problem in head.problems}
+        self.problems = [p for p in self.problems if id(p) not in said]
+        self.problems.extend(count.problems[:MAX_ROW_PROBLEMS])
+        if count.invalid > MAX_ROW_PROBLEMS:
+            self.problems.append(
+                Problem(
+                    f"and {count.invalid - MAX_ROW_PROBLEMS} more rows with an invalid "
+                    "contact (run validate to fix them)",
+                    count.problems[0].file,
+                    channel=self.name,
+                    severity="warning",
+                )
+            )
+        count.last_line = max(count.last_line, head.last_line)
+        count.estimated_valid = None if count.complete else head.estimated_valid
+        self.recipients = count
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"channel": self.name, "type": self.type, "locale": self.locale}
+        out.update(self.parts)
+        out.update(self.measures)
+        if self.recipients is not None:
+            out["recipients"] = self.recipients.valid
+            out["recipients_skipped"] = self.recipients.invalid
+            out["recipients_duplicates"] = self.recipients.duplicates
+            if not self.recipients.complete:
+                # Only the first rows were read before sending: the rest are read as it sends.
+                out["recipients_complete"] = False
+                out["recipients_estimated"] = self.recipients.expected
+        else:
+            out["recipients"] = None
+        if len(self.variants) > 1:
+            out["variants"] = {
+                language: {**parts, **self.variant_measures.get(language, {})}
+                for language, parts in self.variants.items()
+            }
+        if self.recipients is not None and len(self.variants) > 1:
+            out["recipients_by_language"] = dict(self.recipients.languages)
+        if self.fallbacks:
+            out["fallbacks"] = dict(self.fallbacks)
+        out["problems"] = [p.to_json() for p in self.problems]
+        return out
+
+
+@dataclass
+class Plan:
+    """The whole preflight: incident, configuration, one ChannelPlan per selected channel."""
+
+    incident_path: Path
+    config_path: Path
+    now: datetime
+    incident: Incident | None = None
+    config: Config | None = None
+    channels: list[ChannelPlan] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    # A reminder keeps the promise of a next update when there is nothing new to say.
+    reminder: bool = False
+    previous_update_at: datetime | None = None
+    # Channels that do not carry this version (their send_on or min_severity), and why.
+    skipped: dict[str, str] = field(default_factory=dict)
+    # Per web banner channel, updates not yet in its history that will be by this plan's
+    # moment: an approval renders a version's reminders ahead of time (delivery.approval).
+    published: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # For a correction: what the message it corrects said, as the ledger recorded it
+    # (``sending.corrected_wording``); None before anything was sent.
+    corrected: dict[str, Any] | None = None
+    # What each channel's sending takes at its rate (delivery.planner's ``plan_deliveries``,
+    # which preflight gives every plan): this data module imports no stage's logic.
+    scheduler: Callable[[Plan], list[Any]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def all_problems(self) -> list[Problem]:
+        return [*self.problems, *(p for c in self.channels for p in c.problems)]
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.is_error for p in self.all_problems)
+
+    def to_json(self) -> dict[str, Any]:
+        incident = self.incident
+        next_update = incident.next_update_at(self.now) if incident else None
+        return {
+            "ok": self.ok,
+            "incident": {
+                "file": str(self.incident_path),
+                "id": incident.id if incident else None,
+                "status": incident.status if incident else None,
+                "severity": incident.severity if incident else None,
+                "updated_at": self.now.isoformat(),
+                "next_update_at": next_update.isoformat() if next_update else None,
+            },
+            "config": str(self.config_path),
+            "reminder": self.reminder,
+            "skipped_channels": [
+                {"channel": name, "reason": reason} for name, reason in self.skipped.items()
+            ],
+            "problems": [p.to_json() for p in self.problems],
+            "channels": [c.to_json() for c in self.channels],
+            "delivery_plan": [s.to_json() for s in self.scheduler(self)] if self.scheduler else [],
+        }

@@ -1,0 +1,1 @@
+"""Channels defined outside broadcast's package, as an organisation would add its own."""
