@@ -538,7 +538,7 @@ def shipped_incidents(tmp_path: Path) -> list[tuple[Path, Path]]:
 def test_the_shipped_promises_never_read_two_ways_at_any_hour(tmp_path: Path) -> None:
     from broadcast.input.config import load_config
     from broadcast.input.incident import load_incident
-    from broadcast.input.incident_times import promise_problems
+    from broadcast.input.promise_checks import promise_problems
 
     shipped = shipped_incidents(tmp_path)
     assert len(shipped) >= 10

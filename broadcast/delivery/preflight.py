@@ -23,7 +23,7 @@ from broadcast.delivery.planner import plan_deliveries
 from broadcast.input.config import Config, load_config
 from broadcast.input.incident import RENEWED_PROMISE, Incident, load_incident
 from broadcast.input.incident_texts import CONFIG_TEXT_FIELDS, comment_problems
-from broadcast.input.incident_times import end_problems, promise_problems
+from broadcast.input.promise_checks import end_problems, promise_problems
 from broadcast.input.yamlfile import YamlDocument
 from broadcast.problems import InputError, Problem
 

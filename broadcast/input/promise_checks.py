@@ -1,0 +1,104 @@
+"""What is wrong with an incident's times for a message written at a given moment.
+
+``promise_problems``: a ``next_update`` that reads two ways ("18h": in 18 hours, or at 18:00)
+or a time of day that has passed; ``end_problems``: an end still to come. They read the
+incident, so they sit above it (``incident_times`` holds what the incident itself is read with).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from broadcast.input.incident import Incident
+from broadcast.input.incident_times import (
+    AMBIGUITY,
+    RENEWED_PROMISE,
+    HoursOrClock,
+    clock_reading,
+    not_one_moment,
+    said_time,
+    spelled_duration,
+    today_at,
+)
+from broadcast.input.yamlfile import YamlDocument
+from broadcast.problems import Problem
+
+
+def promise_problems(incident: Incident, doc: YamlDocument, now: datetime) -> list[Problem]:
+    """What is wrong with ``next_update`` for a message written at ``now``: a ``18h`` that
+    reads two ways ("in 18 hours", "at 18:00 today", or at 22:00 "8h": "in 8 hours" or
+    "tomorrow at 8:00") which differ by more than ``AMBIGUITY`` is refused, naming both
+    times and how to write each; a time of day that has passed is a warning (the messages
+    promise one an hour from now)."""
+    promise = incident.next_update
+    if incident.ended or promise is None:
+        return []
+    line = doc.line_of(("next_update",))
+    if isinstance(promise, HoursOrClock):
+        zone = incident.zone
+        later = (now + promise).astimezone(zone)
+        clock = clock_reading(now, promise.clock, zone)
+        if clock is not None and abs(later - clock) > AMBIGUITY:
+            hours = promise.written.replace(" ", "")
+            today = clock.date() == now.astimezone(zone).date()
+            # A time of day is read today: tomorrow's needs its date to be one moment.
+            second = f"{clock:%H:%M}" if today else f"{clock:%Y-%m-%d %H:%M}"
+            return [
+                Problem(
+                    f"'{promise.written}' reads two ways: in {spelled_duration(promise)} "
+                    f"({said_time(later, now, incident.locale, zone)}), or at "
+                    f"{promise.clock:%H:%M} {'today' if today else 'tomorrow'} "
+                    f"({said_time(clock, now, incident.locale, zone)})."
+                    f' Write next_update: "in {hours}" for the first, or next_update: '
+                    f'"{second}" for the second',
+                    doc.path,
+                    line,
+                    "next_update",
+                )
+            ]
+    if isinstance(promise, time):
+        meant = today_at(now, promise, incident.zone)
+        # "02:30" on the night the clocks skip or repeat that hour: no single moment.
+        wrong = not_one_moment(f"{meant:%Y-%m-%d} {promise:%H:%M}", meant, incident.zone)
+        if wrong:
+            return [Problem(f"read today, {wrong}", doc.path, line, "next_update")]
+        if meant <= now:
+            return [
+                Problem(
+                    f"the promised next update time, {promise:%H:%M} today, has passed; the "
+                    "messages now promise one an hour from now "
+                    f"({incident.local_time(now + RENEWED_PROMISE)}): give a new time, or a "
+                    "duration such as in 2h",
+                    doc.path,
+                    line,
+                    "next_update",
+                    severity="warning",
+                )
+            ]
+    return []
+
+
+# How far ahead of our clock an end may be written: two clocks a few minutes apart.
+CLOCK_TOLERANCE = timedelta(minutes=5)
+
+
+def end_problems(incident: Incident, doc: YamlDocument, now: datetime) -> list[Problem]:
+    """An ``ended_at`` still to come is an error: a resolved or cancelled message says it is
+    over ("Résolu à 13h20") and people act on it; an end that has not happened is a guess,
+    not a fact. A few minutes ahead (``CLOCK_TOLERANCE``) is two clocks that differ."""
+    if not incident.ended or incident.ended_at is None:
+        return []
+    if incident.ended_at <= now + CLOCK_TOLERANCE:
+        return []
+    return [
+        Problem(
+            f"the end, {incident.local_time(incident.ended_at)} "
+            f"({said_time(incident.ended_at, now, incident.locale, incident.zone)}), has not "
+            f"happened yet (it is now {incident.local_time(now)}): a {incident.status} message "
+            "says the incident is over. Write the time it really ended, or remove ended_at "
+            "to say it ends when the message goes out",
+            doc.path,
+            doc.line_of(("ended_at",)),
+            "ended_at",
+        )
+    ]
