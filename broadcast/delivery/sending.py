@@ -21,33 +21,23 @@ everyone the same message again, unless told the ledger was lost (``ledger_lost`
 
 from __future__ import annotations
 
-import errno
-import fcntl
-import hashlib
 import json
 import os
-import re
 import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from broadcast.channels import adapter_class
-from broadcast.channels.banner_history import HISTORY, load_history
 from broadcast.content.wording_checks import wording_snapshot
 from broadcast.delivery.approval import (
-    MAX_REMINDERS,
-    REMINDER_HORIZON,
-    Manifest,
     approval_needed,
-    build_manifest,
     candidates,
     changed_reason,
     check_sender,
@@ -59,23 +49,46 @@ from broadcast.delivery.approval import (
     passed_reason,
     person,
     refusal,
-    reminder_chain,
     reminder_moment,
 )
-from broadcast.delivery.preflight import ChannelPlan, Plan, prepare
+from broadcast.delivery.approval_plans import ToApprove, plans_to_approve
+from broadcast.delivery.continuity import (
+    LedgerLost,
+    continuity_problem,
+    ledger_identity,
+    registry_fault,
+    traces_of_sending,
+    write_marker,
+)
+from broadcast.delivery.decision import Decision, channels_left, content_hash, decide
+from broadcast.delivery.dry_run import peek
+from broadcast.delivery.incident_lock import Busy, incident_lock
+from broadcast.delivery.preflight import Plan, prepare
 from broadcast.delivery.receipts import RUN_BUDGET_SECONDS, RUN_CAP, Reconciliation, reconcile
+from broadcast.delivery.recorded import (
+    FACTS_PART,
+    WORDING_CHANNEL,
+    WORDING_PART,
+    corrected_wording,
+    last_wording,
+    peek_wording,
+    recorded_facts_of,
+    recorded_plan,
+    thread_parts,
+    wording_in_ledger,
+)
+from broadcast.delivery.tick_folder import incident_files, shared_ids
 from broadcast.input.config import (
     _ENV_REF,
     Config,
     load_config,
-    occasions_of,
     resolve_credentials,
 )
-from broadcast.input.incident import CLOSED, Incident, load_incident
+from broadcast.input.incident import Incident, load_incident
 from broadcast.input.yamlfile import YamlDocument
-from broadcast.ledger.location import LEDGER_FILE, private_folder, state_folder
+from broadcast.ledger.location import LEDGER_FILE, state_folder
 from broadcast.ledger.postgres import URL_ENV as LEDGER_ENV
-from broadcast.ledger.registry import Sender, owner, record_sender, registry_folder, senders
+from broadcast.ledger.registry import Sender, owner, record_sender, senders
 from broadcast.ledger.sqlite import (
     FAILED_TRANSIENT,
     REMINDER,
@@ -85,738 +98,29 @@ from broadcast.ledger.sqlite import (
     LedgerFault,
     Version,
     ledger_errors,
-    ledger_fault,
-    now_text,
 )
 from broadcast.problems import InputError, Problem
 
-# An incident resolved longer ago than this is closed: a file reopening it is refused (a new
-# incident needs a new id) unless the run says it continues that incident.
-REOPEN_WITHIN = timedelta(hours=24)
-# The recorded facts of a version (the web banner's JSON and feed), beside its texts.
-FACTS_PART = "_facts"
-THREAD_PART = re.compile(r"post\d+")
-# What the wording checks compare the next version with (``wording_snapshot``), kept with each
-# version among its texts under a name no channel can have (channel names have no dot).
-WORDING_CHANNEL = ".wording"
-WORDING_PART = "snapshot"
 # How often a sending run checks whether a newer version asked it to give way.
 TAKEOVER_POLL = 0.2
-# Beside the ledger, one file per incident ever recorded: a trace that outlives a lost ledger.
-SENT_MARKERS = "sent"
-# The errors of a state folder that are the machine's (full, read-only, not ours to write).
-STATE_FOLDER_FAULTS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
 
-Action = Literal["new", "continue", "reminder", "nothing"]
-# Incident fields added after ledgers existed, and their defaults: CAP's area and overrides,
-# the correction and the exercise flag.
-LATER_FIELDS: dict[str, Any] = {"area": None, "cap": None, "correction": None, "exercise": False}
-
-
-class Busy(Exception):
-    """Another run holds this incident's lock."""
-
-
-class LedgerLost(LedgerFault):
-    """The ledger knows nothing of an incident that traces show was sent before."""
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What this run has to say, and the moment its texts are rendered for."""
-
-    action: Action
-    now: datetime
-    reason: str
-    version: Version | None = None  # the version to continue
-    previous_update_at: datetime | None = None
-    note: str = ""  # something the person running it must know (the file changed since...)
-    # What the version said is, for the channels' send_on: new, update, reminder, resolved...
-    occasions: frozenset[str] = frozenset()
-
-    @property
-    def reminder(self) -> bool:
-        return self.action == "reminder" or (
-            self.action == "continue" and self.version is not None and self.version.kind == REMINDER
-        )
-
-
-def content_hash(incident: Incident) -> str:
-    """Same file content, same hash: how a re-run knows it has nothing new to say."""
-    data = incident.model_dump(mode="json")
-    # Fields added since ledgers were first written count only when given: an unchanged file
-    # keeps its hash across an upgrade, so it is not sent again as a new version.
-    for later, default in LATER_FIELDS.items():
-        if data.get(later, default) == default:
-            data.pop(later, None)
-    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
-
-
-def decide(
-    ledger: Ledger,
-    incident: Incident,
-    channels: Sequence[str],
-    now: datetime,
-    retrying: bool = False,
-    config: Config | None = None,
-) -> Decision:
-    """What this run has to say. With ``config``, a channel whose ``send_on`` or
-    ``min_severity`` leaves the latest version out is not missing from it."""
-    digest = content_hash(incident)
-    latest = ledger.latest_version(incident.id)
-    latest_update = ledger.latest_version(incident.id, UPDATE)
-    if retrying:
-        decision = _retry_decision(
-            latest, latest_update, digest, now, incident, len(ledger.versions(incident.id))
-        )
-        return replace(decision, occasions=version_occasions(ledger, decision.version))
-    if latest is None or latest_update is None:
-        return Decision(
-            "new",
-            now,
-            "first message about this incident",
-            occasions=occasions_of(UPDATE, True, incident.status),
-        )
-    if latest_update.content_hash != digest:
-        return Decision(
-            "new",
-            now,
-            "the incident file changed since the last update",
-            occasions=occasions_of(UPDATE, False, incident.status),
-        )
-    latest_occasions = version_occasions(ledger, latest)
-    if latest.completed_at is None:
-        return Decision(
-            "continue",
-            latest.created_at,
-            f"the {latest.kind} of {incident.local_time(latest.created_at)} did not finish; "
-            "continuing it",
-            latest,
-            latest_update.created_at,
-            occasions=latest_occasions,
-        )
-    missing = _missing(latest, latest_occasions, channels, incident, config)
-    if missing:
-        return Decision(
-            "continue",
-            latest.created_at,
-            f"the same {latest.kind} goes to {', '.join(missing)} too",
-            latest,
-            latest_update.created_at,
-            occasions=latest_occasions,
-        )
-    due = latest.next_update_at
-    if incident.status not in CLOSED and due is not None and now >= due:
-        return Decision(
-            "reminder",
-            now,
-            f"nothing new, and the next update was promised for {incident.local_time(due)}",
-            previous_update_at=latest_update.created_at,
-            occasions=occasions_of(REMINDER, False, incident.status),
-        )
-    when = f"; the next update is due at {incident.local_time(due)}" if due else ""
-    return Decision(
-        "nothing",
-        now,
-        f"nothing new since the {latest.kind} of {incident.local_time(latest.created_at)}{when}",
-        latest,
-        occasions=latest_occasions,
-    )
-
-
-def _missing(
-    latest: Version,
-    occasions: frozenset[str],
-    channels: Sequence[str],
-    incident: Incident,
-    config: Config | None,
-) -> list[str]:
-    """Of ``channels``, those ``latest`` has not gone to and whose send_on takes it."""
-    return [
-        c
-        for c in channels
-        if c not in latest.channels
-        and not (
-            config is not None
-            and c in config.channels
-            and config.channels[c].skip_reason(occasions, incident.severity)
-        )
-    ]
-
-
-def channels_left(ledger: Ledger, incident: Incident, config: Config) -> list[str]:
-    """The channels the incident's latest version has not gone to, and that the next run
-    without ``--channel`` (a cron ``tick``) sends it to: after ``send --channel sms``, every
-    other channel. A fallback-only channel (it reaches nobody by itself) is not one."""
-    latest = ledger.latest_version(incident.id)
-    if latest is None:
-        return []
-    channels = [c for c in config.channels if not config.fallback_only(c)]
-    return _missing(latest, version_occasions(ledger, latest), channels, incident, config)
-
-
-def version_occasions(ledger: Ledger, version: Version | None) -> frozenset[str]:
-    """What a recorded version was (new, update, reminder, resolved...), for ``send_on``."""
-    if version is None:
-        return frozenset()
-    first = next((v for v in ledger.versions(version.incident_id) if v.kind == UPDATE), None)
-    return occasions_of(version.kind, first is not None and first.id == version.id, version.status)
-
-
-def _retry_decision(
-    latest: Version | None,
-    latest_update: Version | None,
-    digest: str,
-    now: datetime,
-    incident: Incident,
-    number: int,
-) -> Decision:
-    """``retry`` finishes the latest version as recorded, whatever the file says now.
-
-    The version is named by its ``number`` within the incident (as ``status`` and ``report``
-    number them), its time in the incident's zone."""
-    if latest is None or latest_update is None:
-        return Decision(
-            "nothing", now, "nothing was sent about this incident yet: nothing to retry"
-        )
-    note = (
-        f"the file has changed since version {number}; retry re-sends version {number} "
-        "as recorded; run send to publish the change"
-        if latest.content_hash != digest
-        else ""
-    )
-    if latest.completed_at is None:
-        return Decision(
-            "continue",
-            latest.created_at,
-            f"retrying the {latest.kind} of {incident.local_time(latest.created_at)} "
-            f"(version {number})",
-            latest,
-            latest_update.created_at,
-            note,
-        )
-    return Decision(
-        "nothing",
-        now,
-        f"nothing to retry in the {latest.kind} of {incident.local_time(latest.created_at)}",
-        latest,
-        note=note,
-    )
-
-
-def continuity_problem(
-    ledger: Ledger, incident: Incident, path: Path, document: YamlDocument, now: datetime
-) -> Problem | None:
-    """Why this file may not speak for the incident its id names in the ledger, if it may not.
-
-    An incident is its id and its content, not the path of its file: a file that says what
-    the incident's latest update said is that incident wherever it lies (another host's copy
-    on a shared ledger, a file moved into the tick folder). Three rules refuse: the file says
-    something else and lies elsewhere than the incident's last file (a copy that kept the id);
-    it says what an older update said while the incident has moved on (an old copy: sending
-    it would publish old news as new); or the incident was resolved more than
-    ``REOPEN_WITHIN`` ago and this file is not resolved (a new incident reusing an old id). A
-    resolved file is a correction: allowed.
-    """
-    versions = ledger.versions(incident.id)
-    if not versions:
-        return None
-    first, latest = versions[0], versions[-1]
-    since = f"first sent at {incident.local_time(first.went_out_at)}" + (
-        f" from {first.source_path}" if first.source_path else ""
-    )
-    way_out = "if this file really continues that incident, run again with --continue-incident"
-    here = str(path.resolve())
-    updates = [v for v in versions if v.kind == UPDATE]
-    update = updates[-1] if updates else None
-    digest = content_hash(incident)
-    if (
-        latest.source_path
-        and latest.source_path != here
-        and (update is None or update.content_hash != digest)
-    ):
-        older = next((v for v in reversed(updates) if v.content_hash == digest), None)
-        if older is not None:
-            return Problem(
-                f"this file says what the update of {older.created_at:%Y-%m-%d %H:%M} UTC "
-                f"(version {older.id}) of {incident.id} said, but the incident has moved on "
-                f"since: its latest update was sent at {update.created_at:%Y-%m-%d %H:%M} UTC "
-                f"from {latest.source_path}; nothing was sent, as this old copy would publish "
-                f"old news as new. Edit that file instead; {way_out}",
-                path,
-                document.line_of(("id",)),
-                "id",
-            )
-        return Problem(
-            f"the id {incident.id} is already the incident {since} (last from "
-            f"{latest.source_path}), and this file says something else; nothing was sent. A "
-            f"new incident needs a new id; {way_out}",
-            path,
-            document.line_of(("id",)),
-            "id",
-        )
-    if (
-        update is not None
-        and update.status in CLOSED
-        and not incident.ended
-        and now - update.created_at > REOPEN_WITHIN
-    ):
-        return Problem(
-            f"the incident {incident.id} ({since}) was resolved on "
-            f"{incident.local_time(update.created_at)}, more than {REOPEN_WITHIN.days * 24} h "
-            f"ago, and this file reopens it as {incident.status}; nothing was sent. A new "
-            f"incident needs a new id; {way_out}",
-            path,
-            document.line_of(("status",)),
-            "status",
-        )
-    return None
-
-
-# The fields only an incident has: a YAML file in a tick folder with none of them at its top
-# level is something else (channels.yaml, a compose file...), left out rather than reported.
-INCIDENT_FIELDS = frozenset(
-    {"id", "status", "severity", "title", "headline", "summary", "affected", "started_at"}
-)
-
-
-def incident_files(folder: Path, config_path: Path) -> tuple[list[Path], dict[Path, str]]:
-    """The incident files of a tick folder, and the other YAML files there with why each is
-    left out: the configuration this run reads, or a file with none of ``INCIDENT_FIELDS``.
-
-    A file that does not parse, or has any incident field, is taken: a broken incident must
-    be reported, never silently skipped. Only visible files are incidents: a name starting
-    with ``.`` or ending with ``~`` (an editor's lock, swap or backup) is left out, and said.
-    """
-    from broadcast.input.yamlfile import load_yaml
-
-    taken: list[Path] = []
-    left_out: dict[Path, str] = {}
-    config = config_path.resolve()
-    candidates = []
-    for path in sorted(folder.iterdir()):
-        if _editor_copy(path.name):
-            # An editor's lock or backup (.#incident.yaml, incident.yaml~) holds the same id
-            # as the incident it copies: taken, it would block the real one.
-            if ".yaml" in path.name or ".yml" in path.name:
-                left_out[path] = "hidden or an editor's copy"
-        elif path.suffix in (".yaml", ".yml") and path.is_file():
-            candidates.append(path)
-    for path in candidates:
-        if path.resolve() == config:
-            left_out[path] = "the configuration"
-            continue
-        try:
-            data = load_yaml(path, what="incident file").data
-        except InputError:
-            taken.append(path)
-            continue
-        if isinstance(data, dict) and not INCIDENT_FIELDS & set(data):
-            left_out[path] = (
-                "a channels.yaml" if "channels" in data else "no id, headline or status"
-            )
-        elif not isinstance(data, dict):
-            left_out[path] = "not a set of 'field: value' lines"
-        else:
-            taken.append(path)
-    return taken, left_out
-
-
-def _editor_copy(name: str) -> bool:
-    """A hidden file or an editor's backup: never an incident a person means to send."""
-    return name.startswith(".") or name.endswith("~")
-
-
-def shared_ids(
-    paths: Sequence[Path], config_path: Path, environ: Mapping[str, str] | None = None
-) -> dict[Path, Problem]:
-    """Files among ``paths`` that share an incident id, each with a problem naming the others.
-
-    Files that do not load are left out: their own send reports why.
-    """
-    environ = dict(os.environ) if environ is None else environ
-    try:
-        defaults = load_config(config_path, environ).defaults.model_dump()
-    except InputError:
-        return {}
-    by_id: dict[str, list[tuple[Path, YamlDocument]]] = {}
-    for path in paths:
-        try:
-            incident, document = load_incident(path, defaults)
-        except InputError:
-            continue
-        by_id.setdefault(incident.id, []).append((path, document))
-    clashes: dict[Path, Problem] = {}
-    for incident_id, files in by_id.items():
-        if len(files) < 2:
-            continue
-        for path, document in files:
-            others = ", ".join(str(other) for other, _ in files if other != path)
-            clashes[path] = Problem(
-                f"{others} has the same id {incident_id}: two files cannot speak for one "
-                "incident, so neither was sent; give the new incident a new id (or remove the "
-                "old file)",
-                path,
-                document.line_of(("id",)),
-                "id",
-            )
-    return clashes
-
-
-@contextmanager
-def incident_lock(
-    folder: Path, incident_id: str, timeout: float, on_busy: Callable[[], None] = lambda: None
-) -> Iterator[None]:
-    """One run per incident at a time. The OS releases the lock if the process dies.
-
-    ``on_busy`` is called once, when another run holds the lock, before waiting for it.
-    """
-    locks = folder / "locks"
-    path = locks / f"{incident_id}.lock"
-    try:
-        private_folder(folder)
-        if locks.is_symlink():
-            raise _planted(locks)
-        private_folder(locks)
-        # Never through a planted link: opening it would create or lock a file elsewhere (and
-        # a link to a file another run does not lock would let two runs send at once).
-        flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
-        handle = os.fdopen(os.open(path, flags, 0o600), "a+")
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise _planted(path) from None
-        if exc.errno not in STATE_FOLDER_FAULTS:
-            raise  # not the machine's state: tick reports it as a crash, by name
-        raise ledger_fault(exc, folder / LEDGER_FILE) from exc
-    deadline = time.monotonic() + timeout
-    waited = False
-    try:
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if not waited:
-                    waited = True
-                    on_busy()
-                if time.monotonic() >= deadline:
-                    raise Busy(
-                        f"another broadcast is sending {incident_id} (waited {timeout:g} s); "
-                        "nothing was sent by this run"
-                    ) from None
-                time.sleep(0.1)
-        yield
-    finally:
-        handle.close()
-
-
-def _planted(path: Path) -> LedgerFault:
-    """A symbolic link where the state folder keeps its own files: refused, never followed."""
-    return LedgerFault(
-        f"{path} is a symbolic link (to {os.readlink(path)}), where broadcast keeps a file of "
-        "its own: it was not followed and nothing was sent. Remove the link (and check who "
-        "planted it), then run the same command again."
-    )
-
-
-def peek(
-    incident_path: Path,
-    config_path: Path,
-    now: datetime,
-    only: Sequence[str] = (),
-    state_dir: Path | None = None,
-    environ: Mapping[str, str] | None = None,
-    exercise: bool = False,
-    sender: str | None = None,
-) -> Decision | None:
-    """What a real send would do now, for a dry run: no lock, nothing written.
-
-    None when the inputs do not load (the dry run reports why) or no ledger exists yet. A new
-    version that would wait for approval says so in its ``note``.
-    """
-    environ = dict(os.environ) if environ is None else environ
-    try:
-        config = load_config(config_path, environ)
-        incident, _ = load_incident(incident_path, config.defaults.model_dump(), exercise)
-    except InputError:
-        return None
-    folder = state_folder(state_dir, config.folder, dict(environ))
-    address = config.ledger or environ.get(LEDGER_ENV)
-    waiting = "waiting for approval by a second person: nobody has approved its texts yet"
-    if not address and not (folder / LEDGER_FILE).is_file():
-        elsewhere = _sent_by_another_ledger(
-            incident.id, str((folder / LEDGER_FILE).resolve()), environ
-        )
-        return Decision(
-            "new",
-            now,
-            "first message about this incident",
-            occasions=occasions_of(UPDATE, True, incident.status),
-            note=elsewhere or (waiting if approval_needed(config, incident) else ""),
-        )
-    ledger = Ledger(folder, environ=environ, address=address)
-    try:
-        with ledger_errors(ledger.path):
-            decision = decide(
-                ledger, incident, list(only) or list(config.channels), now, config=config
-            )
-            latest_update = ledger.latest_version(incident.id, UPDATE)
-            needed = approval_needed(config, incident, ledger)
-            if decision.action == "reminder" and latest_update is not None and needed:
-                # A reminder under approval speaks for its due moment (see SendRun).
-                due = reminder_moment(incident, latest_update.created_at, now)
-                decision = replace(decision, now=due or decision.now)
-            if decision.action == "new" and ledger.latest_version(incident.id) is None:
-                elsewhere = _sent_by_another_ledger(incident.id, ledger_identity(ledger), environ)
-                if elsewhere:
-                    return replace(decision, note=elsewhere)
-            if decision.action == "new" and needed:
-                decision = _peek_approval(
-                    ledger,
-                    config,
-                    incident,
-                    incident_path,
-                    config_path,
-                    environ,
-                    exercise,
-                    sender,
-                    decision,
-                )
-            return decision
-    finally:
-        ledger.close()
-
-
-def _sent_by_another_ledger(incident_id: str, mine: str, environ: Mapping[str, str]) -> str:
-    """For a dry run: why a real send would be refused, when another ledger of this machine
-    sent the incident first and this one never did ("" when it would not)."""
-    known = senders(incident_id, environ)
-    if not known or any(s.ledger == mine for s in known):
-        return ""
-    first = known[0]
-    return (
-        f"a real send would be refused: {incident_id} was first sent from this machine by "
-        f"another ledger, {first.ledger}, from the folder {first.folder}; run it from there, "
-        "or send with --other-ledger if this ledger takes it over"
-    )
-
-
-def _peek_approval(
-    ledger: Ledger,
-    config: Config,
-    incident: Incident,
-    incident_path: Path,
-    config_path: Path,
-    environ: Mapping[str, str],
-    exercise: bool,
-    sender: str | None,
-    decision: Decision,
-) -> Decision:
-    """A dry run of a new version that needs approval: the moment its approved texts speak
-    for, or a note saying what a real send would wait for (no signature is made)."""
-    who = person(sender, environ)
-    try:
-        found, reasons = candidates(
-            ledger,
-            incident.id,
-            config,
-            who,
-            mode_of(incident),
-            incident_path,
-            now=decision.now,
-            zone=incident.zone,
-        )
-    except InputError as bad_name:
-        return replace(decision, note=bad_name.problems[0].message)
-    for candidate in found:
-        moment = candidate.manifest.anchor
-        passed = passed_promises(incident, moment, decision.now)
-        if passed:
-            reasons.append(passed_reason(candidate, moment, passed, incident))
-            continue
-        plan = prepare(
-            incident_path,
-            config_path,
-            now=moment,
-            environ=environ,
-            exercise=exercise,
-            corrected=lambda _config, _incident: corrected_wording(ledger, incident.id),
-        )
-        if not plan.ok:
-            return replace(decision, now=moment)  # the dry run shows what is wrong
-        changed = differences(plan, candidate.manifest.update or {})
-        if not changed:
-            return replace(decision, now=moment)
-        reasons.append(changed_reason(candidate, changed, incident.zone))
-    held = held_reason(config, incident, ledger)
-    if held is not None:
-        reasons.insert(0, held)
-    return replace(
-        decision, note=refusal(reasons, who, incident_path, mode_of(incident)).problems[0].message
-    )
-
-
-@dataclass
-class ToApprove:
-    """What ``broadcast approve`` shows and records: the version's texts at ``anchor`` (none
-    when the file is the version already sent: then its coming reminders only), and the
-    reminders that keep its promise over ``REMINDER_HORIZON``."""
-
-    incident: Incident
-    anchor: datetime
-    update: Plan | None
-    reminders: list[Plan]
-    manifest: Manifest
-
-    @property
-    def shown(self) -> Plan:
-        return self.update or self.reminders[0]
-
-
-def plans_to_approve(
-    incident_path: Path,
-    config_path: Path,
-    now: datetime,
-    environ: Mapping[str, str] | None = None,
-    state_dir: Path | None = None,
-    exercise: bool = False,
-    previous_wording: Any = None,
-) -> ToApprove | Plan:
-    """Everything an approval covers, rendered as it will be sent; or the plan whose problems
-    stop it (shown as a preview, exit 2)."""
-    environ = dict(os.environ) if environ is None else environ
-    render = partial(
-        prepare,
-        incident_path,
-        config_path,
-        environ=environ,
-        exercise=exercise,
-        state_dir=state_dir,  # a correction quotes what the ledger says it corrects
-    )
-    try:
-        config = load_config(config_path, environ)
-        incident, _ = load_incident(incident_path, config.defaults.model_dump(), exercise)
-    except InputError:
-        return render(now=now)
-    latest = _latest_update_sent(config, incident, state_dir, environ)
-    update: Plan | None = None
-    if latest is not None and latest.content_hash == content_hash(incident):
-        # The version already went out: approve the reminders still to come.
-        anchor = latest.created_at
-        chain = reminder_chain(incident, anchor, now + REMINDER_HORIZON)
-        last_due = reminder_moment(incident, anchor, now)
-        moments = [m for m in chain if last_due is None or m >= last_due][:MAX_REMINDERS]
-        if not moments:
-            raise InputError(
-                [
-                    Problem(
-                        f"nothing to approve: this file is the version already sent at "
-                        f"{incident.local_time(anchor)}, and it promises no update still to "
-                        "come. Edit it to say something new, then approve that",
-                        incident_path,
-                        field="approval",
-                    )
-                ]
-            )
-    else:
-        # Whole seconds: the manifest names the moments to the second (the texts say minutes).
-        anchor = now.replace(microsecond=0)
-        update = render(now=anchor, previous_wording=previous_wording)
-        if not update.ok:
-            return update
-        moments = reminder_chain(incident, anchor, anchor + REMINDER_HORIZON)[:MAX_REMINDERS]
-    published: dict[str, list[dict[str, Any]]] = {}
-    if update is not None:
-        _add_published(published, update)
-    reminders: list[Plan] = []
-    for moment in moments:
-        reminder = render(
-            now=moment,
-            reminder=True,
-            previous_update_at=anchor,
-            occasions=occasions_of(REMINDER, False, incident.status),
-            published=published,
-        )
-        if not reminder.ok:
-            return reminder
-        _add_published(published, reminder)
-        reminders.append(reminder)
-    shown_incident = (update or reminders[0]).incident
-    assert shown_incident is not None
-    manifest = build_manifest(shown_incident.id, mode_of(shown_incident), anchor, update, reminders)
-    return ToApprove(shown_incident, anchor, update, reminders, manifest)
-
-
-def _latest_update_sent(
-    config: Config, incident: Incident, state_dir: Path | None, environ: Mapping[str, str]
-) -> Version | None:
-    """The incident's last update in the ledger (its drill's, for a drill); None without one."""
-    if incident.exercise:
-        from broadcast.delivery.exercise import exercise_config
-
-        config = exercise_config(config, environ)[0]
-    folder = state_folder(state_dir, config.folder, dict(environ))
-    address = config.ledger or environ.get(LEDGER_ENV)
-    if not address and not (folder / LEDGER_FILE).is_file():
-        return None
-    ledger = Ledger(folder, environ=environ, address=address)
-    try:
-        with ledger_errors(ledger.path):
-            return ledger.latest_version(incident.id, UPDATE)
-    finally:
-        ledger.close()
-
-
-def _add_published(published: dict[str, list[dict[str, Any]]], plan: Plan) -> None:
-    """The entry each web banner of ``plan`` will add to its history, as read back."""
-    from broadcast.channels.web_banner import history_entry
-    from broadcast.delivery.dispatch import outgoing_for
-
-    for channel in plan.channels:
-        if channel.type == "web_banner" and "text" in channel.parts:
-            facts = outgoing_for(plan, channel).facts
-            entry = history_entry(facts, channel.parts["text"])
-            published.setdefault(channel.name, []).append(
-                {
-                    "reminder": False,
-                    "language": None,
-                    **entry,
-                    "updated_at": datetime.fromisoformat(entry["updated_at"]),
-                }
-            )
-
-
-def last_wording(ledger: Ledger, incident_id: str) -> dict[str, Any] | None:
-    """The wording snapshot kept with the incident's last update (None before any, or for a
-    version recorded before snapshots were kept)."""
-    version = ledger.latest_version(incident_id, UPDATE)
-    if version is None:
-        return None
-    recorded = ledger.recorded_texts(version.id).get(WORDING_CHANNEL, {})
-    snapshot = recorded.get("", {}).get(WORDING_PART)
-    return json.loads(snapshot) if snapshot else None
-
-
-def corrected_wording(ledger: Ledger, incident_id: str) -> dict[str, Any] | None:
-    """What the message a correction corrects said: the wording snapshot kept with the last
-    update that was not itself a correction, and when it went out (``sent_at``).
-
-    A correction quotes this, never the incident's current headline: the file advises
-    rewriting that headline as the correction, so it no longer says what was sent.
-    """
-    for version in reversed(ledger.versions(incident_id)):
-        if version.kind != UPDATE or version.status == "cancelled":
-            continue
-        recorded = ledger.recorded_texts(version.id).get(WORDING_CHANNEL, {})
-        snapshot = recorded.get("", {}).get(WORDING_PART)
-        # Without a snapshot (a ledger from before they were kept) the correction still has
-        # a message to correct: it quotes when, not what.
-        said = json.loads(snapshot) if snapshot else {}
-        return {**said, "sent_at": version.created_at.isoformat()}
-    return None
+# What callers know this module by: the run, and the look-ups a command makes around it.
+__all__ = [
+    "Busy",
+    "Decision",
+    "LedgerLost",
+    "SendRun",
+    "ToApprove",
+    "channels_left",
+    "content_hash",
+    "corrected_in_ledger",
+    "incident_files",
+    "peek",
+    "peek_wording",
+    "plans_to_approve",
+    "shared_ids",
+    "wording_in_ledger",
+]
 
 
 def corrected_in_ledger(
@@ -843,120 +147,6 @@ def corrected_in_ledger(
         return None
     finally:
         ledger.close()
-
-
-def peek_wording(
-    incident_path: Path,
-    config_path: Path,
-    state_dir: Path | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> dict[str, Any] | None:
-    """``last_wording`` for validate, preview and a dry run: no lock, nothing written, and
-    nothing at all when there is no ledger yet or it cannot be read (the send says why)."""
-    environ = dict(os.environ) if environ is None else environ
-    try:
-        config = load_config(config_path, environ)
-        incident, _ = load_incident(incident_path, config.defaults.model_dump())
-    except InputError:
-        return None
-    return wording_in_ledger(config, incident.id, state_dir, environ)
-
-
-def wording_in_ledger(
-    config: Config,
-    incident_id: str,
-    state_dir: Path | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> dict[str, Any] | None:
-    """``peek_wording`` for a configuration and an incident already loaded."""
-    environ = dict(os.environ) if environ is None else environ
-    folder = state_folder(state_dir, config.folder, dict(environ))
-    if not (folder / LEDGER_FILE).is_file():
-        return None
-    try:
-        ledger = Ledger(folder, environ=environ)
-    except (LedgerFault, sqlite3.Error, OSError):
-        return None
-    try:
-        with ledger_errors(ledger.path):
-            return last_wording(ledger, incident_id)
-    except (LedgerFault, sqlite3.Error, OSError, ValueError):
-        return None
-    finally:
-        ledger.close()
-
-
-def ledger_identity(ledger: Ledger) -> str:
-    """How the machine's registry names a ledger: its file, or its database (no password)."""
-    return ledger.where if ledger.shared else str(ledger.path.resolve())
-
-
-def traces_of_sending(
-    folder: Path,
-    config: Config,
-    incident_id: str,
-    earlier_lock: bool,
-    ledger: str | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> list[str]:
-    """What says, outside the ledger, that ``incident_id`` was sent before.
-
-    ``earlier_lock``: the incident's lock file was there before this run while the ledger was
-    not (every run that takes the lock opens the ledger, so a ledger existed then).
-    ``ledger`` (its ``ledger_identity``): the machine's registry listing this very ledger
-    among the incident's senders is a trace too.
-    """
-    found = []
-    if ledger is not None and environ is not None:
-        for sender in senders(incident_id, environ):
-            if sender.ledger == ledger:
-                found.append(
-                    f"{registry_folder(environ) / incident_id}.json, this machine's record of "
-                    f"incidents, says this ledger sent it first at {sender.first_sent_at}"
-                )
-    marker = folder / SENT_MARKERS / incident_id
-    if marker.is_file():
-        found.append(f"{marker} was written when it was first recorded")
-    if earlier_lock:
-        found.append(f"{folder / 'locks' / incident_id}.lock was left by an earlier run")
-    for channel in config.channels.values():
-        if channel.type != "web_banner":
-            continue
-        output = config.resolve_path(channel.output_dir)  # type: ignore[union-attr]
-        updates = load_history(output, incident_id)
-        if updates:
-            found.append(
-                f"{output / HISTORY} lists {len(updates)} update{'s' * (len(updates) != 1)} of "
-                f"it, the last at {updates[0]['updated_at']:%Y-%m-%d %H:%M %z}"
-            )
-    return found
-
-
-def _registry_fault(exc: OSError, environ: Mapping[str, str]) -> LedgerFault:
-    try:
-        where = str(registry_folder(environ))
-    except OSError:
-        where = "$XDG_STATE_HOME/broadcast/incidents"
-    return LedgerFault(
-        f"cannot write this machine's record of which ledger sent which incident, in "
-        f"{where} ({exc.strerror or exc}); it keeps another folder's "
-        "ledger from sending the incident to everyone again. Make that folder writable, or set "
-        "XDG_STATE_HOME to a writable folder."
-    )
-
-
-def _write_marker(folder: Path, incident_id: str, now: datetime) -> None:
-    marker = folder / SENT_MARKERS / incident_id
-    if marker.is_file():
-        return
-    try:
-        private_folder(marker.parent)
-        marker.write_text(
-            json.dumps({"incident": incident_id, "first_recorded_at": now_text(now)}) + "\n",
-            encoding="utf-8",
-        )
-    except OSError as exc:
-        raise ledger_fault(exc, folder / LEDGER_FILE) from exc
 
 
 @dataclass
@@ -1399,7 +589,7 @@ class SendRun:
             try:
                 self._register(incident, took_over=True)
             except OSError as exc:
-                raise _registry_fault(exc, self.environ) from exc
+                raise registry_fault(exc, self.environ) from exc
             return
         raise InputError(
             [
@@ -1740,7 +930,7 @@ class SendRun:
                     for language, parts in (c.variants or {c.locale: c.parts}).items()
                     for part, text in {
                         **parts,
-                        **(_thread_parts(c.measures) if parts is c.parts else {}),
+                        **(thread_parts(c.measures) if parts is c.parts else {}),
                     }.items()
                 ]
                 + [
@@ -1787,11 +977,11 @@ class SendRun:
                 root = self.ledger.last_provider_id(incident.id, c.name, oldest=True)
                 if root is not None:
                     extra[c.name]["reply_to"] = root
-        _write_marker(self.ledger.folder, incident.id, self.decision.now)
+        write_marker(self.ledger.folder, incident.id, self.decision.now)
         try:
             self._register(incident, took_over=self._taking_over)
         except OSError as exc:
-            raise _registry_fault(exc, self.environ) from exc
+            raise registry_fault(exc, self.environ) from exc
         return version, extra
 
     def _watch_for_takeover(
@@ -1810,57 +1000,6 @@ class SendRun:
                 return
 
 
-def recorded_plan(plan: Plan, recorded: Mapping[str, Mapping[str, Mapping[str, str]]]) -> Plan:
-    """The plan with each channel's texts as the ledger recorded them for the version.
-
-    Channels the version has no texts for (added by this run) keep the fresh rendering.
-    """
-    return replace(
-        plan, channels=[_recorded_channel(c, recorded.get(c.name)) for c in plan.channels]
-    )
-
-
-def _recorded_channel(
-    channel: ChannelPlan, recorded: Mapping[str, Mapping[str, str]] | None
-) -> ChannelPlan:
-    if not recorded or channel.locale not in recorded:
-        return channel
-    variants = {
-        locale: {
-            part: text
-            for part, text in parts.items()
-            if part != FACTS_PART and not THREAD_PART.fullmatch(part)
-        }
-        for locale, parts in recorded.items()
-    }
-    main = variants[channel.locale]
-    posts = recorded[channel.locale]
-    thread = [posts[f"post{n}"] for n in range(1, len(posts) + 1) if f"post{n}" in posts]
-    others = {locale: parts for locale, parts in variants.items() if locale != channel.locale}
-    measures = dict(channel.measures)
-    if thread or "thread" in measures:
-        measures["thread"] = thread
-    return replace(
-        channel,
-        parts=main,
-        # The first variant is the channel's own language: the fallback for everyone else.
-        variants={channel.locale: main, **others} if channel.variants else {},
-        measures=measures,
-    )
-
-
-def recorded_facts_of(
-    recorded: Mapping[str, Mapping[str, Mapping[str, str]]],
-) -> dict[str, dict[str, Any]]:
-    """channel → the facts recorded with the version (none for versions recorded before)."""
-    out: dict[str, dict[str, Any]] = {}
-    for channel, locales in recorded.items():
-        for parts in locales.values():
-            if FACTS_PART in parts:
-                out[channel] = json.loads(parts[FACTS_PART])
-    return out
-
-
 def _finds_own(config: Config, channel: str) -> bool:
     """Whether ``channel``'s provider can tell whether a delivery of its went out."""
     kind = adapter_class(config.channels[channel].type)
@@ -1871,8 +1010,3 @@ def _moving_clock(start: datetime) -> Callable[[], datetime]:
     """A clock that starts at the run's ``now`` (pinned or real) and moves with real time."""
     origin = time.monotonic()
     return lambda: start + timedelta(seconds=time.monotonic() - origin)
-
-
-def _thread_parts(measures: Mapping[str, Any]) -> dict[str, str]:
-    thread = measures.get("thread") or ()
-    return {f"post{n}": post for n, post in enumerate(thread, start=1)} if len(thread) > 1 else {}

@@ -1,0 +1,164 @@
+"""What a real send would do now, for a dry run or a preview: no lock taken, nothing written."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from broadcast.delivery.approval import (
+    approval_needed,
+    candidates,
+    changed_reason,
+    differences,
+    held_reason,
+    mode_of,
+    passed_promises,
+    passed_reason,
+    person,
+    refusal,
+    reminder_moment,
+)
+from broadcast.delivery.continuity import ledger_identity, sent_by_another_ledger
+from broadcast.delivery.decision import Decision, decide
+from broadcast.delivery.preflight import prepare
+from broadcast.delivery.recorded import corrected_wording
+from broadcast.input.config import (
+    Config,
+    load_config,
+    occasions_of,
+)
+from broadcast.input.incident import Incident, load_incident
+from broadcast.ledger.location import LEDGER_FILE, state_folder
+from broadcast.ledger.postgres import URL_ENV as LEDGER_ENV
+from broadcast.ledger.sqlite import (
+    UPDATE,
+    Ledger,
+    ledger_errors,
+)
+from broadcast.problems import InputError
+
+
+def peek(
+    incident_path: Path,
+    config_path: Path,
+    now: datetime,
+    only: Sequence[str] = (),
+    state_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    exercise: bool = False,
+    sender: str | None = None,
+) -> Decision | None:
+    """What a real send would do now, for a dry run: no lock, nothing written.
+
+    None when the inputs do not load (the dry run reports why) or no ledger exists yet. A new
+    version that would wait for approval says so in its ``note``.
+    """
+    environ = dict(os.environ) if environ is None else environ
+    try:
+        config = load_config(config_path, environ)
+        incident, _ = load_incident(incident_path, config.defaults.model_dump(), exercise)
+    except InputError:
+        return None
+    folder = state_folder(state_dir, config.folder, dict(environ))
+    address = config.ledger or environ.get(LEDGER_ENV)
+    waiting = "waiting for approval by a second person: nobody has approved its texts yet"
+    if not address and not (folder / LEDGER_FILE).is_file():
+        elsewhere = sent_by_another_ledger(
+            incident.id, str((folder / LEDGER_FILE).resolve()), environ
+        )
+        return Decision(
+            "new",
+            now,
+            "first message about this incident",
+            occasions=occasions_of(UPDATE, True, incident.status),
+            note=elsewhere or (waiting if approval_needed(config, incident) else ""),
+        )
+    ledger = Ledger(folder, environ=environ, address=address)
+    try:
+        with ledger_errors(ledger.path):
+            decision = decide(
+                ledger, incident, list(only) or list(config.channels), now, config=config
+            )
+            latest_update = ledger.latest_version(incident.id, UPDATE)
+            needed = approval_needed(config, incident, ledger)
+            if decision.action == "reminder" and latest_update is not None and needed:
+                # A reminder under approval speaks for its due moment (see SendRun).
+                due = reminder_moment(incident, latest_update.created_at, now)
+                decision = replace(decision, now=due or decision.now)
+            if decision.action == "new" and ledger.latest_version(incident.id) is None:
+                elsewhere = sent_by_another_ledger(incident.id, ledger_identity(ledger), environ)
+                if elsewhere:
+                    return replace(decision, note=elsewhere)
+            if decision.action == "new" and needed:
+                decision = _peek_approval(
+                    ledger,
+                    config,
+                    incident,
+                    incident_path,
+                    config_path,
+                    environ,
+                    exercise,
+                    sender,
+                    decision,
+                )
+            return decision
+    finally:
+        ledger.close()
+
+
+def _peek_approval(
+    ledger: Ledger,
+    config: Config,
+    incident: Incident,
+    incident_path: Path,
+    config_path: Path,
+    environ: Mapping[str, str],
+    exercise: bool,
+    sender: str | None,
+    decision: Decision,
+) -> Decision:
+    """A dry run of a new version that needs approval: the moment its approved texts speak
+    for, or a note saying what a real send would wait for (no signature is made)."""
+    who = person(sender, environ)
+    try:
+        found, reasons = candidates(
+            ledger,
+            incident.id,
+            config,
+            who,
+            mode_of(incident),
+            incident_path,
+            now=decision.now,
+            zone=incident.zone,
+        )
+    except InputError as bad_name:
+        return replace(decision, note=bad_name.problems[0].message)
+    for candidate in found:
+        moment = candidate.manifest.anchor
+        passed = passed_promises(incident, moment, decision.now)
+        if passed:
+            reasons.append(passed_reason(candidate, moment, passed, incident))
+            continue
+        plan = prepare(
+            incident_path,
+            config_path,
+            now=moment,
+            environ=environ,
+            exercise=exercise,
+            corrected=lambda _config, _incident: corrected_wording(ledger, incident.id),
+        )
+        if not plan.ok:
+            return replace(decision, now=moment)  # the dry run shows what is wrong
+        changed = differences(plan, candidate.manifest.update or {})
+        if not changed:
+            return replace(decision, now=moment)
+        reasons.append(changed_reason(candidate, changed, incident.zone))
+    held = held_reason(config, incident, ledger)
+    if held is not None:
+        reasons.insert(0, held)
+    return replace(
+        decision, note=refusal(reasons, who, incident_path, mode_of(incident)).problems[0].message
+    )

@@ -1,0 +1,167 @@
+"""What the ledger keeps of a version besides its deliveries: the texts it said, the facts its
+channels carried, and the wording the next version is compared with.
+
+Finishing or retrying a version re-sends these recorded texts, never the file as it is now;
+a correction quotes the wording recorded with the message it corrects.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from broadcast.delivery.preflight import ChannelPlan, Plan
+from broadcast.input.config import (
+    Config,
+    load_config,
+)
+from broadcast.input.incident import load_incident
+from broadcast.ledger.location import LEDGER_FILE, state_folder
+from broadcast.ledger.sqlite import (
+    UPDATE,
+    Ledger,
+    LedgerFault,
+    ledger_errors,
+)
+from broadcast.problems import InputError
+
+# The recorded facts of a version (the web banner's JSON and feed), beside its texts.
+FACTS_PART = "_facts"
+THREAD_PART = re.compile(r"post\d+")
+# What the wording checks compare the next version with (``wording_snapshot``), kept with each
+# version among its texts under a name no channel can have (channel names have no dot).
+WORDING_CHANNEL = ".wording"
+WORDING_PART = "snapshot"
+
+
+def last_wording(ledger: Ledger, incident_id: str) -> dict[str, Any] | None:
+    """The wording snapshot kept with the incident's last update (None before any, or for a
+    version recorded before snapshots were kept)."""
+    version = ledger.latest_version(incident_id, UPDATE)
+    if version is None:
+        return None
+    recorded = ledger.recorded_texts(version.id).get(WORDING_CHANNEL, {})
+    snapshot = recorded.get("", {}).get(WORDING_PART)
+    return json.loads(snapshot) if snapshot else None
+
+
+def corrected_wording(ledger: Ledger, incident_id: str) -> dict[str, Any] | None:
+    """What the message a correction corrects said: the wording snapshot kept with the last
+    update that was not itself a correction, and when it went out (``sent_at``).
+
+    A correction quotes this, never the incident's current headline: the file advises
+    rewriting that headline as the correction, so it no longer says what was sent.
+    """
+    for version in reversed(ledger.versions(incident_id)):
+        if version.kind != UPDATE or version.status == "cancelled":
+            continue
+        recorded = ledger.recorded_texts(version.id).get(WORDING_CHANNEL, {})
+        snapshot = recorded.get("", {}).get(WORDING_PART)
+        # Without a snapshot (a ledger from before they were kept) the correction still has
+        # a message to correct: it quotes when, not what.
+        said = json.loads(snapshot) if snapshot else {}
+        return {**said, "sent_at": version.created_at.isoformat()}
+    return None
+
+
+def peek_wording(
+    incident_path: Path,
+    config_path: Path,
+    state_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any] | None:
+    """``last_wording`` for validate, preview and a dry run: no lock, nothing written, and
+    nothing at all when there is no ledger yet or it cannot be read (the send says why)."""
+    environ = dict(os.environ) if environ is None else environ
+    try:
+        config = load_config(config_path, environ)
+        incident, _ = load_incident(incident_path, config.defaults.model_dump())
+    except InputError:
+        return None
+    return wording_in_ledger(config, incident.id, state_dir, environ)
+
+
+def wording_in_ledger(
+    config: Config,
+    incident_id: str,
+    state_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any] | None:
+    """``peek_wording`` for a configuration and an incident already loaded."""
+    environ = dict(os.environ) if environ is None else environ
+    folder = state_folder(state_dir, config.folder, dict(environ))
+    if not (folder / LEDGER_FILE).is_file():
+        return None
+    try:
+        ledger = Ledger(folder, environ=environ)
+    except (LedgerFault, sqlite3.Error, OSError):
+        return None
+    try:
+        with ledger_errors(ledger.path):
+            return last_wording(ledger, incident_id)
+    except (LedgerFault, sqlite3.Error, OSError, ValueError):
+        return None
+    finally:
+        ledger.close()
+
+
+def recorded_plan(plan: Plan, recorded: Mapping[str, Mapping[str, Mapping[str, str]]]) -> Plan:
+    """The plan with each channel's texts as the ledger recorded them for the version.
+
+    Channels the version has no texts for (added by this run) keep the fresh rendering.
+    """
+    return replace(
+        plan, channels=[_recorded_channel(c, recorded.get(c.name)) for c in plan.channels]
+    )
+
+
+def _recorded_channel(
+    channel: ChannelPlan, recorded: Mapping[str, Mapping[str, str]] | None
+) -> ChannelPlan:
+    if not recorded or channel.locale not in recorded:
+        return channel
+    variants = {
+        locale: {
+            part: text
+            for part, text in parts.items()
+            if part != FACTS_PART and not THREAD_PART.fullmatch(part)
+        }
+        for locale, parts in recorded.items()
+    }
+    main = variants[channel.locale]
+    posts = recorded[channel.locale]
+    thread = [posts[f"post{n}"] for n in range(1, len(posts) + 1) if f"post{n}" in posts]
+    others = {locale: parts for locale, parts in variants.items() if locale != channel.locale}
+    measures = dict(channel.measures)
+    if thread or "thread" in measures:
+        measures["thread"] = thread
+    return replace(
+        channel,
+        parts=main,
+        # The first variant is the channel's own language: the fallback for everyone else.
+        variants={channel.locale: main, **others} if channel.variants else {},
+        measures=measures,
+    )
+
+
+def recorded_facts_of(
+    recorded: Mapping[str, Mapping[str, Mapping[str, str]]],
+) -> dict[str, dict[str, Any]]:
+    """channel → the facts recorded with the version (none for versions recorded before)."""
+    out: dict[str, dict[str, Any]] = {}
+    for channel, locales in recorded.items():
+        for parts in locales.values():
+            if FACTS_PART in parts:
+                out[channel] = json.loads(parts[FACTS_PART])
+    return out
+
+
+def thread_parts(measures: Mapping[str, Any]) -> dict[str, str]:
+    thread = measures.get("thread") or ()
+    return {f"post{n}": post for n, post in enumerate(thread, start=1)} if len(thread) > 1 else {}
