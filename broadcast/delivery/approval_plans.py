@@ -12,32 +12,23 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from broadcast.delivery.approval import (
+from broadcast.delivery.approval import mode_of
+from broadcast.delivery.decision import content_hash
+from broadcast.delivery.dry_run import load_inputs
+from broadcast.delivery.manifest import (
     MAX_REMINDERS,
     REMINDER_HORIZON,
     Manifest,
     build_manifest,
-    mode_of,
     reminder_chain,
     reminder_moment,
 )
-from broadcast.delivery.decision import content_hash
 from broadcast.delivery.preflight import Plan, prepare
-from broadcast.input.config import (
-    Config,
-    load_config,
-    occasions_of,
-)
-from broadcast.input.incident import Incident, load_incident
+from broadcast.input.config import Config, occasions_of
+from broadcast.input.incident import Incident
 from broadcast.ledger.location import LEDGER_FILE, state_folder
 from broadcast.ledger.postgres import URL_ENV as LEDGER_ENV
-from broadcast.ledger.sqlite import (
-    REMINDER,
-    UPDATE,
-    Ledger,
-    Version,
-    ledger_errors,
-)
+from broadcast.ledger.sqlite import REMINDER, UPDATE, Ledger, Version, ledger_errors
 from broadcast.problems import InputError, Problem
 
 
@@ -70,6 +61,8 @@ def plans_to_approve(
     """Everything an approval covers, rendered as it will be sent; or the plan whose problems
     stop it (shown as a preview, exit 2)."""
     environ = dict(os.environ) if environ is None else environ
+    loaded = load_inputs(incident_path, config_path, environ, exercise)
+    # Every text is rendered from this one reading of the files.
     render = partial(
         prepare,
         incident_path,
@@ -77,12 +70,11 @@ def plans_to_approve(
         environ=environ,
         exercise=exercise,
         state_dir=state_dir,  # a correction quotes what the ledger says it corrects
+        loaded=loaded,
     )
-    try:
-        config = load_config(config_path, environ)
-        incident, _ = load_incident(incident_path, config.defaults.model_dump(), exercise)
-    except InputError:
+    if loaded is None:
         return render(now=now)
+    config, incident, _ = loaded
     latest = _latest_update_sent(config, incident, state_dir, environ)
     update: Plan | None = None
     if latest is not None and latest.content_hash == content_hash(incident):
@@ -155,7 +147,7 @@ def _latest_update_sent(
 def _add_published(published: dict[str, list[dict[str, Any]]], plan: Plan) -> None:
     """The entry each web banner of ``plan`` will add to its history, as read back."""
     from broadcast.channels.web_banner import history_entry
-    from broadcast.delivery.dispatch import outgoing_for
+    from broadcast.delivery.outgoing import outgoing_for
 
     for channel in plan.channels:
         if channel.type == "web_banner" and "text" in channel.parts:

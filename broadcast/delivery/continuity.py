@@ -10,27 +10,20 @@ it first keeps it unless told to take it over.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from broadcast.channels.banner_history import HISTORY, load_history
 from broadcast.delivery.decision import content_hash
-from broadcast.input.config import (
-    Config,
-)
+from broadcast.input.config import Config
 from broadcast.input.incident import CLOSED, Incident
 from broadcast.input.yamlfile import YamlDocument
 from broadcast.ledger.location import LEDGER_FILE, private_folder
-from broadcast.ledger.registry import registry_folder, senders
-from broadcast.ledger.sqlite import (
-    UPDATE,
-    Ledger,
-    LedgerFault,
-    ledger_fault,
-    now_text,
-)
-from broadcast.problems import Problem
+from broadcast.ledger.registry import Sender, owner, record_sender, registry_folder, senders
+from broadcast.ledger.sqlite import UPDATE, Ledger, LedgerFault, ledger_fault, now_text
+from broadcast.problems import InputError, Problem
 
 # An incident resolved longer ago than this is closed: a file reopening it is refused (a new
 # incident needs a new id) unless the run says it continues that incident.
@@ -197,3 +190,165 @@ def write_marker(folder: Path, incident_id: str, now: datetime) -> None:
         )
     except OSError as exc:
         raise ledger_fault(exc, folder / LEDGER_FILE) from exc
+
+
+def lost_ledger_reason(
+    ledger: Ledger,
+    folder: Path,
+    config: Config,
+    incident: Incident,
+    earlier_lock: bool,
+    environ: Mapping[str, str],
+    ledger_lost: bool,
+) -> str | None:
+    """Refuse to send "for the first time" what traces outside the ledger say was sent.
+
+    Raises ``LedgerLost`` when traces say so; with ``ledger_lost`` (the person running it says
+    the ledger was lost), the reason the run sends everyone the current version again instead.
+    None when nothing outside the ledger says the incident was sent.
+    """
+    traces = traces_of_sending(
+        folder, config, incident.id, earlier_lock, ledger_identity(ledger), environ
+    )
+    if not traces:
+        return None
+    if not ledger_lost:
+        raise LedgerLost(
+            f"the ledger {ledger.path} has no record of {incident.id}, yet it was sent "
+            f"before: {'; '.join(traces)}. The ledger was lost or replaced, so broadcast "
+            "cannot tell who already got which message, and this run would send everyone "
+            "the current version again. Restore the ledger from your backup; or, to send "
+            "everyone the current version again on purpose, run the same command with "
+            "--ledger-lost."
+        )
+    return (
+        f"the ledger has no record of {incident.id}, which was sent before "
+        f"({'; '.join(traces)}); as --ledger-lost asks, everyone gets the current "
+        "version again"
+    )
+
+
+def other_ledger_reason(
+    ledger: Ledger,
+    incident: Incident,
+    document: YamlDocument,
+    incident_path: Path,
+    environ: Mapping[str, str],
+    other_ledger: bool,
+    ledger_lost: bool,
+) -> str | None:
+    """Refuse a first version of an incident that another ledger of this machine sent:
+    run from another folder (or ``--state``), this ledger would send everyone every
+    channel again (a new X thread, a new Page post) as "the first message".
+
+    None when no other ledger sent it (or this very one did); with ``other_ledger`` or
+    ``ledger_lost``, the reason this ledger takes it over (the run's new reason).
+    """
+    mine = ledger_identity(ledger)
+    known = senders(incident.id, environ)
+    current = owner(known)
+    if current is None or any(s.ledger == mine for s in known):
+        return None  # never sent here, or sent by this very ledger (then: was it lost?)
+    first = known[0]
+    said = (
+        f"{incident.id} was first sent from this machine at {first.first_sent_at} by "
+        f"another ledger, {first.ledger}, from the folder {first.folder} (file "
+        f"{first.incident_file})"
+    )
+    if current is not first:
+        said += f", and {current.ledger}, from the folder {current.folder}, sends it now"
+    if other_ledger or ledger_lost:
+        # --ledger-lost says the same: everyone gets the current version again, from here.
+        flag = "--other-ledger" if other_ledger else "--ledger-lost"
+        return (
+            f"{said}; as {flag} asks, this ledger takes it over and everyone gets "
+            "the current version from it"
+        )
+    raise InputError(
+        [
+            Problem(
+                f"{said}. This run's ledger, {mine}, has no record of it, so it would "
+                "send everyone the current version again on every channel as its first "
+                f"message; nothing was sent. Run it from {current.folder} (where its ledger "
+                "knows who got what); or, if this ledger really takes the incident over, "
+                "run send again with --other-ledger",
+                incident_path,
+                document.line_of(("id",)),
+                "id",
+            )
+        ]
+    )
+
+
+def still_ours(
+    ledger: Ledger,
+    incident: Incident,
+    document: YamlDocument,
+    incident_path: Path,
+    environ: Mapping[str, str],
+    other_ledger: bool,
+    register: Callable[..., None],
+) -> bool:
+    """A ledger that holds the incident still sends it, unless another ledger of this
+    machine took it over since (``--other-ledger``): then this one's runs (an old
+    folder's cron line) would send everyone its reminders and updates a second time.
+
+    True when this ledger takes the incident back (``--other-ledger``); ``register(first_sent,
+    took_over=...)`` records this ledger as its sender.
+    """
+    mine = ledger_identity(ledger)
+    known = senders(incident.id, environ)
+    if not any(s.ledger == mine for s in known):
+        # A ledger that sent it before the registry existed is recorded now; failing to
+        # is no reason to stop a run that has nothing new to send.
+        with suppress(OSError):
+            register(ledger.versions(incident.id)[0].created_at)
+        return False
+    current = owner(known)
+    if current is None or current.ledger == mine:
+        return False
+    if other_ledger:
+        try:
+            register(None, took_over=True)
+        except OSError as exc:
+            raise registry_fault(exc, environ) from exc
+        return True
+    raise InputError(
+        [
+            Problem(
+                f"{incident.id} was taken over at {current.first_sent_at} by another "
+                f"ledger of this machine, {current.ledger}, from the folder "
+                f"{current.folder}; this ledger ({mine}) no longer sends it, or everyone "
+                "would get its updates and reminders twice; nothing was sent. Run it from "
+                f"{current.folder} (and remove this folder's cron line); or, to take it "
+                "back here, run send again with --other-ledger",
+                incident_path,
+                document.line_of(("id",)),
+                "id",
+            )
+        ]
+    )
+
+
+def register_sender(
+    ledger: Ledger,
+    incident_id: str,
+    config_path: Path,
+    incident_path: Path,
+    first_sent: datetime,
+    environ: Mapping[str, str],
+    took_over: bool = False,
+) -> None:
+    """Record in the machine's registry that this ledger sends this incident (first sent at
+    ``first_sent``), taking it over from another ledger if so."""
+    record_sender(
+        incident_id,
+        Sender(
+            ledger=ledger_identity(ledger),
+            folder=str(config_path.resolve().parent),
+            incident_file=str(incident_path.resolve()),
+            first_sent_at=f"{first_sent.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
+            took_over=took_over,
+        ),
+        environ,
+    )

@@ -14,17 +14,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from broadcast.input.config import (
-    Config,
-    occasions_of,
-)
+from broadcast.input.config import Config, occasions_of
 from broadcast.input.incident import CLOSED, Incident
-from broadcast.ledger.sqlite import (
-    REMINDER,
-    UPDATE,
-    Ledger,
-    Version,
-)
+from broadcast.ledger.sqlite import REMINDER, UPDATE, Ledger, Version
 
 Action = Literal["new", "continue", "reminder", "nothing"]
 # Incident fields added after ledgers existed, and their defaults: CAP's area and overrides,

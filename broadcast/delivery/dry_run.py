@@ -1,4 +1,9 @@
-"""What a real send would do now, for a dry run or a preview: no lock taken, nothing written."""
+"""What a real send would do now, for a dry run or a preview: no lock taken, nothing written.
+
+The incident and channels.yaml are read once (``load_inputs``) and handed down: the decision,
+the approval a new version would wait for, the wording the checks compare with and the plan
+are all made from that one reading (``dry_run``).
+"""
 
 from __future__ import annotations
 
@@ -12,33 +17,42 @@ from broadcast.delivery.approval import (
     approval_needed,
     candidates,
     changed_reason,
-    differences,
     held_reason,
     mode_of,
     passed_promises,
     passed_reason,
-    person,
     refusal,
-    reminder_moment,
 )
 from broadcast.delivery.continuity import ledger_identity, sent_by_another_ledger
 from broadcast.delivery.decision import Decision, decide
-from broadcast.delivery.preflight import prepare
-from broadcast.delivery.recorded import corrected_wording
-from broadcast.input.config import (
-    Config,
-    load_config,
-    occasions_of,
-)
+from broadcast.delivery.manifest import differences, reminder_moment
+from broadcast.delivery.people import person
+from broadcast.delivery.preflight import Plan, prepare
+from broadcast.delivery.recorded import corrected_wording, wording_in_ledger
+from broadcast.input.config import Config, load_config, occasions_of
 from broadcast.input.incident import Incident, load_incident
+from broadcast.input.yamlfile import YamlDocument
 from broadcast.ledger.location import LEDGER_FILE, state_folder
 from broadcast.ledger.postgres import URL_ENV as LEDGER_ENV
-from broadcast.ledger.sqlite import (
-    UPDATE,
-    Ledger,
-    ledger_errors,
-)
+from broadcast.ledger.sqlite import UPDATE, Ledger, ledger_errors
 from broadcast.problems import InputError
+
+# channels.yaml and the incident as read and validated from their paths, with the incident's
+# document (for the lines problems name).
+Loaded = tuple[Config, Incident, YamlDocument]
+
+
+def load_inputs(
+    incident_path: Path, config_path: Path, environ: Mapping[str, str], exercise: bool = False
+) -> Loaded | None:
+    """channels.yaml and the incident, read once; None when either does not load (the plan
+    made without them reports why)."""
+    try:
+        config = load_config(config_path, environ)
+        incident, document = load_incident(incident_path, config.defaults.model_dump(), exercise)
+    except InputError:
+        return None
+    return config, incident, document
 
 
 def peek(
@@ -50,18 +64,20 @@ def peek(
     environ: Mapping[str, str] | None = None,
     exercise: bool = False,
     sender: str | None = None,
+    loaded: Loaded | None = None,
 ) -> Decision | None:
     """What a real send would do now, for a dry run: no lock, nothing written.
 
     None when the inputs do not load (the dry run reports why) or no ledger exists yet. A new
-    version that would wait for approval says so in its ``note``.
+    version that would wait for approval says so in its ``note``. ``loaded``: the inputs as
+    the caller already read them from these paths (``load_inputs``), not read again.
     """
     environ = dict(os.environ) if environ is None else environ
-    try:
-        config = load_config(config_path, environ)
-        incident, _ = load_incident(incident_path, config.defaults.model_dump(), exercise)
-    except InputError:
-        return None
+    if loaded is None:
+        loaded = load_inputs(incident_path, config_path, environ, exercise)
+        if loaded is None:
+            return None
+    config, incident, _ = loaded
     folder = state_folder(state_dir, config.folder, dict(environ))
     address = config.ledger or environ.get(LEDGER_ENV)
     waiting = "waiting for approval by a second person: nobody has approved its texts yet"
@@ -95,8 +111,7 @@ def peek(
             if decision.action == "new" and needed:
                 decision = _peek_approval(
                     ledger,
-                    config,
-                    incident,
+                    loaded,
                     incident_path,
                     config_path,
                     environ,
@@ -111,8 +126,7 @@ def peek(
 
 def _peek_approval(
     ledger: Ledger,
-    config: Config,
-    incident: Incident,
+    loaded: Loaded,
     incident_path: Path,
     config_path: Path,
     environ: Mapping[str, str],
@@ -122,6 +136,7 @@ def _peek_approval(
 ) -> Decision:
     """A dry run of a new version that needs approval: the moment its approved texts speak
     for, or a note saying what a real send would wait for (no signature is made)."""
+    config, incident, _ = loaded
     who = person(sender, environ)
     try:
         found, reasons = candidates(
@@ -148,6 +163,7 @@ def _peek_approval(
             now=moment,
             environ=environ,
             exercise=exercise,
+            loaded=loaded,
             corrected=lambda _config, _incident: corrected_wording(ledger, incident.id),
         )
         if not plan.ok:
@@ -162,3 +178,44 @@ def _peek_approval(
     return replace(
         decision, note=refusal(reasons, who, incident_path, mode_of(incident)).problems[0].message
     )
+
+
+def dry_run(
+    incident_path: Path,
+    config_path: Path,
+    now: datetime,
+    only: Sequence[str] = (),
+    state_dir: Path | None = None,
+    exercise: bool = False,
+    sender: str | None = None,
+    strict: bool = False,
+) -> tuple[Decision | None, Plan]:
+    """``send --dry-run``: what a real send would do now (``peek``) and the plan it would
+    send, checked, from one reading of the files; nothing locked, nothing written."""
+    environ = dict(os.environ)
+    loaded = load_inputs(incident_path, config_path, environ, exercise)
+    decision = (
+        peek(incident_path, config_path, now, only, state_dir, environ, exercise, sender, loaded)
+        if loaded is not None
+        else None
+    )
+    previous = (
+        wording_in_ledger(loaded[0], loaded[1].id, state_dir, environ)
+        if loaded is not None
+        else None
+    )
+    plan = prepare(
+        incident_path,
+        config_path,
+        now=decision.now if decision else now,
+        only=only,
+        reminder=bool(decision and decision.reminder),
+        previous_update_at=decision.previous_update_at if decision else None,
+        occasions=decision.occasions if decision else None,
+        exercise=exercise,
+        strict=strict,
+        previous_wording=previous,
+        loaded=loaded,
+        state_dir=state_dir,
+    )
+    return decision, plan

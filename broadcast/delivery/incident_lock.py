@@ -11,10 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from broadcast.ledger.location import LEDGER_FILE, private_folder
-from broadcast.ledger.sqlite import (
-    LedgerFault,
-    ledger_fault,
-)
+from broadcast.ledger.sqlite import LedgerFault, ledger_fault
 
 # The errors of a state folder that are the machine's (full, read-only, not ours to write).
 STATE_FOLDER_FAULTS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)

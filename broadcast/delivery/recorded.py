@@ -16,19 +16,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from broadcast.content.wording_checks import wording_snapshot
 from broadcast.delivery.preflight import ChannelPlan, Plan
-from broadcast.input.config import (
-    Config,
-    load_config,
-)
-from broadcast.input.incident import load_incident
+from broadcast.input.config import Config, load_config
+from broadcast.input.incident import Incident, load_incident
 from broadcast.ledger.location import LEDGER_FILE, state_folder
-from broadcast.ledger.sqlite import (
-    UPDATE,
-    Ledger,
-    LedgerFault,
-    ledger_errors,
-)
+from broadcast.ledger.sqlite import UPDATE, Ledger, LedgerFault, ledger_errors
 from broadcast.problems import InputError
 
 # The recorded facts of a version (the web banner's JSON and feed), beside its texts.
@@ -165,3 +158,63 @@ def recorded_facts_of(
 def thread_parts(measures: Mapping[str, Any]) -> dict[str, str]:
     thread = measures.get("thread") or ()
     return {f"post{n}": post for n, post in enumerate(thread, start=1)} if len(thread) > 1 else {}
+
+
+def version_texts(plan: Plan, incident: Incident) -> list[tuple[str, str, str, str]]:
+    """What a new version records of itself: (channel, language, part, text) for every text
+    of every channel, its thread's posts, the facts each channel carries (``FACTS_PART``) and
+    the wording the next version is compared with (``WORDING_CHANNEL``)."""
+    from broadcast.delivery.outgoing import outgoing_for
+
+    return (
+        [
+            (c.name, language, part, text)
+            for c in plan.channels
+            for language, parts in (c.variants or {c.locale: c.parts}).items()
+            for part, text in {
+                **parts,
+                **(thread_parts(c.measures) if parts is c.parts else {}),
+            }.items()
+        ]
+        + [
+            (
+                c.name,
+                c.locale,
+                FACTS_PART,
+                json.dumps(outgoing_for(plan, c).facts, ensure_ascii=False),
+            )
+            for c in plan.channels
+        ]
+        + [
+            (
+                WORDING_CHANNEL,
+                "",
+                WORDING_PART,
+                json.dumps(wording_snapshot(incident), ensure_ascii=False),
+            )
+        ]
+    )
+
+
+def carried_facts(
+    ledger: Ledger,
+    plan: Plan,
+    incident_id: str,
+    recorded_facts: Mapping[str, Mapping[str, Any]],
+) -> dict[str, dict[str, Any]]:
+    """Per channel, the facts its deliveries carry: those recorded with the version (when a
+    run continues it), and the post a thread's next one replies to."""
+    extra: dict[str, dict[str, Any]] = {
+        c.name: {**recorded_facts.get(c.name, {})} for c in plan.channels
+    }
+    for c in plan.channels:
+        if c.type == "twitter":
+            tail = ledger.last_provider_id(incident_id, c.name)
+            if tail is not None:
+                extra[c.name]["reply_to"] = tail.rsplit(",", 1)[-1]
+        elif c.type == "facebook":
+            # Every update is a comment on the first post: the story stays in one place.
+            root = ledger.last_provider_id(incident_id, c.name, oldest=True)
+            if root is not None:
+                extra[c.name]["reply_to"] = root
+    return extra

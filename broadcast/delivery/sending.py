@@ -21,78 +21,57 @@ everyone the same message again, unless told the ledger was lost (``ledger_lost`
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from broadcast.channels import adapter_class
-from broadcast.content.wording_checks import wording_snapshot
-from broadcast.delivery.approval import (
-    approval_needed,
-    candidates,
-    changed_reason,
-    check_sender,
-    differences,
-    drop_unapproved_unseen,
-    held_reason,
-    mode_of,
-    passed_promises,
-    passed_reason,
-    person,
-    refusal,
-    reminder_moment,
-)
 from broadcast.delivery.approval_plans import ToApprove, plans_to_approve
+from broadcast.delivery.approved_plan import approved_plan, under_approval
+from broadcast.delivery.available import missing_variables, unavailable_channels, with_fallbacks
 from broadcast.delivery.continuity import (
     LedgerLost,
     continuity_problem,
-    ledger_identity,
+    lost_ledger_reason,
+    other_ledger_reason,
+    register_sender,
     registry_fault,
-    traces_of_sending,
+    still_ours,
     write_marker,
 )
 from broadcast.delivery.decision import Decision, channels_left, content_hash, decide
 from broadcast.delivery.dry_run import peek
 from broadcast.delivery.incident_lock import Busy, incident_lock
+from broadcast.delivery.people import person
 from broadcast.delivery.preflight import Plan, prepare
 from broadcast.delivery.receipts import RUN_BUDGET_SECONDS, RUN_CAP, Reconciliation, reconcile
 from broadcast.delivery.recorded import (
-    FACTS_PART,
-    WORDING_CHANNEL,
-    WORDING_PART,
+    carried_facts,
     corrected_wording,
     last_wording,
     peek_wording,
     recorded_facts_of,
     recorded_plan,
-    thread_parts,
+    version_texts,
     wording_in_ledger,
 )
+from broadcast.delivery.takeover import hold_or_help, request_takeover, watch_for_takeover
 from broadcast.delivery.tick_folder import incident_files, shared_ids
-from broadcast.input.config import (
-    _ENV_REF,
-    Config,
-    load_config,
-    resolve_credentials,
-)
+from broadcast.delivery.uncertain import reopen, uncertain_ahead
+from broadcast.input.config import Config, load_config
 from broadcast.input.incident import Incident, load_incident
 from broadcast.input.yamlfile import YamlDocument
 from broadcast.ledger.location import LEDGER_FILE, state_folder
 from broadcast.ledger.postgres import URL_ENV as LEDGER_ENV
-from broadcast.ledger.registry import Sender, owner, record_sender, senders
 from broadcast.ledger.sqlite import (
-    FAILED_TRANSIENT,
     REMINDER,
-    UNCERTAIN,
     UPDATE,
     Ledger,
     LedgerFault,
@@ -100,9 +79,6 @@ from broadcast.ledger.sqlite import (
     ledger_errors,
 )
 from broadcast.problems import InputError, Problem
-
-# How often a sending run checks whether a newer version asked it to give way.
-TAKEOVER_POLL = 0.2
 
 # What callers know this module by: the run, and the look-ups a command makes around it.
 __all__ = [
@@ -244,10 +220,47 @@ class SendRun:
         self._address = config.ledger
         shared = bool(config.ledger or self.environ.get(LEDGER_ENV))
         lock_was_there = (folder / "locks" / f"{incident.id}.lock").is_file()
+        self._take_incident(folder, incident, document, shared)
+        try:
+            ledger_path = folder / LEDGER_FILE
+            ledger_was_there = shared or (ledger_path.is_file() and ledger_path.stat().st_size > 0)
+            if self.ledger is None:
+                self.ledger = Ledger(folder, clock=_moving_clock(self.now), environ=self.environ)
+            with ledger_errors(self.ledger.path):
+                approved = self._decide(
+                    folder, config, incident, document, lock_was_there and not ledger_was_there
+                )
+            assert self.decision is not None
+            if approved is not None:
+                self.plan = approved
+            elif self.decision.action != "nothing":
+                plan = self._prepare(
+                    self.decision.now,
+                    self.decision.reminder,
+                    self.decision.previous_update_at,
+                    self.decision.occasions,
+                )
+                if self.decision.action == "continue" and self.decision.version is not None:
+                    plan = recorded_plan(plan, self.ledger.recorded_texts(self.decision.version.id))
+                self.plan = plan
+            with ledger_errors(self.ledger.path):
+                self.uncertain_ahead = uncertain_ahead(
+                    self.ledger, incident.id, config, self.decision, self.plan
+                )
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _take_incident(
+        self, folder: Path, incident: Incident, document: YamlDocument, shared: bool
+    ) -> None:
+        """This run's hold on the incident: its lock file, or on a shared ledger its lease
+        there (or helping the run on another host that holds it)."""
         if shared:
             # Hosts share the ledger: the incident's lease there stands for the lock file.
             self.ledger = Ledger(
-                folder, clock=_moving_clock(self.now), environ=self.environ, address=config.ledger
+                folder, clock=_moving_clock(self.now), environ=self.environ, address=self._address
             )
             try:
                 self._hold_or_help(folder, incident, document)
@@ -267,101 +280,124 @@ class SendRun:
                 self._lock = None
                 self._withdraw(folder, incident.id)
                 raise
-        try:
-            ledger_path = folder / LEDGER_FILE
-            ledger_was_there = shared or (ledger_path.is_file() and ledger_path.stat().st_size > 0)
-            if self.ledger is None:
-                self.ledger = Ledger(folder, clock=_moving_clock(self.now), environ=self.environ)
-            with ledger_errors(self.ledger.path):
-                self._withdraw(folder, incident.id)
-                self.uncertain_found = self.ledger.mark_uncertain(incident.id)
-                if not self.continue_incident:
-                    problem = continuity_problem(
-                        self.ledger, incident, self.incident_path, document, self.now
-                    )
-                    if problem is not None:
-                        raise InputError([problem])
-                else:
-                    self._adopt_file(incident)
-                # A helper leaves receipts, retries and fallbacks to the run holding the
-                # incident: it only sends the version's deliveries with it.
-                self.receipts = (
-                    None
-                    if self.helping
-                    else reconcile(
-                        self.ledger,
-                        config,
-                        incident.id,
-                        self.environ,
-                        limit=RUN_CAP,
-                        budget=RUN_BUDGET_SECONDS,
-                    )
-                )
-                channels = (
-                    [c for c in self.only if c in config.channels]
-                    if self.only
-                    else list(config.channels)
-                )
-                self._config = config
-                # A channel whose secrets this host lacks does not hold back the others: it is
-                # left out of this run (and of what it counts as missing from the version),
-                # named first, and the run exits 1; a later run with them set sends it there.
-                self.unavailable = self._unavailable(config)
-                channels = [c for c in channels if c not in self.unavailable]
-                self._previous_wording = last_wording(self.ledger, incident.id)
-                self._corrected = corrected_wording(self.ledger, incident.id)
-                if not self.helping:
-                    self._reopen(incident, channels, config)
-                self.decision = decide(
-                    self.ledger,
-                    incident,
-                    channels,
-                    self.now,
-                    retrying=self.retry_transient,
-                    config=config,
-                )
-                if self.helping and self.decision.action in ("new", "reminder"):
-                    # Only the run holding the incident records a version: two hosts would
-                    # otherwise both send the same reminder.
-                    raise Busy(
-                        f"{self.held_by} holds {incident.id} and decides what is said next "
-                        f"({self.decision.reason}); nothing was sent by this run"
-                    )
-                if self.ledger.latest_version(incident.id) is None:
-                    if self.decision.action == "new":
-                        self._check_other_ledger(incident, document)
-                    self._check_not_lost(
-                        folder, config, incident, lock_was_there and not ledger_was_there
-                    )
-                else:
-                    self._check_still_ours(incident, document)
-                approved_plan = None
-                if self._under_approval(config, incident):
-                    # Before anything is handed out (follow-ups included): the texts this run
-                    # would send are the approved bytes, and the sender is not the approver.
-                    approved_plan = self._approved_plan(config, incident, document)
-                if self.decision.action in ("continue", "nothing") and not self.helping:
-                    # The latest version stays the one handed out: follow it through. (A newer
-                    # version or a reminder makes it old: nobody is called with old words.)
-                    self.follow_up(incident.id)
-            if approved_plan is not None:
-                self.plan = approved_plan
-            elif self.decision.action != "nothing":
-                plan = self._prepare(
-                    self.decision.now,
-                    self.decision.reminder,
-                    self.decision.previous_update_at,
-                    self.decision.occasions,
-                )
-                if self.decision.action == "continue" and self.decision.version is not None:
-                    plan = recorded_plan(plan, self.ledger.recorded_texts(self.decision.version.id))
-                self.plan = plan
-            with ledger_errors(self.ledger.path):
-                self.uncertain_ahead = self._uncertain_ahead(incident.id, config)
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
+
+    def _decide(
+        self,
+        folder: Path,
+        config: Config,
+        incident: Incident,
+        document: YamlDocument,
+        earlier_lock: bool,
+    ) -> Plan | None:
+        """With the incident held: settle what earlier runs left, decide what this run says
+        (``decision``), check this file and ledger may say it; the approved plan when it goes
+        out under approval."""
+        assert self.ledger is not None
+        self._withdraw(folder, incident.id)
+        self.uncertain_found = self.ledger.mark_uncertain(incident.id)
+        if not self.continue_incident:
+            problem = continuity_problem(
+                self.ledger, incident, self.incident_path, document, self.now
+            )
+            if problem is not None:
+                raise InputError([problem])
+        else:
+            self._adopt_file(incident)
+        # A helper leaves receipts, retries and fallbacks to the run holding the
+        # incident: it only sends the version's deliveries with it.
+        self.receipts = (
+            None
+            if self.helping
+            else reconcile(
+                self.ledger,
+                config,
+                incident.id,
+                self.environ,
+                limit=RUN_CAP,
+                budget=RUN_BUDGET_SECONDS,
+            )
+        )
+        channels = (
+            [c for c in self.only if c in config.channels] if self.only else list(config.channels)
+        )
+        self._config = config
+        # A channel whose secrets this host lacks does not hold back the others: it is
+        # left out of this run (and of what it counts as missing from the version),
+        # named first, and the run exits 1; a later run with them set sends it there.
+        self.unavailable = self._unavailable(config)
+        channels = [c for c in channels if c not in self.unavailable]
+        self._previous_wording = last_wording(self.ledger, incident.id)
+        self._corrected = corrected_wording(self.ledger, incident.id)
+        if not self.helping:
+            self._reopen(incident, channels, config)
+        self.decision = decide(
+            self.ledger,
+            incident,
+            channels,
+            self.now,
+            retrying=self.retry_transient,
+            config=config,
+        )
+        if self.helping and self.decision.action in ("new", "reminder"):
+            # Only the run holding the incident records a version: two hosts would
+            # otherwise both send the same reminder.
+            raise Busy(
+                f"{self.held_by} holds {incident.id} and decides what is said next "
+                f"({self.decision.reason}); nothing was sent by this run"
+            )
+        self._check_ownership(folder, config, incident, document, earlier_lock)
+        approved = None
+        if under_approval(self.ledger, config, incident, self.decision):
+            # Before anything is handed out (follow-ups included): the texts this run
+            # would send are the approved bytes, and the sender is not the approver.
+            approved = self._approved(config, incident, document)
+        if self.decision.action in ("continue", "nothing") and not self.helping:
+            # The latest version stays the one handed out: follow it through. (A newer
+            # version or a reminder makes it old: nobody is called with old words.)
+            self.follow_up(incident.id)
+        return approved
+
+    def _check_ownership(
+        self,
+        folder: Path,
+        config: Config,
+        incident: Incident,
+        document: YamlDocument,
+        earlier_lock: bool,
+    ) -> None:
+        """This ledger may speak for the incident: a first version that another ledger of
+        this machine sent, or that traces say a lost ledger sent, is refused unless the run
+        says it takes it over; a ledger that sends it still does (see ``continuity``)."""
+        assert self.ledger is not None and self.decision is not None
+        if self.ledger.latest_version(incident.id) is not None:
+            self._taking_over = self._taking_over or still_ours(
+                self.ledger,
+                incident,
+                document,
+                self.incident_path,
+                self.environ,
+                self.other_ledger,
+                partial(self._register, incident.id),
+            )
+            return
+        if self.decision.action == "new":
+            reason = other_ledger_reason(
+                self.ledger,
+                incident,
+                document,
+                self.incident_path,
+                self.environ,
+                self.other_ledger,
+                self.ledger_lost,
+            )
+            if reason is not None:
+                self._taking_over = True
+                self.decision = replace(self.decision, reason=reason)
+        reason = lost_ledger_reason(
+            self.ledger, folder, config, incident, earlier_lock, self.environ, self.ledger_lost
+        )
+        if reason is not None:
+            self.decision = replace(self.decision, reason=reason)
 
     def _adopt_file(self, incident: Incident) -> None:
         """``--continue-incident``: this file speaks for the incident from now on, recorded at
@@ -373,81 +409,21 @@ class SendRun:
         if latest is not None and latest.source_path != here:
             self.ledger.move_source(latest.id, here)
 
-    def _uncertain_ahead(self, incident_id: str, config: Config) -> dict[str, tuple[int, str]]:
-        """What this run does with each channel's uncertain deliveries (see the field)."""
-        assert self.ledger is not None and self.decision is not None
-        latest = self.ledger.latest_version(incident_id)
-        if latest is None:
-            return {}
-        counts = Counter(d.channel for d in self.ledger.deliveries(latest.id, states=(UNCERTAIN,)))
-        version = self.decision.version
-        continued = (
-            self.decision.action == "continue" and version is not None and version.id == latest.id
-        )
-        planned = {c.name for c in self.plan.channels} if self.plan is not None else set()
-        # (With nothing new to say, the follow-up has already looked up what it could: those
-        # left are held.)
-        ahead: dict[str, tuple[int, str]] = {}
-        for channel, count in counts.items():
-            kind = (
-                adapter_class(config.channels[channel].type) if channel in config.channels else None
-            )
-            if not continued or channel not in planned or kind is None or not kind.can_look_up:
-                ahead[channel] = (count, "hold")
-            else:
-                ahead[channel] = (count, "look up" if kind.finds_own else "look up calls")
-        return ahead
-
     def _hold_or_help(self, folder: Path, incident: Incident, document: YamlDocument) -> None:
         """On a shared ledger: hold the incident, or help the live run on another host that
-        holds it when it sends this very version; a standby (tick) only waits for it.
-
-        Gives up with ``Busy`` (naming the host) after ``lock_timeout``. A host killed mid-send
-        renews nothing, so its lease ends and another host's run holds the incident.
-        """
+        holds it when it sends this very version (see ``takeover.hold_or_help``)."""
         assert self.ledger is not None
-        digest = content_hash(incident)
-        deadline = time.monotonic() + self.lock_timeout
-        asked = False
-        while True:
-            with ledger_errors(self.ledger.path):
-                if self.standby:
-                    self._stand_by(incident)
-                held = self.ledger.hold_incident(incident.id)
-                if held is None:
-                    return
-                self.held_by = held[0]
-                latest = self.ledger.latest_version(incident.id)
-            if not self.standby and latest is not None and latest.content_hash == digest:
-                self.helping = True
-                return
-            if not asked:
-                asked = True
-                self._ask_to_take_over(folder, incident, document)
-            if time.monotonic() >= deadline:
-                raise Busy(
-                    f"{held[0]} holds {incident.id} (its lease runs {held[1]:.0f} s more, "
-                    f"renewed while it is alive); nothing was sent by this run. If that host "
-                    f"is down, a run here takes over within {self.ledger.lease_seconds:g} s."
-                )
-            time.sleep(TAKEOVER_POLL)
-
-    def _stand_by(self, incident: Incident) -> None:
-        """A cron run (tick) on a shared ledger: this host becomes, or stays, the incident's
-        primary; while another host is (its lease outlives each of its runs by the cron
-        interval), this one stands by with ``Busy`` naming it, even between its runs."""
-        assert self.ledger is not None
-        primary = self.ledger.hold_primary(incident.id)
-        if primary is None:
-            return
-        host, until = primary
-        raise Busy(
-            f"{host} holds {incident.id} as its primary host (its lease ends at "
-            f"{until.astimezone(incident.zone):%H:%M:%S}, renewed by each of its cron runs); "
-            "this host stands by and sent nothing. If that host stops running, a cron run "
-            "here takes over once the lease has ended, or as soon as a run of it dies "
-            f"mid-send (within {self.ledger.lease_seconds:g} s)."
+        self.helping = hold_or_help(
+            self.ledger,
+            incident,
+            self.standby,
+            self.lock_timeout,
+            lambda: self._ask_to_take_over(folder, incident, document),
+            self._held_by,
         )
+
+    def _held_by(self, host: str) -> None:
+        self.held_by = host
 
     def _ask_to_take_over(self, folder: Path, incident: Incident, document: YamlDocument) -> None:
         """Another run holds the lock: if this file is a newer version, ready to send, ask it
@@ -457,26 +433,23 @@ class SendRun:
         # Asking is a courtesy: a ledger still being created by the run holding the lock (both
         # started at once) just means waiting for that run, as before.
         with suppress(sqlite3.Error, LedgerFault):
-            self._request_takeover(folder, incident, document)
-
-    def _request_takeover(self, folder: Path, incident: Incident, document: YamlDocument) -> None:
-        ledger = self.ledger or Ledger(folder, environ=self.environ, address=self._address)
-        try:
-            digest = content_hash(incident)
-            latest = ledger.latest_version(incident.id, UPDATE)
-            if latest is None or latest.content_hash == digest:
-                return
-            if not self.continue_incident and continuity_problem(
-                ledger, incident, self.incident_path, document, self.now
-            ):
-                return
-            if not self._prepare(self.now).ok:
-                return  # a broken draft stops no one: its own run reports it
-            ledger.request_takeover(incident.id, digest, self.lock_timeout)
-            self._asked = digest
-        finally:
-            if ledger is not self.ledger:
-                ledger.close()
+            ledger = self.ledger or Ledger(folder, environ=self.environ, address=self._address)
+            try:
+                asked = request_takeover(
+                    ledger,
+                    incident,
+                    document,
+                    self.incident_path,
+                    self.now,
+                    self.continue_incident,
+                    self.lock_timeout,
+                    lambda: self._prepare(self.now).ok,
+                )
+                if asked is not None:
+                    self._asked = asked
+            finally:
+                if ledger is not self.ledger:
+                    ledger.close()
 
     def _withdraw(self, folder: Path, incident_id: str) -> None:
         """The takeover this run asked for is answered (or given up): nobody else must yield."""
@@ -492,138 +465,20 @@ class SendRun:
                 ledger.close()
         self._asked = None
 
-    def _check_not_lost(
-        self, folder: Path, config: Config, incident: Incident, earlier_lock: bool
-    ) -> None:
-        """Refuse to send "for the first time" what traces outside the ledger say was sent."""
-        assert self.ledger is not None and self.decision is not None
-        traces = traces_of_sending(
-            folder,
-            config,
-            incident.id,
-            earlier_lock,
-            ledger_identity(self.ledger),
-            self.environ,
-        )
-        if not traces:
-            return
-        if not self.ledger_lost:
-            raise LedgerLost(
-                f"the ledger {self.ledger.path} has no record of {incident.id}, yet it was sent "
-                f"before: {'; '.join(traces)}. The ledger was lost or replaced, so broadcast "
-                "cannot tell who already got which message, and this run would send everyone "
-                "the current version again. Restore the ledger from your backup; or, to send "
-                "everyone the current version again on purpose, run the same command with "
-                "--ledger-lost."
-            )
-        self.decision = replace(
-            self.decision,
-            reason=(
-                f"the ledger has no record of {incident.id}, which was sent before "
-                f"({'; '.join(traces)}); as --ledger-lost asks, everyone gets the current "
-                "version again"
-            ),
-        )
-
-    def _check_other_ledger(self, incident: Incident, document: YamlDocument) -> None:
-        """Refuse a first version of an incident that another ledger of this machine sent:
-        run from another folder (or ``--state``), this ledger would send everyone every
-        channel again (a new X thread, a new Page post) as "the first message"."""
-        assert self.ledger is not None and self.decision is not None
-        mine = ledger_identity(self.ledger)
-        known = senders(incident.id, self.environ)
-        current = owner(known)
-        if current is None or any(s.ledger == mine for s in known):
-            return  # never sent here, or sent by this very ledger (then: was it lost?)
-        first = known[0]
-        said = (
-            f"{incident.id} was first sent from this machine at {first.first_sent_at} by "
-            f"another ledger, {first.ledger}, from the folder {first.folder} (file "
-            f"{first.incident_file})"
-        )
-        if current is not first:
-            said += f", and {current.ledger}, from the folder {current.folder}, sends it now"
-        if self.other_ledger or self.ledger_lost:
-            # --ledger-lost says the same: everyone gets the current version again, from here.
-            self._taking_over = True
-            flag = "--other-ledger" if self.other_ledger else "--ledger-lost"
-            self.decision = replace(
-                self.decision,
-                reason=f"{said}; as {flag} asks, this ledger takes it over and everyone gets "
-                "the current version from it",
-            )
-            return
-        raise InputError(
-            [
-                Problem(
-                    f"{said}. This run's ledger, {mine}, has no record of it, so it would "
-                    "send everyone the current version again on every channel as its first "
-                    f"message; nothing was sent. Run it from {current.folder} (where its ledger "
-                    "knows who got what); or, if this ledger really takes the incident over, "
-                    "run send again with --other-ledger",
-                    self.incident_path,
-                    document.line_of(("id",)),
-                    "id",
-                )
-            ]
-        )
-
-    def _check_still_ours(self, incident: Incident, document: YamlDocument) -> None:
-        """A ledger that holds the incident still sends it, unless another ledger of this
-        machine took it over since (``--other-ledger``): then this one's runs (an old
-        folder's cron line) would send everyone its reminders and updates a second time."""
-        assert self.ledger is not None
-        mine = ledger_identity(self.ledger)
-        known = senders(incident.id, self.environ)
-        if not any(s.ledger == mine for s in known):
-            # A ledger that sent it before the registry existed is recorded now; failing to
-            # is no reason to stop a run that has nothing new to send.
-            with suppress(OSError):
-                self._register(incident, self.ledger.versions(incident.id)[0].created_at)
-            return
-        current = owner(known)
-        if current is None or current.ledger == mine:
-            return
-        if self.other_ledger:
-            self._taking_over = True
-            try:
-                self._register(incident, took_over=True)
-            except OSError as exc:
-                raise registry_fault(exc, self.environ) from exc
-            return
-        raise InputError(
-            [
-                Problem(
-                    f"{incident.id} was taken over at {current.first_sent_at} by another "
-                    f"ledger of this machine, {current.ledger}, from the folder "
-                    f"{current.folder}; this ledger ({mine}) no longer sends it, or everyone "
-                    "would get its updates and reminders twice; nothing was sent. Run it from "
-                    f"{current.folder} (and remove this folder's cron line); or, to take it "
-                    "back here, run send again with --other-ledger",
-                    self.incident_path,
-                    document.line_of(("id",)),
-                    "id",
-                )
-            ]
-        )
-
     def _register(
-        self, incident: Incident, first_sent: datetime | None = None, took_over: bool = False
+        self, incident_id: str, first_sent: datetime | None = None, took_over: bool = False
     ) -> None:
         """Record in the machine's registry that this ledger sends this incident (first
         sent now, or at ``first_sent``), taking it over from another ledger if so."""
         assert self.ledger is not None and self.decision is not None
-        first_sent = first_sent or self.decision.now
-        record_sender(
-            incident.id,
-            Sender(
-                ledger=ledger_identity(self.ledger),
-                folder=str(self.config_path.resolve().parent),
-                incident_file=str(self.incident_path.resolve()),
-                first_sent_at=f"{first_sent.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
-                took_over=took_over,
-            ),
+        register_sender(
+            self.ledger,
+            incident_id,
+            self.config_path,
+            self.incident_path,
+            first_sent or self.decision.now,
             self.environ,
+            took_over,
         )
 
     def __exit__(self, *exc: object) -> None:
@@ -656,140 +511,48 @@ class SendRun:
             return channels_left(self.ledger, incident, self._config)
 
     def _only(self) -> list[str]:
-        """The chosen channels and the channels they fall back to (their texts are recorded
-        with the version, so a fallback says the same), less those this host cannot send on."""
-        chosen = list(self.only)
-        if self._config is None:
-            return chosen
-        if self.unavailable:
-            chosen = [c for c in chosen or self._config.channels if c not in self.unavailable]
-        if not chosen:
-            return chosen
-        for name in list(chosen):
-            target = self._config.fallback_of(name) if name in self._config.channels else None
-            if target is not None and target not in chosen and target not in self.unavailable:
-                chosen.append(target)
-        return chosen
+        """The chosen channels and those they fall back to, less those this host cannot
+        send on (see ``available``)."""
+        return with_fallbacks(self.only, self._config, self.unavailable)
 
     def _unavailable(self, config: Config) -> dict[str, list[Problem]]:
-        """The channels of this run whose credentials are not in the environment, each with
-        a problem per missing variable. When none could send, none is set apart: the plan
-        then reports them as errors and nothing is sent, as for any input that cannot go."""
-        candidates = self._only() or list(config.channels)
-        missing = {}
-        for name in candidates:
-            if name in config.channels:
-                _, problems = resolve_credentials(config, name, self.environ)
-                if problems:
-                    missing[name] = problems
-        if len(missing) == len(candidates):
-            self.none_ready = list(missing)
-            return {}
+        """The channels of this run whose credentials are not in the environment (see
+        ``available``); when none could send, they are ``none_ready`` instead."""
+        missing, self.none_ready = unavailable_channels(
+            config, self._only() or list(config.channels), self.environ
+        )
         return missing
 
     def missing_variables(self) -> list[str]:
         """The environment variables the unavailable channels (or, when none could send,
         all of them) wait for, each once."""
         assert self._config is not None or not (self.unavailable or self.none_ready)
-        found: list[str] = []
-        for name in self.unavailable or self.none_ready:
-            for ref in self._config.channels[name].credential_refs().values():
-                for variable in _ENV_REF.findall(ref):
-                    if not self.environ.get(variable) and variable not in found:
-                        found.append(variable)
-        return found
+        return missing_variables(self._config, self.unavailable or self.none_ready, self.environ)
 
-    def _under_approval(self, config: Config, incident: Incident) -> bool:
-        """Whether what this run hands out must be approved texts: a new version or a
-        reminder that channels.yaml asks approval for, or (the rest of) a version that went
-        out under an approval."""
-        assert self.decision is not None
-        if self.decision.action == "nothing":
-            return False
-        # The rest of a version already recorded passed this check when it was recorded.
-        history = self.ledger if self.decision.action != "continue" else None
-        if approval_needed(config, incident, history):
-            return True
-        version = self.decision.version
-        return self.decision.action == "continue" and bool(version and version.approval_id)
-
-    def _approved_plan(self, config: Config, incident: Incident, document: YamlDocument) -> Plan:
-        """The plan this run sends, rendered at the moment its approval's texts speak for and
-        compared text by text with them; ``InputError`` (exit 2, nothing sent) when no
-        approval covers every text, or the sender cannot send under it."""
+    def _approved(self, config: Config, incident: Incident, document: YamlDocument) -> Plan:
+        """The plan this run sends under approval (see ``approved_plan``); ``InputError``
+        (exit 2, nothing sent) when no approval covers every text, or the sender cannot send
+        under it."""
         assert self.ledger is not None and self.decision is not None
-        decision = self.decision
-        sender = person(self.sender, self.environ)
-        line = document.line_of(("id",))
-        latest_update = self.ledger.latest_version(incident.id, UPDATE)
-        anchor: datetime | None = None
-        reminder_at: datetime | None = None
-        only: int | None = None
-        if decision.action == "reminder":
-            assert latest_update is not None
-            anchor = latest_update.created_at
-            latest = self.ledger.latest_version(incident.id)
-            due = reminder_moment(incident, anchor, self.now)
-            # Its due moment in the chain the approval followed, not cron's hour: the texts
-            # (updated at, next promise, an eta passed) are then the ones the approver saw.
-            reminder_at = (
-                due
-                if due is not None and latest is not None and due > latest.created_at
-                else decision.now
-            )
-        elif decision.action == "continue":
-            version = decision.version
-            assert version is not None and latest_update is not None
-            only = version.approval_id
-            if version.kind == REMINDER:
-                anchor, reminder_at = latest_update.created_at, version.created_at
-            else:
-                anchor = version.created_at
-        found, reasons = candidates(
+        approved = approved_plan(
             self.ledger,
-            incident.id,
             config,
-            sender,
-            mode_of(incident),
+            incident,
+            document,
+            self.decision,
+            self.now,
+            self.sender,
+            self.environ,
+            self.signing_key,
             self.incident_path,
-            anchor=anchor,
-            reminder_at=reminder_at,
-            now=self.now,
-            only=only,
-            zone=incident.zone,
+            self._prepare,
         )
-        for candidate in found:
-            moment = reminder_at or anchor or candidate.manifest.anchor
-            # A version continued keeps its texts (fixed at its first attempt); a new one, or
-            # a reminder, does not announce as to come a time that has passed.
-            passed = passed_promises(incident, moment, self.now)
-            if decision.action in ("new", "reminder") and passed:
-                reasons.append(passed_reason(candidate, moment, passed, incident))
-                continue
-            plan = self._prepare(
-                moment, decision.reminder, decision.previous_update_at, decision.occasions
-            )
-            if decision.action == "continue" and decision.version is not None:
-                plan = recorded_plan(plan, self.ledger.recorded_texts(decision.version.id))
-            if not plan.ok:
-                return plan  # its problems are shown; nothing is sent
-            section = candidate.section(reminder_at) or {}
-            drop_unapproved_unseen(plan, section)
-            changed = differences(plan, section)
-            if changed:
-                reasons.append(changed_reason(candidate, changed, incident.zone))
-                continue
-            self.sender_signature = check_sender(
-                candidate, config, incident.id, sender, self.signing_key, self.incident_path, line
-            )
-            self.approval = candidate.approval
-            if decision.action in ("new", "reminder"):
-                self.decision = replace(decision, now=moment)
-            return plan
-        held = held_reason(config, incident, self.ledger)
-        if held is not None:
-            reasons.insert(0, held)
-        raise refusal(reasons, sender, self.incident_path, mode_of(incident), line)
+        if approved.approval is not None:
+            self.sender_signature = approved.sender_signature
+            self.approval = approved.approval
+        if approved.speaks_for is not None:
+            self.decision = replace(self.decision, now=approved.speaks_for)
+        return approved.plan
 
     def _prepare(
         self,
@@ -819,29 +582,18 @@ class SendRun:
         )
 
     def _reopen(self, incident: Incident, channels: list[str], config: Config) -> None:
-        """``--resend-uncertain`` and ``retry``: put those deliveries back in the queue.
-
-        An uncertain delivery on a channel that can find its own (SMS, by its body) stays
-        uncertain: the dispatcher asks the provider about it and sends it only if it did not
-        go out. On one whose lookup can only prove that nothing went out (a call), the
-        person asking to resend is the only one who can decide: it is sent again.
-        """
+        """``--resend-uncertain`` and ``retry``: put those deliveries back in the queue."""
         assert self.ledger is not None
-        if not (self.resend_uncertain or self.retry_transient):
-            return
-        blind = [
-            c
-            for c in channels
-            if self.resend_uncertain and (c not in config.channels or not _finds_own(config, c))
-        ]
-        for version in self.ledger.versions(incident.id)[-1:]:
-            self.reopened = 0
-            if blind:
-                self.reopened += self.ledger.reopen(version.id, (UNCERTAIN,), blind)
-            if self.retry_transient:
-                self.reopened += self.ledger.reopen(version.id, (FAILED_TRANSIENT,), channels)
-            if self.reopened:
-                self.ledger.reopen_version(version.id)
+        reopened = reopen(
+            self.ledger,
+            incident.id,
+            channels,
+            config,
+            self.resend_uncertain,
+            self.retry_transient,
+        )
+        if reopened is not None:
+            self.reopened = reopened
 
     def deliver(
         self, on_event: Callable[[Any], None] = lambda event: None, stop: Any = None
@@ -857,8 +609,8 @@ class SendRun:
         stop = stop or threading.Event()
         sending = threading.Event()
         watcher = threading.Thread(
-            target=self._watch_for_takeover,
-            args=(incident.id, version.content_hash, stop, sending),
+            target=watch_for_takeover,
+            args=(self.ledger, incident.id, version.content_hash, stop, sending, self._give_way),
             name="takeover-watch",
             daemon=True,
         )
@@ -907,8 +659,6 @@ class SendRun:
     def _record(self) -> tuple[Version, dict[str, dict[str, Any]]]:
         """The version this run delivers, recorded; and per channel, the facts it carries
         (recorded ones when it continues a version, X's post to reply to)."""
-        from broadcast.delivery.dispatch import outgoing_for
-
         assert self.plan is not None and self.decision is not None
         assert self.ledger is not None and self.plan.incident is not None
         incident = self.plan.incident
@@ -924,32 +674,7 @@ class SendRun:
                 self.decision.now,
                 incident.next_update_at(self.decision.now),
                 channels,
-                [
-                    (c.name, language, part, text)
-                    for c in self.plan.channels
-                    for language, parts in (c.variants or {c.locale: c.parts}).items()
-                    for part, text in {
-                        **parts,
-                        **(thread_parts(c.measures) if parts is c.parts else {}),
-                    }.items()
-                ]
-                + [
-                    (
-                        c.name,
-                        c.locale,
-                        FACTS_PART,
-                        json.dumps(outgoing_for(self.plan, c).facts, ensure_ascii=False),
-                    )
-                    for c in self.plan.channels
-                ]
-                + [
-                    (
-                        WORDING_CHANNEL,
-                        "",
-                        WORDING_PART,
-                        json.dumps(wording_snapshot(incident), ensure_ascii=False),
-                    )
-                ],
+                version_texts(self.plan, incident),
                 source_path=str(self.incident_path.resolve()),
                 approval_id=self.approval.id if self.approval is not None else None,
                 sent_by=person(self.sender, self.environ),
@@ -964,46 +689,17 @@ class SendRun:
                 version.id, person(self.sender, self.environ), self.sender_signature
             )
             recorded_facts = recorded_facts_of(self.ledger.recorded_texts(version.id))
-        extra: dict[str, dict[str, Any]] = {
-            c.name: {**recorded_facts.get(c.name, {})} for c in self.plan.channels
-        }
-        for c in self.plan.channels:
-            if c.type == "twitter":
-                tail = self.ledger.last_provider_id(incident.id, c.name)
-                if tail is not None:
-                    extra[c.name]["reply_to"] = tail.rsplit(",", 1)[-1]
-            elif c.type == "facebook":
-                # Every update is a comment on the first post: the story stays in one place.
-                root = self.ledger.last_provider_id(incident.id, c.name, oldest=True)
-                if root is not None:
-                    extra[c.name]["reply_to"] = root
+        extra = carried_facts(self.ledger, self.plan, incident.id, recorded_facts)
         write_marker(self.ledger.folder, incident.id, self.decision.now)
         try:
-            self._register(incident, took_over=self._taking_over)
+            self._register(incident.id, took_over=self._taking_over)
         except OSError as exc:
             raise registry_fault(exc, self.environ) from exc
         return version, extra
 
-    def _watch_for_takeover(
-        self, incident_id: str, own_hash: str, stop: threading.Event, done: threading.Event
-    ) -> None:
-        """Between deliveries: a newer version waiting for the lock makes this run give way."""
-        assert self.ledger is not None
-        while not done.wait(TAKEOVER_POLL):
-            try:
-                newer = self.ledger.takeover_requested(incident_id)
-            except (sqlite3.Error, LedgerFault):
-                return  # the ledger's fault: the deliveries meet it too, and report it
-            if newer is not None and newer != own_hash:
-                self.superseded = True
-                stop.set()
-                return
-
-
-def _finds_own(config: Config, channel: str) -> bool:
-    """Whether ``channel``'s provider can tell whether a delivery of its went out."""
-    kind = adapter_class(config.channels[channel].type)
-    return kind.can_look_up and kind.finds_own
+    def _give_way(self) -> None:
+        """A newer version asked for the incident: this run's deliveries stop, superseded."""
+        self.superseded = True
 
 
 def _moving_clock(start: datetime) -> Callable[[], datetime]:

@@ -10,9 +10,7 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from broadcast.input.config import (
-    load_config,
-)
+from broadcast.input.config import load_config
 from broadcast.input.incident import load_incident
 from broadcast.input.yamlfile import YamlDocument
 from broadcast.problems import InputError, Problem

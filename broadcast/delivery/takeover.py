@@ -1,0 +1,128 @@
+"""A newer version takes over from a run still sending an older one, and hosts sharing a ledger
+take turns: one holds an incident, a cron run on another stands by.
+
+The newer run asks (``Ledger.request_takeover``); the run holding the incident watches between
+deliveries (``watch_for_takeover``) and gives way within ``TAKEOVER_POLL``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from broadcast.delivery.continuity import continuity_problem
+from broadcast.delivery.decision import content_hash
+from broadcast.delivery.incident_lock import Busy
+from broadcast.input.incident import Incident
+from broadcast.input.yamlfile import YamlDocument
+from broadcast.ledger.sqlite import UPDATE, Ledger, LedgerFault, ledger_errors
+
+# How often a sending run checks whether a newer version asked it to give way.
+TAKEOVER_POLL = 0.2
+
+
+def stand_by(ledger: Ledger, incident: Incident) -> None:
+    """A cron run (tick) on a shared ledger: this host becomes, or stays, the incident's
+    primary; while another host is (its lease outlives each of its runs by the cron
+    interval), this one stands by with ``Busy`` naming it, even between its runs."""
+    primary = ledger.hold_primary(incident.id)
+    if primary is None:
+        return
+    host, until = primary
+    raise Busy(
+        f"{host} holds {incident.id} as its primary host (its lease ends at "
+        f"{until.astimezone(incident.zone):%H:%M:%S}, renewed by each of its cron runs); "
+        "this host stands by and sent nothing. If that host stops running, a cron run "
+        "here takes over once the lease has ended, or as soon as a run of it dies "
+        f"mid-send (within {ledger.lease_seconds:g} s)."
+    )
+
+
+def watch_for_takeover(
+    ledger: Ledger,
+    incident_id: str,
+    own_hash: str,
+    stop: threading.Event,
+    done: threading.Event,
+    on_newer: Callable[[], None],
+) -> None:
+    """Between deliveries: a newer version waiting for the lock makes this run give way
+    (``on_newer``, then ``stop``)."""
+    while not done.wait(TAKEOVER_POLL):
+        try:
+            newer = ledger.takeover_requested(incident_id)
+        except (sqlite3.Error, LedgerFault):
+            return  # the ledger's fault: the deliveries meet it too, and report it
+        if newer is not None and newer != own_hash:
+            on_newer()
+            stop.set()
+            return
+
+
+def hold_or_help(
+    ledger: Ledger,
+    incident: Incident,
+    standby: bool,
+    lock_timeout: float,
+    ask: Callable[[], None],
+    on_held: Callable[[str], None],
+) -> bool:
+    """On a shared ledger: hold the incident, or help the live run on another host that
+    holds it when it sends this very version (True); a ``standby`` (tick) only waits for it.
+    ``on_held`` is told the host holding it; ``ask`` asks that run to give way, once.
+
+    Gives up with ``Busy`` (naming the host) after ``lock_timeout``. A host killed mid-send
+    renews nothing, so its lease ends and another host's run holds the incident.
+    """
+    digest = content_hash(incident)
+    deadline = time.monotonic() + lock_timeout
+    asked = False
+    while True:
+        with ledger_errors(ledger.path):
+            if standby:
+                stand_by(ledger, incident)
+            held = ledger.hold_incident(incident.id)
+            if held is None:
+                return False
+            on_held(held[0])
+            latest = ledger.latest_version(incident.id)
+        if not standby and latest is not None and latest.content_hash == digest:
+            return True
+        if not asked:
+            asked = True
+            ask()
+        if time.monotonic() >= deadline:
+            raise Busy(
+                f"{held[0]} holds {incident.id} (its lease runs {held[1]:.0f} s more, "
+                f"renewed while it is alive); nothing was sent by this run. If that host "
+                f"is down, a run here takes over within {ledger.lease_seconds:g} s."
+            )
+        time.sleep(TAKEOVER_POLL)
+
+
+def request_takeover(
+    ledger: Ledger,
+    incident: Incident,
+    document: YamlDocument,
+    incident_path: Path,
+    now: datetime,
+    continue_incident: bool,
+    lock_timeout: float,
+    ready: Callable[[], bool],
+) -> str | None:
+    """Ask the run holding the incident to give way when this file is a newer version of it,
+    ready to send (``ready``); the content hash asked with, None when not asked."""
+    digest = content_hash(incident)
+    latest = ledger.latest_version(incident.id, UPDATE)
+    if latest is None or latest.content_hash == digest:
+        return None
+    if not continue_incident and continuity_problem(ledger, incident, incident_path, document, now):
+        return None
+    if not ready():
+        return None  # a broken draft stops no one: its own run reports it
+    ledger.request_takeover(incident.id, digest, lock_timeout)
+    return digest
