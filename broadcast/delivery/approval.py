@@ -25,6 +25,11 @@ sign -n broadcast``) the hash of the approved texts and their mode, and the send
 (``send --key``, ``tick`` and ``retry`` with ``BROADCAST_SIGNING_KEY``): each signature is
 checked against the key that file lists for the person's name, and the sender's key must not
 be the approver's.
+
+This module holds the rule (when approval is needed), the record of an approval and the
+checks a send makes against them; ``manifest`` (the texts and envelope approved, by hash),
+``people`` (names) and ``signatures`` (ssh-keygen) are what they are made of;
+``approval_plans`` renders what ``approve`` shows and ``approved_plan`` what a send hands out.
 """
 
 from __future__ import annotations

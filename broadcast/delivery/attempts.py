@@ -108,78 +108,21 @@ class DeliveryAttempts:
             try:
                 provider_id = adapter.deliver(message, target)
             except DeliveryError as error:
-                # Providers quote the recipient in their refusals ("550 <camille@...>:
-                # rejected"); the summary, the log and the ledger get the masked form only.
-                said = (
-                    without_contact(error.message, target)
-                    if adapter.recipient_kind is not None
-                    else error.message
-                )
-                too_long = (error.retry_after or 0) > self.policy.max_retry_after
-                if error.channel_fault:
-                    return Receipt(
-                        target,
-                        ok=False,
-                        error_code=error.code,
-                        error=said,
-                        attempts=attempt,
-                        channel_fault=True,
-                    )
-                if error.maybe_sent:
-                    held = Receipt(
-                        target,
-                        ok=False,
-                        error_code=error.code,
-                        error=(
-                            f"maybe sent ({said}): "
-                            + (
-                                "looked up before anything is sent again"
-                                if adapter.can_look_up
-                                else "the provider offers no lookup; held as uncertain, "
-                                "re-sent only with --resend-uncertain"
-                            )
-                        ),
-                        attempts=attempt,
-                        uncertain=True,
-                    )
-                    if (
-                        not adapter.can_look_up
-                        or attempt >= self.policy.max_attempts
-                        or self.stop.is_set()
-                    ):
-                        return held
-                    if self.ledger is not None and delivery_id is not None:
-                        # Until the lookup says, a kill must leave it to be looked up.
-                        self.mark(delivery_id, UNCERTAIN, None, error.code, said)
-                    since, answered = started, error.answered
-                    self.on_event(Event(outcome.name, "retry"))
-                    self._wait_to_retry(error, attempt, limiter)
-                    if halted():
-                        return held
-                    continue
-                failure = Receipt(
+                after = self._after_refusal(
+                    error,
+                    adapter,
                     target,
-                    ok=False,
-                    error_code=error.code,
-                    error=said,
-                    permanent=not error.transient,
-                    attempts=attempt,
+                    attempt,
+                    started,
+                    answered,
+                    delivery_id,
+                    limiter,
+                    outcome,
+                    halted,
                 )
-                if (
-                    not error.transient
-                    or attempt >= self.policy.max_attempts
-                    or too_long
-                    or self.stop.is_set()
-                ):
-                    return failure
-                if self.ledger is not None and delivery_id is not None:
-                    # The provider said no: known not delivered, safe to send again.
-                    self.mark(delivery_id, FAILED_TRANSIENT, None, error.code, said)
-                self.on_event(Event(outcome.name, "retry"))
-                self._wait_to_retry(error, attempt, limiter)
-                if halted():
-                    # Stopped while waiting to retry: it stays a transient failure, for later.
-                    return failure
+                if isinstance(after, Receipt):
+                    return after
+                since, answered = after  # another attempt, looked up first if ``since``
             except Exception as error:  # a bug in an adapter must not take the others down
                 said = mask_contacts(f"{type(error).__name__}: {error}")
                 # Whether the request had left when it broke is unknown: maybe sent.
@@ -198,6 +141,91 @@ class DeliveryAttempts:
                     with outcome.lock:
                         outcome.resent += 1
                 return Receipt(target, ok=True, provider_id=provider_id, attempts=attempt)
+
+    def _after_refusal(
+        self,
+        error: DeliveryError,
+        adapter: Adapter,
+        target: Target,
+        attempt: int,
+        started: datetime,
+        answered: bool,
+        delivery_id: int | None,
+        limiter: RateLimiter,
+        outcome: ChannelOutcome,
+        halted: Callable[[], bool],
+    ) -> Receipt | tuple[datetime | None, bool]:
+        """What the provider's refusal of an attempt leaves: the delivery's last receipt; or,
+        after the wait before the next attempt, since when to look that one up first (a
+        "maybe sent" answer) and whether the provider answered it."""
+        # Providers quote the recipient in their refusals ("550 <camille@...>:
+        # rejected"); the summary, the log and the ledger get the masked form only.
+        said = (
+            without_contact(error.message, target)
+            if adapter.recipient_kind is not None
+            else error.message
+        )
+        too_long = (error.retry_after or 0) > self.policy.max_retry_after
+        if error.channel_fault:
+            return Receipt(
+                target,
+                ok=False,
+                error_code=error.code,
+                error=said,
+                attempts=attempt,
+                channel_fault=True,
+            )
+        if error.maybe_sent:
+            held = Receipt(
+                target,
+                ok=False,
+                error_code=error.code,
+                error=(
+                    f"maybe sent ({said}): "
+                    + (
+                        "looked up before anything is sent again"
+                        if adapter.can_look_up
+                        else "the provider offers no lookup; held as uncertain, "
+                        "re-sent only with --resend-uncertain"
+                    )
+                ),
+                attempts=attempt,
+                uncertain=True,
+            )
+            if not adapter.can_look_up or attempt >= self.policy.max_attempts or self.stop.is_set():
+                return held
+            if self.ledger is not None and delivery_id is not None:
+                # Until the lookup says, a kill must leave it to be looked up.
+                self.mark(delivery_id, UNCERTAIN, None, error.code, said)
+            self.on_event(Event(outcome.name, "retry"))
+            self._wait_to_retry(error, attempt, limiter)
+            if halted():
+                return held
+            return started, error.answered
+        failure = Receipt(
+            target,
+            ok=False,
+            error_code=error.code,
+            error=said,
+            permanent=not error.transient,
+            attempts=attempt,
+        )
+        if (
+            not error.transient
+            or attempt >= self.policy.max_attempts
+            or too_long
+            or self.stop.is_set()
+        ):
+            return failure
+        if self.ledger is not None and delivery_id is not None:
+            # The provider said no: known not delivered, safe to send again.
+            self.mark(delivery_id, FAILED_TRANSIENT, None, error.code, said)
+        self.on_event(Event(outcome.name, "retry"))
+        self._wait_to_retry(error, attempt, limiter)
+        if halted():
+            # Stopped while waiting to retry: it stays a transient failure, for later.
+            return failure
+        return None, answered
 
     def _wait_to_retry(self, error: DeliveryError, attempt: int, limiter: RateLimiter) -> None:
         if error.retry_after:

@@ -352,3 +352,38 @@ def register_sender(
         ),
         environ,
     )
+
+
+def check_ownership(
+    ledger: Ledger,
+    folder: Path,
+    config: Config,
+    incident: Incident,
+    document: YamlDocument,
+    earlier_lock: bool,
+    new_version: bool,
+    incident_path: Path,
+    environ: Mapping[str, str],
+    other_ledger: bool,
+    ledger_lost: bool,
+    register: Callable[..., None],
+) -> tuple[bool, str | None]:
+    """This ledger may speak for the incident: a first version that another ledger of this
+    machine sent (``other_ledger_reason``), or that traces say a lost ledger sent
+    (``lost_ledger_reason``), is refused unless the run says it takes it over; a ledger that
+    sends it still does (``still_ours``).
+
+    Whether this ledger takes the incident over, and the run's reason when it changes.
+    """
+    if ledger.latest_version(incident.id) is not None:
+        return still_ours(
+            ledger, incident, document, incident_path, environ, other_ledger, register
+        ), None
+    taking_over, reason = False, None
+    if new_version:
+        reason = other_ledger_reason(
+            ledger, incident, document, incident_path, environ, other_ledger, ledger_lost
+        )
+        taking_over = reason is not None
+    lost = lost_ledger_reason(ledger, folder, config, incident, earlier_lock, environ, ledger_lost)
+    return taking_over, lost if lost is not None else reason

@@ -25,6 +25,10 @@ call), it is held uncertain. Where the provider cannot say (SMTP, Apprise's serv
 held ``uncertain``: re-sent only with ``--resend-uncertain``. A delivery an earlier run
 recorded is made to the address, name and language recorded with it, never the recipients
 file as edited since: its text and its lookup are its first attempt's.
+
+The ``Dispatcher`` runs the channels; ``outbox`` claims their rows in the ledger, ``targets``
+says who they go to, ``attempts`` makes each delivery (retries, lookups), ``rate`` paces them,
+``outcome`` counts what happened and ``outgoing`` builds each channel's message.
 """
 
 from __future__ import annotations
@@ -36,12 +40,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import nullcontext
-from datetime import UTC, datetime
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any
 
 from broadcast.channels import adapter_class
 from broadcast.channels.base import Adapter, DeliveryContext, Outgoing, Receipt, Target
-from broadcast.delivery.attempts import LOOKUP_WITHOUT_START, DeliveryAttempts
+from broadcast.delivery.attempts import DeliveryAttempts
+from broadcast.delivery.outbox import Outbox
 from broadcast.delivery.outcome import ChannelOutcome, Event, SendAbandoned
 from broadcast.delivery.outgoing import outgoing_for
 from broadcast.delivery.preflight import ChannelPlan, Plan
@@ -53,18 +58,15 @@ from broadcast.delivery.rate import (
     SharedRateLimiter,
     Sleep,
 )
-from broadcast.delivery.targets import as_recorded, distinct_targets, earlier_targets
+from broadcast.delivery.targets import distinct_targets, earlier_targets
 from broadcast.input.config import _ENV_REF, Config, resolve_credentials
 from broadcast.input.recipients import language_of
 from broadcast.ledger.sqlite import (
     FAILED_PERMANENT,
     FAILED_TRANSIENT,
-    OPTED_OUT,
     PENDING,
-    SENDING,
     SENT,
     UNCERTAIN,
-    Contact,
     Ledger,
     LedgerFault,
     ledger_fault,
@@ -131,8 +133,7 @@ class Dispatcher:
         self.ledger = ledger
         self.version_id = version_id
         self.extra_facts = extra_facts or {}
-        # Deliveries this run took on a shared ledger (in batches), so it sends only those.
-        self._taken: set[int] = set()
+        self.outbox = Outbox(ledger, version_id, on_event)
         self.attempts = DeliveryAttempts(
             policy, ledger, self.config, self.stop, on_event, clock, self.sleep, self._mark
         )
@@ -237,66 +238,105 @@ class Dispatcher:
         if kind.recipient_kind is None and self._correcting() and not self._carried(channel.name):
             pass  # a correction goes where the wrong message went; this channel carried none
         elif kind.recipient_kind is None:
-            adapter = kind(channel.name, config, credentials, context)
-            try:
-                # One target (an account, a folder), or a few named in channels.yaml (Apprise
-                # URLs): each is its own delivery, with its own outcome and retries.
-                for target in adapter.fixed_targets():
-                    if self.stop.is_set():
-                        break
-                    claimed = self._claim(channel.name, target, outcome, kind)
-                    receipt = (
-                        None
-                        if claimed is False
-                        else self._deliver(
-                            adapter, message, target, limiter, outcome, *claimed, self.stop.is_set
-                        )
-                    )
-                    if receipt is None:
-                        continue
-                    if receipt.channel_fault:
-                        outcome.problems.append(self._channel_fault(channel.name, receipt))
-                    self.on_event(
-                        Event(
-                            channel.name, "delivered" if receipt.ok else "failed", receipt=receipt
-                        )
-                    )
-                    if receipt.channel_fault:
-                        break
-            finally:
-                adapter.close()
+            self._send_to_fixed_targets(
+                channel, kind, config, credentials, context, message, limiter, outcome
+            )
         else:
-            first_pass: tuple[int, int, int] | None = None
-            while True:
-                if first_pass is not None:
-                    # Another pass (a host's deliveries left over): it recounts the list.
-                    duplicates, skipped, handled = first_pass
-                    before = outcome.already
-                self._fan_out(
-                    channel,
-                    kind,
-                    config,
-                    credentials,
-                    context,
-                    messages or {"": message},
-                    limiter,
-                    workers,
-                    outcome,
-                )
-                if first_pass is not None:
-                    # Of what this pass found done, the part this run did in earlier passes
-                    # is not "already".
-                    outcome.already = before + max(0, outcome.already - before - handled)
-                    outcome.duplicates, outcome.skipped = duplicates, skipped
-                first_pass = (
-                    outcome.duplicates,
-                    outcome.skipped,
-                    outcome.sent + sum(outcome.failed.values()),
-                )
-                if not self._left_by_others(channel.name, outcome):
-                    break
+            self._send_to_list(
+                channel,
+                kind,
+                config,
+                credentials,
+                context,
+                messages or {"": message},
+                limiter,
+                workers,
+                outcome,
+            )
         outcome.stopped = outcome.stopped or self.stop.is_set()
         self.on_event(Event(channel.name, "done"))
+
+    def _send_to_fixed_targets(
+        self,
+        channel: ChannelPlan,
+        kind: type[Adapter],
+        config: Any,
+        credentials: Mapping[str, str],
+        context: DeliveryContext,
+        message: Outgoing,
+        limiter: RateLimiter,
+        outcome: ChannelOutcome,
+    ) -> None:
+        """One target (an account, a folder), or a few named in channels.yaml (Apprise URLs):
+        each is its own delivery, with its own outcome and retries."""
+        adapter = kind(channel.name, config, credentials, context)
+        try:
+            for target in adapter.fixed_targets():
+                if self.stop.is_set():
+                    break
+                claimed = self.outbox.claim(channel.name, target, outcome, kind)
+                receipt = (
+                    None
+                    if claimed is False
+                    else self._deliver(
+                        adapter, message, target, limiter, outcome, *claimed, self.stop.is_set
+                    )
+                )
+                if receipt is None:
+                    continue
+                if receipt.channel_fault:
+                    outcome.problems.append(self._channel_fault(channel.name, receipt))
+                self.on_event(
+                    Event(channel.name, "delivered" if receipt.ok else "failed", receipt=receipt)
+                )
+                if receipt.channel_fault:
+                    break
+        finally:
+            adapter.close()
+
+    def _send_to_list(
+        self,
+        channel: ChannelPlan,
+        kind: type[Adapter],
+        config: Any,
+        credentials: Mapping[str, str],
+        context: DeliveryContext,
+        messages: Mapping[str, Outgoing],
+        limiter: RateLimiter,
+        workers: int,
+        outcome: ChannelOutcome,
+    ) -> None:
+        """Everyone on the channel's list, fanned out; on a shared ledger, another pass while
+        deliveries a dead host had taken are left over."""
+        first_pass: tuple[int, int, int] | None = None
+        while True:
+            if first_pass is not None:
+                # Another pass (a host's deliveries left over): it recounts the list.
+                duplicates, skipped, handled = first_pass
+                before = outcome.already
+            self._fan_out(
+                channel,
+                kind,
+                config,
+                credentials,
+                context,
+                messages,
+                limiter,
+                workers,
+                outcome,
+            )
+            if first_pass is not None:
+                # Of what this pass found done, the part this run did in earlier passes
+                # is not "already".
+                outcome.already = before + max(0, outcome.already - before - handled)
+                outcome.duplicates, outcome.skipped = duplicates, skipped
+            first_pass = (
+                outcome.duplicates,
+                outcome.skipped,
+                outcome.sent + sum(outcome.failed.values()),
+            )
+            if not self._left_by_others(channel.name, outcome):
+                break
 
     def _fan_out(
         self,
@@ -371,41 +411,60 @@ class Dispatcher:
         ]
         for thread in pool:
             thread.start()
-        opted_out = (
-            self.ledger.opted_out(channel.name, kind.opt_out_codes)
-            if self.ledger is not None and kind.opt_out_codes
-            else set()
-        )
         try:
-            batch: list[Target] = []
-            size = 1
-            targets = (
-                self._earlier_targets(channel.name, outcome)
-                if self._correcting()
-                else distinct_targets(
-                    kind,
-                    config,
-                    outcome,
-                    channel,
-                    self.config.resolve_path(config.recipients),
-                    self.on_event,
-                )
-            )
-            for target in targets:
-                if halted():
-                    outcome.stopped = True
-                    break
-                batch.append(target)
-                if len(batch) >= size:
-                    self._queue(channel.name, batch, outcome, kind, opted_out, work)
-                    batch, size = [], min(size * 4, CLAIM_BATCH)
-            else:
-                self._queue(channel.name, batch, outcome, kind, opted_out, work)
+            self._hand_out(channel, kind, config, outcome, work, halted)
         finally:
             for _ in pool:
                 work.put(None)
             for thread in pool:
                 thread.join()
+        self._check_any_valid(channel, kind, config, outcome)
+
+    def _hand_out(
+        self,
+        channel: ChannelPlan,
+        kind: type[Adapter],
+        config: Any,
+        outcome: ChannelOutcome,
+        work: queue.Queue[tuple[Target, int | None, datetime | None] | None],
+        halted: Callable[[], bool],
+    ) -> None:
+        """Queue the channel's deliveries for its workers, recorded in growing batches, until
+        the list ends or the send halts."""
+        opted_out = (
+            self.ledger.opted_out(channel.name, kind.opt_out_codes)
+            if self.ledger is not None and kind.opt_out_codes
+            else set()
+        )
+        batch: list[Target] = []
+        size = 1
+        targets = (
+            self._earlier_targets(channel.name, outcome)
+            if self._correcting()
+            else distinct_targets(
+                kind,
+                config,
+                outcome,
+                channel,
+                self.config.resolve_path(config.recipients),
+                self.on_event,
+            )
+        )
+        for target in targets:
+            if halted():
+                outcome.stopped = True
+                break
+            batch.append(target)
+            if len(batch) >= size:
+                self.outbox.queue_batch(channel.name, batch, outcome, kind, opted_out, work)
+                batch, size = [], min(size * 4, CLAIM_BATCH)
+        else:
+            self.outbox.queue_batch(channel.name, batch, outcome, kind, opted_out, work)
+
+    def _check_any_valid(
+        self, channel: ChannelPlan, kind: type[Adapter], config: Any, outcome: ChannelOutcome
+    ) -> None:
+        """A list the plan read only the head of, and which had no valid row at all."""
         count = outcome.count
         head = channel.recipients
         if count is not None and count.complete and count.valid == 0 and head and not head.complete:
@@ -416,57 +475,6 @@ class Dispatcher:
                     channel=channel.name,
                 )
             )
-
-    def _queue(
-        self,
-        channel: str,
-        batch: list[Target],
-        outcome: ChannelOutcome,
-        kind: type[Adapter],
-        opted_out: set[str],
-        work: queue.Queue[tuple[Target, int | None, datetime | None] | None],
-    ) -> None:
-        """Write the batch's pending rows in one transaction, then hand out what is to send."""
-        if not batch:
-            return
-        if self.ledger is None or self.version_id is None:
-            for target in batch:
-                work.put((target, None, None))
-            return
-        recorded: dict[int, Contact] = {}
-        claims = self.ledger.claim_batch(
-            self.version_id,
-            channel,
-            [Contact(t.address, t.name, t.locale, t.line) for t in batch],
-            recorded,
-        )
-        if self.ledger.shared:
-            # Hosts share the ledger: this run sends only what it takes, in one statement for
-            # the batch (rows another host is taking at this moment are skipped, not waited
-            # for); the rest is another live run's.
-            waiting = [d for d, state in claims if state in (PENDING, UNCERTAIN)]
-            taken = self.ledger.take(waiting)
-            self._taken.update(taken)
-            others = len(waiting) - len(taken)
-            if others:
-                with outcome.lock:
-                    outcome.elsewhere += others
-            claims = [
-                (d, state) if state not in (PENDING, UNCERTAIN) or d in taken else (d, "")
-                for d, state in claims
-            ]
-        for target, (delivery_id, state) in zip(batch, claims, strict=True):
-            if not state:
-                continue  # another host's
-            if delivery_id in recorded:
-                target = as_recorded(target, recorded[delivery_id])
-            claimed = self._claimed(channel, target, outcome, kind, delivery_id, state)
-            if claimed is False:
-                continue
-            delivery_id, since = claimed
-            if opted_out and self._skip_opted_out(target, delivery_id, opted_out, outcome):
-                continue
-            work.put((target, delivery_id, since))
 
     def _correcting(self) -> bool:
         """This version corrects the earlier ones (status: cancelled): it goes to everyone who
@@ -535,7 +543,7 @@ class Dispatcher:
             self.ledger is not None
             and self.ledger.shared
             and delivery_id is not None
-            and delivery_id not in self._taken
+            and delivery_id not in self.outbox.taken
             and not self.ledger.take([delivery_id])
         ):
             with outcome.lock:
@@ -588,64 +596,3 @@ class Dispatcher:
             f"{fix} and run send again",
             channel=channel,
         )
-
-    def _skip_opted_out(
-        self, target: Target, delivery_id: int | None, opted_out: set[str], outcome: ChannelOutcome
-    ) -> bool:
-        """Record, without sending, a delivery to a recipient who opted out earlier."""
-        assert self.ledger is not None
-        if delivery_id is None or self.ledger.recipient_key(target.address) not in opted_out:
-            return False
-        self.ledger.mark_outcome(
-            delivery_id,
-            FAILED_PERMANENT,
-            None,
-            OPTED_OUT,
-            "opted out in an earlier message (replied STOP): not sent again",
-        )
-        with outcome.lock:
-            outcome.opted_out += 1
-        self.on_event(Event(outcome.name, "opted-out"))
-        return True
-
-    def _claim(
-        self, channel: str, target: Target, outcome: ChannelOutcome, kind: type[Adapter]
-    ) -> tuple[int | None, datetime | None] | Literal[False]:
-        """The ledger's delivery id for ``target`` and, when an earlier attempt may have gone
-        out, since when to look it up; False when an earlier run already did it."""
-        if self.ledger is None or self.version_id is None:
-            return None, None
-        delivery_id, state = self.ledger.claim(
-            self.version_id, channel, target.address, target.line, target.name, target.locale
-        )
-        return self._claimed(channel, target, outcome, kind, delivery_id, state)
-
-    def _claimed(
-        self,
-        channel: str,
-        target: Target,
-        outcome: ChannelOutcome,
-        kind: type[Adapter],
-        delivery_id: int,
-        state: str,
-    ) -> tuple[int | None, datetime | None] | Literal[False]:
-        """What to do with a claimed delivery in ``state`` (see ``_claim``)."""
-        assert self.ledger is not None
-        if state == UNCERTAIN and kind.can_look_up:
-            since = self.ledger.attempt_started(delivery_id)
-            # A row from before attempts were timed: its start is unknown, ask about a day.
-            return delivery_id, since or datetime.now(UTC) - LOOKUP_WITHOUT_START
-        suppressed = self.ledger.suppression(channel, target.address) if state == PENDING else None
-        if suppressed is not None:
-            self.ledger.mark_suppressed(delivery_id, suppressed)
-            with outcome.lock:
-                outcome.suppressed += 1
-            return False
-        if state != PENDING:
-            with outcome.lock:
-                if state == SENDING and self.ledger.shared:
-                    outcome.elsewhere += 1  # in flight on another host, or left by a dead one
-                else:
-                    outcome.already += 1
-            return False
-        return delivery_id, None

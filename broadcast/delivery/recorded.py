@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from broadcast.content.wording_checks import wording_snapshot
+from broadcast.delivery.decision import Decision, content_hash
 from broadcast.delivery.preflight import ChannelPlan, Plan
 from broadcast.input.config import Config, load_config
 from broadcast.input.incident import Incident, load_incident
 from broadcast.ledger.location import LEDGER_FILE, state_folder
-from broadcast.ledger.sqlite import UPDATE, Ledger, LedgerFault, ledger_errors
+from broadcast.ledger.sqlite import REMINDER, UPDATE, Ledger, LedgerFault, Version, ledger_errors
 from broadcast.problems import InputError
 
 # The recorded facts of a version (the web banner's JSON and feed), beside its texts.
@@ -218,3 +219,44 @@ def carried_facts(
             if root is not None:
                 extra[c.name]["reply_to"] = root
     return extra
+
+
+def record_version(
+    ledger: Ledger,
+    plan: Plan,
+    decision: Decision,
+    incident_path: Path,
+    approval_id: int | None,
+    sent_by: str,
+    sender_signature: str | None,
+) -> tuple[Version, dict[str, dict[str, Any]]]:
+    """The version a run delivers, recorded (a new one with every text it says, or the rest
+    of one, by whom and under which signature); and per channel, the facts it carries."""
+    assert plan.incident is not None
+    incident = plan.incident
+    channels = [c.name for c in plan.channels]
+    version = decision.version
+    recorded_facts: dict[str, dict[str, Any]] = {}
+    if decision.action in ("new", "reminder"):
+        version = ledger.add_version(
+            incident.id,
+            content_hash(incident),
+            REMINDER if decision.action == "reminder" else UPDATE,
+            incident.status,
+            decision.now,
+            incident.next_update_at(decision.now),
+            channels,
+            version_texts(plan, incident),
+            source_path=str(incident_path.resolve()),
+            approval_id=approval_id,
+            sent_by=sent_by,
+            exercise=incident.exercise,
+            sender_signature=sender_signature,
+        )
+    else:
+        assert version is not None
+        version = ledger.extend_channels(version.id, channels)
+        # Who sends the rest, and under their signature when approval asks for one.
+        ledger.add_continuation(version.id, sent_by, sender_signature)
+        recorded_facts = recorded_facts_of(ledger.recorded_texts(version.id))
+    return version, carried_facts(ledger, plan, incident.id, recorded_facts)

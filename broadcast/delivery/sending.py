@@ -17,6 +17,12 @@ reopening an incident resolved more than a day ago, is refused unless ``continue
 A ledger that has no record of an incident which was sent before (the banner's history, the
 state folder's marker or lock say so) was lost or replaced: the run refuses rather than send
 everyone the same message again, unless told the ledger was lost (``ledger_lost``).
+
+``SendRun`` runs these steps; each lives where it is told: ``decision`` (what to say),
+``continuity`` (which file and ledger may say it), ``takeover`` and ``incident_lock`` (who
+holds the incident), ``approved_plan`` (the approved bytes), ``uncertain`` and
+``available`` (what this run can send), ``recorded`` (what the ledger keeps of a version),
+``dispatch`` (the sending itself).
 """
 
 from __future__ import annotations
@@ -38,12 +44,10 @@ from broadcast.delivery.approved_plan import approved_plan, under_approval
 from broadcast.delivery.available import missing_variables, unavailable_channels, with_fallbacks
 from broadcast.delivery.continuity import (
     LedgerLost,
+    check_ownership,
     continuity_problem,
-    lost_ledger_reason,
-    other_ledger_reason,
     register_sender,
     registry_fault,
-    still_ours,
     write_marker,
 )
 from broadcast.delivery.decision import Decision, channels_left, content_hash, decide
@@ -53,13 +57,11 @@ from broadcast.delivery.people import person
 from broadcast.delivery.preflight import Plan, prepare
 from broadcast.delivery.receipts import RUN_BUDGET_SECONDS, RUN_CAP, Reconciliation, reconcile
 from broadcast.delivery.recorded import (
-    carried_facts,
     corrected_wording,
     last_wording,
     peek_wording,
-    recorded_facts_of,
+    record_version,
     recorded_plan,
-    version_texts,
     wording_in_ledger,
 )
 from broadcast.delivery.takeover import hold_or_help, request_takeover, watch_for_takeover
@@ -71,8 +73,6 @@ from broadcast.input.yamlfile import YamlDocument
 from broadcast.ledger.location import LEDGER_FILE, state_folder
 from broadcast.ledger.postgres import URL_ENV as LEDGER_ENV
 from broadcast.ledger.sqlite import (
-    REMINDER,
-    UPDATE,
     Ledger,
     LedgerFault,
     Version,
@@ -365,37 +365,23 @@ class SendRun:
         document: YamlDocument,
         earlier_lock: bool,
     ) -> None:
-        """This ledger may speak for the incident: a first version that another ledger of
-        this machine sent, or that traces say a lost ledger sent, is refused unless the run
-        says it takes it over; a ledger that sends it still does (see ``continuity``)."""
+        """This ledger may speak for the incident (see ``continuity.check_ownership``)."""
         assert self.ledger is not None and self.decision is not None
-        if self.ledger.latest_version(incident.id) is not None:
-            self._taking_over = self._taking_over or still_ours(
-                self.ledger,
-                incident,
-                document,
-                self.incident_path,
-                self.environ,
-                self.other_ledger,
-                partial(self._register, incident.id),
-            )
-            return
-        if self.decision.action == "new":
-            reason = other_ledger_reason(
-                self.ledger,
-                incident,
-                document,
-                self.incident_path,
-                self.environ,
-                self.other_ledger,
-                self.ledger_lost,
-            )
-            if reason is not None:
-                self._taking_over = True
-                self.decision = replace(self.decision, reason=reason)
-        reason = lost_ledger_reason(
-            self.ledger, folder, config, incident, earlier_lock, self.environ, self.ledger_lost
+        taking_over, reason = check_ownership(
+            self.ledger,
+            folder,
+            config,
+            incident,
+            document,
+            earlier_lock,
+            self.decision.action == "new",
+            self.incident_path,
+            self.environ,
+            self.other_ledger,
+            self.ledger_lost,
+            partial(self._register, incident.id),
         )
+        self._taking_over = self._taking_over or taking_over
         if reason is not None:
             self.decision = replace(self.decision, reason=reason)
 
@@ -662,34 +648,15 @@ class SendRun:
         assert self.plan is not None and self.decision is not None
         assert self.ledger is not None and self.plan.incident is not None
         incident = self.plan.incident
-        channels = [c.name for c in self.plan.channels]
-        version = self.decision.version
-        recorded_facts: dict[str, dict[str, Any]] = {}
-        if self.decision.action in ("new", "reminder"):
-            version = self.ledger.add_version(
-                incident.id,
-                content_hash(incident),
-                REMINDER if self.decision.action == "reminder" else UPDATE,
-                incident.status,
-                self.decision.now,
-                incident.next_update_at(self.decision.now),
-                channels,
-                version_texts(self.plan, incident),
-                source_path=str(self.incident_path.resolve()),
-                approval_id=self.approval.id if self.approval is not None else None,
-                sent_by=person(self.sender, self.environ),
-                exercise=incident.exercise,
-                sender_signature=self.sender_signature,
-            )
-        else:
-            assert version is not None
-            version = self.ledger.extend_channels(version.id, channels)
-            # Who sends the rest, and under their signature when approval asks for one.
-            self.ledger.add_continuation(
-                version.id, person(self.sender, self.environ), self.sender_signature
-            )
-            recorded_facts = recorded_facts_of(self.ledger.recorded_texts(version.id))
-        extra = carried_facts(self.ledger, self.plan, incident.id, recorded_facts)
+        version, extra = record_version(
+            self.ledger,
+            self.plan,
+            self.decision,
+            self.incident_path,
+            self.approval.id if self.approval is not None else None,
+            person(self.sender, self.environ),
+            self.sender_signature,
+        )
         write_marker(self.ledger.folder, incident.id, self.decision.now)
         try:
             self._register(incident.id, took_over=self._taking_over)
