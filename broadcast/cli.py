@@ -312,37 +312,24 @@ def send(
     needed. Exit 1 if any delivery failed, 3 if another run holds the incident.
     """
     if dry_run:
-        from broadcast.delivery.preflight import prepare
-        from broadcast.delivery.sending import peek, peek_wording
+        from broadcast.delivery.dry_run import dry_run as check_send
         from broadcast.input.config import config_path
         from broadcast.ledger.sqlite import LedgerFault
 
-        now = _now()
         try:
-            decision = peek(
+            # One reading of the files for what the send would do and the plan it would send.
+            decision, plan = check_send(
                 incident,
                 config_path(config),
-                now,
+                _now(),
                 channel or (),
                 state,
                 exercise=exercise,
                 sender=as_name,
+                strict=strict,
             )
         except LedgerFault as fault:
             _fail([Problem(str(fault))])
-        plan = prepare(
-            incident,
-            config_path(config),
-            now=decision.now if decision else now,
-            only=channel or (),
-            reminder=bool(decision and decision.reminder),
-            previous_update_at=decision.previous_update_at if decision else None,
-            occasions=decision.occasions if decision else None,
-            exercise=exercise,
-            strict=strict,
-            previous_wording=peek_wording(incident, config_path(config), state),
-            state_dir=state,
-        )
         if as_json:
             would = (
                 {"action": decision.action, "reason": decision.reason, "note": decision.note}
