@@ -513,7 +513,9 @@ class SendRun:
         """The environment variables the unavailable channels (or, when none could send,
         all of them) wait for, each once."""
         assert self._config is not None or not (self.unavailable or self.none_ready)
-        return missing_variables(self._config, self.unavailable or self.none_ready, self.environ)
+        return missing_variables(
+            self._config, list(self.unavailable or self.none_ready), self.environ
+        )
 
     def _approved(self, config: Config, incident: Incident, document: YamlDocument) -> Plan:
         """The plan this run sends under approval (see ``approved_plan``); ``InputError``
