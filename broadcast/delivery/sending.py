@@ -64,7 +64,7 @@ from broadcast.delivery.recorded import (
     recorded_plan,
     wording_in_ledger,
 )
-from broadcast.delivery.takeover import hold_or_help, request_takeover, watch_for_takeover
+from broadcast.delivery.takeover import hold_or_help, request_takeover, watching_for_takeover
 from broadcast.delivery.tick_folder import incident_files, shared_ids
 from broadcast.delivery.uncertain import reopen, uncertain_ahead
 from broadcast.input.config import Config, load_config
@@ -595,16 +595,10 @@ class SendRun:
         with ledger_errors(self.ledger.path):
             version, extra = self._record()
         stop = stop or threading.Event()
-        sending = threading.Event()
-        watcher = threading.Thread(
-            target=watch_for_takeover,
-            args=(self.ledger, incident.id, version.content_hash, stop, sending, self._give_way),
-            name="takeover-watch",
-            daemon=True,
-        )
-        watcher.start()
-        self.dispatched = True
-        try:
+        with watching_for_takeover(
+            self.ledger, incident.id, version.content_hash, stop, self._give_way
+        ):
+            self.dispatched = True
             outcomes = Dispatcher(
                 self.plan,
                 environ=self.environ,
@@ -614,9 +608,6 @@ class SendRun:
                 version_id=version.id,
                 extra_facts=extra,
             ).run()
-        finally:
-            sending.set()
-            watcher.join()
         streamed = {o.name: o.count for o in outcomes if o.count is not None}
         for channel in self.plan.channels:
             if channel.name in streamed:

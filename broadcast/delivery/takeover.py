@@ -10,7 +10,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -40,6 +41,31 @@ def stand_by(ledger: Ledger, incident: Incident) -> None:
         "here takes over once the lease has ended, or as soon as a run of it dies "
         f"mid-send (within {ledger.lease_seconds:g} s)."
     )
+
+
+@contextmanager
+def watching_for_takeover(
+    ledger: Ledger,
+    incident_id: str,
+    own_hash: str,
+    stop: threading.Event,
+    on_newer: Callable[[], None],
+) -> Iterator[None]:
+    """While the deliveries inside run, a thread watches for a newer version asking this run
+    to give way (see ``watch_for_takeover``); it ends with them."""
+    done = threading.Event()
+    watcher = threading.Thread(
+        target=watch_for_takeover,
+        args=(ledger, incident_id, own_hash, stop, done, on_newer),
+        name="takeover-watch",
+        daemon=True,
+    )
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
 
 
 def watch_for_takeover(
