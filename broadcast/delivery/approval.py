@@ -29,7 +29,7 @@ be the approver's.
 This module holds the rule (when approval is needed), the record of an approval and the
 checks a send makes against them; ``manifest`` (the texts and envelope approved, by hash),
 ``people`` (names) and ``signatures`` (ssh-keygen) are what they are made of;
-``approval_plans`` renders what ``approve`` shows and ``approved_plan`` what a send hands out.
+``to_approve`` renders what ``approve`` shows and ``approved_plan`` what a send hands out.
 """
 
 from __future__ import annotations

@@ -39,7 +39,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from broadcast.delivery.approval_plans import ToApprove, plans_to_approve
 from broadcast.delivery.approved_plan import approved_plan, under_approval
 from broadcast.delivery.available import missing_variables, unavailable_channels, with_fallbacks
 from broadcast.delivery.continuity import (
@@ -66,6 +65,7 @@ from broadcast.delivery.recorded import (
 )
 from broadcast.delivery.takeover import hold_or_help, request_takeover, watching_for_takeover
 from broadcast.delivery.tick_folder import incident_files, shared_ids
+from broadcast.delivery.to_approve import ToApprove, plans_to_approve
 from broadcast.delivery.uncertain import reopen, uncertain_ahead
 from broadcast.input.config import Config, load_config
 from broadcast.input.incident import Incident, load_incident
