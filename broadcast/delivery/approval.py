@@ -48,7 +48,7 @@ from broadcast.delivery.manifest import (
     utc_key,
 )
 from broadcast.delivery.people import check_name, person, same_person
-from broadcast.delivery.signatures import sender_message, sign, signed_message, verify
+from broadcast.delivery.signatures import Verified, sender_message, sign, signed_message, verify
 from broadcast.input.config import Config
 from broadcast.input.incident import Incident
 from broadcast.ledger.sqlite import Approval, Ledger, Version
@@ -61,6 +61,7 @@ __all__ = [
     "Candidate",
     "approval_needed",
     "approve_command",
+    "approver_signature",
     "asked_by_rule",
     "candidates",
     "changed_reason",
@@ -267,18 +268,7 @@ def candidates(
             continue
         fingerprint = None
         if signers is not None:
-            if not approval.signature:
-                reasons.append(
-                    f"the approval by {by}: it is not signed, and approval.allowed_signers "
-                    "asks for signed approvals (approve --key)"
-                )
-                continue
-            checked = verify(
-                signers,
-                by,
-                approval.signature,
-                signed_message(ledger_id, manifest.digest, manifest.mode),
-            )
+            checked = approver_signature(approval, manifest, signers, ledger_id)
             if checked.why_not is not None:
                 reasons.append(f"the approval by {by}: {checked.why_not}")
                 continue
@@ -287,6 +277,24 @@ def candidates(
     if not approvals:
         reasons.append("nobody has approved its texts yet")
     return found, reasons
+
+
+def approver_signature(
+    approval: Approval, manifest: Manifest, signers: Path, ledger_id: str
+) -> Verified:
+    """The approver's signature checked against allowed_signers (``signers``): whose key
+    made it, or why it does not count (none was made, or not by a key listed for them)."""
+    if not approval.signature:
+        return Verified(
+            why_not="it is not signed, and approval.allowed_signers asks for signed approvals "
+            "(approve --key)"
+        )
+    return verify(
+        signers,
+        approval.approved_by,
+        approval.signature,
+        signed_message(ledger_id, manifest.digest, manifest.mode),
+    )
 
 
 def passed_promises(incident: Incident, moment: datetime, now: datetime) -> list[str]:
