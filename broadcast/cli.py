@@ -1312,7 +1312,9 @@ def _occasions(
     from broadcast.ledger.sqlite import LedgerFault
 
     try:
-        decision = peek(incident, config_path(config), _now(), exercise=exercise)
+        # The files as this preview read them (a drill's channels.yaml is its drill's: read).
+        as_read = None if parsed.exercise else (loaded, parsed, None)
+        decision = peek(incident, config_path(config), _now(), exercise=exercise, loaded=as_read)
     except LedgerFault:
         return None
     return decision.occasions if decision is not None else None

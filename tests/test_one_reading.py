@@ -51,3 +51,14 @@ def test_an_approval_renders_the_version_and_its_reminders_from_one_reading(
     assert code == 0, doc
     assert len(doc["reminders"]) > 1  # the version and each reminder rendered: one reading
     assert [path.name for path in readings] == ["incident.yaml"]
+
+
+def test_a_preview_after_a_send_reads_the_incident_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert world.run("send", "incident.yaml", "--yes").exit_code == 0
+    edit(world, "status: investigating", "status: identified")
+    readings = count_readings(monkeypatch)
+    result = world.run("preview", "incident.yaml")
+    assert result.exit_code == 0, result.output
+    assert [path.name for path in readings] == ["incident.yaml"]

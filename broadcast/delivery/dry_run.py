@@ -64,13 +64,15 @@ def peek(
     environ: Mapping[str, str] | None = None,
     exercise: bool = False,
     sender: str | None = None,
-    loaded: Loaded | None = None,
+    loaded: tuple[Config, Incident, YamlDocument | None] | None = None,
 ) -> Decision | None:
     """What a real send would do now, for a dry run: no lock, nothing written.
 
     None when the inputs do not load (the dry run reports why) or no ledger exists yet. A new
     version that would wait for approval says so in its ``note``. ``loaded``: the inputs as
-    the caller already read them from these paths (``load_inputs``), not read again.
+    the caller already read them from these paths (``load_inputs``; channels.yaml as written,
+    not a drill's), not read again; without the incident's document, only the rendering of a
+    version waiting for approval reads the file again.
     """
     environ = dict(os.environ) if environ is None else environ
     if loaded is None:
@@ -126,7 +128,7 @@ def peek(
 
 def _peek_approval(
     ledger: Ledger,
-    loaded: Loaded,
+    loaded: tuple[Config, Incident, YamlDocument | None],
     incident_path: Path,
     config_path: Path,
     environ: Mapping[str, str],
@@ -136,7 +138,7 @@ def _peek_approval(
 ) -> Decision:
     """A dry run of a new version that needs approval: the moment its approved texts speak
     for, or a note saying what a real send would wait for (no signature is made)."""
-    config, incident, _ = loaded
+    config, incident, document = loaded
     who = person(sender, environ)
     try:
         found, reasons = candidates(
@@ -163,7 +165,7 @@ def _peek_approval(
             now=moment,
             environ=environ,
             exercise=exercise,
-            loaded=loaded,
+            loaded=(config, incident, document) if document is not None else None,
             corrected=lambda _config, _incident: corrected_wording(ledger, incident.id),
         )
         if not plan.ok:
