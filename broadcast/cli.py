@@ -1312,7 +1312,8 @@ def _occasions(
     from broadcast.ledger.sqlite import LedgerFault
 
     try:
-        # The files as this preview read them (a drill's channels.yaml is its drill's: read).
+        # The files as this preview read them; a drill's configuration here is the drill's, so
+        # peek reads channels.yaml as written then.
         as_read = None if parsed.exercise else (loaded, parsed, None)
         decision = peek(incident, config_path(config), _now(), exercise=exercise, loaded=as_read)
     except LedgerFault:
