@@ -32,7 +32,6 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -51,7 +50,7 @@ from broadcast.delivery.continuity import (
 )
 from broadcast.delivery.decision import Decision, channels_left, content_hash, decide
 from broadcast.delivery.dry_run import peek
-from broadcast.delivery.incident_lock import Busy, incident_lock
+from broadcast.delivery.incident_lock import Busy
 from broadcast.delivery.people import person
 from broadcast.delivery.preflight import Plan, prepare
 from broadcast.delivery.receipts import RUN_BUDGET_SECONDS, RUN_CAP, Reconciliation, reconcile
@@ -63,7 +62,7 @@ from broadcast.delivery.recorded import (
     recorded_plan,
     wording_in_ledger,
 )
-from broadcast.delivery.takeover import hold_or_help, request_takeover, watching_for_takeover
+from broadcast.delivery.takeover import IncidentHold, hold_or_help, watching_for_takeover
 from broadcast.delivery.tick_folder import incident_files, shared_ids
 from broadcast.delivery.to_approve import ToApprove, plans_to_approve
 from broadcast.delivery.uncertain import reopen, uncertain_ahead
@@ -179,10 +178,9 @@ class SendRun:
     followed: Any = None
     # True once deliveries began: a fault after that may have left some messages sent.
     dispatched: bool = False
-    _lock: Any = None
+    # The lock file or the lease this run holds the incident by, and the takeover it asked.
+    _hold: IncidentHold | None = None
     _config: Any = None
-    _asked: str | None = None  # the content hash this run asked to take over with
-    _address: str | None = None  # channels.yaml's ledger, if it names a database
     # On a shared ledger: a cron run (tick) waits while another host holds the incident
     # instead of helping it; a send helps.
     standby: bool = False
@@ -217,7 +215,7 @@ class SendRun:
 
             config = exercise_config(config, self.environ)[0]
         folder = state_folder(self.state_dir, config.folder, dict(self.environ))
-        self._address = config.ledger
+        self._hold = IncidentHold(folder, self.environ, config.ledger)
         shared = bool(config.ledger or self.environ.get(LEDGER_ENV))
         lock_was_there = (folder / "locks" / f"{incident.id}.lock").is_file()
         self._take_incident(folder, incident, document, shared)
@@ -256,30 +254,26 @@ class SendRun:
         self, folder: Path, incident: Incident, document: YamlDocument, shared: bool
     ) -> None:
         """This run's hold on the incident: its lock file, or on a shared ledger its lease
-        there (or helping the run on another host that holds it)."""
-        if shared:
-            # Hosts share the ledger: the incident's lease there stands for the lock file.
-            self.ledger = Ledger(
-                folder, clock=_moving_clock(self.now), environ=self.environ, address=self._address
+        there (or helping the run on another host that holds it: ``takeover.hold_or_help``)."""
+        assert self._hold is not None
+        ask = partial(self._ask_to_take_over, incident, document)
+        if not shared:
+            self._hold.lock_file(incident.id, self.lock_timeout, ask)
+            return
+        # Hosts share the ledger: the incident's lease there stands for the lock file.
+        self.ledger = Ledger(
+            folder, clock=_moving_clock(self.now), environ=self.environ, address=self._hold.address
+        )
+        try:
+            self.helping = hold_or_help(
+                self.ledger, incident, self.standby, self.lock_timeout, ask, self._held_by
             )
-            try:
-                self._hold_or_help(folder, incident, document)
-            except BaseException:
-                self.__exit__(None, None, None)
-                raise
-        else:
-            self._lock = incident_lock(
-                folder,
-                incident.id,
-                self.lock_timeout,
-                lambda: self._ask_to_take_over(folder, incident, document),
-            )
-            try:
-                self._lock.__enter__()
-            except Busy:
-                self._lock = None
-                self._withdraw(folder, incident.id)
-                raise
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+
+    def _held_by(self, host: str) -> None:
+        self.held_by = host
 
     def _decide(
         self,
@@ -293,7 +287,8 @@ class SendRun:
         (``decision``), check this file and ledger may say it; the approved plan when it goes
         out under approval."""
         assert self.ledger is not None
-        self._withdraw(folder, incident.id)
+        assert self._hold is not None
+        self._hold.withdraw(self.ledger, incident.id)
         self.uncertain_found = self.ledger.mark_uncertain(incident.id)
         if not self.continue_incident:
             problem = continuity_problem(
@@ -395,61 +390,22 @@ class SendRun:
         if latest is not None and latest.source_path != here:
             self.ledger.move_source(latest.id, here)
 
-    def _hold_or_help(self, folder: Path, incident: Incident, document: YamlDocument) -> None:
-        """On a shared ledger: hold the incident, or help the live run on another host that
-        holds it when it sends this very version (see ``takeover.hold_or_help``)."""
-        assert self.ledger is not None
-        self.helping = hold_or_help(
-            self.ledger,
-            incident,
-            self.standby,
-            self.lock_timeout,
-            lambda: self._ask_to_take_over(folder, incident, document),
-            self._held_by,
-        )
-
-    def _held_by(self, host: str) -> None:
-        self.held_by = host
-
-    def _ask_to_take_over(self, folder: Path, incident: Incident, document: YamlDocument) -> None:
-        """Another run holds the lock: if this file is a newer version, ready to send, ask it
-        to give way (it stops handing out its version) instead of waiting for its end."""
+    def _ask_to_take_over(self, incident: Incident, document: YamlDocument) -> None:
+        """Another run holds the incident: if this file is a newer version, ready to send, ask
+        it to give way (it stops handing out its version) instead of waiting for its end."""
         if self.retry_transient:
             return  # a retry re-sends what was recorded; it has nothing newer to say
-        # Asking is a courtesy: a ledger still being created by the run holding the lock (both
-        # started at once) just means waiting for that run, as before.
-        with suppress(sqlite3.Error, LedgerFault):
-            ledger = self.ledger or Ledger(folder, environ=self.environ, address=self._address)
-            try:
-                asked = request_takeover(
-                    ledger,
-                    incident,
-                    document,
-                    self.incident_path,
-                    self.now,
-                    self.continue_incident,
-                    self.lock_timeout,
-                    lambda: self._prepare(self.now).ok,
-                )
-                if asked is not None:
-                    self._asked = asked
-            finally:
-                if ledger is not self.ledger:
-                    ledger.close()
-
-    def _withdraw(self, folder: Path, incident_id: str) -> None:
-        """The takeover this run asked for is answered (or given up): nobody else must yield."""
-        if self._asked is None:
-            return
-        if self.ledger is not None:
-            self.ledger.clear_takeover(incident_id, self._asked)
-        else:
-            ledger = Ledger(folder, environ=self.environ, address=self._address)
-            try:
-                ledger.clear_takeover(incident_id, self._asked)
-            finally:
-                ledger.close()
-        self._asked = None
+        assert self._hold is not None
+        self._hold.ask(
+            self.ledger,
+            incident,
+            document,
+            self.incident_path,
+            self.now,
+            self.continue_incident,
+            self.lock_timeout,
+            lambda: self._prepare(self.now).ok,
+        )
 
     def _register(
         self, incident_id: str, first_sent: datetime | None = None, took_over: bool = False
@@ -471,9 +427,8 @@ class SendRun:
         if self.ledger is not None:
             self.ledger.close()
             self.ledger = None
-        if self._lock is not None:
-            self._lock.__exit__(None, None, None)
-            self._lock = None
+        if self._hold is not None:
+            self._hold.release()
 
     def follow_up(self, incident_id: str, calls: bool = True) -> None:
         """Call outcomes, unanswered calls placed again, fallbacks: see delivery.fallback."""

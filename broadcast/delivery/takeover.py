@@ -10,14 +10,16 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from broadcast.delivery.continuity import continuity_problem
 from broadcast.delivery.decision import content_hash
-from broadcast.delivery.incident_lock import Busy
+from broadcast.delivery.incident_lock import Busy, incident_lock
 from broadcast.input.incident import Incident
 from broadcast.input.yamlfile import YamlDocument
 from broadcast.ledger.sqlite import UPDATE, Ledger, LedgerFault, ledger_errors
@@ -152,3 +154,84 @@ def request_takeover(
         return None  # a broken draft stops no one: its own run reports it
     ledger.request_takeover(incident.id, digest, lock_timeout)
     return digest
+
+
+@dataclass
+class IncidentHold:
+    """A run's hold on its incident on this machine (the lock file), and the takeover it asked
+    of the run holding it meanwhile: withdrawn once answered, so that nobody else yields."""
+
+    folder: Path
+    environ: Mapping[str, str]
+    # channels.yaml's ledger, if it names a database.
+    address: str | None
+    lock: Any = None
+    # The content hash this run asked to take over with.
+    asked: str | None = None
+
+    def lock_file(self, incident_id: str, timeout: float, ask: Callable[[], None]) -> None:
+        """Take the incident's lock, asking the run holding it (``ask``) once while waiting;
+        ``Busy`` after ``timeout``, with the takeover asked withdrawn."""
+        self.lock = incident_lock(self.folder, incident_id, timeout, ask)
+        try:
+            self.lock.__enter__()
+        except Busy:
+            self.lock = None
+            self.withdraw(None, incident_id)
+            raise
+
+    def ask(
+        self,
+        ledger: Ledger | None,
+        incident: Incident,
+        document: YamlDocument,
+        incident_path: Path,
+        now: datetime,
+        continue_incident: bool,
+        lock_timeout: float,
+        ready: Callable[[], bool],
+    ) -> None:
+        """Ask the run holding the incident to give way (``request_takeover``), through
+        ``ledger`` or, before this run has one, a ledger opened for the asking."""
+        # Asking is a courtesy: a ledger still being created by the run holding the lock (both
+        # started at once) just means waiting for that run, as before.
+        with suppress(sqlite3.Error, LedgerFault):
+            asking = ledger or self._open_ledger()
+            try:
+                asked = request_takeover(
+                    asking,
+                    incident,
+                    document,
+                    incident_path,
+                    now,
+                    continue_incident,
+                    lock_timeout,
+                    ready,
+                )
+                if asked is not None:
+                    self.asked = asked
+            finally:
+                if asking is not ledger:
+                    asking.close()
+
+    def withdraw(self, ledger: Ledger | None, incident_id: str) -> None:
+        """The takeover this run asked for is answered (or given up): nobody else must yield."""
+        if self.asked is None:
+            return
+        if ledger is not None:
+            ledger.clear_takeover(incident_id, self.asked)
+        else:
+            other = self._open_ledger()
+            try:
+                other.clear_takeover(incident_id, self.asked)
+            finally:
+                other.close()
+        self.asked = None
+
+    def release(self) -> None:
+        if self.lock is not None:
+            self.lock.__exit__(None, None, None)
+            self.lock = None
+
+    def _open_ledger(self) -> Ledger:
+        return Ledger(self.folder, environ=self.environ, address=self.address)
