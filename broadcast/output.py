@@ -36,7 +36,7 @@ if TYPE_CHECKING:
         Tick,
     )
     from broadcast.delivery.dispatch import Event
-    from broadcast.delivery.preflight import Plan
+    from broadcast.delivery.plan import Plan
     from broadcast.delivery.sending import SendRun
 
 

@@ -13,7 +13,7 @@ from broadcast.api.previews import previous_wording
 from broadcast.problems import InputError, Problem
 
 if TYPE_CHECKING:
-    from broadcast.delivery.preflight import Plan
+    from broadcast.delivery.plan import Plan
     from broadcast.delivery.sending import ToApprove
     from broadcast.ledger.sqlite import Approval
 

@@ -11,7 +11,7 @@ from broadcast.api import EXIT_BAD_INPUT, EXIT_OK, clock
 from broadcast.problems import InputError, Problem
 
 if TYPE_CHECKING:
-    from broadcast.delivery.preflight import Plan
+    from broadcast.delivery.plan import Plan
     from broadcast.delivery.sending import Decision
     from broadcast.input.config import Config
     from broadcast.input.incident import Incident
@@ -101,37 +101,24 @@ def dry_run(
     sender: str | None = None,
 ) -> DryRun:
     """Render and check everything a send would, and say what it would do; send nothing."""
-    from broadcast.delivery.preflight import prepare
-    from broadcast.delivery.sending import peek, peek_wording
+    from broadcast.delivery.dry_run import dry_run as check_send
     from broadcast.input.config import config_path
     from broadcast.ledger.sqlite import LedgerFault
 
-    now = clock()
     try:
-        decision = peek(
+        # One reading of the files for what the send would do and the plan it would send.
+        decision, plan = check_send(
             incident,
             config_path(config),
-            now,
+            clock(),
             channels,
             state,
             exercise=exercise,
             sender=sender,
+            strict=strict,
         )
     except LedgerFault as fault:
         raise InputError([Problem(str(fault))]) from fault
-    plan = prepare(
-        incident,
-        config_path(config),
-        now=decision.now if decision else now,
-        only=channels,
-        reminder=bool(decision and decision.reminder),
-        previous_update_at=decision.previous_update_at if decision else None,
-        occasions=decision.occasions if decision else None,
-        exercise=exercise,
-        strict=strict,
-        previous_wording=peek_wording(incident, config_path(config), state),
-        state_dir=state,
-    )
     return DryRun(plan, decision)
 
 
@@ -195,7 +182,10 @@ def _occasions(
     from broadcast.ledger.sqlite import LedgerFault
 
     try:
-        decision = peek(incident, config_path(config), clock(), exercise=exercise)
+        # The files as this preview read them; a drill's configuration here is the drill's, so
+        # peek reads channels.yaml as written then.
+        as_read = None if parsed.exercise else (loaded, parsed, None)
+        decision = peek(incident, config_path(config), clock(), exercise=exercise, loaded=as_read)
     except LedgerFault:
         return None
     return decision.occasions if decision is not None else None

@@ -18,7 +18,7 @@ from broadcast.problems import InputError, Problem
 if TYPE_CHECKING:
     from broadcast.delivery.dispatch import ChannelOutcome, Event
     from broadcast.delivery.eventlog import EventLog
-    from broadcast.delivery.preflight import Plan
+    from broadcast.delivery.plan import Plan
     from broadcast.delivery.sending import SendRun
 
 

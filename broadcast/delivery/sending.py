@@ -17,903 +17,83 @@ reopening an incident resolved more than a day ago, is refused unless ``continue
 A ledger that has no record of an incident which was sent before (the banner's history, the
 state folder's marker or lock say so) was lost or replaced: the run refuses rather than send
 everyone the same message again, unless told the ledger was lost (``ledger_lost``).
+
+``SendRun`` runs these steps; each lives where it is told: ``decision`` (what to say),
+``continuity`` (which file and ledger may say it), ``takeover`` and ``incident_lock`` (who
+holds the incident), ``approved_plan`` (the approved bytes), ``uncertain`` and
+``available`` (what this run can send), ``recorded`` (what the ledger keeps of a version),
+``dispatch`` (the sending itself).
 """
 
 from __future__ import annotations
 
-import errno
-import fcntl
-import hashlib
-import json
 import os
-import re
-import sqlite3
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from broadcast.channels import adapter_class, channel_model
-from broadcast.channels.banner_history import HISTORY, load_history
-from broadcast.content.wording.against_last_sent import wording_snapshot
-from broadcast.delivery.approval import (
-    MAX_REMINDERS,
-    REMINDER_HORIZON,
-    Manifest,
-    approval_needed,
-    build_manifest,
-    candidates,
-    changed_reason,
-    check_sender,
-    differences,
-    drop_unapproved_unseen,
-    held_reason,
-    mode_of,
-    passed_promises,
-    passed_reason,
-    person,
-    refusal,
-    reminder_chain,
-    reminder_moment,
+from broadcast.delivery.approved_plan import approved_plan, under_approval
+from broadcast.delivery.available import missing_variables, unavailable_channels, with_fallbacks
+from broadcast.delivery.continuity import (
+    LedgerLost,
+    check_ownership,
+    continuity_problem,
+    register_sender,
+    registry_fault,
+    write_marker,
 )
-from broadcast.delivery.kept_wording import (
-    WORDING_CHANNEL,
-    WORDING_PART,
-    corrected_wording,
-)
-from broadcast.delivery.plan import ChannelPlan, Plan
+from broadcast.delivery.decision import Decision, channels_left, content_hash, decide
+from broadcast.delivery.dry_run import peek
+from broadcast.delivery.incident_lock import Busy
+from broadcast.delivery.kept_wording import corrected_wording
+from broadcast.delivery.people import person
+from broadcast.delivery.plan import Plan
 from broadcast.delivery.preflight import prepare
 from broadcast.delivery.receipts import RUN_BUDGET_SECONDS, RUN_CAP, Reconciliation, reconcile
-from broadcast.input.config import (
-    _ENV_REF,
-    Config,
-    load_config,
-    occasions_of,
-    resolve_credentials,
+from broadcast.delivery.recorded import (
+    last_wording,
+    peek_wording,
+    record_version,
+    recorded_plan,
+    wording_in_ledger,
 )
-from broadcast.input.incident import CLOSED, Incident, load_incident
+from broadcast.delivery.takeover import IncidentHold, hold_or_help, watching_for_takeover
+from broadcast.delivery.tick_folder import incident_files, shared_ids
+from broadcast.delivery.to_approve import ToApprove, plans_to_approve
+from broadcast.delivery.uncertain import reopen, uncertain_ahead
+from broadcast.input.config import Config, load_config
+from broadcast.input.incident import Incident, load_incident
 from broadcast.input.yamlfile import YamlDocument
-from broadcast.ledger.location import LEDGER_FILE, private_folder, state_folder
+from broadcast.ledger.location import LEDGER_FILE, state_folder
 from broadcast.ledger.postgres import URL_ENV as LEDGER_ENV
-from broadcast.ledger.registry import Sender, owner, record_sender, registry_folder, senders
 from broadcast.ledger.sqlite import (
-    FAILED_TRANSIENT,
-    REMINDER,
-    UNCERTAIN,
-    UPDATE,
     Ledger,
-    LedgerFault,
     Version,
     ledger_errors,
-    ledger_fault,
-    now_text,
 )
 from broadcast.problems import InputError, Problem
 
-# An incident resolved longer ago than this is closed: a file reopening it is refused (a new
-# incident needs a new id) unless the run says it continues that incident.
-REOPEN_WITHIN = timedelta(hours=24)
-# The recorded facts of a version (the web banner's JSON and feed), beside its texts.
-FACTS_PART = "_facts"
-THREAD_PART = re.compile(r"post\d+")
-# How often a sending run checks whether a newer version asked it to give way.
-TAKEOVER_POLL = 0.2
-# Beside the ledger, one file per incident ever recorded: a trace that outlives a lost ledger.
-SENT_MARKERS = "sent"
-# The errors of a state folder that are the machine's (full, read-only, not ours to write).
-STATE_FOLDER_FAULTS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
-
-Action = Literal["new", "continue", "reminder", "nothing"]
-# Incident fields added after ledgers existed, and their defaults: CAP's area and overrides,
-# the correction and the exercise flag.
-LATER_FIELDS: dict[str, Any] = {"area": None, "cap": None, "correction": None, "exercise": False}
-
-
-class Busy(Exception):
-    """Another run holds this incident's lock."""
-
-
-class LedgerLost(LedgerFault):
-    """The ledger knows nothing of an incident that traces show was sent before."""
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What this run has to say, and the moment its texts are rendered for."""
-
-    action: Action
-    now: datetime
-    reason: str
-    version: Version | None = None  # the version to continue
-    previous_update_at: datetime | None = None
-    note: str = ""  # something the person running it must know (the file changed since...)
-    # What the version said is, for the channels' send_on: new, update, reminder, resolved...
-    occasions: frozenset[str] = frozenset()
-
-    @property
-    def reminder(self) -> bool:
-        return self.action == "reminder" or (
-            self.action == "continue" and self.version is not None and self.version.kind == REMINDER
-        )
-
-
-def content_hash(incident: Incident) -> str:
-    """Same file content, same hash: how a re-run knows it has nothing new to say."""
-    data = incident.model_dump(mode="json")
-    # Fields added since ledgers were first written count only when given: an unchanged file
-    # keeps its hash across an upgrade, so it is not sent again as a new version.
-    for later, default in LATER_FIELDS.items():
-        if data.get(later, default) == default:
-            data.pop(later, None)
-    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
-
-
-def decide(
-    ledger: Ledger,
-    incident: Incident,
-    channels: Sequence[str],
-    now: datetime,
-    retrying: bool = False,
-    config: Config | None = None,
-) -> Decision:
-    """What this run has to say. With ``config``, a channel whose ``send_on`` or
-    ``min_severity`` leaves the latest version out is not missing from it."""
-    digest = content_hash(incident)
-    latest = ledger.latest_version(incident.id)
-    latest_update = ledger.latest_version(incident.id, UPDATE)
-    if retrying:
-        decision = _retry_decision(
-            latest, latest_update, digest, now, incident, len(ledger.versions(incident.id))
-        )
-        return replace(decision, occasions=version_occasions(ledger, decision.version))
-    if latest is None or latest_update is None:
-        return Decision(
-            "new",
-            now,
-            "first message about this incident",
-            occasions=occasions_of(UPDATE, True, incident.status),
-        )
-    if latest_update.content_hash != digest:
-        return Decision(
-            "new",
-            now,
-            "the incident file changed since the last update",
-            occasions=occasions_of(UPDATE, False, incident.status),
-        )
-    latest_occasions = version_occasions(ledger, latest)
-    if latest.completed_at is None:
-        return Decision(
-            "continue",
-            latest.created_at,
-            f"the {latest.kind} of {incident.local_time(latest.created_at)} did not finish; "
-            "continuing it",
-            latest,
-            latest_update.created_at,
-            occasions=latest_occasions,
-        )
-    missing = _missing(latest, latest_occasions, channels, incident, config)
-    if missing:
-        return Decision(
-            "continue",
-            latest.created_at,
-            f"the same {latest.kind} goes to {', '.join(missing)} too",
-            latest,
-            latest_update.created_at,
-            occasions=latest_occasions,
-        )
-    due = latest.next_update_at
-    if incident.status not in CLOSED and due is not None and now >= due:
-        return Decision(
-            "reminder",
-            now,
-            f"nothing new, and the next update was promised for {incident.local_time(due)}",
-            previous_update_at=latest_update.created_at,
-            occasions=occasions_of(REMINDER, False, incident.status),
-        )
-    when = f"; the next update is due at {incident.local_time(due)}" if due else ""
-    return Decision(
-        "nothing",
-        now,
-        f"nothing new since the {latest.kind} of {incident.local_time(latest.created_at)}{when}",
-        latest,
-        occasions=latest_occasions,
-    )
-
-
-def _missing(
-    latest: Version,
-    occasions: frozenset[str],
-    channels: Sequence[str],
-    incident: Incident,
-    config: Config | None,
-) -> list[str]:
-    """Of ``channels``, those ``latest`` has not gone to and whose send_on takes it."""
-    return [
-        c
-        for c in channels
-        if c not in latest.channels
-        and not (
-            config is not None
-            and c in config.channels
-            and config.channels[c].skip_reason(occasions, incident.severity)
-        )
-    ]
-
-
-def channels_left(ledger: Ledger, incident: Incident, config: Config) -> list[str]:
-    """The channels the incident's latest version has not gone to, and that the next run
-    without ``--channel`` (a cron ``tick``) sends it to: after ``send --channel sms``, every
-    other channel. A fallback-only channel (it reaches nobody by itself) is not one."""
-    latest = ledger.latest_version(incident.id)
-    if latest is None:
-        return []
-    channels = [c for c in config.channels if not config.fallback_only(c)]
-    return _missing(latest, version_occasions(ledger, latest), channels, incident, config)
-
-
-def version_occasions(ledger: Ledger, version: Version | None) -> frozenset[str]:
-    """What a recorded version was (new, update, reminder, resolved...), for ``send_on``."""
-    if version is None:
-        return frozenset()
-    first = next((v for v in ledger.versions(version.incident_id) if v.kind == UPDATE), None)
-    return occasions_of(version.kind, first is not None and first.id == version.id, version.status)
-
-
-def _retry_decision(
-    latest: Version | None,
-    latest_update: Version | None,
-    digest: str,
-    now: datetime,
-    incident: Incident,
-    number: int,
-) -> Decision:
-    """``retry`` finishes the latest version as recorded, whatever the file says now.
-
-    The version is named by its ``number`` within the incident (as ``status`` and ``report``
-    number them), its time in the incident's zone."""
-    if latest is None or latest_update is None:
-        return Decision(
-            "nothing", now, "nothing was sent about this incident yet: nothing to retry"
-        )
-    note = (
-        f"the file has changed since version {number}; retry re-sends version {number} "
-        "as recorded; run send to publish the change"
-        if latest.content_hash != digest
-        else ""
-    )
-    if latest.completed_at is None:
-        return Decision(
-            "continue",
-            latest.created_at,
-            f"retrying the {latest.kind} of {incident.local_time(latest.created_at)} "
-            f"(version {number})",
-            latest,
-            latest_update.created_at,
-            note,
-        )
-    return Decision(
-        "nothing",
-        now,
-        f"nothing to retry in the {latest.kind} of {incident.local_time(latest.created_at)}",
-        latest,
-        note=note,
-    )
-
-
-def continuity_problem(
-    ledger: Ledger, incident: Incident, path: Path, document: YamlDocument, now: datetime
-) -> Problem | None:
-    """Why this file may not speak for the incident its id names in the ledger, if it may not.
-
-    An incident is its id and its content, not the path of its file: a file that says what
-    the incident's latest update said is that incident wherever it lies (another host's copy
-    on a shared ledger, a file moved into the tick folder). Three rules refuse: the file says
-    something else and lies elsewhere than the incident's last file (a copy that kept the id);
-    it says what an older update said while the incident has moved on (an old copy: sending
-    it would publish old news as new); or the incident was resolved more than
-    ``REOPEN_WITHIN`` ago and this file is not resolved (a new incident reusing an old id). A
-    resolved file is a correction: allowed.
-    """
-    versions = ledger.versions(incident.id)
-    if not versions:
-        return None
-    first, latest = versions[0], versions[-1]
-    since = f"first sent at {incident.local_time(first.went_out_at)}" + (
-        f" from {first.source_path}" if first.source_path else ""
-    )
-    way_out = "if this file really continues that incident, run again with --continue-incident"
-    here = str(path.resolve())
-    updates = [v for v in versions if v.kind == UPDATE]
-    update = updates[-1] if updates else None
-    digest = content_hash(incident)
-    if (
-        latest.source_path
-        and latest.source_path != here
-        and (update is None or update.content_hash != digest)
-    ):
-        older = next((v for v in reversed(updates) if v.content_hash == digest), None)
-        if older is not None:
-            return Problem(
-                f"this file says what the update of {older.created_at:%Y-%m-%d %H:%M} UTC "
-                f"(version {older.id}) of {incident.id} said, but the incident has moved on "
-                f"since: its latest update was sent at {update.created_at:%Y-%m-%d %H:%M} UTC "
-                f"from {latest.source_path}; nothing was sent, as this old copy would publish "
-                f"old news as new. Edit that file instead; {way_out}",
-                path,
-                document.line_of(("id",)),
-                "id",
-            )
-        return Problem(
-            f"the id {incident.id} is already the incident {since} (last from "
-            f"{latest.source_path}), and this file says something else; nothing was sent. A "
-            f"new incident needs a new id; {way_out}",
-            path,
-            document.line_of(("id",)),
-            "id",
-        )
-    if (
-        update is not None
-        and update.status in CLOSED
-        and not incident.ended
-        and now - update.created_at > REOPEN_WITHIN
-    ):
-        return Problem(
-            f"the incident {incident.id} ({since}) was resolved on "
-            f"{incident.local_time(update.created_at)}, more than {REOPEN_WITHIN.days * 24} h "
-            f"ago, and this file reopens it as {incident.status}; nothing was sent. A new "
-            f"incident needs a new id; {way_out}",
-            path,
-            document.line_of(("status",)),
-            "status",
-        )
-    return None
-
-
-# The fields only an incident has: a YAML file in a tick folder with none of them at its top
-# level is something else (channels.yaml, a compose file...), left out rather than reported.
-INCIDENT_FIELDS = frozenset(
-    {"id", "status", "severity", "title", "headline", "summary", "affected", "started_at"}
-)
-
-
-def incident_files(folder: Path, config_path: Path) -> tuple[list[Path], dict[Path, str]]:
-    """The incident files of a tick folder, and the other YAML files there with why each is
-    left out: the configuration this run reads, or a file with none of ``INCIDENT_FIELDS``.
-
-    A file that does not parse, or has any incident field, is taken: a broken incident must
-    be reported, never silently skipped. Only visible files are incidents: a name starting
-    with ``.`` or ending with ``~`` (an editor's lock, swap or backup) is left out, and said.
-    """
-    from broadcast.input.yamlfile import load_yaml
-
-    taken: list[Path] = []
-    left_out: dict[Path, str] = {}
-    config = config_path.resolve()
-    candidates = []
-    for path in sorted(folder.iterdir()):
-        if _editor_copy(path.name):
-            # An editor's lock or backup (.#incident.yaml, incident.yaml~) holds the same id
-            # as the incident it copies: taken, it would block the real one.
-            if ".yaml" in path.name or ".yml" in path.name:
-                left_out[path] = "hidden or an editor's copy"
-        elif path.suffix in (".yaml", ".yml") and path.is_file():
-            candidates.append(path)
-    for path in candidates:
-        if path.resolve() == config:
-            left_out[path] = "the configuration"
-            continue
-        try:
-            data = load_yaml(path, what="incident file").data
-        except InputError:
-            taken.append(path)
-            continue
-        if isinstance(data, dict) and not INCIDENT_FIELDS & set(data):
-            left_out[path] = (
-                "a channels.yaml" if "channels" in data else "no id, headline or status"
-            )
-        elif not isinstance(data, dict):
-            left_out[path] = "not a set of 'field: value' lines"
-        else:
-            taken.append(path)
-    return taken, left_out
-
-
-def _editor_copy(name: str) -> bool:
-    """A hidden file or an editor's backup: never an incident a person means to send."""
-    return name.startswith(".") or name.endswith("~")
-
-
-def shared_ids(
-    paths: Sequence[Path], config_path: Path, environ: Mapping[str, str] | None = None
-) -> dict[Path, Problem]:
-    """Files among ``paths`` that share an incident id, each with a problem naming the others.
-
-    Files that do not load are left out: their own send reports why.
-    """
-    environ = dict(os.environ) if environ is None else environ
-    try:
-        defaults = load_config(config_path, environ).defaults.model_dump()
-    except InputError:
-        return {}
-    by_id: dict[str, list[tuple[Path, YamlDocument]]] = {}
-    for path in paths:
-        try:
-            incident, document = load_incident(path, defaults)
-        except InputError:
-            continue
-        by_id.setdefault(incident.id, []).append((path, document))
-    clashes: dict[Path, Problem] = {}
-    for incident_id, files in by_id.items():
-        if len(files) < 2:
-            continue
-        for path, document in files:
-            others = ", ".join(str(other) for other, _ in files if other != path)
-            clashes[path] = Problem(
-                f"{others} has the same id {incident_id}: two files cannot speak for one "
-                "incident, so neither was sent; give the new incident a new id (or remove the "
-                "old file)",
-                path,
-                document.line_of(("id",)),
-                "id",
-            )
-    return clashes
-
-
-@contextmanager
-def incident_lock(
-    folder: Path, incident_id: str, timeout: float, on_busy: Callable[[], None] = lambda: None
-) -> Iterator[None]:
-    """One run per incident at a time. The OS releases the lock if the process dies.
-
-    ``on_busy`` is called once, when another run holds the lock, before waiting for it.
-    """
-    locks = folder / "locks"
-    path = locks / f"{incident_id}.lock"
-    try:
-        private_folder(folder)
-        if locks.is_symlink():
-            raise _planted(locks)
-        private_folder(locks)
-        # Never through a planted link: opening it would create or lock a file elsewhere (and
-        # a link to a file another run does not lock would let two runs send at once).
-        flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
-        handle = os.fdopen(os.open(path, flags, 0o600), "a+")
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise _planted(path) from None
-        if exc.errno not in STATE_FOLDER_FAULTS:
-            raise  # not the machine's state: tick reports it as a crash, by name
-        raise ledger_fault(exc, folder / LEDGER_FILE) from exc
-    deadline = time.monotonic() + timeout
-    waited = False
-    try:
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if not waited:
-                    waited = True
-                    on_busy()
-                if time.monotonic() >= deadline:
-                    raise Busy(
-                        f"another broadcast is sending {incident_id} (waited {timeout:g} s); "
-                        "nothing was sent by this run"
-                    ) from None
-                time.sleep(0.1)
-        yield
-    finally:
-        handle.close()
-
-
-def _planted(path: Path) -> LedgerFault:
-    """A symbolic link where the state folder keeps its own files: refused, never followed."""
-    return LedgerFault(
-        f"{path} is a symbolic link (to {os.readlink(path)}), where broadcast keeps a file of "
-        "its own: it was not followed and nothing was sent. Remove the link (and check who "
-        "planted it), then run the same command again."
-    )
-
-
-def peek(
-    incident_path: Path,
-    config_path: Path,
-    now: datetime,
-    only: Sequence[str] = (),
-    state_dir: Path | None = None,
-    environ: Mapping[str, str] | None = None,
-    exercise: bool = False,
-    sender: str | None = None,
-) -> Decision | None:
-    """What a real send would do now, for a dry run: no lock, nothing written.
-
-    None when the inputs do not load (the dry run reports why) or no ledger exists yet. A new
-    version that would wait for approval says so in its ``note``.
-    """
-    environ = dict(os.environ) if environ is None else environ
-    try:
-        config = load_config(config_path, environ)
-        incident, _ = load_incident(incident_path, config.defaults.model_dump(), exercise)
-    except InputError:
-        return None
-    folder = state_folder(state_dir, config.folder, dict(environ))
-    address = config.ledger or environ.get(LEDGER_ENV)
-    waiting = "waiting for approval by a second person: nobody has approved its texts yet"
-    if not address and not (folder / LEDGER_FILE).is_file():
-        elsewhere = _sent_by_another_ledger(
-            incident.id, str((folder / LEDGER_FILE).resolve()), environ
-        )
-        return Decision(
-            "new",
-            now,
-            "first message about this incident",
-            occasions=occasions_of(UPDATE, True, incident.status),
-            note=elsewhere or (waiting if approval_needed(config, incident) else ""),
-        )
-    ledger = Ledger(folder, environ=environ, address=address)
-    try:
-        with ledger_errors(ledger.path):
-            decision = decide(
-                ledger, incident, list(only) or list(config.channels), now, config=config
-            )
-            latest_update = ledger.latest_version(incident.id, UPDATE)
-            needed = approval_needed(config, incident, ledger)
-            if decision.action == "reminder" and latest_update is not None and needed:
-                # A reminder under approval speaks for its due moment (see SendRun).
-                due = reminder_moment(incident, latest_update.created_at, now)
-                decision = replace(decision, now=due or decision.now)
-            if decision.action == "new" and ledger.latest_version(incident.id) is None:
-                elsewhere = _sent_by_another_ledger(incident.id, ledger_identity(ledger), environ)
-                if elsewhere:
-                    return replace(decision, note=elsewhere)
-            if decision.action == "new" and needed:
-                decision = _peek_approval(
-                    ledger,
-                    config,
-                    incident,
-                    incident_path,
-                    config_path,
-                    environ,
-                    exercise,
-                    sender,
-                    decision,
-                )
-            return decision
-    finally:
-        ledger.close()
-
-
-def _sent_by_another_ledger(incident_id: str, mine: str, environ: Mapping[str, str]) -> str:
-    """For a dry run: why a real send would be refused, when another ledger of this machine
-    sent the incident first and this one never did ("" when it would not)."""
-    known = senders(incident_id, environ)
-    if not known or any(s.ledger == mine for s in known):
-        return ""
-    first = known[0]
-    return (
-        f"a real send would be refused: {incident_id} was first sent from this machine by "
-        f"another ledger, {first.ledger}, from the folder {first.folder}; run it from there, "
-        "or send with --other-ledger if this ledger takes it over"
-    )
-
-
-def _peek_approval(
-    ledger: Ledger,
-    config: Config,
-    incident: Incident,
-    incident_path: Path,
-    config_path: Path,
-    environ: Mapping[str, str],
-    exercise: bool,
-    sender: str | None,
-    decision: Decision,
-) -> Decision:
-    """A dry run of a new version that needs approval: the moment its approved texts speak
-    for, or a note saying what a real send would wait for (no signature is made)."""
-    who = person(sender, environ)
-    try:
-        found, reasons = candidates(
-            ledger,
-            incident.id,
-            config,
-            who,
-            mode_of(incident),
-            incident_path,
-            now=decision.now,
-            zone=incident.zone,
-        )
-    except InputError as bad_name:
-        return replace(decision, note=bad_name.problems[0].message)
-    for candidate in found:
-        moment = candidate.manifest.anchor
-        passed = passed_promises(incident, moment, decision.now)
-        if passed:
-            reasons.append(passed_reason(candidate, moment, passed, incident))
-            continue
-        plan = prepare(
-            incident_path,
-            config_path,
-            now=moment,
-            environ=environ,
-            exercise=exercise,
-            corrected=lambda _config, _incident: corrected_wording(ledger, incident.id),
-        )
-        if not plan.ok:
-            return replace(decision, now=moment)  # the dry run shows what is wrong
-        changed = differences(plan, candidate.manifest.update or {})
-        if not changed:
-            return replace(decision, now=moment)
-        reasons.append(changed_reason(candidate, changed, incident.zone))
-    held = held_reason(config, incident, ledger)
-    if held is not None:
-        reasons.insert(0, held)
-    return replace(
-        decision, note=refusal(reasons, who, incident_path, mode_of(incident)).problems[0].message
-    )
-
-
-@dataclass
-class ToApprove:
-    """What ``broadcast approve`` shows and records: the version's texts at ``anchor`` (none
-    when the file is the version already sent: then its coming reminders only), and the
-    reminders that keep its promise over ``REMINDER_HORIZON``."""
-
-    incident: Incident
-    anchor: datetime
-    update: Plan | None
-    reminders: list[Plan]
-    manifest: Manifest
-
-    @property
-    def shown(self) -> Plan:
-        return self.update or self.reminders[0]
-
-
-def plans_to_approve(
-    incident_path: Path,
-    config_path: Path,
-    now: datetime,
-    environ: Mapping[str, str] | None = None,
-    state_dir: Path | None = None,
-    exercise: bool = False,
-    previous_wording: Any = None,
-) -> ToApprove | Plan:
-    """Everything an approval covers, rendered as it will be sent; or the plan whose problems
-    stop it (shown as a preview, exit 2)."""
-    environ = dict(os.environ) if environ is None else environ
-    render = partial(
-        prepare,
-        incident_path,
-        config_path,
-        environ=environ,
-        exercise=exercise,
-        state_dir=state_dir,  # a correction quotes what the ledger says it corrects
-    )
-    try:
-        config = load_config(config_path, environ)
-        incident, _ = load_incident(incident_path, config.defaults.model_dump(), exercise)
-    except InputError:
-        return render(now=now)
-    latest = _latest_update_sent(config, incident, state_dir, environ)
-    update: Plan | None = None
-    if latest is not None and latest.content_hash == content_hash(incident):
-        # The version already went out: approve the reminders still to come.
-        anchor = latest.created_at
-        chain = reminder_chain(incident, anchor, now + REMINDER_HORIZON)
-        last_due = reminder_moment(incident, anchor, now)
-        moments = [m for m in chain if last_due is None or m >= last_due][:MAX_REMINDERS]
-        if not moments:
-            raise InputError(
-                [
-                    Problem(
-                        f"nothing to approve: this file is the version already sent at "
-                        f"{incident.local_time(anchor)}, and it promises no update still to "
-                        "come. Edit it to say something new, then approve that",
-                        incident_path,
-                        field="approval",
-                    )
-                ]
-            )
-    else:
-        # Whole seconds: the manifest names the moments to the second (the texts say minutes).
-        anchor = now.replace(microsecond=0)
-        update = render(now=anchor, previous_wording=previous_wording)
-        if not update.ok:
-            return update
-        moments = reminder_chain(incident, anchor, anchor + REMINDER_HORIZON)[:MAX_REMINDERS]
-    published: dict[str, list[dict[str, Any]]] = {}
-    if update is not None:
-        _add_published(published, update)
-    reminders: list[Plan] = []
-    for moment in moments:
-        reminder = render(
-            now=moment,
-            reminder=True,
-            previous_update_at=anchor,
-            occasions=occasions_of(REMINDER, False, incident.status),
-            published=published,
-        )
-        if not reminder.ok:
-            return reminder
-        _add_published(published, reminder)
-        reminders.append(reminder)
-    shown_incident = (update or reminders[0]).incident
-    assert shown_incident is not None
-    manifest = build_manifest(shown_incident.id, mode_of(shown_incident), anchor, update, reminders)
-    return ToApprove(shown_incident, anchor, update, reminders, manifest)
-
-
-def _latest_update_sent(
-    config: Config, incident: Incident, state_dir: Path | None, environ: Mapping[str, str]
-) -> Version | None:
-    """The incident's last update in the ledger (its drill's, for a drill); None without one."""
-    if incident.exercise:
-        from broadcast.delivery.exercise import exercise_config
-
-        config = exercise_config(config, environ)[0]
-    folder = state_folder(state_dir, config.folder, dict(environ))
-    address = config.ledger or environ.get(LEDGER_ENV)
-    if not address and not (folder / LEDGER_FILE).is_file():
-        return None
-    ledger = Ledger(folder, environ=environ, address=address)
-    try:
-        with ledger_errors(ledger.path):
-            return ledger.latest_version(incident.id, UPDATE)
-    finally:
-        ledger.close()
-
-
-def _add_published(published: dict[str, list[dict[str, Any]]], plan: Plan) -> None:
-    """The entry each web banner of ``plan`` will add to its history, as read back."""
-    from broadcast.channels.web_banner import history_entry
-    from broadcast.delivery.dispatch import outgoing_for
-
-    for channel in plan.channels:
-        if channel_model(channel.type).KEEPS_HISTORY and "text" in channel.parts:
-            facts = outgoing_for(plan, channel).facts
-            entry = history_entry(facts, channel.parts["text"])
-            published.setdefault(channel.name, []).append(
-                {
-                    "reminder": False,
-                    "language": None,
-                    **entry,
-                    "updated_at": datetime.fromisoformat(entry["updated_at"]),
-                }
-            )
-
-
-def last_wording(ledger: Ledger, incident_id: str) -> dict[str, Any] | None:
-    """The wording snapshot kept with the incident's last update (None before any, or for a
-    version recorded before snapshots were kept)."""
-    version = ledger.latest_version(incident_id, UPDATE)
-    if version is None:
-        return None
-    recorded = ledger.recorded_texts(version.id).get(WORDING_CHANNEL, {})
-    snapshot = recorded.get("", {}).get(WORDING_PART)
-    return json.loads(snapshot) if snapshot else None
-
-
-def peek_wording(
-    incident_path: Path,
-    config_path: Path,
-    state_dir: Path | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> dict[str, Any] | None:
-    """``last_wording`` for validate, preview and a dry run: no lock, nothing written, and
-    nothing at all when there is no ledger yet or it cannot be read (the send says why)."""
-    environ = dict(os.environ) if environ is None else environ
-    try:
-        config = load_config(config_path, environ)
-        incident, _ = load_incident(incident_path, config.defaults.model_dump())
-    except InputError:
-        return None
-    return wording_in_ledger(config, incident.id, state_dir, environ)
-
-
-def wording_in_ledger(
-    config: Config,
-    incident_id: str,
-    state_dir: Path | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> dict[str, Any] | None:
-    """``peek_wording`` for a configuration and an incident already loaded."""
-    environ = dict(os.environ) if environ is None else environ
-    folder = state_folder(state_dir, config.folder, dict(environ))
-    if not (folder / LEDGER_FILE).is_file():
-        return None
-    try:
-        ledger = Ledger(folder, environ=environ)
-    except (LedgerFault, sqlite3.Error, OSError):
-        return None
-    try:
-        with ledger_errors(ledger.path):
-            return last_wording(ledger, incident_id)
-    except (LedgerFault, sqlite3.Error, OSError, ValueError):
-        return None
-    finally:
-        ledger.close()
-
-
-def ledger_identity(ledger: Ledger) -> str:
-    """How the machine's registry names a ledger: its file, or its database (no password)."""
-    return ledger.where if ledger.shared else str(ledger.path.resolve())
-
-
-def traces_of_sending(
-    folder: Path,
-    config: Config,
-    incident_id: str,
-    earlier_lock: bool,
-    ledger: str | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> list[str]:
-    """What says, outside the ledger, that ``incident_id`` was sent before.
-
-    ``earlier_lock``: the incident's lock file was there before this run while the ledger was
-    not (every run that takes the lock opens the ledger, so a ledger existed then).
-    ``ledger`` (its ``ledger_identity``): the machine's registry listing this very ledger
-    among the incident's senders is a trace too.
-    """
-    found = []
-    if ledger is not None and environ is not None:
-        for sender in senders(incident_id, environ):
-            if sender.ledger == ledger:
-                found.append(
-                    f"{registry_folder(environ) / incident_id}.json, this machine's record of "
-                    f"incidents, says this ledger sent it first at {sender.first_sent_at}"
-                )
-    marker = folder / SENT_MARKERS / incident_id
-    if marker.is_file():
-        found.append(f"{marker} was written when it was first recorded")
-    if earlier_lock:
-        found.append(f"{folder / 'locks' / incident_id}.lock was left by an earlier run")
-    for channel in config.channels.values():
-        if not channel.KEEPS_HISTORY:
-            continue
-        output = config.resolve_path(channel.output_dir)  # type: ignore[union-attr]
-        updates = load_history(output, incident_id)
-        if updates:
-            found.append(
-                f"{output / HISTORY} lists {len(updates)} update{'s' * (len(updates) != 1)} of "
-                f"it, the last at {updates[0]['updated_at']:%Y-%m-%d %H:%M %z}"
-            )
-    return found
-
-
-def _registry_fault(exc: OSError, environ: Mapping[str, str]) -> LedgerFault:
-    try:
-        where = str(registry_folder(environ))
-    except OSError:
-        where = "$XDG_STATE_HOME/broadcast/incidents"
-    return LedgerFault(
-        f"cannot write this machine's record of which ledger sent which incident, in "
-        f"{where} ({exc.strerror or exc}); it keeps another folder's "
-        "ledger from sending the incident to everyone again. Make that folder writable, or set "
-        "XDG_STATE_HOME to a writable folder."
-    )
-
-
-def _write_marker(folder: Path, incident_id: str, now: datetime) -> None:
-    marker = folder / SENT_MARKERS / incident_id
-    if marker.is_file():
-        return
-    try:
-        private_folder(marker.parent)
-        marker.write_text(
-            json.dumps({"incident": incident_id, "first_recorded_at": now_text(now)}) + "\n",
-            encoding="utf-8",
-        )
-    except OSError as exc:
-        raise ledger_fault(exc, folder / LEDGER_FILE) from exc
+# What callers know this module by: the run, and the look-ups a command makes around it.
+__all__ = [
+    "Busy",
+    "Decision",
+    "LedgerLost",
+    "SendRun",
+    "ToApprove",
+    "channels_left",
+    "content_hash",
+    "incident_files",
+    "peek",
+    "peek_wording",
+    "plans_to_approve",
+    "shared_ids",
+    "wording_in_ledger",
+]
 
 
 @dataclass
@@ -970,10 +150,9 @@ class SendRun:
     followed: Any = None
     # True once deliveries began: a fault after that may have left some messages sent.
     dispatched: bool = False
-    _lock: Any = None
+    # The lock file or the lease this run holds the incident by, and the takeover it asked.
+    _hold: IncidentHold | None = None
     _config: Any = None
-    _asked: str | None = None  # the content hash this run asked to take over with
-    _address: str | None = None  # channels.yaml's ledger, if it names a database
     # On a shared ledger: a cron run (tick) waits while another host holds the incident
     # instead of helping it; a send helps.
     standby: bool = False
@@ -1008,111 +187,22 @@ class SendRun:
 
             config = exercise_config(config, self.environ)[0]
         folder = state_folder(self.state_dir, config.folder, dict(self.environ))
-        self._address = config.ledger
+        self._hold = IncidentHold(folder, self.environ, config.ledger)
         shared = bool(config.ledger or self.environ.get(LEDGER_ENV))
         lock_was_there = (folder / "locks" / f"{incident.id}.lock").is_file()
-        if shared:
-            # Hosts share the ledger: the incident's lease there stands for the lock file.
-            self.ledger = Ledger(
-                folder, clock=_moving_clock(self.now), environ=self.environ, address=config.ledger
-            )
-            try:
-                self._hold_or_help(folder, incident, document)
-            except BaseException:
-                self.__exit__(None, None, None)
-                raise
-        else:
-            self._lock = incident_lock(
-                folder,
-                incident.id,
-                self.lock_timeout,
-                lambda: self._ask_to_take_over(folder, incident, document),
-            )
-            try:
-                self._lock.__enter__()
-            except Busy:
-                self._lock = None
-                self._withdraw(folder, incident.id)
-                raise
+        self._take_incident(folder, incident, document, shared)
         try:
             ledger_path = folder / LEDGER_FILE
             ledger_was_there = shared or (ledger_path.is_file() and ledger_path.stat().st_size > 0)
             if self.ledger is None:
                 self.ledger = Ledger(folder, clock=_moving_clock(self.now), environ=self.environ)
             with ledger_errors(self.ledger.path):
-                self._withdraw(folder, incident.id)
-                self.uncertain_found = self.ledger.mark_uncertain(incident.id)
-                if not self.continue_incident:
-                    problem = continuity_problem(
-                        self.ledger, incident, self.incident_path, document, self.now
-                    )
-                    if problem is not None:
-                        raise InputError([problem])
-                else:
-                    self._adopt_file(incident)
-                # A helper leaves receipts, retries and fallbacks to the run holding the
-                # incident: it only sends the version's deliveries with it.
-                self.receipts = (
-                    None
-                    if self.helping
-                    else reconcile(
-                        self.ledger,
-                        config,
-                        incident.id,
-                        self.environ,
-                        limit=RUN_CAP,
-                        budget=RUN_BUDGET_SECONDS,
-                    )
+                approved = self._decide(
+                    folder, config, incident, document, lock_was_there and not ledger_was_there
                 )
-                channels = (
-                    [c for c in self.only if c in config.channels]
-                    if self.only
-                    else list(config.channels)
-                )
-                self._config = config
-                # A channel whose secrets this host lacks does not hold back the others: it is
-                # left out of this run (and of what it counts as missing from the version),
-                # named first, and the run exits 1; a later run with them set sends it there.
-                self.unavailable = self._unavailable(config)
-                channels = [c for c in channels if c not in self.unavailable]
-                self._previous_wording = last_wording(self.ledger, incident.id)
-                self._corrected = corrected_wording(self.ledger, incident.id)
-                if not self.helping:
-                    self._reopen(incident, channels, config)
-                self.decision = decide(
-                    self.ledger,
-                    incident,
-                    channels,
-                    self.now,
-                    retrying=self.retry_transient,
-                    config=config,
-                )
-                if self.helping and self.decision.action in ("new", "reminder"):
-                    # Only the run holding the incident records a version: two hosts would
-                    # otherwise both send the same reminder.
-                    raise Busy(
-                        f"{self.held_by} holds {incident.id} and decides what is said next "
-                        f"({self.decision.reason}); nothing was sent by this run"
-                    )
-                if self.ledger.latest_version(incident.id) is None:
-                    if self.decision.action == "new":
-                        self._check_other_ledger(incident, document)
-                    self._check_not_lost(
-                        folder, config, incident, lock_was_there and not ledger_was_there
-                    )
-                else:
-                    self._check_still_ours(incident, document)
-                approved_plan = None
-                if self._under_approval(config, incident):
-                    # Before anything is handed out (follow-ups included): the texts this run
-                    # would send are the approved bytes, and the sender is not the approver.
-                    approved_plan = self._approved_plan(config, incident, document)
-                if self.decision.action in ("continue", "nothing") and not self.helping:
-                    # The latest version stays the one handed out: follow it through. (A newer
-                    # version or a reminder makes it old: nobody is called with old words.)
-                    self.follow_up(incident.id)
-            if approved_plan is not None:
-                self.plan = approved_plan
+            assert self.decision is not None
+            if approved is not None:
+                self.plan = approved
             elif self.decision.action != "nothing":
                 plan = self._prepare(
                     self.decision.now,
@@ -1124,11 +214,143 @@ class SendRun:
                     plan = recorded_plan(plan, self.ledger.recorded_texts(self.decision.version.id))
                 self.plan = plan
             with ledger_errors(self.ledger.path):
-                self.uncertain_ahead = self._uncertain_ahead(incident.id, config)
+                self.uncertain_ahead = uncertain_ahead(
+                    self.ledger, incident.id, config, self.decision, self.plan
+                )
         except BaseException:
             self.__exit__(None, None, None)
             raise
         return self
+
+    def _take_incident(
+        self, folder: Path, incident: Incident, document: YamlDocument, shared: bool
+    ) -> None:
+        """This run's hold on the incident: its lock file, or on a shared ledger its lease
+        there (or helping the run on another host that holds it: ``takeover.hold_or_help``)."""
+        assert self._hold is not None
+        ask = partial(self._ask_to_take_over, incident, document)
+        if not shared:
+            self._hold.lock_file(incident.id, self.lock_timeout, ask)
+            return
+        # Hosts share the ledger: the incident's lease there stands for the lock file.
+        self.ledger = Ledger(
+            folder, clock=_moving_clock(self.now), environ=self.environ, address=self._hold.address
+        )
+        try:
+            self.helping = hold_or_help(
+                self.ledger, incident, self.standby, self.lock_timeout, ask, self._held_by
+            )
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+
+    def _held_by(self, host: str) -> None:
+        self.held_by = host
+
+    def _decide(
+        self,
+        folder: Path,
+        config: Config,
+        incident: Incident,
+        document: YamlDocument,
+        earlier_lock: bool,
+    ) -> Plan | None:
+        """With the incident held: settle what earlier runs left, decide what this run says
+        (``decision``), check this file and ledger may say it; the approved plan when it goes
+        out under approval."""
+        assert self.ledger is not None
+        assert self._hold is not None
+        self._hold.withdraw(self.ledger, incident.id)
+        self.uncertain_found = self.ledger.mark_uncertain(incident.id)
+        if not self.continue_incident:
+            problem = continuity_problem(
+                self.ledger, incident, self.incident_path, document, self.now
+            )
+            if problem is not None:
+                raise InputError([problem])
+        else:
+            self._adopt_file(incident)
+        # A helper leaves receipts, retries and fallbacks to the run holding the
+        # incident: it only sends the version's deliveries with it.
+        self.receipts = (
+            None
+            if self.helping
+            else reconcile(
+                self.ledger,
+                config,
+                incident.id,
+                self.environ,
+                limit=RUN_CAP,
+                budget=RUN_BUDGET_SECONDS,
+            )
+        )
+        channels = (
+            [c for c in self.only if c in config.channels] if self.only else list(config.channels)
+        )
+        self._config = config
+        # A channel whose secrets this host lacks does not hold back the others: it is
+        # left out of this run (and of what it counts as missing from the version),
+        # named first, and the run exits 1; a later run with them set sends it there.
+        self.unavailable = self._unavailable(config)
+        channels = [c for c in channels if c not in self.unavailable]
+        self._previous_wording = last_wording(self.ledger, incident.id)
+        self._corrected = corrected_wording(self.ledger, incident.id)
+        if not self.helping:
+            self._reopen(incident, channels, config)
+        self.decision = decide(
+            self.ledger,
+            incident,
+            channels,
+            self.now,
+            retrying=self.retry_transient,
+            config=config,
+        )
+        if self.helping and self.decision.action in ("new", "reminder"):
+            # Only the run holding the incident records a version: two hosts would
+            # otherwise both send the same reminder.
+            raise Busy(
+                f"{self.held_by} holds {incident.id} and decides what is said next "
+                f"({self.decision.reason}); nothing was sent by this run"
+            )
+        self._check_ownership(folder, config, incident, document, earlier_lock)
+        approved = None
+        if under_approval(self.ledger, config, incident, self.decision):
+            # Before anything is handed out (follow-ups included): the texts this run
+            # would send are the approved bytes, and the sender is not the approver.
+            approved = self._approved(config, incident, document)
+        if self.decision.action in ("continue", "nothing") and not self.helping:
+            # The latest version stays the one handed out: follow it through. (A newer
+            # version or a reminder makes it old: nobody is called with old words.)
+            self.follow_up(incident.id)
+        return approved
+
+    def _check_ownership(
+        self,
+        folder: Path,
+        config: Config,
+        incident: Incident,
+        document: YamlDocument,
+        earlier_lock: bool,
+    ) -> None:
+        """This ledger may speak for the incident (see ``continuity.check_ownership``)."""
+        assert self.ledger is not None and self.decision is not None
+        taking_over, reason = check_ownership(
+            self.ledger,
+            folder,
+            config,
+            incident,
+            document,
+            earlier_lock,
+            self.decision.action == "new",
+            self.incident_path,
+            self.environ,
+            self.other_ledger,
+            self.ledger_lost,
+            partial(self._register, incident.id),
+        )
+        self._taking_over = self._taking_over or taking_over
+        if reason is not None:
+            self.decision = replace(self.decision, reason=reason)
 
     def _adopt_file(self, incident: Incident) -> None:
         """``--continue-incident``: this file speaks for the incident from now on, recorded at
@@ -1140,266 +362,45 @@ class SendRun:
         if latest is not None and latest.source_path != here:
             self.ledger.move_source(latest.id, here)
 
-    def _uncertain_ahead(self, incident_id: str, config: Config) -> dict[str, tuple[int, str]]:
-        """What this run does with each channel's uncertain deliveries (see the field)."""
-        assert self.ledger is not None and self.decision is not None
-        latest = self.ledger.latest_version(incident_id)
-        if latest is None:
-            return {}
-        counts = Counter(d.channel for d in self.ledger.deliveries(latest.id, states=(UNCERTAIN,)))
-        version = self.decision.version
-        continued = (
-            self.decision.action == "continue" and version is not None and version.id == latest.id
-        )
-        planned = {c.name for c in self.plan.channels} if self.plan is not None else set()
-        # (With nothing new to say, the follow-up has already looked up what it could: those
-        # left are held.)
-        ahead: dict[str, tuple[int, str]] = {}
-        for channel, count in counts.items():
-            kind = (
-                adapter_class(config.channels[channel].type) if channel in config.channels else None
-            )
-            if not continued or channel not in planned or kind is None or not kind.can_look_up:
-                ahead[channel] = (count, "hold")
-            else:
-                ahead[channel] = (count, "look up" if kind.finds_own else "look up calls")
-        return ahead
-
-    def _hold_or_help(self, folder: Path, incident: Incident, document: YamlDocument) -> None:
-        """On a shared ledger: hold the incident, or help the live run on another host that
-        holds it when it sends this very version; a standby (tick) only waits for it.
-
-        Gives up with ``Busy`` (naming the host) after ``lock_timeout``. A host killed mid-send
-        renews nothing, so its lease ends and another host's run holds the incident.
-        """
-        assert self.ledger is not None
-        digest = content_hash(incident)
-        deadline = time.monotonic() + self.lock_timeout
-        asked = False
-        while True:
-            with ledger_errors(self.ledger.path):
-                if self.standby:
-                    self._stand_by(incident)
-                held = self.ledger.hold_incident(incident.id)
-                if held is None:
-                    return
-                self.held_by = held[0]
-                latest = self.ledger.latest_version(incident.id)
-            if not self.standby and latest is not None and latest.content_hash == digest:
-                self.helping = True
-                return
-            if not asked:
-                asked = True
-                self._ask_to_take_over(folder, incident, document)
-            if time.monotonic() >= deadline:
-                raise Busy(
-                    f"{held[0]} holds {incident.id} (its lease runs {held[1]:.0f} s more, "
-                    f"renewed while it is alive); nothing was sent by this run. If that host "
-                    f"is down, a run here takes over within {self.ledger.lease_seconds:g} s."
-                )
-            time.sleep(TAKEOVER_POLL)
-
-    def _stand_by(self, incident: Incident) -> None:
-        """A cron run (tick) on a shared ledger: this host becomes, or stays, the incident's
-        primary; while another host is (its lease outlives each of its runs by the cron
-        interval), this one stands by with ``Busy`` naming it, even between its runs."""
-        assert self.ledger is not None
-        primary = self.ledger.hold_primary(incident.id)
-        if primary is None:
-            return
-        host, until = primary
-        raise Busy(
-            f"{host} holds {incident.id} as its primary host (its lease ends at "
-            f"{until.astimezone(incident.zone):%H:%M:%S}, renewed by each of its cron runs); "
-            "this host stands by and sent nothing. If that host stops running, a cron run "
-            "here takes over once the lease has ended, or as soon as a run of it dies "
-            f"mid-send (within {self.ledger.lease_seconds:g} s)."
-        )
-
-    def _ask_to_take_over(self, folder: Path, incident: Incident, document: YamlDocument) -> None:
-        """Another run holds the lock: if this file is a newer version, ready to send, ask it
-        to give way (it stops handing out its version) instead of waiting for its end."""
+    def _ask_to_take_over(self, incident: Incident, document: YamlDocument) -> None:
+        """Another run holds the incident: if this file is a newer version, ready to send, ask
+        it to give way (it stops handing out its version) instead of waiting for its end."""
         if self.retry_transient:
             return  # a retry re-sends what was recorded; it has nothing newer to say
-        # Asking is a courtesy: a ledger still being created by the run holding the lock (both
-        # started at once) just means waiting for that run, as before.
-        with suppress(sqlite3.Error, LedgerFault):
-            self._request_takeover(folder, incident, document)
-
-    def _request_takeover(self, folder: Path, incident: Incident, document: YamlDocument) -> None:
-        ledger = self.ledger or Ledger(folder, environ=self.environ, address=self._address)
-        try:
-            digest = content_hash(incident)
-            latest = ledger.latest_version(incident.id, UPDATE)
-            if latest is None or latest.content_hash == digest:
-                return
-            if not self.continue_incident and continuity_problem(
-                ledger, incident, self.incident_path, document, self.now
-            ):
-                return
-            if not self._prepare(self.now).ok:
-                return  # a broken draft stops no one: its own run reports it
-            ledger.request_takeover(incident.id, digest, self.lock_timeout)
-            self._asked = digest
-        finally:
-            if ledger is not self.ledger:
-                ledger.close()
-
-    def _withdraw(self, folder: Path, incident_id: str) -> None:
-        """The takeover this run asked for is answered (or given up): nobody else must yield."""
-        if self._asked is None:
-            return
-        if self.ledger is not None:
-            self.ledger.clear_takeover(incident_id, self._asked)
-        else:
-            ledger = Ledger(folder, environ=self.environ, address=self._address)
-            try:
-                ledger.clear_takeover(incident_id, self._asked)
-            finally:
-                ledger.close()
-        self._asked = None
-
-    def _check_not_lost(
-        self, folder: Path, config: Config, incident: Incident, earlier_lock: bool
-    ) -> None:
-        """Refuse to send "for the first time" what traces outside the ledger say was sent."""
-        assert self.ledger is not None and self.decision is not None
-        traces = traces_of_sending(
-            folder,
-            config,
-            incident.id,
-            earlier_lock,
-            ledger_identity(self.ledger),
-            self.environ,
-        )
-        if not traces:
-            return
-        if not self.ledger_lost:
-            raise LedgerLost(
-                f"the ledger {self.ledger.path} has no record of {incident.id}, yet it was sent "
-                f"before: {'; '.join(traces)}. The ledger was lost or replaced, so broadcast "
-                "cannot tell who already got which message, and this run would send everyone "
-                "the current version again. Restore the ledger from your backup; or, to send "
-                "everyone the current version again on purpose, run the same command with "
-                "--ledger-lost."
-            )
-        self.decision = replace(
-            self.decision,
-            reason=(
-                f"the ledger has no record of {incident.id}, which was sent before "
-                f"({'; '.join(traces)}); as --ledger-lost asks, everyone gets the current "
-                "version again"
-            ),
-        )
-
-    def _check_other_ledger(self, incident: Incident, document: YamlDocument) -> None:
-        """Refuse a first version of an incident that another ledger of this machine sent:
-        run from another folder (or ``--state``), this ledger would send everyone every
-        channel again (a new X thread, a new Page post) as "the first message"."""
-        assert self.ledger is not None and self.decision is not None
-        mine = ledger_identity(self.ledger)
-        known = senders(incident.id, self.environ)
-        current = owner(known)
-        if current is None or any(s.ledger == mine for s in known):
-            return  # never sent here, or sent by this very ledger (then: was it lost?)
-        first = known[0]
-        said = (
-            f"{incident.id} was first sent from this machine at {first.first_sent_at} by "
-            f"another ledger, {first.ledger}, from the folder {first.folder} (file "
-            f"{first.incident_file})"
-        )
-        if current is not first:
-            said += f", and {current.ledger}, from the folder {current.folder}, sends it now"
-        if self.other_ledger or self.ledger_lost:
-            # --ledger-lost says the same: everyone gets the current version again, from here.
-            self._taking_over = True
-            flag = "--other-ledger" if self.other_ledger else "--ledger-lost"
-            self.decision = replace(
-                self.decision,
-                reason=f"{said}; as {flag} asks, this ledger takes it over and everyone gets "
-                "the current version from it",
-            )
-            return
-        raise InputError(
-            [
-                Problem(
-                    f"{said}. This run's ledger, {mine}, has no record of it, so it would "
-                    "send everyone the current version again on every channel as its first "
-                    f"message; nothing was sent. Run it from {current.folder} (where its ledger "
-                    "knows who got what); or, if this ledger really takes the incident over, "
-                    "run send again with --other-ledger",
-                    self.incident_path,
-                    document.line_of(("id",)),
-                    "id",
-                )
-            ]
-        )
-
-    def _check_still_ours(self, incident: Incident, document: YamlDocument) -> None:
-        """A ledger that holds the incident still sends it, unless another ledger of this
-        machine took it over since (``--other-ledger``): then this one's runs (an old
-        folder's cron line) would send everyone its reminders and updates a second time."""
-        assert self.ledger is not None
-        mine = ledger_identity(self.ledger)
-        known = senders(incident.id, self.environ)
-        if not any(s.ledger == mine for s in known):
-            # A ledger that sent it before the registry existed is recorded now; failing to
-            # is no reason to stop a run that has nothing new to send.
-            with suppress(OSError):
-                self._register(incident, self.ledger.versions(incident.id)[0].created_at)
-            return
-        current = owner(known)
-        if current is None or current.ledger == mine:
-            return
-        if self.other_ledger:
-            self._taking_over = True
-            try:
-                self._register(incident, took_over=True)
-            except OSError as exc:
-                raise _registry_fault(exc, self.environ) from exc
-            return
-        raise InputError(
-            [
-                Problem(
-                    f"{incident.id} was taken over at {current.first_sent_at} by another "
-                    f"ledger of this machine, {current.ledger}, from the folder "
-                    f"{current.folder}; this ledger ({mine}) no longer sends it, or everyone "
-                    "would get its updates and reminders twice; nothing was sent. Run it from "
-                    f"{current.folder} (and remove this folder's cron line); or, to take it "
-                    "back here, run send again with --other-ledger",
-                    self.incident_path,
-                    document.line_of(("id",)),
-                    "id",
-                )
-            ]
+        assert self._hold is not None
+        self._hold.ask(
+            self.ledger,
+            incident,
+            document,
+            self.incident_path,
+            self.now,
+            self.continue_incident,
+            self.lock_timeout,
+            lambda: self._prepare(self.now).ok,
         )
 
     def _register(
-        self, incident: Incident, first_sent: datetime | None = None, took_over: bool = False
+        self, incident_id: str, first_sent: datetime | None = None, took_over: bool = False
     ) -> None:
         """Record in the machine's registry that this ledger sends this incident (first
         sent now, or at ``first_sent``), taking it over from another ledger if so."""
         assert self.ledger is not None and self.decision is not None
-        first_sent = first_sent or self.decision.now
-        record_sender(
-            incident.id,
-            Sender(
-                ledger=ledger_identity(self.ledger),
-                folder=str(self.config_path.resolve().parent),
-                incident_file=str(self.incident_path.resolve()),
-                first_sent_at=f"{first_sent.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
-                took_over=took_over,
-            ),
+        register_sender(
+            self.ledger,
+            incident_id,
+            self.config_path,
+            self.incident_path,
+            first_sent or self.decision.now,
             self.environ,
+            took_over,
         )
 
     def __exit__(self, *exc: object) -> None:
         if self.ledger is not None:
             self.ledger.close()
             self.ledger = None
-        if self._lock is not None:
-            self._lock.__exit__(None, None, None)
-            self._lock = None
+        if self._hold is not None:
+            self._hold.release()
 
     def follow_up(self, incident_id: str, calls: bool = True) -> None:
         """Call outcomes, unanswered calls placed again, fallbacks: see delivery.fallback."""
@@ -1423,140 +424,50 @@ class SendRun:
             return channels_left(self.ledger, incident, self._config)
 
     def _only(self) -> list[str]:
-        """The chosen channels and the channels they fall back to (their texts are recorded
-        with the version, so a fallback says the same), less those this host cannot send on."""
-        chosen = list(self.only)
-        if self._config is None:
-            return chosen
-        if self.unavailable:
-            chosen = [c for c in chosen or self._config.channels if c not in self.unavailable]
-        if not chosen:
-            return chosen
-        for name in list(chosen):
-            target = self._config.fallback_of(name) if name in self._config.channels else None
-            if target is not None and target not in chosen and target not in self.unavailable:
-                chosen.append(target)
-        return chosen
+        """The chosen channels and those they fall back to, less those this host cannot
+        send on (see ``available``)."""
+        return with_fallbacks(self.only, self._config, self.unavailable)
 
     def _unavailable(self, config: Config) -> dict[str, list[Problem]]:
-        """The channels of this run whose credentials are not in the environment, each with
-        a problem per missing variable. When none could send, none is set apart: the plan
-        then reports them as errors and nothing is sent, as for any input that cannot go."""
-        candidates = self._only() or list(config.channels)
-        missing = {}
-        for name in candidates:
-            if name in config.channels:
-                _, problems = resolve_credentials(config, name, self.environ)
-                if problems:
-                    missing[name] = problems
-        if len(missing) == len(candidates):
-            self.none_ready = list(missing)
-            return {}
+        """The channels of this run whose credentials are not in the environment (see
+        ``available``); when none could send, they are ``none_ready`` instead."""
+        missing, self.none_ready = unavailable_channels(
+            config, self._only() or list(config.channels), self.environ
+        )
         return missing
 
     def missing_variables(self) -> list[str]:
         """The environment variables the unavailable channels (or, when none could send,
         all of them) wait for, each once."""
         assert self._config is not None or not (self.unavailable or self.none_ready)
-        found: list[str] = []
-        for name in self.unavailable or self.none_ready:
-            for ref in self._config.channels[name].credential_refs().values():
-                for variable in _ENV_REF.findall(ref):
-                    if not self.environ.get(variable) and variable not in found:
-                        found.append(variable)
-        return found
-
-    def _under_approval(self, config: Config, incident: Incident) -> bool:
-        """Whether what this run hands out must be approved texts: a new version or a
-        reminder that channels.yaml asks approval for, or (the rest of) a version that went
-        out under an approval."""
-        assert self.decision is not None
-        if self.decision.action == "nothing":
-            return False
-        # The rest of a version already recorded passed this check when it was recorded.
-        history = self.ledger if self.decision.action != "continue" else None
-        if approval_needed(config, incident, history):
-            return True
-        version = self.decision.version
-        return self.decision.action == "continue" and bool(version and version.approval_id)
-
-    def _approved_plan(self, config: Config, incident: Incident, document: YamlDocument) -> Plan:
-        """The plan this run sends, rendered at the moment its approval's texts speak for and
-        compared text by text with them; ``InputError`` (exit 2, nothing sent) when no
-        approval covers every text, or the sender cannot send under it."""
-        assert self.ledger is not None and self.decision is not None
-        decision = self.decision
-        sender = person(self.sender, self.environ)
-        line = document.line_of(("id",))
-        latest_update = self.ledger.latest_version(incident.id, UPDATE)
-        anchor: datetime | None = None
-        reminder_at: datetime | None = None
-        only: int | None = None
-        if decision.action == "reminder":
-            assert latest_update is not None
-            anchor = latest_update.created_at
-            latest = self.ledger.latest_version(incident.id)
-            due = reminder_moment(incident, anchor, self.now)
-            # Its due moment in the chain the approval followed, not cron's hour: the texts
-            # (updated at, next promise, an eta passed) are then the ones the approver saw.
-            reminder_at = (
-                due
-                if due is not None and latest is not None and due > latest.created_at
-                else decision.now
-            )
-        elif decision.action == "continue":
-            version = decision.version
-            assert version is not None and latest_update is not None
-            only = version.approval_id
-            if version.kind == REMINDER:
-                anchor, reminder_at = latest_update.created_at, version.created_at
-            else:
-                anchor = version.created_at
-        found, reasons = candidates(
-            self.ledger,
-            incident.id,
-            config,
-            sender,
-            mode_of(incident),
-            self.incident_path,
-            anchor=anchor,
-            reminder_at=reminder_at,
-            now=self.now,
-            only=only,
-            zone=incident.zone,
+        return missing_variables(
+            self._config, list(self.unavailable or self.none_ready), self.environ
         )
-        for candidate in found:
-            moment = reminder_at or anchor or candidate.manifest.anchor
-            # A version continued keeps its texts (fixed at its first attempt); a new one, or
-            # a reminder, does not announce as to come a time that has passed.
-            passed = passed_promises(incident, moment, self.now)
-            if decision.action in ("new", "reminder") and passed:
-                reasons.append(passed_reason(candidate, moment, passed, incident))
-                continue
-            plan = self._prepare(
-                moment, decision.reminder, decision.previous_update_at, decision.occasions
-            )
-            if decision.action == "continue" and decision.version is not None:
-                plan = recorded_plan(plan, self.ledger.recorded_texts(decision.version.id))
-            if not plan.ok:
-                return plan  # its problems are shown; nothing is sent
-            section = candidate.section(reminder_at) or {}
-            drop_unapproved_unseen(plan, section)
-            changed = differences(plan, section)
-            if changed:
-                reasons.append(changed_reason(candidate, changed, incident.zone))
-                continue
-            self.sender_signature = check_sender(
-                candidate, config, incident.id, sender, self.signing_key, self.incident_path, line
-            )
-            self.approval = candidate.approval
-            if decision.action in ("new", "reminder"):
-                self.decision = replace(decision, now=moment)
-            return plan
-        held = held_reason(config, incident, self.ledger)
-        if held is not None:
-            reasons.insert(0, held)
-        raise refusal(reasons, sender, self.incident_path, mode_of(incident), line)
+
+    def _approved(self, config: Config, incident: Incident, document: YamlDocument) -> Plan:
+        """The plan this run sends under approval (see ``approved_plan``); ``InputError``
+        (exit 2, nothing sent) when no approval covers every text, or the sender cannot send
+        under it."""
+        assert self.ledger is not None and self.decision is not None
+        approved = approved_plan(
+            self.ledger,
+            config,
+            incident,
+            document,
+            self.decision,
+            self.now,
+            self.sender,
+            self.environ,
+            self.signing_key,
+            self.incident_path,
+            self._prepare,
+        )
+        if approved.approval is not None:
+            self.sender_signature = approved.sender_signature
+            self.approval = approved.approval
+        if approved.speaks_for is not None:
+            self.decision = replace(self.decision, now=approved.speaks_for)
+        return approved.plan
 
     def _prepare(
         self,
@@ -1586,29 +497,18 @@ class SendRun:
         )
 
     def _reopen(self, incident: Incident, channels: list[str], config: Config) -> None:
-        """``--resend-uncertain`` and ``retry``: put those deliveries back in the queue.
-
-        An uncertain delivery on a channel that can find its own (SMS, by its body) stays
-        uncertain: the dispatcher asks the provider about it and sends it only if it did not
-        go out. On one whose lookup can only prove that nothing went out (a call), the
-        person asking to resend is the only one who can decide: it is sent again.
-        """
+        """``--resend-uncertain`` and ``retry``: put those deliveries back in the queue."""
         assert self.ledger is not None
-        if not (self.resend_uncertain or self.retry_transient):
-            return
-        blind = [
-            c
-            for c in channels
-            if self.resend_uncertain and (c not in config.channels or not _finds_own(config, c))
-        ]
-        for version in self.ledger.versions(incident.id)[-1:]:
-            self.reopened = 0
-            if blind:
-                self.reopened += self.ledger.reopen(version.id, (UNCERTAIN,), blind)
-            if self.retry_transient:
-                self.reopened += self.ledger.reopen(version.id, (FAILED_TRANSIENT,), channels)
-            if self.reopened:
-                self.ledger.reopen_version(version.id)
+        reopened = reopen(
+            self.ledger,
+            incident.id,
+            channels,
+            config,
+            self.resend_uncertain,
+            self.retry_transient,
+        )
+        if reopened is not None:
+            self.reopened = reopened
 
     def deliver(
         self, on_event: Callable[[Any], None] = lambda event: None, stop: Any = None
@@ -1622,16 +522,10 @@ class SendRun:
         with ledger_errors(self.ledger.path):
             version, extra = self._record()
         stop = stop or threading.Event()
-        sending = threading.Event()
-        watcher = threading.Thread(
-            target=self._watch_for_takeover,
-            args=(incident.id, version.content_hash, stop, sending),
-            name="takeover-watch",
-            daemon=True,
-        )
-        watcher.start()
-        self.dispatched = True
-        try:
+        with watching_for_takeover(
+            self.ledger, incident.id, version.content_hash, stop, self._give_way
+        ):
+            self.dispatched = True
             outcomes = Dispatcher(
                 self.plan,
                 environ=self.environ,
@@ -1641,9 +535,6 @@ class SendRun:
                 version_id=version.id,
                 extra_facts=extra,
             ).run()
-        finally:
-            sending.set()
-            watcher.join()
         streamed = {o.name: o.count for o in outcomes if o.count is not None}
         for channel in self.plan.channels:
             if channel.name in streamed:
@@ -1674,162 +565,31 @@ class SendRun:
     def _record(self) -> tuple[Version, dict[str, dict[str, Any]]]:
         """The version this run delivers, recorded; and per channel, the facts it carries
         (recorded ones when it continues a version, X's post to reply to)."""
-        from broadcast.delivery.dispatch import outgoing_for
-
         assert self.plan is not None and self.decision is not None
         assert self.ledger is not None and self.plan.incident is not None
         incident = self.plan.incident
-        channels = [c.name for c in self.plan.channels]
-        version = self.decision.version
-        recorded_facts: dict[str, dict[str, Any]] = {}
-        if self.decision.action in ("new", "reminder"):
-            version = self.ledger.add_version(
-                incident.id,
-                content_hash(incident),
-                REMINDER if self.decision.action == "reminder" else UPDATE,
-                incident.status,
-                self.decision.now,
-                incident.next_update_at(self.decision.now),
-                channels,
-                [
-                    (c.name, language, part, text)
-                    for c in self.plan.channels
-                    for language, parts in (c.variants or {c.locale: c.parts}).items()
-                    for part, text in {
-                        **parts,
-                        **(_thread_parts(c.measures) if parts is c.parts else {}),
-                    }.items()
-                ]
-                + [
-                    (
-                        c.name,
-                        c.locale,
-                        FACTS_PART,
-                        json.dumps(outgoing_for(self.plan, c).facts, ensure_ascii=False),
-                    )
-                    for c in self.plan.channels
-                ]
-                + [
-                    (
-                        WORDING_CHANNEL,
-                        "",
-                        WORDING_PART,
-                        json.dumps(wording_snapshot(incident), ensure_ascii=False),
-                    )
-                ],
-                source_path=str(self.incident_path.resolve()),
-                approval_id=self.approval.id if self.approval is not None else None,
-                sent_by=person(self.sender, self.environ),
-                exercise=incident.exercise,
-                sender_signature=self.sender_signature,
-            )
-        else:
-            assert version is not None
-            version = self.ledger.extend_channels(version.id, channels)
-            # Who sends the rest, and under their signature when approval asks for one.
-            self.ledger.add_continuation(
-                version.id, person(self.sender, self.environ), self.sender_signature
-            )
-            recorded_facts = recorded_facts_of(self.ledger.recorded_texts(version.id))
-        extra: dict[str, dict[str, Any]] = {
-            c.name: {**recorded_facts.get(c.name, {})} for c in self.plan.channels
-        }
-        for c in self.plan.channels:
-            replies_to = channel_model(c.type).REPLIES_TO
-            if replies_to == "latest":  # a thread: the last post of the last version
-                tail = self.ledger.last_provider_id(incident.id, c.name)
-                if tail is not None:
-                    extra[c.name]["reply_to"] = tail.rsplit(",", 1)[-1]
-            elif replies_to == "first":  # comments on the first post: the story in one place
-                root = self.ledger.last_provider_id(incident.id, c.name, oldest=True)
-                if root is not None:
-                    extra[c.name]["reply_to"] = root
-        _write_marker(self.ledger.folder, incident.id, self.decision.now)
+        version, extra = record_version(
+            self.ledger,
+            self.plan,
+            self.decision,
+            self.incident_path,
+            self.approval.id if self.approval is not None else None,
+            person(self.sender, self.environ),
+            self.sender_signature,
+        )
+        write_marker(self.ledger.folder, incident.id, self.decision.now)
         try:
-            self._register(incident, took_over=self._taking_over)
+            self._register(incident.id, took_over=self._taking_over)
         except OSError as exc:
-            raise _registry_fault(exc, self.environ) from exc
+            raise registry_fault(exc, self.environ) from exc
         return version, extra
 
-    def _watch_for_takeover(
-        self, incident_id: str, own_hash: str, stop: threading.Event, done: threading.Event
-    ) -> None:
-        """Between deliveries: a newer version waiting for the lock makes this run give way."""
-        assert self.ledger is not None
-        while not done.wait(TAKEOVER_POLL):
-            try:
-                newer = self.ledger.takeover_requested(incident_id)
-            except (sqlite3.Error, LedgerFault):
-                return  # the ledger's fault: the deliveries meet it too, and report it
-            if newer is not None and newer != own_hash:
-                self.superseded = True
-                stop.set()
-                return
-
-
-def recorded_plan(plan: Plan, recorded: Mapping[str, Mapping[str, Mapping[str, str]]]) -> Plan:
-    """The plan with each channel's texts as the ledger recorded them for the version.
-
-    Channels the version has no texts for (added by this run) keep the fresh rendering.
-    """
-    return replace(
-        plan, channels=[_recorded_channel(c, recorded.get(c.name)) for c in plan.channels]
-    )
-
-
-def _recorded_channel(
-    channel: ChannelPlan, recorded: Mapping[str, Mapping[str, str]] | None
-) -> ChannelPlan:
-    if not recorded or channel.locale not in recorded:
-        return channel
-    variants = {
-        locale: {
-            part: text
-            for part, text in parts.items()
-            if part != FACTS_PART and not THREAD_PART.fullmatch(part)
-        }
-        for locale, parts in recorded.items()
-    }
-    main = variants[channel.locale]
-    posts = recorded[channel.locale]
-    thread = [posts[f"post{n}"] for n in range(1, len(posts) + 1) if f"post{n}" in posts]
-    others = {locale: parts for locale, parts in variants.items() if locale != channel.locale}
-    measures = dict(channel.measures)
-    if thread or "thread" in measures:
-        measures["thread"] = thread
-    return replace(
-        channel,
-        parts=main,
-        # The first variant is the channel's own language: the fallback for everyone else.
-        variants={channel.locale: main, **others} if channel.variants else {},
-        measures=measures,
-    )
-
-
-def recorded_facts_of(
-    recorded: Mapping[str, Mapping[str, Mapping[str, str]]],
-) -> dict[str, dict[str, Any]]:
-    """channel → the facts recorded with the version (none for versions recorded before)."""
-    out: dict[str, dict[str, Any]] = {}
-    for channel, locales in recorded.items():
-        for parts in locales.values():
-            if FACTS_PART in parts:
-                out[channel] = json.loads(parts[FACTS_PART])
-    return out
-
-
-def _finds_own(config: Config, channel: str) -> bool:
-    """Whether ``channel``'s provider can tell whether a delivery of its went out."""
-    kind = adapter_class(config.channels[channel].type)
-    return kind.can_look_up and kind.finds_own
+    def _give_way(self) -> None:
+        """A newer version asked for the incident: this run's deliveries stop, superseded."""
+        self.superseded = True
 
 
 def _moving_clock(start: datetime) -> Callable[[], datetime]:
     """A clock that starts at the run's ``now`` (pinned or real) and moves with real time."""
     origin = time.monotonic()
     return lambda: start + timedelta(seconds=time.monotonic() - origin)
-
-
-def _thread_parts(measures: Mapping[str, Any]) -> dict[str, str]:
-    thread = measures.get("thread") or ()
-    return {f"post{n}": post for n, post in enumerate(thread, start=1)} if len(thread) > 1 else {}

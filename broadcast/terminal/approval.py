@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from rich.text import Text
 
 from broadcast.delivery.approval import envelope_lines, plan_texts
-from broadcast.delivery.preflight import Plan
+from broadcast.delivery.plan import Plan
 from broadcast.terminal.console import console
 from broadcast.terminal.preview import show_preview
 

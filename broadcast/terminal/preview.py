@@ -12,7 +12,7 @@ from rich.text import Text
 
 from broadcast.channels import channel_model
 from broadcast.channels.model import PreviewBlock
-from broadcast.delivery.preflight import ChannelPlan, Plan
+from broadcast.delivery.plan import ChannelPlan, Plan
 from broadcast.terminal.console import console, problem_text
 
 # Problems go beside their panel when the terminal is this wide, below it otherwise.

@@ -11,8 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from broadcast.channels import channel_model
+from broadcast.delivery.plan import ChannelPlan, Plan
 from broadcast.delivery.planner import duration, plan_deliveries
-from broadcast.delivery.preflight import ChannelPlan, Plan
 from broadcast.problems import Problem
 
 if TYPE_CHECKING:
