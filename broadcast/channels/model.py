@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any, ClassVar, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 from broadcast.content.greeting import GREETING_MARK
 from broadcast.input.schema import BaseModel, ConfigDict, Field, field_validator
@@ -114,6 +114,12 @@ class ChannelConfig(BaseModel):
     METERED_IN_PARTS: ClassVar[bool] = False
     # It carries every language the incident is written in, whoever reads it (CAP's <info>s).
     EVERY_TRANSLATION: ClassVar[bool] = False
+
+    if TYPE_CHECKING:
+        # Each channel declares its own ``type: Literal["sms"]`` (what channels.yaml's entry is
+        # chosen by); to code that handles any channel it is the name of the type. Declared
+        # for type checkers only: the models read no field of this base.
+        type: str
 
     locale: str | None = None
     templates: dict[str, str] = Field(default_factory=dict)

@@ -155,7 +155,8 @@ def traces_of_sending(
     for channel in config.channels.values():
         if not channel.KEEPS_HISTORY:
             continue
-        output = config.resolve_path(channel.output_dir)  # type: ignore[union-attr]
+        # A channel that keeps its history keeps it in its folder (the banner's output_dir).
+        output = config.resolve_path(channel.output_dir)  # type: ignore[attr-defined]
         updates = load_history(output, incident_id)
         if updates:
             found.append(

@@ -22,12 +22,15 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from broadcast.input.config import Config, expand_references
 from broadcast.input.model_errors import problems_from_validation
 from broadcast.input.schema import ValidationError
 from broadcast.problems import InputError, Problem
+
+if TYPE_CHECKING:
+    from broadcast.channels.model import ChannelConfig
 
 # The en dash of the markers (an SMS carries a hyphen: see content.measure's look-alikes).
 DASH = "\u2013"
@@ -149,7 +152,7 @@ _FOLDER_FIELDS = frozenset({"output_dir"})
 MOSTLY_REAL = 0.5
 
 
-def _rule(kind: type, fields: tuple[str, ...]) -> str:
+def _rule(kind: type[ChannelConfig], fields: tuple[str, ...]) -> str:
     """The rule a channel of type ``kind`` breaks when it stays out of a drill."""
     if "recipients" in fields:
         return (

@@ -399,7 +399,8 @@ class _Step:
         try:
             return list(
                 read_recipients(
-                    self.config.resolve_path(config.recipients),  # type: ignore[union-attr]
+                    # A channel a row falls back to has a list (FALLBACK_TARGET: voice, email).
+                    self.config.resolve_path(config.recipients),  # type: ignore[attr-defined]
                     kind,  # type: ignore[arg-type]
                     getattr(config, "default_region", None),
                     channel,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from broadcast.content.greeting import greeting_name
 from broadcast.delivery.plan import MAX_ROW_PROBLEMS, ChannelPlan
@@ -27,7 +27,7 @@ NATIONAL_MARK = "is a national number"
 def count_channel_recipients(
     channel: Any, name: str, config: Config, result: ChannelPlan, first_rows: int | None
 ) -> None:
-    kind = type(channel).CONTACT or "email"
+    kind: Literal["phone", "email"] = type(channel).CONTACT or "email"
     recipients_file = config.resolve_path(channel.recipients)
     try:
         count = count_recipients(
