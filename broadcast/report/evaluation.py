@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +51,50 @@ CLOSED = ("resolved", "cancelled")
 _FACTS_PART = "_facts"
 
 
+# A moment as the report writes it: ISO 8601 in the incident's timezone, None kept None.
+Stamp = Callable[[datetime | None], str | None]
+
+
+@dataclass
+class _Batches:
+    """What the ledger's delivery groups say per version and channel: the counts, when the
+    first message was handed to the provider, when the first attempt was made at all, and per
+    version when its last message was handed over."""
+
+    channels: list[str]
+    counts: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
+    first_sent: dict[tuple[int, str], datetime] = field(default_factory=dict)
+    first_seen: dict[tuple[int, str], datetime] = field(default_factory=dict)
+    last_sent: dict[int, datetime] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, groups: list[dict[str, Any]], channels: list[str]) -> _Batches:
+        batches = cls(channels)
+        for group in groups:
+            key = (group["version_id"], group["channel"])
+            _count(batches.counts.setdefault(key, _empty_counts()), group)
+            seen = batches.first_seen.get(key, group["first_at"])
+            batches.first_seen[key] = min(seen, group["first_at"])
+            if group["state"] in HANDED_OVER:
+                sent = batches.first_sent.get(key, group["first_at"])
+                batches.first_sent[key] = min(sent, group["first_at"])
+        for group in groups:
+            if group["state"] in HANDED_OVER:
+                vid = group["version_id"]
+                last = batches.last_sent.get(vid, group["last_at"])
+                batches.last_sent[vid] = max(last, group["last_at"])
+        return batches
+
+    def went_out(self, version: Version) -> datetime | None:
+        """When the first message of the version was handed over, on any channel."""
+        times = [
+            self.first_sent[(version.id, c)]
+            for c in self.channels
+            if (version.id, c) in self.first_sent
+        ]
+        return min(times) if times else None
+
+
 def post_incident_report(ledger: Ledger, incident: Incident, now: datetime) -> dict[str, Any]:
     """The evaluation of ``broadcast report``: one JSON-ready document for every format.
 
@@ -66,142 +112,12 @@ def post_incident_report(ledger: Ledger, incident: Incident, now: datetime) -> d
     versions = ledger.versions(incident.id)
     groups = ledger.delivery_groups(incident.id)
     channels = _channel_order(versions, groups)
-    batches: dict[tuple[int, str], dict[str, Any]] = {}
-    first_sent: dict[tuple[int, str], datetime] = {}
-    first_seen: dict[tuple[int, str], datetime] = {}
-    for group in groups:
-        key = (group["version_id"], group["channel"])
-        _count(batches.setdefault(key, _empty_counts()), group)
-        first_seen[key] = min(first_seen.get(key, group["first_at"]), group["first_at"])
-        if group["state"] in HANDED_OVER:
-            first_sent[key] = min(first_sent.get(key, group["first_at"]), group["first_at"])
-
-    last_sent: dict[int, datetime] = {}
-    for group in groups:
-        if group["state"] in HANDED_OVER:
-            vid = group["version_id"]
-            last_sent[vid] = max(last_sent.get(vid, group["last_at"]), group["last_at"])
-
-    def went_out(version: Version) -> datetime | None:
-        times = [first_sent[(version.id, c)] for c in channels if (version.id, c) in first_sent]
-        return min(times) if times else None
-
-    version_docs = []
-    for number, version in enumerate(versions, start=1):
-        delivery = {}
-        for channel in channels:
-            key = (version.id, channel)
-            if key in batches:
-                at = first_sent.get(key) or first_seen[key]
-                delivery[channel] = {"at": stamp(at), **_sorted_reasons(batches[key])}
-        version_docs.append(
-            {
-                "number": number,
-                "id": version.id,
-                "kind": version.kind,
-                "status": version.status,
-                "created_at": stamp(version.created_at),
-                "next_update_at": stamp(version.next_update_at),
-                "channels": list(version.channels),
-                "went_out_at": stamp(went_out(version)),
-                "complete": version.completed_at is not None,
-                "delivery": delivery,
-                **people_of(ledger, version, incident),
-            }
-        )
-
+    batches = _Batches.of(groups, channels)
     numbers = {version.id: number for number, version in enumerate(versions, start=1)}
-    speed: dict[str, dict[str, Any]] = {}
-    for channel in channels:
-        sent = [(at, vid) for (vid, c), at in first_sent.items() if c == channel]
-        first, vid = min(sent) if sent else (None, None)
-        speed[channel] = {
-            "first_sent_at": stamp(first),
-            "after_seconds": _seconds(first - incident.started_at) if first else None,
-            "version": numbers[vid] if vid is not None else None,
-        }
-    reached = [(doc["first_sent_at"], channel) for channel, doc in speed.items() if doc["version"]]
-    first_message = None
-    if reached:
-        _, first_channel = min(reached, key=lambda item: datetime.fromisoformat(item[0]))
-        first_message = {"channel": first_channel, **speed[first_channel]}
-
-    promises = []
-    for index, version in enumerate(versions):
-        promise: dict[str, Any] = {
-            "version": index + 1,
-            "status": version.status,
-            "made_at": stamp(version.created_at),
-            "promised_at": stamp(version.next_update_at),
-            "answered_by": None,
-            "answered_at": None,
-            "late_by_seconds": None,
-        }
-        if version.status in CLOSED or version.next_update_at is None:
-            promise["outcome"] = NO_PROMISE
-        elif index + 1 < len(versions):
-            following = versions[index + 1]
-            answered = went_out(following) or following.went_out_at
-            late = _seconds(answered - version.next_update_at)
-            promise.update(
-                outcome=KEPT if late <= 0 else LATE,
-                answered_by=index + 2,
-                answered_at=stamp(answered),
-                late_by_seconds=max(late, 0),
-            )
-        else:
-            late = _seconds(now - version.next_update_at)
-            promise.update(
-                outcome=PENDING_PROMISE if late <= 0 else OVERDUE,
-                late_by_seconds=max(late, 0),
-            )
-        promises.append(promise)
-    outcomes = Counter(p["outcome"] for p in promises)
-    lateness = [p["late_by_seconds"] for p in promises if p["outcome"] == LATE]
-
-    all_versions = {channel: _empty_counts() for channel in channels}
-    for group in groups:
-        _count(all_versions[group["channel"]], group)
+    speed = _speed(incident, channels, batches, numbers, stamp)
+    promises = _promises(versions, batches, now, stamp)
+    ended_status, ended_at, end_published_at = _end(ledger, versions, batches)
     last = versions[-1] if versions else None
-    last_version = {
-        channel: _sorted_reasons(batches.get((last.id, channel), _empty_counts()))
-        for channel in channels
-        if last is not None and (channel in last.channels or (last.id, channel) in batches)
-    }
-
-    # The end: the time its messages said (``ended_at``, recorded with the version that first
-    # said it), never when that version went out, which is reported beside it as such.
-    ended_at = end_published_at = None
-    ended_status = versions[-1].status if versions and versions[-1].status in CLOSED else None
-    if ended_status is not None:
-        first_closed = len(versions) - 1
-        while first_closed > 0 and versions[first_closed - 1].status == ended_status:
-            first_closed -= 1
-        final = versions[first_closed]
-        end_published_at = went_out(final) or final.went_out_at
-        ended_at = _recorded_end(ledger, final) or final.created_at
-
-    correction = None
-    cancelled = next((v for v in versions if v.status == "cancelled"), None)
-    if cancelled is not None:
-        # From the wrong message reaching people to the correction reaching them.
-        wrong = [went_out(v) for v in versions if v.id < cancelled.id]
-        wrong_at = min((at for at in wrong if at is not None), default=None)
-        first_at, last_at = went_out(cancelled), last_sent.get(cancelled.id)
-        correction = {
-            "version": numbers[cancelled.id],
-            "wrong_message_at": stamp(wrong_at),
-            "correction_first_at": stamp(first_at),
-            "correction_last_at": stamp(last_at),
-            "to_first_seconds": _seconds(first_at - wrong_at) if first_at and wrong_at else None,
-            "to_last_seconds": _seconds(last_at - wrong_at) if last_at and wrong_at else None,
-            "reached": sum(
-                g["count"]
-                for g in groups
-                if g["version_id"] == cancelled.id and g["state"] in HANDED_OVER
-            ),
-        }
-
     reminders = sum(version.kind == REMINDER for version in versions)
     return {
         "incident": incident.id,
@@ -220,30 +136,202 @@ def post_incident_report(ledger: Ledger, incident: Incident, now: datetime) -> d
         "duration_seconds": _seconds(ended_at - incident.started_at) if ended_at else None,
         "generated_at": stamp(now),
         "channels": channels,
-        "speed": {"first_message": first_message, "channels": speed},
-        "versions": version_docs,
+        "speed": {"first_message": _first_message(speed), "channels": speed},
+        "versions": _version_docs(ledger, incident, versions, batches, stamp),
         "promises": promises,
-        "promises_summary": {
-            "made": len(promises) - outcomes[NO_PROMISE],
-            KEPT: outcomes[KEPT],
-            LATE: outcomes[LATE],
-            PENDING_PROMISE: outcomes[PENDING_PROMISE],
-            OVERDUE: outcomes[OVERDUE],
-            "worst_late_seconds": max(lateness, default=0),
-        },
-        "delivery": {
-            "all_versions": {c: _sorted_reasons(n) for c, n in all_versions.items()},
-            "last_version": last_version,
-            "last_version_number": len(versions) or None,
-        },
+        "promises_summary": _promises_summary(promises),
+        "delivery": _delivery(groups, versions, batches),
         "reach": _reach(ledger, incident.id, last),
         "exercise": incident.exercise,
-        "correction": correction,
+        "correction": _correction(versions, groups, batches, numbers, stamp),
         "reminders": {
             "count": reminders,
             "versions": len(versions),
             "share": round(reminders / len(versions), 4) if versions else 0.0,
         },
+    }
+
+
+def _version_docs(
+    ledger: Ledger, incident: Incident, versions: list[Version], batches: _Batches, stamp: Stamp
+) -> list[dict[str, Any]]:
+    """Each version numbered from 1: what it said, when it went out, who sent it, and what
+    became of its messages per channel."""
+    docs = []
+    for number, version in enumerate(versions, start=1):
+        delivery = {}
+        for channel in batches.channels:
+            key = (version.id, channel)
+            if key in batches.counts:
+                at = batches.first_sent.get(key) or batches.first_seen[key]
+                delivery[channel] = {"at": stamp(at), **_sorted_reasons(batches.counts[key])}
+        docs.append(
+            {
+                "number": number,
+                "id": version.id,
+                "kind": version.kind,
+                "status": version.status,
+                "created_at": stamp(version.created_at),
+                "next_update_at": stamp(version.next_update_at),
+                "channels": list(version.channels),
+                "went_out_at": stamp(batches.went_out(version)),
+                "complete": version.completed_at is not None,
+                "delivery": delivery,
+                **people_of(ledger, version, incident),
+            }
+        )
+    return docs
+
+
+def _speed(
+    incident: Incident,
+    channels: list[str],
+    batches: _Batches,
+    numbers: dict[int, int],
+    stamp: Stamp,
+) -> dict[str, dict[str, Any]]:
+    """Per channel: when its first message went out, how long after the incident began, and
+    the number of the version it belonged to."""
+    speed: dict[str, dict[str, Any]] = {}
+    for channel in channels:
+        sent = [(at, vid) for (vid, c), at in batches.first_sent.items() if c == channel]
+        first, vid = min(sent) if sent else (None, None)
+        speed[channel] = {
+            "first_sent_at": stamp(first),
+            "after_seconds": _seconds(first - incident.started_at) if first else None,
+            "version": numbers[vid] if vid is not None else None,
+        }
+    return speed
+
+
+def _first_message(speed: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The channel whose first message went out first, with its speed; None before any."""
+    reached = [(doc["first_sent_at"], channel) for channel, doc in speed.items() if doc["version"]]
+    if not reached:
+        return None
+    _, first_channel = min(reached, key=lambda item: datetime.fromisoformat(item[0]))
+    return {"channel": first_channel, **speed[first_channel]}
+
+
+def _promises(
+    versions: list[Version], batches: _Batches, now: datetime, stamp: Stamp
+) -> list[dict[str, Any]]:
+    """Each version's promised next update: kept or late by the version after it, the last
+    one pending or overdue at ``now``; none for a version that ended the incident."""
+    promises = []
+    for index, version in enumerate(versions):
+        promise: dict[str, Any] = {
+            "version": index + 1,
+            "status": version.status,
+            "made_at": stamp(version.created_at),
+            "promised_at": stamp(version.next_update_at),
+            "answered_by": None,
+            "answered_at": None,
+            "late_by_seconds": None,
+        }
+        if version.status in CLOSED or version.next_update_at is None:
+            promise["outcome"] = NO_PROMISE
+        elif index + 1 < len(versions):
+            following = versions[index + 1]
+            answered = batches.went_out(following) or following.went_out_at
+            late = _seconds(answered - version.next_update_at)
+            promise.update(
+                outcome=KEPT if late <= 0 else LATE,
+                answered_by=index + 2,
+                answered_at=stamp(answered),
+                late_by_seconds=max(late, 0),
+            )
+        else:
+            late = _seconds(now - version.next_update_at)
+            promise.update(
+                outcome=PENDING_PROMISE if late <= 0 else OVERDUE,
+                late_by_seconds=max(late, 0),
+            )
+        promises.append(promise)
+    return promises
+
+
+def _promises_summary(promises: list[dict[str, Any]]) -> dict[str, Any]:
+    """How many promises were made, how many of each outcome, and the worst lateness."""
+    outcomes = Counter(p["outcome"] for p in promises)
+    lateness = [p["late_by_seconds"] for p in promises if p["outcome"] == LATE]
+    return {
+        "made": len(promises) - outcomes[NO_PROMISE],
+        KEPT: outcomes[KEPT],
+        LATE: outcomes[LATE],
+        PENDING_PROMISE: outcomes[PENDING_PROMISE],
+        OVERDUE: outcomes[OVERDUE],
+        "worst_late_seconds": max(lateness, default=0),
+    }
+
+
+def _delivery(
+    groups: list[dict[str, Any]], versions: list[Version], batches: _Batches
+) -> dict[str, Any]:
+    """What was delivered per channel and reason, over all versions and for the last one."""
+    all_versions = {channel: _empty_counts() for channel in batches.channels}
+    for group in groups:
+        _count(all_versions[group["channel"]], group)
+    last = versions[-1] if versions else None
+    last_version = {
+        channel: _sorted_reasons(batches.counts.get((last.id, channel), _empty_counts()))
+        for channel in batches.channels
+        if last is not None and (channel in last.channels or (last.id, channel) in batches.counts)
+    }
+    return {
+        "all_versions": {c: _sorted_reasons(n) for c, n in all_versions.items()},
+        "last_version": last_version,
+        "last_version_number": len(versions) or None,
+    }
+
+
+def _end(
+    ledger: Ledger, versions: list[Version], batches: _Batches
+) -> tuple[str | None, datetime | None, datetime | None]:
+    """How the incident ended (resolved or cancelled, or None while open), when, and when the
+    first message saying so went out.
+
+    The end is the time its messages said (``ended_at``, recorded with the version that first
+    said it), never when that version went out, which is reported beside it as such."""
+    ended_status = versions[-1].status if versions and versions[-1].status in CLOSED else None
+    if ended_status is None:
+        return None, None, None
+    first_closed = len(versions) - 1
+    while first_closed > 0 and versions[first_closed - 1].status == ended_status:
+        first_closed -= 1
+    final = versions[first_closed]
+    end_published_at = batches.went_out(final) or final.went_out_at
+    ended_at = _recorded_end(ledger, final) or final.created_at
+    return ended_status, ended_at, end_published_at
+
+
+def _correction(
+    versions: list[Version],
+    groups: list[dict[str, Any]],
+    batches: _Batches,
+    numbers: dict[int, int],
+    stamp: Stamp,
+) -> dict[str, Any] | None:
+    """For a cancelled incident: from the wrong message reaching people to the correction
+    reaching them (first and last), and how many it reached; None otherwise."""
+    cancelled = next((v for v in versions if v.status == "cancelled"), None)
+    if cancelled is None:
+        return None
+    wrong = [batches.went_out(v) for v in versions if v.id < cancelled.id]
+    wrong_at = min((at for at in wrong if at is not None), default=None)
+    first_at, last_at = batches.went_out(cancelled), batches.last_sent.get(cancelled.id)
+    return {
+        "version": numbers[cancelled.id],
+        "wrong_message_at": stamp(wrong_at),
+        "correction_first_at": stamp(first_at),
+        "correction_last_at": stamp(last_at),
+        "to_first_seconds": _seconds(first_at - wrong_at) if first_at and wrong_at else None,
+        "to_last_seconds": _seconds(last_at - wrong_at) if last_at and wrong_at else None,
+        "reached": sum(
+            g["count"]
+            for g in groups
+            if g["version_id"] == cancelled.id and g["state"] in HANDED_OVER
+        ),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -83,35 +84,81 @@ def mark_shape(kind: str, outcome: str, cx: float, cy: float) -> str:
     return f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="6.5" {paint}/>'
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """Where things fall on the chart: the time axis from ``low`` to ``high`` over ``width``
+    pixels right of the lane labels, and the bottom of the lanes."""
+
+    low: datetime
+    high: datetime
+    width: int
+    lanes_bottom: int
+
+    def x(self, moment: datetime) -> float:
+        return _LEFT + (moment - self.low) / (self.high - self.low) * self.width
+
+
 def timeline_svg(data: dict[str, Any], language: str = "en") -> str:
     """Channels as lanes, each version's batch as a mark at the time it went out on the lane,
     the promised next updates as ticks above them, and an axis of local hours."""
-    zone = ZoneInfo(data["timezone"])
     day = start_day(data)
     channels: list[str] = data["channels"]
-    parse = datetime.fromisoformat
-    started = parse(data["started_at"])
-    generated = parse(data["generated_at"])
+    started = datetime.fromisoformat(data["started_at"])
+    generated = datetime.fromisoformat(data["generated_at"])
     last_promise = data["promises"][-1] if data["promises"] else None
     still_open = last_promise is not None and last_promise["outcome"] in (PENDING_PROMISE, OVERDUE)
-
     labels = _LABELS.get(language, _LABELS["en"])
+    # The end as its messages said it (ended_at), resolved or cancelled.
+    ended, ended_status = end_of(data)
+    resolved_at = datetime.fromisoformat(ended) if ended else None
+    low, high = _time_span(data, started, resolved_at, generated if still_open else None)
+    frame = _Frame(low, high, _CHART_WIDTH - _LEFT - _RIGHT, _LANES_TOP + _LANE * len(channels))
+
+    description = _description(data, local_time(high.isoformat(), day), language)
+    out = _chart_opening(data, labels, frame.lanes_bottom + 44, description)
+    out += _lanes(channels, frame.width, labels)
+    out += _hour_axis(frame, ZoneInfo(data["timezone"]), language)
+    out.append(
+        _moment_line(
+            frame, started, f"{labels['started']} {local_time(data['started_at'], day)}", "#111827"
+        )
+    )
+    if resolved_at is not None:
+        said = labels["cancelled" if ended_status == "cancelled" else "resolved"]
+        out.append(_moment_line(frame, resolved_at, said, RESOLVED_INK))
+    if still_open:
+        out.append(
+            _moment_line(frame, generated, labels["report"], "#6b7280", ' stroke-dasharray="2 3"')
+        )
+    out += _promise_ticks(data, frame, generated, language)
+    out += _delivery_marks(data, frame, language)
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _time_span(
+    data: dict[str, Any],
+    started: datetime,
+    resolved_at: datetime | None,
+    open_until: datetime | None,
+) -> tuple[datetime, datetime]:
+    """The axis's first and last moments: every moment the chart draws, with a margin each side.
+
+    ``open_until`` is the report's own time when the last promise is still open (it is drawn)."""
+    parse = datetime.fromisoformat
     moments = [started]
     sent = []
     for version in data["versions"]:
         moments.append(parse(version["created_at"]))
         sent += [parse(batch["at"]) for batch in version["delivery"].values()]
     moments += sent
-    # The end as its messages said it (ended_at), resolved or cancelled.
-    ended, ended_status = end_of(data)
-    resolved_at = parse(ended) if ended else None
     for promise in data["promises"]:
         for key in ("promised_at", "answered_at"):
             # A promise for after the resolution was never due: it does not stretch the axis.
             if promise[key] and (resolved_at is None or parse(promise[key]) <= resolved_at):
                 moments.append(parse(promise[key]))
-    if still_open:
-        moments.append(generated)
+    if open_until is not None:
+        moments.append(open_until)
     if resolved_at is not None:
         moments.append(resolved_at)
     low, high = min(moments), max(moments)
@@ -119,15 +166,14 @@ def timeline_svg(data: dict[str, Any], language: str = "en") -> str:
     margin = span / 40
     low = low - margin
     high = high + (min(margin, _AFTER_THE_END) if resolved_at is not None else margin)
-    width = _CHART_WIDTH - _LEFT - _RIGHT
+    return low, high
 
-    def x(moment: datetime) -> float:
-        return _LEFT + (moment - low) / (high - low) * width
 
-    lanes_bottom = _LANES_TOP + _LANE * len(channels)
-    height = lanes_bottom + 44
-    description = _description(data, local_time(high.isoformat(), day), language)
-    out = [
+def _chart_opening(
+    data: dict[str, Any], labels: dict[str, str], height: int, description: str
+) -> list[str]:
+    """The ``<svg>`` element's opening tag, its title and its description."""
+    return [
         f'<svg class="timeline" xmlns="http://www.w3.org/2000/svg" role="img"'
         f' viewBox="0 0 {_CHART_WIDTH} {height}" width="{_CHART_WIDTH}" height="{height}"'
         f' aria-labelledby="timeline-title timeline-desc"'
@@ -138,7 +184,10 @@ def timeline_svg(data: dict[str, Any], language: str = "en") -> str:
         f'<desc id="timeline-desc">{_esc(description)}</desc>',
     ]
 
-    out.append('<g class="lanes">')
+
+def _lanes(channels: list[str], width: int, labels: dict[str, str]) -> list[str]:
+    """A striped lane per channel with its name, and the label of the promise band above."""
+    out = ['<g class="lanes">']
     for index, channel in enumerate(channels):
         top = _LANES_TOP + index * _LANE
         out.append(
@@ -154,88 +203,79 @@ def timeline_svg(data: dict[str, Any], language: str = "en") -> str:
         f'<text x="{_LEFT - 10}" y="{_BAND_TOP + _BAND_HEIGHT / 2 + 4:.1f}"'
         f' text-anchor="end">{labels["promised"]}</text>'
     )
+    return out
 
-    out.append('<g class="axis">')
+
+def _hour_axis(frame: _Frame, zone: ZoneInfo, language: str) -> list[str]:
+    """The axis under the lanes: a grid line and a local time per tick, the day under the first
+    tick of each day."""
+    bottom = frame.lanes_bottom
+    out = ['<g class="axis">']
     out.append(
-        f'<line x1="{_LEFT}" y1="{lanes_bottom}" x2="{_LEFT + width}" y2="{lanes_bottom}"'
+        f'<line x1="{_LEFT}" y1="{bottom}" x2="{_LEFT + frame.width}" y2="{bottom}"'
         ' stroke="#6b7280"/>'
     )
     previous_day: date | None = None
-    for tick in _hour_ticks(low, high, zone):
-        tx = x(tick)
+    for tick in _hour_ticks(frame.low, frame.high, zone):
+        tx = frame.x(tick)
         local = tick.astimezone(zone)
         out.append(
-            f'<line x1="{tx:.1f}" y1="{_LANES_TOP}" x2="{tx:.1f}" y2="{lanes_bottom + 5}"'
+            f'<line x1="{tx:.1f}" y1="{_LANES_TOP}" x2="{tx:.1f}" y2="{bottom + 5}"'
             ' stroke="#d1d5db" stroke-width="1"/>'
-            f'<text class="hour" x="{tx:.1f}" y="{lanes_bottom + 18}" text-anchor="middle">'
+            f'<text class="hour" x="{tx:.1f}" y="{bottom + 18}" text-anchor="middle">'
             f"{local:%H:%M}</text>"
         )
         if local.date() != previous_day:
             out.append(
-                f'<text x="{tx:.1f}" y="{lanes_bottom + 34}" text-anchor="middle">'
+                f'<text x="{tx:.1f}" y="{bottom + 34}" text-anchor="middle">'
                 f"{_esc(_day_label(local, language))}</text>"
             )
             previous_day = local.date()
     out.append("</g>")
+    return out
 
-    def moment_line(moment: datetime, label: str, colour: str, dash: str = "") -> str:
-        mx = x(moment)
-        # Near the right edge the label goes to the left of its line, so it is never cut.
-        anchor = ' text-anchor="end"' if mx > _LEFT + width - 80 else ""
-        lx = mx - 4 if anchor else mx + 4
-        return (
-            f'<g class="moment"><line x1="{mx:.1f}" y1="{_LANES_TOP - 2}" x2="{mx:.1f}"'
-            f' y2="{lanes_bottom}" stroke="{colour}" stroke-width="1.5"{dash}/>'
-            f'<text x="{lx:.1f}" y="{lanes_bottom - 5}" fill="{colour}"{anchor}>'
-            f"{_esc(label)}</text></g>"
-        )
 
-    out.append(
-        moment_line(
-            started, f"{labels['started']} {local_time(data['started_at'], day)}", "#111827"
-        )
+def _moment_line(frame: _Frame, moment: datetime, label: str, colour: str, dash: str = "") -> str:
+    """A labelled vertical line across the lanes: the start, the end, the report's time."""
+    mx = frame.x(moment)
+    # Near the right edge the label goes to the left of its line, so it is never cut.
+    anchor = ' text-anchor="end"' if mx > _LEFT + frame.width - 80 else ""
+    lx = mx - 4 if anchor else mx + 4
+    return (
+        f'<g class="moment"><line x1="{mx:.1f}" y1="{_LANES_TOP - 2}" x2="{mx:.1f}"'
+        f' y2="{frame.lanes_bottom}" stroke="{colour}" stroke-width="1.5"{dash}/>'
+        f'<text x="{lx:.1f}" y="{frame.lanes_bottom - 5}" fill="{colour}"{anchor}>'
+        f"{_esc(label)}</text></g>"
     )
-    if resolved_at is not None:
-        said = labels["cancelled" if ended_status == "cancelled" else "resolved"]
-        out.append(moment_line(resolved_at, said, RESOLVED_INK))
-    if still_open:
-        out.append(moment_line(generated, labels["report"], "#6b7280", ' stroke-dasharray="2 3"'))
 
-    out.append('<g class="promises">')
+
+def _promise_ticks(
+    data: dict[str, Any], frame: _Frame, generated: datetime, language: str
+) -> list[str]:
+    """A tick in the promise band per promised update, coloured by its outcome, with a bar for
+    how late it was (or is) and a dashed line down across the lanes."""
+    day = start_day(data)
+    out = ['<g class="promises">']
     for promise in data["promises"]:
         if promise["outcome"] == NO_PROMISE:
             continue
         colour = PROMISE_INK[promise["outcome"]]
-        px = x(parse(promise["promised_at"]))
-        if px > _LEFT + width:
+        px = frame.x(datetime.fromisoformat(promise["promised_at"]))
+        if px > _LEFT + frame.width:
             continue  # due after the end of the axis (after the resolution)
-        tip = say(
-            "Promise of #{version} (made {made}): next update by {by}: {outcome}",
-            language,
-            version=promise["version"],
-            made=local_time(promise["made_at"], day),
-            by=local_time(promise["promised_at"], day),
-            outcome=promise_outcome(promise, language),
-        )
-        if promise["answered_by"]:
-            tip += say(
-                " (#{number} went out at {at})",
-                language,
-                number=promise["answered_by"],
-                at=local_time(promise["answered_at"], day),
-            )
-        parts = [f"<title>{_esc(tip)}</title>"]
+        parts = [f"<title>{_esc(_promise_tip(promise, day, language))}</title>"]
         if promise["outcome"] in (LATE, OVERDUE):
-            until = parse(promise["answered_at"]) if promise["answered_at"] else generated
+            answered = promise["answered_at"]
+            until = datetime.fromisoformat(answered) if answered else generated
             parts.append(
                 f'<rect x="{px:.1f}" y="{_BAND_TOP + _BAND_HEIGHT / 2 - 4:.1f}"'
-                f' width="{max(x(until) - px, 1):.1f}" height="8" fill="{colour}"'
+                f' width="{max(frame.x(until) - px, 1):.1f}" height="8" fill="{colour}"'
                 ' fill-opacity="0.3"/>'
             )
         parts.append(
             f'<line x1="{px:.1f}" y1="{_BAND_TOP + 3}" x2="{px:.1f}"'
             f' y2="{_BAND_TOP + _BAND_HEIGHT - 3}" stroke="{colour}" stroke-width="3"/>'
-            f'<line x1="{px:.1f}" y1="{_LANES_TOP}" x2="{px:.1f}" y2="{lanes_bottom}"'
+            f'<line x1="{px:.1f}" y1="{_LANES_TOP}" x2="{px:.1f}" y2="{frame.lanes_bottom}"'
             f' stroke="{colour}" stroke-width="1" stroke-dasharray="4 3" stroke-opacity="0.6"/>'
         )
         out.append(
@@ -244,34 +284,40 @@ def timeline_svg(data: dict[str, Any], language: str = "en") -> str:
             + "</g>"
         )
     out.append("</g>")
+    return out
 
-    out.append('<g class="marks">')
+
+def _promise_tip(promise: dict[str, Any], day: date, language: str) -> str:
+    """The tooltip of a promise's tick: who promised what for when, and what came of it."""
+    tip = say(
+        "Promise of #{version} (made {made}): next update by {by}: {outcome}",
+        language,
+        version=promise["version"],
+        made=local_time(promise["made_at"], day),
+        by=local_time(promise["promised_at"], day),
+        outcome=promise_outcome(promise, language),
+    )
+    if promise["answered_by"]:
+        tip += say(
+            " (#{number} went out at {at})",
+            language,
+            number=promise["answered_by"],
+            at=local_time(promise["answered_at"], day),
+        )
+    return tip
+
+
+def _delivery_marks(data: dict[str, Any], frame: _Frame, language: str) -> list[str]:
+    """A mark per version's batch on its channel's lane, at the time it went out."""
+    channels: list[str] = data["channels"]
+    day = start_day(data)
+    out = ['<g class="marks">']
     for version in data["versions"]:
         for channel, batch in version["delivery"].items():
             cy = _LANES_TOP + channels.index(channel) * _LANE + _LANE / 2 + 4
-            mx = x(parse(batch["at"]))
-            if batch["sent"] == 0:
-                outcome = "failed"
-            elif batch["failed"] or batch["uncertain"] or batch["pending"]:
-                outcome = "partial"
-            else:
-                outcome = "ok"
-            tip = say(
-                "{channel}: #{number} {kind} ({status}) at {at}: {sent} sent",
-                language,
-                channel=channel,
-                number=version["number"],
-                kind=say(version["kind"], language),
-                status=say(version["status"], language),
-                at=local_time(batch["at"], day),
-                sent=batch["sent"],
-            )
-            if batch["failed"]:
-                reasons = failure_reasons(batch, language)
-                tip += say(", {n} failed ({reasons})", language, n=batch["failed"], reasons=reasons)
-            for count in ("uncertain", "pending"):
-                if batch[count]:
-                    tip += say(f", {{n}} {count}", language, n=batch[count])
+            mx = frame.x(datetime.fromisoformat(batch["at"]))
+            outcome = _batch_outcome(batch)
+            tip = _mark_tip(version, channel, batch, day, language)
             out.append(
                 f'<g class="mark {version["kind"]} {outcome}" data-channel="{_esc(channel)}"'
                 f' data-version="{version["number"]}"><title>{_esc(tip)}</title>'
@@ -281,8 +327,39 @@ def timeline_svg(data: dict[str, Any], language: str = "en") -> str:
                 f"#{version['number']}</text></g>"
             )
     out.append("</g>")
-    out.append("</svg>")
-    return "\n".join(out)
+    return out
+
+
+def _batch_outcome(batch: dict[str, Any]) -> str:
+    """``failed`` if nothing went out, ``partial`` if some failed or are unsettled, else ``ok``."""
+    if batch["sent"] == 0:
+        return "failed"
+    if batch["failed"] or batch["uncertain"] or batch["pending"]:
+        return "partial"
+    return "ok"
+
+
+def _mark_tip(
+    version: dict[str, Any], channel: str, batch: dict[str, Any], day: date, language: str
+) -> str:
+    """The tooltip of a mark: the version, when it went out, and what became of its messages."""
+    tip = say(
+        "{channel}: #{number} {kind} ({status}) at {at}: {sent} sent",
+        language,
+        channel=channel,
+        number=version["number"],
+        kind=say(version["kind"], language),
+        status=say(version["status"], language),
+        at=local_time(batch["at"], day),
+        sent=batch["sent"],
+    )
+    if batch["failed"]:
+        reasons = failure_reasons(batch, language)
+        tip += say(", {n} failed ({reasons})", language, n=batch["failed"], reasons=reasons)
+    for count in ("uncertain", "pending"):
+        if batch[count]:
+            tip += say(f", {{n}} {count}", language, n=batch[count])
+    return tip
 
 
 def _description(data: dict[str, Any], until: str, language: str) -> str:

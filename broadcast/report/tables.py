@@ -269,33 +269,7 @@ def failure_reasons(counts: dict[str, Any], language: str = "en") -> str:
 def report_summary(data: dict[str, Any], language: str = "en") -> list[str]:
     """The findings in a few sentences, before the tables."""
     day = start_day(data)
-    zone = data["timezone"]
-
-    def duration(seconds: float | None) -> str:
-        return format_duration(seconds, language)
-
-    lines = [
-        say("Started {start} ({zone}).", language, start=local_time(data["started_at"]), zone=zone)
-    ]
-    ended, status = end_of(data)
-    if ended:
-        lines[0] = say(
-            "Started {start} ({zone}); resolved {end}, after {duration}."
-            if status == "resolved"
-            else "Started {start} ({zone}); cancelled {end} (a correction), after {duration}.",
-            language,
-            start=local_time(data["started_at"]),
-            zone=zone,
-            end=local_time(ended, day),
-            duration=duration(data["duration_seconds"]),
-        )
-        published = data.get("end_published_at")
-        if published and local_time(published, day) != local_time(ended, day):
-            lines[0] += " " + say(
-                "The end was announced at {published}.",
-                language,
-                published=local_time(published, day),
-            )
+    lines = [_span_sentence(data, language)]
     if data.get("exercise"):
         lines.insert(
             0,
@@ -313,33 +287,87 @@ def report_summary(data: dict[str, Any], language: str = "en") -> list[str]:
         say(
             "First message {after} after the start ({channel}, {at}).",
             language,
-            after=duration(first["after_seconds"]),
+            after=format_duration(first["after_seconds"], language),
             channel=first["channel"],
             at=local_time(first["first_sent_at"], day),
         )
     )
-    promises = data["promises_summary"]
-    if promises["made"]:
-        parts = [say("{n} kept", language, n=promises[KEPT])]
-        if promises[LATE]:
-            worst = duration(promises["worst_late_seconds"])
-            parts.append(
-                say("{n} late (worst by {worst})", language, n=promises[LATE], worst=worst)
-            )
-        if promises[OVERDUE]:
-            overdue = duration(data["promises"][-1]["late_by_seconds"])
-            parts.append(say("the last overdue by {overdue}", language, overdue=overdue))
-        if promises[PENDING_PROMISE]:
-            parts.append(say("{n} pending", language, n=promises[PENDING_PROMISE]))
-        lines.append(
-            say(
-                "{made} promised update(s): {parts}.",
-                language,
-                made=promises["made"],
-                parts=", ".join(parts),
-            )
+    lines += _promise_findings(data, language)
+    lines += _fallback_findings(data["delivery"]["all_versions"], language)
+    if data.get("correction"):
+        lines.append(_correction_sentence(data["correction"], day, language))
+    lines += _people_findings(data["versions"], language)
+    reminders = data["reminders"]
+    lines.append(
+        say(
+            "{count} reminder(s) out of {versions} message(s) ({share:.0%}).",
+            language,
+            count=reminders["count"],
+            versions=reminders["versions"],
+            share=reminders["share"],
         )
-    every = data["delivery"]["all_versions"]
+    )
+    return lines
+
+
+def _span_sentence(data: dict[str, Any], language: str) -> str:
+    """When the incident started and, once it ended, how, when and after how long (and when
+    the end was announced, if not at the same minute)."""
+    day = start_day(data)
+    zone = data["timezone"]
+    ended, status = end_of(data)
+    if not ended:
+        return say(
+            "Started {start} ({zone}).", language, start=local_time(data["started_at"]), zone=zone
+        )
+    sentence = say(
+        "Started {start} ({zone}); resolved {end}, after {duration}."
+        if status == "resolved"
+        else "Started {start} ({zone}); cancelled {end} (a correction), after {duration}.",
+        language,
+        start=local_time(data["started_at"]),
+        zone=zone,
+        end=local_time(ended, day),
+        duration=format_duration(data["duration_seconds"], language),
+    )
+    published = data.get("end_published_at")
+    if published and local_time(published, day) != local_time(ended, day):
+        sentence += " " + say(
+            "The end was announced at {published}.",
+            language,
+            published=local_time(published, day),
+        )
+    return sentence
+
+
+def _promise_findings(data: dict[str, Any], language: str) -> list[str]:
+    """How the promised updates went, in a sentence; none if nothing was promised."""
+    promises = data["promises_summary"]
+    if not promises["made"]:
+        return []
+    parts = [say("{n} kept", language, n=promises[KEPT])]
+    if promises[LATE]:
+        worst = format_duration(promises["worst_late_seconds"], language)
+        parts.append(say("{n} late (worst by {worst})", language, n=promises[LATE], worst=worst))
+    if promises[OVERDUE]:
+        overdue = format_duration(data["promises"][-1]["late_by_seconds"], language)
+        parts.append(say("the last overdue by {overdue}", language, overdue=overdue))
+    if promises[PENDING_PROMISE]:
+        parts.append(say("{n} pending", language, n=promises[PENDING_PROMISE]))
+    return [
+        say(
+            "{made} promised update(s): {parts}.",
+            language,
+            made=promises["made"],
+            parts=", ".join(parts),
+        )
+    ]
+
+
+def _fallback_findings(every: dict[str, dict[str, Any]], language: str) -> list[str]:
+    """How many were reached through a fallback channel, and how many failures were never
+    sent because an earlier failure suppressed the recipient: a sentence each, when any."""
+    lines = []
     through = {c: n["fallback"] for c, n in every.items() if n.get("fallback")}
     if through:
         per = ", ".join(
@@ -363,23 +391,32 @@ def report_summary(data: dict[str, Any], language: str = "en") -> list[str]:
                 n=suppressed,
             )
         )
-    correction = data.get("correction")
-    if correction:
-        to_first, to_last = correction["to_first_seconds"], correction["to_last_seconds"]
-        reached = correction["reached"]
-        lines.append(
-            f"Correction (#{correction['version']}): it began reaching people "
-            f"{duration(to_first)} after the wrong message; the last of its {reached} "
-            f"deliver{'y' if reached == 1 else 'ies'} went out {duration(to_last)} after "
-            f"it ({local_time(correction['wrong_message_at'], day)} to "
-            f"{local_time(correction['correction_last_at'], day)})."
-            if language != "fr"
-            else f"Rectificatif (n°{correction['version']}) : il a commencé à atteindre les "
-            f"destinataires {duration(to_first)} après le message erroné ; le dernier de ses "
-            f"{reached} envois est parti {duration(to_last)} après lui "
-            f"({local_time(correction['wrong_message_at'], day)} à "
-            f"{local_time(correction['correction_last_at'], day)})."
+    return lines
+
+
+def _correction_sentence(correction: dict[str, Any], day: date, language: str) -> str:
+    """How soon a correction reached people after the wrong message, first and last."""
+    to_first = format_duration(correction["to_first_seconds"], language)
+    to_last = format_duration(correction["to_last_seconds"], language)
+    reached = correction["reached"]
+    wrong_at = local_time(correction["wrong_message_at"], day)
+    last_at = local_time(correction["correction_last_at"], day)
+    if language == "fr":
+        return (
+            f"Rectificatif (n°{correction['version']}) : il a commencé à atteindre les "
+            f"destinataires {to_first} après le message erroné ; le dernier de ses "
+            f"{reached} envois est parti {to_last} après lui ({wrong_at} à {last_at})."
         )
+    return (
+        f"Correction (#{correction['version']}): it began reaching people "
+        f"{to_first} after the wrong message; the last of its {reached} "
+        f"deliver{'y' if reached == 1 else 'ies'} went out {to_last} after "
+        f"it ({wrong_at} to {last_at})."
+    )
+
+
+def _people_findings(versions: list[dict[str, Any]], language: str) -> list[str]:
+    """Who sent and who approved each version, in one sentence; none if no one is known."""
     people = [
         say("#{number} sent by {who}", language, number=v["number"], who=v["sent_by"])
         + (say(" (signed)", language) if v.get("sender_signed") else "")
@@ -389,74 +426,93 @@ def report_summary(data: dict[str, Any], language: str = "en") -> list[str]:
             if v.get("approved_by")
             else ""
         )
-        for v in data["versions"]
+        for v in versions
         if v.get("sent_by")
     ]
-    if people:
-        lines.append((" ; " if language == "fr" else "; ").join(people) + ".")
-    reminders = data["reminders"]
-    lines.append(
-        say(
-            "{count} reminder(s) out of {versions} message(s) ({share:.0%}).",
-            language,
-            count=reminders["count"],
-            versions=reminders["versions"],
-            share=reminders["share"],
-        )
-    )
-    return lines
+    if not people:
+        return []
+    return [(" ; " if language == "fr" else "; ").join(people) + "."]
 
 
 def report_tables(data: dict[str, Any], language: str = "en") -> list[ReportTable]:
     """Speed, updates, promises, and delivery over all versions and for the last one."""
+    last = data["delivery"]["last_version_number"]
+    reach = _reach_table(data, language)
+    return [
+        _speed_table(data, language),
+        _updates_table(data, language),
+        _promises_table(data, language),
+        # Only where a channel gives receipts (SMS): other channels say no more than "sent".
+        *([reach] if reach.rows else []),
+        _delivery_table(
+            "delivery_all",
+            say("Delivery per channel, all versions", language),
+            data["delivery"]["all_versions"],
+            language,
+        ),
+        _delivery_table(
+            "delivery_last",
+            say("Delivery per channel, last version (#{last})", language, last=last)
+            if last
+            else say("Delivery, last version", language),
+            data["delivery"]["last_version"],
+            language,
+        ),
+    ]
+
+
+def _columns(language: str, *names: str) -> tuple[str, ...]:
+    """Column headings in the report's language ("#" and the percentiles read the same)."""
+    return tuple(
+        say(name, language) if name not in ("#", "50 %", "90 %") else name for name in names
+    )
+
+
+def _speed_table(data: dict[str, Any], language: str) -> ReportTable:
+    """When the first message went out, overall (in bold) then per channel."""
     day = start_day(data)
-
-    def t(text: str, **values: Any) -> str:
-        return say(text, language, **values)
-
-    def columns(*names: str) -> tuple[str, ...]:
-        return tuple(t(name) if name not in ("#", "50 %", "90 %") else name for name in names)
-
-    def duration(seconds: float | None) -> str:
-        return format_duration(seconds, language)
-
-    speed_rows: list[tuple[str, ...]] = []
+    rows: list[tuple[str, ...]] = []
     tones: list[str | None] = []
     first = data["speed"]["first_message"]
     if first is not None:
-        speed_rows.append(
+        rows.append(
             (
-                t("first message ({channel})", channel=first["channel"]),
+                say("first message ({channel})", language, channel=first["channel"]),
                 local_time(first["first_sent_at"], day),
-                duration(first["after_seconds"]),
+                format_duration(first["after_seconds"], language),
                 f"#{first['version']}",
             )
         )
         tones.append("strong")
     for channel, doc in data["speed"]["channels"].items():
-        speed_rows.append(
+        rows.append(
             (
                 channel,
                 local_time(doc["first_sent_at"], day),
-                duration(doc["after_seconds"]),
-                f"#{doc['version']}" if doc["version"] else t("never sent"),
+                format_duration(doc["after_seconds"], language),
+                f"#{doc['version']}" if doc["version"] else say("never sent", language),
             )
         )
         tones.append(None if doc["version"] else "bad")
-    speed = ReportTable(
+    return ReportTable(
         "speed",
-        t("Time to first message"),
-        columns("channel", "first sent", "after the start", "version"),
-        speed_rows,
+        say("Time to first message", language),
+        _columns(language, "channel", "first sent", "after the start", "version"),
+        rows,
         frozenset({2}),
         tones,
-        empty=t("Nothing was sent."),
+        empty=say("Nothing was sent.", language),
     )
 
-    updates = ReportTable(
+
+def _updates_table(data: dict[str, Any], language: str) -> ReportTable:
+    """Every version: as of when, what kind and status, when it went out, what it sent."""
+    day = start_day(data)
+    return ReportTable(
         "updates",
-        t("Updates"),
-        columns(
+        say("Updates", language),
+        _columns(
+            language,
             "#",
             "texts as of",
             "kind",
@@ -470,8 +526,8 @@ def report_tables(data: dict[str, Any], language: str = "en") -> list[ReportTabl
             (
                 str(v["number"]),
                 local_time(v["created_at"], day),
-                t(v["kind"]),
-                t(v["status"]),
+                say(v["kind"], language),
+                say(v["status"], language),
                 local_time(v["went_out_at"], day),
                 str(sum(d["sent"] for d in v["delivery"].values())),
                 str(sum(d["failed"] for d in v["delivery"].values())),
@@ -480,21 +536,26 @@ def report_tables(data: dict[str, Any], language: str = "en") -> list[ReportTabl
             for v in data["versions"]
         ],
         frozenset({0, 5, 6}),
-        empty=t("Nothing was sent."),
+        empty=say("Nothing was sent.", language),
     )
 
+
+def _promises_table(data: dict[str, Any], language: str) -> ReportTable:
+    """Every promised update: made when, for when, which message answered it, the outcome."""
+    day = start_day(data)
     promise_tones = {KEPT: "good", LATE: "bad", OVERDUE: "bad"}
-    promises = ReportTable(
+    return ReportTable(
         "promises",
-        t("Promised updates"),
-        columns("#", "made", "promised for", "next message", "outcome"),
+        say("Promised updates", language),
+        _columns(language, "#", "made", "promised for", "next message", "outcome"),
         [
             (
                 str(p["version"]),
                 local_time(p["made_at"], day),
                 local_time(p["promised_at"], day),
-                t(
+                say(
                     "#{number} at {at}",
+                    language,
                     number=p["answered_by"],
                     at=local_time(p["answered_at"], day),
                 )
@@ -506,50 +567,67 @@ def report_tables(data: dict[str, Any], language: str = "en") -> list[ReportTabl
         ],
         frozenset({0}),
         [promise_tones.get(p["outcome"]) for p in data["promises"]],
-        empty=t("Nothing was sent."),
+        empty=say("Nothing was sent.", language),
     )
 
-    def delivery(key: str, title: str, per_channel: dict[str, dict[str, Any]]) -> ReportTable:
-        return ReportTable(
-            key,
-            title,
-            columns(
-                "channel",
-                "sent",
-                "failed",
-                "failed by reason",
-                "uncertain",
-                "pending",
-                "superseded",
-            ),
-            [
-                (
-                    channel,
-                    str(counts["sent"]),
-                    str(counts["failed"]),
-                    failure_reasons(counts, language),
-                    str(counts["uncertain"]),
-                    str(counts["pending"]),
-                    str(counts.get("superseded", 0)),
-                )
-                for channel, counts in per_channel.items()
-            ],
-            frozenset({1, 2, 4, 5, 6}),
-            [
-                "bad" if counts["failed"] or counts["uncertain"] else None
-                for counts in per_channel.values()
-            ],
-            empty=t("Nothing was sent."),
-        )
 
+def _delivery_table(
+    key: str, title: str, per_channel: dict[str, dict[str, Any]], language: str
+) -> ReportTable:
+    """What became of the messages per channel: sent, failed and why, still unsettled."""
+    return ReportTable(
+        key,
+        title,
+        _columns(
+            language,
+            "channel",
+            "sent",
+            "failed",
+            "failed by reason",
+            "uncertain",
+            "pending",
+            "superseded",
+        ),
+        [
+            (
+                channel,
+                str(counts["sent"]),
+                str(counts["failed"]),
+                failure_reasons(counts, language),
+                str(counts["uncertain"]),
+                str(counts["pending"]),
+                str(counts.get("superseded", 0)),
+            )
+            for channel, counts in per_channel.items()
+        ],
+        frozenset({1, 2, 4, 5, 6}),
+        [
+            "bad" if counts["failed"] or counts["uncertain"] else None
+            for counts in per_channel.values()
+        ],
+        empty=say("Nothing was sent.", language),
+    )
+
+
+def _reach_table(data: dict[str, Any], language: str) -> ReportTable:
+    """Per channel with delivery receipts, the last version: how many were reached, how soon."""
     last = data["delivery"]["last_version_number"]
-    reach = ReportTable(
+    reach = data.get("reach", {})
+    return ReportTable(
         "reach",
-        t("Reached (delivery receipts), last version (#{last})", last=last)
+        say("Reached (delivery receipts), last version (#{last})", language, last=last)
         if last
-        else t("Reached"),
-        columns(
-            "channel", "sent", "delivered", "reached", "undelivered", "waiting", "50 %", "90 %"
+        else say("Reached", language),
+        _columns(
+            language,
+            "channel",
+            "sent",
+            "delivered",
+            "reached",
+            "undelivered",
+            "waiting",
+            "50 %",
+            "90 %",
         ),
         [
             (
@@ -559,34 +637,15 @@ def report_tables(data: dict[str, Any], language: str = "en") -> list[ReportTabl
                 f"{r['reached_percent']:g} %",
                 str(r["undelivered"]),
                 str(r["waiting"]),
-                duration(r["to_50_percent_seconds"]),
-                duration(r["to_90_percent_seconds"]),
+                format_duration(r["to_50_percent_seconds"], language),
+                format_duration(r["to_90_percent_seconds"], language),
             )
-            for channel, r in data.get("reach", {}).items()
+            for channel, r in reach.items()
         ],
         frozenset({1, 2, 3, 4, 5, 6, 7}),
-        ["bad" if r["undelivered"] else None for r in data.get("reach", {}).values()],
-        empty=t("No delivery receipts yet."),
+        ["bad" if r["undelivered"] else None for r in reach.values()],
+        empty=say("No delivery receipts yet.", language),
     )
-    return [
-        speed,
-        updates,
-        promises,
-        # Only where a channel gives receipts (SMS): other channels say no more than "sent".
-        *([reach] if reach.rows else []),
-        delivery(
-            "delivery_all",
-            t("Delivery per channel, all versions"),
-            data["delivery"]["all_versions"],
-        ),
-        delivery(
-            "delivery_last",
-            t("Delivery per channel, last version (#{last})", last=last)
-            if last
-            else t("Delivery, last version"),
-            data["delivery"]["last_version"],
-        ),
-    ]
 
 
 def start_day(data: dict[str, Any]) -> date:

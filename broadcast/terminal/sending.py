@@ -175,6 +175,22 @@ def show_outcomes(
     """The summary of a send: per channel, then failures, then what the checks warned about;
     ``skipped``: the channels that do not carry this version, and why."""
     out = console()
+    out.print(_outcomes_table(outcomes))
+    show_skipped(out, dict(skipped or {}))
+    for outcome in outcomes:
+        _show_fallbacks(out, outcome)
+    for outcome in outcomes:
+        _show_failures(out, outcome)
+    for outcome in outcomes:
+        _show_looked_up(out, outcome)
+    show_uncertain(uncertain or ())
+    _show_totals(out, outcomes)
+    _show_warnings(out, warnings, "Sent with")
+
+
+def _outcomes_table(outcomes: list[ChannelOutcome]) -> Table:
+    """A row per channel: sent, failed (with the reasons), skipped, duplicates, already
+    sent, retries."""
     table = Table(title="Delivery", title_justify="left")
     for column in ("channel", "sent", "failed", "skipped", "duplicates", "already", "retries"):
         table.add_column(column, justify="left" if column == "channel" else "right")
@@ -189,74 +205,83 @@ def show_outcomes(
             str(outcome.already),
             str(outcome.retries),
         )
-    out.print(table)
-    show_skipped(out, dict(skipped or {}))
-    for outcome in outcomes:
-        for kind, count in outcome.reached_by.items():
-            out.print(
-                Text(
-                    f"{outcome.name}: {count_of(count, 'recipient')} it could not reach "
-                    f"{'was' if count == 1 else 'were'} reached by {_BY.get(kind, kind)} "
-                    "instead (its fallback)",
-                    "green",
-                )
+    return table
+
+
+def _show_fallbacks(out: Console, outcome: ChannelOutcome) -> None:
+    """Who the channel reached through its fallback instead, and who it did not try at all
+    because an earlier failure suppressed them."""
+    for kind, count in outcome.reached_by.items():
+        out.print(
+            Text(
+                f"{outcome.name}: {count_of(count, 'recipient')} it could not reach "
+                f"{'was' if count == 1 else 'were'} reached by {_BY.get(kind, kind)} "
+                "instead (its fallback)",
+                "green",
             )
-        if outcome.suppressed:
-            out.print(
-                f"{outcome.name}: {count_of(outcome.suppressed, 'recipient')} not sent: "
-                "suppressed by an earlier failure (invalid or not a mobile)"
+        )
+    if outcome.suppressed:
+        out.print(
+            f"{outcome.name}: {count_of(outcome.suppressed, 'recipient')} not sent: "
+            "suppressed by an earlier failure (invalid or not a mobile)"
+        )
+
+
+def _show_failures(out: Console, outcome: ChannelOutcome) -> None:
+    """What went wrong on the channel: its problems, opt-outs, the first ten failures, and a
+    run stopped early or overtaken by a newer version."""
+    for problem in outcome.problems:
+        out.print(problem_text(problem))
+    if outcome.opted_out:
+        out.print(
+            Text(
+                f"{outcome.name}: {outcome.opted_out} recipient"
+                f"{'s' * (outcome.opted_out != 1)} opted out earlier (replied STOP): not "
+                "sent again",
+                "yellow",
             )
-    for outcome in outcomes:
-        for problem in outcome.problems:
-            out.print(problem_text(problem))
-        if outcome.opted_out:
-            out.print(
-                Text(
-                    f"{outcome.name}: {outcome.opted_out} recipient"
-                    f"{'s' * (outcome.opted_out != 1)} opted out earlier (replied STOP): not "
-                    "sent again",
-                    "yellow",
-                )
+        )
+    for receipt in outcome.failures[:10]:
+        where = f"line {receipt.target.line}: " if receipt.target.line else ""
+        kind = (
+            "maybe sent"
+            if receipt.uncertain
+            else "permanent"
+            if receipt.permanent
+            else "after retries"
+        )
+        out.print(
+            Text(f"{outcome.name}: {where}{receipt.error} ({receipt.error_code}, {kind})", "red")
+        )
+    if len(outcome.failures) > 10:
+        more = count_of(outcome.failed_total - 10, "more failure")
+        out.print(Text(f"{outcome.name}: and {more}", "red"))
+    if outcome.stopped:
+        out.print(Text(f"{outcome.name}: stopped before the end; run the send again.", "yellow"))
+    if outcome.superseded:
+        out.print(
+            Text(
+                f"{outcome.name}: a newer version of the incident took over; this run "
+                "stopped handing out the old one, and the newer run sends to everyone.",
+                "yellow",
             )
-        for receipt in outcome.failures[:10]:
-            where = f"line {receipt.target.line}: " if receipt.target.line else ""
-            kind = (
-                "maybe sent"
-                if receipt.uncertain
-                else "permanent"
-                if receipt.permanent
-                else "after retries"
-            )
-            out.print(
-                Text(
-                    f"{outcome.name}: {where}{receipt.error} ({receipt.error_code}, {kind})", "red"
-                )
-            )
-        if len(outcome.failures) > 10:
-            more = count_of(outcome.failed_total - 10, "more failure")
-            out.print(Text(f"{outcome.name}: and {more}", "red"))
-        if outcome.stopped:
-            out.print(
-                Text(f"{outcome.name}: stopped before the end; run the send again.", "yellow")
-            )
-        if outcome.superseded:
-            out.print(
-                Text(
-                    f"{outcome.name}: a newer version of the incident took over; this run "
-                    "stopped handing out the old one, and the newer run sends to everyone.",
-                    "yellow",
-                )
-            )
-    for outcome in outcomes:
-        if outcome.found_sent or outcome.resent or outcome.held_uncertain:
-            done = [
-                f"{outcome.found_sent} found sent (recorded as sent, not sent again)",
-                f"{outcome.resent} not found, so sent with the text recorded for them",
-                f"{outcome.held_uncertain} held uncertain",
-            ]
-            looked = outcome.found_sent + outcome.resent + outcome.held_uncertain
-            out.print(Text(f"{outcome.name}: {looked} maybe sent, looked up: {', '.join(done)}."))
-    show_uncertain(uncertain or ())
+        )
+
+
+def _show_looked_up(out: Console, outcome: ChannelOutcome) -> None:
+    """What became of the channel's "maybe sent" deliveries once looked up, if it had any."""
+    if outcome.found_sent or outcome.resent or outcome.held_uncertain:
+        done = [
+            f"{outcome.found_sent} found sent (recorded as sent, not sent again)",
+            f"{outcome.resent} not found, so sent with the text recorded for them",
+            f"{outcome.held_uncertain} held uncertain",
+        ]
+        looked = outcome.found_sent + outcome.resent + outcome.held_uncertain
+        out.print(Text(f"{outcome.name}: {looked} maybe sent, looked up: {', '.join(done)}."))
+
+
+def _show_totals(out: Console, outcomes: list[ChannelOutcome]) -> None:
+    """The last line: sent and failed over every channel, and how many fallbacks reached."""
     total_failed = sum(o.failed_total for o in outcomes)
     total_sent = sum(o.sent for o in outcomes)
     style = "bold red" if total_failed else "bold green"
@@ -266,7 +291,6 @@ def show_outcomes(
             reached[kind] = reached.get(kind, 0) + count
     by = "".join(f", {n} reached by {_BY.get(kind, kind)}" for kind, n in reached.items())
     out.print(Text(f"{total_sent} sent, {total_failed} failed{by}.", style))
-    _show_warnings(out, warnings, "Sent with")
 
 
 def show_uncertain(uncertain: Iterable[dict[str, Any]]) -> None:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -20,6 +21,39 @@ def show_status(summary: dict[str, Any]) -> None:
         else ""
     )
     out.print(Text(f"{summary['incident']} ({summary['status']}){drill}", "bold"))
+    _show_hosts(out, summary)
+    if not summary["versions"]:
+        out.print("Nothing has been sent for this incident yet.")
+        return
+    # A line per version, not a table: two times of 20 characters and four more columns do
+    # not fit 80 columns, and a time wrapped inside a cell cannot be read (nor found).
+    out.print(Text("Versions", "bold"))
+    zone = summary["timezone"]
+    for v in summary["versions"]:
+        out.print(_version_line(v, zone))
+        if v.get("sent_by"):
+            out.print(_people_line(v, zone))
+    out.print(_deliveries_table(summary))
+    if summary.get("not_sent_on"):
+        out.print(
+            Text(
+                f"Not sent on {', '.join(summary['not_sent_on'])}: the latest version has not "
+                "gone there (a send limited by --channel, or a channel added since). The next "
+                "`broadcast tick` sends it there.",
+                "yellow",
+            )
+        )
+    if summary["next_update_at"]:
+        when = _in_zone(summary["next_update_at"], summary["timezone"])
+        line = f"Next update promised for {when} ({summary['timezone']})"
+        if summary["overdue"]:
+            out.print(Text(f"{line}: OVERDUE by {summary['overdue_by_minutes']} min.", "bold red"))
+        else:
+            out.print(Text(line + ".", "green"))
+
+
+def _show_hosts(out: Console, summary: dict[str, Any]) -> None:
+    """On a shared ledger: the host whose run holds the incident now, and the primary host."""
     if summary.get("held_by"):
         held = summary["held_by"]
         out.print(
@@ -32,45 +66,51 @@ def show_status(summary: dict[str, Any]) -> None:
             f"Primary host: {primary['host']} (its cron runs renew its lease, which ends at "
             f"{primary['lease_ends_at'][11:19]}); another host's tick stands by until then."
         )
-    if not summary["versions"]:
-        out.print("Nothing has been sent for this incident yet.")
-        return
-    # A line per version, not a table: two times of 20 characters and four more columns do
-    # not fit 80 columns, and a time wrapped inside a cell cannot be read (nor found).
-    out.print(Text("Versions", "bold"))
-    for v in summary["versions"]:
-        zone = summary["timezone"]
-        number = v.get("number", v["id"])
-        promised = (
-            f"; next update promised for {_in_zone(v['next_update_at'], zone)}"
-            if v["next_update_at"]
-            else ""
+
+
+def _sent_at(v: dict[str, Any]) -> str | None:
+    # When it was handed out, not the moment its texts speak for (an approval's, earlier).
+    return v.get("sent_at") or v["created_at"]
+
+
+def _version_line(v: dict[str, Any], zone: str) -> str:
+    """``#2 update (identified) sent at …, complete; next update promised for …``."""
+    number = v.get("number", v["id"])
+    promised = (
+        f"; next update promised for {_in_zone(v['next_update_at'], zone)}"
+        if v["next_update_at"]
+        else ""
+    )
+    done = "complete" if v["complete"] else "not complete"
+    return (
+        f"#{number} {v['kind']} ({v['status']}) sent at {_in_zone(_sent_at(v), zone)}, "
+        f"{done}{promised}"
+    )
+
+
+def _people_line(v: dict[str, Any], zone: str) -> str:
+    """Who sent, continued and approved the version, and the moment its texts speak for when
+    that is not when it was sent."""
+    number = v.get("number", v["id"])
+    line = f"#{number}: sent by {v['sent_by']}{_signed(v.get('sender_signed'))}"
+    for later in v.get("continued_by", ()):
+        line += (
+            f", continued by {later['by']}{_signed(later['signed'])} at "
+            f"{_in_zone(later['at'], zone)}"
         )
-        done = "complete" if v["complete"] else "not complete"
-        # When it was handed out, not the moment its texts speak for (an approval's, earlier).
-        sent_at = v.get("sent_at") or v["created_at"]
-        out.print(
-            f"#{number} {v['kind']} ({v['status']}) sent at {_in_zone(sent_at, zone)}, "
-            f"{done}{promised}"
+    if v.get("approved_by"):
+        line += (
+            f", approved by {v['approved_by']}{_signed(v.get('approval_signed'))} at "
+            f"{_in_zone(v['approved_at'], zone)}"
         )
-        if v.get("sent_by"):
-            line = f"#{number}: sent by {v['sent_by']}{_signed(v.get('sender_signed'))}"
-            for later in v.get("continued_by", ()):
-                line += (
-                    f", continued by {later['by']}{_signed(later['signed'])} at "
-                    f"{_in_zone(later['at'], zone)}"
-                )
-            if v.get("approved_by"):
-                line += (
-                    f", approved by {v['approved_by']}{_signed(v.get('approval_signed'))} at "
-                    f"{_in_zone(v['approved_at'], zone)}"
-                )
-            texts_at = v.get("texts_at") or v["created_at"]
-            if _in_zone(texts_at, zone) != _in_zone(sent_at, zone):
-                line += f"; its texts speak for {_in_zone(texts_at, zone)}, as approved"
-            out.print(line)
-    deliveries = Table(title="Latest version, per channel", title_justify="left")
-    deliveries.add_column("channel", overflow="fold")
+    texts_at = v.get("texts_at") or v["created_at"]
+    if _in_zone(texts_at, zone) != _in_zone(_sent_at(v), zone):
+        line += f"; its texts speak for {_in_zone(texts_at, zone)}, as approved"
+    return line
+
+
+def _delivery_states(channels: dict[str, dict[str, int]]) -> tuple[str, ...]:
+    """The delivery states shown as columns, in their order: those some channel is in."""
     states: tuple[str, ...] = (
         "sent",
         "delivered",
@@ -82,7 +122,7 @@ def show_status(summary: dict[str, Any]) -> None:
         "sending",
         "superseded",
     )
-    if any(counts.get("opted-out") for counts in summary["channels"].values()):
+    if any(counts.get("opted-out") for counts in channels.values()):
         after = states.index("failed-permanent") + 1
         states = (*states[:after], "opted-out", *states[after:])
     # Shown only when some channel has them: what calls, suppression and fallbacks added.
@@ -90,9 +130,14 @@ def show_status(summary: dict[str, Any]) -> None:
     states += later
     # Only the states some channel is in ("sent" always): twelve columns of zeros cannot be
     # read at 80 columns, the few that say something can.
-    states = tuple(
-        s for s in states if s == "sent" or any(c.get(s, 0) for c in summary["channels"].values())
-    )
+    return tuple(s for s in states if s == "sent" or any(c.get(s, 0) for c in channels.values()))
+
+
+def _deliveries_table(summary: dict[str, Any]) -> Table:
+    """The latest version per channel: a count per state, receipts awaited, failure reasons."""
+    deliveries = Table(title="Latest version, per channel", title_justify="left")
+    deliveries.add_column("channel", overflow="fold")
+    states = _delivery_states(summary["channels"])
     for state in states:
         # "failed-permanent" over two lines, broken after its hyphen, never mid-word.
         header = state.replace("-", "-\n") if len(state) > 10 else state
@@ -114,23 +159,7 @@ def show_status(summary: dict[str, Any]) -> None:
             "—" if waiting is None else str(waiting),
             "\n".join(f"{n} x {r}" for r, n in reasons.items()),  # a reason a line
         )
-    out.print(deliveries)
-    if summary.get("not_sent_on"):
-        out.print(
-            Text(
-                f"Not sent on {', '.join(summary['not_sent_on'])}: the latest version has not "
-                "gone there (a send limited by --channel, or a channel added since). The next "
-                "`broadcast tick` sends it there.",
-                "yellow",
-            )
-        )
-    if summary["next_update_at"]:
-        when = _in_zone(summary["next_update_at"], summary["timezone"])
-        line = f"Next update promised for {when} ({summary['timezone']})"
-        if summary["overdue"]:
-            out.print(Text(f"{line}: OVERDUE by {summary['overdue_by_minutes']} min.", "bold red"))
-        else:
-            out.print(Text(line + ".", "green"))
+    return deliveries
 
 
 def _signed(signed: object) -> str:
