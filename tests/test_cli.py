@@ -248,7 +248,8 @@ def test_init_writes_a_working_starter(tmp_path: Path) -> None:
     assert code == 0, doc
     again = run(tmp_path, "init", str(target))
     assert again.exit_code == 2
-    assert "already there" in again.output
+    # The terminal folds the paragraph at its width, wherever a long temporary path ends.
+    assert "already there" in " ".join(again.output.split())
 
 
 @pytest.mark.parametrize(
