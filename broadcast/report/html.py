@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from broadcast.content.typography import french
 from broadcast.report.evaluation import KEPT, LATE, PENDING_PROMISE
+from broadcast.report.summary import report_summary
 from broadcast.report.svg import (
     PROMISE_INK,
     RESOLVED_INK,
@@ -28,7 +29,6 @@ from broadcast.report.tables import (
     local_time,
     report_heading,
     report_language,
-    report_summary,
     report_tables,
     say,
 )

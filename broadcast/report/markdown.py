@@ -6,14 +6,8 @@ import html
 from typing import TYPE_CHECKING, Any
 
 from broadcast.content.typography import french
-from broadcast.report.tables import (
-    local_time,
-    report_heading,
-    report_language,
-    report_summary,
-    report_tables,
-    say,
-)
+from broadcast.report.summary import report_summary
+from broadcast.report.tables import local_time, report_heading, report_language, report_tables, say
 
 if TYPE_CHECKING:
     pass

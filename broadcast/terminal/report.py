@@ -16,13 +16,13 @@ from rich.table import Table
 from rich.text import Text
 
 from broadcast.report.evaluation import OVERDUE
+from broadcast.report.summary import report_summary
 from broadcast.report.tables import (
     ReportTable,
     format_duration,
     local_time,
     report_heading,
     report_language,
-    report_summary,
     report_tables,
     say,
 )
