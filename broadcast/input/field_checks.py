@@ -163,81 +163,109 @@ def check_value(
 ) -> Any:
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
-        inner, *extras = typing.get_args(annotation)
-        extra_info = next((e for e in extras if isinstance(e, FieldInfo)), None)
-        if extra_info is not None and extra_info.discriminator:
-            return _check_tagged(inner, extra_info.discriminator, given, loc, problems)
-        return check_value(inner, extra_info or info, given, loc, problems, strip)
+        return _check_annotated(annotation, info, given, loc, problems, strip)
     if origin in (typing.Union, types.UnionType):
-        members = typing.get_args(annotation)
-        if given is None and type(None) in members:
-            return None
-        others = [m for m in members if m is not type(None)]
-        if info.discriminator:
-            return _check_tagged(annotation, info.discriminator, given, loc, problems)
-        # As pydantic's "smart" union: a member the value already is wins ("5" stays text
-        # in ``int | str``); else the first, left to right, that accepts it.
-        exact = [m for m in others if _is_exactly(given, m)]
-        tried = exact + [m for m in others if m not in exact]
-        for member in tried[:-1]:
-            try:
-                return check_value(member, info, given, loc, Problems(), strip)
-            except Invalid:
-                continue
-        return check_value(tried[-1], info, given, loc, problems, strip)
+        return _check_union(annotation, info, given, loc, problems, strip)
     if origin is typing.Literal:
-        options = typing.get_args(annotation)
-        if given in options:
-            return given
-        expected = _either(repr(o) for o in options)
-        problems.add(
-            "literal_error", loc, f"Input should be {expected}", given, {"expected": expected}
-        )
-        raise Invalid
+        return _check_literal(annotation, given, loc, problems)
     if origin is list:
-        if not isinstance(given, list | tuple):
-            problems.add("list_type", loc, "Input should be a valid list", given)
-            raise Invalid
-        (item_type,) = typing.get_args(annotation) or (Any,)
-        items, failed = [], False
-        for index, item in enumerate(given):
-            try:
-                items.append(
-                    check_value(item_type, FieldInfo(), item, (*loc, index), problems, strip)
-                )
-            except Invalid:
-                failed = True
-        if failed:
-            raise Invalid
-        _check_length(items, info, loc, problems, "List", "item")
-        return items
+        return _check_list(annotation, info, given, loc, problems, strip)
     if origin is dict:
-        if not isinstance(given, dict):
-            problems.add("dict_type", loc, "Input should be a valid dictionary", given)
-            raise Invalid
-        key_type, value_type = typing.get_args(annotation) or (Any, Any)
-        out, failed = {}, False
-        for key, item in given.items():
-            # The key and its value are each checked: a bad key does not hide a bad value.
-            checked = []
-            for kind, given_part, where in (
-                (key_type, key, (*loc, key, "[key]")),
-                (value_type, item, (*loc, key)),
-            ):
-                try:
-                    checked.append(
-                        check_value(kind, FieldInfo(), given_part, where, problems, strip)
-                    )
-                except Invalid:
-                    failed = True
-            if len(checked) == 2:
-                out[checked[0]] = checked[1]
-        if failed:
-            raise Invalid
-        _check_length(out, info, loc, problems, "Dictionary", "item")
-        return out
+        return _check_dict(annotation, info, given, loc, problems, strip)
     if is_model(annotation):
         return annotation._check(given, loc, problems)
+    return _check_scalar(annotation, info, given, loc, problems, strip)
+
+
+def _check_annotated(
+    annotation: Any, info: FieldInfo, given: Any, loc: Location, problems: Problems, strip: bool
+) -> Any:
+    inner, *extras = typing.get_args(annotation)
+    extra_info = next((e for e in extras if isinstance(e, FieldInfo)), None)
+    if extra_info is not None and extra_info.discriminator:
+        return _check_tagged(inner, extra_info.discriminator, given, loc, problems)
+    return check_value(inner, extra_info or info, given, loc, problems, strip)
+
+
+def _check_union(
+    annotation: Any, info: FieldInfo, given: Any, loc: Location, problems: Problems, strip: bool
+) -> Any:
+    members = typing.get_args(annotation)
+    if given is None and type(None) in members:
+        return None
+    others = [m for m in members if m is not type(None)]
+    if info.discriminator:
+        return _check_tagged(annotation, info.discriminator, given, loc, problems)
+    # As pydantic's "smart" union: a member the value already is wins ("5" stays text
+    # in ``int | str``); else the first, left to right, that accepts it.
+    exact = [m for m in others if _is_exactly(given, m)]
+    tried = exact + [m for m in others if m not in exact]
+    for member in tried[:-1]:
+        try:
+            return check_value(member, info, given, loc, Problems(), strip)
+        except Invalid:
+            continue
+    return check_value(tried[-1], info, given, loc, problems, strip)
+
+
+def _check_literal(annotation: Any, given: Any, loc: Location, problems: Problems) -> Any:
+    options = typing.get_args(annotation)
+    if given in options:
+        return given
+    expected = _either(repr(o) for o in options)
+    problems.add("literal_error", loc, f"Input should be {expected}", given, {"expected": expected})
+    raise Invalid
+
+
+def _check_list(
+    annotation: Any, info: FieldInfo, given: Any, loc: Location, problems: Problems, strip: bool
+) -> list[Any]:
+    if not isinstance(given, list | tuple):
+        problems.add("list_type", loc, "Input should be a valid list", given)
+        raise Invalid
+    (item_type,) = typing.get_args(annotation) or (Any,)
+    items, failed = [], False
+    for index, item in enumerate(given):
+        try:
+            items.append(check_value(item_type, FieldInfo(), item, (*loc, index), problems, strip))
+        except Invalid:
+            failed = True
+    if failed:
+        raise Invalid
+    _check_length(items, info, loc, problems, "List", "item")
+    return items
+
+
+def _check_dict(
+    annotation: Any, info: FieldInfo, given: Any, loc: Location, problems: Problems, strip: bool
+) -> dict[Any, Any]:
+    if not isinstance(given, dict):
+        problems.add("dict_type", loc, "Input should be a valid dictionary", given)
+        raise Invalid
+    key_type, value_type = typing.get_args(annotation) or (Any, Any)
+    out, failed = {}, False
+    for key, item in given.items():
+        # The key and its value are each checked: a bad key does not hide a bad value.
+        checked = []
+        for kind, given_part, where in (
+            (key_type, key, (*loc, key, "[key]")),
+            (value_type, item, (*loc, key)),
+        ):
+            try:
+                checked.append(check_value(kind, FieldInfo(), given_part, where, problems, strip))
+            except Invalid:
+                failed = True
+        if len(checked) == 2:
+            out[checked[0]] = checked[1]
+    if failed:
+        raise Invalid
+    _check_length(out, info, loc, problems, "Dictionary", "item")
+    return out
+
+
+def _check_scalar(
+    annotation: Any, info: FieldInfo, given: Any, loc: Location, problems: Problems, strip: bool
+) -> Any:
     checker = SCALARS.get(annotation)
     if checker is None:
         if annotation is Any:
@@ -245,23 +273,33 @@ def check_value(
         raise TypeError(f"the model declares a type it cannot check: {annotation!r}")
     value = problems.guarded(partial(checker, given, loc, problems, strip), loc, given)
     if isinstance(value, str):
-        _check_length(value, info, loc, problems, "String", "character")
-        if info.pattern is not None and not re.search(info.pattern, value):
-            problems.add(
-                "string_pattern_mismatch",
-                loc,
-                f"String should match pattern '{info.pattern}'",
-                value,
-                {"pattern": info.pattern},
-            )
-            raise Invalid
+        _check_text_limits(value, info, loc, problems)
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        for bound, (passes, kind, words) in _NUMBER_BOUNDS.items():
-            limit = getattr(info, bound)
-            if limit is not None and not passes(value, limit):
-                problems.add(kind, loc, f"Input should be {words} {limit}", given, {bound: limit})
-                raise Invalid
+        _check_number_bounds(value, info, given, loc, problems)
     return value
+
+
+def _check_text_limits(value: str, info: FieldInfo, loc: Location, problems: Problems) -> None:
+    _check_length(value, info, loc, problems, "String", "character")
+    if info.pattern is not None and not re.search(info.pattern, value):
+        problems.add(
+            "string_pattern_mismatch",
+            loc,
+            f"String should match pattern '{info.pattern}'",
+            value,
+            {"pattern": info.pattern},
+        )
+        raise Invalid
+
+
+def _check_number_bounds(
+    value: float, info: FieldInfo, given: Any, loc: Location, problems: Problems
+) -> None:
+    for bound, (passes, kind, words) in _NUMBER_BOUNDS.items():
+        limit = getattr(info, bound)
+        if limit is not None and not passes(value, limit):
+            problems.add(kind, loc, f"Input should be {words} {limit}", given, {bound: limit})
+            raise Invalid
 
 
 def is_model(annotation: Any) -> bool:
