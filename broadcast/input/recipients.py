@@ -99,33 +99,7 @@ def read_recipients(
     normalise = _phone_normaliser(default_region) if kind == "phone" else _email_normaliser()
     with _open_csv(path, channel) as (reader, header_line):
         columns = _columns(reader, path, kind, channel, header_line)
-        rows = iter(reader)
-        while True:
-            try:
-                if until_line is not None and reader.line_num >= until_line:
-                    more = next(rows, None) is not None
-                    if progress is not None:
-                        progress.complete = not more
-                    return
-                row = next(rows)
-            except StopIteration:
-                return
-            except (UnicodeDecodeError, csv.Error) as exc:
-                reason = (
-                    "is not UTF-8 text; export it as 'CSV UTF-8'"
-                    if isinstance(exc, UnicodeDecodeError)
-                    else f"cannot be read as CSV ({exc})"
-                )
-                raise InputError(
-                    [
-                        Problem(
-                            f"line {reader.line_num + 1} {reason}",
-                            path,
-                            reader.line_num + 1,
-                            channel=channel,
-                        )
-                    ]
-                ) from None
+        for row in _rows_until(reader, path, channel, until_line, progress):
             line = reader.line_num
             if progress is not None:
                 progress.last_line = line
@@ -135,44 +109,83 @@ def read_recipients(
             address, reason = normalise(raw)
             if address is None:
                 if problems is not None:
-                    masked = mask_address(raw)
-                    said = f"'{masked}'" if masked != "…" else f"the {kind} on this line"
-                    problems.append(
-                        Problem(
-                            f"{said} {reason}; this recipient is skipped",
-                            path,
-                            line,
-                            kind,
-                            channel,
-                            "warning",
-                        )
-                    )
+                    problems.append(_skipped_address(raw, reason, kind, path, line, channel))
                 continue
             name = _cell(row, columns.get("name"))
-            hidden = (
-                hidden_characters(name, multiline=False)
-                if name_problems is not None and not name.isprintable()
-                else None
-            )
-            if hidden and name_problems is not None:
-                name_problems.append(
-                    Problem(
-                        f"the name on this line holds {', '.join(hidden[:4])}: a control or "
-                        "hidden format character would be written into this recipient's "
-                        "message (a bidirectional override makes a name read backwards); "
-                        "remove it from the file",
-                        path,
-                        line,
-                        "name",
-                        channel,
-                    )
-                )
+            if name_problems is not None and not name.isprintable():
+                hidden = hidden_characters(name, multiline=False)
+                if hidden:
+                    name_problems.append(_hidden_in_name(hidden, path, line, channel))
             yield Recipient(
                 line=line,
                 address=address,
                 name=clean_name(name),
                 locale=_cell(row, columns.get("locale")) or None,
             )
+
+
+def _rows_until(
+    reader: csv.DictReader[str],
+    path: Path,
+    channel: str | None,
+    until_line: int | None,
+    progress: RecipientCount | None,
+) -> Iterator[dict[str, str]]:
+    """The CSV's rows up to ``until_line``; a file that cannot be read stops with its line."""
+    rows = iter(reader)
+    while True:
+        try:
+            if until_line is not None and reader.line_num >= until_line:
+                # Peek one row so the caller knows whether the file ended at this line.
+                more = next(rows, None) is not None
+                if progress is not None:
+                    progress.complete = not more
+                return
+            row = next(rows)
+        except StopIteration:
+            return
+        except (UnicodeDecodeError, csv.Error) as exc:
+            reason = (
+                "is not UTF-8 text; export it as 'CSV UTF-8'"
+                if isinstance(exc, UnicodeDecodeError)
+                else f"cannot be read as CSV ({exc})"
+            )
+            raise InputError(
+                [
+                    Problem(
+                        f"line {reader.line_num + 1} {reason}",
+                        path,
+                        reader.line_num + 1,
+                        channel=channel,
+                    )
+                ]
+            ) from None
+        yield row
+
+
+def _skipped_address(
+    raw: str, reason: str | None, kind: Kind, path: Path, line: int, channel: str | None
+) -> Problem:
+    """The warning for a contact that is not an address; the contact is masked, never quoted."""
+    masked = mask_address(raw)
+    said = f"'{masked}'" if masked != "…" else f"the {kind} on this line"
+    return Problem(
+        f"{said} {reason}; this recipient is skipped", path, line, kind, channel, "warning"
+    )
+
+
+def _hidden_in_name(hidden: list[str], path: Path, line: int, channel: str | None) -> Problem:
+    """The error for a name that would carry hidden characters into a personalised message."""
+    return Problem(
+        f"the name on this line holds {', '.join(hidden[:4])}: a control or "
+        "hidden format character would be written into this recipient's "
+        "message (a bidirectional override makes a name read backwards); "
+        "remove it from the file",
+        path,
+        line,
+        "name",
+        channel,
+    )
 
 
 def language_of(locale: str | None) -> str:
