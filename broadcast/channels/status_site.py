@@ -1,0 +1,249 @@
+"""The pages of the web banner's folder that cover every incident: the index and the feed.
+
+``index.html`` lists the incidents in progress, most severe first, then recent ones;
+``feed.xml`` is the history as an Atom feed (RFC 4287), one entry per update. Both speak the
+site's language (``site_language``), each entry its incident's own. Standard library only
+(babel lazily, for the index's dates); ``web_banner`` writes them beside the banner.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from broadcast.channels.banner_history import entry_instant, facts_language, is_web_link, moment_of
+from broadcast.channels.status_words import SEVERITY_ORDER, WORDS
+from broadcast.content.typography import french
+
+INDEX = "index.html"
+FEED = "feed.xml"
+ATOM = "http://www.w3.org/2005/Atom"
+# Resolved incidents the index still lists (history keeps them KEPT_FOR).
+RECENT_INCIDENTS = 10
+# An incident that is over: resolved, or cancelled with a correction of a wrong message.
+OVER = ("resolved", "cancelled")
+
+
+def newest_incident(incidents: list[dict[str, Any]]) -> dict[str, Any]:
+    """The newest of ``incidents`` (each incident's latest update): it names the site."""
+    return max(incidents, key=entry_instant)
+
+
+def site_language(facts: Mapping[str, Any], history: list[dict[str, Any]]) -> str:
+    """The language of what covers every incident (the index, the feed): the organisation's
+    (``site_locale``, else ``defaults.locale``, as the facts carry it), else the language of
+    the oldest incident the history holds; never merely the last incident's."""
+    if facts.get("site_locale"):
+        return facts_language({"locale": facts["site_locale"]})
+    oldest = next((e for e in reversed(history) if e.get("language")), None)
+    return str(oldest["language"]) if oldest else facts_language(facts)
+
+
+def typeset(text: str, language: str | None) -> str:
+    """``text`` from the history (as the file said it) set for ``language``, as every
+    rendered surface sets it (French spacing and elision): the index and the feed list the
+    history's raw headlines and titles, not texts a template rendered."""
+    return french(text) if language == "fr" else text
+
+
+def index_page(
+    incidents: list[dict[str, Any]], history: list[dict[str, Any]], language: str | None = None
+) -> str:
+    """``index.html``: the incidents in progress, most severe first, then recent ones.
+
+    The page speaks ``language`` (the site's, ``site_language``); each incident's entry its
+    own, with its ``lang``: its labels, dates and text alike."""
+    newest = newest_incident(incidents)
+    language = language or newest.get("language") or "en"
+    words = WORDS.get(language, WORDS["en"])
+    organisation = newest.get("organisation") or ""
+    active = [i for i in incidents if i["status"] not in OVER]
+    active.sort(key=lambda i: (SEVERITY_ORDER.get(i["severity"], 3), -entry_instant(i)))
+    recent = sorted((i for i in incidents if i["status"] in OVER), key=entry_instant, reverse=True)[
+        :RECENT_INCIDENTS
+    ]
+    started = {i["id"]: i.get("started_at") for i in incidents}
+
+    def listing(chosen: list[dict[str, Any]]) -> list[str]:
+        entries = (_index_entry(incident, language, started) for incident in chosen)
+        return ['<ul class="incidents">', *entries, "</ul>"]
+
+    title = f"{words['page_title']} · {organisation}" if organisation else words["page_title"]
+    drills = any(i.get("exercise") for i in [*active, *recent])
+    if drills:
+        title = f"{words['exercise_marker']} {title}"
+    out = [
+        *_index_head(title, language),
+        "<body>",
+        *([f'<p class="exercise">{html.escape(words["exercise_notice"])}</p>'] if drills else []),
+        "<main>",
+        f'<p class="org">{html.escape(organisation)}</p>',
+        f"<h1>{html.escape(words['page_title'])}</h1>",
+        f"<h2>{html.escape(words['current'])}</h2>",
+        *(listing(active) if active else [f"<p>{html.escape(words['none'])}</p>"]),
+    ]
+    if recent:
+        out += [f"<h2>{html.escape(words['recent'])}</h2>", *listing(recent)]
+    out += [
+        '<ul class="subscribe">',
+        f'<li><a href="{FEED}">{html.escape(words["subscribe"])}</a></li>',
+        "</ul>",
+        "</main>",
+        "</body>",
+        "</html>",
+    ]
+    return "\n".join(out) + "\n"
+
+
+def _index_head(title: str, language: str) -> list[str]:
+    """The index's lines up to its body: its language, title, styles and feed."""
+    return [
+        "<!DOCTYPE html>",
+        f'<html lang="{html.escape(language)}">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(title)}</title>",
+        '<link rel="stylesheet" href="status.css">',
+        f'<link rel="alternate" type="application/atom+xml" href="{FEED}" '
+        f'title="{html.escape(title)}">',
+        "</head>",
+    ]
+
+
+def _index_entry(
+    incident: Mapping[str, Any], language: str, started: Mapping[str, str | None]
+) -> str:
+    """One incident's ``<li>`` in the index, in the incident's own language."""
+    kind = {"resolved": "resolved", "cancelled": "corrected"}.get(
+        incident["status"], incident["severity"]
+    )
+    speaks = incident.get("language") or language
+    said = WORDS.get(speaks, WORDS["en"])
+    zone = incident.get("timezone")
+    facts = [(said["started"], started.get(incident["id"]))]
+    # The end the messages said, then when it was published, each named as such (an
+    # entry written before ends were kept has only its publication).
+    if incident["status"] in OVER and incident.get("ended_at"):
+        facts.append((said["ended"], incident["ended_at"]))
+    facts.append((said["updated"], incident["updated_at"]))
+    when = " · ".join(
+        f'{html.escape(label)} <time datetime="{html.escape(value)}">'
+        f"{html.escape(_local_datetime(value, incident.get('locale'), zone))}</time>"
+        for label, value in facts
+        if value
+    )
+    # "Rectificatif" is both the kind and the status of a correction: said once.
+    labels = [said["severity"].get(kind, kind)]
+    status = said["status"].get(incident["status"], incident["status"])
+    if status not in labels:
+        labels.append(status)
+    drill, tag = "", ""
+    if incident.get("exercise"):
+        drill, tag = (
+            " incident-exercise",
+            f'<span class="exercise-tag">{html.escape(said["exercise"])}</span>',
+        )
+    return (
+        f'<li class="facts-{html.escape(kind)}{drill}" lang="{html.escape(speaks)}">'
+        f'{tag}<a href="{html.escape(incident["id"])}.html">'
+        f"{html.escape(typeset(incident['title'], speaks))}</a>"
+        f'<span class="severity">{html.escape(" · ".join(labels))}</span>'
+        f"<p>{html.escape(typeset(incident['headline'], speaks))}</p>"
+        f'<p class="org">{when}</p></li>'
+    )
+
+
+def atom_feed(
+    history: list[dict[str, Any]], public_url: str | None = None, language: str | None = None
+) -> bytes:
+    """The history as an Atom feed: one entry per update, each with its own text.
+
+    The feed speaks ``language`` (the site's, ``site_language``); an entry in another
+    language says so (``xml:lang``).
+
+    ElementTree escapes every text and attribute it writes; ``xml_document`` removes what XML
+    cannot hold, so an entry an older version wrote with a control character does not make
+    every later feed malformed. Links are relative to the feed
+    unless ``public_url`` (where ``output_dir`` is served) makes them absolute.
+    """
+    # Imported here: only a publication writes a feed, not every run that loads the channel.
+    import uuid
+    import xml.etree.ElementTree as ET
+
+    from broadcast.channels.xml_text import xml_document
+
+    newest = history[0]
+    language = language or newest.get("language") or "en"
+    organisation = newest.get("organisation") or ""
+    words = WORDS.get(language, WORDS["en"])
+    base = public_url.rstrip("/") + "/" if public_url else ""
+    feed = ET.Element("feed", {"xmlns": ATOM, "xml:lang": language})
+    # The same for every incident the folder ever holds: the feed is the site's.
+    feed_key = public_url or f"broadcast:{organisation}"
+    ET.SubElement(feed, "id").text = uuid.uuid5(uuid.NAMESPACE_URL, feed_key).urn
+    title = f"{organisation} · {words['page_title']}" if organisation else words["page_title"]
+    ET.SubElement(feed, "title").text = title
+    ET.SubElement(feed, "updated").text = newest["updated_at"]
+    ET.SubElement(ET.SubElement(feed, "author"), "name").text = organisation or "broadcast"
+    ET.SubElement(
+        feed, "link", {"rel": "self", "type": "application/atom+xml", "href": urljoin(base, FEED)}
+    )
+    index = {"rel": "alternate", "type": "text/html", "href": urljoin(base, INDEX)}
+    ET.SubElement(feed, "link", index)
+    for update in history:
+        entry = ET.SubElement(feed, "entry")
+        entry_words = WORDS.get(update.get("language") or language, words)
+        status = entry_words["status"].get(update["status"], update["status"])
+        if update.get("reminder"):
+            status = f"{entry_words['reminder']} · {status}"
+        if update.get("language") and update["language"] != language:
+            entry.set("xml:lang", update["language"])
+        ET.SubElement(entry, "id").text = f"{_feed_id(update, public_url)}/{update['updated_at']}"
+        speaks = update.get("language") or language
+        heading = typeset(update.get("title") or update["headline"], speaks)
+        if update.get("exercise"):
+            status = f"{entry_words['exercise_marker']} {status}"
+        ET.SubElement(entry, "title").text = f"{status} · {heading}"
+        # Each update is an entry of its own, first published when it went out.
+        ET.SubElement(entry, "published").text = update["updated_at"]
+        ET.SubElement(entry, "updated").text = update["updated_at"]
+        ET.SubElement(entry, "content", {"type": "text"}).text = update.get(
+            "banner_text"
+        ) or typeset(update["headline"], speaks)
+        page = urljoin(base, f"{update['id']}.html")
+        ET.SubElement(entry, "link", {"rel": "alternate", "type": "text/html", "href": page})
+        link = update.get("link")
+        if is_web_link(link):
+            ET.SubElement(entry, "link", {"rel": "related", "href": link})
+    return xml_document(feed)
+
+
+def _local_datetime(value: str, locale: str | None, zone: str | None = None) -> str:
+    """``22 nov. 2026, 09:40 CET`` in the incident's locale and zone: no seconds, and the zone
+    named (its offset, ``+0100``, for an entry written before zones were kept)."""
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_date, format_time
+
+    try:
+        moment = moment_of(value)
+        if zone:
+            moment = moment.astimezone(ZoneInfo(zone))
+        tag = (locale or "en").replace("-", "_")
+        # A bare language writes as content.render.DEFAULT_FULL_LOCALE says (en: en_GB).
+        tag = {"en": "en_GB", "fr": "fr_FR"}.get(tag, tag)
+        day = format_date(moment, "medium", locale=tag)
+        time = format_time(moment, "short", tzinfo=moment.tzinfo, locale=tag)
+    except (ValueError, LookupError):
+        return value
+    return f"{day}, {time} {moment.tzname() or moment.strftime('%z')}".replace("\u202f", " ")
+
+
+def _feed_id(entry: Mapping[str, Any], public_url: str | None) -> str:
+    """A tag: URI (RFC 4151) that stays the same for every update of the incident."""
+    host = urlsplit(public_url or entry.get("link") or "").hostname or "broadcast.invalid"
+    day = str(entry.get("started_at") or entry["updated_at"])[:10]
+    return f"tag:{host},{day}:{entry['id']}"
