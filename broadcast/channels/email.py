@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -40,8 +39,9 @@ from broadcast.channels.email_address import (
     refuse_control_characters,
     split_address,
 )
+from broadcast.channels.email_message import Envelope, list_unsubscribe_headers, mime_body
 from broadcast.channels.model import ChannelConfig, Measuring, PreviewBlock
-from broadcast.content.greeting import NAME_SLOT, greeting_name, with_recipient_name
+from broadcast.content.greeting import NAME_SLOT, greeting_name
 from broadcast.input.recipients import unsafe_characters
 from broadcast.input.schema import Field, field_validator, model_validator
 from broadcast.problems import Problem
@@ -180,17 +180,6 @@ _REFUSED_WHAT: dict[Stage, str] = {
 SERVICE_CLOSING = 421
 
 
-@dataclass(frozen=True)
-class Envelope:
-    """One message ready for the wire: SMTP envelope, bytes and the Message-ID to report."""
-
-    sender: str
-    recipient: str
-    data: bytes
-    message_id: str
-    smtputf8: bool  # a non-ASCII local part: only a server offering SMTPUTF8 can take it
-
-
 # Connection failures that are the channel's, not a recipient's (see ``DeliveryError``).
 CHANNEL_FAULTS = frozenset({"auth", "tls"})
 
@@ -297,37 +286,15 @@ class EmailAdapter(Adapter):
         together. Only To, Message-ID and the name in the greeting differ from one recipient
         to the next.
         """
-        from email.message import EmailMessage
-        from email.policy import SMTP, SMTPUTF8
-        from email.utils import format_datetime
-
         if self._common_for is None or self._common_for[0] != message:
             self._common_for = (message, {})
         built = self._common_for[1]
         if name in built:
             return built[name]
-        subject = message.parts["subject"]
-        refuse_control_characters("subject", subject)
-        sender = self._sender_address()
-        email = EmailMessage(policy=SMTP if sender.username.isascii() else SMTPUTF8)
-        email["Subject"] = subject
-        email["From"] = sender
-        if self.config.reply_to:
-            email["Reply-To"] = header_address("reply_to", self.config.reply_to)
-        email["Date"] = format_datetime(self.context.now)
-        # RFC 3834: tells vacation responders not to answer, so thousands of "I am away"
-        # replies do not bury the real ones in the Reply-To mailbox during a crisis. The
-        # message is machine-generated from a template, which is what "auto-generated" says.
-        email["Auto-Submitted"] = "auto-generated"
-        # Quoted-printable keeps the body 7-bit: no dependence on the server's 8BITMIME, and
-        # long HTML lines are wrapped losslessly.
-        text = with_recipient_name(message.parts["text"], name)
-        email.set_content(text, cte="quoted-printable")
-        html = with_recipient_name(message.parts["html"], name, markup=True)
-        email.add_alternative(html, subtype="html", cte="quoted-printable")
-        for part in email.iter_parts():
-            del part["MIME-Version"]  # add_alternative copies it into the part; it belongs on top
-        common = self._list_unsubscribe_headers() + email.as_bytes()
+        body = mime_body(
+            message.parts, name, self._sender_address(), self.config.reply_to, self.context.now
+        )
+        common = self._list_unsubscribe_headers() + body
         if len(built) > 1000:  # a bound on memory: many distinct first names start over
             built.clear()
         built[name] = common
@@ -339,30 +306,9 @@ class EmailAdapter(Adapter):
         return self._sender
 
     def _list_unsubscribe_headers(self) -> bytes:
-        """List-Unsubscribe (RFC 2369) and, for an https link, one-click (RFC 8058).
-
-        Written by hand: the email package would turn a URL longer than a line into
-        RFC 2047 encoded-words, which no mailbox provider decodes in this header.
-        """
+        """The channel's List-Unsubscribe headers, worked out once."""
         if self._list_headers is None:
-            value = self.config.list_unsubscribe
-            if not value:
-                self._list_headers = b""
-                return self._list_headers
-            uris = [uri.strip().strip("<>").strip() for uri in value.split(",")]
-            uris = [uri for uri in uris if uri]
-            for uri in uris:
-                if not uri.isascii() or any(c.isspace() or c in "<>" for c in uri):
-                    raise DeliveryError(
-                        "header",
-                        f"list_unsubscribe: {uri!r} is not a URI (ASCII, no spaces); "
-                        "write https://... or mailto:..., several separated by commas",
-                        transient=False,
-                    )
-            lines = "List-Unsubscribe: " + ",\r\n ".join(f"<{uri}>" for uri in uris) + "\r\n"
-            if any(uri.lower().startswith("https://") for uri in uris):
-                lines += "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
-            self._list_headers = lines.encode("ascii")
+            self._list_headers = list_unsubscribe_headers(self.config.list_unsubscribe)
         return self._list_headers
 
     # -- the conversation ---------------------------------------------------------------------
