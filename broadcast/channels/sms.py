@@ -14,7 +14,6 @@ the dispatcher use these to keep the ledger honest.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -34,18 +33,16 @@ from broadcast.channels.base import (
     parse_retry_after as parse_retry_after,  # where a reader of an SMS answer finds it
 )
 from broadcast.channels.model import ChannelConfig, Measuring, PreviewBlock
+from broadcast.channels.sms_measures import greeting_measures, left_out_warning, text_measures
 from broadcast.channels.sms_notes import dropped_note, greeting_note, typography_note
 from broadcast.content.greeting import (
     GREETING_MARK,
     NAME_SLOT,
-    outside_the_name,
     sms_for,
-    without_greeting,
 )
-from broadcast.content.measure import gsm_typography, sms_measure
+from broadcast.content.measure import sms_measure
 from broadcast.input.incident_times import parse_duration
 from broadcast.input.schema import Field, field_validator, model_validator
-from broadcast.problems import Problem
 
 if TYPE_CHECKING:
     from twilio.base.exceptions import TwilioException
@@ -140,12 +137,12 @@ class SmsChannel(ChannelConfig):
     def measure(self, parts: dict[str, str], at: Measuring, problems: list[Any]) -> dict[str, Any]:
         if "text" not in parts:
             return {}
-        measures = self._measure_text(parts, at, problems)
+        measures = text_measures(self, parts, at, problems)
         measures["dropped"] = list(at.fitted.dropped) if at.fitted else []
         if at.fitted is not None:
-            problems.extend(self._left_out(at))
+            problems.extend(left_out_warning(self, at))
         if GREETING_MARK in parts["text"] and at.readers is not None:
-            measures.update(self._greetings(parts["text"], at.readers))
+            measures.update(greeting_measures(self, parts["text"], at.readers))
         return measures
 
     @classmethod
@@ -200,141 +197,6 @@ class SmsChannel(ChannelConfig):
         if int(measures.get("segments", 1)) > 1:
             help_ += "; a one-segment text would halve the time or better"
         return help_
-
-    def _measure_text(
-        self, parts: dict[str, str], at: Measuring, problems: list[Any]
-    ) -> dict[str, Any]:
-        measures: dict[str, Any] = {}
-        where = {"file": at.config.path, "channel": at.name}
-        which = f" ({at.label})" if at.label else ""
-        # What is measured is what is sent: the text with its look-alikes replaced. A greeting
-        # (personalise) is measured per recipient (_greetings); here, the text without it.
-        typography = gsm_typography(
-            without_greeting(parts["text"]),
-            smart=self.smart_encoding,
-            transliterate=self.transliterate,
-        )
-        if GREETING_MARK in parts["text"]:
-            parts["text"] = outside_the_name(
-                parts["text"],
-                lambda piece: (
-                    gsm_typography(
-                        piece, smart=self.smart_encoding, transliterate=self.transliterate
-                    ).text
-                ),
-            )
-        else:
-            parts["text"] = typography.text
-        measure = sms_measure(typography.text)
-        measures.update(
-            encoding=measure.encoding,
-            segments=measure.segments,
-            characters=measure.units,
-            max_segments=self.max_segments,
-            non_gsm=list(measure.non_gsm),
-            typography={
-                "replaced": [
-                    {"character": old, "by": new, "times": times}
-                    for old, new, times in typography.replaced
-                ],
-                "segments_before": typography.segments_before,
-                "segments_saved": typography.segments_saved,
-                "kept": list(typography.kept),
-                "kept_cost": typography.kept_cost,
-            },
-        )
-        if measure.segments > self.max_segments:
-            why = (
-                f" (UCS-2 because of {', '.join(measure.non_gsm[:5])})"
-                if measure.encoding == "UCS-2"
-                else ""
-            )
-            problems.append(
-                Problem(
-                    f"the SMS{which} needs {measure.segments} segments{why} but max_segments is "
-                    f"{self.max_segments}; shorten the template or the headline, or raise "
-                    "max_segments",
-                    line=at.config.line_of("channels", at.name, "max_segments")
-                    or at.config.line_of("channels", at.name),
-                    field="max_segments",
-                    **where,
-                )
-            )
-        if not parts["text"].strip():
-            problems.append(Problem(f"the SMS{which} is empty", field="template", **where))
-        return measures
-
-    def _left_out(self, at: Measuring) -> list[Problem]:
-        """A warning when the SMS left out to fit what must never go silently (the apology,
-        the compensation): how many segments keeping them takes, and the operator's ways to
-        keep them.
-
-        The preview, the send's confirmation and its summary show the plan's warnings.
-        """
-        from broadcast.content.fitting import NEVER_SILENTLY
-
-        fitted = at.fitted
-        important = [piece for piece in fitted.dropped if piece in NEVER_SILENTLY]
-        if not important:
-            return []
-        whole = gsm_typography(
-            without_greeting(fitted.whole),
-            smart=self.smart_encoding,
-            transliterate=self.transliterate,
-        )
-        measure = sms_measure(whole.text)
-        why = (
-            f" (UCS-2 because of {', '.join(measure.non_gsm[:5])})"
-            if measure.encoding == "UCS-2"
-            else ""
-        )
-        ways = [f"raise max_segments to {measure.segments}"]
-        if measure.encoding == "UCS-2" and not self.transliterate:
-            folded = sms_measure(
-                gsm_typography(without_greeting(fitted.whole), transliterate=True).text
-            ).segments
-            if folded <= self.max_segments:
-                ways.insert(0, f"set transliterate: true (ê → e: {folded} segments)")
-        them = "them" if len(important) > 1 else "it"
-        ways.append(f"shorten {them}")
-        which = f" ({at.label})" if at.label else ""
-        config, name = at.config, at.name
-        return [
-            Problem(
-                f"the SMS{which} leaves out {' and '.join(important)} to fit max_segments "
-                f"{self.max_segments}: with {them} it takes {measure.segments} segments{why}. "
-                f"To keep {them}: {', or '.join(ways)}; the other channels carry {them}",
-                config.path,
-                config.line_of("channels", name, "max_segments")
-                or config.line_of("channels", name),
-                "max_segments",
-                name,
-                severity="warning",
-            )
-        ]
-
-    def _greetings(self, text: str, readers: Counter[str]) -> dict[str, Any]:
-        """How the personalised SMS varies: fewest and most segments, how many are greeted by
-        name, and the message parts it takes to reach them all."""
-        plain = without_greeting(text)
-        segments: dict[str, int] = {}
-        greeted = parts = 0
-        for first_name, count in readers.items():
-            personal = sms_for(
-                text, first_name, self.max_segments, self.smart_encoding, self.transliterate
-            )
-            segments[first_name] = sms_measure(personal).segments
-            parts += count * segments[first_name]
-            if personal != plain:
-                greeted += count
-        return {
-            "personalised": True,
-            "segments_min": min(segments.values(), default=0),
-            "segments_max": max(segments.values(), default=0),
-            "greeted": greeted,
-            "readers": sum(readers.values()),
-            "recipient_parts": parts,
-        }
 
 
 # Seconds to wait for Twilio's answer unless the channel's ``timeout`` says otherwise.
