@@ -16,6 +16,7 @@ from broadcast.problems import Problem
 
 if TYPE_CHECKING:
     from broadcast.channels.sms import SmsChannel
+    from broadcast.content.measure import SmsMeasure
 
 
 def text_measures(
@@ -24,7 +25,6 @@ def text_measures(
     """The SMS's encoding, segments and typography, measured on the text as sent (which
     ``parts["text"]`` becomes); a problem when it is over ``max_segments`` or empty."""
     measures: dict[str, Any] = {}
-    where = {"file": at.config.path, "channel": at.name}
     which = f" ({at.label})" if at.label else ""
     # What is measured is what is sent: the text with its look-alikes replaced. A greeting
     # (personalise) is measured per recipient (greeting_measures); here, the text without it.
@@ -63,25 +63,32 @@ def text_measures(
         },
     )
     if measure.segments > channel.max_segments:
-        why = (
-            f" (UCS-2 because of {', '.join(measure.non_gsm[:5])})"
-            if measure.encoding == "UCS-2"
-            else ""
-        )
-        problems.append(
-            Problem(
-                f"the SMS{which} needs {measure.segments} segments{why} but max_segments is "
-                f"{channel.max_segments}; shorten the template or the headline, or raise "
-                "max_segments",
-                line=at.config.line_of("channels", at.name, "max_segments")
-                or at.config.line_of("channels", at.name),
-                field="max_segments",
-                **where,
-            )
-        )
+        problems.append(_too_many_segments(channel, measure, at))
     if not parts["text"].strip():
-        problems.append(Problem(f"the SMS{which} is empty", field="template", **where))
+        problems.append(
+            Problem(f"the SMS{which} is empty", at.config.path, field="template", channel=at.name)
+        )
     return measures
+
+
+def _too_many_segments(channel: SmsChannel, measure: SmsMeasure, at: Measuring) -> Problem:
+    """The error for an SMS over ``max_segments``: with UCS-2, the characters that caused it."""
+    which = f" ({at.label})" if at.label else ""
+    why = (
+        f" (UCS-2 because of {', '.join(measure.non_gsm[:5])})"
+        if measure.encoding == "UCS-2"
+        else ""
+    )
+    return Problem(
+        f"the SMS{which} needs {measure.segments} segments{why} but max_segments is "
+        f"{channel.max_segments}; shorten the template or the headline, or raise "
+        "max_segments",
+        line=at.config.line_of("channels", at.name, "max_segments")
+        or at.config.line_of("channels", at.name),
+        field="max_segments",
+        file=at.config.path,
+        channel=at.name,
+    )
 
 
 def left_out_warning(channel: SmsChannel, at: Measuring) -> list[Problem]:
