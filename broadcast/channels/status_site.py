@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from broadcast.channels.banner_history import entry_instant, facts_language, is_web_link, moment_of
 from broadcast.channels.status_words import SEVERITY_ORDER, WORDS
 from broadcast.content.typography import french
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 INDEX = "index.html"
 FEED = "feed.xml"
@@ -194,31 +197,41 @@ def atom_feed(
     index = {"rel": "alternate", "type": "text/html", "href": urljoin(base, INDEX)}
     ET.SubElement(feed, "link", index)
     for update in history:
-        entry = ET.SubElement(feed, "entry")
-        entry_words = WORDS.get(update.get("language") or language, words)
-        status = entry_words["status"].get(update["status"], update["status"])
-        if update.get("reminder"):
-            status = f"{entry_words['reminder']} · {status}"
-        if update.get("language") and update["language"] != language:
-            entry.set("xml:lang", update["language"])
-        ET.SubElement(entry, "id").text = f"{_feed_id(update, public_url)}/{update['updated_at']}"
-        speaks = update.get("language") or language
-        heading = typeset(update.get("title") or update["headline"], speaks)
-        if update.get("exercise"):
-            status = f"{entry_words['exercise_marker']} {status}"
-        ET.SubElement(entry, "title").text = f"{status} · {heading}"
-        # Each update is an entry of its own, first published when it went out.
-        ET.SubElement(entry, "published").text = update["updated_at"]
-        ET.SubElement(entry, "updated").text = update["updated_at"]
-        ET.SubElement(entry, "content", {"type": "text"}).text = update.get(
-            "banner_text"
-        ) or typeset(update["headline"], speaks)
-        page = urljoin(base, f"{update['id']}.html")
-        ET.SubElement(entry, "link", {"rel": "alternate", "type": "text/html", "href": page})
-        link = update.get("link")
-        if is_web_link(link):
-            ET.SubElement(entry, "link", {"rel": "related", "href": link})
+        _feed_entry(feed, update, language, base, public_url)
     return xml_document(feed)
+
+
+def _feed_entry(
+    feed: Element, update: Mapping[str, Any], language: str, base: str, public_url: str | None
+) -> None:
+    """One update's ``<entry>`` in the feed, in its own language when not the feed's."""
+    import xml.etree.ElementTree as ET
+
+    entry = ET.SubElement(feed, "entry")
+    words = WORDS.get(language, WORDS["en"])
+    entry_words = WORDS.get(update.get("language") or language, words)
+    status = entry_words["status"].get(update["status"], update["status"])
+    if update.get("reminder"):
+        status = f"{entry_words['reminder']} · {status}"
+    if update.get("language") and update["language"] != language:
+        entry.set("xml:lang", update["language"])
+    ET.SubElement(entry, "id").text = f"{_feed_id(update, public_url)}/{update['updated_at']}"
+    speaks = update.get("language") or language
+    heading = typeset(update.get("title") or update["headline"], speaks)
+    if update.get("exercise"):
+        status = f"{entry_words['exercise_marker']} {status}"
+    ET.SubElement(entry, "title").text = f"{status} · {heading}"
+    # Each update is an entry of its own, first published when it went out.
+    ET.SubElement(entry, "published").text = update["updated_at"]
+    ET.SubElement(entry, "updated").text = update["updated_at"]
+    ET.SubElement(entry, "content", {"type": "text"}).text = update.get("banner_text") or typeset(
+        update["headline"], speaks
+    )
+    page = urljoin(base, f"{update['id']}.html")
+    ET.SubElement(entry, "link", {"rel": "alternate", "type": "text/html", "href": page})
+    link = update.get("link")
+    if is_web_link(link):
+        ET.SubElement(entry, "link", {"rel": "related", "href": link})
 
 
 def _local_datetime(value: str, locale: str | None, zone: str | None = None) -> str:
