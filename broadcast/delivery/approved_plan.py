@@ -80,30 +80,7 @@ def approved_plan(
     approval covers every text, or the sender cannot send under it."""
     sender = person(who, environ)
     line = document.line_of(("id",))
-    latest_update = ledger.latest_version(incident.id, UPDATE)
-    anchor: datetime | None = None
-    reminder_at: datetime | None = None
-    only: int | None = None
-    if decision.action == "reminder":
-        assert latest_update is not None
-        anchor = latest_update.created_at
-        latest = ledger.latest_version(incident.id)
-        due = reminder_moment(incident, anchor, now)
-        # Its due moment in the chain the approval followed, not cron's hour: the texts
-        # (updated at, next promise, an eta passed) are then the ones the approver saw.
-        reminder_at = (
-            due
-            if due is not None and latest is not None and due > latest.created_at
-            else decision.now
-        )
-    elif decision.action == "continue":
-        version = decision.version
-        assert version is not None and latest_update is not None
-        only = version.approval_id
-        if version.kind == REMINDER:
-            anchor, reminder_at = latest_update.created_at, version.created_at
-        else:
-            anchor = version.created_at
+    anchor, reminder_at, only = _approval_moments(ledger, incident, decision, now)
     found, reasons = candidates(
         ledger,
         incident.id,
@@ -145,3 +122,35 @@ def approved_plan(
     if held is not None:
         reasons.insert(0, held)
     raise refusal(reasons, sender, incident_path, mode_of(incident), line)
+
+
+def _approval_moments(
+    ledger: Ledger, incident: Incident, decision: Decision, now: datetime
+) -> tuple[datetime | None, datetime | None, int | None]:
+    """The moments the approval looked for speaks for (its anchor, and a reminder's
+    moment) and, for the rest of a recorded version, the one approval it went out under."""
+    latest_update = ledger.latest_version(incident.id, UPDATE)
+    anchor: datetime | None = None
+    reminder_at: datetime | None = None
+    only: int | None = None
+    if decision.action == "reminder":
+        assert latest_update is not None
+        anchor = latest_update.created_at
+        latest = ledger.latest_version(incident.id)
+        due = reminder_moment(incident, anchor, now)
+        # Its due moment in the chain the approval followed, not cron's hour: the texts
+        # (updated at, next promise, an eta passed) are then the ones the approver saw.
+        reminder_at = (
+            due
+            if due is not None and latest is not None and due > latest.created_at
+            else decision.now
+        )
+    elif decision.action == "continue":
+        version = decision.version
+        assert version is not None and latest_update is not None
+        only = version.approval_id
+        if version.kind == REMINDER:
+            anchor, reminder_at = latest_update.created_at, version.created_at
+        else:
+            anchor = version.created_at
+    return anchor, reminder_at, only

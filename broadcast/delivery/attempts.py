@@ -80,11 +80,8 @@ class DeliveryAttempts:
             attempt += 1
             if since is not None:
                 # The last attempt may have gone out: ask before sending again.
-                if attempt == 1 and halted():
-                    return None
-                settled = since + timedelta(seconds=adapter.settle_seconds(answered))
-                looked = self._look_up(
-                    adapter, message, target, since, settled, outcome, halted, attempt
+                looked = self._look_up_before_resend(
+                    adapter, message, target, since, answered, outcome, halted, attempt
                 )
                 if looked is not ABSENT:
                     return looked  # found, still uncertain, or stopped (the ledger says so)
@@ -95,14 +92,7 @@ class DeliveryAttempts:
                 # Stopped (Ctrl-C, a newer version, the channel refused) while waiting for a
                 # slot: nothing left, so nothing to record.
                 return None
-            if (
-                self.ledger is not None
-                and delivery_id is not None
-                # From here until the outcome is written, a kill leaves it "uncertain".
-                and not self.ledger.mark_sending(delivery_id)
-            ):
-                with outcome.lock:
-                    outcome.elsewhere += 1  # another host took it meanwhile: its to send
+            if not self._claim(delivery_id, outcome):
                 return None
             started = datetime.now(UTC)
             limiter.depart(cost)
@@ -125,23 +115,44 @@ class DeliveryAttempts:
                     return after
                 since, answered = after  # another attempt, looked up first if ``since``
             except Exception as error:  # a bug in an adapter must not take the others down
-                said = mask_contacts(f"{type(error).__name__}: {error}")
-                # Whether the request had left when it broke is unknown: maybe sent.
-                return Receipt(
-                    target,
-                    ok=False,
-                    error_code="internal",
-                    error=without_contact(said, target)
-                    if adapter.recipient_kind is not None
-                    else said,
-                    attempts=attempt,
-                    uncertain=True,
-                )
+                return _broken_attempt(error, adapter, target, attempt)
             else:
                 if looked_up:
                     with outcome.lock:
                         outcome.resent += 1
                 return Receipt(target, ok=True, provider_id=provider_id, attempts=attempt)
+
+    def _look_up_before_resend(
+        self,
+        adapter: Adapter,
+        message: Outgoing,
+        target: Target,
+        since: datetime,
+        answered: bool,
+        outcome: ChannelOutcome,
+        halted: Callable[[], bool],
+        attempt: int,
+    ) -> Receipt | None:
+        """The lookup of the attempt begun at ``since``, once its absence can be proved
+        (``_look_up``); None when stopped before the first attempt of this run."""
+        if attempt == 1 and halted():
+            return None
+        settled = since + timedelta(seconds=adapter.settle_seconds(answered))
+        return self._look_up(adapter, message, target, since, settled, outcome, halted, attempt)
+
+    def _claim(self, delivery_id: int | None, outcome: ChannelOutcome) -> bool:
+        """Mark the delivery as being sent, in the ledger if any; False when another host
+        took it meanwhile (it is theirs to send)."""
+        if (
+            self.ledger is not None
+            and delivery_id is not None
+            # From here until the outcome is written, a kill leaves it "uncertain".
+            and not self.ledger.mark_sending(delivery_id)
+        ):
+            with outcome.lock:
+                outcome.elsewhere += 1  # another host took it meanwhile: its to send
+            return False
+        return True
 
     def _after_refusal(
         self,
@@ -166,7 +177,6 @@ class DeliveryAttempts:
             if adapter.recipient_kind is not None
             else error.message
         )
-        too_long = (error.retry_after or 0) > self.policy.max_retry_after
         if error.channel_fault:
             return Receipt(
                 target,
@@ -177,32 +187,79 @@ class DeliveryAttempts:
                 channel_fault=True,
             )
         if error.maybe_sent:
-            held = Receipt(
+            return self._after_maybe_sent(
+                error,
+                adapter,
                 target,
-                ok=False,
-                error_code=error.code,
-                error=(
-                    f"maybe sent ({said}): "
-                    + (
-                        "looked up before anything is sent again"
-                        if adapter.can_look_up
-                        else "the provider offers no lookup; held as uncertain, "
-                        "re-sent only with --resend-uncertain"
-                    )
-                ),
-                attempts=attempt,
-                uncertain=True,
+                said,
+                attempt,
+                started,
+                delivery_id,
+                limiter,
+                outcome,
+                halted,
             )
-            if not adapter.can_look_up or attempt >= self.policy.max_attempts or self.stop.is_set():
-                return held
-            if self.ledger is not None and delivery_id is not None:
-                # Until the lookup says, a kill must leave it to be looked up.
-                self.mark(delivery_id, UNCERTAIN, None, error.code, said)
-            self.on_event(Event(outcome.name, "retry"))
-            self._wait_to_retry(error, attempt, limiter)
-            if halted():
-                return held
-            return started, error.answered
+        return self._after_no(
+            error, said, target, attempt, answered, delivery_id, limiter, outcome, halted
+        )
+
+    def _after_maybe_sent(
+        self,
+        error: DeliveryError,
+        adapter: Adapter,
+        target: Target,
+        said: str,
+        attempt: int,
+        started: datetime,
+        delivery_id: int | None,
+        limiter: RateLimiter,
+        outcome: ChannelOutcome,
+        halted: Callable[[], bool],
+    ) -> Receipt | tuple[datetime | None, bool]:
+        """A "maybe sent" answer: held as uncertain, or (on a channel that can look, with
+        attempts left) marked uncertain and, after the wait, looked up from ``started``."""
+        held = Receipt(
+            target,
+            ok=False,
+            error_code=error.code,
+            error=(
+                f"maybe sent ({said}): "
+                + (
+                    "looked up before anything is sent again"
+                    if adapter.can_look_up
+                    else "the provider offers no lookup; held as uncertain, "
+                    "re-sent only with --resend-uncertain"
+                )
+            ),
+            attempts=attempt,
+            uncertain=True,
+        )
+        if not adapter.can_look_up or attempt >= self.policy.max_attempts or self.stop.is_set():
+            return held
+        if self.ledger is not None and delivery_id is not None:
+            # Until the lookup says, a kill must leave it to be looked up.
+            self.mark(delivery_id, UNCERTAIN, None, error.code, said)
+        self.on_event(Event(outcome.name, "retry"))
+        self._wait_to_retry(error, attempt, limiter)
+        if halted():
+            return held
+        return started, error.answered
+
+    def _after_no(
+        self,
+        error: DeliveryError,
+        said: str,
+        target: Target,
+        attempt: int,
+        answered: bool,
+        delivery_id: int | None,
+        limiter: RateLimiter,
+        outcome: ChannelOutcome,
+        halted: Callable[[], bool],
+    ) -> Receipt | tuple[datetime | None, bool]:
+        """A clear refusal: the delivery's failure, or (transient, with attempts left and a
+        wait not too long) marked failed-transient and, after the wait, sent again."""
+        too_long = (error.retry_after or 0) > self.policy.max_retry_after
         failure = Receipt(
             target,
             ok=False,
@@ -322,3 +379,17 @@ def without_contact(text: str, target: Target) -> str:
     for form in sorted(forms, key=len, reverse=True):
         text = re.sub(re.escape(form), forms[form], text, flags=re.IGNORECASE)
     return text
+
+
+def _broken_attempt(error: Exception, adapter: Adapter, target: Target, attempt: int) -> Receipt:
+    """An adapter's own failure (a bug, not the provider's answer): whether the request had
+    left when it broke is unknown, so it is maybe sent."""
+    said = mask_contacts(f"{type(error).__name__}: {error}")
+    return Receipt(
+        target,
+        ok=False,
+        error_code="internal",
+        error=without_contact(said, target) if adapter.recipient_kind is not None else said,
+        attempts=attempt,
+        uncertain=True,
+    )

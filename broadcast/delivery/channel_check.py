@@ -51,6 +51,24 @@ def plan_channel(
     if check_recipients and recipients_file is not None:
         count_channel_recipients(channel, name, config, result, HEAD_ROWS if head_only else None)
 
+    dropped = _render_variants(plan, channel, name, result)
+    _report_fallbacks(result, config, pinned=bool(channel.locale))
+    _measure_variants(channel, name, config, incident, result, dropped, head_only)
+    _check_output_dir(channel, name, config, result)
+    if check_credentials:
+        _check_credentials(channel, name, config, environ, result)
+    return result
+
+
+def _render_variants(
+    plan: Plan, channel: Any, name: str, result: ChannelPlan
+) -> dict[str, dict[str, Fitted]]:
+    """Render the channel's parts in each language its readers ask for, into
+    ``result.variants`` (the first one also ``result.parts``); returns what fitting each
+    SMS left out, by language and part."""
+    config = plan.config
+    incident = plan.incident
+    assert config is not None and incident is not None
     # Language → part → the SMS fitted to max_segments: what it left out (render.DROP_ORDER).
     dropped: dict[str, dict[str, Fitted]] = {}
     for language in _languages(channel, incident, result):
@@ -80,8 +98,21 @@ def plan_channel(
             result.locale = locale
             result.parts = parts
         result.variants[language] = parts
-    _report_fallbacks(result, config, pinned=bool(channel.locale))
+    return dropped
 
+
+def _measure_variants(
+    channel: Any,
+    name: str,
+    config: Config,
+    incident: Incident,
+    result: ChannelPlan,
+    dropped: dict[str, dict[str, Fitted]],
+    head_only: bool,
+) -> None:
+    """Measure each language's parts against the channel's limits, into
+    ``result.measures``/``variant_measures``; a language nobody in the first rows reads
+    that does not pass is dropped with a warning, not a stop."""
     names = None
     if channel.greets_by_name and result.recipients is not None:
         rows = min(HEAD_ROWS, GREETING_SAMPLE_ROWS) if head_only else GREETING_SAMPLE_ROWS
@@ -122,6 +153,9 @@ def plan_channel(
         else:
             result.variant_measures[language] = measures
 
+
+def _check_output_dir(channel: Any, name: str, config: Config, result: ChannelPlan) -> None:
+    """Name the real folder public files go to, and refuse one that is a symbolic link."""
     output_dir = getattr(channel, "output_dir", None)
     if output_dir:
         # Where the public files really go, links in its path followed: the preview and the
@@ -141,21 +175,24 @@ def plan_channel(
                 )
             )
 
-    if check_credentials:
-        _, missing = resolve_credentials(config, name, environ)
-        result.problems.extend(missing)
-        ca_file = getattr(channel, "ca_file", None)
-        if ca_file and not config.resolve_path(ca_file).is_file():
-            result.problems.append(
-                Problem(
-                    f"ca_file {config.resolve_path(ca_file)} does not exist",
-                    config.path,
-                    config.line_of("channels", name, "ca_file"),
-                    "ca_file",
-                    channel=name,
-                )
+
+def _check_credentials(
+    channel: Any, name: str, config: Config, environ: Mapping[str, str], result: ChannelPlan
+) -> None:
+    """The channel's credentials and CA file, as a problem each when missing."""
+    _, missing = resolve_credentials(config, name, environ)
+    result.problems.extend(missing)
+    ca_file = getattr(channel, "ca_file", None)
+    if ca_file and not config.resolve_path(ca_file).is_file():
+        result.problems.append(
+            Problem(
+                f"ca_file {config.resolve_path(ca_file)} does not exist",
+                config.path,
+                config.line_of("channels", name, "ca_file"),
+                "ca_file",
+                channel=name,
             )
-    return result
+        )
 
 
 def _languages(channel: Any, incident: Incident, result: ChannelPlan) -> list[str]:

@@ -59,6 +59,7 @@ from broadcast.delivery.rate import (
     Sleep,
 )
 from broadcast.delivery.targets import distinct_targets, earlier_targets
+from broadcast.delivery.worker_pool import run_with_workers
 from broadcast.input.config import _ENV_REF, Config, resolve_credentials
 from broadcast.input.recipients import language_of
 from broadcast.ledger.sqlite import (
@@ -405,19 +406,13 @@ class Dispatcher:
                 if adapter is not None:
                     adapter.close()
 
-        pool = [
-            threading.Thread(target=worker, name=f"send-{channel.name}-{i}", daemon=True)
-            for i in range(workers)
-        ]
-        for thread in pool:
-            thread.start()
-        try:
-            self._hand_out(channel, kind, config, outcome, work, halted)
-        finally:
-            for _ in pool:
-                work.put(None)
-            for thread in pool:
-                thread.join()
+        run_with_workers(
+            f"send-{channel.name}",
+            workers,
+            worker,
+            work,
+            lambda: self._hand_out(channel, kind, config, outcome, work, halted),
+        )
         self._check_any_valid(channel, kind, config, outcome)
 
     def _hand_out(

@@ -105,20 +105,78 @@ def prepare(
         return plan
 
     if plan.incident.exercise:
-        from broadcast.delivery.exercise import exercise_config
-
-        plan.config, drill_skips, drill_problems = exercise_config(plan.config, environ)
-        plan.problems.extend(drill_problems)
-        plan.skipped.update(
-            (name, f"not in this exercise: {why}")
-            for name, why in drill_skips.items()
-            if not only or name in only
-        )
-        chosen = [name for name in only if name not in drill_skips]
-        if (only and not chosen) or not plan.config.channels:
+        chosen = _exercise_channels(plan, only, environ)
+        if chosen is None:
             return plan
         only = chosen
     selected = _select(plan.config, only, plan.problems)
+    _check_incident(plan, incident_doc, now, strict, reminder, previous_wording)
+    if callable(occasions):
+        occasions = occasions(plan.config, plan.incident)
+    if plan.incident.status == "cancelled":
+        _settle_correction(plan, incident_doc, incident_path, corrected, state_dir, environ)
+    _plan_channels(
+        plan, selected, occasions, check_recipients, check_credentials, environ, head_only
+    )
+    _advise_on_time(plan)
+    return plan
+
+
+def _plan_channels(
+    plan: Plan,
+    selected: Sequence[str],
+    occasions: frozenset[str] | None,
+    check_recipients: bool,
+    check_credentials: bool,
+    environ: Mapping[str, str],
+    head_only: bool,
+) -> None:
+    """Plan each selected channel in turn, or list it as skipped when this version's
+    occasion (``send_on``) or severity (``min_severity``) leaves it out."""
+    assert plan.config is not None and plan.incident is not None
+    for name in selected:
+        if occasions is not None:
+            reason = plan.config.channels[name].skip_reason(occasions, plan.incident.severity)
+            if reason is not None:
+                plan.skipped[name] = reason
+                continue
+        plan.channels.append(
+            plan_channel(plan, name, check_recipients, check_credentials, environ, head_only)
+        )
+
+
+def _exercise_channels(
+    plan: Plan, only: Sequence[str], environ: Mapping[str, str]
+) -> Sequence[str] | None:
+    """A drill: the configuration with its public channels taken out (each listed as
+    skipped), and the channels asked for that remain; None when none remains to plan."""
+    from broadcast.delivery.exercise import exercise_config
+
+    assert plan.config is not None
+    plan.config, drill_skips, drill_problems = exercise_config(plan.config, environ)
+    plan.problems.extend(drill_problems)
+    plan.skipped.update(
+        (name, f"not in this exercise: {why}")
+        for name, why in drill_skips.items()
+        if not only or name in only
+    )
+    chosen = [name for name in only if name not in drill_skips]
+    if (only and not chosen) or not plan.config.channels:
+        return None
+    return chosen
+
+
+def _check_incident(
+    plan: Plan,
+    incident_doc: YamlDocument,
+    now: datetime,
+    strict: bool,
+    reminder: bool,
+    previous_wording: dict[str, Any] | Callable[[Config, Incident], dict[str, Any] | None] | None,
+) -> None:
+    """The incident's own problems, before any channel: its fields, its end, comments YAML
+    swallowed, its promises and its wording (against the last version sent)."""
+    assert plan.config is not None and plan.incident is not None
     plan.problems.extend(_incident_checks(plan.incident, incident_doc, now, strict))
     plan.problems.extend(end_problems(plan.incident, incident_doc, now))  # an end to come
     # A "#Mareuil" YAML took for a comment (see input.incident).
@@ -133,30 +191,29 @@ def prepare(
     plan.problems.extend(
         _wording_checks(plan.incident, incident_doc, plan.config, strict, now, previous_wording)
     )
-    if callable(occasions):
-        occasions = occasions(plan.config, plan.incident)
-    if plan.incident.status == "cancelled":
-        if callable(corrected):
-            corrected = corrected(plan.config, plan.incident)
-        elif corrected is None:
-            corrected = corrected_in_ledger(plan.config, plan.incident.id, state_dir, environ)
-        plan.corrected = corrected
-        if corrected is None:
-            # A correction goes to those an earlier message reached, on the channels they got
-            # it on (delivery.dispatch): with none in this ledger it would reach nobody, and a
-            # send would look done. Refused alike by the preview, the dry run and the send.
-            plan.problems.append(nothing_to_correct(plan.incident, incident_doc, incident_path))
-    for name in selected:
-        if occasions is not None:
-            reason = plan.config.channels[name].skip_reason(occasions, plan.incident.severity)
-            if reason is not None:
-                plan.skipped[name] = reason
-                continue
-        plan.channels.append(
-            plan_channel(plan, name, check_recipients, check_credentials, environ, head_only)
-        )
-    _advise_on_time(plan)
-    return plan
+
+
+def _settle_correction(
+    plan: Plan,
+    incident_doc: YamlDocument,
+    incident_path: Path,
+    corrected: dict[str, Any] | Callable[[Config, Incident], dict[str, Any] | None] | None,
+    state_dir: Path | None,
+    environ: Mapping[str, str],
+) -> None:
+    """What a correction quotes of the message it corrects, into ``plan.corrected``; a
+    problem when the ledger holds no message to correct."""
+    assert plan.config is not None and plan.incident is not None
+    if callable(corrected):
+        corrected = corrected(plan.config, plan.incident)
+    elif corrected is None:
+        corrected = corrected_in_ledger(plan.config, plan.incident.id, state_dir, environ)
+    plan.corrected = corrected
+    if corrected is None:
+        # A correction goes to those an earlier message reached, on the channels they got
+        # it on (delivery.dispatch): with none in this ledger it would reach nobody, and a
+        # send would look done. Refused alike by the preview, the dry run and the send.
+        plan.problems.append(nothing_to_correct(plan.incident, incident_doc, incident_path))
 
 
 def nothing_to_correct(incident: Incident, document: YamlDocument, path: Path) -> Problem:
