@@ -1,26 +1,32 @@
 """What the SMS channel measures in a preview: encoding, segments, what the GSM-7 typography
 replaced, what was left out to fit ``max_segments``, and how a personalised text varies by name.
 
-``SmsChannel.measure`` (broadcast.channels.sms) calls these; ``sms_notes`` words them.
+``SmsChannel.measure`` (broadcast.channels.sms) calls these with its settings; ``sms_notes``
+words them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from broadcast.channels.model import Measuring
 from broadcast.content.greeting import GREETING_MARK, outside_the_name, sms_for, without_greeting
-from broadcast.content.measure import gsm_typography, sms_measure
+from broadcast.content.measure import SmsMeasure, gsm_typography, sms_measure
 from broadcast.problems import Problem
 
-if TYPE_CHECKING:
-    from broadcast.channels.sms import SmsChannel
-    from broadcast.content.measure import SmsMeasure
+
+class SmsSettings(Protocol):
+    """What of an SMS channel's settings its measures read (``SmsChannel`` has them): named
+    here, so that this module stays below the channel's and no import runs back up."""
+
+    smart_encoding: bool
+    transliterate: bool
+    max_segments: int
 
 
 def text_measures(
-    channel: SmsChannel, parts: dict[str, str], at: Measuring, problems: list[Any]
+    channel: SmsSettings, parts: dict[str, str], at: Measuring, problems: list[Any]
 ) -> dict[str, Any]:
     """The SMS's encoding, segments and typography, measured on the text as sent (which
     ``parts["text"]`` becomes); a problem when it is over ``max_segments`` or empty."""
@@ -71,7 +77,7 @@ def text_measures(
     return measures
 
 
-def _too_many_segments(channel: SmsChannel, measure: SmsMeasure, at: Measuring) -> Problem:
+def _too_many_segments(channel: SmsSettings, measure: SmsMeasure, at: Measuring) -> Problem:
     """The error for an SMS over ``max_segments``: with UCS-2, the characters that caused it."""
     which = f" ({at.label})" if at.label else ""
     why = (
@@ -91,7 +97,7 @@ def _too_many_segments(channel: SmsChannel, measure: SmsMeasure, at: Measuring) 
     )
 
 
-def left_out_warning(channel: SmsChannel, at: Measuring) -> list[Problem]:
+def left_out_warning(channel: SmsSettings, at: Measuring) -> list[Problem]:
     """A warning when the SMS left out to fit what must never go silently (the apology,
     the compensation): how many segments keeping them takes, and the operator's ways to
     keep them.
@@ -140,7 +146,7 @@ def left_out_warning(channel: SmsChannel, at: Measuring) -> list[Problem]:
     ]
 
 
-def greeting_measures(channel: SmsChannel, text: str, readers: Counter[str]) -> dict[str, Any]:
+def greeting_measures(channel: SmsSettings, text: str, readers: Counter[str]) -> dict[str, Any]:
     """How the personalised SMS varies: fewest and most segments, how many are greeted by
     name, and the message parts it takes to reach them all."""
     plain = without_greeting(text)
