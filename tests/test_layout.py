@@ -153,3 +153,65 @@ def test_no_stage_outside_channels_branches_on_a_channel_type_s_name() -> None:
             if branch.search(line):
                 found.append(f"{path.relative_to(PACKAGE.parent)}:{number}: {line.strip()}")
     assert not found, "\n".join(found)
+
+
+def _imports_between_modules() -> dict[str, set[str]]:
+    """Module → the package's modules it imports, anywhere in it (inside functions and under
+    ``TYPE_CHECKING`` too: a lazy import hides a circle from start-up, not from a reader).
+    A package's face (its ``__init__``) is left out, as it speaks for its modules."""
+    modules = {
+        ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts): path
+        for path in PACKAGE.rglob("*.py")
+        if path.name != "__init__.py"
+    }
+    edges: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets = [
+                    f"{node.module}.{alias.name}"
+                    if f"{node.module}.{alias.name}" in modules
+                    else node.module
+                    for alias in node.names
+                ]
+            else:
+                continue
+            edges[name].update(t for t in targets if t in modules and t != name)
+    return edges
+
+
+def test_no_import_circle_between_the_package_s_modules() -> None:
+    """Two modules that import each other (however late) are one room in two files: a reader
+    cannot take either alone. 321057a had one of five delivery modules (planner, preflight,
+    sending, approval, dispatch)."""
+    edges = _imports_between_modules()
+    circles: list[list[str]] = []
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(module: str) -> None:  # Tarjan's strongly connected components
+        order[module] = low[module] = len(order)
+        stack.append(module)
+        for other in edges[module]:
+            if other not in order:
+                visit(other)
+                low[module] = min(low[module], low[other])
+            elif other in stack:
+                low[module] = min(low[module], order[other])
+        if low[module] == order[module]:
+            component = []
+            while True:
+                taken = stack.pop()
+                component.append(taken)
+                if taken == module:
+                    break
+            if len(component) > 1:
+                circles.append(sorted(component))
+
+    for module in edges:
+        if module not in order:
+            visit(module)
+    assert circles == []
