@@ -4,6 +4,8 @@ Run by hand from the repository root::
 
     python bench/bench_first_message.py                     # 1,000, 100,000 and 1,000,000
     python bench/bench_first_message.py --sizes 1000,100000 --runs 5
+    git worktree add /tmp/before 321057a
+    python bench/bench_first_message.py --sizes 1000000 --runs 9 --against /tmp/before
 
 For each size, a contacts CSV of distinct valid French mobiles (written once, not timed), the
 example incident, and a channels.yaml with one SMS channel pointing at the local Twilio peer
@@ -52,16 +54,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def first_message(folder: Path, peer: PeerProcess) -> tuple[float, float]:
-    """Wall seconds from starting ``broadcast send`` to the peer accepting its first message,
-    and the CPU seconds the sender had used by then (the machine's load moves it less)."""
+def first_message(folder: Path, peer: PeerProcess, checkout: Path = REPO) -> tuple[float, float]:
+    """Wall seconds from starting ``broadcast send`` (the package of ``checkout``) to the peer
+    accepting its first message, and the CPU seconds the sender had used by then (the
+    machine's load moves it less)."""
     shutil.rmtree(folder / ".broadcast", ignore_errors=True)
     # The machine's record of incidents goes with the ledger: kept, it would say this fresh
     # ledger lost the incident the previous run sent, and the send would refuse to start.
     shutil.rmtree(folder / ".state", ignore_errors=True)
     env = {
         **os.environ,
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": str(checkout),
         "BROADCAST_NOW": NOW,
         "BROADCAST_CONFIG": "",
         "BROADCAST_STATE": str(folder / ".broadcast"),
@@ -88,36 +91,75 @@ def first_message(folder: Path, peer: PeerProcess) -> tuple[float, float]:
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
+        settle(peer)
+
+
+def settle(peer: PeerProcess, quiet: float = 0.3) -> None:
+    """Wait until the peer has taken no message for ``quiet`` seconds: a request the killed
+    sender had in flight, arriving during the next run, would be taken for that run's first."""
+    seen = peer.accepted.value
+    while True:
+        time.sleep(quiet)
+        if peer.accepted.value == seen:
+            return
+        seen = peer.accepted.value
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,100000,1000000")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="another checkout (e.g. a git worktree of an earlier commit), run in turn with "
+        "this one, run by run, on the same lists and peer",
+    )
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",") if size]
+    checkouts = {"this": REPO}
+    if args.against is not None:
+        checkouts["against"] = args.against.resolve()
     # As pip install leaves it: under PYTHONDONTWRITEBYTECODE a checkout would otherwise compile
     # every module of broadcast from source at each start (about 0.3 s here).
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "broadcast")], check=True)
+    for checkout in checkouts.values():
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", str(checkout / "broadcast")], check=True
+        )
     with tempfile.TemporaryDirectory(prefix="bench-first-") as scratch:
         root = Path(scratch)
         with running_peer(0.0, root) as peer:
             print(
-                f"{'recipients':>12}  {'wall median':>11}  {'min':>7}  {'max':>7}  "
-                f"{'CPU median':>10}  runs"
+                f"{'recipients':>12}  {'checkout':>8}  {'wall median':>11}  {'min':>7}  "
+                f"{'max':>7}  {'CPU median':>10}  runs"
             )
             for size in sizes:
                 contacts = root / f"contacts-{size}.csv"
                 write_contacts(contacts, size)
                 folder = write_project(root / f"send-{size}", peer.url, contacts, "unlimited", 10)
-                measured = [first_message(folder, peer) for _ in range(args.runs)]
-                times = [wall for wall, _ in measured]
-                cpu = statistics.median(used for _, used in measured)
-                print(
-                    f"{size:>12,}  {statistics.median(times):>10.2f}s  {min(times):>6.2f}s  "
-                    f"{max(times):>6.2f}s  {cpu:>9.2f}s  {args.runs}",
-                    flush=True,
-                )
+                # In turn, run by run: a machine whose speed drifts moves both alike.
+                measured: dict[str, list[tuple[float, float]]] = {name: [] for name in checkouts}
+                for _ in range(args.runs):
+                    for name, checkout in checkouts.items():
+                        measured[name].append(first_message(folder, peer, checkout))
+                for name, runs in measured.items():
+                    times = [wall for wall, _ in runs]
+                    cpu = statistics.median(used for _, used in runs)
+                    print(
+                        f"{size:>12,}  {name:>8}  {statistics.median(times):>10.2f}s  "
+                        f"{min(times):>6.2f}s  {max(times):>6.2f}s  {cpu:>9.2f}s  {args.runs}",
+                        flush=True,
+                    )
+                if len(measured) == 2:
+                    ratios = [
+                        this[0] / other[0]
+                        for this, other in zip(measured["this"], measured["against"], strict=True)
+                    ]
+                    print(
+                        f"{'':>12}  this/against wall, median of the run-by-run ratios: "
+                        f"{statistics.median(ratios):.3f}",
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":
