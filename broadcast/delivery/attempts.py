@@ -236,11 +236,8 @@ class DeliveryAttempts:
         )
         if not adapter.can_look_up or attempt >= self.policy.max_attempts or self.stop.is_set():
             return held
-        if self.ledger is not None and delivery_id is not None:
-            # Until the lookup says, a kill must leave it to be looked up.
-            self.mark(delivery_id, UNCERTAIN, None, error.code, said)
-        self.on_event(Event(outcome.name, "retry"))
-        self._wait_to_retry(error, attempt, limiter)
+        # Until the lookup says, a kill must leave it to be looked up.
+        self._hold_for_retry(UNCERTAIN, error, said, attempt, delivery_id, limiter, outcome)
         if halted():
             return held
         return started, error.answered
@@ -275,15 +272,29 @@ class DeliveryAttempts:
             or self.stop.is_set()
         ):
             return failure
-        if self.ledger is not None and delivery_id is not None:
-            # The provider said no: known not delivered, safe to send again.
-            self.mark(delivery_id, FAILED_TRANSIENT, None, error.code, said)
-        self.on_event(Event(outcome.name, "retry"))
-        self._wait_to_retry(error, attempt, limiter)
+        # The provider said no: known not delivered, safe to send again.
+        self._hold_for_retry(FAILED_TRANSIENT, error, said, attempt, delivery_id, limiter, outcome)
         if halted():
             # Stopped while waiting to retry: it stays a transient failure, for later.
             return failure
         return None, answered
+
+    def _hold_for_retry(
+        self,
+        state: str,
+        error: DeliveryError,
+        said: str,
+        attempt: int,
+        delivery_id: int | None,
+        limiter: RateLimiter,
+        outcome: ChannelOutcome,
+    ) -> None:
+        """Before another attempt: the delivery marked ``state`` in the ledger (what a kill
+        during the wait leaves it as), the retry told, then the wait."""
+        if self.ledger is not None and delivery_id is not None:
+            self.mark(delivery_id, state, None, error.code, said)
+        self.on_event(Event(outcome.name, "retry"))
+        self._wait_to_retry(error, attempt, limiter)
 
     def _wait_to_retry(self, error: DeliveryError, attempt: int, limiter: RateLimiter) -> None:
         if error.retry_after:
