@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from broadcast.input.config import CHANNEL_TYPES
+from broadcast.channels import channel_types
 from tests.test_approval import nothing_sent, require_approval, said
 from tests.world import PHONES, World
 
@@ -71,7 +71,7 @@ def test_an_sms_sender_id_edited_after_approval_is_refused(world: World) -> None
 
 def test_every_channel_type_names_the_fields_that_address_it() -> None:
     # A new channel type that forgets to say who it sends as would send as anyone.
-    for name, kind in CHANNEL_TYPES.items():
+    for name, kind in channel_types().items():
         assert "ADDRESSING" in vars(kind) and kind.ADDRESSING, name
         for field in kind.ADDRESSING:
             assert field in kind.model_fields, (name, field)

@@ -76,8 +76,6 @@ def occasions_of(kind: str, first: bool, status: str) -> frozenset[str]:
 # The type of one channel's entry: the model its ``type:`` names in the registry
 # (broadcast.channels), checked as the union of every registered model.
 Channel = ChannelConfig
-# The built-in channel types by name; ``channel_types()`` also has those registered since.
-CHANNEL_TYPES = channel_types()
 # The models of channels yaml is checked against, when its annotation was last set.
 _checked_kinds: tuple[type[ChannelConfig], ...] = ()
 
