@@ -37,6 +37,6 @@ def unknown_hazard(name: str) -> str | None:
         return None
     known = ", ".join(known_hazards())
     return (
-        f"'{name}' is not a hazard broadcast knows; write one of: {known} (or leave hazard "
+        f"'{name}' is not a known hazard; write one of: {known} (or leave hazard "
         "out: the checks also read the text)"
     )

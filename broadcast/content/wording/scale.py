@@ -100,7 +100,7 @@ _ALARMS = {
 }
 
 _NUMBER = re.compile(
-    r"(?<![\d:])(\d{1,3}(?:[ \u00a0\u202f,.]\d{3})+|\d+)(?:[,.](\d+))?"
+    r"(?<![\d:])(\d{1,3}(?:[ \u00a0\u202f,.]\d{3})+|\d+)(?:[,.](\d+))?(?!\d)"
     r"(?!\s?(?:h\b|:|am\b|pm\b|%|heures?|hours?|minutes?))"
     r"(?:\s*(millions?|k\b|thousand|milliers?|mille))?",
     re.IGNORECASE,
