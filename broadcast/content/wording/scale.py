@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from broadcast.content.wording.texts import Says, Wording, plain_apostrophes
 from broadcast.content.wording.vocabulary import whole_words
@@ -30,13 +30,17 @@ from broadcast.problems import Problem
 if TYPE_CHECKING:
     from broadcast.input.incident import Incident
 
-# From when each fact makes an incident serious: a severity, a number of people or homes
-# affected, a duration in hours. Any one of them is enough for a minimiser to be out of scale.
-SERIOUS: dict[str, object] = {
-    "severity": ("major", "critical"),
-    "affected": 1000,
-    "hours": 4,
-}
+class Serious(NamedTuple):
+    """From when each fact makes an incident serious; any one is enough for a minimiser to be
+    out of scale."""
+
+    severities: tuple[str, ...] = ("major", "critical")
+    affected: int = 1000  # people or homes
+    hours: float = 4  # from started_at to eta (or to ended_at, or so far)
+
+
+SERIOUS = Serious()
+
 
 # Where the words people read are: what the incident says, its FAQ answers too.
 _READ_FIELDS = ("title", "headline", "affected", "summary", "actions", "apology", "compensation")
@@ -151,18 +155,18 @@ def serious_facts(incident: Incident, now: datetime | None, language: str) -> li
     """The facts that make ``incident`` serious, said in ``language``; empty when none does."""
     french = language == "fr"
     facts: list[str] = []
-    if incident.severity in SERIOUS["severity"]:  # type: ignore[operator]
+    if incident.severity in SERIOUS.severities:
         facts.append(
             f"l'incident est {incident.severity}" if french else f"it is {incident.severity}"
         )
     count = affected_count(plain_apostrophes(incident.affected))
-    if count is not None and count >= SERIOUS["affected"]:  # type: ignore[operator]
+    if count is not None and count >= SERIOUS.affected:
         written = f"{count:,}".replace(",", "\u202f" if french else ",")
         facts.append(f"affected en compte {written}" if french else f"affected counts {written}")
     lasting = duration(incident, now)
     if lasting is not None:
         hours = lasting[0].total_seconds() / 3600
-        if hours >= SERIOUS["hours"]:  # type: ignore[operator]
+        if hours >= SERIOUS.hours:
             shown = round(hours)
             if lasting[1] == "now":
                 said = "il dure déjà depuis {} heures" if french else "it has lasted {} hours"
