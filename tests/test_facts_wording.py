@@ -250,3 +250,21 @@ def test_channels_yaml_names_a_known_sector_and_known_hazards(tmp_path: Path) ->
             load_config(path, {})
         assert says in raised.value.problems[0].message
         assert raised.value.problems[0].field.startswith("content_checks.")
+
+
+@pytest.mark.parametrize(
+    ("summary", "check"),
+    [
+        ("It was a momentary lapse in our systems.", "minimising"),
+        ("It is merely a temporary disruption.", "minimising"),
+        ("The launch was an utter shambles.", "alarmist"),
+        ("The water may be contaminated.", "safety_action"),
+        ("Gas is escaping from a pipe on Mill Lane.", "safety_action"),
+        ("People on breathing machines should prepare.", "safety_action"),
+    ],
+)
+def test_each_kind_is_caught_in_other_words(tmp_path: Path, summary: str, check: str) -> None:
+    text = change(EN, "severity: minor", "severity: major")
+    text = change(text, "Buses run as usual.", summary)
+    text += "apology: We are sorry.\noffline: Call 0800 000 0000 free.\n"
+    assert check in [found_check for found_check, _, _ in checks(tmp_path, text)]

@@ -30,6 +30,7 @@ from broadcast.problems import Problem
 if TYPE_CHECKING:
     from broadcast.input.incident import Incident
 
+
 class Serious(NamedTuple):
     """From when each fact makes an incident serious; any one is enough for a minimiser to be
     out of scale."""
@@ -50,7 +51,7 @@ _NOUNS = {
         r"hiccups?|blips?|glitch(?:es)?|hitch(?:es)?|snags?|wobbles?|niggles?|bumps?|issues?|"
         r"problems?|disruptions?|inconveniences?|interruptions?|outages?|incidents?|faults?|"
         r"delays?|disturbances?|setbacks?|breakdowns?|cuts?|leaks?|errors?|bugs?|matters?|"
-        r"difficult(?:y|ies)|troubles?|annoyances?|nuisances?|disruption|downtime"
+        r"difficult(?:y|ies)|troubles?|annoyances?|nuisances?|lapses?|downtime"
     ),
     "fr": (
         r"contretemps|désagréments?|soucis?|problèmes?|incidents?|perturbations?|pannes?|"
@@ -87,7 +88,7 @@ _ALARMS = {
     "en": whole_words(
         r"catastroph\w*",
         r"(?<!natural )disasters?|disastrous",
-        r"chaos|chaotic|pandemonium|mayhem|havoc|carnage|armageddon",
+        r"chaos|chaotic|pandemonium|mayhem|havoc|carnage|armageddon|shambles|fiasco|horror",
         r"apocalyp\w*|nightmar\w*|meltdowns?|hellish|doom\w*",
         r"(?<!don't )(?<!do not )(?<!no need to )panic\w*",
         r"crippl\w*|(?:total|complete|utter) (?:collapse|breakdown|meltdown|shutdown)",
@@ -95,7 +96,8 @@ _ALARMS = {
     ),
     "fr": whole_words(
         r"catastroph(?:e|es|ique|iques)(?! naturelles?)",
-        r"désastr\w*|chaos|chaotiques?|apocalyp\w*|cauchemar\w*|hécatombes?|débâcles?",
+        r"désastr\w*|chaos|chaotiques?|apocalyp\w*|cauchemar\w*|hécatombes?|débâcles?|fiascos?",
+        r"pagaille|horreur",
         r"(?<!pas de )(?<!sans )panique(?!z pas)|paniquer",
         r"fin du monde|enfer|dramatiques?|effondrement (?:total|complet)",
         r"(?:totalement|complètement) (?:paralysée?s?|dévastée?s?|sinistrée?s?)",
