@@ -268,3 +268,16 @@ def test_each_kind_is_caught_in_other_words(tmp_path: Path, summary: str, check:
     text = change(text, "Buses run as usual.", summary)
     text += "apology: We are sorry.\noffline: Call 0800 000 0000 free.\n"
     assert check in [found_check for found_check, _, _ in checks(tmp_path, text)]
+
+
+def test_stress_fits_only_a_critical_danger(tmp_path: Path) -> None:
+    """Capitals and "!" on an instruction: shouting in a minor incident, fitting in a critical
+    one with a danger people must act on."""
+    text = change(
+        EN, "Timetables at the stops are right.", "Boil tap water. NEVER drink it as it is!"
+    )
+    text += "hazard: water_unsafe\n"
+    assert sorted(c for c, _, _ in checks(tmp_path, text)) == ["capitals", "exclamation"]
+    critical = change(text, "severity: minor", "severity: critical")
+    critical += "apology: We are sorry.\noffline: Call 0800 000 0000.\nsigned_by: Ann Lee, CEO\n"
+    assert checks(tmp_path, critical) == []

@@ -82,13 +82,15 @@ def check_content(
     user_jargon = [term.strip() for term in jargon if term and term.strip()]
     says = Says(incident, doc)
     problems: list[Problem] = []
+    texts = list(wordings(incident, doc))
+    hazards = hazards_of(incident, texts, sector)
     facts = _Facts(
         sector=sector,
         known_acronyms=KNOWN_ACRONYMS | {a.strip() for a in known_acronyms if a.strip()},
         safety_actions=safety_actions or {},
+        # Stress (capitals, "!", alarm words) fits a critical danger people must act on.
+        alarm_supported=incident.severity == "critical" and bool(hazards),
     )
-    texts = list(wordings(incident, doc))
-    hazards = hazards_of(incident, texts, sector)
     for wording in texts:
         problems.extend(
             _check_wording(incident, says, wording, user_jargon, max_sentence_words, now, facts)
@@ -146,8 +148,18 @@ def _check_wording(
         problems.extend(tone(incident, says, wording, language, examples))
     if fields["headline"] and not incident.ended:
         problems.extend(headline_times(incident, says, wording, now))
-    sector, known = (facts.sector, facts.known_acronyms) if facts else (None, KNOWN_ACRONYMS)
-    problems.extend(plain_language(says, wording, user_jargon, max_words, sector, known))
+    facts = facts or _Facts(None, KNOWN_ACRONYMS, {})
+    problems.extend(
+        plain_language(
+            says,
+            wording,
+            user_jargon,
+            max_words,
+            facts.sector,
+            facts.known_acronyms,
+            facts.alarm_supported,
+        )
+    )
     return problems
 
 
@@ -157,6 +169,7 @@ class _Facts(NamedTuple):
     sector: str | None
     known_acronyms: frozenset[str]
     safety_actions: Mapping[str, list[str]]
+    alarm_supported: bool = False
 
 
 def _against_facts(

@@ -130,7 +130,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "safety_action": (
             "the incident carries a danger ({hazard}: {why}) but neither actions nor the "
             "headline says what keeps people safe from it. Write the standard protective "
-            "action there, where every channel carries it, e.g. {missing}"
+            "action there (the headline reaches every channel, the SMS too), e.g. {missing}"
         ),
     },
     "fr": {
@@ -256,7 +256,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "safety_action": (
             "l'incident comporte un danger ({hazard} : {why}) mais ni actions ni la phrase "
             "essentielle ne disent ce qui en protège les gens. Écrivez-y le geste de "
-            "protection, que tous les canaux reprennent, par exemple {missing}"
+            "protection (la phrase essentielle va sur tous les canaux, SMS compris), par "
+            "exemple {missing}"
         ),
     },
 }

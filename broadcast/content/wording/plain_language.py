@@ -122,10 +122,12 @@ def plain_language(
     max_words: int,
     sector: str | None = None,
     known_acronyms: frozenset[str] = KNOWN_ACRONYMS,
+    alarm_supported: bool = False,
 ) -> Iterator[Problem]:
     """Each field and FAQ entry of ``wording``: sentences over ``max_words`` (in prose),
     jargon (of ``sector`` too: every sector's when None), acronyms never spelled out,
-    exclamation marks, shouting."""
+    exclamation marks, shouting. ``alarm_supported`` (a critical incident with a danger people
+    must act on) lets an instruction be stressed with capitals or an exclamation mark."""
     at = wording.prefix
     texts: list[tuple[tuple[str | int, ...], str, bool]] = [
         ((*at, name), text, name in _PROSE_FIELDS) for name, text in wording.fields.items() if text
@@ -144,13 +146,13 @@ def plain_language(
         all_jargon |= {term.lower() for term in found}
         for term, hint in found.items():
             yield says("jargon", location, term=term, hint=hint)
-        if "!" in plain_text:
+        if "!" in plain_text and not alarm_supported:
             yield says("exclamation", location)
         # An acronym is reported (or not) by the acronym rule, never also as shouting.
         acronyms = set(acronyms_in(plain_text, known_acronyms))
         not_shouting = {term.lower() for term in found} | acronyms | known_acronyms
         shouted = _shouted(plain_text, not_shouting)
-        if shouted:
+        if shouted and not alarm_supported:
             quote = "« {} »" if says.language == "fr" else '"{}"'
             listed = ", ".join(quote.format(word) for word in shouted)
             yield says("capitals", location, words=listed)

@@ -203,6 +203,7 @@ def out_of_scale(
     minimisers = _pattern("minimisers", wording.language)
     alarms = _pattern("alarms", wording.language)
     facts = serious_facts(incident, now, says.language)
+    # The same rule lets the capitals and exclamation checks pass a stressed instruction.
     alarm_supported = incident.severity == "critical" and has_hazard
     for location, text in _texts(wording):
         plain = plain_apostrophes(text)
