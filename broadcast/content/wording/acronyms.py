@@ -31,7 +31,9 @@ KNOWN_ACRONYMS = frozenset(
         # organisations and services people know by their acronym
         "EDF", "GDF", "GRDF", "SNCF", "SNCB", "RATP", "SAMU", "SMUR", "CAF", "CPAM", "EHPAD",
         "CHU", "TGV", "TER", "RER", "NHS", "GP", "BBC", "ITV", "RTL", "RTBF", "AFP", "SFR",
-        "BT", "EE", "IRM", "URSSAF", "RSA", "APL", "RAC",
+        "BT", "EE", "IRM", "URSSAF", "RSA", "APL", "RAC", "HMRC", "DHL", "UPS", "DPD",
+        # addresses and roads
+        "RN", "RD", "ZI", "ZA", "ZAC", "CEDEX", "RDC", "BP", "CCTV", "SDF", "PS", "NB", "MP",
         # time zones written after a time
         "GMT", "UTC", "BST", "CET", "CEST", "EST", "EDT", "PST", "PDT", "CST", "CDT", "MST",
         # laws and regulations often named in compensation text
