@@ -51,7 +51,8 @@ _NOUNS = {
         r"hiccups?|blips?|glitch(?:es)?|hitch(?:es)?|snags?|wobbles?|niggles?|bumps?|issues?|"
         r"problems?|disruptions?|inconveniences?|interruptions?|outages?|incidents?|faults?|"
         r"delays?|disturbances?|setbacks?|breakdowns?|cuts?|leaks?|errors?|bugs?|matters?|"
-        r"difficult(?:y|ies)|troubles?|annoyances?|nuisances?|lapses?|downtime"
+        r"difficult(?:y|ies)|troubles?|annoyances?|nuisances?|lapses?|downtime|irritations?|"
+        r"hassles?"
     ),
     "fr": (
         r"contretemps|désagréments?|soucis?|problèmes?|incidents?|perturbations?|pannes?|"
@@ -63,8 +64,8 @@ _NOUNS = {
 
 _MINIMISERS = {
     "en": lambda nouns: whole_words(
-        rf"(?:small|little|minor|slight|tiny|brief|short|momentary|mild|trivial|negligible|"
-        rf"wee|quick)(?:[- ](?:\w+))? (?:{nouns})",
+        rf"(?:small|little|minor|slight|tiny|teeny|brief|short|momentary|mild|trivial|"
+        rf"negligible|wee|quick|passing|mere)(?:[- ](?:\w+))? (?:{nouns})",
         rf"(?:just|only|merely|simply|nothing but|nothing more than) (?:a |an |some )?"
         rf"(?:\w+ ){{0,2}}(?:{nouns})",
         r"(?:a )?bit of an? \w+",
@@ -78,7 +79,7 @@ _MINIMISERS = {
         rf"(?:{nouns}) (?:\w+ )?(?:mineure?s?|minimes?|passagère?s?|passager|momentanée?s?|"
         rf"anodine?s?|insignifiante?s?|bénigne?s?|bénin|sans gravité|sans conséquence)",
         rf"(?:juste|seulement|simplement|qu'une?) (?:un |une |des )?(?:\w+ ){{0,2}}(?:{nouns})",
-        r"pépins?|couacs?|accrocs?|hoquets?",
+        r"pépins?|couacs?|accrocs?|hoquets?|broutilles?|bagatelles?|vétilles?",
         r"rien de (?:bien )?(?:grave|méchant|sérieux|inquiétant)",
         r"pas de quoi s'inquiéter|aucune inquiétude à avoir|pas grand-chose|sans gravité",
     ),
