@@ -281,3 +281,15 @@ def test_stress_fits_only_a_critical_danger(tmp_path: Path) -> None:
     critical = change(text, "severity: minor", "severity: critical")
     critical += "apology: We are sorry.\noffline: Call 0800 000 0000.\nsigned_by: Ann Lee, CEO\n"
     assert checks(tmp_path, critical) == []
+
+
+def test_que_minimises_only_after_a_negation() -> None:
+    """« ne … qu'un » makes small; « que » joining a clause (« soyez certains qu'une telle
+    panne… ») does not."""
+    from broadcast.content.wording.scale import _pattern
+
+    minimisers = _pattern("minimisers", "fr")
+    assert minimisers is not None
+    assert minimisers.search("Ce n'est qu'un petit souci.")
+    assert minimisers.search("Il ne s'agit que d'une panne.")
+    assert not minimisers.search("Soyez certains qu'une telle panne n'arrivera plus.")

@@ -78,7 +78,10 @@ _MINIMISERS = {
         rf"passagère?s?|momentanée?s?|anodine?s?|insignifiante?s?) (?:\w+ )?(?:{nouns})",
         rf"(?:{nouns}) (?:\w+ )?(?:mineure?s?|minimes?|passagère?s?|passager|momentanée?s?|"
         rf"anodine?s?|insignifiante?s?|bénigne?s?|bénin|sans gravité|sans conséquence)",
-        rf"(?:juste|seulement|simplement|qu'une?) (?:un |une |des )?(?:\w+ ){{0,2}}(?:{nouns})",
+        # « qu'un » minimises only after a negation (« ce n'est qu'un… »), not as a
+        # conjunction (« soyez certains qu'une telle panne… »).
+        rf"(?:juste|seulement|simplement|(?:n'|ne )(?:[\w']+ ){{1,3}}(?:qu'une?|que d'une?)) "
+        rf"(?:un |une |des )?(?:\w+ ){{0,2}}(?:{nouns})",
         r"pépins?|couacs?|accrocs?|hoquets?|broutilles?|bagatelles?|vétilles?",
         r"rien de (?:bien )?(?:grave|méchant|sérieux|inquiétant)",
         r"pas de quoi s'inquiéter|aucune inquiétude à avoir|pas grand-chose|sans gravité",
