@@ -30,11 +30,13 @@ from broadcast.content.wording.against_last_sent import against_previous
 from broadcast.content.wording.headline import contradiction, what_and_when
 from broadcast.content.wording.messages import EXAMPLES
 from broadcast.content.wording.plain_language import DEFAULT_MAX_SENTENCE_WORDS, plain_language
+from broadcast.content.wording.promises import absolute_promises
+from broadcast.content.wording.still_broken import still_broken
 from broadcast.content.wording.texts import Says, Wording, wordings
 from broadcast.content.wording.times import clock_styles, headline_times
 from broadcast.content.wording.tone import missing_apology, tone
 from broadcast.content.wording.vocabulary import language_patterns
-from broadcast.input.yamlfile import YamlDocument
+from broadcast.input.yamlfile import YamlDocument, dotted
 from broadcast.problems import Problem
 
 if TYPE_CHECKING:
@@ -114,8 +116,14 @@ def _check_wording(
 
     if language is not None and not incident.ended and fields["headline"]:
         problems.extend(what_and_when(says, wording, language, examples))
-    if language is not None and fields["headline"]:
+    # A fault said to persist once fixed is an error in any field; the headline's
+    # ``contradiction`` (a warning) is for the stages it names that this does not.
+    broken = list(still_broken(incident, says, wording))
+    problems.extend(broken)
+    headline_at = dotted((*wording.prefix, "headline"))
+    if language is not None and fields["headline"] and all(p.field != headline_at for p in broken):
         problems.extend(contradiction(incident, says, wording, language, examples))
+    problems.extend(absolute_promises(says, wording))
     if wording.language == "en":
         problems.extend(clock_styles(says, wording))
     if language is not None:
