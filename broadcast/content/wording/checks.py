@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from broadcast.content.wording.against_last_sent import against_previous
 from broadcast.content.wording.headline import contradiction, what_and_when
 from broadcast.content.wording.messages import EXAMPLES
+from broadcast.content.wording.personal_data import personal_data
 from broadcast.content.wording.plain_language import DEFAULT_MAX_SENTENCE_WORDS, plain_language
 from broadcast.content.wording.promises import absolute_promises
 from broadcast.content.wording.still_broken import still_broken
@@ -124,6 +125,7 @@ def _check_wording(
     if language is not None and fields["headline"] and all(p.field != headline_at for p in broken):
         problems.extend(contradiction(incident, says, wording, language, examples))
     problems.extend(absolute_promises(says, wording))
+    problems.extend(personal_data(says, wording))
     if wording.language == "en":
         problems.extend(clock_styles(says, wording))
     if language is not None:
