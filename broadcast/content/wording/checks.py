@@ -36,6 +36,7 @@ from broadcast.content.wording.still_broken import still_broken
 from broadcast.content.wording.texts import Says, Wording, wordings
 from broadcast.content.wording.times import clock_styles, headline_times
 from broadcast.content.wording.tone import missing_apology, tone
+from broadcast.content.wording.translation_facts import translation_facts
 from broadcast.content.wording.vocabulary import language_patterns
 from broadcast.input.yamlfile import YamlDocument, dotted
 from broadcast.problems import Problem
@@ -71,10 +72,13 @@ def check_content(
     user_jargon = [term.strip() for term in jargon if term and term.strip()]
     says = Says(incident, doc)
     problems: list[Problem] = []
-    for wording in wordings(incident, doc):
+    texts = list(wordings(incident, doc))
+    for wording in texts:
         problems.extend(
             _check_wording(incident, says, wording, user_jargon, max_sentence_words, now)
         )
+    for translation in texts[1:]:
+        problems.extend(translation_facts(texts[0], translation, says))
     if incident.ended and not incident.feedback_url:
         problems.append(says("feedback", ("feedback_url",), fallback=("status",)))
     if incident.severity in ("major", "critical") and not incident.ended and not incident.offline:
