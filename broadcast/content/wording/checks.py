@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from broadcast.content.wording.against_last_sent import against_previous
 from broadcast.content.wording.headline import contradiction, what_and_when
 from broadcast.content.wording.messages import EXAMPLES
+from broadcast.content.wording.moved_times import moved_times
 from broadcast.content.wording.personal_data import personal_data
 from broadcast.content.wording.plain_language import DEFAULT_MAX_SENTENCE_WORDS, plain_language
 from broadcast.content.wording.promises import absolute_promises
@@ -102,6 +103,7 @@ def check_content(
         )
     if previous:
         problems.extend(against_previous(incident, doc, says, previous))
+        problems.extend(moved_times(incident, says, texts, previous, now))
     return problems
 
 

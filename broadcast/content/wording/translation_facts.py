@@ -216,7 +216,9 @@ def facts_of(text: str, language: str) -> Facts:
         facts.add("number", f"{words[match.group(1).lower()]:g}", match.group())
     for name, verbs in _ACTIONS.items():
         verb = verbs.get(language, verbs["en"])
-        for match in re.finditer(rf"(?<![\w-])(?:{verb})(?:s|ing)?(?![\w-])", text, re.IGNORECASE):
+        for match in re.finditer(
+            rf"(?<![\w-])(?:{verb})(?:s|ing|ed)?(?![\w-])", text, re.IGNORECASE
+        ):
             said = _negated(text, match, language)
             facts.add("action", f"not {name}" if said else name, said or match.group())
     return facts

@@ -1,0 +1,63 @@
+"""The checks on promises, translations and personal data (#25) beyond the bad and good
+incidents: the issue's probes, and the ledger's snapshots of earlier versions, which lack the
+promised times, still read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from broadcast.content.wording.against_last_sent import wording_snapshot
+from broadcast.content.wording.checks import check_content
+from broadcast.content.wording.messages import which_check
+from broadcast.input.incident import load_incident
+from tests.conftest import write
+from tests.test_bad_incidents import BAD, moment
+
+RESOLVED_FR = """\
+id: coupure-eau-lens
+status: resolved
+severity: major
+locale: fr
+timezone: Europe/Paris
+title: Coupure d'eau à Lens
+headline: L'eau coule de nouveau à Lens depuis 16h20.
+started_at: 2026-11-22T08:10:00+01:00
+ended_at: 2026-11-22T16:20:00+01:00
+affected: Environ 3 000 foyers à Lens
+summary: Nos techniciens ont remplacé la conduite. Nous vous garantissons une eau de qualité.
+apology: Nous sommes désolés de vous avoir laissés sans eau.
+feedback_url: https://example.com/avis
+"""
+
+
+def checks_of(path: Path, previous: dict | None = None) -> list[tuple[str | None, str]]:
+    incident, doc = load_incident(path)
+    found = check_content(incident, doc, now=moment(incident), previous=previous)
+    return [(which_check(p.message), p.severity) for p in found]
+
+
+def test_the_issue_probes_are_errors(tmp_path: Path) -> None:
+    """« Nous vous garantissons… » once resolved, and « retour garanti vers 14h » with an eta:
+    both passed before (over_promise ran only without an eta, before the end)."""
+    resolved = write(tmp_path / "resolved.yaml", RESOLVED_FR)
+    assert checks_of(resolved) == [("absolute_promise", "error")]
+    honest = write(
+        tmp_path / "honest.yaml",
+        RESOLVED_FR.replace("Nous vous garantissons", "Nous ne pouvons pas garantir"),
+    )
+    assert checks_of(honest) == []
+    with_eta = BAD / "absolute-promise-fr-retour-garanti-eta.yaml"
+    assert ("absolute_promise", "error") in checks_of(with_eta)
+
+
+def test_a_snapshot_from_before_the_promised_times_were_kept_still_reads() -> None:
+    """A ledger keeps the snapshots of versions sent before eta and next_update were part of
+    them: such a snapshot is read, and a moved time is not guessed from it."""
+    path = BAD / "moved-eta-fr-sans-explication.yaml"
+    before = wording_snapshot(load_incident(path.with_name(path.stem + ".previous.yaml"))[0])
+    # Kept by the ledger as JSON: it round-trips.
+    assert json.loads(json.dumps(before, ensure_ascii=False)) == before
+    assert ("moved_eta", "error") in checks_of(path, before)
+    old = {key: value for key, value in before.items() if key not in ("eta", "next_update")}
+    assert checks_of(path, old) == []
