@@ -7,7 +7,9 @@ The status phrases every channel adds say "resolved" or "fixed, we are watching"
 an FAQ answer left from an earlier version that says "taps are still dry" contradicts them,
 and people would not know which to believe. What people are told to do *if* it persists for
 them ("if you still have no water, call us") is the right advice once a fault is fixed, and is
-not flagged: the check reads what a sentence asserts, not a condition.
+not flagged: the check reads what a sentence asserts, not a condition. Nor is the story of
+the repair ("we are restoring power area by area" left in ``actions``): once resolved the
+messages show it under "What we did"; what is flagged is the fault itself said to go on.
 """
 
 from __future__ import annotations
@@ -85,20 +87,6 @@ _PERSISTS = {
 }
 
 
-# Once over, people are no longer being repaired for: "engineers are repairing" says it goes
-# on. (While watched it may be true: a temporary fix holds and the lasting repair goes on.)
-_REPAIRING = {
-    "en": whole_words(
-        r"(?:we are|we're|engineers are|crews are|teams are|technicians are) (?:now )?"
-        r"(?:repairing|restoring|fixing|looking for|searching for|working to restore)"
-    ),
-    "fr": whole_words(
-        r"(?:nous|nos (?:équipes|techniciens|agents)) (?:réparons|rétablissons|cherchons|"
-        r"recherchons|réparent|rétablissent|cherchent|recherchent)"
-    ),
-}
-
-
 # A condition, not a statement: "if you still have no water", « si vous êtes encore sans
 # eau », "anyone still without power", « ceux qui sont encore privés ».
 _CONDITION = re.compile(
@@ -110,10 +98,8 @@ _CONDITION = re.compile(
 
 
 @cache
-def _pattern(language: str, resolved: bool) -> re.Pattern[str] | None:
+def _pattern(language: str) -> re.Pattern[str] | None:
     source = _PERSISTS.get(language)
-    if source and resolved:
-        source = f"{source}|{_REPAIRING[language]}"
     return re.compile(source, re.IGNORECASE) if source else None
 
 
@@ -122,7 +108,7 @@ def still_broken(incident: Incident, says: Says, wording: Wording) -> Iterator[P
     error, reported once per field."""
     if incident.status not in _FIXED:
         return
-    pattern = _pattern(wording.language, incident.status == "resolved")
+    pattern = _pattern(wording.language)
     if pattern is None:
         return
     examples = EXAMPLES.get(wording.language, EXAMPLES["en"])

@@ -132,6 +132,9 @@ class Facts:
     """The facts of one text, by kind: normalised value → the words as written."""
 
     found: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Numbers said in words ("two", « deux »): a translation may well say them otherwise
+    # ("both", « une paire »), so one left out is no gap; one said otherwise still differs.
+    in_words: set[str] = field(default_factory=set)
 
     def add(self, kind: str, value: str, written: str) -> None:
         self.found.setdefault(kind, {}).setdefault(value, " ".join(written.split()))
@@ -147,7 +150,10 @@ def _names(language: str, kind: str) -> dict[str, int]:
     source = {"month": _MONTHS, "weekday": _WEEKDAYS, "number": _NUMBER_WORDS}[kind]
     words = source.get(language, source["en"]).split()
     start = 2 if kind == "number" else 1 if kind == "month" else 0
-    return {word: index + start for index, word in enumerate(words)}
+    named = {word: index + start for index, word in enumerate(words)}
+    if kind == "number" and language == "en":
+        named["both"] = 2
+    return named
 
 
 def _blank(text: str, match: re.Match[str]) -> str:
@@ -212,8 +218,12 @@ def facts_of(text: str, language: str) -> Facts:
         if number != 1:
             facts.add("number", f"{number:g}", digits)
     words = _names(language, "number")
-    for match in re.finditer(rf"(?<!\w)({'|'.join(words)})(?!\w)", text, re.IGNORECASE):
-        facts.add("number", f"{words[match.group(1).lower()]:g}", match.group())
+    # In lower case, and not inside a name: « Trois-Ponts », "Seven Sisters" are places.
+    for match in re.finditer(rf"(?<![\w-])({'|'.join(words)})(?![\w-])", text):
+        value = f"{words[match.group(1)]:g}"
+        if value not in facts.found.get("number", {}):
+            facts.in_words.add(value)
+        facts.add("number", value, match.group())
     for name, verbs in _ACTIONS.items():
         verb = verbs.get(language, verbs["en"])
         for match in re.finditer(
@@ -379,7 +389,12 @@ def _compare(
                 ours=_quoted(only_mine.values(), says.language),
                 kind=kinds[kind],
             )
-        elif (only_mine or only_yours) and kind not in _COMPARED_ONLY_WHEN_BOTH:
+            continue
+        if kind in _COMPARED_ONLY_WHEN_BOTH:
+            continue
+        only_mine = {v: w for v, w in only_mine.items() if v not in ours.in_words}
+        only_yours = {v: w for v, w in only_yours.items() if v not in theirs.in_words}
+        if only_mine or only_yours:
             has, lacks = (
                 (original_side, translated_side) if only_mine else (translated_side, original_side)
             )
