@@ -57,8 +57,11 @@ _PERSISTS = {
         rf"{_SERVICE_EN} (?:is|are|remains?) still {_OFF_EN}",
         r"(?:still|remain|remains|continue to be|continues to be) without",
         r"still (?:no|not|cannot|can't|unable|have no|has no|without|waiting for)",
-        r"(?:is|are|has|have) not (?:yet )?(?:been )?(?:yet )?(?:back|restored|fixed|repaired|"
-        r"reconnected|working)",
+        r"(?:is|are|has|have)(?: still)? not (?:yet )?(?:been )?(?:yet )?(?:back|restored|fixed|"
+        r"repaired|working|switched back on|re(?:connect|stor|open|suppl|energi[sz]|fill|"
+        r"pressuri[sz]|start|sum|connect)\w*ed)",
+        r"(?:continues?|continuing) to (?:have|be|get|see|experience|suffer|report) (?:\w+ )?"
+        r"(?:no|without|problems|outages|cuts|disruption|delays|faults)",
         r"not (?:yet )?(?:back|restored|fixed|repaired|reconnected) (?:yet|so far)",
         r"(?:outage|fault|cut|disruption|leak|failure|breakdown)s? (?:is |are )?"
         r"(?:still |)(?:ongoing|continu\w+|persist\w*|in progress|going on|under way)",
@@ -72,10 +75,11 @@ _PERSISTS = {
     "fr": whole_words(
         rf"(?:toujours|encore|reste(?:nt)?|demeure(?:nt)?) (?:\w+ ){{0,2}}{_OFF_FR}",
         r"(?:toujours|encore|restent|reste) (?:sans|privée?s? d)",
-        r"(?:toujours|encore) pas (?:de |d'|rétabli|revenu|réparé|réglé)\w*",
-        r"(?:ne|n') ?(?:est|sont|a|ont) pas encore (?:été )?(?:rétabli|revenu|réparé|réglé|"
-        r"remis)\w*",
-        r"pas encore (?:rétabli|revenu|réparé|réglé|remis en service)\w*",
+        r"(?:toujours|encore) pas (?:de |d')",
+        r"(?:toujours pas|encore pas|pas encore) (?:été )?(?:rétabli|revenu|réparé|réglé|remis|"
+        r"rouvert|r[eé](?:connect|branch|alim|lanc|démarr|mis en service)\w*é)e?s?(?!\w)",
+        r"(?:continuent|continue) (?:d'être|à être|à subir|de subir|à manquer|de manquer) (?:\w+ )?"
+        r"(?:sans|privée?s?|coupée?s?|des coupures|des pannes|d'eau|de courant)",
         r"(?:la |les )?(?:panne|coupure|fuite|perturbation|interruption)s? (?:est |sont )?"
         r"(?:toujours |encore )?(?:en cours|se poursui\w+|continu\w+|persist\w+|dure\w*)",
         r"(?:nous|nos \w+) (?:cherchons|réparons|rétablissons|cherchent|réparent|rétablissent) "

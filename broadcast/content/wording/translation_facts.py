@@ -218,9 +218,13 @@ def facts_of(text: str, language: str) -> Facts:
         if number != 1:
             facts.add("number", f"{number:g}", digits)
     words = _names(language, "number")
-    # In lower case, and not inside a name: « Trois-Ponts », "Seven Sisters" are places.
-    for match in re.finditer(rf"(?<![\w-])({'|'.join(words)})(?![\w-])", text):
-        value = f"{words[match.group(1)]:g}"
+    # Not inside a name: « Trois-Ponts », "Seven Sisters" are places (a capital is a name's
+    # unless it starts a sentence: "Both schools...").
+    for match in re.finditer(rf"(?<![\w-])({'|'.join(words)})(?![\w-])", text, re.IGNORECASE):
+        before = text[: match.start()].rstrip()
+        if match.group()[0].isupper() and before and before[-1] not in ".!?:;":
+            continue
+        value = f"{words[match.group(1).lower()]:g}"
         if value not in facts.found.get("number", {}):
             facts.in_words.add(value)
         facts.add("number", value, match.group())
