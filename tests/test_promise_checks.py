@@ -7,9 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from broadcast.content.wording.against_last_sent import wording_snapshot
 from broadcast.content.wording.checks import check_content
 from broadcast.content.wording.messages import which_check
+from broadcast.content.wording.translation_facts import facts_of
 from broadcast.input.incident import load_incident
 from tests.conftest import write
 from tests.test_bad_incidents import BAD, moment
@@ -61,3 +64,47 @@ def test_a_snapshot_from_before_the_promised_times_were_kept_still_reads() -> No
     assert ("moved_eta", "error") in checks_of(path, before)
     old = {key: value for key, value in before.items() if key not in ("eta", "next_update")}
     assert checks_of(path, old) == []
+
+
+@pytest.mark.parametrize(
+    ("french", "english"),
+    [
+        ("point à 14h30", "next update at 2:30 PM"),
+        ("point à 14 h 30", "next update at 14:30"),
+        ("retour vers midi", "back by noon"),
+        ("mardi 8 décembre", "Tuesday, December 8"),
+        ("le 1er décembre", "on 1st December"),
+        ("environ 12 000 foyers", "about 12,000 homes"),
+        ("un avoir de 10,50 €", "a credit of €10.50"),
+        ("appelez le 06 12 34 56 78", "call +33 6 12 34 56 78"),
+        ("gratuit, 24h/24", "free, 24/7"),
+        ("des vents à 145 km/h", "winds of 90 mph"),
+        ("dans 2h", "in 2 hours"),
+        ("sur https://www.exemple.fr/fr/panne", "at exemple.fr/en/outage"),
+        ("Ne buvez pas l'eau du robinet", "Do not drink tap water"),
+        ("N'y touchez jamais et ne vous en approchez pas", "Never touch it or go near it"),
+        ("Les deux écoles sont fermées", "Both schools are closed"),
+    ],
+)
+def test_the_same_facts_written_two_ways_are_read_alike(french: str, english: str) -> None:
+    assert read(french, "fr") == read(english, "en")
+
+
+def read(text: str, language: str) -> dict[str, set[str]]:
+    """kind → the facts as read, whatever the words."""
+    return {kind: set(values) for kind, values in facts_of(text, language).found.items()}
+
+
+@pytest.mark.parametrize(
+    ("french", "english", "kind"),
+    [
+        ("reprise mardi", "back on Wednesday", "weekday"),
+        ("réouverture à 19h", "reopens at 18:00", "time"),
+        ("environ 400 foyers", "about 4,000 homes", "number"),
+        ("le 8 décembre", "on 9 December", "date"),
+        ("appelez le 0113 496 0900", "call 0113 496 0000", "phone"),
+        ("Buvez l'eau du robinet", "Do not drink tap water", "action"),
+    ],
+)
+def test_a_fact_said_otherwise_is_read_otherwise(french: str, english: str, kind: str) -> None:
+    assert read(french, "fr")[kind] != read(english, "en")[kind]
