@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from functools import cache
 
 from broadcast.content.wording.messages import EXAMPLES, LEVEL
-from broadcast.content.wording.public_texts import public_texts
+from broadcast.content.wording.public_texts import public_texts, sentence_around
 from broadcast.content.wording.texts import Says, Wording
 from broadcast.content.wording.vocabulary import whole_words
 from broadcast.problems import Problem
@@ -41,7 +41,8 @@ _ABSOLUTE = {
         r"never (?:again|happen again|recur|be repeated)",
         r"(?:will|shall|can) never (?:\w+ )?(?:happen|occur|recur|fail|break)",
         r"(?:won't|will not|cannot|can't|can not) (?:ever )?happen again",
-        r"(?:fixed|solved|gone|over) for good",
+        r"(?:fixed|solved|gone|over|secure|safe|sorted|back) for good",
+        r"(?:you have|we give you|on) our word",
         r"once and for all",
         r"permanently (?:fixed|solved|resolved|safe)",
         r"100 ?% " + _SAFE_EN,
@@ -53,6 +54,7 @@ _ABSOLUTE = {
         r"garanti\w*",
         r"nous (?:vous )?promettons",
         r"je vous (?:le )?promets",
+        r"(?:vous avez|nous vous donnons) notre parole",
         r"(?:nous )?vous (?:l')?assurons",
         r"(?:risque|danger) zéro",
         r"zéro (?:risque|danger)",
@@ -94,6 +96,9 @@ def absolute_promises(says: Says, wording: Wording) -> Iterator[Problem]:
         for match in pattern.finditer(text):
             before = text[max(0, match.start() - 40) : match.start()]
             if _DENIED.search(before):
+                continue
+            # A question ("Is it guaranteed...?") is what people ask, not what we promise.
+            if sentence_around(text, match.start(), match.end()).endswith("?"):
                 continue
             yield says(
                 "absolute_promise",

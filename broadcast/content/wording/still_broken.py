@@ -47,7 +47,7 @@ _SERVICE_FR = (
 )
 _OFF_FR = (
     r"(?:coupée?s?|en panne|indisponibles?|interrompue?s?|perturbée?s?|fermée?s?|"
-    r"suspendue?s?|hors service|à l'arrêt|hors ligne|privée?s?)"
+    r"suspendue?s?|hors service|à l'arrêt|hors ligne|privée?s?|à sec|vides?|dans le noir)"
 )
 
 # What a sentence says when the fault is still felt, per language.
