@@ -125,13 +125,40 @@ _ADDRESS = (
 )
 _TITLE = r"(?:M\.|Mme|Mlle|Monsieur|Madame|Mr\.?|Mrs\.?|Ms\.?|Miss|Dr\.?|famille)"
 _NAME = r"[A-ZÀ-Ý][a-zà-ÿ'-]+(?:\s[A-ZÀ-Ý][a-zà-ÿ'-]+)?"
-_PERSON = rf"(?:{_TITLE}\s+{_NAME}|the\s+[A-Z][a-z'-]+\s+family)"
-# A person, by a title and a name ("Mme Martin", "Mr Jones", "the Patel family"), within a few
-# words of a home address, before or after it. (A first and last name alone is not enough: a
-# gymnasium or a school is often named after someone, « gymnase Jean Moulin, 4 rue ... ».)
+# Common first names, French and English: "Jean Dupont" beside a home address is a person.
+_FIRST_NAMES = (
+    "Jean|Marie|Pierre|Michel|Claude|Nathalie|Isabelle|Sylvie|Catherine|Philippe|Alain|Nicolas|"
+    "Christophe|Julie|Sophie|Sandrine|Stéphane|David|Thomas|Laurent|Patrick|Christine|Martine|"
+    "Françoise|Monique|Anne|Paul|Jacques|Daniel|Bernard|Éric|Eric|Olivier|Julien|Camille|Léa|"
+    "Manon|Emma|Lucas|Hugo|Louis|Chloé|Sarah|Laura|Karim|Mohamed|Mohammed|Fatima|Nadia|Kevin|"
+    "Céline|Valérie|Hélène|Émilie|Aurélie|Thierry|Pascal|Frédéric|Sébastien|Antoine|Marc|"
+    "John|James|Michael|Robert|William|Richard|Joseph|Charles|Mary|Patricia|Jennifer|Linda|"
+    "Elizabeth|Susan|Margaret|Karen|Lisa|Olivia|Jack|Harry|George|Oliver|Amelia|Emily|Jessica|"
+    "Gary|Sue|Helen|Peter|Mark|Steve|Stephen|Andrew|Ian|Simon|Claire|Rachel|Rebecca|Anna|"
+    "Priya|Ahmed|Aisha|Tom|Sam|Chris|Dave|Mike|Kate|Jane|Ben|Dan|Matt|Ali|Raj"
+)
+# What a place is named after someone by: « gymnase Jean Moulin », "Mary Seacole House".
+_FACILITY = re.compile(
+    r"(?:gymnase|salle|école|collège|lycée|stade|hôpital|centre|parc|espace|maison|résidence|"
+    r"square|place|rue|avenue|boulevard|allée|quai|cours|impasse|pont|gare|médiathèque|"
+    r"piscine|crèche|school|centre|center|park|hospital|hall|house|road|street|bridge|"
+    r"station|library|court|square|surgery|college|academy|church|église)\s*$",
+    re.IGNORECASE,
+)
+_FACILITY_AFTER = re.compile(
+    r"\s*(?:[\w'-]+\s+)?(?:house|school|centre|center|hall|park|hospital|court|road|street|library|college|"
+    r"academy|building|surgery|gym|stadium|bridge|station|church)(?!\w)",
+    re.IGNORECASE,
+)
+_TITLED = rf"(?:{_TITLE}\s+{_NAME}|the\s+[A-Z][a-z'-]+\s+family)"
+_FIRST_LAST = rf"(?:{_FIRST_NAMES})\s+[A-ZÀ-Ý][a-zà-ÿ'-]+(?:-[A-ZÀ-Ý][a-zà-ÿ'-]+)?"
+_PERSON = rf"(?:{_TITLED}|{_FIRST_LAST})"
+# A person (a title and a name, "Mme Martin", "the Patel family", or a first and last name,
+# "Jean Dupont") within a few words of a home address, before or after it; a first and last
+# name that names a place (« gymnase Jean Moulin », "Mary Seacole House") is not a person.
 _PERSON_AT = re.compile(
-    rf"(?<!\w){_PERSON}(?:\W+\w+){{0,8}}?\W+{_ADDRESS}"
-    rf"|{_ADDRESS}\W*(?:\w+\W+){{0,8}}?{_PERSON}"
+    rf"(?<!\w)(?P<before>{_PERSON})(?:\W+\w+){{0,8}}?\W+{_ADDRESS}"
+    rf"|{_ADDRESS}\W*(?:\w+\W+){{0,8}}?(?P<after>{_PERSON})"
 )
 
 
@@ -179,6 +206,13 @@ def _found(text: str, published: set[str]) -> Iterator[tuple[str, str]]:
     for match in _ACCOUNT.finditer(text):
         yield "account", match.group()
     for match in _PERSON_AT.finditer(text):
+        person = "before" if match.group("before") else "after"
+        titled = re.match(_TITLED, match.group(person))
+        if not titled and (
+            _FACILITY.search(text[max(0, match.start(person) - 20) : match.start(person)])
+            or _FACILITY_AFTER.match(text, match.end(person))
+        ):
+            continue
         yield "address", match.group()
 
 
