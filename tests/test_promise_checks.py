@@ -108,3 +108,41 @@ def read(text: str, language: str) -> dict[str, set[str]]:
 )
 def test_a_fact_said_otherwise_is_read_otherwise(french: str, english: str, kind: str) -> None:
     assert read(french, "fr")[kind] != read(english, "en")[kind]
+
+
+SPANISH = """\
+id: corte-agua-lens
+status: identified
+severity: minor
+locale: fr
+timezone: Europe/Paris
+title: Coupure d'eau à Lens
+headline: "Plus d'eau à Lens : nos techniciens réparent, retour prévu vers 18h."
+started_at: 2026-11-22T08:10:00+01:00
+affected: Environ 12 000 foyers à Lens
+summary: Une conduite a cédé mardi soir. Appelez le 0 800 000 000.
+actions: Nos techniciens remplacent la conduite.
+eta: 2026-11-22 18:00
+next_update: 2h
+translations:
+  es:
+    title: Corte de agua en Lens
+    headline: "Sin agua en Lens: nuestros técnicos reparan, vuelta prevista hacia las 18:00."
+    affected: Unos 12.000 hogares en Lens
+    summary: Una tubería se rompió el martes por la noche. Llame al 0 800 000 000.
+    actions: Nuestros técnicos cambian la tubería.
+"""
+
+
+def test_a_translation_into_a_language_without_rules_is_compared_on_what_all_write_alike(
+    tmp_path: Path,
+) -> None:
+    """Spanish writes 12.000 for twelve thousand and « martes » for mardi: with no rules to read
+    them, only the phone numbers and web addresses are compared, which every language writes
+    alike."""
+    path = write(tmp_path / "es.yaml", SPANISH)
+    assert checks_of(path) == []
+    wrong = write(
+        tmp_path / "wrong.yaml", SPANISH.replace("Llame al 0 800 000 000", "Llame al 0 800 000 001")
+    )
+    assert checks_of(wrong) == [("translation_fact", "error")]

@@ -294,6 +294,9 @@ def _has_word(text: str, word: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text) is not None
 
 
+# What every language writes alike.
+_WRITTEN_ALIKE = ("phone", "url")
+
 # -- The check -------------------------------------------------------------------------------
 
 _KIND = {
@@ -335,12 +338,15 @@ def translation_facts(original: Wording, translation: Wording, says: Says) -> It
     translated = dict(_keyed(translation))
     all_original = " ".join(texts.values())
     all_translated = " ".join(translated.values())
+    # Both languages read with their own rules (French, English); with another one, only what
+    # is written alike in every language: phone numbers and web addresses.
+    known = original.language in _MONTHS and translation.language in _MONTHS
     # Names both languages write alike: places, streets, towns.
     shared = {
         name
         for name in _places(all_original, original.language)
         | _places(all_translated, translation.language)
-        if _has_word(all_original, name) and _has_word(all_translated, name)
+        if known and _has_word(all_original, name) and _has_word(all_translated, name)
     }
     for key, text in texts.items():
         other = translated.get(key)
@@ -349,6 +355,9 @@ def translation_facts(original: Wording, translation: Wording, says: Says) -> It
         location = (*translation.prefix, *key)
         ours = facts_of(text, original.language)
         theirs = facts_of(other, translation.language)
+        if not known:
+            for facts in (ours, theirs):
+                facts.found = {k: v for k, v in facts.found.items() if k in _WRITTEN_ALIKE}
         for name in shared:
             if _has_word(text, name):
                 ours.add("place", name, name)
