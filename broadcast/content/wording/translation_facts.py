@@ -20,7 +20,7 @@ translation has fewer sentences and is much shorter (``translation_sentence``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -439,11 +439,10 @@ def _turned_around(
     return left, right
 
 
-def _quoted(values: Iterator[str] | list[str] | object, language: str) -> str:
-    items = list(values)  # type: ignore[call-overload]
+def _quoted(values: Iterable[str], language: str) -> str:
     if language == "fr":
-        return ", ".join(f"« {item} »" for item in items)
-    return ", ".join(f'"{item}"' for item in items)
+        return ", ".join(f"« {item} »" for item in values)
+    return ", ".join(f'"{item}"' for item in values)
 
 
 def _sentences(
