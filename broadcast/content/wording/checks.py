@@ -11,7 +11,9 @@ investigating, not "still" once resolved), are English times on one clock (not "
 are the sentences short, is it free of jargon, shouting and exclamation marks, and will the
 organisation ask how it did. With the last version sent (from the ledger), two more: a resolved
 or monitoring headline left as it was (an error: people would read the old situation), and a
-translation left unchanged when its original changed.
+translation left unchanged when its original changed. Some are errors, as ``LEVEL`` declares:
+an absolute promise, a promised time moved without saying so, a fault said to persist once
+fixed, a translation that gives another fact than its original, personal data.
 
 They are heuristics on words, so they warn (``--strict`` turns warnings into errors); each names
 the incident file, the line and the field, says why, and gives a better wording, in the file's

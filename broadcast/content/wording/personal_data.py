@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from broadcast.content.wording.messages import EXAMPLES, LEVEL
 from broadcast.content.wording.public_texts import public_texts
 from broadcast.content.wording.texts import Says, Wording
+from broadcast.input.yamlfile import dotted
 from broadcast.problems import Problem
 
 # A mobile number: French (06/07, +33 6/7, 0033 6/7) or British (07, +44 7), however spaced.
@@ -228,7 +229,7 @@ def personal_data(says: Says, wording: Wording) -> Iterator[Problem]:
                 "personal_data",
                 location,
                 severity=LEVEL["personal_data"],
-                field=".".join(str(part) for part in location),
+                field=dotted(location),
                 found=" ".join(found.split()),
                 kind=kinds[kind],
                 example=examples["personal_data"],

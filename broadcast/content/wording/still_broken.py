@@ -23,6 +23,7 @@ from broadcast.content.wording.messages import EXAMPLES, LEVEL
 from broadcast.content.wording.public_texts import public_texts, sentence_around
 from broadcast.content.wording.texts import Says, Wording
 from broadcast.content.wording.vocabulary import whole_words
+from broadcast.input.yamlfile import dotted
 from broadcast.problems import Problem
 
 if TYPE_CHECKING:
@@ -131,7 +132,7 @@ def still_broken(incident: Incident, says: Says, wording: Wording) -> Iterator[P
                 location,
                 severity=LEVEL["still_broken"],
                 status=incident.status,
-                field=".".join(str(part) for part in location),
+                field=dotted(location),
                 found=" ".join(match.group().split()),
                 example=examples["still_broken"],
             )
