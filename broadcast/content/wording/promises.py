@@ -21,9 +21,13 @@ from broadcast.content.wording.texts import Says, Wording
 from broadcast.content.wording.vocabulary import whole_words
 from broadcast.problems import Problem
 
-_SAFE_EN = r"(?:safe|sure|certain|reliable|secure|risk[- ]free|guaranteed|fixed|resolved)"
+_SAFE_EN = (
+    r"(?:safe|sure|certain|reliable|secure|risk[- ]free|guaranteed|fixed|resolved|clean|"
+    r"drinkable|perfect|watertight|effective|flawless)"
+)
 _SAFE_FR = (
-    r"(?:sûre?s?|sure?s?|certaine?s?|fiables?|sécurisée?s?|garantie?s?|sans risque|réglée?s?)"
+    r"(?:sûre?s?|sure?s?|certaine?s?|fiables?|sécurisée?s?|garantie?s?|sans risque|réglée?s?|"
+    r"irréprochables?|parfaite?s?|potables?|saine?s?|propres?|efficaces?|étanches?)"
 )
 
 # What an absolute promise looks like, per language: a guarantee, a risk said to be none,

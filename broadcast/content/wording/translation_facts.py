@@ -114,12 +114,14 @@ _ACTIONS = {
 _NEGATION_BEFORE = {
     "en": re.compile(
         r"(?<!\w)(?:do not|don't|never|not|avoid|stop|cannot|can't|must not|mustn't|should "
-        r"not|shouldn't|no longer|unsafe to)(?:\s+(?!but\b|and\b)[\w']+){0,4}\s*$",
+        r"not|shouldn't|no longer|unsafe to|no need to|needn't)"
+        r"(?:\s+(?!but\b|and\b)[\w']+){0,4}\s*$",
         re.IGNORECASE,
     ),
     "fr": re.compile(
         r"(?<!\w)(?:ne pas|ne jamais|ne plus|n'y|évitez de|évitez d'|interdit de|sans|"
-        r"pas|jamais)(?:\s+\w+){0,1}\s*$",
+        r"inutile de|inutile d'|besoin de|la peine de|pas|jamais)"
+        r"(?:\s+(?!mais\b|et\b|puis\b|ou\b)\w+){0,2}\s*$",
         re.IGNORECASE,
     ),
 }
