@@ -5,6 +5,7 @@ promised times, still read."""
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,12 @@ from broadcast.content.wording.checks import check_content
 from broadcast.content.wording.messages import which_check
 from broadcast.content.wording.translation_facts import facts_of
 from broadcast.input.incident import load_incident
-from tests.conftest import write
+from tests.conftest import at, write
 from tests.test_bad_incidents import BAD, moment
+from tests.world import World
+from tests.world import edit as edit_all
+
+edit = partial(edit_all, count=1)  # the first occurrence only
 
 RESOLVED_FR = """\
 id: coupure-eau-lens
@@ -146,3 +151,39 @@ def test_a_translation_into_a_language_without_rules_is_compared_on_what_all_wri
         tmp_path / "wrong.yaml", SPANISH.replace("Llame al 0 800 000 000", "Llame al 0 800 000 001")
     )
     assert checks_of(wrong) == [("translation_fact", "error")]
+
+
+def test_an_eta_moved_unsaid_after_a_real_send_is_refused(world: World) -> None:
+    """End to end: the ledger keeps the eta of the version sent (14h); the next send that says
+    18h in both languages without a word of why is refused, nothing sent; said, it goes."""
+    assert world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")[0] == 0
+    sent = len(world.twilio.messages())
+    edit(world, "eta: 2026-11-22T14:00:00+01:00", "eta: 2026-11-22T18:00:00+01:00")
+    edit(world, "Rétablissement prévu vers 14h.", "Rétablissement prévu vers 18h.")
+    edit(world, "back around 14:00.", "back around 18:00.")
+    edit(world, "ne tient pas jusqu'à 14h", "ne tient pas jusqu'à 18h")
+    edit(world, "it will not last until 14:00", "it will not last until 18:00")
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms", env=at(30))
+    assert code == 2
+    moved = [p for p in doc["problems"] if which_check(p["message"]) == "moved_eta"]
+    assert [(p["field"], p["severity"]) for p in moved] == [
+        ("eta", "error"),
+        ("translations.en.headline", "error"),
+    ]
+    assert "2026-11-22 14:00 CET" in moved[0]["message"]
+    assert len(world.twilio.messages()) == sent, "nothing is sent"
+
+    edit(
+        world,
+        "  autour de la rue de la Gare.",
+        "  autour de la rue de la Gare. Le retour est repoussé de 14h à 18h, car le câble\n"
+        "  abîmé est plus long que prévu.",
+    )
+    edit(
+        world,
+        "      no electricity.",
+        "      no electricity. Power is now expected back at 18:00, not 14:00, because the\n"
+        "      damaged cable is longer than we thought.",
+    )
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms", env=at(30))
+    assert (code, doc["action"]) == (0, "new"), doc.get("problems")
