@@ -1,6 +1,7 @@
 """The checks on promises, translations and personal data (#25) beyond the bad and good
-incidents: the issue's probes, and the ledger's snapshots of earlier versions, which lack the
-promised times, still read."""
+incidents: the issue's probes; the facts a translation is compared on, read alike however each
+language writes them; the ledger's snapshots of earlier versions, which lack the promised times,
+still read; and a moved eta refused end to end after a real send."""
 
 from __future__ import annotations
 
