@@ -293,3 +293,14 @@ def test_que_minimises_only_after_a_negation() -> None:
     assert minimisers.search("Ce n'est qu'un petit souci.")
     assert minimisers.search("Il ne s'agit que d'une panne.")
     assert not minimisers.search("Soyez certains qu'une telle panne n'arrivera plus.")
+
+
+def test_a_sentence_that_supposes_or_asks_shows_no_hazard() -> None:
+    """« If your water looks cloudy, do not drink it » says what to do should it happen; it does
+    not say the water is unsafe now. A statement does, abbreviations and all."""
+    from broadcast.content.wording.safety_actions import _stated
+
+    assert "drink" not in _stated("Water is safe. If it looks cloudy, do not drink it. Thanks.")
+    assert "gaz" not in _stated("Courant coupé. En cas d'odeur de gaz, sortez.")
+    assert "gas" not in _stated("Can I use my gas heater?")
+    assert "E. coli found" in _stated("E. coli found in the water. Boil it.")

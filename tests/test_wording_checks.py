@@ -330,7 +330,7 @@ translations:
     title: No water in Lens
     headline: No tap water in Lens. Water expected back around 18:00.
     affected: About 3,000 homes in Lens
-    summary: A water pipe burst last night under rue Victor Hugo.
+    summary: A water pipe burst last night under rue Victor Hugo. Taps are dry or give a trickle.
     actions: Our technicians are replacing the pipe. Bottled water is given out at the town hall.
     apology: We are sorry for the trouble.
     offline: No internet? Call 0 800 000 000 free.

@@ -14,7 +14,9 @@ incident or sound the alarm beyond it (``scale``), acronyms never spelled out an
 jargon (``acronyms``, ``sector_jargon``), and a hazard without the action that keeps people safe
 (``safety_actions``: an error). With the last version sent (from the ledger), two more: a resolved
 or monitoring headline left as it was (an error: people would read the old situation), and a
-translation left unchanged when its original changed.
+translation left unchanged when its original changed. Some are errors, as ``LEVEL`` declares:
+an absolute promise, a promised time moved without saying so, a fault said to persist once
+fixed, a translation that gives another fact than its original, personal data.
 
 They are heuristics on words, so they warn (``--strict`` turns warnings into errors); each names
 the incident file, the line and the field, says why, and gives a better wording, in the file's
@@ -33,14 +35,19 @@ from broadcast.content.wording.acronyms import KNOWN_ACRONYMS
 from broadcast.content.wording.against_last_sent import against_previous
 from broadcast.content.wording.headline import contradiction, what_and_when
 from broadcast.content.wording.messages import EXAMPLES
+from broadcast.content.wording.moved_times import moved_times
+from broadcast.content.wording.personal_data import personal_data
 from broadcast.content.wording.plain_language import DEFAULT_MAX_SENTENCE_WORDS, plain_language
+from broadcast.content.wording.promises import absolute_promises
 from broadcast.content.wording.safety_actions import hazards_of, missing_safety_actions
 from broadcast.content.wording.scale import out_of_scale
+from broadcast.content.wording.still_broken import still_broken
 from broadcast.content.wording.texts import Says, Wording, wordings
 from broadcast.content.wording.times import clock_styles, headline_times
 from broadcast.content.wording.tone import missing_apology, tone
+from broadcast.content.wording.translation_facts import translation_facts
 from broadcast.content.wording.vocabulary import language_patterns
-from broadcast.input.yamlfile import YamlDocument
+from broadcast.input.yamlfile import YamlDocument, dotted
 from broadcast.problems import Problem
 
 if TYPE_CHECKING:
@@ -96,6 +103,8 @@ def check_content(
             _check_wording(incident, says, wording, user_jargon, max_sentence_words, now, facts)
         )
         problems.extend(_against_facts(incident, says, wording, facts, hazards, now))
+    for translation in texts[1:]:
+        problems.extend(translation_facts(texts[0], translation, says))
     if incident.ended and not incident.feedback_url:
         problems.append(says("feedback", ("feedback_url",), fallback=("status",)))
     if incident.severity in ("major", "critical") and not incident.ended and not incident.offline:
@@ -119,6 +128,7 @@ def check_content(
         )
     if previous:
         problems.extend(against_previous(incident, doc, says, previous))
+        problems.extend(moved_times(incident, says, texts, previous, now))
     return problems
 
 
@@ -139,8 +149,15 @@ def _check_wording(
 
     if language is not None and not incident.ended and fields["headline"]:
         problems.extend(what_and_when(says, wording, language, examples))
-    if language is not None and fields["headline"]:
+    # A fault said to persist once fixed is an error in any field; the headline's
+    # ``contradiction`` (a warning) is for the stages it names that this does not.
+    broken = list(still_broken(incident, says, wording))
+    problems.extend(broken)
+    headline_at = dotted((*wording.prefix, "headline"))
+    if language is not None and fields["headline"] and all(p.field != headline_at for p in broken):
         problems.extend(contradiction(incident, says, wording, language, examples))
+    problems.extend(absolute_promises(says, wording))
+    problems.extend(personal_data(says, wording))
     if wording.language == "en":
         problems.extend(clock_styles(says, wording))
     if language is not None:

@@ -132,6 +132,46 @@ MESSAGES: dict[str, dict[str, str]] = {
             "headline says what keeps people safe from it. Write the standard protective "
             "action there (the headline reaches every channel, the SMS too), e.g. {missing}"
         ),
+        # -- Promises, translations and personal data (promises, moved_times, still_broken,
+        # translation_facts, personal_data) --
+        "absolute_promise": (
+            '"{found}" is an absolute promise: nobody in a crisis knows enough to guarantee '
+            'it, and one broken guarantee costs more trust than any honest "we expect". Say '
+            "what you know and what you are doing, e.g. {example}"
+        ),
+        "moved_eta": (
+            "eta moved from {before} to {after} since the last version sent, but the text "
+            "does not say that it moved, nor why: people who planned around {before} feel "
+            "misled. Say it, with the reason, e.g. {example}"
+        ),
+        "moved_update": (
+            "the next update was promised for {before} and is now {after}, but the text does "
+            "not say that it moved, nor why: people waiting for news at {before} hear nothing. "
+            "Say it, with the reason, e.g. {example}"
+        ),
+        "still_broken": (
+            'the incident is {status} but {field} says "{found}": that the fault is still '
+            "there. People would not know which to believe. Say where things stand now, "
+            "e.g. {example}, or keep the status where it was"
+        ),
+        "translation_fact": (
+            "the {language} translation of {field} says {theirs} where the original says "
+            "{ours} ({kind}): one of them is wrong, and each reader would act on another "
+            "fact. Make them say the same"
+        ),
+        "translation_gap": (
+            "{field}: {has} says {facts} ({kind}) and {lacks} does not: its readers miss it. "
+            "Say it in both"
+        ),
+        "translation_sentence": (
+            "the {language} translation of {field} has {theirs} sentences where the original "
+            "has {ours}, and is much {size}: a sentence seems to be missing. Translate all of it"
+        ),
+        "personal_data": (
+            '{field} shows "{found}" ({kind}): personal data has no place in a public '
+            "message, which anyone can read and forward. Take it out and give the "
+            "organisation's own number or address instead, e.g. {example}"
+        ),
     },
     "fr": {
         "action": (
@@ -259,6 +299,47 @@ MESSAGES: dict[str, dict[str, str]] = {
             "protection (la phrase essentielle va sur tous les canaux, SMS compris), par "
             "exemple {missing}"
         ),
+        # -- Promesses, traductions et données personnelles (promises, moved_times,
+        # still_broken, translation_facts, personal_data) --
+        "absolute_promise": (
+            "« {found} » est une promesse absolue : en pleine crise personne n'en sait assez "
+            "pour la garantir, et une garantie non tenue coûte plus de confiance que tout "
+            "« nous prévoyons » honnête. Dites ce que vous savez et ce que vous faites, par "
+            "exemple {example}"
+        ),
+        "moved_eta": (
+            "eta est passée de {before} à {after} depuis la dernière version envoyée, mais le "
+            "texte ne dit pas qu'elle a changé, ni pourquoi : ceux qui s'étaient organisés "
+            "pour {before} se sentent trompés. Dites-le, avec la raison, par exemple {example}"
+        ),
+        "moved_update": (
+            "le prochain point était promis pour {before} et l'est maintenant pour {after}, "
+            "mais le texte ne dit pas qu'il a changé, ni pourquoi : ceux qui attendent des "
+            "nouvelles à {before} n'auront rien. Dites-le, avec la raison, par exemple {example}"
+        ),
+        "still_broken": (
+            "l'incident est {status} mais {field} dit « {found} » : que la panne est toujours "
+            "là. On ne saurait plus quoi croire. Dites où l'on en est, par exemple {example}, "
+            "ou gardez le statut d'avant"
+        ),
+        "translation_fact": (
+            "la traduction {language} de {field} dit {theirs} là où l'original dit {ours} "
+            "({kind}) : l'une des deux se trompe, et chaque lecteur agirait sur un autre fait. "
+            "Faites-leur dire la même chose"
+        ),
+        "translation_gap": (
+            "{field} : {has} dit {facts} ({kind}) et {lacks} ne le dit pas : ses lecteurs "
+            "ne le sauront pas. Dites-le dans les deux"
+        ),
+        "translation_sentence": (
+            "la traduction {language} de {field} a {theirs} phrases là où l'original en a "
+            "{ours}, et elle est bien plus {size} : une phrase semble manquer. Traduisez tout"
+        ),
+        "personal_data": (
+            "{field} montre « {found} » ({kind}) : une donnée personnelle n'a pas sa place "
+            "dans un message public, que chacun peut lire et faire suivre. Retirez-la et "
+            "donnez le numéro ou l'adresse de l'organisation, par exemple {example}"
+        ),
     },
 }
 
@@ -285,6 +366,18 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "alarmist": (
             '"The main road is closed after a landslide. Use the A61; buses run every 15 minutes."'
         ),
+        # -- Promises, translations and personal data --
+        "absolute_promise": '"We expect water back by 18:00 and will tell you if that changes."',
+        "moved_eta": (
+            '"Power is now expected back at 18:00, not 14:00 as we said this morning: the '
+            'damaged cable is longer than we first thought."'
+        ),
+        "moved_update": (
+            '"Our next update will be at 17:00 instead of 15:00, because the crews need '
+            'daylight to inspect the line."'
+        ),
+        "still_broken": '"Power is back in every street since 13:20."',
+        "personal_data": '"Call us free on 0800 000 0000."',
     },
     "fr": {
         "action": "« Nos techniciens réparent le câble »",
@@ -313,7 +406,37 @@ EXAMPLES: dict[str, dict[str, str]] = {
             "« La route est fermée après un éboulement. Passez par la D61 ; un bus part tous les "
             "quarts d'heure. »"
         ),
+        # -- Promesses, traductions et données personnelles --
+        "absolute_promise": (
+            "« Nous prévoyons le retour de l'eau vers 18h et vous dirons si cela change. »"
+        ),
+        "moved_eta": (
+            "« Le courant devrait revenir vers 18h et non 14h comme annoncé ce matin : le "
+            "câble abîmé est plus long que prévu. »"
+        ),
+        "moved_update": (
+            "« Prochain point à 17h au lieu de 15h, car les équipes doivent attendre le jour "
+            "pour inspecter la ligne. »"
+        ),
+        "still_broken": "« Le courant est revenu dans toutes les rues depuis 13h20. »",
+        "personal_data": "« Appelez-nous au 0 800 000 000 (gratuit). »",
     },
+}
+
+
+# Each check's level: an error blocks a send unless overridden with a reason (``--accept-wording``);
+# a check not named here warns. An error is a text that would mislead people (an old situation
+# read again, a fault said to persist once resolved, a promise nobody can keep or a time moved
+# unsaid, a fact that differs between languages) or expose someone (personal data).
+LEVEL: dict[str, str] = {
+    "unchanged": "error",
+    "absolute_promise": "error",
+    "moved_eta": "error",
+    "moved_update": "error",
+    "still_broken": "error",
+    "translation_fact": "error",
+    "personal_data": "error",
+    "safety_action": "error",
 }
 
 

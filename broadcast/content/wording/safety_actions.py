@@ -49,6 +49,28 @@ def _all_text(wording: Wording) -> str:
     return plain_apostrophes("\n".join(parts))
 
 
+# A sentence that supposes ("If your water looks cloudy, do not drink it", « En cas d'odeur de
+# gaz… ») or asks tells people what to do should something happen: it does not say the danger
+# is here, so it shows no hazard (a power cut's FAQ on gas heaters is not a gas leak).
+_SUPPOSED = re.compile(
+    r"^\W*(?:if|should|in case|in the event|unless|si|s'il|s'ils|en cas|au cas|dans le cas)\b",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+def _stated(text: str) -> str:
+    """``text`` with the sentences that suppose or ask blanked out, the rest left as it is."""
+
+    def kept(match: re.Match[str]) -> str:
+        sentence = match.group()
+        if _SUPPOSED.match(sentence) or sentence.rstrip().endswith("?"):
+            return " "
+        return sentence
+
+    return _SENTENCE.sub(kept, text)
+
+
 def hazards_of(
     incident: Incident, wordings: list[Wording], sector: str | None = None
 ) -> dict[str, tuple[str, str]]:
@@ -58,7 +80,7 @@ def hazards_of(
     found: dict[str, tuple[str, str]] = {name: ("declared", "") for name in incident.hazard}
     rank = _SEVERITIES.index(incident.severity)
     for wording in wordings:
-        text = _all_text(wording)
+        text = _stated(_all_text(wording))
         for name, hazard in table.items():
             if name in found:
                 continue

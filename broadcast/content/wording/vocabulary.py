@@ -142,14 +142,13 @@ LANGUAGE_PATTERNS: dict[str, Callable[[], Language]] = {
             r"it (?:was|has been) decided",
             r"(?:was|were|has been|have been) (?:caused|introduced|triggered|made)(?! by)",
         ),
+        # (A guarantee, "100 %", is an absolute promise at any status: ``promises``.)
         over_promise=whole_words(
-            r"guarantee\w*",
             r"(?:fixed|back|restored|solved|sorted|working|repaired|resolved)\s+(?:\w+\s+){0,2}"
             r"(?:with)?in\s+(?:a few |just a few )?(?:minutes|moments)",
             r"in no time",
             r"(?:very )?shortly",
             r"imminent(?:ly)?",
-            r"100 ?%",
             r"definitely",
             r"for sure",
         ),
@@ -261,13 +260,11 @@ LANGUAGE_PATTERNS: dict[str, Callable[[], Language]] = {
             r"(?:a|ont) été (?:causée?s?|provoquée?s?|déclenchée?s?)(?! par)",
         ),
         over_promise=whole_words(
-            r"garanti\w*",
             r"(?:rétabli|répar|résolu|revenu|retour|remis|réglé)\w*\s+(?:\w+\s+){0,2}"
             r"(?:en|d'ici|dans)\s+quelques\s+(?:minutes|instants)",
             r"sous peu",
             r"imminent\w*",
             r"à coup sûr",
-            r"100 ?%",
             r"sans faute",
             r"très vite",
         ),
