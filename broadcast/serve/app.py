@@ -102,6 +102,8 @@ def _webhook(
             )
             return PlainTextResponse("Forbidden", status_code=403)
         response = await handler(Webhook(path, form, served))
+        if response.status_code >= 400:
+            return response  # the handler said why, once
         served.log(
             "answered",
             path=path,
