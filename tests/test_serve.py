@@ -449,6 +449,32 @@ def test_a_reply_is_kept_sealed_listed_newest_first_and_counted(
     assert "oxygène" not in log and CAMILLE not in log and "…5678" in log
 
 
+def test_the_report_says_how_many_replied_how_fast_and_the_words_that_recur(
+    world: World, serving: Serving
+) -> None:
+    send_sms(world)
+    assert (
+        serving.sms(CAMILLE, "Quand revient le courant ? Mon père est sous oxygène").status == 204
+    )
+    assert serving.sms("+33612345680", "Le courant revient quand à Roubaix ?").status == 204
+    assert serving.sms(EMMA, "Thanks!").status == 204
+    assert serving.sms(EMMA, "STOP").status == 204
+    code, report = world.run_json("report", "incident.yaml")
+    assert code == 0
+    replies = report["replies"]
+    assert (replies["count"], replies["people"], replies["opted_out"]) == (3, 3, 1)
+    assert replies["median_seconds"] is not None and replies["median_seconds"] >= 0
+    assert dict(replies["recurring_words"]) == {"courant": 2, "revient": 2}
+    assert replies["by_category"] == {"medical": 1, "question": 1, "thanks": 1}
+    markdown = world.run("report", "incident.yaml", "--format", "md").output
+    markdown = markdown.replace("\u202f", " ").replace("\xa0", " ")  # French spacing
+    assert "3 personne(s) ont répondu (3 réponse(s))" in markdown
+    assert "mots qui reviennent : courant, revient" in markdown, [
+        line for line in markdown.splitlines() if "répondu" in line
+    ]
+    assert "oxygène" not in markdown and CAMILLE not in markdown
+
+
 def test_a_flood_from_one_number_is_refused_and_not_recorded(
     world: World, serving: Serving
 ) -> None:
