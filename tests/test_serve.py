@@ -521,3 +521,48 @@ def test_refused_requests_record_nothing(world: World, serving: Serving) -> None
     edit(world, "status: investigating", "status: identified")
     send_sms(world, 30)
     assert len(world.twilio.messages_to(CAMILLE)) == 2 and len(world.twilio.messages_to(EMMA)) == 2
+
+
+def test_health_says_503_when_the_ledger_does_not_answer(tmp_path: Path) -> None:
+    """The real application under uvicorn, in this process, over a ledger whose connection
+    is then lost: /healthz says so (503), without a traceback."""
+    import uvicorn
+
+    from broadcast.input.config import load_config
+    from broadcast.ledger.sqlite import Ledger
+    from broadcast.serve.app import create_app
+    from broadcast.serve.logs import EventLog
+
+    (tmp_path / "channels.yaml").write_text(
+        f"organisation: T\nserve: {{public_url: {PUBLIC_URL}}}\n"
+        "channels:\n  banner: {type: web_banner, output_dir: public}\n",
+        encoding="utf-8",
+    )
+    ledger = Ledger(tmp_path / ".broadcast")
+    log = tmp_path / "serve.log"
+    with log.open("w", encoding="utf-8") as stream:
+        app = create_app(
+            load_config(tmp_path / "channels.yaml"),
+            ledger,
+            auth_token=TOKEN,
+            clock=lambda: NOW,
+            log=EventLog(stream),
+        )
+        port = free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(app, port=port, log_config=None, lifespan="off", access_log=False)
+        )
+        thread = threading.Thread(target=server.run)
+        thread.start()
+        try:
+            while not server.started:
+                time.sleep(0.02)
+            probe = Serving(None, port, None, log)  # type: ignore[arg-type]
+            assert probe.get("/healthz").status == 200
+            ledger.db.close()  # the ledger is gone (a database down, a file lost)
+            answer = probe.get("/healthz")
+            assert (answer.status, json.loads(answer.body)) == (503, {"ok": False})
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)
+    assert '"event": "unhealthy"' in log.read_text(encoding="utf-8")
