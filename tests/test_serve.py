@@ -26,6 +26,8 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from tests.conftest import NOW, REPO, at
+from tests.test_ledger import T0, LedgerMaker
+from tests.test_ledger import open_ledger as open_ledger  # a fixture
 from tests.world import SECRETS, World, edit
 
 pytestmark = pytest.mark.slow
@@ -562,7 +564,66 @@ def test_health_says_503_when_the_ledger_does_not_answer(tmp_path: Path) -> None
             ledger.db.close()  # the ledger is gone (a database down, a file lost)
             answer = probe.get("/healthz")
             assert (answer.status, json.loads(answer.body)) == (503, {"ok": False})
+            # A webhook that meets the lost ledger: 500 for Twilio, one line in the log.
+            assert probe.sms(CAMILLE, "Quand ?").status == 500
         finally:
             server.should_exit = True
             thread.join(timeout=30)
-    assert '"event": "unhealthy"' in log.read_text(encoding="utf-8")
+    logged = log.read_text(encoding="utf-8")
+    assert '"event": "unhealthy"' in logged and '"event": "failed"' in logged
+    assert CAMILLE not in logged and "Quand" not in logged and "Traceback" not in logged
+
+
+def test_the_ledger_keeps_what_people_send_back_on_both_engines(
+    tmp_path: Path, open_ledger: LedgerMaker
+) -> None:
+    """What serve records, on SQLite and PostgreSQL alike: opt-out and opt-in, what reached a
+    number (its language), replies kept once, newest first, counted per incident."""
+    from broadcast.ledger.sqlite import Contact
+
+    ledger = open_ledger(tmp_path)
+    try:
+        first = ledger.add_version(
+            "panne-nord",
+            "h1",
+            "update",
+            "investigating",
+            T0,
+            None,
+            ["sms"],
+            [("sms", "fr", "text", "Coupure."), ("sms", "en", "text", "Power cut.")],
+        )
+        drill = ledger.add_version(
+            "panne-sud", "h2", "update", "investigating", T0, None, ["sms"], [], exercise=True
+        )
+        for version, number, locale in ((first, CAMILLE, "fr"), (first, EMMA, "en")):
+            delivery = ledger.claim_batch(version.id, "sms", [Contact(number, "", locale, 2)])[0][0]
+            ledger.mark_outcome(delivery, "sent", "SM" + number[-4:])
+        drilled = ledger.claim_batch(drill.id, "sms", [Contact(EMMA, "", "en", 2)])[0][0]
+        ledger.mark_outcome(drilled, "sent", "SMdrill")
+        (sent,) = ledger.sent_to(CAMILLE)
+        assert (sent.incident_id, sent.version_id, sent.locale) == ("panne-nord", first.id, "fr")
+        assert [s.incident_id for s in ledger.sent_to(EMMA)] == ["panne-nord"]  # not the drill
+        assert ledger.sent_to("+33699999999") == []
+
+        assert ledger.opt_out(CAMILLE) and not ledger.opt_out(CAMILLE)
+        assert ledger.is_opted_out(CAMILLE) and not ledger.is_opted_out(EMMA)
+        assert ledger.opted_out() == {ledger.recipient_key(CAMILLE)}
+        assert ledger.opted_out_count("panne-nord") == 1
+        assert ledger.opt_in(CAMILLE) and ledger.opted_out_count("panne-nord") == 0
+
+        later = sent.went_out_at + timedelta(minutes=3)
+        assert ledger.add_reply(sent, CAMILLE, "SM1", "Quand ?", "question", later)
+        assert not ledger.add_reply(sent, CAMILLE, "SM1", "Quand ?", "question", later)
+        assert ledger.add_reply(
+            ledger.sent_to(EMMA)[0], EMMA, "SM2", "Thanks", "thanks", later + timedelta(seconds=1)
+        )
+        replies = ledger.replies("panne-nord")
+        assert [(r.text, r.category) for r in replies] == [
+            ("Thanks", "thanks"),
+            ("Quand ?", "question"),
+        ]
+        assert replies[1].after_seconds == 180.0
+        assert ledger.reply_counts("panne-nord") == (2, 2)
+    finally:
+        ledger.close()

@@ -26,7 +26,8 @@ _OPTED_OUT_ROW = (
 
 @dataclass(frozen=True)
 class SentLast:
-    """The newest message an incident's version carried to a number (not a drill's)."""
+    """The newest message an incident's version carried to a number (not a drill's), and
+    when it was handed over for that number (the version's hand-out for older rows)."""
 
     incident_id: str
     version_id: int
@@ -82,7 +83,7 @@ class Inbound(Receipts):
         there, newest first."""
         rows = self.db.execute(
             "SELECT v.incident_id, v.id AS version_id, d.channel, d.recipient_sealed,"
-            " coalesce(v.sent_at, v.created_at) AS went_out_at, v.status"
+            " coalesce(d.sent_at, v.sent_at, v.created_at) AS went_out_at, v.status"
             " FROM deliveries d JOIN versions v ON v.id = d.version_id"
             " WHERE d.recipient_key = :key AND v.exercise = 0"
             f" AND d.state IN ({HANDED_OVER_SQL}) ORDER BY v.id DESC, d.id DESC",

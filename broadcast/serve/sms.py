@@ -62,6 +62,8 @@ async def inbound_sms(hook: Webhook) -> Response:
             served.with_ledger, lambda ledger: help_text(ledger, served, number, word, now)
         )
         return twiml_message(answer)
+    if not text.strip():
+        return Response(status_code=204)  # a picture alone, or nothing: no words to keep
     now = served.clock()
     kept = await run_in_threadpool(
         served.with_ledger,
