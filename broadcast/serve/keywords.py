@@ -24,7 +24,8 @@ KEYWORDS: dict[str, Keyword] = {
 # for a number broadcast knows and one it does not: no answer tells them apart).
 KEYWORD_LANGUAGE = {"AIDE": "fr", "HELP": "en"}
 
-_LETTERS = re.compile(r"[^A-Z0-9]+")
+# What surrounds a keyword and is not part of it: spaces and punctuation of any script.
+_AROUND = re.compile(r"^[\W_]+|[\W_]+$")
 
 
 def folded(text: str) -> str:
@@ -35,16 +36,13 @@ def folded(text: str) -> str:
 
 def keyword_of(text: str) -> tuple[Keyword | None, str]:
     """The keyword the whole message is, and the word as read (``ARRET``), or (None, "")."""
-    word = _LETTERS.sub("", folded(text.strip())) if len(text) <= 40 else ""
-    # Only punctuation and spaces around one word: "S T O P" or "stop now" are not it.
-    bare = folded(text).strip().strip("".join(_PUNCTUATION))
-    if not word or bare.replace(" ", "") != word or " " in bare:
+    if len(text) > 60:
         return None, ""
-    kind = KEYWORDS.get(word)
-    return (kind, word) if kind else (None, "")
+    # One word once what surrounds it is gone: "S T O P" or "stop now" are not a keyword.
+    bare = _AROUND.sub("", folded(text))
+    kind = KEYWORDS.get(bare) if bare.isalpha() else None
+    return (kind, bare) if kind else (None, "")
 
-
-_PUNCTUATION = ".,;:!?¡¿'\"()[]-_*~«»…" + "\u2019\u201c\u201d"
 
 # Reply categories, each with the stems of its words (folded: upper case, no accents), French
 # and English. The first category whose word the reply holds wins, in this order: a medical
