@@ -80,6 +80,7 @@ def serve(
                 )
             ]
         )
+    clock = serve_clock(environ)
     try:
         folder = state_folder(state, loaded.folder, dict(environ))
         ledger = Ledger(folder, environ=environ, address=loaded.ledger)
@@ -87,7 +88,7 @@ def serve(
         raise InputError([Problem(str(fault))]) from fault
     try:
         log = EventLog()
-        app = create_app(loaded, ledger, auth_token=token, clock=serve_clock(environ), log=log)
+        app = create_app(loaded, ledger, auth_token=token, clock=clock, log=log)
         server = uvicorn.Server(
             uvicorn.Config(
                 app,
