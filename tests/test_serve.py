@@ -400,6 +400,25 @@ def test_help_tells_the_latest_message_in_the_number_s_language(
     assert message_of(serving.sms(unknown, "AIDE")) == before
 
 
+def test_help_tells_the_sms_text_of_a_version_that_also_called_the_number(
+    world: World,
+) -> None:
+    from tests.test_voice_fallback import with_voice
+
+    with_voice(world, "    recipients: contacts.csv\n    default_region: FR\n", sms_fallback=None)
+    both = ("--channel", "voice", "--channel", "sms")
+    result = world.run("send", "incident.yaml", "--yes", *both)
+    assert result.exit_code == 0, result.output
+    assert world.twilio.calls_to(CAMILLE) and world.twilio.messages_to(CAMILLE)
+    serving = start_serving(world)  # it reads channels.yaml, voice channel included
+    try:
+        # The text written for an SMS, not the call's (said twice, written for the ear).
+        help_text = message_of(serving.sms(CAMILLE, "AIDE"))
+        assert help_text == world.twilio.messages_to(CAMILLE)[-1].body
+    finally:
+        serving.stop()
+
+
 def test_help_never_tells_whether_a_number_is_known(world: World) -> None:
     send_sms(world)
     edit(world, "status: investigating", "status: resolved", count=1)

@@ -85,9 +85,15 @@ def keep_reply(ledger: Ledger, number: str, sid: str, text: str, now: datetime) 
 def help_text(ledger: Ledger, served: Served, number: str, word: str, now: datetime) -> str:
     """What HELP answers ``number``: each incident in progress that reached it, as its latest
     message there said it; else "no incident in progress"."""
+    newest: dict[str, SentLast] = {}
+    for sent in ledger.sent_to(number):  # newest first, per incident and channel
+        kept = newest.get(sent.incident_id)
+        # The incident's latest version; of its channels, the one written as an SMS.
+        if kept is None or (sent.version_id == kept.version_id and _sms(served, sent)):
+            newest[sent.incident_id] = sent
     told = [
         sent
-        for sent in ledger.sent_to(number)
+        for sent in newest.values()
         if sent.status not in CLOSED or now - sent.went_out_at < CLOSED_STILL_TOLD
     ][:HELP_INCIDENTS]
     texts = [t for t in (_as_sent(ledger, sent) for sent in told) if t]
@@ -96,6 +102,12 @@ def help_text(ledger: Ledger, served: Served, number: str, word: str, now: datet
     language = KEYWORD_LANGUAGE.get(word) or served.config.defaults.locale or "en"
     words = NOTHING_IN_PROGRESS.get(language[:2], NOTHING_IN_PROGRESS["en"])
     return words.format(organisation=served.config.organisation).strip()
+
+
+def _sms(served: Served, sent: SentLast) -> bool:
+    """The channel's text is made for an SMS (metered in message parts), not a call's."""
+    channel = served.config.channels.get(sent.channel)
+    return channel is not None and type(channel).METERED_IN_PARTS
 
 
 def _as_sent(ledger: Ledger, sent: SentLast) -> str:
