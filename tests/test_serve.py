@@ -312,6 +312,29 @@ def test_serve_needs_its_section_and_the_auth_token(world: World) -> None:
     assert done.returncode == 2 and "TWILIO_AUTH_TOKEN is not set" in done.stderr
 
 
+def test_a_port_in_use_is_said_and_exits_2(world: World) -> None:
+    config = world.folder / "channels.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "channels:\n", f"serve: {{public_url: {PUBLIC_URL}}}\nchannels:\n", 1
+        )
+    )
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "broadcast", "serve", "--port", str(port)],
+            cwd=world.folder,
+            env=environment(world),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2, done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_the_command_line_does_not_load_the_web_stack_to_start() -> None:
     script = (
         "import sys\n"
