@@ -16,22 +16,27 @@ More than 10 messages a minute from one number: 429, nothing recorded.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import PlainTextResponse, Response
 
 from broadcast.content.greeting import with_recipient_name, without_greeting
-from broadcast.ledger.inbound import SentLast
-from broadcast.ledger.sqlite import Ledger
 from broadcast.serve.keywords import KEYWORD_LANGUAGE, classify, keyword_of
 from broadcast.serve.logs import masked
 from broadcast.serve.webhook import Served, Webhook
+
+if TYPE_CHECKING:
+    from broadcast.ledger.inbound import SentLast
+    from broadcast.ledger.sqlite import Ledger
 
 # HELP tells at most this many incidents (the newest), to stay one SMS thread.
 HELP_INCIDENTS = 3
 # A closed incident (resolved, cancelled) is still told for this long after its last message.
 CLOSED_STILL_TOLD = timedelta(hours=24)
 CLOSED = ("resolved", "cancelled")
+# Twilio's inbound SMS are 1,600 characters at most: a longer "reply" is not one, and is cut.
+MAX_REPLY = 1600
 NOTHING_IN_PROGRESS = {
     "fr": "Aucun incident en cours. {organisation}",
     "en": "No incident in progress. {organisation}",
@@ -79,6 +84,7 @@ def keep_reply(ledger: Ledger, number: str, sid: str, text: str, now: datetime) 
     sent = ledger.sent_to(number)
     if not sent or not sid:
         return False
+    text = text[:MAX_REPLY]
     return ledger.add_reply(sent[0], number, sid, text, classify(text), now)
 
 
