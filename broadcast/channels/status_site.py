@@ -17,6 +17,7 @@ from broadcast.channels.banner_history import entry_instant, facts_language, is_
 from broadcast.channels.status_words import ICONS, SEVERITY_ORDER, WORDS
 from broadcast.content.relative_time import relative_time
 from broadcast.content.typography import french
+from broadcast.input.affected import impact_word
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
@@ -262,8 +263,32 @@ def _index_entry(
         f"{html.escape(typeset(incident['title'], speaks))}</a>"
         f'<span class="severity">{html.escape(" · ".join(labels))}</span>'
         f"<p>{html.escape(typeset(incident['headline'], speaks))}</p>"
+        f"{_affected_list(incident.get('affected_items'), speaks)}"
         f'<p class="org">{when}</p></li>'
     )
+
+
+def _affected_list(items: Any, language: str) -> str:
+    """The services or areas the incident lists, each with its impact ("" when it lists none)."""
+    if not isinstance(items, list) or not items:
+        return ""
+    out = []
+    for item in items:
+        if not isinstance(item, Mapping) or not item.get("name"):
+            continue
+        impact = str(item.get("impact") or "")
+        detail = (
+            f' <span class="detail">{html.escape(typeset(str(item["detail"]), language))}</span>'
+            if item.get("detail")
+            else ""
+        )
+        out.append(
+            f'<li class="impact-{html.escape(impact)}"><span class="name">'
+            f"{html.escape(typeset(str(item['name']), language))}</span> "
+            f'<span class="impact">{html.escape(impact_word(impact, language).capitalize())}'
+            f"</span>{detail}</li>"
+        )
+    return f'<ul class="affected">{"".join(out)}</ul>' if out else ""
 
 
 def atom_feed(

@@ -85,7 +85,7 @@ def _timeline_facts(incident: Any, config: Any, channel: ChannelPlan) -> dict[st
         "summary": worded.summary,
         "actions": worded.actions,
         "correction": worded.correction,
-        "affected_items": [dict(item) for item in getattr(worded, "affected_items", None) or []],
+        "affected_items": [item.model_dump() for item in worded.affected_items],
         "cap_feed": context.get("cap_feed"),
     }
 
