@@ -8,6 +8,9 @@ rounded up ("il y a 2 h" for 1 h 30 would be a time that has not passed yet).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Literal
+
+Unit = Literal["day", "hour", "minute"]
 
 # The sentence around the duration, by language; another language gets Babel's own words for
 # the largest unit only.
@@ -29,9 +32,11 @@ def relative_time(moment: datetime, now: datetime, locale: str) -> str:
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     # Two units at most under a day ("1 h 30 min"), whole days beyond.
-    units = [(days, "day")] if days else [(hours, "hour"), (minutes, "minute")]
+    units: list[tuple[int, Unit]] = (
+        [(days, "day")] if days else [(hours, "hour"), (minutes, "minute")]
+    )
 
-    def unit(n: int, name: str) -> str:
+    def unit(n: int, name: Unit) -> str:
         if language == "en":  # "12 min ago", as status pages write it (CLDR: "12 mins")
             return {"day": f"{n} day{'s' * (n != 1)}", "hour": f"{n} h", "minute": f"{n} min"}[name]
         return format_timedelta(
