@@ -130,7 +130,8 @@ def _verdict(
         said = f"{words['exercise_marker']} {said}"  # a drill's verdict is no real outage
     one, several = words["in_progress"].split("|")
     count = (one if len(active) == 1 else several).format(n=len(active))
-    zone, locale = newest.get("timezone"), newest.get("locale") or language
+    # In the page's language; the zone of the newest update (the site has no zone of its own).
+    zone, locale = newest.get("timezone"), language
     as_of = (
         f'{html.escape(words["as_of"])} <time datetime="{html.escape(now)}">'
         f"{html.escape(_local_datetime(now, locale, zone))}</time>"
