@@ -29,7 +29,9 @@ from broadcast.channels.status_words import WORDS
 from broadcast.channels.web_banner import WebBannerAdapter
 from broadcast.input.config import WebBannerChannel
 from tests.browser import StaticServer
+from tests.conftest import at
 from tests.test_channel_web_banner import message
+from tests.test_correction import cancel
 from tests.test_web_surfaces import (  # status_site, axe_available: fixtures this module uses
     DESKTOP,
     PANNE,
@@ -40,6 +42,7 @@ from tests.test_web_surfaces import (  # status_site, axe_available: fixtures th
     open_page,
     status_site,  # noqa: F401
 )
+from tests.world import World
 
 pytest_plugins = ["tests.browser"]
 
@@ -287,3 +290,20 @@ def test_the_full_text_reaches_the_history_and_the_feed_still_parses(published: 
         "Tankers are on the way.",
     )
     ET.parse(published / "feed.xml")
+
+
+def test_the_correction_page_says_how_long_ago_each_update_went_out(world: World) -> None:
+    """The page that replaces a wrong message keeps the timeline's times, zones and ages; the
+    wrong updates keep their headline alone (struck through), never their full wrong text."""
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "banner")
+    assert code == 0, doc
+    cancel(world)
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "banner", env=at(20))
+    assert code == 0, doc
+    page = (world.folder / "public" / "status" / f"{PANNE}.html").read_text(encoding="utf-8")
+    assert re.findall(r'<span class="ago">\(([^)]*)\)</span>', page) == [
+        "à l&#39;instant",
+        "il y a 20 min",
+    ]
+    assert page.count(" CET</time>") >= 2
+    assert "Depuis 8h10 ce matin" not in page.split('<ol class="timeline">')[1]
