@@ -527,7 +527,7 @@ def test_on_a_phone_the_report_reads_without_scrolling_sideways(
     assert page.locator(".chart").get_attribute("tabindex") == "0"
     # The axis ends shortly after the resolution, whose line is not the kept promises' green.
     svg = timeline(report_html(crisis))
-    resolved = [g for g in svg.iter(f"{SVG}g") if g.get("class") == "moment moment-ended"][0]
+    resolved = next(g for g in svg.iter(f"{SVG}g") if g.get("class") == "moment moment-ended")
     assert resolved.find(f"{SVG}line").get("stroke") == "#6d28d9" != PROMISE_INK["kept"]
     right_edge = 960 - 24
     assert right_edge - float(resolved.find(f"{SVG}line").get("x1")) < 40
