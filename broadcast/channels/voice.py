@@ -20,6 +20,7 @@ held uncertain, by name, for ``--resend-uncertain``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
@@ -211,8 +212,31 @@ class VoiceAdapter(SmsAdapter):
         twiml = twiml_for(message.parts["text"], str(language) if language else None)
         client = self.client()
         fields = {"To": target.address, "From": self.config.from_, "Twiml": twiml}
+        callback = self.status_callback()
+        if callback:
+            # Twilio posts only ``completed`` unless asked for more; every final outcome
+            # (busy, no-answer, failed, canceled) comes with it.
+            fields["StatusCallback"] = callback
+            fields["StatusCallbackMethod"] = "POST"
         created = self._call(lambda: client.calls.create(fields))
         return sid_of(created)
+
+    @classmethod
+    def callback_status(cls, fields: Mapping[str, str]) -> DeliveryStatus | None:
+        """What a status callback of Twilio's says of a call (``CallSid``, ``CallStatus``):
+        answered (``completed``), busy, no answer, failed, or still on its way."""
+        sid, status = fields.get("CallSid") or "", fields.get("CallStatus") or ""
+        if not sid or not status:
+            return None
+        final = FINAL_CALL_STATUSES.get(status)
+        return DeliveryStatus(
+            provider_id=sid,
+            status=status,
+            final=final,
+            error_code=status if final not in (None, "delivered") else None,
+            error_message=None,
+            updated_at=None,
+        )
 
     def delivery_status(self, sid: str) -> DeliveryStatus:
         """``GET .../Calls/{sid}.json``: answered, busy, no answer, failed, or still ringing."""

@@ -263,6 +263,17 @@ SENT_AT_AND_SENDER_SIGNATURE = Step(
     ),
 )
 
+# 9: what ``broadcast serve`` looks up per request, each one indexed rather than a scan of
+# every delivery ever made: a delivery by the provider's id (a status callback names it), and
+# a caller's recorded language by their recipient key (the call-in line).
+SERVE_LOOKUPS = Step(
+    "deliveries found by the provider's id and by the recipient",
+    (
+        "CREATE INDEX deliveries_by_provider_id ON deliveries (provider_id)",
+        "CREATE INDEX deliveries_by_recipient ON deliveries (recipient_key, id)",
+    ),
+)
+
 # In order: ``MIGRATIONS[n - 1]`` takes a ledger from schema n - 1 to n. Add at the end.
 MIGRATIONS: tuple[Step, ...] = (
     FIRST,
@@ -273,6 +284,7 @@ MIGRATIONS: tuple[Step, ...] = (
     APPROVALS_EXERCISES_CORRECTIONS,
     SHARED_WORK,
     SENT_AT_AND_SENDER_SIGNATURE,
+    SERVE_LOOKUPS,
 )
 
 

@@ -1,0 +1,246 @@
+"""A provider's status callback, as ``broadcast serve`` receives it: what became of one
+message or call, recorded at once through the same receipt path ``reconcile`` uses, and the
+follow-up (a fallback) it calls for started without waiting for the next run.
+
+Callbacks come twice and out of order (Twilio retries, networks reorder): a late ``queued`` or
+``sent`` after ``delivered``, the same ``undelivered`` twice. The provider's statuses rank as
+:data:`PRECEDENCE` says, and the ledger moves a delivery only forwards: a status below final
+records nothing (the delivery is ``sent`` already), and a final one moves it only while it is
+still ``sent`` (``Receipts.record_receipt``), so the first final word stands and any order of
+the same callbacks leaves the same ledger.
+
+A callback naming a SID this ledger never handed over (another tool on the same account, a
+message whose answer was lost and is not recorded yet) records nothing, and is answered
+exactly like one that moved a delivery: nothing in the answer says what the ledger knows.
+What no callback reported (``serve`` down, a callback lost) is still read by ``reconcile``
+and at the start of every run.
+
+A message undelivered for a reason another channel gets around (``FALLBACK_ERRORS``: an
+unreachable handset, a landline) is what the fallback to voice waits for. A serious tool
+calls those people now, not at the next cron run: :class:`FollowUps` runs the follow-up pass
+of ``delivery.fallback`` for the incident in the background, once the callback is recorded,
+under the incident's hold (its lock file, or its lease on a shared ledger) so it never runs
+alongside a send of the same incident. Callbacks arriving together are one pass; when a run
+holds the incident, the pass waits and tries again (the run's own follow-up after its send
+may already have done it: the pass is idempotent, once per recipient and version).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from broadcast.channels import adapter_class
+from broadcast.delivery.fallback import FALLBACK_ERRORS, FollowUp, follow_up
+from broadcast.delivery.incident_lock import Busy, incident_lock
+from broadcast.input.config import Config
+from broadcast.ledger.sqlite import DELIVERED, UNANSWERED, UNDELIVERED, Ledger
+
+log = logging.getLogger("broadcast.serve")
+
+# Twilio's statuses in the order they happen, messages and calls: a status never takes a
+# delivery back to a lower rank, and the final ones (rank 3) are the only ones recorded.
+PRECEDENCE: dict[str, int] = {
+    # messages
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 0,
+    "sending": 1,
+    "sent": 2,
+    "delivered": 3,
+    "read": 3,
+    "undelivered": 3,
+    "failed": 3,
+    "canceled": 3,
+    # calls
+    "initiated": 0,
+    "ringing": 1,
+    "in-progress": 2,
+    "answered": 2,
+    "completed": 3,
+    "busy": 3,
+    "no-answer": 3,
+}
+FINAL_RANK = 3
+
+
+@dataclass(frozen=True)
+class Callback:
+    """What one callback did: whether its SID is one of ours, whether it moved the delivery,
+    and the incident whose follow-up it calls for (None: none)."""
+
+    known: bool
+    moved: bool = False
+    state: str | None = None
+    follow_up: str | None = None
+
+
+UNKNOWN = Callback(known=False)
+
+
+def record_callback(ledger: Ledger, config: Config, fields: Mapping[str, str]) -> Callback:
+    """Record what the provider's callback ``fields`` say of the delivery it names."""
+    sid = fields.get("MessageSid") or fields.get("CallSid") or ""
+    if not sid:
+        return UNKNOWN
+    with ledger.lock:
+        found = ledger.handed_over_as(sid)
+    if found is None:
+        return UNKNOWN
+    delivery, incident_id = found
+    channel = config.channels.get(delivery.channel)
+    reader: Callable[[Mapping[str, str]], Any] | None = (
+        getattr(adapter_class(channel.type), "callback_status", None)
+        if channel is not None
+        else None
+    )
+    status = reader(fields) if reader is not None else None
+    if status is None or status.provider_id != sid:
+        return UNKNOWN  # not this channel's kind of callback: a message SID on a call's row
+    if status.final is None or PRECEDENCE.get(status.status, FINAL_RANK) < FINAL_RANK:
+        return Callback(known=True)  # on its way: the ledger's ``sent`` already says so
+    moved = ledger.record_receipt(
+        delivery.id,
+        status.final,
+        status.error_code,
+        None,
+        unanswered=status.final == UNANSWERED,
+    )
+    return Callback(
+        known=True,
+        moved=moved,
+        state=status.final,
+        follow_up=incident_id
+        if moved and _calls_for_follow_up(config, delivery.channel, status)
+        else None,
+    )
+
+
+def _calls_for_follow_up(config: Config, channel: str, status: Any) -> bool:
+    """A fallback may be due: the channel names one, and the delivery failed for a reason it
+    gets around (an SMS undelivered with ``FALLBACK_ERRORS``), or a call went unanswered (its
+    fallback once its retries are spent; the pass decides)."""
+    if status.final == DELIVERED or config.fallback_of(channel) is None:
+        return False
+    if status.final == UNDELIVERED:
+        return (status.error_code or "") in FALLBACK_ERRORS
+    return status.final == UNANSWERED
+
+
+class FollowUps:
+    """The follow-up passes callbacks call for, one incident at a time, in one background
+    thread: ``request(incident_id)`` returns at once; the pass runs under the incident's hold.
+
+    ``open_ledger`` gives the pass its own ledger (its own connection, and on a shared ledger
+    its own lease); ``config`` is channels.yaml as serve read it; ``clock`` the time of the
+    pass (``BROADCAST_NOW`` pins it as for any command).
+    """
+
+    # Seconds between two tries while a run holds the incident, and how long to keep trying:
+    # a send of 10,000 messages at 30 a second holds it about six minutes.
+    RETRY_SECONDS = 2.0
+    GIVE_UP_SECONDS = 900.0
+    # Callbacks of one burst (a thousand undelivered at once) wait this long to be one pass.
+    GATHER_SECONDS = 0.2
+
+    def __init__(
+        self,
+        config: Config,
+        folder: Path,
+        open_ledger: Callable[[], Ledger],
+        environ: Mapping[str, str],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.config = config
+        self.folder = folder
+        self.open_ledger = open_ledger
+        self.environ = environ
+        self.clock = clock
+        # What the last passes did (tests, logs): a bounded memory in a long-lived server.
+        self.done: deque[tuple[str, FollowUp]] = deque(maxlen=100)
+        self._due: dict[str, tuple[float, float]] = {}  # incident → (next try, first asked)
+        self._wake = threading.Condition()
+        self._stopping = False
+        self._running = False
+        self._thread: threading.Thread | None = None
+
+    def request(self, incident_id: str) -> None:
+        now = time.monotonic()
+        with self._wake:
+            if incident_id not in self._due:
+                self._due[incident_id] = (now + self.GATHER_SECONDS, now)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="follow-ups", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+
+    def idle(self) -> bool:
+        with self._wake:
+            return not self._due and not self._running
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Finish the pass under way (never cut a call in half), drop those not begun."""
+        with self._wake:
+            self._stopping = True
+            self._wake.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._stopping:
+                    due = [i for i, (at, _) in self._due.items() if at <= time.monotonic()]
+                    if due:
+                        break
+                    soonest = min((at for at, _ in self._due.values()), default=None)
+                    self._wake.wait(None if soonest is None else soonest - time.monotonic())
+                if self._stopping:
+                    return
+                incident_id = due[0]
+                _, first = self._due.pop(incident_id)
+                self._running = True
+            try:
+                held = self._pass(incident_id)
+            except Exception:  # a pass that fails leaves the ledger to the next run
+                log.exception("follow-up of %s failed; the next send or tick does it", incident_id)
+                held = True
+            with self._wake:
+                self._running = False
+                now = time.monotonic()
+                if not held and now - first < self.GIVE_UP_SECONDS:
+                    self._due.setdefault(incident_id, (now + self.RETRY_SECONDS, first))
+                self._wake.notify_all()
+
+    def _pass(self, incident_id: str) -> bool:
+        """One follow-up pass for the incident under its hold; False when a run held it."""
+        ledger = self.open_ledger()
+        try:
+            if ledger.shared:
+                if ledger.hold_incident(incident_id) is not None:
+                    return False
+                self._follow(ledger, incident_id)
+                return True
+            try:
+                with incident_lock(self.folder, incident_id, 0.0):
+                    self._follow(ledger, incident_id)
+            except Busy:
+                return False
+            return True
+        finally:
+            ledger.close()
+
+    def _follow(self, ledger: Ledger, incident_id: str) -> None:
+        # Fallbacks only: unanswered calls are placed again after their ``retry_after``, by
+        # the runs cron starts.
+        done = follow_up(ledger, self.config, incident_id, self.clock(), self.environ, calls=False)
+        self.done.append((incident_id, done))
+        if done.did_something:
+            log.info("follow-up of %s: %s", incident_id, done.to_json())
