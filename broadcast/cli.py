@@ -519,6 +519,27 @@ def report(
 
 
 @app.command(cls=PlainUsageCommand)
+def serve(
+    config: ConfigOpt = None,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on.", metavar="ADDRESS")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.", metavar="PORT")] = 8080,
+    state: StateOpt = None,
+) -> None:
+    """Answer Twilio's webhooks: replies, STOP and START, the call-in line, receipts.
+
+    Behind a reverse proxy that terminates TLS; serve.public_url in channels.yaml is the
+    address Twilio calls, which every signature is checked against. SIGTERM lets the requests
+    in flight finish, then exits 0.
+    """
+    writer = writer_for(False)
+    with _said(writer):
+        code = api.serve(config, host=host, port=port, state=state)
+    raise typer.Exit(code)
+
+
+@app.command(cls=PlainUsageCommand)
 def init(
     directory: Annotated[
         Path,

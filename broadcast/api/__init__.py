@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         status,
     )
     from broadcast.api.sends import Answer, QuietWatch, SendWatch, Sent, Tick, send, tick
+    from broadcast.api.serving import serve
 
 # What a result's ``exit_code`` means, for scripts and cron.
 EXIT_OK = 0  # done
@@ -84,6 +85,7 @@ _HOMES = {
         "records",
     ),
     **dict.fromkeys(["Answer", "QuietWatch", "Sent", "SendWatch", "Tick", "send", "tick"], "sends"),
+    "serve": "serving",
 }
 
 
@@ -133,6 +135,7 @@ __all__ = [
     "report",
     "save_report",
     "send",
+    "serve",
     "status",
     "tick",
     "to_approve",

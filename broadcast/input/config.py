@@ -42,6 +42,7 @@ __all__ = [
     "EmailChannel",
     "FacebookChannel",
     "Occasion",
+    "Serve",
     "SmsChannel",
     "TwitterChannel",
     "VoiceChannel",
@@ -133,6 +134,51 @@ class Approval(BaseModel):
     allowed_signers: str | None = None
 
 
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+class Serve(BaseModel):
+    """``broadcast serve``: the base URL Twilio calls (signatures are checked against it), and
+    the call-in line's number, printed as the offline way when set."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    public_url: str
+    call_in_number: str | None = None
+
+    @field_validator("public_url")
+    @classmethod
+    def _a_public_base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+        if (
+            parts.scheme not in ("https", "http")
+            or not parts.hostname
+            or (parts.scheme == "http" and not local)
+            or parts.query
+            or parts.fragment
+            or parts.username
+        ):
+            raise ValueError(
+                f"'{value}' is not a public base URL; write the https address Twilio calls, "
+                "like https://alerts.example.org (with a path if your proxy adds one, no query)"
+            )
+        return value.rstrip("/")
+
+    @field_validator("call_in_number")
+    @classmethod
+    def _an_international_number(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        compact = re.sub(r"[\s.()-]", "", value)
+        if not _E164.match(compact):
+            raise ValueError(
+                f"'{value}' is not a phone number in international form; write it with its "
+                "country code, like +33 1 23 45 67 89"
+            )
+        return compact
+
+
 class Config(BaseModel):
     """The whole of channels.yaml."""
 
@@ -151,6 +197,8 @@ class Config(BaseModel):
     # A PostgreSQL ledger several hosts share (postgresql://user@host:5432/db); none: the
     # SQLite file in the state folder. BROADCAST_LEDGER in the environment says the same.
     ledger: str | None = None
+    # broadcast serve: the address Twilio calls back, and the call-in line's number.
+    serve: Serve | None = None
 
     @field_validator("ledger")
     @classmethod
@@ -278,6 +326,7 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
         ("defaults",): Defaults.model_fields.keys(),
         ("content_checks",): ContentChecks.model_fields.keys(),
         ("approval",): Approval.model_fields.keys(),
+        ("serve",): Serve.model_fields.keys(),
     }
     for name, channel in (data.get("channels") or {}).items():
         kind = channel_types().get(channel.get("type", "")) if isinstance(channel, dict) else None
