@@ -53,6 +53,9 @@ class VoiceChannel(ChannelConfig):
     FALLBACK_TARGET: ClassVar[bool] = True
     AUDIENCE: ClassVar[str] = "fallback only"
     CALLS_AGAIN: ClassVar[bool] = True
+    # A call may be anyone's: it stands in for another channel's readers in their language,
+    # and the call-in line (broadcast serve) says it to whoever calls, in theirs.
+    EVERY_TRANSLATION: ClassVar[bool] = True
 
     CREDENTIALS: ClassVar[tuple[str, ...]] = ("account_sid", "auth_token")
     ENV_ONLY: ClassVar[tuple[str, ...]] = ("auth_token",)

@@ -47,13 +47,13 @@ WORDS: dict[str, dict[str, str]] = {
         "press": "Pour le français, appuyez sur {key}.",
         "none": "Bonjour, ici {organisation}. Aucun incident n'est en cours. Au revoir.",
         "between": "Message suivant.",
-        "again": "Pour réécouter ces informations, rappelez ce numéro. Au revoir.",
+        "again": "Pour réécouter ces informations, rappelez ce numéro.",
     },
     "en": {
         "press": "For English, press {key}.",
         "none": "Hello, this is {organisation}. There is no incident in progress. Goodbye.",
         "between": "Next message.",
-        "again": "To hear this information again, call this number again. Goodbye.",
+        "again": "To hear this information again, call this number again.",
     },
     "de": {"press": "Für Deutsch drücken Sie die {key}."},
     "es": {"press": "Para español, pulse {key}."},
@@ -203,7 +203,9 @@ def _messages(spoken: Sequence[Spoken], language: str, locale: str | None) -> st
     said = []
     for incident in spoken:
         lang = language if language in incident.texts else next(iter(incident.texts))
-        said.append(_paragraphs(incident.texts[lang], locale if lang == language else lang))
+        said.append(
+            _paragraphs(incident.texts[lang], (locale or lang) if lang == language else lang)
+        )
     between = _say(_words(language, "between"), locale or language)
     body = f'<Pause length="1"/>{between}'.join(said)
     return body + '<Pause length="1"/>' + _say(_words(language, "again"), locale or language)
