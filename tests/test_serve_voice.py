@@ -150,3 +150,30 @@ def test_a_resolved_incident_is_no_longer_in_progress(world: World, sent: Servin
     assert code == 0, doc
     text = spoken(call(sent, CAMILLE))
     assert text == "Bonjour, ici Énergie Nord. Aucun incident n'est en cours. Au revoir."
+
+
+def test_the_call_in_number_is_every_channels_offline_way(world: World) -> None:
+    with_voice(world, "")
+    config = world.folder / "channels.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "channels:\n",
+            'serve: {public_url: "https://alerts.example.org", call_in_number: "+33 3 20 00 00 00"}'
+            "\nchannels:\n",
+            1,
+        ),
+        encoding="utf-8",
+    )
+    code, preview = world.run_json("send", "incident.yaml", "--dry-run")
+    assert code == 0, preview
+    shown = {c["channel"]: c for c in preview["channels"]}
+    french = "Sans internet, écoutez le dernier message au +33 3 20 00 00 00."
+    english = "No internet? Hear the latest message on +33 3 20 00 00 00."
+    for channel in ("sms", "email", "banner", "voice"):
+        assert french in shown[channel]["text"], channel
+    for channel in ("sms", "email", "voice"):  # those carrying the English translation
+        assert english in shown[channel]["variants"]["en"]["text"], channel
+    # What is sent is what was shown: the SMS carries it.
+    code, sent = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
+    assert code == 0, sent
+    assert all("+33 3 20 00 00 00" in m.body for m in world.twilio.messages())
