@@ -11,20 +11,21 @@ call that stands in for it, from the callback, without another run.
 
 from __future__ import annotations
 
-import sqlite3
+import os
 import time
 from collections.abc import Callable, Iterator
 from urllib.parse import parse_qs
 
 import pytest
 
+from broadcast.ledger.sqlite import Ledger
 from tests.conftest import at
 from tests.peers.twilio_callbacks import message_steps
 from tests.test_serve import PUBLIC_URL, Serving, start_serving
 from tests.test_voice_fallback import LANDLINE, SPOKEN_HEADLINE, said, with_voice
 from tests.world import PHONES, SECRETS, World
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.both_engines]
 
 STATUS = "/twilio/status"
 
@@ -52,13 +53,17 @@ def serving(serve: Callable[[], Serving]) -> Serving:
 
 
 def ledger_states(world: World) -> dict[str, tuple[str, str | None, str | None]]:
-    """provider id → (state, error code, receipt time) of every delivery handed over."""
-    with sqlite3.connect(world.folder / ".broadcast" / "ledger.sqlite3") as db:
-        rows = db.execute(
+    """provider id → (state, error code, receipt time) of every delivery handed over, read
+    from the world's ledger on its engine."""
+    ledger = Ledger(world.folder / ".broadcast", environ={**os.environ, **world.engine})
+    try:
+        rows = ledger.db.execute(
             "SELECT provider_id, state, error_code, receipt_at FROM deliveries"
             " WHERE provider_id IS NOT NULL"
         ).fetchall()
-    return {sid: (state, code, when) for sid, state, code, when in rows}
+    finally:
+        ledger.close()
+    return {r["provider_id"]: (r["state"], r["error_code"], r["receipt_at"]) for r in rows}
 
 
 def wait_for(check, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
