@@ -11,6 +11,7 @@ call that stands in for it, from the callback, without another run.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -165,7 +166,7 @@ def test_an_undelivered_sms_callback_starts_the_call_that_stands_in_for_it(
     world: World, serve: Callable[[], Serving]
 ) -> None:
     with_voice(world, "")
-    serve()
+    running = serve()
     world.twilio.mark_undelivered(LANDLINE, code=30003)
     code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
     assert code == 0, doc
@@ -186,3 +187,11 @@ def test_an_undelivered_sms_callback_starts_the_call_that_stands_in_for_it(
     assert [parse_qs(r.body.decode()).get("To") for r in world.twilio.requests()].count(
         [LANDLINE]
     ) == 2  # the SMS, and the one call
+    # serve's log says what its pass did, without the number.
+    code, log = running.stop()
+    assert code == 0
+    passes = [json.loads(line) for line in log.splitlines() if '"follow-up"' in line]
+    assert [(p["incident"], p["fallbacks"]) for p in passes] == [
+        ("panne-nord-2026-11-22", {"voice": 1})
+    ]
+    assert LANDLINE not in log and LANDLINE[-9:] not in log

@@ -27,7 +27,7 @@ may already have done it: the pass is idempotent, once per recipient and version
 
 from __future__ import annotations
 
-import logging
+import atexit
 import threading
 import time
 from collections import deque
@@ -42,8 +42,6 @@ from broadcast.delivery.fallback import FALLBACK_ERRORS, FollowUp, follow_up
 from broadcast.delivery.incident_lock import Busy, incident_lock
 from broadcast.input.config import Config
 from broadcast.ledger.sqlite import DELIVERED, UNANSWERED, UNDELIVERED, Ledger
-
-log = logging.getLogger("broadcast.serve")
 
 # Twilio's statuses in the order they happen, messages and calls: a status never takes a
 # delivery back to a lower rank, and the final ones (rank 3) are the only ones recorded.
@@ -157,8 +155,11 @@ class FollowUps:
         open_ledger: Callable[[], Ledger],
         environ: Mapping[str, str],
         clock: Callable[[], datetime],
+        report: Callable[..., None] = lambda event, **fields: None,
     ) -> None:
         self.config = config
+        # Where each pass is told (serve's JSON log): counts and the incident's id only.
+        self.report = report
         self.folder = folder
         self.open_ledger = open_ledger
         self.environ = environ
@@ -179,6 +180,10 @@ class FollowUps:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="follow-ups", daemon=True)
                 self._thread.start()
+                # At exit (SIGTERM, once the requests in flight are answered): the pass under
+                # way ends before the process does, never a call cut between the provider's
+                # answer and the ledger.
+                atexit.register(self.stop)
             self._wake.notify()
 
     def idle(self) -> bool:
@@ -209,8 +214,8 @@ class FollowUps:
                 self._running = True
             try:
                 held = self._pass(incident_id)
-            except Exception:  # a pass that fails leaves the ledger to the next run
-                log.exception("follow-up of %s failed; the next send or tick does it", incident_id)
+            except Exception as fault:  # a pass that fails leaves the ledger to the next run
+                self.report("follow-up-failed", incident=incident_id, reason=type(fault).__name__)
                 held = True
             with self._wake:
                 self._running = False
@@ -243,4 +248,10 @@ class FollowUps:
         done = follow_up(ledger, self.config, incident_id, self.clock(), self.environ, calls=False)
         self.done.append((incident_id, done))
         if done.did_something:
-            log.info("follow-up of %s: %s", incident_id, done.to_json())
+            self.report(
+                "follow-up",
+                incident=incident_id,
+                fallbacks=done.fallbacks,
+                failed=done.failed,
+                held_uncertain=done.held_uncertain,
+            )

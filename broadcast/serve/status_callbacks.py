@@ -50,6 +50,7 @@ def follow_ups(served: Served) -> FollowUps:
             lambda: Ledger(ledger.folder, environ=ledger.environ, address=ledger.address),
             ledger.environ,
             served.clock,
+            served.log,
         )
         setattr(served, RUNNER, runner)
     return runner
