@@ -169,7 +169,6 @@ class FollowUps:
         self._due: dict[str, tuple[float, float]] = {}  # incident → (next try, first asked)
         self._wake = threading.Condition()
         self._stopping = False
-        self._running = False
         self._thread: threading.Thread | None = None
 
     def request(self, incident_id: str) -> None:
@@ -185,10 +184,6 @@ class FollowUps:
                 # answer and the ledger.
                 atexit.register(self.stop)
             self._wake.notify()
-
-    def idle(self) -> bool:
-        with self._wake:
-            return not self._due and not self._running
 
     def stop(self, timeout: float = 30.0) -> None:
         """Finish the pass under way (never cut a call in half), drop those not begun."""
@@ -211,14 +206,12 @@ class FollowUps:
                     return
                 incident_id = due[0]
                 _, first = self._due.pop(incident_id)
-                self._running = True
             try:
                 held = self._pass(incident_id)
             except Exception as fault:  # a pass that fails leaves the ledger to the next run
                 self.report("follow-up-failed", incident=incident_id, reason=type(fault).__name__)
                 held = True
             with self._wake:
-                self._running = False
                 now = time.monotonic()
                 if not held and now - first < self.GIVE_UP_SECONDS:
                     self._due.setdefault(incident_id, (now + self.RETRY_SECONDS, first))
