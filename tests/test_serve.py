@@ -12,16 +12,23 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from twilio.request_validator import RequestValidator
 
-from tests.conftest import NOW, REPO
-from tests.world import SECRETS, World
+from tests.conftest import NOW, REPO, at
+from tests.test_ledger import T0, LedgerMaker
+from tests.test_ledger import open_ledger as open_ledger  # a fixture
+from tests.world import SECRETS, World, edit
 
 pytestmark = pytest.mark.slow
 
@@ -56,6 +63,7 @@ class Serving:
     world: World
     port: int
     process: subprocess.Popen[str]
+    log: Path  # its standard error: a file, never a pipe nobody reads while it runs
     sids: Iterator[int] = field(default_factory=lambda: iter(range(10**9)))
 
     def post(
@@ -110,11 +118,11 @@ class Serving:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         try:
-            _, err = self.process.communicate(timeout=30)
+            self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            _, err = self.process.communicate()
-        return self.process.returncode, err
+            self.process.wait()
+        return self.process.returncode, self.log.read_text(encoding="utf-8")
 
 
 def environment(world: World, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -139,19 +147,21 @@ def start_serving(world: World, extra: dict[str, str] | None = None) -> Serving:
         )
         config.write_text(text, encoding="utf-8")
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "broadcast", "serve", "--port", str(port)],
-        cwd=world.folder,
-        env=environment(world, extra),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    serving = Serving(world, port, process)
+    log = world.folder / f"serve-{port}.log"
+    with log.open("w", encoding="utf-8") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "broadcast", "serve", "--port", str(port)],
+            cwd=world.folder,
+            env=environment(world, extra),
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            text=True,
+        )
+    serving = Serving(world, port, process, log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"serve exited: {process.communicate()[1]}")
+            raise AssertionError(f"serve exited: {log.read_text(encoding='utf-8')}")
         try:
             if serving.get("/healthz").status == 200:
                 return serving
@@ -306,3 +316,314 @@ def test_the_command_line_does_not_load_the_web_stack_to_start() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+# -- inbound SMS ------------------------------------------------------------------------------
+
+
+def send_sms(world: World, minutes: int = 0) -> None:
+    result = world.run("send", "incident.yaml", "--yes", "--channel", "sms", env=at(minutes))
+    assert result.exit_code == 0, result.output
+
+
+def status_of(world: World, minutes: int = 0) -> dict:
+    code, status = world.run_json("status", "incident.yaml", env=at(minutes))
+    assert code == 0
+    return status
+
+
+def test_stop_skips_the_number_in_later_sends_and_start_reaches_it_again(
+    world: World, serving: Serving
+) -> None:
+    send_sms(world)
+    assert len(world.twilio.messages_to(CAMILLE)) == 1
+    # Case, accents, spaces and punctuation are not the word: this is ARRET.
+    assert serving.sms(CAMILLE, "  Arrêt. ").status == 204
+    edit(world, "status: investigating", "status: identified")
+    send_sms(world, 30)
+    assert len(world.twilio.messages_to(CAMILLE)) == 1  # skipped: not asked of Twilio at all
+    assert len(world.twilio.messages_to(EMMA)) == 2  # the others are reached
+    status = status_of(world, 30)
+    assert status["opted_out"] == 1
+    assert status["channels"]["sms"]["suppressed"] == 1  # one name for "never again"
+    assert status["channels"]["sms"]["failed-permanent"] == 0
+
+    assert serving.sms(CAMILLE, "START").status == 204
+    send_sms(world, 155)  # the promised update is due: a reminder
+    assert len(world.twilio.messages_to(CAMILLE)) == 2
+    assert len(world.twilio.messages_to(EMMA)) == 3
+    assert status_of(world, 155)["opted_out"] == 0
+    # STOP from another number holds for every later incident, not only this one.
+    assert serving.sms(EMMA, "stop").status == 204
+    (world.folder / "incident.yaml").write_text(
+        (world.folder / "incident.yaml")
+        .read_text(encoding="utf-8")
+        .replace("id: ", "id: autre-", 1),
+        encoding="utf-8",
+    )
+    result = world.run("send", "incident.yaml", "--yes", "--channel", "sms", env=at(160))
+    assert result.exit_code == 0, result.output
+    assert len(world.twilio.messages_to(EMMA)) == 3  # not asked of Twilio for the new one
+    assert len(world.twilio.messages_to(CAMILLE)) == 3
+
+
+def message_of(answer: Answer) -> str:
+    assert answer.status == 200 and answer.content_type.startswith("text/xml"), answer
+    root = ET.fromstring(answer.body)
+    assert root.tag == "Response"
+    (message,) = root.findall("Message")
+    return message.text or ""
+
+
+def test_help_tells_the_latest_message_in_the_number_s_language(
+    world: World, serving: Serving
+) -> None:
+    unknown = "+33699999999"
+    before = message_of(serving.sms(unknown, "AIDE"))
+    assert before == "Aucun incident en cours. Énergie Nord"
+    assert message_of(serving.sms(unknown, "help")) == "No incident in progress. Énergie Nord"
+    send_sms(world)
+    french = message_of(serving.sms(CAMILLE, "aide"))
+    english = message_of(serving.sms(EMMA, "HELP!"))
+    # The approved text each was sent, byte for byte, in their language.
+    assert french == world.twilio.messages_to(CAMILLE)[-1].body
+    assert english == world.twilio.messages_to(EMMA)[-1].body
+    assert french != english
+    # INFO is HELP too; a number never written to learns nothing.
+    assert message_of(serving.sms(CAMILLE, "Info")) == french
+    assert message_of(serving.sms(unknown, "AIDE")) == before
+
+
+def test_help_never_tells_whether_a_number_is_known(world: World) -> None:
+    send_sms(world)
+    edit(world, "status: investigating", "status: resolved", count=1)
+    edit(world, "Rétablissement prévu vers 14h.", "Le courant est revenu partout.", count=1)
+    edit(world, "We are restoring it; back around 14:00.", "Power is back everywhere.", count=1)
+    send_sms(world, 200)
+    two_days_later = (NOW + timedelta(days=2)).isoformat()
+    later = start_serving(world, {"BROADCAST_NOW": two_days_later})
+    try:
+        for word in ("AIDE", "HELP", "INFO"):
+            known = later.sms(CAMILLE, word)
+            stranger = later.sms("+33699999999", word)
+            assert (known.status, known.body) == (stranger.status, stranger.body)
+            assert "incident" in message_of(known)
+    finally:
+        later.stop()
+
+
+def test_a_reply_is_kept_sealed_listed_newest_first_and_counted(
+    world: World, serving: Serving
+) -> None:
+    send_sms(world)
+    oxygen = "Mon père est sous oxygène, quand revient le courant ?"
+    form = {
+        "MessageSid": "SM" + "1" * 32,
+        "From": CAMILLE,
+        "To": OUR_NUMBER,
+        "Body": oxygen,
+    }
+    assert serving.post("/twilio/sms", form).status == 204
+    assert serving.post("/twilio/sms", form).status == 204  # Twilio's retry: kept once
+    assert serving.sms(EMMA, "Is my street included?").status == 204
+    assert serving.sms("+33699999999", "Qui êtes-vous ?").status == 204  # answers nothing
+    code, listed = world.run_json("replies", "incident.yaml")
+    assert code == 0
+    assert (listed["count"], listed["people"]) == (2, 2)
+    newest, oldest = listed["replies"]
+    assert (newest["text"], newest["category"], newest["version"]) == (
+        "Is my street included?",
+        "location",
+        1,
+    )
+    assert (oldest["text"], oldest["category"]) == (oxygen, "medical")
+    assert newest["received_at"] >= oldest["received_at"]
+    assert oldest["after_seconds"] >= 0
+    assert status_of(world)["replies"] == 2
+    shown = world.run("replies", "incident.yaml", env={"COLUMNS": "200"}).output
+    assert oxygen in shown and "medical" in shown and CAMILLE not in shown
+    # Sealed in the ledger: neither the words nor the number are in the file.
+    ledger = (world.folder / ".broadcast" / "ledger.sqlite3").read_bytes()
+    ledger += (world.folder / ".broadcast" / "ledger.sqlite3-wal").read_bytes()
+    assert "oxygène".encode() not in ledger and b"street" not in ledger
+    assert CAMILLE.encode() not in ledger
+    _, log = serving.stop()
+    assert "oxygène" not in log and CAMILLE not in log and "…5678" in log
+
+
+def test_the_report_says_how_many_replied_how_fast_and_the_words_that_recur(
+    world: World, serving: Serving
+) -> None:
+    send_sms(world)
+    assert (
+        serving.sms(CAMILLE, "Quand revient le courant ? Mon père est sous oxygène").status == 204
+    )
+    assert serving.sms("+33612345680", "Le courant revient quand à Roubaix ?").status == 204
+    assert serving.sms(EMMA, "Thanks!").status == 204
+    assert serving.sms(EMMA, "STOP").status == 204
+    code, report = world.run_json("report", "incident.yaml")
+    assert code == 0
+    replies = report["replies"]
+    assert (replies["count"], replies["people"], replies["opted_out"]) == (3, 3, 1)
+    assert replies["median_seconds"] is not None and replies["median_seconds"] >= 0
+    assert dict(replies["recurring_words"]) == {"courant": 2, "revient": 2}
+    assert replies["by_category"] == {"medical": 1, "question": 1, "thanks": 1}
+    markdown = world.run("report", "incident.yaml", "--format", "md").output
+    markdown = markdown.replace("\u202f", " ").replace("\xa0", " ")  # French spacing
+    assert "3 personne(s) ont répondu (3 réponse(s))" in markdown
+    assert "mots qui reviennent : courant, revient" in markdown, [
+        line for line in markdown.splitlines() if "répondu" in line
+    ]
+    assert "oxygène" not in markdown and CAMILLE not in markdown
+
+
+def test_a_flood_from_one_number_is_refused_and_not_recorded(
+    world: World, serving: Serving
+) -> None:
+    send_sms(world)
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def flood(count: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", serving.port, timeout=30)
+        for _ in range(count):
+            answer = serving.sms(CAMILLE, "Merci", connection=connection)
+            with lock:
+                statuses[answer.status] += 1
+        connection.close()
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=flood, args=(250,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    assert sum(statuses.values()) == 1000
+    assert statuses == Counter({429: 990, 204: 10}), statuses
+    assert ledger_rows(world, "replies") == 10
+    # Another number is not held back by the first's flood.
+    assert serving.sms(EMMA, "Merci").status == 204
+    assert ledger_rows(world, "replies") == 11
+    print(f"1000 requests from one number in {elapsed:.2f} s")
+
+
+def test_refused_requests_record_nothing(world: World, serving: Serving) -> None:
+    send_sms(world)
+    forged = serving.sms(CAMILLE, "STOP", signature="bm90IGEgc2lnbmF0dXJl")
+    form = {"From": EMMA, "To": OUR_NUMBER, "Body": "STOP", "MessageSid": "SM2"}
+    replayed = serving.post(
+        "/twilio/sms", form, signature=signed(f"http://127.0.0.1:{serving.port}/twilio/sms", form)
+    )
+    big = {"From": CAMILLE, "To": OUR_NUMBER, "Body": "x" * 1_000_000, "MessageSid": "SM3"}
+    too_big = serving.post("/twilio/sms", big)
+    assert (forged.status, replayed.status, too_big.status) == (403, 403, 413)
+    assert ledger_rows(world, "replies") == 0
+    assert status_of(world)["opted_out"] == 0
+    edit(world, "status: investigating", "status: identified")
+    send_sms(world, 30)
+    assert len(world.twilio.messages_to(CAMILLE)) == 2 and len(world.twilio.messages_to(EMMA)) == 2
+
+
+def test_health_says_503_when_the_ledger_does_not_answer(tmp_path: Path) -> None:
+    """The real application under uvicorn, in this process, over a ledger whose connection
+    is then lost: /healthz says so (503), without a traceback."""
+    import uvicorn
+
+    from broadcast.input.config import load_config
+    from broadcast.ledger.sqlite import Ledger
+    from broadcast.serve.app import create_app
+    from broadcast.serve.logs import EventLog
+
+    (tmp_path / "channels.yaml").write_text(
+        f"organisation: T\nserve: {{public_url: {PUBLIC_URL}}}\n"
+        "channels:\n  banner: {type: web_banner, output_dir: public}\n",
+        encoding="utf-8",
+    )
+    ledger = Ledger(tmp_path / ".broadcast")
+    log = tmp_path / "serve.log"
+    with log.open("w", encoding="utf-8") as stream:
+        app = create_app(
+            load_config(tmp_path / "channels.yaml"),
+            ledger,
+            auth_token=TOKEN,
+            clock=lambda: NOW,
+            log=EventLog(stream),
+        )
+        port = free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(app, port=port, log_config=None, lifespan="off", access_log=False)
+        )
+        thread = threading.Thread(target=server.run)
+        thread.start()
+        try:
+            while not server.started:
+                time.sleep(0.02)
+            probe = Serving(None, port, None, log)  # type: ignore[arg-type]
+            assert probe.get("/healthz").status == 200
+            ledger.db.close()  # the ledger is gone (a database down, a file lost)
+            answer = probe.get("/healthz")
+            assert (answer.status, json.loads(answer.body)) == (503, {"ok": False})
+            # A webhook that meets the lost ledger: 500 for Twilio, one line in the log.
+            assert probe.sms(CAMILLE, "Quand ?").status == 500
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)
+    logged = log.read_text(encoding="utf-8")
+    assert '"event": "unhealthy"' in logged and '"event": "failed"' in logged
+    assert CAMILLE not in logged and "Quand" not in logged and "Traceback" not in logged
+
+
+def test_the_ledger_keeps_what_people_send_back_on_both_engines(
+    tmp_path: Path, open_ledger: LedgerMaker
+) -> None:
+    """What serve records, on SQLite and PostgreSQL alike: opt-out and opt-in, what reached a
+    number (its language), replies kept once, newest first, counted per incident."""
+    from broadcast.ledger.sqlite import Contact
+
+    ledger = open_ledger(tmp_path)
+    try:
+        first = ledger.add_version(
+            "panne-nord",
+            "h1",
+            "update",
+            "investigating",
+            T0,
+            None,
+            ["sms"],
+            [("sms", "fr", "text", "Coupure."), ("sms", "en", "text", "Power cut.")],
+        )
+        drill = ledger.add_version(
+            "panne-sud", "h2", "update", "investigating", T0, None, ["sms"], [], exercise=True
+        )
+        for version, number, locale in ((first, CAMILLE, "fr"), (first, EMMA, "en")):
+            delivery = ledger.claim_batch(version.id, "sms", [Contact(number, "", locale, 2)])[0][0]
+            ledger.mark_outcome(delivery, "sent", "SM" + number[-4:])
+        drilled = ledger.claim_batch(drill.id, "sms", [Contact(EMMA, "", "en", 2)])[0][0]
+        ledger.mark_outcome(drilled, "sent", "SMdrill")
+        (sent,) = ledger.sent_to(CAMILLE)
+        assert (sent.incident_id, sent.version_id, sent.locale) == ("panne-nord", first.id, "fr")
+        assert [s.incident_id for s in ledger.sent_to(EMMA)] == ["panne-nord"]  # not the drill
+        assert ledger.sent_to("+33699999999") == []
+
+        assert ledger.opt_out(CAMILLE) and not ledger.opt_out(CAMILLE)
+        assert ledger.is_opted_out(CAMILLE) and not ledger.is_opted_out(EMMA)
+        assert ledger.opted_out() == {ledger.recipient_key(CAMILLE)}
+        assert ledger.opted_out_count("panne-nord") == 1
+        assert ledger.opt_in(CAMILLE) and ledger.opted_out_count("panne-nord") == 0
+
+        later = sent.went_out_at + timedelta(minutes=3)
+        assert ledger.add_reply(sent, CAMILLE, "SM1", "Quand ?", "question", later)
+        assert not ledger.add_reply(sent, CAMILLE, "SM1", "Quand ?", "question", later)
+        assert ledger.add_reply(
+            ledger.sent_to(EMMA)[0], EMMA, "SM2", "Thanks", "thanks", later + timedelta(seconds=1)
+        )
+        replies = ledger.replies("panne-nord")
+        assert [(r.text, r.category) for r in replies] == [
+            ("Thanks", "thanks"),
+            ("Quand ?", "question"),
+        ]
+        assert replies[1].after_seconds == 180.0
+        assert ledger.reply_counts("panne-nord") == (2, 2)
+    finally:
+        ledger.close()

@@ -34,10 +34,12 @@ if TYPE_CHECKING:
     from broadcast.api.previews import DryRun, Preview, dry_run, preview, validate
     from broadcast.api.records import (
         Reconciled,
+        Replies,
         Report,
         Status,
         check_report_output,
         reconcile,
+        replies,
         report,
         save_report,
         status,
@@ -74,10 +76,12 @@ _HOMES = {
     **dict.fromkeys(
         [
             "Reconciled",
+            "Replies",
             "Report",
             "Status",
             "check_report_output",
             "reconcile",
+            "replies",
             "report",
             "save_report",
             "status",
@@ -120,6 +124,7 @@ __all__ = [
     "Preview",
     "QuietWatch",
     "Reconciled",
+    "Replies",
     "Report",
     "SendWatch",
     "Sent",
@@ -132,6 +137,7 @@ __all__ = [
     "init",
     "preview",
     "reconcile",
+    "replies",
     "report",
     "save_report",
     "send",

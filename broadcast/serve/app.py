@@ -101,7 +101,15 @@ def _webhook(
                 number=masked(form.get("From", "")),
             )
             return PlainTextResponse("Forbidden", status_code=403)
-        response = await handler(Webhook(path, form, served))
+        try:
+            response = await handler(Webhook(path, form, served))
+        except Exception as fault:
+            # The ledger failed (a database down, a full disk): Twilio is told (500, which its
+            # debugger shows the team), the log says what, never with whom or what was said.
+            served.log("failed", path=path, status=500, reason=type(fault).__name__)
+            return PlainTextResponse("Internal Server Error", status_code=500)
+        if response.status_code >= 400:
+            return response  # the handler said why, once
         served.log(
             "answered",
             path=path,
