@@ -48,6 +48,11 @@ And the documented Calls resource (Programmable Voice):
   :meth:`TwilioAPIServer.hold_first_answer_to` creates it, then holds the answer (a kill
   lands while the client waits for a resource that exists).
 
+Status callbacks: a message or call created with a ``StatusCallback`` the peer can reach (a
+loopback URL, or a public one mapped by ``server.callbacks.reach``) gets its statuses posted
+there, form-encoded and signed as Twilio signs them, with fault modes (out of order, twice):
+see :mod:`tests.peers.twilio_callbacks`. A fetch then gives the final status they reported.
+
 Point the SDK at it with ``client.api.base_url = server.url`` (see :mod:`tests.peers.fixtures`).
 Scripted faults come from :class:`tests.peers.base.PeerServer`: 500/503 answer with Twilio's
 20500/20503 JSON, other 5xx with an HTML gateway page (as Twilio's edge does), 429 with
