@@ -162,6 +162,22 @@ def test_a_sid_the_ledger_does_not_know_records_nothing_and_is_answered_alike(
     assert serving.post(STATUS, unknown, signature="").status == 403
 
 
+def test_a_callback_that_comes_before_the_sender_recorded_the_sid_is_read_again(
+    world: World, serving: Serving
+) -> None:
+    # Twilio takes the message and calls back at once, while its answer to the sender is
+    # still on its way (held 2 s): serve does not know the SID yet when the callbacks come.
+    world.twilio.hold_first_answer_to(PHONES[0], seconds=2.0)
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
+    assert code == 0, doc
+    (slow,) = world.twilio.messages_to(PHONES[0])
+    first = [p for p in world.twilio.callbacks.posted if p.fields["MessageSid"] == slow.sid]
+    assert first and all(p.status == 204 for p in first)
+    # Read again a little later, once the sender recorded it: delivered, without reconcile.
+    wait_for(lambda: ledger_states(world).get(slow.sid, ("",))[0] == "delivered")
+    assert not [r for r in world.twilio.requests() if r.method == "GET"]
+
+
 def test_an_undelivered_sms_callback_starts_the_call_that_stands_in_for_it(
     world: World, serve: Callable[[], Serving]
 ) -> None:

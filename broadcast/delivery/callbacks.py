@@ -12,8 +12,10 @@ the same callbacks leaves the same ledger.
 A callback naming a SID this ledger never handed over (another tool on the same account, a
 message whose answer was lost and is not recorded yet) records nothing, and is answered
 exactly like one that moved a delivery: nothing in the answer says what the ledger knows.
-What no callback reported (``serve`` down, a callback lost) is still read by ``reconcile``
-and at the start of every run.
+Twilio may call back before the sender has recorded its answer (a slow answer, a busy
+ledger): a final callback of an unknown SID is read again 1, 4 and 15 s later, then
+forgotten. What no callback reported (``serve`` down, a callback lost) is still read by
+``reconcile`` and at the start of every run.
 
 A message undelivered for a reason another channel gets around (``FALLBACK_ERRORS``: an
 unreachable handset, a landline) is what the fallback to voice waits for. A serious tool
@@ -121,6 +123,12 @@ def record_callback(ledger: Ledger, config: Config, fields: Mapping[str, str]) -
     )
 
 
+def is_final(fields: Mapping[str, str]) -> bool:
+    """Whether a callback's status is a final one (what is worth reading again)."""
+    status = fields.get("MessageStatus") or fields.get("CallStatus") or ""
+    return PRECEDENCE.get(status, 0) >= FINAL_RANK
+
+
 def _calls_for_follow_up(config: Config, channel: str, status: Any) -> bool:
     """A fallback may be due: the channel names one, and the delivery failed for a reason it
     gets around (an SMS undelivered with ``FALLBACK_ERRORS``), or a call went unanswered (its
@@ -147,6 +155,11 @@ class FollowUps:
     GIVE_UP_SECONDS = 900.0
     # Callbacks of one burst (a thousand undelivered at once) wait this long to be one pass.
     GATHER_SECONDS = 0.2
+    # A final callback naming a SID the ledger does not know yet is read again after these
+    # many seconds (the sender may not have recorded Twilio's answer yet: a slow answer, a
+    # busy ledger), then forgotten; at most LATE_MAX wait at once.
+    LATE_AFTER = (1.0, 4.0, 15.0)
+    LATE_MAX = 10_000
 
     def __init__(
         self,
@@ -167,23 +180,42 @@ class FollowUps:
         # What the last passes did (tests, logs): a bounded memory in a long-lived server.
         self.done: deque[tuple[str, FollowUp]] = deque(maxlen=100)
         self._due: dict[str, tuple[float, float]] = {}  # incident → (next try, first asked)
+        # Final callbacks of SIDs not known yet: (when to read again, tries made, fields).
+        self._late: list[tuple[float, int, dict[str, str]]] = []
+        # How many of them turned out to be ours (tests, logs).
+        self.late_found = 0
         self._wake = threading.Condition()
         self._stopping = False
         self._thread: threading.Thread | None = None
 
     def request(self, incident_id: str) -> None:
+        """A follow-up pass for the incident, soon (one for a burst of callbacks)."""
         now = time.monotonic()
         with self._wake:
             if incident_id not in self._due:
                 self._due[incident_id] = (now + self.GATHER_SECONDS, now)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="follow-ups", daemon=True)
-                self._thread.start()
-                # At exit (SIGTERM, once the requests in flight are answered): the pass under
-                # way ends before the process does, never a call cut between the provider's
-                # answer and the ledger.
-                atexit.register(self.stop)
+            self._start()
             self._wake.notify()
+
+    def read_again(self, fields: Mapping[str, str]) -> None:
+        """A final callback whose SID the ledger did not know: read it again a little later,
+        in case its delivery was being recorded (nothing is recorded if it never is)."""
+        with self._wake:
+            if len(self._late) >= self.LATE_MAX:
+                return
+            self._late.append((time.monotonic() + self.LATE_AFTER[0], 0, dict(fields)))
+            self._start()
+            self._wake.notify()
+
+    def _start(self) -> None:
+        """The runner's thread, started with its first work (holding ``_wake``)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="follow-ups", daemon=True)
+            self._thread.start()
+            # At exit (SIGTERM, once the requests in flight are answered): the pass under way
+            # ends before the process does, never a call cut between the provider's answer
+            # and the ledger.
+            atexit.register(self.stop)
 
     def stop(self, timeout: float = 30.0) -> None:
         """Finish the pass under way (never cut a call in half), drop those not begun."""
@@ -197,13 +229,24 @@ class FollowUps:
         while True:
             with self._wake:
                 while not self._stopping:
-                    due = [i for i, (at, _) in self._due.items() if at <= time.monotonic()]
-                    if due:
+                    now = time.monotonic()
+                    due = [i for i, (at, _) in self._due.items() if at <= now]
+                    late = [entry for entry in self._late if entry[0] <= now]
+                    if due or late:
                         break
-                    soonest = min((at for at, _ in self._due.values()), default=None)
-                    self._wake.wait(None if soonest is None else soonest - time.monotonic())
+                    soonest = min(
+                        [at for at, _ in self._due.values()] + [e[0] for e in self._late],
+                        default=None,
+                    )
+                    self._wake.wait(None if soonest is None else soonest - now)
                 if self._stopping:
                     return
+                if late:
+                    self._late = [entry for entry in self._late if entry[0] > now]
+            if late:
+                self._read_late(late)
+                continue
+            with self._wake:
                 incident_id = due[0]
                 _, first = self._due.pop(incident_id)
             try:
@@ -216,6 +259,29 @@ class FollowUps:
                 if not held and now - first < self.GIVE_UP_SECONDS:
                     self._due.setdefault(incident_id, (now + self.RETRY_SECONDS, first))
                 self._wake.notify_all()
+
+    def _read_late(self, late: list[tuple[float, int, dict[str, str]]]) -> None:
+        """Read the callbacks again, in one opening of the ledger; those still unknown wait
+        for their next try, or are forgotten after the last."""
+        try:
+            ledger = self.open_ledger()
+        except Exception as fault:
+            self.report("late-callbacks-failed", reason=type(fault).__name__)
+            return
+        again = []
+        try:
+            for _, tries, fields in late:
+                done = record_callback(ledger, self.config, fields)
+                if done.known:
+                    self.late_found += 1
+                    if done.follow_up is not None:
+                        self.request(done.follow_up)
+                elif tries + 1 < len(self.LATE_AFTER):
+                    again.append((time.monotonic() + self.LATE_AFTER[tries + 1], tries + 1, fields))
+        finally:
+            ledger.close()
+        with self._wake:
+            self._late.extend(again)
 
     def _pass(self, incident_id: str) -> bool:
         """One follow-up pass for the incident under its hold; False when a run held it."""

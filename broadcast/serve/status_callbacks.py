@@ -16,7 +16,7 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from broadcast.delivery.callbacks import Callback, FollowUps, record_callback
+from broadcast.delivery.callbacks import Callback, FollowUps, is_final, record_callback
 from broadcast.ledger.sqlite import Ledger
 from broadcast.serve.webhook import Served, Webhook
 
@@ -36,6 +36,9 @@ async def status_callback(hook: Webhook) -> Response:
         )
     if done.follow_up is not None:
         follow_ups(served).request(done.follow_up)
+    elif not done.known and is_final(hook.form):
+        # Twilio may call back before the sender has recorded its answer: read it again soon.
+        follow_ups(served).read_again(hook.form)
     return Response(status_code=204)
 
 
