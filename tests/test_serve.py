@@ -1,6 +1,7 @@
 """``broadcast serve`` end to end: a real uvicorn process on 127.0.0.1, posted to exactly as
 Twilio posts (form fields, ``X-Twilio-Signature`` made by the SDK's own ``RequestValidator``
-with the auth token, for the public URL Twilio calls), with the world's ledger and peers.
+with the auth token, for the public URL Twilio calls), with the world's ledger and peers; every
+test with a world runs on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from tests.test_ledger import T0, LedgerMaker
 from tests.test_ledger import open_ledger as open_ledger  # a fixture
 from tests.world import SECRETS, World, edit
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.both_engines]
 
 PUBLIC_URL = "https://alerts.example.org"
 TOKEN = SECRETS["TWILIO_AUTH_TOKEN"]
@@ -180,11 +181,16 @@ def serving(world: World) -> Iterator[Serving]:
         running.stop()
 
 
-def ledger_rows(world: World, table: str) -> int:
-    import sqlite3
+def replies_kept(world: World) -> int:
+    """Replies the ledger holds, over every incident (the engine's own rows: SQLite's file or
+    the PostgreSQL database), read through the ledger as any command does."""
+    from broadcast.ledger.sqlite import Ledger
 
-    with sqlite3.connect(world.folder / ".broadcast" / "ledger.sqlite3") as db:
-        return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    ledger = Ledger(world.folder / ".broadcast", environ={**os.environ, **world.engine})
+    try:
+        return int(ledger.db.execute("SELECT count(*) AS n FROM replies").fetchone()["n"])
+    finally:
+        ledger.close()
 
 
 # -- what every webhook passes first --------------------------------------------------------
@@ -306,6 +312,29 @@ def test_serve_needs_its_section_and_the_auth_token(world: World) -> None:
     assert done.returncode == 2 and "TWILIO_AUTH_TOKEN is not set" in done.stderr
 
 
+def test_a_port_in_use_is_said_and_exits_2(world: World) -> None:
+    config = world.folder / "channels.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "channels:\n", f"serve: {{public_url: {PUBLIC_URL}}}\nchannels:\n", 1
+        )
+    )
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "broadcast", "serve", "--port", str(port)],
+            cwd=world.folder,
+            env=environment(world),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2, done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_the_command_line_does_not_load_the_web_stack_to_start() -> None:
     script = (
         "import sys\n"
@@ -394,6 +423,25 @@ def test_help_tells_the_latest_message_in_the_number_s_language(
     assert message_of(serving.sms(unknown, "AIDE")) == before
 
 
+def test_help_tells_the_sms_text_of_a_version_that_also_called_the_number(
+    world: World,
+) -> None:
+    from tests.test_voice_fallback import with_voice
+
+    with_voice(world, "    recipients: contacts.csv\n    default_region: FR\n", sms_fallback=None)
+    both = ("--channel", "voice", "--channel", "sms")
+    result = world.run("send", "incident.yaml", "--yes", *both)
+    assert result.exit_code == 0, result.output
+    assert world.twilio.calls_to(CAMILLE) and world.twilio.messages_to(CAMILLE)
+    serving = start_serving(world)  # it reads channels.yaml, voice channel included
+    try:
+        # The text written for an SMS, not the call's (said twice, written for the ear).
+        help_text = message_of(serving.sms(CAMILLE, "AIDE"))
+        assert help_text == world.twilio.messages_to(CAMILLE)[-1].body
+    finally:
+        serving.stop()
+
+
 def test_help_never_tells_whether_a_number_is_known(world: World) -> None:
     send_sms(world)
     edit(world, "status: investigating", "status: resolved", count=1)
@@ -443,10 +491,11 @@ def test_a_reply_is_kept_sealed_listed_newest_first_and_counted(
     shown = world.run("replies", "incident.yaml", env={"COLUMNS": "200"}).output
     assert oxygen in shown and "medical" in shown and CAMILLE not in shown
     # Sealed in the ledger: neither the words nor the number are in the file.
-    ledger = (world.folder / ".broadcast" / "ledger.sqlite3").read_bytes()
-    ledger += (world.folder / ".broadcast" / "ledger.sqlite3-wal").read_bytes()
-    assert "oxygène".encode() not in ledger and b"street" not in ledger
-    assert CAMILLE.encode() not in ledger
+    if not world.engine:  # the SQLite file (PostgreSQL keeps the same sealed columns)
+        ledger = (world.folder / ".broadcast" / "ledger.sqlite3").read_bytes()
+        ledger += (world.folder / ".broadcast" / "ledger.sqlite3-wal").read_bytes()
+        assert "oxygène".encode() not in ledger and b"street" not in ledger
+        assert CAMILLE.encode() not in ledger
     _, log = serving.stop()
     assert "oxygène" not in log and CAMILLE not in log and "…5678" in log
 
@@ -501,10 +550,10 @@ def test_a_flood_from_one_number_is_refused_and_not_recorded(
     elapsed = time.monotonic() - started
     assert sum(statuses.values()) == 1000
     assert statuses == Counter({429: 990, 204: 10}), statuses
-    assert ledger_rows(world, "replies") == 10
+    assert replies_kept(world) == 10
     # Another number is not held back by the first's flood.
     assert serving.sms(EMMA, "Merci").status == 204
-    assert ledger_rows(world, "replies") == 11
+    assert replies_kept(world) == 11
     print(f"1000 requests from one number in {elapsed:.2f} s")
 
 
@@ -518,7 +567,7 @@ def test_refused_requests_record_nothing(world: World, serving: Serving) -> None
     big = {"From": CAMILLE, "To": OUR_NUMBER, "Body": "x" * 1_000_000, "MessageSid": "SM3"}
     too_big = serving.post("/twilio/sms", big)
     assert (forged.status, replayed.status, too_big.status) == (403, 403, 413)
-    assert ledger_rows(world, "replies") == 0
+    assert replies_kept(world) == 0
     assert status_of(world)["opted_out"] == 0
     edit(world, "status: investigating", "status: identified")
     send_sms(world, 30)

@@ -79,8 +79,8 @@ class Inbound(Receipts):
         return row is not None
 
     def sent_to(self, address: str) -> list[SentLast]:
-        """Per incident that reached ``address`` (not drills), the newest version it carried
-        there, newest first."""
+        """Per incident and channel that reached ``address`` (not drills), the newest version
+        it carried there, newest first."""
         rows = self.db.execute(
             "SELECT v.incident_id, v.id AS version_id, d.channel, d.recipient_sealed,"
             " coalesce(d.sent_at, v.sent_at, v.created_at) AS went_out_at, v.status"
@@ -89,13 +89,13 @@ class Inbound(Receipts):
             f" AND d.state IN ({HANDED_OVER_SQL}) ORDER BY v.id DESC, d.id DESC",
             {"key": self.recipient_key(address)},
         ).fetchall()
-        found: dict[str, SentLast] = {}
+        found: dict[tuple[str, str], SentLast] = {}
         for row in rows:
-            if row["incident_id"] in found:
+            if (row["incident_id"], row["channel"]) in found:
                 continue
             sealed = row["recipient_sealed"]
             locale = self.open_contact(str(sealed)).locale if sealed else None
-            found[row["incident_id"]] = SentLast(
+            found[row["incident_id"], row["channel"]] = SentLast(
                 row["incident_id"],
                 int(row["version_id"]),
                 row["channel"],

@@ -8,12 +8,19 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
+from broadcast.problems import InputError, Problem
+
 
 def serve_clock(environ: Mapping[str, str]) -> Callable[[], datetime]:
     pinned = environ.get("BROADCAST_NOW")
     if not pinned:
         return lambda: datetime.now(UTC)
-    start = datetime.fromisoformat(pinned)
+    try:
+        start = datetime.fromisoformat(pinned)
+    except ValueError:
+        raise InputError(
+            [Problem(f"BROADCAST_NOW='{pinned}' is not an ISO date and time")]
+        ) from None
     start = start if start.tzinfo else start.replace(tzinfo=UTC)
     origin = time.monotonic()
     return lambda: start + timedelta(seconds=time.monotonic() - origin)

@@ -80,6 +80,7 @@ def serve(
                 )
             ]
         )
+    clock = serve_clock(environ)
     try:
         folder = state_folder(state, loaded.folder, dict(environ))
         ledger = Ledger(folder, environ=environ, address=loaded.ledger)
@@ -87,7 +88,7 @@ def serve(
         raise InputError([Problem(str(fault))]) from fault
     try:
         log = EventLog()
-        app = create_app(loaded, ledger, auth_token=token, clock=serve_clock(environ), log=log)
+        app = create_app(loaded, ledger, auth_token=token, clock=clock, log=log)
         server = uvicorn.Server(
             uvicorn.Config(
                 app,
@@ -105,11 +106,24 @@ def serve(
         )
         log("starting", host=host, port=port, public_url=loaded.serve.public_url)
         with _stopping_is_not_dying():
-            server.run()
+            try:
+                server.run()
+            except SystemExit:
+                # uvicorn exits when it cannot listen (its line above says why); anything
+                # else is not ours to swallow.
+                if server.started:
+                    raise
     finally:
         ledger.close()
     if not server.started:
         log("stopped", reason="could not listen", host=host, port=port)
-        return 1
+        raise InputError(
+            [
+                Problem(
+                    f"cannot listen on {host}:{port}: another program uses the port, or the "
+                    "address is not one of this machine's; choose another --port or --host"
+                )
+            ]
+        )
     log("stopped", reason="asked to stop")
     return 0

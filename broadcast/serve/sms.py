@@ -16,22 +16,27 @@ More than 10 messages a minute from one number: 429, nothing recorded.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import PlainTextResponse, Response
 
 from broadcast.content.greeting import with_recipient_name, without_greeting
-from broadcast.ledger.inbound import SentLast
-from broadcast.ledger.sqlite import Ledger
 from broadcast.serve.keywords import KEYWORD_LANGUAGE, classify, keyword_of
 from broadcast.serve.logs import masked
 from broadcast.serve.webhook import Served, Webhook
+
+if TYPE_CHECKING:
+    from broadcast.ledger.inbound import SentLast
+    from broadcast.ledger.sqlite import Ledger
 
 # HELP tells at most this many incidents (the newest), to stay one SMS thread.
 HELP_INCIDENTS = 3
 # A closed incident (resolved, cancelled) is still told for this long after its last message.
 CLOSED_STILL_TOLD = timedelta(hours=24)
 CLOSED = ("resolved", "cancelled")
+# Twilio's inbound SMS are 1,600 characters at most: a longer "reply" is not one, and is cut.
+MAX_REPLY = 1600
 NOTHING_IN_PROGRESS = {
     "fr": "Aucun incident en cours. {organisation}",
     "en": "No incident in progress. {organisation}",
@@ -79,15 +84,22 @@ def keep_reply(ledger: Ledger, number: str, sid: str, text: str, now: datetime) 
     sent = ledger.sent_to(number)
     if not sent or not sid:
         return False
+    text = text[:MAX_REPLY]
     return ledger.add_reply(sent[0], number, sid, text, classify(text), now)
 
 
 def help_text(ledger: Ledger, served: Served, number: str, word: str, now: datetime) -> str:
     """What HELP answers ``number``: each incident in progress that reached it, as its latest
     message there said it; else "no incident in progress"."""
+    newest: dict[str, SentLast] = {}
+    for sent in ledger.sent_to(number):  # newest first, per incident and channel
+        kept = newest.get(sent.incident_id)
+        # The incident's latest version; of its channels, the one written as an SMS.
+        if kept is None or (sent.version_id == kept.version_id and _sms(served, sent)):
+            newest[sent.incident_id] = sent
     told = [
         sent
-        for sent in ledger.sent_to(number)
+        for sent in newest.values()
         if sent.status not in CLOSED or now - sent.went_out_at < CLOSED_STILL_TOLD
     ][:HELP_INCIDENTS]
     texts = [t for t in (_as_sent(ledger, sent) for sent in told) if t]
@@ -96,6 +108,12 @@ def help_text(ledger: Ledger, served: Served, number: str, word: str, now: datet
     language = KEYWORD_LANGUAGE.get(word) or served.config.defaults.locale or "en"
     words = NOTHING_IN_PROGRESS.get(language[:2], NOTHING_IN_PROGRESS["en"])
     return words.format(organisation=served.config.organisation).strip()
+
+
+def _sms(served: Served, sent: SentLast) -> bool:
+    """The channel's text is made for an SMS (metered in message parts), not a call's."""
+    channel = served.config.channels.get(sent.channel)
+    return channel is not None and type(channel).METERED_IN_PARTS
 
 
 def _as_sent(ledger: Ledger, sent: SentLast) -> str:
