@@ -187,10 +187,7 @@ def _chosen(languages: list[str], digits: str | None) -> str | None:
 
 
 def _menu(languages: list[str]) -> str:
-    prompts = "".join(
-        _say(_words(lang, "press").format(key=key), lang)
-        for key, lang in enumerate(languages, start=1)
-    )
+    prompts = "".join(_say(_prompt(lang, key), lang) for key, lang in enumerate(languages, start=1))
     return (
         f'<Gather numDigits="1" action={quoteattr(VOICE_PATH)} method="POST"'
         f' timeout="{MENU_TIMEOUT}">{prompts}</Gather>'
@@ -220,6 +217,21 @@ def _paragraphs(text: str, locale: str | None) -> str:
 def _say(text: str, locale: str | None) -> str:
     language = quoteattr(xml_text(say_language(locale)))
     return f"<Say language={language}>{escape(xml_text(text))}</Say>"
+
+
+def _prompt(language: str, key: int) -> str:
+    """The menu's prompt for ``language``, in it: its own words, else its name as it calls
+    itself and the key ("Deutsch: 3."), never another language's sentence."""
+    own = WORDS.get(language, {}).get("press")
+    if own:
+        return own.format(key=key)
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        name = Locale.parse(language).get_display_name(language) or language
+    except (UnknownLocaleError, ValueError):
+        name = language
+    return f"{name[:1].upper()}{name[1:]}: {key}."
 
 
 def _words(language: str, key: str) -> str:
