@@ -220,6 +220,9 @@ class DeliveryContext(NamedTuple):
 
     config_folder: Path
     now: datetime
+    # ``broadcast serve``'s public base URL (channels.yaml's ``serve: public_url``), when
+    # configured: where a provider reports what became of each delivery as it happens.
+    public_url: str | None = None
 
 
 class Adapter:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from broadcast.channels.model import Measuring
+from broadcast.content.offline import call_in_number, offline_way
 from broadcast.content.render import DEFAULT_FULL_LOCALE, Fitted, Renderer, RenderFailure
 from broadcast.delivery.plan import ChannelPlan, Plan
 from broadcast.delivery.recipients_check import (
@@ -292,6 +293,9 @@ def _render_parts(
         locale=locale,
     )
     context = renderer.context(name, channel.type, _timeline(plan, channel, config, name))
+    context["offline"] = offline_way(
+        context["offline"], call_in_number(config), language_of(locale)
+    )
     context.update(channel.render_context(config))
     # An SMS drops what it can do without (the order is render.DROP_ORDER) to fit its limit.
     context["max_segments"] = getattr(channel, "max_segments", None)

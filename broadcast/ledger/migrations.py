@@ -293,6 +293,17 @@ OPT_OUTS_AS_SUPPRESSIONS_AND_REPLIES = Step(
     ),
 )
 
+# 10: what ``broadcast serve`` looks up per request, each one indexed rather than a scan of
+# every delivery ever made: a delivery by the provider's id (a status callback names it), and
+# a caller's recorded language by their recipient key (the call-in line).
+SERVE_LOOKUPS = Step(
+    "deliveries found by the provider's id and by the recipient",
+    (
+        "CREATE INDEX deliveries_by_provider_id ON deliveries (provider_id)",
+        "CREATE INDEX deliveries_by_recipient ON deliveries (recipient_key, id)",
+    ),
+)
+
 # In order: ``MIGRATIONS[n - 1]`` takes a ledger from schema n - 1 to n. Add at the end.
 MIGRATIONS: tuple[Step, ...] = (
     FIRST,
@@ -304,6 +315,7 @@ MIGRATIONS: tuple[Step, ...] = (
     SHARED_WORK,
     SENT_AT_AND_SENDER_SIGNATURE,
     OPT_OUTS_AS_SUPPRESSIONS_AND_REPLIES,
+    SERVE_LOOKUPS,
 )
 
 
