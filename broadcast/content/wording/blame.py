@@ -1,0 +1,603 @@
+"""Blame, however it is phrased: the fault put on someone other than the organisation speaking.
+
+People hold the organisation responsible whoever caused the fault; a text that puts it on others
+reads as an excuse. Blame is a *construction*, not a word, and has three targets:
+
+- **a party** (a supplier, a contractor, a partner, "a third party", a company): named as the
+  cause through a causal or fault frame ("caused by", "due to", "because of", "the fault of",
+  "X is to blame", « à cause de », « en raison de », « imputable à », « la faute de »,
+  « X est responsable »), directly or through its error ("due to an error by our supplier");
+- **the people affected**: a clause that puts the failure on them ("residents who ignored the
+  warning", « les usagers qui n'avaient pas suivi nos consignes », "despite our warnings",
+  "had you followed", « vous auriez dû »);
+- **the weather or "exceptional circumstances" as an excuse**: a cause qualified as something
+  nobody could help ("due to exceptional weather", « en raison d'intempéries exceptionnelles »,
+  "circumstances beyond our control", « force majeure »).
+
+Denials are blame too ("not our fault", « indépendante de notre volonté »).
+
+What is not blame: a party or the weather named *as a fact*, with a concrete verb ("a storm
+brought down lines; our crews are repairing them", "a contractor's digger cut the cable"), and
+any fault the organisation takes on itself ("because of our error", « à cause de nous »).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+
+from broadcast.content.wording.clauses import Finding, clauses, whole, words
+
+# -- English ---------------------------------------------------------------------------------
+
+# Another organisation, by what it is to us (with "s" for plurals, "'s" for the possessive).
+_EN_PARTIES = words(
+    "supplier",
+    "provider",
+    "vendor",
+    "contractor",
+    "sub-?contractor",
+    "partner",
+    "third[- ]part(?:y|ies)",
+    "operator",
+    "manufacturer",
+    "installer",
+    "outsourcer",
+    "wholesaler",
+    "carrier",
+    "landlord",
+    "developer",
+    "builder",
+    "firm",
+    "compan(?:y|ies)",
+    "agency",
+    "host",
+    "distributor",
+    "consultant",
+)
+# The people the incident falls on.
+_EN_PEOPLE = words(
+    "customers?",
+    "residents?",
+    "users?",
+    "people",
+    "households?",
+    "passengers?",
+    "travell?ers?",
+    "commuters?",
+    "motorists?",
+    "drivers?",
+    "clients?",
+    "patients?",
+    "members?",
+    "tenants?",
+    "consumers?",
+    "subscribers?",
+    "account holders?",
+    "homeowners?",
+    "occupants?",
+    "visitors?",
+    "guests?",
+    "shoppers?",
+    "parents?",
+    "students?",
+    "policyholders?",
+    "those",
+    "anyone",
+    "everyone",
+    "some",
+    "many",
+    "a few",
+    "some of you",
+    "the public",
+)
+# A duty the people affected are said to have failed.
+_EN_DUTY = words(
+    "follow",
+    "heed",
+    "read",
+    "respect",
+    "comply",
+    "obey",
+    "listen",
+    "observe",
+    "apply",
+    "take",
+    "boil",
+    "evacuate",
+    "register",
+    "update",
+    "check",
+    "prepare",
+    "act on",
+    "pay attention",
+    "keep",
+    "stay",
+    "report",
+)
+_EN_DISREGARD = words(
+    "ignored",
+    "ignoring",
+    "ignore",
+    "disregarded",
+    "disregarding",
+    "flouted",
+    "defied",
+    "overlooked",
+    "brushed off",
+    "chose to ignore",
+)
+_EN_NOT = words(
+    "did not",
+    "didn't",
+    "do not",
+    "don't",
+    "had not",
+    "hadn't",
+    "have not",
+    "haven't",
+    "failed to",
+    "neglected to",
+    "chose not to",
+    "decided not to",
+    "refused to",
+    "forgot to",
+    "never",
+    "did not bother to",
+    "could not be bothered to",
+)
+_EN_CAUSAL = words(
+    "caused by",
+    "due to",
+    "because of",
+    "owing to",
+    "down to",
+    "as a result of",
+    "the result of",
+    "resulting from",
+    "attributable to",
+    "triggered by",
+    "the fault of",
+    "stem(?:s|med)? from",
+    "originated (?:with|at|from)",
+    "(?:blame|fault|responsibility) (?:lies|lay|rests|rested) (?:solely |entirely |squarely )?with",
+    "(?:is|was|are|were) on",
+)
+# Nouns that make the party culpable, not just involved.
+_EN_CULPABLE = words(
+    "errors?",
+    "mistakes?",
+    "failures?",
+    "faults?",
+    "negligence",
+    "oversights?",
+    "lapses?",
+    "breach(?:es)?",
+    "defaults?",
+    "incompetence",
+    "carelessness",
+    "shortcomings?",
+    "problems?",
+    "issues?",
+)
+_EN_PREPOSITION = r"(?:of|on|at|in|by|for|to|with|from|during|after|near|under|over)"
+_EN_PARTY_PHRASE = (
+    r"(?:(?:the|a|an|our|one of our|their|its|another|an? external|an? outside|external|outside)"
+    r"\s+)?(?:(?!" + _EN_PREPOSITION + r"\b)[\w-]+\s+){0,2}?" + _EN_PARTIES + r"s?(?:'s?)?(?!\w)"
+    # A company by its legal suffix: "Acme Ltd", "Northgrid plc".
+    r"|(?-i:[A-Z][\w&-]*(?:\s+[A-Z][\w&-]*)*\s+(?:Ltd|Limited|Inc|plc|PLC|LLC|GmbH|SA|SAS|Corp))"
+    r"(?!\w)"
+)
+_EN_EXCUSE_ADJ = words(
+    "exceptional(?:ly)?",
+    "unprecedented",
+    "unforeseeable",
+    "unforeseen",
+    "unpredictable",
+    "extraordinary",
+    "freak",
+    "extreme",
+    "abnormal",
+    "once-in-a-[\\w-]+",
+    "record(?:-breaking)?",
+    "(?:highly |very )?unusual",
+    "severe",
+    "exceptionally \\w+",
+)
+
+_EN = (
+    # A party named as the cause, or its culpable failure: "caused by our supplier", "due to a
+    # third party", "because of an error by the contractor", "the fault of our partner".
+    (
+        "blame",
+        whole(
+            _EN_CAUSAL + r"\s+(?:(?:an?|the)\s+)?(?:\w+\s+)?(?:" + _EN_CULPABLE + r"\s+"
+            r"(?:of|by|at|from|on the part of)\s+)?(?:" + _EN_PARTY_PHRASE + ")"
+        ),
+    ),
+    # The party as the subject of a fault: "our supplier is to blame", "the contractor was
+    # responsible for the outage", "a partner's error".
+    (
+        "blame",
+        whole(
+            r"(?:"
+            + _EN_PARTY_PHRASE
+            + r")\s+(?:\w+\s+){0,3}?(?:is|are|was|were|has been|have been)"
+            r"\s+(?:solely\s+|entirely\s+|fully\s+|wholly\s+|squarely\s+)?"
+            r"(?:to blame|at fault|responsible|liable|the cause|the source|the reason)"
+        ),
+    ),
+    (
+        "blame",
+        whole(
+            _EN_PARTIES + r"s?'s?\s+(?:own\s+)?(?:error|mistake|negligence|fault|carelessness|"
+            r"incompetence|failure to|oversight)s?"
+        ),
+    ),
+    # The failure put on the people affected.
+    (
+        "blame_people",
+        whole(
+            _EN_PEOPLE + r"\s+(?:who\s+|that\s+)?(?:(?:had|have|has|also|still|then|simply|"
+            r"repeatedly)\s+)?(?:"
+            + _EN_DISREGARD
+            + r"|"
+            + _EN_NOT
+            + r"\s+(?:\w+\s+)?"
+            + _EN_DUTY
+            + r")"
+        ),
+    ),
+    (
+        "blame_people",
+        whole(
+            r"(?:in spite of|despite|contrary to|against|regardless of)\s+(?:our|the|all|repeated|"
+            r"clear|several|many)\s+(?:\w+\s+)?(?:warnings?|advice|instructions?|guidance|"
+            r"requests?|appeals?|alerts?|recommendations?|reminders?)"
+        ),
+    ),
+    (
+        "blame_people",
+        whole(
+            r"(?:if|had)\s+you\s+(?:had\s+|only\s+)*(?:followed|read|heeded|listened|respected|"
+            r"complied|checked|acted)"
+        ),
+    ),
+    (
+        "blame_people",
+        whole(
+            r"you\s+(?:should|ought to|could)\s+have",
+            r"you\s+(?:" + _EN_DISREGARD + r"|" + _EN_NOT + r"\s+" + _EN_DUTY + r")",
+        ),
+    ),
+    # The weather or circumstances as an excuse.
+    (
+        "blame_weather",
+        whole(
+            r"(?:" + _EN_CAUSAL + r"|following|in the face of|given|faced with)\s+(?:(?:an?|the|"
+            r"these|this|some)\s+)?(?:" + _EN_EXCUSE_ADJ + r")\s+(?:\w+\s+){0,2}?"
+            r"(?:circumstances|conditions|weather|events?|storms?|rain(?:fall)?|winds?|gusts|snow"
+            r"(?:fall)?|ice|heat|cold|temperatures|demand|situation|flood(?:ing|s)?|volumes?|"
+            r"load|frost|lightning|drought|weather event)"
+        ),
+    ),
+    (
+        "blame_weather",
+        whole(
+            r"(?:exceptional|unforeseeable|unforeseen|extraordinary|unusual) circumstances",
+            r"circumstances (?:beyond|outside)",
+            r"(?:beyond|outside)\s+(?:our|anyone's|anybody's|our own|all)\s+control",
+            r"force majeure",
+            r"acts? of god",
+            r"mother nature",
+            r"vagaries of the weather",
+            r"nothing (?:we|anyone|anybody|one) could (?:have )?(?:do|done)",
+            r"(?:no one|nobody|no-one) could have "
+            r"(?:foreseen|predicted|prevented|anticipated|known)",
+            r"could not (?:have )?(?:been )?(?:foreseen|predicted|anticipated|prevented)",
+            r"impossible to (?:foresee|predict|anticipate|prevent)",
+        ),
+    ),
+    # Denials.
+    (
+        "blame",
+        whole(
+            r"not (?:our|my) (?:own )?fault",
+            r"no fault of (?:our|my) own",
+            r"(?:we are|we're|we were) (?:not|in no way) (?:to blame|responsible|at fault|liable)",
+            r"not (?:down to|caused by) us",
+            r"nothing to do with us",
+            r"(?:is|are|was|were) to blame",
+            r"(?:blame|blamed|blaming) (?:on|the|our|a|an|it|this)",
+            r"(?:the )?(?:fault|blame|responsibility) (?:lies|lay|rests|rested) "
+            r"(?:solely |entirely )?(?:with|elsewhere)",
+        ),
+    ),
+)
+
+# -- French ----------------------------------------------------------------------------------
+
+_FR_PARTIES = words(
+    "prestataires?",
+    "fournisseurs?",
+    "sous-traitants?",
+    "sous-traitance",
+    "partenaires?",
+    "tiers",
+    "opérateurs?",
+    "entreprises?",
+    "sociétés?",
+    "constructeurs?",
+    "fabricants?",
+    "installateurs?",
+    "hébergeurs?",
+    "gestionnaires?",
+    "concessionnaires?",
+    "transporteurs?",
+    "délégataires?",
+    "éditeurs?",
+    "intervenants? extérieurs?",
+    "filiales?",
+    "bureaux? d'études?",
+)
+_FR_PEOPLE = words(
+    "usagers",
+    "usager",
+    "clients?",
+    "clientes?",
+    "habitants?",
+    "riverains?",
+    "abonnés?",
+    "personnes?",
+    "consommateurs?",
+    "voyageurs?",
+    "passagers?",
+    "automobilistes?",
+    "conducteurs?",
+    "locataires?",
+    "administrés?",
+    "particuliers?",
+    "utilisateurs?",
+    "assurés?",
+    "sociétaires?",
+    "adhérents?",
+    "patients?",
+    "parents?",
+    "familles?",
+    "foyers?",
+    "gens",
+    "ceux",
+    "celles",
+    "certains",
+    "certaines",
+    "beaucoup",
+    "quelques-uns",
+)
+_FR_DUTY = words(
+    "suivi",
+    "suivre",
+    "respecté",
+    "respecter",
+    "lu",
+    "lire",
+    "écouté",
+    "écouter",
+    "tenu compte",
+    "tenir compte",
+    "appliqué",
+    "appliquer",
+    "observé",
+    "pris",
+    "prendre",
+    "fait bouillir",
+    "évacué",
+    "évacuer",
+    "obéi",
+    "vérifié",
+    "mis à jour",
+    "prévenu",
+    "signalé",
+    "déclaré",
+)
+_FR_DISREGARD = words(
+    "ignoré",
+    "ignorés",
+    "négligé",
+    "bravé",
+    "passé outre",
+    "fait fi",
+    "enfreint",
+    "méprisé",
+    "contourné",
+    "omis de",
+    "refusé de",
+    "oublié de",
+)
+_FR_CAUSAL = words(
+    "à cause d(?:e|u|es|')",
+    "en raison d(?:e|u|es|')",
+    "du fait d(?:e|u|es|')",
+    "par la faute d(?:e|u|es|')",
+    "la faute (?:en )?(?:revient|incombe) (?:à|au|aux)",
+    "(?:c'est |est |était )?la faute (?:de|du|des|d'|à|au|aux)",
+    "la responsabilité (?:en )?(?:revient|incombe) (?:à|au|aux)",
+    "imputables? (?:à|au|aux)",
+    "due?s? (?:à|au|aux)",
+    "dûe?s? (?:à|au|aux)",
+    "provoquée?s? par",
+    "causée?s? par",
+    "déclenchée?s? par",
+    "suite (?:à|au|aux)",
+    "à la suite d(?:e|u|es|')",
+    "par suite d(?:e|u|es|')",
+    "liée?s? (?:à|au|aux)",
+    "vient d(?:e|u|es|')",
+    "trouve son origine (?:chez|dans)",
+)
+_FR_CULPABLE = words(
+    "erreurs?",
+    "fautes?",
+    "négligences?",
+    "défaillances?",
+    "manquements?",
+    "défauts?",
+    "carences?",
+    "oublis?",
+    "retards?",
+    "problèmes?",
+    "incompétence",
+    "imprudences?",
+)
+_FR_DET = (
+    r"(?:(?:un|une|le|la|les|des|du|au|aux|notre|nos|leur|leurs|son|sa|ses|ce|cet|cette|"
+    r"certains|certaines)\s+|l'|d'|de\s+(?:notre|nos|la|l')\s*|de\s+)?"
+)
+_FR_PARTY_PHRASE = _FR_DET + _FR_PARTIES
+_FR_EXCUSE_ADJ = words(
+    "exceptionnel(?:le)?s?",
+    "exceptionnellement",
+    "inédite?s?",
+    "imprévisibles?",
+    "imprévue?s?",
+    "hors normes?",
+    "sans précédent",
+    "extraordinaires?",
+    "extrêmes?",
+    "inhabituel(?:le)?s?",
+    "inouïe?s?",
+    "historiques?",
+    "d'une (?:rare |extrême |exceptionnelle )?(?:violence|intensité|ampleur)",
+)
+_FR = (
+    (
+        "blame",
+        whole(
+            _FR_CAUSAL
+            + r"\s*"
+            + r"(?:(?:un|une|la|l'|les|des|d')\s*)?(?:"
+            + _FR_CULPABLE
+            + r"\s+(?:\w+\s+)?(?:de|du|des|d'|chez|côté)\s*)?"
+            + _FR_PARTY_PHRASE
+        ),
+    ),
+    (
+        "blame",
+        whole(
+            _FR_PARTY_PHRASE + r"\s+(?:[\w'-]+\s+){0,4}?(?:est|sont|était|étaient|serait|seraient|"
+            r"a été|ont été)\s+(?:seule?s?\s+|entièrement\s+|pleinement\s+|directement\s+)?"
+            r"(?:responsables?|en cause|fautifs?|fautives?|à l'origine|la cause|coupables?)"
+        ),
+    ),
+    (
+        "blame",
+        whole(
+            r"(?:erreur|faute|négligence|incompétence|imprudence)s?\s+(?:\w+\s+)?(?:de|du|des|d'|chez)"
+            r"\s*" + _FR_PARTY_PHRASE
+        ),
+    ),
+    # L'échec mis sur les gens.
+    (
+        "blame_people",
+        whole(
+            _FR_PEOPLE + r"\s+(?:qui\s+|ayant\s+)?(?:(?:n'|ne\s+)(?:ont|avaient|a|avait|auraient|"
+            r"aurait|sont|étaient)?\s*(?:pas|jamais|guère)\s+(?:\w+\s+)?"
+            + _FR_DUTY
+            + r"|(?:ont|avaient|a|avait)\s+(?:\w+\s+)?"
+            + _FR_DISREGARD
+            + r"|ne\s+\w+\s+pas)"
+        ),
+    ),
+    (
+        "blame_people",
+        whole(
+            r"(?:malgré|en dépit d(?:e|es|')|contrairement (?:à|aux)|au mépris d(?:e|es|'))\s*"
+            r"(?:nos|les|des|notre|la|nombreux|nombreuses|plusieurs|de\s+nombreux)?\s*(?:\w+\s+)?"
+            r"(?:consignes?|avertissements?|recommandations?|alertes?|appels?|conseils?|"
+            r"instructions?|messages?|rappels?|mises en garde)"
+        ),
+    ),
+    (
+        "blame_people",
+        whole(
+            r"si vous aviez (?:bien\s+)?(?:suivi|respecté|lu|écouté|tenu compte|appliqué)",
+            r"vous auriez dû",
+            r"vous n'avez pas (?:\w+\s+)?(?:suivi|respecté|lu|écouté|tenu compte)",
+            r"vous avez ignoré",
+        ),
+    ),
+    # La météo ou les circonstances comme excuse.
+    (
+        "blame_weather",
+        whole(
+            r"(?:" + _FR_CAUSAL + r"|face (?:à|aux)|compte tenu d(?:e|es|u|'))\s*(?:\w+\s+|l'|d')"
+            r"{0,4}?(?:" + _FR_EXCUSE_ADJ + r")"
+        ),
+    ),
+    (
+        "blame_weather",
+        whole(
+            r"circonstances (?:exceptionnelles|imprévisibles|extraordinaires|indépendantes)",
+            r"(?:cas de )?force majeure",
+            r"aléas? (?:climatiques?|météorologiques?|météo)",
+            r"caprices? de (?:la météo|dame nature|mère nature)",
+            r"(?:personne|nul) ne (?:pouvait|pourrait|aurait pu) "
+            r"(?:le )?(?:prévoir|anticiper|éviter)",
+            r"impossibles? à (?:prévoir|anticiper|éviter)",
+            r"nous n'y (?:pouvions|pouvons|pouvions) rien",
+            r"nous n'aurions rien pu (?:faire|prévoir)",
+        ),
+    ),
+    # Les dénégations.
+    (
+        "blame",
+        whole(
+            r"(?:ce n'est |c'est )?pas (?:de )?notre faute",
+            r"n'est (?:pas|en rien|aucunement|nullement) de notre (?:fait|faute|ressort)",
+            r"indépendante?s? de notre volonté",
+            r"(?:hors de|échappe à|échappent à|au-delà de) notre "
+            r"(?:contrôle|portée|maîtrise|volonté)",
+            r"nous ne sommes (?:pas|en rien|aucunement|nullement) "
+            r"(?:responsables|en cause|fautifs)",
+            r"nous n'y sommes pour rien",
+            r"ne relève (?:pas|en rien) de notre responsabilité",
+            r"n'(?:est|était|sont|étaient) (?:pas|en rien|aucunement|nullement) "
+            r"(?:imputables?|dûe?s?|due?s?|liée?s?) (?:à|au|aux) (?:nos|notre|nous)",
+        ),
+    ),
+)
+
+_SOURCES = {"en": _EN, "fr": _FR}
+
+
+@cache
+def _patterns(language: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple(
+        (kind, re.compile(source, re.IGNORECASE)) for kind, source in _SOURCES.get(language, ())
+    )
+
+
+def find_blame(language: str, text: str) -> Iterator[Finding]:
+    """Each place ``text`` (in ``language``) puts the fault on someone else."""
+    patterns = _patterns(language)
+    for start, end in clauses(text):
+        clause = text[start:end]
+        taken: list[tuple[int, int]] = []
+        for kind, pattern in patterns:
+            for match in pattern.finditer(clause):
+                if _taken_on(clause[: match.start()], match.group()):
+                    continue
+                if any(match.start() < b and a < match.end() for a, b in taken):
+                    continue
+                taken.append(match.span())
+                yield Finding("blame", start + match.start(), start + match.end(), kind)
+
+
+# "We are to blame", "we were at fault": the fault owned, said by its subject before the verb.
+_VERB_FIRST = re.compile(r"(?:is|are|was|were|est|sont|était|étaient)\b", re.IGNORECASE)
+_WE_BEFORE = re.compile(r"(?<!\w)(?:we|I|nous)\s+(?:\w+\s+)?$", re.IGNORECASE)
+
+
+def _taken_on(before: str, found: str) -> bool:
+    """Whether the organisation itself is the subject the fault is put on."""
+    return _VERB_FIRST.match(found) is not None and _WE_BEFORE.search(before) is not None
