@@ -80,8 +80,8 @@ _EN_HEDGED = (
         r"distress|delay|failings?|shortcomings?|errors?|mistakes?)"
     ),
     whole(
-        r"(?:anyone|anybody|those|any customers?|any residents?|whoever|customers|people)"
-        r"\s+(?:who|that)\s+(?:may|might|feels?|felt|could)"
+        r"(?:who|that)\s+(?:may have|might have|could have|feels?|felt|believes?|believed|thinks?|"
+        r"thought)"
     ),
     whole(r"should (?:you|anyone|any customer) have"),
     whole(r"whatever (?:inconvenience|trouble|disruption)"),
@@ -103,7 +103,7 @@ _EN_ALONE = (
     whole(r"(?:regret|apologi[sz]e for|sorry for) any (?:inconvenience|disruption|trouble)"),
 )
 
-_FR_APOLOGY = whole(r"désolée?s?", r"excus\w*", r"regrett\w*", r"pardon")
+_FR_APOLOGY = whole(r"désolée?s?", r"navrée?s?", r"excus\w*", r"regrett\w*", r"pardon\w*")
 _FR_GAP = (
     r"(?:(?!(?:et|mais|donc|puis|surtout|particulièrement|notamment|plus|encore|même)\b)"
     r"[\w'-]+,?\s+){0,6}?"
@@ -171,6 +171,11 @@ _FR_HEDGED = (
 )
 _FR_FEELINGS = (
     whole(r"que vous (?:\w+\s+)?(?:ressentiez|ressentez|ayez ressenti|puissiez ressentir)"),
+    whole(
+        r"vous\s+(?:vous\s+)?(?:sentiez|sentez|soyez\s+sentie?s?|êtes\s+sentie?s?|"
+        r"étiez\s+sentie?s?|ayez\s+eu\s+(?:le\s+sentiment|l'impression)|avez\s+eu\s+"
+        r"(?:le\s+sentiment|l'impression)|ayez\s+l'impression|avez\s+l'impression)"
+    ),
     whole(
         r"(?:que|si) vous (?:\w+\s+)?(?:soyez|êtes|étiez|ayez été|avez été|vous sentiez|"
         r"vous sentez|vous soyez sentie?s?|vous êtes sentie?s?)\s+(?:\w+\s+)?" + _FR_FEELING

@@ -155,6 +155,8 @@ _EN_CAUSAL = words(
     "down to",
     "as a result of",
     "the result of",
+    "the (?:direct )?consequence of",
+    "(?:a|the) (?:direct )?effect of",
     "resulting from",
     "attributable to",
     "triggered by",
@@ -188,6 +190,19 @@ _EN_PARTY_PHRASE = (
     # A company by its legal suffix: "Acme Ltd", "Northgrid plc".
     r"|(?-i:[A-Z][\w&-]*(?:\s+[A-Z][\w&-]*)*\s+(?:Ltd|Limited|Inc|plc|PLC|LLC|GmbH|SA|SAS|Corp))"
     r"(?!\w)"
+)
+_EN_PARTY_FAILED = words(
+    "let (?:us|you|everyone|our customers) down",
+    "failed (?:us|you|to)",
+    "did not (?:deliver|honou?r|meet|keep|respect|supply|fix|warn|tell)",
+    "didn't (?:deliver|honou?r|meet|keep|respect|supply|fix|warn|tell)",
+    "broke (?:its|their) (?:promise|commitment|contract|word)",
+    "dropped the ball",
+    "fell short",
+    "defaulted",
+    "got it wrong",
+    "made (?:an? )?(?:error|mistake)s?",
+    "messed up",
 )
 _EN_EXCUSE_ADJ = words(
     "exceptional(?:ly)?",
@@ -226,6 +241,18 @@ _EN = (
             + r")\s+(?:\w+\s+){0,3}?(?:is|are|was|were|has been|have been)"
             r"\s+(?:solely\s+|entirely\s+|fully\s+|wholly\s+|squarely\s+)?"
             r"(?:to blame|at fault|responsible|liable|the cause|the source|the reason)"
+        ),
+    ),
+    # The party as the subject of a failure: "our roaming partner let us down", "the contractor
+    # failed to", "our supplier did not deliver".
+    (
+        "blame",
+        whole(
+            r"(?:"
+            + _EN_PARTY_PHRASE
+            + r")\s+(?:\w+ly\s+|also\s+|then\s+|simply\s+)?(?:"
+            + _EN_PARTY_FAILED
+            + r")"
         ),
     ),
     (
@@ -276,7 +303,10 @@ _EN = (
         "blame_weather",
         whole(
             r"(?:" + _EN_CAUSAL + r"|following|in the face of|given|faced with)\s+(?:(?:an?|the|"
-            r"these|this|some)\s+)?(?:" + _EN_EXCUSE_ADJ + r")\s+(?:\w+\s+){0,2}?"
+            r"these|this|some)\s+)?(?:(?:truly|really|very|most|so|quite|wholly|totally|utterly|"
+            r"absolutely|genuinely|particularly|entirely)\s+)?(?:"
+            + _EN_EXCUSE_ADJ
+            + r")\s+(?:\w+\s+){0,2}?"
             r"(?:circumstances|conditions|weather|events?|storms?|rain(?:fall)?|winds?|gusts|snow"
             r"(?:fall)?|ice|heat|cold|temperatures|demand|situation|flood(?:ing|s)?|volumes?|"
             r"load|frost|lightning|drought|weather event)"
@@ -293,6 +323,8 @@ _EN = (
             r"mother nature",
             r"vagaries of the weather",
             r"nothing (?:we|anyone|anybody|one) could (?:have )?(?:do|done)",
+            r"no (?:\w+ )?(?:\w+ )?could (?:ever )?have (?:foreseen|predicted|planned for|"
+            r"prepared for|anticipated|expected|prevented)",
             r"(?:no one|nobody|no-one) could have "
             r"(?:foreseen|predicted|prevented|anticipated|known)",
             r"could not (?:have )?(?:been )?(?:foreseen|predicted|anticipated|prevented)",
@@ -434,6 +466,9 @@ _FR_CAUSAL = words(
     "liée?s? (?:à|au|aux)",
     "vient d(?:e|u|es|')",
     "trouve son origine (?:chez|dans)",
+    "(?:la |les )?conséquences? d(?:e|u|es|')",
+    "(?:le )?résultat d(?:e|u|es|')",
+    "(?:l')?effet d(?:e|u|es|')",
 )
 _FR_CULPABLE = words(
     "erreurs?",
@@ -498,6 +533,15 @@ _FR = (
     ),
     # L'échec mis sur les gens.
     (
+        "blame",
+        whole(
+            _FR_PARTY_PHRASE + r"\s+(?:\w+\s+){0,3}?(?:nous\s+a\s+fait\s+défaut|nous\s+a\s+lâchés|"
+            r"a\s+failli|ont\s+failli|a\s+manqué\s+à|ont\s+manqué\s+à|"
+            r"n'(?:a|ont)\s+pas\s+(?:respecté|tenu|livré|honoré|prévenu|réparé)|"
+            r"(?:a|ont)\s+commis\s+(?:une|des)\s+erreurs?|s'(?:est|sont)\s+trompée?s?)"
+        ),
+    ),
+    (
         "blame_people",
         whole(
             _FR_PEOPLE + r"\s+(?:qui\s+|ayant\s+)?(?:(?:n'|ne\s+)(?:ont|avaient|a|avait|auraient|"
@@ -544,6 +588,9 @@ _FR = (
             r"(?:personne|nul) ne (?:pouvait|pourrait|aurait pu) "
             r"(?:le )?(?:prévoir|anticiper|éviter)",
             r"impossibles? à (?:prévoir|anticiper|éviter)",
+            r"(?:personne|nul|aucune? \w+) (?:ne |n')(?:pouvait|pourrait|aurait pu|avait)\s+"
+            r"(?:pu\s+)?(?:le |les |l')?(?:prévoir|anticiper|éviter|prévue?s?|annoncée?s?|"
+            r"anticipée?s?)",
             r"nous n'y (?:pouvions|pouvons|pouvions) rien",
             r"nous n'aurions rien pu (?:faire|prévoir)",
         ),

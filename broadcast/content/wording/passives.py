@@ -196,7 +196,8 @@ _EN_AFTER_WRONGLY = words(
     "by accident",
     "wrongly",
     "incorrectly",
-    "without (?:being )?(?:checking|checked|authori[sz]ation|approval|permission|testing|tested)",
+    "without (?:first |being |having )?(?:checking|checked|authori[sz]ation|approval|permission|"
+    "testing|tested|telling|warning|consulting|informing|notifying)",
 )
 _EN_MISTAKE = words(
     "errors?",
@@ -340,6 +341,7 @@ _FR_WRONGLY = words(
     "involontairement",
     "accidentellement",
     "maladroitement",
+    "sans (?:avoir )?(?:vérifi\\w+|contrôl\\w+|test\\w+|prévenir|prévenu|consulter|consulté)",
     "sans vérification",
     "sans contrôle",
     "sans autorisation",
