@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from broadcast.content.wording.clauses import Finding, clauses, whole, words
+from broadcast.content.wording.clauses import Finding, Rule, Rules, clauses, whole, words
 
 _EN_APOLOGY = whole(r"sorry", r"apologi[sz]\w*", r"apolog(?:y|ies)", r"regret\w*")
 # Words that may stand between an apology and its hedge without starting another statement
@@ -190,57 +190,121 @@ _FR_ALONE = (
     whole(r"(?:d'|les |des |pour les )?éventuel(?:le)?s (?:gênes?|désagréments?|perturbations?)"),
 )
 
+# Cues (see clauses.Rule): what a clause must hold for each rule above to be tried, in order.
+_EN_FEELING_CUES = (
+    "frustrat",
+    "upset",
+    "anger",
+    "annoy",
+    "disappoint",
+    "feeling",
+    "displeas",
+    "dissatisf",
+    "irritat",
+    "unhapp",
+    "distress",
+    "percept",
+)
+_EN_CUES = (
+    (
+        ("if",),
+        ("any",),
+        ("extent", "insofar", "in so far", "inasmuch"),
+        ("may", "might", "could"),
+        ("potential", "possible", "perceived", "alleged", "apparent"),
+        ("who", "that"),
+        ("should",),
+        ("whatever",),
+    ),
+    (
+        ("you",),
+        ("feel", "felt"),
+        _EN_FEELING_CUES,
+        ("feel", "felt"),
+        _EN_FEELING_CUES,
+        ("regret that you",),
+    ),
+    (("inconvenience",), ("any ",)),
+)
+_FR_CUES = (
+    (
+        ("si", "s'"),
+        ("éventuel", "potentiel", "possible", "occasionnel"),
+        ("éventuel", "potentiel", "possible"),
+        ("tout",),
+        ("quelque",),
+        ("mesure où", "cas échéant", "pour autant", "si tant"),
+        ("aurai", "ait", "aient", "ayez", "aurions"),
+        ("pu ",),
+        ("qui",),
+    ),
+    (
+        ("ressent",),
+        ("sent", "impression"),
+        ("vous",),
+        ("votre", "vos"),
+        ("votre", "vos"),
+        ("ressent", "éprouv"),
+        ("regrettons que vous",),
+    ),
+    (("éventuel",), ("éventuel",)),
+)
+
 _SOURCES = {
-    "en": (_EN_APOLOGY, _EN_HEDGED, _EN_FEELINGS, _EN_ALONE),
-    "fr": (_FR_APOLOGY, _FR_HEDGED, _FR_FEELINGS, _FR_ALONE),
+    "en": (_EN_APOLOGY, (_EN_HEDGED, _EN_FEELINGS, _EN_ALONE), _EN_CUES),
+    "fr": (_FR_APOLOGY, (_FR_HEDGED, _FR_FEELINGS, _FR_ALONE), _FR_CUES),
 }
-
-
-class _Patterns:
-    def __init__(
-        self,
-        apology: str,
-        hedged: tuple[str, ...],
-        feelings: tuple[str, ...],
-        alone: tuple[str, ...],
-    ) -> None:
-        self.apology = re.compile(apology, re.IGNORECASE)
-        self.kinds = (
-            ("non_apology", re.compile("|".join(hedged), re.IGNORECASE)),
-            ("non_apology_feelings", re.compile("|".join(feelings), re.IGNORECASE)),
-        )
-        self.alone = re.compile("|".join(alone), re.IGNORECASE)
+_KINDS = ("non_apology", "non_apology_feelings", "non_apology")
 
 
 @cache
-def _patterns(language: str) -> _Patterns | None:
+def _rules(language: str) -> tuple[str, Rules, Rules] | None:
+    """The apology's words, the rules that need one (hedges, feelings), the set phrases."""
     sources = _SOURCES.get(language)
-    return _Patterns(*sources) if sources else None
+    if sources is None:
+        return None
+    apology, groups, cues = sources
+    rules = [
+        tuple(Rule(kind, cue, source) for source, cue in zip(group, group_cues, strict=True))
+        for kind, group, group_cues in zip(_KINDS, groups, cues, strict=True)
+    ]
+    return apology, Rules(rules[0] + rules[1]), Rules(rules[2])
+
+
+@cache
+def _apology(source: str) -> re.Pattern[str]:
+    return re.compile(source, re.IGNORECASE)
+
+
+# An apology word, cheaply: a clause without one of these skips the apology's regex.
+_APOLOGY_CUES = ("sorry", "apolog", "regret", "désolé", "navré", "excus", "regrett", "pardon")
 
 
 def find_non_apologies(language: str, text: str) -> Iterator[Finding]:
     """Each clause of ``text`` whose apology hedges the harm or apologises for feelings."""
-    patterns = _patterns(language)
-    if patterns is None:
+    found_rules = _rules(language)
+    if found_rules is None:
         return
+    apology_source, with_apology, alone = found_rules
     for start, end in clauses(text):
         clause = text[start:end]
-        apology = patterns.apology.search(clause)
+        lowered = clause.lower()
         found = None
+        apology = None
+        if any(cue in lowered for cue in _APOLOGY_CUES):
+            apology = _apology(apology_source).search(clause)
         if apology is not None:
-            for example, pattern in patterns.kinds:
-                match = pattern.search(clause)
-                if match is not None:
-                    found = (
-                        example,
-                        min(match.start(), apology.start()),
-                        max(match.end(), apology.end()),
-                    )
-                    break
+            for example, match in with_apology.finditer(clause):
+                found = (
+                    example,
+                    min(match.start(), apology.start()),
+                    max(match.end(), apology.end()),
+                )
+                break
         if found is None:
-            match = patterns.alone.search(clause)
-            if match is not None:
-                found = ("non_apology", match.start(), match.end())
+            for example, match in alone.finditer(clause):
+                found = (example, match.start(), match.end())
+                break
         if found is not None:
             example, a, b = found
             yield Finding("non_apology", start + a, start + b, example)

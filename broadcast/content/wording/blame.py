@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from broadcast.content.wording.clauses import Finding, clauses, whole, words
+from broadcast.content.wording.clauses import Finding, Rule, Rules, clauses, whole, words
 
 # -- English ---------------------------------------------------------------------------------
 
@@ -614,30 +614,210 @@ _FR = (
     ),
 )
 
-_SOURCES = {"en": _EN, "fr": _FR}
+# -- Cues: what a text must hold for each rule to be tried (see clauses.Rule) ----------------
+
+_EN_PARTY_CUES = (
+    "supplier",
+    "provider",
+    "vendor",
+    "contractor",
+    "partner",
+    "third",
+    "operator",
+    "manufacturer",
+    "installer",
+    "outsourc",
+    "wholesaler",
+    "carrier",
+    "landlord",
+    "developer",
+    "builder",
+    " firm",
+    "compan",
+    "agency",
+    "host",
+    "distributor",
+    "consultant",
+    "ltd",
+    "limited",
+    " inc",
+    "plc",
+    "llc",
+    "gmbh",
+    " sa",
+    " corp",
+)
+_EN_LAPSE_CUES = (
+    "ignor",
+    "disregard",
+    "flout",
+    "defied",
+    "overlook",
+    "brushed",
+    "not",
+    "n't",
+    "fail",
+    "neglect",
+    "refus",
+    "forgot",
+    "never",
+    "bother",
+)
+_EN_EXCUSE_CUES = (
+    "exceptional",
+    "unprecedented",
+    "unforesee",
+    "unpredictab",
+    "extraordinar",
+    "freak",
+    "extreme",
+    "abnormal",
+    "once-in",
+    "record",
+    "unusual",
+    "severe",
+)
+_EN_CUES = (
+    _EN_PARTY_CUES,
+    _EN_PARTY_CUES,
+    _EN_PARTY_CUES,
+    _EN_PARTY_CUES,
+    _EN_LAPSE_CUES,
+    ("spite", "contrary", "against", "regardless"),
+    ("if you", "had you"),
+    ("you should", "you ought", "you could", *_EN_LAPSE_CUES),
+    _EN_EXCUSE_CUES,
+    (
+        "circumstances",
+        "control",
+        "majeure",
+        "act of god",
+        "acts of god",
+        "mother nature",
+        "vagaries",
+        "nothing",
+        "could",
+        "impossible",
+    ),
+    ("fault", "blame", "responsib", "liable", "with us", "to us", "by us"),
+)
+_FR_PARTY_CUES = (
+    "prestataire",
+    "fournisseur",
+    "sous-trait",
+    "partenaire",
+    "tiers",
+    "opérateur",
+    "entreprise",
+    "société",
+    "constructeur",
+    "fabricant",
+    "installateur",
+    "hébergeur",
+    "gestionnaire",
+    "concessionnaire",
+    "transporteur",
+    "délégataire",
+    "éditeur",
+    "intervenant",
+    "filiale",
+    "bureau",
+)
+_FR_LAPSE_CUES = (
+    "pas",
+    "jamais",
+    "guère",
+    "ignor",
+    "néglig",
+    "bravé",
+    "outre",
+    "fait fi",
+    "enfreint",
+    "mépris",
+    "contourn",
+    "omis",
+    "refusé",
+    "oublié",
+)
+_FR_EXCUSE_CUES = (
+    "exception",
+    "inédit",
+    "imprévi",
+    "imprévu",
+    "hors norme",
+    "sans précédent",
+    "extraordinaire",
+    "extrême",
+    "inhabituel",
+    "inouï",
+    "historique",
+    "violence",
+    "intensité",
+    "ampleur",
+)
+_FR_CUES = (
+    _FR_PARTY_CUES,
+    _FR_PARTY_CUES,
+    _FR_PARTY_CUES,
+    _FR_PARTY_CUES,
+    _FR_LAPSE_CUES,
+    ("malgré", "dépit", "contrairement", "mépris"),
+    ("vous aviez", "vous auriez", "vous n'avez", "vous avez ignoré"),
+    _FR_EXCUSE_CUES,
+    (
+        "circonstances",
+        "majeure",
+        "aléa",
+        "caprice",
+        "personne",
+        "nul",
+        "aucun",
+        "impossible",
+        "n'y pouv",
+        "rien pu",
+    ),
+    (
+        "faute",
+        "fait",
+        "volonté",
+        "contrôle",
+        "portée",
+        "maîtrise",
+        "responsab",
+        "n'y sommes",
+        "imputable",
+        "dû",
+        "due",
+        "lié",
+    ),
+)
+
+
+_SOURCES = {"en": (_EN, _EN_CUES), "fr": (_FR, _FR_CUES)}
 
 
 @cache
-def _patterns(language: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    return tuple(
-        (kind, re.compile(source, re.IGNORECASE)) for kind, source in _SOURCES.get(language, ())
+def _rules(language: str) -> Rules:
+    sources, cues = _SOURCES.get(language, ((), ()))
+    assert len(sources) == len(cues)
+    return Rules(
+        tuple(Rule(kind, cue, source) for (kind, source), cue in zip(sources, cues, strict=True))
     )
 
 
 def find_blame(language: str, text: str) -> Iterator[Finding]:
     """Each place ``text`` (in ``language``) puts the fault on someone else."""
-    patterns = _patterns(language)
+    rules = _rules(language)
     for start, end in clauses(text):
         clause = text[start:end]
         taken: list[tuple[int, int]] = []
-        for kind, pattern in patterns:
-            for match in pattern.finditer(clause):
-                if _taken_on(clause[: match.start()], match.group()):
-                    continue
-                if any(match.start() < b and a < match.end() for a, b in taken):
-                    continue
-                taken.append(match.span())
-                yield Finding("blame", start + match.start(), start + match.end(), kind)
+        for kind, match in rules.finditer(clause):
+            if _taken_on(clause[: match.start()], match.group()):
+                continue
+            if any(match.start() < b and a < match.end() for a, b in taken):
+                continue
+            taken.append(match.span())
+            yield Finding("blame", start + match.start(), start + match.end(), kind)
 
 
 # "We are to blame", "we were at fault": the fault owned, said by its subject before the verb.

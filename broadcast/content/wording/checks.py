@@ -30,12 +30,10 @@ from broadcast.content.wording.against_last_sent import against_previous
 from broadcast.content.wording.headline import contradiction, what_and_when
 from broadcast.content.wording.messages import EXAMPLES
 from broadcast.content.wording.plain_language import DEFAULT_MAX_SENTENCE_WORDS, plain_language
-from broadcast.content.wording.register import register
 from broadcast.content.wording.texts import Says, Wording, wordings
 from broadcast.content.wording.times import clock_styles, headline_times
 from broadcast.content.wording.tone import missing_apology, tone
 from broadcast.content.wording.vocabulary import language_patterns
-from broadcast.content.wording.who_speaks import who_speaks
 from broadcast.input.yamlfile import YamlDocument
 from broadcast.problems import Problem
 
@@ -95,7 +93,11 @@ def check_content(
                 example=EXAMPLES[says.language]["signed"],
             )
         )
-    problems.extend(who_speaks(incident, says))
+    if incident.severity == "critical":
+        # Imported here: only a critical incident's signature is judged.
+        from broadcast.content.wording.who_speaks import who_speaks
+
+        problems.extend(who_speaks(incident, says))
     if previous:
         problems.extend(against_previous(incident, doc, says, previous))
     return problems
@@ -124,8 +126,11 @@ def _check_wording(
     if language is not None:
         problems.extend(missing_apology(incident, says, wording, language, examples))
         problems.extend(tone(incident, says, wording, language, examples))
-    # Emoji and English slang are read in any language.
-    problems.extend(register(incident, says, wording, examples))
+    if incident.severity in ("major", "critical"):
+        # Emoji and English slang are read in any language; a minor incident may be lighter.
+        from broadcast.content.wording.register import register
+
+        problems.extend(register(incident, says, wording, examples))
     if fields["headline"] and not incident.ended:
         problems.extend(headline_times(incident, says, wording, now))
     problems.extend(plain_language(says, wording, user_jargon, max_words))

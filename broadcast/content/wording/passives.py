@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from broadcast.content.wording.clauses import Finding, clauses, whole, words
+from broadcast.content.wording.clauses import Finding, Rule, Rules, clauses, whole, words
 
 # -- English ---------------------------------------------------------------------------------
 
@@ -239,11 +239,10 @@ _EN = (
 )
 # "by our crews", "by Northgrid": the agent is named. "by mistake", "by 6 pm", "by phone" are not
 # agents.
-_EN_AGENT = re.compile(
+_EN_AGENT = (
     r"(?<!\w)by\s+(?!(?:mistake|error|accident|chance|default|hand|phone|email|e-mail|text|sms|"
     r"post|letter|the time|then|now|noon|midday|midnight|tonight|tomorrow|\d|about|around|up to|"
-    r"far|a margin)\b)\w",
-    re.IGNORECASE,
+    r"far|a margin)\b)\w"
 )
 
 # -- French ----------------------------------------------------------------------------------
@@ -391,34 +390,143 @@ _FR = (
         + _FR_PARTICIPLE
     ),
 )
-_FR_AGENT = re.compile(
+_FR_AGENT = (
     r"(?<!\w)par\s+(?!(?:erreur|mégarde|inadvertance|accident|précaution|sécurité|prudence|"
     r"endroits|moments|sms|courrier|téléphone|mail|courriel|an|jour|heure|semaine|mois|ailleurs|"
-    r"exemple|conséquent|contre|rapport|la suite|défaut|\d)\b)\w",
-    re.IGNORECASE,
+    r"exemple|conséquent|contre|rapport|la suite|défaut|\d)\b)\w"
 )
 
-_SOURCES = {"en": (_EN, _EN_AGENT), "fr": (_FR, _FR_AGENT)}
+# Cues (see clauses.Rule): what a text must hold for each rule above to be tried.
+_EN_WRONG_CUES = (
+    "wrong",
+    "mistaken",
+    "incorrect",
+    "accidental",
+    "inadvertent",
+    "erroneous",
+    "unintentional",
+    "improper",
+    "careless",
+    "negligent",
+    "badly",
+    "poorly",
+)
+_EN_CUES = (
+    (
+        "it was",
+        "it has",
+        "it had",
+        "it may",
+        "it might",
+        "it could",
+        "it must",
+        "it will",
+        "it would",
+        "it seem",
+        "it appear",
+        "it got",
+    ),
+    (
+        "forg",
+        "omit",
+        "overlook",
+        "neglect",
+        "ignor",
+        "disregard",
+        "missed",
+        "skipped",
+        "underestim",
+        "overestim",
+        "mis",
+        "left",
+    ),
+    ("not", "never"),
+    _EN_WRONG_CUES,
+    ("in error", "by mistake", "by accident", "wrong", "incorrect", "without"),
+    ("decision", "choice", "the call"),
+    (
+        "error",
+        "mistake",
+        "misjudg",
+        "oversight",
+        "lapse",
+        "slip",
+        "blunder",
+        "miscalc",
+        "wrong",
+        "bad ",
+        "poor ",
+        "incorrect",
+        "faulty",
+    ),
+)
+_EN_AUX_CUES = ("was", "were", "been", "got")
+_FR_WRONG_CUES = (
+    "erreur",
+    "tort",
+    "mégarde",
+    "inadvertance",
+    "malencontreu",
+    "involontaire",
+    "accidentel",
+    "maladroit",
+    "sans ",
+)
+_FR_CUES = (
+    ("il a été", "il avait été", "il aurait été", "il a pu", "il avait pu", "il aurait pu"),
+    ("oubli", "omis", "néglig", "ignor", "commis", "estim", "évalu", "mal ", "laiss"),
+    ("pas été", "jamais été", "ne fut", "ne furent", "pas toujours été", "pas assez été"),
+    _FR_WRONG_CUES,
+    _FR_WRONG_CUES,
+    ("décision", "choix"),
+    (
+        "erreur",
+        "faute",
+        "oubli",
+        "négligence",
+        "maladresse",
+        "imprudence",
+        "bévue",
+        "manquement",
+        "mauvais",
+    ),
+)
+_FR_AUX_CUES = ("été", "être", "fut", "furent")
+
+_SOURCES = {
+    "en": (_EN, _EN_CUES, _EN_AUX_CUES, _EN_AGENT),
+    "fr": (_FR, _FR_CUES, _FR_AUX_CUES, _FR_AGENT),
+}
 
 
 @cache
-def _patterns(language: str) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
+def _rules(language: str) -> tuple[Rules, str] | None:
     sources = _SOURCES.get(language)
     if sources is None:
         return None
-    rules, agent = sources
-    return re.compile("|".join(rules), re.IGNORECASE), agent
+    rules, cues, aux, agent = sources
+    return Rules(
+        tuple(
+            Rule("passive", cue, source, also=aux) for source, cue in zip(rules, cues, strict=True)
+        )
+    ), agent
 
 
 def find_passives(language: str, text: str) -> Iterator[Finding]:
     """Each accountable act in ``text`` told in the passive with no one doing it."""
-    patterns = _patterns(language)
-    if patterns is None:
+    found = _rules(language)
+    if found is None:
         return
-    passive, agent = patterns
+    rules, agent_source = found
+    agent = _agent(agent_source)
     for start, end in clauses(text):
         clause = text[start:end]
-        for match in passive.finditer(clause):
+        for _, match in rules.finditer(clause):
             if agent.search(clause, match.end()):
                 continue  # "the valve was left open by our night team": someone is named
             yield Finding("passive", start + match.start(), start + match.end(), "passive")
+
+
+@cache
+def _agent(source: str) -> re.Pattern[str]:
+    return re.compile(source, re.IGNORECASE)

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import TYPE_CHECKING
 
-from broadcast.content.wording.clauses import whole, words
+from broadcast.content.wording.clauses import Rule, Rules, lexicon_rules, whole
 from broadcast.content.wording.texts import Says, Wording, plain_apostrophes
 from broadcast.problems import Problem
 
@@ -50,7 +50,7 @@ _LAUGHTER = whole(
     r"ptdr+",
     r"xpdr",
 )
-_INTERJECTIONS = whole(
+_INTERJECTIONS = (
     r"w?h?oops(?:ie|y)?(?:-daisy)?",
     r"oups",
     r"yikes",
@@ -75,7 +75,7 @@ _INTERJECTIONS = whole(
     r"et hop",
     r"whoa+",
 )
-_PUN_MARKS = whole(
+_PUN_MARKS = (
     r"(?:no )?pun (?:intended|not intended)",
     r"so to speak",
     r"if you will",
@@ -85,7 +85,7 @@ _PUN_MARKS = whole(
     r"sans mauvais jeu de mots",
 )
 _BREEZY = {
-    "en": words(
+    "en": (
         "no worries",
         "no worry",
         "no biggie",
@@ -136,7 +136,7 @@ _BREEZY = {
         "shocking news",
         "watch this space",
     ),
-    "fr": words(
+    "fr": (
         "pas de soucis?",
         "aucun soucis?",
         "pas de panique",
@@ -193,21 +193,40 @@ _FIELDS = (
 
 
 @cache
-def _pattern(language: str) -> re.Pattern[str]:
-    parts = [_EMOJI, _EMOTICON, _LAUGHTER, _INTERJECTIONS, _PUN_MARKS]
+def _rules(language: str) -> Rules:
+    lexicon = [*_INTERJECTIONS, *_PUN_MARKS]
     # Slang of the text's language, and English slang in any language (it travels).
     for code in dict.fromkeys((language, "en")):
-        if code in _BREEZY:
-            parts.append(whole(_BREEZY[code]))
-    return re.compile("|".join(parts), re.IGNORECASE)
+        lexicon.extend(_BREEZY.get(code, ()))
+    return Rules(
+        (
+            Rule("register", (":", ";", "=", "^", "<3", "xd"), _EMOTICON),
+            Rule(
+                "register", ("ha", "he", "hi", "hu", "lo", "lm", "ro", "md", "pt", "xp"), _LAUGHTER
+            ),
+            *lexicon_rules("register", tuple(lexicon)),
+        )
+    )
+
+
+@cache
+def _emoji() -> re.Pattern[str]:
+    return re.compile(_EMOJI)
 
 
 def find_register(language: str, text: str) -> Iterator[tuple[int, int]]:
     """Where ``text`` (in ``language``) is too light for a serious incident."""
-    for match in _pattern(language).finditer(text):
-        if match.group() in _INFORMATIVE:
-            continue
-        yield match.span()
+    spans = [match.span() for _, match in _rules(language).finditer(text)]
+    # Emoji sit above U+2600: a text without such a character skips their pattern.
+    if any(ord(char) >= 0x2600 for char in text):
+        spans += [
+            match.span() for match in _emoji().finditer(text) if match.group() not in _INFORMATIVE
+        ]
+    taken: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if not any(start < b and a < end for a, b in taken):
+            taken.append((start, end))
+            yield start, end
 
 
 def register(

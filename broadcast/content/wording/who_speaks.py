@@ -146,9 +146,10 @@ def _sector_roles(language: str) -> tuple[re.Pattern[str], str]:
     return pattern, ", ".join(first)
 
 
-_HEAD_PATTERN = re.compile(_HEAD, re.IGNORECASE)
-_COMMUNICATION_PATTERN = re.compile(_COMMUNICATION, re.IGNORECASE)
-_TEAM_PATTERN = re.compile(_TEAM, re.IGNORECASE)
+@cache
+def _pattern(source: str) -> re.Pattern[str]:
+    return re.compile(source, re.IGNORECASE)
+
 
 _WHAT = {
     "en": {
@@ -168,14 +169,15 @@ def unaccountable(signature: str, language: str = "en") -> str | None:
     """What ``signature`` names instead of an accountable role (``communication``, ``team``,
     ``none``), or None when it names one."""
     plain = plain_apostrophes(signature)
+    communication = _pattern(_COMMUNICATION).search(plain) is not None
+    if not communication and _pattern(_HEAD).search(plain):
+        return None  # a role that heads something: the sectors' lists need not be read
     roles, _ = _sector_roles(language)
     if roles.search(plain):
         return None
-    if _COMMUNICATION_PATTERN.search(plain):
+    if communication:
         return "communication"
-    if _HEAD_PATTERN.search(plain):
-        return None
-    if _TEAM_PATTERN.search(plain):
+    if _pattern(_TEAM).search(plain):
         return "team"
     return "none"
 
@@ -192,7 +194,6 @@ def who_speaks(incident: Incident, says: Says) -> Iterator[Problem]:
         if translation is not None:
             key = yaml_key(says.doc, code)
             signatures.append((("translations", key, "signed_by"), translation.signed_by))
-    _, roles = _sector_roles(says.language)
     for where, signature in signatures:
         if not signature:
             continue
@@ -204,6 +205,6 @@ def who_speaks(incident: Incident, says: Says) -> Iterator[Problem]:
             where,
             found=signature,
             what=_WHAT[says.language][what],
-            roles=roles,
+            roles=_sector_roles(says.language)[1],
             example=EXAMPLES[says.language]["who_speaks"],
         )
