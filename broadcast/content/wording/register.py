@@ -147,7 +147,7 @@ _BREEZY = {
         "croisons les doigts",
         "touchons du bois",
         "je touche du bois",
-        "ça (?:devrait |va |doit )?(?:rouler|le faire|repartir)",
+        "ça (?:devrait |va |doit )?(?:roule(?:r|ra)?|le faire|repart\\w*)",
         "(?:on est|nous sommes|ils sont|elles sont|équipes sont|techniciens sont|agents sont) "
         "(?:sur le coup|dessus)",
         "c'est (?:plié|reparti|dans la boîte)",
