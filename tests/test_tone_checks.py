@@ -52,6 +52,19 @@ BLAME = [
     ("fr", "En raison de conditions météorologiques exceptionnelles, le trafic est interrompu."),
     ("fr", "Il s'agit d'un cas de force majeure."),
     ("fr", "Cette panne est indépendante de notre volonté."),
+    ("en", "The root cause lies with a third-party DNS provider."),
+    ("en", "Many of the burst pipes were in homes whose owners had not lagged them as advised."),
+    ("en", "Drivers who chose to ignore the closure signs are slowing our crews down."),
+    ("en", "These delays stem from unprecedented demand over the holiday weekend."),
+    ("en", "The heatwave, the worst on record, left us no choice."),
+    ("fr", "L'incident relève entièrement de la responsabilité de notre sous-traitant."),
+    (
+        "fr",
+        "Des clients n'ont pas respecté les consignes de sécurité, ce qui a aggravé la situation.",
+    ),
+    ("fr", "La panne provient d'une erreur humaine chez notre partenaire logistique."),
+    ("fr", "Face à des pluies d'une intensité inédite, nos installations ont cédé."),
+    ("fr", "Cet épisode neigeux exceptionnel explique à lui seul les retards."),
 ]
 NOT_BLAME = [
     ("en", "A storm brought down lines; our crews are repairing them."),
@@ -67,6 +80,14 @@ NOT_BLAME = [
     ("fr", "Les clients qui n'ont pas encore reçu leur remboursement le recevront vendredi."),
     ("fr", "La pelleteuse d'une entreprise de travaux a percé la conduite ; nous la remplaçons."),
     ("fr", "Nous sommes responsables de cette erreur."),
+    ("en", "A lorry hit the bridge at 06:10; the road is closed while engineers inspect it."),
+    (
+        "en",
+        "National Grid lost a transmission line at 04:20; we moved your supply to another line.",
+    ),
+    ("en", "The responsibility lies with us, and we are sorry."),
+    ("fr", "En raison du verglas, les bus ne circulent pas ce matin."),
+    ("fr", "Les personnes qui n'ont pas de véhicule peuvent prendre la navette gratuite."),
 ]
 
 
@@ -93,6 +114,12 @@ NON_APOLOGIES = [
     ("fr", "Nous nous excusons auprès de ceux qui auraient été gênés."),
     ("fr", "Nous sommes désolés que vous ressentiez de la frustration."),
     ("fr", "Nous regrettons votre mécontentement."),
+    ("en", "We apologise should you have experienced any issues."),
+    ("en", "Sorry to those who feel we could have communicated better."),
+    ("en", "We regret that some customers perceived a delay."),
+    ("fr", "Toutes nos excuses si cela a pu vous gêner."),
+    ("fr", "Nous sommes navrés pour le désagrément que certains ont pu ressentir."),
+    ("fr", "Nous regrettons que certains d'entre vous se soient sentis mal informés."),
 ]
 APOLOGIES = [
     ("en", "We are sorry. If you have no water, collect bottles at the town hall."),
@@ -105,6 +132,8 @@ APOLOGIES = [
     ("fr", "Nous sommes désolés. Si l'eau ne revient pas à 18h, appelez-nous."),
     ("fr", "Nous sommes désolés, surtout si vous attendiez un colis."),
     ("fr", "Nous vous présentons nos excuses pour l'inquiétude que cela vous cause."),
+    ("en", "We are sorry: many of you have been without heating since Tuesday."),
+    ("fr", "Nous sommes désolés : vous avez attendu trop longtemps au téléphone hier."),
 ]
 
 
@@ -141,6 +170,12 @@ PASSIVES = [
     ("fr", "Le compteur a été mal réglé."),
     ("fr", "Les factures ont été envoyées par erreur."),
     ("fr", "La décision a été prise de fermer le pont."),
+    ("en", "The maintenance window was scheduled without notifying customers."),
+    ("en", "Some safety checks were skipped during the upgrade."),
+    ("en", "The backup generator had not been tested since March."),
+    ("fr", "Le mauvais fichier a été chargé sur nos serveurs samedi."),
+    ("fr", "Les alertes n'avaient pas été transmises aux équipes de garde."),
+    ("fr", "Une vanne a été fermée par erreur pendant l'intervention."),
 ]
 NOT_PASSIVES = [
     ("en", "Power has been restored to all homes."),
@@ -156,6 +191,11 @@ NOT_PASSIVES = [
     ("fr", "Une conduite a été abîmée cette nuit pendant des travaux."),
     ("fr", "La vanne a été laissée ouverte par notre équipe de nuit ; nous l'avons refermée."),
     ("fr", "Les habitants ont été prévenus par SMS à 7h."),
+    ("en", "Water has been restored to all homes in Ashby."),
+    ("en", "The decision to evacuate was taken by the fire service at 02:00."),
+    ("fr", "L'eau a été coupée par nos équipes à 8h pour réparer la fuite."),
+    ("fr", "Les écoles sont fermées sur décision du préfet."),
+    ("fr", "Le mauvais temps a été annoncé dès lundi par Météo-France."),
 ]
 
 

@@ -161,8 +161,8 @@ _FR_HEDGED = (
     whole(r"dans la mesure où", r"le cas échéant", r"pour autant que", r"si tant est"),
     whole(r"(?:aurai(?:en)?t|ai(?:en)?t|ayez|aurions)\s+(?:pu|été|eu)"),
     whole(
-        r"(?:a|ont)\s+pu\s+(?:vous\s+)?(?:causer|occasionner|provoquer|entraîner|gêner|"
-        r"engendrer|créer)"
+        r"(?:a|ont|aient|ait)\s+pu\s+(?:vous\s+)?(?:causer|occasionner|provoquer|entraîner|gêner|"
+        r"engendrer|créer|ressentir|subir|vivre|rencontrer|constater|percevoir|éprouver)"
     ),
     whole(
         r"(?:ceux|celles|les personnes|ceux d'entre vous|les clients|les usagers)\s+qui\s+"
@@ -172,7 +172,9 @@ _FR_HEDGED = (
 _FR_FEELINGS = (
     whole(r"que vous (?:\w+\s+)?(?:ressentiez|ressentez|ayez ressenti|puissiez ressentir)"),
     whole(
-        r"vous\s+(?:vous\s+)?(?:sentiez|sentez|soyez\s+sentie?s?|êtes\s+sentie?s?|"
+        r"(?:vous|se|s')\s*(?:vous\s+)?(?:sentiez|sentez|sentent|sentaient|sentiraient|"
+        r"(?:soyez|soient|soit|sont|est|seraient|serait)\s+sentie?s?|"
+        r"sentie?s?|êtes\s+sentie?s?|"
         r"étiez\s+sentie?s?|ayez\s+eu\s+(?:le\s+sentiment|l'impression)|avez\s+eu\s+"
         r"(?:le\s+sentiment|l'impression)|ayez\s+l'impression|avez\s+l'impression)"
     ),

@@ -163,7 +163,7 @@ _EN_CAUSAL = words(
     "the fault of",
     "stem(?:s|med)? from",
     "originated (?:with|at|from)",
-    "(?:blame|fault|responsibility) (?:lies|lay|rests|rested) (?:solely |entirely |squarely )?with",
+    "(?:lies|lay|rests|rested|sits|sat) (?:solely |entirely |squarely |firmly )?with",
     "(?:is|was|are|were) on",
 )
 # Nouns that make the party culpable, not just involved.
@@ -329,6 +329,8 @@ _EN = (
             r"(?:foreseen|predicted|prevented|anticipated|known)",
             r"could not (?:have )?(?:been )?(?:foreseen|predicted|anticipated|prevented)",
             r"impossible to (?:foresee|predict|anticipate|prevent)",
+            r"(?:left|gave|leaves|gives) us (?:no|little) (?:choice|option|alternative)",
+            r"we (?:had|have) (?:no|little) (?:choice|option|alternative)",
         ),
     ),
     # Denials.
@@ -343,7 +345,24 @@ _EN = (
             r"(?:is|are|was|were) to blame",
             r"(?:blame|blamed|blaming) (?:on|the|our|a|an|it|this)",
             r"(?:the )?(?:fault|blame|responsibility) (?:lies|lay|rests|rested) "
-            r"(?:solely |entirely )?(?:with|elsewhere)",
+            r"(?:solely |entirely )?(?:with (?!us\b|me\b|ourselves\b)|elsewhere)",
+        ),
+    ),
+    # A duty left undone "as advised": the failure put on the reader.
+    (
+        "blame_people",
+        whole(
+            r"(?:not|n't|never|failed to|neglected to)\s+(?:[\w'-]+\s+){1,3}?as\s+(?:we\s+)?"
+            r"(?:had\s+|have\s+)?(?:advised|instructed|asked|recommended|requested|told|directed)"
+        ),
+    ),
+    # An excuse adjective on what "explains" the failure: "the exceptional snow explains".
+    (
+        "blame_weather",
+        whole(
+            _EN_EXCUSE_ADJ
+            + r"\s+(?:[\w'-]+\s+){0,3}?(?:explains|explained|is behind|was behind|are behind|"
+            r"were behind|accounts for|accounted for|justif\w+|is the reason|was the reason)"
         ),
     ),
 )
@@ -466,6 +485,7 @@ _FR_CAUSAL = words(
     "liée?s? (?:à|au|aux)",
     "vient d(?:e|u|es|')",
     "trouve son origine (?:chez|dans)",
+    "(?:de |sous )?la (?:seule |pleine |entière )?responsabilité d(?:e|u|es|')",
     "(?:la |les )?conséquences? d(?:e|u|es|')",
     "(?:le )?résultat d(?:e|u|es|')",
     "(?:l')?effet d(?:e|u|es|')",
@@ -592,6 +612,8 @@ _FR = (
             r"(?:pu\s+)?(?:le |les |l')?(?:prévoir|anticiper|éviter|prévue?s?|annoncée?s?|"
             r"anticipée?s?)",
             r"nous n'y (?:pouvions|pouvons|pouvions) rien",
+            r"(?:nous n'avions|nous n'avons eu) (?:pas|guère) (?:le )?(?:choix|d'autre choix)",
+            r"ne nous (?:a|ont) (?:laissé|donné) (?:aucun|pas le|guère de) choix",
             r"nous n'aurions rien pu (?:faire|prévoir)",
         ),
     ),
@@ -610,6 +632,20 @@ _FR = (
             r"ne relève (?:pas|en rien) de notre responsabilité",
             r"n'(?:est|était|sont|étaient) (?:pas|en rien|aucunement|nullement) "
             r"(?:imputables?|dûe?s?|due?s?|liée?s?) (?:à|au|aux) (?:nos|notre|nous)",
+        ),
+    ),
+    (
+        "blame_people",
+        whole(
+            r"(?:pas|jamais)\s+(?:[\w'-]+\s+){1,4}?comme\s+(?:nous\s+)?(?:l'|les\s+)?"
+            r"(?:avions\s+|avons\s+)?(?:demandé|conseillé|recommandé|indiqué|préconisé)"
+        ),
+    ),
+    (
+        "blame_weather",
+        whole(
+            _FR_EXCUSE_ADJ + r"\s+(?:[\w'-]+\s+){0,4}?(?:expliquent|explique|justifient|justifie|"
+            r"(?:est|sont|était|étaient) (?:la )?(?:cause|raison|à l'origine))"
         ),
     ),
 )
@@ -698,8 +734,22 @@ _EN_CUES = (
         "nothing",
         "could",
         "impossible",
+        "choice",
+        "option",
+        "alternative",
     ),
     ("fault", "blame", "responsib", "liable", "with us", "to us", "by us"),
+    (
+        "as advised",
+        "as we",
+        "as instructed",
+        "as asked",
+        "as recommended",
+        "as requested",
+        "as told",
+        "as directed",
+    ),
+    ("explain", "behind", "accounts for", "accounted for", "justif", "reason"),
 )
 _FR_PARTY_CUES = (
     "prestataire",
@@ -775,6 +825,7 @@ _FR_CUES = (
         "impossible",
         "n'y pouv",
         "rien pu",
+        "choix",
     ),
     (
         "faute",
@@ -790,6 +841,15 @@ _FR_CUES = (
         "due",
         "lié",
     ),
+    (
+        "comme nous",
+        "comme demandé",
+        "comme conseillé",
+        "comme recommandé",
+        "comme indiqué",
+        "comme préconisé",
+    ),
+    ("expli", "justifi", "cause", "raison", "origine"),
 )
 
 

@@ -35,6 +35,11 @@ _EN_AUX = (
     r"(?:was|were|has been|have been|had been|(?:may|might|could|must|will|would) have been|"
     r"(?:seems?|seemed|appears?|appeared) to have been|got|had got)"
 )
+# "had not been", "wasn't": a negated auxiliary, for a duty not done.
+_EN_NEG_AUX = (
+    r"(?:(?:was|were)\s+(?:not|never)|wasn't|weren't|(?:has|have|had)\s+(?:not|never)\s+been|"
+    r"(?:hasn't|haven't|hadn't)\s+been|(?:may|might|could|must)\s+not\s+have\s+been)"
+)
 _EN_ADVERBS = r"(?:(?:then|also|already|unfortunately|regrettably|sadly|simply|\w+ly)\s+){0,2}"
 _EN_IRREGULAR = words(
     "made",
@@ -208,7 +213,8 @@ _EN_MISTAKE = words(
     "slips?",
     "blunders?",
     "miscalculations?",
-    "(?:wrong|bad|poor|incorrect|faulty) (?:decisions?|choices?|calls?|judge?ments?|settings?|"
+    "(?:wrong|incorrect|erroneous|mistaken) [\\w-]+",
+    "(?:bad|poor|faulty) (?:decisions?|choices?|calls?|judge?ments?|settings?|"
     "instructions?|information|figures?|advice|data)",
 )
 
@@ -227,7 +233,16 @@ _EN = (
         + r"(?!\w)"
         + r")"
     ),
-    whole(_EN_AUX + r"\s+(?:never|not)\s+" + _EN_ADVERBS + r"(?:properly\s+|fully\s+)?" + _EN_DUTY),
+    whole(
+        r"(?:"
+        + _EN_AUX
+        + r"\s+(?:never|not)|"
+        + _EN_NEG_AUX
+        + r")\s+"
+        + _EN_ADVERBS
+        + r"(?:properly\s+|fully\s+)?"
+        + _EN_DUTY
+    ),
     whole(_EN_AUX + r"\s+" + _EN_WRONGLY + r"\s+" + _EN_PARTICIPLE),
     whole(
         _EN_AUX + r"\s+" + _EN_ADVERBS + _EN_PARTICIPLE + r"\s+(?:\w+\s+){0,3}?" + _EN_AFTER_WRONGLY
@@ -356,6 +371,9 @@ _FR_MISTAKE = words(
     "manquements?",
     "mauvaises? (?:décisions?|manœuvres?|manipulations?|appréciations?|informations?)",
     "mauvais (?:choix|réglages?|branchements?|chiffres?|calculs?|conseils?)",
+    # « le mauvais fichier », « la mauvaise vanne »: the wrong one, whatever it is (not the
+    # weather).
+    "(?:le |la |les |un |une |des )(?:mauvaise?s?) (?!temps\\b|météo\\b)[\\w-]+",
 )
 _FR = (
     whole(
@@ -440,7 +458,7 @@ _EN_CUES = (
         "mis",
         "left",
     ),
-    ("not", "never"),
+    ("not", "never", "n't"),
     _EN_WRONG_CUES,
     ("in error", "by mistake", "by accident", "wrong", "incorrect", "without"),
     ("decision", "choice", "the call"),
@@ -452,6 +470,7 @@ _EN_CUES = (
         "lapse",
         "slip",
         "blunder",
+        "erroneous",
         "miscalc",
         "wrong",
         "bad ",
