@@ -65,6 +65,17 @@ BLAME = [
     ("fr", "La panne provient d'une erreur humaine chez notre partenaire logistique."),
     ("fr", "Face à des pluies d'une intensité inédite, nos installations ont cédé."),
     ("fr", "Cet épisode neigeux exceptionnel explique à lui seul les retards."),
+    ("en", "Frankly, the delay is on the council's highways contractor, not on us."),
+    ("en", "Tenants who kept using the lifts after the alarm made the damage worse."),
+    ("en", "We were let down by the company that maintains our pumps."),
+    ("en", "Nobody could have seen an ice storm of this scale coming."),
+    ("en", "It was the subcontractor's negligence that caused the leak."),
+    ("en", "Several callers never bothered to read the text we sent at 7am."),
+    ("fr", "Le transporteur chargé des livraisons n'a pas tenu ses engagements."),
+    ("fr", "Ce sont des conditions climatiques hors normes qui ont provoqué ces dégâts."),
+    ("fr", "Une partie des habitants a ignoré l'ordre d'évacuation."),
+    ("fr", "Nous avons été victimes d'une défaillance de notre fournisseur d'accès."),
+    ("fr", "Il faut reconnaître que la météo ne nous a pas aidés : un orage exceptionnel."),
 ]
 NOT_BLAME = [
     ("en", "A storm brought down lines; our crews are repairing them."),
@@ -88,6 +99,14 @@ NOT_BLAME = [
     ("en", "The responsibility lies with us, and we are sorry."),
     ("fr", "En raison du verglas, les bus ne circulent pas ce matin."),
     ("fr", "Les personnes qui n'ont pas de véhicule peuvent prendre la navette gratuite."),
+    (
+        "en",
+        "A digger working on the A61 cut our fibre cable at 10:05; our engineers are splicing it.",
+    ),
+    ("en", "Because of the flooding, the Ashby road is closed until the water goes down."),
+    ("fr", "Un poids lourd a heurté un poteau à 6h ; nos techniciens remplacent la ligne."),
+    ("fr", "À cause de la neige, les collectes de déchets sont reportées à jeudi."),
+    ("fr", "Les clients qui n'ont pas encore reçu de SMS seront appelés aujourd'hui."),
 ]
 
 
@@ -120,6 +139,12 @@ NON_APOLOGIES = [
     ("fr", "Toutes nos excuses si cela a pu vous gêner."),
     ("fr", "Nous sommes navrés pour le désagrément que certains ont pu ressentir."),
     ("fr", "Nous regrettons que certains d'entre vous se soient sentis mal informés."),
+    ("en", "We're sorry for any confusion you may have had."),
+    ("en", "Apologies to customers who might have noticed slower speeds."),
+    ("en", "We are sorry you were disappointed with our response."),
+    ("fr", "Nous vous prions de nous excuser pour les perturbations qui auraient pu survenir."),
+    ("fr", "Désolés que vous soyez mécontents de la situation."),
+    ("fr", "Nous présentons nos excuses à ceux qui se sont sentis lésés."),
 ]
 APOLOGIES = [
     ("en", "We are sorry. If you have no water, collect bottles at the town hall."),
@@ -134,6 +159,8 @@ APOLOGIES = [
     ("fr", "Nous vous présentons nos excuses pour l'inquiétude que cela vous cause."),
     ("en", "We are sorry: many of you have been without heating since Tuesday."),
     ("fr", "Nous sommes désolés : vous avez attendu trop longtemps au téléphone hier."),
+    ("en", "We are sorry. If you need water before then, collect it at the school."),
+    ("fr", "Nous sommes désolés pour cette nuit sans chauffage."),
 ]
 
 
@@ -176,6 +203,12 @@ PASSIVES = [
     ("fr", "Le mauvais fichier a été chargé sur nos serveurs samedi."),
     ("fr", "Les alertes n'avaient pas été transmises aux équipes de garde."),
     ("fr", "Une vanne a été fermée par erreur pendant l'intervention."),
+    ("en", "The gas main was not isolated before digging began."),
+    ("en", "An incorrect figure was published in yesterday's update."),
+    ("en", "The maintenance was rushed to meet the deadline."),
+    ("fr", "Aucune vérification n'a été faite avant la remise en service."),
+    ("fr", "Le niveau d'alerte a été sous-estimé dimanche soir."),
+    ("fr", "Les avertissements de la veille n'ont pas été pris au sérieux."),
 ]
 NOT_PASSIVES = [
     ("en", "Power has been restored to all homes."),
@@ -196,6 +229,10 @@ NOT_PASSIVES = [
     ("fr", "L'eau a été coupée par nos équipes à 8h pour réparer la fuite."),
     ("fr", "Les écoles sont fermées sur décision du préfet."),
     ("fr", "Le mauvais temps a été annoncé dès lundi par Météo-France."),
+    ("en", "The fault was traced by our engineers to a cracked joint under Mill Lane."),
+    ("en", "The pumps were switched off by our control room at 05:40 to protect the network."),
+    ("fr", "La circulation a été rétablie sur l'A1 à 9h."),
+    ("fr", "La décision d'évacuer a été prise par la maire à 2h."),
 ]
 
 
@@ -222,6 +259,12 @@ LIGHT = [
     ("fr", "Ça roule, le courant revient."),
     ("fr", "Pas de souci, nos équipes sont dessus."),
     ("fr", "Le réseau a planté mdr"),
+    ("en", "Bit of a nightmare morning here, apologies all!"),
+    ("en", "Our app is taking an unplanned coffee break ☕"),
+    ("en", "We're on it like a car bonnet."),
+    ("fr", "Bon ben voilà, le réseau est tombé..."),
+    ("fr", "On vous tient au jus 😉"),
+    ("fr", "Nos serveurs ont fait grève sans prévenir, LOL."),
 ]
 PLAIN = [
     ("en", "⚠ Do not drink tap water until we tell you it is safe."),

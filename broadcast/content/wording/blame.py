@@ -58,6 +58,7 @@ _EN_PARTIES = words(
 )
 # The people the incident falls on.
 _EN_PEOPLE = words(
+    "(?:several|some|many|most|a few|a number of|certain|too many|dozens of|hundreds of) [a-z]+s",
     "customers?",
     "residents?",
     "users?",
@@ -186,7 +187,7 @@ _EN_CULPABLE = words(
 _EN_PREPOSITION = r"(?:of|on|at|in|by|for|to|with|from|during|after|near|under|over)"
 _EN_PARTY_PHRASE = (
     r"(?:(?:the|a|an|our|one of our|their|its|another|an? external|an? outside|external|outside)"
-    r"\s+)?(?:(?!" + _EN_PREPOSITION + r"\b)[\w-]+\s+){0,2}?" + _EN_PARTIES + r"s?(?:'s?)?(?!\w)"
+    r"\s+)?(?:(?!" + _EN_PREPOSITION + r"\b)[\w'-]+\s+){0,2}?" + _EN_PARTIES + r"s?(?:'s?)?(?!\w)"
     # A company by its legal suffix: "Acme Ltd", "Northgrid plc".
     r"|(?-i:[A-Z][\w&-]*(?:\s+[A-Z][\w&-]*)*\s+(?:Ltd|Limited|Inc|plc|PLC|LLC|GmbH|SA|SAS|Corp))"
     r"(?!\w)"
@@ -271,7 +272,7 @@ _EN = (
             + _EN_DISREGARD
             + r"|"
             + _EN_NOT
-            + r"\s+(?:\w+\s+)?"
+            + r"\s+(?:\w+\s+){0,2}?"
             + _EN_DUTY
             + r")"
         ),
@@ -325,8 +326,8 @@ _EN = (
             r"nothing (?:we|anyone|anybody|one) could (?:have )?(?:do|done)",
             r"no (?:\w+ )?(?:\w+ )?could (?:ever )?have (?:foreseen|predicted|planned for|"
             r"prepared for|anticipated|expected|prevented)",
-            r"(?:no one|nobody|no-one) could have "
-            r"(?:foreseen|predicted|prevented|anticipated|known)",
+            r"(?:no one|nobody|no-one) could (?:ever )?have "
+            r"(?:foreseen|predicted|prevented|anticipated|known|seen|imagined|guessed|expected)",
             r"could not (?:have )?(?:been )?(?:foreseen|predicted|anticipated|prevented)",
             r"impossible to (?:foresee|predict|anticipate|prevent)",
             r"(?:left|gave|leaves|gives) us (?:no|little) (?:choice|option|alternative)",
@@ -340,7 +341,12 @@ _EN = (
             r"not (?:our|my) (?:own )?fault",
             r"no fault of (?:our|my) own",
             r"(?:we are|we're|we were) (?:not|in no way) (?:to blame|responsible|at fault|liable)",
-            r"not (?:down to|caused by) us",
+            r"not (?:down to|caused by|on|with|from) us",
+            r"(?:we|we've|we have)\s+(?:were|have been|had been|been)\s+(?:\w+ly\s+)?"
+            r"(?:let down|failed|victims?)\b",
+            r"(?:we are|we're|we were) (?:the )?(?:real )?victims?",
+            r"the weather (?:did not|didn't|has not|hasn't) help(?:ed)?",
+            r"the (?:weather|elements) (?:was|were|conspired) against us",
             r"nothing to do with us",
             r"(?:is|are|was|were) to blame",
             r"(?:blame|blamed|blaming) (?:on|the|our|a|an|it|this)",
@@ -362,7 +368,19 @@ _EN = (
         whole(
             _EN_EXCUSE_ADJ
             + r"\s+(?:[\w'-]+\s+){0,3}?(?:explains|explained|is behind|was behind|are behind|"
-            r"were behind|accounts for|accounted for|justif\w+|is the reason|was the reason)"
+            r"were behind|accounts for|accounted for|justif\w+|is the reason|was the reason|caused|"
+            r"led to|brought|triggered|(?:is|was|are|were) to blame)"
+        ),
+    ),
+    # Going on against a warning: "tenants who kept using the lifts after the alarm".
+    (
+        "blame_people",
+        whole(
+            _EN_PEOPLE
+            + r"\s+(?:who|that)\s+(?:kept|continued|carried on|went on|persisted|insisted)"
+            r"\s+(?:[\w'-]+\s+){0,6}?(?:after|despite|in spite of|against|through)\s+"
+            r"(?:the|our|an?|every|all|repeated)\s+(?:\w+\s+)?(?:alarms?|warnings?|alerts?|"
+            r"orders?|closures?|advice|instructions?|signs?|sirens?)"
         ),
     ),
 )
@@ -615,6 +633,9 @@ _FR = (
             r"(?:nous n'avions|nous n'avons eu) (?:pas|guère) (?:le )?(?:choix|d'autre choix)",
             r"ne nous (?:a|ont) (?:laissé|donné) (?:aucun|pas le|guère de) choix",
             r"nous n'aurions rien pu (?:faire|prévoir)",
+            r"nous (?:avons été|sommes|étions) (?:les |nous-mêmes |aussi |également )?victimes?",
+            r"(?:la météo|le temps|les éléments|la nature) (?:ne nous a|ne nous ont|n'a|n'ont) "
+            r"pas (?:aidée?s?|épargnée?s?|facilité)",
         ),
     ),
     # Les dénégations.
@@ -645,7 +666,8 @@ _FR = (
         "blame_weather",
         whole(
             _FR_EXCUSE_ADJ + r"\s+(?:[\w'-]+\s+){0,4}?(?:expliquent|explique|justifient|justifie|"
-            r"(?:est|sont|était|étaient) (?:la )?(?:cause|raison|à l'origine))"
+            r"(?:est|sont|était|étaient) (?:la )?(?:cause|raison|à l'origine)|"
+            r"(?:qui )?(?:a|ont|avait|avaient) (?:provoqué|causé|entraîné|déclenché))"
         ),
     ),
 )
@@ -738,7 +760,22 @@ _EN_CUES = (
         "option",
         "alternative",
     ),
-    ("fault", "blame", "responsib", "liable", "with us", "to us", "by us"),
+    (
+        "fault",
+        "blame",
+        "responsib",
+        "liable",
+        "with us",
+        "to us",
+        "by us",
+        "on us",
+        "from us",
+        "let down",
+        "failed",
+        "victim",
+        "help",
+        "against us",
+    ),
     (
         "as advised",
         "as we",
@@ -749,7 +786,20 @@ _EN_CUES = (
         "as told",
         "as directed",
     ),
-    ("explain", "behind", "accounts for", "accounted for", "justif", "reason"),
+    (
+        "explain",
+        "behind",
+        "accounts for",
+        "accounted for",
+        "justif",
+        "reason",
+        "caused",
+        "led to",
+        "brought",
+        "triggered",
+        "to blame",
+    ),
+    ("kept", "continued", "carried on", "went on", "persist", "insist"),
 )
 _FR_PARTY_CUES = (
     "prestataire",
@@ -826,6 +876,11 @@ _FR_CUES = (
         "n'y pouv",
         "rien pu",
         "choix",
+        "victime",
+        "météo",
+        "temps",
+        "éléments",
+        "nature",
     ),
     (
         "faute",
@@ -849,7 +904,7 @@ _FR_CUES = (
         "comme indiqué",
         "comme préconisé",
     ),
-    ("expli", "justifi", "cause", "raison", "origine"),
+    ("expli", "justifi", "cause", "raison", "origine", "provoqu", "caus", "entraîn", "déclench"),
 )
 
 

@@ -114,6 +114,12 @@ _EN_LAPSE = words(
     "missed",
     "skipped",
     "underestimated",
+    "rushed",
+    "botched",
+    "bungled",
+    "mishandled",
+    "cut short",
+    "hurried",
     "overestimated",
     "mis-?[a-z]{3,}",
 )
@@ -177,6 +183,16 @@ _EN_DUTY = words(
     "backed up",
     "patched",
     "acted on",
+    "isolated",
+    "briefed",
+    "trained",
+    "consulted",
+    "evacuated",
+    "shut (?:off|down)",
+    "switched off",
+    "turned off",
+    "taken seriously",
+    "heeded",
     "fixed",
     "cleaned",
     "read",
@@ -250,6 +266,17 @@ _EN = (
     whole(r"(?:decisions?|choices?|the call)\s+(?:\w+\s+)?" + _EN_AUX + r"\s+(?:made|taken)"),
     whole(
         _EN_MISTAKE + r"\s+(?:[\w'-]+\s+){0,4}?" + _EN_AUX + r"\s+" + _EN_ADVERBS + _EN_PARTICIPLE
+    ),
+    # Any act not done when it should have been: "was not isolated before digging began".
+    whole(
+        r"(?:"
+        + _EN_AUX
+        + r"\s+(?:never|not)|"
+        + _EN_NEG_AUX
+        + r")\s+"
+        + _EN_PARTICIPLE
+        + r"\s+(?:\w+\s+)?(?:before|until|in time|beforehand|first|as required|on time|"
+        r"as planned|as it should)"
     ),
 )
 # "by our crews", "by Northgrid": the agent is named. "by mistake", "by 6 pm", "by phone" are not
@@ -342,6 +369,12 @@ _FR_DUTY = words(
     "réalisée?s?",
     "remontée?s?",
     "prise?s? en compte",
+    "prise?s? au sérieux",
+    "isolée?s?",
+    "consultée?s?",
+    "formée?s?",
+    "évacuée?s?",
+    "coupée?s?",
     "lue?s?",
     "nettoyée?s?",
     "sauvegardée?s?",
@@ -407,6 +440,17 @@ _FR = (
         + _FR_ADVERBS
         + _FR_PARTICIPLE
     ),
+    # « Aucune vérification n'a été faite »: nothing done, by nobody.
+    whole(
+        r"(?:aucune?|rien|nulle?)\s+(?:[\w'-]+\s+){0,3}?n'(?:a|ont|avait|avaient|aurait)\s+"
+        r"(?:pu\s+)?été\s+" + _FR_PARTICIPLE
+    ),
+    whole(
+        _FR_NEG_AUX
+        + r"\s+"
+        + _FR_PARTICIPLE
+        + r"\s+(?:\w+\s+)?(?:avant|à temps|au préalable|comme prévu|correctement|dans les temps)"
+    ),
 )
 _FR_AGENT = (
     r"(?<!\w)par\s+(?!(?:erreur|mégarde|inadvertance|accident|précaution|sécurité|prudence|"
@@ -457,6 +501,11 @@ _EN_CUES = (
         "overestim",
         "mis",
         "left",
+        "rush",
+        "botch",
+        "bungl",
+        "hurri",
+        "cut short",
     ),
     ("not", "never", "n't"),
     _EN_WRONG_CUES,
@@ -478,6 +527,7 @@ _EN_CUES = (
         "incorrect",
         "faulty",
     ),
+    ("not", "never", "n't"),
 )
 _EN_AUX_CUES = ("was", "were", "been", "got")
 _FR_WRONG_CUES = (
@@ -509,6 +559,8 @@ _FR_CUES = (
         "manquement",
         "mauvais",
     ),
+    ("aucun", "rien", "nul"),
+    ("pas été", "jamais été", "ne fut", "ne furent"),
 )
 _FR_AUX_CUES = ("été", "être", "fut", "furent")
 

@@ -135,6 +135,11 @@ _BREEZY = {
         "epic fail",
         "shocking news",
         "watch this space",
+        "bit of a [a-z]+",
+        "(?:apologies|sorry|thanks|hi|hello) all",
+        "on it like a car bonnet",
+        "(?:an? )?unplanned (?:coffee|tea|lunch) break",
+        "(?:taking|take|took) a (?:nap|break|breather|day off)",
     ),
     "fr": (
         "pas de soucis?",
@@ -176,6 +181,14 @@ _BREEZY = {
         "promis juré",
         "la loose",
         "hop hop hop",
+        "bon ben",
+        "ben voilà",
+        "voilà voilà",
+        "font des siennes",
+        "fait des siennes",
+        "on vous tient au jus",
+        "au jus",
+        "(?:ont |a )?fait grève",
     ),
 }
 
