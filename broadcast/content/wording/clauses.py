@@ -76,9 +76,11 @@ class Rules:
         self.rules = rules
         self._compiled: dict[int, re.Pattern[str]] = {}
 
-    def finditer(self, text: str) -> Iterator[tuple[str, re.Match[str]]]:
-        """(kind, match) for each rule cued in ``text``, rule by rule."""
+    def cued(self, text: str) -> list[tuple[str, re.Pattern[str]]]:
+        """(kind, compiled pattern) of each rule ``text`` cues, in order: asked once for a
+        whole field, then run on each of its clauses."""
         lowered = text.lower()
+        found = []
         for index, rule in enumerate(self.rules):
             if not any(cue in lowered for cue in rule.cues):
                 continue
@@ -87,8 +89,14 @@ class Rules:
             pattern = self._compiled.get(index)
             if pattern is None:
                 pattern = self._compiled[index] = re.compile(rule.source, re.IGNORECASE)
+            found.append((rule.kind, pattern))
+        return found
+
+    def finditer(self, text: str) -> Iterator[tuple[str, re.Match[str]]]:
+        """(kind, match) for each rule cued in ``text``, rule by rule."""
+        for kind, pattern in self.cued(text):
             for match in pattern.finditer(text):
-                yield rule.kind, match
+                yield kind, match
 
 
 def literal_cue(entry: str) -> str:

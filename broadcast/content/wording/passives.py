@@ -589,10 +589,13 @@ def find_passives(language: str, text: str) -> Iterator[Finding]:
     if found is None:
         return
     rules, agent_source = found
+    cued = rules.cued(text)
+    if not cued:
+        return
     agent = _agent(agent_source)
     for start, end in clauses(text):
         clause = text[start:end]
-        for _, match in rules.finditer(clause):
+        for match in (match for _, pattern in cued for match in pattern.finditer(clause)):
             if agent.search(clause, match.end()):
                 continue  # "the valve was left open by our night team": someone is named
             yield Finding("passive", start + match.start(), start + match.end(), "passive")
