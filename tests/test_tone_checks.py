@@ -76,6 +76,19 @@ BLAME = [
     ("fr", "Une partie des habitants a ignoré l'ordre d'évacuation."),
     ("fr", "Nous avons été victimes d'une défaillance de notre fournisseur d'accès."),
     ("fr", "Il faut reconnaître que la météo ne nous a pas aidés : un orage exceptionnel."),
+    (
+        "en",
+        "Unfortunately some residents chose not to register for alerts, so they were not warned.",
+    ),
+    ("en", "The contractor we hired ignored the marked pipe plans."),
+    ("en", "Weather on this scale is simply beyond what any network is built for."),
+    ("en", "Nothing about this was in our hands: the regulator ordered the shutdown."),
+    ("en", "Customers who skipped the update are the ones now locked out."),
+    ("fr", "C'est l'opérateur national qui a coupé la ligne sans nous prévenir."),
+    ("fr", "Les automobilistes ayant ignoré la déviation ont bloqué les secours."),
+    ("fr", "Cette situation résulte d'un phénomène climatique que personne n'avait vu venir."),
+    ("fr", "Nous ne pouvions rien contre une crue pareille."),
+    ("fr", "Le retard incombe à la société chargée de la maintenance."),
 ]
 NOT_BLAME = [
     ("en", "A storm brought down lines; our crews are repairing them."),
@@ -107,6 +120,11 @@ NOT_BLAME = [
     ("fr", "Un poids lourd a heurté un poteau à 6h ; nos techniciens remplacent la ligne."),
     ("fr", "À cause de la neige, les collectes de déchets sont reportées à jeudi."),
     ("fr", "Les clients qui n'ont pas encore reçu de SMS seront appelés aujourd'hui."),
+    ("en", "Storm Bert flooded our Ashby substation at 03:00; we are pumping it out now."),
+    ("en", "Because of high winds, the Severn bridge is closed to high-sided vehicles."),
+    ("en", "The supplier's tanker arrived at 14:00 and our staff are filling bowsers."),
+    ("fr", "La crue de la Deûle a inondé notre poste électrique ; nos agents pompent l'eau."),
+    ("fr", "En raison de la grève nationale, nos bus ne circulent pas ce jeudi."),
 ]
 
 
@@ -145,6 +163,12 @@ NON_APOLOGIES = [
     ("fr", "Nous vous prions de nous excuser pour les perturbations qui auraient pu survenir."),
     ("fr", "Désolés que vous soyez mécontents de la situation."),
     ("fr", "Nous présentons nos excuses à ceux qui se sont sentis lésés."),
+    ("en", "We apologise if our message caused any alarm."),
+    ("en", "Our apologies for any disruption that some users may have noticed."),
+    ("en", "We're sorry that you're feeling let down by us today."),
+    ("fr", "Veuillez nous excuser pour les éventuels inconvénients."),
+    ("fr", "Nous sommes désolés si certains ont trouvé l'attente longue."),
+    ("fr", "Nous regrettons que cette coupure ait pu être mal vécue par certains."),
 ]
 APOLOGIES = [
     ("en", "We are sorry. If you have no water, collect bottles at the town hall."),
@@ -161,6 +185,8 @@ APOLOGIES = [
     ("fr", "Nous sommes désolés : vous avez attendu trop longtemps au téléphone hier."),
     ("en", "We are sorry. If you need water before then, collect it at the school."),
     ("fr", "Nous sommes désolés pour cette nuit sans chauffage."),
+    ("en", "We are sorry: your card did not work this morning, and that was our fault."),
+    ("fr", "Nous sommes désolés : vous avez eu froid cette nuit à cause de notre panne."),
 ]
 
 
@@ -209,6 +235,12 @@ PASSIVES = [
     ("fr", "Aucune vérification n'a été faite avant la remise en service."),
     ("fr", "Le niveau d'alerte a été sous-estimé dimanche soir."),
     ("fr", "Les avertissements de la veille n'ont pas été pris au sérieux."),
+    ("en", "The warning siren was disabled for testing and never reactivated."),
+    ("en", "Mistakes have clearly been made in how this was handled."),
+    ("en", "The old pipe should have been replaced years ago."),
+    ("fr", "Le plan de secours n'avait jamais été testé."),
+    ("fr", "Il a été jugé préférable de ne pas vous alerter la nuit."),
+    ("fr", "Des données erronées ont été communiquées aux pompiers."),
 ]
 NOT_PASSIVES = [
     ("en", "Power has been restored to all homes."),
@@ -233,6 +265,9 @@ NOT_PASSIVES = [
     ("en", "The pumps were switched off by our control room at 05:40 to protect the network."),
     ("fr", "La circulation a été rétablie sur l'A1 à 9h."),
     ("fr", "La décision d'évacuer a été prise par la maire à 2h."),
+    ("en", "We made a mistake in yesterday's bill run, and we are refunding everyone affected."),
+    ("en", "The alert was sent by the county council at 21:40."),
+    ("fr", "La route a été fermée par les gendarmes à 5h pour protéger les automobilistes."),
 ]
 
 
@@ -265,6 +300,12 @@ LIGHT = [
     ("fr", "Bon ben voilà, le réseau est tombé..."),
     ("fr", "On vous tient au jus 😉"),
     ("fr", "Nos serveurs ont fait grève sans prévenir, LOL."),
+    ("en", "Well, that escalated quickly! Power's out across town."),
+    ("en", "Our bad, folks — the app is down for a bit."),
+    ("en", "Sorry for the drama, the trains are running again 🚆"),
+    ("fr", "Oups, le site a fait une petite sieste cette nuit."),
+    ("fr", "Allô Houston, on a un problème : plus de réseau à Lens."),
+    ("fr", "Bref, c'est la panne du siècle, mais on gère."),
 ]
 PLAIN = [
     ("en", "⚠ Do not drink tap water until we tell you it is safe."),

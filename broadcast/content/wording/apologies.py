@@ -88,7 +88,8 @@ _EN_HEDGED = (
 )
 _EN_FEELINGS = (
     whole(
-        r"(?:that\s+|if\s+)?you\s+(?:may\s+|might\s+|have\s+)?(?:feel|felt|feeling|are|were|"
+        r"(?:that\s+|if\s+)?you(?:'re|'ve been|'d been)?\s+(?:may\s+|might\s+|have\s+)?"
+        r"(?:feel|felt|feeling|are|were|"
         r"have been|had been|became|got|get)\s+(?:\w+\s+)?" + _EN_FEELING
     ),
     whole(r"(?:that|if)\s+you\s+(?:may\s+|might\s+)?(?:feel|felt)"),

@@ -128,6 +128,8 @@ _EN_DISREGARD = words(
     "overlooked",
     "brushed off",
     "chose to ignore",
+    "skipped",
+    "bypassed",
 )
 _EN_NOT = words(
     "did not",
@@ -163,6 +165,9 @@ _EN_CAUSAL = words(
     "triggered by",
     "the fault of",
     "stem(?:s|med)? from",
+    "result(?:s|ed)? from",
+    "arose from",
+    "arises from",
     "originated (?:with|at|from)",
     "(?:lies|lay|rests|rested|sits|sat) (?:solely |entirely |squarely |firmly )?with",
     "(?:is|was|are|were) on",
@@ -383,6 +388,34 @@ _EN = (
             r"orders?|closures?|advice|instructions?|signs?|sirens?)"
         ),
     ),
+    # A party that disregarded or skipped its duty: "the contractor we hired ignored the plans".
+    (
+        "blame",
+        whole(
+            r"(?:"
+            + _EN_PARTY_PHRASE
+            + r")\s+(?:[\w'-]+\s+){0,3}?(?:"
+            + _EN_DISREGARD
+            + r"|"
+            + _EN_NOT
+            + r"\s+(?:\w+\s+){0,2}?"
+            + _EN_DUTY
+            + r")"
+        ),
+    ),
+    # A cleft that points at the party: "it was our supplier that...".
+    ("blame", whole(r"it (?:was|is|has been) (?:" + _EN_PARTY_PHRASE + r")\s+(?:that|who|which)")),
+    # Out of our hands, beyond what anyone builds for.
+    (
+        "blame_weather",
+        whole(
+            r"(?:not|nothing\s+(?:\w+\s+){0,3}?(?:was|is))\s+in\s+(?:our|my)\s+(?:own\s+)?hands",
+            r"out of (?:our|my) hands",
+            r"beyond (?:what|anything) (?:any|a|most|our|the)\s+(?:\w+\s+){0,3}?(?:is|are|was|were|"
+            r"could be)\s+(?:built|designed|planned|made|prepared)",
+            r"(?:no one|nobody|no-one) (?:saw|could see|could have seen) (?:it|this|that)\s+coming",
+        ),
+    ),
 )
 
 # -- French ----------------------------------------------------------------------------------
@@ -503,6 +536,10 @@ _FR_CAUSAL = words(
     "liée?s? (?:à|au|aux)",
     "vient d(?:e|u|es|')",
     "trouve son origine (?:chez|dans)",
+    "résult\\w* d(?:e|u|es|')",
+    "découle d(?:e|u|es|')",
+    "provien\\w* d(?:e|u|es|')",
+    "incombe (?:à|au|aux)",
     "(?:de |sous )?la (?:seule |pleine |entière )?responsabilité d(?:e|u|es|')",
     "(?:la |les )?conséquences? d(?:e|u|es|')",
     "(?:le )?résultat d(?:e|u|es|')",
@@ -585,7 +622,7 @@ _FR = (
             _FR_PEOPLE + r"\s+(?:qui\s+|ayant\s+)?(?:(?:n'|ne\s+)(?:ont|avaient|a|avait|auraient|"
             r"aurait|sont|étaient)?\s*(?:pas|jamais|guère)\s+(?:\w+\s+)?"
             + _FR_DUTY
-            + r"|(?:ont|avaient|a|avait)\s+(?:\w+\s+)?"
+            + r"|(?:ont|avaient|a|avait|ayant)\s+(?:\w+\s+)?"
             + _FR_DISREGARD
             + r"|ne\s+\w+\s+pas)"
         ),
@@ -670,6 +707,34 @@ _FR = (
             r"(?:qui )?(?:a|ont|avait|avaient) (?:provoqué|causé|entraîné|déclenché))"
         ),
     ),
+    (
+        "blame",
+        whole(
+            _FR_PARTY_PHRASE
+            + r"\s+(?:[\w'-]+\s+){0,4}?(?:(?:a|ont|avait|avaient|ayant)\s+(?:\w+\s+)?"
+            + _FR_DISREGARD
+            + r"|n'(?:a|ont|avait|avaient)\s+pas\s+(?:\w+\s+)?"
+            + _FR_DUTY
+            + r"|sans\s+(?:nous\s+)?(?:prévenir|avertir|consulter|vérifier|respecter))"
+        ),
+    ),
+    (
+        "blame",
+        whole(
+            r"(?:c'est|c'était|ce sont|ce n'est autre que)\s+"
+            + _FR_PARTY_PHRASE
+            + r"\s+(?:\w+\s+){0,3}?qui"
+        ),
+    ),
+    (
+        "blame_weather",
+        whole(
+            r"(?:pas|rien)\s+(?:\w+\s+)?entre nos mains",
+            r"nous ne (?:pouvions|pouvons|pourrions|pouvions) rien (?:contre|faire|y faire)",
+            r"(?:personne|nul) (?:ne l'|n')(?:avait|aurait|a)\s+(?:pu\s+)?(?:vu venir|imaginé|"
+            r"envisagé|prévu|anticipé)",
+        ),
+    ),
 )
 
 # -- Cues: what a text must hold for each rule to be tried (see clauses.Rule) ----------------
@@ -719,6 +784,8 @@ _EN_LAPSE_CUES = (
     "forgot",
     "never",
     "bother",
+    "skip",
+    "bypass",
 )
 _EN_EXCUSE_CUES = (
     "exceptional",
@@ -812,6 +879,22 @@ _EN_CUES = (
         "to blame",
     ),
     ("kept", "continued", "carried on", "went on", "persist", "insist"),
+    (
+        "ignor",
+        "disregard",
+        "flout",
+        "defied",
+        "overlook",
+        "brushed",
+        "skipped",
+        "bypass",
+        "not",
+        "n't",
+        "fail",
+        "never",
+    ),
+    ("it was", "it is", "it has"),
+    ("hands", "beyond what", "beyond anything", "coming"),
 )
 _FR_PARTY_CUES = (
     "prestataire",
@@ -922,6 +1005,33 @@ _FR_CUES = (
         "comme préconisé",
     ),
     ("expli", "justifi", "cause", "raison", "origine", "provoqu", "caus", "entraîn", "déclench"),
+    (
+        "ignor",
+        "néglig",
+        "bravé",
+        "outre",
+        "fait fi",
+        "enfreint",
+        "mépris",
+        "contourn",
+        "omis",
+        "refusé",
+        "oublié",
+        "pas",
+        "sans",
+    ),
+    ("c'est", "c'était", "ce sont", "autre que"),
+    (
+        "mains",
+        "rien contre",
+        "rien faire",
+        "rien y faire",
+        "vu venir",
+        "imaginé",
+        "envisagé",
+        "prévu",
+        "anticipé",
+    ),
 )
 
 
@@ -989,6 +1099,8 @@ _EN_ALSO = {
         "were on",
         "consequence",
         "effect",
+        "arose",
+        "arises",
     ),
     2: (
         "let",
@@ -1006,6 +1118,8 @@ _EN_ALSO = {
     1: ("blame", "fault", "responsib", "liable", "cause", "source", "reason"),
     3: ("error", "mistake", "negligen", "fault", "careless", "incompet", "failure", "oversight"),
     4: _EN_PEOPLE_CUES,
+    14: _EN_PARTY_CUES,
+    15: _EN_PARTY_CUES,
 }
 _FR_PEOPLE_CUES = (
     "usager",
@@ -1057,6 +1171,10 @@ _FR_ALSO = {
         "conséquence",
         "résultat",
         "effet",
+        "incombe",
+        "résult",
+        "découle",
+        "provien",
     ),
     1: ("responsable", "en cause", "fautif", "fautive", "origine", "cause", "coupable"),
     2: _FR_PARTY_CUES,
@@ -1075,6 +1193,8 @@ _FR_ALSO = {
         "trompé",
     ),
     4: _FR_PEOPLE_CUES,
+    12: _FR_PARTY_CUES,
+    13: _FR_PARTY_CUES,
 }
 
 _SOURCES = {"en": (_EN, _EN_CUES, _EN_ALSO), "fr": (_FR, _FR_CUES, _FR_ALSO)}

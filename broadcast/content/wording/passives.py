@@ -32,7 +32,8 @@ from broadcast.content.wording.clauses import Finding, Rule, Rules, clauses, who
 # -- English ---------------------------------------------------------------------------------
 
 _EN_AUX = (
-    r"(?:was|were|has been|have been|had been|(?:may|might|could|must|will|would) have been|"
+    r"(?:was|were|(?:has|have|had)(?:\s+\w+ly)?\s+been|"
+    r"(?:may|might|could|must|will|would|should|ought to)\s+have\s+been|"
     r"(?:seems?|seemed|appears?|appeared) to have been|got|had got)"
 )
 # "had not been", "wasn't": a negated auxiliary, for a duty not done.
@@ -278,6 +279,17 @@ _EN = (
         + r"\s+(?:\w+\s+)?(?:before|until|in time|beforehand|first|as required|on time|"
         r"as planned|as it should)"
     ),
+    # What should have been done and was not: "should have been replaced years ago".
+    whole(r"(?:should|ought to)\s+have\s+been\s+" + _EN_ADVERBS + _EN_PARTICIPLE),
+    # A passive, then what was not done after it: "was disabled ... and never reactivated".
+    whole(
+        _EN_AUX
+        + r"\s+"
+        + _EN_ADVERBS
+        + _EN_PARTICIPLE
+        + r"\s+(?:[\w'-]+\s+){0,5}?and\s+(?:then\s+)?(?:never|not)\s+"
+        + _EN_PARTICIPLE
+    ),
 )
 # "by our crews", "by Northgrid": the agent is named. "by mistake", "by 6 pm", "by phone" are not
 # agents.
@@ -290,8 +302,9 @@ _EN_AGENT = (
 # -- French ----------------------------------------------------------------------------------
 
 _FR_AUX = (
-    r"(?:(?:a|ont|avait|avaient|aurait|auraient|avons|avions|aura|auront)\s+(?:pu\s+|dû\s+)?été|"
-    r"(?:a|ont|avait|avaient|aurait|auraient)\s+pu\s+être|fut|furent|"
+    r"(?:(?:a|ont|avait|avaient|aurait|auraient|avons|avions|aura|auront)\s+(?:\w+ment\s+)?"
+    r"(?:pu\s+|dû\s+)?été|"
+    r"(?:a|ont|avait|avaient|aurait|auraient)\s+(?:pu|dû)\s+être|fut|furent|"
     r"(?:a|ont|aurait|auraient)\s+(?:sans doute|peut-être|probablement)\s+été)"
 )
 _FR_NEG_AUX = (
@@ -407,6 +420,8 @@ _FR_MISTAKE = words(
     # « le mauvais fichier », « la mauvaise vanne »: the wrong one, whatever it is (not the
     # weather).
     "(?:le |la |les |un |une |des )(?:mauvaise?s?) (?!temps\\b|météo\\b)[\\w-]+",
+    # « des données erronées »: the adjective after its noun.
+    "[\\w-]+ (?:erronée?s?|fausses?|faux|incorrecte?s?|inexacte?s?)",
 )
 _FR = (
     whole(
@@ -451,6 +466,8 @@ _FR = (
         + _FR_PARTICIPLE
         + r"\s+(?:\w+\s+)?(?:avant|à temps|au préalable|comme prévu|correctement|dans les temps)"
     ),
+    # Ce qui aurait dû être fait : « aurait dû être remplacée ».
+    whole(r"(?:aurai(?:en)?t|avai(?:en)?t)\s+dû\s+être\s+" + _FR_PARTICIPLE),
 )
 _FR_AGENT = (
     r"(?<!\w)par\s+(?!(?:erreur|mégarde|inadvertance|accident|précaution|sécurité|prudence|"
@@ -528,6 +545,8 @@ _EN_CUES = (
         "faulty",
     ),
     ("not", "never", "n't"),
+    ("should have", "ought to have"),
+    ("never", "not"),
 )
 _EN_AUX_CUES = ("was", "were", "been", "got")
 _FR_WRONG_CUES = (
@@ -558,9 +577,15 @@ _FR_CUES = (
         "bévue",
         "manquement",
         "mauvais",
+        "erroné",
+        "fausse",
+        "faux",
+        "incorrect",
+        "inexact",
     ),
     ("aucun", "rien", "nul"),
     ("pas été", "jamais été", "ne fut", "ne furent"),
+    ("dû être",),
 )
 _FR_AUX_CUES = ("été", "être", "fut", "furent")
 
