@@ -125,6 +125,7 @@ NOT_BLAME = [
     ("en", "The supplier's tanker arrived at 14:00 and our staff are filling bowsers."),
     ("fr", "La crue de la Deûle a inondé notre poste électrique ; nos agents pompent l'eau."),
     ("fr", "En raison de la grève nationale, nos bus ne circulent pas ce jeudi."),
+    ("en", "Some meters have not been read yet."),
 ]
 
 

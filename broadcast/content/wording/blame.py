@@ -277,7 +277,8 @@ _EN = (
             + _EN_DISREGARD
             + r"|"
             + _EN_NOT
-            + r"\s+(?:\w+\s+){0,2}?"
+            # "have not been read" is a passive (ours to own), not the reader's lapse.
+            + r"\s+(?:(?!been\b|be\b)\w+\s+){0,2}?"
             + _EN_DUTY
             + r")"
         ),
@@ -398,7 +399,8 @@ _EN = (
             + _EN_DISREGARD
             + r"|"
             + _EN_NOT
-            + r"\s+(?:\w+\s+){0,2}?"
+            # "have not been read" is a passive (ours to own), not the reader's lapse.
+            + r"\s+(?:(?!been\b|be\b)\w+\s+){0,2}?"
             + _EN_DUTY
             + r")"
         ),
