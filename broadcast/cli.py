@@ -50,16 +50,6 @@ app = typer.Typer(
 )
 
 
-app = typer.Typer(
-    name="broadcast",
-    help="One crisis message, every channel: validate, preview and send an incident.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
 def _print_version(value: bool) -> None:
     if value:
         typer.echo(f"broadcast {__version__}")
@@ -468,6 +458,19 @@ def status(
 
 
 @app.command(cls=PlainUsageCommand)
+def replies(
+    incident: IncidentArg,
+    config: ConfigOpt = None,
+    state: StateOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The replies to the incident's SMS (broadcast serve), newest first, sorted by kind."""
+    writer = writer_for(as_json)
+    with _said(writer):
+        writer.replies(api.replies(incident, config, state=state))
+
+
+@app.command(cls=PlainUsageCommand)
 def reconcile(
     incident: IncidentArg,
     config: ConfigOpt = None,
@@ -516,6 +519,21 @@ def report(
         text = writer.report(evaluation, fmt, output)
         if text is not None and output is not None:
             api.save_report(text, output, fmt)
+
+
+@app.command(cls=PlainUsageCommand)
+def serve(
+    config: ConfigOpt = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.", metavar="HOST")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", metavar="PORT")] = 8080,
+    state: StateOpt = None,
+) -> None:
+    """Answer Twilio's webhooks behind your proxy: replies, STOP/START, call-in line, receipts.
+
+    Signatures are checked against serve.public_url; SIGTERM drains, then exits 0."""
+    with _said(writer_for(False)):
+        code = api.serve(config, host=host, port=port, state=state)
+    raise typer.Exit(code)
 
 
 @app.command(cls=PlainUsageCommand)

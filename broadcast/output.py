@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         DryRun,
         Preview,
         Reconciled,
+        Replies,
         Report,
         Sent,
         Status,
@@ -137,6 +138,9 @@ class JsonWriter(Writer):
         self.document(result.to_json())
 
     def reconciled(self, result: Reconciled) -> None:
+        self.document(result.to_json())
+
+    def replies(self, result: Replies) -> None:
         self.document(result.to_json())
 
     def report(self, result: Report, fmt: str, output: Path | None) -> str | None:
@@ -293,6 +297,11 @@ class TerminalWriter(Writer):
         from broadcast.terminal.status import show_status
 
         show_status(result.summary)
+
+    def replies(self, result: Replies) -> None:
+        from broadcast.terminal.replies import show_replies
+
+        show_replies(result.to_json())
 
     def reconciled(self, result: Reconciled) -> None:
         from broadcast.terminal.receipts import show_reconciliation

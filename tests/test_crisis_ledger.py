@@ -60,7 +60,7 @@ def test_a_faq_translation_left_behind_is_a_warning(world: World) -> None:
     """The ledger keeps each version's FAQ too: an answer that changed while its translation
     did not is flagged on that entry."""
     assert world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")[0] == 0
-    edit(world, "En cas d'urgence vitale, appelez le 15.", "En cas d'urgence, appelez le 15.")
+    edit(world, "En cas d'urgence vitale, appelez", "En cas d'urgence, appelez")
     code, doc = world.run_json("validate", "incident.yaml", env=at(20))
     assert code == 0
     stale = [p for p in doc["problems"] if "pas sa traduction" in p["message"]]

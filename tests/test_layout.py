@@ -28,7 +28,19 @@ ALLOWED: dict[str, set[str]] = {
     "terminal": {"problems", "input", "content", "channels", "delivery", "ledger", "report"},
     # api: the library's operations, which the CLI calls; output: the writer that shows
     # their results (the terminal's views, or --json), chosen when a command starts.
-    "api": {"problems", "input", "content", "channels", "delivery", "ledger", "report", "starter"},
+    # serve: the web application Twilio calls back (broadcast serve), over the ledger.
+    "serve": {"problems", "input", "content", "channels", "delivery", "ledger", "report"},
+    "api": {
+        "problems",
+        "input",
+        "content",
+        "channels",
+        "delivery",
+        "ledger",
+        "report",
+        "starter",
+        "serve",
+    },
     "output": {
         "problems",
         "input",

@@ -22,7 +22,12 @@ import pytest
 
 from broadcast.ledger import sqlite as ledger_module
 from broadcast.ledger.key import load_key, new_key_text
-from broadcast.ledger.migrations import MIGRATIONS, SEALED_SECRET, Step
+from broadcast.ledger.migrations import (
+    MIGRATIONS,
+    OPT_OUTS_AS_SUPPRESSIONS_AND_REPLIES,
+    SEALED_SECRET,
+    Step,
+)
 from broadcast.ledger.recipient_keys import seal
 from broadcast.ledger.sqlite import Contact, Ledger
 from tests.test_ledger import T0, LedgerMaker
@@ -286,6 +291,49 @@ def test_a_ledger_of_every_past_schema_migrates_keeping_its_rows_and_works(
         assert approval.id > max((r["id"] for r in written.get("approvals", [])), default=0)
         ledger.add_continuation(newer.id, "Ana")
         assert [c.sent_by for c in ledger.continuations(newer.id)] == ["Ana"]
+    finally:
+        ledger.close()
+
+
+def test_opt_outs_recorded_as_failures_become_suppressions_that_a_start_lifts(
+    tmp_path: Path, open_ledger: LedgerMaker
+) -> None:
+    """Before schema 9 an opt-out was read from the deliveries that failed with 21610 (and the
+    later ones skipped for it, failed-permanent ``opted-out``), which nothing could undo. The
+    step carries each over as one suppression (``*``, ``opted-out``) and the skipped rows as
+    ``suppressed``; a START (broadcast serve) then lifts it."""
+    before = MIGRATIONS.index(OPT_OUTS_AS_SUPPRESSIONS_AND_REPLIES)
+    with pytest.MonkeyPatch.context() as then:
+        then.setattr(ledger_module, "MIGRATIONS", MIGRATIONS[:before])
+        old = open_ledger(tmp_path)
+        assert old.schema_version == before
+        versions = [
+            old.add_version("panne-nord", f"h{n}", "update", "investigating", T0, None, ["sms"], [])
+            for n in (1, 2)
+        ]
+        refused, _ = old.claim(versions[0].id, "sms", SENT_TO, 2)
+        old.mark_outcome(refused, "failed-permanent", None, "21610", "unsubscribed recipient")
+        skipped, _ = old.claim(versions[1].id, "sms", SENT_TO, 2)
+        old.mark_outcome(skipped, "failed-permanent", None, "opted-out", "opted out earlier")
+        reached, _ = old.claim(versions[1].id, "sms", WAITING, 3)
+        old.mark_outcome(reached, "sent", "SM1")
+        old.close()
+    ledger = open_ledger(tmp_path)
+    try:
+        assert ledger.schema_version == len(MIGRATIONS)
+        assert ledger.opted_out() == {ledger.recipient_key(SENT_TO)}
+        assert ledger.is_opted_out(SENT_TO) and not ledger.is_opted_out(WAITING)
+        assert ledger.delivery(skipped).state == "suppressed"  # one name for "never again"
+        assert ledger.delivery(skipped).error_code == "opted-out"
+        assert ledger.delivery(refused).state == "failed-permanent"  # what the provider said
+        assert ledger.opted_out_count("panne-nord") == 1
+        assert ledger.opt_in(SENT_TO)
+        assert ledger.opted_out() == set() and ledger.opted_out_count("panne-nord") == 0
+        assert not ledger.opt_in(SENT_TO)
+        # A later 21610 from the provider opts the number out again, the same way.
+        again, _ = ledger.claim(versions[1].id, "sms", "+33612340000", 4)
+        ledger.mark_outcome(again, "failed-permanent", None, "21610", "unsubscribed")
+        assert ledger.is_opted_out("+33612340000")
     finally:
         ledger.close()
 

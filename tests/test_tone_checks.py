@@ -344,6 +344,8 @@ def test_informative_symbols_and_plain_words_are_no_joke(language: str, text: st
         ("Le cabinet du maire", None),
         ("Tom Hale, duty manager at Gatwick", None),
         ("Jean Morel, chef d'escale à Orly", None),
+        ("Marc Duval, chef d\u2019exploitation de Gaz Touraine", None),
+        ("Léa Roux, cheffe de gare", None),
         ("Priya Shah, Director of Public Health", None),
     ],
 )

@@ -166,6 +166,9 @@ def test_a_correction_that_kept_the_wrong_headline_never_lists_it_as_current(
     send(world, 0)
     cancel_with_new_headline(world)
     edit(world, f'headline: "{NEW_FR}"', f"headline: {WRONG_FR}")  # left as it was
+    # In both languages: one left wrong beside a corrected translation says two different
+    # things, which the wording checks refuse (translation_fact, #25).
+    edit(world, f"    headline: {NEW_EN}", f"    headline: {WRONG_EN}")
     send(world, 25)
     index = page(world, "index.html")
     listed = words(index.xpath("//li[@lang='fr']/p[not(@class)]")[0])

@@ -34,15 +34,18 @@ if TYPE_CHECKING:
     from broadcast.api.previews import DryRun, Preview, dry_run, preview, validate
     from broadcast.api.records import (
         Reconciled,
+        Replies,
         Report,
         Status,
         check_report_output,
         reconcile,
+        replies,
         report,
         save_report,
         status,
     )
     from broadcast.api.sends import Answer, QuietWatch, SendWatch, Sent, Tick, send, tick
+    from broadcast.api.serving import serve
 
 # What a result's ``exit_code`` means, for scripts and cron.
 EXIT_OK = 0  # done
@@ -73,10 +76,12 @@ _HOMES = {
     **dict.fromkeys(
         [
             "Reconciled",
+            "Replies",
             "Report",
             "Status",
             "check_report_output",
             "reconcile",
+            "replies",
             "report",
             "save_report",
             "status",
@@ -84,6 +89,7 @@ _HOMES = {
         "records",
     ),
     **dict.fromkeys(["Answer", "QuietWatch", "Sent", "SendWatch", "Tick", "send", "tick"], "sends"),
+    "serve": "serving",
 }
 
 
@@ -118,6 +124,7 @@ __all__ = [
     "Preview",
     "QuietWatch",
     "Reconciled",
+    "Replies",
     "Report",
     "SendWatch",
     "Sent",
@@ -130,9 +137,11 @@ __all__ = [
     "init",
     "preview",
     "reconcile",
+    "replies",
     "report",
     "save_report",
     "send",
+    "serve",
     "status",
     "tick",
     "to_approve",

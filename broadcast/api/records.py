@@ -81,9 +81,58 @@ def status(
         summary = incident_status(ledger, parsed, now, receipt_channels(loaded))
         # The channels the latest version has not gone to (a send with --channel): the next
         # tick sends it there.
-        return {**summary, "not_sent_on": channels_left(ledger, parsed, loaded)}
+        return {
+            **summary,
+            "not_sent_on": channels_left(ledger, parsed, loaded),
+            # What people sent back (broadcast serve): replies kept for this incident, and its
+            # recipients who are opted out now.
+            "replies": ledger.reply_counts(parsed.id)[0],
+            "opted_out": ledger.opted_out_count(parsed.id),
+        }
 
     return Status(_from_ledger(incident, config, state, summarise, exercise))
+
+
+@dataclass
+class Replies:
+    """What people replied to the incident's messages (broadcast serve), newest first."""
+
+    incident_id: str
+    replies: list[dict[str, Any]]
+    people: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "incident": self.incident_id,
+            "count": len(self.replies),
+            "people": self.people,
+            "replies": self.replies,
+        }
+
+
+def replies(incident: Path, config: Path | None = None, *, state: Path | None = None) -> Replies:
+    """The replies kept for ``incident``: text, time, the version answered, a category."""
+
+    def listed(ledger: Ledger, parsed: Incident, now: datetime, _: Config) -> dict[str, Any]:
+        numbers = {v.id: n for n, v in enumerate(ledger.versions(parsed.id), start=1)}
+        kept = ledger.replies(parsed.id)
+        return {
+            "incident": parsed.id,
+            "people": ledger.reply_counts(parsed.id)[1],
+            "replies": [
+                {
+                    "text": reply.text,
+                    "received_at": reply.received_at.isoformat(),
+                    "version": numbers.get(reply.version_id),
+                    "category": reply.category,
+                    "after_seconds": reply.after_seconds,
+                }
+                for reply in kept
+            ],
+        }
+
+    found = _from_ledger(incident, config, state, listed)
+    return Replies(found["incident"], found["replies"], found["people"])
 
 
 def report(

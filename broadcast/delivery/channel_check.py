@@ -359,6 +359,10 @@ def _timeline(plan: Plan, channel: Any, config: Config, name: str) -> list[dict[
         else incident.headline,
         "reminder": plan.reminder,
         "language": incident.language,
+        # Its full text, as the published entries keep it (banner_history.entry_at).
+        "summary": incident.summary,
+        "actions": incident.actions,
+        "correction": incident.correction,
     }
     history = load_history(config.resolve_path(channel.output_dir), incident.id)
     seen = {(e["updated_at"], e["headline"]) for e in history}

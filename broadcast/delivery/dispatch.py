@@ -426,10 +426,10 @@ class Dispatcher:
     ) -> None:
         """Queue the channel's deliveries for its workers, recorded in growing batches, until
         the list ends or the send halts."""
+        # A channel that honours opt-outs (its provider has opt-out codes) skips whoever opted
+        # out: a STOP (broadcast serve) or a provider's opt-out, until a START.
         opted_out = (
-            self.ledger.opted_out(channel.name, kind.opt_out_codes)
-            if self.ledger is not None and kind.opt_out_codes
-            else set()
+            self.ledger.opted_out() if self.ledger is not None and kind.opt_out_codes else set()
         )
         batch: list[Target] = []
         size = 1

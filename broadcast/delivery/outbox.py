@@ -19,7 +19,6 @@ from broadcast.delivery.attempts import LOOKUP_WITHOUT_START
 from broadcast.delivery.outcome import ChannelOutcome, Event
 from broadcast.delivery.targets import as_recorded
 from broadcast.ledger.sqlite import (
-    FAILED_PERMANENT,
     OPTED_OUT,
     PENDING,
     SENDING,
@@ -97,13 +96,8 @@ class Outbox:
         assert self.ledger is not None
         if delivery_id is None or self.ledger.recipient_key(target.address) not in opted_out:
             return False
-        self.ledger.mark_outcome(
-            delivery_id,
-            FAILED_PERMANENT,
-            None,
-            OPTED_OUT,
-            "opted out in an earlier message (replied STOP): not sent again",
-        )
+        # Suppressed, as any "never again" is; its code says why (the report counts it apart).
+        self.ledger.mark_suppressed(delivery_id, OPTED_OUT)
         with outcome.lock:
             outcome.opted_out += 1
         self.on_event(Event(outcome.name, "opted-out"))

@@ -25,6 +25,7 @@ from broadcast.channels.twitter import TwitterChannel
 from broadcast.channels.voice import VoiceChannel
 from broadcast.channels.web_banner import WebBannerChannel
 from broadcast.input.characters import hidden_characters, why_refused
+from broadcast.input.hazards import unknown_hazard
 from broadcast.input.model_errors import problems_from_validation
 from broadcast.input.schema import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from broadcast.input.yamlfile import YamlDocument, load_yaml
@@ -42,6 +43,7 @@ __all__ = [
     "EmailChannel",
     "FacebookChannel",
     "Occasion",
+    "Serve",
     "SmsChannel",
     "TwitterChannel",
     "VoiceChannel",
@@ -100,6 +102,10 @@ def _check_every_registered_channel() -> None:
         _checked_kinds = kinds
 
 
+# The sector starters (broadcast/sectors/<sector>/), whose data the wording checks read.
+SECTORS_FOLDER = Path(__file__).resolve().parent.parent / "sectors"
+
+
 class Defaults(BaseModel):
     """Values an incident may leave out."""
 
@@ -119,6 +125,35 @@ class ContentChecks(BaseModel):
 
     jargon: list[str] = Field(default_factory=list)
     max_sentence_words: int = Field(default=25, ge=8, le=100)
+    # The team's sector (utility, telecom...): its jargon list and the hazards its crises
+    # carry. Without it, every sector's apply.
+    sector: str | None = None
+    # Acronyms the team's public knows (a city's transit operator, a regional radio).
+    known_acronyms: list[str] = Field(default_factory=list)
+    # A hazard → the team's own phrasings of its protective action (broadcast/sectors/
+    # hazards.yaml has the standard ones).
+    safety_actions: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("sector")
+    @classmethod
+    def _known_sector(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        known = sorted(
+            path.name for path in SECTORS_FOLDER.iterdir() if (path / "channels.yaml").is_file()
+        )
+        if value not in known:
+            raise ValueError(f"'{value}' is not a sector; write one of: {', '.join(known)}")
+        return value
+
+    @field_validator("safety_actions")
+    @classmethod
+    def _known_hazards(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name in value:
+            wrong = unknown_hazard(name)
+            if wrong:
+                raise ValueError(wrong)
+        return value
 
 
 class Approval(BaseModel):
@@ -131,6 +166,51 @@ class Approval(BaseModel):
     min_severity: Literal["minor", "major", "critical"] | None = None
     # OpenSSH allowed_signers: approvals must then be signed by a key it lists for the name.
     allowed_signers: str | None = None
+
+
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+class Serve(BaseModel):
+    """``broadcast serve``: the base URL Twilio calls (signatures are checked against it), and
+    the call-in line's number, printed as the offline way when set."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    public_url: str
+    call_in_number: str | None = None
+
+    @field_validator("public_url")
+    @classmethod
+    def _a_public_base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+        if (
+            parts.scheme not in ("https", "http")
+            or not parts.hostname
+            or (parts.scheme == "http" and not local)
+            or parts.query
+            or parts.fragment
+            or parts.username
+        ):
+            raise ValueError(
+                f"'{value}' is not a public base URL; write the https address Twilio calls, "
+                "like https://alerts.example.org (with a path if your proxy adds one, no query)"
+            )
+        return value.rstrip("/")
+
+    @field_validator("call_in_number")
+    @classmethod
+    def _an_international_number(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        compact = re.sub(r"[\s.()-]", "", value)
+        if not _E164.match(compact):
+            raise ValueError(
+                f"'{value}' is not a phone number in international form; write it with its "
+                "country code, like +33 1 23 45 67 89"
+            )
+        return compact
 
 
 class Config(BaseModel):
@@ -151,6 +231,8 @@ class Config(BaseModel):
     # A PostgreSQL ledger several hosts share (postgresql://user@host:5432/db); none: the
     # SQLite file in the state folder. BROADCAST_LEDGER in the environment says the same.
     ledger: str | None = None
+    # broadcast serve: the address Twilio calls back, and the call-in line's number.
+    serve: Serve | None = None
 
     @field_validator("ledger")
     @classmethod
@@ -278,6 +360,7 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
         ("defaults",): Defaults.model_fields.keys(),
         ("content_checks",): ContentChecks.model_fields.keys(),
         ("approval",): Approval.model_fields.keys(),
+        ("serve",): Serve.model_fields.keys(),
     }
     for name, channel in (data.get("channels") or {}).items():
         kind = channel_types().get(channel.get("type", "")) if isinstance(channel, dict) else None

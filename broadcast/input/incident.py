@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from broadcast.input.affected import AffectedItem, read_affected
 from broadcast.input.cap_area import Area, CapWords
+from broadcast.input.hazards import unknown_hazard
 from broadcast.input.incident_texts import (
     OPTIONAL_IN_TRANSLATION,
     TRANSLATED,
@@ -78,6 +80,9 @@ class Incident(BaseModel):
     headline: str = Field(min_length=1)
     started_at: datetime
     affected: str = Field(min_length=1)
+    # When affected was written as a list: its services or areas with their impact (affected
+    # holds them worded). Not hashed: the text they make is.
+    affected_items: list[AffectedItem] = Field(default_factory=list, exclude=True)
     summary: str = Field(min_length=1)
     actions: str | None = None
     eta: datetime | None = None
@@ -103,6 +108,9 @@ class Incident(BaseModel):
     # For CAP alerts: where (else ``affected`` in words), and values overriding the mapping.
     area: Area | None = None
     cap: CapWords | None = None
+    # The dangers people must protect themselves from (gas_leak, water_unsafe...: see
+    # broadcast/sectors/hazards.yaml): the wording checks then ask for the protective action.
+    hazard: list[str] = Field(default_factory=list)
 
     @field_validator("translations")
     @classmethod
@@ -122,6 +130,21 @@ class Incident(BaseModel):
                     )
             out[language] = translation
         return out
+
+    @field_validator("hazard", mode="before")
+    @classmethod
+    def _known_hazards(cls, value: Any) -> Any:
+        # One hazard or a list of them; each one the package knows (a typo must not silently
+        # turn the check off).
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list):
+            return value
+        for name in names:
+            if isinstance(name, str):
+                wrong = unknown_hazard(name.strip())
+                if wrong:
+                    raise ValueError(wrong)
+        return [name.strip() if isinstance(name, str) else name for name in names]
 
     @field_validator("id")
     @classmethod
@@ -285,6 +308,9 @@ class Incident(BaseModel):
         }
         if translation.faq is not None:
             update["faq"] = translation.faq
+        if translation.affected is not None:
+            # The items of the translation's own list, or none: never the other language's.
+            update["affected_items"] = translation.affected_items
         # A sign-off is words in a language ("L'équipe d'Énergie Nord"): a translation without
         # its own signs with its language's default, never with another language's words.
         update.setdefault("sign_off", None)
@@ -409,6 +435,9 @@ def load_incident(
 
 
 def validate_incident(data: dict[str, Any], doc: YamlDocument) -> Incident:
+    data, listed = read_affected(data, doc)
+    if any(problem.is_error for problem in listed):
+        raise InputError(listed)
     too_long = texts_too_long(data, (), doc)
     if too_long:
         raise InputError(too_long)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from broadcast.input.affected import AffectedItem
 from broadcast.input.schema import BaseModel, ConfigDict, Field
 from broadcast.input.yamlfile import YamlDocument, dotted
 from broadcast.problems import Problem
@@ -75,6 +76,8 @@ class Translation(BaseModel):
     title: str | None = None
     headline: str | None = None
     affected: str | None = None
+    # affected written as a list (input.affected): not hashed, the text it makes is.
+    affected_items: list[AffectedItem] = Field(default_factory=list, exclude=True)
     summary: str | None = None
     actions: str | None = None
     apology: str | None = None

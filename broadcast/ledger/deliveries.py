@@ -22,9 +22,12 @@ from broadcast.ledger.records import (
 # Keys looked up at once by ``claim_batch``: well under any engine's limit on parameters.
 CLAIM_CHUNK = 500
 # Provider errors that mean "never send this channel to this recipient again": not a valid
-# number (21211), not a mobile (21614). An opt-out (21610) is remembered the same way by the
-# channel's ``opt_out_codes`` (see ``opted_out``) and counted as ``opted-out``.
+# number (21211), not a mobile (21614).
 SUPPRESSING_ERRORS = frozenset({"21211", "21614"})
+# Provider errors that mean the recipient opted out (replied STOP to Twilio: 21610): kept as a
+# suppression on every channel that honours opt-outs (``*``, code ``opted-out``), as a STOP
+# received by broadcast serve is, and lifted by a START (broadcast.ledger.inbound).
+OPT_OUT_ERRORS = frozenset({"21610"})
 # The values of a new delivery, as ``claim`` and ``claim_batch`` write it.
 _NEW_DELIVERY = "(:version_id, :channel, :key, :hint, :line, 'pending', :now, :now, :sealed)"
 
@@ -230,6 +233,13 @@ class Deliveries(RecipientKeys, Leases):
                     "id": delivery_id,
                 },
             )
+            if error_code in OPT_OUT_ERRORS:
+                db.execute(
+                    "INSERT INTO suppressions SELECT '*', recipient_key, :code, :now"
+                    " FROM deliveries WHERE id = :id"
+                    " ON CONFLICT (channel, recipient_key) DO NOTHING",
+                    {"code": OPTED_OUT, "now": stamp, "id": delivery_id},
+                )
             if error_code in SUPPRESSING_ERRORS:
                 db.execute(
                     "INSERT INTO suppressions SELECT channel, recipient_key, :error_code, :now"
@@ -307,13 +317,12 @@ class Deliveries(RecipientKeys, Leases):
         ).fetchone()
         return str(row["state"]) if row else None
 
-    def opted_out(self, channel: str, codes: frozenset[str]) -> set[str]:
-        """Recipient keys a provider answered with one of ``codes`` (STOP) on ``channel``."""
-        marks, binds = listed("code", (*sorted(codes), OPTED_OUT))
+    def opted_out(self) -> set[str]:
+        """Recipient keys that opted out (a STOP, or a provider's opt-out code such as 21610),
+        on every channel that honours opt-outs, until a START lifts it."""
         rows = self.db.execute(
-            "SELECT DISTINCT recipient_key FROM deliveries WHERE channel = :channel"
-            f" AND error_code IN ({marks})",
-            {"channel": channel, **binds},
+            "SELECT recipient_key FROM suppressions WHERE channel = '*' AND error_code = :code",
+            {"code": OPTED_OUT},
         )
         return {str(row["recipient_key"]) for row in rows}
 

@@ -263,6 +263,36 @@ SENT_AT_AND_SENDER_SIGNATURE = Step(
     ),
 )
 
+# 9: one name for "never send this again": an opt-out (a provider's 21610, a STOP received by
+# broadcast serve) is a row of ``suppressions`` too, on the channel ``*`` (every channel that
+# honours opt-outs), so that a START can remove it, which nothing could do while an opt-out was
+# read from the deliveries that failed with 21610; the deliveries skipped for it become
+# ``suppressed`` (their code, ``opted-out``, says why). And the replies people send back.
+OPT_OUTS_AS_SUPPRESSIONS_AND_REPLIES = Step(
+    "opt-outs kept as suppressions, and replies",
+    (
+        "INSERT INTO suppressions (channel, recipient_key, error_code, created_at)"
+        " SELECT '*', recipient_key, 'opted-out', min(updated_at) FROM deliveries"
+        " WHERE error_code IN ('21610', 'opted-out') GROUP BY recipient_key"
+        " ON CONFLICT (channel, recipient_key) DO NOTHING",
+        "UPDATE deliveries SET state = 'suppressed'"
+        " WHERE state = 'failed-permanent' AND error_code = 'opted-out'",
+        """
+    CREATE TABLE replies (
+        id {id},
+        incident_id TEXT NOT NULL,
+        version_id {int} NOT NULL REFERENCES versions (id),
+        recipient_key TEXT NOT NULL,
+        message_sid TEXT NOT NULL UNIQUE,
+        text_sealed TEXT NOT NULL,
+        category TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        after_seconds {real}
+    )""",
+        "CREATE INDEX replies_by_incident ON replies (incident_id, id)",
+    ),
+)
+
 # In order: ``MIGRATIONS[n - 1]`` takes a ledger from schema n - 1 to n. Add at the end.
 MIGRATIONS: tuple[Step, ...] = (
     FIRST,
@@ -273,6 +303,7 @@ MIGRATIONS: tuple[Step, ...] = (
     APPROVALS_EXERCISES_CORRECTIONS,
     SHARED_WORK,
     SENT_AT_AND_SENDER_SIGNATURE,
+    OPT_OUTS_AS_SUPPRESSIONS_AND_REPLIES,
 )
 
 

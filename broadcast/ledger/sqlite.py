@@ -25,10 +25,10 @@ foreign file, the wrong key) comes out as a ``LedgerFault`` whose message names 
 says what to do.
 
 ``Ledger`` is one class made of one part per thing it keeps, each in its own module:
-``versions``, ``deliveries``, ``receipts``, ``approvals``, ``leases``, ``recipient_keys``; they
-share the connection, the lock and the engine's dialect (``engine``). The schema's steps are in
-``migrations``. This module opens the engine, migrates, and keeps every name the rest of
-broadcast imports from it.
+``versions``, ``deliveries``, ``receipts``, ``inbound``, ``approvals``, ``leases``,
+``recipient_keys``; they share the connection, the lock and the engine's dialect (``engine``).
+The schema's steps are in ``migrations``. This module opens the engine, migrates, and keeps
+every name the rest of broadcast imports from it.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ from broadcast.ledger.faults import (
     ledger_fault,
     private_file,
 )
+from broadcast.ledger.inbound import Inbound, Reply, SentLast
 from broadcast.ledger.key import KEY_ENV, KeyProblem
 from broadcast.ledger.leases import (
     DEFAULT_LEASE_SECONDS,
@@ -125,6 +126,8 @@ __all__ = [
     "Delivery",
     "Ledger",
     "LedgerFault",
+    "Reply",
+    "SentLast",
     "Version",
     "ledger_errors",
     "ledger_fault",
@@ -132,7 +135,7 @@ __all__ = [
 ]
 
 
-class Ledger(Receipts, Deliveries, Versions, Approvals, RecipientKeys, Leases):
+class Ledger(Inbound, Receipts, Deliveries, Versions, Approvals, RecipientKeys, Leases):
     """One SQLite file (WAL) shared by every incident handled from one configuration.
 
     Safe to use from several threads: writes are serialised on one connection.

@@ -32,6 +32,7 @@ from broadcast.ledger.sqlite import (
     Ledger,
     Version,
 )
+from broadcast.report.replies import replies_summary
 from broadcast.report.status import people_of
 
 if TYPE_CHECKING:
@@ -144,6 +145,8 @@ def post_incident_report(ledger: Ledger, incident: Incident, now: datetime) -> d
         "reach": _reach(ledger, incident.id, last),
         "exercise": incident.exercise,
         "correction": _correction(versions, groups, batches, numbers, stamp),
+        # What people sent back (broadcast serve).
+        "replies": replies_summary(ledger, incident.id),
         "reminders": {
             "count": reminders,
             "versions": len(versions),

@@ -11,7 +11,6 @@ from broadcast.ledger.sqlite import (
     DELIVERED,
     FAILED_PERMANENT,
     FAILED_TRANSIENT,
-    OPTED_OUT,
     SENT,
     STATES,
     UNCERTAIN,
@@ -154,7 +153,6 @@ def _latest_deliveries(
         return found
     for channel, counts in ledger.counts(latest.id).items():
         found.channels[channel] = {state: counts.get(state, 0) for state in STATES}
-        found.channels[channel][OPTED_OUT] = 0
         if channel in receipts:
             # Sent on a channel with receipts: the provider took it, its receipt is due.
             found.waiting[channel] = counts.get(SENT, 0)
@@ -166,10 +164,6 @@ def _latest_deliveries(
     for delivery in ledger.deliveries(
         latest.id, states=(FAILED_TRANSIENT, FAILED_PERMANENT, UNCERTAIN, UNDELIVERED)
     ):
-        if delivery.error_code == OPTED_OUT:  # asked for no more messages: not a failure
-            found.channels[delivery.channel][FAILED_PERMANENT] -= 1
-            found.channels[delivery.channel][OPTED_OUT] += 1
-            continue
         if delivery.state == UNDELIVERED:
             code = delivery.error_code or "error"
             found.undelivered.setdefault(delivery.channel, Counter())[code] += 1

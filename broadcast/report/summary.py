@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from broadcast.report.evaluation import KEPT, LATE, OVERDUE, PENDING_PROMISE
+from broadcast.report.replies import replies_sentence
 from broadcast.report.tables import end_of, format_duration, local_time, say, start_day
 
 
@@ -45,6 +46,7 @@ def report_summary(data: dict[str, Any], language: str = "en") -> list[str]:
     if data.get("correction"):
         lines.append(_correction_sentence(data["correction"], day, language))
     lines += _people_findings(data["versions"], language)
+    lines += replies_sentence(data, language, format_duration)
     reminders = data["reminders"]
     lines.append(
         say(

@@ -43,6 +43,11 @@ def show_status(summary: dict[str, Any]) -> None:
                 "yellow",
             )
         )
+    if summary.get("replies") or summary.get("opted_out"):
+        out.print(
+            f"Replies received: {summary.get('replies', 0)} (`broadcast replies` lists them)"
+            f" · opted out now (STOP): {summary.get('opted_out', 0)}"
+        )
     if summary["next_update_at"]:
         when = _in_zone(summary["next_update_at"], summary["timezone"])
         line = f"Next update promised for {when} ({summary['timezone']})"
@@ -122,9 +127,6 @@ def _delivery_states(channels: dict[str, dict[str, int]]) -> tuple[str, ...]:
         "sending",
         "superseded",
     )
-    if any(counts.get("opted-out") for counts in channels.values()):
-        after = states.index("failed-permanent") + 1
-        states = (*states[:after], "opted-out", *states[after:])
     # Shown only when some channel has them: what calls, suppression and fallbacks added.
     later = ("unanswered", "suppressed", "fallback")
     states += later

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from broadcast.content.wording.messages import EXAMPLES
+from broadcast.content.wording.moved_times import promise_snapshot
 from broadcast.content.wording.texts import TEXT_FIELDS, Says, yaml_key
 from broadcast.input.yamlfile import YamlDocument
 from broadcast.problems import Problem
@@ -33,7 +34,8 @@ _SNAPSHOT_FIELDS = TEXT_FIELDS
 
 
 def wording_snapshot(incident: Incident) -> dict[str, Any]:
-    """What the next version's checks compare with: status and texts, per language.
+    """What the next version's checks compare with: status, texts per language, and the
+    promised times (eta, next_update).
 
     The ledger keeps it with each version sent, so a later ``send`` can tell a headline left
     unchanged, or a translation that did not follow its original.
@@ -41,7 +43,13 @@ def wording_snapshot(incident: Incident) -> dict[str, Any]:
     texts = {incident.language: _snapshot_texts(incident)}
     for code, translation in incident.translations.items():
         texts[code] = _snapshot_texts(translation)
-    return {"status": incident.status, "language": incident.language, "texts": texts}
+    # With the promised times (``moved_times``): a snapshot kept before them lacks both keys.
+    return {
+        "status": incident.status,
+        "language": incident.language,
+        "texts": texts,
+        **promise_snapshot(incident),
+    }
 
 
 def _snapshot_texts(wording: Any) -> dict[str, Any]:

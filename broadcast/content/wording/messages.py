@@ -123,6 +123,68 @@ MESSAGES: dict[str, dict[str, str]] = {
             "your sector names them ({roles}). Sign with that person's name and role, e.g. "
             "{example}"
         ),
+        # -- facts: wording out of scale, acronyms, the action that keeps people safe (#25)
+        "minimising": (
+            '"{found}" makes light of it, but {facts}: people who read it as small take no '
+            "precautions and feel misled later. Say plainly what happens, for how many and "
+            "for how long, e.g. {example}"
+        ),
+        "alarmist": (
+            '"{found}" sounds the alarm beyond what the facts say ({facts}): it frightens '
+            "without telling anyone what to do. Say calmly what happens and what to do, "
+            "e.g. {example}"
+        ),
+        "acronym": (
+            '"{term}" is an acronym most readers do not know, and the text never spells it '
+            'out: say what it is in plain words, or spell it out once ("Network Operations '
+            'Centre (NOC)"). An acronym your public knows goes in content_checks: '
+            "known_acronyms in channels.yaml"
+        ),
+        "safety_action": (
+            "the incident carries a danger ({hazard}: {why}) but neither actions nor the "
+            "headline says what keeps people safe from it. Write the standard protective "
+            "action there (the headline reaches every channel, the SMS too), e.g. {missing}"
+        ),
+        # -- Promises, translations and personal data (promises, moved_times, still_broken,
+        # translation_facts, personal_data) --
+        "absolute_promise": (
+            '"{found}" is an absolute promise: nobody in a crisis knows enough to guarantee '
+            'it, and one broken guarantee costs more trust than any honest "we expect". Say '
+            "what you know and what you are doing, e.g. {example}"
+        ),
+        "moved_eta": (
+            "eta moved from {before} to {after} since the last version sent, but the text "
+            "does not say that it moved, nor why: people who planned around {before} feel "
+            "misled. Say it, with the reason, e.g. {example}"
+        ),
+        "moved_update": (
+            "the next update was promised for {before} and is now {after}, but the text does "
+            "not say that it moved, nor why: people waiting for news at {before} hear nothing. "
+            "Say it, with the reason, e.g. {example}"
+        ),
+        "still_broken": (
+            'the incident is {status} but {field} says "{found}": that the fault is still '
+            "there. People would not know which to believe. Say where things stand now, "
+            "e.g. {example}, or keep the status where it was"
+        ),
+        "translation_fact": (
+            "the {language} translation of {field} says {theirs} where the original says "
+            "{ours} ({kind}): one of them is wrong, and each reader would act on another "
+            "fact. Make them say the same"
+        ),
+        "translation_gap": (
+            "{field}: {has} says {facts} ({kind}) and {lacks} does not: its readers miss it. "
+            "Say it in both"
+        ),
+        "translation_sentence": (
+            "the {language} translation of {field} has {theirs} sentences where the original "
+            "has {ours}, and is much {size}: a sentence seems to be missing. Translate all of it"
+        ),
+        "personal_data": (
+            '{field} shows "{found}" ({kind}): personal data has no place in a public '
+            "message, which anyone can read and forward. Take it out and give the "
+            "organisation's own number or address instead, e.g. {example}"
+        ),
     },
     "fr": {
         "action": (
@@ -240,6 +302,70 @@ MESSAGES: dict[str, dict[str, str]] = {
             "votre secteur désigne ({roles}). Signez de son nom et de sa fonction, par "
             "exemple {example}"
         ),
+        # -- faits : mots hors de proportion, sigles, le geste qui protège (#25)
+        "minimising": (
+            "« {found} » minimise, alors que {facts} : qui le lit comme une broutille ne se "
+            "protège pas et se sentira trompé ensuite. Dites simplement ce qui se passe, pour "
+            "combien de personnes et pour combien de temps, par exemple {example}"
+        ),
+        "alarmist": (
+            "« {found} » dramatise au-delà de ce que disent les faits ({facts}) : cela fait "
+            "peur sans dire quoi faire. Dites calmement ce qui se passe et ce qu'il faut "
+            "faire, par exemple {example}"
+        ),
+        "acronym": (
+            "« {term} » est un sigle que la plupart des gens ne connaissent pas, et le texte "
+            "ne l'explique nulle part : dites ce que c'est avec des mots simples, ou écrivez-le "
+            "en toutes lettres une fois (« nœud de raccordement optique (NRO) »). Un sigle que "
+            "votre public connaît va dans content_checks: known_acronyms de channels.yaml"
+        ),
+        "safety_action": (
+            "l'incident comporte un danger ({hazard} : {why}) mais ni actions ni la phrase "
+            "essentielle ne disent ce qui en protège les gens. Écrivez-y le geste de "
+            "protection (la phrase essentielle va sur tous les canaux, SMS compris), par "
+            "exemple {missing}"
+        ),
+        # -- Promesses, traductions et données personnelles (promises, moved_times,
+        # still_broken, translation_facts, personal_data) --
+        "absolute_promise": (
+            "« {found} » est une promesse absolue : en pleine crise personne n'en sait assez "
+            "pour la garantir, et une garantie non tenue coûte plus de confiance que tout "
+            "« nous prévoyons » honnête. Dites ce que vous savez et ce que vous faites, par "
+            "exemple {example}"
+        ),
+        "moved_eta": (
+            "eta est passée de {before} à {after} depuis la dernière version envoyée, mais le "
+            "texte ne dit pas qu'elle a changé, ni pourquoi : ceux qui s'étaient organisés "
+            "pour {before} se sentent trompés. Dites-le, avec la raison, par exemple {example}"
+        ),
+        "moved_update": (
+            "le prochain point était promis pour {before} et l'est maintenant pour {after}, "
+            "mais le texte ne dit pas qu'il a changé, ni pourquoi : ceux qui attendent des "
+            "nouvelles à {before} n'auront rien. Dites-le, avec la raison, par exemple {example}"
+        ),
+        "still_broken": (
+            "l'incident est {status} mais {field} dit « {found} » : que la panne est toujours "
+            "là. On ne saurait plus quoi croire. Dites où l'on en est, par exemple {example}, "
+            "ou gardez le statut d'avant"
+        ),
+        "translation_fact": (
+            "la traduction {language} de {field} dit {theirs} là où l'original dit {ours} "
+            "({kind}) : l'une des deux se trompe, et chaque lecteur agirait sur un autre fait. "
+            "Faites-leur dire la même chose"
+        ),
+        "translation_gap": (
+            "{field} : {has} dit {facts} ({kind}) et {lacks} ne le dit pas : ses lecteurs "
+            "ne le sauront pas. Dites-le dans les deux"
+        ),
+        "translation_sentence": (
+            "la traduction {language} de {field} a {theirs} phrases là où l'original en a "
+            "{ours}, et elle est bien plus {size} : une phrase semble manquer. Traduisez tout"
+        ),
+        "personal_data": (
+            "{field} montre « {found} » ({kind}) : une donnée personnelle n'a pas sa place "
+            "dans un message public, que chacun peut lire et faire suivre. Retirez-la et "
+            "donnez le numéro ou l'adresse de l'organisation, par exemple {example}"
+        ),
     },
 }
 
@@ -271,6 +397,23 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "contradiction_identified": '"We know the cause and are repairing it; back by 14:00."',
         "contradiction_monitoring": '"Power is back; we are checking it holds. News at 15:00."',
         "contradiction_resolved": '"Power is back in Lille and Roubaix since 13:20."',
+        # -- facts (#25)
+        "minimising": '"About 12,000 homes have no water; we expect it back by 20:00."',
+        "alarmist": (
+            '"The main road is closed after a landslide. Use the A61; buses run every 15 minutes."'
+        ),
+        # -- Promises, translations and personal data --
+        "absolute_promise": '"We expect water back by 18:00 and will tell you if that changes."',
+        "moved_eta": (
+            '"Power is now expected back at 18:00, not 14:00 as we said this morning: the '
+            'damaged cable is longer than we first thought."'
+        ),
+        "moved_update": (
+            '"Our next update will be at 17:00 instead of 15:00, because the crews need '
+            'daylight to inspect the line."'
+        ),
+        "still_broken": '"Power is back in every street since 13:20."',
+        "personal_data": '"Call us free on 0800 000 0000."',
     },
     "fr": {
         "action": "« Nos techniciens réparent le câble »",
@@ -301,7 +444,43 @@ EXAMPLES: dict[str, dict[str, str]] = {
             "« Le courant est revenu ; nous vérifions qu'il tient. Point à 15h. »"
         ),
         "contradiction_resolved": "« Le courant est revenu à Lille et Roubaix depuis 13h20. »",
+        # -- faits (#25)
+        "minimising": "« Environ 12 000 foyers sont sans eau ; retour prévu vers 20h. »",
+        "alarmist": (
+            "« La route est fermée après un éboulement. Passez par la D61 ; un bus part tous les "
+            "quarts d'heure. »"
+        ),
+        # -- Promesses, traductions et données personnelles --
+        "absolute_promise": (
+            "« Nous prévoyons le retour de l'eau vers 18h et vous dirons si cela change. »"
+        ),
+        "moved_eta": (
+            "« Le courant devrait revenir vers 18h et non 14h comme annoncé ce matin : le "
+            "câble abîmé est plus long que prévu. »"
+        ),
+        "moved_update": (
+            "« Prochain point à 17h au lieu de 15h, car les équipes doivent attendre le jour "
+            "pour inspecter la ligne. »"
+        ),
+        "still_broken": "« Le courant est revenu dans toutes les rues depuis 13h20. »",
+        "personal_data": "« Appelez-nous au 0 800 000 000 (gratuit). »",
     },
+}
+
+
+# Each check's level: an error blocks a send unless overridden with a reason (``--accept-wording``);
+# a check not named here warns. An error is a text that would mislead people (an old situation
+# read again, a fault said to persist once resolved, a promise nobody can keep or a time moved
+# unsaid, a fact that differs between languages) or expose someone (personal data).
+LEVEL: dict[str, str] = {
+    "unchanged": "error",
+    "absolute_promise": "error",
+    "moved_eta": "error",
+    "moved_update": "error",
+    "still_broken": "error",
+    "translation_fact": "error",
+    "personal_data": "error",
+    "safety_action": "error",
 }
 
 

@@ -114,14 +114,13 @@ LANGUAGE_PATTERNS: dict[str, Callable[[], Language]] = {
         ),
         since=whole_words(r"since\s+(?:about\s+|around\s+)?\d{1,2}(?:[:.]\d{2})?\s?(?:am|pm)?"),
         apology=whole_words(r"sorry", r"apologi[sz]\w*", r"apolog(?:y|ies)", r"regret\w*"),
+        # (A guarantee, "100 %", is an absolute promise at any status: ``promises``.)
         over_promise=whole_words(
-            r"guarantee\w*",
             r"(?:fixed|back|restored|solved|sorted|working|repaired|resolved)\s+(?:\w+\s+){0,2}"
             r"(?:with)?in\s+(?:a few |just a few )?(?:minutes|moments)",
             r"in no time",
             r"(?:very )?shortly",
             r"imminent(?:ly)?",
-            r"100 ?%",
             r"definitely",
             r"for sure",
         ),
@@ -204,13 +203,11 @@ LANGUAGE_PATTERNS: dict[str, Callable[[], Language]] = {
         ),
         apology=whole_words(r"désolée?s?", r"excus\w*", r"regrett\w*", r"pardon"),
         over_promise=whole_words(
-            r"garanti\w*",
             r"(?:rétabli|répar|résolu|revenu|retour|remis|réglé)\w*\s+(?:\w+\s+){0,2}"
             r"(?:en|d'ici|dans)\s+quelques\s+(?:minutes|instants)",
             r"sous peu",
             r"imminent\w*",
             r"à coup sûr",
-            r"100 ?%",
             r"sans faute",
             r"très vite",
         ),

@@ -58,7 +58,9 @@ _HEAD = whole(
     r"secrétaire général(?:e)?",
     r"(?:duty|incident|general|operations|site|plant|station|network|managing|crisis|"
     r"emergency|shift) (?:manager|director|officer|controller)",
-    r"chef(?:fe)? d[e'u]",
+    # « chef d'exploitation », « cheffe de gare »: the lookahead keeps « d' » out of the match,
+    # whose end must not sit inside a word.
+    r"chef(?:fe)?(?=\s+(?:de|du|des)\b|\s+d')",
     r"cadre d'astreinte",
     r"responsable d'astreinte",
     r"d'astreinte",
