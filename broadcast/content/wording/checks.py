@@ -126,6 +126,11 @@ def check_content(
                 example=EXAMPLES[says.language]["signed"],
             )
         )
+    if incident.severity == "critical":
+        # Imported here: only a critical incident's signature is judged.
+        from broadcast.content.wording.who_speaks import who_speaks
+
+        problems.extend(who_speaks(incident, says))
     if previous:
         problems.extend(against_previous(incident, doc, says, previous))
         problems.extend(moved_times(incident, says, texts, previous, now))
@@ -163,6 +168,11 @@ def _check_wording(
     if language is not None:
         problems.extend(missing_apology(incident, says, wording, language, examples))
         problems.extend(tone(incident, says, wording, language, examples))
+    if incident.severity in ("major", "critical"):
+        # Emoji and English slang are read in any language; a minor incident may be lighter.
+        from broadcast.content.wording.register import register
+
+        problems.extend(register(incident, says, wording, examples))
     if fields["headline"] and not incident.ended:
         problems.extend(headline_times(incident, says, wording, now))
     facts = facts or _Facts(None, KNOWN_ACRONYMS, {})

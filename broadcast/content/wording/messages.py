@@ -48,12 +48,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "blame": (
             '"{found}" shifts the blame: people hold you responsible whoever caused it, and '
-            "blaming someone else sounds like an excuse. Say what happened and what you do "
-            "about it, e.g. {example}"
+            "blaming someone or something else sounds like an excuse. Say what happened and "
+            "what you do about it, e.g. {example}"
         ),
         "non_apology": (
-            '"{found}" is not an apology: it doubts the harm ("any", "if") or hides who did '
-            "it. Say plainly that you are sorry for what happened, e.g. {example}"
+            '"{found}" is not an apology: it doubts the harm ("any", "if", "may have"), hides '
+            "who did it, or is sorry for how people feel rather than for what happened. Say "
+            "plainly that you are sorry for what happened, e.g. {example}"
         ),
         "passive": (
             '"{found}" hides who did what: people read it as evasion. Say who, in the active '
@@ -109,6 +110,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "signed": (
             "the incident is critical and the email is not signed by a person: add signed_by "
             "with a name and role people can hold to account, e.g. {example}"
+        ),
+        # -- tone: register and who speaks (issue 25) --
+        "register": (
+            '"{found}" is too light for a {level} incident: jokes, emoji, slang and breezy '
+            "words read as not taking people's trouble seriously. Say it plainly, e.g. "
+            "{example}"
+        ),
+        "who_speaks": (
+            'the incident is critical and signed_by "{found}" names {what}, not someone who '
+            "answers for what happens: people want to hear from the person accountable, as "
+            "your sector names them ({roles}). Sign with that person's name and role, e.g. "
+            "{example}"
         ),
         # -- facts: wording out of scale, acronyms, the action that keeps people safe (#25)
         "minimising": (
@@ -207,13 +220,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "blame": (
             "« {found} » rejette la faute : pour les gens, vous êtes responsable quelle que "
-            "soit la cause, et accuser un autre sonne comme une excuse. Dites ce qui s'est "
-            "passé et ce que vous faites, par exemple {example}"
+            "soit la cause, et accuser un autre ou les circonstances sonne comme une excuse. "
+            "Dites ce qui s'est passé et ce que vous faites, par exemple {example}"
         ),
         "non_apology": (
             "« {found} » n'est pas une excuse : cela met la gêne en doute (« éventuelle », "
-            "« si ») ou cache qui est en cause. Dites simplement que vous êtes désolés de ce "
-            "qui arrive, par exemple {example}"
+            "« si », « aurait pu »), cache qui est en cause, ou s'excuse de ce que les gens "
+            "ressentent plutôt que de ce qui s'est passé. Dites simplement que vous êtes "
+            "désolés de ce qui arrive, par exemple {example}"
         ),
         "passive": (
             "« {found} » cache qui a fait quoi : on le lit comme une esquive. Dites qui, à la "
@@ -275,6 +289,18 @@ MESSAGES: dict[str, dict[str, str]] = {
             "l'incident est critical et le courriel n'est pas signé d'un nom : ajoutez "
             "signed_by avec le nom et la fonction d'une personne qui en répond, par exemple "
             "{example}"
+        ),
+        # -- ton : registre et qui parle (issue 25) --
+        "register": (
+            "« {found} » est trop léger pour un incident {level} : plaisanteries, emoji, "
+            "argot et mots désinvoltes donnent l'impression de ne pas prendre la gêne des gens "
+            "au sérieux. Dites-le simplement, par exemple {example}"
+        ),
+        "who_speaks": (
+            "l'incident est critical et signed_by « {found} » désigne {what}, pas quelqu'un "
+            "qui répond de ce qui arrive : on veut entendre la personne responsable, celle que "
+            "votre secteur désigne ({roles}). Signez de son nom et de sa fonction, par "
+            "exemple {example}"
         ),
         # -- faits : mots hors de proportion, sigles, le geste qui protège (#25)
         "minimising": (
@@ -357,6 +383,16 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "unchanged": '"Power is back in Lille and Roubaix since 13:20."',
         "offline": '"No internet? Call 0800 000 0000 free, or listen to BBC Radio Dale."',
         "signed": '"Sarah Okafor, Chief Executive"',
+        # -- tone (issue 25) --
+        "blame_people": '"Many homes lost water at 6 am. Our engineers are repairing the main."',
+        "blame_weather": (
+            '"Storm Ciara brought down 40 lines overnight; our crews are repairing them."'
+        ),
+        "non_apology_feelings": (
+            '"We are sorry: you have had no water since 6 am, and that is on us."'
+        ),
+        "register": '"Engineers are repairing the main; water is expected back by 18:00."',
+        "who_speaks": '"Sarah Okafor, Chief Executive"',
         "contradiction_investigating": '"We are looking for the cause; more news at 11:30."',
         "contradiction_identified": '"We know the cause and are repairing it; back by 14:00."',
         "contradiction_monitoring": '"Power is back; we are checking it holds. News at 15:00."',
@@ -392,6 +428,14 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "unchanged": "« Le courant est revenu à Lille et Roubaix depuis 13h20. »",
         "offline": "« Sans internet, appelez le 0 800 000 000 (gratuit, 24h/24). »",
         "signed": "« Claire Martin, directrice d'Énergie Nord »",
+        # -- ton (issue 25) --
+        "blame_people": "« Des foyers sont privés d'eau depuis 6h. Nos techniciens réparent. »",
+        "blame_weather": "« La tempête a abattu 40 lignes cette nuit ; nos équipes les réparent. »",
+        "non_apology_feelings": (
+            "« Nous sommes désolés : vous êtes sans eau depuis 6h par notre faute. »"
+        ),
+        "register": "« Nos techniciens réparent la conduite ; retour de l'eau prévu vers 18h. »",
+        "who_speaks": "« Claire Martin, directrice d'Énergie Nord »",
         "contradiction_investigating": "« Nous cherchons la cause ; point à 11h30. »",
         "contradiction_identified": (
             "« La cause est trouvée, nos équipes réparent ; retour vers 14h. »"
