@@ -451,3 +451,24 @@ def test_a_text_without_cues_compiles_no_construction() -> None:
 def test_a_lexicon_entry_cues_itself(entry: str, cue: str) -> None:
     assert literal_cue(entry) == cue
     assert who_speaks  # the module is importable on its own (it is imported lazily)
+
+
+def test_si_intensifies_unless_a_subject_follows() -> None:
+    """« si longtemps » makes the apology stronger; « si vous… » makes it conditional."""
+    from broadcast.content.wording.apologies import find_non_apologies
+
+    assert not list(
+        find_non_apologies("fr", "Nous sommes désolés de vous laisser sans eau si longtemps.")
+    )
+    assert list(find_non_apologies("fr", "Nous sommes désolés si vous avez été gênés."))
+    assert list(find_non_apologies("fr", "Nous sommes désolés s'il y a eu de la gêne."))
+
+
+def test_nothing_done_is_an_act_owed_not_harm_suffered() -> None:
+    """« Aucune mesure n'a été prise » hides who did not act; « aucun voyageur n'a été blessé »
+    is good news."""
+    from broadcast.content.wording.passives import find_passives
+
+    assert not list(find_passives("fr", "Aucun voyageur n'a été blessé."))
+    assert list(find_passives("fr", "Aucune mesure n'a été prise avant la coupure."))
+    assert list(find_passives("fr", "Aucune vérification n'a été faite."))

@@ -142,8 +142,16 @@ _FR_FEELING_NOUN = words(
     "impressions?",
     "perceptions?",
 )
+_FR_SUBJECT = (
+    r"(?:vous|tu|il|ils|elle|elles|on|nous|cela|ça|c'|quelqu'un|quiconque|certaine?s|"
+    r"des|un|une|le|la|les|l'|votre|vos|ce|cette|ces|notre|nos|leurs?|chacune?|personne|"
+    r"jamais|toutefois|besoin|par)\b"
+)
 _FR_HEDGED = (
-    whole(_FR_APOLOGY + r",?\s+" + _FR_GAP + r"(?:si|s')(?=\s|\w)"),
+    # A condition has a subject after « si » (« si vous », « si certains », « s'il »); « si »
+    # before an adverb or adjective only intensifies (« désolés de vous laisser sans eau si
+    # longtemps »).
+    whole(_FR_APOLOGY + r",?\s+" + _FR_GAP + r"(?:si\s+" + _FR_SUBJECT + r"|s'ils?\b)"),
     whole(
         r"(?:\w+\s+){0,2}?(?:gênes?|désagréments?|perturbations?|inconvénients?|dérangements?|"
         r"difficultés?|troubles?|préjudices?|nuisances?)\s+(?:\w+\s+)?"

@@ -406,6 +406,22 @@ _FR_WRONGLY = words(
     "sans contrôle",
     "sans autorisation",
 )
+# What was done, when nothing was: « aucune mesure n'a été prise ».
+_FR_ACT_DONE = words(
+    "faite?s?",
+    "effectuée?s?",
+    "réalisée?s?",
+    "prise?s?",
+    "menée?s?",
+    "donnée?s?",
+    "envoyée?s?",
+    "transmise?s?",
+    "lancée?s?",
+    "déclenchée?s?",
+    "diffusée?s?",
+    "programmée?s?",
+    "prévue?s?",
+)
 _FR_MISTAKE = words(
     "erreurs?",
     "fautes?",
@@ -455,10 +471,12 @@ _FR = (
         + _FR_ADVERBS
         + _FR_PARTICIPLE
     ),
-    # « Aucune vérification n'a été faite »: nothing done, by nobody.
+    # « Aucune vérification n'a été faite »: nothing done, by nobody. The participle is an act
+    # someone owed (done, sent, checked), not harm suffered (« aucun voyageur n'a été blessé »
+    # is good news, not an evasion).
     whole(
         r"(?:aucune?|rien|nulle?)\s+(?:[\w'-]+\s+){0,3}?n'(?:a|ont|avait|avaient|aurait)\s+"
-        r"(?:pu\s+)?été\s+" + _FR_PARTICIPLE
+        r"(?:pu\s+)?été\s+(?:" + _FR_DUTY + r"|" + _FR_ACT_DONE + r")"
     ),
     whole(
         _FR_NEG_AUX
