@@ -6,7 +6,8 @@ Every page is served with ``Content-Security-Policy: default-src 'self'`` and ch
 layout shift (a ``PerformanceObserver`` of ``layout-shift``), CSP violations, axe-core's serious
 and critical violations (and any colour-contrast failure), and horizontal overflow on a phone.
 
-Set ``BROADCAST_SCREENSHOTS`` to a folder to keep the screenshots (those in docs/ come from here).
+Set ``BROADCAST_SCREENSHOTS`` to a folder to keep the screenshots (the status pages' in docs/
+come from here; the banner's states from ``python -m tests.screenshots``).
 """
 
 from __future__ import annotations
