@@ -124,6 +124,26 @@ def test_a_slow_banner_json_fills_the_room_kept_from_the_first_paint(browser: Br
         context.close()
 
 
+@pytest.mark.parametrize("name", ["missing-json", "invalid-json"])
+def test_an_unreadable_banner_json_fills_the_room_with_the_way_to_the_status_site(
+    browser: Browser, name: str
+) -> None:
+    """banner.css kept room for a message banner.json cannot give: the room is not left empty,
+    nor taken back (the page would jump); it leads to the status site, which has the facts."""
+    state = BY_NAME[name]
+    with served(state) as server:
+        visit = open_state(browser, server, state, PHONE, "light")
+        banner = visit.banners()
+        expect(banner.locator("p")).to_have_text("Informations sur nos services")
+        expect(banner.get_by_role("link", name="En savoir plus")).to_have_attribute(
+            "href", f"{server.url}/status/index.html"
+        )
+        banner.get_by_role("button", name="Masquer ce message").click()
+        expect(banner).to_have_count(0)
+        assert visit.slot_height() == 0
+        visit.page.context.close()
+
+
 # Several incidents: one strip that opens; a dismissal gives the room back to the page.
 
 

@@ -341,7 +341,7 @@
     more.href = new URL("index.html", script.src).href;
     inner.appendChild(more);
     banner.appendChild(inner);
-    banner.appendChild(dismissButton("\u00d7"));
+    banner.appendChild(dismissButton(cssString("--broadcast-banner-dismiss") || "Dismiss"));
     wire(banner, place);
     return banner;
   }

@@ -133,12 +133,13 @@ def banner_reservation(banner: Mapping[str, Any]) -> str:
     )
     first_language = items[0].get("language", "en") if items else "en"
     words = banner_words(first_language)
-    more = WORDS.get(first_language, WORDS["en"])["more"]
+    site_words = WORDS.get(first_language, WORDS["en"])
     out.append(
         ":root { "
         f"--broadcast-banner-items: {css_string(facts)}; "
         f"--broadcast-banner-fallback: {css_string(words['fallback'])}; "
-        f"--broadcast-banner-more: {css_string(more)}; }}"
+        f"--broadcast-banner-more: {css_string(site_words['more'])}; "
+        f"--broadcast-banner-dismiss: {css_string(site_words['dismiss'])}; }}"
     )
     for query, width, font, icon, beside, most in _WIDTHS:
         lines = 1
@@ -156,10 +157,11 @@ def banner_reservation(banner: Mapping[str, Any]) -> str:
 
 
 def css_string(text: str) -> str:
-    """``text`` as a CSS string: quotes, backslashes and control characters escaped."""
+    """``text`` as a CSS string of ASCII: quotes, backslashes and the rest escaped."""
     escaped = []
     for char in text:
-        if char in '"\\' or ord(char) < 0x20 or ord(char) == 0x7F:
+        # Non-ASCII too: banner.css is read in the including page's encoding, whatever it is.
+        if char in '"\\' or not 0x20 <= ord(char) < 0x7F:
             escaped.append(f"\\{ord(char):x} ")
         else:
             escaped.append(char)
