@@ -101,10 +101,20 @@ def served(state: State, root: Path | None = None) -> Iterator[SiteServer]:
 
 
 def open_state(
-    browser: Browser, server: SiteServer, state: State, viewport: dict[str, int], scheme: str
+    browser: Browser,
+    server: SiteServer,
+    state: State,
+    viewport: dict[str, int],
+    scheme: str,
+    storage: Any = None,
 ) -> Visit:
-    """The visitor's view of ``state`` after ``WATCH_MS``: a return view if ``dismiss_first``."""
-    context = browser.new_context(viewport=viewport, color_scheme=scheme)  # type: ignore[arg-type]
+    """The visitor's view of ``state`` after ``WATCH_MS``: a return view if ``dismiss_first``
+    (or given ``storage``, a context's ``storage_state()``: what an earlier visit left)."""
+    context = browser.new_context(
+        viewport=viewport,
+        color_scheme=scheme,  # type: ignore[arg-type]
+        storage_state=storage,
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     visit = Visit(page)

@@ -32,12 +32,12 @@ from tests.web_states import (
     FEEDBACK,
     PHONE,
     STATES,
+    SiteServer,
     State,
     make_site,
     publish,
     three_incidents,
 )
-
 
 GOOD_CLS = 0.05
 PHONE_MOST = 100  # px: one banner, or several collapsed, at 390 px wide
@@ -187,6 +187,42 @@ def test_several_incidents_are_one_strip_that_opens_and_a_dismissal_gives_the_ro
         page.context.close()
 
 
+def test_a_return_view_after_a_new_incident_keeps_room_for_the_new_one_only(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """Dismissed before, a new incident since: banner.css lists both, the visitor's dismissal
+    hides one before the first paint; the room kept is the new one's, nothing moves."""
+    state = BY_NAME["one"]
+    folder = make_site(tmp_path / "www")
+    state.setup(folder)
+    with SiteServer(folder.parent) as server:
+        context = browser.new_context(viewport=PHONE)
+        page = context.new_page()
+        page.clock.set_fixed_time(state.clock)
+        page.goto(server.url, wait_until="load")
+        page.get_by_role("button", name="Masquer ce message").click()
+        publish(
+            folder,
+            message(
+                T0 + timedelta(minutes=20),
+                "Numéro d'urgence indisponible.",
+                text="Notre numéro d'urgence ne répond plus.",
+                id="urgence",
+                severity="critical",
+                locale="fr",
+            ),
+        )
+        kept = context.storage_state()  # the visitor's localStorage: what they dismissed
+        context.close()
+        visit = open_state(browser, server, state, PHONE, "light", storage=kept)
+        banner = visit.banners()
+        expect(banner).to_have_count(1)
+        assert (banner.get_attribute("data-keys") or "").startswith("urgence@")
+        assert len((banner.get_attribute("data-keys") or "").split()) == 1
+        assert visit.cls < GOOD_CLS, visit.shifts
+        visit.page.context.close()
+
+
 # Fragment and script together: one banner, the fragment's place taken over.
 
 
@@ -268,11 +304,14 @@ def test_an_exercise_has_a_look_of_its_own(browser: Browser) -> None:
     assert looks["exercise"][1] != looks["one"][1]
 
 
+@pytest.mark.parametrize("screen", SCREENS)
 @pytest.mark.parametrize("name", ["correction", "exercise", "three", "restored"])
-def test_dark_mode_on_a_dark_site(browser: Browser, name: str, axe_available: None) -> None:
+def test_dark_mode_on_a_dark_site(
+    browser: Browser, name: str, screen: str, axe_available: None
+) -> None:
     state = BY_NAME[name]
     with served(state) as server:
-        visit = open_state(browser, server, state, PHONE, "dark")
+        visit = open_state(browser, server, state, SCREENS[screen], "dark")
         page = visit.page
         header = page.locator(".site-header").evaluate("e => getComputedStyle(e).backgroundColor")
         assert header == DARK_HEADER
