@@ -427,3 +427,24 @@ def test_a_hostile_text_in_banner_css_stays_a_string(tmp_path: Path) -> None:
     found = re.search(r'--broadcast-banner-items: "((?:[^"\\]|\\[0-9a-f]+ )*)";', css)
     assert found and "body { display: none }" in found.group(1)
     assert "\\22 " in found.group(1)
+
+
+def test_the_fragment_carries_corrections_not_the_short_restored_state(tmp_path: Path) -> None:
+    folder = make_site(tmp_path / "corrected")
+    BY_NAME["correction"].setup(folder)
+    fragment = (folder / "banner.html").read_text(encoding="utf-8")
+    assert fragment.count("data-broadcast-banner") == 1
+    assert "broadcast-banner--corrected" in fragment and "RECTIFICATIF" in fragment
+    assert '<svg class="broadcast-banner__icon"' in fragment
+    assert 'aria-label="Masquer ce message"' in fragment and "style=" not in fragment
+
+    folder = make_site(tmp_path / "restored")
+    BY_NAME["restored"].setup(folder)
+    # Nothing would end "restored" on a page without banner.js: not in the fragment.
+    assert "<div" not in (folder / "banner.html").read_text(encoding="utf-8")
+    # The feedback address is a link there too, breaking after its slashes and dots.
+    folder = make_site(tmp_path / "link")
+    publish(folder, message(T0, "Coupure.", text=f"Coupure. Votre avis : {FEEDBACK}", locale="fr"))
+    fragment = (folder / "banner.html").read_text(encoding="utf-8")
+    assert f'<a class="broadcast-banner__url" href="{FEEDBACK.replace("&", "&amp;")}">' in fragment
+    assert "energie-nord.<wbr>fr/<wbr>avis/<wbr>\u2026</a>" in fragment

@@ -103,7 +103,7 @@ def key_of(item: Mapping[str, Any]) -> str:
 
 def text_lines(item: Mapping[str, Any], per_line: int) -> int:
     """How many lines the label and headline take wrapped at ``per_line`` characters."""
-    words = []
+    words: list[str] = []
     text = URL.sub(lambda match: url_shown(match.group(0)), f"{item['label']}{item['headline']}")
     for word in text.split():
         # A web address breaks after its slashes and dots (banner.js adds <wbr> there).
@@ -296,6 +296,6 @@ def _more(item: Mapping[str, Any]) -> str:
     if not is_web_link(link):
         return ""
     return (
-        f'<a class="broadcast-banner__more" href="{_attr(link)}">'
+        f'<a class="broadcast-banner__more" href="{_attr(str(link))}">'
         f"{html.escape(item['words']['more'])}</a>"
     )
