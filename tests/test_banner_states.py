@@ -448,3 +448,16 @@ def test_the_fragment_carries_corrections_not_the_short_restored_state(tmp_path:
     fragment = (folder / "banner.html").read_text(encoding="utf-8")
     assert f'<a class="broadcast-banner__url" href="{FEEDBACK.replace("&", "&amp;")}">' in fragment
     assert "energie-nord.<wbr>fr/<wbr>avis/<wbr>\u2026</a>" in fragment
+
+
+def test_every_picture_of_the_banner_in_the_docs_is_made_by_the_screenshot_script() -> None:
+    from tests.screenshots import OUT, SHOTS
+
+    docs = (Path(__file__).resolve().parent.parent / "docs").rglob("*.md")
+    shown = {
+        name for page in docs for name in re.findall(r"img/(banner-[\w-]+\.png)", page.read_text())
+    }
+    made = {shot.file for shot in SHOTS}
+    assert shown and shown <= made, shown - made
+    assert all(BY_NAME.get(shot.state) for shot in SHOTS)
+    assert {p.name for p in OUT.glob("banner-*.png")} == made  # none kept by hand
