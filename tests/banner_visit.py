@@ -135,3 +135,14 @@ def open_state(
     visit.shifts = list(page.evaluate("window.__shifts"))
     visit.csp += list(page.evaluate("window.__csp"))
     return visit
+
+
+def return_view(visit: Visit, url: str) -> Visit:
+    """The same visitor on the next page: a fresh count of shifts, what they kept remembered."""
+    page = visit.page
+    page.goto(url, wait_until="load")
+    page.wait_for_timeout(WATCH_MS)
+    again = Visit(page, errors=visit.errors)
+    again.shifts = list(page.evaluate("window.__shifts"))
+    again.csp = list(page.evaluate("window.__csp"))
+    return again

@@ -5,10 +5,11 @@ time windows ended, ``banner.json`` missing or unreadable, a visitor who dismiss
 the fragment included alongside the script) is opened on a realistic host page under
 ``Content-Security-Policy: default-src 'self'``, ``banner.json`` answered 0.5 s late, at 1280
 and 390 px. Over the first 3 s the layout shifts (a buffered ``layout-shift`` observer) add up
-to less than 0.05; no CSP violation, no script error, no serious axe finding, no sideways
-scroll. The rule behind it: the room kept for the banner follows what the published files say
-(banner.css, written with banner.json) and the visitor's clock and dismissals, read before the
-first paint; afterwards only the visitor's own action changes the banner's height.
+to less than 0.05, and so on the visitor's next page once they dismissed it; no CSP violation,
+no script error, no serious axe finding, no sideways scroll. The rule behind it: the room kept
+for the banner follows what the published files say (banner.css, written with banner.json) and
+the visitor's clock and dismissals, read before the first paint; afterwards only the visitor's
+own action changes the banner's height.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from broadcast.channels.banner_layout import banner_reservation, text_lines
-from tests.banner_visit import AXE, open_state, served
+from tests.banner_visit import AXE, open_state, return_view, served
 from tests.browser import missing
 from tests.test_channel_web_banner import T0, message
 from tests.web_states import (
@@ -99,6 +100,14 @@ def test_every_state_keeps_the_host_page_still(
         assert visit.overflow() == 0
         assert not visit.csp and not visit.errors, (visit.csp, visit.errors)
         assert visit.axe() == []
+        if state.messages:
+            # The visitor dismisses it; on their next page nothing shows, no room is kept.
+            page.locator(".broadcast-banner__dismiss").click()
+            expect(banners).to_have_count(0)
+            again = return_view(visit, f"{server.url}/{state.page}")
+            assert again.cls < GOOD_CLS, (state.name, again.shifts)
+            expect(banners).to_have_count(0)
+            assert again.slot_height() == 0 and not again.errors and not again.csp
         page.context.close()
 
 
