@@ -263,6 +263,25 @@ SENT_AT_AND_SENDER_SIGNATURE = Step(
     ),
 )
 
+# 9: a send that went out despite wording errors (``--accept-wording``): the reason, who, when,
+# and the findings it covered (JSON), with the version it let out.
+WORDING_OVERRIDES = Step(
+    "wording overrides",
+    (
+        """
+    CREATE TABLE wording_overrides (
+        id {id},
+        version_id {int} NOT NULL REFERENCES versions (id),
+        incident_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        accepted_by TEXT NOT NULL,
+        accepted_at TEXT NOT NULL,
+        findings TEXT NOT NULL
+    )""",
+        "CREATE INDEX wording_overrides_by_incident ON wording_overrides (incident_id, id)",
+    ),
+)
+
 # In order: ``MIGRATIONS[n - 1]`` takes a ledger from schema n - 1 to n. Add at the end.
 MIGRATIONS: tuple[Step, ...] = (
     FIRST,
@@ -273,6 +292,7 @@ MIGRATIONS: tuple[Step, ...] = (
     APPROVALS_EXERCISES_CORRECTIONS,
     SHARED_WORK,
     SENT_AT_AND_SENDER_SIGNATURE,
+    WORDING_OVERRIDES,
 )
 
 

@@ -25,7 +25,8 @@ foreign file, the wrong key) comes out as a ``LedgerFault`` whose message names 
 says what to do.
 
 ``Ledger`` is one class made of one part per thing it keeps, each in its own module:
-``versions``, ``deliveries``, ``receipts``, ``approvals``, ``leases``, ``recipient_keys``; they
+``versions``, ``deliveries``, ``receipts``, ``approvals``, ``leases``, ``recipient_keys``,
+``wording_overrides``; they
 share the connection, the lock and the engine's dialect (``engine``). The schema's steps are in
 ``migrations``. This module opens the engine, migrates, and keeps every name the rest of
 broadcast imports from it.
@@ -91,6 +92,7 @@ from broadcast.ledger.records import (
     now_text,
 )
 from broadcast.ledger.versions import Versions
+from broadcast.ledger.wording_overrides import WordingOverrides
 
 # The names the rest of broadcast (and its tests) import from here.
 __all__ = [
@@ -132,7 +134,7 @@ __all__ = [
 ]
 
 
-class Ledger(Receipts, Deliveries, Versions, Approvals, RecipientKeys, Leases):
+class Ledger(Receipts, Deliveries, Versions, Approvals, RecipientKeys, Leases, WordingOverrides):
     """One SQLite file (WAL) shared by every incident handled from one configuration.
 
     Safe to use from several threads: writes are serialised on one connection.

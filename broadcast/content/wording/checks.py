@@ -13,7 +13,9 @@ organisation ask how it did. With the last version sent (from the ledger), two m
 or monitoring headline left as it was (an error: people would read the old situation), and a
 translation left unchanged when its original changed.
 
-They are heuristics on words, so they warn (``--strict`` turns warnings into errors); each names
+Most are heuristics on words, so they warn; the few an expert would never let out are errors,
+which block a send unless the sender overrides them with a reason (``messages.LEVEL``, the one
+table of levels; ``--strict`` turns every warning into an error). Each names
 the incident file, the line and the field, says why, and gives a better wording, in the file's
 own language (``MESSAGES``). French and English have word lists; text in another language gets
 the checks that need no vocabulary (sentence length, exclamation marks, capitals, the user's own
@@ -28,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from broadcast.content.wording.against_last_sent import against_previous
 from broadcast.content.wording.headline import contradiction, what_and_when
-from broadcast.content.wording.messages import EXAMPLES
+from broadcast.content.wording.messages import EXAMPLES, level_of, which_check
 from broadcast.content.wording.plain_language import DEFAULT_MAX_SENTENCE_WORDS, plain_language
 from broadcast.content.wording.texts import Says, Wording, wordings
 from broadcast.content.wording.times import clock_styles, headline_times
@@ -95,7 +97,16 @@ def check_content(
         )
     if previous:
         problems.extend(against_previous(incident, doc, says, previous))
-    return problems
+    return [levelled(p) for p in problems]
+
+
+def levelled(problem: Problem) -> Problem:
+    """``problem`` naming the check that wrote it, at that check's level in ``LEVEL``: what a
+    module said its level was does not count, so the table stays the one place to look."""
+    check = problem.check or which_check(problem.message)
+    if check is None:
+        return problem
+    return problem._replace(check=check, severity=level_of(check))
 
 
 def _check_wording(

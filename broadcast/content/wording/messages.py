@@ -1,14 +1,38 @@
-"""What each wording check says, in the language the incident file is written in.
+"""What each wording check says, in the language the incident file is written in, and how much
+it weighs.
 
 Each check says why it matters and how to say it better (``MESSAGES``), with a better wording in
-the language of the text it found fault with (``EXAMPLES``). ``which_check`` reads a warning
-back to the check that wrote it.
+the language of the text it found fault with (``EXAMPLES``), at its level (``LEVEL``: an error
+blocks a send unless overridden with ``--accept-wording``; a warning is shown). ``which_check``
+reads a warning back to the check that wrote it.
 """
 
 from __future__ import annotations
 
 import re
 from functools import cache
+from typing import Literal
+
+# -- Levels --------------------------------------------------------------------------------
+#
+# The one place a wording check's weight is declared. A check not listed is a warning: a
+# heuristic on words shown to the sender, who decides. An error is what an expert would refuse
+# to let out: people would act on a wrong or incomplete message. It blocks ``send`` (exit 2,
+# nothing sent) unless the sender overrides it with ``--accept-wording "reason"``, recorded in
+# the ledger; ``--strict`` makes every warning an error too.
+LEVEL: dict[str, Literal["error", "warning"]] = {
+    # A resolved or monitoring headline left word for word as sent: people read the old news.
+    "unchanged": "error",
+    # A critical incident whose texts never say what people must do (content.wording.completeness).
+    "complete_action": "error",
+}
+
+
+def level_of(check: str) -> Literal["error", "warning"]:
+    """The level of the check named ``check`` (a key of ``MESSAGES``): ``LEVEL``'s, else a
+    warning."""
+    return LEVEL.get(check, "warning")
+
 
 # -- Messages, in the file's language ------------------------------------------------------
 #
