@@ -261,6 +261,16 @@ OtherLedgerOpt = Annotated[
         "from it.",
     ),
 ]
+AcceptWordingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--accept-wording",
+        help="Send despite the wording errors, for this reason (recorded in the ledger with "
+        "who, when and the findings it covers).",
+        show_default=False,
+        metavar="REASON",
+    ),
+]
 
 
 @app.command(cls=PlainUsageCommand)
@@ -282,6 +292,7 @@ def send(
     key: SenderKeyOpt = None,
     exercise: ExerciseOpt = False,
     other_ledger: OtherLedgerOpt = False,
+    accept_wording: AcceptWordingOpt = None,
 ) -> None:
     """Send the incident on every channel (or the --channel ones); safe to repeat from cron.
 
@@ -301,6 +312,7 @@ def send(
                 strict=strict,
                 exercise=exercise,
                 sender=as_name,
+                accept_wording=accept_wording,
             )
             writer.dry_run(checked)
             raise typer.Exit(checked.exit_code)
@@ -321,6 +333,7 @@ def send(
             exercise=exercise,
             signing_key=key,
             other_ledger=other_ledger,
+            accept_wording=accept_wording,
         )
     writer.sent(sent)
     raise typer.Exit(sent.exit_code)

@@ -20,6 +20,7 @@ from broadcast.delivery.channel_check import HEAD_ROWS, plan_channel
 from broadcast.delivery.kept_wording import corrected_in_ledger
 from broadcast.delivery.plan import MAX_ROW_PROBLEMS, ChannelPlan, Plan
 from broadcast.delivery.planner import plan_deliveries
+from broadcast.delivery.wording_gate import gate
 from broadcast.input.config import Config, load_config
 from broadcast.input.incident import RENEWED_PROMISE, Incident, load_incident
 from broadcast.input.incident_texts import CONFIG_TEXT_FIELDS, comment_problems
@@ -60,6 +61,8 @@ def prepare(
     published: Mapping[str, list[dict[str, Any]]] | None = None,
     state_dir: Path | None = None,
     corrected: dict[str, Any] | Callable[[Config, Incident], dict[str, Any] | None] | None = None,
+    accept_wording: str | None = None,
+    wording_blocks: bool = True,
 ) -> Plan:
     """Build the plan. ``check_credentials`` is for real sends: a dry run needs no secrets.
 
@@ -85,6 +88,9 @@ def prepare(
     ``corrected`` (``sending.corrected_wording``, or a function of the configuration and the
     incident), else read from the ledger in ``state_dir`` (``--state``), the same for a
     preview, an approval and the send, so that the texts approved are the texts sent.
+    ``accept_wording``: the sender's reason to send despite the wording errors (they then do
+    not block, and are recorded with it); ``wording_blocks`` False for an approval, which
+    shows them to the approver and leaves them to the sender (``wording_gate``).
     """
     plan = Plan(
         incident_path=incident_path,
@@ -94,6 +100,8 @@ def prepare(
         previous_update_at=previous_update_at,
         published={name: list(entries) for name, entries in (published or {}).items()},
         scheduler=plan_deliveries,
+        accept_wording=accept_wording,
+        wording_blocks=wording_blocks,
     )
     if loaded is not None:
         plan.config, plan.incident, incident_doc = loaded
@@ -119,6 +127,7 @@ def prepare(
         plan, selected, occasions, check_recipients, check_credentials, environ, head_only
     )
     _advise_on_time(plan)
+    gate(plan)
     return plan
 
 

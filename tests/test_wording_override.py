@@ -1,0 +1,133 @@
+"""A wording error stops ``broadcast send`` (exit 2, nothing at any peer), said with the check,
+the file, the line and how to override it; ``--accept-wording "reason"`` lets it out, and the
+ledger keeps the reason, who, when and the findings, shown by ``status``. An empty reason is
+refused. Real CLI processes against the local peers, on both ledger engines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import NOW
+from tests.world import SECRETS, World, edit
+
+pytestmark = pytest.mark.both_engines
+
+REASON = "The prefecture's own words, checked by the duty manager"
+
+
+def broadcast(world: World, *args: str) -> tuple[int, str, str]:
+    """The real CLI in a process of its own, in the world's folder."""
+    env = {**os.environ, **SECRETS, **world.engine, "BROADCAST_NOW": NOW.isoformat()}
+    env["COLUMNS"] = "400"  # a path or a line number is never cut by the terminal's width
+    env.pop("BROADCAST_CONFIG", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "broadcast", *args],
+        cwd=world.folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, done.stdout, done.stderr
+
+
+def resolved_with_the_old_headline(world: World) -> int:
+    """The first version sent, then the file moved to resolved with its headline left word for
+    word (the ``unchanged`` check: an error). The headline's line in the file."""
+    code, _, err = broadcast(world, "send", "incident.yaml", "--yes", "--channel", "sms")
+    assert code == 0, err
+    edit(world, "status: investigating", "status: resolved")
+    lines = (world.folder / "incident.yaml").read_text(encoding="utf-8").splitlines()
+    return next(n for n, line in enumerate(lines, start=1) if line.startswith("headline:"))
+
+
+def test_a_wording_error_blocks_the_send_and_a_reason_lets_it_out(world: World) -> None:
+    line = resolved_with_the_old_headline(world)
+    first = len(world.twilio.messages())
+    assert first == 4
+
+    # Blocked: exit 2, nothing more at the peer; the check, the file, the line, the way out.
+    code, out, err = broadcast(world, "send", "incident.yaml", "--yes", "--channel", "sms")
+    assert code == 2, err
+    said = " ".join((out + err).split())
+    assert f"incident.yaml:{line}" in said
+    assert "unchanged" in said and "--accept-wording" in said
+    assert "mot pour mot" in said  # in the file's language (French)
+    assert len(world.twilio.messages()) == first
+
+    code, out, _ = broadcast(world, "send", "incident.yaml", "--yes", "--json", "--channel", "sms")
+    assert code == 2
+    document = json.loads(out)
+    # The headline, and its English translation, left as sent.
+    found = [p for p in document["problems"] if p["check"] == "unchanged"]
+    assert [p["field"] for p in found] == ["headline", "translations.en.headline"]
+    finding = found[0]
+    assert (finding["severity"], finding["line"]) == ("error", line)
+    assert finding["file"].endswith("incident.yaml")
+    assert document["accepted_wording"] is None
+    assert len(world.twilio.messages()) == first
+
+    # An override without a reason is refused, and sends nothing.
+    for empty in ("", "   "):
+        code, _, err = broadcast(
+            world, "send", "incident.yaml", "--yes", "--channel", "sms", "--accept-wording", empty
+        )
+        assert code == 2
+        assert "--accept-wording needs a reason" in " ".join(err.split())
+        assert len(world.twilio.messages()) == first
+
+    # With a reason, it goes; the reason is said in the result and kept in the ledger.
+    code, out, err = broadcast(
+        world,
+        "send",
+        "incident.yaml",
+        "--yes",
+        "--json",
+        "--channel",
+        "sms",
+        "--accept-wording",
+        REASON,
+        "--as",
+        "Ana Duty",
+    )
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["accepted_wording"]["reason"] == REASON
+    assert {f["check"] for f in document["accepted_wording"]["findings"]} == {"unchanged"}
+    assert len(world.twilio.messages()) == first + 4
+
+    code, out, _ = broadcast(world, "status", "incident.yaml", "--json")
+    assert code == 0
+    versions = json.loads(out)["versions"]
+    assert versions[0]["wording_accepted"] == []
+    (accepted,) = versions[-1]["wording_accepted"]
+    assert (accepted["reason"], accepted["accepted_by"]) == (REASON, "Ana Duty")
+    assert accepted["accepted_at"].startswith(NOW.date().isoformat())
+    assert [(f["check"], f["field"]) for f in accepted["findings"]] == [
+        ("unchanged", "headline"),
+        ("unchanged", "translations.en.headline"),
+    ]
+
+    code, out, _ = broadcast(world, "status", "incident.yaml")
+    said = " ".join(out.split())
+    assert "sent despite the wording errors unchanged (2), accepted by Ana Duty" in said
+    assert REASON in said
+
+
+def test_a_dry_run_says_what_the_reason_would_let_out(world: World) -> None:
+    resolved_with_the_old_headline(world)
+    code, out, _ = broadcast(world, "send", "incident.yaml", "--dry-run", "--json")
+    assert code == 2 and not json.loads(out)["ok"]
+    code, out, _ = broadcast(
+        world, "send", "incident.yaml", "--dry-run", "--json", "--accept-wording", REASON
+    )
+    assert code == 0, out
+    assert json.loads(out)["accepted_wording"]["reason"] == REASON
+    assert len(world.twilio.messages()) == 4  # the first version only: a dry run sends nothing
