@@ -20,6 +20,7 @@ from broadcast.delivery.channel_check import HEAD_ROWS, plan_channel
 from broadcast.delivery.kept_wording import corrected_in_ledger
 from broadcast.delivery.plan import MAX_ROW_PROBLEMS, ChannelPlan, Plan
 from broadcast.delivery.planner import plan_deliveries
+from broadcast.delivery.text_checks import check_rendered
 from broadcast.delivery.wording_gate import gate
 from broadcast.input.config import Config, load_config
 from broadcast.input.incident import RENEWED_PROMISE, Incident, load_incident
@@ -127,6 +128,7 @@ def prepare(
         plan, selected, occasions, check_recipients, check_credentials, environ, head_only
     )
     _advise_on_time(plan)
+    check_rendered(plan)  # what each channel really carries, once rendered
     gate(plan)
     return plan
 

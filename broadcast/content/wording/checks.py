@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from broadcast.content.wording.against_last_sent import against_previous
+from broadcast.content.wording.completeness import complete_fields
 from broadcast.content.wording.headline import contradiction, what_and_when
 from broadcast.content.wording.messages import EXAMPLES, level_of, which_check
 from broadcast.content.wording.plain_language import DEFAULT_MAX_SENTENCE_WORDS, plain_language
@@ -135,4 +136,5 @@ def _check_wording(
     if fields["headline"] and not incident.ended:
         problems.extend(headline_times(incident, says, wording, now))
     problems.extend(plain_language(says, wording, user_jargon, max_words))
+    problems.extend(complete_fields(incident, says, wording))
     return problems

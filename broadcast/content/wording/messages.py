@@ -23,8 +23,10 @@ from typing import Literal
 LEVEL: dict[str, Literal["error", "warning"]] = {
     # A resolved or monitoring headline left word for word as sent: people read the old news.
     "unchanged": "error",
-    # A critical incident whose texts never say what people must do (content.wording.completeness).
+    # A critical incident whose texts never say what people must do (content.wording.completeness),
+    # and a channel's text that lost it though the fields say it: people would not know.
     "complete_action": "error",
+    "complete_text_action": "error",
 }
 
 
@@ -130,6 +132,22 @@ MESSAGES: dict[str, dict[str, str]] = {
             "the incident is {level} and says nothing for people without internet: add "
             "offline with a free number, a radio station or a place to go, e.g. {example}"
         ),
+        "complete_action": (
+            "the incident is critical and goes on, but no text tells people what to do (not "
+            "the headline, summary, affected, offline nor the FAQ's answers): say the action "
+            "that keeps them safe or helps them, in plain words, e.g. {example}"
+        ),
+        "complete_text": (
+            "what this channel carries ({template}) leaves out {missing}: its readers get "
+            "this text and nothing more. Put it back in the template, or shorten what crowds "
+            "it out"
+        ),
+        "complete_text_action": (
+            "what this channel carries ({template}) does not tell people what to do, though "
+            "the incident is critical and its fields say it: its readers get this text and "
+            "nothing more. Say it in the headline or the offline line, which every channel "
+            "carries, or put it back in the template"
+        ),
         "signed": (
             "the incident is critical and the email is not signed by a person: add signed_by "
             "with a name and role people can hold to account, e.g. {example}"
@@ -233,6 +251,23 @@ MESSAGES: dict[str, dict[str, str]] = {
             "offline avec un numéro gratuit, une radio ou un lieu où aller, par exemple "
             "{example}"
         ),
+        "complete_action": (
+            "l'incident est critical et dure encore, mais aucun texte ne dit aux gens quoi "
+            "faire (ni la phrase essentielle, ni summary, affected, offline, ni les réponses de "
+            "la FAQ) : dites le geste qui les protège ou les aide, avec des mots simples, par "
+            "exemple {example}"
+        ),
+        "complete_text": (
+            "ce que porte ce canal ({template}) laisse de côté {missing} : ses lecteurs "
+            "reçoivent ce texte et rien d'autre. Remettez-le dans le modèle, ou raccourcissez "
+            "ce qui le chasse"
+        ),
+        "complete_text_action": (
+            "ce que porte ce canal ({template}) ne dit pas aux gens quoi faire, alors que "
+            "l'incident est critical et que ses champs le disent : ses lecteurs reçoivent ce "
+            "texte et rien d'autre. Dites-le dans la phrase essentielle ou la ligne offline, "
+            "que tous les canaux portent, ou remettez-le dans le modèle"
+        ),
         "signed": (
             "l'incident est critical et le courriel n'est pas signé d'un nom : ajoutez "
             "signed_by avec le nom et la fonction d'une personne qui en répond, par exemple "
@@ -255,6 +290,7 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "unchanged": '"Power is back in Lille and Roubaix since 13:20."',
         "offline": '"No internet? Call 0800 000 0000 free, or listen to BBC Radio Dale."',
         "signed": '"Sarah Okafor, Chief Executive"',
+        "complete_action": '"Do not drink tap water; bottled water at the town hall from 14:00."',
         "contradiction_investigating": '"We are looking for the cause; more news at 11:30."',
         "contradiction_identified": '"We know the cause and are repairing it; back by 14:00."',
         "contradiction_monitoring": '"Power is back; we are checking it holds. News at 15:00."',
@@ -273,6 +309,9 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "unchanged": "« Le courant est revenu à Lille et Roubaix depuis 13h20. »",
         "offline": "« Sans internet, appelez le 0 800 000 000 (gratuit, 24h/24). »",
         "signed": "« Claire Martin, directrice d'Énergie Nord »",
+        "complete_action": (
+            "« Ne buvez pas l'eau du robinet ; eau en bouteille à la mairie dès 14h. »"
+        ),
         "contradiction_investigating": "« Nous cherchons la cause ; point à 11h30. »",
         "contradiction_identified": (
             "« La cause est trouvée, nos équipes réparent ; retour vers 14h. »"
