@@ -131,3 +131,29 @@ def test_a_dry_run_says_what_the_reason_would_let_out(world: World) -> None:
     assert code == 0, out
     assert json.loads(out)["accepted_wording"]["reason"] == REASON
     assert len(world.twilio.messages()) == 4  # the first version only: a dry run sends nothing
+
+
+@pytest.mark.slow
+def test_the_confirmation_shows_the_warnings_and_the_errors_answered_for(world: World) -> None:
+    from tests.test_send import terminal_send
+
+    # A warning (exclamation marks) is said under the question, and sends nothing unasked.
+    edit(world, "Rétablissement prévu vers 14h.", "Rétablissement prévu vers 14h !")
+    code, screen = terminal_send(world, b"n\n", "--channel", "sms", columns="300")
+    said = " ".join(screen.split())
+    assert code == 0 and "Send now? [y/N]" in said
+    assert "To send with" in said and "retirez les points d'exclamation" in said
+    assert world.twilio.requests() == []
+
+    # An error answered for: said with the reason before the question.
+    edit(world, "Rétablissement prévu vers 14h !", "Rétablissement prévu vers 14h.")
+    resolved_with_the_old_headline(world)
+    sent = len(world.twilio.messages())
+    code, screen = terminal_send(
+        world, b"n\n", "--channel", "sms", "--accept-wording", REASON, columns="300"
+    )
+    said = " ".join(screen.split())
+    assert code == 0
+    assert f'To send despite 2 wording errors, for the reason "{REASON}"' in said
+    assert "mot pour mot" in said
+    assert len(world.twilio.messages()) == sent
