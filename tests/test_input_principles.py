@@ -484,7 +484,10 @@ def test_a_promise_that_reads_two_ways_is_refused_naming_both_times(world: World
 def test_a_number_without_a_unit_is_refused(world: World) -> None:
     promise(world, "2")
     refused_everywhere(
-        world, "field next_update: '2' has no unit: write 2h for hours, 2m for minutes"
+        # In the file's language (French: input.error_words).
+        world,
+        "field next_update: « 2 » n'a pas d'unité : écrivez 2h pour des heures, 2m pour des "
+        "minutes",
     )
 
 

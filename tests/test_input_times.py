@@ -240,7 +240,8 @@ def test_an_empty_exercise_says_it_needs_true_or_false(world: World) -> None:
     line = line_of(world, "exercise: ~")
     ran = cli(world.folder, "validate", "incident.yaml")
     assert ran.code == 2, ran.said[-3000:]
-    assert f"incident.yaml:{line}, field exercise: this field is empty: write true or false" in (
+    # In the file's language (French: input.error_words).
+    assert f"incident.yaml:{line}, field exercise: ce champ est vide : écrivez true ou false" in (
         ran.said
     ), ran.said[-3000:]
     assert "None" not in ran.said, ran.said[-3000:]

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from broadcast.input.cap_area import Area, CapWords
+from broadcast.input.error_words import Worded, file_language, say
 from broadcast.input.incident_texts import (
     OPTIONAL_IN_TRANSLATION,
     TRANSLATED,
@@ -161,16 +162,14 @@ class Incident(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"'{value}' is not a time zone; use a name like Europe/Paris or America/Montreal"
-            ) from None
+            raise Worded("not_a_timezone", value=value) from None
         return value
 
     @field_validator("title", "headline", "offline", "sign_off", "signed_by")
     @classmethod
     def _single_line(cls, value: str | None) -> str | None:
         if value is not None and "\n" in value:
-            raise ValueError("must be a single line (it is shown as is on every channel)")
+            raise Worded("single_line")
         if value is not None and "\t" in value:
             # A control character: only a text of several lines may keep one (see characters).
             raise ValueError("holds a tab (U+0009): write a space; a line of text has no tab")
@@ -182,7 +181,7 @@ class Incident(BaseModel):
         if value is None:
             return None
         if not re.match(r"^https?://[^\s/]+\.[^\s/]+(/\S*)?$", value):
-            raise ValueError(f"'{value}' is not a web address starting with https://")
+            raise Worded("not_a_web_address", value=value)
         # Characters a web address never holds as they are (RFC 3986): markup, not a link.
         wrong = sorted(set(value) & set('<>"`{}|\\^'))
         if wrong:
@@ -199,15 +198,12 @@ class Incident(BaseModel):
             promise = read_promise(value)
             if isinstance(promise, timedelta):
                 if promise <= timedelta(0):
-                    raise ValueError("the next update must come after some time, e.g. 2h")
+                    raise Worded("promise_not_after")
                 return promise
             if promise is not None:
                 return promise
             if not re.match(r"^\d{4}-\d{2}-\d{2}", value.strip()):
-                raise ValueError(
-                    f"'{value}' is neither a duration (2h, 90m, 1h30, in 18h), a time of day "
-                    "(18:00) nor a date and time (2026-11-22 14:00)"
-                )
+                raise Worded("promise_neither", value=value)
         return value
 
     @model_validator(mode="before")
@@ -378,13 +374,13 @@ def load_incident(
     an error, never a silent drill.
     """
     doc = load_yaml(path, what="incident file")
+    # The language its errors are said in, read before anything is validated.
+    language = file_language(doc.data, defaults)
     if not isinstance(doc.data, dict):
-        raise InputError(
-            [Problem("an incident file is a list of 'field: value' lines", path, doc.line_of(()))]
-        )
+        raise InputError([Problem(say(language, "not_a_list_of_fields"), path, doc.line_of(()))])
     data = {k: v for k, v in (defaults or {}).items() if k in DEFAULTABLE and v is not None}
     data.update(doc.data)
-    incident = validate_incident(data, doc)
+    incident = validate_incident(data, doc, language)
     if exercise and "exercise" in doc.data and not incident.exercise:
         # Two orders that contradict each other: which one the person meant is a guess, and
         # guessing "drill" sends marked texts nobody expects while the file says it is real.
@@ -408,7 +404,7 @@ def load_incident(
     return incident, doc
 
 
-def validate_incident(data: dict[str, Any], doc: YamlDocument) -> Incident:
+def validate_incident(data: dict[str, Any], doc: YamlDocument, language: str = "en") -> Incident:
     too_long = texts_too_long(data, (), doc)
     if too_long:
         raise InputError(too_long)
@@ -422,7 +418,7 @@ def validate_incident(data: dict[str, Any], doc: YamlDocument) -> Incident:
         return Incident.model_validate(data)
     except ValidationError as exc:
         problems = []
-        for problem in problems_from_validation(exc, doc, known_fields=known):
+        for problem in problems_from_validation(exc, doc, known_fields=known, language=language):
             problems.append(_relocate_field_error(problem, exc, doc))
         raise InputError(problems) from None
 

@@ -1,0 +1,153 @@
+"""What the checks of an incident file say, in the file's own language.
+
+The people who write an incident in French read its errors in French: an unknown field, a
+value of the wrong kind, a time that reads two ways, a missing field. ``WORDS`` holds each
+message once per language, keyed by the kind of error (pydantic's kinds, as ``input.schema``
+reports them, and the names of our own checks); ``say`` words one. The file's language is
+read before anything is validated (``file_language``): from the ``locale`` written in the
+file, else the one channels.yaml gives by default; French for ``fr`` and ``fr_*``, English
+otherwise (channels.yaml's own errors stay in English: it is the team's file, not the
+incident's).
+
+A check deep in a field's validation raises ``Worded`` (a ``ValueError`` whose text is the
+English wording) with its key and values, so ``model_errors`` can say it again in the file's
+language without the check knowing the file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+LANGUAGES = ("en", "fr")
+
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "missing": "this required field is missing",
+        "unknown_field": "unknown field '{name}'{hint}{listing}",
+        "did_you_mean": "; did you mean '{guess}'?",
+        "known_fields": ". Known fields here: {names}",
+        "not_allowed": "'{given}' is not allowed here{hint} Use one of {expected}.",
+        "not_a_datetime": (
+            "'{given}' is not a date and time; write it like 2026-11-22T14:00:00+01:00 "
+            "(or 2026-11-22 14:00, read in the incident's timezone)"
+        ),
+        "wrong_form": "'{given}' has the wrong form ({why})",
+        "id_form": "use lower-case letters, digits and hyphens, e.g. panne-nord-2026-11-22",
+        "expected_shape": "expected {wanted} here, not {shape}",
+        "shape_text": "text",
+        "shape_group": "a group of fields",
+        "shape_list": "a list",
+        "shape_nothing": "nothing",
+        "not_a_whole_number": "'{given}' is not a whole number",
+        "bool_empty": "this field is empty: write true or false",
+        "not_a_bool": "'{given}' is not true or false",
+        "empty": "this field is empty",
+        "not_a_list_of_fields": "an incident file is a list of 'field: value' lines",
+        # Checks of one field (``Worded``).
+        "promise_no_unit": (
+            "'{text}' has no unit: write {text}h for hours, {text}m for minutes, or a time "
+            "of day such as {clock}"
+        ),
+        "promise_after_in": "'{text}': after 'in', write a duration such as 2h, 90m or 1h30",
+        "promise_not_a_clock": "'{text}' is not a time of day (00:00 to 23:59)",
+        "promise_after_at": "'{text}': after 'at', write a time of day such as 18:00",
+        "promise_not_after": "the next update must come after some time, e.g. 2h",
+        "promise_neither": (
+            "'{value}' is neither a duration (2h, 90m, 1h30, in 18h), a time of day "
+            "(18:00) nor a date and time (2026-11-22 14:00)"
+        ),
+        "not_a_timezone": (
+            "'{value}' is not a time zone; use a name like Europe/Paris or America/Montreal"
+        ),
+        "single_line": "must be a single line (it is shown as is on every channel)",
+        "not_a_web_address": "'{value}' is not a web address starting with https://",
+    },
+    "fr": {
+        "missing": "ce champ obligatoire manque",
+        "unknown_field": "champ inconnu « {name} »{hint}{listing}",
+        "did_you_mean": " ; vouliez-vous dire « {guess} » ?",
+        "known_fields": ". Champs possibles ici : {names}",
+        "not_allowed": "« {given} » n'est pas permis ici{hint} Choisissez parmi {expected}.",
+        "not_a_datetime": (
+            "« {given} » n'est pas une date et une heure ; écrivez-la comme "
+            "2026-11-22T14:00:00+01:00 (ou 2026-11-22 14:00, lue dans le fuseau de l'incident)"
+        ),
+        "wrong_form": "« {given} » n'a pas la bonne forme ({why})",
+        "id_form": (
+            "des minuscules, des chiffres et des tirets, par exemple panne-nord-2026-11-22"
+        ),
+        "expected_shape": "il faut ici {wanted}, pas {shape}",
+        "shape_text": "un texte",
+        "shape_group": "un groupe de champs",
+        "shape_list": "une liste",
+        "shape_nothing": "rien",
+        "not_a_whole_number": "« {given} » n'est pas un nombre entier",
+        "bool_empty": "ce champ est vide : écrivez true ou false",
+        "not_a_bool": "« {given} » n'est ni true ni false",
+        "empty": "ce champ est vide",
+        "not_a_list_of_fields": "un fichier d'incident est une suite de lignes « champ: valeur »",
+        "promise_no_unit": (
+            "« {text} » n'a pas d'unité : écrivez {text}h pour des heures, {text}m pour des "
+            "minutes, ou une heure de la journée comme {clock}"
+        ),
+        "promise_after_in": (
+            "« {text} » : après « dans », écrivez une durée comme 2h, 90m ou 1h30"
+        ),
+        "promise_not_a_clock": "« {text} » n'est pas une heure de la journée (00:00 à 23:59)",
+        "promise_after_at": "« {text} » : après « à », écrivez une heure comme 18:00",
+        "promise_not_after": "le prochain point doit venir après un délai, par exemple 2h",
+        "promise_neither": (
+            "« {value} » n'est ni une durée (2h, 90m, 1h30, dans 18h), ni une heure de la "
+            "journée (18:00), ni une date et une heure (2026-11-22 14:00)"
+        ),
+        "not_a_timezone": (
+            "« {value} » n'est pas un fuseau horaire ; écrivez un nom comme Europe/Paris ou "
+            "America/Montreal"
+        ),
+        "single_line": "doit tenir sur une seule ligne (elle est reprise telle quelle partout)",
+        "not_a_web_address": "« {value} » n'est pas une adresse web commençant par https://",
+    },
+}
+
+
+def say(language: str, key: str, **values: Any) -> str:
+    """The message ``key`` in ``language`` (English for a language without words)."""
+    words = WORDS.get(language, WORDS["en"])
+    return words.get(key, WORDS["en"][key]).format(**values)
+
+
+class Worded(ValueError):
+    """A field's value is wrong, said by ``key`` (English as its text; ``model_errors`` says
+    it again in the file's language)."""
+
+    def __init__(self, key: str, **values: Any) -> None:
+        self.key = key
+        self.values = values
+        super().__init__(say("en", key, **values))
+
+    def said_in(self, language: str) -> str:
+        return say(language, self.key, **self.values)
+
+
+_LOCALE_LINE = re.compile(r"^locale\s*:\s*[\"']?([A-Za-z]{2,3})", re.MULTILINE)
+
+
+def file_language(
+    data: Any = None, defaults: Mapping[str, Any] | None = None, text: str | None = None
+) -> str:
+    """The language an incident file's errors are said in, read before it is validated:
+    its ``locale`` (from the data YAML gave, else from the raw text when YAML could not read
+    it), else channels.yaml's default; ``fr`` for French, ``en`` otherwise."""
+    locale: Any = None
+    if isinstance(data, Mapping):
+        locale = data.get("locale")
+    if not isinstance(locale, str) and text is not None:
+        found = _LOCALE_LINE.search(text)
+        locale = found.group(1) if found else None
+    if not isinstance(locale, str) and defaults:
+        locale = defaults.get("locale")
+    if isinstance(locale, str) and locale.replace("-", "_").split("_")[0].lower() == "fr":
+        return "fr"
+    return "en"
