@@ -10,6 +10,8 @@ import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -21,9 +23,9 @@ pytestmark = pytest.mark.both_engines
 REASON = "The prefecture's own words, checked by the duty manager"
 
 
-def broadcast(world: World, *args: str) -> tuple[int, str, str]:
-    """The real CLI in a process of its own, in the world's folder."""
-    env = {**os.environ, **SECRETS, **world.engine, "BROADCAST_NOW": NOW.isoformat()}
+def broadcast(world: World, *args: str, now: str | None = None) -> tuple[int, str, str]:
+    """The real CLI in a process of its own, in the world's folder (at ``now``, else NOW)."""
+    env = {**os.environ, **SECRETS, **world.engine, "BROADCAST_NOW": now or NOW.isoformat()}
     env["COLUMNS"] = "400"  # a path or a line number is never cut by the terminal's width
     env.pop("BROADCAST_CONFIG", None)
     done = subprocess.run(
@@ -157,3 +159,45 @@ def test_the_confirmation_shows_the_warnings_and_the_errors_answered_for(world: 
     assert f'To send despite 2 wording errors, for the reason "{REASON}"' in said
     assert "mot pour mot" in said
     assert len(world.twilio.messages()) == sent
+
+
+def test_cron_keeps_the_promise_of_a_version_sent_despite_a_wording_error(world: World) -> None:
+    """The reason given for these words covers the reminders cron sends at night (nobody is
+    there to give it again); a new version of the file is judged afresh."""
+    source = Path(__file__).parent / "bad_incidents" / "complete-action-fr-gaz.yaml"
+    text = source.read_text(encoding="utf-8")
+    text = text.replace(
+        'started_at: "2026-11-22T09:00:00+01:00"', 'started_at: "2026-11-22T09:20:00+01:00"'
+    )
+    text = text.replace('next_update: "11:00"', "next_update: 1h")
+    text = text.replace("prochain point à 11h", "prochain point dans l'heure")
+    (world.folder / "cron").mkdir()
+    incident = world.folder / "cron" / "gaz.yaml"
+    incident.write_text(text, encoding="utf-8")
+
+    code, out, err = broadcast(
+        world, "send", "cron/gaz.yaml", "--yes", "--json", "--channel", "sms"
+    )
+    assert code == 2, err
+    assert any(p["check"] == "complete_action" for p in json.loads(out)["problems"])
+    assert world.twilio.requests() == []
+    code, _, err = broadcast(world, "send", "cron/gaz.yaml", "--yes", "--accept-wording", REASON)
+    assert code == 0, err
+    first = len(world.twilio.messages())
+    assert first == 4
+
+    # An hour and five minutes later, cron's tick keeps the promise under that reason.
+    later = (NOW + timedelta(minutes=65)).isoformat()
+    code, out, err = broadcast(world, "tick", "cron", "--yes", "--json", now=later)
+    assert code == 0, out + err
+    (ticked,) = json.loads(out)["incidents"]
+    assert ticked["action"] == "reminder"
+    assert ticked["accepted_wording"]["reason"] == REASON
+    assert len(world.twilio.messages()) == first + 4
+
+    # The file edited (a new version): judged afresh, refused until fixed or answered for.
+    incident.write_text(text.replace("Le gaz est coupé", "Le gaz reste coupé"), encoding="utf-8")
+    later = (NOW + timedelta(minutes=70)).isoformat()
+    code, out, _ = broadcast(world, "tick", "cron", "--yes", "--json", now=later)
+    assert code == 2
+    assert len(world.twilio.messages()) == first + 4
