@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from broadcast.content.wording.messages import EXAMPLES
+from broadcast.content.wording.rendered_text import RenderedText, finding
 from broadcast.content.wording.texts import Says, Wording
 from broadcast.problems import Problem
 
@@ -203,38 +204,32 @@ def _says_time(text: str, moment: datetime) -> bool:
     return any(re.search(form, text, re.IGNORECASE) for form in forms)
 
 
-def text_finding(
-    language: str,
-    missing: list[str],
-    template: str,
-    where: object,
-    channel: str,
-    part: str,
-) -> Problem:
-    """The finding on one channel's rendered part, in the file's ``language``: the
-    instruction lost (``complete_text_action``), else the other elements it left out
-    (``complete_text``). ``where`` is the template's file (or the incident's)."""
-    from pathlib import Path
-
-    from broadcast.content.wording.messages import MESSAGES, level_of
-
-    texts = MESSAGES.get(language, MESSAGES["en"])
-    names = ELEMENT_NAMES.get(language, ELEMENT_NAMES["en"])
-    if "do" in missing:
-        key = "complete_text_action"
-        message = texts[key].format(template=template)
-    else:
-        key = "complete_text"
-        joiner = " et " if language == "fr" else " and "
-        said = [names[element] for element in missing]
-        listed = ", ".join(said[:-1]) + joiner + said[-1] if len(said) > 1 else said[0]
-        message = texts[key].format(template=template, missing=listed)
-    return Problem(
-        message,
-        where if isinstance(where, Path) else None,
-        None,
-        part,
-        channel,
-        level_of(key),
-        key,
+def complete_text(rendered: RenderedText) -> Iterator[Problem]:
+    """What one channel's rendered part leaves out of what its channel must carry: the
+    instruction (``complete_text_action``), else the other elements (``complete_text``)."""
+    carries = rendered.carries
+    if rendered.reminder:  # a reminder repeats what happens and when the next news comes
+        carries = tuple(e for e in carries if e in _REMINDER_CARRIES)
+    missing = missing_in_text(
+        rendered.text,
+        carries,
+        rendered.incident,
+        rendered.organisation,
+        rendered.now,
+        rendered.markup,
+        rendered.language,
     )
+    if not missing:
+        return
+    if "do" in missing:
+        yield finding(rendered, "complete_text_action")
+        return
+    names = ELEMENT_NAMES.get(rendered.file_language, ELEMENT_NAMES["en"])
+    said = [names[element] for element in missing]
+    joiner = " et " if rendered.file_language == "fr" else " and "
+    listed = ", ".join(said[:-1]) + joiner + said[-1] if len(said) > 1 else said[0]
+    yield finding(rendered, "complete_text", missing=listed)
+
+
+# What a reminder ("still working on it") repeats of the update it keeps the promise of.
+_REMINDER_CARRIES = ("what", "next")
