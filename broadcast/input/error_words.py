@@ -45,6 +45,11 @@ WORDS: dict[str, dict[str, str]] = {
         "not_a_bool": "'{given}' is not true or false",
         "empty": "this field is empty",
         "not_a_list_of_fields": "an incident file is a list of 'field: value' lines",
+        # Reading the file (``yamlfile``).
+        "not_valid_yaml": "this is not valid YAML: {detail}",
+        "file_empty": "{what} is empty",
+        "key_plain_word": "a key must be a plain word",
+        "given_twice": "'{key}' is given twice (first on line {first}); keep one",
         # Checks of one field (``Worded``).
         "promise_no_unit": (
             "'{text}' has no unit: write {text}h for hours, {text}m for minutes, or a time "
@@ -88,6 +93,10 @@ WORDS: dict[str, dict[str, str]] = {
         "not_a_bool": "« {given} » n'est ni true ni false",
         "empty": "ce champ est vide",
         "not_a_list_of_fields": "un fichier d'incident est une suite de lignes « champ: valeur »",
+        "not_valid_yaml": "ce n'est pas du YAML valide (ses mots : {detail})",
+        "file_empty": "le fichier est vide ({what})",
+        "key_plain_word": "un nom de champ est un simple mot",
+        "given_twice": "« {key} » est donné deux fois (d'abord ligne {first}) ; gardez-en un",
         "promise_no_unit": (
             "« {text} » n'a pas d'unité : écrivez {text}h pour des heures, {text}m pour des "
             "minutes, ou une heure de la journée comme {clock}"
@@ -112,20 +121,20 @@ WORDS: dict[str, dict[str, str]] = {
 }
 
 
-def say(language: str, key: str, **values: Any) -> str:
-    """The message ``key`` in ``language`` (English for a language without words)."""
+def say(language: str, kind: str, /, **values: Any) -> str:
+    """The message ``kind`` in ``language`` (English for a language without words)."""
     words = WORDS.get(language, WORDS["en"])
-    return words.get(key, WORDS["en"][key]).format(**values)
+    return words.get(kind, WORDS["en"][kind]).format(**values)
 
 
 class Worded(ValueError):
     """A field's value is wrong, said by ``key`` (English as its text; ``model_errors`` says
     it again in the file's language)."""
 
-    def __init__(self, key: str, **values: Any) -> None:
-        self.key = key
+    def __init__(self, kind: str, /, **values: Any) -> None:
+        self.key = kind
         self.values = values
-        super().__init__(say("en", key, **values))
+        super().__init__(say("en", kind, **values))
 
     def said_in(self, language: str) -> str:
         return say(language, self.key, **self.values)

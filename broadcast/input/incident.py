@@ -373,8 +373,9 @@ def load_incident(
     ``exercise`` (the command's ``--exercise``) against a file saying ``exercise: false`` is
     an error, never a silent drill.
     """
-    doc = load_yaml(path, what="incident file")
-    # The language its errors are said in, read before anything is validated.
+    # The language its errors are said in, read before anything is validated: from the raw
+    # text while YAML reads it, then from the data.
+    doc = load_yaml(path, "incident file", lambda text: file_language(None, defaults, text))
     language = file_language(doc.data, defaults)
     if not isinstance(doc.data, dict):
         raise InputError([Problem(say(language, "not_a_list_of_fields"), path, doc.line_of(()))])
