@@ -86,7 +86,7 @@ def test_promise_of_next_update_is_required_until_resolved(tmp_path: Path) -> No
     text = VALID.replace("next_update: 2h\n", "")
     found = problems_for(tmp_path, text)
     assert found[0][1] == "next_update"
-    assert "next update" in found[0][2]
+    assert "prochain point" in found[0][2]  # in the file's language
     resolved = text.replace("status: investigating", "status: resolved")
     incident, _ = load_incident(write(tmp_path / "r.yaml", resolved))
     assert incident.next_update_at(datetime.now(ZoneInfo("UTC"))) is None
@@ -101,7 +101,7 @@ def test_promise_of_next_update_is_required_until_resolved(tmp_path: Path) -> No
         ("timezone: Europe/Paris", "timezone: Paris", "timezone", "Europe/Paris"),
         ("locale: fr", "locale: zz-top", "locale", "not a language code"),
         ("next_update: 2h", "next_update: soon", "next_update", "ni une durée"),
-        ("eta: 2026-11-22 14:00", "eta: 2026-11-21 14:00", "eta", "before started_at"),
+        ("eta: 2026-11-22 14:00", "eta: 2026-11-21 14:00", "eta", "avant started_at"),
         ("faq:", "link: status.example.com\nfaq:", "link", "https://"),
         ("    a: Gardez-le fermé.", "    answer: Gardez-le fermé.", "faq[0].answer", "inconnu"),
     ],

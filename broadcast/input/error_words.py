@@ -68,6 +68,22 @@ WORDS: dict[str, dict[str, str]] = {
         ),
         "single_line": "must be a single line (it is shown as is on every channel)",
         "not_a_web_address": "'{value}' is not a web address starting with https://",
+        # Checks across fields (``Incident._coherent``).
+        "correction_needed": (
+            "a cancelled incident corrects what was said: write correction: what was wrong "
+            "and what to do now"
+        ),
+        "next_update_needed": (
+            "say when the next update will come (e.g. next_update: 2h); people wait for it"
+        ),
+        "actions_needed": "say what is being done to fix it",
+        "eta_before_start": "the expected end is before started_at",
+        "end_before_start": "the end is before started_at",
+        "translation_lacks": (
+            "the {language} translation lacks {missing}; a message must not mix two languages"
+        ),
+        # Said by a check that words it itself (a time the clocks skip or repeat).
+        "as_said": "{text}",
     },
     "fr": {
         "missing": "ce champ obligatoire manque",
@@ -117,6 +133,21 @@ WORDS: dict[str, dict[str, str]] = {
         ),
         "single_line": "doit tenir sur une seule ligne (elle est reprise telle quelle partout)",
         "not_a_web_address": "« {value} » n'est pas une adresse web commençant par https://",
+        "correction_needed": (
+            "un incident annulé corrige ce qui a été dit : écrivez correction: ce qui était "
+            "faux et ce qu'il faut faire maintenant"
+        ),
+        "next_update_needed": (
+            "dites quand viendra le prochain point (par exemple next_update: 2h) ; les gens "
+            "l'attendent"
+        ),
+        "actions_needed": "dites ce qui est fait pour réparer",
+        "eta_before_start": "la fin prévue (eta) est avant started_at",
+        "end_before_start": "la fin (ended_at) est avant started_at",
+        "translation_lacks": (
+            "la traduction {language} n'a pas {missing} ; un message ne doit pas mêler deux langues"
+        ),
+        "as_said": "{text}",
     },
 }
 

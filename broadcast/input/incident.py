@@ -230,23 +230,16 @@ class Incident(BaseModel):
     @model_validator(mode="after")
     def _coherent(self) -> Incident:
         if self.status == "cancelled" and not self.correction:
-            raise _FieldError(
-                "correction",
-                "a cancelled incident corrects what was said: write correction: what was wrong "
-                "and what to do now",
-            )
+            raise _FieldError("correction", "correction_needed")
         if not self.ended:
             if self.next_update is None:
-                raise _FieldError(
-                    "next_update",
-                    "say when the next update will come (e.g. next_update: 2h); people wait for it",
-                )
+                raise _FieldError("next_update", "next_update_needed")
             if not self.actions:
-                raise _FieldError("actions", "say what is being done to fix it")
+                raise _FieldError("actions", "actions_needed")
         if self.eta is not None and self.eta < self.started_at:
-            raise _FieldError("eta", "the expected end is before started_at")
+            raise _FieldError("eta", "eta_before_start")
         if self.ended_at is not None and self.ended_at < self.started_at:
-            raise _FieldError("ended_at", "the end is before started_at")
+            raise _FieldError("ended_at", "end_before_start")
         for language, translation in self.translations.items():
             missing = [
                 name
@@ -258,8 +251,9 @@ class Incident(BaseModel):
             if missing:
                 raise _FieldError(
                     f"translations.{language}",
-                    f"the {language} translation lacks {', '.join(missing)}; a message must "
-                    "not mix two languages",
+                    "translation_lacks",
+                    language=language,
+                    missing=", ".join(missing),
                 )
         return self
 
@@ -348,19 +342,20 @@ class Incident(BaseModel):
         return None
 
 
-class _FieldError(ValueError):
-    """A cross-field check that names the one field it is about."""
+class _FieldError(Worded):
+    """A cross-field check that names the one field it is about (said by its kind, in the
+    file's language: ``error_words``)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, kind: str, /, **values: Any) -> None:
         self.field = field
-        super().__init__(message)
+        super().__init__(kind, **values)
 
 
 def _one_local_moment(field: str, written: str, moment: datetime, zone: tzinfo) -> None:
     """A local date and time names one moment, or it is an error on ``field``."""
     wrong = not_one_moment(written, moment, zone)
     if wrong:
-        raise _FieldError(field, wrong)
+        raise _FieldError(field, "as_said", text=wrong)
 
 
 def load_incident(
@@ -420,17 +415,19 @@ def validate_incident(data: dict[str, Any], doc: YamlDocument, language: str = "
     except ValidationError as exc:
         problems = []
         for problem in problems_from_validation(exc, doc, known_fields=known, language=language):
-            problems.append(_relocate_field_error(problem, exc, doc))
+            problems.append(_relocate_field_error(problem, exc, doc, language))
         raise InputError(problems) from None
 
 
-def _relocate_field_error(problem: Problem, exc: ValidationError, doc: YamlDocument) -> Problem:
+def _relocate_field_error(
+    problem: Problem, exc: ValidationError, doc: YamlDocument, language: str = "en"
+) -> Problem:
     """Point a whole-model check (no field in its location) at the field it names."""
     if problem.field is not None:
         return problem
     for item in exc.errors(include_url=False):
         cause = (item.get("ctx") or {}).get("error")
-        if isinstance(cause, _FieldError) and str(cause) == problem.message:
+        if isinstance(cause, _FieldError) and cause.said_in(language) == problem.message:
             location = tuple(cause.field.split("."))
             return Problem(problem.message, doc.path, doc.line_of(location), cause.field)
     return problem
