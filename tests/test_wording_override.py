@@ -122,6 +122,15 @@ def test_a_wording_error_blocks_the_send_and_a_reason_lets_it_out(world: World) 
     assert "sent despite the wording errors unchanged (2), accepted by Ana Duty" in said
     assert REASON in said
 
+    # The post-incident report says it, in the incident's language.
+    code, out, err = broadcast(world, "report", "incident.yaml", "--format", "md")
+    assert code == 0, err
+    said = " ".join(out.split())
+    assert (
+        "n°2 est parti malgré des erreurs de rédaction (unchanged), acceptées par Ana Duty" in said
+    )
+    assert REASON in said
+
 
 def test_a_dry_run_says_what_the_reason_would_let_out(world: World) -> None:
     resolved_with_the_old_headline(world)
