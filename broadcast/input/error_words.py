@@ -84,6 +84,26 @@ WORDS: dict[str, dict[str, str]] = {
         ),
         # Said by a check that words it itself (a time the clocks skip or repeat).
         "as_said": "{text}",
+        # The times of a message written at a given moment (``promise_checks``).
+        "reads_two_ways": (
+            "'{written}' reads two ways: in {duration} ({later}), or at {clock} {day} "
+            '({clock_said}). Write next_update: "in {hours}" for the first, or next_update: '
+            '"{second}" for the second'
+        ),
+        "today": "today",
+        "tomorrow": "tomorrow",
+        "hours": "{hours} hour{plural}",
+        "hours_minutes": "{hours} hour{plural} {minutes} minutes",
+        "promise_passed": (
+            "the promised next update time, {clock} today, has passed; the messages now "
+            "promise one an hour from now ({renewed}): give a new time, or a duration such as "
+            "in 2h"
+        ),
+        "end_not_yet": (
+            "the end, {end} ({end_said}), has not happened yet (it is now {now}): a {status} "
+            "message says the incident is over. Write the time it really ended, or remove "
+            "ended_at to say it ends when the message goes out"
+        ),
     },
     "fr": {
         "missing": "ce champ obligatoire manque",
@@ -148,8 +168,32 @@ WORDS: dict[str, dict[str, str]] = {
             "la traduction {language} n'a pas {missing} ; un message ne doit pas mêler deux langues"
         ),
         "as_said": "{text}",
+        "reads_two_ways": (
+            "« {written} » se lit de deux façons : dans {duration} ({later}), ou à {clock} "
+            "{day} ({clock_said}). Écrivez next_update: « dans {hours} » pour la première, ou "
+            "next_update: « {second} » pour la seconde"
+        ),
+        "today": "aujourd'hui",
+        "tomorrow": "demain",
+        "hours": "{hours} heure{plural}",
+        "hours_minutes": "{hours} heure{plural} {minutes} minutes",
+        "promise_passed": (
+            "l'heure promise du prochain point, {clock} aujourd'hui, est passée ; les messages "
+            "en promettent maintenant un dans une heure ({renewed}) : donnez une nouvelle "
+            "heure, ou une durée comme dans 2h"
+        ),
+        "end_not_yet": (
+            "la fin, {end} ({end_said}), n'a pas encore eu lieu (il est {now}) : un message "
+            "{status} dit que l'incident est terminé. Écrivez l'heure où il a vraiment pris "
+            "fin, ou retirez ended_at pour dire qu'il finit quand le message part"
+        ),
     },
 }
+
+
+def language_of(locale: str) -> str:
+    """The language an incident's errors are said in, from its ``locale``."""
+    return "fr" if locale.replace("-", "_").split("_")[0].lower() == "fr" else "en"
 
 
 def say(language: str, kind: str, /, **values: Any) -> str:

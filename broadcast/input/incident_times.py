@@ -13,7 +13,7 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from broadcast.input.error_words import Worded
+from broadcast.input.error_words import Worded, say
 
 # How far ahead a promised update time that has already passed is renewed.
 RENEWED_PROMISE = timedelta(hours=1)
@@ -137,10 +137,11 @@ def clock_reading(now: datetime, clock: time, zone: ZoneInfo) -> datetime | None
     return tomorrow if tomorrow - now <= CLOCK_HORIZON else None
 
 
-def spelled_duration(duration: timedelta) -> str:
+def spelled_duration(duration: timedelta, language: str = "en") -> str:
+    """``18 hours``, ``1 hour 30 minutes`` (``18 heures`` in French)."""
     hours, rest = divmod(int(duration.total_seconds()) // 60, 60)
-    said = f"{hours} hour{'s' * (hours != 1)}"
-    return f"{said} {rest} minutes" if rest else said
+    kind = "hours_minutes" if rest else "hours"
+    return say(language, kind, hours=hours, plural="s" * (hours != 1), minutes=rest)
 
 
 # What leads a promise shown to the person who sends it (validate, preview, confirmation).
