@@ -177,9 +177,14 @@ def test_every_text_over_its_bound_is_refused_with_its_line_before_anything_else
         (21, "translations.en.title"),
     ]
     messages = {field: message for _, field, message in found}
-    assert messages["headline"].startswith(f"{limits['headline'] + 81:,} characters")
-    assert f"at most {limits['headline']:,}" in messages["headline"]
-    assert f"at most {MAX_OTHER_CHARACTERS}" in messages["status"]
+
+    # The file is French, so are its errors, numbers written the French way (1 081).
+    def french(n: int) -> str:
+        return f"{n:,}".replace(",", "\u202f")
+
+    assert messages["headline"].startswith(f"{french(limits['headline'] + 81)} caractères")
+    assert f"au plus {french(limits['headline'])}" in messages["headline"]
+    assert f"au plus {MAX_OTHER_CHARACTERS}" in messages["status"]
     assert all(len(message) < 200 for message in messages.values())
 
 

@@ -23,6 +23,7 @@ from broadcast.delivery.planner import plan_deliveries
 from broadcast.delivery.text_checks import check_rendered
 from broadcast.delivery.wording_gate import gate
 from broadcast.input.config import Config, load_config
+from broadcast.input.error_words import language_of, say
 from broadcast.input.incident import RENEWED_PROMISE, Incident, load_incident
 from broadcast.input.incident_texts import CONFIG_TEXT_FIELDS, comment_problems
 from broadcast.input.promise_checks import end_problems, promise_problems
@@ -334,12 +335,11 @@ def _incident_checks(
     from broadcast.content.measure import tweet_weighted_length
 
     problems = []
+    language = language_of(incident.locale)  # the file's: its problems are said in it
     if not incident.ended and incident.eta is not None and incident.eta < now:
         problems.append(
             Problem(
-                f"the expected end ({incident.local_time(incident.eta)}) has already passed: "
-                "the messages now say the repair takes longer than said, without a time; "
-                "give eta a new value, or remove it to say the end is not yet known",
+                say(language, "eta_passed", eta=incident.local_time(incident.eta)),
                 doc.path,
                 doc.line_of(("eta",)),
                 "eta",
@@ -353,10 +353,12 @@ def _incident_checks(
     ):
         problems.append(
             Problem(
-                "the promised next update time has passed "
-                f"({incident.local_time(incident.next_update)}); the messages now promise one "
-                f"an hour from now ({incident.local_time(now + RENEWED_PROMISE)}): give a new "
-                "time, or a duration such as 2h",
+                say(
+                    language,
+                    "update_time_passed",
+                    promised=incident.local_time(incident.next_update),
+                    renewed=incident.local_time(now + RENEWED_PROMISE),
+                ),
                 doc.path,
                 doc.line_of(("next_update",)),
                 "next_update",
@@ -366,7 +368,7 @@ def _incident_checks(
     if incident.started_at > now:
         problems.append(
             Problem(
-                "started_at is in the future; check the date and the offset",
+                say(language, "started_in_future"),
                 doc.path,
                 doc.line_of(("started_at",)),
                 "started_at",
@@ -377,8 +379,7 @@ def _incident_checks(
     if length > TWEET_LIMIT:
         problems.append(
             Problem(
-                f"the headline is {length} characters as X counts them; it must fit one post "
-                f"({TWEET_LIMIT}), because every channel carries it as is",
+                say(language, "headline_too_long", length=length, limit=TWEET_LIMIT),
                 doc.path,
                 doc.line_of(("headline",)),
                 "headline",

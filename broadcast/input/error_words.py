@@ -104,6 +104,34 @@ WORDS: dict[str, dict[str, str]] = {
             "message says the incident is over. Write the time it really ended, or remove "
             "ended_at to say it ends when the message goes out"
         ),
+        # What preflight finds of the incident's times and headline at the moment it sends.
+        "eta_passed": (
+            "the expected end ({eta}) has already passed: the messages now say the repair "
+            "takes longer than said, without a time; give eta a new value, or remove it to say "
+            "the end is not yet known"
+        ),
+        "update_time_passed": (
+            "the promised next update time has passed ({promised}); the messages now promise "
+            "one an hour from now ({renewed}): give a new time, or a duration such as 2h"
+        ),
+        "started_in_future": "started_at is in the future; check the date and the offset",
+        "headline_too_long": (
+            "the headline is {length} characters as X counts them; it must fit one post "
+            "({limit}), because every channel carries it as is"
+        ),
+        # A text longer than its field allows (``incident_texts``).
+        "too_long": "{count} characters, but this field holds at most {limit}; {hint}",
+        "too_long_link": "nobody can follow a web address this long",
+        "too_long_text": (
+            "keep the essential here; the details belong on the page the link points to"
+        ),
+        "too_long_word": "this field holds a word, a date or a code, not a text",
+        "exercise_contradiction": (
+            "the file says exercise: false (a real alert) but the command asks for a drill "
+            "(--exercise): they contradict each other. For a drill, write exercise: true (or "
+            "remove the line) and keep --exercise; for the real alert, run the command without "
+            "--exercise"
+        ),
     },
     "fr": {
         "missing": "ce champ obligatoire manque",
@@ -187,8 +215,39 @@ WORDS: dict[str, dict[str, str]] = {
             "{status} dit que l'incident est terminé. Écrivez l'heure où il a vraiment pris "
             "fin, ou retirez ended_at pour dire qu'il finit quand le message part"
         ),
+        "eta_passed": (
+            "la fin prévue ({eta}) est déjà passée : les messages disent maintenant que la "
+            "réparation prend plus longtemps que prévu, sans heure ; donnez une nouvelle valeur "
+            "à eta, ou retirez-la pour dire que la fin n'est pas encore connue"
+        ),
+        "update_time_passed": (
+            "l'heure promise du prochain point est passée ({promised}) ; les messages en "
+            "promettent maintenant un dans une heure ({renewed}) : donnez une nouvelle heure, "
+            "ou une durée comme 2h"
+        ),
+        "started_in_future": "started_at est dans le futur ; vérifiez la date et le décalage",
+        "headline_too_long": (
+            "la phrase essentielle fait {length} caractères comme X les compte ; elle doit "
+            "tenir dans un seul message ({limit}), car tous les canaux la reprennent telle quelle"
+        ),
+        "too_long": "{count} caractères, mais ce champ en contient au plus {limit} ; {hint}",
+        "too_long_link": "personne ne peut suivre une adresse web aussi longue",
+        "too_long_text": "gardez ici l'essentiel ; les détails vont sur la page du lien",
+        "too_long_word": "ce champ contient un mot, une date ou un code, pas un texte",
+        "exercise_contradiction": (
+            "le fichier dit exercise: false (une vraie alerte) mais la commande demande un "
+            "exercice (--exercise) : les deux se contredisent. Pour un exercice, écrivez "
+            "exercise: true (ou retirez la ligne) et gardez --exercise ; pour la vraie alerte, "
+            "lancez la commande sans --exercise"
+        ),
     },
 }
+
+
+def number(n: int, language: str) -> str:
+    """``1,081`` in English, ``1 081`` (a narrow no-break space) in French."""
+    written = f"{n:,}"
+    return written.replace(",", "\u202f") if language == "fr" else written
 
 
 def language_of(locale: str) -> str:

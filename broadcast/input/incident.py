@@ -383,10 +383,7 @@ def load_incident(
         raise InputError(
             [
                 Problem(
-                    "the file says exercise: false (a real alert) but the command asks for a "
-                    "drill (--exercise): they contradict each other. For a drill, write "
-                    "exercise: true (or remove the line) and keep --exercise; for the real "
-                    "alert, run the command without --exercise",
+                    say(language, "exercise_contradiction"),
                     path,
                     doc.line_of(("exercise",)),
                     "exercise",
@@ -401,7 +398,7 @@ def load_incident(
 
 
 def validate_incident(data: dict[str, Any], doc: YamlDocument, language: str = "en") -> Incident:
-    too_long = texts_too_long(data, (), doc)
+    too_long = texts_too_long(data, (), doc, language)
     if too_long:
         raise InputError(too_long)
     known: dict[tuple[str | int, ...], Iterable[str]] = {(): Incident.model_fields.keys()}
