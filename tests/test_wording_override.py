@@ -210,3 +210,49 @@ def test_cron_keeps_the_promise_of_a_version_sent_despite_a_wording_error(world:
     code, out, _ = broadcast(world, "tick", "cron", "--yes", "--json", now=later)
     assert code == 2
     assert len(world.twilio.messages()) == first + 4
+
+
+@pytest.mark.slow
+def test_under_approval_the_approver_sees_the_wording_error_and_the_sender_answers_for_it(
+    world: World,
+) -> None:
+    """An approval is not an override: the approver sees the error and approves the texts;
+    the send still stops until the sender fixes it or gives a reason, recorded."""
+    path = world.folder / "channels.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "approval: {required: true}\n", "utf-8")
+    source = Path(__file__).parent / "bad_incidents" / "complete-action-fr-gaz.yaml"
+    text = source.read_text(encoding="utf-8").replace('next_update: "11:00"', "next_update: 1h")
+    text = text.replace("prochain point à 11h", "prochain point dans l'heure")
+    (world.folder / "incident.yaml").write_text(text, encoding="utf-8")
+
+    code, out, err = broadcast(world, "approve", "incident.yaml", "--yes", "--as", "bob")
+    said = " ".join((out + err).split())
+    assert code == 0, said
+    # The approver sees the error, in the file's language, before approving.
+    assert "aucun texte ne dit aux gens quoi faire" in said
+    assert "Approved by bob" in said
+
+    code, out, _ = broadcast(world, "send", "incident.yaml", "--yes", "--json", "--as", "alice")
+    assert code == 2
+    assert any(p["check"] == "complete_action" for p in json.loads(out)["problems"])
+    assert world.twilio.requests() == []
+
+    code, out, err = broadcast(
+        world,
+        "send",
+        "incident.yaml",
+        "--yes",
+        "--json",
+        "--as",
+        "alice",
+        "--accept-wording",
+        REASON,
+    )
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["action"] == "new" and document["accepted_wording"]["reason"] == REASON
+    assert len(world.twilio.messages()) == 4
+    code, out, _ = broadcast(world, "status", "incident.yaml", "--json")
+    (version,) = json.loads(out)["versions"]
+    assert version["approved_by"] == "bob"
+    assert version["wording_accepted"][0]["accepted_by"] == "alice"
