@@ -243,8 +243,8 @@ def test_a_cancelled_incident_publishes_a_cancel_of_every_earlier_message(
 
 
 def test_an_unchanged_file_keeps_its_hash_across_the_upgrade(tmp_path: Path) -> None:
-    """Fields added since (area, cap, correction, exercise) count only when given: a ledger
-    written before them must not see an unchanged file as a new version to send again."""
+    """Fields added since (area, cap, correction, exercise, hazard) count only when given: a
+    ledger written before them must not see an unchanged file as a new version to send again."""
     import hashlib
 
     from broadcast.delivery.sending import content_hash
@@ -254,9 +254,11 @@ def test_an_unchanged_file_keeps_its_hash_across_the_upgrade(tmp_path: Path) -> 
     before = {
         k: v
         for k, v in incident.model_dump(mode="json").items()
-        if k not in ("area", "cap", "correction", "exercise")
+        if k not in ("area", "cap", "correction", "exercise", "hazard")
     }
     canonical = json.dumps(before, sort_keys=True, ensure_ascii=False)
     assert content_hash(incident) == hashlib.sha256(canonical.encode()).hexdigest()[:32]
     with_area = incident.model_copy(update={"cap": {"severity": "Severe"}})
     assert content_hash(with_area) != content_hash(incident)
+    with_hazard = incident.model_copy(update={"hazard": ["gas_leak"]})
+    assert content_hash(with_hazard) != content_hash(incident)

@@ -290,8 +290,7 @@ def test_two_incidents_calling_one_number_each_get_their_own_call(world: World) 
         (world.folder / "incident.yaml")
         .read_text(encoding="utf-8")
         .replace("id: panne-nord-2026-11-22", "id: fuite-gaz-2026-11-22")
-        .replace("headline:", "headline: Fuite de gaz.", 1)
-        .replace("headline: Fuite de gaz.", "headline:", 0),
+        .replace("headline:", "headline: Second incident.", 1),
         encoding="utf-8",
     )
     world.twilio.drop_before_accept(CAMILLE)

@@ -21,7 +21,13 @@ from broadcast.ledger.sqlite import REMINDER, UPDATE, Ledger, Version
 Action = Literal["new", "continue", "reminder", "nothing"]
 # Incident fields added after ledgers existed, and their defaults: CAP's area and overrides,
 # the correction and the exercise flag.
-LATER_FIELDS: dict[str, Any] = {"area": None, "cap": None, "correction": None, "exercise": False}
+LATER_FIELDS: dict[str, Any] = {
+    "area": None,
+    "cap": None,
+    "correction": None,
+    "exercise": False,
+    "hazard": [],
+}
 
 
 @dataclass(frozen=True)

@@ -325,6 +325,9 @@ def _wording_checks(
         max_sentence_words=config.content_checks.max_sentence_words,
         now=now,
         previous=previous,
+        sector=config.content_checks.sector,
+        known_acronyms=config.content_checks.known_acronyms,
+        safety_actions=config.content_checks.safety_actions,
     )
     return [p._replace(severity="error") for p in found] if strict else found
 

@@ -25,6 +25,7 @@ from broadcast.channels.twitter import TwitterChannel
 from broadcast.channels.voice import VoiceChannel
 from broadcast.channels.web_banner import WebBannerChannel
 from broadcast.input.characters import hidden_characters, why_refused
+from broadcast.input.hazards import unknown_hazard
 from broadcast.input.model_errors import problems_from_validation
 from broadcast.input.schema import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from broadcast.input.yamlfile import YamlDocument, load_yaml
@@ -100,6 +101,10 @@ def _check_every_registered_channel() -> None:
         _checked_kinds = kinds
 
 
+# The sector starters (broadcast/sectors/<sector>/), whose data the wording checks read.
+SECTORS_FOLDER = Path(__file__).resolve().parent.parent / "sectors"
+
+
 class Defaults(BaseModel):
     """Values an incident may leave out."""
 
@@ -119,6 +124,35 @@ class ContentChecks(BaseModel):
 
     jargon: list[str] = Field(default_factory=list)
     max_sentence_words: int = Field(default=25, ge=8, le=100)
+    # The team's sector (utility, telecom...): its jargon list and the hazards its crises
+    # carry. Without it, every sector's apply.
+    sector: str | None = None
+    # Acronyms the team's public knows (a city's transit operator, a regional radio).
+    known_acronyms: list[str] = Field(default_factory=list)
+    # A hazard → the team's own phrasings of its protective action (broadcast/sectors/
+    # hazards.yaml has the standard ones).
+    safety_actions: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("sector")
+    @classmethod
+    def _known_sector(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        known = sorted(
+            path.name for path in SECTORS_FOLDER.iterdir() if (path / "channels.yaml").is_file()
+        )
+        if value not in known:
+            raise ValueError(f"'{value}' is not a sector; write one of: {', '.join(known)}")
+        return value
+
+    @field_validator("safety_actions")
+    @classmethod
+    def _known_hazards(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name in value:
+            wrong = unknown_hazard(name)
+            if wrong:
+                raise ValueError(wrong)
+        return value
 
 
 class Approval(BaseModel):

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from broadcast.input.cap_area import Area, CapWords
 from broadcast.input.error_words import Worded, file_language, say
+from broadcast.input.hazards import unknown_hazard
 from broadcast.input.incident_texts import (
     OPTIONAL_IN_TRANSLATION,
     TRANSLATED,
@@ -104,6 +105,9 @@ class Incident(BaseModel):
     # For CAP alerts: where (else ``affected`` in words), and values overriding the mapping.
     area: Area | None = None
     cap: CapWords | None = None
+    # The dangers people must protect themselves from (gas_leak, water_unsafe...: see
+    # broadcast/sectors/hazards.yaml): the wording checks then ask for the protective action.
+    hazard: list[str] = Field(default_factory=list)
 
     @field_validator("translations")
     @classmethod
@@ -123,6 +127,21 @@ class Incident(BaseModel):
                     )
             out[language] = translation
         return out
+
+    @field_validator("hazard", mode="before")
+    @classmethod
+    def _known_hazards(cls, value: Any) -> Any:
+        # One hazard or a list of them; each one the package knows (a typo must not silently
+        # turn the check off).
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list):
+            return value
+        for name in names:
+            if isinstance(name, str):
+                wrong = unknown_hazard(name.strip())
+                if wrong:
+                    raise ValueError(wrong)
+        return [name.strip() if isinstance(name, str) else name for name in names]
 
     @field_validator("id")
     @classmethod

@@ -9,7 +9,10 @@ what, does it promise more than anyone knows, do its times agree with ``eta`` an
 investigating, not "still" once resolved), are English times on one clock (not "2pm" beside
 "16:00", nor the other clock than the messages'), is there a way in for people without internet,
 are the sentences short, is it free of jargon, shouting and exclamation marks, and will the
-organisation ask how it did. With the last version sent (from the ledger), two more: a resolved
+organisation ask how it did. Against the facts (#25): words that make light of a serious
+incident or sound the alarm beyond it (``scale``), acronyms never spelled out and each sector's
+jargon (``acronyms``, ``sector_jargon``), and a hazard without the action that keeps people safe
+(``safety_actions``: an error). With the last version sent (from the ledger), two more: a resolved
 or monitoring headline left as it was (an error: people would read the old situation), and a
 translation left unchanged when its original changed.
 
@@ -24,15 +27,18 @@ jargon, times, the ledger's checks).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from broadcast.content.wording.acronyms import KNOWN_ACRONYMS
 from broadcast.content.wording.against_last_sent import against_previous
 from broadcast.content.wording.completeness import complete_fields
 from broadcast.content.wording.headline import contradiction, what_and_when
 from broadcast.content.wording.messages import EXAMPLES, level_of, which_check
 from broadcast.content.wording.plain_language import DEFAULT_MAX_SENTENCE_WORDS, plain_language
+from broadcast.content.wording.safety_actions import hazards_of, missing_safety_actions
+from broadcast.content.wording.scale import out_of_scale
 from broadcast.content.wording.texts import Says, Wording, wordings
 from broadcast.content.wording.times import clock_styles, headline_times
 from broadcast.content.wording.tone import missing_apology, tone
@@ -51,8 +57,16 @@ def check_content(
     max_sentence_words: int = DEFAULT_MAX_SENTENCE_WORDS,
     now: datetime | None = None,
     previous: dict[str, Any] | None = None,
+    sector: str | None = None,
+    known_acronyms: Iterable[str] = (),
+    safety_actions: Mapping[str, list[str]] | None = None,
 ) -> list[Problem]:
     """Warnings about the wording of ``incident``, in its language and in each translation.
+
+    ``sector`` (channels.yaml's ``content_checks: sector``) picks the sector's jargon and the
+    hazards its crises carry (every sector's when None); ``known_acronyms`` are acronyms the
+    team's public knows; ``safety_actions`` adds the team's phrasings of a hazard's protective
+    action. A hazard without its action is an error; everything else is a warning.
 
     ``jargon`` adds the organisation's own terms to the default list of its language
     (``DEFAULT_JARGON``). ``now`` is when the messages go out (for the times a headline gives
@@ -71,10 +85,20 @@ def check_content(
     user_jargon = [term.strip() for term in jargon if term and term.strip()]
     says = Says(incident, doc)
     problems: list[Problem] = []
-    for wording in wordings(incident, doc):
+    texts = list(wordings(incident, doc))
+    hazards = hazards_of(incident, texts, sector)
+    facts = _Facts(
+        sector=sector,
+        known_acronyms=KNOWN_ACRONYMS | {a.strip() for a in known_acronyms if a.strip()},
+        safety_actions=safety_actions or {},
+        # Stress (capitals, "!", alarm words) fits a critical danger people must act on.
+        alarm_supported=incident.severity == "critical" and bool(hazards),
+    )
+    for wording in texts:
         problems.extend(
-            _check_wording(incident, says, wording, user_jargon, max_sentence_words, now)
+            _check_wording(incident, says, wording, user_jargon, max_sentence_words, now, facts)
         )
+        problems.extend(_against_facts(incident, says, wording, facts, hazards, now))
     if incident.ended and not incident.feedback_url:
         problems.append(says("feedback", ("feedback_url",), fallback=("status",)))
     if incident.severity in ("major", "critical") and not incident.ended and not incident.offline:
@@ -117,6 +141,7 @@ def _check_wording(
     user_jargon: list[str],
     max_words: int,
     now: datetime | None,
+    facts: _Facts | None = None,
 ) -> list[Problem]:
     """Every check on the text of one language, in the order the warnings are listed."""
     problems: list[Problem] = []
@@ -135,6 +160,42 @@ def _check_wording(
         problems.extend(tone(incident, says, wording, language, examples))
     if fields["headline"] and not incident.ended:
         problems.extend(headline_times(incident, says, wording, now))
-    problems.extend(plain_language(says, wording, user_jargon, max_words))
+    facts = facts or _Facts(None, KNOWN_ACRONYMS, {})
+    problems.extend(
+        plain_language(
+            says,
+            wording,
+            user_jargon,
+            max_words,
+            facts.sector,
+            facts.known_acronyms,
+            facts.alarm_supported,
+        )
+    )
     problems.extend(complete_fields(incident, says, wording))
+    return problems
+
+
+class _Facts(NamedTuple):
+    """What channels.yaml adds to the checks against the facts."""
+
+    sector: str | None
+    known_acronyms: frozenset[str]
+    safety_actions: Mapping[str, list[str]]
+    alarm_supported: bool = False
+
+
+def _against_facts(
+    incident: Incident,
+    says: Says,
+    wording: Wording,
+    facts: _Facts,
+    hazards: Mapping[str, tuple[str, str]],
+    now: datetime | None,
+) -> list[Problem]:
+    """The checks of one language's text against the incident's facts (#25): scale and the
+    action that keeps people safe. (Acronyms and sector jargon run with plain language.)"""
+    examples = EXAMPLES.get(wording.language, EXAMPLES["en"])
+    problems = list(out_of_scale(incident, says, wording, examples, now, bool(hazards)))
+    problems.extend(missing_safety_actions(incident, says, wording, hazards, facts.safety_actions))
     return problems

@@ -23,6 +23,9 @@ from typing import Literal
 LEVEL: dict[str, Literal["error", "warning"]] = {
     # A resolved or monitoring headline left word for word as sent: people read the old news.
     "unchanged": "error",
+    # A hazard (declared or inferred) without the standard action that keeps people safe
+    # (content.wording.safety_actions).
+    "safety_action": "error",
     # A critical incident whose texts never say what people must do (content.wording.completeness),
     # and a channel's text that lost it though the fields say it: people would not know.
     "complete_action": "error",
@@ -152,6 +155,28 @@ MESSAGES: dict[str, dict[str, str]] = {
             "the incident is critical and the email is not signed by a person: add signed_by "
             "with a name and role people can hold to account, e.g. {example}"
         ),
+        # -- facts: wording out of scale, acronyms, the action that keeps people safe (#25)
+        "minimising": (
+            '"{found}" makes light of it, but {facts}: people who read it as small take no '
+            "precautions and feel misled later. Say plainly what happens, for how many and "
+            "for how long, e.g. {example}"
+        ),
+        "alarmist": (
+            '"{found}" sounds the alarm beyond what the facts say ({facts}): it frightens '
+            "without telling anyone what to do. Say calmly what happens and what to do, "
+            "e.g. {example}"
+        ),
+        "acronym": (
+            '"{term}" is an acronym most readers do not know, and the text never spells it '
+            'out: say what it is in plain words, or spell it out once ("Network Operations '
+            'Centre (NOC)"). An acronym your public knows goes in content_checks: '
+            "known_acronyms in channels.yaml"
+        ),
+        "safety_action": (
+            "the incident carries a danger ({hazard}: {why}) but neither actions nor the "
+            "headline says what keeps people safe from it. Write the standard protective "
+            "action there (the headline reaches every channel, the SMS too), e.g. {missing}"
+        ),
     },
     "fr": {
         "action": (
@@ -273,6 +298,29 @@ MESSAGES: dict[str, dict[str, str]] = {
             "signed_by avec le nom et la fonction d'une personne qui en répond, par exemple "
             "{example}"
         ),
+        # -- faits : mots hors de proportion, sigles, le geste qui protège (#25)
+        "minimising": (
+            "« {found} » minimise, alors que {facts} : qui le lit comme une broutille ne se "
+            "protège pas et se sentira trompé ensuite. Dites simplement ce qui se passe, pour "
+            "combien de personnes et pour combien de temps, par exemple {example}"
+        ),
+        "alarmist": (
+            "« {found} » dramatise au-delà de ce que disent les faits ({facts}) : cela fait "
+            "peur sans dire quoi faire. Dites calmement ce qui se passe et ce qu'il faut "
+            "faire, par exemple {example}"
+        ),
+        "acronym": (
+            "« {term} » est un sigle que la plupart des gens ne connaissent pas, et le texte "
+            "ne l'explique nulle part : dites ce que c'est avec des mots simples, ou écrivez-le "
+            "en toutes lettres une fois (« nœud de raccordement optique (NRO) »). Un sigle que "
+            "votre public connaît va dans content_checks: known_acronyms de channels.yaml"
+        ),
+        "safety_action": (
+            "l'incident comporte un danger ({hazard} : {why}) mais ni actions ni la phrase "
+            "essentielle ne disent ce qui en protège les gens. Écrivez-y le geste de "
+            "protection (la phrase essentielle va sur tous les canaux, SMS compris), par "
+            "exemple {missing}"
+        ),
     },
 }
 
@@ -295,6 +343,11 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "contradiction_identified": '"We know the cause and are repairing it; back by 14:00."',
         "contradiction_monitoring": '"Power is back; we are checking it holds. News at 15:00."',
         "contradiction_resolved": '"Power is back in Lille and Roubaix since 13:20."',
+        # -- facts (#25)
+        "minimising": '"About 12,000 homes have no water; we expect it back by 20:00."',
+        "alarmist": (
+            '"The main road is closed after a landslide. Use the A61; buses run every 15 minutes."'
+        ),
     },
     "fr": {
         "action": "« Nos techniciens réparent le câble »",
@@ -320,6 +373,12 @@ EXAMPLES: dict[str, dict[str, str]] = {
             "« Le courant est revenu ; nous vérifions qu'il tient. Point à 15h. »"
         ),
         "contradiction_resolved": "« Le courant est revenu à Lille et Roubaix depuis 13h20. »",
+        # -- faits (#25)
+        "minimising": "« Environ 12 000 foyers sont sans eau ; retour prévu vers 20h. »",
+        "alarmist": (
+            "« La route est fermée après un éboulement. Passez par la D61 ; un bus part tous les "
+            "quarts d'heure. »"
+        ),
     },
 }
 

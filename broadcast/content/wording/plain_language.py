@@ -1,5 +1,6 @@
-"""Wording checks on plain language: long sentences, jargon (a default list per language, plus
-the organisation's own terms), exclamation marks and words in capitals.
+"""Wording checks on plain language: long sentences, jargon (a default list per language, its
+sector's terms, plus the organisation's own), acronyms never spelled out (``acronyms``),
+exclamation marks and words in capitals.
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
+from broadcast.content.wording.acronyms import KNOWN_ACRONYMS, acronyms_in, unexplained_acronyms
+from broadcast.content.wording.sector_jargon import sector_terms
 from broadcast.content.wording.texts import Says, Wording, plain_apostrophes
 from broadcast.content.wording.vocabulary import whole_words
 from broadcast.problems import Problem
@@ -113,10 +116,18 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 
 
 def plain_language(
-    says: Says, wording: Wording, user_jargon: list[str], max_words: int
+    says: Says,
+    wording: Wording,
+    user_jargon: list[str],
+    max_words: int,
+    sector: str | None = None,
+    known_acronyms: frozenset[str] = KNOWN_ACRONYMS,
+    alarm_supported: bool = False,
 ) -> Iterator[Problem]:
     """Each field and FAQ entry of ``wording``: sentences over ``max_words`` (in prose),
-    jargon, exclamation marks, shouting."""
+    jargon (of ``sector`` too: every sector's when None), acronyms never spelled out,
+    exclamation marks, shouting. ``alarm_supported`` (a critical incident with a danger people
+    must act on) lets an instruction be stressed with capitals or an exclamation mark."""
     at = wording.prefix
     texts: list[tuple[tuple[str | int, ...], str, bool]] = [
         ((*at, name), text, name in _PROSE_FIELDS) for name, text in wording.fields.items() if text
@@ -125,21 +136,28 @@ def plain_language(
         texts.append(((*at, "faq", index, "q"), entry.q, False))
         texts.append(((*at, "faq", index, "a"), entry.a, True))
 
-    jargon = _jargon_pattern(wording.language, tuple(user_jargon))
+    jargon = _jargon_pattern(wording.language, tuple(user_jargon), sector)
+    all_jargon: set[str] = set()
     for location, text, prose in texts:
         plain_text = plain_apostrophes(text)
         if prose:
             yield from _long_sentences(says, location, plain_text, max_words)
-        found = _jargon_in(plain_text, jargon, wording.language, says.language)
+        found = _jargon_in(plain_text, jargon, wording.language, says.language, sector)
+        all_jargon |= {term.lower() for term in found}
         for term, hint in found.items():
             yield says("jargon", location, term=term, hint=hint)
-        if "!" in plain_text:
+        if "!" in plain_text and not alarm_supported:
             yield says("exclamation", location)
-        shouted = _shouted(plain_text, {term.lower() for term in found})
-        if shouted:
+        # An acronym is reported (or not) by the acronym rule, never also as shouting.
+        acronyms = set(acronyms_in(plain_text, known_acronyms))
+        not_shouting = {term.lower() for term in found} | acronyms | known_acronyms
+        shouted = _shouted(plain_text, not_shouting)
+        if shouted and not alarm_supported:
             quote = "« {} »" if says.language == "fr" else '"{}"'
             listed = ", ".join(quote.format(word) for word in shouted)
             yield says("capitals", location, words=listed)
+    located = [(location, text) for location, text, _ in texts]
+    yield from unexplained_acronyms(says, wording, located, all_jargon, known_acronyms)
 
 
 def _long_sentences(
@@ -167,8 +185,14 @@ def _word_count(sentence: str) -> int:
 
 
 @lru_cache(maxsize=32)
-def _jargon_pattern(language: str, user: tuple[str, ...]) -> re.Pattern[str] | None:
-    terms = {*DEFAULT_JARGON.get(language, {}), *(term.lower() for term in user)}
+def _jargon_pattern(
+    language: str, user: tuple[str, ...], sector: str | None = None
+) -> re.Pattern[str] | None:
+    terms = {
+        *DEFAULT_JARGON.get(language, {}),
+        *sector_terms(language, sector),
+        *(term.lower() for term in user),
+    }
     if not terms:
         return None
     # Longest first: a phrase that starts with another term ("node failure", "node") is
@@ -179,12 +203,16 @@ def _jargon_pattern(language: str, user: tuple[str, ...]) -> re.Pattern[str] | N
 
 
 def _jargon_in(
-    text: str, pattern: re.Pattern[str] | None, language: str, file_language: str
+    text: str,
+    pattern: re.Pattern[str] | None,
+    language: str,
+    file_language: str,
+    sector: str | None = None,
 ) -> dict[str, str]:
     """Each jargon term in ``text`` (as written there) → the plain wording to use instead."""
     if pattern is None:
         return {}
-    hints = DEFAULT_JARGON.get(language, {})
+    hints = {**sector_terms(language, sector), **DEFAULT_JARGON.get(language, {})}
     fallback = _USER_JARGON_HINT.get(file_language, _USER_JARGON_HINT["en"])
     found: dict[str, str] = {}
     for match in pattern.finditer(text):
@@ -196,6 +224,8 @@ def _jargon_in(
 
 
 def _shouted(text: str, jargon: set[str]) -> list[str]:
+    """Words of 4+ capitals that are not known acronyms; ``jargon`` (lower case) and acronyms
+    (as written) are reported by their own checks."""
     words: list[str] = []
     for match in _LETTERS.finditer(text):
         word = match.group()
@@ -204,6 +234,7 @@ def _shouted(text: str, jargon: set[str]) -> list[str]:
             and word.isupper()
             and word not in ALLOWED_CAPITALS
             and word.lower() not in jargon
+            and word not in jargon
             and word not in words
         ):
             words.append(word)
