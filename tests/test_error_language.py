@@ -77,6 +77,11 @@ CASES["a field given twice"] = (
     "status: investigating\nstatus: identified",
     "« status » est donné deux fois (d'abord ligne",
 )
+CASES["an unknown hazard"] = (
+    "severity: major",
+    "severity: major\nhazard: inondation",
+    "field hazard: « inondation » n'est pas un danger connu ; écrivez l'un de :",
+)
 CASES["broken YAML"] = (
     "severity: major",
     'severity: "major',

@@ -68,6 +68,10 @@ WORDS: dict[str, dict[str, str]] = {
         ),
         "single_line": "must be a single line (it is shown as is on every channel)",
         "not_a_web_address": "'{value}' is not a web address starting with https://",
+        "unknown_hazard": (
+            "'{name}' is not a known hazard; write one of: {known} (or leave hazard out: the "
+            "checks also read the text)"
+        ),
         # Checks across fields (``Incident._coherent``).
         "correction_needed": (
             "a cancelled incident corrects what was said: write correction: what was wrong "
@@ -181,6 +185,10 @@ WORDS: dict[str, dict[str, str]] = {
         ),
         "single_line": "doit tenir sur une seule ligne (elle est reprise telle quelle partout)",
         "not_a_web_address": "« {value} » n'est pas une adresse web commençant par https://",
+        "unknown_hazard": (
+            "« {name} » n'est pas un danger connu ; écrivez l'un de : {known} (ou retirez "
+            "hazard : les vérifications lisent aussi le texte)"
+        ),
         "correction_needed": (
             "un incident annulé corrige ce qui a été dit : écrivez correction: ce qui était "
             "faux et ce qu'il faut faire maintenant"

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from broadcast.input.cap_area import Area, CapWords
 from broadcast.input.error_words import Worded, file_language, say
-from broadcast.input.hazards import unknown_hazard
+from broadcast.input.hazards import known_hazards, unknown_hazard
 from broadcast.input.incident_texts import (
     OPTIONAL_IN_TRANSLATION,
     TRANSLATED,
@@ -140,7 +140,10 @@ class Incident(BaseModel):
             if isinstance(name, str):
                 wrong = unknown_hazard(name.strip())
                 if wrong:
-                    raise ValueError(wrong)
+                    # Said again in the file's language by model_errors.
+                    raise Worded(
+                        "unknown_hazard", name=name.strip(), known=", ".join(known_hazards())
+                    )
         return [name.strip() if isinstance(name, str) else name for name in names]
 
     @field_validator("id")
