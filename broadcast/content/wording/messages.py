@@ -26,6 +26,15 @@ LEVEL: dict[str, Literal["error", "warning"]] = {
     # A hazard (declared or inferred) without the standard action that keeps people safe
     # (content.wording.safety_actions).
     "safety_action": "error",
+    # A promise nobody can keep, a time moved unsaid, a fault said to persist once resolved, a
+    # fact that differs between languages, a person's data in public text (h/w-promises's
+    # checks: listed here so that their level holds once they land beside this table).
+    "absolute_promise": "error",
+    "moved_eta": "error",
+    "moved_update": "error",
+    "still_broken": "error",
+    "translation_fact": "error",
+    "personal_data": "error",
     # A critical incident whose texts never say what people must do (content.wording.completeness),
     # and a channel's text that lost it though the fields say it: people would not know.
     "complete_action": "error",
