@@ -53,9 +53,7 @@ def gate(plan: Plan) -> None:
     count = one if len(found) == 1 else many.format(n=len(found))
     said = _FOUND[language][len(names) != 1].format(checks=", ".join(names), count=count)
     first = found[0]
-    plan.problems.append(
-        Problem(_BLOCKED[language].format(found=said), first.file, first.line, "--accept-wording")
-    )
+    plan.problems.append(Problem(_BLOCKED[language].format(found=said), first.file, first.line))
 
 
 def _language(plan: Plan) -> str:
