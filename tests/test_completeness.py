@@ -206,3 +206,39 @@ def test_an_sms_that_lost_the_instruction_of_a_critical_incident_stops_the_send(
         "--accept-wording" in p["message"] and "complete_text_action" in p["message"]
         for p in document["problems"]
     )
+
+
+def test_an_sms_fitted_to_its_segments_that_dropped_the_next_update_is_found(
+    world: World,
+) -> None:
+    """The SMS as fitted, not as written: a team template whose next update may be dropped
+    to fit max_segments, on a text that needs the room, loses it; the check reads the SMS
+    people get."""
+    write(
+        world.folder / "templates" / "sms.txt.j2",
+        '{% import "fr/_phrases.j2" as p with context %}'
+        "{{ organisation }} : {{ headline }} {{ summary }} {{ affected }} {{ title }}"
+        "{% filter droppable(1) %} {{ p.next_update_short() }}{% endfilter %}\n",
+    )
+    config = world.folder / "channels.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "    default_region: FR\n", "    default_region: FR\n    max_segments: 2\n", 1
+        ),
+        encoding="utf-8",
+    )
+    code, out, err = broadcast(world, "preview", "incident.yaml", "--json", "--channel", "sms")
+    assert code == 0, err  # a warning: shown, not stopping
+    (sms,) = json.loads(out)["channels"]
+    assert "Point à" not in sms["text"], sms["text"]  # dropped to fit
+    found = [p for p in sms["problems"] if p["check"] == "complete_text"]
+    assert found and "quand viendront les prochaines nouvelles" in found[0]["message"]
+    # With the room, the same template keeps it, and nothing is found.
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("max_segments: 2", "max_segments: 6"),
+        encoding="utf-8",
+    )
+    code, out, _ = broadcast(world, "preview", "incident.yaml", "--json", "--channel", "sms")
+    (sms,) = json.loads(out)["channels"]
+    assert code == 0 and "Point à 11h40" in sms["text"]
+    assert [p for p in sms["problems"] if p["check"] == "complete_text"] == []
