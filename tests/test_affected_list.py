@@ -72,23 +72,29 @@ def with_list(world: World) -> Path:
             "  - name: Eau\n    impact: down\n",
             2,
             "affected.0.impact",
-            "the impact 'down' is unknown",
+            "l'impact « down » est inconnu",
         ),
-        ("  - name: Eau\n", 1, "affected.0.impact", "the impact is missing"),
-        ("  - Eau potable\n", 1, "affected.0", "item 1 of affected is not a service or area"),
+        ("  - name: Eau\n", 1, "affected.0.impact", "l'impact manque"),
+        (
+            "  - Eau potable\n",
+            1,
+            "affected.0",
+            "l'élément 1 de affected n'est pas un service ou un secteur",
+        ),
         (
             "  - name: Eau\n    impact: degraded\n  - impact: degraded\n    colour: red\n",
             4,
             "affected.1.colour",
-            "'colour' is not a field of an affected item",
+            "« colour » n'est pas un champ d'un élément de affected",
         ),
-        ("  - impact: degraded\n", 1, "affected.0.name", "the service or area has no name"),
-        (" []\n", 0, "affected", "affected is an empty list"),
+        ("  - impact: degraded\n", 1, "affected.0.name", "le service ou le secteur n'a pas de nom"),
+        (" []\n", 0, "affected", "affected est une liste vide"),
     ],
 )
 def test_a_wrong_list_is_refused_naming_file_line_and_field(
     tmp_path: Path, written: str, line: int, field: str, words: str
 ) -> None:
+    """Said in the file's language: panne-nord is French."""
     source = (Path(__file__).parent.parent / "examples" / "panne-nord.yaml").read_text(
         encoding="utf-8"
     )

@@ -59,6 +59,8 @@ class SmsChannel(ChannelConfig):
     CREDENTIALS: ClassVar[tuple[str, ...]] = ("account_sid", "auth_token")
     ENV_ONLY: ClassVar[tuple[str, ...]] = ("auth_token",)
     TEMPLATES: ClassVar[dict[str, str]] = {"text": "sms.txt.j2"}
+    # The SMS is all most people read: every element, the instruction included.
+    CARRIES: ClassVar[dict[str, tuple[str, ...]]] = {"text": ("what", "who", "do", "next")}
     # The people: a drill uses exercise_recipients, another list of other people.
     DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
     CONTACT: ClassVar[Literal["phone", "email"] | None] = "phone"

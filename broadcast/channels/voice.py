@@ -60,6 +60,8 @@ class VoiceChannel(ChannelConfig):
     CREDENTIALS: ClassVar[tuple[str, ...]] = ("account_sid", "auth_token")
     ENV_ONLY: ClassVar[tuple[str, ...]] = ("auth_token",)
     TEMPLATES: ClassVar[dict[str, str]] = {"text": "voice.txt.j2"}
+    # A call is heard once, with nothing to click: every element, the instruction included.
+    CARRIES: ClassVar[dict[str, tuple[str, ...]]] = {"text": ("what", "who", "do", "next")}
     # The people: a drill uses exercise_recipients, another list of other people.
     DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
     CONTACT: ClassVar[Literal["phone", "email"] | None] = "phone"

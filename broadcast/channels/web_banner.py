@@ -82,6 +82,11 @@ class WebBannerChannel(ChannelConfig):
         "html": "status.html.j2",
         "agent_script": "agent_script.md.j2",
     }
+    # The banner is one line that links to the status page; the page says everything.
+    CARRIES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "text": ("what",),
+        "html": ("what", "do", "next"),
+    }
 
     PUBLIC: ClassVar[bool] = True
     AUDIENCE: ClassVar[str] = "website"

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
+from broadcast.input.error_words import say
 from broadcast.input.schema import BaseModel, ConfigDict, Field
 from broadcast.problems import Problem
 
@@ -75,10 +76,12 @@ def affected_text(items: list[AffectedItem], language: str) -> str:
     return "\n".join(lines)
 
 
-def read_affected(data: dict[str, Any], doc: YamlDocument) -> tuple[dict[str, Any], list[Problem]]:
+def read_affected(
+    data: dict[str, Any], doc: YamlDocument, said_in: str = "en"
+) -> tuple[dict[str, Any], list[Problem]]:
     """``data`` with each ``affected`` written as a list (the incident's, its translations')
     turned into its text, and the items beside it (``affected_items``); the problems of the
-    lists, each at its line."""
+    lists, each at its line, said in ``said_in`` (the file's language)."""
     problems: list[Problem] = []
     out = dict(data)
     places: list[tuple[tuple[str | int, ...], dict[str, Any], str]] = [
@@ -96,18 +99,13 @@ def read_affected(data: dict[str, Any], doc: YamlDocument) -> tuple[dict[str, An
         if "affected_items" in block:
             # Made from a list under affected, never written: one place says who is affected.
             problems.append(
-                _problem(
-                    doc,
-                    (*loc, "affected_items"),
-                    "affected_items is not a field of its own: write the services or areas as "
-                    "a list under affected (- name: ..., impact: ...)",
-                )
+                _problem(doc, (*loc, "affected_items"), say(said_in, "affected_items_field"))
             )
             continue
         value = block.get("affected")
         if not isinstance(value, list):
             continue
-        items = _items(value, (*loc, "affected"), doc, problems)
+        items = _items(value, (*loc, "affected"), doc, problems, said_in)
         if items is not None:
             block["affected"] = affected_text(items, language)
             block["affected_items"] = [item.model_dump() for item in items]
@@ -115,25 +113,24 @@ def read_affected(data: dict[str, Any], doc: YamlDocument) -> tuple[dict[str, An
 
 
 def _items(
-    value: list[Any], loc: tuple[str | int, ...], doc: YamlDocument, problems: list[Problem]
+    value: list[Any],
+    loc: tuple[str | int, ...],
+    doc: YamlDocument,
+    problems: list[Problem],
+    said_in: str,
 ) -> list[AffectedItem] | None:
     """The list's items, or None (its problems added to ``problems``) when one is wrong."""
     if not value:
-        problems.append(
-            _problem(doc, loc, "affected is an empty list: name at least one service or area, "
-                     "or write a sentence")
-        )  # fmt: skip
+        problems.append(_problem(doc, loc, say(said_in, "affected_empty")))
         return None
     if len(value) > MAX_ITEMS:
         problems.append(
-            _problem(
-                doc, loc, f"affected lists {len(value)} items; at most {MAX_ITEMS}: group them"
-            )
+            _problem(doc, loc, say(said_in, "affected_too_many", count=len(value), limit=MAX_ITEMS))
         )
         return None
     items = []
     for index, raw in enumerate(value):
-        found = _item_problems(raw, (*loc, index), doc)
+        found = _item_problems(raw, (*loc, index), doc, said_in)
         problems += found
         if not found:
             items.append(
@@ -142,44 +139,32 @@ def _items(
     return items if len(items) == len(value) else None
 
 
-def _item_problems(raw: Any, where: tuple[str | int, ...], doc: YamlDocument) -> list[Problem]:
+def _item_problems(
+    raw: Any, where: tuple[str | int, ...], doc: YamlDocument, said_in: str
+) -> list[Problem]:
     if not isinstance(raw, dict):
-        return [
-            _problem(
-                doc,
-                where,
-                f"item {int(where[-1]) + 1} of affected is not a service or area with its "
-                "impact: write it as - name: Tap water, then impact: major_outage on the next "
-                "line",
-            )
-        ]
+        number = int(where[-1]) + 1
+        return [_problem(doc, where, say(said_in, "affected_item_shape", number=number))]
     found = [
-        _problem(
-            doc,
-            (*where, str(key)),
-            f"'{key}' is not a field of an affected item (name, impact, detail)",
-        )
+        _problem(doc, (*where, str(key)), say(said_in, "affected_item_key", key=key))
         for key in raw
         if key not in _KEYS
     ]
     name, impact, detail = raw.get("name"), raw.get("impact"), raw.get("detail")
     if not isinstance(name, str) or not name.strip():
-        found.append(_problem(doc, (*where, "name"), "the service or area has no name"))
+        found.append(_problem(doc, (*where, "name"), say(said_in, "affected_no_name")))
     elif "\n" in name:
-        found.append(_problem(doc, (*where, "name"), "the name must be a single line"))
+        found.append(_problem(doc, (*where, "name"), say(said_in, "affected_name_line")))
     if impact not in IMPACTS:
-        said = "the impact is missing" if impact is None else f"the impact '{impact}' is unknown"
-        found.append(
-            _problem(doc, (*where, "impact"), f"{said}: write one of {', '.join(IMPACTS)}")
+        impacts = ", ".join(IMPACTS)
+        said = (
+            say(said_in, "affected_no_impact", impacts=impacts)
+            if impact is None
+            else say(said_in, "affected_bad_impact", impact=impact, impacts=impacts)
         )
+        found.append(_problem(doc, (*where, "impact"), said))
     if detail is not None and (not isinstance(detail, str) or "\n" in detail):
-        found.append(
-            _problem(
-                doc,
-                (*where, "detail"),
-                "the detail is a single line of text, e.g. about 8,500 homes",
-            )
-        )
+        found.append(_problem(doc, (*where, "detail"), say(said_in, "affected_detail_line")))
     return found
 
 

@@ -304,6 +304,25 @@ SERVE_LOOKUPS = Step(
     ),
 )
 
+# 11: a send that went out despite wording errors (``--accept-wording``): the reason, who, when,
+# and the findings it covered (JSON), with the version it let out.
+WORDING_OVERRIDES = Step(
+    "wording overrides",
+    (
+        """
+    CREATE TABLE wording_overrides (
+        id {id},
+        version_id {int} NOT NULL REFERENCES versions (id),
+        incident_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        accepted_by TEXT NOT NULL,
+        accepted_at TEXT NOT NULL,
+        findings TEXT NOT NULL
+    )""",
+        "CREATE INDEX wording_overrides_by_incident ON wording_overrides (incident_id, id)",
+    ),
+)
+
 # In order: ``MIGRATIONS[n - 1]`` takes a ledger from schema n - 1 to n. Add at the end.
 MIGRATIONS: tuple[Step, ...] = (
     FIRST,
@@ -316,6 +335,7 @@ MIGRATIONS: tuple[Step, ...] = (
     SENT_AT_AND_SENDER_SIGNATURE,
     OPT_OUTS_AS_SUPPRESSIONS_AND_REPLIES,
     SERVE_LOOKUPS,
+    WORDING_OVERRIDES,
 )
 
 

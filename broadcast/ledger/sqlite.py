@@ -26,9 +26,9 @@ says what to do.
 
 ``Ledger`` is one class made of one part per thing it keeps, each in its own module:
 ``versions``, ``deliveries``, ``receipts``, ``inbound``, ``approvals``, ``leases``,
-``recipient_keys``; they share the connection, the lock and the engine's dialect (``engine``).
-The schema's steps are in ``migrations``. This module opens the engine, migrates, and keeps
-every name the rest of broadcast imports from it.
+``recipient_keys``, ``wording_overrides``; they share the connection, the lock and the engine's
+dialect (``engine``). The schema's steps are in ``migrations``. This module opens the engine,
+migrates, and keeps every name the rest of broadcast imports from it.
 """
 
 from __future__ import annotations
@@ -92,6 +92,7 @@ from broadcast.ledger.records import (
     now_text,
 )
 from broadcast.ledger.versions import Versions
+from broadcast.ledger.wording_overrides import WordingOverrides
 
 # The names the rest of broadcast (and its tests) import from here.
 __all__ = [
@@ -135,7 +136,9 @@ __all__ = [
 ]
 
 
-class Ledger(Inbound, Receipts, Deliveries, Versions, Approvals, RecipientKeys, Leases):
+class Ledger(
+    Inbound, Receipts, Deliveries, Versions, Approvals, RecipientKeys, Leases, WordingOverrides
+):
     """One SQLite file (WAL) shared by every incident handled from one configuration.
 
     Safe to use from several threads: writes are serialised on one connection.

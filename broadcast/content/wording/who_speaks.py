@@ -2,7 +2,7 @@
 
 In a critical incident people want to hear from the person accountable, not from the people who
 write the messages: each sector's practice names that role (the mayor, the prefecture, the duty
-manager, the chief executive), kept as data in ``broadcast/sectors/<sector>/accountable.yaml``.
+manager, the chief executive), kept as data in ``broadcast/sectors/accountable.yaml`` (per sector).
 ``signed_by`` passes when it names one of those roles, or, for a role the data does not list, a
 role that heads something (director, chief, head of, president, mayor, prefect, "duty manager",
 « directeur », « chef de », « maire »...) and is not the communication side ("Head of
@@ -135,9 +135,9 @@ def _sector_roles(language: str) -> tuple[re.Pattern[str], str]:
 
     every: list[str] = []
     first: list[str] = []
-    for path in sorted(SECTORS.glob("*/accountable.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for code, names in data.items():
+    sectors = yaml.safe_load((SECTORS / "accountable.yaml").read_text(encoding="utf-8")) or {}
+    for data in sectors.values():
+        for code, names in (data or {}).items():
             names = [str(name) for name in names or ()]
             every.extend(names)
             if code == language and names and names[0] not in first:
