@@ -474,3 +474,28 @@ def test_nothing_done_is_an_act_owed_not_harm_suffered() -> None:
     assert not list(find_passives("fr", "Aucun voyageur n'a été blessé."))
     assert list(find_passives("fr", "Aucune mesure n'a été prise avant la coupure."))
     assert list(find_passives("fr", "Aucune vérification n'a été faite."))
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("en", "Much of it comes from households that kept watering gardens in spite of the ban."),
+        ("fr", "Des habitants ont arrosé malgré l'arrêté préfectoral."),
+        ("en", "With weather like this, none of these cancellations could have been avoided."),
+    ],
+)
+def test_blame_on_readers_who_broke_a_rule_and_an_inevitability_claimed(
+    language: str, sentence: str
+) -> None:
+    """Found by a held-out set: a ban or an order is a rule people are blamed for breaking, as
+    a warning is; "none of it could have been avoided" is the excuse without naming a cause."""
+    from broadcast.content.wording.blame import find_blame
+
+    assert list(find_blame(language, sentence))
+
+
+def test_a_quip_frame_is_a_light_register() -> None:
+    from broadcast.content.wording.register import find_register
+
+    assert list(find_register("en", "Talk about a bad hair day for the railway."))
+    assert not list(find_register("en", "Engineers are fixing the signal at Church Fenton."))

@@ -288,7 +288,8 @@ _EN = (
         whole(
             r"(?:in spite of|despite|contrary to|against|regardless of)\s+(?:our|the|all|repeated|"
             r"clear|several|many)\s+(?:\w+\s+)?(?:warnings?|advice|instructions?|guidance|"
-            r"requests?|appeals?|alerts?|recommendations?|reminders?)"
+            r"requests?|appeals?|alerts?|recommendations?|reminders?|bans?|restrictions?|rules?|"
+            r"prohibitions?|notices?|orders?)"
         ),
     ),
     (
@@ -334,7 +335,10 @@ _EN = (
             r"prepared for|anticipated|expected|prevented)",
             r"(?:no one|nobody|no-one) could (?:ever )?have "
             r"(?:foreseen|predicted|prevented|anticipated|known|seen|imagined|guessed|expected)",
-            r"could not (?:have )?(?:been )?(?:foreseen|predicted|anticipated|prevented)",
+            r"could not (?:have )?(?:been )?(?:foreseen|predicted|anticipated|prevented|avoided)",
+            # Looking back, nothing could have gone otherwise: the excuse without its cause.
+            r"(?:none|nothing|not one)\s+(?:of\s+(?:[\w'-]+\s+){1,3}?)?could (?:ever )?have "
+            r"been (?:avoided|prevented|foreseen|anticipated)",
             r"impossible to (?:foresee|predict|anticipate|prevent)",
             r"(?:left|gave|leaves|gives) us (?:no|little) (?:choice|option|alternative)",
             r"we (?:had|have) (?:no|little) (?:choice|option|alternative)",
@@ -386,7 +390,8 @@ _EN = (
             + r"\s+(?:who|that)\s+(?:kept|continued|carried on|went on|persisted|insisted)"
             r"\s+(?:[\w'-]+\s+){0,6}?(?:after|despite|in spite of|against|through)\s+"
             r"(?:the|our|an?|every|all|repeated)\s+(?:\w+\s+)?(?:alarms?|warnings?|alerts?|"
-            r"orders?|closures?|advice|instructions?|signs?|sirens?)"
+            r"orders?|closures?|advice|instructions?|signs?|sirens?|bans?|restrictions?|rules?|"
+            r"prohibitions?|notices?)"
         ),
     ),
     # A party that disregarded or skipped its duty: "the contractor we hired ignored the plans".
@@ -633,9 +638,10 @@ _FR = (
         "blame_people",
         whole(
             r"(?:malgré|en dépit d(?:e|es|')|contrairement (?:à|aux)|au mépris d(?:e|es|'))\s*"
-            r"(?:nos|les|des|notre|la|nombreux|nombreuses|plusieurs|de\s+nombreux)?\s*(?:\w+\s+)?"
+            r"(?:nos|les|des|notre|la|l'|nombreux|nombreuses|plusieurs|de\s+nombreux)?\s*(?:\w+\s+)?"
             r"(?:consignes?|avertissements?|recommandations?|alertes?|appels?|conseils?|"
-            r"instructions?|messages?|rappels?|mises en garde)"
+            r"instructions?|messages?|rappels?|mises en garde|interdictions?|arrêtés?|"
+            r"restrictions?|règles?|interdits?)"
         ),
     ),
     (

@@ -87,7 +87,12 @@ def instruction_in(wording: Wording, language: str) -> bool:
     pattern = INSTRUCTION.get(language)
     if pattern is None:
         return True  # no vocabulary for this language: nothing is claimed missing
-    texts = [wording.fields.get(name) or "" for name in _INSTRUCTION_FIELDS]
+    # ``actions`` too: a notice often tells people what to do beside what it does (« Quittez
+    # les rez-de-chaussée. Nos équipes posent des barrières. »), and the safety_action check
+    # asks for the protective action there. An imperative is addressed to the reader wherever
+    # it is written.
+    names = (*_INSTRUCTION_FIELDS, "actions")
+    texts = [wording.fields.get(name) or "" for name in names]
     texts += [str(getattr(entry, "a", "") or "") for entry in wording.faq]
     return any(pattern.search(text) for text in texts)
 

@@ -142,6 +142,14 @@ _BREEZY = {
         "on it like a car bonnet",
         "(?:an? )?unplanned (?:coffee|tea|lunch) break",
         "(?:taking|take|took) a (?:nap|break|breather|day off)",
+        # The frames a quip comes in: "talk about a bad hair day", "what a day", "just our luck".
+        "talk about an? [a-z]+",
+        "what an? (?:day|week|morning|night|start|mess|pickle)",
+        "(?:just|typical|such is) (?:our|my) luck",
+        "(?:you )?(?:couldn't|could not|can't) make (?:it|this) up",
+        "bad hair day",
+        "(?:it )?never rains but it pours",
+        "murphy's law",
     ),
     "fr": (
         "pas de soucis?",
@@ -151,6 +159,12 @@ _BREEZY = {
         "t'inquiète",
         "tkt",
         "on croise les doigts",
+        # Les tours d'une boutade : « quelle journée », « on n'est pas gâtés ».
+        "quelle (?:journée|semaine|matinée|galère|histoire)",
+        "on n'est pas gâtés",
+        "c'est la totale",
+        "la loi de murphy",
+        "jamais deux sans trois",
         "croisons les doigts",
         "touchons du bois",
         "je touche du bois",

@@ -84,6 +84,8 @@ LANGUAGE_PATTERNS: dict[str, Callable[[], Language]] = {
         action=whole_words(
             r"we(?:'ve|'ll| have| will)",
             r"we(?:'re| are)(?!\s+(?:sorry|aware))",
+            # "Our scientists are testing", "our staff is checking": whoever they are, ours at work.
+            r"our [a-z]+ (?:are|is) (?:now |still |already )?[a-z]+ing",
             r"engineers?",
             r"crews?",
             r"teams?",
@@ -171,6 +173,8 @@ LANGUAGE_PATTERNS: dict[str, Callable[[], Language]] = {
     "fr": lambda: Language(
         action=whole_words(
             r"nos (?:équipes|techniciens|agents|services|pompiers|intervenants)",
+            # « Nos chimistes analysent » : les nôtres au travail, quel que soit leur métier.
+            r"nos [a-zàâçéèêëîïôûùüÿœ]+ [a-zàâçéèêëîïôûùüÿœ]+ent",
             r"nous [a-zàâçéèêëîïôûùüÿœ]+ons",
             r"équipes?",
             r"techniciens?",
