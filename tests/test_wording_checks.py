@@ -462,7 +462,7 @@ def test_numbers_that_are_not_times_are_not_clocks(tmp_path: Path) -> None:
 
 
 def test_any_of_our_people_at_work_say_what_is_being_done() -> None:
-    """"Our scientists are testing", « nos chimistes analysent »: the headline says someone is on
+    """ "Our scientists are testing", « nos chimistes analysent »: the headline says someone is on
     it whatever their trade (a held-out boil-water notice was told it did not)."""
     import re
 
