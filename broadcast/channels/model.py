@@ -128,6 +128,9 @@ class ChannelConfig(BaseModel):
     # Which versions this channel carries (default: all), and from which severity on.
     send_on: list[Occasion] | None = Field(default=None, min_length=1)
     min_severity: Literal["minor", "major", "critical"] | None = None
+    # Recipients of its list the incident's area cannot place (no point, no listed code of
+    # their kind): sent to or not; wins over the area's own ``unlocated`` (default: exclude).
+    unlocated: Literal["include", "exclude"] | None = None
 
     def skip_reason(self, occasions: frozenset[str], severity: str) -> str | None:
         """Why this channel does not carry a version that is ``occasions`` at ``severity``."""

@@ -45,6 +45,7 @@ from typing import Any
 
 from broadcast.channels import adapter_class
 from broadcast.channels.base import Adapter, DeliveryContext, Outgoing, Receipt, Target
+from broadcast.delivery.area_reach import area_target_for, reached_with_same_texts
 from broadcast.delivery.attempts import DeliveryAttempts
 from broadcast.delivery.outbox import Outbox
 from broadcast.delivery.outcome import ChannelOutcome, Event, SendAbandoned
@@ -60,6 +61,7 @@ from broadcast.delivery.rate import (
 )
 from broadcast.delivery.targets import distinct_targets, earlier_targets
 from broadcast.delivery.worker_pool import run_with_workers
+from broadcast.input.area_target import AreaTarget
 from broadcast.input.config import _ENV_REF, Config, resolve_credentials
 from broadcast.input.recipients import language_of
 from broadcast.ledger.sqlite import (
@@ -443,6 +445,7 @@ class Dispatcher:
                 channel,
                 self.config.resolve_path(config.recipients),
                 self.on_event,
+                *self._area_of(channel.name, config),
             )
         )
         for target in targets:
@@ -470,6 +473,17 @@ class Dispatcher:
                     channel=channel.name,
                 )
             )
+
+    def _area_of(self, channel: str, config: Any) -> tuple[AreaTarget | None, frozenset[str]]:
+        """The incident's area for this channel, and who already has this version's texts: a
+        version that changes only the area goes to those newly in (delivery.area_reach)."""
+        area = area_target_for(self.plan.incident, config)
+        if area is None or self.ledger is None or self.version_id is None:
+            return area, frozenset()
+        assert self.plan.incident is not None
+        return area, reached_with_same_texts(
+            self.ledger, self.plan.incident.id, self.version_id, channel
+        )
 
     def _correcting(self) -> bool:
         """This version corrects the earlier ones (status: cancelled): it goes to everyone who

@@ -35,6 +35,11 @@ class ChannelOutcome:
     elsewhere: int = 0
     # Recipients who opted out (STOP) in an earlier run: not sent to, not a failure.
     opted_out: int = 0
+    # Recipients of the list the incident's area leaves out (delivery.area_reach): not sent to.
+    outside_area: int = 0
+    # In the area, but reached by an earlier version whose texts this one repeats (only its
+    # area changed): not sent to again.
+    reached_before: int = 0
     # Recipients suppressed on this channel (opted out, invalid, not a mobile): not sent to.
     suppressed: int = 0
     retries: int = 0

@@ -37,6 +37,8 @@ class ChannelPlan:
     variant_measures: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Language asked for → language given instead, for want of a translation.
     fallbacks: dict[str, str] = field(default_factory=dict)
+    # delivery.area_reach.AreaCount: who of its list the incident's area reaches, or None.
+    area: Any = None
 
     def parts_for(self, locale: str | None) -> dict[str, str]:
         """What a recipient asking for ``locale`` gets: their language, else the first."""
@@ -83,6 +85,12 @@ class ChannelPlan:
                 out["recipients_estimated"] = self.recipients.expected
         else:
             out["recipients"] = None
+        if self.area is not None:
+            # What this channel would send to: those in the area (and the unlocated if
+            # included); the list's own count stays as recipients_listed.
+            out["recipients_listed"] = out["recipients"]
+            out["recipients"] = self.area.sent
+            out["area"] = self.area.to_json()
         if len(self.variants) > 1:
             out["variants"] = {
                 language: {**parts, **self.variant_measures.get(language, {})}
@@ -120,6 +128,8 @@ class Plan:
     corrected: dict[str, Any] | None = None
     # What each channel's sending takes at its rate (delivery.planner's ``plan_deliveries``,
     # which preflight gives every plan): this data module imports no stage's logic.
+    # Unique recipients of the personal channels by the incident's area (in, out, unlocated).
+    area: dict[str, Any] | None = None
     scheduler: Callable[[Plan], list[Any]] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -151,4 +161,5 @@ class Plan:
             "problems": [p.to_json() for p in self.problems],
             "channels": [c.to_json() for c in self.channels],
             "delivery_plan": [s.to_json() for s in self.scheduler(self)] if self.scheduler else [],
+            **({"area": self.area} if self.area is not None else {}),
         }

@@ -24,6 +24,7 @@ from broadcast.channels.sms import SmsChannel
 from broadcast.channels.twitter import TwitterChannel
 from broadcast.channels.voice import VoiceChannel
 from broadcast.channels.web_banner import WebBannerChannel
+from broadcast.input.cap_area import TerritorySetting
 from broadcast.input.characters import hidden_characters, why_refused
 from broadcast.input.hazards import unknown_hazard
 from broadcast.input.model_errors import problems_from_validation
@@ -185,6 +186,9 @@ class Config(BaseModel):
     # A PostgreSQL ledger several hosts share (postgresql://user@host:5432/db); none: the
     # SQLite file in the state folder. BROADCAST_LEDGER in the environment says the same.
     ledger: str | None = None
+    # Where the organisation serves (a polygon or a bounding box): an incident's area outside
+    # it is refused before anything is sent (input.area_target).
+    territory: TerritorySetting | None = None
 
     @field_validator("ledger")
     @classmethod
