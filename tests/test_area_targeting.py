@@ -6,11 +6,12 @@ distance for circles, and the issue's rule for codes, written out again.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 
 from tests.conftest import write
-from tests.world import World, edit
+from tests.world import World
 
 # Two polygons around Lille (one concave, an L), a circle around Roubaix, a postcode and an
 # INSEE code: "lat,lon" pairs as CAP writes them.
@@ -38,7 +39,7 @@ def _ring(text: str) -> list[tuple[float, float]]:
 def _inside_ring(lat: float, lon: float, ring: list[tuple[float, float]]) -> bool:
     """Ray casting: how many edges a ray from the point eastwards crosses."""
     inside = False
-    for (lat1, lon1), (lat2, lon2) in zip(ring, ring[1:], strict=False):
+    for (lat1, lon1), (lat2, lon2) in itertools.pairwise(ring):
         if (lat1 > lat) != (lat2 > lat):
             crossing = lon1 + (lat - lat1) * (lon2 - lon1) / (lat2 - lat1)
             if lon < crossing:
@@ -149,7 +150,7 @@ def test_the_terminal_preview_says_the_area_and_the_unlocated_choice(world: Worl
     write_people(world, rows)
     add_area(world)
     verdicts = [reference(r) for r in rows]
-    result = world.run("preview", "incident.yaml")
+    result = world.run("preview", "incident.yaml", env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.stdout
     said = (
         f"in the area: {verdicts.count('in')} of {len(rows)} recipients "
@@ -165,7 +166,7 @@ def test_unlocated_include_per_channel_wins_over_the_area(world: World) -> None:
     config = world.folder / "channels.yaml"
     text = config.read_text(encoding="utf-8")
     config.write_text(
-        text.replace("    default_region: FR\n", "    default_region: FR\n    unlocated: include\n"),
+        text.replace("default_region: FR\n", "default_region: FR\n    unlocated: include\n"),
         encoding="utf-8",
     )
     verdicts = [reference(r) for r in rows]
@@ -203,3 +204,145 @@ def test_without_an_area_everyone_is_in_as_before(world: World) -> None:
     assert "area" not in preview
     shown = {c["channel"]: c for c in preview["channels"]}
     assert shown["sms"]["recipients"] == 30 and "area" not in shown["sms"]
+
+
+def _problems(preview: dict) -> list[str]:
+    return [p["message"] for p in preview["problems"]] + [
+        p["message"] for c in preview["channels"] for p in c["problems"]
+    ]
+
+
+def test_a_self_crossing_polygon_is_refused_with_where_it_crosses(world: World) -> None:
+    write_people(world, people(12))
+    # A bow tie: its second and fourth edges cross at 50.65,3.05.
+    add_area(world, '\narea:\n  polygons: ["50.6,3.0 50.7,3.1 50.7,3.0 50.6,3.1 50.6,3.0"]\n')
+    result = world.run("preview", "incident.yaml")
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "polygon 1 crosses itself at 50.65,3.05" in said
+    assert "incident.yaml" in said and "area.polygons" in said
+    assert world.twilio.messages() == []
+
+
+def test_an_open_polygon_is_refused_with_its_ends(world: World) -> None:
+    write_people(world, people(12))
+    add_area(world, '\narea:\n  polygons: ["50.6,3.0 50.6,3.1 50.7,3.1 50.7,3.0"]\n')
+    result = world.run("send", "incident.yaml", "--yes")
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "polygon 1 is open: it starts at 50.6,3 and ends at 50.7,3" in said
+    assert world.twilio.messages() == [] and world.smtp.received == []
+
+
+def _territory(world: World, setting: str) -> None:
+    config = world.folder / "channels.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("channels:\n", f"{setting}\nchannels:\n", 1), encoding="utf-8")
+
+
+def test_an_area_outside_the_territory_is_refused_with_the_point_outside(world: World) -> None:
+    write_people(world, people(12))
+    _territory(world, 'territory: {bbox: "50.4,2.8 50.9,3.4"}')
+    # lon,lat typed instead of lat,lon: the third point lands far from Lille.
+    add_area(
+        world,
+        '\narea:\n  polygons: ["50.6,3.0 50.6,3.1 3.1,50.7 50.6,3.0"]\n'
+        '  circles: ["3.05,50.63 2"]\n',
+    )
+    code, preview = world.run_json("send", "incident.yaml", "--dry-run")
+    assert code == 2
+    said = " | ".join(_problems(preview))
+    assert "polygon 1 of the area goes outside the organisation's territory" in said
+    assert "its point 3.1,50.7 is outside" in said
+    assert "circle 1 of the area is centred at 3.05,50.63" in said
+    fields = {p["field"] for p in preview["problems"]}
+    assert {"area.polygons", "area.circles"} <= fields
+    result = world.run("send", "incident.yaml", "--yes")
+    assert result.exit_code == 2 and world.twilio.messages() == []
+
+
+def test_an_area_inside_a_territory_polygon_is_accepted(world: World) -> None:
+    write_people(world, people(12))
+    _territory(world, 'territory: {polygon: "50.4,2.8 50.4,3.4 50.9,3.4 50.9,2.8 50.4,2.8"}')
+    add_area(world)
+    code, preview = world.run_json("preview", "incident.yaml")
+    assert code == 0, _problems(preview)
+
+
+def test_a_coordinate_that_is_not_one_is_an_error_naming_file_line_and_column(
+    world: World,
+) -> None:
+    rows = people(12)
+    rows[5]["lat"] = "150.2"
+    rows[8]["lon"] = "east"
+    write_people(world, rows)
+    add_area(world)
+    code, preview = world.run_json("send", "incident.yaml", "--dry-run")
+    assert code == 2
+    problem = next(p for c in preview["channels"] for p in c["problems"] if p.get("field") == "lat")
+    assert problem["line"] == 7  # the header is line 1
+    assert problem["file"].endswith("contacts.csv")
+    assert "('150.2') is not a latitude in degrees" in problem["message"]
+    result = world.run("send", "incident.yaml", "--yes")
+    assert result.exit_code == 2 and world.twilio.messages() == []
+
+
+def _with_area(world: World, base: str, polygons: list[str], extra: str = "") -> None:
+    shapes = "".join(f'    - "{p}"\n' for p in polygons)
+    path = world.folder / "incident.yaml"
+    path.write_text(base + f"\narea:\n  polygons:\n{shapes}" + extra, encoding="utf-8")
+
+
+def test_a_change_of_area_reaches_the_newly_in_only_and_a_new_text_those_in_now(
+    world: World,
+) -> None:
+    rows = [r for r in people(120) if r["lat"]]
+    write_people(world, rows)
+    base = (world.folder / "incident.yaml").read_text(encoding="utf-8")
+
+    def inside(polygons: list[str]) -> set[str]:
+        return {
+            r["phone"]
+            for r in rows
+            if any(_inside_ring(float(r["lat"]), float(r["lon"]), _ring(p)) for p in polygons)
+        }
+
+    def sent_now(before: int) -> list[str]:
+        return [m.to for m in world.twilio.messages()[before:]]
+
+    # Version 1: the L only.
+    _with_area(world, base, [L_SHAPE])
+    code, out = world.run_json("send", "incident.yaml", "--yes")
+    assert code == 0, out
+    first = sent_now(0)
+    assert sorted(first) == sorted(inside([L_SHAPE])) and first
+
+    # Version 2: the same texts, the square added: only those newly in get it.
+    _with_area(world, base, [L_SHAPE, SQUARE])
+    before = len(world.twilio.messages())
+    code, preview = world.run_json("preview", "incident.yaml")
+    assert preview["area"]["in"] == len(inside([L_SHAPE, SQUARE]))
+    code, out = world.run_json("send", "incident.yaml", "--yes")
+    assert code == 0, out
+    second = sent_now(before)
+    newly = inside([SQUARE]) - inside([L_SHAPE])
+    assert newly and sorted(second) == sorted(newly)
+    assert len(set(world.twilio.messages()[before].body for _ in [0])) == 1
+    assert world.twilio.messages()[before].body == world.twilio.messages()[0].body
+
+    # Version 3: the same texts, the L taken out: those now outside get nothing more, and
+    # everyone inside has it already.
+    _with_area(world, base, [SQUARE])
+    before = len(world.twilio.messages())
+    code, out = world.run_json("send", "incident.yaml", "--yes")
+    assert code == 0, out
+    assert sent_now(before) == []
+
+    # Version 4: a new text: everyone in the area now, no one outside it.
+    changed = base.replace("Rétablissement prévu vers 14h.", "Rétablissement prévu vers 15h.")
+    assert changed != base
+    _with_area(world, changed, [SQUARE])
+    before = len(world.twilio.messages())
+    code, out = world.run_json("send", "incident.yaml", "--yes")
+    assert code == 0, out
+    assert sorted(sent_now(before)) == sorted(inside([SQUARE]))

@@ -74,6 +74,7 @@ class CapChannel(ChannelConfig):
     FEED: ClassVar[str | None] = "alerts.atom"
     # One <info> per language the incident is written in.
     EVERY_TRANSLATION: ClassVar[bool] = True
+    CARRIES_AREA: ClassVar[bool] = True
     DESTINATION: ClassVar[tuple[str, ...]] = ("output_dir",)
 
     ADDRESSING: ClassVar[tuple[str, ...]] = ("sender", "contact", "output_dir", "base_url")

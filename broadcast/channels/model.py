@@ -114,6 +114,10 @@ class ChannelConfig(BaseModel):
     METERED_IN_PARTS: ClassVar[bool] = False
     # It carries every language the incident is written in, whoever reads it (CAP's <info>s).
     EVERY_TRANSLATION: ClassVar[bool] = False
+    # Its message holds the incident's area as shapes (CAP's <polygon>, <circle>): a change of
+    # area alone is new content for it. Other public channels say the area in words only, so
+    # a version that changes only the area has nothing new for them (delivery.area_reach).
+    CARRIES_AREA: ClassVar[bool] = False
 
     if TYPE_CHECKING:
         # Each channel declares its own ``type: Literal["sms"]`` (what channels.yaml's entry is

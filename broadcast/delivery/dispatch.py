@@ -154,7 +154,7 @@ class Dispatcher:
             ChannelOutcome(
                 name=c.name,
                 type=c.type,
-                planned=c.recipients.expected if c.recipients is not None else None,
+                planned=c.expected_sends,
             )
             for c in channels
         ]
@@ -240,6 +240,8 @@ class Dispatcher:
 
         if kind.recipient_kind is None and self._correcting() and not self._carried(channel.name):
             pass  # a correction goes where the wrong message went; this channel carried none
+        elif kind.recipient_kind is None and self._published_already(channel.name, config):
+            outcome.reached_before += 1  # its texts are out already: only the area changed
         elif kind.recipient_kind is None:
             self._send_to_fixed_targets(
                 channel, kind, config, credentials, context, message, limiter, outcome
@@ -484,6 +486,17 @@ class Dispatcher:
         return area, reached_with_same_texts(
             self.ledger, self.plan.incident.id, self.version_id, channel
         )
+
+    def _published_already(self, channel: str, config: Any) -> bool:
+        """A public channel that says the area in words, whose texts this version repeats
+        word for word (only the area's shapes changed), and that carried them already: its
+        readers have them (X would refuse the same post twice)."""
+        incident = self.plan.incident
+        if incident is None or incident.area is None or type(config).CARRIES_AREA:
+            return False
+        if self.ledger is None or self.version_id is None or self._correcting():
+            return False
+        return bool(reached_with_same_texts(self.ledger, incident.id, self.version_id, channel))
 
     def _correcting(self) -> bool:
         """This version corrects the earlier ones (status: cancelled): it goes to everyone who

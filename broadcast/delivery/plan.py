@@ -71,6 +71,17 @@ class ChannelPlan:
         count.estimated_valid = None if count.complete else head.estimated_valid
         self.recipients = count
 
+    @property
+    def expected_sends(self) -> int | None:
+        """How many this channel is expected to send to: its distinct recipients, or, with an
+        area, those the area reaches (in proportion when only the first rows were read)."""
+        if self.recipients is None:
+            return None
+        expected = self.recipients.expected
+        if self.area is not None and self.area.total:
+            expected = round(expected * self.area.sent / self.area.total)
+        return expected
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"channel": self.name, "type": self.type, "locale": self.locale}
         out.update(self.parts)

@@ -37,6 +37,7 @@ COLUMNS = ("name", "phone", "email", "locale")
 # Where a recipient is, all optional (input.area_target).
 PLACE_COLUMNS = ("postcode", "commune", "lat", "lon")
 # What a column name looks like: up to four words of letters, nothing else.
+_WORD = {"lat": "latitude", "lon": "longitude"}
 # What may be quoted of a bad coordinate (never anything else a wrong file may hold).
 _COORDINATE = re.compile(r"[-+0-9.,eE ]*")
 _COLUMN_NAME = re.compile(r"[^\W\d_]{1,20}(?:[ _-][^\W\d_]{1,20}){0,3}")
@@ -156,7 +157,7 @@ def _place(
             raise InputError(
                 [
                     Problem(
-                        f"the {column} on line {line} ('{shown}') is not a {column}itude in "
+                        f"the {column} on line {line} ('{shown}') is not a {_WORD[column]} in "
                         f"degrees between -{limit:g} and {limit:g} (WGS 84, e.g. 50.6292); "
                         "fix the row or empty the cell",
                         path,
