@@ -22,10 +22,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
-
-if TYPE_CHECKING:
-    from broadcast.input.cap_area import Area
+from typing import Any, Literal, NamedTuple, TypeVar
 
 Verdict = Literal["in", "out", "unlocated"]
 # IUGG mean radius, in kilometres.
@@ -106,8 +103,9 @@ class AreaTarget:
     _geometry: Any = field(default=None, repr=False)
 
     @classmethod
-    def of(cls, area: Area, unlocated: str | None = None) -> AreaTarget:
-        """The area of an incident; ``unlocated`` is the channel's setting, which wins over
+    def of(cls, area: Any, unlocated: str | None = None) -> AreaTarget:
+        """The area of an incident (``cap_area.Area``, which imports this module);
+        ``unlocated`` is the channel's setting, which wins over
         the area's own."""
         choice = unlocated or area.unlocated or "exclude"
         return cls(
@@ -204,15 +202,15 @@ def shape_problem(polygon: str, number: int) -> str | None:
     """Why the polygon ``number`` (from 1) cannot be an area, with its coordinates: open,
     too few points, or crossing itself. None when it is a polygon."""
     points = parse_points(polygon)
-    if len(points) < 4:
-        return (
-            f"polygon {number} has {len(points)} lat,lon pairs; a polygon has at least 4, "
-            "the first repeated last"
-        )
-    if points[0] != points[-1]:
+    if len(points) >= 2 and points[0] != points[-1]:
         return (
             f"polygon {number} is open: it starts at {said(points[0])} and ends at "
-            f"{said(points[-1])}; repeat its first point last to close it"
+            f"{said(points[-1])}; a polygon ends where it starts: repeat its first point last"
+        )
+    if len(points) < 4:
+        return (
+            f"polygon {number} has {len(points)} lat,lon pairs; a polygon has at least 4 and "
+            "ends where it starts (its first point repeated last)"
         )
     import shapely
 
