@@ -346,3 +346,28 @@ def test_a_change_of_area_reaches_the_newly_in_only_and_a_new_text_those_in_now(
     code, out = world.run_json("send", "incident.yaml", "--yes")
     assert code == 0, out
     assert sorted(sent_now(before)) == sorted(inside([SQUARE]))
+
+
+def test_the_preview_and_the_report_draw_the_area_over_the_recipients(world: World) -> None:
+    import re
+
+    rows = people()
+    write_people(world, rows)
+    add_area(world)
+    code, preview = world.run_json("preview", "incident.yaml")
+    assert code == 0
+    svg = preview["area"]["map_svg"]
+    assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
+    # Two polygons and the circle, over density cells of both kinds (in and out).
+    assert svg.count("<polygon") == 3
+    assert 'fill="#d9480f" fill-opacity' in svg and 'fill="#495057"' in svg
+    # Nothing a strict CSP would block: no script, no style, no reference but the namespace.
+    assert not re.search(r"<script|style=|href|url\(", svg)
+    assert re.findall(r"https?://[^\"]+", svg) == ["http://www.w3.org/2000/svg"]
+
+    code, sent = world.run_json("send", "incident.yaml", "--yes")
+    assert code == 0, sent
+    result = world.run("report", "incident.yaml", "--format", "html")
+    assert result.exit_code == 0, result.output
+    assert 'id="h-area"' in result.stdout and result.stdout.count("<polygon") >= 3
+    assert "default-src 'none'" in result.stdout

@@ -14,13 +14,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from broadcast.input.area_target import AreaTarget, Verdict, parse_circle, parse_points, said
+from broadcast.input.area_target import (
+    AreaTarget,
+    Place,
+    Verdict,
+    parse_circle,
+    parse_points,
+    said,
+)
 from broadcast.input.config import Config
 from broadcast.input.incident import Incident
 from broadcast.input.recipients import RecipientCount, SeenSet, read_recipients
 from broadcast.input.yamlfile import YamlDocument
 from broadcast.ledger.sqlite import Ledger
-from broadcast.problems import Problem
+from broadcast.problems import InputError, Problem
 
 VERDICTS: tuple[Verdict, ...] = ("in", "out", "unlocated")
 
@@ -140,11 +147,20 @@ def count_area(
     return count
 
 
-def plan_area(channels: list[Any]) -> dict[str, Any] | None:
-    """The top-level ``area``: unique recipients of the personal channels, by verdict."""
+def plan_area(channels: list[Any], incident: Incident | None = None) -> dict[str, Any] | None:
+    """The top-level ``area``: unique recipients of the personal channels, by verdict, and
+    the area drawn over their density (``map_svg``, content.area_map)."""
     areas = [c.area for c in channels if getattr(c, "area", None) is not None]
     if not areas:
         return None
+    target = area_target_for(incident, None)
+    drawn = ""
+    if target is not None and target.has_shapes:
+        from broadcast.content.area_map import area_svg
+
+        # One list's points (the largest): two channels reading one CSV hold the same.
+        points = max((a.points for a in areas), key=len)
+        drawn = area_svg(target.polygons, target.circles, points)
     merged: dict[tuple[Path | None, str], LineBits] = {}
     for area in areas:
         for verdict in VERDICTS:
@@ -153,7 +169,11 @@ def plan_area(channels: list[Any]) -> dict[str, Any] | None:
     totals = dict.fromkeys(VERDICTS, 0)
     for (_file, verdict), bits in merged.items():
         totals[verdict] += len(bits)
-    return {**totals, "complete": all(a.complete for a in areas)}
+    return {
+        **totals,
+        "complete": all(a.complete for a in areas),
+        **({"map_svg": drawn} if drawn else {}),
+    }
 
 
 def territory_problems(incident: Incident, doc: YamlDocument, config: Config) -> list[Problem]:
@@ -211,3 +231,50 @@ def reached_with_same_texts(
         return frozenset()
     contacts, _lost = ledger.earlier_recipients(incident_id, channel, version_id)
     return frozenset(contact.address for contact in contacts)
+
+
+def area_map(incident: Incident, config: Config) -> str:
+    """The area over the density of the first personal channel's list (its points only, read
+    without checking contacts, a sample of at most ``MAP_POINTS``), for the report; an empty
+    string when the area has no shape."""
+    import csv
+
+    from broadcast.content.area_map import area_svg
+    from broadcast.input.files import open_regular
+
+    target = area_target_for(incident, None)
+    if target is None or not target.has_shapes:
+        return ""
+    points: list[tuple[float, float, bool]] = []
+    listed = [c for c in config.channels.values() if getattr(c, "recipients", None)]
+    if listed:
+        try:
+            with open_regular(config.resolve_path(listed[0].recipients), "recipients file") as raw:
+                import io
+
+                text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+                first = text.readline()
+                text.seek(0)
+                reader = csv.DictReader(text, delimiter=";" if first.count(";") > 1 else ",")
+                columns = {(n or "").strip().lower(): n for n in reader.fieldnames or []}
+                lat_col, lon_col = columns.get("lat"), columns.get("lon")
+                stride = 1
+                found: list[tuple[float, float]] = []
+                for number, row in enumerate(reader if lat_col and lon_col else ()):
+                    if number % stride:
+                        continue
+                    try:
+                        found.append((float(row[lat_col]), float(row[lon_col])))
+                    except (TypeError, ValueError):
+                        continue
+                    if len(found) >= MAP_POINTS:
+                        found, stride = found[::2], stride * 2
+            places = [Place(lat=lat, lon=lon) for lat, lon in found]
+            verdicts = target.classify(places)
+            points = [
+                (lat, lon, verdict == "in")
+                for (lat, lon), verdict in zip(found, verdicts, strict=True)
+            ]
+        except (OSError, InputError, UnicodeDecodeError, csv.Error):
+            points = []  # the map then draws the area alone
+    return area_svg(target.polygons, target.circles, points)

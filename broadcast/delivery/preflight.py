@@ -122,7 +122,7 @@ def prepare(
         from broadcast.delivery.area_reach import plan_area, territory_problems
 
         plan.problems.extend(territory_problems(plan.incident, incident_doc, plan.config))
-        plan.area = plan_area(plan.channels)
+        plan.area = plan_area(plan.channels, plan.incident)
     _advise_on_time(plan)
     return plan
 
