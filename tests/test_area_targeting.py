@@ -10,7 +10,8 @@ import itertools
 import math
 import random
 
-from tests.conftest import write
+from tests.conftest import at, write
+from tests.test_correction import cancel
 from tests.world import World
 
 # Two polygons around Lille (one concave, an L), a circle around Roubaix, a postcode and an
@@ -371,3 +372,40 @@ def test_the_preview_and_the_report_draw_the_area_over_the_recipients(world: Wor
     assert result.exit_code == 0, result.output
     assert 'id="h-area"' in result.stdout and result.stdout.count("<polygon") >= 3
     assert "default-src 'none'" in result.stdout
+
+
+def test_public_channels_say_the_area_in_words_and_publish_once(world: World) -> None:
+    write_people(world, people(30))
+    add_area(world)
+    code, preview = world.run_json("preview", "incident.yaml")
+    assert code == 0
+    shown = {c["channel"]: c for c in preview["channels"]}
+    said = "Lille centre, Roubaix and the north-east"
+    assert said in shown["twitter"]["text"]
+    assert said in shown["banner"]["text"]
+    code, sent = world.run_json("send", "incident.yaml", "--yes")
+    assert code == 0, sent
+    (post,) = world.x.posts()
+    assert said in post.text
+    page = world.folder / "public" / "status" / "panne-nord-2026-11-22.html"
+    assert said in page.read_text(encoding="utf-8")
+
+
+def test_a_correction_reaches_everyone_reached_before_wherever_they_are_now(
+    world: World,
+) -> None:
+    rows = [r for r in people(120) if r["lat"]]
+    write_people(world, rows)
+    base = (world.folder / "incident.yaml").read_text(encoding="utf-8")
+    _with_area(world, base, [L_SHAPE])
+    code, out = world.run_json("send", "incident.yaml", "--yes")
+    assert code == 0, out
+    reached = sorted(m.to for m in world.twilio.messages())
+    assert reached
+    # The correction names another area: it still goes to those the wrong message reached.
+    _with_area(world, base, [SQUARE])
+    cancel(world)
+    before = len(world.twilio.messages())
+    code, out = world.run_json("send", "incident.yaml", "--yes", env=at(20))
+    assert code == 0, out
+    assert sorted(m.to for m in world.twilio.messages()[before:]) == reached

@@ -150,6 +150,9 @@ class Renderer:
             # The expected end has passed and the incident goes on: say it takes longer.
             "eta_passed": eta_passed,
             "offline": incident.offline,
+            # The area in words, for the public channels (its shapes pick the personal ones'
+            # recipients: delivery.area_reach).
+            "area_description": incident.area.description if incident.area else None,
             "apology_short": short_apology(incident.apology),
             "sign_off": incident.sign_off,
             "signed_by": incident.signed_by,
