@@ -409,3 +409,13 @@ def test_a_correction_reaches_everyone_reached_before_wherever_they_are_now(
     code, out = world.run_json("send", "incident.yaml", "--yes", env=at(20))
     assert code == 0, out
     assert sorted(m.to for m in world.twilio.messages()[before:]) == reached
+
+
+def test_left_area_is_said_to_be_unsent_rather_than_dropped_silently(world: World) -> None:
+    write_people(world, people(12))
+    add_area(world, AREA + "  left_area: Vous n'êtes plus dans la zone concernée.\n")
+    code, preview = world.run_json("preview", "incident.yaml")
+    assert code == 0
+    (warning,) = [p for p in preview["problems"] if p["field"] == "area.left_area"]
+    assert warning["severity"] == "warning"
+    assert "left_area is not sent by this version" in warning["message"]

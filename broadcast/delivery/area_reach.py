@@ -180,12 +180,26 @@ def territory_problems(incident: Incident, doc: YamlDocument, config: Config) ->
     """The area's polygons and circles that lie outside the organisation's territory, each
     with the first point outside it (a polygon typed lon,lat lands in another country)."""
     area = incident.area
-    if area is None or config.territory is None:
-        return []
-    territory = config.territory.territory()
-    if territory is None:
+    if area is None:
         return []
     problems = []
+    if area.left_area:
+        # Said, not silently dropped: this version does not write to those who left.
+        problems.append(
+            Problem(
+                "left_area is not sent by this version of broadcast: those an earlier version "
+                "reached who are now outside the area get nothing more from it; say that the "
+                "danger is over for them on the public channels (area.description) or in the "
+                "text itself",
+                doc.path,
+                doc.line_of(("area", "left_area")),
+                "area.left_area",
+                severity="warning",
+            )
+        )
+    territory = config.territory.territory() if config.territory is not None else None
+    if territory is None:
+        return problems
     for index, polygon in enumerate(area.polygons):
         outside = territory.outside(parse_points(polygon))
         if outside is not None:
