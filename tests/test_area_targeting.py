@@ -419,3 +419,74 @@ def test_left_area_is_said_to_be_unsent_rather_than_dropped_silently(world: Worl
     (warning,) = [p for p in preview["problems"] if p["field"] == "area.left_area"]
     assert warning["severity"] == "warning"
     assert "left_area is not sent by this version" in warning["message"]
+
+
+def _imports_of_a_preview(world: World) -> str:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import NOW, REPO
+
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "broadcast", "preview", "incident.yaml"],
+        cwd=world.folder,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "BROADCAST_NOW": NOW.isoformat(),
+            "BROADCAST_CONFIG": "",
+            "XDG_CACHE_HOME": str(world.folder / ".cache"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+    return done.stderr
+
+
+def test_shapely_is_imported_only_for_an_area_with_polygons(world: World) -> None:
+    write_people(world, people(12))
+    assert "shapely" not in _imports_of_a_preview(world)  # no area: nothing to pay
+    base = (world.folder / "incident.yaml").read_text(encoding="utf-8")
+    add_area(world, '\narea:\n  postcodes: ["59000"]\n  circles: ["50.69,3.18 2.5"]\n')
+    assert "shapely" not in _imports_of_a_preview(world)  # codes and circles: plain Python
+    (world.folder / "incident.yaml").write_text(base, encoding="utf-8")
+    add_area(world)
+    assert "shapely" in _imports_of_a_preview(world)
+
+
+def test_circles_are_measured_on_the_ground_not_in_degrees() -> None:
+    from broadcast.input.area_target import AreaTarget, Place
+
+    lat, lon = 50.69, 3.18
+    per_km_east = 1 / (111.2 * math.cos(math.radians(lat)))  # a degree of lon is ~70 km here
+    target = AreaTarget(circles=[(lat, lon, 2.5)])
+    places = [
+        Place(lat=lat, lon=lon + 2.4 * per_km_east),  # 2.4 km east: in
+        Place(lat=lat, lon=lon + 2.6 * per_km_east),  # 2.6 km east: out
+        Place(lat=lat + 2.4 / 111.2, lon=lon),  # 2.4 km north: in
+    ]
+    assert target.classify(places) == ["in", "out", "in"]
+    # In degrees (radius 2.5 km as 0.0225 degrees) the first would be out.
+    assert math.hypot(0, 2.4 * per_km_east) > 2.5 / 111.2
+
+
+def test_without_a_point_codes_of_the_kind_the_area_lists_decide() -> None:
+    from broadcast.input.area_target import AreaTarget, Place
+
+    target = AreaTarget(postcodes=frozenset({"59000"}))
+    assert target.classify(
+        [
+            Place(postcode="59000"),
+            Place(postcode="59100"),
+            Place(commune="59350"),  # the area lists no INSEE code: unlocated
+            Place(),
+        ]
+    ) == ["in", "out", "unlocated", "unlocated"]
+    both = AreaTarget(postcodes=frozenset({"59000"}), communes=frozenset({"59350"}))
+    assert both.classify([Place(postcode="59100", commune="59350"), Place(commune="59512")]) == [
+        "in",
+        "out",
+    ]
