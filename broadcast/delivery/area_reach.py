@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from broadcast.input.area_target import (
     AreaTarget,
@@ -26,8 +26,10 @@ from broadcast.input.config import Config
 from broadcast.input.incident import Incident
 from broadcast.input.recipients import RecipientCount, SeenSet, read_recipients
 from broadcast.input.yamlfile import YamlDocument
-from broadcast.ledger.sqlite import Ledger
 from broadcast.problems import InputError, Problem
+
+if TYPE_CHECKING:  # a preview loads no ledger
+    from broadcast.ledger.sqlite import Ledger
 
 VERDICTS: tuple[Verdict, ...] = ("in", "out", "unlocated")
 
