@@ -10,6 +10,8 @@ import itertools
 import math
 import random
 
+import pytest
+
 from tests.conftest import at, write
 from tests.test_correction import cancel
 from tests.world import World
@@ -294,6 +296,7 @@ def _with_area(world: World, base: str, polygons: list[str], extra: str = "") ->
     path.write_text(base + f"\narea:\n  polygons:\n{shapes}" + extra, encoding="utf-8")
 
 
+@pytest.mark.both_engines  # the ledger's earlier recipients and texts, on both engines
 def test_a_change_of_area_reaches_the_newly_in_only_and_a_new_text_those_in_now(
     world: World,
 ) -> None:
