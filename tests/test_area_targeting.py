@@ -493,3 +493,35 @@ def test_without_a_point_codes_of_the_kind_the_area_lists_decide() -> None:
         "in",
         "out",
     ]
+
+
+def test_a_bad_coordinate_past_the_first_rows_skips_its_row_and_says_it(world: World) -> None:
+    """A send streams its list: a coordinate far down is met after the first messages left,
+    so that row is skipped and reported with its line and column, as a bad number is."""
+    from broadcast.delivery.preflight import HEAD_ROWS
+
+    count = HEAD_ROWS + 60
+    rows = [
+        {
+            "name": f"P{i}",
+            "phone": f"+3361234{i:04d}",
+            "email": "",
+            "postcode": "",
+            "commune": "",
+            "lat": "50.615",  # all inside the L
+            "lon": "3.05",
+        }
+        for i in range(count)
+    ]
+    far = HEAD_ROWS + 30
+    rows[far]["lat"] = "north"
+    write_people(world, rows)
+    add_area(world)
+    code, doc = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
+    assert code in (0, 1), doc
+    (sms,) = doc["delivery"]
+    assert (sms["sent"], sms["skipped"]) == (count - 1, 1)
+    (said,) = [p for p in doc["channels"][0]["problems"] if p.get("field") == "lat"]
+    assert said["line"] == far + 2 and said["file"].endswith("contacts.csv")
+    assert f"the lat on line {far + 2} is not a latitude" in said["message"]
+    assert rows[far]["phone"] not in {m.to for m in world.twilio.messages()}

@@ -122,6 +122,17 @@ def read_recipients(
                 if problems is not None:
                     problems.append(_skipped_address(raw, reason, kind, path, line, channel))
                 continue
+            place = NOWHERE
+            if placed:
+                try:
+                    place = _place(row, columns, path, line, channel)
+                except InputError as exc:
+                    if problems is None:
+                        raise
+                    # Like a bad contact: reported with its line (an error, so a plan that
+                    # meets it sends nothing), and the row skipped where a send streams on.
+                    problems.extend(exc.problems)
+                    continue
             name = _cell(row, columns.get("name"))
             if name_problems is not None and not name.isprintable():
                 hidden = hidden_characters(name, multiline=False)
@@ -132,7 +143,7 @@ def read_recipients(
                 address=address,
                 name=clean_name(name),
                 locale=_cell(row, columns.get("locale")) or None,
-                place=_place(row, columns, path, line, channel) if placed else NOWHERE,
+                place=place,
             )
 
 
@@ -153,11 +164,12 @@ def _place(
         except ValueError:
             value = math.nan
         if not -limit <= value <= limit:  # also NaN, inf
-            shown = raw[:20] if _COORDINATE.fullmatch(raw[:20]) else "this value"
+            # Quoted only when it looks like a number: a wrong file's cell may be a secret.
+            shown = f" ('{raw[:20]}')" if _COORDINATE.fullmatch(raw[:20]) else ""
             raise InputError(
                 [
                     Problem(
-                        f"the {column} on line {line} ('{shown}') is not a {_WORD[column]} in "
+                        f"the {column} on line {line}{shown} is not a {_WORD[column]} in "
                         f"degrees between -{limit:g} and {limit:g} (WGS 84, e.g. 50.6292); "
                         "fix the row or empty the cell",
                         path,
