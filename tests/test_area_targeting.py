@@ -331,6 +331,10 @@ def test_a_change_of_area_reaches_the_newly_in_only_and_a_new_text_those_in_now(
     second = sent_now(before)
     newly = inside([SQUARE]) - inside([L_SHAPE])
     assert newly and sorted(second) == sorted(newly)
+    sms = next(d for d in out["delivery"] if d["channel"] == "sms")
+    both = inside([L_SHAPE, SQUARE])
+    assert (sms["sent"], sms["reached_before"]) == (len(newly), len(both) - len(newly))
+    assert sms["outside_area"] == len(rows) - len(both)
     assert len(set(world.twilio.messages()[before].body for _ in [0])) == 1
     assert world.twilio.messages()[before].body == world.twilio.messages()[0].body
 

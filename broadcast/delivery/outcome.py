@@ -114,6 +114,9 @@ class ChannelOutcome:
             "elsewhere": self.elsewhere,
             "opted_out": self.opted_out,
             "suppressed": self.suppressed,
+            # The incident's area: rows it leaves out, and those in it who had these texts.
+            "outside_area": self.outside_area,
+            "reached_before": self.reached_before,
             "retries": self.retries,
             "looked_up": {
                 "found_sent": self.found_sent,
