@@ -529,3 +529,16 @@ def test_a_bad_coordinate_past_the_first_rows_skips_its_row_and_says_it(world: W
     assert said["line"] == far + 2 and said["file"].endswith("contacts.csv")
     assert f"the lat on line {far + 2} is not a latitude" in said["message"]
     assert rows[far]["phone"] not in {m.to for m in world.twilio.messages()}
+
+
+def test_an_area_that_reaches_nobody_on_a_list_is_said_before_the_send(world: World) -> None:
+    write_people(world, people(30))
+    # lon,lat swapped: in the Indian Ocean, far from every recipient.
+    add_area(world, '\narea:\n  polygons: ["3.0,50.6 3.0,50.7 3.1,50.7 3.1,50.6 3.0,50.6"]\n')
+    code, preview = world.run_json("preview", "incident.yaml")
+    assert code == 0
+    said = [p for c in preview["channels"] for p in c["problems"]]
+    assert {p["channel"] for p in said if "reaches none of the 30" in p["message"]} == {
+        "sms",
+        "email",
+    }

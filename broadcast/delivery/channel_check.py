@@ -53,6 +53,20 @@ def _count_area(
         )
     except InputError as exc:
         result.problems.extend(exc.problems)
+        return
+    if result.area is not None and result.area.total and not result.area.sent:
+        # A polygon typed lon,lat, or the wrong list: said before the send, not after it.
+        among = "" if result.area.complete else " of the first rows"
+        result.problems.append(
+            Problem(
+                f"the incident's area reaches none of the {result.area.total} recipients"
+                f"{among} of this channel ({result.area.sentence()}): check the area's "
+                "shapes and codes, and that the list gives places (postcode, commune, lat, lon)",
+                config.resolve_path(channel.recipients),
+                channel=name,
+                severity="warning",
+            )
+        )
 
 
 def plan_channel(
