@@ -542,3 +542,25 @@ def test_an_area_that_reaches_nobody_on_a_list_is_said_before_the_send(world: Wo
         "sms",
         "email",
     }
+
+
+def test_a_second_preview_reads_the_sorting_kept_and_a_changed_list_is_sorted_again(
+    world: World,
+) -> None:
+    rows = people()
+    write_people(world, rows)
+    add_area(world)
+    cache = {"XDG_CACHE_HOME": str(world.folder / "cache")}
+    first = world.run_json("preview", "incident.yaml", env=cache)[1]["area"]
+    kept = list((world.folder / "cache" / "broadcast" / "areas").iterdir())
+    assert len(kept) == 2  # one per channel (sms, email)
+    for file in kept:  # line numbers, never a contact
+        said = file.read_text(encoding="utf-8")
+        assert rows[0]["phone"] not in said and rows[0]["email"] not in said
+    assert world.run_json("preview", "incident.yaml", env=cache)[1]["area"] == first
+    # One person moves into the L: the list's bytes changed, so it is sorted again.
+    mover = next(i for i, r in enumerate(rows) if reference(r) == "out" and r["lat"])
+    rows[mover].update(lat="50.61", lon="3.01", postcode="", commune="")
+    write_people(world, rows)
+    again = world.run_json("preview", "incident.yaml", env=cache)[1]["area"]
+    assert (again["in"], again["out"]) == (first["in"] + 1, first["out"] - 1)

@@ -125,6 +125,11 @@ def count_area(
     """Sort the channel's list by the area; None when the list cannot be read (the
     recipients count already says why). A coordinate that is not one is an ``InputError``."""
     path = config.resolve_path(channel.recipients)
+    region = getattr(channel, "default_region", None)
+    if first_rows is None:
+        cached = _sorted_before(path, kind, region, name, target)
+        if cached is not None:
+            return cached
     count = AreaCount(target.include_unlocated, file=path.resolve())
     progress = RecipientCount()
     until = None if first_rows is None else first_rows + 1
@@ -146,7 +151,104 @@ def count_area(
                 if recipient.line % stride == 0:
                     count.points.append((place.lat, place.lon, verdict == "in"))
     count.complete = progress.complete
+    if first_rows is None:
+        _remember_sorting(path, kind, region, name, target, count)
     return count
+
+
+# A whole list sorted by an area is kept, as recipient_count keeps its counts: by the hash of
+# the bytes sorted and of the area, so a second preview of an unchanged list and area reads
+# a few hundred kilobytes instead of checking every contact again (9 s per 100,000 rows).
+AREA_CACHE_FORMAT = 1
+
+
+def _area_cache_file(
+    path: Path, kind: str, region: str | None, channel: str, target: AreaTarget
+) -> Path:
+    import hashlib
+    import os
+
+    from broadcast import __version__
+
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    shape = repr(
+        (
+            target.polygons,
+            target.circles,
+            sorted(target.postcodes),
+            sorted(target.communes),
+            target.include_unlocated,
+        )
+    )
+    key = f"{AREA_CACHE_FORMAT}\0{__version__}\0{path.resolve()}\0{kind}\0{region}\0{channel}"
+    name = hashlib.sha256(f"{key}\0{shape}".encode()).hexdigest()[:32]
+    return Path(base) / "broadcast" / "areas" / f"{name}.json"
+
+
+def _file_hash(path: Path) -> str:
+    import hashlib
+
+    from broadcast.input.files import open_regular
+
+    digest = hashlib.sha256()
+    with open_regular(path, "recipients file") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _sorted_before(
+    path: Path, kind: str, region: str | None, channel: str, target: AreaTarget
+) -> AreaCount | None:
+    import base64
+    import json
+    import zlib
+
+    try:
+        file = _area_cache_file(path, kind, region, channel, target)
+        saved = json.loads(file.read_text("utf-8"))
+        if saved["content"] != _file_hash(path):
+            return None
+        count = AreaCount(target.include_unlocated, file=path.resolve())
+        count.counts = {v: int(saved["counts"][v]) for v in VERDICTS}
+        for verdict in VERDICTS:
+            count.lines[verdict].bits = bytearray(
+                zlib.decompress(base64.b64decode(saved["lines"][verdict]))
+            )
+        count.points = [(float(a), float(b), bool(c)) for a, b, c in saved["points"]]
+        return count
+    except (OSError, ValueError, KeyError, TypeError, zlib.error):
+        return None  # none yet, unreadable or of another shape: sort again
+
+
+def _remember_sorting(
+    path: Path, kind: str, region: str | None, channel: str, target: AreaTarget, count: AreaCount
+) -> None:
+    import base64
+    import json
+    import os
+    import zlib
+
+    try:
+        file = _area_cache_file(path, kind, region, channel, target)
+        data = {
+            "content": _file_hash(path),
+            "counts": count.counts,
+            # Line numbers only: no contact, no name, no place beyond the map's sample.
+            "lines": {
+                v: base64.b64encode(zlib.compress(bytes(count.lines[v].bits))).decode()
+                for v in VERDICTS
+            },
+            "points": count.points,
+        }
+        file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        partial = file.with_suffix(f".{os.getpid()}.tmp")
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+        os.replace(partial, file)
+    except (OSError, InputError):
+        pass  # a cache that cannot be written costs the next preview a pass, nothing else
 
 
 def plan_area(channels: list[Any], incident: Incident | None = None) -> dict[str, Any] | None:
