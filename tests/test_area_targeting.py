@@ -418,16 +418,6 @@ def test_a_correction_reaches_everyone_reached_before_wherever_they_are_now(
     assert sorted(m.to for m in world.twilio.messages()[before:]) == reached
 
 
-def test_left_area_is_said_to_be_unsent_rather_than_dropped_silently(world: World) -> None:
-    write_people(world, people(12))
-    add_area(world, AREA + "  left_area: Vous n'êtes plus dans la zone concernée.\n")
-    code, preview = world.run_json("preview", "incident.yaml")
-    assert code == 0
-    (warning,) = [p for p in preview["problems"] if p["field"] == "area.left_area"]
-    assert warning["severity"] == "warning"
-    assert "left_area is not sent by this version" in warning["message"]
-
-
 def _imports_of_a_preview(world: World) -> str:
     import os
     import subprocess
@@ -564,3 +554,48 @@ def test_a_second_preview_reads_the_sorting_kept_and_a_changed_list_is_sorted_ag
     write_people(world, rows)
     again = world.run_json("preview", "incident.yaml", env=cache)[1]["area"]
     assert (again["in"], again["out"]) == (first["in"] + 1, first["out"] - 1)
+
+
+@pytest.mark.both_engines
+def test_left_area_reaches_those_who_left_once_and_the_others_never(world: World) -> None:
+    rows = [r for r in people(120) if r["lat"]]
+    write_people(world, rows)
+    base = (world.folder / "incident.yaml").read_text(encoding="utf-8")
+
+    def inside(polygons: list[str]) -> set[str]:
+        return {
+            r["phone"]
+            for r in rows
+            if any(_inside_ring(float(r["lat"]), float(r["lon"]), _ring(p)) for p in polygons)
+        }
+
+    _with_area(world, base, [L_SHAPE])
+    assert world.run_json("send", "incident.yaml", "--yes")[0] == 0
+    first = {m.to for m in world.twilio.messages()}
+    assert first == inside([L_SHAPE])
+
+    # The area moves to the square and says the L is out of danger.
+    said = "Le quartier du Vieux-Lille n'est plus concerné : le danger est écarté."
+    _with_area(world, base, [SQUARE], f'  left_area: "{said}"\n')
+    code, preview = world.run_json("preview", "incident.yaml")
+    assert said.split(" :")[0] in preview["channels"][0]["text"]
+    before = len(world.twilio.messages())
+    code, out = world.run_json("send", "incident.yaml", "--yes")
+    assert code == 0, out
+    got = world.twilio.messages()[before:]
+    left = first - inside([SQUARE])
+    assert left and sorted(m.to for m in got) == sorted(inside([SQUARE]) | left)
+    assert all("Vieux-Lille n" in m.body for m in got)
+    sms = next(d for d in out["delivery"] if d["channel"] == "sms")
+    assert sms["told_left"] == len(left)
+    # Those outside who were never reached are not told anything.
+    never = {r["phone"] for r in rows} - first - inside([SQUARE])
+    assert never and not never & {m.to for m in got}
+
+    # A later update that still says it goes to those in the area only.
+    changed = base.replace("Rétablissement prévu vers 14h.", "Rétablissement prévu vers 15h.")
+    _with_area(world, changed, [SQUARE], f'  left_area: "{said}"\n')
+    before = len(world.twilio.messages())
+    code, out = world.run_json("send", "incident.yaml", "--yes")
+    assert code == 0, out
+    assert sorted(m.to for m in world.twilio.messages()[before:]) == sorted(inside([SQUARE]))

@@ -287,20 +287,6 @@ def territory_problems(incident: Incident, doc: YamlDocument, config: Config) ->
     if area is None:
         return []
     problems = []
-    if area.left_area:
-        # Said, not silently dropped: this version does not write to those who left.
-        problems.append(
-            Problem(
-                "left_area is not sent by this version of broadcast: those an earlier version "
-                "reached who are now outside the area get nothing more from it; say that the "
-                "danger is over for them on the public channels (area.description) or in the "
-                "text itself",
-                doc.path,
-                doc.line_of(("area", "left_area")),
-                "area.left_area",
-                severity="warning",
-            )
-        )
     territory = config.territory.territory() if config.territory is not None else None
     if territory is None:
         return problems
@@ -341,14 +327,52 @@ def reached_with_same_texts(
     on it are the previous version's, word for word (only the area changed): they have
     what it says, and only those newly in get it. Empty when the texts changed (a new
     text goes to everyone in the area now)."""
-    earlier = [v for v in ledger.versions(incident_id) if v.id < version_id]
-    if not earlier:
-        return frozenset()
-    before = ledger.recorded_texts(earlier[-1].id).get(channel)
+    before = _previous_texts(ledger, incident_id, version_id, channel)
     if before is None or before != ledger.recorded_texts(version_id).get(channel):
         return frozenset()
+    return _earlier_addresses(ledger, incident_id, version_id, channel)
+
+
+def told_they_left(
+    ledger: Ledger, incident: Incident, version_id: int, channel: str
+) -> frozenset[str]:
+    """Those an earlier version reached on ``channel`` who also get this one when they are
+    now outside the area: when the incident says they are out of danger (``left_area``,
+    which the shipped templates carry) and the previous version did not say it already (a
+    later update that still says it goes to those in the area only)."""
+    said = incident.area.left_area if incident.area is not None else None
+    if not said:
+        return frozenset()
+    before = _previous_texts(ledger, incident.id, version_id, channel) or {}
+    wanted = _plain(said)
+    if any(wanted in _plain(text) for parts in before.values() for text in parts.values()):
+        return frozenset()
+    return _earlier_addresses(ledger, incident.id, version_id, channel)
+
+
+def _previous_texts(
+    ledger: Ledger, incident_id: str, version_id: int, channel: str
+) -> dict[str, dict[str, str]] | None:
+    earlier = [v for v in ledger.versions(incident_id) if v.id < version_id]
+    if not earlier:
+        return None
+    return ledger.recorded_texts(earlier[-1].id).get(channel)
+
+
+def _earlier_addresses(
+    ledger: Ledger, incident_id: str, version_id: int, channel: str
+) -> frozenset[str]:
     contacts, _lost = ledger.earlier_recipients(incident_id, channel, version_id)
     return frozenset(contact.address for contact in contacts)
+
+
+# Typography changes spaces and quotes (French: narrow no-break spaces, curly apostrophes):
+# a sentence is found in a rendered text once both lose them.
+_PLAIN = str.maketrans({"\u2019": "'", "\u2018": "'", "\u00ab": '"', "\u00bb": '"'})
+
+
+def _plain(text: str) -> str:
+    return "".join(text.translate(_PLAIN).split()).casefold()
 
 
 def area_map(incident: Incident, config: Config) -> str:

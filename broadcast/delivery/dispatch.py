@@ -45,7 +45,11 @@ from typing import Any
 
 from broadcast.channels import adapter_class
 from broadcast.channels.base import Adapter, DeliveryContext, Outgoing, Receipt, Target
-from broadcast.delivery.area_reach import area_target_for, reached_with_same_texts
+from broadcast.delivery.area_reach import (
+    area_target_for,
+    reached_with_same_texts,
+    told_they_left,
+)
 from broadcast.delivery.attempts import DeliveryAttempts
 from broadcast.delivery.outbox import Outbox
 from broadcast.delivery.outcome import ChannelOutcome, Event, SendAbandoned
@@ -476,15 +480,21 @@ class Dispatcher:
                 )
             )
 
-    def _area_of(self, channel: str, config: Any) -> tuple[AreaTarget | None, frozenset[str]]:
-        """The incident's area for this channel, and who already has this version's texts: a
-        version that changes only the area goes to those newly in (delivery.area_reach)."""
+    def _area_of(
+        self, channel: str, config: Any
+    ) -> tuple[AreaTarget | None, frozenset[str], frozenset[str]]:
+        """The incident's area for this channel; who already has this version's texts (a
+        version that changes only the area goes to those newly in); and who, reached before
+        and now outside, is told they are out of danger (delivery.area_reach)."""
         area = area_target_for(self.plan.incident, config)
         if area is None or self.ledger is None or self.version_id is None:
-            return area, frozenset()
-        assert self.plan.incident is not None
-        return area, reached_with_same_texts(
-            self.ledger, self.plan.incident.id, self.version_id, channel
+            return area, frozenset(), frozenset()
+        incident = self.plan.incident
+        assert incident is not None
+        return (
+            area,
+            reached_with_same_texts(self.ledger, incident.id, self.version_id, channel),
+            told_they_left(self.ledger, incident, self.version_id, channel),
         )
 
     def _published_already(self, channel: str, config: Any) -> bool:

@@ -40,6 +40,8 @@ class ChannelOutcome:
     # In the area, but reached by an earlier version whose texts this one repeats (only its
     # area changed): not sent to again.
     reached_before: int = 0
+    # Outside the area now, reached before, and told they are out of danger (left_area).
+    told_left: int = 0
     # Recipients suppressed on this channel (opted out, invalid, not a mobile): not sent to.
     suppressed: int = 0
     retries: int = 0
@@ -117,6 +119,7 @@ class ChannelOutcome:
             # The incident's area: rows it leaves out, and those in it who had these texts.
             "outside_area": self.outside_area,
             "reached_before": self.reached_before,
+            "told_left": self.told_left,
             "retries": self.retries,
             "looked_up": {
                 "found_sent": self.found_sent,

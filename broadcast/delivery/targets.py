@@ -26,6 +26,7 @@ def distinct_targets(
     on_event: Callable[[Event], None],
     area: AreaTarget | None = None,
     reached: frozenset[str] = frozenset(),
+    left: frozenset[str] = frozenset(),
 ) -> Iterator[Target]:
     """Every distinct valid row once (``_distinct_rows``), within the area if any.
 
@@ -33,7 +34,9 @@ def distinct_targets(
     included), sorted in growing chunks so the first message waits for one row; the others
     are counted in ``outcome.outside_area``. Addresses in ``reached`` (a change of area with
     the same texts: they have it already) are passed over, counted in
-    ``outcome.reached_before``.
+    ``outcome.reached_before``. Those outside whose address is in ``left`` (reached before,
+    and the text now says they are out of danger: ``area.left_area``) get it too, counted in
+    ``outcome.told_left``.
     """
     rows = _distinct_rows(kind, config, outcome, channel, path, on_event)
     if area is None:
@@ -42,7 +45,11 @@ def distinct_targets(
         return
     for row, verdict in area.sort(rows, _place_of):
         if not area.takes(verdict):
-            outcome.outside_area += 1
+            if verdict == "out" and row.address in left:
+                outcome.told_left += 1
+                yield Target(row.address, row.name, row.line, row.locale)
+            else:
+                outcome.outside_area += 1
         elif row.address in reached:
             outcome.reached_before += 1
         else:
