@@ -118,6 +118,10 @@ class ChannelConfig(BaseModel):
     # content.wording.completeness), checked on the text people really get, by part name. A
     # short channel carries less (a post on X: the account says who speaks); none: not judged.
     CARRIES: ClassVar[dict[str, tuple[str, ...]]] = {}
+    # Its message holds the incident's area as shapes (CAP's <polygon>, <circle>): a change of
+    # area alone is new content for it. Other public channels say the area in words only, so
+    # a version that changes only the area has nothing new for them (delivery.area_reach).
+    CARRIES_AREA: ClassVar[bool] = False
 
     if TYPE_CHECKING:
         # Each channel declares its own ``type: Literal["sms"]`` (what channels.yaml's entry is
@@ -132,6 +136,9 @@ class ChannelConfig(BaseModel):
     # Which versions this channel carries (default: all), and from which severity on.
     send_on: list[Occasion] | None = Field(default=None, min_length=1)
     min_severity: Literal["minor", "major", "critical"] | None = None
+    # Recipients of its list the incident's area cannot place (no point, no listed code of
+    # their kind): sent to or not; wins over the area's own ``unlocated`` (default: exclude).
+    unlocated: Literal["include", "exclude"] | None = None
 
     def skip_reason(self, occasions: frozenset[str], severity: str) -> str | None:
         """Why this channel does not carry a version that is ``occasions`` at ``severity``."""

@@ -157,6 +157,12 @@ class Renderer:
             # The expected end has passed and the incident goes on: say it takes longer.
             "eta_passed": eta_passed,
             "offline": incident.offline,
+            # The area in words, for the public channels (its shapes pick the personal ones'
+            # recipients: delivery.area_reach).
+            "area_description": incident.area.description if incident.area else None,
+            # Said to everyone in the area and to those an earlier version reached who are now
+            # outside it (delivery.area_reach): "this street is no longer concerned".
+            "left_area": incident.area.left_area if incident.area else None,
             "apology_short": short_apology(incident.apology),
             "sign_off": incident.sign_off,
             "signed_by": incident.signed_by,

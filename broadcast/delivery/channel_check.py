@@ -23,7 +23,7 @@ from broadcast.delivery.recipients_check import (
 from broadcast.input.config import Config, resolve_credentials
 from broadcast.input.incident import Incident
 from broadcast.input.recipients import RecipientCount, language_of
-from broadcast.problems import Problem
+from broadcast.problems import InputError, Problem
 
 # A send that streams its recipients checks this many rows before its first message; the
 # dispatcher checks the rest as it goes (see ``prepare``'s ``head_only``).
@@ -32,6 +32,42 @@ HEAD_ROWS = 200
 # every row again costs as much as counting them (about 10 s per 100,000 rows, the phone
 # numbers' parsing), and names, unlike the counts, are not kept on disk between runs.
 GREETING_SAMPLE_ROWS = 5_000
+
+
+def _count_area(
+    channel: Any,
+    name: str,
+    config: Config,
+    incident: Incident,
+    result: ChannelPlan,
+    first_rows: int | None,
+) -> None:
+    """Who of the channel's list the incident's area reaches (delivery.area_reach)."""
+    from broadcast.delivery.area_reach import area_target_for, count_area
+
+    target = area_target_for(incident, channel)
+    if target is None or result.recipients is None:
+        return
+    try:
+        result.area = count_area(
+            channel, name, config, target, type(channel).CONTACT or "email", first_rows
+        )
+    except InputError as exc:
+        result.problems.extend(exc.problems)
+        return
+    if result.area is not None and result.area.total and not result.area.sent:
+        # A polygon typed lon,lat, or the wrong list: said before the send, not after it.
+        among = "" if result.area.complete else " of the first rows"
+        result.problems.append(
+            Problem(
+                f"the incident's area reaches none of the {result.area.total} recipients"
+                f"{among} of this channel ({result.area.sentence()}): check the area's "
+                "shapes and codes, and that the list gives places (postcode, commune, lat, lon)",
+                config.resolve_path(channel.recipients),
+                channel=name,
+                severity="warning",
+            )
+        )
 
 
 def plan_channel(
@@ -51,6 +87,7 @@ def plan_channel(
     recipients_file = getattr(channel, "recipients", None)
     if check_recipients and recipients_file is not None:
         count_channel_recipients(channel, name, config, result, HEAD_ROWS if head_only else None)
+        _count_area(channel, name, config, incident, result, HEAD_ROWS if head_only else None)
 
     dropped = _render_variants(plan, channel, name, result)
     _report_fallbacks(result, config, pinned=bool(channel.locale))

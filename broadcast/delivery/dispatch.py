@@ -45,6 +45,11 @@ from typing import Any
 
 from broadcast.channels import adapter_class
 from broadcast.channels.base import Adapter, DeliveryContext, Outgoing, Receipt, Target
+from broadcast.delivery.area_reach import (
+    area_target_for,
+    reached_with_same_texts,
+    told_they_left,
+)
 from broadcast.delivery.attempts import DeliveryAttempts
 from broadcast.delivery.context import delivery_context
 from broadcast.delivery.outbox import Outbox
@@ -61,6 +66,7 @@ from broadcast.delivery.rate import (
 )
 from broadcast.delivery.targets import distinct_targets, earlier_targets
 from broadcast.delivery.worker_pool import run_with_workers
+from broadcast.input.area_target import AreaTarget
 from broadcast.input.config import _ENV_REF, Config, resolve_credentials
 from broadcast.input.recipients import language_of
 from broadcast.ledger.sqlite import (
@@ -153,7 +159,7 @@ class Dispatcher:
             ChannelOutcome(
                 name=c.name,
                 type=c.type,
-                planned=c.recipients.expected if c.recipients is not None else None,
+                planned=c.expected_sends,
             )
             for c in channels
         ]
@@ -239,6 +245,8 @@ class Dispatcher:
 
         if kind.recipient_kind is None and self._correcting() and not self._carried(channel.name):
             pass  # a correction goes where the wrong message went; this channel carried none
+        elif kind.recipient_kind is None and self._published_already(channel.name, config):
+            outcome.reached_before += 1  # its texts are out already: only the area changed
         elif kind.recipient_kind is None:
             self._send_to_fixed_targets(
                 channel, kind, config, credentials, context, message, limiter, outcome
@@ -444,6 +452,7 @@ class Dispatcher:
                 channel,
                 self.config.resolve_path(config.recipients),
                 self.on_event,
+                *self._area_of(channel.name, config),
             )
         )
         for target in targets:
@@ -471,6 +480,34 @@ class Dispatcher:
                     channel=channel.name,
                 )
             )
+
+    def _area_of(
+        self, channel: str, config: Any
+    ) -> tuple[AreaTarget | None, frozenset[str], frozenset[str]]:
+        """The incident's area for this channel; who already has this version's texts (a
+        version that changes only the area goes to those newly in); and who, reached before
+        and now outside, is told they are out of danger (delivery.area_reach)."""
+        area = area_target_for(self.plan.incident, config)
+        if area is None or self.ledger is None or self.version_id is None:
+            return area, frozenset(), frozenset()
+        incident = self.plan.incident
+        assert incident is not None
+        return (
+            area,
+            reached_with_same_texts(self.ledger, incident.id, self.version_id, channel),
+            told_they_left(self.ledger, incident, self.version_id, channel),
+        )
+
+    def _published_already(self, channel: str, config: Any) -> bool:
+        """A public channel that says the area in words, whose texts this version repeats
+        word for word (only the area's shapes changed), and that carried them already: its
+        readers have them (X would refuse the same post twice)."""
+        incident = self.plan.incident
+        if incident is None or incident.area is None or type(config).CARRIES_AREA:
+            return False
+        if self.ledger is None or self.version_id is None or self._correcting():
+            return False
+        return bool(reached_with_same_texts(self.ledger, incident.id, self.version_id, channel))
 
     def _correcting(self) -> bool:
         """This version corrects the earlier ones (status: cancelled): it goes to everyone who

@@ -37,6 +37,8 @@ class ChannelPlan:
     variant_measures: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Language asked for → language given instead, for want of a translation.
     fallbacks: dict[str, str] = field(default_factory=dict)
+    # delivery.area_reach.AreaCount: who of its list the incident's area reaches, or None.
+    area: Any = None
 
     def parts_for(self, locale: str | None) -> dict[str, str]:
         """What a recipient asking for ``locale`` gets: their language, else the first."""
@@ -69,6 +71,17 @@ class ChannelPlan:
         count.estimated_valid = None if count.complete else head.estimated_valid
         self.recipients = count
 
+    @property
+    def expected_sends(self) -> int | None:
+        """How many this channel is expected to send to: its distinct recipients, or, with an
+        area, those the area reaches (in proportion when only the first rows were read)."""
+        if self.recipients is None:
+            return None
+        expected = self.recipients.expected
+        if self.area is not None and self.area.total:
+            expected = round(expected * self.area.sent / self.area.total)
+        return expected
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"channel": self.name, "type": self.type, "locale": self.locale}
         out.update(self.parts)
@@ -83,6 +96,12 @@ class ChannelPlan:
                 out["recipients_estimated"] = self.recipients.expected
         else:
             out["recipients"] = None
+        if self.area is not None:
+            # What this channel would send to: those in the area (and the unlocated if
+            # included); the list's own count stays as recipients_listed.
+            out["recipients_listed"] = out["recipients"]
+            out["recipients"] = self.area.sent
+            out["area"] = self.area.to_json()
         if len(self.variants) > 1:
             out["variants"] = {
                 language: {**parts, **self.variant_measures.get(language, {})}
@@ -120,6 +139,8 @@ class Plan:
     corrected: dict[str, Any] | None = None
     # What each channel's sending takes at its rate (delivery.planner's ``plan_deliveries``,
     # which preflight gives every plan): this data module imports no stage's logic.
+    # Unique recipients of the personal channels by the incident's area (in, out, unlocated).
+    area: dict[str, Any] | None = None
     scheduler: Callable[[Plan], list[Any]] | None = field(default=None, repr=False, compare=False)
     # The sender's reason to send despite the wording errors (``--accept-wording``, or the one
     # given for a version of these very words): they no longer block. None: they do.
@@ -181,4 +202,5 @@ class Plan:
             else None,
             "channels": [c.to_json() for c in self.channels],
             "delivery_plan": [s.to_json() for s in self.scheduler(self)] if self.scheduler else [],
+            **({"area": self.area} if self.area is not None else {}),
         }

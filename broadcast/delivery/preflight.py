@@ -128,6 +128,11 @@ def prepare(
     _plan_channels(
         plan, selected, occasions, check_recipients, check_credentials, environ, head_only
     )
+    if plan.incident.area is not None:
+        from broadcast.delivery.area_reach import plan_area, territory_problems
+
+        plan.problems.extend(territory_problems(plan.incident, incident_doc, plan.config))
+        plan.area = plan_area(plan.channels, plan.incident)
     _advise_on_time(plan)
     check_rendered(plan)  # what each channel really carries, once rendered
     gate(plan)

@@ -24,6 +24,7 @@ from broadcast.channels.sms import SmsChannel
 from broadcast.channels.twitter import TwitterChannel
 from broadcast.channels.voice import VoiceChannel
 from broadcast.channels.web_banner import WebBannerChannel
+from broadcast.input.cap_area import TerritorySetting
 from broadcast.input.characters import hidden_characters, why_refused
 from broadcast.input.hazards import unknown_hazard
 from broadcast.input.model_errors import problems_from_validation
@@ -233,6 +234,9 @@ class Config(BaseModel):
     ledger: str | None = None
     # broadcast serve: the address Twilio calls back, and the call-in line's number.
     serve: Serve | None = None
+    # Where the organisation serves (a polygon or a bounding box): an incident's area outside
+    # it is refused before anything is sent (input.area_target).
+    territory: TerritorySetting | None = None
 
     @field_validator("ledger")
     @classmethod

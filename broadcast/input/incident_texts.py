@@ -33,6 +33,9 @@ MAX_CHARACTERS = {
     "link": 2_000,  # about the longest web address browsers and mail programs keep whole
     "feedback_url": 2_000,
     "correction": 1_000,  # what was wrong and what to do now
+    # An area's polygon: up to some 10,000 lat,lon pairs (a district's outline, from a GIS).
+    "polygons": 200_000,
+    "left_area": 1_000,  # said to those now outside the area (issue 28)
 }
 
 

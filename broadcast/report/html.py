@@ -52,6 +52,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "Report of": "Report of",
         "Findings": "Findings",
         "Timeline": "Timeline",
+        "Area": "Area and recipients (density)",
         "no timeline": "Nothing has been sent for this incident yet: no timeline.",
         "update": "update",
         "reminder": "reminder",
@@ -71,6 +72,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "Report of": "Bilan du",
         "Findings": "Constats",
         "Timeline": "Chronologie",
+        "Area": "Zone et destinataires (densité)",
         "no timeline": "Rien n'a encore été envoyé pour cet incident : pas de chronologie.",
         "update": "mise à jour",
         "reminder": "rappel",
@@ -133,6 +135,14 @@ def report_html(data: dict[str, Any]) -> str:
         _timeline_figure(data, language),
         "</section>",
     ]
+    if data.get("area_map"):
+        # Drawn by content.area_map: presentation attributes only, every text escaped there.
+        out += [
+            '<section aria-labelledby="h-area">',
+            f'<h2 id="h-area">{_esc(words["Area"])}</h2>',
+            f"<figure>{data['area_map']}</figure>",
+            "</section>",
+        ]
     for table in report_tables(data, language):
         out.append(_html_table(table))
     out += ["</main>", "</body>", "</html>"]

@@ -232,6 +232,8 @@ def audience_of(channel: ChannelPlan) -> str:
         return kind
     count = channel.recipients
     text = f"{count.valid} recipient{'s' * (count.valid != 1)}"
+    if channel.area is not None:  # the incident's area picks who of them it reaches
+        text = channel.area.sentence()
     if count.invalid:
         text += f", {count.invalid} skipped"
     return text
