@@ -179,6 +179,24 @@ class Serve(BaseModel):
 
     public_url: str
     call_in_number: str | None = None
+    # The reverse proxies whose X-Forwarded-For is believed (addresses or networks): the
+    # sign-up pages limit attempts per client address, which only they can tell.
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"'{item}' is not an IP address or network; write the proxy's address, "
+                    "like 127.0.0.1 or 10.0.0.0/8"
+                ) from None
+        return value
 
     @field_validator("public_url")
     @classmethod
