@@ -283,3 +283,46 @@ def test_what_is_held_is_shown_and_erased_by_the_link(world: World, serving: Ser
     assert status == 200 and "Effacé" in gone
     assert subscribers(world, "phone") == [] and _rows(world) == []
     assert client.request(local(link, serving))[0] == 404
+
+
+def subscribed_by_email(world: World, serving: Serving, address: str, language: str) -> None:
+    client = Browserless(serving)
+    client.sign_up(email=address, language=language)
+    link = email_link(world, address)
+    _, page, _ = client.request(local(link, serving))
+    form = {"csrf": hidden(page, "csrf"), "token": hidden(page, "token")}
+    assert client.request("/subscribe/confirm", form)[0] == 200
+
+
+def test_a_send_to_subscribers_reaches_them_once_and_the_one_click_post_ends_it(
+    world: World, serving: Serving
+) -> None:
+    camille = "+33612345678"  # in contacts.csv too: one message, not two
+    for number in (NEW_PHONE, camille):
+        assert serving.sms(number, "INSCRIRE 59000").status == 200
+    subscribed_by_email(world, serving, NEW_EMAIL, "en")
+    config = world.folder / "channels.yaml"
+    text = config.read_text(encoding="utf-8")
+    text = text.replace(
+        "    recipients: contacts.csv\n", "    recipients: [contacts.csv, subscribers]\n", 1
+    )
+    text = text.replace("    recipients: contacts.csv\n", "    recipients: subscribers\n", 1)
+    config.write_text(text, encoding="utf-8")
+    before = len(world.twilio.messages_to(camille))
+    result = world.run("send", "incident.yaml", "--yes", "--channel", "sms", "--channel", "email")
+    assert result.exit_code == 0, result.output
+    assert len(world.twilio.messages_to(NEW_PHONE)) == 1
+    assert len(world.twilio.messages_to(camille)) == before + 1
+    assert world.twilio.messages_to("+33612345679")  # the CSV's people still get it
+    # The email channel names subscribers only: the CSV's addresses get nothing.
+    assert world.smtp.messages_to("camille.martin@example.com") == []
+    [_confirmation, alert] = world.smtp.messages_to(NEW_EMAIL)
+    header = alert.message["List-Unsubscribe"]
+    assert header.startswith(f"<{PUBLIC_URL}/unsubscribe?token=")
+    assert alert.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # The mailbox provider's one-click POST: no cookie, no form of ours, the token proves it.
+    path = local(header.strip("<>"), serving)
+    status, _, _ = Browserless(serving).request(path, {"List-Unsubscribe": "One-Click"})
+    assert status == 200
+    assert subscribers(world, "email") == []
+    assert {s.address for s in subscribers(world, "phone")} == {NEW_PHONE, camille}

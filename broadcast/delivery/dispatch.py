@@ -58,6 +58,7 @@ from broadcast.delivery.rate import (
     SharedRateLimiter,
     Sleep,
 )
+from broadcast.delivery.subscribers import unsubscribe_links, with_subscribers
 from broadcast.delivery.targets import distinct_targets, earlier_targets
 from broadcast.delivery.worker_pool import run_with_workers
 from broadcast.input.config import _ENV_REF, Config, resolve_credentials
@@ -219,7 +220,11 @@ class Dispatcher:
         if missing:  # preflight checked them; the environment changed under us
             outcome.problems.extend(missing)
             return
-        context = DeliveryContext(config_folder=self.config.folder, now=self.plan.now)
+        context = DeliveryContext(
+            config_folder=self.config.folder,
+            now=self.plan.now,
+            unsubscribe_link=unsubscribe_links(self.config, config, self.ledger, self._drill()),
+        )
         facts = self.extra_facts.get(channel.name)
         message = outgoing_for(self.plan, channel, facts)
         # One message per language the channel's readers get; a reader's own, else the first.
@@ -436,13 +441,19 @@ class Dispatcher:
         targets = (
             self._earlier_targets(channel.name, outcome)
             if self._correcting()
-            else distinct_targets(
-                kind,
-                config,
-                outcome,
-                channel,
-                self.config.resolve_path(config.recipients),
-                self.on_event,
+            else with_subscribers(
+                distinct_targets(
+                    kind,
+                    config,
+                    outcome,
+                    channel,
+                    self.config.resolve_path(config.recipients),
+                    self.on_event,
+                )
+                if config.recipients is not None
+                else None,
+                self.ledger if config.subscribers and not self._drill() else None,
+                kind.recipient_kind,
             )
         )
         for target in targets:
@@ -470,6 +481,10 @@ class Dispatcher:
                     channel=channel.name,
                 )
             )
+
+    def _drill(self) -> bool:
+        """A drill (--exercise): never the subscribers, who are the public."""
+        return self.plan.incident is not None and bool(self.plan.incident.exercise)
 
     def _correcting(self) -> bool:
         """This version corrects the earlier ones (status: cancelled): it goes to everyone who

@@ -299,8 +299,26 @@ class Config(BaseModel):
         return (
             type(channel).FALLBACK_TARGET
             and getattr(channel, "recipients", "") is None
+            and not channel.subscribers
             and any(self.fallback_of(other) == name for other in self.channels)
         )
+
+    def subscriber_problems(self) -> list[Problem]:
+        """An email channel sending to subscribers gives each one an unsubscribe link on
+        ``broadcast serve``: its address (``serve.public_url``) must be known."""
+        return [
+            Problem(
+                "recipients names subscribers, and every email to a subscriber carries a "
+                "one-click unsubscribe link to broadcast serve; add serve: {public_url: "
+                "https://alerts.example.org} (the address serve answers on)",
+                self.path,
+                self.line_of("channels", name, "recipients"),
+                "recipients",
+                channel=name,
+            )
+            for name, channel in self.channels.items()
+            if channel.subscribers and type(channel).CONTACT == "email" and self.serve is None
+        ]
 
     def fallback_problems(self) -> list[Problem]:
         """A fallback must name another channel of a type that can stand in; a channel
@@ -332,6 +350,7 @@ class Config(BaseModel):
             if (
                 type(channel).FALLBACK_TARGET
                 and getattr(channel, "recipients", "") is None
+                and not channel.subscribers
                 and not any(self.fallback_of(o) == name for o in self.channels)
             ):
                 problems.append(
@@ -395,6 +414,7 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
         raise InputError(_with_channel_names(problems, doc)) from None
     config = config.model_copy(update={"path": path, "doc": doc})
     problems.extend(config.fallback_problems())
+    problems.extend(config.subscriber_problems())
     if problems:
         raise InputError(problems)
     return config

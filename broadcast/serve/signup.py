@@ -44,7 +44,7 @@ from broadcast.serve.signup_pages import (
     subscribe_form,
     t,
 )
-from broadcast.serve.tokens import CSRF_COOKIE, Signer, client_address
+from broadcast.serve.tokens import CSRF_COOKIE, LINKS_KEY, Signer, client_address
 
 if TYPE_CHECKING:
     from broadcast.ledger.sqlite import Ledger
@@ -105,7 +105,7 @@ class Signup:
     @property
     def signer(self) -> Signer:
         if self._signer is None:
-            key = self.served.with_ledger(lambda ledger: ledger.derived_key("signup links"))
+            key = self.served.with_ledger(lambda ledger: ledger.derived_key(LINKS_KEY))
             self._signer = Signer(key)
         return self._signer
 
