@@ -326,3 +326,41 @@ def test_a_send_to_subscribers_reaches_them_once_and_the_one_click_post_ends_it(
     assert status == 200
     assert subscribers(world, "email") == []
     assert {s.address for s in subscribers(world, "phone")} == {NEW_PHONE, camille}
+
+
+@pytest.mark.browser
+def test_the_form_driven_in_chromium_under_the_strict_csp(
+    world: World, serving: Serving, page
+) -> None:
+    """A phone by its SMS code and an email by its link, as a resident does it in a browser;
+    the pages' headers say ``default-src 'self'`` and the browser reports no violation."""
+    violations: list[str] = []
+    page.on(
+        "console", lambda m: violations.append(m.text) if "Content Security" in m.text else None
+    )
+    base = f"http://127.0.0.1:{serving.port}"
+    answer = page.goto(base + "/subscribe?lang=fr")
+    assert "default-src 'self'" in answer.headers["content-security-policy"]
+    page.fill("#phone", "06 11 22 33 44")
+    page.fill("#postcode", "59000")
+    page.check("#consent")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#code")
+    page.fill("#code", sms_code(world, NEW_PHONE))
+    page.click("button[type=submit]")
+    assert "Inscription confirmée" in page.inner_text("h1")
+    # The email, in English, by its link.
+    page.goto(base + "/subscribe?lang=en")
+    page.fill("#email", NEW_EMAIL)
+    page.select_option("#language", "en")
+    page.fill("#postcode", "59350")
+    page.check("#consent")
+    page.click("button[type=submit]")
+    assert "confirmation link has just been sent" in page.inner_text("main")
+    page.goto(base + local(email_link(world, NEW_EMAIL), serving))
+    assert subscribers(world, "email") == []  # the link's page alone confirms nothing
+    page.click("button[type=submit]")
+    assert "Sign-up confirmed" in page.inner_text("h1")
+    assert [(s.address, s.postcode) for s in subscribers(world, "email")] == [(NEW_EMAIL, "59350")]
+    assert [s.address for s in subscribers(world, "phone")] == [NEW_PHONE]
+    assert violations == []
