@@ -364,3 +364,22 @@ def test_the_form_driven_in_chromium_under_the_strict_csp(
     assert [(s.address, s.postcode) for s in subscribers(world, "email")] == [(NEW_EMAIL, "59350")]
     assert [s.address for s in subscribers(world, "phone")] == [NEW_PHONE]
     assert violations == []
+
+
+def test_a_drill_never_reaches_the_subscribers(world: World, serving: Serving) -> None:
+    from tests.test_exercise import DRILL_PHONES, with_drill_list
+
+    assert serving.sms(NEW_PHONE, "JOIN 59000").status == 200
+    with_drill_list(world)
+    config = world.folder / "channels.yaml"
+    text = config.read_text(encoding="utf-8").replace(
+        "    recipients: contacts.csv\n", "    recipients: [contacts.csv, subscribers]\n", 1
+    )
+    config.write_text(text, encoding="utf-8")
+    result = world.run("send", "incident.yaml", "--yes", "--exercise", "--channel", "sms")
+    assert result.exit_code == 0, result.output
+    assert sorted(m.to for m in world.twilio.messages()) == sorted(DRILL_PHONES)
+    # The real send reaches the subscriber.
+    result = world.run("send", "incident.yaml", "--yes", "--channel", "sms")
+    assert result.exit_code == 0, result.output
+    assert len(world.twilio.messages_to(NEW_PHONE)) == 1
