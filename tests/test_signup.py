@@ -383,3 +383,16 @@ def test_a_drill_never_reaches_the_subscribers(world: World, serving: Serving) -
     result = world.run("send", "incident.yaml", "--yes", "--channel", "sms")
     assert result.exit_code == 0, result.output
     assert len(world.twilio.messages_to(NEW_PHONE)) == 1
+
+
+def test_preview_and_dry_run_of_a_channel_of_subscribers_only(world: World) -> None:
+    config = world.folder / "channels.yaml"
+    text = config.read_text(encoding="utf-8").replace(
+        "    recipients: contacts.csv\n", "    recipients: subscribers\n", 1
+    )
+    config.write_text(text, encoding="utf-8")
+    for command in (("validate", "incident.yaml"), ("preview", "incident.yaml")):
+        result = world.run(*command)
+        assert result.exit_code == 0, result.output
+    code, doc = world.run_json("send", "incident.yaml", "--dry-run", "--channel", "sms")
+    assert code == 0, doc

@@ -27,10 +27,15 @@ def _confirmed(ledger: Ledger, kind: str) -> list[Subscriber]:
 
 
 def with_subscribers(
-    targets: Iterator[Target] | None, ledger: Ledger | None, kind: str | None
+    targets: Iterator[Target] | None,
+    ledger: Ledger | None,
+    kind: str | None,
+    in_area: Callable[[str], bool] | None = None,
 ) -> Iterator[Target]:
     """``targets`` (the CSV's), then the subscribers not among them; ``targets`` alone when
-    ``ledger`` is None (the channel names no subscribers, or this is a drill)."""
+    ``ledger`` is None (the channel names no subscribers, or this is a drill). ``in_area``:
+    whether a subscriber's postcode is in the incident's area (targeting by area), when it
+    has one."""
     if ledger is None or kind is None:
         yield from targets or ()
         return
@@ -39,6 +44,8 @@ def with_subscribers(
             seen.add(target.address)
             yield target
         for subscriber in _confirmed(ledger, kind):
+            if in_area is not None and not in_area(subscriber.postcode):
+                continue
             if seen.add(subscriber.address):
                 yield Target(subscriber.address, "", None, subscriber.language)
 

@@ -217,6 +217,12 @@ class Subscribers(RecipientKeys):
             ).fetchone()
         return int(row["id"])
 
+    def subscriber_id(self, address_key: str) -> int | None:
+        row = self.db.execute(
+            "SELECT id FROM subscribers WHERE address_key = :key", {"key": address_key}
+        ).fetchone()
+        return None if row is None else int(row["id"])
+
     def subscriber(self, subscriber_id: int) -> Subscriber | None:
         row = self.db.execute(
             "SELECT * FROM subscribers WHERE id = :id", {"id": subscriber_id}

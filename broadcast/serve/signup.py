@@ -89,16 +89,33 @@ class Signup:
         self.org = served.config.organisation
 
     def routes(self) -> list[Route]:
-        return [
-            Route("/subscribe", self.subscribe_page, methods=["GET"]),
-            Route("/subscribe", self.subscribe, methods=["POST"]),
-            Route("/subscribe/confirm", self.confirm_page, methods=["GET"]),
-            Route("/subscribe/confirm", self.confirm, methods=["POST"]),
-            Route("/unsubscribe", self.unsubscribe_page, methods=["GET"]),
-            Route("/unsubscribe", self.unsubscribe, methods=["POST"]),
-            Route("/me", self.me_page, methods=["GET"]),
-            Route("/me", self.me, methods=["POST"]),
+        pages = [
+            ("/subscribe", self.subscribe_page, "GET"),
+            ("/subscribe", self.subscribe, "POST"),
+            ("/subscribe/confirm", self.confirm_page, "GET"),
+            ("/subscribe/confirm", self.confirm, "POST"),
+            ("/unsubscribe", self.unsubscribe_page, "GET"),
+            ("/unsubscribe", self.unsubscribe, "POST"),
+            ("/me", self.me_page, "GET"),
+            ("/me", self.me, "POST"),
         ]
+        return [
+            Route(path, self._guarded(path, page), methods=[method]) for path, page, method in pages
+        ]
+
+    def _guarded(self, path: str, endpoint: Endpoint) -> Endpoint:
+        """A ledger that fails (a database down, a full disk) is a 500 page and one log line
+        naming the fault, never whom it was about."""
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await endpoint(request)
+            except Exception as fault:
+                self.served.log("failed", path=path, status=500, reason=type(fault).__name__)
+                language = self._language(request)
+                return self._html(request, language, "500", notice("Internal Server Error"), 500)
+
+        return guarded
 
     # -- the parts every page shares ------------------------------------------------------
 
@@ -354,12 +371,8 @@ class Signup:
             return self._html(request, language, t(language, "code_title"), body, 400)
         if outcome == "dead":
             return self._dead(request, language)
-        found = await self._ledger(
-            lambda ledger: ledger.db.execute(
-                "SELECT id FROM subscribers WHERE address_key = :k", {"k": key}
-            ).fetchone()
-        )
-        me = self.link("/me", self.signer.make("me", None, i=int(found["id"])), language)
+        found = await self._ledger(lambda ledger: ledger.subscriber_id(key))
+        me = self.link("/me", self.signer.make("me", None, i=found), language)
         body = notice(t(language, "done", org=self.org)) + (
             f'<p><a href="{me.replace("&", "&amp;")}">{t(language, "me_link")}</a></p>'
         )
