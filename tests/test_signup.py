@@ -317,6 +317,10 @@ def test_a_send_to_subscribers_reaches_them_once_and_the_one_click_post_ends_it(
     # The email channel names subscribers only: the CSV's addresses get nothing.
     assert world.smtp.messages_to("camille.martin@example.com") == []
     [_confirmation, alert] = world.smtp.messages_to(NEW_EMAIL)
+    # In the subscriber's language, though the channel has no CSV to ask for it.
+    assert "Subject" in alert.message and alert.message["Content-Language"] in (None, "en")
+    english = alert.message.get_body(("plain",)).get_content()
+    assert english != "" and "Bonjour" not in english
     header = alert.message["List-Unsubscribe"]
     assert header.startswith(f"<{PUBLIC_URL}/unsubscribe?token=")
     assert alert.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -391,8 +395,12 @@ def test_preview_and_dry_run_of_a_channel_of_subscribers_only(world: World) -> N
         "    recipients: contacts.csv\n", "    recipients: subscribers\n", 1
     )
     config.write_text(text, encoding="utf-8")
-    for command in (("validate", "incident.yaml"), ("preview", "incident.yaml")):
-        result = world.run(*command)
-        assert result.exit_code == 0, result.output
+    assert world.run("validate", "incident.yaml").exit_code == 0
+    assert world.run("preview", "incident.yaml").exit_code == 0
+    result = world.run("send", "incident.yaml", "--dry-run", "--channel", "sms")
+    assert result.exit_code == 0, result.output
+    assert "sms: subscribers (read when sending)" in " ".join(result.output.split())
     code, doc = world.run_json("send", "incident.yaml", "--dry-run", "--channel", "sms")
     assert code == 0, doc
+    [sms] = [c for c in doc["channels"] if c["channel"] == "sms"]
+    assert sms["subscribers"] is True and sms["recipients"] is None

@@ -37,6 +37,9 @@ class ChannelPlan:
     variant_measures: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Language asked for → language given instead, for want of a translation.
     fallbacks: dict[str, str] = field(default_factory=dict)
+    # It also sends to the subscribers (``recipients: subscribers``), read from the ledger
+    # when sending: not in ``recipients``.
+    subscribers: bool = False
 
     def parts_for(self, locale: str | None) -> dict[str, str]:
         """What a recipient asking for ``locale`` gets: their language, else the first."""
@@ -92,6 +95,8 @@ class ChannelPlan:
             out["recipients_by_language"] = dict(self.recipients.languages)
         if self.fallbacks:
             out["fallbacks"] = dict(self.fallbacks)
+        if self.subscribers:
+            out["subscribers"] = True
         out["problems"] = [p.to_json() for p in self.problems]
         return out
 
