@@ -142,6 +142,18 @@ def test_a_phone_is_confirmed_by_the_code_sent_by_sms(world: World, serving: Ser
     assert NEW_PHONE not in str(_rows(world))
 
 
+def opted_out(world: World, number: str) -> bool:
+    import os
+
+    from broadcast.ledger.sqlite import Ledger
+
+    ledger = Ledger(world.folder / ".broadcast", environ={**os.environ, **world.engine})
+    try:
+        return ledger.is_opted_out(number)
+    finally:
+        ledger.close()
+
+
 def _rows(world: World) -> list:
     import os
 
@@ -261,6 +273,10 @@ def test_the_sms_keyword_signs_the_number_up_and_stop_ends_it(
     assert len(subscribers(world, "phone")) == 2
     assert serving.sms(NEW_PHONE, "STOP").status == 204
     assert [s.address for s in subscribers(world, "phone")] == ["+447400123499"]
+    assert opted_out(world, NEW_PHONE)
+    # Signing up again is a consent that supersedes the STOP.
+    assert serving.sms(NEW_PHONE, "INSCRIRE 59000").status == 200
+    assert not opted_out(world, NEW_PHONE)
     assert replies_kept(world) == 0  # a sign-up is no reply
 
 

@@ -34,7 +34,9 @@ def test_a_subscriber_is_sealed_and_confirmed_by_its_code_only(
         wrong = f"{(int(signed.secret) + 1) % 10**6:06d}"
         assert ledger.confirm_subscriber(signed.address_key, wrong, T0) == "wrong"
         assert list(ledger.confirmed_subscribers("phone")) == []
+        ledger.opt_out(PHONE)  # a STOP before: the proved consent supersedes it
         assert ledger.confirm_subscriber(signed.address_key, signed.secret, T0) == "confirmed"
+        assert not ledger.is_opted_out(PHONE)
         [held] = ledger.confirmed_subscribers("phone")
         assert (held.address, held.postcode, held.consent_text) == (
             PHONE,

@@ -169,6 +169,12 @@ class Subscribers(RecipientKeys):
                     " code_expires_at = NULL, code_tries = 0 WHERE id = :id",
                     {"now": now_text(now), "id": row["id"]},
                 )
+                # A consent proved now supersedes a STOP sent before (the number's opt-out).
+                db.execute(
+                    "DELETE FROM suppressions WHERE channel = '*' AND recipient_key = :key"
+                    " AND error_code = 'opted-out'",
+                    {"key": address_key},
+                )
                 return "confirmed"
             tries = int(row["code_tries"]) + 1
             db.execute(

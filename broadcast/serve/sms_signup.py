@@ -41,6 +41,8 @@ def sign_up_by_sms(
         return words["how"].format(org=org)
     consent = words["consent"].format(org=org, number=to, text=text.strip())
     ledger.subscribe_confirmed("phone", number, language, postcode, consent, served.clock(), "sms")
+    # A consent given now supersedes a STOP sent before: the sends skip the number no more.
+    ledger.opt_in(number)
     return words["done"].format(org=org, postcode=postcode)
 
 
