@@ -56,6 +56,8 @@ ATTEMPTS = 5
 WINDOW_SECONDS = 600.0
 CONFIRMS_PER_CLIENT = 20
 CODE_SECONDS = 15 * 60
+# A link to what is held lives a day: a forwarded or old email opens nothing for long.
+ME_SECONDS = 24 * 3600
 CSP = "default-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 _POSTCODE = re.compile(r"^[0-9A-Z][0-9A-Z -]{1,9}$")
 
@@ -315,7 +317,7 @@ class Signup:
                 text = messages.words(language, "code_sms", org=org, code=done.secret)
             return partial(messages.send_sms, config, address, text)
         if done.known:
-            link = self.link("/me", self.signer.make("me", None, i=done.id), language)
+            link = self.link("/me", self.signer.make("me", ME_SECONDS, i=done.id), language)
             subject = messages.words(language, "known_subject", org=org)
             text = messages.words(language, "known_text", org=org, link=link)
         else:
@@ -372,7 +374,7 @@ class Signup:
         if outcome == "dead":
             return self._dead(request, language)
         found = await self._ledger(lambda ledger: ledger.subscriber_id(key))
-        me = self.link("/me", self.signer.make("me", None, i=found), language)
+        me = self.link("/me", self.signer.make("me", ME_SECONDS, i=found), language)
         body = notice(t(language, "done", org=self.org)) + (
             f'<p><a href="{me.replace("&", "&amp;")}">{t(language, "me_link")}</a></p>'
         )
@@ -501,7 +503,9 @@ class Signup:
                 return self._html(request, language, title, notice(t(language, "too_many")), 429)
             held = await self._ledger(lambda ledger: ledger.subscriber_of(address))
             if held is not None:
-                link = self.link("/me", self.signer.make("me", None, i=held.id), held.language)
+                link = self.link(
+                    "/me", self.signer.make("me", ME_SECONDS, i=held.id), held.language
+                )
                 config, org = self.served.config, self.org
                 if kind == "email":
                     subject = messages.words(held.language, "me_subject", org=org)
