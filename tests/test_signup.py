@@ -247,6 +247,19 @@ def test_a_known_and_an_unknown_address_get_the_same_answer(world: World, servin
     unknown = answer("+33611223355")
     assert known[:2] == unknown[:2]
     assert known[2] < 1.0 and unknown[2] < 1.0  # the messages leave after the page
+
+    # Wrong codes typed on each code form: the same answers, down to the fifth (dead).
+    def wrong_codes(number: str) -> list[tuple[int, str]]:
+        client = Browserless(serving)
+        _, body = client.sign_up(phone=number)
+        form = {"csrf": hidden(body, "csrf"), "ref": hidden(body, "ref"), "code": "000000"}
+        said = []
+        for _ in range(5):
+            status, page, _ = client.request("/subscribe/confirm", form)
+            said.append((status, re.sub(r'value="[^"]+"', 'value=""', page)))
+        return said
+
+    assert wrong_codes(NEW_PHONE) == wrong_codes("+33611223366")
     # The known number is told, never the asker: an SMS saying it is signed up already.
     wait_for(lambda: len(world.twilio.messages_to(NEW_PHONE)) >= 2 or None)
     assert "déjà inscrit" in world.twilio.messages_to(NEW_PHONE)[1].body

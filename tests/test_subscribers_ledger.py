@@ -47,6 +47,10 @@ def test_a_subscriber_is_sealed_and_confirmed_by_its_code_only(
         again = ledger.sign_up("phone", PHONE, "en", "75001", "other words", T0)
         assert again.known and again.secret is None
         assert ledger.subscriber_of(PHONE).postcode == "59000"  # type: ignore[union-attr]
+        # Codes typed for it are wrong, then dead at the fifth, as for an unknown address.
+        said = [ledger.confirm_subscriber(again.address_key, "123456", T0) for _ in range(5)]
+        assert said == ["wrong"] * 4 + ["dead"]
+        assert ledger.subscriber_of(PHONE).confirmed_at is not None  # type: ignore[union-attr]
     finally:
         ledger.close()
 

@@ -117,6 +117,13 @@ class Subscribers(RecipientKeys):
                 "SELECT id, confirmed_at FROM subscribers WHERE address_key = :key", {"key": key}
             ).fetchone()
             if row is not None and row["confirmed_at"] is not None:
+                # No code, but tries counted as for one: a wrong code typed for a known
+                # address is answered as for an unknown one (wrong, then dead at the fifth).
+                db.execute(
+                    "UPDATE subscribers SET code_expires_at = :expires, code_tries = 0"
+                    " WHERE id = :id",
+                    {"expires": now_text(now + CODE_LIFETIME), "id": row["id"]},
+                )
                 return SignUp(int(row["id"]), key, None, True)
             values = {
                 "key": key,
@@ -157,13 +164,15 @@ class Subscribers(RecipientKeys):
             ).fetchone()
             if (
                 row is None
-                or row["confirmed_at"] is not None
-                or row["code_hash"] is None
+                or row["code_expires_at"] is None
                 or row["code_expires_at"] < now_text(now)
                 or int(row["code_tries"]) >= CODE_TRIES
+                or (row["code_hash"] is None and row["confirmed_at"] is None)
             ):
                 return "dead"
-            if hmac.compare_digest(self._secret_hash(address_key, secret), row["code_hash"]):
+            if row["confirmed_at"] is None and hmac.compare_digest(
+                self._secret_hash(address_key, secret), row["code_hash"]
+            ):
                 db.execute(
                     "UPDATE subscribers SET confirmed_at = :now, code_hash = NULL,"
                     " code_expires_at = NULL, code_tries = 0 WHERE id = :id",
@@ -183,6 +192,7 @@ class Subscribers(RecipientKeys):
                 " WHERE id = :id",
                 {"tries": tries, "most": CODE_TRIES, "id": row["id"]},
             )
+            # (A confirmed row has no code: every try is wrong, as for an unknown address.)
         return "dead" if tries >= CODE_TRIES else "wrong"
 
     def subscribe_confirmed(
