@@ -353,8 +353,12 @@ def test_a_send_to_subscribers_reaches_them_once_and_the_one_click_post_ends_it(
     header = alert.message["List-Unsubscribe"]
     assert header.startswith(f"<{PUBLIC_URL}/unsubscribe?token=")
     assert alert.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    # The mailbox provider's one-click POST: no cookie, no form of ours, the token proves it.
     path = local(header.strip("<>"), serving)
+    # A scanner's GET of the link unsubscribes nobody: it shows a button.
+    status, page, _ = Browserless(serving).request(path)
+    assert status == 200 and "<button" in page
+    assert [s.address for s in subscribers(world, "email")] == [NEW_EMAIL]
+    # The mailbox provider's one-click POST: no cookie, no form of ours, the token proves it.
     status, _, _ = Browserless(serving).request(path, {"List-Unsubscribe": "One-Click"})
     assert status == 200
     assert subscribers(world, "email") == []
