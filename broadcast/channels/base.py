@@ -223,6 +223,9 @@ class DeliveryContext(NamedTuple):
     # A subscriber's own one-click unsubscribe link, by address (an email channel sending to
     # subscribers: broadcast.delivery.subscribers); None for everyone else.
     unsubscribe_link: Callable[[str], str | None] | None = None
+    # ``broadcast serve``'s public base URL (channels.yaml's ``serve: public_url``), when
+    # configured: where a provider reports what became of each delivery as it happens.
+    public_url: str | None = None
 
 
 class Adapter:

@@ -65,6 +65,11 @@ class EmailChannel(ChannelConfig):
         "text": "email.txt.j2",
         "html": "email.html.j2",
     }
+    # The email has room for everything: each of its two forms carries every element.
+    CARRIES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "text": ("what", "who", "do", "next"),
+        "html": ("what", "who", "do", "next"),
+    }
     DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
     CONTACT: ClassVar[Literal["phone", "email"] | None] = "email"
 

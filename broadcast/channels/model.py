@@ -114,6 +114,10 @@ class ChannelConfig(BaseModel):
     METERED_IN_PARTS: ClassVar[bool] = False
     # It carries every language the incident is written in, whoever reads it (CAP's <info>s).
     EVERY_TRANSLATION: ClassVar[bool] = False
+    # What each rendered part must carry of a warning's elements (what, who, do, next: see
+    # content.wording.completeness), checked on the text people really get, by part name. A
+    # short channel carries less (a post on X: the account says who speaks); none: not judged.
+    CARRIES: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     if TYPE_CHECKING:
         # Each channel declares its own ``type: Literal["sms"]`` (what channels.yaml's entry is

@@ -35,6 +35,7 @@ from broadcast.content.text_cleaning import (
     without_raw_html,
 )
 from broadcast.content.time_words import TimeWords
+from broadcast.input.affected import impact_word
 from broadcast.input.files import what_it_is
 from broadcast.input.incident import Incident
 
@@ -131,6 +132,12 @@ class Renderer:
             "title": incident.title,
             "headline": incident.headline,
             "affected": incident.affected,
+            # The services or areas with their impact, when affected was written as a list
+            # (input.affected); the text above holds them worded.
+            "affected_items": [
+                {**item.model_dump(), "impact_word": impact_word(item.impact, self.language)}
+                for item in incident.affected_items
+            ],
             "summary": incident.summary,
             "actions": incident.actions,
             "apology": incident.apology,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from broadcast.channels.model import Measuring
+from broadcast.content.offline import call_in_number, offline_way
 from broadcast.content.render import DEFAULT_FULL_LOCALE, Fitted, Renderer, RenderFailure
 from broadcast.delivery.plan import ChannelPlan, Plan
 from broadcast.delivery.recipients_check import (
@@ -296,6 +297,9 @@ def _render_parts(
         locale=locale,
     )
     context = renderer.context(name, channel.type, _timeline(plan, channel, config, name))
+    context["offline"] = offline_way(
+        context["offline"], call_in_number(config), language_of(locale)
+    )
     context.update(channel.render_context(config))
     # An SMS drops what it can do without (the order is render.DROP_ORDER) to fit its limit.
     context["max_segments"] = getattr(channel, "max_segments", None)
@@ -363,6 +367,10 @@ def _timeline(plan: Plan, channel: Any, config: Config, name: str) -> list[dict[
         else incident.headline,
         "reminder": plan.reminder,
         "language": incident.language,
+        # Its full text, as the published entries keep it (banner_history.entry_at).
+        "summary": incident.summary,
+        "actions": incident.actions,
+        "correction": incident.correction,
     }
     history = load_history(config.resolve_path(channel.output_dir), incident.id)
     seen = {(e["updated_at"], e["headline"]) for e in history}

@@ -46,6 +46,7 @@ from typing import Any
 from broadcast.channels import adapter_class
 from broadcast.channels.base import Adapter, DeliveryContext, Outgoing, Receipt, Target
 from broadcast.delivery.attempts import DeliveryAttempts
+from broadcast.delivery.context import delivery_context
 from broadcast.delivery.outbox import Outbox
 from broadcast.delivery.outcome import ChannelOutcome, Event, SendAbandoned
 from broadcast.delivery.outgoing import outgoing_for
@@ -220,10 +221,8 @@ class Dispatcher:
         if missing:  # preflight checked them; the environment changed under us
             outcome.problems.extend(missing)
             return
-        context = DeliveryContext(
-            config_folder=self.config.folder,
-            now=self.plan.now,
-            unsubscribe_link=unsubscribe_links(self.config, config, self.ledger, self._drill()),
+        context = delivery_context(self.config, self.plan.now)._replace(
+            unsubscribe_link=unsubscribe_links(self.config, config, self.ledger, self._drill())
         )
         facts = self.extra_facts.get(channel.name)
         message = outgoing_for(self.plan, channel, facts)

@@ -126,14 +126,37 @@ class Plan:
     # What each channel's sending takes at its rate (delivery.planner's ``plan_deliveries``,
     # which preflight gives every plan): this data module imports no stage's logic.
     scheduler: Callable[[Plan], list[Any]] | None = field(default=None, repr=False, compare=False)
+    # The sender's reason to send despite the wording errors (``--accept-wording``, or the one
+    # given for a version of these very words): they no longer block. None: they do.
+    accept_wording: str | None = None
+    # False for an approval: the approver sees the wording errors and approves the texts; the
+    # sender then fixes them or overrides them with a reason.
+    wording_blocks: bool = True
 
     @property
     def all_problems(self) -> list[Problem]:
         return [*self.problems, *(p for c in self.channels for p in c.problems)]
 
     @property
+    def wording_errors(self) -> list[Problem]:
+        """The errors a wording check found (on the fields or on a channel's text)."""
+        return [p for p in self.all_problems if p.is_error and p.check is not None]
+
+    @property
+    def accepted_wording(self) -> list[Problem]:
+        """The wording errors the sender's reason lets out (none without one)."""
+        return self.wording_errors if self.accept_wording is not None else []
+
+    @property
+    def blocking(self) -> list[Problem]:
+        """The errors that stop a send: all of them, but the wording errors once overridden
+        (or, for an approval, left to the sender)."""
+        waived = self.accept_wording is not None or not self.wording_blocks
+        return [p for p in self.all_problems if p.is_error and not (waived and p.check)]
+
+    @property
     def ok(self) -> bool:
-        return not any(p.is_error for p in self.all_problems)
+        return not self.blocking
 
     def to_json(self) -> dict[str, Any]:
         incident = self.incident
@@ -154,6 +177,13 @@ class Plan:
                 {"channel": name, "reason": reason} for name, reason in self.skipped.items()
             ],
             "problems": [p.to_json() for p in self.problems],
+            # Sent despite these wording errors, for this reason (None: nothing overridden).
+            "accepted_wording": {
+                "reason": self.accept_wording,
+                "findings": [p.to_json() for p in self.accepted_wording],
+            }
+            if self.accepted_wording
+            else None,
             "channels": [c.to_json() for c in self.channels],
             "delivery_plan": [s.to_json() for s in self.scheduler(self)] if self.scheduler else [],
         }
