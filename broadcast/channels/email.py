@@ -275,6 +275,12 @@ class EmailAdapter(Adapter):
         message_id = make_msgid(domain=sender.domain)
         to = policy.fold_binary("To", policy.header_store_parse("To", recipient)[1])
         common = self._common(message, greeting_name(target.name or ""))
+        own = (
+            self.context.unsubscribe_link(target.address) if self.context.unsubscribe_link else None
+        )
+        if own:
+            # A subscriber's own one-click link instead of the channel's (RFC 8058).
+            common = list_unsubscribe_headers(own) + common[len(self._list_unsubscribe_headers()) :]
         return Envelope(
             sender=sender.addr_spec,
             recipient=recipient.addr_spec,

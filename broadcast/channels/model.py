@@ -13,7 +13,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 from broadcast.content.greeting import GREETING_MARK
-from broadcast.input.schema import BaseModel, ConfigDict, Field, field_validator
+from broadcast.input.schema import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$")
 # A delay written like 15m, 900s or 1h (a voice channel's retry_after).
@@ -155,6 +155,31 @@ class ChannelConfig(BaseModel):
     # the channel's own during one (another account, another output_dir).
     exercise_recipients: str | None = None
     exercise: dict[str, Any] | None = None
+    # Residents signed up on broadcast serve (docs/signup.md): set by ``recipients:
+    # subscribers`` alone, or in a list with a CSV file (``[contacts.csv, subscribers]``);
+    # read from the ledger when sending, never in a drill.
+    subscribers: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _subscribers_among_recipients(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "recipients" not in cls.DESTINATION:
+            return data
+        value = data.get("recipients")
+        items = value if isinstance(value, list) else [value]
+        if "subscribers" not in items and not isinstance(value, list):
+            return data
+        files = [item for item in items if item != "subscribers"]
+        if len(files) > 1 or any(not isinstance(item, str) for item in files):
+            raise ValueError(
+                "recipients is one CSV file, subscribers, or a list of one CSV file and "
+                "subscribers (like [contacts.csv, subscribers])"
+            )
+        return {
+            **data,
+            "recipients": files[0] if files else None,
+            "subscribers": data.get("subscribers", False) or "subscribers" in items,
+        }
 
     @field_validator("rate")
     @classmethod

@@ -71,7 +71,8 @@ class SmsChannel(ChannelConfig):
     type: Literal["sms"]
     from_: str | None = Field(default=None, alias="from")
     messaging_service_sid: str | None = None
-    recipients: str
+    # A CSV file; None only with ``subscribers`` (``recipients: subscribers``).
+    recipients: str | None = None
     account_sid: str
     auth_token: str
     max_segments: int = Field(default=3, ge=1, le=10)
@@ -114,6 +115,11 @@ class SmsChannel(ChannelConfig):
             raise ValueError(
                 "give the channel either 'from' (a number) or 'messaging_service_sid', not "
                 "both and not neither"
+            )
+        if self.recipients is None and not self.subscribers:
+            raise ValueError(
+                "an SMS channel needs recipients: a CSV file, subscribers, or both "
+                "([contacts.csv, subscribers])"
             )
         return self
 

@@ -84,6 +84,7 @@ def plan_channel(
     channel = config.channels[name]
     result = ChannelPlan(name=name, type=channel.type, locale=channel.locale or incident.locale)
 
+    result.subscribers = bool(getattr(channel, "subscribers", False))
     recipients_file = getattr(channel, "recipients", None)
     if check_recipients and recipients_file is not None:
         count_channel_recipients(channel, name, config, result, HEAD_ROWS if head_only else None)
@@ -246,6 +247,9 @@ def _languages(channel: Any, incident: Incident, result: ChannelPlan) -> list[st
                 languages.append(language)
         if not result.recipients.complete:
             languages.extend(x for x in incident.translations if x not in languages)
+    if getattr(channel, "subscribers", False):
+        # Subscribers are read when sending, in any language the sign-up page offers.
+        languages.extend(x for x in incident.translations if x not in languages)
     return languages
 
 

@@ -64,9 +64,10 @@ from broadcast.delivery.rate import (
     SharedRateLimiter,
     Sleep,
 )
+from broadcast.delivery.subscribers import unsubscribe_links, with_subscribers
 from broadcast.delivery.targets import distinct_targets, earlier_targets
 from broadcast.delivery.worker_pool import run_with_workers
-from broadcast.input.area_target import AreaTarget
+from broadcast.input.area_target import AreaTarget, Place
 from broadcast.input.config import _ENV_REF, Config, resolve_credentials
 from broadcast.input.recipients import language_of
 from broadcast.ledger.sqlite import (
@@ -226,7 +227,9 @@ class Dispatcher:
         if missing:  # preflight checked them; the environment changed under us
             outcome.problems.extend(missing)
             return
-        context = delivery_context(self.config, self.plan.now)
+        context = delivery_context(self.config, self.plan.now)._replace(
+            unsubscribe_link=unsubscribe_links(self.config, config, self.ledger, self._drill())
+        )
         facts = self.extra_facts.get(channel.name)
         message = outgoing_for(self.plan, channel, facts)
         # One message per language the channel's readers get; a reader's own, else the first.
@@ -442,17 +445,26 @@ class Dispatcher:
         )
         batch: list[Target] = []
         size = 1
+        area = self._area_of(channel.name, config)
         targets = (
             self._earlier_targets(channel.name, outcome)
             if self._correcting()
-            else distinct_targets(
-                kind,
-                config,
-                outcome,
-                channel,
-                self.config.resolve_path(config.recipients),
-                self.on_event,
-                *self._area_of(channel.name, config),
+            else with_subscribers(
+                distinct_targets(
+                    kind,
+                    config,
+                    outcome,
+                    channel,
+                    self.config.resolve_path(config.recipients),
+                    self.on_event,
+                    *area,
+                )
+                if config.recipients is not None
+                else None,
+                self.ledger if config.subscribers and not self._drill() else None,
+                kind.recipient_kind,
+                # A subscriber is placed by the postcode they gave, through the same area.
+                None if area[0] is None else _postcode_in(area[0]),
             )
         )
         for target in targets:
@@ -508,6 +520,10 @@ class Dispatcher:
         if self.ledger is None or self.version_id is None or self._correcting():
             return False
         return bool(reached_with_same_texts(self.ledger, incident.id, self.version_id, channel))
+
+    def _drill(self) -> bool:
+        """A drill (--exercise): never the subscribers, who are the public."""
+        return self.plan.incident is not None and bool(self.plan.incident.exercise)
 
     def _correcting(self) -> bool:
         """This version corrects the earlier ones (status: cancelled): it goes to everyone who
@@ -629,3 +645,13 @@ class Dispatcher:
             f"{fix} and run send again",
             channel=channel,
         )
+
+
+def _postcode_in(area: AreaTarget) -> Callable[[str], bool]:
+    """Whether a subscriber, known by the postcode they signed up with, is one the area takes
+    (in, or unlocated where the channel includes the unlocated)."""
+
+    def takes(postcode: str) -> bool:
+        return area.takes(area.classify([Place(postcode=postcode or None)])[0])
+
+    return takes

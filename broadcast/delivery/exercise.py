@@ -133,7 +133,9 @@ def exercise_config(
             if why is not None:
                 skipped[name] = why
                 continue
+        # Never the subscribers in a drill: they are the public.
         data = {**own, **block, "exercise": None, "exercise_recipients": None}
+        data["subscribers"] = False
         try:
             channels[name] = type(channel).model_validate(data)
         except ValidationError as exc:

@@ -39,6 +39,9 @@ class ChannelPlan:
     fallbacks: dict[str, str] = field(default_factory=dict)
     # delivery.area_reach.AreaCount: who of its list the incident's area reaches, or None.
     area: Any = None
+    # It also sends to the subscribers (``recipients: subscribers``), read from the ledger
+    # when sending: not in ``recipients``.
+    subscribers: bool = False
 
     def parts_for(self, locale: str | None) -> dict[str, str]:
         """What a recipient asking for ``locale`` gets: their language, else the first."""
@@ -111,6 +114,8 @@ class ChannelPlan:
             out["recipients_by_language"] = dict(self.recipients.languages)
         if self.fallbacks:
             out["fallbacks"] = dict(self.fallbacks)
+        if self.subscribers:
+            out["subscribers"] = True
         out["problems"] = [p.to_json() for p in self.problems]
         return out
 

@@ -323,6 +323,28 @@ WORDING_OVERRIDES = Step(
     ),
 )
 
+# 12: residents who signed themselves up (broadcast serve's sign-up page, the SMS keyword),
+# found by their address's keyed hash and sealed like every person the ledger keeps; a code or
+# a link's secret kept as a keyed hash only, with its expiry and its wrong tries.
+SUBSCRIBERS = Step(
+    "subscribers",
+    (
+        """
+    CREATE TABLE subscribers (
+        id {id},
+        address_key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL CHECK (kind IN ('phone', 'email')),
+        sealed TEXT NOT NULL,
+        code_hash TEXT,
+        code_expires_at TEXT,
+        code_tries {int} NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        confirmed_at TEXT
+    )""",
+        "CREATE INDEX subscribers_by_kind ON subscribers (kind, id)",
+    ),
+)
+
 # In order: ``MIGRATIONS[n - 1]`` takes a ledger from schema n - 1 to n. Add at the end.
 MIGRATIONS: tuple[Step, ...] = (
     FIRST,
@@ -336,6 +358,7 @@ MIGRATIONS: tuple[Step, ...] = (
     OPT_OUTS_AS_SUPPRESSIONS_AND_REPLIES,
     SERVE_LOOKUPS,
     WORDING_OVERRIDES,
+    SUBSCRIBERS,
 )
 
 

@@ -91,6 +91,7 @@ from broadcast.ledger.records import (
     Version,
     now_text,
 )
+from broadcast.ledger.subscribers import Subscribers
 from broadcast.ledger.versions import Versions
 from broadcast.ledger.wording_overrides import WordingOverrides
 
@@ -137,7 +138,15 @@ __all__ = [
 
 
 class Ledger(
-    Inbound, Receipts, Deliveries, Versions, Approvals, RecipientKeys, Leases, WordingOverrides
+    Inbound,
+    Receipts,
+    Deliveries,
+    Versions,
+    Approvals,
+    Subscribers,
+    RecipientKeys,
+    Leases,
+    WordingOverrides,
 ):
     """One SQLite file (WAL) shared by every incident handled from one configuration.
 
