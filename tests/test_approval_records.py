@@ -166,7 +166,10 @@ def test_lowering_the_severity_does_not_lift_the_approval(world: World) -> None:
     text = path.read_text(encoding="utf-8")
     path.write_text(
         text.replace("severity: major", "severity: minor", 1).replace(
-            "Rétablissement prévu vers 14h.", "Rétablissement prévu vers 15h.", 1
+            # (words, not a fact: a time moved in French alone would be a wording error)
+            "Coupure de courant à Lille",
+            "Panne de courant à Lille",
+            1,
         ),
         encoding="utf-8",
     )
@@ -236,7 +239,8 @@ def test_a_minor_incident_never_approved_still_goes_without_approval(world: Worl
     edit(world, "severity: major", "severity: minor")
     code, doc = world.run_json("send", "incident.yaml", "--yes", "--as", "alice", env=at(1))
     assert (code, doc["action"]) == (0, "new"), doc
-    edit(world, "Rétablissement prévu vers 14h.", "Rétablissement prévu vers 15h.")
+    # A change of words, not of a fact (a time moved in French alone would be a wording error).
+    edit(world, "Coupure de courant à Lille", "Panne de courant à Lille")
     code, doc = world.run_json("send", "incident.yaml", "--yes", "--as", "alice", env=at(5))
     assert (code, doc["action"]) == (0, "new"), doc
 

@@ -451,7 +451,8 @@ def test_a_voided_approval_says_its_time_in_the_incidents_zone(
     path = world.folder / "channels.yaml"
     path.write_text(path.read_text() + "approval: {required: true}\n", encoding="utf-8")
     assert world.run("approve", "incident.yaml", "--yes", "--as", "bob").exit_code == 0
-    edit(world, "Rétablissement prévu vers 14h.", "Rétablissement prévu vers 15h.")
+    # A change of words, not of a fact (a time moved in French alone would be a wording error).
+    edit(world, "Coupure de courant à Lille", "Panne de courant à Lille")
     result = world.run("send", "incident.yaml", "--yes", "--as", "alice", env=at(5))
     said = " ".join(result.output.split())
     assert result.exit_code == 2 and "bob approved the texts at 2026-11-22 09:40 CET" in said, said
