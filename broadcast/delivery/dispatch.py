@@ -58,6 +58,7 @@ from broadcast.delivery.rate import (
     SharedRateLimiter,
     Sleep,
 )
+from broadcast.delivery.sender_pool import SenderPool
 from broadcast.delivery.targets import distinct_targets, earlier_targets
 from broadcast.delivery.worker_pool import run_with_workers
 from broadcast.input.config import _ENV_REF, Config, resolve_credentials
@@ -138,6 +139,8 @@ class Dispatcher:
         self.attempts = DeliveryAttempts(
             policy, ledger, self.config, self.stop, on_event, clock, self.sleep, self._mark
         )
+        # Per channel, its pool of senders when it lists ``senders``.
+        self.pools: dict[str, SenderPool | None] = {}
 
     def run(self) -> list[ChannelOutcome]:
         # A fallback-only channel sends nobody on its own: delivery.fallback uses it.
@@ -232,6 +235,13 @@ class Dispatcher:
             SharedRateLimiter(self.ledger, channel.name, rate, self.clock, self.sleep)
             if rate and self.ledger is not None and self.ledger.shared
             else RateLimiter(rate, self.clock, self.sleep, RATE_HEADROOM)
+        )
+        # A pool of senders (channels.senders): each paced at its own rate, picked per delivery.
+        senders = getattr(config, "senders", None)
+        self.pools[channel.name] = (
+            SenderPool(channel.name, senders, self.ledger, self.clock, self.sleep)
+            if senders
+            else None
         )
         workers = config.concurrency or kind.default_concurrency
         self.on_event(Event(channel.name, "start", total=outcome.planned))
@@ -544,8 +554,15 @@ class Dispatcher:
             with outcome.lock:
                 outcome.elsewhere += 1
             return None
-        receipt = self.attempts.send(
-            adapter, message, target, limiter, outcome, delivery_id, since, halted
+        pool = self.pools.get(outcome.name)
+        receipt = (
+            pool.send(
+                self.attempts.send, adapter, message, target, outcome, delivery_id, since, halted
+            )
+            if pool is not None
+            else self.attempts.send(
+                adapter, message, target, limiter, outcome, delivery_id, since, halted
+            )
         )
         if receipt is None:
             return None

@@ -293,6 +293,17 @@ OPT_OUTS_AS_SUPPRESSIONS_AND_REPLIES = Step(
     ),
 )
 
+# 10: the sender of a pool (a number, a short code, a Messaging Service) each delivery went
+# from, recorded before its first attempt: a lookup asks from it, and the recipient keeps it
+# for every later message (see delivery.sender_pool); found by recipient, channel by channel.
+DELIVERY_SENDERS = Step(
+    "the sender each delivery went from",
+    (
+        "ALTER TABLE deliveries ADD COLUMN sender TEXT",
+        "CREATE INDEX deliveries_by_recipient ON deliveries (channel, recipient_key, id)",
+    ),
+)
+
 # In order: ``MIGRATIONS[n - 1]`` takes a ledger from schema n - 1 to n. Add at the end.
 MIGRATIONS: tuple[Step, ...] = (
     FIRST,
@@ -304,6 +315,7 @@ MIGRATIONS: tuple[Step, ...] = (
     SHARED_WORK,
     SENT_AT_AND_SENDER_SIGNATURE,
     OPT_OUTS_AS_SUPPRESSIONS_AND_REPLIES,
+    DELIVERY_SENDERS,
 )
 
 

@@ -91,6 +91,7 @@ from broadcast.ledger.records import (
     Version,
     now_text,
 )
+from broadcast.ledger.senders import Senders
 from broadcast.ledger.versions import Versions
 
 # The names the rest of broadcast (and its tests) import from here.
@@ -135,7 +136,7 @@ __all__ = [
 ]
 
 
-class Ledger(Inbound, Receipts, Deliveries, Versions, Approvals, RecipientKeys, Leases):
+class Ledger(Inbound, Receipts, Deliveries, Versions, Approvals, Senders, RecipientKeys, Leases):
     """One SQLite file (WAL) shared by every incident handled from one configuration.
 
     Safe to use from several threads: writes are serialised on one connection.

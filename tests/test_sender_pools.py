@@ -1,0 +1,356 @@
+"""Sender pools (issue 29): ``senders:`` on an SMS or voice channel, each sender paced at its
+own rate (the local Twilio peer answers 429 to a sender over its rate, as Twilio does), the
+recipient kept on the sender that first reached them, a refused sender out of the pool.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from broadcast.channels.base import Outgoing, Target
+from broadcast.channels.sms import SmsAdapter, SmsChannel
+from tests.conftest import NOW, REPO, write
+from tests.peers.twilio_api import TwilioAPIServer
+from tests.test_correction import CORRECTION
+from tests.world import SECRETS
+
+# Valid-looking French numbers (the peer checks E.164 only) and a Messaging Service.
+A, B, C = "+33700000001", "+33700000002", "+33700000003"
+SERVICE = "MG" + "0" * 31 + "1"
+
+
+def numbers(count: int, start: int = 0) -> list[str]:
+    return [f"+3361{i:07d}" for i in range(start, start + count)]
+
+
+def contacts(phones: list[str], priority: set[str] = frozenset()) -> str:
+    rows = [f"P{i},{phone},fr" for i, phone in enumerate(phones)]
+    return "name,phone,locale\n" + "\n".join(rows) + "\n"
+
+
+def channels_yaml(url: str, senders: str) -> str:
+    return f"""\
+organisation: Énergie Nord
+defaults: {{locale: fr, timezone: Europe/Paris}}
+channels:
+  sms:
+    type: sms
+{senders}
+    recipients: contacts.csv
+    default_region: FR
+    concurrency: 10
+    account_sid: "${{TWILIO_ACCOUNT_SID}}"
+    auth_token: "${{TWILIO_AUTH_TOKEN}}"
+    api_base_url: {url}
+"""
+
+
+def pool(*senders: tuple[str, str]) -> str:
+    lines = ["    senders:"]
+    for address, rate in senders:
+        key = "messaging_service_sid" if address.startswith("MG") else "from"
+        lines.append(f'      - {{{key}: "{address}", rate: {rate}}}')
+    return "\n".join(lines)
+
+
+class Folder:
+    """A folder with the example incident, channels.yaml and contacts, sent from by the CLI."""
+
+    def __init__(self, root: Path, url: str, senders: str, phones: list[str]) -> None:
+        self.root = root
+        shutil.copyfile(REPO / "examples" / "panne-nord.yaml", root / "incident.yaml")
+        write(root / "channels.yaml", channels_yaml(url, senders))
+        write(root / "contacts.csv", contacts(phones))
+
+    def send(self, env: dict[str, str] | None = None, minutes: int = 0) -> tuple[int, dict, str]:
+        moment = NOW + timedelta(minutes=minutes)
+        done = subprocess.run(
+            [sys.executable, "-m", "broadcast", "send", "incident.yaml", "--yes", "--json"],
+            cwd=self.root,
+            env={
+                **os.environ,
+                "PYTHONPATH": str(REPO),
+                "BROADCAST_NOW": moment.isoformat(),
+                "BROADCAST_CONFIG": "",
+                **SECRETS,
+                **(env or {}),
+            },
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        try:
+            document = json.loads(done.stdout)
+        except json.JSONDecodeError:
+            document = {}
+        return done.returncode, document, done.stdout + done.stderr
+
+    def edit(self, old: str, new: str) -> None:
+        path = self.root / "incident.yaml"
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def senders_by_recipient(server: TwilioAPIServer) -> dict[str, list[str]]:
+    seen: dict[str, list[str]] = {}
+    for message in server.messages():
+        seen.setdefault(message.to, []).append(message.from_ or message.messaging_service_sid)
+    return seen
+
+
+# -- the model ------------------------------------------------------------------------------
+
+
+def test_from_alone_stays_a_pool_of_one_and_a_pool_rate_is_the_sum() -> None:
+    base = {"type": "sms", "recipients": "c.csv", "account_sid": "x", "auth_token": "y"}
+    alone = SmsChannel.model_validate({**base, "from": A})
+    assert alone.senders is None and alone.rate_per_second() is None
+    pooled = SmsChannel.model_validate(
+        {
+            **base,
+            "senders": [
+                {"from": A, "rate": "1/s"},
+                {"messaging_service_sid": SERVICE, "rate": "100/s"},
+                {"from": "12345", "rate": "6000/min", "max_per_day": 10},
+            ],
+        }
+    )
+    assert pooled.rate_per_second() == pytest.approx(201.0)
+    assert [s.masked for s in pooled.senders or []] == ["…0001", "MG00…", "12345"]
+
+
+@pytest.mark.parametrize(
+    ("senders", "said"),
+    [
+        (f'      - {{from: "{A}", rate: fast}}', "'fast' is not a sender's rate"),
+        (f'      - {{from: "{A}"}}', "rate"),
+        (f'      - {{from: "{A}", messaging_service_sid: "{SERVICE}", rate: 1/s}}', "not both"),
+        (f'      - {{from: "{A}", rate: 1/s}}\n      - {{from: "{A}", rate: 2/s}}', "twice"),
+    ],
+)
+def test_a_wrong_pool_is_refused_naming_file_line_and_field(
+    tmp_path: Path, twilio_server: TwilioAPIServer, senders: str, said: str
+) -> None:
+    folder = Folder(tmp_path, twilio_server.url, "    senders:\n" + senders, numbers(3))
+    code, document, output = folder.send()
+    assert code == 2, output
+    assert said in output
+    problems = document["problems"]
+    assert any(
+        p.get("file", "").endswith("channels.yaml") and p.get("line") and "senders" in str(p)
+        for p in problems
+    ), problems
+    assert twilio_server.messages() == []
+
+
+def test_a_channel_rate_beside_senders_is_refused(
+    tmp_path: Path, twilio_server: TwilioAPIServer
+) -> None:
+    folder = Folder(tmp_path, twilio_server.url, pool((A, "1/s")) + "\n    rate: 5/s", numbers(2))
+    code, _, output = folder.send()
+    assert code == 2 and "the channel's rate is their sum" in output
+    assert twilio_server.messages() == []
+
+
+# -- pacing ---------------------------------------------------------------------------------
+
+
+def test_each_sender_keeps_its_rate_and_the_pool_shares_by_rate(
+    tmp_path: Path, twilio_server: TwilioAPIServer
+) -> None:
+    rates = {A: 20, B: 20, SERVICE: 10}
+    for sender, rate in rates.items():
+        twilio_server.set_sender_rate(sender, rate)
+    phones = numbers(250)
+    folder = Folder(
+        tmp_path, twilio_server.url, pool(*((s, f"{r}/s") for s, r in rates.items())), phones
+    )
+    started = time.monotonic()
+    code, _, output = folder.send()
+    elapsed = time.monotonic() - started
+    assert code == 0, output
+    assert twilio_server.over_rate == 0  # no 429: no sender was ever over its rate
+    seen = senders_by_recipient(twilio_server)
+    assert sorted(seen) == phones and all(len(s) == 1 for s in seen.values())
+    share = Counter(s[0] for s in seen.values())
+    assert share[A] == pytest.approx(100, abs=3) and share[SERVICE] == pytest.approx(50, abs=3)
+    for sender, rate in rates.items():
+        assert twilio_server.busiest_second(sender) <= rate
+    # 250 at 50/s: 5 s, not the 12.5 s of one sender.
+    assert elapsed < 12
+
+
+def test_a_429_is_a_clear_refusal_retried_never_a_maybe_sent(
+    twilio_server: TwilioAPIServer,
+) -> None:
+    from broadcast.channels.base import DeliveryContext, DeliveryError
+
+    config = SmsChannel.model_validate(
+        {
+            "type": "sms",
+            "from": A,
+            "recipients": "c.csv",
+            "account_sid": SECRETS["TWILIO_ACCOUNT_SID"],
+            "auth_token": SECRETS["TWILIO_AUTH_TOKEN"],
+            "api_base_url": twilio_server.url,
+        }
+    )
+    adapter = SmsAdapter(
+        "sms",
+        config,
+        {"account_sid": config.account_sid, "auth_token": config.auth_token},
+        DeliveryContext(config_folder=Path("."), now=NOW),
+    )
+    twilio_server.set_sender_rate(A, 1)
+    message = Outgoing("sms", {"text": "Coupure en cours."})
+    adapter.deliver(message, Target("+33612345678"))
+    with pytest.raises(DeliveryError) as refused:
+        adapter.deliver(message, Target("+33612345679"))
+    assert refused.value.transient and not refused.value.maybe_sent
+    assert refused.value.retry_after == 1
+    assert len(twilio_server.messages()) == 1
+
+
+# -- sticky senders -------------------------------------------------------------------------
+
+
+def test_a_recipient_keeps_its_sender_across_a_version_and_a_correction(
+    tmp_path: Path, twilio_server: TwilioAPIServer
+) -> None:
+    phones = numbers(30)
+    senders = pool((A, "50/s"), (B, "50/s"), (C, "50/s"))
+    folder = Folder(tmp_path, twilio_server.url, senders, phones)
+    assert folder.send()[0] == 0
+    first = {to: froms[0] for to, froms in senders_by_recipient(twilio_server).items()}
+    assert set(first.values()) == {A, B, C}
+    # A second version, from a pool listed in another order with one more sender.
+    folder.edit("status: investigating", "status: identified")
+    write(
+        tmp_path / "channels.yaml",
+        channels_yaml(
+            twilio_server.url, pool((SERVICE, "50/s"), (C, "50/s"), (B, "50/s"), (A, "50/s"))
+        ),
+    )
+    code, _, output = folder.send(minutes=10)
+    assert code == 0, output
+    # The correction goes to everyone reached before, from the same sender again.
+    folder.edit("status: identified", "status: cancelled")
+    text = (tmp_path / "incident.yaml").read_text(encoding="utf-8")
+    (tmp_path / "incident.yaml").write_text(
+        text.replace(
+            "translations:\n  en:\n",
+            "translations:\n  en:\n    correction: There is no power cut in Lille.\n",
+        )
+        + CORRECTION,
+        encoding="utf-8",
+    )
+    code, _, output = folder.send(minutes=20)
+    assert code == 0, output
+    seen = senders_by_recipient(twilio_server)
+    assert all(len(froms) == 3 for froms in seen.values()), seen
+    assert {to: set(froms) for to, froms in seen.items()} == {
+        to: {sender} for to, sender in first.items()
+    }
+
+
+def test_a_recipient_whose_sender_left_the_pool_gets_another(
+    tmp_path: Path, twilio_server: TwilioAPIServer
+) -> None:
+    phones = numbers(12)
+    folder = Folder(tmp_path, twilio_server.url, pool((A, "50/s"), (B, "50/s")), phones)
+    assert folder.send()[0] == 0
+    write(tmp_path / "channels.yaml", channels_yaml(twilio_server.url, pool((B, "50/s"))))
+    folder.edit("status: investigating", "status: identified")
+    assert folder.send(minutes=10)[0] == 0
+    seen = senders_by_recipient(twilio_server)
+    assert all(froms[1] == B for froms in seen.values())
+
+
+# -- a refused sender -----------------------------------------------------------------------
+
+
+def test_a_sender_refused_mid_run_leaves_the_pool_and_the_run_exits_1(
+    tmp_path: Path, twilio_server: TwilioAPIServer
+) -> None:
+    phones = numbers(120)
+    folder = Folder(tmp_path, twilio_server.url, pool((A, "40/s"), (B, "40/s")), phones)
+    refused_at: list[float] = []
+
+    def refuse_b_once_started() -> None:
+        deadline = time.monotonic() + 60
+        while len(twilio_server.messages()) < 20 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        twilio_server.refuse_sender(B, 21606)
+        refused_at.append(len(twilio_server.messages()))
+
+    watcher = threading.Thread(target=refuse_b_once_started)
+    watcher.start()
+    code, document, output = folder.send()
+    watcher.join()
+    assert code == 1, output
+    seen = senders_by_recipient(twilio_server)
+    # Everyone reached once, through A once B was refused.
+    assert sorted(seen) == phones and all(len(f) == 1 for f in seen.values())
+    from_b = sum(1 for f in seen.values() if f == [B])
+    assert 0 < from_b <= refused_at[0] + 10
+    assert "…0002" in output and "left the pool" in output
+    assert B not in output  # named masked
+    sms = next(c for c in document["delivery"] if c["channel"] == "sms")
+    assert sms["sent"] == 120 and sms["failed"] == 0, sms
+    assert any("left the pool" in p["message"] for p in sms["problems"])
+
+
+# -- at scale -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def paced_peer() -> Iterator[TwilioAPIServer]:
+    server = TwilioAPIServer(magic_numbers=False)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+def test_five_senders_at_100_a_second_over_20000_recipients(
+    tmp_path: Path, paced_peer: TwilioAPIServer
+) -> None:
+    senders = [f"+3370000000{i}" for i in range(1, 6)]
+    for sender in senders:
+        paced_peer.set_sender_rate(sender, 100)
+    phones = numbers(20_000)
+    folder = Folder(tmp_path, paced_peer.url, pool(*((s, "100/s") for s in senders)), phones)
+    write(
+        tmp_path / "channels.yaml",
+        channels_yaml(paced_peer.url, pool(*((s, "100/s") for s in senders))).replace(
+            "concurrency: 10", "concurrency: 40"
+        ),
+    )
+    code, _, output = folder.send()
+    assert code == 0, output
+    assert paced_peer.over_rate == 0
+    for sender in senders:
+        assert paced_peer.busiest_second(sender) <= 100
+    arrivals = sorted(t for s in senders for t, _ in paced_peer.sender_log[s])
+    assert len(arrivals) == 20_000
+    warm = [t for t in arrivals if t >= arrivals[0] + 2]
+    reached = len(warm) / (warm[-1] - warm[0])
+    print(f"pool of 5 x 100/s: {reached:.0f} parts/s once warm")
+    # Honest figure in docs/measurements.md; on this shared 2-core machine the CPU may be the
+    # limit, so the pool is asked at least most of its sum.
+    assert reached >= 0.95 * 500 or os.environ.get("BROADCAST_LOADED_MACHINE")
