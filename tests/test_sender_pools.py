@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -29,6 +30,9 @@ from tests.world import SECRETS
 # Valid-looking French numbers (the peer checks E.164 only) and a Messaging Service.
 A, B, C = "+33700000001", "+33700000002", "+33700000003"
 SERVICE = "MG" + "0" * 31 + "1"
+
+
+SHORT_TEXT = "{{ organisation }} : coupure de courant en cours. Infos : {{ link }}\n"
 
 
 def numbers(count: int, start: int = 0) -> list[str]:
@@ -68,9 +72,13 @@ def pool(*senders: tuple[str, str]) -> str:
 class Folder:
     """A folder with the example incident, channels.yaml and contacts, sent from by the CLI."""
 
-    def __init__(self, root: Path, url: str, senders: str, phones: list[str]) -> None:
+    def __init__(
+        self, root: Path, url: str, senders: str, phones: list[str], short: bool = False
+    ) -> None:
         self.root = root
         shutil.copyfile(REPO / "examples" / "panne-nord.yaml", root / "incident.yaml")
+        if short:  # a one-segment text (the example's is two): one part a message
+            write(root / "templates" / "fr" / "sms.txt.j2", SHORT_TEXT)
         write(root / "channels.yaml", channels_yaml(url, senders))
         write(root / "contacts.csv", contacts(phones))
 
@@ -334,7 +342,9 @@ def test_five_senders_at_100_a_second_over_20000_recipients(
     for sender in senders:
         paced_peer.set_sender_rate(sender, 100)
     phones = numbers(20_000)
-    folder = Folder(tmp_path, paced_peer.url, pool(*((s, "100/s") for s in senders)), phones)
+    folder = Folder(
+        tmp_path, paced_peer.url, pool(*((s, "100/s") for s in senders)), phones, short=True
+    )
     write(
         tmp_path / "channels.yaml",
         channels_yaml(paced_peer.url, pool(*((s, "100/s") for s in senders))).replace(
@@ -354,3 +364,128 @@ def test_five_senders_at_100_a_second_over_20000_recipients(
     # Honest figure in docs/measurements.md; on this shared 2-core machine the CPU may be the
     # limit, so the pool is asked at least most of its sum.
     assert reached >= 0.95 * 500 or os.environ.get("BROADCAST_LOADED_MACHINE")
+
+
+def test_two_hosts_on_postgresql_keep_each_senders_rate_together(
+    tmp_path: Path, twilio_server: TwilioAPIServer, postgres_ledger: str
+) -> None:
+    """Each process alone would send far above these rates; together, reserving each sender's
+    slots in the ledger, no sender is ever over its rate and everyone is reached once."""
+    from broadcast.ledger.key import new_key_text
+
+    rates = {A: 20, B: 20, C: 10}
+    for sender, rate in rates.items():
+        twilio_server.set_sender_rate(sender, rate)
+    phones = numbers(200)
+    folder = Folder(
+        tmp_path, twilio_server.url, pool(*((s, f"{r}/s") for s, r in rates.items())), phones
+    )
+    shared = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("BROADCAST_")},
+        **SECRETS,
+        "PYTHONPATH": str(REPO),
+        "BROADCAST_NOW": NOW.isoformat(),
+        "BROADCAST_LEDGER": postgres_ledger,
+        "BROADCAST_KEY": new_key_text(),
+        "BROADCAST_LEASE_SECONDS": "10",
+    }
+    hosts = [
+        subprocess.Popen(
+            [sys.executable, "-m", "broadcast", "send", "incident.yaml", "--yes", "--json"],
+            cwd=folder.root,
+            env={**shared, "BROADCAST_HOST": name, "BROADCAST_STATE": str(tmp_path / name)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("host-a", "host-b")
+    ]
+    documents = []
+    for host in hosts:
+        out, err = host.communicate(timeout=300)
+        assert host.returncode == 0, (out, err)
+        documents.append(json.loads(out))
+    seen = senders_by_recipient(twilio_server)
+    assert sorted(seen) == phones and all(len(f) == 1 for f in seen.values())
+    assert all(doc["delivery"][0]["sent"] for doc in documents)  # both hosts sent
+    assert twilio_server.over_rate == 0
+    for sender, rate in rates.items():
+        assert twilio_server.busiest_second(sender) <= rate
+
+
+# -- the planner and the order for reach ----------------------------------------------------
+
+
+def dry_run(folder: Folder) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-m", "broadcast", "send", "incident.yaml", "--dry-run", "--json"],
+        cwd=folder.root,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "BROADCAST_NOW": NOW.isoformat(),
+            "BROADCAST_CONFIG": "",
+            **SECRETS,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return json.loads(done.stdout)
+
+
+def test_the_plan_gives_the_pools_times_to_50_90_100_and_advice_in_numbers(
+    tmp_path: Path, twilio_server: TwilioAPIServer
+) -> None:
+    # 9,000 people x 2 parts at 1 + 1 parts/s: 2.5 h for 90 %, against a promise in 2 h.
+    folder = Folder(tmp_path, twilio_server.url, pool((A, "1/s"), (B, "1/s")), numbers(9_000))
+    (plan,) = dry_run(folder)["delivery_plan"]
+    assert plan["rate_per_second"] == 2.0
+    assert (plan["time_to_50"], plan["time_to_90"], plan["time_to_100"]) == (4500, 8100, 9000)
+    assert plan["senders"] == [
+        {"sender": "…0001", "rate_per_second": 1.0},
+        {"sender": "…0002", "rate_per_second": 1.0},
+    ]
+    # 90 % of 18,000 parts in 7,200 s needs 2.25 parts/s: one short code more.
+    assert "1 more short code at 100/s reach 90 % of 9,000 in 3 min" in plan["advice"]
+    assert plan["priority_first"] is None  # no priority column
+
+
+def test_priority_rows_go_first_when_the_list_outlasts_the_promise(
+    tmp_path: Path, twilio_server: TwilioAPIServer
+) -> None:
+    phones = numbers(100)
+    marked = set(phones[70:80])
+    folder = Folder(tmp_path, twilio_server.url, pool((A, "1/s"), (B, "1/s")), phones)
+    rows = [f"P{i},{phone},fr,{'yes' if phone in marked else ''}" for i, phone in enumerate(phones)]
+    write(tmp_path / "contacts.csv", "name,phone,locale,priority\n" + "\n".join(rows) + "\n")
+    # Two requests in flight, one per sender: the order handed out is the order sent.
+    config = (tmp_path / "channels.yaml").read_text(encoding="utf-8")
+    write(tmp_path / "channels.yaml", config.replace("concurrency: 10", "concurrency: 2"))
+    # The promise is in a minute: 100 people x 2 parts at 2 parts/s take 100 s.
+    folder.edit("next_update: dans 2h", "next_update: dans 1m")
+    (plan,) = dry_run(folder)["delivery_plan"]
+    assert plan["priority_first"] == 10
+    process = subprocess.Popen(
+        [sys.executable, "-m", "broadcast", "send", "incident.yaml", "--yes", "--json"],
+        cwd=folder.root,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "BROADCAST_NOW": NOW.isoformat(),
+            "BROADCAST_CONFIG": "",
+            **SECRETS,
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(twilio_server.messages()) < 12 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=60)
+    sent = [m.to for m in twilio_server.messages()]
+    assert set(sent[:10]) == marked, sent

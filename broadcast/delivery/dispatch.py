@@ -39,7 +39,6 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -400,11 +399,17 @@ class Dispatcher:
                 while (item := work.get()) is not None:
                     if halted():
                         continue  # drain without sending; the ledger still says pending
-                    gate = nullcontext() if answered.is_set() else first_answer
-                    with gate:
-                        if not halted():
-                            send_one(adapter, *item)
-                        answered.set()
+                    if not answered.is_set():
+                        with first_answer:
+                            if not answered.is_set():
+                                if not halted():
+                                    send_one(adapter, *item)
+                                answered.set()
+                                continue
+                    # Once answered, no lock held while sending: a worker that waited for the
+                    # first answer holds no other back (the list's order is kept).
+                    if not halted():
+                        send_one(adapter, *item)
             except Exception as exc:
                 channel_failed.set()
                 answered.set()
@@ -453,6 +458,7 @@ class Dispatcher:
                 channel,
                 self.config.resolve_path(config.recipients),
                 self.on_event,
+                self._priority_first(channel.name),
             )
         )
         for target in targets:
@@ -480,6 +486,14 @@ class Dispatcher:
                     channel=channel.name,
                 )
             )
+
+    def _priority_first(self, channel: str) -> bool:
+        """The list takes longer than the time until the promised update, and marks people
+        as priority: they go first (see ``delivery.reach``; the plan said so)."""
+        from broadcast.delivery.planner import plan_deliveries
+
+        schedule = next((s for s in plan_deliveries(self.plan) if s.channel == channel), None)
+        return bool(schedule is not None and schedule.priority_first)
 
     def _correcting(self) -> bool:
         """This version corrects the earlier ones (status: cancelled): it goes to everyone who

@@ -4,6 +4,7 @@ version reached on it; a delivery an earlier run recorded goes where it was reco
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,11 @@ def distinct_targets(
     channel: ChannelPlan,
     path: Path,
     on_event: Callable[[Event], None],
+    priority_first: bool = False,
 ) -> Iterator[Target]:
     """Every row, checked as it streams: valid ones once each, the others reported.
+    ``priority_first``: the rows marked priority, then the others (two passes: see
+    ``delivery.reach``).
 
     The rows the plan did not read (it may have read only the first ones) have their
     problems said as they are met (``skipped`` events), not at the end of the file.
@@ -44,14 +48,18 @@ def distinct_targets(
                 on_event(Event(outcome.name, "skipped", problem=problem))
         problems.clear()
 
-    recipients = read_recipients(
-        path,
-        kind.recipient_kind,  # type: ignore[arg-type]
-        getattr(config, "default_region", None),
-        outcome.name,
-        problems,
-        count,
-    )
+    def rows(priority: bool | None) -> Iterator[Any]:
+        return read_recipients(
+            path,
+            kind.recipient_kind,  # type: ignore[arg-type]
+            getattr(config, "default_region", None),
+            outcome.name,
+            problems,
+            count,
+            priority=priority,
+        )
+
+    recipients = itertools.chain(rows(True), rows(False)) if priority_first else rows(None)
     try:
         with SeenSet() as seen:
             for recipient in recipients:
