@@ -334,36 +334,53 @@ def paced_peer() -> Iterator[TwilioAPIServer]:
         server.stop()
 
 
+def warm_rate(server: TwilioAPIServer, senders: list[str]) -> float:
+    """Parts a second the peer accepted from ``senders``, after the first 2 s."""
+    arrivals = sorted(t for s in senders for t, _ in server.sender_log.get(s, ()))
+    warm = [t for t in arrivals if t >= arrivals[0] + 2]
+    return len(warm) / (warm[-1] - warm[0])
+
+
+def pool_send(root: Path, url: str, senders: list[str], rate: str, count: int) -> int:
+    folder = Folder(root, url, pool(*((s, rate) for s in senders)), numbers(count), short=True)
+    write(
+        root / "channels.yaml",
+        channels_yaml(url, pool(*((s, rate) for s in senders))).replace(
+            "concurrency: 10", "concurrency: 40"
+        ),
+    )
+    # Each folder its own machine registry: the same incident from two ledgers is refused.
+    own = {n: str(root / n.lower()) for n in ("HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME")}
+    code, _, output = folder.send(env=own)
+    assert code == 0, output
+    return code
+
+
 @pytest.mark.slow
 def test_five_senders_at_100_a_second_over_20000_recipients(
     tmp_path: Path, paced_peer: TwilioAPIServer
 ) -> None:
     senders = [f"+3370000000{i}" for i in range(1, 6)]
+    # What this machine sends at all through a pool of five, unpaced (the peer enforces
+    # nothing on these): the ceiling the pool's sum is measured against when it is lower.
+    unpaced = [f"+3370000010{i}" for i in range(1, 6)]
+    (tmp_path / "ceiling").mkdir()
+    pool_send(tmp_path / "ceiling", paced_peer.url, unpaced, "100000/s", 5_000)
+    ceiling = warm_rate(paced_peer, unpaced)
+    paced_peer.reset()
     for sender in senders:
         paced_peer.set_sender_rate(sender, 100)
-    phones = numbers(20_000)
-    folder = Folder(
-        tmp_path, paced_peer.url, pool(*((s, "100/s") for s in senders)), phones, short=True
-    )
-    write(
-        tmp_path / "channels.yaml",
-        channels_yaml(paced_peer.url, pool(*((s, "100/s") for s in senders))).replace(
-            "concurrency: 10", "concurrency: 40"
-        ),
-    )
-    code, _, output = folder.send()
-    assert code == 0, output
-    assert paced_peer.over_rate == 0
+    (tmp_path / "pool").mkdir()
+    pool_send(tmp_path / "pool", paced_peer.url, senders, "100/s", 20_000)
+    assert paced_peer.over_rate == 0  # never a 429
     for sender in senders:
-        assert paced_peer.busiest_second(sender) <= 100
-    arrivals = sorted(t for s in senders for t, _ in paced_peer.sender_log[s])
-    assert len(arrivals) == 20_000
-    warm = [t for t in arrivals if t >= arrivals[0] + 2]
-    reached = len(warm) / (warm[-1] - warm[0])
-    print(f"pool of 5 x 100/s: {reached:.0f} parts/s once warm")
-    # Honest figure in docs/measurements.md; on this shared 2-core machine the CPU may be the
-    # limit, so the pool is asked at least most of its sum.
-    assert reached >= 0.95 * 500 or os.environ.get("BROADCAST_LOADED_MACHINE")
+        assert paced_peer.busiest_second(sender) <= 100  # strict, whatever the machine
+    assert sum(len(paced_peer.sender_log[s]) for s in senders) == 20_000
+    reached = warm_rate(paced_peer, senders)
+    print(f"pool of 5 x 100/s: {reached:.0f} parts/s once warm; unpaced ceiling {ceiling:.0f}/s")
+    # The pool runs at 95 % of its sum, or of what this machine sends at all when that is
+    # less (a shared 2-core machine: see docs/measurements.md).
+    assert reached >= 0.95 * min(500, ceiling)
 
 
 def test_two_hosts_on_postgresql_keep_each_senders_rate_together(
@@ -489,3 +506,33 @@ def test_priority_rows_go_first_when_the_list_outlasts_the_promise(
         process.communicate(timeout=60)
     sent = [m.to for m in twilio_server.messages()]
     assert set(sent[:10]) == marked, sent
+
+
+def test_the_preview_says_the_pool_its_times_and_who_goes_first(
+    tmp_path: Path, twilio_server: TwilioAPIServer
+) -> None:
+    phones = numbers(200)
+    folder = Folder(tmp_path, twilio_server.url, pool((A, "1/s"), (SERVICE, "2/s")), phones)
+    rows = [f"P{i},{phone},fr,{'1' if i % 20 == 0 else ''}" for i, phone in enumerate(phones)]
+    write(tmp_path / "contacts.csv", "name,phone,locale,priority\n" + "\n".join(rows) + "\n")
+    folder.edit("next_update: dans 2h", "next_update: dans 1m")
+    done = subprocess.run(
+        [sys.executable, "-m", "broadcast", "preview", "incident.yaml"],
+        cwd=folder.root,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "BROADCAST_NOW": NOW.isoformat(),
+            "BROADCAST_CONFIG": "",
+            "COLUMNS": "200",
+            **SECRETS,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    said = " ".join(done.stdout.split())
+    # 200 x 2 parts at 3 parts/s: 133 s for everyone, 120 s for 90 %.
+    assert "sms: 2 senders (…0001 1/s, MG00… 2/s): 50 % in 1 min, 90 % in 2 min" in said, said
+    assert "the 10 people marked priority go first" in said
+    assert twilio_server.messages() == []
