@@ -536,3 +536,50 @@ def test_the_preview_says_the_pool_its_times_and_who_goes_first(
     assert "sms: 2 senders (…0001 1/s, MG00… 2/s): 50 % in 1 min, 90 % in 2 min" in said, said
     assert "the 10 people marked priority go first" in said
     assert twilio_server.messages() == []
+
+
+def test_a_voice_pool_places_calls_from_its_caller_ids_each_within_its_rate(
+    tmp_path: Path, twilio_server: TwilioAPIServer
+) -> None:
+    phones = numbers(24)
+    folder = Folder(tmp_path, twilio_server.url, "", phones)
+    for sender in (A, B):
+        twilio_server.set_sender_rate(sender, 4)
+    write(
+        tmp_path / "channels.yaml",
+        f"""\
+organisation: Énergie Nord
+defaults: {{locale: fr, timezone: Europe/Paris}}
+channels:
+  calls:
+    type: voice
+    senders:
+      - {{from: "{A}", rate: 4/s}}
+      - {{from: "{B}", rate: 4/s}}
+    recipients: contacts.csv
+    default_region: FR
+    account_sid: "${{TWILIO_ACCOUNT_SID}}"
+    auth_token: "${{TWILIO_AUTH_TOKEN}}"
+    api_base_url: {twilio_server.url}
+""",
+    )
+    code, _, output = folder.send()
+    assert code == 0, output
+    calls = twilio_server.calls()
+    assert sorted(c.to for c in calls) == phones
+    assert Counter(c.from_ for c in calls) == {A: 12, B: 12}
+    assert twilio_server.over_rate == 0
+    assert max(twilio_server.busiest_second(s) for s in (A, B)) <= 4
+
+
+def test_a_sender_at_its_days_limit_gets_no_new_recipients() -> None:
+    from broadcast.channels.senders import Sender
+    from broadcast.delivery.sender_pool import SenderPool
+
+    capped = Sender.model_validate({"from": A, "rate": "100/s", "max_per_day": 3})
+    other = Sender.model_validate({"from": B, "rate": "1/s"})
+    senders = SenderPool("sms", [capped, other], None, time.monotonic, time.sleep)
+    chosen = [senders.choose().key for _ in range(10)]  # type: ignore[union-attr]
+    assert chosen.count(A) == 3 and chosen.count(B) == 7
+    # A recipient whose sender is at its limit gets another rather than none.
+    assert senders.choose(A).key == B  # type: ignore[union-attr]
