@@ -583,3 +583,22 @@ def test_a_sender_at_its_days_limit_gets_no_new_recipients() -> None:
     assert chosen.count(A) == 3 and chosen.count(B) == 7
     # A recipient whose sender is at its limit gets another rather than none.
     assert senders.choose(A).key == B  # type: ignore[union-attr]
+
+
+def test_recipients_no_sender_reaches_leave_the_senders_in_the_pool(
+    tmp_path: Path, twilio_server: TwilioAPIServer
+) -> None:
+    """21612 for a number whatever the sender: the number's problem, not the senders'."""
+    phones = numbers(30)
+    unreachable = phones[3:9]
+    for number in unreachable:
+        twilio_server.set_number_error(number, 21612)
+    folder = Folder(tmp_path, twilio_server.url, pool((A, "50/s"), (B, "50/s")), phones)
+    code, document, output = folder.send()
+    assert code == 1, output  # those six failed
+    sms = next(c for c in document["delivery"] if c["channel"] == "sms")
+    assert (sms["sent"], sms["failed_by_reason"]) == (24, {"21612": 6})
+    assert "left the pool" not in output
+    # Both senders stayed in the pool to the end.
+    sent_from = [m.from_ for m in twilio_server.messages()]
+    assert len(sent_from) == 24 and A in sent_from[-6:] and B in sent_from[-6:]

@@ -145,18 +145,32 @@ class SenderPool:
             return self.senders[best]
 
     def refused(self, sender: Sender, receipt: Receipt, outcome: ChannelOutcome) -> bool:
-        """Whether ``receipt`` refused the sender itself (then it is out of the pool, said
-        once on the channel's outcome): the recipient is to be tried through another."""
+        """Whether ``receipt`` refused the sender (a ``SENDER_REFUSALS`` code: then it is out
+        of the pool, said once on the channel's outcome) or the pair of sender and recipient
+        (``PAIR_REFUSALS``): either way the recipient is to be tried through another."""
         code = receipt.error_code or ""
-        if code not in SENDER_REFUSALS and code not in PAIR_REFUSALS:
+        if code in PAIR_REFUSALS:
+            return True  # struck only if another sender then reaches them (``_struck``)
+        if code not in SENDER_REFUSALS:
             return False
-        with self.lock:
-            if code in PAIR_REFUSALS:
+        self._mask(sender, receipt, outcome)
+        return True
+
+    def _struck(self, refusals: list[tuple[Sender, Receipt]], outcome: ChannelOutcome) -> None:
+        """Another sender reached a recipient these refused as unreachable from them: the
+        refusal was the sender's; one refused so for ``PAIR_STRIKES`` people leaves."""
+        for sender, receipt in refusals:
+            with self.lock:
                 self.strikes[sender.key] += 1
-                if self.strikes[sender.key] < PAIR_STRIKES:
-                    return True  # tried through another; masked only if it keeps happening
+                struck_out = self.strikes[sender.key] >= PAIR_STRIKES
+            if struck_out:
+                self._mask(sender, receipt, outcome)
+
+    def _mask(self, sender: Sender, receipt: Receipt, outcome: ChannelOutcome) -> None:
+        code = receipt.error_code or ""
+        with self.lock:
             if sender.key in self.masked:
-                return True
+                return
             self.masked[sender.key] = f"{code}: {receipt.error}"
         with outcome.lock:
             outcome.problems.append(
@@ -168,7 +182,6 @@ class SenderPool:
                     field="senders",
                 )
             )
-        return True
 
     def send(
         self,
@@ -199,6 +212,7 @@ class SenderPool:
             )
         tried: set[str] = set()
         last: Receipt | None = None
+        pair_refusals: list[tuple[Sender, Receipt]] = []
         while True:
             sender = self.choose(*(k for k in (own, first) if k not in tried))
             if sender is None or sender.key in tried:
@@ -228,8 +242,12 @@ class SenderPool:
                 since,
                 halted,
             )
+            if receipt is not None and receipt.ok and pair_refusals:
+                self._struck(pair_refusals, outcome)
             if receipt is None or receipt.ok or not self.refused(sender, receipt, outcome):
                 return receipt
+            if receipt.error_code in PAIR_REFUSALS:
+                pair_refusals.append((sender, receipt))
             last = receipt
             since = None  # a clear refusal: nothing went out from it
             if halted():
