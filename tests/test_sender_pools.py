@@ -602,3 +602,18 @@ def test_recipients_no_sender_reaches_leave_the_senders_in_the_pool(
     # Both senders stayed in the pool to the end.
     sent_from = [m.from_ for m in twilio_server.messages()]
     assert len(sent_from) == 24 and A in sent_from[-6:] and B in sent_from[-6:]
+
+
+def test_a_lost_answer_is_looked_up_from_the_sender_it_went_from_never_sent_twice(
+    tmp_path: Path, twilio_server: TwilioAPIServer
+) -> None:
+    phones = numbers(12)
+    lost = phones[2:8]
+    twilio_server.drop_first_answer_to(*lost)
+    folder = Folder(tmp_path, twilio_server.url, pool((A, "50/s"), (B, "50/s")), phones)
+    code, document, output = folder.send()
+    assert code == 0, output
+    seen = senders_by_recipient(twilio_server)
+    assert sorted(seen) == phones and all(len(f) == 1 for f in seen.values()), seen
+    sms = next(c for c in document["delivery"] if c["channel"] == "sms")
+    assert sms["looked_up"]["found_sent"] == len(lost)

@@ -213,8 +213,12 @@ class SenderPool:
         tried: set[str] = set()
         last: Receipt | None = None
         pair_refusals: list[tuple[Sender, Receipt]] = []
+        # What may have gone out is looked up from the sender it went from, even one refused
+        # or at its day's limit since: another sender's list would not show it.
+        forced = self.senders[own] if since is not None and own is not None else None
         while True:
-            sender = self.choose(*(k for k in (own, first) if k not in tried))
+            sender = forced or self.choose(*(k for k in (own, first) if k not in tried))
+            forced = None
             if sender is None or sender.key in tried:
                 sender = self._another(tried)
             if sender is None and last is not None:
