@@ -572,6 +572,43 @@ channels:
     assert max(twilio_server.busiest_second(s) for s in (A, B)) <= 4
 
 
+def test_an_unanswered_call_is_placed_again_from_the_same_caller_id(
+    tmp_path: Path, twilio_server: TwilioAPIServer
+) -> None:
+    phones = numbers(6)
+    folder = Folder(tmp_path, twilio_server.url, "", phones)
+    write(
+        tmp_path / "channels.yaml",
+        f"""\
+organisation: Énergie Nord
+defaults: {{locale: fr, timezone: Europe/Paris}}
+channels:
+  calls:
+    type: voice
+    senders:
+      - {{from: "{A}", rate: 4/s}}
+      - {{from: "{B}", rate: 4/s}}
+    recipients: contacts.csv
+    default_region: FR
+    retry_unanswered: 1
+    retry_after: 15m
+    account_sid: "${{TWILIO_ACCOUNT_SID}}"
+    auth_token: "${{TWILIO_AUTH_TOKEN}}"
+    api_base_url: {twilio_server.url}
+""",
+    )
+    for number in phones:
+        twilio_server.set_call_outcome(number, "no-answer")
+    assert folder.send()[0] == 0
+    first = {c.to: c.from_ for c in twilio_server.calls()}
+    assert set(first.values()) == {A, B}
+    folder.send(minutes=5)  # the outcomes are read
+    folder.send(minutes=20)  # 15 min after: called again
+    calls = twilio_server.calls()
+    assert len(calls) == 12
+    assert all(c.from_ == first[c.to] for c in calls)
+
+
 def test_a_sender_at_its_days_limit_gets_no_new_recipients() -> None:
     from broadcast.channels.senders import Sender
     from broadcast.delivery.sender_pool import SenderPool

@@ -20,6 +20,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from broadcast.channels.base import Adapter, Outgoing, Receipt, Target
 from broadcast.channels.senders import PAIR_REFUSALS, PAIR_STRIKES, SENDER_REFUSALS, Sender
@@ -266,3 +267,21 @@ class SenderPool:
             if sender.key not in tried:
                 return sender
         return None
+
+
+def follow_up_sender(
+    ledger: Ledger, config: Any, channel: str, delivery_id: int, address: str, adapter: Adapter
+) -> None:
+    """For a call placed again or a fallback (``delivery.fallback``, outside a send's pool):
+    the sender the delivery went from, else the one that first reached the recipient, else
+    the pool's first; recorded on the delivery. Nothing for a channel without ``senders``."""
+    senders = getattr(config, "senders", None)
+    if not senders:
+        return
+    by_key = {sender.key: sender for sender in senders}
+    with ledger.lock:
+        own, first = ledger.senders_of(delivery_id, channel, address)
+        chosen = by_key.get(own or "") or by_key.get(first or "") or senders[0]
+        if chosen.key != own:
+            ledger.record_sender(delivery_id, chosen.key)
+    adapter.sender = chosen  # type: ignore[attr-defined]
