@@ -17,6 +17,26 @@ from typer.core import TyperCommand
 
 from broadcast import __version__, api
 from broadcast.api import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_DELIVERY_FAILED, EXIT_OK
+from broadcast.cli_options import (
+    AcceptWordingOpt,
+    AsOpt,
+    ChannelOpt,
+    ConfigOpt,
+    ContinueOpt,
+    DryRunOpt,
+    ExerciseOpt,
+    IncidentArg,
+    JsonOpt,
+    LedgerLostOpt,
+    LockOpt,
+    LogOpt,
+    OtherLedgerOpt,
+    ResendOpt,
+    SenderKeyOpt,
+    StateOpt,
+    StrictOpt,
+    YesOpt,
+)
 from broadcast.output import Writer, writer_for
 from broadcast.problems import InputError, Problem
 
@@ -85,55 +105,6 @@ def _options(
         gc.enable()
 
 
-IncidentArg = Annotated[
-    Path,
-    typer.Argument(
-        help="The incident file (YAML).", show_default=False, dir_okay=False, metavar="INCIDENT"
-    ),
-]
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "-c",
-        help="channels.yaml to use (default: $BROADCAST_CONFIG, then ./channels.yaml).",
-        show_default=False,
-        metavar="FILE",
-    ),
-]
-ChannelOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--channel",
-        help="Only this channel (repeat for several).",
-        show_default=False,
-        metavar="NAME",
-    ),
-]
-StrictOpt = Annotated[
-    bool,
-    typer.Option("--strict", help="Treat wording warnings (jargon, long sentences...) as errors."),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout instead.")]
-ExerciseOpt = Annotated[
-    bool,
-    typer.Option(
-        "--exercise",
-        help="A drill: every text marked EXERCISE, only exercise_recipients, kept apart in the "
-        "ledger (as exercise: true in the incident).",
-    ),
-]
-AsOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--as",
-        help="Who you are (default: $BROADCAST_USER, then your login name).",
-        show_default=False,
-        metavar="NAME",
-    ),
-]
-
-
 @app.command(cls=PlainUsageCommand)
 def validate(
     incident: IncidentArg,
@@ -175,84 +146,6 @@ def preview(
     raise typer.Exit(result.exit_code)
 
 
-StateOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--state",
-        help="Ledger folder (default: $BROADCAST_STATE, then .broadcast/ beside channels.yaml).",
-        show_default=False,
-        metavar="DIR",
-    ),
-]
-YesOpt = Annotated[
-    bool, typer.Option("--yes", "-y", help="Send without asking (required without a terminal).")
-]
-LogOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--log-file",
-        help="Append one JSON line per event (default: $BROADCAST_LOG).",
-        show_default=False,
-        metavar="FILE",
-    ),
-]
-LockOpt = Annotated[
-    float,
-    typer.Option(
-        "--lock-timeout",
-        help="Seconds to wait for another run of the same incident.",
-        metavar="SECONDS",
-    ),
-]
-ContinueOpt = Annotated[
-    bool,
-    typer.Option(
-        "--continue-incident",
-        help="This file continues the incident its id names, though sent from another file "
-        "or reopening it more than a day after it was resolved.",
-    ),
-]
-
-DryRunOpt = Annotated[
-    bool, typer.Option("--dry-run", help="Render and check everything; send nothing.")
-]
-ResendOpt = Annotated[
-    bool,
-    typer.Option(
-        "--resend-uncertain",
-        help="Also re-send deliveries a killed run left uncertain (they may arrive twice).",
-    ),
-]
-LedgerLostOpt = Annotated[
-    bool,
-    typer.Option(
-        "--ledger-lost",
-        help="The ledger was lost: send the current version to everyone again, though "
-        "traces show the incident was sent before.",
-    ),
-]
-SenderKeyOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--key",
-        help="Sign as the sender with this SSH private key, for approval.allowed_signers "
-        "(default: $BROADCAST_SIGNING_KEY).",
-        show_default=False,
-        dir_okay=False,
-        metavar="FILE",
-    ),
-]
-OtherLedgerOpt = Annotated[
-    bool,
-    typer.Option(
-        "--other-ledger",
-        help="Another ledger of this machine (another folder or --state) sent this "
-        "incident first: this one takes it over, and everyone gets the current version "
-        "from it.",
-    ),
-]
-
-
 @app.command(cls=PlainUsageCommand)
 def send(
     incident: IncidentArg,
@@ -272,6 +165,7 @@ def send(
     key: SenderKeyOpt = None,
     exercise: ExerciseOpt = False,
     other_ledger: OtherLedgerOpt = False,
+    accept_wording: AcceptWordingOpt = None,
 ) -> None:
     """Send the incident on every channel (or the --channel ones); safe to repeat from cron.
 
@@ -291,6 +185,7 @@ def send(
                 strict=strict,
                 exercise=exercise,
                 sender=as_name,
+                accept_wording=accept_wording,
             )
             writer.dry_run(checked)
             raise typer.Exit(checked.exit_code)
@@ -311,6 +206,7 @@ def send(
             exercise=exercise,
             signing_key=key,
             other_ledger=other_ledger,
+            accept_wording=accept_wording,
         )
     writer.sent(sent)
     raise typer.Exit(sent.exit_code)

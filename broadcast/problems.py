@@ -22,6 +22,10 @@ class Problem(NamedTuple):
     field: str | None = None
     channel: str | None = None
     severity: Severity = "error"
+    # The wording check that found it (a key of ``content.wording.messages.MESSAGES``); None
+    # for every other problem. A wording error is the one error a sender may override
+    # (``--accept-wording``), so it must be told from the others.
+    check: str | None = None
 
     @property
     def is_error(self) -> bool:
@@ -51,6 +55,7 @@ class Problem(NamedTuple):
             "field": self.field,
             "channel": self.channel,
             "message": self.message,
+            "check": self.check,
         }
 
 

@@ -22,7 +22,7 @@ import pytest
 
 from broadcast.content.wording.against_last_sent import wording_snapshot
 from broadcast.content.wording.checks import check_content
-from broadcast.content.wording.messages import LEVEL, MESSAGES, which_check
+from broadcast.content.wording.messages import LEVEL, MESSAGES, level_of, which_check
 from broadcast.input.incident import Incident, load_incident
 from broadcast.problems import Problem
 
@@ -101,9 +101,10 @@ def test_every_bad_incident_is_caught_by_its_check(path: Path) -> None:
     template = MESSAGES[language][check]
     first_words = template.split("{")[0][:20]
     assert found[0].message.startswith(first_words), found[0].message
-    # Each check at its declared level (an unchanged headline once the situation moved on is
-    # an error, not a warning).
-    assert all(p.severity == LEVEL.get(check, "warning") for p in found)
+    # At the level the one table gives its check (an unchanged headline once the situation
+    # moved on, a hazard without the action that keeps people safe: errors), naming that check.
+    assert all(p.severity == level_of(check) and p.check == check for p in found)
+    assert {"unchanged", "safety_action", "complete_action"} <= set(LEVEL)
     assert found[0].file == path and found[0].line is not None
 
 

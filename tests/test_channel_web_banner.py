@@ -174,7 +174,13 @@ def test_publishes_the_site_files(tmp_path: Path, now: datetime) -> None:
                 "updated_at": provider_id,
                 "locale": "fr",
                 "language": "fr",
-                "words": {"more": "En savoir plus", "dismiss": "Masquer ce message"},
+                "words": {
+                    "more": "En savoir plus",
+                    "dismiss": "Masquer ce message",
+                    "exercise": "EXERCICE",
+                    "several": "{n} messages",
+                    "dismiss_all": "Masquer ces messages",
+                },
             }
         ],
     }
@@ -183,7 +189,11 @@ def test_publishes_the_site_files(tmp_path: Path, now: datetime) -> None:
     assert (folder / "status.css").read_bytes() == STATUS_STYLES.read_bytes()
     styles = (folder / "banner.css").read_text(encoding="utf-8")
     assert styles.startswith(BANNER_STYLES.read_text(encoding="utf-8"))
-    assert "#broadcast-banner { min-height: " in styles.split("Written at publication")[1]
+    written = styles.split("Written at publication")[1]
+    assert (
+        f'--broadcast-banner-items: "panne-nord-2026-11-22@{provider_id}@active - major"' in written
+    )
+    assert ":root { --broadcast-banner-lines: " in written
     fragment = (folder / "banner.html").read_text(encoding="utf-8")
     assert 'role="status"' in fragment and "broadcast-banner--major" in fragment
     assert "style=" not in fragment
@@ -601,7 +611,8 @@ def test_hostile_headline_is_shown_as_text(
     publish(status_folder(site), message(text=HOSTILE))
     open_quietly(page, site.url)
     banner = banner_of(page)
-    expect(banner.locator("p")).to_have_text(f"Major disruption: {HOSTILE} Read more")
+    expect(banner.locator("p")).to_have_text(f"Major disruption: {HOSTILE}")
+    expect(banner.locator("a.broadcast-banner__more")).to_have_text("Read more")
     assert banner.locator("img, script").count() == 0
     assert page.evaluate("window.__pwned") is None
     assert not page_errors

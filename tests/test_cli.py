@@ -256,8 +256,9 @@ def test_init_writes_a_working_starter(tmp_path: Path) -> None:
     ("content", "words"),
     [
         ("id: x\ntitle: Coupure: Nord\n", ":2"),
-        ("id: x\nstatus: investigating\n", "missing"),
-        ("- just\n- a list\n", "field: value"),
+        # No locale: channels.yaml's default (fr) says the file's language, and its errors'.
+        ("id: x\nstatus: investigating\n", "manque"),
+        ("- just\n- a list\n", "champ: valeur"),
     ],
 )
 def test_bad_incident_exits_2_with_a_located_message_and_no_traceback(

@@ -75,7 +75,8 @@ def test_an_expected_end_passed_is_said_honestly(world: World) -> None:
     code, doc = world.run_json("validate", "incident.yaml", "--strict", env=late)
     assert code == 2
     (eta,) = [p for p in doc["problems"] if p["field"] == "eta"]
-    assert eta["severity"] == "error" and "give eta a new value" in eta["message"]
+    # In the file's language (French: input.error_words).
+    assert eta["severity"] == "error" and "donnez une nouvelle valeur à eta" in eta["message"]
     code, _ = world.run_json(
         "send", "incident.yaml", "--yes", "--channel", "sms", "--strict", env=late
     )

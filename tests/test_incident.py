@@ -68,24 +68,25 @@ def test_every_problem_is_reported_with_its_line(tmp_path: Path) -> None:
     found = problems_for(tmp_path, text)
     by_field = {field: (line, message) for line, field, message in found}
     assert by_field["status"][0] == 2
-    assert "did you mean 'investigating'" in by_field["status"][1]
+    # Said in the file's language (French).
+    assert "vouliez-vous dire « investigating »" in by_field["status"][1]
     assert by_field["eta"][0] == 14
-    assert "not a date and time" in by_field["eta"][1]
+    assert "n'est pas une date et une heure" in by_field["eta"][1]
     assert by_field["next_updte"][0] == 15
-    assert "did you mean 'next_update'" in by_field["next_updte"][1]
+    assert "vouliez-vous dire « next_update »" in by_field["next_updte"][1]
 
 
 def test_missing_field_is_named(tmp_path: Path) -> None:
     text = "\n".join(line for line in VALID.splitlines() if not line.startswith("headline"))
     found = problems_for(tmp_path, text)
-    assert [(f, m) for _, f, m in found] == [("headline", "this required field is missing")]
+    assert [(f, m) for _, f, m in found] == [("headline", "ce champ obligatoire manque")]
 
 
 def test_promise_of_next_update_is_required_until_resolved(tmp_path: Path) -> None:
     text = VALID.replace("next_update: 2h\n", "")
     found = problems_for(tmp_path, text)
     assert found[0][1] == "next_update"
-    assert "next update" in found[0][2]
+    assert "prochain point" in found[0][2]  # in the file's language
     resolved = text.replace("status: investigating", "status: resolved")
     incident, _ = load_incident(write(tmp_path / "r.yaml", resolved))
     assert incident.next_update_at(datetime.now(ZoneInfo("UTC"))) is None
@@ -94,14 +95,15 @@ def test_promise_of_next_update_is_required_until_resolved(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("old", "new", "field", "words"),
     [
-        ("id: panne-nord-2026-11-22", "id: Panne Nord!", "id", "lower-case letters"),
-        ("severity: major", "severity: huge", "severity", "'minor', 'major' or 'critical'"),
+        # The file is French: so are its errors (input.error_words).
+        ("id: panne-nord-2026-11-22", "id: Panne Nord!", "id", "des minuscules"),
+        ("severity: major", "severity: huge", "severity", "'minor', 'major' ou 'critical'"),
         ("timezone: Europe/Paris", "timezone: Paris", "timezone", "Europe/Paris"),
         ("locale: fr", "locale: zz-top", "locale", "not a language code"),
-        ("next_update: 2h", "next_update: soon", "next_update", "neither a duration"),
-        ("eta: 2026-11-22 14:00", "eta: 2026-11-21 14:00", "eta", "before started_at"),
+        ("next_update: 2h", "next_update: soon", "next_update", "ni une durée"),
+        ("eta: 2026-11-22 14:00", "eta: 2026-11-21 14:00", "eta", "avant started_at"),
         ("faq:", "link: status.example.com\nfaq:", "link", "https://"),
-        ("    a: Gardez-le fermé.", "    answer: Gardez-le fermé.", "faq[0].answer", "unknown"),
+        ("    a: Gardez-le fermé.", "    answer: Gardez-le fermé.", "faq[0].answer", "inconnu"),
     ],
 )
 def test_bad_values_are_explained(
@@ -120,7 +122,7 @@ def test_headline_must_be_one_line(tmp_path: Path) -> None:
         for line in VALID.splitlines()
     ]
     found = problems_for(tmp_path, "\n".join(lines))
-    assert [(line, f) for line, f, m in found if "single line" in m] == [(7, "headline")]
+    assert [(line, f) for line, f, m in found if "une seule ligne" in m] == [(7, "headline")]
 
 
 def test_defaults_fill_what_the_incident_leaves_out(tmp_path: Path) -> None:
@@ -175,9 +177,14 @@ def test_every_text_over_its_bound_is_refused_with_its_line_before_anything_else
         (21, "translations.en.title"),
     ]
     messages = {field: message for _, field, message in found}
-    assert messages["headline"].startswith(f"{limits['headline'] + 81:,} characters")
-    assert f"at most {limits['headline']:,}" in messages["headline"]
-    assert f"at most {MAX_OTHER_CHARACTERS}" in messages["status"]
+
+    # The file is French, so are its errors, numbers written the French way (1 081).
+    def french(n: int) -> str:
+        return f"{n:,}".replace(",", "\u202f")
+
+    assert messages["headline"].startswith(f"{french(limits['headline'] + 81)} caractères")
+    assert f"au plus {french(limits['headline'])}" in messages["headline"]
+    assert f"au plus {MAX_OTHER_CHARACTERS}" in messages["status"]
     assert all(len(message) < 200 for message in messages.values())
 
 

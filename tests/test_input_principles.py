@@ -475,16 +475,21 @@ def test_a_promise_that_reads_two_ways_is_refused_naming_both_times(world: World
     line = lines.index("next_update: 18h") + 1
     refused_everywhere(
         world,
-        f"incident.yaml:{line}, field next_update: '18h' reads two ways: in 18 hours (demain à "
-        "3h40), or at 18:00 today (aujourd'hui à 18h).",
-        'Write next_update: "in 18h" for the first, or next_update: "18:00" for the second',
+        # In the file's language (French: input.error_words).
+        f"incident.yaml:{line}, field next_update: « 18h » se lit de deux façons : dans 18 heures "
+        "(demain à 3h40), ou à 18:00 aujourd'hui (aujourd'hui à 18h).",
+        "Écrivez next_update: « dans 18h » pour la première, ou next_update: « 18:00 » pour la "
+        "seconde",
     )
 
 
 def test_a_number_without_a_unit_is_refused(world: World) -> None:
     promise(world, "2")
     refused_everywhere(
-        world, "field next_update: '2' has no unit: write 2h for hours, 2m for minutes"
+        # In the file's language (French: input.error_words).
+        world,
+        "field next_update: « 2 » n'a pas d'unité : écrivez 2h pour des heures, 2m pour des "
+        "minutes",
     )
 
 
@@ -578,11 +583,11 @@ def test_a_reminder_keeps_the_promise_its_version_made(world: World) -> None:
     night = {"BROADCAST_NOW": "2026-11-23T01:31:00+00:00"}
     ran = cli(world.folder, "send", "incident.yaml", "--yes", "--channel", "sms", env=night)
     assert ran.code == 0, ran.said[-3000:]
-    assert "reads two ways" not in ran.said
+    assert "se lit de deux façons" not in ran.said
     assert len(world.twilio.messages()) == 2 * first
     # A new version written at that hour with the same words would be refused.
     check = cli(world.folder, "validate", "incident.yaml", env=night)
-    assert check.code == 2 and "'3h' reads two ways" in check.said
+    assert check.code == 2 and "« 3h » se lit de deux façons" in check.said
 
 
 # --- 13: a "#" YAML took for a comment is said -------------------------------------------

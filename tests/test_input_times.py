@@ -117,8 +117,9 @@ def test_an_end_that_has_not_happened_is_refused(
     line = resolve(world, ended_at, status)
     refused(
         world,
-        f"incident.yaml:{line}, field ended_at: the end, {said}, has not happened yet (it is "
-        f"now 2026-11-22 09:40 CET): a {status} message says the incident is over",
+        # In the file's language (French: input.error_words).
+        f"incident.yaml:{line}, field ended_at: la fin, {said}, n'a pas encore eu lieu (il est "
+        f"2026-11-22 09:40 CET) : un message {status} dit que l'incident est terminé",
     )
 
 
@@ -136,8 +137,8 @@ def test_an_end_that_has_happened_or_a_clock_a_little_ahead_is_accepted(
 @pytest.mark.parametrize(
     ("written", "later", "clock", "date"),
     [
-        ("8h", "in 8 hours (demain à 6h)", "at 08:00 tomorrow (demain à 8h)", "2026-11-23 08:00"),
-        ("9h", "in 9 hours (demain à 7h)", "at 09:00 tomorrow (demain à 9h)", "2026-11-23 09:00"),
+        ("8h", "dans 8 heures (demain à 6h)", "à 08:00 demain (demain à 8h)", "2026-11-23 08:00"),
+        ("9h", "dans 9 heures (demain à 7h)", "à 09:00 demain (demain à 9h)", "2026-11-23 09:00"),
     ],
 )
 def test_a_bare_hour_at_night_that_may_mean_tomorrow_is_refused(
@@ -147,9 +148,10 @@ def test_a_bare_hour_at_night_that_may_mean_tomorrow_is_refused(
     line = line_of(world, f"next_update: {written}")
     refused(
         world,
-        f"incident.yaml:{line}, field next_update: '{written}' reads two ways: {later}, or "
-        f"{clock}.",
-        f'Write next_update: "in {written}" for the first, or next_update: "{date}" for the second',
+        f"incident.yaml:{line}, field next_update: « {written} » se lit de deux façons : {later}, "
+        f"ou {clock}.",
+        f"Écrivez next_update: « dans {written} » pour la première, ou next_update: « {date} » "
+        "pour la seconde",
         env=at(22),
     )
 
@@ -240,7 +242,8 @@ def test_an_empty_exercise_says_it_needs_true_or_false(world: World) -> None:
     line = line_of(world, "exercise: ~")
     ran = cli(world.folder, "validate", "incident.yaml")
     assert ran.code == 2, ran.said[-3000:]
-    assert f"incident.yaml:{line}, field exercise: this field is empty: write true or false" in (
+    # In the file's language (French: input.error_words).
+    assert f"incident.yaml:{line}, field exercise: ce champ est vide : écrivez true ou false" in (
         ran.said
     ), ran.said[-3000:]
     assert "None" not in ran.said, ran.said[-3000:]

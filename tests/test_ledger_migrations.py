@@ -291,6 +291,20 @@ def test_a_ledger_of_every_past_schema_migrates_keeping_its_rows_and_works(
         assert approval.id > max((r["id"] for r in written.get("approvals", [])), default=0)
         ledger.add_continuation(newer.id, "Ana")
         assert [c.sent_by for c in ledger.continuations(newer.id)] == ["Ana"]
+        # A send despite a wording error keeps its reason, who, when and what it covered,
+        # found again by the words it was given for.
+        ledger.add_wording_override(
+            newer.id, "panne-nord", "the mayor's words", "Ana", [{"check": "unchanged"}]
+        )
+        (override,) = ledger.wording_overrides("panne-nord")
+        assert (override.version_id, override.reason, override.accepted_by) == (
+            newer.id,
+            "the mayor's words",
+            "Ana",
+        )
+        assert override.findings == ({"check": "unchanged"},)
+        assert ledger.override_for_words("panne-nord", "h2") == override
+        assert ledger.override_for_words("panne-nord", "h1") is None
     finally:
         ledger.close()
 

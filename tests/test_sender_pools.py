@@ -638,7 +638,7 @@ def test_recipients_no_sender_reaches_leave_the_senders_in_the_pool(
     assert "left the pool" not in output
     # Both senders stayed in the pool to the end.
     sent_from = [m.from_ for m in twilio_server.messages()]
-    assert len(sent_from) == 24 and A in sent_from[-6:] and B in sent_from[-6:]
+    assert len(sent_from) == 24 and {A, B} <= set(sent_from[12:])
 
 
 def test_a_lost_answer_is_looked_up_from_the_sender_it_went_from_never_sent_twice(

@@ -6,7 +6,8 @@ Every page is served with ``Content-Security-Policy: default-src 'self'`` and ch
 layout shift (a ``PerformanceObserver`` of ``layout-shift``), CSP violations, axe-core's serious
 and critical violations (and any colour-contrast failure), and horizontal overflow on a phone.
 
-Set ``BROADCAST_SCREENSHOTS`` to a folder to keep the screenshots (those in docs/ come from here).
+Set ``BROADCAST_SCREENSHOTS`` to a folder to keep the screenshots (the status pages' in docs/
+come from here; the banner's states from ``python -m tests.screenshots``).
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ def host_page(banner_markup: str = "") -> str:
 <title>Énergie Nord · Accueil</title>
 <link rel="stylesheet" href="/site.css">
 <link rel="stylesheet" href="/status/banner.css">
+<script src="/status/banner.js"></script>
 </head>
 <body>
 <div id="broadcast-banner">{banner_markup}</div>
@@ -94,7 +96,6 @@ def host_page(banner_markup: str = "") -> str:
 {article}
 </main>
 <footer><p>Énergie Nord · 0 800 123 456</p></footer>
-<script src="/status/banner.js" defer></script>
 </body>
 </html>
 """
@@ -273,32 +274,33 @@ def test_banner_does_not_move_the_page(
     checked = open_page(browser, VIEWPORTS[screen])
     page = checked.page
     held = hold_until_painted(page, site.url)
-    expect(banners(page)).to_have_count(2)
+    # Two incidents: one strip, the critical one first, that opens on the other.
+    expect(banners(page)).to_have_count(1)
     assert held, "banner.json was answered only after the page was painted"
 
     assert checked.cls() < GOOD_CLS, checked.page.evaluate("window.__shifts")
-    first, second = banners(page).nth(0), banners(page).nth(1)
-    expect(first).to_contain_text("Perturbation grave")
-    expect(first).to_contain_text("Notre numéro d'urgence ne répond plus.")
-    expect(first).to_have_attribute("role", "alert")
-    expect(second).to_contain_text("Perturbation importante")
-    expect(second).to_have_attribute("role", "status")
-    assert first.locator("svg").count() == 1 and second.locator("svg").count() == 1
+    strip = banners(page)
+    summary = strip.locator("summary")
+    expect(summary).to_contain_text("Perturbation grave")
+    expect(summary).to_contain_text("Notre numéro d'urgence ne répond plus.")
+    expect(summary).to_contain_text("2 messages")
+    expect(strip).to_have_attribute("role", "alert")
+    items = strip.locator("li")
+    assert items.evaluate_all("es => es.map(e => e.className)") == [
+        "broadcast-banner__item broadcast-banner--critical",
+        "broadcast-banner__item broadcast-banner--major",
+    ]
+    assert strip.locator("svg").count() == 3  # the strip's, and each message's
     assert checked.overflow() == 0
     assert not checked.violations() and not checked.errors
     assert checked.axe() == []
     checked.shot(tmp_path, f"banner-{screen}")
     if screen == "desktop":
-        # One line each where the text allows it.
-        heights = (
-            banners(page)
-            .locator("p")
-            .evaluate_all(
-                "ps => ps.map(p => p.getBoundingClientRect().height"
-                " / parseFloat(getComputedStyle(p).lineHeight))"
-            )
+        # One line where the text allows it.
+        lines = summary.locator("p").evaluate(
+            "p => p.getBoundingClientRect().height / parseFloat(getComputedStyle(p).lineHeight)"
         )
-        assert [round(h) for h in heights] == [1, 1]
+        assert round(lines) == 1
     page.context.close()
 
 
@@ -468,26 +470,24 @@ def test_keyboard_focus_and_dismiss(browser: Browser, site: StaticServer) -> Non
     checked = open_page(browser, DESKTOP)
     page = checked.page
     page.goto(site.url)
-    expect(banners(page)).to_have_count(2)
+    expect(banners(page)).to_have_count(1)
 
-    page.keyboard.press("Tab")  # the first banner's "read more"
+    page.keyboard.press("Tab")  # the strip's summary, which opens it
+    expect(banners(page).locator("summary")).to_be_focused()
     page.keyboard.press("Tab")  # its dismiss button
-    first_button = banners(page).nth(0).locator("button")
-    expect(first_button).to_be_focused()
-    ring = first_button.evaluate(
+    button = banners(page).locator("button")
+    expect(button).to_be_focused()
+    ring = button.evaluate(
         "b => { const s = getComputedStyle(b);"
         " return [s.outlineStyle, s.outlineWidth, s.boxShadow] }"
     )
     assert ring[0] == "solid" and ring[1] == "3px" and ring[2] != "none"
 
     page.keyboard.press("Enter")
-    expect(banners(page)).to_have_count(1)
-    # Focus goes to the next message's button, not back to the top of the page.
-    expect(banners(page).nth(0).locator("button")).to_be_focused()
-    page.keyboard.press("Enter")
     expect(banners(page)).to_have_count(0)
+    # Focus goes to where the banner was, not back to the top of the page.
     assert page.evaluate("document.activeElement.id") == "broadcast-banner"
-    # Both stay dismissed on the next page, and give back their reserved height.
+    # Both stay dismissed on the next page, which keeps no room for them.
     page.reload(wait_until="networkidle")
     expect(banners(page)).to_have_count(0)
     assert page.locator("#broadcast-banner").evaluate("e => e.offsetHeight") == 0
@@ -500,9 +500,11 @@ def test_reduced_motion_is_respected(browser: Browser, site: StaticServer, motio
     two_incidents(site)
     checked = open_page(browser, PHONE, reduced_motion=motion)
     checked.page.goto(site.url)
-    expect(banners(checked.page)).to_have_count(2)
+    expect(banners(checked.page)).to_have_count(1)
     animation = (
-        banners(checked.page).nth(0).locator("p").evaluate("p => getComputedStyle(p).animationName")
+        banners(checked.page)
+        .locator("summary p")
+        .evaluate("p => getComputedStyle(p).animationName")
     )
     assert (animation == "none") == (motion == "reduce")
     checked.page.context.close()
@@ -622,11 +624,12 @@ def test_the_static_fragment_included_server_side_is_styled_under_the_csp(
     two_incidents(site)
     fragment = (site.root / "status" / "banner.html").read_text(encoding="utf-8")
     # A site without JavaScript: the fragment pasted into the slot, no banner.js.
-    page_html = host_page(fragment).replace('<script src="/status/banner.js" defer></script>', "")
+    page_html = host_page(fragment).replace('<script src="/status/banner.js"></script>', "")
     (site.root / "static.html").write_text(page_html, encoding="utf-8")
     checked = open_page(browser, PHONE)
     checked.page.goto(f"{site.url}/static.html", wait_until="networkidle")
-    items = checked.page.locator(".broadcast-banner")
+    expect(checked.page.locator(".broadcast-banner")).to_have_count(1)
+    items = checked.page.locator(".broadcast-banner__item")
     expect(items).to_have_count(2)
     colours = items.evaluate_all("es => es.map(e => getComputedStyle(e).backgroundColor)")
     assert colours == ["rgb(164, 22, 26)", "rgb(161, 74, 0)"]
@@ -705,4 +708,8 @@ def test_an_exercise_is_marked_in_words_on_the_index_its_page_and_the_banner(
         assert not checked.violations() and checked.axe() == []
         checked.page.context.close()
     fragment = (root / "status" / "banner.html").read_text(encoding="utf-8")
-    assert ">EXERCICE \u2013 Perturbation importante\u00a0: </span>Coupure" in fragment
+    assert (
+        '<span class="broadcast-banner__drill">EXERCICE</span>'
+        '<span class="broadcast-banner__severity"> \u2013 Perturbation importante\u00a0: </span>'
+        "Coupure"
+    ) in fragment

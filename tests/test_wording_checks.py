@@ -459,3 +459,16 @@ def test_numbers_that_are_not_times_are_not_clocks(tmp_path: Path) -> None:
         "water expected by 18:00. Call 0800 000 0000 or 999, 24/7, within 2.5 hours.",
     )
     assert [p.message for p in check(tmp_path, text) if "clock" in p.message] == []
+
+
+def test_any_of_our_people_at_work_say_what_is_being_done() -> None:
+    """ "Our scientists are testing", « nos chimistes analysent »: the headline says someone is on
+    it whatever their trade (a held-out boil-water notice was told it did not)."""
+    import re
+
+    from broadcast.content.wording.vocabulary import language_patterns
+
+    en, fr = language_patterns("en"), language_patterns("fr")
+    assert en is not None and fr is not None
+    assert re.search(en.action, "Boil water in Kendal. Our scientists are testing the network.")
+    assert re.search(fr.action, "Eau non potable. Nos chimistes analysent l'eau du réseau.")

@@ -99,12 +99,16 @@ def dry_run(
     strict: bool = False,
     exercise: bool = False,
     sender: str | None = None,
+    accept_wording: str | None = None,
 ) -> DryRun:
-    """Render and check everything a send would, and say what it would do; send nothing."""
+    """Render and check everything a send would, and say what it would do; send nothing.
+    ``accept_wording``: the reason a send would give to go out despite wording errors."""
     from broadcast.delivery.dry_run import dry_run as check_send
+    from broadcast.delivery.wording_gate import checked_reason
     from broadcast.input.config import config_path
     from broadcast.ledger.sqlite import LedgerFault
 
+    accept_wording = checked_reason(accept_wording)
     try:
         # One reading of the files for what the send would do and the plan it would send.
         decision, plan = check_send(
@@ -116,6 +120,7 @@ def dry_run(
             exercise=exercise,
             sender=sender,
             strict=strict,
+            accept_wording=accept_wording,
         )
     except LedgerFault as fault:
         raise InputError([Problem(str(fault))]) from fault

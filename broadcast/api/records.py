@@ -141,8 +141,13 @@ def report(
     """The post-incident evaluation of ``incident`` (of the drill, on an exercise)."""
     from broadcast.report.evaluation import post_incident_report
 
-    def evaluate(ledger: Ledger, parsed: Incident, now: datetime, _: Config) -> dict[str, Any]:
-        return post_incident_report(ledger, parsed, now)
+    def evaluate(ledger: Ledger, parsed: Incident, now: datetime, config: Config) -> dict[str, Any]:
+        data = post_incident_report(ledger, parsed, now)
+        if parsed.area is not None:  # drawn over the recipients' density (#28)
+            from broadcast.delivery.area_reach import area_map
+
+            data["area_map"] = area_map(parsed, config) or None
+        return data
 
     return Report(_from_ledger(incident, config, state, evaluate, exercise))
 

@@ -156,16 +156,20 @@ def send(
     standby: bool = False,
     signing_key: Path | None = None,
     other_ledger: bool = False,
+    accept_wording: str | None = None,
 ) -> Sent:
     """One incident, from lock to outcome: what ``broadcast send`` does (``retry`` with
     ``retry_transient``). Safe to repeat: an unchanged file sends nothing unless a promised
-    update is due. With ``ask``, ``watch.about_to_send`` decides whether it goes."""
+    update is due. With ``ask``, ``watch.about_to_send`` decides whether it goes.
+    ``accept_wording``: the sender's reason to send despite wording errors (recorded)."""
     from broadcast.delivery.eventlog import EventLog
     from broadcast.delivery.sending import Busy, SendRun
+    from broadcast.delivery.wording_gate import checked_reason
     from broadcast.input.config import config_path
     from broadcast.ledger.sqlite import LedgerFault
 
     watch = watch or QuietWatch()
+    accept_wording = checked_reason(accept_wording)  # an empty reason: refused, nothing sent
     with _collector_paused() as deliveries_start:
         log = EventLog.from_option(log_file)
         run = SendRun(
@@ -188,6 +192,7 @@ def send(
             # The sender's key: --key, else $BROADCAST_SIGNING_KEY (tick and retry, cron).
             signing_key=signing_key or _signing_key(),
             other_ledger=other_ledger,
+            accept_wording=accept_wording,
         )
         try:
             with run:

@@ -44,6 +44,9 @@ class AppriseChannel(ChannelConfig):
         "title": "apprise_title.txt.j2",
         "body": "apprise.txt.j2",
     }
+    # Team channels: staff read the headline and the next news there; the instructions are
+    # the public's texts.
+    CARRIES: ClassVar[dict[str, tuple[str, ...]]] = {"body": ("what", "next")}
     # The team channels themselves: a drill posts only to other URLs (exercise: {urls: [...]}).
     DESTINATION: ClassVar[tuple[str, ...]] = ("urls",)
     AUDIENCE: ClassVar[str] = "team channels"

@@ -2,13 +2,19 @@
   Incident banner, published by broadcast's web_banner channel. On every page of the site:
 
     <head>  <link rel="stylesheet" href="/status/banner.css">
-    <body>  <div id="broadcast-banner"></div>   (first in <body>, where the banner goes)
-            ...
-            <script src="/status/banner.js" defer></script>
+            <script src="/status/banner.js"></script>      (after the stylesheet, no defer)
+    <body>  <div id="broadcast-banner"></div>              (first in <body>, where it goes)
 
-  It reads banner.json from its own folder and shows each incident in progress, most severe
-  first, then for a short while those just resolved ("restored"). banner.css, written with
-  banner.json, reserves the height they need, so the page does not move when they appear.
+  The page never moves for the banner. banner.css, written with banner.json, says which messages
+  there are, until when the time-limited ones show, and how many lines they take. This script's
+  first lines run before the page is painted: with the visitor's clock and the messages they
+  dismissed, they mark <html> "broadcast-banner-on" (banner.css keeps the banner's height) or
+  "broadcast-banner-off" (it keeps none). Then banner.json fills that space. Only the visitor
+  changes the height afterwards: opening the strip of several messages, or dismissing it.
+
+  A page that includes banner.html in the <div> as well gets one banner, not two: this script
+  takes the fragment's markup over (the same markup it builds) and rewrites it in place.
+
   No inline style or script (it works under Content-Security-Policy: default-src 'self'),
   no dependencies, no globals.
 */
@@ -27,10 +33,16 @@
   };
   // Shown for a while after the end: the time is written beside them in banner.json.
   var ENDED = { restored: true, corrected: true };
+  // The looks banner.css gives the room kept before banner.json answers (a drill's: hatched).
+  var KINDS = Object.keys(ICONS).concat("exercise");
+  // Web addresses in a text become links that break after a slash or a dot, never mid-word.
+  var URL_IN_TEXT = /https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
+  var BREAK_AFTER = /([\/?&=#.]+)/;
 
   // Only known while the script first runs: gone by the time fetch answers.
   var script = document.currentScript;
-  if (!script || !window.fetch) return;
+  if (!script || !window.fetch || !window.URL) return;
+  var root = document.documentElement;
   var source = new URL("banner.json", script.src);
 
   function remembered() {
@@ -41,15 +53,70 @@
     }
   }
 
-  function remember(key) {
+  function remember(keys) {
     try {
-      var kept = remembered().filter(Boolean).slice(-19);
-      kept.push(key);
+      var kept = remembered().filter(Boolean);
+      kept = kept.concat(keys).slice(-40);
       window.localStorage.setItem(STORAGE_KEY, kept.join(" "));
     } catch (error) {
       // The banner is hidden on this page all the same.
     }
   }
+
+  // A CSS string as getPropertyValue gives it: quotes off, escapes ("\22 ") read.
+  function cssString(name) {
+    var raw = window.getComputedStyle(root).getPropertyValue(name).trim();
+    if (!raw) return null;
+    var quote = raw.charAt(0);
+    if ((quote === '"' || quote === "'") && raw.charAt(raw.length - 1) === quote) {
+      raw = raw.slice(1, -1);
+    }
+    return raw.replace(/\\([0-9a-fA-F]{1,6}) ?|\\(.)/g, function (all, hex, other) {
+      return hex ? String.fromCodePoint(parseInt(hex, 16)) : other;
+    });
+  }
+
+  function ended(until) {
+    return until !== "-" && !(Date.parse(until) > Date.now());
+  }
+
+  // 1. Before the first paint: what banner.css says the publication holds, for this visitor.
+  function published() {
+    var facts = cssString("--broadcast-banner-items");
+    if (facts === null) return null; // no banner.css (yet): nothing is known, nothing is kept
+    var hidden = remembered();
+    return facts
+      .split(";")
+      .map(function (fact) {
+        var parts = fact.trim().split(" ");
+        return { key: parts[0], until: parts[1] || "-", kind: parts[2] || "minor" };
+      })
+      .filter(function (fact) {
+        return fact.key && hidden.indexOf(fact.key) < 0 && !ended(fact.until);
+      });
+  }
+
+  var facts = published();
+  var reserved = !!(facts && facts.length);
+  root.classList.add("broadcast-banner-js");
+  if (facts) settle(reserved, reserved ? facts[0].kind : null);
+
+  function settle(on, kind) {
+    root.classList.toggle("broadcast-banner-on", on);
+    root.classList.toggle("broadcast-banner-off", !on);
+    KINDS.forEach(function (name) {
+      root.classList.toggle("broadcast-banner-kind-" + name, on && kind === name);
+    });
+  }
+
+  // 2. The messages themselves: asked for at once, shown once the page's <body> is there.
+  var answer = fetch(source, { cache: "no-store" })
+    .then(function (response) {
+      return response.ok ? response.json() : null;
+    })
+    .catch(function () {
+      return null;
+    });
 
   // A relative link is the incident's page beside banner.js; only http(s) becomes a link.
   function webLink(value) {
@@ -82,6 +149,24 @@
     document.head.appendChild(link);
   }
 
+  function element(tag, className, text) {
+    var made = document.createElement(tag);
+    if (className) made.className = className;
+    if (text) made.textContent = text;
+    return made;
+  }
+
+  function kindOf(incident) {
+    var kind = ENDED[incident.state] ? incident.state : String(incident.severity);
+    return ICONS[kind] ? kind : "minor";
+  }
+
+  function looks(incident) {
+    return (
+      "broadcast-banner--" + kindOf(incident) + (incident.exercise ? " broadcast-banner--exercise" : "")
+    );
+  }
+
   function icon(kind) {
     var svg = document.createElementNS(SVG, "svg");
     svg.setAttribute("class", "broadcast-banner__icon");
@@ -109,97 +194,202 @@
     return ENDED[incident.state] === true && Date.parse(incident.until) > Date.now();
   }
 
-  function item(incident, place) {
-    var kind = ENDED[incident.state] ? incident.state : String(incident.severity);
-    var critical = kind === "critical";
-    var words = incident.words || {};
+  // As banner_layout.url_shown: no scheme, no "www.", a long path cut after a slash.
+  function shownUrl(url) {
+    var shown = url.replace(/^https?:\/\/(www\.)?/, "");
+    if (shown.length <= 32) return shown;
+    var cut = shown.lastIndexOf("/", 31);
+    return shown.slice(0, cut > 0 ? cut + 1 : 32) + "\u2026";
+  }
 
-    var banner = document.createElement("div");
+  // Text, never markup: the headline is incident text. Its web addresses become links.
+  function addText(to, text, links) {
+    var last = 0;
+    if (links) {
+      text.replace(URL_IN_TEXT, function (url, at) {
+        to.appendChild(document.createTextNode(text.slice(last, at)));
+        var link = element("a", "broadcast-banner__url");
+        link.href = url;
+        // split() with a group: the separators are the odd parts; a break may follow each.
+        shownUrl(url).split(BREAK_AFTER).forEach(function (part, index) {
+          if (part) link.appendChild(document.createTextNode(part));
+          if (index % 2 === 1) link.appendChild(document.createElement("wbr"));
+        });
+        to.appendChild(link);
+        last = at + url.length;
+        return url;
+      });
+    }
+    to.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  function textOf(incident, links) {
+    var words = incident.words || {};
+    var text = element("p", "broadcast-banner__text");
+    var label = typeof incident.label === "string" ? incident.label : "";
+    var marker = typeof words.exercise === "string" ? words.exercise : "";
+    if (incident.exercise && marker && label.indexOf(marker) === 0) {
+      // A drill's fixed label, on a look of its own (banner.css): never taken for the real thing.
+      text.appendChild(element("span", "broadcast-banner__drill", marker));
+      label = label.slice(marker.length);
+    }
+    if (label) text.appendChild(element("span", "broadcast-banner__severity", label));
+    addText(text, incident.headline, links);
+    return text;
+  }
+
+  function moreOf(incident) {
+    var href = webLink(incident.link);
+    var words = incident.words || {};
+    if (!href || !words.more) return null;
+    var more = element("a", "broadcast-banner__more", words.more);
+    more.href = href;
+    return more;
+  }
+
+  function row(tag, className, incident, links) {
+    var made = element(tag, className);
+    made.appendChild(icon(kindOf(incident)));
+    made.appendChild(textOf(incident, links));
+    return made;
+  }
+
+  // One banner: one message, or several collapsed into one strip that opens (<details>).
+  function build(shown, place) {
+    var first = shown[0];
+    var words = first.words || {};
+    var critical = shown.some(function (incident) {
+      return kindOf(incident) === "critical";
+    });
+    var banner = element("div", "broadcast-banner " + looks(first));
     banner.setAttribute("data-broadcast-banner", "");
-    banner.setAttribute("data-incident", String(incident.id));
-    banner.className = "broadcast-banner broadcast-banner--" + (ICONS[kind] ? kind : "minor");
     banner.setAttribute("role", critical ? "alert" : "status");
     banner.setAttribute("aria-live", critical ? "assertive" : "polite");
-    if (incident.language) banner.lang = String(incident.language);
+    if (first.language) banner.lang = String(first.language);
+    var keys = shown.map(keyOf);
+    banner.setAttribute("data-keys", keys.join(" "));
 
-    var inner = document.createElement("div");
-    inner.className = "broadcast-banner__inner";
-    inner.appendChild(icon(kind));
-
-    var text = document.createElement("p");
-    text.className = "broadcast-banner__text";
-    if (typeof incident.label === "string" && incident.label) {
-      var label = document.createElement("span");
-      label.className = "broadcast-banner__severity";
-      label.textContent = incident.label; // with its own punctuation ("Grave\u00a0: ")
-      text.appendChild(label);
+    if (shown.length === 1) {
+      var inner = row("div", "broadcast-banner__inner", first, true);
+      var more = moreOf(first);
+      if (more) inner.appendChild(more);
+      banner.appendChild(inner);
+    } else {
+      banner.className += " broadcast-banner--several";
+      var details = element("details", "broadcast-banner__several");
+      var summary = row("summary", "broadcast-banner__inner", first, false);
+      var count = String(words.several || "{n}").replace("{n}", String(shown.length));
+      summary.appendChild(element("span", "broadcast-banner__more broadcast-banner__count", count));
+      details.appendChild(summary);
+      var list = element("ul", "broadcast-banner__list");
+      shown.forEach(function (incident) {
+        var item = row("li", "broadcast-banner__item " + looks(incident), incident, true);
+        if (incident.language) item.lang = String(incident.language);
+        var link = moreOf(incident);
+        if (link) item.appendChild(link);
+        list.appendChild(item);
+      });
+      details.appendChild(list);
+      banner.appendChild(details);
     }
-    // Text, never markup: the headline is incident text.
-    text.appendChild(document.createTextNode(incident.headline));
-    var href = webLink(incident.link);
-    if (href && words.more) {
-      text.appendChild(document.createTextNode(" "));
-      var more = document.createElement("a");
-      more.href = href;
-      more.textContent = words.more;
-      text.appendChild(more);
-    }
-    inner.appendChild(text);
+    var name = shown.length === 1 ? words.dismiss : words.dismiss_all || words.dismiss;
+    banner.appendChild(dismissButton(name || "Dismiss"));
+    wire(banner, place);
+    return banner;
+  }
 
-    var dismiss = document.createElement("button");
-    dismiss.type = "button";
-    dismiss.className = "broadcast-banner__dismiss";
-    dismiss.textContent = "\u00d7";
-    dismiss.setAttribute("aria-label", words.dismiss || "Dismiss this message");
-    dismiss.addEventListener("click", function () {
-      remember(keyOf(incident));
-      var next = banner.nextElementSibling || banner.previousElementSibling;
+  function dismissButton(name) {
+    var button = element("button", "broadcast-banner__dismiss", "\u00d7");
+    button.type = "button";
+    button.setAttribute("aria-label", name);
+    return button;
+  }
+
+  // The visitor's own action: the only time the banner gives back its height.
+  function wire(banner, place) {
+    var button = banner.querySelector(".broadcast-banner__dismiss");
+    if (!button) return;
+    button.addEventListener("click", function () {
+      remember((banner.getAttribute("data-keys") || "").split(" ").filter(Boolean));
       banner.remove();
-      // Focus goes to the next message's button, or to where the banner was: never <body>.
-      var button = next && next.querySelector(".broadcast-banner__dismiss");
-      if (button) {
-        button.focus();
-      } else {
-        place.classList.add("broadcast-banner--settled");
-        place.focus();
-      }
+      // The room goes; the slot stays displayed (not "off"), so that it can take the focus.
+      settle(false, null);
+      root.classList.remove("broadcast-banner-off");
+      // Focus goes to where the banner was: never back to the top of the page.
+      place.focus();
     });
-    inner.appendChild(dismiss);
+  }
+
+  // banner.json cannot be read, yet banner.css kept room for a message: say where to look.
+  function fallback(place) {
+    var banner = element("div", "broadcast-banner broadcast-banner--minor");
+    banner.setAttribute("data-broadcast-banner", "");
+    banner.setAttribute("role", "status");
+    banner.setAttribute(
+      "data-keys",
+      facts
+        .map(function (fact) {
+          return fact.key;
+        })
+        .join(" ")
+    );
+    var inner = element("div", "broadcast-banner__inner");
+    inner.appendChild(icon("minor"));
+    var text = element("p", "broadcast-banner__text", cssString("--broadcast-banner-fallback") || "");
+    inner.appendChild(text);
+    var more = element("a", "broadcast-banner__more", cssString("--broadcast-banner-more") || "");
+    more.href = new URL("index.html", script.src).href;
+    inner.appendChild(more);
     banner.appendChild(inner);
+    banner.appendChild(dismissButton(cssString("--broadcast-banner-dismiss") || "Dismiss"));
+    wire(banner, place);
     return banner;
   }
 
   function show(data) {
     var place = slot();
+    var fragment = place.querySelector("[data-broadcast-banner]");
+    var incidents = data && Array.isArray(data.incidents) ? data.incidents : null;
     var hidden = remembered();
-    var incidents = data && Array.isArray(data.incidents) ? data.incidents : [];
-    var shown = incidents.filter(function (incident) {
+    var shown = (incidents || []).filter(function (incident) {
       return usable(incident) && hidden.indexOf(keyOf(incident)) < 0;
     });
-    if (place.querySelector("[data-broadcast-banner]")) return;
     if (!place.hasAttribute("tabindex")) place.setAttribute("tabindex", "-1");
-    if (!shown.length) {
-      // Nothing (left) to show: give back the height banner.css reserved.
-      place.classList.add("broadcast-banner--settled");
+    if (shown.length) {
+      // Rewritten in place: the fragment's markup is this one, its height the same.
+      var banner = build(shown, place);
+      if (fragment) place.replaceChild(banner, fragment);
+      else place.appendChild(banner);
+      settle(true, kindOf(shown[0]));
       return;
     }
-    shown.forEach(function (incident) {
-      place.appendChild(item(incident, place));
+    if (incidents === null && fragment) {
+      wire(fragment, place); // the fragment is all there is to go on
+      return;
+    }
+    if (incidents === null && reserved) {
+      place.appendChild(fallback(place));
+      return;
+    }
+    // Nothing to show. Where banner.css kept room, banner.json is newer than it (a cache).
+    if (fragment) fragment.remove();
+    settle(false, null);
+  }
+
+  function ready() {
+    ensureStyles();
+    answer.then(function (data) {
+      try {
+        show(data);
+      } catch (error) {
+        // No banner is better than a broken page.
+      }
     });
   }
 
-  ensureStyles();
-  fetch(source, { cache: "no-store" })
-    .then(function (response) {
-      return response.ok ? response.json() : null;
-    })
-    .then(show)
-    .catch(function () {
-      // No banner is better than a broken page.
-      try {
-        show(null);
-      } catch (error) {
-        // Nothing more to do.
-      }
-    });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ready);
+  } else {
+    ready();
+  }
 })();

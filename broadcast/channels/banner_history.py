@@ -106,6 +106,16 @@ def entry_at(facts: Mapping[str, Any], banner_text: str, updated_at: str) -> dic
         "ended_at": iso_text(facts["ended_at"]) if facts.get("ended_at") else None,
         "organisation": facts.get("organisation"),
         "timezone": facts.get("timezone"),
+        # The update's full text for the status page's timeline (not only its headline): what
+        # happens, what is done, and a correction's own words (facts of a site channel).
+        "summary": facts.get("summary"),
+        "actions": facts.get("actions"),
+        "correction": facts.get("correction"),
+        # The services or areas affected, with their impact, when the incident lists them.
+        "affected_items": facts.get("affected_items") or None,
+        # The ways to follow the site besides its Atom feed (status_site.subscribe_options).
+        "cap_feed": facts.get("cap_feed"),
+        "subscribe": facts.get("subscribe") or None,
     }
 
 

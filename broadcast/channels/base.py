@@ -9,7 +9,7 @@ instance, so an adapter need not be thread-safe; it may keep a connection open b
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -220,6 +220,12 @@ class DeliveryContext(NamedTuple):
 
     config_folder: Path
     now: datetime
+    # A subscriber's own one-click unsubscribe link, by address (an email channel sending to
+    # subscribers: broadcast.delivery.subscribers); None for everyone else.
+    unsubscribe_link: Callable[[str], str | None] | None = None
+    # ``broadcast serve``'s public base URL (channels.yaml's ``serve: public_url``), when
+    # configured: where a provider reports what became of each delivery as it happens.
+    public_url: str | None = None
 
 
 class Adapter:

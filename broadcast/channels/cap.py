@@ -74,6 +74,7 @@ class CapChannel(ChannelConfig):
     FEED: ClassVar[str | None] = "alerts.atom"
     # One <info> per language the incident is written in.
     EVERY_TRANSLATION: ClassVar[bool] = True
+    CARRIES_AREA: ClassVar[bool] = True
     DESTINATION: ClassVar[tuple[str, ...]] = ("output_dir",)
 
     ADDRESSING: ClassVar[tuple[str, ...]] = ("sender", "contact", "output_dir", "base_url")
@@ -291,10 +292,12 @@ class CapAdapter(FolderAdapter):
             _add(area, "polygon", polygon)
         for circle in given.get("circles", ()):
             _add(area, "circle", circle)
-        for name, value in given.get("geocodes", {}).items():
-            geocode = ET.SubElement(area, "geocode")
-            _add(geocode, "valueName", name)
-            _add(geocode, "value", value)
+        for name, values in given.get("geocodes", {}).items():
+            # One <geocode> per code: an area may list several communes (issue 28).
+            for value in [values] if isinstance(values, str) else values:
+                geocode = ET.SubElement(area, "geocode")
+                _add(geocode, "valueName", name)
+                _add(geocode, "value", value)
 
     def _language_tag(self, language: str, facts: Mapping[str, Any]) -> str:
         """fr → fr-FR (the channel's ``languages``); else the incident's locale, as a tag."""

@@ -65,6 +65,11 @@ class EmailChannel(ChannelConfig):
         "text": "email.txt.j2",
         "html": "email.html.j2",
     }
+    # The email has room for everything: each of its two forms carries every element.
+    CARRIES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "text": ("what", "who", "do", "next"),
+        "html": ("what", "who", "do", "next"),
+    }
     DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
     CONTACT: ClassVar[Literal["phone", "email"] | None] = "email"
 
@@ -270,6 +275,12 @@ class EmailAdapter(Adapter):
         message_id = make_msgid(domain=sender.domain)
         to = policy.fold_binary("To", policy.header_store_parse("To", recipient)[1])
         common = self._common(message, greeting_name(target.name or ""))
+        own = (
+            self.context.unsubscribe_link(target.address) if self.context.unsubscribe_link else None
+        )
+        if own:
+            # A subscriber's own one-click link instead of the channel's (RFC 8058).
+            common = list_unsubscribe_headers(own) + common[len(self._list_unsubscribe_headers()) :]
         return Envelope(
             sender=sender.addr_spec,
             recipient=recipient.addr_spec,

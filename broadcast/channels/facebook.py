@@ -58,6 +58,8 @@ class FacebookChannel(ChannelConfig):
     CREDENTIALS: ClassVar[tuple[str, ...]] = ("access_token",)
     ENV_ONLY: ClassVar[tuple[str, ...]] = ("access_token",)
     TEMPLATES: ClassVar[dict[str, str]] = {"text": "facebook.txt.j2"}
+    # The Page says who speaks; the post has room for the instruction.
+    CARRIES: ClassVar[dict[str, tuple[str, ...]]] = {"text": ("what", "do", "next")}
     PUBLIC: ClassVar[bool] = True
     AUDIENCE: ClassVar[str] = "public post"
     # Every update is a comment on the first post: the story stays in one place.

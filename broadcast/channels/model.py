@@ -13,7 +13,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 from broadcast.content.greeting import GREETING_MARK
-from broadcast.input.schema import BaseModel, ConfigDict, Field, field_validator
+from broadcast.input.schema import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$")
 # A delay written like 15m, 900s or 1h (a voice channel's retry_after).
@@ -114,6 +114,14 @@ class ChannelConfig(BaseModel):
     METERED_IN_PARTS: ClassVar[bool] = False
     # It carries every language the incident is written in, whoever reads it (CAP's <info>s).
     EVERY_TRANSLATION: ClassVar[bool] = False
+    # What each rendered part must carry of a warning's elements (what, who, do, next: see
+    # content.wording.completeness), checked on the text people really get, by part name. A
+    # short channel carries less (a post on X: the account says who speaks); none: not judged.
+    CARRIES: ClassVar[dict[str, tuple[str, ...]]] = {}
+    # Its message holds the incident's area as shapes (CAP's <polygon>, <circle>): a change of
+    # area alone is new content for it. Other public channels say the area in words only, so
+    # a version that changes only the area has nothing new for them (delivery.area_reach).
+    CARRIES_AREA: ClassVar[bool] = False
 
     if TYPE_CHECKING:
         # Each channel declares its own ``type: Literal["sms"]`` (what channels.yaml's entry is
@@ -128,6 +136,9 @@ class ChannelConfig(BaseModel):
     # Which versions this channel carries (default: all), and from which severity on.
     send_on: list[Occasion] | None = Field(default=None, min_length=1)
     min_severity: Literal["minor", "major", "critical"] | None = None
+    # Recipients of its list the incident's area cannot place (no point, no listed code of
+    # their kind): sent to or not; wins over the area's own ``unlocated`` (default: exclude).
+    unlocated: Literal["include", "exclude"] | None = None
 
     def skip_reason(self, occasions: frozenset[str], severity: str) -> str | None:
         """Why this channel does not carry a version that is ``occasions`` at ``severity``."""
@@ -144,6 +155,31 @@ class ChannelConfig(BaseModel):
     # the channel's own during one (another account, another output_dir).
     exercise_recipients: str | None = None
     exercise: dict[str, Any] | None = None
+    # Residents signed up on broadcast serve (docs/signup.md): set by ``recipients:
+    # subscribers`` alone, or in a list with a CSV file (``[contacts.csv, subscribers]``);
+    # read from the ledger when sending, never in a drill.
+    subscribers: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _subscribers_among_recipients(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "recipients" not in cls.DESTINATION:
+            return data
+        value = data.get("recipients")
+        items = value if isinstance(value, list) else [value]
+        if "subscribers" not in items and not isinstance(value, list):
+            return data
+        files = [item for item in items if item != "subscribers"]
+        if len(files) > 1 or any(not isinstance(item, str) for item in files):
+            raise ValueError(
+                "recipients is one CSV file, subscribers, or a list of one CSV file and "
+                "subscribers (like [contacts.csv, subscribers])"
+            )
+        return {
+            **data,
+            "recipients": files[0] if files else None,
+            "subscribers": data.get("subscribers", False) or "subscribers" in items,
+        }
 
     @field_validator("rate")
     @classmethod

@@ -14,7 +14,7 @@ the dispatcher use these to keep the ledger honest.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -60,6 +60,8 @@ class SmsChannel(ChannelConfig):
     CREDENTIALS: ClassVar[tuple[str, ...]] = ("account_sid", "auth_token")
     ENV_ONLY: ClassVar[tuple[str, ...]] = ("auth_token",)
     TEMPLATES: ClassVar[dict[str, str]] = {"text": "sms.txt.j2"}
+    # The SMS is all most people read: every element, the instruction included.
+    CARRIES: ClassVar[dict[str, tuple[str, ...]]] = {"text": ("what", "who", "do", "next")}
     # The people: a drill uses exercise_recipients, another list of other people.
     DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
     CONTACT: ClassVar[Literal["phone", "email"] | None] = "phone"
@@ -77,7 +79,8 @@ class SmsChannel(ChannelConfig):
     messaging_service_sid: str | None = None
     # A pool of senders, each with its rate (see channels.senders): instead of from.
     senders: list[Sender] | None = None
-    recipients: str
+    # A CSV file; None only with ``subscribers`` (``recipients: subscribers``).
+    recipients: str | None = None
     account_sid: str
     auth_token: str
     max_segments: int = Field(default=3, ge=1, le=10)
@@ -121,6 +124,11 @@ class SmsChannel(ChannelConfig):
             raise ValueError(
                 "give the channel either 'from' (a number), 'messaging_service_sid' or "
                 "'senders', not both and not neither"
+            )
+        if self.recipients is None and not self.subscribers:
+            raise ValueError(
+                "an SMS channel needs recipients: a CSV file, subscribers, or both "
+                "([contacts.csv, subscribers])"
             )
         return self
 
@@ -223,8 +231,16 @@ MIN_VALIDITY = 1
 MAX_VALIDITY = 36_000
 # With no next update promised (a resolved incident), a text older than this is stale.
 VALIDITY_WITHOUT_PROMISE = timedelta(hours=4)
-# Twilio's final statuses, and what the ledger calls them.
-FINAL_STATUSES = {"delivered": "delivered", "undelivered": "undelivered", "failed": "undelivered"}
+# Twilio's final statuses, and what the ledger calls them. ``read`` (a WhatsApp or RCS
+# message opened) comes after ``delivered``.
+FINAL_STATUSES = {
+    "delivered": "delivered",
+    "read": "delivered",
+    "undelivered": "undelivered",
+    "failed": "undelivered",
+}
+# Where ``broadcast serve`` takes Twilio's status callbacks, under its public URL.
+STATUS_CALLBACK_PATH = "/twilio/status"
 # Without a Date from Twilio to read its clock by, a lookup starts this much before the
 # attempt (calls, whose match has no body; messages are matched without a window).
 CLOCK_SKEW = timedelta(seconds=60)
@@ -315,8 +331,9 @@ class SmsAdapter(ClientAdapter["TwilioAccount"]):
             fields["From"] = from_
         else:
             fields["MessagingServiceSid"] = str(service)
-        if self.config.status_callback:
-            fields["StatusCallback"] = self.config.status_callback
+        callback = self.status_callback()
+        if callback:
+            fields["StatusCallback"] = callback
         if not self.config.smart_encoding:
             # The spelling was chosen on purpose: a Messaging Service must not replace it either.
             fields["SmartEncoded"] = "false"
@@ -328,6 +345,36 @@ class SmsAdapter(ClientAdapter["TwilioAccount"]):
         )
         created = self._call(lambda: client.messages.create(fields))
         return sid_of(created)
+
+    def status_callback(self) -> str | None:
+        """Where Twilio posts what becomes of each message or call: the channel's own
+        ``status_callback``, else ``broadcast serve``'s (``{public_url}/twilio/status``) when
+        channels.yaml gives ``serve: public_url``; None: receipts are looked up instead."""
+        own = getattr(self.config, "status_callback", None)
+        if own:
+            return str(own)
+        base = self.context.public_url
+        return f"{base.rstrip('/')}{STATUS_CALLBACK_PATH}" if base else None
+
+    @classmethod
+    def callback_status(cls, fields: Mapping[str, str]) -> DeliveryStatus | None:
+        """What a status callback of Twilio's says of a message (``MessageSid``,
+        ``MessageStatus``, ``ErrorCode``), read like a looked-up receipt: ``final`` once
+        Twilio knows (delivered, undelivered, failed), None until then. None when the fields
+        are not a message's."""
+        sid, status = fields.get("MessageSid") or "", fields.get("MessageStatus") or ""
+        if not sid or not status:
+            return None
+        code = (fields.get("ErrorCode") or "").strip()
+        final = FINAL_STATUSES.get(status)
+        return DeliveryStatus(
+            provider_id=sid,
+            status=status,
+            final=final,
+            error_code=code if code and final != "delivered" else None,
+            error_message=None,
+            updated_at=None,
+        )
 
     def delivery_status(self, sid: str) -> DeliveryStatus:
         """``GET .../Messages/{sid}.json``: the message's status now, final or not."""

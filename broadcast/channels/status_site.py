@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from broadcast.channels.banner_history import entry_instant, facts_language, is_web_link, moment_of
-from broadcast.channels.status_words import SEVERITY_ORDER, WORDS
+from broadcast.channels.status_words import ICONS, SEVERITY_ORDER, WORDS
+from broadcast.content.relative_time import relative_time
 from broadcast.content.typography import french
+from broadcast.input.affected import impact_word
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
@@ -54,14 +56,17 @@ def typeset(text: str, language: str | None) -> str:
 def index_page(
     incidents: list[dict[str, Any]], history: list[dict[str, Any]], language: str | None = None
 ) -> str:
-    """``index.html``: the incidents in progress, most severe first, then recent ones.
+    """``index.html``: the verdict, the incidents in progress, most severe first, then the
+    past ones grouped by day, and the ways to follow.
 
     The page speaks ``language`` (the site's, ``site_language``); each incident's entry its
-    own, with its ``lang``: its labels, dates and text alike."""
+    own, with its ``lang``: its labels, dates and text alike. Relative times ("il y a 12 min")
+    are said from the newest update, when the page is written."""
     newest = newest_incident(incidents)
     language = language or newest.get("language") or "en"
     words = WORDS.get(language, WORDS["en"])
     organisation = newest.get("organisation") or ""
+    now = newest["updated_at"]
     active = [i for i in incidents if i["status"] not in OVER]
     active.sort(key=lambda i: (SEVERITY_ORDER.get(i["severity"], 3), -entry_instant(i)))
     recent = sorted((i for i in incidents if i["status"] in OVER), key=entry_instant, reverse=True)[
@@ -70,7 +75,7 @@ def index_page(
     started = {i["id"]: i.get("started_at") for i in incidents}
 
     def listing(chosen: list[dict[str, Any]]) -> list[str]:
-        entries = (_index_entry(incident, language, started) for incident in chosen)
+        entries = (_index_entry(incident, language, started, now) for incident in chosen)
         return ['<ul class="incidents">', *entries, "</ul>"]
 
     title = f"{words['page_title']} · {organisation}" if organisation else words["page_title"]
@@ -84,20 +89,120 @@ def index_page(
         "<main>",
         f'<p class="org">{html.escape(organisation)}</p>',
         f"<h1>{html.escape(words['page_title'])}</h1>",
+        *_verdict(active, language, now, newest),
         f"<h2>{html.escape(words['current'])}</h2>",
         *(listing(active) if active else [f"<p>{html.escape(words['none'])}</p>"]),
     ]
     if recent:
-        out += [f"<h2>{html.escape(words['recent'])}</h2>", *listing(recent)]
+        out.append(f"<h2>{html.escape(words['recent'])}</h2>")
+        for day, group in _by_day(recent, language):
+            out += [f"<h3>{day}</h3>", *listing(group)]
     out += [
-        '<ul class="subscribe">',
-        f'<li><a href="{FEED}">{html.escape(words["subscribe"])}</a></li>',
-        "</ul>",
+        *_subscribe(history, words),
         "</main>",
         "</body>",
         "</html>",
     ]
     return "\n".join(out) + "\n"
+
+
+def verdict_kind(active: list[dict[str, Any]]) -> str:
+    """What the top of the index says: ``operational`` with nothing in progress, ``monitoring``
+    when every incident in progress is fixed and watched, else the worst severity of those not
+    fixed yet (a critical outage whose fix is in place no longer makes a major outage)."""
+    if not active:
+        return "operational"
+    unfixed = [i["severity"] for i in active if i["status"] != "monitoring"]
+    if not unfixed:
+        return "monitoring"
+    return min(unfixed, key=lambda s: SEVERITY_ORDER.get(s, 3))
+
+
+def _verdict(
+    active: list[dict[str, Any]], language: str, now: str, newest: Mapping[str, Any]
+) -> list[str]:
+    """The verdict as status pages give it: one line, its colour and shape, how many incidents,
+    as of when (with its zone, and how long ago)."""
+    words = WORDS.get(language, WORDS["en"])
+    kind = verdict_kind(active)
+    said = words["verdict"][kind]
+    if active and all(i.get("exercise") for i in active):
+        said = f"{words['exercise_marker']} {said}"  # a drill's verdict is no real outage
+    one, several = words["in_progress"].split("|")
+    count = (one if len(active) == 1 else several).format(n=len(active))
+    # In the page's language; the zone of the newest update (the site has no zone of its own).
+    zone, locale = newest.get("timezone"), language
+    as_of = (
+        f'{html.escape(words["as_of"])} <time datetime="{html.escape(now)}">'
+        f"{html.escape(_local_datetime(now, locale, zone))}</time>"
+    )
+    return [
+        f'<section class="verdict verdict-{kind}" aria-labelledby="verdict">',
+        f'<p id="verdict" class="verdict-words">{ICONS[kind]}'
+        f"<strong>{html.escape(typeset(said, language))}</strong></p>",
+        f'<p class="verdict-facts">{html.escape(count) + " · " if active else ""}{as_of}</p>',
+        "</section>",
+    ]
+
+
+def _by_day(incidents: list[dict[str, Any]], language: str) -> list[tuple[str, list[Any]]]:
+    """Past incidents by the day they ended (else their last update), newest day first, each
+    day a ``<time datetime>`` in the index's language."""
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_date
+
+    tag = {"en": "en_GB", "fr": "fr_FR"}.get(language, language)
+    days: dict[str, tuple[str, list[Any]]] = {}
+    for incident in incidents:
+        moment = moment_of(incident.get("ended_at") or incident["updated_at"])
+        if incident.get("timezone"):
+            moment = moment.astimezone(ZoneInfo(incident["timezone"]))
+        key = moment.date().isoformat()
+        if key not in days:
+            try:
+                label = format_date(moment, "full", locale=tag)
+            except (ValueError, LookupError):
+                label = key
+            days[key] = (f'<time datetime="{key}">{html.escape(label)}</time>', [])
+        days[key][1].append(incident)
+    return [days[key] for key in sorted(days, reverse=True)]
+
+
+def subscribe_options(history: list[dict[str, Any]], words: Mapping[str, Any]) -> list[Any]:
+    """The ways to follow the site: (label, href, type). The Atom feed always; the CAP alerts
+    feed when a CAP channel publishes one (``cap_feed``, relative to this folder); then what
+    the newest update's facts list under ``subscribe`` (``[{"label", "href"}]``): the hook a
+    server (``broadcast serve``) fills with what it adds when configured (an email sign-up,
+    a push subscription), without this module knowing it."""
+    options: list[Any] = [(words["subscribe"], FEED, "application/atom+xml")]
+    cap_feed = next((e["cap_feed"] for e in history if e.get("cap_feed")), None)
+    if cap_feed:
+        options.append((words["cap"], cap_feed, "application/atom+xml"))
+    newest = history[0] if history else {}
+    for extra in newest.get("subscribe") or []:
+        if isinstance(extra, Mapping) and extra.get("label") and extra.get("href"):
+            options.append((str(extra["label"]), str(extra["href"]), extra.get("type")))
+    return options
+
+
+def _subscribe(history: list[dict[str, Any]], words: Mapping[str, Any]) -> list[str]:
+    """The section listing ``subscribe_options``: its heading goes with it (never an empty
+    heading on paper, where the section is left out)."""
+    items = []
+    for label, href, kind in subscribe_options(history, words):
+        type_attribute = f' type="{html.escape(kind)}"' if kind else ""
+        items.append(
+            f'<li><a href="{html.escape(href)}"{type_attribute}>{html.escape(label)}</a></li>'
+        )
+    return [
+        '<section class="follow" aria-labelledby="follow">',
+        f'<h2 id="follow">{html.escape(words["subscribe_heading"])}</h2>',
+        '<ul class="subscribe">',
+        *items,
+        "</ul>",
+        "</section>",
+    ]
 
 
 def _index_head(title: str, language: str) -> list[str]:
@@ -117,7 +222,7 @@ def _index_head(title: str, language: str) -> list[str]:
 
 
 def _index_entry(
-    incident: Mapping[str, Any], language: str, started: Mapping[str, str | None]
+    incident: Mapping[str, Any], language: str, started: Mapping[str, str | None], now: str
 ) -> str:
     """One incident's ``<li>`` in the index, in the incident's own language."""
     kind = {"resolved": "resolved", "cancelled": "corrected"}.get(
@@ -138,6 +243,10 @@ def _index_entry(
         for label, value in facts
         if value
     )
+    # How long ago the last update went out, as of this page.
+    updated, as_of = moment_of(incident["updated_at"]), moment_of(now)
+    ago = relative_time(updated, as_of, incident.get("locale") or speaks)
+    when += f' <span class="ago">({html.escape(ago)})</span>'
     # "Rectificatif" is both the kind and the status of a correction: said once.
     labels = [said["severity"].get(kind, kind)]
     status = said["status"].get(incident["status"], incident["status"])
@@ -155,8 +264,32 @@ def _index_entry(
         f"{html.escape(typeset(incident['title'], speaks))}</a>"
         f'<span class="severity">{html.escape(" · ".join(labels))}</span>'
         f"<p>{html.escape(typeset(incident['headline'], speaks))}</p>"
+        f"{_affected_list(incident.get('affected_items'), speaks)}"
         f'<p class="org">{when}</p></li>'
     )
+
+
+def _affected_list(items: Any, language: str) -> str:
+    """The services or areas the incident lists, each with its impact ("" when it lists none)."""
+    if not isinstance(items, list) or not items:
+        return ""
+    out = []
+    for item in items:
+        if not isinstance(item, Mapping) or not item.get("name"):
+            continue
+        impact = str(item.get("impact") or "")
+        detail = (
+            f' <span class="detail">{html.escape(typeset(str(item["detail"]), language))}</span>'
+            if item.get("detail")
+            else ""
+        )
+        out.append(
+            f'<li class="impact-{html.escape(impact)}"><span class="name">'
+            f"{html.escape(typeset(str(item['name']), language))}</span> "
+            f'<span class="impact">{html.escape(impact_word(impact, language).capitalize())}'
+            f"</span>{detail}</li>"
+        )
+    return f'<ul class="affected">{"".join(out)}</ul>' if out else ""
 
 
 def atom_feed(

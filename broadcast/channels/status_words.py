@@ -44,6 +44,19 @@ WORDS: dict[str, dict[str, Any]] = {
         "recent": "Incidents récents",
         "none": "Aucun incident en cours.",
         "subscribe": "Suivre les mises à jour (flux Atom)",
+        "subscribe_heading": "Suivre les mises à jour",
+        "cap": "Alertes au format CAP (Atom)",
+        # The verdict at the top of the index: the worst incident in progress says it.
+        "verdict": {
+            "operational": "Tous les services fonctionnent",
+            "critical": "Perturbation majeure",
+            "major": "Perturbation partielle",
+            "minor": "Perturbation mineure",
+            "monitoring": "Réparation effectuée, sous surveillance",
+        },
+        "in_progress": "{n} incident en cours|{n} incidents en cours",
+        "as_of": "Situation au",
+        "past": "Incidents passés",
         "started": "Début",
         "ended": "Fin",
         "updated": "Mise à jour",
@@ -79,6 +92,18 @@ WORDS: dict[str, dict[str, Any]] = {
         "recent": "Recent incidents",
         "none": "No incident in progress.",
         "subscribe": "Follow the updates (Atom feed)",
+        "subscribe_heading": "Follow the updates",
+        "cap": "Alerts in CAP format (Atom)",
+        "verdict": {
+            "operational": "All systems operational",
+            "critical": "Major outage",
+            "major": "Partial outage",
+            "minor": "Minor disruption",
+            "monitoring": "Fix in place, under watch",
+        },
+        "in_progress": "{n} incident in progress|{n} incidents in progress",
+        "as_of": "As of",
+        "past": "Past incidents",
         "started": "Started",
         "ended": "Ended",
         "updated": "Updated",
@@ -92,3 +117,23 @@ WORDS: dict[str, dict[str, Any]] = {
 # Kept for callers of the first version of this module.
 STATUS_WORDS = {language: words["status"] for language, words in WORDS.items()}
 READ_MORE = {language: words["more"] for language, words in WORDS.items()}
+
+# The shapes of templates/*/_html.html.j2's icons (severity said by a shape as well as by
+# colour and words), for the index's verdict, which no template writes.
+_PATHS = {
+    "critical": "M7 1h6l6 6v6l-6 6H7l-6-6V7z M9 5h2v7H9z M9 14h2v2H9z",
+    "major": "M10 1l9.5 17h-19z M9 7h2v6H9z M9 14h2v2H9z",
+    "minor": "M10 1a9 9 0 1 0 0.01 0z M9 8h2v7H9z M9 4.5h2v2H9z",
+    "resolved": "M10 1a9 9 0 1 0 0.01 0z M5 10.5l1.5-1.5 2.5 2.5 5-5 1.5 1.5-6.5 6.5z",
+}
+ICONS = {
+    kind: '<svg viewBox="0 0 20 20" aria-hidden="true" focusable="false">'
+    f'<path fill="currentColor" fill-rule="evenodd" d="{_PATHS[shape]}"/></svg>'
+    for kind, shape in {
+        "operational": "resolved",
+        "monitoring": "minor",
+        "critical": "critical",
+        "major": "major",
+        "minor": "minor",
+    }.items()
+}

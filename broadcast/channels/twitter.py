@@ -54,6 +54,8 @@ class TwitterChannel(ChannelConfig):
     )
     ENV_ONLY: ClassVar[tuple[str, ...]] = ("consumer_secret", "access_token_secret")
     TEMPLATES: ClassVar[dict[str, str]] = {"text": "tweet.txt.j2"}
+    # A post is short and its account says who speaks: what, and when the next news comes.
+    CARRIES: ClassVar[dict[str, tuple[str, ...]]] = {"text": ("what", "next")}
 
     PUBLIC: ClassVar[bool] = True
     AUDIENCE: ClassVar[str] = "public post"

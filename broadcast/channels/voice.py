@@ -20,6 +20,7 @@ held uncertain, by name, for ``--resend-uncertain``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
@@ -53,10 +54,15 @@ class VoiceChannel(ChannelConfig):
     FALLBACK_TARGET: ClassVar[bool] = True
     AUDIENCE: ClassVar[str] = "fallback only"
     CALLS_AGAIN: ClassVar[bool] = True
+    # A call may be anyone's: it stands in for another channel's readers in their language,
+    # and the call-in line (broadcast serve) says it to whoever calls, in theirs.
+    EVERY_TRANSLATION: ClassVar[bool] = True
 
     CREDENTIALS: ClassVar[tuple[str, ...]] = ("account_sid", "auth_token")
     ENV_ONLY: ClassVar[tuple[str, ...]] = ("auth_token",)
     TEMPLATES: ClassVar[dict[str, str]] = {"text": "voice.txt.j2"}
+    # A call is heard once, with nothing to click: every element, the instruction included.
+    CARRIES: ClassVar[dict[str, tuple[str, ...]]] = {"text": ("what", "who", "do", "next")}
     # The people: a drill uses exercise_recipients, another list of other people.
     DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
     CONTACT: ClassVar[Literal["phone", "email"] | None] = "phone"
@@ -227,8 +233,31 @@ class VoiceAdapter(SmsAdapter):
         twiml = twiml_for(message.parts["text"], str(language) if language else None)
         client = self.client()
         fields = {"To": target.address, "From": self.addressing()[0], "Twiml": twiml}
+        callback = self.status_callback()
+        if callback:
+            # Twilio posts only ``completed`` unless asked for more; every final outcome
+            # (busy, no-answer, failed, canceled) comes with it.
+            fields["StatusCallback"] = callback
+            fields["StatusCallbackMethod"] = "POST"
         created = self._call(lambda: client.calls.create(fields))
         return sid_of(created)
+
+    @classmethod
+    def callback_status(cls, fields: Mapping[str, str]) -> DeliveryStatus | None:
+        """What a status callback of Twilio's says of a call (``CallSid``, ``CallStatus``):
+        answered (``completed``), busy, no answer, failed, or still on its way."""
+        sid, status = fields.get("CallSid") or "", fields.get("CallStatus") or ""
+        if not sid or not status:
+            return None
+        final = FINAL_CALL_STATUSES.get(status)
+        return DeliveryStatus(
+            provider_id=sid,
+            status=status,
+            final=final,
+            error_code=status if final not in (None, "delivered") else None,
+            error_message=None,
+            updated_at=None,
+        )
 
     def delivery_status(self, sid: str) -> DeliveryStatus:
         """``GET .../Calls/{sid}.json``: answered, busy, no answer, failed, or still ringing."""

@@ -6,9 +6,10 @@ rewrites what covers them all.
 
 * ``banner.json``: the incidents in progress, most severe first, then those just resolved
   (the short "restored" state); read by ``banner.js`` in visitors' browsers;
-* ``banner.js`` and ``banner.css``: what a site includes (the end of ``banner.css`` reserves
-  the banner's height, so the page does not move when it appears);
-* ``banner.html``: the incidents in progress as an HTML fragment, for server-side includes;
+* ``banner.js`` and ``banner.css``: what a site includes (the end of ``banner.css`` says what
+  the banner will hold, so the page keeps its height from the first paint: ``banner_layout``);
+* ``banner.html``: the incidents in progress and corrections in banner.js's own markup, for
+  server-side includes;
 * ``index.html``: the index of incidents in progress and recent ones;
 * ``<incident id>.html``: each incident's status page, exactly as the preview rendered it;
 * ``status.css``: the status pages' styles (no inline style: they work under a strict
@@ -25,7 +26,6 @@ preview reads the history through ``banner_history`` and never imports this modu
 
 from __future__ import annotations
 
-import html
 import json
 import os
 from collections.abc import Mapping
@@ -46,6 +46,9 @@ from broadcast.channels.banner_history import (
     read_history,
 )
 from broadcast.channels.banner_history import history_entry as history_entry  # sending's name
+from broadcast.channels.banner_layout import banner_fragment as banner_fragment
+from broadcast.channels.banner_layout import banner_reservation as banner_reservation
+from broadcast.channels.banner_layout import banner_words
 from broadcast.channels.base import DeliveryError, FolderAdapter, Outgoing, Target
 from broadcast.channels.model import ChannelConfig, PreviewBlock
 from broadcast.channels.status_site import (
@@ -57,12 +60,11 @@ from broadcast.channels.status_site import (
     newest_incident,
     site_language,
 )
+from broadcast.channels.status_words import READ_MORE as READ_MORE  # its first callers' names
 from broadcast.channels.status_words import (
-    COLOURS,
     SEVERITY_ORDER,
     WORDS,
 )
-from broadcast.channels.status_words import READ_MORE as READ_MORE  # its first callers' names
 from broadcast.channels.status_words import STATUS_WORDS as STATUS_WORDS
 from broadcast.input.schema import Field, field_validator
 
@@ -79,6 +81,11 @@ class WebBannerChannel(ChannelConfig):
     REMINDER_TEMPLATES: ClassVar[dict[str, str]] = {
         "html": "status.html.j2",
         "agent_script": "agent_script.md.j2",
+    }
+    # The banner is one line that links to the status page; the page says everything.
+    CARRIES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "text": ("what",),
+        "html": ("what", "do", "next"),
     }
 
     PUBLIC: ClassVar[bool] = True
@@ -157,22 +164,6 @@ BANNER_STYLES = Path(__file__).with_name("banner.css")
 STATUS_STYLES = Path(__file__).with_name("status.css")
 # How long the banner carries a correction: it must reach those who saw the wrong message.
 CORRECTION_SHOWN_FOR = timedelta(hours=24)
-
-# The banner's height, reserved by banner.css before banner.js fills it. Per range of widths:
-# (media query, characters per line of text, a line's height and a row's padding in rem, as
-# banner.css sets them). Characters per line are those of a wide font (DejaVu Sans Bold, about
-# 0.58 em a character) at the narrowest width of each range: on most screens the reservation is
-# a little taller than the text, which only shows a little more colour; shorter, the page moves.
-_WIDTHS = [
-    ("", 24, 1.3125, 1.0),  # 320 px: banner.css's smaller type for phones
-    ("(min-width: 22.5rem)", 29, 1.3125, 1.0),  # 360 px
-    ("(min-width: 24.375rem)", 32, 1.3125, 1.0),  # 390 px
-    ("(min-width: 30rem)", 38, 1.5, 1.25),  # 480 px
-    ("(min-width: 48rem)", 68, 1.5, 1.25),  # 768 px
-    ("(min-width: 64rem)", 95, 1.5, 1.25),  # 1024 px
-    ("(min-width: 80rem)", 122, 1.5, 1.25),  # 1280 px
-]
-
 
 # Every file the channel writes besides the incident's own page (checked before any is read).
 PUBLIC_FILES = (
@@ -290,81 +281,14 @@ def _banner_item(incident: Mapping[str, Any], state: str) -> dict[str, Any]:
         "updated_at": incident["updated_at"],
         "locale": incident.get("locale"),
         "language": language,
-        "words": {"more": words["more"], "dismiss": words["dismiss"]},
+        "words": {
+            "more": words["more"],
+            "dismiss": words["dismiss"],
+            "exercise": words["exercise"],
+            "several": banner_words(language)["several"],
+            "dismiss_all": banner_words(language)["dismiss_all"],
+        },
     }
-
-
-def banner_reservation(banner: Mapping[str, Any]) -> str:
-    """The end of ``banner.css``: the height ``#broadcast-banner`` keeps for the banners.
-
-    Estimated from the length of each text at each range of widths: banner.js cannot know it
-    before its fetch answers, and a page that moves when the banner appears is what this
-    avoids (Cumulative Layout Shift).
-    """
-    items = banner["incidents"]
-    out = ["", "/* Written at publication: the height of what banner.json holds. */"]
-    if not items:
-        out.append("#broadcast-banner { min-height: 0; }")
-        return "\n".join(out) + "\n"
-    first = _banner_kind(items[0])
-    for query, per_line, line, padding in _WIDTHS:
-        rows = 0.0
-        for item in items:
-            words = f"{item['label']}{item['headline']}".split()
-            # "Read more" never breaks (banner.css: white-space: nowrap).
-            words.append(item["words"]["more"])
-            rows += _wrapped_lines(words, per_line) * line + padding
-        # Restored banners go away on their own: the colour of the first one fills the wait.
-        rule = f"#broadcast-banner {{ min-height: {rows:.3f}rem; }}"
-        if not query:
-            rule = (
-                f"#broadcast-banner {{ min-height: {rows:.3f}rem; "
-                f"background-color: {COLOURS.get(first, COLOURS['minor'])}; }}"
-            )
-        out.append(f"@media {query} {{ {rule} }}" if query else rule)
-    return "\n".join(out) + "\n"
-
-
-def _banner_kind(item: Mapping[str, Any]) -> str:
-    return {"restored": "resolved", "corrected": "corrected"}.get(item["state"], item["severity"])
-
-
-def _wrapped_lines(words: list[str], per_line: int) -> int:
-    """How many lines ``words`` take when wrapped at ``per_line`` characters, as a browser does."""
-    lines, used = 1, 0
-    for word in words:
-        if used and used + 1 + len(word) > per_line:
-            lines, used = lines + 1, 0
-        # A word longer than a line breaks anywhere (overflow-wrap: anywhere).
-        extra, used = divmod(used + (1 if used else 0) + len(word), per_line + 1)
-        lines += extra
-    return lines
-
-
-def banner_fragment(banner: Mapping[str, Any]) -> str:
-    """The incidents in progress as static HTML (classes of banner.css, no inline style)."""
-    shown = [item for item in banner["incidents"] if item["state"] == "active"]
-    # The fragment has no clock: no restored or corrected state, which would never end.
-    if not shown:
-        return "<!-- no incident in progress -->\n"
-    out = []
-    for item in shown:
-        critical = item["severity"] == "critical"
-        more = ""
-        if is_web_link(item["link"]):
-            more = (
-                f' <a href="{html.escape(item["link"])}">{html.escape(item["words"]["more"])}</a>'
-            )
-        out.append(
-            f'<div class="broadcast-banner broadcast-banner--{html.escape(item["severity"])}" '
-            f'role="{"alert" if critical else "status"}" '
-            f'lang="{html.escape(item["language"])}">'
-            '<div class="broadcast-banner__inner">'
-            f'<p class="broadcast-banner__text"><span class="broadcast-banner__severity">'
-            f"{html.escape(item['label'])}</span>{html.escape(item['headline'])}{more}</p>"
-            "</div></div>"
-        )
-    return "\n".join(out) + "\n"
 
 
 def write_atomic(path: Path, data: bytes) -> None:

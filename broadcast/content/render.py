@@ -35,6 +35,7 @@ from broadcast.content.text_cleaning import (
     without_raw_html,
 )
 from broadcast.content.time_words import TimeWords
+from broadcast.input.affected import impact_word
 from broadcast.input.files import what_it_is
 from broadcast.input.incident import Incident
 
@@ -131,6 +132,12 @@ class Renderer:
             "title": incident.title,
             "headline": incident.headline,
             "affected": incident.affected,
+            # The services or areas with their impact, when affected was written as a list
+            # (input.affected); the text above holds them worded.
+            "affected_items": [
+                {**item.model_dump(), "impact_word": impact_word(item.impact, self.language)}
+                for item in incident.affected_items
+            ],
             "summary": incident.summary,
             "actions": incident.actions,
             "apology": incident.apology,
@@ -150,6 +157,12 @@ class Renderer:
             # The expected end has passed and the incident goes on: say it takes longer.
             "eta_passed": eta_passed,
             "offline": incident.offline,
+            # The area in words, for the public channels (its shapes pick the personal ones'
+            # recipients: delivery.area_reach).
+            "area_description": incident.area.description if incident.area else None,
+            # Said to everyone in the area and to those an earlier version reached who are now
+            # outside it (delivery.area_reach): "this street is no longer concerned".
+            "left_area": incident.area.left_area if incident.area else None,
             "apology_short": short_apology(incident.apology),
             "sign_off": incident.sign_off,
             "signed_by": incident.signed_by,

@@ -52,11 +52,18 @@ class TimeWords:
             )
         }
         filters["is_today"] = self._is_today
+        # "il y a 12 min": how long before this publication (content.relative_time).
+        filters["ago"] = self._ago
         filters["promises_update"] = self._promises_update
         return filters
 
     def _local(self, value: datetime) -> datetime:
         return value.astimezone(self.zone)
+
+    def _ago(self, value: datetime) -> str:
+        from broadcast.content.relative_time import relative_time
+
+        return relative_time(value, self.now, self.locale)
 
     def _date(self, value: datetime) -> str:
         from babel.dates import format_date

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from broadcast.channels.model import Measuring
+from broadcast.content.offline import call_in_number, offline_way
 from broadcast.content.render import DEFAULT_FULL_LOCALE, Fitted, Renderer, RenderFailure
 from broadcast.delivery.plan import ChannelPlan, Plan
 from broadcast.delivery.recipients_check import (
@@ -22,7 +23,7 @@ from broadcast.delivery.recipients_check import (
 from broadcast.input.config import Config, resolve_credentials
 from broadcast.input.incident import Incident
 from broadcast.input.recipients import RecipientCount, language_of
-from broadcast.problems import Problem
+from broadcast.problems import InputError, Problem
 
 # A send that streams its recipients checks this many rows before its first message; the
 # dispatcher checks the rest as it goes (see ``prepare``'s ``head_only``).
@@ -31,6 +32,42 @@ HEAD_ROWS = 200
 # every row again costs as much as counting them (about 10 s per 100,000 rows, the phone
 # numbers' parsing), and names, unlike the counts, are not kept on disk between runs.
 GREETING_SAMPLE_ROWS = 5_000
+
+
+def _count_area(
+    channel: Any,
+    name: str,
+    config: Config,
+    incident: Incident,
+    result: ChannelPlan,
+    first_rows: int | None,
+) -> None:
+    """Who of the channel's list the incident's area reaches (delivery.area_reach)."""
+    from broadcast.delivery.area_reach import area_target_for, count_area
+
+    target = area_target_for(incident, channel)
+    if target is None or result.recipients is None:
+        return
+    try:
+        result.area = count_area(
+            channel, name, config, target, type(channel).CONTACT or "email", first_rows
+        )
+    except InputError as exc:
+        result.problems.extend(exc.problems)
+        return
+    if result.area is not None and result.area.total and not result.area.sent:
+        # A polygon typed lon,lat, or the wrong list: said before the send, not after it.
+        among = "" if result.area.complete else " of the first rows"
+        result.problems.append(
+            Problem(
+                f"the incident's area reaches none of the {result.area.total} recipients"
+                f"{among} of this channel ({result.area.sentence()}): check the area's "
+                "shapes and codes, and that the list gives places (postcode, commune, lat, lon)",
+                config.resolve_path(channel.recipients),
+                channel=name,
+                severity="warning",
+            )
+        )
 
 
 def plan_channel(
@@ -47,9 +84,11 @@ def plan_channel(
     channel = config.channels[name]
     result = ChannelPlan(name=name, type=channel.type, locale=channel.locale or incident.locale)
 
+    result.subscribers = bool(getattr(channel, "subscribers", False))
     recipients_file = getattr(channel, "recipients", None)
     if check_recipients and recipients_file is not None:
         count_channel_recipients(channel, name, config, result, HEAD_ROWS if head_only else None)
+        _count_area(channel, name, config, incident, result, HEAD_ROWS if head_only else None)
 
     dropped = _render_variants(plan, channel, name, result)
     _report_fallbacks(result, config, pinned=bool(channel.locale))
@@ -208,6 +247,9 @@ def _languages(channel: Any, incident: Incident, result: ChannelPlan) -> list[st
                 languages.append(language)
         if not result.recipients.complete:
             languages.extend(x for x in incident.translations if x not in languages)
+    if getattr(channel, "subscribers", False):
+        # Subscribers are read when sending, in any language the sign-up page offers.
+        languages.extend(x for x in incident.translations if x not in languages)
     return languages
 
 
@@ -292,6 +334,9 @@ def _render_parts(
         locale=locale,
     )
     context = renderer.context(name, channel.type, _timeline(plan, channel, config, name))
+    context["offline"] = offline_way(
+        context["offline"], call_in_number(config), language_of(locale)
+    )
     context.update(channel.render_context(config))
     # An SMS drops what it can do without (the order is render.DROP_ORDER) to fit its limit.
     context["max_segments"] = getattr(channel, "max_segments", None)
@@ -359,6 +404,10 @@ def _timeline(plan: Plan, channel: Any, config: Config, name: str) -> list[dict[
         else incident.headline,
         "reminder": plan.reminder,
         "language": incident.language,
+        # Its full text, as the published entries keep it (banner_history.entry_at).
+        "summary": incident.summary,
+        "actions": incident.actions,
+        "correction": incident.correction,
     }
     history = load_history(config.resolve_path(channel.output_dir), incident.id)
     seen = {(e["updated_at"], e["headline"]) for e in history}

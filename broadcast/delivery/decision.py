@@ -28,6 +28,8 @@ LATER_FIELDS: dict[str, Any] = {
     "exercise": False,
     "hazard": [],
 }
+# The same within ``area`` (targeting by area, issue 28).
+LATER_AREA_FIELDS: dict[str, Any] = {"postcodes": [], "unlocated": None, "left_area": None}
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,10 @@ def content_hash(incident: Incident) -> str:
     for later, default in LATER_FIELDS.items():
         if data.get(later, default) == default:
             data.pop(later, None)
+    if isinstance(data.get("area"), dict):
+        for later, default in LATER_AREA_FIELDS.items():
+            if data["area"].get(later, default) == default:
+                data["area"].pop(later, None)
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 

@@ -44,7 +44,13 @@ from typing import Any
 
 from broadcast.channels import adapter_class
 from broadcast.channels.base import Adapter, DeliveryContext, Outgoing, Receipt, Target
+from broadcast.delivery.area_reach import (
+    area_target_for,
+    reached_with_same_texts,
+    told_they_left,
+)
 from broadcast.delivery.attempts import DeliveryAttempts
+from broadcast.delivery.context import delivery_context
 from broadcast.delivery.outbox import Outbox
 from broadcast.delivery.outcome import ChannelOutcome, Event, SendAbandoned
 from broadcast.delivery.outgoing import outgoing_for
@@ -58,8 +64,10 @@ from broadcast.delivery.rate import (
     Sleep,
 )
 from broadcast.delivery.sender_pool import SenderPool
+from broadcast.delivery.subscribers import unsubscribe_links, with_subscribers
 from broadcast.delivery.targets import distinct_targets, earlier_targets
 from broadcast.delivery.worker_pool import run_with_workers
+from broadcast.input.area_target import AreaTarget, Place
 from broadcast.input.config import _ENV_REF, Config, resolve_credentials
 from broadcast.input.recipients import language_of
 from broadcast.ledger.sqlite import (
@@ -154,7 +162,7 @@ class Dispatcher:
             ChannelOutcome(
                 name=c.name,
                 type=c.type,
-                planned=c.recipients.expected if c.recipients is not None else None,
+                planned=c.expected_sends,
             )
             for c in channels
         ]
@@ -221,7 +229,9 @@ class Dispatcher:
         if missing:  # preflight checked them; the environment changed under us
             outcome.problems.extend(missing)
             return
-        context = DeliveryContext(config_folder=self.config.folder, now=self.plan.now)
+        context = delivery_context(self.config, self.plan.now)._replace(
+            unsubscribe_link=unsubscribe_links(self.config, config, self.ledger, self._drill())
+        )
         facts = self.extra_facts.get(channel.name)
         message = outgoing_for(self.plan, channel, facts)
         # One message per language the channel's readers get; a reader's own, else the first.
@@ -247,6 +257,8 @@ class Dispatcher:
 
         if kind.recipient_kind is None and self._correcting() and not self._carried(channel.name):
             pass  # a correction goes where the wrong message went; this channel carried none
+        elif kind.recipient_kind is None and self._published_already(channel.name, config):
+            outcome.reached_before += 1  # its texts are out already: only the area changed
         elif kind.recipient_kind is None:
             self._send_to_fixed_targets(
                 channel, kind, config, credentials, context, message, limiter, outcome
@@ -448,17 +460,27 @@ class Dispatcher:
         )
         batch: list[Target] = []
         size = 1
+        area = self._area_of(channel.name, config)
         targets = (
             self._earlier_targets(channel.name, outcome)
             if self._correcting()
-            else distinct_targets(
-                kind,
-                config,
-                outcome,
-                channel,
-                self.config.resolve_path(config.recipients),
-                self.on_event,
-                self._priority_first(channel.name),
+            else with_subscribers(
+                distinct_targets(
+                    kind,
+                    config,
+                    outcome,
+                    channel,
+                    self.config.resolve_path(config.recipients),
+                    self.on_event,
+                    *area,
+                    priority_first=self._priority_first(channel.name),
+                )
+                if config.recipients is not None
+                else None,
+                self.ledger if config.subscribers and not self._drill() else None,
+                kind.recipient_kind,
+                # A subscriber is placed by the postcode they gave, through the same area.
+                None if area[0] is None else _postcode_in(area[0]),
             )
         )
         for target in targets:
@@ -494,6 +516,38 @@ class Dispatcher:
 
         schedule = next((s for s in plan_deliveries(self.plan) if s.channel == channel), None)
         return bool(schedule is not None and schedule.priority_first)
+
+    def _area_of(
+        self, channel: str, config: Any
+    ) -> tuple[AreaTarget | None, frozenset[str], frozenset[str]]:
+        """The incident's area for this channel; who already has this version's texts (a
+        version that changes only the area goes to those newly in); and who, reached before
+        and now outside, is told they are out of danger (delivery.area_reach)."""
+        area = area_target_for(self.plan.incident, config)
+        if area is None or self.ledger is None or self.version_id is None:
+            return area, frozenset(), frozenset()
+        incident = self.plan.incident
+        assert incident is not None
+        return (
+            area,
+            reached_with_same_texts(self.ledger, incident.id, self.version_id, channel),
+            told_they_left(self.ledger, incident, self.version_id, channel),
+        )
+
+    def _published_already(self, channel: str, config: Any) -> bool:
+        """A public channel that says the area in words, whose texts this version repeats
+        word for word (only the area's shapes changed), and that carried them already: its
+        readers have them (X would refuse the same post twice)."""
+        incident = self.plan.incident
+        if incident is None or incident.area is None or type(config).CARRIES_AREA:
+            return False
+        if self.ledger is None or self.version_id is None or self._correcting():
+            return False
+        return bool(reached_with_same_texts(self.ledger, incident.id, self.version_id, channel))
+
+    def _drill(self) -> bool:
+        """A drill (--exercise): never the subscribers, who are the public."""
+        return self.plan.incident is not None and bool(self.plan.incident.exercise)
 
     def _correcting(self) -> bool:
         """This version corrects the earlier ones (status: cancelled): it goes to everyone who
@@ -622,3 +676,13 @@ class Dispatcher:
             f"{fix} and run send again",
             channel=channel,
         )
+
+
+def _postcode_in(area: AreaTarget) -> Callable[[str], bool]:
+    """Whether a subscriber, known by the postcode they signed up with, is one the area takes
+    (in, or unlocated where the channel includes the unlocated)."""
+
+    def takes(postcode: str) -> bool:
+        return area.takes(area.classify([Place(postcode=postcode or None)])[0])
+
+    return takes

@@ -193,6 +193,7 @@ def dry_run(
     exercise: bool = False,
     sender: str | None = None,
     strict: bool = False,
+    accept_wording: str | None = None,
 ) -> tuple[Decision | None, Plan]:
     """``send --dry-run``: what a real send would do now (``peek``) and the plan it would
     send, checked, from one reading of the files; nothing locked, nothing written."""
@@ -221,5 +222,6 @@ def dry_run(
         previous_wording=previous,
         loaded=loaded,
         state_dir=state_dir,
+        accept_wording=accept_wording,
     )
     return decision, plan

@@ -42,6 +42,9 @@ HTML_NOTICES = {
     "en": f"EXERCISE {DASH} this message is an exercise, not a real alert.",
 }
 _BODY = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+# Where a template wants the notice (the emails' _email.html.j2: inside the 600 px card, in its
+# font); a page without it gets the notice first in its body.
+NOTICE_SLOT = "<!--broadcast:notice-->"
 _TITLE = re.compile(r"<title\b[^>]*>", re.IGNORECASE)
 # Parts that name a place or a code rather than say something (CAP's area): left as they are.
 UNMARKED_PARTS = frozenset({"area"})
@@ -67,20 +70,26 @@ def mark_parts(
     marked = {}
     for part, text in parts.items():
         if part == "html":
-            style = (
-                ' style="font-weight:bold;background:#fde68a;color:#1a1a1a;padding:.5em"'
-                if inline_style
-                else ""
-            )
+            slotted = NOTICE_SLOT in text
+            style = ""
+            if inline_style:
+                # In the card, the card's padding and font; alone, its own padding.
+                padding = "12px 24px;margin:0" if slotted else ".5em"
+                style = (
+                    f' style="font-weight:bold;background:#fde68a;color:#1a1a1a;padding:{padding}"'
+                )
             notice = (
                 f'<p class="exercise"{style}>'
                 f"{escape(HTML_NOTICES.get(language, HTML_NOTICES['en']))}</p>"
             )
             text = _TITLE.sub(lambda m: m.group(0) + escape(sign) + " ", text, count=1)
             body = _BODY.search(text)
-            marked[part] = (
-                text[: body.end()] + notice + text[body.end() :] if body else notice + text
-            )
+            if slotted:
+                marked[part] = text.replace(NOTICE_SLOT, notice, 1)
+            elif body:
+                marked[part] = text[: body.end()] + notice + text[body.end() :]
+            else:
+                marked[part] = notice + text
         elif part in UNMARKED_PARTS or text.startswith(sign):
             marked[part] = text  # a place, or a template that says it already
         else:
@@ -124,7 +133,9 @@ def exercise_config(
             if why is not None:
                 skipped[name] = why
                 continue
+        # Never the subscribers in a drill: they are the public.
         data = {**own, **block, "exercise": None, "exercise_recipients": None}
+        data["subscribers"] = False
         try:
             channels[name] = type(channel).model_validate(data)
         except ValidationError as exc:

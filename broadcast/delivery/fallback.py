@@ -32,12 +32,12 @@ from typing import Any
 from broadcast.channels import adapter_class
 from broadcast.channels.base import (
     Adapter,
-    DeliveryContext,
     DeliveryError,
     LookupUndecided,
     Outgoing,
     Target,
 )
+from broadcast.delivery.context import delivery_context
 from broadcast.delivery.sender_pool import follow_up_sender
 from broadcast.input.config import Config, VoiceChannel, resolve_credentials
 from broadcast.input.contact_masks import mask_contacts
@@ -330,7 +330,7 @@ class _Step:
                 self.result.problems.extend(missing)
                 self._adapters[channel] = None
             else:
-                context = DeliveryContext(config_folder=self.config.folder, now=self.now)
+                context = delivery_context(self.config, self.now)
                 self._adapters[channel] = adapter_class(config.type)(
                     channel, config, credentials, context
                 )

@@ -35,6 +35,13 @@ class ChannelOutcome:
     elsewhere: int = 0
     # Recipients who opted out (STOP) in an earlier run: not sent to, not a failure.
     opted_out: int = 0
+    # Recipients of the list the incident's area leaves out (delivery.area_reach): not sent to.
+    outside_area: int = 0
+    # In the area, but reached by an earlier version whose texts this one repeats (only its
+    # area changed): not sent to again.
+    reached_before: int = 0
+    # Outside the area now, reached before, and told they are out of danger (left_area).
+    told_left: int = 0
     # Recipients suppressed on this channel (opted out, invalid, not a mobile): not sent to.
     suppressed: int = 0
     retries: int = 0
@@ -109,6 +116,10 @@ class ChannelOutcome:
             "elsewhere": self.elsewhere,
             "opted_out": self.opted_out,
             "suppressed": self.suppressed,
+            # The incident's area: rows it leaves out, and those in it who had these texts.
+            "outside_area": self.outside_area,
+            "reached_before": self.reached_before,
+            "told_left": self.told_left,
             "retries": self.retries,
             "looked_up": {
                 "found_sent": self.found_sent,

@@ -48,6 +48,7 @@ def outgoing_for(
         "language": language or language_of(channel.locale),
         **_alert_facts(incident, channel.type),
         **_site_facts(plan.config, channel),
+        **_timeline_facts(incident, plan.config, channel),
         **(extra_facts or {}),
     }
     parts = channel.variants.get(language, channel.parts) if language else channel.parts
@@ -68,6 +69,25 @@ def _site_facts(config: Any, channel: ChannelPlan) -> dict[str, Any]:
         return {}
     settings = config.channels.get(channel.name)
     return {"site_locale": getattr(settings, "site_locale", None) or config.defaults.locale}
+
+
+def _timeline_facts(incident: Any, config: Any, channel: ChannelPlan) -> dict[str, Any]:
+    """What the status site's timeline and index show of this update beyond its headline: its
+    full text in the channel's language, the services affected, the other feeds to follow
+    (``cap_feed``). Only for a channel that keeps the site's history."""
+    model = channel_model(channel.type)
+    if not model.KEEPS_HISTORY:
+        return {}
+    worded, _ = incident.in_language(language_of(channel.locale))
+    settings = config.channels.get(channel.name)
+    context = settings.render_context(config) if settings is not None else {}
+    return {
+        "summary": worded.summary,
+        "actions": worded.actions,
+        "correction": worded.correction,
+        "affected_items": [item.model_dump() for item in worded.affected_items],
+        "cap_feed": context.get("cap_feed"),
+    }
 
 
 def _alert_facts(incident: Any, channel_type: str) -> dict[str, Any]:

@@ -37,6 +37,11 @@ class ChannelPlan:
     variant_measures: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Language asked for → language given instead, for want of a translation.
     fallbacks: dict[str, str] = field(default_factory=dict)
+    # delivery.area_reach.AreaCount: who of its list the incident's area reaches, or None.
+    area: Any = None
+    # It also sends to the subscribers (``recipients: subscribers``), read from the ledger
+    # when sending: not in ``recipients``.
+    subscribers: bool = False
 
     def parts_for(self, locale: str | None) -> dict[str, str]:
         """What a recipient asking for ``locale`` gets: their language, else the first."""
@@ -69,6 +74,17 @@ class ChannelPlan:
         count.estimated_valid = None if count.complete else head.estimated_valid
         self.recipients = count
 
+    @property
+    def expected_sends(self) -> int | None:
+        """How many this channel is expected to send to: its distinct recipients, or, with an
+        area, those the area reaches (in proportion when only the first rows were read)."""
+        if self.recipients is None:
+            return None
+        expected = self.recipients.expected
+        if self.area is not None and self.area.total:
+            expected = round(expected * self.area.sent / self.area.total)
+        return expected
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"channel": self.name, "type": self.type, "locale": self.locale}
         out.update(self.parts)
@@ -83,6 +99,12 @@ class ChannelPlan:
                 out["recipients_estimated"] = self.recipients.expected
         else:
             out["recipients"] = None
+        if self.area is not None:
+            # What this channel would send to: those in the area (and the unlocated if
+            # included); the list's own count stays as recipients_listed.
+            out["recipients_listed"] = out["recipients"]
+            out["recipients"] = self.area.sent
+            out["area"] = self.area.to_json()
         if len(self.variants) > 1:
             out["variants"] = {
                 language: {**parts, **self.variant_measures.get(language, {})}
@@ -92,6 +114,8 @@ class ChannelPlan:
             out["recipients_by_language"] = dict(self.recipients.languages)
         if self.fallbacks:
             out["fallbacks"] = dict(self.fallbacks)
+        if self.subscribers:
+            out["subscribers"] = True
         out["problems"] = [p.to_json() for p in self.problems]
         return out
 
@@ -120,15 +144,40 @@ class Plan:
     corrected: dict[str, Any] | None = None
     # What each channel's sending takes at its rate (delivery.planner's ``plan_deliveries``,
     # which preflight gives every plan): this data module imports no stage's logic.
+    # Unique recipients of the personal channels by the incident's area (in, out, unlocated).
+    area: dict[str, Any] | None = None
     scheduler: Callable[[Plan], list[Any]] | None = field(default=None, repr=False, compare=False)
+    # The sender's reason to send despite the wording errors (``--accept-wording``, or the one
+    # given for a version of these very words): they no longer block. None: they do.
+    accept_wording: str | None = None
+    # False for an approval: the approver sees the wording errors and approves the texts; the
+    # sender then fixes them or overrides them with a reason.
+    wording_blocks: bool = True
 
     @property
     def all_problems(self) -> list[Problem]:
         return [*self.problems, *(p for c in self.channels for p in c.problems)]
 
     @property
+    def wording_errors(self) -> list[Problem]:
+        """The errors a wording check found (on the fields or on a channel's text)."""
+        return [p for p in self.all_problems if p.is_error and p.check is not None]
+
+    @property
+    def accepted_wording(self) -> list[Problem]:
+        """The wording errors the sender's reason lets out (none without one)."""
+        return self.wording_errors if self.accept_wording is not None else []
+
+    @property
+    def blocking(self) -> list[Problem]:
+        """The errors that stop a send: all of them, but the wording errors once overridden
+        (or, for an approval, left to the sender)."""
+        waived = self.accept_wording is not None or not self.wording_blocks
+        return [p for p in self.all_problems if p.is_error and not (waived and p.check)]
+
+    @property
     def ok(self) -> bool:
-        return not any(p.is_error for p in self.all_problems)
+        return not self.blocking
 
     def to_json(self) -> dict[str, Any]:
         incident = self.incident
@@ -149,6 +198,14 @@ class Plan:
                 {"channel": name, "reason": reason} for name, reason in self.skipped.items()
             ],
             "problems": [p.to_json() for p in self.problems],
+            # Sent despite these wording errors, for this reason (None: nothing overridden).
+            "accepted_wording": {
+                "reason": self.accept_wording,
+                "findings": [p.to_json() for p in self.accepted_wording],
+            }
+            if self.accepted_wording
+            else None,
             "channels": [c.to_json() for c in self.channels],
             "delivery_plan": [s.to_json() for s in self.scheduler(self)] if self.scheduler else [],
+            **({"area": self.area} if self.area is not None else {}),
         }

@@ -76,7 +76,8 @@ def plan_deliveries(plan: Plan) -> list[Schedule]:
         rate = (
             config.rate_per_second() if config.rate is not None or senders else config.DEFAULT_RATE
         )
-        recipients = channel.recipients.expected
+        # Only those the incident's area reaches, if it has one (delivery.area_reach).
+        recipients = channel.expected_sends or 0
         parts = _parts(channel)
         seconds = parts / rate if rate else None
         advice = ""

@@ -20,7 +20,10 @@ from broadcast.delivery.channel_check import HEAD_ROWS, plan_channel
 from broadcast.delivery.kept_wording import corrected_in_ledger
 from broadcast.delivery.plan import MAX_ROW_PROBLEMS, ChannelPlan, Plan
 from broadcast.delivery.planner import plan_deliveries
+from broadcast.delivery.text_checks import check_rendered
+from broadcast.delivery.wording_gate import gate
 from broadcast.input.config import Config, load_config
+from broadcast.input.error_words import language_of, say
 from broadcast.input.incident import RENEWED_PROMISE, Incident, load_incident
 from broadcast.input.incident_texts import CONFIG_TEXT_FIELDS, comment_problems
 from broadcast.input.promise_checks import end_problems, promise_problems
@@ -60,6 +63,8 @@ def prepare(
     published: Mapping[str, list[dict[str, Any]]] | None = None,
     state_dir: Path | None = None,
     corrected: dict[str, Any] | Callable[[Config, Incident], dict[str, Any] | None] | None = None,
+    accept_wording: str | None = None,
+    wording_blocks: bool = True,
 ) -> Plan:
     """Build the plan. ``check_credentials`` is for real sends: a dry run needs no secrets.
 
@@ -85,6 +90,9 @@ def prepare(
     ``corrected`` (``sending.corrected_wording``, or a function of the configuration and the
     incident), else read from the ledger in ``state_dir`` (``--state``), the same for a
     preview, an approval and the send, so that the texts approved are the texts sent.
+    ``accept_wording``: the sender's reason to send despite the wording errors (they then do
+    not block, and are recorded with it); ``wording_blocks`` False for an approval, which
+    shows them to the approver and leaves them to the sender (``wording_gate``).
     """
     plan = Plan(
         incident_path=incident_path,
@@ -94,6 +102,8 @@ def prepare(
         previous_update_at=previous_update_at,
         published={name: list(entries) for name, entries in (published or {}).items()},
         scheduler=plan_deliveries,
+        accept_wording=accept_wording,
+        wording_blocks=wording_blocks,
     )
     if loaded is not None:
         plan.config, plan.incident, incident_doc = loaded
@@ -118,7 +128,14 @@ def prepare(
     _plan_channels(
         plan, selected, occasions, check_recipients, check_credentials, environ, head_only
     )
+    if plan.incident.area is not None:
+        from broadcast.delivery.area_reach import plan_area, territory_problems
+
+        plan.problems.extend(territory_problems(plan.incident, incident_doc, plan.config))
+        plan.area = plan_area(plan.channels, plan.incident)
     _advise_on_time(plan)
+    check_rendered(plan)  # what each channel really carries, once rendered
+    gate(plan)
     return plan
 
 
@@ -326,12 +343,11 @@ def _incident_checks(
     from broadcast.content.measure import tweet_weighted_length
 
     problems = []
+    language = language_of(incident.locale)  # the file's: its problems are said in it
     if not incident.ended and incident.eta is not None and incident.eta < now:
         problems.append(
             Problem(
-                f"the expected end ({incident.local_time(incident.eta)}) has already passed: "
-                "the messages now say the repair takes longer than said, without a time; "
-                "give eta a new value, or remove it to say the end is not yet known",
+                say(language, "eta_passed", eta=incident.local_time(incident.eta)),
                 doc.path,
                 doc.line_of(("eta",)),
                 "eta",
@@ -345,10 +361,12 @@ def _incident_checks(
     ):
         problems.append(
             Problem(
-                "the promised next update time has passed "
-                f"({incident.local_time(incident.next_update)}); the messages now promise one "
-                f"an hour from now ({incident.local_time(now + RENEWED_PROMISE)}): give a new "
-                "time, or a duration such as 2h",
+                say(
+                    language,
+                    "update_time_passed",
+                    promised=incident.local_time(incident.next_update),
+                    renewed=incident.local_time(now + RENEWED_PROMISE),
+                ),
                 doc.path,
                 doc.line_of(("next_update",)),
                 "next_update",
@@ -358,7 +376,7 @@ def _incident_checks(
     if incident.started_at > now:
         problems.append(
             Problem(
-                "started_at is in the future; check the date and the offset",
+                say(language, "started_in_future"),
                 doc.path,
                 doc.line_of(("started_at",)),
                 "started_at",
@@ -369,8 +387,7 @@ def _incident_checks(
     if length > TWEET_LIMIT:
         problems.append(
             Problem(
-                f"the headline is {length} characters as X counts them; it must fit one post "
-                f"({TWEET_LIMIT}), because every channel carries it as is",
+                say(language, "headline_too_long", length=length, limit=TWEET_LIMIT),
                 doc.path,
                 doc.line_of(("headline",)),
                 "headline",

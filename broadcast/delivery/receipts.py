@@ -22,7 +22,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from broadcast.channels import adapter_class
-from broadcast.channels.base import Adapter, DeliveryContext, DeliveryError
+from broadcast.channels.base import Adapter, DeliveryError
+from broadcast.delivery.context import delivery_context
 from broadcast.input.config import Config, resolve_credentials
 from broadcast.input.contact_masks import mask_contacts
 from broadcast.ledger.sqlite import DELIVERED, UNANSWERED, Ledger
@@ -158,7 +159,7 @@ def _ask(
         outcome.not_asked = len(rows)
         return
     kind: type[Adapter] = adapter_class(config.channels[name].type)
-    context = DeliveryContext(config_folder=config.folder, now=datetime.now(UTC))
+    context = delivery_context(config, datetime.now(UTC))
     work: queue.Queue[tuple[int, str, str]] = queue.Queue()
     for row in rows:
         work.put(row)

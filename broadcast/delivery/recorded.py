@@ -24,6 +24,7 @@ from broadcast.delivery.plan import ChannelPlan, Plan
 from broadcast.input.config import Config, load_config
 from broadcast.input.incident import Incident, load_incident
 from broadcast.ledger.location import LEDGER_FILE, state_folder
+from broadcast.ledger.postgres import URL_ENV as LEDGER_ENV
 from broadcast.ledger.sqlite import REMINDER, UPDATE, Ledger, LedgerFault, Version, ledger_errors
 from broadcast.problems import InputError
 
@@ -69,10 +70,13 @@ def wording_in_ledger(
     """``peek_wording`` for a configuration and an incident already loaded."""
     environ = dict(os.environ) if environ is None else environ
     folder = state_folder(state_dir, config.folder, dict(environ))
-    if not (folder / LEDGER_FILE).is_file():
+    # A shared ledger (PostgreSQL) too: else a preview or a dry run would not see the last
+    # version sent there, and say "ready" to a send its wording checks then stop.
+    address = config.ledger or environ.get(LEDGER_ENV)
+    if not address and not (folder / LEDGER_FILE).is_file():
         return None
     try:
-        ledger = Ledger(folder, environ=environ)
+        ledger = Ledger(folder, environ=environ, address=address)
     except (LedgerFault, sqlite3.Error, OSError):
         return None
     try:

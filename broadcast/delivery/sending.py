@@ -132,6 +132,9 @@ class SendRun:
     stream_recipients: bool = False
     # Wording warnings and a passed eta are errors: nothing is sent until they are fixed.
     strict: bool = False
+    # The sender's reason to send despite the wording errors (``--accept-wording``), recorded
+    # with the version; without one, the reason given for a version of these very words.
+    accept_wording: str | None = None
 
     plan: Plan | None = None
     decision: Decision | None = None
@@ -494,7 +497,18 @@ class SendRun:
             loaded=self._loaded,
             state_dir=self.state_dir,
             corrected=lambda _config, _incident: self._corrected,
+            accept_wording=self.accept_wording or self._accepted_before(),
         )
+
+    def _accepted_before(self) -> str | None:
+        """The reason a sender gave for a version of these very words (a reminder cron sends
+        at night, a re-run, a retry): its wording errors were judged already."""
+        if self.ledger is None or self._loaded is None:
+            return None
+        incident = self._loaded[1]
+        with ledger_errors(self.ledger.path):
+            given = self.ledger.override_for_words(incident.id, content_hash(incident))
+        return given.reason if given is not None else None
 
     def _reopen(self, incident: Incident, channels: list[str], config: Config) -> None:
         """``--resend-uncertain`` and ``retry``: put those deliveries back in the queue."""
@@ -577,6 +591,15 @@ class SendRun:
             person(self.sender, self.environ),
             self.sender_signature,
         )
+        if self.plan.accepted_wording:
+            # Who let the wording errors out, why, when, and which: kept with the version.
+            self.ledger.add_wording_override(
+                version.id,
+                incident.id,
+                self.plan.accept_wording or "",
+                person(self.sender, self.environ),
+                [p.to_json() for p in self.plan.accepted_wording],
+            )
         write_marker(self.ledger.folder, incident.id, self.decision.now)
         try:
             self._register(incident.id, took_over=self._taking_over)

@@ -12,7 +12,8 @@ from typing import Any
 from broadcast.channels.base import Adapter, Target
 from broadcast.delivery.outcome import ChannelOutcome, Event
 from broadcast.delivery.plan import MAX_ROW_PROBLEMS, ChannelPlan
-from broadcast.input.recipients import RecipientCount, SeenSet, read_recipients
+from broadcast.input.area_target import AreaTarget, Place
+from broadcast.input.recipients import Recipient, RecipientCount, SeenSet, read_recipients
 from broadcast.ledger.sqlite import Contact, Ledger
 from broadcast.problems import Problem
 
@@ -24,8 +25,52 @@ def distinct_targets(
     channel: ChannelPlan,
     path: Path,
     on_event: Callable[[Event], None],
+    area: AreaTarget | None = None,
+    reached: frozenset[str] = frozenset(),
+    left: frozenset[str] = frozenset(),
     priority_first: bool = False,
 ) -> Iterator[Target]:
+    """Every distinct valid row once (``_distinct_rows``), within the area if any.
+
+    With ``area``, only those it takes (``AreaTarget.takes``: in, or unlocated when
+    included), sorted in growing chunks so the first message waits for one row; the others
+    are counted in ``outcome.outside_area``. Addresses in ``reached`` (a change of area with
+    the same texts: they have it already) are passed over, counted in
+    ``outcome.reached_before``. Those outside whose address is in ``left`` (reached before,
+    and the text now says they are out of danger: ``area.left_area``) get it too, counted in
+    ``outcome.told_left``.
+    """
+    rows = _distinct_rows(kind, config, outcome, channel, path, on_event, priority_first)
+    if area is None:
+        for row in rows:
+            yield Target(row.address, row.name, row.line, row.locale)
+        return
+    for row, verdict in area.sort(rows, _place_of):
+        if not area.takes(verdict):
+            if verdict == "out" and row.address in left:
+                outcome.told_left += 1
+                yield Target(row.address, row.name, row.line, row.locale)
+            else:
+                outcome.outside_area += 1
+        elif row.address in reached:
+            outcome.reached_before += 1
+        else:
+            yield Target(row.address, row.name, row.line, row.locale)
+
+
+def _place_of(row: Recipient) -> Place:
+    return row.place
+
+
+def _distinct_rows(
+    kind: type[Adapter],
+    config: Any,
+    outcome: ChannelOutcome,
+    channel: ChannelPlan,
+    path: Path,
+    on_event: Callable[[Event], None],
+    priority_first: bool = False,
+) -> Iterator[Recipient]:
     """Every row, checked as it streams: valid ones once each, the others reported.
     ``priority_first``: the rows marked priority, then the others (two passes: see
     ``delivery.reach``).
@@ -70,7 +115,7 @@ def distinct_targets(
                 if not first:
                     outcome.duplicates += 1
                     continue
-                yield Target(recipient.address, recipient.name, recipient.line, recipient.locale)
+                yield recipient
             take_problems()
     finally:
         # Also when the send stops early: the invalid rows read so far were skipped.

@@ -73,6 +73,9 @@ def plans_to_approve(
         exercise=exercise,
         state_dir=state_dir,  # a correction quotes what the ledger says it corrects
         loaded=loaded,
+        # The approver sees the wording errors and approves the texts; the sender fixes them
+        # or answers for them (--accept-wording): an approval is not an override.
+        wording_blocks=False,
     )
     if loaded is None:
         return render(now=now)

@@ -24,6 +24,7 @@ from broadcast.channels.sms import SmsChannel
 from broadcast.channels.twitter import TwitterChannel
 from broadcast.channels.voice import VoiceChannel
 from broadcast.channels.web_banner import WebBannerChannel
+from broadcast.input.cap_area import TerritorySetting
 from broadcast.input.characters import hidden_characters, why_refused
 from broadcast.input.hazards import unknown_hazard
 from broadcast.input.model_errors import problems_from_validation
@@ -179,6 +180,24 @@ class Serve(BaseModel):
 
     public_url: str
     call_in_number: str | None = None
+    # The reverse proxies whose X-Forwarded-For is believed (addresses or networks): the
+    # sign-up pages limit attempts per client address, which only they can tell.
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"'{item}' is not an IP address or network; write the proxy's address, "
+                    "like 127.0.0.1 or 10.0.0.0/8"
+                ) from None
+        return value
 
     @field_validator("public_url")
     @classmethod
@@ -233,6 +252,9 @@ class Config(BaseModel):
     ledger: str | None = None
     # broadcast serve: the address Twilio calls back, and the call-in line's number.
     serve: Serve | None = None
+    # Where the organisation serves (a polygon or a bounding box): an incident's area outside
+    # it is refused before anything is sent (input.area_target).
+    territory: TerritorySetting | None = None
 
     @field_validator("ledger")
     @classmethod
@@ -281,8 +303,26 @@ class Config(BaseModel):
         return (
             type(channel).FALLBACK_TARGET
             and getattr(channel, "recipients", "") is None
+            and not channel.subscribers
             and any(self.fallback_of(other) == name for other in self.channels)
         )
+
+    def subscriber_problems(self) -> list[Problem]:
+        """An email channel sending to subscribers gives each one an unsubscribe link on
+        ``broadcast serve``: its address (``serve.public_url``) must be known."""
+        return [
+            Problem(
+                "recipients names subscribers, and every email to a subscriber carries a "
+                "one-click unsubscribe link to broadcast serve; add serve: {public_url: "
+                "https://alerts.example.org} (the address serve answers on)",
+                self.path,
+                self.line_of("channels", name, "recipients"),
+                "recipients",
+                channel=name,
+            )
+            for name, channel in self.channels.items()
+            if channel.subscribers and type(channel).CONTACT == "email" and self.serve is None
+        ]
 
     def fallback_problems(self) -> list[Problem]:
         """A fallback must name another channel of a type that can stand in; a channel
@@ -314,6 +354,7 @@ class Config(BaseModel):
             if (
                 type(channel).FALLBACK_TARGET
                 and getattr(channel, "recipients", "") is None
+                and not channel.subscribers
                 and not any(self.fallback_of(o) == name for o in self.channels)
             ):
                 problems.append(
@@ -377,6 +418,7 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
         raise InputError(_with_channel_names(problems, doc)) from None
     config = config.model_copy(update={"path": path, "doc": doc})
     problems.extend(config.fallback_problems())
+    problems.extend(config.subscriber_problems())
     if problems:
         raise InputError(problems)
     return config

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from broadcast.input.affected import AffectedItem, read_affected
 from broadcast.input.cap_area import Area, CapWords
-from broadcast.input.hazards import unknown_hazard
+from broadcast.input.error_words import Worded, file_language, say
+from broadcast.input.hazards import known_hazards, unknown_hazard
 from broadcast.input.incident_texts import (
     OPTIONAL_IN_TRANSLATION,
     TRANSLATED,
@@ -79,6 +81,9 @@ class Incident(BaseModel):
     headline: str = Field(min_length=1)
     started_at: datetime
     affected: str = Field(min_length=1)
+    # When affected was written as a list: its services or areas with their impact (affected
+    # holds them worded). Not hashed: the text they make is.
+    affected_items: list[AffectedItem] = Field(default_factory=list, exclude=True)
     summary: str = Field(min_length=1)
     actions: str | None = None
     eta: datetime | None = None
@@ -139,7 +144,10 @@ class Incident(BaseModel):
             if isinstance(name, str):
                 wrong = unknown_hazard(name.strip())
                 if wrong:
-                    raise ValueError(wrong)
+                    # Said again in the file's language by model_errors.
+                    raise Worded(
+                        "unknown_hazard", name=name.strip(), known=", ".join(known_hazards())
+                    )
         return [name.strip() if isinstance(name, str) else name for name in names]
 
     @field_validator("id")
@@ -180,16 +188,14 @@ class Incident(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"'{value}' is not a time zone; use a name like Europe/Paris or America/Montreal"
-            ) from None
+            raise Worded("not_a_timezone", value=value) from None
         return value
 
     @field_validator("title", "headline", "offline", "sign_off", "signed_by")
     @classmethod
     def _single_line(cls, value: str | None) -> str | None:
         if value is not None and "\n" in value:
-            raise ValueError("must be a single line (it is shown as is on every channel)")
+            raise Worded("single_line")
         if value is not None and "\t" in value:
             # A control character: only a text of several lines may keep one (see characters).
             raise ValueError("holds a tab (U+0009): write a space; a line of text has no tab")
@@ -201,7 +207,7 @@ class Incident(BaseModel):
         if value is None:
             return None
         if not re.match(r"^https?://[^\s/]+\.[^\s/]+(/\S*)?$", value):
-            raise ValueError(f"'{value}' is not a web address starting with https://")
+            raise Worded("not_a_web_address", value=value)
         # Characters a web address never holds as they are (RFC 3986): markup, not a link.
         wrong = sorted(set(value) & set('<>"`{}|\\^'))
         if wrong:
@@ -218,15 +224,12 @@ class Incident(BaseModel):
             promise = read_promise(value)
             if isinstance(promise, timedelta):
                 if promise <= timedelta(0):
-                    raise ValueError("the next update must come after some time, e.g. 2h")
+                    raise Worded("promise_not_after")
                 return promise
             if promise is not None:
                 return promise
             if not re.match(r"^\d{4}-\d{2}-\d{2}", value.strip()):
-                raise ValueError(
-                    f"'{value}' is neither a duration (2h, 90m, 1h30, in 18h), a time of day "
-                    "(18:00) nor a date and time (2026-11-22 14:00)"
-                )
+                raise Worded("promise_neither", value=value)
         return value
 
     @model_validator(mode="before")
@@ -253,23 +256,16 @@ class Incident(BaseModel):
     @model_validator(mode="after")
     def _coherent(self) -> Incident:
         if self.status == "cancelled" and not self.correction:
-            raise _FieldError(
-                "correction",
-                "a cancelled incident corrects what was said: write correction: what was wrong "
-                "and what to do now",
-            )
+            raise _FieldError("correction", "correction_needed")
         if not self.ended:
             if self.next_update is None:
-                raise _FieldError(
-                    "next_update",
-                    "say when the next update will come (e.g. next_update: 2h); people wait for it",
-                )
+                raise _FieldError("next_update", "next_update_needed")
             if not self.actions:
-                raise _FieldError("actions", "say what is being done to fix it")
+                raise _FieldError("actions", "actions_needed")
         if self.eta is not None and self.eta < self.started_at:
-            raise _FieldError("eta", "the expected end is before started_at")
+            raise _FieldError("eta", "eta_before_start")
         if self.ended_at is not None and self.ended_at < self.started_at:
-            raise _FieldError("ended_at", "the end is before started_at")
+            raise _FieldError("ended_at", "end_before_start")
         for language, translation in self.translations.items():
             missing = [
                 name
@@ -281,8 +277,9 @@ class Incident(BaseModel):
             if missing:
                 raise _FieldError(
                     f"translations.{language}",
-                    f"the {language} translation lacks {', '.join(missing)}; a message must "
-                    "not mix two languages",
+                    "translation_lacks",
+                    language=language,
+                    missing=", ".join(missing),
                 )
         return self
 
@@ -304,6 +301,9 @@ class Incident(BaseModel):
         }
         if translation.faq is not None:
             update["faq"] = translation.faq
+        if translation.affected is not None:
+            # The items of the translation's own list, or none: never the other language's.
+            update["affected_items"] = translation.affected_items
         # A sign-off is words in a language ("L'équipe d'Énergie Nord"): a translation without
         # its own signs with its language's default, never with another language's words.
         update.setdefault("sign_off", None)
@@ -371,19 +371,20 @@ class Incident(BaseModel):
         return None
 
 
-class _FieldError(ValueError):
-    """A cross-field check that names the one field it is about."""
+class _FieldError(Worded):
+    """A cross-field check that names the one field it is about (said by its kind, in the
+    file's language: ``error_words``)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, kind: str, /, **values: Any) -> None:
         self.field = field
-        super().__init__(message)
+        super().__init__(kind, **values)
 
 
 def _one_local_moment(field: str, written: str, moment: datetime, zone: tzinfo) -> None:
     """A local date and time names one moment, or it is an error on ``field``."""
     wrong = not_one_moment(written, moment, zone)
     if wrong:
-        raise _FieldError(field, wrong)
+        raise _FieldError(field, "as_said", text=wrong)
 
 
 def load_incident(
@@ -396,24 +397,22 @@ def load_incident(
     ``exercise`` (the command's ``--exercise``) against a file saying ``exercise: false`` is
     an error, never a silent drill.
     """
-    doc = load_yaml(path, what="incident file")
+    # The language its errors are said in, read before anything is validated: from the raw
+    # text while YAML reads it, then from the data.
+    doc = load_yaml(path, "incident file", lambda text: file_language(None, defaults, text))
+    language = file_language(doc.data, defaults)
     if not isinstance(doc.data, dict):
-        raise InputError(
-            [Problem("an incident file is a list of 'field: value' lines", path, doc.line_of(()))]
-        )
+        raise InputError([Problem(say(language, "not_a_list_of_fields"), path, doc.line_of(()))])
     data = {k: v for k, v in (defaults or {}).items() if k in DEFAULTABLE and v is not None}
     data.update(doc.data)
-    incident = validate_incident(data, doc)
+    incident = validate_incident(data, doc, language)
     if exercise and "exercise" in doc.data and not incident.exercise:
         # Two orders that contradict each other: which one the person meant is a guess, and
         # guessing "drill" sends marked texts nobody expects while the file says it is real.
         raise InputError(
             [
                 Problem(
-                    "the file says exercise: false (a real alert) but the command asks for a "
-                    "drill (--exercise): they contradict each other. For a drill, write "
-                    "exercise: true (or remove the line) and keep --exercise; for the real "
-                    "alert, run the command without --exercise",
+                    say(language, "exercise_contradiction"),
                     path,
                     doc.line_of(("exercise",)),
                     "exercise",
@@ -427,8 +426,11 @@ def load_incident(
     return incident, doc
 
 
-def validate_incident(data: dict[str, Any], doc: YamlDocument) -> Incident:
-    too_long = texts_too_long(data, (), doc)
+def validate_incident(data: dict[str, Any], doc: YamlDocument, language: str = "en") -> Incident:
+    data, listed = read_affected(data, doc, language)
+    if any(problem.is_error for problem in listed):
+        raise InputError(listed)
+    too_long = texts_too_long(data, (), doc, language)
     if too_long:
         raise InputError(too_long)
     known: dict[tuple[str | int, ...], Iterable[str]] = {(): Incident.model_fields.keys()}
@@ -441,18 +443,20 @@ def validate_incident(data: dict[str, Any], doc: YamlDocument) -> Incident:
         return Incident.model_validate(data)
     except ValidationError as exc:
         problems = []
-        for problem in problems_from_validation(exc, doc, known_fields=known):
-            problems.append(_relocate_field_error(problem, exc, doc))
+        for problem in problems_from_validation(exc, doc, known_fields=known, language=language):
+            problems.append(_relocate_field_error(problem, exc, doc, language))
         raise InputError(problems) from None
 
 
-def _relocate_field_error(problem: Problem, exc: ValidationError, doc: YamlDocument) -> Problem:
+def _relocate_field_error(
+    problem: Problem, exc: ValidationError, doc: YamlDocument, language: str = "en"
+) -> Problem:
     """Point a whole-model check (no field in its location) at the field it names."""
     if problem.field is not None:
         return problem
     for item in exc.errors(include_url=False):
         cause = (item.get("ctx") or {}).get("error")
-        if isinstance(cause, _FieldError) and str(cause) == problem.message:
+        if isinstance(cause, _FieldError) and cause.said_in(language) == problem.message:
             location = tuple(cause.field.split("."))
             return Problem(problem.message, doc.path, doc.line_of(location), cause.field)
     return problem

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from broadcast.input.affected import AffectedItem
+from broadcast.input.error_words import number, say
 from broadcast.input.schema import BaseModel, ConfigDict, Field
 from broadcast.input.yamlfile import YamlDocument, dotted
 from broadcast.problems import Problem
@@ -31,6 +33,9 @@ MAX_CHARACTERS = {
     "link": 2_000,  # about the longest web address browsers and mail programs keep whole
     "feedback_url": 2_000,
     "correction": 1_000,  # what was wrong and what to do now
+    # An area's polygon: up to some 10,000 lat,lon pairs (a district's outline, from a GIS).
+    "polygons": 200_000,
+    "left_area": 1_000,  # said to those now outside the area (issue 28)
 }
 
 
@@ -75,6 +80,8 @@ class Translation(BaseModel):
     title: str | None = None
     headline: str | None = None
     affected: str | None = None
+    # affected written as a list (input.affected): not hashed, the text it makes is.
+    affected_items: list[AffectedItem] = Field(default_factory=list, exclude=True)
     summary: str | None = None
     actions: str | None = None
     apology: str | None = None
@@ -121,13 +128,22 @@ def comment_problems(
     return problems
 
 
-def texts_too_long(value: Any, loc: tuple[str | int, ...], doc: YamlDocument) -> list[Problem]:
-    """A problem for each text longer than its field allows (``MAX_CHARACTERS``)."""
+def texts_too_long(
+    value: Any, loc: tuple[str | int, ...], doc: YamlDocument, language: str = "en"
+) -> list[Problem]:
+    """A problem for each text longer than its field allows (``MAX_CHARACTERS``), said in
+    ``language`` (the file's)."""
     if isinstance(value, dict):
-        return [p for key, item in value.items() for p in texts_too_long(item, (*loc, key), doc)]
+        return [
+            p
+            for key, item in value.items()
+            for p in texts_too_long(item, (*loc, key), doc, language)
+        ]
     if isinstance(value, list):
         return [
-            p for index, item in enumerate(value) for p in texts_too_long(item, (*loc, index), doc)
+            p
+            for index, item in enumerate(value)
+            for p in texts_too_long(item, (*loc, index), doc, language)
         ]
     if not isinstance(value, str):
         return []
@@ -136,14 +152,20 @@ def texts_too_long(value: Any, loc: tuple[str | int, ...], doc: YamlDocument) ->
     if len(value) <= limit:
         return []
     if name in ("link", "feedback_url"):
-        hint = "nobody can follow a web address this long"
+        hint = say(language, "too_long_link")
     elif name in MAX_CHARACTERS:
-        hint = "keep the essential here; the details belong on the page the link points to"
+        hint = say(language, "too_long_text")
     else:
-        hint = "this field holds a word, a date or a code, not a text"
+        hint = say(language, "too_long_word")
     return [
         Problem(
-            f"{len(value):,} characters, but this field holds at most {limit:,}; {hint}",
+            say(
+                language,
+                "too_long",
+                count=number(len(value), language),
+                limit=number(limit, language),
+                hint=hint,
+            ),
             doc.path,
             doc.line_of(loc),
             dotted(loc),

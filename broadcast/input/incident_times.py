@@ -13,6 +13,8 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from broadcast.input.error_words import Worded, say
+
 # How far ahead a promised update time that has already passed is renewed.
 RENEWED_PROMISE = timedelta(hours=1)
 
@@ -85,25 +87,22 @@ def read_promise(text: str) -> timedelta | time | None:
     (``HoursOrClock``). ``ValueError`` for a number without a unit or an impossible time."""
     text = " ".join(text.split())
     if text.isdigit():
-        raise ValueError(
-            f"'{text}' has no unit: write {text}h for hours, {text}m for minutes, or a time "
-            f"of day such as {int(text) % 24:02d}:00"
-        )
+        raise Worded("promise_no_unit", text=text, clock=f"{int(text) % 24:02d}:00")
     explicit = _IN.match(text)
     if explicit:
         duration = parse_duration(explicit["rest"])
         if duration is None:
-            raise ValueError(f"'{text}': after 'in', write a duration such as 2h, 90m or 1h30")
+            raise Worded("promise_after_in", text=text)
         return timedelta(seconds=duration.total_seconds())
     at = _AT.match(text)
     clock = _CLOCK.match(at["rest"]) if at else _COLON_CLOCK.match(text)
     if clock:
         hour, minute = int(clock["h"]), int(clock["m"] or 0)
         if hour > 23 or minute > 59:
-            raise ValueError(f"'{text}' is not a time of day (00:00 to 23:59)")
+            raise Worded("promise_not_a_clock", text=text)
         return time(hour, minute)
     if at:
-        raise ValueError(f"'{text}': after 'at', write a time of day such as 18:00")
+        raise Worded("promise_after_at", text=text)
     duration = parse_duration(text)
     if duration is None:
         return None
@@ -138,10 +137,11 @@ def clock_reading(now: datetime, clock: time, zone: ZoneInfo) -> datetime | None
     return tomorrow if tomorrow - now <= CLOCK_HORIZON else None
 
 
-def spelled_duration(duration: timedelta) -> str:
+def spelled_duration(duration: timedelta, language: str = "en") -> str:
+    """``18 hours``, ``1 hour 30 minutes`` (``18 heures`` in French)."""
     hours, rest = divmod(int(duration.total_seconds()) // 60, 60)
-    said = f"{hours} hour{'s' * (hours != 1)}"
-    return f"{said} {rest} minutes" if rest else said
+    kind = "hours_minutes" if rest else "hours"
+    return say(language, kind, hours=hours, plural="s" * (hours != 1), minutes=rest)
 
 
 # What leads a promise shown to the person who sends it (validate, preview, confirmation).

@@ -1,12 +1,14 @@
 """Turning validation errors (``input.schema``'s, shaped as pydantic's) into plain-language
-problems with file, line and field."""
+problems with file, line and field, in the language of the file (``input.error_words``)."""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from broadcast.input.error_words import Worded, say
 from broadcast.input.yamlfile import YamlDocument, dotted
 from broadcast.problems import Problem
 
@@ -21,8 +23,10 @@ def problems_from_validation(
     known_fields: dict[tuple[str | int, ...], Iterable[str]] | None = None,
     channel: str | None = None,
     clean_location: Callable[[tuple[str | int, ...]], tuple[str | int, ...]] = lambda loc: loc,
+    language: str = "en",
 ) -> list[Problem]:
-    """One ``Problem`` per validation error, located in ``doc``.
+    """One ``Problem`` per validation error, located in ``doc``, said in ``language`` (the
+    incident file's: ``error_words.file_language``).
 
     ``known_fields`` maps a location (relative to ``prefix``) to the field names allowed there,
     so an unknown key gets a "did you mean" hint.
@@ -31,7 +35,7 @@ def problems_from_validation(
     for item in error.errors(include_url=False):
         loc = clean_location(tuple(part for part in item["loc"] if not _is_union_tag(part)))
         full = (*prefix, *loc)
-        message = _message(item, loc, known_fields or {})
+        message = _message(item, loc, known_fields or {}, language)
         problems.append(
             Problem(message, doc.path, doc.line_of(full), dotted(full) or None, channel=channel)
         )
@@ -44,49 +48,53 @@ def _is_union_tag(part: Any) -> bool:
 
 
 def _message(
-    item: Any, loc: tuple[str | int, ...], known: dict[tuple[str | int, ...], Iterable[str]]
+    item: Any,
+    loc: tuple[str | int, ...],
+    known: dict[tuple[str | int, ...], Iterable[str]],
+    language: str = "en",
 ) -> str:
     kind = item["type"]
     ctx = item.get("ctx") or {}
     given = _shortened(item.get("input"))
+    words = partial(say, language)
     if kind == "missing":
-        return "this required field is missing"
+        return words("missing")
     if kind == "extra_forbidden":
         name = str(loc[-1]) if loc else "?"
         allowed = sorted(known.get(loc[:-1], ()))
         guess = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
-        hint = f"; did you mean '{guess[0]}'?" if guess else ""
-        listing = f". Known fields here: {', '.join(allowed)}" if allowed and not guess else ""
-        return f"unknown field '{name}'{hint}{listing}"
+        hint = words("did_you_mean", guess=guess[0]) if guess else ""
+        listing = words("known_fields", names=", ".join(allowed)) if allowed and not guess else ""
+        return words("unknown_field", name=name, hint=hint, listing=listing)
     if kind == "literal_error":
         expected = str(ctx.get("expected", ""))
         options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",")]
         guess = difflib.get_close_matches(str(given), options, n=1, cutoff=0.6)
-        hint = f"; did you mean '{guess[0]}'?" if guess else "."
-        return f"'{given}' is not allowed here{hint} Use one of {expected}."
+        hint = words("did_you_mean", guess=guess[0]) if guess else "."
+        if language == "fr":
+            expected = expected.replace("' or '", "' ou '")
+        return words("not_allowed", given=given, hint=hint, expected=expected)
     if kind in ("datetime_parsing", "datetime_from_date_parsing", "datetime_type"):
-        return (
-            f"'{given}' is not a date and time; write it like 2026-11-22T14:00:00+01:00 "
-            "(or 2026-11-22 14:00, read in the incident's timezone)"
-        )
+        return words("not_a_datetime", given=given)
     if kind == "string_pattern_mismatch":
-        return f"'{given}' has the wrong form ({_pattern_words(ctx.get('pattern', ''))})"
+        why = _pattern_words(ctx.get("pattern", ""), language)
+        return words("wrong_form", given=given, why=why)
     if kind in ("string_type", "model_type", "dict_type", "list_type"):
         wanted = {
-            "string_type": "text",
-            "model_type": "a group of fields",
-            "dict_type": "a group of fields",
-            "list_type": "a list",
+            "string_type": "shape_text",
+            "model_type": "shape_group",
+            "dict_type": "shape_group",
+            "list_type": "shape_list",
         }[kind]
-        return f"expected {wanted} here, not {_shape(given)}"
+        return words("expected_shape", wanted=words(wanted), shape=_shape(given, language))
     if kind in ("int_parsing", "int_type"):
-        return f"'{given}' is not a whole number"
+        return words("not_a_whole_number", given=given)
     if kind in ("bool_parsing", "bool_type"):
         if given is None:  # "exercise: ~" or "exercise:" with nothing after
-            return "this field is empty: write true or false"
-        return f"'{given}' is not true or false"
+            return words("bool_empty")
+        return words("not_a_bool", given=given)
     if kind == "string_too_short":
-        return "this field is empty"
+        return words("empty")
     if kind == "union_tag_invalid":
         tag = ctx.get("tag", given)
         expected = str(ctx.get("expected_tags", "")).replace("'", "")
@@ -98,6 +106,9 @@ def _message(
         expected = str(ctx.get("expected_tags", "")).replace("'", "")
         return f"this channel has no 'type'; give one of {expected}"
     if kind == "value_error":
+        cause = ctx.get("error")
+        if isinstance(cause, Worded):
+            return cause.said_in(language)
         return str(ctx.get("error", item["msg"]))
     if kind == "greater_than" or kind == "greater_than_equal":
         return f"'{given}' is too small: {item['msg'].lower()}"
@@ -116,17 +127,17 @@ def _shortened(value: Any) -> Any:
     return value
 
 
-def _pattern_words(pattern: str) -> str:
+def _pattern_words(pattern: str, language: str = "en") -> str:
     if pattern.startswith("^[a-z0-9]"):
-        return "use lower-case letters, digits and hyphens, e.g. panne-nord-2026-11-22"
+        return say(language, "id_form")
     return f"expected to match {pattern}"
 
 
-def _shape(value: Any) -> str:
+def _shape(value: Any, language: str = "en") -> str:
     if isinstance(value, dict):
-        return "a group of fields"
+        return say(language, "shape_group")
     if isinstance(value, list):
-        return "a list"
+        return say(language, "shape_list")
     if value is None:
-        return "nothing"
-    return f"'{value}'"
+        return say(language, "shape_nothing")
+    return f"« {value} »" if language == "fr" else f"'{value}'"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from broadcast.input.error_words import language_of, say
 from broadcast.input.incident import Incident
 from broadcast.input.incident_times import (
     AMBIGUITY,
@@ -34,6 +35,7 @@ def promise_problems(incident: Incident, doc: YamlDocument, now: datetime) -> li
     if incident.ended or promise is None:
         return []
     line = doc.line_of(("next_update",))
+    language = language_of(incident.locale)  # the file's: its errors are said in it
     if isinstance(promise, HoursOrClock):
         zone = incident.zone
         later = (now + promise).astimezone(zone)
@@ -45,12 +47,18 @@ def promise_problems(incident: Incident, doc: YamlDocument, now: datetime) -> li
             second = f"{clock:%H:%M}" if today else f"{clock:%Y-%m-%d %H:%M}"
             return [
                 Problem(
-                    f"'{promise.written}' reads two ways: in {spelled_duration(promise)} "
-                    f"({said_time(later, now, incident.locale, zone)}), or at "
-                    f"{promise.clock:%H:%M} {'today' if today else 'tomorrow'} "
-                    f"({said_time(clock, now, incident.locale, zone)})."
-                    f' Write next_update: "in {hours}" for the first, or next_update: '
-                    f'"{second}" for the second',
+                    say(
+                        language,
+                        "reads_two_ways",
+                        written=promise.written,
+                        duration=spelled_duration(promise, language),
+                        later=said_time(later, now, incident.locale, zone),
+                        clock=f"{promise.clock:%H:%M}",
+                        day=say(language, "today" if today else "tomorrow"),
+                        clock_said=said_time(clock, now, incident.locale, zone),
+                        hours=hours,
+                        second=second,
+                    ),
                     doc.path,
                     line,
                     "next_update",
@@ -65,10 +73,12 @@ def promise_problems(incident: Incident, doc: YamlDocument, now: datetime) -> li
         if meant <= now:
             return [
                 Problem(
-                    f"the promised next update time, {promise:%H:%M} today, has passed; the "
-                    "messages now promise one an hour from now "
-                    f"({incident.local_time(now + RENEWED_PROMISE)}): give a new time, or a "
-                    "duration such as in 2h",
+                    say(
+                        language,
+                        "promise_passed",
+                        clock=f"{promise:%H:%M}",
+                        renewed=incident.local_time(now + RENEWED_PROMISE),
+                    ),
                     doc.path,
                     line,
                     "next_update",
@@ -92,11 +102,14 @@ def end_problems(incident: Incident, doc: YamlDocument, now: datetime) -> list[P
         return []
     return [
         Problem(
-            f"the end, {incident.local_time(incident.ended_at)} "
-            f"({said_time(incident.ended_at, now, incident.locale, incident.zone)}), has not "
-            f"happened yet (it is now {incident.local_time(now)}): a {incident.status} message "
-            "says the incident is over. Write the time it really ended, or remove ended_at "
-            "to say it ends when the message goes out",
+            say(
+                language_of(incident.locale),
+                "end_not_yet",
+                end=incident.local_time(incident.ended_at),
+                end_said=said_time(incident.ended_at, now, incident.locale, incident.zone),
+                now=incident.local_time(now),
+                status=incident.status,
+            ),
             doc.path,
             doc.line_of(("ended_at",)),
             "ended_at",

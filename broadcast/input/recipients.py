@@ -1,8 +1,10 @@
 """The recipients CSV, streamed: phone numbers in E.164 and checked email addresses.
 
-Columns are ``name``, ``phone``, ``email``, ``locale`` (any case, any order, comma or semicolon
-separated, as spreadsheets export them). A row whose contact is invalid is reported by line and
-skipped; it never stops the others.
+Columns are ``name``, ``phone``, ``email``, ``locale`` and, for targeting by area, ``postcode``,
+``commune`` (INSEE code), ``lat`` and ``lon`` (WGS 84 degrees), any case, any order, comma or
+semicolon separated, as spreadsheets export them. A row whose contact is invalid is reported
+by line and skipped; it never stops the others. A coordinate that is not one stops the read
+(a wrong point would send to the wrong people).
 
 Whatever the file holds is never quoted whole in a problem: a path pointing at the wrong file
 (a ``.env``) must not print its secrets, and a contact is personal data, so reports show it
@@ -15,6 +17,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, NamedTuple
 
+from broadcast.input.area_target import NOWHERE, Place
 from broadcast.input.characters import hidden_characters
 from broadcast.input.contact_masks import mask_address
 from broadcast.input.files import open_regular
@@ -30,7 +34,12 @@ from broadcast.problems import InputError, Problem
 
 Kind = Literal["phone", "email"]
 COLUMNS = ("name", "phone", "email", "locale")
+# Where a recipient is, all optional (input.area_target).
+PLACE_COLUMNS = ("postcode", "commune", "lat", "lon")
 # What a column name looks like: up to four words of letters, nothing else.
+_WORD = {"lat": "latitude", "lon": "longitude"}
+# What may be quoted of a bad coordinate (never anything else a wrong file may hold).
+_COORDINATE = re.compile(r"[-+0-9.,eE ]*")
 _COLUMN_NAME = re.compile(r"[^\W\d_]{1,20}(?:[ _-][^\W\d_]{1,20}){0,3}")
 
 
@@ -49,6 +58,7 @@ class Recipient(NamedTuple):
     address: str  # E.164 phone number or normalised email address
     name: str = ""
     locale: str | None = None
+    place: Place = NOWHERE
 
 
 @dataclass
@@ -111,6 +121,7 @@ def read_recipients(
     normalise = _phone_normaliser(default_region) if kind == "phone" else _email_normaliser()
     with _open_csv(path, channel) as (reader, header_line):
         columns = _columns(reader, path, kind, channel, header_line)
+        placed = any(c in columns for c in PLACE_COLUMNS)
         for row in _rows_until(reader, path, channel, until_line, progress):
             line = reader.line_num
             if progress is not None:
@@ -127,6 +138,17 @@ def read_recipients(
                 if problems is not None:
                     problems.append(_skipped_address(raw, reason, kind, path, line, channel))
                 continue
+            place = NOWHERE
+            if placed:
+                try:
+                    place = _place(row, columns, path, line, channel)
+                except InputError as exc:
+                    if problems is None:
+                        raise
+                    # Like a bad contact: reported with its line (an error, so a plan that
+                    # meets it sends nothing), and the row skipped where a send streams on.
+                    problems.extend(exc.problems)
+                    continue
             name = _cell(row, columns.get("name"))
             if name_problems is not None and not name.isprintable():
                 hidden = hidden_characters(name, multiline=False)
@@ -137,7 +159,64 @@ def read_recipients(
                 address=address,
                 name=clean_name(name),
                 locale=_cell(row, columns.get("locale")) or None,
+                place=place,
             )
+
+
+def _place(
+    row: dict[str, str], columns: dict[str, str], path: Path, line: int, channel: str | None
+) -> Place:
+    """The row's place; a coordinate that is not one stops the read with its line and column:
+    a list whose points are wrong would send to the wrong people, so nothing is sent."""
+    coordinates: list[float | None] = []
+    for column, limit in (("lat", 90.0), ("lon", 180.0)):
+        raw = _cell(row, columns.get(column))
+        if not raw:
+            coordinates.append(None)
+            continue
+        try:
+            # 50,63: a decimal comma, as French spreadsheets write it.
+            value = float(raw.replace(",", "."))
+        except ValueError:
+            value = math.nan
+        if not -limit <= value <= limit:  # also NaN, inf
+            # Quoted only when it looks like a number: a wrong file's cell may be a secret.
+            shown = f" ('{raw[:20]}')" if _COORDINATE.fullmatch(raw[:20]) else ""
+            raise InputError(
+                [
+                    Problem(
+                        f"the {column} on line {line}{shown} is not a {_WORD[column]} in "
+                        f"degrees between -{limit:g} and {limit:g} (WGS 84, e.g. 50.6292); "
+                        "fix the row or empty the cell",
+                        path,
+                        line,
+                        column,
+                        channel,
+                    )
+                ]
+            )
+        coordinates.append(value)
+    lat, lon = coordinates
+    if (lat is None) != (lon is None):
+        missing = "lon" if lon is None else "lat"
+        raise InputError(
+            [
+                Problem(
+                    f"line {line} gives a {'lat' if missing == 'lon' else 'lon'} without a "
+                    f"{missing}: a point needs both (or neither)",
+                    path,
+                    line,
+                    missing,
+                    channel,
+                )
+            ]
+        )
+    return Place(
+        _cell(row, columns.get("postcode")) or None,
+        _cell(row, columns.get("commune")) or None,
+        lat,
+        lon,
+    )
 
 
 def _rows_until(

@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 import yaml
 
 from broadcast.input.characters import hidden_characters, why_refused
+from broadcast.input.error_words import say
 from broadcast.input.files import open_regular
 from broadcast.problems import InputError, Problem
 
@@ -75,9 +76,15 @@ class YamlDocument:
         return self.lines.get((), None)
 
 
-def load_yaml(path: Path, what: str = "file") -> YamlDocument:
-    """Parse ``path``; raise ``InputError`` with file and line on any problem or limit."""
+def load_yaml(
+    path: Path, what: str = "file", language: Callable[[str], str] | None = None
+) -> YamlDocument:
+    """Parse ``path``; raise ``InputError`` with file and line on any problem or limit.
+
+    ``language``: the language its problems are said in, read from the raw text before it is
+    parsed (an incident file's: ``error_words.file_language``); English without it."""
     text = _read_text(path, what)
+    said = language(text) if language is not None else "en"
     try:
         try:
             node = yaml.compose(text, Loader=_FastBoundedLoader)
@@ -104,7 +111,13 @@ def load_yaml(path: Path, what: str = "file") -> YamlDocument:
         at = mark.line + 1 if mark else None
         detail = " ".join(s for s in (exc.context, exc.problem) if s)
         raise InputError(
-            [Problem(f"this is not valid YAML: {detail}{_yaml_hint(text, at)}", path, at)]
+            [
+                Problem(
+                    say(said, "not_valid_yaml", detail=f"{detail}{_yaml_hint(text, at)}"),
+                    path,
+                    at,
+                )
+            ]
         ) from None
     except yaml.YAMLError as exc:
         raise InputError([Problem(f"this is not valid YAML: {exc}", file=path)]) from None
@@ -113,12 +126,12 @@ def load_yaml(path: Path, what: str = "file") -> YamlDocument:
         raise InputError([Problem(_too_big_to_read(exc), file=path)]) from None
 
     if node is None:
-        raise InputError([Problem(f"{what} is empty", file=path, line=1)])
+        raise InputError([Problem(say(said, "file_empty", what=what), file=path, line=1)])
 
     doc = YamlDocument(path=path, data=None, lines={(): node.start_mark.line + 1})
     problems: list[Problem] = []
     try:
-        doc.data = _Builder(doc, problems, text).build(node, ())
+        doc.data = _Builder(doc, problems, text, said).build(node, ())
     except _LimitReached as exc:
         raise InputError([Problem(exc.message, path, exc.line, exc.field)]) from None
     except (RecursionError, MemoryError) as exc:
@@ -286,8 +299,11 @@ else:  # a PyYAML built without libyaml
 class _Builder:
     """Node graph to plain data, following aliases within ``MAX_VALUES`` and ``MAX_DEPTH``."""
 
-    def __init__(self, doc: YamlDocument, problems: list[Problem], text: str = "") -> None:
+    def __init__(
+        self, doc: YamlDocument, problems: list[Problem], text: str = "", language: str = "en"
+    ) -> None:
         self.doc = doc
+        self.language = language
         self.problems = problems
         self.text_lines = text.split("\n")
         self.built = 0
@@ -367,7 +383,7 @@ class _Builder:
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
-                problems.append(Problem("a key must be a plain word", doc.path, line))
+                problems.append(Problem(say(self.language, "key_plain_word"), doc.path, line))
                 continue
             key = key_node.value
             if hidden_characters(key, multiline=False):
@@ -388,7 +404,7 @@ class _Builder:
             if key in result:
                 problems.append(
                     Problem(
-                        f"'{key}' is given twice (first on line {doc.lines[key_loc]}); keep one",
+                        say(self.language, "given_twice", key=key, first=doc.lines[key_loc]),
                         doc.path,
                         line,
                         dotted(key_loc),

@@ -175,6 +175,17 @@ class Deliveries(RecipientKeys, Leases):
             return None
         return self.open_contact(str(row["recipient_sealed"]))
 
+    def recorded_locale(self, address: str) -> str | None:
+        """The language recorded with the latest delivery to ``address`` (any channel, any
+        incident), if one was recorded with it: how a known caller is spoken to."""
+        with self.lock:
+            row = self.db.execute(
+                "SELECT recipient_sealed FROM deliveries WHERE recipient_key = :key"
+                " AND recipient_sealed IS NOT NULL ORDER BY id DESC LIMIT 1",
+                {"key": self.recipient_key(address)},
+            ).fetchone()
+        return self.open_contact(str(row["recipient_sealed"])).locale if row else None
+
     def delivery(self, delivery_id: int) -> Delivery | None:
         row = self.db.execute(
             "SELECT * FROM deliveries WHERE id = :id", {"id": delivery_id}

@@ -293,14 +293,66 @@ OPT_OUTS_AS_SUPPRESSIONS_AND_REPLIES = Step(
     ),
 )
 
-# 10: the sender of a pool (a number, a short code, a Messaging Service) each delivery went
+# 10: what ``broadcast serve`` looks up per request, each one indexed rather than a scan of
+# every delivery ever made: a delivery by the provider's id (a status callback names it), and
+# a caller's recorded language by their recipient key (the call-in line).
+SERVE_LOOKUPS = Step(
+    "deliveries found by the provider's id and by the recipient",
+    (
+        "CREATE INDEX deliveries_by_provider_id ON deliveries (provider_id)",
+        "CREATE INDEX deliveries_by_recipient ON deliveries (recipient_key, id)",
+    ),
+)
+
+# 11: a send that went out despite wording errors (``--accept-wording``): the reason, who, when,
+# and the findings it covered (JSON), with the version it let out.
+WORDING_OVERRIDES = Step(
+    "wording overrides",
+    (
+        """
+    CREATE TABLE wording_overrides (
+        id {id},
+        version_id {int} NOT NULL REFERENCES versions (id),
+        incident_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        accepted_by TEXT NOT NULL,
+        accepted_at TEXT NOT NULL,
+        findings TEXT NOT NULL
+    )""",
+        "CREATE INDEX wording_overrides_by_incident ON wording_overrides (incident_id, id)",
+    ),
+)
+
+# 12: residents who signed themselves up (broadcast serve's sign-up page, the SMS keyword),
+# found by their address's keyed hash and sealed like every person the ledger keeps; a code or
+# a link's secret kept as a keyed hash only, with its expiry and its wrong tries.
+SUBSCRIBERS = Step(
+    "subscribers",
+    (
+        """
+    CREATE TABLE subscribers (
+        id {id},
+        address_key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL CHECK (kind IN ('phone', 'email')),
+        sealed TEXT NOT NULL,
+        code_hash TEXT,
+        code_expires_at TEXT,
+        code_tries {int} NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        confirmed_at TEXT
+    )""",
+        "CREATE INDEX subscribers_by_kind ON subscribers (kind, id)",
+    ),
+)
+
+# 13: the sender of a pool (a number, a short code, a Messaging Service) each delivery went
 # from, recorded before its first attempt: a lookup asks from it, and the recipient keeps it
 # for every later message (see delivery.sender_pool); found by recipient, channel by channel.
 DELIVERY_SENDERS = Step(
     "the sender each delivery went from",
     (
         "ALTER TABLE deliveries ADD COLUMN sender TEXT",
-        "CREATE INDEX deliveries_by_recipient ON deliveries (channel, recipient_key, id)",
+        "CREATE INDEX deliveries_by_channel_recipient ON deliveries (channel, recipient_key, id)",
     ),
 )
 
@@ -315,6 +367,9 @@ MIGRATIONS: tuple[Step, ...] = (
     SHARED_WORK,
     SENT_AT_AND_SENDER_SIGNATURE,
     OPT_OUTS_AS_SUPPRESSIONS_AND_REPLIES,
+    SERVE_LOOKUPS,
+    WORDING_OVERRIDES,
+    SUBSCRIBERS,
     DELIVERY_SENDERS,
 )
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from broadcast.ledger.deliveries import Deliveries
 from broadcast.ledger.engine import listed
-from broadcast.ledger.records import HANDED_OVER_SQL, now_text
+from broadcast.ledger.records import HANDED_OVER_SQL, Delivery, delivery_from, now_text
 
 
 class Receipts(Deliveries):
@@ -66,13 +66,15 @@ class Receipts(Deliveries):
         *,
         at: datetime | None = None,
         unanswered: bool = False,
-    ) -> None:
+    ) -> bool:
         """What the provider said of a sent delivery once it knew, or not yet (``state`` None).
 
         Final: delivered, undelivered (with its error code), or a call unanswered (counted, and
-        placed again by ``delivery.fallback``). Used for SMS receipts (``delivery.receipts``)
-        and call outcomes alike; ``at`` is when the provider said so, if it says. Only a
-        delivery still ``sent`` changes: a receipt never overrides a later state.
+        placed again by ``delivery.fallback``). Used for SMS receipts (``delivery.receipts``),
+        call outcomes and the provider's status callbacks (``broadcast serve``) alike; ``at``
+        is when the provider said so, if it says. Only a delivery still ``sent`` changes: a
+        receipt never overrides a later state, so the first final word stands whatever comes
+        after it, twice or out of order. True when this one moved the delivery.
         """
         checked = now_text()
         with self.transaction() as db:
@@ -81,8 +83,8 @@ class Receipts(Deliveries):
                     "UPDATE deliveries SET receipt_checked_at = :checked WHERE id = :id",
                     {"checked": checked, "id": delivery_id},
                 )
-                return
-            db.execute(
+                return False
+            cursor = db.execute(
                 "UPDATE deliveries SET state = :state,"
                 " error_code = coalesce(:error_code, error_code),"
                 " error_message = coalesce(:error_message, error_message),"
@@ -100,6 +102,18 @@ class Receipts(Deliveries):
                     "id": delivery_id,
                 },
             )
+        return cursor.rowcount > 0
+
+    def handed_over_as(self, provider_id: str) -> tuple[Delivery, str] | None:
+        """The delivery the provider knows by ``provider_id`` (a message's or a call's SID),
+        with its incident's id; None when this ledger handed nothing over under that id."""
+        row = self.db.execute(
+            "SELECT d.*, v.incident_id AS incident_id FROM deliveries d"
+            " JOIN versions v ON v.id = d.version_id WHERE d.provider_id = :provider_id"
+            " ORDER BY d.id LIMIT 1",
+            {"provider_id": provider_id},
+        ).fetchone()
+        return (delivery_from(row), str(row["incident_id"])) if row else None
 
     def receipt_times(self, incident_id: str) -> list[dict[str, Any]]:
         """Per delivery handed over: version, channel, state, when its attempt began and when

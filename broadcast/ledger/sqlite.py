@@ -26,9 +26,9 @@ says what to do.
 
 ``Ledger`` is one class made of one part per thing it keeps, each in its own module:
 ``versions``, ``deliveries``, ``receipts``, ``inbound``, ``approvals``, ``leases``,
-``recipient_keys``; they share the connection, the lock and the engine's dialect (``engine``).
-The schema's steps are in ``migrations``. This module opens the engine, migrates, and keeps
-every name the rest of broadcast imports from it.
+``recipient_keys``, ``wording_overrides``; they share the connection, the lock and the engine's
+dialect (``engine``). The schema's steps are in ``migrations``. This module opens the engine,
+migrates, and keeps every name the rest of broadcast imports from it.
 """
 
 from __future__ import annotations
@@ -92,7 +92,9 @@ from broadcast.ledger.records import (
     now_text,
 )
 from broadcast.ledger.senders import Senders
+from broadcast.ledger.subscribers import Subscribers
 from broadcast.ledger.versions import Versions
+from broadcast.ledger.wording_overrides import WordingOverrides
 
 # The names the rest of broadcast (and its tests) import from here.
 __all__ = [
@@ -136,7 +138,18 @@ __all__ = [
 ]
 
 
-class Ledger(Inbound, Receipts, Deliveries, Versions, Approvals, Senders, RecipientKeys, Leases):
+class Ledger(
+    Inbound,
+    Receipts,
+    Deliveries,
+    Versions,
+    Approvals,
+    Senders,
+    Subscribers,
+    RecipientKeys,
+    Leases,
+    WordingOverrides,
+):
     """One SQLite file (WAL) shared by every incident handled from one configuration.
 
     Safe to use from several threads: writes are serialised on one connection.
@@ -169,6 +182,7 @@ class Ledger(Inbound, Receipts, Deliveries, Versions, Approvals, Senders, Recipi
         self.where = postgres.shown(self.address) if self.address else str(self.path)
         self.lock = threading.RLock()
         self.db: Any = None
+        self._here: Path | None = None  # the SQLite file, while this ledger has it open
         # This run's token on a shared ledger, and the thread that keeps its lease alive.
         self.run = secrets.token_hex(8)
         self.host = who(self.environ)
@@ -186,6 +200,7 @@ class Ledger(Inbound, Receipts, Deliveries, Versions, Approvals, Senders, Recipi
         except BaseException as exc:
             if self.db is not None:
                 self.db.close()
+                self._closed_here()
             if isinstance(exc, KeyProblem):
                 raise LedgerFault(str(exc)) from None
             if isinstance(exc, sqlite3.Error | OSError):
@@ -194,9 +209,18 @@ class Ledger(Inbound, Receipts, Deliveries, Versions, Approvals, Senders, Recipi
 
     def _open(self) -> None:
         private_folder(self.folder)
-        check_header(self.path)
-        private_file(self.path)
-        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        with _OPEN_HERE_LOCK:
+            if not _OPEN_HERE.get(self.path.resolve()):
+                # Read outside SQLite: only while no connection of this process has the file
+                # open. Closing any descriptor of the file drops every POSIX lock the process
+                # holds on it, SQLite's too: another process would then believe it alone and
+                # checkpoint the WAL from under this one's readers (a short read, a corrupt
+                # view). ``broadcast serve`` opens a second ledger for its background work.
+                check_header(self.path)
+            private_file(self.path)
+            self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._here = self.path.resolve()
+            _OPEN_HERE[self._here] = _OPEN_HERE.get(self._here, 0) + 1
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         # A commit survives the process being killed; only a power cut could lose the last ones.
@@ -307,6 +331,22 @@ class Ledger(Inbound, Receipts, Deliveries, Versions, Approvals, Senders, Recipi
         with self.lock:
             if self.db is not None:
                 self.db.close()
+        self._closed_here()
+
+    def _closed_here(self) -> None:
+        """This connection to the SQLite file is closed (see ``_OPEN_HERE``)."""
+        here = self._here
+        if here is not None:
+            self._here = None
+            with _OPEN_HERE_LOCK:
+                _OPEN_HERE[here] -= 1
+                if not _OPEN_HERE[here]:
+                    del _OPEN_HERE[here]
+
+
+# The SQLite ledgers this process has open, by file, with how many connections each.
+_OPEN_HERE: dict[Path, int] = {}
+_OPEN_HERE_LOCK = threading.Lock()
 
 
 def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:

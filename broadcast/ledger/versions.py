@@ -118,6 +118,15 @@ class Versions(LedgerEngine):
         ).fetchone()
         return version_from(row) if row else None
 
+    def latest_versions(self) -> list[Version]:
+        """The latest version of every incident this ledger holds, the newest first."""
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT * FROM versions WHERE id IN"
+                " (SELECT max(id) FROM versions GROUP BY incident_id) ORDER BY id DESC"
+            ).fetchall()
+        return [version_from(row) for row in rows]
+
     def renders(self, version_id: int) -> dict[str, dict[str, str]]:
         """channel → part → text, as recorded for the version."""
         out: dict[str, dict[str, str]] = {}

@@ -16,10 +16,9 @@ from broadcast.content.typography import french
 from broadcast.report.evaluation import KEPT, LATE, PENDING_PROMISE
 from broadcast.report.summary import report_summary
 from broadcast.report.svg import (
-    PROMISE_INK,
-    RESOLVED_INK,
     mark_shape,
-    promise_tick,
+    promise_legend,
+    resolution_symbol,
     timeline_svg,
 )
 from broadcast.report.tables import (
@@ -32,6 +31,7 @@ from broadcast.report.tables import (
     report_tables,
     say,
 )
+from broadcast.report.timeline_list import timeline_list
 
 if TYPE_CHECKING:
     pass
@@ -52,6 +52,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "Report of": "Report of",
         "Findings": "Findings",
         "Timeline": "Timeline",
+        "Area": "Area and recipients (density)",
         "no timeline": "Nothing has been sent for this incident yet: no timeline.",
         "update": "update",
         "reminder": "reminder",
@@ -71,6 +72,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "Report of": "Bilan du",
         "Findings": "Constats",
         "Timeline": "Chronologie",
+        "Area": "Zone et destinataires (densité)",
         "no timeline": "Rien n'a encore été envoyé pour cet incident : pas de chronologie.",
         "update": "mise à jour",
         "reminder": "rappel",
@@ -133,6 +135,14 @@ def report_html(data: dict[str, Any]) -> str:
         _timeline_figure(data, language),
         "</section>",
     ]
+    if data.get("area_map"):
+        # Drawn by content.area_map: presentation attributes only, every text escaped there.
+        out += [
+            '<section aria-labelledby="h-area">',
+            f'<h2 id="h-area">{_esc(words["Area"])}</h2>',
+            f"<figure>{data['area_map']}</figure>",
+            "</section>",
+        ]
     for table in report_tables(data, language):
         out.append(_html_table(table))
     out += ["</main>", "</body>", "</html>"]
@@ -185,18 +195,21 @@ def _timeline_figure(data: dict[str, Any], language: str = "en") -> str:
         (mark_shape("reminder", "ok", 9, 8), words["reminder"]),
         (mark_shape("update", "partial", 9, 8), words["some deliveries failed"]),
         (mark_shape("update", "failed", 9, 8), words["nothing delivered"]),
-        (promise_tick(PROMISE_INK[KEPT]), words["promised update, kept"]),
-        (promise_tick(PROMISE_INK[LATE]), words["promised update, late"]),
-        (promise_tick(PROMISE_INK[PENDING_PROMISE]), words["promised update, pending"]),
-        (promise_tick(RESOLVED_INK), words["resolution"]),
+        (promise_legend(KEPT), words["promised update, kept"]),
+        (promise_legend(LATE), words["promised update, late"]),
+        (promise_legend(PENDING_PROMISE), words["promised update, pending"]),
+        (resolution_symbol(), words["resolution"]),
     ]
     items = "".join(
         f'<li><svg width="18" height="16" viewBox="0 0 18 16" aria-hidden="true">{shape}</svg>'
         f"{_esc(label)}</li>"
         for shape, label in legend
     )
+    # The chart where it fits at its size, the same events as a list where it does not
+    # (report.css chooses by the width of the screen).
     return (
         f'<figure>\n<div class="chart" tabindex="0" role="region"'
         f' aria-label="{_esc(words["Timeline"])}">{timeline_svg(data, language)}</div>\n'
+        f"{timeline_list(data, language)}\n"
         f'<figcaption><ul class="legend">{items}</ul></figcaption>\n</figure>'
     )

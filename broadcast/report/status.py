@@ -47,6 +47,14 @@ def people_of(ledger: Ledger, version: Version, incident: Incident) -> dict[str,
         if approval
         else None,
         "approval_signed": bool(approval and approval.signature),
+        # Sent despite wording errors (--accept-wording): why, who, when, and which findings.
+        "wording_accepted": [
+            {
+                **override.to_json(),
+                "accepted_at": override.accepted_at.astimezone(incident.zone).isoformat(),
+            }
+            for override in ledger.wording_overrides(incident.id, version.id)
+        ],
     }
 
 

@@ -47,6 +47,7 @@ def report_summary(data: dict[str, Any], language: str = "en") -> list[str]:
         lines.append(_correction_sentence(data["correction"], day, language))
     lines += _people_findings(data["versions"], language)
     lines += replies_sentence(data, language, format_duration)
+    lines += _accepted_wording_findings(data["versions"], language)
     reminders = data["reminders"]
     lines.append(
         say(
@@ -163,6 +164,23 @@ def _correction_sentence(correction: dict[str, Any], day: date, language: str) -
         f"deliver{'y' if reached == 1 else 'ies'} went out {to_last} after "
         f"it ({wrong_at} to {last_at})."
     )
+
+
+def _accepted_wording_findings(versions: list[dict[str, Any]], language: str) -> list[str]:
+    """Each version that went out despite wording errors: which checks, who, and why (the
+    reason recorded with --accept-wording)."""
+    return [
+        say(
+            '#{number} went out despite wording errors ({checks}), accepted by {who}: "{reason}".',
+            language,
+            number=v["number"],
+            checks=", ".join(dict.fromkeys(f.get("check") or "?" for f in accepted["findings"])),
+            who=accepted["accepted_by"],
+            reason=accepted["reason"],
+        )
+        for v in versions
+        for accepted in v.get("wording_accepted", ())
+    ]
 
 
 def _people_findings(versions: list[dict[str, Any]], language: str) -> list[str]:

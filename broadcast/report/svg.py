@@ -73,6 +73,45 @@ def promise_tick(colour: str) -> str:
     return f'<line x1="9" y1="1" x2="9" y2="15" stroke="{colour}" stroke-width="3"/>'
 
 
+# A promise's outcome said by its shape as well as its colour: kept and late are green and red,
+# which look alike (olive) to one man in twelve (deuteranopia). Kept: a bar; late or overdue:
+# a cross; pending: a dashed bar.
+PROMISE_SHAPES = {KEPT: "bar", LATE: "cross", OVERDUE: "cross", PENDING_PROMISE: "dashed"}
+
+
+def promise_legend(outcome: str) -> str:
+    """A promise's mark in an 18 x 16 box (the legend, the list of narrow screens), in a group
+    whose classes report.css recolours in the dark."""
+    return f'<g class="promise {outcome}">{promise_symbol(outcome, 9, 1, 15)}</g>'
+
+
+def resolution_symbol() -> str:
+    """The resolution's line in an 18 x 16 box: thin, as on the chart, not a promise's bar."""
+    return (
+        '<g class="moment moment-ended"><line x1="9" y1="1" x2="9" y2="15"'
+        f' stroke="{RESOLVED_INK}" stroke-width="1.5"/></g>'
+    )
+
+
+def promise_symbol(outcome: str, cx: float, top: float, bottom: float) -> str:
+    """The mark of a promise of ``outcome`` between ``top`` and ``bottom`` at ``cx``."""
+    colour = PROMISE_INK[outcome]
+    shape = PROMISE_SHAPES[outcome]
+    if shape == "cross":
+        r = min(6.0, (bottom - top) / 2)
+        mid = (top + bottom) / 2
+        return (
+            f'<path data-shape="cross" d="M{cx - r:.1f} {mid - r:.1f} L{cx + r:.1f} {mid + r:.1f}'
+            f' M{cx + r:.1f} {mid - r:.1f} L{cx - r:.1f} {mid + r:.1f}" stroke="{colour}"'
+            ' stroke-width="3" fill="none"/>'
+        )
+    dash = ' stroke-dasharray="3 2"' if shape == "dashed" else ""
+    return (
+        f'<line data-shape="{shape}" x1="{cx:.1f}" y1="{top:.1f}" x2="{cx:.1f}" y2="{bottom:.1f}"'
+        f' stroke="{colour}" stroke-width="3"{dash}/>'
+    )
+
+
 def mark_shape(kind: str, outcome: str, cx: float, cy: float) -> str:
     fill, stroke = _INK[outcome]
     paint = f'fill="{fill}" stroke="{stroke}" stroke-width="{2 if outcome == "failed" else 1.5}"'
@@ -120,15 +159,21 @@ def timeline_svg(data: dict[str, Any], language: str = "en") -> str:
     out += _hour_axis(frame, ZoneInfo(data["timezone"]), language)
     out.append(
         _moment_line(
-            frame, started, f"{labels['started']} {local_time(data['started_at'], day)}", "#111827"
+            frame,
+            started,
+            f"{labels['started']} {local_time(data['started_at'], day)}",
+            "#111827",
+            kind="started",
         )
     )
     if resolved_at is not None:
         said = labels["cancelled" if ended_status == "cancelled" else "resolved"]
-        out.append(_moment_line(frame, resolved_at, said, RESOLVED_INK))
+        out.append(_moment_line(frame, resolved_at, said, RESOLVED_INK, kind="ended"))
     if still_open:
         out.append(
-            _moment_line(frame, generated, labels["report"], "#6b7280", ' stroke-dasharray="2 3"')
+            _moment_line(
+                frame, generated, labels["report"], "#6b7280", ' stroke-dasharray="2 3"', "report"
+            )
         )
     out += _promise_ticks(data, frame, generated, language)
     out += _delivery_marks(data, frame, language)
@@ -235,14 +280,17 @@ def _hour_axis(frame: _Frame, zone: ZoneInfo, language: str) -> list[str]:
     return out
 
 
-def _moment_line(frame: _Frame, moment: datetime, label: str, colour: str, dash: str = "") -> str:
+def _moment_line(
+    frame: _Frame, moment: datetime, label: str, colour: str, dash: str = "", kind: str = ""
+) -> str:
     """A labelled vertical line across the lanes: the start, the end, the report's time."""
     mx = frame.x(moment)
     # Near the right edge the label goes to the left of its line, so it is never cut.
     anchor = ' text-anchor="end"' if mx > _LEFT + frame.width - 80 else ""
     lx = mx - 4 if anchor else mx + 4
+    kind_class = f" moment-{kind}" if kind else ""
     return (
-        f'<g class="moment"><line x1="{mx:.1f}" y1="{_LANES_TOP - 2}" x2="{mx:.1f}"'
+        f'<g class="moment{kind_class}"><line x1="{mx:.1f}" y1="{_LANES_TOP - 2}" x2="{mx:.1f}"'
         f' y2="{frame.lanes_bottom}" stroke="{colour}" stroke-width="1.5"{dash}/>'
         f'<text x="{lx:.1f}" y="{frame.lanes_bottom - 5}" fill="{colour}"{anchor}>'
         f"{_esc(label)}</text></g>"
@@ -273,9 +321,9 @@ def _promise_ticks(
                 ' fill-opacity="0.3"/>'
             )
         parts.append(
-            f'<line x1="{px:.1f}" y1="{_BAND_TOP + 3}" x2="{px:.1f}"'
-            f' y2="{_BAND_TOP + _BAND_HEIGHT - 3}" stroke="{colour}" stroke-width="3"/>'
-            f'<line x1="{px:.1f}" y1="{_LANES_TOP}" x2="{px:.1f}" y2="{frame.lanes_bottom}"'
+            promise_symbol(promise["outcome"], px, _BAND_TOP + 3, _BAND_TOP + _BAND_HEIGHT - 3)
+            + f'<line class="drop" x1="{px:.1f}" y1="{_LANES_TOP}" x2="{px:.1f}"'
+            f' y2="{frame.lanes_bottom}"'
             f' stroke="{colour}" stroke-width="1" stroke-dasharray="4 3" stroke-opacity="0.6"/>'
         )
         out.append(

@@ -78,6 +78,10 @@ FRENCH = {
     "#{number} sent by {who}": "n°{number} envoyé par {who}",
     ", approved by {who}": ", approuvé par {who}",
     " (signed)": " (signé)",
+    '#{number} went out despite wording errors ({checks}), accepted by {who}: "{reason}".': (
+        "n°{number} est parti malgré des erreurs de rédaction ({checks}), acceptées par {who} : "
+        "« {reason} »."
+    ),
     "{count} reminder(s) out of {versions} message(s) ({share:.0%}).": (
         "{count} rappel(s) sur {versions} message(s) ({share:.0%})."
     ),

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from broadcast.serve import sms, status_callbacks, voice
+from broadcast.serve import signup, sms, status_callbacks, voice
 from broadcast.serve.limits import MAX_BODY, RateLimit, TooLarge, read_bounded
 from broadcast.serve.logs import EventLog, masked
 from broadcast.serve.signature import Signatures
@@ -72,6 +72,8 @@ def create_app(
         for path, handler in WEBHOOKS.items()
     ]
     routes.append(Route("/healthz", _health(served), methods=["GET"]))
+    # The residents' sign-up pages: not Twilio's, so no signature (their own CSRF and limits).
+    routes.extend(signup.routes(served))
     app = Starlette(routes=routes)
     app.state.served = served
     return app

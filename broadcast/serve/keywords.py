@@ -44,6 +44,24 @@ def keyword_of(text: str) -> tuple[Keyword | None, str]:
     return (kind, bare) if kind else (None, "")
 
 
+# A sign-up by SMS: the keyword, then a postcode ("INSCRIRE 59000", "join 59000"); the language
+# the keyword is written in is the subscriber's.
+SIGNUP_KEYWORDS = {"INSCRIRE": "fr", "INSCRIPTION": "fr", "JOIN": "en", "SUBSCRIBE": "en"}
+_SIGNUP = re.compile(r"^([A-Z]+)(?:[\s:,.-]+([0-9A-Z][0-9A-Z -]{1,9}))?$")
+
+
+def signup_of(text: str) -> tuple[str, str] | None:
+    """(language, postcode) of a sign-up message (the postcode "" when none follows it), or
+    None when the message is not one."""
+    if len(text) > 60:
+        return None
+    found = _SIGNUP.match(_AROUND.sub("", folded(text)))
+    if found is None or found.group(1) not in SIGNUP_KEYWORDS:
+        return None
+    postcode = " ".join((found.group(2) or "").split())
+    return SIGNUP_KEYWORDS[found.group(1)], postcode
+
+
 # Reply categories, each with the stems of its words (folded: upper case, no accents), French
 # and English. The first category whose word the reply holds wins, in this order: a medical
 # need first, as the team answers it first.

@@ -7,6 +7,9 @@
   sent that number, in the language it was sent in: the approved text, byte for byte (without
   its greeting), never a draft. With none, "no incident in progress", in the keyword's
   language, the same words for a number never written to: no answer tells them apart.
+- INSCRIRE / JOIN and a postcode: the number signed up for alerts, confirmed at once (the SMS
+  proves it), answered with one ``<Message>`` saying how to stop (``sms_signup``); STOP also
+  ends that sign-up.
 - Anything else: a reply to the last incident that reached the number, kept with the version
   it answers, its text sealed in the ledger, listed by ``broadcast replies``.
 
@@ -22,8 +25,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import PlainTextResponse, Response
 
 from broadcast.content.greeting import with_recipient_name, without_greeting
-from broadcast.serve.keywords import KEYWORD_LANGUAGE, classify, keyword_of
+from broadcast.serve.keywords import KEYWORD_LANGUAGE, classify, keyword_of, signup_of
 from broadcast.serve.logs import masked
+from broadcast.serve.sms_signup import end_by_stop, sign_up_by_sms
 from broadcast.serve.webhook import Served, Webhook
 
 if TYPE_CHECKING:
@@ -52,9 +56,20 @@ async def inbound_sms(hook: Webhook) -> Response:
     if not served.inbound.admit(served.ledger.recipient_key(number)):
         served.log("refused", path=hook.path, status=429, reason="rate", number=masked(number))
         return PlainTextResponse("Too many messages", status_code=429)
+    asked = signup_of(text)
+    if asked is not None:
+        to = hook.field("To")
+        answer = await run_in_threadpool(
+            served.with_ledger,
+            lambda ledger: sign_up_by_sms(ledger, served, number, to, text, *asked),
+        )
+        served.log("signup", kinds="phone", via="sms", number=masked(number))
+        return twiml_message(answer)
     keyword, word = keyword_of(text)
     if keyword == "stop":
-        changed = await run_in_threadpool(served.with_ledger, lambda ledger: ledger.opt_out(number))
+        changed = await run_in_threadpool(
+            served.with_ledger, lambda ledger: end_by_stop(ledger, number)
+        )
         served.log("opted-out", number=masked(number), new=changed)
         return Response(status_code=204)
     if keyword == "start":

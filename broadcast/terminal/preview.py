@@ -244,7 +244,7 @@ def _html_panel(html: str, label: str, source: bool) -> Panel:
 def _measures(channel: ChannelPlan, audience: str | None = None) -> str:
     model = channel_model(channel.type)
     bits = model.measure_line(channel.measures)
-    if channel.recipients is not None or channel.measures.get("folder"):
+    if channel.recipients is not None or channel.subscribers or channel.measures.get("folder"):
         bits.append(audience or audience_of(channel))
     return " · ".join(bits)
 
@@ -255,11 +255,15 @@ def audience_of(channel: ChannelPlan) -> str:
     if folder:  # the files are public: say where they really go
         return f"{kind}, files in {folder}"
     if channel.recipients is None:
-        return kind
+        return "subscribers (read when sending)" if channel.subscribers else kind
     count = channel.recipients
     text = f"{count.valid} recipient{'s' * (count.valid != 1)}"
+    if channel.area is not None:  # the incident's area picks who of them it reaches
+        text = channel.area.sentence()
     if count.invalid:
         text += f", {count.invalid} skipped"
+    if channel.subscribers:
+        text += " + subscribers (read when sending)"
     return text
 
 

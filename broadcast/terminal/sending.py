@@ -51,6 +51,7 @@ def confirm_send(plan: Plan) -> bool:
             out.print(Text(note, "bold red" if schedule.too_slow else ""))
     show_skipped(out, plan.skipped)
     _show_warnings(out, [p for p in plan.all_problems if not p.is_error], "To send with")
+    _show_accepted(out, plan)
     promise = plan.incident.promise_said(plan.now) if plan.incident is not None else None
     if promise:
         out.print(Text(promise, "bold"))
@@ -338,6 +339,23 @@ def _show_warnings(out: Console, warnings: Sequence[Problem], heading: str) -> N
         out.print(Text(f"{heading} {count_of(len(warnings), 'warning')}:", "yellow"))
         for warning in warnings:
             out.print(problem_text(warning))
+
+
+def _show_accepted(out: Console, plan: Plan) -> None:
+    """Wording errors the sender answers for (--accept-wording): said before the question,
+    with the reason the ledger will keep."""
+    accepted = plan.accepted_wording
+    if not accepted:
+        return
+    out.print(
+        Text(
+            f"To send despite {count_of(len(accepted), 'wording error')}, for the reason "
+            f'"{plan.accept_wording}" (kept in the ledger with your name):',
+            "bold yellow",
+        )
+    )
+    for problem in accepted:
+        out.print(problem_text(problem))
 
 
 def show_decision(run: SendRun, incident_path: Path) -> None:

@@ -33,6 +33,8 @@ def show_status(summary: dict[str, Any]) -> None:
         out.print(_version_line(v, zone))
         if v.get("sent_by"):
             out.print(_people_line(v, zone))
+        for accepted in v.get("wording_accepted", ()):
+            out.print(_accepted_line(v, accepted, zone))
     out.print(_deliveries_table(summary))
     if summary.get("not_sent_on"):
         out.print(
@@ -112,6 +114,21 @@ def _people_line(v: dict[str, Any], zone: str) -> str:
     if _in_zone(texts_at, zone) != _in_zone(_sent_at(v), zone):
         line += f"; its texts speak for {_in_zone(texts_at, zone)}, as approved"
     return line
+
+
+def _accepted_line(v: dict[str, Any], accepted: dict[str, Any], zone: str) -> Text:
+    """``#2: sent despite the wording errors unchanged (2), accepted by Ana at …: "reason"``."""
+    number = v.get("number", v["id"])
+    checks = [f.get("check") or "?" for f in accepted["findings"]]
+    named = ", ".join(
+        f"{c} ({checks.count(c)})" if checks.count(c) > 1 else c for c in dict.fromkeys(checks)
+    )
+    return Text(
+        f"#{number}: sent despite the wording error{'s' * (len(checks) != 1)} {named}, "
+        f"accepted by {accepted['accepted_by']} at {_in_zone(accepted['accepted_at'], zone)}: "
+        f'"{accepted["reason"]}"',
+        "yellow",
+    )
 
 
 def _delivery_states(channels: dict[str, dict[str, int]]) -> tuple[str, ...]:

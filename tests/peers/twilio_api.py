@@ -48,6 +48,11 @@ And the documented Calls resource (Programmable Voice):
   :meth:`TwilioAPIServer.hold_first_answer_to` creates it, then holds the answer (a kill
   lands while the client waits for a resource that exists).
 
+Status callbacks: a message or call created with a ``StatusCallback`` the peer can reach (a
+loopback URL, or a public one mapped by ``server.callbacks.reach``) gets its statuses posted
+there, form-encoded and signed as Twilio signs them, with fault modes (out of order, twice):
+see :mod:`tests.peers.twilio_callbacks`. A fetch then gives the final status they reported.
+
 Point the SDK at it with ``client.api.base_url = server.url`` (see :mod:`tests.peers.fixtures`).
 Scripted faults come from :class:`tests.peers.base.PeerServer`: 500/503 answer with Twilio's
 20500/20503 JSON, other 5xx with an HTML gateway page (as Twilio's edge does), 429 with
@@ -78,6 +83,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 
 from .base import IncomingRequest, PeerServer, Reply
+from .twilio_callbacks import StatusCallbacks, call_steps, message_steps
 
 API_VERSION = "2010-04-01"
 DEFAULT_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
@@ -397,9 +403,50 @@ class TwilioAPIServer(PeerServer):
         self._messages: dict[str, SentMessage] = {}
         self._calls: dict[str, PlacedCall] = {}
         self._call_outcomes: dict[str, str] = {}
+        # Status callbacks (tests/peers/twilio_callbacks.py), started with the first one due;
+        # the final status each message's callbacks reported, which its fetch then gives.
+        self._callbacks: StatusCallbacks | None = None
+        self._reported: dict[str, tuple[str, int | None]] = {}
         self.mark_invalid(*invalid)
         self.mark_unsubscribed(*unsubscribed)
         self.mark_not_mobile(*not_mobile)
+
+    @property
+    def callbacks(self) -> StatusCallbacks:
+        """Where the peer's status callbacks are posted from, and how (see
+        :mod:`tests.peers.twilio_callbacks`: ``reach``, ``out_of_order``, ``repeat``,
+        ``posted``, ``wait_idle``)."""
+        with self.lock:
+            if self._callbacks is None:
+                self._callbacks = StatusCallbacks(self.auth_token)
+            return self._callbacks
+
+    def stop(self) -> None:
+        with self.lock:
+            callbacks, self._callbacks = self._callbacks, None
+        if callbacks is not None:
+            callbacks.stop()
+        super().stop()
+
+    def _call_back_message(self, message: SentMessage) -> None:
+        """Schedule the message's status callbacks, if it named a URL the peer can reach."""
+        url = message.status_callback
+        if not url or self.callbacks._where(url) is None:
+            return
+        with self.lock:
+            final = self._final_errors.get(message.to, ("delivered", None))
+            self._reported[message.sid] = final
+        self.callbacks.schedule(
+            url, message_steps(message.sid, self.account_sid, message.to, message.from_, final)
+        )
+
+    def _call_back_call(self, placed: PlacedCall) -> None:
+        url = (placed.params.get("StatusCallback") or ("",))[0]
+        if not url or self.callbacks._where(url) is None:
+            return
+        self.callbacks.schedule(
+            url, call_steps(placed.sid, self.account_sid, placed.to, placed.from_, placed.outcome)
+        )
 
     # -- per-number rules ----------------------------------------------------------------------
 
@@ -563,8 +610,15 @@ class TwilioAPIServer(PeerServer):
             return self._messages.get(sid)
 
     def _as_now(self, message: SentMessage) -> SentMessage:
-        """The message with its status as of now (``deliver_after`` moves it on)."""
+        """The message with its status as of now (``deliver_after`` moves it on, or the
+        final status its callbacks reported)."""
         if self.deliver_after is None:
+            with self.lock:
+                reported = self._reported.get(message.sid)
+            if reported is not None:
+                status, code = reported
+                now = self.now()
+                return replace(message, progress=(status, message.date_created, now, code))
             return message
         final_at = message.date_created + timedelta(seconds=self.deliver_after)
         if self.now() < final_at:
@@ -589,6 +643,7 @@ class TwilioAPIServer(PeerServer):
             self.sender_log.clear()
             self._windows.clear()
             self.over_rate = 0
+            self._reported.clear()
 
     # -- wire protocol -------------------------------------------------------------------------
 
@@ -754,6 +809,7 @@ class TwilioAPIServer(PeerServer):
         )
         with self.lock:
             self._calls[placed.sid] = placed
+        self._call_back_call(placed)
         return self._after_accept(to, placed.resource("queued"))
 
     def _list_calls(self, request: IncomingRequest) -> Reply:
@@ -851,6 +907,7 @@ class TwilioAPIServer(PeerServer):
         )
         with self.lock:
             self._messages[message.sid] = message
+        self._call_back_message(message)
         return self._after_accept(to, message.resource())
 
 

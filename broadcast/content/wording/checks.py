@@ -18,7 +18,9 @@ translation left unchanged when its original changed. Some are errors, as ``LEVE
 an absolute promise, a promised time moved without saying so, a fault said to persist once
 fixed, a translation that gives another fact than its original, personal data.
 
-They are heuristics on words, so they warn (``--strict`` turns warnings into errors); each names
+Most are heuristics on words, so they warn; the few an expert would never let out are errors,
+which block a send unless the sender overrides them with a reason (``messages.LEVEL``, the one
+table of levels; ``--strict`` turns every warning into an error). Each names
 the incident file, the line and the field, says why, and gives a better wording, in the file's
 own language (``MESSAGES``). French and English have word lists; text in another language gets
 the checks that need no vocabulary (sentence length, exclamation marks, capitals, the user's own
@@ -33,8 +35,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from broadcast.content.wording.acronyms import KNOWN_ACRONYMS
 from broadcast.content.wording.against_last_sent import against_previous
+from broadcast.content.wording.completeness import complete_fields
 from broadcast.content.wording.headline import contradiction, what_and_when
-from broadcast.content.wording.messages import EXAMPLES
+from broadcast.content.wording.messages import EXAMPLES, level_of, which_check
 from broadcast.content.wording.moved_times import moved_times
 from broadcast.content.wording.personal_data import personal_data
 from broadcast.content.wording.plain_language import DEFAULT_MAX_SENTENCE_WORDS, plain_language
@@ -126,10 +129,24 @@ def check_content(
                 example=EXAMPLES[says.language]["signed"],
             )
         )
+    if incident.severity == "critical":
+        # Imported here: only a critical incident's signature is judged.
+        from broadcast.content.wording.who_speaks import who_speaks
+
+        problems.extend(who_speaks(incident, says))
     if previous:
         problems.extend(against_previous(incident, doc, says, previous))
         problems.extend(moved_times(incident, says, texts, previous, now))
-    return problems
+    return [levelled(p) for p in problems]
+
+
+def levelled(problem: Problem) -> Problem:
+    """``problem`` naming the check that wrote it, at that check's level in ``LEVEL``: what a
+    module said its level was does not count, so the table stays the one place to look."""
+    check = problem.check or which_check(problem.message)
+    if check is None:
+        return problem
+    return problem._replace(check=check, severity=level_of(check))
 
 
 def _check_wording(
@@ -163,6 +180,11 @@ def _check_wording(
     if language is not None:
         problems.extend(missing_apology(incident, says, wording, language, examples))
         problems.extend(tone(incident, says, wording, language, examples))
+    if incident.severity in ("major", "critical"):
+        # Emoji and English slang are read in any language; a minor incident may be lighter.
+        from broadcast.content.wording.register import register
+
+        problems.extend(register(incident, says, wording, examples))
     if fields["headline"] and not incident.ended:
         problems.extend(headline_times(incident, says, wording, now))
     facts = facts or _Facts(None, KNOWN_ACRONYMS, {})
@@ -177,6 +199,7 @@ def _check_wording(
             facts.alarm_supported,
         )
     )
+    problems.extend(complete_fields(incident, says, wording))
     return problems
 
 

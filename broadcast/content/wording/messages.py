@@ -1,14 +1,51 @@
-"""What each wording check says, in the language the incident file is written in.
+"""What each wording check says, in the language the incident file is written in, and how much
+it weighs.
 
 Each check says why it matters and how to say it better (``MESSAGES``), with a better wording in
-the language of the text it found fault with (``EXAMPLES``). ``which_check`` reads a warning
-back to the check that wrote it.
+the language of the text it found fault with (``EXAMPLES``), at its level (``LEVEL``: an error
+blocks a send unless overridden with ``--accept-wording``; a warning is shown). ``which_check``
+reads a warning back to the check that wrote it.
 """
 
 from __future__ import annotations
 
 import re
 from functools import cache
+from typing import Literal
+
+# -- Levels --------------------------------------------------------------------------------
+#
+# The one place a wording check's weight is declared. A check not listed is a warning: a
+# heuristic on words shown to the sender, who decides. An error is what an expert would refuse
+# to let out: people would act on a wrong or incomplete message. It blocks ``send`` (exit 2,
+# nothing sent) unless the sender overrides it with ``--accept-wording "reason"``, recorded in
+# the ledger; ``--strict`` makes every warning an error too.
+LEVEL: dict[str, Literal["error", "warning"]] = {
+    # A resolved or monitoring headline left word for word as sent: people read the old news.
+    "unchanged": "error",
+    # A hazard (declared or inferred) without the standard action that keeps people safe
+    # (content.wording.safety_actions).
+    "safety_action": "error",
+    # A promise nobody can keep, a time moved unsaid, a fault said to persist once resolved, a
+    # fact that differs between languages, a person's data in public text.
+    "absolute_promise": "error",
+    "moved_eta": "error",
+    "moved_update": "error",
+    "still_broken": "error",
+    "translation_fact": "error",
+    "personal_data": "error",
+    # A critical incident whose texts never say what people must do (content.wording.completeness),
+    # and a channel's text that lost it though the fields say it: people would not know.
+    "complete_action": "error",
+    "complete_text_action": "error",
+}
+
+
+def level_of(check: str) -> Literal["error", "warning"]:
+    """The level of the check named ``check`` (a key of ``MESSAGES``): ``LEVEL``'s, else a
+    warning."""
+    return LEVEL.get(check, "warning")
+
 
 # -- Messages, in the file's language ------------------------------------------------------
 #
@@ -48,12 +85,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "blame": (
             '"{found}" shifts the blame: people hold you responsible whoever caused it, and '
-            "blaming someone else sounds like an excuse. Say what happened and what you do "
-            "about it, e.g. {example}"
+            "blaming someone or something else sounds like an excuse. Say what happened and "
+            "what you do about it, e.g. {example}"
         ),
         "non_apology": (
-            '"{found}" is not an apology: it doubts the harm ("any", "if") or hides who did '
-            "it. Say plainly that you are sorry for what happened, e.g. {example}"
+            '"{found}" is not an apology: it doubts the harm ("any", "if", "may have"), hides '
+            "who did it, or is sorry for how people feel rather than for what happened. Say "
+            "plainly that you are sorry for what happened, e.g. {example}"
         ),
         "passive": (
             '"{found}" hides who did what: people read it as evasion. Say who, in the active '
@@ -106,9 +144,37 @@ MESSAGES: dict[str, dict[str, str]] = {
             "the incident is {level} and says nothing for people without internet: add "
             "offline with a free number, a radio station or a place to go, e.g. {example}"
         ),
+        "complete_action": (
+            "the incident is critical and goes on, but no text tells people what to do (not "
+            "the headline, summary, affected, offline nor the FAQ's answers): say the action "
+            "that keeps them safe or helps them, in plain words, e.g. {example}"
+        ),
+        "complete_text": (
+            "what this channel carries ({template}) leaves out {missing}: its readers get "
+            "this text and nothing more. Put it back in the template, or shorten what crowds "
+            "it out"
+        ),
+        "complete_text_action": (
+            "what this channel carries ({template}) does not tell people what to do, though "
+            "the incident is critical and its fields say it: its readers get this text and "
+            "nothing more. Say it in the headline or the offline line, which every channel "
+            "carries, or put it back in the template"
+        ),
         "signed": (
             "the incident is critical and the email is not signed by a person: add signed_by "
             "with a name and role people can hold to account, e.g. {example}"
+        ),
+        # -- tone: register and who speaks (issue 25) --
+        "register": (
+            '"{found}" is too light for a {level} incident: jokes, emoji, slang and breezy '
+            "words read as not taking people's trouble seriously. Say it plainly, e.g. "
+            "{example}"
+        ),
+        "who_speaks": (
+            'the incident is critical and signed_by "{found}" names {what}, not someone who '
+            "answers for what happens: people want to hear from the person accountable, as "
+            "your sector names them ({roles}). Sign with that person's name and role, e.g. "
+            "{example}"
         ),
         # -- facts: wording out of scale, acronyms, the action that keeps people safe (#25)
         "minimising": (
@@ -207,13 +273,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "blame": (
             "« {found} » rejette la faute : pour les gens, vous êtes responsable quelle que "
-            "soit la cause, et accuser un autre sonne comme une excuse. Dites ce qui s'est "
-            "passé et ce que vous faites, par exemple {example}"
+            "soit la cause, et accuser un autre ou les circonstances sonne comme une excuse. "
+            "Dites ce qui s'est passé et ce que vous faites, par exemple {example}"
         ),
         "non_apology": (
             "« {found} » n'est pas une excuse : cela met la gêne en doute (« éventuelle », "
-            "« si ») ou cache qui est en cause. Dites simplement que vous êtes désolés de ce "
-            "qui arrive, par exemple {example}"
+            "« si », « aurait pu »), cache qui est en cause, ou s'excuse de ce que les gens "
+            "ressentent plutôt que de ce qui s'est passé. Dites simplement que vous êtes "
+            "désolés de ce qui arrive, par exemple {example}"
         ),
         "passive": (
             "« {found} » cache qui a fait quoi : on le lit comme une esquive. Dites qui, à la "
@@ -271,10 +338,39 @@ MESSAGES: dict[str, dict[str, str]] = {
             "offline avec un numéro gratuit, une radio ou un lieu où aller, par exemple "
             "{example}"
         ),
+        "complete_action": (
+            "l'incident est critical et dure encore, mais aucun texte ne dit aux gens quoi "
+            "faire (ni la phrase essentielle, ni summary, affected, offline, ni les réponses de "
+            "la FAQ) : dites le geste qui les protège ou les aide, avec des mots simples, par "
+            "exemple {example}"
+        ),
+        "complete_text": (
+            "ce que porte ce canal ({template}) laisse de côté {missing} : ses lecteurs "
+            "reçoivent ce texte et rien d'autre. Remettez-le dans le modèle, ou raccourcissez "
+            "ce qui le chasse"
+        ),
+        "complete_text_action": (
+            "ce que porte ce canal ({template}) ne dit pas aux gens quoi faire, alors que "
+            "l'incident est critical et que ses champs le disent : ses lecteurs reçoivent ce "
+            "texte et rien d'autre. Dites-le dans la phrase essentielle ou la ligne offline, "
+            "que tous les canaux portent, ou remettez-le dans le modèle"
+        ),
         "signed": (
             "l'incident est critical et le courriel n'est pas signé d'un nom : ajoutez "
             "signed_by avec le nom et la fonction d'une personne qui en répond, par exemple "
             "{example}"
+        ),
+        # -- ton : registre et qui parle (issue 25) --
+        "register": (
+            "« {found} » est trop léger pour un incident {level} : plaisanteries, emoji, "
+            "argot et mots désinvoltes donnent l'impression de ne pas prendre la gêne des gens "
+            "au sérieux. Dites-le simplement, par exemple {example}"
+        ),
+        "who_speaks": (
+            "l'incident est critical et signed_by « {found} » désigne {what}, pas quelqu'un "
+            "qui répond de ce qui arrive : on veut entendre la personne responsable, celle que "
+            "votre secteur désigne ({roles}). Signez de son nom et de sa fonction, par "
+            "exemple {example}"
         ),
         # -- faits : mots hors de proportion, sigles, le geste qui protège (#25)
         "minimising": (
@@ -357,6 +453,17 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "unchanged": '"Power is back in Lille and Roubaix since 13:20."',
         "offline": '"No internet? Call 0800 000 0000 free, or listen to BBC Radio Dale."',
         "signed": '"Sarah Okafor, Chief Executive"',
+        # -- tone (issue 25) --
+        "blame_people": '"Many homes lost water at 6 am. Our engineers are repairing the main."',
+        "blame_weather": (
+            '"Storm Ciara brought down 40 lines overnight; our crews are repairing them."'
+        ),
+        "non_apology_feelings": (
+            '"We are sorry: you have had no water since 6 am, and that is on us."'
+        ),
+        "register": '"Engineers are repairing the main; water is expected back by 18:00."',
+        "who_speaks": '"Sarah Okafor, Chief Executive"',
+        "complete_action": '"Do not drink tap water; bottled water at the town hall from 14:00."',
         "contradiction_investigating": '"We are looking for the cause; more news at 11:30."',
         "contradiction_identified": '"We know the cause and are repairing it; back by 14:00."',
         "contradiction_monitoring": '"Power is back; we are checking it holds. News at 15:00."',
@@ -392,6 +499,17 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "unchanged": "« Le courant est revenu à Lille et Roubaix depuis 13h20. »",
         "offline": "« Sans internet, appelez le 0 800 000 000 (gratuit, 24h/24). »",
         "signed": "« Claire Martin, directrice d'Énergie Nord »",
+        # -- ton (issue 25) --
+        "blame_people": "« Des foyers sont privés d'eau depuis 6h. Nos techniciens réparent. »",
+        "blame_weather": "« La tempête a abattu 40 lignes cette nuit ; nos équipes les réparent. »",
+        "non_apology_feelings": (
+            "« Nous sommes désolés : vous êtes sans eau depuis 6h par notre faute. »"
+        ),
+        "register": "« Nos techniciens réparent la conduite ; retour de l'eau prévu vers 18h. »",
+        "who_speaks": "« Claire Martin, directrice d'Énergie Nord »",
+        "complete_action": (
+            "« Ne buvez pas l'eau du robinet ; eau en bouteille à la mairie dès 14h. »"
+        ),
         "contradiction_investigating": "« Nous cherchons la cause ; point à 11h30. »",
         "contradiction_identified": (
             "« La cause est trouvée, nos équipes réparent ; retour vers 14h. »"
@@ -421,22 +539,6 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "still_broken": "« Le courant est revenu dans toutes les rues depuis 13h20. »",
         "personal_data": "« Appelez-nous au 0 800 000 000 (gratuit). »",
     },
-}
-
-
-# Each check's level: an error blocks a send unless overridden with a reason (``--accept-wording``);
-# a check not named here warns. An error is a text that would mislead people (an old situation
-# read again, a fault said to persist once resolved, a promise nobody can keep or a time moved
-# unsaid, a fact that differs between languages) or expose someone (personal data).
-LEVEL: dict[str, str] = {
-    "unchanged": "error",
-    "absolute_promise": "error",
-    "moved_eta": "error",
-    "moved_update": "error",
-    "still_broken": "error",
-    "translation_fact": "error",
-    "personal_data": "error",
-    "safety_action": "error",
 }
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from broadcast.content.render import DEFAULT_FULL_LOCALE
-from broadcast.content.wording.messages import MESSAGES
+from broadcast.content.wording.messages import MESSAGES, level_of
 from broadcast.input.yamlfile import YamlDocument, dotted
 from broadcast.problems import Problem
 
@@ -55,12 +55,14 @@ class Says:
         key: str,
         location: tuple[str | int, ...],
         fallback: tuple[str | int, ...] | None = None,
-        severity: str = "warning",
+        severity: str | None = None,
         **values: Any,
     ) -> Problem:
+        """The problem ``key`` finds on ``location``, at the level ``messages.LEVEL`` gives
+        the check (``severity`` is kept for callers that still pass one; the table wins)."""
         message = MESSAGES[self.language][key].format(**values)
         problem = warning(self.doc, location, message, fallback)
-        return problem._replace(severity=severity) if severity != "warning" else problem
+        return problem._replace(severity=level_of(key), check=key)
 
 
 def wordings(incident: Incident, doc: YamlDocument) -> Iterator[Wording]:

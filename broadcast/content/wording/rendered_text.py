@@ -1,0 +1,51 @@
+"""One rendered text as the checks on rendered texts read it (``RenderedText``), and how
+they say what they found on it (``finding``): in the file's language, on the channel, its
+part and its template, at the level ``messages.LEVEL`` gives the check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from broadcast.content.wording.messages import MESSAGES, level_of
+from broadcast.problems import Problem
+
+if TYPE_CHECKING:
+    from broadcast.input.incident import Incident
+
+
+@dataclass(frozen=True)
+class RenderedText:
+    """One part of one channel's message in one language, as its readers get it."""
+
+    text: str  # as rendered (HTML and XML with their tags: see ``markup``)
+    markup: bool
+    language: str  # the text's language (fr, en...)
+    file_language: str  # the incident file's, which findings are said in
+    incident: Incident  # worded in ``language``
+    organisation: str
+    now: datetime
+    channel: str
+    part: str
+    template: str  # its name as a person reads it (sms.txt.j2, or "sms.txt.j2, en")
+    template_file: Path | None
+    reminder: bool
+    # What the channel's part must carry of a warning's elements (``ChannelConfig.CARRIES``).
+    carries: tuple[str, ...] = ()
+
+
+def finding(rendered: RenderedText, key: str, **values: Any) -> Problem:
+    """The check ``key``'s finding on ``rendered``, in the file's language, at its level."""
+    texts = MESSAGES.get(rendered.file_language, MESSAGES["en"])
+    return Problem(
+        texts[key].format(template=rendered.template, **values),
+        rendered.template_file,
+        None,
+        rendered.part,
+        rendered.channel,
+        level_of(key),
+        key,
+    )
