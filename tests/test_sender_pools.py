@@ -654,3 +654,30 @@ def test_a_lost_answer_is_looked_up_from_the_sender_it_went_from_never_sent_twic
     assert sorted(seen) == phones and all(len(f) == 1 for f in seen.values()), seen
     sms = next(c for c in document["delivery"] if c["channel"] == "sms")
     assert sms["looked_up"]["found_sent"] == len(lost)
+
+
+def test_a_message_outside_a_send_goes_from_the_pools_first_sender(
+    twilio_server: TwilioAPIServer,
+) -> None:
+    """A sign-up code (broadcast serve) is no send: it has no pool's pick, yet a From."""
+    from broadcast.channels.base import DeliveryContext
+
+    config = SmsChannel.model_validate(
+        {
+            "type": "sms",
+            "senders": [{"messaging_service_sid": SERVICE, "rate": "10/s"}, {"from": A, "rate": 1}],
+            "recipients": "c.csv",
+            "account_sid": SECRETS["TWILIO_ACCOUNT_SID"],
+            "auth_token": SECRETS["TWILIO_AUTH_TOKEN"],
+            "api_base_url": twilio_server.url,
+        }
+    )
+    adapter = SmsAdapter(
+        "sms",
+        config,
+        {"account_sid": config.account_sid, "auth_token": config.auth_token},
+        DeliveryContext(config_folder=Path("."), now=NOW),
+    )
+    adapter.deliver(Outgoing("sms", {"text": "Votre code : 123456"}), Target("+33612345678"))
+    (sent,) = twilio_server.messages()
+    assert (sent.from_, sent.messaging_service_sid) == (None, SERVICE)

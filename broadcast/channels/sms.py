@@ -303,8 +303,12 @@ class SmsAdapter(ClientAdapter["TwilioAccount"]):
 
     def addressing(self) -> tuple[str | None, str | None]:
         """The From and the MessagingServiceSid of the delivery at hand (one is None)."""
-        if self.sender is not None:
-            return self.sender.from_, self.sender.messaging_service_sid
+        sender = self.sender
+        if sender is None and getattr(self.config, "senders", None):
+            # A message outside a send (a sign-up code from broadcast serve): the pool's first.
+            sender = self.config.senders[0]
+        if sender is not None:
+            return sender.from_, sender.messaging_service_sid
         return self.config.from_, getattr(self.config, "messaging_service_sid", None)
 
     def cost(self, message: Outgoing, target: Target | None = None) -> int:
