@@ -33,6 +33,7 @@ from broadcast.channels.base import (
     parse_retry_after as parse_retry_after,  # where a reader of an SMS answer finds it
 )
 from broadcast.channels.model import ChannelConfig, Measuring, PreviewBlock
+from broadcast.channels.senders import Sender, check_pool, pool_rate
 from broadcast.channels.sms_measures import greeting_measures, left_out_warning, text_measures
 from broadcast.channels.sms_notes import dropped_note, greeting_note, typography_note
 from broadcast.content.greeting import (
@@ -66,11 +67,18 @@ class SmsChannel(ChannelConfig):
     CONTACT: ClassVar[Literal["phone", "email"] | None] = "phone"
     METERED_IN_PARTS: ClassVar[bool] = True
 
-    ADDRESSING: ClassVar[tuple[str, ...]] = ("from_", "messaging_service_sid", "account_sid")
+    ADDRESSING: ClassVar[tuple[str, ...]] = (
+        "from_",
+        "messaging_service_sid",
+        "senders",
+        "account_sid",
+    )
 
     type: Literal["sms"]
     from_: str | None = Field(default=None, alias="from")
     messaging_service_sid: str | None = None
+    # A pool of senders, each with its rate (see channels.senders): instead of from.
+    senders: list[Sender] | None = None
     # A CSV file; None only with ``subscribers`` (``recipients: subscribers``).
     recipients: str | None = None
     account_sid: str
@@ -111,10 +119,11 @@ class SmsChannel(ChannelConfig):
 
     @model_validator(mode="after")
     def _one_sender(self) -> SmsChannel:
-        if (self.from_ is None) == (self.messaging_service_sid is None):
+        check_pool(self.senders, self.from_, self.messaging_service_sid, self.rate)
+        if self.senders is None and (self.from_ is None) == (self.messaging_service_sid is None):
             raise ValueError(
-                "give the channel either 'from' (a number) or 'messaging_service_sid', not "
-                "both and not neither"
+                "give the channel either 'from' (a number), 'messaging_service_sid' or "
+                "'senders', not both and not neither"
             )
         if self.recipients is None and not self.subscribers:
             raise ValueError(
@@ -122,6 +131,10 @@ class SmsChannel(ChannelConfig):
                 "([contacts.csv, subscribers])"
             )
         return self
+
+    def rate_per_second(self) -> float | None:
+        """A pool's rate is its senders' together."""
+        return pool_rate(self.senders) if self.senders else super().rate_per_second()
 
     def template_names(self, reminder: bool = False, correction: bool = False) -> dict[str, str]:
         names = super().template_names(reminder, correction)
@@ -193,7 +206,10 @@ class SmsChannel(ChannelConfig):
         return blocks
 
     def too_slow_help(self, measures: dict[str, Any]) -> str:
-        if self.messaging_service_sid:
+        if self.senders:
+            help_ = "add senders to the pool (short codes at about 100/s each, or Messaging "
+            help_ += "Services with more numbers)"
+        elif self.messaging_service_sid:
             help_ = "add numbers to the Messaging Service (or a short code) and raise rate to "
             help_ += "what they allow together"
         else:
@@ -281,6 +297,19 @@ class SmsAdapter(ClientAdapter["TwilioAccount"]):
 
     config: SmsChannel
     _http_client: RetryAfterHttpClient | None = None
+    # The pool's sender of the delivery at hand (set per delivery by delivery.sender_pool:
+    # each worker has its adapter); None: the channel's own from / messaging_service_sid.
+    sender: Sender | None = None
+
+    def addressing(self) -> tuple[str | None, str | None]:
+        """The From and the MessagingServiceSid of the delivery at hand (one is None)."""
+        sender = self.sender
+        if sender is None and getattr(self.config, "senders", None):
+            # A message outside a send (a sign-up code from broadcast serve): the pool's first.
+            sender = self.config.senders[0]
+        if sender is not None:
+            return sender.from_, sender.messaging_service_sid
+        return self.config.from_, getattr(self.config, "messaging_service_sid", None)
 
     def cost(self, message: Outgoing, target: Target | None = None) -> int:
         """Segments of the text: Twilio counts its rate in message parts."""
@@ -301,10 +330,11 @@ class SmsAdapter(ClientAdapter["TwilioAccount"]):
 
         client = self.client()
         fields: dict[str, object] = {"To": target.address, "Body": self.body(message, target)}
-        if self.config.from_ is not None:
-            fields["From"] = self.config.from_
+        from_, service = self.addressing()
+        if from_ is not None:
+            fields["From"] = from_
         else:
-            fields["MessagingServiceSid"] = str(self.config.messaging_service_sid)
+            fields["MessagingServiceSid"] = str(service)
         callback = self.status_callback()
         if callback:
             fields["StatusCallback"] = callback
@@ -389,8 +419,9 @@ class SmsAdapter(ClientAdapter["TwilioAccount"]):
         since = since.astimezone(UTC)
         body = self.body(message, target)  # as deliver sent it: the same name, the same fit
         filters: dict[str, str] = {"To": target.address}
-        if self.config.from_ is not None:
-            filters["From"] = self.config.from_
+        from_, service = self.addressing()
+        if from_ is not None:
+            filters["From"] = from_
 
         def look() -> str | None:
             window: datetime | None = None
@@ -403,10 +434,7 @@ class SmsAdapter(ClientAdapter["TwilioAccount"]):
                 if (
                     item.get("sid") not in others
                     and item.get("body") == body
-                    and (
-                        self.config.from_ is not None
-                        or item.get("messaging_service_sid") == self.config.messaging_service_sid
-                    )
+                    and (from_ is not None or item.get("messaging_service_sid") == service)
                 ):
                     return sid_of(item)
                 if seen >= LOOKUP_MAX_MESSAGES:

@@ -27,9 +27,10 @@ from typing import Any, ClassVar, Literal
 from broadcast.channels import register
 from broadcast.channels.base import DeliveryStatus, LookupUndecided, Outgoing, Target
 from broadcast.channels.model import DELAY, ChannelConfig, Measuring
+from broadcast.channels.senders import Sender, check_pool, pool_rate
 from broadcast.channels.sms import LOOKUP_PAGE_SIZE, SmsAdapter
 from broadcast.channels.xml_text import xml_text
-from broadcast.input.schema import Field, field_validator
+from broadcast.input.schema import Field, field_validator, model_validator
 from broadcast.problems import Problem
 
 # Text-to-speech reads about 150 words a minute (a calm newsreader's pace; Twilio's <Say>
@@ -66,10 +67,12 @@ class VoiceChannel(ChannelConfig):
     DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
     CONTACT: ClassVar[Literal["phone", "email"] | None] = "phone"
 
-    ADDRESSING: ClassVar[tuple[str, ...]] = ("from_", "account_sid")
+    ADDRESSING: ClassVar[tuple[str, ...]] = ("from_", "senders", "account_sid")
 
     type: Literal["voice"]
-    from_: str = Field(alias="from")
+    from_: str | None = Field(default=None, alias="from")
+    # A pool of caller ids, each with its rate (see channels.senders): instead of from.
+    senders: list[Sender] | None = None
     recipients: str | None = None
     account_sid: str
     auth_token: str
@@ -90,6 +93,19 @@ class VoiceChannel(ChannelConfig):
         if not DELAY.match(value):
             raise ValueError(f"'{value}' is not a delay; write it like 15m, 900s or 1h")
         return value
+
+    @model_validator(mode="after")
+    def _one_caller_id(self) -> VoiceChannel:
+        check_pool(self.senders, self.from_, None, self.rate)
+        if self.senders is None and self.from_ is None:
+            raise ValueError("give the channel 'from' (the caller id) or 'senders'")
+        if self.senders and any(s.from_ is None for s in self.senders):
+            raise ValueError("a call's sender is a number: give each sender 'from'")
+        return self
+
+    def rate_per_second(self) -> float | None:
+        """A pool's rate is its senders' together."""
+        return pool_rate(self.senders) if self.senders else super().rate_per_second()
 
     def retry_after_seconds(self) -> int:
         match = DELAY.match(self.retry_after)
@@ -216,7 +232,7 @@ class VoiceAdapter(SmsAdapter):
             language = target.locale  # fr_CA keeps its region
         twiml = twiml_for(message.parts["text"], str(language) if language else None)
         client = self.client()
-        fields = {"To": target.address, "From": self.config.from_, "Twiml": twiml}
+        fields = {"To": target.address, "From": self.addressing()[0], "Twiml": twiml}
         callback = self.status_callback()
         if callback:
             # Twilio posts only ``completed`` unless asked for more; every final outcome
@@ -286,7 +302,7 @@ class VoiceAdapter(SmsAdapter):
 
         def look() -> str | None:
             calls = client.calls.stream(
-                {"To": target.address, "From": self.config.from_}, LOOKUP_PAGE_SIZE
+                {"To": target.address, "From": self.addressing()[0]}, LOOKUP_PAGE_SIZE
             )
             for seen, call in enumerate(calls, start=1):
                 created = twilio_time(call.get("date_created"))

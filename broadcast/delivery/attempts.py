@@ -97,7 +97,10 @@ class DeliveryAttempts:
             started = datetime.now(UTC)
             limiter.depart(cost)
             try:
-                provider_id = adapter.deliver(message, target)
+                try:
+                    provider_id = adapter.deliver(message, target)
+                finally:
+                    limiter.answered()
             except DeliveryError as error:
                 after = self._after_refusal(
                     error,

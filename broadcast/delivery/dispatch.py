@@ -39,7 +39,6 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -64,6 +63,7 @@ from broadcast.delivery.rate import (
     SharedRateLimiter,
     Sleep,
 )
+from broadcast.delivery.sender_pool import SenderPool
 from broadcast.delivery.subscribers import unsubscribe_links, with_subscribers
 from broadcast.delivery.targets import distinct_targets, earlier_targets
 from broadcast.delivery.worker_pool import run_with_workers
@@ -146,6 +146,8 @@ class Dispatcher:
         self.attempts = DeliveryAttempts(
             policy, ledger, self.config, self.stop, on_event, clock, self.sleep, self._mark
         )
+        # Per channel, its pool of senders when it lists ``senders``.
+        self.pools: dict[str, SenderPool | None] = {}
 
     def run(self) -> list[ChannelOutcome]:
         # A fallback-only channel sends nobody on its own: delivery.fallback uses it.
@@ -242,6 +244,13 @@ class Dispatcher:
             SharedRateLimiter(self.ledger, channel.name, rate, self.clock, self.sleep)
             if rate and self.ledger is not None and self.ledger.shared
             else RateLimiter(rate, self.clock, self.sleep, RATE_HEADROOM)
+        )
+        # A pool of senders (channels.senders): each paced at its own rate, picked per delivery.
+        senders = getattr(config, "senders", None)
+        self.pools[channel.name] = (
+            SenderPool(channel.name, senders, self.ledger, self.clock, self.sleep)
+            if senders
+            else None
         )
         workers = config.concurrency or kind.default_concurrency
         self.on_event(Event(channel.name, "start", total=outcome.planned))
@@ -402,11 +411,17 @@ class Dispatcher:
                 while (item := work.get()) is not None:
                     if halted():
                         continue  # drain without sending; the ledger still says pending
-                    gate = nullcontext() if answered.is_set() else first_answer
-                    with gate:
-                        if not halted():
-                            send_one(adapter, *item)
-                        answered.set()
+                    if not answered.is_set():
+                        with first_answer:
+                            if not answered.is_set():
+                                if not halted():
+                                    send_one(adapter, *item)
+                                answered.set()
+                                continue
+                    # Once answered, no lock held while sending: a worker that waited for the
+                    # first answer holds no other back (the list's order is kept).
+                    if not halted():
+                        send_one(adapter, *item)
             except Exception as exc:
                 channel_failed.set()
                 answered.set()
@@ -458,6 +473,7 @@ class Dispatcher:
                     self.config.resolve_path(config.recipients),
                     self.on_event,
                     *area,
+                    priority_first=self._priority_first(channel.name),
                 )
                 if config.recipients is not None
                 else None,
@@ -492,6 +508,14 @@ class Dispatcher:
                     channel=channel.name,
                 )
             )
+
+    def _priority_first(self, channel: str) -> bool:
+        """The list takes longer than the time until the promised update, and marks people
+        as priority: they go first (see ``delivery.reach``; the plan said so)."""
+        from broadcast.delivery.planner import plan_deliveries
+
+        schedule = next((s for s in plan_deliveries(self.plan) if s.channel == channel), None)
+        return bool(schedule is not None and schedule.priority_first)
 
     def _area_of(
         self, channel: str, config: Any
@@ -598,8 +622,15 @@ class Dispatcher:
             with outcome.lock:
                 outcome.elsewhere += 1
             return None
-        receipt = self.attempts.send(
-            adapter, message, target, limiter, outcome, delivery_id, since, halted
+        pool = self.pools.get(outcome.name)
+        receipt = (
+            pool.send(
+                self.attempts.send, adapter, message, target, outcome, delivery_id, since, halted
+            )
+            if pool is not None
+            else self.attempts.send(
+                adapter, message, target, limiter, outcome, delivery_id, since, halted
+            )
         )
         if receipt is None:
             return None

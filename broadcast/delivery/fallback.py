@@ -38,6 +38,7 @@ from broadcast.channels.base import (
     Target,
 )
 from broadcast.delivery.context import delivery_context
+from broadcast.delivery.sender_pool import follow_up_sender
 from broadcast.input.config import Config, VoiceChannel, resolve_credentials
 from broadcast.input.contact_masks import mask_contacts
 from broadcast.input.recipients import Recipient, language_of, read_recipients
@@ -258,6 +259,10 @@ class _Step:
             return False
         target = Target(address, recipient.name, recipient.line, recipient.locale)
         adapter_type = self.config.channels[channel].type
+        # A pool's channel: from the sender the recipient knows (delivery.sender_pool).
+        follow_up_sender(
+            self.ledger, self.config.channels[channel], channel, delivery_id, address, adapter
+        )
         answered = False  # unknown after a killed run: the provider may still be at it
         for _ in range(2):
             # Absence counts only once the provider cannot still be acting on the attempt.

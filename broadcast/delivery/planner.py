@@ -9,6 +9,7 @@ Messaging Service with several numbers or a short code, beyond what one long cod
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 from broadcast.channels import channel_model
@@ -26,6 +27,14 @@ class Schedule(NamedTuple):
     seconds: float | None  # time to reach everyone; None when unlimited
     window: float | None  # seconds until the next promised update, if one is promised
     advice: str = ""
+    # The pool's senders (masked, with their rates), when the channel lists ``senders``.
+    senders: tuple[tuple[str, float], ...] = ()
+    # The people marked priority in the list go first (a ``priority`` column): how many.
+    priority_first: int | None = None
+
+    def time_to(self, share: float) -> float | None:
+        """Seconds to reach ``share`` of the list at the rate (list order: evenly)."""
+        return None if self.seconds is None else self.seconds * share
 
     @property
     def too_slow(self) -> bool:
@@ -40,7 +49,16 @@ class Schedule(NamedTuple):
             "seconds": None if self.seconds is None else round(self.seconds, 1),
             "next_update_in_seconds": None if self.window is None else round(self.window),
             "advice": self.advice or None,
+            "time_to_50": _rounded(self.time_to(0.5)),
+            "time_to_90": _rounded(self.time_to(0.9)),
+            "time_to_100": _rounded(self.seconds),
+            "senders": [{"sender": name, "rate_per_second": rate} for name, rate in self.senders],
+            "priority_first": self.priority_first,
         }
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 1)
 
 
 def plan_deliveries(plan: Plan) -> list[Schedule]:
@@ -54,7 +72,10 @@ def plan_deliveries(plan: Plan) -> list[Schedule]:
         if channel.recipients is None:
             continue
         config = plan.config.channels[channel.name]
-        rate = config.rate_per_second() if config.rate is not None else config.DEFAULT_RATE
+        senders = getattr(config, "senders", None) or []
+        rate = (
+            config.rate_per_second() if config.rate is not None or senders else config.DEFAULT_RATE
+        )
         # Only those the incident's area reaches, if it has one (delivery.area_reach).
         recipients = channel.expected_sends or 0
         parts = _parts(channel)
@@ -62,8 +83,21 @@ def plan_deliveries(plan: Plan) -> list[Schedule]:
         advice = ""
         if seconds is not None and window is not None and seconds > window:
             advice = _advice(channel, config, rate, seconds, window)
+            if channel_model(channel.type).METERED_IN_PARTS and rate:
+                advice += "; " + _more_senders(recipients, parts, rate, window)
         schedules.append(
-            Schedule(channel.name, channel.type, recipients, parts, rate, seconds, window, advice)
+            Schedule(
+                channel.name,
+                channel.type,
+                recipients,
+                parts,
+                rate,
+                seconds,
+                window,
+                advice,
+                tuple((s.masked, s.per_second) for s in senders),
+                _priority_first(plan, channel, config, seconds, window),
+            )
         )
     return schedules
 
@@ -103,6 +137,35 @@ def _advice(channel: ChannelPlan, config: Any, rate: float, seconds: float, wind
     )
     help_ = config.too_slow_help(channel.measures)
     return f"{said}: {help_}, or promise the next update later"
+
+
+# A short code sends about 100 parts a second: the unit advice counts senders in.
+SHORT_CODE_RATE = 100
+
+
+def _more_senders(recipients: int, parts: int, rate: float, window: float) -> str:
+    """Advice in numbers: how many more short codes reach 90 % of the list by the promise."""
+    needed = 0.9 * parts / window
+    more = max(1, math.ceil((needed - rate) / SHORT_CODE_RATE))
+    return (
+        f"{more} more short code{'s' * (more != 1)} at {SHORT_CODE_RATE}/s reach 90 % of "
+        f"{recipients:,} in {duration(0.9 * parts / (rate + more * SHORT_CODE_RATE))}"
+    )
+
+
+def _priority_first(
+    plan: Plan, channel: ChannelPlan, config: Any, seconds: float | None, window: float | None
+) -> int | None:
+    """The rows marked priority, when they go first: the list takes longer than the time
+    until the promised update (see ``delivery.reach``); None otherwise."""
+    from broadcast.delivery.reach import priority_rows
+
+    if seconds is None or window is None or seconds <= window or plan.config is None:
+        return None
+    recipients = getattr(config, "recipients", None)
+    if not recipients:
+        return None
+    return priority_rows(plan.config.resolve_path(recipients))
 
 
 def duration(seconds: float) -> str:

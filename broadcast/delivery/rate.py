@@ -84,6 +84,9 @@ class RateLimiter:
             self.next_slot = max(self.next_slot, moment)
             self.next_departure = max(self.next_departure, moment)
 
+    def answered(self) -> None:
+        """The request that last departed on this thread has its answer (or failed)."""
+
 
 # Hosts sharing a channel's rate pace at 90% of it: one host's request leaving late for its
 # slot (a busy machine, a slow ledger write, a longer way to the provider) must not bunch with

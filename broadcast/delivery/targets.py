@@ -4,6 +4,7 @@ version reached on it; a delivery an earlier run recorded goes where it was reco
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ def distinct_targets(
     area: AreaTarget | None = None,
     reached: frozenset[str] = frozenset(),
     left: frozenset[str] = frozenset(),
+    priority_first: bool = False,
 ) -> Iterator[Target]:
     """Every distinct valid row once (``_distinct_rows``), within the area if any.
 
@@ -38,7 +40,7 @@ def distinct_targets(
     and the text now says they are out of danger: ``area.left_area``) get it too, counted in
     ``outcome.told_left``.
     """
-    rows = _distinct_rows(kind, config, outcome, channel, path, on_event)
+    rows = _distinct_rows(kind, config, outcome, channel, path, on_event, priority_first)
     if area is None:
         for row in rows:
             yield Target(row.address, row.name, row.line, row.locale)
@@ -67,8 +69,11 @@ def _distinct_rows(
     channel: ChannelPlan,
     path: Path,
     on_event: Callable[[Event], None],
+    priority_first: bool = False,
 ) -> Iterator[Recipient]:
     """Every row, checked as it streams: valid ones once each, the others reported.
+    ``priority_first``: the rows marked priority, then the others (two passes: see
+    ``delivery.reach``).
 
     The rows the plan did not read (it may have read only the first ones) have their
     problems said as they are met (``skipped`` events), not at the end of the file.
@@ -88,14 +93,18 @@ def _distinct_rows(
                 on_event(Event(outcome.name, "skipped", problem=problem))
         problems.clear()
 
-    recipients = read_recipients(
-        path,
-        kind.recipient_kind,  # type: ignore[arg-type]
-        getattr(config, "default_region", None),
-        outcome.name,
-        problems,
-        count,
-    )
+    def rows(priority: bool | None) -> Iterator[Any]:
+        return read_recipients(
+            path,
+            kind.recipient_kind,  # type: ignore[arg-type]
+            getattr(config, "default_region", None),
+            outcome.name,
+            problems,
+            count,
+            priority=priority,
+        )
+
+    recipients = itertools.chain(rows(True), rows(False)) if priority_first else rows(None)
     try:
         with SeenSet() as seen:
             for recipient in recipients:

@@ -43,6 +43,16 @@ _COORDINATE = re.compile(r"[-+0-9.,eE ]*")
 _COLUMN_NAME = re.compile(r"[^\W\d_]{1,20}(?:[ _-][^\W\d_]{1,20}){0,3}")
 
 
+# A column marking the people who go first when the list cannot all be reached before the
+# next promised update (see delivery.reach), and the values that mark a row.
+PRIORITY_COLUMN = "priority"
+PRIORITY_MARKS = frozenset({"1", "yes", "true"})
+
+
+def is_priority(value: str | None) -> bool:
+    return (value or "").strip().lower() in PRIORITY_MARKS
+
+
 class Recipient(NamedTuple):
     line: int
     address: str  # E.164 phone number or normalised email address
@@ -97,6 +107,7 @@ def read_recipients(
     progress: RecipientCount | None = None,
     until_line: int | None = None,
     name_problems: list[Problem] | None = None,
+    priority: bool | None = None,
 ) -> Iterator[Recipient]:
     """Yield each row's valid, normalised contact in file order; report the rest into ``problems``.
 
@@ -105,6 +116,7 @@ def read_recipients(
     line, and ``progress.complete`` says whether the file ended there. With ``name_problems``
     (the names go into the text: ``personalise``), a name holding a control or hidden format
     character (``input.characters``) is an error there, with its line; it is never quoted.
+    With ``priority`` True (False), only the rows the ``priority`` column marks (does not).
     """
     normalise = _phone_normaliser(default_region) if kind == "phone" else _email_normaliser()
     with _open_csv(path, channel) as (reader, header_line):
@@ -114,6 +126,10 @@ def read_recipients(
             line = reader.line_num
             if progress is not None:
                 progress.last_line = line
+            if priority is not None and is_priority(_cell(row, columns.get(PRIORITY_COLUMN))) != (
+                priority
+            ):
+                continue
             raw = _cell(row, columns.get(kind))
             if not raw:
                 continue

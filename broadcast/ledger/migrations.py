@@ -345,6 +345,17 @@ SUBSCRIBERS = Step(
     ),
 )
 
+# 13: the sender of a pool (a number, a short code, a Messaging Service) each delivery went
+# from, recorded before its first attempt: a lookup asks from it, and the recipient keeps it
+# for every later message (see delivery.sender_pool); found by recipient, channel by channel.
+DELIVERY_SENDERS = Step(
+    "the sender each delivery went from",
+    (
+        "ALTER TABLE deliveries ADD COLUMN sender TEXT",
+        "CREATE INDEX deliveries_by_channel_recipient ON deliveries (channel, recipient_key, id)",
+    ),
+)
+
 # In order: ``MIGRATIONS[n - 1]`` takes a ledger from schema n - 1 to n. Add at the end.
 MIGRATIONS: tuple[Step, ...] = (
     FIRST,
@@ -359,6 +370,7 @@ MIGRATIONS: tuple[Step, ...] = (
     SERVE_LOOKUPS,
     WORDING_OVERRIDES,
     SUBSCRIBERS,
+    DELIVERY_SENDERS,
 )
 
 

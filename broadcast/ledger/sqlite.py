@@ -91,6 +91,7 @@ from broadcast.ledger.records import (
     Version,
     now_text,
 )
+from broadcast.ledger.senders import Senders
 from broadcast.ledger.subscribers import Subscribers
 from broadcast.ledger.versions import Versions
 from broadcast.ledger.wording_overrides import WordingOverrides
@@ -143,6 +144,7 @@ class Ledger(
     Deliveries,
     Versions,
     Approvals,
+    Senders,
     Subscribers,
     RecipientKeys,
     Leases,

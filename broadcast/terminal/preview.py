@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from typing import Any
 
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
@@ -127,6 +128,31 @@ def show_schedule(out: Console, plan: Plan) -> None:
             Text(takes, "bold red") if schedule.too_slow else takes,
         )
     out.print(table)
+    for schedule in schedules:
+        for note in reach_notes(schedule):
+            out.print(Text(note, "bold red" if schedule.too_slow else ""))
+
+
+def reach_notes(schedule: Any) -> list[str]:
+    """A pool's senders and times to 50, 90 and 100 %, and the people who go first: said for
+    a channel with a pool of senders or a priority column that counts (delivery.planner)."""
+    from broadcast.delivery.planner import duration
+
+    notes = []
+    if schedule.senders and schedule.seconds is not None:
+        senders = ", ".join(f"{name} {rate:g}/s" for name, rate in schedule.senders)
+        notes.append(
+            f"{schedule.channel}: {len(schedule.senders)} sender"
+            f"{'s' * (len(schedule.senders) != 1)} ({senders}): 50 % in "
+            f"{duration(schedule.time_to(0.5))}, 90 % in {duration(schedule.time_to(0.9))}, "
+            f"everyone in {duration(schedule.seconds)}"
+        )
+    if schedule.priority_first:
+        notes.append(
+            f"{schedule.channel}: the list outlasts the promised update: the "
+            f"{schedule.priority_first:,} people marked priority go first, then the list in order"
+        )
+    return notes
 
 
 def show_skipped(out: Console, skipped: dict[str, str]) -> None:

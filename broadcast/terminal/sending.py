@@ -44,6 +44,11 @@ def confirm_send(plan: Plan) -> bool:
             Text(took, "bold red") if schedule is not None and schedule.too_slow else took,
         )
     out.print(table)
+    from broadcast.terminal.preview import reach_notes
+
+    for schedule in takes.values():
+        for note in reach_notes(schedule):
+            out.print(Text(note, "bold red" if schedule.too_slow else ""))
     show_skipped(out, plan.skipped)
     _show_warnings(out, [p for p in plan.all_problems if not p.is_error], "To send with")
     _show_accepted(out, plan)

@@ -71,6 +71,7 @@ import math
 import re
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -356,6 +357,10 @@ class TwilioAPIServer(PeerServer):
         latency: seconds added to every response.
         deliver_after: seconds after which a message's status becomes final (None: it stays
             queued).
+        sender_rates: ``{From or MessagingServiceSid: parts per second}``: a sender asked for
+            more than its rate in any one-second window is answered 429 (code 20429,
+            ``Retry-After: 1``) and nothing is created, as Twilio does; every accepted part is
+            kept in :attr:`sender_log` (monotonic time, parts) to read the busiest second.
     """
 
     name = "twilio"
@@ -373,8 +378,15 @@ class TwilioAPIServer(PeerServer):
         magic_numbers: bool = True,
         latency: float = 0.0,
         deliver_after: float | None = None,
+        sender_rates: Mapping[str, float] | None = None,
     ) -> None:
         super().__init__(latency=latency)
+        self.sender_rates: dict[str, float] = dict(sender_rates or {})
+        # Per sender: (time.monotonic(), parts) of every accepted message or call.
+        self.sender_log: dict[str, list[tuple[float, int]]] = {}
+        # Requests refused because their sender was over its rate.
+        self.over_rate = 0
+        self._windows: dict[str, list[tuple[float, int]]] = {}
         self.deliver_after = deliver_after
         self._final_errors: dict[str, tuple[str, int]] = {}
         self._drop_first: set[str] = set()
@@ -538,6 +550,48 @@ class TwilioAPIServer(PeerServer):
     def calls_to(self, number: str) -> list[PlacedCall]:
         return [c for c in self.calls() if c.to == number]
 
+    def set_sender_rate(self, sender: str, rate: float) -> None:
+        """Enforce ``rate`` parts (calls) per second on ``sender`` (a From or a service SID)."""
+        with self.lock:
+            self.sender_rates[sender] = rate
+
+    def refuse_sender(self, sender: str, code: int = 21606) -> None:
+        """From now on, answer every message or call from ``sender`` with ``code``."""
+        with self.lock:
+            self._from_errors[sender] = code
+
+    def busiest_second(self, sender: str) -> int:
+        """The most parts ``sender`` had accepted within any one-second window."""
+        with self.lock:
+            log = list(self.sender_log.get(sender, ()))
+        best = total = start = 0
+        for end in range(len(log)):
+            total += log[end][1]
+            while log[end][0] - log[start][0] >= 1.0:
+                total -= log[start][1]
+                start += 1
+            best = max(best, total)
+        return best
+
+    def _over_rate(self, sender: str | None, parts: int) -> Reply | None:
+        """429 when ``parts`` more would take ``sender`` over its rate in the last second;
+        else the parts are counted (the caller then accepts the request)."""
+        if sender is None:
+            return None
+        with self.lock:
+            rate = self.sender_rates.get(sender)
+            now = time.monotonic()
+            if rate is not None:
+                window = self._windows.setdefault(sender, [])
+                while window and now - window[0][0] >= 1.0:
+                    window.pop(0)
+                if sum(p for _, p in window) + parts > rate:
+                    self.over_rate += 1
+                    return twilio_error(20429, headers={"Retry-After": "1"})
+                window.append((now, parts))
+            self.sender_log.setdefault(sender, []).append((now, parts))
+        return None
+
     def clear_number_errors(self) -> None:
         with self.lock:
             self._to_errors.clear()
@@ -586,6 +640,9 @@ class TwilioAPIServer(PeerServer):
             self._call_outcomes.clear()
             self._drop_before.clear()
             self._hold_first.clear()
+            self.sender_log.clear()
+            self._windows.clear()
+            self.over_rate = 0
             self._reported.clear()
 
     # -- wire protocol -------------------------------------------------------------------------
@@ -732,7 +789,11 @@ class TwilioAPIServer(PeerServer):
             outcome = self._call_outcomes.get(to, "completed")
         if to_code in (21211, 21612, 21408):  # not about SMS: a number no call reaches either
             return twilio_error(to_code, to=to, from_=from_)
-        refused = self._before_accept(to)
+        with self.lock:
+            from_code = self._from_errors.get(from_)
+        if from_code is not None and from_code != 21611:
+            return twilio_error(from_code, from_=from_, to=to)
+        refused = self._before_accept(to) or self._over_rate(from_, 1)
         if refused is not None:
             return refused
         placed = PlacedCall(
@@ -823,7 +884,7 @@ class TwilioAPIServer(PeerServer):
         if to_code is not None:
             reply = twilio_error(to_code, to=to, from_=from_ or "")
             return reply if said is None else twilio_error_saying(to_code, said)
-        refused = self._before_accept(to)
+        refused = self._before_accept(to) or self._over_rate(from_ or service, sms_segments(body))
         if refused is not None:
             return refused
 
