@@ -105,9 +105,10 @@ SAYS = {
     "deep-list": ("more than 32 levels deep", ", field deep[0]"),
     "many-values": ("more than 10,000 values", ", field many"),
     "huge-file": ("larger than 1 MiB",),
-    "long-headline": (", field headline", "at most 1,000"),
-    "long-answer": (", field translations.en.faq[0].a", "at most 2,000"),
-    "long-status": (", field status", "at most 200"),
+    # Said in the file's language (French: the file is panne-nord's), with French digit groups.
+    "long-headline": (", field headline", "au plus 1\u202f000"),
+    "long-answer": (", field translations.en.faq[0].a", "au plus 2\u202f000"),
+    "long-status": (", field status", "au plus 200"),
     "utf16-bom": ("saved as UTF-16",),
     "utf32-bom": ("saved as UTF-32",),
     "utf32le": ("UTF-16 or UTF-32",),
