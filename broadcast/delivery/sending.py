@@ -498,6 +498,9 @@ class SendRun:
             state_dir=self.state_dir,
             corrected=lambda _config, _incident: self._corrected,
             accept_wording=self.accept_wording or self._accepted_before(),
+            # A retry re-sends the texts recorded at their first attempt, judged then; the
+            # file's wording now (perhaps a draft of the next version) is not what leaves.
+            wording_blocks=not self.retry_transient,
         )
 
     def _accepted_before(self) -> str | None:
