@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
+from email.message import EmailMessage
 
 import pytest
 
@@ -23,9 +24,13 @@ SQUARE = "50.70,3.12 50.70,3.17 50.74,3.17 50.74,3.12 50.70,3.12"
 CIRCLE = (50.69, 3.18, 2.5)  # Roubaix, 2.5 km
 POSTCODES = ["59000"]
 INSEE = ["59350"]
+# The example incident is French with an English translation, which ends the file: the first
+# lines carry on translations.en with the area's English words (a translation says them too).
 AREA = f"""
+    area:
+      description: Lille centre, Roubaix and the north-east
 area:
-  description: Lille centre, Roubaix and the north-east
+  description: Lille centre, Roubaix et le nord-est
   polygons:
     - "{L_SHAPE}"
     - "{SQUARE}"
@@ -290,10 +295,15 @@ def test_a_coordinate_that_is_not_one_is_an_error_naming_file_line_and_column(
     assert result.exit_code == 2 and world.twilio.messages() == []
 
 
-def _with_area(world: World, base: str, polygons: list[str], extra: str = "") -> None:
+def _with_area(
+    world: World, base: str, polygons: list[str], extra: str = "", english: str = ""
+) -> None:
+    """``base`` (ending with its English translation) with an area of ``polygons``; ``extra``
+    adds to the area, ``english`` to the translation's area (its words: left_area...)."""
     shapes = "".join(f'    - "{p}"\n' for p in polygons)
     path = world.folder / "incident.yaml"
-    path.write_text(base + f"\narea:\n  polygons:\n{shapes}" + extra, encoding="utf-8")
+    said = f"    area:\n{english}" if english else ""
+    path.write_text(base + said + f"\narea:\n  polygons:\n{shapes}" + extra, encoding="utf-8")
 
 
 @pytest.mark.both_engines  # the ledger's earlier recipients and texts, on both engines
@@ -392,7 +402,7 @@ def test_public_channels_say_the_area_in_words_and_publish_once(world: World) ->
     code, preview = world.run_json("preview", "incident.yaml")
     assert code == 0
     shown = {c["channel"]: c for c in preview["channels"]}
-    said = "Lille centre, Roubaix and the north-east"
+    said = "Lille centre, Roubaix et le nord-est"
     assert said in shown["twitter"]["text"]
     assert said in shown["banner"]["text"]
     code, sent = world.run_json("send", "incident.yaml", "--yes")
@@ -561,6 +571,9 @@ def test_a_second_preview_reads_the_sorting_kept_and_a_changed_list_is_sorted_ag
     assert (again["in"], again["out"]) == (first["in"] + 1, first["out"] - 1)
 
 
+LEFT_EN = '      left_area: "Vieux-Lille is no longer concerned: the danger is over."\n'
+
+
 @pytest.mark.both_engines
 def test_left_area_reaches_those_who_left_once_and_the_others_never(world: World) -> None:
     rows = [r for r in people(120) if r["lat"]]
@@ -581,7 +594,7 @@ def test_left_area_reaches_those_who_left_once_and_the_others_never(world: World
 
     # The area moves to the square and says the L is out of danger.
     said = "Le quartier du Vieux-Lille n'est plus concerné : le danger est écarté."
-    _with_area(world, base, [SQUARE], f'  left_area: "{said}"\n')
+    _with_area(world, base, [SQUARE], f'  left_area: "{said}"\n', LEFT_EN)
     code, preview = world.run_json("preview", "incident.yaml")
     assert said.split(" :")[0] in preview["channels"][0]["text"]
     before = len(world.twilio.messages())
@@ -604,8 +617,121 @@ def test_left_area_reaches_those_who_left_once_and_the_others_never(world: World
         "apology: Nous sommes désolés de vous laisser sans courant",
         "apology: Nous sommes vraiment désolés de vous laisser sans courant",
     )
-    _with_area(world, changed, [SQUARE], f'  left_area: "{said}"\n')
+    _with_area(world, changed, [SQUARE], f'  left_area: "{said}"\n', LEFT_EN)
     before = len(world.twilio.messages())
     code, out = world.run_json("send", "incident.yaml", "--yes")
     assert code == 0, out
     assert sorted(m.to for m in world.twilio.messages()[before:]) == sorted(inside([SQUARE]))
+
+
+# A French incident with an area, its words in French and, in the English translation, in
+# English (issue 28: an English reader read where it is, and that they were out of danger, in
+# French).
+FR_WORDS = """
+area:
+  description: Rue de la Gare et quartier Fives à Lille
+  postcodes: ["59000"]
+  left_area: "Le quartier Saint-Maurice n'est plus concerné : le danger est écarté."
+"""
+EN_WORDS = """    area:
+      description: Rue de la Gare and the Fives district in Lille
+      left_area: "The Saint-Maurice district is no longer concerned: the danger is over."
+"""
+READERS = """\
+name,phone,email,locale,postcode
+Anne Smith,+33 6 12 34 56 70,anne.smith@example.org,en,59000
+Camille Martin,06 12 34 56 78,camille.martin@example.com,fr,59000
+Paul Durand,06 12 34 56 77,paul.durand@example.com,fr,59800
+"""
+
+
+def _bilingual_area(world: World, english: str = EN_WORDS) -> None:
+    write(world.folder / "contacts.csv", READERS)
+    path = world.folder / "incident.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + english + FR_WORDS, encoding="utf-8")
+
+
+def test_an_english_reader_reads_the_area_and_left_area_in_english(world: World) -> None:
+    _bilingual_area(world)
+    code, sent = world.run_json("send", "incident.yaml", "--yes")
+    assert code == 0, sent
+    texts = {m.to: m.body for m in world.twilio.messages()}
+    assert set(texts) == {"+33612345670", "+33612345678"}  # 59800 is outside
+    english, french = texts["+33612345670"], texts["+33612345678"]
+    assert "The Saint-Maurice district is no longer concerned" in english
+    assert "n'est plus concerné" not in english
+    assert "Le quartier Saint-Maurice n'est plus concerné" in french
+    mails = {r.recipients[0]: r for r in world.smtp.received}
+    english_mail = mails["anne.smith@example.org"].message
+    french_mail = mails["camille.martin@example.com"].message
+    for part in ("text/plain", "text/html"):
+        said = _part(english_mail, part)
+        assert "Rue de la Gare and the Fives district in Lille" in said
+        assert "The Saint-Maurice district is no longer concerned" in said
+        assert "Rue de la Gare et quartier Fives" not in said and "écarté" not in said
+        said = _part(french_mail, part)
+        assert "Rue de la Gare et quartier Fives à Lille" in said
+        assert "Saint-Maurice n'est plus concerné" in said.replace("&#39;", "'")
+
+
+def _part(message: EmailMessage, kind: str) -> str:
+    return next(p for p in message.walk() if p.get_content_type() == kind).get_content()
+
+
+def test_a_public_channel_in_english_says_the_area_in_english(world: World) -> None:
+    _bilingual_area(world)
+    path = world.folder / "channels.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        + "  banner_en:\n    type: web_banner\n    output_dir: public/en\n    locale: en\n",
+        encoding="utf-8",
+    )
+    code, preview = world.run_json("preview", "incident.yaml")
+    assert code == 0, preview
+    shown = {c["channel"]: c["text"] for c in preview["channels"]}
+    assert "Rue de la Gare and the Fives district in Lille" in shown["banner_en"]
+    assert "Rue de la Gare et quartier Fives à Lille" in shown["banner"]
+
+
+def test_a_translation_without_the_area_words_is_refused_naming_them(world: World) -> None:
+    _bilingual_area(world, english="")
+    result = world.run("send", "incident.yaml", "--yes")
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "incident.yaml" in said and "translations.en" in said
+    assert "area.description, area.left_area" in said
+    assert world.twilio.messages() == [] and world.smtp.received == []
+
+
+def test_area_words_are_for_translations_their_shapes_are_the_incidents(world: World) -> None:
+    _bilingual_area(world, EN_WORDS + '      postcodes: ["59800"]\n')
+    result = world.run("preview", "incident.yaml")
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "incident.yaml" in said and "translations.en.area.postcodes" in said
+
+
+def test_an_area_translated_with_another_place_or_number_is_a_translation_that_disagrees(
+    world: World,
+) -> None:
+    # The wording checks compare the area's words field by field, as they do the others.
+    wrong = EN_WORDS.replace("Rue de la Gare and", "Rue de la Gare, numbers 1 to 40, and")
+    _bilingual_area(world, wrong)
+    path = world.folder / "incident.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "description: Rue de la Gare et", "description: Rue de la Gare, numéros 1 à 60, et"
+        ),
+        encoding="utf-8",
+    )
+    code, preview = world.run_json("preview", "incident.yaml")
+    assert code == 2  # a translation that disagrees is an error: nothing would be sent
+    found = [
+        p
+        for p in [*preview["problems"], *(q for c in preview["channels"] for q in c["problems"])]
+        if p.get("field") == "translations.en.area.description"
+    ]
+    assert found, preview["problems"]
+    assert any("40" in p["message"] and "60" in p["message"] for p in found)
+    result = world.run("send", "incident.yaml", "--yes")
+    assert result.exit_code != 0 and world.twilio.messages() == []

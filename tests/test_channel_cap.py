@@ -131,6 +131,9 @@ def test_alert_then_updates_with_references_then_all_clear(cap_world: World) -> 
 def test_area_and_overrides_from_the_incident(cap_world: World) -> None:
     with (cap_world.folder / "incident.yaml").open("a", encoding="utf-8") as out:
         out.write(
+            # The English translation, which ends the example, says the area in English.
+            "    area:\n"
+            "      description: Lille (Fives and Hellemmes districts), Roubaix centre\n"
             "area:\n"
             "  description: Lille (quartiers Fives et Hellemmes), Roubaix centre\n"
             "  polygons: ['50.63,3.06 50.64,3.10 50.62,3.11 50.63,3.06']\n"
@@ -145,6 +148,10 @@ def test_area_and_overrides_from_the_incident(cap_world: World) -> None:
     assert text(info, "cap:responseType") == "Prepare"
     area = info.find("cap:area", NS)
     assert text(area, "cap:areaDesc") == "Lille (quartiers Fives et Hellemmes), Roubaix centre"
+    # Each <info> says the area in its own language; the shapes are the same in both.
+    english = alert.findall("cap:info", NS)[1].find("cap:area", NS)
+    assert text(english, "cap:areaDesc") == "Lille (Fives and Hellemmes districts), Roubaix centre"
+    assert text(english, "cap:polygon") == text(area, "cap:polygon")
     assert text(area, "cap:polygon") == "50.63,3.06 50.64,3.10 50.62,3.11 50.63,3.06"
     assert text(area, "cap:circle") == "50.69,3.18 2.5"
     assert (text(area, "cap:geocode/cap:valueName"), text(area, "cap:geocode/cap:value")) == (
@@ -256,9 +263,14 @@ def test_an_unchanged_file_keeps_its_hash_across_the_upgrade(tmp_path: Path) -> 
         for k, v in incident.model_dump(mode="json").items()
         if k not in ("area", "cap", "correction", "exercise", "hazard")
     }
+    for translation in before["translations"].values():
+        translation.pop("area")  # a translation's area words came later too (issue 28)
     canonical = json.dumps(before, sort_keys=True, ensure_ascii=False)
     assert content_hash(incident) == hashlib.sha256(canonical.encode()).hexdigest()[:32]
     with_area = incident.model_copy(update={"cap": {"severity": "Severe"}})
     assert content_hash(with_area) != content_hash(incident)
+    english = incident.translations["en"].model_copy(update={"area": {"description": "X"}})
+    with_words = incident.model_copy(update={"translations": {"en": english}})
+    assert content_hash(with_words) != content_hash(incident)
     with_hazard = incident.model_copy(update={"hazard": ["gas_leak"]})
     assert content_hash(with_hazard) != content_hash(incident)

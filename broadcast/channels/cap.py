@@ -252,7 +252,8 @@ class CapAdapter(FolderAdapter):
         values = cap_values(facts, self.config.category)
         variants = message.variants or {facts.get("language", "en"): message.parts}
         for language, parts in variants.items():
-            self._info(alert, facts, values, self._language_tag(language, facts), parts)
+            said = (facts.get("area_words") or {}).get(language)
+            self._info(alert, facts, values, self._language_tag(language, facts), parts, said)
         return alert
 
     def _info(
@@ -262,7 +263,10 @@ class CapAdapter(FolderAdapter):
         values: Mapping[str, Any],
         language: str,
         parts: Mapping[str, str],
+        area_words: str | None = None,
     ) -> None:
+        """One ``<info>``; ``area_words`` is the area's description in its language, when a
+        translation gives one (else the incident's)."""
         # The order of the elements is the schema's (CAP 1.2, section 3.2.2).
         info = ET.SubElement(alert, "info")
         _add(info, "language", language)
@@ -287,7 +291,8 @@ class CapAdapter(FolderAdapter):
         _add(info, "contact", self.config.contact)
         area = ET.SubElement(info, "area")
         given = facts.get("area") or {}
-        _add(area, "areaDesc", given.get("description") or parts.get("area") or "")
+        described = area_words or given.get("description")
+        _add(area, "areaDesc", described or parts.get("area") or "")
         for polygon in given.get("polygons", ()):
             _add(area, "polygon", polygon)
         for circle in given.get("circles", ()):

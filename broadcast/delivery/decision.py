@@ -64,6 +64,10 @@ def content_hash(incident: Incident) -> str:
         for later, default in LATER_AREA_FIELDS.items():
             if data["area"].get(later, default) == default:
                 data["area"].pop(later, None)
+    for translation in (data.get("translations") or {}).values():
+        # A translation's area words (issue 28) count only when given, as above.
+        if isinstance(translation, dict) and translation.get("area") is None:
+            translation.pop("area", None)
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 

@@ -94,8 +94,16 @@ def _alert_facts(incident: Any, channel_type: str) -> dict[str, Any]:
     """What a CAP alert needs beyond texts: the area and the incident's CAP overrides."""
     if channel_type != "cap":
         return {}
+    # The area in words in each translation's language: one <info> per language, each with
+    # its own <areaDesc> (the shapes are the same in all).
+    words = {
+        code: translation.area.description
+        for code, translation in incident.translations.items()
+        if incident.area is not None and translation.area and translation.area.description
+    }
     return {
         "area": incident.area.model_dump() if incident.area else None,
+        **({"area_words": words} if words else {}),
         "cap": incident.cap.model_dump(exclude_none=True) if incident.cap else {},
         "locale_tag": incident.locale,
         # A drill is <status>Exercise, which aggregators do not show the public.

@@ -14,9 +14,11 @@ from broadcast.input.cap_area import Area, CapWords
 from broadcast.input.error_words import Worded, file_language, say
 from broadcast.input.hazards import known_hazards, unknown_hazard
 from broadcast.input.incident_texts import (
+    AREA_TRANSLATED,
     OPTIONAL_IN_TRANSLATION,
     TRANSLATED,
     FaqEntry,
+    TranslatedArea,
     Translation,
     texts_too_long,
 )
@@ -274,6 +276,16 @@ class Incident(BaseModel):
                 and getattr(self, name)
                 and not getattr(translation, name)
             ]
+            # The area's words, like the other texts: an area described in the incident's
+            # language is described in each translation.
+            words = translation.area
+            missing += [
+                f"area.{name}"
+                for name in AREA_TRANSLATED
+                if self.area is not None
+                and getattr(self.area, name)
+                and not (words is not None and getattr(words, name))
+            ]
             if missing:
                 raise _FieldError(
                     f"translations.{language}",
@@ -307,6 +319,14 @@ class Incident(BaseModel):
         # A sign-off is words in a language ("L'équipe d'Énergie Nord"): a translation without
         # its own signs with its language's default, never with another language's words.
         update.setdefault("sign_off", None)
+        if self.area is not None and translation.area is not None:
+            # The shapes and codes are the incident's; the words are the translation's.
+            said = {
+                name: getattr(translation.area, name)
+                for name in AREA_TRANSLATED
+                if getattr(translation.area, name) is not None
+            }
+            update["area"] = self.area.model_copy(update=said)
         return self.model_copy(update=update), False
 
     @property
@@ -439,6 +459,7 @@ def validate_incident(data: dict[str, Any], doc: YamlDocument, language: str = "
     translations = data.get("translations")
     for code in translations if isinstance(translations, dict) else ():
         known[("translations", code)] = Translation.model_fields.keys()
+        known[("translations", code, "area")] = TranslatedArea.model_fields.keys()
     try:
         return Incident.model_validate(data)
     except ValidationError as exc:

@@ -72,6 +72,21 @@ TRANSLATED = (
 OPTIONAL_IN_TRANSLATION = ("sign_off",)
 
 
+# The area's words a translation carries (``translations.en.area``): its shapes and codes are
+# the same in every language and are given once, in the incident's ``area:``.
+AREA_TRANSLATED = ("description", "left_area")
+
+
+class TranslatedArea(BaseModel):
+    """The area said in another language: where it is in words, and the words to those now
+    outside it. The incident's ``area:`` shape, its words only."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    description: str | None = None
+    left_area: str | None = None
+
+
 class Translation(BaseModel):
     """The incident's wording in another language (``translations: {en: {...}}``)."""
 
@@ -91,10 +106,13 @@ class Translation(BaseModel):
     sign_off: str | None = None
     signed_by: str | None = None
     faq: list[FaqEntry] | None = None
+    # The area in words (description, left_area): without it, an English reader of a French
+    # incident would read where it is, and that they are out of danger, in French.
+    area: TranslatedArea | None = None
 
 
 # The fields that hold words people read (a "#Mareuil" cut from one is a lost word).
-TEXT_FIELDS = frozenset({*TRANSLATED, "q", "a", "description"})
+TEXT_FIELDS = frozenset({*TRANSLATED, "q", "a", "description", "left_area"})
 
 
 # The same in channels.yaml: the organisation's name and contact, the email's signature.

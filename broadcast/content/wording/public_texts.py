@@ -21,6 +21,10 @@ def public_texts(
     for name, text in wording.fields.items():
         if text and (fields is None or name in fields):
             yield (*wording.prefix, name), name, plain_apostrophes(text)
+    for name, text in wording.area.items():
+        # Named area.description, area.left_area: the place in the file they are written.
+        if text and (fields is None or f"area.{name}" in fields):
+            yield (*wording.prefix, "area", name), f"area.{name}", plain_apostrophes(text)
     if fields is not None and "faq" not in fields:
         return
     for index, entry in enumerate(wording.faq):

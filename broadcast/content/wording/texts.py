@@ -40,6 +40,8 @@ class Wording(NamedTuple):
     faq: Sequence[Any]
     # The full locale its times are written in (a bare ``en`` is en_GB, as when rendering).
     locale: str = ""
+    # The area in words (``area.description``, ``area.left_area``): read like the fields.
+    area: dict[str, str | None] = {}  # noqa: RUF012 (a NamedTuple's default, never changed)
 
 
 class Says:
@@ -72,6 +74,7 @@ def wordings(incident: Incident, doc: YamlDocument) -> Iterator[Wording]:
         fields={name: getattr(incident, name, None) for name in TEXT_FIELDS},
         faq=incident.faq,
         locale=_full_locale(incident.locale),
+        area=_area_words(getattr(incident, "area", None)),
     )
     translations = getattr(incident, "translations", None) or {}
     for code, translation in translations.items():
@@ -83,7 +86,15 @@ def wordings(incident: Incident, doc: YamlDocument) -> Iterator[Wording]:
             fields={name: getattr(translation, name, None) for name in TEXT_FIELDS},
             faq=getattr(translation, "faq", None) or (),
             locale=_full_locale(yaml_key(doc, code)),
+            area=_area_words(getattr(translation, "area", None)),
         )
+
+
+def _area_words(area: Any) -> dict[str, str | None]:
+    """The area's texts people read, by name (``description``, ``left_area``)."""
+    if area is None:
+        return {}
+    return {name: getattr(area, name, None) for name in ("description", "left_area")}
 
 
 def yaml_key(doc: YamlDocument, code: str) -> str:
