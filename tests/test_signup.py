@@ -432,11 +432,92 @@ def test_preview_and_dry_run_of_a_channel_of_subscribers_only(world: World) -> N
     assert world.run("preview", "incident.yaml").exit_code == 0
     result = world.run("send", "incident.yaml", "--dry-run", "--channel", "sms")
     assert result.exit_code == 0, result.output
-    assert "sms: subscribers (read when sending)" in " ".join(result.output.split())
+    # No ledger yet: nobody has signed up, and the preview says so in numbers.
+    assert "sms: 0 subscribers" in " ".join(result.output.split())
     code, doc = world.run_json("send", "incident.yaml", "--dry-run", "--channel", "sms")
     assert code == 0, doc
     [sms] = [c for c in doc["channels"] if c["channel"] == "sms"]
-    assert sms["subscribers"] is True and sms["recipients"] is None
+    assert sms["subscribers"] == 0 and sms["recipients"] == 0
+
+
+def _signed_up(world: World) -> None:
+    """Confirmed subscribers in the world's ledger, as serve records them (the ledger's own
+    subscribe_confirmed, as tests/test_subscribers_ledger.py does): phones in 59000 (two),
+    62300 and none given, an email in 59000, and a phone still pending (never counted)."""
+    import os
+
+    from broadcast.ledger.sqlite import Ledger
+    from tests.test_ledger import T0
+
+    ledger = Ledger(world.folder / ".broadcast", environ={**os.environ, **world.engine})
+    try:
+        for number, postcode in (
+            (NEW_PHONE, "59000"),
+            ("+33611223366", "59000"),
+            ("+33611223355", "62300"),
+            ("+33611223377", ""),
+        ):
+            ledger.subscribe_confirmed("phone", number, "fr", postcode, "INSCRIRE", T0, "sms")
+        ledger.subscribe_confirmed("email", NEW_EMAIL, "en", "59000", "ok", T0, "web")
+        ledger.sign_up("phone", "+33611223388", "fr", "59000", "ok", T0)  # pending
+    finally:
+        ledger.close()
+
+
+def test_the_preview_counts_the_subscribers_within_the_area(world: World) -> None:
+    """A channel naming subscribers counts the confirmed ones of its kind read from the
+    ledger, those the incident's area takes by their postcode, in the terminal preview, in
+    --json (recipients, subscribers, the area's counts) and in the dry run; the send then
+    reaches as many."""
+    config = world.folder / "channels.yaml"
+    text = config.read_text(encoding="utf-8").replace(
+        "    recipients: contacts.csv\n", "    recipients: [contacts.csv, subscribers]\n", 1
+    )
+    config.write_text(text, encoding="utf-8")
+    _signed_up(world)
+
+    code, doc = world.run_json("preview", "incident.yaml", "--channel", "sms")
+    assert code == 0, doc
+    [sms] = [c for c in doc["channels"] if c["channel"] == "sms"]
+    # No area: the CSV's four phones and the four confirmed (not the pending one, not the
+    # email).
+    assert sms["subscribers"] == 4 and sms["recipients"] == 8 and sms["recipients_listed"] == 4
+    said = " ".join(world.run("preview", "incident.yaml", "--channel", "sms").output.split())
+    assert "3 recipients in fr + 4 subscribers" in said  # all four asked for French
+    assert "1 recipient in en + 0 subscribers" in said
+    assert "8 (with 4" in said  # the delivery plan's reach, in a cell that may wrap
+    _, doc = world.run_json("preview", "incident.yaml", "--channel", "sms")
+    [planned] = doc["delivery_plan"]
+    assert planned["recipients"] == 8 and planned["parts"] == 16  # two segments each
+
+    incident = world.folder / "incident.yaml"
+    incident.write_text(
+        incident.read_text(encoding="utf-8") + '\narea:\n  postcodes: ["59000"]\n',
+        encoding="utf-8",
+    )
+    code, doc = world.run_json("preview", "incident.yaml", "--channel", "sms")
+    assert code == 0, doc
+    [sms] = [c for c in doc["channels"] if c["channel"] == "sms"]
+    # The CSV's rows have no place (unlocated, excluded); of the subscribers, 59000 is in,
+    # 62300 out and the one who gave no postcode unlocated.
+    assert sms["subscribers"] == 2 and sms["recipients"] == 2
+    assert sms["area"]["subscribers"] == {"in": 2, "out": 1, "unlocated": 1, "confirmed": 4}
+    # The top-level counts hold them too: the CSV's four phones and one subscriber unlocated.
+    assert (doc["area"]["in"], doc["area"]["out"], doc["area"]["unlocated"]) == (2, 1, 5)
+    said = " ".join(world.run("preview", "incident.yaml", "--channel", "sms").output.split())
+    assert "2 (with 2" in said
+    said = " ".join(
+        world.run("send", "incident.yaml", "--dry-run", "--channel", "sms").output.split()
+    )
+    assert "+ 2 subscribers in the area (of 4 confirmed)" in said
+    code, dry = world.run_json("send", "incident.yaml", "--dry-run", "--channel", "sms")
+    assert code == 0, dry
+    [sms] = [c for c in dry["channels"] if c["channel"] == "sms"]
+    assert sms["subscribers"] == 2 and sms["recipients"] == 2
+
+    result = world.run("send", "incident.yaml", "--yes", "--channel", "sms")
+    assert result.exit_code == 0, result.output
+    assert sorted(m.to for m in world.twilio.messages()) == sorted([NEW_PHONE, "+33611223366"])
 
 
 def test_an_incident_in_a_subscriber_s_postcode_reaches_them_and_one_elsewhere_does_not(

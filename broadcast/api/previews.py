@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -147,7 +147,15 @@ def _prepare(
         occasions=occasions,
         exercise=exercise,
         previous_wording=previous_wording,
+        subscribers=subscribers,
     )
+
+
+def subscribers(loaded: Config) -> Mapping[str, list[str]] | None:
+    """The confirmed subscribers' postcodes by kind, for the preview to count them."""
+    from broadcast.delivery.subscribers import subscribers_in_ledger
+
+    return subscribers_in_ledger(loaded)
 
 
 def _ledger_folder(loaded: Config) -> Path | None:

@@ -255,11 +255,18 @@ def plan_area(channels: list[Any], incident: Incident | None = None) -> dict[str
     """The top-level ``area``: unique recipients of the personal channels, by verdict, and
     the area drawn over their density (``map_svg``, content.area_map)."""
     areas = [c.area for c in channels if getattr(c, "area", None) is not None]
-    if not areas:
+    # The subscribers the preview read (delivery.subscribers), each kind once: an SMS and a
+    # call channel naming them reach the same people.
+    subscribed: dict[str, dict[str, int]] = {}
+    for channel in channels:
+        count = getattr(channel, "subscriber_count", None)
+        if count is not None and count.verdicts:
+            subscribed.setdefault(count.kind, count.verdicts)
+    if not areas and not subscribed:
         return None
     target = area_target_for(incident, None)
     drawn = ""
-    if target is not None and target.has_shapes:
+    if areas and target is not None and target.has_shapes:
         from broadcast.content.area_map import area_svg
 
         # One list's points (the largest): two channels reading one CSV hold the same.
@@ -273,6 +280,9 @@ def plan_area(channels: list[Any], incident: Incident | None = None) -> dict[str
     totals = dict.fromkeys(VERDICTS, 0)
     for (_file, verdict), bits in merged.items():
         totals[verdict] += len(bits)
+    for verdicts in subscribed.values():
+        for verdict in VERDICTS:
+            totals[verdict] += verdicts.get(verdict, 0)
     return {
         **totals,
         "complete": all(a.complete for a in areas),

@@ -31,6 +31,7 @@ from broadcast.delivery.people import person
 from broadcast.delivery.plan import Plan
 from broadcast.delivery.preflight import prepare
 from broadcast.delivery.recorded import wording_in_ledger
+from broadcast.delivery.subscribers import subscribers_in_ledger
 from broadcast.input.config import Config, load_config, occasions_of
 from broadcast.input.incident import Incident, load_incident
 from broadcast.input.yamlfile import YamlDocument
@@ -223,5 +224,7 @@ def dry_run(
         loaded=loaded,
         state_dir=state_dir,
         accept_wording=accept_wording,
+        # The subscribers counted as the preview counts them (nothing written).
+        subscribers=lambda config: subscribers_in_ledger(config, state_dir, environ),
     )
     return decision, plan

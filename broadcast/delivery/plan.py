@@ -20,6 +20,28 @@ from broadcast.problems import Problem
 MAX_ROW_PROBLEMS = 20
 
 
+@dataclass(frozen=True)
+class SubscriberCount:
+    """A channel's subscribers as a preview reads them from the ledger (``recipients:
+    subscribers``): the confirmed ones of its kind, and those it would send to (those the
+    incident's area takes by their postcode; all without an area)."""
+
+    kind: str  # phone or email
+    confirmed: int
+    sent: int
+    # By the area's verdict on their postcode (in, out, unlocated); empty without an area.
+    verdicts: dict[str, int] = field(default_factory=dict)
+    # Those it would send to, by the language they asked for.
+    languages: dict[str, int] = field(default_factory=dict)
+
+    def words(self) -> str:
+        """What the preview says of them."""
+        text = f"{self.sent:,} subscriber{'s' * (self.sent != 1)}"
+        if self.verdicts:
+            text += f" in the area (of {self.confirmed:,} confirmed)"
+        return text
+
+
 @dataclass
 class ChannelPlan:
     """What one channel would carry, its measures, its audience and what is wrong with it."""
@@ -42,6 +64,8 @@ class ChannelPlan:
     # It also sends to the subscribers (``recipients: subscribers``), read from the ledger
     # when sending: not in ``recipients``.
     subscribers: bool = False
+    # Their count, when the preview could read the ledger (delivery.subscribers): else None.
+    subscriber_count: SubscriberCount | None = None
 
     def parts_for(self, locale: str | None) -> dict[str, str]:
         """What a recipient asking for ``locale`` gets: their language, else the first."""
@@ -78,12 +102,13 @@ class ChannelPlan:
     def expected_sends(self) -> int | None:
         """How many this channel is expected to send to: its distinct recipients, or, with an
         area, those the area reaches (in proportion when only the first rows were read)."""
+        subscribed = self.subscriber_count.sent if self.subscriber_count is not None else 0
         if self.recipients is None:
-            return None
+            return subscribed if self.subscriber_count is not None else None
         expected = self.recipients.expected
         if self.area is not None and self.area.total:
             expected = round(expected * self.area.sent / self.area.total)
-        return expected
+        return expected + subscribed
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"channel": self.name, "type": self.type, "locale": self.locale}
@@ -115,7 +140,16 @@ class ChannelPlan:
         if self.fallbacks:
             out["fallbacks"] = dict(self.fallbacks)
         if self.subscribers:
-            out["subscribers"] = True
+            # Their number when the ledger could be read (``recipients`` then counts them
+            # too), else true: read when sending.
+            count = self.subscriber_count
+            out["subscribers"] = True if count is None else count.sent
+            if count is not None:
+                out.setdefault("recipients_listed", out["recipients"])
+                out["recipients"] = (out["recipients"] or 0) + count.sent
+                if count.verdicts:
+                    area = out.setdefault("area", {})
+                    area["subscribers"] = {**count.verdicts, "confirmed": count.confirmed}
         out["problems"] = [p.to_json() for p in self.problems]
         return out
 

@@ -10,6 +10,7 @@ Messaging Service with several numbers or a short code, beyond what one long cod
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from broadcast.channels import channel_model
@@ -69,7 +70,7 @@ def plan_deliveries(plan: Plan) -> list[Schedule]:
     window = (promised - plan.now).total_seconds() if promised is not None else None
     schedules = []
     for channel in plan.channels:
-        if channel.recipients is None:
+        if channel.recipients is None and channel.subscriber_count is None:
             continue
         config = plan.config.channels[channel.name]
         senders = getattr(config, "senders", None) or []
@@ -105,15 +106,26 @@ def plan_deliveries(plan: Plan) -> list[Schedule]:
 def _parts(channel: ChannelPlan) -> int:
     """Message parts to reach everyone: each reader counts their language's segments."""
     count = channel.recipients
-    assert count is not None
     if not channel_model(channel.type).METERED_IN_PARTS:
-        return count.expected
+        return channel.expected_sends or 0
 
     def segments(language: str | None) -> int:
         measures = channel.variant_measures.get(language or "", channel.measures)
         return max(1, int(measures.get("segments", 1)))
 
     languages = list(channel.variants)[1:]
+    # The subscribers the preview counted: each reads their language, else the first.
+    subscribed = channel.subscriber_count.languages if channel.subscriber_count else {}
+    extra = sum(n * segments(x if x in languages else None) for x, n in subscribed.items())
+    if count is None:  # subscribers only
+        return extra
+    return _csv_parts(channel, count, languages, segments) + extra
+
+
+def _csv_parts(
+    channel: ChannelPlan, count: Any, languages: list[str], segments: Callable[[str | None], int]
+) -> int:
+    """The parts of the list's own rows."""
     if channel.measures.get("personalised"):
         # Greeted by name: each reader's own count, over the rows whose names were read.
         measured = [channel.measures, *(channel.variant_measures.get(x, {}) for x in languages)]

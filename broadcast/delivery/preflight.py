@@ -65,6 +65,9 @@ def prepare(
     corrected: dict[str, Any] | Callable[[Config, Incident], dict[str, Any] | None] | None = None,
     accept_wording: str | None = None,
     wording_blocks: bool = True,
+    subscribers: Mapping[str, list[str]]
+    | Callable[[Config], Mapping[str, list[str]] | None]
+    | None = None,
 ) -> Plan:
     """Build the plan. ``check_credentials`` is for real sends: a dry run needs no secrets.
 
@@ -93,6 +96,9 @@ def prepare(
     ``accept_wording``: the sender's reason to send despite the wording errors (they then do
     not block, and are recorded with it); ``wording_blocks`` False for an approval, which
     shows them to the approver and leaves them to the sender (``wording_gate``).
+    ``subscribers``: the confirmed subscribers' postcodes by kind, as a preview reads them
+    from the ledger (``delivery.subscribers.subscribers_in_ledger``, or a function of the
+    configuration): the channels naming them count them. Without it they are read when sending.
     """
     plan = Plan(
         incident_path=incident_path,
@@ -128,6 +134,14 @@ def prepare(
     _plan_channels(
         plan, selected, occasions, check_recipients, check_credentials, environ, head_only
     )
+    if callable(subscribers):
+        subscribers = (
+            subscribers(plan.config) if any(c.subscribers for c in plan.channels) else None
+        )
+    if subscribers is not None:
+        from broadcast.delivery.subscribers import count_subscribers
+
+        count_subscribers(plan, subscribers)
     if plan.incident.area is not None:
         from broadcast.delivery.area_reach import plan_area, territory_problems
 

@@ -7,7 +7,10 @@ one-click unsubscribe link (``unsubscribe_links``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from broadcast.channels.base import Target
@@ -15,6 +18,7 @@ from broadcast.input.recipients import SeenSet
 from broadcast.ledger.signed_links import LINKS_KEY, Signer, unsubscribe_link
 
 if TYPE_CHECKING:
+    from broadcast.delivery.plan import Plan
     from broadcast.input.config import Config
     from broadcast.ledger.sqlite import Ledger
     from broadcast.ledger.subscribers import Subscriber
@@ -73,3 +77,77 @@ def unsubscribe_links(
         return None if found is None else unsubscribe_link(public_url, signer, found)
 
     return link
+
+
+def subscribers_in_ledger(
+    config: Config, state_dir: Path | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, list[tuple[str, str]]] | None:
+    """The confirmed subscribers' postcodes and languages by kind (``phone``, ``email``), for a
+    preview and
+    a dry run to count them: read as ``recorded.wording_in_ledger`` reads the last wording, no
+    lock taken, nothing written. Empty without a ledger yet (nobody has signed up); None when
+    the ledger cannot be read (the preview then says they are read when sending)."""
+    from broadcast.ledger.location import LEDGER_FILE, state_folder
+    from broadcast.ledger.postgres import URL_ENV
+
+    environ = dict(os.environ) if environ is None else environ
+    folder = state_folder(state_dir, config.folder, dict(environ))
+    address = config.ledger or environ.get(URL_ENV)
+    if not address and not (folder / LEDGER_FILE).is_file():
+        return {}
+    import sqlite3
+
+    from broadcast.ledger.sqlite import Ledger, LedgerFault, ledger_errors
+
+    try:
+        ledger = Ledger(folder, environ=environ, address=address)
+    except (LedgerFault, sqlite3.Error, OSError):
+        return None
+    try:
+        with ledger_errors(ledger.path):
+            return {
+                kind: [(s.postcode, s.language) for s in _confirmed(ledger, kind)]
+                for kind in ("phone", "email")
+            }
+    except (LedgerFault, sqlite3.Error, OSError, ValueError):
+        return None
+    finally:
+        ledger.close()
+
+
+def count_subscribers(plan: Plan, postcodes: Mapping[str, list[tuple[str, str]]] | None) -> None:
+    """Each channel naming subscribers gets their count (``ChannelPlan.subscriber_count``):
+    the confirmed ones of its kind, and those the incident's area takes by their postcode, as
+    the dispatcher picks them (``dispatch._postcode_in``). Nothing when they could not be read."""
+    from broadcast.channels import channel_model
+    from broadcast.delivery.area_reach import VERDICTS, area_target_for
+    from broadcast.delivery.plan import SubscriberCount
+    from broadcast.input.area_target import Place
+    from broadcast.input.recipients import language_of
+
+    if postcodes is None or plan.config is None:
+        return
+    for channel in plan.channels:
+        settings = plan.config.channels.get(channel.name)
+        kind = channel_model(channel.type).CONTACT
+        if not channel.subscribers or kind is None or settings is None:
+            continue
+        theirs = postcodes.get(kind, [])
+        target = area_target_for(plan.incident, settings)
+        verdicts = (
+            target.classify([Place(postcode=code or None) for code, _ in theirs])
+            if target is not None
+            else ["in"] * len(theirs)
+        )
+        taken = [
+            language
+            for (_, language), verdict in zip(theirs, verdicts, strict=True)
+            if target is None or target.takes(verdict)
+        ]
+        channel.subscriber_count = SubscriberCount(
+            kind,
+            len(theirs),
+            len(taken),
+            {v: verdicts.count(v) for v in VERDICTS} if target is not None else {},
+            dict(Counter(language_of(language) for language in taken)),
+        )

@@ -116,13 +116,22 @@ def show_schedule(out: Console, plan: Plan) -> None:
         table.add_column(column, justify="left" if column == "channel" else "right")
     # Rows the channel skips are counted beside those it reaches: a share left out is seen.
     skipped = {c.name: c.recipients.invalid for c in plan.channels if c.recipients is not None}
+    subscribed = {
+        c.name: c.subscriber_count.sent for c in plan.channels if c.subscriber_count is not None
+    }
     for schedule in schedules:
         rate = "unlimited" if schedule.rate is None else f"{schedule.rate:g}/s"
         takes = "—" if schedule.seconds is None else duration(schedule.seconds)
         left_out = skipped.get(schedule.channel, 0)
         table.add_row(
             schedule.channel,
-            f"{schedule.recipients:,}" + (f", {left_out:,} skipped" if left_out else ""),
+            f"{schedule.recipients:,}"
+            + (
+                f" (with {subscribed[schedule.channel]:,} subscribers)"
+                if schedule.channel in subscribed
+                else ""
+            )
+            + (f", {left_out:,} skipped" if left_out else ""),
             f"{schedule.parts:,}",
             rate,
             Text(takes, "bold red") if schedule.too_slow else takes,
@@ -184,11 +193,15 @@ def _channel_panels(channel: ChannelPlan, html_source: bool) -> RenderableType:
                 if channel.recipients
                 else 0
             )
-        panels.append(
-            _channel_panel(
-                view, html_source, f"{readers} recipient{'s' * (readers != 1)} in {language}"
+        said = f"{readers} recipient{'s' * (readers != 1)} in {language}"
+        if channel.subscriber_count is not None:
+            # Subscribers read their own language; one whose language has no text, the first.
+            theirs = channel.subscriber_count.languages
+            joined = theirs.get(language, 0) + (
+                sum(n for x, n in theirs.items() if x not in languages) if index == 0 else 0
             )
-        )
+            said += f" + {joined} subscriber{'s' * (joined != 1)}"
+        panels.append(_channel_panel(view, html_source, said))
     return Group(*panels)
 
 
@@ -254,8 +267,13 @@ def audience_of(channel: ChannelPlan) -> str:
     folder = channel.measures.get("folder")
     if folder:  # the files are public: say where they really go
         return f"{kind}, files in {folder}"
+    subscribed = (
+        channel.subscriber_count.words()
+        if channel.subscriber_count is not None
+        else "subscribers (read when sending)"
+    )
     if channel.recipients is None:
-        return "subscribers (read when sending)" if channel.subscribers else kind
+        return subscribed if channel.subscribers else kind
     count = channel.recipients
     text = f"{count.valid} recipient{'s' * (count.valid != 1)}"
     if channel.area is not None:  # the incident's area picks who of them it reaches
@@ -263,7 +281,7 @@ def audience_of(channel: ChannelPlan) -> str:
     if count.invalid:
         text += f", {count.invalid} skipped"
     if channel.subscribers:
-        text += " + subscribers (read when sending)"
+        text += f" + {subscribed}"
     return text
 
 
