@@ -141,7 +141,9 @@ def main() -> None:
             incident = folder / "incident.yaml"
             incident.write_text(
                 incident.read_text(encoding="utf-8")
-                + f'\narea:\n  description: Lille\n  polygons:\n    - "{ring}"\n',
+                # The example's English translation, which ends the file, says it too.
+                + "    area:\n      description: Lille\n"
+                + f'area:\n  description: Lille\n  polygons:\n    - "{ring}"\n',
                 encoding="utf-8",
             )
             walls, cpus = [], []
