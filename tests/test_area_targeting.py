@@ -735,3 +735,15 @@ def test_an_area_translated_with_another_place_or_number_is_a_translation_that_d
     assert any("40" in p["message"] and "60" in p["message"] for p in found)
     result = world.run("send", "incident.yaml", "--yes")
     assert result.exit_code != 0 and world.twilio.messages() == []
+
+
+def test_area_words_in_a_translation_without_an_area_are_refused(world: World) -> None:
+    # Words for an area the incident does not give would be dropped unsaid.
+    write(world.folder / "contacts.csv", READERS)
+    path = world.folder / "incident.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + EN_WORDS, encoding="utf-8")
+    result = world.run("preview", "incident.yaml")
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "incident.yaml" in said and "translations.en.area" in said
+    assert "l'incident n'a pas de zone" in said  # in the file's language

@@ -105,6 +105,11 @@ WORDS: dict[str, dict[str, str]] = {
         "translation_lacks": (
             "the {language} translation lacks {missing}; a message must not mix two languages"
         ),
+        "translation_area_alone": (
+            "the {language} translation says the area in words, but the incident has no "
+            "area: give the area in the incident's own area: (its description in "
+            "{original}), or remove it from the translation"
+        ),
         # Said by a check that words it itself (a time the clocks skip or repeat).
         "as_said": "{text}",
         # The times of a message written at a given moment (``promise_checks``).
@@ -244,6 +249,11 @@ WORDS: dict[str, dict[str, str]] = {
         "end_before_start": "la fin (ended_at) est avant started_at",
         "translation_lacks": (
             "la traduction {language} n'a pas {missing} ; un message ne doit pas mêler deux langues"
+        ),
+        "translation_area_alone": (
+            "la traduction {language} dit la zone en mots, mais l'incident n'a pas de zone : "
+            "donnez-la dans son propre area: (sa description en {original}), ou retirez-la "
+            "de la traduction"
         ),
         "as_said": "{text}",
         "reads_two_ways": (

@@ -279,6 +279,14 @@ class Incident(BaseModel):
             # The area's words, like the other texts: an area described in the incident's
             # language is described in each translation.
             words = translation.area
+            if words is not None and self.area is None:
+                # Words for an area the incident does not give would be dropped unsaid.
+                raise _FieldError(
+                    f"translations.{language}.area",
+                    "translation_area_alone",
+                    language=language,
+                    original=self.language,
+                )
             missing += [
                 f"area.{name}"
                 for name in AREA_TRANSLATED
