@@ -50,6 +50,60 @@ WORDS: dict[str, dict[str, str]] = {
         "file_empty": "{what} is empty",
         "key_plain_word": "a key must be a plain word",
         "given_twice": "'{key}' is given twice (first on line {first}); keep one",
+        # Bounds of reading a file (``yamlfile``): before YAML, then while composing.
+        "cannot_read": "cannot read {what}: {why}",
+        "larger_than": (
+            "this {what} is larger than {size} MiB, far more than any message needs; is it "
+            "the right file?"
+        ),
+        "saved_as": "this file is saved as {encoding}; save it as UTF-8",
+        "nul_byte": (
+            "line {line} holds a NUL byte: the file is UTF-16 or UTF-32 text, or not text at "
+            "all; save it as UTF-8"
+        ),
+        "not_utf8": "not UTF-8 text (line {line}, byte {byte}); save it as UTF-8",
+        "control_in_file": (
+            "line {line} holds the control character U+{code}, which a text file does not "
+            "contain; is this the incident text, saved as UTF-8?"
+        ),
+        "too_many_values": (
+            "this file holds more than {limit} values (an alias counts as all it repeats); an "
+            "incident or a configuration needs a few hundred"
+        ),
+        "alias_too_many_values": (
+            "*{anchor} repeats so much that this file holds more than {limit} values (an alias "
+            "counts as all it repeats); an incident or a configuration needs a few hundred"
+        ),
+        "too_deep": "values are nested more than {limit} levels deep here; a few are enough",
+        "alias_too_deep": (
+            "values are nested more than {limit} levels deep here (through *{anchor}); a few "
+            "are enough"
+        ),
+        "alias_cycle": (
+            "*{anchor} stands for a block that contains it, so it would repeat forever; write "
+            "the values out instead"
+        ),
+        "nested_too_deeply": (
+            "this file is nested too deeply to read (keep it under {limit} levels)"
+        ),
+        "too_large_for_memory": "this file is too large to read in the memory available",
+        "key_too_long": (
+            "a field name of {length} characters: names are a word or two; did a line of text "
+            "lose its 'name: ' part?"
+        ),
+        "yaml_hint_colon": (
+            " (line {line} has a second ': ' inside its value; put the value in double quotes "
+            'or write it on the next line after ">")'
+        ),
+        "hidden_characters": (
+            "holds {shown}: control characters (YAML writes them with escapes such as \\e, "
+            "\\x08) act on the screen that shows the text or break the XML of a feed, format "
+            "characters such as bidirectional overrides make a text read differently from what "
+            "it is, and invisible ones (fillers, private-use characters, a joiner or a "
+            "direction mark with nothing to join or order) hide text from the reader and the "
+            "checks; remove them and write the text as it should read"
+        ),
+        "and_more": "{shown} and {count} more",
         # Checks of one field (``Worded``).
         "promise_no_unit": (
             "'{text}' has no unit: write {text}h for hours, {text}m for minutes, or a time "
@@ -67,6 +121,10 @@ WORDS: dict[str, dict[str, str]] = {
             "'{value}' is not a time zone; use a name like Europe/Paris or America/Montreal"
         ),
         "single_line": "must be a single line (it is shown as is on every channel)",
+        "holds_tab": "holds a tab (U+0009): write a space; a line of text has no tab",
+        "translation_single_line": "translations.{code}.{field} must be a single line",
+        "translation_tab": "translations.{code}.{field} holds a tab (U+0009): write a space",
+        "not_a_language_code": "'{code}' is not a language code (use en, fr, ...)",
         "not_a_web_address": "'{value}' is not a web address starting with https://",
         # ``affected`` written as a list (``input.affected``).
         "affected_items_field": (
@@ -184,6 +242,65 @@ WORDS: dict[str, dict[str, str]] = {
         "file_empty": "le fichier est vide ({what})",
         "key_plain_word": "un nom de champ est un simple mot",
         "given_twice": "« {key} » est donné deux fois (d'abord ligne {first}) ; gardez-en un",
+        "cannot_read": "impossible de lire {what} : {why}",
+        "larger_than": (
+            "ce fichier ({what}) dépasse {size} Mio, bien plus que ce qu'un message demande ; "
+            "est-ce le bon fichier ?"
+        ),
+        "saved_as": "ce fichier est enregistré en {encoding} ; enregistrez-le en UTF-8",
+        "nul_byte": (
+            "la ligne {line} contient un octet NUL : le fichier est du texte UTF-16 ou UTF-32, "
+            "ou n'est pas du texte ; enregistrez-le en UTF-8"
+        ),
+        "not_utf8": (
+            "ce n'est pas du texte UTF-8 (ligne {line}, octet {byte}) ; enregistrez-le en UTF-8"
+        ),
+        "control_in_file": (
+            "la ligne {line} contient le caractère de contrôle U+{code}, qu'un fichier texte ne "
+            "contient pas ; est-ce bien le texte de l'incident, enregistré en UTF-8 ?"
+        ),
+        "too_many_values": (
+            "ce fichier contient plus de {limit} valeurs (un alias compte pour tout ce qu'il "
+            "répète) ; un incident ou une configuration en demande quelques centaines"
+        ),
+        "alias_too_many_values": (
+            "*{anchor} se répète tant que ce fichier contient plus de {limit} valeurs (un alias "
+            "compte pour tout ce qu'il répète) ; un incident ou une configuration en demande "
+            "quelques centaines"
+        ),
+        "too_deep": (
+            "les valeurs sont imbriquées sur plus de {limit} niveaux ici ; quelques-uns suffisent"
+        ),
+        "alias_too_deep": (
+            "les valeurs sont imbriquées sur plus de {limit} niveaux ici (par *{anchor}) ; "
+            "quelques-uns suffisent"
+        ),
+        "alias_cycle": (
+            "*{anchor} désigne un bloc qui le contient : il se répéterait à l'infini ; écrivez "
+            "les valeurs en entier"
+        ),
+        "nested_too_deeply": (
+            "ce fichier est trop imbriqué pour être lu (restez sous {limit} niveaux)"
+        ),
+        "too_large_for_memory": "ce fichier est trop gros pour la mémoire disponible",
+        "key_too_long": (
+            "un nom de champ de {length} caractères : un nom tient en un mot ou deux ; une "
+            "ligne de texte a-t-elle perdu son « nom: » ?"
+        ),
+        "yaml_hint_colon": (
+            " (la ligne {line} a un second « : » dans sa valeur ; mettez la valeur entre "
+            'guillemets droits "…" ou écrivez-la à la ligne suivante après « > »)'
+        ),
+        "hidden_characters": (
+            "contient {shown} : les caractères de contrôle (que YAML écrit avec des échappements "
+            "comme \\e, \\x08) agissent sur l'écran qui affiche le texte ou cassent le XML "
+            "d'un flux, les caractères de format comme les forçages de sens bidirectionnels "
+            "font lire un texte autrement qu'il n'est, et les invisibles (remplissages, "
+            "caractères à usage privé, liant ou marque de sens sans rien à lier ni ordonner) "
+            "cachent du texte au lecteur et aux vérifications ; retirez-les et écrivez le "
+            "texte tel qu'il doit se lire"
+        ),
+        "and_more": "{shown} et {count} autres",
         "promise_no_unit": (
             "« {text} » n'a pas d'unité : écrivez {text}h pour des heures, {text}m pour des "
             "minutes, ou une heure de la journée comme {clock}"
@@ -203,6 +320,15 @@ WORDS: dict[str, dict[str, str]] = {
             "America/Montreal"
         ),
         "single_line": "doit tenir sur une seule ligne (elle est reprise telle quelle partout)",
+        "holds_tab": (
+            "contient une tabulation (U+0009) : écrivez une espace ; une ligne de texte n'a "
+            "pas de tabulation"
+        ),
+        "translation_single_line": "translations.{code}.{field} doit tenir sur une seule ligne",
+        "translation_tab": (
+            "translations.{code}.{field} contient une tabulation (U+0009) : écrivez une espace"
+        ),
+        "not_a_language_code": "« {code} » n'est pas un code de langue (écrivez en, fr…)",
         "not_a_web_address": "« {value} » n'est pas une adresse web commençant par https://",
         "affected_items_field": (
             "affected_items n'est pas un champ à écrire : donnez les services ou les secteurs "
