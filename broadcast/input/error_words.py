@@ -149,6 +149,36 @@ WORDS: dict[str, dict[str, str]] = {
             "'{name}' is not a known hazard; write one of: {known} (or leave hazard out: the "
             "checks also read the text)"
         ),
+        # An incident's area (``cap_area``, ``area_target``) and the territory it must lie in.
+        "not_lat_lon_pairs": "'{given}' is not a list of lat,lon pairs",
+        "not_a_circle": "'{given}' is not a circle: write it lat,lon radius_km",
+        "polygon_open": (
+            "polygon {number} is open: it starts at {first} and ends at {last}; a polygon ends "
+            "where it starts: repeat its first point last"
+        ),
+        "polygon_few_points": (
+            "polygon {number} has {count} lat,lon pairs; a polygon has at least 4 and ends "
+            "where it starts (its first point repeated last)"
+        ),
+        "polygon_crosses_at": (
+            "polygon {number} crosses itself at {point}: its points must go round the area's "
+            "edge in order, without a line crossing another"
+        ),
+        "polygon_crosses": (
+            "polygon {number} crosses itself: its points must go round the area's edge in "
+            "order, without a line crossing another"
+        ),
+        "polygon_invalid": "polygon {number} is not a polygon ({reason})",
+        "polygon_outside_territory": (
+            "polygon {number} of the area goes outside the organisation's territory "
+            "(channels.yaml territory:): its point {point} is outside; check that each pair is "
+            "lat,lon (not lon,lat) and that the polygon is the right one"
+        ),
+        "circle_outside_territory": (
+            "circle {number} of the area is centred at {point}, outside the organisation's "
+            "territory (channels.yaml territory:); check that the centre is lat,lon (not "
+            "lon,lat)"
+        ),
         # Checks across fields (``Incident._coherent``).
         "correction_needed": (
             "a cancelled incident corrects what was said: write correction: what was wrong "
@@ -356,6 +386,35 @@ WORDS: dict[str, dict[str, str]] = {
         "unknown_hazard": (
             "« {name} » n'est pas un danger connu ; écrivez l'un de : {known} (ou retirez "
             "hazard : les vérifications lisent aussi le texte)"
+        ),
+        "not_lat_lon_pairs": "« {given} » n'est pas une suite de paires lat,lon",
+        "not_a_circle": "« {given} » n'est pas un cercle : écrivez-le lat,lon rayon_km",
+        "polygon_open": (
+            "le polygone {number} est ouvert : il commence en {first} et finit en {last} ; un "
+            "polygone finit où il commence : répétez son premier point à la fin"
+        ),
+        "polygon_few_points": (
+            "le polygone {number} a {count} paires lat,lon ; un polygone en a au moins 4 et "
+            "finit où il commence (son premier point répété à la fin)"
+        ),
+        "polygon_crosses_at": (
+            "le polygone {number} se croise lui-même en {point} : ses points doivent faire le "
+            "tour du bord de la zone dans l'ordre, sans qu'un côté en croise un autre"
+        ),
+        "polygon_crosses": (
+            "le polygone {number} se croise lui-même : ses points doivent faire le tour du bord "
+            "de la zone dans l'ordre, sans qu'un côté en croise un autre"
+        ),
+        "polygon_invalid": "le polygone {number} n'est pas un polygone ({reason})",
+        "polygon_outside_territory": (
+            "le polygone {number} de la zone sort du territoire de l'organisation "
+            "(territory: de channels.yaml) : son point {point} est dehors ; vérifiez que "
+            "chaque paire est lat,lon (et non lon,lat) et que c'est le bon polygone"
+        ),
+        "circle_outside_territory": (
+            "le cercle {number} de la zone a son centre en {point}, hors du territoire de "
+            "l'organisation (territory: de channels.yaml) ; vérifiez que le centre est lat,lon "
+            "(et non lon,lat)"
         ),
         "correction_needed": (
             "un incident annulé corrige ce qui a été dit : écrivez correction: ce qui était "
