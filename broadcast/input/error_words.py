@@ -149,6 +149,11 @@ WORDS: dict[str, dict[str, str]] = {
             "'{name}' is not a known hazard; write one of: {known} (or leave hazard out: the "
             "checks also read the text)"
         ),
+        "comment_cut": (
+            "the text stops before '{shown}': in YAML, a space then # starts a comment, so "
+            "what follows is not part of {name}. To keep it, put the whole text in double "
+            'quotes ("..."); to mean a comment, move it to a line of its own'
+        ),
         # An incident's area (``cap_area``, ``area_target``) and the territory it must lie in.
         "not_lat_lon_pairs": "'{given}' is not a list of lat,lon pairs",
         "not_a_circle": "'{given}' is not a circle: write it lat,lon radius_km",
@@ -386,6 +391,12 @@ WORDS: dict[str, dict[str, str]] = {
         "unknown_hazard": (
             "« {name} » n'est pas un danger connu ; écrivez l'un de : {known} (ou retirez "
             "hazard : les vérifications lisent aussi le texte)"
+        ),
+        "comment_cut": (
+            "le texte s'arrête avant « {shown} » : en YAML, une espace puis # commence un "
+            "commentaire, et la suite ne fait pas partie de {name}. Pour la garder, mettez "
+            'tout le texte entre guillemets droits ("...") ; pour un commentaire, mettez-le '
+            "sur une ligne à part"
         ),
         "not_lat_lon_pairs": "« {given} » n'est pas une suite de paires lat,lon",
         "not_a_circle": "« {given} » n'est pas un cercle : écrivez-le lat,lon rayon_km",
