@@ -227,7 +227,8 @@ def test_a_self_crossing_polygon_is_refused_with_where_it_crosses(world: World) 
     result = world.run("preview", "incident.yaml")
     assert result.exit_code == 2
     said = " ".join(result.output.split())
-    assert "polygon 1 crosses itself at 50.65,3.05" in said
+    # In the incident's language (French).
+    assert "le polygone 1 se croise lui-même en 50.65,3.05" in said
     assert "incident.yaml" in said and "area.polygons" in said
     assert world.twilio.messages() == []
 
@@ -238,7 +239,7 @@ def test_an_open_polygon_is_refused_with_its_ends(world: World) -> None:
     result = world.run("send", "incident.yaml", "--yes")
     assert result.exit_code == 2
     said = " ".join(result.output.split())
-    assert "polygon 1 is open: it starts at 50.6,3 and ends at 50.7,3" in said
+    assert "le polygone 1 est ouvert : il commence en 50.6,3 et finit en 50.7,3" in said
     assert world.twilio.messages() == [] and world.smtp.received == []
 
 
@@ -260,9 +261,10 @@ def test_an_area_outside_the_territory_is_refused_with_the_point_outside(world: 
     code, preview = world.run_json("send", "incident.yaml", "--dry-run")
     assert code == 2
     said = " | ".join(_problems(preview))
-    assert "polygon 1 of the area goes outside the organisation's territory" in said
-    assert "its point 3.1,50.7 is outside" in said
-    assert "circle 1 of the area is centred at 3.05,50.63" in said
+    # In the incident's language (French).
+    assert "le polygone 1 de la zone sort du territoire de l'organisation" in said
+    assert "son point 3.1,50.7 est dehors" in said
+    assert "le cercle 1 de la zone a son centre en 3.05,50.63" in said
     fields = {p["field"] for p in preview["problems"]}
     assert {"area.polygons", "area.circles"} <= fields
     result = world.run("send", "incident.yaml", "--yes")

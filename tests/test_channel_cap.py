@@ -166,7 +166,8 @@ def test_an_open_polygon_is_refused_with_its_line(cap_world: World) -> None:
     result = cap_world.run("send", "incident.yaml", "--yes", "--channel", "alerts")
     assert result.exit_code == 2
     said = " ".join(result.output.split())
-    assert "incident.yaml:" in said and "area.polygons" in said and "ends where it starts" in said
+    # In the incident's language (French).
+    assert "incident.yaml:" in said and "area.polygons" in said and "finit où il commence" in said
     assert not (cap_world.folder / "public/cap").exists()
 
 

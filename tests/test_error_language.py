@@ -94,6 +94,51 @@ CASES["broken YAML"] = (
     'severity: "major',
     "ce n'est pas du YAML valide",
 )
+CASES["a bad language code"] = (
+    "translations:\n  en:",
+    "translations:\n  e1:",
+    "« e1 » n'est pas un code de langue",
+)
+CASES["a tab in a headline"] = (
+    "headline: Coupure de courant à Lille et Roubaix depuis 8h10. Rétablissement prévu vers 14h.",
+    'headline: "Coupure\\tde courant"',
+    "field headline: contient une tabulation (U+0009) : écrivez une espace",
+)
+# The area (CAP's, and who a send reaches): a polygon that crosses itself, a circle mistyped.
+CASES["a polygon that crosses itself"] = (
+    "severity: major",
+    'severity: major\narea:\n  polygons: ["50.6,3.0 50.7,3.1 50.7,3.0 50.6,3.1 50.6,3.0"]',
+    "le polygone 1 se croise lui-même en 50.65,3.05",
+)
+CASES["a CAP circle mistyped"] = (
+    "severity: major",
+    'severity: major\narea:\n  circles: ["50.63 3.05 2km"]',
+    "« 50.63 3.05 2km » n'est pas un cercle : écrivez-le lat,lon rayon_km",
+)
+# The bounds of reading the file: an alias that repeats a block ten thousand times, one that
+# stands for a block holding it, a control character written as an escape.
+_TEN = ", ".join(["x"] * 10)
+CASES["a YAML bomb"] = (
+    "severity: major",
+    "severity: major\na: &a ["
+    + _TEN
+    + "]\n"
+    + "".join(f"{b}: &{b} [{', '.join([f'*{a}'] * 10)}]\n" for a, b in ("ab", "bc", "cd"))
+    + "e: ["
+    + ", ".join(["*d"] * 10)
+    + "]",
+    "se répète tant que ce fichier contient plus de 10 000 valeurs",
+)
+CASES["a YAML cycle"] = (
+    "severity: major",
+    "severity: major\nloop: &loop [*loop]",
+    "field loop[0]: *loop désigne un bloc qui le contient : il se répéterait à l'infini",
+)
+CASES["a hidden character"] = (
+    "severity: major",
+    'severity: major\nnote: "coupure\\e[2J"',
+    "field note: contient U+001B (ESCAPE) : les caractères de contrôle",
+)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -103,7 +148,19 @@ def test_a_french_file_is_told_its_errors_in_french(tmp_path: Path, case: str) -
     code, said, line = validate(tmp_path, EXAMPLE.replace(old, new, 1))
     assert code == 2, said
     flat = " ".join(said.split())
-    if case in ("a field given twice", "broken YAML", "affected item"):
+    if case == "a YAML bomb":
+        # Said at the alias that passed the bound, whichever it is, with French digit groups
+        # (a narrow no-break space, which ``flat`` folds into a space).
+        found = rf"incident\.yaml:\d+, field \w+\[\d+\]: \*\w+ {re.escape(words)}"
+        assert re.search(found, flat) and "10\u202f000" in said, said
+    elif case in (
+        "a field given twice",
+        "broken YAML",
+        "affected item",
+        "a bad language code",
+        "a polygon that crosses itself",
+        "a CAP circle mistyped",
+    ):
         # Found where YAML found it (an item of a list: its own line), in the file's language.
         assert re.search(rf"incident\.yaml:\d+(, field [\w.]+)?: {re.escape(words)}", flat), said
     else:

@@ -100,20 +100,22 @@ INCIDENTS: dict[str, Callable[[], bytes]] = {
 
 # What the message says, beyond naming the file: the bound or the encoding, and where.
 SAYS = {
-    "bomb": ("*lol3 repeats so much", "more than 10,000 values", ", field lol4[0]"),
-    "cycle": ("*loop", "repeat forever", ", field loop[0]"),
-    "deep-list": ("more than 32 levels deep", ", field deep[0]"),
-    "many-values": ("more than 10,000 values", ", field many"),
-    "huge-file": ("larger than 1 MiB",),
-    # Said in the file's language (French: the file is panne-nord's), with French digit groups.
+    # Said in the file's language (French: the file is panne-nord's), with French digit groups,
+    # the bounds of reading the file as well as its fields'.
+    "bomb": ("*lol3 se répète tant que", "plus de 10\u202f000 valeurs", ", field lol4[0]"),
+    "cycle": ("*loop", "à l'infini", ", field loop[0]"),
+    "deep-list": ("plus de 32 niveaux", ", field deep[0]"),
+    "many-values": ("plus de 10\u202f000 valeurs", ", field many"),
+    "huge-file": ("dépasse 1 Mio",),
     "long-headline": (", field headline", "au plus 1\u202f000"),
     "long-answer": (", field translations.en.faq[0].a", "au plus 2\u202f000"),
     "long-status": (", field status", "au plus 200"),
-    "utf16-bom": ("saved as UTF-16",),
-    "utf32-bom": ("saved as UTF-32",),
-    "utf32le": ("UTF-16 or UTF-32",),
-    "latin1": ("not UTF-8 text (line 1",),
-    "binary": ("save it as UTF-8",),
+    "utf16-bom": ("enregistré en UTF-16",),
+    "utf32-bom": ("enregistré en UTF-32",),
+    "utf16le": ("UTF-16 ou UTF-32",),
+    "utf32le": ("UTF-16 ou UTF-32",),
+    "latin1": ("pas du texte UTF-8 (ligne 1",),
+    "binary": ("UTF-8",),
     "control": ("U+0007",),
 }
 

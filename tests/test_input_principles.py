@@ -339,7 +339,9 @@ def test_a_hidden_or_control_character_is_refused_everywhere(world: World, case:
     ):
         ran = cli(world.folder, *command)
         assert ran.code == 2, (command, ran.code, ran.out[-2000:], ran.err[-2000:])
-        assert f"{file}:{line}, {where}: holds " in ran.said, (command, ran.said[:3000])
+        # The incident (French) is told in French; channels.yaml, the team's file, in English.
+        holds = "contient " if file == "incident.yaml" else "holds "
+        assert f"{file}:{line}, {where}: {holds}" in ran.said, (command, ran.said[:3000])
         assert named in ran.said
         # Nothing of it reaches the screen: no ESC, no override, no bell.
         for character in "\x1b\x08\x07\u202e\u2066\u200b\x85":
@@ -617,14 +619,15 @@ def test_a_text_cut_by_a_yaml_comment_is_said_everywhere(world: World) -> None:
     for command in CHECKS:
         ran = cli(world.folder, *command)
         assert ran.code == 0, (command, ran.said[-3000:])
+        # The incident's in its language (French); channels.yaml's in English.
         assert (
-            f"incident.yaml:{headline_line}, field headline: the text stops before "
-            "'#Mareuil, Lille et Roubaix depuis 8h10.…': in YAML, a space then # starts a "
-            "comment, so what follows is not part of headline. To keep it, put the whole "
-            'text in double quotes ("...")'
+            f"incident.yaml:{headline_line}, field headline: le texte s'arrête avant "
+            "« #Mareuil, Lille et Roubaix depuis 8h10.… » : en YAML, une espace puis # "
+            "commence un commentaire, et la suite ne fait pas partie de headline. Pour la "
+            'garder, mettez tout le texte entre guillemets droits ("...")'
         ) in ran.said, (command, ran.said[-4000:])
         assert (
-            f"incident.yaml:{question_line}, field faq[2].q: the text stops before '#urgence'"
+            f"incident.yaml:{question_line}, field faq[2].q: le texte s'arrête avant « #urgence »"
         ) in ran.said, (command, ran.said[-4000:])
         assert "beaucoup de foyers" not in ran.said and "le numéro vert" not in ran.said
         assert "channels.yaml:1, field organisation: the text stops before '#Nord'" in ran.said, (

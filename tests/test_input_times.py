@@ -203,7 +203,8 @@ AFFECTED = "    affected: About 12,000 homes in Lille and Roubaix"
 def test_an_invisible_character_is_refused(world: World, written: str, named: str) -> None:
     replace(world.folder / "incident.yaml", AFFECTED, f'    affected: "{written}"')
     line = line_of(world, f'    affected: "{written}"')
-    refused(world, f"incident.yaml:{line}, field translations.en.affected: holds {named}")
+    # Said in the incident's language (French).
+    refused(world, f"incident.yaml:{line}, field translations.en.affected: contient {named}")
 
 
 def test_joiners_selectors_and_marks_stay_where_they_do_their_work(world: World) -> None:

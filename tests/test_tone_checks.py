@@ -366,6 +366,36 @@ def test_every_sector_names_its_accountable_roles() -> None:
         # Every role a sector lists counts as accountable, in both languages.
         for role in data["en"] + data["fr"]:
             assert unaccountable(f"Alex Martin, {role}") is None, (sector, role)
+            # And in its own sector, when the team names it in channels.yaml.
+            assert unaccountable(f"Alex Martin, {role}", sector=sector) is None, (sector, role)
+
+
+@pytest.mark.parametrize(
+    ("signature", "language", "sector", "what"),
+    [
+        # « la mairie » answers for a town: not for a bank's or an operator's outage.
+        ("La mairie de Belmont", "fr", "public", None),
+        ("La mairie de Belmont", "fr", None, None),
+        ("La mairie de Belmont", "fr", "telecom", "none"),
+        ("La mairie de Belmont", "fr", "bank", "none"),
+        ("Sam Reid, emergency planning officer", "en", "public", None),
+        ("Sam Reid, emergency planning officer", "en", "utility", "none"),
+        ("Ola Berg, accountable manager", "en", "transport", None),
+        ("Ola Berg, accountable manager", "en", "retail", "none"),
+        # A role that heads something answers in any sector.
+        ("Claire Martin, directrice", "fr", "bank", None),
+        ("Anne Roche, maire de Belmont", "fr", "telecom", None),
+        ("Tom Hale, duty manager", "en", "retail", None),
+        # And the communication side in none.
+        ("Le service communication", "fr", "public", "communication"),
+        # A sector the data does not know: every sector's roles.
+        ("La mairie de Belmont", "fr", "shipping", None),
+    ],
+)
+def test_who_speaks_reads_the_roles_of_the_teams_sector(
+    signature: str, language: str, sector: str | None, what: str | None
+) -> None:
+    assert unaccountable(signature, language, sector) == what
 
 
 # -- Whole incidents ---------------------------------------------------------------------------
@@ -410,6 +440,22 @@ def test_who_speaks_judges_a_critical_signature_and_its_translations(tmp_path: P
     assert [c for c in checks_of(tmp_path, accountable) if c[0] == "who_speaks"] == []
     major = change(critical, "severity: critical", "severity: major")
     assert [c for c in checks_of(tmp_path, major) if c[0] == "who_speaks"] == []
+
+
+def test_who_speaks_names_the_roles_of_the_teams_sector(tmp_path: Path) -> None:
+    critical = change(FR, "severity: major", "severity: critical") + "signed_by: La mairie\n"
+    path = write(tmp_path / "incident.yaml", critical)
+    incident, doc = load_incident(path)
+
+    def said(sector: str | None) -> list[str]:
+        found = check_content(incident, doc, sector=sector)
+        return [p.message for p in found if which_check(p.message) == "who_speaks"]
+
+    assert said(None) == [] and said("public") == []
+    (advice,) = said("bank")
+    # The bank's own roles as the practice to follow, not a town's.
+    assert "directeur général" in advice and "président du directoire" in advice
+    assert "maire" not in advice.replace("« La mairie »", "")
 
 
 def test_the_advice_fits_the_kind_of_blame(tmp_path: Path) -> None:

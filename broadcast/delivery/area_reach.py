@@ -23,6 +23,7 @@ from broadcast.input.area_target import (
     said,
 )
 from broadcast.input.config import Config
+from broadcast.input.error_words import language_of, say
 from broadcast.input.incident import Incident
 from broadcast.input.recipients import RecipientCount, SeenSet, read_recipients
 from broadcast.input.yamlfile import YamlDocument
@@ -297,6 +298,7 @@ def territory_problems(incident: Incident, doc: YamlDocument, config: Config) ->
     if area is None:
         return []
     problems = []
+    language = language_of(incident.locale)  # the incident's language, as its other errors
     territory = config.territory.territory() if config.territory is not None else None
     if territory is None:
         return problems
@@ -305,10 +307,9 @@ def territory_problems(incident: Incident, doc: YamlDocument, config: Config) ->
         if outside is not None:
             problems.append(
                 Problem(
-                    f"polygon {index + 1} of the area goes outside the organisation's "
-                    f"territory (channels.yaml territory:): its point {said(outside)} is "
-                    "outside; check that each pair is lat,lon (not lon,lat) and that the "
-                    "polygon is the right one",
+                    say(
+                        language, "polygon_outside_territory", number=index + 1, point=said(outside)
+                    ),
                     doc.path,
                     doc.line_of(("area", "polygons", index)),
                     "area.polygons",
@@ -319,9 +320,12 @@ def territory_problems(incident: Incident, doc: YamlDocument, config: Config) ->
         if territory.outside([(lat, lon)]) is not None:
             problems.append(
                 Problem(
-                    f"circle {index + 1} of the area is centred at {said((lat, lon))}, outside "
-                    "the organisation's territory (channels.yaml territory:); check that "
-                    "the centre is lat,lon (not lon,lat)",
+                    say(
+                        language,
+                        "circle_outside_territory",
+                        number=index + 1,
+                        point=said((lat, lon)),
+                    ),
                     doc.path,
                     doc.line_of(("area", "circles", index)),
                     "area.circles",

@@ -211,7 +211,8 @@ def _check_incident(
     plan.problems.extend(_incident_checks(plan.incident, incident_doc, now, strict))
     plan.problems.extend(end_problems(plan.incident, incident_doc, now))  # an end to come
     # A "#Mareuil" YAML took for a comment (see input.incident).
-    plan.problems.extend(comment_problems(incident_doc))
+    language = language_of(plan.incident.locale)
+    plan.problems.extend(comment_problems(incident_doc, language=language))
     plan.problems.extend(comment_problems(plan.config.doc, CONFIG_TEXT_FIELDS))
     if not reminder:
         # A "18h" that reads two ways, a time of day already passed (see input.incident). A

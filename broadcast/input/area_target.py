@@ -24,6 +24,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, TypeVar
 
+from broadcast.input.error_words import say
+
 Verdict = Literal["in", "out", "unlocated"]
 # IUGG mean radius, in kilometres.
 EARTH_RADIUS_KM = 6371.0088
@@ -200,18 +202,24 @@ class AreaTarget:
 
 def shape_problem(polygon: str, number: int) -> str | None:
     """Why the polygon ``number`` (from 1) cannot be an area, with its coordinates: open,
-    too few points, or crossing itself. None when it is a polygon."""
+    too few points, or crossing itself, in English (channels.yaml's territory). None when it
+    is a polygon."""
+    refusal = shape_refusal(polygon, number)
+    return None if refusal is None else say("en", refusal[0], **refusal[1])
+
+
+def shape_refusal(polygon: str, number: int) -> tuple[str, dict[str, Any]] | None:
+    """``shape_problem`` as a key of ``error_words.WORDS`` and its values, for an incident's
+    area to say it in the file's language."""
     points = parse_points(polygon)
     if len(points) >= 2 and points[0] != points[-1]:
-        return (
-            f"polygon {number} is open: it starts at {said(points[0])} and ends at "
-            f"{said(points[-1])}; a polygon ends where it starts: repeat its first point last"
-        )
+        return "polygon_open", {
+            "number": number,
+            "first": said(points[0]),
+            "last": said(points[-1]),
+        }
     if len(points) < 4:
-        return (
-            f"polygon {number} has {len(points)} lat,lon pairs; a polygon has at least 4 and "
-            "ends where it starts (its first point repeated last)"
-        )
+        return "polygon_few_points", {"number": number, "count": len(points)}
     import shapely
 
     ring = shapely.Polygon([(lon, lat) for lat, lon in points])
@@ -219,13 +227,14 @@ def shape_problem(polygon: str, number: int) -> str | None:
         return None
     reason = shapely.is_valid_reason(ring)
     where = re.search(r"\[(-?[\d.e+-]+) (-?[\d.e+-]+)\]", reason)
-    at = f" at {float(where.group(2)):.6g},{float(where.group(1)):.6g}" if where else ""
+    point = f"{float(where.group(2)):.6g},{float(where.group(1)):.6g}" if where else ""
     if "elf-intersection" in reason:
-        return (
-            f"polygon {number} crosses itself{at}: its points must go round the area's edge "
-            "in order, without a line crossing another"
-        )
-    return f"polygon {number} is not a polygon ({reason.split('[')[0].strip()}{at})"
+        if point:
+            return "polygon_crosses_at", {"number": number, "point": point}
+        return "polygon_crosses", {"number": number}
+    # Shapely's own words (English, as YAML's are quoted in ``not_valid_yaml``).
+    at = f" at {point}" if point else ""
+    return "polygon_invalid", {"number": number, "reason": f"{reason.split('[')[0].strip()}{at}"}
 
 
 class Territory(NamedTuple):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Literal
 
+from broadcast.input.error_words import Worded
 from broadcast.input.schema import BaseModel, ConfigDict, Field, field_validator
 
 if TYPE_CHECKING:
@@ -61,12 +62,12 @@ class Area(BaseModel):
         for number, polygon in enumerate(value, 1):
             points = polygon.split()
             if not all(re.fullmatch(_POINT, point) for point in points):
-                raise ValueError(f"'{polygon[:80]}' is not a list of lat,lon pairs")
-            from broadcast.input.area_target import shape_problem  # shapely: only for shapes
+                raise Worded("not_lat_lon_pairs", given=polygon[:80])
+            from broadcast.input.area_target import shape_refusal  # shapely: only for shapes
 
-            problem = shape_problem(polygon, number)
-            if problem is not None:
-                raise ValueError(problem)
+            refusal = shape_refusal(polygon, number)
+            if refusal is not None:
+                raise Worded(refusal[0], **refusal[1])
         return value
 
     @field_validator("circles")
@@ -74,7 +75,7 @@ class Area(BaseModel):
     def _circles(cls, value: list[str]) -> list[str]:
         for circle in value:
             if not re.fullmatch(_POINT + r" \d+(?:\.\d+)?", circle):
-                raise ValueError(f"'{circle[:80]}' is not a circle: write it lat,lon radius_km")
+                raise Worded("not_a_circle", given=circle[:80])
         return value
 
 

@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from broadcast.input.error_words import say
+
 # Default_Ignorable_Code_Point (Unicode DerivedCoreProperties.txt): drawn as nothing.
 _IGNORABLE = (
     (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160),
@@ -132,17 +134,13 @@ def describe(character: str) -> str:
     return f"U+{ord(character):04X} ({name})" if name else f"U+{ord(character):04X}"
 
 
-def why_refused(found: list[str]) -> str:
-    """The sentence a problem says about ``found`` (from ``hidden_characters``)."""
-    shown = ", ".join(found[:4]) + (f" and {len(found) - 4} more" if len(found) > 4 else "")
-    return (
-        f"holds {shown}: control characters (YAML writes them with escapes such as \\e, \\x08) "
-        "act on the screen that shows the text or break the XML of a feed, format "
-        "characters such as bidirectional overrides make a text read differently from what "
-        "it is, and invisible ones (fillers, private-use characters, a joiner or a direction "
-        "mark with nothing to join or order) hide text from the reader and the checks; "
-        "remove them and write the text as it should read"
-    )
+def why_refused(found: list[str], language: str = "en") -> str:
+    """The sentence a problem says about ``found`` (from ``hidden_characters``), in
+    ``language`` (an incident file's own; English for channels.yaml)."""
+    shown = ", ".join(found[:4])
+    if len(found) > 4:
+        shown = say(language, "and_more", shown=shown, count=len(found) - 4)
+    return say(language, "hidden_characters", shown=shown)
 
 
 # unicodedata has no names for C0 and C1 controls; these are the ones people meet.

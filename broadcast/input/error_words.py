@@ -50,6 +50,60 @@ WORDS: dict[str, dict[str, str]] = {
         "file_empty": "{what} is empty",
         "key_plain_word": "a key must be a plain word",
         "given_twice": "'{key}' is given twice (first on line {first}); keep one",
+        # Bounds of reading a file (``yamlfile``): before YAML, then while composing.
+        "cannot_read": "cannot read {what}: {why}",
+        "larger_than": (
+            "this {what} is larger than {size} MiB, far more than any message needs; is it "
+            "the right file?"
+        ),
+        "saved_as": "this file is saved as {encoding}; save it as UTF-8",
+        "nul_byte": (
+            "line {line} holds a NUL byte: the file is UTF-16 or UTF-32 text, or not text at "
+            "all; save it as UTF-8"
+        ),
+        "not_utf8": "not UTF-8 text (line {line}, byte {byte}); save it as UTF-8",
+        "control_in_file": (
+            "line {line} holds the control character U+{code}, which a text file does not "
+            "contain; is this the incident text, saved as UTF-8?"
+        ),
+        "too_many_values": (
+            "this file holds more than {limit} values (an alias counts as all it repeats); an "
+            "incident or a configuration needs a few hundred"
+        ),
+        "alias_too_many_values": (
+            "*{anchor} repeats so much that this file holds more than {limit} values (an alias "
+            "counts as all it repeats); an incident or a configuration needs a few hundred"
+        ),
+        "too_deep": "values are nested more than {limit} levels deep here; a few are enough",
+        "alias_too_deep": (
+            "values are nested more than {limit} levels deep here (through *{anchor}); a few "
+            "are enough"
+        ),
+        "alias_cycle": (
+            "*{anchor} stands for a block that contains it, so it would repeat forever; write "
+            "the values out instead"
+        ),
+        "nested_too_deeply": (
+            "this file is nested too deeply to read (keep it under {limit} levels)"
+        ),
+        "too_large_for_memory": "this file is too large to read in the memory available",
+        "key_too_long": (
+            "a field name of {length} characters: names are a word or two; did a line of text "
+            "lose its 'name: ' part?"
+        ),
+        "yaml_hint_colon": (
+            " (line {line} has a second ': ' inside its value; put the value in double quotes "
+            'or write it on the next line after ">")'
+        ),
+        "hidden_characters": (
+            "holds {shown}: control characters (YAML writes them with escapes such as \\e, "
+            "\\x08) act on the screen that shows the text or break the XML of a feed, format "
+            "characters such as bidirectional overrides make a text read differently from what "
+            "it is, and invisible ones (fillers, private-use characters, a joiner or a "
+            "direction mark with nothing to join or order) hide text from the reader and the "
+            "checks; remove them and write the text as it should read"
+        ),
+        "and_more": "{shown} and {count} more",
         # Checks of one field (``Worded``).
         "promise_no_unit": (
             "'{text}' has no unit: write {text}h for hours, {text}m for minutes, or a time "
@@ -67,6 +121,10 @@ WORDS: dict[str, dict[str, str]] = {
             "'{value}' is not a time zone; use a name like Europe/Paris or America/Montreal"
         ),
         "single_line": "must be a single line (it is shown as is on every channel)",
+        "holds_tab": "holds a tab (U+0009): write a space; a line of text has no tab",
+        "translation_single_line": "translations.{code}.{field} must be a single line",
+        "translation_tab": "translations.{code}.{field} holds a tab (U+0009): write a space",
+        "not_a_language_code": "'{code}' is not a language code (use en, fr, ...)",
         "not_a_web_address": "'{value}' is not a web address starting with https://",
         # ``affected`` written as a list (``input.affected``).
         "affected_items_field": (
@@ -90,6 +148,41 @@ WORDS: dict[str, dict[str, str]] = {
         "unknown_hazard": (
             "'{name}' is not a known hazard; write one of: {known} (or leave hazard out: the "
             "checks also read the text)"
+        ),
+        "comment_cut": (
+            "the text stops before '{shown}': in YAML, a space then # starts a comment, so "
+            "what follows is not part of {name}. To keep it, put the whole text in double "
+            'quotes ("..."); to mean a comment, move it to a line of its own'
+        ),
+        # An incident's area (``cap_area``, ``area_target``) and the territory it must lie in.
+        "not_lat_lon_pairs": "'{given}' is not a list of lat,lon pairs",
+        "not_a_circle": "'{given}' is not a circle: write it lat,lon radius_km",
+        "polygon_open": (
+            "polygon {number} is open: it starts at {first} and ends at {last}; a polygon ends "
+            "where it starts: repeat its first point last"
+        ),
+        "polygon_few_points": (
+            "polygon {number} has {count} lat,lon pairs; a polygon has at least 4 and ends "
+            "where it starts (its first point repeated last)"
+        ),
+        "polygon_crosses_at": (
+            "polygon {number} crosses itself at {point}: its points must go round the area's "
+            "edge in order, without a line crossing another"
+        ),
+        "polygon_crosses": (
+            "polygon {number} crosses itself: its points must go round the area's edge in "
+            "order, without a line crossing another"
+        ),
+        "polygon_invalid": "polygon {number} is not a polygon ({reason})",
+        "polygon_outside_territory": (
+            "polygon {number} of the area goes outside the organisation's territory "
+            "(channels.yaml territory:): its point {point} is outside; check that each pair is "
+            "lat,lon (not lon,lat) and that the polygon is the right one"
+        ),
+        "circle_outside_territory": (
+            "circle {number} of the area is centred at {point}, outside the organisation's "
+            "territory (channels.yaml territory:); check that the centre is lat,lon (not "
+            "lon,lat)"
         ),
         # Checks across fields (``Incident._coherent``).
         "correction_needed": (
@@ -189,6 +282,65 @@ WORDS: dict[str, dict[str, str]] = {
         "file_empty": "le fichier est vide ({what})",
         "key_plain_word": "un nom de champ est un simple mot",
         "given_twice": "« {key} » est donné deux fois (d'abord ligne {first}) ; gardez-en un",
+        "cannot_read": "impossible de lire {what} : {why}",
+        "larger_than": (
+            "ce fichier ({what}) dépasse {size} Mio, bien plus que ce qu'un message demande ; "
+            "est-ce le bon fichier ?"
+        ),
+        "saved_as": "ce fichier est enregistré en {encoding} ; enregistrez-le en UTF-8",
+        "nul_byte": (
+            "la ligne {line} contient un octet NUL : le fichier est du texte UTF-16 ou UTF-32, "
+            "ou n'est pas du texte ; enregistrez-le en UTF-8"
+        ),
+        "not_utf8": (
+            "ce n'est pas du texte UTF-8 (ligne {line}, octet {byte}) ; enregistrez-le en UTF-8"
+        ),
+        "control_in_file": (
+            "la ligne {line} contient le caractère de contrôle U+{code}, qu'un fichier texte ne "
+            "contient pas ; est-ce bien le texte de l'incident, enregistré en UTF-8 ?"
+        ),
+        "too_many_values": (
+            "ce fichier contient plus de {limit} valeurs (un alias compte pour tout ce qu'il "
+            "répète) ; un incident ou une configuration en demande quelques centaines"
+        ),
+        "alias_too_many_values": (
+            "*{anchor} se répète tant que ce fichier contient plus de {limit} valeurs (un alias "
+            "compte pour tout ce qu'il répète) ; un incident ou une configuration en demande "
+            "quelques centaines"
+        ),
+        "too_deep": (
+            "les valeurs sont imbriquées sur plus de {limit} niveaux ici ; quelques-uns suffisent"
+        ),
+        "alias_too_deep": (
+            "les valeurs sont imbriquées sur plus de {limit} niveaux ici (par *{anchor}) ; "
+            "quelques-uns suffisent"
+        ),
+        "alias_cycle": (
+            "*{anchor} désigne un bloc qui le contient : il se répéterait à l'infini ; écrivez "
+            "les valeurs en entier"
+        ),
+        "nested_too_deeply": (
+            "ce fichier est trop imbriqué pour être lu (restez sous {limit} niveaux)"
+        ),
+        "too_large_for_memory": "ce fichier est trop gros pour la mémoire disponible",
+        "key_too_long": (
+            "un nom de champ de {length} caractères : un nom tient en un mot ou deux ; une "
+            "ligne de texte a-t-elle perdu son « nom: » ?"
+        ),
+        "yaml_hint_colon": (
+            " (la ligne {line} a un second « : » dans sa valeur ; mettez la valeur entre "
+            'guillemets droits "…" ou écrivez-la à la ligne suivante après « > »)'
+        ),
+        "hidden_characters": (
+            "contient {shown} : les caractères de contrôle (que YAML écrit avec des échappements "
+            "comme \\e, \\x08) agissent sur l'écran qui affiche le texte ou cassent le XML "
+            "d'un flux, les caractères de format comme les forçages de sens bidirectionnels "
+            "font lire un texte autrement qu'il n'est, et les invisibles (remplissages, "
+            "caractères à usage privé, liant ou marque de sens sans rien à lier ni ordonner) "
+            "cachent du texte au lecteur et aux vérifications ; retirez-les et écrivez le "
+            "texte tel qu'il doit se lire"
+        ),
+        "and_more": "{shown} et {count} autres",
         "promise_no_unit": (
             "« {text} » n'a pas d'unité : écrivez {text}h pour des heures, {text}m pour des "
             "minutes, ou une heure de la journée comme {clock}"
@@ -208,6 +360,15 @@ WORDS: dict[str, dict[str, str]] = {
             "America/Montreal"
         ),
         "single_line": "doit tenir sur une seule ligne (elle est reprise telle quelle partout)",
+        "holds_tab": (
+            "contient une tabulation (U+0009) : écrivez une espace ; une ligne de texte n'a "
+            "pas de tabulation"
+        ),
+        "translation_single_line": "translations.{code}.{field} doit tenir sur une seule ligne",
+        "translation_tab": (
+            "translations.{code}.{field} contient une tabulation (U+0009) : écrivez une espace"
+        ),
+        "not_a_language_code": "« {code} » n'est pas un code de langue (écrivez en, fr…)",
         "not_a_web_address": "« {value} » n'est pas une adresse web commençant par https://",
         "affected_items_field": (
             "affected_items n'est pas un champ à écrire : donnez les services ou les secteurs "
@@ -235,6 +396,41 @@ WORDS: dict[str, dict[str, str]] = {
         "unknown_hazard": (
             "« {name} » n'est pas un danger connu ; écrivez l'un de : {known} (ou retirez "
             "hazard : les vérifications lisent aussi le texte)"
+        ),
+        "comment_cut": (
+            "le texte s'arrête avant « {shown} » : en YAML, une espace puis # commence un "
+            "commentaire, et la suite ne fait pas partie de {name}. Pour la garder, mettez "
+            'tout le texte entre guillemets droits ("...") ; pour un commentaire, mettez-le '
+            "sur une ligne à part"
+        ),
+        "not_lat_lon_pairs": "« {given} » n'est pas une suite de paires lat,lon",
+        "not_a_circle": "« {given} » n'est pas un cercle : écrivez-le lat,lon rayon_km",
+        "polygon_open": (
+            "le polygone {number} est ouvert : il commence en {first} et finit en {last} ; un "
+            "polygone finit où il commence : répétez son premier point à la fin"
+        ),
+        "polygon_few_points": (
+            "le polygone {number} a {count} paires lat,lon ; un polygone en a au moins 4 et "
+            "finit où il commence (son premier point répété à la fin)"
+        ),
+        "polygon_crosses_at": (
+            "le polygone {number} se croise lui-même en {point} : ses points doivent faire le "
+            "tour du bord de la zone dans l'ordre, sans qu'un côté en croise un autre"
+        ),
+        "polygon_crosses": (
+            "le polygone {number} se croise lui-même : ses points doivent faire le tour du bord "
+            "de la zone dans l'ordre, sans qu'un côté en croise un autre"
+        ),
+        "polygon_invalid": "le polygone {number} n'est pas un polygone ({reason})",
+        "polygon_outside_territory": (
+            "le polygone {number} de la zone sort du territoire de l'organisation "
+            "(territory: de channels.yaml) : son point {point} est dehors ; vérifiez que "
+            "chaque paire est lat,lon (et non lon,lat) et que c'est le bon polygone"
+        ),
+        "circle_outside_territory": (
+            "le cercle {number} de la zone a son centre en {point}, hors du territoire de "
+            "l'organisation (territory: de channels.yaml) ; vérifiez que le centre est lat,lon "
+            "(et non lon,lat)"
         ),
         "correction_needed": (
             "un incident annulé corrige ce qui a été dit : écrivez correction: ce qui était "

@@ -122,15 +122,13 @@ class Incident(BaseModel):
         for code, translation in value.items():
             language = code.replace("-", "_").split("_")[0].lower()
             if not re.fullmatch(r"[a-z]{2,3}", language):
-                raise ValueError(f"'{code}' is not a language code (use en, fr, ...)")
+                raise Worded("not_a_language_code", code=code)
             for field in ("title", "headline", "offline", "sign_off", "signed_by"):
                 text = getattr(translation, field)
                 if text is not None and "\n" in text:
-                    raise ValueError(f"translations.{code}.{field} must be a single line")
+                    raise Worded("translation_single_line", code=code, field=field)
                 if text is not None and "\t" in text:
-                    raise ValueError(
-                        f"translations.{code}.{field} holds a tab (U+0009): write a space"
-                    )
+                    raise Worded("translation_tab", code=code, field=field)
             out[language] = translation
         return out
 
@@ -200,7 +198,7 @@ class Incident(BaseModel):
             raise Worded("single_line")
         if value is not None and "\t" in value:
             # A control character: only a text of several lines may keep one (see characters).
-            raise ValueError("holds a tab (U+0009): write a space; a line of text has no tab")
+            raise Worded("holds_tab")
         return value
 
     @field_validator("link", "feedback_url")

@@ -120,10 +120,11 @@ CONFIG_TEXT_FIELDS = frozenset({"organisation", "contact", "sign_off"})
 
 
 def comment_problems(
-    doc: YamlDocument | None, fields: frozenset[str] = TEXT_FIELDS
+    doc: YamlDocument | None, fields: frozenset[str] = TEXT_FIELDS, language: str = "en"
 ) -> list[Problem]:
     """A warning for each text written without quotes and followed by `` #...`` on its line:
-    YAML reads that as a comment, so "Coupure à #Mareuil" arrives as "Coupure à"."""
+    YAML reads that as a comment, so "Coupure à #Mareuil" arrives as "Coupure à". Said in
+    ``language`` (the incident's; channels.yaml's in English)."""
     if doc is None:
         return []
     problems = []
@@ -134,9 +135,7 @@ def comment_problems(
         shown = comment if len(comment) <= 40 else comment[:39] + "…"
         problems.append(
             Problem(
-                f"the text stops before '{shown}': in YAML, a space then # starts a comment, "
-                f"so what follows is not part of {name}. To keep it, put the whole text in "
-                'double quotes ("..."); to mean a comment, move it to a line of its own',
+                say(language, "comment_cut", shown=shown, name=name),
                 doc.path,
                 line,
                 dotted(loc),

@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 import yaml
 
 from broadcast.input.characters import hidden_characters, why_refused
-from broadcast.input.error_words import say
+from broadcast.input.error_words import number, say
 from broadcast.input.files import open_regular
 from broadcast.problems import InputError, Problem
 
@@ -83,7 +83,7 @@ def load_yaml(
 
     ``language``: the language its problems are said in, read from the raw text before it is
     parsed (an incident file's: ``error_words.file_language``); English without it."""
-    text = _read_text(path, what)
+    text = _read_text(path, what, language)
     said = language(text) if language is not None else "en"
     try:
         try:
@@ -93,18 +93,12 @@ def load_yaml(
             # Python parser, which refuses the same files, says it as before.
             node = yaml.compose(text, Loader=_BoundedLoader)
     except _LimitReached as exc:
-        raise InputError([Problem(exc.message, path, exc.line, exc.field)]) from None
+        raise InputError([Problem(exc.said_in(said), path, exc.line, exc.field)]) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
+        code = f"{exc.character:04X}"
         raise InputError(
-            [
-                Problem(
-                    f"line {line} holds the control character U+{exc.character:04X}, which a "
-                    "text file does not contain; is this the incident text, saved as UTF-8?",
-                    path,
-                    line,
-                )
-            ]
+            [Problem(say(said, "control_in_file", line=line, code=code), path, line)]
         ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -113,17 +107,17 @@ def load_yaml(
         raise InputError(
             [
                 Problem(
-                    say(said, "not_valid_yaml", detail=f"{detail}{_yaml_hint(text, at)}"),
+                    say(said, "not_valid_yaml", detail=f"{detail}{_yaml_hint(text, at, said)}"),
                     path,
                     at,
                 )
             ]
         ) from None
     except yaml.YAMLError as exc:
-        raise InputError([Problem(f"this is not valid YAML: {exc}", file=path)]) from None
+        raise InputError([Problem(say(said, "not_valid_yaml", detail=exc), file=path)]) from None
     except (RecursionError, MemoryError) as exc:
         # Not expected within the bounds above; still an answer, never a traceback.
-        raise InputError([Problem(_too_big_to_read(exc), file=path)]) from None
+        raise InputError([Problem(_too_big_to_read(exc, said), file=path)]) from None
 
     if node is None:
         raise InputError([Problem(say(said, "file_empty", what=what), file=path, line=1)])
@@ -133,91 +127,86 @@ def load_yaml(
     try:
         doc.data = _Builder(doc, problems, text, said).build(node, ())
     except _LimitReached as exc:
-        raise InputError([Problem(exc.message, path, exc.line, exc.field)]) from None
+        raise InputError([Problem(exc.said_in(said), path, exc.line, exc.field)]) from None
     except (RecursionError, MemoryError) as exc:
-        raise InputError([Problem(_too_big_to_read(exc), file=path)]) from None
+        raise InputError([Problem(_too_big_to_read(exc, said), file=path)]) from None
     if problems:
         raise InputError(problems)
     return doc
 
 
-def _read_text(path: Path, what: str) -> str:
-    """The file as text: at most ``MAX_FILE_BYTES``, UTF-8, or a problem saying what it is."""
+def _read_text(path: Path, what: str, language: Callable[[str], str] | None = None) -> str:
+    """The file as text: at most ``MAX_FILE_BYTES``, UTF-8, or a problem saying what it is,
+    in the language its raw text names (read as well as it can be: the bytes it refuses)."""
+
+    def refuse(kind: str, at: int | None = None, /, **values: Any) -> NoReturn:
+        said = "en"
+        if language is not None:
+            # UTF-16 or UTF-32 text without its NUL bytes reads as its ASCII: "locale: fr".
+            said = language(raw[:MAX_FILE_BYTES].replace(b"\x00", b"").decode(errors="replace"))
+        raise InputError([Problem(say(said, kind, **values), path, at)])
+
     # A regular file only: /dev/zero or a pipe would never end, a folder is no text.
     with open_regular(path, what) as handle:
         try:
             raw = handle.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
-            raise InputError([Problem(f"cannot read {what}: {exc.strerror}", path)]) from None
+            raw = b""
+            refuse("cannot_read", what=what, why=exc.strerror)
     if len(raw) > MAX_FILE_BYTES:
-        raise InputError(
-            [
-                Problem(
-                    f"this {what} is larger than {MAX_FILE_BYTES >> 20} MiB, far more than any "
-                    "message needs; is it the right file?",
-                    file=path,
-                )
-            ]
-        )
+        refuse("larger_than", what=what, size=MAX_FILE_BYTES >> 20)
     for bom, encoding in _BOMS:
         if raw.startswith(bom):
-            raise InputError(
-                [Problem(f"this file is saved as {encoding}; save it as UTF-8", path, 1)]
-            )
+            refuse("saved_as", 1, encoding=encoding)
     if b"\x00" in raw:
         line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
-        raise InputError(
-            [
-                Problem(
-                    f"line {line} holds a NUL byte: the file is UTF-16 or UTF-32 text, or not "
-                    "text at all; save it as UTF-8",
-                    path,
-                    line,
-                )
-            ]
-        )
+        refuse("nul_byte", line, line=line)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise InputError(
-            [
-                Problem(
-                    f"not UTF-8 text (line {line}, byte {exc.start}); save it as UTF-8",
-                    path,
-                    line,
-                )
-            ]
-        ) from None
+        refuse("not_utf8", line, line=line, byte=exc.start)
 
 
-def _too_big_to_read(exc: BaseException) -> str:
+def _too_big_to_read(exc: BaseException, language: str = "en") -> str:
     if isinstance(exc, RecursionError):
-        return f"this file is nested too deeply to read (keep it under {MAX_DEPTH} levels)"
-    return "this file is too large to read in the memory available"
+        return say(language, "nested_too_deeply", limit=MAX_DEPTH)
+    return say(language, "too_large_for_memory")
 
 
 class _LimitReached(Exception):
-    """A bound on reading was reached: where, and which bound."""
+    """A bound on reading was reached: where, and which bound (a key of ``WORDS`` and its
+    values, said in the file's language by ``load_yaml``)."""
 
-    def __init__(self, message: str, line: int | None, field: str | None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self, kind: str, values: dict[str, Any], line: int | None, field: str | None
+    ) -> None:
+        super().__init__(say("en", kind, **values))
+        self.kind = kind
+        self.values = values
         self.line = line
         self.field = field or None
 
-
-def _too_many_values(alias: _Alias | None) -> str:
-    where = f"*{alias.anchor} repeats so much that " if alias else ""
-    return (
-        f"{where}this file holds more than {MAX_VALUES:,} values (an alias counts as all it "
-        "repeats); an incident or a configuration needs a few hundred"
-    )
+    def said_in(self, language: str) -> str:
+        values = dict(self.values)
+        if "limit" in values:
+            values["limit"] = number(values["limit"], language)
+        return say(language, self.kind, **values)
 
 
-def _too_deep(alias: _Alias | None) -> str:
-    through = f" (through *{alias.anchor})" if alias else ""
-    return f"values are nested more than {MAX_DEPTH} levels deep here{through}; a few are enough"
+Refusal = tuple[str, dict[str, Any]]
+
+
+def _too_many_values(alias: _Alias | None) -> Refusal:
+    if alias:
+        return "alias_too_many_values", {"anchor": alias.anchor, "limit": MAX_VALUES}
+    return "too_many_values", {"limit": MAX_VALUES}
+
+
+def _too_deep(alias: _Alias | None) -> Refusal:
+    if alias:
+        return "alias_too_deep", {"anchor": alias.anchor, "limit": MAX_DEPTH}
+    return "too_deep", {"limit": MAX_DEPTH}
 
 
 class _Alias(yaml.Node):
@@ -258,10 +247,10 @@ class _Bounds:
         finally:
             self._path.pop()
 
-    def _refuse(self, message: str) -> NoReturn:
+    def _refuse(self, refusal: Refusal) -> NoReturn:
         mark = self.peek_event().start_mark  # type: ignore[attr-defined]
         location = [part for part in self._path if part is not None]
-        raise _LimitReached(message, mark.line + 1, dotted(location))
+        raise _LimitReached(*refusal, mark.line + 1, dotted(location))
 
 
 class _BoundedLoader(_Bounds, yaml.SafeLoader):
@@ -342,7 +331,12 @@ class _Builder:
         found = hidden_characters(text)
         if found:
             self.problems.append(
-                Problem(why_refused(found), self.doc.path, node.start_mark.line + 1, dotted(loc))
+                Problem(
+                    why_refused(found, self.language),
+                    self.doc.path,
+                    node.start_mark.line + 1,
+                    dotted(loc),
+                )
             )
 
     def _note_comment(self, node: yaml.Node, loc: Location) -> None:
@@ -357,8 +351,8 @@ class _Builder:
     def _follow(self, alias: _Alias, loc: Location) -> Any:
         if id(alias.value) in self.open:
             raise _LimitReached(
-                f"*{alias.anchor} stands for a block that contains it, so it would repeat "
-                "forever; write the values out instead",
+                "alias_cycle",
+                {"anchor": alias.anchor},
                 alias.start_mark.line + 1,
                 dotted(loc),
             )
@@ -371,11 +365,11 @@ class _Builder:
             if outermost:
                 self.outer_alias = None
 
-    def _refuse(self, message: Callable[[_Alias | None], str], loc: Location) -> NoReturn:
+    def _refuse(self, refusal: Callable[[_Alias | None], Refusal], loc: Location) -> NoReturn:
         if self.outer_alias is None:
-            raise _LimitReached(message(None), self.doc.line_of(loc), dotted(loc))
+            raise _LimitReached(*refusal(None), self.doc.line_of(loc), dotted(loc))
         alias, alias_loc = self.outer_alias
-        raise _LimitReached(message(alias), alias.start_mark.line + 1, dotted(alias_loc))
+        raise _LimitReached(*refusal(alias), alias.start_mark.line + 1, dotted(alias_loc))
 
     def _mapping(self, node: yaml.MappingNode, loc: Location) -> dict[str, Any]:
         doc, problems = self.doc, self.problems
@@ -392,8 +386,11 @@ class _Builder:
             if len(key) > MAX_KEY_LENGTH:
                 problems.append(
                     Problem(
-                        f"a field name of {len(key):,} characters: names are a word or two; "
-                        "did a line of text lose its 'name: ' part?",
+                        say(
+                            self.language,
+                            "key_too_long",
+                            length=number(len(key), self.language),
+                        ),
                         doc.path,
                         line,
                         dotted(loc) or None,
@@ -434,7 +431,7 @@ def dotted(location: Sequence[str | int]) -> str:
     return out
 
 
-def _yaml_hint(text: str, line: int | None) -> str:
+def _yaml_hint(text: str, line: int | None, language: str = "en") -> str:
     """A likely cause for the commonest YAML mistake at 3 a.m.: an unquoted ': ' in a value."""
     if not line:
         return ""
@@ -444,8 +441,5 @@ def _yaml_hint(text: str, line: int | None) -> str:
             content = lines[candidate - 1]
             _, sep, value = content.partition(": ")
             if sep and ": " in value and not value.lstrip().startswith(("'", '"', "|", ">")):
-                return (
-                    f" (line {candidate} has a second ': ' inside its value; "
-                    'put the value in double quotes or write it on the next line after ">")'
-                )
+                return say(language, "yaml_hint_colon", line=candidate)
     return ""

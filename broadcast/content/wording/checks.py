@@ -133,7 +133,7 @@ def check_content(
         # Imported here: only a critical incident's signature is judged.
         from broadcast.content.wording.who_speaks import who_speaks
 
-        problems.extend(who_speaks(incident, says))
+        problems.extend(who_speaks(incident, says, sector))
     if previous:
         problems.extend(against_previous(incident, doc, says, previous))
         problems.extend(moved_times(incident, says, texts, previous, now))

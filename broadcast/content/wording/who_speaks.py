@@ -3,9 +3,10 @@
 In a critical incident people want to hear from the person accountable, not from the people who
 write the messages: each sector's practice names that role (the mayor, the prefecture, the duty
 manager, the chief executive), kept as data in ``broadcast/sectors/accountable.yaml`` (per sector).
-``signed_by`` passes when it names one of those roles, or, for a role the data does not list, a
-role that heads something (director, chief, head of, president, mayor, prefect, "duty manager",
-« directeur », « chef de », « maire »...) and is not the communication side ("Head of
+``signed_by`` passes when it names one of those roles (the team's sector's, channels.yaml's
+``content_checks: sector``; every sector's when it gives none), or, for a role the data does not
+list, a role that heads something (director, chief, head of, president, mayor, prefect, "duty
+manager", « directeur », « chef de », « maire »...) and is not the communication side ("Head of
 Communications", « directrice de la communication »). It is flagged when it names a team or a
 department ("The team", « Le service communication », "Management", « La direction ») or no role
 at all (a bare name, the organisation's name).
@@ -128,20 +129,39 @@ _TEAM = whole(
 
 
 @cache
-def _sector_roles(language: str) -> tuple[re.Pattern[str], str]:
-    """All sectors' roles as one pattern; the first role of each sector in ``language``, for
-    the advice."""
+def _accountable() -> dict[str, dict[str, list[str]]]:
+    """``accountable.yaml``: per sector, per language, the roles that answer for a crisis."""
     import yaml  # only a critical incident's signature pays for it
 
+    sectors = yaml.safe_load((SECTORS / "accountable.yaml").read_text(encoding="utf-8")) or {}
+    return {
+        str(sector): {
+            str(code): [str(name) for name in names or ()] for code, names in (data or {}).items()
+        }
+        for sector, data in sectors.items()
+    }
+
+
+@cache
+def _sector_roles(language: str, sector: str | None = None) -> tuple[re.Pattern[str], str]:
+    """The roles of ``sector`` (of every sector when None or not one the data knows) as one
+    pattern; for the advice, the sector's first roles in ``language``, or the first role of
+    each sector."""
+    sectors = _accountable()
+    own = sectors.get(sector) if sector else None
     every: list[str] = []
     first: list[str] = []
-    sectors = yaml.safe_load((SECTORS / "accountable.yaml").read_text(encoding="utf-8")) or {}
-    for data in sectors.values():
-        for code, names in (data or {}).items():
-            names = [str(name) for name in names or ()]
+    if own is not None:
+        for names in own.values():
             every.extend(names)
-            if code == language and names and names[0] not in first:
-                first.append(names[0])
+        # The sector's own roles, its three first (a role and its feminine, often).
+        first = own.get(language, [])[:3]
+    else:
+        for data in sectors.values():
+            for code, names in data.items():
+                every.extend(names)
+                if code == language and names and names[0] not in first:
+                    first.append(names[0])
     pattern = re.compile(
         whole(*(re.escape(plain_apostrophes(name)) for name in every)), re.IGNORECASE
     )
@@ -167,14 +187,15 @@ _WHAT = {
 }
 
 
-def unaccountable(signature: str, language: str = "en") -> str | None:
+def unaccountable(signature: str, language: str = "en", sector: str | None = None) -> str | None:
     """What ``signature`` names instead of an accountable role (``communication``, ``team``,
-    ``none``), or None when it names one."""
+    ``none``), or None when it names one: a role that heads something, or one of ``sector``'s
+    roles (every sector's when None): « la mairie » speaks for a town, not for a bank."""
     plain = plain_apostrophes(signature)
     communication = _pattern(_COMMUNICATION).search(plain) is not None
     if not communication and _pattern(_HEAD).search(plain):
         return None  # a role that heads something: the sectors' lists need not be read
-    roles, _ = _sector_roles(language)
+    roles, _ = _sector_roles(language, sector)
     if roles.search(plain):
         return None
     if communication:
@@ -184,9 +205,9 @@ def unaccountable(signature: str, language: str = "en") -> str | None:
     return "none"
 
 
-def who_speaks(incident: Incident, says: Says) -> Iterator[Problem]:
+def who_speaks(incident: Incident, says: Says, sector: str | None = None) -> Iterator[Problem]:
     """A critical incident whose ``signed_by`` (its own, or a translation's) names no one
-    accountable."""
+    accountable in ``sector`` (channels.yaml's ``content_checks: sector``; any when None)."""
     if incident.severity != "critical":
         return
     signatures: list[tuple[tuple[str | int, ...], str | None]] = [
@@ -199,7 +220,7 @@ def who_speaks(incident: Incident, says: Says) -> Iterator[Problem]:
     for where, signature in signatures:
         if not signature:
             continue
-        what = unaccountable(signature, says.language)
+        what = unaccountable(signature, says.language, sector)
         if what is None:
             continue
         yield says(
@@ -207,6 +228,6 @@ def who_speaks(incident: Incident, says: Says) -> Iterator[Problem]:
             where,
             found=signature,
             what=_WHAT[says.language][what],
-            roles=_sector_roles(says.language)[1],
+            roles=_sector_roles(says.language, sector)[1],
             example=EXAMPLES[says.language]["who_speaks"],
         )
