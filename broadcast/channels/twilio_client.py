@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
@@ -131,6 +132,28 @@ def twilio_time(value: object) -> datetime | None:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
+class _EnvironmentSettings:
+    """``Session.merge_environment_settings`` asked once per scheme and host; the same
+    answers for the same arguments (the environment does not change during a send)."""
+
+    def __init__(self, merge: Callable[..., dict[str, Any]]) -> None:
+        self.merge = merge
+        self.lock = threading.Lock()
+        self.known: dict[tuple[object, ...], dict[str, Any]] = {}
+
+    def __call__(
+        self, url: str, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> dict[str, Any]:
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc, repr(proxies), stream, verify, repr(cert))
+        with self.lock:
+            settings = self.known.get(key)
+            if settings is None:
+                settings = self.known[key] = self.merge(url, proxies, stream, verify, cert)
+        # A copy each time: requests may change the dict it is given.
+        return {**settings, "proxies": dict(settings.get("proxies") or {})}
+
+
 class RetryAfterHttpClient(TwilioHttpClient):
     """The SDK's HTTP client, keeping the last response per thread for its ``Retry-After``.
 
@@ -141,6 +164,14 @@ class RetryAfterHttpClient(TwilioHttpClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._local = threading.local()
+        if self.session is not None:
+            # The SDK asks requests for the environment's settings (proxies, no_proxy, CA
+            # bundle) on every request, and requests reads and re-encodes all of os.environ
+            # twice to answer: a quarter of a message's CPU in a send. They depend on the
+            # URL's scheme and host alone, so each is read once for this client (one send).
+            self.session.merge_environment_settings = _EnvironmentSettings(  # type: ignore[method-assign]
+                self.session.merge_environment_settings
+            )
 
     def request(
         self,
