@@ -378,11 +378,12 @@ def test_five_senders_at_100_a_second_over_20000_recipients(
     assert sum(len(paced_peer.sender_log[s]) for s in senders) == 20_000
     reached = warm_rate(paced_peer, senders)
     print(f"pool of 5 x 100/s: {reached:.0f} parts/s once warm; unpaced ceiling {ceiling:.0f}/s")
-    # The issue asks 95 % of the sum. Measured here: 433 against a ceiling of 454/s when the
-    # machine was the limit, 466 (93 %) when it could do 565/s: a sender's window counts each
-    # request until a second after its answer (the only bound that holds whenever the provider
-    # counts it), which costs the round trip in every second (see docs/measurements.md). Held
-    # at 90 % of the lower of the sum and the ceiling, so a regression shows.
+    # The issue asks 95 % of the sum. Each sender's window counts a request from its bytes
+    # leaving to its answer's status line (channels.wire), a few milliseconds, and its schedule
+    # catches up when a worker was late: 475 to 497 parts/s by bench/bench_send_path.py, but
+    # 466 (93 %) in one run of this test at a load of 7 on 2 cores, where the sending process
+    # gets less CPU than the ceiling measured a minute before (see docs/measurements.md). Held
+    # at 90 % of the lower of the sum and the ceiling, so a regression shows without flaking.
     assert reached >= 0.90 * min(500, ceiling)
 
 
