@@ -201,6 +201,90 @@ def test_each_sender_keeps_its_rate_and_the_pool_shares_by_rate(
     assert elapsed < 12
 
 
+def test_a_senders_window_counts_the_wire_and_holds_the_providers_count(
+    twilio_server: TwilioAPIServer,
+) -> None:
+    """The span a sender's window counts a request over (``channels.wire``'s gate) is the
+    wire's: it opens after the SDK built the request, at most once, before the provider
+    counts it, and closes after the provider counted it, before the JSON is read."""
+    from broadcast.channels import wire
+    from broadcast.channels.base import DeliveryContext
+
+    config = SmsChannel.model_validate(
+        {
+            "type": "sms",
+            "from": A,
+            "recipients": "c.csv",
+            "account_sid": SECRETS["TWILIO_ACCOUNT_SID"],
+            "auth_token": SECRETS["TWILIO_AUTH_TOKEN"],
+            "api_base_url": twilio_server.url,
+        }
+    )
+    adapter = SmsAdapter(
+        "sms",
+        config,
+        {"account_sid": config.account_sid, "auth_token": config.auth_token},
+        DeliveryContext(config_folder=Path("."), now=NOW),
+    )
+    assert adapter.gates_requests
+    twilio_server.set_sender_rate(A, 1000)  # counted, never refused
+    message = Outgoing("sms", {"text": "Coupure en cours."})
+    adapter.deliver(message, Target("+33612345670"))  # the client built, the connection open
+    spans: list[tuple[float, float]] = []
+    for i in range(1, 6):
+        moments: list[float] = []
+
+        def depart(moments: list[float] = moments) -> None:
+            time.sleep(0.05)  # a sender's window full: nothing may leave while it waits
+            moments.append(time.monotonic())
+
+        def answered(moments: list[float] = moments) -> None:
+            moments.append(time.monotonic())
+
+        gate = wire.Gate(depart, answered)
+        with wire.gated(gate):
+            adapter.deliver(message, Target(f"+3361234567{i}"))
+        assert len(moments) == 2  # one departure, one answer
+        spans.append((moments[0], moments[1]))
+    counted = [t for t, _ in twilio_server.sender_log[A]][1:]
+    assert len(counted) == 5
+    for (left, back), arrived in zip(spans, counted, strict=True):
+        assert left <= arrived <= back  # the provider's count falls inside the span
+    # Outside a gate (a lookup, a message outside a send) a request leaves as before.
+    adapter.deliver(message, Target("+33612345680"))
+    assert len(twilio_server.sender_log[A]) == 7
+
+
+def test_a_late_senders_schedule_catches_up_and_its_window_still_holds() -> None:
+    """Paced at its rate, a sender whose worker got the CPU 30 ms late sends those turns at
+    once rather than losing them; no one-second window of departures-to-answers ever holds
+    more than the rate, however the requests bunch."""
+    from broadcast.delivery.sender_pool import CATCH_UP, SenderLimiter
+
+    now = [0.0]
+
+    def sleep(seconds: float) -> bool:
+        now[0] += seconds
+        return False
+
+    limiter = SenderLimiter(100, lambda: now[0], sleep)
+    departures = []
+    for turn in range(400):
+        if turn == 50:
+            now[0] += 0.03  # the worker was not scheduled for 30 ms
+        limiter.acquire()
+        departures.append(limiter.depart())
+        now[0] += 0.002  # the request's round trip on the wire
+        limiter.answered()
+    # Caught up: 400 turns at 100/s end at 4 s (3.99 s), not 30 ms later.
+    assert departures[-1] == pytest.approx(3.99, abs=0.012)
+    assert CATCH_UP >= 0.03
+    # Never more than 100 requests whose span (departure .. answer + 1 s) overlaps a moment.
+    for start in departures:
+        inside = [d for d in departures if start - 1.0 - 0.002 < d <= start]
+        assert len(inside) <= 100
+
+
 def test_a_429_is_a_clear_refusal_retried_never_a_maybe_sent(
     twilio_server: TwilioAPIServer,
 ) -> None:
@@ -378,11 +462,13 @@ def test_five_senders_at_100_a_second_over_20000_recipients(
     assert sum(len(paced_peer.sender_log[s]) for s in senders) == 20_000
     reached = warm_rate(paced_peer, senders)
     print(f"pool of 5 x 100/s: {reached:.0f} parts/s once warm; unpaced ceiling {ceiling:.0f}/s")
-    # The issue asks 95 % of the sum. Measured here: 433 against a ceiling of 454/s when the
-    # machine was the limit, 466 (93 %) when it could do 565/s: a sender's window counts each
-    # request until a second after its answer (the only bound that holds whenever the provider
-    # counts it), which costs the round trip in every second (see docs/measurements.md). Held
-    # at 90 % of the lower of the sum and the ceiling, so a regression shows.
+    # The issue asks 95 % of the sum. Each sender's window counts a request from its bytes
+    # leaving to its answer's status line (channels.wire), a few milliseconds, and its schedule
+    # catches up when a worker was late: 492 parts/s (98 %) in this test at a load of 2.6 on
+    # 2 cores; 466 and 442 at loads of 7 to 8, where the sending process got less CPU than
+    # the ceiling measured a minute before, and paced sends cost it ~13 % more CPU a delivery
+    # than unpaced ones (see docs/measurements.md). Held at 90 % of the lower of the sum and
+    # the ceiling, so a regression shows.
     assert reached >= 0.90 * min(500, ceiling)
 
 

@@ -249,6 +249,10 @@ class Adapter:
     # The provider says what became of a delivery (``delivery_status``), read by
     # ``broadcast reconcile`` and at the start of every run: delivery receipts.
     gives_receipts: ClassVar[bool] = False
+    # Its HTTP client lets a delivery's request leave through ``channels.wire``'s gate, so
+    # the send's limiter counts it from its bytes leaving to its answer, not around the
+    # SDK's work too. An adapter saying so sends at most one request per ``deliver``.
+    gates_requests: ClassVar[bool] = False
 
     def __init__(
         self,

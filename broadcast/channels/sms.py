@@ -288,6 +288,7 @@ class SmsAdapter(ClientAdapter["TwilioAccount"]):
     recipient_kind = SmsChannel.CONTACT
     can_look_up = True
     gives_receipts = True
+    gates_requests = True  # RetryAfterHttpClient: one create per deliver, through the gate
     default_concurrency = SmsChannel.DEFAULT_CONCURRENCY
     # Twilio queues what a long code cannot send at once; one part per second is its default.
     default_rate = SmsChannel.DEFAULT_RATE
@@ -489,7 +490,10 @@ class SmsAdapter(ClientAdapter["TwilioAccount"]):
 
         from broadcast.channels.twilio_client import RetryAfterHttpClient, TwilioAccount
 
-        self._http_client = RetryAfterHttpClient(timeout=self.request_timeout())
+        self._http_client = RetryAfterHttpClient(
+            timeout=self.request_timeout(),
+            connections=getattr(self.config, "concurrency", None) or self.default_concurrency,
+        )
         base_url = self.config.api_base_url
         # TWILIO_EDGE / TWILIO_REGION rewrite "api.twilio.com" into e.g.
         # "api.dublin.ie1.twilio.com"; applied to a base URL of our own they would mangle its

@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
+import requests
+from requests.adapters import HTTPAdapter
+from requests.models import PreparedRequest
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+from broadcast.channels import wire
 from broadcast.channels.base import clock_offset, parse_retry_after
 
 # Where Twilio's 2010 REST API lives, as the SDK's ``twilio.rest.api.ApiBase`` says.
@@ -131,6 +136,40 @@ def twilio_time(value: object) -> datetime | None:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
+class _GatedAdapter(HTTPAdapter):
+    """requests' transport, telling ``channels.wire`` when a request's bytes leave and when
+    its answer's status line and headers are in (before its body is read)."""
+
+    def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        wire.leaving()
+        try:
+            return super().send(request, *args, **kwargs)
+        finally:
+            wire.answered()
+
+
+class _EnvironmentSettings:
+    """``Session.merge_environment_settings`` asked once per scheme and host; the same
+    answers for the same arguments (the environment does not change during a send)."""
+
+    def __init__(self, merge: Callable[..., dict[str, Any]]) -> None:
+        self.merge = merge
+        self.lock = threading.Lock()
+        self.known: dict[tuple[object, ...], dict[str, Any]] = {}
+
+    def __call__(
+        self, url: str, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> dict[str, Any]:
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc, repr(proxies), stream, verify, repr(cert))
+        with self.lock:
+            settings = self.known.get(key)
+            if settings is None:
+                settings = self.known[key] = self.merge(url, proxies, stream, verify, cert)
+        # A copy each time: requests may change the dict it is given.
+        return {**settings, "proxies": dict(settings.get("proxies") or {})}
+
+
 class RetryAfterHttpClient(TwilioHttpClient):
     """The SDK's HTTP client, keeping the last response per thread for its ``Retry-After``.
 
@@ -138,9 +177,23 @@ class RetryAfterHttpClient(TwilioHttpClient):
     in ``Retry-After``.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, connections: int = 10, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._local = threading.local()
+        if self.session is not None:
+            # One kept-alive connection per worker: the SDK's adapter keeps cpu_count + 4 (6
+            # on a 2-core machine) and requests' default 10, so the other workers' connections
+            # were closed after each answer and opened again (a TLS handshake each).
+            adapter = _GatedAdapter(pool_connections=1, pool_maxsize=max(connections, 1))
+            self.session.mount("https://", adapter)
+            self.session.mount("http://", adapter)
+            # The SDK asks requests for the environment's settings (proxies, no_proxy, CA
+            # bundle) on every request, and requests reads and re-encodes all of os.environ
+            # twice to answer: a quarter of a message's CPU in a send. They depend on the
+            # URL's scheme and host alone, so each is read once for this client (one send).
+            self.session.merge_environment_settings = _EnvironmentSettings(  # type: ignore[method-assign]
+                self.session.merge_environment_settings
+            )
 
     def request(
         self,

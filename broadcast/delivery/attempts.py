@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from broadcast.channels import wire
 from broadcast.channels.base import (
     Adapter,
     DeliveryError,
@@ -95,12 +96,8 @@ class DeliveryAttempts:
             if not self._claim(delivery_id, outcome):
                 return None
             started = datetime.now(UTC)
-            limiter.depart(cost)
             try:
-                try:
-                    provider_id = adapter.deliver(message, target)
-                finally:
-                    limiter.answered()
+                provider_id = self._deliver(adapter, message, target, limiter, cost)
             except DeliveryError as error:
                 after = self._after_refusal(
                     error,
@@ -124,6 +121,22 @@ class DeliveryAttempts:
                     with outcome.lock:
                         outcome.resent += 1
                 return Receipt(target, ok=True, provider_id=provider_id, attempts=attempt)
+
+    @staticmethod
+    def _deliver(
+        adapter: Adapter, message: Outgoing, target: Target, limiter: RateLimiter, cost: int
+    ) -> str:
+        """``adapter.deliver``, its request counted by ``limiter`` from its departure to its
+        answer: as its bytes leave and its status line comes back when the adapter's HTTP
+        client tells those moments (``channels.wire``), else around the whole call."""
+        if not adapter.gates_requests:
+            limiter.depart(cost)
+            try:
+                return adapter.deliver(message, target)
+            finally:
+                limiter.answered()
+        with wire.gated(wire.Gate(lambda: limiter.depart(cost), limiter.answered)):
+            return adapter.deliver(message, target)
 
     def _look_up_before_resend(
         self,

@@ -34,8 +34,12 @@ from broadcast.delivery.rate import (
 from broadcast.ledger.sqlite import Ledger
 from broadcast.problems import Problem
 
-# A sender's departures are spaced at 98 % of its rate, as a channel's are...
-SENDER_HEADROOM = 0.98
+# A sender's departures are spaced at its rate: the window below, not a margin, keeps it
+# under the rate (measured: 98 % spacing alone cost 2 % of the pool)...
+SENDER_HEADROOM = 1.0
+# ...and a schedule fallen behind (a worker that got the CPU late) catches up by at most this
+# much, a few requests at once, instead of losing the time: the window still bounds them.
+CATCH_UP = 0.05
 # ...and while its window is full, a departure waits at most this long before looking again.
 WINDOW_POLL = 0.005
 
@@ -60,8 +64,23 @@ class SenderLimiter(RateLimiter):
         self._recent: deque[tuple[float, int]] = deque()
         self._in_flight: dict[int, int] = {}
 
+    def acquire(self, tokens: int = 1) -> float:
+        return self._paced("next_slot", tokens)
+
+    def _paced(self, schedule: str, tokens: int) -> float:
+        """The next turn on ``schedule``, evenly spaced at the rate; a schedule behind the
+        clock by up to ``CATCH_UP`` is kept (its turns go at once) rather than restarted from
+        now, which would lose every late worker's lateness for good."""
+        with self.lock:
+            now = self.clock()
+            go = max(getattr(self, schedule), now - CATCH_UP)
+            setattr(self, schedule, go + self.interval * tokens)
+        if go > now:
+            self.sleep(go - now)
+        return max(go, now)
+
     def depart(self, tokens: int = 1) -> float:
-        super().depart(tokens)
+        self._paced("next_departure", tokens)
         me = threading.get_ident()
         while True:
             with self.lock:
