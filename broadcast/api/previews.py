@@ -151,8 +151,9 @@ def _prepare(
     )
 
 
-def subscribers(loaded: Config) -> Mapping[str, list[str]] | None:
-    """The confirmed subscribers' postcodes by kind, for the preview to count them."""
+def subscribers(loaded: Config) -> Mapping[str, list[tuple[str, str]]] | None:
+    """The confirmed subscribers' (postcode, language) by kind, for the preview to count
+    them."""
     from broadcast.delivery.subscribers import subscribers_in_ledger
 
     return subscribers_in_ledger(loaded)

@@ -305,9 +305,10 @@ class SmsAdapter(ClientAdapter["TwilioAccount"]):
     def addressing(self) -> tuple[str | None, str | None]:
         """The From and the MessagingServiceSid of the delivery at hand (one is None)."""
         sender = self.sender
-        if sender is None and getattr(self.config, "senders", None):
+        pool = getattr(self.config, "senders", None)
+        if sender is None and pool:
             # A message outside a send (a sign-up code from broadcast serve): the pool's first.
-            sender = self.config.senders[0]
+            sender = pool[0]
         if sender is not None:
             return sender.from_, sender.messaging_service_sid
         return self.config.from_, getattr(self.config, "messaging_service_sid", None)

@@ -273,12 +273,12 @@ def plan_area(channels: list[Any], incident: Incident | None = None) -> dict[str
         # One list's points (the largest): two channels reading one CSV hold the same.
         points = max((a.points for a in areas), key=len)
         drawn = area_svg(target.polygons, target.circles, points)
-    merged: dict[tuple[Path | None, str], LineBits] = {}
+    merged: dict[tuple[Path | None, Verdict], LineBits] = {}
     for area in areas:
         for verdict in VERDICTS:
             bits = merged.setdefault((area.file, verdict), LineBits())
             bits.union(area.lines[verdict])
-    totals = dict.fromkeys(VERDICTS, 0)
+    totals: dict[str, int] = dict.fromkeys(VERDICTS, 0)
     for (_file, verdict), bits in merged.items():
         totals[verdict] += len(bits)
     for verdicts in subscribed.values():
@@ -297,7 +297,7 @@ def territory_problems(incident: Incident, doc: YamlDocument, config: Config) ->
     area = incident.area
     if area is None:
         return []
-    problems = []
+    problems: list[Problem] = []
     language = language_of(incident.locale)  # the incident's language, as its other errors
     territory = config.territory.territory() if config.territory is not None else None
     if territory is None:
@@ -402,10 +402,11 @@ def area_map(incident: Incident, config: Config) -> str:
     if target is None or not target.has_shapes:
         return ""
     points: list[tuple[float, float, bool]] = []
-    listed = [c for c in config.channels.values() if getattr(c, "recipients", None)]
-    if listed:
+    listed = [getattr(c, "recipients", None) for c in config.channels.values()]
+    first_list = next((path for path in listed if path), None)
+    if first_list is not None:
         try:
-            with open_regular(config.resolve_path(listed[0].recipients), "recipients file") as raw:
+            with open_regular(config.resolve_path(first_list), "recipients file") as raw:
                 import io
 
                 text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")

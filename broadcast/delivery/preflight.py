@@ -65,8 +65,8 @@ def prepare(
     corrected: dict[str, Any] | Callable[[Config, Incident], dict[str, Any] | None] | None = None,
     accept_wording: str | None = None,
     wording_blocks: bool = True,
-    subscribers: Mapping[str, list[str]]
-    | Callable[[Config], Mapping[str, list[str]] | None]
+    subscribers: Mapping[str, list[tuple[str, str]]]
+    | Callable[[Config], Mapping[str, list[tuple[str, str]]] | None]
     | None = None,
 ) -> Plan:
     """Build the plan. ``check_credentials`` is for real sends: a dry run needs no secrets.

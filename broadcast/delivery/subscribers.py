@@ -19,6 +19,7 @@ from broadcast.ledger.signed_links import LINKS_KEY, Signer, unsubscribe_link
 
 if TYPE_CHECKING:
     from broadcast.delivery.plan import Plan
+    from broadcast.input.area_target import Verdict
     from broadcast.input.config import Config
     from broadcast.ledger.sqlite import Ledger
     from broadcast.ledger.subscribers import Subscriber
@@ -134,7 +135,7 @@ def count_subscribers(plan: Plan, postcodes: Mapping[str, list[tuple[str, str]]]
             continue
         theirs = postcodes.get(kind, [])
         target = area_target_for(plan.incident, settings)
-        verdicts = (
+        verdicts: list[Verdict] = (
             target.classify([Place(postcode=code or None) for code, _ in theirs])
             if target is not None
             else ["in"] * len(theirs)
