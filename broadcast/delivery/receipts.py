@@ -24,6 +24,7 @@ from typing import Any
 from broadcast.channels import adapter_class
 from broadcast.channels.base import Adapter, DeliveryError
 from broadcast.delivery.context import delivery_context
+from broadcast.delivery.worker_pool import run_threads
 from broadcast.input.config import Config, resolve_credentials
 from broadcast.input.contact_masks import mask_contacts
 from broadcast.ledger.sqlite import DELIVERED, UNANSWERED, Ledger
@@ -176,17 +177,13 @@ def _ask(
                 except queue.Empty:
                     return
                 _ask_one(ledger, adapter, delivery_id, provider_id, outcome, refused)
+        except BaseException:
+            refused.set()  # a fault (a full disk) ends the other threads' asking too
+            raise
         finally:
             adapter.close()
 
-    threads = [
-        threading.Thread(target=worker, name=f"receipts-{name}-{i}")
-        for i in range(max(1, min(workers, len(rows))))
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(f"receipts-{name}", max(1, min(workers, len(rows))), worker)
 
 
 def _ask_one(
