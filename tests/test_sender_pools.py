@@ -555,12 +555,43 @@ def test_the_plan_gives_the_pools_times_to_50_90_100_and_advice_in_numbers(
     assert plan["rate_per_second"] == 2.0
     assert (plan["time_to_50"], plan["time_to_90"], plan["time_to_100"]) == (4500, 8100, 9000)
     assert plan["senders"] == [
-        {"sender": "…0001", "rate_per_second": 1.0},
-        {"sender": "…0002", "rate_per_second": 1.0},
+        {"sender": "…0001", "rate_per_second": 1.0, "max_per_day_parts": None},
+        {"sender": "…0002", "rate_per_second": 1.0, "max_per_day_parts": None},
     ]
+    assert plan["day_limit_parts"] is None
     # 90 % of 18,000 parts in 7,200 s needs 2.25 parts/s: one short code more.
     assert "1 more short code at 100/s reach 90 % of 9,000 in 3 min" in plan["advice"]
     assert plan["priority_first"] is None  # no priority column
+
+
+def test_the_plan_counts_each_senders_day_limit_in_parts(
+    tmp_path: Path, twilio_server: TwilioAPIServer
+) -> None:
+    """9,000 people x 2 parts: a sender at 10/s with max_per_day 6,000 (parts) stops after
+    3,000 texts (600 s); the other goes on alone."""
+    spec = (
+        "    senders:\n"
+        f'      - {{from: "{A}", rate: 10/s, max_per_day: 6000}}\n'
+        f'      - {{from: "{B}", rate: 10/s}}'
+    )
+    folder = Folder(tmp_path, twilio_server.url, spec, numbers(9_000))
+    (plan,) = dry_run(folder)["delivery_plan"]
+    assert plan["parts"] == 18_000
+    # Both at 20/s to 12,000 parts (600 s), then B alone at 10/s for the last 6,000.
+    assert (plan["time_to_50"], plan["time_to_90"], plan["time_to_100"]) == (450, 1020, 1200)
+    assert [s["max_per_day_parts"] for s in plan["senders"]] == [6000, None]
+    assert plan["day_limit_parts"] is None  # B has no limit: everyone is reached today
+    # Both limited: 12,000 parts a day, two thirds of the list's 18,000.
+    write(
+        tmp_path / "channels.yaml",
+        channels_yaml(
+            twilio_server.url, spec.replace("rate: 10/s}", "rate: 10/s, max_per_day: 6000}")
+        ),
+    )
+    (plan,) = dry_run(folder)["delivery_plan"]
+    assert plan["day_limit_parts"] == 12_000
+    assert (plan["time_to_50"], plan["time_to_90"], plan["time_to_100"]) == (450, None, None)
+    assert "allow 12,000 parts a day, 67 % of the 18,000" in plan["advice"]
 
 
 def test_priority_rows_go_first_when_the_list_outlasts_the_promise(
@@ -776,3 +807,175 @@ def test_a_message_outside_a_send_goes_from_the_pools_first_sender(
     adapter.deliver(Outgoing("sms", {"text": "Votre code : 123456"}), Target("+33612345678"))
     (sent,) = twilio_server.messages()
     assert (sent.from_, sent.messaging_service_sid) == (None, SERVICE)
+
+
+# -- a day's limit in parts -----------------------------------------------------------------
+
+# A text of 3 segments (GSM-7, 153 characters a part): 3 parts against a sender's day.
+LONG_TEXT = (
+    "{{ organisation }} : coupure de courant en cours dans votre quartier. "
+    + "Les equipes sont sur place et travaillent au retablissement du courant. " * 4
+    + "Infos : {{ link }}\n"
+)
+
+
+def test_a_senders_day_limit_counts_message_parts_not_messages(
+    tmp_path: Path, twilio_server: TwilioAPIServer
+) -> None:
+    """Twilio counts a sender's messages in parts (segments): 3-part texts against a
+    ``max_per_day`` of 10 leave the sender at 3 of them (9 parts), in this run and the next."""
+    phones = numbers(10)
+    folder = Folder(tmp_path, twilio_server.url, "", phones)
+    write(tmp_path / "templates" / "fr" / "sms.txt.j2", LONG_TEXT)
+    spec = (
+        "    senders:\n"
+        f'      - {{from: "{A}", rate: 50/s, max_per_day: 10}}\n'
+        f'      - {{from: "{B}", rate: 50/s}}'
+    )
+    write(tmp_path / "channels.yaml", channels_yaml(twilio_server.url, spec))
+    code, _, output = folder.send()
+    assert code == 0, output
+    assert {m.num_segments for m in twilio_server.messages()} == {3}
+    seen = senders_by_recipient(twilio_server)
+    assert sorted(seen) == phones
+    assert sum(p for _, p in twilio_server.sender_log[A]) == 9  # 3 texts of 3 parts
+    assert Counter(f[0] for f in seen.values()) == {A: 3, B: 7}
+    # The next version, within the day: the ledger's 9 parts leave no room for 3 more, so
+    # A's recipients get another sender rather than take A past its limit.
+    folder.edit("status: investigating", "status: identified")
+    code, _, output = folder.send(minutes=10)
+    assert code == 0, output
+    seen = senders_by_recipient(twilio_server)
+    assert all(len(f) == 2 and f[1] == B for f in seen.values()), seen
+    assert sum(p for _, p in twilio_server.sender_log[A]) == 9
+
+
+# -- a departed sender's share --------------------------------------------------------------
+
+
+def test_a_departed_senders_share_moves_to_the_others_by_their_rates_and_stays() -> None:
+    from broadcast.channels.senders import Sender
+    from broadcast.delivery.sender_pool import stand_in
+
+    a, b, c = (
+        Sender.model_validate({"from": A, "rate": "30/s"}),
+        Sender.model_validate({"from": B, "rate": "30/s"}),
+        Sender.model_validate({"from": C, "rate": "10/s"}),
+    )
+    people = numbers(4000)
+    without_b = {to: stand_in(to, [a, c]).key for to in people}
+    share = Counter(without_b.values())
+    assert share[A] / len(people) == pytest.approx(0.75, abs=0.03)  # 30 : 10
+    # The same recipient, the same stand-in, whatever the order of the list.
+    assert all(stand_in(to, [c, a]).key == key for to, key in without_b.items())
+    # With a third sender there, only the share it takes moves; the others stay put.
+    with_b = {to: stand_in(to, [a, b, c]).key for to in people}
+    assert Counter(with_b.values())[B] / len(people) == pytest.approx(30 / 70, abs=0.03)
+    assert all(with_b[to] == without_b[to] for to in people if with_b[to] != B)
+
+
+def test_a_removed_senders_recipients_spread_by_rate_and_keep_their_new_sender(
+    tmp_path: Path, twilio_server: TwilioAPIServer
+) -> None:
+    from broadcast.channels.senders import Sender
+    from broadcast.delivery.sender_pool import stand_in
+
+    phones = numbers(150)
+    rates = {A: "30/s", B: "30/s", C: "10/s"}
+    folder = Folder(tmp_path, twilio_server.url, pool(*rates.items()), phones)
+    assert folder.send()[0] == 0
+    first = {to: froms[0] for to, froms in senders_by_recipient(twilio_server).items()}
+    of_b = sorted(to for to, sender in first.items() if sender == B)
+    assert len(of_b) > 40
+    write(
+        tmp_path / "channels.yaml", channels_yaml(twilio_server.url, pool((A, "30/s"), (C, "10/s")))
+    )
+    folder.edit("status: investigating", "status: identified")
+    assert folder.send(minutes=10)[0] == 0
+    folder.edit("status: identified", "status: cancelled")  # a correction: to everyone
+    text = (tmp_path / "incident.yaml").read_text(encoding="utf-8")
+    (tmp_path / "incident.yaml").write_text(
+        text.replace(
+            "translations:\n  en:\n",
+            "translations:\n  en:\n    correction: There is no power cut in Lille.\n",
+        )
+        + CORRECTION,
+        encoding="utf-8",
+    )
+    code, _, output = folder.send(minutes=20)
+    assert code == 0, output
+    seen = senders_by_recipient(twilio_server)
+    left = [Sender.model_validate({"from": k, "rate": r}) for k, r in rates.items() if k != B]
+    for to in of_b:
+        # Each keeps one stand-in for both later versions, the one their number hashes to.
+        assert seen[to][1] == seen[to][2] == stand_in(to, left).key, (to, seen[to])
+    moved = Counter(seen[to][1] for to in of_b)
+    assert moved[A] > moved[C] > 0  # spread over both, more to the faster (not all on one)
+    # The others keep the sender that first reached them.
+    assert all(set(seen[to]) == {first[to]} for to in phones if to not in of_b)
+
+
+def test_recipients_of_a_sender_refused_mid_run_go_to_their_stand_ins(
+    tmp_path: Path, twilio_server: TwilioAPIServer
+) -> None:
+    from broadcast.channels.senders import Sender
+    from broadcast.delivery.sender_pool import stand_in
+
+    phones = numbers(150)
+    folder = Folder(
+        tmp_path, twilio_server.url, pool((A, "30/s"), (B, "30/s"), (C, "10/s")), phones
+    )
+    twilio_server.refuse_sender(B, 21606)  # refused from its first message on
+    code, _, output = folder.send()
+    assert code == 1, output
+    refused = {
+        r.form()["To"][0]
+        for r in twilio_server.requests()
+        if r.status == 400 and r.form().get("From") == [B]
+    }
+    assert refused
+    seen = senders_by_recipient(twilio_server)
+    assert sorted(seen) == phones and all(len(f) == 1 for f in seen.values())
+    left = [
+        Sender.model_validate({"from": A, "rate": "30/s"}),
+        Sender.model_validate({"from": C, "rate": "10/s"}),
+    ]
+    assert all(seen[to] == [stand_in(to, left).key] for to in refused)
+
+
+def test_a_call_placed_again_whose_caller_id_left_goes_from_its_stand_in(tmp_path: Path) -> None:
+    """Outside a send's pool (a call placed again, a fallback): a recipient whose sender is
+    no longer listed gets their stand-in, not the pool's first sender."""
+    from broadcast.channels.voice import VoiceChannel
+    from broadcast.delivery.sender_pool import follow_up_sender, stand_in
+    from broadcast.ledger.key import new_key_text
+    from broadcast.ledger.sqlite import Ledger
+
+    ledger = Ledger(tmp_path, environ={"BROADCAST_KEY": new_key_text()})
+    version = ledger.add_version(
+        "i", "h", "update", "investigating", NOW, None, ["calls"], [("calls", "fr", "text", "x")]
+    )
+    config = VoiceChannel.model_validate(
+        {
+            "type": "voice",
+            "senders": [{"from": A, "rate": "3/s"}, {"from": C, "rate": "1/s"}],
+            "recipients": "c.csv",
+            "account_sid": "AC" + "0" * 32,
+            "auth_token": "t",
+        }
+    )
+
+    class Adapter:
+        sender = None
+
+    chosen = {}
+    for n, to in enumerate(numbers(400)):
+        delivery, _ = ledger.claim(version.id, "calls", to, n + 2)
+        ledger.record_sender(delivery, B)  # a caller id since removed from the pool
+        adapter = Adapter()
+        follow_up_sender(ledger, config, "calls", delivery, to, adapter)  # type: ignore[arg-type]
+        chosen[to] = adapter.sender.key  # type: ignore[attr-defined]
+        assert ledger.senders_of(delivery, "calls", to)[0] == chosen[to]  # recorded
+    assert chosen == {to: stand_in(to, list(config.senders or [])).key for to in chosen}
+    assert Counter(chosen.values())[A] / len(chosen) == pytest.approx(0.75, abs=0.06)
+    ledger.close()

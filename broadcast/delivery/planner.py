@@ -32,10 +32,25 @@ class Schedule(NamedTuple):
     senders: tuple[tuple[str, float], ...] = ()
     # The people marked priority in the list go first (a ``priority`` column): how many.
     priority_first: int | None = None
+    # Each sender's ``max_per_day`` in message parts (None: no limit), as ``senders``.
+    day_limits: tuple[int | None, ...] = ()
 
     def time_to(self, share: float) -> float | None:
-        """Seconds to reach ``share`` of the list at the rate (list order: evenly)."""
-        return None if self.seconds is None else self.seconds * share
+        """Seconds to reach ``share`` of the list at the rate (list order: evenly); with
+        senders' day limits (in parts), each sender stops at its own, and None when they all
+        stop before ``share`` of the list's parts went."""
+        if not self.rate or not any(limit is not None for limit in self.day_limits):
+            return None if self.seconds is None else self.seconds * share
+        return _time_with_limits(
+            share * self.parts, [rate for _, rate in self.senders], list(self.day_limits)
+        )
+
+    @property
+    def day_limit_parts(self) -> int | None:
+        """The parts the pool may send in a day when every sender has a limit, else None."""
+        if not self.day_limits or any(limit is None for limit in self.day_limits):
+            return None
+        return sum(limit for limit in self.day_limits if limit is not None)
 
     @property
     def too_slow(self) -> bool:
@@ -53,9 +68,34 @@ class Schedule(NamedTuple):
             "time_to_50": _rounded(self.time_to(0.5)),
             "time_to_90": _rounded(self.time_to(0.9)),
             "time_to_100": _rounded(self.seconds),
-            "senders": [{"sender": name, "rate_per_second": rate} for name, rate in self.senders],
+            "senders": [
+                {"sender": name, "rate_per_second": rate, "max_per_day_parts": limit}
+                for (name, rate), limit in zip(
+                    self.senders, self.day_limits or (None,) * len(self.senders), strict=True
+                )
+            ],
+            "day_limit_parts": self.day_limit_parts,
             "priority_first": self.priority_first,
         }
+
+
+def _time_with_limits(parts: float, rates: list[float], limits: list[int | None]) -> float | None:
+    """Seconds until senders at ``rates``, each stopping at its day's limit of parts, have
+    sent ``parts`` together; None when their limits add up to less."""
+    if sum(limit for limit in limits if limit is not None) < parts and None not in limits:
+        return None
+    # Each sender runs until its limit (limit / rate seconds): the pool's rate drops there.
+    stops = sorted({limit / rate for rate, limit in zip(rates, limits, strict=True) if limit})
+    start = sent = 0.0
+    for end in [*stops, math.inf]:
+        rate = sum(
+            r for r, limit in zip(rates, limits, strict=True) if not limit or limit / r >= end
+        )
+        if rate and sent + rate * (end - start) >= parts:
+            return start + (parts - sent) / rate
+        sent += rate * (end - start) if end != math.inf else 0.0
+        start = end
+    return None
 
 
 def _rounded(seconds: float | None) -> float | None:
@@ -81,8 +121,14 @@ def plan_deliveries(plan: Plan) -> list[Schedule]:
         recipients = channel.expected_sends or 0
         parts = _parts(channel)
         seconds = parts / rate if rate else None
+        limits = tuple(_parts_a_day(s) for s in senders)
+        if seconds is not None and any(limit is not None for limit in limits):
+            # Each sender stops at its day's limit, in parts: the pool slows, or stops.
+            seconds = _time_with_limits(parts, [s.per_second for s in senders], list(limits))
         advice = ""
-        if seconds is not None and window is not None and seconds > window:
+        if seconds is None and rate:
+            advice = _day_limit_advice(parts, limits)
+        elif seconds is not None and window is not None and seconds > window:
             advice = _advice(channel, config, rate, seconds, window)
             if channel_model(channel.type).METERED_IN_PARTS and rate:
                 advice += "; " + _more_senders(recipients, parts, rate, window)
@@ -98,9 +144,25 @@ def plan_deliveries(plan: Plan) -> list[Schedule]:
                 advice,
                 tuple((s.masked, s.per_second) for s in senders),
                 _priority_first(plan, channel, config, seconds, window),
+                limits,
             )
         )
     return schedules
+
+
+def _parts_a_day(sender: Any) -> int | None:
+    """A sender's ``max_per_day``: message parts (Twilio counts a 3-part SMS as 3), as the
+    send counts them (``delivery.sender_pool``)."""
+    return getattr(sender, "max_per_day", None)
+
+
+def _day_limit_advice(parts: int, limits: tuple[int | None, ...]) -> str:
+    allowed = sum(limit for limit in limits if limit is not None)
+    return (
+        f"the senders' max_per_day (in message parts) allow {allowed:,} parts a day, "
+        f"{round(100 * allowed / parts)} % of the {parts:,} this list needs: the rest "
+        "would wait a day; add senders or raise their limits"
+    )
 
 
 def _parts(channel: ChannelPlan) -> int:

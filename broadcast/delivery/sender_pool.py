@@ -8,13 +8,16 @@ sender paced at its own rate, and the senders the provider refused left out for 
   number they know; carriers dislike a number hopping), while it is in the pool; a delivery
   keeps the sender recorded at its first attempt (its lookup asks from it).
 * Others are spread over the senders in proportion to their rates (smooth weighted
-  round-robin), skipping those at their ``max_per_day``.
+  round-robin), skipping those whose ``max_per_day`` the message's parts would pass: the
+  limit counts message parts, as Twilio counts a sender's messages (a 3-part SMS uses 3).
 * A refusal naming the sender (``SENDER_REFUSALS``) takes it out of the pool for the run and
   the recipient is tried through another; the run names it (masked) and exits 1.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 import threading
 import time
 from collections import Counter, deque
@@ -138,30 +141,43 @@ class SenderPool:
         self._weights = dict.fromkeys(self.senders, 0.0)
         self.lock = threading.Lock()
 
-    def live(self, key: str | None) -> bool:
-        """``key`` is a sender of the pool, not refused, and under its day's limit."""
+    def live(self, key: str | None, parts: int = 1) -> bool:
+        """``key`` is a sender of the pool, not refused, and ``parts`` more stay within its
+        day's limit (in message parts)."""
         sender = self.senders.get(key or "")
         if sender is None or sender.key in self.masked:
             return False
-        return sender.max_per_day is None or self.used[sender.key] < sender.max_per_day
+        return sender.max_per_day is None or self.used[sender.key] + parts <= sender.max_per_day
 
-    def choose(self, *preferred: str | None) -> Sender | None:
-        """The first of ``preferred`` still live, else the next by weighted round-robin;
-        None when no sender is left."""
+    def choose(
+        self,
+        *preferred: str | None,
+        parts: int = 1,
+        stand_in_for: str | None = None,
+        tried: set[str] | frozenset[str] = frozenset(),
+    ) -> Sender | None:
+        """For a message of ``parts`` parts: the first of ``preferred`` still live, else
+        another not ``tried``: for a recipient whose sender departed (``stand_in_for``: their
+        address), their stand-in (``stand_in``); for anyone else the next by weighted
+        round-robin. None when no sender is left."""
         with self.lock:
             for key in preferred:
-                if key is not None and self.live(key):
-                    self.used[key] += 1
+                if key is not None and key not in tried and self.live(key, parts):
+                    self.used[key] += parts
                     return self.senders[key]
-            live = [key for key in self.senders if self.live(key)]
+            live = [key for key in self.senders if key not in tried and self.live(key, parts)]
             if not live:
                 return None
+            if stand_in_for is not None:
+                chosen = stand_in(stand_in_for, [self.senders[key] for key in live])
+                self.used[chosen.key] += parts
+                return chosen
             total = sum(self.senders[key].per_second for key in live)
             for key in live:
                 self._weights[key] += self.senders[key].per_second
             best = max(live, key=lambda key: self._weights[key])
             self._weights[best] -= total
-            self.used[best] += 1
+            self.used[best] += parts
             return self.senders[best]
 
     def refused(self, sender: Sender, receipt: Receipt, outcome: ChannelOutcome) -> bool:
@@ -236,11 +252,20 @@ class SenderPool:
         # What may have gone out is looked up from the sender it went from, even one refused
         # or at its day's limit since: another sender's list would not show it.
         forced = self.senders[own] if since is not None and own is not None else None
+        parts = adapter.cost(message, target)
         while True:
-            sender = forced or self.choose(*(k for k in (own, first) if k not in tried))
+            # A recipient whose sender departed (refused, no longer listed, at its day's
+            # limit) gets their stand-in, so that sender's share moves to the others in
+            # proportion to their rates, and stays put from one message to the next.
+            departed = bool(tried) or own is not None or first is not None
+            sender = forced or self.choose(
+                own,
+                first,
+                parts=parts,
+                stand_in_for=target.address if departed else None,
+                tried=tried,
+            )
             forced = None
-            if sender is None or sender.key in tried:
-                sender = self._another(tried)
             if sender is None and last is not None:
                 return last  # no other sender to try: the refusal stands
             if sender is None:
@@ -253,7 +278,7 @@ class SenderPool:
             tried.add(sender.key)
             if self.ledger is not None and delivery_id is not None and sender.key != own:
                 with self.ledger.lock:
-                    self.ledger.record_sender(delivery_id, sender.key)
+                    self.ledger.record_sender(delivery_id, sender.key, parts)
                 own = sender.key
             adapter.sender = sender  # type: ignore[attr-defined]
             receipt = attempt(
@@ -277,15 +302,20 @@ class SenderPool:
             if halted():
                 return receipt
 
-    def _another(self, tried: set[str]) -> Sender | None:
-        """A live sender not tried yet for this delivery."""
-        for _ in range(len(self.senders)):
-            sender = self.choose()
-            if sender is None:
-                return None
-            if sender.key not in tried:
-                return sender
-        return None
+
+def stand_in(address: str, senders: list[Sender]) -> Sender:
+    """The sender that stands in for ``address``'s departed one: by weighted rendezvous
+    hashing, each sender's chance in proportion to its rate, so a departed sender's share
+    spreads over the others as their rates do (not all onto one), and the same recipient gets
+    the same stand-in on every host and for every later message while the pool stays the
+    same (people reply to the number they know; carriers dislike a number hopping)."""
+
+    def score(sender: Sender) -> float:
+        digest = hashlib.blake2b(f"{sender.key}\0{address}".encode(), digest_size=8).digest()
+        uniform = (int.from_bytes(digest, "big") + 0.5) / 2**64  # in (0, 1)
+        return -sender.per_second / math.log(uniform)
+
+    return max(senders, key=score)
 
 
 def follow_up_sender(
@@ -293,14 +323,16 @@ def follow_up_sender(
 ) -> None:
     """For a call placed again or a fallback (``delivery.fallback``, outside a send's pool):
     the sender the delivery went from, else the one that first reached the recipient, else
-    the pool's first; recorded on the delivery. Nothing for a channel without ``senders``."""
+    the recipient's stand-in (``stand_in``: a departed sender's share spread by rate, not all
+    onto the pool's first); recorded on the delivery. Nothing for a channel without
+    ``senders``."""
     senders = getattr(config, "senders", None)
     if not senders:
         return
     by_key = {sender.key: sender for sender in senders}
     with ledger.lock:
         own, first = ledger.senders_of(delivery_id, channel, address)
-        chosen = by_key.get(own or "") or by_key.get(first or "") or senders[0]
+        chosen = by_key.get(own or "") or by_key.get(first or "") or stand_in(address, senders)
         if chosen.key != own:
             ledger.record_sender(delivery_id, chosen.key)
     adapter.sender = chosen  # type: ignore[attr-defined]

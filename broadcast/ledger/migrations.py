@@ -356,6 +356,13 @@ DELIVERY_SENDERS = Step(
     ),
 )
 
+# 14: the message parts of each delivery through a pool (an SMS of 3 segments is 3): a
+# sender's ``max_per_day`` counts parts, as Twilio counts a sender's messages.
+DELIVERY_PARTS = Step(
+    "the message parts each delivery counts against its sender",
+    ("ALTER TABLE deliveries ADD COLUMN parts {int}",),
+)
+
 # In order: ``MIGRATIONS[n - 1]`` takes a ledger from schema n - 1 to n. Add at the end.
 MIGRATIONS: tuple[Step, ...] = (
     FIRST,
@@ -371,6 +378,7 @@ MIGRATIONS: tuple[Step, ...] = (
     WORDING_OVERRIDES,
     SUBSCRIBERS,
     DELIVERY_SENDERS,
+    DELIVERY_PARTS,
 )
 
 

@@ -1,6 +1,6 @@
 """The sender of a pool each delivery went from (``deliveries.sender``): recorded before the
 first attempt, read back for the recipient's later messages (sticky senders) and for a
-sender's count of the day (``max_per_day``)."""
+sender's count of the day (``max_per_day``, in message parts)."""
 
 from __future__ import annotations
 
@@ -29,19 +29,21 @@ class Senders(RecipientKeys):
         ).fetchone()
         return (own[0] if own else None), (first[0] if first else None)
 
-    def record_sender(self, delivery_id: int, sender: str) -> None:
-        """The delivery goes from ``sender``: written before the provider is called, so that a
-        lookup of a lost answer asks from the same sender."""
+    def record_sender(self, delivery_id: int, sender: str, parts: int | None = None) -> None:
+        """The delivery goes from ``sender``, counting ``parts`` against its day: written
+        before the provider is called, so that a lookup of a lost answer asks from the same
+        sender."""
         with self.transaction() as db:
             db.execute(
-                "UPDATE deliveries SET sender = :sender WHERE id = :id",
-                {"sender": sender, "id": delivery_id},
+                "UPDATE deliveries SET sender = :sender, parts = :parts WHERE id = :id",
+                {"sender": sender, "parts": parts, "id": delivery_id},
             )
 
     def sent_by_sender(self, channel: str, since: datetime) -> Counter[str]:
-        """Deliveries each sender of ``channel`` was asked to make since ``since`` (UTC)."""
+        """Message parts each sender of ``channel`` was asked to send since ``since`` (UTC):
+        an SMS of 3 segments counts 3 (a delivery recorded before parts were, 1)."""
         rows = self.db.execute(
-            "SELECT sender, count(*) FROM deliveries WHERE channel = :channel"
+            "SELECT sender, sum(coalesce(parts, 1)) FROM deliveries WHERE channel = :channel"
             " AND sender IS NOT NULL AND attempt_started_at >= :since GROUP BY sender",
             {"channel": channel, "since": now_text(since)},
         ).fetchall()
