@@ -519,7 +519,9 @@ def test_two_hosts_on_postgresql_keep_each_senders_rate_together(
         documents.append(json.loads(out))
     seen = senders_by_recipient(twilio_server)
     assert sorted(seen) == phones and all(len(f) == 1 for f in seen.values())
-    assert all(doc["delivery"][0]["sent"] for doc in documents)  # both hosts sent
+    assert all(doc["delivery"][0]["sent"] for doc in documents), [
+        d["delivery"] for d in documents
+    ]  # both hosts sent
     assert twilio_server.over_rate == 0
     for sender, rate in rates.items():
         assert twilio_server.busiest_second(sender) <= rate
@@ -979,3 +981,74 @@ def test_a_call_placed_again_whose_caller_id_left_goes_from_its_stand_in(tmp_pat
     assert chosen == {to: stand_in(to, list(config.senders or [])).key for to in chosen}
     assert Counter(chosen.values())[A] / len(chosen) == pytest.approx(0.75, abs=0.06)
     ledger.close()
+
+
+def test_hosts_sharing_a_sender_never_put_more_than_its_rate_in_any_second_whatever_the_delays(
+    tmp_path: Path, postgres_ledger: str
+) -> None:
+    """Two hosts (two runs on one PostgreSQL ledger), each with workers whose requests take
+    from 0 to 300 ms, sometimes far more than the others': wherever between its departure and
+    its answer the provider counts a request (at either end, or anywhere between), no
+    one-second window holds more than the sender's rate. Spacing slots at 90 % of the rate
+    held only while no request was later than ~100 ms."""
+    import random
+
+    from broadcast.channels.senders import Sender
+    from broadcast.delivery.sender_pool import SenderPool
+    from broadcast.ledger.key import new_key_text
+    from broadcast.ledger.sqlite import Ledger
+
+    rate, per_host, workers = 20, 50, 8
+    sender = Sender.model_validate({"from": A, "rate": f"{rate}/s"})
+    key = {"BROADCAST_KEY": new_key_text()}
+    spans: list[tuple[float, float]] = []
+    lock = threading.Lock()
+    rng = random.Random(29)
+    delays = [rng.choice((0.0, 0.01, 0.3)) * rng.random() for _ in range(2 * per_host)]
+
+    def host(n: int) -> None:
+        (tmp_path / str(n)).mkdir()
+        ledger = Ledger(tmp_path / str(n), environ=key, address=postgres_ledger)
+        limiter = SenderPool("sms", [sender], ledger, time.monotonic, time.sleep).limiters[A]
+        todo = list(range(n * per_host, (n + 1) * per_host))
+
+        def worker() -> None:
+            while True:
+                with lock:
+                    if not todo:
+                        return
+                    request = todo.pop()
+                limiter.acquire(1)
+                departed = limiter.depart(1)
+                time.sleep(delays[request])  # the request's way to the provider and back
+                answered = time.monotonic()
+                limiter.answered()
+                with lock:
+                    spans.append((departed, answered))
+
+        threads = [threading.Thread(target=worker) for _ in range(workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        ledger.close()
+
+    hosts = [threading.Thread(target=host, args=(n,)) for n in range(2)]
+    for thread in hosts:
+        thread.start()
+    for thread in hosts:
+        thread.join()
+    assert len(spans) == 2 * per_host
+
+    def busiest(moments: list[float]) -> int:
+        moments.sort()
+        start = best = 0
+        for end in range(len(moments)):
+            while moments[end] - moments[start] >= 1.0:
+                start += 1
+            best = max(best, end - start + 1)
+        return best
+
+    for counted in (0.0, 0.5, 1.0, None):  # at departure, half-way, at the answer, anywhere
+        moments = [d + (a - d) * (rng.random() if counted is None else counted) for d, a in spans]
+        assert busiest(moments) <= rate, counted

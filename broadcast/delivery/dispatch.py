@@ -264,17 +264,22 @@ class Dispatcher:
                 channel, kind, config, credentials, context, message, limiter, outcome
             )
         else:
-            self._send_to_list(
-                channel,
-                kind,
-                config,
-                credentials,
-                context,
-                messages or {"": message},
-                limiter,
-                workers,
-                outcome,
-            )
+            try:
+                self._send_to_list(
+                    channel,
+                    kind,
+                    config,
+                    credentials,
+                    context,
+                    messages or {"": message},
+                    limiter,
+                    workers,
+                    outcome,
+                )
+            finally:
+                pool = self.pools.get(channel.name)
+                if pool is not None:
+                    pool.close()  # its senders' grants on a shared ledger, for the other hosts
         outcome.stopped = outcome.stopped or self.stop.is_set()
         self.on_event(Event(channel.name, "done"))
 

@@ -1,9 +1,10 @@
 """A channel's pool of senders at send time: which sender each delivery goes from, each
 sender paced at its own rate, and the senders the provider refused left out for the run.
 
-* Each sender has its own limiter (``rate``): on a shared ledger its slots are reserved there
-  (one row per channel and sender), so no sender exceeds its rate whatever the hosts; on one
-  host, locally. The pool as a whole runs at the sum.
+* Each sender has its own limiter (``rate``): on one host, a one-second window of its own
+  requests (``SenderLimiter``); on a ledger shared by hosts, the same window kept in the
+  ledger for every host, a few parts at a time (``SharedSenderLimiter``), so no sender exceeds
+  its rate whatever the hosts and their lateness. The pool as a whole runs at the sum.
 * A recipient keeps the sender that first reached them on this channel (people reply to the
   number they know; carriers dislike a number hopping), while it is in the pool; a delivery
   keeps the sender recorded at its first attempt (its lookup asks from it).
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sqlite3
 import threading
 import time
 from collections import Counter, deque
@@ -31,9 +33,9 @@ from broadcast.delivery.outcome import ChannelOutcome
 from broadcast.delivery.rate import (
     Clock,
     RateLimiter,
-    SharedRateLimiter,
     Sleep,
 )
+from broadcast.ledger.faults import LedgerFault
 from broadcast.ledger.sqlite import Ledger
 from broadcast.problems import Problem
 
@@ -105,6 +107,134 @@ class SenderLimiter(RateLimiter):
                 self._recent.append((self.clock(), tokens))
 
 
+# On a ledger shared by hosts, a host asks the ledger for a few of a sender's parts at a time
+# (a grant): this many seconds of the sender's rate, at least one message. A grant counts in
+# the sender's window from when it is given until a second after the answer to its last
+# request, so a small one loses little (its own span: ~40 ms of every second) while one round
+# trip serves a few messages.
+GRANT_SECONDS = 0.04
+
+
+class SharedSenderLimiter(SenderLimiter):
+    """A sender's rate kept by every host sharing the ledger, in the sender's one-second
+    window as the provider counts it, never exceeded whatever the hosts' lateness.
+
+    ``SenderLimiter``'s rule, lifted to the hosts: a request leaves only within a grant of
+    parts from the ledger (``Leases.grant_parts``), given only while the parts of every host's
+    grants not yet answered, or answered less than a second ago, and its own are within the
+    rate. Spacing slots at a share of the rate (the earlier way) held only while no host's
+    request reached the provider later than the spare share allowed: on a loaded machine one
+    did, and a second held one part too many (a 429). Here lateness costs time, never the
+    rate. Departures are still spaced at the rate on each host (``acquire``)."""
+
+    def __init__(self, ledger: Ledger, row: str, rate: float, clock: Clock, sleep: Sleep) -> None:
+        super().__init__(rate, clock, sleep)
+        self.ledger = ledger
+        self.row = row
+        self.grant_size = max(1, round(rate * GRANT_SECONDS))
+        # The grant being used: its id and parts left; each grant's requests in flight, and
+        # the moment of the last answer to each; finished grants not yet reported.
+        self._grant: int | None = None
+        self._left = 0
+        self._flying: Counter[int] = Counter()
+        self._last_answer: dict[int, float] = {}
+        self._finished: list[int] = []
+        self._mine: dict[int, int] = {}  # thread → the grant its request departed in
+        self._granting = threading.Lock()
+
+    def acquire(self, tokens: int = 1) -> float:
+        return self._paced("next_slot", tokens)
+
+    def depart(self, tokens: int = 1) -> float:
+        self._paced("next_departure", tokens)
+        with self._granting:
+            while self._left < tokens:
+                self._close_grant()
+                report = self._reports()
+                grant, wait = self.ledger.grant_parts(
+                    self.row, max(tokens, self.grant_size), self.rate, report
+                )
+                if grant is not None:
+                    with self.lock:
+                        self._grant, self._left = grant, max(tokens, self.grant_size)
+                    break
+                # The window is full across the hosts: wait for its first part to leave it.
+                if self.sleep(max(WINDOW_POLL, min(wait, 1.0))):
+                    time.sleep(WINDOW_POLL)  # stopping: the send's sleep no longer waits
+            with self.lock:
+                assert self._grant is not None
+                self._left -= tokens
+                self._flying[self._grant] += 1
+                self._mine[threading.get_ident()] = self._grant
+            return self.clock()
+
+    def answered(self) -> None:
+        with self.lock:
+            grant = self._mine.pop(threading.get_ident(), None)
+            if grant is None:
+                return
+            self._flying[grant] -= 1
+            self._last_answer[grant] = self.clock()
+            self._finish(grant)
+            waiting = bool(self._finished)
+        # Reported at once unless a worker is asking for a grant (it reports them): until
+        # then they count in the window as not answered, for every host.
+        if waiting and self._granting.acquire(blocking=False):
+            try:
+                self._report()
+            finally:
+                self._granting.release()
+
+    def _finish(self, grant: int) -> None:
+        """(Under ``self.lock``.) A grant is done when none of its requests is out and it
+        takes no more: not the one in use, or the one in use with no part left."""
+        if self._flying[grant] > 0 or (grant == self._grant and self._left > 0):
+            return
+        del self._flying[grant]
+        self._finished.append(grant)
+        if grant == self._grant:
+            self._grant = None
+
+    def _close_grant(self) -> None:
+        """The grant in use takes no more requests (what is left of it is given up)."""
+        with self.lock:
+            grant, self._left = self._grant, 0
+            if grant is not None:
+                self._finish(grant)
+            self._grant = None
+
+    def _reports(self) -> list[tuple[int, float]]:
+        """The finished grants to report: ``(id, seconds since their last answer)``, the
+        moment taken before the statement (so never earlier than the answer was)."""
+        with self.lock:
+            finished, self._finished = self._finished, []
+            now = self.clock()
+            return [(g, max(0.0, now - self._last_answer.pop(g, now))) for g in finished]
+
+    def _report(self) -> None:
+        """(Holding ``_granting``.) The finished grants told to the ledger; on a fault they
+        wait for the next grant (or count until this run's lease ends)."""
+        reports = self._reports()
+        if not reports:
+            return
+        try:
+            self.ledger.report_grants(reports)
+        except (sqlite3.Error, LedgerFault):
+            with self.lock:
+                self._finished.extend(g for g, _ in reports)
+
+    def close(self) -> None:
+        """The send is over on this host: what is left of the grant in use is given up and
+        every finished grant reported, so the other hosts have the window at once."""
+        with self._granting:
+            self._close_grant()
+            self._report()
+
+    def hold_until(self, moment: float) -> None:
+        super().hold_until(moment)
+        self.ledger.hold_grants(self.row, self.rate, max(0.0, moment - self.clock()))
+
+
 class SenderPool:
     """The senders of one channel for one send; safe to share between its workers."""
 
@@ -122,7 +252,7 @@ class SenderPool:
         shared = ledger is not None and ledger.shared
         self.limiters: dict[str, RateLimiter] = {
             sender.key: (
-                SharedRateLimiter(
+                SharedSenderLimiter(
                     ledger, f"{channel} {sender.key}", sender.per_second, clock, sleep
                 )
                 if shared and ledger is not None
@@ -140,6 +270,13 @@ class SenderPool:
         )
         self._weights = dict.fromkeys(self.senders, 0.0)
         self.lock = threading.Lock()
+
+    def close(self) -> None:
+        """The send is over: each sender's limiter lets go of what it holds on a shared
+        ledger (``SharedSenderLimiter.close``)."""
+        for limiter in self.limiters.values():
+            if isinstance(limiter, SharedSenderLimiter):
+                limiter.close()
 
     def live(self, key: str | None, parts: int = 1) -> bool:
         """``key`` is a sender of the pool, not refused, and ``parts`` more stay within its

@@ -5,6 +5,7 @@ slot; what lets several hosts share one ledger (and one host's runs take turns).
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
 import time
@@ -271,6 +272,78 @@ class Leases(LedgerEngine):
                 {"seconds": seconds, "channel": channel},
             ).fetchone()
         return max(0.0, float(row[0]))
+
+    def grant_parts(
+        self, channel: str, parts: int, rate: float, answered: list[tuple[int, float]]
+    ) -> tuple[int | None, float]:
+        """A grant of ``parts`` parts of the row ``channel`` (a channel's sender) to this host
+        if the window has room: ``(its id, 0)``; else ``(None, seconds until it may)``.
+
+        The window is the provider's second, shared by every host: the parts of each grant
+        count from the moment it is given until a second after the answer to the last of its
+        requests (or, never reported, for a run's lease: a run killed mid-request). A grant
+        is given only when those and its own are within ``rate``, so whatever second the
+        provider counts in, and whenever between a request's departure and its answer it
+        counts it, the requests in it are all among grants counted when the latest was given.
+        ``answered``: this host's finished grants, ``(id, seconds since their last answer)``,
+        reported in the same transaction (on the database's clock, counted from before the
+        statement: never earlier than the answer was)."""
+        now = self._now_sql()
+        with self.transaction() as db:
+            for grant, ago in answered:
+                db.execute(
+                    f"UPDATE rate_grants SET answered_at = {now} - :ago WHERE id = :id",
+                    {"ago": ago, "id": grant},
+                )
+            # One host at a time decides on this sender (the row's lock until commit).
+            db.execute(
+                "INSERT INTO rates VALUES (:channel, 0) ON CONFLICT (channel)"
+                " DO UPDATE SET next_slot = rates.next_slot",
+                {"channel": channel},
+            )
+            counted = (
+                f"channel = :channel AND (answered_at > {now} - 1"
+                f" OR (answered_at IS NULL AND granted_at > {now} - :lease))"
+            )
+            binds = {"channel": channel, "parts": parts, "rate": rate, "lease": self.lease_seconds}
+            used = f"(SELECT coalesce(sum(parts), 0) FROM rate_grants WHERE {counted})"
+            granted = db.execute(
+                f"INSERT INTO rate_grants (channel, parts, granted_at) SELECT :channel, :parts,"
+                f" {now} WHERE {used} + :parts <= :rate OR {used} = 0 RETURNING id",
+                binds,
+            ).fetchone()
+            if granted is None:
+                row = db.execute(
+                    f"SELECT min(answered_at) + 1 - {now} FROM rate_grants WHERE {counted}",
+                    binds,
+                ).fetchone()
+                return None, float(row[0]) if row[0] is not None else -1.0
+            if int(granted[0]) % 16 == 0:  # now and then, the grants out of every window
+                db.execute(
+                    f"DELETE FROM rate_grants WHERE channel = :channel AND NOT ({counted})", binds
+                )
+        return int(granted[0]), 0.0
+
+    def report_grants(self, answered: list[tuple[int, float]]) -> None:
+        """This host's finished grants, ``(id, seconds since their last answer)``."""
+        now = self._now_sql()
+        with self.transaction() as db:
+            for grant, ago in answered:
+                db.execute(
+                    f"UPDATE rate_grants SET answered_at = {now} - :ago WHERE id = :id",
+                    {"ago": ago, "id": grant},
+                )
+
+    def hold_grants(self, channel: str, rate: float, seconds: float) -> None:
+        """The provider said to slow down: the sender's window is full for ``seconds``, for
+        every host (a grant of its whole rate, answered a second before that ends)."""
+        now = self._now_sql()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO rate_grants (channel, parts, granted_at, answered_at)"
+                f" VALUES (:channel, :parts, {now}, {now} + :seconds - 1)",
+                {"channel": channel, "parts": max(1, math.ceil(rate)), "seconds": seconds},
+            )
 
     def hold_rate(self, channel: str, seconds: float) -> None:
         """The provider said to slow down: no host sends on the channel for ``seconds``."""

@@ -363,6 +363,24 @@ DELIVERY_PARTS = Step(
     ("ALTER TABLE deliveries ADD COLUMN parts {int}",),
 )
 
+# 15: each sender's one-second window shared by the hosts of a ledger: the parts each host
+# was granted, counted from the grant until a second after the answer to the last of them
+# (see Leases.grant_parts), so no sender goes over its rate whatever the hosts' lateness.
+RATE_GRANTS = Step(
+    "each sender's window of parts granted to the hosts",
+    (
+        """
+    CREATE TABLE rate_grants (
+        id {id},
+        channel TEXT NOT NULL,
+        parts {int} NOT NULL,
+        granted_at {real} NOT NULL,
+        answered_at {real}
+    )""",
+        "CREATE INDEX rate_grants_by_channel ON rate_grants (channel)",
+    ),
+)
+
 # In order: ``MIGRATIONS[n - 1]`` takes a ledger from schema n - 1 to n. Add at the end.
 MIGRATIONS: tuple[Step, ...] = (
     FIRST,
@@ -379,6 +397,7 @@ MIGRATIONS: tuple[Step, ...] = (
     SUBSCRIBERS,
     DELIVERY_SENDERS,
     DELIVERY_PARTS,
+    RATE_GRANTS,
 )
 
 
