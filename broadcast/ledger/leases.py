@@ -301,11 +301,19 @@ class Leases(LedgerEngine):
                 " DO UPDATE SET next_slot = rates.next_slot",
                 {"channel": channel},
             )
+            # A rate under one a second (30/min) is kept over the time one part takes (2 s).
+            window = max(1.0, 1.0 / rate)
             counted = (
-                f"channel = :channel AND (answered_at > {now} - 1"
+                f"channel = :channel AND (answered_at > {now} - :window"
                 f" OR (answered_at IS NULL AND granted_at > {now} - :lease))"
             )
-            binds = {"channel": channel, "parts": parts, "rate": rate, "lease": self.lease_seconds}
+            binds = {
+                "channel": channel,
+                "parts": parts,
+                "rate": rate * window,
+                "window": window,
+                "lease": self.lease_seconds,
+            }
             used = f"(SELECT coalesce(sum(parts), 0) FROM rate_grants WHERE {counted})"
             granted = db.execute(
                 f"INSERT INTO rate_grants (channel, parts, granted_at) SELECT :channel, :parts,"
@@ -314,7 +322,7 @@ class Leases(LedgerEngine):
             ).fetchone()
             if granted is None:
                 row = db.execute(
-                    f"SELECT min(answered_at) + 1 - {now} FROM rate_grants WHERE {counted}",
+                    f"SELECT min(answered_at) + :window - {now} FROM rate_grants WHERE {counted}",
                     binds,
                 ).fetchone()
                 return None, float(row[0]) if row[0] is not None else -1.0
