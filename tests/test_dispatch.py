@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import threading
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 
-from broadcast.delivery.dispatch import RateLimiter, RetryPolicy, SharedRateLimiter
+from broadcast.delivery.dispatch import RateLimiter, RetryPolicy
 from broadcast.input.recipients import SeenSet
-from broadcast.ledger.sqlite import Ledger
 
 
 class FakeClock:
@@ -48,35 +46,6 @@ def test_a_two_part_sms_takes_two_slots() -> None:
     first = limiter.acquire(2)
     second = limiter.acquire(1)
     assert second - first == pytest.approx(2.0)
-
-
-def test_a_request_late_for_its_shared_slot_takes_a_later_one_where_it_could_bunch(
-    tmp_path: Path,
-) -> None:
-    """Hosts share the slots in the ledger (its ``rates`` row); a request leaving late would
-    crowd the next host's, so it takes a new slot, unless slots are far enough apart."""
-    ledger = Ledger(tmp_path / "state")
-
-    def next_slot(channel: str) -> float:
-        row = ledger.db.execute("SELECT next_slot FROM rates WHERE channel = ?", (channel,))
-        return float(row.fetchone()[0])
-
-    try:
-        clock = FakeClock()
-        fast = SharedRateLimiter(ledger, "sms", 40.0, clock, clock.sleep)
-        fast.acquire(2)
-        clock.now += 0.05  # the ledger write before the request took 50 ms
-        reserved = next_slot("sms")
-        fast.depart(2)
-        assert next_slot("sms") > reserved  # a later slot, taken in the ledger
-        slow = SharedRateLimiter(ledger, "twitter", 1 / 60, clock, clock.sleep)
-        slow.acquire()
-        clock.now += 5  # 5 s late for a slot a minute from the next: it cannot bunch
-        reserved = next_slot("twitter")
-        slow.depart()
-        assert next_slot("twitter") == reserved
-    finally:
-        ledger.close()
 
 
 def test_threads_share_one_schedule() -> None:

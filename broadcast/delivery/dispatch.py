@@ -60,10 +60,9 @@ from broadcast.delivery.rate import (
     Clock,
     RateLimiter,
     RetryPolicy,
-    SharedRateLimiter,
     Sleep,
 )
-from broadcast.delivery.sender_pool import SenderPool
+from broadcast.delivery.sender_pool import SenderPool, SharedSenderLimiter
 from broadcast.delivery.subscribers import unsubscribe_links, with_subscribers
 from broadcast.delivery.targets import distinct_targets, earlier_targets
 from broadcast.delivery.worker_pool import run_with_workers
@@ -90,7 +89,6 @@ __all__ = [
     "RateLimiter",
     "RetryPolicy",
     "SendAbandoned",
-    "SharedRateLimiter",
 ]
 # The retries of a send unless told otherwise (one instance: the policy is frozen).
 DEFAULT_POLICY = RetryPolicy()
@@ -240,8 +238,10 @@ class Dispatcher:
             for language in channel.variants
         }
         rate = config.rate_per_second() if config.rate is not None else kind.default_rate
-        limiter = (
-            SharedRateLimiter(self.ledger, channel.name, rate, self.clock, self.sleep)
+        # Hosts sharing a ledger keep the rate together, in its one-second window as the
+        # provider counts it (grants of parts from the ledger: delivery.sender_pool).
+        limiter: RateLimiter = (
+            SharedSenderLimiter(self.ledger, channel.name, rate, self.clock, self.sleep)
             if rate and self.ledger is not None and self.ledger.shared
             else RateLimiter(rate, self.clock, self.sleep, RATE_HEADROOM)
         )
@@ -255,16 +255,20 @@ class Dispatcher:
         workers = config.concurrency or kind.default_concurrency
         self.on_event(Event(channel.name, "start", total=outcome.planned))
 
-        if kind.recipient_kind is None and self._correcting() and not self._carried(channel.name):
-            pass  # a correction goes where the wrong message went; this channel carried none
-        elif kind.recipient_kind is None and self._published_already(channel.name, config):
-            outcome.reached_before += 1  # its texts are out already: only the area changed
-        elif kind.recipient_kind is None:
-            self._send_to_fixed_targets(
-                channel, kind, config, credentials, context, message, limiter, outcome
-            )
-        else:
-            try:
+        try:
+            if (
+                kind.recipient_kind is None
+                and self._correcting()
+                and not self._carried(channel.name)
+            ):
+                pass  # a correction goes where the wrong message went; this channel carried none
+            elif kind.recipient_kind is None and self._published_already(channel.name, config):
+                outcome.reached_before += 1  # its texts are out already: only the area changed
+            elif kind.recipient_kind is None:
+                self._send_to_fixed_targets(
+                    channel, kind, config, credentials, context, message, limiter, outcome
+                )
+            else:
                 self._send_to_list(
                     channel,
                     kind,
@@ -276,10 +280,14 @@ class Dispatcher:
                     workers,
                     outcome,
                 )
-            finally:
-                pool = self.pools.get(channel.name)
-                if pool is not None:
-                    pool.close()  # its senders' grants on a shared ledger, for the other hosts
+        finally:
+            # What the channel's rate and its senders hold on a shared ledger, given up for
+            # the other hosts.
+            if isinstance(limiter, SharedSenderLimiter):
+                limiter.close()
+            pool = self.pools.get(channel.name)
+            if pool is not None:
+                pool.close()
         outcome.stopped = outcome.stopped or self.stop.is_set()
         self.on_event(Event(channel.name, "done"))
 

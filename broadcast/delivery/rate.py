@@ -1,5 +1,5 @@
-"""Pacing: a channel's rate limit, kept by one host or shared by the hosts of a ledger, and
-the backoff between retries.
+"""Pacing: a channel's rate limit on one host, and the backoff between retries (hosts sharing
+a ledger keep a rate together with ``delivery.sender_pool.SharedSenderLimiter``).
 """
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from broadcast.ledger.sqlite import Ledger
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], object]
@@ -86,55 +84,3 @@ class RateLimiter:
 
     def answered(self) -> None:
         """The request that last departed on this thread has its answer (or failed)."""
-
-
-# Hosts sharing a channel's rate pace at 90% of it: one host's request leaving late for its
-# slot (a busy machine, a slow ledger write, a longer way to the provider) must not bunch with
-# the next host's on time; the spare 10% absorbs about 100 ms of such lateness in any second.
-SHARED_RATE_HEADROOM = 0.90
-# A request later than this for its slot takes a later slot instead of going out late (at a
-# slow rate, slots more than a second apart, only one later than the gap less 1.1 s does)...
-LATE_FOR_SLOT = 0.02
-# ...at most this many times, so a machine too loaded to keep any slot still sends.
-NEW_SLOTS_WHEN_LATE = 5
-
-
-class SharedRateLimiter(RateLimiter):
-    """The channel's rate in total across the hosts sharing a ledger: the provider limits the
-    sender, not each host. Each slot is reserved in the ledger (one row per channel, on the
-    database's clock); a request that would leave late for its slot takes a new one (see
-    ``LATE_FOR_SLOT``) rather than crowd the next host's."""
-
-    def __init__(
-        self,
-        ledger: Ledger,
-        channel: str,
-        rate: float,
-        clock: Clock = time.monotonic,
-        sleep: Sleep = time.sleep,
-        headroom: float = SHARED_RATE_HEADROOM,
-    ):
-        super().__init__(rate, clock, sleep, headroom)
-        self.ledger = ledger
-        self.channel = channel
-        self._slot = threading.local()  # each worker's slot: when its request may leave
-
-    def acquire(self, tokens: int = 1) -> float:
-        wait = self.ledger.reserve_slot(self.channel, self.interval * tokens)
-        now = self.clock()
-        if wait > 0:
-            self.sleep(wait)
-        self._slot.at = now + wait
-        return now + wait
-
-    def depart(self, tokens: int = 1) -> float:
-        late = max(LATE_FOR_SLOT, self.interval * tokens - 1.1)
-        for _ in range(NEW_SLOTS_WHEN_LATE):
-            if self.clock() - getattr(self._slot, "at", -1e12) <= late:
-                break
-            self.acquire(tokens)
-        return self.clock()
-
-    def hold_until(self, moment: float) -> None:
-        super().hold_until(moment)
-        self.ledger.hold_rate(self.channel, max(0.0, moment - self.clock()))

@@ -1,6 +1,6 @@
 """The ledger's leases: which run holds an incident, which host is its primary, which run
-took each delivery, a newer version's request to take over, and each channel's next free
-slot; what lets several hosts share one ledger (and one host's runs take turns).
+took each delivery, a newer version's request to take over, and each sender's window of
+grants; what lets several hosts share one ledger (and one host's runs take turns).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ DEFAULT_PRIMARY_SECONDS = 360.0
 
 
 class Leases(LedgerEngine):
-    """The ``leases``, ``takeovers`` and ``rates`` tables, and ``deliveries.claimed_by``."""
+    """The ``leases``, ``takeovers``, ``rates`` (a row per channel or sender, its lock) and
+    ``rate_grants`` tables, and ``deliveries.claimed_by``."""
 
     lease_seconds: float
     primary_seconds: float
@@ -256,23 +257,6 @@ class Leases(LedgerEngine):
         ).fetchone()
         return int(row[0])
 
-    def reserve_slot(self, channel: str, seconds: float) -> float:
-        """The channel's next free moment for one message, shared by every host: how long
-        this one waits for it. The slot after it is ``seconds`` later (the rate's spacing)."""
-        now = self._now_sql()
-        with self.transaction() as db:
-            db.execute(
-                f"INSERT INTO rates VALUES (:channel, {now}) ON CONFLICT (channel) DO NOTHING",
-                {"channel": channel},
-            )
-            row = db.execute(
-                f"UPDATE rates SET next_slot = CASE WHEN next_slot > {now} THEN next_slot"
-                f" ELSE {now} END + :seconds WHERE channel = :channel"
-                f" RETURNING next_slot - :seconds - {now}",
-                {"seconds": seconds, "channel": channel},
-            ).fetchone()
-        return max(0.0, float(row[0]))
-
     def grant_parts(
         self, channel: str, parts: int, rate: float, answered: list[tuple[int, float]]
     ) -> tuple[int | None, float]:
@@ -351,14 +335,4 @@ class Leases(LedgerEngine):
                 "INSERT INTO rate_grants (channel, parts, granted_at, answered_at)"
                 f" VALUES (:channel, :parts, {now}, {now} + :seconds - 1)",
                 {"channel": channel, "parts": max(1, math.ceil(rate)), "seconds": seconds},
-            )
-
-    def hold_rate(self, channel: str, seconds: float) -> None:
-        """The provider said to slow down: no host sends on the channel for ``seconds``."""
-        now = self._now_sql()
-        with self.transaction() as db:
-            db.execute(
-                f"UPDATE rates SET next_slot = {now} + :seconds WHERE channel = :channel"
-                f" AND next_slot < {now} + :seconds",
-                {"seconds": seconds, "channel": channel},
             )
