@@ -1054,3 +1054,37 @@ def test_hosts_sharing_a_sender_never_put_more_than_its_rate_in_any_second_whate
     for counted in (0.0, 0.5, 1.0, None):  # at departure, half-way, at the answer, anywhere
         moments = [d + (a - d) * (rng.random() if counted is None else counted) for d, a in spans]
         assert busiest(moments) <= sender.per_second * window, counted
+
+
+def test_a_hosts_grants_are_answered_in_the_ledger_when_its_send_ends(
+    tmp_path: Path, postgres_ledger: str
+) -> None:
+    """A grant counts in the sender's window for every host until its last request is
+    answered and reported; what a host holds when its send ends (parts of a grant it will not
+    use) is given up then, not left to count until its lease ends (another host would wait)."""
+    from broadcast.channels.senders import Sender
+    from broadcast.delivery.sender_pool import SenderPool
+    from broadcast.ledger.key import new_key_text
+    from broadcast.ledger.sqlite import Ledger
+
+    ledger = Ledger(tmp_path, environ={"BROADCAST_KEY": new_key_text()}, address=postgres_ledger)
+    sender = Sender.model_validate({"from": A, "rate": "100/s"})  # grants of 4 parts
+    senders = SenderPool("sms", [sender], ledger, time.monotonic, time.sleep)
+    limiter = senders.limiters[A]
+
+    def unanswered() -> int:
+        row = ledger.db.execute("SELECT count(*) FROM rate_grants WHERE answered_at IS NULL")
+        return int(row.fetchone()[0])
+
+    try:
+        limiter.acquire(1)
+        limiter.depart(1)
+        assert unanswered() == 1  # out: it counts
+        limiter.answered()
+        assert unanswered() == 1  # 3 parts of it may still leave
+        senders.close()  # the send is over
+        assert unanswered() == 0
+        answered = ledger.db.execute("SELECT answered_at FROM rate_grants").fetchone()[0]
+        assert answered is not None
+    finally:
+        ledger.close()
