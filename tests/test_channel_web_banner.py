@@ -366,10 +366,16 @@ def test_atom_feed(tmp_path: Path) -> None:
     assert len(entries) == 2
     newest, oldest = entries
     assert newest.findtext(f"{ATOM}title") == "Cause found · Power cut"
-    # Each entry carries its own update's text, not the title again.
-    assert newest.findtext(f"{ATOM}content") == f"Cable {HOSTILE} Next update at 11:40."
-    assert oldest.findtext(f"{ATOM}content") == "Cause unknown. Next update at 11:40."
-    assert newest.find(f"{ATOM}content").get("type") == "text"  # type: ignore[union-attr]
+    # Each entry carries its own update's text, not the title again: the banner's as its
+    # summary, the update's full text (first its headline) as its content.
+    assert newest.findtext(f"{ATOM}summary") == f"Cable {HOSTILE} Next update at 11:40."
+    assert oldest.findtext(f"{ATOM}summary") == "Cause unknown. Next update at 11:40."
+    assert newest.find(f"{ATOM}summary").get("type") == "text"  # type: ignore[union-attr]
+    content = newest.find(f"{ATOM}content")
+    assert content is not None and content.get("type") == "xhtml"
+    assert content.findtext(
+        "{http://www.w3.org/1999/xhtml}div/{http://www.w3.org/1999/xhtml}p"
+    ) == (f"Cable {HOSTILE}")
     assert newest.findtext(f"{ATOM}updated") == (T0 + timedelta(hours=2)).isoformat()
     assert newest.findtext(f"{ATOM}published") == (T0 + timedelta(hours=2)).isoformat()
     assert oldest.findtext(f"{ATOM}published") == T0.isoformat()
