@@ -134,7 +134,8 @@ def test_the_feed_speaks_the_site_s_language_from_the_incident_s_translation(
     text = path.read_text(encoding="utf-8")
     path.write_text(
         text.replace(
-            "    output_dir: public/status\n", "    output_dir: public/status\n    site_locale: en\n"
+            "    output_dir: public/status\n",
+            "    output_dir: public/status\n    site_locale: en\n",
         ),
         encoding="utf-8",
     )
