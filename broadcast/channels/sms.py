@@ -72,6 +72,7 @@ class SmsChannel(ChannelConfig):
     DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
     CONTACT: ClassVar[Literal["phone", "email"] | None] = "phone"
     METERED_IN_PARTS: ClassVar[bool] = True
+    ANSWERS_REPLIES: ClassVar[bool] = True
 
     ADDRESSING: ClassVar[tuple[str, ...]] = (
         "from_",

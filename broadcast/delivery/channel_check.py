@@ -129,7 +129,7 @@ def _render_variants(
         parts = _render_parts(
             plan, channel, name, worded, locale, config, result, dropped[language]
         )
-        if channel.type == "sms" and worded.reply:
+        if type(channel).ANSWERS_REPLIES and worded.reply:
             # serve's answer to a reply: one of the channel's texts, approved with them.
             from broadcast.channels.sms import REPLY_PART
 

@@ -128,7 +128,7 @@ def _auto_answer(ledger: Ledger, served: Served, sent: SentLast) -> str:
     for name in names:
         channel = served.config.channels.get(name)
         by_locale = recorded.get(name) or {}
-        if channel is None or channel.type != "sms":
+        if channel is None or not type(channel).ANSWERS_REPLIES:
             continue
         answers = {
             loc: parts[REPLY_PART] for loc, parts in by_locale.items() if parts.get(REPLY_PART)
