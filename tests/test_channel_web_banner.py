@@ -716,3 +716,12 @@ def test_a_correction_replaces_the_banner_for_a_day(tmp_path: Path) -> None:
     assert item["until"] == (T0 + timedelta(hours=25)).isoformat()
     assert "Correction · Power cut" in (tmp_path / "feed.xml").read_text(encoding="utf-8")
     assert "panne-nord.html" in (tmp_path / "index.html").read_text().split("Recent incidents")[1]
+
+
+def test_a_drill_s_feed_entry_says_so_first_in_its_content(tmp_path: Path) -> None:
+    publish(tmp_path, message(T0, "Power cut in Lille.", exercise=True))
+    (entry,) = feed_entries(tmp_path)
+    xhtml = "{http://www.w3.org/1999/xhtml}"
+    first = entry.findtext(f"{ATOM}content/{xhtml}div/{xhtml}p")
+    assert first == "EXERCISE \u2013 Power cut in Lille."
+    assert (entry.findtext(f"{ATOM}title") or "").startswith("EXERCISE \u2013 ")

@@ -429,6 +429,10 @@ def entry_sections(update: Mapping[str, Any], language: str) -> tuple[str, list[
         first = paragraphs("correction") if said != own else [typeset(update["headline"], own)]
     else:
         first = paragraphs("headline") or [typeset(update["headline"], own)]
+    if update.get("exercise") and first:
+        # A drill's text says so before anything else, as its page and banner do.
+        marker = WORDS.get(said, WORDS["en"])["exercise_marker"]
+        first = [f"{marker} {first[0].removeprefix(marker).lstrip()}", *first[1:]]
     sections: list[Section] = [(None, first)]
     if not over:
         sections.append((None, paragraphs("offline")))
