@@ -129,6 +129,11 @@ def _render_variants(
         parts = _render_parts(
             plan, channel, name, worded, locale, config, result, dropped[language]
         )
+        if type(channel).ANSWERS_REPLIES and worded.reply:
+            # serve's answer to a reply: one of the channel's texts, approved with them.
+            from broadcast.channels.sms import REPLY_PART
+
+            parts[REPLY_PART] = worded.reply
         if incident.exercise:
             from broadcast.delivery.exercise import mark_parts
 
