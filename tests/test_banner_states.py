@@ -23,15 +23,18 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from broadcast.channels.banner_layout import banner_reservation, text_lines
-from tests.banner_visit import AXE, open_state, return_view, served
-from tests.browser import missing
+from tests.banner_visit import open_state, return_view, served
+from tests.host_site import (  # axe_available: a fixture this module uses
+    DESKTOP,
+    GOOD_CLS,
+    PHONE,
+    axe_available,  # noqa: F401
+)
 from tests.test_channel_web_banner import T0, message
 from tests.web_states import (
     BY_NAME,
     DARK_HEADER,
-    DESKTOP,
     FEEDBACK,
-    PHONE,
     STATES,
     SiteServer,
     State,
@@ -40,15 +43,8 @@ from tests.web_states import (
     three_incidents,
 )
 
-GOOD_CLS = 0.05
 PHONE_MOST = 100  # px: one banner, or several collapsed, at 390 px wide
 SCREENS = {"phone": PHONE, "desktop": DESKTOP}
-
-
-@pytest.fixture(scope="session")
-def axe_available() -> None:
-    if not AXE.is_file():
-        missing("browser", f"the browser checks need axe-core at {AXE} (axe-playwright-python)")
 
 
 def relative_luminance(rgb: str) -> float:
@@ -70,9 +66,8 @@ def contrast(one: str, other: str) -> float:
 
 @pytest.mark.parametrize("screen", SCREENS)
 @pytest.mark.parametrize("state", STATES, ids=lambda s: s.name)
-def test_every_state_keeps_the_host_page_still(
-    browser: Browser, state: State, screen: str, axe_available: None
-) -> None:
+@pytest.mark.usefixtures("axe_available")
+def test_every_state_keeps_the_host_page_still(browser: Browser, state: State, screen: str) -> None:
     with served(state) as server:
         visit = open_state(browser, server, state, SCREENS[screen], "light")
         page = visit.page
@@ -315,9 +310,8 @@ def test_an_exercise_has_a_look_of_its_own(browser: Browser) -> None:
 
 @pytest.mark.parametrize("screen", SCREENS)
 @pytest.mark.parametrize("name", ["correction", "exercise", "three", "restored"])
-def test_dark_mode_on_a_dark_site(
-    browser: Browser, name: str, screen: str, axe_available: None
-) -> None:
+@pytest.mark.usefixtures("axe_available")
+def test_dark_mode_on_a_dark_site(browser: Browser, name: str, screen: str) -> None:
     state = BY_NAME[name]
     with served(state) as server:
         visit = open_state(browser, server, state, SCREENS[screen], "dark")

@@ -23,26 +23,18 @@ from broadcast.channels.base import DeliveryContext, Outgoing, Target
 from broadcast.channels.web_banner import WebBannerAdapter
 from broadcast.input.config import WebBannerChannel
 from tests.browser import StaticServer, _QuietHandler
+from tests.host_site import CSP, host_page, write_host
+from tests.host_site import HOST_CSS as BASE_CSS
 from tests.test_channel_web_banner import T0, message
 
-CSP = "default-src 'self'"
 JSON_DELAY = 0.5
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 FEEDBACK = "https://www.energie-nord.fr/avis/panne-nord-2026-11-22?source=bandeau"
 
-HOST_CSS = """
-* { box-sizing: border-box; }
-body { margin: 0; font: 17px/1.6 Georgia, serif; color: #222; background: #fafafa; }
-.site-header { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between;
-  gap: 1rem; padding: 1rem 1.5rem; background: #fff; border-bottom: 1px solid #ddd; }
-.site-header a { color: #0b4f8a; }
-.logo { font: 700 1.4rem/1 system-ui, sans-serif; color: #0b4f8a; text-decoration: none; }
-nav ul { display: flex; flex-wrap: wrap; gap: 1rem; list-style: none; margin: 0; padding: 0; }
-.hero { height: 220px; background: #dbe7f3; }
-main { max-width: 46rem; margin: 0 auto; padding: 1.5rem; }
-footer { padding: 2rem 1.5rem; background: #222; color: #eee; }
-#broadcast-banner { --broadcast-banner-padding: 1.5rem; --broadcast-banner-width: 72rem; }
+# The company's own dark mode, and a wider banner than the default: what a site may set.
+HEAD = '<meta name="color-scheme" content="light dark">'
+HOST_CSS = (
+    BASE_CSS
+    + """#broadcast-banner { --broadcast-banner-width: 72rem; }
 @media (prefers-color-scheme: dark) {
   body { color: #e5e5e5; background: #121212; }
   .site-header { background: #1a1a1a; border-bottom-color: #1a1a1a; }
@@ -50,46 +42,9 @@ footer { padding: 2rem 1.5rem; background: #222; color: #eee; }
   .hero { background: #24323f; }
 }
 """
+)
 # The dark site header the correction banner must stand out from.
 DARK_HEADER = "rgb(26, 26, 26)"
-
-PARAGRAPH = (
-    "Our teams look after 4,000 km of network across the region, day and night. This page "
-    "tells you about our services, your contract and what to do when something goes wrong."
-)
-
-
-def host_page(banner_markup: str = "") -> str:
-    """A company's page, the banner included as docs/channels/web-banner.md says."""
-    article = "\n".join(f"<p>{PARAGRAPH}</p>" for _ in range(8))
-    return f"""<!DOCTYPE html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<title>Énergie Nord · Accueil</title>
-<link rel="stylesheet" href="/site.css">
-<link rel="stylesheet" href="/status/banner.css">
-<script src="/status/banner.js"></script>
-</head>
-<body>
-<div id="broadcast-banner">{banner_markup}</div>
-<header class="site-header">
-<a class="logo" href="/">Énergie Nord</a>
-<nav aria-label="Menu"><ul>
-<li><a href="/offres">Nos offres</a></li><li><a href="/aide">Aide</a></li>
-<li><a href="/contact">Contact</a></li></ul></nav>
-</header>
-<div class="hero" role="img" aria-label="Nos équipes sur le réseau"></div>
-<main>
-<h1>Bienvenue chez Énergie Nord</h1>
-{article}
-</main>
-<footer><p>Énergie Nord · 0 800 123 456</p></footer>
-</body>
-</html>
-"""
 
 
 class _SlowJson(_QuietHandler):
@@ -112,10 +67,9 @@ class SiteServer(StaticServer):
 
 def make_site(root: Path) -> Path:
     """The company's site in ``root``; returns its ``status`` folder (the channel's)."""
+    write_host(root, css=HOST_CSS, head=HEAD)
     status = root / "status"
-    status.mkdir(parents=True, exist_ok=True)
-    (root / "site.css").write_text(HOST_CSS, encoding="utf-8")
-    (root / "index.html").write_text(host_page(), encoding="utf-8")
+    status.mkdir(exist_ok=True)
     return status
 
 
@@ -237,7 +191,9 @@ def with_fragment(publisher: Callable[[Path], None]) -> Callable[[Path], None]:
     def publish_and_include(folder: Path) -> None:
         publisher(folder)
         fragment = (folder / "banner.html").read_text(encoding="utf-8")
-        (folder.parent / "included.html").write_text(host_page(fragment), encoding="utf-8")
+        (folder.parent / "included.html").write_text(
+            host_page(fragment, head=HEAD), encoding="utf-8"
+        )
 
     return publish_and_include
 
