@@ -20,7 +20,6 @@ and STOP then START (a write each). Prints the requests per second, the answers 
 from __future__ import annotations
 
 import http.client
-import os
 import signal
 import socket
 import subprocess
@@ -36,6 +35,7 @@ from urllib.parse import urlencode
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from isolated import isolated_env  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from broadcast.ledger.key import new_key_text  # noqa: E402
@@ -85,15 +85,7 @@ def main() -> None:
     validator = RequestValidator(TOKEN)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        environ = {
-            **os.environ,
-            "BROADCAST_KEY": new_key_text(),
-            "TWILIO_AUTH_TOKEN": TOKEN,
-            "PYTHONPATH": str(REPO),
-            "BROADCAST_LEDGER": "",
-            # The machine's own registry of incidents stays out of a benchmark's business.
-            "XDG_STATE_HOME": str(folder / "state"),
-        }
+        environ = isolated_env(folder, BROADCAST_KEY=new_key_text(), TWILIO_AUTH_TOKEN=TOKEN)
         prepare(folder, numbers, environ)
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
 import shutil
 import socket
 import subprocess
@@ -39,6 +38,7 @@ from urllib.parse import urlencode
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from isolated import isolated_env  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from broadcast.ledger.key import new_key_text  # noqa: E402
@@ -69,18 +69,7 @@ def rss_kib(pid: int, field: str = "VmRSS") -> int:
 
 
 def environment(engine: dict[str, str], folder: Path) -> dict[str, str]:
-    env = {
-        **os.environ,
-        # The machine's register of which ledger sends which incident: this run's own.
-        "XDG_STATE_HOME": str(folder / "state"),
-        "PYTHONPATH": str(REPO),
-        "TWILIO_ACCOUNT_SID": DEFAULT_ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": DEFAULT_AUTH_TOKEN,
-        "BROADCAST_NOW": NOW,
-        **engine,
-    }
-    env.pop("BROADCAST_CONFIG", None)
-    return env
+    return isolated_env(folder, BROADCAST_NOW=NOW, **engine)
 
 
 @contextmanager
