@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,7 @@ from urllib.parse import urlencode
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from isolated import isolated_env  # noqa: E402
+from isolated import isolated_env, rss_kib, start_serve  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from broadcast.ledger.key import new_key_text  # noqa: E402
@@ -53,19 +52,6 @@ from tests.peers.twilio_callbacks import message_steps  # noqa: E402
 NOW = "2026-11-22T08:40:00+00:00"
 PUBLIC_URL = "https://alerts.example.org"
 STATUS = "/twilio/status"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def rss_kib(pid: int, field: str = "VmRSS") -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    return 0
 
 
 def environment(engine: dict[str, str], folder: Path) -> dict[str, str]:
@@ -171,27 +157,8 @@ def measure(engine_name: str, count: int, clients: int) -> dict[str, float]:
                         m.sid, DEFAULT_ACCOUNT_SID, m.to, m.from_, ("delivered", None)
                     )
                 ]
-            port = free_port()
-            server = subprocess.Popen(
-                [sys.executable, "-m", "broadcast", "serve", "--port", str(port)],
-                cwd=folder,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            server, port = start_serve(folder, env)
             try:
-                deadline = time.monotonic() + 60
-                while True:
-                    try:
-                        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                        connection.request("GET", "/healthz")
-                        if connection.getresponse().status == 200:
-                            break
-                    except OSError:
-                        pass
-                    if time.monotonic() > deadline:
-                        raise SystemExit("serve did not start")
-                    time.sleep(0.05)
                 time.sleep(1.0)
                 at_rest = rss_kib(server.pid)
                 peak = [at_rest]
