@@ -40,6 +40,7 @@ from tests.web_states import (
     State,
     make_site,
     publish,
+    publish_fr,
     three_incidents,
 )
 
@@ -205,16 +206,13 @@ def test_a_return_view_after_a_new_incident_keeps_room_for_the_new_one_only(
         page.clock.set_fixed_time(state.clock)
         page.goto(server.url, wait_until="load")
         page.get_by_role("button", name="Masquer ce message").click()
-        publish(
+        publish_fr(
             folder,
-            message(
-                T0 + timedelta(minutes=20),
-                "Numéro d'urgence indisponible.",
-                text="Notre numéro d'urgence ne répond plus.",
-                id="urgence",
-                severity="critical",
-                locale="fr",
-            ),
+            T0 + timedelta(minutes=20),
+            "Numéro d'urgence indisponible.",
+            text="Notre numéro d'urgence ne répond plus.",
+            id="urgence",
+            severity="critical",
         )
         kept = context.storage_state()  # the visitor's localStorage: what they dismissed
         context.close()
@@ -447,7 +445,7 @@ def test_the_fragment_carries_corrections_not_the_short_restored_state(tmp_path:
     assert "<div" not in (folder / "banner.html").read_text(encoding="utf-8")
     # The feedback address is a link there too, breaking after its slashes and dots.
     folder = make_site(tmp_path / "link")
-    publish(folder, message(T0, "Coupure.", text=f"Coupure. Votre avis : {FEEDBACK}", locale="fr"))
+    publish_fr(folder, T0, "Coupure.", text=f"Coupure. Votre avis : {FEEDBACK}")
     fragment = (folder / "banner.html").read_text(encoding="utf-8")
     assert f'<a class="broadcast-banner__url" href="{FEEDBACK.replace("&", "&amp;")}">' in fragment
     assert "energie-nord.<wbr>fr/<wbr>avis/<wbr>\u2026</a>" in fragment

@@ -82,41 +82,37 @@ def publish(folder: Path, outgoing: Outgoing, **config: Any) -> None:
 # What each state publishes.
 
 
+def publish_fr(folder: Path, at: datetime, headline: str, **fields: Any) -> None:
+    """A French message of the Lille outage's company (``fields``: ``message``'s) published."""
+    publish(folder, message(at, headline, locale="fr", **fields))
+
+
 def one_incident(folder: Path) -> None:
-    publish(
+    publish_fr(
         folder,
-        message(
-            T0,
-            "Coupure de courant à Lille.",
-            text="Coupure de courant à Lille et Roubaix. Prochaine mise à jour : 11:40.",
-            locale="fr",
-        ),
+        T0,
+        "Coupure de courant à Lille.",
+        text="Coupure de courant à Lille et Roubaix. Prochaine mise à jour : 11:40.",
     )
 
 
 def three_incidents(folder: Path) -> None:
     one_incident(folder)
-    publish(
+    publish_fr(
         folder,
-        message(
-            T0 + timedelta(minutes=20),
-            "Numéro d'urgence indisponible.",
-            text="Notre numéro d'urgence ne répond plus. Appelez le 03 20 00 00 00.",
-            id="urgence",
-            severity="critical",
-            locale="fr",
-        ),
+        T0 + timedelta(minutes=20),
+        "Numéro d'urgence indisponible.",
+        text="Notre numéro d'urgence ne répond plus. Appelez le 03 20 00 00 00.",
+        id="urgence",
+        severity="critical",
     )
-    publish(
+    publish_fr(
         folder,
-        message(
-            T0 + timedelta(minutes=30),
-            "Espace client lent.",
-            text="L'espace client en ligne est lent ; vos paiements sont bien pris en compte.",
-            id="espace-client",
-            severity="minor",
-            locale="fr",
-        ),
+        T0 + timedelta(minutes=30),
+        "Espace client lent.",
+        text="L'espace client en ligne est lent ; vos paiements sont bien pris en compte.",
+        id="espace-client",
+        severity="minor",
     )
 
 
@@ -125,16 +121,13 @@ RESOLVED_AT = T0 + timedelta(hours=3)
 
 def restored(folder: Path) -> None:
     one_incident(folder)
-    publish(
+    publish_fr(
         folder,
-        message(
-            RESOLVED_AT,
-            "Le courant est revenu.",
-            text=f"Terminé. Le courant est revenu. Votre avis : {FEEDBACK}",
-            status="resolved",
-            resolved=True,
-            locale="fr",
-        ),
+        RESOLVED_AT,
+        "Le courant est revenu.",
+        text=f"Terminé. Le courant est revenu. Votre avis : {FEEDBACK}",
+        status="resolved",
+        resolved=True,
     )
 
 
@@ -142,31 +135,24 @@ CORRECTED_AT = T0 + timedelta(hours=1)
 
 
 def correction(folder: Path) -> None:
-    publish(folder, message(T0, "Eau non potable.", severity="critical", locale="fr"))
-    publish(
+    publish_fr(folder, T0, "Eau non potable.", severity="critical")
+    publish_fr(
         folder,
-        message(
-            CORRECTED_AT,
-            "Eau non potable.",
-            text="RECTIFICATIF : notre message sur l'eau du robinet était erroné ; "
-            "elle est potable.",
-            status="cancelled",
-            locale="fr",
-        ),
+        CORRECTED_AT,
+        "Eau non potable.",
+        text="RECTIFICATIF : notre message sur l'eau du robinet était erroné ; elle est potable.",
+        status="cancelled",
     )
 
 
 def exercise(folder: Path) -> None:
-    publish(
+    publish_fr(
         folder,
-        message(
-            T0,
-            "Coupure de courant à Lille.",
-            text="EXERCICE \u2013 Coupure de courant à Lille et Roubaix. "
-            "Prochaine mise à jour : 11:40.",
-            locale="fr",
-            exercise=True,
-        ),
+        T0,
+        "Coupure de courant à Lille.",
+        text="EXERCICE \u2013 Coupure de courant à Lille et Roubaix. "
+        "Prochaine mise à jour : 11:40.",
+        exercise=True,
     )
 
 
@@ -211,11 +197,17 @@ class State:
     tags: frozenset[str] = field(default_factory=frozenset)
 
 
+# The visitors' clocks: a while after each state's last message.
+ONE_SEEN = T0 + timedelta(minutes=10)
+THREE_SEEN = T0 + timedelta(minutes=40)
+RESTORED_SEEN = RESOLVED_AT + timedelta(minutes=10)
+CORRECTION_SEEN = CORRECTED_AT + timedelta(hours=1)
+
 STATES = [
     State(
         "one",
         one_incident,
-        T0 + timedelta(minutes=10),
+        ONE_SEEN,
         1,
         ("Perturbation importante\u00a0: ", "Coupure de courant à Lille", "En savoir plus"),
         caption="One incident in progress",
@@ -223,7 +215,7 @@ STATES = [
     State(
         "three",
         three_incidents,
-        T0 + timedelta(minutes=40),
+        THREE_SEEN,
         3,
         ("Perturbation grave\u00a0: ", "Notre numéro d'urgence", "3 messages"),
         caption="Three incidents: one strip, the most severe first, that opens",
@@ -231,7 +223,7 @@ STATES = [
     State(
         "restored",
         restored,
-        RESOLVED_AT + timedelta(minutes=10),
+        RESTORED_SEEN,
         1,
         ("Service rétabli\u00a0: ", "Le courant est revenu"),
         caption="Restored: the feedback address is a link",
@@ -239,7 +231,7 @@ STATES = [
     State(
         "correction",
         correction,
-        CORRECTED_AT + timedelta(hours=1),
+        CORRECTION_SEEN,
         1,
         ("RECTIFICATIF",),
         caption="A correction, framed so that it never melts into a dark header",
@@ -248,7 +240,7 @@ STATES = [
     State(
         "exercise",
         exercise,
-        T0 + timedelta(minutes=10),
+        ONE_SEEN,
         1,
         ("EXERCICE", "Perturbation importante"),
         caption="An exercise: hatched, with its fixed label",
@@ -258,7 +250,7 @@ STATES = [
     State(
         "missing-json",
         missing_json,
-        T0 + timedelta(minutes=10),
+        ONE_SEEN,
         1,
         ("Informations sur nos services", "En savoir plus"),
         caption="banner.json missing: the room kept points to the status site",
@@ -266,7 +258,7 @@ STATES = [
     State(
         "invalid-json",
         invalid_json,
-        T0 + timedelta(minutes=10),
+        ONE_SEEN,
         1,
         ("Informations sur nos services",),
         caption="banner.json unreadable",
@@ -274,7 +266,7 @@ STATES = [
     State(
         "dismissed",
         three_incidents,
-        T0 + timedelta(minutes=40),
+        THREE_SEEN,
         0,
         dismiss_first=True,
         caption="Return view of a visitor who dismissed the banner",
@@ -282,7 +274,7 @@ STATES = [
     State(
         "fragment",
         with_fragment(three_incidents),
-        T0 + timedelta(minutes=40),
+        THREE_SEEN,
         3,
         ("Perturbation grave\u00a0: ", "3 messages"),
         page="included.html",
@@ -291,7 +283,7 @@ STATES = [
     State(
         "fragment-correction",
         with_fragment(correction),
-        CORRECTED_AT + timedelta(hours=1),
+        CORRECTION_SEEN,
         1,
         ("RECTIFICATIF",),
         page="included.html",
