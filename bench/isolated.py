@@ -2,7 +2,8 @@
 
 A benchmark starts the real CLI in a child process, in a folder of its own. Without care that
 child reads and writes the machine's own places: the registry of which ledger sends which
-incident (``$XDG_STATE_HOME/broadcast``, by default ``~/.local/state/broadcast``), a
+incident (``$XDG_STATE_HOME/broadcast``, by default ``~/.local/state/broadcast``), the
+recipient key (``~/.config/broadcast/key``), the templates' cache (``~/.cache``), a
 ``BROADCAST_CONFIG`` or ``BROADCAST_LEDGER`` of the shell that started the benchmark. A
 registry kept there would also make the next run's fresh ledger look like one that lost its
 incident, and the send would refuse to start. :func:`isolated_env` puts every such place under
@@ -35,6 +36,7 @@ HOME_FOLDERS = {
     "XDG_STATE_HOME": ".state",
     "XDG_CONFIG_HOME": ".config",
     "XDG_DATA_HOME": ".data",
+    "XDG_CACHE_HOME": ".cache",  # the templates' compiled cache
 }
 
 
