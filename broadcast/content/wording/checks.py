@@ -98,6 +98,7 @@ def check_content(
         sector=sector,
         known_acronyms=KNOWN_ACRONYMS | {a.strip() for a in known_acronyms if a.strip()},
         safety_actions=safety_actions or {},
+        hazards=tuple(hazards),
         # Stress (capitals, "!", alarm words) fits a critical danger people must act on.
         alarm_supported=incident.severity == "critical" and bool(hazards),
     )
@@ -199,7 +200,7 @@ def _check_wording(
             facts.alarm_supported,
         )
     )
-    problems.extend(complete_fields(incident, says, wording))
+    problems.extend(complete_fields(incident, says, wording, facts.hazards, facts.safety_actions))
     return problems
 
 
@@ -209,6 +210,8 @@ class _Facts(NamedTuple):
     sector: str | None
     known_acronyms: frozenset[str]
     safety_actions: Mapping[str, list[str]]
+    # The hazards the incident carries: giving one's protective action tells people what to do.
+    hazards: tuple[str, ...] = ()
     alarm_supported: bool = False
 
 
