@@ -34,11 +34,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from broadcast.content.wording.acronyms import KNOWN_ACRONYMS
-from broadcast.content.wording.against_last_sent import against_previous
 from broadcast.content.wording.completeness import complete_fields
 from broadcast.content.wording.headline import contradiction, what_and_when
 from broadcast.content.wording.messages import EXAMPLES, level_of, which_check
-from broadcast.content.wording.moved_times import moved_times
 from broadcast.content.wording.personal_data import personal_data
 from broadcast.content.wording.plain_language import DEFAULT_MAX_SENTENCE_WORDS, plain_language
 from broadcast.content.wording.promises import absolute_promises
@@ -48,7 +46,6 @@ from broadcast.content.wording.still_broken import still_broken
 from broadcast.content.wording.texts import Says, Wording, wordings
 from broadcast.content.wording.times import clock_styles, headline_times
 from broadcast.content.wording.tone import missing_apology, tone
-from broadcast.content.wording.translation_facts import translation_facts
 from broadcast.content.wording.vocabulary import language_patterns
 from broadcast.input.yamlfile import YamlDocument, dotted
 from broadcast.problems import Problem
@@ -107,8 +104,13 @@ def check_content(
             _check_wording(incident, says, wording, user_jargon, max_sentence_words, now, facts)
         )
         problems.extend(_against_facts(incident, says, wording, facts, hazards, now))
-    for translation in texts[1:]:
-        problems.extend(translation_facts(texts[0], translation, says))
+    if len(texts) > 1:
+        # Imported here, as the checks against the last version sent below: an incident in one
+        # language, or never sent, does not load (nor compile) them.
+        from broadcast.content.wording.translation_facts import translation_facts
+
+        for translation in texts[1:]:
+            problems.extend(translation_facts(texts[0], translation, says))
     if incident.ended and not incident.feedback_url:
         problems.append(says("feedback", ("feedback_url",), fallback=("status",)))
     if incident.severity in ("major", "critical") and not incident.ended and not incident.offline:
@@ -136,6 +138,9 @@ def check_content(
 
         problems.extend(who_speaks(incident, says, sector))
     if previous:
+        from broadcast.content.wording.against_last_sent import against_previous
+        from broadcast.content.wording.moved_times import moved_times
+
         problems.extend(against_previous(incident, doc, says, previous))
         problems.extend(moved_times(incident, says, texts, previous, now))
     return [levelled(p) for p in problems]
