@@ -34,8 +34,8 @@ def check_rendered(plan: Plan) -> None:
         from broadcast.content.wording.safety_actions import hazards_of
         from broadcast.content.wording.texts import own_wording
 
-        worded = [incident.in_language(str(code))[0] for code in incident.translations or {}]
-        texts = [own_wording(each) for each in (incident, *worded)]
+        translated = [incident.in_language(str(code))[0] for code in incident.translations or {}]
+        texts = [own_wording(each) for each in (incident, *translated)]
         hazards = tuple(hazards_of(incident, texts, config.content_checks.sector))
     for channel in plan.channels:
         carries = channel_model(channel.type).CARRIES
