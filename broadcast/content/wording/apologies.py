@@ -21,22 +21,14 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from broadcast.content.wording.clauses import Finding, Rule, Rules, clauses, whole, words
-
-# Cues of the feelings an apology may be for (see clauses.Rule).
-_EN_FEELING_CUES = (
-    "frustrat",
-    "upset",
-    "anger",
-    "annoy",
-    "disappoint",
-    "feeling",
-    "displeas",
-    "dissatisf",
-    "irritat",
-    "unhapp",
-    "distress",
-    "percept",
+from broadcast.content.wording.clauses import (
+    Finding,
+    Rule,
+    Rules,
+    clauses,
+    lexicon,
+    whole,
+    words,
 )
 
 _EN_APOLOGY = whole(r"sorry", r"apologi[sz]\w*", r"apolog(?:y|ies)", r"regret\w*")
@@ -67,19 +59,9 @@ _EN_FEELING = words(
     "this way",
     "that way",
 )
-_EN_FEELING_NOUN = words(
-    "frustrations?",
-    "upset",
-    "anger",
-    "annoyance",
-    "disappointment",
-    "feelings?",
-    "displeasure",
-    "dissatisfaction",
-    "irritation",
-    "unhappiness",
-    "distress",
-    "perception",
+_EN_FEELING_NOUN = lexicon(
+    "frustrations?, upset, anger, annoyance, disappointment, feelings?, displeasure, "
+    "dissatisfaction, irritation, unhappiness, distress, perception"
 )
 _EN_HEDGED = (
     # "sorry if", "apologise to anyone if"
@@ -135,14 +117,14 @@ _EN_FEELINGS = (
     ),
     Rule(
         "non_apology_feelings",
-        _EN_FEELING_CUES,
-        whole(r"(?:for|about|over)\s+(?:your|any|the)\s+(?:\w+\s+)?" + _EN_FEELING_NOUN),
+        _EN_FEELING_NOUN.cues,
+        whole(r"(?:for|about|over)\s+(?:your|any|the)\s+(?:\w+\s+)?" + _EN_FEELING_NOUN.source),
     ),
     Rule("non_apology_feelings", ("feel", "felt"), whole(r"(?:how|the way)\s+you\s+(?:feel|felt)")),
     Rule(
         "non_apology_feelings",
-        _EN_FEELING_CUES,
-        whole(r"regret\w*\s+(?:your|any)\s+(?:\w+\s+)?" + _EN_FEELING_NOUN),
+        _EN_FEELING_NOUN.cues,
+        whole(r"regret\w*\s+(?:your|any)\s+(?:\w+\s+)?" + _EN_FEELING_NOUN.source),
     ),
     Rule("non_apology_feelings", ("regret that you",), whole(r"we regret that you")),
 )

@@ -27,7 +27,15 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from broadcast.content.wording.clauses import Finding, Rule, Rules, clauses, whole, words
+from broadcast.content.wording.clauses import (
+    Finding,
+    Rule,
+    Rules,
+    clauses,
+    lexicon,
+    whole,
+    words,
+)
 
 # -- English ---------------------------------------------------------------------------------
 
@@ -198,20 +206,11 @@ _EN_DUTY = words(
     "cleaned",
     "read",
 )
-_EN_WRONGLY = words(
-    "wrongly",
-    "mistakenly",
-    "incorrectly",
-    "accidentally",
-    "inadvertently",
-    "erroneously",
-    "unintentionally",
-    "improperly",
-    "carelessly",
-    "negligently",
-    "badly",
-    "poorly",
+_EN_WRONGLY_WORDS = lexicon(
+    "wrongly, mistakenly, incorrectly, accidentally, inadvertently, erroneously, "
+    "unintentionally, improperly, carelessly, negligently, badly, poorly"
 )
+_EN_WRONGLY = _EN_WRONGLY_WORDS.source
 _EN_AFTER_WRONGLY = words(
     "in error",
     "by mistake",
@@ -236,32 +235,7 @@ _EN_MISTAKE = words(
 )
 
 # Cues shared by several rules below (see clauses.Rule).
-_EN_WRONG_CUES = (
-    "wrong",
-    "mistaken",
-    "incorrect",
-    "accidental",
-    "inadvertent",
-    "erroneous",
-    "unintentional",
-    "improper",
-    "careless",
-    "negligent",
-    "badly",
-    "poorly",
-)
 _EN_AUX_CUES = ("was", "were", "been", "got")
-_FR_WRONG_CUES = (
-    "erreur",
-    "tort",
-    "mégarde",
-    "inadvertance",
-    "malencontreu",
-    "involontaire",
-    "accidentel",
-    "maladroit",
-    "sans ",
-)
 _FR_AUX_CUES = ("été", "être", "fut", "furent")
 
 
@@ -343,7 +317,7 @@ _EN = (
     ),
     Rule(
         "passive",
-        _EN_WRONG_CUES,
+        _EN_WRONGLY_WORDS.cues,
         whole(_EN_AUX + r"\s+" + _EN_WRONGLY + r"\s+" + _EN_PARTICIPLE),
         also=_EN_AUX_CUES,
     ),
@@ -533,20 +507,13 @@ _FR_DUTY = words(
     "nettoyée?s?",
     "sauvegardée?s?",
 )
-_FR_WRONGLY = words(
-    "par erreur",
-    "à tort",
-    "par mégarde",
-    "par inadvertance",
-    "malencontreusement",
-    "involontairement",
-    "accidentellement",
-    "maladroitement",
-    "sans (?:avoir )?(?:vérifi\\w+|contrôl\\w+|test\\w+|prévenir|prévenu|consulter|consulté)",
-    "sans vérification",
-    "sans contrôle",
-    "sans autorisation",
+_FR_WRONGLY_WORDS = lexicon(
+    "par erreur, à tort, par mégarde, par inadvertance, malencontreusement, "
+    "involontairement, accidentellement, maladroitement, "
+    "sans (?:avoir )?(?:vérifi\\w+|contrôl\\w+|test\\w+|prévenir|prévenu|consulter|consulté), "
+    "sans vérification, sans contrôle, sans autorisation"
 )
+_FR_WRONGLY = _FR_WRONGLY_WORDS.source
 # What was done, when nothing was: « aucune mesure n'a été prise ».
 _FR_ACT_DONE = words(
     "faite?s?",
@@ -616,13 +583,13 @@ _FR = (
     ),
     Rule(
         "passive",
-        _FR_WRONG_CUES,
+        _FR_WRONGLY_WORDS.cues,
         whole(_FR_AUX + r"\s+" + _FR_WRONGLY + r"\s+" + _FR_PARTICIPLE),
         also=_FR_AUX_CUES,
     ),
     Rule(
         "passive",
-        _FR_WRONG_CUES,
+        _FR_WRONGLY_WORDS.cues,
         whole(
             _FR_AUX + r"\s+" + _FR_ADVERBS + _FR_PARTICIPLE + r"\s+(?:\w+\s+){0,3}?" + _FR_WRONGLY
         ),
