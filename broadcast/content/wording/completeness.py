@@ -129,7 +129,9 @@ def instruction_in(
     names = (*_INSTRUCTION_FIELDS, "actions")
     texts = [wording.fields.get(name) or "" for name in names]
     texts += [str(getattr(entry, "a", "") or "") for entry in wording.faq]
-    return any(instructs(text, language, hazards, own) for text in texts if text)
+    # Read together: a protective action's parts may sit in different fields, as the safety
+    # check reads the headline and actions together.
+    return instructs("\n".join(text for text in texts if text), language, hazards, own)
 
 
 def needs_instruction(incident: Incident) -> bool:
@@ -208,7 +210,7 @@ def _fields_instruct(
 ) -> bool:
     texts = [getattr(incident, name, None) or "" for name in _INSTRUCTION_FIELDS]
     texts += [entry.a for entry in incident.faq]
-    return any(instructs(text, language, hazards, own) for text in texts if text)
+    return instructs("\n".join(text for text in texts if text), language, hazards, own)
 
 
 _TAG = re.compile(r"<[^>]*>")
