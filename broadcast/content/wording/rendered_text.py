@@ -5,6 +5,7 @@ part and its template, at the level ``messages.LEVEL`` gives the check.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +36,10 @@ class RenderedText:
     reminder: bool
     # What the channel's part must carry of a warning's elements (``ChannelConfig.CARRIES``).
     carries: tuple[str, ...] = ()
+    # The hazards the incident carries and the team's phrasings of their protective actions
+    # (channels.yaml): giving one of those actions tells people what to do.
+    hazards: tuple[str, ...] = ()
+    safety_actions: Mapping[str, list[str]] | None = None
 
 
 def finding(rendered: RenderedText, key: str, **values: Any) -> Problem:
