@@ -10,6 +10,7 @@ per verdict, not a set of addresses.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from broadcast.input.area_target import (
     Verdict,
     parse_circle,
     parse_points,
+    postcode_key,
     said,
 )
 from broadcast.input.config import Config
@@ -100,6 +102,24 @@ def area_sentence(inside: int, total: int, unlocated: int, include: bool) -> str
     )
 
 
+def subscriber_verdicts(target: AreaTarget, postcodes: Sequence[str | None]) -> list[Verdict]:
+    """Where the area places subscribers, known only by the postcode they signed up with
+    (none given: unlocated). The one rule by which a preview counts them
+    (``subscribers.count_subscribers``) and a send picks them (``subscriber_in_area``), so
+    the count said before a send is the number it sends to."""
+    return target.classify([Place(postcode=postcode_key(code) or None) for code in postcodes])
+
+
+def subscriber_in_area(target: AreaTarget) -> Callable[[str | None], bool]:
+    """Whether the area takes a subscriber by their postcode (in, or unlocated where the
+    channel includes the unlocated): ``subscriber_verdicts`` for one, as a send asks."""
+
+    def takes(postcode: str | None) -> bool:
+        return target.takes(subscriber_verdicts(target, [postcode])[0])
+
+    return takes
+
+
 # The map draws at most this many recipients' points (a sample spread over the file).
 MAP_POINTS = 4000
 
@@ -160,7 +180,7 @@ def count_area(
 # A whole list sorted by an area is kept, as recipient_count keeps its counts: by the hash of
 # the bytes sorted and of the area, so a second preview of an unchanged list and area reads
 # a few hundred kilobytes instead of checking every contact again (9 s per 100,000 rows).
-AREA_CACHE_FORMAT = 1
+AREA_CACHE_FORMAT = 2  # 2: postcodes compared by postcode_key
 
 
 def _area_cache_file(

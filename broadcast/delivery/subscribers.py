@@ -119,11 +119,11 @@ def subscribers_in_ledger(
 def count_subscribers(plan: Plan, postcodes: Mapping[str, list[tuple[str, str]]] | None) -> None:
     """Each channel naming subscribers gets their count (``ChannelPlan.subscriber_count``):
     the confirmed ones of its kind, and those the incident's area takes by their postcode, as
-    the dispatcher picks them (``dispatch._postcode_in``). Nothing when they could not be read."""
+    the dispatcher picks them (both by ``area_reach.subscriber_verdicts``). Nothing when they
+    could not be read."""
     from broadcast.channels import channel_model
-    from broadcast.delivery.area_reach import VERDICTS, area_target_for
+    from broadcast.delivery.area_reach import VERDICTS, area_target_for, subscriber_verdicts
     from broadcast.delivery.plan import SubscriberCount
-    from broadcast.input.area_target import Place
     from broadcast.input.recipients import language_of
 
     if postcodes is None or plan.config is None:
@@ -136,7 +136,7 @@ def count_subscribers(plan: Plan, postcodes: Mapping[str, list[tuple[str, str]]]
         theirs = postcodes.get(kind, [])
         target = area_target_for(plan.incident, settings)
         verdicts: list[Verdict] = (
-            target.classify([Place(postcode=code or None) for code, _ in theirs])
+            subscriber_verdicts(target, [code for code, _ in theirs])
             if target is not None
             else ["in"] * len(theirs)
         )
