@@ -65,8 +65,8 @@ def prepare(
     corrected: dict[str, Any] | Callable[[Config, Incident], dict[str, Any] | None] | None = None,
     accept_wording: str | None = None,
     wording_blocks: bool = True,
-    subscribers: Mapping[str, list[tuple[str, str]]]
-    | Callable[[Config], Mapping[str, list[tuple[str, str]]] | None]
+    subscribers: Mapping[str, list[tuple[str, str, str]]]
+    | Callable[[Config], Mapping[str, list[tuple[str, str, str]]] | None]
     | None = None,
 ) -> Plan:
     """Build the plan. ``check_credentials`` is for real sends: a dry run needs no secrets.
@@ -96,9 +96,10 @@ def prepare(
     ``accept_wording``: the sender's reason to send despite the wording errors (they then do
     not block, and are recorded with it); ``wording_blocks`` False for an approval, which
     shows them to the approver and leaves them to the sender (``wording_gate``).
-    ``subscribers``: the confirmed subscribers' postcodes by kind, as a preview reads them
-    from the ledger (``delivery.subscribers.subscribers_in_ledger``, or a function of the
-    configuration): the channels naming them count them. Without it they are read when sending.
+    ``subscribers``: the confirmed subscribers' postcodes, languages and addresses by kind, as
+    a preview reads them from the ledger (``delivery.subscribers.subscribers_in_ledger``, or a
+    function of the configuration): the channels naming them count them, each person once.
+    Without it they are read when sending.
     """
     plan = Plan(
         incident_path=incident_path,
