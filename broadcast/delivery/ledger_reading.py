@@ -8,7 +8,6 @@ both, not one each.
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +43,9 @@ class LedgerReading:
         if not address and not (folder / LEDGER_FILE).is_file():
             self.absent = True
             return None
+        # Imported only when there is a ledger: a first preview loads none of it.
+        import sqlite3
+
         from broadcast.ledger.sqlite import Ledger, LedgerFault
 
         try:
