@@ -257,7 +257,9 @@ def _english_words() -> set[str]:
 def english_in(paragraph: str, english: set[str]) -> set[str]:
     """The English words of ``paragraph``, once the values it quotes (« ... », '...'), the
     YAML parser's own words (quoted as such), paths, names and times are left out."""
-    text = re.sub(r"«[^»]*»", " ", paragraph)
+    # The names a place gives (a field, a channel, a template's part) are the file's own.
+    text = re.sub(r"\b(champ|canal|field|channel) [^\s,]+", r"\1", paragraph)
+    text = re.sub(r"«[^»]*»", " ", text)
     text = re.sub(r"(?<!\w)'[^']*'(?!\w)|\"[^\"]*\"", " ", text)
     text = re.sub(r"\(ses mots :[^)]*\)", " ", text)
     text = re.sub(r"\S*[_./\d\[\]*-]\S*", " ", text)
@@ -375,8 +377,10 @@ def test_every_problem_of_a_french_file_is_french_throughout(tmp_path: Path, cas
         said = problem_text(problem).plain
         assert said.startswith(("erreur : ", "avertissement : ")), said
         assert not english_in(said, english), said
-    # channels.yaml's problems stay the team's English, beside the file's French.
+    # channels.yaml's problems stay the team's English, beside the file's French; a wording
+    # check's finding is said to the file's writers, wherever it is placed (a template).
     assert all(p.language == "en" for p in plan.all_problems if p.file == config)
+    assert all(p.language == "fr" for p in plan.all_problems if p.check is not None)
 
 
 def _cli(folder: Path, *args: str, now: str = NOW.isoformat()) -> tuple[int, list[str]]:
@@ -446,3 +450,41 @@ def test_an_english_file_s_paragraph_stays_english(tmp_path: Path) -> None:
         line.startswith("error: incident.yaml:28, field headlin: unknown field 'headlin'")
         for line in lines
     ), lines
+
+
+def test_a_wording_finding_placed_in_a_template_is_french_throughout(tmp_path: Path) -> None:
+    """A check on a channel's rendered text is placed in the team's template, but said to the
+    French file's writers: French from its kind to its message."""
+    from broadcast.delivery.preflight import prepare
+    from broadcast.terminal.console import problem_text
+
+    config = tmp_path / "channels.yaml"
+    config.write_text((REPO / "channels.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    text = EXAMPLE.replace("severity: major", "severity: critical")
+    text = text.replace(
+        'offline: "Sans internet : 0 800 000 000, gratuit."',
+        'offline: "Sans internet, appelez le 0 800 000 000 (gratuit)."',
+    )
+    text = text.replace(
+        "sign_off: Le service client",
+        "signed_by: Claire Martin, directrice\nsign_off: Le service client",
+    )
+    text = text.replace(
+        "    sign_off: Énergie Nord customer service",
+        "    signed_by: Claire Martin, Director\n    sign_off: Énergie Nord customer service",
+    )
+    write(tmp_path / "incident.yaml", text)
+    write(tmp_path / "contacts.csv", (REPO / "examples" / "contacts.csv").read_text("utf-8"))
+    write(
+        tmp_path / "templates" / "sms.txt.j2",
+        '{% import "fr/_phrases.j2" as p with context %}'
+        "{{ organisation }} : {{ headline }} {{ p.next_update_short() }}\n",
+    )
+    plan = prepare(tmp_path / "incident.yaml", config, NOW, only=["sms"], environ={})
+    found = [p for p in plan.all_problems if p.check == "complete_text_action"]
+    assert found, plan.all_problems
+    english = _english_words()
+    for problem in found:
+        said = problem_text(problem).plain
+        assert said.startswith("erreur : ") and "templates/sms.txt.j2, canal sms" in said, said
+        assert not english_in(said, english), said
