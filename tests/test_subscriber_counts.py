@@ -173,3 +173,33 @@ def test_a_preview_reads_the_wording_and_the_subscribers_through_one_opening(
     # Both read (the last wording, the subscribers of each kind), from one opened ledger.
     assert seen["wording"] and seen["subscribers"], seen
     assert len({id(ledger) for ledger in (*seen["wording"], *seen["subscribers"])}) == 1, seen
+
+
+def test_an_email_written_otherwise_in_the_list_is_one_person(world: World) -> None:
+    """The list writes Karim's address in capitals on one row; he signed up in lower case."""
+    from broadcast.ledger.sqlite import Ledger
+    from tests.test_ledger import T0
+
+    config = world.folder / "channels.yaml"
+    text = config.read_text(encoding="utf-8")
+    start = text.index("  email:\n")
+    at = text.index("    recipients: contacts.csv\n", start)
+    text = text[:at] + "    recipients: [contacts.csv, subscribers]\n" + text[at + 29 :]
+    # Every email to a subscriber carries an unsubscribe link to serve.
+    text = text.replace(
+        "channels:\n", 'serve: {public_url: "https://alerts.example.org"}\nchannels:\n', 1
+    )
+    config.write_text(text, encoding="utf-8")
+    ledger = Ledger(world.folder / ".broadcast", environ={**os.environ, **world.engine})
+    try:
+        for address in ("karim.benali@example.org", "new.reader@example.net"):
+            ledger.subscribe_confirmed("email", address, "fr", "59000", "ok", T0, "web")
+    finally:
+        ledger.close()
+    code, doc = world.run_json("preview", "incident.yaml", "--channel", "email")
+    problems = [p for c in doc["channels"] for p in c["problems"]] + doc["problems"]
+    assert code == 0, [p["message"] for p in problems]
+    [email] = doc["channels"]
+    assert email["recipients_listed"] == 3
+    assert email["subscribers"] == 1 and email["subscribers_also_listed"] == 1
+    assert email["recipients"] == 4

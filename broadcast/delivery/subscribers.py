@@ -177,6 +177,15 @@ def count_subscribers(
         )
 
 
+def _rough(kind: str, written: str) -> str:
+    """What a contact is compared by before it is normalised, the same for every way of
+    writing it: a phone's last 8 digits ("06 12 34 56 78" and "+33612345678"), an email's
+    part before its @ in lower case."""
+    if kind == "phone":
+        return "".join(c for c in written if c.isdigit())[-8:]
+    return written.rsplit("@", 1)[0].strip().lower()
+
+
 def _in_the_list(
     plan: Plan,
     channel: Any,
@@ -199,6 +208,9 @@ def _in_the_list(
     until = None if count.complete else count.last_line
     listed: set[str] = set()
     reached: set[str] = set()
+    # Only the rows whose contact as written may be a subscriber's are normalised: a list of
+    # 100,000 costs a CSV pass, not 100,000 phone numbers parsed.
+    keys = {_rough(kind, address) for address in wanted}
     try:
         rows = read_recipients(
             plan.config.resolve_path(settings.recipients),
@@ -208,6 +220,7 @@ def _in_the_list(
             [],
             None,
             until,
+            maybe=lambda raw: _rough(kind, raw) in keys,
         )
         for row in rows:
             if row.address in wanted:
