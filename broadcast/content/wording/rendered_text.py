@@ -43,14 +43,17 @@ class RenderedText:
 
 
 def finding(rendered: RenderedText, key: str, **values: Any) -> Problem:
-    """The check ``key``'s finding on ``rendered``, in the file's language, at its level."""
-    texts = MESSAGES.get(rendered.file_language, MESSAGES["en"])
+    """The check ``key``'s finding on ``rendered``, in the file's language (the whole
+    paragraph: it is said to the incident's writers, though it is placed in a template), at
+    its level."""
+    language = rendered.file_language if rendered.file_language in MESSAGES else "en"
     return Problem(
-        texts[key].format(template=rendered.template, **values),
+        MESSAGES[language][key].format(template=rendered.template, **values),
         rendered.template_file,
         None,
         rendered.part,
         rendered.channel,
         level_of(key),
         key,
+        language,
     )
