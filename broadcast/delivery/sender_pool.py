@@ -251,11 +251,10 @@ class SenderPool:
                     error="every sender of the pool was refused or is at its day's limit",
                 )
             tried.add(sender.key)
-            if self.ledger is not None and delivery_id is not None and sender.key != own:
-                with self.ledger.lock:
-                    self.ledger.record_sender(delivery_id, sender.key)
-                own = sender.key
             adapter.sender = sender  # type: ignore[attr-defined]
+            # The sender is written with the attempt's "sending" mark (one transaction before
+            # the request, not two), so it is on the delivery before the provider is asked,
+            # for a lookup of a lost answer; an attempt stopped before that sent nothing.
             receipt = attempt(
                 adapter,
                 message,
@@ -265,7 +264,9 @@ class SenderPool:
                 delivery_id,
                 since,
                 halted,
+                sender=sender.key,
             )
+            own = sender.key
             if receipt is not None and receipt.ok and pair_refusals:
                 self._struck(pair_refusals, outcome)
             if receipt is None or receipt.ok or not self.refused(sender, receipt, outcome):
