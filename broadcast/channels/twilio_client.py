@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import base64
 import codecs
+import functools
 import json
 import logging
 import os
 import socket
 import threading
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote_plus, urlencode, urlsplit
 
 import urllib3
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -26,6 +28,7 @@ from twilio.http import HttpClient
 from twilio.http.request import Request as TwilioRequest
 from twilio.http.response import Response
 from twilio.rest import Client
+from urllib3.util import Url, parse_url
 
 from broadcast.channels import wire
 from broadcast.channels.base import clock_offset, parse_retry_after
@@ -226,25 +229,28 @@ class RetryAfterHttpClient(HttpClient):
         if auth is not None:
             sent["Authorization"] = _basic(auth)
         body = _body(data, as_json)
-        manager = self._manager(target)
+        options: dict[str, Any] = {
+            "body": body,
+            "headers": sent,
+            "preload_content": False,
+            "decode_content": False,
+            "retries": _redirects(allow_redirects),
+            "timeout": urllib3.Timeout(connect=timeout, read=timeout),
+        }
+        with _as_requests_errors():
+            way = _parsed(target)
+            manager, pool = self._way(way)
         wire.leaving()  # the gate of the send's limiter: the bytes leave now
         try:
-            answer = manager.urlopen(
-                method,
-                target,
-                body=body,
-                headers=sent,
-                redirect=allow_redirects,
-                preload_content=False,
-                decode_content=False,
-                retries=_redirects(allow_redirects),
-                timeout=urllib3.Timeout(connect=timeout, read=timeout),
-            )
-        except Exception as exc:
-            said = _as_requests_error(exc)
-            if said is exc:
-                raise
-            raise said from exc
+            with _as_requests_errors():
+                if pool is not None and not allow_redirects:
+                    # As PoolManager.urlopen does it, without parsing the URL and looking
+                    # the pool up again for every message.
+                    answer = pool.urlopen(
+                        method, way.request_uri, assert_same_host=False, redirect=False, **options
+                    )
+                else:  # through a proxy, or following redirects to other hosts
+                    answer = manager.urlopen(method, target, redirect=allow_redirects, **options)
         finally:
             wire.answered()  # the status line and headers are in (or the request failed)
         text = _text(answer)
@@ -256,21 +262,26 @@ class RetryAfterHttpClient(HttpClient):
         self._local.offset = clock_offset(answer.headers.get("Date"), datetime.now(UTC))
         return response
 
-    def _manager(self, url: str) -> urllib3.PoolManager:
-        """This thread's pools for ``url``'s route: one kept-alive connection per host."""
-        parts = urlsplit(url)
-        key = (parts.scheme, parts.netloc)
-        managers: dict[tuple[str, str], urllib3.PoolManager] | None = getattr(
-            self._local, "managers", None
-        )
-        if managers is None:
-            managers = self._local.managers = {}
-        manager = managers.get(key)
-        if manager is None:
-            manager = managers[key] = self._route(url, key).manager()
+    def _way(self, url: Url) -> tuple[urllib3.PoolManager, urllib3.HTTPConnectionPool | None]:
+        """This thread's pool manager for ``url``'s route (one kept-alive connection per host)
+        and, for a route without a proxy, its pool for ``url``'s host."""
+        key = (url.scheme or "http", url.netloc or "")
+        ways: dict[tuple[str, str], tuple[Any, Any]] | None = getattr(self._local, "ways", None)
+        if ways is None:
+            ways = self._local.ways = {}
+        way = ways.get(key)
+        if way is None:
+            route = self._route(url.url, key)
+            manager = route.manager()
             with self._lock:
                 self._managers.append(manager)
-        return manager
+            pool = (
+                None
+                if route.proxy is not None
+                else manager.connection_from_host(url.host, port=url.port, scheme=url.scheme)
+            )
+            way = ways[key] = (manager, pool)
+        return way
 
     def _route(self, url: str, key: tuple[str, str]) -> _Route:
         with self._lock:
@@ -352,6 +363,13 @@ class _Route:
         )
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed(url: str) -> Url:
+    """``url`` parsed as urllib3 parses it; remembered, as every message of a send is posted
+    to the same URL."""
+    return parse_url(url)
+
+
 def _with_query(url: str, params: Mapping[str, object] | None) -> str:
     """``url`` with ``params`` added to its query, as requests encodes them."""
     if not params:
@@ -371,11 +389,23 @@ def _pairs(fields: Mapping[str, object]) -> list[tuple[str, object]]:
 
 
 def _body(data: Mapping[str, object] | None, as_json: bool) -> bytes | None:
+    """The request's body: the fields form-encoded (``urlencode``'s encoding), or JSON."""
     if as_json:
         return None if data is None else json.dumps(data, allow_nan=False).encode()
     if not data:
         return None
-    return urlencode(_pairs(data), doseq=True).encode()
+    return "&".join(
+        f"{_form_quoted(name)}={_form_quoted(value if isinstance(value, str) else str(value))}"
+        for name, value in _pairs(data)
+    ).encode()
+
+
+@functools.lru_cache(maxsize=1024)
+def _form_quoted(text: str) -> str:
+    """``text`` as ``urlencode`` writes it; remembered, because a send repeats its field names
+    and most of its values (the text, the sender, the callback) on every message, and quoting
+    goes character by character (a tenth of the transport's CPU)."""
+    return quote_plus(text)
 
 
 def _basic(auth: tuple[str, str]) -> str:
@@ -438,7 +468,19 @@ def _charset(content_type: str | None) -> str:
     return "iso-8859-1" if kind.startswith("text/") else "utf-8"
 
 
-def _as_requests_error(exc: Exception) -> Exception:
+@contextmanager
+def _as_requests_errors() -> Iterator[None]:
+    """urllib3's failures in the block raised as requests' (``_as_requests_error``)."""
+    try:
+        yield
+    except Exception as exc:
+        said = _as_requests_error(exc)
+        if said is None:
+            raise
+        raise said from exc
+
+
+def _as_requests_error(exc: Exception) -> Exception | None:
     """urllib3's failure as requests' ``HTTPAdapter.send`` raises it: what the SDK's own
     client raises, read by ``channels.base.request_left`` (refused, unknown host, connect
     timeout: the request never left)."""
@@ -472,4 +514,4 @@ def _as_requests_error(exc: Exception) -> Exception:
         return rq.ReadTimeout(exc)
     if isinstance(exc, u3.InvalidHeader):
         return rq.InvalidHeader(exc)
-    return exc
+    return None  # not urllib3's, nor the network's: raised as it is

@@ -63,6 +63,11 @@ class SenderLimiter(RateLimiter):
         # Parts of requests answered, with their answer's moment, and of those in flight.
         self._recent: deque[tuple[float, int]] = deque()
         self._in_flight: dict[int, int] = {}
+        # Their sums, kept as they change: a departure reads them, not the whole window (a
+        # second's answers, hundreds at a high rate, summed by every departure was a loop
+        # per message that grew with the rate).
+        self._recent_parts = 0
+        self._flying_parts = 0
 
     def acquire(self, tokens: int = 1) -> float:
         return self._paced("next_slot", tokens)
@@ -86,9 +91,10 @@ class SenderLimiter(RateLimiter):
             with self.lock:
                 now = self.clock()
                 while self._recent and self._recent[0][0] <= now - 1.0:
-                    self._recent.popleft()
-                used = sum(t for _, t in self._recent) + sum(self._in_flight.values())
+                    self._recent_parts -= self._recent.popleft()[1]
+                used = self._recent_parts + self._flying_parts
                 if used == 0 or used + tokens <= self.rate:
+                    self._flying_parts += tokens - self._in_flight.get(me, 0)
                     self._in_flight[me] = tokens
                     return now
                 wait = self._recent[0][0] + 1.0 - now if self._recent else WINDOW_POLL
@@ -99,7 +105,9 @@ class SenderLimiter(RateLimiter):
         with self.lock:
             tokens = self._in_flight.pop(threading.get_ident(), None)
             if tokens is not None:
+                self._flying_parts -= tokens
                 self._recent.append((self.clock(), tokens))
+                self._recent_parts += tokens
 
 
 class SenderPool:
