@@ -11,9 +11,11 @@ without the credentials, its ``last_request`` and ``last_response``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import logging
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +31,7 @@ from broadcast.channels.sms import SmsAdapter
 from broadcast.input.config import SmsChannel
 from tests.conftest import NOW
 from tests.peers.twilio_api import TwilioAPIServer
+from tests.smtp_peer import make_certificate
 
 SENDER = "+15005550006"
 RECIPIENT = "+33612345678"
@@ -332,3 +335,94 @@ def test_the_last_request_and_response_are_kept_as_the_sdk_keeps_them(
     assert request.url.endswith("/Messages.json")  # type: ignore[union-attr]
     assert response.status_code == 201 and sid in response.text
     assert http_client.clock_offset() is not None  # read from the answer's Date
+
+
+class _TlsFront:
+    """TLS in front of the peer (which speaks plain HTTP): each connection's bytes piped both
+    ways, so the transport meets a real certificate check."""
+
+    def __init__(self, upstream: str, context: ssl.SSLContext) -> None:
+        self.upstream = urlsplit(upstream)
+        self.context = context
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"https://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                raw, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
+
+    def _serve(self, raw: socket.socket) -> None:
+        try:
+            client = self.context.wrap_socket(raw, server_side=True)
+        except (OSError, ssl.SSLError):
+            raw.close()  # the client refused our certificate: nothing reaches the peer
+            return
+        host, port = self.upstream.hostname or "127.0.0.1", self.upstream.port or 80
+        upstream = socket.create_connection((host, port))
+        pipes = [
+            threading.Thread(target=_pipe, args=(client, upstream), daemon=True),
+            threading.Thread(target=_pipe, args=(upstream, client), daemon=True),
+        ]
+        for pipe in pipes:
+            pipe.start()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            sink.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.close()
+
+
+@pytest.fixture
+def tls_front(server: TwilioAPIServer, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    certificate = make_certificate(tmp_path / "tls")
+    front = _TlsFront(server.url, certificate.server_context())
+    try:
+        yield front.url, certificate.cert_file
+    finally:
+        front.close()
+
+
+def test_twilios_certificate_is_checked_against_the_environments_ca_bundle(
+    server: TwilioAPIServer,
+    make_adapter: MakeAdapter,
+    tls_front: tuple[str, Path],
+    no_proxy_environment: pytest.MonkeyPatch,
+) -> None:
+    url, ca_bundle = tls_front
+    no_proxy_environment.setenv("REQUESTS_CA_BUNDLE", str(ca_bundle))
+
+    sid = make_adapter(server, api_base_url=url).deliver(text("chiffré"), Target(RECIPIENT))
+
+    assert [(m.sid, m.body) for m in server.messages()] == [(sid, "chiffré")]
+
+
+def test_a_certificate_no_trusted_authority_signed_is_refused_before_anything_is_sent(
+    server: TwilioAPIServer,
+    make_adapter: MakeAdapter,
+    tls_front: tuple[str, Path],
+    no_proxy_environment: pytest.MonkeyPatch,
+) -> None:
+    url, _ = tls_front
+    no_proxy_environment.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    no_proxy_environment.delenv("CURL_CA_BUNDLE", raising=False)
+
+    error = failure(make_adapter(server, api_base_url=url))
+
+    assert (error.code, error.transient) == ("connection", True)
+    assert server.requests() == []  # the self-signed certificate stopped it at the handshake
