@@ -426,3 +426,55 @@ def test_a_certificate_no_trusted_authority_signed_is_refused_before_anything_is
 
     assert (error.code, error.transient) == ("connection", True)
     assert server.requests() == []  # the self-signed certificate stopped it at the handshake
+
+
+def test_the_sdks_generated_api_works_over_the_transport(
+    server: TwilioAPIServer, no_proxy_environment: pytest.MonkeyPatch
+) -> None:
+    """The transport is the SDK's documented ``HttpClient``: its own resources, request
+    building and answer parsing, with ``client.api.base_url`` on a local server, work as they
+    do over the SDK's client; a refusal comes back as the SDK's exception."""
+    from twilio.base.exceptions import TwilioRestException
+    from twilio.rest import Client
+
+    from broadcast.channels.twilio_client import RetryAfterHttpClient
+
+    http_client = RetryAfterHttpClient(timeout=5)
+    client = Client(
+        server.account_sid,
+        server.auth_token,
+        http_client=http_client,
+        environment={"TWILIO_EDGE": "", "TWILIO_REGION": ""},
+    )
+    client.api.base_url = server.url
+    try:
+        sent = client.messages.create(to=RECIPIENT, from_=SENDER, body="généré")
+        fetched = client.messages(sent.sid).fetch()
+        listed = client.messages.list(to=RECIPIENT, limit=5)
+        with pytest.raises(TwilioRestException) as refused:
+            client.messages.create(to="+15005550009", from_=SENDER, body="x")
+    finally:
+        http_client.close()
+
+    assert (fetched.sid, fetched.body, fetched.to) == (sent.sid, "généré", RECIPIENT)
+    assert [m.sid for m in listed] == [sent.sid]
+    assert (refused.value.status, refused.value.code) == (400, 21614)
+    assert server.open_connections() <= 1  # every request on the one kept-alive connection
+
+
+def test_a_socks_proxy_without_its_library_is_a_clear_request_error(
+    server: TwilioAPIServer, make_adapter: MakeAdapter, no_proxy_environment: pytest.MonkeyPatch
+) -> None:
+    try:
+        import socks  # noqa: F401
+
+        pytest.skip("PySocks is installed: a SOCKS proxy would be used")
+    except ImportError:
+        pass
+    no_proxy_environment.setenv("ALL_PROXY", "socks5://127.0.0.1:1")
+
+    error = failure(make_adapter(server))
+
+    assert (error.code, error.transient) == ("request", False)
+    assert "SOCKS" in error.message
+    assert server.requests() == []

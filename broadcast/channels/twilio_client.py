@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import threading
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -352,7 +353,14 @@ class _Route:
             return urllib3.PoolManager(**options)
         username, password = get_auth_from_url(self.proxy)
         if self.proxy.lower().startswith("socks"):
-            from urllib3.contrib.socks import SOCKSProxyManager
+            try:
+                with warnings.catch_warnings():  # its missing library is said below, once
+                    warnings.simplefilter("ignore")
+                    from urllib3.contrib.socks import SOCKSProxyManager
+            except ImportError:  # PySocks is not installed: said as requests says it
+                from requests.exceptions import InvalidSchema
+
+                raise InvalidSchema("Missing dependencies for SOCKS support.") from None
 
             return SOCKSProxyManager(self.proxy, username=username, password=password, **options)
         credentials = f"{username}:{password}" if username else None
@@ -487,6 +495,8 @@ def _as_requests_error(exc: Exception) -> Exception | None:
     from requests import exceptions as rq
     from urllib3 import exceptions as u3
 
+    if isinstance(exc, rq.RequestException):
+        return None  # already requests' (an OSError too: not to be wrapped again)
     if isinstance(exc, u3.LocationValueError):
         return rq.InvalidURL(exc)
     if isinstance(exc, (u3.ProtocolError, OSError)):
