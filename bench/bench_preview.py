@@ -29,10 +29,15 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from isolated import isolated_env  # noqa: E402
+
 NOW = "2026-11-22T08:40:00+00:00"
 FLOOR = "import yaml, jinja2, typer, rich.console"
 TWO_URLS = [
@@ -41,13 +46,13 @@ TWO_URLS = [
 ]
 
 
-def run(command: list[str]) -> tuple[float, float]:
+def run(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     """(CPU seconds, wall seconds) of one run of ``command`` to its end."""
     start = time.perf_counter()
     process = subprocess.Popen(
         command,
         cwd=REPO,
-        env={**os.environ, "BROADCAST_NOW": NOW},
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -77,15 +82,17 @@ def main() -> None:
     else:
         print("apprise is not installed (pip install apprise): no comparison with it")
     subprocess.run([python, "-m", "compileall", "-q", str(REPO / "broadcast")], check=True)
-    for command in commands.values():  # warm: caches and the system's file cache
-        run(command)
     cpu: dict[str, list[float]] = {name: [] for name in commands}
     wall: dict[str, list[float]] = {name: [] for name in commands}
-    for _ in range(runs):
-        for name, command in commands.items():
-            used, took = run(command)
-            cpu[name].append(used)
-            wall[name].append(took)
+    with tempfile.TemporaryDirectory(prefix="bench-preview-") as scratch:
+        env = isolated_env(Path(scratch), BROADCAST_NOW=NOW)
+        for command in commands.values():  # warm: caches and the system's file cache
+            run(command, env)
+        for _ in range(runs):
+            for name, command in commands.items():
+                used, took = run(command, env)
+                cpu[name].append(used)
+                wall[name].append(took)
     print(f"{'':<46} {'CPU median':>10} {'min':>7} {'max':>7} {'wall median':>12}  (n={runs})")
     for name in commands:
         print(

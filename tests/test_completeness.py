@@ -11,9 +11,6 @@ error that stops a real send (exit 2, nothing at the peer) until fixed or overri
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,9 +20,9 @@ from broadcast.channels import channel_types
 from broadcast.content.wording.messages import level_of
 from broadcast.delivery.preflight import prepare
 from broadcast.input.incident import load_incident
-from tests.conftest import NOW, write
+from tests.conftest import write
 from tests.test_bad_incidents import SHIPPED
-from tests.world import SECRETS, World
+from tests.world import SECRETS, World, broadcast
 
 CONTACTS = """\
 name,phone,email,locale
@@ -123,22 +120,6 @@ def test_every_shipped_incident_is_complete_through_every_shipped_template(
     # Every type rendered (the check had texts to read), in both languages where read.
     assert {c.type for c in plan.channels} == set(channel_types()) - {"pager"}
     assert [p.sentence() for p in completeness(plan.all_problems)] == []
-
-
-def broadcast(world: World, *args: str) -> tuple[int, str, str]:
-    env = {**os.environ, **SECRETS, **world.engine, "BROADCAST_NOW": NOW.isoformat()}
-    env["COLUMNS"] = "400"
-    env.pop("BROADCAST_CONFIG", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "broadcast", *args],
-        cwd=world.folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    return done.returncode, done.stdout, done.stderr
 
 
 def test_a_team_sms_template_that_drops_the_next_update_is_found_on_the_sms(

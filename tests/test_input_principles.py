@@ -53,11 +53,10 @@ class Ran:
         assert "Traceback" not in self.out + self.err, self.err[-3000:]
 
 
-def cli(folder: Path, *args: str, env: dict[str, str] | None = None, timeout: float = TIMEOUT):
-    """``python -m broadcast ARGS`` in ``folder``, the clock pinned at ``NOW``."""
-    import time
-
-    environment = {
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment of ``python -m broadcast`` from this tree, the clock pinned at ``NOW``,
+    100 columns without colour; ``extra`` on top."""
+    return {
         **os.environ,
         "PYTHONPATH": str(REPO),
         "BROADCAST_NOW": NOW.isoformat(),
@@ -65,9 +64,15 @@ def cli(folder: Path, *args: str, env: dict[str, str] | None = None, timeout: fl
         "COLUMNS": "100",
         "NO_COLOR": "1",
         **SECRETS,
-        **FB_ENV,
-        **(env or {}),
+        **extra,
     }
+
+
+def cli(folder: Path, *args: str, env: dict[str, str] | None = None, timeout: float = TIMEOUT):
+    """``python -m broadcast ARGS`` in ``folder``, the clock pinned at ``NOW``."""
+    import time
+
+    environment = cli_env(**{**FB_ENV, **(env or {})})
     start = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "broadcast", *args],
@@ -91,15 +96,7 @@ def cli_on_a_terminal(folder: Path, *args: str, answer: str = "n\n") -> str:
     import time
 
     main, side = pty.openpty()
-    environment = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "BROADCAST_NOW": NOW.isoformat(),
-        "BROADCAST_CONFIG": "",
-        "COLUMNS": "100",
-        "NO_COLOR": "1",
-        **SECRETS,
-    }
+    environment = cli_env()
     process = subprocess.Popen(
         [sys.executable, "-m", "broadcast", *args],
         cwd=folder,

@@ -134,6 +134,7 @@ def prepare(
     _plan_channels(
         plan, selected, occasions, check_recipients, check_credentials, environ, head_only
     )
+    plan.problems.extend(reply_problems(plan, incident_doc))
     if callable(subscribers):
         subscribers = (
             subscribers(plan.config) if any(c.subscribers for c in plan.channels) else None
@@ -223,6 +224,53 @@ def _check_incident(
     plan.problems.extend(
         _wording_checks(plan.incident, incident_doc, plan.config, strict, now, previous_wording)
     )
+
+
+def reply_problems(plan: Plan, doc: YamlDocument) -> list[Problem]:
+    """The incident's ``reply:`` (and each translation's) over an SMS channel's
+    ``max_segments`` once set as the channel sends it: an error on its line, in the file's
+    language, as for the SMS itself (serve answers with one TwiML ``<Message>``)."""
+    from broadcast.channels.sms import REPLY_PART
+
+    assert plan.config is not None and plan.incident is not None
+    incident = plan.incident
+    problems = []
+    said = language_of(incident.locale)  # the file's: its problems are said in it
+    for channel in plan.channels:
+        limit = getattr(plan.config.channels[channel.name], "max_segments", None)
+        if limit is None:
+            continue
+        measured = [(channel.parts, channel.measures)] + [
+            (channel.variants[language], measures)
+            for language, measures in channel.variant_measures.items()
+        ]
+        for parts, measures in measured:
+            reply = measures.get("reply_measures")
+            if REPLY_PART not in parts or not reply or reply["segments"] <= limit:
+                continue
+            language = next(
+                (lang for lang, texts in channel.variants.items() if texts is parts),
+                incident.language,
+            )
+            where = ("reply",) if language == incident.language else ("translations", language)
+            location = (*where, "reply") if where[0] == "translations" else where
+            problems.append(
+                Problem(
+                    say(
+                        said,
+                        "reply_too_long",
+                        channel=channel.name,
+                        segments=reply["segments"],
+                        limit=limit,
+                        encoding=reply["encoding"],
+                    ),
+                    doc.path,
+                    doc.line_of(location),
+                    ".".join(str(p) for p in location),
+                    channel=channel.name,
+                )
+            )
+    return problems
 
 
 def _settle_correction(

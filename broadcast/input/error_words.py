@@ -225,6 +225,11 @@ WORDS: dict[str, dict[str, str]] = {
             "message says the incident is over. Write the time it really ended, or remove "
             "ended_at to say it ends when the message goes out"
         ),
+        "reply_too_long": (
+            "this answer to replies is {segments} SMS segments ({encoding}) once set as the "
+            "{channel} channel sends it, over its max_segments of {limit}: serve answers a reply "
+            "with one message; shorten it"
+        ),
         # What preflight finds of the incident's times and headline at the moment it sends.
         "eta_passed": (
             "the expected end ({eta}) has already passed: the messages now say the repair "
@@ -470,6 +475,11 @@ WORDS: dict[str, dict[str, str]] = {
             "la fin, {end} ({end_said}), n'a pas encore eu lieu (il est {now}) : un message "
             "{status} dit que l'incident est terminé. Écrivez l'heure où il a vraiment pris "
             "fin, ou retirez ended_at pour dire qu'il finit quand le message part"
+        ),
+        "reply_too_long": (
+            "cette réponse aux messages reçus fait {segments} segments SMS ({encoding}) telle "
+            "que le canal {channel} l'envoie, au-delà de son max_segments de {limit} : serve "
+            "répond par un seul message ; raccourcissez-la"
         ),
         "eta_passed": (
             "la fin prévue ({eta}) est déjà passée : les messages disent maintenant que la "

@@ -95,6 +95,9 @@ class Incident(BaseModel):
     compensation: str | None = None
     # The way in for people without internet: a free number, a radio, a place to go.
     offline: str | None = None
+    # What ``broadcast serve`` answers by SMS to a reply that is no keyword (once per number
+    # and version): approved with the version's texts, as the SMS channel's ``reply`` part.
+    reply: str | None = None
     # When a resolved or cancelled incident ended (absent: when the message goes out).
     ended_at: datetime | None = None
     # Who signs the email: the organisation's words, or a named person (critical incidents).

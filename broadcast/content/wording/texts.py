@@ -28,6 +28,7 @@ TEXT_FIELDS = (
     "apology",
     "compensation",
     "offline",
+    "reply",
 )
 
 
