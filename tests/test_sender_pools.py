@@ -136,9 +136,15 @@ class Folder:
         write(root / "channels.yaml", channels_yaml(url, senders))
         write(root / "contacts.csv", contacts(phones))
 
-    def send(self, env: dict[str, str] | None = None, minutes: int = 0) -> tuple[int, dict, str]:
+    def send(
+        self, env: dict[str, str] | None = None, minutes: int = 0, launch: tuple[str, ...] = ()
+    ) -> tuple[int, dict, str]:
         done = subprocess.run(
-            [sys.executable, "-m", "broadcast", "send", "incident.yaml", "--yes", "--json"],
+            [
+                sys.executable,
+                *(launch or ("-m", "broadcast")),
+                *("send", "incident.yaml", "--yes", "--json"),
+            ],
             cwd=self.root,
             env=cli_env(minutes, **(env or {})),
             capture_output=True,
@@ -375,6 +381,67 @@ def test_a_recipient_keeps_its_sender_across_a_version_and_a_correction(
     assert {to: set(froms) for to, froms in seen.items()} == {
         to: {sender} for to, sender in first.items()
     }
+
+
+# ``python -m broadcast`` with every SQLite statement of the process written to a file, each
+# with its connection: the ledger's transactions as they happened.
+TRACED = """
+import runpy, sqlite3, sys, threading
+trace = open(sys.argv.pop(1), "a", encoding="utf-8")
+lock = threading.Lock()
+connect = sqlite3.connect
+def traced(*args, **kwargs):
+    db = connect(*args, **kwargs)
+    def said(statement, tag=id(db)):
+        with lock:
+            trace.write(f"{tag} {' '.join(statement.split())}\\n")
+            trace.flush()
+    db.set_trace_callback(said)
+    return db
+sqlite3.connect = traced
+runpy.run_module("broadcast", run_name="__main__", alter_sys=True)
+"""
+
+
+def ledger_transactions(trace: Path) -> list[list[str]]:
+    """The statements of each transaction (BEGIN to COMMIT) in ``trace``, per connection."""
+    open_: dict[str, list[str]] = {}
+    done: list[list[str]] = []
+    for line in trace.read_text(encoding="utf-8").splitlines():
+        tag, _, statement = line.partition(" ")
+        if statement.startswith("BEGIN"):
+            open_[tag] = []
+        elif statement.startswith(("COMMIT", "ROLLBACK")):
+            done.append(open_.pop(tag, []))
+        elif tag in open_:
+            open_[tag].append(statement)
+    return done
+
+
+def test_a_pooled_delivery_is_marked_sending_with_its_sender_in_one_transaction(
+    tmp_path: Path, twilio_server: TwilioAPIServer
+) -> None:
+    """One ledger transaction before the request, not two: the sender is written with the
+    attempt's "sending" mark (still before the provider is asked, for a lookup)."""
+    phones = numbers(12)
+    folder = Folder(tmp_path, twilio_server.url, pool((A, "50/s"), (B, "50/s")), phones)
+    trace = tmp_path / "trace.log"
+
+    code, _, output = folder.send(launch=("-c", TRACED, str(trace)))
+
+    assert code == 0, output
+    updates = [
+        statement
+        for transaction in ledger_transactions(trace)
+        for statement in transaction
+        if statement.startswith("UPDATE deliveries SET")
+    ]
+    sending = [u for u in updates if u.startswith("UPDATE deliveries SET state = 'sending'")]
+    assert len(sending) == len(phones)
+    assert all(f"sender = '{A}'" in u or f"sender = '{B}'" in u for u in sending), sending
+    assert [u for u in updates if "sender =" in u and u not in sending] == []
+    senders = [m.from_ for m in twilio_server.messages()]
+    assert Counter(senders) == {A: 6, B: 6}
 
 
 def test_a_recipient_whose_sender_left_the_pool_gets_another(

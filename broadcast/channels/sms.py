@@ -523,10 +523,7 @@ class SmsAdapter(ClientAdapter["TwilioAccount"]):
 
         from broadcast.channels.twilio_client import RetryAfterHttpClient, TwilioAccount
 
-        self._http_client = RetryAfterHttpClient(
-            timeout=self.request_timeout(),
-            connections=getattr(self.config, "concurrency", None) or self.default_concurrency,
-        )
+        self._http_client = RetryAfterHttpClient(timeout=self.request_timeout())
         base_url = self.config.api_base_url
         # TWILIO_EDGE / TWILIO_REGION rewrite "api.twilio.com" into e.g.
         # "api.dublin.ie1.twilio.com"; applied to a base URL of our own they would mangle its
@@ -542,8 +539,8 @@ class SmsAdapter(ClientAdapter["TwilioAccount"]):
         return TwilioAccount(client, base_url)
 
     def release_client(self, client: TwilioAccount) -> None:
-        if self._http_client is not None and self._http_client.session is not None:
-            self._http_client.session.close()
+        if self._http_client is not None:
+            self._http_client.close()
         self._http_client = None
 
     def _classify(self, exc: TwilioException) -> DeliveryError:
