@@ -41,8 +41,7 @@ from bench_sms import (  # noqa: E402
     write_contacts,
     write_project,
 )
-
-from tests.peers.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN  # noqa: E402
+from isolated import HOME_FOLDERS, isolated_env  # noqa: E402
 
 TIMEOUT = 120.0
 POLL = 0.002
@@ -61,17 +60,10 @@ def first_message(folder: Path, peer: PeerProcess, checkout: Path = REPO) -> tup
     shutil.rmtree(folder / ".broadcast", ignore_errors=True)
     # The machine's record of incidents goes with the ledger: kept, it would say this fresh
     # ledger lost the incident the previous run sent, and the send would refuse to start.
-    shutil.rmtree(folder / ".state", ignore_errors=True)
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(checkout),
-        "BROADCAST_NOW": NOW,
-        "BROADCAST_CONFIG": "",
-        "BROADCAST_STATE": str(folder / ".broadcast"),
-        "XDG_STATE_HOME": str(folder / ".state"),
-        "TWILIO_ACCOUNT_SID": DEFAULT_ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": DEFAULT_AUTH_TOKEN,
-    }
+    shutil.rmtree(folder / HOME_FOLDERS["XDG_STATE_HOME"], ignore_errors=True)
+    env = isolated_env(
+        folder, checkout, BROADCAST_NOW=NOW, BROADCAST_STATE=str(folder / ".broadcast")
+    )
     command = [sys.executable, "-m", "broadcast", "send", "incident.yaml"]
     command += ["--config", "channels.yaml", "--channel", "sms", "--yes", "--json"]
     before = peer.accepted.value

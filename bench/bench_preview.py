@@ -2,7 +2,7 @@
 
 Run by hand from the repository root (Apprise installed for the comparison)::
 
-    python bench/bench_preview.py [runs]
+    python bench/bench_preview.py [runs] [--against TREE]
 
 Every figure is a whole new process, as cron or a person at a terminal starts it, timed from
 outside: its user + system CPU seconds (``os.wait4``) and its wall time. The commands are run
@@ -14,6 +14,10 @@ them alike, and each ratio is taken run by run, then its median printed:
   command-line tool starts with;
 - Apprise's ``--dry-run`` of two URLs (an SMS through Twilio and an email), the nearest tool
   that does the same job: read its configuration, build every message, send nothing.
+
+``--against TREE`` (a checkout of another commit, e.g. ``git worktree add /tmp/before main``)
+runs TREE's preview of the same example in turn too, and gives the ratio run by run: a change's
+cost side by side on the same machine's moments.
 
 The preview is run once before timing, so its caches (compiled templates, the recipients'
 counts) are those of a second preview, as when someone edits an incident and looks again.
@@ -29,10 +33,15 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from isolated import isolated_env  # noqa: E402
+
 NOW = "2026-11-22T08:40:00+00:00"
 FLOOR = "import yaml, jinja2, typer, rich.console"
 TWO_URLS = [
@@ -41,13 +50,13 @@ TWO_URLS = [
 ]
 
 
-def run(command: list[str]) -> tuple[float, float]:
-    """(CPU seconds, wall seconds) of one run of ``command`` to its end."""
+def run(command: list[str], env: dict[str, str], cwd: Path = REPO) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) of one run of ``command`` in ``cwd`` to its end."""
     start = time.perf_counter()
     process = subprocess.Popen(
         command,
-        cwd=REPO,
-        env={**os.environ, "BROADCAST_NOW": NOW},
+        cwd=cwd,
+        env={**env, "PYTHONPATH": str(cwd)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -59,33 +68,40 @@ def run(command: list[str]) -> tuple[float, float]:
 
 
 def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    arguments = sys.argv[1:]
+    against = None
+    if "--against" in arguments:
+        at = arguments.index("--against")
+        against = Path(arguments[at + 1]).resolve()
+        del arguments[at : at + 2]
+    runs = int(arguments[0]) if arguments else 20
     python = sys.executable
-    commands = {
-        "broadcast preview examples/panne-nord.yaml": [
-            python,
-            "-m",
-            "broadcast",
-            "preview",
-            "examples/panne-nord.yaml",
-        ],
-        f'floor: python -c "{FLOOR}"': [python, "-c", FLOOR],
-    }
+    preview = [python, "-m", "broadcast", "preview", "examples/panne-nord.yaml"]
+    commands = {"broadcast preview examples/panne-nord.yaml": preview}
+    places = {name: REPO for name in commands}
+    if against is not None:
+        name = f"the same, {against}"[:46]
+        commands[name], places[name] = preview, against
+        subprocess.run([python, "-m", "compileall", "-q", str(against / "broadcast")], check=True)
+    commands[f'floor: python -c "{FLOOR}"'] = [python, "-c", FLOOR]
     apprise = shutil.which("apprise", path=str(Path(python).parent)) or shutil.which("apprise")
     if apprise:
         commands["apprise --dry-run, two URLs"] = [apprise, "--dry-run", "-b", "test", *TWO_URLS]
     else:
         print("apprise is not installed (pip install apprise): no comparison with it")
+    places = {name: places.get(name, REPO) for name in commands}
     subprocess.run([python, "-m", "compileall", "-q", str(REPO / "broadcast")], check=True)
-    for command in commands.values():  # warm: caches and the system's file cache
-        run(command)
     cpu: dict[str, list[float]] = {name: [] for name in commands}
     wall: dict[str, list[float]] = {name: [] for name in commands}
-    for _ in range(runs):
-        for name, command in commands.items():
-            used, took = run(command)
-            cpu[name].append(used)
-            wall[name].append(took)
+    with tempfile.TemporaryDirectory(prefix="bench-preview-") as scratch:
+        env = isolated_env(Path(scratch), BROADCAST_NOW=NOW)
+        for name, command in commands.items():  # warm: caches and the system's file cache
+            run(command, env, places[name])
+        for _ in range(runs):
+            for name, command in commands.items():
+                used, took = run(command, env, places[name])
+                cpu[name].append(used)
+                wall[name].append(took)
     print(f"{'':<46} {'CPU median':>10} {'min':>7} {'max':>7} {'wall median':>12}  (n={runs})")
     for name in commands:
         print(
@@ -93,9 +109,9 @@ def main() -> None:
             f" ms {max(cpu[name]) * 1000:5.0f} ms {statistics.median(wall[name]) * 1000:9.0f} ms"
         )
     names = list(commands)
-    preview = cpu[names[0]]
+    ours = cpu[names[0]]
     for other in names[1:]:
-        ratios = [a / b for a, b in zip(preview, cpu[other], strict=True)]
+        ratios = [a / b for a, b in zip(ours, cpu[other], strict=True)]
         print(
             f"preview / {other.split(':')[0]:<34} CPU ratio median {statistics.median(ratios):.2f}"
             f" (min {min(ratios):.2f}, max {max(ratios):.2f})"

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -30,9 +29,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from isolated import isolated_env  # noqa: E402
+
 from tests.peers.twilio_api import (  # noqa: E402
-    DEFAULT_ACCOUNT_SID,
-    DEFAULT_AUTH_TOKEN,
     MAGIC_VALID_FROM,
     TwilioAPIServer,
 )
@@ -42,18 +41,11 @@ UNDELIVERED_EVERY = 50  # 2 % of the numbers
 
 
 def run(folder: Path, *args: str) -> tuple[float, int, dict]:
-    env = {
-        **os.environ,
-        "TWILIO_ACCOUNT_SID": DEFAULT_ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": DEFAULT_AUTH_TOKEN,
-        "BROADCAST_NOW": NOW,
-    }
-    env.pop("BROADCAST_CONFIG", None)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "broadcast", *args, "--json"],
         cwd=folder,
-        env=env,
+        env=isolated_env(folder, BROADCAST_NOW=NOW),
         capture_output=True,
         text=True,
         timeout=3600,

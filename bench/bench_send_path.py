@@ -18,23 +18,22 @@ and, paced, the busiest second of any sender and the peer's 429s.
 from __future__ import annotations
 
 import argparse
-import os
-import resource
 import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 from io import BytesIO
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench_sender_pools import warm_rate  # noqa: E402
+from isolated import isolated_env, run_measured  # noqa: E402
+
 from tests.conftest import NOW, write  # noqa: E402
 from tests.peers.twilio_api import TwilioAPIServer  # noqa: E402
 from tests.test_sender_pools import Folder, channels_yaml, numbers, pool  # noqa: E402
-from tests.world import SECRETS  # noqa: E402
 
 SENDERS = [f"+337000{i:05d}" for i in range(1, 6)]
 
@@ -54,37 +53,19 @@ def send(tree: Path, count: int, rate: str) -> dict[str, float]:
                 root / "channels.yaml",
                 channels_yaml(peer.url, spec).replace("concurrency: 10", "concurrency: 40"),
             )
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            started = time.monotonic()
-            done = subprocess.run(
+            done, wall, cpu = run_measured(
                 [sys.executable, "-m", "broadcast", "send", "incident.yaml", "--yes", "--json"],
-                cwd=root,
-                env={
-                    **os.environ,
-                    "PYTHONPATH": str(tree),
-                    "BROADCAST_NOW": NOW.isoformat(),
-                    "BROADCAST_CONFIG": "",
-                    "BROADCAST_STATE": str(root / "state"),
-                    **{
-                        name: str(root / name.lower())
-                        for name in ("HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME")
-                    },
-                    **SECRETS,
-                },
-                capture_output=True,
-                text=True,
-                timeout=3600,
+                root,
+                isolated_env(
+                    root, tree, BROADCAST_NOW=NOW.isoformat(), BROADCAST_STATE=str(root / "state")
+                ),
             )
-            wall = time.monotonic() - started
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     finally:
         peer.stop()
     arrivals = sorted(t for s in SENDERS for t, _ in peer.sender_log.get(s, ()))
-    warm = [t for t in arrivals if t >= arrivals[0] + 2] if arrivals else []
     return {
         "exit": done.returncode,
-        "parts_per_s": len(warm) / (warm[-1] - warm[0]) if len(warm) > 1 else 0.0,
+        "parts_per_s": warm_rate(arrivals),
         "cpu_ms": 1000 * cpu / count,
         "cpu_per_s": cpu / wall,
         "busiest": max(peer.busiest_second(s) for s in SENDERS),

@@ -18,9 +18,6 @@ second: a sending process near 1.0 is bound by its own CPU (one Python process: 
 from __future__ import annotations
 
 import argparse
-import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,13 +26,20 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from isolated import isolated_env, run_measured  # noqa: E402
+
 from tests.conftest import NOW, write  # noqa: E402
 from tests.peers.twilio_api import TwilioAPIServer  # noqa: E402
 from tests.test_sender_pools import Folder, channels_yaml, numbers, pool  # noqa: E402
-from tests.world import SECRETS  # noqa: E402
 
 RATE = 100  # parts a second per sender (a short code)
 CONCURRENCY = 40  # workers of the channel: enough requests in flight for 1,000/s at ~10 ms
+
+
+def warm_rate(arrivals: list[float]) -> float:
+    """Parts a second at the peer once warm: after the first 2 s of ``arrivals`` (sorted)."""
+    warm = [t for t in arrivals if t >= arrivals[0] + 2] if arrivals else []
+    return len(warm) / (warm[-1] - warm[0]) if len(warm) > 1 else 0.0
 
 
 def run(size: int, seconds: int) -> dict[str, float]:
@@ -56,38 +60,19 @@ def run(size: int, seconds: int) -> dict[str, float]:
                     "concurrency: 10", f"concurrency: {CONCURRENCY}"
                 ),
             )
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             peer_cpu = time.process_time()
-            started = time.monotonic()
-            done = subprocess.run(
+            done, wall, sender_cpu = run_measured(
                 [sys.executable, "-m", "broadcast", "send", "incident.yaml", "--yes", "--json"],
-                cwd=root,
-                env={
-                    **os.environ,
-                    "PYTHONPATH": str(REPO),
-                    "BROADCAST_NOW": NOW.isoformat(),
-                    "BROADCAST_CONFIG": "",
-                    "BROADCAST_STATE": str(root / "state"),
-                    # The machine's registry of which ledger sends which incident: this run's.
-                    **{
-                        name: str(root / name.lower())
-                        for name in ("HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME")
-                    },
-                    **SECRETS,
-                },
-                capture_output=True,
-                text=True,
-                timeout=3600,
+                root,
+                isolated_env(
+                    root, BROADCAST_NOW=NOW.isoformat(), BROADCAST_STATE=str(root / "state")
+                ),
             )
-            wall = time.monotonic() - started
             peer_cpu = time.process_time() - peer_cpu
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            sender_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     finally:
         peer.stop()
     arrivals = sorted(t for s in senders for t, _ in peer.sender_log.get(s, ()))
-    warm = [t for t in arrivals if t >= arrivals[0] + 2] if arrivals else []
-    reached = len(warm) / (warm[-1] - warm[0]) if len(warm) > 1 else 0.0
+    reached = warm_rate(arrivals)
     return {
         "senders": size,
         "sum": size * RATE,

@@ -20,10 +20,7 @@ and STOP then START (a write each). Prints the requests per second, the answers 
 from __future__ import annotations
 
 import http.client
-import os
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -36,6 +33,7 @@ from urllib.parse import urlencode
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from isolated import isolated_env, rss_kib, start_serve  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from broadcast.ledger.key import new_key_text  # noqa: E402
@@ -44,13 +42,6 @@ from broadcast.ledger.sqlite import Ledger  # noqa: E402
 PUBLIC_URL = "https://alerts.example.org"
 TOKEN = "0123456789abcdef0123456789abcdef"
 BODIES = ("Quand revient le courant ?", "AIDE", "Merci", "Is my street included?", "HELP")
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 def prepare(folder: Path, numbers: list[str], environ: dict[str, str]) -> None:
@@ -85,35 +76,10 @@ def main() -> None:
     validator = RequestValidator(TOKEN)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        environ = {
-            **os.environ,
-            "BROADCAST_KEY": new_key_text(),
-            "TWILIO_AUTH_TOKEN": TOKEN,
-            "PYTHONPATH": str(REPO),
-            "BROADCAST_LEDGER": "",
-            # The machine's own registry of incidents stays out of a benchmark's business.
-            "XDG_STATE_HOME": str(folder / "state"),
-        }
+        environ = isolated_env(folder, BROADCAST_KEY=new_key_text(), TWILIO_AUTH_TOKEN=TOKEN)
         prepare(folder, numbers, environ)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        process = subprocess.Popen(
-            [sys.executable, "-m", "broadcast", "serve", "--port", str(port)],
-            cwd=folder,
-            env=environ,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        process, port = start_serve(folder, environ)
         try:
-            for _ in range(300):
-                try:
-                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                    connection.request("GET", "/healthz")
-                    if connection.getresponse().status == 200:
-                        break
-                except OSError:
-                    time.sleep(0.05)
             time.sleep(1.0)
             at_rest = rss_kib(process.pid)
             peak = [at_rest]

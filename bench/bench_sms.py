@@ -55,6 +55,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import phonenumbers  # noqa: E402
+from isolated import isolated_env  # noqa: E402
 from twilio.http.http_client import TwilioHttpClient  # noqa: E402
 from twilio.rest import Client  # noqa: E402
 
@@ -308,14 +309,7 @@ def rss_mb(pid: int) -> float | None:
 
 def run_send(folder: Path, peer: PeerProcess, expected: int, timeout: float) -> SendRun:
     """``python -m broadcast send`` in a child process, watched until it ends or times out."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "BROADCAST_NOW": NOW,
-        "BROADCAST_CONFIG": "",
-        "TWILIO_ACCOUNT_SID": DEFAULT_ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": DEFAULT_AUTH_TOKEN,
-    }
+    env = isolated_env(folder, BROADCAST_NOW=NOW)
     command = [sys.executable, "-m", "broadcast", "send", "incident.yaml"]
     command += ["--config", "channels.yaml", "--channel", "sms", "--yes", "--json"]
     stdout_path, stderr_path = folder / "send.json", folder / "send.err"

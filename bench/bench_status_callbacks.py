@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,6 +37,7 @@ from urllib.parse import urlencode
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from isolated import isolated_env, rss_kib, start_serve  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from broadcast.ledger.key import new_key_text  # noqa: E402
@@ -55,32 +54,8 @@ PUBLIC_URL = "https://alerts.example.org"
 STATUS = "/twilio/status"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def rss_kib(pid: int, field: str = "VmRSS") -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    return 0
-
-
 def environment(engine: dict[str, str], folder: Path) -> dict[str, str]:
-    env = {
-        **os.environ,
-        # The machine's register of which ledger sends which incident: this run's own.
-        "XDG_STATE_HOME": str(folder / "state"),
-        "PYTHONPATH": str(REPO),
-        "TWILIO_ACCOUNT_SID": DEFAULT_ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": DEFAULT_AUTH_TOKEN,
-        "BROADCAST_NOW": NOW,
-        **engine,
-    }
-    env.pop("BROADCAST_CONFIG", None)
-    return env
+    return isolated_env(folder, BROADCAST_NOW=NOW, **engine)
 
 
 @contextmanager
@@ -182,27 +157,8 @@ def measure(engine_name: str, count: int, clients: int) -> dict[str, float]:
                         m.sid, DEFAULT_ACCOUNT_SID, m.to, m.from_, ("delivered", None)
                     )
                 ]
-            port = free_port()
-            server = subprocess.Popen(
-                [sys.executable, "-m", "broadcast", "serve", "--port", str(port)],
-                cwd=folder,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            server, port = start_serve(folder, env)
             try:
-                deadline = time.monotonic() + 60
-                while True:
-                    try:
-                        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                        connection.request("GET", "/healthz")
-                        if connection.getresponse().status == 200:
-                            break
-                    except OSError:
-                        pass
-                    if time.monotonic() > deadline:
-                        raise SystemExit("serve did not start")
-                    time.sleep(0.05)
                 time.sleep(1.0)
                 at_rest = rss_kib(server.pid)
                 peak = [at_rest]

@@ -9,7 +9,6 @@ then comes back (a return view), which is the visit measured.
 
 from __future__ import annotations
 
-import importlib.util
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,33 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tests.host_site import OBSERVERS, axe, banners, overflow
 from tests.web_states import SiteServer, State, make_site
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 WATCH_MS = 3_000
-
-# What Chromium measures: installed before any script of the page runs.
-OBSERVERS = """
-window.__shifts = [];
-new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) {
-    if (!entry.hadRecentInput) window.__shifts.push(entry.value);
-  }
-}).observe({ type: "layout-shift", buffered: true });
-window.__csp = [];
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.__csp.push(event.violatedDirective + " " + event.blockedURI);
-});
-"""
-
-_AXE_PACKAGE = importlib.util.find_spec("axe_playwright_python")
-AXE = (
-    Path(_AXE_PACKAGE.origin).parent / "axe.min.js"
-    if _AXE_PACKAGE is not None and _AXE_PACKAGE.origin
-    else Path("axe-playwright-python is not installed")
-)
 
 
 @dataclass
@@ -58,7 +37,7 @@ class Visit:
         return sum(self.shifts)
 
     def banners(self) -> Any:
-        return self.page.locator("[data-broadcast-banner]")
+        return banners(self.page)
 
     def slot_height(self) -> float:
         return float(
@@ -69,25 +48,11 @@ class Visit:
         )
 
     def overflow(self) -> int:
-        return int(
-            self.page.evaluate(
-                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
-        )
+        return overflow(self.page)
 
     def axe(self) -> list[str]:
         """axe-core's serious and critical violations, and any colour-contrast one."""
-        # Evaluated by Playwright, not added as a <script>: the page's CSP would refuse that.
-        self.page.evaluate(AXE.read_text(encoding="utf-8"))
-        result = self.page.evaluate(
-            "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map("
-            "v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))})))"
-        )
-        return [
-            f"{v['id']} ({v['impact']}): {v['nodes'][:3]}"
-            for v in result
-            if v["impact"] in ("serious", "critical") or v["id"] == "color-contrast"
-        ]
+        return axe(self.page)
 
 
 @contextmanager

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from tests.banner_visit import open_state, served
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.web_states import BY_NAME, DESKTOP, PHONE
+from tests.host_site import DESKTOP, PHONE
+from tests.web_states import BY_NAME
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "img"
 SCREENS = {"phone": PHONE, "desktop": DESKTOP}

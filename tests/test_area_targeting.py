@@ -10,6 +10,7 @@ import itertools
 import math
 import random
 from email.message import EmailMessage
+from functools import partial
 
 import pytest
 
@@ -53,6 +54,15 @@ def _inside_ring(lat: float, lon: float, ring: list[tuple[float, float]]) -> boo
             if lon < crossing:
                 inside = not inside
     return inside
+
+
+def phones_inside(rows: list[dict[str, str]], polygons: list[str]) -> set[str]:
+    """The phones of the located ``rows`` inside any of ``polygons``, by the reference rule."""
+    return {
+        r["phone"]
+        for r in rows
+        if any(_inside_ring(float(r["lat"]), float(r["lon"]), _ring(p)) for p in polygons)
+    }
 
 
 def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -316,12 +326,7 @@ def test_a_change_of_area_reaches_the_newly_in_only_and_a_new_text_those_in_now(
     write_people(world, rows)
     base = (world.folder / "incident.yaml").read_text(encoding="utf-8")
 
-    def inside(polygons: list[str]) -> set[str]:
-        return {
-            r["phone"]
-            for r in rows
-            if any(_inside_ring(float(r["lat"]), float(r["lon"]), _ring(p)) for p in polygons)
-        }
+    inside = partial(phones_inside, rows)
 
     def sent_now(before: int) -> list[str]:
         return [m.to for m in world.twilio.messages()[before:]]
@@ -582,12 +587,7 @@ def test_left_area_reaches_those_who_left_once_and_the_others_never(world: World
     write_people(world, rows)
     base = (world.folder / "incident.yaml").read_text(encoding="utf-8")
 
-    def inside(polygons: list[str]) -> set[str]:
-        return {
-            r["phone"]
-            for r in rows
-            if any(_inside_ring(float(r["lat"]), float(r["lon"]), _ring(p)) for p in polygons)
-        }
+    inside = partial(phones_inside, rows)
 
     _with_area(world, base, [L_SHAPE])
     assert world.run_json("send", "incident.yaml", "--yes")[0] == 0

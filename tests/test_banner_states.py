@@ -23,32 +23,29 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from broadcast.channels.banner_layout import banner_reservation, text_lines
-from tests.banner_visit import AXE, open_state, return_view, served
-from tests.browser import missing
+from tests.banner_visit import open_state, return_view, served
+from tests.host_site import (  # axe_available: a fixture this module uses
+    DESKTOP,
+    GOOD_CLS,
+    PHONE,
+    axe_available,  # noqa: F401
+)
 from tests.test_channel_web_banner import T0, message
 from tests.web_states import (
     BY_NAME,
     DARK_HEADER,
-    DESKTOP,
     FEEDBACK,
-    PHONE,
     STATES,
     SiteServer,
     State,
     make_site,
     publish,
+    publish_fr,
     three_incidents,
 )
 
-GOOD_CLS = 0.05
 PHONE_MOST = 100  # px: one banner, or several collapsed, at 390 px wide
 SCREENS = {"phone": PHONE, "desktop": DESKTOP}
-
-
-@pytest.fixture(scope="session")
-def axe_available() -> None:
-    if not AXE.is_file():
-        missing("browser", f"the browser checks need axe-core at {AXE} (axe-playwright-python)")
 
 
 def relative_luminance(rgb: str) -> float:
@@ -70,9 +67,8 @@ def contrast(one: str, other: str) -> float:
 
 @pytest.mark.parametrize("screen", SCREENS)
 @pytest.mark.parametrize("state", STATES, ids=lambda s: s.name)
-def test_every_state_keeps_the_host_page_still(
-    browser: Browser, state: State, screen: str, axe_available: None
-) -> None:
+@pytest.mark.usefixtures("axe_available")
+def test_every_state_keeps_the_host_page_still(browser: Browser, state: State, screen: str) -> None:
     with served(state) as server:
         visit = open_state(browser, server, state, SCREENS[screen], "light")
         page = visit.page
@@ -210,16 +206,13 @@ def test_a_return_view_after_a_new_incident_keeps_room_for_the_new_one_only(
         page.clock.set_fixed_time(state.clock)
         page.goto(server.url, wait_until="load")
         page.get_by_role("button", name="Masquer ce message").click()
-        publish(
+        publish_fr(
             folder,
-            message(
-                T0 + timedelta(minutes=20),
-                "Numéro d'urgence indisponible.",
-                text="Notre numéro d'urgence ne répond plus.",
-                id="urgence",
-                severity="critical",
-                locale="fr",
-            ),
+            T0 + timedelta(minutes=20),
+            "Numéro d'urgence indisponible.",
+            text="Notre numéro d'urgence ne répond plus.",
+            id="urgence",
+            severity="critical",
         )
         kept = context.storage_state()  # the visitor's localStorage: what they dismissed
         context.close()
@@ -315,9 +308,8 @@ def test_an_exercise_has_a_look_of_its_own(browser: Browser) -> None:
 
 @pytest.mark.parametrize("screen", SCREENS)
 @pytest.mark.parametrize("name", ["correction", "exercise", "three", "restored"])
-def test_dark_mode_on_a_dark_site(
-    browser: Browser, name: str, screen: str, axe_available: None
-) -> None:
+@pytest.mark.usefixtures("axe_available")
+def test_dark_mode_on_a_dark_site(browser: Browser, name: str, screen: str) -> None:
     state = BY_NAME[name]
     with served(state) as server:
         visit = open_state(browser, server, state, SCREENS[screen], "dark")
@@ -453,7 +445,7 @@ def test_the_fragment_carries_corrections_not_the_short_restored_state(tmp_path:
     assert "<div" not in (folder / "banner.html").read_text(encoding="utf-8")
     # The feedback address is a link there too, breaking after its slashes and dots.
     folder = make_site(tmp_path / "link")
-    publish(folder, message(T0, "Coupure.", text=f"Coupure. Votre avis : {FEEDBACK}", locale="fr"))
+    publish_fr(folder, T0, "Coupure.", text=f"Coupure. Votre avis : {FEEDBACK}")
     fragment = (folder / "banner.html").read_text(encoding="utf-8")
     assert f'<a class="broadcast-banner__url" href="{FEEDBACK.replace("&", "&amp;")}">' in fragment
     assert "energie-nord.<wbr>fr/<wbr>avis/<wbr>\u2026</a>" in fragment

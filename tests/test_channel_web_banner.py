@@ -366,10 +366,16 @@ def test_atom_feed(tmp_path: Path) -> None:
     assert len(entries) == 2
     newest, oldest = entries
     assert newest.findtext(f"{ATOM}title") == "Cause found · Power cut"
-    # Each entry carries its own update's text, not the title again.
-    assert newest.findtext(f"{ATOM}content") == f"Cable {HOSTILE} Next update at 11:40."
-    assert oldest.findtext(f"{ATOM}content") == "Cause unknown. Next update at 11:40."
-    assert newest.find(f"{ATOM}content").get("type") == "text"  # type: ignore[union-attr]
+    # Each entry carries its own update's text, not the title again: the banner's as its
+    # summary, the update's full text (first its headline) as its content.
+    assert newest.findtext(f"{ATOM}summary") == f"Cable {HOSTILE} Next update at 11:40."
+    assert oldest.findtext(f"{ATOM}summary") == "Cause unknown. Next update at 11:40."
+    assert newest.find(f"{ATOM}summary").get("type") == "text"  # type: ignore[union-attr]
+    content = newest.find(f"{ATOM}content")
+    assert content is not None and content.get("type") == "xhtml"
+    assert content.findtext(
+        "{http://www.w3.org/1999/xhtml}div/{http://www.w3.org/1999/xhtml}p"
+    ) == (f"Cable {HOSTILE}")
     assert newest.findtext(f"{ATOM}updated") == (T0 + timedelta(hours=2)).isoformat()
     assert newest.findtext(f"{ATOM}published") == (T0 + timedelta(hours=2)).isoformat()
     assert oldest.findtext(f"{ATOM}published") == T0.isoformat()
@@ -710,3 +716,12 @@ def test_a_correction_replaces_the_banner_for_a_day(tmp_path: Path) -> None:
     assert item["until"] == (T0 + timedelta(hours=25)).isoformat()
     assert "Correction · Power cut" in (tmp_path / "feed.xml").read_text(encoding="utf-8")
     assert "panne-nord.html" in (tmp_path / "index.html").read_text().split("Recent incidents")[1]
+
+
+def test_a_drill_s_feed_entry_says_so_first_in_its_content(tmp_path: Path) -> None:
+    publish(tmp_path, message(T0, "Power cut in Lille.", exercise=True))
+    (entry,) = feed_entries(tmp_path)
+    xhtml = "{http://www.w3.org/1999/xhtml}"
+    first = entry.findtext(f"{ATOM}content/{xhtml}div/{xhtml}p")
+    assert first == "EXERCISE \u2013 Power cut in Lille."
+    assert (entry.findtext(f"{ATOM}title") or "").startswith("EXERCISE \u2013 ")

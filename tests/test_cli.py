@@ -284,7 +284,8 @@ def test_bad_incident_exits_2_with_a_located_message_and_no_traceback(
 def test_missing_incident_file_is_bad_input(project: Path) -> None:
     result = run(project, "preview", "nope.yaml")
     assert result.exit_code == 2
-    assert "not found" in result.output
+    # Said in the language of channels.yaml's default locale (French): the file has none.
+    assert "le fichier d'incident est introuvable" in " ".join(result.output.split())
 
 
 def test_preview_path_never_imports_the_provider_sdks(project: Path) -> None:

@@ -87,7 +87,7 @@ def test_warnings_are_said_on_a_real_send_and_written_to_the_cron_log(world: Wor
     summary = result.output[result.output.index("4 sent, 0 failed.") :]
     assert "Sent with 2 warnings:" in summary
     # In the file's language (French: input.error_words).
-    assert "field next_update: l'heure promise du prochain point est passée" in " ".join(
+    assert "champ next_update : l'heure promise du prochain point est passée" in " ".join(
         summary.split()
     )
     # The skipped row is named by its line; its value is masked (it is personal data).

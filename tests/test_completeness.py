@@ -11,9 +11,6 @@ error that stops a real send (exit 2, nothing at the peer) until fixed or overri
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,7 +22,7 @@ from broadcast.delivery.preflight import prepare
 from broadcast.input.incident import load_incident
 from tests.conftest import NOW, write
 from tests.test_bad_incidents import SHIPPED
-from tests.world import SECRETS, World
+from tests.world import SECRETS, World, broadcast
 
 CONTACTS = """\
 name,phone,email,locale
@@ -123,22 +120,6 @@ def test_every_shipped_incident_is_complete_through_every_shipped_template(
     # Every type rendered (the check had texts to read), in both languages where read.
     assert {c.type for c in plan.channels} == set(channel_types()) - {"pager"}
     assert [p.sentence() for p in completeness(plan.all_problems)] == []
-
-
-def broadcast(world: World, *args: str) -> tuple[int, str, str]:
-    env = {**os.environ, **SECRETS, **world.engine, "BROADCAST_NOW": NOW.isoformat()}
-    env["COLUMNS"] = "400"
-    env.pop("BROADCAST_CONFIG", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "broadcast", *args],
-        cwd=world.folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    return done.returncode, done.stdout, done.stderr
 
 
 def test_a_team_sms_template_that_drops_the_next_update_is_found_on_the_sms(
@@ -242,3 +223,99 @@ def test_an_sms_fitted_to_its_segments_that_dropped_the_next_update_is_found(
     (sms,) = json.loads(out)["channels"]
     assert code == 0 and "Point à 11h40" in sms["text"]
     assert [p for p in sms["problems"] if p["check"] == "complete_text"] == []
+
+
+# -- what tells people what to do: imperatives and the hazards' protective actions ------------
+
+EAU = """\
+id: eau-critique
+status: identified
+severity: critical
+locale: fr_FR
+timezone: Europe/Paris
+title: Eau du robinet impropre à la consommation à Ardres
+headline: L'eau du robinet est impropre à la consommation à Ardres. Point à 18h.
+started_at: 2026-12-05 08:00
+affected: Les 4 500 foyers d'Ardres
+summary: Des analyses de ce matin ont trouvé des bactéries dans le réseau.
+actions: >
+  Des bouteilles d'eau sont distribuées à la mairie d'Ardres de 9h à 19h. Nos équipes purgent
+  les canalisations.
+next_update: 2026-12-05 18:00
+signed_by: Marie Lefort, maire d'Ardres
+offline: Un numéro gratuit répond jour et nuit, le 0 800 000 000.
+"""
+
+GAS = """\
+id: gas-mill-lane
+status: identified
+severity: critical
+locale: en_GB
+timezone: Europe/London
+title: Gas leak on Mill Lane
+headline: Gas leak on Mill Lane. Residents are being moved to the Corn Exchange.
+started_at: 2026-12-05 08:00
+affected: About 60 homes on Mill Lane, Ely
+summary: A gas main was damaged by roadworks this morning.
+actions: The Corn Exchange has become a rest point. Our engineers are repairing the main.
+next_update: 2026-12-05 10:00
+signed_by: Sam Hale, duty manager
+offline: A free line answers day and night, 0800 000 0000.
+"""
+
+
+def _kinds(tmp_path: Path, text: str, **settings: object) -> set[str | None]:
+    from tests.test_facts_wording import checks
+
+    return {check for check, _, _ in checks(tmp_path, text, **settings)}
+
+
+def test_a_protective_action_said_without_an_imperative_tells_people_what_to_do(
+    tmp_path: Path,
+) -> None:
+    """One reading of "what people must do": bottled water handed out at the town hall is the
+    action for water unsafe to drink (hazards.yaml), so completeness does not say the critical
+    notice never tells people what to do while the safety check is content with it."""
+    kinds = _kinds(tmp_path, EAU)
+    assert "safety_action" not in kinds and "complete_action" not in kinds, kinds
+    # Without it, both say so.
+    bare = EAU.replace(
+        "Des bouteilles d'eau sont distribuées à la mairie d'Ardres de 9h à 19h. ", ""
+    )
+    kinds = _kinds(tmp_path, bare)
+    assert {"safety_action", "complete_action"} <= kinds, kinds
+
+
+def test_a_teams_phrasing_of_an_action_in_channels_yaml_is_an_instruction_too(
+    tmp_path: Path,
+) -> None:
+    """A team that extends a hazard's action in channels.yaml (``content_checks:
+    safety_actions``) extends what completeness counts as telling people what to do."""
+    kinds = _kinds(tmp_path, GAS)
+    assert {"safety_action", "complete_action"} <= kinds, kinds
+    team = {"gas_leak": ["moved to the Corn Exchange"]}
+    kinds = _kinds(tmp_path, GAS, safety_actions=team)
+    assert "safety_action" not in kinds and "complete_action" not in kinds, kinds
+
+
+def test_a_rendered_text_must_keep_the_protective_action_the_fields_give(
+    tmp_path: Path,
+) -> None:
+    """On a channel's rendered text, the same reading: the fields tell people what to do by the
+    hazard's action, so an SMS that drops it lacks "what to do"; one that keeps it does not."""
+    from broadcast.content.wording.completeness import missing_in_text
+
+    headline = "L'eau du robinet est impropre à la consommation à Ardres. Point à 18h."
+    said = "Eau impropre à la consommation, bouteilles d'eau à la mairie d'Ardres. Point à 18h."
+    incident, _ = load_incident(write(tmp_path / "incident.yaml", EAU.replace(headline, said)))
+    hazards = ("water_unsafe",)
+    dropped = "Eau du robinet impropre à la consommation à Ardres. Point à 18h."
+    kept = dropped + " Bouteilles d'eau à la mairie de 9h à 19h."
+    assert missing_in_text(dropped, ("do",), incident, "Eaux d'Ardres", NOW, hazards=hazards) == [
+        "do"
+    ]
+    assert missing_in_text(kept, ("do",), incident, "Eaux d'Ardres", NOW, hazards=hazards) == []
+    # The team's own phrasing counts on the rendered text as on the fields.
+    team = {"water_unsafe": ["la mairie distribue"]}
+    own = "Eau impropre à la consommation : la mairie distribue de l'eau."
+    assert missing_in_text(own, ("do",), incident, "Eaux", NOW, hazards=hazards, own=team) == []

@@ -7,7 +7,6 @@ counts is what the peer received.
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
@@ -17,8 +16,8 @@ from collections import Counter
 
 import pytest
 
-from tests.conftest import NOW, write
-from tests.world import SECRETS, World
+from tests.conftest import write
+from tests.world import World
 
 # The slow tier (tests/conftest.py): kill -9, overlapping runs, Ctrl-C on real sends of 2,000.
 pytestmark = pytest.mark.slow
@@ -55,8 +54,6 @@ def start(world: World, *args: str) -> subprocess.Popen[str]:
     # terminal, then (the child gets the default; a handler is not inherited).
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-    env = {**os.environ, **SECRETS, **world.engine, "BROADCAST_NOW": NOW.isoformat()}
-    env.pop("BROADCAST_CONFIG", None)
     return subprocess.Popen(
         [
             sys.executable,
@@ -71,7 +68,7 @@ def start(world: World, *args: str) -> subprocess.Popen[str]:
             *args,
         ],
         cwd=world.folder,
-        env=env,
+        env=world.process_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -97,19 +94,24 @@ def set_headline(world: World, headline: str) -> None:
     )
 
 
+def kill_9_somewhere(world: World, headline: str, chance: random.Random) -> None:
+    """A send started and killed with SIGKILL at a moment ``chance`` picks: somewhere between
+    start-up and the end of a send of 2,000 (about 3 s here)."""
+    process = start(world)
+    deadline = time.monotonic() + 8
+    target = chance.uniform(5, 1500)
+    while len(received(world, headline)) < target and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+
+
 def test_kill_9_at_random_moments_loses_nothing_and_sends_nothing_twice(big: World) -> None:
     chance = random.Random(20261122)
     for round_number in range(3):
         headline = f"Coupure de courant, point {round_number + 1}."
         set_headline(big, headline)
-        process = start(big)
-        # Somewhere between start-up and the end of a send of 2,000 (about 3 s here).
-        deadline = time.monotonic() + 8
-        target = chance.uniform(5, 1500)
-        while len(received(big, headline)) < target and time.monotonic() < deadline:
-            time.sleep(0.01)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
+        kill_9_somewhere(big, headline, chance)
 
         code, doc = finish(start(big))
         counts = received(big, headline)
@@ -178,13 +180,7 @@ def test_kill_9_then_a_plain_rerun_sends_every_sms_exactly_once(big: World) -> N
     for round_number in range(1 if big.engine else 3):
         headline = f"Coupure de courant, relevé {round_number + 1}."
         set_headline(big, headline)
-        process = start(big)
-        deadline = time.monotonic() + 8
-        target = chance.uniform(5, 1500)
-        while len(received(big, headline)) < target and time.monotonic() < deadline:
-            time.sleep(0.01)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
+        kill_9_somewhere(big, headline, chance)
 
         code, doc = finish(start(big))  # no --resend-uncertain
         counts = received(big, headline)

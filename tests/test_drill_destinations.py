@@ -37,7 +37,7 @@ def test_exercise_false_in_the_file_and_exercise_on_the_command_line_is_an_error
     ):
         result = drill.run(*command)
         assert result.exit_code == 2, (command, result.output)
-        assert f"incident.yaml:{line}, field exercise" in said(result), result.output
+        assert f"incident.yaml:{line}, champ exercise" in said(result), result.output
         assert "contredisent" in result.output  # the file is French: so is its error
         assert "Traceback" not in result.output
     assert drill.twilio.messages() == [] and drill.smtp.received == []

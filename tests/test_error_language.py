@@ -50,12 +50,12 @@ CASES = {
     "unknown field": (
         "headline: Coupure",
         "headlin: Coupure",
-        "field headlin: champ inconnu « headlin » ; vouliez-vous dire « headline » ?",
+        "champ headlin : champ inconnu « headlin » ; vouliez-vous dire « headline » ?",
     ),
     "wrong type": (
         "title: Coupure d'électricité dans le secteur Nord",
         "title:\n  - Lille\n  - Roubaix",
-        "field title: il faut ici un texte, pas une liste",
+        "champ title : il faut ici un texte, pas une liste",
     ),
     # affected may be a list of services or areas with their impact; an item that is not one
     # is said in French too.
@@ -67,12 +67,12 @@ CASES = {
     "bad time": (
         "next_update: dans 2h",
         "next_update: 2",
-        "field next_update: « 2 » n'a pas d'unité : écrivez 2h pour des heures",
+        "champ next_update : « 2 » n'a pas d'unité : écrivez 2h pour des heures",
     ),
     "bad date": (
         "eta: 2026-11-22T14:00:00+01:00",
         "eta: vers 14h",
-        "field eta: « vers 14h » n'est pas une date et une heure",
+        "champ eta : « vers 14h » n'est pas une date et une heure",
     ),
 }
 
@@ -87,7 +87,7 @@ CASES["a field given twice"] = (
 CASES["an unknown hazard"] = (
     "severity: major",
     "severity: major\nhazard: inondation",
-    "field hazard: « inondation » n'est pas un danger connu ; écrivez l'un de :",
+    "champ hazard : « inondation » n'est pas un danger connu ; écrivez l'un de :",
 )
 CASES["broken YAML"] = (
     "severity: major",
@@ -102,7 +102,7 @@ CASES["a bad language code"] = (
 CASES["a tab in a headline"] = (
     "headline: Coupure de courant à Lille et Roubaix depuis 8h10. Rétablissement prévu vers 14h.",
     'headline: "Coupure\\tde courant"',
-    "field headline: contient une tabulation (U+0009) : écrivez une espace",
+    "champ headline : contient une tabulation (U+0009) : écrivez une espace",
 )
 # The area (CAP's, and who a send reaches): a polygon that crosses itself, a circle mistyped.
 CASES["a polygon that crosses itself"] = (
@@ -132,12 +132,12 @@ CASES["a YAML bomb"] = (
 CASES["a YAML cycle"] = (
     "severity: major",
     "severity: major\nloop: &loop [*loop]",
-    "field loop[0]: *loop désigne un bloc qui le contient : il se répéterait à l'infini",
+    "champ loop[0] : *loop désigne un bloc qui le contient : il se répéterait à l'infini",
 )
 CASES["a hidden character"] = (
     "severity: major",
     'severity: major\nnote: "coupure\\e[2J"',
-    "field note: contient U+001B (ESCAPE) : les caractères de contrôle",
+    "champ note : contient U+001B (ESCAPE) : les caractères de contrôle",
 )
 
 
@@ -151,7 +151,7 @@ def test_a_french_file_is_told_its_errors_in_french(tmp_path: Path, case: str) -
     if case == "a YAML bomb":
         # Said at the alias that passed the bound, whichever it is, with French digit groups
         # (a narrow no-break space, which ``flat`` folds into a space).
-        found = rf"incident\.yaml:\d+, field \w+\[\d+\]: \*\w+ {re.escape(words)}"
+        found = rf"incident\.yaml:\d+, champ \w+\[\d+\] : \*\w+ {re.escape(words)}"
         assert re.search(found, flat) and "10\u202f000" in said, said
     elif case in (
         "a field given twice",
@@ -162,7 +162,7 @@ def test_a_french_file_is_told_its_errors_in_french(tmp_path: Path, case: str) -
         "a CAP circle mistyped",
     ):
         # Found where YAML found it (an item of a list: its own line), in the file's language.
-        assert re.search(rf"incident\.yaml:\d+(, field [\w.]+)?: {re.escape(words)}", flat), said
+        assert re.search(rf"incident\.yaml:\d+(, champ [\w.]+)? : {re.escape(words)}", flat), said
     else:
         assert f"incident.yaml:{line}, {words}" in flat, said
 
@@ -171,7 +171,7 @@ def test_a_missing_field_is_told_in_french_at_the_file(tmp_path: Path) -> None:
     text = "\n".join(line for line in EXAMPLE.splitlines() if not line.startswith("title:"))
     code, said, _ = validate(tmp_path, text + "\n")
     assert code == 2
-    assert re.search(r"incident\.yaml:\d+, field title: ce champ obligatoire manque", said), said
+    assert re.search(r"incident\.yaml:\d+, champ title : ce champ obligatoire manque", said), said
 
 
 def test_the_same_errors_in_an_english_file_are_in_english(tmp_path: Path) -> None:
@@ -219,3 +219,272 @@ def test_the_error_index_gives_both_wordings_of_a_message_it_lists() -> None:
             french = WORDS["fr"][key]
             assert any(f in french for f in quoted if len(f) >= 8 and f not in english), key
     assert listed >= 8
+
+
+# -- The whole paragraph: its kind, its place and its message --------------------------------
+#
+# A problem of a French file is French from its first word to its last: "erreur : incident.yaml:28,
+# champ headlin : champ inconnu ...", never "error: ..., field headlin: ...", whichever check
+# found it. Found by rule: every problem of the file, as the terminal shows it, is searched for
+# words only the English messages use (below); the cases reach the reading of the file, its
+# fields, the checks across fields, preflight's checks at the moment of sending, the area, the
+# wording checks and their gate, and a correction with nothing to correct.
+
+
+def _words(texts: list[str]) -> set[str]:
+    return {
+        word.lower()
+        for text in texts
+        for word in re.findall(r"[A-Za-zÀ-ÿ]{2,}", re.sub(r"\{[^}]*\}", " ", text))
+    }
+
+
+def _english_words() -> set[str]:
+    """Words the English messages and labels use and the French ones never do, less the
+    names a French message quotes as they are (fields, statuses, severities, channels)."""
+    from broadcast.content.wording.messages import MESSAGES
+    from broadcast.input.incident import Incident, Translation
+    from broadcast.problems import LABELS
+
+    english = _words([*WORDS["en"].values(), *MESSAGES["en"].values(), *LABELS["en"].values()])
+    french = _words([*WORDS["fr"].values(), *MESSAGES["fr"].values()])
+    quoted = {*Incident.model_fields, *Translation.model_fields}
+    quoted |= {"investigating", "identified", "monitoring", "resolved", "cancelled"}
+    quoted |= {"minor", "major", "critical", "sms", "email", "twitter", "banner", "voice"}
+    return english - french - quoted
+
+
+def english_in(paragraph: str, english: set[str]) -> set[str]:
+    """The English words of ``paragraph``, once the values it quotes (« ... », '...'), the
+    YAML parser's own words (quoted as such), paths, names and times are left out."""
+    # The names a place gives (a field, a channel, a template's part) are the file's own.
+    text = re.sub(r"\b(champ|canal|field|channel) [^\s,]+", r"\1", paragraph)
+    text = re.sub(r"«[^»]*»", " ", text)
+    text = re.sub(r"(?<!\w)'[^']*'(?!\w)|\"[^\"]*\"", " ", text)
+    text = re.sub(r"\(ses mots :[^)]*\)", " ", text)
+    text = re.sub(r"\S*[_./\d\[\]*-]\S*", " ", text)
+    return {word for word in re.findall(r"[A-Za-zÀ-ÿ]{2,}", text) if word.lower() in english}
+
+
+def test_the_english_words_are_found() -> None:
+    """The search finds what it must: the labels and messages English would leave."""
+    english = _english_words()
+    assert {"field", "channel", "error", "warning", "file", "the", "is"} <= english
+    said = "error: incident.yaml:12, field eta: the expected end is before started_at"
+    assert english_in(said, english) == {"error", "field", "the", "expected", "end", "is", "before"}
+    assert (
+        english_in("erreur : incident.yaml:12, champ eta : « the end » est passée", english)
+        == set()
+    )
+
+
+FIELD_CASES: dict[str, list[tuple[str, str]] | str] = {
+    "unknown field": [("headline: Coupure", "headlin: Coupure")],
+    "bad date": [("eta: 2026-11-22T14:00:00+01:00", "eta: vers 14h")],
+    "next_update without a unit": [("next_update: dans 2h", "next_update: 2")],
+    "next_update passed": [("next_update: dans 2h", 'next_update: "08:30"')],
+    "next_update read two ways": [("next_update: dans 2h", 'next_update: "10h"')],
+    "a time the clocks repeat": [("next_update: dans 2h", 'next_update: "2026-10-25 02:30"')],
+    "a time the clocks skip": [("eta: 2026-11-22T14:00:00+01:00", 'eta: "2026-03-29 02:30"')],
+    "no next_update": [("next_update: dans 2h\n", "")],
+    "missing title": [("title: Coupure d'électricité dans le secteur Nord\n", "")],
+    "empty title": [("title: Coupure d'électricité dans le secteur Nord", 'title: ""')],
+    "bad status": [("status: investigating", "status: enquete")],
+    "bad id": [("id: panne-nord-2026-11-22", "id: Panne Nord")],
+    "not true or false": [("severity: major", "severity: major\nexercise: peut-être")],
+    "translation lacks": [
+        ("    apology: We are sorry to leave you without power, and on a Sunday.\n", "")
+    ],
+    "a tab": [("headline: Coupure", 'headline: "Coupure\\tx"')],
+    "not a list of fields": [(EXAMPLE, "- a\n- b\n")],
+    # preflight, at the moment of sending
+    "started in the future": [("started_at: 2026-11-22T08:10", "started_at: 2026-11-22T11:10")],
+    "eta passed": [("eta: 2026-11-22T14:00:00+01:00", "eta: 2026-11-22T09:00:00+01:00")],
+    "headline too long": [("headline: Coupure", "headline: " + "Coupure très longue " * 20)],
+    "nothing to correct": [
+        ("status: investigating", "status: cancelled\ncorrection: Le message était faux."),
+        ("  en:\n", "  en:\n    correction: The message was wrong.\n"),
+    ],
+    "exercise contradiction": [("severity: major", "severity: major\nexercise: false")],
+    # the area
+    "polygon crossing itself": [
+        (
+            "severity: major",
+            'severity: major\narea:\n  polygons: ["50.6,3.0 50.7,3.1 50.7,3.0 50.6,3.1 50.6,3.0"]',
+        )
+    ],
+    "outside the territory": [
+        (
+            "severity: major",
+            'severity: major\narea:\n  description: Lille\n  circles: ["10.0,3.0 2"]',
+        ),
+        ("  en:\n", "  en:\n    area:\n      description: Lille\n"),
+    ],
+    "area in a translation alone": [("  en:\n", "  en:\n    area:\n      description: Lille\n")],
+    # the wording checks and their gate
+    "absolute promise": [
+        ("actions: >\n", "actions: >\n  Nous garantissons zéro risque désormais.\n")
+    ],
+    "comment cut": [("courant à Lille et Roubaix", "courant à Lille #Roubaix")],
+    # the file itself
+    "empty file": [(EXAMPLE, "")],
+    "missing file": "missing",
+    "a folder": "folder",
+}
+
+
+@pytest.mark.parametrize("case", sorted(FIELD_CASES))
+def test_every_problem_of_a_french_file_is_french_throughout(tmp_path: Path, case: str) -> None:
+    import shutil
+
+    from broadcast.delivery.preflight import prepare
+    from broadcast.terminal.console import problem_text
+
+    config = tmp_path / "channels.yaml"
+    config.write_text(
+        'territory: {bbox: "50.4,2.8 50.9,3.4"}\n'
+        + (REPO / "channels.yaml").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    shutil.copytree(REPO / "examples", tmp_path / "examples")
+    incident = tmp_path / "incident.yaml"
+    edits = FIELD_CASES[case]
+    if edits == "folder":
+        incident.mkdir()
+    elif edits != "missing":
+        text = EXAMPLE
+        for old, new in edits:
+            assert old in text
+            text = text.replace(old, new, 1)
+        incident.write_text(text, encoding="utf-8")
+    plan = prepare(
+        incident,
+        config,
+        NOW,
+        environ={"XDG_STATE_HOME": str(tmp_path / "state")},
+        exercise=case == "exercise contradiction",
+        state_dir=tmp_path / "state",
+    )
+    theirs = [
+        p
+        for p in plan.all_problems
+        if p.file is not None and p.file.resolve() == incident.resolve()
+    ]
+    assert theirs, plan.all_problems
+    english = _english_words()
+    for problem in theirs:
+        assert problem.language == "fr", problem
+        said = problem_text(problem).plain
+        assert said.startswith(("erreur : ", "avertissement : ")), said
+        assert not english_in(said, english), said
+    # channels.yaml's problems stay the team's English, beside the file's French; a wording
+    # check's finding is said to the file's writers, wherever it is placed (a template).
+    assert all(p.language == "en" for p in plan.all_problems if p.file == config)
+    assert all(p.language == "fr" for p in plan.all_problems if p.check is not None)
+
+
+def _cli(folder: Path, *args: str, now: str = NOW.isoformat()) -> tuple[int, list[str]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "broadcast", *args, "--config", str(REPO / "channels.yaml")],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BROADCAST_NOW": now, "COLUMNS": "400"},
+        timeout=60,
+    )  # fmt: skip
+    said = done.stdout + done.stderr
+    assert "Traceback" not in said, said
+    return done.returncode, said.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("case", "old", "new", "command", "now", "paragraph"),
+    [
+        (
+            "unknown field", "headline: Coupure", "headlin: Coupure", "validate", None,
+            "erreur : incident.yaml:28, champ headlin : champ inconnu « headlin » ; vouliez-vous "
+            "dire « headline » ?",
+        ),
+        (
+            "bad date", "eta: 2026-11-22T14:00:00+01:00", "eta: vers 14h", "validate", None,
+            "erreur : incident.yaml:54, champ eta : « vers 14h » n'est pas une date et une heure",
+        ),
+        (
+            "next_update", "next_update: dans 2h", 'next_update: "08:30"', "validate", None,
+            "avertissement : incident.yaml:58, champ next_update : l'heure promise du prochain "
+            "point, 08:30 aujourd'hui, est passée",
+        ),
+        (
+            "preflight", "severity: major", "severity: major", "send --dry-run",
+            "2026-11-22T15:00:00+01:00",
+            "avertissement : incident.yaml:54, champ eta : la fin prévue (2026-11-22 14:00 CET) "
+            "est déjà passée",
+        ),
+    ],
+)  # fmt: skip
+def test_the_whole_paragraph_is_french_in_a_real_run(
+    tmp_path: Path, case: str, old: str, new: str, command: str, now: str | None, paragraph: str
+) -> None:
+    assert old in EXAMPLE
+    write(tmp_path / "incident.yaml", EXAMPLE.replace(old, new, 1))
+    _, lines = _cli(tmp_path, *command.split(), "incident.yaml", now=now or NOW.isoformat())
+    found = [line for line in lines if line.startswith(paragraph)]
+    assert found, "\n".join(lines)
+    english = _english_words()
+    problems = [
+        line for line in lines if re.match(r"(erreur|avertissement|error|warning) ?:", line)
+    ]
+    for line in problems:
+        assert line.startswith(("erreur : ", "avertissement : ")), line
+        assert not english_in(line, english), line
+
+
+def test_an_english_file_s_paragraph_stays_english(tmp_path: Path) -> None:
+    text = EXAMPLE.replace("locale: fr", "locale: en").replace(
+        "headline: Coupure", "headlin: Coupure"
+    )
+    write(tmp_path / "incident.yaml", text)
+    code, lines = _cli(tmp_path, "validate", "incident.yaml")
+    assert code == 2
+    assert any(
+        line.startswith("error: incident.yaml:28, field headlin: unknown field 'headlin'")
+        for line in lines
+    ), lines
+
+
+def test_a_wording_finding_placed_in_a_template_is_french_throughout(tmp_path: Path) -> None:
+    """A check on a channel's rendered text is placed in the team's template, but said to the
+    French file's writers: French from its kind to its message."""
+    from broadcast.delivery.preflight import prepare
+    from broadcast.terminal.console import problem_text
+
+    config = tmp_path / "channels.yaml"
+    config.write_text((REPO / "channels.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    text = EXAMPLE.replace("severity: major", "severity: critical")
+    text = text.replace(
+        'offline: "Sans internet : 0 800 000 000, gratuit."',
+        'offline: "Sans internet, appelez le 0 800 000 000 (gratuit)."',
+    )
+    text = text.replace(
+        "sign_off: Le service client",
+        "signed_by: Claire Martin, directrice\nsign_off: Le service client",
+    )
+    text = text.replace(
+        "    sign_off: Énergie Nord customer service",
+        "    signed_by: Claire Martin, Director\n    sign_off: Énergie Nord customer service",
+    )
+    write(tmp_path / "incident.yaml", text)
+    write(tmp_path / "contacts.csv", (REPO / "examples" / "contacts.csv").read_text("utf-8"))
+    write(
+        tmp_path / "templates" / "sms.txt.j2",
+        '{% import "fr/_phrases.j2" as p with context %}'
+        "{{ organisation }} : {{ headline }} {{ p.next_update_short() }}\n",
+    )
+    plan = prepare(tmp_path / "incident.yaml", config, NOW, only=["sms"], environ={})
+    found = [p for p in plan.all_problems if p.check == "complete_text_action"]
+    assert found, plan.all_problems
+    english = _english_words()
+    for problem in found:
+        said = problem_text(problem).plain
+        assert said.startswith("erreur : ") and "templates/sms.txt.j2, canal sms" in said, said
+        assert not english_in(said, english), said

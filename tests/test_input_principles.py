@@ -53,11 +53,10 @@ class Ran:
         assert "Traceback" not in self.out + self.err, self.err[-3000:]
 
 
-def cli(folder: Path, *args: str, env: dict[str, str] | None = None, timeout: float = TIMEOUT):
-    """``python -m broadcast ARGS`` in ``folder``, the clock pinned at ``NOW``."""
-    import time
-
-    environment = {
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment of ``python -m broadcast`` from this tree, the clock pinned at ``NOW``,
+    100 columns without colour; ``extra`` on top."""
+    return {
         **os.environ,
         "PYTHONPATH": str(REPO),
         "BROADCAST_NOW": NOW.isoformat(),
@@ -65,9 +64,15 @@ def cli(folder: Path, *args: str, env: dict[str, str] | None = None, timeout: fl
         "COLUMNS": "100",
         "NO_COLOR": "1",
         **SECRETS,
-        **FB_ENV,
-        **(env or {}),
+        **extra,
     }
+
+
+def cli(folder: Path, *args: str, env: dict[str, str] | None = None, timeout: float = TIMEOUT):
+    """``python -m broadcast ARGS`` in ``folder``, the clock pinned at ``NOW``."""
+    import time
+
+    environment = cli_env(**{**FB_ENV, **(env or {})})
     start = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "broadcast", *args],
@@ -91,15 +96,7 @@ def cli_on_a_terminal(folder: Path, *args: str, answer: str = "n\n") -> str:
     import time
 
     main, side = pty.openpty()
-    environment = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "BROADCAST_NOW": NOW.isoformat(),
-        "BROADCAST_CONFIG": "",
-        "COLUMNS": "100",
-        "NO_COLOR": "1",
-        **SECRETS,
-    }
+    environment = cli_env()
     process = subprocess.Popen(
         [sys.executable, "-m", "broadcast", *args],
         cwd=folder,
@@ -279,30 +276,30 @@ TERMINAL = r'"Coupure \e[31mrouge\e]8;;http://evil.example\e\\ici\e]8;;\e\\ fin\
 # character named)
 CHARACTERS = {
     "escapes-in-headline": (
-        "incident.yaml", HEADLINE, f"headline: {TERMINAL}", 27, "field headline", "U+001B"
+        "incident.yaml", HEADLINE, f"headline: {TERMINAL}", 27, "champ headline", "U+001B"
     ),
     "backspace-in-headline": (
-        "incident.yaml", HEADLINE, f"headline: {TERMINAL}", 27, "field headline", "U+0008"
+        "incident.yaml", HEADLINE, f"headline: {TERMINAL}", 27, "champ headline", "U+0008"
     ),
     "bidi-override-pasted": (
         "incident.yaml", HEADLINE, HEADLINE.replace("Lille", "\u202eelliL\u202c"), 27,
-        "field headline", "U+202E (RIGHT-TO-LEFT OVERRIDE)",
+        "champ headline", "U+202E (RIGHT-TO-LEFT OVERRIDE)",
     ),
     "isolate-in-translation": (
         "incident.yaml", "    title: Power cut in the North area",
         '    title: "Power cut \\u2066in the North\\u2069 area"', 101,
-        "field translations.en.title", "U+2066",
+        "champ translations.en.title", "U+2066",
     ),
     "bell-in-an-answer": (
         "incident.yaml", "  - q: Qui appeler pour signaler un problème ?",
-        '  - q: "Qui appeler\\a pour signaler un problème ?"', 86, "field faq[2].q", "U+0007",
+        '  - q: "Qui appeler\\a pour signaler un problème ?"', 86, "champ faq[2].q", "U+0007",
     ),
     "next-line-in-summary": (
         "incident.yaml", "summary: >\n  Depuis 8h10", 'summary: "Depuis\\N8h10"\nx: >\n  y', 36,
-        "field summary", "U+0085",
+        "champ summary", "U+0085",
     ),
     "tab-in-a-single-line": (
-        "incident.yaml", HEADLINE, 'headline: "Coupure\\tà Lille"', 27, "field headline",
+        "incident.yaml", HEADLINE, 'headline: "Coupure\\tà Lille"', 27, "champ headline",
         "U+0009",
     ),
     "zero-width-space-in-organisation": (
@@ -340,8 +337,8 @@ def test_a_hidden_or_control_character_is_refused_everywhere(world: World, case:
         ran = cli(world.folder, *command)
         assert ran.code == 2, (command, ran.code, ran.out[-2000:], ran.err[-2000:])
         # The incident (French) is told in French; channels.yaml, the team's file, in English.
-        holds = "contient " if file == "incident.yaml" else "holds "
-        assert f"{file}:{line}, {where}: {holds}" in ran.said, (command, ran.said[:3000])
+        holds = " : contient " if file == "incident.yaml" else ": holds "
+        assert f"{file}:{line}, {where}{holds}" in ran.said, (command, ran.said[:3000])
         assert named in ran.said
         # Nothing of it reaches the screen: no ESC, no override, no bell.
         for character in "\x1b\x08\x07\u202e\u2066\u200b\x85":
@@ -408,14 +405,19 @@ def test_an_incident_or_configuration_that_is_not_a_file_is_refused(
     world: World, kind: str
 ) -> None:
     if kind == "device":
+        # The incident's language is channels.yaml's default (French): its file has no text.
         refused_everywhere(
-            world, "this incident file is a device, not a file", incident="/dev/zero"
+            world,
+            "le chemin donné pour le fichier d'incident désigne un périphérique, pas un fichier",
+            incident="/dev/zero",
         )
         config = "/dev/zero"
     else:
         os.mkfifo(world.folder / "pipe.yaml")
         refused_everywhere(
-            world, "this incident file is a named pipe, not a file", incident="pipe.yaml"
+            world,
+            "le chemin donné pour le fichier d'incident désigne un tube nommé, pas un fichier",
+            incident="pipe.yaml",
         )
         config = "pipe.yaml"
     ran = cli(world.folder, "validate", "incident.yaml", env={"BROADCAST_CONFIG": config})
@@ -478,7 +480,7 @@ def test_a_promise_that_reads_two_ways_is_refused_naming_both_times(world: World
     refused_everywhere(
         world,
         # In the file's language (French: input.error_words).
-        f"incident.yaml:{line}, field next_update: « 18h » se lit de deux façons : dans 18 heures "
+        f"incident.yaml:{line}, champ next_update : « 18h » se lit de deux façons : dans 18 heures "
         "(demain à 3h40), ou à 18:00 aujourd'hui (aujourd'hui à 18h).",
         "Écrivez next_update: « dans 18h » pour la première, ou next_update: « 18:00 » pour la "
         "seconde",
@@ -490,7 +492,7 @@ def test_a_number_without_a_unit_is_refused(world: World) -> None:
     refused_everywhere(
         # In the file's language (French: input.error_words).
         world,
-        "field next_update: « 2 » n'a pas d'unité : écrivez 2h pour des heures, 2m pour des "
+        "champ next_update : « 2 » n'a pas d'unité : écrivez 2h pour des heures, 2m pour des "
         "minutes",
     )
 
@@ -570,7 +572,9 @@ def test_the_shipped_examples_validate_at_every_hour(
             project, "validate", f"examples/{name}", env={"BROADCAST_NOW": moment.isoformat()}
         )
         assert "field next_update" not in ran.said, (name, hour, ran.said[-2000:])
-        assert ran.code != 2 or "error" not in ran.said.split("next_update")[0], ran.said
+        assert "champ next_update" not in ran.said, (name, hour, ran.said[-2000:])
+        before = ran.said.split("next_update")[0]
+        assert ran.code != 2 or ("error" not in before and "erreur" not in before), ran.said
 
 
 def test_a_reminder_keeps_the_promise_its_version_made(world: World) -> None:
@@ -621,13 +625,13 @@ def test_a_text_cut_by_a_yaml_comment_is_said_everywhere(world: World) -> None:
         assert ran.code == 0, (command, ran.said[-3000:])
         # The incident's in its language (French); channels.yaml's in English.
         assert (
-            f"incident.yaml:{headline_line}, field headline: le texte s'arrête avant "
+            f"incident.yaml:{headline_line}, champ headline : le texte s'arrête avant "
             "« #Mareuil, Lille et Roubaix depuis 8h10.… » : en YAML, une espace puis # "
             "commence un commentaire, et la suite ne fait pas partie de headline. Pour la "
             'garder, mettez tout le texte entre guillemets droits ("...")'
         ) in ran.said, (command, ran.said[-4000:])
         assert (
-            f"incident.yaml:{question_line}, field faq[2].q: le texte s'arrête avant « #urgence »"
+            f"incident.yaml:{question_line}, champ faq[2].q : le texte s'arrête avant « #urgence »"
         ) in ran.said, (command, ran.said[-4000:])
         assert "beaucoup de foyers" not in ran.said and "le numéro vert" not in ran.said
         assert "channels.yaml:1, field organisation: the text stops before '#Nord'" in ran.said, (

@@ -59,8 +59,8 @@ def test_a_local_time_the_clocks_skip_is_refused(world: World, field: str) -> No
     line = line_of(world, f"{field}: 2026-03-29T02:30")
     refused(
         world,
-        f"incident.yaml:{line}, field {field}: '2026-03-29T02:30' does not exist in "
-        "Europe/Paris: the clocks skip that hour",
+        f"incident.yaml:{line}, champ {field} : « 2026-03-29T02:30 » n'existe pas dans le fuseau "
+        "Europe/Paris : les horloges sautent cette heure",
         "2026-03-29 03:30 (CEST)",
         env=at(1, 0, day=29, month=3),
     )
@@ -71,9 +71,9 @@ def test_a_local_time_the_clocks_repeat_is_refused_naming_both(world: World) -> 
     line = line_of(world, "next_update: 2026-10-25 02:30")
     refused(
         world,
-        f"incident.yaml:{line}, field next_update: '2026-10-25 02:30' happens twice in "
-        "Europe/Paris",
-        "once in CEST, 2026-10-25T02:30+02:00, once in CET, 2026-10-25T02:30+01:00",
+        f"incident.yaml:{line}, champ next_update : « 2026-10-25 02:30 » arrive deux fois dans le "
+        "fuseau Europe/Paris",
+        "une fois en CEST, 2026-10-25T02:30+02:00, une fois en CET, 2026-10-25T02:30+01:00",
         env=at(0, 30, day=25, month=10),
     )
 
@@ -118,7 +118,7 @@ def test_an_end_that_has_not_happened_is_refused(
     refused(
         world,
         # In the file's language (French: input.error_words).
-        f"incident.yaml:{line}, field ended_at: la fin, {said}, n'a pas encore eu lieu (il est "
+        f"incident.yaml:{line}, champ ended_at : la fin, {said}, n'a pas encore eu lieu (il est "
         f"2026-11-22 09:40 CET) : un message {status} dit que l'incident est terminé",
     )
 
@@ -148,7 +148,7 @@ def test_a_bare_hour_at_night_that_may_mean_tomorrow_is_refused(
     line = line_of(world, f"next_update: {written}")
     refused(
         world,
-        f"incident.yaml:{line}, field next_update: « {written} » se lit de deux façons : {later}, "
+        f"incident.yaml:{line}, champ next_update : « {written} » se lit de deux façons : {later}, "
         f"ou {clock}.",
         f"Écrivez next_update: « dans {written} » pour la première, ou next_update: « {date} » "
         "pour la seconde",
@@ -204,7 +204,7 @@ def test_an_invisible_character_is_refused(world: World, written: str, named: st
     replace(world.folder / "incident.yaml", AFFECTED, f'    affected: "{written}"')
     line = line_of(world, f'    affected: "{written}"')
     # Said in the incident's language (French).
-    refused(world, f"incident.yaml:{line}, field translations.en.affected: contient {named}")
+    refused(world, f"incident.yaml:{line}, champ translations.en.affected : contient {named}")
 
 
 def test_joiners_selectors_and_marks_stay_where_they_do_their_work(world: World) -> None:
@@ -246,7 +246,7 @@ def test_an_empty_exercise_says_it_needs_true_or_false(world: World) -> None:
     ran = cli(world.folder, "validate", "incident.yaml")
     assert ran.code == 2, ran.said[-3000:]
     # In the file's language (French: input.error_words).
-    assert f"incident.yaml:{line}, field exercise: ce champ est vide : écrivez true ou false" in (
+    assert f"incident.yaml:{line}, champ exercise : ce champ est vide : écrivez true ou false" in (
         ran.said
     ), ran.said[-3000:]
     assert "None" not in ran.said, ran.said[-3000:]
@@ -255,8 +255,17 @@ def test_an_empty_exercise_says_it_needs_true_or_false(world: World) -> None:
 @pytest.mark.parametrize(
     ("day", "month", "said"),
     [
-        (29, 3, "read today, '2026-03-29 02:30' does not exist in Europe/Paris"),
-        (25, 10, "read today, '2026-10-25 02:30' happens twice in Europe/Paris"),
+        (
+            29,
+            3,
+            "lu pour aujourd'hui, « 2026-03-29 02:30 » n'existe pas dans le fuseau Europe/Paris",
+        ),
+        (
+            25,
+            10,
+            "lu pour aujourd'hui, « 2026-10-25 02:30 » arrive deux fois dans le fuseau "
+            "Europe/Paris",
+        ),
     ],
 )
 def test_a_time_of_day_the_clocks_skip_or_repeat_today_is_refused(
@@ -264,4 +273,4 @@ def test_a_time_of_day_the_clocks_skip_or_repeat_today_is_refused(
 ) -> None:
     promise(world, '"02:30"')
     line = line_of(world, 'next_update: "02:30"')
-    refused(world, f"incident.yaml:{line}, field next_update: {said}", env=at(0, 30, day, month))
+    refused(world, f"incident.yaml:{line}, champ next_update : {said}", env=at(0, 30, day, month))

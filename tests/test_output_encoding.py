@@ -9,7 +9,6 @@ The input refuses control characters; these tests plant them where the input nev
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,9 +17,9 @@ import pytest
 from lxml import etree
 
 from broadcast.channels.voice import twiml_for
-from tests.conftest import NOW, at
+from tests.conftest import at
 from tests.test_channel_cap import CAP_CHANNEL, valid
-from tests.world import PHONES, SECRETS, World, edit
+from tests.world import PHONES, World, edit
 
 # The slow tier (tests/conftest.py): real CLI processes on a pseudo-terminal.
 pytestmark = pytest.mark.slow
@@ -87,8 +86,7 @@ def test_twiml_holds_only_what_xml_allows() -> None:
 
 def _run(world: World, *args: str) -> str:
     """The real process, its output captured as bytes would reach a terminal."""
-    env = {**os.environ, **SECRETS, **world.engine, "BROADCAST_NOW": NOW.isoformat()}
-    env.pop("BROADCAST_CONFIG", None)
+    env = world.process_env()
     done = subprocess.run(
         [sys.executable, "-m", "broadcast", *args],
         cwd=world.folder,

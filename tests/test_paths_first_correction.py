@@ -13,7 +13,8 @@ from tests.conftest import at
 from tests.test_correction import cancel
 from tests.world import PHONES, World
 
-WHY = "no earlier message of panne-nord-2026-11-22 to correct"
+# The incident is French: so is why it is refused (input.error_words, nothing_to_correct).
+WHY = "aucun message antérieur de panne-nord-2026-11-22 à corriger"
 
 
 def said(output: str) -> str:

@@ -27,13 +27,13 @@ from collections import Counter
 
 import pytest
 
-from tests.conftest import NOW, at, write
+from tests.conftest import at, write
 from tests.peers.base import Delay, ServerError
 from tests.peers.fixtures import make_twilio_client
 from tests.test_correction import cancel
 from tests.test_maybe_sent import set_option
 from tests.test_voice_fallback import said, with_voice
-from tests.world import PHONES, SECRETS, World
+from tests.world import PHONES, World
 
 # The slow tier (tests/conftest.py): kill -9 on real processes, lookups that wait for the provider.
 pytestmark = pytest.mark.slow
@@ -127,12 +127,10 @@ def test_a_ledger_without_a_canary_gets_one_once_its_rows_agree(world: World) ->
 
 def start(world: World, *args: str) -> subprocess.Popen[str]:
     """``broadcast send`` as a real process (to be killed), in the world's folder."""
-    env = {**os.environ, **SECRETS, **world.engine, "BROADCAST_NOW": NOW.isoformat()}
-    env.pop("BROADCAST_CONFIG", None)
     return subprocess.Popen(
         [sys.executable, "-m", "broadcast", "send", "incident.yaml", "--yes", "--json", *args],
         cwd=world.folder,
-        env=env,
+        env=world.process_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

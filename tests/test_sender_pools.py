@@ -61,12 +61,66 @@ channels:
 """
 
 
+def voice_pool_yaml(url: str, more: str = "") -> str:
+    """channels.yaml of a voice channel calling from A and B, 4 calls a second each."""
+    return f"""\
+organisation: Énergie Nord
+defaults: {{locale: fr, timezone: Europe/Paris}}
+channels:
+  calls:
+    type: voice
+    senders:
+      - {{from: "{A}", rate: 4/s}}
+      - {{from: "{B}", rate: 4/s}}
+    recipients: contacts.csv
+    default_region: FR
+{more}    account_sid: "${{TWILIO_ACCOUNT_SID}}"
+    auth_token: "${{TWILIO_AUTH_TOKEN}}"
+    api_base_url: {url}
+"""
+
+
 def pool(*senders: tuple[str, str]) -> str:
     lines = ["    senders:"]
     for address, rate in senders:
         key = "messaging_service_sid" if address.startswith("MG") else "from"
         lines.append(f'      - {{{key}: "{address}", rate: {rate}}}')
     return "\n".join(lines)
+
+
+def cli_env(minutes: int = 0, **extra: str) -> dict[str, str]:
+    """The environment of a ``python -m broadcast`` of this tree, its clock ``minutes`` after
+    NOW, the peers' credentials, ./channels.yaml; ``extra`` on top."""
+    return {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "BROADCAST_NOW": (NOW + timedelta(minutes=minutes)).isoformat(),
+        "BROADCAST_CONFIG": "",
+        **SECRETS,
+        **extra,
+    }
+
+
+def sms_adapter(url: str, senders: list[dict[str, object]] | None = None) -> SmsAdapter:
+    """The adapter of an SMS channel sending from A (or from the pool ``senders``) to ``url``."""
+    from broadcast.channels.base import DeliveryContext
+
+    channel = SmsChannel.model_validate(
+        {
+            "type": "sms",
+            **({"from": A} if senders is None else {"senders": senders}),
+            "recipients": "c.csv",
+            "account_sid": SECRETS["TWILIO_ACCOUNT_SID"],
+            "auth_token": SECRETS["TWILIO_AUTH_TOKEN"],
+            "api_base_url": url,
+        }
+    )
+    return SmsAdapter(
+        "sms",
+        channel,
+        {"account_sid": channel.account_sid, "auth_token": channel.auth_token},
+        DeliveryContext(config_folder=Path("."), now=NOW),
+    )
 
 
 class Folder:
@@ -82,19 +136,17 @@ class Folder:
         write(root / "channels.yaml", channels_yaml(url, senders))
         write(root / "contacts.csv", contacts(phones))
 
-    def send(self, env: dict[str, str] | None = None, minutes: int = 0) -> tuple[int, dict, str]:
-        moment = NOW + timedelta(minutes=minutes)
+    def send(
+        self, env: dict[str, str] | None = None, minutes: int = 0, launch: tuple[str, ...] = ()
+    ) -> tuple[int, dict, str]:
         done = subprocess.run(
-            [sys.executable, "-m", "broadcast", "send", "incident.yaml", "--yes", "--json"],
+            [
+                sys.executable,
+                *(launch or ("-m", "broadcast")),
+                *("send", "incident.yaml", "--yes", "--json"),
+            ],
             cwd=self.root,
-            env={
-                **os.environ,
-                "PYTHONPATH": str(REPO),
-                "BROADCAST_NOW": moment.isoformat(),
-                "BROADCAST_CONFIG": "",
-                **SECRETS,
-                **(env or {}),
-            },
+            env=cli_env(minutes, **(env or {})),
             capture_output=True,
             text=True,
             timeout=600,
@@ -212,24 +264,8 @@ def test_a_senders_window_counts_the_wire_and_holds_the_providers_count(
     wire's: it opens after the SDK built the request, at most once, before the provider
     counts it, and closes after the provider counted it, before the JSON is read."""
     from broadcast.channels import wire
-    from broadcast.channels.base import DeliveryContext
 
-    config = SmsChannel.model_validate(
-        {
-            "type": "sms",
-            "from": A,
-            "recipients": "c.csv",
-            "account_sid": SECRETS["TWILIO_ACCOUNT_SID"],
-            "auth_token": SECRETS["TWILIO_AUTH_TOKEN"],
-            "api_base_url": twilio_server.url,
-        }
-    )
-    adapter = SmsAdapter(
-        "sms",
-        config,
-        {"account_sid": config.account_sid, "auth_token": config.auth_token},
-        DeliveryContext(config_folder=Path("."), now=NOW),
-    )
+    adapter = sms_adapter(twilio_server.url)
     assert adapter.gates_requests
     twilio_server.set_sender_rate(A, 1000)  # counted, never refused
     message = Outgoing("sms", {"text": "Coupure en cours."})
@@ -292,24 +328,9 @@ def test_a_late_senders_schedule_catches_up_and_its_window_still_holds() -> None
 def test_a_429_is_a_clear_refusal_retried_never_a_maybe_sent(
     twilio_server: TwilioAPIServer,
 ) -> None:
-    from broadcast.channels.base import DeliveryContext, DeliveryError
+    from broadcast.channels.base import DeliveryError
 
-    config = SmsChannel.model_validate(
-        {
-            "type": "sms",
-            "from": A,
-            "recipients": "c.csv",
-            "account_sid": SECRETS["TWILIO_ACCOUNT_SID"],
-            "auth_token": SECRETS["TWILIO_AUTH_TOKEN"],
-            "api_base_url": twilio_server.url,
-        }
-    )
-    adapter = SmsAdapter(
-        "sms",
-        config,
-        {"account_sid": config.account_sid, "auth_token": config.auth_token},
-        DeliveryContext(config_folder=Path("."), now=NOW),
-    )
+    adapter = sms_adapter(twilio_server.url)
     twilio_server.set_sender_rate(A, 1)
     message = Outgoing("sms", {"text": "Coupure en cours."})
     adapter.deliver(message, Target("+33612345678"))
@@ -360,6 +381,67 @@ def test_a_recipient_keeps_its_sender_across_a_version_and_a_correction(
     assert {to: set(froms) for to, froms in seen.items()} == {
         to: {sender} for to, sender in first.items()
     }
+
+
+# ``python -m broadcast`` with every SQLite statement of the process written to a file, each
+# with its connection: the ledger's transactions as they happened.
+TRACED = """
+import runpy, sqlite3, sys, threading
+trace = open(sys.argv.pop(1), "a", encoding="utf-8")
+lock = threading.Lock()
+connect = sqlite3.connect
+def traced(*args, **kwargs):
+    db = connect(*args, **kwargs)
+    def said(statement, tag=id(db)):
+        with lock:
+            trace.write(f"{tag} {' '.join(statement.split())}\\n")
+            trace.flush()
+    db.set_trace_callback(said)
+    return db
+sqlite3.connect = traced
+runpy.run_module("broadcast", run_name="__main__", alter_sys=True)
+"""
+
+
+def ledger_transactions(trace: Path) -> list[list[str]]:
+    """The statements of each transaction (BEGIN to COMMIT) in ``trace``, per connection."""
+    open_: dict[str, list[str]] = {}
+    done: list[list[str]] = []
+    for line in trace.read_text(encoding="utf-8").splitlines():
+        tag, _, statement = line.partition(" ")
+        if statement.startswith("BEGIN"):
+            open_[tag] = []
+        elif statement.startswith(("COMMIT", "ROLLBACK")):
+            done.append(open_.pop(tag, []))
+        elif tag in open_:
+            open_[tag].append(statement)
+    return done
+
+
+def test_a_pooled_delivery_is_marked_sending_with_its_sender_in_one_transaction(
+    tmp_path: Path, twilio_server: TwilioAPIServer
+) -> None:
+    """One ledger transaction before the request, not two: the sender is written with the
+    attempt's "sending" mark (still before the provider is asked, for a lookup)."""
+    phones = numbers(12)
+    folder = Folder(tmp_path, twilio_server.url, pool((A, "50/s"), (B, "50/s")), phones)
+    trace = tmp_path / "trace.log"
+
+    code, _, output = folder.send(launch=("-c", TRACED, str(trace)))
+
+    assert code == 0, output
+    updates = [
+        statement
+        for transaction in ledger_transactions(trace)
+        for statement in transaction
+        if statement.startswith("UPDATE deliveries SET")
+    ]
+    sending = [u for u in updates if u.startswith("UPDATE deliveries SET state = 'sending'")]
+    assert len(sending) == len(phones)
+    assert all(f"sender = '{A}'" in u or f"sender = '{B}'" in u for u in sending), sending
+    assert [u for u in updates if "sender =" in u and u not in sending] == []
+    senders = [m.from_ for m in twilio_server.messages()]
+    assert Counter(senders) == {A: 6, B: 6}
 
 
 def test_a_recipient_whose_sender_left_the_pool_gets_another(
@@ -534,13 +616,7 @@ def dry_run(folder: Folder) -> dict:
     done = subprocess.run(
         [sys.executable, "-m", "broadcast", "send", "incident.yaml", "--dry-run", "--json"],
         cwd=folder.root,
-        env={
-            **os.environ,
-            "PYTHONPATH": str(REPO),
-            "BROADCAST_NOW": NOW.isoformat(),
-            "BROADCAST_CONFIG": "",
-            **SECRETS,
-        },
+        env=cli_env(),
         capture_output=True,
         text=True,
         timeout=120,
@@ -614,13 +690,7 @@ def test_priority_rows_go_first_when_the_list_outlasts_the_promise(
     process = subprocess.Popen(
         [sys.executable, "-m", "broadcast", "send", "incident.yaml", "--yes", "--json"],
         cwd=folder.root,
-        env={
-            **os.environ,
-            "PYTHONPATH": str(REPO),
-            "BROADCAST_NOW": NOW.isoformat(),
-            "BROADCAST_CONFIG": "",
-            **SECRETS,
-        },
+        env=cli_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -647,14 +717,7 @@ def test_the_preview_says_the_pool_its_times_and_who_goes_first(
     done = subprocess.run(
         [sys.executable, "-m", "broadcast", "preview", "incident.yaml"],
         cwd=folder.root,
-        env={
-            **os.environ,
-            "PYTHONPATH": str(REPO),
-            "BROADCAST_NOW": NOW.isoformat(),
-            "BROADCAST_CONFIG": "",
-            "COLUMNS": "200",
-            **SECRETS,
-        },
+        env=cli_env(COLUMNS="200"),
         capture_output=True,
         text=True,
         timeout=120,
@@ -673,24 +736,7 @@ def test_a_voice_pool_places_calls_from_its_caller_ids_each_within_its_rate(
     folder = Folder(tmp_path, twilio_server.url, "", phones)
     for sender in (A, B):
         twilio_server.set_sender_rate(sender, 4)
-    write(
-        tmp_path / "channels.yaml",
-        f"""\
-organisation: Énergie Nord
-defaults: {{locale: fr, timezone: Europe/Paris}}
-channels:
-  calls:
-    type: voice
-    senders:
-      - {{from: "{A}", rate: 4/s}}
-      - {{from: "{B}", rate: 4/s}}
-    recipients: contacts.csv
-    default_region: FR
-    account_sid: "${{TWILIO_ACCOUNT_SID}}"
-    auth_token: "${{TWILIO_AUTH_TOKEN}}"
-    api_base_url: {twilio_server.url}
-""",
-    )
+    write(tmp_path / "channels.yaml", voice_pool_yaml(twilio_server.url))
     code, _, output = folder.send()
     assert code == 0, output
     calls = twilio_server.calls()
@@ -707,23 +753,7 @@ def test_an_unanswered_call_is_placed_again_from_the_same_caller_id(
     folder = Folder(tmp_path, twilio_server.url, "", phones)
     write(
         tmp_path / "channels.yaml",
-        f"""\
-organisation: Énergie Nord
-defaults: {{locale: fr, timezone: Europe/Paris}}
-channels:
-  calls:
-    type: voice
-    senders:
-      - {{from: "{A}", rate: 4/s}}
-      - {{from: "{B}", rate: 4/s}}
-    recipients: contacts.csv
-    default_region: FR
-    retry_unanswered: 1
-    retry_after: 15m
-    account_sid: "${{TWILIO_ACCOUNT_SID}}"
-    auth_token: "${{TWILIO_AUTH_TOKEN}}"
-    api_base_url: {twilio_server.url}
-""",
+        voice_pool_yaml(twilio_server.url, "    retry_unanswered: 1\n    retry_after: 15m\n"),
     )
     for number in phones:
         twilio_server.set_call_outcome(number, "no-answer")
@@ -788,23 +818,9 @@ def test_a_message_outside_a_send_goes_from_the_pools_first_sender(
     twilio_server: TwilioAPIServer,
 ) -> None:
     """A sign-up code (broadcast serve) is no send: it has no pool's pick, yet a From."""
-    from broadcast.channels.base import DeliveryContext
-
-    config = SmsChannel.model_validate(
-        {
-            "type": "sms",
-            "senders": [{"messaging_service_sid": SERVICE, "rate": "10/s"}, {"from": A, "rate": 1}],
-            "recipients": "c.csv",
-            "account_sid": SECRETS["TWILIO_ACCOUNT_SID"],
-            "auth_token": SECRETS["TWILIO_AUTH_TOKEN"],
-            "api_base_url": twilio_server.url,
-        }
-    )
-    adapter = SmsAdapter(
-        "sms",
-        config,
-        {"account_sid": config.account_sid, "auth_token": config.auth_token},
-        DeliveryContext(config_folder=Path("."), now=NOW),
+    adapter = sms_adapter(
+        twilio_server.url,
+        senders=[{"messaging_service_sid": SERVICE, "rate": "10/s"}, {"from": A, "rate": 1}],
     )
     adapter.deliver(Outgoing("sms", {"text": "Votre code : 123456"}), Target("+33612345678"))
     (sent,) = twilio_server.messages()

@@ -9,14 +9,17 @@ languages; never the text of a version that was not approved and sent.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import at
+from tests.conftest import NOW, at
 from tests.test_approval import require_approval
-from tests.test_serve import OUR_NUMBER, Answer, Serving, start_serving
+from tests.test_serve import OUR_NUMBER, Answer, Serving, free_port, start_serving
 from tests.test_voice_fallback import SPOKEN_HEADLINE, with_voice
 from tests.world import SECRETS, World, edit
 
@@ -177,3 +180,127 @@ def test_the_call_in_number_is_every_channels_offline_way(world: World) -> None:
     code, sent = world.run_json("send", "incident.yaml", "--yes", "--channel", "sms")
     assert code == 0, sent
     assert all("+33 3 20 00 00 00" in m.body for m in world.twilio.messages())
+
+
+# -- the line's bounds ------------------------------------------------------------------------
+
+BUSY_FR = (
+    "Bonjour, ici Énergie Nord. La ligne est très demandée. "
+    "Merci de rappeler dans quelques minutes. Au revoir."
+)
+
+
+def held_back(root: ET.Element) -> bool:
+    """The short "call again later" answer: one French ``<Say>``, then ``<Hangup/>``."""
+    if says(root) != [("fr-FR", BUSY_FR)]:
+        return False
+    assert [child.tag for child in root] == ["Say", "Hangup"]
+    return True
+
+
+def ledger_rows(world: World) -> dict[str, int]:
+    """Rows of every table of the world's ledger (SQLite): what a call could have added."""
+    from broadcast.ledger.sqlite import Ledger
+
+    ledger = Ledger(world.folder / ".broadcast", environ={**os.environ, **world.engine})
+    try:
+        db = ledger.db
+        names = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        tables = [row["name"] for row in names]
+        return {t: db.execute(f'SELECT count(*) AS n FROM "{t}"').fetchone()["n"] for t in tables}
+    finally:
+        ledger.close()
+
+
+def test_a_flood_of_calls_from_one_number_is_answered_short_and_reads_nothing(
+    world: World, sent: Serving
+) -> None:
+    """One number calling again and again (a redialler, a loop): 10 full answers a minute, as
+    for its messages; every further call still gets valid TwiML, a short message in the
+    incident's language, and neither the ledger nor the other callers feel it."""
+    before = ledger_rows(world)
+    answers: list[ET.Element] = []
+    lock = threading.Lock()
+
+    def flood(count: int) -> None:
+        for _ in range(count):
+            root = call(sent, CAMILLE)
+            with lock:
+                answers.append(root)
+
+    threads = [threading.Thread(target=flood, args=(30,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    full = [root for root in answers if SPOKEN_HEADLINE in spoken(root)]
+    short = [root for root in answers if held_back(root)]
+    assert (len(full), len(short)) == (10, 110)
+    # Her English neighbour is not held back by her flood, and hears his own language.
+    assert spoken(call(sent, EMMA)).count(ENGLISH_HEADLINE) == 2
+    # An English caller held back hears the incident's language (French), like everyone.
+    for _ in range(9):
+        call(sent, EMMA, digits="2")
+    assert held_back(call(sent, EMMA))
+    assert ledger_rows(world) == before
+    log = sent.log.read_text(encoding="utf-8")
+    assert log.count('"reason": "calls of the caller"') == 111
+    assert CAMILLE not in log and EMMA not in log
+
+
+def test_the_line_is_bounded_overall_and_hidden_callers_share_one_count(
+    world: World, sent: Serving
+) -> None:
+    """The real application under uvicorn in this process, with small bounds: per caller,
+    the hidden callers together, the whole line; what is refused by one count is counted by
+    none."""
+    import uvicorn
+
+    from broadcast.input.config import load_config
+    from broadcast.ledger.sqlite import Ledger
+    from broadcast.serve.app import create_app
+    from broadcast.serve.limits import CallLimits
+    from broadcast.serve.logs import EventLog
+
+    sent.stop()  # its channels.yaml has the serve: section; this test serves in process
+    ledger = Ledger(world.folder / ".broadcast", environ={**os.environ, **world.engine})
+    log = world.folder / "in-process.log"
+    with log.open("w", encoding="utf-8") as stream:
+        app = create_app(
+            load_config(world.folder / "channels.yaml", {**os.environ, **SECRETS}),
+            ledger,
+            auth_token=SECRETS["TWILIO_AUTH_TOKEN"],
+            clock=lambda: NOW,
+            log=EventLog(stream),
+            calls=CallLimits(per_number=2, hidden=3, overall=10),
+        )
+        port = free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(app, port=port, log_config=None, lifespan="off", access_log=False)
+        )
+        thread = threading.Thread(target=server.run)
+        thread.start()
+        try:
+            while not server.started:
+                time.sleep(0.02)
+            line = Serving(world, port, None, log)  # type: ignore[arg-type]
+            # One number: 2 answered, 3 held back (not counted against the line).
+            one = [call(line, CAMILLE) for _ in range(5)]
+            assert [held_back(root) for root in one] == [False] * 2 + [True] * 3
+            # Hidden callers (no number, "anonymous", Twilio's placeholders) share one count.
+            hidden = [call(line, caller) for caller in ("", "anonymous", "+266696687") * 2]
+            assert [held_back(root) for root in hidden] == [False] * 3 + [True] * 3
+            # Five more answered, then the line is full for everyone, known or not.
+            others = [call(line, f"+3361000{n:04d}") for n in range(8)]
+            assert [held_back(root) for root in others] == [False] * 5 + [True] * 3
+            assert held_back(call(line, EMMA))
+            full = [r for r in one + hidden + others if not held_back(r)]
+            assert len(full) == 10
+            assert all(SPOKEN_HEADLINE in spoken(r) for r in full)
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)
+            ledger.close()
+    logged = log.read_text(encoding="utf-8")
+    assert logged.count('"reason": "calls of the caller"') == 6
+    assert logged.count('"reason": "calls of the line"') == 4

@@ -40,7 +40,7 @@ from broadcast.input.config import SmsChannel
 from tests.conftest import NOW, write
 from tests.test_crash import finish
 from tests.test_exercise import DRILL, DRILL_PHONES
-from tests.world import SECRETS, World
+from tests.world import World
 
 pytestmark = pytest.mark.slow
 
@@ -92,14 +92,7 @@ channels:
 
 
 def env_at(world: World, minutes: int) -> dict[str, str]:
-    env = {
-        **os.environ,
-        **SECRETS,
-        **world.engine,
-        "BROADCAST_NOW": (NOW + timedelta(minutes=minutes)).isoformat(),
-    }
-    env.pop("BROADCAST_CONFIG", None)
-    return env
+    return world.process_env((NOW + timedelta(minutes=minutes)).isoformat())
 
 
 def cli(world: World, minutes: int, *args: str) -> tuple[int, dict]:

@@ -38,6 +38,7 @@ from tests.test_web_surfaces import (  # status_site, axe_available: fixtures th
     PHONE,
     STORM,
     VIEWPORTS,
+    Checked,
     axe_available,  # noqa: F401
     open_page,
     status_site,  # noqa: F401
@@ -45,6 +46,16 @@ from tests.test_web_surfaces import (  # status_site, axe_available: fixtures th
 from tests.world import World
 
 pytest_plugins = ["tests.browser"]
+
+
+def open_status(
+    browser: Browser, site: StaticServer, viewport: dict[str, int], name: str, **options: Any
+) -> Checked:
+    """The status site's page ``name`` (``index``, an incident's id) in a fresh browser
+    context, once the network is idle."""
+    checked = open_page(browser, viewport, **options)
+    checked.page.goto(f"{site.url}/status/{name}.html", wait_until="networkidle")
+    return checked
 
 
 @pytest.mark.usefixtures("axe_available")
@@ -56,9 +67,8 @@ def test_the_index_opens_on_one_verdict(
     screen: str,
     scheme: str,
 ) -> None:
-    checked = open_page(browser, VIEWPORTS[screen], color_scheme=scheme)
+    checked = open_status(browser, status_site, VIEWPORTS[screen], "index", color_scheme=scheme)
     page = checked.page
-    page.goto(f"{status_site.url}/status/index.html", wait_until="networkidle")
     verdict = page.locator("section.verdict")
     # The storm is critical and in progress: the site is in a major outage, said first.
     expect(verdict).to_have_class("verdict verdict-critical")
@@ -84,9 +94,7 @@ def test_every_update_is_in_the_timeline_whole_with_its_zone_and_how_long_ago(
     browser: Browser,
     status_site: StaticServer,  # noqa: F811 (the fixture imported above)
 ) -> None:
-    checked = open_page(browser, PHONE)
-    page = checked.page
-    page.goto(f"{status_site.url}/status/{PANNE}.html", wait_until="networkidle")
+    page = open_status(browser, status_site, PHONE, PANNE).page
     entries = page.locator("ol.timeline > li")
     expect(entries).to_have_count(4)
     texts = entries.all_inner_texts()
@@ -116,9 +124,7 @@ def test_past_incidents_are_grouped_by_day_on_the_site(
     browser: Browser,
     status_site: StaticServer,  # noqa: F811 (the fixture imported above)
 ) -> None:
-    checked = open_page(browser, DESKTOP)
-    page = checked.page
-    page.goto(f"{status_site.url}/status/index.html", wait_until="networkidle")
+    page = open_status(browser, status_site, DESKTOP, "index").page
     day = page.locator("main h3")
     expect(day).to_have_count(1)
     expect(day.locator("time")).to_have_attribute("datetime", "2026-11-22")
@@ -137,8 +143,7 @@ def test_the_ways_to_follow_are_listed_and_not_printed(
     browser: Browser,
     status_site: StaticServer,  # noqa: F811 (the fixture imported above)
 ) -> None:
-    checked = open_page(browser, DESKTOP)
-    page = checked.page
+    page = open_page(browser, DESKTOP).page
     for name in ("index", STORM):
         page.goto(f"{status_site.url}/status/{name}.html", wait_until="networkidle")
         follow = page.locator("section.follow")
@@ -181,6 +186,11 @@ def test_the_ways_to_follow_are_listed_and_not_printed(
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
 
+def newest_first(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``history`` as the adapter keeps it: the latest update first."""
+    return sorted(history, key=lambda e: e["updated_at"], reverse=True)
+
+
 def entry(incident: str, status: str, severity: str, minutes: int, **more: Any) -> dict[str, Any]:
     moment = (T0 + timedelta(minutes=minutes)).isoformat()
     return {
@@ -213,11 +223,13 @@ def entry(incident: str, status: str, severity: str, minutes: int, **more: Any) 
 def test_the_verdict_is_the_worst_incident_in_progress(
     states: list[tuple[str, str]], kind: str, words: str
 ) -> None:
-    history = [entry(f"past-{n}", "resolved", "critical", n) for n in range(2)]
-    history += [
-        entry(f"now-{n}", status, severity, 60 + n) for n, (status, severity) in enumerate(states)
-    ]
-    history.sort(key=lambda e: e["updated_at"], reverse=True)
+    history = newest_first(
+        [entry(f"past-{n}", "resolved", "critical", n) for n in range(2)]
+        + [
+            entry(f"now-{n}", status, severity, 60 + n)
+            for n, (status, severity) in enumerate(states)
+        ]
+    )
     active = [e for e in history if e["status"] not in ("resolved", "cancelled")]
     assert verdict_kind(active) == kind
     page = index_page(history, history, "en")
@@ -232,12 +244,13 @@ def test_a_drill_verdict_says_it_is_one() -> None:
 
 
 def test_past_incidents_on_two_days_are_under_two_headings_newest_first() -> None:
-    history = [
-        entry("late-evening", "resolved", "minor", 60 * 15 + 58),  # 22 Nov, 23:58 in London
-        entry("next-day", "resolved", "major", 60 * 16 + 30),  # 23 Nov, 00:30
-        entry("same-day", "cancelled", "minor", 30),  # 22 Nov
-    ]
-    history.sort(key=lambda e: e["updated_at"], reverse=True)
+    history = newest_first(
+        [
+            entry("late-evening", "resolved", "minor", 60 * 15 + 58),  # 22 Nov, 23:58 in London
+            entry("next-day", "resolved", "major", 60 * 16 + 30),  # 23 Nov, 00:30
+            entry("same-day", "cancelled", "minor", 30),  # 22 Nov
+        ]
+    )
     page = index_page(history, history, "en")
     days = re.findall(r'<h3><time datetime="([\d-]+)">([^<]+)</time></h3>', page)
     assert days == [

@@ -545,3 +545,34 @@ def test_a_quip_frame_is_a_light_register() -> None:
 
     assert list(find_register("en", "Talk about a bad hair day for the railway."))
     assert not list(find_register("en", "Engineers are fixing the signal at Church Fenton."))
+
+
+@pytest.mark.parametrize(
+    ("text", "pictures"),
+    [
+        ("Family day ruined \U0001f468\u200d\U0001f469\u200d\U0001f467", ["family"]),
+        ("Back soon \U0001f1eb\U0001f1f7\U0001f1ec\U0001f1e7", ["fr", "gb"]),
+        ("Engineers on it \U0001f44d\U0001f3fd", ["thumbs up, medium skin"]),
+        ("Pride week \U0001f3f3\ufe0f\u200d\U0001f308", ["rainbow flag"]),
+        ("Go \U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f", ["scotland"]),
+        ("Two \U0001f600\U0001f600", ["grin", "grin"]),
+        ("Hot \u2764\ufe0f\u200d\U0001f525", ["heart on fire"]),
+    ],
+)
+def test_an_emoji_sequence_is_one_finding(text: str, pictures: list[str]) -> None:
+    """What a reader sees as one picture (a ZWJ family, a flag, a skin tone, a subdivision
+    flag's tags) is one finding quoting the whole sequence, not one per code point."""
+    found = [text[a:b] for a, b in find_register("en", text)]
+    assert len(found) == len(pictures), found
+    assert "".join(found) == text[len(text) - len("".join(found)) :]  # whole, nothing left
+
+
+def test_an_informative_sign_with_its_presentation_selector_is_not_light() -> None:
+    assert list(find_register("en", "\u26a0\ufe0f Gas leak: leave now. \u260e\ufe0f 999")) == []
+
+
+def test_a_family_emoji_is_one_register_warning(tmp_path: Path) -> None:
+    major = change(EN, "Taps are dry", "Taps are dry \U0001f468\u200d\U0001f469\u200d\U0001f467")
+    found = [c for c in checks_of(tmp_path, major) if c[0] == "register"]
+    assert len(found) == 1, found
+    assert "\U0001f468\u200d\U0001f469\u200d\U0001f467" in found[0][2]

@@ -12,7 +12,6 @@ come from here; the banner's states from ``python -m tests.screenshots``).
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import time
@@ -28,92 +27,28 @@ from playwright.sync_api import Browser, Page, Route, expect
 from broadcast.channels.base import DeliveryContext, Target
 from broadcast.channels.web_banner import WebBannerAdapter
 from broadcast.input.config import WebBannerChannel
-from tests.browser import StaticServer, missing
+from tests.browser import StaticServer
 from tests.conftest import NOW
+from tests.host_site import (  # axe_available: a fixture, shared with the modules importing it
+    CSP,
+    DESKTOP,
+    GOOD_CLS,
+    OBSERVERS,
+    PHONE,
+    axe,
+    axe_available,  # noqa: F401
+    banners,
+    host_page,
+    overflow,
+    write_host,
+)
 from tests.test_channel_web_banner import T0, message
 from tests.world import World, edit
 
 REPO = Path(__file__).resolve().parent.parent
 ATOM = "{http://www.w3.org/2005/Atom}"
 XML = "{http://www.w3.org/XML/1998/namespace}"
-# axe-core as the PyPI package axe-playwright-python ships it (a test extra): no npm needed.
-_AXE_PACKAGE = importlib.util.find_spec("axe_playwright_python")
-AXE = (
-    Path(_AXE_PACKAGE.origin).parent / "axe.min.js"
-    if _AXE_PACKAGE is not None and _AXE_PACKAGE.origin
-    else Path("axe-playwright-python is not installed")
-)
-CSP = "default-src 'self'"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
-GOOD_CLS = 0.05
-
-HOST_CSS = """
-* { box-sizing: border-box; }
-body { margin: 0; font: 17px/1.6 Georgia, serif; color: #222; background: #fafafa; }
-.site-header { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between;
-  gap: 1rem; padding: 1rem 1.5rem; background: #fff; border-bottom: 1px solid #ddd; }
-.site-header a { color: #0b4f8a; }
-.logo { font: 700 1.4rem/1 system-ui, sans-serif; color: #0b4f8a; text-decoration: none; }
-nav ul { display: flex; flex-wrap: wrap; gap: 1rem; list-style: none; margin: 0; padding: 0; }
-.hero { height: 220px; background: #dbe7f3; }
-main { max-width: 46rem; margin: 0 auto; padding: 1.5rem; }
-footer { padding: 2rem 1.5rem; background: #222; color: #eee; }
-#broadcast-banner { --broadcast-banner-padding: 1.5rem; }
-"""
-
-PARAGRAPH = (
-    "Our teams look after 4,000 km of network across the region, day and night. This page "
-    "tells you about our services, your contract and what to do when something goes wrong."
-)
-
-
-def host_page(banner_markup: str = "") -> str:
-    """A company's page: the banner's slot first in <body>, its stylesheet in <head>."""
-    article = "\n".join(f"<p>{PARAGRAPH}</p>" for _ in range(8))
-    return f"""<!DOCTYPE html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Énergie Nord · Accueil</title>
-<link rel="stylesheet" href="/site.css">
-<link rel="stylesheet" href="/status/banner.css">
-<script src="/status/banner.js"></script>
-</head>
-<body>
-<div id="broadcast-banner">{banner_markup}</div>
-<header class="site-header">
-<a class="logo" href="/">Énergie Nord</a>
-<nav aria-label="Menu"><ul>
-<li><a href="/offres">Nos offres</a></li><li><a href="/aide">Aide</a></li>
-<li><a href="/contact">Contact</a></li></ul></nav>
-</header>
-<div class="hero" role="img" aria-label="Nos équipes sur le réseau"></div>
-<main>
-<h1>Bienvenue chez Énergie Nord</h1>
-{article}
-</main>
-<footer><p>Énergie Nord · 0 800 123 456</p></footer>
-</body>
-</html>
-"""
-
-
-# What Chromium measures: installed before any script of the page runs.
-OBSERVERS = """
-window.__shifts = [];
-new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) {
-    if (!entry.hadRecentInput) window.__shifts.push(entry.value);
-  }
-}).observe({ type: "layout-shift", buffered: true });
-window.__csp = [];
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.__csp.push(event.violatedDirective + " " + event.blockedURI);
-});
-"""
 
 
 class Checked:
@@ -136,25 +71,11 @@ class Checked:
 
     def overflow(self) -> int:
         """How many pixels the page is wider than the window (0: no horizontal scroll)."""
-        return int(
-            self.page.evaluate(
-                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
-        )
+        return overflow(self.page)
 
     def axe(self) -> list[str]:
         """axe-core's serious and critical violations, and any colour-contrast one."""
-        # Evaluated by Playwright, not added as a <script>: the page's CSP would refuse that.
-        self.page.evaluate(AXE.read_text(encoding="utf-8"))
-        result = self.page.evaluate(
-            "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map("
-            "v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))})))"
-        )
-        return [
-            f"{v['id']} ({v['impact']}): {v['nodes'][:3]}"
-            for v in result
-            if v["impact"] in ("serious", "critical") or v["id"] == "color-contrast"
-        ]
+        return axe(self.page)
 
     def shot(self, tmp_path: Path, name: str, full_page: bool = False) -> None:
         self.page.screenshot(path=tmp_path / f"{name}.png", full_page=full_page)
@@ -164,23 +85,12 @@ class Checked:
             self.page.screenshot(path=Path(kept) / f"{name}.png", full_page=full_page)
 
 
-@pytest.fixture(scope="session")
-def axe_available() -> None:
-    if not AXE.is_file():
-        missing(
-            "browser",
-            f"the browser checks need axe-core at {AXE}: pip install -e '.[test]' installs "
-            "axe-playwright-python, which ships it",
-        )
-
-
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[StaticServer]:
     """The company's site, served under the strict CSP, its status folder in /status/."""
     root = tmp_path / "www"
     (root / "status").mkdir(parents=True)
-    (root / "site.css").write_text(HOST_CSS, encoding="utf-8")
-    (root / "index.html").write_text(host_page(), encoding="utf-8")
+    write_host(root)
     with StaticServer(root, headers={"Content-Security-Policy": CSP}) as server:
         yield server
 
@@ -259,16 +169,13 @@ def hold_until_painted(page: Page, url: str) -> list[Route]:
     return held
 
 
-def banners(page: Page) -> Any:
-    return page.locator("[data-broadcast-banner]")
-
-
 # The banner.
 
 
 @pytest.mark.parametrize("screen", VIEWPORTS)
+@pytest.mark.usefixtures("axe_available")
 def test_banner_does_not_move_the_page(
-    browser: Browser, site: StaticServer, tmp_path: Path, screen: str, axe_available: None
+    browser: Browser, site: StaticServer, tmp_path: Path, screen: str
 ) -> None:
     two_incidents(site)
     checked = open_page(browser, VIEWPORTS[screen])
@@ -333,8 +240,7 @@ def status_site(world: World) -> Iterator[StaticServer]:
     assert send_banner(world, "storm.yaml", at=STORM_AT) == "new"
 
     root = world.folder / "public"
-    (root / "site.css").write_text(HOST_CSS, encoding="utf-8")
-    (root / "index.html").write_text(host_page(), encoding="utf-8")
+    write_host(root)
     with StaticServer(root, headers={"Content-Security-Policy": CSP}) as server:
         yield server
 
@@ -344,9 +250,8 @@ STORM = "storm-ada-water-2026-12-05"
 BAR = {"resolved": "rgb(22, 101, 52)", "critical": "rgb(164, 22, 26)"}
 
 
-def test_the_status_site(
-    browser: Browser, status_site: StaticServer, tmp_path: Path, axe_available: None
-) -> None:
+@pytest.mark.usefixtures("axe_available")
+def test_the_status_site(browser: Browser, status_site: StaticServer, tmp_path: Path) -> None:
     url = f"{status_site.url}/status"
     checked = open_page(browser, PHONE)
     page = checked.page
@@ -411,13 +316,13 @@ def test_the_status_site(
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("screen", VIEWPORTS)
+@pytest.mark.usefixtures("axe_available")
 def test_every_status_page_is_clean_under_the_strict_csp(
     browser: Browser,
     status_site: StaticServer,
     tmp_path: Path,
     screen: str,
     scheme: str,
-    axe_available: None,
 ) -> None:
     checked = open_page(browser, VIEWPORTS[screen], color_scheme=scheme)
     page = checked.page
@@ -440,8 +345,9 @@ def test_feed_of_the_status_site(status_site: StaticServer) -> None:
     titles = [e.findtext(f"{ATOM}title") for e in entries]
     assert titles[0] == "Cause found · No tap water in Millbrook and Eastfield after Storm Ada"
     assert titles[1].startswith("Résolu · ") and titles[2].startswith("Rappel · Cause identifiée")
-    contents = [e.findtext(f"{ATOM}content") for e in entries]
-    assert len(set(contents)) == 5, "each update has its own text"
+    # Each entry's content is its update's full text (XHTML), each its own.
+    contents = [" ".join("".join(e.find(f"{ATOM}content").itertext()).split()) for e in entries]  # type: ignore[union-attr]
+    assert len(set(contents)) == 5 and all(contents), "each update has its own text"
     # The feed speaks the site's language (here the oldest incident's: no site_locale), not
     # the newest update's; an entry in another language says its own.
     assert feed.get(f"{XML}lang") == "fr"
@@ -450,8 +356,9 @@ def test_feed_of_the_status_site(status_site: StaticServer) -> None:
     assert feed.find(f"{ATOM}link[@rel='self']") is not None
 
 
+@pytest.mark.usefixtures("axe_available")
 def test_host_page_shows_the_banner_of_the_storm(
-    browser: Browser, status_site: StaticServer, tmp_path: Path, axe_available: None
+    browser: Browser, status_site: StaticServer, tmp_path: Path
 ) -> None:
     for screen, viewport in VIEWPORTS.items():
         checked = open_page(browser, viewport)
@@ -544,8 +451,9 @@ def test_restored_state_then_nothing(browser: Browser, site: StaticServer) -> No
 # The email, as the SMTP server received it, opened in Chromium.
 
 
+@pytest.mark.usefixtures("axe_available")
 def test_email_greets_by_name_with_a_footer_and_reads_on_a_phone(
-    browser: Browser, world: World, tmp_path: Path, axe_available: None
+    browser: Browser, world: World, tmp_path: Path
 ) -> None:
     config = world.folder / "channels.yaml"
     text = config.read_text(encoding="utf-8")
@@ -618,14 +526,14 @@ def test_status_page_links_the_cap_feed_only_when_a_cap_channel_exists(world: Wo
     assert '<a href="../cap/alerts.atom" type="application/atom+xml">' in html
 
 
+@pytest.mark.usefixtures("axe_available")
 def test_the_static_fragment_included_server_side_is_styled_under_the_csp(
-    browser: Browser, site: StaticServer, axe_available: None
+    browser: Browser, site: StaticServer
 ) -> None:
     two_incidents(site)
     fragment = (site.root / "status" / "banner.html").read_text(encoding="utf-8")
     # A site without JavaScript: the fragment pasted into the slot, no banner.js.
-    page_html = host_page(fragment).replace('<script src="/status/banner.js"></script>', "")
-    (site.root / "static.html").write_text(page_html, encoding="utf-8")
+    (site.root / "static.html").write_text(host_page(fragment, script=False), encoding="utf-8")
     checked = open_page(browser, PHONE)
     checked.page.goto(f"{site.url}/static.html", wait_until="networkidle")
     expect(checked.page.locator(".broadcast-banner")).to_have_count(1)
@@ -641,8 +549,9 @@ def test_the_static_fragment_included_server_side_is_styled_under_the_csp(
 # An exercise on the status site: a drill nobody can take for the real thing, in words.
 
 
+@pytest.mark.usefixtures("axe_available")
 def test_an_exercise_is_marked_in_words_on_the_index_its_page_and_the_banner(
-    browser: Browser, world: World, tmp_path: Path, axe_available: None
+    browser: Browser, world: World, tmp_path: Path
 ) -> None:
     config = world.folder / "channels.yaml"
     text = config.read_text(encoding="utf-8")
@@ -659,8 +568,7 @@ def test_an_exercise_is_marked_in_words_on_the_index_its_page_and_the_banner(
     )
     assert code == 0, doc
     root = world.folder / "drill"
-    (root / "site.css").write_text(HOST_CSS, encoding="utf-8")
-    (root / "index.html").write_text(host_page(), encoding="utf-8")
+    write_host(root)
     feed = ET.parse(root / "status" / "feed.xml").getroot()
     assert feed.findtext(f"{ATOM}entry/{ATOM}title").startswith("EXERCICE \u2013 Incident en cours")
 

@@ -7,37 +7,17 @@ refused. Real CLI processes against the local peers, on both ledger engines.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import NOW
-from tests.world import SECRETS, World, edit
+from tests.world import World, broadcast, edit
 
 pytestmark = pytest.mark.both_engines
 
 REASON = "The prefecture's own words, checked by the duty manager"
-
-
-def broadcast(world: World, *args: str, now: str | None = None) -> tuple[int, str, str]:
-    """The real CLI in a process of its own, in the world's folder (at ``now``, else NOW)."""
-    env = {**os.environ, **SECRETS, **world.engine, "BROADCAST_NOW": now or NOW.isoformat()}
-    env["COLUMNS"] = "400"  # a path or a line number is never cut by the terminal's width
-    env.pop("BROADCAST_CONFIG", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "broadcast", *args],
-        cwd=world.folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    return done.returncode, done.stdout, done.stderr
 
 
 def resolved_with_the_old_headline(world: World) -> int:

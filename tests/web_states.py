@@ -23,26 +23,18 @@ from broadcast.channels.base import DeliveryContext, Outgoing, Target
 from broadcast.channels.web_banner import WebBannerAdapter
 from broadcast.input.config import WebBannerChannel
 from tests.browser import StaticServer, _QuietHandler
+from tests.host_site import CSP, host_page, write_host
+from tests.host_site import HOST_CSS as BASE_CSS
 from tests.test_channel_web_banner import T0, message
 
-CSP = "default-src 'self'"
 JSON_DELAY = 0.5
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 FEEDBACK = "https://www.energie-nord.fr/avis/panne-nord-2026-11-22?source=bandeau"
 
-HOST_CSS = """
-* { box-sizing: border-box; }
-body { margin: 0; font: 17px/1.6 Georgia, serif; color: #222; background: #fafafa; }
-.site-header { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between;
-  gap: 1rem; padding: 1rem 1.5rem; background: #fff; border-bottom: 1px solid #ddd; }
-.site-header a { color: #0b4f8a; }
-.logo { font: 700 1.4rem/1 system-ui, sans-serif; color: #0b4f8a; text-decoration: none; }
-nav ul { display: flex; flex-wrap: wrap; gap: 1rem; list-style: none; margin: 0; padding: 0; }
-.hero { height: 220px; background: #dbe7f3; }
-main { max-width: 46rem; margin: 0 auto; padding: 1.5rem; }
-footer { padding: 2rem 1.5rem; background: #222; color: #eee; }
-#broadcast-banner { --broadcast-banner-padding: 1.5rem; --broadcast-banner-width: 72rem; }
+# The company's own dark mode, and a wider banner than the default: what a site may set.
+HEAD = '<meta name="color-scheme" content="light dark">'
+HOST_CSS = (
+    BASE_CSS
+    + """#broadcast-banner { --broadcast-banner-width: 72rem; }
 @media (prefers-color-scheme: dark) {
   body { color: #e5e5e5; background: #121212; }
   .site-header { background: #1a1a1a; border-bottom-color: #1a1a1a; }
@@ -50,46 +42,9 @@ footer { padding: 2rem 1.5rem; background: #222; color: #eee; }
   .hero { background: #24323f; }
 }
 """
+)
 # The dark site header the correction banner must stand out from.
 DARK_HEADER = "rgb(26, 26, 26)"
-
-PARAGRAPH = (
-    "Our teams look after 4,000 km of network across the region, day and night. This page "
-    "tells you about our services, your contract and what to do when something goes wrong."
-)
-
-
-def host_page(banner_markup: str = "") -> str:
-    """A company's page, the banner included as docs/channels/web-banner.md says."""
-    article = "\n".join(f"<p>{PARAGRAPH}</p>" for _ in range(8))
-    return f"""<!DOCTYPE html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<title>Énergie Nord · Accueil</title>
-<link rel="stylesheet" href="/site.css">
-<link rel="stylesheet" href="/status/banner.css">
-<script src="/status/banner.js"></script>
-</head>
-<body>
-<div id="broadcast-banner">{banner_markup}</div>
-<header class="site-header">
-<a class="logo" href="/">Énergie Nord</a>
-<nav aria-label="Menu"><ul>
-<li><a href="/offres">Nos offres</a></li><li><a href="/aide">Aide</a></li>
-<li><a href="/contact">Contact</a></li></ul></nav>
-</header>
-<div class="hero" role="img" aria-label="Nos équipes sur le réseau"></div>
-<main>
-<h1>Bienvenue chez Énergie Nord</h1>
-{article}
-</main>
-<footer><p>Énergie Nord · 0 800 123 456</p></footer>
-</body>
-</html>
-"""
 
 
 class _SlowJson(_QuietHandler):
@@ -112,10 +67,9 @@ class SiteServer(StaticServer):
 
 def make_site(root: Path) -> Path:
     """The company's site in ``root``; returns its ``status`` folder (the channel's)."""
+    write_host(root, css=HOST_CSS, head=HEAD)
     status = root / "status"
-    status.mkdir(parents=True, exist_ok=True)
-    (root / "site.css").write_text(HOST_CSS, encoding="utf-8")
-    (root / "index.html").write_text(host_page(), encoding="utf-8")
+    status.mkdir(exist_ok=True)
     return status
 
 
@@ -128,41 +82,37 @@ def publish(folder: Path, outgoing: Outgoing, **config: Any) -> None:
 # What each state publishes.
 
 
+def publish_fr(folder: Path, at: datetime, headline: str, **fields: Any) -> None:
+    """A French message of the Lille outage's company (``fields``: ``message``'s) published."""
+    publish(folder, message(at, headline, locale="fr", **fields))
+
+
 def one_incident(folder: Path) -> None:
-    publish(
+    publish_fr(
         folder,
-        message(
-            T0,
-            "Coupure de courant à Lille.",
-            text="Coupure de courant à Lille et Roubaix. Prochaine mise à jour : 11:40.",
-            locale="fr",
-        ),
+        T0,
+        "Coupure de courant à Lille.",
+        text="Coupure de courant à Lille et Roubaix. Prochaine mise à jour : 11:40.",
     )
 
 
 def three_incidents(folder: Path) -> None:
     one_incident(folder)
-    publish(
+    publish_fr(
         folder,
-        message(
-            T0 + timedelta(minutes=20),
-            "Numéro d'urgence indisponible.",
-            text="Notre numéro d'urgence ne répond plus. Appelez le 03 20 00 00 00.",
-            id="urgence",
-            severity="critical",
-            locale="fr",
-        ),
+        T0 + timedelta(minutes=20),
+        "Numéro d'urgence indisponible.",
+        text="Notre numéro d'urgence ne répond plus. Appelez le 03 20 00 00 00.",
+        id="urgence",
+        severity="critical",
     )
-    publish(
+    publish_fr(
         folder,
-        message(
-            T0 + timedelta(minutes=30),
-            "Espace client lent.",
-            text="L'espace client en ligne est lent ; vos paiements sont bien pris en compte.",
-            id="espace-client",
-            severity="minor",
-            locale="fr",
-        ),
+        T0 + timedelta(minutes=30),
+        "Espace client lent.",
+        text="L'espace client en ligne est lent ; vos paiements sont bien pris en compte.",
+        id="espace-client",
+        severity="minor",
     )
 
 
@@ -171,16 +121,13 @@ RESOLVED_AT = T0 + timedelta(hours=3)
 
 def restored(folder: Path) -> None:
     one_incident(folder)
-    publish(
+    publish_fr(
         folder,
-        message(
-            RESOLVED_AT,
-            "Le courant est revenu.",
-            text=f"Terminé. Le courant est revenu. Votre avis : {FEEDBACK}",
-            status="resolved",
-            resolved=True,
-            locale="fr",
-        ),
+        RESOLVED_AT,
+        "Le courant est revenu.",
+        text=f"Terminé. Le courant est revenu. Votre avis : {FEEDBACK}",
+        status="resolved",
+        resolved=True,
     )
 
 
@@ -188,31 +135,24 @@ CORRECTED_AT = T0 + timedelta(hours=1)
 
 
 def correction(folder: Path) -> None:
-    publish(folder, message(T0, "Eau non potable.", severity="critical", locale="fr"))
-    publish(
+    publish_fr(folder, T0, "Eau non potable.", severity="critical")
+    publish_fr(
         folder,
-        message(
-            CORRECTED_AT,
-            "Eau non potable.",
-            text="RECTIFICATIF : notre message sur l'eau du robinet était erroné ; "
-            "elle est potable.",
-            status="cancelled",
-            locale="fr",
-        ),
+        CORRECTED_AT,
+        "Eau non potable.",
+        text="RECTIFICATIF : notre message sur l'eau du robinet était erroné ; elle est potable.",
+        status="cancelled",
     )
 
 
 def exercise(folder: Path) -> None:
-    publish(
+    publish_fr(
         folder,
-        message(
-            T0,
-            "Coupure de courant à Lille.",
-            text="EXERCICE \u2013 Coupure de courant à Lille et Roubaix. "
-            "Prochaine mise à jour : 11:40.",
-            locale="fr",
-            exercise=True,
-        ),
+        T0,
+        "Coupure de courant à Lille.",
+        text="EXERCICE \u2013 Coupure de courant à Lille et Roubaix. "
+        "Prochaine mise à jour : 11:40.",
+        exercise=True,
     )
 
 
@@ -237,7 +177,9 @@ def with_fragment(publisher: Callable[[Path], None]) -> Callable[[Path], None]:
     def publish_and_include(folder: Path) -> None:
         publisher(folder)
         fragment = (folder / "banner.html").read_text(encoding="utf-8")
-        (folder.parent / "included.html").write_text(host_page(fragment), encoding="utf-8")
+        (folder.parent / "included.html").write_text(
+            host_page(fragment, head=HEAD), encoding="utf-8"
+        )
 
     return publish_and_include
 
@@ -255,11 +197,17 @@ class State:
     tags: frozenset[str] = field(default_factory=frozenset)
 
 
+# The visitors' clocks: a while after each state's last message.
+ONE_SEEN = T0 + timedelta(minutes=10)
+THREE_SEEN = T0 + timedelta(minutes=40)
+RESTORED_SEEN = RESOLVED_AT + timedelta(minutes=10)
+CORRECTION_SEEN = CORRECTED_AT + timedelta(hours=1)
+
 STATES = [
     State(
         "one",
         one_incident,
-        T0 + timedelta(minutes=10),
+        ONE_SEEN,
         1,
         ("Perturbation importante\u00a0: ", "Coupure de courant à Lille", "En savoir plus"),
         caption="One incident in progress",
@@ -267,7 +215,7 @@ STATES = [
     State(
         "three",
         three_incidents,
-        T0 + timedelta(minutes=40),
+        THREE_SEEN,
         3,
         ("Perturbation grave\u00a0: ", "Notre numéro d'urgence", "3 messages"),
         caption="Three incidents: one strip, the most severe first, that opens",
@@ -275,7 +223,7 @@ STATES = [
     State(
         "restored",
         restored,
-        RESOLVED_AT + timedelta(minutes=10),
+        RESTORED_SEEN,
         1,
         ("Service rétabli\u00a0: ", "Le courant est revenu"),
         caption="Restored: the feedback address is a link",
@@ -283,7 +231,7 @@ STATES = [
     State(
         "correction",
         correction,
-        CORRECTED_AT + timedelta(hours=1),
+        CORRECTION_SEEN,
         1,
         ("RECTIFICATIF",),
         caption="A correction, framed so that it never melts into a dark header",
@@ -292,7 +240,7 @@ STATES = [
     State(
         "exercise",
         exercise,
-        T0 + timedelta(minutes=10),
+        ONE_SEEN,
         1,
         ("EXERCICE", "Perturbation importante"),
         caption="An exercise: hatched, with its fixed label",
@@ -302,7 +250,7 @@ STATES = [
     State(
         "missing-json",
         missing_json,
-        T0 + timedelta(minutes=10),
+        ONE_SEEN,
         1,
         ("Informations sur nos services", "En savoir plus"),
         caption="banner.json missing: the room kept points to the status site",
@@ -310,7 +258,7 @@ STATES = [
     State(
         "invalid-json",
         invalid_json,
-        T0 + timedelta(minutes=10),
+        ONE_SEEN,
         1,
         ("Informations sur nos services",),
         caption="banner.json unreadable",
@@ -318,7 +266,7 @@ STATES = [
     State(
         "dismissed",
         three_incidents,
-        T0 + timedelta(minutes=40),
+        THREE_SEEN,
         0,
         dismiss_first=True,
         caption="Return view of a visitor who dismissed the banner",
@@ -326,7 +274,7 @@ STATES = [
     State(
         "fragment",
         with_fragment(three_incidents),
-        T0 + timedelta(minutes=40),
+        THREE_SEEN,
         3,
         ("Perturbation grave\u00a0: ", "3 messages"),
         page="included.html",
@@ -335,7 +283,7 @@ STATES = [
     State(
         "fragment-correction",
         with_fragment(correction),
-        CORRECTED_AT + timedelta(hours=1),
+        CORRECTION_SEEN,
         1,
         ("RECTIFICATIF",),
         page="included.html",

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +88,30 @@ class World:
     def run_json(self, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict]:
         result = self.run(*args, "--json", env=env)
         return result.exit_code, json.loads(result.stdout)
+
+    def process_env(self, now: str | None = None, **extra: str) -> dict[str, str]:
+        """The environment of the real CLI in a process of its own, as :meth:`run` gives it
+        in this one: the world's clock (``now``, else NOW), secrets and ledger, no
+        ``BROADCAST_CONFIG`` of the caller's (./channels.yaml); ``extra`` on top."""
+        env = {**os.environ, **SECRETS, **self.engine, "BROADCAST_NOW": now or NOW.isoformat()}
+        env.pop("BROADCAST_CONFIG", None)
+        return {**env, **extra}
+
+
+def broadcast(world: World, *args: str, now: str | None = None) -> tuple[int, str, str]:
+    """The real CLI in a process of its own, in the world's folder (at ``now``, else NOW): its
+    exit code, stdout and stderr, which never hold a traceback."""
+    done = subprocess.run(
+        [sys.executable, "-m", "broadcast", *args],
+        cwd=world.folder,
+        # Wide lines: a path or a line number is never cut by the terminal's width.
+        env=world.process_env(now, COLUMNS="400"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, done.stdout, done.stderr
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from broadcast.api import EXIT_BAD_INPUT, EXIT_OK, clock
 from broadcast.problems import InputError, Problem
 
 if TYPE_CHECKING:
+    from broadcast.delivery.ledger_reading import LedgerReading
     from broadcast.delivery.plan import Plan
     from broadcast.delivery.sending import Decision
     from broadcast.input.config import Config
@@ -135,28 +136,37 @@ def _prepare(
     occasions: Callable[[Config, Incident], frozenset[str] | None] | None = None,
     exercise: bool = False,
 ) -> Plan:
+    from broadcast.delivery.ledger_reading import LedgerReading
     from broadcast.delivery.preflight import prepare
     from broadcast.input.config import config_path
 
-    return prepare(
-        incident,
-        config_path(config),
-        now=clock(),
-        only=channels,
-        strict=strict,
-        occasions=occasions,
-        exercise=exercise,
-        previous_wording=previous_wording,
-        subscribers=subscribers,
-    )
+    # One read-only opening of the ledger for all the preview reads from it: the last
+    # wording sent and the subscribers.
+    reading = LedgerReading()
+    try:
+        return prepare(
+            incident,
+            config_path(config),
+            now=clock(),
+            only=channels,
+            strict=strict,
+            occasions=occasions,
+            exercise=exercise,
+            previous_wording=lambda loaded, parsed: previous_wording(loaded, parsed, reading),
+            subscribers=lambda loaded: subscribers(loaded, reading),
+        )
+    finally:
+        reading.close()
 
 
-def subscribers(loaded: Config) -> Mapping[str, list[tuple[str, str]]] | None:
-    """The confirmed subscribers' (postcode, language) by kind, for the preview to count
-    them."""
+def subscribers(
+    loaded: Config, reading: LedgerReading | None = None
+) -> Mapping[str, list[tuple[str, str, str]]] | None:
+    """The confirmed subscribers' (postcode, language, address) by kind, for the preview to
+    count them."""
     from broadcast.delivery.subscribers import subscribers_in_ledger
 
-    return subscribers_in_ledger(loaded)
+    return subscribers_in_ledger(loaded, reading=reading)
 
 
 def _ledger_folder(loaded: Config) -> Path | None:
@@ -168,13 +178,15 @@ def _ledger_folder(loaded: Config) -> Path | None:
     return folder if (folder / LEDGER_FILE).is_file() else None
 
 
-def previous_wording(loaded: Config, parsed: Incident) -> dict[str, Any] | None:
+def previous_wording(
+    loaded: Config, parsed: Incident, reading: LedgerReading | None = None
+) -> dict[str, Any] | None:
     """The wording the ledger kept of the incident's last update, for the wording checks."""
-    if _ledger_folder(loaded) is None:
+    if _ledger_folder(loaded) is None and not (loaded.ledger or os.environ.get("BROADCAST_LEDGER")):
         return None
     from broadcast.delivery.sending import wording_in_ledger
 
-    return wording_in_ledger(loaded, parsed.id)
+    return wording_in_ledger(loaded, parsed.id, reading=reading)
 
 
 def _occasions(

@@ -111,6 +111,18 @@ def entry_at(facts: Mapping[str, Any], banner_text: str, updated_at: str) -> dic
         "summary": facts.get("summary"),
         "actions": facts.get("actions"),
         "correction": facts.get("correction"),
+        # And the rest of what the page says of it, for the feed's entry: who is affected,
+        # the way without internet, the expected end, the next update promised; and the
+        # same words in each language the incident is written in (the feed's may be one).
+        "affected": facts.get("affected"),
+        "offline": facts.get("offline"),
+        "apology": facts.get("apology"),
+        "compensation": facts.get("compensation"),
+        "eta": iso_text(facts["eta"]) if facts.get("eta") else None,
+        "next_update_at": (
+            iso_text(facts["next_update_at"]) if facts.get("next_update_at") else None
+        ),
+        "texts": facts.get("texts") or None,
         # The services or areas affected, with their impact, when the incident lists them.
         "affected_items": facts.get("affected_items") or None,
         # The ways to follow the site besides its Atom feed (status_site.subscribe_options).

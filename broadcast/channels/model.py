@@ -112,6 +112,9 @@ class ChannelConfig(BaseModel):
     CALLS_AGAIN: ClassVar[bool] = False
     # The provider meters it in message parts (an SMS's segments): a plan counts those.
     METERED_IN_PARTS: ClassVar[bool] = False
+    # It carries the incident's ``reply:`` (a ``reply`` part): what ``broadcast serve``
+    # answers a reply to one of its messages, as one message of its kind.
+    ANSWERS_REPLIES: ClassVar[bool] = False
     # It carries every language the incident is written in, whoever reads it (CAP's <info>s).
     EVERY_TRANSLATION: ClassVar[bool] = False
     # What each rendered part must carry of a warning's elements (what, who, do, next: see

@@ -41,7 +41,7 @@ from broadcast.content.greeting import (
     NAME_SLOT,
     sms_for,
 )
-from broadcast.content.measure import sms_measure
+from broadcast.content.measure import gsm_typography, sms_measure
 from broadcast.input.incident_times import parse_duration
 from broadcast.input.schema import Field, field_validator, model_validator
 
@@ -49,6 +49,12 @@ if TYPE_CHECKING:
     from twilio.base.exceptions import TwilioException
 
     from broadcast.channels.twilio_client import RetryAfterHttpClient, TwilioAccount
+
+
+# The incident's ``reply:`` as the SMS channel carries it: what ``broadcast serve`` answers a
+# reply that is no keyword, once per number and version. A part of the channel's texts, so it
+# is previewed, measured, approved and recorded with them; never sent by a send.
+REPLY_PART = "reply"
 
 
 @register
@@ -66,6 +72,7 @@ class SmsChannel(ChannelConfig):
     DESTINATION: ClassVar[tuple[str, ...]] = ("recipients",)
     CONTACT: ClassVar[Literal["phone", "email"] | None] = "phone"
     METERED_IN_PARTS: ClassVar[bool] = True
+    ANSWERS_REPLIES: ClassVar[bool] = True
 
     ADDRESSING: ClassVar[tuple[str, ...]] = (
         "from_",
@@ -159,6 +166,19 @@ class SmsChannel(ChannelConfig):
         if "text" not in parts:
             return {}
         measures = text_measures(self, parts, at, problems)
+        if REPLY_PART in parts:
+            # Measured, and carried, as it is sent: with the SMS's own typography. Its length
+            # is said against max_segments by preflight, on the incident's reply: line.
+            answer = gsm_typography(
+                parts[REPLY_PART], smart=self.smart_encoding, transliterate=self.transliterate
+            ).text
+            parts[REPLY_PART] = answer
+            measured = sms_measure(answer)
+            measures["reply_measures"] = {
+                "encoding": measured.encoding,
+                "characters": measured.units,
+                "segments": measured.segments,
+            }
         measures["dropped"] = list(at.fitted.dropped) if at.fitted else []
         if at.fitted is not None:
             problems.extend(left_out_warning(self, at))
@@ -203,6 +223,18 @@ class SmsChannel(ChannelConfig):
         ):
             if note:
                 blocks.append(PreviewBlock("note", note, style=style))
+        if parts.get(REPLY_PART):
+            reply = measures.get("reply_measures") or {}
+            segments = reply.get("segments", 0)
+            blocks.append(
+                PreviewBlock(
+                    "box",
+                    parts[REPLY_PART],
+                    title="Answer to a reply (broadcast serve, once per number)",
+                    subtitle=f"{reply.get('encoding', '')} · {reply.get('characters', 0)} chars · "
+                    f"{segments} segment{'s' * (segments != 1)}",
+                )
+            )
         return blocks
 
     def too_slow_help(self, measures: dict[str, Any]) -> str:
@@ -491,10 +523,7 @@ class SmsAdapter(ClientAdapter["TwilioAccount"]):
 
         from broadcast.channels.twilio_client import RetryAfterHttpClient, TwilioAccount
 
-        self._http_client = RetryAfterHttpClient(
-            timeout=self.request_timeout(),
-            connections=getattr(self.config, "concurrency", None) or self.default_concurrency,
-        )
+        self._http_client = RetryAfterHttpClient(timeout=self.request_timeout())
         base_url = self.config.api_base_url
         # TWILIO_EDGE / TWILIO_REGION rewrite "api.twilio.com" into e.g.
         # "api.dublin.ie1.twilio.com"; applied to a base URL of our own they would mangle its
@@ -510,8 +539,8 @@ class SmsAdapter(ClientAdapter["TwilioAccount"]):
         return TwilioAccount(client, base_url)
 
     def release_client(self, client: TwilioAccount) -> None:
-        if self._http_client is not None and self._http_client.session is not None:
-            self._http_client.session.close()
+        if self._http_client is not None:
+            self._http_client.close()
         self._http_client = None
 
     def _classify(self, exc: TwilioException) -> DeliveryError:

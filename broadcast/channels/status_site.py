@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 INDEX = "index.html"
 FEED = "feed.xml"
 ATOM = "http://www.w3.org/2005/Atom"
+XHTML = "http://www.w3.org/1999/xhtml"
 # Resolved incidents the index still lists (history keeps them KEPT_FOR).
 RECENT_INCIDENTS = 10
 # An incident that is over: resolved, or cancelled with a correction of a wrong message.
@@ -337,34 +338,169 @@ def atom_feed(
 def _feed_entry(
     feed: Element, update: Mapping[str, Any], language: str, base: str, public_url: str | None
 ) -> None:
-    """One update's ``<entry>`` in the feed, in its own language when not the feed's."""
+    """One update's ``<entry>`` in the feed: in the feed's language when the incident is
+    written in it, else in its own (said with ``xml:lang``)."""
     import xml.etree.ElementTree as ET
 
     entry = ET.SubElement(feed, "entry")
-    words = WORDS.get(language, WORDS["en"])
-    entry_words = WORDS.get(update.get("language") or language, words)
+    own = update.get("language") or language
+    said, sections = entry_sections(update, language)
+    entry_words = WORDS.get(said, WORDS["en"])
     status = entry_words["status"].get(update["status"], update["status"])
     if update.get("reminder"):
         status = f"{entry_words['reminder']} · {status}"
-    if update.get("language") and update["language"] != language:
-        entry.set("xml:lang", update["language"])
+    if said != language:
+        entry.set("xml:lang", said)
     ET.SubElement(entry, "id").text = f"{_feed_id(update, public_url)}/{update['updated_at']}"
-    speaks = update.get("language") or language
-    heading = typeset(update.get("title") or update["headline"], speaks)
+    worded = _worded(update, said)
+    title = worded.get("title") if said != own else None
+    heading = typeset(title or update.get("title") or update["headline"], said)
     if update.get("exercise"):
         status = f"{entry_words['exercise_marker']} {status}"
     ET.SubElement(entry, "title").text = f"{status} · {heading}"
     # Each update is an entry of its own, first published when it went out.
     ET.SubElement(entry, "published").text = update["updated_at"]
     ET.SubElement(entry, "updated").text = update["updated_at"]
-    ET.SubElement(entry, "content", {"type": "text"}).text = update.get("banner_text") or typeset(
-        update["headline"], speaks
+    # What a reader lists: the banner's short text (its language's headline in another); the
+    # content is the update's full text, as its page says it (``entry_sections``).
+    short = update.get("banner_text") if said == own else sections[0][1][0]
+    ET.SubElement(entry, "summary", {"type": "text"}).text = short or typeset(
+        update["headline"], own
     )
+    content = ET.SubElement(entry, "content", {"type": "xhtml"})
+    div = ET.SubElement(content, "div", {"xmlns": XHTML})
+    for heading_, paragraphs in sections:
+        if heading_:
+            ET.SubElement(div, "h3").text = heading_
+        for paragraph in paragraphs:
+            if isinstance(paragraph, list):
+                items = ET.SubElement(div, "ul")
+                for item in paragraph:
+                    ET.SubElement(items, "li").text = item
+            else:
+                ET.SubElement(div, "p").text = paragraph
     page = urljoin(base, f"{update['id']}.html")
     ET.SubElement(entry, "link", {"rel": "alternate", "type": "text/html", "href": page})
     link = update.get("link")
     if is_web_link(link):
         ET.SubElement(entry, "link", {"rel": "related", "href": link})
+
+
+def _worded(update: Mapping[str, Any], language: str) -> Mapping[str, Any]:
+    """The update's words in ``language`` (its ``texts``), else its own fields."""
+    texts = update.get("texts")
+    chosen = texts.get(language) if isinstance(texts, Mapping) else None
+    return chosen if isinstance(chosen, Mapping) else update
+
+
+Section = tuple[str | None, list[Any]]  # a heading (or none), its paragraphs (a list: items)
+
+
+def entry_sections(update: Mapping[str, Any], language: str) -> tuple[str, list[Section]]:
+    """An update's full text as its page says it, for its feed entry: the language it is said
+    in (the feed's ``language`` when the incident is written in it, else the update's own),
+    and its sections in the page's order: the headline (a correction's own words), the way
+    without internet (while in progress), since when, the expected end or the end and how
+    long it lasted, the next update promised, what is happening, who is affected, what is
+    being done (with what people should do, which the incident says there), the apology and
+    any compensation.
+
+    Every word is the update's as published (the history keeps the facts of the approved
+    version); only the headings and the sentence of the expected end are the page's own."""
+    own = update.get("language") or language
+    texts = update.get("texts")
+    said = language if isinstance(texts, Mapping) and language in texts else own
+    words = _worded(update, said) if said != own else update
+    entry = WORDS.get(said, WORDS["en"])["entry"]
+    over = update["status"] in OVER
+    tense = 1 if over else 0
+    locale = update.get("locale") if said == own and update.get("locale") else said
+    when = _time_words(str(locale), update.get("timezone"), update["updated_at"])
+
+    def paragraphs(name: str) -> list[Any]:
+        value = words.get(name)
+        if not isinstance(value, str):
+            return []
+        return [" ".join(p.split()) for p in typeset(value, said).split("\n\n") if p.strip()]
+
+    if update["status"] == "cancelled":
+        # A correction is said by its own words, never by a headline the file may have kept
+        # from the wrong message (the history's headline is its banner text).
+        first = paragraphs("correction") if said != own else [typeset(update["headline"], own)]
+    else:
+        first = paragraphs("headline") or [typeset(update["headline"], own)]
+    if update.get("exercise") and first:
+        # A drill's text says so before anything else, as its page and banner do.
+        marker = WORDS.get(said, WORDS["en"])["exercise_marker"]
+        first = [f"{marker} {first[0].removeprefix(marker).lstrip()}", *first[1:]]
+    sections: list[Section] = [(None, first)]
+    if not over:
+        sections.append((None, paragraphs("offline")))
+    if update.get("started_at"):
+        sections.append((entry["started"][tense], [when("zoned", update["started_at"])]))
+    if over and update.get("ended_at"):
+        sections.append((entry["ended"], [when("zoned", update["ended_at"])]))
+        if update.get("started_at"):
+            lasted = moment_of(update["ended_at"]) - moment_of(update["started_at"])
+            if lasted.total_seconds() > 0:
+                sections.append((entry["duration"], [when("duration", lasted)]))
+    elif not over:
+        eta = update.get("eta")
+        if eta and moment_of(eta) < moment_of(update["updated_at"]):
+            sentence = entry["eta_passed"]
+        elif eta:
+            sentence = entry["eta_known"].format(when=when("datetime", eta))
+        else:
+            sentence = entry["eta_unknown"]
+        sections.append((entry["eta"], [sentence]))
+        if update.get("next_update_at"):
+            sections.append((entry["next_update"], [when("zoned", update["next_update_at"])]))
+    sections.append((entry["summary"][tense], paragraphs("summary")))
+    listed = words.get("affected_items") if said != own else update.get("affected_items")
+    items = [
+        _affected_item(item, said)
+        for item in (listed if isinstance(listed, list) else [])
+        if isinstance(item, Mapping) and item.get("name")
+    ]
+    sections.append((entry["affected"][tense], [items] if items else paragraphs("affected")))
+    sections.append((entry["actions"][tense], paragraphs("actions")))
+    sections.append((None, paragraphs("apology")))
+    sections.append((entry["compensation"], paragraphs("compensation")))
+    return said, [(heading, said_) for heading, said_ in sections if said_]
+
+
+def _affected_item(item: Mapping[str, Any], language: str) -> str:
+    """``Eau potable à Millbrook : interruption totale (environ 5 000 foyers)``, as the page
+    lists an item with its impact."""
+    words = WORDS.get(language, WORDS["en"])
+    impact = impact_word(str(item.get("impact") or ""), language).capitalize()
+    detail = f" ({typeset(str(item['detail']), language)})" if item.get("detail") else ""
+    return f"{typeset(str(item['name']), language)}{words['colon']}{impact}{detail}"
+
+
+def _time_words(locale: str, zone: str | None, now: str) -> Any:
+    """``when(filter, value)``: a time (ISO text) or a duration as the page's filters write
+    it, in ``locale`` and the incident's zone."""
+    from zoneinfo import ZoneInfo
+
+    from broadcast.content.time_words import TimeWords
+
+    tag = locale.replace("-", "_")
+    # A bare language writes as content.render.DEFAULT_FULL_LOCALE says (en: en_GB).
+    tag = {"en": "en_GB", "fr": "fr_FR"}.get(tag, tag)
+    try:
+        tz: Any = ZoneInfo(zone) if zone else moment_of(now).tzinfo
+    except (ValueError, LookupError):
+        tz = moment_of(now).tzinfo
+    filters = TimeWords(tag, tz, moment_of(now).astimezone(tz)).filters()
+
+    def when(name: str, value: Any) -> str:
+        try:
+            return str(filters[name](moment_of(value) if isinstance(value, str) else value))
+        except (ValueError, LookupError):
+            return str(value)
+
+    return when
 
 
 def _local_datetime(value: str, locale: str | None, zone: str | None = None) -> str:

@@ -67,6 +67,25 @@ WORDS: dict[str, dict[str, Any]] = {
             "EXERCICE \u2013 les incidents marqués EXERCICE sont des exercices, "
             "pas des incidents réels."
         ),
+        # A feed entry's full text: the headings of templates/fr/status.html.j2 (in progress,
+        # then once over) and its sentence of the expected end (_phrases.j2's eta_sentence).
+        "entry": {
+            "summary": ("Ce qui se passe", "Ce qui s'est passé"),
+            "affected": ("Qui est concerné", "Qui a été concerné"),
+            "actions": ("Ce que nous faisons", "Ce que nous avons fait"),
+            "started": ("Depuis quand", "Début de l'incident"),
+            "eta": "Fin prévue",
+            "next_update": "Prochaine mise à jour",
+            "ended": "Fin de l'incident",
+            "duration": "Durée",
+            "compensation": "Dédommagement",
+            "eta_known": "Nous prévoyons un retour à la normale le {when}. "
+            "Nous vous préviendrons si cela change.",
+            "eta_passed": "La réparation prend plus de temps que prévu. Nous vous donnerons une "
+            "nouvelle heure dès que nous la connaîtrons.",
+            "eta_unknown": "Nous ne savons pas encore quand la situation sera rétablie. Nous vous "
+            "le dirons dès que nous le saurons.",
+        },
     },
     "en": {
         "status": {
@@ -112,6 +131,23 @@ WORDS: dict[str, dict[str, Any]] = {
         "exercise_notice": (
             "EXERCISE \u2013 the incidents marked EXERCISE are drills, not real incidents."
         ),
+        "entry": {
+            "summary": ("What is happening", "What happened"),
+            "affected": ("Who is affected", "Who was affected"),
+            "actions": ("What we are doing", "What we did"),
+            "started": ("Since when", "When it started"),
+            "eta": "Expected end",
+            "next_update": "Next update",
+            "ended": "Ended",
+            "duration": "Duration",
+            "compensation": "Compensation",
+            "eta_known": "We expect everything to be back to normal by {when}. "
+            "We will tell you if this changes.",
+            "eta_passed": "The repair is taking longer than we said. We will give you a new "
+            "time as soon as we know it.",
+            "eta_unknown": "We do not know yet when everything will be back to normal. We will "
+            "tell you as soon as we know.",
+        },
     },
 }
 # Kept for callers of the first version of this module.

@@ -10,6 +10,8 @@ per verdict, not a set of addresses.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,12 +22,14 @@ from broadcast.input.area_target import (
     Verdict,
     parse_circle,
     parse_points,
+    postcode_key,
     said,
 )
 from broadcast.input.config import Config
 from broadcast.input.error_words import language_of, say
 from broadcast.input.incident import Incident
 from broadcast.input.recipients import RecipientCount, SeenSet, read_recipients
+from broadcast.input.recipients import language_of as asked_language
 from broadcast.input.yamlfile import YamlDocument
 from broadcast.problems import InputError, Problem
 
@@ -69,11 +73,24 @@ class AreaCount:
     lines: dict[str, LineBits] = field(default_factory=lambda: {v: LineBits() for v in VERDICTS})
     # The located recipients' points, for the preview's map (a bounded sample).
     points: list[tuple[float, float, bool]] = field(default_factory=list)
+    # By verdict, the languages they asked for (``recipients.language_of`` of their locale).
+    languages: dict[str, Counter[str]] = field(
+        default_factory=lambda: {v: Counter() for v in VERDICTS}
+    )
 
     @property
     def sent(self) -> int:
         """How many this channel would send to."""
         return self.counts["in"] + (self.counts["unlocated"] if self.include_unlocated else 0)
+
+    @property
+    def sent_languages(self) -> Counter[str]:
+        """The languages of those this channel would send to: a preview's count per language
+        is of those the area targets, not of the whole list."""
+        taken = Counter(self.languages["in"])
+        if self.include_unlocated:
+            taken.update(self.languages["unlocated"])
+        return taken
 
     @property
     def total(self) -> int:
@@ -98,6 +115,24 @@ def area_sentence(inside: int, total: int, unlocated: int, include: bool) -> str
         f"in the area: {inside:,} of {total:,} recipients ({unlocated:,} without a place, "
         f"{'included' if include else 'excluded'})"
     )
+
+
+def subscriber_verdicts(target: AreaTarget, postcodes: Sequence[str | None]) -> list[Verdict]:
+    """Where the area places subscribers, known only by the postcode they signed up with
+    (none given: unlocated). The one rule by which a preview counts them
+    (``subscribers.count_subscribers``) and a send picks them (``subscriber_in_area``), so
+    the count said before a send is the number it sends to."""
+    return target.classify([Place(postcode=postcode_key(code) or None) for code in postcodes])
+
+
+def subscriber_in_area(target: AreaTarget) -> Callable[[str | None], bool]:
+    """Whether the area takes a subscriber by their postcode (in, or unlocated where the
+    channel includes the unlocated): ``subscriber_verdicts`` for one, as a send asks."""
+
+    def takes(postcode: str | None) -> bool:
+        return target.takes(subscriber_verdicts(target, [postcode])[0])
+
+    return takes
 
 
 # The map draws at most this many recipients' points (a sample spread over the file).
@@ -143,6 +178,7 @@ def count_area(
         for recipient, verdict in target.sort(distinct, lambda r: r.place):
             count.counts[verdict] += 1
             count.lines[verdict].add(recipient.line)
+            count.languages[verdict][asked_language(recipient.locale)] += 1
             place = recipient.place
             if place.lat is not None and place.lon is not None:
                 if len(count.points) >= MAP_POINTS:
@@ -160,7 +196,8 @@ def count_area(
 # A whole list sorted by an area is kept, as recipient_count keeps its counts: by the hash of
 # the bytes sorted and of the area, so a second preview of an unchanged list and area reads
 # a few hundred kilobytes instead of checking every contact again (9 s per 100,000 rows).
-AREA_CACHE_FORMAT = 1
+# 2: postcodes compared by postcode_key; 3: the languages by verdict.
+AREA_CACHE_FORMAT = 3
 
 
 def _area_cache_file(
@@ -217,6 +254,7 @@ def _sorted_before(
                 zlib.decompress(base64.b64decode(saved["lines"][verdict]))
             )
         count.points = [(float(a), float(b), bool(c)) for a, b, c in saved["points"]]
+        count.languages = {v: Counter(saved["languages"][v]) for v in VERDICTS}
         return count
     except (OSError, ValueError, KeyError, TypeError, zlib.error):
         return None  # none yet, unreadable or of another shape: sort again
@@ -241,6 +279,7 @@ def _remember_sorting(
                 for v in VERDICTS
             },
             "points": count.points,
+            "languages": {v: dict(count.languages[v]) for v in VERDICTS},
         }
         file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         partial = file.with_suffix(f".{os.getpid()}.tmp")
@@ -262,7 +301,8 @@ def plan_area(channels: list[Any], incident: Incident | None = None) -> dict[str
     for channel in channels:
         count = getattr(channel, "subscriber_count", None)
         if count is not None and count.verdicts:
-            subscribed.setdefault(count.kind, count.verdicts)
+            # Those already a row of a list are counted there (once per person).
+            subscribed.setdefault(count.kind, count.unlisted or count.verdicts)
     if not areas and not subscribed:
         return None
     target = area_target_for(incident, None)

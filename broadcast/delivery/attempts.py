@@ -62,6 +62,7 @@ class DeliveryAttempts:
         delivery_id: int | None,
         since: datetime | None,
         halted: Callable[[], bool],
+        sender: str | None = None,
     ) -> Receipt | None:
         """Send ``message`` to ``target`` until the provider takes it or refuses it for good.
 
@@ -70,6 +71,8 @@ class DeliveryAttempts:
         up (``since`` the attempt began) before anything is sent again, on a channel that can
         look; on one that cannot, it is held as uncertain: re-sent only with
         ``--resend-uncertain``.
+
+        ``sender``: the pool's sender it goes from, recorded with each attempt's start.
         """
         cost = adapter.cost(message, target)
         attempt = 0
@@ -93,7 +96,7 @@ class DeliveryAttempts:
                 # Stopped (Ctrl-C, a newer version, the channel refused) while waiting for a
                 # slot: nothing left, so nothing to record.
                 return None
-            if not self._claim(delivery_id, outcome):
+            if not self._claim(delivery_id, outcome, sender, cost):
                 return None
             started = datetime.now(UTC)
             try:
@@ -156,14 +159,21 @@ class DeliveryAttempts:
         settled = since + timedelta(seconds=adapter.settle_seconds(answered))
         return self._look_up(adapter, message, target, since, settled, outcome, halted, attempt)
 
-    def _claim(self, delivery_id: int | None, outcome: ChannelOutcome) -> bool:
-        """Mark the delivery as being sent, in the ledger if any; False when another host
-        took it meanwhile (it is theirs to send)."""
+    def _claim(
+        self,
+        delivery_id: int | None,
+        outcome: ChannelOutcome,
+        sender: str | None = None,
+        parts: int = 1,
+    ) -> bool:
+        """Mark the delivery as being sent (from ``sender``, a pool's, counting ``parts``
+        against its day), in the ledger if any; False when another host took it meanwhile
+        (it is theirs to send)."""
         if (
             self.ledger is not None
             and delivery_id is not None
             # From here until the outcome is written, a kill leaves it "uncertain".
-            and not self.ledger.mark_sending(delivery_id)
+            and not self.ledger.mark_sending(delivery_id, sender, parts)
         ):
             with outcome.lock:
                 outcome.elsewhere += 1  # another host took it meanwhile: its to send

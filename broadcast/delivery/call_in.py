@@ -48,12 +48,16 @@ WORDS: dict[str, dict[str, str]] = {
         "none": "Bonjour, ici {organisation}. Aucun incident n'est en cours. Au revoir.",
         "between": "Message suivant.",
         "again": "Pour réécouter ces informations, rappelez ce numéro.",
+        "busy": "Bonjour, ici {organisation}. La ligne est très demandée. "
+        "Merci de rappeler dans quelques minutes. Au revoir.",
     },
     "en": {
         "press": "For English, press {key}.",
         "none": "Hello, this is {organisation}. There is no incident in progress. Goodbye.",
         "between": "Next message.",
         "again": "To hear this information again, call this number again.",
+        "busy": "Hello, this is {organisation}. The line is very busy. "
+        "Please call again in a few minutes. Goodbye.",
     },
     "de": {"press": "Für Deutsch drücken Sie die {key}."},
     "es": {"press": "Para español, pulse {key}."},
@@ -152,6 +156,16 @@ def languages_of(spoken: Sequence[Spoken]) -> list[str]:
     return seen[:9]  # one key each, 1 to 9
 
 
+@dataclass(frozen=True)
+class Answered:
+    """The TwiML answering a call, and the line's language at that moment: the newest
+    incident's first language (else the organisation's), which a caller held back by the
+    line's limits hears without the ledger being read again."""
+
+    twiml: str
+    language: str
+
+
 def answer(
     ledger: Ledger,
     kinds: Mapping[str, str],
@@ -162,22 +176,44 @@ def answer(
 ) -> str:
     """The TwiML answering a call from ``caller`` (E.164, or None when hidden), or the key
     it pressed in the menu (``digits``)."""
+    return answered(ledger, kinds, organisation, caller, digits, default_locale).twiml
+
+
+def answered(
+    ledger: Ledger,
+    kinds: Mapping[str, str],
+    organisation: str,
+    caller: str | None,
+    digits: str | None,
+    default_locale: str | None,
+) -> Answered:
+    """``answer``'s TwiML, with the line's language (see ``Answered``)."""
     spoken = in_progress(ledger, kinds)
     languages = languages_of(spoken)
     known = ledger.recorded_locale(caller) if caller and caller.startswith("+") else None
     if not spoken:
         language = language_of(known) or language_of(default_locale) or "en"
-        return _response(
-            _say(_words(language, "none").format(organisation=organisation), known or language)
-        )
+        said = _say(_words(language, "none").format(organisation=organisation), known or language)
+        return Answered(_response(said), language_of(default_locale) or language)
     chosen = _chosen(languages, digits)
     if chosen is None and known and language_of(known) in languages:
         chosen = language_of(known)
     if chosen is None and len(languages) > 1 and digits is None:
-        return _response(_menu(languages) + _messages(spoken, languages[0], None))
+        return Answered(
+            _response(_menu(languages) + _messages(spoken, languages[0], None)), languages[0]
+        )
     language = chosen or languages[0]
     locale = known if known and language_of(known) == language else None
-    return _response(_messages(spoken, language, locale))
+    return Answered(_response(_messages(spoken, language, locale)), languages[0])
+
+
+def busy(language: str, organisation: str) -> str:
+    """The TwiML of a call the line's limits hold back: call again later, in ``language``
+    (English for a language without its own words, said as English), then hang up. Built
+    from constants alone: it reads nothing, so answering a flood costs next to nothing."""
+    said = language if "busy" in WORDS.get(language, {}) else "en"
+    text = _words(said, "busy").format(organisation=organisation)
+    return _response(_say(text, said) + "<Hangup/>")
 
 
 def _chosen(languages: list[str], digits: str | None) -> str | None:

@@ -129,6 +129,11 @@ def _render_variants(
         parts = _render_parts(
             plan, channel, name, worded, locale, config, result, dropped[language]
         )
+        if type(channel).ANSWERS_REPLIES and worded.reply:
+            # serve's answer to a reply: one of the channel's texts, approved with them.
+            from broadcast.channels.sms import REPLY_PART
+
+            parts[REPLY_PART] = worded.reply
         if incident.exercise:
             from broadcast.delivery.exercise import mark_parts
 
@@ -152,7 +157,9 @@ def _measure_variants(
     """Measure each language's parts against the channel's limits, into
     ``result.measures``/``variant_measures``; a language nobody in the first rows reads
     that does not pass is dropped with a warning, not a stop."""
-    names = None
+    # Greetings are measured on a sample of the list's first names, when the channel greets
+    # by name and has a list: only then is a measure "personalised", and said sampled.
+    names, rows, whole_file = None, 0, True
     if channel.greets_by_name and result.recipients is not None:
         rows = min(HEAD_ROWS, GREETING_SAMPLE_ROWS) if head_only else GREETING_SAMPLE_ROWS
         names, whole_file = greeting_names(channel, name, config, rows, result.problems)

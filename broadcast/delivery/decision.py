@@ -27,6 +27,7 @@ LATER_FIELDS: dict[str, Any] = {
     "correction": None,
     "exercise": False,
     "hazard": [],
+    "reply": None,
 }
 # The same within ``area`` (targeting by area, issue 28).
 LATER_AREA_FIELDS: dict[str, Any] = {"postcodes": [], "unlocated": None, "left_area": None}
@@ -68,6 +69,9 @@ def content_hash(incident: Incident) -> str:
         # A translation's area words (issue 28) count only when given, as above.
         if isinstance(translation, dict) and translation.get("area") is None:
             translation.pop("area", None)
+        # Its auto-answer to replies (issue 27), the same.
+        if isinstance(translation, dict) and translation.get("reply") is None:
+            translation.pop("reply", None)
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 

@@ -47,6 +47,7 @@ from broadcast.channels.base import Adapter, DeliveryContext, Outgoing, Receipt,
 from broadcast.delivery.area_reach import (
     area_target_for,
     reached_with_same_texts,
+    subscriber_in_area,
     told_they_left,
 )
 from broadcast.delivery.attempts import DeliveryAttempts
@@ -66,7 +67,7 @@ from broadcast.delivery.sender_pool import SenderPool, SharedSenderLimiter
 from broadcast.delivery.subscribers import unsubscribe_links, with_subscribers
 from broadcast.delivery.targets import distinct_targets, earlier_targets
 from broadcast.delivery.worker_pool import run_with_workers
-from broadcast.input.area_target import AreaTarget, Place
+from broadcast.input.area_target import AreaTarget
 from broadcast.input.config import _ENV_REF, Config, resolve_credentials
 from broadcast.input.recipients import language_of
 from broadcast.ledger.sqlite import (
@@ -492,8 +493,9 @@ class Dispatcher:
                 else None,
                 self.ledger if config.subscribers and not self._drill() else None,
                 kind.recipient_kind,
-                # A subscriber is placed by the postcode they gave, through the same area.
-                None if area[0] is None else _postcode_in(area[0]),
+                # A subscriber is placed by the postcode they gave, through the same area and
+                # the same rule the preview counts them by.
+                None if area[0] is None else subscriber_in_area(area[0]),
             )
         )
         for target in targets:
@@ -689,13 +691,3 @@ class Dispatcher:
             f"{fix} and run send again",
             channel=channel,
         )
-
-
-def _postcode_in(area: AreaTarget) -> Callable[[str], bool]:
-    """Whether a subscriber, known by the postcode they signed up with, is one the area takes
-    (in, or unlocated where the channel includes the unlocated)."""
-
-    def takes(postcode: str) -> bool:
-        return area.takes(area.classify([Place(postcode=postcode or None)])[0])
-
-    return takes

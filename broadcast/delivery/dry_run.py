@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from broadcast.delivery.approval import (
     approval_needed,
@@ -26,6 +27,7 @@ from broadcast.delivery.approval import (
 from broadcast.delivery.continuity import ledger_identity, sent_by_another_ledger
 from broadcast.delivery.decision import Decision, decide
 from broadcast.delivery.kept_wording import corrected_wording
+from broadcast.delivery.ledger_reading import LedgerReading
 from broadcast.delivery.manifest import differences, reminder_moment
 from broadcast.delivery.people import person
 from broadcast.delivery.plan import Plan
@@ -205,12 +207,38 @@ def dry_run(
         if loaded is not None
         else None
     )
-    previous = (
-        wording_in_ledger(loaded[0], loaded[1].id, state_dir, environ)
-        if loaded is not None
-        else None
-    )
-    plan = prepare(
+    # One read-only opening of the ledger for the last wording and the subscribers.
+    reading = LedgerReading(state_dir, environ)
+    try:
+        previous = (
+            wording_in_ledger(loaded[0], loaded[1].id, reading=reading)
+            if loaded is not None
+            else None
+        )
+        plan = _plan(
+            incident_path, config_path, now, only, decision, exercise, strict, previous,
+            loaded, state_dir, accept_wording, reading,
+        )  # fmt: skip
+    finally:
+        reading.close()
+    return decision, plan
+
+
+def _plan(
+    incident_path: Path,
+    config_path: Path,
+    now: datetime,
+    only: Sequence[str],
+    decision: Decision | None,
+    exercise: bool,
+    strict: bool,
+    previous: dict[str, Any] | None,
+    loaded: Any,
+    state_dir: Path | None,
+    accept_wording: str | None,
+    reading: LedgerReading,
+) -> Plan:
+    return prepare(
         incident_path,
         config_path,
         now=decision.now if decision else now,
@@ -225,6 +253,5 @@ def dry_run(
         state_dir=state_dir,
         accept_wording=accept_wording,
         # The subscribers counted as the preview counts them (nothing written).
-        subscribers=lambda config: subscribers_in_ledger(config, state_dir, environ),
+        subscribers=lambda config: subscribers_in_ledger(config, reading=reading),
     )
-    return decision, plan

@@ -257,6 +257,13 @@ class _Step:
         message = self._message(channel, recipient.locale)
         if adapter is None or message is None:
             return False
+        # On a shared ledger, only the run that took a delivery calls the provider for it: a
+        # fallback's row is new (nobody took it yet), an unanswered call's row was taken by the
+        # run that placed it; another host's live run keeps what it took.
+        if self.ledger.shared and not self.ledger.take(
+            [delivery_id], (PENDING, UNCERTAIN, UNANSWERED)
+        ):
+            return False
         target = Target(address, recipient.name, recipient.line, recipient.locale)
         adapter_type = self.config.channels[channel].type
         # A pool's channel: from the sender the recipient knows (delivery.sender_pool).
@@ -291,7 +298,8 @@ class _Step:
                 if asked_at >= settled:
                     break
                 time.sleep(max(0.0, (settled - datetime.now(UTC)).total_seconds()))
-            self.ledger.mark_sending(delivery_id)
+            if not self.ledger.mark_sending(delivery_id):
+                return False  # no longer this run's (its lease lapsed): not sent from here
             started = datetime.now(UTC)
             try:
                 provider_id = adapter.deliver(message, target)

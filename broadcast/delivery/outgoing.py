@@ -85,9 +85,39 @@ def _timeline_facts(incident: Any, config: Any, channel: ChannelPlan) -> dict[st
         "summary": worded.summary,
         "actions": worded.actions,
         "correction": worded.correction,
+        "affected": worded.affected,
+        "offline": worded.offline,
+        "apology": worded.apology,
+        "compensation": worded.compensation,
         "affected_items": [item.model_dump() for item in worded.affected_items],
         "cap_feed": context.get("cap_feed"),
+        # The update in every language the incident is written in: the site's feed speaks
+        # the site's language, which may be one of the incident's translations.
+        "texts": _worded_texts(incident),
     }
+
+
+def _worded_texts(incident: Any) -> dict[str, dict[str, Any]]:
+    """language → the words of the update a reader follows it by (the incident's own
+    language first, then each translation it has)."""
+    texts = {}
+    for language in (incident.language, *incident.translations):
+        worded, fell_back = incident.in_language(language)
+        if fell_back:
+            continue
+        texts[language] = {
+            "title": worded.title,
+            "headline": worded.headline,
+            "summary": worded.summary,
+            "affected": worded.affected,
+            "affected_items": [item.model_dump() for item in worded.affected_items],
+            "actions": worded.actions,
+            "correction": worded.correction,
+            "offline": worded.offline,
+            "apology": worded.apology,
+            "compensation": worded.compensation,
+        }
+    return texts
 
 
 def _alert_facts(incident: Any, channel_type: str) -> dict[str, Any]:

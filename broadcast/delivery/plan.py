@@ -33,12 +33,19 @@ class SubscriberCount:
     verdicts: dict[str, int] = field(default_factory=dict)
     # Those it would send to, by the language they asked for.
     languages: dict[str, int] = field(default_factory=dict)
+    # Taken by the area, but already a row of the list it sends to: one message, counted
+    # with the list, not here.
+    also_listed: int = 0
+    # By verdict, those who are not a row of the list (the unique people of all channels).
+    unlisted: dict[str, int] = field(default_factory=dict)
 
     def words(self) -> str:
         """What the preview says of them."""
         text = f"{self.sent:,} subscriber{'s' * (self.sent != 1)}"
         if self.verdicts:
             text += f" in the area (of {self.confirmed:,} confirmed)"
+        if self.also_listed:
+            text += f", {self.also_listed:,} more already in the list"
         return text
 
 
@@ -66,6 +73,21 @@ class ChannelPlan:
     subscribers: bool = False
     # Their count, when the preview could read the ledger (delivery.subscribers): else None.
     subscriber_count: SubscriberCount | None = None
+
+    @property
+    def listed_languages(self) -> Any:
+        """The languages (a Counter) of the list's rows this channel sends to: with an area,
+        of those the area targets (``AreaCount.sent_languages``); else of every valid row."""
+        if self.area is not None:
+            return self.area.sent_languages
+        return self.recipients.languages if self.recipients is not None else {}
+
+    @property
+    def listed_sent(self) -> int:
+        """How many of the list's rows it sends to: with an area, those the area targets."""
+        if self.area is not None:
+            return int(self.area.sent)
+        return self.recipients.valid if self.recipients is not None else 0
 
     def parts_for(self, locale: str | None) -> dict[str, str]:
         """What a recipient asking for ``locale`` gets: their language, else the first."""
@@ -136,7 +158,8 @@ class ChannelPlan:
                 for language, parts in self.variants.items()
             }
         if self.recipients is not None and len(self.variants) > 1:
-            out["recipients_by_language"] = dict(self.recipients.languages)
+            # Of those it would send to: with an area, those the area targets.
+            out["recipients_by_language"] = dict(self.listed_languages)
         if self.fallbacks:
             out["fallbacks"] = dict(self.fallbacks)
         if self.subscribers:
@@ -145,6 +168,8 @@ class ChannelPlan:
             count = self.subscriber_count
             out["subscribers"] = True if count is None else count.sent
             if count is not None:
+                # Subscribers who are also a row of the list it sends to: counted once, there.
+                out["subscribers_also_listed"] = count.also_listed
                 out.setdefault("recipients_listed", out["recipients"])
                 out["recipients"] = (out["recipients"] or 0) + count.sent
                 if count.verdicts:

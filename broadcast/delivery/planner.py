@@ -196,8 +196,10 @@ def _csv_parts(
         if readers and readers != count.expected:
             return round(counted * count.expected / readers)
         return counted
-    others = {x: count.languages.get(x, 0) for x in languages}
-    first = count.valid - sum(others.values())
+    # Those it sends to, by language: with an area, those the area targets.
+    listed = channel.listed_languages
+    others = {x: listed.get(x, 0) for x in languages}
+    first = channel.listed_sent - sum(others.values())
     counted = first * segments(None) + sum(n * segments(x) for x, n in others.items())
     if count.valid and count.expected != count.valid:  # the first rows, projected
         return round(counted * count.expected / count.valid)

@@ -28,7 +28,7 @@ from broadcast.input.incident import RENEWED_PROMISE, Incident, load_incident
 from broadcast.input.incident_texts import CONFIG_TEXT_FIELDS, comment_problems
 from broadcast.input.promise_checks import end_problems, promise_problems
 from broadcast.input.yamlfile import YamlDocument
-from broadcast.problems import InputError, Problem
+from broadcast.problems import InputError, Problem, in_language
 
 # Named here too, where the code reading a plan has always found them.
 __all__ = [
@@ -65,8 +65,8 @@ def prepare(
     corrected: dict[str, Any] | Callable[[Config, Incident], dict[str, Any] | None] | None = None,
     accept_wording: str | None = None,
     wording_blocks: bool = True,
-    subscribers: Mapping[str, list[tuple[str, str]]]
-    | Callable[[Config], Mapping[str, list[tuple[str, str]]] | None]
+    subscribers: Mapping[str, list[tuple[str, str, str]]]
+    | Callable[[Config], Mapping[str, list[tuple[str, str, str]]] | None]
     | None = None,
 ) -> Plan:
     """Build the plan. ``check_credentials`` is for real sends: a dry run needs no secrets.
@@ -96,9 +96,10 @@ def prepare(
     ``accept_wording``: the sender's reason to send despite the wording errors (they then do
     not block, and are recorded with it); ``wording_blocks`` False for an approval, which
     shows them to the approver and leaves them to the sender (``wording_gate``).
-    ``subscribers``: the confirmed subscribers' postcodes by kind, as a preview reads them
-    from the ledger (``delivery.subscribers.subscribers_in_ledger``, or a function of the
-    configuration): the channels naming them count them. Without it they are read when sending.
+    ``subscribers``: the confirmed subscribers' postcodes, languages and addresses by kind, as
+    a preview reads them from the ledger (``delivery.subscribers.subscribers_in_ledger``, or a
+    function of the configuration): the channels naming them count them, each person once.
+    Without it they are read when sending.
     """
     plan = Plan(
         incident_path=incident_path,
@@ -134,6 +135,7 @@ def prepare(
     _plan_channels(
         plan, selected, occasions, check_recipients, check_credentials, environ, head_only
     )
+    plan.problems.extend(reply_problems(plan, incident_doc))
     if callable(subscribers):
         subscribers = (
             subscribers(plan.config) if any(c.subscribers for c in plan.channels) else None
@@ -150,7 +152,18 @@ def prepare(
     _advise_on_time(plan)
     check_rendered(plan)  # what each channel really carries, once rendered
     gate(plan)
+    _say_in_the_file_s_language(plan)
     return plan
+
+
+def _say_in_the_file_s_language(plan: Plan) -> None:
+    """Every problem of the incident file in the file's language, its place and kind too,
+    whichever check found it (channels.yaml's and a recipients file's stay in English)."""
+    assert plan.incident is not None
+    language = language_of(plan.incident.locale)
+    plan.problems = in_language(plan.problems, language, plan.incident_path)
+    for channel in plan.channels:
+        channel.problems = in_language(channel.problems, language, plan.incident_path)
 
 
 def _plan_channels(
@@ -225,6 +238,53 @@ def _check_incident(
     )
 
 
+def reply_problems(plan: Plan, doc: YamlDocument) -> list[Problem]:
+    """The incident's ``reply:`` (and each translation's) over an SMS channel's
+    ``max_segments`` once set as the channel sends it: an error on its line, in the file's
+    language, as for the SMS itself (serve answers with one TwiML ``<Message>``)."""
+    from broadcast.channels.sms import REPLY_PART
+
+    assert plan.config is not None and plan.incident is not None
+    incident = plan.incident
+    problems = []
+    said = language_of(incident.locale)  # the file's: its problems are said in it
+    for channel in plan.channels:
+        limit = getattr(plan.config.channels[channel.name], "max_segments", None)
+        if limit is None:
+            continue
+        measured = [(channel.parts, channel.measures)] + [
+            (channel.variants[language], measures)
+            for language, measures in channel.variant_measures.items()
+        ]
+        for parts, measures in measured:
+            reply = measures.get("reply_measures")
+            if REPLY_PART not in parts or not reply or reply["segments"] <= limit:
+                continue
+            language = next(
+                (lang for lang, texts in channel.variants.items() if texts is parts),
+                incident.language,
+            )
+            where = ("reply",) if language == incident.language else ("translations", language)
+            location = (*where, "reply") if where[0] == "translations" else where
+            problems.append(
+                Problem(
+                    say(
+                        said,
+                        "reply_too_long",
+                        channel=channel.name,
+                        segments=reply["segments"],
+                        limit=limit,
+                        encoding=reply["encoding"],
+                    ),
+                    doc.path,
+                    doc.line_of(location),
+                    ".".join(str(p) for p in location),
+                    channel=channel.name,
+                )
+            )
+    return problems
+
+
 def _settle_correction(
     plan: Plan,
     incident_doc: YamlDocument,
@@ -252,12 +312,7 @@ def nothing_to_correct(incident: Incident, document: YamlDocument, path: Path) -
     """Why a correction (``status: cancelled``) with no earlier message of its incident in
     this ledger is refused: there is nobody it could reach."""
     return Problem(
-        f"status: cancelled makes this a correction, but this ledger has no earlier message "
-        f"of {incident.id} to correct: a correction goes only to those an earlier message "
-        "reached, so it would reach nobody; nothing was sent. If the wrong message went out "
-        "from another folder, host or --state, send the correction from there (its ledger "
-        "knows who got what). If nothing went out yet, there is nothing to correct: set the "
-        "incident's real status instead",
+        say(language_of(incident.locale), "nothing_to_correct", id=incident.id),
         path,
         document.line_of(("status",)),
         "status",

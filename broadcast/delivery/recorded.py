@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from broadcast.channels import channel_model
 from broadcast.content.wording.against_last_sent import wording_snapshot
@@ -23,10 +23,11 @@ from broadcast.delivery.kept_wording import WORDING_CHANNEL, WORDING_PART
 from broadcast.delivery.plan import ChannelPlan, Plan
 from broadcast.input.config import Config, load_config
 from broadcast.input.incident import Incident, load_incident
-from broadcast.ledger.location import LEDGER_FILE, state_folder
-from broadcast.ledger.postgres import URL_ENV as LEDGER_ENV
 from broadcast.ledger.sqlite import REMINDER, UPDATE, Ledger, LedgerFault, Version, ledger_errors
 from broadcast.problems import InputError
+
+if TYPE_CHECKING:
+    from broadcast.delivery.ledger_reading import LedgerReading
 
 # The recorded facts of a version (the web banner's JSON and feed), beside its texts.
 FACTS_PART = "_facts"
@@ -66,26 +67,27 @@ def wording_in_ledger(
     incident_id: str,
     state_dir: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    reading: LedgerReading | None = None,
 ) -> dict[str, Any] | None:
-    """``peek_wording`` for a configuration and an incident already loaded."""
-    environ = dict(os.environ) if environ is None else environ
-    folder = state_folder(state_dir, config.folder, dict(environ))
-    # A shared ledger (PostgreSQL) too: else a preview or a dry run would not see the last
-    # version sent there, and say "ready" to a send its wording checks then stop.
-    address = config.ledger or environ.get(LEDGER_ENV)
-    if not address and not (folder / LEDGER_FILE).is_file():
-        return None
+    """``peek_wording`` for a configuration and an incident already loaded; from ``reading``
+    (the ledger a preview opened once for all it reads), else a reading of its own. A shared
+    ledger (PostgreSQL) too: else a preview or a dry run would not see the last version sent
+    there, and say "ready" to a send its wording checks then stop."""
+    from broadcast.delivery.ledger_reading import LedgerReading
+
+    own = reading is None
+    reading = LedgerReading(state_dir, environ) if reading is None else reading
     try:
-        ledger = Ledger(folder, environ=environ, address=address)
-    except (LedgerFault, sqlite3.Error, OSError):
-        return None
-    try:
+        ledger = reading.ledger(config)
+        if ledger is None:
+            return None
         with ledger_errors(ledger.path):
             return last_wording(ledger, incident_id)
     except (LedgerFault, sqlite3.Error, OSError, ValueError):
         return None
     finally:
-        ledger.close()
+        if own:
+            reading.close()
 
 
 def recorded_plan(plan: Plan, recorded: Mapping[str, Mapping[str, Mapping[str, str]]]) -> Plan:

@@ -68,6 +68,11 @@ class SenderLimiter(RateLimiter):
         # Parts of requests answered, with their answer's moment, and of those in flight.
         self._recent: deque[tuple[float, int]] = deque()
         self._in_flight: dict[int, int] = {}
+        # Their sums, kept as they change: a departure reads them, not the whole window (a
+        # second's answers, hundreds at a high rate, summed by every departure was a loop
+        # per message that grew with the rate).
+        self._recent_parts = 0
+        self._flying_parts = 0
 
     def acquire(self, tokens: int = 1) -> float:
         return self._paced("next_slot", tokens)
@@ -91,9 +96,10 @@ class SenderLimiter(RateLimiter):
             with self.lock:
                 now = self.clock()
                 while self._recent and self._recent[0][0] <= now - 1.0:
-                    self._recent.popleft()
-                used = sum(t for _, t in self._recent) + sum(self._in_flight.values())
+                    self._recent_parts -= self._recent.popleft()[1]
+                used = self._recent_parts + self._flying_parts
                 if used == 0 or used + tokens <= self.rate:
+                    self._flying_parts += tokens - self._in_flight.get(me, 0)
                     self._in_flight[me] = tokens
                     return now
                 wait = self._recent[0][0] + 1.0 - now if self._recent else WINDOW_POLL
@@ -104,7 +110,9 @@ class SenderLimiter(RateLimiter):
         with self.lock:
             tokens = self._in_flight.pop(threading.get_ident(), None)
             if tokens is not None:
+                self._flying_parts -= tokens
                 self._recent.append((self.clock(), tokens))
+                self._recent_parts += tokens
 
 
 # On a ledger shared by hosts, a host asks the ledger for a few of a sender's parts at a time
@@ -413,11 +421,10 @@ class SenderPool:
                     error="every sender of the pool was refused or is at its day's limit",
                 )
             tried.add(sender.key)
-            if self.ledger is not None and delivery_id is not None and sender.key != own:
-                with self.ledger.lock:
-                    self.ledger.record_sender(delivery_id, sender.key, parts)
-                own = sender.key
             adapter.sender = sender  # type: ignore[attr-defined]
+            # The sender is written with the attempt's "sending" mark (one transaction before
+            # the request, not two), so it is on the delivery before the provider is asked,
+            # for a lookup of a lost answer; an attempt stopped before that sent nothing.
             receipt = attempt(
                 adapter,
                 message,
@@ -427,7 +434,9 @@ class SenderPool:
                 delivery_id,
                 since,
                 halted,
+                sender=sender.key,
             )
+            own = sender.key
             if receipt is not None and receipt.ok and pair_refusals:
                 self._struck(pair_refusals, outcome)
             if receipt is None or receipt.ok or not self.refused(sender, receipt, outcome):

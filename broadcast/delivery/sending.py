@@ -501,7 +501,22 @@ class SendRun:
             # A retry re-sends the texts recorded at their first attempt, judged then; the
             # file's wording now (perhaps a draft of the next version) is not what leaves.
             wording_blocks=not self.retry_transient,
+            # The subscribers it will send to, counted from the ledger it holds, so that the
+            # confirmation says their number, not "read when sending".
+            subscribers=self._subscribers_now,
         )
+
+    def _subscribers_now(self, config: Config) -> dict[str, list[tuple[str, str, str]]] | None:
+        """The confirmed subscribers as the send will read them: none in a drill (they are
+        the public); None without the ledger (the plan then says they are read when sending)."""
+        if self.ledger is None:
+            return None
+        if self.exercise or (self._loaded is not None and self._loaded[1].exercise):
+            return {"phone": [], "email": []}
+        from broadcast.delivery.subscribers import held_subscribers
+
+        with ledger_errors(self.ledger.path):
+            return held_subscribers(self.ledger)
 
     def _accepted_before(self) -> str | None:
         """The reason a sender gave for a version of these very words (a reminder cron sends

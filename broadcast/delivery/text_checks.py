@@ -15,6 +15,7 @@ from pathlib import Path
 
 from broadcast.channels import channel_model
 from broadcast.content.render import SHIPPED_TEMPLATES, is_markup
+from broadcast.content.wording.completeness import needs_instruction
 from broadcast.content.wording.rendered import check_rendered_text
 from broadcast.content.wording.rendered_text import RenderedText
 from broadcast.delivery.plan import Plan
@@ -27,6 +28,15 @@ def check_rendered(plan: Plan) -> None:
     if incident is None or config is None or incident.status == "cancelled":
         return
     file_language = "fr" if incident.locale.lower().startswith("fr") else "en"
+    hazards: tuple[str, ...] = ()
+    if needs_instruction(incident):
+        # Giving a hazard's protective action tells people what to do, as on the fields.
+        from broadcast.content.wording.safety_actions import hazards_of
+        from broadcast.content.wording.texts import own_wording
+
+        translated = [incident.in_language(str(code))[0] for code in incident.translations or {}]
+        texts = [own_wording(each) for each in (incident, *translated)]
+        hazards = tuple(hazards_of(incident, texts, config.content_checks.sector))
     for channel in plan.channels:
         carries = channel_model(channel.type).CARRIES
         templates = config.channels[channel.name].template_names(plan.reminder)
@@ -52,6 +62,8 @@ def check_rendered(plan: Plan) -> None:
                     template_file=_template_file(template, language, config.folder),
                     reminder=plan.reminder,
                     carries=carries.get(part, ()),
+                    hazards=hazards,
+                    safety_actions=config.content_checks.safety_actions,
                 )
                 channel.problems.extend(check_rendered_text(rendered))
 

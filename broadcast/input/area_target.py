@@ -53,6 +53,13 @@ class Place(NamedTuple):
 NOWHERE = Place()
 
 
+def postcode_key(code: str | None) -> str:
+    """A postcode as the area compares it: upper case, without spaces ("59 000" and
+    " 59000" are 59000, "sw1a 1aa" is SW1A1AA): the CSV's, a subscriber's and the area's
+    own list written any of these ways still meet. Empty for none."""
+    return "".join((code or "").split()).upper()
+
+
 def parse_points(text: str) -> list[tuple[float, float]]:
     """``"lat,lon lat,lon ..."`` → [(lat, lon), ...]; ValueError on anything else."""
     points = []
@@ -113,7 +120,7 @@ class AreaTarget:
         return cls(
             polygons=[parse_points(p) for p in area.polygons],
             circles=[parse_circle(c) for c in area.circles],
-            postcodes=frozenset(p.strip() for p in area.postcodes),
+            postcodes=frozenset(filter(None, map(postcode_key, area.postcodes))),
             communes=frozenset(c.strip() for c in geocode_values(area.geocodes, "INSEE")),
             include_unlocated=choice == "include",
         )
@@ -137,7 +144,7 @@ class AreaTarget:
         return self._geometry
 
     def _by_code(self, place: Place) -> Verdict | None:
-        if place.postcode and place.postcode in self.postcodes:
+        if place.postcode and postcode_key(place.postcode) in self.postcodes:
             return "in"
         if place.commune and place.commune in self.communes:
             return "in"
@@ -147,7 +154,7 @@ class AreaTarget:
         listed = self._by_code(place)
         if listed is not None:
             return listed
-        if (place.postcode and self.postcodes) or (place.commune and self.communes):
+        if (postcode_key(place.postcode) and self.postcodes) or (place.commune and self.communes):
             return "out"
         return "unlocated"
 

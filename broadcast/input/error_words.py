@@ -16,6 +16,7 @@ language without the check knowing the file.
 
 from __future__ import annotations
 
+import errno
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -48,6 +49,12 @@ WORDS: dict[str, dict[str, str]] = {
         # Reading the file (``yamlfile``).
         "not_valid_yaml": "this is not valid YAML: {detail}",
         "file_empty": "{what} is empty",
+        # Opening a file (``files.open_regular``): {what} as ``what_said`` words it.
+        "not_found": "{what} not found",
+        "not_a_file": (
+            "this {what} is {kind}, not a file: only a regular file is read (a device or a "
+            "pipe could hang or never end); name the file itself"
+        ),
         "key_plain_word": "a key must be a plain word",
         "given_twice": "'{key}' is given twice (first on line {first}); keep one",
         # Bounds of reading a file (``yamlfile``): before YAML, then while composing.
@@ -203,6 +210,16 @@ WORDS: dict[str, dict[str, str]] = {
             "area: give the area in the incident's own area: (its description in "
             "{original}), or remove it from the translation"
         ),
+        # A local time the clocks skip or repeat (``incident_times.moment_problem``).
+        "clocks_skip": (
+            "'{written}' does not exist in {zone}: the clocks skip that hour (summer time "
+            "starts); write the time as the clocks show it, e.g. {shown}, or with an offset"
+        ),
+        "clocks_repeat": (
+            "'{written}' happens twice in {zone} (the clocks go back an hour): once in "
+            "{first}, once in {second}; write the one you mean, with its offset"
+        ),
+        "read_today": "read today, {text}",
         # Said by a check that words it itself (a time the clocks skip or repeat).
         "as_said": "{text}",
         # The times of a message written at a given moment (``promise_checks``).
@@ -224,6 +241,11 @@ WORDS: dict[str, dict[str, str]] = {
             "the end, {end} ({end_said}), has not happened yet (it is now {now}): a {status} "
             "message says the incident is over. Write the time it really ended, or remove "
             "ended_at to say it ends when the message goes out"
+        ),
+        "reply_too_long": (
+            "this answer to replies is {segments} SMS segments ({encoding}) once set as the "
+            "{channel} channel sends it, over its max_segments of {limit}: serve answers a reply "
+            "with one message; shorten it"
         ),
         # What preflight finds of the incident's times and headline at the moment it sends.
         "eta_passed": (
@@ -247,6 +269,15 @@ WORDS: dict[str, dict[str, str]] = {
             "keep the essential here; the details belong on the page the link points to"
         ),
         "too_long_word": "this field holds a word, a date or a code, not a text",
+        # A correction with nothing in this ledger to correct (``preflight``).
+        "nothing_to_correct": (
+            "status: cancelled makes this a correction, but this ledger has no earlier message "
+            "of {id} to correct: a correction goes only to those an earlier message reached, "
+            "so it would reach nobody; nothing was sent. If the wrong message went out from "
+            "another folder, host or --state, send the correction from there (its ledger "
+            "knows who got what). If nothing went out yet, there is nothing to correct: set "
+            "the incident's real status instead"
+        ),
         "exercise_contradiction": (
             "the file says exercise: false (a real alert) but the command asks for a drill "
             "(--exercise): they contradict each other. For a drill, write exercise: true (or "
@@ -279,13 +310,19 @@ WORDS: dict[str, dict[str, str]] = {
         "empty": "ce champ est vide",
         "not_a_list_of_fields": "un fichier d'incident est une suite de lignes « champ: valeur »",
         "not_valid_yaml": "ce n'est pas du YAML valide (ses mots : {detail})",
-        "file_empty": "le fichier est vide ({what})",
+        "file_empty": "{what} est vide",
+        "not_found": "{what} est introuvable",
+        "not_a_file": (
+            "le chemin donné pour {what} désigne {kind}, pas un fichier : seul un fichier "
+            "ordinaire est lu (un périphérique ou un tube pourrait bloquer ou ne jamais "
+            "finir) ; nommez le fichier lui-même"
+        ),
         "key_plain_word": "un nom de champ est un simple mot",
         "given_twice": "« {key} » est donné deux fois (d'abord ligne {first}) ; gardez-en un",
         "cannot_read": "impossible de lire {what} : {why}",
         "larger_than": (
-            "ce fichier ({what}) dépasse {size} Mio, bien plus que ce qu'un message demande ; "
-            "est-ce le bon fichier ?"
+            "{what} dépasse {size} Mio, bien plus que ce qu'un message demande ; est-ce le bon "
+            "fichier ?"
         ),
         "saved_as": "ce fichier est enregistré en {encoding} ; enregistrez-le en UTF-8",
         "nul_byte": (
@@ -451,6 +488,17 @@ WORDS: dict[str, dict[str, str]] = {
             "donnez-la dans son propre area: (sa description en {original}), ou retirez-la "
             "de la traduction"
         ),
+        "clocks_skip": (
+            "« {written} » n'existe pas dans le fuseau {zone} : les horloges sautent cette "
+            "heure (passage à l'heure d'été) ; écrivez l'heure que montrent les horloges, par "
+            "exemple {shown}, ou avec un décalage"
+        ),
+        "clocks_repeat": (
+            "« {written} » arrive deux fois dans le fuseau {zone} (les horloges reculent d'une "
+            "heure) : une fois en {first}, une fois en {second} ; écrivez celle que vous voulez "
+            "dire, avec son décalage"
+        ),
+        "read_today": "lu pour aujourd'hui, {text}",
         "as_said": "{text}",
         "reads_two_ways": (
             "« {written} » se lit de deux façons : dans {duration} ({later}), ou à {clock} "
@@ -471,6 +519,11 @@ WORDS: dict[str, dict[str, str]] = {
             "{status} dit que l'incident est terminé. Écrivez l'heure où il a vraiment pris "
             "fin, ou retirez ended_at pour dire qu'il finit quand le message part"
         ),
+        "reply_too_long": (
+            "cette réponse aux messages reçus fait {segments} segments SMS ({encoding}) telle "
+            "que le canal {channel} l'envoie, au-delà de son max_segments de {limit} : serve "
+            "répond par un seul message ; raccourcissez-la"
+        ),
         "eta_passed": (
             "la fin prévue ({eta}) est déjà passée : les messages disent maintenant que la "
             "réparation prend plus longtemps que prévu, sans heure ; donnez une nouvelle valeur "
@@ -490,6 +543,15 @@ WORDS: dict[str, dict[str, str]] = {
         "too_long_link": "personne ne peut suivre une adresse web aussi longue",
         "too_long_text": "gardez ici l'essentiel ; les détails vont sur la page du lien",
         "too_long_word": "ce champ contient un mot, une date ou un code, pas un texte",
+        "nothing_to_correct": (
+            "status: cancelled fait de ce message une correction, mais ce registre n'a aucun "
+            "message antérieur de {id} à corriger : une correction ne va qu'à ceux qu'un "
+            "message antérieur a atteints, elle n'atteindrait donc personne ; rien n'a été "
+            "envoyé. Si le message erroné est parti d'un autre dossier, d'une autre machine ou "
+            "d'un autre --state, envoyez la correction de là (son registre sait qui a reçu "
+            "quoi). Si rien n'est encore parti, il n'y a rien à corriger : donnez plutôt le "
+            "vrai statut de l'incident"
+        ),
         "exercise_contradiction": (
             "le fichier dit exercise: false (une vraie alerte) mais la commande demande un "
             "exercice (--exercise) : les deux se contredisent. Pour un exercice, écrivez "
@@ -498,6 +560,49 @@ WORDS: dict[str, dict[str, str]] = {
         ),
     },
 }
+
+
+# What a file is, and what is not a file, as a problem names them (``{what}``, ``{kind}``):
+# the English words the code passes, said in another language.
+_NAMED: dict[str, dict[str, str]] = {
+    "fr": {
+        "incident file": "le fichier d'incident",
+        "file": "le fichier",
+        "configuration file": "le fichier de configuration",
+        "recipients file": "le fichier des destinataires",
+        "a folder": "un dossier",
+        "a named pipe": "un tube nommé",
+        "a device": "un périphérique",
+        "a socket": "une socket",
+        "not a regular file": "autre chose qu'un fichier ordinaire",
+    },
+}
+# The system's reasons a file cannot be opened or read (``strerror`` is English whatever the
+# file's language), by errno; any other is given as the system says it.
+_REASONS: dict[str, dict[int, str]] = {
+    "fr": {
+        errno.EACCES: "permission refusée",
+        errno.EPERM: "opération non permise",
+        errno.ENOENT: "fichier ou dossier introuvable",
+        errno.EISDIR: "c'est un dossier",
+        errno.ENOTDIR: "une partie du chemin n'est pas un dossier",
+        errno.ELOOP: "trop de liens symboliques",
+        errno.EIO: "erreur d'entrée-sortie du disque",
+        errno.ENAMETOOLONG: "nom de fichier trop long",
+    },
+}
+
+
+def named(language: str, words: str) -> str:
+    """``words`` (a file's kind, ``incident file``; what a path names, ``a folder``) in
+    ``language``: as given in English or when there are no words for it."""
+    return _NAMED.get(language, {}).get(words, words)
+
+
+def os_reason(exc: OSError, language: str) -> str:
+    """Why the system refused a file, in ``language`` where we have its words."""
+    said = _REASONS.get(language, {}).get(exc.errno or 0)
+    return said if said is not None else (exc.strerror or str(exc))
 
 
 def number(n: int, language: str) -> str:

@@ -16,6 +16,7 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
+from broadcast.input.error_words import named, os_reason, say
 from broadcast.problems import InputError, Problem
 
 
@@ -34,35 +35,33 @@ def what_it_is(mode: int) -> str | None:
     return "not a regular file"
 
 
-def not_a_file(path: Path, what: str, kind: str, channel: str | None = None) -> InputError:
-    return InputError(
-        [
-            Problem(
-                f"this {what} is {kind}, not a file: only a regular file is read (a device or "
-                "a pipe could hang or never end); name the file itself",
-                path,
-                channel=channel,
-            )
-        ]
-    )
+def not_a_file(
+    path: Path, what: str, kind: str, channel: str | None = None, language: str = "en"
+) -> InputError:
+    message = say(language, "not_a_file", what=named(language, what), kind=named(language, kind))
+    return InputError([Problem(message, path, channel=channel)])
 
 
-def open_regular(path: Path, what: str, channel: str | None = None) -> BinaryIO:
+def open_regular(
+    path: Path, what: str, channel: str | None = None, language: str = "en"
+) -> BinaryIO:
     """``path`` opened for reading in binary, once known to be a regular file; else an
-    ``InputError`` naming the file and what it is (missing, unreadable, a folder...)."""
+    ``InputError`` naming the file and what it is (missing, unreadable, a folder...), in
+    ``language`` (an incident file's; English for the team's files)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise InputError([Problem(f"{what} not found", path, channel=channel)]) from None
+        said = say(language, "not_found", what=named(language, what))
+        raise InputError([Problem(said, path, channel=channel)]) from None
     except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise InputError(
-            [Problem(f"cannot read {what}: {reason}", path, channel=channel)]
-        ) from None
+        said = say(
+            language, "cannot_read", what=named(language, what), why=os_reason(exc, language)
+        )
+        raise InputError([Problem(said, path, channel=channel)]) from None
     try:
         kind = what_it_is(os.fstat(fd).st_mode)
         if kind is not None:
-            raise not_a_file(path, what, kind, channel)
+            raise not_a_file(path, what, kind, channel, language)
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:

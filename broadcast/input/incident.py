@@ -25,7 +25,7 @@ from broadcast.input.incident_texts import (
 from broadcast.input.incident_times import (
     PROMISE_WORDS,
     RENEWED_PROMISE,
-    not_one_moment,
+    moment_problem,
     parse_local,
     read_promise,
     said_time,
@@ -41,7 +41,7 @@ from broadcast.input.schema import (
     model_validator,
 )
 from broadcast.input.yamlfile import YamlDocument, load_yaml
-from broadcast.problems import InputError, Problem
+from broadcast.problems import InputError, Problem, in_language
 
 Status = Literal["investigating", "identified", "monitoring", "resolved", "cancelled"]
 
@@ -95,6 +95,9 @@ class Incident(BaseModel):
     compensation: str | None = None
     # The way in for people without internet: a free number, a radio, a place to go.
     offline: str | None = None
+    # What ``broadcast serve`` answers by SMS to a reply that is no keyword (once per number
+    # and version): approved with the version's texts, as the SMS channel's ``reply`` part.
+    reply: str | None = None
     # When a resolved or cancelled incident ended (absent: when the message goes out).
     ended_at: datetime | None = None
     # Who signs the email: the organisation's words, or a named person (critical incidents).
@@ -408,9 +411,9 @@ class _FieldError(Worded):
 
 def _one_local_moment(field: str, written: str, moment: datetime, zone: tzinfo) -> None:
     """A local date and time names one moment, or it is an error on ``field``."""
-    wrong = not_one_moment(written, moment, zone)
+    wrong = moment_problem(written, moment, zone)
     if wrong:
-        raise _FieldError(field, "as_said", text=wrong)
+        raise _FieldError(field, wrong[0], **wrong[1])
 
 
 def load_incident(
@@ -424,9 +427,27 @@ def load_incident(
     an error, never a silent drill.
     """
     # The language its errors are said in, read before anything is validated: from the raw
-    # text while YAML reads it, then from the data.
-    doc = load_yaml(path, "incident file", lambda text: file_language(None, defaults, text))
-    language = file_language(doc.data, defaults)
+    # text while YAML reads it (else channels.yaml's default, for a file that cannot be
+    # read), then from the data; every problem of the file is then said in it, its place
+    # and kind too (``problems.in_language``).
+    said = [file_language(None, defaults)]
+    try:
+        return _load_incident(path, defaults, exercise, said)
+    except InputError as exc:
+        raise InputError(in_language(exc.problems, said[0], path)) from None
+
+
+def _load_incident(
+    path: Path, defaults: dict[str, Any] | None, exercise: bool, said: list[str]
+) -> tuple[Incident, YamlDocument]:
+    """``load_incident``, keeping in ``said`` the language its problems are said in."""
+
+    def language_of_text(text: str) -> str:
+        said[0] = file_language(None, defaults, text)
+        return said[0]
+
+    doc = load_yaml(path, "incident file", language_of_text)
+    language = said[0] = file_language(doc.data, defaults)
     if not isinstance(doc.data, dict):
         raise InputError([Problem(say(language, "not_a_list_of_fields"), path, doc.line_of(()))])
     data = {k: v for k, v in (defaults or {}).items() if k in DEFAULTABLE and v is not None}

@@ -33,6 +33,7 @@ MAX_CHARACTERS = {
     "link": 2_000,  # about the longest web address browsers and mail programs keep whole
     "feedback_url": 2_000,
     "correction": 1_000,  # what was wrong and what to do now
+    "reply": 1_000,  # serve's answer to a reply by SMS; its SMS length is checked too
     # An area's polygon: up to some 10,000 lat,lon pairs (a district's outline, from a GIS).
     "polygons": 200_000,
     "left_area": 1_000,  # said to those now outside the area (issue 28)
@@ -65,6 +66,7 @@ TRANSLATED = (
     "offline",
     "sign_off",
     "signed_by",
+    "reply",
 )
 
 
@@ -103,6 +105,7 @@ class Translation(BaseModel):
     compensation: str | None = None
     correction: str | None = None
     offline: str | None = None
+    reply: str | None = None
     sign_off: str | None = None
     signed_by: str | None = None
     faq: list[FaqEntry] | None = None

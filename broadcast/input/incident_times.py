@@ -173,8 +173,20 @@ def said_time(moment: datetime, now: datetime, locale: str, zone: tzinfo) -> str
     return pattern.format(time=clock, date=date)
 
 
-def not_one_moment(written: str, moment: datetime, zone: tzinfo) -> str | None:
-    """Why the local ``moment`` (written ``written``) is not one moment, or None.
+def not_one_moment(
+    written: str, moment: datetime, zone: tzinfo, language: str = "en"
+) -> str | None:
+    """Why the local ``moment`` (written ``written``) is not one moment, in ``language``
+    (the incident file's), or None (``moment_problem`` said)."""
+    found = moment_problem(written, moment, zone)
+    return None if found is None else say(language, found[0], **found[1])
+
+
+def moment_problem(
+    written: str, moment: datetime, zone: tzinfo
+) -> tuple[str, dict[str, str]] | None:
+    """Why the local ``moment`` (written ``written``) is not one moment, as the kind of
+    message (``error_words``) and its values, or None.
 
     When the clocks go forward, a local time is skipped (2026-03-29 02:30 in Paris never
     happens): Python would show it with the offset before the change, a time nobody's clock
@@ -183,18 +195,19 @@ def not_one_moment(written: str, moment: datetime, zone: tzinfo) -> str | None:
     name = getattr(zone, "key", str(zone))
     back = moment.astimezone(UTC).astimezone(zone)
     if back.replace(tzinfo=None) != moment.replace(tzinfo=None):
-        return (
-            f"'{written}' does not exist in {name}: the clocks skip that hour (summer time "
-            f"starts); write the time as the clocks show it, e.g. "
-            f"{back:%Y-%m-%d %H:%M} ({back:%Z}), or with an offset"
-        )
+        return "clocks_skip", {
+            "written": written,
+            "zone": name,
+            "shown": f"{back:%Y-%m-%d %H:%M} ({back:%Z})",
+        }
     first, second = moment.replace(fold=0), moment.replace(fold=1)
     if first.utcoffset() != second.utcoffset():
-        return (
-            f"'{written}' happens twice in {name} (the clocks go back an hour): once in "
-            f"{first:%Z}, {first.isoformat(timespec='minutes')}, once in {second:%Z}, "
-            f"{second.isoformat(timespec='minutes')}; write the one you mean, with its offset"
-        )
+        return "clocks_repeat", {
+            "written": written,
+            "zone": name,
+            "first": f"{first:%Z}, {first.isoformat(timespec='minutes')}",
+            "second": f"{second:%Z}, {second.isoformat(timespec='minutes')}",
+        }
     return None
 
 

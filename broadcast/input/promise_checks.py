@@ -67,9 +67,11 @@ def promise_problems(incident: Incident, doc: YamlDocument, now: datetime) -> li
     if isinstance(promise, time):
         meant = today_at(now, promise, incident.zone)
         # "02:30" on the night the clocks skip or repeat that hour: no single moment.
-        wrong = not_one_moment(f"{meant:%Y-%m-%d} {promise:%H:%M}", meant, incident.zone)
+        written = f"{meant:%Y-%m-%d} {promise:%H:%M}"
+        wrong = not_one_moment(written, meant, incident.zone, language)
         if wrong:
-            return [Problem(f"read today, {wrong}", doc.path, line, "next_update")]
+            said = say(language, "read_today", text=wrong)
+            return [Problem(said, doc.path, line, "next_update")]
         if meant <= now:
             return [
                 Problem(

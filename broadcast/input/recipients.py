@@ -108,6 +108,7 @@ def read_recipients(
     until_line: int | None = None,
     name_problems: list[Problem] | None = None,
     priority: bool | None = None,
+    maybe: Callable[[str], bool] | None = None,
 ) -> Iterator[Recipient]:
     """Yield each row's valid, normalised contact in file order; report the rest into ``problems``.
 
@@ -117,6 +118,8 @@ def read_recipients(
     (the names go into the text: ``personalise``), a name holding a control or hidden format
     character (``input.characters``) is an error there, with its line; it is never quoted.
     With ``priority`` True (False), only the rows the ``priority`` column marks (does not).
+    With ``maybe``, only the rows whose contact as written it lets through are normalised
+    (a cheap test first: normalising a phone number is most of a row's cost).
     """
     normalise = _phone_normaliser(default_region) if kind == "phone" else _email_normaliser()
     with _open_csv(path, channel) as (reader, header_line):
@@ -131,7 +134,7 @@ def read_recipients(
             ):
                 continue
             raw = _cell(row, columns.get(kind))
-            if not raw:
+            if not raw or (maybe is not None and not maybe(raw)):
                 continue
             address, reason = normalise(raw)
             if address is None:

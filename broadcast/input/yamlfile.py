@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 import yaml
 
 from broadcast.input.characters import hidden_characters, why_refused
-from broadcast.input.error_words import number, say
+from broadcast.input.error_words import named, number, os_reason, say
 from broadcast.input.files import open_regular
 from broadcast.problems import InputError, Problem
 
@@ -120,7 +120,9 @@ def load_yaml(
         raise InputError([Problem(_too_big_to_read(exc, said), file=path)]) from None
 
     if node is None:
-        raise InputError([Problem(say(said, "file_empty", what=what), file=path, line=1)])
+        raise InputError(
+            [Problem(say(said, "file_empty", what=named(said, what)), file=path, line=1)]
+        )
 
     doc = YamlDocument(path=path, data=None, lines={(): node.start_mark.line + 1})
     problems: list[Problem] = []
@@ -144,15 +146,21 @@ def _read_text(path: Path, what: str, language: Callable[[str], str] | None = No
         if language is not None:
             # UTF-16 or UTF-32 text without its NUL bytes reads as its ASCII: "locale: fr".
             said = language(raw[:MAX_FILE_BYTES].replace(b"\x00", b"").decode(errors="replace"))
+        if "what" in values:
+            values["what"] = named(said, values["what"])
+        if isinstance(values.get("why"), OSError):
+            values["why"] = os_reason(values["why"], said)
         raise InputError([Problem(say(said, kind, **values), path, at)])
 
-    # A regular file only: /dev/zero or a pipe would never end, a folder is no text.
-    with open_regular(path, what) as handle:
+    # A regular file only: /dev/zero or a pipe would never end, a folder is no text. Before
+    # any text, the language is the one the caller gives a file without text (its default).
+    first = language("") if language is not None else "en"
+    with open_regular(path, what, language=first) as handle:
         try:
             raw = handle.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
             raw = b""
-            refuse("cannot_read", what=what, why=exc.strerror)
+            refuse("cannot_read", what=what, why=exc)
     if len(raw) > MAX_FILE_BYTES:
         refuse("larger_than", what=what, size=MAX_FILE_BYTES >> 20)
     for bom, encoding in _BOMS:

@@ -192,19 +192,34 @@ class Deliveries(RecipientKeys, Leases):
         ).fetchone()
         return delivery_from(row) if row else None
 
-    def mark_sending(self, delivery_id: int) -> bool:
+    def mark_sending(
+        self, delivery_id: int, sender: str | None = None, parts: int | None = None
+    ) -> bool:
         """About to call the provider. The attempt's start is real UTC time, not the run's
         clock: it is compared with the provider's own timestamps in a later lookup.
+        ``sender``: the pool's sender it goes from (``deliveries.sender``), written in the
+        same transaction, so that a lookup of a lost answer asks from the same sender and a
+        delivery costs one transaction before its request, not two; with its ``parts``
+        (``deliveries.parts``: the sender's ``max_per_day`` counts message parts).
 
         False on a shared ledger when the delivery is no longer this run's (its lease lapsed
-        and another host took it): then it must not be sent from here.
+        and another host took it): then it must not be sent from here (nor its sender
+        written: it is the other host's).
         """
         mine = " AND claimed_by = :run" if self.shared else ""
+        from_ = ", sender = :sender, parts = :parts" if sender is not None else ""
         with self.transaction() as db:
             cursor = db.execute(
                 "UPDATE deliveries SET state = 'sending', attempts = attempts + 1,"
-                f" updated_at = :now, attempt_started_at = :started WHERE id = :id{mine}",
-                {"now": self._stamp(), "started": now_text(), "id": delivery_id, "run": self.run},
+                f" updated_at = :now, attempt_started_at = :started{from_} WHERE id = :id{mine}",
+                {
+                    "now": self._stamp(),
+                    "started": now_text(),
+                    "id": delivery_id,
+                    "run": self.run,
+                    "sender": sender,
+                    "parts": parts,
+                },
             )
         return cursor.rowcount > 0
 

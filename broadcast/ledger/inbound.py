@@ -135,6 +135,15 @@ class Inbound(Receipts):
             )
         return cursor.rowcount > 0
 
+    def replies_from(self, version_id: int, address: str) -> int:
+        """How many replies ``address`` sent that answer the version ``version_id``."""
+        row = self.db.execute(
+            "SELECT count(*) AS n FROM replies"
+            " WHERE version_id = :version AND recipient_key = :key",
+            {"version": version_id, "key": self.recipient_key(address)},
+        ).fetchone()
+        return int(row["n"])
+
     def replies(self, incident_id: str) -> list[Reply]:
         """The incident's replies, newest first, their texts opened."""
         rows = self.db.execute(

@@ -227,22 +227,26 @@ class Leases(LedgerEngine):
             f" l.name = 'run:' || deliveries.claimed_by AND l.expires_at > {self._now_sql()}))"
         )
 
-    def take(self, delivery_ids: list[int]) -> set[int]:
-        """Of ``delivery_ids``, the ones this run now has to itself: waiting
-        (pending, or uncertain to look up), and taken by no other live run. PostgreSQL skips
-        rows another host is taking at this moment instead of waiting for it."""
+    def take(
+        self, delivery_ids: list[int], states: tuple[str, ...] = ("pending", "uncertain")
+    ) -> set[int]:
+        """Of ``delivery_ids``, the ones this run now has to itself: waiting (by default
+        pending, or uncertain to look up; a follow-up also takes an unanswered call to place
+        again), and taken by no other live run. PostgreSQL skips rows another host is taking
+        at this moment instead of waiting for it."""
         if not delivery_ids:
             return set()
         self.alive()
         run = self.run
         marks, binds = listed("id", delivery_ids)
+        waiting, waiting_binds = listed("state", list(states))
         with self.transaction() as db:
             rows = db.execute(
                 "UPDATE deliveries SET claimed_by = :run WHERE id IN (SELECT id FROM deliveries"
-                f" WHERE id IN ({marks}) AND state IN ('pending', 'uncertain')"
+                f" WHERE id IN ({marks}) AND state IN ({waiting})"
                 f" AND (claimed_by = :run OR {self._dead_claim_sql()})"
                 f"{self.dialect.skip_locked}) RETURNING id",
-                {"run": run, **binds},
+                {"run": run, **binds, **waiting_binds},
             ).fetchall()
         return {int(row[0]) for row in rows}
 

@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from broadcast.serve import signup, sms, status_callbacks, voice
-from broadcast.serve.limits import MAX_BODY, RateLimit, TooLarge, read_bounded
+from broadcast.serve.limits import MAX_BODY, CallLimits, RateLimit, TooLarge, read_bounded
 from broadcast.serve.logs import EventLog, masked
 from broadcast.serve.signature import Signatures
 from broadcast.serve.webhook import Served, Webhook
@@ -55,6 +55,7 @@ def create_app(
     clock: Callable[[], datetime],
     log: EventLog | None = None,
     inbound: RateLimit | None = None,
+    calls: CallLimits | None = None,
 ) -> Starlette:
     """The ASGI application over ``config`` (channels.yaml, with its ``serve:``) and ``ledger``
     (open, this process's own)."""
@@ -65,6 +66,7 @@ def create_app(
         clock=clock,
         log=log or EventLog(),
         inbound=inbound or RateLimit(),
+        calls=calls or CallLimits(),
     )
     signatures = Signatures(auth_token, config.serve.public_url)
     routes = [

@@ -1,7 +1,9 @@
 """The bounds of what serve accepts: the size of a body (read in pieces and refused as soon as
-it passes the limit, never read whole first), and how many inbound messages one number may send
+it passes the limit, never read whole first), how many inbound messages one number may send
 in a minute (beyond, 429 and nothing recorded: a loop between two automatic responders, or
-someone flooding the line, cannot fill the ledger or the team's list of replies)."""
+someone flooding the line, cannot fill the ledger or the team's list of replies), and how many
+calls the call-in line answers in full, per caller and over all callers (beyond, a short
+spoken "call again later" that reads nothing: see ``CallLimits``)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,17 @@ WINDOW_SECONDS = 60.0
 # Numbers remembered at most: beyond, the quietest are forgotten (bounded memory under a flood
 # of forged numbers, which the signature check already refuses).
 MAX_TRACKED = 100_000
+# The call-in line, per minute: requests of one number (a call and its menu's key are two),
+# as for its messages; of every hidden number together (they cannot be told apart, so they
+# share one count, a quarter of the line's, and cannot take it all); of the whole line. Each
+# answered in full reads the ledger, holding it while STOPs and receipts wait: beyond these,
+# the work and the ledger's share stay bounded whatever the number of callers.
+CALLS_PER_NUMBER = PER_NUMBER
+CALLS_HIDDEN = 300
+CALLS_OVERALL = 1200
+# What Twilio sends as ``From`` for a caller who hides or has no number (besides nothing):
+# "anonymous", and the placeholders of restricted, blocked and unknown callers.
+HIDDEN_CALLERS = frozenset({"+266696687", "+7378742833", "+2562533", "+8656696"})
 
 
 class TooLarge(Exception):
@@ -65,8 +78,55 @@ class RateLimit:
             times.append(now)
             return True
 
+    def would_admit(self, key: str) -> bool:
+        """What ``admit`` would answer now, counting nothing."""
+        now = self.clock()
+        with self._lock:
+            times = self._seen.get(key)
+            return not times or sum(now - t < self.window for t in times) < self.allowed
+
     def _forget(self, now: float) -> None:
         for key in [k for k, t in self._seen.items() if not t or now - t[-1] >= self.window]:
             del self._seen[key]
         while len(self._seen) >= MAX_TRACKED:
             del self._seen[next(iter(self._seen))]
+
+
+class CallLimits:
+    """The call-in line's bounds: one count per caller, one for the hidden callers together,
+    one for the whole line. A request is answered in full only when every count it falls
+    under admits it; a refused request is counted by none (retrying does not lengthen the
+    wait), and one refused per caller is not counted against the line."""
+
+    def __init__(
+        self,
+        per_number: int = CALLS_PER_NUMBER,
+        hidden: int = CALLS_HIDDEN,
+        overall: int = CALLS_OVERALL,
+        window: float = WINDOW_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.per_caller = RateLimit(per_number, window, clock)
+        self.hidden = RateLimit(hidden, window, clock)
+        self.overall = RateLimit(overall, window, clock)
+        self._lock = threading.Lock()
+
+    def admit(self, caller_key: str | None) -> str | None:
+        """None when the request is admitted (and counted); else what held it back:
+        ``"caller"`` (this number, or the hidden callers together) or ``"line"``. ``caller_key``
+        is the caller's keyed hash, None for a hidden caller."""
+        with self._lock:  # the counts move together: a request counted by one is by all
+            own = self.hidden if caller_key is None else self.per_caller
+            key = caller_key or "hidden"
+            if not own.would_admit(key):
+                return "caller"
+            if not self.overall.admit("line"):
+                return "line"
+            own.admit(key)
+            return None
+
+
+def hidden_caller(number: str) -> bool:
+    """The caller's number is not one (hidden, restricted, blocked, unknown)."""
+    number = number.strip()
+    return not number.startswith("+") or number in HIDDEN_CALLERS

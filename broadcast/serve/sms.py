@@ -11,7 +11,11 @@
   proves it), answered with one ``<Message>`` saying how to stop (``sms_signup``); STOP also
   ends that sign-up.
 - Anything else: a reply to the last incident that reached the number, kept with the version
-  it answers, its text sealed in the ledger, listed by ``broadcast replies``.
+  it answers, its text sealed in the ledger, listed by ``broadcast replies``. When that
+  version's SMS carried an answer to replies (the incident's ``reply:``, approved and recorded
+  as the SMS channel's ``reply`` part), the first reply of the number to that version is
+  answered with it, one TwiML ``<Message>`` in the language the number was written in; any
+  later one, or without ``reply:``, 204 as before.
 
 More than 10 messages a minute from one number: 429, nothing recorded.
 """
@@ -85,22 +89,56 @@ async def inbound_sms(hook: Webhook) -> Response:
     if not text.strip():
         return Response(status_code=204)  # a picture alone, or nothing: no words to keep
     now = served.clock()
-    kept = await run_in_threadpool(
+    kept, answer = await run_in_threadpool(
         served.with_ledger,
-        lambda ledger: keep_reply(ledger, number, hook.field("MessageSid"), text, now),
+        lambda ledger: keep_reply(ledger, served, number, hook.field("MessageSid"), text, now),
     )
-    served.log("reply", number=masked(number), kept=kept)
-    return Response(status_code=204)
+    served.log("reply", number=masked(number), kept=kept, answered=bool(answer))
+    return twiml_message(answer) if answer else Response(status_code=204)
 
 
-def keep_reply(ledger: Ledger, number: str, sid: str, text: str, now: datetime) -> bool:
-    """The reply kept with the last incident that reached ``number``; False when none did
-    (nothing to attach it to) or Twilio posted it before."""
+def keep_reply(
+    ledger: Ledger, served: Served, number: str, sid: str, text: str, now: datetime
+) -> tuple[bool, str]:
+    """The reply kept with the last incident that reached ``number`` (False when none did:
+    nothing to attach it to; or Twilio posted it before), and the answer it gets: the
+    version's approved answer to replies, for the number's first reply to that version
+    only; else ""."""
     sent = ledger.sent_to(number)
     if not sent or not sid:
-        return False
+        return False, ""
     text = text[:MAX_REPLY]
-    return ledger.add_reply(sent[0], number, sid, text, classify(text), now)
+    if not ledger.add_reply(sent[0], number, sid, text, classify(text), now):
+        return False, ""
+    # Counted after it is kept: two replies at once cannot both be the first.
+    if ledger.replies_from(sent[0].version_id, number) != 1:
+        return True, ""
+    return True, _auto_answer(ledger, served, sent[0])
+
+
+def _auto_answer(ledger: Ledger, served: Served, sent: SentLast) -> str:
+    """The answer to replies the version recorded (its SMS channel's ``reply`` part, in the
+    language it wrote to the number): the approved bytes, or "" when it carried none."""
+    from broadcast.channels.sms import REPLY_PART
+
+    recorded = ledger.recorded_texts(sent.version_id)
+    # The channel that reached the number first, then any other SMS channel of the version.
+    names = [sent.channel, *sorted(n for n in recorded if n != sent.channel)]
+    wanted = (sent.locale or "")[:2].lower()
+    for name in names:
+        channel = served.config.channels.get(name)
+        by_locale = recorded.get(name) or {}
+        if channel is None or not type(channel).ANSWERS_REPLIES:
+            continue
+        answers = {
+            loc: parts[REPLY_PART] for loc, parts in by_locale.items() if parts.get(REPLY_PART)
+        }
+        if answers:
+            return next(
+                (a for loc, a in answers.items() if loc[:2].lower() == wanted),
+                next(iter(answers.values())),
+            ).strip()
+    return ""
 
 
 def help_text(ledger: Ledger, served: Served, number: str, word: str, now: datetime) -> str:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from broadcast.input.config import Config
     from broadcast.ledger.sqlite import Ledger
-    from broadcast.serve.limits import RateLimit
+    from broadcast.serve.limits import CallLimits, RateLimit
     from broadcast.serve.logs import EventLog
 
 
@@ -25,10 +25,14 @@ class Served:
     ledger: Ledger
     clock: Callable[[], datetime]
     log: EventLog
-    inbound: RateLimit  # inbound messages (and calls) per number
+    inbound: RateLimit  # inbound messages per number
+    calls: CallLimits  # the call-in line: per caller, hidden callers, the whole line
     # The ledger's connection is one per process: its calls are made one at a time, each in a
     # worker thread so the event loop keeps answering.
     ledger_lock: threading.Lock = field(default_factory=threading.Lock)
+    # The call-in line's language as its last full answer found it (the newest incident's
+    # first language): what a caller held back by its limits hears, without a ledger read.
+    call_language: str = ""
 
     def with_ledger(self, work: Callable[[Ledger], Any]) -> Any:
         """Run ``work(ledger)`` holding the ledger (call it from a worker thread)."""

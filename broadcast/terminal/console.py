@@ -66,12 +66,11 @@ def count_of(n: int, singular: str, plural: str | None = None) -> str:
 
 def problem_text(problem: Problem, with_channel: bool = True) -> Text:
     style = "red" if problem.is_error else "yellow"
-    label = "error" if problem.is_error else "warning"
     text = Text()
-    text.append(f"{label}: ", style=f"bold {style}")
+    text.append(f"{problem.kind()}{problem.colon}", style=f"bold {style}")
     where = problem.where() if with_channel else _where_without_channel(problem)
     if where:
-        text.append(where + ": ", style=style)
+        text.append(where + problem.colon, style=style)
     text.append(problem.message, style=style)
     return text
 
@@ -83,7 +82,7 @@ def show_problems(problems: list[Problem]) -> None:
 
 
 def _where_without_channel(problem: Problem) -> str:
-    return Problem(problem.message, problem.file, problem.line, problem.field).where()
+    return problem._replace(channel=None).where()
 
 
 def show_init(directory: Path, written: list[Path]) -> None:

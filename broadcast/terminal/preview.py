@@ -177,7 +177,8 @@ def _channel_panels(channel: ChannelPlan, html_source: bool) -> RenderableType:
     from dataclasses import replace
 
     languages = list(channel.variants)
-    counts = channel.recipients.languages if channel.recipients is not None else {}
+    # Of those it sends to: with an area, those the area targets.
+    counts = channel.listed_languages
     panels = []
     for index, language in enumerate(languages):
         view = replace(
@@ -189,7 +190,7 @@ def _channel_panels(channel: ChannelPlan, html_source: bool) -> RenderableType:
         readers = counts.get(language, 0)
         if index == 0:  # the first language also serves those who asked for none or another
             readers = (
-                channel.recipients.valid - sum(counts.get(x, 0) for x in languages[1:])
+                channel.listed_sent - sum(counts.get(x, 0) for x in languages[1:])
                 if channel.recipients
                 else 0
             )
@@ -201,6 +202,9 @@ def _channel_panels(channel: ChannelPlan, html_source: bool) -> RenderableType:
                 sum(n for x, n in theirs.items() if x not in languages) if index == 0 else 0
             )
             said += f" + {joined} subscriber{'s' * (joined != 1)}"
+            also = channel.subscriber_count.also_listed
+            if index == 0 and also:  # one message each: counted with the list
+                said += f", {also:,} more already in the list"
         panels.append(_channel_panel(view, html_source, said))
     return Group(*panels)
 

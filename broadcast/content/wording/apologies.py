@@ -21,7 +21,15 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from broadcast.content.wording.clauses import Finding, Rule, Rules, clauses, whole, words
+from broadcast.content.wording.clauses import (
+    Finding,
+    Rule,
+    Rules,
+    clauses,
+    lexicon,
+    whole,
+    words,
+)
 
 _EN_APOLOGY = whole(r"sorry", r"apologi[sz]\w*", r"apolog(?:y|ies)", r"regret\w*")
 # Words that may stand between an apology and its hedge without starting another statement
@@ -51,57 +59,87 @@ _EN_FEELING = words(
     "this way",
     "that way",
 )
-_EN_FEELING_NOUN = words(
-    "frustrations?",
-    "upset",
-    "anger",
-    "annoyance",
-    "disappointment",
-    "feelings?",
-    "displeasure",
-    "dissatisfaction",
-    "irritation",
-    "unhappiness",
-    "distress",
-    "perception",
+_EN_FEELING_NOUN = lexicon(
+    "frustrations?, upset, anger, annoyance, disappointment, feelings?, displeasure, "
+    "dissatisfaction, irritation, unhappiness, distress, perception"
 )
 _EN_HEDGED = (
     # "sorry if", "apologise to anyone if"
-    whole(_EN_APOLOGY + r",?\s+" + _EN_GAP + r"if"),
-    whole(_EN_APOLOGY + r"\s+(?:\w+\s+){0,2}?(?:for|about)\s+any"),
-    whole(r"(?:to the extent|insofar as|in so far as|inasmuch as)(?: that)?"),
-    whole(
-        r"(?:may|might|could) (?:possibly )?have (?:\w+ )?(?:caused|been|had|experienced|"
-        r"suffered|created|resulted|affected|felt|faced|inconvenienced|disrupted)"
+    Rule("non_apology", ("if",), whole(_EN_APOLOGY + r",?\s+" + _EN_GAP + r"if")),
+    Rule("non_apology", ("any",), whole(_EN_APOLOGY + r"\s+(?:\w+\s+){0,2}?(?:for|about)\s+any")),
+    Rule(
+        "non_apology",
+        ("extent", "insofar", "in so far", "inasmuch"),
+        whole(r"(?:to the extent|insofar as|in so far as|inasmuch as)(?: that)?"),
     ),
-    whole(
-        r"(?:potential|possible|perceived|alleged|apparent)\s+(?:\w+\s+)?(?:inconvenience|"
-        r"disruption|trouble|difficult(?:y|ies)|issues?|problems?|impact|harm|upset|"
-        r"distress|delay|failings?|shortcomings?|errors?|mistakes?)"
+    Rule(
+        "non_apology",
+        ("may", "might", "could"),
+        whole(
+            r"(?:may|might|could) (?:possibly )?have (?:\w+ )?(?:caused|been|had|experienced|"
+            r"suffered|created|resulted|affected|felt|faced|inconvenienced|disrupted)"
+        ),
     ),
-    whole(
-        r"(?:who|that)\s+(?:may have|might have|could have|feels?|felt|believes?|believed|thinks?|"
-        r"thought)"
+    Rule(
+        "non_apology",
+        ("potential", "possible", "perceived", "alleged", "apparent"),
+        whole(
+            r"(?:potential|possible|perceived|alleged|apparent)\s+(?:\w+\s+)?(?:inconvenience|"
+            r"disruption|trouble|difficult(?:y|ies)|issues?|problems?|impact|harm|upset|"
+            r"distress|delay|failings?|shortcomings?|errors?|mistakes?)"
+        ),
     ),
-    whole(r"should (?:you|anyone|any customer) have"),
-    whole(r"whatever (?:inconvenience|trouble|disruption)"),
+    Rule(
+        "non_apology",
+        ("who", "that"),
+        whole(
+            r"(?:who|that)\s+(?:may have|might have|could have|feels?|felt|believes?|believed|"
+            r"thinks?|thought)"
+        ),
+    ),
+    Rule("non_apology", ("should",), whole(r"should (?:you|anyone|any customer) have")),
+    Rule("non_apology", ("whatever",), whole(r"whatever (?:inconvenience|trouble|disruption)")),
 )
 _EN_FEELINGS = (
-    whole(
-        r"(?:that\s+|if\s+)?you(?:'re|'ve been|'d been)?\s+(?:may\s+|might\s+|have\s+)?"
-        r"(?:feel|felt|feeling|are|were|"
-        r"have been|had been|became|got|get)\s+(?:\w+\s+)?" + _EN_FEELING
+    Rule(
+        "non_apology_feelings",
+        ("you",),
+        whole(
+            r"(?:that\s+|if\s+)?you(?:'re|'ve been|'d been)?\s+(?:may\s+|might\s+|have\s+)?"
+            r"(?:feel|felt|feeling|are|were|"
+            r"have been|had been|became|got|get)\s+(?:\w+\s+)?" + _EN_FEELING
+        ),
     ),
-    whole(r"(?:that|if)\s+you\s+(?:may\s+|might\s+)?(?:feel|felt)"),
-    whole(r"(?:for|about|over)\s+(?:your|any|the)\s+(?:\w+\s+)?" + _EN_FEELING_NOUN),
-    whole(r"(?:how|the way)\s+you\s+(?:feel|felt)"),
-    whole(r"regret\w*\s+(?:your|any)\s+(?:\w+\s+)?" + _EN_FEELING_NOUN),
-    whole(r"we regret that you"),
+    Rule(
+        "non_apology_feelings",
+        ("feel", "felt"),
+        whole(r"(?:that|if)\s+you\s+(?:may\s+|might\s+)?(?:feel|felt)"),
+    ),
+    Rule(
+        "non_apology_feelings",
+        _EN_FEELING_NOUN.cues,
+        whole(r"(?:for|about|over)\s+(?:your|any|the)\s+(?:\w+\s+)?" + _EN_FEELING_NOUN.source),
+    ),
+    Rule("non_apology_feelings", ("feel", "felt"), whole(r"(?:how|the way)\s+you\s+(?:feel|felt)")),
+    Rule(
+        "non_apology_feelings",
+        _EN_FEELING_NOUN.cues,
+        whole(r"regret\w*\s+(?:your|any)\s+(?:\w+\s+)?" + _EN_FEELING_NOUN.source),
+    ),
+    Rule("non_apology_feelings", ("regret that you",), whole(r"we regret that you")),
 )
 # Set phrases that hedge without an apology word.
 _EN_ALONE = (
-    whole(r"any inconvenience (?:this|that|it) (?:may|might) have caused"),
-    whole(r"(?:regret|apologi[sz]e for|sorry for) any (?:inconvenience|disruption|trouble)"),
+    Rule(
+        "non_apology",
+        ("inconvenience",),
+        whole(r"any inconvenience (?:this|that|it) (?:may|might) have caused"),
+    ),
+    Rule(
+        "non_apology",
+        ("any ",),
+        whole(r"(?:regret|apologi[sz]e for|sorry for) any (?:inconvenience|disruption|trouble)"),
+    ),
 )
 
 _FR_APOLOGY = whole(r"désolée?s?", r"navrée?s?", r"excus\w*", r"regrett\w*", r"pardon\w*")
@@ -151,121 +189,130 @@ _FR_HEDGED = (
     # A condition has a subject after « si » (« si vous », « si certains », « s'il »); « si »
     # before an adverb or adjective only intensifies (« désolés de vous laisser sans eau si
     # longtemps »).
-    whole(_FR_APOLOGY + r",?\s+" + _FR_GAP + r"(?:si\s+" + _FR_SUBJECT + r"|s'ils?\b)"),
-    whole(
-        r"(?:\w+\s+){0,2}?(?:gênes?|désagréments?|perturbations?|inconvénients?|dérangements?|"
-        r"difficultés?|troubles?|préjudices?|nuisances?)\s+(?:\w+\s+)?"
-        r"(?:éventuel(?:le)?s?|potentiel(?:le)?s?|possibles?|occasionnels?)"
+    Rule(
+        "non_apology",
+        ("si", "s'"),
+        whole(_FR_APOLOGY + r",?\s+" + _FR_GAP + r"(?:si\s+" + _FR_SUBJECT + r"|s'ils?\b)"),
     ),
-    whole(
-        r"(?:éventuel(?:le)?s?|potentiel(?:le)?s?|possibles?)\s+(?:\w+\s+)?(?:gênes?|"
-        r"désagréments?|perturbations?|inconvénients?|dérangements?|difficultés?|troubles?|"
-        r"préjudices?|nuisances?)"
+    Rule(
+        "non_apology",
+        ("éventuel", "potentiel", "possible", "occasionnel"),
+        whole(
+            r"(?:\w+\s+){0,2}?(?:gênes?|désagréments?|perturbations?|inconvénients?|dérangements?|"
+            r"difficultés?|troubles?|préjudices?|nuisances?)\s+(?:\w+\s+)?"
+            r"(?:éventuel(?:le)?s?|potentiel(?:le)?s?|possibles?|occasionnels?)"
+        ),
     ),
-    whole(
-        r"(?:pour\s+)?(?:tout|toute|tous|toutes)\s+(?:les\s+)?(?:désagréments?|gênes?|"
-        r"inconvénients?|dérangements?)"
+    Rule(
+        "non_apology",
+        ("éventuel", "potentiel", "possible"),
+        whole(
+            r"(?:éventuel(?:le)?s?|potentiel(?:le)?s?|possibles?)\s+(?:\w+\s+)?(?:gênes?|"
+            r"désagréments?|perturbations?|inconvénients?|dérangements?|difficultés?|troubles?|"
+            r"préjudices?|nuisances?)"
+        ),
     ),
-    whole(r"quelque (?:gêne|désagrément|inconvénient) que ce soit"),
-    whole(r"dans la mesure où", r"le cas échéant", r"pour autant que", r"si tant est"),
-    whole(r"(?:aurai(?:en)?t|ai(?:en)?t|ayez|aurions)\s+(?:pu|été|eu)"),
-    whole(
-        r"(?:a|ont|aient|ait)\s+pu\s+(?:vous\s+)?(?:causer|occasionner|provoquer|entraîner|gêner|"
-        r"engendrer|créer|ressentir|subir|vivre|rencontrer|constater|percevoir|éprouver)"
+    Rule(
+        "non_apology",
+        ("tout",),
+        whole(
+            r"(?:pour\s+)?(?:tout|toute|tous|toutes)\s+(?:les\s+)?(?:désagréments?|gênes?|"
+            r"inconvénients?|dérangements?)"
+        ),
     ),
-    whole(
-        r"(?:ceux|celles|les personnes|ceux d'entre vous|les clients|les usagers)\s+qui\s+"
-        r"(?:se\s+)?(?:seraient|serait|sentiraient|auraient|aurait|ont pu|pourraient)"
+    Rule(
+        "non_apology", ("quelque",), whole(r"quelque (?:gêne|désagrément|inconvénient) que ce soit")
+    ),
+    Rule(
+        "non_apology",
+        ("mesure où", "cas échéant", "pour autant", "si tant"),
+        whole(r"dans la mesure où", r"le cas échéant", r"pour autant que", r"si tant est"),
+    ),
+    Rule(
+        "non_apology",
+        ("aurai", "ait", "aient", "ayez", "aurions"),
+        whole(r"(?:aurai(?:en)?t|ai(?:en)?t|ayez|aurions)\s+(?:pu|été|eu)"),
+    ),
+    Rule(
+        "non_apology",
+        ("pu ",),
+        whole(
+            r"(?:a|ont|aient|ait)\s+pu\s+(?:vous\s+)?(?:causer|occasionner|provoquer|entraîner|gêner|"
+            r"engendrer|créer|ressentir|subir|vivre|rencontrer|constater|percevoir|éprouver)"
+        ),
+    ),
+    Rule(
+        "non_apology",
+        ("qui",),
+        whole(
+            r"(?:ceux|celles|les personnes|ceux d'entre vous|les clients|les usagers)\s+qui\s+"
+            r"(?:se\s+)?(?:seraient|serait|sentiraient|auraient|aurait|ont pu|pourraient)"
+        ),
     ),
 )
 _FR_FEELINGS = (
-    whole(r"que vous (?:\w+\s+)?(?:ressentiez|ressentez|ayez ressenti|puissiez ressentir)"),
-    whole(
-        r"(?:vous|se|s')\s*(?:vous\s+)?(?:sentiez|sentez|sentent|sentaient|sentiraient|"
-        r"(?:soyez|soient|soit|sont|est|seraient|serait)\s+sentie?s?|"
-        r"sentie?s?|êtes\s+sentie?s?|"
-        r"étiez\s+sentie?s?|ayez\s+eu\s+(?:le\s+sentiment|l'impression)|avez\s+eu\s+"
-        r"(?:le\s+sentiment|l'impression)|ayez\s+l'impression|avez\s+l'impression)"
+    Rule(
+        "non_apology_feelings",
+        ("ressent",),
+        whole(r"que vous (?:\w+\s+)?(?:ressentiez|ressentez|ayez ressenti|puissiez ressentir)"),
     ),
-    whole(
-        r"(?:que|si) vous (?:\w+\s+)?(?:soyez|êtes|étiez|ayez été|avez été|vous sentiez|"
-        r"vous sentez|vous soyez sentie?s?|vous êtes sentie?s?)\s+(?:\w+\s+)?" + _FR_FEELING
+    Rule(
+        "non_apology_feelings",
+        ("sent", "impression"),
+        whole(
+            r"(?:vous|se|s')\s*(?:vous\s+)?(?:sentiez|sentez|sentent|sentaient|sentiraient|"
+            r"(?:soyez|soient|soit|sont|est|seraient|serait)\s+sentie?s?|"
+            r"sentie?s?|êtes\s+sentie?s?|"
+            r"étiez\s+sentie?s?|ayez\s+eu\s+(?:le\s+sentiment|l'impression)|avez\s+eu\s+"
+            r"(?:le\s+sentiment|l'impression)|ayez\s+l'impression|avez\s+l'impression)"
+        ),
     ),
-    whole(r"(?:de|pour|sur)\s+(?:votre|vos)\s+(?:\w+\s+)?" + _FR_FEELING_NOUN),
-    whole(r"regrett\w*\s+(?:votre|vos)\s+(?:\w+\s+)?" + _FR_FEELING_NOUN),
-    whole(r"ce que vous (?:ressentez|avez ressenti|éprouvez|avez éprouvé)"),
-    whole(r"regrettons que vous"),
+    Rule(
+        "non_apology_feelings",
+        ("vous",),
+        whole(
+            r"(?:que|si) vous (?:\w+\s+)?(?:soyez|êtes|étiez|ayez été|avez été|vous sentiez|"
+            r"vous sentez|vous soyez sentie?s?|vous êtes sentie?s?)\s+(?:\w+\s+)?" + _FR_FEELING
+        ),
+    ),
+    Rule(
+        "non_apology_feelings",
+        ("votre", "vos"),
+        whole(r"(?:de|pour|sur)\s+(?:votre|vos)\s+(?:\w+\s+)?" + _FR_FEELING_NOUN),
+    ),
+    Rule(
+        "non_apology_feelings",
+        ("votre", "vos"),
+        whole(r"regrett\w*\s+(?:votre|vos)\s+(?:\w+\s+)?" + _FR_FEELING_NOUN),
+    ),
+    Rule(
+        "non_apology_feelings",
+        ("ressent", "éprouv"),
+        whole(r"ce que vous (?:ressentez|avez ressenti|éprouvez|avez éprouvé)"),
+    ),
+    Rule("non_apology_feelings", ("regrettons que vous",), whole(r"regrettons que vous")),
 )
 _FR_ALONE = (
-    whole(r"(?:pour |de )?(?:la |cette )?(?:gêne|désagréments?|perturbations?) éventuel(?:le)?s?"),
-    whole(r"(?:d'|les |des |pour les )?éventuel(?:le)?s (?:gênes?|désagréments?|perturbations?)"),
-)
-
-# Cues (see clauses.Rule): what a clause must hold for each rule above to be tried, in order.
-_EN_FEELING_CUES = (
-    "frustrat",
-    "upset",
-    "anger",
-    "annoy",
-    "disappoint",
-    "feeling",
-    "displeas",
-    "dissatisf",
-    "irritat",
-    "unhapp",
-    "distress",
-    "percept",
-)
-_EN_CUES = (
-    (
-        ("if",),
-        ("any",),
-        ("extent", "insofar", "in so far", "inasmuch"),
-        ("may", "might", "could"),
-        ("potential", "possible", "perceived", "alleged", "apparent"),
-        ("who", "that"),
-        ("should",),
-        ("whatever",),
+    Rule(
+        "non_apology",
+        ("éventuel",),
+        whole(
+            r"(?:pour |de )?(?:la |cette )?(?:gêne|désagréments?|perturbations?) éventuel(?:le)?s?"
+        ),
     ),
-    (
-        ("you",),
-        ("feel", "felt"),
-        _EN_FEELING_CUES,
-        ("feel", "felt"),
-        _EN_FEELING_CUES,
-        ("regret that you",),
+    Rule(
+        "non_apology",
+        ("éventuel",),
+        whole(
+            r"(?:d'|les |des |pour les )?éventuel(?:le)?s (?:gênes?|désagréments?|perturbations?)"
+        ),
     ),
-    (("inconvenience",), ("any ",)),
-)
-_FR_CUES = (
-    (
-        ("si", "s'"),
-        ("éventuel", "potentiel", "possible", "occasionnel"),
-        ("éventuel", "potentiel", "possible"),
-        ("tout",),
-        ("quelque",),
-        ("mesure où", "cas échéant", "pour autant", "si tant"),
-        ("aurai", "ait", "aient", "ayez", "aurions"),
-        ("pu ",),
-        ("qui",),
-    ),
-    (
-        ("ressent",),
-        ("sent", "impression"),
-        ("vous",),
-        ("votre", "vos"),
-        ("votre", "vos"),
-        ("ressent", "éprouv"),
-        ("regrettons que vous",),
-    ),
-    (("éventuel",), ("éventuel",)),
 )
 
 _SOURCES = {
-    "en": (_EN_APOLOGY, (_EN_HEDGED, _EN_FEELINGS, _EN_ALONE), _EN_CUES),
-    "fr": (_FR_APOLOGY, (_FR_HEDGED, _FR_FEELINGS, _FR_ALONE), _FR_CUES),
+    "en": (_EN_APOLOGY, _EN_HEDGED + _EN_FEELINGS, _EN_ALONE),
+    "fr": (_FR_APOLOGY, _FR_HEDGED + _FR_FEELINGS, _FR_ALONE),
 }
-_KINDS = ("non_apology", "non_apology_feelings", "non_apology")
 
 
 @cache
@@ -274,12 +321,8 @@ def _rules(language: str) -> tuple[str, Rules, Rules] | None:
     sources = _SOURCES.get(language)
     if sources is None:
         return None
-    apology, groups, cues = sources
-    rules = [
-        tuple(Rule(kind, cue, source) for source, cue in zip(group, group_cues, strict=True))
-        for kind, group, group_cues in zip(_KINDS, groups, cues, strict=True)
-    ]
-    return apology, Rules(rules[0] + rules[1]), Rules(rules[2])
+    apology, with_apology, alone = sources
+    return apology, Rules(with_apology), Rules(alone)
 
 
 @cache

@@ -27,220 +27,111 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from broadcast.content.wording.clauses import Finding, Rule, Rules, clauses, whole, words
+from broadcast.content.wording.clauses import Finding, Rule, Rules, clauses, lexicon, whole
+
+# Each rule below carries its cues (see clauses.Rule): what a text must hold for the rule to be
+# tried. Where a rule needs a word of a lexicon, the lexicon's own entries are its cues, so a
+# word added to a list is cued with it.
 
 # -- English ---------------------------------------------------------------------------------
 
 # Another organisation, by what it is to us (with "s" for plurals, "'s" for the possessive).
-_EN_PARTIES = words(
-    "supplier",
-    "provider",
-    "vendor",
-    "contractor",
-    "sub-?contractor",
-    "partner",
-    "third[- ]part(?:y|ies)",
-    "operator",
-    "manufacturer",
-    "installer",
-    "outsourcer",
-    "wholesaler",
-    "carrier",
-    "landlord",
-    "developer",
-    "builder",
-    "firm",
-    "compan(?:y|ies)",
-    "agency",
-    "host",
-    "distributor",
-    "consultant",
+_EN_PARTIES = lexicon(
+    "supplier, provider, vendor, contractor, sub-?contractor, partner, third[- ]part(?:y|ies), "
+    "operator, manufacturer, installer, outsourcer, wholesaler, carrier, landlord, developer, "
+    "builder, firm, compan(?:y|ies), agency, host, distributor, consultant"
 )
 # The people the incident falls on.
-_EN_PEOPLE = words(
-    "(?:several|some|many|most|a few|a number of|certain|too many|dozens of|hundreds of) [a-z]+s",
-    "customers?",
-    "residents?",
-    "users?",
-    "people",
-    "households?",
-    "passengers?",
-    "travell?ers?",
-    "commuters?",
-    "motorists?",
-    "drivers?",
-    "clients?",
-    "patients?",
-    "members?",
-    "tenants?",
-    "consumers?",
-    "subscribers?",
-    "account holders?",
-    "homeowners?",
-    "occupants?",
-    "visitors?",
-    "guests?",
-    "shoppers?",
-    "parents?",
-    "students?",
-    "policyholders?",
-    "those",
-    "anyone",
-    "everyone",
-    "some",
-    "many",
-    "a few",
-    "some of you",
-    "the public",
+_EN_PEOPLE = lexicon(
+    "(?:several|some|many|most|a few|a number of|certain|too many|dozens of|hundreds of) [a-z]+s, "
+    "customers?, residents?, users?, people, households?, passengers?, travell?ers?, commuters?, "
+    "motorists?, drivers?, clients?, patients?, members?, tenants?, consumers?, subscribers?, "
+    "account holders?, homeowners?, occupants?, visitors?, guests?, shoppers?, parents?, "
+    "students?, policyholders?, those, anyone, everyone, some, many, a few, some of you, "
+    "the public"
 )
 # A duty the people affected are said to have failed.
-_EN_DUTY = words(
-    "follow",
-    "heed",
-    "read",
-    "respect",
-    "comply",
-    "obey",
-    "listen",
-    "observe",
-    "apply",
-    "take",
-    "boil",
-    "evacuate",
-    "register",
-    "update",
-    "check",
-    "prepare",
-    "act on",
-    "pay attention",
-    "keep",
-    "stay",
-    "report",
-)
-_EN_DISREGARD = words(
-    "ignored",
-    "ignoring",
-    "ignore",
-    "disregarded",
-    "disregarding",
-    "flouted",
-    "defied",
-    "overlooked",
-    "brushed off",
-    "chose to ignore",
-    "skipped",
-    "bypassed",
-)
-_EN_NOT = words(
-    "did not",
-    "didn't",
-    "do not",
-    "don't",
-    "had not",
-    "hadn't",
-    "have not",
-    "haven't",
-    "failed to",
-    "neglected to",
-    "chose not to",
-    "decided not to",
-    "refused to",
-    "forgot to",
-    "never",
-    "did not bother to",
-    "could not be bothered to",
-)
-_EN_CAUSAL = words(
-    "caused by",
-    "due to",
-    "because of",
-    "owing to",
-    "down to",
-    "as a result of",
-    "the result of",
-    "the (?:direct )?consequence of",
-    "(?:a|the) (?:direct )?effect of",
-    "resulting from",
-    "attributable to",
-    "triggered by",
-    "the fault of",
-    "stem(?:s|med)? from",
-    "result(?:s|ed)? from",
-    "arose from",
-    "arises from",
-    "originated (?:with|at|from)",
-    "(?:lies|lay|rests|rested|sits|sat) (?:solely |entirely |squarely |firmly )?with",
-    "(?:is|was|are|were) on",
-)
+_EN_DUTY = lexicon(
+    "follow, heed, read, respect, comply, obey, listen, observe, apply, take, boil, evacuate, "
+    "register, update, check, prepare, act on, pay attention, keep, stay, report"
+).source
+_EN_DISREGARD = lexicon(
+    "ignored, ignoring, ignore, disregarded, disregarding, flouted, defied, overlooked, "
+    "brushed off, chose to ignore, skipped, bypassed"
+).source
+_EN_NOT = lexicon(
+    "did not, didn't, do not, don't, had not, hadn't, have not, haven't, failed to, "
+    "neglected to, chose not to, decided not to, refused to, forgot to, never, did not bother to, "
+    "could not be bothered to"
+).source
+_EN_CAUSAL = lexicon(
+    "caused by, due to, because of, owing to, down to, as a result of, the result of, "
+    "the (?:direct )?consequence of, (?:a|the) (?:direct )?effect of, resulting from, "
+    "attributable to, triggered by, the fault of, stem(?:s|med)? from, result(?:s|ed)? from, "
+    "arose from, arises from, originated (?:with|at|from), "
+    "(?:lies|lay|rests|rested|sits|sat) (?:solely |entirely |squarely |firmly )?with, "
+    "(?:is|was|are|were) on"
+).source
 # Nouns that make the party culpable, not just involved.
-_EN_CULPABLE = words(
-    "errors?",
-    "mistakes?",
-    "failures?",
-    "faults?",
-    "negligence",
-    "oversights?",
-    "lapses?",
-    "breach(?:es)?",
-    "defaults?",
-    "incompetence",
-    "carelessness",
-    "shortcomings?",
-    "problems?",
-    "issues?",
-)
+_EN_CULPABLE = lexicon(
+    "errors?, mistakes?, failures?, faults?, negligence, oversights?, lapses?, breach(?:es)?, "
+    "defaults?, incompetence, carelessness, shortcomings?, problems?, issues?"
+).source
 _EN_PREPOSITION = r"(?:of|on|at|in|by|for|to|with|from|during|after|near|under|over)"
 _EN_PARTY_PHRASE = (
     r"(?:(?:the|a|an|our|one of our|their|its|another|an? external|an? outside|external|outside)"
-    r"\s+)?(?:(?!" + _EN_PREPOSITION + r"\b)[\w'-]+\s+){0,2}?" + _EN_PARTIES + r"s?(?:'s?)?(?!\w)"
+    r"\s+)?(?:(?!"
+    + _EN_PREPOSITION
+    + r"\b)[\w'-]+\s+){0,2}?"
+    + _EN_PARTIES.source
+    + r"s?(?:'s?)?(?!\w)"
     # A company by its legal suffix: "Acme Ltd", "Northgrid plc".
     r"|(?-i:[A-Z][\w&-]*(?:\s+[A-Z][\w&-]*)*\s+(?:Ltd|Limited|Inc|plc|PLC|LLC|GmbH|SA|SAS|Corp))"
     r"(?!\w)"
 )
-_EN_PARTY_FAILED = words(
-    "let (?:us|you|everyone|our customers) down",
-    "failed (?:us|you|to)",
-    "did not (?:deliver|honou?r|meet|keep|respect|supply|fix|warn|tell)",
-    "didn't (?:deliver|honou?r|meet|keep|respect|supply|fix|warn|tell)",
-    "broke (?:its|their) (?:promise|commitment|contract|word)",
-    "dropped the ball",
-    "fell short",
-    "defaulted",
-    "got it wrong",
-    "made (?:an? )?(?:error|mistake)s?",
-    "messed up",
+_EN_PARTY_FAILED = lexicon(
+    "let (?:us|you|everyone|our customers) down, failed (?:us|you|to), "
+    "did not (?:deliver|honou?r|meet|keep|respect|supply|fix|warn|tell), "
+    "didn't (?:deliver|honou?r|meet|keep|respect|supply|fix|warn|tell), "
+    "broke (?:its|their) (?:promise|commitment|contract|word), dropped the ball, fell short, "
+    "defaulted, got it wrong, made (?:an? )?(?:error|mistake)s?, messed up"
+).source
+_EN_EXCUSE_ADJ = lexicon(
+    "exceptional(?:ly)?, unprecedented, unforeseeable, unforeseen, unpredictable, extraordinary, "
+    "freak, extreme, abnormal, once-in-a-[\\w-]+, record(?:-breaking)?, (?:highly |very )?unusual, "
+    "severe, exceptionally \\w+"
 )
-_EN_EXCUSE_ADJ = words(
-    "exceptional(?:ly)?",
-    "unprecedented",
-    "unforeseeable",
-    "unforeseen",
-    "unpredictable",
-    "extraordinary",
-    "freak",
-    "extreme",
-    "abnormal",
-    "once-in-a-[\\w-]+",
-    "record(?:-breaking)?",
-    "(?:highly |very )?unusual",
-    "severe",
-    "exceptionally \\w+",
+
+# A party's name, in words or by a company's legal suffix.
+_EN_PARTY_CUES = (*_EN_PARTIES.cues, "ltd", "limited", " inc", "plc", "llc", "gmbh", " sa", " corp")
+_EN_PEOPLE_CUES = _EN_PEOPLE.cues
+_EN_LAPSE_CUES = (
+    *("ignor", "disregard", "flout", "defied", "overlook", "brushed", "not", "n't", "fail"),
+    *("neglect", "refus", "forgot", "never", "bother", "skip", "bypass"),
+)
+_EN_CAUSAL_CUES = (
+    *("caused", "due", "because", "owing", "down to", "result", "attributable", "triggered"),
+    *("fault", "stem", "originat", "lies", "lay", "rest", "sits", "sat", "is on", "was on"),
+    *("are on", "were on", "consequence", "effect", "arose", "arises"),
 )
 
 _EN = (
     # A party named as the cause, or its culpable failure: "caused by our supplier", "due to a
     # third party", "because of an error by the contractor", "the fault of our partner".
-    (
+    Rule(
         "blame",
+        _EN_PARTY_CUES,
         whole(
             _EN_CAUSAL + r"\s+(?:(?:an?|the)\s+)?(?:\w+\s+)?(?:" + _EN_CULPABLE + r"\s+"
             r"(?:of|by|at|from|on the part of)\s+)?(?:" + _EN_PARTY_PHRASE + ")"
         ),
+        also=_EN_CAUSAL_CUES,
     ),
     # The party as the subject of a fault: "our supplier is to blame", "the contractor was
     # responsible for the outage", "a partner's error".
-    (
+    Rule(
         "blame",
+        _EN_PARTY_CUES,
         whole(
             r"(?:"
             + _EN_PARTY_PHRASE
@@ -248,11 +139,13 @@ _EN = (
             r"\s+(?:solely\s+|entirely\s+|fully\s+|wholly\s+|squarely\s+)?"
             r"(?:to blame|at fault|responsible|liable|the cause|the source|the reason)"
         ),
+        also=("blame", "fault", "responsib", "liable", "cause", "source", "reason"),
     ),
     # The party as the subject of a failure: "our roaming partner let us down", "the contractor
     # failed to", "our supplier did not deliver".
-    (
+    Rule(
         "blame",
+        _EN_PARTY_CUES,
         whole(
             r"(?:"
             + _EN_PARTY_PHRASE
@@ -260,19 +153,35 @@ _EN = (
             + _EN_PARTY_FAILED
             + r")"
         ),
+        also=(
+            *("let", "fail", "did not", "didn't", "broke", "dropped", "fell short", "default"),
+            *("wrong", "made", "messed"),
+        ),
     ),
-    (
+    Rule(
         "blame",
+        _EN_PARTIES.cues,
         whole(
-            _EN_PARTIES + r"s?'s?\s+(?:own\s+)?(?:error|mistake|negligence|fault|carelessness|"
-            r"incompetence|failure to|oversight)s?"
+            _EN_PARTIES.source + r"s?'s?\s+(?:own\s+)?(?:error|mistake|negligence|fault|"
+            r"carelessness|incompetence|failure to|oversight)s?"
+        ),
+        also=(
+            "error",
+            "mistake",
+            "negligen",
+            "fault",
+            "careless",
+            "incompet",
+            "failure",
+            "oversight",
         ),
     ),
     # The failure put on the people affected.
-    (
+    Rule(
         "blame_people",
+        _EN_LAPSE_CUES,
         whole(
-            _EN_PEOPLE + r"\s+(?:who\s+|that\s+)?(?:(?:had|have|has|also|still|then|simply|"
+            _EN_PEOPLE.source + r"\s+(?:who\s+|that\s+)?(?:(?:had|have|has|also|still|then|simply|"
             r"repeatedly)\s+)?(?:"
             + _EN_DISREGARD
             + r"|"
@@ -282,9 +191,11 @@ _EN = (
             + _EN_DUTY
             + r")"
         ),
+        also=_EN_PEOPLE_CUES,
     ),
-    (
+    Rule(
         "blame_people",
+        ("spite", "contrary", "against", "regardless"),
         whole(
             r"(?:in spite of|despite|contrary to|against|regardless of)\s+(?:our|the|all|repeated|"
             r"clear|several|many)\s+(?:\w+\s+)?(?:warnings?|advice|instructions?|guidance|"
@@ -292,36 +203,44 @@ _EN = (
             r"prohibitions?|notices?|orders?)"
         ),
     ),
-    (
+    Rule(
         "blame_people",
+        ("if you", "had you"),
         whole(
             r"(?:if|had)\s+you\s+(?:had\s+|only\s+)*(?:followed|read|heeded|listened|respected|"
             r"complied|checked|acted)"
         ),
     ),
-    (
+    Rule(
         "blame_people",
+        ("you should", "you ought", "you could", *_EN_LAPSE_CUES),
         whole(
             r"you\s+(?:should|ought to|could)\s+have",
             r"you\s+(?:" + _EN_DISREGARD + r"|" + _EN_NOT + r"\s+" + _EN_DUTY + r")",
         ),
     ),
     # The weather or circumstances as an excuse.
-    (
+    Rule(
         "blame_weather",
+        _EN_EXCUSE_ADJ.cues,
         whole(
             r"(?:" + _EN_CAUSAL + r"|following|in the face of|given|faced with)\s+(?:(?:an?|the|"
             r"these|this|some)\s+)?(?:(?:truly|really|very|most|so|quite|wholly|totally|utterly|"
             r"absolutely|genuinely|particularly|entirely)\s+)?(?:"
-            + _EN_EXCUSE_ADJ
+            + _EN_EXCUSE_ADJ.source
             + r")\s+(?:\w+\s+){0,2}?"
             r"(?:circumstances|conditions|weather|events?|storms?|rain(?:fall)?|winds?|gusts|snow"
             r"(?:fall)?|ice|heat|cold|temperatures|demand|situation|flood(?:ing|s)?|volumes?|"
             r"load|frost|lightning|drought|weather event)"
         ),
     ),
-    (
+    Rule(
         "blame_weather",
+        (
+            *("circumstances", "control", "majeure", "act of god", "acts of god"),
+            *("mother nature", "vagaries", "nothing", "could have", "could not", "could ever"),
+            *("impossible", "choice", "option", "alternative"),
+        ),
         whole(
             r"(?:exceptional|unforeseeable|unforeseen|extraordinary|unusual) circumstances",
             r"circumstances (?:beyond|outside)",
@@ -345,8 +264,14 @@ _EN = (
         ),
     ),
     # Denials.
-    (
+    Rule(
         "blame",
+        (
+            *("our fault", "my fault", "fault of our", "not resp", "n't resp", "no way"),
+            *("not at fault", "not liable", "blame", "lies", "lay ", "rests", "rested"),
+            *("with us", "to us", "by us", "on us", "from us", "let down", "been failed"),
+            *("were failed", "victim", "t help", "helped", "against us"),
+        ),
         whole(
             r"not (?:our|my) (?:own )?fault",
             r"no fault of (?:our|my) own",
@@ -365,38 +290,53 @@ _EN = (
         ),
     ),
     # A duty left undone "as advised": the failure put on the reader.
-    (
+    Rule(
         "blame_people",
+        (
+            *("as advised", "as we", "as instructed", "as asked", "as recommended"),
+            *("as requested", "as told", "as directed"),
+        ),
         whole(
             r"(?:not|n't|never|failed to|neglected to)\s+(?:[\w'-]+\s+){1,3}?as\s+(?:we\s+)?"
             r"(?:had\s+|have\s+)?(?:advised|instructed|asked|recommended|requested|told|directed)"
         ),
     ),
     # An excuse adjective on what "explains" the failure: "the exceptional snow explains".
-    (
+    Rule(
         "blame_weather",
+        (
+            *("explain", "behind", "accounts for", "accounted for", "justif", "reason"),
+            *("caused", "led to", "brought", "triggered", "to blame"),
+        ),
         whole(
-            _EN_EXCUSE_ADJ
+            _EN_EXCUSE_ADJ.source
             + r"\s+(?:[\w'-]+\s+){0,3}?(?:explains|explained|is behind|was behind|are behind|"
             r"were behind|accounts for|accounted for|justif\w+|is the reason|was the reason|caused|"
             r"led to|brought|triggered|(?:is|was|are|were) to blame)"
         ),
+        also=_EN_EXCUSE_ADJ.cues,
     ),
     # Going on against a warning: "tenants who kept using the lifts after the alarm".
-    (
+    Rule(
         "blame_people",
+        ("kept", "continued", "carried on", "went on", "persist", "insist"),
         whole(
-            _EN_PEOPLE
+            _EN_PEOPLE.source
             + r"\s+(?:who|that)\s+(?:kept|continued|carried on|went on|persisted|insisted)"
             r"\s+(?:[\w'-]+\s+){0,6}?(?:after|despite|in spite of|against|through)\s+"
             r"(?:the|our|an?|every|all|repeated)\s+(?:\w+\s+)?(?:alarms?|warnings?|alerts?|"
             r"orders?|closures?|advice|instructions?|signs?|sirens?|bans?|restrictions?|rules?|"
             r"prohibitions?|notices?)"
         ),
+        also=_EN_PEOPLE_CUES,
     ),
     # A party that disregarded or skipped its duty: "the contractor we hired ignored the plans".
-    (
+    Rule(
         "blame",
+        (
+            *("ignor", "disregard", "flout", "defied", "overlook", "brushed", "skipped"),
+            *("bypass", "not", "n't", "fail", "never"),
+        ),
         whole(
             r"(?:"
             + _EN_PARTY_PHRASE
@@ -409,12 +349,19 @@ _EN = (
             + _EN_DUTY
             + r")"
         ),
+        also=_EN_PARTY_CUES,
     ),
     # A cleft that points at the party: "it was our supplier that...".
-    ("blame", whole(r"it (?:was|is|has been) (?:" + _EN_PARTY_PHRASE + r")\s+(?:that|who|which)")),
+    Rule(
+        "blame",
+        ("it was", "it is", "it has"),
+        whole(r"it (?:was|is|has been) (?:" + _EN_PARTY_PHRASE + r")\s+(?:that|who|which)"),
+        also=_EN_PARTY_CUES,
+    ),
     # Out of our hands, beyond what anyone builds for.
-    (
+    Rule(
         "blame_weather",
+        ("hands", "beyond what", "beyond anything", "coming"),
         whole(
             r"(?:not|nothing\s+(?:\w+\s+){0,3}?(?:was|is))\s+in\s+(?:our|my)\s+(?:own\s+)?hands",
             r"out of (?:our|my) hands",
@@ -427,168 +374,72 @@ _EN = (
 
 # -- French ----------------------------------------------------------------------------------
 
-_FR_PARTIES = words(
-    "prestataires?",
-    "fournisseurs?",
-    "sous-traitants?",
-    "sous-traitance",
-    "partenaires?",
-    "tiers",
-    "opérateurs?",
-    "entreprises?",
-    "sociétés?",
-    "constructeurs?",
-    "fabricants?",
-    "installateurs?",
-    "hébergeurs?",
-    "gestionnaires?",
-    "concessionnaires?",
-    "transporteurs?",
-    "délégataires?",
-    "éditeurs?",
-    "intervenants? extérieurs?",
-    "filiales?",
-    "bureaux? d'études?",
+_FR_PARTIES = lexicon(
+    "prestataires?, fournisseurs?, sous-traitants?, sous-traitance, partenaires?, tiers, "
+    "opérateurs?, entreprises?, sociétés?, constructeurs?, fabricants?, installateurs?, "
+    "hébergeurs?, gestionnaires?, concessionnaires?, transporteurs?, délégataires?, éditeurs?, "
+    "intervenants? extérieurs?, filiales?, bureaux? d'études?"
 )
-_FR_PEOPLE = words(
-    "usagers",
-    "usager",
-    "clients?",
-    "clientes?",
-    "habitants?",
-    "riverains?",
-    "abonnés?",
-    "personnes?",
-    "consommateurs?",
-    "voyageurs?",
-    "passagers?",
-    "automobilistes?",
-    "conducteurs?",
-    "locataires?",
-    "administrés?",
-    "particuliers?",
-    "utilisateurs?",
-    "assurés?",
-    "sociétaires?",
-    "adhérents?",
-    "patients?",
-    "parents?",
-    "familles?",
-    "foyers?",
-    "gens",
-    "ceux",
-    "celles",
-    "certains",
-    "certaines",
-    "beaucoup",
-    "quelques-uns",
+_FR_PEOPLE = lexicon(
+    "usagers, usager, clients?, clientes?, habitants?, riverains?, abonnés?, personnes?, "
+    "consommateurs?, voyageurs?, passagers?, automobilistes?, conducteurs?, locataires?, "
+    "administrés?, particuliers?, utilisateurs?, assurés?, sociétaires?, adhérents?, patients?, "
+    "parents?, familles?, foyers?, gens, ceux, celles, certains, certaines, beaucoup, quelques-uns"
 )
-_FR_DUTY = words(
-    "suivi",
-    "suivre",
-    "respecté",
-    "respecter",
-    "lu",
-    "lire",
-    "écouté",
-    "écouter",
-    "tenu compte",
-    "tenir compte",
-    "appliqué",
-    "appliquer",
-    "observé",
-    "pris",
-    "prendre",
-    "fait bouillir",
-    "évacué",
-    "évacuer",
-    "obéi",
-    "vérifié",
-    "mis à jour",
-    "prévenu",
-    "signalé",
-    "déclaré",
-)
-_FR_DISREGARD = words(
-    "ignoré",
-    "ignorés",
-    "négligé",
-    "bravé",
-    "passé outre",
-    "fait fi",
-    "enfreint",
-    "méprisé",
-    "contourné",
-    "omis de",
-    "refusé de",
-    "oublié de",
-)
-_FR_CAUSAL = words(
-    "à cause d(?:e|u|es|')",
-    "en raison d(?:e|u|es|')",
-    "du fait d(?:e|u|es|')",
-    "par la faute d(?:e|u|es|')",
-    "la faute (?:en )?(?:revient|incombe) (?:à|au|aux)",
-    "(?:c'est |est |était )?la faute (?:de|du|des|d'|à|au|aux)",
-    "la responsabilité (?:en )?(?:revient|incombe) (?:à|au|aux)",
-    "imputables? (?:à|au|aux)",
-    "due?s? (?:à|au|aux)",
-    "dûe?s? (?:à|au|aux)",
-    "provoquée?s? par",
-    "causée?s? par",
-    "déclenchée?s? par",
-    "suite (?:à|au|aux)",
-    "à la suite d(?:e|u|es|')",
-    "par suite d(?:e|u|es|')",
-    "liée?s? (?:à|au|aux)",
-    "vient d(?:e|u|es|')",
-    "trouve son origine (?:chez|dans)",
-    "résult\\w* d(?:e|u|es|')",
-    "découle d(?:e|u|es|')",
-    "provien\\w* d(?:e|u|es|')",
-    "incombe (?:à|au|aux)",
-    "(?:de |sous )?la (?:seule |pleine |entière )?responsabilité d(?:e|u|es|')",
-    "(?:la |les )?conséquences? d(?:e|u|es|')",
-    "(?:le )?résultat d(?:e|u|es|')",
-    "(?:l')?effet d(?:e|u|es|')",
-)
-_FR_CULPABLE = words(
-    "erreurs?",
-    "fautes?",
-    "négligences?",
-    "défaillances?",
-    "manquements?",
-    "défauts?",
-    "carences?",
-    "oublis?",
-    "retards?",
-    "problèmes?",
-    "incompétence",
-    "imprudences?",
-)
+_FR_DUTY = lexicon(
+    "suivi, suivre, respecté, respecter, lu, lire, écouté, écouter, tenu compte, tenir compte, "
+    "appliqué, appliquer, observé, pris, prendre, fait bouillir, évacué, évacuer, obéi, vérifié, "
+    "mis à jour, prévenu, signalé, déclaré"
+).source
+_FR_DISREGARD = lexicon(
+    "ignoré, ignorés, négligé, bravé, passé outre, fait fi, enfreint, méprisé, contourné, "
+    "omis de, refusé de, oublié de"
+).source
+_FR_CAUSAL = lexicon(
+    "à cause d(?:e|u|es|'), en raison d(?:e|u|es|'), du fait d(?:e|u|es|'), "
+    "par la faute d(?:e|u|es|'), la faute (?:en )?(?:revient|incombe) (?:à|au|aux), "
+    "(?:c'est |est |était )?la faute (?:de|du|des|d'|à|au|aux), "
+    "la responsabilité (?:en )?(?:revient|incombe) (?:à|au|aux), imputables? (?:à|au|aux), "
+    "due?s? (?:à|au|aux), dûe?s? (?:à|au|aux), provoquée?s? par, causée?s? par, "
+    "déclenchée?s? par, suite (?:à|au|aux), à la suite d(?:e|u|es|'), par suite d(?:e|u|es|'), "
+    "liée?s? (?:à|au|aux), vient d(?:e|u|es|'), trouve son origine (?:chez|dans), "
+    "résult\\w* d(?:e|u|es|'), découle d(?:e|u|es|'), provien\\w* d(?:e|u|es|'), "
+    "incombe (?:à|au|aux), "
+    "(?:de |sous )?la (?:seule |pleine |entière )?responsabilité d(?:e|u|es|'), "
+    "(?:la |les )?conséquences? d(?:e|u|es|'), (?:le )?résultat d(?:e|u|es|'), "
+    "(?:l')?effet d(?:e|u|es|')"
+).source
+_FR_CULPABLE = lexicon(
+    "erreurs?, fautes?, négligences?, défaillances?, manquements?, défauts?, carences?, oublis?, "
+    "retards?, problèmes?, incompétence, imprudences?"
+).source
 _FR_DET = (
     r"(?:(?:un|une|le|la|les|des|du|au|aux|notre|nos|leur|leurs|son|sa|ses|ce|cet|cette|"
     r"certains|certaines)\s+|l'|d'|de\s+(?:notre|nos|la|l')\s*|de\s+)?"
 )
-_FR_PARTY_PHRASE = _FR_DET + _FR_PARTIES
-_FR_EXCUSE_ADJ = words(
-    "exceptionnel(?:le)?s?",
-    "exceptionnellement",
-    "inédite?s?",
-    "imprévisibles?",
-    "imprévue?s?",
-    "hors normes?",
-    "sans précédent",
-    "extraordinaires?",
-    "extrêmes?",
-    "inhabituel(?:le)?s?",
-    "inouïe?s?",
-    "historiques?",
-    "d'une (?:rare |extrême |exceptionnelle )?(?:violence|intensité|ampleur)",
+_FR_PARTY_PHRASE = _FR_DET + _FR_PARTIES.source
+_FR_EXCUSE_ADJ = lexicon(
+    "exceptionnel(?:le)?s?, exceptionnellement, inédite?s?, imprévisibles?, imprévue?s?, "
+    "hors normes?, sans précédent, extraordinaires?, extrêmes?, inhabituel(?:le)?s?, inouïe?s?, "
+    "historiques?, d'une (?:rare |extrême |exceptionnelle )?(?:violence|intensité|ampleur)"
+).source
+
+_FR_PARTY_CUES = _FR_PARTIES.cues
+_FR_PEOPLE_CUES = _FR_PEOPLE.cues
+_FR_EXCUSE_CUES = (
+    *("exception", "inédit", "imprévi", "imprévu", "hors norme", "sans précédent"),
+    *("extraordinaire", "extrême", "inhabituel", "inouï", "historique", "violence"),
+    *("intensité", "ampleur"),
 )
+_FR_LAPSE_CUES = (
+    *("ignor", "néglig", "bravé", "outre", "fait fi", "enfreint", "mépris", "contourn"),
+    *("omis", "refusé", "oublié"),
+)
+
 _FR = (
-    (
+    Rule(
         "blame",
+        _FR_PARTY_CUES,
         whole(
             _FR_CAUSAL
             + r"\s*"
@@ -597,45 +448,63 @@ _FR = (
             + r"\s+(?:\w+\s+)?(?:de|du|des|d'|chez|côté)\s*)?"
             + _FR_PARTY_PHRASE
         ),
+        also=(
+            *("cause", "raison", "fait d", "faute", "responsab", "imputable", "dû", "due"),
+            *("dus", "provoqu", "déclench", "suite", "lié", "vient", "origine", "conséquence"),
+            *("résultat", "effet", "incombe", "résult", "découle", "provien"),
+        ),
     ),
-    (
+    Rule(
         "blame",
+        _FR_PARTY_CUES,
         whole(
             _FR_PARTY_PHRASE + r"\s+(?:[\w'-]+\s+){0,4}?(?:est|sont|était|étaient|serait|seraient|"
             r"a été|ont été)\s+(?:seule?s?\s+|entièrement\s+|pleinement\s+|directement\s+)?"
             r"(?:responsables?|en cause|fautifs?|fautives?|à l'origine|la cause|coupables?)"
         ),
+        also=("responsable", "en cause", "fautif", "fautive", "origine", "cause", "coupable"),
     ),
-    (
+    Rule(
         "blame",
+        ("erreur", "faute", "négligence", "incompétence", "imprudence"),
         whole(
             r"(?:erreur|faute|négligence|incompétence|imprudence)s?\s+(?:\w+\s+)?(?:de|du|des|d'|chez)"
             r"\s*" + _FR_PARTY_PHRASE
         ),
+        also=_FR_PARTY_CUES,
     ),
-    # L'échec mis sur les gens.
-    (
+    # L'échec mis sur un tiers.
+    Rule(
         "blame",
+        _FR_PARTY_CUES,
         whole(
             _FR_PARTY_PHRASE + r"\s+(?:\w+\s+){0,3}?(?:nous\s+a\s+fait\s+défaut|nous\s+a\s+lâchés|"
             r"a\s+failli|ont\s+failli|a\s+manqué\s+à|ont\s+manqué\s+à|"
             r"n'(?:a|ont)\s+pas\s+(?:respecté|tenu|livré|honoré|prévenu|réparé)|"
             r"(?:a|ont)\s+commis\s+(?:une|des)\s+erreurs?|s'(?:est|sont)\s+trompée?s?)"
         ),
+        also=(
+            *("défaut", "lâché", "failli", "manqué", "pas respecté", "pas tenu", "pas livré"),
+            *("pas honoré", "pas prévenu", "pas réparé", "commis", "trompé"),
+        ),
     ),
-    (
+    # L'échec mis sur les gens.
+    Rule(
         "blame_people",
+        ("pas", "jamais", "guère", *_FR_LAPSE_CUES),
         whole(
-            _FR_PEOPLE + r"\s+(?:qui\s+|ayant\s+)?(?:(?:n'|ne\s+)(?:ont|avaient|a|avait|auraient|"
-            r"aurait|sont|étaient)?\s*(?:pas|jamais|guère)\s+(?:\w+\s+)?"
+            _FR_PEOPLE.source + r"\s+(?:qui\s+|ayant\s+)?(?:(?:n'|ne\s+)(?:ont|avaient|a|avait|"
+            r"auraient|aurait|sont|étaient)?\s*(?:pas|jamais|guère)\s+(?:\w+\s+)?"
             + _FR_DUTY
             + r"|(?:ont|avaient|a|avait|ayant)\s+(?:\w+\s+)?"
             + _FR_DISREGARD
             + r"|ne\s+\w+\s+pas)"
         ),
+        also=_FR_PEOPLE_CUES,
     ),
-    (
+    Rule(
         "blame_people",
+        ("malgré", "dépit", "contrairement", "mépris"),
         whole(
             r"(?:malgré|en dépit d(?:e|es|')|contrairement (?:à|aux)|au mépris d(?:e|es|'))\s*"
             r"(?:nos|les|des|notre|la|l'|nombreux|nombreuses|plusieurs|de\s+nombreux)?\s*(?:\w+\s+)?"
@@ -644,8 +513,9 @@ _FR = (
             r"restrictions?|règles?|interdits?)"
         ),
     ),
-    (
+    Rule(
         "blame_people",
+        ("vous aviez", "vous auriez", "vous n'avez", "vous avez ignoré"),
         whole(
             r"si vous aviez (?:bien\s+)?(?:suivi|respecté|lu|écouté|tenu compte|appliqué)",
             r"vous auriez dû",
@@ -654,15 +524,22 @@ _FR = (
         ),
     ),
     # La météo ou les circonstances comme excuse.
-    (
+    Rule(
         "blame_weather",
+        _FR_EXCUSE_CUES,
         whole(
             r"(?:" + _FR_CAUSAL + r"|face (?:à|aux)|compte tenu d(?:e|es|u|'))\s*(?:\w+\s+|l'|d')"
             r"{0,4}?(?:" + _FR_EXCUSE_ADJ + r")"
         ),
     ),
-    (
+    Rule(
         "blame_weather",
+        (
+            *("circonstances", "majeure", "aléa", "caprice", "pouvait", "pourrait", "aurait pu"),
+            *("n'avait", "impossible", "n'y pouv", "rien pu", "choix", "victime", "météo ne"),
+            *("météo n'", "temps ne", "temps n'", "éléments ne", "éléments n'", "nature ne"),
+            "nature n'",
+        ),
         whole(
             r"circonstances (?:exceptionnelles|imprévisibles|extraordinaires|indépendantes)",
             r"(?:cas de )?force majeure",
@@ -684,8 +561,12 @@ _FR = (
         ),
     ),
     # Les dénégations.
-    (
+    Rule(
         "blame",
+        (
+            *("faute", "fait", "volonté", "contrôle", "portée", "maîtrise", "responsab"),
+            *("n'y sommes", "imputable", "dû", "due", "lié"),
+        ),
         whole(
             r"(?:ce n'est |c'est )?pas (?:de )?notre faute",
             r"n'est (?:pas|en rien|aucunement|nullement) de notre (?:fait|faute|ressort)",
@@ -700,23 +581,40 @@ _FR = (
             r"(?:imputables?|dûe?s?|due?s?|liée?s?) (?:à|au|aux) (?:nos|notre|nous)",
         ),
     ),
-    (
+    Rule(
         "blame_people",
+        (
+            *("comme nous", "comme demandé", "comme conseillé", "comme recommandé"),
+            *("comme indiqué", "comme préconisé"),
+        ),
         whole(
             r"(?:pas|jamais)\s+(?:[\w'-]+\s+){1,4}?comme\s+(?:nous\s+)?(?:l'|les\s+)?"
             r"(?:avions\s+|avons\s+)?(?:demandé|conseillé|recommandé|indiqué|préconisé)"
         ),
     ),
-    (
+    Rule(
         "blame_weather",
+        (
+            "expli",
+            "justifi",
+            "cause",
+            "raison",
+            "origine",
+            "provoqu",
+            "caus",
+            "entraîn",
+            "déclench",
+        ),
         whole(
             _FR_EXCUSE_ADJ + r"\s+(?:[\w'-]+\s+){0,4}?(?:expliquent|explique|justifient|justifie|"
             r"(?:est|sont|était|étaient) (?:la )?(?:cause|raison|à l'origine)|"
             r"(?:qui )?(?:a|ont|avait|avaient) (?:provoqué|causé|entraîné|déclenché))"
         ),
+        also=_FR_EXCUSE_CUES,
     ),
-    (
+    Rule(
         "blame",
+        (*_FR_LAPSE_CUES, "pas", "sans"),
         whole(
             _FR_PARTY_PHRASE
             + r"\s+(?:[\w'-]+\s+){0,4}?(?:(?:a|ont|avait|avaient|ayant)\s+(?:\w+\s+)?"
@@ -725,17 +623,24 @@ _FR = (
             + _FR_DUTY
             + r"|sans\s+(?:nous\s+)?(?:prévenir|avertir|consulter|vérifier|respecter))"
         ),
+        also=_FR_PARTY_CUES,
     ),
-    (
+    Rule(
         "blame",
+        ("c'est", "c'était", "ce sont", "autre que"),
         whole(
             r"(?:c'est|c'était|ce sont|ce n'est autre que)\s+"
             + _FR_PARTY_PHRASE
             + r"\s+(?:\w+\s+){0,3}?qui"
         ),
+        also=_FR_PARTY_CUES,
     ),
-    (
+    Rule(
         "blame_weather",
+        (
+            *("mains", "rien contre", "rien faire", "rien y faire", "vu venir", "imaginé"),
+            *("envisagé", "prévu", "anticipé"),
+        ),
         whole(
             r"(?:pas|rien)\s+(?:\w+\s+)?entre nos mains",
             r"nous ne (?:pouvions|pouvons|pourrions|pouvions) rien (?:contre|faire|y faire)",
@@ -745,478 +650,12 @@ _FR = (
     ),
 )
 
-# -- Cues: what a text must hold for each rule to be tried (see clauses.Rule) ----------------
-
-_EN_PARTY_CUES = (
-    "supplier",
-    "provider",
-    "vendor",
-    "contractor",
-    "partner",
-    "third",
-    "operator",
-    "manufacturer",
-    "installer",
-    "outsourc",
-    "wholesaler",
-    "carrier",
-    "landlord",
-    "developer",
-    "builder",
-    " firm",
-    "compan",
-    "agency",
-    "host",
-    "distributor",
-    "consultant",
-    "ltd",
-    "limited",
-    " inc",
-    "plc",
-    "llc",
-    "gmbh",
-    " corp",
-)
-_EN_LAPSE_CUES = (
-    "ignor",
-    "disregard",
-    "flout",
-    "defied",
-    "overlook",
-    "brushed",
-    "not",
-    "n't",
-    "fail",
-    "neglect",
-    "refus",
-    "forgot",
-    "never",
-    "bother",
-    "skip",
-    "bypass",
-)
-_EN_EXCUSE_CUES = (
-    "exceptional",
-    "unprecedented",
-    "unforesee",
-    "unpredictab",
-    "extraordinar",
-    "freak",
-    "extreme",
-    "abnormal",
-    "once-in",
-    "record",
-    "unusual",
-    "severe",
-)
-_EN_CUES = (
-    _EN_PARTY_CUES,
-    _EN_PARTY_CUES,
-    _EN_PARTY_CUES,
-    _EN_PARTY_CUES,
-    _EN_LAPSE_CUES,
-    ("spite", "contrary", "against", "regardless"),
-    ("if you", "had you"),
-    ("you should", "you ought", "you could", *_EN_LAPSE_CUES),
-    _EN_EXCUSE_CUES,
-    (
-        "circumstances",
-        "control",
-        "majeure",
-        "act of god",
-        "acts of god",
-        "mother nature",
-        "vagaries",
-        "nothing",
-        "could have",
-        "could not",
-        "could ever",
-        "impossible",
-        "choice",
-        "option",
-        "alternative",
-    ),
-    (
-        "our fault",
-        "my fault",
-        "fault of our",
-        "not resp",
-        "n't resp",
-        "no way",
-        "not at fault",
-        "not liable",
-        "blame",
-        "lies",
-        "lay ",
-        "rests",
-        "rested",
-        "with us",
-        "to us",
-        "by us",
-        "on us",
-        "from us",
-        "let down",
-        "been failed",
-        "were failed",
-        "victim",
-        "t help",
-        "helped",
-        "against us",
-    ),
-    (
-        "as advised",
-        "as we",
-        "as instructed",
-        "as asked",
-        "as recommended",
-        "as requested",
-        "as told",
-        "as directed",
-    ),
-    (
-        "explain",
-        "behind",
-        "accounts for",
-        "accounted for",
-        "justif",
-        "reason",
-        "caused",
-        "led to",
-        "brought",
-        "triggered",
-        "to blame",
-    ),
-    ("kept", "continued", "carried on", "went on", "persist", "insist"),
-    (
-        "ignor",
-        "disregard",
-        "flout",
-        "defied",
-        "overlook",
-        "brushed",
-        "skipped",
-        "bypass",
-        "not",
-        "n't",
-        "fail",
-        "never",
-    ),
-    ("it was", "it is", "it has"),
-    ("hands", "beyond what", "beyond anything", "coming"),
-)
-_FR_PARTY_CUES = (
-    "prestataire",
-    "fournisseur",
-    "sous-trait",
-    "partenaire",
-    "tiers",
-    "opérateur",
-    "entreprise",
-    "société",
-    "constructeur",
-    "fabricant",
-    "installateur",
-    "hébergeur",
-    "gestionnaire",
-    "concessionnaire",
-    "transporteur",
-    "délégataire",
-    "éditeur",
-    "intervenant",
-    "filiale",
-    "bureau",
-)
-_FR_LAPSE_CUES = (
-    "pas",
-    "jamais",
-    "guère",
-    "ignor",
-    "néglig",
-    "bravé",
-    "outre",
-    "fait fi",
-    "enfreint",
-    "mépris",
-    "contourn",
-    "omis",
-    "refusé",
-    "oublié",
-)
-_FR_EXCUSE_CUES = (
-    "exception",
-    "inédit",
-    "imprévi",
-    "imprévu",
-    "hors norme",
-    "sans précédent",
-    "extraordinaire",
-    "extrême",
-    "inhabituel",
-    "inouï",
-    "historique",
-    "violence",
-    "intensité",
-    "ampleur",
-)
-_FR_CUES = (
-    _FR_PARTY_CUES,
-    _FR_PARTY_CUES,
-    _FR_PARTY_CUES,
-    _FR_PARTY_CUES,
-    _FR_LAPSE_CUES,
-    ("malgré", "dépit", "contrairement", "mépris"),
-    ("vous aviez", "vous auriez", "vous n'avez", "vous avez ignoré"),
-    _FR_EXCUSE_CUES,
-    (
-        "circonstances",
-        "majeure",
-        "aléa",
-        "caprice",
-        "pouvait",
-        "pourrait",
-        "aurait pu",
-        "n'avait",
-        "impossible",
-        "n'y pouv",
-        "rien pu",
-        "choix",
-        "victime",
-        "météo ne",
-        "météo n'",
-        "temps ne",
-        "temps n'",
-        "éléments ne",
-        "éléments n'",
-        "nature ne",
-        "nature n'",
-    ),
-    (
-        "faute",
-        "fait",
-        "volonté",
-        "contrôle",
-        "portée",
-        "maîtrise",
-        "responsab",
-        "n'y sommes",
-        "imputable",
-        "dû",
-        "due",
-        "lié",
-    ),
-    (
-        "comme nous",
-        "comme demandé",
-        "comme conseillé",
-        "comme recommandé",
-        "comme indiqué",
-        "comme préconisé",
-    ),
-    ("expli", "justifi", "cause", "raison", "origine", "provoqu", "caus", "entraîn", "déclench"),
-    (
-        "ignor",
-        "néglig",
-        "bravé",
-        "outre",
-        "fait fi",
-        "enfreint",
-        "mépris",
-        "contourn",
-        "omis",
-        "refusé",
-        "oublié",
-        "pas",
-        "sans",
-    ),
-    ("c'est", "c'était", "ce sont", "autre que"),
-    (
-        "mains",
-        "rien contre",
-        "rien faire",
-        "rien y faire",
-        "vu venir",
-        "imaginé",
-        "envisagé",
-        "prévu",
-        "anticipé",
-    ),
-)
-
-
-# Second cues (see clauses.Rule.also): a party's rule needs its fault words too, a lapse's rule
-# its people, so that a text naming a supplier as a fact does not compile them.
-_EN_PEOPLE_CUES = (
-    "customer",
-    "resident",
-    "user",
-    "people",
-    "household",
-    "passenger",
-    "travel",
-    "commuter",
-    "motorist",
-    "driver",
-    "client",
-    "patient",
-    "member",
-    "tenant",
-    "consumer",
-    "subscriber",
-    "holder",
-    "owner",
-    "occupant",
-    "visitor",
-    "guest",
-    "shopper",
-    "parent",
-    "student",
-    "those",
-    "anyone",
-    "everyone",
-    "some",
-    "many",
-    "few",
-    "public",
-    "several",
-    "most",
-    "certain",
-    "dozens",
-    "hundreds",
-)
-_EN_ALSO = {
-    0: (
-        "caused",
-        "due",
-        "because",
-        "owing",
-        "down to",
-        "result",
-        "attributable",
-        "triggered",
-        "fault",
-        "stem",
-        "originat",
-        "lies",
-        "lay",
-        "rest",
-        "sits",
-        "sat",
-        "is on",
-        "was on",
-        "are on",
-        "were on",
-        "consequence",
-        "effect",
-        "arose",
-        "arises",
-    ),
-    2: (
-        "let",
-        "fail",
-        "did not",
-        "didn't",
-        "broke",
-        "dropped",
-        "fell short",
-        "default",
-        "wrong",
-        "made",
-        "messed",
-    ),
-    1: ("blame", "fault", "responsib", "liable", "cause", "source", "reason"),
-    3: ("error", "mistake", "negligen", "fault", "careless", "incompet", "failure", "oversight"),
-    4: _EN_PEOPLE_CUES,
-    14: _EN_PARTY_CUES,
-    15: _EN_PARTY_CUES,
-}
-_FR_PEOPLE_CUES = (
-    "usager",
-    "client",
-    "habitant",
-    "riverain",
-    "abonné",
-    "personne",
-    "consommateur",
-    "voyageur",
-    "passager",
-    "automobiliste",
-    "conducteur",
-    "locataire",
-    "administré",
-    "particulier",
-    "utilisateur",
-    "assuré",
-    "sociétaire",
-    "adhérent",
-    "patient",
-    "parent",
-    "famille",
-    "foyer",
-    "gens",
-    "ceux",
-    "celles",
-    "certain",
-    "beaucoup",
-    "quelques",
-)
-_FR_ALSO = {
-    0: (
-        "cause",
-        "raison",
-        "fait d",
-        "faute",
-        "responsab",
-        "imputable",
-        "dû",
-        "due",
-        "dus",
-        "provoqu",
-        "déclench",
-        "suite",
-        "lié",
-        "vient",
-        "origine",
-        "conséquence",
-        "résultat",
-        "effet",
-        "incombe",
-        "résult",
-        "découle",
-        "provien",
-    ),
-    1: ("responsable", "en cause", "fautif", "fautive", "origine", "cause", "coupable"),
-    2: _FR_PARTY_CUES,
-    3: (
-        "défaut",
-        "lâché",
-        "failli",
-        "manqué",
-        "pas respecté",
-        "pas tenu",
-        "pas livré",
-        "pas honoré",
-        "pas prévenu",
-        "pas réparé",
-        "commis",
-        "trompé",
-    ),
-    4: _FR_PEOPLE_CUES,
-    12: _FR_PARTY_CUES,
-    13: _FR_PARTY_CUES,
-}
-
-_SOURCES = {"en": (_EN, _EN_CUES, _EN_ALSO), "fr": (_FR, _FR_CUES, _FR_ALSO)}
+RULES = {"en": _EN, "fr": _FR}
 
 
 @cache
 def _rules(language: str) -> Rules:
-    sources, cues, also = _SOURCES.get(language, ((), (), {}))
-    return Rules(
-        tuple(
-            Rule(kind, cue, source, also=also.get(index, ()))
-            for index, ((kind, source), cue) in enumerate(zip(sources, cues, strict=True))
-        )
-    )
+    return Rules(RULES.get(language, ()))
 
 
 def find_blame(language: str, text: str) -> Iterator[Finding]:

@@ -34,11 +34,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from broadcast.content.wording.acronyms import KNOWN_ACRONYMS
-from broadcast.content.wording.against_last_sent import against_previous
 from broadcast.content.wording.completeness import complete_fields
 from broadcast.content.wording.headline import contradiction, what_and_when
 from broadcast.content.wording.messages import EXAMPLES, level_of, which_check
-from broadcast.content.wording.moved_times import moved_times
 from broadcast.content.wording.personal_data import personal_data
 from broadcast.content.wording.plain_language import DEFAULT_MAX_SENTENCE_WORDS, plain_language
 from broadcast.content.wording.promises import absolute_promises
@@ -48,7 +46,6 @@ from broadcast.content.wording.still_broken import still_broken
 from broadcast.content.wording.texts import Says, Wording, wordings
 from broadcast.content.wording.times import clock_styles, headline_times
 from broadcast.content.wording.tone import missing_apology, tone
-from broadcast.content.wording.translation_facts import translation_facts
 from broadcast.content.wording.vocabulary import language_patterns
 from broadcast.input.yamlfile import YamlDocument, dotted
 from broadcast.problems import Problem
@@ -98,6 +95,7 @@ def check_content(
         sector=sector,
         known_acronyms=KNOWN_ACRONYMS | {a.strip() for a in known_acronyms if a.strip()},
         safety_actions=safety_actions or {},
+        hazards=tuple(hazards),
         # Stress (capitals, "!", alarm words) fits a critical danger people must act on.
         alarm_supported=incident.severity == "critical" and bool(hazards),
     )
@@ -106,8 +104,13 @@ def check_content(
             _check_wording(incident, says, wording, user_jargon, max_sentence_words, now, facts)
         )
         problems.extend(_against_facts(incident, says, wording, facts, hazards, now))
-    for translation in texts[1:]:
-        problems.extend(translation_facts(texts[0], translation, says))
+    if len(texts) > 1:
+        # Imported here, as the checks against the last version sent below: an incident in one
+        # language, or never sent, does not load (nor compile) them.
+        from broadcast.content.wording.translation_facts import translation_facts
+
+        for translation in texts[1:]:
+            problems.extend(translation_facts(texts[0], translation, says))
     if incident.ended and not incident.feedback_url:
         problems.append(says("feedback", ("feedback_url",), fallback=("status",)))
     if incident.severity in ("major", "critical") and not incident.ended and not incident.offline:
@@ -135,6 +138,9 @@ def check_content(
 
         problems.extend(who_speaks(incident, says, sector))
     if previous:
+        from broadcast.content.wording.against_last_sent import against_previous
+        from broadcast.content.wording.moved_times import moved_times
+
         problems.extend(against_previous(incident, doc, says, previous))
         problems.extend(moved_times(incident, says, texts, previous, now))
     return [levelled(p) for p in problems]
@@ -199,7 +205,7 @@ def _check_wording(
             facts.alarm_supported,
         )
     )
-    problems.extend(complete_fields(incident, says, wording))
+    problems.extend(complete_fields(incident, says, wording, facts.hazards, facts.safety_actions))
     return problems
 
 
@@ -209,6 +215,8 @@ class _Facts(NamedTuple):
     sector: str | None
     known_acronyms: frozenset[str]
     safety_actions: Mapping[str, list[str]]
+    # The hazards the incident carries: giving one's protective action tells people what to do.
+    hazards: tuple[str, ...] = ()
     alarm_supported: bool = False
 
 

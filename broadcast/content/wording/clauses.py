@@ -60,7 +60,8 @@ class Rule(NamedTuple):
     pieces of text, one of which every match holds. A text holding none of them skips the
     rule, and a rule no text has cued is never compiled: a preview pays only for the
     constructions its words might hold (compiling them all costs several times the rest of the
-    wording checks)."""
+    wording checks). The cues are the rule's own, written beside its pattern: a rule added,
+    moved or removed takes its cues with it."""
 
     kind: str
     cues: tuple[str, ...]
@@ -73,22 +74,27 @@ class Rules:
     """Rules compiled on first cue, each once."""
 
     def __init__(self, rules: tuple[Rule, ...]) -> None:
+        for rule in rules:
+            # An empty cue is in every text: the rule would be compiled for all of them.
+            if not rule.cues or "" in rule.cues or "" in rule.also:
+                raise ValueError(f"a {rule.kind} rule without cues: {rule.source[:60]}")
         self.rules = rules
-        self._compiled: dict[int, re.Pattern[str]] = {}
+        # By the rule's pattern, not its place: rules can be added anywhere.
+        self._compiled: dict[str, re.Pattern[str]] = {}
 
     def cued(self, text: str) -> list[tuple[str, re.Pattern[str]]]:
         """(kind, compiled pattern) of each rule ``text`` cues, in order: asked once for a
         whole field, then run on each of its clauses."""
         lowered = text.lower()
         found = []
-        for index, rule in enumerate(self.rules):
+        for rule in self.rules:
             if not any(cue in lowered for cue in rule.cues):
                 continue
             if rule.also and not any(cue in lowered for cue in rule.also):
                 continue
-            pattern = self._compiled.get(index)
+            pattern = self._compiled.get(rule.source)
             if pattern is None:
-                pattern = self._compiled[index] = re.compile(rule.source, re.IGNORECASE)
+                pattern = self._compiled[rule.source] = re.compile(rule.source, re.IGNORECASE)
             found.append((rule.kind, pattern))
         return found
 
@@ -97,6 +103,32 @@ class Rules:
         for kind, pattern in self.cued(text):
             for match in pattern.finditer(text):
                 yield kind, match
+
+
+class Lexicon(NamedTuple):
+    """A list of words or short patterns, as a rule's alternative group and as its cues: an
+    entry added to the list is matched and cued at once."""
+
+    entries: tuple[str, ...]
+
+    @property
+    def source(self) -> str:
+        return words(*self.entries)
+
+    @property
+    def cues(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(cue for entry in self.entries for cue in entry_cues(entry)))
+
+    def __add__(self, other: object) -> Lexicon:  # type: ignore[override]
+        if not isinstance(other, Lexicon):
+            return NotImplemented
+        return Lexicon(self.entries + other.entries)
+
+
+def lexicon(text: str) -> Lexicon:
+    """A lexicon written as data: entries separated by a comma and a space (a pattern's own
+    commas, as in ``{0,3}``, have none after them)."""
+    return Lexicon(tuple(entry.strip() for entry in text.split(", ") if entry.strip()))
 
 
 def literal_cue(entry: str) -> str:
@@ -112,6 +144,41 @@ def literal_cue(entry: str) -> str:
             break
         cue += char
     return cue.lower()
+
+
+def entry_cues(entry: str) -> tuple[str, ...]:
+    """The cues of a lexicon entry: its literal start, or when it starts with a group, the
+    literal start of each of the group's alternatives (``"(?:some|many) [a-z]+s"`` gives
+    ``("some", "many")``); an optional group first is passed over (``"(?:very )?unusual"``
+    gives ``("unusual",)``). An entry without one is refused: its rule would be tried on every
+    text."""
+    if entry.startswith("(?:"):
+        depth, end = 0, 0
+        while end < len(entry):
+            depth += (entry[end] == "(") - (entry[end] == ")")
+            if depth == 0:
+                break
+            end += 1
+        inner, rest = entry[3:end], entry[end + 1 :]
+        if rest[:1] in ("?", "*") or rest.startswith("{0"):
+            return entry_cues(rest[1:] if rest[:1] in ("?", "*") else rest[rest.index("}") + 1 :])
+        alternatives, depth, piece = [], 0, ""
+        for char in inner:
+            depth += (char == "(") - (char == ")")
+            if char == "|" and depth == 0:
+                alternatives.append(piece)
+                piece = ""
+            else:
+                piece += char
+        alternatives.append(piece)
+        cues = tuple(cue for alternative in alternatives for cue in entry_cues(alternative))
+        if len(cues) < len(alternatives):
+            raise ValueError(f"a lexicon entry without a literal start: {entry!r}")
+        return cues
+    cue = literal_cue(entry)
+    if not cue:
+        raise ValueError(f"a lexicon entry without a literal start: {entry!r}")
+    return (cue,)
 
 
 def lexicon_rules(kind: str, entries: tuple[str, ...]) -> tuple[Rule, ...]:

@@ -12,16 +12,22 @@ the instruction. Which elements a channel's text must carry is a fact of the cha
 (``ChannelConfig.CARRIES``): a post on X may leave out who signs (the account says it) and the
 instruction (it links to the rest); an SMS may not.
 
-The words that tell people what to do are imperatives a notice uses ("appelez", "ne buvez
-pas", "restez", "call", "do not", "boil"...): ``INSTRUCTION``, per language.
+What tells people what to do (``instructs``) has one source per kind of words: the imperatives
+a notice uses ("appelez", "ne buvez pas", "restez", "call", "do not"...: ``IMPERATIVES``, per
+language), and, for each hazard the incident carries, its protective action as the safety check
+reads it (``safety_actions.gives_action``: the phrasings of ``broadcast/sectors/hazards.yaml``
+and the team's own in channels.yaml, ``content_checks: safety_actions``). « Des bouteilles d'eau
+sont distribuées à la mairie » gives the action of water unsafe to drink with no imperative: the
+two checks never disagree on it, and a team that adds a phrasing of an action adds it to both.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING
 
 from broadcast.content.wording.messages import EXAMPLES
@@ -36,26 +42,51 @@ if TYPE_CHECKING:
 ELEMENTS = ("what", "where", "when", "do", "who", "next")
 
 # What an instruction to the public looks like: an imperative a notice would use. Not a closed
-# list of actions: the verbs people are told to act with, however the action goes on.
-INSTRUCTION: dict[str, re.Pattern[str]] = {
-    "fr": re.compile(
+# list of actions: the verbs people are told to act with, however the action goes on. (A
+# hazard's protective action counts too: see ``instructs``.)
+IMPERATIVES: dict[str, str] = {
+    "fr": (
         r"\b(?:appelez|composez|contactez|restez|quittez|évacuez|rejoignez|rendez-vous|"
         r"gardez|fermez|ouvrez|coupez|éteignez|débranchez|faites|buvez|utilisez|prenez|"
         r"préparez|éloignez-vous|abritez-vous|mettez-vous|montez|signalez|consultez|"
         r"écoutez|suivez|évitez|limitez|vérifiez|passez|allez|venez|retirez|raccrochez|"
         r"ne\s+(?:\w+\s+)?(?:buvez|touchez|sortez|prenez|utilisez|consommez|approchez|"
         r"allumez|rentrez|marchez|circulez|partez|restez)|"
-        r"n['\u2019](?:utilisez|allumez|approchez|ouvrez|entrez|appelez))\b",
-        re.IGNORECASE,
+        r"n['\u2019](?:utilisez|allumez|approchez|ouvrez|entrez|appelez))\b"
     ),
-    "en": re.compile(
+    "en": (
         r"\b(?:call|phone|ring|text|dial|contact|stay|leave|evacuate|go\s+to|head\s+to|"
         r"keep|close|open|turn\s+off|switch\s+off|unplug|boil|drink|use|take|prepare|"
         r"move|shelter|check|listen|follow|avoid|limit|report|visit|collect|bring|"
-        r"hang\s+up|do\s+not|don['\u2019]t|never)\b",
-        re.IGNORECASE,
+        r"hang\s+up|do\s+not|don['\u2019]t|never)\b"
     ),
 }
+
+
+@cache
+def _imperative(language: str) -> re.Pattern[str] | None:
+    source = IMPERATIVES.get(language)
+    return re.compile(source, re.IGNORECASE) if source is not None else None
+
+
+def instructs(
+    text: str,
+    language: str,
+    hazards: Collection[str] = (),
+    own: Mapping[str, list[str]] | None = None,
+) -> bool:
+    """Whether ``text`` (in ``language``) tells people what to do: an imperative, or the whole
+    protective action of a hazard the incident carries (``hazards``), in the standard
+    phrasings or the team's own (``own``: hazard → phrasings, from channels.yaml)."""
+    pattern = _imperative(language)
+    if pattern is not None and pattern.search(text):
+        return True
+    if not hazards:
+        return False
+    from broadcast.content.wording.safety_actions import gives_action
+
+    return any(gives_action(name, language, text, (own or {}).get(name, ())) for name in hazards)
+
 
 # How each element is named in a finding, in the file's language.
 ELEMENT_NAMES = {
@@ -82,10 +113,14 @@ ELEMENT_NAMES = {
 _INSTRUCTION_FIELDS = ("headline", "summary", "affected", "offline")
 
 
-def instruction_in(wording: Wording, language: str) -> bool:
+def instruction_in(
+    wording: Wording,
+    language: str,
+    hazards: Collection[str] = (),
+    own: Mapping[str, list[str]] | None = None,
+) -> bool:
     """Whether the text of one language tells people what to do, in a field or the FAQ."""
-    pattern = INSTRUCTION.get(language)
-    if pattern is None:
+    if language not in IMPERATIVES:
         return True  # no vocabulary for this language: nothing is claimed missing
     # ``actions`` too: a notice often tells people what to do beside what it does (« Quittez
     # les rez-de-chaussée. Nos équipes posent des barrières. »), and the safety_action check
@@ -94,7 +129,9 @@ def instruction_in(wording: Wording, language: str) -> bool:
     names = (*_INSTRUCTION_FIELDS, "actions")
     texts = [wording.fields.get(name) or "" for name in names]
     texts += [str(getattr(entry, "a", "") or "") for entry in wording.faq]
-    return any(pattern.search(text) for text in texts)
+    # Read together: a protective action's parts may sit in different fields, as the safety
+    # check reads the headline and actions together.
+    return instructs("\n".join(text for text in texts if text), language, hazards, own)
 
 
 def needs_instruction(incident: Incident) -> bool:
@@ -102,10 +139,17 @@ def needs_instruction(incident: Incident) -> bool:
     return incident.severity == "critical" and not incident.ended
 
 
-def complete_fields(incident: Incident, says: Says, wording: Wording) -> Iterator[Problem]:
+def complete_fields(
+    incident: Incident,
+    says: Says,
+    wording: Wording,
+    hazards: Collection[str] = (),
+    own: Mapping[str, list[str]] | None = None,
+) -> Iterator[Problem]:
     """The fields of one language: a critical incident that never says what people must do
-    (``complete_action``, an error at the level ``LEVEL`` gives it)."""
-    if needs_instruction(incident) and not instruction_in(wording, wording.language):
+    (``complete_action``, an error at the level ``LEVEL`` gives it). ``hazards`` are those the
+    incident carries, ``own`` the team's phrasings of their actions (see ``instructs``)."""
+    if needs_instruction(incident) and not instruction_in(wording, wording.language, hazards, own):
         examples = EXAMPLES.get(wording.language, EXAMPLES["en"])
         yield says(
             "complete_action",
@@ -122,6 +166,8 @@ def missing_in_text(
     now: datetime,
     markup: bool = False,
     language: str | None = None,
+    hazards: Collection[str] = (),
+    own: Mapping[str, list[str]] | None = None,
 ) -> list[str]:
     """The elements of ``carries`` that ``text`` (one channel's rendered part, in
     ``language``, which ``incident`` is worded in) does not carry. Only what the incident has
@@ -145,21 +191,26 @@ def missing_in_text(
             if promised is not None and not _says_time(plain, promised.astimezone(incident.zone)):
                 missing.append(element)
         elif element == "do":
-            pattern = INSTRUCTION.get(language or incident.language)
+            spoken = language or incident.language
             if (
                 needs_instruction(incident)
-                and pattern is not None
-                and _fields_instruct(incident, pattern)
-                and not pattern.search(plain)
+                and spoken in IMPERATIVES
+                and _fields_instruct(incident, spoken, hazards, own)
+                and not instructs(plain, spoken, hazards, own)
             ):
                 missing.append(element)
     return missing
 
 
-def _fields_instruct(incident: Incident, pattern: re.Pattern[str]) -> bool:
+def _fields_instruct(
+    incident: Incident,
+    language: str,
+    hazards: Collection[str],
+    own: Mapping[str, list[str]] | None,
+) -> bool:
     texts = [getattr(incident, name, None) or "" for name in _INSTRUCTION_FIELDS]
     texts += [entry.a for entry in incident.faq]
-    return any(pattern.search(text) for text in texts)
+    return instructs("\n".join(text for text in texts if text), language, hazards, own)
 
 
 _TAG = re.compile(r"<[^>]*>")
@@ -223,6 +274,8 @@ def complete_text(rendered: RenderedText) -> Iterator[Problem]:
         rendered.now,
         rendered.markup,
         rendered.language,
+        rendered.hazards,
+        rendered.safety_actions,
     )
     if not missing:
         return

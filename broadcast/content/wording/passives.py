@@ -27,7 +27,15 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from broadcast.content.wording.clauses import Finding, Rule, Rules, clauses, whole, words
+from broadcast.content.wording.clauses import (
+    Finding,
+    Rule,
+    Rules,
+    clauses,
+    lexicon,
+    whole,
+    words,
+)
 
 # -- English ---------------------------------------------------------------------------------
 
@@ -198,20 +206,11 @@ _EN_DUTY = words(
     "cleaned",
     "read",
 )
-_EN_WRONGLY = words(
-    "wrongly",
-    "mistakenly",
-    "incorrectly",
-    "accidentally",
-    "inadvertently",
-    "erroneously",
-    "unintentionally",
-    "improperly",
-    "carelessly",
-    "negligently",
-    "badly",
-    "poorly",
+_EN_WRONGLY_WORDS = lexicon(
+    "wrongly, mistakenly, incorrectly, accidentally, inadvertently, erroneously, "
+    "unintentionally, improperly, carelessly, negligently, badly, poorly"
 )
+_EN_WRONGLY = _EN_WRONGLY_WORDS.source
 _EN_AFTER_WRONGLY = words(
     "in error",
     "by mistake",
@@ -235,60 +234,176 @@ _EN_MISTAKE = words(
     "instructions?|information|figures?|advice|data)",
 )
 
+# Cues shared by several rules below (see clauses.Rule).
+_EN_AUX_CUES = ("was", "were", "been", "got")
+_FR_AUX_CUES = ("été", "être", "fut", "furent")
+
+
 _EN = (
-    whole(
-        r"it\s+" + _EN_AUX + r"\s+" + _EN_ADVERBS + _EN_DECIDED + r"(?=\s+(?:that|to|not|we|on))"
+    Rule(
+        "passive",
+        (
+            "it was",
+            "it has",
+            "it had",
+            "it may",
+            "it might",
+            "it could",
+            "it must",
+            "it will",
+            "it would",
+            "it seem",
+            "it appear",
+            "it got",
+        ),
+        whole(
+            r"it\s+"
+            + _EN_AUX
+            + r"\s+"
+            + _EN_ADVERBS
+            + _EN_DECIDED
+            + r"(?=\s+(?:that|to|not|we|on))"
+        ),
+        also=_EN_AUX_CUES,
     ),
-    whole(
-        _EN_AUX
-        + r"\s+"
-        + _EN_ADVERBS
-        + r"(?:"
-        + _EN_LAPSE
-        + r"|left\s+(?:\w+\s+)?"
-        + _EN_LEFT_IN
-        + r"(?!\w)"
-        + r")"
+    Rule(
+        "passive",
+        (
+            "forg",
+            "omit",
+            "overlook",
+            "neglect",
+            "ignor",
+            "disregard",
+            "missed",
+            "skipped",
+            "underestim",
+            "overestim",
+            "mis",
+            "left",
+            "rush",
+            "botch",
+            "bungl",
+            "hurri",
+            "cut short",
+        ),
+        whole(
+            _EN_AUX
+            + r"\s+"
+            + _EN_ADVERBS
+            + r"(?:"
+            + _EN_LAPSE
+            + r"|left\s+(?:\w+\s+)?"
+            + _EN_LEFT_IN
+            + r"(?!\w)"
+            + r")"
+        ),
+        also=_EN_AUX_CUES,
     ),
-    whole(
-        r"(?:"
-        + _EN_AUX
-        + r"\s+(?:never|not)|"
-        + _EN_NEG_AUX
-        + r")\s+"
-        + _EN_ADVERBS
-        + r"(?:properly\s+|fully\s+)?"
-        + _EN_DUTY
+    Rule(
+        "passive",
+        ("not", "never", "n't"),
+        whole(
+            r"(?:"
+            + _EN_AUX
+            + r"\s+(?:never|not)|"
+            + _EN_NEG_AUX
+            + r")\s+"
+            + _EN_ADVERBS
+            + r"(?:properly\s+|fully\s+)?"
+            + _EN_DUTY
+        ),
+        also=_EN_AUX_CUES,
     ),
-    whole(_EN_AUX + r"\s+" + _EN_WRONGLY + r"\s+" + _EN_PARTICIPLE),
-    whole(
-        _EN_AUX + r"\s+" + _EN_ADVERBS + _EN_PARTICIPLE + r"\s+(?:\w+\s+){0,3}?" + _EN_AFTER_WRONGLY
+    Rule(
+        "passive",
+        _EN_WRONGLY_WORDS.cues,
+        whole(_EN_AUX + r"\s+" + _EN_WRONGLY + r"\s+" + _EN_PARTICIPLE),
+        also=_EN_AUX_CUES,
     ),
-    whole(r"(?:decisions?|choices?|the call)\s+(?:\w+\s+)?" + _EN_AUX + r"\s+(?:made|taken)"),
-    whole(
-        _EN_MISTAKE + r"\s+(?:[\w'-]+\s+){0,4}?" + _EN_AUX + r"\s+" + _EN_ADVERBS + _EN_PARTICIPLE
+    Rule(
+        "passive",
+        ("in error", "by mistake", "by accident", "wrong", "incorrect", "without"),
+        whole(
+            _EN_AUX
+            + r"\s+"
+            + _EN_ADVERBS
+            + _EN_PARTICIPLE
+            + r"\s+(?:\w+\s+){0,3}?"
+            + _EN_AFTER_WRONGLY
+        ),
+        also=_EN_AUX_CUES,
+    ),
+    Rule(
+        "passive",
+        ("decision", "choice", "the call"),
+        whole(r"(?:decisions?|choices?|the call)\s+(?:\w+\s+)?" + _EN_AUX + r"\s+(?:made|taken)"),
+        also=_EN_AUX_CUES,
+    ),
+    Rule(
+        "passive",
+        (
+            "error",
+            "mistake",
+            "misjudg",
+            "oversight",
+            "lapse",
+            "slip",
+            "blunder",
+            "erroneous",
+            "miscalc",
+            "wrong",
+            "bad ",
+            "poor ",
+            "incorrect",
+            "faulty",
+        ),
+        whole(
+            _EN_MISTAKE
+            + r"\s+(?:[\w'-]+\s+){0,4}?"
+            + _EN_AUX
+            + r"\s+"
+            + _EN_ADVERBS
+            + _EN_PARTICIPLE
+        ),
+        also=_EN_AUX_CUES,
     ),
     # Any act not done when it should have been: "was not isolated before digging began".
-    whole(
-        r"(?:"
-        + _EN_AUX
-        + r"\s+(?:never|not)|"
-        + _EN_NEG_AUX
-        + r")\s+"
-        + _EN_PARTICIPLE
-        + r"\s+(?:\w+\s+)?(?:before|until|in time|beforehand|first|as required|on time|"
-        r"as planned|as it should)"
+    Rule(
+        "passive",
+        ("not", "never", "n't"),
+        whole(
+            r"(?:"
+            + _EN_AUX
+            + r"\s+(?:never|not)|"
+            + _EN_NEG_AUX
+            + r")\s+"
+            + _EN_PARTICIPLE
+            + r"\s+(?:\w+\s+)?(?:before|until|in time|beforehand|first|as required|on time|"
+            r"as planned|as it should)"
+        ),
+        also=_EN_AUX_CUES,
     ),
     # What should have been done and was not: "should have been replaced years ago".
-    whole(r"(?:should|ought to)\s+have\s+been\s+" + _EN_ADVERBS + _EN_PARTICIPLE),
+    Rule(
+        "passive",
+        ("should have", "ought to have"),
+        whole(r"(?:should|ought to)\s+have\s+been\s+" + _EN_ADVERBS + _EN_PARTICIPLE),
+        also=_EN_AUX_CUES,
+    ),
     # A passive, then what was not done after it: "was disabled ... and never reactivated".
-    whole(
-        _EN_AUX
-        + r"\s+"
-        + _EN_ADVERBS
-        + _EN_PARTICIPLE
-        + r"\s+(?:[\w'-]+\s+){0,5}?and\s+(?:then\s+)?(?:never|not)\s+"
-        + _EN_PARTICIPLE
+    Rule(
+        "passive",
+        ("never", "not"),
+        whole(
+            _EN_AUX
+            + r"\s+"
+            + _EN_ADVERBS
+            + _EN_PARTICIPLE
+            + r"\s+(?:[\w'-]+\s+){0,5}?and\s+(?:then\s+)?(?:never|not)\s+"
+            + _EN_PARTICIPLE
+        ),
+        also=_EN_AUX_CUES,
     ),
 )
 # "by our crews", "by Northgrid": the agent is named. "by mistake", "by 6 pm", "by phone" are not
@@ -392,20 +507,13 @@ _FR_DUTY = words(
     "nettoyée?s?",
     "sauvegardée?s?",
 )
-_FR_WRONGLY = words(
-    "par erreur",
-    "à tort",
-    "par mégarde",
-    "par inadvertance",
-    "malencontreusement",
-    "involontairement",
-    "accidentellement",
-    "maladroitement",
-    "sans (?:avoir )?(?:vérifi\\w+|contrôl\\w+|test\\w+|prévenir|prévenu|consulter|consulté)",
-    "sans vérification",
-    "sans contrôle",
-    "sans autorisation",
+_FR_WRONGLY_WORDS = lexicon(
+    "par erreur, à tort, par mégarde, par inadvertance, malencontreusement, "
+    "involontairement, accidentellement, maladroitement, "
+    "sans (?:avoir )?(?:vérifi\\w+|contrôl\\w+|test\\w+|prévenir|prévenu|consulter|consulté), "
+    "sans vérification, sans contrôle, sans autorisation"
 )
+_FR_WRONGLY = _FR_WRONGLY_WORDS.source
 # What was done, when nothing was: « aucune mesure n'a été prise ».
 _FR_ACT_DONE = words(
     "faite?s?",
@@ -440,52 +548,122 @@ _FR_MISTAKE = words(
     "[\\w-]+ (?:erronée?s?|fausses?|faux|incorrecte?s?|inexacte?s?)",
 )
 _FR = (
-    whole(
-        r"il\s+"
-        + r"(?:a|avait|aurait)\s+(?:pu\s+)?été\s+"
-        + _FR_ADVERBS
-        + _FR_DECIDED
-        + r"(?:\s+\w+)?\s+(?:de|d'|que|qu')"
+    Rule(
+        "passive",
+        ("il a été", "il avait été", "il aurait été", "il a pu", "il avait pu", "il aurait pu"),
+        whole(
+            r"il\s+"
+            + r"(?:a|avait|aurait)\s+(?:pu\s+)?été\s+"
+            + _FR_ADVERBS
+            + _FR_DECIDED
+            + r"(?:\s+\w+)?\s+(?:de|d'|que|qu')"
+        ),
+        also=_FR_AUX_CUES,
     ),
-    whole(
-        _FR_AUX
-        + r"\s+"
-        + _FR_ADVERBS
-        + r"(?:"
-        + _FR_LAPSE
-        + r"|laissée?s?\s+(?:\w+\s+)?"
-        + _FR_LEFT_IN
-        + r")"
+    Rule(
+        "passive",
+        ("oubli", "omis", "néglig", "ignor", "commis", "estim", "évalu", "mal ", "laiss"),
+        whole(
+            _FR_AUX
+            + r"\s+"
+            + _FR_ADVERBS
+            + r"(?:"
+            + _FR_LAPSE
+            + r"|laissée?s?\s+(?:\w+\s+)?"
+            + _FR_LEFT_IN
+            + r")"
+        ),
+        also=_FR_AUX_CUES,
     ),
-    whole(_FR_NEG_AUX + r"\s+(?:correctement\s+|bien\s+|suffisamment\s+)?" + _FR_DUTY),
-    whole(_FR_AUX + r"\s+" + _FR_WRONGLY + r"\s+" + _FR_PARTICIPLE),
-    whole(_FR_AUX + r"\s+" + _FR_ADVERBS + _FR_PARTICIPLE + r"\s+(?:\w+\s+){0,3}?" + _FR_WRONGLY),
-    whole(r"(?:décisions?|choix)\s+(?:\w+\s+)?" + _FR_AUX + r"\s+(?:prise?s?|faite?s?|arrêtée?s?)"),
-    whole(
-        _FR_MISTAKE
-        + r"\s+(?:[\w'-]+\s+){0,4}?"
-        + r"(?:"
-        + _FR_AUX
-        + r"|(?:est|sont)\s+(?:peut-être\s+)?)"
-        + r"\s+"
-        + _FR_ADVERBS
-        + _FR_PARTICIPLE
+    Rule(
+        "passive",
+        ("pas été", "jamais été", "ne fut", "ne furent", "pas toujours été", "pas assez été"),
+        whole(_FR_NEG_AUX + r"\s+(?:correctement\s+|bien\s+|suffisamment\s+)?" + _FR_DUTY),
+        also=_FR_AUX_CUES,
+    ),
+    Rule(
+        "passive",
+        _FR_WRONGLY_WORDS.cues,
+        whole(_FR_AUX + r"\s+" + _FR_WRONGLY + r"\s+" + _FR_PARTICIPLE),
+        also=_FR_AUX_CUES,
+    ),
+    Rule(
+        "passive",
+        _FR_WRONGLY_WORDS.cues,
+        whole(
+            _FR_AUX + r"\s+" + _FR_ADVERBS + _FR_PARTICIPLE + r"\s+(?:\w+\s+){0,3}?" + _FR_WRONGLY
+        ),
+        also=_FR_AUX_CUES,
+    ),
+    Rule(
+        "passive",
+        ("décision", "choix"),
+        whole(
+            r"(?:décisions?|choix)\s+(?:\w+\s+)?" + _FR_AUX + r"\s+(?:prise?s?|faite?s?|arrêtée?s?)"
+        ),
+        also=_FR_AUX_CUES,
+    ),
+    Rule(
+        "passive",
+        (
+            "erreur",
+            "faute",
+            "oubli",
+            "négligence",
+            "maladresse",
+            "imprudence",
+            "bévue",
+            "manquement",
+            "mauvais",
+            "erroné",
+            "fausse",
+            "faux",
+            "incorrect",
+            "inexact",
+        ),
+        whole(
+            _FR_MISTAKE
+            + r"\s+(?:[\w'-]+\s+){0,4}?"
+            + r"(?:"
+            + _FR_AUX
+            + r"|(?:est|sont)\s+(?:peut-être\s+)?)"
+            + r"\s+"
+            + _FR_ADVERBS
+            + _FR_PARTICIPLE
+        ),
+        also=_FR_AUX_CUES,
     ),
     # « Aucune vérification n'a été faite »: nothing done, by nobody. The participle is an act
     # someone owed (done, sent, checked), not harm suffered (« aucun voyageur n'a été blessé »
     # is good news, not an evasion).
-    whole(
-        r"(?:aucune?|rien|nulle?)\s+(?:[\w'-]+\s+){0,3}?n'(?:a|ont|avait|avaient|aurait)\s+"
-        r"(?:pu\s+)?été\s+(?:" + _FR_DUTY + r"|" + _FR_ACT_DONE + r")"
+    Rule(
+        "passive",
+        ("aucun", "rien", "nul"),
+        whole(
+            r"(?:aucune?|rien|nulle?)\s+(?:[\w'-]+\s+){0,3}?n'(?:a|ont|avait|avaient|aurait)\s+"
+            r"(?:pu\s+)?été\s+(?:" + _FR_DUTY + r"|" + _FR_ACT_DONE + r")"
+        ),
+        also=_FR_AUX_CUES,
     ),
-    whole(
-        _FR_NEG_AUX
-        + r"\s+"
-        + _FR_PARTICIPLE
-        + r"\s+(?:\w+\s+)?(?:avant|à temps|au préalable|comme prévu|correctement|dans les temps)"
+    Rule(
+        "passive",
+        ("pas été", "jamais été", "ne fut", "ne furent"),
+        whole(
+            _FR_NEG_AUX
+            + r"\s+"
+            + _FR_PARTICIPLE
+            + r"\s+(?:\w+\s+)?(?:avant|à temps|au préalable|comme prévu|correctement|"
+            r"dans les temps)"
+        ),
+        also=_FR_AUX_CUES,
     ),
     # Ce qui aurait dû être fait : « aurait dû être remplacée ».
-    whole(r"(?:aurai(?:en)?t|avai(?:en)?t)\s+dû\s+être\s+" + _FR_PARTICIPLE),
+    Rule(
+        "passive",
+        ("dû être",),
+        whole(r"(?:aurai(?:en)?t|avai(?:en)?t)\s+dû\s+être\s+" + _FR_PARTICIPLE),
+        also=_FR_AUX_CUES,
+    ),
 )
 _FR_AGENT = (
     r"(?<!\w)par\s+(?!(?:erreur|mégarde|inadvertance|accident|précaution|sécurité|prudence|"
@@ -493,123 +671,9 @@ _FR_AGENT = (
     r"exemple|conséquent|contre|rapport|la suite|défaut|\d)\b)\w"
 )
 
-# Cues (see clauses.Rule): what a text must hold for each rule above to be tried.
-_EN_WRONG_CUES = (
-    "wrong",
-    "mistaken",
-    "incorrect",
-    "accidental",
-    "inadvertent",
-    "erroneous",
-    "unintentional",
-    "improper",
-    "careless",
-    "negligent",
-    "badly",
-    "poorly",
-)
-_EN_CUES = (
-    (
-        "it was",
-        "it has",
-        "it had",
-        "it may",
-        "it might",
-        "it could",
-        "it must",
-        "it will",
-        "it would",
-        "it seem",
-        "it appear",
-        "it got",
-    ),
-    (
-        "forg",
-        "omit",
-        "overlook",
-        "neglect",
-        "ignor",
-        "disregard",
-        "missed",
-        "skipped",
-        "underestim",
-        "overestim",
-        "mis",
-        "left",
-        "rush",
-        "botch",
-        "bungl",
-        "hurri",
-        "cut short",
-    ),
-    ("not", "never", "n't"),
-    _EN_WRONG_CUES,
-    ("in error", "by mistake", "by accident", "wrong", "incorrect", "without"),
-    ("decision", "choice", "the call"),
-    (
-        "error",
-        "mistake",
-        "misjudg",
-        "oversight",
-        "lapse",
-        "slip",
-        "blunder",
-        "erroneous",
-        "miscalc",
-        "wrong",
-        "bad ",
-        "poor ",
-        "incorrect",
-        "faulty",
-    ),
-    ("not", "never", "n't"),
-    ("should have", "ought to have"),
-    ("never", "not"),
-)
-_EN_AUX_CUES = ("was", "were", "been", "got")
-_FR_WRONG_CUES = (
-    "erreur",
-    "tort",
-    "mégarde",
-    "inadvertance",
-    "malencontreu",
-    "involontaire",
-    "accidentel",
-    "maladroit",
-    "sans ",
-)
-_FR_CUES = (
-    ("il a été", "il avait été", "il aurait été", "il a pu", "il avait pu", "il aurait pu"),
-    ("oubli", "omis", "néglig", "ignor", "commis", "estim", "évalu", "mal ", "laiss"),
-    ("pas été", "jamais été", "ne fut", "ne furent", "pas toujours été", "pas assez été"),
-    _FR_WRONG_CUES,
-    _FR_WRONG_CUES,
-    ("décision", "choix"),
-    (
-        "erreur",
-        "faute",
-        "oubli",
-        "négligence",
-        "maladresse",
-        "imprudence",
-        "bévue",
-        "manquement",
-        "mauvais",
-        "erroné",
-        "fausse",
-        "faux",
-        "incorrect",
-        "inexact",
-    ),
-    ("aucun", "rien", "nul"),
-    ("pas été", "jamais été", "ne fut", "ne furent"),
-    ("dû être",),
-)
-_FR_AUX_CUES = ("été", "être", "fut", "furent")
-
 _SOURCES = {
-    "en": (_EN, _EN_CUES, _EN_AUX_CUES, _EN_AGENT),
-    "fr": (_FR, _FR_CUES, _FR_AUX_CUES, _FR_AGENT),
+    "en": (_EN, _EN_AGENT),
+    "fr": (_FR, _FR_AGENT),
 }
 
 
@@ -618,12 +682,8 @@ def _rules(language: str) -> tuple[Rules, str] | None:
     sources = _SOURCES.get(language)
     if sources is None:
         return None
-    rules, cues, aux, agent = sources
-    return Rules(
-        tuple(
-            Rule("passive", cue, source, also=aux) for source, cue in zip(rules, cues, strict=True)
-        )
-    ), agent
+    rules, agent = sources
+    return Rules(rules), agent
 
 
 def find_passives(language: str, text: str) -> Iterator[Finding]:

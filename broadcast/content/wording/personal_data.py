@@ -20,13 +20,47 @@ from broadcast.content.wording.texts import Says, Wording
 from broadcast.input.yamlfile import dotted
 from broadcast.problems import Problem
 
+
+class _Pattern:
+    """A pattern compiled at its first search: most texts hold no address, email or customer
+    number, and compiling the person-at-an-address pattern alone (first names and all) costs
+    more than running every other one of this check (see ``_found``'s gates)."""
+
+    def __init__(self, source: str, flags: int = 0) -> None:
+        self.source, self.flags = source, flags
+
+    @property
+    def compiled(self) -> re.Pattern[str]:
+        return _compile(self.source, self.flags)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self.compiled.finditer(text)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.compiled.search(text)
+
+    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        return self.compiled.match(text, pos)
+
+
+# Each pattern compiled, by its source and flags.
+_COMPILED: dict[tuple[str, int], re.Pattern[str]] = {}
+
+
+def _compile(source: str, flags: int) -> re.Pattern[str]:
+    pattern = _COMPILED.get((source, flags))
+    if pattern is None:
+        pattern = _COMPILED[source, flags] = re.compile(source, flags)
+    return pattern
+
+
 # A mobile number: French (06/07, +33 6/7, 0033 6/7) or British (07, +44 7), however spaced.
-_MOBILE = re.compile(
+_MOBILE = _Pattern(
     r"(?<![\d+])(?:(?:\+|00)33[\s.-]?(?:\(0\)\s?)?[67]|0[67])(?:[\s.-]?\d{2}){4}(?!\d)"
     r"|(?<![\d+])(?:(?:\+|00)44[\s.-]?(?:\(0\)\s?)?7|07)\d{2,3}[\s.-]?\d{3}[\s.-]?\d{3,4}(?!\d)"
 )
 
-_EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+)@([\w-]+(?:\.[\w-]+)+)", re.IGNORECASE)
+_EMAIL = _Pattern(r"(?<![\w.+-])([\w.+-]+)@([\w-]+(?:\.[\w-]+)+)", re.IGNORECASE)
 
 # The local part of an address a team reads, not a person's own.
 _GENERIC = frozenset(
@@ -100,14 +134,14 @@ _GENERIC = frozenset(
 )
 
 # Webmail domains: an address there is a person's, whatever its local part.
-_WEBMAIL = re.compile(
+_WEBMAIL = _Pattern(
     r"^(?:gmail|googlemail|yahoo|hotmail|outlook|live|msn|icloud|me|aol|gmx|proton|protonmail|"
     r"orange|wanadoo|free|sfr|laposte|bbox|neuf|btinternet|sky|virginmedia|talktalk)\.",
     re.IGNORECASE,
 )
 
 # A number that identifies one customer: the words that name it, then the number itself.
-_ACCOUNT = re.compile(
+_ACCOUNT = _Pattern(
     r"(?<!\w)(?:(?:customer|client|account|contract|policy|membership|meter|subscriber|"
     r"reference|ref\.?|booking)\s+(?:number|no\.?|n°|#|ref(?:erence)?)?"
     r"|(?:numéro|n°|no\.?)\s+(?:de\s+)?(?:client|contrat|compte|police|abonné|dossier|"
@@ -139,14 +173,14 @@ _FIRST_NAMES = (
     "Priya|Ahmed|Aisha|Tom|Sam|Chris|Dave|Mike|Kate|Jane|Ben|Dan|Matt|Ali|Raj"
 )
 # What a place is named after someone by: « gymnase Jean Moulin », "Mary Seacole House".
-_FACILITY = re.compile(
+_FACILITY = _Pattern(
     r"(?:gymnase|salle|école|collège|lycée|stade|hôpital|centre|parc|espace|maison|résidence|"
     r"square|place|rue|avenue|boulevard|allée|quai|cours|impasse|pont|gare|médiathèque|"
     r"piscine|crèche|school|centre|center|park|hospital|hall|house|road|street|bridge|"
     r"station|library|court|square|surgery|college|academy|church|église)\s*$",
     re.IGNORECASE,
 )
-_FACILITY_AFTER = re.compile(
+_FACILITY_AFTER = _Pattern(
     r"\s*(?:[\w'-]+\s+)?(?:house|school|centre|center|hall|park|hospital|court|road|street|library|college|"
     r"academy|building|surgery|gym|stadium|bridge|station|church)(?!\w)",
     re.IGNORECASE,
@@ -157,7 +191,7 @@ _PERSON = rf"(?:{_TITLED}|{_FIRST_LAST})"
 # A person (a title and a name, "Mme Martin", "the Patel family", or a first and last name,
 # "Jean Dupont") within a few words of a home address, before or after it; a first and last
 # name that names a place (« gymnase Jean Moulin », "Mary Seacole House") is not a person.
-_PERSON_AT = re.compile(
+_PERSON_AT = _Pattern(
     rf"(?<!\w)(?P<before>{_PERSON})(?:\W+\w+){{0,8}}?\W+{_ADDRESS}"
     rf"|{_ADDRESS}\W*(?:\w+\W+){{0,8}}?(?P<after>{_PERSON})"
 )
@@ -197,15 +231,27 @@ def _personal_email(local: str, domain: str) -> bool:
     return len(parts) >= 2 and all(part.isalpha() for part in parts)
 
 
+# A house number and the kind of street: what a home address cannot be without.
+_HOUSE = _Pattern(_ADDRESS)
+
+
 def _found(text: str, published: set[str]) -> Iterator[tuple[str, str]]:
-    for match in _MOBILE.finditer(text):
-        if _digits(match.group()) not in published:
-            yield "mobile", match.group()
-    for match in _EMAIL.finditer(text):
-        if _personal_email(match.group(1), match.group(2)):
-            yield "email", match.group()
-    for match in _ACCOUNT.finditer(text):
-        yield "account", match.group()
+    # Each kind is looked for only where it can be: numbers need a digit, an email an "@",
+    # a person at a home address a house number and a street.
+    digits = any(char.isdigit() for char in text)
+    if digits:
+        for match in _MOBILE.finditer(text):
+            if _digits(match.group()) not in published:
+                yield "mobile", match.group()
+    if "@" in text:
+        for match in _EMAIL.finditer(text):
+            if _personal_email(match.group(1), match.group(2)):
+                yield "email", match.group()
+    if digits:
+        for match in _ACCOUNT.finditer(text):
+            yield "account", match.group()
+    if not digits or _HOUSE.search(text) is None:
+        return
     for match in _PERSON_AT.finditer(text):
         person = "before" if match.group("before") else "after"
         titled = re.match(_TITLED, match.group(person))

@@ -12,7 +12,6 @@ from functools import lru_cache
 from broadcast.content.wording.acronyms import KNOWN_ACRONYMS, acronyms_in, unexplained_acronyms
 from broadcast.content.wording.sector_jargon import sector_terms
 from broadcast.content.wording.texts import Says, Wording, plain_apostrophes
-from broadcast.content.wording.vocabulary import whole_words
 from broadcast.problems import Problem
 
 DEFAULT_MAX_SENTENCE_WORDS = 25
@@ -136,7 +135,7 @@ def plain_language(
         texts.append(((*at, "faq", index, "q"), entry.q, False))
         texts.append(((*at, "faq", index, "a"), entry.a, True))
 
-    jargon = _jargon_pattern(wording.language, tuple(user_jargon), sector)
+    jargon = _jargon_terms(wording.language, tuple(user_jargon), sector)
     all_jargon: set[str] = set()
     for location, text, prose in texts:
         plain_text = plain_apostrophes(text)
@@ -185,38 +184,69 @@ def _word_count(sentence: str) -> int:
 
 
 @lru_cache(maxsize=32)
-def _jargon_pattern(
+def _jargon_terms(
     language: str, user: tuple[str, ...], sector: str | None = None
-) -> re.Pattern[str] | None:
+) -> tuple[str, ...] | None:
+    """The jargon of ``language`` (its default list, the sector's, the team's), lower case
+    with single spaces, longest first: a phrase that starts with another term ("node
+    failure", "node") is reported whole, not as the shorter term."""
     terms = {
         *DEFAULT_JARGON.get(language, {}),
         *sector_terms(language, sector),
         *(term.lower() for term in user),
     }
+    terms = {" ".join(term.split()) for term in terms if term.strip()}
     if not terms:
         return None
-    # Longest first: a phrase that starts with another term ("node failure", "node") is
-    # reported whole, not as the shorter term.
-    ordered = sorted(terms, key=len, reverse=True)
-    words = whole_words(*(r"\s+".join(map(re.escape, term.split())) for term in ordered))
-    return re.compile(words, re.IGNORECASE)
+    return tuple(sorted(terms, key=len, reverse=True))
+
+
+def _is_word(char: str) -> bool:
+    """What a regular expression's ``\\w`` is, for one character."""
+    return char.isalnum() or char == "_"
+
+
+def _terms_in(terms: tuple[str, ...], text: str) -> Iterator[str]:
+    """Each term of ``terms`` in ``text`` as whole words, whatever the case and the spaces
+    between its words, as written there (spaces made single), left to right, the longest at
+    one place. Found by substring search, not by a pattern: the list is words, not patterns,
+    and compiling a few hundred of them as one regular expression cost a preview more than
+    all the searching (see docs/measurements.md)."""
+    written = " ".join(text.split())
+    lowered = written.lower()
+    if len(lowered) != len(written):  # a letter whose lower case is longer: no shortcut
+        lowered = "".join(char.lower()[:1] or char for char in written)
+    found: list[tuple[int, int]] = []
+    for term in terms:
+        at = lowered.find(term)
+        while at >= 0:
+            end = at + len(term)
+            if (at == 0 or not _is_word(lowered[at - 1])) and (
+                end == len(lowered) or not _is_word(lowered[end])
+            ):
+                found.append((at, -len(term)))
+            at = lowered.find(term, at + 1)
+    reached = 0
+    for at, minus_length in sorted(found):
+        if at >= reached:
+            reached = at - minus_length
+            yield written[at:reached]
 
 
 def _jargon_in(
     text: str,
-    pattern: re.Pattern[str] | None,
+    terms: tuple[str, ...] | None,
     language: str,
     file_language: str,
     sector: str | None = None,
 ) -> dict[str, str]:
     """Each jargon term in ``text`` (as written there) → the plain wording to use instead."""
-    if pattern is None:
+    if terms is None:
         return {}
     hints = {**sector_terms(language, sector), **DEFAULT_JARGON.get(language, {})}
     fallback = _USER_JARGON_HINT.get(file_language, _USER_JARGON_HINT["en"])
     found: dict[str, str] = {}
-    for match in pattern.finditer(text):
-        written = " ".join(match.group().split())
+    for written in _terms_in(terms, text):
         key = written.lower()
         if all(f.lower() != key for f in found):
             found[written] = hints.get(key, fallback)

@@ -4,7 +4,9 @@ People without water or power read a light tone as not taking their trouble seri
 marks the register is found by kind, so that words never listed are caught by what they are:
 
 - **emoji and emoticons**, by their Unicode blocks and shapes (":)", ";-)", "xD", "^^"), save
-  the few symbols a public warning uses for information (⚠, ⛔, 🚫, ☎, 📞, ➡, ✉);
+  the few symbols a public warning uses for information (⚠, ⛔, 🚫, ☎, 📞, ➡, ✉); an emoji
+  sequence people see as one picture (a family joined by zero-width joiners, a flag, a skin
+  tone) is one finding;
 - **laughter and interjections** by their shape ("haha", "hihihi", "lol", "mdr", "oups",
   "whoops", "ouf", "yay", "youpi");
 - **the marks of a pun** ("pun intended", "so to speak", « sans jeu de mots », « c'est le cas de
@@ -30,11 +32,22 @@ if TYPE_CHECKING:
     from broadcast.input.incident import Incident
 
 # Pictographs, emoticons, transport and map symbols, supplemental symbols, dingbats, flags.
-_EMOJI = (
+_EMOJI_CHAR = (
     "[\U0001f300-\U0001f5ff\U0001f600-\U0001f64f\U0001f680-\U0001f6ff\U0001f900-\U0001f9ff"
     "\U0001fa70-\U0001faff\U0001f1e6-\U0001f1ff\u2600-\u26ff\u2700-\u27bf\u2b50\u2b55]"
 )
-# Symbols a public warning uses to inform, not to joke.
+# What an emoji's character carries after it and still shows as one picture (Unicode's emoji
+# sequences, UTS #51, as its grapheme clusters group them, UAX #29 rules GB9, GB11, GB12):
+# a skin tone, the emoji presentation selector, a keycap, a subdivision flag's tags.
+_EMOJI_TAIL = "[\U0001f3fb-\U0001f3ff\ufe0f\u20e3\U000e0020-\U000e007f]*"
+# One picture a reader sees: a flag (a pair of regional indicators), or an emoji with its tail,
+# joined to the next by a zero-width joiner (a family, "rainbow flag", "woman firefighter"),
+# so that one picture is one finding, not one per code point.
+_EMOJI = (
+    f"[\U0001f1e6-\U0001f1ff]{{2}}|{_EMOJI_CHAR}{_EMOJI_TAIL}(?:\u200d{_EMOJI_CHAR}{_EMOJI_TAIL})*"
+)
+# Symbols a public warning uses to inform, not to joke (with or without the emoji
+# presentation selector: "⚠" and "⚠️" are one sign).
 _INFORMATIVE = frozenset("\u26a0\u26d4\U0001f6ab\u260e\U0001f4de\u27a1\u2709")
 _EMOTICON = r"(?<![\w/])(?:[:;=][-']?[)(DPpO3/\\|*]+|[xX][Dd]+|\^_?\^|<3)(?![\w/])"
 
@@ -271,7 +284,9 @@ def find_register(language: str, text: str) -> Iterator[tuple[int, int]]:
     # Emoji sit above U+2600: a text without such a character skips their pattern.
     if any(ord(char) >= 0x2600 for char in text):
         spans += [
-            match.span() for match in _emoji().finditer(text) if match.group() not in _INFORMATIVE
+            match.span()
+            for match in _emoji().finditer(text)
+            if match.group().replace("\ufe0f", "") not in _INFORMATIVE
         ]
     taken: list[tuple[int, int]] = []
     for start, end in sorted(spans):

@@ -5,6 +5,7 @@ part and its template, at the level ``messages.LEVEL`` gives the check.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -35,17 +36,24 @@ class RenderedText:
     reminder: bool
     # What the channel's part must carry of a warning's elements (``ChannelConfig.CARRIES``).
     carries: tuple[str, ...] = ()
+    # The hazards the incident carries and the team's phrasings of their protective actions
+    # (channels.yaml): giving one of those actions tells people what to do.
+    hazards: tuple[str, ...] = ()
+    safety_actions: Mapping[str, list[str]] | None = None
 
 
 def finding(rendered: RenderedText, key: str, **values: Any) -> Problem:
-    """The check ``key``'s finding on ``rendered``, in the file's language, at its level."""
-    texts = MESSAGES.get(rendered.file_language, MESSAGES["en"])
+    """The check ``key``'s finding on ``rendered``, in the file's language (the whole
+    paragraph: it is said to the incident's writers, though it is placed in a template), at
+    its level."""
+    language = rendered.file_language if rendered.file_language in MESSAGES else "en"
     return Problem(
-        texts[key].format(template=rendered.template, **values),
+        MESSAGES[language][key].format(template=rendered.template, **values),
         rendered.template_file,
         None,
         rendered.part,
         rendered.channel,
         level_of(key),
         key,
+        language,
     )

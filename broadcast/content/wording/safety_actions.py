@@ -116,15 +116,9 @@ def missing_safety_actions(
     where = plain_apostrophes("\n".join(wording.fields.get(name) or "" for name in _ACTION_FIELDS))
     for name, (how, words) in hazards.items():
         hazard: dict[str, Any] = table[name]
-        parts = hazard.get("actions") or []
-        if not all(language in part for part in parts):
-            continue  # no phrasings in this language: nothing to judge by
-        own = [re.escape(" ".join(p.split())) for p in (extra or {}).get(name, ()) if p.strip()]
-        if own and _search(tuple(own), where):
-            continue
-        missing = [part for part in parts if not _search(tuple(part[language]), where)]
+        missing = missing_parts(name, language, where, (extra or {}).get(name, ()))
         if not missing:
-            continue
+            continue  # given whole, or no phrasings in this language: nothing to judge by
         advice = " ".join(part["advice"][language] for part in missing)
         yield says(
             "safety_action",
@@ -135,6 +129,40 @@ def missing_safety_actions(
             why=_why(how, words, says.language, incident.severity),
             missing=advice,
         )
+
+
+def missing_parts(
+    hazard: str, language: str, text: str, own: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    """The parts of ``hazard``'s protective action that ``text`` (in ``language``) does not
+    give: none when the team's own phrasing of the action is there (``own``, channels.yaml),
+    or when the hazard has no phrasings in this language (nothing to judge by)."""
+    parts = hazard_table()[hazard].get("actions") or []
+    if not all(language in part for part in parts):
+        return []
+    if _own_phrasing(own, text):
+        return []
+    text = plain_apostrophes(text)
+    return [part for part in parts if not _search(tuple(part[language]), text)]
+
+
+def gives_action(hazard: str, language: str, text: str, own: Iterable[str] = ()) -> bool:
+    """Whether ``text`` gives ``hazard``'s protective action: every part of it in
+    ``language``, or the team's own phrasing of it. The one reading of "the action is given":
+    the safety check asks it of the headline and actions, completeness counts it as telling
+    people what to do (``completeness.instructs``)."""
+    if _own_phrasing(own, text):
+        return True
+    parts = hazard_table()[hazard].get("actions") or []
+    if not parts or not all(language in part for part in parts):
+        return False
+    text = plain_apostrophes(text)
+    return all(_search(tuple(part[language]), text) for part in parts)
+
+
+def _own_phrasing(own: Iterable[str], text: str) -> bool:
+    phrasings = tuple(re.escape(" ".join(p.split())) for p in own if p.strip())
+    return bool(phrasings) and _search(phrasings, plain_apostrophes(text)) is not None
 
 
 def _why(how: str, words: str, language: str, severity: str) -> str:

@@ -28,6 +28,7 @@ TEXT_FIELDS = (
     "apology",
     "compensation",
     "offline",
+    "reply",
 )
 
 
@@ -68,14 +69,7 @@ class Says:
 
 
 def wordings(incident: Incident, doc: YamlDocument) -> Iterator[Wording]:
-    yield Wording(
-        language=incident.locale.replace("-", "_").split("_")[0].lower(),
-        prefix=(),
-        fields={name: getattr(incident, name, None) for name in TEXT_FIELDS},
-        faq=incident.faq,
-        locale=_full_locale(incident.locale),
-        area=_area_words(getattr(incident, "area", None)),
-    )
+    yield own_wording(incident)
     translations = getattr(incident, "translations", None) or {}
     for code, translation in translations.items():
         if translation is None:
@@ -88,6 +82,18 @@ def wordings(incident: Incident, doc: YamlDocument) -> Iterator[Wording]:
             locale=_full_locale(yaml_key(doc, code)),
             area=_area_words(getattr(translation, "area", None)),
         )
+
+
+def own_wording(incident: Incident) -> Wording:
+    """The incident's text in its own language (a translation's, once worded in it)."""
+    return Wording(
+        language=incident.locale.replace("-", "_").split("_")[0].lower(),
+        prefix=(),
+        fields={name: getattr(incident, name, None) for name in TEXT_FIELDS},
+        faq=incident.faq,
+        locale=_full_locale(incident.locale),
+        area=_area_words(getattr(incident, "area", None)),
+    )
 
 
 def _area_words(area: Any) -> dict[str, str | None]:
