@@ -47,6 +47,10 @@ And the documented Calls resource (Programmable Voice):
   the connection without creating anything (the request is recorded, no resource exists);
   :meth:`TwilioAPIServer.hold_first_answer_to` creates it, then holds the answer (a kill
   lands while the client waits for a resource that exists).
+* Look-ups held: :meth:`TwilioAPIServer.hold_lookups` holds every answer to a GET of
+  messages (a receipt's fetch of one, an uncertain delivery's search of the list) until
+  :meth:`TwilioAPIServer.release_lookups`; ``lookup_waiting`` is set once one waits, so a
+  test can change the caller's machine (fill its disk) while its look-ups are in flight.
 
 Status callbacks: a message or call created with a ``StatusCallback`` the peer can reach (a
 loopback URL, or a public one mapped by ``server.callbacks.reach``) gets its statuses posted
@@ -393,6 +397,10 @@ class TwilioAPIServer(PeerServer):
         self._fail_first: dict[str, int] = {}
         self._drop_before: set[str] = set()
         self._hold_first: dict[str, float] = {}
+        # Set while look-ups are held (hold_lookups): cleared to hold, set to let them answer.
+        self._lookups_open = threading.Event()
+        self._lookups_open.set()
+        self.lookup_waiting = threading.Event()
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.api_keys = dict(api_keys or {})
@@ -510,6 +518,24 @@ class TwilioAPIServer(PeerServer):
         self._check_seconds("hold", seconds)
         with self.lock:
             self._hold_first.update(dict.fromkeys(numbers, seconds))
+
+    def hold_lookups(self) -> None:
+        """Hold the answer to every GET of messages (one, or the list) from now on, until
+        :meth:`release_lookups`; :attr:`lookup_waiting` is set when the first one arrives."""
+        self.lookup_waiting.clear()
+        self._lookups_open.clear()
+
+    def release_lookups(self) -> None:
+        """The held look-ups (and every later one) are answered."""
+        self._lookups_open.set()
+
+    def _wait_if_lookups_held(self) -> None:
+        if self._lookups_open.is_set():
+            return
+        self.lookup_waiting.set()
+        # Until released, or the peer stops (a test that failed never releases them).
+        while not self._lookups_open.wait(0.05) and not self._stopping.is_set():
+            pass
 
     def _before_accept(self, to: str) -> Reply | None:
         """A dropped connection instead of accepting, if scripted for ``to``."""
@@ -640,6 +666,7 @@ class TwilioAPIServer(PeerServer):
             self._call_outcomes.clear()
             self._drop_before.clear()
             self._hold_first.clear()
+            self._lookups_open.set()
             self.sender_log.clear()
             self._windows.clear()
             self.over_rate = 0
@@ -668,6 +695,8 @@ class TwilioAPIServer(PeerServer):
             return denied
         if many and request.method == "POST":
             return self._create(request)
+        if request.method == "GET":
+            self._wait_if_lookups_held()
         if one and request.method == "GET":
             message = self.message(one["sid"])
             if message is None:
