@@ -401,6 +401,7 @@ class TwilioAPIServer(PeerServer):
         self._lookups_open = threading.Event()
         self._lookups_open.set()
         self.lookup_waiting = threading.Event()
+        self.lookups_held = 0  # how many wait now
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.api_keys = dict(api_keys or {})
@@ -532,10 +533,16 @@ class TwilioAPIServer(PeerServer):
     def _wait_if_lookups_held(self) -> None:
         if self._lookups_open.is_set():
             return
+        with self.lock:
+            self.lookups_held += 1
         self.lookup_waiting.set()
-        # Until released, or the peer stops (a test that failed never releases them).
-        while not self._lookups_open.wait(0.05) and not self._stopping.is_set():
-            pass
+        try:
+            # Until released, or the peer stops (a test that failed never releases them).
+            while not self._lookups_open.wait(0.05) and not self._stopping.is_set():
+                pass
+        finally:
+            with self.lock:
+                self.lookups_held -= 1
 
     def _before_accept(self, to: str) -> Reply | None:
         """A dropped connection instead of accepting, if scripted for ``to``."""
