@@ -48,9 +48,10 @@ And the documented Calls resource (Programmable Voice):
   :meth:`TwilioAPIServer.hold_first_answer_to` creates it, then holds the answer (a kill
   lands while the client waits for a resource that exists).
 * Look-ups held: :meth:`TwilioAPIServer.hold_lookups` holds every answer to a GET of
-  messages (a receipt's fetch of one, an uncertain delivery's search of the list) until
-  :meth:`TwilioAPIServer.release_lookups`; ``lookup_waiting`` is set once one waits, so a
-  test can change the caller's machine (fill its disk) while its look-ups are in flight.
+  messages (a receipt's fetch of one, an uncertain delivery's search of the list; or only
+  one kind of them) until :meth:`TwilioAPIServer.release_lookups`; ``lookup_waiting`` is set
+  once one waits, so a test can change the caller's machine (fill its disk) while its
+  look-ups are in flight.
 
 Status callbacks: a message or call created with a ``StatusCallback`` the peer can reach (a
 loopback URL, or a public one mapped by ``server.callbacks.reach``) gets its statuses posted
@@ -400,6 +401,7 @@ class TwilioAPIServer(PeerServer):
         # Set while look-ups are held (hold_lookups): cleared to hold, set to let them answer.
         self._lookups_open = threading.Event()
         self._lookups_open.set()
+        self._lookups_kind: str | None = None  # "one", "list", or both (None)
         self.lookup_waiting = threading.Event()
         self.lookups_held = 0  # how many wait now
         self.account_sid = account_sid
@@ -520,9 +522,13 @@ class TwilioAPIServer(PeerServer):
         with self.lock:
             self._hold_first.update(dict.fromkeys(numbers, seconds))
 
-    def hold_lookups(self) -> None:
-        """Hold the answer to every GET of messages (one, or the list) from now on, until
-        :meth:`release_lookups`; :attr:`lookup_waiting` is set when the first one arrives."""
+    def hold_lookups(self, kind: str | None = None) -> None:
+        """Hold the answer to every GET of messages from now on (only fetches of ``"one"``,
+        or only searches of the ``"list"``, if given), until :meth:`release_lookups`;
+        :attr:`lookup_waiting` is set when the first one arrives."""
+        if kind not in (None, "one", "list"):
+            raise ValueError(f"hold_lookups: kind is 'one', 'list' or None, not {kind!r}")
+        self._lookups_kind = kind
         self.lookup_waiting.clear()
         self._lookups_open.clear()
 
@@ -530,8 +536,8 @@ class TwilioAPIServer(PeerServer):
         """The held look-ups (and every later one) are answered."""
         self._lookups_open.set()
 
-    def _wait_if_lookups_held(self) -> None:
-        if self._lookups_open.is_set():
+    def _wait_if_lookups_held(self, kind: str) -> None:
+        if self._lookups_open.is_set() or self._lookups_kind not in (None, kind):
             return
         with self.lock:
             self.lookups_held += 1
@@ -703,7 +709,7 @@ class TwilioAPIServer(PeerServer):
         if many and request.method == "POST":
             return self._create(request)
         if request.method == "GET":
-            self._wait_if_lookups_held()
+            self._wait_if_lookups_held("one" if one else "list")
         if one and request.method == "GET":
             message = self.message(one["sid"])
             if message is None:
