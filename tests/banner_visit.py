@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tests.browser import TIMEOUT_MS
 from tests.host_site import OBSERVERS, axe, banners, overflow
 from tests.web_states import SiteServer, State, make_site
 
@@ -80,7 +81,7 @@ def open_state(
         color_scheme=scheme,  # type: ignore[arg-type]
         storage_state=storage,
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(TIMEOUT_MS)  # a loaded machine is slow, never wrong
     page = context.new_page()
     visit = Visit(page)
     page.on("pageerror", lambda error: visit.errors.append(str(error)))

@@ -44,7 +44,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-TIMEOUT_MS = 5_000
+# Playwright's own default: a loaded CI machine may take seconds to lay a page out or run its
+# script; a passing test never waits it out, only a failing one does.
+TIMEOUT_MS = 30_000
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -96,8 +98,10 @@ def browser() -> Iterator[Browser]:
             f"the browser tests need Chromium at {CHROMIUM}: apt-get install chromium "
             "(.ci/run does); they never download a browser",
         )
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # expect()'s retries too, not only the pages' actions (its own default is 5 s).
+    expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from broadcast.problems import InputError
 from tests.conftest import REPO, at, write
 from tests.test_approval import keypair, nothing_sent, require_approval, said
 from tests.test_exercise import DRILL_PHONES, with_drill_list
@@ -385,3 +386,29 @@ def test_a_file_that_says_it_is_a_drill_is_approved_and_sent_as_one(drill: World
     assert (code, doc["action"]) == (0, "new")
     assert sorted(m.to for m in drill.twilio.messages()) == sorted(DRILL_PHONES)
     assert all("EXERCI" in m.body for m in drill.twilio.messages())
+
+
+def test_ssh_keygen_that_does_not_finish_is_a_clear_refusal_not_a_traceback(
+    world: World, keys: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A passphrase nobody types, a machine too busy: ssh-keygen's time runs out (a bound
+    far shorter than it needs, so it always does), and the send is refused, saying so."""
+    from broadcast.delivery import signatures
+
+    approve_signed(world, keys)
+    monkeypatch.setattr(signatures, "SSH_KEYGEN_SECONDS", 0.0001)
+    result = world.run(
+        "send", "incident.yaml", "--yes", "--as", "alice", "--key", str(keys["alice"]), env=at(1)
+    )
+    # Refused (2), not an exception out of the command (1) or its traceback.
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    # The approval's signature, checked first, does not count unchecked: nothing goes out.
+    assert "its signature could not be checked" in said(result), said(result)
+    assert "did not finish" in said(result)
+    assert nothing_sent(world)
+    # Signing is refused the same way, naming the key.
+    with pytest.raises(InputError) as refused:
+        signatures.sign(keys["alice"], b"texts", world.folder / "incident.yaml")
+    assert "ssh-keygen could not sign" in refused.value.problems[0].message
+    assert "did not finish" in refused.value.problems[0].message

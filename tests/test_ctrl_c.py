@@ -41,21 +41,25 @@ def rate_limited(world: World, rate: str) -> None:
 
 
 def test_one_ctrl_c_is_acknowledged_at_once_and_hands_out_nothing_new(big: World) -> None:  # noqa: F811
-    rate_limited(big, "20/s")
+    # A slow rate: the queue of reserved rate slots the run once waited out after Ctrl-C
+    # would take minutes here, so the bounds below tell it apart with room for a loaded CI
+    # machine, which takes seconds longer, never minutes.
+    rate_limited(big, "5/s")
     process = start(big)
-    deadline = time.monotonic() + 20
-    while len(big.twilio.messages()) < 20 and time.monotonic() < deadline:
+    deadline = time.monotonic() + 60
+    while len(big.twilio.messages()) < 10 and time.monotonic() < deadline:
         time.sleep(0.01)
     process.send_signal(signal.SIGINT)
     pressed = time.monotonic()
-    said = read_stderr_until(process, "Stopping", 5)
+    said = read_stderr_until(process, "Stopping", 20)
     at_ack = len(big.twilio.messages())
     assert "Stopping: nothing new is handed out" in said
-    assert time.monotonic() - pressed < 5
+    assert time.monotonic() - pressed < 20
     code, doc = finish(process)
-    # Workers waiting for a rate slot stop waiting: the run ends in seconds, not the ~20 s a
-    # queue of reserved slots used to take, and at most the 8 requests in flight still land.
-    assert time.monotonic() - pressed < 10
+    # Workers waiting for a rate slot stop waiting: the run ends in seconds, not the minute
+    # and more a queue of reserved slots used to take at this rate, and at most the 8
+    # requests in flight still land.
+    assert time.monotonic() - pressed < 30
     assert len(big.twilio.messages()) - at_ack <= 8
     assert code == 1
     (sms,) = doc["delivery"]

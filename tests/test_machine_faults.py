@@ -7,13 +7,15 @@ The state folder is a real small tmpfs (root may mount one); each send is a real
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -91,8 +93,76 @@ def broadcast(world: World, *args: str) -> tuple[int, str, str]:
     return process.returncode, out, err
 
 
+def start(world: World, *args: str) -> subprocess.Popen[str]:
+    """The real CLI in a process of its own, left running (see ``broadcast``)."""
+    env = {**os.environ, **SECRETS, "BROADCAST_NOW": NOW.isoformat(), "COLUMNS": "400"}
+    env.pop("BROADCAST_CONFIG", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "broadcast", *args],
+        cwd=world.folder,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
+    try:
+        out, err = process.communicate(timeout=HANG_GUARD)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        pytest.fail(f"broadcast hung for {HANG_GUARD} s:\n{err[-2000:]}")
+    return process.returncode, out, err
+
+
+def wait_until(what: str, done: Callable[[], bool]) -> None:
+    """Wait for a state the test brings about (never for time to pass); the hang guard only
+    bounds a run that never gets there."""
+    deadline = time.monotonic() + HANG_GUARD
+    while not done():
+        if time.monotonic() > deadline:
+            pytest.fail(f"never {what} in {HANG_GUARD} s")
+        time.sleep(0.02)
+
+
+def fill(folder: Path) -> Path:
+    """Fill the file system of ``folder`` to its last byte: every write after fails (ENOSPC)."""
+    filler = folder / "filler"
+    chunk = b"\0" * 65536
+    with filler.open("wb", buffering=0) as handle:
+        while True:
+            try:
+                handle.write(chunk)
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC, exc
+                if len(chunk) == 1:
+                    break
+                chunk = chunk[: len(chunk) // 2]
+    assert os.statvfs(folder).f_bavail == 0
+    return filler
+
+
+def ledger_states(state: Path) -> Counter[str]:
+    """How many deliveries the ledger holds in each state (read while a run may write it)."""
+    ledger = state / "ledger.sqlite3"
+    if not ledger.is_file():
+        return Counter()  # the run has not made its ledger yet
+    db = sqlite3.connect(f"file:{ledger}?mode=ro", uri=True, timeout=30)
+    try:
+        return Counter(
+            dict(db.execute("SELECT state, count(*) FROM deliveries GROUP BY state").fetchall())
+        )
+    except sqlite3.OperationalError:  # no table yet: the run has not made its ledger
+        return Counter()
+    finally:
+        db.close()
+
+
 def one_paragraph(text: str) -> str:
     assert "Traceback" not in text, text
+    assert "Exception in thread" not in text, text
     return " ".join(text.split())
 
 
@@ -146,6 +216,87 @@ def test_a_full_disk_stops_the_run_cleanly_and_a_rerun_sends_nothing_twice(
     uncertain = {item["recipient"] for item in doc["uncertain"]}
     assert {"…" + n[-4:] for n in missing} <= uncertain
     assert code == (1 if uncertain else 0)
+
+
+FEW = [f"+3361299{i:04d}" for i in range(40)]
+# Their answers held while the first run is killed: in flight, uncertain for the next one.
+IN_FLIGHT = FEW[-2:]
+
+
+@pytest.mark.parametrize(
+    ("looking_up", "exit_code"),
+    [
+        # The receipts of the deliveries recorded sent, eight threads at once, before the run
+        # decides anything: it stops before sending (2).
+        ("one", 2),
+        # The deliveries the killed run had in flight, by the sending threads: it stops
+        # having begun to deliver (1).
+        ("list", 1),
+    ],
+    ids=["receipts", "uncertain"],
+)
+def test_a_full_disk_met_by_the_look_ups_of_a_rerun_is_one_clear_error(
+    world: World, tmp_path: Path, looking_up: str, exit_code: int
+) -> None:
+    """The run that follows one killed mid-send looks up what it left: receipts of the
+    deliveries recorded sent, and the deliveries in flight. The disk fills while one kind of
+    those look-ups is in flight, so each thread meets it recording what it learnt: one clear
+    message, no thread's traceback, the lock released, and once there is room the next run
+    sends nobody anything twice and leaves nobody out."""
+    disk = tmp_path / "disk"
+    mount_tmpfs(disk, "size=20m,mode=0700")
+    try:
+        write(
+            world.folder / "contacts.csv",
+            "name,phone\n" + "".join(f"N{i},{n}\n" for i, n in enumerate(FEW)),
+        )
+        # Eight at once (two held leave six working); the held answers outlast any wait here.
+        config = world.folder / "channels.yaml"
+        config.write_text(
+            config.read_text().replace(
+                "rate: unlimited", "rate: unlimited\n    concurrency: 8\n    timeout: 120", 1
+            )
+        )
+        state = disk / "state"
+        send = ("send", "incident.yaml", "--yes", "--channel", "sms", "--state", str(state))
+        # 1. Killed while two answers are held: the others recorded sent, those two in flight.
+        world.twilio.hold_first_answer_to(*IN_FLIGHT, seconds=60)
+        first = start(world, *send)
+        try:
+            wait_until(
+                "recorded the others sent",
+                lambda: ledger_states(state)["sent"] == len(FEW) - len(IN_FLIGHT),
+            )
+        finally:
+            first.kill()
+            first.communicate()
+        assert ledger_states(state)["sending"] == len(IN_FLIGHT)
+        sent_before = received(world)
+        assert sorted(sent_before) == sorted(FEW)
+        # 2. The next run's look-ups (of that kind) are held by the peer until the disk is full.
+        world.twilio.hold_lookups(looking_up)
+        second = start(world, *send, "--lock-timeout", "1")
+        try:
+            wait_until("looked up", lambda: world.twilio.lookup_waiting.wait(0.1))
+            filler = fill(disk)
+        finally:
+            world.twilio.release_lookups()
+        code, out, err = finish(second)
+        message = one_paragraph(out + err)
+        assert code == exit_code, message
+        assert "full" in message and "ledger.sqlite3" in message, message
+        assert ("Nothing was sent" in message) == (exit_code == 2), message
+        assert received(world) == sent_before
+        # 3. Room again: the lock was released, nothing goes twice, and nobody is missing.
+        filler.unlink()
+        code, out, err = finish(start(world, *send, "--lock-timeout", "1", "--json"))
+        one_paragraph(err)
+        doc = json.loads(out)
+        assert received(world) == sent_before, "someone got the message twice"
+        assert code == 0, doc
+        assert doc["uncertain"] == [], doc
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
 def test_a_read_only_state_folder_is_a_clear_error_and_nothing_is_sent(

@@ -216,7 +216,11 @@ def test_a_host_killed_mid_send_is_finished_by_another_each_number_once(
 def test_a_standby_waits_while_the_sending_host_lives_and_takes_over_when_it_dies(
     world: World, postgres_ledger: str
 ) -> None:
-    shared = _hosts_world(world, postgres_ledger, 300, "20/s")
+    # A lease of 6 s (renewed every 2 s): host-a must be seen alive while it sends, and a
+    # loaded machine can starve its renewing thread for longer than a 2 s lease allows. At
+    # 10/s host-a's 300 take 30 s: room for the two processes of host-b below to start and
+    # end on a loaded machine before host-a is killed with some of its list still to send.
+    shared = _hosts_world(world, postgres_ledger, 300, "10/s", lease=6)
     incidents = world.folder / "incidents"
     incidents.mkdir()
     (world.folder / "incident.yaml").rename(incidents / "incident.yaml")
@@ -235,7 +239,7 @@ def test_a_standby_waits_while_the_sending_host_lives_and_takes_over_when_it_die
     before = len(world.twilio.messages())
     assert before < 300
     # host-a's primary lease has 6 minutes to run (the clock stands still), but its run died
-    # holding the incident: once that run's lease (2 s here, 30 s by default) has ended, the
+    # holding the incident: once that run's lease (6 s here, 30 s by default) has ended, the
     # standby's next cron run takes over and sends the rest, without waiting for the 6 minutes.
     deadline = time.monotonic() + 60
     while True:

@@ -422,4 +422,6 @@ def test_a_masking_a_long_text_takes_linear_time() -> None:
     started = time.perf_counter()
     for text in ("a" * 100_000, "1-" * 50_000, ("x" * 50 + "@") * 2_000, "a." * 50_000):
         mask_contacts(text)
-    assert time.perf_counter() - started < 2  # quadratic, "a" * 100_000 alone took ~25 s
+    # About 0.15 s here; quadratic, "a" * 100_000 alone took ~25 s. The bound sits between, far
+    # from both: a loaded CI machine runs it several times slower, never a hundred.
+    assert time.perf_counter() - started < 5

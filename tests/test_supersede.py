@@ -33,13 +33,17 @@ def test_a_newer_version_takes_over_a_slow_send(world: World) -> None:
         "name,phone\n" + "".join(f"N{i},{n}\n" for i, n in enumerate(NUMBERS)),
     )
     config = world.folder / "channels.yaml"
-    # 40 recipients at 4 per second: ten seconds of sending, if nothing takes over.
-    config.write_text(config.read_text().replace("rate: unlimited", "rate: 4/s"))
+    unlimited = config.read_text()
+    # 40 recipients at 1 per second: forty seconds of sending, if nothing takes over, for the
+    # newer run to start and ask on a loaded machine (at 4/s its ten seconds could run out
+    # first, and no version would be superseded).
+    config.write_text(unlimited.replace("rate: unlimited", "rate: 1/s"))
     set_headline(world, OLD)
     older = start(world)
     deadline = time.monotonic() + 30
     while len(world.twilio.messages()) < 3 and time.monotonic() < deadline:
         time.sleep(0.02)
+    config.write_text(unlimited)  # the older run read its rate; the newer needs no pacing
     set_headline(world, NEW)
     newer = start(world)
     code_new, doc_new = finish(newer)

@@ -10,15 +10,22 @@ which catches what its work can raise.
 from __future__ import annotations
 
 import ast
+import os
 import queue
+import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from broadcast.delivery.callbacks import FollowUps
 from broadcast.delivery.worker_pool import run_threads, run_with_workers
+from broadcast.input.config import load_config
+from broadcast.ledger.sqlite import Ledger
+from tests.world import SECRETS, World
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WATCHERS = {
     "broadcast/delivery/dispatch.py": "run_channel catches Exception into the channel's outcome",
     "broadcast/delivery/takeover.py": "watch_for_takeover catches the ledger's faults",
-    "broadcast/delivery/callbacks.py": "_run catches a failed pass and reports it",
+    "broadcast/delivery/callbacks.py": "_pass and _read_late catch a failing ledger, report it",
     "broadcast/ledger/leases.py": "_beat suppresses the ledger's faults; the next beat retries",
 }
 
@@ -122,3 +129,74 @@ def test_threads_are_started_where_their_exceptions_are_heard() -> None:
         "run_with_workers), whose waiting thread raises what a worker ended with; a thread "
         "whose exception reaches Python's hook prints a traceback and the run goes on"
     )
+
+
+def damage_sid_index(ledger: Path) -> None:
+    """Garbage over the index that finds a delivery by its provider's id, the rest intact:
+    the ledger opens, and reading a callback's SID fails as SQLite's "malformed" (a bad disk
+    under one page; a full disk or a lost database fail the same way, by an exception)."""
+    db = sqlite3.connect(ledger)
+    (page,) = db.execute(
+        "SELECT rootpage FROM sqlite_master WHERE name = 'deliveries_by_provider_id'"
+    ).fetchone()
+    (size,) = db.execute("PRAGMA page_size").fetchone()
+    db.close()
+    with ledger.open("r+b") as handle:
+        handle.seek((page - 1) * size)
+        handle.write(b"\xff" * size)
+
+
+def test_the_follow_up_thread_outlives_a_ledger_that_fails_under_a_late_callback(
+    world: World, unheard: list[threading.ExceptHookArgs]
+) -> None:
+    """serve's follow-up thread reads late callbacks again: a ledger that fails there (a
+    damaged file, a full disk) is reported and the thread goes on; before, the exception
+    ended it with a traceback and no follow-up ran again until serve restarted."""
+    assert world.run("send", "incident.yaml", "--yes", "--channel", "sms").exit_code == 0
+    folder = world.folder / ".broadcast"
+    ledger = folder / "ledger.sqlite3"
+    # The ledger mended, later: a good copy in a folder of its own (never a file rewritten
+    # under a connection the thread may still hold).
+    mended = world.folder / "mended"
+    mended.mkdir(mode=0o700)
+    (mended / ledger.name).write_bytes(ledger.read_bytes())
+    (mended / ledger.name).chmod(0o600)
+    where = [folder]
+    sids = [m.sid for m in world.twilio.messages()]
+    config = load_config(world.folder / "channels.yaml", {**os.environ, **SECRETS})
+    reported: list[tuple[str, dict[str, object]]] = []
+    runner = FollowUps(
+        config,
+        folder,
+        lambda: Ledger(where[0]),
+        {**os.environ, **SECRETS},
+        lambda: datetime.now(UTC),
+        lambda event, **fields: reported.append((event, fields)),
+    )
+    runner.LATE_AFTER = (0.0, 0.0, 0.0)  # read again at once: the test waits on events
+    damage_sid_index(ledger)
+    try:
+        runner.read_again({"MessageSid": sids[0], "MessageStatus": "delivered"})
+        thread = runner._thread
+        assert thread is not None
+        # Reported, or (the bug) the thread ended by the exception.
+        wait_for(lambda: reported or not thread.is_alive())
+        assert unheard == []
+        assert thread.is_alive()
+        # Once per try (the callback not read waits for its next one).
+        assert {event for event, _ in reported} == {"late-callbacks-failed"}
+        # The ledger mended: the same thread reads the next late callback.
+        where[0] = mended
+        runner.read_again({"MessageSid": sids[1], "MessageStatus": "delivered"})
+        wait_for(lambda: runner.late_found >= 1)
+    finally:
+        runner.stop()
+    assert unheard == []
+
+
+def wait_for(found: Callable[[], object]) -> None:
+    """Until ``found`` says yes; 60 s only bounds a thread that never gets there."""
+    deadline = time.monotonic() + 60
+    while not found():
+        assert time.monotonic() < deadline, "never happened"
+        time.sleep(0.01)

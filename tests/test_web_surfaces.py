@@ -27,7 +27,7 @@ from playwright.sync_api import Browser, Page, Route, expect
 from broadcast.channels.base import DeliveryContext, Target
 from broadcast.channels.web_banner import WebBannerAdapter
 from broadcast.input.config import WebBannerChannel
-from tests.browser import StaticServer
+from tests.browser import TIMEOUT_MS, StaticServer
 from tests.conftest import NOW
 from tests.host_site import (  # axe_available: a fixture, shared with the modules importing it
     CSP,
@@ -97,7 +97,7 @@ def site(tmp_path: Path) -> Iterator[StaticServer]:
 
 def open_page(browser: Browser, viewport: dict[str, int], **options: Any) -> Checked:
     context = browser.new_context(viewport=viewport, **options)
-    context.set_default_timeout(5_000)
+    context.set_default_timeout(TIMEOUT_MS)  # a loaded machine is slow, never wrong
     return Checked(context.new_page())
 
 
@@ -134,7 +134,7 @@ def two_incidents(site: StaticServer) -> None:
     )
 
 
-def wait_until(page: Page, expression: str, timeout: float = 10.0) -> None:
+def wait_until(page: Page, expression: str, timeout: float = TIMEOUT_MS / 1000) -> None:
     """Poll ``expression`` in the page until it is true.
 
     Not ``page.wait_for_function``: Playwright evaluates its predicate with ``eval`` inside the

@@ -269,15 +269,27 @@ class FollowUps:
             self.report("late-callbacks-failed", reason=type(fault).__name__)
             return
         again = []
+        read = 0
         try:
             for _, tries, fields in late:
                 done = record_callback(ledger, self.config, fields)
+                read += 1
                 if done.known:
                     self.late_found += 1
                     if done.follow_up is not None:
                         self.request(done.follow_up)
                 elif tries + 1 < len(self.LATE_AFTER):
                     again.append((time.monotonic() + self.LATE_AFTER[tries + 1], tries + 1, fields))
+        except Exception as fault:
+            # The ledger failed (a full disk, a damaged file, a database gone): said, and the
+            # callbacks not read yet wait for their next try. Raised here, it would end this
+            # thread with a traceback, and no follow-up would run again until serve restarts.
+            self.report("late-callbacks-failed", reason=type(fault).__name__)
+            again.extend(
+                (time.monotonic() + self.LATE_AFTER[tries + 1], tries + 1, fields)
+                for _, tries, fields in late[read:]
+                if tries + 1 < len(self.LATE_AFTER)
+            )
         finally:
             ledger.close()
         with self._wake:

@@ -51,13 +51,24 @@ def sign(key: Path, message: bytes, where: Path, what: str = "nothing was approv
                 )
             ]
         )
-    done = subprocess.run(
-        [keygen, "-Y", "sign", "-f", str(key.expanduser()), "-n", SIGNATURE_NAMESPACE, "-q"],
-        input=message,
-        capture_output=True,
-        timeout=SSH_KEYGEN_SECONDS,
-        check=False,
-    )
+    try:
+        done = subprocess.run(
+            [keygen, "-Y", "sign", "-f", str(key.expanduser()), "-n", SIGNATURE_NAMESPACE, "-q"],
+            input=message,
+            capture_output=True,
+            timeout=SSH_KEYGEN_SECONDS,
+            check=False,
+        )
+    except (subprocess.TimeoutExpired, OSError) as exc:
+        # Not a traceback: a passphrase nobody typed in time, a machine out of processes.
+        why = (
+            f"it did not finish within {SSH_KEYGEN_SECONDS} s"
+            if isinstance(exc, subprocess.TimeoutExpired)
+            else (exc.strerror or str(exc))
+        )
+        raise InputError(
+            [Problem(f"ssh-keygen could not sign with {key} ({why}); {what}", where, field="--key")]
+        ) from None
     signature = done.stdout.decode("ascii", "replace")
     if done.returncode != 0 or "BEGIN SSH SIGNATURE" not in signature:
         said = done.stderr.decode("utf-8", "replace").strip().splitlines()
@@ -95,10 +106,36 @@ def verify(allowed_signers: Path, principal: str, signature: str, message: bytes
         )
     if not allowed_signers.is_file():
         return Verified(why_not=f"the allowed signers file {allowed_signers} does not exist")
+    try:
+        done = _verify(keygen, allowed_signers, principal, signature, message)
+    except (subprocess.TimeoutExpired, OSError) as exc:
+        # A full disk under the temporary file, a machine out of processes: the signature
+        # does not count (nothing goes out on it), said as such, never a traceback.
+        why = (
+            f"ssh-keygen did not finish within {SSH_KEYGEN_SECONDS} s"
+            if isinstance(exc, subprocess.TimeoutExpired)
+            else (exc.strerror or str(exc))
+        )
+        return Verified(why_not=f"its signature could not be checked ({why})")
+    if done.returncode == 0:
+        said = (done.stdout + done.stderr).decode("utf-8", "replace")
+        found = _FINGERPRINT.search(said)
+        return Verified(fingerprint=found.group(1) if found else said.strip())
+    return Verified(
+        why_not=f"its signature is not one {allowed_signers} accepts for {principal} (an "
+        "unknown key, or a signature of other texts)"
+    )
+
+
+def _verify(
+    keygen: str, allowed_signers: Path, principal: str, signature: str, message: bytes
+) -> subprocess.CompletedProcess[bytes]:
+    """``ssh-keygen -Y verify`` of ``signature`` (written to a temporary file: it reads the
+    signature from a file and the message from standard input)."""
     with tempfile.TemporaryDirectory() as folder:
         signature_file = Path(folder) / "approval.sig"
         signature_file.write_text(signature, encoding="ascii")
-        done = subprocess.run(
+        return subprocess.run(
             [
                 keygen,
                 "-Y",
@@ -117,14 +154,6 @@ def verify(allowed_signers: Path, principal: str, signature: str, message: bytes
             timeout=SSH_KEYGEN_SECONDS,
             check=False,
         )
-    if done.returncode == 0:
-        said = (done.stdout + done.stderr).decode("utf-8", "replace")
-        found = _FINGERPRINT.search(said)
-        return Verified(fingerprint=found.group(1) if found else said.strip())
-    return Verified(
-        why_not=f"its signature is not one {allowed_signers} accepts for {principal} (an "
-        "unknown key, or a signature of other texts)"
-    )
 
 
 def _ssh_keygen(where: Path) -> str:

@@ -47,6 +47,11 @@ And the documented Calls resource (Programmable Voice):
   the connection without creating anything (the request is recorded, no resource exists);
   :meth:`TwilioAPIServer.hold_first_answer_to` creates it, then holds the answer (a kill
   lands while the client waits for a resource that exists).
+* Look-ups held: :meth:`TwilioAPIServer.hold_lookups` holds every answer to a GET of
+  messages (a receipt's fetch of one, an uncertain delivery's search of the list; or only
+  one kind of them) until :meth:`TwilioAPIServer.release_lookups`; ``lookup_waiting`` is set
+  once one waits, so a test can change the caller's machine (fill its disk) while its
+  look-ups are in flight.
 
 Status callbacks: a message or call created with a ``StatusCallback`` the peer can reach (a
 loopback URL, or a public one mapped by ``server.callbacks.reach``) gets its statuses posted
@@ -393,6 +398,12 @@ class TwilioAPIServer(PeerServer):
         self._fail_first: dict[str, int] = {}
         self._drop_before: set[str] = set()
         self._hold_first: dict[str, float] = {}
+        # Set while look-ups are held (hold_lookups): cleared to hold, set to let them answer.
+        self._lookups_open = threading.Event()
+        self._lookups_open.set()
+        self._lookups_kind: str | None = None  # "one", "list", or both (None)
+        self.lookup_waiting = threading.Event()
+        self.lookups_held = 0  # how many wait now
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.api_keys = dict(api_keys or {})
@@ -510,6 +521,34 @@ class TwilioAPIServer(PeerServer):
         self._check_seconds("hold", seconds)
         with self.lock:
             self._hold_first.update(dict.fromkeys(numbers, seconds))
+
+    def hold_lookups(self, kind: str | None = None) -> None:
+        """Hold the answer to every GET of messages from now on (only fetches of ``"one"``,
+        or only searches of the ``"list"``, if given), until :meth:`release_lookups`;
+        :attr:`lookup_waiting` is set when the first one arrives."""
+        if kind not in (None, "one", "list"):
+            raise ValueError(f"hold_lookups: kind is 'one', 'list' or None, not {kind!r}")
+        self._lookups_kind = kind
+        self.lookup_waiting.clear()
+        self._lookups_open.clear()
+
+    def release_lookups(self) -> None:
+        """The held look-ups (and every later one) are answered."""
+        self._lookups_open.set()
+
+    def _wait_if_lookups_held(self, kind: str) -> None:
+        if self._lookups_open.is_set() or self._lookups_kind not in (None, kind):
+            return
+        with self.lock:
+            self.lookups_held += 1
+        self.lookup_waiting.set()
+        try:
+            # Until released, or the peer stops (a test that failed never releases them).
+            while not self._lookups_open.wait(0.05) and not self._stopping.is_set():
+                pass
+        finally:
+            with self.lock:
+                self.lookups_held -= 1
 
     def _before_accept(self, to: str) -> Reply | None:
         """A dropped connection instead of accepting, if scripted for ``to``."""
@@ -640,6 +679,7 @@ class TwilioAPIServer(PeerServer):
             self._call_outcomes.clear()
             self._drop_before.clear()
             self._hold_first.clear()
+            self._lookups_open.set()
             self.sender_log.clear()
             self._windows.clear()
             self.over_rate = 0
@@ -668,6 +708,8 @@ class TwilioAPIServer(PeerServer):
             return denied
         if many and request.method == "POST":
             return self._create(request)
+        if request.method == "GET":
+            self._wait_if_lookups_held("one" if one else "list")
         if one and request.method == "GET":
             message = self.message(one["sid"])
             if message is None:
