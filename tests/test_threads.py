@@ -200,3 +200,33 @@ def wait_for(found: Callable[[], object]) -> None:
     while not found():
         assert time.monotonic() < deadline, "never happened"
         time.sleep(0.01)
+
+
+def test_after_an_abandoned_send_only_its_threads_are_silenced(
+    unheard: list[threading.ExceptHookArgs],
+) -> None:
+    """A second Ctrl-C leaves the send's threads behind, their deliveries marked uncertain:
+    their failures are noise. A library caller's process goes on, and a failure of any other
+    thread still reaches the hook it had."""
+    from broadcast.api.sends import _quiet_threads
+
+    release = threading.Event()
+
+    def fail_later() -> None:
+        release.wait(5)
+        raise RuntimeError("the ledger closed under me")
+
+    left = threading.Thread(target=fail_later, name="send-sms-0")
+    left.start()
+    _quiet_threads(threading.enumerate())
+    release.set()
+    left.join()
+    assert unheard == []  # the thread left behind: not heard
+
+    def fail_now() -> None:
+        raise RuntimeError("a thread of the caller's own")
+
+    other = threading.Thread(target=fail_now, name="caller")
+    other.start()
+    other.join()
+    assert [str(args.exc_value) for args in unheard] == ["a thread of the caller's own"]

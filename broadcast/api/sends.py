@@ -341,10 +341,25 @@ def _deliver(
             return run.deliver(on_event=record)
         except SendAbandoned as abandoned:
             # The threads left behind may fail once the ledger closes; their
-            # deliveries are already marked uncertain, so their errors are noise.
-            threading.excepthook = lambda args: None
+            # deliveries are already marked uncertain, so their errors are noise. Only
+            # theirs: a library caller's process goes on, and its other threads' failures
+            # still reach the hook it had.
+            _quiet_threads(threading.enumerate())
             log.write("abandoned", incident=str(incident), uncertain=abandoned.uncertain)
             return abandoned.outcomes
+
+
+def _quiet_threads(left_behind: list[threading.Thread]) -> None:
+    """Python's thread hook says nothing of ``left_behind``'s failures, and passes every
+    other thread's on to the hook there was."""
+    quiet = {thread for thread in left_behind if thread is not threading.current_thread()}
+    before = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if args.thread not in quiet:
+            before(args)
+
+    threading.excepthook = hook
 
 
 def _uncertain(run: SendRun) -> list[dict[str, object]]:
