@@ -123,6 +123,7 @@ def test_an_answer_longer_than_the_sms_allows_is_refused_on_its_line(world: Worl
     result = world.run("send", "incident.yaml", "--yes", env=at(0))
     assert result.exit_code == 2
     said = " ".join(result.output.split())
-    assert "incident.yaml:" in said and "field reply" in said, said
+    # A French file's problem is French throughout, its place too (issue 25).
+    assert "erreur : incident.yaml:" in said and "canal sms, champ reply :" in said, said
     assert "au-delà de son max_segments de 3" in said, said
     assert not world.twilio.messages()
